@@ -1,0 +1,56 @@
+# smppd build, test and benchmark entry points. See README.md.
+GO       ?= go
+GOBIN    := $(shell $(GO) env GOPATH)/bin
+CONFIG   ?= configs/smppd.toml
+FUZZTIME ?= 10s
+# Packages whose tests exercise goroutines: run under the race detector.
+RACE_PKGS ?= ./...
+
+.PHONY: all build run test test-unit test-race fuzz bench lint crosscheck deps clean
+
+all: build
+
+build:
+	$(GO) build -o bin/ ./cmd/...
+
+run: build
+	./bin/smppd -config $(CONFIG)
+
+## test: everything CI runs (unit + allocation gates, race, golden cross-check).
+test: deps test-unit test-race crosscheck
+
+deps:
+	bash scripts/install-deps.sh
+
+test-unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+test-race:
+	$(GO) test -count=1 -race $(RACE_PKGS)
+
+## fuzz: a short smoke run of every fuzz target (FUZZTIME each).
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+			echo "== $$pkg $$t"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg; \
+		done; \
+	done
+
+## bench: Go micro-benchmarks with allocation counts.
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## crosscheck: golden vectors against an independent SMPP implementation.
+crosscheck:
+	perl scripts/crosscheck-golden.pl codec/testdata/golden
+
+lint:
+	@test -z "$$(gofmt -l .)" || (gofmt -l .; echo 'gofmt: files above need formatting'; exit 1)
+	$(GO) vet ./...
+	@command -v $(GOBIN)/staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+	$(GOBIN)/staticcheck ./...
+
+clean:
+	rm -rf bin
