@@ -1,0 +1,157 @@
+// Package config loads smppd's TOML configuration into one immutable, typed
+// tree. Decoding is strict: an unknown key, a key in the wrong case or a value
+// of the wrong type is an error that names the key and its line. Defaults are
+// applied in one place (Defaults, DefaultUser) before decoding, so a key the
+// file leaves out keeps its default and a key the file sets to zero is zero.
+// Cross-field rules are checked by Validate.
+//
+// The [smpp-server] table keeps the key names Jasmin operators know
+// (sessionInitTimerSecs, log_level, ...); keys that are ours are snake_case.
+// Every key, its default and what zero means is documented in docs/CONFIG.md.
+//
+// A *Config is never modified after Load returns: to reload, call Load again
+// and swap the pointer (style.md §8.5). Packages receive typed values mapped
+// from it by cmd/smppd, never the tree itself.
+package config
+
+import (
+	"net/netip"
+	"time"
+)
+
+// Config is one loaded configuration file (plus its users file).
+type Config struct {
+	Server     SMPPServer `toml:"smpp-server"`
+	BindLimits BindLimits `toml:"bind-limits"`
+	Auth       Auth       `toml:"auth"`
+	// Users holds the inline [[user]] tables followed by those of the
+	// users file. System ids are unique across both.
+	Users []User `toml:"user"`
+
+	// Path is the file Load read, as given.
+	Path string `toml:"-"`
+	// UsersPath is the users file that was read ("" if none).
+	UsersPath string `toml:"-"`
+	// Warnings lists settings that are legal but probably unintended
+	// (for example enquireLinkTimerSecs >= inactivityTimerSecs). cmd/smppd
+	// logs them at warn level.
+	Warnings []string `toml:"-"`
+
+	pos map[string]srcPos // where each key was written, for Validate's errors
+}
+
+// SMPPServer is the [smpp-server] table. The camelCase *Secs keys and the
+// log_* keys are Jasmin's names and units (whole seconds).
+type SMPPServer struct {
+	// ID is the server's system_id, sent in every bind_*_resp. 1..15 chars
+	// (SMPP 3.4 §5.2.1: 16 octets with the NUL).
+	ID   string `toml:"id"`
+	Bind string `toml:"bind"` // listen address (IPv4 or IPv6 literal)
+	Port int    `toml:"port"` // 1..65535
+
+	SessionInitTimerSecs int `toml:"sessionInitTimerSecs"` // > 0: an unbound session is closed after this
+	EnquireLinkTimerSecs int `toml:"enquireLinkTimerSecs"` // 0 = never send enquire_link
+	InactivityTimerSecs  int `toml:"inactivityTimerSecs"`  // 0 = no inactivity limit
+	ResponseTimerSecs    int `toml:"responseTimerSecs"`    // > 0: wait for the ESME's response
+	PDUReadTimerSecs     int `toml:"pduReadTimerSecs"`     // > 0: a started PDU must complete within this
+
+	// LogLevel is trace|debug|info|warn|error (Jasmin's DEBUG, INFO,
+	// WARNING, ERROR and CRITICAL are accepted too); normalised to lower case
+	// zerolog names by Validate.
+	LogLevel string `toml:"log_level"`
+	// LogFile is a path, or "" / "stderr" / "stdout" for those streams.
+	LogFile string `toml:"log_file"`
+	// LogFormat is "json" or "console".
+	LogFormat string `toml:"log_format"`
+	// LogDateFormat is a Go time layout or a strftime pattern such as
+	// Jasmin's "%Y-%m-%d %H:%M:%S"; "" means RFC 3339 with milliseconds.
+	// Validate stores the Go layout in LogTimeLayout.
+	LogDateFormat string `toml:"log_date_format"`
+	// LogTimeLayout is the Go time layout derived from LogDateFormat.
+	LogTimeLayout string `toml:"-"`
+
+	EventLoops          int      `toml:"event_loops"`            // 0 = one per core
+	MaxPDULen           Size     `toml:"max_pdu_len"`            // bytes, command_length limit
+	MaxInFlight         int      `toml:"max_in_flight"`          // per-session submits awaiting our response
+	DeliverWindow       int      `toml:"deliver_window"`         // per-session outstanding deliver_sm
+	MaxConnections      int      `toml:"max_connections"`        // total; 0 = unlimited
+	MaxConnectionsPerIP int      `toml:"max_connections_per_ip"` // 0 = unlimited
+	MaxOutboundBacklog  Size     `toml:"max_outbound_backlog"`   // bytes queued to a slow reader before close
+	ShutdownGrace       Duration `toml:"shutdown_grace"`         // 0 = close at once on SIGTERM
+	Tick                Duration `toml:"tick"`                   // timer wheel tick
+	NodeID              int      `toml:"node_id"`                // 0..4095, part of every message id
+	TracePDUs           bool     `toml:"trace_pdus"`             // log every PDU at debug level
+	// UsersFile is the users TOML. Relative paths are relative to the
+	// directory of the main config file. "" means "users.toml" beside the
+	// config if that file exists (and no users file otherwise).
+	UsersFile string `toml:"users_file"`
+
+	TLS TLS `toml:"tls"`
+}
+
+// TLS is [smpp-server.tls], the optional SMPP-over-TLS listener.
+type TLS struct {
+	Enabled  bool   `toml:"enabled"`
+	Bind     string `toml:"bind"` // "" = same as [smpp-server] bind
+	Port     int    `toml:"port"` // IANA's smpp-over-TLS port 3550
+	CertFile string `toml:"cert_file"`
+	KeyFile  string `toml:"key_file"`
+	// MinVersion is "1.2" or "1.3"; Validate stores the crypto/tls
+	// constant in MinVersionID.
+	MinVersion   string `toml:"min_version"`
+	MinVersionID uint16 `toml:"-"`
+}
+
+// BindLimits is [bind-limits]: failed-bind throttling, counted separately
+// per source address and per system_id.
+type BindLimits struct {
+	FailWindow Duration `toml:"fail_window"` // failures older than this are forgotten
+	SlowAfter  int      `toml:"slow_after"`  // failures in the window before each bind is delayed; 0 = never delay
+	SlowDelay  Duration `toml:"slow_delay"`  // the delay
+	BlockAfter int      `toml:"block_after"` // failures in the window before binds are refused; 0 = never block
+	BlockFor   Duration `toml:"block_for"`   // how long a blocked key stays blocked
+	MaxKeys    int      `toml:"max_keys"`    // tracked addresses and system_ids each; oldest evicted
+}
+
+// Auth is [auth]: the verified-credential cache and the bind workers.
+type Auth struct {
+	CacheTTL  Duration `toml:"cache_ttl"`  // 0 = no cache
+	CacheSize int      `toml:"cache_size"` // entries; 0 = no cache
+	Workers   int      `toml:"workers"`    // goroutines checking passwords off the event loops
+}
+
+// User is one [[user]] table.
+type User struct {
+	SystemID string `toml:"system_id"` // 1..15 chars
+	// PasswordHash is "$pbkdf2-sha256$<iter>$<b64 salt>$<b64 hash>" as
+	// printed by `smppd passwd`.
+	PasswordHash string `toml:"password_hash"`
+	Enabled      bool   `toml:"enabled"`
+	// BindTypes is a subset of transmitter, receiver, transceiver.
+	BindTypes []string `toml:"bind_types"`
+	MaxBinds  int      `toml:"max_binds"` // all bind types together; 0 = unlimited
+	// AllowIPs is a list of CIDRs or bare addresses; empty = any address.
+	AllowIPs []string `toml:"allow_ips"`
+	// AllowPrefixes is AllowIPs parsed by Validate (bare addresses become
+	// /32 or /128).
+	AllowPrefixes []netip.Prefix `toml:"-"`
+}
+
+// Durations as time.Duration, for the *Secs keys.
+
+// SessionInit returns sessionInitTimerSecs as a duration.
+func (s *SMPPServer) SessionInit() time.Duration { return secs(s.SessionInitTimerSecs) }
+
+// EnquireLink returns enquireLinkTimerSecs as a duration (0 = off).
+func (s *SMPPServer) EnquireLink() time.Duration { return secs(s.EnquireLinkTimerSecs) }
+
+// Inactivity returns inactivityTimerSecs as a duration (0 = off).
+func (s *SMPPServer) Inactivity() time.Duration { return secs(s.InactivityTimerSecs) }
+
+// Response returns responseTimerSecs as a duration.
+func (s *SMPPServer) Response() time.Duration { return secs(s.ResponseTimerSecs) }
+
+// PDURead returns pduReadTimerSecs as a duration.
+func (s *SMPPServer) PDURead() time.Duration { return secs(s.PDUReadTimerSecs) }
+
+func secs(n int) time.Duration { return time.Duration(n) * time.Second }

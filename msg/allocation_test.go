@@ -1,0 +1,27 @@
+//go:build !race
+
+package msg
+
+import "testing"
+
+func TestIDAllocations(t *testing.T) {
+	g, err := NewIDGen(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 0, 64)
+	var id ID
+	checks := map[string]func(){
+		"Append":        func() { buf = g.Append(buf[:0]) },
+		"AppendDecimal": func() { buf = g.AppendDecimal(buf[:0]) },
+		"Next":          func() { id = g.Next() },
+		"ParseID":       func() { id, _ = ParseID(buf[:16]) },
+		"ParseDecimal":  func() { id, _ = ParseDecimalID(buf[:10]) },
+	}
+	for name, f := range checks {
+		if n := testing.AllocsPerRun(1000, f); n != 0 {
+			t.Errorf("%s allocates %.1f per call", name, n)
+		}
+	}
+	_ = id
+}

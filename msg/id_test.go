@@ -1,0 +1,220 @@
+package msg
+
+import (
+	"bytes"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+)
+
+// fakeIDClock moves only when told to or when slept on; wallLag makes the
+// wall clock run behind the monotonic one.
+type fakeIDClock struct {
+	mu      sync.Mutex
+	wall    int64 // Unix ms
+	mono    int64
+	wallLag int64
+	sleeps  int
+}
+
+func (c *fakeIDClock) wallMs() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.wall - c.wallLag }
+func (c *fakeIDClock) monoMs() int64 { c.mu.Lock(); defer c.mu.Unlock(); return c.mono }
+func (c *fakeIDClock) sleep(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	ms := max(int64(d/time.Millisecond), 1) // the fake's resolution is 1 ms
+	c.wall += ms
+	c.mono += ms
+	c.sleeps++
+}
+
+func (c *fakeIDClock) advance(ms int64) { c.mu.Lock(); c.wall += ms; c.mono += ms; c.mu.Unlock() }
+
+const fakeStart = idEpochMs + 40_000_000_000 // some time in 2026
+
+func TestIDFormat(t *testing.T) {
+	before := time.Now()
+	g, err := NewIDGen(2748) // 0xabc
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := g.Next()
+	after := time.Now()
+	text := id.AppendHex(nil)
+	if len(text) != HexLen || !bytes.HasSuffix(text, []byte("abc")) {
+		t.Fatalf("hex %q", text)
+	}
+	for _, c := range text {
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+			t.Fatalf("hex %q holds %q", text, c)
+		}
+	}
+	if id.Node() != 2748 {
+		t.Errorf("Node() = %d", id.Node())
+	}
+	// The first slot is the millisecond after creation, never after issue.
+	if sl := id.Slot(); sl.Before(before.Truncate(time.Millisecond)) || sl.After(after) {
+		t.Errorf("Slot() %v outside [%v, %v]", sl, before, after)
+	}
+	if got, err := ParseID(text); err != nil || got != id {
+		t.Errorf("ParseID(%q) = %v, %v", text, got, err)
+	}
+	if got, err := ParseID(bytes.ToUpper(text)); err != nil || got != id {
+		t.Errorf("ParseID upper = %v, %v", got, err)
+	}
+	dec := id.AppendDecimal(nil)
+	if len(dec) > 20 {
+		t.Errorf("decimal %q longer than 20", dec)
+	}
+	if got, err := ParseDecimalID(dec); err != nil || got != id {
+		t.Errorf("ParseDecimalID(%q) = %v, %v", dec, got, err)
+	}
+	if id.String() != string(text) {
+		t.Errorf("String() = %q", id.String())
+	}
+	// Append and AppendDecimal issue fresh ids.
+	a, b := g.Append(nil), g.AppendDecimal(nil)
+	pa, _ := ParseID(a)
+	pb, _ := ParseDecimalID(b)
+	if pa <= id || pb <= pa {
+		t.Errorf("ids not increasing: %v %v %v", id, pa, pb)
+	}
+}
+
+func TestParseIDRejects(t *testing.T) {
+	for _, s := range []string{"", "0123456789abcde", "0123456789abcdef0", "0123456789abcdeg", "0123456789abcde "} {
+		if _, err := ParseID([]byte(s)); err != ErrBadID {
+			t.Errorf("ParseID(%q) err = %v", s, err)
+		}
+	}
+	for _, s := range []string{"", "18446744073709551616", "123456789012345678901", "12a", "-1"} {
+		if _, err := ParseDecimalID([]byte(s)); err != ErrBadID {
+			t.Errorf("ParseDecimalID(%q) err = %v", s, err)
+		}
+	}
+	if id, err := ParseDecimalID([]byte("18446744073709551615")); err != nil || id != 1<<64-1 {
+		t.Errorf("max uint64: %v %v", id, err)
+	}
+}
+
+func TestNewIDGenRejects(t *testing.T) {
+	for _, n := range []int{-1, MaxNodeID + 1} {
+		if _, err := NewIDGen(n); err == nil {
+			t.Errorf("node %d accepted", n)
+		}
+	}
+	if _, err := newIDGen(1, &fakeIDClock{wall: 0}); err == nil {
+		t.Error("a clock at 1970 accepted")
+	}
+	if _, err := newIDGen(1, &fakeIDClock{wall: idEpochMs + 1<<41}); err == nil {
+		t.Error("a clock past 2094 accepted")
+	}
+}
+
+// TestIDsUniqueConcurrent: 1M ids from many goroutines, all distinct.
+func TestIDsUniqueConcurrent(t *testing.T) {
+	g, err := NewIDGen(7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const workers, each = 16, 1_000_000 / 16
+	out := make([][]ID, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ids := make([]ID, each)
+			for i := range ids {
+				ids[i] = g.Next()
+			}
+			out[w] = ids
+		}()
+	}
+	wg.Wait()
+	all := slices.Concat(out...)
+	slices.Sort(all)
+	for i := 1; i < len(all); i++ {
+		if all[i] == all[i-1] {
+			t.Fatalf("duplicate id %v", all[i])
+		}
+	}
+	if len(all) != 1_000_000 || all[0].Node() != 7 {
+		t.Fatalf("%d ids, node %d", len(all), all[0].Node())
+	}
+}
+
+// TestGateKeepsSlotsBehindTheClock: a generator faster than 2048 ids/ms
+// waits instead of using slots whose millisecond has not come, so every id
+// has Slot <= the wall clock at its issue.
+func TestGateKeepsSlotsBehindTheClock(t *testing.T) {
+	clk := &fakeIDClock{wall: fakeStart}
+	g, err := newIDGen(1, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5 * 2048 {
+		id := g.Next()
+		slotMs := int64(id>>(seqBits+nodeBits)) + idEpochMs
+		if now := clk.wallMs(); slotMs > now {
+			t.Fatalf("id %d: slot %d is ahead of the clock %d", i, slotMs, now)
+		}
+	}
+	if clk.sleeps < 5 {
+		t.Errorf("only %d waits for 5 slots' worth of ids with a frozen clock", clk.sleeps)
+	}
+	// Idle time banks slots: after 100 ms, 100 slots go without waiting.
+	clk.advance(100)
+	s := clk.sleeps
+	for range 100 * 2048 {
+		g.Next()
+	}
+	if clk.sleeps != s {
+		t.Errorf("waited %d times with slots banked", clk.sleeps-s)
+	}
+}
+
+// TestGateUsesTheSlowerClock: a wall clock behind the monotonic one (NTP
+// slewing) holds the slots back too.
+func TestGateUsesTheSlowerClock(t *testing.T) {
+	clk := &fakeIDClock{wall: fakeStart}
+	g, err := newIDGen(1, clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.advance(50)
+	clk.mu.Lock()
+	clk.wallLag = 40
+	clk.mu.Unlock()
+	for range 30 * 2048 {
+		id := g.Next()
+		if slotMs := int64(id>>(seqBits+nodeBits)) + idEpochMs; slotMs > clk.wallMs() {
+			t.Fatalf("slot %d ahead of the lagging wall clock %d", slotMs, clk.wallMs())
+		}
+	}
+}
+
+// TestRestartDoesNotReuse: a generator created right after another one on
+// the same node (same millisecond, even after the first ran at full speed)
+// issues only ids above every id of the first.
+func TestRestartDoesNotReuse(t *testing.T) {
+	clk := &fakeIDClock{wall: fakeStart}
+	g1, _ := newIDGen(5, clk)
+	var last ID
+	for range 10 * 2048 {
+		last = g1.Next()
+	}
+	g2, err := newIDGen(5, clk) // "restarted" with no time passing
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first := g2.Next(); first <= last {
+		t.Fatalf("restart reuses: first %v <= last %v", first, last)
+	}
+	// Another node in the same millisecond never collides (node bits).
+	g3, _ := newIDGen(6, clk)
+	if a, b := g3.Next(), g2.Next(); a.Node() == b.Node() || a == b {
+		t.Fatalf("nodes collide: %v %v", a, b)
+	}
+}
