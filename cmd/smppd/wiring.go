@@ -1,0 +1,186 @@
+package main
+
+import (
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/msg"
+)
+
+// newLogger builds the process logger from log_level, log_file, log_format
+// and log_date_format. The returned func closes a log file.
+func newLogger(s *config.SMPPServer) (zerolog.Logger, func(), error) {
+	var w io.Writer = os.Stderr
+	closer := func() {}
+	switch s.LogFile {
+	case "", "stderr":
+	case "stdout":
+		w = os.Stdout
+	default:
+		f, err := os.OpenFile(s.LogFile, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+		if err != nil {
+			return zerolog.Logger{}, closer, fmt.Errorf("log_file: %w", err)
+		}
+		w, closer = f, func() { _ = f.Close() }
+	}
+	layout := s.LogTimeLayout
+	if layout == "" {
+		layout = time.RFC3339Nano
+	}
+	if s.LogFormat == "console" {
+		w = zerolog.ConsoleWriter{Out: w, TimeFormat: layout, NoColor: true}
+	}
+	zerolog.TimeFieldFormat = layout
+	lvl, err := zerolog.ParseLevel(s.LogLevel)
+	if err != nil || s.LogLevel == "" {
+		lvl = zerolog.InfoLevel
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), closer, nil
+}
+
+// accountUsers maps config users onto accounts users.
+func accountUsers(in []config.User) ([]accounts.User, error) {
+	out := make([]accounts.User, 0, len(in))
+	for _, u := range in {
+		bt, err := accounts.ParseBindTypes(u.BindTypes)
+		if err != nil {
+			return nil, fmt.Errorf("user %s: %w", u.SystemID, err)
+		}
+		out = append(out, accounts.User{
+			SystemID:     u.SystemID,
+			PasswordHash: u.PasswordHash,
+			Enabled:      u.Enabled,
+			BindTypes:    bt,
+			MaxBinds:     u.MaxBinds,
+			AllowIPs:     u.AllowPrefixes,
+		})
+	}
+	return out, nil
+}
+
+func storeOptions(cfg *config.Config) accounts.Options {
+	bl := cfg.BindLimits
+	return accounts.Options{
+		CacheTTL:  cfg.Auth.CacheTTL.D(),
+		CacheSize: cfg.Auth.CacheSize,
+		Limits: accounts.Limits{
+			FailWindow: bl.FailWindow.D(),
+			SlowAfter:  bl.SlowAfter,
+			SlowDelay:  bl.SlowDelay.D(),
+			BlockAfter: bl.BlockAfter,
+			BlockFor:   bl.BlockFor.D(),
+			MaxKeys:    bl.MaxKeys,
+		},
+	}
+}
+
+// engineOptions maps [smpp-server] onto engine.Options (zero in the config
+// means "off" or "unlimited" where CONFIG.md says so).
+func engineOptions(cfg *config.Config, store *accounts.Store, ids *msg.IDGen) (engine.Options, error) {
+	s := &cfg.Server
+	off := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d
+	}
+	unlimited := func(n int) int {
+		if n == 0 {
+			return math.MaxInt
+		}
+		return n
+	}
+	o := engine.Options{
+		Addr:                net.JoinHostPort(s.Bind, strconv.Itoa(s.Port)),
+		SystemID:            s.ID,
+		EventLoops:          s.EventLoops,
+		MaxPDULen:           uint32(s.MaxPDULen.Int()),
+		SessionInitTimeout:  s.SessionInit(),
+		EnquireLinkInterval: off(s.EnquireLink()),
+		InactivityTimeout:   off(s.Inactivity()),
+		ResponseTimeout:     s.Response(),
+		PDUReadTimeout:      s.PDURead(),
+		Tick:                s.Tick.D(),
+		MaxInFlight:         s.MaxInFlight,
+		DeliverWindow:       s.DeliverWindow,
+		MaxConnections:      unlimited(s.MaxConnections),
+		MaxConnectionsPerIP: unlimited(s.MaxConnectionsPerIP),
+		MaxOutboundBacklog:  s.MaxOutboundBacklog.Int(),
+		AuthWorkers:         cfg.Auth.Workers,
+		TracePDUs:           s.TracePDUs,
+		Authenticator:       authAdapter{store},
+		IDs:                 ids,
+	}
+	if s.TLS.Enabled {
+		cert, err := tls.LoadX509KeyPair(s.TLS.CertFile, s.TLS.KeyFile)
+		if err != nil {
+			return o, fmt.Errorf("[smpp-server.tls]: %w", err)
+		}
+		bind := s.TLS.Bind
+		if bind == "" {
+			bind = s.Bind
+		}
+		o.TLSAddr = net.JoinHostPort(bind, strconv.Itoa(s.TLS.Port))
+		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: s.TLS.MinVersionID}
+	}
+	return o, nil
+}
+
+// authAdapter lets the engine authenticate against the accounts store.
+type authAdapter struct{ s *accounts.Store }
+
+func (a authAdapter) Authenticate(req engine.BindRequest) (engine.Principal, codec.Status) {
+	var bt accounts.BindType
+	switch req.Type {
+	case engine.BindTransmitter:
+		bt = accounts.BindTransmitter
+	case engine.BindReceiver:
+		bt = accounts.BindReceiver
+	default:
+		bt = accounts.BindTransceiver
+	}
+	b, err := a.s.Authenticate(req.SystemID, req.Password, bt, req.Remote.Addr())
+	if err != nil {
+		return nil, bindStatus(err)
+	}
+	return b, codec.StatusOK
+}
+
+// bindStatus maps accounts errors to bind_resp statuses (reference §4.1:
+// same status for unknown id and wrong password; policy → ESME_RBINDFAIL).
+func bindStatus(err error) codec.Status {
+	if errors.Is(err, accounts.ErrBadCredentials) {
+		return codec.StatusInvPaswd
+	}
+	return codec.StatusBindFail
+}
+
+// reload re-reads the config and swaps the users in place (SIGHUP); bound
+// sessions stay up. Other settings need a restart.
+func reload(path string, store *accounts.Store, log zerolog.Logger) {
+	cfg, err := config.Load(path)
+	if err == nil {
+		var users []accounts.User
+		if users, err = accountUsers(cfg.Users); err == nil {
+			err = store.Reload(users)
+		}
+		if err == nil {
+			log.Info().Str("event", "reload").Int("users", len(users)).Msg("users reloaded")
+			return
+		}
+	}
+	log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users stay in force")
+}

@@ -1,0 +1,291 @@
+package engine
+
+import (
+	"encoding/binary"
+
+	"github.com/smppd/smppd/codec"
+)
+
+// dispatch handles one complete frame (header included). frame is a view
+// into gnet's buffer valid until the caller's Discard: nothing keeps it.
+// Decision order follows smpp34-reference §7.6.
+func (s *session) dispatch(frame []byte) {
+	h, _ := codec.ParseHeader(frame) // len(frame) >= 16: FrameLen checked it
+	body := frame[codec.HeaderLen:]
+	if s.trace {
+		if e := s.l.srv.log.Debug(); e.Enabled() {
+			e.Str("dir", "in").Str("system_id", s.systemID).Stringer("cmd", h.CommandID).
+				Uint32("seq", h.Sequence).Stringer("status", h.Status).Int("len", len(frame)).Msg("pdu")
+		}
+	}
+	s.sawPDU = true
+	if h.CommandID.IsResponse() {
+		if h.CommandID != codec.EnquireLinkRespID {
+			s.sawActivity = true
+		}
+		s.onResponse(h, body)
+		return
+	}
+	k := kindOf(h.CommandID)
+	if k != reqEnquireLink {
+		s.sawActivity = true
+	}
+	if k == reqUnknown {
+		s.nack(h.Sequence, codec.StatusInvCmdID)
+		return
+	}
+	if allowed[s.state]&bit(k) == 0 {
+		s.reject(h, codec.StatusInvBndSts)
+		if s.state == stateOpen {
+			// A peer that talks before binding is not an ESME we can
+			// serve (reference §12, wrong-state reaction: close in OPEN).
+			s.close(ReasonWrongState)
+		}
+		return
+	}
+	switch k {
+	case reqEnquireLink:
+		if err := codec.DecodeEmpty(body); err != nil {
+			s.reject(h, codec.StatusOf(err))
+			return
+		}
+		s.appendHeaderOnly(codec.EnquireLinkRespID, codec.StatusOK, h.Sequence)
+	case reqBind:
+		s.onBind(h, body)
+	case reqUnbind:
+		if err := codec.DecodeEmpty(body); err != nil {
+			s.reject(h, codec.StatusOf(err))
+			return
+		}
+		// SMPP 3.4 §4.2: answer, then close once the answer is written.
+		s.appendHeaderOnly(codec.UnbindRespID, codec.StatusOK, h.Sequence)
+		s.l.srv.log.Info().Str("event", "unbind").Str("by", "peer").Str("system_id", s.systemID).
+			Str("remote", s.remote.String()).Msg("unbind received")
+		s.close(ReasonUnbound)
+	case reqSubmitSM, reqDataSM, reqSubmitMulti:
+		s.onSubmit(h, k, body)
+	case reqQuerySM:
+		s.onQuery(h, body)
+	case reqCancelSM:
+		l := s.l
+		l.cancel.Reset()
+		if err := l.cancel.Decode(body); err != nil {
+			s.reject(h, codec.StatusOf(err))
+			return
+		}
+		// No message store behind the engine yet: nothing can be cancelled.
+		s.appendHeaderOnly(codec.CancelSMRespID, codec.StatusCancelFail, h.Sequence)
+	case reqReplaceSM:
+		l := s.l
+		l.repl.Reset()
+		if err := l.repl.Decode(body); err != nil {
+			s.reject(h, codec.StatusOf(err))
+			return
+		}
+		s.appendHeaderOnly(codec.ReplaceSMRespID, codec.StatusReplaceFail, h.Sequence)
+	}
+}
+
+// onResponse matches a response from the peer to what we sent. Unknown or
+// unmatched responses are dropped, never nacked (reference §4.1).
+func (s *session) onResponse(h codec.Header, _ []byte) {
+	switch h.CommandID {
+	case codec.DeliverSMRespID, codec.DataSMRespID:
+		s.win.onResponse(h.Sequence, h.Status)
+	case codec.EnquireLinkRespID:
+		if s.ctrlCmd == codec.EnquireLinkID && s.ctrlSeq == h.Sequence {
+			s.ctrlCmd, s.ctrlSeq = 0, 0
+			s.l.wheel.Cancel(&s.tCtrl)
+		}
+	case codec.UnbindRespID:
+		if s.ctrlCmd == codec.UnbindID && s.ctrlSeq == h.Sequence {
+			s.l.wheel.Cancel(&s.tCtrl)
+			s.close(s.unbindWhy)
+		}
+	case codec.GenericNackID:
+		switch {
+		case h.Sequence == 0:
+			// The peer cannot decode our stream (reference §7.5): reset.
+			s.close(ReasonGenericNack)
+		case s.ctrlSeq == h.Sequence && s.ctrlCmd != 0:
+			s.l.wheel.Cancel(&s.tCtrl)
+			if s.ctrlCmd == codec.UnbindID {
+				s.close(s.unbindWhy)
+				return
+			}
+			s.ctrlCmd, s.ctrlSeq = 0, 0
+		default:
+			s.win.onResponse(h.Sequence, h.Status)
+		}
+	}
+}
+
+// reject answers a request with an error status in its own response, or
+// with generic_nack when the command has no response.
+func (s *session) reject(h codec.Header, st codec.Status) {
+	if !h.CommandID.HasResponse() {
+		s.nack(h.Sequence, st)
+		return
+	}
+	rh := codec.Header{CommandID: h.CommandID.Response(), Status: st, Sequence: h.Sequence}
+	var err error
+	out := s.out
+	switch rh.CommandID {
+	case codec.BindReceiverRespID, codec.BindTransmitterRespID, codec.BindTransceiverRespID:
+		out, err = s.appendBindResp(out, rh)
+	case codec.SubmitSMRespID:
+		// Error responses carry the body anyway: an empty message_id
+		// (reference §11 pitfall 9).
+		var r codec.SubmitSMResp
+		out, err = r.Append(out, rh)
+	case codec.DataSMRespID:
+		var r codec.DataSMResp
+		out, err = r.Append(out, rh)
+	case codec.DeliverSMRespID:
+		var r codec.DeliverSMResp
+		out, err = r.Append(out, rh)
+	case codec.SubmitMultiRespID:
+		var r codec.SubmitMultiResp
+		out, err = r.Append(out, rh)
+	case codec.QuerySMRespID:
+		var r codec.QuerySMResp
+		out, err = r.Append(out, rh)
+	default: // enquire_link_resp, unbind_resp, cancel_sm_resp, replace_sm_resp
+		out = codec.AppendHeaderOnly(out, rh)
+	}
+	if err != nil {
+		out = codec.AppendHeaderOnly(s.out, rh)
+	}
+	s.out = out
+}
+
+// appendBindResp appends bind_*_resp with our system_id, and the
+// sc_interface_version TLV unless the peer bound as v3.3 or older.
+func (s *session) appendBindResp(out []byte, rh codec.Header) ([]byte, error) {
+	r := &s.l.bresp
+	r.Reset()
+	r.SystemID = s.l.srv.sysID
+	if !s.noTLV {
+		r.TLVs.AddUint8(codec.TagSCInterfaceVersion, codec.InterfaceVersion34)
+	}
+	return r.Append(out, rh)
+}
+
+// nack appends generic_nack with st.
+func (s *session) nack(seq uint32, st codec.Status) {
+	s.l.srv.stats.nacks.Add(1)
+	s.appendHeaderOnly(codec.GenericNackID, st, seq)
+}
+
+func (s *session) appendHeaderOnly(id codec.CommandID, st codec.Status, seq uint32) {
+	s.out = codec.AppendHeaderOnly(s.out, codec.Header{CommandID: id, Status: st, Sequence: seq})
+}
+
+// appendRequest appends a request PDU of ours: header plus a pre-encoded body.
+func (s *session) appendRequest(id codec.CommandID, seq uint32, body []byte) {
+	n := codec.HeaderLen + len(body)
+	var hdr [codec.HeaderLen]byte
+	binary.BigEndian.PutUint32(hdr[0:4], uint32(n))
+	binary.BigEndian.PutUint32(hdr[4:8], uint32(id))
+	binary.BigEndian.PutUint32(hdr[12:16], seq)
+	s.out = append(s.out, hdr[:]...)
+	s.out = append(s.out, body...)
+}
+
+// onSubmit handles submit_sm, data_sm and submit_multi on a bound session.
+func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
+	l := s.l
+	srv := l.srv
+	if s.inFlight >= srv.opts.MaxInFlight {
+		srv.stats.throttled.Add(1)
+		s.throttled++
+		s.reject(h, codec.StatusThrottled)
+		return
+	}
+	req := &l.req
+	*req = SubmitRequest{Command: h.CommandID, Sequence: h.Sequence, SystemID: s.systemID,
+		Token: SubmitToken{l: l, s: s, gen: s.gen, seq: h.Sequence, cmd: h.CommandID}}
+	var err error
+	switch k {
+	case reqSubmitSM:
+		l.sm.Reset()
+		err = l.sm.Decode(body)
+		req.SubmitSM = &l.sm
+	case reqDataSM:
+		l.dsm.Reset()
+		err = l.dsm.Decode(body)
+		req.DataSM = &l.dsm
+	default:
+		l.multi.Reset()
+		err = l.multi.Decode(body)
+		req.SubmitMulti = &l.multi
+	}
+	if err != nil {
+		s.reject(h, codec.StatusOf(err))
+		return
+	}
+	res := &l.res
+	res.Status, res.MessageID, res.Deferred = codec.StatusOK, l.idbuf[:0], false
+	srv.submit.HandleSubmit(req, res)
+	if res.Deferred {
+		s.inFlight++
+		return
+	}
+	s.appendSubmitResp(h.CommandID.Response(), h.Sequence, res.Status, res.MessageID)
+}
+
+// appendSubmitResp appends submit_sm_resp, data_sm_resp or submit_multi_resp.
+func (s *session) appendSubmitResp(id codec.CommandID, seq uint32, st codec.Status, msgID []byte) {
+	rh := codec.Header{CommandID: id, Status: st, Sequence: seq}
+	var err error
+	out := s.out
+	switch id {
+	case codec.SubmitSMRespID:
+		r := codec.SubmitSMResp{MessageID: msgID}
+		out, err = r.Append(out, rh)
+	case codec.DataSMRespID:
+		r := codec.DataSMResp{MessageID: msgID}
+		out, err = r.Append(out, rh)
+	default:
+		r := codec.SubmitMultiResp{MessageID: msgID}
+		out, err = r.Append(out, rh)
+	}
+	if err != nil {
+		// The handler produced an id the codec refuses (too long): answer
+		// with a system error rather than emit a bad frame.
+		s.reject(codec.Header{CommandID: id &^ 0x80000000, Sequence: seq}, codec.StatusSysErr)
+		return
+	}
+	s.out = out
+}
+
+// onQuery answers query_sm. Without a message store behind the engine no
+// message can be found: ESME_RQUERYFAIL with the queried id echoed.
+func (s *session) onQuery(h codec.Header, body []byte) {
+	l := s.l
+	l.query.Reset()
+	if err := l.query.Decode(body); err != nil {
+		s.reject(h, codec.StatusOf(err))
+		return
+	}
+	r := codec.QuerySMResp{MessageID: l.query.MessageID}
+	out, err := r.Append(s.out, codec.Header{CommandID: codec.QuerySMRespID, Status: codec.StatusQueryFail, Sequence: h.Sequence})
+	if err != nil {
+		s.reject(h, codec.StatusQueryFail)
+		return
+	}
+	s.out = out
+}
+
+// onRespond delivers a deferred MT response (Server.Respond).
+func (l *loop) onRespond(ev *event) {
+	s := ev.s
+	if s.gen != ev.gen || !s.state.bound() && s.state != stateUnbinding {
+		return // session gone: the request dies with it (the ESME resubmits)
+	}
+	if s.inFlight > 0 {
+		s.inFlight--
+	}
+	s.appendSubmitResp(ev.cmd.Response(), ev.seq, ev.status, ev.id[:ev.idLen])
+	l.markDirty(s)
+}

@@ -1,0 +1,257 @@
+// Package engine is the SMPP v3.4 server core: gnet event loops, one session
+// per connection with its state machine, windows, the five session timers,
+// binds authenticated off the loop, and the hand-off seams (Authenticator,
+// SubmitHandler, Deliver/DeliverySink) to the rest of smppd.
+//
+// Ownership (docs/ARCHITECTURE.md has the long form): every session and its
+// timers, windows and buffers belong to exactly one gnet event loop and are
+// touched only on that loop's goroutine. Work from other goroutines (bind
+// results, deliveries, deferred submit responses, timer ticks, shutdown) is
+// posted to the loop's bounded MPSC inbox and the loop is woken through its
+// doorbell, a socketpair enrolled in that loop.
+package engine
+
+import (
+	"crypto/tls"
+	"errors"
+	"net/netip"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/codec"
+)
+
+// BindType is the kind of bind a session asked for.
+type BindType uint8
+
+// Bind types, one per bind PDU.
+const (
+	BindTransmitter BindType = iota + 1
+	BindReceiver
+	BindTransceiver
+)
+
+// String returns the lower-case name used in logs and config.
+func (b BindType) String() string {
+	switch b {
+	case BindTransmitter:
+		return "transmitter"
+	case BindReceiver:
+		return "receiver"
+	case BindTransceiver:
+		return "transceiver"
+	}
+	return "none"
+}
+
+// BindRequest is what the Authenticator sees. Strings are copies owned by the request.
+type BindRequest struct {
+	SystemID         string
+	Password         string
+	SystemType       string
+	Type             BindType
+	Remote           netip.AddrPort // the peer (for TLS sessions: the TLS client, not the relay)
+	InterfaceVersion uint8
+}
+
+// Authenticator decides binds. It is called on an auth worker goroutine, never
+// on an event loop, and may block (slow password hashes, limiter delays). On
+// success it returns a non-nil Principal and codec.StatusOK; otherwise a nil
+// Principal and the status to put in bind_*_resp (ESME_RINVPASWD for unknown
+// user or wrong password, ESME_RBINDFAIL for policy refusals).
+type Authenticator interface {
+	Authenticate(req BindRequest) (Principal, codec.Status)
+}
+
+// Principal is a successful bind. The engine calls Release exactly once when
+// the session ends (or at once, if the session closed while the bind was
+// being checked).
+type Principal interface {
+	SystemID() string
+	Release()
+}
+
+// SubmitRequest is an accepted MT request (submit_sm, data_sm or
+// submit_multi) on a bound session. Exactly one of SubmitSM, DataSM and
+// SubmitMulti is set; they and every []byte inside are views into the loop's
+// read buffer, valid only until HandleSubmit returns: copy what must outlive it.
+type SubmitRequest struct {
+	Command     codec.CommandID
+	Sequence    uint32
+	SystemID    string // the bound principal's system_id (no copy needed: stable for the session)
+	SubmitSM    *codec.SM
+	DataSM      *codec.DataSM
+	SubmitMulti *codec.SubmitMulti
+	// Token names this request for Server.Respond when the handler defers it.
+	Token SubmitToken
+}
+
+// SubmitResult is filled by HandleSubmit. MessageID arrives as an empty slice
+// with capacity for 65 octets owned by the engine: append into it.
+type SubmitResult struct {
+	Status    codec.Status
+	MessageID []byte
+	// Deferred: the handler answers later through Server.Respond(req.Token, ...).
+	// The request counts against the session's in-flight limit until then.
+	Deferred bool
+}
+
+// SubmitHandler decides the answer to an accepted MT request. It runs on the
+// event loop and must not block or retain views from req.
+type SubmitHandler interface {
+	HandleSubmit(req *SubmitRequest, res *SubmitResult)
+}
+
+// IDSource appends a fresh, unique, printable message id (at most 64 octets)
+// to dst. It must be safe for concurrent use and should not allocate
+// (msg.IDGen satisfies it).
+type IDSource interface {
+	Append(dst []byte) []byte
+}
+
+// SubmitToken identifies one deferred MT request. The zero value is invalid.
+type SubmitToken struct {
+	l   *loop
+	s   *session
+	gen uint32
+	seq uint32
+	cmd codec.CommandID
+}
+
+// Delivery is one deliver_sm the engine sends to a bound receiver or
+// transceiver. Body is the encoded deliver_sm body (everything after the
+// 16-octet header); the engine reads it until it reports the outcome through
+// Options.Deliveries, so the caller must keep it unchanged until then. Ref is
+// the caller's correlation value, untouched by the engine.
+type Delivery struct {
+	Body []byte
+	Ref  uint64
+}
+
+// DeliverySink learns the outcome of every Delivery accepted by Server.Deliver:
+// the status of the deliver_sm_resp (StatusOK or the ESME's error), or err set
+// when no response came (ErrDeliveryExpired after all attempts,
+// ErrSessionGone when the session closed first, ErrQueueFull when its queue
+// was full). Called on the event loop: it must not block.
+type DeliverySink interface {
+	DeliveryDone(d *Delivery, status codec.Status, err error)
+}
+
+// Options are the engine's typed settings (cmd/smppd maps the config onto
+// them). Zero values take the documented default.
+type Options struct {
+	Addr     string // SMPP listener host:port; default "127.0.0.1:2775"
+	SystemID string // server system_id sent in every bind_*_resp; default "smppd"
+
+	EventLoops int    // gnet event loops; 0 = one per CPU
+	MaxPDULen  uint32 // largest accepted command_length; default codec.DefaultMaxPDULen
+
+	SessionInitTimeout  time.Duration // accept → bind; default 30s
+	EnquireLinkInterval time.Duration // idle time before the server sends enquire_link; default 30s; < 0 = never
+	InactivityTimeout   time.Duration // no PDU but enquire_link(_resp) from the peer → unbind+close; default 300s; < 0 = never
+	ResponseTimeout     time.Duration // a server request unanswered; default 60s
+	PDUReadTimeout      time.Duration // a partial PDU not completed; default 30s
+	Tick                time.Duration // timer wheel resolution; default 10ms
+
+	MaxInFlight     int // per-session MT requests awaiting our response before ESME_RTHROTTLED; default 2000
+	DeliverWindow   int // outstanding deliver_sm per session; default 100
+	DeliverQueue    int // deliveries per session waiting for a window slot; default 4*DeliverWindow
+	DeliverAttempts int // sends of one deliver_sm before ErrDeliveryExpired; default 3
+
+	MaxConnections      int // total sessions; default 50000
+	MaxConnectionsPerIP int // sessions per source address; default 5000
+	MaxOutboundBacklog  int // bytes queued to a peer that stopped reading before the session is closed; default 4 MiB
+
+	BatchPDUs   int // PDUs handled per session per turn before yielding to others; default 64
+	AuthWorkers int // goroutines calling Authenticator; default 4
+	AuthQueue   int // binds waiting for a worker before ESME_RBINDFAIL; default 1024
+	InboxSize   int // per-loop inbox ring (events of ~130 octets); default 4096
+
+	TracePDUs bool // debug-log every PDU (read once per session)
+
+	TLSAddr   string      // optional TLS listener host:port (3550); needs TLSConfig
+	TLSConfig *tls.Config // certificates for TLSAddr
+
+	Authenticator Authenticator // required
+	Submit        SubmitHandler // default: answer with a fresh id from IDs
+	IDs           IDSource      // default: an engine-local atomic generator
+	Deliveries    DeliverySink  // optional; outcomes are dropped when nil
+
+	Logger zerolog.Logger
+}
+
+// CloseReason says why a session ended; it is logged once per session.
+type CloseReason uint8
+
+// Close reasons.
+const (
+	ReasonNone               CloseReason = iota
+	ReasonPeerClosed                     // the peer closed the TCP connection
+	ReasonIOError                        // read or write failed
+	ReasonUnbound                        // unbind handshake completed
+	ReasonBindFailed                     // bind refused
+	ReasonSessionInit                    // not bound within the session init timer
+	ReasonEnquireLinkTimeout             // our enquire_link unanswered
+	ReasonInactivity                     // inactivity timer
+	ReasonPDUReadTimeout                 // partial PDU not completed in time
+	ReasonBadFraming                     // command_length < 16 or > max
+	ReasonSlowConsumer                   // outbound backlog over the cap
+	ReasonConnLimit                      // total or per-IP connection limit (refused at open; logged at debug)
+	ReasonShutdown                       // server shutdown
+	ReasonPanic                          // internal error recovered at the session boundary
+	ReasonGenericNack                    // the peer nacked our stream with sequence 0
+	ReasonWrongState                     // a request other than bind or enquire_link before binding
+)
+
+var reasonNames = [...]string{
+	ReasonNone:               "none",
+	ReasonPeerClosed:         "peer_closed",
+	ReasonIOError:            "io_error",
+	ReasonUnbound:            "unbound",
+	ReasonBindFailed:         "bind_failed",
+	ReasonSessionInit:        "session_init_timeout",
+	ReasonEnquireLinkTimeout: "enquire_link_timeout",
+	ReasonInactivity:         "inactivity_timeout",
+	ReasonPDUReadTimeout:     "pdu_read_timeout",
+	ReasonBadFraming:         "bad_framing",
+	ReasonSlowConsumer:       "slow_consumer",
+	ReasonConnLimit:          "connection_limit",
+	ReasonShutdown:           "shutdown",
+	ReasonPanic:              "internal_error",
+	ReasonGenericNack:        "peer_nack",
+	ReasonWrongState:         "wrong_state",
+}
+
+// String returns the snake_case name used in the close log line.
+func (r CloseReason) String() string {
+	if int(r) < len(reasonNames) {
+		return reasonNames[r]
+	}
+	return "unknown"
+}
+
+// Stats are process-wide counters, read with atomic loads.
+type Stats struct {
+	Accepted         uint64 // connections accepted
+	Refused          uint64 // connections refused by the limits
+	Sessions         int64  // sessions open now
+	Bound            int64  // sessions bound now
+	Throttled        uint64 // MT requests answered ESME_RTHROTTLED
+	ResponseTimeouts uint64 // server requests unanswered within ResponseTimeout
+	DeliverRetries   uint64 // deliver_sm re-sent after a response timeout
+	GenericNacks     uint64 // generic_nack we sent
+	Panics           uint64 // panics recovered at the session boundary
+	SlowConsumers    uint64 // sessions closed for outbound backlog
+}
+
+// Errors returned by the engine's API and passed to DeliverySink.
+var (
+	ErrNoAuthenticator = errors.New("engine: Options.Authenticator is required")
+	ErrNotRunning      = errors.New("engine: server not running")
+	ErrNoSession       = errors.New("engine: no bound receiver for that system_id")
+	ErrQueueFull       = errors.New("engine: queue full")
+	ErrSessionGone     = errors.New("engine: session closed")
+	ErrDeliveryExpired = errors.New("engine: deliver_sm unanswered after every attempt")
+	ErrBadToken        = errors.New("engine: invalid submit token")
+)

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"net"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/smpptest"
+)
+
+func TestConnectionLimitPerIP(t *testing.T) {
+	t.Parallel()
+	ts := start(t, func(o *Options) { o.MaxConnectionsPerIP = 2 })
+	a := ts.bound(t, codec.BindTransceiverID)
+	b := ts.dial(t)
+	c := ts.dial(t)
+	mustClosed(t, c)
+	eventually(t, "refusal counted", func() bool { return ts.Stats().Refused == 1 })
+	mustSend(t, b, codec.EnquireLinkID, 1, nil)
+	mustExpect(t, b, codec.EnquireLinkRespID, codec.StatusOK)
+	_ = b.Close() // frees a slot
+	eventually(t, "slot freed", func() bool { return ts.Stats().Sessions == 1 })
+	d := ts.dial(t)
+	mustSend(t, d, codec.EnquireLinkID, 2, nil)
+	mustExpect(t, d, codec.EnquireLinkRespID, codec.StatusOK)
+	mustSend(t, a, codec.EnquireLinkID, 3, nil)
+	mustExpect(t, a, codec.EnquireLinkRespID, codec.StatusOK)
+}
+
+func TestConnectionLimitTotal(t *testing.T) {
+	t.Parallel()
+	ts := start(t, func(o *Options) { o.MaxConnections = 1 })
+	a := ts.dial(t)
+	mustSend(t, a, codec.EnquireLinkID, 1, nil)
+	mustExpect(t, a, codec.EnquireLinkRespID, codec.StatusOK)
+	b := ts.dial(t)
+	mustClosed(t, b)
+	if ts.Stats().Refused != 1 {
+		t.Fatalf("refused %d", ts.Stats().Refused)
+	}
+}
+
+func TestSlowConsumerClosedAtBacklogCap(t *testing.T) {
+	t.Parallel()
+	ts := start(t, func(o *Options) { o.MaxOutboundBacklog = 64 << 10 })
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+	}}
+	nc, err := d.Dial("tcp", ts.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	var chunk []byte
+	for i := 0; i < 4096; i++ {
+		chunk = append(chunk, smpptest.Frame(codec.EnquireLinkID, 0, uint32(i+1), nil)...)
+	}
+	// Never read: responses pile up in the server until the cap closes us.
+	deadline := time.Now().Add(wait)
+	for time.Now().Before(deadline) && ts.Stats().SlowConsumers == 0 {
+		_ = nc.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
+		if _, err := nc.Write(chunk); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				continue
+			}
+			break
+		}
+	}
+	eventually(t, "slow consumer closed", func() bool { return ts.Stats().SlowConsumers == 1 })
+	ts.logs.waitLog(t, `"reason":"slow_consumer"`)
+	// Others are still served.
+	o := ts.dial(t)
+	mustSend(t, o, codec.EnquireLinkID, 1, nil)
+	mustExpect(t, o, codec.EnquireLinkRespID, codec.StatusOK)
+}

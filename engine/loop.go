@@ -1,0 +1,242 @@
+package engine
+
+import (
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/panjf2000/gnet/v2"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/timers"
+)
+
+// evKind is the type of work posted into a loop's inbox.
+type evKind uint8
+
+const (
+	evBind     evKind = iota + 1 // an Authenticator result
+	evDeliver                    // a Delivery for a session
+	evRespond                    // a deferred MT response
+	evShutdown                   // unbind every session
+)
+
+// event is one inbox entry. Fields are set per kind; session pointers are
+// always paired with the generation they were taken at, because the session
+// may have closed and been reused by the time the loop reads the event.
+type event struct {
+	kind      evKind
+	s         *session
+	gen       uint32
+	principal Principal
+	status    codec.Status
+	d         *Delivery
+	seq       uint32
+	cmd       codec.CommandID
+	idLen     uint8
+	id        [65]byte
+}
+
+// sessRef is a session handle valid while s.gen == gen.
+type sessRef struct {
+	s   *session
+	gen uint32
+}
+
+// bell is the context of a doorbell conn: the gnet end of a socketpair whose
+// other end (wfd) any goroutine may write a byte to, waking the loop that owns
+// the conn with no allocation (gnet's Wake and Execute allocate per call).
+type bell struct {
+	wfd   int
+	extra bool // enrolled on a loop that already had a doorbell; unused
+}
+
+// oneByte is what a doorbell ring writes.
+var oneByte = []byte{1}
+
+// loop is the engine's state for one gnet event loop. Every field without an
+// atomic type is owned by that loop's goroutine.
+type loop struct {
+	srv   *Server
+	el    gnet.EventLoop
+	wheel *timers.Wheel
+	inbox *mpsc[event]
+
+	bellFD      atomic.Int32 // write end of the doorbell socketpair; valid once ready
+	ready       atomic.Bool
+	bellPending atomic.Int32 // coalesces rings: only the 0→1 winner writes
+
+	sessions    []*session // live sessions; s.idx is the position
+	free        []*session // pool of closed sessions for reuse
+	resume      []sessRef  // sessions with unread input (fairness yield or bind done)
+	resumeSpare []sessRef
+	dirty       []sessRef // sessions with output appended outside their OnTraffic
+	cur         *session  // session being served: close it by returning gnet.Close
+
+	// Decode and response scratch, reused for every PDU on this loop.
+	bind   codec.Bind
+	sm     codec.SM
+	dsm    codec.DataSM
+	multi  codec.SubmitMulti
+	query  codec.QuerySM
+	cancel codec.CancelSM
+	repl   codec.ReplaceSM
+	bresp  codec.BindResp
+	req    SubmitRequest
+	res    SubmitResult
+	idbuf  [65]byte
+	ev     event
+}
+
+func newLoop(srv *Server, el gnet.EventLoop) *loop {
+	l := &loop{srv: srv, el: el, inbox: newMPSC[event](srv.opts.InboxSize)}
+	l.bellFD.Store(-1)
+	l.wheel = timers.NewWheel(srv.opts.Tick, time.Now(), l.onTimer)
+	return l
+}
+
+// ring wakes the loop. Safe from any goroutine; coalesced so that at most one
+// byte is in flight per loop.
+func (l *loop) ring() {
+	if !l.ready.Load() {
+		return // Start rings every loop once its doorbell is enrolled
+	}
+	if l.bellPending.CompareAndSwap(0, 1) {
+		_, _ = syscall.Write(int(l.bellFD.Load()), oneByte) // EAGAIN: a byte is already queued
+	}
+}
+
+// post puts ev into the inbox and rings the doorbell. It reports false when
+// the inbox is full.
+func (l *loop) post(ev *event) bool {
+	if !l.inbox.TryPush(ev) {
+		return false
+	}
+	l.ring()
+	return true
+}
+
+// onBell runs on the loop when its doorbell fires: drain the inbox, advance
+// the wheel, continue sessions that yielded, flush what was written.
+func (l *loop) onBell(c gnet.Conn) {
+	_, _ = c.Discard(-1)
+	l.bellPending.Store(0) // before draining: a later post rings again
+	defer l.recoverTurn()
+	for l.inbox.TryPop(&l.ev) {
+		l.handleEvent(&l.ev)
+		l.ev = event{}
+	}
+	l.wheel.Advance(time.Now())
+	if len(l.resume) > 0 {
+		// Serve only the sessions queued before this turn; yields made now
+		// land in the other slice and wait for the next ring.
+		batch := l.resume
+		l.resume = l.resumeSpare[:0]
+		for i, r := range batch {
+			if r.s.gen == r.gen && r.s.state != stateClosed {
+				r.s.queued = false
+				l.serveFromBell(r.s)
+			}
+			batch[i] = sessRef{}
+		}
+		l.resumeSpare = batch[:0]
+	}
+	l.flushDirty()
+}
+
+func (l *loop) recoverTurn() {
+	if v := recover(); v != nil {
+		l.srv.stats.panics.Add(1)
+		l.srv.log.Error().Interface("panic", v).Str("where", "loop").Msg("recovered panic")
+	}
+}
+
+// flushDirty writes out what timers and inbox events appended.
+func (l *loop) flushDirty() {
+	for i, r := range l.dirty {
+		if r.s.gen == r.gen && r.s.state != stateClosed {
+			r.s.dirtyQ = false
+			r.s.flushOrClose()
+		}
+		l.dirty[i] = sessRef{}
+	}
+	l.dirty = l.dirty[:0]
+}
+
+// markDirty schedules s's output for the end of this loop turn.
+func (l *loop) markDirty(s *session) {
+	if !s.dirtyQ {
+		s.dirtyQ = true
+		l.dirty = append(l.dirty, sessRef{s, s.gen})
+	}
+}
+
+// yield queues s to continue reading on the next doorbell turn.
+func (l *loop) yield(s *session) {
+	if !s.queued {
+		s.queued = true
+		l.resume = append(l.resume, sessRef{s, s.gen})
+		l.ring() // a pending ring also serves: onBell reads resume after clearing the flag
+	}
+}
+
+func (l *loop) handleEvent(ev *event) {
+	switch ev.kind {
+	case evBind:
+		l.onBindResult(ev)
+	case evDeliver:
+		s := ev.s
+		if s.gen != ev.gen || !s.state.canReceiveDeliver() {
+			l.srv.deliveryDone(ev.d, 0, ErrSessionGone)
+			return
+		}
+		s.enqueueDelivery(ev.d)
+	case evRespond:
+		l.onRespond(ev)
+	case evShutdown:
+		l.shutdownSessions()
+	}
+}
+
+// getSession takes a session from the pool or makes one.
+func (l *loop) getSession() *session {
+	if n := len(l.free); n > 0 {
+		s := l.free[n-1]
+		l.free[n-1] = nil
+		l.free = l.free[:n-1]
+		return s
+	}
+	return newSession(l)
+}
+
+func (l *loop) addLive(s *session) {
+	s.idx = len(l.sessions)
+	l.sessions = append(l.sessions, s)
+}
+
+func (l *loop) removeLive(s *session) {
+	last := len(l.sessions) - 1
+	if s.idx <= last && l.sessions[s.idx] == s {
+		l.sessions[s.idx] = l.sessions[last]
+		l.sessions[s.idx].idx = s.idx
+		l.sessions[last] = nil
+		l.sessions = l.sessions[:last]
+	}
+	s.idx = -1
+}
+
+// shutdownSessions starts the unbind handshake on every bound session and
+// closes the others.
+func (l *loop) shutdownSessions() {
+	live := append([]*session(nil), l.sessions...)
+	for _, s := range live {
+		switch {
+		case s.state.bound():
+			s.sendUnbind(ReasonShutdown)
+			l.markDirty(s)
+		case s.state == stateUnbinding:
+		default:
+			s.close(ReasonShutdown)
+		}
+	}
+}

@@ -1,0 +1,85 @@
+package engine
+
+import (
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/timers"
+)
+
+// onTimer is the wheel handler: it runs on the loop for every expired timer
+// during onBell's Advance. Each expiry is logged with system_id and peer.
+func (l *loop) onTimer(t *timers.Timer) {
+	if t.Kind == tkSlot {
+		l.onSlotTimeout(t.Arg.(*slot))
+		return
+	}
+	s := t.Arg.(*session)
+	if s.state == stateClosed || s.closing {
+		return
+	}
+	opts := &l.srv.opts
+	switch t.Kind {
+	case tkSessionInit:
+		if s.state.bound() {
+			return
+		}
+		s.logExpiry("session_init")
+		s.close(ReasonSessionInit)
+	case tkEnquireLink:
+		if !s.state.bound() {
+			return
+		}
+		if s.ctrlCmd == 0 {
+			s.logExpiry("enquire_link")
+			s.ctrlSeq, s.ctrlCmd = s.nextSeq(), codec.EnquireLinkID
+			s.appendHeaderOnly(codec.EnquireLinkID, codec.StatusOK, s.ctrlSeq)
+			l.wheel.Schedule(&s.tCtrl, opts.ResponseTimeout)
+			l.markDirty(s)
+		}
+		l.wheel.Schedule(&s.tEnquire, opts.EnquireLinkInterval)
+	case tkInactivity:
+		if !s.state.bound() {
+			return
+		}
+		s.logExpiry("inactivity")
+		s.sendUnbind(ReasonInactivity)
+		l.markDirty(s)
+	case tkPDURead:
+		s.logExpiry("pdu_read")
+		s.close(ReasonPDUReadTimeout)
+	case tkControl:
+		l.srv.stats.responseTimeouts.Add(1)
+		switch s.ctrlCmd {
+		case codec.EnquireLinkID:
+			// A dead peer: unbind and close without waiting (reference §7.2).
+			s.logExpiry("response_enquire_link")
+			s.appendHeaderOnly(codec.UnbindID, codec.StatusOK, s.nextSeq())
+			s.close(ReasonEnquireLinkTimeout)
+		case codec.UnbindID:
+			s.logExpiry("response_unbind")
+			s.close(s.unbindWhy)
+		}
+	}
+}
+
+func (s *session) logExpiry(timer string) {
+	s.l.srv.log.Info().Str("event", "timer").Str("timer", timer).Str("system_id", s.systemID).
+		Str("remote", s.remote.String()).Str("state", s.state.String()).Msg("session timer expired")
+}
+
+// sendUnbind starts the server-side unbind handshake (reference §7.3): no
+// new requests, wait ResponseTimeout for unbind_resp, then close with why.
+func (s *session) sendUnbind(why CloseReason) {
+	if !s.state.bound() {
+		return
+	}
+	s.transition(stateUnbinding)
+	s.l.srv.log.Info().Str("event", "unbind").Str("by", "server").Str("reason", why.String()).
+		Str("system_id", s.systemID).Str("remote", s.remote.String()).Msg("unbind sent")
+	w := s.l.wheel
+	w.Cancel(&s.tEnquire)
+	w.Cancel(&s.tInact)
+	s.unbindWhy = why
+	s.ctrlSeq, s.ctrlCmd = s.nextSeq(), codec.UnbindID
+	s.appendHeaderOnly(codec.UnbindID, codec.StatusOK, s.ctrlSeq)
+	w.Schedule(&s.tCtrl, s.l.srv.opts.ResponseTimeout)
+}

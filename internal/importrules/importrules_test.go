@@ -1,0 +1,84 @@
+// Package importrules holds the test that keeps the dependency direction of
+// docs/ARCHITECTURE.md true: leaves import nothing of ours, the engine never
+// imports accounts, routing, connectors or storage, and nothing imports cmd.
+package importrules
+
+import (
+	"bufio"
+	"bytes"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/smppd/smppd"
+
+// allowed lists, for each package of ours, the packages of ours it may
+// import. A package missing from this table fails the test: add it here
+// when the architecture says where it belongs.
+var allowed = map[string][]string{
+	"codec":                   {},
+	"codec/charset":           {},
+	"codec/concat":            {},
+	"codec/receipt":           {},
+	"timers":                  {},
+	"msg":                     {},
+	"config":                  {},
+	"internal/importrules":    {},
+	"internal/ring":           {},
+	"internal/bufpool":        {},
+	"internal/smpptest":       {"codec", "codec/*"},
+	"accounts":                {"msg"},
+	"routing":                 {},
+	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
+	"bench/peers/raw/rawsmsc": {},
+	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest"},
+	"bench":                   {"codec", "codec/*", "internal/ring"},
+	"cmd/smppd":               {"*"},
+	"cmd/smppbench":           {"bench", "codec", "codec/*"},
+}
+
+func TestImportRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	seen := 0
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		rules, ok := allowed[pkg]
+		if !ok {
+			t.Errorf("package %q has no entry in the import rules table", pkg)
+			continue
+		}
+		seen++
+		for _, imp := range fields[1:] {
+			if !strings.HasPrefix(imp, module+"/") {
+				continue
+			}
+			dep := strings.TrimPrefix(imp, module+"/")
+			if !permitted(rules, dep) {
+				t.Errorf("%s imports %s, which the architecture does not allow", pkg, dep)
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("go list returned no packages")
+	}
+}
+
+// permitted reports whether dep matches one of rules; "x/*" matches every
+// package below x and "*" matches anything.
+func permitted(rules []string, dep string) bool {
+	for _, r := range rules {
+		switch {
+		case r == "*", r == dep:
+			return true
+		case strings.HasSuffix(r, "/*") && strings.HasPrefix(dep, strings.TrimSuffix(r, "*")):
+			return true
+		}
+	}
+	return false
+}
