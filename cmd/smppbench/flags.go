@@ -1,0 +1,69 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+
+	"github.com/smppd/smppd/bench"
+)
+
+// options is the parsed command line.
+type options struct {
+	cfg  bench.Config
+	json bool
+}
+
+// parseFlags reads args into options. Usage and errors go to out.
+func parseFlags(args []string, out io.Writer) (options, error) {
+	var o options
+	c := &o.cfg
+	fs := flag.NewFlagSet("smppbench", flag.ContinueOnError)
+	fs.SetOutput(out)
+	host := fs.String("host", "127.0.0.1", "SMSC host")
+	port := fs.Int("port", 2775, "SMSC port")
+	fs.StringVar(&c.SystemID, "user", "demo", "bind system_id")
+	fs.StringVar(&c.Password, "password", "demopass", "bind password")
+	fs.StringVar(&c.SystemType, "system-type", "", "bind system_type")
+	bind := fs.String("bind", "trx", "bind as tx (transmitter) or trx (transceiver)")
+	fs.IntVar(&c.Sessions, "sessions", 1, "concurrent bound sessions")
+	fs.IntVar(&c.Window, "window", 10, "outstanding submit_sm per session")
+	fs.DurationVar(&c.Duration, "duration", 0, "measured sending time (default 10s when -count is not set)")
+	fs.Int64Var(&c.Count, "count", 0, "submit_sm to send after warm-up, over all sessions (0 = by -duration)")
+	fs.DurationVar(&c.Warmup, "warmup", 0, "send this long before measuring")
+	fs.Float64Var(&c.Rate, "rate", 0, "target submit_sm per second over all sessions, open loop (0 = as fast as the window allows)")
+	fs.StringVar(&c.Mix, "mix", "gsm7", "message mix: gsm7 | ucs2 | long (3-part concatenated), or weighted: gsm7:70,ucs2:20,long:10")
+	fs.BoolVar(&c.Receipts, "dlr", false, "request delivery receipts (registered_delivery=1) and measure submit→receipt; needs -bind trx")
+	fs.DurationVar(&c.ReceiptWait, "dlr-wait", 10*time.Second, "after sending, wait this long for missing receipts")
+	fs.DurationVar(&c.DrainWait, "drain-wait", 5*time.Second, "after sending, wait this long for outstanding responses")
+	fs.StringVar(&c.SourceAddr, "src", "smppbench", "source_addr of every submit_sm")
+	fs.StringVar(&c.DestAddr, "dst", "491701234567", "destination_addr of every submit_sm")
+	fs.BoolVar(&o.json, "json", false, "print the result as JSON instead of the summary")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	switch *bind {
+	case "tx", "transmitter":
+		c.Bind = bench.BindTransmitter
+	case "trx", "transceiver":
+		c.Bind = bench.BindTransceiver
+	default:
+		return o, fmt.Errorf("-bind %q: want tx or trx", *bind)
+	}
+	if *port <= 0 || *port > 65535 {
+		return o, errors.New("-port must be 1..65535")
+	}
+	if c.Sessions < 1 || c.Window < 1 {
+		return o, errors.New("-sessions and -window must be at least 1")
+	}
+	c.Addr = net.JoinHostPort(*host, strconv.Itoa(*port))
+	c.Defaults()
+	return o, c.Validate()
+}
