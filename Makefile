@@ -6,7 +6,7 @@ FUZZTIME ?= 10s
 # Packages whose tests exercise goroutines: run under the race detector.
 RACE_PKGS ?= ./...
 
-.PHONY: all build run test test-unit test-race fuzz bench lint crosscheck deps clean
+.PHONY: all build run test test-unit test-race smoke fuzz bench bench-e2e lint crosscheck deps clean
 
 all: build
 
@@ -16,8 +16,9 @@ build:
 run: build
 	./bin/smppd -config $(CONFIG)
 
-## test: everything CI runs (unit + allocation gates, race, golden cross-check).
-test: deps test-unit test-race crosscheck
+## test: everything CI runs (unit + allocation gates, race, golden cross-check,
+## and a third-party client against the server as `make run` starts it).
+test: deps test-unit test-race crosscheck smoke
 
 deps:
 	bash scripts/install-deps.sh
@@ -29,6 +30,10 @@ test-unit:
 test-race:
 	$(GO) test -count=1 -race $(RACE_PKGS)
 
+## smoke: the npm smpp client binds, submits, enquires and unbinds against make run's server.
+smoke:
+	bash scripts/smoke-npm.sh
+
 ## fuzz: a short smoke run of every fuzz target (FUZZTIME each).
 fuzz:
 	@set -e; for pkg in $$($(GO) list ./...); do \
@@ -38,9 +43,14 @@ fuzz:
 		done; \
 	done
 
-## bench: Go micro-benchmarks with allocation counts.
+## bench: Go micro-benchmarks with allocation counts, then a short end-to-end
+## run (smppd on the demo config, smppbench over loopback).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime=200ms ./...
+	$(MAKE) bench-e2e
+
+bench-e2e: build
+	bash scripts/bench-e2e.sh
 
 ## crosscheck: golden vectors against an independent SMPP implementation.
 crosscheck:
