@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/smppd/smppd/internal/ring"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -60,7 +61,7 @@ type loop struct {
 	srv   *Server
 	el    gnet.EventLoop
 	wheel *timers.Wheel
-	inbox *mpsc[event]
+	inbox *ring.MPSC[event]
 
 	bellFD      atomic.Int32 // write end of the doorbell socketpair; valid once ready
 	ready       atomic.Bool
@@ -89,7 +90,11 @@ type loop struct {
 }
 
 func newLoop(srv *Server, el gnet.EventLoop) *loop {
-	l := &loop{srv: srv, el: el, inbox: newMPSC[event](srv.opts.InboxSize)}
+	inbox, err := ring.NewMPSC[event](srv.opts.InboxSize)
+	if err != nil {
+		panic("BUG: engine: inbox size not validated: " + err.Error())
+	}
+	l := &loop{srv: srv, el: el, inbox: inbox}
 	l.bellFD.Store(-1)
 	l.wheel = timers.NewWheel(srv.opts.Tick, time.Now(), l.onTimer)
 	return l
@@ -109,7 +114,7 @@ func (l *loop) ring() {
 // post puts ev into the inbox and rings the doorbell. It reports false when
 // the inbox is full.
 func (l *loop) post(ev *event) bool {
-	if !l.inbox.TryPush(ev) {
+	if !l.inbox.TryPush(*ev) {
 		return false
 	}
 	l.ring()
@@ -122,7 +127,12 @@ func (l *loop) onBell(c gnet.Conn) {
 	_, _ = c.Discard(-1)
 	l.bellPending.Store(0) // before draining: a later post rings again
 	defer l.recoverTurn()
-	for l.inbox.TryPop(&l.ev) {
+	for {
+		ev, ok := l.inbox.TryPop()
+		if !ok {
+			break
+		}
+		l.ev = ev
 		l.handleEvent(&l.ev)
 		l.ev = event{}
 	}

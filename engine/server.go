@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/smppd/smppd/internal/ring"
 	"net"
 	"os"
 	"runtime"
@@ -131,6 +132,7 @@ func applyDefaults(o *Options) {
 	defi(&o.AuthWorkers, 4)
 	defi(&o.AuthQueue, 1024)
 	defi(&o.InboxSize, 4096)
+	o.InboxSize = min(o.InboxSize, ring.MaxCapacity)
 }
 
 // Start listens (Options.Addr, and Options.TLSAddr if set) and returns once
