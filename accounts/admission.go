@@ -1,0 +1,265 @@
+package accounts
+
+import (
+	"errors"
+	"math"
+	"time"
+)
+
+// UserLimits are a user's sending limits as written in the users file, plus
+// the live counters (token bucket, balance, quota) that Prepare builds.
+// Copies made after Prepare share those counters, so one user has one bucket
+// and one balance however many binds hold it.
+type UserLimits struct {
+	// Throughput is the sustained rate in message parts per second; 0 = unlimited.
+	Throughput float64 `toml:"throughput"`
+	// Burst is how many parts may go back to back; 0 = ceil(throughput).
+	Burst int `toml:"burst"`
+	// Balance is prepaid credit charged per part at the route's rate;
+	// absent or "unlimited" = unlimited.
+	Balance Amount `toml:"balance"`
+	// Quota is the number of parts the user may still send; 0 = unlimited.
+	Quota int64 `toml:"quota"`
+	// MaxValidity is the longest validity period a submit may ask for, as a
+	// duration string ("48h"); 0 = unlimited.
+	MaxValidity time.Duration `toml:"max_validity"`
+	// MaxPriority is the highest priority_flag allowed, 0-3; absent = 3.
+	MaxPriority *uint8 `toml:"max_priority"`
+
+	live *liveLimits
+}
+
+// liveLimits are the mutable counters; one allocation per user.
+type liveLimits struct {
+	bucket *Bucket
+	credit *Credit
+	quota  *Quota
+	maxPri uint8
+}
+
+// ErrLimits is returned by Prepare for values out of range.
+var ErrLimits = errors.New("accounts: bad limits: throughput, burst, quota and max_validity must be >= 0, max_priority 0-3")
+
+// Prepare checks the configured values and builds fresh live counters from
+// them (a full bucket, the configured balance and quota). Call it once, before
+// the limits are shared; it is not safe concurrently with Admit on u.
+func (u *UserLimits) Prepare() error {
+	if !(u.Throughput >= 0) || math.IsInf(u.Throughput, 1) || u.Burst < 0 || u.Quota < 0 ||
+		u.MaxValidity < 0 || (u.MaxPriority != nil && *u.MaxPriority > 3) {
+		return ErrLimits
+	}
+	l := &liveLimits{
+		bucket: NewBucket(u.Throughput, u.Burst),
+		credit: NewCredit(u.Balance),
+		quota:  NewQuota(u.Quota),
+		maxPri: 3,
+	}
+	if u.MaxPriority != nil {
+		l.maxPri = *u.MaxPriority
+	}
+	u.live = l
+	return nil
+}
+
+// Bucket, Credit and QuotaLeft expose the live counters (nil before Prepare)
+// for the operations API and for persisting balances.
+func (u *UserLimits) Bucket() *Bucket {
+	if u.live == nil {
+		return nil
+	}
+	return u.live.bucket
+}
+
+// Credit is the live balance (nil before Prepare).
+func (u *UserLimits) Credit() *Credit {
+	if u.live == nil {
+		return nil
+	}
+	return u.live.credit
+}
+
+// QuotaCounter is the live quota (nil before Prepare).
+func (u *UserLimits) QuotaCounter() *Quota {
+	if u.live == nil {
+		return nil
+	}
+	return u.live.quota
+}
+
+// Refusal says why Admit refused a submit; Admitted (zero) means it did not.
+type Refusal uint8
+
+const (
+	Admitted          Refusal = iota
+	RefuseThrottled           // throughput bucket empty
+	RefuseBalance             // balance below rate × parts
+	RefuseQuota               // quota has fewer parts left than needed
+	RefusePriority            // priority_flag above max_priority (or above 3)
+	RefusePriorityOff         // priority_flag != 0 and max_priority is 0
+	RefuseValidity            // validity period above max_validity, or negative
+	RefuseInternal            // caller bug: parts < 1, bad rate, limits not prepared
+)
+
+var refusalNames = [...]string{
+	Admitted:          "admitted",
+	RefuseThrottled:   "throttled",
+	RefuseBalance:     "insufficient balance",
+	RefuseQuota:       "quota exhausted",
+	RefusePriority:    "priority above max_priority",
+	RefusePriorityOff: "priority not allowed",
+	RefuseValidity:    "validity above max_validity",
+	RefuseInternal:    "internal error",
+}
+
+func (r Refusal) String() string {
+	if int(r) < len(refusalNames) {
+		return refusalNames[r]
+	}
+	return "refusal(" + itoa(int(r)) + ")"
+}
+
+func itoa(v int) string {
+	var b [20]byte
+	i := len(b)
+	for {
+		i--
+		b[i] = byte('0' + v%10)
+		v /= 10
+		if v == 0 {
+			return string(b[i:])
+		}
+	}
+}
+
+// SMPP command_status values used by admission (spec Table 5-2). accounts
+// does not import codec; the engine puts Admission.Status(r) straight into
+// submit_sm_resp.
+const (
+	StatusOK          uint32 = 0x00000000 // ESME_ROK
+	StatusInvPrtFlg   uint32 = 0x00000006 // ESME_RINVPRTFLG
+	StatusSysErr      uint32 = 0x00000008 // ESME_RSYSERR
+	StatusInvSysID    uint32 = 0x0000000F // ESME_RINVSYSID
+	StatusSubmitFail  uint32 = 0x00000045 // ESME_RSUBMITFAIL
+	StatusThrottled   uint32 = 0x00000058 // ESME_RTHROTTLED
+	StatusInvValidity uint32 = 0x00000062 // ESME_RINVEXPIRY
+)
+
+// Status table (native / JasminCompat):
+//
+//	Refusal            native            JasminCompat      why
+//	Throttled          ESME_RTHROTTLED   ESME_RTHROTTLED   spec meaning; clients back off and retry
+//	Balance            ESME_RSUBMITFAIL  ESME_RSYSERR      permanent until topped up: a retry will not help,
+//	Quota              ESME_RSUBMITFAIL  ESME_RSYSERR      and RSYSERR makes clients retry; Jasmin uses RSYSERR
+//	Priority           ESME_RINVPRTFLG   ESME_RINVPRTFLG   Jasmin's priority filter answers RINVPRTFLG
+//	PriorityOff        ESME_RINVPRTFLG   ESME_RINVSYSID    Jasmin answers RINVSYSID without the priority right
+//	Validity           ESME_RINVEXPIRY   ESME_RINVEXPIRY   Jasmin does not check validity on SMPP
+//	Internal           ESME_RSYSERR      ESME_RSYSERR      our bug, transient from the client's view
+var (
+	nativeStatus = [...]uint32{StatusOK, StatusThrottled, StatusSubmitFail, StatusSubmitFail,
+		StatusInvPrtFlg, StatusInvPrtFlg, StatusInvValidity, StatusSysErr}
+	jasminStatus = [...]uint32{StatusOK, StatusThrottled, StatusSysErr, StatusSysErr,
+		StatusInvPrtFlg, StatusInvSysID, StatusInvValidity, StatusSysErr}
+)
+
+// Admission applies UserLimits to submits. The zero value gives the native
+// statuses; it holds no state of its own, so one Admission serves every
+// session concurrently.
+type Admission struct {
+	// JasminCompat answers balance and quota refusals with ESME_RSYSERR and a
+	// priority from a user with max_priority 0 with ESME_RINVSYSID, as Jasmin
+	// does, for operators migrating from it.
+	JasminCompat bool
+}
+
+// Status is the SMPP command_status for r (see the table above); unknown
+// refusals map to ESME_RSYSERR.
+func (a *Admission) Status(r Refusal) uint32 {
+	t := &nativeStatus
+	if a.JasminCompat {
+		t = &jasminStatus
+	}
+	if int(r) < len(t) {
+		return t[r]
+	}
+	return StatusSysErr
+}
+
+// Charge is what an admitted submit took from a balance and a quota. Keep it
+// with the message; call Refund if the upstream refuses the message.
+type Charge struct {
+	credit *Credit
+	quota  *Quota
+	micros int64
+	parts  int64
+}
+
+// Micros is the amount charged in micro-units (0 when the balance is
+// unlimited or the route free).
+func (c *Charge) Micros() int64 { return c.micros }
+
+// Parts is the number of parts taken from the quota (0 when unlimited).
+func (c *Charge) Parts() int64 { return c.parts }
+
+// Refund gives the balance and the quota back and clears c, so a second
+// Refund on the same variable does nothing. Refunding two copies of one
+// Charge refunds twice: keep one. Throughput tokens are not given back; the
+// submit did use the server.
+func (c *Charge) Refund() {
+	c.credit.Refund(c.micros)
+	c.quota.Refund(c.parts)
+	*c = Charge{}
+}
+
+// Admit decides whether user u may submit a message of parts parts on a
+// route costing rate per part, with the given priority_flag and validity
+// period (relative to now; 0 = none asked). now is in Unix nanoseconds (any
+// steady clock, the same for every call on u). Checks run cheapest first:
+// priority, validity, throughput, quota, balance. A refusal leaves nothing
+// taken: later failures give back tokens and quota. On Admitted the Charge
+// records what was taken.
+func (a *Admission) Admit(u *UserLimits, parts int, rate float64, priority uint8, validity time.Duration, now int64) (Charge, Refusal) {
+	if u == nil || u.live == nil || parts < 1 {
+		return Charge{}, RefuseInternal
+	}
+	l := u.live
+	if priority > l.maxPri {
+		if l.maxPri == 0 && priority <= 3 {
+			return Charge{}, RefusePriorityOff
+		}
+		return Charge{}, RefusePriority
+	}
+	if validity < 0 || (u.MaxValidity > 0 && validity > u.MaxValidity) {
+		return Charge{}, RefuseValidity
+	}
+	per, ok := RateMicros(rate)
+	if !ok {
+		return Charge{}, RefuseInternal
+	}
+	var cost int64
+	if !l.credit.c.unlimited {
+		cost = per * int64(parts) // per <= 1e18, but parts may be large
+		if per != 0 && cost/per != int64(parts) {
+			return Charge{}, RefuseInternal
+		}
+	}
+	if !l.bucket.Take(now, parts) {
+		return Charge{}, RefuseThrottled
+	}
+	var ch Charge
+	if !l.quota.c.unlimited {
+		if !l.quota.Take(int64(parts)) {
+			l.bucket.Return(now, parts)
+			return Charge{}, RefuseQuota
+		}
+		ch.quota, ch.parts = l.quota, int64(parts)
+	}
+	if cost > 0 {
+		if !l.credit.Charge(cost) {
+			ch.quota.Refund(ch.parts)
+			l.bucket.Return(now, parts)
+			return Charge{}, RefuseBalance
+		}
+		ch.credit, ch.micros = l.credit, cost
+	}
+	return ch, Admitted
+}

@@ -1,0 +1,37 @@
+//go:build !race
+
+package accounts
+
+import "testing"
+
+func TestAdmissionZeroAlloc(t *testing.T) {
+	var a Admission
+	u := prepared(t, UserLimits{Throughput: 1e6, Burst: 1 << 20, Balance: Micros(1 << 50), Quota: 1 << 40})
+	b := NewBucket(1e6, 1<<20)
+	c := NewCredit(Micros(1 << 50))
+	q := NewQuota(1 << 40)
+	now := t0
+	cases := map[string]func(){
+		"Bucket.Take":   func() { now += 1000; b.Take(now, 1) },
+		"Bucket.Return": func() { b.Return(now, 1) },
+		"Credit.Charge": func() { c.Charge(10) },
+		"Credit.Refund": func() { c.Refund(10) },
+		"Quota.Take":    func() { q.Take(1) },
+		"Quota.Refund":  func() { q.Refund(1) },
+		"Admit+Refund": func() {
+			now += 3000
+			ch, r := a.Admit(u, 3, 0.01, 1, 0, now)
+			if r != Admitted {
+				t.Fatalf("refused: %v", r)
+			}
+			ch.Refund()
+		},
+		"Admit refused": func() { a.Admit(u, 1, 0, 9, 0, now) },
+		"Status":        func() { a.Status(RefuseBalance) },
+	}
+	for name, f := range cases {
+		if n := testing.AllocsPerRun(1000, f); n != 0 {
+			t.Errorf("%s: %v allocs/op, want 0", name, n)
+		}
+	}
+}
