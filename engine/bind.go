@@ -41,8 +41,9 @@ func (s *session) onBind(h codec.Header, body []byte) {
 		bt = BindTransceiver
 	}
 	s.bindType, s.bindSeq, s.bindCmd = bt, h.Sequence, h.CommandID
+	s.bindID = string(b.SystemID)
 	job := authJob{l: l, s: s, gen: s.gen, req: BindRequest{
-		SystemID:         string(b.SystemID),
+		SystemID:         s.bindID,
 		Password:         string(b.Password),
 		SystemType:       string(b.SystemType),
 		Type:             bt,
@@ -109,7 +110,7 @@ func (l *loop) onBindResult(ev *event) {
 	rh := codec.Header{CommandID: s.bindCmd.Response(), Status: ev.status, Sequence: s.bindSeq}
 	if ev.status != codec.StatusOK {
 		s.transition(stateOpen)
-		srv.log.Warn().Str("event", "bind").Str("remote", s.remote.String()).Stringer("bind_type", s.bindType).
+		srv.log.Warn().Str("event", "bind").Str("system_id", s.bindID).Str("remote", s.remote.String()).Stringer("bind_type", s.bindType).
 			Stringer("status", ev.status).Msg("bind refused")
 		s.out, _ = s.appendBindResp(s.out, rh)
 		s.close(ReasonBindFailed) // after the response is written

@@ -2,11 +2,13 @@ package engine
 
 import (
 	"encoding/binary"
-	"github.com/valyala/bytebufferpool"
+	"errors"
+	"io"
 	"net/netip"
 	"runtime/debug"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/valyala/bytebufferpool"
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/timers"
@@ -50,6 +52,7 @@ type session struct {
 
 	bindSeq uint32
 	bindCmd codec.CommandID
+	bindID  string // system_id the pending bind asked for; logged if refused
 
 	out      []byte                     // responses and requests appended this turn; one Write per turn
 	outBuf   *bytebufferpool.ByteBuffer // owner of out's backing array between open and cleanup
@@ -293,7 +296,7 @@ func (s *session) cleanup(err error) {
 	srv := l.srv
 	reason := s.reason
 	if reason == ReasonNone {
-		if err == nil {
+		if err == nil || errors.Is(err, io.EOF) { // gnet wraps EOF: read: EOF
 			reason = ReasonPeerClosed
 		} else {
 			reason = ReasonIOError
@@ -335,6 +338,7 @@ func (s *session) cleanup(err error) {
 	s.c.SetContext(nil)
 	s.c = nil
 	s.systemID = ""
+	s.bindID = ""
 	s.bindType = 0
 	s.noTLV = false
 	s.inFlight = 0

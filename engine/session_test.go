@@ -114,6 +114,9 @@ func TestBindRefusedSendsSystemIDAndCloses(t *testing.T) {
 		mustClosed(t, c)
 	}
 	ts.logs.waitLog(t, `"reason":"bind_failed"`)
+	// Operators need to know which account is failing.
+	ts.logs.waitLog(t, `"message":"bind refused"`, `"system_id":"nobody"`, `"status":"ESME_RINVPASWD"`)
+	ts.logs.waitLog(t, `"message":"bind refused"`, `"system_id":"policy"`, `"status":"ESME_RBINDFAIL"`)
 }
 
 func TestInterfaceVersion33GetsNoTLVs(t *testing.T) {
@@ -391,4 +394,17 @@ func TestBindStormRefusedWhenAuthQueueFull(t *testing.T) {
 	ts.auth.gate <- struct{}{}
 	mustExpect(t, first, codec.BindTransceiverRespID, codec.StatusOK)
 	mustExpect(t, second, codec.BindTransceiverRespID, codec.StatusOK)
+}
+
+// A peer that closes its socket without unbind is an orderly close
+// (gnet reports it as a wrapped io.EOF), not an I/O error: info level,
+// reason peer_closed.
+func TestPeerCloseIsNotIOError(t *testing.T) {
+	t.Parallel()
+	ts := start(t, nil)
+	c := ts.bound(t, codec.BindTransceiverID)
+	if err := c.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ts.logs.waitLog(t, `"level":"info"`, `"event":"close"`, `"reason":"peer_closed"`, `"system_id":"user"`)
 }
