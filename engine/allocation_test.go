@@ -4,7 +4,6 @@ package engine
 
 import (
 	"encoding/binary"
-	"github.com/smppd/smppd/internal/ring"
 	"io"
 	"net"
 	"runtime"
@@ -13,6 +12,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/ring"
 	"github.com/smppd/smppd/internal/smpptest"
 	"github.com/smppd/smppd/msg"
 )

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"github.com/smppd/smppd/internal/ring"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/panjf2000/gnet/v2"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/ring"
 	"github.com/smppd/smppd/timers"
 )
 

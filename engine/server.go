@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/smppd/smppd/internal/ring"
 	"net"
 	"os"
 	"runtime"
@@ -17,6 +16,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/ring"
 )
 
 // Server is a running SMPP server. Create it with New, then Start.
