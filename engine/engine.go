@@ -83,6 +83,10 @@ type SubmitRequest struct {
 	SubmitSM    *codec.SM
 	DataSM      *codec.DataSM
 	SubmitMulti *codec.SubmitMulti
+	// Principal is the session's bind (what the Authenticator returned);
+	// stable for the session, so handlers may type-assert it for the user's
+	// limits without a lookup.
+	Principal Principal
 	// Token names this request for Server.Respond when the handler defers it.
 	Token SubmitToken
 }
@@ -92,6 +96,9 @@ type SubmitRequest struct {
 type SubmitResult struct {
 	Status    codec.Status
 	MessageID []byte
+	// Unsuccess (submit_multi only) arrives empty and engine-owned: Add the
+	// destinations that were refused; it goes into submit_multi_resp.
+	Unsuccess *codec.UnsuccessList
 	// Deferred: the handler answers later through Server.Respond(req.Token, ...).
 	// The request counts against the session's in-flight limit until then.
 	Deferred bool
@@ -101,6 +108,44 @@ type SubmitResult struct {
 // event loop and must not block or retain views from req.
 type SubmitHandler interface {
 	HandleSubmit(req *SubmitRequest, res *SubmitResult)
+}
+
+// ManageHandler answers query_sm, cancel_sm and replace_sm from bound
+// sessions. Methods run on the event loop and must not block; the PDU views
+// are valid only during the call. When Options.Manage is nil the engine
+// answers ESME_RQUERYFAIL, ESME_RCANCELFAIL and ESME_RREPLACEFAIL.
+type ManageHandler interface {
+	HandleQuery(req *ManageRequest, res *QueryResult)
+	HandleCancel(req *ManageRequest) codec.Status
+	HandleReplace(req *ManageRequest) codec.Status
+}
+
+// ManageRequest is one query_sm, cancel_sm or replace_sm; exactly one of
+// Query, Cancel and Replace is set.
+type ManageRequest struct {
+	SystemID  string
+	Principal Principal
+	Query     *codec.QuerySM
+	Cancel    *codec.CancelSM
+	Replace   *codec.ReplaceSM
+}
+
+// QueryResult is filled by HandleQuery. FinalDate arrives as an empty slice
+// with room for 17 octets owned by the engine: append the SMPP time (or
+// leave it empty while the message is not final).
+type QueryResult struct {
+	Status    codec.Status
+	FinalDate []byte
+	State     codec.MessageState
+	ErrorCode uint8
+}
+
+// BindObserver learns when a session of a user becomes bound or stops being
+// bound (so held MO and receipts can be sent at once). Called on the event
+// loop after the state change; it must not block.
+type BindObserver interface {
+	Bound(systemID string, t BindType)
+	Unbound(systemID string, t BindType)
 }
 
 // IDSource appends a fresh, unique, printable message id (at most 64 octets)
@@ -177,6 +222,8 @@ type Options struct {
 	Submit        SubmitHandler // default: answer with a fresh id from IDs
 	IDs           IDSource      // default: an engine-local atomic generator
 	Deliveries    DeliverySink  // optional; outcomes are dropped when nil
+	Manage        ManageHandler // optional; query/cancel/replace fail without it
+	Binds         BindObserver  // optional
 
 	Logger zerolog.Logger
 }
