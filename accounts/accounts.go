@@ -1,13 +1,19 @@
-// Package accounts authenticates SMPP binds: users with PBKDF2-SHA256
-// password hashes, per-user bind types, bind-count limits and IP allow-lists,
-// a cache of recently verified credentials, and a limiter that slows and then
-// refuses binds from sources and system_ids that keep failing.
+// Package accounts authenticates SMPP binds and holds what each user may
+// send: users and groups with PBKDF2-SHA256 password hashes, per-user bind
+// types, bind-count limits (in total and per bind type), IP allow-lists,
+// source-address patterns, sending limits (throughput, balance, quota,
+// priority, validity: see UserLimits and Admission), a cache of recently
+// verified credentials, and a limiter that slows and then refuses binds from
+// sources and system_ids that keep failing.
 //
 // A Store holds an immutable snapshot of the users and swaps it atomically on
-// Reload (SIGHUP); bind counts live outside the snapshot, keyed by system_id,
-// so a reload never forgets who is bound. Every method of Store is safe for
-// concurrent use. Authenticate may block for a password hash (tens of
-// milliseconds) or a slow_delay, so callers run it off the event loops.
+// Reload (SIGHUP) or a runtime change (the operations API). Everything that
+// must outlive a snapshot lives in one entry per system_id: the bind counts,
+// an atomic pointer to the user's current record (so a Bind always sees the
+// current limits), and the live counters, which a reload carries over (see
+// Store.Reload). Every method of Store is safe for concurrent use.
+// Authenticate may block for a password hash (tens of milliseconds) or a
+// slow_delay, so callers run it off the event loops.
 package accounts
 
 import (
@@ -36,6 +42,22 @@ var (
 	ErrThrottled = errors.New("accounts: too many failed binds, try later")
 )
 
+// Errors of the runtime changes (Upsert, SetEnabled, SetBalance, TopUp,
+// Persist).
+var (
+	// ErrUnknownUser: no current user has this system_id.
+	ErrUnknownUser = errors.New("accounts: unknown user")
+	// ErrUnknownGroup: a user names a group that is not defined (at load,
+	// Reload or Upsert).
+	ErrUnknownGroup = errors.New("accounts: unknown group")
+	// ErrUnlimitedBalance: TopUp on a user whose balance is unlimited.
+	ErrUnlimitedBalance = errors.New("accounts: balance is unlimited")
+	// ErrNotSaved wraps the Persist hook's error: the change is in force in
+	// memory, the users file is behind, and the Store stays dirty so the
+	// next Persist retries.
+	ErrNotSaved = errors.New("accounts: change not saved to the users file")
+)
+
 // BindType is the kind of bind an ESME asks for.
 type BindType uint8
 
@@ -48,6 +70,20 @@ const (
 
 // AllBindTypes is the mask of every bind type.
 const AllBindTypes = BindTransmitter | BindReceiver | BindTransceiver
+
+// Index is b's position in User.MaxBindsPerType: 0 transmitter, 1 receiver,
+// 2 transceiver; -1 for anything but a single bind type.
+func (b BindType) Index() int {
+	switch b {
+	case BindTransmitter:
+		return 0
+	case BindReceiver:
+		return 1
+	case BindTransceiver:
+		return 2
+	}
+	return -1
+}
 
 // String returns the config spelling: transmitter, receiver, transceiver.
 func (b BindType) String() string {
@@ -80,15 +116,55 @@ func ParseBindTypes(names []string) (BindType, error) {
 	return m, nil
 }
 
-// User is one account as the Store is given it. The Store keeps its own
-// copy; the value is not retained.
+// User is one account. The Store keeps its own copy of what it is given
+// (the value is not retained) and hands out its records through
+// Bind.User(); a record is immutable once published: a change makes a new
+// record.
 type User struct {
 	SystemID     string
 	PasswordHash string // "$pbkdf2-sha256$<iter>$<b64 salt>$<b64 hash>"
 	Enabled      bool
-	BindTypes    BindType       // mask of allowed bind types
-	MaxBinds     int            // binds of any type held at once; 0 = unlimited
-	AllowIPs     []netip.Prefix // empty = any source address
+	// Group names the user's Group; "" = none. A user of a disabled group
+	// cannot bind (ErrDisabled).
+	Group     string
+	BindTypes BindType       // mask of allowed bind types
+	MaxBinds  int            // binds of any type held at once; 0 = unlimited
+	AllowIPs  []netip.Prefix // empty = any source address
+	// MaxBindsPerType caps the binds of each type held at once, indexed by
+	// BindType.Index (transmitter, receiver, transceiver); 0 = unlimited.
+	// Checked in addition to MaxBinds.
+	MaxBindsPerType [3]int
+	// DefaultSource is the source_addr the flow uses when a submit leaves
+	// it empty; "" = none. It must pass SourceAddrs.
+	DefaultSource string
+	// SourceAddrs are the source_addr values the user may send from; empty
+	// = any. Each is exact ("12345"), a prefix ending in '*' ("336*"; a
+	// lone "*" allows any), or "re:" and an RE2 regexp that must match the
+	// whole address ("re:33[67][0-9]{8}"). Compiled by Prepare.
+	SourceAddrs []string
+	// Receipts allows the user to ask for delivery receipts; the flow
+	// answers registered_delivery != 0 from a user without it with
+	// StatusInvRegDlvFlg.
+	Receipts bool
+	// Limits are the sending limits with their live counters; the flow
+	// passes &bind.User().Limits to Admission.Admit.
+	Limits UserLimits
+
+	src      []srcPattern // SourceAddrs compiled by Prepare
+	compiled bool         // Prepare ran
+	inactive bool         // the Store marks users of disabled groups and removed users
+}
+
+// Active reports whether the record allows sending: Enabled, its group
+// enabled, and still present in the Store (a Bind of a removed user keeps
+// its last record, marked inactive). The flow may check it per message to
+// stop a session whose user was disabled after it bound.
+func (u *User) Active() bool { return u.Enabled && !u.inactive }
+
+// Group is a set of users that can be disabled together.
+type Group struct {
+	Name    string
+	Enabled bool
 }
 
 // Options configures a Store. The zero value disables the cache and the
@@ -98,6 +174,14 @@ type Options struct {
 	CacheSize int           // entries; 0 = no cache
 	Limits    Limits
 	Clock     Clock // nil = the system clock
+	// Persist writes the users back to the users file (config.SaveUsers,
+	// atomically); nil = runtime changes stay in memory. The Store calls it
+	// after every runtime change and from Store.Persist, with a fresh
+	// snapshot it may keep, never two at once, and with no lock held that
+	// Authenticate, Bind or the read methods need. It must not call the
+	// Store's changing methods (Reload, ReloadWith, Upsert, Set*, TopUp,
+	// Persist): they wait for it.
+	Persist func(users []User) error
 }
 
 // Limits configures the failed-bind limiter ([bind-limits]). Failures are

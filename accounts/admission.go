@@ -18,8 +18,13 @@ type UserLimits struct {
 	// Balance is prepaid credit charged per part at the route's rate;
 	// absent or "unlimited" = unlimited.
 	Balance Amount `toml:"balance"`
-	// Quota is the number of parts the user may still send; 0 = unlimited.
+	// Quota is the number of parts the user may send in all; 0 = unlimited.
 	Quota int64 `toml:"quota"`
+	// QuotaUsed is how many of them are used: the runtime state that
+	// smppd writes back to the users file (Store.Users), so a used-up
+	// quota (QuotaUsed >= Quota) is never confused with 0 = unlimited.
+	// Ignored when Quota is 0.
+	QuotaUsed int64 `toml:"quota_used"`
 	// MaxValidity is the longest validity period a submit may ask for, as a
 	// duration string ("48h"); 0 = unlimited.
 	MaxValidity time.Duration `toml:"max_validity"`
@@ -38,27 +43,56 @@ type liveLimits struct {
 }
 
 // ErrLimits is returned by Prepare for values out of range.
-var ErrLimits = errors.New("accounts: bad limits: throughput, burst, quota and max_validity must be >= 0, max_priority 0-3")
+var ErrLimits = errors.New("accounts: bad limits: throughput, burst, quota, quota_used and max_validity must be >= 0, max_priority 0-3")
 
 // Prepare checks the configured values and builds fresh live counters from
-// them (a full bucket, the configured balance and quota). Call it once, before
-// the limits are shared; it is not safe concurrently with Admit on u.
+// them (a full bucket, the configured balance, Quota-QuotaUsed parts left).
+// Call it once, before the limits are shared; it is not safe concurrently
+// with Admit on u.
 func (u *UserLimits) Prepare() error {
-	if !(u.Throughput >= 0) || math.IsInf(u.Throughput, 1) || u.Burst < 0 || u.Quota < 0 ||
+	if err := u.check(); err != nil {
+		return err
+	}
+	u.live = u.newLive(NewBucket(u.Throughput, u.Burst), NewCredit(u.Balance), u.newQuota(u.QuotaUsed))
+	return nil
+}
+
+func (u *UserLimits) check() error {
+	if !(u.Throughput >= 0) || math.IsInf(u.Throughput, 1) || u.Burst < 0 || u.Quota < 0 || u.QuotaUsed < 0 ||
 		u.MaxValidity < 0 || (u.MaxPriority != nil && *u.MaxPriority > 3) {
 		return ErrLimits
 	}
-	l := &liveLimits{
-		bucket: NewBucket(u.Throughput, u.Burst),
-		credit: NewCredit(u.Balance),
-		quota:  NewQuota(u.Quota),
-		maxPri: 3,
-	}
+	return nil
+}
+
+// newLive assembles live counters with u's max_priority.
+func (u *UserLimits) newLive(b *Bucket, c *Credit, q *Quota) *liveLimits {
+	l := &liveLimits{bucket: b, credit: c, quota: q, maxPri: 3}
 	if u.MaxPriority != nil {
 		l.maxPri = *u.MaxPriority
 	}
-	u.live = l
-	return nil
+	return l
+}
+
+// newQuota is a counter for u.Quota with used parts gone (none left, not
+// unlimited, when used >= Quota).
+func (u *UserLimits) newQuota(used int64) *Quota {
+	if u.Quota <= 0 {
+		return NewQuota(0)
+	}
+	q := &Quota{}
+	q.c.v.Store(max(u.Quota-max(used, 0), 0))
+	return q
+}
+
+// used is how many of u.Quota parts the live counter has used (0 when the
+// quota is unlimited or not prepared).
+func (u *UserLimits) used() int64 {
+	left, limited := u.QuotaCounter().Left()
+	if !limited || u.Quota <= 0 {
+		return 0
+	}
+	return max(u.Quota-left, 0)
 }
 
 // Bucket, Credit and QuotaLeft expose the live counters (nil before Prepare)
@@ -131,17 +165,20 @@ func itoa(v int) string {
 	}
 }
 
-// SMPP command_status values used by admission (spec Table 5-2). accounts
-// does not import codec; the engine puts Admission.Status(r) straight into
-// submit_sm_resp.
+// SMPP command_status values used by admission and the user checks the flow
+// makes (spec §5.1.3, Table 5-2). accounts does not import codec; the flow
+// puts these straight into submit_sm_resp.
 const (
-	StatusOK          uint32 = 0x00000000 // ESME_ROK
-	StatusInvPrtFlg   uint32 = 0x00000006 // ESME_RINVPRTFLG
-	StatusSysErr      uint32 = 0x00000008 // ESME_RSYSERR
-	StatusInvSysID    uint32 = 0x0000000F // ESME_RINVSYSID
-	StatusSubmitFail  uint32 = 0x00000045 // ESME_RSUBMITFAIL
-	StatusThrottled   uint32 = 0x00000058 // ESME_RTHROTTLED
-	StatusInvValidity uint32 = 0x00000062 // ESME_RINVEXPIRY
+	StatusOK           uint32 = 0x00000000 // ESME_ROK
+	StatusInvPrtFlg    uint32 = 0x00000006 // ESME_RINVPRTFLG
+	StatusInvRegDlvFlg uint32 = 0x00000007 // ESME_RINVREGDLVFLG: registered_delivery from a user without Receipts
+	StatusSysErr       uint32 = 0x00000008 // ESME_RSYSERR
+	StatusInvSrcAdr    uint32 = 0x0000000A // ESME_RINVSRCADR: source_addr refused by User.SourceAllowed
+	StatusInvDstAdr    uint32 = 0x0000000B // ESME_RINVDSTADR: no route, or a filter refused the destination
+	StatusInvSysID     uint32 = 0x0000000F // ESME_RINVSYSID
+	StatusSubmitFail   uint32 = 0x00000045 // ESME_RSUBMITFAIL
+	StatusThrottled    uint32 = 0x00000058 // ESME_RTHROTTLED
+	StatusInvValidity  uint32 = 0x00000062 // ESME_RINVEXPIRY
 )
 
 // Status table (native / JasminCompat):

@@ -82,3 +82,38 @@ func warm(s *Store, id, pw string) {
 		bd.Release()
 	}
 }
+
+// BenchmarkBindUser is the per-message read of a bound session's record.
+func BenchmarkBindUser(b *testing.B) {
+	s := benchStore(b, Options{})
+	bd, err := s.Authenticate("u", "pw", BindTransceiver, localIP)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer bd.Release()
+	b.ReportAllocs()
+	var u *User
+	for b.Loop() {
+		u = bd.User()
+	}
+	_ = u
+}
+
+func benchSource(b *testing.B, src string) {
+	u := User{SystemID: "u", SourceAddrs: []string{"INFO", "SHOP", "336*", "337*", `re:\+?44[0-9]{6,12}`}}
+	if err := u.Prepare(); err != nil {
+		b.Fatal(err)
+	}
+	in := []byte(src)
+	b.ReportAllocs()
+	for b.Loop() {
+		u.SourceAllowed(in)
+	}
+}
+
+func BenchmarkSourceAllowedExact(b *testing.B)  { benchSource(b, "SHOP") }
+func BenchmarkSourceAllowedPrefix(b *testing.B) { benchSource(b, "33712345678") }
+func BenchmarkSourceAllowedRegexp(b *testing.B) { benchSource(b, "+447700900123") }
+
+// BenchmarkSourceAllowedMiss walks every pattern, the regexp included.
+func BenchmarkSourceAllowedMiss(b *testing.B) { benchSource(b, "15551234567") }

@@ -157,6 +157,35 @@ func (c *counter) adjust(delta int64) bool {
 	}
 }
 
+// set stores v (clamped at 0) in a limited counter. Takes racing with it
+// are overwritten: an absolute value set by the operator wins.
+func (c *counter) set(v int64) {
+	if !c.unlimited {
+		c.v.Store(max(v, 0))
+	}
+}
+
+// shift adds delta (either sign) to a limited counter, clamping at 0 and at
+// MaxInt64 instead of refusing; concurrent takes are kept.
+func (c *counter) shift(delta int64) {
+	if c.unlimited {
+		return
+	}
+	for {
+		cur := c.v.Load()
+		next := cur + delta
+		switch {
+		case delta > 0 && next < cur:
+			next = math.MaxInt64
+		case next < 0:
+			next = 0
+		}
+		if c.v.CompareAndSwap(cur, next) {
+			return
+		}
+	}
+}
+
 // Credit is a user's live balance in micro-units. Charge and Refund are
 // lock-free and allocation-free; a nil or unlimited Credit accepts every
 // charge and keeps no count. Safe for concurrent use.

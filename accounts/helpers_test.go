@@ -65,7 +65,7 @@ func testUser(t testing.TB, id, pw string) User {
 
 func mustStore(t testing.TB, users []User, opts Options) *Store {
 	t.Helper()
-	s, err := NewStore(users, opts)
+	s, err := NewStore(users, nil, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

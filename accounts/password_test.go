@@ -49,7 +49,7 @@ func TestVerifyPasswordMalformed(t *testing.T) {
 		if VerifyPassword(bad, "pw") {
 			t.Errorf("malformed %q verifies", bad)
 		}
-		if _, err := NewStore([]User{{SystemID: "a", PasswordHash: bad, BindTypes: AllBindTypes}}, Options{}); err == nil {
+		if _, err := NewStore([]User{{SystemID: "a", PasswordHash: bad, BindTypes: AllBindTypes}}, nil, Options{}); err == nil {
 			t.Errorf("NewStore accepts hash %q", bad)
 		}
 	}

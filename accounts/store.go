@@ -8,41 +8,63 @@ import (
 	"sync/atomic"
 )
 
-// Store authenticates binds against a snapshot of users. Create it with
+// Store authenticates binds against a snapshot of users and groups, and
+// keeps each user's current record and live counters. Create it with
 // NewStore; the zero value is not usable.
 type Store struct {
-	snap  atomic.Pointer[snapshot]
-	cache *credCache // nil: no cache
-	lim   *limiter   // nil: no failed-bind limits
-	limit Limits
-	clock Clock
+	snap    atomic.Pointer[snapshot]
+	cache   *credCache // nil: no cache
+	lim     *limiter   // nil: no failed-bind limits
+	limit   Limits
+	clock   Clock
+	persist func([]User) error // nil: runtime changes are not written back
 
-	// slots holds each system_id's bind counter. It outlives snapshots so
-	// a reload keeps the counts; guarded by slotsMu (touched only by
-	// NewStore and Reload).
-	slotsMu sync.Mutex
-	slots   map[string]*atomic.Int64
+	// saveMu serialises Reload and the Persist hook, so files are written
+	// in order and never interleave with a reload. Taken before mu.
+	saveMu sync.Mutex
+	// mu serialises writers: it guards entries, the file baselines in each
+	// entry and changed. Readers use snap and entry.cur without it.
+	mu      sync.Mutex
+	entries map[string]*entry // every system_id ever loaded; never shrinks
+	changed bool              // a record changed at runtime since the last save
 
 	hits, misses, slowed, throttled atomic.Uint64
 }
 
-// snapshot is an immutable set of users.
+// snapshot is an immutable set of users and groups.
 type snapshot struct {
-	users map[string]*account
-	dummy pwHash // checked for unknown system_ids
+	users  map[string]*entry
+	order  []*entry // the users in file order, for Users
+	groups map[string]Group
+	dummy  pwHash // checked for unknown system_ids
 }
 
-// account is one user of a snapshot.
+// entry is what outlives snapshots for one system_id: the bind counters,
+// the current record, and what the users file last said about the counters.
+type entry struct {
+	cur    atomic.Pointer[account] // the current record; after removal the last one, inactive
+	binds  atomic.Int64            // binds of any type
+	byType [3]atomic.Int64         // binds per BindType.Index
+
+	// The balance and quota_used last read from or written to the users
+	// file (guarded by Store.mu): Reload keeps the live counter while the
+	// file still says this.
+	fileBalance Amount
+	fileUsed    int64
+}
+
+// account is one immutable user record.
 type account struct {
-	user  User
-	hash  pwHash
-	binds *atomic.Int64 // shared with every snapshot that has this system_id
+	user User // compiled, Limits prepared
+	hash pwHash
 }
 
-// NewStore builds a Store from users. It fails if a user is malformed
-// (empty or duplicate system_id, unreadable password_hash, no bind types).
-func NewStore(users []User, opts Options) (*Store, error) {
-	s := &Store{clock: opts.Clock, limit: opts.Limits, slots: make(map[string]*atomic.Int64)}
+// NewStore builds a Store from users and groups. It fails if a user is
+// malformed (empty or duplicate system_id, unreadable password_hash, no bind
+// types, negative limits, bad source_addrs, a default_source they refuse,
+// an unknown group) or a group is (empty or duplicate name).
+func NewStore(users []User, groups []Group, opts Options) (*Store, error) {
+	s := &Store{clock: opts.Clock, limit: opts.Limits, persist: opts.Persist, entries: make(map[string]*entry)}
 	if s.clock == nil {
 		s.clock = systemClock{}
 	}
@@ -55,77 +77,173 @@ func NewStore(users []User, opts Options) (*Store, error) {
 		}
 		s.lim = newLimiter(opts.Limits, s.clock)
 	}
-	if err := s.Reload(users); err != nil {
+	s.snap.Store(&snapshot{users: map[string]*entry{}, dummy: dummyHash(DefaultIterations)})
+	if err := s.Reload(users, groups); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Reload replaces the users atomically. Binds already held stay valid and
-// keep counting against their system_id's max_binds (a lowered max_binds
-// refuses new binds until the count falls below it). Cached verifications
-// of removed users, or of users whose password_hash changed, are dropped.
-// On error the previous users stay in force.
-func (s *Store) Reload(users []User) error {
-	snap := &snapshot{users: make(map[string]*account, len(users))}
+// Reload replaces the users and groups (SIGHUP). On error the previous ones
+// stay in force and nothing changes.
+//
+// Binds already held stay valid and keep counting against max_binds and
+// max_binds_per_type (a lowered limit refuses new binds until the count
+// falls below it). Bind.User() returns the new record from now on, so a
+// bound session sees new limits at its next message; a removed user's binds
+// keep its last record, marked inactive (User.Active).
+//
+// Live counters of a user present before and after carry over so that a
+// reload does not refill anything mid-flight:
+//   - balance: if the file's balance equals what the file last said (as
+//     loaded, or as last written by the Persist hook) the live balance is
+//     kept; otherwise the operator edited it and the file's value is taken.
+//   - quota: quota_used follows the same rule; a changed quota (the total)
+//     moves the parts left by the difference, keeping what was used.
+//   - throughput: the bucket is kept unless throughput or burst changed.
+//
+// Every other field comes from the file; a runtime change to a record that
+// the Persist hook failed to save is overridden by it.
+//
+// Cached verifications of removed users, or of users whose password_hash
+// changed, are dropped.
+//
+// With a Persist hook, read the file inside ReloadWith instead: a save
+// landing between reading the file and Reload makes the file look edited
+// and would rewind balances to what was read.
+func (s *Store) Reload(users []User, groups []Group) error {
+	return s.ReloadWith(func() ([]User, []Group, error) { return users, groups, nil })
+}
+
+// ReloadWith is Reload with the users read by load, called while no save
+// can run (load reads the users file; it must not call the Store's changing
+// methods). An error from load changes nothing and is returned as is.
+func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	users, groups, err := load()
+	if err != nil {
+		return err
+	}
+	gm, err := checkGroups(groups)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	// Check everything before touching a live counter.
+	snap := &snapshot{users: make(map[string]*entry, len(users)), order: make([]*entry, 0, len(users)), groups: gm}
+	built := make([]*account, len(users))
 	dummyIter := 0
-	s.slotsMu.Lock()
-	defer s.slotsMu.Unlock()
 	for i := range users {
-		u := users[i]
-		if u.SystemID == "" {
+		id := users[i].SystemID
+		if id == "" {
 			return fmt.Errorf("accounts: user %d has no system_id", i)
 		}
-		if _, dup := snap.users[u.SystemID]; dup {
-			return fmt.Errorf("accounts: user %q is defined twice", u.SystemID)
+		if _, dup := snap.users[id]; dup {
+			return fmt.Errorf("accounts: user %q is defined twice", id)
 		}
-		h, err := parseHash(u.PasswordHash)
+		a, err := build(users[i], gm)
 		if err != nil {
-			return fmt.Errorf("user %q: %w", u.SystemID, err)
+			return err
 		}
-		if u.BindTypes&AllBindTypes == 0 {
-			return fmt.Errorf("accounts: user %q allows no bind type", u.SystemID)
-		}
-		if u.MaxBinds < 0 {
-			return fmt.Errorf("accounts: user %q has a negative max_binds", u.SystemID)
-		}
-		u.AllowIPs = append([]netip.Prefix(nil), u.AllowIPs...)
-		for j, p := range u.AllowIPs {
-			u.AllowIPs[j] = p.Masked()
-		}
-		ctr := s.slots[u.SystemID]
-		if ctr == nil {
-			ctr = new(atomic.Int64)
-		}
-		snap.users[u.SystemID] = &account{user: u, hash: h, binds: ctr}
-		dummyIter = max(dummyIter, h.iter)
+		built[i] = a
+		snap.users[id] = nil // for the duplicate check; filled below
+		dummyIter = max(dummyIter, a.hash.iter)
 	}
 	if dummyIter == 0 {
 		dummyIter = DefaultIterations
 	}
 	snap.dummy = dummyHash(dummyIter)
-	for _, a := range snap.users {
-		s.slots[a.user.SystemID] = a.binds
+
+	old := s.snap.Load()
+	for _, a := range built {
+		l := &a.user.Limits
+		id := a.user.SystemID
+		e := old.users[id]
+		if e != nil {
+			carry(l, &e.cur.Load().user.Limits, e.fileBalance, e.fileUsed)
+		} else {
+			if e = s.entries[id]; e == nil {
+				e = new(entry)
+				s.entries[id] = e
+			}
+			l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
+		}
+		e.fileBalance, e.fileUsed = l.Balance, l.QuotaUsed
+		e.cur.Store(a)
+		snap.users[id] = e
+		snap.order = append(snap.order, e)
+	}
+	for id, e := range old.users {
+		if snap.users[id] == nil {
+			last := *e.cur.Load()
+			last.user.inactive = true
+			e.cur.Store(&last)
+		}
 	}
 	s.snap.Store(snap)
-	if s.cache != nil {
-		s.cache.purge(func(id string) string {
-			if a := snap.users[id]; a != nil {
-				return a.user.PasswordHash
-			}
-			return ""
-		})
-	}
+	s.changed = false // runtime record changes not yet saved are overridden by the file
+	s.purgeCache(snap)
 	return nil
 }
 
+// build checks u against groups and returns its record, without live
+// counters. u's reference fields are copied.
+func build(u User, groups map[string]Group) (*account, error) {
+	h, err := parseHash(u.PasswordHash)
+	if err != nil {
+		return nil, fmt.Errorf("user %q: %w", u.SystemID, err)
+	}
+	if u.BindTypes&AllBindTypes == 0 {
+		return nil, fmt.Errorf("accounts: user %q allows no bind type", u.SystemID)
+	}
+	if u.MaxBinds < 0 {
+		return nil, fmt.Errorf("accounts: user %q has a negative max_binds", u.SystemID)
+	}
+	u.own()
+	for j, p := range u.AllowIPs {
+		u.AllowIPs[j] = p.Masked()
+	}
+	if err := u.compile(); err != nil {
+		return nil, err
+	}
+	if err := u.Limits.check(); err != nil {
+		return nil, fmt.Errorf("user %q: %w", u.SystemID, err)
+	}
+	u.inactive = false
+	if u.Group != "" {
+		g, ok := groups[u.Group]
+		if !ok {
+			return nil, fmt.Errorf("user %q: %w %q", u.SystemID, ErrUnknownGroup, u.Group)
+		}
+		u.inactive = !g.Enabled
+	}
+	u.Limits.live = nil
+	return &account{user: u, hash: h}, nil
+}
+
+func (s *Store) purgeCache(snap *snapshot) {
+	if s.cache == nil {
+		return
+	}
+	s.cache.purge(func(id string) string {
+		if e := snap.users[id]; e != nil {
+			return e.cur.Load().user.PasswordHash
+		}
+		return ""
+	})
+}
+
 // Authenticate checks a bind and, on success, reserves one of the user's
-// bind slots, held by the returned *Bind until its Release.
+// bind slots (and one of its slots for bt), held by the returned *Bind until
+// its Release.
 //
 // Order: the failed-bind limiter (ErrThrottled, or a SlowDelay sleep), the
 // password (ErrBadCredentials; an unknown system_id runs a hash of the same
-// cost), then ErrDisabled, ErrIPNotAllowed, ErrBindTypeNotAllowed and
-// ErrTooManyBinds. Only ErrBadCredentials counts as a failure for the
+// cost), then ErrDisabled (the user or its group), ErrIPNotAllowed,
+// ErrBindTypeNotAllowed and ErrTooManyBinds (max_binds, then
+// max_binds_per_type). Only ErrBadCredentials counts as a failure for the
 // limiter: the others come after a correct password, so they reveal nothing
 // to a guesser.
 //
@@ -143,7 +261,11 @@ func (s *Store) Authenticate(systemID, password string, bt BindType, ip netip.Ad
 		}
 	}
 	snap := s.snap.Load()
-	a := snap.users[systemID]
+	e := snap.users[systemID]
+	var a *account
+	if e != nil {
+		a = e.cur.Load()
+	}
 	if !s.verify(snap, a, systemID, password) {
 		if s.lim != nil {
 			s.lim.fail(ip, systemID)
@@ -154,19 +276,24 @@ func (s *Store) Authenticate(systemID, password string, bt BindType, ip netip.Ad
 		s.lim.succeed(systemID)
 	}
 	u := &a.user
-	if !u.Enabled {
+	if !u.Active() {
 		return nil, ErrDisabled
 	}
 	if !ipAllowed(u.AllowIPs, ip) {
 		return nil, ErrIPNotAllowed
 	}
-	if (bt != BindTransmitter && bt != BindReceiver && bt != BindTransceiver) || u.BindTypes&bt == 0 {
+	ti := bt.Index()
+	if ti < 0 || u.BindTypes&bt == 0 {
 		return nil, ErrBindTypeNotAllowed
 	}
-	if !reserve(a.binds, u.MaxBinds) {
+	if !reserve(&e.binds, u.MaxBinds) {
 		return nil, ErrTooManyBinds
 	}
-	return &Bind{acct: a, typ: bt}, nil
+	if !reserve(&e.byType[ti], u.MaxBindsPerType[ti]) {
+		e.binds.Add(-1)
+		return nil, ErrTooManyBinds
+	}
+	return &Bind{ent: e, typ: bt}, nil
 }
 
 // verify checks password against a (nil for an unknown system_id), through
@@ -225,27 +352,30 @@ func reserve(ctr *atomic.Int64, limit int) bool {
 	}
 }
 
+// entryOf finds systemID's entry, current or removed (nil if never loaded).
+func (s *Store) entryOf(systemID string) *entry {
+	if e := s.snap.Load().users[systemID]; e != nil {
+		return e
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.entries[systemID]
+}
+
 // Binds returns how many binds systemID holds now (0 for an unknown user).
 func (s *Store) Binds(systemID string) int {
-	if a := s.snap.Load().users[systemID]; a != nil {
-		return int(a.binds.Load())
-	}
-	s.slotsMu.Lock()
-	defer s.slotsMu.Unlock()
-	if c := s.slots[systemID]; c != nil {
-		return int(c.Load())
+	if e := s.entryOf(systemID); e != nil {
+		return int(e.binds.Load())
 	}
 	return 0
 }
 
-// Lookup returns a copy of the current user with systemID.
-func (s *Store) Lookup(systemID string) (User, bool) {
-	if a := s.snap.Load().users[systemID]; a != nil {
-		u := a.user
-		u.AllowIPs = append([]netip.Prefix(nil), u.AllowIPs...)
-		return u, true
+// BindsOfType returns how many binds of type bt systemID holds now.
+func (s *Store) BindsOfType(systemID string, bt BindType) int {
+	if e := s.entryOf(systemID); e != nil && bt.Index() >= 0 {
+		return int(e.byType[bt.Index()].Load())
 	}
-	return User{}, false
+	return 0
 }
 
 // Stats returns the Store's counters.
@@ -258,27 +388,32 @@ func (s *Store) Stats() Stats {
 	}
 }
 
-// Bind is a successful bind: the user as it was when the bind was accepted
-// and one reserved bind slot.
+// Bind is a successful bind: one reserved bind slot of a user, and the way
+// to that user's current record.
 type Bind struct {
-	acct     *account
+	ent      *entry
 	typ      BindType
 	released atomic.Bool
 }
 
 // SystemID returns the bound system_id.
-func (b *Bind) SystemID() string { return b.acct.user.SystemID }
+func (b *Bind) SystemID() string { return b.ent.cur.Load().user.SystemID }
 
-// User returns the user as it was at bind time. The value is shared and
-// must not be modified; it stays valid (and unchanged) after a Reload.
-func (b *Bind) User() *User { return &b.acct.user }
+// User returns the user's current record: after a Reload or a runtime
+// change, the new one (after the user's removal, the last one, inactive).
+// The record is shared and must not be modified; it stays valid and
+// unchanged for as long as it is referenced, so read it once per message and
+// use that pointer throughout. One atomic load; safe for concurrent use.
+func (b *Bind) User() *User { return &b.ent.cur.Load().user }
 
 // Type returns the bind type that was granted.
 func (b *Bind) Type() BindType { return b.typ }
 
-// Release frees the bind slot. It is idempotent and safe for concurrent use.
+// Release frees the bind slots. It is idempotent and safe for concurrent
+// use.
 func (b *Bind) Release() {
 	if b.released.CompareAndSwap(false, true) {
-		b.acct.binds.Add(-1)
+		b.ent.binds.Add(-1)
+		b.ent.byType[b.typ.Index()].Add(-1)
 	}
 }

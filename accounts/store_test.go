@@ -97,11 +97,11 @@ func TestNewStoreRejects(t *testing.T) {
 		"no bind types": {noTypes},
 		"negative max":  {neg},
 	} {
-		if _, err := NewStore(users, Options{}); err == nil {
+		if _, err := NewStore(users, nil, Options{}); err == nil {
 			t.Errorf("%s: NewStore accepted %+v", name, users)
 		}
 	}
-	if _, err := NewStore(nil, Options{Limits: Limits{SlowAfter: 1}}); err == nil {
+	if _, err := NewStore(nil, nil, Options{Limits: Limits{SlowAfter: 1}}); err == nil {
 		t.Error("limits without a window accepted")
 	}
 }
@@ -178,7 +178,7 @@ func TestReloadKeepsCounts(t *testing.T) {
 	}
 	// Lower the limit: the three binds stay, new ones wait until below 2.
 	u.MaxBinds = 2
-	if err := s.Reload([]User{u}); err != nil {
+	if err := s.Reload([]User{u}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.Binds("a"); n != 3 {
@@ -194,7 +194,7 @@ func TestReloadKeepsCounts(t *testing.T) {
 		t.Fatalf("below the lowered limit: %v", err)
 	}
 	// A bind outlives the removal of its user and still releases its slot.
-	if err := s.Reload(nil); err != nil {
+	if err := s.Reload(nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Authenticate("a", "pw", BindTransmitter, localIP); !errors.Is(err, ErrBadCredentials) {
@@ -208,7 +208,7 @@ func TestReloadKeepsCounts(t *testing.T) {
 	}
 	b.Release()
 	held[2].Release()
-	if err := s.Reload([]User{u}); err != nil {
+	if err := s.Reload([]User{u}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := s.Binds("a"); n != 0 {
@@ -217,7 +217,7 @@ func TestReloadKeepsCounts(t *testing.T) {
 	// A failed reload keeps the previous users.
 	bad := u
 	bad.PasswordHash = "nope"
-	if err := s.Reload([]User{bad}); err == nil {
+	if err := s.Reload([]User{bad}, nil); err == nil {
 		t.Fatal("bad reload accepted")
 	}
 	if _, ok := s.Lookup("a"); !ok {
@@ -258,7 +258,7 @@ func TestCache(t *testing.T) {
 	}
 	// Reload with a new password: the old one stops working at once.
 	u := testUser(t, "a", "new")
-	if err := s.Reload([]User{u}); err != nil {
+	if err := s.Reload([]User{u}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if s.cache.len() != 0 {
@@ -271,7 +271,7 @@ func TestCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	// An unchanged user keeps its entry across a reload.
-	if err := s.Reload([]User{u}); err != nil {
+	if err := s.Reload([]User{u}, nil); err != nil {
 		t.Fatal(err)
 	}
 	before := s.Stats().CacheHits

@@ -1,0 +1,250 @@
+package accounts
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Runtime changes (the operations API) and writing users back. Each change
+// publishes a new record (or moves a live counter), marks the Store dirty
+// and then calls Options.Persist; the users file stays the source of truth
+// that SIGHUP reloads.
+
+// Lookup returns a copy of the current user with systemID, with the live
+// balance in Limits.Balance and the live quota_used in Limits.QuotaUsed.
+func (s *Store) Lookup(systemID string) (User, bool) {
+	if e := s.snap.Load().users[systemID]; e != nil {
+		return export(e.cur.Load()), true
+	}
+	return User{}, false
+}
+
+// Users returns a copy of every current user in file order (users added by
+// Upsert last), with the live balance and quota_used as in Lookup: what the
+// users file should say now. The caller owns the result.
+func (s *Store) Users() []User {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return users(s.snap.Load())
+}
+
+// Groups returns a copy of the current groups.
+func (s *Store) Groups() []Group {
+	snap := s.snap.Load()
+	out := make([]Group, 0, len(snap.groups))
+	for _, g := range snap.groups {
+		out = append(out, g)
+	}
+	return out
+}
+
+func users(snap *snapshot) []User {
+	out := make([]User, len(snap.order))
+	for i, e := range snap.order {
+		out[i] = export(e.cur.Load())
+	}
+	return out
+}
+
+// export copies a record for a caller, with the live counters' values. The
+// copy shares the live counters (Limits.Credit() and the rest still work).
+func export(a *account) User {
+	u := a.user
+	u.own()
+	u.Limits.Balance = u.Limits.Credit().Balance()
+	u.Limits.QuotaUsed = u.Limits.used()
+	return u
+}
+
+// Upsert adds a user or replaces one, checked as Reload checks users (its
+// group must exist). For an existing user the live balance and quota_used
+// are kept and u's Balance and QuotaUsed ignored (use SetBalance and TopUp);
+// a changed quota moves the parts left by the difference; bind counts stay.
+// A new user starts from u's values. Then Persist is called; an
+// ErrNotSaved error means the change is in force but not written.
+func (s *Store) Upsert(u User) error {
+	if u.SystemID == "" {
+		return errors.New("accounts: user has no system_id")
+	}
+	s.mu.Lock()
+	old := s.snap.Load()
+	a, err := build(u, old.groups)
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	l := &a.user.Limits
+	snap := &snapshot{users: make(map[string]*entry, len(old.users)+1), order: old.order, groups: old.groups, dummy: old.dummy}
+	for id, e := range old.users {
+		snap.users[id] = e
+	}
+	if a.hash.iter > snap.dummy.iter {
+		snap.dummy = dummyHash(a.hash.iter)
+	}
+	if e := old.users[u.SystemID]; e != nil {
+		p := &e.cur.Load().user.Limits
+		l.Balance, l.QuotaUsed = p.Balance, p.QuotaUsed
+		carry(l, p, l.Balance, l.QuotaUsed)
+		e.cur.Store(a)
+	} else {
+		e = s.entries[u.SystemID]
+		if e == nil {
+			e = new(entry)
+			s.entries[u.SystemID] = e
+		}
+		l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
+		e.fileBalance, e.fileUsed = l.Balance, l.QuotaUsed
+		e.cur.Store(a)
+		snap.users[u.SystemID] = e
+		snap.order = append(snap.order[:len(snap.order):len(snap.order)], e)
+	}
+	s.snap.Store(snap)
+	s.changed = true
+	s.mu.Unlock()
+	s.purgeCache(snap)
+	return s.saveChange()
+}
+
+// SetEnabled enables or disables systemID (binds already held stay; their
+// User().Active() follows), then calls Persist.
+func (s *Store) SetEnabled(systemID string, enabled bool) error {
+	return s.change(systemID, func(a *account) (*account, error) {
+		n := *a
+		n.user.Enabled = enabled
+		return &n, nil
+	})
+}
+
+// SetBalance sets systemID's live balance to b (Unlimited allowed), then
+// calls Persist. Charges taken before and refunded after count against the
+// new balance. Switching between unlimited and a number starts a new
+// counter: refunds of charges taken before the switch are lost.
+func (s *Store) SetBalance(systemID string, b Amount) error {
+	return s.change(systemID, func(a *account) (*account, error) {
+		l := &a.user.Limits
+		if c := l.live.credit; !b.IsUnlimited() && !c.c.unlimited {
+			c.c.set(b.Micros())
+			return nil, nil
+		}
+		n := *a
+		n.user.Limits.live = l.newLive(l.live.bucket, NewCredit(b), l.live.quota)
+		return &n, nil
+	})
+}
+
+// TopUp adds b to systemID's live balance, then calls Persist. It fails
+// with ErrUnlimitedBalance on an unlimited balance and with ErrAmount for an
+// unlimited b or a sum that overflows.
+func (s *Store) TopUp(systemID string, b Amount) error {
+	if b.IsUnlimited() {
+		return ErrAmount
+	}
+	return s.change(systemID, func(a *account) (*account, error) {
+		c := a.user.Limits.live.credit
+		if c.c.unlimited {
+			return nil, ErrUnlimitedBalance
+		}
+		if !c.Adjust(b.Micros()) {
+			return nil, ErrAmount
+		}
+		return nil, nil
+	})
+}
+
+// change applies f to systemID's current record under the writer lock;
+// f returns a new record to publish, or nil when it changed a counter in
+// place. Then it saves.
+func (s *Store) change(systemID string, f func(*account) (*account, error)) error {
+	s.mu.Lock()
+	e := s.snap.Load().users[systemID]
+	if e == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrUnknownUser, systemID)
+	}
+	n, err := f(e.cur.Load())
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	if n != nil {
+		e.cur.Store(n)
+		s.changed = true
+	}
+	s.mu.Unlock()
+	return s.saveChange()
+}
+
+func (s *Store) saveChange() error {
+	if _, err := s.save(); err != nil {
+		return fmt.Errorf("%w: %w", ErrNotSaved, err)
+	}
+	return nil
+}
+
+// Dirty reports whether the users file is behind memory: a record changed
+// at runtime and not yet saved, or a live balance or quota_used that
+// differs from what the file last said.
+func (s *Store) Dirty() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.dirtyLocked()
+}
+
+func (s *Store) dirtyLocked() bool {
+	if s.changed {
+		return true
+	}
+	for _, e := range s.snap.Load().order {
+		l := &e.cur.Load().user.Limits
+		if l.Credit().Balance() != e.fileBalance || l.used() != e.fileUsed {
+			return true
+		}
+	}
+	return false
+}
+
+// Persist writes the users back through Options.Persist if the Store is
+// Dirty, and reports whether it wrote. The owner calls it periodically (for
+// balances, which move with every message) and at shutdown. Without a
+// Persist hook it does nothing. On error the Store stays dirty.
+func (s *Store) Persist() (bool, error) { return s.save() }
+
+// save calls the hook with the current users if dirty. saveMu keeps saves
+// in order and away from Reload; mu is not held while the hook runs.
+func (s *Store) save() (bool, error) {
+	if s.persist == nil {
+		return false, nil
+	}
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	s.mu.Lock()
+	if !s.dirtyLocked() {
+		s.mu.Unlock()
+		return false, nil
+	}
+	snap := s.snap.Load()
+	out := users(snap)
+	type mark struct {
+		bal  Amount
+		used int64
+	}
+	written := make([]mark, len(out))
+	for i := range out {
+		written[i] = mark{out[i].Limits.Balance, out[i].Limits.QuotaUsed}
+	}
+	s.changed = false
+	s.mu.Unlock()
+
+	err := s.persist(out)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err != nil {
+		s.changed = true
+		return false, err
+	}
+	for i, e := range snap.order {
+		e.fileBalance, e.fileUsed = written[i].bal, written[i].used
+	}
+	return true, nil
+}
