@@ -24,14 +24,34 @@ type Config struct {
 	Server     SMPPServer `toml:"smpp-server"`
 	BindLimits BindLimits `toml:"bind-limits"`
 	Auth       Auth       `toml:"auth"`
+	Delivery   Delivery   `toml:"delivery"`
+	Storage    Storage    `toml:"storage"`
+	Admin      Admin      `toml:"admin"`
 	// Users holds the inline [[user]] tables followed by those of the
 	// users file. System ids are unique across both.
 	Users []User `toml:"user"`
+	// Groups holds the inline [[group]] tables followed by those of the
+	// users file. Names are unique across both.
+	Groups []Group `toml:"group"`
+	// Connectors are the upstreams, in file order (a connector's position
+	// is its routing id). With no [[connector]] in the file, Defaults'
+	// single simulator named "sim".
+	Connectors []Connector `toml:"connector"`
+	// MTRoutes are the ordered MT routes; with none in the file, Validate
+	// adds DefaultMTRoute to the first connector.
+	MTRoutes []MTRoute `toml:"mt_route"`
+	// MORoutes are the ordered MO routes; none by default.
+	MORoutes []MORoute `toml:"mo_route"`
 
 	// Path is the file Load read, as given.
 	Path string `toml:"-"`
 	// UsersPath is the users file that was read ("" if none).
 	UsersPath string `toml:"-"`
+	// InlineUsers and InlineGroups count the Users and Groups that came
+	// from the main file (they come first); the rest are the users file's,
+	// which is what SaveUsers writes back.
+	InlineUsers  int `toml:"-"`
+	InlineGroups int `toml:"-"`
 	// Warnings lists settings that are legal but probably unintended
 	// (for example enquireLinkTimerSecs >= inactivityTimerSecs). cmd/smppd
 	// logs them at warn level.
@@ -81,6 +101,10 @@ type SMPPServer struct {
 	Tick                Duration `toml:"tick"`                   // timer wheel tick
 	NodeID              int      `toml:"node_id"`                // 0..4095, part of every message id
 	TracePDUs           bool     `toml:"trace_pdus"`             // log every PDU at debug level
+	// JasminCompatStatus answers refusals with Jasmin's statuses instead
+	// of ours (balance or quota: ESME_RSYSERR instead of ESME_RSUBMITFAIL;
+	// priority without the right: ESME_RINVSYSID); see docs/CONFIG.md.
+	JasminCompatStatus bool `toml:"jasmin_compat_status"`
 	// UsersFile is the users TOML. Relative paths are relative to the
 	// directory of the main config file. "" means "users.toml" beside the
 	// config if that file exists (and no users file otherwise).
@@ -135,6 +159,62 @@ type User struct {
 	// AllowPrefixes is AllowIPs parsed by Validate (bare addresses become
 	// /32 or /128).
 	AllowPrefixes []netip.Prefix `toml:"-"`
+
+	// Group names a [[group]]; "" = no group. A disabled group disables
+	// the binds of all its users.
+	Group string `toml:"group"`
+	// MaxBindsPerType limits binds per bind type, on top of MaxBinds.
+	MaxBindsPerType BindsPerType `toml:"max_binds_per_type"`
+	// DefaultSource is the source_addr given to submits that leave it
+	// empty ("" = none); it must pass SourceAddrs.
+	DefaultSource string `toml:"default_source"`
+	// SourceAddrs are the source_addr values the user may send from:
+	// "exact", "prefix*" ("*" = any) or "re:<RE2>" matching the whole
+	// address, as accounts compiles them. Empty = any.
+	SourceAddrs []string `toml:"source_addrs"`
+	// Receipts: the user may ask for receipts (registered_delivery != 0).
+	Receipts bool `toml:"receipts"`
+	// Throughput is the sustained rate in message parts per second;
+	// 0 = unlimited.
+	Throughput float64 `toml:"throughput"`
+	// Burst is how many parts may go back to back; 0 = ceil(throughput).
+	Burst int `toml:"burst"`
+	// Balance is "unlimited" or a non-negative decimal with at most 6
+	// decimals, charged per part at the route's rate.
+	Balance string `toml:"balance"`
+	// Quota is the number of parts the user may still send; 0 = unlimited.
+	Quota int64 `toml:"quota"`
+	// MaxValidity is the longest validity period a submit may ask for;
+	// 0 = unlimited.
+	MaxValidity Duration `toml:"max_validity"`
+	// MaxPriority is the highest priority_flag allowed, 0..3.
+	MaxPriority int `toml:"max_priority"`
+}
+
+// BindsPerType is a per-bind-type limit; 0 = unlimited for that type.
+type BindsPerType struct {
+	Transmitter int `toml:"transmitter"`
+	Receiver    int `toml:"receiver"`
+	Transceiver int `toml:"transceiver"`
+}
+
+// Group is one [[group]] table. Groups are named by users' group key and by
+// MT routes' groups filter.
+type Group struct {
+	// Name is 1..64 of A-Z a-z 0-9 _ . : - and unique.
+	Name    string `toml:"name"`
+	Enabled bool   `toml:"enabled"`
+}
+
+// GroupEnabled reports whether the group called name is enabled; "" (no
+// group) and unknown names count as enabled (Validate refuses the latter).
+func (c *Config) GroupEnabled(name string) bool {
+	for i := range c.Groups {
+		if c.Groups[i].Name == name {
+			return c.Groups[i].Enabled
+		}
+	}
+	return true
 }
 
 // Durations as time.Duration, for the *Secs keys.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -44,6 +45,8 @@ func wantErr(t *testing.T, err error, fragments ...string) {
 		}
 	}
 }
+
+func ptr[T any](v T) *T { return &v }
 
 func user(id string) string {
 	return "[[user]]\nsystem_id = \"" + id + "\"\npassword_hash = \"" + testHash + "\"\n"
@@ -107,6 +110,42 @@ func TestLoadEveryKey(t *testing.T) {
 		{"workers", c.Auth.Workers, 5},
 		{"UsersPath", c.UsersPath, filepath.Join("testdata", "full", "sub", "users.toml")},
 		{"user count", len(c.Users), 3},
+		{"jasmin_compat_status", s.JasminCompatStatus, true},
+		{"delivery", c.Delivery, Delivery{HoldLifetime: Duration(96 * time.Hour), MaxHeld: 5000,
+			RetryMin: Duration(2 * time.Second), RetryMax: Duration(time.Minute), ReassembleMO: false,
+			ReassemblyTimeout: Duration(30 * time.Second), ReceiptIDFormat: "decimal", ReceiptTimeZone: "Local",
+			ReceiptLocation: time.Local, DefaultValidity: Duration(24 * time.Hour)}},
+		{"storage", c.Storage, Storage{MessageTTL: Duration(36 * time.Hour), MaxRecords: 2000, MaxUpstreamIDs: 3000}},
+		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true}},
+		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false}, {Name: "wholesale", Enabled: true}}},
+		{"inline counts", [2]int{c.InlineUsers, c.InlineGroups}, [2]int{1, 1}},
+		{"GroupEnabled", [3]bool{c.GroupEnabled("retail"), c.GroupEnabled("wholesale"), c.GroupEnabled("")}, [3]bool{false, true, true}},
+		{"connector count", len(c.Connectors), 2},
+		{"sim connector", c.Connectors[0], Connector{Name: "sim1", Type: "sim", Queue: 1024, Sim: &SimConnector{
+			Latency: Duration(5 * time.Millisecond), ReceiptDelay: Duration(250 * time.Millisecond),
+			Outcomes:       Outcomes{Delivered: 70, Undeliverable: 10, Expired: 15, Rejected: 5},
+			MOEchoPrefixes: []string{"999", "+1555"}, Intermediate: true, Seed: 42}}},
+		{"smpp connector", c.Connectors[1], Connector{Name: "up.eu:1", Type: "smpp", Queue: 4096, SMPP: &SMPPConnector{
+			Host: "smsc.example.net", Port: 2776, TLS: true, TLSSkipVerify: true,
+			TLSCAFile: filepath.Join("testdata", "full", "cert.pem"), SystemID: "smppd01", Password: "secret",
+			SystemType: "VMA", BindMode: "tx+rx", Binds: 4, Window: 50, Throughput: 250.5,
+			EnquireLink: Duration(15 * time.Second), ResponseTimeout: Duration(20 * time.Second),
+			ReconnectMin: Duration(2 * time.Second), ReconnectMax: Duration(2 * time.Minute),
+			RetryMin: Duration(3 * time.Second), RetryMax: Duration(3 * time.Minute),
+			DefaultValidity: Duration(12 * time.Hour), SupportsPayload: false, SourceTON: ptr(5), SourceNPI: ptr(0)}}},
+		{"mt routes", c.MTRoutes, []MTRoute{
+			{Name: "fr-business-hours", Kind: "weighted", Connectors: []string{"up.eu:1", "sim1"}, Weights: []int{3, 1}, Rate: 0.015,
+				RouteFilter: RouteFilter{Users: []string{"inline1"}, Groups: []string{"retail"}, SourceAddrs: []string{"ACME", "re:^33"},
+					DestPrefixes: []string{"33", "+336"}, DestRegex: "^33[67]", ContentRegex: "(?i)promo", DataCodings: []int{0, 8},
+					TimeWindow: "08:00-20:00", Days: "mon-fri", DateWindow: "2026-01-01/2026-12-31", TimeZone: "Europe/Paris"}},
+			{Name: "rest", Kind: "default", Connectors: []string{"sim1"}},
+		}},
+		{"mo routes", c.MORoutes, []MORoute{
+			{Name: "to-inline1", User: "inline1", RouteFilter: RouteFilter{FromConnectors: []string{"up.eu:1"}}},
+			{Name: "keyword-stop", User: "fromfile", RouteFilter: RouteFilter{SourceAddrs: []string{"re:^33"},
+				DestPrefixes: []string{"36180"}, DestRegex: "^3618[0-9]$", ContentRegex: "(?i)^stop", DataCodings: []int{0},
+				TimeWindow: "00:00-24:00", Days: "mon-sun", DateWindow: "2026-01-01", TimeZone: "UTC"}},
+		}},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -118,6 +157,12 @@ func TestLoadEveryKey(t *testing.T) {
 	if in.SystemID != "inline1" || in.PasswordHash != testHash || in.Enabled || in.MaxBinds != 3 ||
 		!slices.Equal(in.BindTypes, []string{"receiver"}) {
 		t.Errorf("inline user = %+v", in)
+	}
+	if in.Group != "retail" || in.MaxBindsPerType != (BindsPerType{Receiver: 2}) || in.DefaultSource != "ACME" ||
+		!slices.Equal(in.SourceAddrs, []string{"ACME", "3361*", "re:^336[0-9]{8}$"}) || in.Receipts ||
+		in.Throughput != 12.5 || in.Burst != 20 || in.Balance != "100.25" || in.Quota != 5000 ||
+		in.MaxValidity.D() != 6*time.Hour || in.MaxPriority != 1 {
+		t.Errorf("inline user limits = %+v", in)
 	}
 	wantPfx := []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
@@ -134,38 +179,49 @@ func TestLoadEveryKey(t *testing.T) {
 		!slices.Equal(f1.BindTypes, DefaultUser().BindTypes) {
 		t.Errorf("file user 1 = %+v", f1)
 	}
-	if f2.SystemID != "fromfile2" || !slices.Equal(f2.BindTypes, []string{"transmitter", "transceiver"}) {
+	if d := DefaultUser(); f1.Group != "" || !f1.Receipts || f1.Balance != "unlimited" || f1.MaxPriority != 3 ||
+		f1.Throughput != 0 || f1.Quota != 0 || f1.MaxBindsPerType != d.MaxBindsPerType || f1.SourceAddrs != nil {
+		t.Errorf("file user 1 limits = %+v", f1)
+	}
+	if f2.SystemID != "fromfile2" || !slices.Equal(f2.BindTypes, []string{"transmitter", "transceiver"}) || f2.Group != "wholesale" {
 		t.Errorf("file user 2 = %+v", f2)
 	}
-	if len(c.Warnings) != 0 {
+	// tls_skip_verify = true is the one key of the file that warns.
+	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "connector[1].smpp.tls_skip_verify") {
 		t.Errorf("unexpected warnings %q", c.Warnings)
 	}
 }
 
 // TestEveryKeyIsCovered fails when a key is added to the structs but not
-// to testdata/full (and so not to TestLoadEveryKey).
+// to testdata/full (and so not to TestLoadEveryKey). An array of tables'
+// key may be in any of its elements.
 func TestEveryKeyIsCovered(t *testing.T) {
 	src, err := os.ReadFile("testdata/full/smppd.toml")
 	if err != nil {
 		t.Fatal(err)
 	}
-	lines := keyLines(string(src))
+	index := regexp.MustCompile(`\[[0-9]+\]`)
+	lines := map[string]bool{}
+	for k := range keyLines(string(src)) {
+		lines[index.ReplaceAllString(k, "[]")] = true
+	}
+	// Filters that routing.Compile refuses on that kind of route.
+	notApplicable := map[string]bool{"mo_route[].users": true, "mo_route[].groups": true, "mt_route[].from_connectors": true}
 	var walk func(reflect.Type, string)
 	walk = func(typ reflect.Type, prefix string) {
-		for i := range typ.NumField() {
-			f := typ.Field(i)
-			name := tag(f)
-			if name == "" || name == "-" {
-				continue
+		for _, f := range tomlFields(typ) {
+			path := join(prefix, tag(f))
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer && ft.Elem().Kind() == reflect.Struct {
+				ft = ft.Elem()
 			}
-			path := join(prefix, name)
 			switch {
-			case f.Type.Kind() == reflect.Struct && f.Type != reflect.TypeFor[Duration]():
-				walk(f.Type, path)
-			case f.Type.Kind() == reflect.Slice && f.Type.Elem().Kind() == reflect.Struct:
-				walk(f.Type.Elem(), path+"[0]")
+			case ft.Kind() == reflect.Struct && ft != reflect.TypeFor[Duration]():
+				walk(ft, path)
+			case ft.Kind() == reflect.Slice && ft.Elem().Kind() == reflect.Struct:
+				walk(ft.Elem(), path+"[]")
 			default:
-				if _, ok := lines[path]; !ok {
+				if !lines[path] && !notApplicable[path] {
 					t.Errorf("key %s is missing from testdata/full/smppd.toml", path)
 				}
 			}
@@ -190,8 +246,46 @@ func TestDefaults(t *testing.T) {
 	if c.BindLimits != want.BindLimits || c.Auth != want.Auth {
 		t.Errorf("limits/auth defaults: %+v %+v", c.BindLimits, c.Auth)
 	}
-	if len(c.Users) != 0 || c.UsersPath != "" {
-		t.Errorf("users: %v from %q", c.Users, c.UsersPath)
+	if len(c.Users) != 0 || c.UsersPath != "" || len(c.Groups) != 0 || len(c.MORoutes) != 0 {
+		t.Errorf("users: %v from %q, groups %v, mo routes %v", c.Users, c.UsersPath, c.Groups, c.MORoutes)
+	}
+	// No upstream configured: the simulator, and one default route to it.
+	if !reflect.DeepEqual(c.Connectors, []Connector{DefaultSimConnector()}) {
+		t.Errorf("connectors = %+v", c.Connectors)
+	}
+	if !reflect.DeepEqual(c.MTRoutes, []MTRoute{DefaultMTRoute("sim")}) {
+		t.Errorf("mt routes = %+v", c.MTRoutes)
+	}
+	want.Delivery.ReceiptLocation = time.UTC
+	if !reflect.DeepEqual(c.Delivery, want.Delivery) || c.Storage != want.Storage || c.Admin != want.Admin {
+		t.Errorf("delivery/storage/admin defaults: %+v %+v %+v", c.Delivery, c.Storage, c.Admin)
+	}
+	// The documented figures of issue 5 (docs/CONFIG.md).
+	dl, st, ad := want.Delivery, want.Storage, want.Admin
+	if dl.HoldLifetime.D() != 72*time.Hour || dl.MaxHeld != 100000 || dl.RetryMin.D() != 5*time.Second ||
+		dl.RetryMax.D() != 5*time.Minute || !dl.ReassembleMO || dl.ReassemblyTimeout.D() != time.Minute ||
+		dl.ReceiptIDFormat != "hex" || dl.ReceiptTimeZone != "UTC" || dl.DefaultValidity.D() != 48*time.Hour ||
+		st.MessageTTL.D() != 72*time.Hour || st.MaxRecords != 1000000 || st.MaxUpstreamIDs != 1000000 ||
+		ad.Enabled || ad.Bind != "127.0.0.1" || ad.Port != 8790 || ad.Token != "" || ad.AllowInsecure ||
+		want.Server.JasminCompatStatus {
+		t.Errorf("flow defaults drifted from docs/CONFIG.md: %+v %+v %+v", dl, st, ad)
+	}
+	sim, sp, du := DefaultSim(), DefaultSMPP(), DefaultUser()
+	if sim.Latency != 0 || sim.ReceiptDelay.D() != time.Second || sim.Outcomes != (Outcomes{Delivered: 100}) ||
+		sim.Intermediate || sim.Seed != 0 || DefaultConnector().Queue != 65536 {
+		t.Errorf("sim defaults drifted: %+v", sim)
+	}
+	if sp.Port != 2775 || sp.TLS || sp.BindMode != "transceiver" || sp.Binds != 1 || sp.Window != 10 || sp.Throughput != 0 ||
+		sp.EnquireLink.D() != 30*time.Second || sp.ResponseTimeout.D() != 30*time.Second ||
+		sp.ReconnectMin.D() != time.Second || sp.ReconnectMax.D() != time.Minute || sp.RetryMin.D() != time.Second ||
+		sp.RetryMax.D() != time.Minute || sp.DefaultValidity.D() != 48*time.Hour || !sp.SupportsPayload ||
+		sp.SourceTON != nil || sp.SourceNPI != nil {
+		t.Errorf("smpp defaults drifted: %+v", sp)
+	}
+	if du.Group != "" || du.MaxBindsPerType != (BindsPerType{}) || du.DefaultSource != "" || du.SourceAddrs != nil ||
+		!du.Receipts || du.Throughput != 0 || du.Burst != 0 || du.Balance != "unlimited" || du.Quota != 0 ||
+		du.MaxValidity != 0 || du.MaxPriority != 3 || !DefaultGroup().Enabled {
+		t.Errorf("user defaults drifted: %+v", du)
 	}
 	if len(c.Warnings) != 1 || !strings.Contains(c.Warnings[0], "no users") {
 		t.Errorf("warnings = %q", c.Warnings)
@@ -239,6 +333,25 @@ func TestUnknownKeys(t *testing.T) {
 		{"second user", user("a") + "\n" + user("b") + "maxbinds = 3\n", []string{":8: user[1].maxbinds: unknown key"}},
 		{"inline table", "[smpp-server]\ntls = { enabled = false, prot = 1 }\n", []string{":2: smpp-server.tls.prot: unknown key"}},
 		{"several", "[auth]\na = 1\nb = 2\n", []string{":2: auth.a: unknown key", ":3: auth.b: unknown key"}},
+		{"delivery", "[delivery]\nhold_time = \"1h\"\n", []string{":2: delivery.hold_time: unknown key"}},
+		{"storage", "[storage]\n\nmaxRecords = 5\n", []string{":3: storage.maxRecords: unknown key (did you mean \"max_records\"?)"}},
+		{"admin", "[admin]\nallow_unsafe = true\n", []string{":2: admin.allow_unsafe: unknown key"}},
+		{"per-type binds", user("a") + "max_binds_per_type = { esme = 1 }\n", []string{":4: user[0].max_binds_per_type.esme: unknown key"}},
+		{"group", "[[group]]\nname = \"g\"\nenable = true\n", []string{":3: group[0].enable: unknown key"}},
+		{"connector", "[[connector]]\nname = \"c\"\ntype = \"sim\"\nqueue_size = 1\n", []string{":4: connector[0].queue_size: unknown key"}},
+		{"sim", "[[connector]]\nname = \"c\"\ntype = \"sim\"\n[connector.sim]\nlatency = \"1s\"\ndelay = \"1s\"\n",
+			[]string{":6: connector[0].sim.delay: unknown key"}},
+		{"outcomes", "[[connector]]\nname = \"c\"\ntype = \"sim\"\nsim.outcomes = { delivrd = 100 }\n",
+			[]string{":4: connector[0].sim.outcomes.delivrd: unknown key"}},
+		{"smpp", "[[connector]]\nname = \"c\"\ntype = \"smpp\"\n[connector.smpp]\nhost = \"h\"\nusername = \"u\"\n",
+			[]string{":6: connector[0].smpp.username: unknown key"}},
+		{"connector sub-table", "[[connector]]\nname = \"c\"\ntype = \"sim\"\n[connector.http]\nurl = \"x\"\n",
+			[]string{":4: connector[0].http: unknown key"}},
+		{"route filter", "[[mt_route]]\nname = \"r\"\nkind = \"default\"\ndest_regexp = \"^1\"\n",
+			[]string{":4: mt_route[0].dest_regexp: unknown key"}},
+		{"route filter case", "[[mo_route]]\nname = \"r\"\nDest_Prefixes = [\"1\"]\n",
+			[]string{":3: mo_route[0].Dest_Prefixes: unknown key (did you mean \"dest_prefixes\"?)"}},
+		{"kind on mo", "[[mo_route]]\nname = \"r\"\nkind = \"static\"\n", []string{":3: mo_route[0].kind: unknown key"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -272,6 +385,16 @@ func TestBadValues(t *testing.T) {
 		{"huge int", "[smpp-server]\nport = 9223372036854775807\n", []string{":2: smpp-server.port: 9223372036854775807 is out of range 1..65535"}},
 		{"syntax", "[smpp-server]\nport = = 1\n", []string{"smppd.toml:2"}},
 		{"duplicate key", "[smpp-server]\nport = 1\nport = 2\n", []string{"smppd.toml:3", "port"}},
+		{"string for float", user("a") + "throughput = \"100\"\n", []string{":4: user[0].throughput: expected a number, got a string"}},
+		{"int for balance", user("a") + "balance = 1000\n", []string{":4: user[0].balance: expected a string, got an integer (1000)"}},
+		{"validity without unit", user("a") + "max_validity = \"48\"\n", []string{":4: user[0].max_validity: a duration needs a unit"}},
+		{"float for quota", user("a") + "quota = 1.5\n", []string{":4: user[0].quota: expected an integer"}},
+		{"string for ton", "[[connector]]\nname = \"c\"\ntype = \"smpp\"\n[connector.smpp]\nsource_ton = \"5\"\n",
+			[]string{":5: connector[0].smpp.source_ton: expected an integer"}},
+		{"string for codings", "[[mt_route]]\nname = \"r\"\ndata_codings = [\"8\"]\n", []string{":3: mt_route[0].data_codings[0]: expected an integer"}},
+		{"table for sim", "[[connector]]\nname = \"c\"\ntype = \"sim\"\nsim = 1\n", []string{":4: connector[0].sim: expected a table"}},
+		{"negative receipt delay", "[[connector]]\nname = \"c\"\ntype = \"sim\"\n[connector.sim]\nreceipt_delay = \"-1s\"\n",
+			[]string{":5: connector[0].sim.receipt_delay: duration must not be negative"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -327,6 +450,233 @@ func TestValidation(t *testing.T) {
 			}
 			wantErr(t, err, tc.want...)
 		})
+	}
+}
+
+// smppConn is a valid [[connector]] of type smpp; extra goes into its
+// [connector.smpp] table (lines 7 on).
+func smppConn(name, extra string) string {
+	return "[[connector]]\nname = \"" + name + "\"\ntype = \"smpp\"\n[connector.smpp]\nhost = \"10.0.0.1\"\nsystem_id = \"up\"\n" + extra
+}
+
+// TestIssue5Validation covers every check of the message-flow keys: the
+// error names the key and the line it was written on.
+func TestIssue5Validation(t *testing.T) {
+	sim := "[[connector]]\nname = \"c\"\ntype = \"sim\"\n[connector.sim]\n" // sim keys from line 5
+	cases := []struct {
+		name, src string
+		want      []string
+	}{
+		// users
+		{"unknown group", user("a") + "group = \"vip\"\n", []string{":4: user[0].group: unknown group \"vip\""}},
+		{"per-type binds", user("a") + "max_binds_per_type = { receiver = -1 }\n", []string{":4: user[0].max_binds_per_type.receiver: -1 is out of range 0..1048576"}},
+		{"default source long", user("a") + "default_source = \"123456789012345678901\"\n", []string{":4: user[0].default_source: must be at most 20 characters"}},
+		{"default source control", user("a") + "default_source = \"a\\tb\"\n", []string{":4: user[0].default_source: must be at most 20"}},
+		{"source regexp", user("a") + "source_addrs = [\"ACME\",\n \"re:(33\"]\n", []string{":4: user[0].source_addrs: \"re:(33\": error parsing regexp: missing closing )"}},
+		{"source empty regexp", user("a") + "source_addrs = [\"re:\"]\n", []string{":4: user[0].source_addrs: \"re:\": empty regular expression"}},
+		{"source star inside", user("a") + "source_addrs = [\"33*1\"]\n", []string{":4: user[0].source_addrs: \"33*1\": '*' is allowed only at the end"}},
+		{"source empty", user("a") + "source_addrs = [\"\"]\n", []string{":4: user[0].source_addrs: \"\": empty pattern"}},
+		{"default source refused", user("a") + "source_addrs = [\"33*\", \"re:ACME|SHOP\"]\ndefault_source = \"ACMEX\"\n",
+			[]string{":5: user[0].default_source: \"ACMEX\" is not allowed by source_addrs"}},
+		{"default source allowed", user("a") + "source_addrs = [\"33*\", \"re:ACME|SHOP\", \"X\"]\ndefault_source = \"SHOP\"\n" +
+			user("b") + "source_addrs = [\"*\"]\ndefault_source = \"any\"\n" + user("c") + "source_addrs = [\"33*\"]\ndefault_source = \"3312\"\n" +
+			user("d") + "source_addrs = [\"X\"]\ndefault_source = \"X\"\n", nil},
+		{"source long", user("a") + "source_addrs = [\"123456789012345678901*\"]\n", []string{":4: user[0].source_addrs: \"123456789012345678901*\": must be at most 20"}},
+		{"throughput negative", user("a") + "throughput = -1\n", []string{":4: user[0].throughput: must be a number of parts per second, 0 (unlimited) to 1e9, got -1"}},
+		{"throughput nan", user("a") + "throughput = nan\n", []string{":4: user[0].throughput: must be a number of parts per second"}},
+		{"throughput inf", user("a") + "throughput = inf\n", []string{":4: user[0].throughput: must be a number"}},
+		{"burst", user("a") + "burst = -2\n", []string{":4: user[0].burst: -2 is out of range 0..1073741824"}},
+		{"balance decimals", user("a") + "balance = \"12.1234567\"\n", []string{":4: user[0].balance: must be \"unlimited\" or a non-negative decimal with at most 6 decimals, got \"12.1234567\""}},
+		{"balance negative", user("a") + "balance = \"-5\"\n", []string{":4: user[0].balance: must be \"unlimited\""}},
+		{"balance words", user("a") + "balance = \"plenty\"\n", []string{":4: user[0].balance: must be \"unlimited\""}},
+		{"balance dot", user("a") + "balance = \".\"\n", []string{":4: user[0].balance: must be \"unlimited\""}},
+		{"balance huge", user("a") + "balance = \"99999999999999999999\"\n", []string{":4: user[0].balance: is too large"}},
+		{"quota", user("a") + "quota = -1\n", []string{":4: user[0].quota: -1 must be >= 0 (0 = unlimited)"}},
+		{"priority", user("a") + "max_priority = 4\n", []string{":4: user[0].max_priority: 4 is out of range 0..3"}},
+		// groups
+		{"group name", "[[group]]\nname = \"a b\"\n", []string{":2: group[0].name: must be 1..64 of A-Z a-z 0-9 _ . : -, got \"a b\""}},
+		{"group no name", "[[group]]\nenabled = false\n", []string{":1: group[0].name: must be 1..64"}},
+		{"group twice", "[[group]]\nname = \"g\"\n[[group]]\nname = \"g\"\n", []string{":4: group[1].name: \"g\" is already defined by group[0]"}},
+		// connectors
+		{"connector name", "[[connector]]\nname = \"up/1\"\ntype = \"sim\"\n", []string{":2: connector[0].name: must be 1..64 of A-Z a-z 0-9 _ . : -, got \"up/1\""}},
+		{"connector twice", "[[connector]]\nname = \"c\"\ntype = \"sim\"\n[[connector]]\nname = \"c\"\ntype = \"sim\"\n",
+			[]string{":5: connector[1].name: \"c\" is already defined by connector[0]"}},
+		{"connector type", "[[connector]]\nname = \"c\"\ntype = \"http\"\n", []string{":3: connector[0].type: must be \"sim\" or \"smpp\", got \"http\""}},
+		{"connector no type", "[[connector]]\nname = \"c\"\n", []string{":1: connector[0].type: must be \"sim\" or \"smpp\", got \"\""}},
+		{"connector queue", "[[connector]]\nname = \"c\"\ntype = \"sim\"\nqueue = 0\n", []string{":4: connector[0].queue: 0 is out of range 1..16777216"}},
+		{"smpp without table", "[[connector]]\nname = \"c\"\ntype = \"smpp\"\n", []string{":3: connector[0].type: type \"smpp\" needs a [connector.smpp] table"}},
+		{"smpp table on sim", "[[connector]]\nname = \"c\"\ntype = \"sim\"\n[connector.smpp]\nhost = \"h\"\n", []string{":4: connector[0].smpp: a [connector.smpp] table is not allowed for type \"sim\""}},
+		{"sim table on smpp", smppConn("c", "[connector.sim]\nseed = 1\n"), []string{":7: connector[0].sim: a [connector.sim] table is not allowed for type \"smpp\""}},
+		{"sim latency", sim + "latency = \"2h\"\n", []string{":5: connector[0].sim.latency: 2h0m0s is longer than 1h"}},
+		{"sim receipt delay", sim + "receipt_delay = \"25h\"\n", []string{":5: connector[0].sim.receipt_delay: 25h0m0s is longer than 24h"}},
+		{"sim outcomes sum", sim + "outcomes = { undeliverable = 10 }\n", []string{":5: connector[0].sim.outcomes: the percentages add up to 110, not 100"}},
+		{"sim outcome range", sim + "outcomes = { delivered = 110, rejected = -10 }\n", []string{":5: connector[0].sim.outcomes.delivered: 110 is out of range 0..100", ":5: connector[0].sim.outcomes.rejected: -10 is out of range 0..100"}},
+		{"sim echo prefix", sim + "mo_echo_prefixes = [\"\"]\n", []string{":5: connector[0].sim.mo_echo_prefixes: \"\" must be 1..20 printable characters"}},
+		{"smpp no host", "[[connector]]\nname = \"c\"\ntype = \"smpp\"\n[connector.smpp]\nsystem_id = \"up\"\n", []string{":4: connector[0].smpp.host: is required"}},
+		{"smpp minimal", smppConn("c", ""), nil},
+		{"smpp host with port", strings.Replace(smppConn("c", ""), "10.0.0.1", "smsc:2775", 1), []string{":5: connector[0].smpp.host: must be a host name or IP address without a port"}},
+		{"smpp host brackets", strings.Replace(smppConn("c", ""), "10.0.0.1", "[::1]", 1), []string{":5: connector[0].smpp.host: write an IPv6 address without brackets"}},
+		{"smpp host space", strings.Replace(smppConn("c", ""), "10.0.0.1", "smsc one", 1), []string{":5: connector[0].smpp.host: must not contain spaces"}},
+		{"smpp port", smppConn("c", "port = 0\n"), []string{":7: connector[0].smpp.port: 0 is out of range 1..65535"}},
+		{"smpp system id", strings.Replace(smppConn("c", ""), "\"up\"", "\"a-very-long-system-id\"", 1), []string{":6: connector[0].smpp.system_id: must be 1..15"}},
+		{"smpp password", smppConn("c", "password = \"123456789\"\n"), []string{":7: connector[0].smpp.password: must be at most 8 characters"}},
+		{"smpp system type", smppConn("c", "system_type = \"1234567890123\"\n"), []string{":7: connector[0].smpp.system_type: must be at most 12 characters"}},
+		{"smpp bind mode", smppConn("c", "bind_mode = \"receiver\"\n"), []string{":7: connector[0].smpp.bind_mode: must be \"transceiver\" or \"tx+rx\", got \"receiver\""}},
+		{"smpp binds", smppConn("c", "binds = 0\n"), []string{":7: connector[0].smpp.binds: 0 is out of range 1..64"}},
+		{"smpp window", smppConn("c", "window = 0\n"), []string{":7: connector[0].smpp.window: 0 is out of range 1..65536"}},
+		{"smpp throughput", smppConn("c", "throughput = -0.5\n"), []string{":7: connector[0].smpp.throughput: must be a number of submit_sm per second"}},
+		{"smpp response timeout", smppConn("c", "response_timeout = \"0s\"\n"), []string{":7: connector[0].smpp.response_timeout: must be > 0"}},
+		{"smpp reconnect", smppConn("c", "reconnect_min = \"10s\"\nreconnect_max = \"5s\"\n"), []string{":8: connector[0].smpp.reconnect_max: 5s is less than reconnect_min (10s)"}},
+		{"smpp retry min", smppConn("c", "retry_min = \"0s\"\n"), []string{":7: connector[0].smpp.retry_min: must be > 0"}},
+		{"smpp retry max default", smppConn("c", "retry_min = \"2m\"\n"), []string{":4: connector[0].smpp.retry_max: 1m0s is less than retry_min (2m0s)"}},
+		{"smpp skip verify", smppConn("c", "tls_skip_verify = true\n"), []string{":7: connector[0].smpp.tls_skip_verify: has no effect without tls = true"}},
+		{"smpp ca without tls", smppConn("c", "tls_ca_file = \"ca.pem\"\n"), []string{":7: connector[0].smpp.tls_ca_file: has no effect without tls = true", ":7: connector[0].smpp.tls_ca_file:", "no such file"}},
+		{"smpp ton", smppConn("c", "source_ton = 7\n"), []string{":7: connector[0].smpp.source_ton: 7 is out of range 0..6"}},
+		{"smpp npi", smppConn("c", "source_npi = 2\n"), []string{":7: connector[0].smpp.source_npi: 2 is not an SMPP 3.4 NPI"}},
+		// routes
+		{"route connector", "[[mt_route]]\nname = \"r\"\nkind = \"static\"\nconnectors = [\"up\"]\n", []string{":4: mt_route[0].connectors: unknown connector \"up\""}},
+		{"route user", user("a") + "[[mt_route]]\nname = \"r\"\nkind = \"default\"\nconnectors = [\"sim\"]\nusers = [\"a\", \"b\"]\n", []string{":8: mt_route[0].users: unknown user \"b\""}},
+		{"route group", "[[mt_route]]\nname = \"r\"\nkind = \"default\"\nconnectors = [\"sim\"]\ngroups = [\"vip\"]\n", []string{":5: mt_route[0].groups: unknown group \"vip\""}},
+		{"mo route user", "[[mo_route]]\nname = \"r\"\nuser = \"nobody\"\n", []string{":3: mo_route[0].user: unknown user \"nobody\""}},
+		{"mo route connector", user("a") + "[[mo_route]]\nname = \"r\"\nuser = \"a\"\nfrom_connectors = [\"up\"]\n", []string{":7: mo_route[0].from_connectors: unknown connector \"up\""}},
+		// delivery, storage, admin
+		{"hold lifetime", "[delivery]\nhold_lifetime = \"0s\"\n", []string{":2: delivery.hold_lifetime: must be > 0"}},
+		{"max held", "[delivery]\nmax_held = 0\n", []string{":2: delivery.max_held: 0 is out of range 1..67108864"}},
+		{"delivery retry", "[delivery]\nretry_min = \"10m\"\n", []string{":1: delivery.retry_max: 5m0s is less than retry_min (10m0s)"}},
+		{"reassembly timeout", "[delivery]\nreassembly_timeout = \"0s\"\n", []string{":2: delivery.reassembly_timeout: must be > 0"}},
+		{"receipt id format", "[delivery]\nreceipt_id_format = \"octal\"\n", []string{":2: delivery.receipt_id_format: must be \"hex\" or \"decimal\", got \"octal\""}},
+		{"receipt zone", "[delivery]\nreceipt_time_zone = \"Mars/Olympus\"\n", []string{":2: delivery.receipt_time_zone: \"Mars/Olympus\" is not a time zone"}},
+		{"default validity", "[delivery]\ndefault_validity = \"0s\"\n", []string{":2: delivery.default_validity: must be > 0"}},
+		{"message ttl", "[storage]\nmessage_ttl = \"0s\"\n", []string{":2: storage.message_ttl: must be > 0"}},
+		{"max records", "[storage]\nmax_records = 0\nmax_upstream_ids = -1\n", []string{":2: storage.max_records: 0 is out of range", ":3: storage.max_upstream_ids: -1 is out of range"}},
+		{"admin open", "[admin]\nenabled = true\nbind = \"0.0.0.0\"\n", []string{":3: admin.bind: 0.0.0.0 is not a loopback address: set a token, or allow_insecure = true"}},
+		{"admin bind", "[admin]\nbind = \"localhost\"\n", []string{":2: admin.bind: must be an IP address literal"}},
+		{"admin port", "[admin]\nport = 70000\n", []string{":2: admin.port: 70000 is out of range 1..65535"}},
+		{"admin port clash", "[admin]\nenabled = true\nport = 2775\n", []string{":3: admin.port: 2775 is also the SMPP port"}},
+		{"admin tls port clash", "[smpp-server.tls]\nenabled = true\ncert_file = \"c.pem\"\nkey_file = \"c.pem\"\n[admin]\nenabled = true\nport = 3550\n",
+			[]string{":7: admin.port: 3550 is also the SMPP-over-TLS port"}},
+		{"admin token", "[admin]\ntoken = \"two words\"\n", []string{":2: admin.token: must not contain spaces"}},
+		// accepted
+		{"admin open with token", "[admin]\nenabled = true\nbind = \"::\"\ntoken = \"0123456789abcdef0123\"\n", nil},
+		{"admin open insecure", "[admin]\nenabled = true\nbind = \"0.0.0.0\"\nallow_insecure = true\n", nil},
+		{"admin on ::1", "[admin]\nenabled = true\nbind = \"::1\"\n", nil},
+		{"disabled admin unchecked", "[admin]\nbind = \"0.0.0.0\"\nport = 2775\n", nil},
+		{"balance forms", user("a") + "balance = \"UNLIMITED\"\n" + user("b") + "balance = \"+.5\"\n" + user("c") + "balance = \"0\"\n" + user("d") + "balance = \"7.123456\"\n", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Load(writeConfig(t, map[string]string{"smppd.toml": tc.src, "c.pem": "x"}))
+			if len(tc.want) == 0 {
+				if err != nil {
+					t.Fatalf("want no error, got %v", err)
+				}
+				return
+			}
+			wantErr(t, err, tc.want...)
+		})
+	}
+}
+
+func TestIssue5Warnings(t *testing.T) {
+	src := user("a") + "bind_types = [\"receiver\"]\nmax_binds = 2\nmax_binds_per_type = { transmitter = 1, receiver = 3 }\nburst = 5\n" +
+		"[storage]\nmessage_ttl = \"1h\"\n[admin]\nenabled = true\ntoken = \"short\"\n" +
+		"[[connector]]\nname = \"a\"\ntype = \"sim\"\n[[connector]]\nname = \"b\"\ntype = \"sim\"\n"
+	c, err := Load(writeConfig(t, map[string]string{"smppd.toml": src}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"user[0].max_binds_per_type.transmitter: a limit for transmitter binds, which bind_types does not allow",
+		"user[0].max_binds_per_type.receiver: 3 exceeds max_binds (2)",
+		"user[0].burst: 5 has no effect without a throughput",
+		"storage: message_ttl 1h0m0s < delivery.default_validity 48h0m0s",
+		"admin: the token is shorter than 16 characters",
+		`connector "b" is in no mt_route`,
+	} {
+		if !slices.ContainsFunc(c.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
+			t.Errorf("no warning containing %q in %q", w, c.Warnings)
+		}
+	}
+	if len(c.Warnings) != 6 {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+}
+
+// TestConnectorsAndRoutes: sub-tables start from their defaults, a sim
+// connector without one gets DefaultSim, and without MT routes the first
+// connector gets the default route.
+func TestConnectorsAndRoutes(t *testing.T) {
+	src := smppConn("up", "window = 20\n") + "[[connector]]\nname = \"sim2\"\ntype = \"sim\"\n"
+	c, err := Load(writeConfig(t, map[string]string{"smppd.toml": src}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DefaultSMPP()
+	want.Host, want.SystemID, want.Window = "10.0.0.1", "up", 20
+	if len(c.Connectors) != 2 || c.Connectors[0].Sim != nil || !reflect.DeepEqual(*c.Connectors[0].SMPP, want) {
+		t.Fatalf("smpp connector = %+v", c.Connectors[0])
+	}
+	if s := c.Connectors[1]; s.SMPP != nil || s.Sim == nil || !reflect.DeepEqual(*s.Sim, DefaultSim()) || s.Queue != 65536 {
+		t.Errorf("sim connector = %+v", s)
+	}
+	if !reflect.DeepEqual(c.MTRoutes, []MTRoute{DefaultMTRoute("up")}) {
+		t.Errorf("mt routes = %+v", c.MTRoutes)
+	}
+	if len(c.Warnings) != 2 || !strings.Contains(c.Warnings[1], `connector "sim2" is in no mt_route`) {
+		t.Errorf("warnings = %q", c.Warnings)
+	}
+	// Explicit routes replace the default one.
+	c, err = Load(writeConfig(t, map[string]string{"smppd.toml": src + "[[mt_route]]\nname = \"r\"\nkind = \"failover\"\nconnectors = [\"up\", \"sim2\"]\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.MTRoutes) != 1 || c.MTRoutes[0].Name != "r" {
+		t.Errorf("mt routes = %+v", c.MTRoutes)
+	}
+	// Validate on a Config built in code.
+	cc := Defaults()
+	cc.Connectors = []Connector{{Name: "x", Type: "sim", Queue: 8}}
+	if err := cc.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if cc.Connectors[0].Sim == nil || cc.MTRoutes[0].Connectors[0] != "x" {
+		t.Errorf("built config = %+v %+v", cc.Connectors, cc.MTRoutes)
+	}
+	cc = Defaults()
+	cc.Connectors = nil
+	wantErr(t, cc.Validate(), "connector: at least one connector is required")
+}
+
+func TestGroupsAcrossFiles(t *testing.T) {
+	c, err := Load(writeConfig(t, map[string]string{
+		"smppd.toml": "[[group]]\nname = \"inline\"\n" + user("a") + "group = \"filed\"\n",
+		"users.toml": "[[group]]\nname = \"filed\"\nenabled = false\n" + user("b") + "group = \"inline\"\n",
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c.Groups) != 2 || c.InlineGroups != 1 || c.GroupEnabled("filed") || !c.GroupEnabled("inline") {
+		t.Errorf("groups = %+v", c.Groups)
+	}
+	_, err = Load(writeConfig(t, map[string]string{
+		"smppd.toml": "[[group]]\nname = \"g\"\n",
+		"users.toml": "\n[[group]]\nname = \"h\"\n[[group]]\nname = \"g\"\n",
+	}))
+	wantErr(t, err, "users.toml:5: group[2].name: \"g\" is already defined by group[0]")
+}
+
+func TestErrorAt(t *testing.T) {
+	c, err := Load(writeConfig(t, map[string]string{"smppd.toml": "[[mt_route]]\nname = \"r\"\nkind = \"default\"\n\ndest_regex = \"(\"\n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// routing.Compile reports "mt_route[0].dest_regex"; cmd/smppd adds the line.
+	e := c.ErrorAt("mt_route[0].dest_regex", "bad regular expression")
+	if e.Line != 5 || !strings.HasSuffix(e.Error(), "smppd.toml:5: mt_route[0].dest_regex: bad regular expression") {
+		t.Errorf("ErrorAt = %v", e)
+	}
+	if e := c.ErrorAt("mt_route[0].weights", "x"); e.Line != 1 {
+		t.Errorf("a key left out should have its table's line: %v", e)
 	}
 }
 
@@ -452,6 +802,41 @@ func TestDemoConfig(t *testing.T) {
 			t.Errorf("demo user %d: %+v", i, u)
 		}
 	}
+	// Issue 5: the simulator, a default route to it, every MO to demo, the
+	// admin API on loopback without a token, a small record store.
+	if len(c.Connectors) != 1 || c.Connectors[0].Name != "sim" || c.Connectors[0].Sim == nil {
+		t.Fatalf("demo connectors: %+v", c.Connectors)
+	}
+	if sim := c.Connectors[0].Sim; sim.Latency != 0 || sim.ReceiptDelay.D() > 200*time.Millisecond ||
+		!slices.Equal(sim.MOEchoPrefixes, []string{"999"}) || sim.Outcomes != (Outcomes{Delivered: 100}) {
+		t.Errorf("demo sim: %+v", sim)
+	}
+	if len(c.MTRoutes) != 1 || c.MTRoutes[0].Kind != "default" || !slices.Equal(c.MTRoutes[0].Connectors, []string{"sim"}) || c.MTRoutes[0].Rate != 0 {
+		t.Errorf("demo mt routes: %+v", c.MTRoutes)
+	}
+	if len(c.MORoutes) != 1 || c.MORoutes[0].User != "demo" || !reflect.DeepEqual(c.MORoutes[0].RouteFilter, RouteFilter{}) {
+		t.Errorf("demo mo routes: %+v", c.MORoutes)
+	}
+	if a := c.Admin; !a.Enabled || a.Bind != "127.0.0.1" || a.Port != 8790 || a.Token != "" {
+		t.Errorf("demo admin: %+v", a)
+	}
+	if c.Storage.MaxRecords != 100000 || !reflect.DeepEqual(c.Delivery, func() Delivery {
+		d := Defaults().Delivery
+		d.ReceiptLocation = time.UTC
+		return d
+	}()) {
+		t.Errorf("demo storage/delivery: %+v %+v", c.Storage, c.Delivery)
+	}
+	if len(c.Groups) != 1 || c.Groups[0] != (Group{Name: "default", Enabled: true}) {
+		t.Errorf("demo groups: %+v", c.Groups)
+	}
+	// Benchmarks run on demo: no throughput or credit limit.
+	if d := c.Users[0]; d.Throughput != 0 || d.Balance != "unlimited" || d.Quota != 0 || !d.Receipts || d.Group != "default" {
+		t.Errorf("demo user limits: %+v", d)
+	}
+	if d2 := c.Users[1]; d2.Throughput != 100 || d2.Burst != 50 || d2.Balance != "1000" || !d2.Receipts {
+		t.Errorf("demo2 user limits: %+v", d2)
+	}
 	// A dozen wrong passwords a minute from one address must never be slowed.
 	if b := c.BindLimits; b.SlowAfter != 0 && b.SlowAfter <= 12 || b.FailWindow.D() > time.Minute && b.SlowAfter <= 24 {
 		t.Errorf("demo bind-limits too strict for the test suites: %+v", b)
@@ -490,4 +875,183 @@ func TestValidateBuiltInCode(t *testing.T) {
 	if got := c.Users[0].AllowPrefixes; len(got) != 1 || got[0] != netip.MustParsePrefix("::1/128") {
 		t.Errorf("AllowPrefixes = %v", got)
 	}
+}
+
+// saveSample returns users and groups with every key away from its default,
+// so a round trip covers every field (TestSaveUsersRoundTrip checks that).
+func saveSample() ([]User, []Group) {
+	groups := []Group{{Name: "retail", Enabled: true}, {Name: "off", Enabled: false}}
+	users := []User{
+		{
+			SystemID: "full", PasswordHash: testHash, Enabled: false, BindTypes: []string{"receiver", "transceiver"},
+			MaxBinds: 7, AllowIPs: []string{"10.0.0.0/8", "2001:db8::1"}, Group: "retail",
+			MaxBindsPerType: BindsPerType{Transmitter: 0, Receiver: 2, Transceiver: 5}, DefaultSource: "Shop \"A\"",
+			SourceAddrs: []string{"ACME", "3361*", `re:^\+?336\d{8}$`, "it's", "Shop*"}, Receipts: false,
+			Throughput: 100, Burst: 50, Balance: "1000.5", Quota: 123456789012,
+			MaxValidity: Duration(90 * time.Minute), MaxPriority: 0,
+		},
+		{SystemID: "plain", PasswordHash: testHash, Enabled: true, BindTypes: []string{"transmitter", "receiver", "transceiver"},
+			Receipts: true, Balance: "unlimited", MaxPriority: 3, Throughput: 0.25},
+	}
+	return users, groups
+}
+
+func TestSaveUsersRoundTrip(t *testing.T) {
+	users, groups := saveSample()
+	// Every User and Group key differs from its default in the sample.
+	for _, tc := range []struct{ v, def any }{{users[0], DefaultUser()}, {groups[1], DefaultGroup()}} {
+		v, d := reflect.ValueOf(tc.v), reflect.ValueOf(tc.def)
+		for _, f := range tomlFields(v.Type()) {
+			if tag(f) != "system_id" && tag(f) != "password_hash" && tag(f) != "name" && sameValue(v.FieldByIndex(f.Index), d.FieldByIndex(f.Index)) {
+				t.Errorf("sample leaves %s at its default: the round trip would not cover it", tag(f))
+			}
+		}
+	}
+	dir := t.TempDir()
+	main := filepath.Join(dir, "smppd.toml")
+	if err := os.WriteFile(main, []byte("[smpp-server]\nusers_file = \"users.toml\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "users.toml")
+	if err := SaveUsers(path, users, groups); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(main)
+	if err != nil {
+		b, _ := os.ReadFile(path)
+		t.Fatalf("%v\n%s", err, b)
+	}
+	want := Defaults()
+	want.Path, want.Users, want.Groups = main, slices.Clone(users), groups
+	if err := want.Validate(); err != nil { // derives AllowPrefixes
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.Users, want.Users) || !reflect.DeepEqual(c.Groups, want.Groups) {
+		b, _ := os.ReadFile(path)
+		t.Errorf("round trip\n got %+v %+v\nwant %+v %+v\nfile:\n%s", c.Users, c.Groups, want.Users, want.Groups, b)
+	}
+	if users[0].AllowPrefixes != nil {
+		t.Error("SaveUsers modified its argument")
+	}
+	// Keys at their default are left out, the identifying ones never.
+	b, _ := os.ReadFile(path)
+	plain := string(b[strings.Index(string(b), `system_id = "plain"`):])
+	for _, k := range []string{"max_priority", "receipts", "balance", "bind_types", "group ="} {
+		if strings.Contains(plain, k) {
+			t.Errorf("default key %s written for user plain:\n%s", k, plain)
+		}
+	}
+	if !strings.Contains(plain, "enabled = true") || !strings.Contains(plain, "throughput = 0.25") {
+		t.Errorf("user plain:\n%s", plain)
+	}
+	if !strings.Contains(string(b), `max_validity = "1h30m"`) || !strings.Contains(string(b), `'re:^\+?336\d{8}$'`) ||
+		!strings.Contains(string(b), "throughput = 100.0") || !strings.HasPrefix(string(b), defaultUsersHeader) {
+		t.Errorf("file:\n%s", b)
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o600 {
+		t.Errorf("new file mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+func TestSaveUsersKeepsHeaderAndMode(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "users.toml")
+	orig := "# our header\n#\n# second paragraph\n\n[[user]] # not kept\n" + strings.TrimPrefix(user("x"), "[[user]]\n")
+	if err := os.WriteFile(path, []byte(orig), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil { // umask
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link.toml")
+	if err := os.Symlink(path, link); err != nil {
+		t.Fatal(err)
+	}
+	users, groups := saveSample()
+	if err := SaveUsers(link, users[1:], groups[:1]); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(string(b), "# our header\n#\n# second paragraph\n\n[[group]]\n") || strings.Contains(string(b), "not kept") {
+		t.Errorf("header not kept:\n%s", b)
+	}
+	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
+		t.Error("the symlink was replaced by a file")
+	}
+	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
+		t.Errorf("mode %v, want 0640", fi.Mode().Perm())
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 2 {
+		t.Errorf("temporary file left behind: %v", ents)
+	}
+}
+
+func TestSaveUsersRefusesInvalid(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "users.toml")
+	if err := os.WriteFile(path, []byte(user("keep")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	users, groups := saveSample()
+	users[1].Balance = "12.3456789"
+	users = append(users, users[0])
+	err := SaveUsers(path, users, append(groups, Group{Name: "bad name"}))
+	wantErr(t, err, "users.toml: user[1].balance: must be \"unlimited\"", "user[2].system_id: \"full\" is already defined by user[0]",
+		"group[2].name: must be 1..64")
+	if b, _ := os.ReadFile(path); string(b) != user("keep") {
+		t.Errorf("file changed after a refused save:\n%s", b)
+	}
+	// A group of the main file may be named: SaveUsers cannot see it.
+	users, _ = saveSample()
+	if err := SaveUsers(path, users, nil); err != nil {
+		t.Errorf("group reference outside the users file: %v", err)
+	}
+	if err := SaveUsers(filepath.Join(dir, "missing", "users.toml"), users, nil); err == nil {
+		t.Error("saving into a missing directory succeeded")
+	}
+}
+
+// TestSaveDemoUsers: the demo users file survives a save and reload.
+func TestSaveDemoUsers(t *testing.T) {
+	c, err := Load("../configs/smppd.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	src, err := os.ReadFile("../configs/smppd.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	main := filepath.Join(dir, "smppd.toml")
+	if err := os.WriteFile(main, src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := SaveUsers(filepath.Join(dir, "users.toml"), c.Users[c.InlineUsers:], c.Groups[c.InlineGroups:]); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := Load(main)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(nilEmpty(c.Users), nilEmpty(c2.Users)) || !reflect.DeepEqual(c.Groups, c2.Groups) {
+		t.Errorf("demo users changed by a save:\n%+v\n%+v", c.Users, c2.Users)
+	}
+}
+
+// nilEmpty sets empty slices in users to nil: `allow_ips = []` and a key
+// left out mean the same.
+func nilEmpty(users []User) []User {
+	out := slices.Clone(users)
+	for i := range out {
+		v := reflect.ValueOf(&out[i]).Elem()
+		for j := range v.NumField() {
+			if f := v.Field(j); f.Kind() == reflect.Slice && f.Len() == 0 {
+				f.SetZero()
+			}
+		}
+	}
+	return out
 }

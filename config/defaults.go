@@ -34,6 +34,7 @@ func Defaults() *Config {
 			Tick:                Duration(10 * time.Millisecond),
 			NodeID:              0,
 			TracePDUs:           false,
+			JasminCompatStatus:  false,
 			UsersFile:           "",
 			TLS: TLS{
 				Enabled:    false,
@@ -55,15 +56,105 @@ func Defaults() *Config {
 			CacheSize: 10000,
 			Workers:   4,
 		},
+		Delivery: Delivery{
+			// Days rather than Jasmin's two minutes of retries: an ESME that
+			// is away over a weekend still gets its receipts and MO.
+			HoldLifetime:      Duration(72 * time.Hour),
+			MaxHeld:           100000,
+			RetryMin:          Duration(5 * time.Second),
+			RetryMax:          Duration(5 * time.Minute),
+			ReassembleMO:      true,
+			ReassemblyTimeout: Duration(60 * time.Second),
+			ReceiptIDFormat:   "hex",
+			ReceiptTimeZone:   "UTC",
+			DefaultValidity:   Duration(48 * time.Hour),
+		},
+		Storage: Storage{
+			MessageTTL:     Duration(72 * time.Hour),
+			MaxRecords:     1000000,
+			MaxUpstreamIDs: 1000000,
+		},
+		Admin: Admin{
+			Enabled:       false,
+			Bind:          "127.0.0.1",
+			Port:          8790,
+			Token:         "",
+			AllowInsecure: false,
+		},
+		// smppd runs usefully with no upstream: the simulator accepts every
+		// message and sends receipts.
+		Connectors: []Connector{DefaultSimConnector()},
 	}
+}
+
+// DefaultSimConnector is the connector used when the file configures none.
+func DefaultSimConnector() Connector {
+	c := DefaultConnector()
+	c.Name, c.Type = "sim", "sim"
+	sim := DefaultSim()
+	c.Sim = &sim
+	return c
+}
+
+// DefaultConnector returns the values a [[connector]] table starts from.
+func DefaultConnector() Connector {
+	return Connector{Queue: 65536}
+}
+
+// DefaultSim returns the values a [connector.sim] table starts from.
+func DefaultSim() SimConnector {
+	return SimConnector{
+		Latency:      0,
+		ReceiptDelay: Duration(time.Second),
+		Outcomes:     Outcomes{Delivered: 100},
+		Intermediate: false,
+		Seed:         0,
+	}
+}
+
+// DefaultSMPP returns the values a [connector.smpp] table starts from.
+func DefaultSMPP() SMPPConnector {
+	return SMPPConnector{
+		Port:            2775,
+		BindMode:        "transceiver",
+		Binds:           1,
+		Window:          10,
+		Throughput:      0,
+		EnquireLink:     Duration(30 * time.Second),
+		ResponseTimeout: Duration(30 * time.Second),
+		ReconnectMin:    Duration(time.Second),
+		ReconnectMax:    Duration(60 * time.Second),
+		RetryMin:        Duration(time.Second),
+		RetryMax:        Duration(60 * time.Second),
+		DefaultValidity: Duration(48 * time.Hour),
+		SupportsPayload: true,
+	}
+}
+
+// DefaultMTRoute is the MT route Validate adds when the file has none:
+// everything to connector.
+func DefaultMTRoute(connector string) MTRoute {
+	return MTRoute{Name: "default", Kind: "default", Connectors: []string{connector}}
+}
+
+// DefaultGroup returns the values a [[group]] table starts from.
+func DefaultGroup() Group {
+	return Group{Enabled: true}
 }
 
 // DefaultUser returns the values a [[user]] table starts from.
 func DefaultUser() User {
 	return User{
-		Enabled:   true,
-		BindTypes: []string{"transmitter", "receiver", "transceiver"},
-		MaxBinds:  0,
+		Enabled:     true,
+		BindTypes:   []string{"transmitter", "receiver", "transceiver"},
+		MaxBinds:    0,
+		Receipts:    true,
+		Throughput:  0,
+		Burst:       0,
+		Balance:     "unlimited",
+		Quota:       0,
+		MaxValidity: 0,
+		MaxPriority: 3,
 	}
 }
 

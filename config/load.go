@@ -63,37 +63,62 @@ func Parse(name, src string) (*Config, error) {
 	return c, nil
 }
 
-// mainSchema lists the keys allowed in the main file: everything in Config.
-// usersSchema is the users file: only [[user]] tables.
+// usersSchema is the users file: only [[user]] and [[group]] tables. The
+// main file's schema is Config itself.
 type usersSchema struct {
-	Users []User `toml:"user"`
+	Users  []User  `toml:"user"`
+	Groups []Group `toml:"group"`
 }
 
-// mainDoc and usersDoc are what toml decodes into; [[user]] tables stay
-// Primitive so each can start from DefaultUser.
+// mainDoc and usersDoc are what toml decodes into. Arrays of tables whose
+// elements have defaults stay Primitive so each element can start from its
+// default (DefaultUser, DefaultGroup, DefaultConnector).
 type mainDoc struct {
 	Server     *SMPPServer      `toml:"smpp-server"`
 	BindLimits *BindLimits      `toml:"bind-limits"`
 	Auth       *Auth            `toml:"auth"`
+	Delivery   *Delivery        `toml:"delivery"`
+	Storage    *Storage         `toml:"storage"`
+	Admin      *Admin           `toml:"admin"`
 	Users      []toml.Primitive `toml:"user"`
+	Groups     []toml.Primitive `toml:"group"`
+	Connectors []toml.Primitive `toml:"connector"`
+	MTRoutes   []MTRoute        `toml:"mt_route"`
+	MORoutes   []MORoute        `toml:"mo_route"`
 }
 
 type usersDoc struct {
-	Users []toml.Primitive `toml:"user"`
+	Users  []toml.Primitive `toml:"user"`
+	Groups []toml.Primitive `toml:"group"`
 }
 
 func (c *Config) decodeMain(file, src string) error {
-	doc := mainDoc{Server: &c.Server, BindLimits: &c.BindLimits, Auth: &c.Auth}
-	users, err := decodeStrict(file, src, reflect.TypeFor[Config](), &doc, &doc.Users, 0, c.pos)
+	doc := mainDoc{Server: &c.Server, BindLimits: &c.BindLimits, Auth: &c.Auth,
+		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin}
+	d, err := parseStrict(file, src, reflect.TypeFor[Config](), &doc)
 	if err != nil {
 		return err
 	}
-	c.Users = users
-	return nil
+	if c.Users, err = decodeEach(d, doc.Users, decodeOver(DefaultUser)); err != nil {
+		return err
+	}
+	if c.Groups, err = decodeEach(d, doc.Groups, decodeOver(DefaultGroup)); err != nil {
+		return err
+	}
+	conns, err := decodeEach(d, doc.Connectors, decodeConnector)
+	if err != nil {
+		return err
+	}
+	if len(conns) > 0 { // else Defaults' simulator stays
+		c.Connectors = conns
+	}
+	c.MTRoutes, c.MORoutes = doc.MTRoutes, doc.MORoutes
+	c.InlineUsers, c.InlineGroups = len(c.Users), len(c.Groups)
+	return d.finish(nil, c.pos)
 }
 
 // loadUsersFile reads users_file (or users.toml beside the config when
-// users_file is "" and that file exists) and appends its users.
+// users_file is "" and that file exists) and appends its users and groups.
 func (c *Config) loadUsersFile() error {
 	name := c.Server.UsersFile
 	explicit := name != ""
@@ -113,19 +138,38 @@ func (c *Config) loadUsersFile() error {
 	}
 	c.UsersPath = name
 	var doc usersDoc
-	users, err := decodeStrict(name, string(src), reflect.TypeFor[usersSchema](), &doc, &doc.Users, len(c.Users), c.pos)
+	d, err := parseStrict(name, string(src), reflect.TypeFor[usersSchema](), &doc)
 	if err != nil {
 		return err
 	}
+	users, err := decodeEach(d, doc.Users, decodeOver(DefaultUser))
+	if err != nil {
+		return err
+	}
+	groups, err := decodeEach(d, doc.Groups, decodeOver(DefaultGroup))
+	if err != nil {
+		return err
+	}
+	if err := d.finish(map[string]int{"user": len(c.Users), "group": len(c.Groups)}, c.pos); err != nil {
+		return err
+	}
 	c.Users = append(c.Users, users...)
+	c.Groups = append(c.Groups, groups...)
 	return nil
 }
 
-// decodeStrict parses src, checks every key and value against schema (a
-// struct type with toml tags), then decodes into doc and returns the users
-// of its Primitive [[user]] list, each over DefaultUser. Positions of keys
-// go into pos, with user indices shifted by userBase.
-func decodeStrict(file, src string, schema reflect.Type, doc any, prims *[]toml.Primitive, userBase int, pos map[string]srcPos) ([]User, error) {
+// strictDoc is a document that passed the schema check and was decoded;
+// its Primitive arrays are decoded next, then finish checks that every key
+// was used.
+type strictDoc struct {
+	file  string
+	md    toml.MetaData
+	lines map[string]int
+}
+
+// parseStrict parses src, checks every key and value against schema (a
+// struct type with toml tags), then decodes into doc.
+func parseStrict(file, src string, schema reflect.Type, doc any) (*strictDoc, error) {
 	var tree map[string]any
 	if _, err := toml.Decode(src, &tree); err != nil {
 		return nil, syntaxError(file, err)
@@ -140,29 +184,74 @@ func decodeStrict(file, src string, schema reflect.Type, doc any, prims *[]toml.
 	if err != nil { // the schema check should have caught it; keep toml's words
 		return nil, syntaxError(file, err)
 	}
-	users := make([]User, 0, len(*prims))
-	for _, p := range *prims {
-		u := DefaultUser()
-		if err := md.PrimitiveDecode(p, &u); err != nil {
-			return nil, syntaxError(file, err)
+	return &strictDoc{file: file, md: md, lines: lines}, nil
+}
+
+// decodeEach decodes every Primitive of prims with dec.
+func decodeEach[T any](d *strictDoc, prims []toml.Primitive, dec func(toml.MetaData, toml.Primitive) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(prims))
+	for _, p := range prims {
+		v, err := dec(d.md, p)
+		if err != nil {
+			return nil, syntaxError(d.file, err)
 		}
-		users = append(users, u)
+		out = append(out, v)
 	}
-	if und := md.Undecoded(); len(und) > 0 {
+	return out, nil
+}
+
+// decodeOver returns a decoder that starts each element from def().
+func decodeOver[T any](def func() T) func(toml.MetaData, toml.Primitive) (T, error) {
+	return func(md toml.MetaData, p toml.Primitive) (T, error) {
+		v := def()
+		err := md.PrimitiveDecode(p, &v)
+		return v, err
+	}
+}
+
+// decodeConnector starts from DefaultConnector and gives a sub-table that
+// is present its defaults first, so absent sub-tables stay nil and Validate
+// can tell them apart.
+func decodeConnector(md toml.MetaData, p toml.Primitive) (Connector, error) {
+	var probe struct {
+		Sim  *toml.Primitive `toml:"sim"`
+		SMPP *toml.Primitive `toml:"smpp"`
+	}
+	if err := md.PrimitiveDecode(p, &probe); err != nil {
+		return Connector{}, err
+	}
+	c := DefaultConnector()
+	if probe.Sim != nil {
+		s := DefaultSim()
+		c.Sim = &s
+	}
+	if probe.SMPP != nil {
+		s := DefaultSMPP()
+		c.SMPP = &s
+	}
+	err := md.PrimitiveDecode(p, &c)
+	return c, err
+}
+
+// finish refuses keys that nothing decoded and records where every key was
+// written. bases shifts the indices of arrays of tables (a users file's
+// user[0] follows the main file's users).
+func (d *strictDoc) finish(bases map[string]int, pos map[string]srcPos) error {
+	if und := d.md.Undecoded(); len(und) > 0 {
 		k := und[0].String()
-		return nil, &Error{File: file, Line: lines[k], Key: k, Msg: "unknown key"}
+		return &Error{File: d.file, Line: d.lines[k], Key: k, Msg: "unknown key"}
 	}
-	for k, l := range lines {
-		if rest, ok := strings.CutPrefix(k, "user["); ok && userBase > 0 {
+	for k, l := range d.lines {
+		if name, rest, ok := strings.Cut(k, "["); ok && bases[name] > 0 {
 			if n, tail, ok := strings.Cut(rest, "]"); ok {
 				if idx, err := strconv.Atoi(n); err == nil {
-					k = "user[" + strconv.Itoa(idx+userBase) + "]" + tail
+					k = name + "[" + strconv.Itoa(idx+bases[name]) + "]" + tail
 				}
 			}
 		}
-		pos[k] = srcPos{file: file, line: l}
+		pos[k] = srcPos{file: d.file, line: l}
 	}
-	return users, nil
+	return nil
 }
 
 // syntaxError turns a toml error into an *Error with its line.
@@ -253,6 +342,14 @@ func checkValue(v any, t reflect.Type, path string, lines map[string]int, file s
 		if n < lo || n > hi {
 			bad(fmt.Sprintf("%d is out of range", n))
 		}
+	case reflect.Float64:
+		switch v.(type) {
+		case float64, int64:
+		default:
+			bad("expected a number, got " + tomlKind(v))
+		}
+	case reflect.Pointer:
+		checkValue(v, t.Elem(), path, lines, file, errs)
 	case reflect.Struct:
 		tbl, ok := v.(map[string]any)
 		if !ok {
@@ -307,11 +404,11 @@ func lineOf(lines map[string]int, path string) int {
 	return 0
 }
 
-// fieldByTag finds the field of struct t whose toml tag is exactly key.
+// fieldByTag finds the field of struct t whose toml tag is exactly key,
+// looking into embedded structs without a tag as toml does.
 func fieldByTag(t reflect.Type, key string) (reflect.StructField, bool) {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		if tg := tag(f); tg == key && tg != "" && tg != "-" {
+	for _, f := range tomlFields(t) {
+		if tag(f) == key {
 			return f, true
 		}
 	}
@@ -324,12 +421,28 @@ func nearTag(t reflect.Type, key string) string {
 	norm := func(s string) string {
 		return strings.ToLower(strings.NewReplacer("_", "", "-", "").Replace(s))
 	}
-	for i := range t.NumField() {
-		if tg := tag(t.Field(i)); tg != "" && tg != "-" && norm(tg) == norm(key) {
+	for _, f := range tomlFields(t) {
+		if tg := tag(f); norm(tg) == norm(key) {
 			return tg
 		}
 	}
 	return ""
+}
+
+// tomlFields lists the fields of struct t that are TOML keys: tagged
+// fields, with untagged embedded structs flattened into their parent.
+func tomlFields(t reflect.Type) []reflect.StructField {
+	var out []reflect.StructField
+	for i := range t.NumField() {
+		f := t.Field(i)
+		switch tg := tag(f); {
+		case tg == "" && f.Anonymous && f.Type.Kind() == reflect.Struct:
+			out = append(out, tomlFields(f.Type)...)
+		case tg != "" && tg != "-":
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func tag(f reflect.StructField) string {

@@ -62,6 +62,9 @@ func FuzzParse(f *testing.F) {
 	f.Add("[[user]]\nsystem_id = \"a\"\nallow_ips = [\"10.0.0.0/8\",\n 1]\n")
 	f.Add("a = \"\"\"\nb = 1\"\"\"\n[x.'y'.\"z\"]\nq = { r = [1, {s = 2}] }\n")
 	f.Add("[smpp-server]\nmax_pdu_len = \"4MiB\"\nshutdown_grace = 10\n")
+	f.Add("[[group]]\nname = \"g\"\n[[user]]\nsystem_id = \"a\"\ngroup = \"g\"\nthroughput = nan\nbalance = \"1.5\"\nsource_addrs = [\"re:(\"]\n")
+	f.Add("[[connector]]\nname = \"c\"\ntype = \"smpp\"\n[connector.smpp]\nhost = \"h\"\nsource_ton = 1\n[connector.sim]\noutcomes = { delivered = 1 }\n")
+	f.Add("[[mt_route]]\nname = \"r\"\nkind = \"default\"\nconnectors = [\"sim\"]\nrate = 1e400\n[[mo_route]]\nuser = \"x\"\n[admin]\nenabled = true\nbind = \"::\"\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		if strings.Contains(src, "users_file") || strings.Contains(src, "_file") {
 			t.Skip("would read arbitrary files from the fuzzing machine")

@@ -1,0 +1,58 @@
+package config
+
+import "time"
+
+// Delivery is [delivery]: receipts and MO on their way to ESMEs, and the
+// message validity smppd applies.
+type Delivery struct {
+	// HoldLifetime is how long a receipt or MO waits for its user to bind
+	// a receiver or transceiver (and between retries), counted from when
+	// it was created; then it is counted and logged as expired.
+	HoldLifetime Duration `toml:"hold_lifetime"`
+	// MaxHeld bounds the receipts and MO held for all users together.
+	MaxHeld int `toml:"max_held"`
+	// RetryMin and RetryMax bound the deliver_sm retry backoff after a
+	// temporary error or a timeout (doubling from min to max).
+	RetryMin Duration `toml:"retry_min"`
+	RetryMax Duration `toml:"retry_max"`
+	// ReassembleMO joins concatenated MO into one deliver_sm; false passes
+	// the parts through.
+	ReassembleMO bool `toml:"reassemble_mo"`
+	// ReassemblyTimeout is how long MO parts wait for the rest.
+	ReassemblyTimeout Duration `toml:"reassembly_timeout"`
+	// ReceiptIDFormat is "hex" or "decimal": how the id: field of receipt
+	// texts is written (receipted_message_id stays hex).
+	ReceiptIDFormat string `toml:"receipt_id_format"`
+	// ReceiptTimeZone is the IANA zone of the dates in receipt texts
+	// ("UTC", "Local", "Europe/Paris"); Validate stores it in
+	// ReceiptLocation.
+	ReceiptTimeZone string         `toml:"receipt_time_zone"`
+	ReceiptLocation *time.Location `toml:"-"`
+	// DefaultValidity applies to submits with an empty validity_period:
+	// how long smppd keeps trying to hand the message upstream.
+	DefaultValidity Duration `toml:"default_validity"`
+}
+
+// Storage is [storage]: the in-memory message records and id maps.
+type Storage struct {
+	// MessageTTL is how long a message's record (query_sm, receipts) and
+	// its upstream id mapping are kept.
+	MessageTTL Duration `toml:"message_ttl"`
+	// MaxRecords bounds the message records; the oldest are evicted.
+	MaxRecords int `toml:"max_records"`
+	// MaxUpstreamIDs bounds the upstream id mappings, evicted the same way.
+	MaxUpstreamIDs int `toml:"max_upstream_ids"`
+}
+
+// Admin is [admin]: the operator's HTTP listener (MO injection and the
+// operations API).
+type Admin struct {
+	Enabled bool   `toml:"enabled"`
+	Bind    string `toml:"bind"` // IP literal
+	Port    int    `toml:"port"`
+	// Token, when not "", must be sent as "Authorization: Bearer <token>".
+	// "" = no authentication, allowed only on a loopback bind unless
+	// AllowInsecure.
+	Token         string `toml:"token"`
+	AllowInsecure bool   `toml:"allow_insecure"`
+}

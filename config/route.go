@@ -1,0 +1,42 @@
+package config
+
+// MTRoute is one [[mt_route]], mirroring routing.MTRouteConfig. Config checks
+// only that the connectors, users and groups it names exist; routing.Compile
+// checks the rest (kinds, counts, regexps, windows).
+type MTRoute struct {
+	Name       string   `toml:"name"`
+	Kind       string   `toml:"kind"` // static, default, roundrobin, weighted, failover
+	Connectors []string `toml:"connectors"`
+	Weights    []int    `toml:"weights"` // weighted only: one per connector
+	// Rate is charged per message part on this route; 0 = free.
+	Rate float64 `toml:"rate"`
+
+	RouteFilter
+}
+
+// MORoute is one [[mo_route]], mirroring routing.MORouteConfig.
+type MORoute struct {
+	Name string `toml:"name"`
+	User string `toml:"user"` // system_id that receives the matched MO
+
+	RouteFilter
+}
+
+// RouteFilter holds a route's filter keys, which sit directly in the
+// route's table. Its fields are those of routing.FilterConfig, in the same
+// order and of the same types, so cmd/smppd converts with
+// routing.FilterConfig(r.RouteFilter); keep them in step.
+type RouteFilter struct {
+	Users          []string `toml:"users"`           // MT only
+	Groups         []string `toml:"groups"`          // MT only
+	FromConnectors []string `toml:"from_connectors"` // MO only
+	SourceAddrs    []string `toml:"source_addrs"`    // exact or "re:<RE2>"
+	DestPrefixes   []string `toml:"dest_prefixes"`
+	DestRegex      string   `toml:"dest_regex"`
+	ContentRegex   string   `toml:"content_regex"`
+	DataCodings    []int    `toml:"data_codings"`
+	TimeWindow     string   `toml:"time_window"` // "HH:MM-HH:MM[,...]"
+	Days           string   `toml:"days"`        // "mon-fri", "sat,sun"
+	DateWindow     string   `toml:"date_window"` // "YYYY-MM-DD/YYYY-MM-DD"
+	TimeZone       string   `toml:"time_zone"`   // IANA name; "" = Local
+}

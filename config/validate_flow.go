@@ -1,0 +1,300 @@
+package config
+
+import (
+	"math"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Checks of the message-flow sections: connectors, routes, delivery,
+// storage and the admin listener.
+
+// npiValues are the numbering plan indicators of SMPP 3.4 §5.2.6.
+var npiValues = map[int]bool{0: true, 1: true, 3: true, 4: true, 6: true, 8: true, 9: true, 10: true, 14: true, 18: true}
+
+func (v *validator) connectors() {
+	c := v.c
+	if len(c.Connectors) == 0 {
+		v.fail("connector", "at least one connector is required (leave [[connector]] out to get the built-in simulator)")
+		return
+	}
+	seen := make(map[string]int, len(c.Connectors))
+	for i := range c.Connectors {
+		cn := &c.Connectors[i]
+		p := "connector[" + strconv.Itoa(i) + "]."
+		if !validName(cn.Name) {
+			v.fail(p+"name", "must be 1..64 of A-Z a-z 0-9 _ . : -, got %q", cn.Name)
+		} else if j, dup := seen[cn.Name]; dup {
+			v.fail(p+"name", "%q is already defined by connector[%d]", cn.Name, j)
+		} else {
+			seen[cn.Name] = i
+		}
+		v.intRange(p+"queue", cn.Queue, 1, 1<<24)
+		switch cn.Type {
+		case "sim":
+			if cn.SMPP != nil {
+				v.fail(p+"smpp", "a [connector.smpp] table is not allowed for type \"sim\"")
+			}
+			if cn.Sim == nil {
+				s := DefaultSim()
+				cn.Sim = &s
+			}
+			v.sim(cn.Sim, p+"sim.")
+		case "smpp":
+			if cn.Sim != nil {
+				v.fail(p+"sim", "a [connector.sim] table is not allowed for type \"smpp\"")
+			}
+			if cn.SMPP == nil {
+				v.fail(p+"type", "type \"smpp\" needs a [connector.smpp] table (host, system_id, ...)")
+			} else {
+				v.smpp(cn.SMPP, p+"smpp.")
+			}
+		default:
+			v.fail(p+"type", "must be \"sim\" or \"smpp\", got %q", cn.Type)
+		}
+	}
+}
+
+func (v *validator) sim(s *SimConnector, p string) {
+	if s.Latency.D() > time.Hour {
+		v.fail(p+"latency", "%v is longer than 1h", s.Latency)
+	}
+	if s.ReceiptDelay.D() > 24*time.Hour {
+		v.fail(p+"receipt_delay", "%v is longer than 24h", s.ReceiptDelay)
+	}
+	o := s.Outcomes
+	for _, f := range []struct {
+		key string
+		n   int
+	}{{"delivered", o.Delivered}, {"undeliverable", o.Undeliverable}, {"expired", o.Expired}, {"rejected", o.Rejected}} {
+		v.intRange(p+"outcomes."+f.key, f.n, 0, 100)
+	}
+	if sum := o.Delivered + o.Undeliverable + o.Expired + o.Rejected; sum != 100 {
+		v.fail(p+"outcomes", "the percentages add up to %d, not 100 (a key left out keeps its default: delivered = 100, the others 0)", sum)
+	}
+	for _, pfx := range s.MOEchoPrefixes {
+		if pfx == "" || len(pfx) > maxAddrLen || !printable(pfx) {
+			v.fail(p+"mo_echo_prefixes", "%q must be 1..%d printable characters without spaces", pfx, maxAddrLen)
+		}
+	}
+}
+
+func (v *validator) smpp(s *SMPPConnector, p string) {
+	switch _, ipErr := netip.ParseAddr(s.Host); {
+	case s.Host == "":
+		v.fail(p+"host", "is required")
+	case strings.HasPrefix(s.Host, "["):
+		v.fail(p+"host", "write an IPv6 address without brackets, got %q", s.Host)
+	case strings.Contains(s.Host, ":") && ipErr != nil:
+		v.fail(p+"host", "must be a host name or IP address without a port (the port goes in port), got %q", s.Host)
+	case !printable(s.Host):
+		v.fail(p+"host", "must not contain spaces or control characters, got %q", s.Host)
+	}
+	v.intRange(p+"port", s.Port, 1, 65535)
+	if s.TLSSkipVerify && !s.TLS {
+		v.fail(p+"tls_skip_verify", "has no effect without tls = true")
+	}
+	if s.TLSSkipVerify {
+		v.warn("%stls_skip_verify: the upstream's certificate is not checked: anyone on the path can read and change the traffic", p)
+	}
+	if s.TLSCAFile != "" {
+		if !s.TLS {
+			v.fail(p+"tls_ca_file", "has no effect without tls = true")
+		}
+		s.TLSCAFile = v.resolve(s.TLSCAFile)
+		if _, err := os.Stat(s.TLSCAFile); err != nil {
+			v.fail(p+"tls_ca_file", "%v", err)
+		}
+	}
+	if n := len(s.SystemID); n < 1 || n > 15 || !printable(s.SystemID) {
+		v.fail(p+"system_id", "must be 1..15 printable ASCII characters without spaces, got %q", s.SystemID)
+	}
+	// SMPP 3.4 §4.1.1: password 9 octets and system_type 13, with the NUL.
+	if len(s.Password) > 8 || !addrChars(s.Password) {
+		v.fail(p+"password", "must be at most 8 characters without control characters (SMPP 3.4 bind password)")
+	}
+	if len(s.SystemType) > 12 || !addrChars(s.SystemType) {
+		v.fail(p+"system_type", "must be at most 12 characters without control characters, got %q", s.SystemType)
+	}
+	switch s.BindMode {
+	case "transceiver", "tx+rx":
+	default:
+		v.fail(p+"bind_mode", "must be \"transceiver\" or \"tx+rx\", got %q", s.BindMode)
+	}
+	v.intRange(p+"binds", s.Binds, 1, 64)
+	v.intRange(p+"window", s.Window, 1, 65536)
+	if !(s.Throughput >= 0) || math.IsInf(s.Throughput, 1) || s.Throughput > 1e9 {
+		v.fail(p+"throughput", "must be a number of submit_sm per second, 0 (unlimited) to 1e9, got %v", s.Throughput)
+	}
+	if s.ResponseTimeout <= 0 {
+		v.fail(p+"response_timeout", "must be > 0")
+	}
+	v.backoff(p+"reconnect_min", p+"reconnect_max", s.ReconnectMin, s.ReconnectMax)
+	v.backoff(p+"retry_min", p+"retry_max", s.RetryMin, s.RetryMax)
+	if s.SourceTON != nil {
+		v.intRange(p+"source_ton", *s.SourceTON, 0, 6)
+	}
+	if s.SourceNPI != nil && !npiValues[*s.SourceNPI] {
+		v.fail(p+"source_npi", "%d is not an SMPP 3.4 NPI (0, 1, 3, 4, 6, 8, 9, 10, 14, 18)", *s.SourceNPI)
+	}
+}
+
+// backoff checks a doubling backoff's bounds: 0 < min <= max.
+func (v *validator) backoff(minKey, maxKey string, lo, hi Duration) {
+	if lo <= 0 {
+		v.fail(minKey, "must be > 0")
+	}
+	if hi < lo {
+		v.fail(maxKey, "%v is less than %s (%v)", hi, minKey[strings.LastIndexByte(minKey, '.')+1:], lo)
+	}
+}
+
+func (v *validator) routes() {
+	c := v.c
+	conns := make(map[string]bool, len(c.Connectors))
+	for _, cn := range c.Connectors {
+		conns[cn.Name] = true
+	}
+	users := make(map[string]bool, len(c.Users))
+	for _, u := range c.Users {
+		users[u.SystemID] = true
+	}
+	groups := make(map[string]bool, len(c.Groups))
+	for _, g := range c.Groups {
+		groups[g.Name] = true
+	}
+	if len(c.MTRoutes) == 0 && len(c.Connectors) > 0 {
+		c.MTRoutes = []MTRoute{DefaultMTRoute(c.Connectors[0].Name)}
+	}
+	used := make(map[string]bool, len(c.Connectors))
+	for i := range c.MTRoutes {
+		r := &c.MTRoutes[i]
+		p := "mt_route[" + strconv.Itoa(i) + "]."
+		for _, n := range r.Connectors {
+			used[n] = true
+			if !conns[n] {
+				v.fail(p+"connectors", "unknown connector %q", n)
+			}
+		}
+		v.filterRefs(p, &r.RouteFilter, conns, users, groups)
+	}
+	for i := range c.MORoutes {
+		r := &c.MORoutes[i]
+		p := "mo_route[" + strconv.Itoa(i) + "]."
+		if r.User != "" && !users[r.User] {
+			v.fail(p+"user", "unknown user %q", r.User)
+		}
+		v.filterRefs(p, &r.RouteFilter, conns, users, groups)
+	}
+	for _, cn := range c.Connectors {
+		if !used[cn.Name] && conns[cn.Name] {
+			v.warn("connector %q is in no mt_route: it only receives MO and receipts", cn.Name)
+		}
+	}
+}
+
+// filterRefs checks that the names a route's filters use exist.
+func (v *validator) filterRefs(p string, f *RouteFilter, conns, users, groups map[string]bool) {
+	for _, n := range f.Users {
+		if !users[n] {
+			v.fail(p+"users", "unknown user %q", n)
+		}
+	}
+	for _, n := range f.Groups {
+		if !groups[n] {
+			v.fail(p+"groups", "unknown group %q", n)
+		}
+	}
+	for _, n := range f.FromConnectors {
+		if !conns[n] {
+			v.fail(p+"from_connectors", "unknown connector %q", n)
+		}
+	}
+}
+
+func (v *validator) delivery() {
+	d := &v.c.Delivery
+	const p = "delivery."
+	if d.HoldLifetime <= 0 {
+		v.fail(p+"hold_lifetime", "must be > 0")
+	}
+	v.intRange(p+"max_held", d.MaxHeld, 1, 1<<26)
+	v.backoff(p+"retry_min", p+"retry_max", d.RetryMin, d.RetryMax)
+	if d.ReassemblyTimeout <= 0 {
+		v.fail(p+"reassembly_timeout", "must be > 0")
+	}
+	switch d.ReceiptIDFormat {
+	case "hex", "decimal":
+	default:
+		v.fail(p+"receipt_id_format", "must be \"hex\" or \"decimal\", got %q", d.ReceiptIDFormat)
+	}
+	if loc, err := time.LoadLocation(d.ReceiptTimeZone); err != nil {
+		v.fail(p+"receipt_time_zone", "%q is not a time zone (use \"UTC\", \"Local\" or an IANA name such as \"Europe/Paris\")", d.ReceiptTimeZone)
+	} else {
+		d.ReceiptLocation = loc
+	}
+	if d.DefaultValidity <= 0 {
+		v.fail(p+"default_validity", "must be > 0")
+	}
+}
+
+func (v *validator) storage() {
+	s := &v.c.Storage
+	const p = "storage."
+	if s.MessageTTL <= 0 {
+		v.fail(p+"message_ttl", "must be > 0")
+	}
+	v.intRange(p+"max_records", s.MaxRecords, 1, 1<<28)
+	v.intRange(p+"max_upstream_ids", s.MaxUpstreamIDs, 1, 1<<28)
+	if dv := v.c.Delivery.DefaultValidity; s.MessageTTL > 0 && s.MessageTTL < dv {
+		v.warn("storage: message_ttl %v < delivery.default_validity %v: a late receipt or query_sm finds no record", s.MessageTTL, dv)
+	}
+}
+
+func (v *validator) admin() {
+	a := &v.c.Admin
+	const p = "admin."
+	addr, err := netip.ParseAddr(a.Bind)
+	if err != nil {
+		v.fail(p+"bind", "must be an IP address literal such as 127.0.0.1, got %q", a.Bind)
+	}
+	v.intRange(p+"port", a.Port, 1, 65535)
+	if !printable(a.Token) {
+		v.fail(p+"token", "must not contain spaces or control characters")
+	}
+	if !a.Enabled {
+		return
+	}
+	if err == nil && !addr.IsLoopback() && a.Token == "" && !a.AllowInsecure {
+		v.fail(p+"bind", "%s is not a loopback address: set a token, or allow_insecure = true to expose the admin API without one", a.Bind)
+	}
+	if a.Token != "" && len(a.Token) < 16 {
+		v.warn("admin: the token is shorter than 16 characters")
+	}
+	s := &v.c.Server
+	if a.Port == s.Port && overlaps(a.Bind, s.Bind) {
+		v.fail(p+"port", "%d is also the SMPP port", a.Port)
+	}
+	if tb := s.TLS.Bind; s.TLS.Enabled && a.Port == s.TLS.Port {
+		if tb == "" {
+			tb = s.Bind
+		}
+		if overlaps(a.Bind, tb) {
+			v.fail(p+"port", "%d is also the SMPP-over-TLS port", a.Port)
+		}
+	}
+}
+
+// overlaps reports whether listeners on a and b could clash: the same
+// address, or either is a wildcard.
+func overlaps(a, b string) bool {
+	pa, errA := netip.ParseAddr(a)
+	pb, errB := netip.ParseAddr(b)
+	if errA != nil || errB != nil {
+		return a == b
+	}
+	return pa == pb || pa.IsUnspecified() || pb.IsUnspecified()
+}
