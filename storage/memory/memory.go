@@ -1,0 +1,240 @@
+// Package memory is the in-memory implementation of the storage
+// interfaces: a *Store is a storage.Messages and a storage.UpstreamIDs (and
+// so a connector.IDMap), and Store.Holds returns its storage.Holds. One
+// Store holds everything a node keeps about messages; nothing survives a
+// restart.
+//
+// Records and upstream ids live in 64 shards chosen by hash, each a mutex
+// over a ring of fixed-size entries in insertion order plus an
+// open-addressing index. A shard's arrays start small on its first insert
+// and double up to the shard's share of the limit, so an idle server stays
+// small and, once a shard has reached its working size, Put, Get, SetState,
+// SetLive, PutUpstream and Upstream allocate nothing. A full shard evicts its
+// oldest entry (by insertion, not by id). Entries older than Options.TTL are
+// never returned and are reclaimed by Sweep, which the owner calls
+// periodically; the store runs no goroutines.
+//
+// Memory per entry once a shard is at its limit (amd64; the index is 2 to 4
+// words per entry, by how the shard's limit rounds up to a power of two):
+//
+//	record:      104 B entry (no pointers) + 24 B SystemID and Live (the
+//	             only part the GC scans) + 16-32 B index:
+//	             152 B measured at MaxRecords 100,000, 145 B at 1,000,000
+//	upstream id:  96 B entry (no pointers) + 16-32 B index:
+//	             121 B measured at MaxUpstream 100,000, 113 B at 1,000,000
+//
+// so 100,000 of each take about 27 MB and the defaults (1,000,000 of each)
+// about 260 MB. The upstream map costs nothing until a connector uses it.
+package memory
+
+import (
+	"hash/maphash"
+	"math/rand/v2"
+	"time"
+)
+
+// Defaults applied by New to zero (or negative) Options fields.
+const (
+	DefaultMaxRecords  = 1_000_000
+	DefaultMaxUpstream = 1_000_000
+	DefaultMaxHeld     = 100_000
+	DefaultTTL         = 72 * time.Hour
+)
+
+// maxShardBits gives the shard count for large limits; smaller limits use fewer
+// shards so that each keeps at least minShardCap entries and the total
+// never exceeds the limit.
+const (
+	maxShardBits = 6 // 64 shards
+	minShardCap  = 16
+	// firstRing is a shard's ring size on its first insert.
+	firstRing = 64
+)
+
+// Options configures a Store. Zero values take the defaults.
+type Options struct {
+	// MaxRecords bounds the message records held (default 1,000,000).
+	// Each shard holds its share; a full shard evicts its oldest record.
+	MaxRecords int
+	// MaxUpstream bounds the upstream id entries (default 1,000,000),
+	// evicted the same way.
+	MaxUpstream int
+	// MaxHeld bounds the held MO and receipts across all users (default
+	// 100,000); Hold beyond it returns storage.ErrHeldFull.
+	MaxHeld int
+	// TTL is how long records (by Record.Submitted) and upstream ids (by
+	// the time of PutUpstream) are kept (default 72h).
+	TTL time.Duration
+	// Now returns the current time in Unix nanoseconds (default
+	// time.Now().UnixNano()). It must be safe for concurrent use; the owner
+	// should use the same clock for the now it passes to Sweep.
+	Now func() int64
+}
+
+// Store is the in-memory message store. Create it with New; it is safe
+// for concurrent use.
+type Store struct {
+	recs    []recShard
+	ups     []upShard
+	recBits uint // log2(len(recs))
+	upBits  uint
+	seed    uint64       // mixed into record id hashes
+	upSeed  maphash.Seed // upstream ids are chosen by peers: keyed hash
+	ttl     int64
+	now     func() int64
+	holds   Holds
+}
+
+// New returns an empty Store configured by opts (defaults for zero
+// fields). It allocates only the shard headers; entry arrays come with use.
+func New(opts Options) *Store { return newStore(opts, maxShardBits) }
+
+// newStore is New with at most 1<<maxBits shards (tests use one shard to
+// see global eviction order and multi-step growth).
+func newStore(opts Options, maxBits uint) *Store {
+	if opts.MaxRecords <= 0 {
+		opts.MaxRecords = DefaultMaxRecords
+	}
+	if opts.MaxUpstream <= 0 {
+		opts.MaxUpstream = DefaultMaxUpstream
+	}
+	if opts.MaxHeld <= 0 {
+		opts.MaxHeld = DefaultMaxHeld
+	}
+	if opts.TTL <= 0 {
+		opts.TTL = DefaultTTL
+	}
+	if opts.Now == nil {
+		opts.Now = func() int64 { return time.Now().UnixNano() }
+	}
+	s := &Store{
+		seed:   rand.Uint64(),
+		upSeed: maphash.MakeSeed(),
+		ttl:    int64(opts.TTL),
+		now:    opts.Now,
+	}
+	var caps []int
+	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)
+	s.recs = make([]recShard, len(caps))
+	for i := range s.recs {
+		s.recs[i].max, s.recs[i].seed = caps[i], s.seed
+	}
+	caps, s.upBits = shardCaps(opts.MaxUpstream, maxBits)
+	s.ups = make([]upShard, len(caps))
+	for i := range s.ups {
+		s.ups[i].max = caps[i]
+	}
+	s.holds.init(opts.MaxHeld)
+	return s
+}
+
+// shardCaps splits limit over a power-of-two number of shards (at most
+// 1<<maxBits, each with at least minShardCap unless limit is smaller) so the
+// capacities sum to limit exactly.
+func shardCaps(limit int, maxBits uint) ([]int, uint) {
+	bits := maxBits
+	for bits > 0 && limit < minShardCap<<bits {
+		bits--
+	}
+	n := 1 << bits
+	caps := make([]int, n)
+	for i := range caps {
+		caps[i] = limit / n
+		if i < limit%n {
+			caps[i]++
+		}
+	}
+	return caps, bits
+}
+
+// Holds returns the store's held-item queues (a storage.Holds). It is a
+// separate value because storage.Messages and storage.Holds both name a
+// Len method with different meanings.
+func (s *Store) Holds() *Holds { return &s.holds }
+
+// expired reports whether an entry stamped at (Unix ns) is older than the
+// TTL at now.
+func (s *Store) expired(at, now int64) bool { return now-at > s.ttl }
+
+// Stats are the store's sizes and counters since New.
+type Stats struct {
+	Records          int    // records held (expired ones not yet swept included)
+	Upstream         int    // upstream id entries held
+	Held             int    // held items
+	HeldUsers        int    // users with held items
+	Evicted          uint64 // records evicted by a full shard
+	Expired          uint64 // records reclaimed after the TTL
+	UpstreamEvicted  uint64 // upstream ids evicted by a full shard
+	UpstreamExpired  uint64 // upstream ids reclaimed after the TTL
+	UpstreamRejected uint64 // PutUpstream calls with an empty or over-long id
+	HeldRefused      uint64 // Hold calls refused with storage.ErrHeldFull
+}
+
+// Stats returns a snapshot of the counters. It takes every shard's lock in
+// turn: call it for metrics, not per message.
+func (s *Store) Stats() Stats {
+	var st Stats
+	for i := range s.recs {
+		sh := &s.recs[i]
+		sh.mu.Lock()
+		st.Records += sh.n
+		st.Evicted += sh.evicted
+		st.Expired += sh.expired
+		sh.mu.Unlock()
+	}
+	for i := range s.ups {
+		sh := &s.ups[i]
+		sh.mu.Lock()
+		st.Upstream += sh.n
+		st.UpstreamEvicted += sh.evicted
+		st.UpstreamExpired += sh.expired
+		st.UpstreamRejected += sh.rejected
+		sh.mu.Unlock()
+	}
+	st.Held, st.HeldUsers, st.HeldRefused = s.holds.stats()
+	return st
+}
+
+// Sweep reclaims records and upstream ids older than the TTL at now (Unix
+// ns) and returns how many. It walks each shard from its oldest entry and
+// stops at the first one still live, so an entry inserted behind a younger
+// one waits for it (it is already invisible to Get and Upstream). A shard
+// left empty gives its arrays back. Held items expire through
+// Holds.Expire, not here.
+func (s *Store) Sweep(now int64) int {
+	n := 0
+	for i := range s.recs {
+		n += s.recs[i].sweep(s, now)
+	}
+	for i := range s.ups {
+		n += s.ups[i].sweep(s, now)
+	}
+	return n
+}
+
+// mix64 is the MurmurHash3 64-bit finalizer: our ids carry the node in their
+// low bits and time in their high bits, so they need mixing before their
+// bits pick a shard and a home position.
+func mix64(x uint64) uint64 {
+	x ^= x >> 33
+	x *= 0xff51afd7ed558ccd
+	x ^= x >> 33
+	x *= 0xc4ceb9fe1a85ec53
+	x ^= x >> 33
+	return x
+}
+
+// ringNext returns the ring size after size when growing towards max.
+func ringNext(size, max int) int {
+	n := size * 2
+	if n < firstRing {
+		n = firstRing
+	}
+	if n > max {
+		n = max
+	}
+	return n
+}
+
+// cachePad keeps neighbouring shards' locks off one cache line.
+type cachePad [64]byte

@@ -1,0 +1,354 @@
+package memory
+
+import (
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+func TestShardCaps(t *testing.T) {
+	f := func(limit int, maxBits uint, wantShards int) {
+		t.Helper()
+		caps, bits := shardCaps(limit, maxBits)
+		if len(caps) != wantShards || 1<<bits != len(caps) {
+			t.Fatalf("shardCaps(%d, %d): %d shards (bits %d), want %d", limit, maxBits, len(caps), bits, wantShards)
+		}
+		sum := 0
+		for _, c := range caps {
+			if c < 1 {
+				t.Fatalf("shardCaps(%d): a shard with capacity %d", limit, c)
+			}
+			sum += c
+		}
+		if sum != limit {
+			t.Fatalf("shardCaps(%d): capacities sum to %d", limit, sum)
+		}
+	}
+	f(1, 6, 1)
+	f(31, 6, 1)
+	f(32, 6, 2)
+	f(1000, 6, 32)
+	f(1023, 6, 32)
+	f(1024, 6, 64)
+	f(100_000, 6, 64)
+	f(1_000_000, 6, 64)
+	f(1_000_001, 6, 64)
+	f(5000, 0, 1)
+}
+
+func TestMessagesMethods(t *testing.T) {
+	clk := newClock()
+	s := New(Options{Now: clk.now})
+	m1, m2 := msg.NewMessage(), msg.NewMessage()
+	defer m1.Release()
+	defer m2.Release()
+	const id, other = msg.ID(0x0123456789abcdef), msg.ID(42)
+
+	base := rec(id, t0)
+	base.Live = m1
+	s.Put(&base)
+
+	steps := []struct {
+		name string
+		do   func() bool
+		ok   bool
+		want func(r *storage.Record) // expected record after the step, if ok
+	}{
+		{"get as put", func() bool { return true }, true, func(r *storage.Record) {}},
+		{"get unknown", func() bool { var r storage.Record; return s.Get(other, &r) }, false, nil},
+		{"setlive other message", func() bool { return s.SetLive(id, m2) }, true, func(r *storage.Record) { r.Live = m2 }},
+		{"setlive nil clears", func() bool { return s.SetLive(id, nil) }, true, func(r *storage.Record) { r.Live = nil }},
+		{"setlive again", func() bool { return s.SetLive(id, m1) }, true, func(r *storage.Record) { r.Live = m1 }},
+		{"clearlive other keeps", func() bool { return s.ClearLive(id, m2) }, false, nil},
+		{"clearlive unknown", func() bool { return s.ClearLive(other, m1) }, false, nil},
+		{"clearlive same clears", func() bool { return s.ClearLive(id, m1) }, true, func(r *storage.Record) { r.Live = nil }},
+		{"setlive back", func() bool { return s.SetLive(id, m1) }, true, func(r *storage.Record) { r.Live = m1 }},
+		{"setstate clears live", func() bool { return s.SetState(id, msg.StateDelivered, 0, t0+5) }, true,
+			func(r *storage.Record) { r.Live, r.State, r.Done = nil, msg.StateDelivered, t0+5 }},
+		{"setstate with error", func() bool { return s.SetState(id, msg.StateUndeliverable, 0x45, t0+6) }, true,
+			func(r *storage.Record) { r.State, r.Err, r.Done = msg.StateUndeliverable, 0x45, t0+6 }},
+		{"setstate unknown", func() bool { return s.SetState(other, msg.StateDelivered, 0, 1) }, false, nil},
+		{"setlive unknown", func() bool { return s.SetLive(other, m1) }, false, nil},
+		{"put replaces", func() bool {
+			r := rec(id, t0+7)
+			r.SystemID, r.State, r.Live = "other", msg.StateAccepted, m2
+			r.SetAddrs([]byte("src"), []byte("dst"), nil)
+			s.Put(&r)
+			return true
+		}, true, func(r *storage.Record) {
+			*r = rec(id, t0+7)
+			r.SystemID, r.State, r.Live = "other", msg.StateAccepted, m2
+			r.SetAddrs([]byte("src"), []byte("dst"), nil)
+		}},
+	}
+	want := base
+	for _, st := range steps {
+		if got := st.do(); got != st.ok {
+			t.Fatalf("%s: returned %v, want %v", st.name, got, st.ok)
+		}
+		if st.want != nil {
+			st.want(&want)
+		}
+		if got := mustGet(t, s, id); got != want {
+			t.Fatalf("%s: record\n got %+v\nwant %+v", st.name, got, want)
+		}
+		if s.Len() != 1 {
+			t.Fatalf("%s: Len %d, want 1", st.name, s.Len())
+		}
+	}
+}
+
+func TestGetMissLeavesOut(t *testing.T) {
+	s := New(Options{})
+	out := rec(9, t0)
+	keep := out
+	if s.Get(1, &out) || out != keep {
+		t.Fatalf("Get on an empty store: changed out or found")
+	}
+}
+
+func TestPutClampsLengths(t *testing.T) {
+	s := New(Options{})
+	r := rec(1, time.Now().UnixNano())
+	r.SourceLen, r.DestLen, r.TextLen = 200, 255, 21
+	s.Put(&r)
+	got := mustGet(t, s, 1)
+	if got.SourceLen != storage.MaxAddr || got.DestLen != storage.MaxAddr || got.TextLen != storage.MaxText {
+		t.Fatalf("lengths %d %d %d not clamped", got.SourceLen, got.DestLen, got.TextLen)
+	}
+	if len(got.SourceAddr()) != storage.MaxAddr {
+		t.Fatal("SourceAddr view length")
+	}
+}
+
+func TestPutStampsZeroSubmitted(t *testing.T) {
+	clk := newClock()
+	s := New(Options{Now: clk.now, TTL: time.Hour})
+	r := rec(1, 0)
+	s.Put(&r)
+	if got := mustGet(t, s, 1); got.Submitted != t0 {
+		t.Fatalf("Submitted %d, want the Put time %d", got.Submitted, t0)
+	}
+	clk.advance(time.Hour + 1)
+	var out storage.Record
+	if s.Get(1, &out) {
+		t.Fatal("a record stamped at Put outlived the TTL")
+	}
+}
+
+func TestEvictionOrder(t *testing.T) {
+	clk := newClock()
+	// Below 32 records the store has one shard, so eviction is global.
+	s := New(Options{MaxRecords: 10, Now: clk.now})
+	for i := 1; i <= 10; i++ {
+		r := rec(msg.ID(i), t0)
+		s.Put(&r)
+	}
+	// Replacing id 1 keeps its place: it is still the oldest.
+	r := rec(1, t0+1)
+	s.Put(&r)
+	for i := 11; i <= 13; i++ {
+		r := rec(msg.ID(i), t0)
+		s.Put(&r)
+	}
+	var out storage.Record
+	for i := 1; i <= 13; i++ {
+		if want := i > 3; s.Get(msg.ID(i), &out) != want {
+			t.Fatalf("id %d: present %v, want %v", i, !want, want)
+		}
+	}
+	if s.Len() != 10 {
+		t.Fatalf("Len %d, want 10", s.Len())
+	}
+	if st := s.Stats(); st.Evicted != 3 || st.Records != 10 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+func TestEvictionPerShard(t *testing.T) {
+	s := New(Options{MaxRecords: 1024}) // 64 shards of 16
+	for i := 1; i <= 100_000; i++ {
+		r := rec(msg.ID(i), time.Now().UnixNano())
+		s.Put(&r)
+		if i%997 == 0 && s.Len() > 1024 {
+			t.Fatalf("after %d puts Len %d exceeds 1024", i, s.Len())
+		}
+	}
+	if s.Len() != 1024 {
+		t.Fatalf("Len %d, want 1024", s.Len())
+	}
+	// Each shard keeps its 16 newest: the newest id overall survives.
+	mustGet(t, s, 100_000)
+	if st := s.Stats(); st.Evicted != 100_000-1024 {
+		t.Fatalf("evicted %d", st.Evicted)
+	}
+}
+
+func TestTTL(t *testing.T) {
+	clk := newClock()
+	s := New(Options{TTL: time.Hour, Now: clk.now})
+	old, young := rec(1, t0-int64(59*time.Minute)), rec(2, t0)
+	s.Put(&old)
+	s.Put(&young)
+	var out storage.Record
+
+	clk.advance(time.Minute) // old is exactly TTL old: still there
+	if !s.Get(1, &out) {
+		t.Fatal("a record exactly TTL old was dropped")
+	}
+	clk.advance(1)
+	if s.Get(1, &out) || s.SetState(1, msg.StateDelivered, 0, 1) || s.SetLive(1, nil) {
+		t.Fatal("an expired record is still visible")
+	}
+	mustGet(t, s, 2)
+	if n := s.Sweep(clk.now()); n != 1 {
+		t.Fatalf("Sweep reclaimed %d, want 1", n)
+	}
+	if s.Len() != 1 {
+		t.Fatalf("Len %d after sweep", s.Len())
+	}
+	clk.advance(time.Hour)
+	if n := s.Sweep(clk.now()); n != 1 || s.Len() != 0 {
+		t.Fatalf("second Sweep reclaimed %d, Len %d", n, s.Len())
+	}
+	if st := s.Stats(); st.Expired != 2 {
+		t.Fatalf("Expired %d, want 2", st.Expired)
+	}
+	// An emptied shard gave its arrays back and still works.
+	for i := range s.recs {
+		if s.recs[i].ents != nil {
+			t.Fatalf("shard %d kept its arrays after emptying", i)
+		}
+	}
+	r := rec(3, clk.now())
+	s.Put(&r)
+	mustGet(t, s, 3)
+}
+
+// TestSweepStopsAtLiveHead: a record inserted behind a younger one is
+// hidden by Get at once and reclaimed when the younger one goes.
+func TestSweepStopsAtLiveHead(t *testing.T) {
+	clk := newClock()
+	s := New(Options{MaxRecords: 8, TTL: time.Hour, Now: clk.now})
+	young, old := rec(1, t0), rec(2, t0-2*int64(time.Hour))
+	s.Put(&young)
+	s.Put(&old)
+	var out storage.Record
+	if s.Get(2, &out) {
+		t.Fatal("expired record visible")
+	}
+	if n := s.Sweep(clk.now()); n != 0 {
+		t.Fatalf("Sweep reclaimed %d behind a live head", n)
+	}
+	clk.advance(time.Hour + 1)
+	if n := s.Sweep(clk.now()); n != 2 {
+		t.Fatalf("Sweep reclaimed %d, want 2", n)
+	}
+}
+
+func TestGrowthWithWrap(t *testing.T) {
+	clk := newClock()
+	s := newStore(Options{MaxRecords: 1000, TTL: time.Hour, Now: clk.now}, 0)
+	// 50 old records, then 10 sweeps' worth pushes head off slot 0.
+	for i := 0; i < 50; i++ {
+		r := rec(msg.ID(i), t0-int64(2*time.Hour))
+		s.Put(&r)
+	}
+	for i := 50; i < 60; i++ {
+		r := rec(msg.ID(i), t0)
+		s.Put(&r)
+	}
+	if n := s.Sweep(clk.now()); n != 50 {
+		t.Fatalf("swept %d", n)
+	}
+	// Now fill past several growth steps (64 -> 128 -> ... -> 1000) with
+	// the ring wrapped at the first one.
+	for i := 60; i < 1200; i++ {
+		r := rec(msg.ID(i), t0)
+		s.Put(&r)
+	}
+	var out storage.Record
+	for i := 0; i < 1200; i++ {
+		want := i >= 200 // 1000 newest of the 1150 live ones
+		if i < 50 {
+			want = false
+		}
+		if got := s.Get(msg.ID(i), &out); got != want {
+			t.Fatalf("id %d present %v, want %v", i, got, want)
+		}
+		if want && out != rec(msg.ID(i), t0) {
+			t.Fatalf("id %d: record damaged by growth", i)
+		}
+	}
+	if len(s.recs[0].ents) != 1000 {
+		t.Fatalf("ring size %d, want the 1000 limit", len(s.recs[0].ents))
+	}
+}
+
+func TestMessagesConcurrent(t *testing.T) {
+	clk := newClock()
+	s := New(Options{MaxRecords: 4096, Now: clk.now})
+	const workers, per = 8, 3000
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			var out storage.Record
+			m := msg.NewMessage()
+			defer m.Release()
+			for i := 0; i < per; i++ {
+				// Ids are private to a worker, except every 8th which
+				// all workers share, to contend on the same records.
+				id := msg.ID(w<<32 | i)
+				if i%8 == 0 {
+					id = msg.ID(i)
+				}
+				r := rec(id, t0)
+				r.Live = m
+				s.Put(&r)
+				if s.Get(id, &out) && out.ID != id {
+					errs <- fmt.Errorf("Get(%v) returned %v", id, out.ID)
+					return
+				}
+				s.SetLive(id, nil)
+				s.SetState(id, msg.StateDelivered, uint16(w), t0+1)
+				if i%8 != 0 && s.Get(id, &out) && (out.State != msg.StateDelivered || out.Err != uint16(w) || out.Live != nil) {
+					errs <- fmt.Errorf("id %v: state %v err %d live %p after SetState", id, out.State, out.Err, out.Live)
+					return
+				}
+				if i%64 == 0 {
+					s.Sweep(clk.now())
+					_ = s.Len()
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if n := s.Len(); n > 4096 || n == 0 {
+		t.Fatalf("Len %d", n)
+	}
+}
+
+// TestIdleStoreSmall: New allocates shard headers only; entry arrays come
+// with use.
+func TestIdleStoreSmall(t *testing.T) {
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	s := New(Options{})
+	runtime.ReadMemStats(&after)
+	if n := after.TotalAlloc - before.TotalAlloc; n > 64<<10 {
+		t.Fatalf("an empty store with the default limits allocated %d bytes", n)
+	}
+	runtime.KeepAlive(s)
+}
