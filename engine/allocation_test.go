@@ -17,28 +17,40 @@ import (
 	"github.com/smppd/smppd/msg"
 )
 
-// pipelinedClient drives submit_sm round trips on one bound connection
-// without allocating: a pre-encoded batch is written, then exactly as many
-// responses are read into a fixed buffer and checked by header.
+// pipelinedClient drives request/response round trips on one bound
+// connection without allocating: a pre-encoded batch is written, then exactly
+// as many responses are read into a fixed buffer and checked by header.
 type pipelinedClient struct {
 	nc    net.Conn
 	batch []byte
 	n     int
+	resp  codec.CommandID
 	rbuf  []byte
 }
 
+// newPipelined binds a transmitter and prepares depth submit_sm requests.
 func newPipelined(t testing.TB, addr string, depth int) *pipelinedClient {
+	t.Helper()
+	return newPipelinedWith(t, addr, depth, codec.SubmitSMRespID, func(seq uint32) []byte {
+		return smpptest.Frame(codec.SubmitSMID, 0, seq, smpptest.SubmitBody("12345", "4917012345678", "alloc test message"))
+	})
+}
+
+// newPipelinedWith binds a transmitter and prepares depth requests built by
+// frame, each expecting resp with ESME_ROK.
+func newPipelinedWith(t testing.TB, addr string, depth int, resp codec.CommandID, frame func(seq uint32) []byte) *pipelinedClient {
 	t.Helper()
 	c, err := smpptest.Dial(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = c.Close() })
 	if h, _, err := c.Bind(codec.BindTransmitterID, "user", "secret", 0x34); err != nil || h.Status != codec.StatusOK {
 		t.Fatalf("bind: %v %v", h.Status, err)
 	}
-	p := &pipelinedClient{nc: c.Conn, n: depth, rbuf: make([]byte, 64<<10)}
+	p := &pipelinedClient{nc: c.Conn, n: depth, resp: resp, rbuf: make([]byte, 64<<10)}
 	for i := 0; i < depth; i++ {
-		p.batch = append(p.batch, smpptest.Frame(codec.SubmitSMID, 0, uint32(i+1), smpptest.SubmitBody("12345", "4917012345678", "alloc test message"))...)
+		p.batch = append(p.batch, frame(uint32(i+1))...)
 	}
 	return p
 }
@@ -62,7 +74,7 @@ func (p *pipelinedClient) run(rounds int) error {
 				if have-off < l {
 					break
 				}
-				if codec.CommandID(binary.BigEndian.Uint32(p.rbuf[off+4:])) != codec.SubmitSMRespID ||
+				if codec.CommandID(binary.BigEndian.Uint32(p.rbuf[off+4:])) != p.resp ||
 					binary.BigEndian.Uint32(p.rbuf[off+8:]) != 0 {
 					return io.ErrUnexpectedEOF
 				}
@@ -142,5 +154,101 @@ func TestMPSCAllocs(t *testing.T) {
 		q.TryPop()
 	}); n != 0 {
 		t.Fatalf("%v allocs per push/pop", n)
+	}
+}
+
+// allocManage is a ManageHandler that, like a real one, fills the result
+// from its own state without allocating.
+type allocManage struct{}
+
+func (allocManage) HandleQuery(req *ManageRequest, res *QueryResult) {
+	if req.Principal == nil || len(req.Query.MessageID) == 0 {
+		res.Status = codec.StatusSysErr
+		return
+	}
+	res.FinalDate = append(res.FinalDate, "250102030405000+"...)
+	res.State, res.ErrorCode = codec.MessageStateDelivered, 0
+}
+
+func (allocManage) HandleCancel(*ManageRequest) codec.Status  { return codec.StatusOK }
+func (allocManage) HandleReplace(*ManageRequest) codec.Status { return codec.StatusOK }
+
+// allocMulti answers submit_multi with every destination but the first in
+// the unsuccess list.
+type allocMulti struct{ ids IDSource }
+
+func (h allocMulti) HandleSubmit(req *SubmitRequest, res *SubmitResult) {
+	res.MessageID = h.ids.Append(res.MessageID)
+	if m := req.SubmitMulti; m != nil {
+		for i := 1; i < m.Dests.NumDests(); i++ {
+			d := m.Dests.Dest(i)
+			res.Unsuccess.Add(codec.Unsuccess{TON: d.TON, NPI: d.NPI, Addr: d.Addr, Status: codec.StatusInvDstAdr})
+		}
+	}
+}
+
+// TestAllocsManageAndMultiRoundTrip: query_sm through a ManageHandler,
+// cancel_sm, and submit_multi with two unsuccess entries allocate nothing
+// per round trip (process-wide count, client included).
+func TestAllocsManageAndMultiRoundTrip(t *testing.T) {
+	ids, err := msg.NewIDGen(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := start(t, func(o *Options) {
+		o.EnquireLinkInterval = time.Hour
+		o.InactivityTimeout = time.Hour
+		o.Manage = allocManage{}
+		o.Submit = allocMulti{ids: ids}
+	})
+	const depth = 16
+	query := newPipelinedWith(t, ts.addr, depth, codec.QuerySMRespID, func(seq uint32) []byte {
+		q := codec.QuerySM{MessageID: []byte("0123456789abcdef"), SourceAddr: []byte("4917")}
+		f, err := q.Append(nil, codec.Header{CommandID: codec.QuerySMID, Sequence: seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	})
+	cancel := newPipelinedWith(t, ts.addr, depth, codec.CancelSMRespID, func(seq uint32) []byte {
+		c := codec.CancelSM{MessageID: []byte("0123456789abcdef"), SourceAddr: []byte("4917"), DestinationAddr: []byte("4918")}
+		f, err := c.Append(nil, codec.Header{CommandID: codec.CancelSMID, Sequence: seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	})
+	multi := newPipelinedWith(t, ts.addr, depth, codec.SubmitMultiRespID, func(seq uint32) []byte {
+		var sm codec.SubmitMulti
+		sm.SourceAddr = []byte("4917")
+		for _, d := range []string{"4910", "4911", "4912"} {
+			sm.Dests.AddSME(1, 1, []byte(d))
+		}
+		sm.ShortMessage = []byte("fan out")
+		f, err := sm.Append(nil, codec.Header{CommandID: codec.SubmitMultiID, Sequence: seq})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return f
+	})
+	for _, tc := range []struct {
+		name string
+		p    *pipelinedClient
+	}{{"query_sm", query}, {"cancel_sm", cancel}, {"submit_multi", multi}} {
+		if err := tc.p.run(20); err != nil { // warm up buffers and pools
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var runErr error
+		n := testing.AllocsPerRun(200, func() {
+			if err := tc.p.run(1); err != nil && runErr == nil {
+				runErr = err
+			}
+		})
+		if runErr != nil {
+			t.Fatalf("%s: %v", tc.name, runErr)
+		}
+		if n != 0 {
+			t.Fatalf("%s: %v allocations per batch of %d round trips, want 0", tc.name, n, depth)
+		}
 	}
 }

@@ -22,15 +22,6 @@ func (s *session) onBind(h codec.Header, body []byte) {
 		s.reject(h, codec.StatusAlyBnd)
 		return
 	}
-	b := &l.bind
-	b.Reset()
-	if err := b.Decode(body); err != nil {
-		s.reject(h, codec.StatusOf(err))
-		return
-	}
-	// interface_version <= 0x33: no TLVs in any response on this session
-	// (reference §7.1), starting with this bind's response.
-	s.noTLV = b.InterfaceVersion <= codec.InterfaceVersion33
 	var bt BindType
 	switch h.CommandID {
 	case codec.BindTransmitterID:
@@ -40,6 +31,20 @@ func (s *session) onBind(h codec.Header, body []byte) {
 	default:
 		bt = BindTransceiver
 	}
+	b := &l.bind
+	b.Reset()
+	if err := b.Decode(body); err != nil {
+		st := codec.StatusOf(err)
+		// The session stays open (the ESME may bind again), but operators
+		// see the refusal like any other (cold path: a bind per connection).
+		srv.log.Warn().Str("event", "bind_refused").Str("reason", "decode_error").Str("remote", s.remote.String()).
+			Stringer("bind_type", bt).Stringer("status", st).Err(err).Msg("bind refused")
+		s.reject(h, st)
+		return
+	}
+	// interface_version <= 0x33: no TLVs in any response on this session
+	// (reference §7.1), starting with this bind's response.
+	s.noTLV = b.InterfaceVersion <= codec.InterfaceVersion33
 	s.bindType, s.bindSeq, s.bindCmd = bt, h.Sequence, h.CommandID
 	s.bindID = string(b.SystemID)
 	job := authJob{l: l, s: s, gen: s.gen, req: BindRequest{
@@ -126,8 +131,33 @@ func (l *loop) onBindResult(ev *event) {
 	s.out = out
 	srv.log.Info().Str("event", "bind").Str("system_id", s.systemID).Str("remote", s.remote.String()).
 		Stringer("bind_type", s.bindType).Bool("tls", s.viaTLS).Bool("v33", s.noTLV).Msg("session bound")
+	// After bind_resp is queued and the session is in the delivery
+	// registry: deliveries the observer starts now follow the bind_resp.
+	srv.observeBind(true, s.systemID, s.bindType)
 	l.markDirty(s)
 	if s.c.InboundBuffered() > 0 {
 		l.yield(s) // PDUs that arrived while binding
+	}
+}
+
+// observeBind reports a bound (up) or unbound session to Options.Binds, on
+// the session's loop. A panicking observer is logged and counted, never
+// allowed to stop the bind or the session's cleanup that called it.
+func (srv *Server) observeBind(up bool, systemID string, t BindType) {
+	o := srv.opts.Binds
+	if o == nil {
+		return
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			srv.stats.panics.Add(1)
+			srv.log.Error().Interface("panic", v).Str("system_id", systemID).Bool("bound", up).
+				Msg("recovered panic in BindObserver")
+		}
+	}()
+	if up {
+		o.Bound(systemID, t)
+	} else {
+		o.Unbound(systemID, t)
 	}
 }

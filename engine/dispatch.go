@@ -67,22 +67,9 @@ func (s *session) dispatch(frame []byte) {
 	case reqQuerySM:
 		s.onQuery(h, body)
 	case reqCancelSM:
-		l := s.l
-		l.cancel.Reset()
-		if err := l.cancel.Decode(body); err != nil {
-			s.reject(h, codec.StatusOf(err))
-			return
-		}
-		// No message store behind the engine yet: nothing can be cancelled.
-		s.appendHeaderOnly(codec.CancelSMRespID, codec.StatusCancelFail, h.Sequence)
+		s.onCancel(h, body)
 	case reqReplaceSM:
-		l := s.l
-		l.repl.Reset()
-		if err := l.repl.Decode(body); err != nil {
-			s.reject(h, codec.StatusOf(err))
-			return
-		}
-		s.appendHeaderOnly(codec.ReplaceSMRespID, codec.StatusReplaceFail, h.Sequence)
+		s.onReplace(h, body)
 	}
 }
 
@@ -115,7 +102,13 @@ func (s *session) onResponse(h codec.Header, _ []byte) {
 			}
 			s.ctrlCmd, s.ctrlSeq = 0, 0
 		default:
-			s.win.onResponse(h.Sequence, h.Status)
+			// A nack is never a success: one without a status is reported
+			// as ESME_RUNKNOWNERR so the DeliverySink cannot mistake it.
+			st := h.Status
+			if st == codec.StatusOK {
+				st = codec.StatusUnknownErr
+			}
+			s.win.onResponse(h.Sequence, st)
 		}
 	}
 }
@@ -203,7 +196,7 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 		return
 	}
 	req := &l.req
-	*req = SubmitRequest{Command: h.CommandID, Sequence: h.Sequence, SystemID: s.systemID,
+	*req = SubmitRequest{Command: h.CommandID, Sequence: h.Sequence, SystemID: s.systemID, Principal: s.principal,
 		Token: SubmitToken{l: l, s: s, gen: s.gen, seq: h.Sequence, cmd: h.CommandID}}
 	var err error
 	switch k {
@@ -225,17 +218,25 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 		return
 	}
 	res := &l.res
-	res.Status, res.MessageID, res.Deferred = codec.StatusOK, l.idbuf[:0], false
+	res.Status, res.MessageID, res.Deferred, res.Unsuccess = codec.StatusOK, l.idbuf[:0], false, nil
+	if k == reqSubmitMulti {
+		l.mresp.Unsuccess.Reset()
+		res.Unsuccess = &l.mresp.Unsuccess
+	}
 	srv.submit.HandleSubmit(req, res)
+	req.Principal = nil // the loop's scratch must not keep a closed session's bind alive
 	if res.Deferred {
 		s.inFlight++
 		return
 	}
-	s.appendSubmitResp(h.CommandID.Response(), h.Sequence, res.Status, res.MessageID)
+	s.appendSubmitResp(h.CommandID.Response(), h.Sequence, res.Status, res.MessageID, k == reqSubmitMulti)
 }
 
 // appendSubmitResp appends submit_sm_resp, data_sm_resp or submit_multi_resp.
-func (s *session) appendSubmitResp(id codec.CommandID, seq uint32, st codec.Status, msgID []byte) {
+// withUnsuccess encodes the list HandleSubmit filled (l.mresp.Unsuccess) into
+// submit_multi_resp; without it the list is emptied first (deferred answers
+// carry none).
+func (s *session) appendSubmitResp(id codec.CommandID, seq uint32, st codec.Status, msgID []byte, withUnsuccess bool) {
 	rh := codec.Header{CommandID: id, Status: st, Sequence: seq}
 	var err error
 	out := s.out
@@ -247,31 +248,20 @@ func (s *session) appendSubmitResp(id codec.CommandID, seq uint32, st codec.Stat
 		r := codec.DataSMResp{MessageID: msgID}
 		out, err = r.Append(out, rh)
 	default:
-		r := codec.SubmitMultiResp{MessageID: msgID}
+		r := &s.l.mresp
+		if !withUnsuccess {
+			r.Unsuccess.Reset()
+		}
+		r.MessageID = msgID
 		out, err = r.Append(out, rh)
+		r.MessageID = nil
 	}
 	if err != nil {
-		// The handler produced an id the codec refuses (too long): answer
-		// with a system error rather than emit a bad frame.
+		// The handler produced an id or unsuccess entry the codec refuses:
+		// answer with a system error rather than emit a bad frame.
+		s.l.srv.log.Warn().Str("event", "bad_response").Stringer("cmd", id).Str("system_id", s.systemID).
+			Err(err).Msg("handler result not encodable; answered ESME_RSYSERR")
 		s.reject(codec.Header{CommandID: id &^ 0x80000000, Sequence: seq}, codec.StatusSysErr)
-		return
-	}
-	s.out = out
-}
-
-// onQuery answers query_sm. Without a message store behind the engine no
-// message can be found: ESME_RQUERYFAIL with the queried id echoed.
-func (s *session) onQuery(h codec.Header, body []byte) {
-	l := s.l
-	l.query.Reset()
-	if err := l.query.Decode(body); err != nil {
-		s.reject(h, codec.StatusOf(err))
-		return
-	}
-	r := codec.QuerySMResp{MessageID: l.query.MessageID}
-	out, err := r.Append(s.out, codec.Header{CommandID: codec.QuerySMRespID, Status: codec.StatusQueryFail, Sequence: h.Sequence})
-	if err != nil {
-		s.reject(h, codec.StatusQueryFail)
 		return
 	}
 	s.out = out
@@ -286,6 +276,6 @@ func (l *loop) onRespond(ev *event) {
 	if s.inFlight > 0 {
 		s.inFlight--
 	}
-	s.appendSubmitResp(ev.cmd.Response(), ev.seq, ev.status, ev.id[:ev.idLen])
+	s.appendSubmitResp(ev.cmd.Response(), ev.seq, ev.status, ev.id[:ev.idLen], false)
 	l.markDirty(s)
 }

@@ -1,7 +1,9 @@
 // Package engine is the SMPP v3.4 server core: gnet event loops, one session
 // per connection with its state machine, windows, the five session timers,
 // binds authenticated off the loop, and the hand-off seams (Authenticator,
-// SubmitHandler, Deliver/DeliverySink) to the rest of smppd.
+// SubmitHandler, ManageHandler, BindObserver, Deliver/DeliverySink) to the
+// rest of smppd. Every seam but Authenticator is called on the event loop
+// and must not block.
 //
 // Ownership (docs/ARCHITECTURE.md has the long form): every session and its
 // timers, windows and buffers belong to exactly one gnet event loop and are
@@ -96,8 +98,11 @@ type SubmitRequest struct {
 type SubmitResult struct {
 	Status    codec.Status
 	MessageID []byte
-	// Unsuccess (submit_multi only) arrives empty and engine-owned: Add the
-	// destinations that were refused; it goes into submit_multi_resp.
+	// Unsuccess (submit_multi only; nil otherwise) arrives empty and
+	// engine-owned: Add the destinations that were refused and they go into
+	// submit_multi_resp whatever its status. Valid until HandleSubmit
+	// returns; replacing the pointer has no effect, and a deferred answer
+	// (Server.Respond) carries no list.
 	Unsuccess *codec.UnsuccessList
 	// Deferred: the handler answers later through Server.Respond(req.Token, ...).
 	// The request counts against the session's in-flight limit until then.
@@ -111,9 +116,11 @@ type SubmitHandler interface {
 }
 
 // ManageHandler answers query_sm, cancel_sm and replace_sm from bound
-// sessions. Methods run on the event loop and must not block; the PDU views
-// are valid only during the call. When Options.Manage is nil the engine
-// answers ESME_RQUERYFAIL, ESME_RCANCELFAIL and ESME_RREPLACEFAIL.
+// transmitters and transceivers, after the PDU decoded (a malformed one is
+// answered by the engine). Methods run on the event loop and must not block;
+// the request and its PDU views are valid only during the call. cancel_sm_resp
+// and replace_sm_resp carry the returned status. When Options.Manage is nil
+// the engine answers ESME_RQUERYFAIL, ESME_RCANCELFAIL and ESME_RREPLACEFAIL.
 type ManageHandler interface {
 	HandleQuery(req *ManageRequest, res *QueryResult)
 	HandleCancel(req *ManageRequest) codec.Status
@@ -130,9 +137,13 @@ type ManageRequest struct {
 	Replace   *codec.ReplaceSM
 }
 
-// QueryResult is filled by HandleQuery. FinalDate arrives as an empty slice
-// with room for 17 octets owned by the engine: append the SMPP time (or
-// leave it empty while the message is not final).
+// QueryResult is filled by HandleQuery; it arrives with Status ESME_ROK.
+// FinalDate arrives as an empty slice with room for 17 octets owned by the
+// engine: append the SMPP time (at most 16 characters; or leave it empty
+// while the message is not final). query_sm_resp always echoes the queried
+// message_id; with a non-OK Status that status goes in the header and
+// final_date, message_state and error_code are sent empty/zero. A result the
+// codec cannot encode is answered ESME_RSYSERR.
 type QueryResult struct {
 	Status    codec.Status
 	FinalDate []byte
@@ -141,8 +152,13 @@ type QueryResult struct {
 }
 
 // BindObserver learns when a session of a user becomes bound or stops being
-// bound (so held MO and receipts can be sent at once). Called on the event
-// loop after the state change; it must not block.
+// bound (so held MO and receipts can be sent at once). Bound is called once
+// per successful bind, after bind_resp is queued and the session can take
+// Server.Deliver; Unbound once for the same session when it leaves the bound
+// states for any reason (unbind from either side, close, timeout, shutdown),
+// after it stopped taking deliveries. Every bind type is reported. Called on
+// the session's event loop; it must not block. A panic is recovered and
+// counted in Stats.Panics.
 type BindObserver interface {
 	Bound(systemID string, t BindType)
 	Unbound(systemID string, t BindType)
@@ -175,7 +191,9 @@ type Delivery struct {
 }
 
 // DeliverySink learns the outcome of every Delivery accepted by Server.Deliver:
-// the status of the deliver_sm_resp (StatusOK or the ESME's error), or err set
+// the command_status of the deliver_sm_resp (StatusOK or the ESME's error,
+// such as ESME_RX_T_APPN or ESME_RX_P_APPN) or of a generic_nack answering it
+// (a nack with status 0 is reported as ESME_RUNKNOWNERR), or err set
 // when no response came (ErrDeliveryExpired after all attempts,
 // ErrSessionGone when the session closed first, ErrQueueFull when its queue
 // was full). Called on the event loop: it must not block.

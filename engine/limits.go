@@ -3,6 +3,7 @@ package engine
 import (
 	"net/netip"
 	"sync"
+	"sync/atomic"
 )
 
 // connLimits enforces the total and per-source-address connection caps.
@@ -47,16 +48,18 @@ func (c *connLimits) release(ip netip.Addr) {
 }
 
 // registry finds bound receiver/transceiver sessions by system_id for
-// Server.Deliver. Loops add and remove entries at bind and close (cold
-// path); Deliver reads it from any goroutine.
+// Server.Deliver. Loops add and remove entries at bind and close (cold path,
+// write lock); Deliver reads it from any goroutine under the read lock, so
+// concurrent deliveries do not serialise. The round-robin cursor is atomic
+// because readers advance it.
 type registry struct {
-	mu sync.Mutex
+	mu sync.RWMutex
 	m  map[string]*regEntry
 }
 
 type regEntry struct {
-	refs []regRef
-	next uint32 // round-robin cursor
+	refs []regRef // changed only under the write lock
+	next atomic.Uint32
 }
 
 type regRef struct {
@@ -100,14 +103,15 @@ func (r *registry) remove(systemID string, s *session) {
 	}
 }
 
-// pick returns the next session of systemID, round robin.
+// pick returns the next session of systemID, round robin. The session may
+// close before the caller's event reaches its loop: the generation in the
+// ref lets the loop notice (ErrSessionGone).
 func (r *registry) pick(systemID string) (regRef, bool) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.mu.RLock()
+	defer r.mu.RUnlock()
 	e := r.m[systemID]
 	if e == nil || len(e.refs) == 0 {
 		return regRef{}, false
 	}
-	e.next++
-	return e.refs[int(e.next)%len(e.refs)], true
+	return e.refs[e.next.Add(1)%uint32(len(e.refs))], true
 }

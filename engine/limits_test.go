@@ -75,3 +75,59 @@ func TestSlowConsumerClosedAtBacklogCap(t *testing.T) {
 	mustSend(t, o, codec.EnquireLinkID, 1, nil)
 	mustExpect(t, o, codec.EnquireLinkRespID, codec.StatusOK)
 }
+
+func TestRegistryRoundRobinAndGenerations(t *testing.T) {
+	var r registry
+	l := &loop{}
+	a, b := &session{gen: 3}, &session{gen: 7}
+	r.add("u", l, a)
+	r.add("u", l, b)
+	got := map[*session]int{}
+	for i := 0; i < 6; i++ {
+		ref, ok := r.pick("u")
+		if !ok {
+			t.Fatal("no session")
+		}
+		got[ref.s]++
+		if ref.gen != ref.s.gen {
+			t.Fatalf("gen %d for session at %d", ref.gen, ref.s.gen)
+		}
+	}
+	if got[a] != 3 || got[b] != 3 {
+		t.Fatalf("split %d/%d", got[a], got[b])
+	}
+	// A reused session (new generation) does not remove the old entry.
+	a.gen++
+	r.remove("u", a)
+	if len(r.m["u"].refs) != 2 {
+		t.Fatalf("stale remove took an entry: %d left", len(r.m["u"].refs))
+	}
+	a.gen--
+	r.remove("u", a)
+	r.remove("u", b)
+	if _, ok := r.pick("u"); ok {
+		t.Fatal("picked from an empty user")
+	}
+	if len(r.m) != 0 {
+		t.Fatalf("empty entry kept: %v", r.m)
+	}
+}
+
+// BenchmarkRegistryPickParallel is Server.Deliver's lookup from many
+// goroutines at once (read lock plus an atomic cursor).
+func BenchmarkRegistryPickParallel(b *testing.B) {
+	var r registry
+	l := &loop{}
+	for i := 0; i < 4; i++ {
+		r.add("user", l, &session{gen: uint32(i)})
+	}
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, ok := r.pick("user"); !ok {
+				b.Error("no session")
+				return
+			}
+		}
+	})
+}

@@ -86,6 +86,10 @@ type loop struct {
 	req    SubmitRequest
 	res    SubmitResult
 	idbuf  [65]byte
+	mresp  codec.SubmitMultiResp // its Unsuccess is the list HandleSubmit fills
+	mreq   ManageRequest
+	qres   QueryResult
+	fdbuf  [17]byte // QueryResult.FinalDate storage
 	ev     event
 }
 

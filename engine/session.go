@@ -129,6 +129,10 @@ func (s *session) transition(to state) {
 		if from.canReceiveDeliver() {
 			srv.reg.remove(s.systemID, s)
 		}
+		// Leaving the bound states happens once per bind (to unbinding or
+		// closed); out of the registry first, so the observer's Deliver
+		// calls go to the user's other sessions.
+		srv.observeBind(false, s.systemID, s.bindType)
 	}
 }
 
