@@ -1,0 +1,310 @@
+package flow
+
+import (
+	"sync"
+	"time"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// item is one deliver_sm (a receipt or an MO) from creation until it is
+// acknowledged, refused for good, dropped or expired. It embeds what the
+// engine and the hold store need (engine.Delivery, storage.Held) so neither
+// hand-off allocates. Items live in a slab: Delivery.Ref names the slot and
+// its generation, and the slab maps each slot's &held back to it.
+//
+// Ownership moves with the item: the creator, then the engine (between a
+// nil Deliver and DeliveryDone), the hold store (between Hold and Take or
+// Expire), or the background goroutine (while it waits for a retry).
+type item struct {
+	d        engine.Delivery
+	held     storage.Held
+	buf      []byte // the encoded deliver_sm, header included; d.Body is buf[16:]
+	systemID string
+	kind     storage.HeldKind
+	id       msg.ID // receipted id (receipts); 0 for MO
+	expires  int64  // Unix ns: creation + HoldLifetime
+	attempts int    // deliveries tried
+	due      int64  // Unix ns of the next retry
+	next     *item  // retry inbox link
+	idx      int32
+	gen      uint32
+}
+
+// maxItemBuf is the largest buffer an item keeps when it is recycled
+// (a deliver_sm with a long reassembled message_payload goes to the GC).
+const maxItemBuf = 8 << 10
+
+// slabChunk items are allocated at a time; slots never move.
+const slabChunk = 256
+
+type slab struct {
+	mu     sync.Mutex
+	chunks []*[slabChunk]item
+	free   []int32
+	byHeld map[*storage.Held]int32
+	live   int
+}
+
+// get returns a cleared item with a fresh Ref.
+func (s *slab) get() *item {
+	s.mu.Lock()
+	if len(s.free) == 0 {
+		s.grow()
+	}
+	i := s.free[len(s.free)-1]
+	s.free = s.free[:len(s.free)-1]
+	s.live++
+	it := &s.chunks[i/slabChunk][i%slabChunk]
+	it.gen++
+	it.idx = i
+	it.d.Ref = uint64(it.gen)<<32 | uint64(uint32(i))
+	s.mu.Unlock()
+	return it
+}
+
+// grow adds a chunk; the caller holds mu.
+func (s *slab) grow() {
+	c := new([slabChunk]item)
+	base := int32(len(s.chunks) * slabChunk)
+	s.chunks = append(s.chunks, c)
+	if s.byHeld == nil {
+		s.byHeld = make(map[*storage.Held]int32)
+	}
+	for j := slabChunk - 1; j >= 0; j-- {
+		s.free = append(s.free, base+int32(j))
+		s.byHeld[&c[j].held] = base + int32(j)
+	}
+}
+
+// put recycles it; nothing may touch it afterwards.
+func (s *slab) put(it *item) {
+	buf := it.buf[:0]
+	if cap(buf) > maxItemBuf {
+		buf = nil
+	}
+	*it = item{buf: buf, idx: it.idx, gen: it.gen}
+	s.mu.Lock()
+	s.free = append(s.free, it.idx)
+	s.live--
+	s.mu.Unlock()
+}
+
+// byRef finds the item a Delivery.Ref names; nil if stale or unknown.
+func (s *slab) byRef(ref uint64) *item {
+	i, gen := int32(uint32(ref)), uint32(ref>>32)
+	s.mu.Lock()
+	var it *item
+	if i >= 0 && int(i) < len(s.chunks)*slabChunk {
+		if it = &s.chunks[i/slabChunk][i%slabChunk]; it.gen != gen {
+			it = nil
+		}
+	}
+	s.mu.Unlock()
+	return it
+}
+
+// ofHeld finds the item that embeds h; nil if h is not one of ours.
+func (s *slab) ofHeld(h *storage.Held) *item {
+	s.mu.Lock()
+	i, ok := s.byHeld[h]
+	var it *item
+	if ok {
+		it = &s.chunks[i/slabChunk][i%slabChunk]
+	}
+	s.mu.Unlock()
+	return it
+}
+
+// inUse is the number of items not in the free list.
+func (s *slab) inUse() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.live
+}
+
+// newItem returns an item for systemID whose lifetime starts now.
+func (h *Hub) newItem(systemID string, kind storage.HeldKind, id msg.ID, now time.Time) *item {
+	it := h.items.get()
+	it.systemID, it.kind, it.id = systemID, kind, id
+	it.expires = now.UnixNano() + int64(h.opts.HoldLifetime)
+	return it
+}
+
+// setBody encodes p as a deliver_sm into it's buffer.
+func (it *item) setBody(p *codec.SM) error {
+	var err error
+	it.buf, err = p.Append(it.buf[:0], codec.Header{CommandID: codec.DeliverSMID})
+	if err != nil {
+		return err
+	}
+	it.d.Body = it.buf[codec.HeaderLen:]
+	return nil
+}
+
+// outcome is what dispatch did with an item.
+type outcome uint8
+
+const (
+	sent    outcome = iota // the engine took it
+	held                   // no receiver bound: held (or dropped when the store is full)
+	retried                // the session's queue was full: retry later
+)
+
+// dispatch hands it to a bound receiver of its user, holds it when there
+// is none (or no engine yet), or schedules a retry when the session's
+// queue is full. The item belongs to whoever took it afterwards.
+func (h *Hub) dispatch(it *item, now time.Time) outcome {
+	out := h.deliverer()
+	if out == nil {
+		h.hold(it)
+		return held
+	}
+	user := it.systemID
+	epoch := h.binds.epoch.Load()
+	switch err := out.Deliver(user, &it.d); err {
+	case nil:
+		return sent
+	case engine.ErrNoSession, engine.ErrNotRunning:
+		h.hold(it)
+		// A receiver that bound between Deliver and Hold found nothing to
+		// release: look again.
+		if h.binds.epoch.Load() != epoch {
+			h.binds.add(user)
+			h.bg.poke()
+		}
+		return held
+	default:
+		h.retryLater(it, now.UnixNano())
+		return retried
+	}
+}
+
+// hold puts it in the hold store; a full store drops it (counted, logged).
+func (h *Hub) hold(it *item) {
+	kind, user := it.kind, it.systemID
+	it.held = storage.Held{SystemID: user, Kind: kind, ID: it.id, Body: it.d.Body, Expires: it.expires, Attempts: it.attempts}
+	if err := h.holds.Hold(&it.held); err != nil {
+		h.stats.heldFull.Add(1)
+		h.items.put(it)
+		if e := h.event(&h.warn.heldFull, zerologError); e != nil {
+			e.Str("system_id", user).Str("kind", kindName(kind)).Err(err).
+				Uint64("dropped_total", h.stats.heldFull.Load()).Msg("hold store full: item dropped")
+		}
+		return
+	}
+	if kind == storage.HeldMO {
+		h.stats.moHeld.Add(1)
+	} else {
+		h.stats.rcptHeld.Add(1)
+	}
+}
+
+// DeliveryDone implements engine.DeliverySink (on an event loop): ESME_ROK
+// completes the item, ESME_RX_P_APPN drops it for good, anything else (an
+// error status, no response after the engine's attempts, the session gone,
+// its queue full) retries it after a backoff within its lifetime.
+func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
+	it := h.items.byRef(d.Ref)
+	if it == nil {
+		return
+	}
+	switch {
+	case err == nil && status == codec.StatusOK:
+		if it.kind == storage.HeldMO {
+			h.stats.moDelivered.Add(1)
+		} else {
+			h.stats.rcptDelivered.Add(1)
+		}
+		h.items.put(it)
+	case err == nil && status == codec.StatusXPAppn:
+		h.stats.failedPermanent.Add(1)
+		if e := h.event(&h.warn.permanent, zerologWarn); e != nil {
+			e.Str("system_id", it.systemID).Str("kind", kindName(it.kind)).
+				Uint64("failed_total", h.stats.failedPermanent.Load()).
+				Msg("deliver_sm refused permanently (ESME_RX_P_APPN): dropped")
+		}
+		h.items.put(it)
+	default:
+		h.retryLater(it, h.now().UnixNano())
+	}
+}
+
+// retryLater schedules it after the backoff for its attempt count, or
+// expires it when that falls beyond its lifetime.
+func (h *Hub) retryLater(it *item, now int64) {
+	it.attempts++
+	due := now + int64(h.backoff(it.attempts))
+	if due >= it.expires {
+		h.expire(it)
+		return
+	}
+	it.due = due
+	h.stats.retried.Add(1)
+	h.retries.push(it)
+	h.bg.poke()
+}
+
+// backoff is RetryMin doubled per attempt after the first, up to RetryMax.
+func (h *Hub) backoff(attempt int) time.Duration {
+	d := h.opts.RetryMin
+	for i := 1; i < attempt && d < h.opts.RetryMax; i++ {
+		d *= 2
+	}
+	return min(d, h.opts.RetryMax)
+}
+
+// expire drops an item whose lifetime ended (counted, logged).
+func (h *Hub) expire(it *item) {
+	if it.kind == storage.HeldMO {
+		h.stats.moExpired.Add(1)
+	} else {
+		h.stats.rcptExpired.Add(1)
+	}
+	if e := h.event(&h.warn.expired, zerologWarn); e != nil {
+		e.Str("system_id", it.systemID).Str("kind", kindName(it.kind)).Int("attempts", it.attempts).
+			Uint64("mo_expired_total", h.stats.moExpired.Load()).
+			Uint64("receipts_expired_total", h.stats.rcptExpired.Load()).
+			Msg("delivery lifetime over: dropped")
+	}
+	h.items.put(it)
+}
+
+func kindName(k storage.HeldKind) string {
+	if k == storage.HeldMO {
+		return "mo"
+	}
+	return "receipt"
+}
+
+// retryInbox carries items from DeliveryDone (event loops) and dispatch to
+// the background goroutine: an intrusive list under a mutex held for a few
+// instructions, so no loop waits on the goroutine's work.
+type retryInbox struct {
+	mu         sync.Mutex
+	head, tail *item
+}
+
+func (q *retryInbox) push(it *item) {
+	it.next = nil
+	q.mu.Lock()
+	if q.tail == nil {
+		q.head = it
+	} else {
+		q.tail.next = it
+	}
+	q.tail = it
+	q.mu.Unlock()
+}
+
+// takeAll empties the inbox and returns its first item (linked by next).
+func (q *retryInbox) takeAll() *item {
+	q.mu.Lock()
+	h := q.head
+	q.head, q.tail = nil, nil
+	q.mu.Unlock()
+	return h
+}

@@ -1,0 +1,259 @@
+package flow
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// mo injects an MO for user with text.
+func injectMO(t *testing.T, th *testHub, user, text string) {
+	t.Helper()
+	if err := th.InjectMO(&msg.Inbound{SystemID: user, Source: []byte("4917000"), Dest: []byte("1234"),
+		ShortMessage: []byte(text)}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDeliveryDoneOK(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	injectMO(t, th, "alice", "hi")
+	got := th.out.take()
+	if len(got) != 1 {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	th.DeliveryDone(got[0].d, codec.StatusOK, nil)
+	if s := th.Stats(); s.MODelivered != 1 || th.items.inUse() != 0 {
+		t.Fatalf("stats %+v, items in use %d", s, th.items.inUse())
+	}
+	// A second report for the same (recycled) Ref is ignored.
+	th.DeliveryDone(got[0].d, codec.StatusOK, nil)
+	if th.Stats().MODelivered != 1 {
+		t.Fatal("stale Ref counted")
+	}
+}
+
+func TestDeliveryPermanentError(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	injectMO(t, th, "alice", "hi")
+	th.DeliveryDone(th.out.take()[0].d, codec.StatusXPAppn, nil)
+	th.step(th.clock.Now().Add(time.Hour))
+	if s := th.Stats(); s.DeliveriesFailed != 1 || s.DeliveriesRetried != 0 || th.items.inUse() != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+	if len(th.out.take()) != 0 {
+		t.Fatal("a permanent refusal was retried")
+	}
+}
+
+func TestDeliveryRetryBackoffAndExpiry(t *testing.T) {
+	th := newHub(t, hubSpec{mod: func(o *Options) {
+		o.RetryMin, o.RetryMax, o.HoldLifetime = time.Second, 4*time.Second, 20*time.Second
+	}})
+	injectMO(t, th, "alice", "hi")
+	d := th.out.take()[0].d
+	// Temporary errors, timeouts, a lost session and a full queue all retry.
+	errs := []struct {
+		st  codec.Status
+		err error
+	}{{codec.StatusXTAppn, nil}, {0, engine.ErrDeliveryExpired}, {0, engine.ErrSessionGone}, {0, engine.ErrQueueFull}}
+	waits := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
+	for i, e := range errs {
+		th.DeliveryDone(d, e.st, e.err)
+		th.step(th.clock.Now())
+		if len(th.out.take()) != 0 {
+			t.Fatalf("attempt %d: resent before the backoff", i)
+		}
+		th.clock.Add(waits[i] - time.Millisecond)
+		th.step(th.clock.Now())
+		if len(th.out.take()) != 0 {
+			t.Fatalf("attempt %d: resent early", i)
+		}
+		th.clock.Add(time.Millisecond)
+		th.step(th.clock.Now())
+		got := th.out.take()
+		if len(got) != 1 {
+			t.Fatalf("attempt %d: %d resends after %v", i, len(got), waits[i])
+		}
+		d = got[0].d
+	}
+	// 11s have passed; the next backoff (4s) still fits, the one after does not.
+	th.DeliveryDone(d, codec.StatusXTAppn, nil)
+	th.clock.Add(4 * time.Second)
+	th.step(th.clock.Now())
+	d = th.out.take()[0].d
+	th.DeliveryDone(d, codec.StatusXTAppn, nil) // 15s + 4s < 20s: scheduled
+	th.clock.Add(4 * time.Second)
+	th.step(th.clock.Now())
+	d = th.out.take()[0].d
+	th.DeliveryDone(d, codec.StatusXTAppn, nil) // 19s + 4s > 20s: expired
+	if s := th.Stats(); s.MOExpired != 1 || s.DeliveriesRetried != 6 || th.items.inUse() != 0 {
+		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
+	}
+}
+
+func TestDeliverQueueFullRetries(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	th.out.setErr(engine.ErrQueueFull)
+	injectMO(t, th, "alice", "hi")
+	th.out.setErr(nil)
+	th.clock.Add(time.Second)
+	th.step(th.clock.Now())
+	if len(th.out.take()) != 1 {
+		t.Fatal("not retried after the session's queue was full")
+	}
+}
+
+func TestHeldUntilBind(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	th.out.setErr(engine.ErrNoSession)
+	for i := range 70 { // more than one Take batch
+		injectMO(t, th, "alice", "mo "+strings.Repeat("x", i%3)+string(rune('A'+i%26)))
+	}
+	if s := th.Stats(); s.MOHeld != 70 || s.HeldNow != 70 {
+		t.Fatalf("stats %+v", s)
+	}
+	th.out.setErr(nil)
+	th.Bound("alice", engine.BindTransmitter) // cannot receive: nothing moves
+	th.step(th.clock.Now())
+	if len(th.out.take()) != 0 {
+		t.Fatal("released to a transmitter")
+	}
+	th.Bound("alice", engine.BindReceiver)
+	th.step(th.clock.Now())
+	got := th.out.take()
+	if len(got) != 70 {
+		t.Fatalf("released %d of 70", len(got))
+	}
+	if p := decodeDeliver(t, got[0]); string(p.ShortMessage) != "mo A" {
+		t.Fatalf("first released %q: not in arrival order", p.ShortMessage)
+	}
+	if th.store.Len() != 0 {
+		t.Fatal("items left in the hold store")
+	}
+}
+
+func TestHeldReleaseStopsWhenReceiverLeaves(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	th.out.setErr(engine.ErrNoSession)
+	injectMO(t, th, "alice", "one")
+	injectMO(t, th, "alice", "two")
+	th.Bound("alice", engine.BindTransceiver) // but Deliver still finds no session
+	th.step(th.clock.Now())
+	if th.store.Len() != 2 {
+		t.Fatalf("held %d, want both back on hold", th.store.Len())
+	}
+}
+
+func TestHeldExpiry(t *testing.T) {
+	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute }})
+	th.Attach(nil) // no engine yet: everything is held
+	injectMO(t, th, "alice", "old")
+	p := newUser(t, "bob", userSpec{receipts: true})
+	_, id := submitted(t, th, p, 1, "x")
+	th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
+	if s := th.Stats(); s.MOHeld != 1 || s.ReceiptsHeld != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	th.clock.Add(30 * time.Second)
+	th.step(th.clock.Now())
+	if th.store.Len() != 2 {
+		t.Fatal("expired early")
+	}
+	th.clock.Add(31 * time.Second)
+	th.step(th.clock.Now())
+	if s := th.Stats(); s.MOExpired != 1 || s.ReceiptsExpired != 1 || s.HeldNow != 0 || th.items.inUse() != 0 {
+		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
+	}
+}
+
+func TestHeldExpiredAtRelease(t *testing.T) {
+	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute }})
+	th.out.setErr(engine.ErrNoSession)
+	injectMO(t, th, "alice", "old")
+	th.out.setErr(nil)
+	th.clock.Add(2 * time.Minute)
+	th.Bound("alice", engine.BindReceiver)
+	th.releaseBound(th.clock.Now()) // before any sweep
+	if len(th.out.take()) != 0 || th.Stats().MOExpired != 1 {
+		t.Fatal("an expired item was delivered")
+	}
+}
+
+func TestHoldStoreFull(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	th.store.limit = 1
+	th.out.setErr(engine.ErrNoSession)
+	injectMO(t, th, "alice", "kept")
+	injectMO(t, th, "alice", "dropped")
+	if s := th.Stats(); s.HeldFull != 1 || s.MOHeld != 1 || th.items.inUse() != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestBindDuringHoldIsNotMissed(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	// The receiver binds after Deliver said "no session" but before Hold.
+	th.Attach(&bindingOut{th: th})
+	injectMO(t, th, "alice", "race")
+	th.Attach(th.out)
+	th.step(th.clock.Now())
+	if len(th.out.take()) != 1 {
+		t.Fatal("held item not released after a bind that raced with Hold")
+	}
+}
+
+// bindingOut reports no session and, in the same breath, a bind.
+type bindingOut struct{ th *testHub }
+
+func (b *bindingOut) Deliver(user string, _ *engine.Delivery) error {
+	b.th.Bound(user, engine.BindReceiver)
+	b.th.binds.take(nil) // the background goroutine already looked: nothing held yet
+	return engine.ErrNoSession
+}
+
+func TestRetryHeapOrder(t *testing.T) {
+	var q retryHeap
+	for _, d := range []int64{5, 1, 9, 3, 7, 2, 8} {
+		q.push(&item{due: d})
+	}
+	var last int64
+	for len(q) > 0 {
+		it := q.pop()
+		if it.due < last {
+			t.Fatalf("popped %d after %d", it.due, last)
+		}
+		last = it.due
+	}
+}
+
+func TestSlabRefs(t *testing.T) {
+	var s slab
+	a := s.get()
+	ref := a.d.Ref
+	if s.byRef(ref) != a {
+		t.Fatal("byRef")
+	}
+	if s.ofHeld(&a.held) != a {
+		t.Fatal("ofHeld")
+	}
+	s.put(a)
+	b := s.get() // same slot, new generation
+	if b != a || b.d.Ref == ref || s.byRef(ref) != nil {
+		t.Fatal("stale Ref still resolves")
+	}
+	if s.byRef(1<<40|99999) != nil || s.ofHeld(&storage.Held{}) != nil {
+		t.Fatal("unknown refs resolve")
+	}
+	for range 600 {
+		s.get()
+	}
+	if s.inUse() != 601 {
+		t.Fatalf("in use %d", s.inUse())
+	}
+}

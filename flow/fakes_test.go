@@ -1,0 +1,443 @@
+package flow
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
+)
+
+// ---- users ----
+
+type principal struct{ u *accounts.User }
+
+func (p principal) SystemID() string     { return p.u.SystemID }
+func (p principal) Release()             {}
+func (p principal) User() *accounts.User { return p.u }
+
+type userSpec struct {
+	group, defaultSource string
+	receipts             bool
+	limits               accounts.UserLimits
+	allowed              func([]byte) bool
+}
+
+// newUser builds a prepared user.
+func newUser(t testing.TB, id string, spec userSpec) principal {
+	t.Helper()
+	u := &accounts.User{SystemID: id, Enabled: true, BindTypes: accounts.AllBindTypes}
+	p := &pendingUser{group: spec.group, defaultSource: spec.defaultSource, limits: spec.limits,
+		receipts: spec.receipts, allowed: spec.allowed}
+	if err := p.limits.Prepare(); err != nil {
+		t.Fatal(err)
+	}
+	pendingUsers.Store(u, p)
+	return principal{u: u}
+}
+
+// ---- storage ----
+
+// memStore is a small Messages + Holds for unit tests. Messages live in a
+// fixed table indexed by id (so steady-state Put allocates nothing).
+type memStore struct {
+	mu    sync.Mutex
+	recs  [4096]storage.Record
+	puts  int
+	held  map[string][]*storage.Held
+	limit int // held items; 0 = unlimited
+	n     int
+}
+
+func newMemStore() *memStore { return &memStore{held: map[string][]*storage.Held{}} }
+
+func (s *memStore) slot(id msg.ID) *storage.Record { return &s.recs[uint64(id)%uint64(len(s.recs))] }
+
+func (s *memStore) Put(r *storage.Record) {
+	s.mu.Lock()
+	*s.slot(r.ID) = *r
+	s.puts++
+	s.mu.Unlock()
+}
+
+func (s *memStore) Get(id msg.ID, out *storage.Record) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.slot(id)
+	if r.ID != id || r.SystemID == "" {
+		return false
+	}
+	*out = *r
+	return true
+}
+
+func (s *memStore) SetState(id msg.ID, st msg.State, errCode uint16, done int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.slot(id)
+	if r.ID != id {
+		return false
+	}
+	r.State, r.Err, r.Done, r.Live = st, errCode, done, nil
+	return true
+}
+
+func (s *memStore) SetLive(id msg.ID, m *msg.Message) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.slot(id)
+	if r.ID != id {
+		return false
+	}
+	if m == nil || r.Live == m {
+		r.Live = m
+	}
+	return true
+}
+
+func (s *memStore) Len() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.n
+}
+
+// Users counts users with held items.
+func (s *memStore) Users() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for _, q := range s.held {
+		if len(q) > 0 {
+			n++
+		}
+	}
+	return n
+}
+
+func (s *memStore) record(t testing.TB, id msg.ID) storage.Record {
+	t.Helper()
+	var r storage.Record
+	if !s.Get(id, &r) {
+		t.Fatalf("no record for %v", id)
+	}
+	return r
+}
+
+func (s *memStore) Hold(h *storage.Held) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.limit > 0 && s.n >= s.limit {
+		return storage.ErrHeldFull
+	}
+	s.held[h.SystemID] = append(s.held[h.SystemID], h)
+	s.n++
+	return nil
+}
+
+func (s *memStore) Take(user string, dst []*storage.Held) int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	q := s.held[user]
+	n := copy(dst, q)
+	s.held[user] = q[n:]
+	s.n -= n
+	return n
+}
+
+func (s *memStore) Expire(now int64, fn func(*storage.Held)) int {
+	s.mu.Lock()
+	var out []*storage.Held
+	for u, q := range s.held {
+		keep := q[:0]
+		for _, h := range q {
+			if h.Expires < now {
+				out = append(out, h)
+			} else {
+				keep = append(keep, h)
+			}
+		}
+		s.held[u] = keep
+	}
+	s.n -= len(out)
+	s.mu.Unlock()
+	for _, h := range out {
+		fn(h)
+	}
+	return len(out)
+}
+
+// ---- connectors ----
+
+// fakeConn queues messages in a slice; with auto it accepts each one at
+// once (Claim, Accepted, Release) like an instant upstream.
+type fakeConn struct {
+	name string
+	mu   sync.Mutex
+	q    []*msg.Message
+	cap  int
+	down bool
+	auto bool
+	sink connector.Sink
+
+	cancelUp  func(msg.ID) bool
+	replaceUp func(msg.ID, *codec.ReplaceSM) bool
+}
+
+func (c *fakeConn) Name() string                 { return c.name }
+func (c *fakeConn) Start(s connector.Sink) error { c.sink = s; return nil }
+func (c *fakeConn) Up() bool                     { return !c.down }
+func (c *fakeConn) Stats() connector.Stats       { return connector.Stats{} }
+
+func (c *fakeConn) Submit(m *msg.Message) bool {
+	if c.auto {
+		if !m.Claim() {
+			c.sink.Failed(m, 0, msg.StateDeleted)
+		} else {
+			c.sink.Accepted(m, nil)
+		}
+		m.Release()
+		return true
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.cap > 0 && len(c.q) >= c.cap {
+		return false
+	}
+	c.q = append(c.q, m)
+	return true
+}
+
+func (c *fakeConn) Stop(context.Context) error { return nil }
+
+// pop removes the oldest queued message.
+func (c *fakeConn) pop(t testing.TB) *msg.Message {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.q) == 0 {
+		t.Fatalf("connector %s: nothing queued", c.name)
+	}
+	m := c.q[0]
+	c.q = c.q[1:]
+	return m
+}
+
+func (c *fakeConn) queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.q)
+}
+
+type upCanceller struct{ *fakeConn }
+
+func (c upCanceller) CancelUpstream(id msg.ID) bool { return c.cancelUp(id) }
+
+func (c upCanceller) ReplaceUpstream(id msg.ID, r *codec.ReplaceSM) bool { return c.replaceUp(id, r) }
+
+// ---- the engine side ----
+
+type delivery struct {
+	user string
+	d    *engine.Delivery
+	body []byte
+}
+
+// fakeOut records deliveries; err decides what Deliver returns.
+type fakeOut struct {
+	mu  sync.Mutex
+	got []delivery
+	err error
+}
+
+func (o *fakeOut) Deliver(user string, d *engine.Delivery) error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.err != nil {
+		return o.err
+	}
+	o.got = append(o.got, delivery{user: user, d: d, body: bytes.Clone(d.Body)})
+	return nil
+}
+
+func (o *fakeOut) setErr(err error) {
+	o.mu.Lock()
+	o.err = err
+	o.mu.Unlock()
+}
+
+func (o *fakeOut) take() []delivery {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	g := o.got
+	o.got = nil
+	return g
+}
+
+// decodeDeliver decodes a recorded deliver_sm body.
+func decodeDeliver(t testing.TB, d delivery) *codec.SM {
+	t.Helper()
+	p := new(codec.SM)
+	if err := p.Decode(d.body); err != nil {
+		t.Fatalf("deliver_sm body: %v", err)
+	}
+	return p
+}
+
+// ---- the hub ----
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+type testHub struct {
+	*Hub
+	store *memStore
+	conns []*fakeConn
+	out   *fakeOut
+	clock *fakeClock
+	table *routing.Table
+}
+
+type hubSpec struct {
+	routes    routing.Config // default: one default route over "a"
+	conns     int            // default 1 (named a, b, c, ...)
+	mod       func(*Options)
+	noAttach  bool
+	logWriter *bytes.Buffer
+}
+
+func newHub(t testing.TB, spec hubSpec) *testHub {
+	t.Helper()
+	if spec.conns == 0 {
+		spec.conns = 1
+	}
+	th := &testHub{store: newMemStore(), out: &fakeOut{},
+		clock: &fakeClock{t: time.Date(2025, 6, 30, 12, 0, 0, 0, time.UTC)}}
+	var conns []connector.Connector
+	var names []string
+	for i := range spec.conns {
+		c := &fakeConn{name: string(rune('a' + i))}
+		th.conns = append(th.conns, c)
+		conns = append(conns, c)
+		names = append(names, c.name)
+	}
+	cfg := spec.routes
+	if cfg.MT == nil && cfg.MO == nil {
+		cfg.MT = []routing.MTRouteConfig{{Name: "all", Kind: "default", Connectors: []string{"a"}}}
+		cfg.MO = []routing.MORouteConfig{{Name: "mo", User: "alice"}}
+	}
+	cfg.Connectors = names
+	tb, err := routing.Compile(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.table = tb
+	ids, err := msg.NewIDGen(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger := zerolog.Nop()
+	if spec.logWriter != nil {
+		logger = zerolog.New(spec.logWriter)
+	}
+	opts := Options{
+		Router: routing.NewRouter(tb), Connectors: conns, Messages: th.store, Holds: th.store,
+		IDs: ids, Logger: logger, Now: th.clock.Now,
+		RetryMin: time.Second, RetryMax: 8 * time.Second, HoldLifetime: time.Hour,
+	}
+	if spec.mod != nil {
+		spec.mod(&opts)
+	}
+	h, err := New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range th.conns {
+		c.sink = h
+	}
+	if !spec.noAttach {
+		h.Attach(th.out)
+	}
+	th.Hub = h
+	return th
+}
+
+// submit runs HandleSubmit for a submit_sm from p.
+func (th *testHub) submit(p principal, sm *codec.SM) (codec.Status, string) {
+	req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.u.SystemID, SubmitSM: sm, Principal: p}
+	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
+	th.HandleSubmit(req, res)
+	return res.Status, string(res.MessageID)
+}
+
+func sm(src, dst, text string) *codec.SM {
+	return &codec.SM{SourceAddr: []byte(src), DestinationAddr: []byte(dst), ShortMessage: []byte(text)}
+}
+
+func mustID(t testing.TB, s string) msg.ID {
+	t.Helper()
+	id, err := msg.ParseID([]byte(s))
+	if err != nil {
+		t.Fatalf("id %q: %v", s, err)
+	}
+	return id
+}
+
+func wantStatus(t testing.TB, got, want codec.Status) {
+	t.Helper()
+	if got != want {
+		t.Fatalf("status %v, want %v", got, want)
+	}
+}
+
+var errBoom = errors.New("boom")
+
+// ackOut acknowledges every delivery at once, allocating nothing.
+type ackOut struct {
+	h *Hub
+	n int
+}
+
+func (o *ackOut) Deliver(_ string, d *engine.Delivery) error {
+	o.n++
+	o.h.DeliveryDone(d, codec.StatusOK, nil)
+	return nil
+}
+
+func allocHub(t testing.TB) (*testHub, principal) {
+	th := newHub(t, hubSpec{conns: 2, routes: routing.Config{
+		MT: []routing.MTRouteConfig{{Name: "rr", Kind: "roundrobin", Connectors: []string{"a", "b"}, Rate: 0.01}},
+		MO: []routing.MORouteConfig{{Name: "mo", User: "alice"}},
+	}})
+	for _, c := range th.conns {
+		c.auto = true
+	}
+	th.Attach(&ackOut{h: th.Hub})
+	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{
+		Balance: accounts.Micros(1 << 60), Quota: 1 << 60, Throughput: 1e12}})
+	return th, p
+}

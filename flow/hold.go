@@ -1,0 +1,282 @@
+package flow
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/storage"
+)
+
+// sweepEvery is how often held items, reassembly sets and (when the store
+// has a sweep) old records are checked for expiry.
+const sweepEvery = time.Second
+
+// takeBatch is how many held items one storage Take moves.
+const takeBatch = 64
+
+// Sweeper is an optional interface of storage.Messages: a store that
+// expires records itself when asked. The hub calls it every sweepEvery
+// from its background goroutine.
+type Sweeper interface {
+	Sweep(now int64) int
+}
+
+// bindQueue collects users whose receiver bound, for the background
+// goroutine; epoch counts binds so dispatch can tell one happened while it
+// was holding an item.
+type bindQueue struct {
+	mu    sync.Mutex
+	users []string
+	epoch atomic.Uint64
+}
+
+func (q *bindQueue) add(user string) {
+	q.epoch.Add(1)
+	q.mu.Lock()
+	for _, u := range q.users {
+		if u == user {
+			q.mu.Unlock()
+			return
+		}
+	}
+	q.users = append(q.users, user)
+	q.mu.Unlock()
+}
+
+// take moves the queued users into dst.
+func (q *bindQueue) take(dst []string) []string {
+	q.mu.Lock()
+	dst = append(dst[:0], q.users...)
+	clear(q.users)
+	q.users = q.users[:0]
+	q.mu.Unlock()
+	return dst
+}
+
+// Bound implements engine.BindObserver: a receiver or transceiver of
+// systemID is now bound, so the background goroutine releases what is
+// held for it. It never blocks.
+func (h *Hub) Bound(systemID string, t engine.BindType) {
+	if t != engine.BindReceiver && t != engine.BindTransceiver {
+		return
+	}
+	h.binds.add(systemID)
+	h.bg.poke()
+}
+
+// Unbound implements engine.BindObserver. Deliveries in flight on that
+// session come back through DeliveryDone (ErrSessionGone) and are retried.
+func (h *Hub) Unbound(string, engine.BindType) {}
+
+// background is the hub's one goroutine: bind releases, retries, sweeps.
+// Its fields other than the channels are touched only by that goroutine
+// (or by tests calling step with the goroutine not started).
+type background struct {
+	started atomic.Bool
+	quit    chan struct{}
+	done    chan struct{}
+	wake    chan struct{}
+	once    sync.Once
+
+	due       retryHeap
+	users     []string
+	taken     [takeBatch]*storage.Held
+	nextSweep int64
+	expireFn  func(*storage.Held)
+	expiredMO int
+	expiredRc int
+}
+
+func (b *background) init() {
+	b.quit = make(chan struct{})
+	b.done = make(chan struct{})
+	b.wake = make(chan struct{}, 1)
+}
+
+// poke wakes the goroutine without blocking.
+func (b *background) poke() {
+	select {
+	case b.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (b *background) run(h *Hub) {
+	defer close(b.done)
+	t := time.NewTicker(h.tickEvery())
+	defer t.Stop()
+	for {
+		select {
+		case <-b.quit:
+			return
+		case <-b.wake:
+		case <-t.C:
+		}
+		h.step(h.now())
+	}
+}
+
+// stop ends the goroutine, waiting for it as long as ctx allows.
+func (b *background) stop(ctx context.Context) {
+	if !b.started.Load() {
+		return
+	}
+	b.once.Do(func() { close(b.quit) })
+	select {
+	case <-b.done:
+	case <-ctx.Done():
+	}
+}
+
+// tickEvery is the goroutine's wake-up period without events: a quarter of
+// RetryMin, within 50ms..1s.
+func (h *Hub) tickEvery() time.Duration {
+	return min(max(h.opts.RetryMin/4, 50*time.Millisecond), time.Second)
+}
+
+// step does one round of the background work at now.
+func (h *Hub) step(now time.Time) {
+	ns := now.UnixNano()
+	h.releaseBound(now)
+	h.runRetries(now)
+	if ns >= h.bg.nextSweep {
+		h.sweep(now)
+		h.bg.nextSweep = ns + int64(sweepEvery)
+	}
+}
+
+// releaseBound delivers the held items of every user whose receiver bound
+// since the last round, oldest first. It stops for a user as soon as an
+// item goes back on hold (the receiver left again).
+func (h *Hub) releaseBound(now time.Time) {
+	b := &h.bg
+	b.users = h.binds.take(b.users)
+	ns := now.UnixNano()
+	for _, user := range b.users {
+		for {
+			n := h.holds.Take(user, b.taken[:])
+			stop := n < len(b.taken)
+			for i := range n {
+				hp := b.taken[i]
+				b.taken[i] = nil
+				it := h.items.ofHeld(hp)
+				if it == nil {
+					continue // not ours: nothing to deliver it with
+				}
+				it.held = storage.Held{}
+				if ns >= it.expires {
+					h.expire(it)
+					continue
+				}
+				if h.dispatch(it, now) == held {
+					stop = true
+				}
+			}
+			if stop {
+				break
+			}
+		}
+	}
+	clear(b.users)
+}
+
+// runRetries moves new retries into the due-time heap and sends those
+// whose time has come.
+func (h *Hub) runRetries(now time.Time) {
+	b := &h.bg
+	for it := h.retries.takeAll(); it != nil; {
+		next := it.next
+		it.next = nil
+		b.due.push(it)
+		it = next
+	}
+	ns := now.UnixNano()
+	for len(b.due) > 0 && b.due[0].due <= ns {
+		it := b.due.pop()
+		if ns >= it.expires {
+			h.expire(it)
+			continue
+		}
+		h.dispatch(it, now)
+	}
+}
+
+// sweep expires held items, incomplete MO and (if the store can) records.
+func (h *Hub) sweep(now time.Time) {
+	b := &h.bg
+	ns := now.UnixNano()
+	if b.expireFn == nil {
+		b.expireFn = h.heldExpired
+	}
+	b.expiredMO, b.expiredRc = 0, 0
+	if h.holds.Expire(ns, b.expireFn) > 0 && (b.expiredMO > 0 || b.expiredRc > 0) {
+		h.log.Warn().Int("mo", b.expiredMO).Int("receipts", b.expiredRc).
+			Uint64("mo_expired_total", h.stats.moExpired.Load()).
+			Uint64("receipts_expired_total", h.stats.rcptExpired.Load()).
+			Msg("held items expired: no receiver bound within the hold lifetime")
+	}
+	h.mo.expire(now)
+	if s, ok := h.msgs.(Sweeper); ok {
+		s.Sweep(ns)
+	}
+}
+
+// heldExpired is the hold store's expiry callback (background goroutine).
+func (h *Hub) heldExpired(hp *storage.Held) {
+	it := h.items.ofHeld(hp)
+	if it == nil {
+		return
+	}
+	if it.kind == storage.HeldMO {
+		h.stats.moExpired.Add(1)
+		h.bg.expiredMO++
+	} else {
+		h.stats.rcptExpired.Add(1)
+		h.bg.expiredRc++
+	}
+	h.items.put(it)
+}
+
+// retryHeap orders items by due time (a binary min-heap).
+type retryHeap []*item
+
+func (q *retryHeap) push(it *item) {
+	*q = append(*q, it)
+	s := *q
+	for i := len(s) - 1; i > 0; {
+		p := (i - 1) / 2
+		if s[p].due <= s[i].due {
+			break
+		}
+		s[p], s[i] = s[i], s[p]
+		i = p
+	}
+}
+
+func (q *retryHeap) pop() *item {
+	s := *q
+	top := s[0]
+	n := len(s) - 1
+	s[0] = s[n]
+	s[n] = nil
+	s = s[:n]
+	for i := 0; ; {
+		l, r, m := 2*i+1, 2*i+2, i
+		if l < n && s[l].due < s[m].due {
+			m = l
+		}
+		if r < n && s[r].due < s[m].due {
+			m = r
+		}
+		if m == i {
+			break
+		}
+		s[m], s[i] = s[i], s[m]
+		i = m
+	}
+	*q = s
+	return top
+}

@@ -1,0 +1,291 @@
+package flow
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
+)
+
+// Users tells whether a system_id names a configured user; MO for unknown
+// users is refused (counted and logged as unroutable).
+type Users interface {
+	Known(systemID string) bool
+}
+
+// UsersFunc adapts a function to Users.
+type UsersFunc func(systemID string) bool
+
+// Known calls f.
+func (f UsersFunc) Known(systemID string) bool { return f(systemID) }
+
+// Deliverer sends a deliver_sm to a bound receiver or transceiver of a user
+// and reports the outcome later through engine.DeliverySink (the hub's
+// DeliveryDone). *engine.Server satisfies it. It must not block.
+type Deliverer interface {
+	Deliver(systemID string, d *engine.Delivery) error
+}
+
+// UpstreamCanceller is an optional interface of a connector that can ask
+// its upstream to cancel a message already handed over. CancelUpstream
+// runs on an event loop and must not block: true means the connector took
+// the request and will report the message's fate as a msg.Receipt
+// (StateDeleted when the upstream honours it); false answers cancel_sm
+// with ESME_RCANCELFAIL.
+type UpstreamCanceller interface {
+	CancelUpstream(id msg.ID) bool
+}
+
+// UpstreamReplacer is an optional interface of a connector that can pass
+// replace_sm upstream for a message already handed over. Same rules as
+// UpstreamCanceller; r's views are valid only during the call (copy what
+// must be kept). true answers ESME_ROK, false ESME_RREPLACEFAIL.
+type UpstreamReplacer interface {
+	ReplaceUpstream(id msg.ID, r *codec.ReplaceSM) bool
+}
+
+// Options configure a Hub. Zero durations take the defaults in brackets.
+type Options struct {
+	// Router holds the routing table; required. Connector ids of its
+	// tables index Connectors, so build the tables with
+	// routing.Config.Connectors set to the connectors' names in this order.
+	Router *routing.Router
+	// Connectors are the upstreams, index = routing table connector id.
+	Connectors []connector.Connector
+	// Messages keeps the state of accepted messages; required.
+	Messages storage.Messages
+	// Holds keeps receipts and MO for users with no receiver bound; required.
+	Holds storage.Holds
+	// Users checks MO targets; nil accepts every system_id.
+	Users Users
+	// Admission applies user limits; nil = the native statuses.
+	Admission *accounts.Admission
+	// IDs issues message ids; required.
+	IDs *msg.IDGen
+
+	// DefaultValidity applies when validity_period is empty [48h].
+	DefaultValidity time.Duration
+	// HoldLifetime is how long a receipt or MO may wait for delivery, held
+	// or between retries, counted from its creation [48h].
+	HoldLifetime time.Duration
+	// RetryMin and RetryMax bound the deliver_sm retry backoff, which
+	// doubles from RetryMin up to RetryMax [5s, 5m].
+	RetryMin, RetryMax time.Duration
+	// ReassembleMO joins concatenated MO (UDH or SAR) into one deliver_sm;
+	// otherwise parts pass through one by one.
+	ReassembleMO bool
+	// ReassemblyTimeout is how long the first part of an MO waits for the
+	// others before the incomplete message is dropped (counted, logged) [60s].
+	ReassemblyTimeout time.Duration
+	// ReceiptIDDecimal writes the id: of receipt texts in decimal for legacy
+	// clients; receipted_message_id and submit_sm_resp stay hex.
+	ReceiptIDDecimal bool
+	// ReceiptZone is the zone of the receipt text's dates [UTC].
+	ReceiptZone *time.Location
+
+	Logger zerolog.Logger
+	// Now is the clock (tests); nil = time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultValidity          = 48 * time.Hour
+	DefaultHoldLifetime      = 48 * time.Hour
+	DefaultRetryMin          = 5 * time.Second
+	DefaultRetryMax          = 5 * time.Minute
+	DefaultReassemblyTimeout = 60 * time.Second
+)
+
+// Errors of New and InjectMO.
+var (
+	ErrNoRouter     = errors.New("flow: Options.Router is required")
+	ErrNoStorage    = errors.New("flow: Options.Messages and Options.Holds are required")
+	ErrNoIDs        = errors.New("flow: Options.IDs is required")
+	ErrUnknownUser  = errors.New("flow: MO target user unknown")
+	ErrNoMORoute    = errors.New("flow: no MO route matches")
+	ErrBadMO        = errors.New("flow: MO cannot be encoded as deliver_sm")
+	ErrStopped      = errors.New("flow: hub stopped")
+	errAlreadyStart = errors.New("flow: Start called twice")
+)
+
+// Hub is the message hub. Create it with New, Attach the engine, Start it.
+type Hub struct {
+	opts   Options
+	router *routing.Router
+	conns  []connector.Connector
+	up     connState
+	msgs   storage.Messages
+	holds  storage.Holds
+	users  Users
+	adm    *accounts.Admission
+	ids    *msg.IDGen
+	now    func() time.Time
+	log    zerolog.Logger
+	zone   *time.Location
+
+	out atomic.Pointer[delivererRef]
+
+	aff     affinity
+	scratch sync.Pool // *submitScratch
+	charges sync.Pool // *chargeBox
+	encs    sync.Pool // *encoder
+	items   slab
+	mo      moAssembler
+
+	binds   bindQueue
+	retries retryInbox
+	bg      background
+
+	stats counters
+	warn  warnings
+}
+
+type delivererRef struct{ d Deliverer }
+
+// connState answers routing's "is connector id up" from the connectors.
+type connState struct{ conns []connector.Connector }
+
+func (c *connState) Up(id int) bool { return id >= 0 && id < len(c.conns) && c.conns[id].Up() }
+
+// New checks opts and builds a Hub. It does not start anything.
+func New(opts Options) (*Hub, error) {
+	if opts.Router == nil {
+		return nil, ErrNoRouter
+	}
+	if opts.Messages == nil || opts.Holds == nil {
+		return nil, ErrNoStorage
+	}
+	if opts.IDs == nil {
+		return nil, ErrNoIDs
+	}
+	if t := opts.Router.Load(); t != nil {
+		for id, name := range t.ConnectorNames() {
+			if id >= len(opts.Connectors) {
+				return nil, fmt.Errorf("flow: routing uses connector %q (id %d) but only %d connectors are given", name, id, len(opts.Connectors))
+			}
+			if got := opts.Connectors[id].Name(); got != name {
+				return nil, fmt.Errorf("flow: routing connector id %d is %q but Connectors[%d] is %q", id, name, id, got)
+			}
+		}
+	}
+	setDefault(&opts.DefaultValidity, DefaultValidity)
+	setDefault(&opts.HoldLifetime, DefaultHoldLifetime)
+	setDefault(&opts.RetryMin, DefaultRetryMin)
+	setDefault(&opts.RetryMax, DefaultRetryMax)
+	setDefault(&opts.ReassemblyTimeout, DefaultReassemblyTimeout)
+	if opts.RetryMax < opts.RetryMin {
+		opts.RetryMax = opts.RetryMin
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Admission == nil {
+		opts.Admission = &accounts.Admission{}
+	}
+	h := &Hub{
+		opts:   opts,
+		router: opts.Router,
+		conns:  opts.Connectors,
+		up:     connState{conns: opts.Connectors},
+		msgs:   opts.Messages,
+		holds:  opts.Holds,
+		users:  opts.Users,
+		adm:    opts.Admission,
+		ids:    opts.IDs,
+		now:    opts.Now,
+		log:    opts.Logger.With().Str("component", "flow").Logger(),
+		zone:   opts.ReceiptZone,
+	}
+	if h.zone == nil {
+		h.zone = time.UTC
+	}
+	h.aff.init()
+	h.scratch.New = func() any { return new(submitScratch) }
+	h.charges.New = func() any { return new(chargeBox) }
+	h.encs.New = func() any { return new(encoder) }
+	h.mo.init(h)
+	h.bg.init()
+	return h, nil
+}
+
+func setDefault(d *time.Duration, v time.Duration) {
+	if *d <= 0 {
+		*d = v
+	}
+}
+
+// Attach sets the engine side deliveries go to (two-phase wiring: the
+// engine's Options take the hub, the hub then takes the engine). Until
+// then, and after Attach(nil), receipts and MO are held.
+func (h *Hub) Attach(d Deliverer) {
+	if d == nil {
+		h.out.Store(nil)
+		return
+	}
+	h.out.Store(&delivererRef{d: d})
+}
+
+func (h *Hub) deliverer() Deliverer {
+	if r := h.out.Load(); r != nil {
+		return r.d
+	}
+	return nil
+}
+
+// Start starts every connector (reporting to the hub) and the background
+// goroutine. On a connector's error the ones already started are stopped.
+func (h *Hub) Start() error {
+	if !h.bg.started.CompareAndSwap(false, true) {
+		return errAlreadyStart
+	}
+	for i, c := range h.conns {
+		if err := c.Start(h); err != nil {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			for _, s := range h.conns[:i] {
+				_ = s.Stop(ctx)
+			}
+			cancel()
+			return fmt.Errorf("flow: start connector %q: %w", c.Name(), err)
+		}
+	}
+	go h.bg.run(h)
+	return nil
+}
+
+// Stop stops the connectors (each drains what it holds for as long as ctx
+// allows and reports the rest as failed, which refunds them and sends the
+// receipts asked for), then the background goroutine. Items still waiting
+// for a retry stay in memory and are not delivered.
+func (h *Hub) Stop(ctx context.Context) error {
+	var errs []error
+	for _, c := range h.conns {
+		if err := c.Stop(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("flow: stop connector %q: %w", c.Name(), err))
+		}
+	}
+	h.bg.stop(ctx)
+	return errors.Join(errs...)
+}
+
+// Compile-time checks of the seams the hub implements.
+var (
+	_ engine.SubmitHandler = (*Hub)(nil)
+	_ engine.ManageHandler = (*Hub)(nil)
+	_ engine.BindObserver  = (*Hub)(nil)
+	_ engine.DeliverySink  = (*Hub)(nil)
+	_ connector.Sink       = (*Hub)(nil)
+	_ Deliverer            = (*engine.Server)(nil)
+)

@@ -1,0 +1,256 @@
+package flow
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/codec/concat"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
+)
+
+// InjectMO delivers an operator's MO (the admin API's POST /v1/mo): with
+// in.SystemID set it goes to that user, otherwise through the MO routes.
+// It returns ErrUnknownUser or ErrNoMORoute when there is no target (the
+// MO is counted as unroutable), ErrBadMO when it cannot be encoded, and
+// nil once the MO is delivered, held or waiting for its other parts. A
+// zero in.Received is set to now. Views in in are read during the call only.
+func (h *Hub) InjectMO(in *msg.Inbound) error {
+	if in.Received == 0 {
+		in.Received = h.now().UnixNano()
+	}
+	return h.deliverMO(in)
+}
+
+// deliverMO routes an MO to its user, reassembles it when configured, and
+// dispatches the deliver_sm.
+func (h *Hub) deliverMO(in *msg.Inbound) error {
+	now := h.now()
+	user, err := h.moTarget(in, now)
+	if err != nil {
+		h.stats.moUnroutable.Add(1)
+		if e := h.event(&h.warn.unroutable, zerologWarn); e != nil {
+			e.Str("connector", in.Connector).Str("system_id", in.SystemID).Bytes("source", in.Source).
+				Bytes("dest", in.Dest).Err(err).Uint64("unroutable_total", h.stats.moUnroutable.Load()).
+				Msg("MO has no target user: dropped")
+		}
+		return err
+	}
+	e := h.getEncoder()
+	err = h.encodeMO(e, in, user, now)
+	h.putEncoder(e)
+	return err
+}
+
+// encodeMO reassembles (when configured) and dispatches an MO for user.
+func (h *Hub) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Time) error {
+	if h.mo.r != nil {
+		if done, err := h.mo.add(h, e, in, user, now); done {
+			return err
+		}
+	}
+	it := h.newItem(user, storage.HeldMO, 0, now)
+	if err := e.mo(it, in, nil); err != nil {
+		return h.moEncodeFailed(it, user, err)
+	}
+	h.dispatch(it, now)
+	return nil
+}
+
+// moTarget returns the user an MO is for.
+func (h *Hub) moTarget(in *msg.Inbound, now time.Time) (string, error) {
+	user := in.SystemID
+	if user == "" {
+		content := in.ShortMessage
+		if len(content) == 0 {
+			content, _ = rawTLV(in.TLVs, codec.TagMessagePayload)
+		}
+		var ok bool
+		user, _, ok = h.router.Load().RouteMO(&routing.MO{Connector: in.Connector, Source: in.Source, Dest: in.Dest,
+			Content: content, DataCoding: in.DataCoding, Now: now})
+		if !ok {
+			return "", ErrNoMORoute
+		}
+	}
+	if h.users != nil && !h.users.Known(user) {
+		return "", ErrUnknownUser
+	}
+	return user, nil
+}
+
+func (h *Hub) moEncodeFailed(it *item, user string, err error) error {
+	h.stats.failedPermanent.Add(1)
+	if e := h.event(&h.warn.encode, zerologError); e != nil {
+		e.Str("system_id", user).Err(err).Msg("MO cannot be encoded as deliver_sm: dropped")
+	}
+	h.items.put(it)
+	return errors.Join(ErrBadMO, err)
+}
+
+// mo encodes in as a deliver_sm into it. With whole set, whole is the
+// reassembled text: the UDHI bit and the sar_* TLVs go, and the text
+// travels in short_message up to 254 octets, else in message_payload.
+// Otherwise the MO passes through as it came (a short_message over 254
+// octets, possible from an operator, moves to message_payload).
+func (e *encoder) mo(it *item, in *msg.Inbound, whole []byte) error {
+	p := &e.sm
+	p.Reset()
+	p.ServiceType = in.ServiceType
+	p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr = in.SourceTON, in.SourceNPI, in.Source
+	p.DestAddrTON, p.DestAddrNPI, p.DestinationAddr = in.DestTON, in.DestNPI, in.Dest
+	p.ESMClass, p.ProtocolID, p.PriorityFlag, p.DataCoding = in.ESMClass, in.ProtocolID, in.Priority, in.DataCoding
+	text := in.ShortMessage
+	if whole != nil {
+		p.ESMClass &^= codec.ESMClassUDHI
+		text = whole
+		copyTLVsExcept(&p.TLVs, in.TLVs, codec.TagMessagePayload, codec.TagSarMsgRefNum, codec.TagSarTotalSegments, codec.TagSarSegmentSeqnum)
+	} else if len(in.TLVs) > 0 {
+		if err := p.TLVs.SetRaw(in.TLVs); err != nil {
+			return err
+		}
+	}
+	if len(text) > codec.MaxShortMessage {
+		if p.TLVs.HasMessagePayload() {
+			return codec.ErrSMAndPayload
+		}
+		p.TLVs.Add(codec.TagMessagePayload, text)
+		text = nil
+	}
+	p.ShortMessage = text
+	return it.setBody(p)
+}
+
+// copyTLVsExcept adds every TLV of the encoded region raw to dst except
+// those with the given tags.
+func copyTLVsExcept(dst *codec.TLVs, raw []byte, skip ...codec.Tag) {
+next:
+	for b := raw; len(b) >= 4; {
+		l := int(b[2])<<8 | int(b[3])
+		if 4+l > len(b) {
+			return
+		}
+		tag, val := codec.Tag(b[0])<<8|codec.Tag(b[1]), b[4:4+l]
+		b = b[4+l:]
+		for _, s := range skip {
+			if tag == s {
+				continue next
+			}
+		}
+		dst.Add(tag, val)
+	}
+}
+
+// moKey names a concatenated MO: the target user, the source address and
+// (in the Reassembler's own key) the reference.
+type moKey struct {
+	user string
+	n    uint8
+	src  [maxMOAddr]byte
+}
+
+// maxMOAddr is the longest source address kept in a key (data_sm's 65
+// octets with the NUL); longer ones are not reassembled.
+const maxMOAddr = 64
+
+// moAssembler is the MO Reassembler behind a mutex (connectors report MO
+// concurrently; the Reassembler has one owner at a time).
+type moAssembler struct {
+	mu sync.Mutex
+	r  *concat.Reassembler[moKey]
+	h  *Hub
+}
+
+func (a *moAssembler) init(h *Hub) {
+	a.h = h
+	if h.opts.ReassembleMO {
+		a.r = concat.New(concat.Config{Timeout: h.opts.ReassemblyTimeout}, a.dropped)
+	}
+}
+
+// dropped runs inside a Reassembler call for every incomplete MO that
+// leaves it (timeout or eviction).
+func (a *moAssembler) dropped(d *concat.Dropped[moKey]) {
+	h := a.h
+	h.stats.moIncomplete.Add(1)
+	if e := h.event(&h.warn.incomplete, zerologWarn); e != nil {
+		e.Str("system_id", d.Key.user).Bytes("source", d.Key.src[:d.Key.n]).Uint16("ref", d.Ref).
+			Int("received", d.Received).Uint8("total", d.Total).Str("reason", d.Reason.String()).
+			Uint64("incomplete_total", h.stats.moIncomplete.Load()).Msg("incomplete concatenated MO dropped")
+	}
+}
+
+// expire drops incomplete MO past the timeout (background goroutine).
+func (a *moAssembler) expire(now time.Time) {
+	if a.r == nil {
+		return
+	}
+	a.mu.Lock()
+	a.r.Expire(now)
+	a.mu.Unlock()
+}
+
+// add offers in to the Reassembler when it is a part. done reports that
+// the MO was handled here (kept for its other parts, dropped as a
+// duplicate, or completed and dispatched); otherwise the caller passes it
+// through as it is.
+func (a *moAssembler) add(h *Hub, e *encoder, in *msg.Inbound, user string, now time.Time) (done bool, err error) {
+	seg, body, ok := moSegment(in)
+	if !ok || len(in.Source) > maxMOAddr {
+		return false, nil
+	}
+	key := moKey{user: user, n: uint8(len(in.Source))}
+	copy(key.src[:], in.Source)
+	a.mu.Lock()
+	m, complete, aerr := a.r.Add(now, key, seg, body)
+	switch {
+	case aerr == nil && !complete:
+		a.mu.Unlock()
+		return true, nil
+	case aerr == nil:
+		it := h.newItem(user, storage.HeldMO, 0, now)
+		err := e.mo(it, in, m.Body) // m.Body is valid until the next Reassembler call
+		a.mu.Unlock()
+		if err != nil {
+			return true, h.moEncodeFailed(it, user, err)
+		}
+		h.dispatch(it, now)
+		return true, nil
+	case errors.Is(aerr, concat.ErrDuplicate):
+		a.mu.Unlock()
+		return true, nil // a resent part: the first copy counts
+	}
+	a.mu.Unlock()
+	return false, nil // the part cannot join its set: deliver it as it is
+}
+
+// moSegment reports whether in is one part of a concatenated message (a
+// UDH holding only a concatenation IE, or the sar_* TLVs) and returns its
+// segment and its text without the UDH. A UDH with other IEs (ports, ...)
+// is passed through untouched: joining would lose them.
+func moSegment(in *msg.Inbound) (concat.Segment, []byte, bool) {
+	content := in.ShortMessage
+	if len(content) == 0 {
+		content, _ = rawTLV(in.TLVs, codec.TagMessagePayload)
+	}
+	if in.ESMClass&codec.ESMClassUDHI != 0 {
+		udh, rest, err := concat.ParseUDH(content)
+		if err != nil || !udh.HasConcat {
+			return concat.Segment{}, nil, false
+		}
+		if l := udh.Len(); l != concat.Concat8UDHLen && l != concat.Concat16UDHLen {
+			return concat.Segment{}, nil, false
+		}
+		return udh.Concat, rest, true
+	}
+	ref, _ := rawTLV(in.TLVs, codec.TagSarMsgRefNum)
+	total, _ := rawTLV(in.TLVs, codec.TagSarTotalSegments)
+	seq, _ := rawTLV(in.TLVs, codec.TagSarSegmentSeqnum)
+	seg, present, err := concat.ParseSAR(ref, total, seq)
+	if !present || err != nil {
+		return concat.Segment{}, nil, false
+	}
+	return seg, content, true
+}

@@ -1,0 +1,111 @@
+package flow
+
+import (
+	"errors"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/codec/charset"
+	"github.com/smppd/smppd/codec/concat"
+	"github.com/smppd/smppd/msg"
+)
+
+// countParts finds whether the request is one part of a concatenated
+// message (a UDH concatenation IE under esm_class UDHI, or the sar_* TLVs)
+// and how many parts it is billed as: a part is 1; a message_payload is as
+// many parts as concat.Count splits it into for its alphabet; anything else
+// is 1. It also sets s.text, the content after any UDH.
+//
+// Statuses: UDHI set but no well-formed UDH, ESME_RINVESMCLASS; sar_*
+// TLVs incomplete or inconsistent, ESME_RINVOPTPARAMVAL; a payload of more
+// than 255 parts, ESME_RINVMSGLEN.
+func (s *submission) countParts() (codec.Status, Refusal) {
+	s.parts, s.partRef, s.partNum, s.partTotal = 1, 0, 0, 0
+	body := s.content
+	if s.esmClass&codec.ESMClassUDHI != 0 {
+		udh, rest, err := concat.ParseUDH(body)
+		if err != nil {
+			return codec.StatusInvEsmClass, RefuseMessage
+		}
+		body = rest
+		if udh.HasConcat {
+			s.text = rest
+			s.partRef, s.partNum, s.partTotal = udh.Concat.Ref, udh.Concat.Seq, udh.Concat.Total
+			return codec.StatusOK, 0
+		}
+	}
+	s.text = body
+	if seg, ok, err := sarOf(s.tlvs); err != nil {
+		return codec.StatusInvOptParamVal, RefuseMessage
+	} else if ok {
+		s.partRef, s.partNum, s.partTotal = seg.Ref, seg.Seq, seg.Total
+		return codec.StatusOK, 0
+	}
+	if s.tlvs == nil || !s.tlvs.HasMessagePayload() || len(body) == 0 {
+		return codec.StatusOK, 0
+	}
+	n, err := concat.Count(body, alphabetOf(s.dataCoding), concat.UDH8)
+	if errors.Is(err, concat.ErrBadPayload) {
+		// Octets that are not septets (Latin-1 text sent as data_coding 0)
+		// or an odd UCS2 length: count octets, which never undercounts.
+		n, err = concat.Count(body, concat.Octet, concat.UDH8)
+	}
+	if err != nil {
+		return codec.StatusInvMsgLen, RefuseMessage
+	}
+	s.parts = n
+	return codec.StatusOK, 0
+}
+
+// sarOf reads the sar_* TLVs: present is false when none is there.
+func sarOf(t *codec.TLVs) (seg concat.Segment, present bool, err error) {
+	if t == nil {
+		return concat.Segment{}, false, nil
+	}
+	ref, _ := t.Get(codec.TagSarMsgRefNum)
+	total, _ := t.Get(codec.TagSarTotalSegments)
+	seq, _ := t.Get(codec.TagSarSegmentSeqnum)
+	return concat.ParseSAR(ref, total, seq)
+}
+
+// alphabetOf maps data_coding to the unit concat counts in; reserved
+// codings count as GSM7 (3GPP 23.038 §4).
+func alphabetOf(dc byte) concat.Alphabet {
+	switch charset.Classify(dc).Alphabet {
+	case charset.Alphabet8Bit:
+		return concat.Octet
+	case charset.AlphabetUCS2:
+		return concat.UCS2
+	}
+	return concat.GSM7
+}
+
+// messageText returns m's text after any UDH (a view into m): what a
+// Record keeps the first octets of.
+func messageText(m *msg.Message) []byte {
+	body := m.ShortMessage
+	if len(body) == 0 {
+		body, _ = rawTLV(m.TLVs, codec.TagMessagePayload)
+	}
+	if m.ESMClass&codec.ESMClassUDHI != 0 {
+		if _, rest, err := concat.ParseUDH(body); err == nil {
+			return rest
+		}
+	}
+	return body
+}
+
+// rawTLV returns the value of the first TLV with tag in an encoded TLV
+// region (a view into b); a truncated region ends the search.
+func rawTLV(b []byte, tag codec.Tag) ([]byte, bool) {
+	for len(b) >= 4 {
+		l := int(b[2])<<8 | int(b[3])
+		if 4+l > len(b) {
+			break
+		}
+		if codec.Tag(b[0])<<8|codec.Tag(b[1]) == tag {
+			return b[4 : 4+l : 4+l], true
+		}
+		b = b[4+l:]
+	}
+	return nil, false
+}

@@ -1,0 +1,70 @@
+package flow
+
+import (
+	"github.com/smppd/smppd/msg"
+)
+
+// Accepted implements connector.Sink: the upstream took m. The charge is
+// kept; the Record loses its Live message (cancel_sm and replace_sm can no
+// longer act here). The state stays ENROUTE, as recorded at acceptance: a
+// receipt that overtook the submit response may already have set a final
+// state, which must not be overwritten.
+func (h *Hub) Accepted(m *msg.Message, _ []byte) {
+	h.settleCharge(m, false)
+	h.msgs.SetLive(m.ID, nil)
+}
+
+// Failed implements connector.Sink: m will not be delivered. The charge is
+// refunded, the Record takes the final state (with the upstream's status as
+// its error code, done now), and a receipt goes to the ESME when its
+// registered_delivery asks for this outcome.
+func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
+	h.settleCharge(m, true)
+	done := h.now().UnixNano()
+	code := errCodeOf(status)
+	h.msgs.SetState(m.ID, state, code, done)
+	if !wantsReceipt(m.RegisteredDelivery, state, false) {
+		return
+	}
+	e := h.getEncoder()
+	fillRecord(&e.rec, m, messageText(m))
+	e.rec.Submitted = m.Received
+	h.sendReceipt(e, &e.rec, &receiptInfo{state: state, err: code, done: done})
+	h.putEncoder(e)
+}
+
+// Receipt implements connector.Sink: the upstream reported a state for one
+// of our messages. A final state is recorded; a receipt deliver_sm goes to
+// the owner when the Record's registered_delivery asks. A receipt for an
+// id no longer stored is counted and dropped.
+func (h *Hub) Receipt(r *msg.Receipt) {
+	e := h.getEncoder()
+	if !h.msgs.Get(r.ID, &e.rec) {
+		h.stats.rcptUnknown.Add(1)
+		if ev := h.event(&h.warn.unknownRcpt, zerologWarn); ev != nil {
+			ev.Stringer("id", r.ID).Int("connector", r.Connector).
+				Uint64("unknown_total", h.stats.rcptUnknown.Load()).
+				Msg("receipt for a message id no longer stored: dropped")
+		}
+		h.putEncoder(e)
+		return
+	}
+	done := r.Done
+	if r.State.Final() && done == 0 {
+		done = h.now().UnixNano()
+	}
+	if !r.Intermediate {
+		h.msgs.SetState(r.ID, r.State, r.Err, done)
+	}
+	if wantsReceipt(e.rec.RegisteredDelivery, r.State, r.Intermediate) {
+		ri := receiptInfo{state: r.State, err: r.Err, netErr: r.NetworkError, hasNetErr: r.HasNetErr, intermediate: r.Intermediate}
+		if !r.Intermediate {
+			ri.done = done
+		}
+		h.sendReceipt(e, &e.rec, &ri)
+	}
+	h.putEncoder(e)
+}
+
+// MO implements connector.Sink: see InjectMO for what happens to it.
+func (h *Hub) MO(mo *msg.Inbound) { _ = h.deliverMO(mo) }

@@ -1,0 +1,110 @@
+package flow
+
+import (
+	"strconv"
+	"sync/atomic"
+)
+
+// Refusal is why the hub refused an MT request (or one destination of a
+// submit_multi); each maps to the SMPP status documented on it.
+type Refusal uint8
+
+// Refusal reasons.
+const (
+	RefuseReceipts  Refusal = iota // registered_delivery from a user without receipts: ESME_RINVREGDLVFLG
+	RefuseSource                   // source_addr not allowed: ESME_RINVSRCADR
+	RefuseDest                     // destination empty: ESME_RINVDSTADR
+	RefuseNoRoute                  // no MT route matched: ESME_RINVDSTADR
+	RefuseValidity                 // bad or past validity_period: ESME_RINVEXPIRY
+	RefuseSchedule                 // bad schedule_delivery_time: ESME_RINVSCHED
+	RefuseMessage                  // malformed UDH/SAR or too many parts: ESME_RINVESMCLASS, ESME_RINVOPTPARAMVAL, ESME_RINVMSGLEN
+	RefuseDistList                 // submit_multi distribution list (none are configured): ESME_RINVDLNAME
+	RefuseThrottled                // throughput bucket empty: ESME_RTHROTTLED
+	RefuseBalance                  // balance or quota exhausted: accounts.Admission.Status
+	RefusePriority                 // priority_flag refused: ESME_RINVPRTFLG (or Jasmin's choice)
+	RefuseLimits                   // validity above the user's max_validity: ESME_RINVEXPIRY
+	RefuseQueueFull                // the connector's ring and every failover's full: ESME_RMSGQFUL
+	RefuseInternal                 // no user on the session, a bad connector id: ESME_RSYSERR
+	numRefusals
+)
+
+var refusalNames = [numRefusals]string{"receipts_not_allowed", "source_refused", "dest_empty", "no_route",
+	"bad_validity", "bad_schedule", "bad_message", "distribution_list", "throttled", "balance", "priority",
+	"max_validity", "queue_full", "internal"}
+
+// String returns the metric-label spelling.
+func (r Refusal) String() string {
+	if r < numRefusals {
+		return refusalNames[r]
+	}
+	return "refusal(" + strconv.Itoa(int(r)) + ")"
+}
+
+// Stats are the hub's counters since New (HeldNow is a gauge).
+type Stats struct {
+	SubmitsAccepted   uint64              // MT messages queued (submit_multi counts each destination)
+	Refused           [numRefusals]uint64 // refusals by reason (index: Refusal)
+	QueueFull         uint64              // messages refused because every ring was full
+	Failovers         uint64              // messages queued on a failover connector
+	ReceiptsGenerated uint64              // receipt deliver_sm built
+	ReceiptsDelivered uint64              // receipts acknowledged ESME_ROK
+	ReceiptsUnknown   uint64              // connector receipts for ids no longer stored
+	MODelivered       uint64              // MO acknowledged ESME_ROK
+	MOHeld            uint64              // MO put on hold
+	MOExpired         uint64              // MO dropped after HoldLifetime (held or retrying)
+	MOUnroutable      uint64              // MO with no route or an unknown user
+	MOIncomplete      uint64              // reassembly sets dropped incomplete
+	ReceiptsHeld      uint64              // receipts put on hold
+	ReceiptsExpired   uint64              // receipts dropped after HoldLifetime
+	DeliveriesRetried uint64              // deliver_sm sent again after an error or timeout
+	DeliveriesFailed  uint64              // deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable
+	HeldFull          uint64              // items dropped because storage.Holds was full
+	Refunds           uint64              // charges given back (upstream refusal, cancel, full rings)
+	HeldNow           int                 // items held in storage now
+}
+
+// RefusedBy returns the refusal count for r.
+func (s Stats) RefusedBy(r Refusal) uint64 {
+	if r < numRefusals {
+		return s.Refused[r]
+	}
+	return 0
+}
+
+type counters struct {
+	accepted, queueFull, failovers               atomic.Uint64
+	refused                                      [numRefusals]atomic.Uint64
+	rcptGenerated, rcptDelivered, rcptUnknown    atomic.Uint64
+	moDelivered, moHeld, moExpired, moUnroutable atomic.Uint64
+	moIncomplete, rcptHeld, rcptExpired          atomic.Uint64
+	retried, failedPermanent, heldFull, refunds  atomic.Uint64
+}
+
+// Stats returns a snapshot of the counters.
+func (h *Hub) Stats() Stats {
+	c := &h.stats
+	s := Stats{
+		SubmitsAccepted:   c.accepted.Load(),
+		QueueFull:         c.queueFull.Load(),
+		Failovers:         c.failovers.Load(),
+		ReceiptsGenerated: c.rcptGenerated.Load(),
+		ReceiptsDelivered: c.rcptDelivered.Load(),
+		ReceiptsUnknown:   c.rcptUnknown.Load(),
+		MODelivered:       c.moDelivered.Load(),
+		MOHeld:            c.moHeld.Load(),
+		MOExpired:         c.moExpired.Load(),
+		MOUnroutable:      c.moUnroutable.Load(),
+		MOIncomplete:      c.moIncomplete.Load(),
+		ReceiptsHeld:      c.rcptHeld.Load(),
+		ReceiptsExpired:   c.rcptExpired.Load(),
+		DeliveriesRetried: c.retried.Load(),
+		DeliveriesFailed:  c.failedPermanent.Load(),
+		HeldFull:          c.heldFull.Load(),
+		Refunds:           c.refunds.Load(),
+		HeldNow:           h.holds.Len(),
+	}
+	for i := range s.Refused {
+		s.Refused[i] = c.refused[i].Load()
+	}
+	return s
+}

@@ -1,0 +1,429 @@
+package flow
+
+import (
+	"time"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
+)
+
+// submitScratch is one MT request's working memory, pooled so the request
+// path allocates nothing. Between requests it holds no views (clear).
+type submitScratch struct {
+	sub submission
+	rec storage.Record
+	mt  routing.MT
+	src []byte // the user's default source, copied
+}
+
+// submission is an MT request in one shape whatever PDU brought it. Byte
+// fields are views into the engine's read buffer, valid during
+// HandleSubmit only.
+type submission struct {
+	user     *accounts.User
+	systemID string
+	group    string
+	command  uint32
+	now      time.Time
+	nowNs    int64
+
+	serviceType                                        []byte
+	srcTON, srcNPI                                     uint8
+	src                                                []byte
+	srcDefaulted                                       bool
+	dstTON, dstNPI                                     uint8
+	dst                                                []byte
+	esmClass, protocolID, priority                     uint8
+	schedRaw, validRaw                                 []byte
+	regDlv, replaceIfPresent, dataCoding, defaultMsgID uint8
+	sm                                                 []byte
+	tlvs                                               *codec.TLVs
+	qosTTL                                             uint32 // data_sm qos_time_to_live, seconds; 0 = none
+
+	content []byte // short_message, or message_payload: what routes and receipts see
+	text    []byte // content after its UDH
+
+	schedule, expires int64         // Unix ns; schedule 0 = at once
+	validity          time.Duration // asked by the ESME; 0 = none asked (default applies)
+
+	parts              int
+	partRef            uint16
+	partNum, partTotal uint8
+}
+
+func (sc *submitScratch) clear() {
+	sc.sub = submission{}
+	sc.rec = storage.Record{}
+	sc.mt = routing.MT{}
+}
+
+func (s *submission) fromSM(p *codec.SM) {
+	s.serviceType = p.ServiceType
+	s.srcTON, s.srcNPI, s.src = p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr
+	s.dstTON, s.dstNPI, s.dst = p.DestAddrTON, p.DestAddrNPI, p.DestinationAddr
+	s.esmClass, s.protocolID, s.priority = p.ESMClass, p.ProtocolID, p.PriorityFlag
+	s.schedRaw, s.validRaw = p.ScheduleDeliveryTime, p.ValidityPeriod
+	s.regDlv, s.replaceIfPresent, s.dataCoding, s.defaultMsgID = p.RegisteredDelivery, p.ReplaceIfPresentFlag, p.DataCoding, p.SMDefaultMsgID
+	s.sm, s.tlvs = p.ShortMessage, &p.TLVs
+	s.content = p.ShortMessage
+	if v, ok := p.TLVs.Get(codec.TagMessagePayload); ok {
+		s.content = v
+	}
+}
+
+func (s *submission) fromDataSM(p *codec.DataSM) {
+	s.serviceType = p.ServiceType
+	s.srcTON, s.srcNPI, s.src = p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr
+	s.dstTON, s.dstNPI, s.dst = p.DestAddrTON, p.DestAddrNPI, p.DestinationAddr
+	s.esmClass, s.regDlv, s.dataCoding = p.ESMClass, p.RegisteredDelivery, p.DataCoding
+	s.tlvs = &p.TLVs
+	s.content, _ = p.TLVs.Get(codec.TagMessagePayload)
+	s.qosTTL, _ = p.TLVs.Uint32(codec.TagQOSTimeToLive)
+}
+
+func (s *submission) fromMulti(p *codec.SubmitMulti) {
+	s.serviceType = p.ServiceType
+	s.srcTON, s.srcNPI, s.src = p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr
+	s.esmClass, s.protocolID, s.priority = p.ESMClass, p.ProtocolID, p.PriorityFlag
+	s.schedRaw, s.validRaw = p.ScheduleDeliveryTime, p.ValidityPeriod
+	s.regDlv, s.replaceIfPresent, s.dataCoding, s.defaultMsgID = p.RegisteredDelivery, p.ReplaceIfPresentFlag, p.DataCoding, p.SMDefaultMsgID
+	s.sm, s.tlvs = p.ShortMessage, &p.TLVs
+	s.content = p.ShortMessage
+	if v, ok := p.TLVs.Get(codec.TagMessagePayload); ok {
+		s.content = v
+	}
+}
+
+// HandleSubmit implements engine.SubmitHandler: it decides submit_sm,
+// data_sm and submit_multi on the event loop and answers at once (never
+// Deferred). Statuses: see Refusal. It allocates nothing in steady state.
+func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) {
+	u := userOf(req.Principal)
+	if u == nil {
+		h.refuse(nil, RefuseInternal, codec.StatusSysErr)
+		if e := h.event(&h.warn.internal, zerologError); e != nil {
+			e.Str("system_id", req.SystemID).Msg("MT request on a session without an accounts user: check the Authenticator wiring")
+		}
+		res.Status = codec.StatusSysErr
+		return
+	}
+	sc := h.scratch.Get().(*submitScratch)
+	s := &sc.sub
+	s.user, s.systemID, s.group = u, u.SystemID, userGroup(u)
+	s.command = uint32(req.Command)
+	s.now = h.now()
+	s.nowNs = s.now.UnixNano()
+	switch {
+	case req.SubmitSM != nil:
+		s.fromSM(req.SubmitSM)
+	case req.DataSM != nil:
+		s.fromDataSM(req.DataSM)
+	case req.SubmitMulti != nil:
+		s.fromMulti(req.SubmitMulti)
+	default:
+		res.Status = codec.StatusSysErr
+		sc.clear()
+		h.scratch.Put(sc)
+		return
+	}
+	if st, r := h.prepare(sc); st != codec.StatusOK {
+		h.refuse(s, r, st)
+		res.Status = st
+	} else if req.SubmitMulti != nil {
+		h.submitMulti(sc, req.SubmitMulti, res)
+	} else {
+		h.submitOne(sc, res)
+	}
+	sc.clear()
+	h.scratch.Put(sc)
+}
+
+// submitOne places a submit_sm or data_sm.
+func (h *Hub) submitOne(sc *submitScratch, res *engine.SubmitResult) {
+	id := h.ids.Next()
+	st, r, _ := h.place(sc, h.router.Load(), id, true, true)
+	if st != codec.StatusOK {
+		h.refuse(&sc.sub, r, st)
+		res.Status = st
+		return
+	}
+	res.Status = codec.StatusOK
+	res.MessageID = id.AppendHex(res.MessageID)
+}
+
+// submitMulti places each SME destination of a submit_multi under one
+// shared id. Distribution lists (none are configured) and refused
+// destinations go to the unsuccess list; the command succeeds when at
+// least one destination was queued, else it carries the first refusal.
+// One Record stands for the whole message: it holds the first queued
+// destination's addresses and the latest state any destination reported,
+// and no Live message, so cancel_sm and replace_sm do not apply to it.
+func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.SubmitResult) {
+	s := &sc.sub
+	t := h.router.Load()
+	id := h.ids.Next()
+	first, accepted, recorded := codec.StatusOK, 0, false
+	for i := range p.Dests.NumDests() {
+		d := p.Dests.Dest(i)
+		var st codec.Status
+		var r Refusal
+		if d.Flag != codec.DestFlagSMEAddress {
+			st, r = codec.StatusInvDLName, RefuseDistList
+		} else {
+			s.dstTON, s.dstNPI, s.dst = d.TON, d.NPI, d.Addr
+			var put bool
+			st, r, put = h.place(sc, t, id, false, !recorded)
+			recorded = recorded || put
+		}
+		if st == codec.StatusOK {
+			accepted++
+			continue
+		}
+		h.refuse(s, r, st)
+		if first == codec.StatusOK {
+			first = st
+		}
+		if res.Unsuccess != nil {
+			res.Unsuccess.Add(codec.Unsuccess{TON: d.TON, NPI: d.NPI, Addr: d.Addr, Status: st})
+		}
+	}
+	if accepted == 0 {
+		if recorded {
+			h.msgs.SetState(id, msg.StateRejected, uint16(first), s.nowNs)
+		}
+		res.Status = first
+		return
+	}
+	res.Status = codec.StatusOK
+	res.MessageID = id.AppendHex(res.MessageID)
+}
+
+// prepare runs the checks shared by every destination of a request: the
+// receipt right, the source address, the SMPP times and the parts.
+func (h *Hub) prepare(sc *submitScratch) (codec.Status, Refusal) {
+	s := &sc.sub
+	if s.regDlv != 0 && !userReceipts(s.user) {
+		return codec.StatusInvRegDlvFlg, RefuseReceipts
+	}
+	if len(s.src) == 0 {
+		if def := userDefaultSource(s.user); def != "" {
+			sc.src = append(sc.src[:0], def...)
+			s.src, s.srcDefaulted = sc.src, true
+		}
+	}
+	// The operator's default source is trusted; an ESME's own is checked.
+	if !s.srcDefaulted && !userSourceAllowed(s.user, s.src) {
+		return codec.StatusInvSrcAdr, RefuseSource
+	}
+	if st, r := h.times(s); st != codec.StatusOK {
+		return st, r
+	}
+	return s.countParts()
+}
+
+// times resolves validity_period (or data_sm's qos_time_to_live) and
+// schedule_delivery_time (SMPP 3.4 §7.1.1) against the request's arrival.
+// A validity in the past is ESME_RINVEXPIRY; a schedule after an explicit
+// validity is ESME_RINVSCHED; a schedule after the default validity moves
+// the default along (the message still gets DefaultValidity to go).
+func (h *Hub) times(s *submission) (codec.Status, Refusal) {
+	vt, err := codec.ParseTime(s.validRaw)
+	if err != nil {
+		return codec.StatusInvExpiry, RefuseValidity
+	}
+	switch {
+	case vt.Kind != codec.TimeNotSet:
+		at := vt.Resolve(s.now)
+		if !at.After(s.now) {
+			return codec.StatusInvExpiry, RefuseValidity
+		}
+		s.validity, s.expires = at.Sub(s.now), at.UnixNano()
+	case s.qosTTL > 0:
+		s.validity = time.Duration(s.qosTTL) * time.Second
+		s.expires = s.nowNs + int64(s.validity)
+	default:
+		// None asked: the default, but never beyond the user's max_validity.
+		def := h.opts.DefaultValidity
+		if mv := userLimits(s.user).MaxValidity; mv > 0 && mv < def {
+			def = mv
+		}
+		s.validity, s.expires = 0, s.nowNs+int64(def)
+	}
+	st, err := codec.ParseTime(s.schedRaw)
+	if err != nil {
+		return codec.StatusInvSched, RefuseSchedule
+	}
+	if st.Kind != codec.TimeNotSet {
+		s.schedule = st.Resolve(s.now).UnixNano()
+		if s.schedule >= s.expires {
+			if s.validity != 0 {
+				return codec.StatusInvSched, RefuseSchedule
+			}
+			s.expires = s.schedule + int64(h.opts.DefaultValidity)
+		}
+	}
+	return codec.StatusOK, 0
+}
+
+// place routes, admits and queues the request for its current destination
+// under id. live records the Message in the Record (single-destination
+// requests only); put stores the Record (always for single destinations,
+// once for a submit_multi). recorded reports whether a Record was stored.
+func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bool) (st codec.Status, r Refusal, recorded bool) {
+	s := &sc.sub
+	if len(s.dst) == 0 {
+		return codec.StatusInvDstAdr, RefuseDest, false
+	}
+	sc.mt = routing.MT{User: s.systemID, Group: s.group, Source: s.src, Dest: s.dst, Content: s.content,
+		DataCoding: s.dataCoding, Now: s.now}
+	d, ok := t.RouteMT(&sc.mt, &h.up)
+	if !ok {
+		return codec.StatusInvDstAdr, RefuseNoRoute, false
+	}
+	conn, failover := d.Connector, d.Failover
+	var affKey uint64
+	if s.partTotal > 1 {
+		affKey = h.aff.key(s.systemID, s.dst, s.partRef)
+		if c, ok := h.aff.get(affKey, s.now); ok && c < len(h.conns) {
+			conn, failover = c, nil // parts stay together: no failover either
+		}
+	}
+	if conn < 0 || conn >= len(h.conns) {
+		if e := h.event(&h.warn.internal, zerologError); e != nil {
+			e.Int("connector", conn).Int("connectors", len(h.conns)).
+				Msg("route names a connector id the hub does not have: build the routing table with Config.Connectors")
+		}
+		return codec.StatusSysErr, RefuseInternal, false
+	}
+	charge, why := h.adm.Admit(userLimits(s.user), s.parts, d.Rate, s.priority, s.validity, s.nowNs)
+	if why != accounts.Admitted {
+		return codec.Status(h.adm.Status(why)), refusalOf(why), false
+	}
+	m := msg.NewMessage()
+	s.fill(m, id)
+	h.keepCharge(m, charge)
+	rec := &sc.rec
+	if put {
+		fillRecord(rec, m, s.text)
+		if live {
+			rec.Live = m
+		}
+	}
+	used, ok := h.queue(m, rec, conn, failover, put)
+	rec.Live = nil
+	if !ok {
+		h.settleCharge(m, true)
+		m.Release()
+		if put && live {
+			h.msgs.SetState(id, msg.StateRejected, uint16(codec.StatusMsgQFul), s.nowNs)
+		}
+		h.stats.queueFull.Add(1)
+		if e := h.event(&h.warn.queueFull, zerologWarn); e != nil {
+			e.Str("system_id", s.systemID).Str("connector", h.conns[conn].Name()).
+				Uint64("queue_full_total", h.stats.queueFull.Load()).
+				Msg("connector queue full (and no failover could take it): answered ESME_RMSGQFUL")
+		}
+		return codec.StatusMsgQFul, RefuseQueueFull, put
+	}
+	if s.partTotal > 1 {
+		h.aff.put(affKey, used, s.now)
+	}
+	h.stats.accepted.Add(1)
+	return codec.StatusOK, 0, put
+}
+
+// queue stores the Record (when put) and hands m to connector conn, or,
+// when its ring is full, to the first failover connector that is up and
+// has room. It returns the connector used; false when none took m (m is
+// still the caller's). The Record is stored before each Submit because a
+// connector may report on m before Submit returns.
+func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []int, put bool) (int, bool) {
+	c, next := conn, 0
+	for {
+		m.Connector, m.Failover = c, failover[next:]
+		if put {
+			rec.Connector = int32(c)
+			h.msgs.Put(rec)
+		}
+		if h.conns[c].Submit(m) {
+			if c != conn {
+				h.stats.failovers.Add(1)
+			}
+			return c, true
+		}
+		for {
+			if next >= len(failover) {
+				return c, false
+			}
+			c = failover[next]
+			next++
+			if c >= 0 && c < len(h.conns) && h.conns[c].Up() {
+				break
+			}
+		}
+	}
+}
+
+// fill copies the request into m (owned copies into m's retained buffers).
+func (s *submission) fill(m *msg.Message, id msg.ID) {
+	m.ID = id
+	m.SystemID, m.Group, m.Command = s.systemID, s.group, s.command
+	m.Received, m.Schedule, m.Expires = s.nowNs, s.schedule, s.expires
+	m.ServiceType = append(m.ServiceType[:0], s.serviceType...)
+	m.SourceTON, m.SourceNPI = s.srcTON, s.srcNPI
+	m.Source = append(m.Source[:0], s.src...)
+	m.DestTON, m.DestNPI = s.dstTON, s.dstNPI
+	m.Dest = append(m.Dest[:0], s.dst...)
+	m.ESMClass, m.ProtocolID, m.Priority = s.esmClass, s.protocolID, s.priority
+	m.ScheduleDeliveryTime = append(m.ScheduleDeliveryTime[:0], s.schedRaw...)
+	m.ValidityPeriod = append(m.ValidityPeriod[:0], s.validRaw...)
+	m.RegisteredDelivery, m.ReplaceIfPresent = s.regDlv, s.replaceIfPresent
+	m.DataCoding, m.SMDefaultMsgID = s.dataCoding, s.defaultMsgID
+	m.ShortMessage = append(m.ShortMessage[:0], s.sm...)
+	m.TLVs = append(m.TLVs[:0], s.tlvs.Raw()...)
+	m.PartRef, m.PartNum, m.PartTotal, m.Parts = s.partRef, s.partNum, s.partTotal, s.parts
+}
+
+// fillRecord sets rec to the fresh state of m; text is m's content after
+// any UDH (its first octets are kept for receipts).
+func fillRecord(rec *storage.Record, m *msg.Message, text []byte) {
+	*rec = storage.Record{
+		ID: m.ID, SystemID: m.SystemID, State: msg.StateEnroute,
+		RegisteredDelivery: m.RegisteredDelivery, DataCoding: m.DataCoding, ESMClass: m.ESMClass,
+		SourceTON: m.SourceTON, SourceNPI: m.SourceNPI, DestTON: m.DestTON, DestNPI: m.DestNPI,
+		Connector: int32(m.Connector), Submitted: m.Received,
+	}
+	rec.SetAddrs(m.Source, m.Dest, text)
+}
+
+// refusalOf maps an admission refusal to the hub's reason.
+func refusalOf(r accounts.Refusal) Refusal {
+	switch r {
+	case accounts.RefuseThrottled:
+		return RefuseThrottled
+	case accounts.RefuseBalance, accounts.RefuseQuota:
+		return RefuseBalance
+	case accounts.RefusePriority, accounts.RefusePriorityOff:
+		return RefusePriority
+	case accounts.RefuseValidity:
+		return RefuseLimits
+	}
+	return RefuseInternal
+}
+
+// refuse counts a refusal and logs it at debug level.
+func (h *Hub) refuse(s *submission, r Refusal, st codec.Status) {
+	if r < numRefusals {
+		h.stats.refused[r].Add(1)
+	}
+	if e := h.log.Debug(); e.Enabled() {
+		if s != nil {
+			e.Str("system_id", s.systemID).Bytes("dest", s.dst)
+		}
+		e.Str("reason", r.String()).Str("status", st.String()).Msg("MT refused")
+	}
+}
