@@ -182,8 +182,10 @@ type User struct {
 	// Balance is "unlimited" or a non-negative decimal with at most 6
 	// decimals, charged per part at the route's rate.
 	Balance string `toml:"balance"`
-	// Quota is the number of parts the user may still send; 0 = unlimited.
+	// Quota is the number of parts the user may send in all; 0 = unlimited.
 	Quota int64 `toml:"quota"`
+	// QuotaUsed is how many of them are used; smppd writes it back.
+	QuotaUsed int64 `toml:"quota_used"`
 	// MaxValidity is the longest validity period a submit may ask for;
 	// 0 = unlimited.
 	MaxValidity Duration `toml:"max_validity"`

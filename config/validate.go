@@ -378,6 +378,9 @@ func (v *validator) userLimits(u *User, p string, groups, bindTypes map[string]b
 	if u.Quota < 0 {
 		v.fail(p+"quota", "%d must be >= 0 (0 = unlimited)", u.Quota)
 	}
+	if u.QuotaUsed < 0 {
+		v.fail(p+"quota_used", "%d must be >= 0", u.QuotaUsed)
+	}
 	v.intRange(p+"max_priority", u.MaxPriority, 0, 3)
 }
 

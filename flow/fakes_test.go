@@ -31,19 +31,17 @@ type userSpec struct {
 	group, defaultSource string
 	receipts             bool
 	limits               accounts.UserLimits
-	allowed              func([]byte) bool
+	sourceAddrs          []string
 }
 
 // newUser builds a prepared user.
 func newUser(t testing.TB, id string, spec userSpec) principal {
 	t.Helper()
-	u := &accounts.User{SystemID: id, Enabled: true, BindTypes: accounts.AllBindTypes}
-	p := &pendingUser{group: spec.group, defaultSource: spec.defaultSource, limits: spec.limits,
-		receipts: spec.receipts, allowed: spec.allowed}
-	if err := p.limits.Prepare(); err != nil {
+	u := &accounts.User{SystemID: id, Enabled: true, BindTypes: accounts.AllBindTypes, Group: spec.group,
+		DefaultSource: spec.defaultSource, Receipts: spec.receipts, Limits: spec.limits, SourceAddrs: spec.sourceAddrs}
+	if err := u.Prepare(); err != nil {
 		t.Fatal(err)
 	}
-	pendingUsers.Store(u, p)
 	return principal{u: u}
 }
 

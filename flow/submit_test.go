@@ -55,7 +55,7 @@ func TestSubmitRefusals(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "de", Kind: "static", Connectors: []string{"a"},
 			FilterConfig: routing.FilterConfig{DestPrefixes: []string{"49"}}}},
 	}})
-	noRcpt := newUser(t, "bob", userSpec{allowed: func(s []byte) bool { return !bytes.HasPrefix(s, []byte("bad")) }})
+	noRcpt := newUser(t, "bob", userSpec{sourceAddrs: []string{"1"}})
 	f := func(name string, p principal, req *codec.SM, want codec.Status, r Refusal) {
 		t.Helper()
 		before := th.Stats().RefusedBy(r)
@@ -101,8 +101,8 @@ func TestSubmitRefusals(t *testing.T) {
 
 func TestSubmitDefaultSource(t *testing.T) {
 	th := newHub(t, hubSpec{})
-	// The default source is trusted even when the pattern list would refuse it.
-	p := newUser(t, "carol", userSpec{defaultSource: "INFO", allowed: func([]byte) bool { return false }})
+	// An empty source_addr takes the default; another source must pass the patterns.
+	p := newUser(t, "carol", userSpec{defaultSource: "INFO", sourceAddrs: []string{"INFO"}})
 	st, _ := th.submit(p, sm("", "491", "x"))
 	wantStatus(t, st, codec.StatusOK)
 	if m := th.conns[0].pop(t); string(m.Source) != "INFO" {

@@ -1,14 +1,14 @@
 // Command smppd is the SMPP v3.4 server. It only wires packages together:
-// load the config, build the logger, the accounts store and the engine,
-// then serve until SIGTERM/SIGINT (graceful stop) and reload users on SIGHUP.
+// load the config, build the logger, accounts, storage, connectors, routes,
+// the flow hub, the engine and the admin listener, then serve until
+// SIGTERM/SIGINT (graceful drain) and reload users, groups and routes on
+// SIGHUP.
 //
 //	smppd -config configs/smppd.toml
 //	smppd passwd [password]     print a password_hash for the users file
 package main
 
 import (
-	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -18,8 +18,6 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/config"
-	"github.com/smppd/smppd/engine"
-	"github.com/smppd/smppd/msg"
 )
 
 func main() {
@@ -51,47 +49,27 @@ func run(path string) error {
 	for _, w := range cfg.Warnings {
 		log.Warn().Str("event", "config").Msg(w)
 	}
-	users, err := accountUsers(cfg.Users)
-	if err != nil {
-		return err
-	}
-	store, err := accounts.NewStore(users, storeOptions(cfg))
-	if err != nil {
-		return err
-	}
-	ids, err := msg.NewIDGen(cfg.Server.NodeID)
-	if err != nil {
-		return err
-	}
-	opts, err := engineOptions(cfg, store, ids)
-	if err != nil {
-		return err
-	}
-	opts.Logger = log
-	srv, err := engine.New(opts)
-	if err != nil {
-		return err
-	}
-	if err := srv.Start(); err != nil {
-		return err
-	}
-	log.Info().Str("event", "start").Str("config", path).Int("users", len(users)).Msg("smppd running")
-
+	// Signals first: a SIGTERM during start-up must not kill the process
+	// before the drain is in place.
 	sig := make(chan os.Signal, 4)
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
+	defer signal.Stop(sig)
+
+	d, err := newDaemon(cfg, log, nil)
+	if err != nil {
+		return err
+	}
+	if err := d.start(); err != nil {
+		return err
+	}
 	for s := range sig {
 		if s == syscall.SIGHUP {
-			reload(path, store, log)
+			d.reload()
 			continue
 		}
 		log.Info().Str("event", "signal").Str("signal", s.String()).Dur("grace", cfg.Server.ShutdownGrace.D()).
-			Msg("stopping: unbinding sessions")
-		ctx, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownGrace.D())
-		err := srv.Shutdown(ctx)
-		cancel()
-		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			log.Error().Err(err).Msg("shutdown")
-		}
+			Msg("stopping: unbinding sessions, draining connectors")
+		d.stop()
 		return nil
 	}
 	return nil

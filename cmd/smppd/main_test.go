@@ -2,8 +2,8 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"net"
+	"net/http"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -20,7 +20,6 @@ import (
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
-	"github.com/smppd/smppd/msg"
 )
 
 func TestPasswdPrintsVerifiableHash(t *testing.T) {
@@ -53,74 +52,158 @@ func TestBindStatusMapping(t *testing.T) {
 	}
 }
 
-// TestDemoConfigServesAndReloads wires the demo config as main does, binds
-// with the demo users, then reloads a users file with a new user while a
-// session stays bound.
-func TestDemoConfigServesAndReloads(t *testing.T) {
-	dir := t.TempDir()
+// demoDir copies the demo config and users file into a temporary
+// directory with free ports for SMPP and admin and a log file there.
+func demoDir(t *testing.T) (cfgPath, usersPath string, smppPort, adminPort int) {
+	t.Helper()
 	src, err := os.ReadFile("../../configs/smppd.toml")
-	if err != nil {
-		t.Skip("demo config not present:", err)
-	}
+	must(t, err)
 	users, err := os.ReadFile("../../configs/users.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfgPath := filepath.Join(dir, "smppd.toml")
-	usersPath := filepath.Join(dir, "users.toml")
-	must(t, os.WriteFile(cfgPath, src, 0o600))
+	must(t, err)
+	dir := t.TempDir()
+	smppPort, adminPort = freePort(t), freePort(t)
+	conf := strings.Replace(string(src), "port = 2775 ", "port = "+strconv.Itoa(smppPort)+" ", 1)
+	conf = strings.Replace(conf, "port = 8790 ", "port = "+strconv.Itoa(adminPort)+" ", 1)
+	conf = strings.Replace(conf, `log_file = ""`, `log_file = "`+filepath.Join(dir, "smppd.log")+`"`, 1)
+	cfgPath, usersPath = filepath.Join(dir, "smppd.toml"), filepath.Join(dir, "users.toml")
+	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
 	must(t, os.WriteFile(usersPath, users, 0o600))
+	return cfgPath, usersPath, smppPort, adminPort
+}
 
+func freePort(t *testing.T) int {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	must(t, err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+// startDemo runs a daemon on the demo config as main does.
+func startDemo(t *testing.T) (d *daemon, cfgPath, usersPath string, adminPort int) {
+	t.Helper()
+	cfgPath, usersPath, _, adminPort = demoDir(t)
 	cfg, err := config.Load(cfgPath)
 	must(t, err)
-	au, err := accountUsers(cfg.Users)
+	d, err = newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 	must(t, err)
-	store, err := accounts.NewStore(au, storeOptions(cfg))
+	must(t, d.start())
+	t.Cleanup(d.stop)
+	return d, cfgPath, usersPath, adminPort
+}
+
+func bindAs(t *testing.T, d *daemon, kind codec.CommandID, user, pw string) (*smpptest.Client, codec.Status) {
+	t.Helper()
+	c, err := smpptest.Dial(d.srv.Addr().String())
 	must(t, err)
-	ids, err := msg.NewIDGen(cfg.Server.NodeID)
+	t.Cleanup(func() { _ = c.Close() })
+	h, _, err := c.Bind(kind, user, pw, 0x34)
 	must(t, err)
-	opts, err := engineOptions(cfg, store, ids)
-	must(t, err)
-	opts.Addr = "127.0.0.1:0"
-	opts.EventLoops = 2
-	opts.Logger = zerolog.Nop()
-	srv, err := engine.New(opts)
-	must(t, err)
-	must(t, srv.Start())
-	defer func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-	}()
-	bind := func(user, pw string) (*smpptest.Client, codec.Status) {
-		c, err := smpptest.Dial(srv.Addr().String())
-		must(t, err)
-		t.Cleanup(func() { _ = c.Close() })
-		h, _, err := c.Bind(codec.BindTransceiverID, user, pw, 0x34)
-		must(t, err)
-		return c, h.Status
-	}
-	demo, st := bind("demo", "demopass")
+	return c, h.Status
+}
+
+// TestDemoConfigServesAndReloads binds with the demo users, then reloads a
+// users file with a new user while a session stays bound.
+func TestDemoConfigServesAndReloads(t *testing.T) {
+	d, _, usersPath, _ := startDemo(t)
+	demo, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
 	if st != codec.StatusOK {
 		t.Fatalf("demo bind: %v", st)
 	}
-	if _, st := bind("demo2", "wrong"); st != codec.StatusInvPaswd {
+	if _, st := bindAs(t, d, codec.BindTransceiverID, "demo2", "wrong"); st != codec.StatusInvPaswd {
 		t.Fatalf("wrong password: %v", st)
 	}
-	if _, st := bind("carol", "carolpw"); st != codec.StatusInvPaswd {
+	if _, st := bindAs(t, d, codec.BindTransceiverID, "carol", "carolpw"); st != codec.StatusInvPaswd {
 		t.Fatalf("unknown user: %v", st)
 	}
+	users, err := os.ReadFile(usersPath)
+	must(t, err)
 	h, err := accounts.HashPassword("carolpw")
 	must(t, err)
 	extra := "\n[[user]]\nsystem_id = \"carol\"\npassword_hash = \"" + h + "\"\n"
 	must(t, os.WriteFile(usersPath, append(users, extra...), 0o600))
-	reload(cfgPath, store, zerolog.Nop())
-	if _, st := bind("carol", "carolpw"); st != codec.StatusOK {
+	d.reload()
+	if _, st := bindAs(t, d, codec.BindTransceiverID, "carol", "carolpw"); st != codec.StatusOK {
 		t.Fatalf("new user after reload: %v", st)
 	}
 	must(t, demo.Send(codec.SubmitSMID, 0, 9, smpptest.SubmitBody("1", "2", "still bound")))
 	if _, _, err := demo.Expect(5*time.Second, codec.SubmitSMRespID, codec.StatusOK); err != nil {
 		t.Fatalf("session dropped by reload: %v", err)
+	}
+}
+
+// TestDemoReceiptAndInjectedMO is the issue's demo check on our side: demo
+// submits with registered_delivery=1 and gets a receipt naming the submit's
+// id; an MO posted to /v1/mo reaches the same bind.
+func TestDemoReceiptAndInjectedMO(t *testing.T) {
+	d, _, _, adminPort := startDemo(t)
+	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
+	if st != codec.StatusOK {
+		t.Fatalf("bind: %v", st)
+	}
+	text := "receipt please"
+	body := smpptest.SubmitBody("1234", "4915112345678", text)
+	body[len(body)-len(text)-5] = 1 // registered_delivery
+	must(t, c.Send(codec.SubmitSMID, 0, 2, body))
+	_, resp, err := c.Expect(5*time.Second, codec.SubmitSMRespID, codec.StatusOK)
+	must(t, err)
+	var r codec.SubmitSMResp
+	must(t, r.Decode(resp[codec.HeaderLen:]))
+	id := string(r.MessageID)
+	if len(id) == 0 || len(id) > 16 {
+		t.Fatalf("message id %q", id)
+	}
+	rcpt := expectDeliver(t, c)
+	if rcpt.ESMClass&0x3c != 0x04 {
+		t.Fatalf("receipt esm_class %#x", rcpt.ESMClass)
+	}
+	if got, _ := rcpt.TLVs.Get(codec.TagReceiptedMessageID); strings.TrimSuffix(string(got), "\x00") != id { // a C-Octet String
+		t.Fatalf("receipted_message_id %q, want %q", got, id)
+	}
+	if !strings.Contains(string(rcpt.ShortMessage), "id:"+id+" ") || !strings.Contains(string(rcpt.ShortMessage), "stat:DELIVRD") {
+		t.Fatalf("receipt text %q", rcpt.ShortMessage)
+	}
+
+	url := "http://127.0.0.1:" + strconv.Itoa(adminPort) + "/v1/mo"
+	res, err := http.Post(url, "application/json", strings.NewReader(`{"source_addr":"4917000","destination_addr":"1234","short_message":"hello from the network"}`))
+	must(t, err)
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("POST /v1/mo: %s", res.Status)
+	}
+	mo := expectDeliver(t, c)
+	if string(mo.ShortMessage) != "hello from the network" || string(mo.SourceAddr) != "4917000" || mo.ESMClass&0x3c != 0 {
+		t.Fatalf("MO %+v", mo)
+	}
+}
+
+// expectDeliver reads the next deliver_sm, answers it and decodes it.
+func expectDeliver(t *testing.T, c *smpptest.Client) *codec.SM {
+	t.Helper()
+	h, b, err := c.Expect(10*time.Second, codec.DeliverSMID, codec.StatusOK)
+	must(t, err)
+	must(t, c.Send(codec.DeliverSMRespID, 0, h.Sequence, []byte{0}))
+	p := new(codec.SM)
+	must(t, p.Decode(b[codec.HeaderLen:]))
+	return p
+}
+
+// TestRuntimeBalanceWrittenBack checks that a top-up at run time lands in
+// the users file and survives a reload.
+func TestRuntimeBalanceWrittenBack(t *testing.T) {
+	d, _, usersPath, _ := startDemo(t)
+	amt, err := accounts.ParseAmount("5.5")
+	must(t, err)
+	must(t, d.users.TopUp("demo2", amt))
+	b, err := os.ReadFile(usersPath)
+	must(t, err)
+	if !strings.Contains(string(b), `balance = "1005.5"`) {
+		t.Fatalf("users file after top-up:\n%s", b)
+	}
+	d.reload()
+	u, ok := d.users.Lookup("demo2")
+	if !ok || u.Limits.Balance.String() != "1005.5" {
+		t.Fatalf("after reload: %v %v", ok, u.Limits.Balance)
 	}
 }
 
@@ -134,21 +217,9 @@ func must(t *testing.T, err error) {
 // TestRunStopsGracefullyOnSIGTERM runs main's run with the demo config on a
 // free port and checks that SIGTERM makes it unbind and return nil (exit 0).
 func TestRunStopsGracefullyOnSIGTERM(t *testing.T) {
-	src, err := os.ReadFile("../../configs/smppd.toml")
-	if err != nil {
-		t.Skip("demo config not present:", err)
-	}
-	users, err := os.ReadFile("../../configs/users.toml")
-	must(t, err)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	_ = ln.Close()
-	dir := t.TempDir()
-	conf := strings.Replace(string(src), "port = 2775 ", "port = "+strconv.Itoa(port)+" ", 1)
-	conf = strings.Replace(conf, `log_file = ""`, `log_file = "`+filepath.Join(dir, "smppd.log")+`"`, 1)
-	must(t, os.WriteFile(filepath.Join(dir, "smppd.toml"), []byte(conf), 0o600))
-	must(t, os.WriteFile(filepath.Join(dir, "users.toml"), users, 0o600))
+	cfgPath, _, port, _ := demoDir(t)
+	dir := filepath.Dir(cfgPath)
+	var err error
 
 	// Keep SIGTERM from killing the test binary if it lands before run's
 	// own signal.Notify.

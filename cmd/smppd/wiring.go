@@ -51,26 +51,6 @@ func newLogger(s *config.SMPPServer) (zerolog.Logger, func(), error) {
 	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), closer, nil
 }
 
-// accountUsers maps config users onto accounts users.
-func accountUsers(in []config.User) ([]accounts.User, error) {
-	out := make([]accounts.User, 0, len(in))
-	for _, u := range in {
-		bt, err := accounts.ParseBindTypes(u.BindTypes)
-		if err != nil {
-			return nil, fmt.Errorf("user %s: %w", u.SystemID, err)
-		}
-		out = append(out, accounts.User{
-			SystemID:     u.SystemID,
-			PasswordHash: u.PasswordHash,
-			Enabled:      u.Enabled,
-			BindTypes:    bt,
-			MaxBinds:     u.MaxBinds,
-			AllowIPs:     u.AllowPrefixes,
-		})
-	}
-	return out, nil
-}
-
 func storeOptions(cfg *config.Config) accounts.Options {
 	bl := cfg.BindLimits
 	return accounts.Options{
@@ -166,21 +146,4 @@ func bindStatus(err error) codec.Status {
 		return codec.StatusInvPaswd
 	}
 	return codec.StatusBindFail
-}
-
-// reload re-reads the config and swaps the users in place (SIGHUP); bound
-// sessions stay up. Other settings need a restart.
-func reload(path string, store *accounts.Store, log zerolog.Logger) {
-	cfg, err := config.Load(path)
-	if err == nil {
-		var users []accounts.User
-		if users, err = accountUsers(cfg.Users); err == nil {
-			err = store.Reload(users)
-		}
-		if err == nil {
-			log.Info().Str("event", "reload").Int("users", len(users)).Msg("users reloaded")
-			return
-		}
-	}
-	log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users stay in force")
 }

@@ -1,0 +1,281 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"reflect"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/admin"
+	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/flow"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/memory"
+)
+
+// daemon is one running smppd: every component, in start order.
+type daemon struct {
+	log zerolog.Logger
+
+	mu  sync.Mutex     // serialises reloads
+	cfg *config.Config // as last loaded (connector settings: as started)
+
+	users  *accounts.Store
+	file   *usersFile
+	mem    *memory.Store
+	conns  []connector.Connector
+	router *routing.Router
+	hub    *flow.Hub
+	srv    *engine.Server
+	admin  *admin.Server
+
+	stopPersist chan struct{}
+	persistDone chan struct{}
+}
+
+// newDaemon builds every component from cfg without starting any; tune,
+// when set, adjusts the engine's options (tests).
+func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options)) (*daemon, error) {
+	d := &daemon{log: log, cfg: cfg, file: &usersFile{log: log}}
+	d.file.update(cfg)
+	au, err := accountUsers(cfg.Users)
+	if err != nil {
+		return nil, err
+	}
+	so := storeOptions(cfg)
+	if cfg.UsersPath != "" {
+		so.Persist = d.file.persist
+	} else {
+		log.Warn().Str("event", "config").Msg("no users file: run-time user changes and balances are not saved")
+	}
+	if d.users, err = accounts.NewStore(au, accountGroups(cfg.Groups), so); err != nil {
+		return nil, err
+	}
+	ids, err := msg.NewIDGen(cfg.Server.NodeID)
+	if err != nil {
+		return nil, err
+	}
+	d.mem = newStorage(cfg)
+	if d.conns, err = newConnectors(cfg, d.mem); err != nil {
+		return nil, err
+	}
+	tb, err := compileRoutes(cfg)
+	if err != nil {
+		return nil, err
+	}
+	d.router = routing.NewRouter(tb)
+	if d.hub, err = flow.New(hubOptions(cfg, d.router, d.conns, d.mem, d.users, ids, log)); err != nil {
+		return nil, err
+	}
+	eo, err := engineOptions(cfg, d.users, ids)
+	if err != nil {
+		return nil, err
+	}
+	eo.Logger = log
+	eo.Submit, eo.Manage, eo.Binds, eo.Deliveries = d.hub, d.hub, d.hub, d.hub
+	if tune != nil {
+		tune(&eo)
+	}
+	if d.srv, err = engine.New(eo); err != nil {
+		return nil, err
+	}
+	if cfg.Admin.Enabled {
+		d.admin = admin.New(admin.Options{
+			Addr:        net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
+			Token:       cfg.Admin.Token,
+			MO:          d.hub,
+			Ready:       d.ready,
+			ErrorStatus: moErrorStatus,
+			Logger:      log,
+		})
+	}
+	return d, nil
+}
+
+// start brings the components up: the hub (connectors) before the engine,
+// so the first submit finds its connector; the admin listener last.
+func (d *daemon) start() error {
+	d.hub.Attach(d.srv)
+	if err := d.hub.Start(); err != nil {
+		return err
+	}
+	if err := d.srv.Start(); err != nil {
+		d.stopHub()
+		return err
+	}
+	if d.admin != nil {
+		if err := d.admin.Start(); err != nil {
+			d.stopEngine()
+			d.stopHub()
+			return err
+		}
+	}
+	d.stopPersist, d.persistDone = make(chan struct{}), make(chan struct{})
+	go d.persistLoop()
+	ev := d.log.Info().Str("event", "start").Str("config", d.cfg.Path).Str("smpp", d.srv.Addr().String()).
+		Int("users", len(d.cfg.Users)).Int("connectors", len(d.conns))
+	if d.admin != nil {
+		ev = ev.Str("admin", d.admin.Addr().String())
+	}
+	ev.Msg("smppd running")
+	return nil
+}
+
+// stop drains in order: the engine unbinds the ESMEs (no new submits) and
+// waits for outstanding responses; then the connectors drain their queues
+// (what is left is reported failed: refunded, receipts asked for are
+// held); then balances are saved. Within shutdown_grace for each step.
+func (d *daemon) stop() {
+	grace := d.cfg.Server.ShutdownGrace.D()
+	if d.admin != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		_ = d.admin.Shutdown(ctx)
+		cancel()
+	}
+	d.stopEngineWithin(grace)
+	d.stopHubWithin(grace)
+	if d.stopPersist != nil {
+		close(d.stopPersist)
+		<-d.persistDone
+	}
+	d.persist("shutdown")
+}
+
+func (d *daemon) stopEngine() { d.stopEngineWithin(time.Second) }
+func (d *daemon) stopHub()    { d.stopHubWithin(time.Second) }
+
+func (d *daemon) stopEngineWithin(grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := d.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		d.log.Error().Str("event", "shutdown").Err(err).Msg("engine shutdown")
+	}
+}
+
+func (d *daemon) stopHubWithin(grace time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	if err := d.hub.Stop(ctx); err != nil {
+		d.log.Error().Str("event", "shutdown").Err(err).Msg("connector shutdown")
+	}
+	st := d.mem.Stats()
+	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("held", st.Held).
+		Msg("connectors stopped; held deliveries and records in memory are lost at exit")
+}
+
+// persistLoop writes live balances and used quotas back periodically.
+func (d *daemon) persistLoop() {
+	defer close(d.persistDone)
+	t := time.NewTicker(persistEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-d.stopPersist:
+			return
+		case <-t.C:
+			d.persist("periodic")
+		}
+	}
+}
+
+func (d *daemon) persist(why string) {
+	wrote, err := d.users.Persist()
+	switch {
+	case err != nil:
+		d.log.Error().Str("event", "users_save").Str("why", why).Err(err).Msg("users file not written; will retry")
+	case wrote:
+		d.log.Info().Str("event", "users_save").Str("why", why).Msg("users file written")
+	}
+}
+
+// ready is GET /v1/ready: serving, and at least one connector up.
+func (d *daemon) ready() error {
+	for _, c := range d.conns {
+		if c.Up() {
+			return nil
+		}
+	}
+	return errors.New("no connector is up")
+}
+
+// reload re-reads the config (SIGHUP): users and groups, then routes.
+// Bound sessions stay up. Connector and listener settings need a restart.
+func (d *daemon) reload() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	cfg, err := config.Load(d.cfg.Path)
+	if err != nil {
+		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users and routes stay in force")
+		return
+	}
+	if err := d.reloadUsers(cfg); err != nil {
+		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
+		return
+	}
+	n, err := d.swapRoutes(cfg)
+	if err != nil {
+		d.log.Error().Str("event", "reload").Err(err).Msg("routes reload failed; previous routes stay in force")
+		return
+	}
+	d.log.Info().Str("event", "reload").Int("users", len(cfg.Users)).Int("groups", len(cfg.Groups)).
+		Int("routes", n).Msg("users, groups and routes reloaded")
+}
+
+func (d *daemon) reloadUsers(cfg *config.Config) error {
+	err := d.users.ReloadWith(func() ([]accounts.User, []accounts.Group, error) {
+		u, err := accountUsers(cfg.Users)
+		return u, accountGroups(cfg.Groups), err
+	})
+	if err != nil {
+		return err
+	}
+	d.file.update(cfg)
+	return nil
+}
+
+// swapRoutes compiles cfg's routes against the running connectors and
+// installs them atomically; messages already routed are not affected.
+func (d *daemon) swapRoutes(cfg *config.Config) (int, error) {
+	if !reflect.DeepEqual(cfg.Connectors, d.cfg.Connectors) {
+		d.log.Warn().Str("event", "reload").Msg("[[connector]] changes take effect at the next restart")
+	}
+	rc := *cfg
+	rc.Connectors = d.cfg.Connectors
+	tb, err := compileRoutes(&rc)
+	if err != nil {
+		return 0, err
+	}
+	d.router.Swap(tb)
+	conns := d.cfg.Connectors
+	d.cfg = cfg
+	d.cfg.Connectors = conns
+	return len(cfg.MTRoutes) + len(cfg.MORoutes), nil
+}
+
+// moErrorStatus maps the hub's InjectMO errors onto HTTP answers.
+func moErrorStatus(err error) (int, string) {
+	switch {
+	case errors.Is(err, flow.ErrUnknownUser):
+		return http.StatusNotFound, "unknown_user"
+	case errors.Is(err, flow.ErrNoMORoute):
+		return http.StatusUnprocessableEntity, "no_route"
+	case errors.Is(err, flow.ErrBadMO):
+		return http.StatusUnprocessableEntity, "bad_mo"
+	case errors.Is(err, storage.ErrHeldFull):
+		return http.StatusServiceUnavailable, "held_full"
+	case errors.Is(err, flow.ErrStopped):
+		return http.StatusServiceUnavailable, "stopped"
+	}
+	return http.StatusInternalServerError, "internal"
+}
