@@ -17,8 +17,9 @@ run: build
 	./bin/smppd -config $(CONFIG)
 
 ## test: everything CI runs (unit + allocation gates, race, golden cross-check,
-## and a third-party client against the server as `make run` starts it).
-test: deps test-unit test-race crosscheck smoke
+## a third-party client against the server as `make run` starts it, and the
+## interoperability suite with Kannel, Net::SMPP, npm smpp and gosmpp).
+test: deps test-unit test-race crosscheck smoke interop
 
 deps:
 	bash scripts/install-deps.sh
@@ -61,6 +62,8 @@ lint:
 	$(GO) vet ./...
 	@command -v $(GOBIN)/staticcheck >/dev/null || $(GO) install honnef.co/go/tools/cmd/staticcheck@v0.8.2
 	$(GOBIN)/staticcheck ./...
+
+include interop/Makefile.inc
 
 clean:
 	rm -rf bin

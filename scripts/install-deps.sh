@@ -20,3 +20,6 @@ go mod download
 for dir in $(find . -name package-lock.json -not -path '*/node_modules/*' -exec dirname {} \;); do
 	(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
 done
+# The interoperability suite's clients: kannel, curl, interop/npm, the
+# gosmpp module.
+bash interop/install.sh
