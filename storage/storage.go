@@ -79,18 +79,28 @@ type Messages interface {
 	// SetState records a new state, error code and done time (0 while not
 	// final) and clears Live; false if the id is unknown.
 	SetState(id msg.ID, st msg.State, errCode uint16, done int64) bool
-	// SetLive sets or clears (m == nil) the record's Live message. Clearing
-	// is conditional: it only clears when Live is m or when m is nil.
+	// SetLive sets the record's Live message, or clears it when m is nil.
+	// Only single-destination messages have a Live message (submit_multi
+	// destinations share an id and never set one), so an unconditional
+	// clear cannot drop another message's pointer.
 	SetLive(id msg.ID, m *msg.Message) bool
 	// Len is the number of records held.
 	Len() int
 }
 
 // UpstreamIDs maps (connector, upstream id) to our id; it satisfies
-// connector.IDMap. Entries expire with the same lifetime as Records.
+// connector.IDMap. It also keeps the reverse direction, our id to the
+// upstream id exactly as the upstream wrote it, which cancel_sm and
+// replace_sm sent upstream must name. Entries expire with the same
+// lifetime as Records.
 type UpstreamIDs interface {
 	PutUpstream(connector int, upstreamID []byte, id msg.ID)
 	Upstream(connector int, upstreamID []byte) (msg.ID, bool)
+	// PutUpstreamOf records that our id is upstreamID upstream (copied),
+	// replacing an earlier one.
+	PutUpstreamOf(id msg.ID, upstreamID []byte)
+	// UpstreamOf appends id's upstream id to dst; false if unknown.
+	UpstreamOf(id msg.ID, dst []byte) ([]byte, bool)
 }
 
 // HeldKind says what a held item is.

@@ -28,6 +28,11 @@ func TestAllocations(t *testing.T) {
 	for ; upN < 40_000; upN++ {
 		s.PutUpstream(1, strconv.AppendInt(key[:0], int64(upN), 10), msg.ID(upN))
 	}
+	revN := msg.ID(1)
+	for ; revN < 40_000; revN++ {
+		s.PutUpstreamOf(revN, strconv.AppendInt(key[:0], int64(revN), 10))
+	}
+	dst := make([]byte, 0, MaxUpstreamID)
 	m := msg.NewMessage()
 	defer m.Release()
 	var out storage.Record
@@ -51,6 +56,10 @@ func TestAllocations(t *testing.T) {
 		{"PutUpstream same", func() { s.PutUpstream(1, strconv.AppendInt(key[:0], 39_999, 10), 7) }},
 		{"Upstream", func() { s.Upstream(1, strconv.AppendInt(key[:0], 39_999, 10)) }},
 		{"Upstream miss", func() { s.Upstream(2, strconv.AppendInt(key[:0], 39_999, 10)) }},
+		{"PutUpstreamOf new (evicts)", func() { s.PutUpstreamOf(revN, strconv.AppendInt(key[:0], int64(revN), 10)); revN++ }},
+		{"PutUpstreamOf same", func() { s.PutUpstreamOf(revN-1, key[:5]) }},
+		{"UpstreamOf", func() { s.UpstreamOf(revN-1, dst[:0]) }},
+		{"UpstreamOf miss", func() { s.UpstreamOf(1, dst[:0]) }},
 		{"Sweep nothing due", func() { s.Sweep(now) }},
 	}
 	for _, c := range checks {

@@ -25,6 +25,9 @@
 //
 // so 100,000 of each take about 27 MB and the defaults (1,000,000 of each)
 // about 260 MB. The upstream map costs nothing until a connector uses it.
+// The reverse map (our id -> upstream id, for cancel_sm and replace_sm
+// sent upstream) has the same entry size and a limit of its own equal to
+// MaxUpstream; it is filled only for connectors that forward those.
 package memory
 
 import (
@@ -57,7 +60,7 @@ type Options struct {
 	// Each shard holds its share; a full shard evicts its oldest record.
 	MaxRecords int
 	// MaxUpstream bounds the upstream id entries (default 1,000,000),
-	// evicted the same way.
+	// evicted the same way; the reverse entries have the same bound.
 	MaxUpstream int
 	// MaxHeld bounds the held MO and receipts across all users (default
 	// 100,000); Hold beyond it returns storage.ErrHeldFull.
@@ -76,8 +79,10 @@ type Options struct {
 type Store struct {
 	recs    []recShard
 	ups     []upShard
-	recBits uint // log2(len(recs))
+	revs    []upShard // our id -> upstream id (reverse.go)
+	recBits uint      // log2(len(recs))
 	upBits  uint
+	revBits uint
 	seed    uint64       // mixed into record id hashes
 	upSeed  maphash.Seed // upstream ids are chosen by peers: keyed hash
 	ttl     int64
@@ -124,6 +129,11 @@ func newStore(opts Options, maxBits uint) *Store {
 	for i := range s.ups {
 		s.ups[i].max = caps[i]
 	}
+	s.revs = make([]upShard, len(caps))
+	s.revBits = s.upBits
+	for i := range s.revs {
+		s.revs[i].max = caps[i]
+	}
 	s.holds.init(opts.MaxHeld)
 	return s
 }
@@ -160,13 +170,14 @@ func (s *Store) expired(at, now int64) bool { return now-at > s.ttl }
 type Stats struct {
 	Records          int    // records held (expired ones not yet swept included)
 	Upstream         int    // upstream id entries held
+	Reverse          int    // our id -> upstream id entries held
 	Held             int    // held items
 	HeldUsers        int    // users with held items
 	Evicted          uint64 // records evicted by a full shard
 	Expired          uint64 // records reclaimed after the TTL
-	UpstreamEvicted  uint64 // upstream ids evicted by a full shard
-	UpstreamExpired  uint64 // upstream ids reclaimed after the TTL
-	UpstreamRejected uint64 // PutUpstream calls with an empty or over-long id
+	UpstreamEvicted  uint64 // upstream ids evicted by a full shard (both directions)
+	UpstreamExpired  uint64 // upstream ids reclaimed after the TTL (both directions)
+	UpstreamRejected uint64 // PutUpstream(Of) calls with an empty or over-long id
 	HeldRefused      uint64 // Hold calls refused with storage.ErrHeldFull
 }
 
@@ -191,6 +202,15 @@ func (s *Store) Stats() Stats {
 		st.UpstreamRejected += sh.rejected
 		sh.mu.Unlock()
 	}
+	for i := range s.revs {
+		sh := &s.revs[i]
+		sh.mu.Lock()
+		st.Reverse += sh.n
+		st.UpstreamEvicted += sh.evicted
+		st.UpstreamExpired += sh.expired
+		st.UpstreamRejected += sh.rejected
+		sh.mu.Unlock()
+	}
 	st.Held, st.HeldUsers, st.HeldRefused = s.holds.stats()
 	return st
 }
@@ -208,6 +228,9 @@ func (s *Store) Sweep(now int64) int {
 	}
 	for i := range s.ups {
 		n += s.ups[i].sweep(s, now)
+	}
+	for i := range s.revs {
+		n += s.revs[i].sweep(s, now)
 	}
 	return n
 }
