@@ -2,17 +2,24 @@ package smppout
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"net"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/msg"
 )
 
-// Errors of CancelUpstream and ReplaceUpstream.
+// Errors of SendCancel and SendReplace.
 var (
 	ErrNotBound = errors.New("smppout: no transmitting session is bound")
 	ErrLost     = errors.New("smppout: connection lost before the response")
 )
+
+// forwardQueue bounds the cancel_sm and replace_sm requests waiting for
+// the forwarder goroutine: beyond it CancelUpstream and ReplaceUpstream
+// refuse rather than block the event loop that asks.
+const forwardQueue = 64
 
 // call is a cancel_sm or replace_sm waiting for its response.
 type call struct {
@@ -25,29 +32,122 @@ type callResult struct {
 	err    error
 }
 
-// CancelUpstream sends cancel_sm p upstream, for a message the upstream
+// fwdReq is a cancel_sm or replace_sm taken by CancelUpstream or
+// ReplaceUpstream: the frame is encoded at once (so the caller's views
+// need not outlive the call) with sequence 0, set when it is sent.
+type fwdReq struct {
+	id    msg.ID
+	cmd   codec.CommandID
+	frame []byte
+}
+
+// CancelUpstream asks the upstream to cancel a message it accepted. It is
+// flow.UpstreamCanceller: it never blocks. id is our id; p is sent as it
+// is (p.MessageID is the upstream's id, the addresses those submitted).
+// true means the request was taken: when the upstream answers ESME_ROK the
+// message is reported through Sink.Receipt as StateDeleted; a refusal or
+// no answer is logged and the message goes on (its receipt comes as
+// usual). false when no transmitting bind is up, the connector is not
+// running, p cannot be encoded or too many requests wait.
+func (c *Connector) CancelUpstream(id msg.ID, p *codec.CancelSM) bool {
+	if !c.forwarding() {
+		return false
+	}
+	frame, err := p.Append(nil, codec.Header{CommandID: codec.CancelSMID})
+	return err == nil && c.enqueue(fwdReq{id: id, cmd: codec.CancelSMID, frame: frame})
+}
+
+// ReplaceUpstream passes replace_sm p upstream (p.MessageID is the
+// upstream's id). It is flow.UpstreamReplacer: the same rules as
+// CancelUpstream, and nothing is reported on success (the message's
+// receipt comes as usual); a refusal is logged.
+func (c *Connector) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM) bool {
+	if !c.forwarding() {
+		return false
+	}
+	frame, err := p.Append(nil, codec.Header{CommandID: codec.ReplaceSMID})
+	return err == nil && c.enqueue(fwdReq{id: id, cmd: codec.ReplaceSMID, frame: frame})
+}
+
+// forwarding reports whether a request could be sent now.
+func (c *Connector) forwarding() bool {
+	return c.started.Load() && !c.closed.Load() && c.Up()
+}
+
+func (c *Connector) enqueue(r fwdReq) bool {
+	select {
+	case c.fwd <- r:
+		return true
+	default:
+		return false
+	}
+}
+
+// forwarder sends the queued cancel_sm and replace_sm one at a time (they
+// are rare; one at a time keeps a slow upstream from piling up calls) and
+// reports the outcomes, until the connector stops.
+func (c *Connector) forwarder() {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case r := <-c.fwd:
+			c.forwardOne(r)
+		}
+	}
+}
+
+func (c *Connector) forwardOne(r fwdReq) {
+	ctx, cancel := context.WithTimeout(c.ctx, c.opts.ResponseTimeout)
+	st, err := c.forward(ctx, r.frame)
+	cancel()
+	if err == nil && st == codec.StatusOK {
+		if r.cmd == codec.CancelSMID {
+			rc := msg.Receipt{ID: r.id, Connector: c.opts.ID, State: msg.StateDeleted, Done: c.now()}
+			c.sink.Receipt(&rc)
+		}
+		return
+	}
+	ev := c.log.Warn().Stringer("id", r.id).Stringer("command", r.cmd)
+	if err != nil {
+		ev = ev.Err(err)
+	} else {
+		ev = ev.Stringer("status", st)
+	}
+	ev.Msg("upstream did not honour a forwarded request: the message goes on")
+}
+
+// SendCancel sends cancel_sm p upstream, for a message the upstream
 // already accepted: p.MessageID is the upstream's id (the one passed to
 // Sink.Accepted) and the addresses those of the original submit. It waits
 // for cancel_sm_resp (or generic_nack) on a bound transmitting session and
 // returns its command_status; ErrNotBound, ErrLost or ctx's error when
 // there is no answer. Any goroutine; it allocates (a cold path). The
 // connector's own queue is not consulted: a message still queued here is
-// cancelled with msg.Message.Cancel instead.
-func (c *Connector) CancelUpstream(ctx context.Context, p *codec.CancelSM) (codec.Status, error) {
-	return c.forward(ctx, func(dst []byte, seq uint32) ([]byte, error) {
-		return p.Append(dst, codec.Header{CommandID: codec.CancelSMID, Sequence: seq})
-	})
+// cancelled with msg.Message.Cancel instead. CancelUpstream is the
+// non-blocking form.
+func (c *Connector) SendCancel(ctx context.Context, p *codec.CancelSM) (codec.Status, error) {
+	frame, err := p.Append(nil, codec.Header{CommandID: codec.CancelSMID})
+	if err != nil {
+		return codec.StatusOf(err), err
+	}
+	return c.forward(ctx, frame)
 }
 
-// ReplaceUpstream sends replace_sm p upstream (p.MessageID is the
-// upstream's id) and waits for replace_sm_resp; see CancelUpstream.
-func (c *Connector) ReplaceUpstream(ctx context.Context, p *codec.ReplaceSM) (codec.Status, error) {
-	return c.forward(ctx, func(dst []byte, seq uint32) ([]byte, error) {
-		return p.Append(dst, codec.Header{CommandID: codec.ReplaceSMID, Sequence: seq})
-	})
+// SendReplace sends replace_sm p upstream (p.MessageID is the upstream's
+// id) and waits for replace_sm_resp; see SendCancel.
+func (c *Connector) SendReplace(ctx context.Context, p *codec.ReplaceSM) (codec.Status, error) {
+	frame, err := p.Append(nil, codec.Header{CommandID: codec.ReplaceSMID})
+	if err != nil {
+		return codec.StatusOf(err), err
+	}
+	return c.forward(ctx, frame)
 }
 
-func (c *Connector) forward(ctx context.Context, build func(dst []byte, seq uint32) ([]byte, error)) (codec.Status, error) {
+// forward sends frame (its sequence number is set here) on the first bound
+// transmitting session and waits for the response.
+func (c *Connector) forward(ctx context.Context, frame []byte) (codec.Status, error) {
 	for _, s := range c.sessions {
 		if !s.tx {
 			continue
@@ -62,11 +162,8 @@ func (c *Connector) forward(ctx context.Context, build func(dst []byte, seq uint
 		ch := make(chan callResult, 1)
 		s.calls = append(s.calls, call{seq: seq, ch: ch})
 		s.mu.Unlock()
-		frame, err := build(nil, seq)
-		if err == nil {
-			err = s.write(nc, frame)
-		}
-		if err != nil {
+		binary.BigEndian.PutUint32(frame[12:16], seq)
+		if err := s.write(nc, frame); err != nil {
 			s.dropCall(seq)
 			return codec.StatusOf(err), err
 		}

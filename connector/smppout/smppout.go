@@ -44,10 +44,19 @@
 // Split parts all map to our one id; only the last part asks for a receipt
 // (one receipt per message, as Jasmin does for long messages).
 //
+// # Cancel and replace upstream
+//
+// CancelUpstream and ReplaceUpstream (flow's UpstreamCanceller and
+// UpstreamReplacer) never block: they encode the request and queue it for
+// the forwarder goroutine, which sends it on a bound transmitting session
+// and reports an honoured cancel as a StateDeleted receipt. SendCancel and
+// SendReplace are the blocking forms.
+//
 // # Goroutines
 //
-// One dispatcher, and per session a worker and (while connected) a reader.
-// Sink methods are called from all of them, concurrently.
+// One dispatcher, one forwarder, and per session a worker and (while
+// connected) a reader. Sink methods are called from all of them,
+// concurrently.
 package smppout
 
 import (
@@ -77,8 +86,9 @@ type Connector struct {
 	notify *ring.Notify
 	jobs   []job
 	free   *ring.MPSC[*job]
-	ready  chan *job // dispatcher -> workers, unbuffered
-	back   chan *job // workers -> dispatcher (retries), never blocks
+	ready  chan *job   // dispatcher -> workers, unbuffered
+	back   chan *job   // workers -> dispatcher (retries), never blocks
+	fwd    chan fwdReq // CancelUpstream/ReplaceUpstream -> forwarder
 	disp   dispatcher
 
 	sessions []*session
@@ -130,6 +140,7 @@ func New(opts Options) (*Connector, error) {
 		ring:     r,
 		notify:   ring.NewNotify(),
 		ready:    make(chan *job),
+		fwd:      make(chan fwdReq, forwardQueue),
 		temp:     o.TemporaryStatuses,
 		drainReq: make(chan struct{}),
 		drained:  make(chan struct{}),
@@ -184,6 +195,8 @@ func (c *Connector) Start(sink connector.Sink) error {
 	}
 	c.sink = sink
 	go c.dispatch()
+	c.wg.Add(1)
+	go c.forwarder()
 	for _, s := range c.sessions {
 		c.wg.Add(1)
 		go s.run()
