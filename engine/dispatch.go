@@ -19,6 +19,8 @@ func (s *session) dispatch(frame []byte) {
 		}
 	}
 	s.sawPDU = true
+	s.l.pdus.count(dirIn, h.CommandID, h.Status)
+	s.pdusIn++
 	if h.CommandID.IsResponse() {
 		if h.CommandID != codec.EnquireLinkRespID {
 			s.sawActivity = true
@@ -153,12 +155,17 @@ func (s *session) reject(h codec.Header, st codec.Status) {
 }
 
 // appendBindResp appends bind_*_resp with our system_id, and the
-// sc_interface_version TLV unless the peer bound as v3.3 or older.
+// sc_interface_version TLV unless the peer bound as v3.3 or older. A refusal
+// is header-only, except bind_transceiver_resp, which keeps the system_id
+// (no TLV): gosmpp v0.3.1 cannot parse a header-only one.
 func (s *session) appendBindResp(out []byte, rh codec.Header) ([]byte, error) {
+	if rh.Status != codec.StatusOK && rh.CommandID != codec.BindTransceiverRespID {
+		return codec.AppendHeaderOnly(out, rh), nil
+	}
 	r := &s.l.bresp
 	r.Reset()
 	r.SystemID = s.l.srv.sysID
-	if !s.noTLV {
+	if !s.noTLV && rh.Status == codec.StatusOK {
 		r.TLVs.AddUint8(codec.TagSCInterfaceVersion, codec.InterfaceVersion34)
 	}
 	return r.Append(out, rh)
@@ -189,12 +196,14 @@ func (s *session) appendRequest(id codec.CommandID, seq uint32, body []byte) {
 func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 	l := s.l
 	srv := l.srv
+	s.submits++
 	if s.inFlight >= srv.opts.MaxInFlight {
 		srv.stats.throttled.Add(1)
 		s.throttled++
 		s.reject(h, codec.StatusThrottled)
 		return
 	}
+	t0 := srv.submitStart()
 	req := &l.req
 	*req = SubmitRequest{Command: h.CommandID, Sequence: h.Sequence, SystemID: s.systemID, Principal: s.principal,
 		Token: SubmitToken{l: l, s: s, gen: s.gen, seq: h.Sequence, cmd: h.CommandID}}
@@ -230,6 +239,7 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 		return
 	}
 	s.appendSubmitResp(h.CommandID.Response(), h.Sequence, res.Status, res.MessageID, k == reqSubmitMulti)
+	srv.submitDone(t0)
 }
 
 // appendSubmitResp appends submit_sm_resp, data_sm_resp or submit_multi_resp.

@@ -242,6 +242,10 @@ type Options struct {
 	Deliveries    DeliverySink  // optional; outcomes are dropped when nil
 	Manage        ManageHandler // optional; query/cancel/replace fail without it
 	Binds         BindObserver  // optional
+	// SubmitLatency, when set, observes the seconds from decoding an MT
+	// request to its response being queued (answers given by HandleSubmit;
+	// deferred ones are not sampled).
+	SubmitLatency Observer
 
 	Logger zerolog.Logger
 }
@@ -267,6 +271,7 @@ const (
 	ReasonPanic                          // internal error recovered at the session boundary
 	ReasonGenericNack                    // the peer nacked our stream with sequence 0
 	ReasonWrongState                     // a request other than bind or enquire_link before binding
+	ReasonKicked                         // an operator ended the session (Server.Kick)
 )
 
 var reasonNames = [...]string{
@@ -286,6 +291,7 @@ var reasonNames = [...]string{
 	ReasonPanic:              "internal_error",
 	ReasonGenericNack:        "peer_nack",
 	ReasonWrongState:         "wrong_state",
+	ReasonKicked:             "kicked",
 }
 
 // String returns the snake_case name used in the close log line.

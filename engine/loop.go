@@ -20,6 +20,8 @@ const (
 	evDeliver                    // a Delivery for a session
 	evRespond                    // a deferred MT response
 	evShutdown                   // unbind every session
+	evSessions                   // describe the loop's sessions (Server.Sessions)
+	evKick                       // end one session (Server.Kick)
 )
 
 // event is one inbox entry. Fields are set per kind; session pointers are
@@ -32,6 +34,7 @@ type event struct {
 	principal Principal
 	status    codec.Status
 	d         *Delivery
+	q         *adminQuery // evSessions, evKick
 	seq       uint32
 	cmd       codec.CommandID
 	idLen     uint8
@@ -73,6 +76,8 @@ type loop struct {
 	resumeSpare []sessRef
 	dirty       []sessRef // sessions with output appended outside their OnTraffic
 	cur         *session  // session being served: close it by returning gnet.Close
+
+	pdus pduCounters // by direction, command and status (counters.go)
 
 	// Decode and response scratch, reused for every PDU on this loop.
 	bind   codec.Bind
@@ -209,6 +214,10 @@ func (l *loop) handleEvent(ev *event) {
 		l.onRespond(ev)
 	case evShutdown:
 		l.shutdownSessions()
+	case evSessions:
+		l.describeSessions(ev.q)
+	case evKick:
+		l.kick(ev.q)
 	}
 }
 

@@ -48,6 +48,7 @@ type Server struct {
 
 	limits   connLimits
 	reg      registry
+	nextID   atomic.Uint64 // session ids (Server.Sessions, Kick)
 	draining atomic.Bool
 	stopping atomic.Bool
 	idle     chan struct{} // signalled when the last session closes during shutdown

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"runtime/debug"
+	"time"
 
 	"github.com/panjf2000/gnet/v2"
 	"github.com/valyala/bytebufferpool"
@@ -66,6 +67,11 @@ type session struct {
 	win                                   window
 	throttled                             uint64
 
+	// Admin view (Server.Sessions): plain fields, written on the loop only.
+	id                                 uint64 // unique per connection, never reused
+	opened, boundAt                    int64  // Unix ns
+	pdusIn, pdusOut, submits, delivers uint64
+
 	queued, dirtyQ bool // on l.resume / l.dirty
 	busy           int  // >0 while a frame on the stack is using s
 	dead           bool // gnet closed the conn while busy: finish cleanup when unwinding
@@ -94,6 +100,9 @@ func (s *session) open(c gnet.Conn, remote netip.AddrPort, viaTLS bool) {
 	s.state = stateOpen
 	s.trace = s.l.srv.opts.TracePDUs
 	s.outSeq = 0
+	s.id = s.l.srv.nextID.Add(1)
+	s.opened, s.boundAt = time.Now().UnixNano(), 0
+	s.pdusIn, s.pdusOut, s.submits, s.delivers = 0, 0, 0, 0
 	s.outBuf = outPool.Get()
 	s.out = s.outBuf.B[:0]
 	s.closing, s.dead, s.deadErr, s.reason = false, false, nil, ReasonNone
@@ -112,6 +121,7 @@ func (s *session) transition(to state) {
 	srv := s.l.srv
 	w := s.l.wheel
 	if to.bound() {
+		s.boundAt = time.Now().UnixNano()
 		w.Cancel(&s.tInit)
 		if srv.opts.EnquireLinkInterval > 0 {
 			w.Schedule(&s.tEnquire, srv.opts.EnquireLinkInterval)
@@ -242,10 +252,27 @@ func (s *session) flush() {
 		s.out = s.out[:0]
 		return
 	}
+	s.pdusOut += countFrames(s.out)
+	s.l.pdus.countOut(s.out)
 	s.busy++
 	_, _ = s.c.Write(s.out) // a write error makes gnet close the conn (s.dead)
 	s.busy--
 	s.out = s.out[:0]
+}
+
+// countFrames counts the PDUs in out, which holds whole frames only: one
+// place counts every PDU we send, whatever appended it.
+func countFrames(out []byte) uint64 {
+	var n uint64
+	for len(out) >= 4 {
+		l := int(binary.BigEndian.Uint32(out))
+		if l < codec.HeaderLen || l > len(out) {
+			break
+		}
+		out = out[l:]
+		n++
+	}
+	return n
 }
 
 // flushOrClose flushes and enforces the outbound backlog cap (a peer that

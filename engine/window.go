@@ -78,6 +78,7 @@ func (s *session) sendDelivery(d *Delivery, attempts uint8) {
 	}
 	sl.busy, sl.d, sl.attempts = true, d, attempts+1
 	w.used++
+	s.delivers++
 	s.appendRequest(codec.DeliverSMID, sl.seq, d.Body)
 	s.l.wheel.Schedule(&sl.t, s.l.srv.opts.ResponseTimeout)
 }
