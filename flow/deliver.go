@@ -216,8 +216,10 @@ func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 	case err == nil && status == codec.StatusOK:
 		if it.kind == storage.HeldMO {
 			h.stats.moDelivered.Add(1)
+			h.ustats.get(it.systemID).mo.Add(1)
 		} else {
 			h.stats.rcptDelivered.Add(1)
+			h.ustats.get(it.systemID).receipts.Add(1)
 		}
 		h.items.put(it)
 	case err == nil && status == codec.StatusXPAppn:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -188,7 +189,7 @@ type fakeConn struct {
 	auto bool
 	sink connector.Sink
 
-	cancelUp  func(msg.ID) bool
+	cancelUp  func(msg.ID, *codec.CancelSM) bool
 	replaceUp func(msg.ID, *codec.ReplaceSM) bool
 }
 
@@ -239,9 +240,44 @@ func (c *fakeConn) queued() int {
 
 type upCanceller struct{ *fakeConn }
 
-func (c upCanceller) CancelUpstream(id msg.ID) bool { return c.cancelUp(id) }
+func (c upCanceller) CancelUpstream(id msg.ID, p *codec.CancelSM) bool { return c.cancelUp(id, p) }
 
 func (c upCanceller) ReplaceUpstream(id msg.ID, r *codec.ReplaceSM) bool { return c.replaceUp(id, r) }
+
+// revIDs is a map-backed storage.UpstreamIDs.
+type revIDs struct {
+	mu  sync.Mutex
+	fwd map[string]msg.ID
+	rev map[msg.ID]string
+}
+
+func newRevIDs() *revIDs { return &revIDs{fwd: map[string]msg.ID{}, rev: map[msg.ID]string{}} }
+
+func (r *revIDs) PutUpstream(c int, up []byte, id msg.ID) {
+	r.mu.Lock()
+	r.fwd[fmt.Sprint(c, "/", string(up))] = id
+	r.mu.Unlock()
+}
+
+func (r *revIDs) Upstream(c int, up []byte) (msg.ID, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id, ok := r.fwd[fmt.Sprint(c, "/", string(up))]
+	return id, ok
+}
+
+func (r *revIDs) PutUpstreamOf(id msg.ID, up []byte) {
+	r.mu.Lock()
+	r.rev[id] = string(up)
+	r.mu.Unlock()
+}
+
+func (r *revIDs) UpstreamOf(id msg.ID, dst []byte) ([]byte, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	up, ok := r.rev[id]
+	return append(dst, up...), ok
+}
 
 // ---- the engine side ----
 

@@ -43,15 +43,20 @@ type Deliverer interface {
 // runs on an event loop and must not block: true means the connector took
 // the request and will report the message's fate as a msg.Receipt
 // (StateDeleted when the upstream honours it); false answers cancel_sm
-// with ESME_RCANCELFAIL.
+// with ESME_RCANCELFAIL. id is ours; c is the cancel_sm to send as it
+// is: message_id is the upstream's id (from Sink.Accepted, kept in
+// Options.UpstreamIDs) and the addresses are those the message was
+// submitted with. c's views are valid only during the call.
 type UpstreamCanceller interface {
-	CancelUpstream(id msg.ID) bool
+	CancelUpstream(id msg.ID, c *codec.CancelSM) bool
 }
 
 // UpstreamReplacer is an optional interface of a connector that can pass
 // replace_sm upstream for a message already handed over. Same rules as
-// UpstreamCanceller; r's views are valid only during the call (copy what
-// must be kept). true answers ESME_ROK, false ESME_RREPLACEFAIL.
+// UpstreamCanceller: r is the ESME's replace_sm with message_id and the
+// source address rewritten to the upstream's id and the submitted source;
+// its views are valid only during the call (copy what must be kept). true
+// answers ESME_ROK, false ESME_RREPLACEFAIL.
 type UpstreamReplacer interface {
 	ReplaceUpstream(id msg.ID, r *codec.ReplaceSM) bool
 }
@@ -68,6 +73,12 @@ type Options struct {
 	Messages storage.Messages
 	// Holds keeps receipts and MO for users with no receiver bound; required.
 	Holds storage.Holds
+	// UpstreamIDs keeps the upstream's id of each message accepted by a
+	// connector that is an UpstreamCanceller or UpstreamReplacer, which
+	// they need to name it. nil = Messages when it is one too (as
+	// storage/memory is); without either, cancel_sm and replace_sm reach
+	// only messages still queued here.
+	UpstreamIDs storage.UpstreamIDs
 	// Users checks MO targets; nil accepts every system_id.
 	Users Users
 	// Admission applies user limits; nil = the native statuses.
@@ -94,6 +105,10 @@ type Options struct {
 	ReceiptIDDecimal bool
 	// ReceiptZone is the zone of the receipt text's dates [UTC].
 	ReceiptZone *time.Location
+	// AcceptLatency and ReceiptLatency, indexed like Connectors (nil or
+	// short = not sampled), observe the seconds from a message's arrival
+	// to its upstream acceptance and to its final receipt (counters.go).
+	AcceptLatency, ReceiptLatency []Observer
 
 	Logger zerolog.Logger
 	// Now is the clock (tests); nil = time.Now.
@@ -129,12 +144,16 @@ type Hub struct {
 	up     connState
 	msgs   storage.Messages
 	holds  storage.Holds
-	users  Users
-	adm    *accounts.Admission
-	ids    *msg.IDGen
-	now    func() time.Time
-	log    zerolog.Logger
-	zone   *time.Location
+	upIDs  storage.UpstreamIDs
+	// forwards[i]: connector i takes cancel_sm or replace_sm upstream, so
+	// its upstream ids are kept.
+	forwards []bool
+	users    Users
+	adm      *accounts.Admission
+	ids      *msg.IDGen
+	now      func() time.Time
+	log      zerolog.Logger
+	zone     *time.Location
 
 	out atomic.Pointer[delivererRef]
 
@@ -151,6 +170,8 @@ type Hub struct {
 
 	stats counters
 	warn  warnings
+
+	ustats userTable // per-user counters (counters.go)
 }
 
 type delivererRef struct{ d Deliverer }
@@ -211,6 +232,18 @@ func New(opts Options) (*Hub, error) {
 	}
 	if h.zone == nil {
 		h.zone = time.UTC
+	}
+	if h.upIDs = opts.UpstreamIDs; h.upIDs == nil {
+		h.upIDs, _ = opts.Messages.(storage.UpstreamIDs)
+	}
+	h.forwards = make([]bool, len(opts.Connectors))
+	for i, c := range opts.Connectors {
+		if r, ok := c.(*Restartable); ok { // every instance comes from one config entry: same kind
+			c = r.cur.Load().c
+		}
+		_, canCancel := c.(UpstreamCanceller)
+		_, canReplace := c.(UpstreamReplacer)
+		h.forwards[i] = h.upIDs != nil && (canCancel || canReplace)
 	}
 	h.aff.init()
 	h.scratch.New = func() any { return new(submitScratch) }

@@ -67,12 +67,13 @@ func (h *Hub) HandleQuery(req *engine.ManageRequest, res *engine.QueryResult) {
 // submit_multi id (its destinations are not cancelled one by one).
 func (h *Hub) HandleCancel(req *engine.ManageRequest) codec.Status {
 	e := h.getEncoder()
-	st := h.cancel(&e.rec, req)
+	st := h.cancel(e, req)
 	h.putEncoder(e)
 	return st
 }
 
-func (h *Hub) cancel(rec *storage.Record, req *engine.ManageRequest) codec.Status {
+func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
+	rec := &e.rec
 	c := req.Cancel
 	if len(c.MessageID) == 0 {
 		return codec.StatusCancelFail
@@ -94,12 +95,32 @@ func (h *Hub) cancel(rec *storage.Record, req *engine.ManageRequest) codec.Statu
 	if rec.State.Final() {
 		return codec.StatusCancelFail
 	}
-	if c := int(rec.Connector); c >= 0 && c < len(h.conns) {
-		if uc, ok := h.conns[c].(UpstreamCanceller); ok && uc.CancelUpstream(id) {
+	if uc, ok := h.forwarder(rec).(UpstreamCanceller); ok && h.upstreamID(e, id) {
+		e.cancel = codec.CancelSM{MessageID: e.upID,
+			SourceAddrTON: rec.SourceTON, SourceAddrNPI: rec.SourceNPI, SourceAddr: rec.SourceAddr(),
+			DestAddrTON: rec.DestTON, DestAddrNPI: rec.DestNPI, DestinationAddr: rec.DestAddr()}
+		if uc.CancelUpstream(id, &e.cancel) {
 			return codec.StatusOK
 		}
 	}
 	return codec.StatusCancelFail
+}
+
+// forwarder returns the connector that took rec's message when it is
+// still going (not final) and its upstream ids are kept; else nil.
+func (h *Hub) forwarder(rec *storage.Record) any {
+	c := int(rec.Connector)
+	if rec.State.Final() || c < 0 || c >= len(h.conns) || !h.forwards[c] {
+		return nil
+	}
+	return h.conns[c]
+}
+
+// upstreamID loads id's upstream id into e.upID.
+func (h *Hub) upstreamID(e *encoder, id msg.ID) bool {
+	var ok bool
+	e.upID, ok = h.upIDs.UpstreamOf(id, e.upID[:0])
+	return ok
 }
 
 // HandleReplace implements engine.ManageHandler: while the message is still
@@ -114,12 +135,13 @@ func (h *Hub) cancel(rec *storage.Record, req *engine.ManageRequest) codec.Statu
 // recomputed.
 func (h *Hub) HandleReplace(req *engine.ManageRequest) codec.Status {
 	e := h.getEncoder()
-	st := h.replaceSM(&e.rec, req)
+	st := h.replaceSM(e, req)
 	h.putEncoder(e)
 	return st
 }
 
-func (h *Hub) replaceSM(rec *storage.Record, req *engine.ManageRequest) codec.Status {
+func (h *Hub) replaceSM(e *encoder, req *engine.ManageRequest) codec.Status {
+	rec := &e.rec
 	r := req.Replace
 	id, ok := h.lookupOwned(rec, req, r.MessageID, r.SourceAddr)
 	if !ok {
@@ -133,8 +155,11 @@ func (h *Hub) replaceSM(rec *storage.Record, req *engine.ManageRequest) codec.St
 		return codec.StatusInvRegDlvFlg
 	}
 	if rec.Live == nil {
-		if c := int(rec.Connector); !rec.State.Final() && c >= 0 && c < len(h.conns) {
-			if ur, ok := h.conns[c].(UpstreamReplacer); ok && ur.ReplaceUpstream(id, r) {
+		if ur, ok := h.forwarder(rec).(UpstreamReplacer); ok && h.upstreamID(e, id) {
+			e.repl = *r
+			e.repl.MessageID = e.upID
+			e.repl.SourceAddrTON, e.repl.SourceAddrNPI, e.repl.SourceAddr = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
+			if ur.ReplaceUpstream(id, &e.repl) {
 				return codec.StatusOK
 			}
 		}

@@ -18,6 +18,10 @@ type encoder struct {
 	dec   []byte // decoded original text (UTF-8)
 	idHex []byte
 	idTxt []byte
+	// cancel_sm and replace_sm passed upstream.
+	upID   []byte
+	cancel codec.CancelSM
+	repl   codec.ReplaceSM
 }
 
 func (h *Hub) getEncoder() *encoder { return h.encs.Get().(*encoder) }
@@ -25,6 +29,7 @@ func (h *Hub) getEncoder() *encoder { return h.encs.Get().(*encoder) }
 func (h *Hub) putEncoder(e *encoder) {
 	e.sm.Reset()
 	e.rec.Live = nil
+	e.cancel, e.repl = codec.CancelSM{}, codec.ReplaceSM{} // drop the views into the request
 	h.encs.Put(e)
 }
 

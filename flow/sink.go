@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/msg"
 )
 
@@ -8,10 +9,18 @@ import (
 // kept; the Record loses its Live message (cancel_sm and replace_sm can no
 // longer act here). The state stays ENROUTE, as recorded at acceptance: a
 // receipt that overtook the submit response may already have set a final
-// state, which must not be overwritten.
-func (h *Hub) Accepted(m *msg.Message, _ []byte) {
+// state, which must not be overwritten. For a connector that forwards
+// cancel_sm or replace_sm the upstream's id is kept, except for
+// submit_multi, whose destinations share our id (cancel and replace do not
+// apply to it).
+func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 	h.settleCharge(m, false)
+	// The upstream id first: a cancel_sm that no longer sees Live must find it.
+	if c := m.Connector; c >= 0 && c < len(h.forwards) && h.forwards[c] && m.Command != uint32(codec.SubmitMultiID) {
+		h.upIDs.PutUpstreamOf(m.ID, upstreamID)
+	}
 	h.msgs.SetLive(m.ID, nil)
+	h.observeSince(h.opts.AcceptLatency, m.Connector, m.Received)
 }
 
 // Failed implements connector.Sink: m will not be delivered. The charge is
@@ -55,6 +64,7 @@ func (h *Hub) Receipt(r *msg.Receipt) {
 	}
 	if !r.Intermediate {
 		h.msgs.SetState(r.ID, r.State, r.Err, done)
+		h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted)
 	}
 	if wantsReceipt(e.rec.RegisteredDelivery, r.State, r.Intermediate) {
 		ri := receiptInfo{state: r.State, err: r.Err, netErr: r.NetworkError, hasNetErr: r.HasNetErr, intermediate: r.Intermediate}

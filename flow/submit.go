@@ -25,6 +25,7 @@ type submitScratch struct {
 // HandleSubmit only.
 type submission struct {
 	user     *accounts.User
+	ctr      *userCounters
 	systemID string
 	group    string
 	command  uint32
@@ -114,6 +115,7 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	sc := h.scratch.Get().(*submitScratch)
 	s := &sc.sub
 	s.user, s.systemID, s.group = u, u.SystemID, userGroup(u)
+	s.ctr = h.ustats.get(u.SystemID)
 	s.command = uint32(req.Command)
 	s.now = h.now()
 	s.nowNs = s.now.UnixNano()
@@ -333,6 +335,10 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		h.aff.put(affKey, used, s.now)
 	}
 	h.stats.accepted.Add(1)
+	if s.ctr != nil {
+		s.ctr.submits.Add(1)
+		s.ctr.parts.Add(uint64(s.parts))
+	}
 	return codec.StatusOK, 0, put
 }
 
@@ -419,6 +425,9 @@ func refusalOf(r accounts.Refusal) Refusal {
 func (h *Hub) refuse(s *submission, r Refusal, st codec.Status) {
 	if r < numRefusals {
 		h.stats.refused[r].Add(1)
+		if s != nil && s.ctr != nil {
+			s.ctr.refused[r].Add(1)
+		}
 	}
 	if e := h.log.Debug(); e.Enabled() {
 		if s != nil {
