@@ -1,0 +1,131 @@
+package metrics_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/connector/sim"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/flow"
+	"github.com/smppd/smppd/metrics"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage/memory"
+)
+
+// wait bounds every wait for an asynchronous outcome; generous because the
+// machine is shared. No test asserts on speed.
+const wait = 20 * time.Second
+
+// system is smppd as cmd/smppd wires it: accounts, memory storage, the
+// simulator, the hub and the engine, with the metrics observers in place
+// and the handler on an HTTP server.
+type system struct {
+	m     *metrics.Metrics
+	srv   *engine.Server
+	hub   *flow.Hub
+	users *accounts.Store
+	url   string // the /metrics URL
+}
+
+// authAdapter is cmd/smppd's: bind types map one to one.
+type authAdapter struct{ s *accounts.Store }
+
+func (a authAdapter) Authenticate(req engine.BindRequest) (engine.Principal, codec.Status) {
+	bt := map[engine.BindType]accounts.BindType{engine.BindTransmitter: accounts.BindTransmitter,
+		engine.BindReceiver: accounts.BindReceiver, engine.BindTransceiver: accounts.BindTransceiver}[req.Type]
+	b, err := a.s.Authenticate(req.SystemID, req.Password, bt, req.Remote.Addr())
+	if err != nil {
+		return nil, codec.StatusInvPaswd
+	}
+	return b, codec.StatusOK
+}
+
+// startSystem runs the system with users alice (password "pw", balance
+// 100, route rate 1) and bulk (unlimited, transmitter only), and the
+// simulator "sim" answering receipts at once.
+func startSystem(t testing.TB) *system {
+	t.Helper()
+	hash, err := accounts.HashPasswordIter("pw", 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	users, err := accounts.NewStore([]accounts.User{
+		{SystemID: "alice", PasswordHash: hash, Enabled: true, BindTypes: accounts.AllBindTypes, Receipts: true,
+			Limits: accounts.UserLimits{Balance: accounts.Micros(100 * accounts.MicrosPerUnit)}},
+		{SystemID: "bulk", PasswordHash: hash, Enabled: true, BindTypes: accounts.BindTransmitter},
+	}, nil, accounts.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mem := memory.New(memory.Options{MaxRecords: 1 << 18, MaxUpstream: 1 << 10, MaxHeld: 1 << 10, TTL: time.Hour})
+	sc, err := sim.New("sim", sim.Options{ReceiptDelay: sim.ReceiptsAtOnce, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conns := []connector.Connector{sc}
+	tb, err := routing.Compile(routing.Config{Connectors: []string{"sim"},
+		MT: []routing.MTRouteConfig{{Name: "all", Kind: "default", Connectors: []string{"sim"}, Rate: 1}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids, err := msg.NewIDGen(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	m := metrics.New(metrics.Options{Connectors: []string{"sim"}})
+	hub, err := flow.New(flow.Options{Router: routing.NewRouter(tb), Connectors: conns, Messages: mem, Holds: mem.Holds(),
+		Users: flow.UsersFunc(func(id string) bool { _, ok := users.Lookup(id); return ok }),
+		IDs:   ids, Logger: zerolog.Nop(),
+		AcceptLatency: m.AcceptLatency(), ReceiptLatency: m.ReceiptLatency()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: authAdapter{users},
+		Submit: hub, Manage: hub, Binds: hub, Deliveries: hub, IDs: ids, Logger: zerolog.Nop(),
+		EnquireLinkInterval: time.Hour, InactivityTimeout: time.Hour,
+		SubmitLatency: m.SubmitLatency()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub.Attach(srv)
+	if err := hub.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	m.Attach(metrics.Sources{Engine: srv, Hub: hub, Connectors: conns, Storage: mem, Accounts: users})
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", m.Handler())
+	hs := httptest.NewServer(mux)
+	t.Cleanup(func() {
+		hs.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		_ = hub.Stop(ctx)
+	})
+	return &system{m: m, srv: srv, hub: hub, users: users, url: hs.URL + "/metrics"}
+}
+
+// eventually polls cond until it holds or wait passes.
+func eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(wait)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
