@@ -16,11 +16,15 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
 )
 
 // MOInjector accepts an operator-injected MO (the flow hub implements it).
@@ -33,7 +37,7 @@ type Options struct {
 	// Addr is host:port to listen on.
 	Addr string
 	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every endpoint but /v1/health.
+	// every endpoint but /v1/health and /v1/ready.
 	Token string
 	// MO receives POST /v1/mo.
 	MO MOInjector
@@ -42,23 +46,51 @@ type Options struct {
 	// ErrorStatus maps an error from the injector to an HTTP status and an
 	// error code (nil: every error is 422 "rejected").
 	ErrorStatus func(error) (int, string)
-	Logger      zerolog.Logger
+
+	// Sessions lists and kicks SMPP sessions (*engine.Server).
+	Sessions SessionControl
+	// Users is the accounts store; its Options.Persist hook writes every
+	// change back to the users file.
+	Users *accounts.Store
+	// Connectors lists, stops and starts connectors (*flow.Hub).
+	Connectors ConnectorControl
+	// StopGrace bounds how long a connector stop hands queued messages
+	// upstream before reporting the rest as failed [10s]; ?grace= overrides.
+	StopGrace time.Duration
+	// Router is the routing table in force; Routes is the configuration it
+	// was compiled from (shown by GET /v1/routes).
+	Router *routing.Router
+	Routes routing.Config
+	// LoadRoutes re-reads the routes from the config file for POST
+	// /v1/routes/reload, with Connectors set as at startup (so routing ids
+	// keep naming the hub's connectors).
+	LoadRoutes func() (routing.Config, error)
+
+	Logger zerolog.Logger
 }
 
 // Server is a running admin listener.
 type Server struct {
-	opts Options
-	mux  *http.ServeMux
-	http *http.Server
-	ln   net.Listener
+	opts   Options
+	mux    *http.ServeMux
+	http   *http.Server
+	ln     net.Listener
+	routes atomic.Pointer[routing.Config] // what Router was compiled from
+	reload sync.Mutex                     // one routes reload at a time
 }
 
 // New builds the server and its routes; Start listens.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux()}
+	rc := opts.Routes
+	s.routes.Store(&rc)
 	s.mux.HandleFunc("GET /v1/health", s.health)
 	s.mux.HandleFunc("GET /v1/ready", s.ready)
 	s.mux.HandleFunc("POST /v1/mo", s.injectMO)
+	s.sessionRoutes()
+	s.userRoutes()
+	s.connectorRoutes()
+	s.routingRoutes()
 	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
 		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
 	})
@@ -104,15 +136,15 @@ func (s *Server) Addr() net.Addr {
 // Shutdown stops the listener, letting running requests finish within ctx.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
-// auth checks the bearer token in constant time; /v1/health stays open so
-// a load balancer's probe needs no secret.
+// auth checks the bearer token in constant time; /v1/health and /v1/ready
+// stay open so a load balancer's probe needs no secret.
 func (s *Server) auth(next http.Handler) http.Handler {
 	if s.opts.Token == "" {
 		return next
 	}
 	want := []byte("Bearer " + s.opts.Token)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/health" &&
+		if r.URL.Path != "/v1/health" && r.URL.Path != "/v1/ready" &&
 			subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="smppd"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")

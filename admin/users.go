@@ -1,0 +1,476 @@
+package admin
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/smppd/smppd/accounts"
+)
+
+// User is a user as the API shows it: never the password hash.
+type User struct {
+	SystemID        string       `json:"system_id"`
+	Enabled         bool         `json:"enabled"`
+	Active          bool         `json:"active"` // enabled and its group enabled
+	Group           string       `json:"group,omitempty"`
+	BindTypes       []string     `json:"bind_types"`
+	MaxBinds        int          `json:"max_binds"`
+	MaxBindsPerType BindsPerType `json:"max_binds_per_type"`
+	AllowIPs        []string     `json:"allow_ips"`
+	DefaultSource   string       `json:"default_source,omitempty"`
+	SourceAddrs     []string     `json:"source_addrs"`
+	Receipts        bool         `json:"receipts"`
+	Throughput      float64      `json:"throughput"`
+	Burst           int          `json:"burst"`
+	Balance         string       `json:"balance"`
+	Quota           int64        `json:"quota"`
+	QuotaUsed       int64        `json:"quota_used"`
+	MaxValidity     string       `json:"max_validity"`
+	MaxPriority     int          `json:"max_priority"`
+	Binds           int          `json:"binds"` // held now
+}
+
+// BindsPerType is max_binds_per_type; 0 = unlimited.
+type BindsPerType struct {
+	Transmitter int `json:"transmitter"`
+	Receiver    int `json:"receiver"`
+	Transceiver int `json:"transceiver"`
+}
+
+// UserList is the body of GET /v1/users.
+type UserList struct {
+	Users []User `json:"users"`
+}
+
+// userInput is the body of POST /v1/users and PATCH /v1/users/{id}: a
+// field left out is not changed (PATCH) or takes the users file's default
+// (POST).
+type userInput struct {
+	SystemID        *string       `json:"system_id"`
+	Password        *string       `json:"password"`
+	Enabled         *bool         `json:"enabled"`
+	Group           *string       `json:"group"`
+	BindTypes       *[]string     `json:"bind_types"`
+	MaxBinds        *int          `json:"max_binds"`
+	MaxBindsPerType *BindsPerType `json:"max_binds_per_type"`
+	AllowIPs        *[]string     `json:"allow_ips"`
+	DefaultSource   *string       `json:"default_source"`
+	SourceAddrs     *[]string     `json:"source_addrs"`
+	Receipts        *bool         `json:"receipts"`
+	Throughput      *float64      `json:"throughput"`
+	Burst           *int          `json:"burst"`
+	Balance         *amountText   `json:"balance"`
+	Quota           *int64        `json:"quota"`
+	MaxValidity     *string       `json:"max_validity"`
+	MaxPriority     *int          `json:"max_priority"`
+}
+
+// balanceInput is the body of POST /v1/users/{id}/balance.
+type balanceInput struct {
+	TopUp *amountText `json:"topup"`
+	Set   *amountText `json:"set"`
+}
+
+// amountText accepts an amount as a JSON string ("12.5", "unlimited") or
+// number (12.5), and keeps the text so it is parsed exactly, never through
+// float64.
+type amountText string
+
+func (a *amountText) UnmarshalJSON(b []byte) error {
+	b = bytes.TrimSpace(b)
+	if len(b) > 0 && b[0] == '"' {
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*a = amountText(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return errors.New(`an amount is a string ("12.5", "unlimited") or a number`)
+	}
+	*a = amountText(n)
+	return nil
+}
+
+func (s *Server) userRoutes() {
+	s.mux.HandleFunc("GET /v1/users", s.listUsers)
+	s.mux.HandleFunc("POST /v1/users", s.addUser)
+	s.mux.HandleFunc("GET /v1/users/{id}", s.showUser)
+	s.mux.HandleFunc("PATCH /v1/users/{id}", s.patchUser)
+	s.mux.HandleFunc("POST /v1/users/{id}/enable", func(w http.ResponseWriter, r *http.Request) { s.setEnabled(w, r, true) })
+	s.mux.HandleFunc("POST /v1/users/{id}/disable", func(w http.ResponseWriter, r *http.Request) { s.setEnabled(w, r, false) })
+	s.mux.HandleFunc("POST /v1/users/{id}/balance", s.balance)
+}
+
+func (s *Server) store(w http.ResponseWriter) *accounts.Store {
+	if s.opts.Users == nil {
+		unwired(w, "users")
+	}
+	return s.opts.Users
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, _ *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	us := st.Users()
+	out := UserList{Users: make([]User, len(us))}
+	for i := range us {
+		out.Users[i] = userView(st, &us[i])
+	}
+	writeJSON(w, http.StatusOK, &out)
+}
+
+func (s *Server) showUser(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	s.writeUser(w, st, r.PathValue("id"), http.StatusOK)
+}
+
+// writeUser answers with the user's current record.
+func (s *Server) writeUser(w http.ResponseWriter, st *accounts.Store, id string, status int) {
+	u, ok := st.Lookup(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "no user "+id)
+		return
+	}
+	writeJSON(w, status, userView(st, &u))
+}
+
+func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	var in userInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if in.SystemID == nil || !validSystemID(*in.SystemID) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "system_id is required: 1 to 15 printable characters, no spaces")
+		return
+	}
+	if in.Password == nil {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "password is required")
+		return
+	}
+	id := *in.SystemID
+	if _, ok := st.Lookup(id); ok {
+		writeError(w, http.StatusConflict, "conflict", "user "+id+" exists: change it with PATCH /v1/users/"+id)
+		return
+	}
+	u := newUserDefaults(id)
+	if msg := applyInput(&u, &in, true); msg != "" {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", msg)
+		return
+	}
+	if !s.storeError(w, st.Upsert(u)) {
+		return
+	}
+	s.opts.Logger.Info().Str("event", "user_added").Str("system_id", id).Msg("operator added a user")
+	s.writeUser(w, st, id, http.StatusCreated)
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	id := r.PathValue("id")
+	var in userInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	u, ok := st.Lookup(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "no user "+id)
+		return
+	}
+	switch {
+	case in.SystemID != nil && *in.SystemID != id:
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "system_id cannot be changed")
+		return
+	case in.Balance != nil:
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "change the balance with POST /v1/users/"+id+"/balance")
+		return
+	}
+	if msg := applyInput(&u, &in, false); msg != "" {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", msg)
+		return
+	}
+	if !s.storeError(w, st.Upsert(u)) {
+		return
+	}
+	s.opts.Logger.Info().Str("event", "user_changed").Str("system_id", id).Bool("password", in.Password != nil).
+		Msg("operator changed a user")
+	s.writeUser(w, st, id, http.StatusOK)
+}
+
+func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, on bool) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	id := r.PathValue("id")
+	if !s.storeError(w, st.SetEnabled(id, on)) {
+		return
+	}
+	s.opts.Logger.Info().Str("event", "user_enabled").Str("system_id", id).Bool("enabled", on).Msg("operator changed a user")
+	s.writeUser(w, st, id, http.StatusOK)
+}
+
+func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	id := r.PathValue("id")
+	var in balanceInput
+	if !decodeJSON(w, r, &in) {
+		return
+	}
+	if (in.TopUp == nil) == (in.Set == nil) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", `give exactly one of "topup" and "set"`)
+		return
+	}
+	var err error
+	var op string
+	if in.TopUp != nil {
+		op = "topup"
+		var a accounts.Amount
+		if a, err = accounts.ParseAmount(string(*in.TopUp)); err == nil {
+			if a.IsUnlimited() {
+				err = fmt.Errorf(`%w: a top-up is a number; use {"set": "unlimited"}`, accounts.ErrAmount)
+			} else {
+				err = st.TopUp(id, a)
+			}
+		}
+	} else {
+		op = "set"
+		var a accounts.Amount
+		if a, err = accounts.ParseAmount(string(*in.Set)); err == nil {
+			err = st.SetBalance(id, a)
+		}
+	}
+	if !s.storeError(w, err) {
+		return
+	}
+	u, ok := st.Lookup(id)
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "no user "+id)
+		return
+	}
+	bal := u.Limits.Balance.String()
+	s.opts.Logger.Info().Str("event", "balance").Str("system_id", id).Str("op", op).Str("balance", bal).
+		Msg("operator changed a balance")
+	writeJSON(w, http.StatusOK, map[string]string{"system_id": id, "balance": bal})
+}
+
+// storeError answers a failed Store change and reports whether err was nil.
+// A save failure is 500: the change is in force but the users file is
+// behind (the Store retries on its next Persist).
+func (s *Server) storeError(w http.ResponseWriter, err error) bool {
+	switch {
+	case err == nil:
+		return true
+	case errors.Is(err, accounts.ErrNotSaved):
+		s.opts.Logger.Error().Str("event", "users_save").Err(err).Msg("users file not written")
+		writeError(w, http.StatusInternalServerError, "not_saved", err.Error()+" (the change is in force until a restart)")
+	case errors.Is(err, accounts.ErrUnknownUser):
+		writeError(w, http.StatusNotFound, "not_found", err.Error())
+	case errors.Is(err, accounts.ErrUnlimitedBalance):
+		writeError(w, http.StatusConflict, "conflict", err.Error()+`: set a number first with {"set": "..."}`)
+	default:
+		writeError(w, http.StatusUnprocessableEntity, "invalid", err.Error())
+	}
+	return false
+}
+
+// newUserDefaults is a new user with the users file's defaults (see
+// docs/CONFIG.md): enabled, every bind type, receipts, unlimited balance.
+func newUserDefaults(id string) accounts.User {
+	return accounts.User{SystemID: id, Enabled: true, BindTypes: accounts.AllBindTypes, Receipts: true}
+}
+
+// applyInput copies the given fields onto u; it returns what is wrong
+// with the input, or "".
+func applyInput(u *accounts.User, in *userInput, create bool) string {
+	if in.Password != nil {
+		pw := *in.Password
+		if pw == "" || len(pw) > 8 {
+			return "password must be 1 to 8 characters (the SMPP limit)"
+		}
+		h, err := accounts.HashPassword(pw)
+		if err != nil {
+			return err.Error()
+		}
+		u.PasswordHash = h
+	}
+	if in.Enabled != nil {
+		u.Enabled = *in.Enabled
+	}
+	if in.Group != nil {
+		u.Group = *in.Group
+	}
+	if in.BindTypes != nil {
+		bt, err := accounts.ParseBindTypes(*in.BindTypes)
+		if err != nil || bt == 0 {
+			return "bind_types must list one or more of transmitter, receiver, transceiver"
+		}
+		u.BindTypes = bt
+	}
+	if in.MaxBinds != nil {
+		if *in.MaxBinds < 0 {
+			return "max_binds must be >= 0"
+		}
+		u.MaxBinds = *in.MaxBinds
+	}
+	if p := in.MaxBindsPerType; p != nil {
+		if p.Transmitter < 0 || p.Receiver < 0 || p.Transceiver < 0 {
+			return "max_binds_per_type values must be >= 0"
+		}
+		u.MaxBindsPerType = [3]int{p.Transmitter, p.Receiver, p.Transceiver}
+	}
+	if in.AllowIPs != nil {
+		ps := make([]netip.Prefix, 0, len(*in.AllowIPs))
+		for _, s := range *in.AllowIPs {
+			p, err := parsePrefix(s)
+			if err != nil {
+				return fmt.Sprintf("allow_ips: %q is not an address or CIDR", s)
+			}
+			ps = append(ps, p)
+		}
+		u.AllowIPs = ps
+	}
+	if in.DefaultSource != nil {
+		u.DefaultSource = *in.DefaultSource
+	}
+	if in.SourceAddrs != nil {
+		u.SourceAddrs = append([]string(nil), *in.SourceAddrs...)
+	}
+	if in.Receipts != nil {
+		u.Receipts = *in.Receipts
+	}
+	l := &u.Limits
+	if in.Throughput != nil {
+		l.Throughput = *in.Throughput
+	}
+	if in.Burst != nil {
+		l.Burst = *in.Burst
+	}
+	if in.Balance != nil && create {
+		a, err := accounts.ParseAmount(string(*in.Balance))
+		if err != nil {
+			return err.Error()
+		}
+		l.Balance = a
+	}
+	if in.Quota != nil {
+		l.Quota = *in.Quota
+	}
+	if in.MaxValidity != nil {
+		d, err := parseDuration(*in.MaxValidity)
+		if err != nil {
+			return `max_validity must be a duration such as "48h" (0 = unlimited)`
+		}
+		l.MaxValidity = d
+	}
+	if in.MaxPriority != nil {
+		p := *in.MaxPriority
+		if p < 0 || p > 3 {
+			return "max_priority must be 0 to 3"
+		}
+		v := uint8(p)
+		l.MaxPriority = &v
+	}
+	return ""
+}
+
+func userView(st *accounts.Store, u *accounts.User) User {
+	v := User{
+		SystemID: u.SystemID, Enabled: u.Enabled, Active: u.Active(), Group: u.Group, MaxBinds: u.MaxBinds,
+		MaxBindsPerType: BindsPerType{u.MaxBindsPerType[0], u.MaxBindsPerType[1], u.MaxBindsPerType[2]},
+		AllowIPs:        make([]string, len(u.AllowIPs)), DefaultSource: u.DefaultSource,
+		SourceAddrs: append([]string{}, u.SourceAddrs...), Receipts: u.Receipts,
+		Throughput: u.Limits.Throughput, Burst: u.Limits.Burst, Balance: u.Limits.Balance.String(),
+		Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed, MaxValidity: formatDuration(u.Limits.MaxValidity),
+		MaxPriority: 3, Binds: st.Binds(u.SystemID), BindTypes: []string{},
+	}
+	for _, bt := range []accounts.BindType{accounts.BindTransmitter, accounts.BindReceiver, accounts.BindTransceiver} {
+		if u.BindTypes&bt != 0 {
+			v.BindTypes = append(v.BindTypes, bt.String())
+		}
+	}
+	for i, p := range u.AllowIPs {
+		v.AllowIPs[i] = p.String()
+	}
+	if p := u.Limits.MaxPriority; p != nil {
+		v.MaxPriority = int(*p)
+	}
+	return v
+}
+
+// validSystemID: SMPP's system_id is at most 15 octets; the users file
+// wants printable ASCII without spaces.
+func validSystemID(s string) bool {
+	if s == "" || len(s) > 15 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] <= ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// parsePrefix takes a CIDR or a bare address (a /32 or /128).
+func parsePrefix(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func parseDuration(s string) (time.Duration, error) {
+	if s == "0" || s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err == nil && d < 0 {
+		err = errors.New("negative")
+	}
+	return d, err
+}
+
+// formatDuration writes "0" for none and a short form otherwise ("48h").
+func formatDuration(d time.Duration) string {
+	if d == 0 {
+		return "0"
+	}
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = s[:len(s)-2]
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = s[:len(s)-2]
+	}
+	return s
+}
