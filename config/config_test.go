@@ -887,7 +887,7 @@ func saveSample() ([]User, []Group) {
 			MaxBinds: 7, AllowIPs: []string{"10.0.0.0/8", "2001:db8::1"}, Group: "retail",
 			MaxBindsPerType: BindsPerType{Transmitter: 0, Receiver: 2, Transceiver: 5}, DefaultSource: "Shop \"A\"",
 			SourceAddrs: []string{"ACME", "3361*", `re:^\+?336\d{8}$`, "it's", "Shop*"}, Receipts: false,
-			Throughput: 100, Burst: 50, Balance: "1000.5", Quota: 123456789012,
+			Throughput: 100, Burst: 50, Balance: "1000.5", Quota: 123456789012, QuotaUsed: 42,
 			MaxValidity: Duration(90 * time.Minute), MaxPriority: 0,
 		},
 		{SystemID: "plain", PasswordHash: testHash, Enabled: true, BindTypes: []string{"transmitter", "receiver", "transceiver"},

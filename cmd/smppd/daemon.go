@@ -18,6 +18,7 @@ import (
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
+	"github.com/smppd/smppd/metrics"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
@@ -26,19 +27,21 @@ import (
 
 // daemon is one running smppd: every component, in start order.
 type daemon struct {
-	log zerolog.Logger
+	log  zerolog.Logger
+	path string // the config file, re-read by reloads
 
 	mu  sync.Mutex     // serialises reloads
 	cfg *config.Config // as last loaded (connector settings: as started)
 
-	users  *accounts.Store
-	file   *usersFile
-	mem    *memory.Store
-	conns  []connector.Connector
-	router *routing.Router
-	hub    *flow.Hub
-	srv    *engine.Server
-	admin  *admin.Server
+	users   *accounts.Store
+	file    *usersFile
+	mem     *memory.Store
+	conns   []connector.Connector
+	router  *routing.Router
+	hub     *flow.Hub
+	srv     *engine.Server
+	admin   *admin.Server
+	metrics *metrics.Metrics
 
 	stopPersist chan struct{}
 	persistDone chan struct{}
@@ -47,7 +50,7 @@ type daemon struct {
 // newDaemon builds every component from cfg without starting any; tune,
 // when set, adjusts the engine's options (tests).
 func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options)) (*daemon, error) {
-	d := &daemon{log: log, cfg: cfg, file: &usersFile{log: log}}
+	d := &daemon{log: log, path: cfg.Path, cfg: cfg, file: &usersFile{log: log}}
 	d.file.update(cfg)
 	au, err := accountUsers(cfg.Users)
 	if err != nil {
@@ -75,7 +78,14 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	d.router = routing.NewRouter(tb)
-	if d.hub, err = flow.New(hubOptions(cfg, d.router, d.conns, d.mem, d.users, ids, log)); err != nil {
+	names := make([]string, len(d.conns))
+	for i, c := range d.conns {
+		names[i] = c.Name()
+	}
+	d.metrics = metrics.New(metrics.Options{Connectors: names})
+	ho := hubOptions(cfg, d.router, d.conns, d.mem, d.users, ids, log)
+	ho.AcceptLatency, ho.ReceiptLatency = d.metrics.AcceptLatency(), d.metrics.ReceiptLatency()
+	if d.hub, err = flow.New(ho); err != nil {
 		return nil, err
 	}
 	eo, err := engineOptions(cfg, d.users, ids)
@@ -84,6 +94,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	}
 	eo.Logger = log
 	eo.Submit, eo.Manage, eo.Binds, eo.Deliveries = d.hub, d.hub, d.hub, d.hub
+	eo.SubmitLatency = d.metrics.SubmitLatency()
 	if tune != nil {
 		tune(&eo)
 	}
@@ -97,9 +108,19 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			MO:          d.hub,
 			Ready:       d.ready,
 			ErrorStatus: moErrorStatus,
+			Sessions:    d.srv,
+			Users:       d.users,
+			Connectors:  d.hub,
+			Router:      d.router,
+			Routes:      routeConfig(cfg),
+			LoadRoutes:  d.loadRoutes,
+			StopGrace:   cfg.Server.ShutdownGrace.D(),
 			Logger:      log,
 		})
+		// Behind the admin token like every other endpoint.
+		d.admin.Handle("GET /metrics", d.metrics.Handler().ServeHTTP)
 	}
+	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Connectors: d.conns, Storage: d.mem, Accounts: d.users})
 	return d, nil
 }
 
@@ -214,7 +235,7 @@ func (d *daemon) ready() error {
 func (d *daemon) reload() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cfg, err := config.Load(d.cfg.Path)
+	cfg, err := config.Load(d.path)
 	if err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users and routes stay in force")
 		return
@@ -257,10 +278,23 @@ func (d *daemon) swapRoutes(cfg *config.Config) (int, error) {
 		return 0, err
 	}
 	d.router.Swap(tb)
+	if d.admin != nil {
+		d.admin.SetRoutes(routeConfig(&rc))
+	}
 	conns := d.cfg.Connectors
 	d.cfg = cfg
 	d.cfg.Connectors = conns
 	return len(cfg.MTRoutes) + len(cfg.MORoutes), nil
+}
+
+// loadRoutes re-reads the config's routes for the admin API's reload,
+// checked against the running connectors (admin refuses a change of them).
+func (d *daemon) loadRoutes() (routing.Config, error) {
+	cfg, err := config.Load(d.path)
+	if err != nil {
+		return routing.Config{}, err
+	}
+	return routeConfig(cfg), nil
 }
 
 // moErrorStatus maps the hub's InjectMO errors onto HTTP answers.

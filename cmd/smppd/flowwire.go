@@ -118,7 +118,11 @@ func newConnectors(cfg *config.Config, ids connector.IDMap) ([]connector.Connect
 		if err != nil {
 			return nil, fmt.Errorf("connector %q: %w", cfg.Connectors[i].Name, err)
 		}
-		out[i] = c
+		// The operator may stop and start it (admin API): a restart builds
+		// a fresh instance from the same entry.
+		out[i] = flow.NewRestartable(cfg.Connectors[i].Type, c, func() (connector.Connector, error) {
+			return newConnector(cfg, i, ids)
+		})
 	}
 	return out, nil
 }
@@ -127,6 +131,17 @@ func newConnectors(cfg *config.Config, ids connector.IDMap) ([]connector.Connect
 // checked against the configured connectors, users and groups; an error
 // names the key and line in the config.
 func compileRoutes(cfg *config.Config) (*routing.Table, error) {
+	t, err := routing.Compile(routeConfig(cfg))
+	var ce *routing.ConfigError
+	if errors.As(err, &ce) {
+		return nil, cfg.ErrorAt(ce.Key, ce.Error())
+	}
+	return t, err
+}
+
+// routeConfig maps the config's routes, connectors, users and groups onto
+// routing's input.
+func routeConfig(cfg *config.Config) routing.Config {
 	rc := routing.Config{
 		MT:         make([]routing.MTRouteConfig, len(cfg.MTRoutes)),
 		MO:         make([]routing.MORouteConfig, len(cfg.MORoutes)),
@@ -150,12 +165,7 @@ func compileRoutes(cfg *config.Config) (*routing.Table, error) {
 	for i, r := range cfg.MORoutes {
 		rc.MO[i] = routing.MORouteConfig{Name: r.Name, User: r.User, FilterConfig: routing.FilterConfig(r.RouteFilter)}
 	}
-	t, err := routing.Compile(rc)
-	var ce *routing.ConfigError
-	if errors.As(err, &ce) {
-		return nil, cfg.ErrorAt(ce.Key, ce.Error())
-	}
-	return t, err
+	return rc
 }
 
 // hubOptions maps [delivery] onto the hub's options.
