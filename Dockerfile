@@ -1,0 +1,33 @@
+# smppd container image: docs/OPERATIONS.md ("Containers").
+#
+#   docker build -t smppd .
+#   docker run --rm -p 2775:2775 -v /srv/smppd:/etc/smppd smppd
+#
+# The image carries the demo configuration (configs/), which listens on
+# 127.0.0.1 like every smppd default: inside a container that is reachable
+# from nowhere. Mount a directory with your own smppd.toml and users.toml on
+# /etc/smppd, with [smpp-server] bind = "0.0.0.0" (and, to reach the admin
+# API and /metrics from outside, [admin] bind = "0.0.0.0" with a token).
+
+ARG GO_VERSION=1.26
+
+FROM golang:${GO_VERSION} AS build
+WORKDIR /src
+# Modules first, so a source change does not download them again.
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+# Static binary: the runtime image has no libc.
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/smppd ./cmd/smppd
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/smppd /usr/local/bin/smppd
+# Writable by the service user: smppd rewrites the users file (temporary
+# file and rename in the same directory) when balances or users change.
+COPY --chown=nonroot:nonroot configs/smppd.toml configs/users.toml /etc/smppd/
+USER nonroot:nonroot
+WORKDIR /etc/smppd
+# 2775 SMPP, 3550 SMPP over TLS (when enabled), 8790 admin API and /metrics.
+EXPOSE 2775 3550 8790
+ENTRYPOINT ["/usr/local/bin/smppd"]
+CMD ["-config", "/etc/smppd/smppd.toml"]
