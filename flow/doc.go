@@ -32,6 +32,7 @@
 //
 // Every MT refusal has one status (Refusal names the reason in Stats):
 //
+//	user (or its group) disabled after it bound        ESME_RSUBMITFAIL
 //	registered_delivery != 0, user without receipts   ESME_RINVREGDLVFLG
 //	source_addr refused by the user's patterns         ESME_RINVSRCADR (an empty one takes the user's default source)
 //	destination_addr empty, or no MT route             ESME_RINVDSTADR

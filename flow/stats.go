@@ -24,13 +24,14 @@ const (
 	RefusePriority                 // priority_flag refused: ESME_RINVPRTFLG (or Jasmin's choice)
 	RefuseLimits                   // validity above the user's max_validity: ESME_RINVEXPIRY
 	RefuseQueueFull                // the connector's ring and every failover's full: ESME_RMSGQFUL
+	RefuseDisabled                 // the user or its group was disabled (or the user removed) after it bound: ESME_RSUBMITFAIL
 	RefuseInternal                 // no user on the session, a bad connector id: ESME_RSYSERR
 	numRefusals
 )
 
 var refusalNames = [numRefusals]string{"receipts_not_allowed", "source_refused", "dest_empty", "no_route",
 	"bad_validity", "bad_schedule", "bad_message", "distribution_list", "throttled", "balance", "priority",
-	"max_validity", "queue_full", "internal"}
+	"max_validity", "queue_full", "user_disabled", "internal"}
 
 // String returns the metric-label spelling.
 func (r Refusal) String() string {

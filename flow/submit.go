@@ -208,6 +208,11 @@ func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.S
 // receipt right, the source address, the SMPP times and the parts.
 func (h *Hub) prepare(sc *submitScratch) (codec.Status, Refusal) {
 	s := &sc.sub
+	// A bind outlives a disable: its session keeps the record, which the
+	// Store marks inactive, so every request checks it.
+	if !s.user.Active() {
+		return codec.StatusSubmitFail, RefuseDisabled
+	}
 	if s.regDlv != 0 && !userReceipts(s.user) {
 		return codec.StatusInvRegDlvFlg, RefuseReceipts
 	}

@@ -390,3 +390,17 @@ func TestSubmitWithoutUser(t *testing.T) {
 	th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: sm("1", "2", "x")}, res)
 	wantStatus(t, res.Status, codec.StatusSysErr)
 }
+
+func TestSubmitFromDisabledUserRefused(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	p := newUser(t, "dora", userSpec{})
+	st, _ := th.submit(p, sm("1", "491", "x"))
+	wantStatus(t, st, codec.StatusOK)
+	p.u.Enabled = false // what the Store's disable publishes to a bound session
+	before := th.Stats().RefusedBy(RefuseDisabled)
+	st, id := th.submit(p, sm("1", "491", "x"))
+	wantStatus(t, st, codec.StatusSubmitFail)
+	if id != "" || th.Stats().RefusedBy(RefuseDisabled) != before+1 {
+		t.Fatalf("id %q, refusals %d", id, th.Stats().RefusedBy(RefuseDisabled))
+	}
+}
