@@ -17,6 +17,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net/netip"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -188,6 +189,10 @@ type SubmitToken struct {
 type Delivery struct {
 	Body []byte
 	Ref  uint64
+
+	// pending is the chosen session's count of deliveries posted and not
+	// yet reported, released when the outcome is reported.
+	pending *atomic.Int32
 }
 
 // DeliverySink learns the outcome of every Delivery accepted by Server.Deliver:

@@ -103,15 +103,23 @@ func (r *registry) remove(systemID string, s *session) {
 	}
 }
 
-// pick returns the next session of systemID, round robin. The session may
-// close before the caller's event reaches its loop: the generation in the
-// ref lets the loop notice (ErrSessionGone).
-func (r *registry) pick(systemID string) (regRef, bool) {
+// pickWithRoom returns the next session of systemID, round robin, skipping
+// those with limit deliveries pending; found is false when systemID has no
+// receiving session, room false when every one is full.
+func (r *registry) pickWithRoom(systemID string, limit int32) (ref regRef, found, room bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
 	e := r.m[systemID]
 	if e == nil || len(e.refs) == 0 {
-		return regRef{}, false
+		return regRef{}, false, false
 	}
-	return e.refs[e.next.Add(1)%uint32(len(e.refs))], true
+	n := uint32(len(e.refs))
+	start := e.next.Add(1)
+	for i := range n {
+		ref = e.refs[(start+i)%n]
+		if ref.s.deliverPending.Load() < limit {
+			return ref, true, true
+		}
+	}
+	return regRef{}, true, false
 }

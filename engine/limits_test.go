@@ -84,7 +84,7 @@ func TestRegistryRoundRobinAndGenerations(t *testing.T) {
 	r.add("u", l, b)
 	got := map[*session]int{}
 	for i := 0; i < 6; i++ {
-		ref, ok := r.pick("u")
+		ref, ok, _ := r.pickWithRoom("u", 1)
 		if !ok {
 			t.Fatal("no session")
 		}
@@ -105,7 +105,7 @@ func TestRegistryRoundRobinAndGenerations(t *testing.T) {
 	a.gen--
 	r.remove("u", a)
 	r.remove("u", b)
-	if _, ok := r.pick("u"); ok {
+	if _, ok, _ := r.pickWithRoom("u", 1); ok {
 		t.Fatal("picked from an empty user")
 	}
 	if len(r.m) != 0 {
@@ -124,10 +124,29 @@ func BenchmarkRegistryPickParallel(b *testing.B) {
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if _, ok := r.pick("user"); !ok {
+			if _, ok, _ := r.pickWithRoom("user", 1); !ok {
 				b.Error("no session")
 				return
 			}
 		}
 	})
+}
+
+func TestRegistrySkipsFullSessions(t *testing.T) {
+	var r registry
+	l := &loop{}
+	a, b := &session{gen: 1}, &session{gen: 1}
+	r.add("u", l, a)
+	r.add("u", l, b)
+	a.deliverPending.Store(4)
+	for i := 0; i < 4; i++ {
+		ref, found, room := r.pickWithRoom("u", 4)
+		if !found || !room || ref.s != b {
+			t.Fatalf("pick %d: found %v room %v session a=%v", i, found, room, ref.s == a)
+		}
+	}
+	b.deliverPending.Store(4)
+	if _, found, room := r.pickWithRoom("u", 4); !found || room {
+		t.Fatalf("every session full: found %v room %v", found, room)
+	}
 }

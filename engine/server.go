@@ -317,18 +317,29 @@ func (srv *Server) TLSListenAddr() net.Addr {
 }
 
 // Deliver queues d for a bound receiver or transceiver of systemID (round
-// robin over its sessions). Safe from any goroutine; never blocks. On nil
-// error the outcome is reported once through Options.Deliveries.
+// robin over its sessions that have room). Safe from any goroutine; never
+// blocks. ErrQueueFull means every such session already holds
+// DeliverWindow+DeliverQueue deliveries (or its loop's inbox is full): the
+// caller keeps d and offers it again later. On nil error the outcome is
+// reported once through Options.Deliveries.
 func (srv *Server) Deliver(systemID string, d *Delivery) error {
 	if !srv.running.Load() {
 		return ErrNotRunning
 	}
-	ref, ok := srv.reg.pick(systemID)
-	if !ok {
+	ref, found, room := srv.reg.pickWithRoom(systemID, int32(srv.opts.DeliverWindow+srv.opts.DeliverQueue))
+	if !found {
 		return ErrNoSession
 	}
+	if !room {
+		return ErrQueueFull
+	}
+	p := &ref.s.deliverPending
+	p.Add(1)
+	d.pending = p
 	ev := event{kind: evDeliver, s: ref.s, gen: ref.gen, d: d}
 	if !ref.l.post(&ev) {
+		p.Add(-1)
+		d.pending = nil
 		return ErrQueueFull
 	}
 	return nil
@@ -353,6 +364,10 @@ func (srv *Server) Respond(tok SubmitToken, st codec.Status, messageID []byte) e
 }
 
 func (srv *Server) deliveryDone(d *Delivery, st codec.Status, err error) {
+	if d != nil && d.pending != nil {
+		d.pending.Add(-1)
+		d.pending = nil
+	}
 	if srv.opts.Deliveries != nil && d != nil {
 		srv.opts.Deliveries.DeliveryDone(d, st, err)
 	}

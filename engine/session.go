@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"runtime/debug"
+	"sync/atomic"
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
@@ -40,6 +41,12 @@ type session struct {
 	c   gnet.Conn
 	gen uint32
 	idx int // position in l.sessions
+
+	// deliverPending counts deliveries posted to this session and not yet
+	// reported; Deliver reads it from any goroutine to refuse a full
+	// session synchronously (ErrQueueFull) instead of bouncing the
+	// delivery through the loop.
+	deliverPending atomic.Int32
 
 	state    state
 	bindType BindType

@@ -114,13 +114,16 @@ func TestDeliverWindowLimitsOutstanding(t *testing.T) {
 	for i := 0; i < 5; i++ {
 		errs = append(errs, ts.Deliver("user", &Delivery{Body: smpptest.DeliverBody("1", "2", "w"), Ref: uint64(10 + i)}))
 	}
-	for i, err := range errs {
+	for i, err := range errs[:4] {
 		if err != nil {
 			t.Fatalf("deliver %d: %v", i, err)
 		}
 	}
-	// Window 2 + queue 2: the fifth is refused with ErrQueueFull.
-	eventually(t, "queue full outcome", func() bool { o, ok := k.get(14); return ok && errors.Is(o.err, ErrQueueFull) })
+	// Window 2 + queue 2: the fifth is refused at once with ErrQueueFull,
+	// and the caller keeps it (no outcome is reported).
+	if !errors.Is(errs[4], ErrQueueFull) {
+		t.Fatalf("fifth deliver: %v, want ErrQueueFull", errs[4])
+	}
 	a, _ := mustExpect(t, rx, codec.DeliverSMID, codec.StatusOK)
 	b, _ := mustExpect(t, rx, codec.DeliverSMID, codec.StatusOK)
 	// Nothing more until a slot frees: an enquire_link round trip proves the
@@ -141,6 +144,9 @@ func TestDeliverWindowLimitsOutstanding(t *testing.T) {
 		}
 		return true
 	})
+	if _, ok := k.get(14); ok {
+		t.Fatal("an outcome was reported for the refused delivery")
+	}
 	// Closing fails what is outstanding with ErrSessionGone.
 	if err := ts.Deliver("user", &Delivery{Body: smpptest.DeliverBody("1", "2", "w"), Ref: 20}); err != nil {
 		t.Fatal(err)

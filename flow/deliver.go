@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"errors"
 	"sync"
 	"time"
 
@@ -149,15 +150,26 @@ func (it *item) setBody(p *codec.SM) error {
 type outcome uint8
 
 const (
-	sent    outcome = iota // the engine took it
-	held                   // no receiver bound: held (or dropped when the store is full)
-	retried                // the session's queue was full: retry later
+	sent outcome = iota // the engine took it
+	held                // no receiver bound: held (or dropped when the store is full)
+	busy                // every receiver of the user was full: waiting for room
 )
 
 // dispatch hands it to a bound receiver of its user, holds it when there
-// is none (or no engine yet), or schedules a retry when the session's
-// queue is full. The item belongs to whoever took it afterwards.
+// is none (or no engine yet), or, when every receiver of the user is full,
+// queues it for the background goroutine to offer again as soon as room
+// frees. The item belongs to whoever took it afterwards.
 func (h *Hub) dispatch(it *item, now time.Time) outcome {
+	o := h.offer(it)
+	if o == busy {
+		h.wait(it)
+	}
+	return o
+}
+
+// offer tries the engine once: sent, held (no receiver bound), or busy
+// (every receiver's window and queue full; the caller keeps it).
+func (h *Hub) offer(it *item) outcome {
 	out := h.deliverer()
 	if out == nil {
 		h.hold(it)
@@ -178,9 +190,19 @@ func (h *Hub) dispatch(it *item, now time.Time) outcome {
 		}
 		return held
 	default:
-		h.retryLater(it, now.UnixNano())
-		return retried
+		return busy
 	}
+}
+
+// wait queues it behind its user's other waiting deliveries: back-pressure
+// from a busy ESME is not a failure, so no attempt is counted and no
+// backoff applies; the background goroutine offers it again when a
+// response frees room (DeliveryDone pokes it) or after waitRetry.
+func (h *Hub) wait(it *item) {
+	h.stats.waited.Add(1)
+	h.bg.waitingNow.Add(1)
+	h.waiting.push(it)
+	h.bg.poke()
 }
 
 // hold puts it in the hold store; a full store drops it (counted, logged).
@@ -204,15 +226,23 @@ func (h *Hub) hold(it *item) {
 }
 
 // DeliveryDone implements engine.DeliverySink (on an event loop): ESME_ROK
-// completes the item, ESME_RX_P_APPN drops it for good, anything else (an
-// error status, no response after the engine's attempts, the session gone,
-// its queue full) retries it after a backoff within its lifetime.
+// completes the item, ESME_RX_P_APPN drops it for good, a full queue or a
+// closed session offers it again at once (wait), anything else (an error
+// status, no response after the engine's attempts) retries it after a
+// backoff within its lifetime.
 func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 	it := h.items.byRef(d.Ref)
 	if it == nil {
 		return
 	}
+	if h.bg.waitingNow.Load() > 0 {
+		h.bg.poke() // a slot freed (or a session went): offer what waits
+	}
 	switch {
+	case errors.Is(err, engine.ErrQueueFull), errors.Is(err, engine.ErrSessionGone):
+		// Not the ESME's failure: the session filled up or closed with it
+		// queued. Offer it again (another bind, or the hold store).
+		h.wait(it)
 	case err == nil && status == codec.StatusOK:
 		if it.kind == storage.HeldMO {
 			h.stats.moDelivered.Add(1)

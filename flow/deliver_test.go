@@ -57,11 +57,11 @@ func TestDeliveryRetryBackoffAndExpiry(t *testing.T) {
 	}})
 	injectMO(t, th, "alice", "hi")
 	d := th.out.take()[0].d
-	// Temporary errors, timeouts, a lost session and a full queue all retry.
+	// Temporary errors, other error statuses and timeouts retry with backoff.
 	errs := []struct {
 		st  codec.Status
 		err error
-	}{{codec.StatusXTAppn, nil}, {0, engine.ErrDeliveryExpired}, {0, engine.ErrSessionGone}, {0, engine.ErrQueueFull}}
+	}{{codec.StatusXTAppn, nil}, {0, engine.ErrDeliveryExpired}, {codec.StatusSysErr, nil}, {codec.StatusXTAppn, nil}}
 	waits := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
 	for i, e := range errs {
 		th.DeliveryDone(d, e.st, e.err)
@@ -97,15 +97,52 @@ func TestDeliveryRetryBackoffAndExpiry(t *testing.T) {
 	}
 }
 
-func TestDeliverQueueFullRetries(t *testing.T) {
+func TestDeliverQueueFullWaitsForRoom(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	th.out.setErr(engine.ErrQueueFull)
-	injectMO(t, th, "alice", "hi")
-	th.out.setErr(nil)
-	th.clock.Add(time.Second)
+	injectMO(t, th, "alice", "one")
+	injectMO(t, th, "alice", "two")
 	th.step(th.clock.Now())
-	if len(th.out.take()) != 1 {
-		t.Fatal("not retried after the session's queue was full")
+	if len(th.out.take()) != 0 || th.Stats().WaitingNow != 2 {
+		t.Fatalf("offered while the ESME is full: %+v", th.Stats())
+	}
+	th.out.setErr(nil)
+	th.step(th.clock.Now()) // no backoff: offered as soon as there is room
+	got := th.out.take()
+	if len(got) != 2 || !strings.Contains(string(got[0].d.Body), "one") || !strings.Contains(string(got[1].d.Body), "two") {
+		t.Fatalf("%d deliveries after room freed, or out of order", len(got))
+	}
+	if s := th.Stats(); s.DeliveriesRetried != 0 || s.DeliveriesWaited != 2 || s.WaitingNow != 0 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestDeliveryBackpressureIsNotAnAttempt(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	injectMO(t, th, "alice", "hi")
+	d := th.out.take()[0].d
+	for _, err := range []error{engine.ErrQueueFull, engine.ErrSessionGone} {
+		th.DeliveryDone(d, 0, err)
+		th.step(th.clock.Now())
+		got := th.out.take()
+		if len(got) != 1 {
+			t.Fatalf("%v: %d deliveries at the next step", err, len(got))
+		}
+		d = got[0].d
+	}
+	if s := th.Stats(); s.DeliveriesRetried != 0 || s.DeliveriesWaited != 2 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestWaitingItemExpires(t *testing.T) {
+	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute }})
+	th.out.setErr(engine.ErrQueueFull)
+	injectMO(t, th, "alice", "hi")
+	th.clock.Add(time.Minute)
+	th.step(th.clock.Now())
+	if s := th.Stats(); s.MOExpired != 1 || s.WaitingNow != 0 || th.items.inUse() != 0 {
+		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
 	"github.com/smppd/smppd/connector/smppout"
+	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smsctest"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage/memory"
@@ -33,12 +34,14 @@ type realSpec struct {
 	routes     routing.Config
 	connectors []connector.Connector
 	mod        func(*Options)
+	engineMod  func(*engine.Options)
 }
 
 func startReal(t *testing.T, spec realSpec) (*env, *memory.Store) {
 	t.Helper()
 	st := memory.New(memory.Options{MaxRecords: 10_000, MaxUpstream: 10_000, MaxHeld: 1000})
-	e := startEnv(t, envSpec{routes: spec.routes, connectors: spec.connectors, msgs: st, holds: st.Holds(), mod: spec.mod})
+	e := startEnv(t, envSpec{routes: spec.routes, connectors: spec.connectors, msgs: st, holds: st.Holds(), mod: spec.mod,
+		engineMod: spec.engineMod})
 	return e, st
 }
 
@@ -330,5 +333,38 @@ func TestRealUpstreamCancel(t *testing.T) {
 	// Final now: a second cancel_sm is refused here, not sent upstream.
 	if f := c.request(codec.CancelSMID, cn.Append); f.h.Status != codec.StatusCancelFail {
 		t.Fatalf("second cancel_sm: %v", f.h.Status)
+	}
+}
+
+// An ESME that lets deliver_sm pile up fills its window and queue; the
+// receipts behind them wait for room (not retried, not lost) and all
+// arrive once it answers.
+func TestRealSimReceiptsWaitForASlowESME(t *testing.T) {
+	const n = 300
+	s := newRealSim(t, "sim", 0, sim.Options{ReceiptDelay: sim.ReceiptsAtOnce})
+	e, _ := startReal(t, realSpec{routes: defaultRoutes("sim"), connectors: []connector.Connector{s},
+		engineMod: func(o *engine.Options) { o.DeliverWindow, o.DeliverQueue, o.ResponseTimeout = 2, 2, time.Minute }})
+	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	c := e.bind(t, codec.BindTransceiverID, "alice")
+	ids := map[string]bool{}
+	for range n {
+		p := sm("12345", "4915112345678", "wait for room")
+		p.RegisteredDelivery = 1
+		st, id := c.submit(p) // receipts arriving meanwhile stay unanswered
+		wantStatus(t, st, codec.StatusOK)
+		ids[id] = true
+	}
+	eventually(t, "receipts waiting for room", func() bool { return e.hub.Stats().WaitingNow > 0 })
+	for range n {
+		d := c.deliver(codec.StatusOK)
+		rid, _ := d.TLVs.CString(codec.TagReceiptedMessageID)
+		if !ids[string(rid)] {
+			t.Fatalf("receipt for %q: unknown or twice", rid)
+		}
+		delete(ids, string(rid))
+	}
+	eventually(t, "every receipt acknowledged", func() bool { return e.hub.Stats().ReceiptsDelivered == n })
+	if st := e.hub.Stats(); st.DeliveriesWaited == 0 || st.WaitingNow != 0 || st.ReceiptsExpired != 0 || st.ReceiptsHeld != 0 {
+		t.Fatalf("stats %+v", st)
 	}
 }

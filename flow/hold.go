@@ -68,7 +68,8 @@ func (h *Hub) Bound(systemID string, t engine.BindType) {
 }
 
 // Unbound implements engine.BindObserver. Deliveries in flight on that
-// session come back through DeliveryDone (ErrSessionGone) and are retried.
+// session come back through DeliveryDone (ErrSessionGone) and are offered
+// again: to another bind of the user, or to the hold store.
 func (h *Hub) Unbound(string, engine.BindType) {}
 
 // background is the hub's one goroutine: bind releases, retries, sweeps.
@@ -81,19 +82,25 @@ type background struct {
 	wake    chan struct{}
 	once    sync.Once
 
-	due       retryHeap
-	users     []string
-	taken     [takeBatch]*storage.Held
-	nextSweep int64
-	expireFn  func(*storage.Held)
-	expiredMO int
-	expiredRc int
+	due        retryHeap
+	queues     map[string]*waitQueue // per user, see wait.go
+	waitingNow atomic.Int64          // items in queues or on their way there
+	fast       *time.Timer           // waitRetry while items wait
+	users      []string
+	taken      [takeBatch]*storage.Held
+	nextSweep  int64
+	expireFn   func(*storage.Held)
+	expiredMO  int
+	expiredRc  int
 }
 
 func (b *background) init() {
 	b.quit = make(chan struct{})
 	b.done = make(chan struct{})
 	b.wake = make(chan struct{}, 1)
+	b.queues = map[string]*waitQueue{}
+	b.fast = time.NewTimer(time.Hour)
+	b.fast.Stop()
 }
 
 // poke wakes the goroutine without blocking.
@@ -114,8 +121,12 @@ func (b *background) run(h *Hub) {
 			return
 		case <-b.wake:
 		case <-t.C:
+		case <-b.fast.C:
 		}
 		h.step(h.now())
+		if b.waitingNow.Load() > 0 {
+			b.fast.Reset(waitRetry)
+		}
 	}
 }
 
@@ -142,6 +153,7 @@ func (h *Hub) step(now time.Time) {
 	ns := now.UnixNano()
 	h.releaseBound(now)
 	h.runRetries(now)
+	h.runWaiting(now)
 	if ns >= h.bg.nextSweep {
 		h.sweep(now)
 		h.bg.nextSweep = ns + int64(sweepEvery)

@@ -166,6 +166,7 @@ type Hub struct {
 
 	binds   bindQueue
 	retries retryInbox
+	waiting retryInbox // items refused for back-pressure, on their way to bg's queues
 	bg      background
 
 	stats counters

@@ -58,6 +58,8 @@ type Stats struct {
 	ReceiptsHeld      uint64              // receipts put on hold
 	ReceiptsExpired   uint64              // receipts dropped after HoldLifetime
 	DeliveriesRetried uint64              // deliver_sm sent again after an error or timeout
+	DeliveriesWaited  uint64              // times a receipt or MO waited for room at a busy ESME (back-pressure)
+	WaitingNow        int                 // receipts and MO waiting for room now
 	DeliveriesFailed  uint64              // deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable
 	HeldFull          uint64              // items dropped because storage.Holds was full
 	Refunds           uint64              // charges given back (upstream refusal, cancel, full rings)
@@ -79,6 +81,7 @@ type counters struct {
 	moDelivered, moHeld, moExpired, moUnroutable atomic.Uint64
 	moIncomplete, rcptHeld, rcptExpired          atomic.Uint64
 	retried, failedPermanent, heldFull, refunds  atomic.Uint64
+	waited                                       atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -99,10 +102,12 @@ func (h *Hub) Stats() Stats {
 		ReceiptsHeld:      c.rcptHeld.Load(),
 		ReceiptsExpired:   c.rcptExpired.Load(),
 		DeliveriesRetried: c.retried.Load(),
+		DeliveriesWaited:  c.waited.Load(),
 		DeliveriesFailed:  c.failedPermanent.Load(),
 		HeldFull:          c.heldFull.Load(),
 		Refunds:           c.refunds.Load(),
 		HeldNow:           h.holds.Len(),
+		WaitingNow:        int(h.bg.waitingNow.Load()),
 	}
 	for i := range s.Refused {
 		s.Refused[i] = c.refused[i].Load()

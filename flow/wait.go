@@ -1,0 +1,82 @@
+package flow
+
+import "time"
+
+// Deliveries waiting for room. An ESME that answers deliver_sm slower than
+// receipts and MO arrive fills its sessions' windows and queues; the
+// engine then refuses at once (ErrQueueFull) and the item waits here, per
+// user in arrival order, until a response frees a slot. The background
+// goroutine owns the queues; producers hand items over through
+// Hub.waiting (a mutex-guarded list, a few instructions per item).
+
+// waitRetry is how soon waiting items are offered again when no response
+// arrives to wake the goroutine earlier.
+const waitRetry = 5 * time.Millisecond
+
+// waitQueue is one user's waiting items, oldest first.
+type waitQueue struct {
+	head, tail *item
+}
+
+func (q *waitQueue) push(it *item) {
+	it.next = nil
+	if q.tail == nil {
+		q.head = it
+	} else {
+		q.tail.next = it
+	}
+	q.tail = it
+}
+
+func (q *waitQueue) pushFront(it *item) {
+	it.next = q.head
+	q.head = it
+	if q.tail == nil {
+		q.tail = it
+	}
+}
+
+func (q *waitQueue) pop() *item {
+	it := q.head
+	q.head = it.next
+	if q.head == nil {
+		q.tail = nil
+	}
+	it.next = nil
+	return it
+}
+
+// runWaiting moves newly waiting items to their user's queue, then offers
+// each user's items in order until one finds the user's receivers full
+// again. Expired items are dropped (counted, logged).
+func (h *Hub) runWaiting(now time.Time) {
+	b := &h.bg
+	for it := h.waiting.takeAll(); it != nil; {
+		next := it.next
+		q := b.queues[it.systemID]
+		if q == nil {
+			q = new(waitQueue) // once per user that ever waits
+			b.queues[it.systemID] = q
+		}
+		q.push(it)
+		it = next
+	}
+	ns := now.UnixNano()
+	for _, q := range b.queues {
+		for q.head != nil {
+			// Unlinked before the offer: once the engine has it, its
+			// outcome may already be running on an event loop.
+			it := q.pop()
+			if ns >= it.expires {
+				b.waitingNow.Add(-1)
+				h.expire(it)
+				continue
+			}
+			if h.offer(it) == busy {
+				q.pushFront(it)
+				break
+			}
+			b.waitingNow.Add(-1)
+		}
+	}
+}
