@@ -6,7 +6,7 @@ FUZZTIME ?= 10s
 # Packages whose tests exercise goroutines: run under the race detector.
 RACE_PKGS ?= ./...
 
-.PHONY: all build run test test-unit test-race smoke fuzz bench bench-e2e lint crosscheck deps clean
+.PHONY: all build run test test-unit test-race smoke fuzz bench bench-e2e bench-matrix bench-idle bench-peers lint crosscheck deps clean
 
 all: build
 
@@ -45,13 +45,28 @@ fuzz:
 	done
 
 ## bench: Go micro-benchmarks with allocation counts, then a short end-to-end
-## run (smppd on the demo config, smppbench over loopback).
+## run (smppd on the demo config, smppbench over loopback, receipts included).
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime=200ms ./...
 	$(MAKE) bench-e2e
 
 bench-e2e: build
 	bash scripts/bench-e2e.sh
+
+## bench-matrix: the full table of docs/BENCHMARKS.md (1/4/16/64 sessions x
+## window 1/10/100, without and with receipts, smppd against the raw ceiling,
+## 3 rounds; about 7 minutes), then 10,000 idle binds on configs/bench.toml,
+## then smppd against the npm and Perl peers at 4 x 100 and 1 x 1.
+bench-matrix:
+	bash bench/matrix.sh
+	$(MAKE) bench-idle bench-peers
+
+bench-idle:
+	bash bench/idle.sh 10000
+
+bench-peers:
+	bash bench/peers/compare.sh -sessions 4 -window 100 -duration 2s -warmup 0.5s
+	bash bench/peers/compare.sh -sessions 1 -window 1 -duration 2s -warmup 0.5s
 
 ## crosscheck: golden vectors against an independent SMPP implementation.
 crosscheck:

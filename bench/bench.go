@@ -174,7 +174,7 @@ type Latency struct {
 }
 
 // Result is a finished run. Counts cover the measured phase only (after
-// warm-up); rates divide them by Elapsed.
+// warm-up).
 type Result struct {
 	Addr     string  `json:"addr"`
 	Bind     string  `json:"bind"`
@@ -186,8 +186,10 @@ type Result struct {
 	Bound    int     `json:"bound"`
 
 	// Elapsed runs from the end of warm-up to the last response or receipt
-	// that was recorded.
-	Elapsed float64 `json:"elapsed_s"`
+	// that was recorded; RespElapsed to the last response only, so that
+	// receipts trickling in after sending stopped do not dilute SubmitRate.
+	Elapsed     float64 `json:"elapsed_s"`
+	RespElapsed float64 `json:"resp_elapsed_s"`
 
 	Submitted     uint64            `json:"submitted"`
 	Responses     uint64            `json:"responses"`
@@ -197,12 +199,12 @@ type Result struct {
 	GenericNacks  uint64            `json:"generic_nacks"`
 	Unanswered    uint64            `json:"unanswered"`
 	Statuses      map[string]uint64 `json:"statuses,omitempty"`
-	SubmitRate    float64           `json:"submit_per_s"` // OK responses per second
+	SubmitRate    float64           `json:"submit_per_s"` // OK responses per second of RespElapsed
 	DeliverSM     uint64            `json:"deliver_sm"`
 	ReceiptsOK    uint64            `json:"receipts_matched"`
 	ReceiptsOther uint64            `json:"receipts_unmatched"`
 	ReceiptsLost  uint64            `json:"receipts_missing"`
-	ReceiptRate   float64           `json:"receipt_per_s"`
+	ReceiptRate   float64           `json:"receipt_per_s"` // matched receipts per second of Elapsed
 	EnquireLinks  uint64            `json:"enquire_links"`
 
 	SubmitResp    Latency `json:"submit_resp"`

@@ -194,7 +194,7 @@ func (r *runState) result(sessions []*session, errs []error, bound int) *Result 
 	respH := newLatencyHist()
 	dlrH := newLatencyHist()
 	statuses := map[codec.Status]uint64{}
-	var last, dlrWant int64
+	var last, lastR, dlrWant int64
 	for i, s := range sessions {
 		if errs[i] != nil {
 			msg := errs[i].Error()
@@ -225,6 +225,7 @@ func (r *runState) result(sessions []*session, errs []error, bound int) *Result 
 			dlrH.merge(s.dlrH)
 		}
 		last = max(last, s.last)
+		lastR = max(lastR, s.lastR)
 	}
 	if res.Submitted > res.Responses {
 		res.Unanswered = res.Submitted - res.Responses
@@ -249,8 +250,11 @@ func (r *runState) result(sessions []*session, errs []error, bound int) *Result 
 	}
 	if el := time.Duration(last) - cfg.Warmup; el > 0 {
 		res.Elapsed = el.Seconds()
-		res.SubmitRate = float64(res.OK) / res.Elapsed
 		res.ReceiptRate = float64(res.ReceiptsOK) / res.Elapsed
+	}
+	if el := time.Duration(lastR) - cfg.Warmup; el > 0 {
+		res.RespElapsed = el.Seconds()
+		res.SubmitRate = float64(res.OK) / res.RespElapsed
 	}
 	res.SubmitResp = respH.summary()
 	res.SubmitReceipt = dlrH.summary()

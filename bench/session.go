@@ -78,6 +78,7 @@ type session struct {
 	dlrH  latencyHist
 	stat  map[codec.Status]uint64 // non-OK submit_sm_resp statuses
 	last  int64                   // time of the last recorded event
+	lastR int64                   // time of the last recorded response
 	pub   *live
 }
 
@@ -423,7 +424,7 @@ func (s *session) onResp(h codec.Header, body []byte, now int64) {
 	measured := at >= s.measureFrom
 	if measured {
 		s.st.responses++
-		s.last = now
+		s.last, s.lastR = now, now
 	}
 	if h.CommandID == codec.GenericNackID || h.Status != codec.StatusOK {
 		if !measured {

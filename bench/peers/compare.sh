@@ -13,7 +13,7 @@
 # processes it started (by PID; the Perl peer by its own process group,
 # since it forks per connection).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 
 REPEATS=${REPEATS:-3}
 PEERS=${PEERS:-"raw npm perl smppd"}

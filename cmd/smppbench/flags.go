@@ -16,6 +16,11 @@ import (
 type options struct {
 	cfg  bench.Config
 	json bool
+	// idle > 0 selects the idle mode: bind that many sessions and hold
+	// them (bench.Idle) instead of sending traffic.
+	idle     int
+	hold     time.Duration
+	parallel int
 }
 
 // parseFlags reads args into options. Usage and errors go to out.
@@ -43,6 +48,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.StringVar(&c.SourceAddr, "src", "smppbench", "source_addr of every submit_sm")
 	fs.StringVar(&c.DestAddr, "dst", "491701234567", "destination_addr of every submit_sm")
 	fs.BoolVar(&o.json, "json", false, "print the result as JSON instead of the summary")
+	fs.IntVar(&o.idle, "idle", 0, "idle mode: bind this many sessions and hold them without traffic (answering enquire_link)")
+	fs.DurationVar(&o.hold, "hold", 0, "idle mode: hold the sessions this long once bound (0 = until SIGINT/SIGTERM)")
+	fs.IntVar(&o.parallel, "parallel", 64, "idle mode: binds in flight at once")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -59,6 +67,9 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	}
 	if *port <= 0 || *port > 65535 {
 		return o, errors.New("-port must be 1..65535")
+	}
+	if o.idle < 0 || o.hold < 0 || o.parallel < 1 {
+		return o, errors.New("-idle and -hold must not be negative, -parallel at least 1")
 	}
 	if c.Sessions < 1 || c.Window < 1 {
 		return o, errors.New("-sessions and -window must be at least 1")

@@ -1,10 +1,13 @@
 // Command smppbench is a black-box SMPP load generator: it binds sessions to
 // an SMSC, keeps a window of submit_sm outstanding on each, at full speed or
 // at a target rate, and reports throughput and latency percentiles for
-// submit→submit_sm_resp and submit→delivery receipt. See package bench.
+// submit→submit_sm_resp and submit→delivery receipt. With -idle N it
+// instead binds N sessions and holds them without traffic, to measure what
+// idle sessions cost the server. See package bench.
 //
 //	smppbench -host 127.0.0.1 -port 2775 -user demo -password demopass \
 //	    -bind trx -sessions 4 -window 100 -duration 10s -dlr
+//	smppbench -port 2779 -user bench -password bench -idle 10000 -hold 30s
 package main
 
 import (
@@ -16,6 +19,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/smppd/smppd/bench"
 )
@@ -37,6 +41,9 @@ func run(args []string, stdout, stderr *os.File) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	if o.idle > 0 {
+		return runIdle(ctx, &o, stdout, stderr)
+	}
 
 	// The live line goes where a person is watching: stdout when it is a
 	// terminal and carries the summary, else stderr when -json keeps stdout
@@ -71,6 +78,43 @@ func run(args []string, stdout, stderr *os.File) int {
 		return 0
 	}
 	writeSummary(stdout, res, &o.cfg)
+	return 0
+}
+
+// runIdle is the idle mode. The line announcing that the binds are
+// settled goes to stderr at once, so that a script can measure the server
+// while the sessions are held.
+func runIdle(ctx context.Context, o *options, stdout, stderr *os.File) int {
+	res, err := bench.Idle(ctx, bench.IdleConfig{
+		Addr: o.cfg.Addr, SystemID: o.cfg.SystemID, Password: o.cfg.Password, SystemType: o.cfg.SystemType,
+		Bind: o.cfg.Bind, Sessions: o.idle, Parallel: o.parallel, Hold: o.hold,
+		OnBound: func(bound, failed int, took time.Duration) {
+			hold := "until SIGINT/SIGTERM"
+			if o.hold > 0 {
+				hold = "for " + o.hold.String()
+			}
+			fmt.Fprintf(stderr, "smppbench: idle: %d bound, %d failed in %.2f s; holding %s\n", bound, failed, took.Seconds(), hold)
+		},
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "smppbench:", err)
+		return 1
+	}
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(res); err != nil {
+			fmt.Fprintln(stderr, "smppbench:", err)
+			return 1
+		}
+		return 0
+	}
+	fmt.Fprintf(stdout, "smppbench → %s  idle: %s of %s bound (%s failed) in %.2f s, held %.1f s, %s dropped by the SMSC, %s enquire_link answered\n",
+		res.Addr, group(uint64(res.Bound)), group(uint64(res.Sessions)), group(uint64(res.Failed)), res.BindSeconds,
+		res.HeldSeconds, group(uint64(res.Dropped)), group(res.EnquireLinks))
+	for _, e := range res.Errors {
+		fmt.Fprintf(stdout, "error          %s\n", e)
+	}
 	return 0
 }
 

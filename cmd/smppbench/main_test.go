@@ -24,7 +24,12 @@ func TestParseFlags(t *testing.T) {
 	if err != nil || o.cfg.Duration != 10*time.Second || o.cfg.Bind != bench.BindTransceiver || o.cfg.Addr != "127.0.0.1:2775" {
 		t.Fatalf("defaults: %+v %v", o.cfg, err)
 	}
-	for _, bad := range []string{"-bind rx", "-port 0", "-window 0", "-mix sms", "-dlr -bind tx", "extra", "-sessions x"} {
+	o, err = parseFlags(strings.Fields("-port 2779 -idle 10000 -hold 30s -parallel 16"), io.Discard)
+	if err != nil || o.idle != 10000 || o.hold != 30*time.Second || o.parallel != 16 {
+		t.Fatalf("idle: %+v %v", o, err)
+	}
+	for _, bad := range []string{"-bind rx", "-port 0", "-window 0", "-mix sms", "-dlr -bind tx", "extra", "-sessions x",
+		"-idle -1", "-hold -1s", "-parallel 0"} {
 		if _, err := parseFlags(strings.Fields(bad), io.Discard); err == nil {
 			t.Errorf("%q accepted", bad)
 		}

@@ -61,7 +61,7 @@ func writeSummary(w io.Writer, res *bench.Result, cfg *bench.Config) {
 	if cfg.Warmup > 0 {
 		warm = " after " + cfg.Warmup.String() + " warm-up"
 	}
-	fmt.Fprintf(w, "measured       %.3f s%s\n", res.Elapsed, warm)
+	fmt.Fprintf(w, "measured       %.3f s%s (responses over the first %.3f s)\n", res.Elapsed, warm, res.RespElapsed)
 	fmt.Fprintf(w, "submit_sm      %s sent  %s ok  %s throttled  %s errors  %s generic_nack  %s unanswered\n",
 		group(res.Submitted), group(res.OK), group(res.Throttled), group(res.Errors), group(res.GenericNacks), group(res.Unanswered))
 	fmt.Fprintf(w, "throughput     %s submit_sm/s\n", group(uint64(res.SubmitRate+0.5)))

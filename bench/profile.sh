@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# profile.sh: where smppd spends its CPU under load. smppd has no pprof
+# listener, so this samples it from outside with perf (Debian's
+# linux-perf; the cpu-clock software event works in VMs without hardware
+# counters, and Go keeps frame pointers, so -g call graphs are whole).
+# Starts smppd on the demo config, runs smppbench at 4 sessions x window
+# 100 without receipts (or the flags given), samples smppd for the
+# measured part, prints the hottest functions by self and by inclusive
+# time, and stops the server it started, by PID.
+#
+#   bench/profile.sh [smppbench flags...]   (default: -sessions 4 -window 100)
+#   env: SECONDS_MEASURED (4), OUT (a new temporary directory: perf.data)
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+
+command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+SECS=${SECONDS_MEASURED:-4}
+OUT=${OUT:-$(mktemp -d /tmp/smppd-profile.XXXXXX)}
+ARGS=("$@")
+((${#ARGS[@]})) || ARGS=(-sessions 4 -window 100)
+if (exec 3<>/dev/tcp/127.0.0.1/2775) 2>/dev/null; then
+	echo "127.0.0.1:2775 is already in use by a process we did not start; stop it first" >&2
+	exit 1
+fi
+mkdir -p bin
+go build -o bin/smppd ./cmd/smppd && go build -o bin/smppbench ./cmd/smppbench || exit 1
+
+./bin/smppd -config configs/smppd.toml >"$OUT/smppd.log" 2>&1 &
+SMPPD=$!
+BENCH=''
+stop() {
+	local p
+	for p in $BENCH $SMPPD; do kill -TERM "$p" 2>/dev/null; done
+	for _ in $(seq 100); do
+		local alive=0
+		for p in $BENCH $SMPPD; do kill -0 "$p" 2>/dev/null && alive=1; done
+		((alive)) || break
+		sleep 0.1
+	done
+	for p in $BENCH $SMPPD; do kill -KILL "$p" 2>/dev/null; done
+	wait 2>/dev/null
+}
+trap stop EXIT
+for _ in $(seq 100); do
+	(exec 3<>/dev/tcp/127.0.0.1/2775) 2>/dev/null && break
+	kill -0 "$SMPPD" 2>/dev/null || { echo "smppd exited: $(tail -c 500 "$OUT/smppd.log")" >&2; exit 1; }
+	sleep 0.1
+done
+
+timeout -k 5 $((SECS + 30)) ./bin/smppbench -user demo -password demopass -duration "$((SECS + 1))s" -warmup 1s \
+	"${ARGS[@]}" >"$OUT/bench.txt" 2>&1 &
+BENCH=$!
+sleep 1.5 # bind and warm up before sampling
+perf record -q -e cpu-clock -F 999 -g -p "$SMPPD" -o "$OUT/perf.data" -- sleep "$SECS" 2>/dev/null
+wait "$BENCH"
+BENCH=''
+cat "$OUT/bench.txt"
+echo "== self time (perf report --no-children --sort symbol)"
+perf report -q -i "$OUT/perf.data" --no-children --sort symbol --percent-limit 1.5 -g none 2>/dev/null | head -40
+echo "== inclusive time (perf report --children --sort symbol)"
+perf report -q -i "$OUT/perf.data" --children --sort symbol --percent-limit 4 -g none 2>/dev/null | head -50
+echo "perf data: $OUT/perf.data"
