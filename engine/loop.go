@@ -163,6 +163,24 @@ func (l *loop) onBell(c gnet.Conn) {
 	l.flushDirty()
 }
 
+// drainStopped empties the inbox of a loop that no longer runs, so nothing
+// posted late is lost in silence: a delivery is reported ErrSessionGone
+// (its owner keeps it), an admin query is answered with what it has.
+func (l *loop) drainStopped() {
+	for {
+		ev, ok := l.inbox.TryPop()
+		if !ok {
+			return
+		}
+		switch ev.kind {
+		case evDeliver:
+			l.srv.deliveryDone(ev.d, 0, ErrSessionGone)
+		case evSessions, evKick:
+			ev.q.done <- struct{}{}
+		}
+	}
+}
+
 func (l *loop) recoverTurn() {
 	if v := recover(); v != nil {
 		l.srv.stats.panics.Add(1)

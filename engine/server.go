@@ -438,6 +438,9 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	defer cancel()
 	err := srv.eng.Stop(stopCtx)
 	<-srv.runDone
+	for _, l := range *srv.loops.Load() {
+		l.drainStopped()
+	}
 	srv.tlsWG.Wait()
 	srv.stopWorkers()
 	for _, l := range *srv.loops.Load() {

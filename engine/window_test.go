@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/ring"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
@@ -209,5 +210,38 @@ func TestInFlightLimitThrottles(t *testing.T) {
 	mustExpect(t, c, codec.EnquireLinkRespID, codec.StatusOK)
 	if n := ts.Stats().Throttled; n != 2 {
 		t.Fatalf("throttled after reopen %d", n)
+	}
+}
+
+// A delivery still in the inbox when the loop stops is reported, not lost,
+// and gives its session's pending slot back.
+func TestStoppedLoopReportsQueuedDeliveries(t *testing.T) {
+	k := &sink{}
+	inbox, err := ring.NewMPSC[event](8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &loop{srv: &Server{opts: Options{Deliveries: k}}, inbox: inbox}
+	s := &session{}
+	s.deliverPending.Store(1)
+	d := &Delivery{Ref: 7, pending: &s.deliverPending}
+	if !inbox.TryPush(event{kind: evDeliver, s: s, d: d}) {
+		t.Fatal("push")
+	}
+	q := &adminQuery{done: make(chan struct{}, 1)}
+	if !inbox.TryPush(event{kind: evSessions, q: q}) {
+		t.Fatal("push")
+	}
+	l.drainStopped()
+	if o, ok := k.get(7); !ok || !errors.Is(o.err, ErrSessionGone) {
+		t.Fatalf("outcome %+v %v", o, ok)
+	}
+	if s.deliverPending.Load() != 0 {
+		t.Fatalf("pending %d", s.deliverPending.Load())
+	}
+	select {
+	case <-q.done:
+	default:
+		t.Fatal("admin query left waiting")
 	}
 }

@@ -150,9 +150,10 @@ func (it *item) setBody(p *codec.SM) error {
 type outcome uint8
 
 const (
-	sent outcome = iota // the engine took it
-	held                // no receiver bound: held (or dropped when the store is full)
-	busy                // every receiver of the user was full: waiting for room
+	sent    outcome = iota // the engine took it
+	held                   // no receiver bound: held
+	busy                   // every receiver of the user was full: waiting for room
+	dropped                // the hold store or the waiting backlog was full (counted, logged)
 )
 
 // dispatch hands it to a bound receiver of its user, holds it when there
@@ -161,8 +162,8 @@ const (
 // frees. The item belongs to whoever took it afterwards.
 func (h *Hub) dispatch(it *item, now time.Time) outcome {
 	o := h.offer(it)
-	if o == busy {
-		h.wait(it)
+	if o == busy && !h.wait(it, true) {
+		return dropped
 	}
 	return o
 }
@@ -172,8 +173,7 @@ func (h *Hub) dispatch(it *item, now time.Time) outcome {
 func (h *Hub) offer(it *item) outcome {
 	out := h.deliverer()
 	if out == nil {
-		h.hold(it)
-		return held
+		return h.hold(it)
 	}
 	user := it.systemID
 	epoch := h.binds.epoch.Load()
@@ -181,7 +181,9 @@ func (h *Hub) offer(it *item) outcome {
 	case nil:
 		return sent
 	case engine.ErrNoSession, engine.ErrNotRunning:
-		h.hold(it)
+		if h.hold(it) == dropped {
+			return dropped
+		}
 		// A receiver that bound between Deliver and Hold found nothing to
 		// release: look again.
 		if h.binds.epoch.Load() != epoch {
@@ -198,15 +200,29 @@ func (h *Hub) offer(it *item) outcome {
 // from a busy ESME is not a failure, so no attempt is counted and no
 // backoff applies; the background goroutine offers it again when a
 // response frees room (DeliveryDone pokes it) or after waitRetry.
-func (h *Hub) wait(it *item) {
-	h.stats.waited.Add(1)
+func (h *Hub) wait(it *item, backpressure bool) bool {
+	if h.bg.waitingNow.Load() >= int64(h.opts.MaxWaiting) {
+		h.stats.waitFull.Add(1)
+		user, kind := it.systemID, it.kind
+		h.items.put(it)
+		if e := h.event(&h.warn.waitFull, zerologError); e != nil {
+			e.Str("system_id", user).Str("kind", kindName(kind)).Int("max_waiting", h.opts.MaxWaiting).
+				Uint64("dropped_total", h.stats.waitFull.Load()).
+				Msg("too many deliveries waiting for busy ESMEs: item dropped")
+		}
+		return false
+	}
+	if backpressure {
+		h.stats.waited.Add(1)
+	}
 	h.bg.waitingNow.Add(1)
 	h.waiting.push(it)
 	h.bg.poke()
+	return true
 }
 
 // hold puts it in the hold store; a full store drops it (counted, logged).
-func (h *Hub) hold(it *item) {
+func (h *Hub) hold(it *item) outcome {
 	kind, user := it.kind, it.systemID
 	it.held = storage.Held{SystemID: user, Kind: kind, ID: it.id, Body: it.d.Body, Expires: it.expires, Attempts: it.attempts}
 	if err := h.holds.Hold(&it.held); err != nil {
@@ -216,13 +232,14 @@ func (h *Hub) hold(it *item) {
 			e.Str("system_id", user).Str("kind", kindName(kind)).Err(err).
 				Uint64("dropped_total", h.stats.heldFull.Load()).Msg("hold store full: item dropped")
 		}
-		return
+		return dropped
 	}
 	if kind == storage.HeldMO {
 		h.stats.moHeld.Add(1)
 	} else {
 		h.stats.rcptHeld.Add(1)
 	}
+	return held
 }
 
 // DeliveryDone implements engine.DeliverySink (on an event loop): ESME_ROK
@@ -242,7 +259,7 @@ func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 	case errors.Is(err, engine.ErrQueueFull), errors.Is(err, engine.ErrSessionGone):
 		// Not the ESME's failure: the session filled up or closed with it
 		// queued. Offer it again (another bind, or the hold store).
-		h.wait(it)
+		h.wait(it, errors.Is(err, engine.ErrQueueFull))
 	case err == nil && status == codec.StatusOK:
 		if it.kind == storage.HeldMO {
 			h.stats.moDelivered.Add(1)

@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -130,8 +131,23 @@ func TestDeliveryBackpressureIsNotAnAttempt(t *testing.T) {
 		}
 		d = got[0].d
 	}
-	if s := th.Stats(); s.DeliveriesRetried != 0 || s.DeliveriesWaited != 2 {
+	// Only the full queue is back-pressure; a closed session is not counted.
+	if s := th.Stats(); s.DeliveriesRetried != 0 || s.DeliveriesWaited != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+func TestWaitingBacklogBounded(t *testing.T) {
+	th := newHub(t, hubSpec{mod: func(o *Options) { o.MaxWaiting = 2 }})
+	th.out.setErr(engine.ErrQueueFull)
+	injectMO(t, th, "alice", "a")
+	injectMO(t, th, "alice", "b")
+	err := th.InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("4917000"), Dest: []byte("1234"), ShortMessage: []byte("c")})
+	if !errors.Is(err, storage.ErrHeldFull) {
+		t.Fatalf("third MO: %v", err)
+	}
+	if s := th.Stats(); s.WaitingNow != 2 || s.WaitingFull != 1 || th.items.inUse() != 2 {
+		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
 	}
 }
 
@@ -227,7 +243,11 @@ func TestHoldStoreFull(t *testing.T) {
 	th.store.limit = 1
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "kept")
-	injectMO(t, th, "alice", "dropped")
+	// The operator who injected it learns that it was dropped.
+	err := th.InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("4917000"), Dest: []byte("1234"), ShortMessage: []byte("dropped")})
+	if !errors.Is(err, storage.ErrHeldFull) {
+		t.Fatalf("InjectMO: %v, want ErrHeldFull", err)
+	}
 	if s := th.Stats(); s.HeldFull != 1 || s.MOHeld != 1 || th.items.inUse() != 1 {
 		t.Fatalf("stats %+v", s)
 	}

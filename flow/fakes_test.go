@@ -105,6 +105,16 @@ func (s *memStore) SetLive(id msg.ID, m *msg.Message) bool {
 	return true
 }
 
+func (s *memStore) WithLive(id msg.ID, fn func(*msg.Message)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var m *msg.Message
+	if r := s.slot(id); r.ID == id {
+		m = r.Live
+	}
+	fn(m)
+}
+
 func (s *memStore) Len() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()

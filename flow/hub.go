@@ -103,6 +103,10 @@ type Options struct {
 	// ReceiptIDDecimal writes the id: of receipt texts in decimal for legacy
 	// clients; receipted_message_id and submit_sm_resp stay hex.
 	ReceiptIDDecimal bool
+	// MaxWaiting bounds the receipts and MO waiting for room at busy ESMEs,
+	// all users together; past it new ones are dropped (counted, logged)
+	// [100000].
+	MaxWaiting int
 	// ReceiptZone is the zone of the receipt text's dates [UTC].
 	ReceiptZone *time.Location
 	// AcceptLatency and ReceiptLatency, indexed like Connectors (nil or
@@ -122,6 +126,7 @@ const (
 	DefaultRetryMin          = 5 * time.Second
 	DefaultRetryMax          = 5 * time.Minute
 	DefaultReassemblyTimeout = 60 * time.Second
+	DefaultMaxWaiting        = 100000
 )
 
 // Errors of New and InjectMO.
@@ -233,6 +238,9 @@ func New(opts Options) (*Hub, error) {
 	}
 	if h.zone == nil {
 		h.zone = time.UTC
+	}
+	if h.opts.MaxWaiting <= 0 {
+		h.opts.MaxWaiting = DefaultMaxWaiting
 	}
 	if h.upIDs = opts.UpstreamIDs; h.upIDs == nil {
 		h.upIDs, _ = opts.Messages.(storage.UpstreamIDs)

@@ -82,15 +82,15 @@ func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
 	if !ok || (len(c.DestinationAddr) > 0 && !bytes.Equal(c.DestinationAddr, rec.DestAddr())) {
 		return codec.StatusCancelFail
 	}
-	if m := rec.Live; m != nil && m.Cancel() {
-		if m.ID != id {
-			// The Record's Live was read just before the connector finished
-			// with it and the pool handed it to another message: undo.
-			m.EndEdit()
-			return codec.StatusCancelFail
+	if rec.Live != nil {
+		// Under the record's lock: the Live message is still ours (its
+		// connector clears Live before it lets the message go).
+		cancelled := false
+		h.msgs.WithLive(id, func(m *msg.Message) { cancelled = m != nil && m.Cancel() })
+		if cancelled {
+			h.msgs.SetState(id, msg.StateDeleted, 0, h.now().UnixNano())
+			return codec.StatusOK
 		}
-		h.msgs.SetState(id, msg.StateDeleted, 0, h.now().UnixNano())
-		return codec.StatusOK
 	}
 	if rec.State.Final() {
 		return codec.StatusCancelFail
@@ -181,12 +181,16 @@ func (h *Hub) replaceSM(e *encoder, req *engine.ManageRequest) codec.Status {
 		}
 		sched = t.Resolve(now).UnixNano()
 	}
-	m := rec.Live
-	if !m.BeginEdit() {
-		return codec.StatusReplaceFail
-	}
-	if m.ID != id {
-		m.EndEdit() // recycled under us (see HandleCancel)
+	// Editing holds off the connector's Claim, so the message stays ours
+	// until EndEdit; BeginEdit under the record's lock makes sure it is
+	// still this id's message (see HandleCancel).
+	var m *msg.Message
+	h.msgs.WithLive(id, func(l *msg.Message) {
+		if l != nil && l.BeginEdit() {
+			m = l
+		}
+	})
+	if m == nil {
 		return codec.StatusReplaceFail
 	}
 	if sched != 0 && sched >= max(exp, m.Expires) {

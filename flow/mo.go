@@ -15,8 +15,10 @@ import (
 // InjectMO delivers an operator's MO (the admin API's POST /v1/mo): with
 // in.SystemID set it goes to that user, otherwise through the MO routes.
 // It returns ErrUnknownUser or ErrNoMORoute when there is no target (the
-// MO is counted as unroutable), ErrBadMO when it cannot be encoded, and
-// nil once the MO is delivered, held or waiting for its other parts. A
+// MO is counted as unroutable), ErrBadMO when it cannot be encoded,
+// storage.ErrHeldFull when it had to be dropped because the hold store (or
+// the backlog waiting for busy ESMEs) is full, and nil once the MO is
+// delivered, held, waiting for room or waiting for its other parts. A
 // zero in.Received is set to now. Views in in are read during the call only.
 func (h *Hub) InjectMO(in *msg.Inbound) error {
 	if in.Received == 0 {
@@ -56,7 +58,9 @@ func (h *Hub) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Time) 
 	if err := e.mo(it, in, nil); err != nil {
 		return h.moEncodeFailed(it, user, err)
 	}
-	h.dispatch(it, now)
+	if h.dispatch(it, now) == dropped {
+		return storage.ErrHeldFull
+	}
 	return nil
 }
 

@@ -62,6 +62,7 @@ type Stats struct {
 	WaitingNow        int                 // receipts and MO waiting for room now
 	DeliveriesFailed  uint64              // deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable
 	HeldFull          uint64              // items dropped because storage.Holds was full
+	WaitingFull       uint64              // items dropped because MaxWaiting items already waited for busy ESMEs
 	Refunds           uint64              // charges given back (upstream refusal, cancel, full rings)
 	HeldNow           int                 // items held in storage now
 }
@@ -81,7 +82,7 @@ type counters struct {
 	moDelivered, moHeld, moExpired, moUnroutable atomic.Uint64
 	moIncomplete, rcptHeld, rcptExpired          atomic.Uint64
 	retried, failedPermanent, heldFull, refunds  atomic.Uint64
-	waited                                       atomic.Uint64
+	waited, waitFull                             atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -105,6 +106,7 @@ func (h *Hub) Stats() Stats {
 		DeliveriesWaited:  c.waited.Load(),
 		DeliveriesFailed:  c.failedPermanent.Load(),
 		HeldFull:          c.heldFull.Load(),
+		WaitingFull:       c.waitFull.Load(),
 		Refunds:           c.refunds.Load(),
 		HeldNow:           h.holds.Len(),
 		WaitingNow:        int(h.bg.waitingNow.Load()),
@@ -114,3 +116,8 @@ func (h *Hub) Stats() Stats {
 	}
 	return s
 }
+
+// Undelivered is the number of receipts and MO not yet acknowledged by an
+// ESME: held, waiting for room, waiting for a retry, or on their way. After
+// Stop, it is what the process loses at exit.
+func (h *Hub) Undelivered() int { return h.items.inUse() }

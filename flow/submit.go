@@ -323,11 +323,12 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 	used, ok := h.queue(m, rec, conn, failover, put)
 	rec.Live = nil
 	if !ok {
-		h.settleCharge(m, true)
-		m.Release()
+		// The record lets go of m before the pool gets it back.
 		if put && live {
 			h.msgs.SetState(id, msg.StateRejected, uint16(codec.StatusMsgQFul), s.nowNs)
 		}
+		h.settleCharge(m, true)
+		m.Release()
 		h.stats.queueFull.Add(1)
 		if e := h.event(&h.warn.queueFull, zerologWarn); e != nil {
 			e.Str("system_id", s.systemID).Str("connector", h.conns[conn].Name()).

@@ -5,7 +5,9 @@ import "time"
 // Deliveries waiting for room. An ESME that answers deliver_sm slower than
 // receipts and MO arrive fills its sessions' windows and queues; the
 // engine then refuses at once (ErrQueueFull) and the item waits here, per
-// user in arrival order, until a response frees a slot. The background
+// user in the order they were refused, until a response frees a slot. The
+// order is not strict across the queue: a new item that finds a free slot
+// first goes ahead of older waiting ones (SMPP does not order deliver_sm). The background
 // goroutine owns the queues; producers hand items over through
 // Hub.waiting (a mutex-guarded list, a few instructions per item).
 

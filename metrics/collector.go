@@ -31,7 +31,7 @@ type collector struct {
 	rcptGenerated, rcptDelivered, rcptUnknown, rcptHeld, rcptExp   *prometheus.Desc
 	moDelivered, moHeld, moExpired, moUnroutable, moIncomplete     *prometheus.Desc
 	deliveriesRetried, deliveriesFailed, heldDropped, heldItems    *prometheus.Desc
-	deliveriesWaited, deliveriesWaiting                            *prometheus.Desc
+	deliveriesWaited, deliveriesWaiting, deliveriesWaitFull        *prometheus.Desc
 	userSubmits, userParts, userRefused, userReceipts, userMO      *prometheus.Desc
 	connUp, connQueue, connBinds, connSubmitted, connAcceptedUp    *prometheus.Desc
 	connFailed, connRetried, connReceipts, connMO, connReconnects  *prometheus.Desc
@@ -81,6 +81,7 @@ func newCollector() *collector {
 	c.deliveriesFailed = d("smppd_deliveries_failed_total", "Receipt and MO deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable.")
 	c.heldDropped = d("smppd_held_dropped_total", "Receipts and MO dropped because [delivery] max_held was reached.")
 	c.deliveriesWaited = d("smppd_deliveries_waited_total", "Times a receipt or MO waited because every receiver of its user had a full window and queue (back-pressure, not a failure).")
+	c.deliveriesWaitFull = d("smppd_deliveries_waiting_dropped_total", "Receipts and MO dropped because max_held items already waited for busy ESMEs.")
 	c.deliveriesWaiting = d("smppd_deliveries_waiting", "Receipts and MO waiting now for room at a busy ESME.")
 	c.heldItems = d("smppd_held_items", "Receipts and MO held now, waiting for their user to bind a receiver or transceiver.")
 
@@ -223,6 +224,7 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) {
 	gauge(ch, c.heldItems, float64(st.HeldNow))
 	counter(ch, c.deliveriesWaited, st.DeliveriesWaited)
 	gauge(ch, c.deliveriesWaiting, float64(st.WaitingNow))
+	counter(ch, c.deliveriesWaitFull, st.WaitingFull)
 	for _, u := range h.UserStats() {
 		counter(ch, c.userSubmits, u.Submits, u.SystemID)
 		counter(ch, c.userParts, u.Parts, u.SystemID)

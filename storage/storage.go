@@ -84,6 +84,11 @@ type Messages interface {
 	// destinations share an id and never set one), so an unconditional
 	// clear cannot drop another message's pointer.
 	SetLive(id msg.ID, m *msg.Message) bool
+	// WithLive calls fn with id's Live message (nil when it has none or id
+	// is unknown) while holding the record's lock: the message cannot be
+	// released meanwhile, because whoever releases it clears Live first
+	// (SetLive or SetState). fn must be short and must not call the store.
+	WithLive(id msg.ID, fn func(m *msg.Message))
 	// Len is the number of records held.
 	Len() int
 }

@@ -191,8 +191,8 @@ func (d *daemon) stopHubWithin(grace time.Duration) {
 		d.log.Error().Str("event", "shutdown").Err(err).Msg("connector shutdown")
 	}
 	st := d.mem.Stats()
-	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("held", st.Held).
-		Msg("connectors stopped; held deliveries and records in memory are lost at exit")
+	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.hub.Undelivered()).
+		Int("held", st.Held).Msg("connectors stopped; undelivered receipts and MO and the records in memory are lost at exit")
 }
 
 // persistLoop writes live balances and used quotas back periodically.
@@ -308,8 +308,6 @@ func moErrorStatus(err error) (int, string) {
 		return http.StatusUnprocessableEntity, "bad_mo"
 	case errors.Is(err, storage.ErrHeldFull):
 		return http.StatusServiceUnavailable, "held_full"
-	case errors.Is(err, flow.ErrStopped):
-		return http.StatusServiceUnavailable, "stopped"
 	}
 	return http.StatusInternalServerError, "internal"
 }

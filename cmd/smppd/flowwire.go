@@ -189,6 +189,7 @@ func hubOptions(cfg *config.Config, router *routing.Router, conns []connector.Co
 		RetryMax:          d.RetryMax.D(),
 		ReassembleMO:      d.ReassembleMO,
 		ReassemblyTimeout: d.ReassemblyTimeout.D(),
+		MaxWaiting:        d.MaxHeld,
 		ReceiptIDDecimal:  d.ReceiptIDFormat == "decimal",
 		ReceiptZone:       d.ReceiptLocation,
 		Logger:            log,

@@ -255,22 +255,17 @@ func (s *Store) SetLive(id msg.ID, m *msg.Message) bool {
 	return ok
 }
 
-// ClearLive clears id's Live message only if it is m, and reports whether
-// it did. It is the conditional clear the storage.Messages.SetLive doc
-// describes but its signature cannot express (a non-nil m there means
-// "set"): a connector finishing with one submit_multi destination must not
-// clear the Live of another destination queued under the same id.
-func (s *Store) ClearLive(id msg.ID, m *msg.Message) bool {
+// WithLive implements storage.Messages.
+func (s *Store) WithLive(id msg.ID, fn func(m *msg.Message)) {
 	now := s.now()
 	sh, tag := s.recHash(id)
 	sh.mu.Lock()
-	slot := sh.find(id, tag)
-	ok := slot >= 0 && !s.expired(sh.ents[slot].submitted, now) && sh.refs[slot].live == m
-	if ok {
-		sh.refs[slot].live = nil
+	defer sh.mu.Unlock()
+	var m *msg.Message
+	if slot := sh.find(id, tag); slot >= 0 && !s.expired(sh.ents[slot].submitted, now) {
+		m = sh.refs[slot].live
 	}
-	sh.mu.Unlock()
-	return ok
+	fn(m)
 }
 
 // Len is the number of records held, counting expired ones that Sweep has

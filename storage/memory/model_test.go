@@ -141,7 +141,7 @@ func (md *model) step(op, a, b byte) {
 			want.State, want.Err, want.Done, want.Live = st, code, done, nil
 			ms.m[id] = want
 		}
-	case 4: // SetLive, or ClearLive when b >= 128
+	case 4: // SetLive, or WithLive when b >= 128
 		ms := md.recShard(id)
 		want, wok := ms.m[id]
 		wok = wok && !md.expired(want.Submitted)
@@ -150,11 +150,15 @@ func (md *model) step(op, a, b byte) {
 			m = md.live[b%4]
 		}
 		if b >= 128 {
-			wok = wok && want.Live == m
-			if ok := s.ClearLive(id, m); ok != wok {
-				t.Fatalf("ClearLive(%v) = %v; model %v", id, ok, wok)
+			var wantLive, got *msg.Message
+			if wok {
+				wantLive = want.Live
 			}
-			m = nil
+			s.WithLive(id, func(l *msg.Message) { got = l })
+			if got != wantLive {
+				t.Fatalf("WithLive(%v) saw %p; model %p", id, got, wantLive)
+			}
+			break
 		} else if ok := s.SetLive(id, m); ok != wok {
 			t.Fatalf("SetLive(%v) = %v; model %v", id, ok, wok)
 		}
