@@ -115,7 +115,7 @@ func TestLoadEveryKey(t *testing.T) {
 			RetryMin: Duration(2 * time.Second), RetryMax: Duration(time.Minute), ReassembleMO: false,
 			ReassemblyTimeout: Duration(30 * time.Second), ReceiptIDFormat: "decimal", ReceiptTimeZone: "Local",
 			ReceiptLocation: time.Local, DefaultValidity: Duration(24 * time.Hour)}},
-		{"storage", c.Storage, Storage{MessageTTL: Duration(36 * time.Hour), MaxRecords: 2000, MaxUpstreamIDs: 3000}},
+		{"storage", c.Storage, Storage{MessageTTL: Duration(36 * time.Hour), MaxRecords: 20000, MaxUpstreamIDs: 3000}},
 		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true}},
 		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false}, {Name: "wholesale", Enabled: true}}},
 		{"inline counts", [2]int{c.InlineUsers, c.InlineGroups}, [2]int{1, 1}},
@@ -1054,4 +1054,20 @@ func nilEmpty(users []User) []User {
 		}
 	}
 	return out
+}
+
+func TestWarnsWhenRecordsCannotCoverTheQueues(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "smppd.toml")
+	conf := "[storage]\nmax_records = 1000\n\n[[connector]]\nname = \"sim\"\ntype = \"sim\"\nqueue = 4096\n"
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.ContainsFunc(c.Warnings, func(w string) bool { return strings.Contains(w, "max_records 1000 < twice the connector queues (4096)") }) {
+		t.Fatalf("warnings %q", c.Warnings)
+	}
 }

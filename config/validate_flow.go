@@ -249,6 +249,15 @@ func (v *validator) storage() {
 	}
 	v.intRange(p+"max_records", s.MaxRecords, 1, 1<<28)
 	v.intRange(p+"max_upstream_ids", s.MaxUpstreamIDs, 1, 1<<28)
+	queued := 0
+	for _, c := range v.c.Connectors {
+		queued += c.Queue
+	}
+	// Records are evicted oldest first: every message still queued must
+	// keep its record, or its receipt finds none and is dropped.
+	if s.MaxRecords > 0 && s.MaxRecords < 2*queued {
+		v.warn("storage: max_records %d < twice the connector queues (%d): under load a record can be evicted before its receipt arrives (the receipt is then dropped, counted as unknown)", s.MaxRecords, queued)
+	}
 	if dv := v.c.Delivery.DefaultValidity; s.MessageTTL > 0 && s.MessageTTL < dv {
 		v.warn("storage: message_ttl %v < delivery.default_validity %v: a late receipt or query_sm finds no record", s.MessageTTL, dv)
 	}

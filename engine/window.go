@@ -28,27 +28,44 @@ type window struct {
 
 	queue       []*Delivery // ring of waiting deliveries
 	qHead, qLen int
+	qCap        int // len(queue) once allocated
+
+	s *session
 }
 
+// init sets the window up for a session. The arrays come with the first
+// delivery (alloc): a transmitter, or an idle receiver, never needs them,
+// and with tens of thousands of binds they would be most of the memory. A
+// pooled session keeps the arrays it had.
 func (w *window) init(s *session, limit, queue int) {
+	w.s, w.limit, w.qCap = s, limit, queue
+	w.used, w.qHead, w.qLen = 0, 0, 0
+	if w.slots != nil && (len(w.queue) != queue || int(w.mask)+1 < limit) {
+		w.slots, w.queue = nil, nil // settings changed: allocate anew
+	}
+}
+
+func (w *window) alloc() {
 	size := 1
-	for size < limit {
+	for size < w.limit {
 		size <<= 1
 	}
 	w.slots = make([]slot, size)
 	w.mask = uint32(size - 1)
-	w.limit = limit
 	for i := range w.slots {
-		w.slots[i].s = s
+		w.slots[i].s = w.s
 		w.slots[i].t.Arg = &w.slots[i]
 		w.slots[i].t.Kind = tkSlot
 	}
-	w.queue = make([]*Delivery, queue)
+	w.queue = make([]*Delivery, w.qCap)
 }
 
 // enqueueDelivery sends d now if the window has room, queues it otherwise.
 func (s *session) enqueueDelivery(d *Delivery) {
 	w := &s.win
+	if w.slots == nil {
+		w.alloc()
+	}
 	if w.used < w.limit && w.qLen == 0 {
 		s.sendDelivery(d, 0)
 		s.l.markDirty(s)
@@ -160,7 +177,7 @@ func (w *window) failAll(err error) {
 		w.queue[w.qHead] = nil
 		w.qHead = (w.qHead + 1) % len(w.queue)
 		w.qLen--
-		w.slots[0].s.l.srv.deliveryDone(d, 0, err)
+		w.s.l.srv.deliveryDone(d, 0, err)
 	}
 	w.qHead = 0
 }
