@@ -1067,7 +1067,9 @@ func TestWarnsWhenRecordsCannotCoverTheQueues(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.ContainsFunc(c.Warnings, func(w string) bool { return strings.Contains(w, "max_records 1000 < twice the connector queues (4096)") }) {
+	if !slices.ContainsFunc(c.Warnings, func(w string) bool {
+		return strings.Contains(w, "max_records 1000 < twice the connector queues (4096)")
+	}) {
 		t.Fatalf("warnings %q", c.Warnings)
 	}
 }
