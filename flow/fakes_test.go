@@ -51,12 +51,13 @@ func newUser(t testing.TB, id string, spec userSpec) principal {
 // memStore is a small Messages + Holds for unit tests. Messages live in a
 // fixed table indexed by id (so steady-state Put allocates nothing).
 type memStore struct {
-	mu    sync.Mutex
-	recs  [4096]storage.Record
-	puts  int
-	held  map[string][]*storage.Held
-	limit int // held items; 0 = unlimited
-	n     int
+	mu      sync.Mutex
+	recs    [4096]storage.Record
+	puts    int
+	deletes int
+	held    map[string][]*storage.Held
+	limit   int // held items; 0 = unlimited
+	n       int
 }
 
 func newMemStore() *memStore { return &memStore{held: map[string][]*storage.Held{}} }
@@ -103,6 +104,17 @@ func (s *memStore) SetLive(id msg.ID, m *msg.Message) bool {
 		r.Live = m
 	}
 	return true
+}
+
+func (s *memStore) Delete(id msg.ID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if r := s.slot(id); r.ID == id {
+		*r = storage.Record{}
+		s.deletes++
+		return true
+	}
+	return false
 }
 
 func (s *memStore) WithLive(id msg.ID, fn func(*msg.Message)) {

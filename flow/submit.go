@@ -323,8 +323,9 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 	used, ok := h.queue(m, rec, conn, failover, put)
 	rec.Live = nil
 	if !ok {
-		// The record lets go of m before the pool gets it back.
-		if put && live {
+		// The record lets go of m before the pool gets it back. The ESME
+		// never learns this id, so the record goes if the store can drop it.
+		if put && live && !h.msgs.Delete(id) {
 			h.msgs.SetState(id, msg.StateRejected, uint16(codec.StatusMsgQFul), s.nowNs)
 		}
 		h.settleCharge(m, true)

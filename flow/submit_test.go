@@ -267,6 +267,9 @@ func TestSubmitQueueFullFailover(t *testing.T) {
 	if bal := credit.Balance().Micros(); bal != 8_000_000 {
 		t.Fatalf("balance %d: the refused message was not refunded", bal)
 	}
+	if th.store.deletes != 1 {
+		t.Fatalf("%d records deleted: the refused message's record was kept", th.store.deletes)
+	}
 }
 
 func TestSubmitConcatenatedAffinity(t *testing.T) {

@@ -89,6 +89,11 @@ type Messages interface {
 	// released meanwhile, because whoever releases it clears Live first
 	// (SetLive or SetState). fn must be short and must not call the store.
 	WithLive(id msg.ID, fn func(m *msg.Message))
+	// Delete drops the record of a message that was never accepted (every
+	// connector queue was full), so refusals do not push accepted
+	// messages' records out; false if the store kept it (it may then only
+	// be marked final).
+	Delete(id msg.ID) bool
 	// Len is the number of records held.
 	Len() int
 }

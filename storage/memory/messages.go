@@ -255,6 +255,31 @@ func (s *Store) SetLive(id msg.ID, m *msg.Message) bool {
 	return ok
 }
 
+// Delete implements storage.Messages. It frees the slot when the record is
+// its shard's newest, the case of a submit refused right after its Put;
+// an older record stays (false).
+func (s *Store) Delete(id msg.ID) bool {
+	sh, tag := s.recHash(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	slot := sh.find(id, tag)
+	if slot < 0 {
+		return false
+	}
+	tail := sh.head + sh.n - 1
+	if tail >= len(sh.ents) {
+		tail -= len(sh.ents)
+	}
+	if slot != tail {
+		return false
+	}
+	sh.ix.remove(tag, uint32(slot))
+	sh.refs[slot] = ref{}
+	sh.ents[slot] = entry{}
+	sh.n--
+	return true
+}
+
 // WithLive implements storage.Messages.
 func (s *Store) WithLive(id msg.ID, fn func(m *msg.Message)) {
 	now := s.now()

@@ -352,3 +352,30 @@ func TestIdleStoreSmall(t *testing.T) {
 	}
 	runtime.KeepAlive(s)
 }
+
+func TestDeleteFreesTheNewestSlot(t *testing.T) {
+	clk := newClock()
+	s := newStore(Options{Now: clk.now, MaxRecords: 2}, 0) // one shard of two
+	a, b, c := rec(1, t0), rec(2, t0), rec(3, t0)
+	s.Put(&a)
+	s.Put(&b)
+	if !s.Delete(2) || s.Len() != 1 {
+		t.Fatalf("newest not deleted: len %d", s.Len())
+	}
+	var out storage.Record
+	if s.Get(2, &out) {
+		t.Fatal("deleted record still found")
+	}
+	if s.Delete(2) || s.Delete(99) {
+		t.Fatal("deleted an unknown id")
+	}
+	// The freed slot takes the next record without evicting the oldest.
+	s.Put(&c)
+	if !s.Get(1, &out) || !s.Get(3, &out) || s.Stats().Evicted != 0 {
+		t.Fatalf("after reuse: evicted %d", s.Stats().Evicted)
+	}
+	// An older record is not the shard's newest: kept.
+	if s.Delete(1) || !s.Get(1, &out) {
+		t.Fatal("an older record was deleted")
+	}
+}
