@@ -199,18 +199,14 @@ func (h *Hub) offer(it *item) outcome {
 // wait queues it behind its user's other waiting deliveries: back-pressure
 // from a busy ESME is not a failure, so no attempt is counted and no
 // backoff applies; the background goroutine offers it again when a
-// response frees room (DeliveryDone pokes it) or after waitRetry.
+// response frees room (DeliveryDone pokes it) or after waitRetry. Past
+// MaxWaiting it goes to the hold store instead (bounded too), from which
+// runWaiting takes it back when the user's queue has drained; false when
+// that store is full as well and it was dropped (counted, logged).
 func (h *Hub) wait(it *item, backpressure bool) bool {
 	if h.bg.waitingNow.Load() >= int64(h.opts.MaxWaiting) {
 		h.stats.waitFull.Add(1)
-		user, kind := it.systemID, it.kind
-		h.items.put(it)
-		if e := h.event(&h.warn.waitFull, zerologError); e != nil {
-			e.Str("system_id", user).Str("kind", kindName(kind)).Int("max_waiting", h.opts.MaxWaiting).
-				Uint64("dropped_total", h.stats.waitFull.Load()).
-				Msg("too many deliveries waiting for busy ESMEs: item dropped")
-		}
-		return false
+		return h.hold(it) != dropped
 	}
 	if backpressure {
 		h.stats.waited.Add(1)

@@ -137,17 +137,24 @@ func TestDeliveryBackpressureIsNotAnAttempt(t *testing.T) {
 	}
 }
 
-func TestWaitingBacklogBounded(t *testing.T) {
+func TestWaitingBacklogOverflowsToHold(t *testing.T) {
 	th := newHub(t, hubSpec{mod: func(o *Options) { o.MaxWaiting = 2 }})
 	th.out.setErr(engine.ErrQueueFull)
-	injectMO(t, th, "alice", "a")
-	injectMO(t, th, "alice", "b")
-	err := th.InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("4917000"), Dest: []byte("1234"), ShortMessage: []byte("c")})
-	if !errors.Is(err, storage.ErrHeldFull) {
-		t.Fatalf("third MO: %v", err)
+	for _, text := range []string{"a", "b", "c"} {
+		injectMO(t, th, "alice", text)
 	}
-	if s := th.Stats(); s.WaitingNow != 2 || s.WaitingFull != 1 || th.items.inUse() != 2 {
-		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
+	if s := th.Stats(); s.WaitingNow != 2 || s.WaitingFull != 1 || s.HeldNow != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	th.out.setErr(nil)
+	th.step(th.clock.Now()) // the two waiting go; the drained queue calls the held one back
+	th.step(th.clock.Now())
+	got := th.out.take()
+	if len(got) != 3 || !strings.Contains(string(got[2].d.Body), "c") {
+		t.Fatalf("%d deliveries", len(got))
+	}
+	if s := th.Stats(); s.WaitingNow != 0 || s.HeldNow != 0 || s.HeldFull != 0 {
+		t.Fatalf("stats %+v", s)
 	}
 }
 

@@ -104,8 +104,8 @@ type Options struct {
 	// clients; receipted_message_id and submit_sm_resp stay hex.
 	ReceiptIDDecimal bool
 	// MaxWaiting bounds the receipts and MO waiting for room at busy ESMEs,
-	// all users together; past it new ones are dropped (counted, logged)
-	// [100000].
+	// all users together; past it new ones go to Holds (and come back when
+	// their user's queue has drained) [100000].
 	MaxWaiting int
 	// ReceiptZone is the zone of the receipt text's dates [UTC].
 	ReceiptZone *time.Location

@@ -62,7 +62,7 @@ type Stats struct {
 	WaitingNow        int                 // receipts and MO waiting for room now
 	DeliveriesFailed  uint64              // deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable
 	HeldFull          uint64              // items dropped because storage.Holds was full
-	WaitingFull       uint64              // items dropped because MaxWaiting items already waited for busy ESMEs
+	WaitingFull       uint64              // items sent to the hold store because MaxWaiting items already waited for busy ESMEs
 	Refunds           uint64              // charges given back (upstream refusal, cancel, full rings)
 	HeldNow           int                 // items held in storage now
 }

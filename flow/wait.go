@@ -64,7 +64,8 @@ func (h *Hub) runWaiting(now time.Time) {
 		it = next
 	}
 	ns := now.UnixNano()
-	for _, q := range b.queues {
+	for user, q := range b.queues {
+		had := q.head != nil
 		for q.head != nil {
 			// Unlinked before the offer: once the engine has it, its
 			// outcome may already be running on an event loop.
@@ -79,6 +80,11 @@ func (h *Hub) runWaiting(now time.Time) {
 				break
 			}
 			b.waitingNow.Add(-1)
+		}
+		if had && q.head == nil {
+			// Drained: what overflowed to the hold store comes back next.
+			h.binds.add(user)
+			h.bg.poke()
 		}
 	}
 }

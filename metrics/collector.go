@@ -81,7 +81,7 @@ func newCollector() *collector {
 	c.deliveriesFailed = d("smppd_deliveries_failed_total", "Receipt and MO deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable.")
 	c.heldDropped = d("smppd_held_dropped_total", "Receipts and MO dropped because [delivery] max_held was reached.")
 	c.deliveriesWaited = d("smppd_deliveries_waited_total", "Times a receipt or MO waited because every receiver of its user had a full window and queue (back-pressure, not a failure).")
-	c.deliveriesWaitFull = d("smppd_deliveries_waiting_dropped_total", "Receipts and MO dropped because max_held items already waited for busy ESMEs.")
+	c.deliveriesWaitFull = d("smppd_deliveries_waiting_overflow_total", "Receipts and MO put in the hold store because max_held items already waited for busy ESMEs (they come back when the ESME catches up; dropped only when the hold store is full too, see smppd_held_dropped_total).")
 	c.deliveriesWaiting = d("smppd_deliveries_waiting", "Receipts and MO waiting now for room at a busy ESME.")
 	c.heldItems = d("smppd_held_items", "Receipts and MO held now, waiting for their user to bind a receiver or transceiver.")
 
