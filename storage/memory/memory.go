@@ -33,6 +33,7 @@ package memory
 import (
 	"hash/maphash"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 )
 
@@ -68,9 +69,11 @@ type Options struct {
 	// TTL is how long records (by Record.Submitted) and upstream ids (by
 	// the time of PutUpstream) are kept (default 72h).
 	TTL time.Duration
-	// Now returns the current time in Unix nanoseconds (default
-	// time.Now().UnixNano()). It must be safe for concurrent use; the owner
-	// should use the same clock for the now it passes to Sweep.
+	// Now returns the current time in Unix nanoseconds. It must be safe for
+	// concurrent use; the owner should use the same clock for the now it
+	// passes to Sweep. Default: the now of the latest Sweep (the TTL is
+	// hours, so a time a sweep period old is precise enough, and it spares
+	// a clock read per Get, Put and SetState), the wall clock before any.
 	Now func() int64
 }
 
@@ -87,6 +90,7 @@ type Store struct {
 	upSeed  maphash.Seed // upstream ids are chosen by peers: keyed hash
 	ttl     int64
 	now     func() int64
+	coarse  atomic.Int64 // the latest Sweep's now, for the default clock
 	holds   Holds
 }
 
@@ -109,14 +113,14 @@ func newStore(opts Options, maxBits uint) *Store {
 	if opts.TTL <= 0 {
 		opts.TTL = DefaultTTL
 	}
-	if opts.Now == nil {
-		opts.Now = func() int64 { return time.Now().UnixNano() }
-	}
 	s := &Store{
 		seed:   rand.Uint64(),
 		upSeed: maphash.MakeSeed(),
 		ttl:    int64(opts.TTL),
 		now:    opts.Now,
+	}
+	if s.now == nil {
+		s.now = s.sweptNow
 	}
 	var caps []int
 	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)
@@ -165,6 +169,14 @@ func (s *Store) Holds() *Holds { return &s.holds }
 // expired reports whether an entry stamped at (Unix ns) is older than the
 // TTL at now.
 func (s *Store) expired(at, now int64) bool { return now-at > s.ttl }
+
+// sweptNow is the default clock (see Options.Now).
+func (s *Store) sweptNow() int64 {
+	if c := s.coarse.Load(); c != 0 {
+		return c
+	}
+	return time.Now().UnixNano()
+}
 
 // Stats are the store's sizes and counters since New.
 type Stats struct {
@@ -222,6 +234,7 @@ func (s *Store) Stats() Stats {
 // left empty gives its arrays back. Held items expire through
 // Holds.Expire, not here.
 func (s *Store) Sweep(now int64) int {
+	s.coarse.Store(now)
 	n := 0
 	for i := range s.recs {
 		n += s.recs[i].sweep(s, now)

@@ -379,3 +379,19 @@ func TestDeleteFreesTheNewestSlot(t *testing.T) {
 		t.Fatal("an older record was deleted")
 	}
 }
+
+func TestDefaultClockFollowsSweeps(t *testing.T) {
+	s := New(Options{TTL: time.Hour})
+	before := time.Now().UnixNano()
+	if d := s.now() - before; d < 0 || d > int64(time.Minute) {
+		t.Fatalf("before any sweep the clock is off by %v", time.Duration(d))
+	}
+	at := time.Now().Add(-3 * time.Hour).UnixNano()
+	r := rec(5, at+int64(time.Minute))
+	s.Put(&r)
+	s.Sweep(at + int64(30*time.Minute)) // the record is 29 minutes old at that now
+	var out storage.Record
+	if s.now() != at+int64(30*time.Minute) || !s.Get(5, &out) {
+		t.Fatal("Get did not use the latest sweep's now")
+	}
+}
