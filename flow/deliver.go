@@ -31,6 +31,7 @@ type item struct {
 	attempts int    // deliveries tried
 	due      int64  // Unix ns of the next retry
 	next     *item  // retry inbox link
+	wasHeld  bool   // counted as held once (it may return to the store)
 	idx      int32
 	gen      uint32
 }
@@ -132,6 +133,7 @@ func (h *Hub) newItem(systemID string, kind storage.HeldKind, id msg.ID, now tim
 	it := h.items.get()
 	it.systemID, it.kind, it.id = systemID, kind, id
 	it.expires = now.UnixNano() + int64(h.opts.HoldLifetime)
+	it.wasHeld = false
 	return it
 }
 
@@ -220,6 +222,10 @@ func (h *Hub) wait(it *item, backpressure bool) bool {
 // hold puts it in the hold store; a full store drops it (counted, logged).
 func (h *Hub) hold(it *item) outcome {
 	kind, user := it.kind, it.systemID
+	// Counted once per item, not per trip to the store; decided before
+	// Hold, after which the store (and the goroutine taking from it) owns it.
+	first := !it.wasHeld
+	it.wasHeld = true
 	it.held = storage.Held{SystemID: user, Kind: kind, ID: it.id, Body: it.d.Body, Expires: it.expires, Attempts: it.attempts}
 	if err := h.holds.Hold(&it.held); err != nil {
 		h.stats.heldFull.Add(1)
@@ -230,10 +236,12 @@ func (h *Hub) hold(it *item) outcome {
 		}
 		return dropped
 	}
-	if kind == storage.HeldMO {
-		h.stats.moHeld.Add(1)
-	} else {
-		h.stats.rcptHeld.Add(1)
+	if first {
+		if kind == storage.HeldMO {
+			h.stats.moHeld.Add(1)
+		} else {
+			h.stats.rcptHeld.Add(1)
+		}
 	}
 	return held
 }

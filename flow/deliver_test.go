@@ -321,3 +321,14 @@ func TestSlabRefs(t *testing.T) {
 		t.Fatalf("in use %d", s.inUse())
 	}
 }
+
+func TestHeldCountedOncePerItem(t *testing.T) {
+	th := newHub(t, hubSpec{})
+	th.out.setErr(engine.ErrNoSession)
+	injectMO(t, th, "alice", "hi")
+	th.Bound("alice", engine.BindReceiver) // the receiver is gone again before the release
+	th.releaseBound(th.clock.Now())
+	if s := th.Stats(); s.MOHeld != 1 || s.HeldNow != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
