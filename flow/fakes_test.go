@@ -117,6 +117,10 @@ func (s *memStore) Delete(id msg.ID) bool {
 	return false
 }
 
+func (s *memStore) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) bool {
+	return s.SetState(id, st, errCode, done) && s.Get(id, out)
+}
+
 func (s *memStore) WithLive(id msg.ID, fn func(*msg.Message)) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -48,7 +48,17 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 // id no longer stored is counted and dropped.
 func (h *Hub) Receipt(r *msg.Receipt) {
 	e := h.getEncoder()
-	if !h.msgs.Get(r.ID, &e.rec) {
+	done := r.Done
+	if r.State.Final() && done == 0 {
+		done = h.now().UnixNano()
+	}
+	var found bool
+	if r.Intermediate {
+		found = h.msgs.Get(r.ID, &e.rec)
+	} else {
+		found = h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec)
+	}
+	if !found {
 		h.stats.rcptUnknown.Add(1)
 		if ev := h.event(&h.warn.unknownRcpt, zerologWarn); ev != nil {
 			ev.Stringer("id", r.ID).Int("connector", r.Connector).
@@ -58,12 +68,7 @@ func (h *Hub) Receipt(r *msg.Receipt) {
 		h.putEncoder(e)
 		return
 	}
-	done := r.Done
-	if r.State.Final() && done == 0 {
-		done = h.now().UnixNano()
-	}
 	if !r.Intermediate {
-		h.msgs.SetState(r.ID, r.State, r.Err, done)
 		h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted)
 	}
 	if wantsReceipt(e.rec.RegisteredDelivery, r.State, r.Intermediate) {

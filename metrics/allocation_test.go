@@ -109,7 +109,9 @@ func (p *pipelined) run(rounds int) error {
 				if codec.CommandID(binary.BigEndian.Uint32(p.rbuf[off+4:])) != codec.SubmitSMRespID {
 					return errors.New("unexpected PDU")
 				}
-				if st := codec.Status(binary.BigEndian.Uint32(p.rbuf[off+8:])); st != codec.StatusOK {
+				// ESME_RMSGQFUL: the sim's small ring was full (a loaded
+				// machine); the refusal path allocates nothing either.
+				if st := codec.Status(binary.BigEndian.Uint32(p.rbuf[off+8:])); st != codec.StatusOK && st != codec.StatusMsgQFul {
 					return errors.New("submit_sm_resp " + st.String())
 				}
 				off += l

@@ -79,6 +79,9 @@ type Messages interface {
 	// SetState records a new state, error code and done time (0 while not
 	// final) and clears Live; false if the id is unknown.
 	SetState(id msg.ID, st msg.State, errCode uint16, done int64) bool
+	// Finish is SetState followed by Get, in one step: the final receipt's
+	// path.
+	Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *Record) bool
 	// SetLive sets the record's Live message, or clears it when m is nil.
 	// Only single-destination messages have a Live message (submit_multi
 	// destinations share an id and never set one), so an unconditional

@@ -193,6 +193,13 @@ func (s *Store) Get(id msg.ID, out *storage.Record) bool {
 		sh.mu.Unlock()
 		return false
 	}
+	sh.copyOut(slot, out)
+	sh.mu.Unlock()
+	return true
+}
+
+// copyOut copies slot's record into out. Caller holds mu.
+func (sh *recShard) copyOut(slot int, out *storage.Record) {
 	e, rf := &sh.ents[slot], sh.refs[slot]
 	*out = storage.Record{
 		ID:                 e.id,
@@ -217,7 +224,22 @@ func (s *Store) Get(id msg.ID, out *storage.Record) bool {
 		Done:               e.done,
 		Live:               rf.live,
 	}
-	sh.mu.Unlock()
+}
+
+// Finish implements storage.Messages: SetState and Get under one lock.
+func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) bool {
+	now := s.now()
+	sh, tag := s.recHash(id)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	slot := sh.find(id, tag)
+	if slot < 0 || s.expired(sh.ents[slot].submitted, now) {
+		return false
+	}
+	e := &sh.ents[slot]
+	e.state, e.err, e.done = st, errCode, done
+	sh.refs[slot].live = nil
+	sh.copyOut(slot, out)
 	return true
 }
 

@@ -395,3 +395,20 @@ func TestDefaultClockFollowsSweeps(t *testing.T) {
 		t.Fatal("Get did not use the latest sweep's now")
 	}
 }
+
+func TestFinishSetsStateAndCopies(t *testing.T) {
+	s := New(Options{})
+	m := msg.NewMessage()
+	defer m.Release()
+	r := rec(9, time.Now().UnixNano())
+	r.Live = m
+	s.Put(&r)
+	var out storage.Record
+	if !s.Finish(9, msg.StateDelivered, 0, 42, &out) || out.State != msg.StateDelivered || out.Done != 42 || out.Live != nil ||
+		string(out.DestAddr()) != string(r.DestAddr()) {
+		t.Fatalf("Finish: %+v", out)
+	}
+	if s.Finish(10, msg.StateDelivered, 0, 42, &out) {
+		t.Fatal("Finish of an unknown id")
+	}
+}
