@@ -118,16 +118,20 @@ func (p *pduCounters) count(dir int, id codec.CommandID, st codec.Status) {
 
 // countOut counts the frames of out, which holds whole PDUs only (every
 // writer appends complete frames), so one call in flush sees everything we
-// send whatever appended it.
-func (p *pduCounters) countOut(out []byte) {
+// send whatever appended it. It returns how many there were (the
+// session's own counter).
+func (p *pduCounters) countOut(out []byte) uint64 {
+	var n uint64
 	for len(out) >= codec.HeaderLen {
 		l := int(binary.BigEndian.Uint32(out))
 		if l < codec.HeaderLen || l > len(out) {
-			return
+			break
 		}
 		p.count(dirOut, codec.CommandID(binary.BigEndian.Uint32(out[4:])), codec.Status(binary.BigEndian.Uint32(out[8:])))
 		out = out[l:]
+		n++
 	}
+	return n
 }
 
 // PDUCount is one non-zero cell of Server.PDUCounts. Command is the v3.4

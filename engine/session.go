@@ -259,27 +259,11 @@ func (s *session) flush() {
 		s.out = s.out[:0]
 		return
 	}
-	s.pdusOut += countFrames(s.out)
-	s.l.pdus.countOut(s.out)
+	s.pdusOut += s.l.pdus.countOut(s.out)
 	s.busy++
 	_, _ = s.c.Write(s.out) // a write error makes gnet close the conn (s.dead)
 	s.busy--
 	s.out = s.out[:0]
-}
-
-// countFrames counts the PDUs in out, which holds whole frames only: one
-// place counts every PDU we send, whatever appended it.
-func countFrames(out []byte) uint64 {
-	var n uint64
-	for len(out) >= 4 {
-		l := int(binary.BigEndian.Uint32(out))
-		if l < codec.HeaderLen || l > len(out) {
-			break
-		}
-		out = out[l:]
-		n++
-	}
-	return n
 }
 
 // flushOrClose flushes and enforces the outbound backlog cap (a peer that
