@@ -10,7 +10,7 @@ import (
 	"github.com/smppd/smppd/msg"
 )
 
-// Errors of SendCancel and SendReplace.
+// Errors of forwarded requests (cancel_sm, replace_sm).
 var (
 	ErrNotBound = errors.New("smppout: no transmitting session is bound")
 	ErrLost     = errors.New("smppout: connection lost before the response")
@@ -116,33 +116,6 @@ func (c *Connector) forwardOne(r fwdReq) {
 		ev = ev.Stringer("status", st)
 	}
 	ev.Msg("upstream did not honour a forwarded request: the message goes on")
-}
-
-// SendCancel sends cancel_sm p upstream, for a message the upstream
-// already accepted: p.MessageID is the upstream's id (the one passed to
-// Sink.Accepted) and the addresses those of the original submit. It waits
-// for cancel_sm_resp (or generic_nack) on a bound transmitting session and
-// returns its command_status; ErrNotBound, ErrLost or ctx's error when
-// there is no answer. Any goroutine; it allocates (a cold path). The
-// connector's own queue is not consulted: a message still queued here is
-// cancelled with msg.Message.Cancel instead. CancelUpstream is the
-// non-blocking form.
-func (c *Connector) SendCancel(ctx context.Context, p *codec.CancelSM) (codec.Status, error) {
-	frame, err := p.Append(nil, codec.Header{CommandID: codec.CancelSMID})
-	if err != nil {
-		return codec.StatusOf(err), err
-	}
-	return c.forward(ctx, frame)
-}
-
-// SendReplace sends replace_sm p upstream (p.MessageID is the upstream's
-// id) and waits for replace_sm_resp; see SendCancel.
-func (c *Connector) SendReplace(ctx context.Context, p *codec.ReplaceSM) (codec.Status, error) {
-	frame, err := p.Append(nil, codec.Header{CommandID: codec.ReplaceSMID})
-	if err != nil {
-		return codec.StatusOf(err), err
-	}
-	return c.forward(ctx, frame)
 }
 
 // forward sends frame (its sequence number is set here) on the first bound

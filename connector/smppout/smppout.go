@@ -49,8 +49,7 @@
 // CancelUpstream and ReplaceUpstream (flow's UpstreamCanceller and
 // UpstreamReplacer) never block: they encode the request and queue it for
 // the forwarder goroutine, which sends it on a bound transmitting session
-// and reports an honoured cancel as a StateDeleted receipt. SendCancel and
-// SendReplace are the blocking forms.
+// and reports an honoured cancel as a StateDeleted receipt.
 //
 // # Goroutines
 //

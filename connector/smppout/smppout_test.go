@@ -695,6 +695,24 @@ func TestReceiptState(t *testing.T) {
 	f(9, "nothing", false, msg.StateUnknown)
 }
 
+// sendCancel and sendReplace drive the forwarder's wire exchange directly
+// and return the upstream's status (CancelUpstream reports it later).
+func sendCancel(ctx context.Context, c *Connector, p *codec.CancelSM) (codec.Status, error) {
+	frame, err := p.Append(nil, codec.Header{CommandID: codec.CancelSMID})
+	if err != nil {
+		return codec.StatusOf(err), err
+	}
+	return c.forward(ctx, frame)
+}
+
+func sendReplace(ctx context.Context, c *Connector, p *codec.ReplaceSM) (codec.Status, error) {
+	frame, err := p.Append(nil, codec.Header{CommandID: codec.ReplaceSMID})
+	if err != nil {
+		return codec.StatusOf(err), err
+	}
+	return c.forward(ctx, frame)
+}
+
 func TestSendCancelAndReplace(t *testing.T) {
 	e := setup(t, smsctest.Options{IDFormat: smsctest.IDHexUpper, Manage: func(cmd codec.CommandID, id []byte) codec.Status {
 		if cmd == codec.ReplaceSMID {
@@ -711,7 +729,7 @@ func TestSendCancelAndReplace(t *testing.T) {
 	if err := down.Start(newSink()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := down.SendCancel(ctx, &codec.CancelSM{MessageID: []byte("1")}); !errors.Is(err, ErrNotBound) {
+	if _, err := sendCancel(ctx, down, &codec.CancelSM{MessageID: []byte("1")}); !errors.Is(err, ErrNotBound) {
 		t.Fatalf("cancel with nothing bound: %v", err)
 	}
 	_ = down.Stop(ctx)
@@ -719,18 +737,18 @@ func TestSendCancelAndReplace(t *testing.T) {
 	e.submit(t, newMsg(0x42, "4917", "to cancel"))
 	eventually(t, "accepted", func() bool { a, _, _, _ := e.sink.counts(); return a == 1 })
 	up := e.sink.accepted()[0].up
-	st, err := e.c.SendCancel(ctx, &codec.CancelSM{MessageID: []byte(up), SourceAddr: []byte("4910"), DestinationAddr: []byte("4917")})
+	st, err := sendCancel(ctx, e.c, &codec.CancelSM{MessageID: []byte(up), SourceAddr: []byte("4910"), DestinationAddr: []byte("4917")})
 	if err != nil || st != codec.StatusOK {
 		t.Fatalf("cancel: %v %v", st, err)
 	}
-	st, err = e.c.SendReplace(ctx, &codec.ReplaceSM{MessageID: []byte(up), SourceAddr: []byte("4910"), ShortMessage: []byte("new")})
+	st, err = sendReplace(ctx, e.c, &codec.ReplaceSM{MessageID: []byte(up), SourceAddr: []byte("4910"), ShortMessage: []byte("new")})
 	if err != nil || st != codec.StatusReplaceFail {
 		t.Fatalf("replace: %v %v", st, err)
 	}
 	if e.srv.Cancels() != 1 || e.srv.Replaces() != 1 {
 		t.Fatalf("SMSC saw %d cancels %d replaces", e.srv.Cancels(), e.srv.Replaces())
 	}
-	if _, err := e.c.SendCancel(ctx, &codec.CancelSM{MessageID: bytes.Repeat([]byte("x"), 80)}); err == nil {
+	if _, err := sendCancel(ctx, e.c, &codec.CancelSM{MessageID: bytes.Repeat([]byte("x"), 80)}); err == nil {
 		t.Fatal("an over-long message_id was sent")
 	}
 }
