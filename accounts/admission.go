@@ -208,6 +208,16 @@ type Admission struct {
 	JasminCompat bool
 }
 
+// Unadmit gives back the throughput tokens an Admit took for parts parts
+// when the message then found no room in any queue (its Charge is refunded
+// separately): a refused or held message uses none of the user's rate.
+func (a *Admission) Unadmit(u *UserLimits, parts int, now int64) {
+	if u == nil || u.live == nil || parts < 1 {
+		return
+	}
+	u.live.bucket.Return(now, parts)
+}
+
 // Status is the SMPP command_status for r (see the table above); unknown
 // refusals map to ESME_RSYSERR.
 func (a *Admission) Status(r Refusal) uint32 {

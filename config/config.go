@@ -93,6 +93,7 @@ type SMPPServer struct {
 	EventLoops          int      `toml:"event_loops"`            // 0 = one per core
 	MaxPDULen           Size     `toml:"max_pdu_len"`            // bytes, command_length limit
 	MaxInFlight         int      `toml:"max_in_flight"`          // per-session submits awaiting our response
+	QueueFullWait       Duration `toml:"queue_full_wait"`        // a session waits this long for room in a full connector queue; 0 = never
 	DeliverWindow       int      `toml:"deliver_window"`         // per-session outstanding deliver_sm
 	MaxConnections      int      `toml:"max_connections"`        // total; 0 = unlimited
 	MaxConnectionsPerIP int      `toml:"max_connections_per_ip"` // 0 = unlimited

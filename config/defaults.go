@@ -26,6 +26,7 @@ func Defaults() *Config {
 			// TLV is about 70 KiB; 96 KiB leaves room for other TLVs.
 			MaxPDULen:           96 << 10,
 			MaxInFlight:         2000,
+			QueueFullWait:       Duration(time.Second),
 			DeliverWindow:       100,
 			MaxConnections:      50000,
 			MaxConnectionsPerIP: 5000,

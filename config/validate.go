@@ -154,6 +154,9 @@ func (v *validator) server() {
 			s.MaxPDULen, minFullPDU)
 	}
 	v.intRange(p+"max_in_flight", s.MaxInFlight, 1, 1<<20)
+	if w := s.QueueFullWait.D(); w < 0 || w > time.Minute {
+		v.fail(p+"queue_full_wait", "%v is out of range 0s..1m", s.QueueFullWait)
+	}
 	v.intRange(p+"deliver_window", s.DeliverWindow, 1, 1<<16)
 	v.intRange(p+"max_connections", s.MaxConnections, 0, 1<<24)
 	v.intRange(p+"max_connections_per_ip", s.MaxConnectionsPerIP, 0, 1<<24)

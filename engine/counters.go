@@ -181,18 +181,9 @@ func (srv *Server) PDUCounts(visit func(PDUCount)) {
 	}
 }
 
-// submitStart begins a submit→response sample: the zero time when nobody
-// observes, so an unobserved server does not read the clock.
-func (srv *Server) submitStart() time.Time {
-	if srv.opts.SubmitLatency == nil {
-		return time.Time{}
-	}
-	return time.Now()
-}
-
-// submitDone ends the sample begun at t0 (monotonic clock).
+// submitDone ends the submit→response sample begun at t0 (monotonic clock).
 func (srv *Server) submitDone(t0 time.Time) {
-	if !t0.IsZero() {
+	if srv.opts.SubmitLatency != nil {
 		srv.opts.SubmitLatency.Observe(time.Since(t0).Seconds())
 	}
 }

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"time"
 
 	"github.com/smppd/smppd/codec"
 )
@@ -19,8 +20,10 @@ func (s *session) dispatch(frame []byte) {
 		}
 	}
 	s.sawPDU = true
-	s.l.pdus.count(dirIn, h.CommandID, h.Status)
-	s.pdusIn++
+	if !s.retry { // a held request was counted when it arrived
+		s.l.pdus.count(dirIn, h.CommandID, h.Status)
+		s.pdusIn++
+	}
 	if h.CommandID.IsResponse() {
 		if h.CommandID != codec.EnquireLinkRespID {
 			s.sawActivity = true
@@ -196,17 +199,21 @@ func (s *session) appendRequest(id codec.CommandID, seq uint32, body []byte) {
 func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 	l := s.l
 	srv := l.srv
-	s.submits++
+	if !s.retry {
+		s.submits++
+	}
 	if s.inFlight >= srv.opts.MaxInFlight {
 		srv.stats.throttled.Add(1)
 		s.throttled++
 		s.reject(h, codec.StatusThrottled)
 		return
 	}
-	t0 := srv.submitStart()
+	now := time.Now()
+	wait := srv.opts.QueueFullWait
 	req := &l.req
 	*req = SubmitRequest{Command: h.CommandID, Sequence: h.Sequence, SystemID: s.systemID, Principal: s.principal,
-		Token: SubmitToken{l: l, s: s, gen: s.gen, seq: h.Sequence, cmd: h.CommandID}}
+		Token: SubmitToken{l: l, s: s, gen: s.gen, seq: h.Sequence, cmd: h.CommandID}, Now: now,
+		MayWait: wait > 0 && (s.waitSince == 0 || now.UnixNano()-s.waitSince < int64(wait))}
 	var err error
 	switch k {
 	case reqSubmitSM:
@@ -227,19 +234,46 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 		return
 	}
 	res := &l.res
-	res.Status, res.MessageID, res.Deferred, res.Unsuccess = codec.StatusOK, l.idbuf[:0], false, nil
+	res.Status, res.MessageID, res.Deferred, res.Wait, res.Unsuccess = codec.StatusOK, l.idbuf[:0], false, false, nil
 	if k == reqSubmitMulti {
 		l.mresp.Unsuccess.Reset()
 		res.Unsuccess = &l.mresp.Unsuccess
 	}
 	srv.submit.HandleSubmit(req, res)
 	req.Principal = nil // the loop's scratch must not keep a closed session's bind alive
+	if res.Wait {
+		if req.MayWait {
+			s.hold(now)
+			return
+		}
+		res.Status = codec.StatusMsgQFul // a handler that waits unasked
+	}
+	if res.Status == codec.StatusOK {
+		s.waitSince = 0
+	}
 	if res.Deferred {
 		s.inFlight++
 		return
 	}
 	s.appendSubmitResp(h.CommandID.Response(), h.Sequence, res.Status, res.MessageID, k == reqSubmitMulti)
-	srv.submitDone(t0)
+	srv.submitDone(now)
+}
+
+// hold keeps the MT request being dispatched unread (serve stops before
+// discarding it) and offers it again after a Tick: the session's own
+// back-pressure while its connector queues are full.
+func (s *session) hold(now time.Time) {
+	l := s.l
+	if s.waitSince == 0 {
+		s.waitSince = now.UnixNano()
+		if e := l.srv.log.Debug(); e.Enabled() {
+			e.Str("event", "queue_wait").Str("system_id", s.systemID).Str("remote", s.remote.String()).
+				Msg("connector queues full: holding the session's input")
+		}
+	}
+	s.waiting = true
+	l.srv.stats.queueWaits.Add(1)
+	l.wheel.Schedule(&s.tWait, l.srv.opts.Tick)
 }
 
 // appendSubmitResp appends submit_sm_resp, data_sm_resp or submit_multi_resp.

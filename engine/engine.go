@@ -92,6 +92,12 @@ type SubmitRequest struct {
 	Principal Principal
 	// Token names this request for Server.Respond when the handler defers it.
 	Token SubmitToken
+	// Now is when the engine took the request up (read once per request,
+	// so the handler need not read the clock again).
+	Now time.Time
+	// MayWait says the engine can hold this request if every queue it could
+	// go to is full (SubmitResult.Wait); when false the handler answers.
+	MayWait bool
 }
 
 // SubmitResult is filled by HandleSubmit. MessageID arrives as an empty slice
@@ -108,6 +114,11 @@ type SubmitResult struct {
 	// Deferred: the handler answers later through Server.Respond(req.Token, ...).
 	// The request counts against the session's in-flight limit until then.
 	Deferred bool
+	// Wait (only when req.MayWait): every queue the request could use is
+	// full and the handler undid its work. The engine leaves the PDU unread,
+	// reads nothing more from the session and offers the same PDU again
+	// after a Tick, for up to Options.QueueFullWait. Status is ignored.
+	Wait bool
 }
 
 // SubmitHandler decides the answer to an accepted MT request. It runs on the
@@ -222,7 +233,12 @@ type Options struct {
 	PDUReadTimeout      time.Duration // a partial PDU not completed; default 30s
 	Tick                time.Duration // timer wheel resolution; default 10ms
 
-	MaxInFlight     int // per-session MT requests awaiting our response before ESME_RTHROTTLED; default 2000
+	MaxInFlight int // per-session MT requests awaiting our response before ESME_RTHROTTLED; default 2000
+	// QueueFullWait is how long a session may wait, not reading, for room in
+	// a full connector queue (SubmitResult.Wait) before its submits are
+	// answered by the handler (ESME_RMSGQFUL); default 1s; < 0 = never wait.
+	// The budget renews when one of the session's submits is accepted.
+	QueueFullWait   time.Duration
 	DeliverWindow   int // outstanding deliver_sm per session; default 100
 	DeliverQueue    int // deliveries per session waiting for a window slot; default 4*DeliverWindow
 	DeliverAttempts int // sends of one deliver_sm before ErrDeliveryExpired; default 3
@@ -314,6 +330,7 @@ type Stats struct {
 	Sessions         int64  // sessions open now
 	Bound            int64  // sessions bound now
 	Throttled        uint64 // MT requests answered ESME_RTHROTTLED
+	QueueWaits       uint64 // MT requests held unread for a full connector queue (each retry counts)
 	ResponseTimeouts uint64 // server requests unanswered within ResponseTimeout
 	DeliverRetries   uint64 // deliver_sm re-sent after a response timeout
 	GenericNacks     uint64 // generic_nack we sent

@@ -54,9 +54,9 @@ type Server struct {
 	idle     chan struct{} // signalled when the last session closes during shutdown
 
 	stats struct {
-		accepted, refused, throttled, responseTimeouts, deliverRetries atomic.Uint64
-		nacks, panics, slowConsumers                                   atomic.Uint64
-		sessions, bound                                                atomic.Int64
+		accepted, refused, throttled, queueWaits, responseTimeouts, deliverRetries atomic.Uint64
+		nacks, panics, slowConsumers                                               atomic.Uint64
+		sessions, bound                                                            atomic.Int64
 	}
 }
 
@@ -123,6 +123,7 @@ func applyDefaults(o *Options) {
 	def(&o.PDUReadTimeout, 30*time.Second)
 	def(&o.Tick, 10*time.Millisecond)
 	defi(&o.MaxInFlight, 2000)
+	def(&o.QueueFullWait, time.Second)
 	defi(&o.DeliverWindow, 100)
 	defi(&o.DeliverQueue, 4*o.DeliverWindow)
 	defi(&o.DeliverAttempts, 3)
@@ -381,6 +382,7 @@ func (srv *Server) Stats() Stats {
 		Sessions:         srv.stats.sessions.Load(),
 		Bound:            srv.stats.bound.Load(),
 		Throttled:        srv.stats.throttled.Load(),
+		QueueWaits:       srv.stats.queueWaits.Load(),
 		ResponseTimeouts: srv.stats.responseTimeouts.Load(),
 		DeliverRetries:   srv.stats.deliverRetries.Load(),
 		GenericNacks:     srv.stats.nacks.Load(),

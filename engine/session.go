@@ -30,6 +30,7 @@ const (
 	tkPDURead
 	tkControl // response timer of our enquire_link or unbind
 	tkSlot    // response timer of one deliver_sm (Arg is the *slot)
+	tkWait    // retry of an MT request held for a full connector queue
 )
 
 // session is one SMPP connection. It lives on one loop and is touched only
@@ -67,12 +68,20 @@ type session struct {
 	outSeq   uint32                     // our request sequence numbers (1..0x7FFFFFFF)
 	inFlight int                        // deferred MT requests not yet answered
 
-	tInit, tEnquire, tInact, tRead, tCtrl timers.Timer
-	ctrlSeq                               uint32
-	ctrlCmd                               codec.CommandID
-	unbindWhy                             CloseReason
-	win                                   window
-	throttled                             uint64
+	// waiting: the PDU at the head of the input is an MT request held for a
+	// full connector queue (SubmitResult.Wait); nothing more is read until
+	// tWait offers it again. waitSince (Unix ns; 0 = none) starts the
+	// QueueFullWait budget at the first wait and clears at an acceptance.
+	waiting   bool
+	retry     bool // the frame being dispatched is a held one offered again
+	waitSince int64
+
+	tInit, tEnquire, tInact, tRead, tCtrl, tWait timers.Timer
+	ctrlSeq                                      uint32
+	ctrlCmd                                      codec.CommandID
+	unbindWhy                                    CloseReason
+	win                                          window
+	throttled                                    uint64
 
 	// Admin view (Server.Sessions): plain fields, written on the loop only.
 	id                                 uint64 // unique per connection, never reused
@@ -91,10 +100,11 @@ type session struct {
 
 func newSession(l *loop) *session {
 	s := &session{l: l, idx: -1, state: stateClosed}
-	for _, t := range []*timers.Timer{&s.tInit, &s.tEnquire, &s.tInact, &s.tRead, &s.tCtrl} {
+	for _, t := range []*timers.Timer{&s.tInit, &s.tEnquire, &s.tInact, &s.tRead, &s.tCtrl, &s.tWait} {
 		t.Arg = s
 	}
 	s.tInit.Kind, s.tEnquire.Kind, s.tInact.Kind, s.tRead.Kind, s.tCtrl.Kind = tkSessionInit, tkEnquireLink, tkInactivity, tkPDURead, tkControl
+	s.tWait.Kind = tkWait
 	s.win.init(s, l.srv.opts.DeliverWindow, l.srv.opts.DeliverQueue)
 	return s
 }
@@ -174,7 +184,7 @@ func (s *session) serve() {
 	batch := srv.opts.BatchPDUs
 	n := 0
 	completed := false
-	for !s.closing && !s.dead && s.state != stateBinding {
+	for !s.closing && !s.dead && s.state != stateBinding && !s.waiting {
 		avail := s.c.InboundBuffered()
 		if avail < 4 {
 			break
@@ -201,6 +211,10 @@ func (s *session) serve() {
 		}
 		frame, _ := s.c.Peek(flen)
 		s.dispatch(frame)
+		s.retry = false
+		if s.waiting {
+			break // the frame stays unread for its retry
+		}
 		_, _ = s.c.Discard(flen)
 		n++
 		completed = true
@@ -228,7 +242,7 @@ func (s *session) afterBatch(completed bool) {
 	// completing restarts the clock for the next one.
 	rest := s.c.InboundBuffered()
 	switch {
-	case rest == 0 || s.state == stateBinding || s.queued:
+	case rest == 0 || s.state == stateBinding || s.queued || s.waiting:
 		l.wheel.Cancel(&s.tRead)
 	case completed || !s.tRead.Active():
 		l.wheel.Schedule(&s.tRead, opts.PDUReadTimeout)
@@ -348,6 +362,8 @@ func (s *session) cleanup(err error) {
 	w.Cancel(&s.tInact)
 	w.Cancel(&s.tRead)
 	w.Cancel(&s.tCtrl)
+	w.Cancel(&s.tWait)
+	s.waiting, s.retry, s.waitSince = false, false, 0
 	s.win.failAll(ErrSessionGone)
 	if s.principal != nil {
 		s.principal.Release()

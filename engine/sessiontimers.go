@@ -43,6 +43,10 @@ func (l *loop) onTimer(t *timers.Timer) {
 		s.logExpiry("inactivity")
 		s.sendUnbind(ReasonInactivity)
 		l.markDirty(s)
+	case tkWait:
+		// Offer the held request again (serve runs it first).
+		s.waiting, s.retry = false, true
+		l.yield(s)
 	case tkPDURead:
 		s.logExpiry("pdu_read")
 		s.close(ReasonPDUReadTimeout)

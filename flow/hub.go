@@ -155,10 +155,13 @@ type Hub struct {
 	forwards []bool
 	users    Users
 	adm      *accounts.Admission
-	ids      *msg.IDGen
-	now      func() time.Time
-	log      zerolog.Logger
-	zone     *time.Location
+	// wallClock: opts.Now is time.Now, so a request's engine-read time can
+	// stand in for a clock read (tests inject a clock and keep theirs).
+	wallClock bool
+	ids       *msg.IDGen
+	now       func() time.Time
+	log       zerolog.Logger
+	zone      *time.Location
 
 	out atomic.Pointer[delivererRef]
 
@@ -216,25 +219,27 @@ func New(opts Options) (*Hub, error) {
 	if opts.RetryMax < opts.RetryMin {
 		opts.RetryMax = opts.RetryMin
 	}
-	if opts.Now == nil {
+	wallClock := opts.Now == nil
+	if wallClock {
 		opts.Now = time.Now
 	}
 	if opts.Admission == nil {
 		opts.Admission = &accounts.Admission{}
 	}
 	h := &Hub{
-		opts:   opts,
-		router: opts.Router,
-		conns:  opts.Connectors,
-		up:     connState{conns: opts.Connectors},
-		msgs:   opts.Messages,
-		holds:  opts.Holds,
-		users:  opts.Users,
-		adm:    opts.Admission,
-		ids:    opts.IDs,
-		now:    opts.Now,
-		log:    opts.Logger.With().Str("component", "flow").Logger(),
-		zone:   opts.ReceiptZone,
+		wallClock: wallClock,
+		opts:      opts,
+		router:    opts.Router,
+		conns:     opts.Connectors,
+		up:        connState{conns: opts.Connectors},
+		msgs:      opts.Messages,
+		holds:     opts.Holds,
+		users:     opts.Users,
+		adm:       opts.Admission,
+		ids:       opts.IDs,
+		now:       opts.Now,
+		log:       opts.Logger.With().Str("component", "flow").Logger(),
+		zone:      opts.ReceiptZone,
 	}
 	if h.zone == nil {
 		h.zone = time.UTC

@@ -31,6 +31,7 @@ type submission struct {
 	command  uint32
 	now      time.Time
 	nowNs    int64
+	mayWait  bool // a full queue answers Wait (the engine holds the PDU), not ESME_RMSGQFUL
 
 	serviceType                                        []byte
 	srcTON, srcNPI                                     uint8
@@ -117,8 +118,14 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	s.user, s.systemID, s.group = u, u.SystemID, userGroup(u)
 	s.ctr = h.ustats.get(u.SystemID)
 	s.command = uint32(req.Command)
-	s.now = h.now()
+	if h.wallClock && !req.Now.IsZero() {
+		s.now = req.Now // the engine read the clock already
+	} else {
+		s.now = h.now()
+	}
 	s.nowNs = s.now.UnixNano()
+	// submit_multi answers per destination at once: it never waits.
+	s.mayWait = req.MayWait && req.SubmitMulti == nil
 	switch {
 	case req.SubmitSM != nil:
 		s.fromSM(req.SubmitSM)
@@ -149,6 +156,10 @@ func (h *Hub) submitOne(sc *submitScratch, res *engine.SubmitResult) {
 	id := h.ids.Next()
 	st, r, _ := h.place(sc, h.router.Load(), id, true, true)
 	if st != codec.StatusOK {
+		if r == RefuseQueueFull && sc.sub.mayWait {
+			res.Wait = true // place undid everything; the engine offers it again
+			return
+		}
 		h.refuse(&sc.sub, r, st)
 		res.Status = st
 		return
@@ -329,7 +340,11 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 			h.msgs.SetState(id, msg.StateRejected, uint16(codec.StatusMsgQFul), s.nowNs)
 		}
 		h.settleCharge(m, true)
+		h.adm.Unadmit(userLimits(s.user), s.parts, s.nowNs)
 		m.Release()
+		if s.mayWait {
+			return codec.StatusMsgQFul, RefuseQueueFull, put // not a refusal yet: the session waits
+		}
 		h.stats.queueFull.Add(1)
 		if e := h.event(&h.warn.queueFull, zerologWarn); e != nil {
 			e.Str("system_id", s.systemID).Str("connector", h.conns[conn].Name()).

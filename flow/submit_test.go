@@ -407,3 +407,42 @@ func TestSubmitFromDisabledUserRefused(t *testing.T) {
 		t.Fatalf("id %q, refusals %d", id, th.Stats().RefusedBy(RefuseDisabled))
 	}
 }
+
+// With MayWait a full ring is not a refusal: the hub undoes its work (record,
+// charge, throughput tokens) and asks the engine to hold the request.
+func TestSubmitQueueFullWaits(t *testing.T) {
+	th := newHub(t, hubSpec{conns: 1, routes: routing.Config{
+		MT: []routing.MTRouteConfig{{Name: "d", Kind: "default", Connectors: []string{"a"}, Rate: 1}},
+	}})
+	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000), Throughput: 1, Burst: 2}})
+	credit := userLimits(p.u).Credit()
+	th.conns[0].cap = 1
+	st, _ := th.submit(p, sm("1", "2", "first"))
+	wantStatus(t, st, codec.StatusOK)
+	waitOnce := func() *engine.SubmitResult {
+		req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.u.SystemID, SubmitSM: sm("1", "2", "second"),
+			Principal: p, MayWait: true}
+		res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
+		th.HandleSubmit(req, res)
+		return res
+	}
+	for range 3 { // every retry finds the ring full
+		if res := waitOnce(); !res.Wait || len(res.MessageID) != 0 {
+			t.Fatalf("full ring with MayWait: Wait %v id %q", res.Wait, res.MessageID)
+		}
+	}
+	s := th.Stats()
+	if s.QueueFull != 0 || s.RefusedBy(RefuseQueueFull) != 0 {
+		t.Fatalf("a wait counted as a refusal: %+v", s)
+	}
+	if bal := credit.Balance().Micros(); bal != 9_000_000 {
+		t.Fatalf("balance %d: a held message stayed charged", bal)
+	}
+	if th.store.deletes != 3 {
+		t.Fatalf("%d records deleted, want 3", th.store.deletes)
+	}
+	// The burst of 2 still has its second token: the waits gave theirs back.
+	th.conns[0].cap = 2
+	st, _ = th.submit(p, sm("1", "2", "second"))
+	wantStatus(t, st, codec.StatusOK)
+}

@@ -18,9 +18,9 @@ type collector struct {
 	names []string
 
 	// engine
-	connAccepted, connRefused, sessionsOpen, sessionsBound       *prometheus.Desc
-	windowThrottled, respTimeouts, deliverRetries, nacks, panics *prometheus.Desc
-	slowConsumers, pdus                                          *prometheus.Desc
+	connAccepted, connRefused, sessionsOpen, sessionsBound                   *prometheus.Desc
+	windowThrottled, queueWaits, respTimeouts, deliverRetries, nacks, panics *prometheus.Desc
+	slowConsumers, pdus                                                      *prometheus.Desc
 
 	// accounts
 	authCacheHits, authCacheMisses, bindsSlowed, bindsBlocked *prometheus.Desc
@@ -47,6 +47,7 @@ func newCollector() *collector {
 	c.sessionsOpen = d("smppd_sessions_open", "SMPP sessions open now, bound or not.")
 	c.sessionsBound = d("smppd_sessions_bound", "SMPP sessions bound now (transmitter, receiver or transceiver).")
 	c.windowThrottled = d("smppd_max_in_flight_throttled_total", "MT requests answered ESME_RTHROTTLED because the session had max_in_flight requests unanswered.")
+	c.queueWaits = d("smppd_submit_queue_waits_total", "Times an MT request was held unread because every connector queue it could use was full (queue_full_wait); each retry counts.")
 	c.respTimeouts = d("smppd_response_timeouts_total", "Requests we sent (enquire_link, unbind, deliver_sm) unanswered within responseTimerSecs.")
 	c.deliverRetries = d("smppd_deliver_resends_total", "deliver_sm re-sent on the same session after a response timeout.")
 	c.nacks = d("smppd_generic_nacks_sent_total", "generic_nack PDUs we sent (undecodable or unknown requests).")
@@ -163,6 +164,7 @@ func (c *collector) collectEngine(ch chan<- prometheus.Metric, e Engine) {
 	gauge(ch, c.sessionsOpen, float64(st.Sessions))
 	gauge(ch, c.sessionsBound, float64(st.Bound))
 	counter(ch, c.windowThrottled, st.Throttled)
+	counter(ch, c.queueWaits, st.QueueWaits)
 	counter(ch, c.respTimeouts, st.ResponseTimeouts)
 	counter(ch, c.deliverRetries, st.DeliverRetries)
 	counter(ch, c.nacks, st.GenericNacks)

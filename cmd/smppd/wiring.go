@@ -95,6 +95,7 @@ func engineOptions(cfg *config.Config, store *accounts.Store, ids *msg.IDGen) (e
 		PDUReadTimeout:      s.PDURead(),
 		Tick:                s.Tick.D(),
 		MaxInFlight:         s.MaxInFlight,
+		QueueFullWait:       off(s.QueueFullWait.D()),
 		DeliverWindow:       s.DeliverWindow,
 		MaxConnections:      unlimited(s.MaxConnections),
 		MaxConnectionsPerIP: unlimited(s.MaxConnectionsPerIP),
