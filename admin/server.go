@@ -15,6 +15,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -107,6 +108,17 @@ func New(opts Options) *Server {
 // Handle adds an endpoint (pattern as for http.ServeMux, e.g. "GET /v1/x").
 // Call before Start.
 func (s *Server) Handle(pattern string, h http.HandlerFunc) { s.mux.HandleFunc(pattern, h) }
+
+// HandlePprof serves the runtime profiler (net/http/pprof) under
+// /debug/pprof/, behind the token like every other endpoint. Call before
+// Start.
+func (s *Server) HandlePprof() {
+	s.mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	s.mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	s.mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	s.mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	s.mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+}
 
 // Start listens and serves in the background.
 func (s *Server) Start() error {

@@ -117,7 +117,7 @@ func TestLoadEveryKey(t *testing.T) {
 			ReassemblyTimeout: Duration(30 * time.Second), ReceiptIDFormat: "decimal", ReceiptTimeZone: "Local",
 			ReceiptLocation: time.Local, DefaultValidity: Duration(24 * time.Hour)}},
 		{"storage", c.Storage, Storage{MessageTTL: Duration(36 * time.Hour), MaxRecords: 20000, MaxUpstreamIDs: 3000}},
-		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true}},
+		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true, Pprof: true}},
 		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false}, {Name: "wholesale", Enabled: true}}},
 		{"inline counts", [2]int{c.InlineUsers, c.InlineGroups}, [2]int{1, 1}},
 		{"GroupEnabled", [3]bool{c.GroupEnabled("retail"), c.GroupEnabled("wholesale"), c.GroupEnabled("")}, [3]bool{false, true, true}},
@@ -267,7 +267,7 @@ func TestDefaults(t *testing.T) {
 		dl.RetryMax.D() != 5*time.Minute || !dl.ReassembleMO || dl.ReassemblyTimeout.D() != time.Minute ||
 		dl.ReceiptIDFormat != "hex" || dl.ReceiptTimeZone != "UTC" || dl.DefaultValidity.D() != 48*time.Hour ||
 		st.MessageTTL.D() != 72*time.Hour || st.MaxRecords != 1000000 || st.MaxUpstreamIDs != 1000000 ||
-		ad.Enabled || ad.Bind != "127.0.0.1" || ad.Port != 8790 || ad.Token != "" || ad.AllowInsecure ||
+		ad.Enabled || ad.Bind != "127.0.0.1" || ad.Port != 8790 || ad.Token != "" || ad.AllowInsecure || ad.Pprof ||
 		want.Server.JasminCompatStatus {
 		t.Errorf("flow defaults drifted from docs/CONFIG.md: %+v %+v %+v", dl, st, ad)
 	}

@@ -55,4 +55,6 @@ type Admin struct {
 	// AllowInsecure.
 	Token         string `toml:"token"`
 	AllowInsecure bool   `toml:"allow_insecure"`
+	// Pprof serves Go's profiler under /debug/pprof/ (behind the token).
+	Pprof bool `toml:"pprof"`
 }

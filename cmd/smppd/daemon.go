@@ -119,6 +119,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		})
 		// Behind the admin token like every other endpoint.
 		d.admin.Handle("GET /metrics", d.metrics.Handler().ServeHTTP)
+		if cfg.Admin.Pprof {
+			d.admin.HandlePprof()
+		}
 	}
 	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Connectors: d.conns, Storage: d.mem, Accounts: d.users})
 	return d, nil
