@@ -99,11 +99,16 @@ func (h *Hub) UserStats() []UserStats {
 	return out
 }
 
-// observeSince samples the seconds from receivedNs (Unix ns) to now into
-// obs[connector], when the caller configured one for that connector.
-func (h *Hub) observeSince(obs []Observer, connector int, receivedNs int64) {
+// observeSince samples the seconds from receivedNs to atNs (Unix ns) into
+// obs[connector], when the caller configured one for that connector. atNs
+// is a connector's own reading of the wall clock (0 = none): used as is
+// unless the hub runs on an injected clock.
+func (h *Hub) observeSince(obs []Observer, connector int, receivedNs, atNs int64) {
 	if connector < 0 || connector >= len(obs) || obs[connector] == nil || receivedNs == 0 {
 		return
 	}
-	obs[connector].Observe(time.Duration(h.now().UnixNano() - receivedNs).Seconds())
+	if atNs == 0 || !h.wallClock {
+		atNs = h.now().UnixNano()
+	}
+	obs[connector].Observe(time.Duration(atNs - receivedNs).Seconds())
 }

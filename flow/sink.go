@@ -20,7 +20,7 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 		h.upIDs.PutUpstreamOf(m.ID, upstreamID)
 	}
 	h.msgs.SetLive(m.ID, nil)
-	h.observeSince(h.opts.AcceptLatency, m.Connector, m.Received)
+	h.observeSince(h.opts.AcceptLatency, m.Connector, m.Received, m.AcceptedAt)
 }
 
 // Failed implements connector.Sink: m will not be delivered. The charge is
@@ -69,7 +69,7 @@ func (h *Hub) Receipt(r *msg.Receipt) {
 		return
 	}
 	if !r.Intermediate {
-		h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted)
+		h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
 	}
 	if wantsReceipt(e.rec.RegisteredDelivery, r.State, r.Intermediate) {
 		ri := receiptInfo{state: r.State, err: r.Err, netErr: r.NetworkError, hasNetErr: r.HasNetErr, intermediate: r.Intermediate}

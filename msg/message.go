@@ -100,6 +100,10 @@ type Message struct {
 	Failover  []int
 	// Attempts counts upstream submits (connectors retry temporary errors).
 	Attempts int
+	// AcceptedAt is when the connector saw the upstream accept it (Unix ns),
+	// set before Sink.Accepted by a connector that has the time at hand;
+	// 0 = the sink reads its own clock.
+	AcceptedAt int64
 
 	// Owner belongs to whoever created the message (the flow hub keeps its
 	// charge there); connectors never touch it.
@@ -185,6 +189,9 @@ type Receipt struct {
 	NetworkError [3]byte
 	HasNetErr    bool
 	Done         int64 // Unix nanoseconds of the final state ("done date")
+	// At is when the connector got the receipt (Unix ns), for connectors
+	// that have the time at hand; 0 = the sink reads its own clock.
+	At int64
 }
 
 // Inbound is a mobile-originated message (or a deliver_sm the upstream sent

@@ -80,7 +80,8 @@ type Messages interface {
 	// final) and clears Live; false if the id is unknown.
 	SetState(id msg.ID, st msg.State, errCode uint16, done int64) bool
 	// Finish is SetState followed by Get, in one step: the final receipt's
-	// path.
+	// path. For a record whose RegisteredDelivery is 0 (no receipt can be
+	// asked) out may get only ID, State, Err, Connector, Submitted and Done.
 	Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *Record) bool
 	// SetLive sets the record's Live message, or clears it when m is nil.
 	// Only single-destination messages have a Live message (submit_multi

@@ -78,7 +78,7 @@ func TestAcceptThenReceipt(t *testing.T) {
 	w.step(t0 + int64(time.Second))
 	evs = s.take()
 	equalKinds(t, evs, "receipt")
-	want := msg.Receipt{ID: 0x0123456789abcdef, Connector: 7, State: msg.StateDelivered, Err: 0, Done: t0 + int64(time.Second)}
+	want := msg.Receipt{ID: 0x0123456789abcdef, Connector: 7, State: msg.StateDelivered, Err: 0, Done: t0 + int64(time.Second), At: t0 + int64(time.Second)}
 	if evs[0].rcpt != want {
 		t.Errorf("receipt %+v, want %+v", evs[0].rcpt, want)
 	}

@@ -230,6 +230,7 @@ func (w *worker) accept(m *msg.Message, at int64) {
 	c, set := w.c, w.set
 	id := m.ID
 	w.idbuf = id.AppendHex(w.idbuf[:0])
+	m.AcceptedAt = at // the batch's clock reading: spares the sink one
 	w.sink.Accepted(m, w.idbuf)
 	c.accepted.Add(1)
 	if set.intermediate && m.RegisteredDelivery&regIntermediate != 0 {
@@ -285,7 +286,7 @@ func (w *worker) emitDue(now int64) {
 
 // emit reports the final receipt of id.
 func (w *worker) emit(id msg.ID, o Outcome, done int64) {
-	w.rcpt = msg.Receipt{ID: id, Connector: w.set.id, State: o.State(), Err: w.set.codes[o], Done: done}
+	w.rcpt = msg.Receipt{ID: id, Connector: w.set.id, State: o.State(), Err: w.set.codes[o], Done: done, At: done}
 	w.sink.Receipt(&w.rcpt)
 	w.c.receipts.Add(1)
 	w.c.outcomes[o].Add(1)

@@ -26,6 +26,7 @@ type entry struct {
 	srcLen    uint8
 	dstLen    uint8
 	textLen   uint8
+	live      bool // refs holds a Live message: the receipt path and eviction skip refs without one
 	src       [storage.MaxAddr]byte
 	dst       [storage.MaxAddr]byte
 	text      [storage.MaxText]byte
@@ -106,6 +107,7 @@ func (s *Store) Put(r *storage.Record) {
 	e.srcLen = uint8(copy(e.src[:], r.Source[:min(int(r.SourceLen), storage.MaxAddr)]))
 	e.dstLen = uint8(copy(e.dst[:], r.Dest[:min(int(r.DestLen), storage.MaxAddr)]))
 	e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
+	e.live = r.Live != nil
 	sh.refs[slot] = ref{systemID: r.SystemID, live: r.Live}
 	sh.mu.Unlock()
 }
@@ -157,7 +159,9 @@ func (sh *recShard) reindex() {
 func (sh *recShard) dropHead() {
 	tag := uint32(mix64(uint64(sh.ents[sh.head].id) ^ sh.seed))
 	sh.ix.remove(tag, uint32(sh.head))
-	sh.refs[sh.head] = ref{} // let the GC have the message and string
+	if sh.ents[sh.head].live {
+		sh.refs[sh.head].live = nil // let the GC have the message (the string is the user's, shared)
+	}
 	sh.head++
 	if sh.head == len(sh.ents) {
 		sh.head = 0
@@ -238,8 +242,16 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 	}
 	e := &sh.ents[slot]
 	e.state, e.err, e.done = st, errCode, done
-	sh.refs[slot].live = nil
-	sh.copyOut(slot, out)
+	if e.live {
+		sh.refs[slot].live, e.live = nil, false
+	}
+	if e.regDel != 0 {
+		sh.copyOut(slot, out)
+		return true
+	}
+	// No receipt can be asked: the fields the receipt path reads for its
+	// counters, without touching refs or copying addresses.
+	*out = storage.Record{ID: e.id, State: e.state, Err: e.err, Connector: e.connector, Submitted: e.submitted, Done: e.done}
 	return true
 }
 
@@ -255,7 +267,9 @@ func (s *Store) SetState(id msg.ID, st msg.State, errCode uint16, done int64) bo
 	if ok {
 		e := &sh.ents[slot]
 		e.state, e.err, e.done = st, errCode, done
-		sh.refs[slot].live = nil
+		if e.live {
+			sh.refs[slot].live, e.live = nil, false
+		}
 	}
 	sh.mu.Unlock()
 	return ok
@@ -272,6 +286,7 @@ func (s *Store) SetLive(id msg.ID, m *msg.Message) bool {
 	ok := slot >= 0 && !s.expired(sh.ents[slot].submitted, now)
 	if ok {
 		sh.refs[slot].live = m
+		sh.ents[slot].live = m != nil
 	}
 	sh.mu.Unlock()
 	return ok

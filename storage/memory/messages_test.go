@@ -412,3 +412,61 @@ func TestFinishSetsStateAndCopies(t *testing.T) {
 		t.Fatal("Finish of an unknown id")
 	}
 }
+
+// Without a receipt request Finish gives the counters' fields only; the
+// record keeps everything for a later Get (query_sm), and Live is cleared.
+func TestFinishWithoutReceiptCopiesLess(t *testing.T) {
+	s := New(Options{})
+	m := msg.NewMessage()
+	defer m.Release()
+	r := rec(11, time.Now().UnixNano())
+	r.RegisteredDelivery = 0
+	r.Live = m
+	s.Put(&r)
+	var out storage.Record
+	if !s.Finish(11, msg.StateUndeliverable, 7, 42, &out) {
+		t.Fatal("Finish: not found")
+	}
+	want := storage.Record{ID: 11, State: msg.StateUndeliverable, Err: 7, Connector: 3, Submitted: r.Submitted, Done: 42}
+	if out != want {
+		t.Fatalf("Finish copied %+v, want %+v", out, want)
+	}
+	got := mustGet(t, s, 11)
+	if got.SystemID != "user" || string(got.DestAddr()) != string(r.DestAddr()) || got.State != msg.StateUndeliverable || got.Live != nil {
+		t.Fatalf("record after Finish: %+v", got)
+	}
+	var live *msg.Message
+	s.WithLive(11, func(l *msg.Message) { live = l })
+	if live != nil {
+		t.Fatal("Finish left the Live message")
+	}
+}
+
+// Evicting a record with a Live message lets go of it; SetLive(nil) and
+// SetState keep the flag in step with refs.
+func TestLiveFlagFollowsRefs(t *testing.T) {
+	s := newStore(Options{MaxRecords: minShardCap}, 0)
+	m := msg.NewMessage()
+	defer m.Release()
+	r := rec(1, time.Now().UnixNano())
+	r.Live = m
+	s.Put(&r)
+	sh, _ := s.recHash(1)
+	if !sh.ents[0].live || sh.refs[0].live != m {
+		t.Fatal("Put with Live: flag or ref not set")
+	}
+	s.SetLive(1, nil)
+	if sh.ents[0].live || sh.refs[0].live != nil {
+		t.Fatal("SetLive(nil): flag or ref left")
+	}
+	s.SetLive(1, m)
+	for i := msg.ID(2); i <= minShardCap+1; i++ { // evicts id 1
+		x := rec(i, time.Now().UnixNano())
+		s.Put(&x)
+	}
+	for i := range sh.refs {
+		if sh.refs[i].live != nil {
+			t.Fatalf("slot %d still holds the evicted record's Live message", i)
+		}
+	}
+}
