@@ -822,7 +822,7 @@ func TestDemoConfig(t *testing.T) {
 	if a := c.Admin; !a.Enabled || a.Bind != "127.0.0.1" || a.Port != 8790 || a.Token != "" {
 		t.Errorf("demo admin: %+v", a)
 	}
-	if c.Storage.MaxRecords != 100000 || !reflect.DeepEqual(c.Delivery, func() Delivery {
+	if c.Storage.MaxRecords != 50000 || !reflect.DeepEqual(c.Delivery, func() Delivery {
 		d := Defaults().Delivery
 		d.ReceiptLocation = time.UTC
 		return d
