@@ -35,6 +35,19 @@ type Connector interface {
 	Stats() Stats
 }
 
+// Helped is a Connector whose worker the producer may help. SubmitQuiet
+// queues like Submit but leaves the worker asleep; the producer must call
+// Help once its batch is done (an event loop: after its answers are
+// written). Help does a bounded share of the worker's work on the caller's
+// goroutine when the worker is idle, and wakes the worker otherwise, so a
+// message is never left in the queue with nobody to take it. The messages
+// then stay hot in the producing core's cache and no goroutine is woken per
+// batch.
+type Helped interface {
+	SubmitQuiet(m *msg.Message) bool
+	Help()
+}
+
 // StatusShutdown is the status passed to Sink.Failed for messages a
 // connector still held when it was stopped (ESME_RSYSERR's value: the ESME
 // gets no answer from it, it only reaches receipts and logs).

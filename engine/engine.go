@@ -98,6 +98,18 @@ type SubmitRequest struct {
 	// MayWait says the engine can hold this request if every queue it could
 	// go to is full (SubmitResult.Wait); when false the handler answers.
 	MayWait bool
+	// TurnEnd says the engine calls the handler's EndTurn (TurnEnder) after
+	// this request's batch: work that need not delay the answer may wait
+	// for it.
+	TurnEnd bool
+}
+
+// TurnEnder is implemented by a SubmitHandler that defers work: EndTurn
+// runs on the loop once a session's batch that carried MT requests has been
+// handled and its answers written (the flow hub has connector workers
+// helped or woken there, so the answers do not wait for that work).
+type TurnEnder interface {
+	EndTurn()
 }
 
 // SubmitResult is filled by HandleSubmit. MessageID arrives as an empty slice

@@ -80,22 +80,23 @@ type loop struct {
 	pdus pduCounters // by direction, command and status (counters.go)
 
 	// Decode and response scratch, reused for every PDU on this loop.
-	bind   codec.Bind
-	sm     codec.SM
-	dsm    codec.DataSM
-	multi  codec.SubmitMulti
-	query  codec.QuerySM
-	cancel codec.CancelSM
-	repl   codec.ReplaceSM
-	bresp  codec.BindResp
-	req    SubmitRequest
-	res    SubmitResult
-	idbuf  [65]byte
-	mresp  codec.SubmitMultiResp // its Unsuccess is the list HandleSubmit fills
-	mreq   ManageRequest
-	qres   QueryResult
-	fdbuf  [17]byte // QueryResult.FinalDate storage
-	ev     event
+	bind    codec.Bind
+	sm      codec.SM
+	dsm     codec.DataSM
+	multi   codec.SubmitMulti
+	query   codec.QuerySM
+	cancel  codec.CancelSM
+	repl    codec.ReplaceSM
+	bresp   codec.BindResp
+	req     SubmitRequest
+	endTurn bool // an MT request was handled this batch: call srv.ender.EndTurn when it ends
+	res     SubmitResult
+	idbuf   [65]byte
+	mresp   codec.SubmitMultiResp // its Unsuccess is the list HandleSubmit fills
+	mreq    ManageRequest
+	qres    QueryResult
+	fdbuf   [17]byte // QueryResult.FinalDate storage
+	ev      event
 }
 
 func newLoop(srv *Server, el gnet.EventLoop) *loop {
@@ -179,6 +180,13 @@ func (l *loop) drainStopped() {
 			ev.q.done <- struct{}{}
 		}
 	}
+}
+
+// endTurnNow calls the SubmitHandler's EndTurn; a panic there is logged
+// and counted like one in the loop, not let out into gnet.
+func (l *loop) endTurnNow() {
+	defer l.recoverTurn()
+	l.srv.ender.EndTurn()
 }
 
 func (l *loop) recoverTurn() {

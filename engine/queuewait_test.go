@@ -164,3 +164,41 @@ func TestQueueFullWaitClose(t *testing.T) {
 	mustSend(t, c2, codec.SubmitSMID, 2, smpptest.SubmitBody("1", "2", "x"))
 	mustExpect(t, c2, codec.SubmitSMRespID, codec.StatusOK)
 }
+
+// enderHandler answers every submit and counts EndTurn calls.
+type enderHandler struct {
+	turns, asked atomic.Int32
+}
+
+func (h *enderHandler) HandleSubmit(req *SubmitRequest, res *SubmitResult) {
+	if req.TurnEnd {
+		h.asked.Add(1)
+	}
+	res.MessageID = append(res.MessageID, "id"...)
+}
+
+func (h *enderHandler) EndTurn() { h.turns.Add(1) }
+
+// A TurnEnder handler learns that turns end (TurnEnd is set) and is called
+// after batches with MT requests, not after others.
+func TestTurnEnderCalledAfterMTBatches(t *testing.T) {
+	t.Parallel()
+	h := &enderHandler{}
+	ts := start(t, func(o *Options) { o.Submit = h })
+	c := ts.bound(t, codec.BindTransmitterID)
+	mustSend(t, c, codec.EnquireLinkID, 2, nil)
+	mustExpect(t, c, codec.EnquireLinkRespID, codec.StatusOK)
+	if n := h.turns.Load(); n != 0 {
+		t.Fatalf("%d EndTurn calls without an MT request", n)
+	}
+	for i := range uint32(3) {
+		mustSend(t, c, codec.SubmitSMID, 10+i, smpptest.SubmitBody("1", "2", "x"))
+	}
+	for range 3 {
+		mustExpect(t, c, codec.SubmitSMRespID, codec.StatusOK)
+	}
+	eventually(t, "EndTurn", func() bool { return h.turns.Load() >= 1 })
+	if h.asked.Load() != 3 || h.turns.Load() > 3 {
+		t.Fatalf("TurnEnd set on %d requests, %d EndTurn calls", h.asked.Load(), h.turns.Load())
+	}
+}

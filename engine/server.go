@@ -25,6 +25,7 @@ type Server struct {
 	log    zerolog.Logger
 	sysID  []byte
 	submit SubmitHandler
+	ender  TurnEnder // submit's, when it implements one
 
 	h       *handler
 	eng     gnet.Engine
@@ -81,6 +82,7 @@ func New(opts Options) (*Server, error) {
 		}
 		srv.submit = IDHandler{IDs: ids}
 	}
+	srv.ender, _ = srv.submit.(TurnEnder)
 	srv.limits.init(opts.MaxConnections, opts.MaxConnectionsPerIP)
 	srv.idle = make(chan struct{}, 1)
 	empty := []*loop{}

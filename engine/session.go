@@ -265,6 +265,10 @@ func (s *session) unwind() {
 	if s.busy == 0 && s.dead {
 		s.cleanup(s.deadErr)
 	}
+	if l := s.l; l.endTurn && s.busy == 0 {
+		l.endTurn = false
+		l.endTurnNow() // the answers are written: now the work they fed
+	}
 }
 
 // flush writes the pending output; gnet keeps what the socket does not take.

@@ -88,6 +88,23 @@ func (r *Restartable) Start(sink connector.Sink) error {
 // Submit implements connector.Connector.
 func (r *Restartable) Submit(m *msg.Message) bool { return r.cur.Load().c.Submit(m) }
 
+// SubmitQuiet implements connector.Helped; an instance that is not one is
+// woken at once by its own Submit.
+func (r *Restartable) SubmitQuiet(m *msg.Message) bool {
+	c := r.cur.Load().c
+	if hc, ok := c.(connector.Helped); ok {
+		return hc.SubmitQuiet(m)
+	}
+	return c.Submit(m)
+}
+
+// Help implements connector.Helped.
+func (r *Restartable) Help() {
+	if hc, ok := r.cur.Load().c.(connector.Helped); ok {
+		hc.Help()
+	}
+}
+
 // Up implements connector.Connector.
 func (r *Restartable) Up() bool { return r.cur.Load().c.Up() }
 

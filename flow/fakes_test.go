@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -375,11 +376,12 @@ func (c *fakeClock) Add(d time.Duration) {
 
 type testHub struct {
 	*Hub
-	store *memStore
-	conns []*fakeConn
-	out   *fakeOut
-	clock *fakeClock
-	table *routing.Table
+	store  *memStore
+	conns  []*fakeConn
+	helped []*helpedConn // with hubSpec.helped: the same connectors as conns
+	out    *fakeOut
+	clock  *fakeClock
+	table  *routing.Table
 }
 
 type hubSpec struct {
@@ -388,7 +390,21 @@ type hubSpec struct {
 	mod       func(*Options)
 	noAttach  bool
 	logWriter *bytes.Buffer
+	helped    bool // connectors are connector.Helped (helpedConn)
 }
+
+// helpedConn is a fakeConn the loops may help (connector.Helped).
+type helpedConn struct {
+	*fakeConn
+	quietSubs, helps atomic.Int32
+}
+
+func (c *helpedConn) SubmitQuiet(m *msg.Message) bool {
+	c.quietSubs.Add(1)
+	return c.fakeConn.Submit(m)
+}
+
+func (c *helpedConn) Help() { c.helps.Add(1) }
 
 func newHub(t testing.TB, spec hubSpec) *testHub {
 	t.Helper()
@@ -402,7 +418,13 @@ func newHub(t testing.TB, spec hubSpec) *testHub {
 	for i := range spec.conns {
 		c := &fakeConn{name: string(rune('a' + i))}
 		th.conns = append(th.conns, c)
-		conns = append(conns, c)
+		if spec.helped {
+			hc := &helpedConn{fakeConn: c}
+			th.helped = append(th.helped, hc)
+			conns = append(conns, hc)
+		} else {
+			conns = append(conns, c)
+		}
 		names = append(names, c.name)
 	}
 	cfg := spec.routes

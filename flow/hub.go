@@ -153,8 +153,13 @@ type Hub struct {
 	// forwards[i]: connector i takes cancel_sm or replace_sm upstream, so
 	// its upstream ids are kept.
 	forwards []bool
-	users    Users
-	adm      *accounts.Admission
+	// helped[i] is connector i when the loops may help its worker (nil
+	// otherwise); fed[i] marks that a message went in quietly since its
+	// last Help.
+	helped []connector.Helped
+	fed    []fedFlag
+	users  Users
+	adm    *accounts.Admission
 	// wallClock: opts.Now is time.Now, so a request's engine-read time can
 	// stand in for a clock read (tests inject a clock and keep theirs).
 	wallClock bool
@@ -251,7 +256,10 @@ func New(opts Options) (*Hub, error) {
 		h.upIDs, _ = opts.Messages.(storage.UpstreamIDs)
 	}
 	h.forwards = make([]bool, len(opts.Connectors))
+	h.helped = make([]connector.Helped, len(opts.Connectors))
+	h.fed = make([]fedFlag, len(opts.Connectors))
 	for i, c := range opts.Connectors {
+		h.helped[i], _ = c.(connector.Helped)
 		if r, ok := c.(*Restartable); ok { // every instance comes from one config entry: same kind
 			c = r.cur.Load().c
 		}

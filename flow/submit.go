@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"sync/atomic"
 	"time"
 
 	"github.com/smppd/smppd/accounts"
@@ -32,6 +33,7 @@ type submission struct {
 	now      time.Time
 	nowNs    int64
 	mayWait  bool // a full queue answers Wait (the engine holds the PDU), not ESME_RMSGQFUL
+	turnEnd  bool // the engine calls EndTurn after this request: connectors may be helped then
 
 	serviceType                                        []byte
 	srcTON, srcNPI                                     uint8
@@ -126,6 +128,7 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	s.nowNs = s.now.UnixNano()
 	// submit_multi answers per destination at once: it never waits.
 	s.mayWait = req.MayWait && req.SubmitMulti == nil
+	s.turnEnd = req.TurnEnd
 	switch {
 	case req.SubmitSM != nil:
 		s.fromSM(req.SubmitSM)
@@ -331,7 +334,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 			rec.Live = m
 		}
 	}
-	used, ok := h.queue(m, rec, conn, failover, put)
+	used, ok := h.queue(m, rec, conn, failover, put, s.turnEnd)
 	rec.Live = nil
 	if !ok {
 		// The record lets go of m before the pool gets it back. The ESME
@@ -368,8 +371,9 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 // when its ring is full, to the first failover connector that is up and
 // has room. It returns the connector used; false when none took m (m is
 // still the caller's). The Record is stored before each Submit because a
-// connector may report on m before Submit returns.
-func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []int, put bool) (int, bool) {
+// connector may report on m before Submit returns. quiet leaves a Helped
+// connector's worker to EndTurn.
+func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []int, put, quiet bool) (int, bool) {
 	c, next := conn, 0
 	for {
 		m.Connector, m.Failover = c, failover[next:]
@@ -377,7 +381,7 @@ func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []in
 			rec.Connector = int32(c)
 			h.msgs.Put(rec)
 		}
-		if h.conns[c].Submit(m) {
+		if h.submitTo(c, m, quiet) {
 			if c != conn {
 				h.stats.failovers.Add(1)
 			}
@@ -394,6 +398,40 @@ func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []in
 			}
 		}
 	}
+}
+
+// submitTo hands m to connector c, quietly when asked and c allows it.
+func (h *Hub) submitTo(c int, m *msg.Message, quiet bool) bool {
+	if hc := h.helped[c]; quiet && hc != nil {
+		if !hc.SubmitQuiet(m) {
+			return false
+		}
+		if f := &h.fed[c]; !f.v.Load() {
+			f.v.Store(true) // after the push: whoever clears it helps c
+		}
+		return true
+	}
+	return h.conns[c].Submit(m)
+}
+
+// EndTurn implements engine.TurnEnder: once a loop's answers are written,
+// every connector fed quietly since is helped (or woken).
+func (h *Hub) EndTurn() {
+	for i := range h.fed {
+		// Atomics are sequentially consistent: a producer that saw the flag
+		// set (and skipped its store) pushed before this Swap, so this Help
+		// covers its message.
+		if f := &h.fed[i]; f.v.Load() && f.v.Swap(false) {
+			h.helped[i].Help()
+		}
+	}
+}
+
+// fedFlag is one connector's pending Help, on a cache line of its own
+// (every loop writes it).
+type fedFlag struct {
+	v atomic.Bool
+	_ [56]byte
 }
 
 // fill copies the request into m (owned copies into m's retained buffers).

@@ -446,3 +446,32 @@ func TestSubmitQueueFullWaits(t *testing.T) {
 	st, _ = th.submit(p, sm("1", "2", "second"))
 	wantStatus(t, st, codec.StatusOK)
 }
+
+// With TurnEnd a Helped connector gets the message quietly; EndTurn helps
+// it once for the batch, and not again until another message.
+func TestSubmitHelpsAtEndTurn(t *testing.T) {
+	th := newHub(t, hubSpec{helped: true})
+	p := newUser(t, "alice", userSpec{})
+	hc := th.helped[0]
+	for range 3 {
+		req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.u.SystemID, SubmitSM: sm("1", "2", "x"),
+			Principal: p, TurnEnd: true}
+		res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
+		th.HandleSubmit(req, res)
+		wantStatus(t, res.Status, codec.StatusOK)
+	}
+	if hc.quietSubs.Load() != 3 || hc.helps.Load() != 0 {
+		t.Fatalf("before EndTurn: %d quiet submits, %d helps", hc.quietSubs.Load(), hc.helps.Load())
+	}
+	th.EndTurn()
+	th.EndTurn()
+	if hc.helps.Load() != 1 {
+		t.Fatalf("%d helps after two EndTurns, want 1", hc.helps.Load())
+	}
+	// Without TurnEnd (a caller that never ends turns) the plain Submit wakes.
+	st, _ := th.submit(p, sm("1", "2", "y"))
+	wantStatus(t, st, codec.StatusOK)
+	if hc.quietSubs.Load() != 3 || th.conns[0].queued() != 4 {
+		t.Fatalf("plain submit went quiet: %d quiet, %d queued", hc.quietSubs.Load(), th.conns[0].queued())
+	}
+}

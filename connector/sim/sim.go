@@ -62,9 +62,14 @@
 //
 // # Goroutines
 //
-// Submit, Up, Stats and Counters from anywhere; every Sink call comes from
-// the one worker goroutine, so a Sink never sees two calls from one
-// simulator at once.
+// Submit, SubmitQuiet, Help, Up, Stats and Counters from anywhere. The
+// worker's state is guarded by a mutex: the worker goroutine holds it while
+// it steps, and Help, after SubmitQuiet, runs a step on the caller's
+// goroutine (an event loop, once its answers are written) when the mutex is
+// free, so the messages stay in the cache of the core that received them
+// and the worker sleeps through steady traffic. Sink calls come from
+// whichever goroutine holds the mutex: never two from one simulator at
+// once.
 package sim
 
 import (
@@ -121,6 +126,8 @@ type Connector struct {
 	receipts, intermediate, mo, early               atomic.Uint64
 	outcomes                                        [NumOutcomes]atomic.Uint64
 	held, pending                                   atomic.Int64
+
+	w atomic.Pointer[worker] // set at Start, for Help
 }
 
 var _ connector.Connector = (*Connector)(nil)
@@ -180,6 +187,7 @@ func (c *Connector) Start(sink connector.Sink) error {
 		return errStarted
 	}
 	w := newWorker(c, sink)
+	c.w.Store(w)
 	go w.run()
 	c.gate.Or(gateOpen)
 	return nil
@@ -190,6 +198,16 @@ func (c *Connector) Start(sink connector.Sink) error {
 // simulator is not running: m stays the caller's. On true the simulator
 // owns m until Sink.Accepted or Sink.Failed returns.
 func (c *Connector) Submit(m *msg.Message) bool {
+	if !c.SubmitQuiet(m) {
+		return false
+	}
+	c.notify.Ring()
+	return true
+}
+
+// SubmitQuiet implements connector.Helped: Submit without waking the
+// worker. The caller must call Help (or Poke) after its batch.
+func (c *Connector) SubmitQuiet(m *msg.Message) bool {
 	if m == nil {
 		return false
 	}
@@ -203,8 +221,26 @@ func (c *Connector) Submit(m *msg.Message) bool {
 		c.full.Add(1)
 		return false
 	}
-	c.notify.Ring()
 	return true
+}
+
+// Help implements connector.Helped: when the worker is idle, the caller
+// runs one step of its work (what is queued, held or pending and due now)
+// under the worker's lock, and wakes the worker only if that leaves work
+// queued or something falls due before the worker's timer. When the worker
+// (or another helper) is busy, it wakes the worker. Never blocks.
+func (c *Connector) Help() {
+	w := c.w.Load()
+	if w == nil || c.ring.Len() == 0 {
+		return
+	}
+	if !w.mu.TryLock() {
+		c.notify.Ring()
+		return
+	}
+	if w.helpStep() {
+		c.notify.Ring()
+	}
 }
 
 // Up reports whether the simulator is started and not stopping. Lock-free.

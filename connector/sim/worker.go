@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/smppd/smppd/connector"
@@ -15,6 +16,11 @@ const (
 	// batchesPerStep bounds one step's ring work, so due receipts go out
 	// between batches even while producers keep the ring busy.
 	batchesPerStep = 16
+	// helpBatches and helpEmits bound a helper's step: it runs on an event
+	// loop, which must get back to its sessions; what is left wakes the
+	// worker.
+	helpBatches = 2
+	helpEmits   = 512
 	// regIntermediate is registered_delivery's intermediate notification
 	// bit (SMPP 3.4 §5.2.17; the bit pattern is xxx1xxxx).
 	regIntermediate = 0x10
@@ -37,8 +43,12 @@ type pending struct {
 	outcome Outcome
 }
 
-// worker is the simulator's one goroutine. Everything here is its own.
+// worker is the simulator's goroutine and its state. mu guards every
+// field below it: the goroutine holds it while it steps, and Help runs
+// steps on other goroutines under it.
 type worker struct {
+	mu sync.Mutex
+
 	c       *Connector
 	set     *settings
 	sink    connector.Sink
@@ -58,6 +68,27 @@ type worker struct {
 	stopping bool
 	stopCtx  context.Context
 	stopDone <-chan struct{} // nil until Stop
+
+	// armed is the due time the goroutine's timer was set for (hasArmed
+	// false: no timer, it sleeps until rung); finished is set once the
+	// goroutine has done its last step. Both under mu.
+	armed    int64
+	hasArmed bool
+	finished bool
+}
+
+// helpStep runs one step for Help; the caller holds mu, which helpStep
+// releases. It reports whether the goroutine must be woken: work is still
+// queued, or something falls due before its timer.
+func (w *worker) helpStep() (wake bool) {
+	defer w.mu.Unlock()
+	if w.finished {
+		return false
+	}
+	now := w.set.clock()
+	more := w.stepN(now, helpBatches, helpEmits)
+	next, ok := w.next()
+	return more || w.c.ring.Len() > 0 || ok && (next <= now || !w.hasArmed || next < w.armed)
 }
 
 func newWorker(c *Connector, sink connector.Sink) *worker {
@@ -88,11 +119,14 @@ func (w *worker) run() {
 	stopReq := c.stopReq
 	cut := false
 	for !cut {
+		w.mu.Lock()
 		more := w.step(w.set.clock())
 		if w.stopping && w.idle() {
+			w.mu.Unlock()
 			break
 		}
 		if more {
+			w.mu.Unlock()
 			select {
 			case <-w.stopDone: // nil before Stop: never ready
 				cut = true
@@ -101,7 +135,10 @@ func (w *worker) run() {
 			continue
 		}
 		var tick <-chan time.Time
-		if next, ok := w.next(); ok {
+		next, ok := w.next()
+		w.armed, w.hasArmed = next, ok
+		w.mu.Unlock()
+		if ok {
 			// The real timer only wakes the worker; what is due is decided
 			// by the (possibly injected) clock at the next step. The floor
 			// keeps a clock that does not move (a test's) from spinning us.
@@ -122,7 +159,10 @@ func (w *worker) run() {
 	if cut {
 		c.workerErr = w.stopCtx.Err()
 	}
+	w.mu.Lock()
 	w.finish(w.set.clock())
+	w.finished = true
+	w.mu.Unlock()
 	close(c.done)
 }
 
@@ -148,12 +188,17 @@ func (w *worker) next() (int64, bool) {
 }
 
 // step does everything due at now: held messages, up to batchesPerStep
-// batches off the ring (while there is room to hold them), then receipts.
-// It reports whether the ring still has messages it could take now.
-func (w *worker) step(now int64) (more bool) {
+// batches off the ring (while there is room to hold them), then every due
+// receipt. It reports whether the ring still has messages it could take
+// now.
+func (w *worker) step(now int64) bool { return w.stepN(now, batchesPerStep, -1) }
+
+// stepN is step with at most batches batches off the ring and emits due
+// receipts (< 0: all).
+func (w *worker) stepN(now int64, batches, emits int) (more bool) {
 	c := w.c
 	w.release(now)
-	for b := 0; b < batchesPerStep; b++ {
+	for b := 0; b < batches; b++ {
 		room := min(w.holdCap-w.held(), batchSize)
 		if room <= 0 {
 			break
@@ -171,13 +216,13 @@ func (w *worker) step(now int64) (more bool) {
 			}
 			w.route(m, now, now)
 		}
-		if b == batchesPerStep-1 {
+		if b == batches-1 {
 			more = c.ring.Len() > 0 && w.held() < w.holdCap
 		}
 		now = w.set.clock()
 	}
 	w.release(now)
-	w.emitDue(now)
+	w.emitDue(now, emits)
 	c.held.Store(int64(w.held()))
 	c.pending.Store(int64(w.rcpts.len()))
 	return more
@@ -276,9 +321,9 @@ func (w *worker) draw() Outcome {
 	return w.set.only // unreachable: x < total == cum[last]
 }
 
-// emitDue reports the final receipts due at now.
-func (w *worker) emitDue(now int64) {
-	for w.rcpts.len() > 0 && w.rcpts.front().due <= now {
+// emitDue reports up to limit final receipts due at now (< 0: all).
+func (w *worker) emitDue(now int64, limit int) {
+	for ; limit != 0 && w.rcpts.len() > 0 && w.rcpts.front().due <= now; limit-- {
 		p := w.rcpts.pop()
 		w.emit(p.id, p.outcome, p.due)
 	}
