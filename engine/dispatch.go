@@ -208,7 +208,11 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 		s.reject(h, codec.StatusThrottled)
 		return
 	}
-	now := time.Now()
+	now := l.batchNow
+	if now.IsZero() {
+		now = time.Now() // once per batch: a batch takes microseconds
+		l.batchNow = now
+	}
 	wait := srv.opts.QueueFullWait
 	req := &l.req
 	*req = SubmitRequest{Command: h.CommandID, Sequence: h.Sequence, SystemID: s.systemID, Principal: s.principal,

@@ -275,8 +275,9 @@ type Options struct {
 	Deliveries    DeliverySink  // optional; outcomes are dropped when nil
 	Manage        ManageHandler // optional; query/cancel/replace fail without it
 	Binds         BindObserver  // optional
-	// SubmitLatency, when set, observes the seconds from decoding an MT
-	// request to its response being queued (answers given by HandleSubmit;
+	// SubmitLatency, when set, observes the seconds from the start of an MT
+	// request's batch (the clock is read once per batch of a session's
+	// PDUs) to its response being queued (answers given by HandleSubmit;
 	// deferred ones are not sampled).
 	SubmitLatency Observer
 

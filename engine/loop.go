@@ -80,23 +80,24 @@ type loop struct {
 	pdus pduCounters // by direction, command and status (counters.go)
 
 	// Decode and response scratch, reused for every PDU on this loop.
-	bind    codec.Bind
-	sm      codec.SM
-	dsm     codec.DataSM
-	multi   codec.SubmitMulti
-	query   codec.QuerySM
-	cancel  codec.CancelSM
-	repl    codec.ReplaceSM
-	bresp   codec.BindResp
-	req     SubmitRequest
-	endTurn bool // an MT request was handled this batch: call srv.ender.EndTurn when it ends
-	res     SubmitResult
-	idbuf   [65]byte
-	mresp   codec.SubmitMultiResp // its Unsuccess is the list HandleSubmit fills
-	mreq    ManageRequest
-	qres    QueryResult
-	fdbuf   [17]byte // QueryResult.FinalDate storage
-	ev      event
+	bind     codec.Bind
+	sm       codec.SM
+	dsm      codec.DataSM
+	multi    codec.SubmitMulti
+	query    codec.QuerySM
+	cancel   codec.CancelSM
+	repl     codec.ReplaceSM
+	bresp    codec.BindResp
+	req      SubmitRequest
+	endTurn  bool      // an MT request was handled this batch: call srv.ender.EndTurn when it ends
+	batchNow time.Time // read at the batch's first MT request (serve clears it)
+	res      SubmitResult
+	idbuf    [65]byte
+	mresp    codec.SubmitMultiResp // its Unsuccess is the list HandleSubmit fills
+	mreq     ManageRequest
+	qres     QueryResult
+	fdbuf    [17]byte // QueryResult.FinalDate storage
+	ev       event
 }
 
 func newLoop(srv *Server, el gnet.EventLoop) *loop {

@@ -182,6 +182,7 @@ func (s *session) serve() {
 	defer s.unwind()
 	maxLen := srv.opts.MaxPDULen
 	batch := srv.opts.BatchPDUs
+	l.batchNow = time.Time{}
 	n := 0
 	completed := false
 	for !s.closing && !s.dead && s.state != stateBinding && !s.waiting {

@@ -112,7 +112,7 @@ func New(opts Options) *Metrics {
 	m.c.src = &m.src
 	m.submit = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Name:    SubmitLatencyName,
-		Help:    "Seconds from decoding an ESME's submit_sm, data_sm or submit_multi to queuing its response.",
+		Help:    "Seconds from the start of the read batch holding an ESME's submit_sm, data_sm or submit_multi to queuing its response.",
 		Buckets: submitBuckets,
 	})
 	m.acceptV = prometheus.NewHistogramVec(prometheus.HistogramOpts{
