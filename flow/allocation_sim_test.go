@@ -64,6 +64,7 @@ func TestAllocsPerMessageSim(t *testing.T) {
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{
 		Balance: accounts.Micros(1 << 60), Quota: 1 << 60, Throughput: 1e12}})
 	body := sm("12345", "4915112345678", "allocation test message")
+	body.RegisteredDelivery = 1 // the sim sends final receipts only when asked
 	req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: "alice", SubmitSM: body, Principal: p}
 	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 

@@ -107,6 +107,22 @@ func (s *memStore) SetLive(id msg.ID, m *msg.Message) bool {
 	return true
 }
 
+// SetAccepted stores the decided state at once: unit tests read it after
+// the connector's report, never before at.
+func (s *memStore) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.slot(id)
+	if r.ID != id {
+		return false
+	}
+	r.Live = nil
+	if final != 0 {
+		r.State, r.Err, r.Done = final, errCode, at
+	}
+	return true
+}
+
 func (s *memStore) Delete(id msg.ID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -19,8 +19,12 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 	if c := m.Connector; c >= 0 && c < len(h.forwards) && h.forwards[c] && m.Command != uint32(codec.SubmitMultiID) {
 		h.upIDs.PutUpstreamOf(m.ID, upstreamID)
 	}
-	h.msgs.SetLive(m.ID, nil)
+	h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt)
 	h.observeSince(h.opts.AcceptLatency, m.Connector, m.Received, m.AcceptedAt)
+	if m.FinalState != 0 && m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
+		// No receipt will come: its latency is known now.
+		h.observeSince(h.opts.ReceiptLatency, m.Connector, m.Received, m.FinalAt)
+	}
 }
 
 // Failed implements connector.Sink: m will not be delivered. The charge is

@@ -104,6 +104,15 @@ type Message struct {
 	// set before Sink.Accepted by a connector that has the time at hand;
 	// 0 = the sink reads its own clock.
 	AcceptedAt int64
+	// FinalState, when not 0, is a final state the upstream decided at
+	// acceptance (the simulator draws its outcome then), reached at FinalAt
+	// (Unix ns) with error code FinalErr; set before Sink.Accepted. Such a
+	// connector sends no final Receipt when RegisteredDelivery asks for no
+	// final receipt (its low two bits are 0): the sink records the state
+	// now, to show from FinalAt on.
+	FinalState State
+	FinalErr   uint16
+	FinalAt    int64
 
 	// Owner belongs to whoever created the message (the flow hub keeps its
 	// charge there); connectors never touch it.

@@ -83,6 +83,11 @@ type Messages interface {
 	// path. For a record whose RegisteredDelivery is 0 (no receipt can be
 	// asked) out may get only ID, State, Err, Connector, Submitted and Done.
 	Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *Record) bool
+	// SetAccepted is the connector's acceptance: it clears Live and, when
+	// final is not 0, makes the record read as final (Err errCode, Done at)
+	// from at on while it reads ENROUTE before; a SetState or Finish
+	// replaces that. false if the id is unknown.
+	SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) bool
 	// SetLive sets the record's Live message, or clears it when m is nil.
 	// Only single-destination messages have a Live message (submit_multi
 	// destinations share an id and never set one), so an unconditional

@@ -60,7 +60,8 @@ func (s *recSink) add(e event) {
 }
 
 func (s *recSink) Accepted(m *msg.Message, upstreamID []byte) {
-	s.add(event{kind: "accepted", id: m.ID, upstream: string(upstreamID)})
+	s.add(event{kind: "accepted", id: m.ID, upstream: string(upstreamID), state: m.FinalState,
+		rcpt: msg.Receipt{Err: m.FinalErr, Done: m.FinalAt}})
 }
 
 func (s *recSink) Failed(m *msg.Message, status uint32, state msg.State) {
@@ -128,10 +129,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-// newMsg returns a pooled message with id and the given addresses.
+// newMsg returns a pooled message with id and the given addresses that
+// asks for a final receipt (registered_delivery 1).
 func newMsg(id msg.ID, src, dst string) *msg.Message {
 	m := msg.NewMessage()
 	m.ID = id
+	m.RegisteredDelivery = 0x01
 	m.Source = append(m.Source, src...)
 	m.Dest = append(m.Dest, dst...)
 	m.ShortMessage = append(m.ShortMessage, "hello"...)

@@ -640,3 +640,26 @@ func TestPokeDrivesTime(t *testing.T) {
 		t.Errorf("done %d", e[1].rcpt.Done)
 	}
 }
+
+// A message that asks for no final receipt gets its outcome with the
+// acceptance (FinalState, FinalErr, FinalAt) and no Receipt later; the
+// outcome is still counted.
+func TestNoReceiptAskedDecidesAtAcceptance(t *testing.T) {
+	c, w, s := manual(t, Options{Outcomes: [NumOutcomes]int{Undeliverable: 1}})
+	m := newMsg(5, "1", "2")
+	m.RegisteredDelivery = 0x00
+	mustSubmit(t, c, m)
+	w.step(t0)
+	evs := s.take()
+	equalKinds(t, evs, "accepted")
+	if evs[0].state != msg.StateUndeliverable || evs[0].rcpt.Err != DefaultErrorCodes[Undeliverable] ||
+		evs[0].rcpt.Done != t0+int64(DefaultReceiptDelay) {
+		t.Fatalf("accepted with final %v err %d at %d", evs[0].state, evs[0].rcpt.Err, evs[0].rcpt.Done)
+	}
+	w.step(t0 + int64(time.Hour))
+	equalKinds(t, s.take())
+	k, st := c.Counters(), c.Stats()
+	if k.Outcomes[Undeliverable] != 1 || k.Pending != 0 || st.Receipts != 0 {
+		t.Fatalf("counters %+v stats %+v", k, st)
+	}
+}

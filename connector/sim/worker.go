@@ -24,6 +24,9 @@ const (
 	// regIntermediate is registered_delivery's intermediate notification
 	// bit (SMPP 3.4 §5.2.17; the bit pattern is xxx1xxxx).
 	regIntermediate = 0x10
+	// regFinal is its final receipt bits (xxxxxx01, 10 and 11 ask for one
+	// on some outcome).
+	regFinal = 0x03
 	// minSleep is the shortest timer wait: due work may run this late.
 	minSleep = 50 * time.Microsecond
 	// initialPending is the receipt FIFO's first size (it doubles as needed).
@@ -274,6 +277,11 @@ func (w *worker) release(now int64) {
 func (w *worker) accept(m *msg.Message, at int64) {
 	c, set := w.c, w.set
 	id := m.ID
+	o := w.draw()
+	// The outcome is decided now: it goes with the acceptance, and only a
+	// message that asked for a final receipt gets one later.
+	wantsFinal := m.RegisteredDelivery&regFinal != 0
+	m.FinalState, m.FinalErr, m.FinalAt = o.State(), set.codes[o], at+set.receiptDelay
 	w.idbuf = id.AppendHex(w.idbuf[:0])
 	m.AcceptedAt = at // the batch's clock reading: spares the sink one
 	w.sink.Accepted(m, w.idbuf)
@@ -290,8 +298,9 @@ func (w *worker) accept(m *msg.Message, at int64) {
 	}
 	m.Release()
 
-	o := w.draw()
-	if set.receiptDelay == 0 {
+	if !wantsFinal {
+		c.outcomes[o].Add(1)
+	} else if set.receiptDelay == 0 {
 		w.emit(id, o, at)
 	} else {
 		if w.rcpts.full() {

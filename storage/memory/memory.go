@@ -90,6 +90,7 @@ type Store struct {
 	upSeed  maphash.Seed // upstream ids are chosen by peers: keyed hash
 	ttl     int64
 	now     func() int64
+	clock   func() int64 // precise: Options.Now, or the wall clock
 	coarse  atomic.Int64 // the latest Sweep's now, for the default clock
 	holds   Holds
 }
@@ -119,8 +120,10 @@ func newStore(opts Options, maxBits uint) *Store {
 		ttl:    int64(opts.TTL),
 		now:    opts.Now,
 	}
+	s.clock = s.now
 	if s.now == nil {
 		s.now = s.sweptNow
+		s.clock = func() int64 { return time.Now().UnixNano() }
 	}
 	var caps []int
 	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)

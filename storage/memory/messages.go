@@ -26,7 +26,8 @@ type entry struct {
 	srcLen    uint8
 	dstLen    uint8
 	textLen   uint8
-	live      bool // refs holds a Live message: the receipt path and eviction skip refs without one
+	live      bool      // refs holds a Live message: the receipt path and eviction skip refs without one
+	later     msg.State // final state decided at acceptance, shown from done on (0: none)
 	src       [storage.MaxAddr]byte
 	dst       [storage.MaxAddr]byte
 	text      [storage.MaxText]byte
@@ -108,6 +109,7 @@ func (s *Store) Put(r *storage.Record) {
 	e.dstLen = uint8(copy(e.dst[:], r.Dest[:min(int(r.DestLen), storage.MaxAddr)]))
 	e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
 	e.live = r.Live != nil
+	e.later = 0
 	sh.refs[slot] = ref{systemID: r.SystemID, live: r.Live}
 	sh.mu.Unlock()
 }
@@ -198,8 +200,22 @@ func (s *Store) Get(id msg.ID, out *storage.Record) bool {
 		return false
 	}
 	sh.copyOut(slot, out)
+	if e := &sh.ents[slot]; e.later != 0 {
+		s.showLater(e, out)
+	}
 	sh.mu.Unlock()
 	return true
+}
+
+// showLater sets out's state for a record whose final state was decided at
+// acceptance: ENROUTE until done, the decided state from then on (read on
+// the precise clock: the store's own may be a sweep old). Caller holds mu.
+func (s *Store) showLater(e *entry, out *storage.Record) {
+	if e.done > s.clock() {
+		out.Err, out.Done = 0, 0
+		return
+	}
+	out.State = e.later
 }
 
 // copyOut copies slot's record into out. Caller holds mu.
@@ -241,7 +257,7 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 		return false
 	}
 	e := &sh.ents[slot]
-	e.state, e.err, e.done = st, errCode, done
+	e.state, e.err, e.done, e.later = st, errCode, done, 0
 	if e.live {
 		sh.refs[slot].live, e.live = nil, false
 	}
@@ -266,9 +282,29 @@ func (s *Store) SetState(id msg.ID, st msg.State, errCode uint16, done int64) bo
 	ok := slot >= 0 && !s.expired(sh.ents[slot].submitted, now)
 	if ok {
 		e := &sh.ents[slot]
-		e.state, e.err, e.done = st, errCode, done
+		e.state, e.err, e.done, e.later = st, errCode, done, 0
 		if e.live {
 			sh.refs[slot].live, e.live = nil, false
+		}
+	}
+	sh.mu.Unlock()
+	return ok
+}
+
+// SetAccepted implements storage.Messages.
+func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) bool {
+	now := s.now()
+	sh, tag := s.recHash(id)
+	sh.mu.Lock()
+	slot := sh.find(id, tag)
+	ok := slot >= 0 && !s.expired(sh.ents[slot].submitted, now)
+	if ok {
+		e := &sh.ents[slot]
+		if e.live {
+			sh.refs[slot].live, e.live = nil, false
+		}
+		if final != 0 && !e.state.Final() {
+			e.later, e.err, e.done = final, errCode, at
 		}
 	}
 	sh.mu.Unlock()

@@ -470,3 +470,56 @@ func TestLiveFlagFollowsRefs(t *testing.T) {
 		}
 	}
 }
+
+// SetAccepted with a decided final state: ENROUTE (no error, no done date)
+// before its time, the state from then on; Finish or SetState replace it,
+// and a record already final keeps its state.
+func TestSetAcceptedShowsFinalFromItsTime(t *testing.T) {
+	clk := &fakeClock{}
+	clk.ns.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
+	s := New(Options{Now: clk.now})
+	m := msg.NewMessage()
+	defer m.Release()
+	r := rec(21, clk.now())
+	r.Live = m
+	s.Put(&r)
+	at := clk.now() + int64(time.Second)
+	if !s.SetAccepted(21, msg.StateUndeliverable, 7, at) {
+		t.Fatal("SetAccepted: not found")
+	}
+	got := mustGet(t, s, 21)
+	if got.State != msg.StateEnroute || got.Err != 0 || got.Done != 0 || got.Live != nil {
+		t.Fatalf("before its time: %+v", got)
+	}
+	clk.advance(time.Second)
+	got = mustGet(t, s, 21)
+	if got.State != msg.StateUndeliverable || got.Err != 7 || got.Done != at {
+		t.Fatalf("at its time: %+v", got)
+	}
+	var out storage.Record
+	if !s.Finish(21, msg.StateDelivered, 0, at+5, &out) || out.State != msg.StateDelivered {
+		t.Fatalf("Finish after SetAccepted: %+v", out)
+	}
+	clk.advance(time.Hour)
+	if got = mustGet(t, s, 21); got.State != msg.StateDelivered || got.Done != at+5 {
+		t.Fatalf("after Finish: %+v", got)
+	}
+	// A receipt that came first (an upstream's receipt before its response)
+	// is not overwritten by the acceptance.
+	r2 := rec(22, clk.now())
+	s.Put(&r2)
+	s.SetState(22, msg.StateRejected, 3, clk.now())
+	s.SetAccepted(22, msg.StateDelivered, 0, clk.now()-1)
+	if got = mustGet(t, s, 22); got.State != msg.StateRejected || got.Err != 3 {
+		t.Fatalf("acceptance after a final state: %+v", got)
+	}
+	// A Put reusing the id starts over.
+	s.SetAccepted(22, 0, 0, 0)
+	r3 := rec(23, clk.now())
+	s.Put(&r3)
+	s.SetAccepted(23, msg.StateExpired, 2, clk.now())
+	s.Put(&r3)
+	if got = mustGet(t, s, 23); got.State != msg.StateEnroute {
+		t.Fatalf("Put after SetAccepted kept the decided state: %+v", got)
+	}
+}
