@@ -28,10 +28,13 @@
 //
 // # Receipts
 //
-// Every accepted message gets a final Sink.Receipt ReceiptDelay after its
-// acceptance, whatever its registered_delivery (the flow hub decides whether
-// the ESME wants a deliver_sm; query_sm needs the state either way). The
-// outcome is drawn at acceptance from Options.Outcomes with a seeded PRNG.
+// The outcome is drawn at acceptance from Options.Outcomes with a seeded
+// PRNG and travels with Sink.Accepted (Message.FinalState, FinalErr,
+// FinalAt = acceptance + ReceiptDelay). A message whose registered_delivery
+// asks for a final receipt (low two bits not 0) then gets its final
+// Sink.Receipt ReceiptDelay after its acceptance (the flow hub decides
+// whether that outcome is one the ESME wants); the others get none, the
+// sink records the decided state instead.
 // Since the delay is the same for every message, pending receipts form a
 // FIFO of 24-byte entries (id, due, outcome) in a growing ring: no timer and
 // no allocation per message. The FIFO is bounded by MaxPending; when it is
@@ -139,7 +142,7 @@ type Counters struct {
 	Shutdown      uint64              // still held at the end of Stop: Failed(StateUnknown)
 	Intermediate  uint64              // ENROUTE intermediate receipts
 	EarlyReceipts uint64              // reported before ReceiptDelay: MaxPending reached
-	Outcomes      [NumOutcomes]uint64 // final receipts by outcome
+	Outcomes      [NumOutcomes]uint64 // outcomes drawn at acceptance, receipt or not
 	Held          int                 // messages waiting for Latency or a schedule
 	Pending       int                 // final receipts waiting for ReceiptDelay
 }
