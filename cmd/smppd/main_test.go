@@ -164,6 +164,35 @@ func TestDemoReceiptAndInjectedMO(t *testing.T) {
 		t.Fatalf("receipt text %q", rcpt.ShortMessage)
 	}
 
+	// Without a receipt request the simulator sends none; query_sm shows
+	// the drawn state once receipt_delay (50 ms in the demo) has passed.
+	must(t, c.Send(codec.SubmitSMID, 0, 3, smpptest.SubmitBody("1234", "4915112345678", "no receipt")))
+	_, resp, err = c.Expect(5*time.Second, codec.SubmitSMRespID, codec.StatusOK)
+	must(t, err)
+	var r2 codec.SubmitSMResp
+	must(t, r2.Decode(resp[codec.HeaderLen:]))
+	q := codec.QuerySM{MessageID: r2.MessageID, SourceAddrTON: 0, SourceAddrNPI: 0, SourceAddr: []byte("1234")}
+	deadline := time.Now().Add(5 * time.Second)
+	for seq := uint32(4); ; seq++ {
+		qb, err := q.Append(nil, codec.Header{CommandID: codec.QuerySMID, Sequence: seq})
+		must(t, err)
+		must(t, c.Send(codec.QuerySMID, 0, seq, qb[codec.HeaderLen:]))
+		_, qr, err := c.Expect(5*time.Second, codec.QuerySMRespID, codec.StatusOK)
+		must(t, err)
+		var a codec.QuerySMResp
+		must(t, a.Decode(qr[codec.HeaderLen:]))
+		if a.MessageState == codec.MessageState(2) { // DELIVERED
+			if len(a.FinalDate) == 0 {
+				t.Fatal("query_sm_resp DELIVERED without a final_date")
+			}
+			break
+		}
+		if a.MessageState != codec.MessageState(1) || time.Now().After(deadline) { // ENROUTE until then
+			t.Fatalf("query_sm state %v", a.MessageState)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+
 	url := "http://127.0.0.1:" + strconv.Itoa(adminPort) + "/v1/mo"
 	res, err := http.Post(url, "application/json", strings.NewReader(`{"source_addr":"4917000","destination_addr":"1234","short_message":"hello from the network"}`))
 	must(t, err)
