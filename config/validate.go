@@ -156,6 +156,10 @@ func (v *validator) server() {
 	v.intRange(p+"max_in_flight", s.MaxInFlight, 1, 1<<20)
 	if w := s.QueueFullWait.D(); w < 0 || w > time.Minute {
 		v.fail(p+"queue_full_wait", "%v is out of range 0s..1m", s.QueueFullWait)
+	} else if r := s.Response(); r > 0 && w >= r/2 {
+		// A waiting session reads nothing, enquire_link_resp and
+		// deliver_sm_resp included: it must not look dead meanwhile.
+		v.fail(p+"queue_full_wait", "%v must be under half of responseTimerSecs (%v): a waiting session reads no responses", s.QueueFullWait, r)
 	}
 	v.intRange(p+"deliver_window", s.DeliverWindow, 1, 1<<16)
 	v.intRange(p+"max_connections", s.MaxConnections, 0, 1<<24)

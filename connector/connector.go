@@ -35,6 +35,14 @@ type Connector interface {
 	Stats() Stats
 }
 
+// QueueReporter is a Connector that tells a full queue from a closed one
+// without taking a message: QueueFull reports (a snapshot) that it is
+// taking messages and its queue has no room. The hub lets a session wait
+// for room only then; a stopped connector is answered at once.
+type QueueReporter interface {
+	QueueFull() bool
+}
+
 // Helped is a Connector whose worker the producer may help. SubmitQuiet
 // queues like Submit but leaves the worker asleep; the producer must call
 // Help once its batch is done (an event loop: after its answers are

@@ -98,6 +98,12 @@ func (r *Restartable) SubmitQuiet(m *msg.Message) bool {
 	return c.Submit(m)
 }
 
+// QueueFull implements connector.QueueReporter when the instance does.
+func (r *Restartable) QueueFull() bool {
+	q, ok := r.cur.Load().c.(connector.QueueReporter)
+	return ok && q.QueueFull()
+}
+
 // Help implements connector.Helped.
 func (r *Restartable) Help() {
 	if hc, ok := r.cur.Load().c.(connector.Helped); ok {

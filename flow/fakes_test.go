@@ -224,13 +224,14 @@ func (s *memStore) Expire(now int64, fn func(*storage.Held)) int {
 // fakeConn queues messages in a slice; with auto it accepts each one at
 // once (Claim, Accepted, Release) like an instant upstream.
 type fakeConn struct {
-	name string
-	mu   sync.Mutex
-	q    []*msg.Message
-	cap  int
-	down bool
-	auto bool
-	sink connector.Sink
+	name   string
+	mu     sync.Mutex
+	q      []*msg.Message
+	cap    int
+	down   bool
+	closed bool // stopped: Submit refuses, QueueFull is false
+	auto   bool
+	sink   connector.Sink
 
 	cancelUp  func(msg.ID, *codec.CancelSM) bool
 	replaceUp func(msg.ID, *codec.ReplaceSM) bool
@@ -253,11 +254,18 @@ func (c *fakeConn) Submit(m *msg.Message) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.cap > 0 && len(c.q) >= c.cap {
+	if c.closed || c.cap > 0 && len(c.q) >= c.cap {
 		return false
 	}
 	c.q = append(c.q, m)
 	return true
+}
+
+// QueueFull implements connector.QueueReporter.
+func (c *fakeConn) QueueFull() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closed && c.cap > 0 && len(c.q) >= c.cap
 }
 
 func (c *fakeConn) Stop(context.Context) error { return nil }

@@ -27,6 +27,10 @@ const (
 	RefuseDisabled                 // the user or its group was disabled (or the user removed) after it bound: ESME_RSUBMITFAIL
 	RefuseInternal                 // no user on the session, a bad connector id: ESME_RSYSERR
 	numRefusals
+
+	// refuseWait is place's answer when the session may wait for room
+	// (SubmitResult.Wait): not a refusal, never counted.
+	refuseWait = numRefusals + 1
 )
 
 var refusalNames = [numRefusals]string{"receipts_not_allowed", "source_refused", "dest_empty", "no_route",

@@ -6,6 +6,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
@@ -159,7 +160,7 @@ func (h *Hub) submitOne(sc *submitScratch, res *engine.SubmitResult) {
 	id := h.ids.Next()
 	st, r, _ := h.place(sc, h.router.Load(), id, true, true)
 	if st != codec.StatusOK {
-		if r == RefuseQueueFull && sc.sub.mayWait {
+		if r == refuseWait {
 			res.Wait = true // place undid everything; the engine offers it again
 			return
 		}
@@ -320,6 +321,11 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		}
 		return codec.StatusSysErr, RefuseInternal, false
 	}
+	if s.mayWait && h.queuesFull(conn, failover) {
+		// Nothing taken yet: the session waits for room without this
+		// attempt evicting a record or spending an id's worth of work.
+		return codec.StatusMsgQFul, refuseWait, false
+	}
 	charge, why := h.adm.Admit(userLimits(s.user), s.parts, d.Rate, s.priority, s.validity, s.nowNs)
 	if why != accounts.Admitted {
 		return codec.Status(h.adm.Status(why)), refusalOf(why), false
@@ -345,8 +351,8 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		h.settleCharge(m, true)
 		h.adm.Unadmit(userLimits(s.user), s.parts, s.nowNs)
 		m.Release()
-		if s.mayWait {
-			return codec.StatusMsgQFul, RefuseQueueFull, put // not a refusal yet: the session waits
+		if s.mayWait && h.queuesFull(conn, failover) {
+			return codec.StatusMsgQFul, refuseWait, put // not a refusal yet: the session waits
 		}
 		h.stats.queueFull.Add(1)
 		if e := h.event(&h.warn.queueFull, zerologWarn); e != nil {
@@ -398,6 +404,25 @@ func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []in
 			}
 		}
 	}
+}
+
+// queuesFull reports whether a message for conn (and its failover) can
+// only wait for room: conn, and every failover that is up, reports a full
+// queue. A connector that is stopped, or cannot tell, is no reason to wait.
+func (h *Hub) queuesFull(conn int, failover []int) bool {
+	for i := -1; i < len(failover); i++ {
+		c := conn
+		if i >= 0 {
+			if c = failover[i]; c < 0 || c >= len(h.conns) || !h.conns[c].Up() {
+				continue
+			}
+		}
+		q, ok := h.conns[c].(connector.QueueReporter)
+		if !ok || !q.QueueFull() {
+			return false
+		}
+	}
+	return true
 }
 
 // submitTo hands m to connector c, quietly when asked and c allows it.

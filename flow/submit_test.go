@@ -438,13 +438,22 @@ func TestSubmitQueueFullWaits(t *testing.T) {
 	if bal := credit.Balance().Micros(); bal != 9_000_000 {
 		t.Fatalf("balance %d: a held message stayed charged", bal)
 	}
-	if th.store.deletes != 3 {
-		t.Fatalf("%d records deleted, want 3", th.store.deletes)
+	if th.store.puts != 1 || th.store.deletes != 0 {
+		t.Fatalf("%d records put, %d deleted: a wait must not touch the store", th.store.puts, th.store.deletes)
 	}
-	// The burst of 2 still has its second token: the waits gave theirs back.
+	// The burst of 2 still has its second token: the waits took none.
 	th.conns[0].cap = 2
 	st, _ = th.submit(p, sm("1", "2", "second"))
 	wantStatus(t, st, codec.StatusOK)
+	// A stopped connector is no reason to wait: answered at once.
+	th.conns[0].closed = true
+	th.clock.Add(time.Second) // a token again
+	if res := waitOnce(); res.Wait || res.Status != codec.StatusMsgQFul {
+		t.Fatalf("stopped connector: Wait %v status %v", res.Wait, res.Status)
+	}
+	if s := th.Stats(); s.QueueFull != 1 || s.RefusedBy(RefuseQueueFull) != 1 {
+		t.Fatalf("stopped connector refusal not counted: %+v", s)
+	}
 }
 
 // With TurnEnd a Helped connector gets the message quietly; EndTurn helps

@@ -142,3 +142,51 @@ func TestHelpAfterStop(t *testing.T) {
 	}
 	c.Help()
 }
+
+// A helper's step is bounded in held messages released too: a burst that
+// falls due together is left partly to the worker, which Help wakes.
+func TestHelpStepBoundsRelease(t *testing.T) {
+	now := t0
+	c, w, s := manual(t, Options{Latency: time.Millisecond, Queue: 4096, Clock: func() int64 { return now }})
+	const n = 3 * helpWork
+	for i := range n {
+		mustSubmit(t, c, newMsg(msg.ID(i), "1", "2"))
+	}
+	for c.ring.Len() > 0 {
+		w.step(now) // off the ring, held for Latency
+	}
+	if w.held() != n {
+		t.Fatalf("%d held, want %d", w.held(), n)
+	}
+	now += int64(time.Millisecond) // every one due
+	w.mu.Lock()
+	if !w.helpStep() {
+		t.Fatal("a helper left due work without waking the worker")
+	}
+	if got := s.count("accepted"); got > helpWork {
+		t.Fatalf("a helper's step accepted %d, bound %d", got, helpWork)
+	}
+	w.step(now)
+	if got := s.count("accepted"); got != n {
+		t.Fatalf("%d accepted after the worker's step, want %d", got, n)
+	}
+}
+
+// QueueFull tells a full ring (wait for room) from a stopped simulator
+// (answer at once).
+func TestQueueFullOnlyWhileTaking(t *testing.T) {
+	c, _, _ := manual(t, Options{Queue: 2})
+	if c.QueueFull() {
+		t.Fatal("empty ring reported full")
+	}
+	for i := range c.ring.Cap() {
+		mustSubmit(t, c, newMsg(msg.ID(i), "1", "2"))
+	}
+	if !c.QueueFull() {
+		t.Fatal("full ring not reported")
+	}
+	c.gate.And(^gateOpen) // stopping
+	if c.QueueFull() {
+		t.Fatal("a stopped simulator reported a full queue: sessions would wait for nothing")
+	}
+}

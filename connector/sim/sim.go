@@ -246,6 +246,9 @@ func (c *Connector) Help() {
 	}
 }
 
+// QueueFull implements connector.QueueReporter.
+func (c *Connector) QueueFull() bool { return c.Up() && c.ring.Len() >= c.ring.Cap() }
+
 // Up reports whether the simulator is started and not stopping. Lock-free.
 func (c *Connector) Up() bool { return c.gate.Load()&gateOpen != 0 }
 

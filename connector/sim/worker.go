@@ -16,11 +16,11 @@ const (
 	// batchesPerStep bounds one step's ring work, so due receipts go out
 	// between batches even while producers keep the ring busy.
 	batchesPerStep = 16
-	// helpBatches and helpEmits bound a helper's step: it runs on an event
-	// loop, which must get back to its sessions; what is left wakes the
-	// worker.
+	// helpBatches and helpWork bound a helper's step (ring batches; held
+	// messages released plus receipts emitted): it runs on an event loop,
+	// which must get back to its sessions; what is left wakes the worker.
 	helpBatches = 2
-	helpEmits   = 512
+	helpWork    = 512
 	// regIntermediate is registered_delivery's intermediate notification
 	// bit (SMPP 3.4 §5.2.17; the bit pattern is xxx1xxxx).
 	regIntermediate = 0x10
@@ -89,7 +89,7 @@ func (w *worker) helpStep() (wake bool) {
 		return false
 	}
 	now := w.set.clock()
-	more := w.stepN(now, helpBatches, helpEmits)
+	more := w.stepN(now, helpBatches, helpWork)
 	next, ok := w.next()
 	return more || w.c.ring.Len() > 0 || ok && (next <= now || !w.hasArmed || next < w.armed)
 }
@@ -196,11 +196,11 @@ func (w *worker) next() (int64, bool) {
 // now.
 func (w *worker) step(now int64) bool { return w.stepN(now, batchesPerStep, -1) }
 
-// stepN is step with at most batches batches off the ring and emits due
-// receipts (< 0: all).
-func (w *worker) stepN(now int64, batches, emits int) (more bool) {
+// stepN is step with at most batches batches off the ring and at most
+// work held messages released and due receipts emitted (< 0: all).
+func (w *worker) stepN(now int64, batches, work int) (more bool) {
 	c := w.c
-	w.release(now)
+	work = w.release(now, work)
 	for b := 0; b < batches; b++ {
 		room := min(w.holdCap-w.held(), batchSize)
 		if room <= 0 {
@@ -224,8 +224,8 @@ func (w *worker) stepN(now int64, batches, emits int) (more bool) {
 		}
 		now = w.set.clock()
 	}
-	w.release(now)
-	w.emitDue(now, emits)
+	work = w.release(now, work)
+	w.emitDue(now, work)
 	c.held.Store(int64(w.held()))
 	c.pending.Store(int64(w.rcpts.len()))
 	return more
@@ -257,12 +257,14 @@ func (w *worker) route(m *msg.Message, at, now int64) {
 }
 
 // release handles the held messages due at now.
-func (w *worker) release(now int64) {
-	for w.lat.len() > 0 && w.lat.front().due <= now {
+// It handles at most limit of them (< 0: all) and returns what is left of
+// limit.
+func (w *worker) release(now int64, limit int) int {
+	for ; limit != 0 && w.lat.len() > 0 && w.lat.front().due <= now; limit-- {
 		e := w.lat.pop()
 		w.accept(e.m, e.due)
 	}
-	for w.sched.len() > 0 && w.sched.top().key <= now {
+	for ; limit != 0 && w.sched.len() > 0 && w.sched.top().key <= now; limit-- {
 		e := w.sched.pop()
 		if !e.m.Claim() {
 			w.fail(e.m, 0, msg.StateDeleted)
@@ -270,6 +272,7 @@ func (w *worker) release(now int64) {
 		}
 		w.route(e.m, e.at, now) // re-read: replace_sm may have moved it
 	}
+	return limit
 }
 
 // accept reports m accepted at at, releases it, queues its final receipt

@@ -217,6 +217,10 @@ func (c *Connector) Submit(m *msg.Message) bool {
 	return ok
 }
 
+// QueueFull implements connector.QueueReporter: taking messages (bound or
+// not: they wait in the ring while the upstream is down) and the ring full.
+func (c *Connector) QueueFull() bool { return !c.closed.Load() && c.ring.Len() >= c.ring.Cap() }
+
 // Up reports whether at least one session able to submit is bound.
 func (c *Connector) Up() bool { return c.txUp.Load() > 0 }
 
