@@ -6,9 +6,11 @@
 //
 // Records and upstream ids live in 64 shards chosen by hash, each a mutex
 // over a ring of fixed-size entries in insertion order plus an
-// open-addressing index. A shard's arrays start small on its first insert
-// and double up to the shard's share of the limit, so an idle server stays
-// small and, once a shard has reached its working size, Put, Get, SetState,
+// open-addressing index. A shard's arrays are made on its first insert, at
+// 1,024 entries or the shard's whole share of the limit when that is
+// smaller (the demo's 50,000 records: 782 per shard, so no doubling leaves
+// garbage behind at a peak), and double up to that share, so an idle
+// server stays small and, once a shard has reached its working size, Put, Get, SetState,
 // SetLive, PutUpstream and Upstream allocate nothing. A full shard evicts its
 // oldest entry (by insertion, not by id). Entries older than Options.TTL are
 // never returned and are reclaimed by Sweep, which the owner calls
@@ -51,8 +53,10 @@ const (
 const (
 	maxShardBits = 6 // 64 shards
 	minShardCap  = 16
-	// firstRing is a shard's ring size on its first insert.
-	firstRing = 64
+	// firstRing is a shard's ring size on its first insert (at most its
+	// share): big enough that small limits never double, whose old arrays
+	// would be garbage at the peak.
+	firstRing = 1024
 )
 
 // Options configures a Store. Zero values take the defaults.
