@@ -161,9 +161,7 @@ func (sh *recShard) reindex() {
 func (sh *recShard) dropHead() {
 	tag := uint32(mix64(uint64(sh.ents[sh.head].id) ^ sh.seed))
 	sh.ix.remove(tag, uint32(sh.head))
-	if sh.ents[sh.head].live {
-		sh.refs[sh.head].live = nil // let the GC have the message (the string is the user's, shared)
-	}
+	sh.dropLive(sh.head) // let the GC have the message (the string is the user's, shared)
 	sh.head++
 	if sh.head == len(sh.ents) {
 		sh.head = 0
@@ -191,11 +189,8 @@ func (sh *recShard) sweep(s *Store, now int64) int {
 // Get copies the record for id into out; false if id is unknown, evicted or
 // older than the TTL (out is then unchanged).
 func (s *Store) Get(id msg.ID, out *storage.Record) bool {
-	now := s.now()
-	sh, tag := s.recHash(id)
-	sh.mu.Lock()
-	slot := sh.find(id, tag)
-	if slot < 0 || s.expired(sh.ents[slot].submitted, now) {
+	sh, slot := s.lockFound(id)
+	if slot < 0 {
 		sh.mu.Unlock()
 		return false
 	}
@@ -205,6 +200,35 @@ func (s *Store) Get(id msg.ID, out *storage.Record) bool {
 	}
 	sh.mu.Unlock()
 	return true
+}
+
+// lockFound locks id's shard and returns it with id's slot, or -1 when id
+// is unknown, evicted or older than the TTL. The caller unlocks sh.mu.
+func (s *Store) lockFound(id msg.ID) (sh *recShard, slot int) {
+	now := s.now()
+	sh, tag := s.recHash(id)
+	sh.mu.Lock()
+	slot = sh.find(id, tag)
+	if slot >= 0 && s.expired(sh.ents[slot].submitted, now) {
+		slot = -1
+	}
+	return sh, slot
+}
+
+// setFinal records a state (final or not) and lets go of the Live
+// message. Caller holds mu.
+func (sh *recShard) setFinal(slot int, st msg.State, errCode uint16, done int64) {
+	e := &sh.ents[slot]
+	e.state, e.err, e.done, e.later = st, errCode, done, 0
+	sh.dropLive(slot)
+}
+
+// dropLive clears slot's Live message, touching refs only when it has one.
+// Caller holds mu.
+func (sh *recShard) dropLive(slot int) {
+	if e := &sh.ents[slot]; e.live {
+		sh.refs[slot].live, e.live = nil, false
+	}
 }
 
 // showLater sets out's state for a record whose final state was decided at
@@ -248,19 +272,13 @@ func (sh *recShard) copyOut(slot int, out *storage.Record) {
 
 // Finish implements storage.Messages: SetState and Get under one lock.
 func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) bool {
-	now := s.now()
-	sh, tag := s.recHash(id)
-	sh.mu.Lock()
+	sh, slot := s.lockFound(id)
 	defer sh.mu.Unlock()
-	slot := sh.find(id, tag)
-	if slot < 0 || s.expired(sh.ents[slot].submitted, now) {
+	if slot < 0 {
 		return false
 	}
+	sh.setFinal(slot, st, errCode, done)
 	e := &sh.ents[slot]
-	e.state, e.err, e.done, e.later = st, errCode, done, 0
-	if e.live {
-		sh.refs[slot].live, e.live = nil, false
-	}
 	if e.regDel != 0 {
 		sh.copyOut(slot, out)
 		return true
@@ -275,57 +293,38 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 // id and clears its Live message; false if id is unknown, evicted or older
 // than the TTL.
 func (s *Store) SetState(id msg.ID, st msg.State, errCode uint16, done int64) bool {
-	now := s.now()
-	sh, tag := s.recHash(id)
-	sh.mu.Lock()
-	slot := sh.find(id, tag)
-	ok := slot >= 0 && !s.expired(sh.ents[slot].submitted, now)
-	if ok {
-		e := &sh.ents[slot]
-		e.state, e.err, e.done, e.later = st, errCode, done, 0
-		if e.live {
-			sh.refs[slot].live, e.live = nil, false
-		}
+	sh, slot := s.lockFound(id)
+	if slot >= 0 {
+		sh.setFinal(slot, st, errCode, done)
 	}
 	sh.mu.Unlock()
-	return ok
+	return slot >= 0
 }
 
 // SetAccepted implements storage.Messages.
 func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) bool {
-	now := s.now()
-	sh, tag := s.recHash(id)
-	sh.mu.Lock()
-	slot := sh.find(id, tag)
-	ok := slot >= 0 && !s.expired(sh.ents[slot].submitted, now)
-	if ok {
-		e := &sh.ents[slot]
-		if e.live {
-			sh.refs[slot].live, e.live = nil, false
-		}
-		if final != 0 && !e.state.Final() {
+	sh, slot := s.lockFound(id)
+	if slot >= 0 {
+		sh.dropLive(slot)
+		if e := &sh.ents[slot]; final != 0 && !e.state.Final() {
 			e.later, e.err, e.done = final, errCode, at
 		}
 	}
 	sh.mu.Unlock()
-	return ok
+	return slot >= 0
 }
 
 // SetLive sets id's Live message to m, or clears it when m is nil; false
 // if id is unknown, evicted or older than the TTL. A non-nil m replaces
 // whatever Live was.
 func (s *Store) SetLive(id msg.ID, m *msg.Message) bool {
-	now := s.now()
-	sh, tag := s.recHash(id)
-	sh.mu.Lock()
-	slot := sh.find(id, tag)
-	ok := slot >= 0 && !s.expired(sh.ents[slot].submitted, now)
-	if ok {
+	sh, slot := s.lockFound(id)
+	if slot >= 0 {
 		sh.refs[slot].live = m
 		sh.ents[slot].live = m != nil
 	}
 	sh.mu.Unlock()
-	return ok
+	return slot >= 0
 }
 
 // Delete implements storage.Messages. It frees the slot when the record is
@@ -355,12 +354,10 @@ func (s *Store) Delete(id msg.ID) bool {
 
 // WithLive implements storage.Messages.
 func (s *Store) WithLive(id msg.ID, fn func(m *msg.Message)) {
-	now := s.now()
-	sh, tag := s.recHash(id)
-	sh.mu.Lock()
+	sh, slot := s.lockFound(id)
 	defer sh.mu.Unlock()
 	var m *msg.Message
-	if slot := sh.find(id, tag); slot >= 0 && !s.expired(sh.ents[slot].submitted, now) {
+	if slot >= 0 {
 		m = sh.refs[slot].live
 	}
 	fn(m)
