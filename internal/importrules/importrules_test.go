@@ -26,6 +26,7 @@ var allowed = map[string][]string{
 	"config":                  {},
 	"internal/importrules":    {},
 	"internal/ring":           {},
+	"internal/logthrottle":    {},
 	"internal/bufpool":        {},
 	"internal/smpptest":       {"codec", "codec/*"},
 	"accounts":                {"msg"},
@@ -41,7 +42,7 @@ var allowed = map[string][]string{
 	"metrics":                 {"engine", "flow", "connector", "accounts", "storage/memory"}, // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},
-	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest"},
+	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest", "internal/logthrottle"},
 	"bench":                   {"codec", "codec/*", "internal/ring"},
 	"cmd/smppd":               {"*"},
 	"cmd/smppbench":           {"bench", "codec", "codec/*"},
