@@ -38,15 +38,16 @@ import (
 // would run into slots whose millisecond has not come yet; a crash and a
 // restart within that lead would reuse them. Instead, a caller that reaches
 // a future slot waits (sleeps) until the clock gets there, so a node issues
-// at most 2.048M ids/s sustained. Unused slots accumulate while the rate is
-// lower, so a burst can draw on all of them at full speed. The gate takes
-// the earlier of the monotonic clock and the wall clock, so neither NTP
-// slewing nor a forward step lets slots run ahead (a backward step while
-// running only matters to a generator at that frontier, which then waits
-// for the clock to return). The remaining risk is a
-// wall clock stepped backwards between two runs by more than the time the
-// restart took (after NTP corrects a bad RTC at boot, say): then the new
-// base can fall below ids the old run issued, exactly as with any
+// at most 2.048M ids/s sustained; such a wait is at most a millisecond or
+// two. Unused slots accumulate while the rate is lower, so a burst can draw
+// on all of them at full speed. The gate follows the monotonic clock only:
+// ids are issued on event loops, and a gate on the wall clock would stall
+// every loop for as long as the wall clock was stepped back (an hour, after
+// a bad NTP step), while the monotonic clock never steps. The price: after
+// a backward wall step while running, slots run ahead of the wall clock,
+// so a restart before the wall clock catches up can reuse ids; so can a
+// wall clock stepped backwards between two runs by more than the restart
+// took (NTP correcting a bad RTC at boot, say), exactly as with any
 // time-based id scheme. Keep clocks synchronised before starting smppd.
 type ID uint64
 
@@ -184,10 +185,11 @@ func newIDGen(node int, clk idClock) (*IDGen, error) {
 }
 
 // limit returns how many slots have arrived: slot b may be used once the
-// earlier of the monotonic and wall clocks reaches millisecond base+b.
+// monotonic clock, counted from the generator's creation, reaches
+// millisecond base+b (never the wall clock: see ID).
 func (g *IDGen) limit() uint64 {
 	start := g.base - 1 // the millisecond the generator was created in
-	reached := min(int64(start)+g.clk.monoMs(), g.clk.wallMs()-idEpochMs)
+	reached := int64(start) + g.clk.monoMs()
 	if reached < int64(g.base) {
 		return 0
 	}

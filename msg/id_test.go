@@ -175,9 +175,11 @@ func TestGateKeepsSlotsBehindTheClock(t *testing.T) {
 	}
 }
 
-// TestGateUsesTheSlowerClock: a wall clock behind the monotonic one (NTP
-// slewing) holds the slots back too.
-func TestGateUsesTheSlowerClock(t *testing.T) {
+// TestGateIgnoresWallClockStepBack: ids are issued on event loops, so a
+// wall clock stepped back an hour must not make Next wait for it to return;
+// the banked slots of the monotonic clock are used without a single sleep,
+// and ids keep growing.
+func TestGateIgnoresWallClockStepBack(t *testing.T) {
 	clk := &fakeIDClock{wall: fakeStart}
 	g, err := newIDGen(1, clk)
 	if err != nil {
@@ -185,13 +187,19 @@ func TestGateUsesTheSlowerClock(t *testing.T) {
 	}
 	clk.advance(50)
 	clk.mu.Lock()
-	clk.wallLag = 40
+	clk.wallLag = int64(time.Hour / time.Millisecond)
 	clk.mu.Unlock()
-	for range 30 * 2048 {
+	s := clk.sleeps
+	prev := g.Next()
+	for range 40 * 2048 {
 		id := g.Next()
-		if slotMs := int64(id>>(seqBits+nodeBits)) + idEpochMs; slotMs > clk.wallMs() {
-			t.Fatalf("slot %d ahead of the lagging wall clock %d", slotMs, clk.wallMs())
+		if id <= prev {
+			t.Fatalf("id %v not above %v", id, prev)
 		}
+		prev = id
+	}
+	if clk.sleeps != s {
+		t.Fatalf("slept %d times after the wall clock stepped back", clk.sleeps-s)
 	}
 }
 
