@@ -1,6 +1,8 @@
 // Package admin is smppd's operator HTTP API: JSON over HTTP on a listener
 // of its own (127.0.0.1:8790 in the demo config), optionally behind a bearer
-// token. Every error has one shape:
+// token, refusing Host headers it does not know (DNS rebinding), cross-site
+// browser writes and bodies that are not JSON (CSRF). Every error has one
+// shape:
 //
 //	{"error": {"code": "not_found", "message": "no user demo3"}}
 //
@@ -13,9 +15,12 @@ import (
 	"crypto/subtle"
 	"encoding/json"
 	"errors"
+	"io"
+	"mime"
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -40,6 +45,12 @@ type Options struct {
 	// Token, when set, is required as "Authorization: Bearer <token>" on
 	// every endpoint but /v1/health and /v1/ready.
 	Token string
+	// AllowedHosts are the names (and IP literals), without port, a
+	// request's Host header may carry besides "localhost", loopback
+	// addresses and the address of Addr (any IP literal when Addr is a
+	// wildcard). Other Hosts are refused with 421 but on /v1/health and
+	// /v1/ready.
+	AllowedHosts []string
 	// MO receives POST /v1/mo.
 	MO MOInjector
 	// Ready reports readiness for GET /v1/ready (nil = always ready).
@@ -72,17 +83,36 @@ type Options struct {
 
 // Server is a running admin listener.
 type Server struct {
-	opts   Options
-	mux    *http.ServeMux
-	http   *http.Server
-	ln     net.Listener
-	routes atomic.Pointer[routing.Config] // what Router was compiled from
-	reload sync.Mutex                     // one routes reload at a time
+	opts     Options
+	mux      *http.ServeMux
+	http     *http.Server
+	ln       net.Listener
+	hosts    hostGuard
+	origins  http.CrossOriginProtection
+	token    []byte                         // "Bearer <token>", nil without a token
+	refusals logThrottle                    // one for every guard's log line
+	routes   atomic.Pointer[routing.Config] // what Router was compiled from
+	reload   sync.Mutex                     // one routes reload at a time
 }
+
+// Limits of the listener. The API serves one operator's tools, so they are
+// constants: bodies are small JSON documents, and the longest request is a
+// connector stop, whose grace is capped below the write timeout.
+const (
+	maxBody           = 64 << 10 // a user with long lists is a few KiB
+	maxHeaderBytes    = 64 << 10 // a bearer token and a few headers
+	readHeaderTimeout = 10 * time.Second
+	readTimeout       = 30 * time.Second
+	writeTimeout      = 30 * time.Second // above maxStopGrace (25 s)
+	idleTimeout       = 60 * time.Second // a keep-alive connection waiting for its next request
+)
 
 // New builds the server and its routes; Start listens.
 func New(opts Options) *Server {
-	s := &Server{opts: opts, mux: http.NewServeMux()}
+	s := &Server{opts: opts, mux: http.NewServeMux(), hosts: newHostGuard(opts.Addr, opts.AllowedHosts)}
+	if opts.Token != "" {
+		s.token = []byte("Bearer " + opts.Token)
+	}
 	rc := opts.Routes
 	s.routes.Store(&rc)
 	s.mux.HandleFunc("GET /v1/health", s.health)
@@ -92,15 +122,13 @@ func New(opts Options) *Server {
 	s.userRoutes()
 	s.connectorRoutes()
 	s.routingRoutes()
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, _ *http.Request) {
-		writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
-	})
 	s.http = &http.Server{
-		Handler:           s.auth(s.mux),
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		MaxHeaderBytes:    64 << 10,
+		Handler:           http.HandlerFunc(s.serve),
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 	}
 	return s
 }
@@ -148,22 +176,73 @@ func (s *Server) Addr() net.Addr {
 // Shutdown stops the listener, letting running requests finish within ctx.
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
-// auth checks the bearer token in constant time; /v1/health and /v1/ready
-// stay open so a load balancer's probe needs no secret.
-func (s *Server) auth(next http.Handler) http.Handler {
-	if s.opts.Token == "" {
-		return next
+// serve runs the guards, then routes: Host (421), cross-origin (403),
+// bearer token (401, compared in constant time), unknown path (404) or
+// method (405). /v1/health and /v1/ready skip the Host and token checks so
+// a load balancer's probe needs neither a name nor a secret; they reveal
+// nothing and change nothing.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	open := r.URL.Path == "/v1/health" || r.URL.Path == "/v1/ready"
+	if !open && !s.hosts.allows(r.Host) {
+		s.refuse(w, r, http.StatusMisdirectedRequest, "unknown_host",
+			"Host "+strconv.Quote(clip(hostPart(r.Host)))+" is not in [admin] allowed_hosts")
+		return
 	}
-	want := []byte("Bearer " + s.opts.Token)
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != "/v1/health" && r.URL.Path != "/v1/ready" &&
-			subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="smppd"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
-			return
-		}
-		next.ServeHTTP(w, r)
-	})
+	if err := s.origins.Check(r); err != nil {
+		s.refuse(w, r, http.StatusForbidden, "cross_origin", "cross-origin browser requests are refused")
+		return
+	}
+	if !open && s.token != nil && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.token) != 1 {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="smppd"`)
+		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
+		return
+	}
+	s.route(w, r)
+}
+
+// route serves the mux, answering an unknown path (404) and a known path
+// asked with another method (405 with Allow) in the API's error shape
+// rather than net/http's plain text.
+func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+	h, pattern := s.mux.Handler(r)
+	if pattern != "" {
+		s.mux.ServeHTTP(w, r)
+		return
+	}
+	var rec statusRecorder
+	h.ServeHTTP(&rec, r)
+	if rec.status == http.StatusMethodNotAllowed {
+		allow := rec.header.Get("Allow")
+		w.Header().Set("Allow", allow)
+		writeError(w, http.StatusMethodNotAllowed, "method_not_allowed", r.Method+" is not allowed here: use "+allow)
+		return
+	}
+	writeError(w, http.StatusNotFound, "not_found", "no such endpoint")
+}
+
+// statusRecorder keeps the status and headers of the mux's own 404/405
+// answer and drops its text body.
+type statusRecorder struct {
+	header http.Header
+	status int
+}
+
+func (rec *statusRecorder) Header() http.Header {
+	if rec.header == nil {
+		rec.header = http.Header{}
+	}
+	return rec.header
+}
+
+func (rec *statusRecorder) WriteHeader(status int) {
+	if rec.status == 0 {
+		rec.status = status
+	}
+}
+
+func (rec *statusRecorder) Write(b []byte) (int, error) {
+	rec.WriteHeader(http.StatusOK)
+	return len(b), nil
 }
 
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
@@ -202,18 +281,42 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// decodeJSON reads a JSON body of at most 64 KiB into v, refusing unknown
-// fields so a typo in a key is an error rather than silently ignored.
+// decodeJSON reads one JSON document of at most maxBody octets into v,
+// refusing unknown fields so a typo in a key is an error rather than
+// silently ignored. Every endpoint that takes a body goes through here, so
+// this is where the media type is enforced: a browser can POST cross-site
+// without preflight only as text/plain or a form (CSRF), never as
+// application/json.
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		writeError(w, http.StatusUnsupportedMediaType, "bad_content_type", "send application/json")
+	if !isJSON(r.Header.Get("Content-Type")) {
+		writeError(w, http.StatusUnsupportedMediaType, "bad_content_type",
+			"send the body as Content-Type: application/json")
 		return false
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBody))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	err := dec.Decode(v)
+	if err == nil && dec.Decode(new(json.RawMessage)) != io.EOF {
+		err = errors.New("data after the JSON document")
+	}
+	if err != nil {
+		if tooBig := (*http.MaxBytesError)(nil); errors.As(err, &tooBig) {
+			writeError(w, http.StatusRequestEntityTooLarge, "too_large", "the body is over "+strconv.Itoa(maxBody)+" octets")
+			return false
+		}
 		writeError(w, http.StatusBadRequest, "bad_request", "invalid JSON body: "+err.Error())
 		return false
 	}
 	return true
+}
+
+// isJSON reports whether a Content-Type is application/json, with any
+// parameters but a charset other than UTF-8 (JSON is UTF-8, RFC 8259 §8.1).
+func isJSON(ct string) bool {
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil || mt != "application/json" {
+		return false
+	}
+	cs, ok := params["charset"]
+	return !ok || strings.EqualFold(cs, "utf-8") || strings.EqualFold(cs, "utf8")
 }

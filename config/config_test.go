@@ -117,7 +117,8 @@ func TestLoadEveryKey(t *testing.T) {
 			ReassemblyTimeout: Duration(30 * time.Second), ReceiptIDFormat: "decimal", ReceiptTimeZone: "Local",
 			ReceiptLocation: time.Local, DefaultValidity: Duration(24 * time.Hour)}},
 		{"storage", c.Storage, Storage{MessageTTL: Duration(36 * time.Hour), MaxRecords: 20000, MaxUpstreamIDs: 3000}},
-		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true, Pprof: true}},
+		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true, Pprof: true,
+			AllowedHosts: []string{"smpp1.example.net", "admin_1", "192.0.2.8", "2001:db8::8"}}},
 		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false}, {Name: "wholesale", Enabled: true}}},
 		{"inline counts", [2]int{c.InlineUsers, c.InlineGroups}, [2]int{1, 1}},
 		{"GroupEnabled", [3]bool{c.GroupEnabled("retail"), c.GroupEnabled("wholesale"), c.GroupEnabled("")}, [3]bool{false, true, true}},
@@ -258,7 +259,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("mt routes = %+v", c.MTRoutes)
 	}
 	want.Delivery.ReceiptLocation = time.UTC
-	if !reflect.DeepEqual(c.Delivery, want.Delivery) || c.Storage != want.Storage || c.Admin != want.Admin {
+	if !reflect.DeepEqual(c.Delivery, want.Delivery) || c.Storage != want.Storage || !reflect.DeepEqual(c.Admin, want.Admin) {
 		t.Errorf("delivery/storage/admin defaults: %+v %+v %+v", c.Delivery, c.Storage, c.Admin)
 	}
 	// The documented figures of issue 5 (docs/CONFIG.md).
@@ -267,7 +268,7 @@ func TestDefaults(t *testing.T) {
 		dl.RetryMax.D() != 5*time.Minute || !dl.ReassembleMO || dl.ReassemblyTimeout.D() != time.Minute ||
 		dl.ReceiptIDFormat != "hex" || dl.ReceiptTimeZone != "UTC" || dl.DefaultValidity.D() != 48*time.Hour ||
 		st.MessageTTL.D() != 72*time.Hour || st.MaxRecords != 1000000 || st.MaxUpstreamIDs != 1000000 ||
-		ad.Enabled || ad.Bind != "127.0.0.1" || ad.Port != 8790 || ad.Token != "" || ad.AllowInsecure || ad.Pprof ||
+		ad.Enabled || ad.Bind != "127.0.0.1" || ad.Port != 8790 || ad.Token != "" || ad.AllowInsecure || ad.Pprof || ad.AllowedHosts != nil ||
 		want.Server.JasminCompatStatus {
 		t.Errorf("flow defaults drifted from docs/CONFIG.md: %+v %+v %+v", dl, st, ad)
 	}
@@ -563,6 +564,13 @@ func TestIssue5Validation(t *testing.T) {
 		{"admin open with token", "[admin]\nenabled = true\nbind = \"::\"\ntoken = \"0123456789abcdef0123\"\n", nil},
 		{"admin open insecure", "[admin]\nenabled = true\nbind = \"0.0.0.0\"\nallow_insecure = true\n", nil},
 		{"admin on ::1", "[admin]\nenabled = true\nbind = \"::1\"\n", nil},
+		{"admin allowed_hosts", "[admin]\nallowed_hosts = [\"Smpp1.Example.net.\", \"10.0.0.5\", \"::1\", \"svc_admin\"]\n", nil},
+		{"admin allowed_hosts port", "[admin]\nallowed_hosts = [\"example.net:8790\"]\n", []string{`:2: admin.allowed_hosts: "example.net:8790": a host without port`}},
+		{"admin allowed_hosts brackets", "[admin]\nallowed_hosts = [\"[::1]\"]\n", []string{`:2: admin.allowed_hosts: "[::1]": write an IPv6 address without brackets`}},
+		{"admin allowed_hosts wildcard", "[admin]\nallowed_hosts = [\"*.example.net\"]\n", []string{`:2: admin.allowed_hosts: "*.example.net": wildcards are not supported`}},
+		{"admin allowed_hosts empty", "[admin]\nallowed_hosts = [\"\"]\n", []string{`:2: admin.allowed_hosts: "": empty entry`}},
+		{"admin allowed_hosts bad name", "[admin]\nallowed_hosts = [\"a b.net\", \"-x.net\", \"x..net\"]\n",
+			[]string{`admin.allowed_hosts: "a b.net": not a DNS name`, `admin.allowed_hosts: "-x.net": not a DNS name`, `admin.allowed_hosts: "x..net": not a DNS name`}},
 		{"disabled admin unchecked", "[admin]\nbind = \"0.0.0.0\"\nport = 2775\n", nil},
 		{"balance forms", user("a") + "balance = \"UNLIMITED\"\n" + user("b") + "balance = \"+.5\"\n" + user("c") + "balance = \"0\"\n" + user("d") + "balance = \"7.123456\"\n", nil},
 	}
@@ -1074,5 +1082,24 @@ func TestWarnsWhenRecordsCannotCoverTheQueues(t *testing.T) {
 		return strings.Contains(w, "max_records 1000 < twice the connector queues (4096)")
 	}) {
 		t.Fatalf("warnings %q", c.Warnings)
+	}
+}
+
+// A wildcard admin bind without allowed_hosts works for IP literals and
+// loopback only: the operator is told names will be refused.
+func TestAdminWildcardHostsWarning(t *testing.T) {
+	const open = "[admin]\nenabled = true\nbind = \"::\"\ntoken = \"0123456789abcdef0123\"\n"
+	for _, tc := range []struct {
+		src  string
+		warn bool
+	}{{open, true}, {open + "allowed_hosts = [\"smpp1.example.net\"]\n", false}} {
+		c, err := Load(writeConfig(t, map[string]string{"smppd.toml": tc.src}))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := slices.ContainsFunc(c.Warnings, func(s string) bool { return strings.Contains(s, "no allowed_hosts") })
+		if got != tc.warn {
+			t.Errorf("%q: warning %v, want %v (%q)", tc.src, got, tc.warn, c.Warnings)
+		}
 	}
 }

@@ -55,6 +55,11 @@ type Admin struct {
 	// AllowInsecure.
 	Token         string `toml:"token"`
 	AllowInsecure bool   `toml:"allow_insecure"`
+	// AllowedHosts are the DNS names (or IP literals), without port, that
+	// a request's Host header may carry besides "localhost", loopback
+	// addresses and Bind (any IP literal when Bind is a wildcard); other
+	// Hosts are refused (DNS rebinding). Lowercased by Validate.
+	AllowedHosts []string `toml:"allowed_hosts"`
 	// Pprof serves Go's profiler under /debug/pprof/ (behind the token).
 	Pprof bool `toml:"pprof"`
 }

@@ -274,8 +274,17 @@ func (v *validator) admin() {
 	if !printable(a.Token) {
 		v.fail(p+"token", "must not contain spaces or control characters")
 	}
+	for i, h := range a.AllowedHosts {
+		if msg := checkAllowedHost(h); msg != "" {
+			v.fail(p+"allowed_hosts", "%q: %s", h, msg)
+		}
+		a.AllowedHosts[i] = strings.ToLower(h)
+	}
 	if !a.Enabled {
 		return
+	}
+	if err == nil && addr.IsUnspecified() && len(a.AllowedHosts) == 0 {
+		v.warn("admin: bind %s and no allowed_hosts: requests naming this host by a DNS name (other than localhost) are refused with 421; list the names clients use", a.Bind)
 	}
 	if err == nil && !addr.IsLoopback() && a.Token == "" && !a.AllowInsecure {
 		v.fail(p+"bind", "%s is not a loopback address: set a token, or allow_insecure = true to expose the admin API without one", a.Bind)
@@ -295,6 +304,39 @@ func (v *validator) admin() {
 			v.fail(p+"port", "%d is also the SMPP-over-TLS port", a.Port)
 		}
 	}
+}
+
+// checkAllowedHost returns why h cannot be an [admin] allowed_hosts entry,
+// or "": an IP literal (no brackets) or a DNS name (RFC 1123 labels, "_"
+// allowed as container names use it), without port or wildcard.
+func checkAllowedHost(h string) string {
+	if _, err := netip.ParseAddr(h); err == nil {
+		return ""
+	}
+	switch {
+	case h == "":
+		return "empty entry"
+	case strings.ContainsAny(h, "[]"):
+		return "write an IPv6 address without brackets"
+	case strings.Contains(h, "*"):
+		return "wildcards are not supported: list each name"
+	case strings.Contains(h, ":"):
+		return "a host without port (any port is accepted)"
+	case len(h) > 253:
+		return "longer than 253 characters"
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(h, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return "not a DNS name (empty, over 63 or hyphen-edged label)"
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+				return "not a DNS name (letters, digits, '-' and '_' only)"
+			}
+		}
+	}
+	return ""
 }
 
 // overlaps reports whether listeners on a and b could clash: the same

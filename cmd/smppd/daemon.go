@@ -103,19 +103,20 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	}
 	if cfg.Admin.Enabled {
 		d.admin = admin.New(admin.Options{
-			Addr:        net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
-			Token:       cfg.Admin.Token,
-			MO:          d.hub,
-			Ready:       d.ready,
-			ErrorStatus: moErrorStatus,
-			Sessions:    d.srv,
-			Users:       d.users,
-			Connectors:  d.hub,
-			Router:      d.router,
-			Routes:      routeConfig(cfg),
-			LoadRoutes:  d.loadRoutes,
-			StopGrace:   cfg.Server.ShutdownGrace.D(),
-			Logger:      log,
+			Addr:         net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
+			Token:        cfg.Admin.Token,
+			AllowedHosts: cfg.Admin.AllowedHosts,
+			MO:           d.hub,
+			Ready:        d.ready,
+			ErrorStatus:  moErrorStatus,
+			Sessions:     d.srv,
+			Users:        d.users,
+			Connectors:   d.hub,
+			Router:       d.router,
+			Routes:       routeConfig(cfg),
+			LoadRoutes:   d.loadRoutes,
+			StopGrace:    cfg.Server.ShutdownGrace.D(),
+			Logger:       log,
 		})
 		// Behind the admin token like every other endpoint.
 		d.admin.Handle("GET /metrics", d.metrics.Handler().ServeHTTP)
