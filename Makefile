@@ -6,7 +6,7 @@ FUZZTIME ?= 10s
 # Packages whose tests exercise goroutines: run under the race detector.
 RACE_PKGS ?= ./...
 
-.PHONY: all build run test test-unit test-race smoke fuzz bench bench-e2e bench-matrix bench-idle bench-peers lint crosscheck deps clean
+.PHONY: all build run test test-unit test-race smoke hostile hostile-measure fuzz bench bench-e2e bench-matrix bench-idle bench-peers lint crosscheck deps clean
 
 all: build
 
@@ -16,9 +16,10 @@ build:
 run: build
 	./bin/smppd -config $(CONFIG)
 
-## test: everything CI runs (unit + allocation gates, race, golden cross-check,
-## a third-party client against the server as `make run` starts it, and the
-## interoperability suite with Kannel, Net::SMPP, npm smpp and gosmpp).
+## test: everything CI runs (unit + allocation gates and the hostile-input
+## suite, race, golden cross-check, a third-party client against the server
+## as `make run` starts it, and the interoperability suite with Kannel,
+## Net::SMPP, npm smpp and gosmpp).
 test: deps test-unit test-race crosscheck smoke interop
 
 deps:
@@ -30,6 +31,19 @@ test-unit:
 
 test-race:
 	$(GO) test -count=1 -race $(RACE_PKGS)
+
+## hostile: the process-level hostile-input suite alone (test-unit runs it
+## too, once, via go test ./...; its test files are //go:build !race): a real
+## smppd per case under floods, garbage framing, slowloris, 3,000 idle
+## connections, password guessing, a receiver that never reads and hostile
+## admin requests, with loose liveness bounds. About 75 seconds.
+hostile:
+	$(GO) test -count=1 -v -run '^TestHostile$$' ./internal/hostile/
+
+## hostile-measure: the same attacks with exact figures against the targets
+## (docs/OPERATIONS.md "Hostile-input figures").
+hostile-measure:
+	bash scripts/hostile-measure.sh
 
 ## smoke: the npm smpp client binds, submits, enquires and unbinds against make run's server.
 smoke:

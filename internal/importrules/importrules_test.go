@@ -47,6 +47,8 @@ var allowed = map[string][]string{
 	"cmd/smppd":               {"*"},
 	"cmd/smppbench":           {"bench", "codec", "codec/*"},
 	"cmd/smppctl":             {}, // talks HTTP only
+	"internal/hostile":        {"codec", "internal/smpptest"},
+	"cmd/smpphostile":         {"internal/hostile"},
 	"internal/admintest": {"admin", "engine", "flow", "accounts", "routing", "connector", "connector/sim", "storage/memory",
 		"msg", "codec", "internal/smpptest"},
 }
