@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // minPerIP is the per-address connection limit the idle case needs (3,000
@@ -20,6 +21,9 @@ type serverConfig struct {
 	path      string // smppd.toml
 	smppPort  int
 	adminPort int
+	// slowConsumer is [smpp-server] slow_consumer_timeout (0: not set, as
+	// in builds before it existed).
+	slowConsumer time.Duration
 }
 
 // writeConfig copies configDir/smppd.toml and users.toml into dir with free
@@ -63,6 +67,11 @@ func writeConfig(configDir, dir string) (*serverConfig, error) {
 	for key, least := range map[string]int{"max_connections_per_ip": minPerIP, "max_connections": minPerIP + slowlorisConns + 100} {
 		if conf, err = raiseKey(conf, "smpp-server", key, least); err != nil {
 			return nil, err
+		}
+	}
+	if v, ok := getKey(conf, "smpp-server", "slow_consumer_timeout"); ok {
+		if sc.slowConsumer, err = time.ParseDuration(v); err != nil {
+			return nil, fmt.Errorf("hostile: slow_consumer_timeout = %q: %w", v, err)
 		}
 	}
 	if err := os.WriteFile(sc.path, []byte(conf), 0o600); err != nil {

@@ -18,10 +18,15 @@ import (
 )
 
 const (
-	stuckMO      = 50000
-	injectors    = 8                // concurrent POST /v1/mo clients
-	injectTime   = 10 * time.Second // bound on injecting them all
-	stuckClose   = 10 * time.Second // from the first MO: the stuck session must be closed by then
+	stuckMO    = 50000
+	injectors  = 8                // concurrent POST /v1/mo clients
+	injectTime = 10 * time.Second // bound on injecting them all
+	// stuckClose is how long after the first MO the stuck session must be
+	// closed when the config has no slow_consumer_timeout; with one, the
+	// bound is that timeout plus stuckMargin (timer ticks, the first
+	// deliver_sm's way out).
+	stuckClose   = 10 * time.Second
+	stuckMargin  = 5 * time.Second
 	drainTime    = 15 * time.Second // bound on the healthy receiver collecting them all
 	moTextPrefix = "hs"             // MO i carries the text "hs<i>"
 )
@@ -50,7 +55,11 @@ func stuckReceiver(e *env, r *Result) {
 		float64(accepted)/injected.Seconds(), refusedText(refused, injectErr))
 	r.check(fmt.Sprintf("%d MO accepted by POST /v1/mo", stuckMO), accepted == stuckMO, "%d%s", accepted, refusedText(refused, injectErr))
 
-	wait := max(time.Until(start.Add(stuckClose)), 2*time.Second)
+	bound := stuckClose
+	if t := e.srv.cfg.slowConsumer; t > 0 {
+		bound = t + stuckMargin
+	}
+	wait := max(time.Until(start.Add(bound)), 2*time.Second)
 	ctx, cancel := context.WithTimeout(e.ctx, wait)
 	ev, closed := e.srv.logs.waitClose(ctx, e.mark, isStuck)
 	cancel()
