@@ -16,48 +16,37 @@ const (
 	floodBatch    = 4096 // 16-byte PDUs per write: 64 KiB
 	prebindTime   = 8 * time.Second
 	bindFloodTime = 5 * time.Second
+	// reconnectPause is how long a flooder whose connection the server
+	// closed waits before the next: the flood lasts its whole time
+	// without turning into a connection flood that exhausts ports.
+	reconnectPause = 10 * time.Millisecond
 )
 
-// floodResult is one flooding connection.
-type floodResult struct {
-	written  int64
-	closedAt time.Duration // since the flood started; 0 = still open at its end
-	err      error         // dial or prelude failure
+// floodWorker is one flooder's tally over its successive connections.
+type floodWorker struct {
+	conns      int // connections opened
+	closed     int // of which the server closed
+	firstClose time.Duration
+	written    int64
+	failures   int   // dials or preludes that failed
+	firstErr   error // the first of them
 }
 
-// flood opens n connections from ip; on each it runs prelude (nil: none),
-// then writes payload back to back for d without ever reading. It returns
-// each connection's result and how long the flood lasted.
-func flood(e *env, ip string, n int, d time.Duration, prelude func(net.Conn) error, payload []byte) ([]floodResult, time.Duration) {
-	out := make([]floodResult, n)
+// flood keeps n connections from ip flooding for d: on each it runs
+// prelude (nil: none), then writes payload back to back without ever
+// reading; a connection the server closes is replaced after
+// reconnectPause. It returns each flooder's tally and how long it lasted.
+func flood(e *env, ip string, n int, d time.Duration, prelude func(net.Conn) error, payload []byte) ([]floodWorker, time.Duration) {
+	out := make([]floodWorker, n)
 	var wg sync.WaitGroup
 	start := time.Now()
 	end := start.Add(d)
 	for i := range out {
 		wg.Go(func() {
-			fr := &out[i]
-			c, err := e.srv.dial(e.ctx, ip)
-			if err != nil {
-				fr.err = err
-				return
-			}
-			defer c.Close()
-			if prelude != nil {
-				if fr.err = prelude(c); fr.err != nil {
-					return
-				}
-			}
-			_ = c.SetWriteDeadline(end)
-			stop := context.AfterFunc(e.ctx, func() { _ = c.SetWriteDeadline(time.Now()) })
-			defer stop()
+			fw := &out[i]
 			for time.Now().Before(end) && e.ctx.Err() == nil {
-				w, err := c.Write(payload)
-				fr.written += int64(w)
-				if err != nil {
-					if !isTimeout(err) { // reset or broken pipe: the server closed it
-						fr.closedAt = time.Since(start)
-					}
-					return
+				if floodOnce(e, fw, ip, start, end, prelude, payload) {
+					time.Sleep(reconnectPause)
 				}
 			}
 		})
@@ -66,29 +55,78 @@ func flood(e *env, ip string, n int, d time.Duration, prelude func(net.Conn) err
 	return out, time.Since(start)
 }
 
-// reportFlood adds the attacker-side figures of a flood that lasted d.
-func reportFlood(r *Result, frs []floodResult, d time.Duration) {
-	var written int64
-	closed, first := 0, time.Duration(0)
-	for _, fr := range frs {
-		if fr.err != nil {
-			r.check("flood connection set up", false, "%v", fr.err)
-			continue
+// floodOnce floods one connection until end or until it breaks; it
+// reports whether a replacement should wait first.
+func floodOnce(e *env, fw *floodWorker, ip string, start, end time.Time, prelude func(net.Conn) error, payload []byte) bool {
+	fail := func(err error) bool {
+		fw.failures++
+		if fw.firstErr == nil {
+			fw.firstErr = err
 		}
-		written += fr.written
-		if fr.closedAt > 0 {
-			closed++
-			if first == 0 || fr.closedAt < first {
-				first = fr.closedAt
+		return true
+	}
+	c, err := e.srv.dial(e.ctx, ip)
+	if err != nil {
+		return fail(err)
+	}
+	defer c.Close()
+	fw.conns++
+	closedByServer := func() bool {
+		fw.closed++
+		if fw.firstClose == 0 {
+			fw.firstClose = time.Since(start)
+		}
+		return true
+	}
+	if prelude != nil {
+		if err := prelude(c); err != nil {
+			if isClosedByPeer(err) {
+				return closedByServer()
 			}
+			return fail(err)
 		}
 	}
-	r.figure("attacker wrote", "%s in %s (%.1f MiB/s)", mib(written), seconds(d), float64(written)/MiB/d.Seconds())
-	closedText := fmt.Sprintf("%d of %d", closed, len(frs))
-	if closed > 0 {
-		closedText += ", the first after " + seconds(first)
+	_ = c.SetWriteDeadline(end)
+	stop := context.AfterFunc(e.ctx, func() { _ = c.SetWriteDeadline(time.Now()) })
+	defer stop()
+	for {
+		w, err := c.Write(payload)
+		fw.written += int64(w)
+		if err != nil {
+			if isTimeout(err) { // the flood's end (or an abort), not the server
+				return false
+			}
+			return closedByServer()
+		}
 	}
-	r.figure("closed by the server during the flood", "%s", closedText)
+}
+
+// reportFlood adds the attacker-side figures of a flood that lasted d.
+func reportFlood(r *Result, fws []floodWorker, d time.Duration) {
+	var t floodWorker
+	for _, fw := range fws {
+		t.conns += fw.conns
+		t.closed += fw.closed
+		t.written += fw.written
+		t.failures += fw.failures
+		if fw.firstClose > 0 && (t.firstClose == 0 || fw.firstClose < t.firstClose) {
+			t.firstClose = fw.firstClose
+		}
+		if t.firstErr == nil {
+			t.firstErr = fw.firstErr
+		}
+	}
+	r.figure("attacker wrote", "%s in %s (%.1f MiB/s) over %d connections, %d at a time",
+		mib(t.written), seconds(d), float64(t.written)/MiB/d.Seconds(), t.conns, len(fws))
+	closedText := fmt.Sprintf("%d of %d", t.closed, t.conns)
+	if t.closed > 0 {
+		closedText += ", the first after " + seconds(t.firstClose)
+	}
+	r.figure("closed by the server", "%s", closedText)
+	if t.failures > 0 {
+		r.figure("connections that failed to start flooding", "%d, the first: %v", t.failures, t.firstErr)
+	}
+	r.check("the flood ran", t.conns >= len(fws) && t.written > 0, "%d connections, %s written", t.conns, mib(t.written))
 }
 
 // prebindFlood: 16-byte enquire_link_resp PDUs before any bind.

@@ -126,11 +126,11 @@ func (r *Result) Failed(loose bool) []Check {
 // Cases returns every attack in the order they run.
 func Cases() []Case {
 	return []Case{
-		{Name: "prebind-flood", Doc: "4 connections x 8 s of 16-byte enquire_link_resp before any bind, writing as fast as possible, never reading",
+		{Name: "prebind-flood", Doc: "4 connections x 8 s of 16-byte enquire_link_resp before any bind, writing as fast as possible, never reading (one the server closes is replaced)",
 			MaxRSSGrowth: 64 * MiB, LegitP99: 100 * time.Millisecond, run: prebindFlood},
-		{Name: "binding-flood", Doc: "4 connections: bind_transmitter as demo2, then enquire_link as fast as possible for 5 s without waiting for the bind_resp, never reading",
+		{Name: "binding-flood", Doc: "4 connections x 5 s: bind_transmitter as demo2, then enquire_link as fast as possible without waiting for the bind_resp, never reading (one the server closes is replaced)",
 			MaxRSSGrowth: 64 * MiB, LegitP99: 100 * time.Millisecond, run: bindingFlood},
-		{Name: "bound-flood", Doc: "a session bound as demo2 floods enquire_link for 5 s and never reads",
+		{Name: "bound-flood", Doc: "a session bound as demo2 floods enquire_link for 5 s and never reads (one the server closes is replaced)",
 			MaxRSSGrowth: 64 * MiB, LegitP99: 100 * time.Millisecond, run: boundFlood},
 		{Name: "garbage", Doc: "random bytes; command_length 0, 15, 0xFFFFFFFF, 1<<30 before a bind and after one: each must be closed within 2 s",
 			run: garbage},
