@@ -20,7 +20,10 @@ import (
 	"github.com/smppd/smppd/internal/hostile"
 )
 
-func main() {
+func main() { os.Exit(run()) }
+
+// run returns the exit code, after its deferred clean-up has run.
+func run() int {
 	bin := flag.String("smppd", "bin/smppd", "the smppd binary to attack")
 	configs := flag.String("configs", "configs", "directory holding the demo smppd.toml and users.toml")
 	only := flag.String("cases", "", "comma-separated case names (default: all)")
@@ -31,7 +34,7 @@ func main() {
 	cases, err := pick(hostile.Cases(), *only)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "smpphostile:", err)
-		os.Exit(2)
+		return 2
 	}
 	if err := hostile.EnsureFileLimit(); err != nil {
 		fmt.Fprintln(os.Stderr, "smpphostile: the idle case will not run:", err)
@@ -43,7 +46,7 @@ func main() {
 	work, err := os.MkdirTemp("", "smpphostile-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "smpphostile:", err)
-		os.Exit(1)
+		return 1
 	}
 	defer os.RemoveAll(work)
 
@@ -61,8 +64,9 @@ func main() {
 	hostile.WriteTable(os.Stdout, results)
 	if failed > 0 {
 		fmt.Printf("\n%d checks failed against the targets\n", failed)
-		os.Exit(1)
+		return 1
 	}
+	return 0
 }
 
 func pick(all []hostile.Case, only string) ([]hostile.Case, error) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -33,8 +34,14 @@ func startServer(binary, configDir, dir string) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Absolute: a relative path would be taken from cmd.Dir.
+	if binary, err = filepath.Abs(binary); err != nil {
+		return nil, err
+	}
 	cmd := exec.Command(binary, "-config", cfg.path)
 	cmd.Dir = dir
+	// If this process dies (a test timeout, a signal), the child goes too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
 		return nil, err
