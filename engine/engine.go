@@ -143,8 +143,12 @@ type SubmitHandler interface {
 // transmitters and transceivers, after the PDU decoded (a malformed one is
 // answered by the engine). Methods run on the event loop and must not block;
 // the request and its PDU views are valid only during the call. cancel_sm_resp
-// and replace_sm_resp carry the returned status. When Options.Manage is nil
-// the engine answers ESME_RQUERYFAIL, ESME_RCANCELFAIL and ESME_RREPLACEFAIL.
+// and replace_sm_resp carry the returned status, unless the handler called
+// req.Defer: it then answers later with Respond on req.Token, and the
+// request counts against the session's MaxInFlight until then (at the limit
+// cancel_sm and replace_sm are answered ESME_RTHROTTLED without a call).
+// When Options.Manage is nil the engine answers ESME_RQUERYFAIL,
+// ESME_RCANCELFAIL and ESME_RREPLACEFAIL.
 type ManageHandler interface {
 	HandleQuery(req *ManageRequest, res *QueryResult)
 	HandleCancel(req *ManageRequest) codec.Status
@@ -159,6 +163,20 @@ type ManageRequest struct {
 	Query     *codec.QuerySM
 	Cancel    *codec.CancelSM
 	Replace   *codec.ReplaceSM
+
+	tok      ManageToken // cancel_sm and replace_sm only
+	deferred bool
+}
+
+// ManageToken names one cancel_sm or replace_sm whose answer a
+// ManageHandler deferred (ManageRequest.Defer); answer it once with
+// Respond. The zero value is invalid.
+type ManageToken struct {
+	l   *loop
+	s   *session
+	gen uint32
+	seq uint32
+	cmd codec.CommandID
 }
 
 // QueryResult is filled by HandleQuery; it arrives with Status ESME_ROK.

@@ -22,6 +22,7 @@ const (
 	evShutdown                   // unbind every session
 	evSessions                   // describe the loop's sessions (Server.Sessions)
 	evKick                       // end one session (Server.Kick)
+	evManage                     // a deferred cancel_sm or replace_sm response (ManageToken.Respond)
 )
 
 // event is one inbox entry. Fields are set per kind; session pointers are
@@ -245,6 +246,8 @@ func (l *loop) handleEvent(ev *event) {
 		l.describeSessions(ev.q)
 	case evKick:
 		l.kick(ev.q)
+	case evManage:
+		l.onManageRespond(ev)
 	}
 }
 

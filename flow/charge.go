@@ -13,7 +13,13 @@ import (
 //
 // Ownership: the event loop writes m.Owner before connector.Submit; after
 // a successful Submit only the connector's Sink callbacks touch it.
-type chargeBox struct{ c accounts.Charge }
+//
+// A replace_sm that adds parts to a queued message adds their charge to
+// the box (more), so one settlement covers the whole message.
+type chargeBox struct {
+	c    accounts.Charge
+	more []accounts.Charge
+}
 
 // keepCharge boxes c into m.Owner when it took anything.
 func (h *Hub) keepCharge(m *msg.Message, c accounts.Charge) {
@@ -26,6 +32,19 @@ func (h *Hub) keepCharge(m *msg.Message, c accounts.Charge) {
 	m.Owner = b
 }
 
+// addCharge adds c (a replacement's extra parts) to m's charge; m must be
+// in PhaseEditing, so no connector settles it meanwhile.
+func (h *Hub) addCharge(m *msg.Message, c accounts.Charge) {
+	if c.Micros() == 0 && c.Parts() == 0 {
+		return
+	}
+	if b, ok := m.Owner.(*chargeBox); ok {
+		b.more = append(b.more, c)
+		return
+	}
+	h.keepCharge(m, c)
+}
+
 // settleCharge ends m's charge: refunded when refund is set, kept
 // otherwise; the box goes back to the pool.
 func (h *Hub) settleCharge(m *msg.Message, refund bool) {
@@ -36,8 +55,13 @@ func (h *Hub) settleCharge(m *msg.Message, refund bool) {
 	m.Owner = nil
 	if refund {
 		b.c.Refund()
+		for i := range b.more {
+			b.more[i].Refund()
+		}
 		h.stats.refunds.Add(1)
 	}
 	b.c = accounts.Charge{}
+	clear(b.more)
+	b.more = b.more[:0]
 	h.charges.Put(b)
 }

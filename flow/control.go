@@ -130,15 +130,15 @@ func (r *Restartable) Stop(ctx context.Context) error {
 }
 
 // CancelUpstream implements UpstreamCanceller when the instance does.
-func (r *Restartable) CancelUpstream(id msg.ID, p *codec.CancelSM) bool {
+func (r *Restartable) CancelUpstream(id msg.ID, p *codec.CancelSM, done UpstreamDone) bool {
 	uc, ok := r.cur.Load().c.(UpstreamCanceller)
-	return ok && uc.CancelUpstream(id, p)
+	return ok && uc.CancelUpstream(id, p, done)
 }
 
 // ReplaceUpstream implements UpstreamReplacer when the instance does.
-func (r *Restartable) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM) bool {
+func (r *Restartable) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM, done UpstreamDone) bool {
 	ur, ok := r.cur.Load().c.(UpstreamReplacer)
-	return ok && ur.ReplaceUpstream(id, p)
+	return ok && ur.ReplaceUpstream(id, p, done)
 }
 
 func (r *Restartable) stopByOperator(ctx context.Context) error {

@@ -60,4 +60,11 @@
 // message, when it expires or is cancelled before it went upstream, and when
 // a connector stops with it still queued; it is kept once the upstream
 // accepted the message, whatever the receipt says later.
+//
+// A replace_sm is counted, routed and admitted as a submit of its text:
+// parts beyond those the message is billed for are charged at the rate of
+// the route the replacement matches (refunded with the rest, or at once
+// when the upstream refuses a forwarded replace); fewer parts give nothing
+// back. A forwarded cancel_sm or replace_sm is answered with the upstream's
+// status once it comes (engine.ManageRequest.Defer).
 package flow

@@ -209,8 +209,8 @@ func TestRealSimHoldExpiry(t *testing.T) {
 }
 
 // upstream is an smppout connector (routing id 0) against an in-process
-// SMSC, mapping ids in the real store.
-func startUpstream(t *testing.T, so smsctest.Options, routes routing.Config) (*env, *smsctest.Server, *smppout.Connector) {
+// SMSC, mapping ids in the real store; mods adjust the connector's options.
+func startUpstream(t *testing.T, so smsctest.Options, routes routing.Config, mods ...func(*smppout.Options)) (*env, *smsctest.Server, *smppout.Connector) {
 	t.Helper()
 	if so.IDFormat == 0 {
 		so.IDFormat = smsctest.IDHexUpper // letters: the id differs from ours in form as well as value
@@ -221,9 +221,13 @@ func startUpstream(t *testing.T, so smsctest.Options, routes routing.Config) (*e
 	}
 	t.Cleanup(func() { _ = srv.Close() })
 	st := memory.New(memory.Options{MaxRecords: 10_000, MaxUpstream: 10_000, MaxHeld: 1000})
-	up, err := smppout.New(smppout.Options{Name: "up", ID: 0, Host: srv.Host(), Port: srv.Port(), SystemID: "us", Password: "pw",
+	o := smppout.Options{Name: "up", ID: 0, Host: srv.Host(), Port: srv.Port(), SystemID: "us", Password: "pw",
 		IDMap: st, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
-		ReconnectMin: 10 * time.Millisecond, ReconnectMax: 100 * time.Millisecond})
+		ReconnectMin: 10 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}
+	for _, mod := range mods {
+		mod(&o)
+	}
+	up, err := smppout.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}

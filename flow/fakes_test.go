@@ -123,6 +123,18 @@ func (s *memStore) SetAccepted(id msg.ID, final msg.State, errCode uint16, at in
 	return true
 }
 
+func (s *memStore) SetReplaced(id msg.ID, n *storage.Record) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	r := s.slot(id)
+	if r.ID != id {
+		return false
+	}
+	r.RegisteredDelivery, r.Parts, r.Submitted = n.RegisteredDelivery, n.Parts, n.Submitted
+	r.TextLen = uint8(copy(r.Text[:], n.Text[:n.TextLen]))
+	return true
+}
+
 func (s *memStore) Delete(id msg.ID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -233,8 +245,8 @@ type fakeConn struct {
 	auto   bool
 	sink   connector.Sink
 
-	cancelUp  func(msg.ID, *codec.CancelSM) bool
-	replaceUp func(msg.ID, *codec.ReplaceSM) bool
+	cancelUp  func(msg.ID, *codec.CancelSM, UpstreamDone) bool
+	replaceUp func(msg.ID, *codec.ReplaceSM, UpstreamDone) bool
 }
 
 func (c *fakeConn) Name() string                 { return c.name }
@@ -291,9 +303,13 @@ func (c *fakeConn) queued() int {
 
 type upCanceller struct{ *fakeConn }
 
-func (c upCanceller) CancelUpstream(id msg.ID, p *codec.CancelSM) bool { return c.cancelUp(id, p) }
+func (c upCanceller) CancelUpstream(id msg.ID, p *codec.CancelSM, done UpstreamDone) bool {
+	return c.cancelUp(id, p, done)
+}
 
-func (c upCanceller) ReplaceUpstream(id msg.ID, r *codec.ReplaceSM) bool { return c.replaceUp(id, r) }
+func (c upCanceller) ReplaceUpstream(id msg.ID, r *codec.ReplaceSM, done UpstreamDone) bool {
+	return c.replaceUp(id, r, done)
+}
 
 // revIDs is a map-backed storage.UpstreamIDs.
 type revIDs struct {

@@ -40,26 +40,34 @@ type Deliverer interface {
 
 // UpstreamCanceller is an optional interface of a connector that can ask
 // its upstream to cancel a message already handed over. CancelUpstream
-// runs on an event loop and must not block: true means the connector took
-// the request and will report the message's fate as a msg.Receipt
-// (StateDeleted when the upstream honours it); false answers cancel_sm
-// with ESME_RCANCELFAIL. id is ours; c is the cancel_sm to send as it
-// is: message_id is the upstream's id (from Sink.Accepted, kept in
-// Options.UpstreamIDs) and the addresses are those the message was
-// submitted with. c's views are valid only during the call.
+// runs on an event loop and must not block. true means the connector took
+// the request and will report the upstream's answer through done, exactly
+// once; the ESME's cancel_sm_resp waits for it. false answers cancel_sm
+// with ESME_RCANCELFAIL at once, and done is never called. id is ours; c is
+// the cancel_sm to send as it is: message_id is the upstream's id (from
+// Sink.Accepted, kept in Options.UpstreamIDs) and the addresses are those
+// the message was submitted with. c's views are valid only during the call.
 type UpstreamCanceller interface {
-	CancelUpstream(id msg.ID, c *codec.CancelSM) bool
+	CancelUpstream(id msg.ID, c *codec.CancelSM, done UpstreamDone) bool
 }
 
 // UpstreamReplacer is an optional interface of a connector that can pass
 // replace_sm upstream for a message already handed over. Same rules as
 // UpstreamCanceller: r is the ESME's replace_sm with message_id and the
 // source address rewritten to the upstream's id and the submitted source;
-// its views are valid only during the call (copy what must be kept). true
-// answers ESME_ROK, false ESME_RREPLACEFAIL.
+// its views are valid only during the call (copy what must be kept). false
+// answers ESME_RREPLACEFAIL at once.
 type UpstreamReplacer interface {
-	ReplaceUpstream(id msg.ID, r *codec.ReplaceSM) bool
+	ReplaceUpstream(id msg.ID, r *codec.ReplaceSM, done UpstreamDone) bool
 }
+
+// UpstreamDone takes the upstream's answer to a forwarded cancel_sm or
+// replace_sm: the command_status of its response, or err when none came
+// (no answer in time, the connection lost, the connector stopped). The
+// connector calls it from its own goroutine, never from within
+// CancelUpstream or ReplaceUpstream nor on an event loop: it may block for
+// a moment while the ESME's event loop has no room for the answer.
+type UpstreamDone = func(status codec.Status, err error)
 
 // Options configure a Hub. Zero durations take the defaults in brackets.
 type Options struct {

@@ -2,11 +2,14 @@ package flow
 
 import (
 	"bytes"
+	"slices"
 	"time"
 
+	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
 
@@ -59,12 +62,15 @@ func (h *Hub) HandleQuery(req *engine.ManageRequest, res *engine.QueryResult) {
 
 // HandleCancel implements engine.ManageHandler. A message still queued here
 // is cancelled (its connector reports it as deleted, which refunds it and
-// sends the receipt asked for) and the Record says DELETED at once; one
-// already handed to its connector is cancelled upstream when the connector
-// implements UpstreamCanceller and accepts. Anything else is
-// ESME_RCANCELFAIL, including cancel_sm without a message_id (the "all
-// messages from source to destination" form: not supported) and a
-// submit_multi id (its destinations are not cancelled one by one).
+// sends the receipt asked for) and the Record says DELETED at once. One
+// already handed to a connector that implements UpstreamCanceller is
+// cancelled upstream: the answer is deferred until the upstream's
+// cancel_sm_resp, whose status the ESME gets (ESME_RCANCELFAIL when none
+// comes); only ESME_ROK marks the Record DELETED (upstreamCall.done).
+// Anything else is ESME_RCANCELFAIL, including cancel_sm without a
+// message_id (the "all messages from source to destination" form: not
+// supported) and a submit_multi id (its destinations are not cancelled one
+// by one).
 func (h *Hub) HandleCancel(req *engine.ManageRequest) codec.Status {
 	e := h.getEncoder()
 	st := h.cancel(e, req)
@@ -95,15 +101,20 @@ func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
 	if rec.State.Final() {
 		return codec.StatusCancelFail
 	}
-	if uc, ok := h.forwarder(rec).(UpstreamCanceller); ok && h.upstreamID(e, id) {
-		e.cancel = codec.CancelSM{MessageID: e.upID,
-			SourceAddrTON: rec.SourceTON, SourceAddrNPI: rec.SourceNPI, SourceAddr: rec.SourceAddr(),
-			DestAddrTON: rec.DestTON, DestAddrNPI: rec.DestNPI, DestinationAddr: rec.DestAddr()}
-		if uc.CancelUpstream(id, &e.cancel) {
-			return codec.StatusOK
-		}
+	uc, ok := h.forwarder(rec).(UpstreamCanceller)
+	tok, deferrable := req.Token()
+	if !ok || !deferrable || !h.upstreamID(e, id) {
+		return codec.StatusCancelFail
 	}
-	return codec.StatusCancelFail
+	e.cancel = codec.CancelSM{MessageID: e.upID,
+		SourceAddrTON: rec.SourceTON, SourceAddrNPI: rec.SourceNPI, SourceAddr: rec.SourceAddr(),
+		DestAddrTON: rec.DestTON, DestAddrNPI: rec.DestNPI, DestinationAddr: rec.DestAddr()}
+	call := &upstreamCall{h: h, tok: tok, id: id, cmd: codec.CancelSMID, conn: int(rec.Connector)}
+	if !uc.CancelUpstream(id, &e.cancel, call.done) {
+		return codec.StatusCancelFail
+	}
+	req.Defer()
+	return codec.StatusOK // not sent: the upstream's answer is
 }
 
 // forwarder returns the connector that took rec's message when it is
@@ -123,24 +134,47 @@ func (h *Hub) upstreamID(e *encoder, id msg.ID) bool {
 	return ok
 }
 
-// HandleReplace implements engine.ManageHandler: while the message is still
-// queued here, replace_sm rewrites its short_message, schedule and validity
-// (an empty time keeps the old one, SMPP 3.4 §4.10.1), registered_delivery
-// and sm_default_msg_id; the receipt's submit date becomes the replacement
-// time. Statuses: ESME_RINVSCHED / ESME_RINVEXPIRY for bad times,
-// ESME_RINVREGDLVFLG when the user may not ask for receipts,
-// ESME_RREPLACEFAIL for everything that cannot be replaced (unknown id,
-// another owner, already handed upstream to a connector that is not an
-// UpstreamReplacer or refuses, a submit_multi id). The charge is not
-// recomputed.
+// HandleReplace implements engine.ManageHandler. The replacement is
+// checked as a new submit of its text would be: its parts are counted
+// (countParts), it is routed with the message's addresses and coding
+// (RouteMT, so content filters apply), and parts beyond those the message
+// is billed for are admitted and charged at the matched route's rate
+// (accounts.Admission). A replacement with as many parts or fewer costs
+// nothing and gives nothing back: a message is billed for the most parts
+// it has had, charged when each was asked for (as Jasmin bills at
+// acceptance), and like a submit's charge it all comes back only when the
+// message is not sent (refused upstream, expired, cancelled here).
+//
+// While the message is still queued here, replace_sm rewrites its
+// short_message, schedule and validity (an empty time keeps the old one,
+// SMPP 3.4 §4.10.1), registered_delivery and sm_default_msg_id; the
+// receipt's submit date becomes the replacement time. Once handed to a
+// connector that implements UpstreamReplacer it is passed upstream and the
+// answer deferred: the ESME gets the upstream's status (ESME_RREPLACEFAIL
+// when none comes), and only ESME_ROK updates the Record and keeps the
+// extra parts' charge (refunded otherwise).
+//
+// Statuses: ESME_RINVSCHED / ESME_RINVEXPIRY for bad times;
+// ESME_RINVREGDLVFLG when the user may not ask for receipts; the submit's
+// statuses for the text (ESME_RINVESMCLASS, ESME_RINVMSGLEN), for no route
+// (ESME_RINVDSTADR) and for the limits (accounts.Admission.Status:
+// ESME_RTHROTTLED, ESME_RSUBMITFAIL for balance or quota, ESME_RINVEXPIRY
+// over max_validity); ESME_RREPLACEFAIL for everything that cannot be
+// replaced (unknown id, another owner, a user disabled since it bound, a
+// replacement whose route does not use the message's connector, a message
+// already handed to a connector that is not an UpstreamReplacer or
+// refuses, a submit_multi id).
 func (h *Hub) HandleReplace(req *engine.ManageRequest) codec.Status {
 	e := h.getEncoder()
-	st := h.replaceSM(e, req)
+	sc := h.scratch.Get().(*submitScratch)
+	st := h.replaceSM(e, sc, req)
+	sc.clear()
+	h.scratch.Put(sc)
 	h.putEncoder(e)
 	return st
 }
 
-func (h *Hub) replaceSM(e *encoder, req *engine.ManageRequest) codec.Status {
+func (h *Hub) replaceSM(e *encoder, sc *submitScratch, req *engine.ManageRequest) codec.Status {
 	rec := &e.rec
 	r := req.Replace
 	id, ok := h.lookupOwned(rec, req, r.MessageID, r.SourceAddr)
@@ -148,38 +182,43 @@ func (h *Hub) replaceSM(e *encoder, req *engine.ManageRequest) codec.Status {
 		return codec.StatusReplaceFail
 	}
 	u := userOf(req.Principal)
-	if u == nil {
+	if u == nil || !u.Active() {
 		return codec.StatusReplaceFail
 	}
 	if r.RegisteredDelivery != 0 && !userReceipts(u) {
 		return codec.StatusInvRegDlvFlg
 	}
-	if rec.Live == nil {
-		if ur, ok := h.forwarder(rec).(UpstreamReplacer); ok && h.upstreamID(e, id) {
-			e.repl = *r
-			e.repl.MessageID = e.upID
-			e.repl.SourceAddrTON, e.repl.SourceAddrNPI, e.repl.SourceAddr = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
-			if ur.ReplaceUpstream(id, &e.repl) {
-				return codec.StatusOK
-			}
-		}
-		return codec.StatusReplaceFail
-	}
-	now := h.now()
+	s := &sc.sub
+	s.user, s.systemID, s.group, s.ctr = u, u.SystemID, userGroup(u), h.ustats.get(u.SystemID)
+	s.now = h.now()
+	s.nowNs = s.now.UnixNano()
+	s.fromReplace(r, rec)
 	var sched, exp int64
 	if len(r.ValidityPeriod) > 0 {
 		t, err := codec.ParseTime(r.ValidityPeriod)
-		if err != nil || !t.Resolve(now).After(now) {
+		if err != nil || !t.Resolve(s.now).After(s.now) {
 			return codec.StatusInvExpiry
 		}
-		exp = t.Resolve(now).UnixNano()
+		exp = t.Resolve(s.now).UnixNano()
+		s.validity = time.Duration(exp - s.nowNs)
 	}
 	if len(r.ScheduleDeliveryTime) > 0 {
 		t, err := codec.ParseTime(r.ScheduleDeliveryTime)
 		if err != nil {
 			return codec.StatusInvSched
 		}
-		sched = t.Resolve(now).UnixNano()
+		sched = t.Resolve(s.now).UnixNano()
+	}
+	if st, why := s.countParts(); st != codec.StatusOK {
+		h.refuse(s, why, st)
+		return st
+	}
+	rate, st := h.routeReplacement(sc, int(rec.Connector))
+	if st != codec.StatusOK {
+		return st
+	}
+	if rec.Live == nil {
+		return h.replaceUpstream(e, sc, req, id, rate)
 	}
 	// Editing holds off the connector's Claim, so the message stays ours
 	// until EndEdit; BeginEdit under the record's lock makes sure it is
@@ -200,15 +239,134 @@ func (h *Hub) replaceSM(e *encoder, req *engine.ManageRequest) codec.Status {
 		}
 		exp = sched + int64(h.opts.DefaultValidity) // as at submit: the default moves along
 	}
+	old := m.Parts
+	charge, billed, st := h.admitReplacement(s, old, rate)
+	if st != codec.StatusOK {
+		m.EndEdit()
+		return st
+	}
+	h.addCharge(m, charge)
 	h.replace(m, r, sched, exp)
-	rec.RegisteredDelivery = m.RegisteredDelivery
-	rec.Submitted = now.UnixNano()
-	rec.TextLen = uint8(copy(rec.Text[:], messageText(m)))
-	// Stored while the message is still in Editing: its connector cannot
-	// claim it, so no state change can race with this Put.
-	h.msgs.Put(rec)
+	m.Parts = billed
+	countExtra(s.ctr, old, billed)
+	replacedRecord(rec, s, billed)
+	// While the message is in Editing its connector cannot claim it, so
+	// no state change can race with this update.
+	h.msgs.SetReplaced(id, rec)
 	m.EndEdit()
 	return codec.StatusOK
+}
+
+// fromReplace sets what the replacement is counted and routed as: its text
+// with the message's esm_class, data_coding and addresses (from rec).
+func (s *submission) fromReplace(p *codec.ReplaceSM, rec *storage.Record) {
+	s.srcTON, s.srcNPI, s.src = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
+	s.dstTON, s.dstNPI, s.dst = rec.DestTON, rec.DestNPI, rec.DestAddr()
+	s.esmClass, s.dataCoding = rec.ESMClass, rec.DataCoding
+	s.regDlv, s.defaultMsgID = p.RegisteredDelivery, p.SMDefaultMsgID
+	s.sm, s.tlvs = p.ShortMessage, &p.TLVs
+	s.content = p.ShortMessage
+	if v, ok := p.TLVs.Get(codec.TagMessagePayload); ok {
+		s.content = v
+	}
+}
+
+// routeReplacement routes the replacement as a new submit (content,
+// source, destination, coding, time filters) and returns the matched
+// route's rate. No route is ESME_RINVDSTADR, as for a submit; a route
+// that does not use conn, the connector the message is queued on or went
+// through, is ESME_RREPLACEFAIL: a message does not move between
+// connectors. (A balancing route's rotation moves on, as for a submit.)
+func (h *Hub) routeReplacement(sc *submitScratch, conn int) (float64, codec.Status) {
+	s := &sc.sub
+	sc.mt = routing.MT{User: s.systemID, Group: s.group, Source: s.src, Dest: s.dst, Content: s.content,
+		DataCoding: s.dataCoding, Now: s.now}
+	d, ok := h.router.Load().RouteMT(&sc.mt, &h.up)
+	if !ok {
+		h.refuse(s, RefuseNoRoute, codec.StatusInvDstAdr)
+		return 0, codec.StatusInvDstAdr
+	}
+	if !slices.Contains(d.Route.Connectors, conn) {
+		if e := h.log.Debug(); e.Enabled() {
+			e.Str("system_id", s.systemID).Str("route", d.Route.Name).Int("connector", conn).
+				Msg("replace_sm refused: the replacement routes away from the message's connector")
+		}
+		return 0, codec.StatusReplaceFail
+	}
+	return d.Rate, codec.StatusOK
+}
+
+// admitReplacement charges the parts of the replacement (s.parts) beyond
+// billed, those the message is billed for, through the same admission as
+// a submit (throughput, quota, balance, max_validity); it returns their
+// charge and the parts billed from then on. A replacement without new
+// parts takes nothing but must still respect max_validity.
+func (h *Hub) admitReplacement(s *submission, billed int, rate float64) (accounts.Charge, int, codec.Status) {
+	billed = max(billed, 1)
+	extra := s.parts - billed
+	lim := userLimits(s.user)
+	if extra <= 0 {
+		// Admission's max_validity rule, for a replacement Admit is not asked about.
+		if s.validity > 0 && lim.MaxValidity > 0 && s.validity > lim.MaxValidity {
+			st := codec.Status(h.adm.Status(accounts.RefuseValidity))
+			h.refuse(s, RefuseLimits, st)
+			return accounts.Charge{}, billed, st
+		}
+		return accounts.Charge{}, billed, codec.StatusOK
+	}
+	charge, why := h.adm.Admit(lim, extra, rate, 0, s.validity, s.nowNs)
+	if why != accounts.Admitted {
+		st := codec.Status(h.adm.Status(why))
+		h.refuse(s, refusalOf(why), st)
+		return accounts.Charge{}, billed, st
+	}
+	return charge, s.parts, codec.StatusOK
+}
+
+// countExtra adds the parts a replacement added to the user's counter.
+func countExtra(ctr *userCounters, old, billed int) {
+	if ctr != nil && billed > max(old, 1) {
+		ctr.parts.Add(uint64(billed - max(old, 1)))
+	}
+}
+
+// replacedRecord sets the fields of rec a replacement changes
+// (storage.Messages.SetReplaced).
+func replacedRecord(rec *storage.Record, s *submission, billed int) {
+	rec.RegisteredDelivery = s.regDlv
+	rec.Submitted = s.nowNs
+	rec.TextLen = uint8(copy(rec.Text[:], s.text))
+	rec.Parts = uint8(billed)
+}
+
+// replaceUpstream passes the replacement to the connector that took the
+// message, when it can, and defers the ESME's answer to the upstream's.
+// The extra parts' charge waits with the call.
+func (h *Hub) replaceUpstream(e *encoder, sc *submitScratch, req *engine.ManageRequest, id msg.ID, rate float64) codec.Status {
+	rec, s, r := &e.rec, &sc.sub, req.Replace
+	ur, ok := h.forwarder(rec).(UpstreamReplacer)
+	tok, deferrable := req.Token()
+	if !ok || !deferrable || !h.upstreamID(e, id) {
+		return codec.StatusReplaceFail
+	}
+	old := int(rec.Parts)
+	charge, billed, st := h.admitReplacement(s, old, rate)
+	if st != codec.StatusOK {
+		return st
+	}
+	call := &upstreamCall{h: h, tok: tok, id: id, cmd: codec.ReplaceSMID, conn: int(rec.Connector),
+		charge: charge, ctr: s.ctr, old: old}
+	replacedRecord(&call.rec, s, billed)
+	e.repl = *r
+	e.repl.MessageID = e.upID
+	e.repl.SourceAddrTON, e.repl.SourceAddrNPI, e.repl.SourceAddr = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
+	if !ur.ReplaceUpstream(id, &e.repl, call.done) {
+		call.charge.Refund()
+		h.adm.Unadmit(userLimits(s.user), billed-max(old, 1), s.nowNs)
+		return codec.StatusReplaceFail
+	}
+	req.Defer()
+	return codec.StatusOK // not sent: the upstream's answer is
 }
 
 // replace rewrites m's fields from r; m is in PhaseEditing.

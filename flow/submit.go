@@ -486,7 +486,7 @@ func fillRecord(rec *storage.Record, m *msg.Message, text []byte) {
 		ID: m.ID, SystemID: m.SystemID, State: msg.StateEnroute,
 		RegisteredDelivery: m.RegisteredDelivery, DataCoding: m.DataCoding, ESMClass: m.ESMClass,
 		SourceTON: m.SourceTON, SourceNPI: m.SourceNPI, DestTON: m.DestTON, DestNPI: m.DestNPI,
-		Connector: int32(m.Connector), Submitted: m.Received,
+		Connector: int32(m.Connector), Submitted: m.Received, Parts: uint8(m.Parts),
 	}
 	rec.SetAddrs(m.Source, m.Dest, text)
 }

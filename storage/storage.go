@@ -43,6 +43,9 @@ type Record struct {
 	Connector          int32         // routing table id, -1 before routing
 	Submitted          int64         // Unix nanoseconds of acceptance
 	Done               int64         // Unix nanoseconds of the final state; 0 while not final
+	// Parts is how many parts the message is billed for (the most it has
+	// had: replace_sm charges only parts beyond it); at most 255.
+	Parts uint8
 	// Live is the queued message while it is still here (not yet claimed by
 	// its connector), so cancel_sm and replace_sm can act on it; nil after.
 	Live *msg.Message
@@ -88,6 +91,11 @@ type Messages interface {
 	// from at on while it reads ENROUTE before; a SetState or Finish
 	// replaces that. false if the id is unknown.
 	SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) bool
+	// SetReplaced applies a replace_sm to id's record: RegisteredDelivery,
+	// the text prefix (Text, TextLen), Parts and Submitted are copied from
+	// r, nothing else, under the record's lock, so a state recorded
+	// meanwhile (a receipt) is kept; false if the id is unknown.
+	SetReplaced(id msg.ID, r *Record) bool
 	// SetLive sets the record's Live message, or clears it when m is nil.
 	// Only single-destination messages have a Live message (submit_multi
 	// destinations share an id and never set one), so an unconditional

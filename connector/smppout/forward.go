@@ -5,15 +5,20 @@ import (
 	"encoding/binary"
 	"errors"
 	"net"
+	"sync"
+	"time"
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/msg"
 )
 
-// Errors of forwarded requests (cancel_sm, replace_sm).
+// Errors of forwarded requests (cancel_sm, replace_sm), passed to their
+// done callback (a request that outlives ResponseTimeout gets
+// context.DeadlineExceeded).
 var (
 	ErrNotBound = errors.New("smppout: no transmitting session is bound")
 	ErrLost     = errors.New("smppout: connection lost before the response")
+	ErrStopped  = errors.New("smppout: connector stopped before the request was sent")
 )
 
 // forwardQueue bounds the cancel_sm and replace_sm requests waiting for
@@ -36,37 +41,50 @@ type callResult struct {
 // ReplaceUpstream: the frame is encoded at once (so the caller's views
 // need not outlive the call) with sequence 0, set when it is sent.
 type fwdReq struct {
-	id    msg.ID
-	cmd   codec.CommandID
-	frame []byte
+	id       msg.ID
+	cmd      codec.CommandID
+	frame    []byte
+	deadline time.Time // taken + ResponseTimeout: the wait in the queue counts
+	done     func(codec.Status, error)
+}
+
+// fwdRequests is the forwarder's queue. closed is set, under mu, when the
+// forwarder quits, so a request is either taken before (and answered by
+// the forwarder's last drain) or refused: none is left unanswered.
+type fwdRequests struct {
+	mu     sync.Mutex
+	closed bool
+	ch     chan fwdReq
 }
 
 // CancelUpstream asks the upstream to cancel a message it accepted. It is
 // flow.UpstreamCanceller: it never blocks. id is our id; p is sent as it
 // is (p.MessageID is the upstream's id, the addresses those submitted).
-// true means the request was taken: when the upstream answers ESME_ROK the
-// message is reported through Sink.Receipt as StateDeleted; a refusal or
-// no answer is logged and the message goes on (its receipt comes as
-// usual). false when no transmitting bind is up, the connector is not
-// running, p cannot be encoded or too many requests wait.
-func (c *Connector) CancelUpstream(id msg.ID, p *codec.CancelSM) bool {
+// true means the request was taken and done will get, exactly once and
+// from the forwarder goroutine, the upstream's cancel_sm_resp status or
+// the error that kept it from coming within ResponseTimeout of now
+// (ErrNotBound, ErrLost, ErrStopped, context.DeadlineExceeded). The
+// connector reports nothing else: what the outcome means for the message
+// is the caller's; done must not be nil. false when no transmitting bind
+// is up, the connector is not running, p cannot be encoded or too many
+// requests wait.
+func (c *Connector) CancelUpstream(id msg.ID, p *codec.CancelSM, done func(codec.Status, error)) bool {
 	if !c.forwarding() {
 		return false
 	}
 	frame, err := p.Append(nil, codec.Header{CommandID: codec.CancelSMID})
-	return err == nil && c.enqueue(fwdReq{id: id, cmd: codec.CancelSMID, frame: frame})
+	return err == nil && c.enqueue(fwdReq{id: id, cmd: codec.CancelSMID, frame: frame, done: done})
 }
 
 // ReplaceUpstream passes replace_sm p upstream (p.MessageID is the
 // upstream's id). It is flow.UpstreamReplacer: the same rules as
-// CancelUpstream, and nothing is reported on success (the message's
-// receipt comes as usual); a refusal is logged.
-func (c *Connector) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM) bool {
+// CancelUpstream, done getting the replace_sm_resp status.
+func (c *Connector) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM, done func(codec.Status, error)) bool {
 	if !c.forwarding() {
 		return false
 	}
 	frame, err := p.Append(nil, codec.Header{CommandID: codec.ReplaceSMID})
-	return err == nil && c.enqueue(fwdReq{id: id, cmd: codec.ReplaceSMID, frame: frame})
+	return err == nil && c.enqueue(fwdReq{id: id, cmd: codec.ReplaceSMID, frame: frame, done: done})
 }
 
 // forwarding reports whether a request could be sent now.
@@ -75,8 +93,15 @@ func (c *Connector) forwarding() bool {
 }
 
 func (c *Connector) enqueue(r fwdReq) bool {
+	r.deadline = time.Now().Add(c.opts.ResponseTimeout)
+	q := &c.fwd
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return false
+	}
 	select {
-	case c.fwd <- r:
+	case q.ch <- r:
 		return true
 	default:
 		return false
@@ -85,42 +110,46 @@ func (c *Connector) enqueue(r fwdReq) bool {
 
 // forwarder sends the queued cancel_sm and replace_sm one at a time (they
 // are rare; one at a time keeps a slow upstream from piling up calls) and
-// reports the outcomes, until the connector stops.
+// reports each outcome, until the connector stops; then what is still
+// queued is reported ErrStopped.
 func (c *Connector) forwarder() {
 	defer c.wg.Done()
 	for {
 		select {
 		case <-c.ctx.Done():
-			return
-		case r := <-c.fwd:
+			c.fwd.mu.Lock()
+			c.fwd.closed = true
+			c.fwd.mu.Unlock()
+			for {
+				select {
+				case r := <-c.fwd.ch:
+					r.done(0, ErrStopped)
+				default:
+					return
+				}
+			}
+		case r := <-c.fwd.ch:
 			c.forwardOne(r)
 		}
 	}
 }
 
 func (c *Connector) forwardOne(r fwdReq) {
-	ctx, cancel := context.WithTimeout(c.ctx, c.opts.ResponseTimeout)
+	ctx, cancel := context.WithDeadline(c.ctx, r.deadline)
 	st, err := c.forward(ctx, r.frame)
 	cancel()
-	if err == nil && st == codec.StatusOK {
-		if r.cmd == codec.CancelSMID {
-			rc := msg.Receipt{ID: r.id, Connector: c.opts.ID, State: msg.StateDeleted, Done: c.now()}
-			c.sink.Receipt(&rc)
-		}
-		return
-	}
-	ev := c.log.Warn().Stringer("id", r.id).Stringer("command", r.cmd)
 	if err != nil {
-		ev = ev.Err(err)
-	} else {
-		ev = ev.Stringer("status", st)
+		c.log.Debug().Stringer("id", r.id).Stringer("command", r.cmd).Err(err).Msg("forwarded request not answered")
 	}
-	ev.Msg("upstream did not honour a forwarded request: the message goes on")
+	r.done(st, err)
 }
 
 // forward sends frame (its sequence number is set here) on the first bound
 // transmitting session and waits for the response.
 func (c *Connector) forward(ctx context.Context, frame []byte) (codec.Status, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err // its time went by in the queue: not sent at all
+	}
 	for _, s := range c.sessions {
 		if !s.tx {
 			continue

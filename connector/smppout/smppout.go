@@ -48,8 +48,11 @@
 //
 // CancelUpstream and ReplaceUpstream (flow's UpstreamCanceller and
 // UpstreamReplacer) never block: they encode the request and queue it for
-// the forwarder goroutine, which sends it on a bound transmitting session
-// and reports an honoured cancel as a StateDeleted receipt.
+// the forwarder goroutine, which sends them one at a time on a bound
+// transmitting session and hands each upstream answer (or the error that
+// kept it from coming within ResponseTimeout of the request) to the
+// caller's done callback. What the answer means for the message is the
+// caller's to decide.
 //
 // # Goroutines
 //
@@ -87,7 +90,7 @@ type Connector struct {
 	free   *ring.MPSC[*job]
 	ready  chan *job   // dispatcher -> workers, unbuffered
 	back   chan *job   // workers -> dispatcher (retries), never blocks
-	fwd    chan fwdReq // CancelUpstream/ReplaceUpstream -> forwarder
+	fwd    fwdRequests // CancelUpstream/ReplaceUpstream -> forwarder
 	disp   dispatcher
 
 	sessions []*session
@@ -139,7 +142,7 @@ func New(opts Options) (*Connector, error) {
 		ring:     r,
 		notify:   ring.NewNotify(),
 		ready:    make(chan *job),
-		fwd:      make(chan fwdReq, forwardQueue),
+		fwd:      fwdRequests{ch: make(chan fwdReq, forwardQueue)},
 		temp:     o.TemporaryStatuses,
 		drainReq: make(chan struct{}),
 		drained:  make(chan struct{}),

@@ -48,6 +48,7 @@ func TestAllocations(t *testing.T) {
 		{"SetState", func() { s.SetState(last, msg.StateDelivered, 0, now) }},
 		{"SetLive", func() { s.SetLive(last, m) }},
 		{"SetLive nil", func() { s.SetLive(last, nil) }},
+		{"SetReplaced", func() { s.SetReplaced(last, &r) }},
 		{"WithLive", func() { s.WithLive(last, keepLive) }},
 		{"PutUpstream new (evicts)", func() {
 			s.PutUpstream(1, strconv.AppendInt(key[:0], int64(upN), 10), msg.ID(upN))

@@ -26,6 +26,7 @@ type entry struct {
 	srcLen    uint8
 	dstLen    uint8
 	textLen   uint8
+	parts     uint8
 	live      bool      // refs holds a Live message: the receipt path and eviction skip refs without one
 	later     msg.State // final state decided at acceptance, shown from done on (0: none)
 	src       [storage.MaxAddr]byte
@@ -108,6 +109,7 @@ func (s *Store) Put(r *storage.Record) {
 	e.srcLen = uint8(copy(e.src[:], r.Source[:min(int(r.SourceLen), storage.MaxAddr)]))
 	e.dstLen = uint8(copy(e.dst[:], r.Dest[:min(int(r.DestLen), storage.MaxAddr)]))
 	e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
+	e.parts = r.Parts
 	e.live = r.Live != nil
 	e.later = 0
 	sh.refs[slot] = ref{systemID: r.SystemID, live: r.Live}
@@ -266,6 +268,7 @@ func (sh *recShard) copyOut(slot int, out *storage.Record) {
 		Connector:          e.connector,
 		Submitted:          e.submitted,
 		Done:               e.done,
+		Parts:              e.parts,
 		Live:               rf.live,
 	}
 }
@@ -309,6 +312,18 @@ func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64
 		if e := &sh.ents[slot]; final != 0 && !e.state.Final() {
 			e.later, e.err, e.done = final, errCode, at
 		}
+	}
+	sh.mu.Unlock()
+	return slot >= 0
+}
+
+// SetReplaced implements storage.Messages.
+func (s *Store) SetReplaced(id msg.ID, r *storage.Record) bool {
+	sh, slot := s.lockFound(id)
+	if slot >= 0 {
+		e := &sh.ents[slot]
+		e.regDel, e.parts, e.submitted = r.RegisteredDelivery, r.Parts, r.Submitted
+		e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
 	}
 	sh.mu.Unlock()
 	return slot >= 0

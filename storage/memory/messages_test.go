@@ -85,6 +85,16 @@ func TestMessagesMethods(t *testing.T) {
 			r.SystemID, r.State, r.Live = "other", msg.StateAccepted, m2
 			r.SetAddrs([]byte("src"), []byte("dst"), nil)
 		}},
+		{"setreplaced keeps the state", func() bool {
+			r := rec(other, t0+8) // only the replaced fields are read
+			r.State, r.RegisteredDelivery, r.Parts = msg.StateEnroute, 0, 7
+			r.TextLen = uint8(copy(r.Text[:], "new"))
+			return s.SetReplaced(id, &r)
+		}, true, func(r *storage.Record) {
+			r.RegisteredDelivery, r.Parts, r.Submitted = 0, 7, t0+8
+			r.TextLen = uint8(copy(r.Text[:], "new"))
+		}},
+		{"setreplaced unknown", func() bool { r := rec(other, t0); return s.SetReplaced(other, &r) }, false, nil},
 	}
 	want := base
 	for _, st := range steps {
