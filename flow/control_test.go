@@ -29,7 +29,7 @@ func newSim(t testing.TB, name string, latency time.Duration) *sim.Connector {
 func TestStopStartConnector(t *testing.T) {
 	st := newMemStore()
 	// The first instance holds every message for an hour: still queued at Stop.
-	a := NewRestartable("sim", newSim(t, "a", time.Hour), func() (connector.Connector, error) {
+	a := connector.NewRestartable("sim", newSim(t, "a", time.Hour), func() (connector.Connector, error) {
 		return newSim(t, "a", 0), nil
 	})
 	b := newSim(t, "b", 0)
@@ -103,8 +103,8 @@ func TestStopStartConnector(t *testing.T) {
 func TestRestartableFactoryErrors(t *testing.T) {
 	st := newMemStore()
 	fail := errors.New("config gone")
-	var build Factory = func() (connector.Connector, error) { return nil, fail }
-	a := NewRestartable("sim", newSim(t, "a", 0), func() (connector.Connector, error) { return build() })
+	var build connector.Factory = func() (connector.Connector, error) { return nil, fail }
+	a := connector.NewRestartable("sim", newSim(t, "a", 0), func() (connector.Connector, error) { return build() })
 	e := startEnv(t, envSpec{routes: defaultRoutes("a"), msgs: st, holds: st, connectors: []connector.Connector{a}})
 	if _, err := e.hub.StopConnector(context.Background(), "a"); err != nil {
 		t.Fatal(err)

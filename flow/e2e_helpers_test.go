@@ -254,6 +254,18 @@ func newChanConn(name string, size int, state msg.State) *chanConn {
 func (c *chanConn) Name() string           { return c.name }
 func (c *chanConn) Up() bool               { return !c.down }
 func (c *chanConn) Stats() connector.Stats { return connector.Stats{Queued: len(c.ch)} }
+func (c *chanConn) Caps() connector.Caps   { return connector.Caps{} }
+func (c *chanConn) Help()                  {}
+
+// QueueFull is false: a full chanConn refuses at once, sessions never wait.
+func (c *chanConn) QueueFull() bool { return false }
+
+func (c *chanConn) SubmitQuiet(m *msg.Message) bool { return c.Submit(m) }
+
+func (c *chanConn) CancelUpstream(msg.ID, *codec.CancelSM, connector.UpstreamDone) bool { return false }
+func (c *chanConn) ReplaceUpstream(msg.ID, *codec.ReplaceSM, connector.UpstreamDone) bool {
+	return false
+}
 
 func (c *chanConn) Submit(m *msg.Message) bool {
 	select {

@@ -23,11 +23,8 @@ import (
 // and connector/smppout against internal/smsctest, through the engine over
 // TCP. The fakes of fakes_test.go stay for the unit tests.
 
-// smppout serves the optional interfaces flow checks by type assertion.
-var (
-	_ UpstreamCanceller = (*smppout.Connector)(nil)
-	_ UpstreamReplacer  = (*smppout.Connector)(nil)
-)
+// smppout is a whole connector.Connector.
+var _ connector.Connector = (*smppout.Connector)(nil)
 
 // realSpec is a routing table over real connectors and a real store.
 type realSpec struct {

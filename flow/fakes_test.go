@@ -245,14 +245,28 @@ type fakeConn struct {
 	auto   bool
 	sink   connector.Sink
 
-	cancelUp  func(msg.ID, *codec.CancelSM, UpstreamDone) bool
-	replaceUp func(msg.ID, *codec.ReplaceSM, UpstreamDone) bool
+	caps      connector.Caps
+	cancelUp  func(msg.ID, *codec.CancelSM, connector.UpstreamDone) bool
+	replaceUp func(msg.ID, *codec.ReplaceSM, connector.UpstreamDone) bool
 }
 
 func (c *fakeConn) Name() string                 { return c.name }
 func (c *fakeConn) Start(s connector.Sink) error { c.sink = s; return nil }
 func (c *fakeConn) Up() bool                     { return !c.down }
 func (c *fakeConn) Stats() connector.Stats       { return connector.Stats{} }
+func (c *fakeConn) Caps() connector.Caps         { return c.caps }
+func (c *fakeConn) SubmitQuiet(m *msg.Message) bool {
+	return c.Submit(m)
+}
+func (c *fakeConn) Help() {}
+
+func (c *fakeConn) CancelUpstream(id msg.ID, p *codec.CancelSM, done connector.UpstreamDone) bool {
+	return c.cancelUp != nil && c.cancelUp(id, p, done)
+}
+
+func (c *fakeConn) ReplaceUpstream(id msg.ID, r *codec.ReplaceSM, done connector.UpstreamDone) bool {
+	return c.replaceUp != nil && c.replaceUp(id, r, done)
+}
 
 func (c *fakeConn) Submit(m *msg.Message) bool {
 	if c.auto {
@@ -273,7 +287,7 @@ func (c *fakeConn) Submit(m *msg.Message) bool {
 	return true
 }
 
-// QueueFull implements connector.QueueReporter.
+// QueueFull implements connector.Connector.
 func (c *fakeConn) QueueFull() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -299,16 +313,6 @@ func (c *fakeConn) queued() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.q)
-}
-
-type upCanceller struct{ *fakeConn }
-
-func (c upCanceller) CancelUpstream(id msg.ID, p *codec.CancelSM, done UpstreamDone) bool {
-	return c.cancelUp(id, p, done)
-}
-
-func (c upCanceller) ReplaceUpstream(id msg.ID, r *codec.ReplaceSM, done UpstreamDone) bool {
-	return c.replaceUp(id, r, done)
 }
 
 // revIDs is a map-backed storage.UpstreamIDs.
@@ -430,10 +434,10 @@ type hubSpec struct {
 	mod       func(*Options)
 	noAttach  bool
 	logWriter *bytes.Buffer
-	helped    bool // connectors are connector.Helped (helpedConn)
+	helped    bool // connectors declare Caps.Helped (helpedConn)
 }
 
-// helpedConn is a fakeConn the loops may help (connector.Helped).
+// helpedConn is a fakeConn the loops may help (Caps.Helped).
 type helpedConn struct {
 	*fakeConn
 	quietSubs, helps atomic.Int32
@@ -459,6 +463,7 @@ func newHub(t testing.TB, spec hubSpec) *testHub {
 		c := &fakeConn{name: string(rune('a' + i))}
 		th.conns = append(th.conns, c)
 		if spec.helped {
+			c.caps.Helped = true
 			hc := &helpedConn{fakeConn: c}
 			th.helped = append(th.helped, hc)
 			conns = append(conns, hc)

@@ -11,7 +11,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/accounts"
-	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
@@ -38,37 +37,6 @@ type Deliverer interface {
 	Deliver(systemID string, d *engine.Delivery) error
 }
 
-// UpstreamCanceller is an optional interface of a connector that can ask
-// its upstream to cancel a message already handed over. CancelUpstream
-// runs on an event loop and must not block. true means the connector took
-// the request and will report the upstream's answer through done, exactly
-// once; the ESME's cancel_sm_resp waits for it. false answers cancel_sm
-// with ESME_RCANCELFAIL at once, and done is never called. id is ours; c is
-// the cancel_sm to send as it is: message_id is the upstream's id (from
-// Sink.Accepted, kept in Options.UpstreamIDs) and the addresses are those
-// the message was submitted with. c's views are valid only during the call.
-type UpstreamCanceller interface {
-	CancelUpstream(id msg.ID, c *codec.CancelSM, done UpstreamDone) bool
-}
-
-// UpstreamReplacer is an optional interface of a connector that can pass
-// replace_sm upstream for a message already handed over. Same rules as
-// UpstreamCanceller: r is the ESME's replace_sm with message_id and the
-// source address rewritten to the upstream's id and the submitted source;
-// its views are valid only during the call (copy what must be kept). false
-// answers ESME_RREPLACEFAIL at once.
-type UpstreamReplacer interface {
-	ReplaceUpstream(id msg.ID, r *codec.ReplaceSM, done UpstreamDone) bool
-}
-
-// UpstreamDone takes the upstream's answer to a forwarded cancel_sm or
-// replace_sm: the command_status of its response, or err when none came
-// (no answer in time, the connection lost, the connector stopped). The
-// connector calls it from its own goroutine, never from within
-// CancelUpstream or ReplaceUpstream nor on an event loop: it may block for
-// a moment while the ESME's event loop has no room for the answer.
-type UpstreamDone = func(status codec.Status, err error)
-
 // Options configure a Hub. Zero durations take the defaults in brackets.
 type Options struct {
 	// Router holds the routing table; required. Connector ids of its
@@ -82,8 +50,8 @@ type Options struct {
 	// Holds keeps receipts and MO for users with no receiver bound; required.
 	Holds storage.Holds
 	// UpstreamIDs keeps the upstream's id of each message accepted by a
-	// connector that is an UpstreamCanceller or UpstreamReplacer, which
-	// they need to name it. nil = Messages when it is one too (as
+	// connector whose Caps declare Cancel or Replace, which it needs to
+	// name it upstream. nil = Messages when it is one too (as
 	// storage/memory is); without either, cancel_sm and replace_sm reach
 	// only messages still queued here.
 	UpstreamIDs storage.UpstreamIDs
@@ -161,10 +129,9 @@ type Hub struct {
 	// forwards[i]: connector i takes cancel_sm or replace_sm upstream, so
 	// its upstream ids are kept.
 	forwards []bool
-	// helped[i] is connector i when the loops may help its worker (nil
-	// otherwise); fed[i] marks that a message went in quietly since its
-	// last Help.
-	helped []connector.Helped
+	// helped[i]: the loops may help connector i's worker (Caps.Helped);
+	// fed[i] marks that a message went in quietly since its last Help.
+	helped []bool
 	fed    []fedFlag
 	users  Users
 	adm    *accounts.Admission
@@ -264,16 +231,12 @@ func New(opts Options) (*Hub, error) {
 		h.upIDs, _ = opts.Messages.(storage.UpstreamIDs)
 	}
 	h.forwards = make([]bool, len(opts.Connectors))
-	h.helped = make([]connector.Helped, len(opts.Connectors))
+	h.helped = make([]bool, len(opts.Connectors))
 	h.fed = make([]fedFlag, len(opts.Connectors))
 	for i, c := range opts.Connectors {
-		h.helped[i], _ = c.(connector.Helped)
-		if r, ok := c.(*Restartable); ok { // every instance comes from one config entry: same kind
-			c = r.cur.Load().c
-		}
-		_, canCancel := c.(UpstreamCanceller)
-		_, canReplace := c.(UpstreamReplacer)
-		h.forwards[i] = h.upIDs != nil && (canCancel || canReplace)
+		caps := c.Caps()
+		h.helped[i] = caps.Helped
+		h.forwards[i] = h.upIDs != nil && (caps.Cancel || caps.Replace)
 	}
 	h.aff.init()
 	h.scratch.New = func() any { return new(submitScratch) }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
@@ -63,7 +64,7 @@ func (h *Hub) HandleQuery(req *engine.ManageRequest, res *engine.QueryResult) {
 // HandleCancel implements engine.ManageHandler. A message still queued here
 // is cancelled (its connector reports it as deleted, which refunds it and
 // sends the receipt asked for) and the Record says DELETED at once. One
-// already handed to a connector that implements UpstreamCanceller is
+// already handed to a connector whose Caps declare Cancel is
 // cancelled upstream: the answer is deferred until the upstream's
 // cancel_sm_resp, whose status the ESME gets (ESME_RCANCELFAIL when none
 // comes); only ESME_ROK marks the Record DELETED (upstreamCall.done).
@@ -101,16 +102,16 @@ func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
 	if rec.State.Final() {
 		return codec.StatusCancelFail
 	}
-	uc, ok := h.forwarder(rec).(UpstreamCanceller)
+	fc := h.forwarder(rec)
 	tok, deferrable := req.Token()
-	if !ok || !deferrable || !h.upstreamID(e, id) {
+	if fc == nil || !fc.Caps().Cancel || !deferrable || !h.upstreamID(e, id) {
 		return codec.StatusCancelFail
 	}
 	e.cancel = codec.CancelSM{MessageID: e.upID,
 		SourceAddrTON: rec.SourceTON, SourceAddrNPI: rec.SourceNPI, SourceAddr: rec.SourceAddr(),
 		DestAddrTON: rec.DestTON, DestAddrNPI: rec.DestNPI, DestinationAddr: rec.DestAddr()}
 	call := &upstreamCall{h: h, tok: tok, id: id, cmd: codec.CancelSMID, conn: int(rec.Connector)}
-	if !uc.CancelUpstream(id, &e.cancel, call.done) {
+	if !fc.CancelUpstream(id, &e.cancel, call.done) {
 		return codec.StatusCancelFail
 	}
 	req.Defer()
@@ -119,7 +120,7 @@ func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
 
 // forwarder returns the connector that took rec's message when it is
 // still going (not final) and its upstream ids are kept; else nil.
-func (h *Hub) forwarder(rec *storage.Record) any {
+func (h *Hub) forwarder(rec *storage.Record) connector.Connector {
 	c := int(rec.Connector)
 	if rec.State.Final() || c < 0 || c >= len(h.conns) || !h.forwards[c] {
 		return nil
@@ -149,7 +150,7 @@ func (h *Hub) upstreamID(e *encoder, id msg.ID) bool {
 // short_message, schedule and validity (an empty time keeps the old one,
 // SMPP 3.4 §4.10.1), registered_delivery and sm_default_msg_id; the
 // receipt's submit date becomes the replacement time. Once handed to a
-// connector that implements UpstreamReplacer it is passed upstream and the
+// connector whose Caps declare Replace it is passed upstream and the
 // answer deferred: the ESME gets the upstream's status (ESME_RREPLACEFAIL
 // when none comes), and only ESME_ROK updates the Record and keeps the
 // extra parts' charge (refunded otherwise).
@@ -162,7 +163,7 @@ func (h *Hub) upstreamID(e *encoder, id msg.ID) bool {
 // over max_validity); ESME_RREPLACEFAIL for everything that cannot be
 // replaced (unknown id, another owner, a user disabled since it bound, a
 // replacement whose route does not use the message's connector, a message
-// already handed to a connector that is not an UpstreamReplacer or
+// already handed to a connector that does not declare Replace or
 // refuses, a submit_multi id).
 func (h *Hub) HandleReplace(req *engine.ManageRequest) codec.Status {
 	e := h.getEncoder()
@@ -344,9 +345,9 @@ func replacedRecord(rec *storage.Record, s *submission, billed int) {
 // The extra parts' charge waits with the call.
 func (h *Hub) replaceUpstream(e *encoder, sc *submitScratch, req *engine.ManageRequest, id msg.ID, rate float64) codec.Status {
 	rec, s, r := &e.rec, &sc.sub, req.Replace
-	ur, ok := h.forwarder(rec).(UpstreamReplacer)
+	fc := h.forwarder(rec)
 	tok, deferrable := req.Token()
-	if !ok || !deferrable || !h.upstreamID(e, id) {
+	if fc == nil || !fc.Caps().Replace || !deferrable || !h.upstreamID(e, id) {
 		return codec.StatusReplaceFail
 	}
 	old := int(rec.Parts)
@@ -360,7 +361,7 @@ func (h *Hub) replaceUpstream(e *encoder, sc *submitScratch, req *engine.ManageR
 	e.repl = *r
 	e.repl.MessageID = e.upID
 	e.repl.SourceAddrTON, e.repl.SourceAddrNPI, e.repl.SourceAddr = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
-	if !ur.ReplaceUpstream(id, &e.repl, call.done) {
+	if !fc.ReplaceUpstream(id, &e.repl, call.done) {
 		call.charge.Refund()
 		h.adm.Unadmit(userLimits(s.user), billed-max(old, 1), s.nowNs)
 		return codec.StatusReplaceFail

@@ -6,6 +6,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
@@ -90,9 +91,9 @@ func TestCancelAfterClaim(t *testing.T) {
 	// can wait for the upstream's: a request the engine did not make (no
 	// token) is refused here. The deferred forms run in e2e_real_test.go.
 	asked := 0
-	th.conns[0].cancelUp = func(msg.ID, *codec.CancelSM, UpstreamDone) bool { asked++; return true }
-	th.conns[0].replaceUp = func(msg.ID, *codec.ReplaceSM, UpstreamDone) bool { asked++; return true }
-	th.Hub.conns[0] = upCanceller{th.conns[0]}
+	th.conns[0].cancelUp = func(msg.ID, *codec.CancelSM, connector.UpstreamDone) bool { asked++; return true }
+	th.conns[0].replaceUp = func(msg.ID, *codec.ReplaceSM, connector.UpstreamDone) bool { asked++; return true }
+	th.conns[0].caps = connector.Caps{Cancel: true, Replace: true}
 	th.Hub.upIDs, th.Hub.forwards[0] = newRevIDs(), true
 	th.Accepted(m, []byte("UP-77"))
 	wantStatus(t, cancel(th, p, id.String(), "", ""), codec.StatusCancelFail)

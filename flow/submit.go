@@ -6,7 +6,6 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
-	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
@@ -417,8 +416,7 @@ func (h *Hub) queuesFull(conn int, failover []int) bool {
 				continue
 			}
 		}
-		q, ok := h.conns[c].(connector.QueueReporter)
-		if !ok || !q.QueueFull() {
+		if !h.conns[c].QueueFull() {
 			return false
 		}
 	}
@@ -427,8 +425,8 @@ func (h *Hub) queuesFull(conn int, failover []int) bool {
 
 // submitTo hands m to connector c, quietly when asked and c allows it.
 func (h *Hub) submitTo(c int, m *msg.Message, quiet bool) bool {
-	if hc := h.helped[c]; quiet && hc != nil {
-		if !hc.SubmitQuiet(m) {
+	if quiet && h.helped[c] {
+		if !h.conns[c].SubmitQuiet(m) {
 			return false
 		}
 		if f := &h.fed[c]; !f.v.Load() {
@@ -447,7 +445,7 @@ func (h *Hub) EndTurn() {
 		// set (and skipped its store) pushed before this Swap, so this Help
 		// covers its message.
 		if f := &h.fed[i]; f.v.Load() && f.v.Swap(false) {
-			h.helped[i].Help()
+			h.conns[i].Help()
 		}
 	}
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // upstreamCall is a cancel_sm or replace_sm a connector took upstream
-// (UpstreamCanceller, UpstreamReplacer): the ESME's deferred answer and
+// (connector.Connector's CancelUpstream, ReplaceUpstream): the ESME's deferred answer and
 // what the message's record and charge become when the upstream says yes.
 // The connector's goroutine owns it once CancelUpstream or ReplaceUpstream
 // returned true. One allocation per forwarded request: they are rare.
@@ -42,7 +42,7 @@ const (
 	respondPause = time.Millisecond
 )
 
-// done is the UpstreamDone of the call: it applies the outcome, then
+// done is the connector.UpstreamDone of the call: it applies the outcome, then
 // answers the ESME. A second call (a connector's bug) is ignored.
 func (c *upstreamCall) done(st codec.Status, err error) {
 	if !c.once.CompareAndSwap(false, true) {

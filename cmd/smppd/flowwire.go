@@ -120,7 +120,7 @@ func newConnectors(cfg *config.Config, ids connector.IDMap) ([]connector.Connect
 		}
 		// The operator may stop and start it (admin API): a restart builds
 		// a fresh instance from the same entry.
-		out[i] = flow.NewRestartable(cfg.Connectors[i].Type, c, func() (connector.Connector, error) {
+		out[i] = connector.NewRestartable(cfg.Connectors[i].Type, c, func() (connector.Connector, error) {
 			return newConnector(cfg, i, ids)
 		})
 	}

@@ -19,12 +19,14 @@ func TestAllocations(t *testing.T) {
 		t.Helper()
 		now := t0
 		opts.Clock = func() int64 { return now }
+		opts.Manual = true
 		c, err := New("sim", opts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		c.gate.Or(gateOpen)
-		w := newWorker(c, nopSink{})
+		if err := c.Start(nopSink{}); err != nil {
+			t.Fatal(err)
+		}
 		var id msg.ID
 		op := func() {
 			m := msg.NewMessage()
@@ -38,7 +40,7 @@ func TestAllocations(t *testing.T) {
 				t.Fatal("Submit refused")
 			}
 			now += int64(time.Millisecond)
-			w.step(now)
+			c.Step(now)
 		}
 		for range 2000 { // grow the hold and the receipt FIFO to their steady size
 			op()
@@ -58,31 +60,6 @@ func TestAllocations(t *testing.T) {
 	})
 	f("receipts at once", Options{ReceiptDelay: ReceiptsAtOnce})
 	f("pending bound reached", Options{MaxPending: 8})
-}
-
-func TestSubmitAllocations(t *testing.T) {
-	c, err := New("sim", Options{Queue: 1 << 14})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c.gate.Or(gateOpen)
-	m := msg.NewMessage()
-	defer m.Release()
-	if a := testing.AllocsPerRun(10000, func() {
-		if !c.Submit(m) {
-			t.Fatal("Submit refused")
-		}
-		c.ring.TryPop()
-		c.notify.Clear()
-	}); a != 0 {
-		t.Errorf("Submit: %v allocs, want 0", a)
-	}
-	for c.ring.Len() < c.ring.Cap() {
-		c.Submit(m)
-	}
-	if a := testing.AllocsPerRun(1000, func() { c.Submit(m) }); a != 0 {
-		t.Errorf("Submit on a full ring: %v allocs, want 0", a)
-	}
 }
 
 // recycleSink counts receipts; it releases nothing (the simulator does).

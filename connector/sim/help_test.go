@@ -95,14 +95,6 @@ func TestHelpStepsOnCallerAndWakesForTimer(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = c.Stop(context.Background()) })
-	waitFor(t, "the worker to go idle", func() bool {
-		w := c.w.Load()
-		if !w.mu.TryLock() {
-			return false
-		}
-		w.mu.Unlock()
-		return true
-	})
 	for try := 0; ; try++ {
 		before := s.accepted.Load()
 		if !c.SubmitQuiet(newMsg(msg.ID(try), "1", "2")) {
@@ -143,32 +135,32 @@ func TestHelpAfterStop(t *testing.T) {
 	c.Help()
 }
 
-// A helper's step is bounded in held messages released too: a burst that
-// falls due together is left partly to the worker, which Help wakes.
-func TestHelpStepBoundsRelease(t *testing.T) {
+// The driver honours a helper's budget: a burst of held messages that
+// falls due together is released at most budget at a time (the Runtime
+// wakes its worker for the rest).
+func TestDueBoundsRelease(t *testing.T) {
 	now := t0
 	c, w, s := manual(t, Options{Latency: time.Millisecond, Queue: 4096, Clock: func() int64 { return now }})
-	const n = 3 * helpWork
+	const n, budget = 1536, 512
 	for i := range n {
 		mustSubmit(t, c, newMsg(msg.ID(i), "1", "2"))
 	}
-	for c.ring.Len() > 0 {
-		w.step(now) // off the ring, held for Latency
+	for c.Stats().Queued > c.Held() {
+		w.step(now) // off the queue, held for Latency
 	}
 	if w.held() != n {
 		t.Fatalf("%d held, want %d", w.held(), n)
 	}
 	now += int64(time.Millisecond) // every one due
-	w.mu.Lock()
-	if !w.helpStep() {
-		t.Fatal("a helper left due work without waking the worker")
+	if left := c.w.Due(now, budget); left != 0 {
+		t.Fatalf("Due left %d of its budget with %d due", left, n)
 	}
-	if got := s.count("accepted"); got > helpWork {
-		t.Fatalf("a helper's step accepted %d, bound %d", got, helpWork)
+	if got := s.count("accepted"); got != budget {
+		t.Fatalf("a budget of %d accepted %d", budget, got)
 	}
 	w.step(now)
 	if got := s.count("accepted"); got != n {
-		t.Fatalf("%d accepted after the worker's step, want %d", got, n)
+		t.Fatalf("%d accepted after a whole step, want %d", got, n)
 	}
 }
 
@@ -179,13 +171,15 @@ func TestQueueFullOnlyWhileTaking(t *testing.T) {
 	if c.QueueFull() {
 		t.Fatal("empty ring reported full")
 	}
-	for i := range c.ring.Cap() {
+	for i := range c.Cap() {
 		mustSubmit(t, c, newMsg(msg.ID(i), "1", "2"))
 	}
 	if !c.QueueFull() {
 		t.Fatal("full ring not reported")
 	}
-	c.gate.And(^gateOpen) // stopping
+	if err := c.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	if c.QueueFull() {
 		t.Fatal("a stopped simulator reported a full queue: sessions would wait for nothing")
 	}

@@ -142,21 +142,37 @@ func newMsg(id msg.ID, src, dst string) *msg.Message {
 	return m
 }
 
-// manual builds a simulator whose worker the test drives by calling step:
-// no goroutine, so every outcome is a function of the times passed in.
-func manual(t *testing.T, opts Options) (*Connector, *worker, *recSink) {
+// manual builds a started simulator the test drives by calling step (no
+// worker goroutine: Options.Manual), so every outcome is a function of the
+// times passed in.
+func manual(t *testing.T, opts Options) (*Connector, *stepper, *recSink) {
 	t.Helper()
 	if opts.Clock == nil {
 		opts.Clock = func() int64 { return t0 }
 	}
+	opts.Manual = true
 	c, err := New("sim", opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s := newRecSink()
-	c.gate.Or(gateOpen)
-	return c, newWorker(c, s), s
+	if err := c.Start(s); err != nil {
+		t.Fatal(err)
+	}
+	return c, &stepper{c}, s
 }
+
+// stepper drives a manual simulator.
+type stepper struct{ c *Connector }
+
+// step runs one worker step at now.
+func (w *stepper) step(now int64) { w.c.Step(now) }
+
+// next is the driver's next due time.
+func (w *stepper) next() (int64, bool) { return w.c.w.Next() }
+
+// held is the number of messages the driver holds.
+func (w *stepper) held() int { return w.c.w.held() }
 
 // mustSubmit submits m or fails the test.
 func mustSubmit(t *testing.T, c *Connector, m *msg.Message) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/internal/ring"
 	"github.com/smppd/smppd/msg"
 )
@@ -67,7 +68,7 @@ var DefaultErrorCodes = [NumOutcomes]uint16{Delivered: 0, Undeliverable: 1, Expi
 type Options struct {
 	// ID is the connector's routing table id, reported as Receipt.Connector.
 	ID int
-	// Queue is the ring capacity (rounded up to a power of two); default
+	// Queue is the queue capacity (rounded up to a power of two); default
 	// 65536. The worker also holds at most that many messages waiting for
 	// Latency or a schedule, so the connector owns at most 2×Queue.
 	Queue int
@@ -107,14 +108,14 @@ type Options struct {
 	// stall the pending receipts). Tests inject a fake and call Poke after
 	// moving it. Called by the worker only.
 	Clock func() int64
+	// Manual builds a simulator without a worker goroutine: the caller
+	// drives it with Step (connector.Options.Manual; tests).
+	Manual bool
 }
 
-// Errors returned by New, Start and Stop.
+// Errors returned by New.
 var (
 	ErrOptions = errors.New("sim: invalid options")
-	errNilSink = errors.New("sim: Start with a nil sink")
-	errStarted = errors.New("sim: already started")
-	errStopped = errors.New("sim: stopped")
 )
 
 // settings are Options after defaults, in the worker's units.
@@ -208,15 +209,7 @@ func (o Options) withDefaults() (settings, error) {
 	s.seed = uint64(o.Seed)
 	s.clock = o.Clock
 	if s.clock == nil {
-		s.clock = monotonicClock()
+		s.clock = connector.MonotonicClock()
 	}
 	return s, nil
-}
-
-// monotonicClock returns Unix nanoseconds that follow the monotonic clock
-// from now on, so pending receipts keep their spacing across wall-clock steps.
-func monotonicClock() func() int64 {
-	start := time.Now()
-	base := start.UnixNano()
-	return func() int64 { return base + int64(time.Since(start)) }
 }

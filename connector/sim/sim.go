@@ -5,14 +5,14 @@
 //
 // # Message path
 //
-// Submit pushes onto a lock-free MPSC ring and rings a doorbell (never
-// blocks, allocates nothing). One worker goroutine pops in batches and, for
-// each message:
+// Submit pushes onto the connector.Runtime's lock-free queue (never blocks,
+// allocates nothing). The Runtime's worker takes batches off it and hands
+// them to the simulator's driver, which, for each message:
 //
 //   - Claims it; a message cancelled while queued is reported
 //     Sink.Failed(m, 0, StateDeleted).
 //   - Works out when the simulated SMSC accepts it: due = max(Schedule, the
-//     time it came off the ring) + Latency. A message whose validity ends
+//     time it came off the queue) + Latency. A message whose validity ends
 //     (Expires, when not 0) at or before due is reported Sink.Failed(m, 0,
 //     StateExpired) once that time has come.
 //   - Holds it until due: while it waits for Latency it stays claimed (it is
@@ -42,7 +42,7 @@
 //
 // # Counters
 //
-// Stats.Submitted counts messages taken off the ring; each is still held
+// Stats.Submitted counts messages taken off the queue; each is still held
 // or got exactly one of Accepted, Expired, Counters.Deleted or
 // Counters.Shutdown. Stats.Refused
 // stays 0: the simulator never refuses a submit_sm, and the UNDELIV,
@@ -54,90 +54,53 @@
 //
 // # Stop
 //
-// Stop closes the gate (Submit returns false), then the worker goes on as
-// before: it accepts what is queued or held as each comes due and emits
-// receipts as they fall due, until nothing is left or ctx ends. At ctx end
-// the messages still in the ring or held are reported Sink.Failed with
-// StateUnknown and StatusShutdown (StateDeleted if cancelled, StateExpired
-// if their validity has ended), and the receipts still pending are emitted
-// at once, Done = the stop time: their final states were decided at
-// acceptance, so reporting them beats leaving the records ENROUTE.
+// The connector.Runtime runs the simulator: Stop closes the gate (Submit
+// returns false), then the worker goes on as before: it accepts what is
+// queued or held as each comes due and emits receipts as they fall due,
+// until nothing is left or ctx ends. At ctx end the messages still queued
+// or held are abandoned (Sink.Failed with StateUnknown and StatusShutdown;
+// StateDeleted if cancelled, StateExpired if their validity has ended),
+// and the receipts still pending are emitted at once, Done = the stop
+// time: their final states were decided at acceptance, so reporting them
+// beats leaving the records ENROUTE.
 //
 // # Goroutines
 //
-// Submit, SubmitQuiet, Help, Up, Stats and Counters from anywhere. The
-// worker's state is guarded by a mutex: the worker goroutine holds it while
-// it steps, and Help, after SubmitQuiet, runs a step on the caller's
-// goroutine (an event loop, once its answers are written) when the mutex is
-// free, so the messages stay in the cache of the core that received them
-// and the worker sleeps through steady traffic. Sink calls come from
-// whichever goroutine holds the mutex: never two from one simulator at
-// once.
+// The simulator declares connector.Caps.Helped: its steps are short and
+// never block, so the event loops SubmitQuiet and, once their answers are
+// written, Help: a loop runs a bounded step on its own goroutine when the
+// worker is idle, so the messages stay in the cache of the core that
+// received them and the worker sleeps through steady traffic. Sink calls
+// come from whichever goroutine holds the Runtime's lock: never two from
+// one simulator at once.
 package sim
 
 import (
-	"context"
 	"math/rand/v2"
-	"runtime"
-	"sync"
 	"sync/atomic"
 
 	"github.com/smppd/smppd/connector"
-	"github.com/smppd/smppd/internal/ring"
-	"github.com/smppd/smppd/msg"
 )
 
-// cacheLine pads the fields producers write away from the worker's.
-const cacheLine = 128
-
-// gate bits: open while started and not stopping; the low bits count
-// Submit calls in progress, so Stop can wait them out before the last drain.
-const (
-	gateOpen  int64 = 1 << 62
-	gateCount int64 = gateOpen - 1
-)
-
-// Lifecycle states.
-const (
-	stateNew uint32 = iota
-	stateRunning
-	stateStopped
-)
-
-// Connector is one simulated SMSC. Build it with New.
+// Connector is one simulated SMSC: a connector.Runtime (the whole
+// connector.Connector surface) around the simulator's driver. Build it
+// with New.
 type Connector struct {
-	name   string
-	set    settings
-	ring   *ring.MPSC[*msg.Message]
-	notify *ring.Notify
+	*connector.Runtime
+	w   *worker
+	set settings
 
-	_    [cacheLine]byte
-	gate atomic.Int64 // written by every Submit
-	_    [cacheLine - 8]byte
-	full atomic.Uint64 // Submit refusals: ring full
-	_    [cacheLine - 8]byte
-
-	state     atomic.Uint32
-	stopReq   chan context.Context
-	done      chan struct{}
-	stopOnce  sync.Once
-	stopErr   error
-	workerErr error // set by the worker before it closes done
-
-	// Written by the worker only.
-	submitted, accepted, expired, deleted, shutdown atomic.Uint64
-	receipts, intermediate, mo, early               atomic.Uint64
-	outcomes                                        [NumOutcomes]atomic.Uint64
-	held, pending                                   atomic.Int64
-
-	w atomic.Pointer[worker] // set at Start, for Help
+	// Written by the driver only.
+	intermediate, early atomic.Uint64
+	outcomes            [NumOutcomes]atomic.Uint64
+	pending             atomic.Int64
 }
 
 var _ connector.Connector = (*Connector)(nil)
 
 // Counters are the simulator's own counters, beside connector.Stats.
 type Counters struct {
-	Full          uint64              // Submit returned false: ring full
+	Full          uint64              // Submit returned false: queue full
 	Deleted       uint64              // cancelled while queued: Failed(StateDeleted)
 	Shutdown      uint64              // still held at the end of Stop: Failed(StateUnknown)
 	Intermediate  uint64              // ENROUTE intermediate receipts
@@ -160,149 +123,34 @@ func New(name string, opts Options) (*Connector, error) {
 	if set.seed == 0 {
 		set.seed = rand.Uint64()
 	}
-	r, err := ring.NewMPSC[*msg.Message](set.queue)
+	c := &Connector{set: set}
+	c.w = newWorker(c, 0)
+	rt, err := connector.New(connector.Options{Name: name, Queue: set.queue, Caps: connector.Caps{Helped: true},
+		Clock: set.clock, Manual: opts.Manual}, c.w)
 	if err != nil {
 		return nil, err
 	}
-	return &Connector{
-		name:    name,
-		set:     set,
-		ring:    r,
-		notify:  ring.NewNotify(),
-		stopReq: make(chan context.Context, 1),
-		done:    make(chan struct{}),
-	}, nil
+	c.Runtime, c.w.rt = rt, rt
+	c.w.setHold(rt.Cap())
+	return c, nil
 }
-
-// Name returns the configured name.
-func (c *Connector) Name() string { return c.name }
-
-// Start launches the worker; outcomes go to sink. Call it once, before
-// Stop and not concurrently with it.
-func (c *Connector) Start(sink connector.Sink) error {
-	if sink == nil {
-		return errNilSink
-	}
-	if !c.state.CompareAndSwap(stateNew, stateRunning) {
-		if c.state.Load() == stateStopped {
-			return errStopped
-		}
-		return errStarted
-	}
-	w := newWorker(c, sink)
-	c.w.Store(w)
-	go w.run()
-	c.gate.Or(gateOpen)
-	return nil
-}
-
-// Submit queues m. Safe from any goroutine; never blocks; allocates
-// nothing. false means the ring is full (counted in Counters.Full) or the
-// simulator is not running: m stays the caller's. On true the simulator
-// owns m until Sink.Accepted or Sink.Failed returns.
-func (c *Connector) Submit(m *msg.Message) bool {
-	if !c.SubmitQuiet(m) {
-		return false
-	}
-	c.notify.Ring()
-	return true
-}
-
-// SubmitQuiet implements connector.Helped: Submit without waking the
-// worker. The caller must call Help (or Poke) after its batch.
-func (c *Connector) SubmitQuiet(m *msg.Message) bool {
-	if m == nil {
-		return false
-	}
-	if c.gate.Add(1)&gateOpen == 0 {
-		c.gate.Add(-1)
-		return false
-	}
-	ok := c.ring.TryPush(m)
-	c.gate.Add(-1)
-	if !ok {
-		c.full.Add(1)
-		return false
-	}
-	return true
-}
-
-// Help implements connector.Helped: when the worker is idle, the caller
-// runs one step of its work (what is queued, held or pending and due now)
-// under the worker's lock, and wakes the worker only if that leaves work
-// queued or something falls due before the worker's timer. When the worker
-// (or another helper) is busy, it wakes the worker. Never blocks.
-func (c *Connector) Help() {
-	w := c.w.Load()
-	if w == nil || c.ring.Len() == 0 {
-		return
-	}
-	if !w.mu.TryLock() {
-		c.notify.Ring()
-		return
-	}
-	if w.helpStep() {
-		c.notify.Ring()
-	}
-}
-
-// QueueFull implements connector.QueueReporter.
-func (c *Connector) QueueFull() bool { return c.Up() && c.ring.Len() >= c.ring.Cap() }
-
-// Up reports whether the simulator is started and not stopping. Lock-free.
-func (c *Connector) Up() bool { return c.gate.Load()&gateOpen != 0 }
 
 // Poke makes the worker read the clock again and act on whatever is due
 // now. Tests and tools that drive an injected Options.Clock call it after
 // moving the clock (the worker also wakes on its own, on a real timer set
 // from the clock's readings). Any goroutine; never blocks.
-func (c *Connector) Poke() { c.notify.Ring() }
-
-// Stop closes the gate and waits for the worker to finish as the package
-// doc describes (Stop). It returns ctx.Err() when ctx ended before the
-// worker was done (messages were then reported StateUnknown), else nil.
-// Later calls return the first call's result.
-func (c *Connector) Stop(ctx context.Context) error {
-	c.stopOnce.Do(func() { c.stopErr = c.stop(ctx) })
-	return c.stopErr
-}
-
-func (c *Connector) stop(ctx context.Context) error {
-	c.gate.And(^gateOpen)
-	if c.state.Swap(stateStopped) != stateRunning {
-		return nil // never started: Submit never took anything
-	}
-	for c.gate.Load()&gateCount != 0 {
-		// A Submit that saw the gate open is pushing: let it finish so
-		// the worker's last drain sees its message.
-		runtime.Gosched()
-	}
-	c.stopReq <- ctx
-	<-c.done
-	return c.workerErr
-}
-
-// Stats returns a snapshot of the counters (see the package doc, Counters).
-func (c *Connector) Stats() connector.Stats {
-	return connector.Stats{
-		Queued:    c.ring.Len() + int(c.held.Load()),
-		Submitted: c.submitted.Load(),
-		Accepted:  c.accepted.Load(),
-		Expired:   c.expired.Load(),
-		Receipts:  c.receipts.Load(),
-		MO:        c.mo.Load(),
-	}
-}
+func (c *Connector) Poke() { c.Wake() }
 
 // Counters returns a snapshot of the simulator's own counters.
 func (c *Connector) Counters() Counters {
+	st := c.Stats()
 	k := Counters{
-		Full:          c.full.Load(),
-		Deleted:       c.deleted.Load(),
-		Shutdown:      c.shutdown.Load(),
+		Full:          st.Full,
+		Deleted:       st.Deleted,
+		Shutdown:      st.Shutdown,
 		Intermediate:  c.intermediate.Load(),
 		EarlyReceipts: c.early.Load(),
-		Held:          int(c.held.Load()),
+		Held:          c.Held(),
 		Pending:       int(c.pending.Load()),
 	}
 	for i := range k.Outcomes {

@@ -429,14 +429,18 @@ func TestMaxPendingEmitsEarly(t *testing.T) {
 }
 
 func TestFullRing(t *testing.T) {
-	c, err := New("sim", Options{Queue: 4})
+	c, err := New("sim", Options{Queue: 4, Manual: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Submit(newMsg(1, "1", "2")) || c.Up() {
+	early := newMsg(1, "1", "2")
+	if c.Submit(early) || c.Up() {
 		t.Fatal("Submit or Up true before Start")
 	}
-	c.gate.Or(gateOpen)
+	early.Release()
+	if err := c.Start(newRecSink()); err != nil {
+		t.Fatal(err)
+	}
 	for i := range 4 {
 		mustSubmit(t, c, newMsg(msg.ID(i), "1", "2"))
 	}

@@ -104,12 +104,13 @@ func BenchmarkSubmitFeatures(b *testing.B) {
 // the calling goroutine, no wake-ups, receipts 1000 messages later.
 func BenchmarkWorkerStep(b *testing.B) {
 	now := t0
-	c, err := New("sim", Options{ReceiptDelay: 1000, Clock: func() int64 { return now }})
+	c, err := New("sim", Options{ReceiptDelay: 1000, Clock: func() int64 { return now }, Manual: true})
 	if err != nil {
 		b.Fatal(err)
 	}
-	c.gate.Or(gateOpen)
-	w := newWorker(c, nopSink{})
+	if err := c.Start(nopSink{}); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -117,7 +118,7 @@ func BenchmarkWorkerStep(b *testing.B) {
 		fill(m, msg.ID(i), "12345")
 		c.Submit(m)
 		now++
-		w.step(now)
+		c.Step(now)
 	}
 }
 

@@ -1,34 +1,19 @@
 package sim
 
 import (
-	"context"
 	"math/rand/v2"
-	"sync"
-	"time"
 
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/msg"
 )
 
 const (
-	// batchSize is the most messages popped off the ring at once.
-	batchSize = 256
-	// batchesPerStep bounds one step's ring work, so due receipts go out
-	// between batches even while producers keep the ring busy.
-	batchesPerStep = 16
-	// helpBatches and helpWork bound a helper's step (ring batches; held
-	// messages released plus receipts emitted): it runs on an event loop,
-	// which must get back to its sessions; what is left wakes the worker.
-	helpBatches = 2
-	helpWork    = 512
 	// regIntermediate is registered_delivery's intermediate notification
 	// bit (SMPP 3.4 §5.2.17; the bit pattern is xxx1xxxx).
 	regIntermediate = 0x10
 	// regFinal is its final receipt bits (xxxxxx01, 10 and 11 ask for one
 	// on some outcome).
 	regFinal = 0x03
-	// minSleep is the shortest timer wait: due work may run this late.
-	minSleep = 50 * time.Microsecond
 	// initialPending is the receipt FIFO's first size (it doubles as needed).
 	initialPending = 1024
 )
@@ -46,18 +31,17 @@ type pending struct {
 	outcome Outcome
 }
 
-// worker is the simulator's goroutine and its state. mu guards every
-// field below it: the goroutine holds it while it steps, and Help runs
-// steps on other goroutines under it.
+// worker is the simulator's connector.Driver: the messages it holds and
+// the receipts it owes. The Runtime calls it under its lock, from its
+// goroutine or an event loop helping it, so nothing here is locked.
 type worker struct {
-	mu sync.Mutex
+	connector.BuiltinDriver
 
 	c       *Connector
+	rt      *connector.Runtime
 	set     *settings
-	sink    connector.Sink
 	holdCap int // most messages in lat and sched together
 
-	batch []*msg.Message
 	lat   fifo[inflight] // due times in pop order: non-decreasing
 	sched schedHeap
 	rcpts fifo[pending]
@@ -66,116 +50,62 @@ type worker struct {
 	idbuf []byte
 	rcpt  msg.Receipt
 	echo  echo
-
-	timer    *time.Timer
-	stopping bool
-	stopCtx  context.Context
-	stopDone <-chan struct{} // nil until Stop
-
-	// armed is the due time the goroutine's timer was set for (hasArmed
-	// false: no timer, it sleeps until rung); finished is set once the
-	// goroutine has done its last step. Both under mu.
-	armed    int64
-	hasArmed bool
-	finished bool
 }
 
-// helpStep runs one step for Help; the caller holds mu, which helpStep
-// releases. It reports whether the goroutine must be woken: work is still
-// queued, or something falls due before its timer.
-func (w *worker) helpStep() (wake bool) {
-	defer w.mu.Unlock()
-	if w.finished {
-		return false
-	}
-	now := w.set.clock()
-	more := w.stepN(now, helpBatches, helpWork)
-	next, ok := w.next()
-	return more || w.c.ring.Len() > 0 || ok && (next <= now || !w.hasArmed || next < w.armed)
-}
-
-func newWorker(c *Connector, sink connector.Sink) *worker {
+func newWorker(c *Connector, holdCap int) *worker {
 	w := &worker{
-		c:       c,
-		set:     &c.set,
-		sink:    sink,
-		holdCap: c.ring.Cap(),
-		batch:   make([]*msg.Message, 0, batchSize),
-		rcpts:   newFIFO[pending](c.set.maxPending, initialPending),
-		rng:     rand.New(rand.NewPCG(c.set.seed, c.set.seed^0x9e3779b97f4a7c15)),
-		idbuf:   make([]byte, 0, msg.HexLen),
-		echo:    echo{prefixes: c.set.prefixes},
+		c:     c,
+		set:   &c.set,
+		rcpts: newFIFO[pending](c.set.maxPending, initialPending),
+		rng:   rand.New(rand.NewPCG(c.set.seed, c.set.seed^0x9e3779b97f4a7c15)),
+		idbuf: make([]byte, 0, msg.HexLen),
+		echo:  echo{prefixes: c.set.prefixes},
 	}
-	w.lat = newFIFO[inflight](w.holdCap, 64)
+	w.setHold(holdCap)
 	return w
+}
+
+// setHold bounds the messages held to holdCap (the queue's capacity, known
+// once the Runtime is built).
+func (w *worker) setHold(holdCap int) {
+	w.holdCap = holdCap
+	w.lat = newFIFO[inflight](max(holdCap, 1), 64)
 }
 
 // held is the number of messages waiting for Latency or a schedule.
 func (w *worker) held() int { return w.lat.len() + w.sched.len() }
 
-// run is the worker goroutine: step, then sleep until a push, the next due
-// time or Stop.
-func (w *worker) run() {
-	c := w.c
-	w.timer = time.NewTimer(time.Hour)
-	w.timer.Stop()
-	stopReq := c.stopReq
-	cut := false
-	for !cut {
-		w.mu.Lock()
-		more := w.step(w.set.clock())
-		if w.stopping && w.idle() {
-			w.mu.Unlock()
-			break
-		}
-		if more {
-			w.mu.Unlock()
-			select {
-			case <-w.stopDone: // nil before Stop: never ready
-				cut = true
-			default:
-			}
+// Room implements connector.Driver: the hold is bounded by the queue's
+// capacity, so the simulator owns at most twice that.
+func (w *worker) Room() int { return w.holdCap - w.held() }
+
+// Send implements connector.Driver: each message is claimed (a cancelled
+// one is reported deleted) and routed.
+func (w *worker) Send(batch []*msg.Message, now int64) {
+	for _, m := range batch {
+		if !m.Claim() {
+			w.rt.Fail(m, 0, msg.StateDeleted)
 			continue
 		}
-		var tick <-chan time.Time
-		next, ok := w.next()
-		w.armed, w.hasArmed = next, ok
-		w.mu.Unlock()
-		if ok {
-			// The real timer only wakes the worker; what is due is decided
-			// by the (possibly injected) clock at the next step. The floor
-			// keeps a clock that does not move (a test's) from spinning us.
-			w.timer.Reset(max(time.Duration(next-w.set.clock()), minSleep))
-			tick = w.timer.C
-		}
-		select {
-		case <-c.notify.C():
-			c.notify.Clear()
-		case <-tick:
-		case ctx := <-stopReq:
-			w.stopping, w.stopCtx, w.stopDone, stopReq = true, ctx, ctx.Done(), nil
-		case <-w.stopDone:
-			cut = true
-		}
+		w.route(m, now, now)
 	}
-	w.timer.Stop()
-	if cut {
-		c.workerErr = w.stopCtx.Err()
-	}
-	w.mu.Lock()
-	w.finish(w.set.clock())
-	w.finished = true
-	w.mu.Unlock()
-	close(c.done)
 }
 
-// idle reports whether nothing is queued, held or pending.
-func (w *worker) idle() bool {
-	return w.c.ring.Len() == 0 && w.held() == 0 && w.rcpts.len() == 0
+// Due implements connector.Driver: held messages due at now, then due
+// receipts, budget units in all (< 0: all).
+func (w *worker) Due(now int64, budget int) int {
+	budget = w.release(now, budget)
+	budget = w.emitDue(now, budget)
+	w.c.pending.Store(int64(w.rcpts.len()))
+	return budget
 }
 
-// next returns the earliest time something held or pending falls due.
-func (w *worker) next() (int64, bool) {
+// Busy implements connector.Driver: pending receipts keep a drain going.
+func (w *worker) Busy() bool { return w.rcpts.len() > 0 }
+
+// Next implements connector.Driver: the earliest time something held or
+// pending falls due.
+func (w *worker) Next() (int64, bool) {
 	var t int64
 	ok := false
 	if w.lat.len() > 0 {
@@ -190,56 +120,15 @@ func (w *worker) next() (int64, bool) {
 	return t, ok
 }
 
-// step does everything due at now: held messages, up to batchesPerStep
-// batches off the ring (while there is room to hold them), then every due
-// receipt. It reports whether the ring still has messages it could take
-// now.
-func (w *worker) step(now int64) bool { return w.stepN(now, batchesPerStep, -1) }
-
-// stepN is step with at most batches batches off the ring and at most
-// work held messages released and due receipts emitted (< 0: all).
-func (w *worker) stepN(now int64, batches, work int) (more bool) {
-	c := w.c
-	work = w.release(now, work)
-	for b := 0; b < batches; b++ {
-		room := min(w.holdCap-w.held(), batchSize)
-		if room <= 0 {
-			break
-		}
-		batch := c.ring.PopBatch(w.batch[:0:room])
-		if len(batch) == 0 {
-			break
-		}
-		c.submitted.Add(uint64(len(batch)))
-		for i, m := range batch {
-			batch[i] = nil
-			if !m.Claim() {
-				w.fail(m, 0, msg.StateDeleted)
-				continue
-			}
-			w.route(m, now, now)
-		}
-		if b == batches-1 {
-			more = c.ring.Len() > 0 && w.held() < w.holdCap
-		}
-		now = w.set.clock()
-	}
-	work = w.release(now, work)
-	w.emitDue(now, work)
-	c.held.Store(int64(w.held()))
-	c.pending.Store(int64(w.rcpts.len()))
-	return more
-}
-
 // route decides what happens to m, which the worker has just claimed; at
-// is when it came off the ring.
+// is when it came off the queue.
 func (w *worker) route(m *msg.Message, at, now int64) {
 	due := max(m.Schedule, at) + w.set.latency
 	exp := m.Expires
 	switch {
 	case exp != 0 && exp <= due:
 		if exp <= now {
-			w.fail(m, 0, msg.StateExpired)
+			w.rt.Fail(m, 0, msg.StateExpired)
 			return
 		}
 		m.Requeue()
@@ -267,7 +156,7 @@ func (w *worker) release(now int64, limit int) int {
 	for ; limit != 0 && w.sched.len() > 0 && w.sched.top().key <= now; limit-- {
 		e := w.sched.pop()
 		if !e.m.Claim() {
-			w.fail(e.m, 0, msg.StateDeleted)
+			w.rt.Fail(e.m, 0, msg.StateDeleted)
 			continue
 		}
 		w.route(e.m, e.at, now) // re-read: replace_sm may have moved it
@@ -275,8 +164,8 @@ func (w *worker) release(now int64, limit int) int {
 	return limit
 }
 
-// accept reports m accepted at at, releases it, queues its final receipt
-// and echoes the MO. Precondition: m is claimed.
+// accept reports m accepted at at (which releases it), queues its final
+// receipt and echoes the MO. Precondition: m is claimed.
 func (w *worker) accept(m *msg.Message, at int64) {
 	c, set := w.c, w.set
 	id := m.ID
@@ -284,22 +173,20 @@ func (w *worker) accept(m *msg.Message, at int64) {
 	// The outcome is decided now: it goes with the acceptance, and only a
 	// message that asked for a final receipt gets one later.
 	wantsFinal := m.RegisteredDelivery&regFinal != 0
+	intermediate := set.intermediate && m.RegisteredDelivery&regIntermediate != 0
 	m.FinalState, m.FinalErr, m.FinalAt = o.State(), set.codes[o], at+set.receiptDelay
-	w.idbuf = id.AppendHex(w.idbuf[:0])
-	m.AcceptedAt = at // the batch's clock reading: spares the sink one
-	w.sink.Accepted(m, w.idbuf)
-	c.accepted.Add(1)
-	if set.intermediate && m.RegisteredDelivery&regIntermediate != 0 {
-		w.rcpt = msg.Receipt{ID: id, Connector: set.id, State: msg.StateEnroute, Intermediate: true}
-		w.sink.Receipt(&w.rcpt)
-		c.receipts.Add(1)
-		c.intermediate.Add(1)
-	}
 	var mo *msg.Inbound
 	if len(w.echo.prefixes) > 0 && w.echo.match(m.Dest) {
-		mo = w.echo.fill(m, c.name, at)
+		mo = w.echo.fill(m, w.rt.Name(), at) // copies: m is released by Accept
 	}
-	m.Release()
+	w.idbuf = id.AppendHex(w.idbuf[:0])
+	m.AcceptedAt = at // the batch's clock reading: spares the sink one
+	w.rt.Accept(m, w.idbuf)
+	if intermediate {
+		w.rcpt = msg.Receipt{ID: id, Connector: set.id, State: msg.StateEnroute, Intermediate: true}
+		w.rt.Receipt(&w.rcpt)
+		c.intermediate.Add(1)
+	}
 
 	if !wantsFinal {
 		c.outcomes[o].Add(1)
@@ -314,8 +201,7 @@ func (w *worker) accept(m *msg.Message, at int64) {
 		w.rcpts.push(pending{id: id, due: at + set.receiptDelay, outcome: o})
 	}
 	if mo != nil {
-		w.sink.MO(mo)
-		c.mo.Add(1)
+		w.rt.MO(mo)
 	}
 }
 
@@ -333,74 +219,38 @@ func (w *worker) draw() Outcome {
 	return w.set.only // unreachable: x < total == cum[last]
 }
 
-// emitDue reports up to limit final receipts due at now (< 0: all).
-func (w *worker) emitDue(now int64, limit int) {
+// emitDue reports up to limit final receipts due at now (< 0: all) and
+// returns what is left of limit.
+func (w *worker) emitDue(now int64, limit int) int {
 	for ; limit != 0 && w.rcpts.len() > 0 && w.rcpts.front().due <= now; limit-- {
 		p := w.rcpts.pop()
 		w.emit(p.id, p.outcome, p.due)
 	}
+	return limit
 }
 
 // emit reports the final receipt of id.
 func (w *worker) emit(id msg.ID, o Outcome, done int64) {
 	w.rcpt = msg.Receipt{ID: id, Connector: w.set.id, State: o.State(), Err: w.set.codes[o], Done: done, At: done}
-	w.sink.Receipt(&w.rcpt)
-	w.c.receipts.Add(1)
+	w.rt.Receipt(&w.rcpt)
 	w.c.outcomes[o].Add(1)
 }
 
-// fail reports m as not delivered and releases it.
-func (w *worker) fail(m *msg.Message, status uint32, state msg.State) {
-	w.sink.Failed(m, status, state)
-	switch state {
-	case msg.StateDeleted:
-		w.c.deleted.Add(1)
-	case msg.StateExpired:
-		w.c.expired.Add(1)
-	default:
-		w.c.shutdown.Add(1)
-	}
-	m.Release()
-}
-
-// shutdown reports a message the worker still holds at the end of Stop.
-// claimed says whether the worker holds the claim already.
-func (w *worker) shutdown(m *msg.Message, claimed bool, now int64) {
-	switch {
-	case !claimed && !m.Claim():
-		w.fail(m, 0, msg.StateDeleted)
-	case m.Expires != 0 && m.Expires <= now:
-		w.fail(m, 0, msg.StateExpired)
-	default:
-		w.fail(m, connector.StatusShutdown, msg.StateUnknown)
-	}
-}
-
-// finish ends a Stop: every message still queued or held is reported, and
-// every pending receipt is emitted now (see the package doc).
-func (w *worker) finish(now int64) {
-	c := w.c
-	for {
-		batch := c.ring.PopBatch(w.batch[:0])
-		if len(batch) == 0 {
-			break
-		}
-		c.submitted.Add(uint64(len(batch)))
-		for i, m := range batch {
-			batch[i] = nil
-			w.shutdown(m, false, now)
-		}
-	}
+// Close implements connector.Driver, at the end of Stop: every message
+// still held is abandoned (the Runtime's shutdown rule), and every pending
+// receipt is emitted now, Done = the stop time at the latest: its final
+// state was decided at acceptance, so reporting it beats leaving the
+// record ENROUTE.
+func (w *worker) Close(now int64) {
 	for w.lat.len() > 0 {
-		w.shutdown(w.lat.pop().m, true, now)
+		w.rt.Abandon(w.lat.pop().m, now)
 	}
 	for w.sched.len() > 0 {
-		w.shutdown(w.sched.pop().m, false, now)
+		w.rt.Abandon(w.sched.pop().m, now)
 	}
 	for w.rcpts.len() > 0 {
 		p := w.rcpts.pop()
 		w.emit(p.id, p.outcome, min(p.due, now))
 	}
-	c.held.Store(0)
-	c.pending.Store(0)
+	w.c.pending.Store(0)
 }

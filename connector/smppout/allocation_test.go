@@ -10,22 +10,6 @@ import (
 	"github.com/smppd/smppd/msg"
 )
 
-func TestSubmitAllocations(t *testing.T) {
-	c, err := New(Options{IDMap: newMapIDs(), Host: "127.0.0.1", Port: 1, Queue: 4096})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := msg.NewMessage()
-	if a := testing.AllocsPerRun(2000, func() {
-		if !c.Submit(m) {
-			for _, ok := c.ring.TryPop(); ok; _, ok = c.ring.TryPop() {
-			}
-		}
-	}); a != 0 {
-		t.Fatalf("Submit: %v allocs per run, want 0", a)
-	}
-}
-
 // The whole per-message path (dispatcher, worker, reader, and the
 // in-process SMSC answering) in steady state, messages built beforehand.
 // What remains is sync.Pool growing its chain as released messages pile up

@@ -175,22 +175,3 @@ func benchPipeline(b *testing.B, act smsctest.Action) {
 	}
 	p.wait(b, acc0, rc0, b.N)
 }
-
-// BenchmarkSubmit is the producer side alone: Submit onto the ring (a
-// consumer drains it so it never fills).
-func BenchmarkSubmit(b *testing.B) {
-	c, err := New(Options{IDMap: newMapIDs(), Host: "127.0.0.1", Port: 1, Queue: 1 << 16})
-	if err != nil {
-		b.Fatal(err)
-	}
-	m := msg.NewMessage()
-	b.ReportAllocs()
-	for i := 0; b.Loop(); i++ {
-		if !c.Submit(m) {
-			b.StopTimer()
-			for _, ok := c.ring.TryPop(); ok; _, ok = c.ring.TryPop() {
-			}
-			b.StartTimer()
-		}
-	}
-}

@@ -3,28 +3,27 @@ package smppout
 import (
 	"time"
 
-	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/msg"
 )
 
-// Dispatcher timing: it wakes at least every dispatchTick to notice an
-// injected clock moving, scans waiting jobs for expiry and cancellation
-// every scanEvery, and sweeps parked receipts as often.
+// Dispatcher timing: the Runtime's worker comes back at least every
+// dispatchTick to notice an injected clock moving, scans waiting jobs for
+// expiry and cancellation every scanEvery, and sweeps parked receipts as
+// often.
 const (
 	dispatchTick = 50 * time.Millisecond
 	scanEvery    = 200 * time.Millisecond
-	minWait      = time.Millisecond
 )
 
-// dispatcher is the state owned by the dispatcher goroutine: jobs ready to
-// go (fifo, in arrival order) and jobs waiting for a time (heap by
+// dispatcher holds the jobs ready to go (fifo, in arrival order), which
+// the transmitting sessions take, and the jobs waiting for a time (heap by
 // notBefore). Both are preallocated to the job count, which bounds them.
+// Guarded by client.dmu.
 type dispatcher struct {
-	fifo  []*job // circular
-	head  int
-	n     int
-	heap  []*job
-	spare *job // a free job taken before the ring turned out empty
+	fifo []*job // circular
+	head int
+	n    int
+	heap []*job
 }
 
 func (d *dispatcher) init(njobs int) {
@@ -37,8 +36,6 @@ func (d *dispatcher) push(j *job) {
 	d.n++
 }
 
-func (d *dispatcher) peek() *job { return d.fifo[d.head] }
-
 func (d *dispatcher) pop() *job {
 	j := d.fifo[d.head]
 	d.fifo[d.head] = nil
@@ -47,87 +44,17 @@ func (d *dispatcher) pop() *job {
 	return j
 }
 
-// dispatch is the dispatcher goroutine: ring -> jobs -> workers, retries
-// and expiry. It exits on dispQuit after reporting everything it holds.
-func (c *Connector) dispatch() {
-	defer close(c.dispDone)
-	d := &c.disp
-	timer := time.NewTimer(dispatchTick)
-	defer timer.Stop()
-	drainReq := c.drainReq
-	draining := false
-	lastScan := c.mono()
-	for {
-		now := c.now()
-		c.pull(now)
-		c.promote(now)
-		if m := c.mono(); m-lastScan >= int64(scanEvery) {
-			lastScan = m
-			c.scan(now)
-			c.sweepParked(m)
-		}
-		c.waiting.Store(int64(d.n + len(d.heap)))
-		if draining && c.idle() {
-			close(c.drained)
-			draining = false
-		}
+// Room implements connector.Driver: a message needs a free job.
+func (c *client) Room() int { return c.free.Len() }
 
-		var out chan *job
-		var head *job
-		if d.n > 0 {
-			out, head = c.ready, d.peek()
-		}
-		wait := dispatchTick
-		if len(d.heap) > 0 {
-			if w := time.Duration(d.heap[0].notBefore - now); w < wait {
-				wait = max(w, minWait)
-			}
-		}
-		timer.Reset(wait)
-		select {
-		case out <- head:
-			d.pop()
-		case <-c.notify.C():
-			c.notify.Clear()
-		case j := <-c.back:
-			c.requeue(j, now)
-		case <-timer.C:
-		case <-drainReq:
-			drainReq, draining = nil, true
-		case <-c.dispQuit:
-			c.dispatchShutdown()
-			return
-		}
-	}
-}
-
-// idle reports whether nothing is queued, waiting or in flight.
-func (c *Connector) idle() bool {
-	d := &c.disp
-	held := len(c.jobs) - c.free.Len()
-	if d.spare != nil {
-		held--
-	}
-	return c.ring.Len() == 0 && d.n == 0 && len(d.heap) == 0 && held == 0
-}
-
-// pull moves messages from the ring into jobs while free jobs last.
-func (c *Connector) pull(now int64) {
-	d := &c.disp
-	for {
-		if d.spare == nil {
-			j, ok := c.free.TryPop()
-			if !ok {
-				return
-			}
-			d.spare = j
-		}
-		m, ok := c.ring.TryPop()
-		if !ok {
-			return
-		}
-		j := d.spare
-		d.spare = nil
+// Send implements connector.Driver: each message gets a job, and waits in
+// the fifo for a session, in the heap for its schedule, or is reported
+// expired at once.
+func (c *client) Send(batch []*msg.Message, now int64) {
+	late := c.late[:0]
+	c.dmu.Lock()
+	for _, m := range batch {
+		j, _ := c.free.TryPop() // Room counted them: only this goroutine pops
 		j.reset(m)
 		j.expires = m.Expires
 		if j.expires == 0 {
@@ -140,95 +67,130 @@ func (c *Connector) pull(now int64) {
 		j.notBefore = m.Schedule
 		switch {
 		case now >= j.expires:
-			c.expire(j)
+			late = append(late, j)
 		case j.notBefore > now:
 			j.notBefore = min(j.notBefore, j.expires)
-			c.heapPush(j)
+			c.disp.heapPush(j)
 		default:
-			d.push(j)
+			c.disp.push(j)
 		}
 	}
-}
-
-// requeue files a job a worker handed back for a retry.
-func (c *Connector) requeue(j *job, now int64) {
-	if j.notBefore > now {
-		c.heapPush(j)
-		return
+	ready := c.disp.n > 0
+	c.dmu.Unlock()
+	c.expireLate(late)
+	if ready {
+		c.kick()
 	}
-	c.disp.push(j)
 }
 
-// promote moves jobs whose time has come from the heap to the fifo, or
-// expires them.
-func (c *Connector) promote(now int64) {
+// Due implements connector.Driver: jobs whose time has come move to the
+// fifo (or expire), and every scanEvery the fifo is scanned for expired
+// and cancelled jobs and the parked receipts are swept. The budget is
+// not used: the connector is not helped.
+func (c *client) Due(now int64, budget int) int {
+	mono := c.mono()
+	scan := mono-c.lastScan >= int64(scanEvery)
+	late := c.late[:0]
+	c.dmu.Lock()
 	d := &c.disp
 	for len(d.heap) > 0 && d.heap[0].notBefore <= now {
-		j := c.heapPop()
+		j := d.heapPop()
 		if now >= j.expires {
-			c.expire(j)
+			late = append(late, j)
 			continue
 		}
 		d.push(j)
 	}
-}
-
-// scan reports the fifo's expired and cancelled jobs (they would otherwise
-// wait for a bind).
-func (c *Connector) scan(now int64) {
-	d := &c.disp
-	k := d.n
-	for i := 0; i < k; i++ {
-		j := d.pop()
-		switch {
-		case j.m.Phase() == msg.PhaseCancelled:
-			c.fail(j, 0, msg.StateDeleted)
-		case now >= j.expires:
-			c.expire(j)
-		default:
+	if scan {
+		for k := d.n; k > 0; k-- {
+			j := d.pop()
+			if j.m.Phase() == msg.PhaseCancelled || now >= j.expires {
+				late = append(late, j)
+				continue
+			}
 			d.push(j)
 		}
 	}
+	ready := d.n > 0
+	c.dmu.Unlock()
+	c.expireLate(late)
+	if scan {
+		c.lastScan = mono
+		c.sweepParked(mono)
+	}
+	if ready {
+		c.kick()
+	}
+	return budget
 }
 
-// dispatchShutdown reports everything the dispatcher and the ring hold. The
-// workers have exited, so no job comes back any more.
-func (c *Connector) dispatchShutdown() {
-	d := &c.disp
-	for {
-		select {
-		case j := <-c.back:
-			c.shutdownJob(j)
-			continue
-		default:
+// Next implements connector.Driver: the earliest notBefore waiting, or
+// dispatchTick from now.
+func (c *client) Next() (int64, bool) {
+	next := c.now() + int64(dispatchTick)
+	c.dmu.Lock()
+	if len(c.disp.heap) > 0 {
+		next = min(next, c.disp.heap[0].notBefore)
+	}
+	c.dmu.Unlock()
+	return next, true
+}
+
+// expireLate reports the jobs a pass found expired or cancelled (fail
+// tells them apart) and clears late.
+func (c *client) expireLate(late []*job) {
+	for i, j := range late {
+		late[i] = nil
+		c.expire(j)
+	}
+}
+
+// nextReady hands a session the oldest ready job, or nil.
+func (c *client) nextReady() *job {
+	c.dmu.Lock()
+	var j *job
+	if c.disp.n > 0 {
+		j = c.disp.pop()
+	}
+	c.dmu.Unlock()
+	return j
+}
+
+// requeue files a job a session handed back for a retry, and wakes whoever
+// must act on it: the Runtime's worker for a later time, the sessions for
+// now.
+func (c *client) requeue(j *job) {
+	c.dmu.Lock()
+	later := j.notBefore > c.now()
+	if later {
+		c.disp.heapPush(j)
+	} else {
+		c.disp.push(j)
+	}
+	c.dmu.Unlock()
+	if later {
+		c.rt.Wake()
+	} else {
+		c.kick()
+	}
+}
+
+// kick tells every transmitting session that jobs are ready.
+func (c *client) kick() {
+	for _, s := range c.sessions {
+		if s.tx {
+			select {
+			case s.kick <- struct{}{}:
+			default:
+			}
 		}
-		break
 	}
-	for d.n > 0 {
-		c.shutdownJob(d.pop())
-	}
-	for len(d.heap) > 0 {
-		c.shutdownJob(c.heapPop())
-	}
-	for {
-		m, ok := c.ring.TryPop()
-		if !ok {
-			break
-		}
-		if !m.Claim() {
-			c.sink.Failed(m, 0, msg.StateDeleted)
-		} else {
-			c.sink.Failed(m, connector.StatusShutdown, msg.StateUnknown)
-		}
-		m.Release()
-	}
-	c.waiting.Store(0)
 }
 
 // heapPush, heapPop: a binary min-heap on notBefore (no container/heap, so
 // no interface calls).
-func (c *Connector) heapPush(j *job) {
-	h := append(c.disp.heap, j)
+func (d *dispatcher) heapPush(j *job) {
+	h := append(d.heap, j)
 	i := len(h) - 1
 	for i > 0 {
 		p := (i - 1) / 2
@@ -238,11 +200,11 @@ func (c *Connector) heapPush(j *job) {
 		h[p], h[i] = h[i], h[p]
 		i = p
 	}
-	c.disp.heap = h
+	d.heap = h
 }
 
-func (c *Connector) heapPop() *job {
-	h := c.disp.heap
+func (d *dispatcher) heapPop() *job {
+	h := d.heap
 	top := h[0]
 	last := len(h) - 1
 	h[0] = h[last]
@@ -262,6 +224,6 @@ func (c *Connector) heapPop() *job {
 		h[i], h[m] = h[m], h[i]
 		i = m
 	}
-	c.disp.heap = h
+	d.heap = h
 	return top
 }

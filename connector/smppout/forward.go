@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/msg"
 )
 
@@ -57,8 +58,8 @@ type fwdRequests struct {
 	ch     chan fwdReq
 }
 
-// CancelUpstream asks the upstream to cancel a message it accepted. It is
-// flow.UpstreamCanceller: it never blocks. id is our id; p is sent as it
+// CancelUpstream implements connector.Driver (Caps.Cancel): it asks the
+// upstream to cancel a message it accepted, and never blocks. id is our id; p is sent as it
 // is (p.MessageID is the upstream's id, the addresses those submitted).
 // true means the request was taken and done will get, exactly once and
 // from the forwarder goroutine, the upstream's cancel_sm_resp status or
@@ -68,7 +69,7 @@ type fwdRequests struct {
 // is the caller's; done must not be nil. false when no transmitting bind
 // is up, the connector is not running, p cannot be encoded or too many
 // requests wait.
-func (c *Connector) CancelUpstream(id msg.ID, p *codec.CancelSM, done func(codec.Status, error)) bool {
+func (c *client) CancelUpstream(id msg.ID, p *codec.CancelSM, done connector.UpstreamDone) bool {
 	if !c.forwarding() {
 		return false
 	}
@@ -77,9 +78,9 @@ func (c *Connector) CancelUpstream(id msg.ID, p *codec.CancelSM, done func(codec
 }
 
 // ReplaceUpstream passes replace_sm p upstream (p.MessageID is the
-// upstream's id). It is flow.UpstreamReplacer: the same rules as
+// upstream's id), for connector.Driver (Caps.Replace): the same rules as
 // CancelUpstream, done getting the replace_sm_resp status.
-func (c *Connector) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM, done func(codec.Status, error)) bool {
+func (c *client) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM, done connector.UpstreamDone) bool {
 	if !c.forwarding() {
 		return false
 	}
@@ -88,11 +89,11 @@ func (c *Connector) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM, done func(cod
 }
 
 // forwarding reports whether a request could be sent now.
-func (c *Connector) forwarding() bool {
-	return c.started.Load() && !c.closed.Load() && c.Up()
+func (c *client) forwarding() bool {
+	return !c.shuttingDown() && c.Up()
 }
 
-func (c *Connector) enqueue(r fwdReq) bool {
+func (c *client) enqueue(r fwdReq) bool {
 	r.deadline = time.Now().Add(c.opts.ResponseTimeout)
 	q := &c.fwd
 	q.mu.Lock()
@@ -112,7 +113,7 @@ func (c *Connector) enqueue(r fwdReq) bool {
 // are rare; one at a time keeps a slow upstream from piling up calls) and
 // reports each outcome, until the connector stops; then what is still
 // queued is reported ErrStopped.
-func (c *Connector) forwarder() {
+func (c *client) forwarder() {
 	defer c.wg.Done()
 	for {
 		select {
@@ -134,7 +135,7 @@ func (c *Connector) forwarder() {
 	}
 }
 
-func (c *Connector) forwardOne(r fwdReq) {
+func (c *client) forwardOne(r fwdReq) {
 	ctx, cancel := context.WithDeadline(c.ctx, r.deadline)
 	st, err := c.forward(ctx, r.frame)
 	cancel()
@@ -146,7 +147,7 @@ func (c *Connector) forwardOne(r fwdReq) {
 
 // forward sends frame (its sequence number is set here) on the first bound
 // transmitting session and waits for the response.
-func (c *Connector) forward(ctx context.Context, frame []byte) (codec.Status, error) {
+func (c *client) forward(ctx context.Context, frame []byte) (codec.Status, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err // its time went by in the queue: not sent at all
 	}

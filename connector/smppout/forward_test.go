@@ -81,7 +81,7 @@ func TestForwardedAnswers(t *testing.T) {
 	}}, Options{})
 	o := newOutcomes()
 
-	idle, err := New(Options{Host: "127.0.0.1", Port: 1, IDMap: newMapIDs()})
+	idle, err := New(Options{Name: "idle", Host: "127.0.0.1", Port: 1, IDMap: newMapIDs()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,14 +37,14 @@ func (k *idKeys) add(key []byte) {
 }
 
 // respKey appends the IDMap key of a submit_sm_resp message_id.
-func (c *Connector) respKey(dst, id []byte) []byte {
+func (c *client) respKey(dst, id []byte) []byte {
 	return receipt.NormalizeID(dst, id, c.opts.RespIDFormat.base())
 }
 
 // receiptKeys fills k with the keys to look a receipt's id up by: the id in
 // the receipt's base, and with IDAuto its other readings. scratch is a
 // buffer of at least keyLen capacity.
-func (c *Connector) receiptKeys(k *idKeys, id, scratch []byte) {
+func (c *client) receiptKeys(k *idKeys, id, scratch []byte) {
 	k.n = 0
 	if len(id) > maxIDLen {
 		return

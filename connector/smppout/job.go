@@ -1,9 +1,6 @@
 package smppout
 
-import (
-	"github.com/smppd/smppd/connector"
-	"github.com/smppd/smppd/msg"
-)
+import "github.com/smppd/smppd/msg"
 
 // maxIDLen is the longest message_id kept (65 octets with the NUL, SMPP 3.4
 // §5.2.23).
@@ -57,26 +54,24 @@ func (j *job) nextUnaccepted(i int) int {
 	return i
 }
 
-// release hands m back to its pool and j to the free list, and wakes the
-// dispatcher (it may be waiting for a free job to pull from the ring).
-func (c *Connector) release(j *job) {
-	j.m.Release()
+// release puts j back on the free list once its message was reported (the
+// Runtime released it), and wakes the Runtime's worker: it may be waiting
+// for a free job to take more off the queue.
+func (c *client) release(j *job) {
 	j.m = nil
 	c.free.TryPush(j) // the free ring holds every job: never full
-	c.notify.Ring()
+	c.rt.Wake()
 }
 
 // complete reports the outcome of an attempt that has nothing left in
 // flight: accepted, refused, or retried later. The caller holds no lock.
-func (c *Connector) complete(j *job) {
+func (c *client) complete(j *job) {
 	switch {
 	case j.failed:
-		c.refused.Add(1)
-		c.sink.Failed(j.m, j.status, msg.StateRejected)
+		c.rt.Fail(j.m, j.status, msg.StateRejected)
 		c.release(j)
 	case j.nparts > 0 && j.nAccepted == j.nparts:
-		c.accepted.Add(1)
-		c.sink.Accepted(j.m, j.firstID[:j.firstLen])
+		c.rt.Accept(j.m, j.firstID[:j.firstLen])
 		c.release(j)
 	default:
 		c.retry(j)
@@ -84,40 +79,35 @@ func (c *Connector) complete(j *job) {
 }
 
 // retry puts a claimed job back for a later attempt with backoff; while
-// the connector shuts down it is reported instead.
-func (c *Connector) retry(j *job) {
+// the connector shuts down it is abandoned instead.
+func (c *client) retry(j *job) {
 	j.m.Requeue()
 	if c.shuttingDown() {
-		c.shutdownJob(j)
+		c.abandon(j, c.now())
 		return
 	}
 	c.retried.Add(1)
 	d := int64(backoff(c.opts.RetryMin, c.opts.RetryMax, j.retries))
 	j.retries++
 	j.notBefore = min(c.now()+d, j.expires)
-	c.back <- j // capacity is the job count: never blocks
+	c.requeue(j)
 }
 
 // fail claims the job's message and reports it Failed with state, or
 // StateDeleted when it was cancelled meanwhile.
-func (c *Connector) fail(j *job, status uint32, state msg.State) {
+func (c *client) fail(j *job, status uint32, state msg.State) {
 	if !j.m.Claim() {
 		status, state = 0, msg.StateDeleted
 	}
-	switch state {
-	case msg.StateExpired:
-		c.expired.Add(1)
-	case msg.StateRejected, msg.StateUndeliverable:
-		c.refused.Add(1)
-	}
-	c.sink.Failed(j.m, status, state)
+	c.rt.Fail(j.m, status, state)
 	c.release(j)
 }
 
 // expire reports a job whose validity ran out.
-func (c *Connector) expire(j *job) { c.fail(j, 0, msg.StateExpired) }
+func (c *client) expire(j *job) { c.fail(j, 0, msg.StateExpired) }
 
-// shutdownJob reports a job still held when the connector stops.
-func (c *Connector) shutdownJob(j *job) {
-	c.fail(j, connector.StatusShutdown, msg.StateUnknown)
+// abandon reports a job still held when the connector stops.
+func (c *client) abandon(j *job, now int64) {
+	c.rt.Abandon(j.m, now)
+	c.release(j)
 }

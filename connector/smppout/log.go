@@ -33,7 +33,7 @@ func (g *logGate) pass(now int64) (uint64, bool) {
 }
 
 // noteRefusal logs a refused submit_sm, rate-limited.
-func (c *Connector) noteRefusal(st codec.Status, temporary bool) {
+func (c *client) noteRefusal(st codec.Status, temporary bool) {
 	g, what := &c.permLog, "upstream refused submit_sm permanently"
 	if temporary {
 		g, what = &c.tempLog, "upstream refused submit_sm temporarily: retrying with backoff"
@@ -44,7 +44,7 @@ func (c *Connector) noteRefusal(st codec.Status, temporary bool) {
 }
 
 // noteReceiptLoss logs a receipt that could not be delivered, rate-limited.
-func (c *Connector) noteReceiptLoss(what string) {
+func (c *client) noteReceiptLoss(what string) {
 	if n, ok := c.rcptLog.pass(c.mono() + 1); ok {
 		c.log.Warn().Uint64("count", n).Uint64("bad_total", c.badReceipts.Load()).
 			Uint64("park_dropped_total", c.parkDropped.Load()).Msg(what)

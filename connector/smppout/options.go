@@ -59,7 +59,8 @@ func (f IDFormat) base() receipt.IDBase {
 // Options configure a Connector. Durations of 0 take the default named on
 // each field.
 type Options struct {
-	// Name is the configured connector name (Connector.Name, Inbound.Connector).
+	// Name is the configured connector name (Connector.Name,
+	// Inbound.Connector); required.
 	Name string
 	// ID is the routing table id: the IDMap and Receipt.Connector key.
 	ID int
@@ -133,18 +134,18 @@ type Options struct {
 
 // Errors of New.
 var (
+	ErrNoName    = errors.New("smppout: Options.Name is required")
 	ErrNoIDMap   = errors.New("smppout: Options.IDMap is required")
 	ErrNoAddress = errors.New("smppout: Options.Host and Options.Port are required")
 	ErrBindMode  = errors.New("smppout: Options.BindMode must be \"transceiver\" or \"tx+rx\"")
 	ErrNegative  = errors.New("smppout: negative count or duration in Options")
-
-	errNilSink = errors.New("smppout: Start with a nil sink")
-	errStarted = errors.New("smppout: Start called twice")
-	errStopped = errors.New("smppout: Start after Stop")
 )
 
 // withDefaults returns o with the defaults applied, or an error.
 func (o Options) withDefaults() (Options, error) {
+	if o.Name == "" {
+		return o, ErrNoName
+	}
 	if o.IDMap == nil {
 		return o, ErrNoIDMap
 	}

@@ -96,7 +96,7 @@ func (p *parkTable) sweep(cutoff int64) int {
 
 // resolveParked delivers the receipts parked under key, now known to be
 // our id. sc is the caller's scratch, reused across calls.
-func (c *Connector) resolveParked(key []byte, id msg.ID, sc *parkScratch) {
+func (c *client) resolveParked(key []byte, id msg.ID, sc *parkScratch) {
 	c.park.mu.Lock()
 	if c.park.n == 0 {
 		c.park.mu.Unlock()
@@ -106,7 +106,7 @@ func (c *Connector) resolveParked(key []byte, id msg.ID, sc *parkScratch) {
 	c.park.mu.Unlock()
 	for i := range sc.r {
 		sc.r[i].ID = id
-		c.sink.Receipt(&sc.r[i])
+		c.rt.Receipt(&sc.r[i])
 	}
 }
 
@@ -117,7 +117,7 @@ type parkScratch struct {
 }
 
 // sweepParked drops parked receipts older than ParkTTL (dispatcher).
-func (c *Connector) sweepParked(mono int64) {
+func (c *client) sweepParked(mono int64) {
 	c.park.mu.Lock()
 	n := 0
 	if c.park.n > 0 {
@@ -132,7 +132,7 @@ func (c *Connector) sweepParked(mono int64) {
 }
 
 // parkedLen returns the number of parked receipts (tests).
-func (c *Connector) parkedLen() int {
+func (c *client) parkedLen() int {
 	c.park.mu.Lock()
 	defer c.park.mu.Unlock()
 	return c.park.n

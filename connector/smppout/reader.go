@@ -233,8 +233,7 @@ func (s *session) inbound(in *msg.Inbound, t *codec.TLVs) {
 		s.onReceipt(in, t, typ == codec.ESMClassIntermediate, rid)
 		return
 	}
-	c.mos.Add(1)
-	c.sink.MO(in)
+	c.rt.MO(in)
 }
 
 // onReceipt maps a receipt to our id and reports it, or parks it until the
@@ -263,7 +262,6 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 		c.noteReceiptLoss("receipt without a usable message id: dropped")
 		return
 	}
-	c.receipts.Add(1)
 	r := &s.rx.rcpt
 	*r = msg.Receipt{Connector: c.opts.ID, Intermediate: intermediate, State: receiptState(t, &rt, parsed, intermediate)}
 	if parsed && rt.Has&receipt.FieldErr != 0 && rt.Bad&receipt.FieldErr == 0 {
@@ -292,11 +290,11 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 		}
 	}
 	r.ID = ourID
-	c.sink.Receipt(r)
+	c.rt.Receipt(r)
 }
 
 // lookup tries each key in order.
-func (c *Connector) lookup(k *idKeys) (msg.ID, bool) {
+func (c *client) lookup(k *idKeys) (msg.ID, bool) {
 	for i := 0; i < k.n; i++ {
 		if id, ok := c.opts.IDMap.Upstream(c.opts.ID, k.key(i)); ok {
 			return id, true

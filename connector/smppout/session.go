@@ -36,7 +36,7 @@ func (e *bindError) Error() string { return "smppout: bind refused: " + e.status
 // connects, binds, reconnects with backoff and sends, and while connected
 // a reader goroutine (readLoop) that handles everything the upstream sends.
 type session struct {
-	c    *Connector
+	c    *client
 	idx  int
 	kind codec.CommandID
 	tx   bool
@@ -53,6 +53,7 @@ type session struct {
 	calls []call   // cancel_sm / replace_sm waiting for a response
 
 	room   chan struct{} // the reader freed a window slot
+	kick   chan struct{} // the dispatcher has ready jobs
 	lastRx atomic.Int64  // mono ns of the last PDU read
 	elSeq  atomic.Uint32 // outstanding enquire_link, 0 = none
 
@@ -70,13 +71,14 @@ type session struct {
 	rx reader
 }
 
-func newSession(c *Connector, idx int, kind codec.CommandID) *session {
+func newSession(c *client, idx int, kind codec.CommandID) *session {
 	o := &c.opts
 	s := &session{
 		c: c, idx: idx, kind: kind, tx: kind != codec.BindReceiverID,
 		log:     c.log.With().Int("bind", idx).Str("bind_type", kind.String()).Logger(),
 		win:     newWindow(o.Window),
 		room:    make(chan struct{}, 1),
+		kick:    make(chan struct{}, 1),
 		enc:     newEncoder(),
 		ctl:     make([]byte, 0, codec.HeaderLen),
 		doneBuf: make([]*job, 0, o.Window+1),
@@ -224,18 +226,20 @@ func (s *session) serve(nc net.Conn) {
 }
 
 // loop is the connected worker loop; it returns why it ended (nil when
-// the connector stops).
+// the connector stops). A transmitting session with room takes the oldest
+// ready job itself, and sleeps when there is none until kicked.
 func (s *session) loop(nc net.Conn, dead chan struct{}) error {
 	c := s.c
 	for {
-		var in chan *job
 		if s.tx && s.cur == nil && s.hasRoom() {
-			in = c.ready
+			if j := c.nextReady(); j != nil {
+				s.take(j)
+				s.pump(nc)
+				continue
+			}
 		}
 		select {
-		case j := <-in:
-			s.take(j)
-			s.pump(nc)
+		case <-s.kick:
 		case <-s.room:
 			s.pump(nc)
 		case <-s.throttle.C:
@@ -271,7 +275,7 @@ func (s *session) hasRoom() bool {
 	return r
 }
 
-// take starts an attempt on a job handed over by the dispatcher.
+// take starts an attempt on a job taken from the dispatcher.
 func (s *session) take(j *job) {
 	c := s.c
 	m := j.m

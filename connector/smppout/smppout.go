@@ -74,55 +74,52 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/internal/ring"
-	"github.com/smppd/smppd/msg"
 )
 
-// Connector is one upstream SMSC connection set. Build it with New.
+// Connector is one upstream SMSC connection set: a connector.Runtime (the
+// whole connector.Connector surface) around the SMPP client driver. Build
+// it with New.
 type Connector struct {
+	*connector.Runtime
+	c *client
+}
+
+var _ connector.Connector = (*Connector)(nil)
+
+// client is the SMPP client: the connector.Driver behind a Connector.
+type client struct {
+	connector.BuiltinDriver
+	rt    *connector.Runtime
 	opts  Options
 	log   zerolog.Logger
 	addr  string
 	epoch time.Time // base of the monotonic clock for network timeouts
 
-	ring   *ring.MPSC[*msg.Message]
-	notify *ring.Notify
-	jobs   []job
-	free   *ring.MPSC[*job]
-	ready  chan *job   // dispatcher -> workers, unbuffered
-	back   chan *job   // workers -> dispatcher (retries), never blocks
-	fwd    fwdRequests // CancelUpstream/ReplaceUpstream -> forwarder
-	disp   dispatcher
+	jobs []job
+	free *ring.MPSC[*job] // jobs not in use; the Runtime's worker pops, anyone pushes
+	fwd  fwdRequests      // CancelUpstream/ReplaceUpstream -> forwarder
+
+	dmu  sync.Mutex // guards disp: the Runtime's worker files jobs, sessions take them
+	disp dispatcher
+	late []*job // jobs found expired under dmu, reported after it (the Runtime's worker only)
+
+	lastScan int64 // mono ns of the last expiry scan (the Runtime's worker only)
 
 	sessions []*session
 	bucket   bucket
 	park     parkTable
 	temp     []codec.Status
 
-	sink    connector.Sink
-	started atomic.Bool
-	closed  atomic.Bool
-	inSub   atomic.Int64 // Submit calls in progress (Stop waits them out)
-
-	ctx      context.Context // cancelled when workers must quit
-	cancel   context.CancelFunc
-	drainReq chan struct{} // closed by Stop: report when empty
-	drained  chan struct{} // closed by the dispatcher once empty
-	dispQuit chan struct{}
-	dispDone chan struct{}
-	wg       sync.WaitGroup
-	stopOnce sync.Once
-	stopErr  error
+	ctx    context.Context // cancelled when the sessions and the forwarder must quit
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
 
 	txUp, bindsUp atomic.Int32
-	waiting       atomic.Int64 // jobs waiting in the dispatcher
 
-	submitted, accepted, refused, retried, expired atomic.Uint64
-	receipts, mos, reconnect                       atomic.Uint64
-	badReceipts, parkDropped, stray                atomic.Uint64
-	tempLog, permLog, rcptLog                      logGate
+	submitted, retried, reconnect   atomic.Uint64
+	badReceipts, parkDropped, stray atomic.Uint64
+	tempLog, permLog, rcptLog       logGate
 }
-
-var _ connector.Connector = (*Connector)(nil)
 
 // New validates opts, applies the defaults and builds a stopped Connector.
 func New(opts Options) (*Connector, error) {
@@ -130,30 +127,26 @@ func New(opts Options) (*Connector, error) {
 	if err != nil {
 		return nil, err
 	}
-	r, err := ring.NewMPSC[*msg.Message](o.Queue)
+	c := &client{
+		opts:  o,
+		log:   o.Logger.With().Str("connector", o.Name).Logger(),
+		addr:  net.JoinHostPort(o.Host, strconv.Itoa(o.Port)),
+		epoch: time.Now(),
+		fwd:   fwdRequests{ch: make(chan fwdReq, forwardQueue)},
+		temp:  o.TemporaryStatuses,
+	}
+	now := o.Now
+	rt, err := connector.New(connector.Options{Name: o.Name, Queue: o.Queue,
+		Caps: connector.Caps{Cancel: true, Replace: true}, Clock: func() int64 { return now().UnixNano() }}, c)
 	if err != nil {
 		return nil, err
 	}
-	c := &Connector{
-		opts:     o,
-		log:      o.Logger.With().Str("connector", o.Name).Logger(),
-		addr:     net.JoinHostPort(o.Host, strconv.Itoa(o.Port)),
-		epoch:    time.Now(),
-		ring:     r,
-		notify:   ring.NewNotify(),
-		ready:    make(chan *job),
-		fwd:      fwdRequests{ch: make(chan fwdReq, forwardQueue)},
-		temp:     o.TemporaryStatuses,
-		drainReq: make(chan struct{}),
-		drained:  make(chan struct{}),
-		dispQuit: make(chan struct{}),
-		dispDone: make(chan struct{}),
-	}
+	c.rt = rt
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bucket.init(o.Throughput, o.Burst)
 	c.park.init(o.ParkMax)
 
-	njobs := r.Cap() + o.Binds*o.Window
+	njobs := rt.Cap() + o.Binds*o.Window
 	c.jobs = make([]job, njobs)
 	if c.free, err = ring.NewMPSC[*job](njobs); err != nil {
 		return nil, err
@@ -161,8 +154,8 @@ func New(opts Options) (*Connector, error) {
 	for i := range c.jobs {
 		c.free.TryPush(&c.jobs[i])
 	}
-	c.back = make(chan *job, njobs)
 	c.disp.init(njobs)
+	c.late = make([]*job, 0, njobs)
 
 	switch o.BindMode {
 	case TxRx:
@@ -177,26 +170,12 @@ func New(opts Options) (*Connector, error) {
 			c.sessions = append(c.sessions, newSession(c, len(c.sessions), codec.BindTransceiverID))
 		}
 	}
-	return c, nil
+	return &Connector{Runtime: rt, c: c}, nil
 }
 
-// Name returns Options.Name.
-func (c *Connector) Name() string { return c.opts.Name }
-
-// Start launches the dispatcher and the sessions; outcomes go to sink. It
-// must be called once, before Stop.
-func (c *Connector) Start(sink connector.Sink) error {
-	if sink == nil {
-		return errNilSink
-	}
-	if c.closed.Load() {
-		return errStopped
-	}
-	if !c.started.CompareAndSwap(false, true) {
-		return errStarted
-	}
-	c.sink = sink
-	go c.dispatch()
+// Open implements connector.Driver: the forwarder and the sessions start.
+func (c *client) Open() error {
+	c.lastScan = c.mono()
 	c.wg.Add(1)
 	go c.forwarder()
 	for _, s := range c.sessions {
@@ -206,96 +185,54 @@ func (c *Connector) Start(sink connector.Sink) error {
 	return nil
 }
 
-// Submit queues m. Safe from any goroutine; never blocks; allocates
-// nothing. false means the ring is full or the connector is stopping: m
-// stays the caller's. On true the connector owns m until Sink.Accepted or
-// Sink.Failed returns.
-func (c *Connector) Submit(m *msg.Message) bool {
-	c.inSub.Add(1)
-	ok := !c.closed.Load() && c.ring.TryPush(m)
-	c.inSub.Add(-1)
-	if ok {
-		c.notify.Ring()
-	}
-	return ok
-}
+// Up implements connector.Driver: at least one session able to submit is
+// bound.
+func (c *client) Up() bool { return c.txUp.Load() > 0 }
 
-// QueueFull implements connector.QueueReporter: taking messages (bound or
-// not: they wait in the ring while the upstream is down) and the ring full.
-func (c *Connector) QueueFull() bool { return !c.closed.Load() && c.ring.Len() >= c.ring.Cap() }
-
-// Up reports whether at least one session able to submit is bound.
-func (c *Connector) Up() bool { return c.txUp.Load() > 0 }
-
-// Stop stops taking messages, keeps delivering until nothing is queued,
-// waiting or in flight or ctx is done, then unbinds, reports what it still
-// holds through Sink.Failed(m, connector.StatusShutdown, StateUnknown) (a
-// cancelled message as StateDeleted) and returns once every goroutine has
-// exited. The error is ctx's when it ended the drain early. A connector
-// never started releases what was submitted without reporting it (it has
-// no sink). Later calls return the first call's result.
-func (c *Connector) Stop(ctx context.Context) error {
-	c.stopOnce.Do(func() { c.stopErr = c.stop(ctx) })
-	return c.stopErr
-}
-
-func (c *Connector) stop(ctx context.Context) error {
-	c.closed.Store(true)
-	for c.inSub.Load() != 0 {
-		// A Submit that saw closed false is pushing: let it finish so the
-		// final drain sees its message.
-		time.Sleep(time.Microsecond)
-	}
-	if !c.started.Load() {
-		for m, ok := c.ring.TryPop(); ok; m, ok = c.ring.TryPop() {
-			m.Release()
-		}
-		c.cancel()
-		return nil
-	}
-	var err error
-	close(c.drainReq)
-	select {
-	case <-c.drained:
-	case <-ctx.Done():
-		err = ctx.Err()
-	}
+// Close implements connector.Driver, at the end of Stop: the sessions
+// unbind and exit (what they have in flight is abandoned), then every job
+// still waiting here is abandoned.
+func (c *client) Close(now int64) {
 	c.cancel()
 	c.wg.Wait()
-	close(c.dispQuit)
-	<-c.dispDone
-	c.log.Info().Uint64("submitted", c.submitted.Load()).Uint64("accepted", c.accepted.Load()).Msg("smpp connector stopped")
-	return err
+	c.dmu.Lock()
+	late := c.late[:0]
+	for c.disp.n > 0 {
+		late = append(late, c.disp.pop())
+	}
+	for len(c.disp.heap) > 0 {
+		late = append(late, c.disp.heapPop())
+	}
+	c.dmu.Unlock()
+	for i, j := range late {
+		late[i] = nil
+		c.abandon(j, now)
+	}
+	c.log.Info().Uint64("submitted", c.submitted.Load()).Uint64("accepted", c.rt.Stats().Accepted).
+		Msg("smpp connector stopped")
 }
 
-// Stats returns a snapshot of the counters.
-func (c *Connector) Stats() connector.Stats {
-	return connector.Stats{
-		Queued:    c.ring.Len() + int(c.waiting.Load()),
-		Submitted: c.submitted.Load(),
-		Accepted:  c.accepted.Load(),
-		Refused:   c.refused.Load(),
-		Retried:   c.retried.Load(),
-		Expired:   c.expired.Load(),
-		Receipts:  c.receipts.Load(),
-		MO:        c.mos.Load(),
-		Binds:     int(c.bindsUp.Load()),
-		Reconnect: c.reconnect.Load(),
-	}
+// Stats implements connector.Driver: submit_sm sent (retries included),
+// retries, binds up and reconnects.
+func (c *client) Stats(st *connector.Stats) {
+	st.Submitted = c.submitted.Load()
+	st.Retried = c.retried.Load()
+	st.Binds = int(c.bindsUp.Load())
+	st.Reconnect = c.reconnect.Load()
 }
 
 // now is the injected clock in Unix nanoseconds.
-func (c *Connector) now() int64 { return c.opts.Now().UnixNano() }
+func (c *client) now() int64 { return c.opts.Now().UnixNano() }
 
 // mono is the real monotonic clock in nanoseconds since New, for network
 // timeouts.
-func (c *Connector) mono() int64 { return int64(time.Since(c.epoch)) }
+func (c *client) mono() int64 { return int64(time.Since(c.epoch)) }
 
 // shuttingDown reports whether the workers were told to quit.
-func (c *Connector) shuttingDown() bool { return c.ctx.Err() != nil }
+func (c *client) shuttingDown() bool { return c.ctx.Err() != nil }
 
 // isTemporary reports whether st is retried.
-func (c *Connector) isTemporary(st codec.Status) bool {
+func (c *client) isTemporary(st codec.Status) bool {
 	for _, t := range c.temp {
 		if t == st {
 			return true

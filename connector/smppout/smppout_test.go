@@ -85,8 +85,8 @@ func TestReceiptBeforeResponse(t *testing.T) {
 	if got := e.sink.events(0xC3); len(got) != 2 || got[0] != "accepted" || got[1] != "receipt" {
 		t.Fatalf("events %v: the parked receipt must follow the accept", got)
 	}
-	if e.c.parkedLen() != 0 {
-		t.Fatalf("%d receipts still parked", e.c.parkedLen())
+	if e.c.c.parkedLen() != 0 {
+		t.Fatalf("%d receipts still parked", e.c.c.parkedLen())
 	}
 }
 
@@ -296,7 +296,7 @@ func TestResponseTimeoutRetried(t *testing.T) {
 	}
 	// The late answer to the first attempt finds no slot and is ignored.
 	e.srv.ReleaseHeld()
-	eventually(t, "stray counted", func() bool { return e.c.stray.Load() >= 1 })
+	eventually(t, "stray counted", func() bool { return e.c.c.stray.Load() >= 1 })
 	if a, f, _, _ := e.sink.counts(); a != 1 || f != 0 {
 		t.Fatalf("accepted %d failed %d", a, f)
 	}
@@ -433,7 +433,7 @@ func TestMODelivered(t *testing.T) {
 	if err := e.srv.SendReceipt("999", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "parked", func() bool { return e.c.parkedLen() == 1 })
+	eventually(t, "parked", func() bool { return e.c.c.parkedLen() == 1 })
 	if _, _, r, mo := e.sink.counts(); r != 0 || mo != 1 {
 		t.Fatalf("receipts %d mo %d", r, mo)
 	}
@@ -445,7 +445,7 @@ func TestParkedReceiptExpires(t *testing.T) {
 	if err := e.srv.SendReceipt("31337", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "dropped", func() bool { return e.c.parkDropped.Load() == 1 && e.c.parkedLen() == 0 })
+	eventually(t, "dropped", func() bool { return e.c.c.parkDropped.Load() == 1 && e.c.c.parkedLen() == 0 })
 }
 
 func TestEnquireLinkKeepsSessionAlive(t *testing.T) {
@@ -570,19 +570,20 @@ func TestOptionsValidation(t *testing.T) {
 			t.Fatalf("New(%+v): %v, want %v", o, err, want)
 		}
 	}
-	f(Options{Host: "h", Port: 1}, ErrNoIDMap)
-	f(Options{IDMap: ids, Port: 1}, ErrNoAddress)
-	f(Options{IDMap: ids, Host: "h", Port: 70000}, ErrNoAddress)
-	f(Options{IDMap: ids, Host: "h", Port: 1, BindMode: "receiver"}, ErrBindMode)
-	f(Options{IDMap: ids, Host: "h", Port: 1, Window: -1}, ErrNegative)
-	if _, err := New(Options{IDMap: ids, Host: "h", Port: 1, Password: "muchtoolongpassword"}); err == nil {
+	f(Options{IDMap: ids, Host: "h", Port: 1}, ErrNoName)
+	f(Options{Name: "up", Host: "h", Port: 1}, ErrNoIDMap)
+	f(Options{Name: "up", IDMap: ids, Port: 1}, ErrNoAddress)
+	f(Options{Name: "up", IDMap: ids, Host: "h", Port: 70000}, ErrNoAddress)
+	f(Options{Name: "up", IDMap: ids, Host: "h", Port: 1, BindMode: "receiver"}, ErrBindMode)
+	f(Options{Name: "up", IDMap: ids, Host: "h", Port: 1, Window: -1}, ErrNegative)
+	if _, err := New(Options{Name: "up", IDMap: ids, Host: "h", Port: 1, Password: "muchtoolongpassword"}); err == nil {
 		t.Fatal("a password over 8 characters was accepted")
 	}
-	c, err := New(Options{IDMap: ids, Host: "h", Port: 1})
+	c, err := New(Options{Name: "up", IDMap: ids, Host: "h", Port: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
-	o := c.opts
+	o := c.c.opts
 	if o.BindMode != Transceiver || o.Binds != 1 || o.Window != 10 || o.Queue != 4096 || o.ResponseTimeout != 30*time.Second ||
 		o.DefaultValidity != 24*time.Hour || len(o.TemporaryStatuses) != 4 {
 		t.Fatalf("defaults %+v", o)
@@ -590,10 +591,12 @@ func TestOptionsValidation(t *testing.T) {
 	if err := c.Start(nil); err == nil {
 		t.Fatal("Start(nil) accepted")
 	}
-	// Stop before Start releases what was queued.
-	if !c.Submit(newMsg(1, "1", "x")) {
-		t.Fatal("Submit before Start refused")
+	// Nothing is queued before Start; Stop before Start is clean.
+	early := newMsg(1, "1", "x")
+	if c.Submit(early) {
+		t.Fatal("Submit before Start took a message")
 	}
+	early.Release()
 	if err := c.Stop(context.Background()); err != nil || c.Stats().Queued != 0 {
 		t.Fatalf("Stop before Start: %v, queued %d", err, c.Stats().Queued)
 	}
@@ -603,22 +606,50 @@ func TestOptionsValidation(t *testing.T) {
 }
 
 func TestSubmitFullRing(t *testing.T) {
-	c, err := New(Options{IDMap: newMapIDs(), Host: "h", Port: 1, Queue: 2})
+	// No upstream listens: the jobs (2 + one window of 1) fill, then the
+	// queue of 2, then Submit refuses.
+	c, err := New(Options{Name: "up", IDMap: newMapIDs(), Host: "127.0.0.1", Port: 1, Queue: 2, Window: 1,
+		ReconnectMin: time.Hour, ReconnectMax: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms := []*msg.Message{newMsg(1, "1", "a"), newMsg(2, "1", "b"), newMsg(3, "1", "c")}
-	if !c.Submit(ms[0]) || !c.Submit(ms[1]) || c.Submit(ms[2]) {
-		t.Fatal("a ring of 2 must take two messages and refuse the third")
+	s := newSink()
+	if err := c.Start(s); err != nil {
+		t.Fatal(err)
 	}
-	ms[2].Release()
-	_ = c.Stop(context.Background())
+	taken := 0
+	for i := 0; i < 100; i++ {
+		m := newMsg(msg.ID(i), "1", "a")
+		if !c.Submit(m) {
+			m.Release()
+			if c.QueueFull() {
+				break
+			}
+			t.Fatal("Submit refused with room in the queue")
+		}
+		taken++
+		eventually(t, "the worker to take what it has room for", func() bool {
+			return c.Held() == min(taken, 3) && c.Stats().Queued == taken
+		})
+	}
+	if taken != 5 || !c.QueueFull() {
+		t.Fatalf("took %d (want 3 jobs + a queue of 2), full %v", taken, c.QueueFull())
+	}
+	// Nothing can drain without a bind: the deadline cuts the drain short.
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	if err := c.Stop(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Stop: %v, want the deadline", err)
+	}
+	if _, fail, _, _ := s.counts(); fail != taken {
+		t.Fatalf("%d failed at Stop, want %d", fail, taken)
+	}
 }
 
 func TestReceiptKeys(t *testing.T) {
 	f := func(format IDFormat, id string, want ...string) {
 		t.Helper()
-		c := &Connector{opts: Options{ReceiptIDFormat: format}}
+		c := &client{opts: Options{ReceiptIDFormat: format}}
 		var k idKeys
 		c.receiptKeys(&k, []byte(id), make([]byte, 0, keyLen))
 		var got []string
@@ -702,7 +733,7 @@ func sendCancel(ctx context.Context, c *Connector, p *codec.CancelSM) (codec.Sta
 	if err != nil {
 		return codec.StatusOf(err), err
 	}
-	return c.forward(ctx, frame)
+	return c.c.forward(ctx, frame)
 }
 
 func sendReplace(ctx context.Context, c *Connector, p *codec.ReplaceSM) (codec.Status, error) {
@@ -710,7 +741,7 @@ func sendReplace(ctx context.Context, c *Connector, p *codec.ReplaceSM) (codec.S
 	if err != nil {
 		return codec.StatusOf(err), err
 	}
-	return c.forward(ctx, frame)
+	return c.c.forward(ctx, frame)
 }
 
 func TestSendCancelAndReplace(t *testing.T) {
@@ -722,7 +753,7 @@ func TestSendCancelAndReplace(t *testing.T) {
 	}}, Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), waitLimit)
 	defer cancel()
-	down, err := New(Options{Host: "127.0.0.1", Port: closedPort(t), IDMap: newMapIDs()})
+	down, err := New(Options{Name: "down", Host: "127.0.0.1", Port: closedPort(t), IDMap: newMapIDs()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func Start(t testing.TB, spec Spec) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sim1 := flow.NewRestartable("sim", s1, func() (connector.Connector, error) {
+	sim1 := connector.NewRestartable("sim", s1, func() (connector.Connector, error) {
 		e.mu.Lock()
 		e.Restarts++
 		e.mu.Unlock()

@@ -1,0 +1,68 @@
+package connector
+
+import "github.com/smppd/smppd/msg"
+
+// How a driver reports: each call passes to the Sink, counts, and for a
+// message releases it (the driver must not touch it afterwards). Any
+// goroutine; a message is reported exactly once.
+
+// Accept reports that the upstream took m; upstreamID is its id there (a
+// view valid during the call).
+func (r *Runtime) Accept(m *msg.Message, upstreamID []byte) {
+	r.sink.Accepted(m, upstreamID)
+	r.accepted.Add(1)
+	r.let(m)
+}
+
+// Fail reports that m will not be delivered, with the upstream's status
+// and the state it ends in (see Sink.Failed).
+func (r *Runtime) Fail(m *msg.Message, status uint32, state msg.State) {
+	r.sink.Failed(m, status, state)
+	switch state {
+	case msg.StateExpired:
+		r.expired.Add(1)
+	case msg.StateDeleted:
+		r.deleted.Add(1)
+	case msg.StateUnknown:
+		r.shutdown.Add(1)
+	default:
+		r.refused.Add(1)
+	}
+	r.let(m)
+}
+
+// Abandon reports a message the driver still holds when it stops (or that
+// was still queued): StateDeleted if it was cancelled, StateExpired if its
+// validity ended by now, else StateUnknown with StatusShutdown. The one
+// shutdown rule of every kind.
+func (r *Runtime) Abandon(m *msg.Message, now int64) {
+	switch {
+	case !m.Claim():
+		r.Fail(m, 0, msg.StateDeleted)
+	case m.Expires != 0 && m.Expires <= now:
+		r.Fail(m, 0, msg.StateExpired)
+	default:
+		r.Fail(m, StatusShutdown, msg.StateUnknown)
+	}
+}
+
+// Receipt reports a receipt for one of our messages.
+func (r *Runtime) Receipt(rc *msg.Receipt) {
+	r.sink.Receipt(rc)
+	r.receipts.Add(1)
+}
+
+// MO reports a mobile-originated message (views valid during the call).
+func (r *Runtime) MO(in *msg.Inbound) {
+	r.sink.MO(in)
+	r.mos.Add(1)
+}
+
+// let releases a reported message; during a drain it wakes the worker,
+// which may be waiting for the driver's last message.
+func (r *Runtime) let(m *msg.Message) {
+	m.Release()
+	if r.draining.Load() {
+		r.notify.Ring()
+	}
+}

@@ -1,0 +1,272 @@
+package connector_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/connector/connectortest"
+	"github.com/smppd/smppd/msg"
+)
+
+// instant is the smallest kind: it accepts every message at once, and can
+// stall (take nothing) or hold each message for a while. It is what a new
+// kind starts from: BuiltinDriver plus Send.
+type instant struct {
+	connector.BuiltinDriver
+	rt       *connector.Runtime
+	stall    bool
+	receipts bool  // a DELIVERED receipt at acceptance, when asked for
+	delay    int64 // ns a message is held before its acceptance
+	held     []heldMsg
+	id       []byte
+}
+
+type heldMsg struct {
+	m   *msg.Message
+	due int64
+}
+
+func (d *instant) Send(batch []*msg.Message, now int64) {
+	for _, m := range batch {
+		if !m.Claim() {
+			d.rt.Fail(m, 0, msg.StateDeleted)
+			continue
+		}
+		d.held = append(d.held, heldMsg{m, now + d.delay})
+	}
+	if d.delay == 0 {
+		d.Due(now, -1)
+	}
+}
+
+func (d *instant) Room() int {
+	if d.stall {
+		return 4 - len(d.held)
+	}
+	return 256
+}
+
+func (d *instant) Due(now int64, budget int) int {
+	if d.stall {
+		return budget
+	}
+	n := 0
+	for ; n < len(d.held) && budget != 0 && d.held[n].due <= now; n, budget = n+1, budget-1 {
+		m := d.held[n].m
+		id, want := m.ID, m.RegisteredDelivery&1 != 0
+		d.id = id.AppendHex(d.id[:0])
+		d.rt.Accept(m, d.id)
+		if d.receipts && want {
+			d.rt.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered, Done: now})
+		}
+	}
+	d.held = append(d.held[:0], d.held[n:]...)
+	return budget
+}
+
+func (d *instant) Next() (int64, bool) {
+	if d.stall || len(d.held) == 0 {
+		return 0, false
+	}
+	return d.held[0].due, true
+}
+
+func (d *instant) Close(now int64) {
+	for _, h := range d.held {
+		d.rt.Abandon(h.m, now)
+	}
+	d.held = d.held[:0]
+}
+
+func newInstant(t testing.TB, o connector.Options, stall bool, delay time.Duration) *connector.Runtime {
+	return newInstantDriver(t, o, &instant{stall: stall, delay: int64(delay)})
+}
+
+func newInstantDriver(t testing.TB, o connector.Options, d *instant) *connector.Runtime {
+	rt, err := connector.New(o, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.rt = rt
+	return rt
+}
+
+// The runtime with the smallest driver passes the conformance suite: the
+// queue, the gate, the drain and the shutdown are the Runtime's.
+func TestConformance(t *testing.T) {
+	connectortest.Run(t, connectortest.Kind{Name: "instant", New: func(t *testing.T, name string, u connectortest.Upstream) connectortest.Target {
+		d := &instant{stall: u.Stall, receipts: u.Receipts, delay: int64(u.Delay)}
+		return connectortest.Target{Conn: newInstantDriver(t, connector.Options{Name: name, Queue: u.Queue,
+			Caps: connector.Caps{Helped: true}}, d)}
+	}})
+}
+
+func TestOptions(t *testing.T) {
+	d := &instant{}
+	for _, o := range []connector.Options{{}, {Name: "x", Queue: -1}, {Name: "x", Queue: 1<<30 + 1}} {
+		if _, err := connector.New(o, d); !errors.Is(err, connector.ErrOptions) {
+			t.Errorf("New(%+v): %v, want ErrOptions", o, err)
+		}
+	}
+	if _, err := connector.New(connector.Options{Name: "x"}, nil); !errors.Is(err, connector.ErrOptions) {
+		t.Errorf("New without a driver: %v", err)
+	}
+	rt := newInstant(t, connector.Options{Name: "x"}, false, 0)
+	if rt.Cap() != connector.DefaultQueue || rt.Name() != "x" || rt.Caps() != (connector.Caps{}) {
+		t.Errorf("defaults: cap %d name %q caps %+v", rt.Cap(), rt.Name(), rt.Caps())
+	}
+	if err := rt.Start(nil); !errors.Is(err, connector.ErrNilSink) {
+		t.Errorf("Start(nil): %v", err)
+	}
+	s := connectortest.NewSink()
+	if err := rt.Start(s); err != nil {
+		t.Fatal(err)
+	}
+	if err := rt.Start(s); !errors.Is(err, connector.ErrStarted) {
+		t.Errorf("second Start: %v", err)
+	}
+	if err := rt.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// recSink records the order of calls.
+type recSink struct {
+	mu     sync.Mutex
+	events []string
+	states []msg.State
+}
+
+func (s *recSink) add(e string, st msg.State) {
+	s.mu.Lock()
+	s.events = append(s.events, e)
+	s.states = append(s.states, st)
+	s.mu.Unlock()
+}
+
+func (s *recSink) Accepted(*msg.Message, []byte)                 { s.add("accepted", 0) }
+func (s *recSink) Failed(_ *msg.Message, _ uint32, st msg.State) { s.add("failed", st) }
+func (s *recSink) Receipt(*msg.Receipt)                          { s.add("receipt", 0) }
+func (s *recSink) MO(*msg.Inbound)                               { s.add("mo", 0) }
+
+// Abandon's rule, the same for every kind: cancelled → DELETED, validity
+// over → EXPIRED, else UNKNOWN with StatusShutdown.
+func TestAbandonRule(t *testing.T) {
+	const now = int64(1_000_000)
+	rt := newInstant(t, connector.Options{Name: "x", Queue: 8, Manual: true, Clock: func() int64 { return now }}, true, 0)
+	s := &recSink{}
+	if err := rt.Start(s); err != nil {
+		t.Fatal(err)
+	}
+	cancelled, expired, live := msg.NewMessage(), msg.NewMessage(), msg.NewMessage()
+	expired.Expires = now
+	live.Expires = now + 1
+	for _, m := range []*msg.Message{cancelled, expired, live} {
+		if !rt.Submit(m) {
+			t.Fatal("Submit refused")
+		}
+	}
+	cancelled.Cancel()
+	if err := rt.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []msg.State{msg.StateDeleted, msg.StateExpired, msg.StateUnknown}
+	if len(s.states) != 3 || s.states[0] != want[0] || s.states[1] != want[1] || s.states[2] != want[2] {
+		t.Fatalf("abandoned as %v, want %v", s.states, want)
+	}
+	if st := rt.Stats(); st.Deleted != 1 || st.Expired != 1 || st.Shutdown != 1 || st.Queued != 0 || st.Submitted != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+}
+
+// countSink counts acceptances, and those made while a helper runs.
+type countSink struct {
+	recSink
+	mu               sync.Mutex
+	helping          bool
+	accepted, helped int
+}
+
+func (s *countSink) Accepted(*msg.Message, []byte) {
+	s.mu.Lock()
+	s.accepted++
+	if s.helping {
+		s.helped++
+	}
+	s.mu.Unlock()
+}
+
+func (s *countSink) counts() (accepted, helped int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accepted, s.helped
+}
+
+// A helper's step is bounded: with more due than helpWork (512), Help does
+// that much on the caller's goroutine and wakes the worker for the rest.
+func TestHelpIsBounded(t *testing.T) {
+	var clock struct {
+		sync.Mutex
+		ns int64
+	}
+	now := func() int64 { clock.Lock(); defer clock.Unlock(); return clock.ns }
+	rt := newInstant(t, connector.Options{Name: "x", Queue: 4096, Caps: connector.Caps{Helped: true}, Clock: now},
+		false, time.Hour)
+	s := &countSink{}
+	if err := rt.Start(s); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { // the last message is held for an hour: cut the drain
+		ctx, cancel := context.WithTimeout(context.Background(), time.Millisecond)
+		defer cancel()
+		_ = rt.Stop(ctx)
+	}()
+	const n = 2000
+	for i := range n {
+		m := msg.NewMessage()
+		m.ID = msg.ID(i)
+		if !rt.Submit(m) {
+			t.Fatal("Submit refused")
+		}
+	}
+	deadline := time.Now().Add(connectortest.Wait)
+	for rt.Held() != n { // every one taken by the worker, held for an hour
+		if time.Now().After(deadline) {
+			t.Fatalf("%d held, want %d", rt.Held(), n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(10 * time.Millisecond) // the worker goes back to sleep (its timer: an hour)
+	clock.Lock()
+	clock.ns += int64(time.Hour) // all due at once
+	clock.Unlock()
+	m := msg.NewMessage() // a push makes Help step
+	m.ID = n
+	if !rt.SubmitQuiet(m) {
+		t.Fatal("SubmitQuiet refused")
+	}
+	s.mu.Lock()
+	s.helping = true
+	s.mu.Unlock()
+	rt.Help()
+	s.mu.Lock()
+	s.helping = false
+	s.mu.Unlock()
+	if _, helped := s.counts(); helped > 512 {
+		t.Fatalf("a helper accepted %d, bound 512", helped)
+	}
+	for {
+		accepted, _ := s.counts()
+		if accepted == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d accepted, want %d: Help left work without waking the worker", accepted, n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
