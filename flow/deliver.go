@@ -12,17 +12,21 @@ import (
 )
 
 // item is one deliver_sm (a receipt or an MO) from creation until it is
-// acknowledged, refused for good, dropped or expired. It embeds what the
-// engine and the hold store need (engine.Delivery, storage.Held) so neither
-// hand-off allocates. Items live in a slab: Delivery.Ref names the slot and
-// its generation, and the slab maps each slot's &held back to it.
+// acknowledged, refused for good, dropped, expired or held. It embeds what
+// the engine and the hold store need (engine.Delivery, storage.Held) so
+// neither hand-off allocates. Items live in a slab: Delivery.Ref names the
+// slot and its generation.
 //
 // Ownership moves with the item: the creator, then the engine (between a
-// nil Deliver and DeliveryDone), the hold store (between Hold and Take or
-// Expire), or the background goroutine (while it waits for a retry).
+// nil Deliver and DeliveryDone), or the background goroutine (while it
+// waits for a retry or for room). Held, it is the store's: the hold store
+// keeps a copy and the item goes back to the slab; a lease brings a new
+// item with the copy's key, acknowledged (Ack) when it is done with, or
+// given back in place (Release) when it must be held again.
 type item struct {
 	d        engine.Delivery
-	held     storage.Held
+	held     storage.Held // Hold's argument, in the slab so passing it does not allocate
+	key      storage.HeldKey
 	buf      []byte // the encoded deliver_sm, header included; d.Body is buf[16:]
 	systemID string
 	kind     storage.HeldKind
@@ -31,7 +35,6 @@ type item struct {
 	attempts int    // deliveries tried
 	due      int64  // Unix ns of the next retry
 	next     *item  // retry inbox link
-	wasHeld  bool   // counted as held once (it may return to the store)
 	idx      int32
 	gen      uint32
 }
@@ -47,7 +50,6 @@ type slab struct {
 	mu     sync.Mutex
 	chunks []*[slabChunk]item
 	free   []int32
-	byHeld map[*storage.Held]int32
 	live   int
 }
 
@@ -73,12 +75,8 @@ func (s *slab) grow() {
 	c := new([slabChunk]item)
 	base := int32(len(s.chunks) * slabChunk)
 	s.chunks = append(s.chunks, c)
-	if s.byHeld == nil {
-		s.byHeld = make(map[*storage.Held]int32)
-	}
 	for j := slabChunk - 1; j >= 0; j-- {
 		s.free = append(s.free, base+int32(j))
-		s.byHeld[&c[j].held] = base + int32(j)
 	}
 }
 
@@ -109,18 +107,6 @@ func (s *slab) byRef(ref uint64) *item {
 	return it
 }
 
-// ofHeld finds the item that embeds h; nil if h is not one of ours.
-func (s *slab) ofHeld(h *storage.Held) *item {
-	s.mu.Lock()
-	i, ok := s.byHeld[h]
-	var it *item
-	if ok {
-		it = &s.chunks[i/slabChunk][i%slabChunk]
-	}
-	s.mu.Unlock()
-	return it
-}
-
 // inUse is the number of items not in the free list.
 func (s *slab) inUse() int {
 	s.mu.Lock()
@@ -133,8 +119,31 @@ func (h *Hub) newItem(systemID string, kind storage.HeldKind, id msg.ID, now tim
 	it := h.items.get()
 	it.systemID, it.kind, it.id = systemID, kind, id
 	it.expires = now.UnixNano() + int64(h.opts.HoldLifetime)
-	it.wasHeld = false
 	return it
+}
+
+// leasedItem returns an item for a held copy a lease handed out: the
+// body as stored, laid out as setBody lays it (the header room is unused:
+// the engine writes its own header before Body).
+func (h *Hub) leasedItem(l *storage.Held) *item {
+	it := h.items.get()
+	it.systemID, it.kind, it.id, it.key = l.SystemID, l.Kind, l.ID, l.Key
+	it.expires, it.attempts = l.Expires, l.Attempts
+	it.buf = append(append(it.buf[:0], make([]byte, codec.HeaderLen)...), l.Body...)
+	it.d.Body = it.buf[codec.HeaderLen:]
+	h.leased.Add(1)
+	return it
+}
+
+// done ends an item that was delivered, refused for good or expired: its
+// held copy, if it came from the store, is acknowledged (so it is not
+// offered again), and it goes back to the slab.
+func (h *Hub) done(it *item) {
+	if it.key != 0 {
+		h.noteStore(h.holds.Ack(it.key), "ack", it.id)
+		h.leased.Add(-1)
+	}
+	h.items.put(it)
 }
 
 // setBody encodes p as a deliver_sm into it's buffer.
@@ -219,29 +228,42 @@ func (h *Hub) wait(it *item, backpressure bool) bool {
 	return true
 }
 
-// hold puts it in the hold store; a full store drops it (counted, logged).
+// hold puts it in the hold store: a copy (counted as held), or, for an
+// item leased from the store, its copy given back in place. A full or
+// failing store drops it (counted, logged). Either way the item goes back
+// to the slab.
 func (h *Hub) hold(it *item) outcome {
 	kind, user := it.kind, it.systemID
-	// Counted once per item, not per trip to the store; decided before
-	// Hold, after which the store (and the goroutine taking from it) owns it.
-	first := !it.wasHeld
-	it.wasHeld = true
-	it.held = storage.Held{SystemID: user, Kind: kind, ID: it.id, Body: it.d.Body, Expires: it.expires, Attempts: it.attempts}
-	if err := h.holds.Hold(&it.held); err != nil {
-		h.stats.heldFull.Add(1)
+	if it.key != 0 {
+		err := h.holds.Release(it.key, it.attempts)
+		h.leased.Add(-1)
 		h.items.put(it)
+		if err != nil {
+			h.noteStore(err, "release", it.id)
+			return dropped
+		}
+		return held
+	}
+	it.held = storage.Held{SystemID: user, Kind: kind, ID: it.id, Body: it.d.Body, Expires: it.expires, Attempts: it.attempts}
+	_, err := h.holds.Hold(&it.held)
+	it.held = storage.Held{}
+	id := it.id
+	h.items.put(it)
+	if err != nil {
+		h.stats.heldFull.Add(1)
+		if !errors.Is(err, storage.ErrHeldFull) {
+			h.noteStore(err, "hold", id)
+		}
 		if e := h.event(&h.warn.heldFull, zerologError); e != nil {
 			e.Str("system_id", user).Str("kind", kindName(kind)).Err(err).
-				Uint64("dropped_total", h.stats.heldFull.Load()).Msg("hold store full: item dropped")
+				Uint64("dropped_total", h.stats.heldFull.Load()).Msg("hold store full or failing: item dropped")
 		}
 		return dropped
 	}
-	if first {
-		if kind == storage.HeldMO {
-			h.stats.moHeld.Add(1)
-		} else {
-			h.stats.rcptHeld.Add(1)
-		}
+	if kind == storage.HeldMO {
+		h.stats.moHeld.Add(1)
+	} else {
+		h.stats.rcptHeld.Add(1)
 	}
 	return held
 }
@@ -272,7 +294,7 @@ func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 			h.stats.rcptDelivered.Add(1)
 			h.ustats.get(it.systemID).receipts.Add(1)
 		}
-		h.items.put(it)
+		h.done(it)
 	case err == nil && status == codec.StatusXPAppn:
 		h.stats.failedPermanent.Add(1)
 		if e := h.event(&h.warn.permanent, zerologWarn); e != nil {
@@ -280,7 +302,7 @@ func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 				Uint64("failed_total", h.stats.failedPermanent.Load()).
 				Msg("deliver_sm refused permanently (ESME_RX_P_APPN): dropped")
 		}
-		h.items.put(it)
+		h.done(it)
 	default:
 		h.retryLater(it, h.now().UnixNano())
 	}
@@ -323,7 +345,7 @@ func (h *Hub) expire(it *item) {
 			Uint64("receipts_expired_total", h.stats.rcptExpired.Load()).
 			Msg("delivery lifetime over: dropped")
 	}
-	h.items.put(it)
+	h.done(it)
 }
 
 func kindName(k storage.HeldKind) string {

@@ -153,7 +153,12 @@ func TestWaitingBacklogOverflowsToHold(t *testing.T) {
 	if len(got) != 3 || !strings.Contains(string(got[2].d.Body), "c") {
 		t.Fatalf("%d deliveries", len(got))
 	}
-	if s := th.Stats(); s.WaitingNow != 0 || s.HeldNow != 0 || s.HeldFull != 0 {
+	// The held one stays in the store, leased, until its receiver answers.
+	if s := th.Stats(); s.HeldNow != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+	th.DeliveryDone(got[2].d, codec.StatusOK, nil)
+	if s := th.Stats(); s.WaitingNow != 0 || s.HeldNow != 0 || s.HeldFull != 0 || th.Undelivered() != 2 {
 		t.Fatalf("stats %+v", s)
 	}
 }
@@ -193,8 +198,14 @@ func TestHeldUntilBind(t *testing.T) {
 	if p := decodeDeliver(t, got[0]); string(p.ShortMessage) != "mo A" {
 		t.Fatalf("first released %q: not in arrival order", p.ShortMessage)
 	}
-	if th.store.Len() != 0 {
-		t.Fatal("items left in the hold store")
+	if th.store.Len() != 70 || th.Undelivered() != 70 {
+		t.Fatalf("%d in the store, %d undelivered: leased items stay until answered", th.store.Len(), th.Undelivered())
+	}
+	for _, d := range got {
+		th.DeliveryDone(d.d, codec.StatusOK, nil)
+	}
+	if th.store.Len() != 0 || th.Undelivered() != 0 || th.leased.Load() != 0 {
+		t.Fatalf("%d items left in the hold store", th.store.Len())
 	}
 }
 
@@ -247,7 +258,7 @@ func TestHeldExpiredAtRelease(t *testing.T) {
 
 func TestHoldStoreFull(t *testing.T) {
 	th := newHub(t, hubSpec{})
-	th.store.limit = 1
+	th.store.Holds = newHolds(1)
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "kept")
 	// The operator who injected it learns that it was dropped.
@@ -255,8 +266,9 @@ func TestHoldStoreFull(t *testing.T) {
 	if !errors.Is(err, storage.ErrHeldFull) {
 		t.Fatalf("InjectMO: %v, want ErrHeldFull", err)
 	}
-	if s := th.Stats(); s.HeldFull != 1 || s.MOHeld != 1 || th.items.inUse() != 1 {
-		t.Fatalf("stats %+v", s)
+	// The held one is the store's: the item went back to the slab.
+	if s := th.Stats(); s.HeldFull != 1 || s.MOHeld != 1 || th.items.inUse() != 0 || th.Undelivered() != 1 {
+		t.Fatalf("stats %+v, in use %d, undelivered %d", s, th.items.inUse(), th.Undelivered())
 	}
 }
 
@@ -303,15 +315,12 @@ func TestSlabRefs(t *testing.T) {
 	if s.byRef(ref) != a {
 		t.Fatal("byRef")
 	}
-	if s.ofHeld(&a.held) != a {
-		t.Fatal("ofHeld")
-	}
 	s.put(a)
 	b := s.get() // same slot, new generation
 	if b != a || b.d.Ref == ref || s.byRef(ref) != nil {
 		t.Fatal("stale Ref still resolves")
 	}
-	if s.byRef(1<<40|99999) != nil || s.ofHeld(&storage.Held{}) != nil {
+	if s.byRef(1<<40|99999) != nil {
 		t.Fatal("unknown refs resolve")
 	}
 	for range 600 {

@@ -172,14 +172,14 @@ func TestRealUpstreamReplace(t *testing.T) {
 func record(t *testing.T, e *env, id string) storage.Record {
 	t.Helper()
 	var rec storage.Record
-	if !e.msgs.Get(mustID(t, id), &rec) {
-		t.Fatalf("no record for %s", id)
+	if err := e.msgs.Get(mustID(t, id), &rec); err != nil {
+		t.Fatalf("no record for %s: %v", id, err)
 	}
 	return rec
 }
 
-// The simulator holds a scheduled message unsent (its record keeps the
-// Live message): replace_sm edits it here, billed like a submit, and
+// The simulator holds a scheduled message unsent (it stays in the hub's
+// live index): replace_sm edits it here, billed like a submit, and
 // cancel_sm deletes it; the submit's charge and the replacement's extra
 // parts are refunded together once the simulator reports it.
 func TestRealSimScheduledReplaceCancel(t *testing.T) {
@@ -195,7 +195,7 @@ func TestRealSimScheduledReplaceCancel(t *testing.T) {
 	m.RegisteredDelivery, m.ScheduleDeliveryTime = 1, []byte("000000010000000R") // in an hour
 	status, id := c.submit(m)
 	wantStatus(t, status, codec.StatusOK)
-	eventually(t, "held by the simulator", func() bool { return s.Stats().Queued == 1 || record(t, e, id).Live != nil })
+	eventually(t, "held by the simulator", func() bool { return s.Stats().Queued == 1 || e.hub.live.lookup(mustID(t, id)) != nil })
 
 	r := &codec.ReplaceSM{MessageID: []byte(id), RegisteredDelivery: 1}
 	r.TLVs.Add(codec.TagMessagePayload, []byte(strings.Repeat("a", 400)))
@@ -205,7 +205,8 @@ func TestRealSimScheduledReplaceCancel(t *testing.T) {
 	}
 	r = &codec.ReplaceSM{MessageID: []byte(id), RegisteredDelivery: 1, ShortMessage: []byte("shorter")}
 	wantStatus(t, replaceStatus(c, r), codec.StatusOK)
-	if rec := record(t, e, id); string(rec.TextPrefix()) != "shorter" || rec.Parts != 3 || rec.Live == nil || balanceOf(p) != 7_000_000 {
+	if rec := record(t, e, id); string(rec.TextPrefix()) != "shorter" || rec.Parts != 3 ||
+		e.hub.live.lookup(mustID(t, id)) == nil || balanceOf(p) != 7_000_000 {
 		t.Fatalf("record %+v, balance %d", rec, balanceOf(p))
 	}
 	wantStatus(t, cancelStatus(c, id), codec.StatusOK)

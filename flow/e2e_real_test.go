@@ -16,6 +16,7 @@ import (
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smsctest"
 	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/memory"
 )
 
@@ -219,7 +220,7 @@ func startUpstream(t *testing.T, so smsctest.Options, routes routing.Config, mod
 	t.Cleanup(func() { _ = srv.Close() })
 	st := memory.New(memory.Options{MaxRecords: 10_000, MaxUpstream: 10_000, MaxHeld: 1000})
 	o := smppout.Options{Name: "up", ID: 0, Host: srv.Host(), Port: srv.Port(), SystemID: "us", Password: "pw",
-		IDMap: st, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
+		IDMap: storage.ConnectorIDs{IDs: st}, RetryMin: 10 * time.Millisecond, RetryMax: 50 * time.Millisecond,
 		ReconnectMin: 10 * time.Millisecond, ReconnectMax: 100 * time.Millisecond}
 	for _, mod := range mods {
 		mod(&o)

@@ -19,6 +19,7 @@ import (
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/memory"
 )
 
 // ---- users ----
@@ -49,186 +50,136 @@ func newUser(t testing.TB, id string, spec userSpec) principal {
 
 // ---- storage ----
 
-// memStore is a small Messages + Holds for unit tests. Messages live in a
-// fixed table indexed by id (so steady-state Put allocates nothing).
+// memStore is a small Messages for unit tests beside the real hold store
+// (storage/memory's, held to the contract by storagetest). Records live in
+// a fixed table indexed by id (so steady-state Put allocates nothing).
+// fail, when set, is what every record write returns, and failHold what
+// Hold returns: a store whose disk is full or failing.
 type memStore struct {
-	mu      sync.Mutex
-	recs    [4096]storage.Record
-	puts    int
-	deletes int
-	held    map[string][]*storage.Held
-	limit   int // held items; 0 = unlimited
-	n       int
+	*memory.Holds
+	mu       sync.Mutex
+	recs     [4096]storage.Record
+	puts     int
+	deletes  int
+	fail     error
+	failHold error
 }
 
-func newMemStore() *memStore { return &memStore{held: map[string][]*storage.Held{}} }
+func newMemStore() *memStore { return &memStore{Holds: newHolds(0)} }
+
+// newHolds returns a real hold store of max items (0: the default).
+func newHolds(max int) *memory.Holds {
+	return memory.New(memory.Options{MaxRecords: 16, MaxUpstream: 16, MaxHeld: max}).Holds().(*memory.Holds)
+}
 
 func (s *memStore) slot(id msg.ID) *storage.Record { return &s.recs[uint64(id)%uint64(len(s.recs))] }
 
-func (s *memStore) Put(r *storage.Record) {
+// failing returns the injected error, under mu.
+func (s *memStore) failing() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.fail
+}
+
+func (s *memStore) setFail(err error) {
+	s.mu.Lock()
+	s.fail = err
+	s.mu.Unlock()
+}
+
+func (s *memStore) Put(r *storage.Record) error {
+	if err := s.failing(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	*s.slot(r.ID) = *r
 	s.puts++
 	s.mu.Unlock()
+	return nil
 }
 
-func (s *memStore) Get(id msg.ID, out *storage.Record) bool {
+func (s *memStore) Get(id msg.ID, out *storage.Record) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.slot(id)
 	if r.ID != id || r.SystemID == "" {
-		return false
+		return storage.ErrNotFound
 	}
 	*out = *r
-	return true
+	return nil
 }
 
-func (s *memStore) SetState(id msg.ID, st msg.State, errCode uint16, done int64) bool {
+// update applies f to id's record unless the store fails or id is unknown.
+func (s *memStore) update(id msg.ID, f func(r *storage.Record)) error {
+	if err := s.failing(); err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	r := s.slot(id)
-	if r.ID != id {
-		return false
+	if r.ID != id || r.SystemID == "" {
+		return storage.ErrNotFound
 	}
-	r.State, r.Err, r.Done, r.Live = st, errCode, done, nil
-	return true
+	f(r)
+	return nil
 }
 
-func (s *memStore) SetLive(id msg.ID, m *msg.Message) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.slot(id)
-	if r.ID != id {
-		return false
-	}
-	if m == nil || r.Live == m {
-		r.Live = m
-	}
-	return true
+func (s *memStore) SetState(id msg.ID, st msg.State, errCode uint16, done int64) error {
+	return s.update(id, func(r *storage.Record) { r.State, r.Err, r.Done = st, errCode, done })
 }
 
 // SetAccepted stores the decided state at once: unit tests read it after
 // the connector's report, never before at.
-func (s *memStore) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.slot(id)
-	if r.ID != id {
-		return false
-	}
-	r.Live = nil
-	if final != 0 {
-		r.State, r.Err, r.Done = final, errCode, at
-	}
-	return true
+func (s *memStore) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) error {
+	return s.update(id, func(r *storage.Record) {
+		if final != 0 {
+			r.State, r.Err, r.Done = final, errCode, at
+		}
+	})
 }
 
-func (s *memStore) SetReplaced(id msg.ID, n *storage.Record) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	r := s.slot(id)
-	if r.ID != id {
-		return false
-	}
-	r.RegisteredDelivery, r.Parts, r.Submitted = n.RegisteredDelivery, n.Parts, n.Submitted
-	r.TextLen = uint8(copy(r.Text[:], n.Text[:n.TextLen]))
-	return true
+func (s *memStore) SetReplaced(id msg.ID, n *storage.Record) error {
+	return s.update(id, func(r *storage.Record) {
+		r.RegisteredDelivery, r.Parts, r.Submitted = n.RegisteredDelivery, n.Parts, n.Submitted
+		r.TextLen = uint8(copy(r.Text[:], n.Text[:n.TextLen]))
+	})
 }
 
-func (s *memStore) Delete(id msg.ID) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if r := s.slot(id); r.ID == id {
+func (s *memStore) Delete(id msg.ID) error {
+	return s.update(id, func(r *storage.Record) {
 		*r = storage.Record{}
 		s.deletes++
-		return true
+	})
+}
+
+func (s *memStore) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) error {
+	if err := s.SetState(id, st, errCode, done); err != nil {
+		return err
 	}
-	return false
+	return s.Get(id, out)
 }
 
-func (s *memStore) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) bool {
-	return s.SetState(id, st, errCode, done) && s.Get(id, out)
-}
+// Len is the held items' count: the hub reads Len through Holds only.
+func (s *memStore) Len() int { return s.Holds.Len() }
 
-func (s *memStore) WithLive(id msg.ID, fn func(*msg.Message)) {
+// Hold fails with failHold when set.
+func (s *memStore) Hold(h *storage.Held) (storage.HeldKey, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	var m *msg.Message
-	if r := s.slot(id); r.ID == id {
-		m = r.Live
+	err := s.failHold
+	s.mu.Unlock()
+	if err != nil {
+		return 0, err
 	}
-	fn(m)
-}
-
-func (s *memStore) Len() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.n
-}
-
-// Users counts users with held items.
-func (s *memStore) Users() int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	n := 0
-	for _, q := range s.held {
-		if len(q) > 0 {
-			n++
-		}
-	}
-	return n
+	return s.Holds.Hold(h)
 }
 
 func (s *memStore) record(t testing.TB, id msg.ID) storage.Record {
 	t.Helper()
 	var r storage.Record
-	if !s.Get(id, &r) {
-		t.Fatalf("no record for %v", id)
+	if err := s.Get(id, &r); err != nil {
+		t.Fatalf("no record for %v: %v", id, err)
 	}
 	return r
-}
-
-func (s *memStore) Hold(h *storage.Held) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.limit > 0 && s.n >= s.limit {
-		return storage.ErrHeldFull
-	}
-	s.held[h.SystemID] = append(s.held[h.SystemID], h)
-	s.n++
-	return nil
-}
-
-func (s *memStore) Take(user string, dst []*storage.Held) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q := s.held[user]
-	n := copy(dst, q)
-	s.held[user] = q[n:]
-	s.n -= n
-	return n
-}
-
-func (s *memStore) Expire(now int64, fn func(*storage.Held)) int {
-	s.mu.Lock()
-	var out []*storage.Held
-	for u, q := range s.held {
-		keep := q[:0]
-		for _, h := range q {
-			if h.Expires < now {
-				out = append(out, h)
-			} else {
-				keep = append(keep, h)
-			}
-		}
-		s.held[u] = keep
-	}
-	s.n -= len(out)
-	s.mu.Unlock()
-	for _, h := range out {
-		fn(h)
-	}
-	return len(out)
 }
 
 // ---- connectors ----
@@ -324,10 +275,11 @@ type revIDs struct {
 
 func newRevIDs() *revIDs { return &revIDs{fwd: map[string]msg.ID{}, rev: map[msg.ID]string{}} }
 
-func (r *revIDs) PutUpstream(c int, up []byte, id msg.ID) {
+func (r *revIDs) PutUpstream(c int, up []byte, id msg.ID) error {
 	r.mu.Lock()
 	r.fwd[fmt.Sprint(c, "/", string(up))] = id
 	r.mu.Unlock()
+	return nil
 }
 
 func (r *revIDs) Upstream(c int, up []byte) (msg.ID, bool) {
@@ -337,10 +289,11 @@ func (r *revIDs) Upstream(c int, up []byte) (msg.ID, bool) {
 	return id, ok
 }
 
-func (r *revIDs) PutUpstreamOf(id msg.ID, up []byte) {
+func (r *revIDs) PutUpstreamOf(id msg.ID, up []byte) error {
 	r.mu.Lock()
 	r.rev[id] = string(up)
 	r.mu.Unlock()
+	return nil
 }
 
 func (r *revIDs) UpstreamOf(id msg.ID, dst []byte) ([]byte, bool) {

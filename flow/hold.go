@@ -11,18 +11,11 @@ import (
 )
 
 // sweepEvery is how often held items, reassembly sets and (when the store
-// has a sweep) old records are checked for expiry.
+// is a storage.Sweeper) old records are checked for expiry.
 const sweepEvery = time.Second
 
-// takeBatch is how many held items one storage Take moves.
-const takeBatch = 64
-
-// Sweeper is an optional interface of storage.Messages: a store that
-// expires records itself when asked. The hub calls it every sweepEvery
-// from its background goroutine.
-type Sweeper interface {
-	Sweep(now int64) int
-}
+// leaseBatch is how many held items one Lease hands out.
+const leaseBatch = 64
 
 // bindQueue collects users whose receiver bound, for the background
 // goroutine; epoch counts binds so dispatch can tell one happened while it
@@ -87,7 +80,7 @@ type background struct {
 	waitingNow atomic.Int64          // items in queues or on their way there
 	fast       *time.Timer           // waitRetry while items wait
 	users      []string
-	taken      [takeBatch]*storage.Held
+	leased     [leaseBatch]storage.Held // their Body buffers are reused lease after lease
 	nextSweep  int64
 	expireFn   func(*storage.Held)
 	expiredMO  int
@@ -161,24 +154,24 @@ func (h *Hub) step(now time.Time) {
 }
 
 // releaseBound delivers the held items of every user whose receiver bound
-// since the last round, oldest first. It stops for a user as soon as an
-// item goes back on hold (the receiver left again).
+// since the last round, oldest first, leasing them for up to their
+// lifetime: each is acknowledged once delivered (or refused for good, or
+// expired) and given back in place if it must be held again. It stops for
+// a user as soon as an item goes back on hold (the receiver left again).
 func (h *Hub) releaseBound(now time.Time) {
 	b := &h.bg
 	b.users = h.binds.take(b.users)
 	ns := now.UnixNano()
 	for _, user := range b.users {
 		for {
-			n := h.holds.Take(user, b.taken[:])
-			stop := n < len(b.taken)
+			n, err := h.holds.Lease(user, ns+int64(h.opts.HoldLifetime), b.leased[:])
+			if err != nil {
+				h.noteStore(err, "lease", 0)
+				break
+			}
+			stop := n < len(b.leased)
 			for i := range n {
-				hp := b.taken[i]
-				b.taken[i] = nil
-				it := h.items.ofHeld(hp)
-				if it == nil {
-					continue // not ours: nothing to deliver it with
-				}
-				it.held = storage.Held{}
+				it := h.leasedItem(&b.leased[i])
 				if ns >= it.expires {
 					h.expire(it)
 					continue
@@ -224,32 +217,30 @@ func (h *Hub) sweep(now time.Time) {
 		b.expireFn = h.heldExpired
 	}
 	b.expiredMO, b.expiredRc = 0, 0
-	if h.holds.Expire(ns, b.expireFn) > 0 && (b.expiredMO > 0 || b.expiredRc > 0) {
+	n, err := h.holds.Expire(ns, b.expireFn)
+	h.noteStore(err, "expire", 0)
+	if n > 0 {
 		h.log.Warn().Int("mo", b.expiredMO).Int("receipts", b.expiredRc).
 			Uint64("mo_expired_total", h.stats.moExpired.Load()).
 			Uint64("receipts_expired_total", h.stats.rcptExpired.Load()).
 			Msg("held items expired: no receiver bound within the hold lifetime")
 	}
 	h.mo.expire(now)
-	if s, ok := h.msgs.(Sweeper); ok {
+	if s, ok := h.msgs.(storage.Sweeper); ok {
 		s.Sweep(ns)
 	}
+	h.live.shrink()
 }
 
 // heldExpired is the hold store's expiry callback (background goroutine).
 func (h *Hub) heldExpired(hp *storage.Held) {
-	it := h.items.ofHeld(hp)
-	if it == nil {
-		return
-	}
-	if it.kind == storage.HeldMO {
+	if hp.Kind == storage.HeldMO {
 		h.stats.moExpired.Add(1)
 		h.bg.expiredMO++
 	} else {
 		h.stats.rcptExpired.Add(1)
 		h.bg.expiredRc++
 	}
-	h.items.put(it)
 }
 
 // retryHeap orders items by due time (a binary min-heap).

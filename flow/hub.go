@@ -126,6 +126,10 @@ type Hub struct {
 	msgs   storage.Messages
 	holds  storage.Holds
 	upIDs  storage.UpstreamIDs
+	// live finds messages still queued here (live.go); leased counts the
+	// held items leased out to items now.
+	live   liveIndex
+	leased atomic.Int64
 	// forwards[i]: connector i takes cancel_sm or replace_sm upstream, so
 	// its upstream ids are kept.
 	forwards []bool

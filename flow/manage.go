@@ -32,10 +32,10 @@ func (h *Hub) lookupOwned(rec *storage.Record, req *engine.ManageRequest, id, sr
 // findID tries id as hex, then as decimal (a 16-digit decimal id is also
 // valid hex).
 func (h *Hub) findID(rec *storage.Record, id []byte) (msg.ID, bool) {
-	if v, err := msg.ParseID(id); err == nil && h.msgs.Get(v, rec) {
+	if v, err := msg.ParseID(id); err == nil && h.msgs.Get(v, rec) == nil {
 		return v, true
 	}
-	if v, err := msg.ParseDecimalID(id); err == nil && h.msgs.Get(v, rec) {
+	if v, err := msg.ParseDecimalID(id); err == nil && h.msgs.Get(v, rec) == nil {
 		return v, true
 	}
 	return 0, false
@@ -89,15 +89,9 @@ func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
 	if !ok || (len(c.DestinationAddr) > 0 && !bytes.Equal(c.DestinationAddr, rec.DestAddr())) {
 		return codec.StatusCancelFail
 	}
-	if rec.Live != nil {
-		// Under the record's lock: the Live message is still ours (its
-		// connector clears Live before it lets the message go).
-		cancelled := false
-		h.msgs.WithLive(id, func(m *msg.Message) { cancelled = m != nil && m.Cancel() })
-		if cancelled {
-			h.msgs.SetState(id, msg.StateDeleted, 0, h.now().UnixNano())
-			return codec.StatusOK
-		}
+	if h.live.cancel(id) {
+		h.noteStore(h.msgs.SetState(id, msg.StateDeleted, 0, h.now().UnixNano()), "state", id)
+		return codec.StatusOK
 	}
 	if rec.State.Final() {
 		return codec.StatusCancelFail
@@ -218,20 +212,15 @@ func (h *Hub) replaceSM(e *encoder, sc *submitScratch, req *engine.ManageRequest
 	if st != codec.StatusOK {
 		return st
 	}
-	if rec.Live == nil {
+	// Editing holds off the connector's Claim, so the message stays ours
+	// until EndEdit; BeginEdit under the index's lock makes sure it is
+	// still this id's message.
+	m, queued := h.live.beginEdit(id)
+	if !queued {
 		return h.replaceUpstream(e, sc, req, id, rate)
 	}
-	// Editing holds off the connector's Claim, so the message stays ours
-	// until EndEdit; BeginEdit under the record's lock makes sure it is
-	// still this id's message (see HandleCancel).
-	var m *msg.Message
-	h.msgs.WithLive(id, func(l *msg.Message) {
-		if l != nil && l.BeginEdit() {
-			m = l
-		}
-	})
 	if m == nil {
-		return codec.StatusReplaceFail
+		return codec.StatusReplaceFail // being sent: too late here, not yet upstream
 	}
 	if sched != 0 && sched >= max(exp, m.Expires) {
 		if exp != 0 {
@@ -253,7 +242,7 @@ func (h *Hub) replaceSM(e *encoder, sc *submitScratch, req *engine.ManageRequest
 	replacedRecord(rec, s, billed)
 	// While the message is in Editing its connector cannot claim it, so
 	// no state change can race with this update.
-	h.msgs.SetReplaced(id, rec)
+	h.noteStore(h.msgs.SetReplaced(id, rec), "replace", id)
 	m.EndEdit()
 	return codec.StatusOK
 }

@@ -110,12 +110,12 @@ func TestCancelAfterHandOverLeavesMessageAlone(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	p := newUser(t, "alice", userSpec{})
 	m, id := submitted(t, th, p, 0, "x")
-	// Once the connector reported it, the record no longer names m (the
-	// connector may recycle it at once): cancel must not reach it.
+	// Once the connector reported it, the live index no longer names m
+	// (the connector may recycle it at once): cancel must not reach it.
 	th.Accepted(m, nil)
 	wantStatus(t, cancel(th, p, id.String(), "", ""), codec.StatusCancelFail)
 	if m.Phase() != msg.PhaseQueued {
-		t.Fatal("a message the record had let go of was cancelled")
+		t.Fatal("a message the index had let go of was cancelled")
 	}
 }
 
@@ -134,7 +134,8 @@ func TestReplace(t *testing.T) {
 		t.Fatalf("replaced %+v", m)
 	}
 	rec := th.store.record(t, id)
-	if string(rec.TextPrefix()) != "new text" || rec.RegisteredDelivery != 1 || rec.Submitted != now.UnixNano() || rec.Live != m {
+	if string(rec.TextPrefix()) != "new text" || rec.RegisteredDelivery != 1 || rec.Submitted != now.UnixNano() ||
+		th.live.lookup(id) != m {
 		t.Fatalf("record %+v", rec)
 	}
 	// Empty times keep the old ones; a payload replaces short_message.

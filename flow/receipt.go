@@ -28,7 +28,6 @@ func (h *Hub) getEncoder() *encoder { return h.encs.Get().(*encoder) }
 
 func (h *Hub) putEncoder(e *encoder) {
 	e.sm.Reset()
-	e.rec.Live = nil
 	e.cancel, e.repl = codec.CancelSM{}, codec.ReplaceSM{} // drop the views into the request
 	h.encs.Put(e)
 }

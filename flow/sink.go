@@ -1,25 +1,36 @@
 package flow
 
 import (
+	"errors"
+
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
 )
 
 // Accepted implements connector.Sink: the upstream took m. The charge is
-// kept; the Record loses its Live message (cancel_sm and replace_sm can no
-// longer act here). The state stays ENROUTE, as recorded at acceptance: a
-// receipt that overtook the submit response may already have set a final
-// state, which must not be overwritten. For a connector that forwards
-// cancel_sm or replace_sm the upstream's id is kept, except for
-// submit_multi, whose destinations share our id (cancel and replace do not
-// apply to it).
+// kept; m leaves the live index (cancel_sm and replace_sm can no longer act
+// here). The state stays ENROUTE, as recorded at acceptance: a receipt that
+// overtook the submit response may already have set a final state, which
+// must not be overwritten. For a connector that forwards cancel_sm or
+// replace_sm the upstream's id is kept, except for submit_multi, whose
+// destinations share our id (cancel and replace do not apply to it).
 func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 	h.settleCharge(m, false)
-	// The upstream id first: a cancel_sm that no longer sees Live must find it.
-	if c := m.Connector; c >= 0 && c < len(h.forwards) && h.forwards[c] && m.Command != uint32(codec.SubmitMultiID) {
-		h.upIDs.PutUpstreamOf(m.ID, upstreamID)
+	multi := m.Command == uint32(codec.SubmitMultiID)
+	// The upstream id first: a cancel_sm that no longer finds m here must
+	// find it.
+	if c := m.Connector; c >= 0 && c < len(h.forwards) && h.forwards[c] && !multi {
+		if err := h.upIDs.PutUpstreamOf(m.ID, upstreamID); err != nil {
+			h.noteStore(err, "upstream_id", m.ID)
+		}
 	}
-	h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt)
+	if !multi {
+		h.live.remove(m.ID)
+	}
+	if err := h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt); err != nil {
+		h.noteStore(err, "accepted", m.ID)
+	}
 	h.observeSince(h.opts.AcceptLatency, m.Connector, m.Received, m.AcceptedAt)
 	if m.FinalState != 0 && m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		// No receipt will come: its latency is known now.
@@ -33,9 +44,14 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 // registered_delivery asks for this outcome.
 func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	h.settleCharge(m, true)
+	if m.Command != uint32(codec.SubmitMultiID) {
+		h.live.remove(m.ID)
+	}
 	done := h.now().UnixNano()
 	code := errCodeOf(status)
-	h.msgs.SetState(m.ID, state, code, done)
+	if err := h.msgs.SetState(m.ID, state, code, done); err != nil {
+		h.noteStore(err, "state", m.ID)
+	}
 	if !wantsReceipt(m.RegisteredDelivery, state, false) {
 		return
 	}
@@ -48,21 +64,24 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 
 // Receipt implements connector.Sink: the upstream reported a state for one
 // of our messages. A final state is recorded; a receipt deliver_sm goes to
-// the owner when the Record's registered_delivery asks. A receipt for an
-// id no longer stored is counted and dropped.
+// the owner when the Record's registered_delivery asks (also when the
+// store failed to record the state: counted, logged). A receipt for an id
+// no longer stored is counted and dropped.
 func (h *Hub) Receipt(r *msg.Receipt) {
 	e := h.getEncoder()
 	done := r.Done
 	if r.State.Final() && done == 0 {
 		done = h.now().UnixNano()
 	}
-	var found bool
+	var err error
 	if r.Intermediate {
-		found = h.msgs.Get(r.ID, &e.rec)
-	} else {
-		found = h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec)
+		err = h.msgs.Get(r.ID, &e.rec)
+	} else if err = h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.noteStore(err, "state", r.ID)
+		err = h.msgs.Get(r.ID, &e.rec)
 	}
-	if !found {
+	if err != nil {
+		h.noteStore(err, "read", r.ID) // a failed read, not an unknown id: counted as a store error too
 		h.stats.rcptUnknown.Add(1)
 		if ev := h.event(&h.warn.unknownRcpt, zerologWarn); ev != nil {
 			ev.Stringer("id", r.ID).Int("connector", r.Connector).

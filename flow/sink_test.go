@@ -56,7 +56,7 @@ func TestReceiptDelivered(t *testing.T) {
 	}
 	th.Accepted(m, []byte("up-1"))
 	m.Release()
-	if rec := th.store.record(t, id); rec.Live != nil || rec.State != msg.StateEnroute {
+	if rec := th.store.record(t, id); th.live.lookup(id) != nil || rec.State != msg.StateEnroute {
 		t.Fatalf("after Accepted: %+v", rec)
 	}
 	th.clock.Add(90 * time.Second)

@@ -26,6 +26,7 @@ const (
 	RefuseQueueFull                // the connector's ring and every failover's full: ESME_RMSGQFUL
 	RefuseDisabled                 // the user or its group was disabled (or the user removed) after it bound: ESME_RSUBMITFAIL
 	RefuseInternal                 // no user on the session, a bad connector id: ESME_RSYSERR
+	RefuseStorage                  // the store could not write the message's record: ESME_RMSGQFUL
 	numRefusals
 
 	// refuseWait is place's answer when the session may wait for room
@@ -35,7 +36,7 @@ const (
 
 var refusalNames = [numRefusals]string{"receipts_not_allowed", "source_refused", "dest_empty", "no_route",
 	"bad_validity", "bad_schedule", "bad_message", "distribution_list", "throttled", "balance", "priority",
-	"max_validity", "queue_full", "user_disabled", "internal"}
+	"max_validity", "queue_full", "user_disabled", "internal", "storage_error"}
 
 // String returns the metric-label spelling.
 func (r Refusal) String() string {
@@ -65,10 +66,11 @@ type Stats struct {
 	DeliveriesWaited  uint64              // times a receipt or MO waited for room at a busy ESME (back-pressure)
 	WaitingNow        int                 // receipts and MO waiting for room now
 	DeliveriesFailed  uint64              // deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable
-	HeldFull          uint64              // items dropped because storage.Holds was full
+	HeldFull          uint64              // items dropped because storage.Holds was full or failed
+	StoreErrors       uint64              // store writes that failed (the record, state, upstream id or held item named in the log)
 	WaitingFull       uint64              // items sent to the hold store because MaxWaiting items already waited for busy ESMEs
 	Refunds           uint64              // charges given back (upstream refusal, cancel, full rings)
-	HeldNow           int                 // items held in storage now
+	HeldNow           int                 // items held in storage now (leased ones on their way to a receiver included)
 }
 
 // RefusedBy returns the refusal count for r.
@@ -86,7 +88,7 @@ type counters struct {
 	moDelivered, moHeld, moExpired, moUnroutable atomic.Uint64
 	moIncomplete, rcptHeld, rcptExpired          atomic.Uint64
 	retried, failedPermanent, heldFull, refunds  atomic.Uint64
-	waited, waitFull                             atomic.Uint64
+	waited, waitFull, storeErrors                atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -110,6 +112,7 @@ func (h *Hub) Stats() Stats {
 		DeliveriesWaited:  c.waited.Load(),
 		DeliveriesFailed:  c.failedPermanent.Load(),
 		HeldFull:          c.heldFull.Load(),
+		StoreErrors:       c.storeErrors.Load(),
 		WaitingFull:       c.waitFull.Load(),
 		Refunds:           c.refunds.Load(),
 		HeldNow:           h.holds.Len(),
@@ -122,6 +125,9 @@ func (h *Hub) Stats() Stats {
 }
 
 // Undelivered is the number of receipts and MO not yet acknowledged by an
-// ESME: held, waiting for room, waiting for a retry, or on their way. After
-// Stop, it is what the process loses at exit.
-func (h *Hub) Undelivered() int { return h.items.inUse() }
+// ESME: held, waiting for room, waiting for a retry, or on their way (an
+// item leased from the hold store counts once). After Stop, it is what
+// the process loses at exit with a store that keeps nothing.
+func (h *Hub) Undelivered() int {
+	return h.items.inUse() + h.holds.Len() - int(h.leased.Load())
+}

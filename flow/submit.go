@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"errors"
 	"sync/atomic"
 	"time"
 
@@ -176,8 +177,9 @@ func (h *Hub) submitOne(sc *submitScratch, res *engine.SubmitResult) {
 // destinations go to the unsuccess list; the command succeeds when at
 // least one destination was queued, else it carries the first refusal.
 // One Record stands for the whole message: it holds the first queued
-// destination's addresses and the latest state any destination reported,
-// and no Live message, so cancel_sm and replace_sm do not apply to it.
+// destination's addresses and the latest state any destination reported;
+// no destination is in the live index, so cancel_sm and replace_sm do not
+// apply to it.
 func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.SubmitResult) {
 	s := &sc.sub
 	t := h.router.Load()
@@ -209,7 +211,7 @@ func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.S
 	}
 	if accepted == 0 {
 		if recorded {
-			h.msgs.SetState(id, msg.StateRejected, uint16(first), s.nowNs)
+			h.noteStore(h.msgs.SetState(id, msg.StateRejected, uint16(first), s.nowNs), "state", id)
 		}
 		res.Status = first
 		return
@@ -291,9 +293,11 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 }
 
 // place routes, admits and queues the request for its current destination
-// under id. live records the Message in the Record (single-destination
-// requests only); put stores the Record (always for single destinations,
-// once for a submit_multi). recorded reports whether a Record was stored.
+// under id. live indexes the Message for cancel_sm and replace_sm
+// (single-destination requests only); put stores the Record (always for
+// single destinations, once for a submit_multi). recorded reports whether
+// a Record was stored. A Record the store refuses is ESME_RMSGQFUL
+// (RefuseStorage): nothing is queued without one.
 func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bool) (st codec.Status, r Refusal, recorded bool) {
 	s := &sc.sub
 	if len(s.dst) == 0 {
@@ -335,23 +339,29 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 	rec := &sc.rec
 	if put {
 		fillRecord(rec, m, s.text)
-		if live {
-			rec.Live = m
-		}
 	}
-	used, ok := h.queue(m, rec, conn, failover, put, s.turnEnd)
-	rec.Live = nil
-	if !ok {
-		// The record lets go of m before the pool gets it back. The ESME
-		// never learns this id, so the record goes if the store can drop it.
-		if put && live && !h.msgs.Delete(id) {
-			h.msgs.SetState(id, msg.StateRejected, uint16(codec.StatusMsgQFul), s.nowNs)
+	if live {
+		h.live.add(id, m) // before the connector has it: it may report at once
+	}
+	used, stored, err := h.queue(m, rec, conn, failover, put, s.turnEnd)
+	if err != nil {
+		// The index lets go of m before the pool gets it back. The ESME
+		// never learns this id, so its record goes too.
+		if live {
+			h.live.remove(id)
+			if stored {
+				h.forget(id, s.nowNs)
+			}
 		}
 		h.settleCharge(m, true)
 		h.adm.Unadmit(userLimits(s.user), s.parts, s.nowNs)
 		m.Release()
+		if err != errRingsFull {
+			h.noteStore(err, "put", id)
+			return codec.StatusMsgQFul, RefuseStorage, stored
+		}
 		if s.mayWait && h.queuesFull(conn, failover) {
-			return codec.StatusMsgQFul, refuseWait, put // not a refusal yet: the session waits
+			return codec.StatusMsgQFul, refuseWait, stored // not a refusal yet: the session waits
 		}
 		h.stats.queueFull.Add(1)
 		if e := h.event(&h.warn.queueFull, zerologWarn); e != nil {
@@ -359,7 +369,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 				Uint64("queue_full_total", h.stats.queueFull.Load()).
 				Msg("connector queue full (and no failover could take it): answered ESME_RMSGQFUL")
 		}
-		return codec.StatusMsgQFul, RefuseQueueFull, put
+		return codec.StatusMsgQFul, RefuseQueueFull, stored
 	}
 	if s.partTotal > 1 {
 		h.aff.put(affKey, used, s.now)
@@ -372,29 +382,36 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 	return codec.StatusOK, 0, put
 }
 
-// queue stores the Record (when put) and hands m to connector conn, or,
-// when its ring is full, to the first failover connector that is up and
-// has room. It returns the connector used; false when none took m (m is
-// still the caller's). The Record is stored before each Submit because a
-// connector may report on m before Submit returns. quiet leaves a Helped
-// connector's worker to EndTurn.
-func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []int, put, quiet bool) (int, bool) {
-	c, next := conn, 0
+// errRingsFull is queue's answer when every ring it tried was full.
+var errRingsFull = errors.New("flow: every connector queue full")
+
+// queue hands m to connector conn, or, when its ring is full, to the first
+// failover connector that is up and has room, storing the Record (when
+// put) before each Submit, because a connector may report on m before
+// Submit returns. It returns the connector used and whether a Put
+// succeeded; on an error (errRingsFull, or the store's refusal of the
+// Record) nothing took m, which is still the caller's. quiet leaves a
+// Helped connector's worker to EndTurn.
+func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []int, put, quiet bool) (int, bool, error) {
+	c, next, stored := conn, 0, false
 	for {
 		m.Connector, m.Failover = c, failover[next:]
 		if put {
 			rec.Connector = int32(c)
-			h.msgs.Put(rec)
+			if err := h.msgs.Put(rec); err != nil {
+				return c, stored, err
+			}
+			stored = true
 		}
 		if h.submitTo(c, m, quiet) {
 			if c != conn {
 				h.stats.failovers.Add(1)
 			}
-			return c, true
+			return c, stored, nil
 		}
 		for {
 			if next >= len(failover) {
-				return c, false
+				return c, stored, errRingsFull
 			}
 			c = failover[next]
 			next++
@@ -402,6 +419,15 @@ func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []in
 				break
 			}
 		}
+	}
+}
+
+// forget drops the record of a message the ESME never learned about; a
+// store that cannot drop it marks it REJECTED.
+func (h *Hub) forget(id msg.ID, now int64) {
+	if err := h.msgs.Delete(id); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.noteStore(err, "delete", id)
+		h.noteStore(h.msgs.SetState(id, msg.StateRejected, uint16(codec.StatusMsgQFul), now), "state", id)
 	}
 }
 

@@ -41,7 +41,7 @@ func TestSubmitQueuesAndRecords(t *testing.T) {
 		t.Fatalf("expires %d schedule %d", m.Expires, m.Schedule)
 	}
 	rec := th.store.record(t, mid)
-	if rec.SystemID != "alice" || rec.State != msg.StateEnroute || rec.Live != m ||
+	if rec.SystemID != "alice" || rec.State != msg.StateEnroute || th.live.lookup(mid) != m ||
 		string(rec.SourceAddr()) != "12345" || string(rec.TextPrefix()) != "hello" || rec.Connector != 0 {
 		t.Fatalf("record %+v", rec)
 	}
@@ -377,7 +377,7 @@ func TestSubmitMulti(t *testing.T) {
 	if m1.ID != id || m2.ID != id || string(m1.Dest) != "491" || string(m2.Dest) != "492" {
 		t.Fatal("destinations do not share the id")
 	}
-	if rec := th.store.record(t, id); rec.Live != nil || string(rec.DestAddr()) != "491" {
+	if rec := th.store.record(t, id); th.live.lookup(id) != nil || string(rec.DestAddr()) != "491" {
 		t.Fatalf("multi record %+v", rec)
 	}
 	res = run(mk("331", "dl:x"))

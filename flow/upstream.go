@@ -67,12 +67,12 @@ func (c *upstreamCall) done(st codec.Status, err error) {
 		// Recorded before the answer, so a query_sm right after it sees
 		// DELETED; the receipt asked for follows the answer.
 		done := h.now().UnixNano()
-		h.msgs.SetState(c.id, msg.StateDeleted, 0, done)
+		h.noteStore(h.msgs.SetState(c.id, msg.StateDeleted, 0, done), "state", c.id)
 		h.respond(c.tok, st)
 		h.Receipt(&msg.Receipt{ID: c.id, Connector: c.conn, State: msg.StateDeleted, Done: done})
 		return
 	case c.cmd == codec.ReplaceSMID && ok:
-		h.msgs.SetReplaced(c.id, &c.rec)
+		h.noteStore(h.msgs.SetReplaced(c.id, &c.rec), "replace", c.id)
 		countExtra(c.ctr, c.old, int(c.rec.Parts))
 	case c.cmd == codec.ReplaceSMID:
 		if c.charge.Micros() != 0 || c.charge.Parts() != 0 {

@@ -37,7 +37,7 @@ func (t *throttle) allow(now int64) (bool, uint64) {
 
 // warnings are the throttles of the hub's repeated log lines.
 type warnings struct {
-	queueFull, internal, heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, upstream throttle
+	queueFull, internal, heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, upstream, store throttle
 }
 
 // event returns a log event at level if the throttle lets it through, with

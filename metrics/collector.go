@@ -36,7 +36,7 @@ type collector struct {
 	connUp, connQueue, connBinds, connSubmitted, connAcceptedUp    *prometheus.Desc
 	connFailed, connRetried, connReceipts, connMO, connReconnects  *prometheus.Desc
 	records, upstreamIDs, heldUsers, recordsEvicted, recordsExpire *prometheus.Desc
-	upstreamEvicted, upstreamExpired, upstreamRejected             *prometheus.Desc
+	upstreamEvicted, upstreamExpired, upstreamRejected, storeErrs  *prometheus.Desc
 }
 
 func newCollector() *collector {
@@ -80,11 +80,11 @@ func newCollector() *collector {
 	c.moIncomplete = d("smppd_mo_incomplete_total", "Concatenated MO dropped incomplete after reassembly_timeout.")
 	c.deliveriesRetried = d("smppd_deliveries_retried_total", "Receipt and MO deliver_sm scheduled again after an error status or a timeout.")
 	c.deliveriesFailed = d("smppd_deliveries_failed_total", "Receipt and MO deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable.")
-	c.heldDropped = d("smppd_held_dropped_total", "Receipts and MO dropped because [delivery] max_held was reached.")
+	c.heldDropped = d("smppd_held_dropped_total", "Receipts and MO dropped because [delivery] max_held was reached (or the store failed to hold them, see smppd_storage_errors_total).")
 	c.deliveriesWaited = d("smppd_deliveries_waited_total", "Times a receipt or MO waited because every receiver of its user had a full window and queue (back-pressure, not a failure).")
 	c.deliveriesWaitFull = d("smppd_deliveries_waiting_overflow_total", "Receipts and MO put in the hold store because max_held items already waited for busy ESMEs (they come back when the ESME catches up; dropped only when the hold store is full too, see smppd_held_dropped_total).")
 	c.deliveriesWaiting = d("smppd_deliveries_waiting", "Receipts and MO waiting now for room at a busy ESME.")
-	c.heldItems = d("smppd_held_items", "Receipts and MO held now, waiting for their user to bind a receiver or transceiver.")
+	c.heldItems = d("smppd_held_items", "Receipts and MO held now, waiting for their user to bind a receiver or transceiver (or leased out to one and not yet answered).")
 
 	c.userSubmits = d("smppd_user_submits_total", "MT messages queued for a user (a submit_multi counts each destination).", "user")
 	c.userParts = d("smppd_user_parts_total", "Message parts of a user's queued MT messages (what throughput, balance and quota count).", "user")
@@ -111,6 +111,7 @@ func newCollector() *collector {
 	c.upstreamEvicted = d("smppd_storage_upstream_ids_evicted_total", "Upstream id mappings evicted before their TTL because max_upstream_ids was reached.")
 	c.upstreamExpired = d("smppd_storage_upstream_ids_expired_total", "Upstream id mappings reclaimed after message_ttl.")
 	c.upstreamRejected = d("smppd_storage_upstream_ids_rejected_total", "Upstream ids not stored because empty or too long.")
+	c.storeErrs = d("smppd_storage_errors_total", "Store calls that failed (a submit refused ESME_RMSGQFUL, a state, upstream id or held item not written; the log names each).")
 	return c
 }
 
@@ -223,6 +224,7 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) {
 	counter(ch, c.deliveriesRetried, st.DeliveriesRetried)
 	counter(ch, c.deliveriesFailed, st.DeliveriesFailed)
 	counter(ch, c.heldDropped, st.HeldFull)
+	counter(ch, c.storeErrs, st.StoreErrors)
 	gauge(ch, c.heldItems, float64(st.HeldNow))
 	counter(ch, c.deliveriesWaited, st.DeliveriesWaited)
 	gauge(ch, c.deliveriesWaiting, float64(st.WaitingNow))

@@ -4,7 +4,7 @@
 // Nothing here runs per message. Counters and gauges are read at scrape time
 // from the snapshot functions of the components (engine.Server.Stats and
 // PDUCounts, flow.Hub.Stats and UserStats, connector.Connector.Stats,
-// memory.Store.Stats, accounts.Store) and emitted as const metrics by one
+// storage.Store.Stats, accounts.Store) and emitted as const metrics by one
 // prometheus.Collector. The three latency histograms are the only metrics
 // touched on the message path: the engine and the hub call Observe on
 // histograms resolved here once per connector, which is lock-free and does
@@ -32,7 +32,7 @@ import (
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
-	"github.com/smppd/smppd/storage/memory"
+	"github.com/smppd/smppd/storage"
 )
 
 // Engine is what the metrics read from the SMPP server (*engine.Server).
@@ -47,9 +47,10 @@ type Hub interface {
 	UserStats() []flow.UserStats
 }
 
-// Storage is what the metrics read from the message store (*memory.Store).
+// Storage is what the metrics read from the message store (any
+// storage.Store).
 type Storage interface {
-	Stats() memory.Stats
+	Stats() storage.Stats
 }
 
 // Accounts is what the metrics read from the users (*accounts.Store).

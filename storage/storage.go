@@ -1,9 +1,27 @@
 // Package storage declares what smppd keeps about messages beyond a
 // session: the state of every accepted MT message (for query_sm, cancel_sm,
 // replace_sm and receipts), the map from upstream message ids to ours, and
-// MO and receipts held for users with no receiver bound. storage/memory is
-// the in-memory implementation; a durable one will sit behind the same
-// interfaces.
+// MO and receipts held for users with no receiver bound. A Store is one
+// implementation of all of it, as nats-server's StreamStore has its memory
+// and file stores behind one interface: storage/memory today, a durable
+// store later. storage/storagetest runs the same cases against each.
+//
+// Everything crosses this seam as values: a Record or a Held is copied in
+// and copied out, and names nothing the caller owns, so a store may write
+// it to disk or to a peer. Messages still queued in this process are the
+// hub's (flow keeps its own index of them), not the store's.
+//
+// # What may block
+//
+// The per-message methods (Messages' and UpstreamIDs' methods, Hold,
+// Release and Ack) run on event loops and connector workers. They may take
+// a short lock, and must never wait for disk I/O, an fsync, the network or
+// another goroutine's progress. A store that persists hands its writes to a
+// goroutine of its own; when it cannot take one now (a full buffer, a full
+// disk, a failed device) the write returns an error at once and the caller
+// refuses or counts it, never waits. Lease, Expire, Sweep, Stats and Close
+// run on the hub's background goroutine or at start and stop: they may
+// block on I/O.
 package storage
 
 import (
@@ -12,13 +30,31 @@ import (
 	"github.com/smppd/smppd/msg"
 )
 
+// Errors of the store interfaces. Any other error from a write means it
+// could not be made (a durable store's full disk or failed device).
+var (
+	// ErrNotFound: no record for the id (never stored, deleted, evicted or
+	// past its lifetime), no upstream id, or no held item for the key.
+	ErrNotFound = errors.New("storage: not found")
+	// ErrHeldFull: Hold is refused because the held-item limit is reached.
+	ErrHeldFull = errors.New("storage: held-item limit reached")
+	// ErrBadUpstreamID: an upstream id that is empty or longer than
+	// MaxUpstreamID octets is not kept.
+	ErrBadUpstreamID = errors.New("storage: upstream id empty or too long")
+)
+
 // Address lengths kept in a Record: source_addr and destination_addr are at
-// most 20 octets before the NUL (SMPP 3.4 §5.2.8-9, 21 with it); receipts
+// most 20 octets before the NUL (SMPP v3.4 §5.2.8-9, 21 with it); receipts
 // quote the first 20 characters of the text (Appendix B).
 const (
 	MaxAddr = 20
 	MaxText = 20
 )
+
+// MaxUpstreamID is the longest upstream message id kept: SMPP v3.4
+// message_id is a C-octet string of at most 65 octets with its NUL
+// (§5.2.23).
+const MaxUpstreamID = 64
 
 // Record is the compact state of one accepted MT message id. It is a plain
 // value: Get copies it out, so callers never share it with the store.
@@ -46,9 +82,6 @@ type Record struct {
 	// Parts is how many parts the message is billed for (the most it has
 	// had: replace_sm charges only parts beyond it); at most 255.
 	Parts uint8
-	// Live is the queued message while it is still here (not yet claimed by
-	// its connector), so cancel_sm and replace_sm can act on it; nil after.
-	Live *msg.Message
 }
 
 // SourceAddr returns the source address octets (a view into r).
@@ -68,64 +101,58 @@ func (r *Record) SetAddrs(src, dst, text []byte) {
 	r.TextLen = uint8(copy(r.Text[:], text))
 }
 
-// Messages stores Records by our message id. Safe for concurrent use; Put,
-// Get, SetState and SetLive allocate nothing in steady state. Records are
-// kept for a configured time after acceptance and the store is bounded in
-// size: when full, the oldest record goes first.
+// Messages stores Records by our message id. Safe for concurrent use; in
+// steady state no method allocates. Lookups of an unknown id return
+// ErrNotFound.
 type Messages interface {
-	// Put stores r (copied). A record with the same id is replaced
-	// (submit_multi destinations share one id: the last Put wins for the
-	// addresses, the state is that of the latest SetState).
-	Put(r *Record)
-	// Get copies the record for id into out; false if unknown or evicted.
-	Get(id msg.ID, out *Record) bool
+	// Put stores r (copied); a Submitted of 0 is stamped with the store's
+	// clock. A record with the same id is replaced (submit_multi
+	// destinations share one id: the last Put wins for the addresses, the
+	// state is that of the latest SetState). An error means the record is
+	// not stored: the caller must not acknowledge the message.
+	Put(r *Record) error
+	// Get copies the record for id into out; on an error out is unchanged.
+	Get(id msg.ID, out *Record) error
 	// SetState records a new state, error code and done time (0 while not
-	// final) and clears Live; false if the id is unknown.
-	SetState(id msg.ID, st msg.State, errCode uint16, done int64) bool
+	// final).
+	SetState(id msg.ID, st msg.State, errCode uint16, done int64) error
 	// Finish is SetState followed by Get, in one step: the final receipt's
 	// path. For a record whose RegisteredDelivery is 0 (no receipt can be
 	// asked) out may get only ID, State, Err, Connector, Submitted and Done.
-	Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *Record) bool
-	// SetAccepted is the connector's acceptance: it clears Live and, when
-	// final is not 0, makes the record read as final (Err errCode, Done at)
-	// from at on while it reads ENROUTE before; a SetState or Finish
-	// replaces that. false if the id is unknown.
-	SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) bool
+	Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *Record) error
+	// SetAccepted is the connector's acceptance: when final is not 0 the
+	// record reads as final (Err errCode, Done at) from at on and ENROUTE
+	// before; a SetState or Finish replaces that. A record already final
+	// (a receipt that overtook the acceptance) keeps its state. Without
+	// final nothing a Get shows changes (a durable store notes it).
+	SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) error
 	// SetReplaced applies a replace_sm to id's record: RegisteredDelivery,
 	// the text prefix (Text, TextLen), Parts and Submitted are copied from
-	// r, nothing else, under the record's lock, so a state recorded
-	// meanwhile (a receipt) is kept; false if the id is unknown.
-	SetReplaced(id msg.ID, r *Record) bool
-	// SetLive sets the record's Live message, or clears it when m is nil.
-	// Only single-destination messages have a Live message (submit_multi
-	// destinations share an id and never set one), so an unconditional
-	// clear cannot drop another message's pointer.
-	SetLive(id msg.ID, m *msg.Message) bool
-	// WithLive calls fn with id's Live message (nil when it has none or id
-	// is unknown) while holding the record's lock: the message cannot be
-	// released meanwhile, because whoever releases it clears Live first
-	// (SetLive or SetState). fn must be short and must not call the store.
-	WithLive(id msg.ID, fn func(m *msg.Message))
-	// Delete drops the record of a message that was never accepted (every
-	// connector queue was full), so refusals do not push accepted
-	// messages' records out; false if the store kept it (it may then only
-	// be marked final).
-	Delete(id msg.ID) bool
+	// r, nothing else, so a state recorded meanwhile (a receipt) is kept.
+	SetReplaced(id msg.ID, r *Record) error
+	// Delete drops the record of a message that was never acknowledged
+	// (every connector queue was full), so refusals do not keep records.
+	Delete(id msg.ID) error
 	// Len is the number of records held.
 	Len() int
 }
 
-// UpstreamIDs maps (connector, upstream id) to our id; it satisfies
-// connector.IDMap. It also keeps the reverse direction, our id to the
-// upstream id exactly as the upstream wrote it, which cancel_sm and
-// replace_sm sent upstream must name. Entries expire with the same
-// lifetime as Records.
+// UpstreamIDs maps (connector, upstream id) to our id; with its errors
+// dropped (cmd/smppd does that, logging them) it is a connector.IDMap. It
+// also keeps the reverse direction, our id to the upstream id exactly as
+// the upstream wrote it, which cancel_sm and replace_sm sent upstream must
+// name. Entries expire with the same lifetime as Records. Upstream ids are
+// copied: the callers' slices may be views valid only during the call.
 type UpstreamIDs interface {
-	PutUpstream(connector int, upstreamID []byte, id msg.ID)
+	// PutUpstream records that connector's upstreamID is our id,
+	// replacing an earlier mapping of the pair; ErrBadUpstreamID for an
+	// empty or over-long id.
+	PutUpstream(connector int, upstreamID []byte, id msg.ID) error
+	// Upstream finds our id for connector's upstreamID.
 	Upstream(connector int, upstreamID []byte) (msg.ID, bool)
-	// PutUpstreamOf records that our id is upstreamID upstream (copied),
-	// replacing an earlier one.
-	PutUpstreamOf(id msg.ID, upstreamID []byte)
+	// PutUpstreamOf records that our id is upstreamID upstream, replacing
+	// an earlier one; ErrBadUpstreamID as PutUpstream.
+	PutUpstreamOf(id msg.ID, upstreamID []byte) error
 	// UpstreamOf appends id's upstream id to dst; false if unknown.
 	UpstreamOf(id msg.ID, dst []byte) ([]byte, bool)
 }
@@ -139,10 +166,14 @@ const (
 	HeldReceipt
 )
 
-// Held is an MO or a receipt waiting for a receiver of SystemID to bind.
-// Body is the encoded deliver_sm body (after the header). The creator owns
-// the value; the store keeps the pointer until Take or Expire hands it back.
+// HeldKey names one held item for as long as it is held; never 0.
+type HeldKey uint64
+
+// Held is an MO or a receipt waiting for a receiver of SystemID to bind:
+// a value, copied in by Hold and out by Lease. Body is the encoded
+// deliver_sm body (after the header).
 type Held struct {
+	Key      HeldKey // set by the store
 	SystemID string
 	Kind     HeldKind
 	ID       msg.ID // the receipted message id (receipts), 0 for MO
@@ -151,22 +182,77 @@ type Held struct {
 	Attempts int   // deliveries tried so far
 }
 
-// ErrHeldFull is returned by Hold when the held-item limit is reached.
-var ErrHeldFull = errors.New("storage: held-item limit reached")
-
 // Holds keeps items for users with no receiver bound, in arrival order per
-// user. Safe for concurrent use.
+// user. An item is taken by lease and removed by acknowledgement: Lease
+// copies the oldest items out and hides them from other Leases while the
+// caller tries to deliver them; Ack removes one for good (delivered,
+// refused for good, expired); Release gives one back, in its place. So an
+// item a process held when it stopped is offered again by a durable store.
+// Safe for concurrent use.
 type Holds interface {
-	// Hold appends h to its user's queue; ErrHeldFull when the store is at
-	// its limit (the caller counts, logs and drops or retries it).
-	Hold(h *Held) error
-	// Take moves up to len(dst) of systemID's oldest items into dst and
-	// returns how many it moved.
-	Take(systemID string, dst []*Held) int
-	// Expire removes every item whose Expires is before now and passes each
-	// to fn (on the caller's goroutine), returning how many expired.
-	Expire(now int64, fn func(*Held)) int
-	// Len is the number of items held; Users the number of users with any.
+	// Hold stores a copy of h (Body copied, Key ignored) at the end of its
+	// user's queue and returns its key; ErrHeldFull at the store's limit
+	// (the caller counts, logs and drops it).
+	Hold(h *Held) (HeldKey, error)
+	// Lease copies up to len(dst) of systemID's oldest unleased items into
+	// dst (each Body appended to dst[i].Body[:0], so a reused dst does not
+	// allocate), leases them until the Unix ns until, and returns how many.
+	// Expired items are leased too: the caller acknowledges them.
+	Lease(systemID string, until int64, dst []Held) (int, error)
+	// Release ends key's lease: the item is offered again, in its place,
+	// with its Attempts set to attempts. Releasing an item not leased only
+	// sets Attempts.
+	Release(key HeldKey, attempts int) error
+	// Ack removes key's item, leased or not.
+	Ack(key HeldKey) error
+	// Expire removes every unleased item whose Expires is before now and
+	// passes each to fn (on the caller's goroutine, without the store's
+	// lock held; h is valid during the call only), returning how many it
+	// removed. It also ends the leases that ran out before now: those items
+	// are offered again (or removed, when expired themselves).
+	Expire(now int64, fn func(h *Held)) (int, error)
+	// Len is the number of items held, leased ones included; Users the
+	// number of users with any.
 	Len() int
 	Users() int
+}
+
+// Sweeper is a store that reclaims its own expired records and upstream
+// ids when asked: the hub calls Sweep about once a second from its
+// background goroutine, and Sweep returns how many entries went.
+type Sweeper interface {
+	Sweep(now int64) int
+}
+
+// Stats are a store's sizes and counters since it was opened.
+type Stats struct {
+	Records          int    // records held (expired ones not yet swept included)
+	Upstream         int    // upstream id entries held
+	Reverse          int    // our id -> upstream id entries held
+	Held             int    // held items (leased ones included)
+	HeldUsers        int    // users with held items
+	Evicted          uint64 // records evicted before their lifetime (a size limit)
+	Expired          uint64 // records reclaimed after their lifetime
+	UpstreamEvicted  uint64 // upstream ids evicted by a size limit (both directions)
+	UpstreamExpired  uint64 // upstream ids reclaimed after their lifetime (both directions)
+	UpstreamRejected uint64 // PutUpstream(Of) calls refused with ErrBadUpstreamID
+	HeldRefused      uint64 // Hold calls refused with ErrHeldFull
+}
+
+// Store is one implementation of everything above: what cmd/smppd opens
+// and hands to the hub (Messages, UpstreamIDs, Holds), to the connectors
+// (UpstreamIDs) and to the metrics (Stats).
+type Store interface {
+	Messages
+	UpstreamIDs
+	Sweeper
+	// Holds returns the store's held items (a separate value because
+	// Messages and Holds both name a Len with different meanings).
+	Holds() Holds
+	// Stats returns a snapshot of the sizes and counters: for metrics,
+	// not per message.
+	Stats() Stats
+	// Close releases the store (a durable one flushes and unlocks its
+	// files); nothing may be called after it.
+	Close() error
 }

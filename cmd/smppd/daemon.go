@@ -22,7 +22,6 @@ import (
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
-	"github.com/smppd/smppd/storage/memory"
 )
 
 // daemon is one running smppd: every component, in start order.
@@ -35,7 +34,7 @@ type daemon struct {
 
 	users   *accounts.Store
 	file    *usersFile
-	mem     *memory.Store
+	store   storage.Store
 	conns   []connector.Connector
 	router  *routing.Router
 	hub     *flow.Hub
@@ -69,8 +68,8 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if err != nil {
 		return nil, err
 	}
-	d.mem = newStorage(cfg)
-	if d.conns, err = newConnectors(cfg, d.mem); err != nil {
+	d.store = newStorage(cfg)
+	if d.conns, err = newConnectors(cfg, connectorIDs(d.store, log)); err != nil {
 		return nil, err
 	}
 	tb, err := compileRoutes(cfg)
@@ -83,7 +82,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		names[i] = c.Name()
 	}
 	d.metrics = metrics.New(metrics.Options{Connectors: names})
-	ho := hubOptions(cfg, d.router, d.conns, d.mem, d.users, ids, log)
+	ho := hubOptions(cfg, d.router, d.conns, d.store, d.users, ids, log)
 	ho.AcceptLatency, ho.ReceiptLatency = d.metrics.AcceptLatency(), d.metrics.ReceiptLatency()
 	if d.hub, err = flow.New(ho); err != nil {
 		return nil, err
@@ -124,7 +123,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			d.admin.HandlePprof()
 		}
 	}
-	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Connectors: d.conns, Storage: d.mem, Accounts: d.users})
+	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Connectors: d.conns, Storage: d.store, Accounts: d.users})
 	return d, nil
 }
 
@@ -170,6 +169,7 @@ func (d *daemon) stop() {
 	}
 	d.stopEngineWithin(grace)
 	d.stopHubWithin(grace)
+	d.closeStore()
 	if d.stopPersist != nil {
 		close(d.stopPersist)
 		<-d.persistDone
@@ -194,9 +194,17 @@ func (d *daemon) stopHubWithin(grace time.Duration) {
 	if err := d.hub.Stop(ctx); err != nil {
 		d.log.Error().Str("event", "shutdown").Err(err).Msg("connector shutdown")
 	}
-	st := d.mem.Stats()
+	st := d.store.Stats()
 	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.hub.Undelivered()).
 		Int("held", st.Held).Msg("connectors stopped; undelivered receipts and MO and the records in memory are lost at exit")
+}
+
+// closeStore closes the message store once nothing writes to it any more
+// (the hub and its connectors stopped).
+func (d *daemon) closeStore() {
+	if err := d.store.Close(); err != nil {
+		d.log.Error().Str("event", "shutdown").Err(err).Msg("closing the message store")
+	}
 }
 
 // persistLoop writes live balances and used quotas back periodically.

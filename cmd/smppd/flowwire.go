@@ -16,20 +16,35 @@ import (
 	"github.com/smppd/smppd/connector/sim"
 	"github.com/smppd/smppd/connector/smppout"
 	"github.com/smppd/smppd/flow"
+	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/memory"
 )
 
-// newStorage builds the in-memory message store ([storage] and the
-// [delivery] hold limit).
-func newStorage(cfg *config.Config) *memory.Store {
+// newStorage opens the message store ([storage] and the [delivery] hold
+// limit): the in-memory one, the only kind so far.
+func newStorage(cfg *config.Config) storage.Store {
 	return memory.New(memory.Options{
 		MaxRecords:  cfg.Storage.MaxRecords,
 		MaxUpstream: cfg.Storage.MaxUpstreamIDs,
 		MaxHeld:     cfg.Delivery.MaxHeld,
 		TTL:         cfg.Storage.MessageTTL.D(),
 	})
+}
+
+// connectorIDs is the store's upstream id map as connectors see it
+// (connector.IDMap): an upstream id the store refuses is logged, throttled,
+// and the receipt that names it is later dropped as unknown (counted in
+// smppd_receipts_unknown_total; empty and over-long ids also in
+// smppd_storage_upstream_ids_rejected_total).
+func connectorIDs(ids storage.UpstreamIDs, log zerolog.Logger) connector.IDMap {
+	gate := logthrottle.New(10*time.Second, 1)
+	return storage.ConnectorIDs{IDs: ids, Failed: func(conn int, upstreamID []byte, err error) {
+		gate.Event(&log, zerolog.WarnLevel, time.Now().UnixNano()).Str("event", "storage").Int("connector", conn).
+			Bytes("upstream_id", upstreamID).Err(err).Msg("upstream message id not kept: a receipt naming it will be dropped as unknown")
+	}}
 }
 
 // newConnector builds connector id from its [[connector]] table. Called
@@ -169,7 +184,7 @@ func routeConfig(cfg *config.Config) routing.Config {
 }
 
 // hubOptions maps [delivery] onto the hub's options.
-func hubOptions(cfg *config.Config, router *routing.Router, conns []connector.Connector, store *memory.Store,
+func hubOptions(cfg *config.Config, router *routing.Router, conns []connector.Connector, store storage.Store,
 	users *accounts.Store, ids *msg.IDGen, log zerolog.Logger) flow.Options {
 	d := &cfg.Delivery
 	return flow.Options{

@@ -39,8 +39,8 @@ func rec(id msg.ID, sub int64) storage.Record {
 func mustGet(t *testing.T, s *Store, id msg.ID) storage.Record {
 	t.Helper()
 	var out storage.Record
-	if !s.Get(id, &out) {
-		t.Fatalf("Get(%v): not found", id)
+	if err := s.Get(id, &out); err != nil {
+		t.Fatalf("Get(%v): %v", id, err)
 	}
 	return out
 }

@@ -2,6 +2,8 @@ package memory
 
 import (
 	"errors"
+	"math"
+	"sort"
 	"sync"
 
 	"github.com/smppd/smppd/storage"
@@ -10,30 +12,50 @@ import (
 // ErrNilHeld is returned by Hold for a nil item.
 var ErrNilHeld = errors.New("memory: nil held item")
 
-// Holds is the in-memory storage.Holds: a FIFO per system_id under one
-// mutex, bounded in total. Get it from Store.Holds (a zero Holds also
-// works, with DefaultMaxHeld). It keeps the *Held
-// pointers it is given (never copies them) until Take or Expire hands them
-// back. Not on the per-message path: Hold and Take allocate when a user's
-// queue first appears or grows.
+// maxHeldBody is the largest body buffer a freed entry keeps for the next
+// Hold (a long reassembled MO's goes to the GC).
+const maxHeldBody = 8 << 10
+
+// Holds is the in-memory storage.Holds: the items in a slab of entries
+// (a key names a slot and its generation) and, per system_id, the slots of
+// the items not leased in arrival order, all under one mutex and bounded in
+// total. Get it from Store.Holds (a zero Holds also works, with
+// DefaultMaxHeld). Not on the per-message path: Hold allocates when the
+// slab or a user's queue grows (a freed entry keeps its body buffer), and
+// Lease into a reused dst does not allocate.
 type Holds struct {
 	mu      sync.Mutex
+	ents    []heldEntry
+	free    []int32
 	users   map[string]*heldQueue
-	n       int
+	spare   []*heldQueue // emptied queues, kept for the next user with items
+	n       int          // items held, leased included
+	leased  int          // items leased now
+	seq     uint64       // arrival order of the next Hold
 	max     int
 	refused uint64
 }
 
-// heldQueue is one user's items, oldest at items[head].
-type heldQueue struct {
-	items []*storage.Held
-	head  int
-	// minExp is a lower bound of the Expires of the queued items: Expire
-	// skips the queue while now <= minExp. Take leaves it low (safe).
-	minExp int64
+// heldEntry is one item (h, its Body owned here) or a free slot.
+type heldEntry struct {
+	h      storage.Held
+	seq    uint64 // arrival order: a released item goes back to its place
+	until  int64  // lease end (Unix ns) while leased
+	gen    uint32 // bumped when the slot is freed: old keys no longer match
+	used   bool
+	leased bool
 }
 
-func (q *heldQueue) len() int { return len(q.items) - q.head }
+// heldQueue is one user's items: slots[head:] are the unleased ones by
+// arrival; n counts the leased ones too (the queue lives while n > 0).
+type heldQueue struct {
+	slots []int32
+	head  int
+	n     int
+	// minExp is a lower bound of the Expires of the queued slots: Expire
+	// skips the queue while now <= minExp. Lease leaves it low (safe).
+	minExp int64
+}
 
 func (hs *Holds) init(max int) {
 	if max <= 0 {
@@ -43,11 +65,32 @@ func (hs *Holds) init(max int) {
 	hs.max = max
 }
 
-// Hold appends h to h.SystemID's queue. It returns storage.ErrHeldFull when
-// the store already holds its limit (h is not kept), ErrNilHeld for nil.
-func (hs *Holds) Hold(h *storage.Held) error {
+// keyOf and slotOf name and find an entry: the slot in the low half (plus
+// one, so a key is never 0), the generation in the high half.
+func keyOf(slot int32, gen uint32) storage.HeldKey {
+	return storage.HeldKey(uint64(gen)<<32 | uint64(slot+1))
+}
+
+// entry returns key's entry when it is still held; nil otherwise. Caller
+// holds mu.
+func (hs *Holds) entry(key storage.HeldKey) (int32, *heldEntry) {
+	slot := int64(uint32(key)) - 1
+	if slot < 0 || slot >= int64(len(hs.ents)) {
+		return 0, nil
+	}
+	e := &hs.ents[slot]
+	if !e.used || e.gen != uint32(key>>32) {
+		return 0, nil
+	}
+	return int32(slot), e
+}
+
+// Hold stores a copy of h at the end of h.SystemID's queue and returns its
+// key: storage.ErrHeldFull when the store already holds its limit,
+// ErrNilHeld for nil.
+func (hs *Holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 	if h == nil {
-		return ErrNilHeld
+		return 0, ErrNilHeld
 	}
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
@@ -56,89 +99,197 @@ func (hs *Holds) Hold(h *storage.Held) error {
 	}
 	if hs.n >= hs.max {
 		hs.refused++
-		return storage.ErrHeldFull
+		return 0, storage.ErrHeldFull
 	}
+	if len(hs.free) == 0 {
+		hs.ents = append(hs.ents, heldEntry{})
+		hs.free = append(hs.free, int32(len(hs.ents)-1))
+	}
+	slot := hs.free[len(hs.free)-1]
+	hs.free = hs.free[:len(hs.free)-1]
+	e := &hs.ents[slot]
+	body := append(e.h.Body[:0], h.Body...)
+	e.h = *h
+	e.h.Body = body
+	e.h.Key = keyOf(slot, e.gen)
+	e.seq, e.used, e.leased = hs.seq, true, false
+	hs.seq++
 	q := hs.users[h.SystemID]
 	if q == nil {
-		q = &heldQueue{minExp: h.Expires}
+		q = hs.newQueue(h.Expires)
 		hs.users[h.SystemID] = q
 	}
-	if q.head > 0 && len(q.items) == cap(q.items) {
-		// Reuse the front the takes freed before growing.
-		k := copy(q.items, q.items[q.head:])
-		clear(q.items[k:])
-		q.items, q.head = q.items[:k], 0
+	if q.head > 0 && len(q.slots) == cap(q.slots) {
+		// Reuse the front the leases freed before growing.
+		q.slots, q.head = q.slots[:copy(q.slots, q.slots[q.head:])], 0
 	}
-	q.items = append(q.items, h)
+	q.slots = append(q.slots, slot)
 	q.minExp = min(q.minExp, h.Expires)
+	q.n++
 	hs.n++
-	return nil
+	return e.h.Key, nil
 }
 
-// Take moves up to len(dst) of systemID's oldest items into dst[0:k], in
-// arrival order, and returns k. The store forgets them: they are the
-// caller's now.
-func (hs *Holds) Take(systemID string, dst []*storage.Held) int {
-	if len(dst) == 0 {
-		return 0
+// newQueue returns an empty queue, an emptied one when there is one (the
+// spare queues are at most the peak number of users with items).
+func (hs *Holds) newQueue(minExp int64) *heldQueue {
+	if n := len(hs.spare); n > 0 {
+		q := hs.spare[n-1]
+		hs.spare[n-1] = nil
+		hs.spare = hs.spare[:n-1]
+		q.minExp = minExp
+		return q
 	}
+	return &heldQueue{minExp: minExp}
+}
+
+// Lease copies up to len(dst) of systemID's oldest unleased items into
+// dst[0:k], in arrival order, leases them until until and returns k. It
+// never fails.
+func (hs *Holds) Lease(systemID string, until int64, dst []storage.Held) (int, error) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
 	q := hs.users[systemID]
 	if q == nil {
-		return 0
+		return 0, nil
 	}
-	k := copy(dst, q.items[q.head:])
-	clear(q.items[q.head : q.head+k])
-	q.head += k
-	hs.n -= k
-	if q.len() == 0 {
-		delete(hs.users, systemID)
+	k := 0
+	for ; k < len(dst) && q.head < len(q.slots); k++ {
+		e := &hs.ents[q.slots[q.head]]
+		q.head++
+		e.leased, e.until = true, until
+		body := append(dst[k].Body[:0], e.h.Body...)
+		dst[k] = e.h
+		dst[k].Body = body
 	}
-	return k
+	hs.leased += k
+	if q.head == len(q.slots) {
+		q.slots, q.head = q.slots[:0], 0
+	}
+	return k, nil
 }
 
-// Expire removes every item whose Expires is before now (Unix ns), keeping
-// the others in order, then calls fn for each removed item on the caller's
-// goroutine after releasing the lock (so fn may call Hold or Take), and
-// returns how many it removed. fn may be nil. It allocates a slice for the
-// removed items only when there are some.
-func (hs *Holds) Expire(now int64, fn func(*storage.Held)) int {
-	var out []*storage.Held
+// Release implements storage.Holds; storage.ErrNotFound for a key not
+// held.
+func (hs *Holds) Release(key storage.HeldKey, attempts int) error {
 	hs.mu.Lock()
-	for user, q := range hs.users {
+	defer hs.mu.Unlock()
+	slot, e := hs.entry(key)
+	if e == nil {
+		return storage.ErrNotFound
+	}
+	e.h.Attempts = attempts
+	if e.leased {
+		e.leased = false
+		hs.leased--
+		hs.requeue(slot)
+	}
+	return nil
+}
+
+// requeue puts an unleased slot back into its user's queue by arrival.
+// Caller holds mu.
+func (hs *Holds) requeue(slot int32) {
+	e := &hs.ents[slot]
+	q := hs.users[e.h.SystemID]
+	q.minExp = min(q.minExp, e.h.Expires)
+	live := q.slots[q.head:]
+	i := sort.Search(len(live), func(i int) bool { return hs.ents[live[i]].seq > e.seq })
+	if i == 0 && q.head > 0 {
+		q.head--
+		q.slots[q.head] = slot
+		return
+	}
+	q.slots = append(q.slots, 0)
+	at := q.head + i
+	copy(q.slots[at+1:], q.slots[at:])
+	q.slots[at] = slot
+}
+
+// Ack implements storage.Holds; storage.ErrNotFound for a key not held.
+func (hs *Holds) Ack(key storage.HeldKey) error {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	slot, e := hs.entry(key)
+	if e == nil {
+		return storage.ErrNotFound
+	}
+	q := hs.users[e.h.SystemID]
+	if e.leased {
+		hs.leased--
+	} else {
+		live := q.slots[q.head:]
+		i := sort.Search(len(live), func(i int) bool { return hs.ents[live[i]].seq >= e.seq })
+		q.slots = append(q.slots[:q.head+i], q.slots[q.head+i+1:]...)
+	}
+	hs.drop(q, slot)
+	return nil
+}
+
+// drop frees an entry that is no longer in its queue's slots. Caller
+// holds mu.
+func (hs *Holds) drop(q *heldQueue, slot int32) {
+	e := &hs.ents[slot]
+	q.n--
+	if q.n == 0 {
+		delete(hs.users, e.h.SystemID)
+		q.slots, q.head = q.slots[:0], 0
+		hs.spare = append(hs.spare, q)
+	}
+	hs.n--
+	body := e.h.Body[:0]
+	if cap(body) > maxHeldBody {
+		body = nil
+	}
+	*e = heldEntry{h: storage.Held{Body: body}, gen: e.gen + 1}
+	hs.free = append(hs.free, slot)
+}
+
+// Expire implements storage.Holds: leases that ran out before now end
+// first, then every unleased item whose Expires is before now is removed,
+// keeping the others in order. fn (may be nil) runs after the lock is
+// released, so it may call the store. It allocates the removed items'
+// copies only when there are some; it never fails.
+func (hs *Holds) Expire(now int64, fn func(*storage.Held)) (int, error) {
+	var out []storage.Held
+	hs.mu.Lock()
+	if hs.leased > 0 {
+		for i := range hs.ents {
+			if e := &hs.ents[i]; e.leased && e.until < now {
+				e.leased = false
+				hs.leased--
+				hs.requeue(int32(i))
+			}
+		}
+	}
+	for _, q := range hs.users {
 		if q.minExp >= now {
 			continue
 		}
-		kept := q.items[:q.head]
-		minExp := int64(0)
-		for _, h := range q.items[q.head:] {
-			if h.Expires < now {
-				out = append(out, h)
+		kept, minExp := q.slots[:0], int64(math.MaxInt64)
+		for _, slot := range q.slots[q.head:] {
+			e := &hs.ents[slot]
+			if e.h.Expires < now {
+				out = append(out, e.h)
+				e.h.Body = nil // the copy in out has it now
+				hs.drop(q, slot)
 				continue
 			}
-			if len(kept) == q.head || h.Expires < minExp {
-				minExp = h.Expires
-			}
-			kept = append(kept, h)
+			minExp = min(minExp, e.h.Expires)
+			kept = append(kept, slot)
 		}
-		clear(q.items[len(kept):])
-		q.items, q.minExp = kept, minExp
-		if q.len() == 0 {
-			delete(hs.users, user)
-		}
+		q.slots, q.head, q.minExp = kept, 0, minExp
 	}
-	hs.n -= len(out)
 	hs.mu.Unlock()
 	if fn != nil {
-		for _, h := range out {
-			fn(h)
+		for i := range out {
+			fn(&out[i])
 		}
 	}
-	return len(out)
+	return len(out), nil
 }
 
-// Len is the number of items held.
+// Len is the number of items held, leased ones included.
 func (hs *Holds) Len() int {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()

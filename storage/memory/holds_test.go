@@ -9,95 +9,19 @@ import (
 	"github.com/smppd/smppd/storage"
 )
 
+// The contract (order, leases, acks, limits, expiry) is storagetest's;
+// these cases are about how this store keeps items.
+
 func held(user string, exp int64) *storage.Held {
-	return &storage.Held{SystemID: user, Kind: storage.HeldMO, Expires: exp}
+	return &storage.Held{SystemID: user, Kind: storage.HeldMO, Body: []byte(fmt.Sprint(user, exp)), Expires: exp}
 }
 
-func TestHoldsFIFOAndTake(t *testing.T) {
-	hs := New(Options{}).Holds()
-	var a, b []*storage.Held
-	for i := 0; i < 10; i++ {
-		a = append(a, held("a", int64(i)))
-		b = append(b, held("b", int64(i)))
-		if err := hs.Hold(a[i]); err != nil {
-			t.Fatal(err)
-		}
-		if err := hs.Hold(b[i]); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if hs.Len() != 20 || hs.Users() != 2 {
-		t.Fatalf("Len %d Users %d", hs.Len(), hs.Users())
-	}
-	dst := make([]*storage.Held, 4)
-	tests := []struct {
-		user  string
-		dst   []*storage.Held
-		want  []*storage.Held
-		len   int
-		users int
-	}{
-		{"a", dst, a[0:4], 16, 2},
-		{"a", dst[:0], nil, 16, 2},
-		{"nobody", dst, nil, 16, 2},
-		{"a", dst[:3], a[4:7], 13, 2},
-		{"b", dst, b[0:4], 9, 2},
-		{"a", dst, a[7:10], 6, 1},
-		{"a", dst, nil, 6, 1},
-	}
-	for i, tc := range tests {
-		clear(dst)
-		n := hs.Take(tc.user, tc.dst)
-		if n != len(tc.want) {
-			t.Fatalf("step %d: Take moved %d, want %d", i, n, len(tc.want))
-		}
-		for j := range tc.want {
-			if tc.dst[j] != tc.want[j] {
-				t.Fatalf("step %d: item %d out of order", i, j)
-			}
-		}
-		if hs.Len() != tc.len || hs.Users() != tc.users {
-			t.Fatalf("step %d: Len %d Users %d, want %d %d", i, hs.Len(), hs.Users(), tc.len, tc.users)
-		}
-	}
-	// Holding after takes reuses the freed front and keeps order.
-	extra := held("b", 0)
-	if err := hs.Hold(extra); err != nil {
-		t.Fatal(err)
-	}
-	got := make([]*storage.Held, 10)
-	if n := hs.Take("b", got); n != 7 || got[5] != b[9] || got[6] != extra {
-		t.Fatalf("Take after re-hold: %d", n)
-	}
-}
-
-func TestHoldsLimit(t *testing.T) {
-	s := New(Options{MaxHeld: 3})
-	hs := s.Holds()
-	for i := 0; i < 3; i++ {
-		if err := hs.Hold(held(fmt.Sprint("u", i), 0)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := hs.Hold(held("u0", 0)); !errors.Is(err, storage.ErrHeldFull) {
-		t.Fatalf("Hold beyond the limit: %v", err)
-	}
-	if err := hs.Hold(nil); !errors.Is(err, ErrNilHeld) {
+func TestHoldsNilAndZeroValue(t *testing.T) {
+	var hs Holds
+	if _, err := hs.Hold(nil); !errors.Is(err, ErrNilHeld) {
 		t.Fatalf("Hold(nil): %v", err)
 	}
-	dst := make([]*storage.Held, 1)
-	hs.Take("u1", dst)
-	if err := hs.Hold(held("u0", 0)); err != nil {
-		t.Fatalf("Hold after a Take freed room: %v", err)
-	}
-	if st := s.Stats(); st.Held != 3 || st.HeldUsers != 2 || st.HeldRefused != 1 {
-		t.Fatalf("stats %+v", st)
-	}
-}
-
-func TestHoldsZeroValue(t *testing.T) {
-	var hs Holds
-	if err := hs.Hold(held("a", 1)); err != nil {
+	if _, err := hs.Hold(held("a", 1)); err != nil {
 		t.Fatal(err)
 	}
 	if hs.Len() != 1 || hs.max != DefaultMaxHeld {
@@ -105,119 +29,147 @@ func TestHoldsZeroValue(t *testing.T) {
 	}
 }
 
-func TestHoldsExpire(t *testing.T) {
-	hs := New(Options{}).Holds()
-	// a: 5 10 3 20 ; b: 1 2 ; c: 50
-	items := map[string][]int64{"a": {5, 10, 3, 20}, "b": {1, 2}, "c": {50}}
-	all := map[*storage.Held]bool{}
-	for _, u := range []string{"a", "b", "c"} {
-		for _, e := range items[u] {
-			h := held(u, e)
-			all[h] = true
-			if err := hs.Hold(h); err != nil {
-				t.Fatal(err)
-			}
+// A key names a slot and its generation: once the item is gone its slot
+// serves the next Hold under a new key, and the old key finds nothing.
+func TestHoldsKeysReuseSlots(t *testing.T) {
+	hs := New(Options{}).Holds().(*Holds)
+	k1, _ := hs.Hold(held("a", 10))
+	if err := hs.Ack(k1); err != nil {
+		t.Fatal(err)
+	}
+	k2, _ := hs.Hold(held("a", 10))
+	if k2 == k1 || uint32(k2) != uint32(k1) || len(hs.ents) != 1 {
+		t.Fatalf("keys %x then %x over %d slots: want one slot, two generations", k1, k2, len(hs.ents))
+	}
+	if err := hs.Release(k1, 0); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("Release with a stale key: %v", err)
+	}
+	for _, k := range []storage.HeldKey{0, 1 << 31, storage.HeldKey(^uint64(0))} {
+		if err := hs.Ack(k); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("Ack(%x): %v", k, err)
 		}
-	}
-	var got []int64
-	n := hs.Expire(10, func(h *storage.Held) {
-		if !all[h] {
-			t.Fatal("Expire passed an unknown item")
-		}
-		got = append(got, h.Expires)
-		// fn runs without the lock held: re-holding must not deadlock.
-		if h.Expires == 1 {
-			if err := hs.Hold(held("d", 100)); err != nil {
-				t.Error(err)
-			}
-		}
-	})
-	if n != 4 || len(got) != 4 {
-		t.Fatalf("expired %d (fn saw %d), want 4", n, len(got))
-	}
-	for _, e := range got {
-		if e >= 10 {
-			t.Fatalf("item expiring at %d expired at 10", e)
-		}
-	}
-	if hs.Len() != 4 || hs.Users() != 3 { // a: 10 20, c: 50, d: 100
-		t.Fatalf("Len %d Users %d", hs.Len(), hs.Users())
-	}
-	dst := make([]*storage.Held, 4)
-	if n := hs.Take("a", dst); n != 2 || dst[0].Expires != 10 || dst[1].Expires != 20 {
-		t.Fatalf("survivors of a out of order: %d", n)
-	}
-	if n := hs.Expire(10, nil); n != 0 {
-		t.Fatalf("second Expire at the same time removed %d", n)
-	}
-	if n := hs.Expire(1000, nil); n != 2 || hs.Len() != 0 || hs.Users() != 0 {
-		t.Fatalf("Expire(1000) removed %d, Len %d Users %d", n, hs.Len(), hs.Users())
 	}
 }
 
-// TestHoldsExpireAfterTake: minExp stays a lower bound after Takes and
+// A freed entry keeps its body buffer for the next Hold, unless it is
+// over maxHeldBody.
+func TestHoldsBodyBuffers(t *testing.T) {
+	hs := New(Options{}).Holds().(*Holds)
+	small := &storage.Held{SystemID: "a", Body: make([]byte, 100)}
+	k, _ := hs.Hold(small)
+	_ = hs.Ack(k)
+	if c := cap(hs.ents[0].h.Body); c < 100 {
+		t.Fatalf("a freed entry kept %d octets of buffer", c)
+	}
+	big := &storage.Held{SystemID: "a", Body: make([]byte, maxHeldBody+1)}
+	k, _ = hs.Hold(big)
+	_ = hs.Ack(k)
+	if c := cap(hs.ents[0].h.Body); c != 0 {
+		t.Fatalf("a freed entry kept a %d-octet buffer", c)
+	}
+}
+
+// minExp stays a lower bound of a queue's items after leases, releases and
 // partial expiry, so no expired item is missed.
-func TestHoldsExpireAfterTake(t *testing.T) {
-	hs := New(Options{}).Holds()
+func TestHoldsExpireBound(t *testing.T) {
+	hs := New(Options{}).Holds().(*Holds)
 	for _, e := range []int64{1, 100, 50, 7} {
-		if err := hs.Hold(held("a", e)); err != nil {
+		if _, err := hs.Hold(held("a", e)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dst := make([]*storage.Held, 1)
-	hs.Take("a", dst) // takes 1
-	if n := hs.Expire(10, nil); n != 1 {
-		t.Fatalf("Expire(10) removed %d, want 1 (the 7)", n)
+	dst := make([]storage.Held, 1)
+	if n, _ := hs.Lease("a", 1000, dst); n != 1 || dst[0].Expires != 1 {
+		t.Fatalf("leased %d: %+v", n, dst[0])
 	}
-	if n := hs.Expire(60, nil); n != 1 {
-		t.Fatalf("Expire(60) removed %d, want 1 (the 50)", n)
+	if n, _ := hs.Expire(10, nil); n != 1 {
+		t.Fatalf("Expire(10) removed %d, want 1 (the 7; the 1 is leased)", n)
+	}
+	if q := hs.users["a"]; q.minExp != 50 {
+		t.Fatalf("minExp %d after the expiry, want 50", q.minExp)
+	}
+	if err := hs.Release(dst[0].Key, 1); err != nil {
+		t.Fatal(err)
+	}
+	if q := hs.users["a"]; q.minExp != 1 {
+		t.Fatalf("minExp %d after the release, want 1", q.minExp)
+	}
+	if n, _ := hs.Expire(60, nil); n != 2 {
+		t.Fatalf("Expire(60) removed %d, want 2 (the 1 and the 50)", n)
 	}
 	if hs.Len() != 1 {
 		t.Fatalf("Len %d", hs.Len())
 	}
 }
 
+// fn runs without the lock held: it may call the store.
+func TestHoldsExpireCallbackMayHold(t *testing.T) {
+	hs := New(Options{}).Holds()
+	for _, e := range []int64{1, 2, 50} {
+		if _, err := hs.Hold(held("a", e)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := hs.Expire(10, func(h *storage.Held) {
+		if _, err := hs.Hold(held("b", 100+h.Expires)); err != nil {
+			t.Error(err)
+		}
+	})
+	if n != 2 || err != nil || hs.Len() != 3 || hs.Users() != 2 {
+		t.Fatalf("Expire = %d, %v; Len %d Users %d", n, err, hs.Len(), hs.Users())
+	}
+}
+
+// Every item held by concurrent users comes back exactly once, leased
+// (then acknowledged) or expired.
 func TestHoldsConcurrent(t *testing.T) {
 	hs := New(Options{MaxHeld: 500}).Holds()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	seen := map[*storage.Held]int{}
+	seen := map[string]int{}
 	record := func(h *storage.Held) {
 		mu.Lock()
-		seen[h]++
+		seen[string(h.Body)]++
 		mu.Unlock()
 	}
 	var made sync.Map
-	for w := 0; w < 8; w++ {
-		wg.Add(1)
-		go func(w int) {
-			defer wg.Done()
+	for w := range 8 {
+		wg.Go(func() {
 			user := fmt.Sprint("u", w%3)
-			dst := make([]*storage.Held, 5)
-			for i := 0; i < 400; i++ {
+			dst := make([]storage.Held, 5)
+			for i := range 400 {
 				h := held(user, int64(i))
-				if hs.Hold(h) == nil {
-					made.Store(h, true)
+				h.Body = fmt.Appendf(nil, "%d/%d", w, i)
+				if _, err := hs.Hold(h); err == nil {
+					made.Store(string(h.Body), true)
 				}
 				if i%3 == 0 {
-					n := hs.Take(user, dst)
-					for _, x := range dst[:n] {
-						record(x)
+					n, _ := hs.Lease(user, 1<<62, dst)
+					for j := range dst[:n] {
+						record(&dst[j])
+						if j%2 == 0 {
+							_ = hs.Ack(dst[j].Key)
+						} else { // given back: to be leased or expired once more
+							mu.Lock()
+							seen[string(dst[j].Body)]--
+							mu.Unlock()
+							_ = hs.Release(dst[j].Key, 1)
+						}
 					}
 				}
 				if i%50 == 0 {
-					hs.Expire(int64(i), record)
+					_, _ = hs.Expire(int64(i), record)
 				}
 			}
-		}(w)
+		})
 	}
 	wg.Wait()
-	hs.Expire(1<<62, record)
+	_, _ = hs.Expire(1<<62, record)
 	total := 0
 	made.Range(func(k, _ any) bool {
 		total++
-		if seen[k.(*storage.Held)] != 1 {
-			t.Fatalf("item handed back %d times", seen[k.(*storage.Held)])
+		if seen[k.(string)] != 1 {
+			t.Fatalf("item %s handed back %d times", k, seen[k.(string)])
 		}
 		return true
 	})

@@ -44,6 +44,25 @@ func (x *index) insert(tag, slot uint32) {
 	x.w[p] = pack(tag, slot)
 }
 
+// next returns the next slot indexed under tag along tag's probe
+// sequence, or -1 at its end; *p is the position to look at, tag itself on
+// the first call. Lookups compare each slot's key until one matches.
+func (x *index) next(tag uint32, p *uint32) int {
+	if len(x.w) == 0 {
+		return -1
+	}
+	for {
+		v := x.w[*p&x.mask]
+		if v == 0 {
+			return -1
+		}
+		*p = (*p + 1) & x.mask
+		if tagOf(v) == tag {
+			return int(slotOf(v))
+		}
+	}
+}
+
 // remove deletes slot (stored under tag) and closes the gap it leaves.
 // It does nothing if the pair is absent.
 func (x *index) remove(tag, slot uint32) {

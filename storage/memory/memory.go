@@ -1,28 +1,29 @@
-// Package memory is the in-memory implementation of the storage
-// interfaces: a *Store is a storage.Messages and a storage.UpstreamIDs (and
-// so a connector.IDMap), and Store.Holds returns its storage.Holds. One
-// Store holds everything a node keeps about messages; nothing survives a
-// restart.
+// Package memory is the in-memory storage.Store: a *Store keeps message
+// records, upstream ids both ways and held items (Store.Holds). One Store
+// holds everything a node keeps about messages; nothing survives a
+// restart. No method fails but for the reasons every store shares
+// (storage.ErrNotFound, ErrHeldFull, ErrBadUpstreamID), and none blocks
+// longer than a shard's lock.
 //
-// Records and upstream ids live in 64 shards chosen by hash, each a mutex
-// over a ring of fixed-size entries in insertion order plus an
-// open-addressing index. A shard's arrays are made on its first insert, at
-// 1,024 entries or the shard's whole share of the limit when that is
-// smaller (the demo's 50,000 records: 782 per shard, so no doubling leaves
-// garbage behind at a peak), and double up to that share, so an idle
-// server stays small and, once a shard has reached its working size, Put, Get, SetState,
-// SetLive, PutUpstream and Upstream allocate nothing. A full shard evicts its
-// oldest entry (by insertion, not by id). Entries older than Options.TTL are
-// never returned and are reclaimed by Sweep, which the owner calls
-// periodically; the store runs no goroutines.
+// Records and upstream ids live in 64 shards chosen by hash, each a table
+// (table.go): a mutex over a ring of fixed-size entries in insertion order
+// plus an open-addressing index. A shard's arrays are made on its first
+// insert, at 1,024 entries or the shard's whole share of the limit when
+// that is smaller (the demo's 50,000 records: 782 per shard, so no doubling
+// leaves garbage behind at a peak), and double up to that share, so an
+// idle server stays small and, once a shard has reached its working size,
+// Put, Get, SetState, PutUpstream and Upstream allocate nothing. A full
+// shard evicts its oldest entry (by insertion, not by id). Entries older
+// than Options.TTL are never returned and are reclaimed by Sweep, which the
+// owner calls periodically; the store runs no goroutines.
 //
 // Memory per entry once a shard is at its limit (amd64; the index is 2 to 4
 // words per entry, by how the shard's limit rounds up to a power of two):
 //
-//	record:      104 B entry (no pointers) + 24 B SystemID and Live (the
-//	             only part the GC scans) + 16-32 B index:
+//	record:      112 B slot (no pointers) + 16 B SystemID (the only part
+//	             the GC scans) + 16-32 B index:
 //	             152 B measured at MaxRecords 100,000, 145 B at 1,000,000
-//	upstream id:  96 B entry (no pointers) + 16-32 B index:
+//	upstream id:  96 B slot (no pointers) + 16-32 B index:
 //	             121 B measured at MaxUpstream 100,000, 113 B at 1,000,000
 //
 // so 100,000 of each take about 27 MB and the defaults (1,000,000 of each)
@@ -37,6 +38,8 @@ import (
 	"math/rand/v2"
 	"sync/atomic"
 	"time"
+
+	"github.com/smppd/smppd/storage"
 )
 
 // Defaults applied by New to zero (or negative) Options fields.
@@ -84,19 +87,19 @@ type Options struct {
 // Store is the in-memory message store. Create it with New; it is safe
 // for concurrent use.
 type Store struct {
-	recs    []recShard
-	ups     []upShard
-	revs    []upShard // our id -> upstream id (reverse.go)
-	recBits uint      // log2(len(recs))
-	upBits  uint
-	revBits uint
-	seed    uint64       // mixed into record id hashes
-	upSeed  maphash.Seed // upstream ids are chosen by peers: keyed hash
-	ttl     int64
-	now     func() int64
-	clock   func() int64 // precise: Options.Now, or the wall clock
-	coarse  atomic.Int64 // the latest Sweep's now, for the default clock
-	holds   Holds
+	recs       []recTable
+	ups        []upTable
+	revs       []upTable    // our id -> upstream id (reverse.go), sized like ups
+	recBits    uint         // log2(len(recs))
+	upBits     uint         // log2(len(ups)) = log2(len(revs))
+	seed       uint64       // mixed into record id hashes
+	upSeed     maphash.Seed // upstream ids are chosen by peers: keyed hash
+	ttl        int64
+	now        func() int64
+	clock      func() int64 // precise: Options.Now, or the wall clock
+	coarse     atomic.Int64 // the latest Sweep's now, for the default clock
+	upRejected atomic.Uint64
+	holds      Holds
 }
 
 // New returns an empty Store configured by opts (defaults for zero
@@ -131,19 +134,15 @@ func newStore(opts Options, maxBits uint) *Store {
 	}
 	var caps []int
 	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)
-	s.recs = make([]recShard, len(caps))
+	s.recs = make([]recTable, len(caps))
 	for i := range s.recs {
-		s.recs[i].max, s.recs[i].seed = caps[i], s.seed
+		s.recs[i].max = caps[i]
 	}
 	caps, s.upBits = shardCaps(opts.MaxUpstream, maxBits)
-	s.ups = make([]upShard, len(caps))
+	s.ups = make([]upTable, len(caps))
+	s.revs = make([]upTable, len(caps))
 	for i := range s.ups {
-		s.ups[i].max = caps[i]
-	}
-	s.revs = make([]upShard, len(caps))
-	s.revBits = s.upBits
-	for i := range s.revs {
-		s.revs[i].max = caps[i]
+		s.ups[i].max, s.revs[i].max = caps[i], caps[i]
 	}
 	s.holds.init(opts.MaxHeld)
 	return s
@@ -168,10 +167,12 @@ func shardCaps(limit int, maxBits uint) ([]int, uint) {
 	return caps, bits
 }
 
-// Holds returns the store's held-item queues (a storage.Holds). It is a
-// separate value because storage.Messages and storage.Holds both name a
-// Len method with different meanings.
-func (s *Store) Holds() *Holds { return &s.holds }
+// Holds implements storage.Store: the store's held items.
+func (s *Store) Holds() storage.Holds { return &s.holds }
+
+// Close implements storage.Store. Memory has nothing to flush or unlock:
+// the garbage collector takes the store once it is unreachable.
+func (s *Store) Close() error { return nil }
 
 // expired reports whether an entry stamped at (Unix ns) is older than the
 // TTL at now.
@@ -185,72 +186,36 @@ func (s *Store) sweptNow() int64 {
 	return time.Now().UnixNano()
 }
 
-// Stats are the store's sizes and counters since New.
-type Stats struct {
-	Records          int    // records held (expired ones not yet swept included)
-	Upstream         int    // upstream id entries held
-	Reverse          int    // our id -> upstream id entries held
-	Held             int    // held items
-	HeldUsers        int    // users with held items
-	Evicted          uint64 // records evicted by a full shard
-	Expired          uint64 // records reclaimed after the TTL
-	UpstreamEvicted  uint64 // upstream ids evicted by a full shard (both directions)
-	UpstreamExpired  uint64 // upstream ids reclaimed after the TTL (both directions)
-	UpstreamRejected uint64 // PutUpstream(Of) calls with an empty or over-long id
-	HeldRefused      uint64 // Hold calls refused with storage.ErrHeldFull
-}
-
-// Stats returns a snapshot of the counters. It takes every shard's lock in
-// turn: call it for metrics, not per message.
-func (s *Store) Stats() Stats {
-	var st Stats
-	for i := range s.recs {
-		sh := &s.recs[i]
-		sh.mu.Lock()
-		st.Records += sh.n
-		st.Evicted += sh.evicted
-		st.Expired += sh.expired
-		sh.mu.Unlock()
-	}
-	for i := range s.ups {
-		sh := &s.ups[i]
-		sh.mu.Lock()
-		st.Upstream += sh.n
-		st.UpstreamEvicted += sh.evicted
-		st.UpstreamExpired += sh.expired
-		st.UpstreamRejected += sh.rejected
-		sh.mu.Unlock()
-	}
-	for i := range s.revs {
-		sh := &s.revs[i]
-		sh.mu.Lock()
-		st.Reverse += sh.n
-		st.UpstreamEvicted += sh.evicted
-		st.UpstreamExpired += sh.expired
-		st.UpstreamRejected += sh.rejected
-		sh.mu.Unlock()
-	}
+// Stats implements storage.Store. It takes every shard's lock in turn:
+// call it for metrics, not per message.
+func (s *Store) Stats() storage.Stats {
+	var st storage.Stats
+	st.Records, st.Evicted, st.Expired = tableStats(s.recs)
+	st.Upstream, st.UpstreamEvicted, st.UpstreamExpired = tableStats(s.ups)
+	var evicted, expired uint64
+	st.Reverse, evicted, expired = tableStats(s.revs)
+	st.UpstreamEvicted += evicted
+	st.UpstreamExpired += expired
+	st.UpstreamRejected = s.upRejected.Load()
 	st.Held, st.HeldUsers, st.HeldRefused = s.holds.stats()
 	return st
 }
 
-// Sweep reclaims records and upstream ids older than the TTL at now (Unix
-// ns) and returns how many. It walks each shard from its oldest entry and
-// stops at the first one still live, so an entry inserted behind a younger
-// one waits for it (it is already invisible to Get and Upstream). A shard
-// left empty gives its arrays back. Held items expire through
-// Holds.Expire, not here.
+// Sweep implements storage.Sweeper: it reclaims records and upstream ids
+// older than the TTL at now (Unix ns) and returns how many. It walks each
+// shard from its oldest entry and stops at the first one still live, so an
+// entry inserted behind a younger one waits for it (it is already
+// invisible to Get and Upstream). A shard left empty gives its arrays
+// back. Held items expire through Holds.Expire, not here.
 func (s *Store) Sweep(now int64) int {
 	s.coarse.Store(now)
 	n := 0
 	for i := range s.recs {
-		n += s.recs[i].sweep(s, now)
+		n += s.recs[i].sweep(now, s.ttl)
 	}
 	for i := range s.ups {
-		n += s.ups[i].sweep(s, now)
-	}
-	for i := range s.revs {
-		n += s.revs[i].sweep(s, now)
+		n += s.ups[i].sweep(now, s.ttl)
+		n += s.revs[i].sweep(now, s.ttl)
 	}
 	return n
 }
@@ -265,18 +230,6 @@ func mix64(x uint64) uint64 {
 	x *= 0xc4ceb9fe1a85ec53
 	x ^= x >> 33
 	return x
-}
-
-// ringNext returns the ring size after size when growing towards max.
-func ringNext(size, max int) int {
-	n := size * 2
-	if n < firstRing {
-		n = firstRing
-	}
-	if n > max {
-		n = max
-	}
-	return n
 }
 
 // cachePad keeps neighbouring shards' locks off one cache line.

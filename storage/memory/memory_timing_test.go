@@ -160,14 +160,8 @@ func BenchmarkGCMillionRecords(b *testing.B) {
 	const n = 1_000_000
 	s := New(Options{MaxRecords: n})
 	r := rec(0, time.Now().UnixNano())
-	m := msg.NewMessage()
-	defer m.Release()
 	for i := uint64(0); i < n; i++ {
 		r.ID = benchID(i)
-		r.Live = nil
-		if i%16 == 0 {
-			r.Live = m
-		}
 		s.Put(&r)
 	}
 	runtime.GC()

@@ -41,87 +41,6 @@ func TestShardCaps(t *testing.T) {
 	f(5000, 0, 1)
 }
 
-func TestMessagesMethods(t *testing.T) {
-	clk := newClock()
-	s := New(Options{Now: clk.now})
-	m1, m2 := msg.NewMessage(), msg.NewMessage()
-	defer m1.Release()
-	defer m2.Release()
-	const id, other = msg.ID(0x0123456789abcdef), msg.ID(42)
-
-	base := rec(id, t0)
-	base.Live = m1
-	s.Put(&base)
-
-	steps := []struct {
-		name string
-		do   func() bool
-		ok   bool
-		want func(r *storage.Record) // expected record after the step, if ok
-	}{
-		{"get as put", func() bool { return true }, true, func(r *storage.Record) {}},
-		{"get unknown", func() bool { var r storage.Record; return s.Get(other, &r) }, false, nil},
-		{"setlive other message", func() bool { return s.SetLive(id, m2) }, true, func(r *storage.Record) { r.Live = m2 }},
-		{"setlive nil clears", func() bool { return s.SetLive(id, nil) }, true, func(r *storage.Record) { r.Live = nil }},
-		{"setlive again", func() bool { return s.SetLive(id, m1) }, true, func(r *storage.Record) { r.Live = m1 }},
-		{"withlive sees it", func() bool { var l *msg.Message; s.WithLive(id, func(m *msg.Message) { l = m }); return l == m1 },
-			true, func(r *storage.Record) {}},
-		{"withlive unknown", func() bool { l := m1; s.WithLive(other, func(m *msg.Message) { l = m }); return l != nil }, false, nil},
-		{"setlive back", func() bool { return s.SetLive(id, m1) }, true, func(r *storage.Record) { r.Live = m1 }},
-		{"setstate clears live", func() bool { return s.SetState(id, msg.StateDelivered, 0, t0+5) }, true,
-			func(r *storage.Record) { r.Live, r.State, r.Done = nil, msg.StateDelivered, t0+5 }},
-		{"setstate with error", func() bool { return s.SetState(id, msg.StateUndeliverable, 0x45, t0+6) }, true,
-			func(r *storage.Record) { r.State, r.Err, r.Done = msg.StateUndeliverable, 0x45, t0+6 }},
-		{"setstate unknown", func() bool { return s.SetState(other, msg.StateDelivered, 0, 1) }, false, nil},
-		{"setlive unknown", func() bool { return s.SetLive(other, m1) }, false, nil},
-		{"put replaces", func() bool {
-			r := rec(id, t0+7)
-			r.SystemID, r.State, r.Live = "other", msg.StateAccepted, m2
-			r.SetAddrs([]byte("src"), []byte("dst"), nil)
-			s.Put(&r)
-			return true
-		}, true, func(r *storage.Record) {
-			*r = rec(id, t0+7)
-			r.SystemID, r.State, r.Live = "other", msg.StateAccepted, m2
-			r.SetAddrs([]byte("src"), []byte("dst"), nil)
-		}},
-		{"setreplaced keeps the state", func() bool {
-			r := rec(other, t0+8) // only the replaced fields are read
-			r.State, r.RegisteredDelivery, r.Parts = msg.StateEnroute, 0, 7
-			r.TextLen = uint8(copy(r.Text[:], "new"))
-			return s.SetReplaced(id, &r)
-		}, true, func(r *storage.Record) {
-			r.RegisteredDelivery, r.Parts, r.Submitted = 0, 7, t0+8
-			r.TextLen = uint8(copy(r.Text[:], "new"))
-		}},
-		{"setreplaced unknown", func() bool { r := rec(other, t0); return s.SetReplaced(other, &r) }, false, nil},
-	}
-	want := base
-	for _, st := range steps {
-		if got := st.do(); got != st.ok {
-			t.Fatalf("%s: returned %v, want %v", st.name, got, st.ok)
-		}
-		if st.want != nil {
-			st.want(&want)
-		}
-		if got := mustGet(t, s, id); got != want {
-			t.Fatalf("%s: record\n got %+v\nwant %+v", st.name, got, want)
-		}
-		if s.Len() != 1 {
-			t.Fatalf("%s: Len %d, want 1", st.name, s.Len())
-		}
-	}
-}
-
-func TestGetMissLeavesOut(t *testing.T) {
-	s := New(Options{})
-	out := rec(9, t0)
-	keep := out
-	if s.Get(1, &out) || out != keep {
-		t.Fatalf("Get on an empty store: changed out or found")
-	}
-}
-
 func TestPutClampsLengths(t *testing.T) {
 	s := New(Options{})
 	r := rec(1, time.Now().UnixNano())
@@ -133,21 +52,6 @@ func TestPutClampsLengths(t *testing.T) {
 	}
 	if len(got.SourceAddr()) != storage.MaxAddr {
 		t.Fatal("SourceAddr view length")
-	}
-}
-
-func TestPutStampsZeroSubmitted(t *testing.T) {
-	clk := newClock()
-	s := New(Options{Now: clk.now, TTL: time.Hour})
-	r := rec(1, 0)
-	s.Put(&r)
-	if got := mustGet(t, s, 1); got.Submitted != t0 {
-		t.Fatalf("Submitted %d, want the Put time %d", got.Submitted, t0)
-	}
-	clk.advance(time.Hour + 1)
-	var out storage.Record
-	if s.Get(1, &out) {
-		t.Fatal("a record stamped at Put outlived the TTL")
 	}
 }
 
@@ -168,7 +72,7 @@ func TestEvictionOrder(t *testing.T) {
 	}
 	var out storage.Record
 	for i := 1; i <= 13; i++ {
-		if want := i > 3; s.Get(msg.ID(i), &out) != want {
+		if want := i > 3; (s.Get(msg.ID(i), &out) == nil) != want {
 			t.Fatalf("id %d: present %v, want %v", i, !want, want)
 		}
 	}
@@ -208,11 +112,11 @@ func TestTTL(t *testing.T) {
 	var out storage.Record
 
 	clk.advance(time.Minute) // old is exactly TTL old: still there
-	if !s.Get(1, &out) {
+	if s.Get(1, &out) != nil {
 		t.Fatal("a record exactly TTL old was dropped")
 	}
 	clk.advance(1)
-	if s.Get(1, &out) || s.SetState(1, msg.StateDelivered, 0, 1) || s.SetLive(1, nil) {
+	if s.Get(1, &out) == nil || s.SetState(1, msg.StateDelivered, 0, 1) == nil {
 		t.Fatal("an expired record is still visible")
 	}
 	mustGet(t, s, 2)
@@ -249,7 +153,7 @@ func TestSweepStopsAtLiveHead(t *testing.T) {
 	s.Put(&young)
 	s.Put(&old)
 	var out storage.Record
-	if s.Get(2, &out) {
+	if s.Get(2, &out) == nil {
 		t.Fatal("expired record visible")
 	}
 	if n := s.Sweep(clk.now()); n != 0 {
@@ -288,7 +192,7 @@ func TestGrowthWithWrap(t *testing.T) {
 		if i < 50 {
 			want = false
 		}
-		if got := s.Get(msg.ID(i), &out); got != want {
+		if got := s.Get(msg.ID(i), &out) == nil; got != want {
 			t.Fatalf("id %d present %v, want %v", i, got, want)
 		}
 		if want && out != rec(msg.ID(i), t0) {
@@ -311,8 +215,6 @@ func TestMessagesConcurrent(t *testing.T) {
 		go func(w int) {
 			defer wg.Done()
 			var out storage.Record
-			m := msg.NewMessage()
-			defer m.Release()
 			for i := 0; i < per; i++ {
 				// Ids are private to a worker, except every 8th which
 				// all workers share, to contend on the same records.
@@ -321,16 +223,14 @@ func TestMessagesConcurrent(t *testing.T) {
 					id = msg.ID(i)
 				}
 				r := rec(id, t0)
-				r.Live = m
-				s.Put(&r)
-				if s.Get(id, &out) && out.ID != id {
+				_ = s.Put(&r)
+				if s.Get(id, &out) == nil && out.ID != id {
 					errs <- fmt.Errorf("Get(%v) returned %v", id, out.ID)
 					return
 				}
-				s.SetLive(id, nil)
-				s.SetState(id, msg.StateDelivered, uint16(w), t0+1)
-				if i%8 != 0 && s.Get(id, &out) && (out.State != msg.StateDelivered || out.Err != uint16(w) || out.Live != nil) {
-					errs <- fmt.Errorf("id %v: state %v err %d live %p after SetState", id, out.State, out.Err, out.Live)
+				_ = s.SetState(id, msg.StateDelivered, uint16(w), t0+1)
+				if i%8 != 0 && s.Get(id, &out) == nil && (out.State != msg.StateDelivered || out.Err != uint16(w)) {
+					errs <- fmt.Errorf("id %v: state %v err %d after SetState", id, out.State, out.Err)
 					return
 				}
 				if i%64 == 0 {
@@ -363,33 +263,6 @@ func TestIdleStoreSmall(t *testing.T) {
 	runtime.KeepAlive(s)
 }
 
-func TestDeleteFreesTheNewestSlot(t *testing.T) {
-	clk := newClock()
-	s := newStore(Options{Now: clk.now, MaxRecords: 2}, 0) // one shard of two
-	a, b, c := rec(1, t0), rec(2, t0), rec(3, t0)
-	s.Put(&a)
-	s.Put(&b)
-	if !s.Delete(2) || s.Len() != 1 {
-		t.Fatalf("newest not deleted: len %d", s.Len())
-	}
-	var out storage.Record
-	if s.Get(2, &out) {
-		t.Fatal("deleted record still found")
-	}
-	if s.Delete(2) || s.Delete(99) {
-		t.Fatal("deleted an unknown id")
-	}
-	// The freed slot takes the next record without evicting the oldest.
-	s.Put(&c)
-	if !s.Get(1, &out) || !s.Get(3, &out) || s.Stats().Evicted != 0 {
-		t.Fatalf("after reuse: evicted %d", s.Stats().Evicted)
-	}
-	// An older record is not the shard's newest: kept.
-	if s.Delete(1) || !s.Get(1, &out) {
-		t.Fatal("an older record was deleted")
-	}
-}
-
 func TestDefaultClockFollowsSweeps(t *testing.T) {
 	s := New(Options{TTL: time.Hour})
 	before := time.Now().UnixNano()
@@ -401,104 +274,27 @@ func TestDefaultClockFollowsSweeps(t *testing.T) {
 	s.Put(&r)
 	s.Sweep(at + int64(30*time.Minute)) // the record is 29 minutes old at that now
 	var out storage.Record
-	if s.now() != at+int64(30*time.Minute) || !s.Get(5, &out) {
+	if s.now() != at+int64(30*time.Minute) || s.Get(5, &out) != nil {
 		t.Fatal("Get did not use the latest sweep's now")
 	}
 }
 
-func TestFinishSetsStateAndCopies(t *testing.T) {
-	s := New(Options{})
-	m := msg.NewMessage()
-	defer m.Release()
-	r := rec(9, time.Now().UnixNano())
-	r.Live = m
-	s.Put(&r)
-	var out storage.Record
-	if !s.Finish(9, msg.StateDelivered, 0, 42, &out) || out.State != msg.StateDelivered || out.Done != 42 || out.Live != nil ||
-		string(out.DestAddr()) != string(r.DestAddr()) {
-		t.Fatalf("Finish: %+v", out)
-	}
-	if s.Finish(10, msg.StateDelivered, 0, 42, &out) {
-		t.Fatal("Finish of an unknown id")
-	}
-}
-
-// Without a receipt request Finish gives the counters' fields only; the
-// record keeps everything for a later Get (query_sm), and Live is cleared.
-func TestFinishWithoutReceiptCopiesLess(t *testing.T) {
-	s := New(Options{})
-	m := msg.NewMessage()
-	defer m.Release()
-	r := rec(11, time.Now().UnixNano())
-	r.RegisteredDelivery = 0
-	r.Live = m
-	s.Put(&r)
-	var out storage.Record
-	if !s.Finish(11, msg.StateUndeliverable, 7, 42, &out) {
-		t.Fatal("Finish: not found")
-	}
-	want := storage.Record{ID: 11, State: msg.StateUndeliverable, Err: 7, Connector: 3, Submitted: r.Submitted, Done: 42}
-	if out != want {
-		t.Fatalf("Finish copied %+v, want %+v", out, want)
-	}
-	got := mustGet(t, s, 11)
-	if got.SystemID != "user" || string(got.DestAddr()) != string(r.DestAddr()) || got.State != msg.StateUndeliverable || got.Live != nil {
-		t.Fatalf("record after Finish: %+v", got)
-	}
-	var live *msg.Message
-	s.WithLive(11, func(l *msg.Message) { live = l })
-	if live != nil {
-		t.Fatal("Finish left the Live message")
-	}
-}
-
-// Evicting a record with a Live message lets go of it; SetLive(nil) and
-// SetState keep the flag in step with refs.
-func TestLiveFlagFollowsRefs(t *testing.T) {
-	s := newStore(Options{MaxRecords: minShardCap}, 0)
-	m := msg.NewMessage()
-	defer m.Release()
-	r := rec(1, time.Now().UnixNano())
-	r.Live = m
-	s.Put(&r)
-	sh, _ := s.recHash(1)
-	if !sh.ents[0].live || sh.refs[0].live != m {
-		t.Fatal("Put with Live: flag or ref not set")
-	}
-	s.SetLive(1, nil)
-	if sh.ents[0].live || sh.refs[0].live != nil {
-		t.Fatal("SetLive(nil): flag or ref left")
-	}
-	s.SetLive(1, m)
-	for i := msg.ID(2); i <= minShardCap+1; i++ { // evicts id 1
-		x := rec(i, time.Now().UnixNano())
-		s.Put(&x)
-	}
-	for i := range sh.refs {
-		if sh.refs[i].live != nil {
-			t.Fatalf("slot %d still holds the evicted record's Live message", i)
-		}
-	}
-}
-
 // SetAccepted with a decided final state: ENROUTE (no error, no done date)
-// before its time, the state from then on; Finish or SetState replace it,
-// and a record already final keeps its state.
+// before its time on the precise clock, the state from then on; Finish or
+// SetState replace it, a record already final keeps its state, and a Put
+// of the id starts over.
 func TestSetAcceptedShowsFinalFromItsTime(t *testing.T) {
 	clk := &fakeClock{}
 	clk.ns.Store(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixNano())
 	s := New(Options{Now: clk.now})
-	m := msg.NewMessage()
-	defer m.Release()
 	r := rec(21, clk.now())
-	r.Live = m
 	s.Put(&r)
 	at := clk.now() + int64(time.Second)
-	if !s.SetAccepted(21, msg.StateUndeliverable, 7, at) {
-		t.Fatal("SetAccepted: not found")
+	if err := s.SetAccepted(21, msg.StateUndeliverable, 7, at); err != nil {
+		t.Fatal(err)
 	}
 	got := mustGet(t, s, 21)
-	if got.State != msg.StateEnroute || got.Err != 0 || got.Done != 0 || got.Live != nil {
+	if got.State != msg.StateEnroute || got.Err != 0 || got.Done != 0 {
 		t.Fatalf("before its time: %+v", got)
 	}
 	clk.advance(time.Second)
@@ -507,7 +303,7 @@ func TestSetAcceptedShowsFinalFromItsTime(t *testing.T) {
 		t.Fatalf("at its time: %+v", got)
 	}
 	var out storage.Record
-	if !s.Finish(21, msg.StateDelivered, 0, at+5, &out) || out.State != msg.StateDelivered {
+	if s.Finish(21, msg.StateDelivered, 0, at+5, &out) != nil || out.State != msg.StateDelivered {
 		t.Fatalf("Finish after SetAccepted: %+v", out)
 	}
 	clk.advance(time.Hour)
@@ -531,5 +327,95 @@ func TestSetAcceptedShowsFinalFromItsTime(t *testing.T) {
 	s.Put(&r3)
 	if got = mustGet(t, s, 23); got.State != msg.StateEnroute {
 		t.Fatalf("Put after SetAccepted kept the decided state: %+v", got)
+	}
+}
+
+// A deleted record frees its slot when it is its shard's newest; an older
+// one stays in the ring, dead, until eviction or a sweep reaches it: not
+// counted as evicted, expired or held, and skipped when the ring grows.
+func TestDeleteLeavesDeadSlots(t *testing.T) {
+	clk := newClock()
+	s := newStore(Options{Now: clk.now, MaxRecords: 4, TTL: time.Hour}, 0) // one shard of four
+	for i := msg.ID(1); i <= 3; i++ {
+		r := rec(i, t0)
+		s.Put(&r)
+	}
+	if err := s.Delete(3); err != nil {
+		t.Fatal(err)
+	}
+	sh := &s.recs[0]
+	if sh.n != 2 || sh.dead != 0 {
+		t.Fatalf("newest deleted: n %d dead %d, want the slot freed", sh.n, sh.dead)
+	}
+	if err := s.Delete(1); err != nil { // the oldest: left dead
+		t.Fatal(err)
+	}
+	if sh.n != 2 || sh.dead != 1 || s.Len() != 1 || s.Stats().Records != 1 {
+		t.Fatalf("older deleted: n %d dead %d Len %d", sh.n, sh.dead, s.Len())
+	}
+	for i := msg.ID(4); i <= 6; i++ { // the ring fills and evicts the dead slot first
+		r := rec(i, t0)
+		s.Put(&r)
+	}
+	if st := s.Stats(); st.Evicted != 0 || st.Records != 4 || sh.dead != 0 {
+		t.Fatalf("evicting a dead slot: %+v, dead %d", st, sh.dead)
+	}
+	r := rec(7, t0)
+	s.Put(&r) // now a live record goes
+	if st := s.Stats(); st.Evicted != 1 {
+		t.Fatalf("evicted %d, want 1", st.Evicted)
+	}
+	// A dead slot at the head goes with the next sweep, uncounted.
+	if err := s.Delete(4); err != nil {
+		t.Fatal(err)
+	}
+	if n := s.Sweep(clk.now()); n != 0 || sh.dead != 0 || sh.n != 3 || s.Stats().Expired != 0 {
+		t.Fatalf("sweep of a dead head: %d reclaimed, n %d dead %d", n, sh.n, sh.dead)
+	}
+	// Growth skips dead slots: none is indexed in the new arrays.
+	g := newStore(Options{Now: clk.now, MaxRecords: 4000}, 0)
+	for i := msg.ID(1); i <= firstRing; i++ {
+		x := rec(i, t0)
+		g.Put(&x)
+	}
+	for i := msg.ID(1); i <= firstRing-1; i += 2 {
+		if err := g.Delete(i); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x := rec(firstRing+1, t0)
+	g.Put(&x) // grows
+	var out storage.Record
+	for i := msg.ID(1); i <= firstRing+1; i++ {
+		if (g.Get(i, &out) == nil) != (i%2 == 0 || i == firstRing+1) {
+			t.Fatalf("id %d after growth: found %v", i, g.Get(i, &out) == nil)
+		}
+	}
+	if gl := g.Len(); gl != firstRing/2+1 {
+		t.Fatalf("Len %d after growth, want %d", gl, firstRing/2+1)
+	}
+}
+
+// Each slot's refs hold its own record's system_id through eviction, and
+// a deleted slot lets go of it (refs are the only part the GC scans).
+func TestRefsFollowSlots(t *testing.T) {
+	s := newStore(Options{MaxRecords: minShardCap}, 0)
+	for i := msg.ID(1); i <= 2*minShardCap; i++ {
+		r := rec(i, time.Now().UnixNano())
+		r.SystemID = fmt.Sprint("user", i)
+		s.Put(&r)
+	}
+	sh := &s.recs[0]
+	for i := range sh.n {
+		sl := sh.pos(i)
+		if want := fmt.Sprint("user", sh.ents[sl].v.id); sh.refs[sl] != want {
+			t.Fatalf("slot %d holds %q for id %v", sl, sh.refs[sl], sh.ents[sl].v.id)
+		}
+	}
+	if err := s.Delete(2 * minShardCap); err != nil {
+		t.Fatal(err)
+	}
+	if sl := sh.pos(sh.n); sh.refs[sl] != "" {
+		t.Fatalf("a deleted record's slot keeps %q", sh.refs[sl])
 	}
 }

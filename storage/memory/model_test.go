@@ -19,9 +19,8 @@ type model struct {
 	s    *Store
 	clk  *fakeClock
 	ttl  int64
-	recs map[*recShard]*modelShard[msg.ID, storage.Record]
-	ups  map[*upShard]*modelShard[upKey, upVal]
-	live []*msg.Message
+	recs map[*recTable]*modelShard[msg.ID, storage.Record]
+	ups  map[*upTable]*modelShard[upKey, upVal]
 }
 
 type upKey struct {
@@ -34,8 +33,12 @@ type upVal struct {
 	at int64
 }
 
+// modelShard keeps keys in insertion order; a key deleted out of order
+// stays in order, gone, taking its room until it is the oldest (as the
+// store's dead slots do).
 type modelShard[K comparable, V any] struct {
 	order []K
+	gone  []bool
 	m     map[K]V
 	max   int
 }
@@ -43,36 +46,62 @@ type modelShard[K comparable, V any] struct {
 func (ms *modelShard[K, V]) put(k K, v V) (evicted bool) {
 	if _, ok := ms.m[k]; !ok {
 		if len(ms.order) == ms.max {
-			delete(ms.m, ms.order[0])
-			ms.order = ms.order[1:]
-			evicted = true
+			evicted = ms.dropOldest()
 		}
 		ms.order = append(ms.order, k)
+		ms.gone = append(ms.gone, false)
 	}
 	ms.m[k] = v
 	return evicted
 }
 
+// dropOldest removes the oldest key and reports whether it was not gone.
+func (ms *modelShard[K, V]) dropOldest() bool {
+	live := !ms.gone[0]
+	if live {
+		delete(ms.m, ms.order[0])
+	}
+	ms.order, ms.gone = ms.order[1:], ms.gone[1:]
+	return live
+}
+
+func (ms *modelShard[K, V]) remove(k K) bool {
+	if _, ok := ms.m[k]; !ok {
+		return false
+	}
+	delete(ms.m, k)
+	last := len(ms.order) - 1
+	if ms.order[last] == k {
+		ms.order, ms.gone = ms.order[:last], ms.gone[:last]
+		return true
+	}
+	for i, o := range ms.order {
+		if o == k && !ms.gone[i] {
+			ms.gone[i] = true
+		}
+	}
+	return true
+}
+
 func (ms *modelShard[K, V]) sweep(expired func(V) bool) int {
 	n := 0
-	for len(ms.order) > 0 && expired(ms.m[ms.order[0]]) {
-		delete(ms.m, ms.order[0])
-		ms.order = ms.order[1:]
-		n++
+	for len(ms.order) > 0 && (ms.gone[0] || expired(ms.m[ms.order[0]])) {
+		if ms.dropOldest() {
+			n++
+		}
 	}
 	return n
 }
+
+func (ms *modelShard[K, V]) len() int { return len(ms.m) }
 
 func newModel(t testing.TB, maxRecs, maxUps int, maxBits uint) *model {
 	clk := newClock()
 	md := &model{
 		t: t, clk: clk, ttl: int64(time.Hour),
 		s:    newStore(Options{MaxRecords: maxRecs, MaxUpstream: maxUps, TTL: time.Hour, Now: clk.now}, maxBits),
-		recs: map[*recShard]*modelShard[msg.ID, storage.Record]{},
-		ups:  map[*upShard]*modelShard[upKey, upVal]{},
-	}
-	for i := 0; i < 3; i++ {
-		md.live = append(md.live, new(msg.Message))
+		recs: map[*recTable]*modelShard[msg.ID, storage.Record]{},
+		ups:  map[*upTable]*modelShard[upKey, upVal]{},
 	}
 	return md
 }
@@ -113,17 +142,16 @@ func (md *model) step(op, a, b byte) {
 		}
 		r := rec(id, sub)
 		r.State = msg.State(b%8 + 1)
-		if b%3 == 0 {
-			r.Live = md.live[b%3]
+		if err := s.Put(&r); err != nil {
+			t.Fatal(err)
 		}
-		s.Put(&r)
 		if sub == 0 {
 			r.Submitted = now
 		}
 		md.recShard(id).put(id, r)
 	case 2: // Get
 		var got storage.Record
-		ok := s.Get(id, &got)
+		ok := s.Get(id, &got) == nil
 		want, wok := md.recShard(id).m[id]
 		wok = wok && !md.expired(want.Submitted)
 		if ok != wok || (ok && got != want) {
@@ -134,37 +162,17 @@ func (md *model) step(op, a, b byte) {
 		want, wok := ms.m[id]
 		wok = wok && !md.expired(want.Submitted)
 		st, code, done := msg.State(b%8+1), uint16(b), now+int64(b)
-		if ok := s.SetState(id, st, code, done); ok != wok {
+		if ok := s.SetState(id, st, code, done) == nil; ok != wok {
 			t.Fatalf("SetState(%v) = %v; model %v", id, ok, wok)
 		}
 		if wok {
-			want.State, want.Err, want.Done, want.Live = st, code, done, nil
+			want.State, want.Err, want.Done = st, code, done
 			ms.m[id] = want
 		}
-	case 4: // SetLive, or WithLive when b >= 128
-		ms := md.recShard(id)
-		want, wok := ms.m[id]
-		wok = wok && !md.expired(want.Submitted)
-		var m *msg.Message
-		if b%4 != 3 {
-			m = md.live[b%4]
-		}
-		if b >= 128 {
-			var wantLive, got *msg.Message
-			if wok {
-				wantLive = want.Live
-			}
-			s.WithLive(id, func(l *msg.Message) { got = l })
-			if got != wantLive {
-				t.Fatalf("WithLive(%v) saw %p; model %p", id, got, wantLive)
-			}
-			break
-		} else if ok := s.SetLive(id, m); ok != wok {
-			t.Fatalf("SetLive(%v) = %v; model %v", id, ok, wok)
-		}
-		if wok {
-			want.Live = m
-			ms.m[id] = want
+	case 4: // Delete (whatever its age: an expired record goes too)
+		ok := s.Delete(id) == nil
+		if wok := md.recShard(id).remove(id); ok != wok {
+			t.Fatalf("Delete(%v) = %v; model %v", id, ok, wok)
 		}
 	case 5: // time passes, sometimes a sweep
 		md.clk.advance(time.Duration(b) * time.Hour / 200)
@@ -182,7 +190,9 @@ func (md *model) step(op, a, b byte) {
 		}
 	case 6: // PutUpstream
 		k := upKey{int(b % 3), string(rune('a' + a%40))}
-		s.PutUpstream(k.conn, []byte(k.key), id)
+		if err := s.PutUpstream(k.conn, []byte(k.key), id); err != nil {
+			t.Fatal(err)
+		}
 		md.upShard(k).put(k, upVal{id, now})
 	case 7: // Upstream
 		k := upKey{int(b % 3), string(rune('a' + a%40))}
@@ -195,10 +205,10 @@ func (md *model) step(op, a, b byte) {
 	case 8: // sizes
 		n, u := 0, 0
 		for _, ms := range md.recs {
-			n += len(ms.order)
+			n += ms.len()
 		}
 		for _, ms := range md.ups {
-			u += len(ms.order)
+			u += ms.len()
 		}
 		if s.Len() != n || s.UpstreamLen() != u {
 			t.Fatalf("Len %d UpstreamLen %d; model %d %d", s.Len(), s.UpstreamLen(), n, u)
@@ -255,12 +265,18 @@ func TestModelGrowth(t *testing.T) {
 			var got storage.Record
 			want, wok := md.recShard(id).m[id]
 			wok = wok && !md.expired(want.Submitted)
-			if ok := md.s.Get(id, &got); ok != wok || (ok && got != want) {
+			if ok := md.s.Get(id, &got) == nil; ok != wok || (ok && got != want) {
 				t.Fatalf("Get(%v) = %v; model %v", id, ok, wok)
+			}
+		case 3:
+			if ok, wok := md.s.Delete(id) == nil, md.recShard(id).remove(id); ok != wok {
+				t.Fatalf("Delete(%v) = %v; model %v", id, ok, wok)
 			}
 		default:
 			r := rec(id, md.clk.now())
-			md.s.Put(&r)
+			if err := md.s.Put(&r); err != nil {
+				t.Fatal(err)
+			}
 			md.recShard(id).put(id, r)
 		}
 	}

@@ -1,0 +1,175 @@
+package memory
+
+import "sync"
+
+// table is one shard of the record, upstream-id or reverse map: a ring of
+// pointer-free slots in insertion order (head is the oldest, n the count)
+// with an open-addressing index from hash tag to slot, and refs, a ring
+// parallel to it of the entries' pointer fields (struct{} when they have
+// none), so the garbage collector scans only those. A full table evicts its
+// oldest slot. All fields are guarded by mu.
+type table[V, R any] struct {
+	mu      sync.Mutex
+	ents    []slot[V]
+	refs    []R
+	head    int
+	n       int // slots in use, dead ones included
+	dead    int // slots deleted out of order, waiting to reach the head
+	max     int // capacity limit of this table
+	ix      index
+	evicted uint64
+	expired uint64
+	_       cachePad
+}
+
+// slot is one ring entry: the value, its time stamp (for the lifetime) and
+// its hash tag, kept so eviction and growth need not rehash its key.
+type slot[V any] struct {
+	at   int64
+	tag  uint32
+	dead bool // deleted but not yet at the head: unindexed, skipped
+	v    V
+}
+
+// live is the number of entries a lookup can find (or that have expired
+// without a sweep yet). Caller holds mu.
+func (t *table[V, R]) live() int { return t.n - t.dead }
+
+// add takes the tail slot for a new key stamped at, growing the ring or
+// evicting its oldest slot first when it is full, and indexes it under
+// tag. The caller fills v and refs. Caller holds mu.
+func (t *table[V, R]) add(tag uint32, at int64) int {
+	if t.n == len(t.ents) {
+		if len(t.ents) < t.max {
+			t.grow()
+		} else {
+			if !t.ents[t.head].dead {
+				t.evicted++
+			}
+			t.dropHead()
+		}
+	}
+	s := t.pos(t.n)
+	t.n++
+	t.ix.insert(tag, uint32(s))
+	e := &t.ents[s]
+	e.at, e.tag, e.dead = at, tag, false
+	return s
+}
+
+// pos returns the slot i places after the head. Caller holds mu.
+func (t *table[V, R]) pos(i int) int {
+	s := t.head + i
+	if s >= len(t.ents) {
+		s -= len(t.ents)
+	}
+	return s
+}
+
+// grow moves the ring into arrays twice the size (up to max), oldest first
+// at slot 0, and rebuilds the index.
+func (t *table[V, R]) grow() {
+	size := ringNext(len(t.ents), t.max)
+	ents := unroll(make([]slot[V], size), t.ents, t.head, t.n)
+	t.refs = unroll(make([]R, size), t.refs, t.head, t.n)
+	t.ents, t.head = ents, 0
+	t.ix.reset(size)
+	for i := range t.n {
+		if !ents[i].dead {
+			t.ix.insert(ents[i].tag, uint32(i))
+		}
+	}
+}
+
+// unroll copies the n ring elements of src starting at head into dst[0:n],
+// oldest first, and returns dst.
+func unroll[E any](dst, src []E, head, n int) []E {
+	k := copy(dst, src[head:head+min(n, len(src)-head)])
+	copy(dst[k:], src[:n-k])
+	return dst
+}
+
+// dropHead removes the oldest slot, letting the GC have its refs. Caller
+// holds mu; n > 0.
+func (t *table[V, R]) dropHead() {
+	e := &t.ents[t.head]
+	if e.dead {
+		t.dead--
+	} else {
+		t.ix.remove(e.tag, uint32(t.head))
+	}
+	var zero R
+	t.refs[t.head] = zero
+	t.head++
+	if t.head == len(t.ents) {
+		t.head = 0
+	}
+	t.n--
+}
+
+// remove deletes slot s: the newest slot is freed, an older one is
+// unindexed and left dead in the ring until it reaches the head (the
+// ring keeps insertion order). Caller holds mu.
+func (t *table[V, R]) remove(s int) {
+	e := &t.ents[s]
+	t.ix.remove(e.tag, uint32(s))
+	var zr R
+	var zv V
+	t.refs[s], e.v = zr, zv
+	if s == t.pos(t.n-1) {
+		t.n--
+		return
+	}
+	e.dead = true
+	t.dead++
+}
+
+// sweep drops the slots older than ttl at now from the oldest end, and
+// dead ones there, and returns how many live entries expired. It stops at
+// the first live entry still young, so an entry inserted behind a younger
+// one waits for it (lookups already skip it). An emptied table gives its
+// arrays back.
+func (t *table[V, R]) sweep(now, ttl int64) int {
+	t.mu.Lock()
+	k := 0
+	for t.n > 0 {
+		if e := &t.ents[t.head]; !e.dead {
+			if now-e.at <= ttl {
+				break
+			}
+			k++
+		}
+		t.dropHead()
+	}
+	t.expired += uint64(k)
+	if t.n == 0 && t.ents != nil {
+		t.ents, t.refs, t.ix, t.head = nil, nil, index{}, 0
+	}
+	t.mu.Unlock()
+	return k
+}
+
+// tableStats sums the sizes and counters of ts, taking each lock in turn.
+func tableStats[V, R any](ts []table[V, R]) (n int, evicted, expired uint64) {
+	for i := range ts {
+		t := &ts[i]
+		t.mu.Lock()
+		n += t.live()
+		evicted += t.evicted
+		expired += t.expired
+		t.mu.Unlock()
+	}
+	return n, evicted, expired
+}
+
+// ringNext returns the ring size after size when growing towards max.
+func ringNext(size, max int) int {
+	n := size * 2
+	if n < firstRing {
+		n = firstRing
+	}
+	if n > max {
+		n = max
+	}
+	return n
+}

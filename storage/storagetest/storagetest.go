@@ -1,0 +1,128 @@
+// Package storagetest is the conformance suite of the storage seam: Run
+// runs every case against one storage.Store implementation, so each store
+// (storage/memory today, a durable one later) is held to the same
+// contract. A store's own test calls Run with a function that opens an
+// empty store; cases about what only one store does (eviction order,
+// shard growth, files) stay in that store's package.
+package storagetest
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// Config is what a case asks of the store it opens.
+type Config struct {
+	// MaxHeld is the held-item limit (storage.ErrHeldFull beyond it).
+	MaxHeld int
+	// TTL is the lifetime of records and upstream ids.
+	TTL time.Duration
+	// Now is the store's clock (Unix ns): Put stamps with it and the TTL
+	// is read on it.
+	Now func() int64
+}
+
+// Open returns an empty store configured by c for one case; Run closes it
+// when the case ends.
+type Open func(t *testing.T, c Config) storage.Store
+
+// Defaults of the cases' Config.
+const (
+	maxHeld = 64
+	ttl     = time.Hour
+)
+
+// t0 is the cases' clock at start: a fixed instant well after the epoch.
+const t0 = int64(1_760_000_000) * int64(time.Second)
+
+// Run runs every case against the stores open returns.
+func Run(t *testing.T, open Open) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) { c.run(t, newEnv(t, open, c.maxHeld)) })
+	}
+}
+
+type testCase struct {
+	name    string
+	maxHeld int // 0: maxHeld
+	run     func(t *testing.T, e *env)
+}
+
+// cases is every case of the suite, in the order they run.
+var cases = concat(messageCases, upstreamCases, holdCases, sharedCases)
+
+func concat(lists ...[]testCase) []testCase {
+	var out []testCase
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	return out
+}
+
+// env is one case's store, its holds and its clock.
+type env struct {
+	s     storage.Store
+	holds storage.Holds
+	clk   atomic.Int64
+}
+
+func newEnv(t *testing.T, open Open, held int) *env {
+	if held == 0 {
+		held = maxHeld
+	}
+	e := &env{}
+	e.clk.Store(t0)
+	e.s = open(t, Config{MaxHeld: held, TTL: ttl, Now: e.now})
+	e.holds = e.s.Holds()
+	t.Cleanup(func() {
+		if err := e.s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return e
+}
+
+func (e *env) now() int64              { return e.clk.Load() }
+func (e *env) advance(d time.Duration) { e.clk.Add(int64(d)) }
+
+// record returns a Record for id submitted at sub, every field set and the
+// addresses derived from id, so a wrong or partial copy shows.
+func record(id msg.ID, sub int64) storage.Record {
+	r := storage.Record{
+		ID: id, SystemID: "alice", State: msg.StateEnroute, Err: 0, RegisteredDelivery: 1, DataCoding: 8,
+		ESMClass: 0x40, SourceTON: 5, SourceNPI: 2, DestTON: 1, DestNPI: 1, Connector: 3, Submitted: sub, Parts: 2,
+	}
+	hex := id.AppendHex(nil)
+	r.SetAddrs(hex[:10], append([]byte("4479"), hex[:12]...), append([]byte("text "), hex...))
+	return r
+}
+
+// id returns a message id shaped like msg.IDGen's: a counter above the
+// node bits.
+func id(i uint64) msg.ID { return msg.ID(i<<12 | 7) }
+
+// mustGet returns id's record or fails the case.
+func (e *env) mustGet(t *testing.T, id msg.ID) storage.Record {
+	t.Helper()
+	var out storage.Record
+	if err := e.s.Get(id, &out); err != nil {
+		t.Fatalf("Get(%v): %v", id, err)
+	}
+	return out
+}
+
+// put stores r or fails the case.
+func (e *env) put(t *testing.T, r storage.Record) {
+	t.Helper()
+	if err := e.s.Put(&r); err != nil {
+		t.Fatalf("Put(%v): %v", r.ID, err)
+	}
+}
+
+// errorf is fmt.Errorf for the cases' worker goroutines.
+func errorf(format string, args ...any) error { return fmt.Errorf(format, args...) }
