@@ -142,13 +142,13 @@ func TestReplace(t *testing.T) {
 	r2 := &codec.ReplaceSM{MessageID: []byte(id.String())}
 	r2.TLVs.Add(codec.TagMessagePayload, []byte("payload text"))
 	wantStatus(t, replace(th, p, r2), codec.StatusOK)
-	if v, _ := rawTLV(m.TLVs, codec.TagMessagePayload); len(m.ShortMessage) != 0 || string(v) != "payload text" ||
+	if v, _ := m.Payload(); len(m.ShortMessage) != 0 || string(v) != "payload text" ||
 		m.Expires != now.Add(time.Hour).UnixNano() {
 		t.Fatalf("payload replace %+v", m)
 	}
 	r3 := &codec.ReplaceSM{MessageID: []byte(id.String()), ShortMessage: []byte("back")}
 	wantStatus(t, replace(th, p, r3), codec.StatusOK)
-	if _, ok := rawTLV(m.TLVs, codec.TagMessagePayload); ok || string(m.ShortMessage) != "back" {
+	if _, ok := m.Payload(); ok || string(m.ShortMessage) != "back" {
 		t.Fatal("payload kept next to a short_message")
 	}
 

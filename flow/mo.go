@@ -70,7 +70,7 @@ func (h *Hub) moTarget(in *msg.Inbound, now time.Time) (string, error) {
 	if user == "" {
 		content := in.ShortMessage
 		if len(content) == 0 {
-			content, _ = rawTLV(in.TLVs, codec.TagMessagePayload)
+			content, _ = msg.FindTLV(in.TLVs, uint16(codec.TagMessagePayload))
 		}
 		var ok bool
 		user, _, ok = h.router.Load().RouteMO(&routing.MO{Connector: in.Connector, Source: in.Source, Dest: in.Dest,
@@ -237,7 +237,7 @@ func (a *moAssembler) add(h *Hub, e *encoder, in *msg.Inbound, user string, now 
 func moSegment(in *msg.Inbound) (concat.Segment, []byte, bool) {
 	content := in.ShortMessage
 	if len(content) == 0 {
-		content, _ = rawTLV(in.TLVs, codec.TagMessagePayload)
+		content, _ = msg.FindTLV(in.TLVs, uint16(codec.TagMessagePayload))
 	}
 	if in.ESMClass&codec.ESMClassUDHI != 0 {
 		udh, rest, err := concat.ParseUDH(content)
@@ -249,9 +249,9 @@ func moSegment(in *msg.Inbound) (concat.Segment, []byte, bool) {
 		}
 		return udh.Concat, rest, true
 	}
-	ref, _ := rawTLV(in.TLVs, codec.TagSarMsgRefNum)
-	total, _ := rawTLV(in.TLVs, codec.TagSarTotalSegments)
-	seq, _ := rawTLV(in.TLVs, codec.TagSarSegmentSeqnum)
+	ref, _ := msg.FindTLV(in.TLVs, uint16(codec.TagSarMsgRefNum))
+	total, _ := msg.FindTLV(in.TLVs, uint16(codec.TagSarTotalSegments))
+	seq, _ := msg.FindTLV(in.TLVs, uint16(codec.TagSarSegmentSeqnum))
 	seg, present, err := concat.ParseSAR(ref, total, seq)
 	if !present || err != nil {
 		return concat.Segment{}, nil, false

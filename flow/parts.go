@@ -6,7 +6,6 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/codec/charset"
 	"github.com/smppd/smppd/codec/concat"
-	"github.com/smppd/smppd/msg"
 )
 
 // countParts finds whether the request is one part of a concatenated
@@ -77,35 +76,4 @@ func alphabetOf(dc byte) concat.Alphabet {
 		return concat.UCS2
 	}
 	return concat.GSM7
-}
-
-// messageText returns m's text after any UDH (a view into m): what a
-// Record keeps the first octets of.
-func messageText(m *msg.Message) []byte {
-	body := m.ShortMessage
-	if len(body) == 0 {
-		body, _ = rawTLV(m.TLVs, codec.TagMessagePayload)
-	}
-	if m.ESMClass&codec.ESMClassUDHI != 0 {
-		if _, rest, err := concat.ParseUDH(body); err == nil {
-			return rest
-		}
-	}
-	return body
-}
-
-// rawTLV returns the value of the first TLV with tag in an encoded TLV
-// region (a view into b); a truncated region ends the search.
-func rawTLV(b []byte, tag codec.Tag) ([]byte, bool) {
-	for len(b) >= 4 {
-		l := int(b[2])<<8 | int(b[3])
-		if 4+l > len(b) {
-			break
-		}
-		if codec.Tag(b[0])<<8|codec.Tag(b[1]) == tag {
-			return b[4 : 4+l : 4+l], true
-		}
-		b = b[4+l:]
-	}
-	return nil, false
 }

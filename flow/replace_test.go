@@ -198,7 +198,7 @@ func TestReplaceBadUDH(t *testing.T) {
 	m := th.conns[0].pop(t)
 	wantStatus(t, replace(th, p, textReplace(mustID(t, ids), "\x09no udh")), codec.StatusInvEsmClass)
 	wantStatus(t, replace(th, p, textReplace(mustID(t, ids), "\x05\x00\x03\x2a\x02\x01new one")), codec.StatusOK)
-	if string(messageText(m)) != "new one" || m.Parts != 1 {
-		t.Fatalf("replaced part %q, %d parts", messageText(m), m.Parts)
+	if string(m.Text()) != "new one" || m.Parts != 1 {
+		t.Fatalf("replaced part %q, %d parts", m.Text(), m.Parts)
 	}
 }

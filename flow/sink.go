@@ -56,7 +56,7 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 		return
 	}
 	e := h.getEncoder()
-	fillRecord(&e.rec, m, messageText(m))
+	fillRecord(&e.rec, m, m.Text())
 	e.rec.Submitted = m.Received
 	h.sendReceipt(e, &e.rec, &receiptInfo{state: state, err: code, done: done})
 	h.putEncoder(e)

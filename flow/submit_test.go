@@ -31,7 +31,7 @@ func TestSubmitQueuesAndRecords(t *testing.T) {
 		m.DataCoding != 3 || m.SystemID != "alice" || m.Group != "g1" || m.Parts != 1 || m.Connector != 0 {
 		t.Fatalf("message %+v", m)
 	}
-	if v, ok := rawTLV(m.TLVs, codec.TagUserMessageReference); !ok || len(v) != 2 || v[1] != 42 {
+	if v, ok := msg.FindTLV(m.TLVs, uint16(codec.TagUserMessageReference)); !ok || len(v) != 2 || v[1] != 42 {
 		t.Fatalf("TLVs not copied: %x", m.TLVs)
 	}
 	if m.Owner != nil {

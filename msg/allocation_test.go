@@ -25,3 +25,14 @@ func TestIDAllocations(t *testing.T) {
 	}
 	_ = id
 }
+
+func TestTextAllocations(t *testing.T) {
+	m := &Message{ESMClass: esmUDHI, TLVs: []byte{0x04, 0x24, 0x00, 0x05, 0x02, 0x70, 0x00, 'o', 'k'}}
+	if a := testing.AllocsPerRun(100, func() {
+		if string(m.Text()) != "ok" {
+			t.Fatal("Text")
+		}
+	}); a != 0 {
+		t.Errorf("Text: %v allocs, want 0", a)
+	}
+}
