@@ -1,89 +1,99 @@
 package config
 
+import (
+	"bytes"
+	"fmt"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
 // Connector is one [[connector]] table: an upstream that MT routes send to.
-// Exactly the sub-table of its Type may be present; Validate fills a
-// missing [connector.sim] with DefaultSim, so after Load a "sim" connector
-// always has Sim and an "smpp" one always has SMPP.
+// Its kind (Type) is not config's business: the binary's registry of
+// connector kinds (connector.Registry) knows what each kind's
+// [connector.<type>] sub-table holds, and reads it with DecodeSettings.
 type Connector struct {
 	// Name identifies the connector in routes, logs and metrics: 1..64 of
 	// A-Z a-z 0-9 _ . : -, unique.
 	Name string `toml:"name"`
-	// Type is "sim" (the embedded simulator) or "smpp" (an upstream SMSC).
+	// Type names the connector's kind ("sim", "smpp", ...).
 	Type string `toml:"type"`
-	// Queue is the capacity of the connector's ring (rounded up to a power
-	// of two); a submit that finds it full is answered ESME_RMSGQFUL or
-	// goes to the route's failover.
+	// Queue is the capacity of the connector's queue (rounded up to a
+	// power of two); a submit that finds it full is answered ESME_RMSGQFUL
+	// or goes to the route's failover.
 	Queue int `toml:"queue"`
 
-	Sim  *SimConnector  `toml:"sim"`
-	SMPP *SMPPConnector `toml:"smpp"`
+	// Settings is the [connector.<type>] sub-table as TOML values, nil
+	// when absent. Validate refuses a sub-table named for another kind.
+	Settings map[string]any `toml:"-"`
+	// others are the names of sub-tables of other kinds, for Validate.
+	others []string
 }
 
-// SimConnector is [connector.sim]: the simulator accepts every message,
-// reports a receipt later and echoes MO for some destinations.
-type SimConnector struct {
-	Latency      Duration `toml:"latency"`       // before a message is accepted; 0 = at once
-	ReceiptDelay Duration `toml:"receipt_delay"` // from acceptance to the final receipt; 0 = at once
-	// Outcomes are the percentages of final receipt states; they sum to 100.
-	Outcomes Outcomes `toml:"outcomes"`
-	// MOEchoPrefixes: an MT whose destination starts with one of these is
-	// echoed back as an MO (source and destination swapped). Empty = none.
-	MOEchoPrefixes []string `toml:"mo_echo_prefixes"`
-	// Intermediate sends an intermediate (ENROUTE) notification before the
-	// final receipt, for messages that ask for one.
-	Intermediate bool `toml:"intermediate"`
-	// Seed seeds the outcome draw, for repeatable runs; 0 = random.
-	Seed int64 `toml:"seed"`
+// DecodeSettings decodes connector i's [connector.<type>] sub-table into
+// into, a pointer to its kind's settings struct holding the defaults
+// (connector.Kind.Settings): every key and value is checked against the
+// struct's toml tags as the rest of the file is, so an error names the
+// file, the line and the key. Without a sub-table into keeps its defaults.
+func (c *Config) DecodeSettings(i int, into any) error {
+	t := reflect.TypeOf(into)
+	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
+		return fmt.Errorf("config: DecodeSettings needs a pointer to a struct, got %T", into)
+	}
+	cn := &c.Connectors[i]
+	if cn.Settings == nil {
+		return nil
+	}
+	path := "connector[" + strconv.Itoa(i) + "]." + cn.Type
+	lines := make(map[string]int)
+	file := c.Path
+	for k, p := range c.pos {
+		if k == path || strings.HasPrefix(k, path+".") {
+			lines[k] = p.line
+			file = p.file
+		}
+	}
+	var errs errList
+	checkTable(cn.Settings, t.Elem(), path, lines, file, &errs)
+	if len(errs) > 0 {
+		return errs.err()
+	}
+	// The values passed the check: round-trip them through the same
+	// decoder as the rest of the file.
+	var buf bytes.Buffer
+	if err := toml.NewEncoder(&buf).Encode(cn.Settings); err != nil {
+		return c.errorAt(path, err.Error())
+	}
+	if _, err := toml.Decode(buf.String(), into); err != nil {
+		return c.errorAt(path, err.Error())
+	}
+	return nil
 }
 
-// Outcomes is the simulator's mix of final receipt states, in percent.
-type Outcomes struct {
-	Delivered     int `toml:"delivered"`     // DELIVRD
-	Undeliverable int `toml:"undeliverable"` // UNDELIV
-	Expired       int `toml:"expired"`       // EXPIRED
-	Rejected      int `toml:"rejected"`      // REJECTD
+// kindTables splits a [[connector]] table's sub-tables off: the one named
+// like its type becomes Settings, the others are kept for Validate.
+func (cn *Connector) kindTables(raw map[string]any) {
+	for k, v := range raw {
+		tbl, ok := v.(map[string]any)
+		if !ok {
+			continue
+		}
+		if k == cn.Type {
+			cn.Settings = tbl
+		} else {
+			cn.others = append(cn.others, k)
+		}
+	}
 }
 
-// SMPPConnector is [connector.smpp]: a client bound to an upstream SMSC.
-type SMPPConnector struct {
-	Host string `toml:"host"` // host name or IP literal; required
-	Port int    `toml:"port"`
-
-	TLS           bool   `toml:"tls"`             // connect over TLS
-	TLSSkipVerify bool   `toml:"tls_skip_verify"` // accept any server certificate (tests only)
-	TLSCAFile     string `toml:"tls_ca_file"`     // PEM roots instead of the system's; resolved against the config's directory
-
-	SystemID string `toml:"system_id"` // 1..15 chars; required
-	// Password is the upstream's credential in plain text (0..8 chars):
-	// protect the config file (mode 0600 or 0640).
-	Password   string `toml:"password"`
-	SystemType string `toml:"system_type"` // 0..12 chars
-
-	// BindMode is "transceiver" or "tx+rx" (a transmitter plus a receiver).
-	BindMode string `toml:"bind_mode"`
-	// Binds is the number of transceivers, or of transmitter+receiver pairs.
-	Binds int `toml:"binds"`
-	// Window is the submit_sm outstanding per bind.
-	Window int `toml:"window"`
-	// Throughput is the connector's submit_sm per second over all binds;
-	// 0 = unlimited.
-	Throughput float64 `toml:"throughput"`
-
-	EnquireLink     Duration `toml:"enquire_link"`     // idle time before enquire_link; 0 = never
-	ResponseTimeout Duration `toml:"response_timeout"` // wait for the upstream's responses
-	ReconnectMin    Duration `toml:"reconnect_min"`    // reconnect backoff, doubling from min to max
-	ReconnectMax    Duration `toml:"reconnect_max"`
-	RetryMin        Duration `toml:"retry_min"` // resubmit backoff after a temporary refusal or timeout
-	RetryMax        Duration `toml:"retry_max"`
-	// DefaultValidity is the validity_period put on upstream submits whose
-	// ESME gave none; 0 = send none (the upstream's own default applies).
-	DefaultValidity Duration `toml:"default_validity"`
-	// SupportsPayload: the upstream takes message_payload; when false,
-	// payloads are split into concatenated short_message parts.
-	SupportsPayload bool `toml:"supports_payload"`
-
-	// SourceTON and SourceNPI, when set, replace the ESME's source_addr_ton
-	// and source_addr_npi on upstream submits; nil = pass them through.
-	SourceTON *int `toml:"source_ton"`
-	SourceNPI *int `toml:"source_npi"`
+// Resolve returns path relative to the working directory: a relative path
+// written in the config is anchored at the config file's directory.
+func (c *Config) Resolve(path string) string {
+	if filepath.IsAbs(path) || c.Path == "" {
+		return path
+	}
+	return filepath.Join(filepath.Dir(c.Path), path)
 }

@@ -88,48 +88,17 @@ func Defaults() *Config {
 	}
 }
 
-// DefaultSimConnector is the connector used when the file configures none.
+// DefaultSimConnector is the connector used when the file configures none:
+// the simulator with its kind's default settings.
 func DefaultSimConnector() Connector {
 	c := DefaultConnector()
 	c.Name, c.Type = "sim", "sim"
-	sim := DefaultSim()
-	c.Sim = &sim
 	return c
 }
 
 // DefaultConnector returns the values a [[connector]] table starts from.
 func DefaultConnector() Connector {
 	return Connector{Queue: 65536}
-}
-
-// DefaultSim returns the values a [connector.sim] table starts from.
-func DefaultSim() SimConnector {
-	return SimConnector{
-		Latency:      0,
-		ReceiptDelay: Duration(time.Second),
-		Outcomes:     Outcomes{Delivered: 100},
-		Intermediate: false,
-		Seed:         0,
-	}
-}
-
-// DefaultSMPP returns the values a [connector.smpp] table starts from.
-func DefaultSMPP() SMPPConnector {
-	return SMPPConnector{
-		Port:            2775,
-		BindMode:        "transceiver",
-		Binds:           1,
-		Window:          10,
-		Throughput:      0,
-		EnquireLink:     Duration(30 * time.Second),
-		ResponseTimeout: Duration(30 * time.Second),
-		ReconnectMin:    Duration(time.Second),
-		ReconnectMax:    Duration(60 * time.Second),
-		RetryMin:        Duration(time.Second),
-		RetryMax:        Duration(60 * time.Second),
-		DefaultValidity: Duration(48 * time.Hour),
-		SupportsPayload: true,
-	}
 }
 
 // DefaultMTRoute is the MT route Validate adds when the file has none:

@@ -209,36 +209,30 @@ func decodeOver[T any](def func() T) func(toml.MetaData, toml.Primitive) (T, err
 	}
 }
 
-// decodeConnector starts from DefaultConnector and gives a sub-table that
-// is present its defaults first, so absent sub-tables stay nil and Validate
-// can tell them apart.
+// decodeConnector starts from DefaultConnector; the sub-tables stay TOML
+// values (Connector.Settings) for their kind to decode.
 func decodeConnector(md toml.MetaData, p toml.Primitive) (Connector, error) {
-	var probe struct {
-		Sim  *toml.Primitive `toml:"sim"`
-		SMPP *toml.Primitive `toml:"smpp"`
-	}
-	if err := md.PrimitiveDecode(p, &probe); err != nil {
+	var raw map[string]any
+	if err := md.PrimitiveDecode(p, &raw); err != nil {
 		return Connector{}, err
 	}
 	c := DefaultConnector()
-	if probe.Sim != nil {
-		s := DefaultSim()
-		c.Sim = &s
+	if err := md.PrimitiveDecode(p, &c); err != nil {
+		return Connector{}, err
 	}
-	if probe.SMPP != nil {
-		s := DefaultSMPP()
-		c.SMPP = &s
-	}
-	err := md.PrimitiveDecode(p, &c)
-	return c, err
+	c.kindTables(raw)
+	return c, nil
 }
 
 // finish refuses keys that nothing decoded and records where every key was
 // written. bases shifts the indices of arrays of tables (a users file's
 // user[0] follows the main file's users).
 func (d *strictDoc) finish(bases map[string]int, pos map[string]srcPos) error {
-	if und := d.md.Undecoded(); len(und) > 0 {
-		k := und[0].String()
+	for _, u := range d.md.Undecoded() {
+		if len(u) > 2 && u[0] == "connector" {
+			continue // inside a kind's sub-table: Config.DecodeSettings checks it
+		}
+		k := u.String()
 		return &Error{File: d.file, Line: d.lines[k], Key: k, Msg: "unknown key"}
 	}
 	for k, l := range d.lines {
@@ -263,7 +257,10 @@ func syntaxError(file string, err error) error {
 	return &Error{File: file, Msg: err.Error()}
 }
 
-var textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+var (
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	connectorType   = reflect.TypeFor[Connector]()
+)
 
 // checkTable checks the keys of one TOML table against struct type t.
 // Keys are visited in line order so the errors read top to bottom.
@@ -281,6 +278,9 @@ func checkTable(m map[string]any, t reflect.Type, path string, lines map[string]
 	for _, k := range keys {
 		kp := join(path, k)
 		f, ok := fieldByTag(t, k)
+		if _, table := m[k].(map[string]any); !ok && table && t == connectorType {
+			continue // a kind's sub-table: its kind checks it (Config.DecodeSettings)
+		}
 		if !ok {
 			msg := "unknown key"
 			if near := nearTag(t, k); near != "" {

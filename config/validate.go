@@ -7,7 +7,6 @@ import (
 	"math"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -228,12 +227,7 @@ func (v *validator) tls() {
 }
 
 // resolve makes a relative path relative to the config file's directory.
-func (v *validator) resolve(path string) string {
-	if filepath.IsAbs(path) || v.c.Path == "" {
-		return path
-	}
-	return filepath.Join(filepath.Dir(v.c.Path), path)
-}
+func (v *validator) resolve(path string) string { return v.c.Resolve(path) }
 
 func (v *validator) bindLimits() {
 	b := &v.c.BindLimits

@@ -1,9 +1,8 @@
 package config
 
 import (
-	"math"
 	"net/netip"
-	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -11,9 +10,6 @@ import (
 
 // Checks of the message-flow sections: connectors, routes, delivery,
 // storage and the admin listener.
-
-// npiValues are the numbering plan indicators of SMPP 3.4 §5.2.6.
-var npiValues = map[int]bool{0: true, 1: true, 3: true, 4: true, 6: true, 8: true, 9: true, 10: true, 14: true, 18: true}
 
 func (v *validator) connectors() {
 	c := v.c
@@ -33,112 +29,10 @@ func (v *validator) connectors() {
 			seen[cn.Name] = i
 		}
 		v.intRange(p+"queue", cn.Queue, 1, 1<<24)
-		switch cn.Type {
-		case "sim":
-			if cn.SMPP != nil {
-				v.fail(p+"smpp", "a [connector.smpp] table is not allowed for type \"sim\"")
-			}
-			if cn.Sim == nil {
-				s := DefaultSim()
-				cn.Sim = &s
-			}
-			v.sim(cn.Sim, p+"sim.")
-		case "smpp":
-			if cn.Sim != nil {
-				v.fail(p+"sim", "a [connector.sim] table is not allowed for type \"smpp\"")
-			}
-			if cn.SMPP == nil {
-				v.fail(p+"type", "type \"smpp\" needs a [connector.smpp] table (host, system_id, ...)")
-			} else {
-				v.smpp(cn.SMPP, p+"smpp.")
-			}
-		default:
-			v.fail(p+"type", "must be \"sim\" or \"smpp\", got %q", cn.Type)
+		slices.Sort(cn.others)
+		for _, k := range cn.others {
+			v.fail(p+k, "a [connector.%s] table is not allowed for type %q", k, cn.Type)
 		}
-	}
-}
-
-func (v *validator) sim(s *SimConnector, p string) {
-	if s.Latency.D() > time.Hour {
-		v.fail(p+"latency", "%v is longer than 1h", s.Latency)
-	}
-	if s.ReceiptDelay.D() > 24*time.Hour {
-		v.fail(p+"receipt_delay", "%v is longer than 24h", s.ReceiptDelay)
-	}
-	o := s.Outcomes
-	for _, f := range []struct {
-		key string
-		n   int
-	}{{"delivered", o.Delivered}, {"undeliverable", o.Undeliverable}, {"expired", o.Expired}, {"rejected", o.Rejected}} {
-		v.intRange(p+"outcomes."+f.key, f.n, 0, 100)
-	}
-	if sum := o.Delivered + o.Undeliverable + o.Expired + o.Rejected; sum != 100 {
-		v.fail(p+"outcomes", "the percentages add up to %d, not 100 (a key left out keeps its default: delivered = 100, the others 0)", sum)
-	}
-	for _, pfx := range s.MOEchoPrefixes {
-		if pfx == "" || len(pfx) > maxAddrLen || !printable(pfx) {
-			v.fail(p+"mo_echo_prefixes", "%q must be 1..%d printable characters without spaces", pfx, maxAddrLen)
-		}
-	}
-}
-
-func (v *validator) smpp(s *SMPPConnector, p string) {
-	switch _, ipErr := netip.ParseAddr(s.Host); {
-	case s.Host == "":
-		v.fail(p+"host", "is required")
-	case strings.HasPrefix(s.Host, "["):
-		v.fail(p+"host", "write an IPv6 address without brackets, got %q", s.Host)
-	case strings.Contains(s.Host, ":") && ipErr != nil:
-		v.fail(p+"host", "must be a host name or IP address without a port (the port goes in port), got %q", s.Host)
-	case !printable(s.Host):
-		v.fail(p+"host", "must not contain spaces or control characters, got %q", s.Host)
-	}
-	v.intRange(p+"port", s.Port, 1, 65535)
-	if s.TLSSkipVerify && !s.TLS {
-		v.fail(p+"tls_skip_verify", "has no effect without tls = true")
-	}
-	if s.TLSSkipVerify {
-		v.warn("%stls_skip_verify: the upstream's certificate is not checked: anyone on the path can read and change the traffic", p)
-	}
-	if s.TLSCAFile != "" {
-		if !s.TLS {
-			v.fail(p+"tls_ca_file", "has no effect without tls = true")
-		}
-		s.TLSCAFile = v.resolve(s.TLSCAFile)
-		if _, err := os.Stat(s.TLSCAFile); err != nil {
-			v.fail(p+"tls_ca_file", "%v", err)
-		}
-	}
-	if n := len(s.SystemID); n < 1 || n > 15 || !printable(s.SystemID) {
-		v.fail(p+"system_id", "must be 1..15 printable ASCII characters without spaces, got %q", s.SystemID)
-	}
-	// SMPP 3.4 §4.1.1: password 9 octets and system_type 13, with the NUL.
-	if len(s.Password) > 8 || !addrChars(s.Password) {
-		v.fail(p+"password", "must be at most 8 characters without control characters (SMPP 3.4 bind password)")
-	}
-	if len(s.SystemType) > 12 || !addrChars(s.SystemType) {
-		v.fail(p+"system_type", "must be at most 12 characters without control characters, got %q", s.SystemType)
-	}
-	switch s.BindMode {
-	case "transceiver", "tx+rx":
-	default:
-		v.fail(p+"bind_mode", "must be \"transceiver\" or \"tx+rx\", got %q", s.BindMode)
-	}
-	v.intRange(p+"binds", s.Binds, 1, 64)
-	v.intRange(p+"window", s.Window, 1, 65536)
-	if !(s.Throughput >= 0) || math.IsInf(s.Throughput, 1) || s.Throughput > 1e9 {
-		v.fail(p+"throughput", "must be a number of submit_sm per second, 0 (unlimited) to 1e9, got %v", s.Throughput)
-	}
-	if s.ResponseTimeout <= 0 {
-		v.fail(p+"response_timeout", "must be > 0")
-	}
-	v.backoff(p+"reconnect_min", p+"reconnect_max", s.ReconnectMin, s.ReconnectMax)
-	v.backoff(p+"retry_min", p+"retry_max", s.RetryMin, s.RetryMax)
-	if s.SourceTON != nil {
-		v.intRange(p+"source_ton", *s.SourceTON, 0, 6)
-	}
-	if s.SourceNPI != nil && !npiValues[*s.SourceNPI] {
-		v.fail(p+"source_npi", "%d is not an SMPP 3.4 NPI (0, 1, 3, 4, 6, 8, 9, 10, 14, 18)", *s.SourceNPI)
 	}
 }
 

@@ -69,7 +69,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	d.store = newStorage(cfg)
-	if d.conns, err = newConnectors(cfg, connectorIDs(d.store, log)); err != nil {
+	if d.conns, err = newConnectors(cfg, connectorIDs(d.store, log), log); err != nil {
 		return nil, err
 	}
 	tb, err := compileRoutes(cfg)
@@ -247,7 +247,7 @@ func (d *daemon) ready() error {
 func (d *daemon) reload() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	cfg, err := config.Load(d.path)
+	cfg, _, err := loadConfig(d.path)
 	if err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users and routes stay in force")
 		return
@@ -302,7 +302,7 @@ func (d *daemon) swapRoutes(cfg *config.Config) (int, error) {
 // loadRoutes re-reads the config's routes for the admin API's reload,
 // checked against the running connectors (admin refuses a change of them).
 func (d *daemon) loadRoutes() (routing.Config, error) {
-	cfg, err := config.Load(d.path)
+	cfg, _, err := loadConfig(d.path)
 	if err != nil {
 		return routing.Config{}, err
 	}

@@ -1,11 +1,8 @@
 package main
 
 import (
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -13,8 +10,6 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
-	"github.com/smppd/smppd/connector/sim"
-	"github.com/smppd/smppd/connector/smppout"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
@@ -47,97 +42,25 @@ func connectorIDs(ids storage.UpstreamIDs, log zerolog.Logger) connector.IDMap {
 	}}
 }
 
-// newConnector builds connector id from its [[connector]] table. Called
-// again for a restart from the admin API, so it keeps no state of its own.
-func newConnector(cfg *config.Config, id int, ids connector.IDMap) (connector.Connector, error) {
-	c := &cfg.Connectors[id]
-	switch c.Type {
-	case "sim":
-		s := c.Sim
-		if s == nil {
-			s = &config.SimConnector{}
-		}
-		o := sim.Options{
-			ID:             id,
-			Queue:          c.Queue,
-			Latency:        s.Latency.D(),
-			ReceiptDelay:   s.ReceiptDelay.D(),
-			MOEchoPrefixes: s.MOEchoPrefixes,
-			Intermediate:   s.Intermediate,
-			Seed:           s.Seed,
-		}
-		if o.ReceiptDelay == 0 { // config 0 = at once; sim's zero is its 1s default
-			o.ReceiptDelay = sim.ReceiptsAtOnce
-		}
-		o.Outcomes[sim.Delivered] = s.Outcomes.Delivered
-		o.Outcomes[sim.Undeliverable] = s.Outcomes.Undeliverable
-		o.Outcomes[sim.Expired] = s.Outcomes.Expired
-		o.Outcomes[sim.Rejected] = s.Outcomes.Rejected
-		return sim.New(c.Name, o)
-	case "smpp":
-		s := c.SMPP
-		if s == nil {
-			return nil, cfg.ErrorAt(fmt.Sprintf("connector[%d].smpp", id), "a smpp connector needs its [connector.smpp] table")
-		}
-		o := smppout.Options{
-			Name: c.Name, ID: id, Queue: c.Queue,
-			Host: s.Host, Port: s.Port,
-			SystemID: s.SystemID, Password: s.Password, SystemType: s.SystemType,
-			BindMode: smppout.BindMode(s.BindMode), Binds: s.Binds, Window: s.Window,
-			Throughput:      s.Throughput,
-			EnquireLink:     s.EnquireLink.D(),
-			ResponseTimeout: s.ResponseTimeout.D(),
-			ReconnectMin:    s.ReconnectMin.D(), ReconnectMax: s.ReconnectMax.D(),
-			RetryMin: s.RetryMin.D(), RetryMax: s.RetryMax.D(),
-			DefaultValidity: s.DefaultValidity.D(),
-			SupportsPayload: s.SupportsPayload,
-			IDMap:           ids,
-		}
-		if o.DefaultValidity == 0 {
-			o.DefaultValidity = cfg.Delivery.DefaultValidity.D()
-		}
-		if s.TLS {
-			tc, err := upstreamTLS(s)
-			if err != nil {
-				return nil, cfg.ErrorAt(fmt.Sprintf("connector[%d].smpp.tls_ca_file", id), err.Error())
-			}
-			o.TLS = tc
-		}
-		return smppout.New(o)
-	}
-	return nil, cfg.ErrorAt(fmt.Sprintf("connector[%d].type", id), fmt.Sprintf("unknown connector type %q", c.Type))
-}
-
-func upstreamTLS(s *config.SMPPConnector) (*tls.Config, error) {
-	tc := &tls.Config{ServerName: s.Host, InsecureSkipVerify: s.TLSSkipVerify, MinVersion: tls.VersionTLS12} //nolint:gosec // tls_skip_verify is an explicit operator choice for tests
-	if s.TLSCAFile != "" {
-		pem, err := os.ReadFile(s.TLSCAFile)
+// newConnectors builds every [[connector]] in order (the order is the
+// routing table's connector ids), each by its kind from its settings
+// (connectorKind). The operator may stop and start one (admin API): a
+// restart builds a fresh instance from the same settings.
+func newConnectors(cfg *config.Config, ids connector.IDMap, log zerolog.Logger) ([]connector.Connector, error) {
+	out := make([]connector.Connector, len(cfg.Connectors))
+	for i := range cfg.Connectors {
+		cn := &cfg.Connectors[i]
+		k, settings, _, err := connectorKind(cfg, i)
 		if err != nil {
 			return nil, err
 		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, errors.New("no PEM certificate in " + s.TLSCAFile)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
-}
-
-// newConnectors builds every [[connector]] in order: the order is the
-// routing table's connector ids.
-func newConnectors(cfg *config.Config, ids connector.IDMap) ([]connector.Connector, error) {
-	out := make([]connector.Connector, len(cfg.Connectors))
-	for i := range cfg.Connectors {
-		c, err := newConnector(cfg, i, ids)
+		b := connector.Build{Name: cn.Name, ID: i, Queue: cn.Queue, IDMap: ids, Log: log,
+			DefaultValidity: cfg.Delivery.DefaultValidity.D()}
+		c, err := k.Build(settings, b)
 		if err != nil {
-			return nil, fmt.Errorf("connector %q: %w", cfg.Connectors[i].Name, err)
+			return nil, fmt.Errorf("connector %q: %w", cn.Name, err)
 		}
-		// The operator may stop and start it (admin API): a restart builds
-		// a fresh instance from the same entry.
-		out[i] = connector.NewRestartable(cfg.Connectors[i].Type, c, func() (connector.Connector, error) {
-			return newConnector(cfg, i, ids)
-		})
+		out[i] = connector.NewRestartable(k.Name, c, func() (connector.Connector, error) { return k.Build(settings, b) })
 	}
 	return out, nil
 }

@@ -17,7 +17,6 @@ import (
 	"syscall"
 
 	"github.com/smppd/smppd/accounts"
-	"github.com/smppd/smppd/config"
 )
 
 func main() {
@@ -37,7 +36,7 @@ func main() {
 
 // run serves until a stop signal; it returns nil after a graceful stop.
 func run(path string) error {
-	cfg, err := config.Load(path)
+	cfg, warnings, err := loadConfig(path)
 	if err != nil {
 		return err
 	}
@@ -46,7 +45,7 @@ func run(path string) error {
 		return err
 	}
 	defer closeLog()
-	for _, w := range cfg.Warnings {
+	for _, w := range warnings {
 		log.Warn().Str("event", "config").Msg(w)
 	}
 	// Signals first: a SIGTERM during start-up must not kill the process

@@ -113,6 +113,10 @@ type Options struct {
 	// SupportsPayload false makes the connector split a message_payload
 	// into concatenated parts (8-bit reference UDH), each its own submit_sm.
 	SupportsPayload bool
+	// SourceTON and SourceNPI, when set, replace the message's
+	// source_addr_ton and source_addr_npi on every submit_sm (an upstream
+	// that wants its own numbering for the sender); nil passes them through.
+	SourceTON, SourceNPI *uint8
 
 	// IDMap records upstream ids (required).
 	IDMap connector.IDMap

@@ -125,6 +125,14 @@ func (s *session) encode(j *job, part int) ([]byte, error) {
 	sm.Reset()
 	sm.ServiceType = m.ServiceType
 	sm.SourceAddrTON, sm.SourceAddrNPI, sm.SourceAddr = m.SourceTON, m.SourceNPI, m.Source
+	if o := &s.c.opts; o.SourceTON != nil || o.SourceNPI != nil {
+		if o.SourceTON != nil {
+			sm.SourceAddrTON = *o.SourceTON
+		}
+		if o.SourceNPI != nil {
+			sm.SourceAddrNPI = *o.SourceNPI
+		}
+	}
 	sm.DestAddrTON, sm.DestAddrNPI, sm.DestinationAddr = m.DestTON, m.DestNPI, m.Dest
 	sm.ESMClass, sm.ProtocolID, sm.PriorityFlag = m.ESMClass, m.ProtocolID, m.Priority
 	sm.ScheduleDeliveryTime = m.ScheduleDeliveryTime
