@@ -57,10 +57,8 @@ func (p *AlertNotification) Append(dst []byte, h Header) ([]byte, error) {
 	dst = grow(dst, n)
 	w := dst[start:]
 	putHeader(w, n, h)
-	w[HeaderLen], w[HeaderLen+1] = p.SourceAddrTON, p.SourceAddrNPI
-	i := putC(w, HeaderLen+2, p.SourceAddr)
-	w[i], w[i+1] = p.ESMEAddrTON, p.ESMEAddrNPI
-	i = putC(w, i+2, p.ESMEAddr)
+	i := putAddr(w, HeaderLen, p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr)
+	i = putAddr(w, i, p.ESMEAddrTON, p.ESMEAddrNPI, p.ESMEAddr)
 	i += copy(w[i:], p.TLVs.raw)
 	return finish(dst, start, i, n)
 }

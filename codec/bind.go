@@ -44,10 +44,7 @@ func (p *Bind) Decode(body []byte) error {
 	if p.AddressRange, i, e = cstr(b, i, fAddressRange); e != nil {
 		return e
 	}
-	if e = p.TLVs.decode(b[i:], false); e != nil {
-		return e
-	}
-	return nil
+	return p.TLVs.decode(b[i:], false).orNil()
 }
 
 func (p *Bind) check() *DecodeError {
@@ -127,10 +124,7 @@ func (p *BindResp) Decode(body []byte) error {
 	if p.SystemID, i, e = cstr(body, i, fSystemID); e != nil {
 		return e
 	}
-	if e = p.TLVs.decode(body[i:], false); e != nil {
-		return e
-	}
-	return nil
+	return p.TLVs.decode(body[i:], false).orNil()
 }
 
 // Append appends the whole PDU; the body is always written, also for error
@@ -175,10 +169,7 @@ func (p *Outbind) Decode(body []byte) error {
 	if p.Password, i, e = cstr(body, i, fPassword); e != nil {
 		return e
 	}
-	if e = p.TLVs.decode(body[i:], false); e != nil {
-		return e
-	}
-	return nil
+	return p.TLVs.decode(body[i:], false).orNil()
 }
 
 // Append appends the whole PDU; see Bind.Append for the contract.

@@ -77,10 +77,8 @@ func (p *CancelSM) Append(dst []byte, h Header) ([]byte, error) {
 	putHeader(w, n, h)
 	i := putC(w, HeaderLen, p.ServiceType)
 	i = putC(w, i, p.MessageID)
-	w[i], w[i+1] = p.SourceAddrTON, p.SourceAddrNPI
-	i = putC(w, i+2, p.SourceAddr)
-	w[i], w[i+1] = p.DestAddrTON, p.DestAddrNPI
-	i = putC(w, i+2, p.DestinationAddr)
+	i = putAddr(w, i, p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr)
+	i = putAddr(w, i, p.DestAddrTON, p.DestAddrNPI, p.DestinationAddr)
 	i += copy(w[i:], p.TLVs.raw)
 	return finish(dst, start, i, n)
 }

@@ -77,10 +77,8 @@ func (p *DataSM) Append(dst []byte, h Header) ([]byte, error) {
 	w := dst[start:]
 	putHeader(w, n, h)
 	i := putC(w, HeaderLen, p.ServiceType)
-	w[i], w[i+1] = p.SourceAddrTON, p.SourceAddrNPI
-	i = putC(w, i+2, p.SourceAddr)
-	w[i], w[i+1] = p.DestAddrTON, p.DestAddrNPI
-	i = putC(w, i+2, p.DestinationAddr)
+	i = putAddr(w, i, p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr)
+	i = putAddr(w, i, p.DestAddrTON, p.DestAddrNPI, p.DestinationAddr)
 	w[i], w[i+1], w[i+2] = p.ESMClass, p.RegisteredDelivery, p.DataCoding
 	i += 3
 	i += copy(w[i:], p.TLVs.raw)

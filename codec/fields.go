@@ -124,20 +124,10 @@ func putC(w []byte, i int, v []byte) int {
 	return i + 1
 }
 
-// shortMessage reads sm_length and short_message at b[i:].
-func shortMessage(b []byte, i int) ([]byte, int, *DecodeError) {
-	if i >= len(b) {
-		return nil, i, errTruncSMLength
-	}
-	n := int(b[i])
-	i++
-	if n > MaxShortMessage {
-		return nil, i, ErrSMLength
-	}
-	if n > len(b)-i {
-		return nil, i, ErrSMOverrun
-	}
-	return b[i : i+n : i+n], i + n, nil
+// putAddr writes an address triple at w[i:] like putC.
+func putAddr(w []byte, i int, ton, npi uint8, a []byte) int {
+	w[i], w[i+1] = ton, npi
+	return putC(w, i+2, a)
 }
 
 // clen checks a C-Octet String's length rules only (the NUL check is done

@@ -50,8 +50,7 @@ func (p *QuerySM) Append(dst []byte, h Header) ([]byte, error) {
 	w := dst[start:]
 	putHeader(w, n, h)
 	i := putC(w, HeaderLen, p.MessageID)
-	w[i], w[i+1] = p.SourceAddrTON, p.SourceAddrNPI
-	i = putC(w, i+2, p.SourceAddr)
+	i = putAddr(w, i, p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr)
 	i += copy(w[i:], p.TLVs.raw)
 	return finish(dst, start, i, n)
 }

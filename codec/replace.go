@@ -50,13 +50,7 @@ func (p *ReplaceSM) Decode(body []byte) error {
 	if p.ShortMessage, i, e = shortMessage(b, i+2); e != nil {
 		return e
 	}
-	if e = p.TLVs.decode(b[i:], true); e != nil {
-		return e
-	}
-	if len(p.ShortMessage) != 0 && p.TLVs.payload {
-		return ErrSMAndPayload
-	}
-	return nil
+	return smDecoded(p.TLVs.decode(b[i:], true), p.ShortMessage, &p.TLVs)
 }
 
 func (p *ReplaceSM) check() *DecodeError {
@@ -72,16 +66,7 @@ func (p *ReplaceSM) check() *DecodeError {
 	if e := ccheck(p.ValidityPeriod, fValidityPeriod); e != nil {
 		return e
 	}
-	if len(p.ShortMessage) > MaxShortMessage {
-		return ErrSMLength
-	}
-	if p.TLVs.err != nil {
-		return p.TLVs.err
-	}
-	if len(p.ShortMessage) != 0 && p.TLVs.payload {
-		return ErrSMAndPayload
-	}
-	return nil
+	return checkSM(p.ShortMessage, &p.TLVs)
 }
 
 // Append appends the whole PDU; see SM.Append for the contract.
@@ -96,13 +81,10 @@ func (p *ReplaceSM) Append(dst []byte, h Header) ([]byte, error) {
 	w := dst[start:]
 	putHeader(w, n, h)
 	i := putC(w, HeaderLen, p.MessageID)
-	w[i], w[i+1] = p.SourceAddrTON, p.SourceAddrNPI
-	i = putC(w, i+2, p.SourceAddr)
+	i = putAddr(w, i, p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr)
 	i = putC(w, i, p.ScheduleDeliveryTime)
 	i = putC(w, i, p.ValidityPeriod)
-	w[i], w[i+1], w[i+2] = p.RegisteredDelivery, p.SMDefaultMsgID, byte(len(p.ShortMessage))
-	i += 3
-	i += copy(w[i:], p.ShortMessage)
-	i += copy(w[i:], p.TLVs.raw)
+	w[i], w[i+1] = p.RegisteredDelivery, p.SMDefaultMsgID
+	i = putSM(w, i+2, p.ShortMessage, &p.TLVs)
 	return finish(dst, start, i, n)
 }

@@ -80,13 +80,7 @@ func (p *SM) Decode(body []byte) error {
 	if p.ShortMessage, i, e = shortMessage(b, i+4); e != nil {
 		return e
 	}
-	if e = p.TLVs.decode(b[i:], true); e != nil {
-		return e
-	}
-	if len(p.ShortMessage) != 0 && p.TLVs.payload {
-		return ErrSMAndPayload
-	}
-	return nil
+	return smDecoded(p.TLVs.decode(b[i:], true), p.ShortMessage, &p.TLVs)
 }
 
 // check validates everything but embedded NULs, which Append detects while
@@ -107,16 +101,7 @@ func (p *SM) check() *DecodeError {
 	if e := clen(p.ValidityPeriod, fValidityPeriod); e != nil {
 		return e
 	}
-	if len(p.ShortMessage) > MaxShortMessage {
-		return ErrSMLength
-	}
-	if p.TLVs.err != nil {
-		return p.TLVs.err
-	}
-	if len(p.ShortMessage) != 0 && p.TLVs.payload {
-		return ErrSMAndPayload
-	}
-	return nil
+	return checkSM(p.ShortMessage, &p.TLVs)
 }
 
 // checkNUL finds the C-Octet String that holds a NUL (cold path).
@@ -161,10 +146,7 @@ func (p *SM) Append(dst []byte, h Header) ([]byte, error) {
 	i, z1 = putCS(w, i, p.ValidityPeriod)
 	z |= z1
 	w[i], w[i+1], w[i+2], w[i+3] = p.RegisteredDelivery, p.ReplaceIfPresentFlag, p.DataCoding, p.SMDefaultMsgID
-	w[i+4] = byte(len(p.ShortMessage))
-	i += 5
-	i += copy(w[i:], p.ShortMessage)
-	i += copy(w[i:], p.TLVs.raw)
+	i = putSM(w, i+4, p.ShortMessage, &p.TLVs)
 	if z != 0 {
 		return dst[:start], p.checkNUL()
 	}

@@ -74,13 +74,7 @@ func (p *SubmitMulti) Decode(body []byte) error {
 	if p.ShortMessage, i, e = shortMessage(b, i+4); e != nil {
 		return e
 	}
-	if e = p.TLVs.decode(b[i:], true); e != nil {
-		return e
-	}
-	if len(p.ShortMessage) != 0 && p.TLVs.payload {
-		return ErrSMAndPayload
-	}
-	return nil
+	return smDecoded(p.TLVs.decode(b[i:], true), p.ShortMessage, &p.TLVs)
 }
 
 func (p *SubmitMulti) check() *DecodeError {
@@ -102,16 +96,7 @@ func (p *SubmitMulti) check() *DecodeError {
 	if e := ccheck(p.ValidityPeriod, fValidityPeriod); e != nil {
 		return e
 	}
-	if len(p.ShortMessage) > MaxShortMessage {
-		return ErrSMLength
-	}
-	if p.TLVs.err != nil {
-		return p.TLVs.err
-	}
-	if len(p.ShortMessage) != 0 && p.TLVs.payload {
-		return ErrSMAndPayload
-	}
-	return nil
+	return checkSM(p.ShortMessage, &p.TLVs)
 }
 
 // Append appends the whole PDU; see SM.Append for the contract. An empty or
@@ -127,8 +112,7 @@ func (p *SubmitMulti) Append(dst []byte, h Header) ([]byte, error) {
 	w := dst[start:]
 	putHeader(w, n, h)
 	i := putC(w, HeaderLen, p.ServiceType)
-	w[i], w[i+1] = p.SourceAddrTON, p.SourceAddrNPI
-	i = putC(w, i+2, p.SourceAddr)
+	i = putAddr(w, i, p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr)
 	w[i] = byte(p.Dests.n)
 	i++
 	i += copy(w[i:], p.Dests.raw)
@@ -136,10 +120,7 @@ func (p *SubmitMulti) Append(dst []byte, h Header) ([]byte, error) {
 	i = putC(w, i+3, p.ScheduleDeliveryTime)
 	i = putC(w, i, p.ValidityPeriod)
 	w[i], w[i+1], w[i+2], w[i+3] = p.RegisteredDelivery, p.ReplaceIfPresentFlag, p.DataCoding, p.SMDefaultMsgID
-	w[i+4] = byte(len(p.ShortMessage))
-	i += 5
-	i += copy(w[i:], p.ShortMessage)
-	i += copy(w[i:], p.TLVs.raw)
+	i = putSM(w, i+4, p.ShortMessage, &p.TLVs)
 	return finish(dst, start, i, n)
 }
 
