@@ -128,7 +128,8 @@ func (p *BindResp) Decode(body []byte) error {
 }
 
 // Append appends the whole PDU; the body is always written, also for error
-// statuses (reference §11 pitfall 9). See Bind.Append for the contract.
+// statuses (SMPP 3.4 §4.1.2 lets it be omitted, but some client libraries
+// cannot decode a response without it). See Bind.Append for the contract.
 func (p *BindResp) Append(dst []byte, h Header) ([]byte, error) {
 	if e := ccheck(p.SystemID, fSystemID); e != nil {
 		return dst, e

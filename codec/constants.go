@@ -4,7 +4,7 @@ package codec
 // names stay free for the body types.
 type CommandID uint32
 
-// v3.4 command ids (reference §2).
+// v3.4 command ids (SMPP 3.4 §5.1.2).
 const (
 	GenericNackID         CommandID = 0x80000000
 	BindReceiverID        CommandID = 0x00000001
@@ -167,7 +167,7 @@ const (
 	MaxUnsuccess = 255
 )
 
-// esm_class bits (reference §6.1).
+// esm_class bits (SMPP 3.4 §5.2.12).
 const (
 	ESMClassModeMask            uint8 = 0x03
 	ESMClassModeDefault         uint8 = 0x00
@@ -185,7 +185,7 @@ const (
 	ESMClassReplyPath           uint8 = 0x80
 )
 
-// registered_delivery bits (reference §6.2).
+// registered_delivery bits (SMPP 3.4 §5.2.17).
 const (
 	RegisteredDeliveryReceiptMask      uint8 = 0x03
 	RegisteredDeliveryNone             uint8 = 0x00
@@ -199,7 +199,7 @@ const (
 	RegisteredDeliveryReservedMask     uint8 = 0xE0 // bits 7-5
 )
 
-// data_coding values (reference §6.4).
+// data_coding values (SMPP 3.4 §5.2.19).
 const (
 	DataCodingDefault     uint8 = 0x00 // SMSC default alphabet
 	DataCodingIA5         uint8 = 0x01
@@ -217,7 +217,7 @@ const (
 	DataCodingFlashGSM7   uint8 = 0xF0 // GSM7 class 0
 )
 
-// Other small enumerations (reference §6.3, §3.3).
+// Other small enumerations (SMPP 3.4 §5.2.14, §5.2.18, §5.2.4, §5.2.25).
 const (
 	PriorityFlagMax          uint8 = 3
 	ReplaceIfPresentNo       uint8 = 0
@@ -226,7 +226,7 @@ const (
 	DestFlagDistributionList uint8 = 2
 )
 
-// TON values (reference §6.5).
+// TON values (SMPP 3.4 §5.2.5).
 const (
 	TONUnknown          uint8 = 0
 	TONInternational    uint8 = 1
@@ -237,7 +237,8 @@ const (
 	TONAbbreviated      uint8 = 6
 )
 
-// NPI values (reference §6.5; 2 is not valid in v3.4, see §12).
+// NPI values (SMPP 3.4 §5.2.6). 2 is undefined there, although some
+// libraries use it for ISDN.
 const (
 	NPIUnknown     uint8 = 0
 	NPIISDN        uint8 = 1 // E.163/E.164
@@ -251,7 +252,8 @@ const (
 	NPIWAPClientID uint8 = 18
 )
 
-// MessageState is the query_sm_resp field and message_state TLV (§6.6).
+// MessageState is the query_sm_resp field and message_state TLV (SMPP 3.4
+// §5.2.28, §5.3.2.35).
 type MessageState uint8
 
 // message_state values.

@@ -275,7 +275,7 @@ func TestAppendLimits(t *testing.T) {
 	if _, err := pu.Append(nil); err != ErrEncodeCommand {
 		t.Errorf("unknown id: %v", err)
 	}
-	// An error response always carries its body (reference §11 pitfall 9).
+	// An error response always carries its body (some clients need it).
 	r.MessageID = nil
 	out, err := r.Append(nil, Header{CommandID: SubmitSMRespID, Status: StatusThrottled, Sequence: 4})
 	if err != nil || !bytes.Equal(out, fxFrame(SubmitSMRespID, StatusThrottled, 4, fxB(0))) {

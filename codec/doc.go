@@ -37,7 +37,7 @@
 //   - Body errors: the header is sound, so the request gets its matching
 //     response with Status and the session reads on.
 //
-// Body errors follow reference §7.6 and §4.1:
+// Body errors get the statuses of SMPP 3.4 §5.1.3 as follows:
 //
 //   - mandatory part truncated, or a C-Octet String with no NUL before the
 //     end of the PDU: ESME_RINVCMDLEN;
@@ -58,7 +58,7 @@
 //     a TLV): ESME_RINVOPTPARSTREAM; a known tag with a length outside its
 //     spec range: ESME_RINVPARLEN. Unknown tags are kept and passed through.
 //     Up to 3 NUL octets right after short_message are ignored (peers that
-//     NUL-terminate it, reference §11 pitfall 5).
+//     NUL-terminate it although sm_length excludes the NUL).
 //   - a header-only request (unbind, enquire_link) with a body:
 //     ESME_RINVCMDLEN.
 //

@@ -90,7 +90,8 @@ var (
 )
 
 // Truncation inside the mandatory integer fields: the body ended early, so
-// the length is inconsistent with the contents (reference §7.6 step 5).
+// command_length is inconsistent with the contents (ESME_RINVCMDLEN,
+// SMPP 3.4 §5.1.3).
 var (
 	errTruncInterface  = newErr(StatusInvCmdLen, "interface_version", "body ends inside the mandatory fields", false)
 	errTruncSource     = newErr(StatusInvCmdLen, "source_addr_ton", "body ends inside the mandatory fields", false)

@@ -11,7 +11,7 @@ type cfield struct {
 	max     int          // octets including the NUL
 	time    bool         // 1 or 17 octets only (schedule_delivery_time, validity_period)
 	tooLong *DecodeError // no NUL within max octets: field-specific status
-	noNUL   *DecodeError // body ends before the NUL: ESME_RINVCMDLEN (§7.6)
+	noNUL   *DecodeError // body ends before the NUL: ESME_RINVCMDLEN (length and contents disagree)
 	hasNUL  *DecodeError // encode: value contains a NUL
 	badLen  *DecodeError // time field neither empty nor 16 characters
 }
@@ -27,8 +27,9 @@ func newCField(name string, max int, st Status, time bool) *cfield {
 	return f
 }
 
-// The C-Octet String fields of v3.4 with their limits (reference §3.2) and
-// the status each violation gets (§4.1; §7.6 for fields without a code).
+// The C-Octet String fields of v3.4 with their limits (SMPP 3.4 §4, the
+// PDU tables) and the status each violation gets (§5.1.3; ESME_RINVCMDLEN
+// for fields without a code of their own).
 var (
 	fSystemID       = newCField("system_id", 16, StatusInvSysID, false)
 	fPassword       = newCField("password", 9, StatusInvPaswd, false)

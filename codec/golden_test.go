@@ -105,7 +105,8 @@ func rewrite(t *testing.T, v vector, got string) {
 }
 
 // bodyOptional lists the responses whose body may be absent on error
-// (reference §3.2 notes); the dump says "body: absent" for those.
+// (SMPP 3.4 §4.1.2, §4.4.2 and the other response tables); the dump says
+// "body: absent" for those.
 func bodyOptional(id codec.CommandID) bool {
 	switch id {
 	case codec.BindReceiverRespID, codec.BindTransmitterRespID, codec.BindTransceiverRespID,
@@ -307,8 +308,9 @@ func dump(p *codec.PDU) string {
 }
 
 // canonicalEmptyBody is what Append writes for a response decoded from a
-// body-less frame: the codec always sends the body (reference §11 pitfall 9),
-// so such frames re-encode to header + empty mandatory fields.
+// body-less frame: the codec always sends the body (some client libraries
+// cannot decode an error response without it), so such frames re-encode to
+// header + empty mandatory fields.
 func canonicalEmptyBody(id codec.CommandID) []byte {
 	if id == codec.SubmitMultiRespID {
 		return []byte{0, 0} // message_id NUL, no_unsuccess 0

@@ -46,8 +46,9 @@ func AppendHeaderOnly(dst []byte, h Header) []byte {
 
 // DecodeEmpty checks the body of a header-only PDU: it must be empty
 // (ErrBodyNotEmpty, ESME_RINVCMDLEN, otherwise). Receivers that want to be
-// lenient with header-only responses carrying stray octets (reference §11
-// pitfall 7) simply skip this call; PDU.Decode does so for responses.
+// lenient with header-only responses carrying stray octets (some peers send
+// enquire_link_resp with a 0x00) simply skip this call; PDU.Decode does so
+// for responses.
 func DecodeEmpty(body []byte) error {
 	if len(body) != 0 {
 		return ErrBodyNotEmpty

@@ -30,7 +30,7 @@ type PDU struct {
 //
 // Header-only requests (unbind, enquire_link) must be exactly 16 octets
 // (ErrBodyNotEmpty); header-only responses with stray body octets are
-// accepted and the octets ignored (reference §11 pitfall 7).
+// accepted and the octets ignored (some peers send them with a stray 0x00).
 func (p *PDU) Decode(frame []byte) error {
 	h, err := ParseHeader(frame)
 	if err != nil {

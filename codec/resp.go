@@ -3,7 +3,7 @@ package codec
 // msgIDResp is the shared layout of submit_sm_resp, deliver_sm_resp and
 // data_sm_resp: message_id then (optional) TLVs.
 func decodeMsgIDResp(body []byte, id *[]byte, t *TLVs) error {
-	if len(body) == 0 { // error responses may omit the body (§3.2 notes)
+	if len(body) == 0 { // error responses may omit the body (SMPP 3.4 §4.4.2)
 		*id = nil
 		return t.decode(nil, false).orNil()
 	}
@@ -52,15 +52,16 @@ func (p *SubmitSMResp) Decode(body []byte) error {
 }
 
 // Append appends the whole PDU. The message_id is always written, as a lone
-// NUL when empty, also for error statuses (reference §11 pitfall 9).
+// NUL when empty, also for error statuses (SMPP 3.4 §4.4.2 lets it be
+// omitted, but some client libraries cannot decode a response without it).
 // dst's existing bytes are untouched; no allocation with capacity.
 func (p *SubmitSMResp) Append(dst []byte, h Header) ([]byte, error) {
 	return appendMsgIDResp(dst, h, p.MessageID, &p.TLVs)
 }
 
 // DeliverSMResp is the body of deliver_sm_resp. The spec's message_id is
-// unused (a lone NUL); clients that put an id there are tolerated up to the
-// usual 65 octets both ways (reference §11 pitfall 10). A 16-octet PDU
+// unused (a lone NUL, SMPP 3.4 §4.6.2); clients that put an id there are
+// tolerated up to the usual 65 octets both ways. A 16-octet PDU
 // without body is accepted too.
 type DeliverSMResp struct {
 	MessageID []byte

@@ -1,7 +1,7 @@
 package codec
 
 // SM is the shared body of submit_sm and deliver_sm (identical layouts,
-// reference §3.2). For deliver_sm the spec wants schedule_delivery_time,
+// SMPP 3.4 §4.4.1, §4.6.1). For deliver_sm the spec wants schedule_delivery_time,
 // validity_period, replace_if_present_flag and sm_default_msg_id empty/0;
 // that is semantic validation and left to the caller.
 type SM struct {

@@ -6,7 +6,7 @@ import (
 )
 
 // SMPP time fields (schedule_delivery_time, validity_period, final_date;
-// SMPP 3.4 §7.1.1, reference §3.1) are empty ("not set") or the 16
+// SMPP 3.4 §7.1.1) are empty ("not set") or the 16
 // characters YYMMDDhhmmsstnnp:
 //
 //	YYMMDDhhmmss  date and time; for p = 'R' counts of years ... seconds

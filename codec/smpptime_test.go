@@ -20,7 +20,8 @@ func TestParseTimeAbsolute(t *testing.T) {
 			t.Fatalf("%q: Resolve changed an absolute time", in)
 		}
 	}
-	// Reference §3.1 example: 23:59:59 local at UTC+01:00 is 22:59:59 UTC.
+	// nn = 04 and p = '+' (SMPP 3.4 §7.1.1): 23:59:59 local at UTC+01:00
+	// is 22:59:59 UTC.
 	f("251231235959004+", time.Date(2025, 12, 31, 22, 59, 59, 0, time.UTC))
 	f("251231235959004-", time.Date(2026, 1, 1, 0, 59, 59, 0, time.UTC))
 	f("250102030405600+", time.Date(2025, 1, 2, 3, 4, 5, 600_000_000, time.UTC))

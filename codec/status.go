@@ -3,7 +3,7 @@ package codec
 // Status is the SMPP command_status.
 type Status uint32
 
-// v3.4 command_status values (reference §4). The codes are not contiguous.
+// v3.4 command_status values (SMPP 3.4 §5.1.3). The codes are not contiguous.
 const (
 	StatusOK              Status = 0x00000000 // ESME_ROK
 	StatusInvMsgLen       Status = 0x00000001 // ESME_RINVMSGLEN

@@ -241,7 +241,7 @@ func (t *TLVs) prepare() {
 // decode validates the TLV stream b (the rest of a body after its mandatory
 // fields) and keeps it as a view. With strayNUL, up to 3 octets of 0x00
 // directly after the mandatory fields are ignored (peers that put a NUL
-// after short_message, reference §11 pitfall 5).
+// after short_message although sm_length excludes it).
 func (t *TLVs) decode(b []byte, strayNUL bool) *DecodeError {
 	t.raw = nil
 	t.n = 0

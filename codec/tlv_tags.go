@@ -3,7 +3,7 @@ package codec
 // Tag is a TLV (optional parameter) tag.
 type Tag uint16
 
-// v3.4 TLV tags (reference §5).
+// v3.4 TLV tags (SMPP 3.4 §5.3.2).
 const (
 	TagDestAddrSubunit          Tag = 0x0005
 	TagDestNetworkType          Tag = 0x0006
@@ -61,7 +61,9 @@ type tlvSpec struct {
 }
 
 // tlvSpecs is the registry of every v3.4 tag, indexed by tlvIndex. Lengths
-// follow reference §5; the telematics ids accept 1 or 2 octets (§12).
+// follow SMPP 3.4 §5.3.2; the telematics ids accept 1 or 2 octets (§5.3.2.7
+// gives dest_telematics_id 2 and §5.3.2.8 source_telematics_id 1, peers mix
+// them up).
 var tlvSpecs = [...]tlvSpec{
 	{tag: TagDestAddrSubunit, name: "dest_addr_subunit", min: 1, max: 1},
 	{tag: TagDestNetworkType, name: "dest_network_type", min: 1, max: 1},
