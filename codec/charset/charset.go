@@ -2,7 +2,8 @@
 // alphabets selected by data_coding (SMPP 3.4 §5.2.19, GSM 03.38 / 3GPP
 // 23.038): the GSM 7-bit default alphabet with its extension table, packed
 // or unpacked; IA5/ASCII; Latin-1; and UCS-2/UTF-16BE. It also counts
-// septets and segments for long-message splitting (reference §9).
+// septets and segments for long-message splitting (3GPP 23.040
+// §9.2.3.24).
 //
 // Every converter appends to a caller-owned dst and, given enough capacity,
 // allocates nothing. Inputs are only read; outputs never alias them. On

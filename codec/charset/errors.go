@@ -8,7 +8,8 @@ var (
 	// ErrUnmappable: the text has a character the target alphabet lacks.
 	ErrUnmappable = errors.New("charset: character not representable in the coding")
 	// ErrInvalidSeptet: an octet >= 0x80 in unpacked GSM7 data (typically a
-	// Latin-1 client sending data_coding 0, reference §11 #13).
+	// Latin-1 client sending data_coding 0, which SMPP 3.4 §5.2.19 leaves
+	// to the SMSC's default alphabet).
 	ErrInvalidSeptet = errors.New("charset: octet >= 0x80 in GSM 7-bit data")
 	// ErrInvalidIA5: an octet >= 0x80 in IA5/ASCII data.
 	ErrInvalidIA5 = errors.New("charset: octet >= 0x80 in IA5 data")

@@ -2,13 +2,13 @@ package charset
 
 import "unicode/utf8"
 
-// GSM 03.38 default alphabet (reference §10, 3GPP 23.038 §6.2.1).
+// GSM 03.38 default alphabet (3GPP 23.038 §6.2.1).
 
 const (
 	// gsmEscape is the septet that announces an extension-table character.
 	gsmEscape = 0x1B
 	// nbsp is what the escape position shows when it is not followed by an
-	// extension code (reference §12: Unicode GSM0338.TXT mapping).
+	// extension code (as the Unicode GSM0338.TXT mapping shows it).
 	nbsp = '\u00A0'
 )
 
@@ -51,7 +51,7 @@ var gsmEncLow = func() (t [256]uint16) {
 			t[r] = encExt | uint16(code)
 		}
 	}
-	t['ç'] = encBasic | 0x09 // reference §12: encode ç as Ç (0x09)
+	t['ç'] = encBasic | 0x09 // 0x09 is Ç in 23.038, ç in GSM0338.TXT: encode both
 	return t
 }()
 
@@ -152,7 +152,7 @@ func AppendGSM7Lossy(dst []byte, s string) ([]byte, int) {
 }
 
 // AppendUTF8FromGSM7 appends the UTF-8 text of unpacked septets to dst.
-// Escape handling (3GPP 23.038 §6.2.1.1, reference §10/§12):
+// Escape handling (3GPP 23.038 §6.2.1.1):
 //   - 0x1B + an extension code: the extension character;
 //   - 0x1B + another code: the basic-table character for that code (the
 //     escape is dropped, as handsets do);

@@ -7,8 +7,9 @@ import (
 	"unicode/utf8"
 )
 
-// basicTable is the §10 basic table in septet order, typed independently of
-// gsmBasic; position 0x1B (escape) holds U+00A0, what a bare escape shows.
+// basicTable is the 23.038 §6.2.1 basic table in septet order, typed
+// independently of gsmBasic; position 0x1B (escape) holds U+00A0, what a
+// bare escape shows.
 const basicTable = "@£$¥èéùìòÇ\nØø\rÅå" +
 	"Δ_ΦΓΛΩΠΨΣΘΞ\u00a0ÆæßÉ" +
 	" !\"#¤%&'()*+,-./" +
@@ -98,7 +99,7 @@ func TestGSM7Encode(t *testing.T) {
 	// Greek capitals that look Latin (Α, Β) are not in the table; the ten
 	// distinct ones are.
 	f("ΔΦΓΛΩΠΨΣΘΞ", []byte{0x10, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18, 0x19, 0x1A})
-	f("ç", []byte{0x09}) // reference §12: ç encodes as Ç
+	f("ç", []byte{0x09}) // ç encodes as Ç (GSM0338.TXT has ç at 0x09)
 	f("Price: 5€ {x}", []byte{'P', 'r', 'i', 'c', 'e', ':', ' ', '5', 0x1B, 0x65, ' ', 0x1B, 0x28, 'x', 0x1B, 0x29})
 	f("line1\r\nline2", []byte("line1\r\nline2"))
 }

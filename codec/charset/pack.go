@@ -1,6 +1,6 @@
 package charset
 
-// GSM7 septet packing (reference §9.3, 3GPP 23.038 §6.1.2.1): septet i
+// GSM7 septet packing (3GPP 23.038 §6.1.2.1): septet i
 // occupies bits fill+7i onwards of the octet stream, least significant bit
 // first. The fill bits are the zero low bits of the first octet after a
 // UDH, so that the text starts on a septet boundary of the TP-UD.
@@ -61,9 +61,8 @@ func PackSeptets(dst []byte, septets []byte, fillBits int) ([]byte, error) {
 // septets); fewer bits than that returns ErrShortPacked. Pass count < 0
 // when it is unknown: every whole septet is then read, except that a final
 // 0x00 septet ending exactly on the last octet boundary is dropped, because
-// it is the 7 zero spare bits of an 8n−1 septet text and not an '@'
-// (reference §9.3). A real trailing '@' in that position is only kept when
-// count is given.
+// it is the 7 zero spare bits of an 8n−1 septet text and not an '@'. A real
+// trailing '@' in that position is only kept when count is given.
 func UnpackSeptets(dst []byte, packed []byte, fillBits, count int) ([]byte, error) {
 	if fillBits < 0 || fillBits > 6 {
 		return dst, ErrFillBits

@@ -7,7 +7,7 @@ import (
 )
 
 // refPack is the slow, obviously correct packer: write each septet's bits
-// one at a time, LSB first, starting at bit fill+7i (reference §9.3).
+// one at a time, LSB first, starting at bit fill+7i (3GPP 23.038 §6.1.2.1).
 func refPack(septets []byte, fill int) []byte {
 	if len(septets) == 0 {
 		return nil

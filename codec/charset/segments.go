@@ -1,6 +1,6 @@
 package charset
 
-// Long-message limits and counting (reference §9.1, 3GPP 23.040 §9.2.3.24).
+// Long-message limits and counting (3GPP 23.040 §9.2.3.24).
 
 const (
 	// MaxUserData is the TP-UD size of one SMS in octets.

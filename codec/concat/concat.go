@@ -1,7 +1,7 @@
 // Package concat splits long messages into SMS-sized parts and reassembles
 // them, for both carriers SMPP v3.4 allows: a User Data Header at the start
 // of short_message/message_payload (esm_class UDHI 0x40, IEI 0x00 or 0x08)
-// and the three sar_* TLVs (SMPP 3.4 §5.3.2.22-24; reference §9).
+// and the three sar_* TLVs (SMPP 3.4 §5.3.2.22-24).
 //
 // The package is a leaf: it knows nothing of PDUs or character sets. Callers
 // hand it payloads that are already encoded in the target coding, named by
@@ -59,7 +59,7 @@ const (
 	UDH16
 	// SAR carries the reference and counters in the sar_* TLVs; parts hold
 	// only text. The SMSC builds the air-interface UDH itself, so each part
-	// is sized as if an 8-bit-reference UDH were present (reference §9.4).
+	// is sized as if an 8-bit-reference UDH were present.
 	SAR
 )
 
@@ -101,9 +101,10 @@ func (s Segment) Validate() error {
 }
 
 // MaxParts is the largest number of parts one message can have: the
-// counters are single octets (reference §9.1).
+// counters are single octets (3GPP 23.040 §9.2.3.24.1, SMPP 3.4
+// §5.3.2.23).
 const MaxParts = 255
 
 // UserDataOctets is the GSM air-interface user data size (140 octets) that
-// every single SMS and every part has to fit (reference §9.1).
+// every single SMS and every part has to fit (3GPP 23.040 §9.2.3.24).
 const UserDataOctets = 140

@@ -20,14 +20,14 @@ type Part struct {
 
 // Capacity returns how many payload octets fit in one SMS next to a UDH of
 // udhOctets octets (UDHL included; 0 = no UDH), for a payload in alphabet a
-// (reference §9.1):
+// (3GPP 23.040 §9.2.3.24):
 //
 //	GSM7   ⌊(140−udh)·8/7⌋ septets (one octet each, unpacked): 160, 153 (6), 152 (7)
 //	Octet  140−udh octets: 140, 134, 133
 //	UCS2   ⌊(140−udh)/2⌋ units, as octets: 140, 134, 132 (70, 67, 66 units)
 //
 // GSM7 counts the fill bits the air interface inserts to start the text on a
-// septet boundary (reference §9.3). It returns 0 for an unknown alphabet or
+// septet boundary (3GPP 23.040 §9.2.3.24). It returns 0 for an unknown alphabet or
 // a UDH that leaves no room.
 func Capacity(a Alphabet, udhOctets int) int {
 	if udhOctets < 0 || udhOctets >= UserDataOctets {
@@ -63,8 +63,8 @@ func minUnit(a Alphabet) int {
 //
 // Per-part sizes are Capacity(a, udh) with udh = 6 for UDH8, 7 for UDH16,
 // and 6 for SAR too: the SMSC builds an 8-bit-reference UDH from the TLVs
-// before the radio (reference §9.4: "each segment still has to fit the
-// per-segment capacities above"), so SAR parts are 153 septets, 134 octets
+// before the radio, and each segment still has to fit next to it, so SAR
+// parts are 153 septets, 134 octets
 // or 67 UCS2 units, not 160/140/70. A payload that fits one SMS (160
 // septets, 140 octets, 70 units) is returned as a single part without UDH.
 // No part ends inside a GSM7 escape pair or a UTF-16 surrogate pair; such a

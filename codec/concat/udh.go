@@ -1,7 +1,7 @@
 package concat
 
 // Information element identifiers this package interprets (3GPP 23.040
-// §9.2.3.24; reference §9.2). Every other IEI is passed through untouched.
+// §9.2.3.24). Every other IEI is passed through untouched.
 const (
 	IEIConcat8  = 0x00 // concatenation, 8-bit reference: ref, total, seq
 	IEIPorts8   = 0x04 // application port addressing, 8-bit: dst, src
@@ -163,8 +163,7 @@ func AppendIE(dst []byte, id byte, data []byte) ([]byte, error) {
 // AppendUDH appends a complete UDH to dst: UDHL, then the extra IEs (already
 // encoded, e.g. by AppendIE; may be nil), then the concatenation IE for s
 // with an 8-bit (ref16 false, s.Ref's low octet) or 16-bit reference. Extra
-// IEs go first to match common practice (ports, then concat; reference
-// §9.2). It fails with dst unchanged if s is invalid, extra is malformed or
+// IEs go first to match common practice (ports, then concat). It fails with dst unchanged if s is invalid, extra is malformed or
 // contains a concatenation IE, or the UDH would not fit in one SMS.
 func AppendUDH(dst []byte, s Segment, ref16 bool, extra []byte) ([]byte, error) {
 	if err := s.Validate(); err != nil {

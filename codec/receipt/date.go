@@ -2,10 +2,10 @@ package receipt
 
 import "time"
 
-// Receipt dates (reference §8) are YYMMDDhhmm, or YYMMDDhhmmss as some
-// carriers send (jasmin#70, node-smpp#199). They carry no zone: they are
-// the SMSC's wall clock. Years follow spec Appendix C as the reference §3.1
-// does: 00-37 are 2000-2037, 38-99 are 1938-1999.
+// Receipt dates (SMPP 3.4 Appendix B) are YYMMDDhhmm, or YYMMDDhhmmss as
+// some carriers send (jasmin#70, node-smpp#199). They carry no zone: they
+// are the SMSC's wall clock. Years follow spec Appendix C as the SMPP time
+// fields do: 00-37 are 2000-2037, 38-99 are 1938-1999.
 
 // pivotYY is the first two-digit year read as 19YY (spec Appendix C).
 const pivotYY = 38

@@ -1,6 +1,6 @@
 package receipt
 
-// Message id matching (reference §11 #12, jasmin-notes §4.1 dlr_msgid):
+// Message id matching (as Jasmin's dlr_msgid handling does it):
 // a carrier may return "1A2B" (hex) in submit_sm_resp and echo "6699"
 // (decimal) in the receipt, or the reverse, with or without leading zeros
 // and in either letter case. An all-digit id is ambiguous on its own, so

@@ -251,7 +251,7 @@ func trim(b []byte) []byte {
 }
 
 // isSpace: separators between fields. NUL counts, for the stray NULs
-// some SMSCs leave after short_message (reference §11 #5).
+// some SMSCs leave after short_message although sm_length excludes them.
 func isSpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f' || c == 0
 }

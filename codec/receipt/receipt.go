@@ -1,21 +1,22 @@
 // Package receipt builds and parses the text of SMPP v3.4 delivery receipts
-// (spec Appendix B, reference §8): the short_message of a deliver_sm or
+// (SMPP 3.4 Appendix B): the short_message of a deliver_sm or
 // data_sm whose esm_class message type is 0x04.
 //
 // # Format written
 //
-// Append writes the reference's recommended canonical form, every field
+// Append writes the canonical form most client parsers expect, every field
 // always present, in this order:
 //
 //	id:<ID> sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:EEE text:<up to 20 chars>
 //
 // sub, dlvrd and err are zero-padded to 3 digits (wider values are written
 // in full, negatives as 000); stat is the 7-letter word; the text key is
-// lower case ("text:", reference §12: what carriers mostly send and client
-// parsers expect) unless Format.TitleText asks for the template's "Text:";
+// lower case ("text:": what carriers mostly send and client parsers
+// expect; Appendix B's table has "text", its template "Text:") unless
+// Format.TitleText asks for the template's "Text:";
 // dates have 10 digits unless Format.Seconds asks for 12. The text is the
-// first 20 characters of Receipt.Text made GSM/ASCII-safe (reference §8,
-// data_coding 0): see Format.Append.
+// first 20 characters of Receipt.Text (Appendix B) made GSM/ASCII-safe, so
+// the receipt can go out with data_coding 0: see Format.Append.
 //
 // # What Parse accepts
 //
@@ -29,7 +30,8 @@
 // nor a non-empty stat is present; it does not check esm_class, so run it
 // on messages already known to be receipts, or treat success on an ordinary
 // message as a hint only. Prefer the receipted_message_id and message_state
-// TLVs over the text when both are present (reference §8).
+// TLVs (SMPP 3.4 §5.3.2.12, §5.3.2.35) over the text when both are present:
+// the text's format is vendor-specific.
 //
 // # Views and time zones
 //
@@ -42,7 +44,7 @@
 // # Matching ids
 //
 // Carriers echo the message id in another base than submit_sm_resp gave it
-// (reference §11 #12). IDEqual compares two ids with automatic detection;
+// (hex there, decimal in the receipt, or the reverse). IDEqual compares two ids with automatic detection;
 // NormalizeID builds a map key when the bases are known per connector.
 package receipt
 
@@ -104,11 +106,11 @@ type Receipt struct {
 	Bad Field
 }
 
-// Format selects the choices the reference leaves open. The zero value is
-// the recommended canonical form.
+// Format selects the choices Appendix B leaves open. The zero value is the
+// canonical form Append documents.
 type Format struct {
 	// TitleText writes "Text:" as the Appendix B template does, instead of
-	// the recommended "text:" (reference §12).
+	// the "text:" most carriers send.
 	TitleText bool
 	// Seconds writes 12-digit dates (YYMMDDhhmmss) instead of the spec's 10.
 	Seconds bool

@@ -1,8 +1,9 @@
 package receipt
 
 // Stat is the final (or intermediate) state a receipt reports. The values
-// 1..8 are the SMPP v3.4 message_state values (reference §6.6, TLV 0x0427
-// and query_sm_resp), so a Stat converts to message_state without a table.
+// 1..8 are the SMPP v3.4 message_state values (SMPP 3.4 §5.2.28, the TLV
+// 0x0427 of §5.3.2.35 and query_sm_resp), so a Stat converts to
+// message_state without a table.
 type Stat uint8
 
 // Stat values. The comment gives the 7-letter receipt word (stat:) that
@@ -32,10 +33,10 @@ var words = [...]struct{ word, name string }{
 	StatRejected:      {"REJECTD", "REJECTED"},
 }
 
-// aliases are the long or misspelt forms carriers send (reference §8, §11
-// #11; Jasmin's own message_state names). FAILED is deliberately absent:
-// whether it means UNDELIV or REJECTD is a per-carrier decision, so it stays
-// StatOther and the caller maps StatRaw.
+// aliases are the long or misspelt forms carriers send (the full
+// message_state names of SMPP 3.4 §5.2.28, Jasmin's own names). FAILED is
+// deliberately absent: whether it means UNDELIV or REJECTD is a per-carrier
+// decision, so it stays StatOther and the caller maps StatRaw.
 var aliases = [...]struct {
 	word string
 	stat Stat

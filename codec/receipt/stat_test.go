@@ -3,7 +3,7 @@ package receipt
 import "testing"
 
 func TestStatMessageState(t *testing.T) {
-	// reference §6.6 table: value, spec name, receipt word.
+	// SMPP 3.4 §5.2.28 values and names with the Appendix B receipt word.
 	f := func(v uint8, name, word string) {
 		t.Helper()
 		s, ok := StatFromMessageState(v)
