@@ -3,6 +3,8 @@ package codec
 import (
 	"errors"
 	"time"
+
+	"github.com/smppd/smppd/codec/internal/yymmdd"
 )
 
 // SMPP time fields (schedule_delivery_time, validity_period, final_date;
@@ -47,9 +49,6 @@ var (
 	ErrTimeRange = errors.New("codec: SMPP time: field out of range")
 )
 
-// pivotYear is the first two-digit year read as 19YY (spec Appendix C).
-const pivotYear = 38
-
 // ParseTime parses an SMPP time field as decoded (without its NUL). It
 // does not allocate.
 func ParseTime(b []byte) (Time, error) {
@@ -65,13 +64,13 @@ func ParseTime(b []byte) (Time, error) {
 			return Time{}, ErrTimeSyntax
 		}
 	}
-	yy, mo, dd, hh, mi, ss := timeDigits2(b[0:]), timeDigits2(b[2:]), timeDigits2(b[4:]), timeDigits2(b[6:]), timeDigits2(b[8:]), timeDigits2(b[10:])
+	yy, mo, dd, hh, mi, ss := yymmdd.Digits(b[0:]), yymmdd.Digits(b[2:]), yymmdd.Digits(b[4:]), yymmdd.Digits(b[6:]), yymmdd.Digits(b[8:]), yymmdd.Digits(b[10:])
 	tenths, off, p := 0, 0, byte('+')
 	if len(b) == 16 {
 		if b[12] < '0' || b[12] > '9' || b[13] < '0' || b[13] > '9' || b[14] < '0' || b[14] > '9' {
 			return Time{}, ErrTimeSyntax
 		}
-		tenths, off, p = int(b[12]-'0'), timeDigits2(b[13:]), b[15]
+		tenths, off, p = int(b[12]-'0'), yymmdd.Digits(b[13:]), b[15]
 	}
 	switch p {
 	case 'R':
@@ -82,11 +81,8 @@ func ParseTime(b []byte) (Time, error) {
 	default:
 		return Time{}, ErrTimeSyntax
 	}
-	year := 2000 + yy
-	if yy >= pivotYear {
-		year = 1900 + yy
-	}
-	if mo < 1 || mo > 12 || dd < 1 || dd > timeDaysIn(mo, year) || hh > 23 || mi > 59 || ss > 59 || off > 48 {
+	year := yymmdd.Year(yy)
+	if !yymmdd.Valid(year, mo, dd, hh, mi, ss) || off > 48 {
 		return Time{}, ErrTimeRange
 	}
 	at := time.Date(year, time.Month(mo), dd, hh, mi, ss, tenths*int(100*time.Millisecond), time.UTC)
@@ -124,24 +120,13 @@ func AppendAbsoluteTime(dst []byte, t time.Time) []byte {
 	if off%(15*60) != 0 || off > 48*15*60 || off < -48*15*60 {
 		t, off = t.UTC(), 0
 	}
-	year, mo, dd := t.Date()
-	hh, mi, ss := t.Clock()
-	yy := year % 100
-	if yy < 0 {
-		yy += 100
-	}
-	dst = appendDigits2(dst, yy)
-	dst = appendDigits2(dst, int(mo))
-	dst = appendDigits2(dst, dd)
-	dst = appendDigits2(dst, hh)
-	dst = appendDigits2(dst, mi)
-	dst = appendDigits2(dst, ss)
+	dst = yymmdd.AppendDateTime(dst, t, true)
 	dst = append(dst, byte('0'+t.Nanosecond()/int(100*time.Millisecond)))
 	p := byte('+')
 	if off < 0 {
 		p, off = '-', -off
 	}
-	dst = appendDigits2(dst, off/(15*60))
+	dst = yymmdd.AppendDigits(dst, off/(15*60))
 	return append(dst, p)
 }
 
@@ -153,26 +138,9 @@ func AppendRelativeTime(dst []byte, d time.Duration) []byte {
 	d = min(max(d, 0), maxRel)
 	s := int(d / time.Second)
 	dst = append(dst, "0000"...)
-	dst = appendDigits2(dst, s/86400)
-	dst = appendDigits2(dst, s/3600%24)
-	dst = appendDigits2(dst, s/60%60)
-	dst = appendDigits2(dst, s%60)
+	dst = yymmdd.AppendDigits(dst, s/86400)
+	dst = yymmdd.AppendDigits(dst, s/3600%24)
+	dst = yymmdd.AppendDigits(dst, s/60%60)
+	dst = yymmdd.AppendDigits(dst, s%60)
 	return append(dst, "000R"...)
-}
-
-func timeDigits2(b []byte) int { return int(b[0]-'0')*10 + int(b[1]-'0') }
-
-func appendDigits2(dst []byte, v int) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
-
-func timeDaysIn(mo, year int) int {
-	switch mo {
-	case 2:
-		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
-			return 29
-		}
-		return 28
-	case 4, 6, 9, 11:
-		return 30
-	}
-	return 31
 }
