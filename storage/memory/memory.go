@@ -20,14 +20,14 @@
 // Memory per entry once a shard is at its limit (amd64; the index is 2 to 4
 // words per entry, by how the shard's limit rounds up to a power of two):
 //
-//	record:      112 B slot (no pointers) + 16 B SystemID (the only part
+//	record:      104 B slot (no pointers) + 16 B SystemID (the only part
 //	             the GC scans) + 16-32 B index:
-//	             152 B measured at MaxRecords 100,000, 145 B at 1,000,000
+//	             144 B measured at MaxRecords 100,000, 137 B at 1,000,000
 //	upstream id:  96 B slot (no pointers) + 16-32 B index:
 //	             121 B measured at MaxUpstream 100,000, 113 B at 1,000,000
 //
-// so 100,000 of each take about 27 MB and the defaults (1,000,000 of each)
-// about 260 MB. The upstream map costs nothing until a connector uses it.
+// so 100,000 of each take about 26 MB and the defaults (1,000,000 of each)
+// about 250 MB. The upstream map costs nothing until a connector uses it.
 // The reverse map (our id -> upstream id, for cancel_sm and replace_sm
 // sent upstream) has the same entry size and a limit of its own equal to
 // MaxUpstream; it is filled only for connectors that forward those.
@@ -136,13 +136,14 @@ func newStore(opts Options, maxBits uint) *Store {
 	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)
 	s.recs = make([]recTable, len(caps))
 	for i := range s.recs {
-		s.recs[i].max = caps[i]
+		s.recs[i].max, s.recs[i].tagOf, s.recs[i].seed = caps[i], recTag, s.seed
 	}
 	caps, s.upBits = shardCaps(opts.MaxUpstream, maxBits)
 	s.ups = make([]upTable, len(caps))
 	s.revs = make([]upTable, len(caps))
 	for i := range s.ups {
-		s.ups[i].max, s.revs[i].max = caps[i], caps[i]
+		s.ups[i].max, s.ups[i].tagOf = caps[i], upTag
+		s.revs[i].max, s.revs[i].tagOf = caps[i], upTag
 	}
 	s.holds.init(opts.MaxHeld)
 	return s

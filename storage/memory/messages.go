@@ -39,6 +39,10 @@ func (s *Store) recHash(id msg.ID) (*recTable, uint32) {
 	return &s.recs[h>>(64-s.recBits)], uint32(h)
 }
 
+// recTag is the record tables' tagOf: the id's hash tag, recomputed as
+// recHash does.
+func recTag(seed uint64, e *entry) uint32 { return uint32(mix64(uint64(e.id) ^ seed)) }
+
 // findRec returns the slot holding id, or -1. Caller holds mu.
 func findRec(t *recTable, id msg.ID, tag uint32) int {
 	for p := tag; ; {
@@ -200,10 +204,14 @@ func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64
 
 // SetReplaced implements storage.Messages.
 func (s *Store) SetReplaced(id msg.ID, r *storage.Record) error {
+	sub := r.Submitted
+	if sub == 0 {
+		sub = s.now()
+	}
 	t, sl := s.lockFound(id)
 	if sl >= 0 {
 		e := &t.ents[sl].v
-		e.regDel, e.parts, t.ents[sl].at = r.RegisteredDelivery, r.Parts, r.Submitted
+		e.regDel, e.parts, t.ents[sl].at = r.RegisteredDelivery, r.Parts, sub
 		e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
 	}
 	t.mu.Unlock()

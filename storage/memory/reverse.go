@@ -44,7 +44,7 @@ func (s *Store) PutUpstreamOf(id msg.ID, upstreamID []byte) error {
 	t.ents[sl].at = now
 	e := &t.ents[sl].v
 	e.klen = uint8(copy(e.key[:], upstreamID))
-	e.id = id
+	e.id, e.tag = id, tag
 	t.mu.Unlock()
 	return nil
 }

@@ -7,7 +7,7 @@ import "sync"
 // with an open-addressing index from hash tag to slot, and refs, a ring
 // parallel to it of the entries' pointer fields (struct{} when they have
 // none), so the garbage collector scans only those. A full table evicts its
-// oldest slot. All fields are guarded by mu.
+// oldest slot. All fields but tagOf are guarded by mu.
 type table[V, R any] struct {
 	mu      sync.Mutex
 	ents    []slot[V]
@@ -19,16 +19,20 @@ type table[V, R any] struct {
 	ix      index
 	evicted uint64
 	expired uint64
-	_       cachePad
+	// tagOf returns an entry's hash tag under seed, for eviction and
+	// growth: records recompute it from the id (cheaper than keeping it),
+	// upstream entries keep theirs (their keys are long).
+	tagOf func(seed uint64, v *V) uint32
+	seed  uint64
+	_     cachePad
 }
 
-// slot is one ring entry: the value, its time stamp (for the lifetime) and
-// its hash tag, kept so eviction and growth need not rehash its key.
+// slot is one ring entry: the value and its time stamp (for the lifetime).
+// A live entry's stamp is never 0: 0 marks a slot deleted but not yet at
+// the head (unindexed, skipped).
 type slot[V any] struct {
-	at   int64
-	tag  uint32
-	dead bool // deleted but not yet at the head: unindexed, skipped
-	v    V
+	at int64
+	v  V
 }
 
 // live is the number of entries a lookup can find (or that have expired
@@ -43,7 +47,7 @@ func (t *table[V, R]) add(tag uint32, at int64) int {
 		if len(t.ents) < t.max {
 			t.grow()
 		} else {
-			if !t.ents[t.head].dead {
+			if t.ents[t.head].at != 0 {
 				t.evicted++
 			}
 			t.dropHead()
@@ -52,8 +56,7 @@ func (t *table[V, R]) add(tag uint32, at int64) int {
 	s := t.pos(t.n)
 	t.n++
 	t.ix.insert(tag, uint32(s))
-	e := &t.ents[s]
-	e.at, e.tag, e.dead = at, tag, false
+	t.ents[s].at = at
 	return s
 }
 
@@ -75,8 +78,8 @@ func (t *table[V, R]) grow() {
 	t.ents, t.head = ents, 0
 	t.ix.reset(size)
 	for i := range t.n {
-		if !ents[i].dead {
-			t.ix.insert(ents[i].tag, uint32(i))
+		if ents[i].at != 0 {
+			t.ix.insert(t.tagOf(t.seed, &ents[i].v), uint32(i))
 		}
 	}
 }
@@ -93,10 +96,10 @@ func unroll[E any](dst, src []E, head, n int) []E {
 // holds mu; n > 0.
 func (t *table[V, R]) dropHead() {
 	e := &t.ents[t.head]
-	if e.dead {
+	if e.at == 0 {
 		t.dead--
 	} else {
-		t.ix.remove(e.tag, uint32(t.head))
+		t.ix.remove(t.tagOf(t.seed, &e.v), uint32(t.head))
 	}
 	var zero R
 	t.refs[t.head] = zero
@@ -112,15 +115,14 @@ func (t *table[V, R]) dropHead() {
 // ring keeps insertion order). Caller holds mu.
 func (t *table[V, R]) remove(s int) {
 	e := &t.ents[s]
-	t.ix.remove(e.tag, uint32(s))
+	t.ix.remove(t.tagOf(t.seed, &e.v), uint32(s))
 	var zr R
 	var zv V
-	t.refs[s], e.v = zr, zv
+	t.refs[s], e.v, e.at = zr, zv, 0
 	if s == t.pos(t.n-1) {
 		t.n--
 		return
 	}
-	e.dead = true
 	t.dead++
 }
 
@@ -133,7 +135,7 @@ func (t *table[V, R]) sweep(now, ttl int64) int {
 	t.mu.Lock()
 	k := 0
 	for t.n > 0 {
-		if e := &t.ents[t.head]; !e.dead {
+		if e := &t.ents[t.head]; e.at != 0 {
 			if now-e.at <= ttl {
 				break
 			}

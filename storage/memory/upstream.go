@@ -16,9 +16,13 @@ const MaxUpstreamID = storage.MaxUpstreamID
 type upEntry struct {
 	key  [MaxUpstreamID]byte
 	id   msg.ID
-	conn int32 // the connector (forward map only)
+	conn int32  // the connector (forward map only)
+	tag  uint32 // hash tag (table.tagOf): the key is long to rehash
 	klen uint8
 }
+
+// upTag is the upstream tables' tagOf.
+func upTag(_ uint64, e *upEntry) uint32 { return e.tag }
 
 // upTable is one shard of upstream ids (or of the reverse map).
 type upTable = table[upEntry, struct{}]
@@ -67,7 +71,7 @@ func (s *Store) PutUpstream(connector int, upstreamID []byte, id msg.ID) error {
 		sl = t.add(tag, now)
 		e := &t.ents[sl].v
 		e.klen = uint8(copy(e.key[:], upstreamID))
-		e.conn = int32(connector)
+		e.conn, e.tag = int32(connector), tag
 	}
 	t.ents[sl].at = now
 	t.ents[sl].v.id = id
