@@ -2,22 +2,22 @@ package connector
 
 import "github.com/smppd/smppd/msg"
 
-// How a driver reports: each call passes to the Sink, counts, and for a
+// How a driver reports: each call counts, passes to the Sink, and for a
 // message releases it (the driver must not touch it afterwards). Any
-// goroutine; a message is reported exactly once.
+// goroutine; a message is reported exactly once. The count comes first, so
+// whoever sees what the Sink did (an ESME's receipt) sees it counted.
 
 // Accept reports that the upstream took m; upstreamID is its id there (a
 // view valid during the call).
 func (r *Runtime) Accept(m *msg.Message, upstreamID []byte) {
-	r.sink.Accepted(m, upstreamID)
 	r.accepted.Add(1)
+	r.sink.Accepted(m, upstreamID)
 	r.let(m)
 }
 
 // Fail reports that m will not be delivered, with the upstream's status
 // and the state it ends in (see Sink.Failed).
 func (r *Runtime) Fail(m *msg.Message, status uint32, state msg.State) {
-	r.sink.Failed(m, status, state)
 	switch state {
 	case msg.StateExpired:
 		r.expired.Add(1)
@@ -28,6 +28,7 @@ func (r *Runtime) Fail(m *msg.Message, status uint32, state msg.State) {
 	default:
 		r.refused.Add(1)
 	}
+	r.sink.Failed(m, status, state)
 	r.let(m)
 }
 
@@ -48,14 +49,14 @@ func (r *Runtime) Abandon(m *msg.Message, now int64) {
 
 // Receipt reports a receipt for one of our messages.
 func (r *Runtime) Receipt(rc *msg.Receipt) {
-	r.sink.Receipt(rc)
 	r.receipts.Add(1)
+	r.sink.Receipt(rc)
 }
 
 // MO reports a mobile-originated message (views valid during the call).
 func (r *Runtime) MO(in *msg.Inbound) {
-	r.sink.MO(in)
 	r.mos.Add(1)
+	r.sink.MO(in)
 }
 
 // let releases a reported message; during a drain it wakes the worker,
