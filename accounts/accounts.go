@@ -4,7 +4,7 @@
 // source-address patterns, sending limits (throughput, balance, quota,
 // priority, validity: see UserLimits and Admission), a cache of recently
 // verified credentials, and a limiter that slows and then refuses binds from
-// sources and system_ids that keep failing.
+// sources that keep failing.
 //
 // A Store holds an immutable snapshot of the users and swaps it atomically on
 // Reload (SIGHUP) or a runtime change (the operations API). Everything that
@@ -12,8 +12,10 @@
 // an atomic pointer to the user's current record (so a Bind always sees the
 // current limits), and the live counters, which a reload carries over (see
 // Store.Reload). Every method of Store is safe for concurrent use.
-// Authenticate may block for a password hash (tens of milliseconds) or a
-// slow_delay, so callers run it off the event loops.
+// Authenticate may block for a password hash (tens of milliseconds), so
+// callers run it off the event loops; Gate never blocks, and tells the
+// caller how long to wait before it (slow_delay) so that the wait holds no
+// worker.
 package accounts
 
 import (
@@ -37,8 +39,8 @@ var (
 	ErrTooManyBinds = errors.New("accounts: too many binds")
 	// ErrIPNotAllowed: the source address is outside the user's allow-list.
 	ErrIPNotAllowed = errors.New("accounts: source address not allowed")
-	// ErrThrottled: the failed-bind limiter refuses this source or system_id
-	// for now; the password was not checked.
+	// ErrThrottled: the failed-bind limiter refuses this source address or
+	// (address, system_id) pair for now; the password was not checked.
 	ErrThrottled = errors.New("accounts: too many failed binds, try later")
 )
 
@@ -185,32 +187,34 @@ type Options struct {
 }
 
 // Limits configures the failed-bind limiter ([bind-limits]). Failures are
-// counted per source address (IPv6 per /64) and per system_id separately;
-// the stricter of the two decides.
+// counted per source address (IPv6 per /64), per (address, system_id) pair
+// and per system_id; the strictest key decides, and a system_id alone is
+// only ever slowed, never blocked (see Store.Gate).
 type Limits struct {
 	FailWindow time.Duration // failures are counted in windows of this length
-	SlowAfter  int           // after this many failures, each bind waits SlowDelay; 0 = never
+	SlowAfter  int           // after this many failures of any key, each bind waits SlowDelay; 0 = never
 	SlowDelay  time.Duration
-	BlockAfter int           // after this many, binds get ErrThrottled; 0 = never
+	BlockAfter int           // after this many failures of a pair, its binds get ErrThrottled; 0 = never
 	BlockFor   time.Duration // for this long after the blocking failure
 	MaxKeys    int           // tracked keys per kind; the least recently failed is evicted (0 = 65536)
+	// AddressBlockAfter: after this many failures from an address, for any
+	// system_ids, all its binds get ErrThrottled; 0 = never.
+	AddressBlockAfter int
 }
 
 // Clock is the time source, injected for tests.
 type Clock interface {
 	Now() time.Time
-	Sleep(time.Duration)
 }
 
 // Stats are cumulative counters of a Store.
 type Stats struct {
 	CacheHits   uint64 // binds answered from the verified-credential cache
 	CacheMisses uint64 // binds that ran the password hash
-	Slowed      uint64 // binds delayed by slow_delay
+	Slowed      uint64 // binds Gate delayed by slow_delay
 	Throttled   uint64 // binds refused with ErrThrottled
 }
 
 type systemClock struct{}
 
-func (systemClock) Now() time.Time        { return time.Now() }
-func (systemClock) Sleep(d time.Duration) { time.Sleep(d) }
+func (systemClock) Now() time.Time { return time.Now() }

@@ -7,11 +7,10 @@ import (
 	"time"
 )
 
-// fakeClock is a Clock whose time moves only by Advance and Sleep.
+// fakeClock is a Clock whose time moves only by Advance.
 type fakeClock struct {
-	mu    sync.Mutex
-	now   time.Time
-	slept []time.Duration
+	mu  sync.Mutex
+	now time.Time
 }
 
 func newFakeClock() *fakeClock { return &fakeClock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)} }
@@ -22,23 +21,10 @@ func (c *fakeClock) Now() time.Time {
 	return c.now
 }
 
-func (c *fakeClock) Sleep(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.slept = append(c.slept, d)
-	c.now = c.now.Add(d)
-}
-
 func (c *fakeClock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.now = c.now.Add(d)
-}
-
-func (c *fakeClock) sleeps() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.slept)
 }
 
 // Test hashes use the minimum iteration count so the suite stays fast.

@@ -15,22 +15,32 @@ const (
 	block         // refuse with ErrThrottled without checking the password
 )
 
-// failState counts the failures of one key (a source address or a system_id).
+// failState counts the failures of one key.
 type failState struct {
 	windowStart  time.Time
 	count        int       // failures since windowStart
 	blockedUntil time.Time // zero when not blocked
 }
 
-// limiter counts failed binds per source address and per system_id.
+// pairKey is one (source address key, system_id) pair.
+type pairKey struct {
+	ip netip.Addr
+	id string
+}
+
+// limiter counts failed binds under three keys: the source address, the
+// (address, system_id) pair and the system_id.
 //
-// Rules, per key: failures are counted in a fixed window of FailWindow that
-// starts at the first failure. Once the count reaches SlowAfter, every
-// further bind for that key waits SlowDelay before it is answered; once it
-// reaches BlockAfter, binds are refused for BlockFor, after which the key
-// starts again with a fresh window. A successful bind clears its system_id's
-// count (not its address's: one valid account must not reset the count of
-// an address that is guessing others).
+// Rules: each key counts its failures in a fixed window of FailWindow that
+// starts at its first failure. Once any of a bind's three keys has
+// SlowAfter failures in its window, the bind is answered only after
+// SlowDelay. A pair with BlockAfter failures, or an address with
+// AddressBlockAfter, is blocked for BlockFor: its binds are refused without
+// a password check; afterwards the key starts a fresh window. A system_id
+// is never blocked, only slowed: a guesser on one address must not lock
+// the real user out of the addresses the user binds from. A successful bind
+// clears its pair's and its system_id's counts, not its address's (one
+// valid account must not reset the count of an address guessing others).
 //
 // IPv6 sources are keyed by their /64, since one host usually owns the whole
 // /64. Only failures create entries, and each kind keeps at most MaxKeys of
@@ -42,6 +52,7 @@ type limiter struct {
 	lim   Limits
 	clock Clock
 	ips   *lru[netip.Addr, failState]
+	pairs *lru[pairKey, failState]
 	ids   *lru[string, failState]
 }
 
@@ -53,11 +64,13 @@ func newLimiter(lim Limits, clock Clock) *limiter {
 		lim:   lim,
 		clock: clock,
 		ips:   newLRU[netip.Addr, failState](lim.MaxKeys),
+		pairs: newLRU[pairKey, failState](lim.MaxKeys),
 		ids:   newLRU[string, failState](lim.MaxKeys),
 	}
 }
 
-// ipKey maps a source address to its limiter key.
+// ipKey maps a source address to its limiter key: IPv4 (mapped or not) as
+// is, IPv6 as its /64.
 func ipKey(ip netip.Addr) netip.Addr {
 	ip = ip.Unmap().WithZone("")
 	if ip.Is6() {
@@ -68,13 +81,17 @@ func ipKey(ip netip.Addr) netip.Addr {
 	return ip
 }
 
-// check returns the stricter verdict of ip's and systemID's counts.
+// check returns the strictest verdict of the bind's three keys.
 func (l *limiter) check(ip netip.Addr, systemID string) verdict {
 	now := l.clock.Now()
+	k := ipKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	v := allow
-	if st, ok := l.ips.get(ipKey(ip)); ok {
+	if st, ok := l.ips.get(k); ok {
+		v = max(v, l.judge(st, now))
+	}
+	if st, ok := l.pairs.get(pairKey{k, systemID}); ok {
 		v = max(v, l.judge(st, now))
 	}
 	if st, ok := l.ids.get(systemID); ok {
@@ -83,6 +100,7 @@ func (l *limiter) check(ip netip.Addr, systemID string) verdict {
 	return v
 }
 
+// judge reads one key's state; only record sets a block.
 func (l *limiter) judge(st *failState, now time.Time) verdict {
 	if !st.blockedUntil.IsZero() {
 		if now.Before(st.blockedUntil) {
@@ -93,9 +111,6 @@ func (l *limiter) judge(st *failState, now time.Time) verdict {
 	if now.Sub(st.windowStart) >= l.lim.FailWindow {
 		return allow
 	}
-	if l.lim.BlockAfter > 0 && st.count >= l.lim.BlockAfter {
-		return block
-	}
 	if l.lim.SlowAfter > 0 && st.count >= l.lim.SlowAfter {
 		return slow
 	}
@@ -105,13 +120,16 @@ func (l *limiter) judge(st *failState, now time.Time) verdict {
 // fail records one failed bind for ip and systemID.
 func (l *limiter) fail(ip netip.Addr, systemID string) {
 	now := l.clock.Now()
+	k := ipKey(ip)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.record(l.ips.touch(ipKey(ip)), now)
-	l.record(l.ids.touch(systemID), now)
+	l.record(l.ips.touch(k), now, l.lim.AddressBlockAfter)
+	l.record(l.pairs.touch(pairKey{k, systemID}), now, l.lim.BlockAfter)
+	l.record(l.ids.touch(systemID), now, 0)
 }
 
-func (l *limiter) record(st *failState, now time.Time) {
+// record counts a failure; blockAfter 0 never blocks the key.
+func (l *limiter) record(st *failState, now time.Time, blockAfter int) {
 	if !st.blockedUntil.IsZero() {
 		if now.Before(st.blockedUntil) {
 			return // already blocked; blocks do not extend themselves
@@ -122,18 +140,20 @@ func (l *limiter) record(st *failState, now time.Time) {
 		st.windowStart, st.count = now, 0
 	}
 	st.count++
-	if l.lim.BlockAfter > 0 && st.count >= l.lim.BlockAfter {
+	if blockAfter > 0 && st.count >= blockAfter {
 		st.blockedUntil = now.Add(l.lim.BlockFor)
 	}
 }
 
-// succeed clears systemID's failures after a correct password.
-// A block set meanwhile by concurrent failures stays.
-func (l *limiter) succeed(systemID string) {
+// succeed clears the pair's and systemID's failures after a correct
+// password. A pair block set meanwhile by concurrent failures stays.
+func (l *limiter) succeed(ip netip.Addr, systemID string) {
 	now := l.clock.Now()
+	pk := pairKey{ipKey(ip), systemID}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if st, ok := l.ids.get(systemID); ok && !now.Before(st.blockedUntil) {
-		l.ids.remove(systemID)
+	if st, ok := l.pairs.get(pk); ok && !now.Before(st.blockedUntil) {
+		l.pairs.remove(pk)
 	}
+	l.ids.remove(systemID)
 }

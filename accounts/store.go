@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Store authenticates binds against a snapshot of users and groups, and
@@ -71,7 +72,7 @@ func NewStore(users []User, groups []Group, opts Options) (*Store, error) {
 	if opts.CacheTTL > 0 && opts.CacheSize > 0 {
 		s.cache = newCredCache(opts.CacheTTL, opts.CacheSize)
 	}
-	if opts.Limits.SlowAfter > 0 || opts.Limits.BlockAfter > 0 {
+	if l := opts.Limits; l.SlowAfter > 0 || l.BlockAfter > 0 || l.AddressBlockAfter > 0 {
 		if opts.Limits.FailWindow <= 0 {
 			return nil, errors.New("accounts: Limits.FailWindow must be > 0")
 		}
@@ -239,26 +240,25 @@ func (s *Store) purgeCache(snap *snapshot) {
 // bind slots (and one of its slots for bt), held by the returned *Bind until
 // its Release.
 //
-// Order: the failed-bind limiter (ErrThrottled, or a SlowDelay sleep), the
-// password (ErrBadCredentials; an unknown system_id runs a hash of the same
-// cost), then ErrDisabled (the user or its group), ErrIPNotAllowed,
+// Order: the failed-bind limiter's block (ErrThrottled; checked again here,
+// since a block may have started while the bind waited), the password
+// (ErrBadCredentials; an unknown system_id runs a hash of the same cost),
+// then ErrDisabled (the user or its group), ErrIPNotAllowed,
 // ErrBindTypeNotAllowed and ErrTooManyBinds (max_binds, then
 // max_binds_per_type). Only ErrBadCredentials counts as a failure for the
 // limiter: the others come after a correct password, so they reveal nothing
-// to a guesser.
+// to a guesser. A correct password clears the failures of its (address,
+// system_id) pair and of its system_id.
 //
-// Safe for concurrent use. It blocks for a PBKDF2 run on a cache miss and
-// for SlowDelay when slowed: never call it on an event loop.
+// Authenticate never waits for slow_delay: a caller that applies it asks
+// Gate first and calls Authenticate once the delay has passed.
+//
+// Safe for concurrent use. It blocks for a PBKDF2 run on a cache miss:
+// never call it on an event loop.
 func (s *Store) Authenticate(systemID, password string, bt BindType, ip netip.Addr) (*Bind, error) {
-	if s.lim != nil {
-		switch s.lim.check(ip, systemID) {
-		case block:
-			s.throttled.Add(1)
-			return nil, ErrThrottled
-		case slow:
-			s.slowed.Add(1)
-			s.clock.Sleep(s.limit.SlowDelay)
-		}
+	if s.lim != nil && s.lim.check(ip, systemID) == block {
+		s.throttled.Add(1)
+		return nil, ErrThrottled
 	}
 	snap := s.snap.Load()
 	e := snap.users[systemID]
@@ -273,7 +273,7 @@ func (s *Store) Authenticate(systemID, password string, bt BindType, ip netip.Ad
 		return nil, ErrBadCredentials
 	}
 	if s.lim != nil {
-		s.lim.succeed(systemID)
+		s.lim.succeed(ip, systemID)
 	}
 	u := &a.user
 	if !u.Active() {
@@ -294,6 +294,31 @@ func (s *Store) Authenticate(systemID, password string, bt BindType, ip netip.Ad
 		return nil, ErrTooManyBinds
 	}
 	return &Bind{ent: e, typ: bt}, nil
+}
+
+// Gate is the failed-bind limiter's verdict on a bind before its password
+// is checked: ErrThrottled when the source address or the (address,
+// system_id) pair is blocked; otherwise how long to wait before calling
+// Authenticate: SlowDelay once the address, the pair or the system_id has
+// SlowAfter failures in its window, else 0. A system_id alone is never
+// blocked, so a guesser elsewhere only slows its real user down.
+//
+// It takes one short mutex and never blocks or allocates, so the engine
+// calls it on an event loop and parks a slowed bind on its timer wheel: the
+// delay holds no auth worker. Counted in Stats (Throttled, Slowed).
+func (s *Store) Gate(systemID string, ip netip.Addr) (time.Duration, error) {
+	if s.lim == nil {
+		return 0, nil
+	}
+	switch s.lim.check(ip, systemID) {
+	case block:
+		s.throttled.Add(1)
+		return 0, ErrThrottled
+	case slow:
+		s.slowed.Add(1)
+		return s.limit.SlowDelay, nil
+	}
+	return 0, nil
 }
 
 // verify checks password against a (nil for an unknown system_id), through

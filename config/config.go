@@ -98,10 +98,17 @@ type SMPPServer struct {
 	MaxConnections      int      `toml:"max_connections"`        // total; 0 = unlimited
 	MaxConnectionsPerIP int      `toml:"max_connections_per_ip"` // 0 = unlimited
 	MaxOutboundBacklog  Size     `toml:"max_outbound_backlog"`   // bytes queued to a slow reader before close
-	ShutdownGrace       Duration `toml:"shutdown_grace"`         // 0 = close at once on SIGTERM
-	Tick                Duration `toml:"tick"`                   // timer wheel tick
-	NodeID              int      `toml:"node_id"`                // 0..4095, part of every message id
-	TracePDUs           bool     `toml:"trace_pdus"`             // log every PDU at debug level
+	// Hostile-input bounds (docs/OPERATIONS.md, Limits and attacks).
+	MaxOutboundUnbound     Size     `toml:"max_outbound_unbound"`     // bytes queued to a peer that has not bound, before close
+	MaxOutboundTotal       Size     `toml:"max_outbound_total"`       // bytes queued to all peers together
+	MaxInboundBuffer       Size     `toml:"max_inbound_buffer"`       // unread input one connection may hold
+	MaxUnexpectedResponses int      `toml:"max_unexpected_responses"` // responses in a row answering nothing we sent, before close
+	SlowConsumerTimeout    Duration `toml:"slow_consumer_timeout"`    // a receiver answering no deliver_sm this long is closed; 0 = never
+	LogRateLimit           int      `toml:"log_rate_limit"`           // per-connection log lines per second, per kind
+	ShutdownGrace          Duration `toml:"shutdown_grace"`           // 0 = close at once on SIGTERM
+	Tick                   Duration `toml:"tick"`                     // timer wheel tick
+	NodeID                 int      `toml:"node_id"`                  // 0..4095, part of every message id
+	TracePDUs              bool     `toml:"trace_pdus"`               // log every PDU at debug level
 	// JasminCompatStatus answers refusals with Jasmin's statuses instead
 	// of ours (balance or quota: ESME_RSYSERR instead of ESME_RSUBMITFAIL;
 	// priority without the right: ESME_RINVSYSID); see docs/CONFIG.md.
@@ -125,17 +132,31 @@ type TLS struct {
 	// constant in MinVersionID.
 	MinVersion   string `toml:"min_version"`
 	MinVersionID uint16 `toml:"-"`
+	// HandshakeTimeout bounds a TLS handshake from accept (the connection
+	// holds a max_connections_per_ip slot meanwhile).
+	HandshakeTimeout Duration `toml:"handshake_timeout"`
+	// WriteTimeout: a TLS peer that takes none of our bytes for this long
+	// is disconnected.
+	WriteTimeout Duration `toml:"write_timeout"`
 }
 
-// BindLimits is [bind-limits]: failed-bind throttling, counted separately
-// per source address and per system_id.
+// BindLimits is [bind-limits]: failed-bind throttling, counted per source
+// address, per (address, system_id) pair and per system_id (a system_id
+// alone is only slowed, never blocked), and the per-address share of the
+// bind checks waiting for the auth workers.
 type BindLimits struct {
 	FailWindow Duration `toml:"fail_window"` // failures older than this are forgotten
-	SlowAfter  int      `toml:"slow_after"`  // failures in the window before each bind is delayed; 0 = never delay
+	SlowAfter  int      `toml:"slow_after"`  // failures of any key in the window before each bind is delayed; 0 = never delay
 	SlowDelay  Duration `toml:"slow_delay"`  // the delay
-	BlockAfter int      `toml:"block_after"` // failures in the window before binds are refused; 0 = never block
-	BlockFor   Duration `toml:"block_for"`   // how long a blocked key stays blocked
-	MaxKeys    int      `toml:"max_keys"`    // tracked addresses and system_ids each; oldest evicted
+	BlockAfter int      `toml:"block_after"` // failures of an (address, system_id) pair before its binds are refused; 0 = never block
+	BlockFor   Duration `toml:"block_for"`   // how long a blocked pair or address stays blocked
+	MaxKeys    int      `toml:"max_keys"`    // tracked addresses, pairs and system_ids each; oldest evicted
+	// AddressBlockAfter: failures from one address, any system_ids, before
+	// all its binds are refused; 0 = never block an address.
+	AddressBlockAfter int `toml:"address_block_after"`
+	// MaxPendingPerAddress caps the binds of one address waiting for or at
+	// the auth workers; more are refused ESME_RBINDFAIL.
+	MaxPendingPerAddress int `toml:"max_pending_per_address"`
 }
 
 // Auth is [auth]: the verified-credential cache and the bind workers.

@@ -86,6 +86,12 @@ func TestLoadEveryKey(t *testing.T) {
 		{"max_connections", s.MaxConnections, 1000},
 		{"max_connections_per_ip", s.MaxConnectionsPerIP, 100},
 		{"max_outbound_backlog", s.MaxOutboundBacklog, Size(8 << 20)},
+		{"max_outbound_unbound", s.MaxOutboundUnbound, Size(32 << 10)},
+		{"max_outbound_total", s.MaxOutboundTotal, Size(1 << 30)},
+		{"max_inbound_buffer", s.MaxInboundBuffer, Size(512 << 10)},
+		{"max_unexpected_responses", s.MaxUnexpectedResponses, 5},
+		{"slow_consumer_timeout", s.SlowConsumerTimeout.D(), 7 * time.Second},
+		{"log_rate_limit", s.LogRateLimit, 20},
 		{"shutdown_grace", s.ShutdownGrace.D(), 3 * time.Second},
 		{"tick", s.Tick.D(), 5 * time.Millisecond},
 		{"node_id", s.NodeID, 4095},
@@ -98,12 +104,16 @@ func TestLoadEveryKey(t *testing.T) {
 		{"tls.key_file", s.TLS.KeyFile, filepath.Join("testdata", "full", "key.pem")},
 		{"tls.min_version", s.TLS.MinVersion, "1.3"},
 		{"tls MinVersionID", s.TLS.MinVersionID, uint16(tls.VersionTLS13)},
+		{"tls.handshake_timeout", s.TLS.HandshakeTimeout.D(), 3 * time.Second},
+		{"tls.write_timeout", s.TLS.WriteTimeout.D(), 45 * time.Second},
 		{"fail_window", c.BindLimits.FailWindow.D(), 2 * time.Minute},
 		{"slow_after", c.BindLimits.SlowAfter, 6},
 		{"slow_delay", c.BindLimits.SlowDelay.D(), 2 * time.Second},
 		{"block_after", c.BindLimits.BlockAfter, 21},
 		{"block_for", c.BindLimits.BlockFor.D(), 6 * time.Minute},
 		{"max_keys", c.BindLimits.MaxKeys, 100},
+		{"address_block_after", c.BindLimits.AddressBlockAfter, 84},
+		{"max_pending_per_address", c.BindLimits.MaxPendingPerAddress, 64},
 		{"cache_ttl", c.Auth.CacheTTL.D(), 7 * time.Minute},
 		{"cache_size", c.Auth.CacheSize, 11},
 		{"workers", c.Auth.Workers, 5},
@@ -282,6 +292,10 @@ func TestDefaults(t *testing.T) {
 		d.MaxOutboundBacklog != 4<<20 || d.TLS.Port != 3550 || d.LogFormat != "json" {
 		t.Errorf("defaults drifted from docs/CONFIG.md: %+v", d)
 	}
+	if bl := want.BindLimits; d.TLS.HandshakeTimeout.D() != 5*time.Second || d.TLS.WriteTimeout.D() != 30*time.Second ||
+		bl.BlockAfter != 20 || bl.AddressBlockAfter != 100 || bl.MaxPendingPerAddress != 128 {
+		t.Errorf("hostile-bind defaults drifted from docs/CONFIG.md: %+v %+v", d.TLS, bl)
+	}
 	// Issue 4: room for a 254-destination submit_multi with a 64 KiB payload.
 	if d.MaxPDULen < minFullPDU {
 		t.Errorf("default max_pdu_len %d < %d", d.MaxPDULen, minFullPDU)
@@ -403,8 +417,20 @@ func TestValidation(t *testing.T) {
 		{"tls missing file", "[smpp-server.tls]\nenabled = true\ncert_file = \"nope.pem\"\nkey_file = \"nope.key\"\n", []string{":3: smpp-server.tls.cert_file:", "no such file"}},
 		{"tls same port", "[smpp-server]\nport = 3550\n", []string{}},
 		{"tls min version", "[smpp-server.tls]\nmin_version = \"1.0\"\n", []string{"smpp-server.tls.min_version: must be \"1.2\" or \"1.3\""}},
+		{"inbound below pdu", "[smpp-server]\nmax_inbound_buffer = \"100KiB\"\n", []string{"smpp-server.max_inbound_buffer: 102400 bytes is out of range"}},
+		{"unbound over backlog", "[smpp-server]\nmax_outbound_unbound = \"8MiB\"\n", []string{"smpp-server.max_outbound_unbound: 8388608 bytes is out of range"}},
+		{"total below backlog", "[smpp-server]\nmax_outbound_total = \"1MiB\"\n", []string{"smpp-server.max_outbound_total: 1048576 bytes is less than max_outbound_backlog"}},
+		{"unexpected zero", "[smpp-server]\nmax_unexpected_responses = 0\n", []string{"smpp-server.max_unexpected_responses"}},
+		{"stall negative", "[smpp-server]\nslow_consumer_timeout = \"-1s\"\n", []string{"smpp-server.slow_consumer_timeout: duration must not be negative"}},
+		{"log rate zero", "[smpp-server]\nlog_rate_limit = 0\n", []string{"smpp-server.log_rate_limit"}},
 		{"limits window", "[bind-limits]\nfail_window = \"0s\"\n", []string{"bind-limits.fail_window: must be > 0"}},
 		{"limits block_for", "[bind-limits]\nblock_for = \"0s\"\n", []string{"bind-limits.block_for: must be > 0"}},
+		{"limits address block_for", "[bind-limits]\nblock_after = 0\nblock_for = \"0s\"\n", []string{"bind-limits.block_for: must be > 0 when block_after or address_block_after"}},
+		{"limits address negative", "[bind-limits]\naddress_block_after = -1\n", []string{"bind-limits.address_block_after: -1 is out of range 0..1048576"}},
+		{"limits pending zero", "[bind-limits]\nmax_pending_per_address = 0\n", []string{"bind-limits.max_pending_per_address: 0 is out of range 1..1024"}},
+		{"limits pending over queue", "[bind-limits]\nmax_pending_per_address = 1025\n", []string{"bind-limits.max_pending_per_address: 1025 is out of range 1..1024"}},
+		{"tls handshake short", "[smpp-server.tls]\nhandshake_timeout = \"10ms\"\n", []string{"smpp-server.tls.handshake_timeout: 10ms is out of range 100ms..1m"}},
+		{"tls write long", "[smpp-server.tls]\nwrite_timeout = \"1h\"\n", []string{"smpp-server.tls.write_timeout: 1h0m0s is out of range 1s..10m"}},
 		{"workers", "[auth]\nworkers = 0\n", []string{"auth.workers: 0 is out of range 1..1024"}},
 		{"user id", "[[user]]\nsystem_id = \"\"\npassword_hash = \"" + testHash + "\"\n", []string{":2: user[0].system_id: must be 1..15"}},
 		{"user duplicate", user("a") + user("a"), []string{":5: user[1].system_id: \"a\" is already defined by user[0]"}},
@@ -642,13 +668,14 @@ func TestTLSPortClash(t *testing.T) {
 
 func TestWarnings(t *testing.T) {
 	src := "[smpp-server]\nenquireLinkTimerSecs = 300\ninactivityTimerSecs = 300\nmax_pdu_len = \"16KiB\"\n" +
-		"[bind-limits]\nslow_after = 30\nblock_after = 10\nslow_delay = \"40s\"\n" + user("a")
+		"[bind-limits]\nslow_after = 30\nblock_after = 10\nslow_delay = \"40s\"\naddress_block_after = 5\n" + user("a")
 	c, err := Load(writeConfig(t, map[string]string{"smppd.toml": src}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{"enquireLinkTimerSecs (300) >= inactivityTimerSecs (300)", "max_pdu_len 16384 refuses legal PDUs",
-		"slow_after (30) > block_after (10)", "slow_delay 40s >= sessionInitTimerSecs"} {
+		"slow_after (30) > block_after (10)", "slow_delay 40s >= sessionInitTimerSecs",
+		"address_block_after (5) < block_after (10): an address is blocked before any of its pairs"} {
 		if !slices.ContainsFunc(c.Warnings, func(s string) bool { return strings.Contains(s, w) }) {
 			t.Errorf("no warning containing %q in %q", w, c.Warnings)
 		}

@@ -24,24 +24,34 @@ func Defaults() *Config {
 			EventLoops:           0,
 			// A 254-destination submit_multi with a 64 KiB message_payload
 			// TLV is about 70 KiB; 96 KiB leaves room for other TLVs.
-			MaxPDULen:           96 << 10,
-			MaxInFlight:         2000,
-			QueueFullWait:       Duration(time.Second),
-			DeliverWindow:       100,
-			MaxConnections:      50000,
-			MaxConnectionsPerIP: 5000,
-			MaxOutboundBacklog:  4 << 20,
-			ShutdownGrace:       Duration(10 * time.Second),
-			Tick:                Duration(10 * time.Millisecond),
-			NodeID:              0,
-			TracePDUs:           false,
-			JasminCompatStatus:  false,
-			UsersFile:           "",
+			MaxPDULen:              96 << 10,
+			MaxInFlight:            2000,
+			QueueFullWait:          Duration(time.Second),
+			DeliverWindow:          100,
+			MaxConnections:         50000,
+			MaxConnectionsPerIP:    5000,
+			MaxOutboundBacklog:     4 << 20,
+			MaxOutboundUnbound:     64 << 10,
+			MaxOutboundTotal:       256 << 20,
+			MaxInboundBuffer:       256 << 10,
+			MaxUnexpectedResponses: 16,
+			SlowConsumerTimeout:    Duration(10 * time.Second),
+			LogRateLimit:           50,
+			ShutdownGrace:          Duration(10 * time.Second),
+			Tick:                   Duration(10 * time.Millisecond),
+			NodeID:                 0,
+			TracePDUs:              false,
+			JasminCompatStatus:     false,
+			UsersFile:              "",
 			TLS: TLS{
 				Enabled:    false,
 				Bind:       "",
 				Port:       3550,
 				MinVersion: "1.2",
+				// A handshake takes a few round trips: seconds are plenty,
+				// and a slot held longer is one an attacker keeps for free.
+				HandshakeTimeout: Duration(5 * time.Second),
+				WriteTimeout:     Duration(30 * time.Second),
 			},
 		},
 		BindLimits: BindLimits{
@@ -51,6 +61,12 @@ func Defaults() *Config {
 			BlockAfter: 20,
 			BlockFor:   Duration(5 * time.Minute),
 			MaxKeys:    65536,
+			// An address guessing many system_ids is blocked later than one
+			// pair, so that one misconfigured ESME does not lock out the
+			// others behind the same NAT address.
+			AddressBlockAfter: 100,
+			// One eighth of the engine's 1,024-bind auth queue.
+			MaxPendingPerAddress: 128,
 		},
 		Auth: Auth{
 			CacheTTL:  Duration(5 * time.Minute),

@@ -169,6 +169,7 @@ func (v *validator) server() {
 	if s.MaxOutboundBacklog < s.MaxPDULen {
 		v.fail(p+"max_outbound_backlog", "%d bytes is less than max_pdu_len (%d): the backlog must hold at least one PDU", s.MaxOutboundBacklog, s.MaxPDULen)
 	}
+	v.hostileBounds(s)
 	if s.ShutdownGrace.D() > time.Hour {
 		v.fail(p+"shutdown_grace", "%v is longer than 1h", s.ShutdownGrace)
 	}
@@ -176,6 +177,27 @@ func (v *validator) server() {
 		v.fail(p+"tick", "%v is out of range 1ms..1s", s.Tick)
 	}
 	v.intRange(p+"node_id", s.NodeID, 0, 4095)
+}
+
+// hostileBounds checks the caps that keep a peer from making smppd buffer
+// without bound (docs/OPERATIONS.md, Limits and attacks).
+func (v *validator) hostileBounds(s *SMPPServer) {
+	const p = "smpp-server."
+	const readChunk = 64 << 10 // what one socket read may add
+	if min := s.MaxPDULen + readChunk; s.MaxInboundBuffer < min || s.MaxInboundBuffer > 1<<30 {
+		v.fail(p+"max_inbound_buffer", "%d bytes is out of range %d (max_pdu_len + 64KiB: a full PDU plus one read)..1GiB", s.MaxInboundBuffer, min)
+	}
+	if s.MaxOutboundUnbound < 4<<10 || s.MaxOutboundUnbound > s.MaxOutboundBacklog {
+		v.fail(p+"max_outbound_unbound", "%d bytes is out of range 4KiB..max_outbound_backlog (%d)", s.MaxOutboundUnbound, s.MaxOutboundBacklog)
+	}
+	if s.MaxOutboundTotal < s.MaxOutboundBacklog {
+		v.fail(p+"max_outbound_total", "%d bytes is less than max_outbound_backlog (%d): one session could not use its own cap", s.MaxOutboundTotal, s.MaxOutboundBacklog)
+	}
+	v.intRange(p+"max_unexpected_responses", s.MaxUnexpectedResponses, 1, 1<<20)
+	if d := s.SlowConsumerTimeout.D(); d < 0 || d > time.Hour {
+		v.fail(p+"slow_consumer_timeout", "%v is out of range 0s..1h", s.SlowConsumerTimeout)
+	}
+	v.intRange(p+"log_rate_limit", s.LogRateLimit, 1, 100000)
 }
 
 // logLevels maps accepted spellings to zerolog level names.
@@ -200,6 +222,12 @@ func (v *validator) tls() {
 		t.MinVersionID = tls.VersionTLS13
 	default:
 		v.fail(p+"min_version", "must be \"1.2\" or \"1.3\", got %q", t.MinVersion)
+	}
+	if d := t.HandshakeTimeout.D(); d < 100*time.Millisecond || d > time.Minute {
+		v.fail(p+"handshake_timeout", "%v is out of range 100ms..1m", t.HandshakeTimeout)
+	}
+	if d := t.WriteTimeout.D(); d < time.Second || d > 10*time.Minute {
+		v.fail(p+"write_timeout", "%v is out of range 1s..10m", t.WriteTimeout)
 	}
 	if !t.Enabled {
 		return
@@ -234,8 +262,9 @@ func (v *validator) bindLimits() {
 	const p = "bind-limits."
 	v.intRange(p+"slow_after", b.SlowAfter, 0, 1<<20)
 	v.intRange(p+"block_after", b.BlockAfter, 0, 1<<20)
-	if (b.SlowAfter > 0 || b.BlockAfter > 0) && b.FailWindow <= 0 {
-		v.fail(p+"fail_window", "must be > 0 when slow_after or block_after is set")
+	v.intRange(p+"address_block_after", b.AddressBlockAfter, 0, 1<<20)
+	if (b.SlowAfter > 0 || b.BlockAfter > 0 || b.AddressBlockAfter > 0) && b.FailWindow <= 0 {
+		v.fail(p+"fail_window", "must be > 0 when slow_after, block_after or address_block_after is set")
 	}
 	if b.SlowAfter > 0 && b.SlowDelay <= 0 {
 		v.fail(p+"slow_delay", "must be > 0 when slow_after is set")
@@ -246,13 +275,17 @@ func (v *validator) bindLimits() {
 	if sit := v.c.Server.SessionInit(); b.SlowAfter > 0 && b.SlowDelay.D() >= sit {
 		v.warn("bind-limits: slow_delay %v >= sessionInitTimerSecs (%v): a slowed bind is answered after its session was closed", b.SlowDelay, sit)
 	}
-	if b.BlockAfter > 0 && b.BlockFor <= 0 {
-		v.fail(p+"block_for", "must be > 0 when block_after is set")
+	if (b.BlockAfter > 0 || b.AddressBlockAfter > 0) && b.BlockFor <= 0 {
+		v.fail(p+"block_for", "must be > 0 when block_after or address_block_after is set")
+	}
+	if b.AddressBlockAfter > 0 && b.AddressBlockAfter < b.BlockAfter {
+		v.warn("bind-limits: address_block_after (%d) < block_after (%d): an address is blocked before any of its pairs", b.AddressBlockAfter, b.BlockAfter)
 	}
 	if b.BlockAfter > 0 && b.SlowAfter > b.BlockAfter {
 		v.warn("bind-limits: slow_after (%d) > block_after (%d): keys are blocked before they are ever slowed", b.SlowAfter, b.BlockAfter)
 	}
 	v.intRange(p+"max_keys", b.MaxKeys, 1, 1<<24)
+	v.intRange(p+"max_pending_per_address", b.MaxPendingPerAddress, 1, 1024)
 }
 
 func (v *validator) auth() {

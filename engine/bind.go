@@ -1,7 +1,12 @@
 package engine
 
 import (
+	"net/netip"
+
+	"github.com/rs/zerolog"
+
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/timers"
 )
 
 // authJob is one bind waiting for an auth worker.
@@ -9,12 +14,23 @@ type authJob struct {
 	l   *loop
 	s   *session
 	gen uint32
+	key netip.Addr // the source's pendingBinds key, given back once checked
+	req BindRequest
+}
+
+// parkedBind is a bind the BindGate delayed (failed-bind throttling): it
+// waits on the loop's timer wheel, holding no auth worker and no place in
+// the auth queue, while its session stays BINDING and reads nothing.
+type parkedBind struct {
+	t   timers.Timer // Kind tkBindDelay, Arg the session
 	req BindRequest
 }
 
 // onBind handles bind_* (OPEN) and answers ESME_RALYBND when already bound.
-// The check itself runs on an auth worker; until its result is back on this
-// loop the session reads nothing more, so PDUs are handled in order.
+// The BindGate, if any, decides on the loop whether the bind is refused at
+// once or waits first; the check itself runs on an auth worker. Until its
+// result is back on this loop the session reads nothing more, so PDUs are
+// handled in order.
 func (s *session) onBind(h codec.Header, body []byte) {
 	l := s.l
 	srv := l.srv
@@ -37,33 +53,101 @@ func (s *session) onBind(h codec.Header, body []byte) {
 		st := codec.StatusOf(err)
 		// The session stays open (the ESME may bind again), but operators
 		// see the refusal like any other (cold path: a bind per connection).
-		srv.log.Warn().Str("event", "bind_refused").Str("reason", "decode_error").Str("remote", s.remote.String()).
-			Stringer("bind_type", bt).Stringer("status", st).Err(err).Msg("bind refused")
+		if e := srv.event(&srv.logs.bind, zerolog.WarnLevel); e != nil {
+			e.Str("event", "bind_refused").Str("reason", "decode_error").Str("remote", s.remote.String()).
+				Stringer("bind_type", bt).Stringer("status", st).Err(err).Msg("bind refused")
+		}
 		s.reject(h, st)
 		return
 	}
 	// interface_version <= 0x33: no TLVs in any response on this session
-	// (reference §7.1), starting with this bind's response.
+	// (SMPP 3.4 §5.2.4), starting with this bind's response.
 	s.noTLV = b.InterfaceVersion <= codec.InterfaceVersion33
 	s.bindType, s.bindSeq, s.bindCmd = bt, h.Sequence, h.CommandID
 	s.bindID = string(b.SystemID)
-	job := authJob{l: l, s: s, gen: s.gen, req: BindRequest{
+	req := BindRequest{
 		SystemID:         s.bindID,
 		Password:         string(b.Password),
 		SystemType:       string(b.SystemType),
 		Type:             bt,
 		Remote:           s.remote,
 		InterfaceVersion: b.InterfaceVersion,
-	}}
-	select {
-	case srv.authQ <- job:
-		s.transition(stateBinding)
-	default:
-		srv.log.Warn().Str("event", "bind").Str("system_id", job.req.SystemID).Str("remote", s.remote.String()).
-			Msg("bind refused: auth queue full")
-		s.reject(h, codec.StatusBindFail)
-		s.close(ReasonBindFailed)
 	}
+	if srv.gate != nil {
+		delay, st := srv.gate.GateBind(&req)
+		if st != codec.StatusOK {
+			s.refuseBind(st, "blocked")
+			return
+		}
+		if delay > 0 {
+			s.transition(stateBinding)
+			s.parked.req = req
+			l.wheel.Schedule(&s.parked.t, delay)
+			return
+		}
+	}
+	s.queueBind(&req)
+}
+
+// onBindDelay queues a parked bind once its delay has passed (tkBindDelay).
+func (s *session) onBindDelay() {
+	if s.state != stateBinding {
+		return
+	}
+	req := s.parked.req
+	s.parked.req = BindRequest{}
+	s.queueBind(&req)
+}
+
+// unpark drops a parked bind; the session is closing.
+func (s *session) unpark() {
+	s.l.wheel.Cancel(&s.parked.t)
+	s.parked.req = BindRequest{}
+}
+
+// queueBind hands a bind to the auth workers within its address's share of
+// the queue (MaxPendingBindsPerIP), or refuses it ESME_RBINDFAIL: a bind
+// storm, from one address or all, never stalls a loop.
+func (s *session) queueBind(req *BindRequest) {
+	srv := s.l.srv
+	key := addrKey(s.remote.Addr())
+	if !srv.pending.take(key) {
+		srv.pending.overShare.Add(1)
+		s.refuseBind(codec.StatusBindFail, "pending_per_address")
+		return
+	}
+	select {
+	case srv.authQ <- authJob{l: s.l, s: s, gen: s.gen, key: key, req: *req}:
+		if s.state == stateOpen {
+			s.transition(stateBinding)
+		}
+	default:
+		srv.pending.give(key)
+		srv.pending.queueFull.Add(1)
+		s.refuseBind(codec.StatusBindFail, "auth_queue_full")
+	}
+}
+
+// refuseBind answers the pending bind with st, logs the refusal (through
+// the bind log gate: a flood of refusals costs counters, not log lines) and
+// closes the session once the answer is written. reason names a refusal
+// of the engine's own ("" for the Authenticator's).
+func (s *session) refuseBind(st codec.Status, reason string) {
+	srv := s.l.srv
+	if s.state == stateBinding {
+		s.transition(stateOpen)
+	}
+	if e := srv.event(&srv.logs.bind, zerolog.WarnLevel); e != nil {
+		e = e.Str("event", "bind").Str("system_id", s.bindID).Str("remote", s.remote.String()).
+			Stringer("bind_type", s.bindType).Stringer("status", st)
+		if reason != "" {
+			e = e.Str("reason", reason)
+		}
+		e.Msg("bind refused")
+	}
+	rh := codec.Header{CommandID: s.bindCmd.Response(), Status: st, Sequence: s.bindSeq}
+	s.out, _ = s.appendBindResp(s.out, rh)
+	s.close(ReasonBindFailed) // after the response is written
 }
 
 // authWorker calls the Authenticator off the event loops and posts each
@@ -72,6 +156,7 @@ func (srv *Server) authWorker() {
 	defer srv.authWG.Done()
 	for job := range srv.authQ {
 		p, st := srv.authenticate(job.req)
+		srv.pending.give(job.key)
 		ev := event{kind: evBind, s: job.s, gen: job.gen, principal: p, status: st}
 		for !job.l.post(&ev) {
 			// Inbox full: the loop is draining; a result must not be lost
@@ -112,15 +197,11 @@ func (l *loop) onBindResult(ev *event) {
 		}
 		return
 	}
-	rh := codec.Header{CommandID: s.bindCmd.Response(), Status: ev.status, Sequence: s.bindSeq}
 	if ev.status != codec.StatusOK {
-		s.transition(stateOpen)
-		srv.log.Warn().Str("event", "bind").Str("system_id", s.bindID).Str("remote", s.remote.String()).Stringer("bind_type", s.bindType).
-			Stringer("status", ev.status).Msg("bind refused")
-		s.out, _ = s.appendBindResp(s.out, rh)
-		s.close(ReasonBindFailed) // after the response is written
+		s.refuseBind(ev.status, "")
 		return
 	}
+	rh := codec.Header{CommandID: s.bindCmd.Response(), Status: ev.status, Sequence: s.bindSeq}
 	s.principal = ev.principal
 	s.systemID = ev.principal.SystemID()
 	s.transition(boundState(s.bindType))

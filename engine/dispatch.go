@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/smppd/smppd/codec"
 )
 
@@ -28,7 +30,11 @@ func (s *session) dispatch(frame []byte) {
 		if h.CommandID != codec.EnquireLinkRespID {
 			s.sawActivity = true
 		}
-		s.onResponse(h, body)
+		if s.onResponse(h, body) {
+			s.unexpected = 0
+		} else {
+			s.unexpectedResponse(h)
+		}
 		return
 	}
 	k := kindOf(h.CommandID)
@@ -64,8 +70,9 @@ func (s *session) dispatch(frame []byte) {
 		}
 		// SMPP 3.4 §4.2: answer, then close once the answer is written.
 		s.appendHeaderOnly(codec.UnbindRespID, codec.StatusOK, h.Sequence)
-		s.l.srv.log.Info().Str("event", "unbind").Str("by", "peer").Str("system_id", s.systemID).
-			Str("remote", s.remote.String()).Msg("unbind received")
+		srv := s.l.srv
+		srv.event(&srv.logs.close, zerolog.InfoLevel).Str("event", "unbind").Str("by", "peer").
+			Str("system_id", s.systemID).Str("remote", s.remote.String()).Msg("unbind received")
 		s.close(ReasonUnbound)
 	case reqSubmitSM, reqDataSM, reqSubmitMulti:
 		s.onSubmit(h, k, body)
@@ -78,34 +85,40 @@ func (s *session) dispatch(frame []byte) {
 	}
 }
 
-// onResponse matches a response from the peer to what we sent. Unknown or
-// unmatched responses are dropped, never nacked (reference §4.1).
-func (s *session) onResponse(h codec.Header, _ []byte) {
+// onResponse matches a response from the peer to what we sent and reports
+// whether it answered anything. A response is never answered, matched or not
+// (SMPP 3.4 §2.3, §3.3: generic_nack is for requests): two peers nacking
+// each other's nacks would never stop.
+func (s *session) onResponse(h codec.Header, _ []byte) bool {
 	switch h.CommandID {
 	case codec.DeliverSMRespID, codec.DataSMRespID:
-		s.win.onResponse(h.Sequence, h.Status)
+		return s.win.onResponse(h.Sequence, h.Status)
 	case codec.EnquireLinkRespID:
 		if s.ctrlCmd == codec.EnquireLinkID && s.ctrlSeq == h.Sequence {
 			s.ctrlCmd, s.ctrlSeq = 0, 0
 			s.l.wheel.Cancel(&s.tCtrl)
+			return true
 		}
 	case codec.UnbindRespID:
 		if s.ctrlCmd == codec.UnbindID && s.ctrlSeq == h.Sequence {
 			s.l.wheel.Cancel(&s.tCtrl)
 			s.close(s.unbindWhy)
+			return true
 		}
 	case codec.GenericNackID:
 		switch {
 		case h.Sequence == 0:
-			// The peer cannot decode our stream (reference §7.5): reset.
+			// The peer cannot decode our stream (SMPP 3.4 §3.3): reset.
 			s.close(ReasonGenericNack)
+			return true
 		case s.ctrlSeq == h.Sequence && s.ctrlCmd != 0:
 			s.l.wheel.Cancel(&s.tCtrl)
 			if s.ctrlCmd == codec.UnbindID {
 				s.close(s.unbindWhy)
-				return
+				return true
 			}
 			s.ctrlCmd, s.ctrlSeq = 0, 0
+			return true
 		default:
 			// A nack is never a success: one without a status is reported
 			// as ESME_RUNKNOWNERR so the DeliverySink cannot mistake it.
@@ -113,9 +126,27 @@ func (s *session) onResponse(h codec.Header, _ []byte) {
 			if st == codec.StatusOK {
 				st = codec.StatusUnknownErr
 			}
-			s.win.onResponse(h.Sequence, st)
+			return s.win.onResponse(h.Sequence, st)
 		}
 	}
+	return false
+}
+
+// unexpectedResponse drops a response that answered nothing we sent (any
+// response before bind, or an unknown sequence number). It is counted and,
+// past MaxUnexpectedResponses in a row, the connection is closed: a peer
+// streaming responses is either broken or flooding.
+func (s *session) unexpectedResponse(h codec.Header) {
+	srv := s.l.srv
+	srv.stats.unexpectedResponses.Add(1)
+	s.unexpected++
+	if s.unexpected <= srv.opts.MaxUnexpectedResponses {
+		return
+	}
+	srv.event(&srv.logs.peer, zerolog.WarnLevel).Str("event", "unexpected_responses").Str("system_id", s.systemID).
+		Str("remote", s.remote.String()).Str("state", s.state.String()).Stringer("cmd", h.CommandID).
+		Int("count", s.unexpected).Msg("responses to nothing we sent: closing")
+	s.close(ReasonUnexpectedResponses)
 }
 
 // reject answers a request with an error status in its own response, or

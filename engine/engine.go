@@ -59,12 +59,26 @@ type BindRequest struct {
 }
 
 // Authenticator decides binds. It is called on an auth worker goroutine, never
-// on an event loop, and may block (slow password hashes, limiter delays). On
-// success it returns a non-nil Principal and codec.StatusOK; otherwise a nil
-// Principal and the status to put in bind_*_resp (ESME_RINVPASWD for unknown
-// user or wrong password, ESME_RBINDFAIL for policy refusals).
+// on an event loop, and may block (slow password hashes). On success it
+// returns a non-nil Principal and codec.StatusOK; otherwise a nil Principal
+// and the status to put in bind_*_resp (ESME_RINVPASWD for unknown user or
+// wrong password, ESME_RBINDFAIL for policy refusals). An Authenticator
+// that delays binds (failed-bind throttling) should say so through BindGate
+// rather than sleep: a sleeping worker is one fewer for everybody's binds.
 type Authenticator interface {
 	Authenticate(req BindRequest) (Principal, codec.Status)
+}
+
+// BindGate is implemented by an Authenticator that limits binds before
+// checking them (accounts' failed-bind limiter). The engine calls GateBind
+// on the session's event loop before the bind is queued for an auth worker:
+// a status other than codec.StatusOK refuses the bind at once with that
+// status (no worker, no queue slot); otherwise the engine waits delay on
+// the loop's timer wheel (the session stays BINDING and reads nothing)
+// and then queues the bind. GateBind must not block; req is valid only
+// during the call.
+type BindGate interface {
+	GateBind(req *BindRequest) (delay time.Duration, st codec.Status)
 }
 
 // Principal is a successful bind. The engine calls Release exactly once when
@@ -273,19 +287,55 @@ type Options struct {
 	DeliverQueue    int // deliveries per session waiting for a window slot; default 4*DeliverWindow
 	DeliverAttempts int // sends of one deliver_sm before ErrDeliveryExpired; default 3
 
-	MaxConnections      int // total sessions; default 50000
-	MaxConnectionsPerIP int // sessions per source address; default 5000
+	MaxConnections      int // total sessions (TLS handshakes in progress included); default 50000
+	MaxConnectionsPerIP int // the same per source address (IPv6: per /64); default 5000
 	MaxOutboundBacklog  int // bytes queued to a peer that stopped reading before the session is closed; default 4 MiB
+	// MaxOutboundUnbound caps the bytes queued to a peer that has not bound
+	// (OPEN, BINDING): it has no business making us buffer; default 64 KiB.
+	MaxOutboundUnbound int
+	// MaxOutboundTotal caps the bytes queued to all peers together: past it
+	// every session holding more than 64 KiB is closed as a slow consumer at
+	// its next write; default 256 MiB.
+	MaxOutboundTotal int64
+	// MaxInboundBuffer caps the unread input one connection may hold. A
+	// session that reads (OPEN, bound) consumes past its turn's batch while
+	// over it; one that may not read is closed (BINDING) or stops waiting
+	// for a full queue (its held submit is answered ESME_RMSGQFUL). Default
+	// 256 KiB, and never below MaxPDULen + 64 KiB (a full PDU plus one read).
+	MaxInboundBuffer int
+	// MaxUnexpectedResponses closes a connection after this many response
+	// PDUs in a row that answer nothing we sent (any response before bind
+	// counts); they are never answered (SMPP 3.4 §2.3: a response is not
+	// acknowledged). Default 16.
+	MaxUnexpectedResponses int
+	// SlowConsumerTimeout closes a receiver that has deliver_sm outstanding
+	// and answers none of them for this long; its deliveries go back to
+	// their owner (ErrSessionGone). Default 10s; < 0 = never.
+	SlowConsumerTimeout time.Duration
+	// LogLinesPerSecond bounds each kind of per-connection log line (close,
+	// refusal, bind refusal, timer expiry, flood); the rest are counted and
+	// reported on the next line. Default 50.
+	LogLinesPerSecond int
 
 	BatchPDUs   int // PDUs handled per session per turn before yielding to others; default 64
 	AuthWorkers int // goroutines calling Authenticator; default 4
 	AuthQueue   int // binds waiting for a worker before ESME_RBINDFAIL; default 1024
 	InboxSize   int // per-loop inbox ring (events of ~130 octets); default 4096
+	// MaxPendingBindsPerIP caps the binds of one source address (IPv6: its
+	// /64) waiting for or at the auth workers, so that no address can fill
+	// the auth queue; over it a bind is refused ESME_RBINDFAIL. Default
+	// AuthQueue/8.
+	MaxPendingBindsPerIP int
 
 	TracePDUs bool // debug-log every PDU (read once per session)
 
 	TLSAddr   string      // optional TLS listener host:port (3550); needs TLSConfig
 	TLSConfig *tls.Config // certificates for TLSAddr
+	// TLSHandshakeTimeout bounds a TLS handshake from accept; default 5s.
+	TLSHandshakeTimeout time.Duration
+	// TLSWriteTimeout bounds each write to a TLS peer: a peer that takes
+	// none of our bytes for this long is disconnected; default 30s.
+	TLSWriteTimeout time.Duration
 
 	Authenticator Authenticator // required
 	Submit        SubmitHandler // default: answer with a fresh id from IDs
@@ -307,43 +357,47 @@ type CloseReason uint8
 
 // Close reasons.
 const (
-	ReasonNone               CloseReason = iota
-	ReasonPeerClosed                     // the peer closed the TCP connection
-	ReasonIOError                        // read or write failed
-	ReasonUnbound                        // unbind handshake completed
-	ReasonBindFailed                     // bind refused
-	ReasonSessionInit                    // not bound within the session init timer
-	ReasonEnquireLinkTimeout             // our enquire_link unanswered
-	ReasonInactivity                     // inactivity timer
-	ReasonPDUReadTimeout                 // partial PDU not completed in time
-	ReasonBadFraming                     // command_length < 16 or > max
-	ReasonSlowConsumer                   // outbound backlog over the cap
-	ReasonConnLimit                      // total or per-IP connection limit (refused at open; logged at debug)
-	ReasonShutdown                       // server shutdown
-	ReasonPanic                          // internal error recovered at the session boundary
-	ReasonGenericNack                    // the peer nacked our stream with sequence 0
-	ReasonWrongState                     // a request other than bind or enquire_link before binding
-	ReasonKicked                         // an operator ended the session (Server.Kick)
+	ReasonNone                CloseReason = iota
+	ReasonPeerClosed                      // the peer closed the TCP connection
+	ReasonIOError                         // read or write failed
+	ReasonUnbound                         // unbind handshake completed
+	ReasonBindFailed                      // bind refused
+	ReasonSessionInit                     // not bound within the session init timer
+	ReasonEnquireLinkTimeout              // our enquire_link unanswered
+	ReasonInactivity                      // inactivity timer
+	ReasonPDUReadTimeout                  // partial PDU not completed in time
+	ReasonBadFraming                      // command_length < 16 or > max
+	ReasonSlowConsumer                    // outbound backlog over the cap
+	ReasonConnLimit                       // total or per-IP connection limit (refused at open; logged at debug)
+	ReasonShutdown                        // server shutdown
+	ReasonPanic                           // internal error recovered at the session boundary
+	ReasonGenericNack                     // the peer nacked our stream with sequence 0
+	ReasonWrongState                      // a request other than bind or enquire_link before binding
+	ReasonKicked                          // an operator ended the session (Server.Kick)
+	ReasonInputFlood                      // unread input over MaxInboundBuffer while the session could not read
+	ReasonUnexpectedResponses             // MaxUnexpectedResponses responses in a row that answered nothing we sent
 )
 
 var reasonNames = [...]string{
-	ReasonNone:               "none",
-	ReasonPeerClosed:         "peer_closed",
-	ReasonIOError:            "io_error",
-	ReasonUnbound:            "unbound",
-	ReasonBindFailed:         "bind_failed",
-	ReasonSessionInit:        "session_init_timeout",
-	ReasonEnquireLinkTimeout: "enquire_link_timeout",
-	ReasonInactivity:         "inactivity_timeout",
-	ReasonPDUReadTimeout:     "pdu_read_timeout",
-	ReasonBadFraming:         "bad_framing",
-	ReasonSlowConsumer:       "slow_consumer",
-	ReasonConnLimit:          "connection_limit",
-	ReasonShutdown:           "shutdown",
-	ReasonPanic:              "internal_error",
-	ReasonGenericNack:        "peer_nack",
-	ReasonWrongState:         "wrong_state",
-	ReasonKicked:             "kicked",
+	ReasonNone:                "none",
+	ReasonPeerClosed:          "peer_closed",
+	ReasonIOError:             "io_error",
+	ReasonUnbound:             "unbound",
+	ReasonBindFailed:          "bind_failed",
+	ReasonSessionInit:         "session_init_timeout",
+	ReasonEnquireLinkTimeout:  "enquire_link_timeout",
+	ReasonInactivity:          "inactivity_timeout",
+	ReasonPDUReadTimeout:      "pdu_read_timeout",
+	ReasonBadFraming:          "bad_framing",
+	ReasonSlowConsumer:        "slow_consumer",
+	ReasonConnLimit:           "connection_limit",
+	ReasonShutdown:            "shutdown",
+	ReasonPanic:               "internal_error",
+	ReasonGenericNack:         "peer_nack",
+	ReasonWrongState:          "wrong_state",
+	ReasonKicked:              "kicked",
+	ReasonInputFlood:          "input_flood",
+	ReasonUnexpectedResponses: "unexpected_responses",
 }
 
 // String returns the snake_case name used in the close log line.
@@ -366,7 +420,22 @@ type Stats struct {
 	DeliverRetries   uint64 // deliver_sm re-sent after a response timeout
 	GenericNacks     uint64 // generic_nack we sent
 	Panics           uint64 // panics recovered at the session boundary
-	SlowConsumers    uint64 // sessions closed for outbound backlog
+	SlowConsumers    uint64 // sessions closed for outbound backlog, a stalled deliver window or the global outbound cap
+	// InputFloods counts sessions closed for unread input over
+	// MaxInboundBuffer, and queue waits ended early by it.
+	InputFloods         uint64
+	UnexpectedResponses uint64 // response PDUs dropped because they answered nothing we sent
+	// DeliverUnanswered counts deliver_sm that were written to a session
+	// that then closed before answering them: their owner offers them again,
+	// so the ESME may see each one twice.
+	DeliverUnanswered uint64
+	OutboundBytes     int64 // bytes queued to peers now (refreshed each tick)
+	// BindsOverShare counts binds refused ESME_RBINDFAIL because their
+	// address already had MaxPendingBindsPerIP binds at the auth workers.
+	BindsOverShare       uint64
+	AuthQueueFull        uint64 // binds refused ESME_RBINDFAIL because the auth queue was full
+	TLSHandshakeTimeouts uint64 // TLS handshakes cut at TLSHandshakeTimeout
+	TLSWriteTimeouts     uint64 // TLS peers disconnected for taking no bytes within TLSWriteTimeout
 }
 
 // Errors returned by the engine's API and passed to DeliverySink.

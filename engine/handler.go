@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/rs/zerolog"
 )
 
 // handler is the gnet EventHandler. Conn contexts tell the conns apart:
@@ -57,12 +58,10 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	if srv.draining.Load() {
 		return nil, gnet.Close
 	}
-	if !srv.limits.acquire(remote.Addr()) {
+	if !srv.acquireConn(c, remote.Addr()) {
 		srv.stats.refused.Add(1)
-		if e := srv.log.Debug(); e.Enabled() {
-			e.Str("event", "refused").Str("reason", ReasonConnLimit.String()).Str("remote", remote.String()).
-				Msg("connection refused")
-		}
+		srv.event(&srv.logs.refuse, zerolog.WarnLevel).Str("event", "refused").Str("reason", ReasonConnLimit.String()).
+			Str("remote", remote.String()).Msg("connection refused")
 		return nil, gnet.Close
 	}
 	l := srv.loopFor(c.EventLoop())

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"net"
+	"net/netip"
 	"syscall"
 	"testing"
 	"time"
@@ -27,6 +28,30 @@ func TestConnectionLimitPerIP(t *testing.T) {
 	mustExpect(t, d, codec.EnquireLinkRespID, codec.StatusOK)
 	mustSend(t, a, codec.EnquireLinkID, 3, nil)
 	mustExpect(t, a, codec.EnquireLinkRespID, codec.StatusOK)
+}
+
+// IPv6 peers are counted per /64 (one host usually owns the whole /64);
+// IPv4-mapped and plain IPv4 are one address.
+func TestConnectionLimitKeysIPv6Per64(t *testing.T) {
+	var c connLimits
+	c.init(100, 2)
+	ip := netip.MustParseAddr
+	if !c.acquire(ip("2001:db8:1:2::1")) || !c.acquire(ip("2001:db8:1:2:ffff::2")) {
+		t.Fatal("under the limit")
+	}
+	if c.acquire(ip("2001:db8:1:2::3")) {
+		t.Fatal("a third address of a full /64 was admitted")
+	}
+	if !c.acquire(ip("2001:db8:1:3::1")) {
+		t.Fatal("the next /64 has its own count")
+	}
+	c.release(ip("2001:db8:1:2::1"))
+	if !c.acquire(ip("2001:db8:1:2::99%eth0")) {
+		t.Fatal("a released slot of the /64 is free again")
+	}
+	if !c.acquire(ip("::ffff:192.0.2.1")) || !c.acquire(ip("192.0.2.1")) || c.acquire(ip("::ffff:192.0.2.1")) {
+		t.Fatal("IPv4-mapped and plain IPv4 are one address")
+	}
 }
 
 func TestConnectionLimitTotal(t *testing.T) {

@@ -76,6 +76,7 @@ type loop struct {
 	resume      []sessRef  // sessions with unread input (fairness yield or bind done)
 	resumeSpare []sessRef
 	dirty       []sessRef // sessions with output appended outside their OnTraffic
+	backlog     []sessRef // sessions with outbound bytes gnet has not written yet (refreshBacklog)
 	cur         *session  // session being served: close it by returning gnet.Close
 
 	pdus pduCounters // by direction, command and status (counters.go)
@@ -149,6 +150,7 @@ func (l *loop) onBell(c gnet.Conn) {
 		l.ev = event{}
 	}
 	l.wheel.Advance(time.Now())
+	l.refreshBacklog()
 	if len(l.resume) > 0 {
 		// Serve only the sessions queued before this turn; yields made now
 		// land in the other slice and wait for the next ring.
@@ -208,6 +210,30 @@ func (l *loop) flushDirty() {
 		l.dirty[i] = sessRef{}
 	}
 	l.dirty = l.dirty[:0]
+}
+
+// refreshBacklog re-reads the outbound backlog of the sessions that had one:
+// gnet writes them out without telling us, and the server's total must
+// follow (MaxOutboundTotal). A session whose peer stopped reading meets its
+// caps here even when it has nothing new to send.
+func (l *loop) refreshBacklog() {
+	keep := l.backlog[:0]
+	for _, r := range l.backlog {
+		s := r.s
+		if s.gen != r.gen || s.state == stateClosed {
+			continue
+		}
+		s.checkOutbound() // may close s: cleanup then zeroes its share
+		if s.gen != r.gen || s.outHeld == 0 {
+			if s.gen == r.gen {
+				s.backlogged = false
+			}
+			continue
+		}
+		keep = append(keep, r)
+	}
+	clear(l.backlog[len(keep):])
+	l.backlog = keep
 }
 
 // markDirty schedules s's output for the end of this loop turn.

@@ -37,17 +37,18 @@ type Server struct {
 	addr    *net.TCPAddr
 	tlsLn   net.Listener
 	tlsWG   sync.WaitGroup
-	tlsMu   sync.Mutex
-	tlsHS   map[net.Conn]struct{} // TLS conns still handshaking
 	running atomic.Bool
 
 	loopsMu sync.Mutex
 	loops   atomic.Pointer[[]*loop]
 
-	authQ  chan authJob
-	authWG sync.WaitGroup
+	authQ   chan authJob
+	gate    BindGate     // the Authenticator's, when it implements one
+	pending pendingBinds // per-address share of the auth queue
+	authWG  sync.WaitGroup
 
 	limits   connLimits
+	tlsConns tlsConns // TLS conns from accept to the end of their relay
 	reg      registry
 	nextID   atomic.Uint64 // session ids (Server.Sessions, Kick)
 	draining atomic.Bool
@@ -57,8 +58,11 @@ type Server struct {
 	stats struct {
 		accepted, refused, throttled, queueWaits, responseTimeouts, deliverRetries atomic.Uint64
 		nacks, panics, slowConsumers                                               atomic.Uint64
+		inputFloods, unexpectedResponses, deliverUnanswered                        atomic.Uint64
 		sessions, bound                                                            atomic.Int64
+		outbound                                                                   atomic.Int64 // bytes queued to peers (sum of sessions' outHeld)
 	}
+	logs connLogs // per-connection log lines, throttled
 }
 
 // New checks opts, applies defaults and returns a server ready to Start.
@@ -83,7 +87,10 @@ func New(opts Options) (*Server, error) {
 		srv.submit = IDHandler{IDs: ids}
 	}
 	srv.ender, _ = srv.submit.(TurnEnder)
+	srv.gate, _ = opts.Authenticator.(BindGate)
+	srv.pending.init(opts.MaxPendingBindsPerIP)
 	srv.limits.init(opts.MaxConnections, opts.MaxConnectionsPerIP)
+	srv.logs.init(opts.LogLinesPerSecond)
 	srv.idle = make(chan struct{}, 1)
 	empty := []*loop{}
 	srv.loops.Store(&empty)
@@ -132,9 +139,26 @@ func applyDefaults(o *Options) {
 	defi(&o.MaxConnections, 50000)
 	defi(&o.MaxConnectionsPerIP, 5000)
 	defi(&o.MaxOutboundBacklog, 4<<20)
+	defi(&o.MaxOutboundUnbound, 64<<10)
+	if o.MaxOutboundTotal <= 0 {
+		o.MaxOutboundTotal = 256 << 20
+	}
+	defi(&o.MaxInboundBuffer, 256<<10)
+	// A full PDU plus one gnet read must fit, or a legitimate large PDU
+	// arriving behind a small one would count as a flood.
+	o.MaxInboundBuffer = max(o.MaxInboundBuffer, int(o.MaxPDULen)+gnetReadChunk)
+	defi(&o.MaxUnexpectedResponses, 16)
+	def(&o.SlowConsumerTimeout, 10*time.Second)
+	defi(&o.LogLinesPerSecond, 50)
 	defi(&o.BatchPDUs, 64)
 	defi(&o.AuthWorkers, 4)
 	defi(&o.AuthQueue, 1024)
+	defi(&o.MaxPendingBindsPerIP, max(1, o.AuthQueue/8))
+	for _, v := range []*time.Duration{&o.TLSHandshakeTimeout, &o.TLSWriteTimeout} {
+		*v = max(*v, 0) // negative: the default
+	}
+	def(&o.TLSHandshakeTimeout, 5*time.Second)
+	def(&o.TLSWriteTimeout, 30*time.Second)
 	defi(&o.InboxSize, 4096)
 	o.InboxSize = min(o.InboxSize, ring.MaxCapacity)
 }
@@ -160,6 +184,7 @@ func (srv *Server) Start() error {
 			gnet.WithTicker(true),
 			gnet.WithReuseAddr(true),
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
+			gnet.WithReadBufferCap(gnetReadChunk),
 			gnet.WithLogger(gnetLogger{srv.log}),
 		)
 		close(srv.runDone)
@@ -390,6 +415,16 @@ func (srv *Server) Stats() Stats {
 		GenericNacks:     srv.stats.nacks.Load(),
 		Panics:           srv.stats.panics.Load(),
 		SlowConsumers:    srv.stats.slowConsumers.Load(),
+
+		InputFloods:         srv.stats.inputFloods.Load(),
+		UnexpectedResponses: srv.stats.unexpectedResponses.Load(),
+		DeliverUnanswered:   srv.stats.deliverUnanswered.Load(),
+		OutboundBytes:       srv.stats.outbound.Load(),
+
+		BindsOverShare:       srv.pending.overShare.Load(),
+		AuthQueueFull:        srv.pending.queueFull.Load(),
+		TLSHandshakeTimeouts: srv.tlsConns.handshakeTimeouts.Load(),
+		TLSWriteTimeouts:     srv.tlsConns.writeTimeouts.Load(),
 	}
 }
 
@@ -445,6 +480,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	for _, l := range *srv.loops.Load() {
 		l.drainStopped()
 	}
+	srv.closeRelays()
 	srv.tlsWG.Wait()
 	srv.stopWorkers()
 	for _, l := range *srv.loops.Load() {

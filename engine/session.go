@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/panjf2000/gnet/v2"
+	"github.com/rs/zerolog"
 	"github.com/valyala/bytebufferpool"
 
 	"github.com/smppd/smppd/codec"
@@ -28,9 +29,11 @@ const (
 	tkEnquireLink
 	tkInactivity
 	tkPDURead
-	tkControl // response timer of our enquire_link or unbind
-	tkSlot    // response timer of one deliver_sm (Arg is the *slot)
-	tkWait    // retry of an MT request held for a full connector queue
+	tkControl   // response timer of our enquire_link or unbind
+	tkSlot      // response timer of one deliver_sm (Arg is the *slot)
+	tkWait      // retry of an MT request held for a full connector queue
+	tkStall     // a receiver answered none of its outstanding deliver_sm (SlowConsumerTimeout)
+	tkBindDelay // a bind the BindGate delayed is due for the auth workers (bind.go)
 )
 
 // session is one SMPP connection. It lives on one loop and is touched only
@@ -76,12 +79,24 @@ type session struct {
 	retry     bool // the frame being dispatched is a held one offered again
 	waitSince int64
 
-	tInit, tEnquire, tInact, tRead, tCtrl, tWait timers.Timer
-	ctrlSeq                                      uint32
-	ctrlCmd                                      codec.CommandID
-	unbindWhy                                    CloseReason
-	win                                          window
-	throttled                                    uint64
+	tInit, tEnquire, tInact, tRead, tCtrl, tWait, tStall timers.Timer
+	ctrlSeq                                              uint32
+	ctrlCmd                                              codec.CommandID
+	unbindWhy                                            CloseReason
+	win                                                  window
+	throttled                                            uint64
+
+	// unexpected counts response PDUs in a row that answered nothing we
+	// sent; a matching response resets it (MaxUnexpectedResponses).
+	unexpected int
+	// outHeld is the outbound backlog last added to the server's total
+	// (srv.stats.outbound); backlogged: s is on l.backlog for the refresh.
+	outHeld    int
+	backlogged bool
+	// why details a close reason in its log line ("" = none).
+	why string
+
+	parked parkedBind // a bind delayed by the BindGate (bind.go)
 
 	// Admin view (Server.Sessions): plain fields, written on the loop only.
 	id                                 uint64 // unique per connection, never reused
@@ -100,11 +115,12 @@ type session struct {
 
 func newSession(l *loop) *session {
 	s := &session{l: l, idx: -1, state: stateClosed}
-	for _, t := range []*timers.Timer{&s.tInit, &s.tEnquire, &s.tInact, &s.tRead, &s.tCtrl, &s.tWait} {
+	for _, t := range []*timers.Timer{&s.tInit, &s.tEnquire, &s.tInact, &s.tRead, &s.tCtrl, &s.tWait, &s.tStall} {
 		t.Arg = s
 	}
 	s.tInit.Kind, s.tEnquire.Kind, s.tInact.Kind, s.tRead.Kind, s.tCtrl.Kind = tkSessionInit, tkEnquireLink, tkInactivity, tkPDURead, tkControl
-	s.tWait.Kind = tkWait
+	s.tWait.Kind, s.tStall.Kind = tkWait, tkStall
+	s.parked.t.Arg, s.parked.t.Kind = s, tkBindDelay
 	s.win.init(s, l.srv.opts.DeliverWindow, l.srv.opts.DeliverQueue)
 	return s
 }
@@ -122,7 +138,8 @@ func (s *session) open(c gnet.Conn, remote netip.AddrPort, viaTLS bool) {
 	s.pdusIn, s.pdusOut, s.submits, s.delivers = 0, 0, 0, 0
 	s.outBuf = outPool.Get()
 	s.out = s.outBuf.B[:0]
-	s.closing, s.dead, s.deadErr, s.reason = false, false, nil, ReasonNone
+	s.closing, s.dead, s.deadErr, s.reason, s.why = false, false, nil, ReasonNone, ""
+	s.unexpected = 0
 	s.l.addLive(s)
 	s.l.wheel.Schedule(&s.tInit, s.l.srv.opts.SessionInitTimeout)
 }
@@ -191,8 +208,18 @@ func (s *session) serve() {
 			break
 		}
 		if n == batch {
-			l.yield(s) // let the other sessions of this loop run
-			break
+			if avail <= srv.opts.MaxInboundBuffer {
+				l.yield(s) // let the other sessions of this loop run
+				break
+			}
+			// Over the input cap: the peer sends faster than one batch a
+			// turn, and gnet would keep reading behind us. Consume on,
+			// writing as we go so the outbound caps still apply.
+			s.flushOrClose()
+			if s.dead || s.closing {
+				break
+			}
+			n = 0
 		}
 		head, _ := s.c.Peek(4)
 		flen, err := codec.FrameLen(head, maxLen)
@@ -225,7 +252,42 @@ func (s *session) serve() {
 		return
 	}
 	s.afterBatch(completed)
+	s.boundInput()
 	s.flushOrClose()
+}
+
+// boundInput enforces MaxInboundBuffer on a session that is not reading:
+// gnet reads the socket whatever we do, so unread input must not grow with
+// what the peer sends. Reading states drain in serve instead.
+func (s *session) boundInput() {
+	if s.closing || s.dead {
+		return
+	}
+	srv := s.l.srv
+	n := s.c.InboundBuffered()
+	if n <= srv.opts.MaxInboundBuffer {
+		return
+	}
+	switch {
+	case s.waiting:
+		// Held for a full connector queue while the peer keeps sending:
+		// end the wait budget now, so the held submit and those behind it
+		// are answered (ESME_RMSGQFUL) and the input drains.
+		srv.stats.inputFloods.Add(1)
+		srv.event(&srv.logs.flood, zerolog.InfoLevel).Str("event", "input_flood").Str("system_id", s.systemID).
+			Str("remote", s.remote.String()).Int("buffered", n).
+			Msg("input over max_inbound_buffer while waiting for a full queue: answering ESME_RMSGQFUL")
+		s.l.wheel.Cancel(&s.tWait)
+		s.waiting, s.retry = false, true
+		s.waitSince = 1 // long past: the budget is spent until a submit is accepted
+		s.l.yield(s)
+	case s.state == stateBinding:
+		// A bind is being checked and the peer streams on: an ESME waits
+		// for bind_resp (SMPP 3.4 §2.2), so this is no client to buffer for.
+		srv.stats.inputFloods.Add(1)
+		s.why = "input while binding"
+		s.close(ReasonInputFlood)
+	}
 }
 
 // afterBatch re-arms the liveness timers once per batch instead of per PDU.
@@ -289,12 +351,58 @@ func (s *session) flush() {
 // stops reading cannot make us buffer without bound).
 func (s *session) flushOrClose() {
 	s.flush()
-	if !s.dead && !s.closing && s.c.OutboundBuffered() > s.l.srv.opts.MaxOutboundBacklog {
-		s.l.srv.stats.slowConsumers.Add(1)
-		s.close(ReasonSlowConsumer)
+	if !s.dead && !s.closing {
+		s.checkOutbound()
 	}
 	if s.dead && s.busy == 0 {
 		s.cleanup(s.deadErr)
+	}
+}
+
+// outboundFloor is the backlog a session may keep while the total is over
+// MaxOutboundTotal: the global cap closes the big holders, not every
+// session with a few responses in its socket.
+const outboundFloor = 64 << 10
+
+// checkOutbound accounts s's outbound backlog in the server total and closes
+// s as a slow consumer past its cap: MaxOutboundBacklog when bound,
+// MaxOutboundUnbound before, or outboundFloor while the total is over
+// MaxOutboundTotal.
+func (s *session) checkOutbound() {
+	srv := s.l.srv
+	n := s.c.OutboundBuffered()
+	s.accountOutbound(n)
+	if n == 0 {
+		return
+	}
+	opts := &srv.opts
+	limit, why := opts.MaxOutboundBacklog, "max_outbound_backlog"
+	if !s.state.bound() && s.state != stateUnbinding {
+		limit, why = opts.MaxOutboundUnbound, "max_outbound_unbound"
+	}
+	if n <= limit {
+		if n <= outboundFloor || srv.stats.outbound.Load() <= opts.MaxOutboundTotal {
+			return
+		}
+		why = "max_outbound_total"
+	}
+	srv.stats.slowConsumers.Add(1)
+	s.why = why
+	s.close(ReasonSlowConsumer)
+}
+
+// accountOutbound moves s's share of the server's outbound total to n and
+// keeps s on its loop's backlog list while n > 0, so the total follows
+// what gnet writes out between our flushes.
+func (s *session) accountOutbound(n int) {
+	if n == s.outHeld {
+		return
+	}
+	s.l.srv.stats.outbound.Add(int64(n - s.outHeld))
+	s.outHeld = n
+	if n > 0 && !s.backlogged {
+		s.backlogged = true
+		s.l.backlog = append(s.l.backlog, sessRef{s, s.gen})
 	}
 }
 
@@ -343,12 +451,16 @@ func (s *session) cleanup(err error) {
 			reason = ReasonIOError
 		}
 	}
-	ev := srv.log.Info()
-	if reason == ReasonPanic || reason == ReasonIOError {
-		ev = srv.log.Warn()
+	level := zerolog.InfoLevel
+	switch reason {
+	case ReasonPanic, ReasonIOError, ReasonSlowConsumer, ReasonInputFlood, ReasonUnexpectedResponses:
+		level = zerolog.WarnLevel
 	}
-	ev = ev.Str("event", "close").Str("reason", reason.String()).Str("remote", s.remote.String()).
-		Str("state", s.state.String())
+	ev := srv.event(&srv.logs.close, level).Str("event", "close").Str("reason", reason.String()).
+		Str("remote", s.remote.String()).Str("state", s.state.String())
+	if s.why != "" {
+		ev = ev.Str("detail", s.why)
+	}
 	if s.systemID != "" {
 		ev = ev.Str("system_id", s.systemID)
 	}
@@ -368,8 +480,13 @@ func (s *session) cleanup(err error) {
 	w.Cancel(&s.tRead)
 	w.Cancel(&s.tCtrl)
 	w.Cancel(&s.tWait)
+	w.Cancel(&s.tStall)
+	s.unpark()
 	s.waiting, s.retry, s.waitSince = false, false, 0
 	s.win.failAll(ErrSessionGone)
+	s.accountOutbound(0)
+	s.backlogged = false // a stale l.backlog entry is skipped by its generation
+	s.unexpected = 0
 	if s.principal != nil {
 		s.principal.Release()
 		s.principal = nil

@@ -390,6 +390,7 @@ func TestBindStormRefusedWhenAuthQueueFull(t *testing.T) {
 		gatedAuth(o)
 		o.AuthWorkers = 1
 		o.AuthQueue = 1
+		o.MaxPendingBindsPerIP = 3 // every bind here comes from 127.0.0.1
 	})
 	first := ts.dial(t) // taken by the only worker, which waits at the gate
 	mustSend(t, first, codec.BindTransceiverID, 1, smpptest.BindBody("user", "secret", 0x34))

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/rs/zerolog"
+
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/timers"
 )
@@ -43,6 +45,16 @@ func (l *loop) onTimer(t *timers.Timer) {
 		s.logExpiry("inactivity")
 		s.sendUnbind(ReasonInactivity)
 		l.markDirty(s)
+	case tkStall:
+		if s.win.used == 0 {
+			return
+		}
+		srv := l.srv
+		srv.stats.slowConsumers.Add(1)
+		s.why = "deliver_sm unanswered for slow_consumer_timeout"
+		s.close(ReasonSlowConsumer)
+	case tkBindDelay:
+		s.onBindDelay()
 	case tkWait:
 		// Offer the held request again (serve runs it first).
 		s.waiting, s.retry = false, true
@@ -66,7 +78,8 @@ func (l *loop) onTimer(t *timers.Timer) {
 }
 
 func (s *session) logExpiry(timer string) {
-	s.l.srv.log.Info().Str("event", "timer").Str("timer", timer).Str("system_id", s.systemID).
+	srv := s.l.srv
+	srv.event(&srv.logs.timer, zerolog.InfoLevel).Str("event", "timer").Str("timer", timer).Str("system_id", s.systemID).
 		Str("remote", s.remote.String()).Str("state", s.state.String()).Msg("session timer expired")
 }
 
@@ -77,7 +90,8 @@ func (s *session) sendUnbind(why CloseReason) {
 		return
 	}
 	s.transition(stateUnbinding)
-	s.l.srv.log.Info().Str("event", "unbind").Str("by", "server").Str("reason", why.String()).
+	srv := s.l.srv
+	srv.event(&srv.logs.close, zerolog.InfoLevel).Str("event", "unbind").Str("by", "server").Str("reason", why.String()).
 		Str("system_id", s.systemID).Str("remote", s.remote.String()).Msg("unbind sent")
 	w := s.l.wheel
 	w.Cancel(&s.tEnquire)

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/rs/zerolog"
+
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/timers"
 )
@@ -97,7 +99,11 @@ func (s *session) sendDelivery(d *Delivery, attempts uint8) {
 	w.used++
 	s.delivers++
 	s.appendRequest(codec.DeliverSMID, sl.seq, d.Body)
-	s.l.wheel.Schedule(&sl.t, s.l.srv.opts.ResponseTimeout)
+	opts := &s.l.srv.opts
+	s.l.wheel.Schedule(&sl.t, opts.ResponseTimeout)
+	if opts.SlowConsumerTimeout > 0 && !s.tStall.Active() {
+		s.l.wheel.Schedule(&s.tStall, opts.SlowConsumerTimeout)
+	}
 }
 
 // pump moves queued deliveries into free window slots.
@@ -118,21 +124,30 @@ func (s *session) pump() {
 }
 
 // onResponse resolves the slot answered by deliver_sm_resp (or
-// generic_nack). An unknown sequence is dropped (reference §7.4).
-func (w *window) onResponse(seq uint32, st codec.Status) {
+// generic_nack) and reports whether one was; an unknown sequence is the
+// caller's to drop. An answer restarts the stall clock (SlowConsumerTimeout):
+// the receiver is consuming.
+func (w *window) onResponse(seq uint32, st codec.Status) bool {
 	if len(w.slots) == 0 {
-		return
+		return false
 	}
 	sl := &w.slots[seq&w.mask]
 	if !sl.busy || sl.seq != seq {
-		return
+		return false
 	}
 	s := sl.s
-	s.l.wheel.Cancel(&sl.t)
+	wheel := s.l.wheel
+	wheel.Cancel(&sl.t)
 	d := sl.d
 	w.free(sl)
+	if w.used == 0 {
+		wheel.Cancel(&s.tStall)
+	} else if t := s.l.srv.opts.SlowConsumerTimeout; t > 0 {
+		wheel.Schedule(&s.tStall, t)
+	}
 	s.l.srv.deliveryDone(d, st, nil)
 	s.pump()
+	return true
 }
 
 func (w *window) free(sl *slot) {
@@ -149,7 +164,7 @@ func (l *loop) onSlotTimeout(sl *slot) {
 	srv.stats.responseTimeouts.Add(1)
 	d, attempts := sl.d, sl.attempts
 	s.win.free(sl)
-	srv.log.Warn().Str("event", "response_timeout").Str("cmd", "deliver_sm").Str("system_id", s.systemID).
+	srv.event(&srv.logs.timer, zerolog.WarnLevel).Str("event", "response_timeout").Str("cmd", "deliver_sm").Str("system_id", s.systemID).
 		Str("remote", s.remote.String()).Uint8("attempt", attempts).Msg("deliver_sm unanswered")
 	if int(attempts) < srv.opts.DeliverAttempts && s.state.canReceiveDeliver() {
 		srv.stats.deliverRetries.Add(1)
@@ -161,11 +176,14 @@ func (l *loop) onSlotTimeout(sl *slot) {
 	s.pump()
 }
 
-// failAll reports every outstanding and queued delivery with err (session closing).
+// failAll reports every outstanding and queued delivery with err (session
+// closing). Outstanding ones were written and may have reached the ESME:
+// their owner sends them again, so each is counted as a possible duplicate.
 func (w *window) failAll(err error) {
 	for i := range w.slots {
 		sl := &w.slots[i]
 		if sl.busy {
+			sl.s.l.srv.stats.deliverUnanswered.Add(1)
 			sl.s.l.wheel.Cancel(&sl.t)
 			d := sl.d
 			w.free(sl)

@@ -21,6 +21,8 @@ type collector struct {
 	connAccepted, connRefused, sessionsOpen, sessionsBound                   *prometheus.Desc
 	windowThrottled, queueWaits, respTimeouts, deliverRetries, nacks, panics *prometheus.Desc
 	slowConsumers, pdus                                                      *prometheus.Desc
+	inputFloods, unexpectedResps, deliverUnanswered, outboundBytes           *prometheus.Desc
+	bindsOverShare, authQueueFull, tlsHandshakeTimeouts, tlsWriteTimeouts    *prometheus.Desc
 
 	// accounts
 	authCacheHits, authCacheMisses, bindsSlowed, bindsBlocked *prometheus.Desc
@@ -52,7 +54,15 @@ func newCollector() *collector {
 	c.deliverRetries = d("smppd_deliver_resends_total", "deliver_sm re-sent on the same session after a response timeout.")
 	c.nacks = d("smppd_generic_nacks_sent_total", "generic_nack PDUs we sent (undecodable or unknown requests).")
 	c.panics = d("smppd_panics_total", "Panics recovered at the session boundary (a bug: the session was closed).")
-	c.slowConsumers = d("smppd_slow_consumers_total", "Sessions closed because their outbound backlog passed max_outbound_backlog.")
+	c.slowConsumers = d("smppd_slow_consumers_total", "Sessions closed as slow consumers: outbound backlog over max_outbound_backlog (max_outbound_unbound before bind), over 64 KiB while all sessions together hold more than max_outbound_total, or no deliver_sm answered for slow_consumer_timeout.")
+	c.inputFloods = d("smppd_input_floods_total", "Sessions whose unread input passed max_inbound_buffer while they could not read: closed while binding, or their queue_full_wait ended early.")
+	c.unexpectedResps = d("smppd_unexpected_responses_total", "Response PDUs dropped because they answered nothing we sent (never answered; max_unexpected_responses in a row close the connection).")
+	c.deliverUnanswered = d("smppd_deliver_unanswered_at_close_total", "deliver_sm written to a session that closed before answering them: offered again, so the ESME may see each twice.")
+	c.outboundBytes = d("smppd_outbound_bytes", "Bytes queued to SMPP peers now, all sessions together (capped by max_outbound_total).")
+	c.bindsOverShare = d("smppd_binds_over_share_total", "Binds refused ESME_RBINDFAIL because their address (IPv6: its /64) already had [bind-limits] max_pending_per_address binds waiting for the auth workers.")
+	c.authQueueFull = d("smppd_auth_queue_full_total", "Binds refused ESME_RBINDFAIL because the auth queue was full.")
+	c.tlsHandshakeTimeouts = d("smppd_tls_handshake_timeouts_total", "TLS handshakes cut at [smpp-server.tls] handshake_timeout.")
+	c.tlsWriteTimeouts = d("smppd_tls_write_timeouts_total", "TLS peers disconnected because they took none of our bytes within [smpp-server.tls] write_timeout.")
 	c.pdus = d("smppd_pdus_total", "SMPP PDUs by direction (in = from the peer), command and, for responses, command_status.",
 		"direction", "command", "status")
 
@@ -171,6 +181,14 @@ func (c *collector) collectEngine(ch chan<- prometheus.Metric, e Engine) {
 	counter(ch, c.nacks, st.GenericNacks)
 	counter(ch, c.panics, st.Panics)
 	counter(ch, c.slowConsumers, st.SlowConsumers)
+	counter(ch, c.inputFloods, st.InputFloods)
+	counter(ch, c.unexpectedResps, st.UnexpectedResponses)
+	counter(ch, c.deliverUnanswered, st.DeliverUnanswered)
+	gauge(ch, c.outboundBytes, float64(st.OutboundBytes))
+	counter(ch, c.bindsOverShare, st.BindsOverShare)
+	counter(ch, c.authQueueFull, st.AuthQueueFull)
+	counter(ch, c.tlsHandshakeTimeouts, st.TLSHandshakeTimeouts)
+	counter(ch, c.tlsWriteTimeouts, st.TLSWriteTimeouts)
 	e.PDUCounts(func(p engine.PDUCount) {
 		dir := "out"
 		if p.Received {

@@ -63,6 +63,8 @@ func storeOptions(cfg *config.Config) accounts.Options {
 			BlockAfter: bl.BlockAfter,
 			BlockFor:   bl.BlockFor.D(),
 			MaxKeys:    bl.MaxKeys,
+
+			AddressBlockAfter: bl.AddressBlockAfter,
 		},
 	}
 }
@@ -84,27 +86,35 @@ func engineOptions(cfg *config.Config, store *accounts.Store, ids *msg.IDGen) (e
 		return n
 	}
 	o := engine.Options{
-		Addr:                net.JoinHostPort(s.Bind, strconv.Itoa(s.Port)),
-		SystemID:            s.ID,
-		EventLoops:          s.EventLoops,
-		MaxPDULen:           uint32(s.MaxPDULen.Int()),
-		SessionInitTimeout:  s.SessionInit(),
-		EnquireLinkInterval: off(s.EnquireLink()),
-		InactivityTimeout:   off(s.Inactivity()),
-		ResponseTimeout:     s.Response(),
-		PDUReadTimeout:      s.PDURead(),
-		Tick:                s.Tick.D(),
-		MaxInFlight:         s.MaxInFlight,
-		QueueFullWait:       off(s.QueueFullWait.D()),
-		DeliverWindow:       s.DeliverWindow,
-		MaxConnections:      unlimited(s.MaxConnections),
-		MaxConnectionsPerIP: unlimited(s.MaxConnectionsPerIP),
-		MaxOutboundBacklog:  s.MaxOutboundBacklog.Int(),
-		AuthWorkers:         cfg.Auth.Workers,
-		TracePDUs:           s.TracePDUs,
-		Authenticator:       authAdapter{store},
-		IDs:                 ids,
+		Addr:                   net.JoinHostPort(s.Bind, strconv.Itoa(s.Port)),
+		SystemID:               s.ID,
+		EventLoops:             s.EventLoops,
+		MaxPDULen:              uint32(s.MaxPDULen.Int()),
+		SessionInitTimeout:     s.SessionInit(),
+		EnquireLinkInterval:    off(s.EnquireLink()),
+		InactivityTimeout:      off(s.Inactivity()),
+		ResponseTimeout:        s.Response(),
+		PDUReadTimeout:         s.PDURead(),
+		Tick:                   s.Tick.D(),
+		MaxInFlight:            s.MaxInFlight,
+		QueueFullWait:          off(s.QueueFullWait.D()),
+		DeliverWindow:          s.DeliverWindow,
+		MaxConnections:         unlimited(s.MaxConnections),
+		MaxConnectionsPerIP:    unlimited(s.MaxConnectionsPerIP),
+		MaxOutboundBacklog:     s.MaxOutboundBacklog.Int(),
+		MaxOutboundUnbound:     s.MaxOutboundUnbound.Int(),
+		MaxOutboundTotal:       int64(s.MaxOutboundTotal),
+		MaxInboundBuffer:       s.MaxInboundBuffer.Int(),
+		MaxUnexpectedResponses: s.MaxUnexpectedResponses,
+		SlowConsumerTimeout:    off(s.SlowConsumerTimeout.D()),
+		LogLinesPerSecond:      s.LogRateLimit,
+		AuthWorkers:            cfg.Auth.Workers,
+		TracePDUs:              s.TracePDUs,
+		Authenticator:          authAdapter{store},
+		IDs:                    ids,
 	}
+	o.MaxPendingBindsPerIP = cfg.BindLimits.MaxPendingPerAddress
+	o.TLSHandshakeTimeout, o.TLSWriteTimeout = s.TLS.HandshakeTimeout.D(), s.TLS.WriteTimeout.D()
 	if s.TLS.Enabled {
 		cert, err := tls.LoadX509KeyPair(s.TLS.CertFile, s.TLS.KeyFile)
 		if err != nil {
@@ -123,6 +133,8 @@ func engineOptions(cfg *config.Config, store *accounts.Store, ids *msg.IDGen) (e
 // authAdapter lets the engine authenticate against the accounts store.
 type authAdapter struct{ s *accounts.Store }
 
+var _ engine.BindGate = authAdapter{} // slowed binds wait on the loops, not on auth workers
+
 func (a authAdapter) Authenticate(req engine.BindRequest) (engine.Principal, codec.Status) {
 	var bt accounts.BindType
 	switch req.Type {
@@ -138,6 +150,17 @@ func (a authAdapter) Authenticate(req engine.BindRequest) (engine.Principal, cod
 		return nil, bindStatus(err)
 	}
 	return b, codec.StatusOK
+}
+
+// GateBind asks the failed-bind limiter on the event loop, so that a
+// slowed bind waits on the loop's timer wheel instead of an auth worker and
+// a blocked one never reaches a worker (engine.BindGate).
+func (a authAdapter) GateBind(req *engine.BindRequest) (time.Duration, codec.Status) {
+	d, err := a.s.Gate(req.SystemID, req.Remote.Addr())
+	if err != nil {
+		return 0, bindStatus(err)
+	}
+	return d, codec.StatusOK
 }
 
 // bindStatus maps accounts errors to bind_resp statuses (reference §4.1:
