@@ -89,8 +89,8 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 		l.cur = v
 		v.serve()
 		l.cur = nil
-		if v.closing && v.state != stateClosed && !v.dead {
-			return gnet.Close
+		if v.life == lifeClosing {
+			return gnet.Close // gnet closes the conn and runs OnClose → finishClose
 		}
 		return gnet.None
 	case *bell:
@@ -109,12 +109,7 @@ func (h *handler) OnTraffic(c gnet.Conn) gnet.Action {
 // fairness yield or a bind result) and completes a close it asked for.
 func (l *loop) serveFromBell(s *session) {
 	s.serve()
-	if s.closing && s.state != stateClosed && !s.dead {
-		s.flush()
-		if s.dead {
-			s.cleanup(s.deadErr)
-			return
-		}
-		_ = l.el.Close(s.c)
+	if s.life == lifeClosing {
+		s.closeConn()
 	}
 }

@@ -104,10 +104,9 @@ type session struct {
 	pdusIn, pdusOut, submits, delivers uint64
 
 	queued, dirtyQ bool // on l.resume / l.dirty
+	life           life // pooled, open, closing or gone (life.go)
 	busy           int  // >0 while a frame on the stack is using s
-	dead           bool // gnet closed the conn while busy: finish cleanup when unwinding
-	deadErr        error
-	closing        bool // close requested; reason below
+	goneErr        error
 	reason         CloseReason
 	sawPDU         bool // any PDU this turn (enquire_link timer)
 	sawActivity    bool // a PDU other than enquire_link(_resp) this turn (inactivity timer)
@@ -138,7 +137,8 @@ func (s *session) open(c gnet.Conn, remote netip.AddrPort, viaTLS bool) {
 	s.pdusIn, s.pdusOut, s.submits, s.delivers = 0, 0, 0, 0
 	s.outBuf = outPool.Get()
 	s.out = s.outBuf.B[:0]
-	s.closing, s.dead, s.deadErr, s.reason, s.why = false, false, nil, ReasonNone, ""
+	s.setLife(lifeOpen)
+	s.goneErr, s.reason, s.why = nil, ReasonNone, ""
 	s.unexpected = 0
 	s.l.addLive(s)
 	s.l.wheel.Schedule(&s.tInit, s.l.srv.opts.SessionInitTimeout)
@@ -202,7 +202,7 @@ func (s *session) serve() {
 	l.batchNow = time.Time{}
 	n := 0
 	completed := false
-	for !s.closing && !s.dead && s.state != stateBinding && !s.waiting {
+	for s.live() && s.state != stateBinding && !s.waiting {
 		avail := s.c.InboundBuffered()
 		if avail < 4 {
 			break
@@ -216,7 +216,7 @@ func (s *session) serve() {
 			// turn, and gnet would keep reading behind us. Consume on,
 			// writing as we go so the outbound caps still apply.
 			s.flushOrClose()
-			if s.dead || s.closing {
+			if !s.live() {
 				break
 			}
 			n = 0
@@ -247,7 +247,7 @@ func (s *session) serve() {
 		n++
 		completed = true
 	}
-	if s.dead || s.closing {
+	if !s.live() {
 		s.flush()
 		return
 	}
@@ -260,7 +260,7 @@ func (s *session) serve() {
 // gnet reads the socket whatever we do, so unread input must not grow with
 // what the peer sends. Reading states drain in serve instead.
 func (s *session) boundInput() {
-	if s.closing || s.dead {
+	if !s.live() {
 		return
 	}
 	srv := s.l.srv
@@ -321,13 +321,13 @@ func (s *session) unwind() {
 		srv.log.Error().Interface("panic", v).Bytes("stack", debug.Stack()).
 			Str("system_id", s.systemID).Str("remote", s.remote.String()).Msg("recovered panic in session")
 		s.out = s.out[:0]
-		s.closing = true
+		if s.life == lifeOpen {
+			s.setLife(lifeClosing)
+		}
 		s.reason = ReasonPanic
 	}
 	s.busy--
-	if s.busy == 0 && s.dead {
-		s.cleanup(s.deadErr)
-	}
+	s.settle()
 	if l := s.l; l.endTurn && s.busy == 0 {
 		l.endTurn = false
 		l.endTurnNow() // the answers are written: now the work they fed
@@ -336,13 +336,13 @@ func (s *session) unwind() {
 
 // flush writes the pending output; gnet keeps what the socket does not take.
 func (s *session) flush() {
-	if len(s.out) == 0 || s.dead {
+	if len(s.out) == 0 || s.life == lifeGone || s.life == lifePooled {
 		s.out = s.out[:0]
 		return
 	}
 	s.pdusOut += s.l.pdus.countOut(s.out)
 	s.busy++
-	_, _ = s.c.Write(s.out) // a write error makes gnet close the conn (s.dead)
+	_, _ = s.c.Write(s.out) // a write error makes gnet close the conn (lifeGone)
 	s.busy--
 	s.out = s.out[:0]
 }
@@ -351,12 +351,10 @@ func (s *session) flush() {
 // stops reading cannot make us buffer without bound).
 func (s *session) flushOrClose() {
 	s.flush()
-	if !s.dead && !s.closing {
+	if s.live() {
 		s.checkOutbound()
 	}
-	if s.dead && s.busy == 0 {
-		s.cleanup(s.deadErr)
-	}
+	s.settle()
 }
 
 // outboundFloor is the backlog a session may keep while the total is over
@@ -406,39 +404,10 @@ func (s *session) accountOutbound(n int) {
 	}
 }
 
-// close ends the session after writing what is pending. Inside this
-// session's OnTraffic the close is done by returning gnet.Close; elsewhere on
-// the loop it is immediate. The caller must not use s afterwards unless it
-// is the serving frame.
-func (s *session) close(r CloseReason) {
-	if s.closing || s.state == stateClosed {
-		return
-	}
-	s.closing = true
-	s.reason = r
-	if s.l.cur == s || s.busy > 0 {
-		return // the serving frame returns gnet.Close / closes after unwinding
-	}
-	s.flush()
-	if s.dead { // the write failed and gnet closed the conn during flush
-		s.cleanup(s.deadErr)
-		return
-	}
-	_ = s.l.el.Close(s.c) // runs OnClose → cleanup synchronously
-}
-
-// onGnetClose is OnClose for a session.
-func (s *session) onGnetClose(err error) {
-	if s.busy > 0 {
-		s.dead, s.deadErr = true, err
-		return
-	}
-	s.cleanup(err)
-}
-
-// cleanup releases everything the session holds and returns it to the pool.
-func (s *session) cleanup(err error) {
-	if s.state == stateClosed {
+// finishClose is the one end of every session: it logs the close once,
+// releases everything the session holds and returns it to the pool.
+func (s *session) finishClose(err error) {
+	if s.life == lifePooled {
 		return
 	}
 	l := s.l
@@ -506,7 +475,8 @@ func (s *session) cleanup(err error) {
 	s.ctrlSeq, s.ctrlCmd = 0, 0
 	s.queued, s.dirtyQ = false, false
 	s.releaseOut()
-	s.deadErr = nil
+	s.goneErr = nil
+	s.setLife(lifePooled)
 	l.free = append(l.free, s)
 	srv.sessionClosed()
 }

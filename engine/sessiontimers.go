@@ -15,7 +15,7 @@ func (l *loop) onTimer(t *timers.Timer) {
 		return
 	}
 	s := t.Arg.(*session)
-	if s.state == stateClosed || s.closing {
+	if !s.live() {
 		return
 	}
 	opts := &l.srv.opts
