@@ -67,9 +67,9 @@ type loop struct {
 	wheel *timers.Wheel
 	inbox *ring.MPSC[event]
 
-	bellFD      atomic.Int32 // write end of the doorbell socketpair; valid once ready
-	ready       atomic.Bool
-	bellPending atomic.Int32 // coalesces rings: only the 0→1 winner writes
+	bellFD   atomic.Int32 // write end of the doorbell socketpair; valid once ready
+	ready    atomic.Bool
+	bellRung ring.Doorbell // coalesces rings: only the winner writes the byte
 
 	sessions    []*session // live sessions; s.idx is the position
 	free        []*session // pool of closed sessions for reuse
@@ -119,7 +119,7 @@ func (l *loop) ring() {
 	if !l.ready.Load() {
 		return // Start rings every loop once its doorbell is enrolled
 	}
-	if l.bellPending.CompareAndSwap(0, 1) {
+	if l.bellRung.Ring() {
 		_, _ = syscall.Write(int(l.bellFD.Load()), oneByte) // EAGAIN: a byte is already queued
 	}
 }
@@ -138,7 +138,7 @@ func (l *loop) post(ev *event) bool {
 // the wheel, continue sessions that yielded, flush what was written.
 func (l *loop) onBell(c gnet.Conn) {
 	_, _ = c.Discard(-1)
-	l.bellPending.Store(0) // before draining: a later post rings again
+	l.bellRung.Clear() // before draining: a later post rings again
 	defer l.recoverTurn()
 	for {
 		ev, ok := l.inbox.TryPop()
