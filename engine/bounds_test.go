@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"net"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,5 +217,25 @@ func TestSlowConsumerTimeoutSparesAnsweringReceiver(t *testing.T) {
 	mustExpect(t, rx, codec.EnquireLinkRespID, codec.StatusOK)
 	if n := ts.Stats().SlowConsumers; n != 0 {
 		t.Fatalf("SlowConsumers %d, want 0", n)
+	}
+}
+
+// A request whose body does not decode is refused with the codec's status
+// and logged once with the field that failed; a flood of them is logged at
+// most log_rate_limit times a second.
+func TestUndecodableBodyLoggedWithField(t *testing.T) {
+	t.Parallel()
+	ts := start(t, func(o *Options) { o.LogLinesPerSecond = 2 })
+	c := ts.bound(t, codec.BindTransmitterID)
+	bad := []byte("svc\x00") // ends where source_addr_ton should be
+	for i := range 10 {
+		mustSend(t, c, codec.SubmitSMID, uint32(10+i), bad)
+	}
+	for range 10 {
+		mustExpect(t, c, codec.SubmitSMRespID, codec.StatusInvCmdLen)
+	}
+	ts.logs.waitLog(t, `"event":"decode_error"`, `"field":"source_addr_ton"`, `"cmd":"submit_sm"`)
+	if n := strings.Count(ts.logs.String(), `"event":"decode_error"`); n > 2 {
+		t.Fatalf("%d decode_error lines within a second, want at most 2", n)
 	}
 }

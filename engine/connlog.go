@@ -16,14 +16,15 @@ const gnetReadChunk = 64 << 10
 // connLogs throttles the log lines written once per connection or per bad
 // PDU: a flood of bad connections then costs counters, not log writes, so it
 // cannot keep an event loop busy formatting lines. Each kind has its own
-// budget of Options.LogLinesPerSecond; the next line let through carries
+// budget of Options.LogLinesPerSecond (decode: a request body that did not
+// decode, with the field); the next line let through carries
 // "suppressed" with the count dropped before it. Metrics count every event.
 type connLogs struct {
-	close, refuse, bind, timer, flood, peer logthrottle.Gate
+	close, refuse, bind, timer, flood, peer, decode logthrottle.Gate
 }
 
 func (c *connLogs) init(perSecond int) {
-	for _, g := range []*logthrottle.Gate{&c.close, &c.refuse, &c.bind, &c.timer, &c.flood, &c.peer} {
+	for _, g := range []*logthrottle.Gate{&c.close, &c.refuse, &c.bind, &c.timer, &c.flood, &c.peer, &c.decode} {
 		g.Period, g.Burst = time.Second, perSecond
 	}
 }

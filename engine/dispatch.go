@@ -2,6 +2,7 @@ package engine
 
 import (
 	"encoding/binary"
+	"errors"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -57,7 +58,7 @@ func (s *session) dispatch(frame []byte) {
 	switch k {
 	case reqEnquireLink:
 		if err := codec.DecodeEmpty(body); err != nil {
-			s.reject(h, codec.StatusOf(err))
+			s.rejectUndecodable(h, err)
 			return
 		}
 		s.appendHeaderOnly(codec.EnquireLinkRespID, codec.StatusOK, h.Sequence)
@@ -65,7 +66,7 @@ func (s *session) dispatch(frame []byte) {
 		s.onBind(h, body)
 	case reqUnbind:
 		if err := codec.DecodeEmpty(body); err != nil {
-			s.reject(h, codec.StatusOf(err))
+			s.rejectUndecodable(h, err)
 			return
 		}
 		// SMPP 3.4 §4.2: answer, then close once the answer is written.
@@ -147,6 +148,24 @@ func (s *session) unexpectedResponse(h codec.Header) {
 		Str("remote", s.remote.String()).Str("state", s.state.String()).Stringer("cmd", h.CommandID).
 		Int("count", s.unexpected).Msg("responses to nothing we sent: closing")
 	s.close(ReasonUnexpectedResponses)
+}
+
+// rejectUndecodable answers a request whose body did not decode with the
+// status the codec chose, and logs which field failed (rate-limited: a peer
+// sending garbage must not buy a log write per PDU).
+func (s *session) rejectUndecodable(h codec.Header, err error) {
+	srv := s.l.srv
+	st := codec.StatusOf(err)
+	if e := srv.event(&srv.logs.decode, zerolog.WarnLevel); e != nil {
+		var de *codec.DecodeError
+		if errors.As(err, &de) {
+			e = e.Str("field", de.Field).Str("why", de.Reason)
+		}
+		e.Str("event", "decode_error").Stringer("cmd", h.CommandID).Uint32("seq", h.Sequence).
+			Stringer("status", st).Str("system_id", s.systemID).Str("remote", s.remote.String()).
+			Msg("request body not decodable: refused")
+	}
+	s.reject(h, st)
 }
 
 // reject answers a request with an error status in its own response, or
@@ -267,7 +286,7 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 		req.SubmitMulti = &l.multi
 	}
 	if err != nil {
-		s.reject(h, codec.StatusOf(err))
+		s.rejectUndecodable(h, err)
 		return
 	}
 	res := &l.res

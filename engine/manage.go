@@ -11,7 +11,7 @@ func (s *session) onQuery(h codec.Header, body []byte) {
 	q := &l.query
 	q.Reset()
 	if err := q.Decode(body); err != nil {
-		s.reject(h, codec.StatusOf(err))
+		s.rejectUndecodable(h, err)
 		return
 	}
 	r := codec.QuerySMResp{MessageID: q.MessageID}
@@ -48,7 +48,7 @@ func (s *session) onCancel(h codec.Header, body []byte) {
 	c := &l.cancel
 	c.Reset()
 	if err := c.Decode(body); err != nil {
-		s.reject(h, codec.StatusOf(err))
+		s.rejectUndecodable(h, err)
 		return
 	}
 	st := codec.StatusCancelFail
@@ -75,7 +75,7 @@ func (s *session) onReplace(h codec.Header, body []byte) {
 	r := &l.repl
 	r.Reset()
 	if err := r.Decode(body); err != nil {
-		s.reject(h, codec.StatusOf(err))
+		s.rejectUndecodable(h, err)
 		return
 	}
 	st := codec.StatusReplaceFail
