@@ -12,7 +12,6 @@ func TestAllocations(t *testing.T) {
 		msgs[i] = &allocMsg{id: uint64(i)}
 	}
 	buf := make([]*allocMsg, 0, 8)
-	s, _ := NewSPSC[*allocMsg](16)
 	m, _ := NewMPSC[*allocMsg](16)
 	var d Doorbell
 	n := NewNotify()
@@ -23,14 +22,6 @@ func TestAllocations(t *testing.T) {
 			t.Errorf("%s: %v allocs per run, want 0", name, a)
 		}
 	}
-	f("SPSC push/pop", func() {
-		s.TryPush(msgs[0])
-		s.TryPop()
-	})
-	f("SPSC batch", func() {
-		s.TryPushBatch(msgs)
-		buf = s.PopBatch(buf[:0])
-	})
 	f("MPSC push/pop", func() {
 		m.TryPush(msgs[0])
 		m.TryPop()
@@ -50,11 +41,11 @@ func TestAllocations(t *testing.T) {
 		n.Wait(nil)
 	})
 	f("full and empty", func() {
-		for s.TryPush(msgs[1]) {
-		}
 		for m.TryPush(msgs[1]) {
 		}
-		for _, ok := s.TryPop(); ok; _, ok = s.TryPop() {
+		for _, ok := m.TryPop(); ok; _, ok = m.TryPop() {
+		}
+		for m.TryPushBatch(msgs) > 0 {
 		}
 		for buf = m.PopBatch(buf[:0]); len(buf) > 0; buf = m.PopBatch(buf[:0]) {
 		}

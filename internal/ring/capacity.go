@@ -11,11 +11,10 @@ import (
 // some arm64 parts have 128-byte lines.
 const cacheLine = 128
 
-// MaxCapacity is the largest capacity NewSPSC and NewMPSC accept.
+// MaxCapacity is the largest capacity NewMPSC accepts.
 const MaxCapacity = 1 << 30
 
-// ErrCapacity is returned by NewSPSC and NewMPSC for a capacity outside
-// [1, MaxCapacity].
+// ErrCapacity is returned by NewMPSC for a capacity outside [1, MaxCapacity].
 var ErrCapacity = errors.New("ring: capacity out of range")
 
 // roundCapacity returns capacity rounded up to a power of two, at least 2

@@ -8,16 +8,12 @@ import (
 func TestCapacity(t *testing.T) {
 	f := func(in int, want int) {
 		t.Helper()
-		s, err := NewSPSC[int](in)
-		if err != nil {
-			t.Fatalf("NewSPSC(%d): %v", in, err)
-		}
 		m, err := NewMPSC[int](in)
 		if err != nil {
 			t.Fatalf("NewMPSC(%d): %v", in, err)
 		}
-		if s.Cap() != want || m.Cap() != want {
-			t.Fatalf("capacity %d: SPSC.Cap %d, MPSC.Cap %d, want %d", in, s.Cap(), m.Cap(), want)
+		if m.Cap() != want {
+			t.Fatalf("capacity %d: Cap %d, want %d", in, m.Cap(), want)
 		}
 	}
 	f(1, 2)
@@ -30,9 +26,6 @@ func TestCapacity(t *testing.T) {
 	f(1025, 2048)
 
 	for _, bad := range []int{0, -1, MaxCapacity + 1} {
-		if _, err := NewSPSC[int](bad); !errors.Is(err, ErrCapacity) {
-			t.Fatalf("NewSPSC(%d): err %v, want ErrCapacity", bad, err)
-		}
 		if _, err := NewMPSC[int](bad); !errors.Is(err, ErrCapacity) {
 			t.Fatalf("NewMPSC(%d): err %v, want ErrCapacity", bad, err)
 		}

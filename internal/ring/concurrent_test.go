@@ -1,7 +1,6 @@
 package ring
 
 import (
-	"fmt"
 	"runtime"
 	"sync"
 	"testing"
@@ -9,78 +8,6 @@ import (
 
 // The concurrent tests park the consumer on a Notify rather than spinning, so
 // they also exercise the wake protocol; producers yield when the ring is full.
-
-func TestSPSCConcurrent(t *testing.T) {
-	const items = 200_000
-	r, err := NewSPSC[uint64](16) // small, so the ring is full and empty often
-	if err != nil {
-		t.Fatal(err)
-	}
-	n := NewNotify()
-	done := make(chan error, 1)
-	go func() {
-		var want uint64
-		buf := make([]uint64, 0, 7)
-		for want < items && n.Wait(nil) {
-			for {
-				var got int
-				if want%3 == 0 { // alternate single and batch pops
-					v, ok := r.TryPop()
-					if ok {
-						if v != want {
-							done <- fmt.Errorf("pop %d, want %d", v, want)
-							return
-						}
-						want++
-						got = 1
-					}
-				} else {
-					buf = r.PopBatch(buf[:0])
-					for _, v := range buf {
-						if v != want {
-							done <- fmt.Errorf("batch pop %d, want %d", v, want)
-							return
-						}
-						want++
-					}
-					got = len(buf)
-				}
-				if got == 0 {
-					break
-				}
-			}
-		}
-		done <- nil
-	}()
-
-	batch := make([]uint64, 0, 5)
-	for next := uint64(0); next < items; {
-		if next%2 == 0 {
-			if r.TryPush(next) {
-				next++
-				n.Ring()
-				continue
-			}
-		} else {
-			batch = batch[:0]
-			for v := next; v < items && len(batch) < cap(batch); v++ {
-				batch = append(batch, v)
-			}
-			if k := r.TryPushBatch(batch); k > 0 {
-				next += uint64(k)
-				n.Ring()
-				continue
-			}
-		}
-		runtime.Gosched() // full
-	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
-	if r.Len() != 0 {
-		t.Fatalf("Len %d after all items popped", r.Len())
-	}
-}
 
 func TestMPSCConcurrent(t *testing.T) {
 	const (
@@ -161,16 +88,19 @@ func TestMPSCConcurrent(t *testing.T) {
 	}
 }
 
-// Several SPSC rings fanned into one consumer behind one shared Notify: the
-// engine's shape of one ring per (loop, connector) pair.
-func TestSPSCFanIn(t *testing.T) {
+// Several rings fanned into one consumer behind one shared Notify: one wake
+// must cover every ring the consumer drains, whichever producer rang it.
+func TestNotifyFanIn(t *testing.T) {
 	const (
 		producers = 3
 		perProd   = 30_000
 	)
-	var rings [producers]*SPSC[uint64]
+	var rings [producers]*MPSC[uint64]
 	for i := range rings {
-		rings[i], _ = NewSPSC[uint64](8)
+		var err error
+		if rings[i], err = NewMPSC[uint64](8); err != nil {
+			t.Fatal(err)
+		}
 	}
 	n := NewNotify()
 	var wg sync.WaitGroup

@@ -1,19 +1,17 @@
-// Package ring holds the bounded, allocation-free queues that carry work
+// Package ring holds the bounded, allocation-free MPSC queue that carries work
 // between gnet event loops and connector workers, and the coalescing doorbell
 // that wakes a queue's consumer.
 //
 // # Who may call what
 //
-//   - SPSC: one producer goroutine calls TryPush and TryPushBatch; one consumer
-//     goroutine calls TryPop and PopBatch. A role may move to another goroutine
-//     only through a happens-before edge (a channel send, a mutex, gnet's
-//     Execute). Len and Cap may be called from any goroutine.
 //   - MPSC: any number of goroutines call TryPush and TryPushBatch; one
-//     consumer goroutine calls TryPop and PopBatch. Len and Cap from anywhere.
+//     consumer goroutine calls TryPop and PopBatch. The consumer role may move
+//     to another goroutine only through a happens-before edge (a channel
+//     send, a mutex, gnet's Execute). Len and Cap from anywhere.
 //   - Doorbell and Notify: Ring from any producer, after its push succeeded;
 //     Clear and Wait from the consumer only.
 //
-// Rings are built by NewSPSC and NewMPSC; the zero value is not usable. Rings,
+// Rings are built by NewMPSC; the zero value is not usable. Rings,
 // doorbells and notifiers must not be copied (go vet's copylocks check flags
 // copies).
 //

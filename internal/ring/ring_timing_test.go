@@ -7,11 +7,11 @@ import (
 	"testing"
 )
 
-// Hand-off benchmarks, side by side (style.md §5.2, §6.8): our SPSC (one ring
-// per producer, fanned into one consumer) and MPSC, each woken through a
-// Notify, against a buffered channel and an ipqueue-style mutex+slice queue
-// with a one-slot doorbell channel. ns/op is per message handed over. All
-// queues hold 1024 pointers; the consumer takes up to 64 per batch.
+// Hand-off benchmarks, side by side (style.md §5.2, §6.8): our MPSC, woken
+// through a Notify, against a buffered channel and an ipqueue-style
+// mutex+slice queue with a one-slot doorbell channel. ns/op is per message
+// handed over. All queues hold 1024 pointers; the consumer takes up to 64 per
+// batch.
 
 const (
 	benchCap   = 1024
@@ -29,62 +29,11 @@ var benchSink uint64
 // benchQueue is the harness's view of a queue; the dynamic call costs every
 // implementation the same.
 type benchQueue interface {
-	push(p int, v *benchMsg) bool
-	pushBatch(p int, vs []*benchMsg) int
+	push(v *benchMsg) bool
+	pushBatch(vs []*benchMsg) int
 	// take blocks until a value is there and returns one value (batch false)
 	// or up to benchBatch values; the slice is valid until the next take.
 	take(batch bool) []*benchMsg
-}
-
-// --- SPSC: one ring per producer, one Notify ---
-
-type spscQ struct {
-	rings []*SPSC[*benchMsg]
-	n     *Notify
-	buf   []*benchMsg
-	next  int
-}
-
-func newSPSCQ(producers int) benchQueue {
-	q := &spscQ{n: NewNotify(), buf: make([]*benchMsg, 0, benchBatch)}
-	for range producers {
-		r, _ := NewSPSC[*benchMsg](benchCap)
-		q.rings = append(q.rings, r)
-	}
-	return q
-}
-
-func (q *spscQ) push(p int, v *benchMsg) bool {
-	if !q.rings[p].TryPush(v) {
-		return false
-	}
-	q.n.Ring()
-	return true
-}
-
-func (q *spscQ) pushBatch(p int, vs []*benchMsg) int {
-	k := q.rings[p].TryPushBatch(vs)
-	if k > 0 {
-		q.n.Ring()
-	}
-	return k
-}
-
-func (q *spscQ) take(batch bool) []*benchMsg {
-	for {
-		for range q.rings { // round robin over the producers' rings
-			r := q.rings[q.next]
-			q.next = (q.next + 1) % len(q.rings)
-			if batch {
-				if q.buf = r.PopBatch(q.buf[:0]); len(q.buf) > 0 {
-					return q.buf
-				}
-			} else if v, ok := r.TryPop(); ok {
-				return append(q.buf[:0], v)
-			}
-		}
-		q.n.Wait(nil) // all seen empty: park; Wait clears before we look again
-	}
 }
 
 // --- MPSC ---
@@ -95,12 +44,12 @@ type mpscQ struct {
 	buf []*benchMsg
 }
 
-func newMPSCQ(int) benchQueue {
+func newMPSCQ() benchQueue {
 	r, _ := NewMPSC[*benchMsg](benchCap)
 	return &mpscQ{r: r, n: NewNotify(), buf: make([]*benchMsg, 0, benchBatch)}
 }
 
-func (q *mpscQ) push(_ int, v *benchMsg) bool {
+func (q *mpscQ) push(v *benchMsg) bool {
 	if !q.r.TryPush(v) {
 		return false
 	}
@@ -108,7 +57,7 @@ func (q *mpscQ) push(_ int, v *benchMsg) bool {
 	return true
 }
 
-func (q *mpscQ) pushBatch(_ int, vs []*benchMsg) int {
+func (q *mpscQ) pushBatch(vs []*benchMsg) int {
 	k := q.r.TryPushBatch(vs)
 	if k > 0 {
 		q.n.Ring()
@@ -136,11 +85,11 @@ type chanQ struct {
 	buf []*benchMsg
 }
 
-func newChanQ(int) benchQueue {
+func newChanQ() benchQueue {
 	return &chanQ{c: make(chan *benchMsg, benchCap), buf: make([]*benchMsg, 0, benchBatch)}
 }
 
-func (q *chanQ) push(_ int, v *benchMsg) bool {
+func (q *chanQ) push(v *benchMsg) bool {
 	select {
 	case q.c <- v:
 		return true
@@ -149,7 +98,7 @@ func (q *chanQ) push(_ int, v *benchMsg) bool {
 	}
 }
 
-func (q *chanQ) pushBatch(_ int, vs []*benchMsg) int {
+func (q *chanQ) pushBatch(vs []*benchMsg) int {
 	for i, v := range vs {
 		select {
 		case q.c <- v:
@@ -185,7 +134,7 @@ type ipQ struct {
 	one   []*benchMsg
 }
 
-func newIPQ(int) benchQueue {
+func newIPQ() benchQueue {
 	return &ipQ{
 		s:     make([]*benchMsg, 0, benchCap),
 		spare: make([]*benchMsg, 0, benchCap),
@@ -215,7 +164,7 @@ func (q *ipQ) signal(wasEmpty bool) {
 	}
 }
 
-func (q *ipQ) push(_ int, v *benchMsg) bool {
+func (q *ipQ) push(v *benchMsg) bool {
 	q.mu.Lock()
 	if q.room(1) == 0 {
 		q.mu.Unlock()
@@ -228,7 +177,7 @@ func (q *ipQ) push(_ int, v *benchMsg) bool {
 	return true
 }
 
-func (q *ipQ) pushBatch(_ int, vs []*benchMsg) int {
+func (q *ipQ) pushBatch(vs []*benchMsg) int {
 	q.mu.Lock()
 	k := q.room(len(vs))
 	wasEmpty := len(q.s) == q.head
@@ -266,9 +215,8 @@ func (q *ipQ) take(batch bool) []*benchMsg {
 
 var benchImpls = []struct {
 	name string
-	mk   func(producers int) benchQueue
+	mk   func() benchQueue
 }{
-	{"spsc", newSPSCQ},
 	{"mpsc", newMPSCQ},
 	{"chan", newChanQ},
 	{"ipqueue", newIPQ},
@@ -284,7 +232,7 @@ func BenchmarkHandoff(b *testing.B) {
 			for _, impl := range benchImpls {
 				name := "prod=" + strconv.Itoa(producers) + "/mode=" + mode + "/impl=" + impl.name
 				b.Run(name, func(b *testing.B) {
-					runHandoff(b, impl.mk(producers), producers, batch)
+					runHandoff(b, impl.mk(), producers, batch)
 				})
 			}
 		}
@@ -312,12 +260,12 @@ func runHandoff(b *testing.B, q benchQueue, producers int, batch bool) {
 					for j := range k {
 						out[j] = msgs[(i+j)%benchCap]
 					}
-					sent := q.pushBatch(p, out[:k])
+					sent := q.pushBatch(out[:k])
 					i += sent
 					if sent == 0 {
 						runtime.Gosched()
 					}
-				} else if q.push(p, msgs[i%benchCap]) {
+				} else if q.push(msgs[i%benchCap]) {
 					i++
 				} else {
 					runtime.Gosched() // full
@@ -347,7 +295,7 @@ func BenchmarkPushPop(b *testing.B) {
 		}
 		for _, impl := range benchImpls {
 			b.Run("mode="+mode+"/impl="+impl.name, func(b *testing.B) {
-				q := impl.mk(1)
+				q := impl.mk()
 				v := &benchMsg{seq: 1}
 				var in [benchPush]*benchMsg
 				for i := range in {
@@ -357,14 +305,14 @@ func BenchmarkPushPop(b *testing.B) {
 				b.ReportAllocs()
 				if !batch {
 					for b.Loop() {
-						q.push(0, v)
+						q.push(v)
 						sum += q.take(false)[0].seq
 					}
 				} else {
 					n := 0
 					for b.Loop() {
 						if n%benchPush == 0 {
-							q.pushBatch(0, in[:])
+							q.pushBatch(in[:])
 						}
 						n++
 						if n%benchPush == 0 {
