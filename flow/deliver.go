@@ -24,9 +24,11 @@ import (
 // item with the copy's key, acknowledged (Ack) when it is done with, or
 // given back in place (Release) when it must be held again.
 type item struct {
-	d        engine.Delivery
-	held     storage.Held // Hold's argument, in the slab so passing it does not allocate
-	key      storage.HeldKey
+	d engine.Delivery
+	// held is Hold's argument, in the slab so passing it does not
+	// allocate; held.Key is the key of the item's held copy while it is
+	// leased from the store (0 otherwise).
+	held     storage.Held
 	buf      []byte // the encoded deliver_sm, header included; d.Body is buf[16:]
 	systemID string
 	kind     storage.HeldKind
@@ -127,7 +129,7 @@ func (h *Hub) newItem(systemID string, kind storage.HeldKind, id msg.ID, now tim
 // the engine writes its own header before Body).
 func (h *Hub) leasedItem(l *storage.Held) *item {
 	it := h.items.get()
-	it.systemID, it.kind, it.id, it.key = l.SystemID, l.Kind, l.ID, l.Key
+	it.systemID, it.kind, it.id, it.held.Key = l.SystemID, l.Kind, l.ID, l.Key
 	it.expires, it.attempts = l.Expires, l.Attempts
 	it.buf = append(append(it.buf[:0], make([]byte, codec.HeaderLen)...), l.Body...)
 	it.d.Body = it.buf[codec.HeaderLen:]
@@ -139,11 +141,16 @@ func (h *Hub) leasedItem(l *storage.Held) *item {
 // held copy, if it came from the store, is acknowledged (so it is not
 // offered again), and it goes back to the slab.
 func (h *Hub) done(it *item) {
-	if it.key != 0 {
-		h.noteStore(h.holds.Ack(it.key), "ack", it.id)
-		h.leased.Add(-1)
+	if it.held.Key != 0 {
+		h.ack(it)
 	}
 	h.items.put(it)
+}
+
+// ack removes it's held copy from the store (done's rare case, out of line).
+func (h *Hub) ack(it *item) {
+	h.noteStore(h.holds.Ack(it.held.Key), "ack", it.id)
+	h.leased.Add(-1)
 }
 
 // setBody encodes p as a deliver_sm into it's buffer.
@@ -234,8 +241,8 @@ func (h *Hub) wait(it *item, backpressure bool) bool {
 // to the slab.
 func (h *Hub) hold(it *item) outcome {
 	kind, user := it.kind, it.systemID
-	if it.key != 0 {
-		err := h.holds.Release(it.key, it.attempts)
+	if it.held.Key != 0 {
+		err := h.holds.Release(it.held.Key, it.attempts)
 		h.leased.Add(-1)
 		h.items.put(it)
 		if err != nil {

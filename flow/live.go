@@ -130,9 +130,9 @@ func (x *liveIndex) shrink() {
 	}
 }
 
-// home is h's first probe position in a table of size slots (a power of
+// liveHome is h's first probe position in a table of size slots (a power of
 // two); the bits below the shard's.
-func home(h uint64, size int) int { return int(h>>(64-liveShardBits-32)) & (size - 1) }
+func liveHome(h uint64, size int) int { return int(h>>(64-liveShardBits-32)) & (size - 1) }
 
 // find returns id's position, or -1. Caller holds mu.
 func (sh *liveShard) find(h uint64, id msg.ID) int {
@@ -140,7 +140,7 @@ func (sh *liveShard) find(h uint64, id msg.ID) int {
 		return -1
 	}
 	mask := len(sh.slots) - 1
-	for i := home(h, len(sh.slots)); ; i = (i + 1) & mask {
+	for i := liveHome(h, len(sh.slots)); ; i = (i + 1) & mask {
 		s := &sh.slots[i]
 		if s.m == nil {
 			return -1
@@ -155,7 +155,7 @@ func (sh *liveShard) find(h uint64, id msg.ID) int {
 // Caller holds mu; the table has room.
 func (sh *liveShard) insert(h uint64, id msg.ID, m *msg.Message) {
 	mask := len(sh.slots) - 1
-	i := home(h, len(sh.slots))
+	i := liveHome(h, len(sh.slots))
 	for sh.slots[i].m != nil {
 		i = (i + 1) & mask
 	}
@@ -167,7 +167,7 @@ func (sh *liveShard) insert(h uint64, id msg.ID, m *msg.Message) {
 func (sh *liveShard) delete(i int) {
 	mask := len(sh.slots) - 1
 	for j := (i + 1) & mask; sh.slots[j].m != nil; j = (j + 1) & mask {
-		k := home(liveHash(sh.slots[j].id), len(sh.slots))
+		k := liveHome(liveHash(sh.slots[j].id), len(sh.slots))
 		// The entry at j may fill the gap at i unless its home lies
 		// cyclically in (i, j].
 		if (i <= j && i < k && k <= j) || (i > j && (k > i || k <= j)) {
