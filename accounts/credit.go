@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -15,6 +16,10 @@ const MicrosPerUnit = 1_000_000
 // ErrAmount is returned for a balance that is neither "unlimited" nor a
 // non-negative decimal with at most six fraction digits.
 var ErrAmount = errors.New(`accounts: balance must be "unlimited" or a non-negative number with at most 6 decimals`)
+
+// errAmountTooLarge is ErrAmount for a well-formed amount beyond what the
+// micro-unit counter holds.
+var errAmountTooLarge = fmt.Errorf("%w: too large", ErrAmount)
 
 // Amount is a configured balance: unlimited (the zero value, so an absent
 // `balance` key means unlimited) or a number of micro-units. It decodes from
@@ -54,7 +59,7 @@ func ParseAmount(s string) (Amount, error) {
 	if whole != "" {
 		v, err := strconv.ParseInt(whole, 10, 64)
 		if err != nil || v > math.MaxInt64/MicrosPerUnit-1 {
-			return Amount{}, ErrAmount
+			return Amount{}, errAmountTooLarge
 		}
 		w = v
 	}

@@ -31,6 +31,22 @@ var b64 = base64.RawStdEncoding
 // ErrHashFormat is returned for a password_hash that is not in our format.
 var ErrHashFormat = errors.New("accounts: password hash is not $pbkdf2-sha256$<iterations>$<salt>$<hash>")
 
+// MaxPasswordLen is the longest SMPP password (SMPP 3.4 §5.2.2: 9 octets
+// with the NUL).
+const MaxPasswordLen = 8
+
+// CheckPassword refuses a password no bind could send: empty, longer than
+// MaxPasswordLen or holding a NUL.
+func CheckPassword(pw string) error {
+	if pw == "" || len(pw) > MaxPasswordLen {
+		return errors.New("must be 1 to 8 characters (the SMPP limit)")
+	}
+	if strings.IndexByte(pw, 0) >= 0 {
+		return errors.New("cannot contain NUL (SMPP passwords are C-octet strings)")
+	}
+	return nil
+}
+
 // HashPassword hashes pw with a fresh random salt and DefaultIterations.
 func HashPassword(pw string) (string, error) {
 	return HashPasswordIter(pw, DefaultIterations)

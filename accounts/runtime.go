@@ -1,7 +1,6 @@
 package accounts
 
 import (
-	"errors"
 	"fmt"
 )
 
@@ -56,18 +55,22 @@ func export(a *account) User {
 	return u
 }
 
-// Upsert adds a user or replaces one, checked as Reload checks users (its
-// group must exist). For an existing user the live balance and quota_used
-// are kept and u's Balance and QuotaUsed ignored (use SetBalance and TopUp);
-// a changed quota moves the parts left by the difference; bind counts stay.
-// A new user starts from u's values. Then Persist is called; an
-// ErrNotSaved error means the change is in force but not written.
+// Upsert adds a user or replaces one, checked as Reload checks users (by
+// the users file's rules; its group must exist). For an existing user the
+// live balance and quota_used are kept and u's Balance and QuotaUsed
+// ignored (use SetBalance and TopUp); a changed quota moves the parts left
+// by the difference; bind counts stay. A new user starts from u's values.
+// Then Persist is called; an ErrNotSaved error means the change is in force
+// but not written.
 func (s *Store) Upsert(u User) error {
-	if u.SystemID == "" {
-		return errors.New("accounts: user has no system_id")
-	}
 	s.mu.Lock()
 	old := s.snap.Load()
+	var c Check
+	checkUser(&u, groupIn(old.groups), nil, &c)
+	if err := c.Err(); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("accounts: user %q: %w", u.SystemID, err)
+	}
 	a, err := build(u, old.groups)
 	if err != nil {
 		s.mu.Unlock()

@@ -26,29 +26,41 @@ const (
 func compileSource(pats []string) ([]srcPattern, error) {
 	out := make([]srcPattern, 0, len(pats))
 	for _, p := range pats {
-		switch {
-		case strings.HasPrefix(p, "re:"):
-			expr := p[len("re:"):]
-			if expr == "" {
-				return nil, errors.New("accounts: empty source_addrs regexp")
-			}
-			// Anchored: an allow-list entry "re:336" must not admit "1336".
-			re, err := regexp.Compile(`^(?:` + expr + `)$`)
-			if err != nil {
-				return nil, fmt.Errorf("accounts: source_addrs %q: %w", p, err)
-			}
-			out = append(out, srcPattern{kind: srcRegexp, re: re})
-		case p == "":
-			return nil, errors.New("accounts: empty source_addrs pattern")
-		case strings.IndexByte(p, '*') == len(p)-1:
-			out = append(out, srcPattern{kind: srcPrefix, s: p[:len(p)-1]})
-		case strings.IndexByte(p, '*') >= 0:
-			return nil, fmt.Errorf("accounts: source_addrs %q: '*' is allowed only at the end", p)
-		default:
-			out = append(out, srcPattern{kind: srcExact, s: p})
+		sp, err := compilePattern(p)
+		if err != nil {
+			return nil, fmt.Errorf("accounts: source_addrs %q: %w", p, err)
 		}
+		out = append(out, sp)
 	}
 	return out, nil
+}
+
+// compilePattern parses one source_addrs entry: "exact", "prefix*" ("*"
+// alone allows any) or "re:<RE2>", which must match the whole address.
+func compilePattern(p string) (srcPattern, error) {
+	if expr, ok := strings.CutPrefix(p, "re:"); ok {
+		if expr == "" {
+			return srcPattern{}, errors.New("empty regular expression")
+		}
+		// Anchored: an allow-list entry "re:336" must not admit "1336".
+		re, err := regexp.Compile(`^(?:` + expr + `)$`)
+		if err != nil {
+			return srcPattern{}, err
+		}
+		return srcPattern{kind: srcRegexp, re: re}, nil
+	}
+	lit, prefix := strings.CutSuffix(p, "*")
+	switch {
+	case p == "":
+		return srcPattern{}, errors.New(`empty pattern (leave source_addrs empty, or write "*", to allow any source)`)
+	case strings.IndexByte(lit, '*') >= 0:
+		return srcPattern{}, errors.New(`'*' is allowed only at the end (use "re:<regexp>" for more)`)
+	case len(lit) > maxAddrLen || !addrChars(lit):
+		return srcPattern{}, fmt.Errorf("must be at most %d characters without control characters", maxAddrLen)
+	case prefix:
+		return srcPattern{kind: srcPrefix, s: lit}, nil
+	}
+	return srcPattern{kind: srcExact, s: lit}, nil
 }
 
 // SourceAllowed reports whether src (a submit's source_addr, without the

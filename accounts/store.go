@@ -60,10 +60,11 @@ type account struct {
 	hash pwHash
 }
 
-// NewStore builds a Store from users and groups. It fails if a user is
-// malformed (empty or duplicate system_id, unreadable password_hash, no bind
-// types, negative limits, bad source_addrs, a default_source they refuse,
-// an unknown group) or a group is (empty or duplicate name).
+// NewStore builds a Store from users and groups. It fails if a user or a
+// group breaks a rule of the users file (ParseUser, CheckGroups: a bad or
+// duplicate system_id, an unreadable password_hash, no bind types, a value
+// out of range, bad source_addrs, a default_source they refuse, an unknown
+// group; a bad or duplicate group name); the error names every problem.
 func NewStore(users []User, groups []Group, opts Options) (*Store, error) {
 	s := &Store{clock: opts.Clock, limit: opts.Limits, persist: opts.Persist, entries: make(map[string]*entry)}
 	if s.clock == nil {
@@ -126,30 +127,29 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 	if err != nil {
 		return err
 	}
-	gm, err := checkGroups(groups)
-	if err != nil {
-		return err
+	// Check everything before touching a live counter, by the rules the
+	// users file and the operations API are checked by.
+	var c Check
+	CheckGroups(groups, &c)
+	gm := make(map[string]Group, len(groups))
+	for _, g := range groups {
+		gm[g.Name] = g
+	}
+	checkUsers(users, groupIn(gm), &c)
+	if err := c.Err(); err != nil {
+		return fmt.Errorf("accounts: %w", err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// Check everything before touching a live counter.
 	snap := &snapshot{users: make(map[string]*entry, len(users)), order: make([]*entry, 0, len(users)), groups: gm}
 	built := make([]*account, len(users))
 	dummyIter := 0
 	for i := range users {
-		id := users[i].SystemID
-		if id == "" {
-			return fmt.Errorf("accounts: user %d has no system_id", i)
-		}
-		if _, dup := snap.users[id]; dup {
-			return fmt.Errorf("accounts: user %q is defined twice", id)
-		}
 		a, err := build(users[i], gm)
 		if err != nil {
 			return err
 		}
 		built[i] = a
-		snap.users[id] = nil // for the duplicate check; filled below
 		dummyIter = max(dummyIter, a.hash.iter)
 	}
 	if dummyIter == 0 {
@@ -189,28 +189,21 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 	return nil
 }
 
-// build checks u against groups and returns its record, without live
-// counters. u's reference fields are copied.
+// build returns u's record, without live counters: allow_ips normalised
+// (normPrefix), source_addrs compiled, inactive when its group is
+// disabled. u must have passed checkUser against groups; its reference
+// fields are copied.
 func build(u User, groups map[string]Group) (*account, error) {
 	h, err := parseHash(u.PasswordHash)
 	if err != nil {
 		return nil, fmt.Errorf("user %q: %w", u.SystemID, err)
 	}
-	if u.BindTypes&AllBindTypes == 0 {
-		return nil, fmt.Errorf("accounts: user %q allows no bind type", u.SystemID)
-	}
-	if u.MaxBinds < 0 {
-		return nil, fmt.Errorf("accounts: user %q has a negative max_binds", u.SystemID)
-	}
 	u.own()
 	for j, p := range u.AllowIPs {
-		u.AllowIPs[j] = p.Masked()
+		u.AllowIPs[j] = normPrefix(p)
 	}
 	if err := u.compile(); err != nil {
 		return nil, err
-	}
-	if err := u.Limits.check(); err != nil {
-		return nil, fmt.Errorf("user %q: %w", u.SystemID, err)
 	}
 	u.inactive = false
 	if u.Group != "" {
@@ -222,6 +215,14 @@ func build(u User, groups map[string]Group) (*account, error) {
 	}
 	u.Limits.live = nil
 	return &account{user: u, hash: h}, nil
+}
+
+// groupIn is checkUser's knownGroup for a snapshot's groups.
+func groupIn(groups map[string]Group) func(string) bool {
+	return func(name string) bool {
+		_, ok := groups[name]
+		return ok
+	}
 }
 
 func (s *Store) purgeCache(snap *snapshot) {

@@ -51,18 +51,3 @@ func (u *User) own() {
 		u.Limits.MaxPriority = &v
 	}
 }
-
-// checkGroups validates groups and indexes them by name.
-func checkGroups(groups []Group) (map[string]Group, error) {
-	m := make(map[string]Group, len(groups))
-	for i, g := range groups {
-		if g.Name == "" {
-			return nil, fmt.Errorf("accounts: group %d has no name", i)
-		}
-		if _, dup := m[g.Name]; dup {
-			return nil, fmt.Errorf("accounts: group %q is defined twice", g.Name)
-		}
-		m[g.Name] = g
-	}
-	return m, nil
-}
