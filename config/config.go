@@ -15,8 +15,9 @@
 package config
 
 import (
-	"net/netip"
 	"time"
+
+	"github.com/smppd/smppd/accounts"
 )
 
 // Config is one loaded configuration file (plus its users file).
@@ -178,9 +179,9 @@ type User struct {
 	MaxBinds  int      `toml:"max_binds"` // all bind types together; 0 = unlimited
 	// AllowIPs is a list of CIDRs or bare addresses; empty = any address.
 	AllowIPs []string `toml:"allow_ips"`
-	// AllowPrefixes is AllowIPs parsed by Validate (bare addresses become
-	// /32 or /128).
-	AllowPrefixes []netip.Prefix `toml:"-"`
+	// Account is the user as accounts.ParseUsers read it (Validate): what
+	// the accounts Store is given.
+	Account accounts.User `toml:"-"`
 
 	// Group names a [[group]]; "" = no group. A disabled group disables
 	// the binds of all its users.

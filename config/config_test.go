@@ -172,12 +172,12 @@ func TestLoadEveryKey(t *testing.T) {
 		netip.MustParsePrefix("192.0.2.7/32"),
 		netip.MustParsePrefix("198.51.100.0/24"), // IPv4-mapped prefix unmapped
 	}
-	if !slices.Equal(in.AllowPrefixes, wantPfx) {
-		t.Errorf("AllowPrefixes = %v, want %v", in.AllowPrefixes, wantPfx)
+	if !slices.Equal(in.Account.AllowIPs, wantPfx) {
+		t.Errorf("Account.AllowIPs = %v, want %v", in.Account.AllowIPs, wantPfx)
 	}
 	// Users from the file start from DefaultUser.
 	f1, f2 := c.Users[1], c.Users[2]
-	if f1.SystemID != "fromfile" || !f1.Enabled || f1.MaxBinds != 0 || len(f1.AllowPrefixes) != 0 ||
+	if f1.SystemID != "fromfile" || !f1.Enabled || f1.MaxBinds != 0 || len(f1.Account.AllowIPs) != 0 ||
 		!slices.Equal(f1.BindTypes, DefaultUser().BindTypes) {
 		t.Errorf("file user 1 = %+v", f1)
 	}
@@ -776,7 +776,7 @@ func TestDemoConfig(t *testing.T) {
 	}
 	for i, id := range []string{"demo", "demo2"} {
 		u := c.Users[i]
-		if u.SystemID != id || !u.Enabled || u.MaxBinds != 1000 || len(u.BindTypes) != 3 || len(u.AllowPrefixes) != 0 {
+		if u.SystemID != id || !u.Enabled || u.MaxBinds != 1000 || len(u.BindTypes) != 3 || len(u.Account.AllowIPs) != 0 {
 			t.Errorf("demo user %d: %+v", i, u)
 		}
 	}
@@ -847,8 +847,8 @@ func TestValidateBuiltInCode(t *testing.T) {
 	c.Users = []User{{SystemID: "x", PasswordHash: testHash, BindTypes: []string{"receiver"}, AllowIPs: []string{"::1"}}}
 	err := c.Validate()
 	wantErr(t, err, "smpp-server.port: 0 is out of range")
-	if got := c.Users[0].AllowPrefixes; len(got) != 1 || got[0] != netip.MustParsePrefix("::1/128") {
-		t.Errorf("AllowPrefixes = %v", got)
+	if got := c.Users[0].Account.AllowIPs; len(got) != 1 || got[0] != netip.MustParsePrefix("::1/128") {
+		t.Errorf("Account.AllowIPs = %v", got)
 	}
 }
 
@@ -898,14 +898,14 @@ func TestSaveUsersRoundTrip(t *testing.T) {
 	}
 	want := Defaults()
 	want.Path, want.Users, want.Groups = main, slices.Clone(users), groups
-	if err := want.Validate(); err != nil { // derives AllowPrefixes
+	if err := want.Validate(); err != nil { // fills Account
 		t.Fatal(err)
 	}
 	if !reflect.DeepEqual(c.Users, want.Users) || !reflect.DeepEqual(c.Groups, want.Groups) {
 		b, _ := os.ReadFile(path)
 		t.Errorf("round trip\n got %+v %+v\nwant %+v %+v\nfile:\n%s", c.Users, c.Groups, want.Users, want.Groups, b)
 	}
-	if users[0].AllowPrefixes != nil {
+	if users[0].Account.SystemID != "" {
 		t.Error("SaveUsers modified its argument")
 	}
 	// Keys at their default are left out, the identifying ones never.

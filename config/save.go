@@ -31,10 +31,8 @@ const defaultUsersHeader = `# smppd users and groups. This file is rewritten by 
 // nothing is written and the *Error keys name user[i] / group[i] of the
 // slices given. users and groups are not modified.
 func SaveUsers(path string, users []User, groups []Group) error {
+	// A copy: Validate fills each user's Account in place.
 	chk := &Config{Path: path, Users: append([]User(nil), users...), Groups: groups}
-	for i := range chk.Users { // Validate derives AllowPrefixes in place
-		chk.Users[i].AllowPrefixes = nil
-	}
 	v := validator{c: chk, usersOnly: true}
 	v.groups()
 	v.users()

@@ -2,13 +2,9 @@ package config
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"math"
 	"net/netip"
 	"os"
-	"regexp"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -25,8 +21,8 @@ const (
 )
 
 // Validate checks ranges and cross-field rules, normalises log_level,
-// derives LogTimeLayout, TLS MinVersionID, user AllowPrefixes and
-// ReceiptLocation, resolves file paths against the config's directory,
+// derives LogTimeLayout, TLS MinVersionID, each user's Account (parsed by
+// accounts) and ReceiptLocation, resolves file paths against the config's directory,
 // gives a "sim" connector without [connector.sim] DefaultSim and adds
 // DefaultMTRoute when there is no MT route. Problems that are legal but
 // probably unintended are appended to Warnings. Load calls it once; call it
@@ -294,206 +290,8 @@ func (v *validator) auth() {
 	v.intRange("auth.workers", a.Workers, 1, 1024)
 }
 
-var bindTypeNames = map[string]bool{"transmitter": true, "receiver": true, "transceiver": true}
-
-// maxAddrLen is the longest source_addr / destination_addr (SMPP 3.4
-// §5.2.8: 21 octets with the NUL).
-const maxAddrLen = 20
-
-func (v *validator) groups() {
-	seen := make(map[string]int, len(v.c.Groups))
-	for i := range v.c.Groups {
-		g := &v.c.Groups[i]
-		key := "group[" + strconv.Itoa(i) + "].name"
-		if !validName(g.Name) {
-			v.fail(key, "must be 1..64 of A-Z a-z 0-9 _ . : -, got %q", g.Name)
-		} else if j, dup := seen[g.Name]; dup {
-			v.fail(key, "%q is already defined by group[%d]", g.Name, j)
-		} else {
-			seen[g.Name] = i
-		}
-	}
-}
-
-func (v *validator) users() {
-	if len(v.c.Users) == 0 && !v.usersOnly {
-		v.warn("no users are configured: every bind will be refused")
-	}
-	groups := make(map[string]bool, len(v.c.Groups))
-	for _, g := range v.c.Groups {
-		groups[g.Name] = true
-	}
-	seen := make(map[string]int, len(v.c.Users))
-	for i := range v.c.Users {
-		u := &v.c.Users[i]
-		p := "user[" + strconv.Itoa(i) + "]."
-		if n := len(u.SystemID); n < 1 || n > 15 || !printable(u.SystemID) {
-			v.fail(p+"system_id", "must be 1..15 printable ASCII characters without spaces, got %q", u.SystemID)
-		} else if j, dup := seen[u.SystemID]; dup {
-			v.fail(p+"system_id", "%q is already defined by user[%d]", u.SystemID, j)
-		} else {
-			seen[u.SystemID] = i
-		}
-		if !strings.HasPrefix(u.PasswordHash, "$pbkdf2-sha256$") || strings.Count(u.PasswordHash, "$") != 4 {
-			key := p + "password_hash"
-			if _, ok := v.c.pos[key]; !ok {
-				key = "user[" + strconv.Itoa(i) + "]"
-			}
-			v.fail(key, "must be a hash printed by `smppd passwd` ($pbkdf2-sha256$<iterations>$<salt>$<hash>)")
-		}
-		if len(u.BindTypes) == 0 {
-			v.fail(p+"bind_types", "must list at least one of transmitter, receiver, transceiver")
-		}
-		dup := map[string]bool{}
-		for _, bt := range u.BindTypes {
-			if !bindTypeNames[bt] {
-				v.fail(p+"bind_types", "unknown bind type %q (use transmitter, receiver, transceiver)", bt)
-			} else if dup[bt] {
-				v.fail(p+"bind_types", "%q is listed twice", bt)
-			}
-			dup[bt] = true
-		}
-		v.intRange(p+"max_binds", u.MaxBinds, 0, 1<<20)
-		u.AllowPrefixes = u.AllowPrefixes[:0]
-		for _, s := range u.AllowIPs {
-			pfx, err := parsePrefix(s)
-			if err != nil {
-				v.fail(p+"allow_ips", "%q is not an address or CIDR", s)
-				continue
-			}
-			u.AllowPrefixes = append(u.AllowPrefixes, pfx)
-		}
-		v.userLimits(u, p, groups, dup)
-	}
-}
-
-// userLimits checks the keys of issue 5: group, per-type binds, source
-// addresses, receipts and the sending limits.
-func (v *validator) userLimits(u *User, p string, groups, bindTypes map[string]bool) {
-	if u.Group != "" && !groups[u.Group] && !v.usersOnly {
-		v.fail(p+"group", "unknown group %q (define it in a [[group]] table)", u.Group)
-	}
-	for _, bt := range []struct {
-		name string
-		n    int
-	}{{"transmitter", u.MaxBindsPerType.Transmitter}, {"receiver", u.MaxBindsPerType.Receiver}, {"transceiver", u.MaxBindsPerType.Transceiver}} {
-		key := p + "max_binds_per_type." + bt.name
-		v.intRange(key, bt.n, 0, 1<<20)
-		if bt.n > 0 && !bindTypes[bt.name] {
-			v.warn("%s: a limit for %s binds, which bind_types does not allow", key, bt.name)
-		}
-		if bt.n > 0 && u.MaxBinds > 0 && bt.n > u.MaxBinds {
-			v.warn("%s: %d exceeds max_binds (%d)", key, bt.n, u.MaxBinds)
-		}
-	}
-	if len(u.DefaultSource) > maxAddrLen || !addrChars(u.DefaultSource) {
-		v.fail(p+"default_source", "must be at most %d characters without control characters, got %q", maxAddrLen, u.DefaultSource)
-	}
-	patsOK := true
-	for _, pat := range u.SourceAddrs {
-		if err := checkSourcePattern(pat); err != nil {
-			v.fail(p+"source_addrs", "%q: %v", pat, err)
-			patsOK = false
-		}
-	}
-	if patsOK && u.DefaultSource != "" && !sourceAllowed(u.SourceAddrs, u.DefaultSource) {
-		v.fail(p+"default_source", "%q is not allowed by source_addrs", u.DefaultSource)
-	}
-	if !(u.Throughput >= 0) || math.IsInf(u.Throughput, 1) || u.Throughput > 1e9 {
-		v.fail(p+"throughput", "must be a number of parts per second, 0 (unlimited) to 1e9, got %v", u.Throughput)
-	}
-	v.intRange(p+"burst", u.Burst, 0, 1<<30)
-	if u.Burst > 0 && u.Throughput == 0 {
-		v.warn("%sburst: %d has no effect without a throughput", p, u.Burst)
-	}
-	if err := checkAmount(u.Balance); err != nil {
-		v.fail(p+"balance", "%v, got %q", err, u.Balance)
-	}
-	if u.Quota < 0 {
-		v.fail(p+"quota", "%d must be >= 0 (0 = unlimited)", u.Quota)
-	}
-	if u.QuotaUsed < 0 {
-		v.fail(p+"quota_used", "%d must be >= 0", u.QuotaUsed)
-	}
-	v.intRange(p+"max_priority", u.MaxPriority, 0, 3)
-}
-
-// checkSourcePattern checks one source_addrs entry as accounts compiles
-// it: "exact", "prefix*" ("*" alone = any) or "re:<RE2>", anchored.
-func checkSourcePattern(pat string) error {
-	if re, ok := strings.CutPrefix(pat, "re:"); ok {
-		if re == "" {
-			return errors.New("empty regular expression")
-		}
-		_, err := regexp.Compile(`^(?:` + re + `)$`)
-		return err
-	}
-	lit := strings.TrimSuffix(pat, "*")
-	switch {
-	case pat == "":
-		return errors.New("empty pattern (leave source_addrs empty, or write \"*\", to allow any source)")
-	case strings.Contains(lit, "*"):
-		return errors.New("'*' is allowed only at the end (use \"re:<regexp>\" for more)")
-	case len(lit) > maxAddrLen || !addrChars(lit):
-		return fmt.Errorf("must be at most %d characters without control characters", maxAddrLen)
-	}
-	return nil
-}
-
-// sourceAllowed reports whether addr passes one of pats (all valid).
-func sourceAllowed(pats []string, addr string) bool {
-	for _, pat := range pats {
-		if re, ok := strings.CutPrefix(pat, "re:"); ok {
-			if regexp.MustCompile(`^(?:` + re + `)$`).MatchString(addr) {
-				return true
-			}
-		} else if lit, prefix := strings.CutSuffix(pat, "*"); prefix && strings.HasPrefix(addr, lit) || pat == addr {
-			return true
-		}
-	}
-	return false
-}
-
-// checkAmount accepts what accounts.ParseAmount does: "unlimited" (any
-// case) or a non-negative decimal with at most 6 decimals.
-func checkAmount(s string) error {
-	errAmount := errors.New(`must be "unlimited" or a non-negative decimal with at most 6 decimals`)
-	s = strings.TrimSpace(s)
-	if s == "" || strings.EqualFold(s, "unlimited") {
-		return nil
-	}
-	whole, frac, dot := strings.Cut(strings.TrimPrefix(s, "+"), ".")
-	if whole == "" && (!dot || frac == "") || len(frac) > 6 || !digits(whole) || !digits(frac) {
-		return errAmount
-	}
-	// accounts keeps micro-units in an int64.
-	if n, err := strconv.ParseInt(whole, 10, 64); whole != "" && (err != nil || n > math.MaxInt64/1_000_000-1) {
-		return errors.New("is too large")
-	}
-	return nil
-}
-
-func digits(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
-// addrChars reports whether s has no NUL or other control character.
-func addrChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// validName is the rule for connector, group and route names:
-// [A-Za-z0-9_.:-]{1,64}.
+// validName is the rule for connector and route names, and the one
+// accounts applies to group names: [A-Za-z0-9_.:-]{1,64}.
 func validName(s string) bool {
 	if len(s) < 1 || len(s) > 64 {
 		return false
@@ -505,28 +303,6 @@ func validName(s string) bool {
 		}
 	}
 	return true
-}
-
-// parsePrefix accepts "10.0.0.0/8", "2001:db8::/32" or a bare address.
-// The prefix is masked, and an IPv4-mapped IPv6 address is unmapped.
-func parsePrefix(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return netip.Prefix{}, err
-		}
-		if p.Addr().Is4In6() && p.Bits() >= 96 {
-			p = netip.PrefixFrom(p.Addr().Unmap(), p.Bits()-96)
-		}
-		return p.Masked(), nil
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	a = a.Unmap()
-	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func printable(s string) bool {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net/netip"
 	"sync"
 	"time"
 
@@ -12,51 +11,17 @@ import (
 	"github.com/smppd/smppd/config"
 )
 
-// accountUsers maps config users onto accounts users.
+// accountUsers returns the users as config.Validate parsed them (with
+// accounts.ParseUsers, the rules of the operations API and the Store).
 func accountUsers(in []config.User) ([]accounts.User, error) {
-	out := make([]accounts.User, 0, len(in))
+	out := make([]accounts.User, len(in))
 	for i := range in {
-		u, err := accountUser(&in[i])
-		if err != nil {
-			return nil, err
+		if in[i].Account.SystemID != in[i].SystemID {
+			return nil, fmt.Errorf("user %q was not validated (config.Validate fills its Account)", in[i].SystemID)
 		}
-		out = append(out, u)
+		out[i] = in[i].Account
 	}
 	return out, nil
-}
-
-func accountUser(u *config.User) (accounts.User, error) {
-	bt, err := accounts.ParseBindTypes(u.BindTypes)
-	if err != nil {
-		return accounts.User{}, fmt.Errorf("user %s: %w", u.SystemID, err)
-	}
-	bal, err := accounts.ParseAmount(u.Balance)
-	if err != nil {
-		return accounts.User{}, fmt.Errorf("user %s: balance: %w", u.SystemID, err)
-	}
-	prio := uint8(u.MaxPriority)
-	return accounts.User{
-		SystemID:        u.SystemID,
-		PasswordHash:    u.PasswordHash,
-		Enabled:         u.Enabled,
-		Group:           u.Group,
-		BindTypes:       bt,
-		MaxBinds:        u.MaxBinds,
-		AllowIPs:        u.AllowPrefixes,
-		MaxBindsPerType: [3]int{u.MaxBindsPerType.Transmitter, u.MaxBindsPerType.Receiver, u.MaxBindsPerType.Transceiver},
-		DefaultSource:   u.DefaultSource,
-		SourceAddrs:     u.SourceAddrs,
-		Receipts:        u.Receipts,
-		Limits: accounts.UserLimits{
-			Throughput:  u.Throughput,
-			Burst:       u.Burst,
-			Balance:     bal,
-			Quota:       u.Quota,
-			QuotaUsed:   u.QuotaUsed,
-			MaxValidity: u.MaxValidity.D(),
-			MaxPriority: &prio,
-		},
-	}, nil
 }
 
 func accountGroups(in []config.Group) []accounts.Group {
@@ -67,41 +32,11 @@ func accountGroups(in []config.Group) []accounts.Group {
 	return out
 }
 
-// configUser is accountUser's inverse: what the users file should say for
-// u now (live balance and quota_used included).
+// configUser is what the users file should say for u now (live balance and
+// quota_used included).
 func configUser(u *accounts.User) config.User {
-	c := config.DefaultUser()
-	c.SystemID, c.PasswordHash, c.Enabled, c.Group = u.SystemID, u.PasswordHash, u.Enabled, u.Group
-	c.BindTypes = c.BindTypes[:0]
-	for _, bt := range []accounts.BindType{accounts.BindTransmitter, accounts.BindReceiver, accounts.BindTransceiver} {
-		if u.BindTypes&bt != 0 {
-			c.BindTypes = append(c.BindTypes, bt.String())
-		}
-	}
-	c.MaxBinds = u.MaxBinds
-	c.AllowIPs = make([]string, len(u.AllowIPs))
-	for i, p := range u.AllowIPs {
-		c.AllowIPs[i] = prefixString(p)
-	}
-	c.MaxBindsPerType = config.BindsPerType{Transmitter: u.MaxBindsPerType[0], Receiver: u.MaxBindsPerType[1], Transceiver: u.MaxBindsPerType[2]}
-	c.DefaultSource, c.SourceAddrs, c.Receipts = u.DefaultSource, u.SourceAddrs, u.Receipts
-	l := &u.Limits
-	c.Throughput, c.Burst, c.Balance = l.Throughput, l.Burst, l.Balance.String()
-	c.Quota, c.QuotaUsed = l.Quota, l.QuotaUsed
-	c.MaxValidity = config.Duration(l.MaxValidity)
-	if l.MaxPriority != nil {
-		c.MaxPriority = int(*l.MaxPriority)
-	}
-	return c
-}
-
-// prefixString writes a single address without "/32" or "/128", as an
-// operator would.
-func prefixString(p netip.Prefix) string {
-	if p.IsSingleIP() {
-		return p.Addr().String()
-	}
-	return p.String()
+	s := u.Spec()
+	return config.UserFromSpec(&s)
 }
 
 // usersFile writes run-time user changes back to the users file. Users
