@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/netip"
 	"strings"
 	"time"
 
 	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/config"
 )
 
 // User is a user as the API shows it: never the password hash.
@@ -157,8 +157,8 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 	if !decodeJSON(w, r, &in) {
 		return
 	}
-	if in.SystemID == nil || !validSystemID(*in.SystemID) {
-		writeError(w, http.StatusUnprocessableEntity, "invalid", "system_id is required: 1 to 15 printable characters, no spaces")
+	if in.SystemID == nil {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "system_id is required")
 		return
 	}
 	if in.Password == nil {
@@ -170,15 +170,18 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "conflict", "user "+id+" exists: change it with PATCH /v1/users/"+id)
 		return
 	}
-	u := newUserDefaults(id)
-	if msg := applyInput(&u, &in, true); msg != "" {
+	def := config.DefaultUser() // a key left out takes the users file's default
+	spec := def.Spec()
+	spec.SystemID = id
+	u, warns, msg := parseInput(st, &spec, &in, true)
+	if msg != "" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", msg)
 		return
 	}
 	if !s.storeError(w, st.Upsert(u)) {
 		return
 	}
-	s.opts.Logger.Info().Str("event", "user_added").Str("system_id", id).Msg("operator added a user")
+	s.opts.Logger.Info().Str("event", "user_added").Str("system_id", id).Strs("warnings", warns).Msg("operator added a user")
 	s.writeUser(w, st, id, http.StatusCreated)
 }
 
@@ -205,7 +208,9 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", "change the balance with POST /v1/users/"+id+"/balance")
 		return
 	}
-	if msg := applyInput(&u, &in, false); msg != "" {
+	spec := u.Spec()
+	u, warns, msg := parseInput(st, &spec, &in, false)
+	if msg != "" {
 		writeError(w, http.StatusUnprocessableEntity, "invalid", msg)
 		return
 	}
@@ -213,7 +218,7 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.Logger.Info().Str("event", "user_changed").Str("system_id", id).Bool("password", in.Password != nil).
-		Msg("operator changed a user")
+		Strs("warnings", warns).Msg("operator changed a user")
 	s.writeUser(w, st, id, http.StatusOK)
 }
 
@@ -297,104 +302,75 @@ func (s *Server) storeError(w http.ResponseWriter, err error) bool {
 	return false
 }
 
-// newUserDefaults is a new user with the users file's defaults (see
-// docs/CONFIG.md): enabled, every bind type, receipts, unlimited balance.
-func newUserDefaults(id string) accounts.User {
-	return accounts.User{SystemID: id, Enabled: true, BindTypes: accounts.AllBindTypes, Receipts: true}
-}
-
-// applyInput copies the given fields onto u; it returns what is wrong
-// with the input, or "".
-func applyInput(u *accounts.User, in *userInput, create bool) string {
+// parseInput applies in to spec (a user as the users file says it) and
+// parses the result with the users file's rules (accounts.ParseUser), so the
+// API accepts exactly what a restart would read back from the users file it
+// saves to. It returns the user, the warnings, and what is wrong ("" when
+// nothing is), as "key: reason; key: reason".
+func parseInput(st *accounts.Store, spec *accounts.UserSpec, in *userInput, create bool) (accounts.User, []string, string) {
 	if in.Password != nil {
-		pw := *in.Password
-		if pw == "" || len(pw) > 8 {
-			return "password must be 1 to 8 characters (the SMPP limit)"
+		if err := accounts.CheckPassword(*in.Password); err != nil {
+			return accounts.User{}, nil, "password: " + err.Error()
 		}
-		h, err := accounts.HashPassword(pw)
+		h, err := accounts.HashPassword(*in.Password)
 		if err != nil {
-			return err.Error()
+			return accounts.User{}, nil, "password: " + err.Error()
 		}
-		u.PasswordHash = h
-	}
-	if in.Enabled != nil {
-		u.Enabled = *in.Enabled
-	}
-	if in.Group != nil {
-		u.Group = *in.Group
-	}
-	if in.BindTypes != nil {
-		bt, err := accounts.ParseBindTypes(*in.BindTypes)
-		if err != nil || bt == 0 {
-			return "bind_types must list one or more of transmitter, receiver, transceiver"
-		}
-		u.BindTypes = bt
-	}
-	if in.MaxBinds != nil {
-		if *in.MaxBinds < 0 {
-			return "max_binds must be >= 0"
-		}
-		u.MaxBinds = *in.MaxBinds
-	}
-	if p := in.MaxBindsPerType; p != nil {
-		if p.Transmitter < 0 || p.Receiver < 0 || p.Transceiver < 0 {
-			return "max_binds_per_type values must be >= 0"
-		}
-		u.MaxBindsPerType = [3]int{p.Transmitter, p.Receiver, p.Transceiver}
-	}
-	if in.AllowIPs != nil {
-		ps := make([]netip.Prefix, 0, len(*in.AllowIPs))
-		for _, s := range *in.AllowIPs {
-			p, err := parsePrefix(s)
-			if err != nil {
-				return fmt.Sprintf("allow_ips: %q is not an address or CIDR", s)
-			}
-			ps = append(ps, p)
-		}
-		u.AllowIPs = ps
-	}
-	if in.DefaultSource != nil {
-		u.DefaultSource = *in.DefaultSource
-	}
-	if in.SourceAddrs != nil {
-		u.SourceAddrs = append([]string(nil), *in.SourceAddrs...)
-	}
-	if in.Receipts != nil {
-		u.Receipts = *in.Receipts
-	}
-	l := &u.Limits
-	if in.Throughput != nil {
-		l.Throughput = *in.Throughput
-	}
-	if in.Burst != nil {
-		l.Burst = *in.Burst
-	}
-	if in.Balance != nil && create {
-		a, err := accounts.ParseAmount(string(*in.Balance))
-		if err != nil {
-			return err.Error()
-		}
-		l.Balance = a
-	}
-	if in.Quota != nil {
-		l.Quota = *in.Quota
+		spec.PasswordHash = h
 	}
 	if in.MaxValidity != nil {
-		d, err := parseDuration(*in.MaxValidity)
-		if err != nil {
-			return `max_validity must be a duration such as "48h" (0 = unlimited)`
+		// The users file's own duration syntax (config.Duration).
+		var d config.Duration
+		if err := d.UnmarshalText([]byte(*in.MaxValidity)); err != nil {
+			return accounts.User{}, nil, "max_validity: " + err.Error()
 		}
-		l.MaxValidity = d
+		spec.MaxValidity = d.D()
 	}
-	if in.MaxPriority != nil {
-		p := *in.MaxPriority
-		if p < 0 || p > 3 {
-			return "max_priority must be 0 to 3"
+	set(&spec.Enabled, in.Enabled)
+	set(&spec.Group, in.Group)
+	set(&spec.BindTypes, in.BindTypes)
+	set(&spec.MaxBinds, in.MaxBinds)
+	if p := in.MaxBindsPerType; p != nil {
+		spec.MaxBindsPerType = [3]int{p.Transmitter, p.Receiver, p.Transceiver}
+	}
+	set(&spec.AllowIPs, in.AllowIPs)
+	set(&spec.DefaultSource, in.DefaultSource)
+	set(&spec.SourceAddrs, in.SourceAddrs)
+	set(&spec.Receipts, in.Receipts)
+	set(&spec.Throughput, in.Throughput)
+	set(&spec.Burst, in.Burst)
+	if in.Balance != nil && create {
+		spec.Balance = string(*in.Balance)
+	}
+	set(&spec.Quota, in.Quota)
+	set(&spec.MaxPriority, in.MaxPriority)
+
+	groups := st.Groups()
+	known := func(name string) bool {
+		for _, g := range groups {
+			if g.Name == name {
+				return true
+			}
 		}
-		v := uint8(p)
-		l.MaxPriority = &v
+		return false
 	}
-	return ""
+	var c accounts.Check
+	u := accounts.ParseUser(spec, known, &c)
+	if err := c.Err(); err != nil {
+		return accounts.User{}, nil, err.Error()
+	}
+	warns := make([]string, len(c.Warnings))
+	for i, w := range c.Warnings {
+		warns[i] = w.Error()
+	}
+	return u, warns, ""
+}
+
+// set copies a given input field onto the spec.
+func set[T any](dst *T, v *T) {
+	if v != nil {
+		*dst = *v
+	}
 }
 
 func userView(st *accounts.Store, u *accounts.User) User {
@@ -419,45 +395,6 @@ func userView(st *accounts.Store, u *accounts.User) User {
 		v.MaxPriority = int(*p)
 	}
 	return v
-}
-
-// validSystemID: SMPP's system_id is at most 15 octets; the users file
-// wants printable ASCII without spaces.
-func validSystemID(s string) bool {
-	if s == "" || len(s) > 15 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-// parsePrefix takes a CIDR or a bare address (a /32 or /128).
-func parsePrefix(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if strings.Contains(s, "/") {
-		p, err := netip.ParsePrefix(s)
-		return p.Masked(), err
-	}
-	a, err := netip.ParseAddr(s)
-	if err != nil {
-		return netip.Prefix{}, err
-	}
-	return netip.PrefixFrom(a, a.BitLen()), nil
-}
-
-func parseDuration(s string) (time.Duration, error) {
-	if s == "0" || s == "" {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(s)
-	if err == nil && d < 0 {
-		err = errors.New("negative")
-	}
-	return d, err
 }
 
 // formatDuration writes "0" for none and a short form otherwise ("48h").

@@ -112,7 +112,7 @@ func TestUsersCommands(t *testing.T) {
 
 	ok(t, e, []string{"throughput", "100/s", "burst", "20"}, "users", "set", "carol", "--throughput", "100", "--burst", "20")
 	fails(t, e, 2, "at least one field", "users", "set", "carol")
-	fails(t, e, 1, "invalid (HTTP 422): max_priority must be 0 to 3", "users", "set", "carol", "--max-priority", "9")
+	fails(t, e, 1, "invalid (HTTP 422): max_priority: 9 is out of range 0..3", "users", "set", "carol", "--max-priority", "9")
 
 	ok(t, e, []string{"enabled", "true"}, "users", "enable", "bob")
 	ok(t, e, []string{"enabled", "false"}, "users", "disable", "bob")
