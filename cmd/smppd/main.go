@@ -87,8 +87,8 @@ func passwd(args []string, in io.Reader, out, errOut io.Writer) int {
 			return 2
 		}
 	}
-	if pw == "" || len(pw) > 8 {
-		fmt.Fprintln(errOut, "smppd passwd: an SMPP password is 1 to 8 characters (SMPP 3.4 §4.1.1)")
+	if err := accounts.CheckPassword(pw); err != nil { // the rule the users file and the admin API apply
+		fmt.Fprintln(errOut, "smppd passwd: password", err)
 		return 2
 	}
 	h, err := accounts.HashPassword(pw)
