@@ -30,26 +30,10 @@
 //
 // # Statuses
 //
-// Every MT refusal has one status (Refusal names the reason in Stats):
-//
-//	user (or its group) disabled after it bound        ESME_RSUBMITFAIL
-//	registered_delivery != 0, user without receipts   ESME_RINVREGDLVFLG
-//	source_addr refused by the user's patterns         ESME_RINVSRCADR (an empty one takes the user's default source)
-//	destination_addr empty, or no MT route             ESME_RINVDSTADR
-//	validity_period malformed or in the past           ESME_RINVEXPIRY
-//	schedule_delivery_time malformed, or after an
-//	  explicit validity_period                         ESME_RINVSCHED
-//	UDHI set without a well-formed UDH                 ESME_RINVESMCLASS
-//	sar_* TLVs incomplete or out of range              ESME_RINVOPTPARAMVAL
-//	message_payload of more than 255 parts             ESME_RINVMSGLEN
-//	submit_multi distribution list (none exist)        ESME_RINVDLNAME (in unsuccess_sme)
-//	throughput, balance, quota, priority, validity     accounts.Admission.Status (ESME_RTHROTTLED,
-//	  limits                                           ESME_RSUBMITFAIL, ESME_RINVPRTFLG, ESME_RINVEXPIRY;
-//	                                                   Jasmin's choices with Admission.JasminCompat)
-//	every ring full (the chosen connector's and the
-//	  failovers that are up)                           ESME_RMSGQFUL
-//	no accounts user behind the session, bad routing
-//	  table connector id                               ESME_RSYSERR
+// Every MT refusal is a Refusal: refusalTable (refusals.go) gives its
+// metric label, the statuses it answers (native and with
+// accounts.Admission.JasminCompat) and its cause. docs/OPERATIONS.md and
+// docs/CONFIG.md show that table; refusals_doc_test.go keeps them equal.
 //
 // # Billing
 //

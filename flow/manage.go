@@ -273,8 +273,8 @@ func (h *Hub) routeReplacement(sc *submitScratch, conn int) (float64, codec.Stat
 		DataCoding: s.dataCoding, Now: s.now}
 	d, ok := h.router.Load().RouteMT(&sc.mt, &h.up)
 	if !ok {
-		h.refuse(s, RefuseNoRoute, codec.StatusInvDstAdr)
-		return 0, codec.StatusInvDstAdr
+		h.refuse(s, RefuseNoRoute, RefuseNoRoute.status())
+		return 0, RefuseNoRoute.status()
 	}
 	if !slices.Contains(d.Route.Connectors, conn) {
 		if e := h.log.Debug(); e.Enabled() {

@@ -1,50 +1,8 @@
 package flow
 
 import (
-	"strconv"
 	"sync/atomic"
 )
-
-// Refusal is why the hub refused an MT request (or one destination of a
-// submit_multi); each maps to the SMPP status documented on it.
-type Refusal uint8
-
-// Refusal reasons.
-const (
-	RefuseReceipts  Refusal = iota // registered_delivery from a user without receipts: ESME_RINVREGDLVFLG
-	RefuseSource                   // source_addr not allowed: ESME_RINVSRCADR
-	RefuseDest                     // destination empty: ESME_RINVDSTADR
-	RefuseNoRoute                  // no MT route matched: ESME_RINVDSTADR
-	RefuseValidity                 // bad or past validity_period: ESME_RINVEXPIRY
-	RefuseSchedule                 // bad schedule_delivery_time: ESME_RINVSCHED
-	RefuseMessage                  // malformed UDH/SAR or too many parts: ESME_RINVESMCLASS, ESME_RINVOPTPARAMVAL, ESME_RINVMSGLEN
-	RefuseDistList                 // submit_multi distribution list (none are configured): ESME_RINVDLNAME
-	RefuseThrottled                // throughput bucket empty: ESME_RTHROTTLED
-	RefuseBalance                  // balance or quota exhausted: accounts.Admission.Status
-	RefusePriority                 // priority_flag refused: ESME_RINVPRTFLG (or Jasmin's choice)
-	RefuseLimits                   // validity above the user's max_validity: ESME_RINVEXPIRY
-	RefuseQueueFull                // the connector's ring and every failover's full: ESME_RMSGQFUL
-	RefuseDisabled                 // the user or its group was disabled (or the user removed) after it bound: ESME_RSUBMITFAIL
-	RefuseInternal                 // no user on the session, a bad connector id: ESME_RSYSERR
-	RefuseStorage                  // the store could not write the message's record: ESME_RMSGQFUL
-	numRefusals
-
-	// refuseWait is place's answer when the session may wait for room
-	// (SubmitResult.Wait): not a refusal, never counted.
-	refuseWait = numRefusals + 1
-)
-
-var refusalNames = [numRefusals]string{"receipts_not_allowed", "source_refused", "dest_empty", "no_route",
-	"bad_validity", "bad_schedule", "bad_message", "distribution_list", "throttled", "balance", "priority",
-	"max_validity", "queue_full", "user_disabled", "internal", "storage_error"}
-
-// String returns the metric-label spelling.
-func (r Refusal) String() string {
-	if r < numRefusals {
-		return refusalNames[r]
-	}
-	return "refusal(" + strconv.Itoa(int(r)) + ")"
-}
 
 // Stats are the hub's counters since New (HeldNow is a gauge).
 type Stats struct {

@@ -109,11 +109,11 @@ func (s *submission) fromMulti(p *codec.SubmitMulti) {
 func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) {
 	u := userOf(req.Principal)
 	if u == nil {
-		h.refuse(nil, RefuseInternal, codec.StatusSysErr)
+		h.refuse(nil, RefuseInternal, RefuseInternal.status())
 		if e := h.event(&h.warn.internal, zerologError); e != nil {
 			e.Str("system_id", req.SystemID).Msg("MT request on a session without an accounts user: check the Authenticator wiring")
 		}
-		res.Status = codec.StatusSysErr
+		res.Status = RefuseInternal.status()
 		return
 	}
 	sc := h.scratch.Get().(*submitScratch)
@@ -190,7 +190,7 @@ func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.S
 		var st codec.Status
 		var r Refusal
 		if d.Flag != codec.DestFlagSMEAddress {
-			st, r = codec.StatusInvDLName, RefuseDistList
+			st, r = refused(RefuseDistList)
 		} else {
 			s.dstTON, s.dstNPI, s.dst = d.TON, d.NPI, d.Addr
 			var put bool
@@ -227,10 +227,10 @@ func (h *Hub) prepare(sc *submitScratch) (codec.Status, Refusal) {
 	// A bind outlives a disable: its session keeps the record, which the
 	// Store marks inactive, so every request checks it.
 	if !s.user.Active() {
-		return codec.StatusSubmitFail, RefuseDisabled
+		return refused(RefuseDisabled)
 	}
 	if s.regDlv != 0 && !userReceipts(s.user) {
-		return codec.StatusInvRegDlvFlg, RefuseReceipts
+		return refused(RefuseReceipts)
 	}
 	if len(s.src) == 0 {
 		if def := userDefaultSource(s.user); def != "" {
@@ -240,7 +240,7 @@ func (h *Hub) prepare(sc *submitScratch) (codec.Status, Refusal) {
 	}
 	// The operator's default source is trusted; an ESME's own is checked.
 	if !s.srcDefaulted && !userSourceAllowed(s.user, s.src) {
-		return codec.StatusInvSrcAdr, RefuseSource
+		return refused(RefuseSource)
 	}
 	if st, r := h.times(s); st != codec.StatusOK {
 		return st, r
@@ -256,13 +256,13 @@ func (h *Hub) prepare(sc *submitScratch) (codec.Status, Refusal) {
 func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 	vt, err := codec.ParseTime(s.validRaw)
 	if err != nil {
-		return codec.StatusInvExpiry, RefuseValidity
+		return refused(RefuseValidity)
 	}
 	switch {
 	case vt.Kind != codec.TimeNotSet:
 		at := vt.Resolve(s.now)
 		if !at.After(s.now) {
-			return codec.StatusInvExpiry, RefuseValidity
+			return refused(RefuseValidity)
 		}
 		s.validity, s.expires = at.Sub(s.now), at.UnixNano()
 	case s.qosTTL > 0:
@@ -278,13 +278,13 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 	}
 	st, err := codec.ParseTime(s.schedRaw)
 	if err != nil {
-		return codec.StatusInvSched, RefuseSchedule
+		return refused(RefuseSchedule)
 	}
 	if st.Kind != codec.TimeNotSet {
 		s.schedule = st.Resolve(s.now).UnixNano()
 		if s.schedule >= s.expires {
 			if s.validity != 0 {
-				return codec.StatusInvSched, RefuseSchedule
+				return refused(RefuseSchedule)
 			}
 			s.expires = s.schedule + int64(h.opts.DefaultValidity)
 		}
@@ -301,13 +301,13 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bool) (st codec.Status, r Refusal, recorded bool) {
 	s := &sc.sub
 	if len(s.dst) == 0 {
-		return codec.StatusInvDstAdr, RefuseDest, false
+		return RefuseDest.status(), RefuseDest, false
 	}
 	sc.mt = routing.MT{User: s.systemID, Group: s.group, Source: s.src, Dest: s.dst, Content: s.content,
 		DataCoding: s.dataCoding, Now: s.now}
 	d, ok := t.RouteMT(&sc.mt, &h.up)
 	if !ok {
-		return codec.StatusInvDstAdr, RefuseNoRoute, false
+		return RefuseNoRoute.status(), RefuseNoRoute, false
 	}
 	conn, failover := d.Connector, d.Failover
 	var affKey uint64
@@ -322,7 +322,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 			e.Int("connector", conn).Int("connectors", len(h.conns)).
 				Msg("route names a connector id the hub does not have: build the routing table with Config.Connectors")
 		}
-		return codec.StatusSysErr, RefuseInternal, false
+		return RefuseInternal.status(), RefuseInternal, false
 	}
 	if s.mayWait && h.queuesFull(conn, failover) {
 		// Nothing taken yet: the session waits for room without this
@@ -358,7 +358,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		m.Release()
 		if err != errRingsFull {
 			h.noteStore(err, "put", id)
-			return codec.StatusMsgQFul, RefuseStorage, stored
+			return RefuseStorage.status(), RefuseStorage, stored
 		}
 		if s.mayWait && h.queuesFull(conn, failover) {
 			return codec.StatusMsgQFul, refuseWait, stored // not a refusal yet: the session waits
@@ -369,7 +369,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 				Uint64("queue_full_total", h.stats.queueFull.Load()).
 				Msg("connector queue full (and no failover could take it): answered ESME_RMSGQFUL")
 		}
-		return codec.StatusMsgQFul, RefuseQueueFull, stored
+		return RefuseQueueFull.status(), RefuseQueueFull, stored
 	}
 	if s.partTotal > 1 {
 		h.aff.put(affKey, used, s.now)

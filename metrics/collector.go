@@ -75,7 +75,7 @@ func newCollector() *collector {
 	c.userQuotaLeft = d("smppd_user_quota_remaining", "Message parts a user may still send (users with a quota only).", "user")
 
 	c.msgAccepted = d("smppd_messages_accepted_total", "MT messages queued to a connector (a submit_multi counts each destination).")
-	c.msgRefused = d("smppd_messages_refused_total", "MT messages (or submit_multi destinations) refused, by reason.", "reason")
+	c.msgRefused = d("smppd_messages_refused_total", "MT messages (or submit_multi destinations) refused, by reason (status answered): "+flow.RefusalReasons()+".", "reason")
 	c.failovers = d("smppd_failovers_total", "MT messages queued on a failover connector because the first one's queue was full.")
 	c.refunds = d("smppd_refunds_total", "Charges given back (upstream refusal, expiry, cancel, full queues).")
 	c.rcptGenerated = d("smppd_receipts_generated_total", "Receipt deliver_sm built for ESMEs.")
@@ -98,7 +98,7 @@ func newCollector() *collector {
 
 	c.userSubmits = d("smppd_user_submits_total", "MT messages queued for a user (a submit_multi counts each destination).", "user")
 	c.userParts = d("smppd_user_parts_total", "Message parts of a user's queued MT messages (what throughput, balance and quota count).", "user")
-	c.userRefused = d("smppd_user_refused_total", "A user's MT messages refused, by reason (reason=\"throttled\" is the throughput limit).", "user", "reason")
+	c.userRefused = d("smppd_user_refused_total", "A user's MT messages refused, by reason (as smppd_messages_refused_total; reason=\"throttled\" is the throughput limit).", "user", "reason")
 	c.userReceipts = d("smppd_user_receipts_total", "Receipts a user acknowledged ESME_ROK.", "user")
 	c.userMO = d("smppd_user_mo_total", "MO a user acknowledged ESME_ROK.", "user")
 
