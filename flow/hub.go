@@ -225,6 +225,7 @@ func New(opts Options) (*Hub, error) {
 		log:       opts.Logger.With().Str("component", "flow").Logger(),
 		zone:      opts.ReceiptZone,
 	}
+	h.warn.init()
 	if h.zone == nil {
 		h.zone = time.UTC
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -152,19 +153,27 @@ func TestAffinityTable(t *testing.T) {
 	}
 }
 
-func TestThrottle(t *testing.T) {
-	var th throttle
-	now := int64(1e12)
-	if ok, n := th.allow(now); !ok || n != 0 {
-		t.Fatal("first line refused")
+// Every warning gate lets one line through per warnEvery (a gate left out
+// of init would let one through every second).
+func TestWarningsOneLinePerPeriod(t *testing.T) {
+	var w warnings
+	w.init()
+	if n, fields := len(w.all()), reflect.TypeFor[warnings]().NumField(); n != fields {
+		t.Fatalf("all() lists %d gates, warnings has %d fields", n, fields)
 	}
-	for i := range 5 {
-		if ok, _ := th.allow(now + int64(i)); ok {
-			t.Fatal("line within the gap allowed")
+	for i, g := range w.all() {
+		now := int64(1e12)
+		if ok, n := g.Allow(now); !ok || n != 0 {
+			t.Fatalf("gate %d: first line refused", i)
 		}
-	}
-	if ok, n := th.allow(now + int64(warnEvery)); !ok || n != 5 {
-		t.Fatalf("after the gap: %v, suppressed %d", ok, n)
+		for j := range 5 {
+			if ok, _ := g.Allow(now + int64(j+1)*int64(time.Second)); ok {
+				t.Fatalf("gate %d: line within warnEvery allowed", i)
+			}
+		}
+		if ok, n := g.Allow(now + int64(warnEvery)); !ok || n != 5 {
+			t.Fatalf("gate %d after warnEvery: %v, suppressed %d", i, ok, n)
+		}
 	}
 }
 

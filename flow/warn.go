@@ -1,10 +1,11 @@
 package flow
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/internal/logthrottle"
 )
 
 // warnEvery is the shortest gap between two log lines of one kind on the
@@ -18,35 +19,26 @@ const (
 	zerologWarn  = zerolog.WarnLevel
 )
 
-// throttle lets one log line through per warnEvery and counts the rest.
-type throttle struct {
-	next    atomic.Int64
-	dropped atomic.Uint64
-}
-
-// allow reports whether a line may be written at now (Unix ns) and how
-// many were suppressed since the last one.
-func (t *throttle) allow(now int64) (bool, uint64) {
-	n := t.next.Load()
-	if now < n || !t.next.CompareAndSwap(n, now+int64(warnEvery)) {
-		t.dropped.Add(1)
-		return false, 0
-	}
-	return true, t.dropped.Swap(0)
-}
-
-// warnings are the throttles of the hub's repeated log lines.
+// warnings are the gates of the hub's repeated log lines, one line of each
+// kind per warnEvery.
 type warnings struct {
-	queueFull, internal, heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, upstream, store throttle
+	queueFull, internal, heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, upstream, store logthrottle.Gate
 }
 
-// event returns a log event at level if the throttle lets it through, with
-// the suppressed count attached; nil otherwise (zerolog accepts calls on a
-// nil event and drops them).
-func (h *Hub) event(t *throttle, level zerolog.Level) *zerolog.Event {
-	ok, dropped := t.allow(h.now().UnixNano())
-	if !ok {
-		return nil
+func (w *warnings) init() {
+	for _, g := range w.all() {
+		g.Period, g.Burst = warnEvery, 1
 	}
-	return h.log.WithLevel(level).Uint64("suppressed", dropped)
+}
+
+func (w *warnings) all() []*logthrottle.Gate {
+	return []*logthrottle.Gate{&w.queueFull, &w.internal, &w.heldFull, &w.permanent, &w.expired, &w.unroutable,
+		&w.encode, &w.incomplete, &w.unknownRcpt, &w.upstream, &w.store}
+}
+
+// event returns a log event at level if the gate lets it through, with the
+// suppressed count attached when lines were dropped; nil otherwise (zerolog
+// accepts calls on a nil event and drops them).
+func (h *Hub) event(g *logthrottle.Gate, level zerolog.Level) *zerolog.Event {
+	return g.Event(&h.log, level, h.now().UnixNano())
 }
