@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"time"
 )
 
@@ -105,27 +104,10 @@ func normHost(h string) string {
 	return strings.TrimSuffix(strings.ToLower(h), ".")
 }
 
-// logThrottle lets one line through per refuseLogEvery and counts the rest.
-type logThrottle struct {
-	next    atomic.Int64
-	dropped atomic.Uint64
-}
-
-// allow reports whether a line may be written at now (Unix ns) and how
-// many were suppressed since the last one.
-func (t *logThrottle) allow(now int64) (bool, uint64) {
-	n := t.next.Load()
-	if now < n || !t.next.CompareAndSwap(n, now+int64(refuseLogEvery)) {
-		t.dropped.Add(1)
-		return false, 0
-	}
-	return true, t.dropped.Swap(0)
-}
-
 // refuse answers a request a guard turned away and logs it through the
 // one throttle every refusal shares.
 func (s *Server) refuse(w http.ResponseWriter, r *http.Request, status int, code, message string) {
-	if ok, dropped := s.refusals.allow(time.Now().UnixNano()); ok {
+	if ok, dropped := s.refusals.Allow(time.Now().UnixNano()); ok {
 		s.opts.Logger.Warn().Str("event", "admin_refused").Str("reason", code).
 			Str("host", clip(r.Host)).Str("remote", r.RemoteAddr).Str("method", clip(r.Method)).
 			Str("path", clip(r.URL.Path)).Uint64("suppressed", dropped).Msg("admin API refused a request")

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/internal/logthrottle"
 )
 
 func TestHostGuard(t *testing.T) {
@@ -101,17 +103,17 @@ func TestIsJSON(t *testing.T) {
 }
 
 func TestLogThrottle(t *testing.T) {
-	var th logThrottle
+	th := logthrottle.New(refuseLogEvery, 1) // as New sets Server.refusals
 	t0 := time.Unix(1000, 0).UnixNano()
-	if ok, n := th.allow(t0); !ok || n != 0 {
+	if ok, n := th.Allow(t0); !ok || n != 0 {
 		t.Fatalf("first line: %v %d", ok, n)
 	}
 	for i := range 5 {
-		if ok, _ := th.allow(t0 + int64(i)*int64(time.Second)); ok {
+		if ok, _ := th.Allow(t0 + int64(i)*int64(time.Second)); ok {
 			t.Fatalf("line %d within %v let through", i, refuseLogEvery)
 		}
 	}
-	if ok, n := th.allow(t0 + int64(refuseLogEvery)); !ok || n != 5 {
+	if ok, n := th.Allow(t0 + int64(refuseLogEvery)); !ok || n != 5 {
 		t.Fatalf("after %v: %v, %d suppressed, want true, 5", refuseLogEvery, ok, n)
 	}
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 )
@@ -90,7 +91,7 @@ type Server struct {
 	hosts    hostGuard
 	origins  http.CrossOriginProtection
 	token    []byte                         // "Bearer <token>", nil without a token
-	refusals logThrottle                    // one for every guard's log line
+	refusals logthrottle.Gate               // one for every guard's log line (refuseLogEvery)
 	routes   atomic.Pointer[routing.Config] // what Router was compiled from
 	reload   sync.Mutex                     // one routes reload at a time
 }
@@ -110,6 +111,7 @@ const (
 // New builds the server and its routes; Start listens.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux(), hosts: newHostGuard(opts.Addr, opts.AllowedHosts)}
+	s.refusals.Period, s.refusals.Burst = refuseLogEvery, 1
 	if opts.Token != "" {
 		s.token = []byte("Bearer " + opts.Token)
 	}

@@ -40,8 +40,8 @@ var allowed = map[string][]string{
 	"connector/sim":           {"connector", "msg", "internal/ring"},
 	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
-	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring"},
-	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "config", "metrics"},
+	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"},
+	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "config", "metrics", "internal/logthrottle"},
 	"metrics":                 {"engine", "flow", "connector", "accounts", "storage"}, // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},
