@@ -12,7 +12,8 @@ import (
 
 // dispatch handles one complete frame (header included). frame is a view
 // into gnet's buffer valid until the caller's Discard: nothing keeps it.
-// Decision order follows smpp34-reference §7.6.
+// Decision order: framing (SMPP 3.4 §3.2), command_id (§4.3, generic_nack),
+// the state table (§2.3), then the body.
 func (s *session) dispatch(frame []byte) {
 	h, _ := codec.ParseHeader(frame) // len(frame) >= 16: FrameLen checked it
 	body := frame[codec.HeaderLen:]
@@ -50,7 +51,8 @@ func (s *session) dispatch(frame []byte) {
 		s.reject(h, codec.StatusInvBndSts)
 		if s.state == stateOpen {
 			// A peer that talks before binding is not an ESME we can
-			// serve (reference §12, wrong-state reaction: close in OPEN).
+			// serve (SMPP 3.4 §2.3 allows only bind in OPEN; closing denies a
+			// prober a free parser).
 			s.close(ReasonWrongState)
 		}
 		return
@@ -183,7 +185,8 @@ func (s *session) reject(h codec.Header, st codec.Status) {
 		out, err = s.appendBindResp(out, rh)
 	case codec.SubmitSMRespID:
 		// Error responses carry the body anyway: an empty message_id
-		// (reference §11 pitfall 9).
+		// (SMPP 3.4 §4.4.2: the body is sent whatever the status; some
+		// client libraries fail to parse a header-only one).
 		var r codec.SubmitSMResp
 		out, err = r.Append(out, rh)
 	case codec.DataSMRespID:

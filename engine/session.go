@@ -224,7 +224,7 @@ func (s *session) serve() {
 		head, _ := s.c.Peek(4)
 		flen, err := codec.FrameLen(head, maxLen)
 		if err != nil {
-			// Framing lost (SMPP 3.4 §4.3, reference §7.6 step 1): nack and close.
+			// Framing lost (SMPP 3.4 §3.2, §4.3): nack and close.
 			var seq uint32
 			if avail >= codec.HeaderLen {
 				hb, _ := s.c.Peek(codec.HeaderLen)

@@ -66,7 +66,7 @@ func (l *loop) onTimer(t *timers.Timer) {
 		l.srv.stats.responseTimeouts.Add(1)
 		switch s.ctrlCmd {
 		case codec.EnquireLinkID:
-			// A dead peer: unbind and close without waiting (reference §7.2).
+			// A dead peer: unbind and close without waiting (SMPP 3.4 §7.2).
 			s.logExpiry("response_enquire_link")
 			s.appendHeaderOnly(codec.UnbindID, codec.StatusOK, s.nextSeq())
 			s.close(ReasonEnquireLinkTimeout)
@@ -83,7 +83,7 @@ func (s *session) logExpiry(timer string) {
 		Str("remote", s.remote.String()).Str("state", s.state.String()).Msg("session timer expired")
 }
 
-// sendUnbind starts the server-side unbind handshake (reference §7.3): no
+// sendUnbind starts the server-side unbind handshake (SMPP 3.4 §4.2): no
 // new requests, wait ResponseTimeout for unbind_resp, then close with why.
 func (s *session) sendUnbind(why CloseReason) {
 	if !s.state.bound() {

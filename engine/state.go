@@ -73,8 +73,8 @@ func kindOf(id codec.CommandID) reqKind {
 func bit(k reqKind) uint32 { return 1 << k }
 
 // allowed[state] is the set of requests an ESME may send in that state
-// (smpp34-reference §2 with its notes: enquire_link in OPEN, replace_sm in
-// TRX, data_sm by the v5 rule). bind_* in a bound state is let through so the
+// (SMPP 3.4 §2.3 Table 2-1, with what peers do: enquire_link in OPEN,
+// replace_sm in TRX as §2.2 says TRX does all TX does, data_sm by the v5.0 rule). bind_* in a bound state is let through so the
 // handler can answer ESME_RALYBND; deliver_sm, outbind and alert_notification
 // are SMSC→ESME only and never allowed.
 var allowed = [...]uint32{

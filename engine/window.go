@@ -156,8 +156,9 @@ func (w *window) free(sl *slot) {
 }
 
 // onSlotTimeout: a deliver_sm went unanswered for ResponseTimeout. It is
-// sent again under a new sequence number (the peer may see a duplicate,
-// reference §7.3 point 4) until DeliverAttempts sends were made.
+// sent again under a new sequence number until DeliverAttempts sends were
+// made (SMPP 3.4 §2.8: a request unanswered is assumed not received, so the
+// peer may see a duplicate).
 func (l *loop) onSlotTimeout(sl *slot) {
 	s := sl.s
 	srv := l.srv

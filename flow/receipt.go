@@ -84,7 +84,7 @@ func (h *Hub) sendReceipt(e *encoder, rec *storage.Record, ri *receiptInfo) {
 // receipt encodes the receipt for rec into it: a deliver_sm from the
 // original destination to the original source (SMPP 3.4 §2.11), esm_class
 // 0x04 (0x20 intermediate), data_coding 0, the Appendix B text with our id
-// (reference §8), and the receipted_message_id, message_state and (when
+// (SMPP 3.4 Appendix B), and the receipted_message_id, message_state and (when
 // known) network_error_code TLVs. receipted_message_id is always the hex
 // id submit_sm_resp gave; decimal switches only the text's id:.
 func (e *encoder) receipt(it *item, rec *storage.Record, ri *receiptInfo, decimal bool, zone *time.Location) error {

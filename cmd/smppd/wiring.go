@@ -163,8 +163,9 @@ func (a authAdapter) GateBind(req *engine.BindRequest) (time.Duration, codec.Sta
 	return d, codec.StatusOK
 }
 
-// bindStatus maps accounts errors to bind_resp statuses (reference §4.1:
-// same status for unknown id and wrong password; policy → ESME_RBINDFAIL).
+// bindStatus maps accounts errors to bind_resp statuses (SMPP 3.4 §5.1.3:
+// the same ESME_RINVPASWD for an unknown id and a wrong password, so a
+// prober learns nothing; policy → ESME_RBINDFAIL).
 func bindStatus(err error) codec.Status {
 	if errors.Is(err, accounts.ErrBadCredentials) {
 		return codec.StatusInvPaswd
