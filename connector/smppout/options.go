@@ -28,7 +28,8 @@ const (
 
 // IDFormat says how the upstream writes message ids, so an id from a
 // submit_sm_resp and the same id echoed in a receipt map to one key (SMSCs
-// answer "1A2B" and report "6699", reference §11 #12).
+// answer "1A2B" and report "6699": SMPP 3.4 Appendix B leaves the id
+// format of receipts to the SMSC).
 type IDFormat uint8
 
 // Id formats.
