@@ -250,11 +250,9 @@ func (r *Runtime) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM, done UpstreamDo
 // room for.
 func (r *Runtime) Step(now int64) bool {
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.finished {
-		return false
-	}
-	return r.stepN(now, batchesPerStep, -1)
+	more := !r.finished && r.stepN(now, batchesPerStep, -1)
+	r.mu.Unlock()
+	return more
 }
 
 // Stop implements Connector: it closes the gate, waits out the Submit

@@ -89,7 +89,8 @@ func (r *Runtime) idle() bool {
 func (r *Runtime) stepN(now int64, batches, work int) (more bool) {
 	d := r.drv
 	work = d.Due(now, work)
-	for b := 0; b < batches; b++ {
+	took := false
+	for b := 0; b < batches && r.ring.Len() > 0; b++ {
 		room := min(d.Room(), batchSize)
 		if room <= 0 {
 			break
@@ -101,12 +102,15 @@ func (r *Runtime) stepN(now int64, batches, work int) (more bool) {
 		r.taken.Add(uint64(len(batch)))
 		d.Send(batch, now)
 		clear(batch)
+		took = true
 		if b == batches-1 {
 			more = r.ring.Len() > 0 && d.Room() > 0
 		}
 		now = r.clock()
 	}
-	d.Due(now, work)
+	if took { // what fell due while the batches were sent
+		d.Due(now, work)
+	}
 	return more
 }
 

@@ -44,8 +44,23 @@ func (d *dispatcher) pop() *job {
 	return j
 }
 
-// Room implements connector.Driver: a message needs a free job.
-func (c *client) Room() int { return c.free.Len() }
+// stashMax is the most free jobs Room sets aside for the next Send (a
+// batch is at most that long).
+const stashMax = 256
+
+// Room implements connector.Driver: a message needs a free job. The free
+// list's length may count a job still being pushed back, so Room takes
+// jobs off it into a stash that Send then uses: what Room reports is there.
+func (c *client) Room() int {
+	for len(c.stash) < cap(c.stash) {
+		j, ok := c.free.TryPop()
+		if !ok {
+			break
+		}
+		c.stash = append(c.stash, j)
+	}
+	return len(c.stash)
+}
 
 // Send implements connector.Driver: each message gets a job, and waits in
 // the fifo for a session, in the heap for its schedule, or is reported
@@ -54,7 +69,9 @@ func (c *client) Send(batch []*msg.Message, now int64) {
 	late := c.late[:0]
 	c.dmu.Lock()
 	for _, m := range batch {
-		j, _ := c.free.TryPop() // Room counted them: only this goroutine pops
+		j := c.stash[len(c.stash)-1] // Room set aside at least len(batch)
+		c.stash[len(c.stash)-1] = nil
+		c.stash = c.stash[:len(c.stash)-1]
 		j.reset(m)
 		j.expires = m.Expires
 		if j.expires == 0 {

@@ -60,7 +60,7 @@ func (o *outcomes) count() int {
 	return n
 }
 
-// The non-blocking forms (flow.UpstreamCanceller and flow.UpstreamReplacer):
+// The non-blocking forms (connector.Connector's CancelUpstream and ReplaceUpstream):
 // taken at once, sent in order by the forwarder, each upstream answer
 // handed to done under the upstream's id; the connector itself reports no
 // receipt for them.

@@ -8,7 +8,7 @@ const maxIDLen = 65
 
 // job is the connector's state for one message from the ring until its
 // outcome is reported. Jobs come from a fixed pool; a job is in exactly one
-// place at a time: the dispatcher (fifo, heap, spare), a channel, or one
+// place at a time: the dispatcher (fifo, heap), the free list, or one
 // session (as its current job and/or in its window slots).
 type job struct {
 	m         *msg.Message

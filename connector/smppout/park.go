@@ -116,7 +116,7 @@ type parkScratch struct {
 	at []int64
 }
 
-// sweepParked drops parked receipts older than ParkTTL (dispatcher).
+// sweepParked drops parked receipts older than ParkTTL (the runtime's worker, in Due).
 func (c *client) sweepParked(mono int64) {
 	c.park.mu.Lock()
 	n := 0

@@ -5,12 +5,15 @@
 //
 // # Message path
 //
-// Submit pushes onto a lock-free ring (never blocks, allocates nothing). A
-// dispatcher goroutine moves messages from the ring into jobs (a fixed
-// pool: Queue + Binds*Window), keeps the ones that wait (no bind up, a
-// retry backoff, a Schedule in the future) and expires them there, and
-// hands ready jobs to the session workers, one per transmitting bind. A
-// worker Claims the message (a cancelled one is reported StateDeleted),
+// The connector is a connector.Runtime around the client's driver. Submit
+// pushes onto the runtime's lock-free queue (never blocks, allocates
+// nothing). The runtime's worker hands the driver batches, which it moves
+// into jobs (a fixed pool: Queue + Binds*Window, so a full pool leaves the
+// queue to fill); the driver keeps the jobs that wait (no bind up, a retry
+// backoff, a Schedule in the future) and expires them there, and the
+// session workers, one per transmitting bind, take the ready ones in
+// arrival order. A worker Claims the message (a cancelled one is reported
+// StateDeleted),
 // encodes submit_sm from its fields (TLVs passed through raw; with
 // SupportsPayload false a message_payload is split into UDH parts), takes a
 // throughput token per submit_sm and sends under its window. The session's
@@ -46,8 +49,8 @@
 //
 // # Cancel and replace upstream
 //
-// CancelUpstream and ReplaceUpstream (flow's UpstreamCanceller and
-// UpstreamReplacer) never block: they encode the request and queue it for
+// The connector declares connector.Caps Cancel and Replace:
+// CancelUpstream and ReplaceUpstream never block: they encode the request and queue it for
 // the forwarder goroutine, which sends them one at a time on a bound
 // transmitting session and hands each upstream answer (or the error that
 // kept it from coming within ResponseTimeout of the request) to the
@@ -56,9 +59,12 @@
 //
 // # Goroutines
 //
-// One dispatcher, one forwarder, and per session a worker and (while
-// connected) a reader. Sink methods are called from all of them,
-// concurrently.
+// The runtime's worker (the dispatcher's work: intake, schedule, expiry),
+// one forwarder, and per session a worker and (while connected) a reader.
+// Sink methods are called from all of them, concurrently. Stop is the
+// runtime's: the sessions go on until nothing is queued or held or the
+// deadline passes, then unbind, and what is left is reported by the
+// runtime's one rule (connector.Runtime.Abandon).
 package smppout
 
 import (
@@ -95,9 +101,10 @@ type client struct {
 	addr  string
 	epoch time.Time // base of the monotonic clock for network timeouts
 
-	jobs []job
-	free *ring.MPSC[*job] // jobs not in use; the Runtime's worker pops, anyone pushes
-	fwd  fwdRequests      // CancelUpstream/ReplaceUpstream -> forwarder
+	jobs  []job
+	free  *ring.MPSC[*job] // jobs not in use; the Runtime's worker pops, anyone pushes
+	stash []*job           // free jobs Room took for the next Send (the Runtime's worker only)
+	fwd   fwdRequests      // CancelUpstream/ReplaceUpstream -> forwarder
 
 	dmu  sync.Mutex // guards disp: the Runtime's worker files jobs, sessions take them
 	disp dispatcher
@@ -156,6 +163,7 @@ func New(opts Options) (*Connector, error) {
 	}
 	c.disp.init(njobs)
 	c.late = make([]*job, 0, njobs)
+	c.stash = make([]*job, 0, min(njobs, stashMax))
 
 	switch o.BindMode {
 	case TxRx:
