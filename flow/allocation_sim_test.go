@@ -52,7 +52,7 @@ func TestAllocsPerMessageSim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Attach(&ackOut{h: h})
+	h.Deliveries().Attach(&ackOut{h: h})
 	if err := h.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -5,13 +5,13 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/smppd/smppd/delivery"
 )
 
 // Observer takes one latency sample in seconds; prometheus.Histogram (or a
 // pre-resolved HistogramVec child) satisfies it without allocating.
-type Observer interface {
-	Observe(seconds float64)
-}
+type Observer = delivery.Observer
 
 // UserStats are one user's counters since the hub started.
 type UserStats struct {

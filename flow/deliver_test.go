@@ -15,7 +15,7 @@ import (
 // mo injects an MO for user with text.
 func injectMO(t *testing.T, th *testHub, user, text string) {
 	t.Helper()
-	if err := th.InjectMO(&msg.Inbound{SystemID: user, Source: []byte("4917000"), Dest: []byte("1234"),
+	if err := th.Deliveries().InjectMO(&msg.Inbound{SystemID: user, Source: []byte("4917000"), Dest: []byte("1234"),
 		ShortMessage: []byte(text)}); err != nil {
 		t.Fatal(err)
 	}
@@ -28,12 +28,12 @@ func TestDeliveryDoneOK(t *testing.T) {
 	if len(got) != 1 {
 		t.Fatalf("%d deliveries", len(got))
 	}
-	th.DeliveryDone(got[0].d, codec.StatusOK, nil)
-	if s := th.Stats(); s.MODelivered != 1 || th.items.inUse() != 0 {
-		t.Fatalf("stats %+v, items in use %d", s, th.items.inUse())
+	th.Deliveries().DeliveryDone(got[0].d, codec.StatusOK, nil)
+	if s := th.Stats(); s.MODelivered != 1 || th.Deliveries().InFlight() != 0 {
+		t.Fatalf("stats %+v, items in use %d", s, th.Deliveries().InFlight())
 	}
 	// A second report for the same (recycled) Ref is ignored.
-	th.DeliveryDone(got[0].d, codec.StatusOK, nil)
+	th.Deliveries().DeliveryDone(got[0].d, codec.StatusOK, nil)
 	if th.Stats().MODelivered != 1 {
 		t.Fatal("stale Ref counted")
 	}
@@ -42,9 +42,9 @@ func TestDeliveryDoneOK(t *testing.T) {
 func TestDeliveryPermanentError(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	injectMO(t, th, "alice", "hi")
-	th.DeliveryDone(th.out.take()[0].d, codec.StatusXPAppn, nil)
-	th.step(th.clock.Now().Add(time.Hour))
-	if s := th.Stats(); s.DeliveriesFailed != 1 || s.DeliveriesRetried != 0 || th.items.inUse() != 0 {
+	th.Deliveries().DeliveryDone(th.out.take()[0].d, codec.StatusXPAppn, nil)
+	th.Deliveries().Step(th.clock.Now().Add(time.Hour))
+	if s := th.Stats(); s.DeliveriesFailed != 1 || s.DeliveriesRetried != 0 || th.Deliveries().InFlight() != 0 {
 		t.Fatalf("stats %+v", s)
 	}
 	if len(th.out.take()) != 0 {
@@ -65,18 +65,18 @@ func TestDeliveryRetryBackoffAndExpiry(t *testing.T) {
 	}{{codec.StatusXTAppn, nil}, {0, engine.ErrDeliveryExpired}, {codec.StatusSysErr, nil}, {codec.StatusXTAppn, nil}}
 	waits := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second, 4 * time.Second}
 	for i, e := range errs {
-		th.DeliveryDone(d, e.st, e.err)
-		th.step(th.clock.Now())
+		th.Deliveries().DeliveryDone(d, e.st, e.err)
+		th.Deliveries().Step(th.clock.Now())
 		if len(th.out.take()) != 0 {
 			t.Fatalf("attempt %d: resent before the backoff", i)
 		}
 		th.clock.Add(waits[i] - time.Millisecond)
-		th.step(th.clock.Now())
+		th.Deliveries().Step(th.clock.Now())
 		if len(th.out.take()) != 0 {
 			t.Fatalf("attempt %d: resent early", i)
 		}
 		th.clock.Add(time.Millisecond)
-		th.step(th.clock.Now())
+		th.Deliveries().Step(th.clock.Now())
 		got := th.out.take()
 		if len(got) != 1 {
 			t.Fatalf("attempt %d: %d resends after %v", i, len(got), waits[i])
@@ -84,17 +84,17 @@ func TestDeliveryRetryBackoffAndExpiry(t *testing.T) {
 		d = got[0].d
 	}
 	// 11s have passed; the next backoff (4s) still fits, the one after does not.
-	th.DeliveryDone(d, codec.StatusXTAppn, nil)
+	th.Deliveries().DeliveryDone(d, codec.StatusXTAppn, nil)
 	th.clock.Add(4 * time.Second)
-	th.step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now())
 	d = th.out.take()[0].d
-	th.DeliveryDone(d, codec.StatusXTAppn, nil) // 15s + 4s < 20s: scheduled
+	th.Deliveries().DeliveryDone(d, codec.StatusXTAppn, nil) // 15s + 4s < 20s: scheduled
 	th.clock.Add(4 * time.Second)
-	th.step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now())
 	d = th.out.take()[0].d
-	th.DeliveryDone(d, codec.StatusXTAppn, nil) // 19s + 4s > 20s: expired
-	if s := th.Stats(); s.MOExpired != 1 || s.DeliveriesRetried != 6 || th.items.inUse() != 0 {
-		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
+	th.Deliveries().DeliveryDone(d, codec.StatusXTAppn, nil) // 19s + 4s > 20s: expired
+	if s := th.Stats(); s.MOExpired != 1 || s.DeliveriesRetried != 6 || th.Deliveries().InFlight() != 0 {
+		t.Fatalf("stats %+v, in use %d", s, th.Deliveries().InFlight())
 	}
 }
 
@@ -103,12 +103,12 @@ func TestDeliverQueueFullWaitsForRoom(t *testing.T) {
 	th.out.setErr(engine.ErrQueueFull)
 	injectMO(t, th, "alice", "one")
 	injectMO(t, th, "alice", "two")
-	th.step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now())
 	if len(th.out.take()) != 0 || th.Stats().WaitingNow != 2 {
 		t.Fatalf("offered while the ESME is full: %+v", th.Stats())
 	}
 	th.out.setErr(nil)
-	th.step(th.clock.Now()) // no backoff: offered as soon as there is room
+	th.Deliveries().Step(th.clock.Now()) // no backoff: offered as soon as there is room
 	got := th.out.take()
 	if len(got) != 2 || !strings.Contains(string(got[0].d.Body), "one") || !strings.Contains(string(got[1].d.Body), "two") {
 		t.Fatalf("%d deliveries after room freed, or out of order", len(got))
@@ -123,8 +123,8 @@ func TestDeliveryBackpressureIsNotAnAttempt(t *testing.T) {
 	injectMO(t, th, "alice", "hi")
 	d := th.out.take()[0].d
 	for _, err := range []error{engine.ErrQueueFull, engine.ErrSessionGone} {
-		th.DeliveryDone(d, 0, err)
-		th.step(th.clock.Now())
+		th.Deliveries().DeliveryDone(d, 0, err)
+		th.Deliveries().Step(th.clock.Now())
 		got := th.out.take()
 		if len(got) != 1 {
 			t.Fatalf("%v: %d deliveries at the next step", err, len(got))
@@ -147,8 +147,8 @@ func TestWaitingBacklogOverflowsToHold(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 	th.out.setErr(nil)
-	th.step(th.clock.Now()) // the two waiting go; the drained queue calls the held one back
-	th.step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now()) // the two waiting go; the drained queue calls the held one back
+	th.Deliveries().Step(th.clock.Now())
 	got := th.out.take()
 	if len(got) != 3 || !strings.Contains(string(got[2].d.Body), "c") {
 		t.Fatalf("%d deliveries", len(got))
@@ -157,8 +157,8 @@ func TestWaitingBacklogOverflowsToHold(t *testing.T) {
 	if s := th.Stats(); s.HeldNow != 1 {
 		t.Fatalf("stats %+v", s)
 	}
-	th.DeliveryDone(got[2].d, codec.StatusOK, nil)
-	if s := th.Stats(); s.WaitingNow != 0 || s.HeldNow != 0 || s.HeldFull != 0 || th.Undelivered() != 2 {
+	th.Deliveries().DeliveryDone(got[2].d, codec.StatusOK, nil)
+	if s := th.Stats(); s.WaitingNow != 0 || s.HeldNow != 0 || s.HeldFull != 0 || th.Deliveries().Undelivered() != 2 {
 		t.Fatalf("stats %+v", s)
 	}
 }
@@ -168,9 +168,9 @@ func TestWaitingItemExpires(t *testing.T) {
 	th.out.setErr(engine.ErrQueueFull)
 	injectMO(t, th, "alice", "hi")
 	th.clock.Add(time.Minute)
-	th.step(th.clock.Now())
-	if s := th.Stats(); s.MOExpired != 1 || s.WaitingNow != 0 || th.items.inUse() != 0 {
-		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
+	th.Deliveries().Step(th.clock.Now())
+	if s := th.Stats(); s.MOExpired != 1 || s.WaitingNow != 0 || th.Deliveries().InFlight() != 0 {
+		t.Fatalf("stats %+v, in use %d", s, th.Deliveries().InFlight())
 	}
 }
 
@@ -184,13 +184,13 @@ func TestHeldUntilBind(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 	th.out.setErr(nil)
-	th.Bound("alice", engine.BindTransmitter) // cannot receive: nothing moves
-	th.step(th.clock.Now())
+	th.Deliveries().Bound("alice", engine.BindTransmitter) // cannot receive: nothing moves
+	th.Deliveries().Step(th.clock.Now())
 	if len(th.out.take()) != 0 {
 		t.Fatal("released to a transmitter")
 	}
-	th.Bound("alice", engine.BindReceiver)
-	th.step(th.clock.Now())
+	th.Deliveries().Bound("alice", engine.BindReceiver)
+	th.Deliveries().Step(th.clock.Now())
 	got := th.out.take()
 	if len(got) != 70 {
 		t.Fatalf("released %d of 70", len(got))
@@ -198,13 +198,13 @@ func TestHeldUntilBind(t *testing.T) {
 	if p := decodeDeliver(t, got[0]); string(p.ShortMessage) != "mo A" {
 		t.Fatalf("first released %q: not in arrival order", p.ShortMessage)
 	}
-	if th.store.Len() != 70 || th.Undelivered() != 70 {
-		t.Fatalf("%d in the store, %d undelivered: leased items stay until answered", th.store.Len(), th.Undelivered())
+	if th.store.Len() != 70 || th.Deliveries().Undelivered() != 70 {
+		t.Fatalf("%d in the store, %d undelivered: leased items stay until answered", th.store.Len(), th.Deliveries().Undelivered())
 	}
 	for _, d := range got {
-		th.DeliveryDone(d.d, codec.StatusOK, nil)
+		th.Deliveries().DeliveryDone(d.d, codec.StatusOK, nil)
 	}
-	if th.store.Len() != 0 || th.Undelivered() != 0 || th.leased.Load() != 0 {
+	if th.store.Len() != 0 || th.Deliveries().Undelivered() != 0 || th.Deliveries().Leased() != 0 {
 		t.Fatalf("%d items left in the hold store", th.store.Len())
 	}
 }
@@ -214,8 +214,8 @@ func TestHeldReleaseStopsWhenReceiverLeaves(t *testing.T) {
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "one")
 	injectMO(t, th, "alice", "two")
-	th.Bound("alice", engine.BindTransceiver) // but Deliver still finds no session
-	th.step(th.clock.Now())
+	th.Deliveries().Bound("alice", engine.BindTransceiver) // but Deliver still finds no session
+	th.Deliveries().Step(th.clock.Now())
 	if th.store.Len() != 2 {
 		t.Fatalf("held %d, want both back on hold", th.store.Len())
 	}
@@ -223,7 +223,7 @@ func TestHeldReleaseStopsWhenReceiverLeaves(t *testing.T) {
 
 func TestHeldExpiry(t *testing.T) {
 	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute }})
-	th.Attach(nil) // no engine yet: everything is held
+	th.Deliveries().Attach(nil) // no engine yet: everything is held
 	injectMO(t, th, "alice", "old")
 	p := newUser(t, "bob", userSpec{receipts: true})
 	_, id := submitted(t, th, p, 1, "x")
@@ -232,14 +232,14 @@ func TestHeldExpiry(t *testing.T) {
 		t.Fatalf("stats %+v", s)
 	}
 	th.clock.Add(30 * time.Second)
-	th.step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now())
 	if th.store.Len() != 2 {
 		t.Fatal("expired early")
 	}
 	th.clock.Add(31 * time.Second)
-	th.step(th.clock.Now())
-	if s := th.Stats(); s.MOExpired != 1 || s.ReceiptsExpired != 1 || s.HeldNow != 0 || th.items.inUse() != 0 {
-		t.Fatalf("stats %+v, in use %d", s, th.items.inUse())
+	th.Deliveries().Step(th.clock.Now())
+	if s := th.Stats(); s.MOExpired != 1 || s.ReceiptsExpired != 1 || s.HeldNow != 0 || th.Deliveries().InFlight() != 0 {
+		t.Fatalf("stats %+v, in use %d", s, th.Deliveries().InFlight())
 	}
 }
 
@@ -249,8 +249,8 @@ func TestHeldExpiredAtRelease(t *testing.T) {
 	injectMO(t, th, "alice", "old")
 	th.out.setErr(nil)
 	th.clock.Add(2 * time.Minute)
-	th.Bound("alice", engine.BindReceiver)
-	th.releaseBound(th.clock.Now()) // before any sweep
+	th.Deliveries().Bound("alice", engine.BindReceiver)
+	th.Deliveries().Step(th.clock.Now()) // releases before it sweeps
 	if len(th.out.take()) != 0 || th.Stats().MOExpired != 1 {
 		t.Fatal("an expired item was delivered")
 	}
@@ -262,23 +262,23 @@ func TestHoldStoreFull(t *testing.T) {
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "kept")
 	// The operator who injected it learns that it was dropped.
-	err := th.InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("4917000"), Dest: []byte("1234"), ShortMessage: []byte("dropped")})
+	err := th.Deliveries().InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("4917000"), Dest: []byte("1234"), ShortMessage: []byte("dropped")})
 	if !errors.Is(err, storage.ErrHeldFull) {
 		t.Fatalf("InjectMO: %v, want ErrHeldFull", err)
 	}
 	// The held one is the store's: the item went back to the slab.
-	if s := th.Stats(); s.HeldFull != 1 || s.MOHeld != 1 || th.items.inUse() != 0 || th.Undelivered() != 1 {
-		t.Fatalf("stats %+v, in use %d, undelivered %d", s, th.items.inUse(), th.Undelivered())
+	if s := th.Stats(); s.HeldFull != 1 || s.MOHeld != 1 || th.Deliveries().InFlight() != 0 || th.Deliveries().Undelivered() != 1 {
+		t.Fatalf("stats %+v, in use %d, undelivered %d", s, th.Deliveries().InFlight(), th.Deliveries().Undelivered())
 	}
 }
 
 func TestBindDuringHoldIsNotMissed(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	// The receiver binds after Deliver said "no session" but before Hold.
-	th.Attach(&bindingOut{th: th})
+	th.Deliveries().Attach(&bindingOut{th: th})
 	injectMO(t, th, "alice", "race")
-	th.Attach(th.out)
-	th.step(th.clock.Now())
+	th.Deliveries().Attach(th.out)
+	th.Deliveries().Step(th.clock.Now())
 	if len(th.out.take()) != 1 {
 		t.Fatal("held item not released after a bind that raced with Hold")
 	}
@@ -288,55 +288,17 @@ func TestBindDuringHoldIsNotMissed(t *testing.T) {
 type bindingOut struct{ th *testHub }
 
 func (b *bindingOut) Deliver(user string, _ *engine.Delivery) error {
-	b.th.Bound(user, engine.BindReceiver)
-	b.th.binds.take(nil) // the background goroutine already looked: nothing held yet
+	b.th.Deliveries().Bound(user, engine.BindReceiver)
+	b.th.Deliveries().Step(b.th.clock.Now()) // the background goroutine already looked: nothing held yet
 	return engine.ErrNoSession
-}
-
-func TestRetryHeapOrder(t *testing.T) {
-	var q retryHeap
-	for _, d := range []int64{5, 1, 9, 3, 7, 2, 8} {
-		q.push(&item{due: d})
-	}
-	var last int64
-	for len(q) > 0 {
-		it := q.pop()
-		if it.due < last {
-			t.Fatalf("popped %d after %d", it.due, last)
-		}
-		last = it.due
-	}
-}
-
-func TestSlabRefs(t *testing.T) {
-	var s slab
-	a := s.get()
-	ref := a.d.Ref
-	if s.byRef(ref) != a {
-		t.Fatal("byRef")
-	}
-	s.put(a)
-	b := s.get() // same slot, new generation
-	if b != a || b.d.Ref == ref || s.byRef(ref) != nil {
-		t.Fatal("stale Ref still resolves")
-	}
-	if s.byRef(1<<40|99999) != nil {
-		t.Fatal("unknown refs resolve")
-	}
-	for range 600 {
-		s.get()
-	}
-	if s.inUse() != 601 {
-		t.Fatalf("in use %d", s.inUse())
-	}
 }
 
 func TestHeldCountedOncePerItem(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "hi")
-	th.Bound("alice", engine.BindReceiver) // the receiver is gone again before the release
-	th.releaseBound(th.clock.Now())
+	th.Deliveries().Bound("alice", engine.BindReceiver) // the receiver is gone again before the release
+	th.Deliveries().Step(th.clock.Now())
 	if s := th.Stats(); s.MOHeld != 1 || s.HeldNow != 1 {
 		t.Fatalf("stats %+v", s)
 	}

@@ -92,7 +92,7 @@ func startEnv(t testing.TB, spec envSpec) *env {
 	}
 	e := &env{hub: h, auth: &authenticator{users: map[string]engine.Principal{}}, msgs: spec.msgs, holds: spec.holds}
 	eo := engine.Options{
-		Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: e.auth, Submit: h, Manage: h, Binds: h, Deliveries: h,
+		Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: e.auth, Submit: h, Manage: h, Binds: h.Deliveries(), Deliveries: h.Deliveries(),
 		IDs: ids, Logger: zerolog.Nop(), ResponseTimeout: 2 * time.Second, DeliverAttempts: 1,
 	}
 	if spec.engineMod != nil {
@@ -105,7 +105,7 @@ func startEnv(t testing.TB, spec envSpec) *env {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h.Attach(srv)
+	h.Deliveries().Attach(srv)
 	if err := h.Start(); err != nil {
 		t.Fatal(err)
 	}

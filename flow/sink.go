@@ -1,11 +1,9 @@
 package flow
 
 import (
-	"errors"
-
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/msg"
-	"github.com/smppd/smppd/storage"
 )
 
 // Accepted implements connector.Sink: the upstream took m. The charge is
@@ -52,57 +50,18 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	if err := h.msgs.SetState(m.ID, state, code, done); err != nil {
 		h.noteStore(err, "state", m.ID)
 	}
-	if !wantsReceipt(m.RegisteredDelivery, state, false) {
+	if !delivery.WantsReceipt(m.RegisteredDelivery, state, false) {
 		return
 	}
 	e := h.getEncoder()
 	fillRecord(&e.rec, m, m.Text())
 	e.rec.Submitted = m.Received
-	h.sendReceipt(e, &e.rec, &receiptInfo{state: state, err: code, done: done})
+	h.dl.FailedReceipt(&e.rec, state, code, done)
 	h.putEncoder(e)
 }
 
-// Receipt implements connector.Sink: the upstream reported a state for one
-// of our messages. A final state is recorded; a receipt deliver_sm goes to
-// the owner when the Record's registered_delivery asks (also when the
-// store failed to record the state: counted, logged). A receipt for an id
-// no longer stored is counted and dropped.
-func (h *Hub) Receipt(r *msg.Receipt) {
-	e := h.getEncoder()
-	done := r.Done
-	if r.State.Final() && done == 0 {
-		done = h.now().UnixNano()
-	}
-	var err error
-	if r.Intermediate {
-		err = h.msgs.Get(r.ID, &e.rec)
-	} else if err = h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec); err != nil && !errors.Is(err, storage.ErrNotFound) {
-		h.noteStore(err, "state", r.ID)
-		err = h.msgs.Get(r.ID, &e.rec)
-	}
-	if err != nil {
-		h.noteStore(err, "read", r.ID) // a failed read, not an unknown id: counted as a store error too
-		h.stats.rcptUnknown.Add(1)
-		if ev := h.event(&h.warn.unknownRcpt, zerologWarn); ev != nil {
-			ev.Stringer("id", r.ID).Int("connector", r.Connector).
-				Uint64("unknown_total", h.stats.rcptUnknown.Load()).
-				Msg("receipt for a message id no longer stored: dropped")
-		}
-		h.putEncoder(e)
-		return
-	}
-	if !r.Intermediate {
-		h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
-	}
-	if wantsReceipt(e.rec.RegisteredDelivery, r.State, r.Intermediate) {
-		ri := receiptInfo{state: r.State, err: r.Err, netErr: r.NetworkError, hasNetErr: r.HasNetErr, intermediate: r.Intermediate}
-		if !r.Intermediate {
-			ri.done = done
-		}
-		h.sendReceipt(e, &e.rec, &ri)
-	}
-	h.putEncoder(e)
-}
+// Receipt implements connector.Sink: receipts go to the delivery side.
+func (h *Hub) Receipt(r *msg.Receipt) { h.dl.Receipt(r) }
 
-// MO implements connector.Sink: see InjectMO for what happens to it.
-func (h *Hub) MO(mo *msg.Inbound) { _ = h.deliverMO(mo) }
+// MO implements connector.Sink: MO go to the delivery side.
+func (h *Hub) MO(mo *msg.Inbound) { h.dl.MO(mo) }

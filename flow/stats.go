@@ -40,52 +40,41 @@ func (s Stats) RefusedBy(r Refusal) uint64 {
 }
 
 type counters struct {
-	accepted, queueFull, failovers               atomic.Uint64
-	refused                                      [numRefusals]atomic.Uint64
-	rcptGenerated, rcptDelivered, rcptUnknown    atomic.Uint64
-	moDelivered, moHeld, moExpired, moUnroutable atomic.Uint64
-	moIncomplete, rcptHeld, rcptExpired          atomic.Uint64
-	retried, failedPermanent, heldFull, refunds  atomic.Uint64
-	waited, waitFull, storeErrors                atomic.Uint64
+	accepted, queueFull, failovers atomic.Uint64
+	refused                        [numRefusals]atomic.Uint64
+	refunds, storeErrors           atomic.Uint64
 }
 
-// Stats returns a snapshot of the counters.
+// Stats returns a snapshot of the counters, the delivery side's included.
 func (h *Hub) Stats() Stats {
 	c := &h.stats
+	d := h.dl.Stats()
 	s := Stats{
 		SubmitsAccepted:   c.accepted.Load(),
 		QueueFull:         c.queueFull.Load(),
 		Failovers:         c.failovers.Load(),
-		ReceiptsGenerated: c.rcptGenerated.Load(),
-		ReceiptsDelivered: c.rcptDelivered.Load(),
-		ReceiptsUnknown:   c.rcptUnknown.Load(),
-		MODelivered:       c.moDelivered.Load(),
-		MOHeld:            c.moHeld.Load(),
-		MOExpired:         c.moExpired.Load(),
-		MOUnroutable:      c.moUnroutable.Load(),
-		MOIncomplete:      c.moIncomplete.Load(),
-		ReceiptsHeld:      c.rcptHeld.Load(),
-		ReceiptsExpired:   c.rcptExpired.Load(),
-		DeliveriesRetried: c.retried.Load(),
-		DeliveriesWaited:  c.waited.Load(),
-		DeliveriesFailed:  c.failedPermanent.Load(),
-		HeldFull:          c.heldFull.Load(),
-		StoreErrors:       c.storeErrors.Load(),
-		WaitingFull:       c.waitFull.Load(),
+		ReceiptsGenerated: d.ReceiptsGenerated,
+		ReceiptsDelivered: d.ReceiptsDelivered,
+		ReceiptsUnknown:   d.ReceiptsUnknown,
+		MODelivered:       d.MODelivered,
+		MOHeld:            d.MOHeld,
+		MOExpired:         d.MOExpired,
+		MOUnroutable:      d.MOUnroutable,
+		MOIncomplete:      d.MOIncomplete,
+		ReceiptsHeld:      d.ReceiptsHeld,
+		ReceiptsExpired:   d.ReceiptsExpired,
+		DeliveriesRetried: d.DeliveriesRetried,
+		DeliveriesWaited:  d.DeliveriesWaited,
+		DeliveriesFailed:  d.DeliveriesFailed,
+		HeldFull:          d.HeldFull,
+		StoreErrors:       c.storeErrors.Load() + d.StoreErrors,
+		WaitingFull:       d.WaitingFull,
 		Refunds:           c.refunds.Load(),
-		HeldNow:           h.holds.Len(),
-		WaitingNow:        int(h.bg.waitingNow.Load()),
+		HeldNow:           d.HeldNow,
+		WaitingNow:        d.WaitingNow,
 	}
 	for i := range s.Refused {
 		s.Refused[i] = c.refused[i].Load()
 	}
 	return s
-}
-
-// Undelivered is the number of receipts and MO not yet acknowledged by an
-// ESME: held, waiting for room, waiting for a retry, or on their way (an
-// item leased from the hold store counts once). After Stop, it is what
-// the process loses at exit with a store that keeps nothing.
-func (h *Hub) Undelivered() int {
-	return h.items.inUse() + h.holds.Len() - int(h.leased.Load())
 }

@@ -92,11 +92,11 @@ func TestHoldStoreFailing(t *testing.T) {
 	th := newHub(t, hubSpec{logWriter: &logs})
 	th.out.setErr(engine.ErrNoSession)
 	th.store.failHold = errDisk
-	err := th.InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("4917000"), Dest: []byte("1234"), ShortMessage: []byte("x")})
+	err := th.Deliveries().InjectMO(&msg.Inbound{SystemID: "alice", Source: []byte("4917000"), Dest: []byte("1234"), ShortMessage: []byte("x")})
 	if !errors.Is(err, storage.ErrHeldFull) {
 		t.Fatalf("InjectMO: %v, want the drop reported", err)
 	}
-	if s := th.Stats(); s.HeldFull != 1 || s.StoreErrors != 1 || s.MOHeld != 0 || th.Undelivered() != 0 {
+	if s := th.Stats(); s.HeldFull != 1 || s.StoreErrors != 1 || s.MOHeld != 0 || th.Deliveries().Undelivered() != 0 {
 		t.Fatalf("stats %+v", s)
 	}
 	if !strings.Contains(logs.String(), "item dropped") || !strings.Contains(logs.String(), "disk full") {
@@ -111,18 +111,18 @@ func TestHoldStoreFailing(t *testing.T) {
 func TestReleasedItemsKeepTheirPlace(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	th.out.setErr(engine.ErrNoSession)
-	const n = leaseBatch + 6
+	const n = 64 + 6 // more than one of delivery's leases (64 items)
 	for i := range n {
 		injectMO(t, th, "alice", fmt.Sprint("mo ", i))
 	}
-	th.Bound("alice", engine.BindReceiver) // gone again before the release
-	th.releaseBound(th.clock.Now())
-	if h, l := th.store.Len(), th.leased.Load(); h != n || l != 0 || th.items.inUse() != 0 {
-		t.Fatalf("%d held, %d leased, %d items after a failed release", h, l, th.items.inUse())
+	th.Deliveries().Bound("alice", engine.BindReceiver) // gone again before the release
+	th.Deliveries().Step(th.clock.Now())
+	if h, l := th.store.Len(), th.Deliveries().Leased(); h != n || l != 0 || th.Deliveries().InFlight() != 0 {
+		t.Fatalf("%d held, %d leased, %d items after a failed release", h, l, th.Deliveries().InFlight())
 	}
 	th.out.setErr(nil)
-	th.Bound("alice", engine.BindReceiver)
-	th.releaseBound(th.clock.Now())
+	th.Deliveries().Bound("alice", engine.BindReceiver)
+	th.Deliveries().Step(th.clock.Now())
 	got := th.out.take()
 	if len(got) != n {
 		t.Fatalf("released %d of %d", len(got), n)
@@ -135,11 +135,11 @@ func TestReleasedItemsKeepTheirPlace(t *testing.T) {
 	if s := th.Stats(); s.MOHeld != n || s.HeldNow != n {
 		t.Fatalf("stats %+v: each item is held once, and stays held until answered", s)
 	}
-	th.DeliveryDone(got[0].d, codec.StatusOK, nil)
-	th.DeliveryDone(got[1].d, codec.StatusXPAppn, nil)
-	th.DeliveryDone(got[2].d, codec.StatusXTAppn, nil) // retried later: still leased
-	if h, l := th.store.Len(), th.leased.Load(); h != n-2 || l != n-2 || th.Undelivered() != n-2 {
-		t.Fatalf("%d held, %d leased, %d undelivered", h, l, th.Undelivered())
+	th.Deliveries().DeliveryDone(got[0].d, codec.StatusOK, nil)
+	th.Deliveries().DeliveryDone(got[1].d, codec.StatusXPAppn, nil)
+	th.Deliveries().DeliveryDone(got[2].d, codec.StatusXTAppn, nil) // retried later: still leased
+	if h, l := th.store.Len(), th.Deliveries().Leased(); h != n-2 || l != n-2 || th.Deliveries().Undelivered() != n-2 {
+		t.Fatalf("%d held, %d leased, %d undelivered", h, l, th.Deliveries().Undelivered())
 	}
 }
 
@@ -150,21 +150,21 @@ func TestLeasedItemExpires(t *testing.T) {
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "late")
 	th.out.setErr(nil)
-	th.Bound("alice", engine.BindReceiver)
-	th.releaseBound(th.clock.Now())
+	th.Deliveries().Bound("alice", engine.BindReceiver)
+	th.Deliveries().Step(th.clock.Now())
 	got := th.out.take()
 	if len(got) != 1 {
 		t.Fatalf("%d deliveries", len(got))
 	}
-	th.DeliveryDone(got[0].d, codec.StatusXTAppn, nil) // retry in 40 s
+	th.Deliveries().DeliveryDone(got[0].d, codec.StatusXTAppn, nil) // retry in 40 s
 	th.clock.Add(45 * time.Second)
-	th.step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now())
 	got = th.out.take()
 	if len(got) != 1 {
 		t.Fatalf("%d retries", len(got))
 	}
-	th.DeliveryDone(got[0].d, codec.StatusXTAppn, nil) // next retry beyond the lifetime
-	if s := th.Stats(); s.MOExpired != 1 || th.store.Len() != 0 || th.leased.Load() != 0 || th.Undelivered() != 0 {
-		t.Fatalf("stats %+v, %d held, %d leased", s, th.store.Len(), th.leased.Load())
+	th.Deliveries().DeliveryDone(got[0].d, codec.StatusXTAppn, nil) // next retry beyond the lifetime
+	if s := th.Stats(); s.MOExpired != 1 || th.store.Len() != 0 || th.Deliveries().Leased() != 0 || th.Deliveries().Undelivered() != 0 {
+		t.Fatalf("stats %+v, %d held, %d leased", s, th.store.Len(), th.Deliveries().Leased())
 	}
 }

@@ -10,8 +10,8 @@ import (
 // noteStore counts and logs (throttled) a store call that failed. nil and
 // storage.ErrNotFound pass: a record evicted or past its lifetime is no
 // failure of the store. op names the call in the log line: put (a submit
-// refused ESME_RMSGQFUL), state, accepted, delete, replace, upstream_id,
-// read, hold, release, ack, lease, expire.
+// refused ESME_RMSGQFUL), state, accepted, delete, replace, upstream_id
+// (delivery counts its own store calls).
 func (h *Hub) noteStore(err error, op string, id msg.ID) {
 	if err == nil || errors.Is(err, storage.ErrNotFound) {
 		return

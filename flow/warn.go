@@ -22,7 +22,7 @@ const (
 // warnings are the gates of the hub's repeated log lines, one line of each
 // kind per warnEvery.
 type warnings struct {
-	queueFull, internal, heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, upstream, store logthrottle.Gate
+	queueFull, internal, upstream, store logthrottle.Gate
 }
 
 func (w *warnings) init() {
@@ -32,8 +32,7 @@ func (w *warnings) init() {
 }
 
 func (w *warnings) all() []*logthrottle.Gate {
-	return []*logthrottle.Gate{&w.queueFull, &w.internal, &w.heldFull, &w.permanent, &w.expired, &w.unroutable,
-		&w.encode, &w.incomplete, &w.unknownRcpt, &w.upstream, &w.store}
+	return []*logthrottle.Gate{&w.queueFull, &w.internal, &w.upstream, &w.store}
 }
 
 // event returns a log event at level if the gate lets it through, with the

@@ -93,13 +93,13 @@ func startSystem(t testing.TB) *system {
 		t.Fatal(err)
 	}
 	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: authAdapter{users},
-		Submit: hub, Manage: hub, Binds: hub, Deliveries: hub, IDs: ids, Logger: zerolog.Nop(),
+		Submit: hub, Manage: hub, Binds: hub.Deliveries(), Deliveries: hub.Deliveries(), IDs: ids, Logger: zerolog.Nop(),
 		EnquireLinkInterval: time.Hour, InactivityTimeout: time.Hour,
 		SubmitLatency: m.SubmitLatency()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub.Attach(srv)
+	hub.Deliveries().Attach(srv)
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/metrics"
@@ -92,7 +93,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	eo.Logger = log
-	eo.Submit, eo.Manage, eo.Binds, eo.Deliveries = d.hub, d.hub, d.hub, d.hub
+	eo.Submit, eo.Manage, eo.Binds, eo.Deliveries = d.hub, d.hub, d.hub.Deliveries(), d.hub.Deliveries()
 	eo.SubmitLatency = d.metrics.SubmitLatency()
 	if tune != nil {
 		tune(&eo)
@@ -105,7 +106,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			Addr:         net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
 			Token:        cfg.Admin.Token,
 			AllowedHosts: cfg.Admin.AllowedHosts,
-			MO:           d.hub,
+			MO:           d.hub.Deliveries(),
 			Ready:        d.ready,
 			ErrorStatus:  moErrorStatus,
 			Sessions:     d.srv,
@@ -130,7 +131,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 // start brings the components up: the hub (connectors) before the engine,
 // so the first submit finds its connector; the admin listener last.
 func (d *daemon) start() error {
-	d.hub.Attach(d.srv)
+	d.hub.Deliveries().Attach(d.srv)
 	if err := d.hub.Start(); err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (d *daemon) stopHubWithin(grace time.Duration) {
 		d.log.Error().Str("event", "shutdown").Err(err).Msg("connector shutdown")
 	}
 	st := d.store.Stats()
-	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.hub.Undelivered()).
+	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.hub.Deliveries().Undelivered()).
 		Int("held", st.Held).Msg("connectors stopped; undelivered receipts and MO and the records in memory are lost at exit")
 }
 
@@ -312,11 +313,11 @@ func (d *daemon) loadRoutes() (routing.Config, error) {
 // moErrorStatus maps the hub's InjectMO errors onto HTTP answers.
 func moErrorStatus(err error) (int, string) {
 	switch {
-	case errors.Is(err, flow.ErrUnknownUser):
+	case errors.Is(err, delivery.ErrUnknownUser):
 		return http.StatusNotFound, "unknown_user"
-	case errors.Is(err, flow.ErrNoMORoute):
+	case errors.Is(err, delivery.ErrNoMORoute):
 		return http.StatusUnprocessableEntity, "no_route"
-	case errors.Is(err, flow.ErrBadMO):
+	case errors.Is(err, delivery.ErrBadMO):
 		return http.StatusUnprocessableEntity, "bad_mo"
 	case errors.Is(err, storage.ErrHeldFull):
 		return http.StatusServiceUnavailable, "held_full"

@@ -119,19 +119,19 @@ func Start(t testing.TB, spec Spec) *Env {
 	}
 	e.Hub = hub
 	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: authAdapter{store},
-		Submit: hub, Manage: hub, Binds: hub, Deliveries: hub, IDs: ids, Logger: log, ResponseTimeout: 5 * time.Second})
+		Submit: hub, Manage: hub, Binds: hub.Deliveries(), Deliveries: hub.Deliveries(), IDs: ids, Logger: log, ResponseTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	hub.Attach(srv)
+	hub.Deliveries().Attach(srv)
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)
 	}
 	e.Engine, e.SMPPAddr = srv, srv.Addr().String()
-	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: hub, Sessions: srv, Users: store,
+	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: hub.Deliveries(), Sessions: srv, Users: store,
 		Connectors: hub, Router: e.Router, Routes: e.routes, LoadRoutes: e.loadRoutes, StopGrace: 2 * time.Second,
 		Ready: func() error { return nil }, Logger: log})
 	if err := a.Start(); err != nil {

@@ -40,7 +40,8 @@ var allowed = map[string][]string{
 	"connector/sim":           {"connector", "msg", "internal/ring"},
 	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
-	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"},
+	"flow":                    {"engine", "delivery", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"},
+	"delivery":                {"engine", "codec", "codec/*", "msg", "storage", "internal/logthrottle"}, // MO and receipts: never the MT hub, routing or accounts
 	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "config", "metrics", "internal/logthrottle"},
 	"metrics":                 {"engine", "flow", "connector", "accounts", "storage"}, // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},

@@ -1,4 +1,4 @@
-package flow
+package delivery
 
 import (
 	"errors"
@@ -8,9 +8,12 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/codec/concat"
 	"github.com/smppd/smppd/msg"
-	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
+
+// MO implements connector.Sink's half for MO: see InjectMO for what
+// happens to it.
+func (h *Service) MO(mo *msg.Inbound) { _ = h.deliverMO(mo) }
 
 // InjectMO delivers an operator's MO (the admin API's POST /v1/mo): with
 // in.SystemID set it goes to that user, otherwise through the MO routes.
@@ -20,7 +23,7 @@ import (
 // the backlog waiting for busy ESMEs) is full, and nil once the MO is
 // delivered, held, waiting for room or waiting for its other parts. A
 // zero in.Received is set to now. Views in in are read during the call only.
-func (h *Hub) InjectMO(in *msg.Inbound) error {
+func (h *Service) InjectMO(in *msg.Inbound) error {
 	if in.Received == 0 {
 		in.Received = h.now().UnixNano()
 	}
@@ -29,7 +32,7 @@ func (h *Hub) InjectMO(in *msg.Inbound) error {
 
 // deliverMO routes an MO to its user, reassembles it when configured, and
 // dispatches the deliver_sm.
-func (h *Hub) deliverMO(in *msg.Inbound) error {
+func (h *Service) deliverMO(in *msg.Inbound) error {
 	now := h.now()
 	user, err := h.moTarget(in, now)
 	if err != nil {
@@ -48,7 +51,7 @@ func (h *Hub) deliverMO(in *msg.Inbound) error {
 }
 
 // encodeMO reassembles (when configured) and dispatches an MO for user.
-func (h *Hub) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Time) error {
+func (h *Service) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Time) error {
 	if h.mo.r != nil {
 		if done, err := h.mo.add(h, e, in, user, now); done {
 			return err
@@ -65,7 +68,7 @@ func (h *Hub) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Time) 
 }
 
 // moTarget returns the user an MO is for.
-func (h *Hub) moTarget(in *msg.Inbound, now time.Time) (string, error) {
+func (h *Service) moTarget(in *msg.Inbound, now time.Time) (string, error) {
 	user := in.SystemID
 	if user == "" {
 		content := in.ShortMessage
@@ -73,8 +76,9 @@ func (h *Hub) moTarget(in *msg.Inbound, now time.Time) (string, error) {
 			content, _ = msg.FindTLV(in.TLVs, uint16(codec.TagMessagePayload))
 		}
 		var ok bool
-		user, _, ok = h.router.Load().RouteMO(&routing.MO{Connector: in.Connector, Source: in.Source, Dest: in.Dest,
-			Content: content, DataCoding: in.DataCoding, Now: now})
+		if h.opts.Routes != nil {
+			user, ok = h.opts.Routes.RouteMO(in, content, now)
+		}
 		if !ok {
 			return "", ErrNoMORoute
 		}
@@ -85,7 +89,7 @@ func (h *Hub) moTarget(in *msg.Inbound, now time.Time) (string, error) {
 	return user, nil
 }
 
-func (h *Hub) moEncodeFailed(it *item, user string, err error) error {
+func (h *Service) moEncodeFailed(it *item, user string, err error) error {
 	h.stats.failedPermanent.Add(1)
 	if e := h.event(&h.warn.encode, zerologError); e != nil {
 		e.Str("system_id", user).Err(err).Msg("MO cannot be encoded as deliver_sm: dropped")
@@ -164,10 +168,10 @@ const maxMOAddr = 64
 type moAssembler struct {
 	mu sync.Mutex
 	r  *concat.Reassembler[moKey]
-	h  *Hub
+	h  *Service
 }
 
-func (a *moAssembler) init(h *Hub) {
+func (a *moAssembler) init(h *Service) {
 	a.h = h
 	if h.opts.ReassembleMO {
 		a.r = concat.New(concat.Config{Timeout: h.opts.ReassemblyTimeout}, a.dropped)
@@ -200,7 +204,7 @@ func (a *moAssembler) expire(now time.Time) {
 // the MO was handled here (kept for its other parts, dropped as a
 // duplicate, or completed and dispatched); otherwise the caller passes it
 // through as it is.
-func (a *moAssembler) add(h *Hub, e *encoder, in *msg.Inbound, user string, now time.Time) (done bool, err error) {
+func (a *moAssembler) add(h *Service, e *encoder, in *msg.Inbound, user string, now time.Time) (done bool, err error) {
 	seg, body, ok := moSegment(in)
 	if !ok || len(in.Source) > maxMOAddr {
 		return false, nil

@@ -1,4 +1,4 @@
-package flow
+package delivery
 
 import (
 	"context"
@@ -10,8 +10,8 @@ import (
 	"github.com/smppd/smppd/storage"
 )
 
-// sweepEvery is how often held items, reassembly sets and (when the store
-// is a storage.Sweeper) old records are checked for expiry.
+// sweepEvery is how often held items, reassembly sets and (through
+// Options.Sweep) the caller's records are checked for expiry.
 const sweepEvery = time.Second
 
 // leaseBatch is how many held items one Lease hands out.
@@ -52,7 +52,7 @@ func (q *bindQueue) take(dst []string) []string {
 // Bound implements engine.BindObserver: a receiver or transceiver of
 // systemID is now bound, so the background goroutine releases what is
 // held for it. It never blocks.
-func (h *Hub) Bound(systemID string, t engine.BindType) {
+func (h *Service) Bound(systemID string, t engine.BindType) {
 	if t != engine.BindReceiver && t != engine.BindTransceiver {
 		return
 	}
@@ -63,9 +63,9 @@ func (h *Hub) Bound(systemID string, t engine.BindType) {
 // Unbound implements engine.BindObserver. Deliveries in flight on that
 // session come back through DeliveryDone (ErrSessionGone) and are offered
 // again: to another bind of the user, or to the hold store.
-func (h *Hub) Unbound(string, engine.BindType) {}
+func (h *Service) Unbound(string, engine.BindType) {}
 
-// background is the hub's one goroutine: bind releases, retries, sweeps.
+// background is the service's one goroutine: bind releases, retries, sweeps.
 // Its fields other than the channels are touched only by that goroutine
 // (or by tests calling step with the goroutine not started).
 type background struct {
@@ -76,7 +76,7 @@ type background struct {
 	once    sync.Once
 
 	due        retryHeap
-	queues     map[string]*waitQueue // per user, see wait.go
+	queues     map[string]*waitQueue // per user, see room.go
 	waitingNow atomic.Int64          // items in queues or on their way there
 	fast       *time.Timer           // waitRetry while items wait
 	users      []string
@@ -104,7 +104,7 @@ func (b *background) poke() {
 	}
 }
 
-func (b *background) run(h *Hub) {
+func (b *background) run(h *Service) {
 	defer close(b.done)
 	t := time.NewTicker(h.tickEvery())
 	defer t.Stop()
@@ -137,12 +137,12 @@ func (b *background) stop(ctx context.Context) {
 
 // tickEvery is the goroutine's wake-up period without events: a quarter of
 // RetryMin, within 50ms..1s.
-func (h *Hub) tickEvery() time.Duration {
+func (h *Service) tickEvery() time.Duration {
 	return min(max(h.opts.RetryMin/4, 50*time.Millisecond), time.Second)
 }
 
 // step does one round of the background work at now.
-func (h *Hub) step(now time.Time) {
+func (h *Service) step(now time.Time) {
 	ns := now.UnixNano()
 	h.releaseBound(now)
 	h.runRetries(now)
@@ -158,7 +158,7 @@ func (h *Hub) step(now time.Time) {
 // lifetime: each is acknowledged once delivered (or refused for good, or
 // expired) and given back in place if it must be held again. It stops for
 // a user as soon as an item goes back on hold (the receiver left again).
-func (h *Hub) releaseBound(now time.Time) {
+func (h *Service) releaseBound(now time.Time) {
 	b := &h.bg
 	b.users = h.binds.take(b.users)
 	ns := now.UnixNano()
@@ -190,7 +190,7 @@ func (h *Hub) releaseBound(now time.Time) {
 
 // runRetries moves new retries into the due-time heap and sends those
 // whose time has come.
-func (h *Hub) runRetries(now time.Time) {
+func (h *Service) runRetries(now time.Time) {
 	b := &h.bg
 	for it := h.retries.takeAll(); it != nil; {
 		next := it.next
@@ -209,8 +209,8 @@ func (h *Hub) runRetries(now time.Time) {
 	}
 }
 
-// sweep expires held items, incomplete MO and (if the store can) records.
-func (h *Hub) sweep(now time.Time) {
+// sweep expires held items and incomplete MO, then runs Options.Sweep.
+func (h *Service) sweep(now time.Time) {
 	b := &h.bg
 	ns := now.UnixNano()
 	if b.expireFn == nil {
@@ -226,14 +226,13 @@ func (h *Hub) sweep(now time.Time) {
 			Msg("held items expired: no receiver bound within the hold lifetime")
 	}
 	h.mo.expire(now)
-	if s, ok := h.msgs.(storage.Sweeper); ok {
-		s.Sweep(ns)
+	if h.opts.Sweep != nil {
+		h.opts.Sweep(ns)
 	}
-	h.live.shrink()
 }
 
 // heldExpired is the hold store's expiry callback (background goroutine).
-func (h *Hub) heldExpired(hp *storage.Held) {
+func (h *Service) heldExpired(hp *storage.Held) {
 	if hp.Kind == storage.HeldMO {
 		h.stats.moExpired.Add(1)
 		h.bg.expiredMO++

@@ -1,6 +1,7 @@
-package flow
+package delivery
 
 import (
+	"errors"
 	"time"
 
 	"github.com/smppd/smppd/codec"
@@ -18,25 +19,20 @@ type encoder struct {
 	dec   []byte // decoded original text (UTF-8)
 	idHex []byte
 	idTxt []byte
-	// cancel_sm and replace_sm passed upstream.
-	upID   []byte
-	cancel codec.CancelSM
-	repl   codec.ReplaceSM
 }
 
-func (h *Hub) getEncoder() *encoder { return h.encs.Get().(*encoder) }
+func (h *Service) getEncoder() *encoder { return h.encs.Get().(*encoder) }
 
-func (h *Hub) putEncoder(e *encoder) {
+func (h *Service) putEncoder(e *encoder) {
 	e.sm.Reset()
-	e.cancel, e.repl = codec.CancelSM{}, codec.ReplaceSM{} // drop the views into the request
 	h.encs.Put(e)
 }
 
-// wantsReceipt applies registered_delivery (SMPP 3.4 §5.2.17) to a state:
+// WantsReceipt applies registered_delivery (SMPP 3.4 §5.2.17) to a state:
 // bits 1-0 = 01 any final state, 10 a failure only (a final state other
 // than DELIVERED or ACCEPTED), 11 (reserved in v3.4) success only as in
 // v5.0; bit 4 (0x10) intermediate notifications.
-func wantsReceipt(regDlv byte, st msg.State, intermediate bool) bool {
+func WantsReceipt(regDlv byte, st msg.State, intermediate bool) bool {
 	if intermediate {
 		return regDlv&codec.RegisteredDeliveryIntermediate != 0
 	}
@@ -66,7 +62,7 @@ type receiptInfo struct {
 
 // sendReceipt builds the receipt deliver_sm for rec and dispatches it to
 // the record's owner. e is the caller's encoder (rec may live in it).
-func (h *Hub) sendReceipt(e *encoder, rec *storage.Record, ri *receiptInfo) {
+func (h *Service) sendReceipt(e *encoder, rec *storage.Record, ri *receiptInfo) {
 	now := h.now()
 	it := h.newItem(rec.SystemID, storage.HeldReceipt, rec.ID, now)
 	if err := e.receipt(it, rec, ri, h.opts.ReceiptIDDecimal, h.zone); err != nil {
@@ -133,7 +129,54 @@ func (e *encoder) receipt(it *item, rec *storage.Record, ri *receiptInfo, decima
 	return it.setBody(p)
 }
 
-// errCodeOf turns an upstream command_status into the err: code of a
-// receipt and query_sm_resp (kept whole in the Record; query_sm_resp's
-// one octet takes the low byte's value capped at 255).
-func errCodeOf(status uint32) uint16 { return uint16(min(status, 0xffff)) }
+// FailedReceipt sends the receipt of an MT that ended here (refused
+// upstream, expired or cancelled before it went, left queued at a stop):
+// rec is its Record, read during the call only; done is Unix ns.
+func (h *Service) FailedReceipt(rec *storage.Record, state msg.State, code uint16, done int64) {
+	e := h.getEncoder()
+	h.sendReceipt(e, rec, &receiptInfo{state: state, err: code, done: done})
+	h.putEncoder(e)
+}
+
+// Receipt implements connector.Sink's half for receipts: the upstream
+// reported a state for one of our messages. A final state is recorded; a
+// receipt deliver_sm goes to the owner when the Record's
+// registered_delivery asks (also when the store failed to record the
+// state: counted, logged). A receipt for an id no longer stored is counted
+// and dropped.
+func (h *Service) Receipt(r *msg.Receipt) {
+	e := h.getEncoder()
+	done := r.Done
+	if r.State.Final() && done == 0 {
+		done = h.now().UnixNano()
+	}
+	var err error
+	if r.Intermediate {
+		err = h.msgs.Get(r.ID, &e.rec)
+	} else if err = h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		h.noteStore(err, "state", r.ID)
+		err = h.msgs.Get(r.ID, &e.rec)
+	}
+	if err != nil {
+		h.noteStore(err, "read", r.ID) // a failed read, not an unknown id: counted as a store error too
+		h.stats.rcptUnknown.Add(1)
+		if ev := h.event(&h.warn.unknownRcpt, zerologWarn); ev != nil {
+			ev.Stringer("id", r.ID).Int("connector", r.Connector).
+				Uint64("unknown_total", h.stats.rcptUnknown.Load()).
+				Msg("receipt for a message id no longer stored: dropped")
+		}
+		h.putEncoder(e)
+		return
+	}
+	if !r.Intermediate {
+		h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
+	}
+	if WantsReceipt(e.rec.RegisteredDelivery, r.State, r.Intermediate) {
+		ri := receiptInfo{state: r.State, err: r.Err, netErr: r.NetworkError, hasNetErr: r.HasNetErr, intermediate: r.Intermediate}
+		if !r.Intermediate {
+			ri.done = done
+		}
+		h.sendReceipt(e, &e.rec, &ri)
+	}
+	h.putEncoder(e)
+}

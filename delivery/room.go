@@ -1,4 +1,4 @@
-package flow
+package delivery
 
 import "time"
 
@@ -9,7 +9,7 @@ import "time"
 // order is not strict across the queue: a new item that finds a free slot
 // first goes ahead of older waiting ones (SMPP does not order deliver_sm). The background
 // goroutine owns the queues; producers hand items over through
-// Hub.waiting (a mutex-guarded list, a few instructions per item).
+// Service.waiting (a mutex-guarded list, a few instructions per item).
 
 // waitRetry is how soon waiting items are offered again when no response
 // arrives to wake the goroutine earlier.
@@ -51,7 +51,7 @@ func (q *waitQueue) pop() *item {
 // runWaiting moves newly waiting items to their user's queue, then offers
 // each user's items in order until one finds the user's receivers full
 // again. Expired items are dropped (counted, logged).
-func (h *Hub) runWaiting(now time.Time) {
+func (h *Service) runWaiting(now time.Time) {
 	b := &h.bg
 	for it := h.waiting.takeAll(); it != nil; {
 		next := it.next

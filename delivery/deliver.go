@@ -1,4 +1,4 @@
-package flow
+package delivery
 
 import (
 	"errors"
@@ -117,7 +117,7 @@ func (s *slab) inUse() int {
 }
 
 // newItem returns an item for systemID whose lifetime starts now.
-func (h *Hub) newItem(systemID string, kind storage.HeldKind, id msg.ID, now time.Time) *item {
+func (h *Service) newItem(systemID string, kind storage.HeldKind, id msg.ID, now time.Time) *item {
 	it := h.items.get()
 	it.systemID, it.kind, it.id = systemID, kind, id
 	it.expires = now.UnixNano() + int64(h.opts.HoldLifetime)
@@ -127,7 +127,7 @@ func (h *Hub) newItem(systemID string, kind storage.HeldKind, id msg.ID, now tim
 // leasedItem returns an item for a held copy a lease handed out: the
 // body as stored, laid out as setBody lays it (the header room is unused:
 // the engine writes its own header before Body).
-func (h *Hub) leasedItem(l *storage.Held) *item {
+func (h *Service) leasedItem(l *storage.Held) *item {
 	it := h.items.get()
 	it.systemID, it.kind, it.id, it.held.Key = l.SystemID, l.Kind, l.ID, l.Key
 	it.expires, it.attempts = l.Expires, l.Attempts
@@ -140,7 +140,7 @@ func (h *Hub) leasedItem(l *storage.Held) *item {
 // done ends an item that was delivered, refused for good or expired: its
 // held copy, if it came from the store, is acknowledged (so it is not
 // offered again), and it goes back to the slab.
-func (h *Hub) done(it *item) {
+func (h *Service) done(it *item) {
 	if it.held.Key != 0 {
 		h.ack(it)
 	}
@@ -148,7 +148,7 @@ func (h *Hub) done(it *item) {
 }
 
 // ack removes it's held copy from the store (done's rare case, out of line).
-func (h *Hub) ack(it *item) {
+func (h *Service) ack(it *item) {
 	h.noteStore(h.holds.Ack(it.held.Key), "ack", it.id)
 	h.leased.Add(-1)
 }
@@ -178,9 +178,9 @@ const (
 // is none (or no engine yet), or, when every receiver of the user is full,
 // queues it for the background goroutine to offer again as soon as room
 // frees. The item belongs to whoever took it afterwards.
-func (h *Hub) dispatch(it *item, now time.Time) outcome {
+func (h *Service) dispatch(it *item, now time.Time) outcome {
 	o := h.offer(it)
-	if o == busy && !h.wait(it, true) {
+	if o == busy && !h.awaitRoom(it, true) {
 		return dropped
 	}
 	return o
@@ -188,7 +188,7 @@ func (h *Hub) dispatch(it *item, now time.Time) outcome {
 
 // offer tries the engine once: sent, held (no receiver bound), or busy
 // (every receiver's window and queue full; the caller keeps it).
-func (h *Hub) offer(it *item) outcome {
+func (h *Service) offer(it *item) outcome {
 	out := h.deliverer()
 	if out == nil {
 		return h.hold(it)
@@ -214,14 +214,14 @@ func (h *Hub) offer(it *item) outcome {
 	}
 }
 
-// wait queues it behind its user's other waiting deliveries: back-pressure
+// awaitRoom queues it behind its user's other waiting deliveries: back-pressure
 // from a busy ESME is not a failure, so no attempt is counted and no
 // backoff applies; the background goroutine offers it again when a
 // response frees room (DeliveryDone pokes it) or after waitRetry. Past
 // MaxWaiting it goes to the hold store instead (bounded too), from which
 // runWaiting takes it back when the user's queue has drained; false when
 // that store is full as well and it was dropped (counted, logged).
-func (h *Hub) wait(it *item, backpressure bool) bool {
+func (h *Service) awaitRoom(it *item, backpressure bool) bool {
 	if h.bg.waitingNow.Load() >= int64(h.opts.MaxWaiting) {
 		h.stats.waitFull.Add(1)
 		return h.hold(it) != dropped
@@ -239,7 +239,7 @@ func (h *Hub) wait(it *item, backpressure bool) bool {
 // item leased from the store, its copy given back in place. A full or
 // failing store drops it (counted, logged). Either way the item goes back
 // to the slab.
-func (h *Hub) hold(it *item) outcome {
+func (h *Service) hold(it *item) outcome {
 	kind, user := it.kind, it.systemID
 	if it.held.Key != 0 {
 		err := h.holds.Release(it.held.Key, it.attempts)
@@ -277,10 +277,10 @@ func (h *Hub) hold(it *item) outcome {
 
 // DeliveryDone implements engine.DeliverySink (on an event loop): ESME_ROK
 // completes the item, ESME_RX_P_APPN drops it for good, a full queue or a
-// closed session offers it again at once (wait), anything else (an error
+// closed session offers it again at once (awaitRoom), anything else (an error
 // status, no response after the engine's attempts) retries it after a
 // backoff within its lifetime.
-func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
+func (h *Service) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 	it := h.items.byRef(d.Ref)
 	if it == nil {
 		return
@@ -292,14 +292,15 @@ func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 	case errors.Is(err, engine.ErrQueueFull), errors.Is(err, engine.ErrSessionGone):
 		// Not the ESME's failure: the session filled up or closed with it
 		// queued. Offer it again (another bind, or the hold store).
-		h.wait(it, errors.Is(err, engine.ErrQueueFull))
+		h.awaitRoom(it, errors.Is(err, engine.ErrQueueFull))
 	case err == nil && status == codec.StatusOK:
 		if it.kind == storage.HeldMO {
 			h.stats.moDelivered.Add(1)
-			h.ustats.get(it.systemID).mo.Add(1)
 		} else {
 			h.stats.rcptDelivered.Add(1)
-			h.ustats.get(it.systemID).receipts.Add(1)
+		}
+		if h.opts.Delivered != nil {
+			h.opts.Delivered(it.systemID, it.kind == storage.HeldMO)
 		}
 		h.done(it)
 	case err == nil && status == codec.StatusXPAppn:
@@ -317,7 +318,7 @@ func (h *Hub) DeliveryDone(d *engine.Delivery, status codec.Status, err error) {
 
 // retryLater schedules it after the backoff for its attempt count, or
 // expires it when that falls beyond its lifetime.
-func (h *Hub) retryLater(it *item, now int64) {
+func (h *Service) retryLater(it *item, now int64) {
 	it.attempts++
 	due := now + int64(h.backoff(it.attempts))
 	if due >= it.expires {
@@ -331,7 +332,7 @@ func (h *Hub) retryLater(it *item, now int64) {
 }
 
 // backoff is RetryMin doubled per attempt after the first, up to RetryMax.
-func (h *Hub) backoff(attempt int) time.Duration {
+func (h *Service) backoff(attempt int) time.Duration {
 	d := h.opts.RetryMin
 	for i := 1; i < attempt && d < h.opts.RetryMax; i++ {
 		d *= 2
@@ -340,7 +341,7 @@ func (h *Hub) backoff(attempt int) time.Duration {
 }
 
 // expire drops an item whose lifetime ended (counted, logged).
-func (h *Hub) expire(it *item) {
+func (h *Service) expire(it *item) {
 	if it.kind == storage.HeldMO {
 		h.stats.moExpired.Add(1)
 	} else {
