@@ -12,7 +12,8 @@ type userPrincipal interface {
 }
 
 // userOf returns the session's user, or nil when the principal carries none
-// (a wiring bug: the request is answered ESME_RSYSERR).
+// (a wiring bug: the request is answered ESME_RSYSERR). The user's record
+// is immutable once published: the hub reads its fields without a lock.
 func userOf(p engine.Principal) *accounts.User {
 	if up, ok := p.(userPrincipal); ok {
 		return up.User()

@@ -37,7 +37,7 @@ func TestStopStartConnector(t *testing.T) {
 	e := startEnv(t, envSpec{routes: routes, msgs: st, holds: st, connectors: []connector.Connector{a, b}})
 	alice := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
 	e.addUser(alice)
-	balance := func() int64 { return userLimits(alice.u).Credit().Balance().Micros() }
+	balance := func() int64 { return alice.u.Limits.Credit().Balance().Micros() }
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 
 	p := sm("1", "2", "held")

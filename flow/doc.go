@@ -11,21 +11,13 @@
 // never deferred.
 //
 // Connectors report back through the connector.Sink methods: the hub keeps
-// the Record's state, refunds refusals, and turns receipts (and permanent
-// refusals) into deliver_sm receipts when registered_delivery asks. MO goes
-// through the MO routes (or straight to an operator's chosen user), is
-// reassembled when configured, and is delivered.
+// the Record's state and refunds refusals (Accepted, Failed); receipts and
+// MO are handed on to the delivery side (package delivery, built by New and
+// reached through Deliveries), which also sends the receipt of a message
+// failed here when registered_delivery asks.
 //
-// Deliveries (receipts and MO) go to the engine through a Deliverer; a user
-// with no receiver bound gets them held in storage.Holds until a receiver
-// binds (BindObserver) or HoldLifetime passes. ESME errors and timeouts
-// are retried with a doubling backoff within the same lifetime;
-// ESME_RX_P_APPN is permanent. One background goroutine releases held items
-// on binds, runs retries and sweeps expiries.
-//
-// Who calls what: HandleSubmit, HandleQuery/Cancel/Replace, Bound/Unbound
-// and DeliveryDone run on event loops and never block; the Sink methods
-// run on connector goroutines; InjectMO on the admin API's goroutines. All
+// Who calls what: HandleSubmit and HandleQuery/Cancel/Replace run on event
+// loops and never block; the Sink methods run on connector goroutines. All
 // are safe concurrently.
 //
 // # Statuses

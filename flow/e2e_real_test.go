@@ -159,7 +159,7 @@ func TestRealSimConcatenatedMT(t *testing.T) {
 	if na, nb := a.Stats().Accepted, b.Stats().Accepted; !(na == 3 && nb == 1) && !(na == 1 && nb == 3) {
 		t.Fatalf("parts spread: a=%d b=%d", na, nb)
 	}
-	if bal := userLimits(p.u).Credit().Balance().Micros(); bal != 6_000_000 {
+	if bal := p.u.Limits.Credit().Balance().Micros(); bal != 6_000_000 {
 		t.Fatalf("balance %d: want 4 parts charged", bal)
 	}
 	if s := e.hub.Stats(); s.Refunds != 0 {
@@ -292,7 +292,7 @@ func TestRealUpstreamPermanentRefusal(t *testing.T) {
 		t.Fatalf("err: %d, want the upstream's status", r.ErrCode)
 	}
 	eventually(t, "refund", func() bool {
-		return userLimits(p.u).Credit().Balance().Micros() == 5_000_000 && e.hub.Stats().Refunds == 1
+		return p.u.Limits.Credit().Balance().Micros() == 5_000_000 && e.hub.Stats().Refunds == 1
 	})
 	if s := up.Stats(); s.Refused != 1 || s.Retried != 0 {
 		t.Fatalf("connector stats %+v", s)

@@ -64,7 +64,7 @@ func TestE2ECreditRunsOut(t *testing.T) {
 			t.Fatal("id on a refusal")
 		}
 	}
-	if b := userLimits(p.u).Credit().Balance().Micros(); b != 0 {
+	if b := p.u.Limits.Credit().Balance().Micros(); b != 0 {
 		t.Fatalf("balance %d", b)
 	}
 }
@@ -162,7 +162,7 @@ func TestE2EConcatenatedMT(t *testing.T) {
 	if !(len(a.ch) == 3 && len(b.ch) == 1) && !(len(a.ch) == 1 && len(b.ch) == 3) {
 		t.Fatalf("parts spread: a=%d b=%d", len(a.ch), len(b.ch))
 	}
-	if bal := userLimits(p.u).Credit().Balance().Micros(); bal != 6_000_000 {
+	if bal := p.u.Limits.Credit().Balance().Micros(); bal != 6_000_000 {
 		t.Fatalf("balance %d: want 4 charges", bal)
 	}
 	close(a.release)
@@ -262,5 +262,5 @@ func TestE2EPermanentRefusalReceiptAndRefund(t *testing.T) {
 	if string(r.ID) != id || r.Stat != receipt.StatRejected || r.ErrCode != int(codec.StatusInvDstAdr) {
 		t.Fatalf("receipt %q", d.ShortMessage)
 	}
-	eventually(t, "refund", func() bool { return userLimits(p.u).Credit().Balance().Micros() == 5_000_000 })
+	eventually(t, "refund", func() bool { return p.u.Limits.Credit().Balance().Micros() == 5_000_000 })
 }

@@ -213,7 +213,7 @@ func TestStopFailsQueuedWithRefund(t *testing.T) {
 	if err := h.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b := userLimits(p.u).Credit().Balance().Micros(); b != 3_000_000 {
+	if b := p.u.Limits.Credit().Balance().Micros(); b != 3_000_000 {
 		t.Fatalf("balance %d after stop", b)
 	}
 	if rec := st.record(t, mustID(t, id)); rec.State != msg.StateUnknown || rec.Err != uint16(connector.StatusShutdown) {

@@ -180,11 +180,11 @@ func (h *Hub) replaceSM(e *encoder, sc *submitScratch, req *engine.ManageRequest
 	if u == nil || !u.Active() {
 		return codec.StatusReplaceFail
 	}
-	if r.RegisteredDelivery != 0 && !userReceipts(u) {
+	if r.RegisteredDelivery != 0 && !u.Receipts {
 		return codec.StatusInvRegDlvFlg
 	}
 	s := &sc.sub
-	s.user, s.systemID, s.group, s.ctr = u, u.SystemID, userGroup(u), h.ustats.get(u.SystemID)
+	s.user, s.systemID, s.group, s.ctr = u, u.SystemID, u.Group, h.ustats.get(u.SystemID)
 	s.now = h.now()
 	s.nowNs = s.now.UnixNano()
 	s.fromReplace(r, rec)
@@ -294,7 +294,7 @@ func (h *Hub) routeReplacement(sc *submitScratch, conn int) (float64, codec.Stat
 func (h *Hub) admitReplacement(s *submission, billed int, rate float64) (accounts.Charge, int, codec.Status) {
 	billed = max(billed, 1)
 	extra := s.parts - billed
-	lim := userLimits(s.user)
+	lim := &s.user.Limits
 	if extra <= 0 {
 		// Admission's max_validity rule, for a replacement Admit is not asked about.
 		if s.validity > 0 && lim.MaxValidity > 0 && s.validity > lim.MaxValidity {
@@ -352,7 +352,7 @@ func (h *Hub) replaceUpstream(e *encoder, sc *submitScratch, req *engine.ManageR
 	e.repl.SourceAddrTON, e.repl.SourceAddrNPI, e.repl.SourceAddr = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
 	if !fc.ReplaceUpstream(id, &e.repl, call.done) {
 		call.charge.Refund()
-		h.adm.Unadmit(userLimits(s.user), billed-max(old, 1), s.nowNs)
+		h.adm.Unadmit(&s.user.Limits, billed-max(old, 1), s.nowNs)
 		return codec.StatusReplaceFail
 	}
 	req.Defer()

@@ -57,7 +57,7 @@ func TestCancelQueued(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"a"}, Rate: 1}},
 	}})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(3_000_000)}})
-	credit := userLimits(p.u).Credit()
+	credit := p.u.Limits.Credit()
 	m, id := submitted(t, th, p, 1, "cancel me")
 	wantStatus(t, cancel(th, p, id.String(), "", "999"), codec.StatusCancelFail) // destination differs
 	wantStatus(t, cancel(th, newUser(t, "bob", userSpec{}), id.String(), "", ""), codec.StatusCancelFail)

@@ -27,7 +27,7 @@ func paidRoute(rate float64) routing.Config {
 	return routing.Config{MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"a"}, Rate: rate}}}
 }
 
-func balanceOf(p principal) int64 { return userLimits(p.u).Credit().Balance().Micros() }
+func balanceOf(p principal) int64 { return p.u.Limits.Credit().Balance().Micros() }
 
 func userParts(th *testHub, p principal) uint64 {
 	for _, s := range th.UserStats() {

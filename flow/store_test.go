@@ -38,7 +38,7 @@ func TestSubmitRefusedWhenRecordCannotBeWritten(t *testing.T) {
 	if n := th.conns[0].queued(); n != 0 || th.live.len() != 0 {
 		t.Fatalf("%d queued, %d indexed after a refusal", n, th.live.len())
 	}
-	if b := userLimits(p.u).Credit().Balance().Micros(); b != 5_000_000 {
+	if b := p.u.Limits.Credit().Balance().Micros(); b != 5_000_000 {
 		t.Fatalf("balance %d: the refusal was charged", b)
 	}
 	if !strings.Contains(logs.String(), "store call failed") || !strings.Contains(logs.String(), `"op":"put"`) {

@@ -118,7 +118,7 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	}
 	sc := h.scratch.Get().(*submitScratch)
 	s := &sc.sub
-	s.user, s.systemID, s.group = u, u.SystemID, userGroup(u)
+	s.user, s.systemID, s.group = u, u.SystemID, u.Group
 	s.ctr = h.ustats.get(u.SystemID)
 	s.command = uint32(req.Command)
 	if h.wallClock && !req.Now.IsZero() {
@@ -229,17 +229,17 @@ func (h *Hub) prepare(sc *submitScratch) (codec.Status, Refusal) {
 	if !s.user.Active() {
 		return refused(RefuseDisabled)
 	}
-	if s.regDlv != 0 && !userReceipts(s.user) {
+	if s.regDlv != 0 && !s.user.Receipts {
 		return refused(RefuseReceipts)
 	}
 	if len(s.src) == 0 {
-		if def := userDefaultSource(s.user); def != "" {
+		if def := s.user.DefaultSource; def != "" {
 			sc.src = append(sc.src[:0], def...)
 			s.src, s.srcDefaulted = sc.src, true
 		}
 	}
 	// The operator's default source is trusted; an ESME's own is checked.
-	if !s.srcDefaulted && !userSourceAllowed(s.user, s.src) {
+	if !s.srcDefaulted && !s.user.SourceAllowed(s.src) {
 		return refused(RefuseSource)
 	}
 	if st, r := h.times(s); st != codec.StatusOK {
@@ -271,7 +271,7 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 	default:
 		// None asked: the default, but never beyond the user's max_validity.
 		def := h.opts.DefaultValidity
-		if mv := userLimits(s.user).MaxValidity; mv > 0 && mv < def {
+		if mv := s.user.Limits.MaxValidity; mv > 0 && mv < def {
 			def = mv
 		}
 		s.validity, s.expires = 0, s.nowNs+int64(def)
@@ -329,7 +329,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		// attempt evicting a record or spending an id's worth of work.
 		return codec.StatusMsgQFul, refuseWait, false
 	}
-	charge, why := h.adm.Admit(userLimits(s.user), s.parts, d.Rate, s.priority, s.validity, s.nowNs)
+	charge, why := h.adm.Admit(&s.user.Limits, s.parts, d.Rate, s.priority, s.validity, s.nowNs)
 	if why != accounts.Admitted {
 		return codec.Status(h.adm.Status(why)), refusalOf(why), false
 	}
@@ -354,7 +354,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 			}
 		}
 		h.settleCharge(m, true)
-		h.adm.Unadmit(userLimits(s.user), s.parts, s.nowNs)
+		h.adm.Unadmit(&s.user.Limits, s.parts, s.nowNs)
 		m.Release()
 		if err != errRingsFull {
 			h.noteStore(err, "put", id)

@@ -188,7 +188,7 @@ func TestSubmitCharging(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"a"}, Rate: 0.5}},
 	}})
 	p := newUser(t, "payer", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(2_000_000)}}) // 2.0
-	credit := userLimits(p.u).Credit()
+	credit := p.u.Limits.Credit()
 	r := sm("1", "2", "")
 	r.TLVs.Add(codec.TagMessagePayload, []byte(strings.Repeat("a", 300))) // 2 parts: 1.0
 	st, _ := th.submit(p, r)
@@ -241,7 +241,7 @@ func TestSubmitQueueFullFailover(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "fo", Kind: "failover", Connectors: []string{"a", "b", "c"}, Rate: 1}},
 	}})
 	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	credit := userLimits(p.u).Credit()
+	credit := p.u.Limits.Credit()
 	a, b, c := th.conns[0], th.conns[1], th.conns[2]
 	a.cap, b.cap, c.cap = 1, 1, 1
 	b.down = true
@@ -415,7 +415,7 @@ func TestSubmitQueueFullWaits(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "d", Kind: "default", Connectors: []string{"a"}, Rate: 1}},
 	}})
 	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000), Throughput: 1, Burst: 2}})
-	credit := userLimits(p.u).Credit()
+	credit := p.u.Limits.Credit()
 	th.conns[0].cap = 1
 	st, _ := th.submit(p, sm("1", "2", "first"))
 	wantStatus(t, st, codec.StatusOK)
