@@ -90,7 +90,10 @@ func writeTimedOut(err error) bool {
 // MaxOutboundUnbound bytes wait for it.
 func TestOutboundUnboundCap(t *testing.T) {
 	t.Parallel()
-	ts := start(t, func(o *Options) { o.MaxOutboundUnbound = 16 << 10 })
+	ts := start(t, func(o *Options) {
+		o.MaxOutboundUnbound = 16 << 10
+		o.BatchPDUs = 4096 // fill the kernel's buffers in few turns on a loaded machine
+	})
 	c := ts.dial(t)
 	if tc, ok := c.Conn.(*net.TCPConn); ok {
 		_ = tc.SetReadBuffer(4096)
@@ -106,6 +109,7 @@ func TestOutboundTotalCap(t *testing.T) {
 	ts := start(t, func(o *Options) {
 		o.MaxOutboundBacklog = 64 << 20
 		o.MaxOutboundTotal = 128 << 10
+		o.BatchPDUs = 4096
 	})
 	c := ts.bound(t, codec.BindTransmitterID)
 	if tc, ok := c.Conn.(*net.TCPConn); ok {
@@ -125,7 +129,7 @@ func floodUntilClosed(t *testing.T, c *smpptest.Client, id codec.CommandID) {
 	for len(chunk)+len(frame) <= cap(chunk) {
 		chunk = append(chunk, frame...)
 	}
-	deadline := time.Now().Add(3 * wait)
+	deadline := time.Now().Add(6 * wait) // the kernel's socket buffers (MiBs on loopback) fill first
 	for time.Now().Before(deadline) {
 		_ = c.Conn.SetWriteDeadline(time.Now().Add(100 * time.Millisecond))
 		if _, err := c.Conn.Write(chunk); err != nil && !writeTimedOut(err) {

@@ -1,10 +1,10 @@
 package smppout
 
 import (
-	"sync/atomic"
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/logthrottle"
 )
 
 // refusalLogEvery bounds refusal warnings to one per period per kind, with
@@ -12,24 +12,19 @@ import (
 // the log is not.
 const refusalLogEvery = 10 * time.Second
 
-// logGate lets one caller per period through and counts the others.
-type logGate struct {
-	last atomic.Int64 // mono ns of the last line
-	n    atomic.Uint64
+// initLogGates gives each of the client's log gates one line per
+// refusalLogEvery.
+func (c *client) initLogGates() {
+	for _, g := range []*logthrottle.Gate{&c.tempLog, &c.permLog, &c.rcptLog} {
+		g.Period, g.Burst = refusalLogEvery, 1
+	}
 }
 
-// pass counts one event and reports whether to log now, with the events
-// since the last line.
-func (g *logGate) pass(now int64) (uint64, bool) {
-	g.n.Add(1)
-	last := g.last.Load()
-	if last != 0 && now-last < int64(refusalLogEvery) {
-		return 0, false
-	}
-	if !g.last.CompareAndSwap(last, now) {
-		return 0, false
-	}
-	return g.n.Swap(0), true
+// pass counts one event on g and reports whether to log now, with the
+// events since the last line (this one included).
+func pass(g *logthrottle.Gate, now int64) (uint64, bool) {
+	ok, dropped := g.Allow(now)
+	return dropped + 1, ok
 }
 
 // noteRefusal logs a refused submit_sm, rate-limited.
@@ -38,14 +33,14 @@ func (c *client) noteRefusal(st codec.Status, temporary bool) {
 	if temporary {
 		g, what = &c.tempLog, "upstream refused submit_sm temporarily: retrying with backoff"
 	}
-	if n, ok := g.pass(c.mono() + 1); ok {
+	if n, ok := pass(g, c.mono()+1); ok {
 		c.log.Warn().Stringer("status", st).Uint64("count", n).Dur("period", refusalLogEvery).Msg(what)
 	}
 }
 
 // noteReceiptLoss logs a receipt that could not be delivered, rate-limited.
 func (c *client) noteReceiptLoss(what string) {
-	if n, ok := c.rcptLog.pass(c.mono() + 1); ok {
+	if n, ok := pass(&c.rcptLog, c.mono()+1); ok {
 		c.log.Warn().Uint64("count", n).Uint64("bad_total", c.badReceipts.Load()).
 			Uint64("park_dropped_total", c.parkDropped.Load()).Msg(what)
 	}

@@ -79,6 +79,7 @@ import (
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/internal/ring"
 )
 
@@ -125,7 +126,7 @@ type client struct {
 
 	submitted, retried, reconnect   atomic.Uint64
 	badReceipts, parkDropped, stray atomic.Uint64
-	tempLog, permLog, rcptLog       logGate
+	tempLog, permLog, rcptLog       logthrottle.Gate
 }
 
 // New validates opts, applies the defaults and builds a stopped Connector.
@@ -149,6 +150,7 @@ func New(opts Options) (*Connector, error) {
 		return nil, err
 	}
 	c.rt = rt
+	c.initLogGates()
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.bucket.init(o.Throughput, o.Burst)
 	c.park.init(o.ParkMax)

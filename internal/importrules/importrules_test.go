@@ -38,7 +38,7 @@ var allowed = map[string][]string{
 	"connector":               {"msg", "codec", "internal/ring"},
 	"connector/connectortest": {"connector", "msg", "codec"},
 	"connector/sim":           {"connector", "msg", "internal/ring"},
-	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers"},
+	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers", "internal/logthrottle"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
 	"flow":                    {"engine", "delivery", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"},
 	"delivery":                {"engine", "codec", "codec/*", "msg", "storage", "internal/logthrottle"}, // MO and receipts: never the MT hub, routing or accounts

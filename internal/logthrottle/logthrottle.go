@@ -29,8 +29,9 @@ func New(period time.Duration, burst int) *Gate {
 	return &Gate{Period: period, Burst: burst}
 }
 
-// Allow reports whether a line may be written at now (Unix ns) and how many
-// were suppressed since the last line let through.
+// Allow reports whether a line may be written at now (nanoseconds on any
+// clock that does not go backwards: Unix or monotonic) and how many were
+// suppressed since the last line let through.
 func (g *Gate) Allow(now int64) (bool, uint64) {
 	period, burst := int64(g.Period), int64(g.Burst)
 	if period <= 0 {
@@ -40,7 +41,9 @@ func (g *Gate) Allow(now int64) (bool, uint64) {
 		burst = 1
 	}
 	st := g.start.Load()
-	if now-st >= period && g.start.CompareAndSwap(st, now) {
+	// start 0 is "no period yet", so clocks that count from a process's
+	// start (monotonic readings near 0) get their first line too.
+	if (st == 0 || now-st >= period) && g.start.CompareAndSwap(st, now) {
 		g.used.Store(0) // racing Adds may be lost: the bound is approximate by a few lines
 	}
 	if g.used.Add(1) > burst {

@@ -32,6 +32,21 @@ func TestGateBurstPerPeriod(t *testing.T) {
 	}
 }
 
+// A clock that starts near 0 (a monotonic reading from process start) gets
+// its first line at once, not one period later.
+func TestGateClockNearZero(t *testing.T) {
+	g := New(10*time.Second, 1)
+	if ok, _ := g.Allow(1); !ok {
+		t.Fatal("first line at t=1ns refused")
+	}
+	if ok, _ := g.Allow(2); ok {
+		t.Fatal("second line in the same period let through")
+	}
+	if ok, n := g.Allow(1 + int64(10*time.Second)); !ok || n != 1 {
+		t.Fatalf("next period: %v, suppressed %d", ok, n)
+	}
+}
+
 func TestGateZeroValueOnePerSecond(t *testing.T) {
 	var g Gate
 	if ok, _ := g.Allow(int64(time.Hour)); !ok {
