@@ -4,39 +4,13 @@ import (
 	"errors"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/smppd/smppd/internal/units"
 )
 
-// Duration is a time.Duration written in TOML as a Go duration string
-// ("30s", "1m30s", "250ms"). A bare integer is rejected: the unit must be
-// explicit (style.md §8.6). Negative durations are rejected.
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// String formats d like time.Duration.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := string(b)
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		if _, nerr := strconv.ParseInt(s, 10, 64); nerr == nil {
-			return errors.New("a duration needs a unit, e.g. \"" + s + "s\"")
-		}
-		return errors.New("invalid duration " + strconv.Quote(s) + " (use e.g. \"30s\", \"5m\", \"250ms\")")
-	}
-	if v < 0 {
-		return errors.New("duration must not be negative")
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+// Duration is a time.Duration written as a Go duration string ("30s"); a
+// bare integer and a negative value are refused (internal/units).
+type Duration = units.Duration
 
 // Size is a byte count written either as an integer (98304) or as a string
 // with a binary unit ("96KiB", "4MiB"; also "KB"/"MB" meaning the same

@@ -1,13 +1,13 @@
 package connector
 
 import (
-	"errors"
 	"fmt"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/internal/units"
 )
 
 // Kind is one connector kind: how its [connector.<Name>] table is read,
@@ -129,33 +129,6 @@ func (r *Registry) Lookup(name string) (Kind, bool) {
 // Names lists the registered kinds, sorted.
 func (r *Registry) Names() []string { return slices.Clone(r.names) }
 
-// Duration is a duration in a kind's settings, written in TOML as a Go
-// duration string ("30s", "250ms"): a bare integer is refused (the unit
-// must be explicit), and so is a negative duration.
-type Duration time.Duration
-
-// D returns d as a time.Duration.
-func (d Duration) D() time.Duration { return time.Duration(d) }
-
-// String formats d like time.Duration.
-func (d Duration) String() string { return time.Duration(d).String() }
-
-// UnmarshalText implements encoding.TextUnmarshaler.
-func (d *Duration) UnmarshalText(b []byte) error {
-	s := string(b)
-	v, err := time.ParseDuration(s)
-	if err != nil {
-		if _, nerr := strconv.ParseInt(s, 10, 64); nerr == nil {
-			return errors.New("a duration needs a unit, e.g. \"" + s + "s\"")
-		}
-		return errors.New("invalid duration " + strconv.Quote(s) + " (use e.g. \"30s\", \"5m\", \"250ms\")")
-	}
-	if v < 0 {
-		return errors.New("duration must not be negative")
-	}
-	*d = Duration(v)
-	return nil
-}
-
-// MarshalText implements encoding.TextMarshaler.
-func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
+// Duration is a duration in a kind's settings, read as the main config
+// reads one (internal/units): "30s", never a bare integer or a negative.
+type Duration = units.Duration
