@@ -45,18 +45,10 @@ type Observer interface {
 	Observe(seconds float64)
 }
 
-// Options configure a Service. Zero durations take the defaults in brackets.
-type Options struct {
-	// Messages holds the records receipts are reported against; required.
-	Messages storage.Messages
-	// Holds keeps receipts and MO for users with no receiver bound; required.
-	Holds storage.Holds
-	// Routes picks the user of an MO that names none; nil = such MO are
-	// unroutable.
-	Routes MORouter
-	// Users checks MO targets; nil accepts every system_id.
-	Users Users
-
+// Settings are the delivery policy: what [delivery] configures. The MT hub's
+// options embed them too, so both read one definition. Zero values take
+// the defaults in brackets.
+type Settings struct {
 	// HoldLifetime is how long a receipt or MO may wait for delivery, held
 	// or between retries, counted from its creation [48h].
 	HoldLifetime time.Duration
@@ -78,6 +70,22 @@ type Options struct {
 	MaxWaiting int
 	// ReceiptZone is the zone of the receipt text's dates [UTC].
 	ReceiptZone *time.Location
+}
+
+// Options configure a Service. Zero durations take the defaults in brackets.
+type Options struct {
+	// Messages holds the records receipts are reported against; required.
+	Messages storage.Messages
+	// Holds keeps receipts and MO for users with no receiver bound; required.
+	Holds storage.Holds
+	// Routes picks the user of an MO that names none; nil = such MO are
+	// unroutable.
+	Routes MORouter
+	// Users checks MO targets; nil accepts every system_id.
+	Users Users
+
+	// Settings are the delivery policy (the [delivery] keys).
+	Settings
 	// ReceiptLatency, indexed by connector id (nil or short = not sampled),
 	// observes the seconds from a message's arrival to its final receipt.
 	ReceiptLatency []Observer

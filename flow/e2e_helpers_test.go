@@ -10,6 +10,7 @@ import (
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
 	"github.com/smppd/smppd/msg"
@@ -82,7 +83,7 @@ func startEnv(t testing.TB, spec envSpec) *env {
 		t.Fatal(err)
 	}
 	opts := Options{Router: routing.NewRouter(tb), Connectors: spec.connectors, Messages: spec.msgs, Holds: spec.holds,
-		IDs: ids, Logger: zerolog.Nop(), RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}
+		IDs: ids, Logger: zerolog.Nop(), Settings: delivery.Settings{RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}}
 	if spec.mod != nil {
 		spec.mod(&opts)
 	}

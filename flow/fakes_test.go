@@ -15,6 +15,7 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
@@ -452,7 +453,7 @@ func newHub(t testing.TB, spec hubSpec) *testHub {
 	opts := Options{
 		Router: routing.NewRouter(tb), Connectors: conns, Messages: th.store, Holds: th.store,
 		IDs: ids, Logger: logger, Now: th.clock.Now,
-		RetryMin: time.Second, RetryMax: 8 * time.Second, HoldLifetime: time.Hour,
+		Settings: delivery.Settings{RetryMin: time.Second, RetryMax: 8 * time.Second, HoldLifetime: time.Hour},
 	}
 	if spec.mod != nil {
 		spec.mod(&opts)

@@ -55,27 +55,9 @@ type Options struct {
 
 	// DefaultValidity applies when validity_period is empty [48h].
 	DefaultValidity time.Duration
-	// HoldLifetime is how long a receipt or MO may wait for delivery, held
-	// or between retries, counted from its creation [48h].
-	HoldLifetime time.Duration
-	// RetryMin and RetryMax bound the deliver_sm retry backoff, which
-	// doubles from RetryMin up to RetryMax [5s, 5m].
-	RetryMin, RetryMax time.Duration
-	// ReassembleMO joins concatenated MO (UDH or SAR) into one deliver_sm;
-	// otherwise parts pass through one by one.
-	ReassembleMO bool
-	// ReassemblyTimeout is how long the first part of an MO waits for the
-	// others before the incomplete message is dropped (counted, logged) [60s].
-	ReassemblyTimeout time.Duration
-	// ReceiptIDDecimal writes the id: of receipt texts in decimal for legacy
-	// clients; receipted_message_id and submit_sm_resp stay hex.
-	ReceiptIDDecimal bool
-	// MaxWaiting bounds the receipts and MO waiting for room at busy ESMEs,
-	// all users together; past it new ones go to Holds (and come back when
-	// their user's queue has drained) [100000].
-	MaxWaiting int
-	// ReceiptZone is the zone of the receipt text's dates [UTC].
-	ReceiptZone *time.Location
+	// Settings are the delivery side's policy (delivery.Settings),
+	// handed to it whole.
+	delivery.Settings
 	// AcceptLatency and ReceiptLatency, indexed like Connectors (nil or
 	// short = not sampled), observe the seconds from a message's arrival
 	// to its upstream acceptance and to its final receipt (counters.go).
@@ -209,9 +191,7 @@ func New(opts Options) (*Hub, error) {
 	h.encs.New = func() any { return new(encoder) }
 	dl, err := delivery.New(delivery.Options{
 		Messages: opts.Messages, Holds: opts.Holds, Routes: moRoutes{opts.Router}, Users: opts.Users,
-		HoldLifetime: opts.HoldLifetime, RetryMin: opts.RetryMin, RetryMax: opts.RetryMax,
-		ReassembleMO: opts.ReassembleMO, ReassemblyTimeout: opts.ReassemblyTimeout,
-		ReceiptIDDecimal: opts.ReceiptIDDecimal, MaxWaiting: opts.MaxWaiting, ReceiptZone: opts.ReceiptZone,
+		Settings:       opts.Settings,
 		ReceiptLatency: opts.ReceiptLatency, Delivered: h.delivered, Sweep: h.sweep,
 		Logger: opts.Logger, Now: opts.Now,
 	})

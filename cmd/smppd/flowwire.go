@@ -10,6 +10,7 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
@@ -119,18 +120,20 @@ func hubOptions(cfg *config.Config, router *routing.Router, conns []connector.Co
 			_, ok := users.Lookup(id)
 			return ok
 		}),
-		Admission:         &accounts.Admission{JasminCompat: cfg.Server.JasminCompatStatus},
-		IDs:               ids,
-		DefaultValidity:   d.DefaultValidity.D(),
-		HoldLifetime:      d.HoldLifetime.D(),
-		RetryMin:          d.RetryMin.D(),
-		RetryMax:          d.RetryMax.D(),
-		ReassembleMO:      d.ReassembleMO,
-		ReassemblyTimeout: d.ReassemblyTimeout.D(),
-		MaxWaiting:        d.MaxHeld,
-		ReceiptIDDecimal:  d.ReceiptIDFormat == "decimal",
-		ReceiptZone:       d.ReceiptLocation,
-		Logger:            log,
+		Admission:       &accounts.Admission{JasminCompat: cfg.Server.JasminCompatStatus},
+		IDs:             ids,
+		DefaultValidity: d.DefaultValidity.D(),
+		Settings: delivery.Settings{
+			HoldLifetime:      d.HoldLifetime.D(),
+			RetryMin:          d.RetryMin.D(),
+			RetryMax:          d.RetryMax.D(),
+			ReassembleMO:      d.ReassembleMO,
+			ReassemblyTimeout: d.ReassemblyTimeout.D(),
+			MaxWaiting:        d.MaxHeld,
+			ReceiptIDDecimal:  d.ReceiptIDFormat == "decimal",
+			ReceiptZone:       d.ReceiptLocation,
+		},
+		Logger: log,
 	}
 }
 
