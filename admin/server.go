@@ -111,7 +111,7 @@ const (
 // New builds the server and its routes; Start listens.
 func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux(), hosts: newHostGuard(opts.Addr, opts.AllowedHosts)}
-	s.refusals.Period, s.refusals.Burst = refuseLogEvery, 1
+	logthrottle.Set(refuseLogEvery, 1, &s.refusals)
 	if opts.Token != "" {
 		s.token = []byte("Bearer " + opts.Token)
 	}

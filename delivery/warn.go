@@ -25,11 +25,7 @@ type warnings struct {
 	heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, store logthrottle.Gate
 }
 
-func (w *warnings) init() {
-	for _, g := range w.all() {
-		g.Period, g.Burst = warnEvery, 1
-	}
-}
+func (w *warnings) init() { logthrottle.Set(warnEvery, 1, w.all()...) }
 
 func (w *warnings) all() []*logthrottle.Gate {
 	return []*logthrottle.Gate{&w.heldFull, &w.permanent, &w.expired, &w.unroutable,

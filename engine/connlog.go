@@ -24,9 +24,7 @@ type connLogs struct {
 }
 
 func (c *connLogs) init(perSecond int) {
-	for _, g := range []*logthrottle.Gate{&c.close, &c.refuse, &c.bind, &c.timer, &c.flood, &c.peer, &c.decode} {
-		g.Period, g.Burst = time.Second, perSecond
-	}
+	logthrottle.Set(time.Second, perSecond, &c.close, &c.refuse, &c.bind, &c.timer, &c.flood, &c.peer, &c.decode)
 }
 
 // event returns a log event of level through gate g, or nil when the gate is

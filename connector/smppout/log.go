@@ -15,9 +15,7 @@ const refusalLogEvery = 10 * time.Second
 // initLogGates gives each of the client's log gates one line per
 // refusalLogEvery.
 func (c *client) initLogGates() {
-	for _, g := range []*logthrottle.Gate{&c.tempLog, &c.permLog, &c.rcptLog} {
-		g.Period, g.Burst = refusalLogEvery, 1
-	}
+	logthrottle.Set(refusalLogEvery, 1, &c.tempLog, &c.permLog, &c.rcptLog)
 }
 
 // pass counts one event on g and reports whether to log now, with the

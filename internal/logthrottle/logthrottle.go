@@ -29,6 +29,14 @@ func New(period time.Duration, burst int) *Gate {
 	return &Gate{Period: period, Burst: burst}
 }
 
+// Set gives every gate burst lines per period: the one place a set of
+// gates (a component's kinds of log line) is configured.
+func Set(period time.Duration, burst int, gates ...*Gate) {
+	for _, g := range gates {
+		g.Period, g.Burst = period, burst
+	}
+}
+
 // Allow reports whether a line may be written at now (nanoseconds on any
 // clock that does not go backwards: Unix or monotonic) and how many were
 // suppressed since the last line let through.

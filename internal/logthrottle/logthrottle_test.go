@@ -122,3 +122,13 @@ func TestAllowAllocatesNothing(t *testing.T) {
 		t.Fatalf("Allow allocates %v per call", n)
 	}
 }
+
+func TestSetConfiguresEveryGate(t *testing.T) {
+	var a, b Gate
+	Set(10*time.Second, 3, &a, &b)
+	for _, g := range []*Gate{&a, &b} {
+		if g.Period != 10*time.Second || g.Burst != 3 {
+			t.Fatalf("gate %+v not configured", g.Period)
+		}
+	}
+}
