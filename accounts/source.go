@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/smppd/smppd/msg"
 )
 
 // srcPattern is one compiled entry of User.SourceAddrs.
@@ -55,7 +57,7 @@ func compilePattern(p string) (srcPattern, error) {
 		return srcPattern{}, errors.New(`empty pattern (leave source_addrs empty, or write "*", to allow any source)`)
 	case strings.IndexByte(lit, '*') >= 0:
 		return srcPattern{}, errors.New(`'*' is allowed only at the end (use "re:<regexp>" for more)`)
-	case len(lit) > maxAddrLen || !addrChars(lit):
+	case len(lit) > maxAddrLen || !msg.NoControl(lit):
 		return srcPattern{}, fmt.Errorf("must be at most %d characters without control characters", maxAddrLen)
 	case prefix:
 		return srcPattern{kind: srcPrefix, s: lit}, nil

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smppd/smppd/msg"
 )
 
 // One set of rules for user and group definitions, whoever writes them: the
@@ -319,7 +321,7 @@ func checkBindsPerType(u *User, c *Check) {
 // checkSources checks default_source and source_addrs with the matcher
 // that later admits submits (compilePattern, SourceAllowed).
 func checkSources(u *User, c *Check) {
-	if len(u.DefaultSource) > maxAddrLen || !addrChars(u.DefaultSource) {
+	if len(u.DefaultSource) > maxAddrLen || !msg.NoControl(u.DefaultSource) {
 		c.fail("default_source", "must be at most %d characters without control characters, got %q", maxAddrLen, u.DefaultSource)
 	}
 	probe := User{SourceAddrs: u.SourceAddrs, compiled: true}
@@ -405,27 +407,7 @@ func normPrefix(p netip.Prefix) netip.Prefix {
 }
 
 func validSystemID(s string) bool {
-	return len(s) >= 1 && len(s) <= maxSystemID && printable(s)
-}
-
-// printable reports whether s is printable ASCII without spaces.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-// addrChars reports whether s has no NUL or other control character.
-func addrChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
+	return len(s) >= 1 && len(s) <= maxSystemID && msg.PrintableNoSpace(s)
 }
 
 func validGroupName(s string) bool {

@@ -7,6 +7,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/smppd/smppd/msg"
 )
 
 // Limits that keep values sane; see docs/CONFIG.md.
@@ -100,7 +102,7 @@ func (v *validator) intRange(key string, n, lo, hi int) {
 func (v *validator) server() {
 	s := &v.c.Server
 	const p = "smpp-server."
-	if n := len(s.ID); n < 1 || n > 15 || !printable(s.ID) {
+	if n := len(s.ID); n < 1 || n > 15 || !msg.PrintableNoSpace(s.ID) {
 		v.fail(p+"id", "must be 1..15 printable ASCII characters without spaces (SMPP system_id)")
 	}
 	if _, err := netip.ParseAddr(s.Bind); err != nil {
@@ -299,15 +301,6 @@ func validName(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == ':' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
 			return false
 		}
 	}

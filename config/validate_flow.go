@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smppd/smppd/msg"
 )
 
 // Checks of the message-flow sections: connectors, routes, delivery,
@@ -165,7 +167,7 @@ func (v *validator) admin() {
 		v.fail(p+"bind", "must be an IP address literal such as 127.0.0.1, got %q", a.Bind)
 	}
 	v.intRange(p+"port", a.Port, 1, 65535)
-	if !printable(a.Token) {
+	if !msg.PrintableNoSpace(a.Token) {
 		v.fail(p+"token", "must not contain spaces or control characters")
 	}
 	for i, h := range a.AllowedHosts {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/msg"
 )
 
 // Kind is the simulator's connector kind: [[connector]] type = "sim" with
@@ -74,20 +75,10 @@ func (s *Settings) validate(c *connector.Check) {
 		c.Fail("outcomes", "the percentages add up to %d, not 100 (a key left out keeps its default: delivered = 100, the others 0)", sum)
 	}
 	for _, pfx := range s.MOEchoPrefixes {
-		if pfx == "" || len(pfx) > maxAddrLen || !printable(pfx) {
+		if pfx == "" || len(pfx) > maxAddrLen || !msg.PrintableNoSpace(pfx) {
 			c.Fail("mo_echo_prefixes", "%q must be 1..%d printable characters without spaces", pfx, maxAddrLen)
 		}
 	}
-}
-
-// printable reports whether s is printable ASCII without spaces.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Settings) build(b connector.Build) (connector.Connector, error) {

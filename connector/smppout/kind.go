@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/msg"
 )
 
 // Kind is the SMPP client's connector kind: [[connector]] type = "smpp"
@@ -98,7 +99,7 @@ func (s *Settings) validate(c *connector.Check) {
 		c.Fail("host", "write an IPv6 address without brackets, got %q", s.Host)
 	case strings.Contains(s.Host, ":") && ipErr != nil:
 		c.Fail("host", "must be a host name or IP address without a port (the port goes in port), got %q", s.Host)
-	case !printable(s.Host):
+	case !msg.PrintableNoSpace(s.Host):
 		c.Fail("host", "must not contain spaces or control characters, got %q", s.Host)
 	}
 	c.IntRange("port", s.Port, 1, 65535)
@@ -119,14 +120,14 @@ func (s *Settings) validate(c *connector.Check) {
 			c.Fail("tls_ca_file", "%v", err)
 		}
 	}
-	if n := len(s.SystemID); n < 1 || n > 15 || !printable(s.SystemID) {
+	if n := len(s.SystemID); n < 1 || n > 15 || !msg.PrintableNoSpace(s.SystemID) {
 		c.Fail("system_id", "must be 1..15 printable ASCII characters without spaces, got %q", s.SystemID)
 	}
 	// SMPP 3.4 §4.1.1: password 9 octets and system_type 13, with the NUL.
-	if len(s.Password) > 8 || !addrChars(s.Password) {
+	if len(s.Password) > 8 || !msg.NoControl(s.Password) {
 		c.Fail("password", "must be at most 8 characters without control characters (SMPP 3.4 bind password)")
 	}
-	if len(s.SystemType) > 12 || !addrChars(s.SystemType) {
+	if len(s.SystemType) > 12 || !msg.NoControl(s.SystemType) {
 		c.Fail("system_type", "must be at most 12 characters without control characters, got %q", s.SystemType)
 	}
 	switch BindMode(s.BindMode) {
@@ -150,26 +151,6 @@ func (s *Settings) validate(c *connector.Check) {
 	if s.SourceNPI != nil && !npiValues[*s.SourceNPI] {
 		c.Fail("source_npi", "%d is not an SMPP 3.4 NPI (0, 1, 3, 4, 6, 8, 9, 10, 14, 18)", *s.SourceNPI)
 	}
-}
-
-// printable reports whether s is printable ASCII without spaces.
-func printable(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] > '~' {
-			return false
-		}
-	}
-	return true
-}
-
-// addrChars reports whether s has no control characters.
-func addrChars(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] < ' ' || s[i] == 0x7f {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Settings) build(b connector.Build) (connector.Connector, error) {

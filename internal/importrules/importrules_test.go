@@ -24,7 +24,7 @@ var allowed = map[string][]string{
 	"codec/internal/yymmdd":   {},
 	"timers":                  {},
 	"msg":                     {},
-	"config":                  {"accounts", "internal/units"}, // users and groups are checked by accounts' rules, shared with admin and the Store
+	"config":                  {"accounts", "msg", "internal/units"}, // users and groups are checked by accounts' rules, shared with admin and the Store
 	"internal/importrules":    {},
 	"internal/ring":           {},
 	"internal/logthrottle":    {},
