@@ -40,7 +40,7 @@ func (s smParts) body() []byte {
 
 func rep(c string, n int) string { return strings.Repeat(c, n) }
 
-// Every decode edge case (style.md §6.5 and every length rule) with the
+// Every decode edge case (every length rule of SMPP v3.4 §4) with the
 // exact status it must produce. want StatusOK means the frame is accepted.
 func TestDecodeEdgeCases(t *testing.T) {
 	var p PDU

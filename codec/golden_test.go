@@ -1,6 +1,6 @@
 package codec_test
 
-// Golden vectors (style.md §6.4): testdata/golden/*.hex are PDUs written by
+// Golden vectors: testdata/golden/*.hex are PDUs written by
 // hand from the spec as annotated hex, one field per line, then "----" and
 // the expected decoded dump. Each is decoded, dumped, compared, re-encoded to
 // identical bytes and fed through Frames cut at every offset. The same files
@@ -458,7 +458,7 @@ func (a *assembler) expect(frames ...[]byte) {
 }
 
 // TestGoldenSplit feeds every golden frame cut at every offset, one byte at
-// a time, and glued to the next vector cut at every offset (style.md §6.3).
+// a time, and glued to the next vector cut at every offset.
 func TestGoldenSplit(t *testing.T) {
 	vs := loadVectors(t, goldenDir)
 	var p codec.PDU

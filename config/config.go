@@ -10,8 +10,8 @@
 // Every key, its default and what zero means is documented in docs/CONFIG.md.
 //
 // A *Config is never modified after Load returns: to reload, call Load again
-// and swap the pointer (style.md §8.5). Packages receive typed values mapped
-// from it by cmd/smppd, never the tree itself.
+// and swap the pointer, as nats-server reloads its options. Packages receive
+// typed values mapped from it by cmd/smppd, never the tree itself.
 package config
 
 import (

@@ -4,7 +4,7 @@ import "time"
 
 // Defaults returns a configuration holding every default. Load decodes the
 // file over it, so these are the values of keys the file leaves out. This is
-// the only place defaults are set (style.md §8.2); docs/CONFIG.md lists the
+// the only place defaults are set; docs/CONFIG.md lists the
 // same values.
 func Defaults() *Config {
 	return &Config{

@@ -30,7 +30,7 @@ func BenchmarkParseCanonical(b *testing.B) { benchParse(b, benchCanonical) }
 func BenchmarkParseMessy(b *testing.B)     { benchParse(b, benchMessy) }
 
 // BenchmarkParseRegexpBaseline is the obvious alternative: the per-field
-// regular expressions Jasmin uses (jasmin-notes §4.2), for comparison only.
+// regular expressions Jasmin uses, for comparison only.
 func BenchmarkParseRegexpBaseline(b *testing.B) {
 	res := []*regexp.Regexp{
 		regexp.MustCompile(`id:([\dA-Za-z-_]+)`), regexp.MustCompile(`sub:(\d{1,3})`),

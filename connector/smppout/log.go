@@ -8,7 +8,7 @@ import (
 )
 
 // refusalLogEvery bounds refusal warnings to one per period per kind, with
-// the count since the last one (style.md §7.7): refusals are per message,
+// the count since the last one: refusals are per message,
 // the log is not.
 const refusalLogEvery = 10 * time.Second
 

@@ -2,7 +2,7 @@ package ring
 
 import "sync/atomic"
 
-// Doorbell coalesces wake-ups of one queue's consumer (style.md §5.5): of all
+// Doorbell coalesces wake-ups of one queue's consumer: of all
 // producers that ring between two Clears, exactly one is told to wake the
 // consumer, so at most one wake (Conn.Wake, EventLoop.Execute, a channel
 // send) is in flight per queue.

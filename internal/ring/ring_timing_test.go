@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// Hand-off benchmarks, side by side (style.md §5.2, §6.8): our MPSC, woken
+// Hand-off benchmarks, side by side: our MPSC, woken
 // through a Notify, against a buffered channel and an ipqueue-style
 // mutex+slice queue with a one-slot doorbell channel. ns/op is per message
 // handed over. All queues hold 1024 pointers; the consumer takes up to 64 per
