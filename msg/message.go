@@ -98,6 +98,10 @@ type Message struct {
 	// table), used by the creator when that connector's queue is full.
 	Connector int
 	Failover  []int
+	// Route is the name of the connector Connector names (a shared string,
+	// set by the hub): the binary form keeps the name, not the id, because
+	// ids may differ after a restart with another connector list.
+	Route string
 	// Attempts counts upstream submits (connectors retry temporary errors).
 	Attempts int
 	// AcceptedAt is when the connector saw the upstream accept it (Unix ns),
