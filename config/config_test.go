@@ -124,7 +124,8 @@ func TestLoadEveryKey(t *testing.T) {
 			RetryMin: Duration(2 * time.Second), RetryMax: Duration(time.Minute), ReassembleMO: false,
 			ReassemblyTimeout: Duration(30 * time.Second), ReceiptIDFormat: "decimal", ReceiptTimeZone: "Local",
 			ReceiptLocation: time.Local, DefaultValidity: Duration(24 * time.Hour)}},
-		{"storage", c.Storage, Storage{MessageTTL: Duration(36 * time.Hour), MaxRecords: 20000, MaxUpstreamIDs: 3000}},
+		{"storage", c.Storage, Storage{Kind: "memory", Dir: "state", Sync: "interval", SyncInterval: Duration(5 * time.Millisecond),
+			MaxDisk: 2 << 30, MessageTTL: Duration(36 * time.Hour), MaxRecords: 20000, MaxUpstreamIDs: 3000}},
 		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true, Pprof: true,
 			AllowedHosts: []string{"smpp1.example.net", "admin_1", "192.0.2.8", "2001:db8::8"}}},
 		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false}, {Name: "wholesale", Enabled: true}}},
@@ -259,6 +260,7 @@ func TestDefaults(t *testing.T) {
 		t.Errorf("mt routes = %+v", c.MTRoutes)
 	}
 	want.Delivery.ReceiptLocation = time.UTC
+	want.Storage.Dir = filepath.Join(filepath.Dir(path), "var", "smppd") // resolved against the config's folder
 	if !reflect.DeepEqual(c.Delivery, want.Delivery) || c.Storage != want.Storage || !reflect.DeepEqual(c.Admin, want.Admin) {
 		t.Errorf("delivery/storage/admin defaults: %+v %+v %+v", c.Delivery, c.Storage, c.Admin)
 	}
@@ -267,6 +269,7 @@ func TestDefaults(t *testing.T) {
 	if dl.HoldLifetime.D() != 72*time.Hour || dl.MaxHeld != 100000 || dl.RetryMin.D() != 5*time.Second ||
 		dl.RetryMax.D() != 5*time.Minute || !dl.ReassembleMO || dl.ReassemblyTimeout.D() != time.Minute ||
 		dl.ReceiptIDFormat != "hex" || dl.ReceiptTimeZone != "UTC" || dl.DefaultValidity.D() != 48*time.Hour ||
+		st.Kind != "disk" || Defaults().Storage.Dir != "var/smppd" || st.Sync != "always" || st.SyncInterval.D() != 10*time.Millisecond || st.MaxDisk != 8<<30 ||
 		st.MessageTTL.D() != 72*time.Hour || st.MaxRecords != 1000000 || st.MaxUpstreamIDs != 1000000 ||
 		ad.Enabled || ad.Bind != "127.0.0.1" || ad.Port != 8790 || ad.Token != "" || ad.AllowInsecure || ad.Pprof || ad.AllowedHosts != nil ||
 		want.Server.JasminCompatStatus {
@@ -519,7 +522,7 @@ func TestIssue5Validation(t *testing.T) {
 		{"receipt zone", "[delivery]\nreceipt_time_zone = \"Mars/Olympus\"\n", []string{":2: delivery.receipt_time_zone: \"Mars/Olympus\" is not a time zone"}},
 		{"default validity", "[delivery]\ndefault_validity = \"0s\"\n", []string{":2: delivery.default_validity: must be > 0"}},
 		{"message ttl", "[storage]\nmessage_ttl = \"0s\"\n", []string{":2: storage.message_ttl: must be > 0"}},
-		{"max records", "[storage]\nmax_records = 0\nmax_upstream_ids = -1\n", []string{":2: storage.max_records: 0 is out of range", ":3: storage.max_upstream_ids: -1 is out of range"}},
+		{"max records", "[storage]\nkind = \"memory\"\nmax_records = 0\nmax_upstream_ids = -1\n", []string{":3: storage.max_records: 0 is out of range", ":4: storage.max_upstream_ids: -1 is out of range"}},
 		{"admin open", "[admin]\nenabled = true\nbind = \"0.0.0.0\"\n", []string{":3: admin.bind: 0.0.0.0 is not a loopback address: set a token, or allow_insecure = true"}},
 		{"admin bind", "[admin]\nbind = \"localhost\"\n", []string{":2: admin.bind: must be an IP address literal"}},
 		{"admin port", "[admin]\nport = 70000\n", []string{":2: admin.port: 70000 is out of range 1..65535"}},
@@ -781,7 +784,8 @@ func TestDemoConfig(t *testing.T) {
 		}
 	}
 	// Issue 5: the simulator, a default route to it, every MO to demo, the
-	// admin API on loopback without a token, a small record store.
+	// admin API on loopback without a token; issue 16: the disk store in
+	// configs/var/smppd, synced before every answer.
 	// (The simulator's settings are its kind's: cmd/smppd's TestDemoKinds.)
 	if len(c.Connectors) != 1 || c.Connectors[0].Name != "sim" || c.Connectors[0].Type != "sim" || c.Connectors[0].Settings == nil {
 		t.Fatalf("demo connectors: %+v", c.Connectors)
@@ -795,7 +799,12 @@ func TestDemoConfig(t *testing.T) {
 	if a := c.Admin; !a.Enabled || a.Bind != "127.0.0.1" || a.Port != 8790 || a.Token != "" {
 		t.Errorf("demo admin: %+v", a)
 	}
-	if c.Storage.MaxRecords != 50000 || !reflect.DeepEqual(c.Delivery, func() Delivery {
+	dir, err := filepath.Abs(filepath.Join("..", "configs", "var", "smppd"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (Storage{Kind: "disk", Dir: dir, Sync: "always", SyncInterval: Duration(10 * time.Millisecond), MaxDisk: 8 << 30,
+		MessageTTL: Duration(72 * time.Hour), MaxRecords: 1000000, MaxUpstreamIDs: 1000000}); c.Storage != want || !reflect.DeepEqual(c.Delivery, func() Delivery {
 		d := Defaults().Delivery
 		d.ReceiptLocation = time.UTC
 		return d
@@ -1034,7 +1043,7 @@ func nilEmpty(users []User) []User {
 func TestWarnsWhenRecordsCannotCoverTheQueues(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "smppd.toml")
-	conf := "[storage]\nmax_records = 1000\n\n[[connector]]\nname = \"sim\"\ntype = \"sim\"\nqueue = 4096\n"
+	conf := "[storage]\nkind = \"memory\"\nmax_records = 1000\n\n[[connector]]\nname = \"sim\"\ntype = \"sim\"\nqueue = 4096\n"
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -87,6 +87,13 @@ func Defaults() *Config {
 			DefaultValidity:   Duration(48 * time.Hour),
 		},
 		Storage: Storage{
+			Kind: StorageDisk,
+			Dir:  "var/smppd",
+			Sync: SyncAlways,
+			// An interval sync bounds what a host crash loses; 10 ms is a
+			// few fsyncs' time on an SSD, so it batches without a long window.
+			SyncInterval:   Duration(10 * time.Millisecond),
+			MaxDisk:        8 << 30,
 			MessageTTL:     Duration(72 * time.Hour),
 			MaxRecords:     1000000,
 			MaxUpstreamIDs: 1000000,

@@ -33,17 +33,6 @@ type Delivery struct {
 	DefaultValidity Duration `toml:"default_validity"`
 }
 
-// Storage is [storage]: the in-memory message records and id maps.
-type Storage struct {
-	// MessageTTL is how long a message's record (query_sm, receipts) and
-	// its upstream id mapping are kept.
-	MessageTTL Duration `toml:"message_ttl"`
-	// MaxRecords bounds the message records; the oldest are evicted.
-	MaxRecords int `toml:"max_records"`
-	// MaxUpstreamIDs bounds the upstream id mappings, evicted the same way.
-	MaxUpstreamIDs int `toml:"max_upstream_ids"`
-}
-
 // Admin is [admin]: the operator's HTTP listener (MO injection and the
 // operations API).
 type Admin struct {

@@ -10,8 +10,8 @@ import (
 	"github.com/smppd/smppd/msg"
 )
 
-// Checks of the message-flow sections: connectors, routes, delivery,
-// storage and the admin listener.
+// Checks of the message-flow sections: connectors, routes, delivery and
+// the admin listener ([storage] is validate_storage.go's).
 
 func (v *validator) connectors() {
 	c := v.c
@@ -134,28 +134,6 @@ func (v *validator) delivery() {
 	}
 	if d.DefaultValidity <= 0 {
 		v.fail(p+"default_validity", "must be > 0")
-	}
-}
-
-func (v *validator) storage() {
-	s := &v.c.Storage
-	const p = "storage."
-	if s.MessageTTL <= 0 {
-		v.fail(p+"message_ttl", "must be > 0")
-	}
-	v.intRange(p+"max_records", s.MaxRecords, 1, 1<<28)
-	v.intRange(p+"max_upstream_ids", s.MaxUpstreamIDs, 1, 1<<28)
-	queued := 0
-	for _, c := range v.c.Connectors {
-		queued += c.Queue
-	}
-	// Records are evicted oldest first: every message still queued must
-	// keep its record, or its receipt finds none and is dropped.
-	if s.MaxRecords > 0 && s.MaxRecords < 2*queued {
-		v.warn("storage: max_records %d < twice the connector queues (%d): under load a record can be evicted before its receipt arrives (the receipt is then dropped, counted as unknown)", s.MaxRecords, queued)
-	}
-	if dv := v.c.Delivery.DefaultValidity; s.MessageTTL > 0 && s.MessageTTL < dv {
-		v.warn("storage: message_ttl %v < delivery.default_validity %v: a late receipt or query_sm finds no record", s.MessageTTL, dv)
 	}
 }
 
