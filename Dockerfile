@@ -1,13 +1,15 @@
 # smppd container image: docs/OPERATIONS.md ("Containers").
 #
 #   docker build -t smppd .
-#   docker run --rm -p 2775:2775 -v /srv/smppd:/etc/smppd smppd
+#   docker run --rm -p 2775:2775 -v /srv/smppd:/etc/smppd -v smppd-store:/var/lib/smppd/store smppd
 #
 # The image carries the demo configuration (configs/), which listens on
 # 127.0.0.1 like every smppd default: inside a container that is reachable
 # from nowhere. Mount a directory with your own smppd.toml and users.toml on
 # /etc/smppd, with [smpp-server] bind = "0.0.0.0" (and, to reach the admin
 # API and /metrics from outside, [admin] bind = "0.0.0.0" with a token).
+# Keep [storage] dir = "/var/lib/smppd/store": accepted messages, receipts
+# and balances live there, in a volume that outlives the container.
 
 ARG GO_VERSION=1.26
 
@@ -19,12 +21,22 @@ RUN go mod download
 COPY . .
 # Static binary: the runtime image has no libc.
 RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/smppd ./cmd/smppd
+# The demo config with its data directory moved to the volume (the build
+# fails if the demo's dir line changes and the edit no longer applies), and
+# that directory, empty, so the volume starts owned by the service user.
+RUN sed 's|^dir = "var/smppd".*|dir = "/var/lib/smppd/store"      # the image'"'"'s VOLUME|' configs/smppd.toml >/out/smppd.toml \
+	&& grep -q '^dir = "/var/lib/smppd/store"' /out/smppd.toml \
+	&& mkdir -p /out/store
 
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /out/smppd /usr/local/bin/smppd
 # Writable by the service user: smppd rewrites the users file (temporary
 # file and rename in the same directory) when balances or users change.
-COPY --chown=nonroot:nonroot configs/smppd.toml configs/users.toml /etc/smppd/
+COPY --from=build --chown=nonroot:nonroot /out/smppd.toml /etc/smppd/smppd.toml
+COPY --chown=nonroot:nonroot configs/users.toml /etc/smppd/
+COPY --from=build --chown=nonroot:nonroot /out/store /var/lib/smppd/store
+# The disk store ([storage] dir): one smppd per volume (it is locked).
+VOLUME /var/lib/smppd/store
 USER nonroot:nonroot
 WORKDIR /etc/smppd
 # 2775 SMPP, 3550 SMPP over TLS (when enabled), 8790 admin API and /metrics.
