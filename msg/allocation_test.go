@@ -18,12 +18,19 @@ func TestIDAllocations(t *testing.T) {
 		"ParseID":       func() { id, _ = ParseID(buf[:16]) },
 		"ParseDecimal":  func() { id, _ = ParseDecimalID(buf[:10]) },
 	}
+	kept, err := NewIDGen(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var floor uint64
+	kept.KeepFloor(2, func(f uint64) { floor = f })
+	checks["Next with KeepFloor"] = func() { id = kept.Next() }
 	for name, f := range checks {
 		if n := testing.AllocsPerRun(1000, f); n != 0 {
 			t.Errorf("%s allocates %.1f per call", name, n)
 		}
 	}
-	_ = id
+	_, _ = id, floor
 }
 
 func TestTextAllocations(t *testing.T) {

@@ -6,7 +6,7 @@ import "testing"
 // the gate never waits: the cost of an id in normal operation.
 func bankedGen(b *testing.B) *IDGen {
 	clk := &fakeIDClock{wall: fakeStart}
-	g, err := newIDGen(1, clk)
+	g, err := newIDGen(1, 0, clk)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package msg
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -49,6 +50,9 @@ import (
 // wall clock stepped backwards between two runs by more than the restart
 // took (NTP correcting a bad RTC at boot, say), exactly as with any
 // time-based id scheme. Keep clocks synchronised before starting smppd.
+// With a durable store the generator closes that gap: NewIDGenAbove starts
+// beyond the high-water mark an earlier run persisted, and KeepFloor has
+// the next block of ids persisted before any of them is issued.
 type ID uint64
 
 const (
@@ -146,6 +150,13 @@ type IDGen struct {
 	node    uint64
 	base    uint64 // ms since idEpochMs of slot 0
 	clk     idClock
+
+	// kept: slots below it are covered by a persisted floor (KeepFloor);
+	// without a keeper it stays at its maximum, so Next never looks.
+	kept  atomic.Uint64
+	keepM sync.Mutex // serialises keep calls
+	block uint64
+	keep  func(floor uint64)
 }
 
 // idClock is the time source; tests inject a fake.
@@ -165,10 +176,19 @@ func (c realClock) sleep(d time.Duration) { time.Sleep(d) }
 // next millisecond to begin (at most 1 ms) so that its first slot is after
 // every id an earlier process on this node issued.
 func NewIDGen(node int) (*IDGen, error) {
-	return newIDGen(node, realClock{start: time.Now()})
+	return newIDGen(node, 0, realClock{start: time.Now()})
 }
 
-func newIDGen(node int, clk idClock) (*IDGen, error) {
+// NewIDGenAbove is NewIDGen for a node whose earlier runs persisted floor
+// (a raw ID value, Floor of a KeepFloor): its first slot is after floor's
+// millisecond even when the wall clock now reads earlier (stepped back
+// between runs), so no id of an earlier run is issued again. floor 0 is
+// NewIDGen.
+func NewIDGenAbove(node int, floor uint64) (*IDGen, error) {
+	return newIDGen(node, floor, realClock{start: time.Now()})
+}
+
+func newIDGen(node int, floor uint64, clk idClock) (*IDGen, error) {
 	if node < 0 || node > MaxNodeID {
 		return nil, errors.New("msg: node id out of range 0..4095")
 	}
@@ -176,7 +196,15 @@ func newIDGen(node int, clk idClock) (*IDGen, error) {
 	if now < 0 || now >= 1<<msBits-1 {
 		return nil, errors.New("msg: system clock is outside 2025..2094; message ids need a set clock")
 	}
-	g := &IDGen{node: uint64(node), base: uint64(now) + 1, clk: clk}
+	base := uint64(now) + 1
+	if f := floor >> (seqBits + nodeBits); f >= base {
+		if f >= 1<<msBits-2 {
+			return nil, errors.New("msg: the persisted message-id floor is at the end of the id space")
+		}
+		base = f + 1
+	}
+	g := &IDGen{node: uint64(node), base: base, clk: clk}
+	g.kept.Store(^uint64(0))
 	// base's millisecond must have begun: the gate needs slot 0 available.
 	for g.limit() == 0 {
 		clk.sleep(200 * time.Microsecond)
@@ -203,6 +231,9 @@ func (g *IDGen) Next() ID {
 	if slot >= g.allowed.Load() {
 		g.await(slot)
 	}
+	if slot+g.block/2 >= g.kept.Load() {
+		g.keepAhead(slot)
+	}
 	return ID((g.base+slot)<<(seqBits+nodeBits) | (k&seqMask)<<nodeBits | g.node)
 }
 
@@ -217,6 +248,46 @@ func (g *IDGen) await(slot uint64) {
 		}
 		g.clk.sleep(time.Duration(slot-lim+1) * time.Millisecond)
 	}
+}
+
+// KeepFloor makes g persist its high-water mark ahead of use: keep is
+// called with a raw ID value above every id issued so far and the next
+// block slots (block*2048 ids), before any of them is issued, and again
+// when half the block is used. Start the next run with NewIDGenAbove(node,
+// the last value kept). keep runs on the goroutine issuing an id (an
+// event loop): it must not block, only hand the value to its store; it is
+// called once at KeepFloor and then about once per block/2 slots. Call it
+// before the first Next.
+func (g *IDGen) KeepFloor(block int, keep func(floor uint64)) {
+	g.block, g.keep = uint64(max(block, 2)), keep
+	g.kept.Store(0)
+	g.keepAhead(g.n.Load() >> seqBits)
+}
+
+// keepAhead persists a floor beyond slot. Only the id that needs it waits
+// for the lock: ids in the half block before the floor go on while another
+// caller keeps the next one.
+func (g *IDGen) keepAhead(slot uint64) {
+	if slot < g.kept.Load() {
+		if !g.keepM.TryLock() {
+			return
+		}
+	} else {
+		g.keepM.Lock()
+	}
+	defer g.keepM.Unlock()
+	if slot+g.block/2 < g.kept.Load() {
+		return
+	}
+	next := slot + g.block
+	g.keep(g.Floor(next))
+	g.kept.Store(next)
+}
+
+// Floor is the raw value of slot's first id: above every id of the
+// earlier slots.
+func (g *IDGen) Floor(slot uint64) uint64 {
+	return (g.base+slot)<<(seqBits+nodeBits) | g.node
 }
 
 // Append appends a fresh ID in hex (16 bytes) to dst. It does not allocate

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -104,10 +105,10 @@ func TestNewIDGenRejects(t *testing.T) {
 			t.Errorf("node %d accepted", n)
 		}
 	}
-	if _, err := newIDGen(1, &fakeIDClock{wall: 0}); err == nil {
+	if _, err := newIDGen(1, 0, &fakeIDClock{wall: 0}); err == nil {
 		t.Error("a clock at 1970 accepted")
 	}
-	if _, err := newIDGen(1, &fakeIDClock{wall: idEpochMs + 1<<41}); err == nil {
+	if _, err := newIDGen(1, 0, &fakeIDClock{wall: idEpochMs + 1<<41}); err == nil {
 		t.Error("a clock past 2094 accepted")
 	}
 }
@@ -150,7 +151,7 @@ func TestIDsUniqueConcurrent(t *testing.T) {
 // has Slot <= the wall clock at its issue.
 func TestGateKeepsSlotsBehindTheClock(t *testing.T) {
 	clk := &fakeIDClock{wall: fakeStart}
-	g, err := newIDGen(1, clk)
+	g, err := newIDGen(1, 0, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +182,7 @@ func TestGateKeepsSlotsBehindTheClock(t *testing.T) {
 // and ids keep growing.
 func TestGateIgnoresWallClockStepBack(t *testing.T) {
 	clk := &fakeIDClock{wall: fakeStart}
-	g, err := newIDGen(1, clk)
+	g, err := newIDGen(1, 0, clk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,12 +209,12 @@ func TestGateIgnoresWallClockStepBack(t *testing.T) {
 // issues only ids above every id of the first.
 func TestRestartDoesNotReuse(t *testing.T) {
 	clk := &fakeIDClock{wall: fakeStart}
-	g1, _ := newIDGen(5, clk)
+	g1, _ := newIDGen(5, 0, clk)
 	var last ID
 	for range 10 * 2048 {
 		last = g1.Next()
 	}
-	g2, err := newIDGen(5, clk) // "restarted" with no time passing
+	g2, err := newIDGen(5, 0, clk) // "restarted" with no time passing
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,8 +222,80 @@ func TestRestartDoesNotReuse(t *testing.T) {
 		t.Fatalf("restart reuses: first %v <= last %v", first, last)
 	}
 	// Another node in the same millisecond never collides (node bits).
-	g3, _ := newIDGen(6, clk)
+	g3, _ := newIDGen(6, 0, clk)
 	if a, b := g3.Next(), g2.Next(); a.Node() == b.Node() || a == b {
 		t.Fatalf("nodes collide: %v %v", a, b)
+	}
+}
+
+// TestFloorSurvivesClockStepBack: a run that persisted its floor, then a
+// restart whose wall clock reads an hour earlier, issues only ids above
+// every id of the first run.
+func TestFloorSurvivesClockStepBack(t *testing.T) {
+	clk := &fakeIDClock{wall: fakeStart}
+	g1, _ := newIDGen(5, 0, clk)
+	var floors []uint64
+	g1.KeepFloor(16, func(f uint64) { floors = append(floors, f) })
+	if len(floors) != 1 {
+		t.Fatalf("KeepFloor kept %d floors before the first id, want 1", len(floors))
+	}
+	var last ID
+	for range 40 * 2048 {
+		clk.advance(1)
+		last = g1.Next()
+		if uint64(last) >= floors[len(floors)-1] {
+			t.Fatalf("id %v issued at or above the persisted floor %x", last, floors[len(floors)-1])
+		}
+	}
+	if len(floors) < 4 || len(floors) > 6 {
+		t.Errorf("%d floors kept over 40 slots with blocks of 16, want about one per 8 slots", len(floors))
+	}
+	for i := 1; i < len(floors); i++ {
+		if floors[i] <= floors[i-1] {
+			t.Fatalf("floor went down: %x after %x", floors[i], floors[i-1])
+		}
+	}
+	clk.wall -= 3600_000 // the wall clock steps back an hour before the restart
+	g2, err := newIDGen(5, floors[len(floors)-1], clk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first := g2.Next(); first <= last || uint64(first) < floors[len(floors)-1] {
+		t.Fatalf("restart above floor %x reuses: first %v, last of the earlier run %v", floors[len(floors)-1], first, last)
+	}
+	// Without the floor the same restart would have gone back in time.
+	g3, _ := newIDGen(5, 0, clk)
+	if g3.Next() > last {
+		t.Fatal("test clock did not step back")
+	}
+	// A floor at the end of the id space is refused, not wrapped.
+	if _, err := newIDGen(5, ^uint64(0), clk); err == nil {
+		t.Error("a floor at the end of the id space was accepted")
+	}
+}
+
+// TestKeepFloorConcurrent: ids issued from many goroutines never reach the
+// floor persisted before them.
+func TestKeepFloorConcurrent(t *testing.T) {
+	g, err := NewIDGen(9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kept atomic.Uint64
+	g.KeepFloor(4, func(f uint64) { kept.Store(f) })
+	var wg sync.WaitGroup
+	var bad atomic.Uint64
+	for range 8 {
+		wg.Go(func() {
+			for range 20000 {
+				if id := g.Next(); uint64(id) >= kept.Load() {
+					bad.Store(uint64(id))
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if b := bad.Load(); b != 0 {
+		t.Fatalf("id %x issued at or above the kept floor", b)
 	}
 }
