@@ -21,11 +21,23 @@
 // disk, a failed device) the write returns an error at once and the caller
 // refuses or counts it, never waits. Lease, Expire, Sweep, Stats and Close
 // run on the hub's background goroutine or at start and stop: they may
-// block on I/O.
+// block on I/O. So may Recover, Ledger.Balances and DeadLetters.List, which
+// run at start or for the operator, and Committer.WaitCommitted, which only
+// connector goroutines call.
+//
+// # Durability
+//
+// A write that returned nil is in the store's order but not yet on disk:
+// Committer says when it is. A caller that must not acknowledge before
+// that (an ESME_ROK, a deliver_sm_resp to an upstream) compares
+// Committer.Written after its writes with Committer.Committed and defers
+// its answer until OnCommit reports the position. A store that is not
+// durable reports 0 for both, so nothing waits.
 package storage
 
 import (
 	"errors"
+	"time"
 
 	"github.com/smppd/smppd/msg"
 )
@@ -41,6 +53,13 @@ var (
 	// ErrBadUpstreamID: an upstream id that is empty or longer than
 	// MaxUpstreamID octets is not kept.
 	ErrBadUpstreamID = errors.New("storage: upstream id empty or too long")
+	// ErrFinal: SetState or Finish on a record whose recorded state is
+	// already final. The first final state wins (a late or duplicate
+	// receipt changes nothing); the store counts these in Stats.LateFinal.
+	ErrFinal = errors.New("storage: record already final")
+	// ErrBadLedgerEntry: a ledger entry of an unknown kind or with a
+	// negative amount is not written.
+	ErrBadLedgerEntry = errors.New("storage: ledger entry of an unknown kind or a negative amount")
 )
 
 // Address lengths kept in a Record: source_addr and destination_addr are at
@@ -82,6 +101,14 @@ type Record struct {
 	// Parts is how many parts the message is billed for (the most it has
 	// had: replace_sm charges only parts beyond it); at most 255.
 	Parts uint8
+	// Expires is the message's validity end (Unix ns) from the submit; 0
+	// takes the store's default lifetime. A durable store keeps a record
+	// until max(Submitted, Done, Expires) plus its TTL.
+	Expires int64
+	// Charge is what the message was charged at acceptance (micro-units,
+	// accounts.Amount), 0 if nothing. Put writes it to the ledger with the
+	// record, in one write: see Ledger.
+	Charge int64
 }
 
 // SourceAddr returns the source address octets (a view into r).
@@ -110,21 +137,36 @@ type Messages interface {
 	// destinations share one id: the last Put wins for the addresses, the
 	// state is that of the latest SetState). An error means the record is
 	// not stored: the caller must not acknowledge the message.
+	//
+	// r.Charge goes to the ledger: a new id charges its owner r.Charge; a
+	// Put that replaces a record charges only r.Charge minus the replaced
+	// record's Charge (a failover's second Put charges nothing more, a
+	// submit_multi's destinations carry the running total).
 	Put(r *Record) error
+	// PutMessage is Put that also keeps m (msg.Message's binary form,
+	// msg.AppendBinary; copied) until a connector accepts the message or
+	// its record is final, so a durable store can send it again after a
+	// restart (see Store.Recover). The memory store keeps no body.
+	PutMessage(r *Record, m []byte) error
 	// Get copies the record for id into out; on an error out is unchanged.
 	Get(id msg.ID, out *Record) error
 	// SetState records a new state, error code and done time (0 while not
-	// final).
+	// final). ErrFinal when the record's recorded state is already final:
+	// the first final state wins.
 	SetState(id msg.ID, st msg.State, errCode uint16, done int64) error
 	// Finish is SetState followed by Get, in one step: the final receipt's
 	// path. For a record whose RegisteredDelivery is 0 (no receipt can be
 	// asked) out may get only ID, State, Err, Connector, Submitted and Done.
+	// On ErrFinal nothing changes and out gets the record as stored (its
+	// first final state).
 	Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *Record) error
 	// SetAccepted is the connector's acceptance: when final is not 0 the
 	// record reads as final (Err errCode, Done at) from at on and ENROUTE
-	// before; a SetState or Finish replaces that. A record already final
-	// (a receipt that overtook the acceptance) keeps its state. Without
-	// final nothing a Get shows changes (a durable store notes it).
+	// before; a SetState or Finish replaces that (such a decided state is
+	// not a recorded one: no ErrFinal). A record already final (a receipt
+	// that overtook the acceptance) keeps its state. Without final nothing
+	// a Get shows changes. A durable store notes the acceptance and drops
+	// the message body: the upstream owns the message now.
 	SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) error
 	// SetReplaced applies a replace_sm to id's record: RegisteredDelivery,
 	// the text prefix (Text, TextLen), Parts and Submitted are copied from
@@ -182,6 +224,13 @@ type Held struct {
 	Attempts int   // deliveries tried so far
 }
 
+// HeldLimit returns systemID's share of the held items: Hold refuses an
+// item (ErrHeldFull) while its user holds that many, so one user's backlog
+// cannot take every other user's room. 0 or less: no share, only the
+// store's total limit. It is called on every Hold, so it must be cheap and
+// safe for concurrent use.
+type HeldLimit func(systemID string) int
+
 // Holds keeps items for users with no receiver bound, in arrival order per
 // user. An item is taken by lease and removed by acknowledgement: Lease
 // copies the oldest items out and hides them from other Leases while the
@@ -192,7 +241,8 @@ type Held struct {
 type Holds interface {
 	// Hold stores a copy of h (Body copied, Key ignored) at the end of its
 	// user's queue and returns its key; ErrHeldFull at the store's limit
-	// (the caller counts, logs and drops it).
+	// or when the user holds its share (HeldLimit) (the caller counts,
+	// logs and drops it).
 	Hold(h *Held) (HeldKey, error)
 	// Lease copies up to len(dst) of systemID's oldest unleased items into
 	// dst (each Body appended to dst[i].Body[:0], so a reused dst does not
@@ -224,6 +274,109 @@ type Sweeper interface {
 	Sweep(now int64) int
 }
 
+// Committer tells how far a store's writes are on disk. Positions are
+// opaque, increasing numbers: a write returned at or before Written, and
+// it is durable once Committed has reached the Written read after it.
+type Committer interface {
+	// Written is the position after the last write that returned.
+	Written() uint64
+	// Committed is the position up to which writes are durable (with a
+	// sync mode that does not wait for the disk: equal to Written).
+	Committed() uint64
+	// OnCommit sets fn, called on the store's goroutine after each commit
+	// with the new Committed; set it before traffic. fn must not block.
+	OnCommit(fn func(committed uint64))
+	// WaitCommitted blocks until pos is committed, or returns the error
+	// that stops it from ever being (a failed device). Connector
+	// goroutines only: never an event loop.
+	WaitCommitted(pos uint64) error
+}
+
+// LedgerKind is what a ledger entry does to a user's balance.
+type LedgerKind uint8
+
+// Ledger entry kinds.
+const (
+	LedgerSet    LedgerKind = iota + 1 // the balance is Amount from here on
+	LedgerTopUp                        // adds Amount
+	LedgerCharge                       // subtracts Amount (a charge not written with a record)
+	LedgerRefund                       // adds Amount back (a refused, failed or deleted message's charge)
+)
+
+// String returns the kind's name.
+func (k LedgerKind) String() string {
+	switch k {
+	case LedgerSet:
+		return "set"
+	case LedgerTopUp:
+		return "top-up"
+	case LedgerCharge:
+		return "charge"
+	case LedgerRefund:
+		return "refund"
+	}
+	return "unknown"
+}
+
+// LedgerEntry is one change of a user's balance, written with the message
+// it belongs to (ID, 0 if none).
+type LedgerEntry struct {
+	SystemID string
+	Kind     LedgerKind
+	Amount   int64 // micro-units (accounts.Amount); never negative
+	ID       msg.ID
+}
+
+// Valid reports whether e can be written (ErrBadLedgerEntry otherwise).
+func (e *LedgerEntry) Valid() bool {
+	return e.Kind >= LedgerSet && e.Kind <= LedgerRefund && e.Amount >= 0
+}
+
+// Ledger keeps the balance changes, so a balance after a restart is the
+// last set plus everything after it: nothing lost, nothing applied twice.
+// A record's Charge (Messages.Put) is a charge in the same order.
+type Ledger interface {
+	// Append writes e. It never blocks (like every per-message write): an
+	// error means it is not written.
+	Append(e *LedgerEntry) error
+	// Balances calls fn once per user the ledger knows: the balance the
+	// entries give in order, and whether one of them was a LedgerSet
+	// (false: the balance is only the changes since the log began, to add
+	// to the users file's balance). At start, before traffic.
+	Balances(fn func(systemID string, balance int64, set bool)) error
+}
+
+// DeadLetter is an MO or receipt from an upstream that can never be
+// delivered (no route, an unknown message id): answered ESME_ROK so the
+// upstream does not retry it forever, and kept for the operator.
+type DeadLetter struct {
+	Kind      HeldKind
+	Connector int32  // the connector it came from
+	SystemID  string // the user it was for, "" if none
+	ID        msg.ID // our message id (receipts), 0 if unknown
+	Reason    string
+	Body      []byte // the deliver_sm body (after the header)
+	At        int64  // Unix ns of arrival
+}
+
+// DeadLetters is a store's bounded dead-letter list: the oldest go first
+// when it is full (counted in Stats.DeadLettersDropped), and a durable
+// store drops those older than its TTL.
+type DeadLetters interface {
+	// Add keeps a copy of d (Body copied); At 0 is stamped with the
+	// store's clock.
+	Add(d *DeadLetter) error
+	// List calls fn with up to max letters (max <= 0: all), newest first;
+	// d and its Body are valid during the call only.
+	List(max int, fn func(d *DeadLetter)) error
+	// Len is the number of letters kept.
+	Len() int
+}
+
+// NumStates bounds msg.State values: Stats.RecordsByState is indexed by
+// state.
+const NumStates = int(msg.StateRejected) + 1
+
 // Stats are a store's sizes and counters since it was opened.
 type Stats struct {
 	Records          int    // records held (expired ones not yet swept included)
@@ -236,7 +389,35 @@ type Stats struct {
 	UpstreamEvicted  uint64 // upstream ids evicted by a size limit (both directions)
 	UpstreamExpired  uint64 // upstream ids reclaimed after their lifetime (both directions)
 	UpstreamRejected uint64 // PutUpstream(Of) calls refused with ErrBadUpstreamID
-	HeldRefused      uint64 // Hold calls refused with ErrHeldFull
+	HeldRefused      uint64 // Hold calls refused with ErrHeldFull (both reasons)
+	HeldShareRefused uint64 // of those, refused because the user held its share (HeldLimit)
+
+	// RecordsByState counts the records held by recorded state (index: the
+	// msg.State; a state decided at acceptance counts as ENROUTE).
+	RecordsByState     [NumStates]int
+	LateFinal          uint64 // SetState/Finish calls refused with ErrFinal
+	DeadLetters        int    // dead letters kept
+	DeadLettersAdded   uint64 // dead letters added
+	DeadLettersDropped uint64 // dead letters dropped by the list's bound or age
+	Recovered          uint64 // records handed to Recover's fn (non-final at start)
+
+	// A durable store's files; 0 for the memory store.
+	BytesUsed        int64         // bytes of the log's segments
+	MaxDisk          int64         // the disk budget (max_disk)
+	Segments         int           // segment files
+	CompactBacklog   int64         // bytes in segments compaction could reclaim now
+	Compactions      uint64        // segments removed by compaction
+	Compacted        uint64        // entries re-appended by compaction
+	WriteErrors      uint64        // writes refused: full disk (past the high-water mark) or failed device
+	DiskFull         bool          // new submits are refused now (high-water mark, ENOSPC, EIO)
+	Fsyncs           uint64        // group commits made
+	FsyncLast        time.Duration // the latest fsync's duration
+	FsyncMax         time.Duration // the longest fsync
+	FsyncAvg         time.Duration // mean fsync duration
+	GroupCommitBatch float64       // mean entries per group commit
+	Recovery         time.Duration // time Open took to replay the log and rebuild the index
+	ReplayEntries    uint64        // entries replayed at Open
+	ReplayCorrupt    uint64        // corrupt entries or segments skipped at Open
 }
 
 // Store is one implementation of everything above: what cmd/smppd opens
@@ -249,6 +430,29 @@ type Store interface {
 	// Holds returns the store's held items (a separate value because
 	// Messages and Holds both name a Len with different meanings).
 	Holds() Holds
+	// Recover calls fn once per record whose recorded state is not final,
+	// oldest first, with its message bytes (r and m valid during the call
+	// only): m is nil when a connector accepted the message (the upstream
+	// has it: do not send it again) and the bytes given to PutMessage when
+	// its fate upstream is unknown (send it again, same id). A final state
+	// decided at acceptance shows in r.State, Err and Done even before its
+	// time (re-drive its receipt at Done). At start, before traffic; an
+	// error from fn stops it and is returned. The memory store calls
+	// nothing.
+	Recover(fn func(r *Record, m []byte) error) error
+	// Committer tells when writes are durable; a store that is not durable
+	// returns one whose Written and Committed are always 0.
+	Committer() Committer
+	// Ledger returns the store's balance ledger.
+	Ledger() Ledger
+	// DeadLetters returns the store's dead-letter list.
+	DeadLetters() DeadLetters
+	// IDFloor is the persisted high-water mark of the message-id generator
+	// (a msg.ID's raw value), 0 if none; SetIDFloor raises it (a lower v
+	// changes nothing), so ids stay unique across a clock step between
+	// runs. SetIDFloor never blocks: an error means it is not written.
+	IDFloor() uint64
+	SetIDFloor(v uint64) error
 	// Stats returns a snapshot of the sizes and counters: for metrics,
 	// not per message.
 	Stats() Stats

@@ -10,6 +10,6 @@ import (
 // TestConformance runs the storage seam's suite against the memory store.
 func TestConformance(t *testing.T) {
 	storagetest.Run(t, func(_ *testing.T, c storagetest.Config) storage.Store {
-		return New(Options{MaxHeld: c.MaxHeld, TTL: c.TTL, Now: c.Now})
+		return New(Options{MaxHeld: c.MaxHeld, HeldShare: c.HeldShare, MaxDeadLetters: c.MaxDeadLetters, TTL: c.TTL, Now: c.Now})
 	})
 }

@@ -33,7 +33,11 @@ type Holds struct {
 	leased  int          // items leased now
 	seq     uint64       // arrival order of the next Hold
 	max     int
+	share   storage.HeldLimit // a user's share of max; nil: none
 	refused uint64
+	// shareRefused counts the refusals (in refused too) of a user at its
+	// share.
+	shareRefused uint64
 }
 
 // heldEntry is one item (h, its Body owned here) or a free slot.
@@ -101,6 +105,14 @@ func (hs *Holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 		hs.refused++
 		return 0, storage.ErrHeldFull
 	}
+	q := hs.users[h.SystemID]
+	if q != nil && hs.share != nil {
+		if lim := hs.share(h.SystemID); lim > 0 && q.n >= lim {
+			hs.refused++
+			hs.shareRefused++
+			return 0, storage.ErrHeldFull
+		}
+	}
 	if len(hs.free) == 0 {
 		hs.ents = append(hs.ents, heldEntry{})
 		hs.free = append(hs.free, int32(len(hs.ents)-1))
@@ -114,7 +126,6 @@ func (hs *Holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 	e.h.Key = keyOf(slot, e.gen)
 	e.seq, e.used, e.leased = hs.seq, true, false
 	hs.seq++
-	q := hs.users[h.SystemID]
 	if q == nil {
 		q = hs.newQueue(h.Expires)
 		hs.users[h.SystemID] = q
@@ -303,8 +314,8 @@ func (hs *Holds) Users() int {
 	return len(hs.users)
 }
 
-func (hs *Holds) stats() (n, users int, refused uint64) {
+func (hs *Holds) stats() (n, users int, refused, shareRefused uint64) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
-	return hs.n, len(hs.users), hs.refused
+	return hs.n, len(hs.users), hs.refused, hs.shareRefused
 }

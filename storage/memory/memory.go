@@ -20,14 +20,14 @@
 // Memory per entry once a shard is at its limit (amd64; the index is 2 to 4
 // words per entry, by how the shard's limit rounds up to a power of two):
 //
-//	record:      104 B slot (no pointers) + 16 B SystemID (the only part
+//	record:      120 B slot (no pointers) + 16 B SystemID (the only part
 //	             the GC scans) + 16-32 B index:
-//	             144 B measured at MaxRecords 100,000, 137 B at 1,000,000
+//	             159 B measured at MaxRecords 100,000
 //	upstream id:  96 B slot (no pointers) + 16-32 B index:
 //	             121 B measured at MaxUpstream 100,000, 113 B at 1,000,000
 //
-// so 100,000 of each take about 26 MB and the defaults (1,000,000 of each)
-// about 250 MB. The upstream map costs nothing until a connector uses it.
+// so 100,000 of each take about 28 MB and the defaults (1,000,000 of each)
+// about 270 MB. The upstream map costs nothing until a connector uses it.
 // The reverse map (our id -> upstream id, for cancel_sm and replace_sm
 // sent upstream) has the same entry size and a limit of its own equal to
 // MaxUpstream; it is filled only for connectors that forward those.
@@ -48,6 +48,9 @@ const (
 	DefaultMaxUpstream = 1_000_000
 	DefaultMaxHeld     = 100_000
 	DefaultTTL         = 72 * time.Hour
+	// DefaultMaxDeadLetters bounds the dead-letter list: the newest are
+	// kept, for the operator to look at.
+	DefaultMaxDeadLetters = 10_000
 )
 
 // maxShardBits gives the shard count for large limits; smaller limits use fewer
@@ -73,6 +76,12 @@ type Options struct {
 	// MaxHeld bounds the held MO and receipts across all users (default
 	// 100,000); Hold beyond it returns storage.ErrHeldFull.
 	MaxHeld int
+	// HeldShare is each user's share of MaxHeld (nil: none); Hold beyond
+	// it returns storage.ErrHeldFull too.
+	HeldShare storage.HeldLimit
+	// MaxDeadLetters bounds the dead-letter list (default 10,000): the
+	// oldest letter goes when a new one comes to a full list.
+	MaxDeadLetters int
 	// TTL is how long records (by Record.Submitted) and upstream ids (by
 	// the time of PutUpstream) are kept (default 72h).
 	TTL time.Duration
@@ -99,7 +108,11 @@ type Store struct {
 	clock      func() int64 // precise: Options.Now, or the wall clock
 	coarse     atomic.Int64 // the latest Sweep's now, for the default clock
 	upRejected atomic.Uint64
+	lateFinal  atomic.Uint64
+	idFloor    atomic.Uint64
 	holds      Holds
+	ledger     ledger
+	dead       deadLetters
 }
 
 // New returns an empty Store configured by opts (defaults for zero
@@ -146,6 +159,9 @@ func newStore(opts Options, maxBits uint) *Store {
 		s.revs[i].max, s.revs[i].tagOf = caps[i], upTag
 	}
 	s.holds.init(opts.MaxHeld)
+	s.holds.share = opts.HeldShare
+	s.ledger.init()
+	s.dead.init(opts.MaxDeadLetters, s.clock)
 	return s
 }
 
@@ -198,7 +214,10 @@ func (s *Store) Stats() storage.Stats {
 	st.UpstreamEvicted += evicted
 	st.UpstreamExpired += expired
 	st.UpstreamRejected = s.upRejected.Load()
-	st.Held, st.HeldUsers, st.HeldRefused = s.holds.stats()
+	st.Held, st.HeldUsers, st.HeldRefused, st.HeldShareRefused = s.holds.stats()
+	st.RecordsByState = recordsByState(s.recs)
+	st.LateFinal = s.lateFinal.Load()
+	st.DeadLetters, st.DeadLettersAdded, st.DeadLettersDropped = s.dead.stats()
 	return st
 }
 

@@ -11,6 +11,8 @@ import (
 type entry struct {
 	id        msg.ID
 	done      int64
+	expires   int64
+	charge    int64
 	connector int32
 	err       uint16
 	state     msg.State
@@ -56,7 +58,8 @@ func findRec(t *recTable, id msg.ID, tag uint32) int {
 // Put stores a copy of r; a record with the same id is replaced in place
 // (keeping its eviction position). A Record with Submitted 0 is stamped
 // with the current time so the TTL applies to it. When r's shard is full
-// its oldest record is evicted. r is not retained; Put never fails.
+// its oldest record is evicted. r.Charge goes to the ledger (see
+// storage.Messages.Put). r is not retained; Put never fails.
 func (s *Store) Put(r *storage.Record) error {
 	sub := r.Submitted
 	if sub == 0 {
@@ -65,13 +68,18 @@ func (s *Store) Put(r *storage.Record) error {
 	t, tag := s.recHash(r.ID)
 	t.mu.Lock()
 	sl := findRec(t, r.ID, tag)
+	charged := int64(0)
 	if sl < 0 {
 		sl = t.add(tag, sub)
+	} else {
+		charged = t.ents[sl].v.charge
 	}
 	t.ents[sl].at = sub
 	e := &t.ents[sl].v
 	e.id = r.ID
 	e.done = r.Done
+	e.expires = r.Expires
+	e.charge = r.Charge
 	e.connector = r.Connector
 	e.err = r.Err
 	e.state = r.State
@@ -88,8 +96,15 @@ func (s *Store) Put(r *storage.Record) error {
 	e.later = 0
 	t.refs[sl] = r.SystemID
 	t.mu.Unlock()
+	if d := r.Charge - charged; d != 0 {
+		s.ledger.add(r.SystemID, -d)
+	}
 	return nil
 }
+
+// PutMessage implements storage.Messages: Put, keeping no body (nothing
+// here survives a restart to send it again).
+func (s *Store) PutMessage(r *storage.Record, _ []byte) error { return s.Put(r) }
 
 // Get copies the record for id into out; storage.ErrNotFound if id is
 // unknown, evicted or older than the TTL (out is then unchanged).
@@ -156,10 +171,13 @@ func copyOut(t *recTable, sl int, out *storage.Record) {
 		Submitted:          t.ents[sl].at,
 		Done:               e.done,
 		Parts:              e.parts,
+		Expires:            e.expires,
+		Charge:             e.charge,
 	}
 }
 
 // Finish implements storage.Messages: SetState and Get under one lock.
+// On storage.ErrFinal out gets the record as it stands.
 func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) error {
 	t, sl := s.lockFound(id)
 	defer t.mu.Unlock()
@@ -167,27 +185,40 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 		return storage.ErrNotFound
 	}
 	e := &t.ents[sl].v
-	e.state, e.err, e.done, e.later = st, errCode, done, 0
+	err := s.setState(e, st, errCode, done)
 	if e.regDel != 0 {
 		copyOut(t, sl, out)
-		return nil
+		return err
 	}
 	// No receipt can be asked: the fields the receipt path reads for its
 	// counters, without touching refs or copying addresses.
 	*out = storage.Record{ID: e.id, State: e.state, Err: e.err, Connector: e.connector, Submitted: t.ents[sl].at, Done: e.done}
-	return nil
+	return err
 }
 
 // SetState records st, errCode and done (Unix ns, 0 while not final) for
-// id; storage.ErrNotFound if id is unknown, evicted or older than the TTL.
+// id; storage.ErrNotFound if id is unknown, evicted or older than the TTL,
+// storage.ErrFinal if its recorded state is final.
 func (s *Store) SetState(id msg.ID, st msg.State, errCode uint16, done int64) error {
 	t, sl := s.lockFound(id)
-	if sl >= 0 {
-		e := &t.ents[sl].v
-		e.state, e.err, e.done, e.later = st, errCode, done, 0
+	if sl < 0 {
+		t.mu.Unlock()
+		return storage.ErrNotFound
 	}
+	err := s.setState(&t.ents[sl].v, st, errCode, done)
 	t.mu.Unlock()
-	return found(sl)
+	return err
+}
+
+// setState records a state unless e's recorded state is final already
+// (the first final state wins). Caller holds e's shard lock.
+func (s *Store) setState(e *entry, st msg.State, errCode uint16, done int64) error {
+	if e.state.Final() {
+		s.lateFinal.Add(1)
+		return storage.ErrFinal
+	}
+	e.state, e.err, e.done, e.later = st, errCode, done, 0
+	return nil
 }
 
 // SetAccepted implements storage.Messages.
@@ -245,4 +276,21 @@ func found(sl int) error {
 		return storage.ErrNotFound
 	}
 	return nil
+}
+
+// recordsByState counts the live records of ts by recorded state, taking
+// each lock in turn: for Stats, not per message.
+func recordsByState(ts []recTable) [storage.NumStates]int {
+	var by [storage.NumStates]int
+	for i := range ts {
+		t := &ts[i]
+		t.mu.Lock()
+		for k := range t.n {
+			if sl := &t.ents[t.pos(k)]; sl.at != 0 && int(sl.v.state) < len(by) {
+				by[sl.v.state]++
+			}
+		}
+		t.mu.Unlock()
+	}
+	return by
 }

@@ -2,6 +2,7 @@ package memory
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -162,7 +163,14 @@ func (md *model) step(op, a, b byte) {
 		want, wok := ms.m[id]
 		wok = wok && !md.expired(want.Submitted)
 		st, code, done := msg.State(b%8+1), uint16(b), now+int64(b)
-		if ok := s.SetState(id, st, code, done) == nil; ok != wok {
+		err := s.SetState(id, st, code, done)
+		if wok && want.State.Final() { // the first final state wins
+			if !errors.Is(err, storage.ErrFinal) {
+				t.Fatalf("SetState(%v) on a final record = %v", id, err)
+			}
+			break
+		}
+		if ok := err == nil; ok != wok {
 			t.Fatalf("SetState(%v) = %v; model %v", id, ok, wok)
 		}
 		if wok {

@@ -220,9 +220,14 @@ func recordDelete(t *testing.T, e *env) {
 }
 
 func recordTTL(t *testing.T, e *env) {
-	e.put(t, record(id(1), e.now()))
+	// No validity end: the lifetime runs from the submission.
+	r := record(id(1), e.now())
+	r.Expires = 0
+	e.put(t, r)
 	e.advance(ttl / 2)
-	e.put(t, record(id(2), e.now()))
+	r = record(id(2), e.now())
+	r.Expires = 0
+	e.put(t, r)
 	e.advance(ttl/2 + time.Second)
 	var out storage.Record
 	if err := e.s.Get(id(1), &out); !errors.Is(err, storage.ErrNotFound) {
@@ -252,5 +257,6 @@ func same(a, b storage.Record) bool {
 		a.State == b.State && a.Err == b.Err && a.RegisteredDelivery == b.RegisteredDelivery &&
 		a.DataCoding == b.DataCoding && a.ESMClass == b.ESMClass && a.SourceTON == b.SourceTON &&
 		a.SourceNPI == b.SourceNPI && a.DestTON == b.DestTON && a.DestNPI == b.DestNPI &&
-		a.Connector == b.Connector && a.Submitted == b.Submitted && a.Done == b.Done && a.Parts == b.Parts
+		a.Connector == b.Connector && a.Submitted == b.Submitted && a.Done == b.Done && a.Parts == b.Parts &&
+		a.Expires == b.Expires && a.Charge == b.Charge
 }

@@ -1,6 +1,7 @@
 package storagetest
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 	"testing"
@@ -112,8 +113,16 @@ func allocations(t *testing.T, e *env) {
 	dst := make([]storage.Held, 4)
 	h := storage.Held{SystemID: "alice", Kind: storage.HeldReceipt, Body: []byte("a receipt body"),
 		Expires: e.now() + int64(time.Hour)}
-	next := uint64(2)
+	next := uint64(3)
 	fresh := r
+	body := []byte("a message's binary form, as msg.AppendBinary writes it")
+	final := record(id(2), e.now())
+	e.put(t, final)
+	if err := e.s.SetState(final.ID, msg.StateDelivered, 0, e.now()); err != nil {
+		t.Fatal(err)
+	}
+	charge := storage.LedgerEntry{SystemID: "alice", Kind: storage.LedgerCharge, Amount: 10, ID: r.ID}
+	refund := storage.LedgerEntry{SystemID: "alice", Kind: storage.LedgerRefund, Amount: 10, ID: r.ID}
 	checks := []struct {
 		name string
 		f    func() error
@@ -126,12 +135,38 @@ func allocations(t *testing.T, e *env) {
 			}
 			return e.s.Delete(fresh.ID)
 		}},
+		{"PutMessage, SetAccepted, Finish and Delete a new id", func() error {
+			fresh.ID = id(next)
+			next++
+			if err := e.s.PutMessage(&fresh, body); err != nil {
+				return err
+			}
+			if err := e.s.SetAccepted(fresh.ID, 0, 0, 0); err != nil {
+				return err
+			}
+			if err := e.s.Finish(fresh.ID, msg.StateDelivered, 0, e.now(), &out); err != nil {
+				return err
+			}
+			return e.s.Delete(fresh.ID)
+		}},
 		{"Put same id", func() error { return e.s.Put(&r) }},
 		{"Get", func() error { return e.s.Get(r.ID, &out) }},
 		{"SetAccepted", func() error { return e.s.SetAccepted(r.ID, msg.StateDelivered, 0, e.now()) }},
 		{"SetState", func() error { return e.s.SetState(r.ID, msg.StateEnroute, 0, 0) }},
-		{"Finish", func() error { return e.s.Finish(r.ID, msg.StateDelivered, 0, e.now(), &out) }},
 		{"SetReplaced", func() error { return e.s.SetReplaced(r.ID, &r) }},
+		{"Finish late (ErrFinal)", func() error {
+			if err := e.s.Finish(final.ID, msg.StateDelivered, 0, e.now(), &out); !errors.Is(err, storage.ErrFinal) {
+				return errorf("late Finish = %v", err)
+			}
+			return nil
+		}},
+		{"Ledger charge and refund", func() error {
+			if err := e.s.Ledger().Append(&charge); err != nil {
+				return err
+			}
+			return e.s.Ledger().Append(&refund)
+		}},
+		{"SetIDFloor", func() error { next++; return e.s.SetIDFloor(next) }},
 		{"PutUpstream", func() error { return e.s.PutUpstream(1, up, r.ID) }},
 		{"Upstream", func() error { e.s.Upstream(1, up); return nil }},
 		{"PutUpstreamOf", func() error { return e.s.PutUpstreamOf(r.ID, up) }},
