@@ -312,6 +312,9 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 	}
 	if res.Deferred {
 		s.inFlight++
+		if res.Unsuccess != nil && res.Unsuccess.Len() > 0 {
+			s.keepUnsuccess(h.Sequence, res.Unsuccess)
+		}
 		return
 	}
 	s.appendSubmitResp(h.CommandID.Response(), h.Sequence, res.Status, res.MessageID, k == reqSubmitMulti)
@@ -336,9 +339,9 @@ func (s *session) hold(now time.Time) {
 }
 
 // appendSubmitResp appends submit_sm_resp, data_sm_resp or submit_multi_resp.
-// withUnsuccess encodes the list HandleSubmit filled (l.mresp.Unsuccess) into
-// submit_multi_resp; without it the list is emptied first (deferred answers
-// carry none).
+// withUnsuccess encodes the list in l.mresp.Unsuccess (filled by
+// HandleSubmit, or by onRespond from a deferred request's copy) into
+// submit_multi_resp; without it the list is emptied first.
 func (s *session) appendSubmitResp(id codec.CommandID, seq uint32, st codec.Status, msgID []byte, withUnsuccess bool) {
 	rh := codec.Header{CommandID: id, Status: st, Sequence: seq}
 	var err error
@@ -379,6 +382,31 @@ func (l *loop) onRespond(ev *event) {
 	if s.inFlight > 0 {
 		s.inFlight--
 	}
-	s.appendSubmitResp(ev.cmd.Response(), ev.seq, ev.status, ev.id[:ev.idLen], false)
+	withList := false
+	if list, ok := s.multiLists[ev.seq]; ok && ev.cmd == codec.SubmitMultiID {
+		delete(s.multiLists, ev.seq)
+		l.mresp.Unsuccess.Reset()
+		for _, u := range list {
+			l.mresp.Unsuccess.Add(u)
+		}
+		withList = true
+	}
+	s.appendSubmitResp(ev.cmd.Response(), ev.seq, ev.status, ev.id[:ev.idLen], withList)
 	l.markDirty(s)
+}
+
+// keepUnsuccess copies a deferred submit_multi's unsuccess list (views into
+// the read buffer) until Server.Respond answers it, so the late
+// submit_multi_resp still names the refused destinations.
+func (s *session) keepUnsuccess(seq uint32, u *codec.UnsuccessList) {
+	if s.multiLists == nil {
+		s.multiLists = make(map[uint32][]codec.Unsuccess)
+	}
+	list := make([]codec.Unsuccess, u.Len())
+	for i := range list {
+		x := u.At(i)
+		x.Addr = append([]byte(nil), x.Addr...)
+		list[i] = x
+	}
+	s.multiLists[seq] = list
 }

@@ -134,8 +134,9 @@ type SubmitResult struct {
 	// Unsuccess (submit_multi only; nil otherwise) arrives empty and
 	// engine-owned: Add the destinations that were refused and they go into
 	// submit_multi_resp whatever its status. Valid until HandleSubmit
-	// returns; replacing the pointer has no effect, and a deferred answer
-	// (Server.Respond) carries no list.
+	// returns; replacing the pointer has no effect. A deferred answer
+	// (Server.Respond) carries the list filled before HandleSubmit
+	// returned (the engine keeps a copy until then).
 	Unsuccess *codec.UnsuccessList
 	// Deferred: the handler answers later through Server.Respond(req.Token, ...).
 	// The request counts against the session's in-flight limit until then.

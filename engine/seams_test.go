@@ -300,12 +300,19 @@ func TestSubmitMultiUnsuccessAndPrincipal(t *testing.T) {
 	// submit_sm gets no list.
 	mustSend(t, c, codec.SubmitSMID, 7, smpptest.SubmitBody("1", "2", "x"))
 	mustExpect(t, c, codec.SubmitSMRespID, codec.StatusOK)
-	// A deferred submit_multi is answered without the entries the handler added.
+	// A deferred submit_multi (a durable store's answer after its commit)
+	// still names the destinations the handler refused, though the read
+	// buffer they were views into is long gone; a submit_multi answered
+	// meanwhile has its own list.
 	h.deferNext.Store(true)
 	if err := c.Write(multiFrame(t, 8, "4910", "4911")); err != nil {
 		t.Fatal(err)
 	}
 	tok := <-h.tokens
+	got = roundTrip(t, c, multiFrame(t, 9, "4910"))
+	if want := wantFrame(codec.SubmitMultiRespID, codec.StatusOK, 9, cstr("id42"), []byte{0}); !bytes.Equal(got, want) {
+		t.Fatalf("answered while another waits\n% x\nwant\n% x", got, want)
+	}
 	if err := ts.Respond(tok, codec.StatusOK, []byte("late")); err != nil {
 		t.Fatal(err)
 	}
@@ -313,13 +320,14 @@ func TestSubmitMultiUnsuccessAndPrincipal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := wantFrame(codec.SubmitMultiRespID, codec.StatusOK, 8, cstr("late"), []byte{0}); !bytes.Equal(got, want) {
+	if want := wantFrame(codec.SubmitMultiRespID, codec.StatusOK, 8, cstr("late"), []byte{1},
+		[]byte{1, 1}, cstr("4911"), []byte{0, 0, 0, 0x0B}); !bytes.Equal(got, want) {
 		t.Fatalf("deferred\n% x\nwant\n% x", got, want)
 	}
 
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	wantUnsuccess := []bool{true, true, false, true}
+	wantUnsuccess := []bool{true, true, false, true, true}
 	if fmt.Sprint(h.unsuccess) != fmt.Sprint(wantUnsuccess) {
 		t.Fatalf("Unsuccess on entry %v, want %v", h.unsuccess, wantUnsuccess)
 	}

@@ -70,6 +70,9 @@ type session struct {
 	outBuf   *bytebufferpool.ByteBuffer // owner of out's backing array between open and cleanup
 	outSeq   uint32                     // our request sequence numbers (1..0x7FFFFFFF)
 	inFlight int                        // deferred MT requests not yet answered
+	// multiLists keeps the unsuccess lists of deferred submit_multi by
+	// sequence number until their answer (rare: made on first use).
+	multiLists map[uint32][]codec.Unsuccess
 
 	// waiting: the PDU at the head of the input is an MT request held for a
 	// full connector queue (SubmitResult.Wait); nothing more is read until
@@ -471,6 +474,7 @@ func (s *session) finishClose(err error) {
 	s.bindType = 0
 	s.noTLV = false
 	s.inFlight = 0
+	clear(s.multiLists)
 	s.throttled = 0
 	s.ctrlSeq, s.ctrlCmd = 0, 0
 	s.queued, s.dirtyQ = false, false
