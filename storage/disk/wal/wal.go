@@ -1,0 +1,193 @@
+// Package wal is smppd's write-ahead log: append-only segment files of
+// checksummed entries, written by one goroutine with group commit. It knows
+// nothing of what an entry means; storage/disk keeps its records in it.
+//
+// # Who calls what
+//
+// Append runs on event loops and connector workers: it copies the entry
+// into the current group's buffer under a short lock and returns. It never
+// does I/O, never waits and allocates nothing. The log's own goroutine takes
+// the whole group, writes it, and (with SyncAlways) fsyncs once for every
+// entry that arrived meanwhile, then advances Committed and calls the
+// OnCommit callback. When the entry cannot be taken now (the buffer is full,
+// the disk budget is spent, the device failed) Append says so at once.
+//
+// # Positions
+//
+// A Pos is the segment number << 32 | the byte offset just after the entry
+// in that segment's file, so positions only grow, the segment of an entry is
+// pos>>32, and "written/committed up to pos" is one comparison. Segment
+// numbers start at 1; 0 is no position.
+//
+// # On disk
+//
+// DIR/LOCK holds an exclusive flock and the holder's pid. DIR/NNNNNNNNNN.wal
+// are the segments, each a 32-byte header (magic "SMPPDLOG", format version,
+// segment number, CRC32C of the header) followed by entries framed as
+// length (uint32 LE, of the payload), CRC32C (Castagnoli, over kind and
+// payload), kind (one byte), payload. A segment never holds a partial entry
+// except at a torn tail. A release that finds a newer format version refuses
+// to open the directory.
+package wal
+
+import (
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+// Pos is a position in the log: segment number << 32 | offset just after an
+// entry in that segment's file. Positions of later entries are larger;
+// compare one with Written or Committed as uint64(pos).
+type Pos uint64
+
+// Segment is the number of the segment the entry is in.
+func (p Pos) Segment() uint64 { return uint64(p) >> 32 }
+
+// Offset is the byte offset just after the entry in its segment file.
+func (p Pos) Offset() int64 { return int64(p & (1<<32 - 1)) }
+
+// SyncMode says when the log fsyncs, and so what Committed promises.
+type SyncMode uint8
+
+const (
+	// SyncAlways fsyncs every group before it counts as committed: what
+	// Committed reports is on disk.
+	SyncAlways SyncMode = iota
+	// SyncInterval counts a group committed once written to the operating
+	// system (it survives the process, not the host), and fsyncs at most,
+	// and at least, every Options.SyncInterval while there is unsynced
+	// data: a host crash loses at most that much.
+	SyncInterval
+	// SyncNever counts a group committed once written to the operating
+	// system and leaves flushing to it; the log fsyncs only at Close.
+	SyncNever
+)
+
+func (m SyncMode) String() string {
+	switch m {
+	case SyncAlways:
+		return "always"
+	case SyncInterval:
+		return "interval"
+	case SyncNever:
+		return "never"
+	}
+	return "unknown"
+}
+
+// Defaults for zero Options fields.
+const (
+	DefaultSegmentSize  = 64 << 20
+	DefaultBufferSize   = 4 << 20
+	DefaultSyncInterval = 10 * time.Millisecond
+	// HighWater is the share of MaxDisk, in percent, above which only
+	// urgent appends are taken.
+	HighWater = 90
+)
+
+// Limits on Options.
+const (
+	MinSegmentSize = 4 << 10
+	MaxSegmentSize = 1<<32 - 1 // offsets are the low 32 bits of a Pos
+	MinBufferSize  = 4 << 10
+)
+
+// Options configure Open. Zero values take the defaults above.
+type Options struct {
+	Dir string // created if missing
+	// Sync is when to fsync (the zero value is SyncAlways).
+	Sync SyncMode
+	// SyncInterval is the longest an entry stays unsynced with
+	// SyncInterval (default 10 ms).
+	SyncInterval time.Duration
+	// SegmentSize: a segment is closed and the next begun when an entry
+	// would take it past this many bytes. Default 64 MiB, or MaxDisk/8 when
+	// that is smaller, so that compaction has segments to free in a small
+	// budget.
+	SegmentSize int64
+	// BufferSize is the size of each of the two group buffers (default
+	// 4 MiB): entries arriving while the previous group is written and
+	// fsynced wait here. Log.MaxPayload is the largest entry it takes.
+	BufferSize int
+	// MaxDisk is the budget of the segments in bytes; 0 = no budget. Past
+	// HighWater percent of it only urgent appends are taken, past all of it
+	// none.
+	MaxDisk int64
+	// FS is the file layer (default the operating system's).
+	FS     FS
+	Logger zerolog.Logger
+}
+
+// SegmentInfo describes one segment file. Its entries have positions in
+// (First, End].
+type SegmentInfo struct {
+	Seq   uint64
+	First Pos   // Seq<<32 | header size: before the first entry
+	End   Pos   // after the last entry written to it
+	Bytes int64 // file size
+	// Active: the segment the log is writing to (Remove refuses it and any
+	// later one).
+	Active bool
+	// Corrupt: Replay found it unreadable from some offset on (or its
+	// header bad) and skipped the rest.
+	Corrupt bool
+}
+
+// ReplayStats report what Replay read and what it had to drop.
+type ReplayStats struct {
+	Segments int    // segment files read
+	Entries  uint64 // intact entries handed to fn
+	Bytes    int64  // bytes of those entries, frames included
+	// TornBytes were cut from the end of the last segment: the entry being
+	// written when the process stopped. Nothing acknowledged under
+	// SyncAlways is ever there.
+	TornBytes int64
+	// CorruptSegments were unreadable from some point on and SkippedBytes
+	// of them were skipped: a damaged disk or file, reported, never fatal.
+	CorruptSegments int
+	SkippedBytes    int64
+	Duration        time.Duration
+}
+
+// FsyncBuckets is the number of fsync latency histogram buckets: bucket i
+// counts fsyncs that took less than 2^i microseconds (and at least 2^(i-1)
+// for i > 0); the last bucket also counts everything longer.
+const FsyncBuckets = 24
+
+// Stats is a snapshot of the log's counters.
+type Stats struct {
+	Sync      SyncMode
+	Written   uint64
+	Committed uint64
+	Synced    uint64 // on disk, whatever the mode
+
+	BytesUsed int64 // segment files plus bytes appended but not written yet
+	MaxDisk   int64 // 0 = no budget
+	Segments  int
+
+	Appends uint64 // entries taken
+	Groups  uint64 // groups written
+	// GroupLast and GroupMax are entries per group: how many appends one
+	// write (and with SyncAlways one fsync) served.
+	GroupLast, GroupMax uint64
+
+	Fsyncs     uint64
+	FsyncLast  time.Duration
+	FsyncP50   time.Duration // over the last 1024 fsyncs
+	FsyncP99   time.Duration
+	FsyncMax   time.Duration // since Open
+	FsyncHisto [FsyncBuckets]uint64
+
+	// Refused appends, by reason.
+	RefusedHighWater  uint64 // non-urgent past HighWater of MaxDisk
+	RefusedDiskFull   uint64 // past MaxDisk, or the device reported no space
+	RefusedFailed     uint64 // the device failed (EIO and the like)
+	RefusedBufferFull uint64 // the device is slower than the arrivals
+	WriteErrors       uint64 // failed writes, fsyncs and segment creations
+	// DiskFull / Failed: appends are refused now because of the device;
+	// LastError says why.
+	DiskFull, Failed bool
+	LastError        string
+	Removed          uint64 // segments deleted by Remove
+}

@@ -1,0 +1,367 @@
+package wal
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"syscall"
+	"time"
+)
+
+// writer is the state only the log's goroutine touches (and Open and
+// Replay before it starts).
+type writer struct {
+	f        File   // the segment being written; nil between segments
+	seq      uint64 // its number
+	spare    *group // the buffer not being filled
+	dirty    bool   // written since the last fsync
+	lastEnd  Pos    // after the last entry written
+	lastSync time.Time
+	failing  bool
+	failedAt time.Time
+	aboveHW  bool
+	tick     *time.Timer // the next interval fsync
+	armed    bool        // tick is set
+	backoff  *time.Timer // the next try of a failed write
+}
+
+// run is the log's goroutine: it takes each group, writes it (fsyncing as
+// the mode says), commits it, and at stop drains what is left.
+func (l *Log) run() {
+	defer close(l.done)
+	w := &l.w
+	w.tick = time.NewTimer(time.Hour)
+	w.tick.Stop()
+	w.backoff = time.NewTimer(time.Hour)
+	w.backoff.Stop()
+	w.lastSync = time.Now()
+	for {
+		if g := l.take(); g != nil {
+			if err := l.retry(g); err != nil {
+				l.finish(err)
+				return
+			}
+			l.commit(g)
+			if err := l.intervalSync(); err != nil {
+				l.finish(err)
+				return
+			}
+			continue
+		}
+		select {
+		case <-l.kick:
+		case <-w.tick.C:
+			w.armed = false
+			if err := l.intervalSync(); err != nil {
+				l.finish(err)
+				return
+			}
+		case <-l.stop:
+			l.finish(l.drain())
+			return
+		}
+	}
+}
+
+// intervalSync, with SyncInterval, fsyncs when the oldest unsynced write is
+// SyncInterval old, and otherwise arms the timer for that moment. Under
+// steady load it runs after every group, so the timer is only for a log
+// that went quiet.
+func (l *Log) intervalSync() error {
+	w := &l.w
+	if l.o.Sync != SyncInterval || !w.dirty {
+		return nil
+	}
+	wait := l.o.SyncInterval - time.Since(w.lastSync)
+	if wait > 0 {
+		if !w.armed {
+			w.tick.Reset(wait)
+			w.armed = true
+		}
+		return nil
+	}
+	return l.retry(nil)
+}
+
+// take swaps the buffers and returns the group to write, or nil (and marks
+// the writer idle) when nothing was appended.
+func (l *Log) take() *group {
+	l.mu.Lock()
+	g := l.active
+	if len(g.buf) == 0 && g.ncuts == 0 {
+		l.idle = true
+		l.mu.Unlock()
+		return nil
+	}
+	next := l.w.spare
+	next.reset(l.tailSeq, l.tailOff)
+	l.active = next
+	l.w.spare = g
+	l.mu.Unlock()
+	return g
+}
+
+// drain writes what is still appended after stop, then fsyncs.
+func (l *Log) drain() error {
+	for {
+		g := l.take()
+		if g == nil {
+			break
+		}
+		if err := l.retry(g); err != nil {
+			return err
+		}
+		l.commit(g)
+	}
+	if l.w.dirty {
+		if err := l.retry(nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// finish closes the segment and records err for Close.
+func (l *Log) finish(err error) {
+	if l.w.f != nil {
+		if cerr := l.w.f.Close(); err == nil {
+			err = cerr
+		}
+		l.w.f = nil
+	}
+	if err != nil {
+		err = fmt.Errorf("wal: stopped with the entries after position %d (up to %d) not on disk: %w",
+			l.synced.Load(), l.written.Load(), err)
+	}
+	l.runErr = err
+}
+
+// retry writes g (or, for nil, fsyncs the segment) until it succeeds. While
+// the device fails, appends are refused and the tries back off from 10 ms
+// to 1 s; once stop is closed it tries once more and gives up.
+func (l *Log) retry(g *group) error {
+	w := &l.w
+	backoff := retryFirst
+	for {
+		var err error
+		if g != nil {
+			err = l.flush(g)
+		} else {
+			err = l.syncFile()
+		}
+		if err == nil {
+			if w.failing {
+				l.recovered()
+			}
+			return nil
+		}
+		l.failed(err)
+		select {
+		case <-l.stop:
+			if g != nil {
+				err = l.flush(g)
+			} else {
+				err = l.syncFile()
+			}
+			if err == nil {
+				l.recovered()
+			}
+			return err
+		default:
+		}
+		w.backoff.Reset(backoff)
+		select {
+		case <-w.backoff.C:
+		case <-l.stop:
+			w.backoff.Stop()
+		}
+		backoff = min(2*backoff, retryMax)
+	}
+}
+
+// flush writes g piece by piece, opening the next segment at each cut, and
+// with SyncAlways fsyncs at the end. It resumes at g.piece after a failure;
+// WriteAt at a fixed offset makes a repeated write harmless.
+func (l *Log) flush(g *group) error {
+	w := &l.w
+	for g.piece <= g.ncuts {
+		seq, off, lo, hi := g.bounds(g.piece)
+		if err := l.toSegment(seq, g); err != nil {
+			return err
+		}
+		if hi > lo {
+			if _, err := w.f.WriteAt(g.buf[lo:hi], off); err != nil {
+				return err
+			}
+			w.dirty = true
+			l.segWritten(seq, off+int64(hi-lo))
+		}
+		g.piece++
+	}
+	if l.o.Sync == SyncAlways {
+		if err := l.syncFile(); err != nil {
+			// After a failed fsync the kernel may have dropped the dirty
+			// pages: write the last piece again before the next fsync.
+			g.piece = g.ncuts
+			return err
+		}
+	}
+	return nil
+}
+
+// toSegment makes seq the open segment: the previous one is fsynced (except
+// with SyncNever) and closed, the new one created.
+func (l *Log) toSegment(seq uint64, g *group) error {
+	w := &l.w
+	if w.f != nil && w.seq == seq {
+		return nil
+	}
+	if w.f != nil {
+		if l.o.Sync != SyncNever && w.dirty {
+			if err := l.syncFile(); err != nil {
+				if g.piece > 0 {
+					g.piece-- // write the old segment's piece again
+				}
+				return err
+			}
+		}
+		// The data is fsynced (or, with SyncNever, left to the kernel
+		// either way): an error closing the descriptor changes nothing.
+		_ = w.f.Close()
+		w.f = nil
+	}
+	return w.create(l, seq)
+}
+
+// create creates segment seq with its header and makes its directory entry
+// durable.
+func (w *writer) create(l *Log, seq uint64) error {
+	name := segName(l.o.Dir, seq)
+	f, err := l.fs.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC)
+	if err != nil {
+		return err
+	}
+	var h [headerSize]byte
+	if _, err = f.WriteAt(appendHeader(h[:0], seq), 0); err == nil {
+		err = l.fs.SyncDir(l.o.Dir)
+	}
+	if err != nil {
+		f.Close()
+		return err
+	}
+	w.f, w.seq = f, seq
+	l.open.Store(seq)
+	w.dirty = true // the header: the entries' fsync covers it
+	l.smu.Lock()
+	if n := len(l.segs); n == 0 || l.segs[n-1].seq < seq {
+		l.segs = append(l.segs, segment{seq: seq, size: headerSize, end: mkpos(seq, headerSize)})
+	}
+	l.smu.Unlock()
+	return nil
+}
+
+// segWritten records that segment seq now ends at end.
+func (l *Log) segWritten(seq uint64, end int64) {
+	l.smu.Lock()
+	if n := len(l.segs); n > 0 && l.segs[n-1].seq == seq && l.segs[n-1].size < end {
+		l.segs[n-1].size, l.segs[n-1].end = end, mkpos(seq, end)
+	}
+	l.smu.Unlock()
+}
+
+// syncFile fsyncs the open segment and records how long it took.
+func (l *Log) syncFile() error {
+	w := &l.w
+	if w.f == nil || !w.dirty {
+		return nil
+	}
+	t0 := time.Now()
+	err := w.f.Sync()
+	d := time.Since(t0)
+	if err != nil {
+		return err
+	}
+	l.st.fsync(d)
+	w.dirty = false
+	w.lastSync = t0
+	if uint64(w.lastEnd) > l.synced.Load() {
+		l.synced.Store(uint64(w.lastEnd))
+	}
+	return nil
+}
+
+// commit publishes g: Committed moves to its end, OnCommit runs, waiters
+// wake.
+func (l *Log) commit(g *group) {
+	w := &l.w
+	if g.end != 0 {
+		w.lastEnd = g.end
+	}
+	if l.o.Sync == SyncAlways && !w.dirty {
+		l.synced.Store(uint64(w.lastEnd))
+	}
+	l.committed.Store(uint64(w.lastEnd))
+	l.st.group(g.entries)
+	if fn := l.onCommit.Load(); fn != nil && g.entries > 0 {
+		(*fn)(uint64(w.lastEnd))
+	}
+	l.wakeWaiters()
+	l.highWater()
+}
+
+// failed puts the log in the failed state for err: appends are refused at
+// once until a retry succeeds. The transition is logged; the retries are
+// counted.
+func (l *Log) failed(err error) {
+	st := devFailed
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		st = devFull
+	}
+	l.st.writeErrors.Add(1)
+	l.mu.Lock()
+	prev := l.state
+	l.state, l.lastErr = st, err
+	l.mu.Unlock()
+	if !l.w.failing || prev != st {
+		l.w.failing = true
+		if l.w.failedAt.IsZero() {
+			l.w.failedAt = time.Now()
+		}
+		l.log.Error().Str("event", "wal_device_failed").Str("dir", l.o.Dir).Bool("disk_full", st == devFull).
+			Err(err).Msg("wal: write failed; appends are refused until a retry succeeds")
+	}
+	l.wakeWaiters()
+}
+
+// recovered ends the failed state after a successful retry.
+func (l *Log) recovered() {
+	l.mu.Lock()
+	l.state = devOK
+	l.mu.Unlock()
+	l.log.Warn().Str("event", "wal_device_recovered").Str("dir", l.o.Dir).
+		Dur("outage", time.Since(l.w.failedAt)).Msg("wal: writes succeed again; appends are taken")
+	l.w.failing = false
+	l.w.failedAt = time.Time{}
+}
+
+// highWater logs when the disk budget crosses HighWater, either way.
+func (l *Log) highWater() {
+	if l.o.MaxDisk <= 0 {
+		return
+	}
+	l.mu.Lock()
+	used := l.used
+	l.mu.Unlock()
+	above := used > l.o.MaxDisk/100*HighWater
+	if above == l.w.aboveHW {
+		return
+	}
+	l.w.aboveHW = above
+	if above {
+		l.log.Warn().Str("event", "wal_high_water").Int64("bytes", used).Int64("max_disk", l.o.MaxDisk).
+			Msg("wal: disk budget past its high-water mark; only urgent appends are taken")
+		return
+	}
+	l.log.Info().Str("event", "wal_below_high_water").Int64("bytes", used).Int64("max_disk", l.o.MaxDisk).
+		Msg("wal: disk budget back under its high-water mark")
+}
