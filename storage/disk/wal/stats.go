@@ -17,6 +17,7 @@ type statsState struct {
 	ring      [fsyncRing]time.Duration
 	n         uint64 // fsyncs since Open
 	last, max time.Duration
+	total     time.Duration
 	histo     [FsyncBuckets]uint64
 
 	groups, groupLast, groupMax uint64
@@ -32,6 +33,7 @@ func (s *statsState) fsync(d time.Duration) {
 	s.n++
 	s.last = d
 	s.max = max(s.max, d)
+	s.total += d
 	s.histo[min(b, FsyncBuckets-1)]++
 	s.mu.Unlock()
 }
@@ -80,7 +82,7 @@ func (l *Log) Stats() Stats {
 	var recent []time.Duration
 	s.mu.Lock()
 	st.Groups, st.GroupLast, st.GroupMax = s.groups, s.groupLast, s.groupMax
-	st.Fsyncs, st.FsyncLast, st.FsyncMax, st.FsyncHisto = s.n, s.last, s.max, s.histo
+	st.Fsyncs, st.FsyncLast, st.FsyncMax, st.FsyncTotal, st.FsyncHisto = s.n, s.last, s.max, s.total, s.histo
 	recent = append(recent, s.ring[:min(s.n, fsyncRing)]...)
 	s.mu.Unlock()
 	if len(recent) > 0 {

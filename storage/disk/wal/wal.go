@@ -177,6 +177,7 @@ type Stats struct {
 	FsyncP50   time.Duration // over the last 1024 fsyncs
 	FsyncP99   time.Duration
 	FsyncMax   time.Duration // since Open
+	FsyncTotal time.Duration // time spent in fsync since Open
 	FsyncHisto [FsyncBuckets]uint64
 
 	// Refused appends, by reason.
