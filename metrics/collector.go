@@ -39,6 +39,7 @@ type collector struct {
 	connFailed, connRetried, connReceipts, connMO, connReconnects  *prometheus.Desc
 	records, upstreamIDs, heldUsers, recordsEvicted, recordsExpire *prometheus.Desc
 	upstreamEvicted, upstreamExpired, upstreamRejected, storeErrs  *prometheus.Desc
+	store                                                          storageDescs
 }
 
 func newCollector() *collector {
@@ -122,6 +123,7 @@ func newCollector() *collector {
 	c.upstreamExpired = d("smppd_storage_upstream_ids_expired_total", "Upstream id mappings reclaimed after message_ttl.")
 	c.upstreamRejected = d("smppd_storage_upstream_ids_rejected_total", "Upstream ids not stored because empty or too long.")
 	c.storeErrs = d("smppd_storage_errors_total", "Store calls that failed (a submit refused ESME_RMSGQFUL, a state, upstream id or held item not written; the log names each).")
+	c.store.init(d)
 	return c
 }
 
@@ -165,6 +167,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, c.upstreamEvicted, st.UpstreamEvicted)
 		counter(ch, c.upstreamExpired, st.UpstreamExpired)
 		counter(ch, c.upstreamRejected, st.UpstreamRejected)
+		c.store.collect(ch, &st)
 	}
 }
 

@@ -1,0 +1,96 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// storageDescs are the durable store's metrics (storage.Stats beyond the
+// record and id counts collector.go reports for every store). A memory
+// store reports 0 for the disk ones.
+type storageDescs struct {
+	byState, lateFinal, heldShare, recovered                *prometheus.Desc
+	deadLetters, deadAdded, deadDropped                     *prometheus.Desc
+	bytes, maxDisk, segments, backlog, compactions, compact *prometheus.Desc
+	writeErrs, diskFull, devFailed, fsyncs, fsync, batch    *prometheus.Desc
+	batchMax                                                *prometheus.Desc
+	recovery, replayEntries, replayCorrupt                  *prometheus.Desc
+}
+
+func (s *storageDescs) init(d func(name, help string, labels ...string) *prometheus.Desc) {
+	s.byState = d("smppd_storage_records_by_state", "Message records held, by recorded state (a state decided at acceptance and not yet reached counts as ENROUTE).", "state")
+	s.lateFinal = d("smppd_storage_late_final_total", "State changes refused because the record was already final (the first final state wins): late or duplicate receipts.")
+	s.heldShare = d("smppd_held_share_refused_total", "Receipts and MO refused by the hold store because their user held its share ([delivery] max_held_per_user).")
+	s.recovered = d("smppd_storage_recovered_total", "Non-final records the store handed back at start (re-driven or waiting for their receipt).")
+	s.deadLetters = d("smppd_dead_letters", "Dead letters kept: MO with no route and receipts for unknown ids, answered ESME_ROK upstream (GET /v1/dead-letters).")
+	s.deadAdded = d("smppd_dead_letters_added_total", "Dead letters added.")
+	s.deadDropped = d("smppd_dead_letters_dropped_total", "Dead letters dropped by the list's bound or after message_ttl.")
+	s.bytes = d("smppd_storage_bytes", "Bytes of the disk store's log segments (compare smppd_storage_max_disk_bytes).")
+	s.maxDisk = d("smppd_storage_max_disk_bytes", "[storage] max_disk: new submits are refused past 90% of it.")
+	s.segments = d("smppd_storage_segments", "Log segment files in the data directory.")
+	s.backlog = d("smppd_storage_compaction_backlog_bytes", "Bytes in segments compaction could reclaim now.")
+	s.compactions = d("smppd_storage_compactions_total", "Log segments removed by compaction.")
+	s.compact = d("smppd_storage_compacted_entries_total", "Live entries compaction copied forward out of old segments.")
+	s.writeErrs = d("smppd_storage_write_errors_total", "Store writes refused: full disk (past the high-water mark, ENOSPC) or a failed device (EIO).")
+	s.diskFull = d("smppd_storage_disk_full", "1 while new submits are refused ESME_RMSGQFUL for a full disk (past 90% of max_disk, or ENOSPC); GET /v1/ready answers 503.")
+	s.devFailed = d("smppd_storage_device_failed", "1 while the device fails writes or fsyncs (EIO): new submits are refused until a retried write succeeds.")
+	s.batchMax = d("smppd_storage_group_commit_batch_max", "Most entries made durable by one group commit.")
+	s.fsyncs = d("smppd_storage_fsyncs_total", "Group commits (fsyncs) made by the disk store.")
+	s.fsync = d("smppd_storage_fsync_seconds", "Duration of the disk store's fsyncs: the latest, the median and 99th percentile of the recent ones, and the longest.", "stat")
+	s.batch = d("smppd_storage_group_commit_batch", "Mean entries made durable by one group commit.")
+	s.recovery = d("smppd_storage_recovery_seconds", "Seconds the disk store took at start to replay its log and rebuild its index.")
+	s.replayEntries = d("smppd_storage_replay_entries", "Log entries replayed at start.")
+	s.replayCorrupt = d("smppd_storage_replay_corrupt_total", "Corrupt entries or segment tails skipped at start (logged with the file).")
+}
+
+// stateNames label smppd_storage_records_by_state.
+var stateNames = func() [storage.NumStates]string {
+	var n [storage.NumStates]string
+	for i := range n {
+		n[i] = msg.State(i).String()
+	}
+	return n
+}()
+
+func (s *storageDescs) collect(ch chan<- prometheus.Metric, st *storage.Stats) {
+	for i, n := range st.RecordsByState {
+		if i == 0 {
+			continue // no state 0
+		}
+		gauge(ch, s.byState, float64(n), stateNames[i])
+	}
+	counter(ch, s.lateFinal, st.LateFinal)
+	counter(ch, s.heldShare, st.HeldShareRefused)
+	counter(ch, s.recovered, st.Recovered)
+	gauge(ch, s.deadLetters, float64(st.DeadLetters))
+	counter(ch, s.deadAdded, st.DeadLettersAdded)
+	counter(ch, s.deadDropped, st.DeadLettersDropped)
+	gauge(ch, s.bytes, float64(st.BytesUsed))
+	gauge(ch, s.maxDisk, float64(st.MaxDisk))
+	gauge(ch, s.segments, float64(st.Segments))
+	gauge(ch, s.backlog, float64(st.CompactBacklog))
+	counter(ch, s.compactions, st.Compactions)
+	counter(ch, s.compact, st.Compacted)
+	counter(ch, s.writeErrs, st.WriteErrors)
+	gauge(ch, s.diskFull, flag(st.DiskFull))
+	gauge(ch, s.devFailed, flag(st.DeviceFailed))
+	counter(ch, s.fsyncs, st.Fsyncs)
+	gauge(ch, s.fsync, st.FsyncLast.Seconds(), "last")
+	gauge(ch, s.fsync, st.FsyncMax.Seconds(), "max")
+	gauge(ch, s.fsync, st.FsyncP50.Seconds(), "p50")
+	gauge(ch, s.fsync, st.FsyncP99.Seconds(), "p99")
+	gauge(ch, s.batch, st.GroupCommitBatch)
+	gauge(ch, s.batchMax, float64(st.GroupCommitMax))
+	gauge(ch, s.recovery, st.Recovery.Seconds())
+	gauge(ch, s.replayEntries, float64(st.ReplayEntries))
+	counter(ch, s.replayCorrupt, st.ReplayCorrupt)
+}
+
+func flag(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

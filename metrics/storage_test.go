@@ -1,0 +1,82 @@
+package metrics_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/metrics"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+type fixedStorage struct{ st storage.Stats }
+
+func (f fixedStorage) Stats() storage.Stats { return f.st }
+
+// TestStorageMetrics gathers a durable store's snapshot and checks each
+// figure lands on its metric with its labels.
+func TestStorageMetrics(t *testing.T) {
+	st := storage.Stats{
+		LateFinal: 4, HeldShareRefused: 5, Recovered: 6, DeadLetters: 7, DeadLettersAdded: 8, DeadLettersDropped: 1,
+		BytesUsed: 1 << 30, MaxDisk: 8 << 30, Segments: 17, CompactBacklog: 1 << 20, Compactions: 3, Compacted: 99,
+		WriteErrors: 2, DiskFull: true, Fsyncs: 1000, FsyncLast: time.Millisecond, FsyncP50: 500 * time.Microsecond,
+		FsyncP99: 3 * time.Millisecond, FsyncMax: 20 * time.Millisecond, GroupCommitBatch: 12.5, GroupCommitMax: 64,
+		Recovery: 1500 * time.Millisecond, ReplayEntries: 123456, ReplayCorrupt: 1,
+	}
+	st.RecordsByState[msg.StateEnroute] = 10
+	st.RecordsByState[msg.StateDelivered] = 20
+	m := metrics.New(metrics.Options{})
+	m.Attach(metrics.Sources{Storage: fixedStorage{st}})
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := families{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf
+	}
+	want := []struct {
+		name   string
+		labels []string
+		v      float64
+	}{
+		{"smppd_storage_records_by_state", []string{"state", "ENROUTE"}, 10},
+		{"smppd_storage_records_by_state", []string{"state", "DELIVERED"}, 20},
+		{"smppd_storage_records_by_state", []string{"state", "REJECTED"}, 0},
+		{"smppd_storage_late_final_total", nil, 4},
+		{"smppd_held_share_refused_total", nil, 5},
+		{"smppd_storage_recovered_total", nil, 6},
+		{"smppd_dead_letters", nil, 7},
+		{"smppd_dead_letters_added_total", nil, 8},
+		{"smppd_dead_letters_dropped_total", nil, 1},
+		{"smppd_storage_bytes", nil, 1 << 30},
+		{"smppd_storage_max_disk_bytes", nil, 8 << 30},
+		{"smppd_storage_segments", nil, 17},
+		{"smppd_storage_compaction_backlog_bytes", nil, 1 << 20},
+		{"smppd_storage_compactions_total", nil, 3},
+		{"smppd_storage_compacted_entries_total", nil, 99},
+		{"smppd_storage_write_errors_total", nil, 2},
+		{"smppd_storage_disk_full", nil, 1},
+		{"smppd_storage_device_failed", nil, 0},
+		{"smppd_storage_fsyncs_total", nil, 1000},
+		{"smppd_storage_fsync_seconds", []string{"stat", "p99"}, 0.003},
+		{"smppd_storage_fsync_seconds", []string{"stat", "max"}, 0.02},
+		{"smppd_storage_group_commit_batch", nil, 12.5},
+		{"smppd_storage_group_commit_batch_max", nil, 64},
+		{"smppd_storage_recovery_seconds", nil, 1.5},
+		{"smppd_storage_replay_entries", nil, 123456},
+		{"smppd_storage_replay_corrupt_total", nil, 1},
+	}
+	for _, w := range want {
+		if got[w.name] == nil {
+			t.Errorf("%s not exported", w.name)
+			continue
+		}
+		if v := got.value(w.name, w.labels...); v != w.v {
+			t.Errorf("%s%v = %v, want %v", w.name, w.labels, v, w.v)
+		}
+	}
+	if n := len(got["smppd_storage_records_by_state"].GetMetric()); n != storage.NumStates-1 {
+		t.Errorf("%d state series, want one per SMPP state (%d)", n, storage.NumStates-1)
+	}
+}
