@@ -20,7 +20,6 @@ import (
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/metrics"
-	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
@@ -49,7 +48,7 @@ type daemon struct {
 
 // newDaemon builds every component from cfg without starting any; tune,
 // when set, adjusts the engine's options (tests).
-func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options)) (*daemon, error) {
+func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options)) (_ *daemon, err error) {
 	d := &daemon{log: log, path: cfg.Path, cfg: cfg, file: &usersFile{log: log}}
 	d.file.update(cfg)
 	au, err := accountUsers(cfg.Users)
@@ -65,11 +64,16 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if d.users, err = accounts.NewStore(au, accountGroups(cfg.Groups), so); err != nil {
 		return nil, err
 	}
-	ids, err := msg.NewIDGen(cfg.Server.NodeID)
+	d.store = newStorage(cfg)
+	defer func() {
+		if err != nil {
+			d.closeStore() // a durable store unlocks its directory
+		}
+	}()
+	ids, err := newIDs(cfg.Server.NodeID, d.store, log)
 	if err != nil {
 		return nil, err
 	}
-	d.store = newStorage(cfg)
 	if d.conns, err = newConnectors(cfg, connectorIDs(d.store, log), log); err != nil {
 		return nil, err
 	}
@@ -233,8 +237,12 @@ func (d *daemon) persist(why string) {
 	}
 }
 
-// ready is GET /v1/ready: serving, and at least one connector up.
+// ready is GET /v1/ready: serving, the store taking submits, and at
+// least one connector up.
 func (d *daemon) ready() error {
+	if err := storeReady(d.store.Stats()); err != nil {
+		return err
+	}
 	for _, c := range d.conns {
 		if c.Up() {
 			return nil
