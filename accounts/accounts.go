@@ -45,7 +45,7 @@ var (
 )
 
 // Errors of the runtime changes (Upsert, SetEnabled, SetBalance, TopUp,
-// Persist).
+// Persist); see also ErrLedger.
 var (
 	// ErrUnknownUser: no current user has this system_id.
 	ErrUnknownUser = errors.New("accounts: unknown user")
@@ -151,6 +151,9 @@ type User struct {
 	// Limits are the sending limits with their live counters; the flow
 	// passes &bind.User().Limits to Admission.Admit.
 	Limits UserLimits
+	// MaxHeldPerUser is the user's share of the held receipts and MO
+	// (Store.HeldLimit); 0 = its group's, else Options.HeldShare.
+	MaxHeldPerUser int
 
 	src      []srcPattern // SourceAddrs compiled by Prepare
 	compiled bool         // Prepare ran
@@ -167,6 +170,9 @@ func (u *User) Active() bool { return u.Enabled && !u.inactive }
 type Group struct {
 	Name    string
 	Enabled bool
+	// MaxHeldPerUser is the held-item share of each user of the group that
+	// sets none itself; 0 = Options.HeldShare.
+	MaxHeldPerUser int
 }
 
 // Options configures a Store. The zero value disables the cache and the
@@ -184,6 +190,15 @@ type Options struct {
 	// Store's changing methods (Reload, ReloadWith, Upsert, Set*, TopUp,
 	// Persist): they wait for it.
 	Persist func(users []User) error
+	// Ledger, when set, keeps balances and quotas durable: NewStore takes
+	// the live values from it (see Store.Restored) and every set, top-up,
+	// logged charge and refund is written to it (see Ledger). nil = the
+	// users file's values at start, as without a durable store.
+	Ledger Ledger
+	// HeldShare is the held-item share (Store.HeldLimit) of a user that
+	// sets no max_held_per_user, nor its group: [delivery]
+	// max_held_per_user as resolved by config. 0 = no share.
+	HeldShare int
 }
 
 // Limits configures the failed-bind limiter ([bind-limits]). Failures are
@@ -213,6 +228,9 @@ type Stats struct {
 	CacheMisses uint64 // binds that ran the password hash
 	Slowed      uint64 // binds Gate delayed by slow_delay
 	Throttled   uint64 // binds refused with ErrThrottled
+	// LedgerErrors counts ledger entries the Ledger refused: changes not
+	// made, and refunds in force but not written.
+	LedgerErrors uint64
 }
 
 type systemClock struct{}

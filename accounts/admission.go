@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"time"
+
+	"github.com/smppd/smppd/msg"
 )
 
 // UserLimits are a user's sending limits as written in the users file, plus
@@ -232,7 +234,9 @@ func (a *Admission) Status(r Refusal) uint32 {
 }
 
 // Charge is what an admitted submit took from a balance and a quota. Keep it
-// with the message; call Refund if the upstream refuses the message.
+// with the message and put Micros and Parts in the message's record (the
+// ledger reads the charge from there); if the message then fails, give it
+// back with Refund, or with Undo when its record was never stored.
 type Charge struct {
 	credit *Credit
 	quota  *Quota
@@ -247,14 +251,57 @@ func (c *Charge) Micros() int64 { return c.micros }
 // Parts is the number of parts taken from the quota (0 when unlimited).
 func (c *Charge) Parts() int64 { return c.parts }
 
-// Refund gives the balance and the quota back and clears c, so a second
-// Refund on the same variable does nothing. Refunding two copies of one
-// Charge refunds twice: keep one. Throughput tokens are not given back; the
-// submit did use the server.
-func (c *Charge) Refund() {
+// Refund gives the balance and the quota back, writes the refund to the
+// ledger under id (the message the charge was for), and clears c, so a
+// second Refund on the same variable does nothing. Refunding two copies of
+// one Charge refunds twice: keep one. Throughput tokens are not given back;
+// the submit did use the server. An error (wrapping ErrLedger) means the
+// refund is in force but not written: counted in Stats.LedgerErrors.
+func (c *Charge) Refund(id msg.ID) error {
+	var err error
+	if c.micros > 0 {
+		c.credit.Refund(c.micros)
+		err = c.credit.ref.write(LedgerRefund, c.micros, id)
+	}
+	if c.parts > 0 {
+		c.quota.Refund(c.parts)
+		if e := c.quota.ref.write(LedgerRefund, c.parts, id); e != nil {
+			err = errors.Join(err, e)
+		}
+	}
+	*c = Charge{}
+	return err
+}
+
+// Undo gives the balance and the quota back without writing anything: for
+// a charge the ledger never saw (the submit's record could not be stored,
+// or Log failed). Then c is cleared.
+func (c *Charge) Undo() {
 	c.credit.Refund(c.micros)
 	c.quota.Refund(c.parts)
 	*c = Charge{}
+}
+
+// Log writes c to the ledger as charges of message id, for a charge that no
+// message record carries (the extra parts of a replace_sm). On an error
+// (wrapping ErrLedger) nothing stays written and the caller gives the charge
+// back with Undo.
+func (c *Charge) Log(id msg.ID) error {
+	if c.micros > 0 {
+		if err := c.credit.ref.write(LedgerCharge, c.micros, id); err != nil {
+			return err
+		}
+	}
+	if c.parts > 0 {
+		if err := c.quota.ref.write(LedgerCharge, c.parts, id); err != nil {
+			if c.micros > 0 {
+				// Best effort: the money was written as charged.
+				_ = c.credit.ref.write(LedgerRefund, c.micros, id)
+			}
+			return err
+		}
+	}
+	return nil
 }
 
 // Admit decides whether user u may submit a message of parts parts on a

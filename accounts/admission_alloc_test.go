@@ -24,11 +24,25 @@ func TestAdmissionZeroAlloc(t *testing.T) {
 			if r != Admitted {
 				t.Fatalf("refused: %v", r)
 			}
-			ch.Refund()
+			ch.Refund(1)
 		},
 		"Admit refused": func() { a.Admit(u, 1, 0, 9, 0, now) },
 		"Status":        func() { a.Status(RefuseBalance) },
 	}
+	// A refund written to a ledger: the entry is passed by value.
+	led := ledgerStore(t, &bookLedger{entries: make([]LedgerEntry, 0, 4096)},
+		ledgerUser(t, "a", Micros(1<<50), 1<<40, 0))
+	cases["Admit+Refund to a ledger"] = func() {
+		now += 3000
+		ch, r := a.Admit(limitsOf(led, "a"), 1, 0.01, 0, 0, now)
+		if r != Admitted {
+			t.Fatalf("refused: %v", r)
+		}
+		if err := ch.Refund(1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cases["HeldLimit"] = func() { led.HeldLimit("a") }
 	for name, f := range cases {
 		if n := testing.AllocsPerRun(1000, f); n != 0 {
 			t.Errorf("%s: %v allocs/op, want 0", name, n)

@@ -107,8 +107,8 @@ func TestAdmitChargesPerPartAndRefunds(t *testing.T) {
 	if left, _ := u.QuotaCounter().Left(); left != 7 {
 		t.Fatalf("quota left %d, want 7", left)
 	}
-	ch.Refund()
-	ch.Refund() // cleared: second call is a no-op
+	ch.Refund(1)
+	ch.Refund(1) // cleared: second call is a no-op
 	if got := u.Credit().Balance().Micros(); got != 1_000_000 {
 		t.Fatalf("balance after refund %d", got)
 	}
@@ -206,7 +206,7 @@ func TestAdmitConcurrentExactBalance(t *testing.T) {
 	var rw sync.WaitGroup
 	for ch := range charges {
 		rw.Add(1)
-		go func(ch Charge) { defer rw.Done(); ch.Refund() }(ch)
+		go func(ch Charge) { defer rw.Done(); ch.Refund(1) }(ch)
 	}
 	rw.Wait()
 	if b := u.Credit().Balance().Micros(); b != n*25_000 {

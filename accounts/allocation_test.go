@@ -37,7 +37,7 @@ func TestUserHotPathZeroAlloc(t *testing.T) {
 			if r != Admitted {
 				t.Fatal(r)
 			}
-			ch.Refund()
+			ch.Refund(1)
 		},
 	}
 	for name, f := range cases {

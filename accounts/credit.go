@@ -13,6 +13,11 @@ import (
 // currency is 1,000,000 micro-units, so sums are exact integers.
 const MicrosPerUnit = 1_000_000
 
+// MaxMicros is the largest limited balance: just under 10^12 units. The
+// cap keeps every balance far below the ledger's mark of an unlimited one
+// (LedgerUnlimited).
+const MaxMicros int64 = 1e18 - 1
+
 // ErrAmount is returned for a balance that is neither "unlimited" nor a
 // non-negative decimal with at most six fraction digits.
 var ErrAmount = errors.New(`accounts: balance must be "unlimited" or a non-negative number with at most 6 decimals`)
@@ -58,7 +63,7 @@ func ParseAmount(s string) (Amount, error) {
 	var w int64
 	if whole != "" {
 		v, err := strconv.ParseInt(whole, 10, 64)
-		if err != nil || v > math.MaxInt64/MicrosPerUnit-1 {
+		if err != nil || v > MaxMicros/MicrosPerUnit {
 			return Amount{}, errAmountTooLarge
 		}
 		w = v
@@ -194,7 +199,10 @@ func (c *counter) shift(delta int64) {
 // Credit is a user's live balance in micro-units. Charge and Refund are
 // lock-free and allocation-free; a nil or unlimited Credit accepts every
 // charge and keeps no count. Safe for concurrent use.
-type Credit struct{ c counter }
+type Credit struct {
+	c   counter
+	ref *ledgerRef // nil: not in a ledger (NewCredit)
+}
 
 // NewCredit returns a Credit holding a.
 func NewCredit(a Amount) *Credit {
@@ -230,7 +238,10 @@ func (cr *Credit) Balance() Amount {
 // Quota is a user's remaining message quota, counted in message parts (each
 // part is one submit upstream). A nil Quota or one built from 0 is unlimited.
 // Safe for concurrent use; Take and Refund are lock-free and allocation-free.
-type Quota struct{ c counter }
+type Quota struct {
+	c   counter
+	ref *ledgerRef // nil: not in a ledger (NewQuota)
+}
 
 // NewQuota returns a quota of n parts; n <= 0 is unlimited.
 func NewQuota(n int64) *Quota {

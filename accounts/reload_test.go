@@ -226,7 +226,7 @@ func TestRefundAcrossReload(t *testing.T) {
 	if err := s.Reload([]User{u}, nil); err != nil {
 		t.Fatal(err)
 	}
-	ch.Refund()
+	ch.Refund(1)
 	if got := b.User().Limits.Credit().Balance().Micros(); got != 1_000_000 {
 		t.Fatalf("balance after refund across reload %d", got)
 	}

@@ -7,7 +7,10 @@ import (
 // Runtime changes (the operations API) and writing users back. Each change
 // publishes a new record (or moves a live counter), marks the Store dirty
 // and then calls Options.Persist; the users file stays the source of truth
-// that SIGHUP reloads.
+// that SIGHUP reloads, except for balances and quota_used, which the
+// ledger holds when there is one (Options.Ledger): there the file's values
+// are a readable copy, written every minute or so, and a balance change is
+// written to the ledger before it is made.
 
 // Lookup returns a copy of the current user with systemID, with the live
 // balance in Limits.Balance and the live quota_used in Limits.QuotaUsed.
@@ -59,9 +62,10 @@ func export(a *account) User {
 // the users file's rules; its group must exist). For an existing user the
 // live balance and quota_used are kept and u's Balance and QuotaUsed
 // ignored (use SetBalance and TopUp); a changed quota moves the parts left
-// by the difference; bind counts stay. A new user starts from u's values.
-// Then Persist is called; an ErrNotSaved error means the change is in force
-// but not written.
+// by the difference; bind counts stay. A new user starts from u's values,
+// written to the ledger as sets (so is a quota that was unlimited). Then
+// Persist is called; an ErrNotSaved error means the change is in force but
+// not written; ErrLedger that nothing changed.
 func (s *Store) Upsert(u User) error {
 	s.mu.Lock()
 	old := s.snap.Load()
@@ -71,12 +75,28 @@ func (s *Store) Upsert(u User) error {
 		s.mu.Unlock()
 		return fmt.Errorf("accounts: user %q: %w", u.SystemID, err)
 	}
-	a, err := build(u, old.groups)
+	a, err := build(u, old.groups, s.share)
 	if err != nil {
 		s.mu.Unlock()
 		return err
 	}
 	l := &a.user.Limits
+	if s.led != nil {
+		var sets []LedgerEntry
+		if e := old.users[u.SystemID]; e != nil {
+			p := &e.cur.Load().user.Limits
+			// The live balance and quota_used are kept: as carry sees it below.
+			n := *l
+			n.Balance, n.QuotaUsed = p.Balance, p.QuotaUsed
+			sets = setsFor(sets, u.SystemID, &n, p, p.Balance, p.QuotaUsed)
+		} else {
+			sets = setsFor(sets, u.SystemID, l, nil, Amount{}, 0)
+		}
+		if err := s.led.appendAll(sets); err != nil {
+			s.mu.Unlock()
+			return err
+		}
+	}
 	snap := &snapshot{users: make(map[string]*entry, len(old.users)+1), order: old.order, groups: old.groups, dummy: old.dummy}
 	for id, e := range old.users {
 		snap.users[id] = e
@@ -88,6 +108,7 @@ func (s *Store) Upsert(u User) error {
 		p := &e.cur.Load().user.Limits
 		l.Balance, l.QuotaUsed = p.Balance, p.QuotaUsed
 		carry(l, p, l.Balance, l.QuotaUsed)
+		s.attach(u.SystemID, l.live, p.live)
 		e.cur.Store(a)
 	} else {
 		e = s.entries[u.SystemID]
@@ -96,6 +117,7 @@ func (s *Store) Upsert(u User) error {
 			s.entries[u.SystemID] = e
 		}
 		l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
+		s.attach(u.SystemID, l.live, nil)
 		e.fileBalance, e.fileUsed = l.Balance, l.QuotaUsed
 		e.cur.Store(a)
 		snap.users[u.SystemID] = e
@@ -118,12 +140,19 @@ func (s *Store) SetEnabled(systemID string, enabled bool) error {
 	})
 }
 
-// SetBalance sets systemID's live balance to b (Unlimited allowed), then
-// calls Persist. Charges taken before and refunded after count against the
-// new balance. Switching between unlimited and a number starts a new
-// counter: refunds of charges taken before the switch are lost.
+// SetBalance sets systemID's live balance to b (Unlimited allowed), written
+// to the ledger first (ErrLedger: nothing changed), then calls Persist.
+// Charges taken before and refunded after count against the new balance.
+// Switching between unlimited and a number starts a new counter: refunds
+// of charges taken before the switch are lost (and not written).
 func (s *Store) SetBalance(systemID string, b Amount) error {
+	if b.Micros() > MaxMicros {
+		return errAmountTooLarge
+	}
 	return s.change(systemID, func(a *account) (*account, error) {
+		if err := s.write(LedgerEntry{Account: systemID, Kind: LedgerSet, Amount: ledgerAmount(b)}); err != nil {
+			return nil, err
+		}
 		l := &a.user.Limits
 		if c := l.live.credit; !b.IsUnlimited() && !c.c.unlimited {
 			c.c.set(b.Micros())
@@ -131,13 +160,15 @@ func (s *Store) SetBalance(systemID string, b Amount) error {
 		}
 		n := *a
 		n.user.Limits.live = l.newLive(l.live.bucket, NewCredit(b), l.live.quota)
+		s.attach(systemID, n.user.Limits.live, l.live)
 		return &n, nil
 	})
 }
 
-// TopUp adds b to systemID's live balance, then calls Persist. It fails
-// with ErrUnlimitedBalance on an unlimited balance and with ErrAmount for an
-// unlimited b or a sum that overflows.
+// TopUp adds b to systemID's live balance, written to the ledger first
+// (ErrLedger: nothing changed), then calls Persist. It fails with
+// ErrUnlimitedBalance on an unlimited balance and with ErrAmount for an
+// unlimited b or a sum above MaxMicros.
 func (s *Store) TopUp(systemID string, b Amount) error {
 	if b.IsUnlimited() {
 		return ErrAmount
@@ -147,9 +178,15 @@ func (s *Store) TopUp(systemID string, b Amount) error {
 		if c.c.unlimited {
 			return nil, ErrUnlimitedBalance
 		}
-		if !c.Adjust(b.Micros()) {
-			return nil, ErrAmount
+		// Concurrent charges only lower the balance; refunds give back
+		// what was charged before: checked here, the sum stays in range.
+		if c.c.v.Load() > MaxMicros-b.Micros() {
+			return nil, errAmountTooLarge
 		}
+		if err := s.write(LedgerEntry{Account: systemID, Kind: LedgerTopUp, Amount: b.Micros()}); err != nil {
+			return nil, err
+		}
+		c.c.shift(b.Micros())
 		return nil, nil
 	})
 }

@@ -156,11 +156,12 @@ func TestRuntimeChangesPersist(t *testing.T) {
 	if err := s.TopUp("b", Micros(1)); !errors.Is(err, ErrUnlimitedBalance) {
 		t.Fatalf("TopUp unlimited balance: %v", err)
 	}
-	if err := s.TopUp("a", Micros(1<<62)); err != nil {
+	bal, _ := s.Lookup("a")
+	if err := s.TopUp("a", Micros(MaxMicros-bal.Limits.Balance.Micros())); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.TopUp("a", Micros(1<<62)); !errors.Is(err, ErrAmount) {
-		t.Fatalf("overflowing top-up: %v", err)
+	if err := s.TopUp("a", Micros(1)); !errors.Is(err, ErrAmount) {
+		t.Fatalf("top-up above MaxMicros: %v", err)
 	}
 
 	// Unlimited <-> limited balance.
@@ -324,7 +325,7 @@ func TestConcurrentRuntimeChanges(t *testing.T) {
 		var adm Admission
 		for range 50 {
 			if ch, r := adm.Admit(&b.User().Limits, 1, 0.001, 0, 0, t0); r == Admitted {
-				ch.Refund()
+				ch.Refund(1)
 			}
 		}
 	}()

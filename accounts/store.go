@@ -19,6 +19,8 @@ type Store struct {
 	limit   Limits
 	clock   Clock
 	persist func([]User) error // nil: runtime changes are not written back
+	led     *ledgerOut         // nil: no ledger (Options.Ledger)
+	share   int                // Options.HeldShare
 
 	// saveMu serialises Reload and the Persist hook, so files are written
 	// in order and never interleave with a reload. Taken before mu.
@@ -28,6 +30,8 @@ type Store struct {
 	mu      sync.Mutex
 	entries map[string]*entry // every system_id ever loaded; never shrinks
 	changed bool              // a record changed at runtime since the last save
+	// restored is what NewStore took from the ledger (Restored).
+	restored Restored
 
 	hits, misses, slowed, throttled atomic.Uint64
 }
@@ -58,6 +62,7 @@ type entry struct {
 type account struct {
 	user User // compiled, Limits prepared
 	hash pwHash
+	held int // HeldLimit: the user's, its group's or the Store's share
 }
 
 // NewStore builds a Store from users and groups. It fails if a user or a
@@ -65,8 +70,13 @@ type account struct {
 // duplicate system_id, an unreadable password_hash, no bind types, a value
 // out of range, bad source_addrs, a default_source they refuse, an unknown
 // group; a bad or duplicate group name); the error names every problem.
+//
+// With Options.Ledger the live balances and quotas come from the ledger
+// (see Restored), and users it does not know yet are written to it; an
+// error reading or writing it fails NewStore.
 func NewStore(users []User, groups []Group, opts Options) (*Store, error) {
-	s := &Store{clock: opts.Clock, limit: opts.Limits, persist: opts.Persist, entries: make(map[string]*entry)}
+	s := &Store{clock: opts.Clock, limit: opts.Limits, persist: opts.Persist, share: max(opts.HeldShare, 0),
+		entries: make(map[string]*entry)}
 	if s.clock == nil {
 		s.clock = systemClock{}
 	}
@@ -82,6 +92,13 @@ func NewStore(users []User, groups []Group, opts Options) (*Store, error) {
 	s.snap.Store(&snapshot{users: map[string]*entry{}, dummy: dummyHash(DefaultIterations)})
 	if err := s.Reload(users, groups); err != nil {
 		return nil, err
+	}
+	if opts.Ledger != nil {
+		// After the first load, which must not write the file's values over
+		// the ledger's.
+		if err := s.restore(opts.Ledger); err != nil {
+			return nil, err
+		}
 	}
 	return s, nil
 }
@@ -99,10 +116,19 @@ func NewStore(users []User, groups []Group, opts Options) (*Store, error) {
 // reload does not refill anything mid-flight:
 //   - balance: if the file's balance equals what the file last said (as
 //     loaded, or as last written by the Persist hook) the live balance is
-//     kept; otherwise the operator edited it and the file's value is taken.
+//     kept; otherwise the operator edited it and the file's value is taken:
+//     a set, written to the ledger. So an unchanged file never undoes the
+//     charges made since it was read.
 //   - quota: quota_used follows the same rule; a changed quota (the total)
 //     moves the parts left by the difference, keeping what was used.
 //   - throughput: the bucket is kept unless throughput or burst changed.
+//
+// A user new to the Store starts from the file's balance and quota_used,
+// written to the ledger as sets too. The sets are written before anything
+// changes: if the ledger refuses one, Reload returns an error wrapping
+// ErrLedger and nothing changes (sets written before it stay in the
+// ledger: they are the file's values, which the next reload or start
+// applies anyway).
 //
 // Every other field comes from the file; a runtime change to a record that
 // the Persist hook failed to save is overridden by it.
@@ -145,7 +171,7 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 	built := make([]*account, len(users))
 	dummyIter := 0
 	for i := range users {
-		a, err := build(users[i], gm)
+		a, err := build(users[i], gm, s.share)
 		if err != nil {
 			return err
 		}
@@ -158,18 +184,35 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 	snap.dummy = dummyHash(dummyIter)
 
 	old := s.snap.Load()
+	if s.led != nil {
+		var sets []LedgerEntry
+		for _, a := range built {
+			id := a.user.SystemID
+			if e := old.users[id]; e != nil {
+				sets = setsFor(sets, id, &a.user.Limits, &e.cur.Load().user.Limits, e.fileBalance, e.fileUsed)
+			} else {
+				sets = setsFor(sets, id, &a.user.Limits, nil, Amount{}, 0)
+			}
+		}
+		if err := s.led.appendAll(sets); err != nil {
+			return err
+		}
+	}
 	for _, a := range built {
 		l := &a.user.Limits
 		id := a.user.SystemID
 		e := old.users[id]
 		if e != nil {
+			p := e.cur.Load().user.Limits.live
 			carry(l, &e.cur.Load().user.Limits, e.fileBalance, e.fileUsed)
+			s.attach(id, l.live, p)
 		} else {
 			if e = s.entries[id]; e == nil {
 				e = new(entry)
 				s.entries[id] = e
 			}
 			l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
+			s.attach(id, l.live, nil)
 		}
 		e.fileBalance, e.fileUsed = l.Balance, l.QuotaUsed
 		e.cur.Store(a)
@@ -191,9 +234,9 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 
 // build returns u's record, without live counters: allow_ips normalised
 // (normPrefix), source_addrs compiled, inactive when its group is
-// disabled. u must have passed checkUser against groups; its reference
-// fields are copied.
-func build(u User, groups map[string]Group) (*account, error) {
+// disabled, its held-item share resolved (share: the Store's). u must have
+// passed checkUser against groups; its reference fields are copied.
+func build(u User, groups map[string]Group, share int) (*account, error) {
 	h, err := parseHash(u.PasswordHash)
 	if err != nil {
 		return nil, fmt.Errorf("user %q: %w", u.SystemID, err)
@@ -214,7 +257,7 @@ func build(u User, groups map[string]Group) (*account, error) {
 		u.inactive = !g.Enabled
 	}
 	u.Limits.live = nil
-	return &account{user: u, hash: h}, nil
+	return &account{user: u, hash: h, held: heldShare(&u, groups, share)}, nil
 }
 
 // groupIn is checkUser's knownGroup for a snapshot's groups.
@@ -406,12 +449,16 @@ func (s *Store) BindsOfType(systemID string, bt BindType) int {
 
 // Stats returns the Store's counters.
 func (s *Store) Stats() Stats {
-	return Stats{
+	st := Stats{
 		CacheHits:   s.hits.Load(),
 		CacheMisses: s.misses.Load(),
 		Slowed:      s.slowed.Load(),
 		Throttled:   s.throttled.Load(),
 	}
+	if s.led != nil {
+		st.LedgerErrors = s.led.failed.Load()
+	}
+	return st
 }
 
 // Bind is a successful bind: one reserved bind slot of a user, and the way

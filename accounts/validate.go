@@ -27,6 +27,7 @@ const (
 	maxThroughput = 1e9 // parts per second
 	maxPriority   = 3   // SMPP 3.4 §5.2.14: priority_flag 0..3
 	maxGroupName  = 64
+	maxHeldShare  = 1 << 26 // max_held_per_user, as [delivery] max_held
 )
 
 // UserSpec is a user as the users file and the operations API write it,
@@ -52,6 +53,7 @@ type UserSpec struct {
 	QuotaUsed       int64
 	MaxValidity     time.Duration
 	MaxPriority     int
+	MaxHeldPerUser  int
 }
 
 // Problem is one finding about a definition. Key is the users file's key,
@@ -142,7 +144,7 @@ func ParseUser(s *UserSpec, knownGroup func(name string) bool, c *Check) User {
 	u := User{
 		SystemID: s.SystemID, PasswordHash: s.PasswordHash, Enabled: s.Enabled, Group: s.Group,
 		MaxBinds: s.MaxBinds, MaxBindsPerType: s.MaxBindsPerType, DefaultSource: s.DefaultSource,
-		Receipts: s.Receipts,
+		Receipts: s.Receipts, MaxHeldPerUser: s.MaxHeldPerUser,
 		Limits: UserLimits{Throughput: s.Throughput, Burst: s.Burst, Quota: s.Quota, QuotaUsed: s.QuotaUsed,
 			MaxValidity: s.MaxValidity},
 	}
@@ -203,10 +205,12 @@ func ParseUsers(specs []UserSpec, knownGroup func(name string) bool, c *Check) [
 }
 
 // CheckGroups checks groups as a users file defines them: each name 1..64
-// of A-Z a-z 0-9 _ . : - and unique. Keys are "group[i].name".
+// of A-Z a-z 0-9 _ . : - and unique, max_held_per_user in range. Keys are
+// "group[i].name", "group[i].max_held_per_user".
 func CheckGroups(groups []Group, c *Check) {
 	seen := make(map[string]int, len(groups))
 	for i, g := range groups {
+		c.intRange("group["+strconv.Itoa(i)+"].max_held_per_user", g.MaxHeldPerUser, 0, maxHeldShare)
 		key := "group[" + strconv.Itoa(i) + "].name"
 		if !validGroupName(g.Name) {
 			c.fail(key, "must be 1..%d of A-Z a-z 0-9 _ . : -, got %q", maxGroupName, g.Name)
@@ -269,6 +273,7 @@ func checkUser(u *User, knownGroup func(string) bool, parsed map[string]bool, c 
 		}
 	}
 	c.intRange("max_binds", u.MaxBinds, 0, maxBindLimit)
+	c.intRange("max_held_per_user", u.MaxHeldPerUser, 0, maxHeldShare)
 	if !parsed["allow_ips"] {
 		for _, p := range u.AllowIPs {
 			if !p.IsValid() {
@@ -348,6 +353,7 @@ func (u *User) Spec() UserSpec {
 		Receipts: u.Receipts, Throughput: u.Limits.Throughput, Burst: u.Limits.Burst,
 		Balance: u.Limits.Balance.String(), Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed,
 		MaxValidity: u.Limits.MaxValidity, MaxPriority: maxPriority, BindTypes: []string{},
+		MaxHeldPerUser: u.MaxHeldPerUser,
 	}
 	for _, bt := range []BindType{BindTransmitter, BindReceiver, BindTransceiver} {
 		if u.BindTypes&bt != 0 {

@@ -21,6 +21,7 @@ func TestSpecRoundTrip(t *testing.T) {
 			DefaultSource: "ACME", SourceAddrs: []string{"ACME", "336*", "re:44[0-9]+"},
 			Limits: UserLimits{Throughput: 12.5, Burst: 3, Balance: Micros(1_500_000), Quota: 100, QuotaUsed: 4,
 				MaxValidity: 90 * time.Minute, MaxPriority: &pri},
+			MaxHeldPerUser: 250,
 		},
 		{SystemID: "bare", PasswordHash: testHash(t, "pw"), BindTypes: BindTransmitter, Limits: UserLimits{MaxPriority: new(uint8(3))}},
 	}
@@ -58,6 +59,7 @@ func TestStoreAppliesTheFileRules(t *testing.T) {
 		"burst":               func(u *User) { u.Limits.Burst = -1 },
 		"quota":               func(u *User) { u.Limits.Quota = -1 },
 		"quota_used":          func(u *User) { u.Limits.QuotaUsed = -1 },
+		"max_held_per_user":   func(u *User) { u.MaxHeldPerUser = 1<<26 + 1 },
 		"max_priority":        func(u *User) { u.Limits.MaxPriority = new(uint8(4)) },
 		"unknown group":       func(u *User) { u.Group = "ghost" },
 	}

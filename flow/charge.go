@@ -45,8 +45,9 @@ func (h *Hub) addCharge(m *msg.Message, c accounts.Charge) {
 	h.keepCharge(m, c)
 }
 
-// settleCharge ends m's charge: refunded when refund is set, kept
-// otherwise; the box goes back to the pool.
+// settleCharge ends m's charge: refunded when refund is set (the refund
+// written to the balance ledger under m.ID), kept otherwise; the box goes
+// back to the pool.
 func (h *Hub) settleCharge(m *msg.Message, refund bool) {
 	b, ok := m.Owner.(*chargeBox)
 	if !ok {
@@ -54,12 +55,32 @@ func (h *Hub) settleCharge(m *msg.Message, refund bool) {
 	}
 	m.Owner = nil
 	if refund {
-		b.c.Refund()
+		h.noteStore(b.c.Refund(m.ID), "refund", m.ID)
 		for i := range b.more {
-			b.more[i].Refund()
+			h.noteStore(b.more[i].Refund(m.ID), "refund", m.ID)
 		}
 		h.stats.refunds.Add(1)
 	}
+	h.freeBox(b)
+}
+
+// undoCharge gives m's charge back without a ledger entry: the record that
+// would have carried the charge to the ledger was never stored.
+func (h *Hub) undoCharge(m *msg.Message) {
+	b, ok := m.Owner.(*chargeBox)
+	if !ok {
+		return
+	}
+	m.Owner = nil
+	b.c.Undo()
+	for i := range b.more { // written by Charge.Log
+		h.noteStore(b.more[i].Refund(m.ID), "refund", m.ID)
+	}
+	h.stats.refunds.Add(1)
+	h.freeBox(b)
+}
+
+func (h *Hub) freeBox(b *chargeBox) {
 	b.c = accounts.Charge{}
 	clear(b.more)
 	b.more = b.more[:0]

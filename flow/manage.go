@@ -230,7 +230,7 @@ func (h *Hub) replaceSM(e *encoder, sc *submitScratch, req *engine.ManageRequest
 		exp = sched + int64(h.opts.DefaultValidity) // as at submit: the default moves along
 	}
 	old := m.Parts
-	charge, billed, st := h.admitReplacement(s, old, rate)
+	charge, billed, st := h.admitReplacement(s, id, old, rate)
 	if st != codec.StatusOK {
 		m.EndEdit()
 		return st
@@ -289,9 +289,10 @@ func (h *Hub) routeReplacement(sc *submitScratch, conn int) (float64, codec.Stat
 // admitReplacement charges the parts of the replacement (s.parts) beyond
 // billed, those the message is billed for, through the same admission as
 // a submit (throughput, quota, balance, max_validity); it returns their
-// charge and the parts billed from then on. A replacement without new
-// parts takes nothing but must still respect max_validity.
-func (h *Hub) admitReplacement(s *submission, billed int, rate float64) (accounts.Charge, int, codec.Status) {
+// charge, written to the balance ledger under id (no record carries it),
+// and the parts billed from then on. A replacement without new parts takes
+// nothing but must still respect max_validity.
+func (h *Hub) admitReplacement(s *submission, id msg.ID, billed int, rate float64) (accounts.Charge, int, codec.Status) {
 	billed = max(billed, 1)
 	extra := s.parts - billed
 	lim := &s.user.Limits
@@ -309,6 +310,13 @@ func (h *Hub) admitReplacement(s *submission, billed int, rate float64) (account
 		st := codec.Status(h.adm.Status(why))
 		h.refuse(s, refusalOf(why), st)
 		return accounts.Charge{}, billed, st
+	}
+	if err := charge.Log(id); err != nil {
+		charge.Undo()
+		h.adm.Unadmit(lim, extra, s.nowNs)
+		h.noteStore(err, "charge", id)
+		h.refuse(s, RefuseStorage, RefuseStorage.status())
+		return accounts.Charge{}, billed, RefuseStorage.status()
 	}
 	return charge, s.parts, codec.StatusOK
 }
@@ -340,7 +348,7 @@ func (h *Hub) replaceUpstream(e *encoder, sc *submitScratch, req *engine.ManageR
 		return codec.StatusReplaceFail
 	}
 	old := int(rec.Parts)
-	charge, billed, st := h.admitReplacement(s, old, rate)
+	charge, billed, st := h.admitReplacement(s, id, old, rate)
 	if st != codec.StatusOK {
 		return st
 	}
@@ -351,7 +359,7 @@ func (h *Hub) replaceUpstream(e *encoder, sc *submitScratch, req *engine.ManageR
 	e.repl.MessageID = e.upID
 	e.repl.SourceAddrTON, e.repl.SourceAddrNPI, e.repl.SourceAddr = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
 	if !fc.ReplaceUpstream(id, &e.repl, call.done) {
-		call.charge.Refund()
+		h.noteStore(call.charge.Refund(id), "refund", id)
 		h.adm.Unadmit(&s.user.Limits, billed-max(old, 1), s.nowNs)
 		return codec.StatusReplaceFail
 	}

@@ -353,7 +353,11 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 				h.forget(id, s.nowNs)
 			}
 		}
-		h.settleCharge(m, true)
+		if stored {
+			h.settleCharge(m, true)
+		} else {
+			h.undoCharge(m) // no record carried the charge to the ledger
+		}
 		h.adm.Unadmit(&s.user.Limits, s.parts, s.nowNs)
 		m.Release()
 		if err != errRingsFull {

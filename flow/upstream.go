@@ -76,7 +76,7 @@ func (c *upstreamCall) done(st codec.Status, err error) {
 		countExtra(c.ctr, c.old, int(c.rec.Parts))
 	case c.cmd == codec.ReplaceSMID:
 		if c.charge.Micros() != 0 || c.charge.Parts() != 0 {
-			c.charge.Refund()
+			h.noteStore(c.charge.Refund(c.id), "refund", c.id)
 			h.stats.refunds.Add(1)
 		}
 	}
