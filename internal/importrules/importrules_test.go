@@ -55,6 +55,8 @@ var allowed = map[string][]string{
 	"cmd/smppctl":             {}, // talks HTTP only
 	"internal/hostile":        {"codec", "internal/smpptest"},
 	"cmd/smpphostile":         {"internal/hostile"},
+	"internal/crash":          {"codec", "codec/*"}, // kills a real smppd: talks SMPP and HTTP only
+	"cmd/smppcrash":           {"internal/crash"},
 	"internal/admintest": {"admin", "engine", "flow", "accounts", "routing", "connector", "connector/sim", "storage/memory",
 		"msg", "codec", "internal/smpptest"},
 }

@@ -1,0 +1,53 @@
+package crash
+
+import (
+	"testing"
+
+	"github.com/smppd/smppd/codec"
+)
+
+// TestBookTally: what the final checks read from the book.
+func TestBookTally(t *testing.T) {
+	b := newBook()
+	for range 4 {
+		b.number()
+	}
+	b.acked([]byte("00000000000000a1"), 1) // case differs from the receipt's
+	b.acked([]byte("00000000000000A2"), 2)
+	b.acked([]byte("00000000000000A3"), 3)
+	b.acked([]byte("00000000000000A3"), 4) // the same id for a second submit
+	b.refused(codec.StatusMsgQFul)
+	b.cutOff(2)
+
+	b.receipt([]byte("00000000000000A1"), codec.MessageStateEnroute) // not final
+	b.receipt([]byte("00000000000000A1"), codec.MessageStateDelivered)
+	b.receipt([]byte("00000000000000A1"), codec.MessageStateDelivered) // duplicate
+	b.receipt([]byte("00000000000000A2"), codec.MessageStateRejected)
+	b.receipt([]byte("00000000000000A2"), codec.MessageStateDelivered) // conflicting
+	b.receipt([]byte("00000000000000B9"), codec.MessageStateDelivered) // a submit whose answer a kill cut off
+	b.receipt(nil, codec.MessageStateDelivered)
+
+	if b.pending() != 1 {
+		t.Errorf("pending %d, want 1 (A3)", b.pending())
+	}
+	tl := b.tally()
+	if tl.submits != 4 || tl.acked != 3 || tl.reuse != 1 || tl.lost != 2 || tl.deniedN != 1 || tl.denied != "ESME_RMSGQFUL 1" {
+		t.Errorf("submits %+v", tl)
+	}
+	if len(tl.missing) != 1 || tl.missing[0] != "00000000000000A3" {
+		t.Errorf("missing %v", tl.missing)
+	}
+	if tl.receipts != 7 || tl.noID != 1 || tl.finalIDs != 3 || tl.dups != 2 || tl.unasked != 1 {
+		t.Errorf("receipts %+v", tl)
+	}
+	if len(tl.conflicts) != 1 || tl.conflicts[0] != "00000000000000A2" {
+		t.Errorf("conflicts %v", tl.conflicts)
+	}
+	// Charged: the three acknowledged ids and B9; refunded: A2, failed first.
+	if tl.charged != 4 || tl.refunded != 1 {
+		t.Errorf("charged %d refunded %d, want 4 and 1", tl.charged, tl.refunded)
+	}
+	if refusedDest([]byte(destOf(17))) == refusedDest([]byte(destOf(18))) || !refusedDest([]byte(destOf(7))) {
+		t.Error("refusedDest does not follow the submit number's last digit")
+	}
+}
