@@ -142,3 +142,42 @@ func BenchmarkGroupCommit(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkReplay1M reads a log of 1,000,000 entries of 200 bytes (64 MiB
+// segments, page cache warm): Open, Replay with a callback that only
+// counts, Close. One op is the whole log.
+func BenchmarkReplay1M(b *testing.B) {
+	const entries = 1_000_000
+	o := Options{Dir: benchDir(b), Sync: SyncNever}
+	l := mustOpen(b, o)
+	p := make([]byte, 200)
+	for i := 0; i < entries; {
+		if _, err := l.Append(1, p, false); err != nil {
+			if !errors.Is(err, ErrBufferFull) {
+				b.Fatal(err)
+			}
+			l.WaitCommitted(l.Written())
+			continue
+		}
+		i++
+	}
+	if err := l.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		l := mustOpen(b, o)
+		n := 0
+		if _, err := l.Replay(func(Pos, byte, []byte) error { n++; return nil }); err != nil {
+			b.Fatal(err)
+		}
+		if n != entries {
+			b.Fatalf("%d entries", n)
+		}
+		if err := l.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(entries)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+}

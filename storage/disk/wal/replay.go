@@ -19,7 +19,9 @@ const replayChunk = 1 << 20
 // skipped, counted and logged, and replay goes on with the next one. An
 // error from fn stops the replay and is returned; the log can then only be
 // closed. Call it once, before the first Append; on a new log it reads
-// nothing.
+// nothing. A last segment damaged beyond what a torn write explains (more
+// than two buffers after the bad frame, not all zeros) is reported as
+// corrupt, kept, and appends go on in a new segment.
 func (l *Log) Replay(fn func(pos Pos, kind byte, payload []byte) error) (ReplayStats, error) {
 	var rs ReplayStats
 	l.mu.Lock()
@@ -65,11 +67,7 @@ func (l *Log) Replay(fn func(pos Pos, kind byte, payload []byte) error) (ReplayS
 	// The next append goes after the last intact entry, or into a new
 	// segment when the last one is unreadable.
 	tail := &segs[len(segs)-1]
-	if tail.corrupt && tail.bad != "" {
-		if l.w.f != nil {
-			l.w.f.Close()
-			l.w.f = nil
-		}
+	if tail.corrupt {
 		if err := l.w.create(l, tail.seq+1); err != nil {
 			rs.Duration = time.Since(t0)
 			return rs, fmt.Errorf("wal: create segment %d in %s: %w", tail.seq+1, l.o.Dir, err)
@@ -95,7 +93,8 @@ func (l *Log) Replay(fn func(pos Pos, kind byte, payload []byte) error) (ReplayS
 // replaySegment reads segment s from its header on, calling fn per intact
 // entry, and deals with what follows the last one: truncated when s is the
 // last segment, reported when not. The last segment stays open in l.w for
-// the appends that follow. It returns buf, grown if an entry needed it.
+// the appends that follow, unless it is corrupt. It returns buf, grown if
+// an entry needed it.
 func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte, []byte) error, rs *ReplayStats) ([]byte, error) {
 	name := segName(l.o.Dir, s.seq)
 	flag := os.O_RDONLY
@@ -126,7 +125,16 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 	}
 	if bad != "" {
 		dropped := size - off
-		if last {
+		// A torn write leaves at most the groups not yet fsynced (two
+		// buffers) or zeros; more than that after a bad frame is damage,
+		// kept on disk and reported like an older segment's.
+		torn := last && dropped <= 2*int64(l.o.BufferSize)
+		if last && !torn {
+			if torn, err = zeros(f, off, size, buf); err != nil {
+				return buf, fmt.Errorf("wal: read %s: %w", name, err)
+			}
+		}
+		if torn {
 			if err := f.Truncate(off); err != nil {
 				return buf, fmt.Errorf("wal: truncate the torn tail of %s at %d: %w", name, off, err)
 			}
@@ -151,12 +159,32 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 		}
 	}
 	s.size, s.end = size, mkpos(s.seq, off)
-	if last {
+	if last && !s.corrupt {
 		keep = true
 		l.w.f, l.w.seq = f, s.seq
 		l.open.Store(s.seq)
 	}
 	return buf, nil
+}
+
+// zeros reports whether the file holds only zero bytes from off to size.
+func zeros(f File, off, size int64, buf []byte) (bool, error) {
+	for off < size {
+		n, err := f.ReadAt(buf[:min(int64(len(buf)), size-off)], off)
+		for _, c := range buf[:n] {
+			if c != 0 {
+				return false, nil
+			}
+		}
+		off += int64(n)
+		if err != nil && err != io.EOF {
+			return false, err
+		}
+		if n == 0 {
+			break
+		}
+	}
+	return true, nil
 }
 
 // scanFrames calls fn for each intact entry of segment seq (open as f,

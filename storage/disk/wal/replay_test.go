@@ -206,3 +206,45 @@ func TestNewerFormatRefused(t *testing.T) {
 		t.Fatalf("%d entries after restoring the version", len(got))
 	}
 }
+
+func TestDamagedLastSegmentKeptNotCut(t *testing.T) {
+	o := opts(t, nil)
+	o.BufferSize, o.SegmentSize = MinBufferSize, 1<<20
+	l := mustOpen(t, o)
+	fillSegments(t, l, 200, 100) // 21.8 KB in segment 1
+	closeLog(t, l)
+	seg := segName(o.Dir, 1)
+	size := fileSize(t, seg)
+	corruptAt(t, seg, headerSize+10*109+50) // 18 KB of entries after it: not a torn write
+	l2, got, rs := replayAll(t, o)
+	if len(got) != 10 || rs.CorruptSegments != 1 || rs.TornBytes != 0 || rs.SkippedBytes != size-headerSize-10*109 {
+		t.Fatalf("%d entries, %+v", len(got), rs)
+	}
+	if fileSize(t, seg) != size {
+		t.Fatal("the damaged segment was cut")
+	}
+	pos, err := l2.Append(1, []byte("z"), false)
+	if err != nil || pos.Segment() != 2 {
+		t.Fatalf("Append after a damaged last segment: %x, %v", pos, err)
+	}
+	closeLog(t, l2)
+	l3, got3, rs3 := replayAll(t, o)
+	defer closeLog(t, l3)
+	if len(got3) != 11 || rs3.CorruptSegments != 1 || got3[10].pos != pos {
+		t.Fatalf("second replay: %d entries, %+v", len(got3), rs3)
+	}
+}
+
+func TestLongZeroTailCut(t *testing.T) {
+	o := opts(t, nil)
+	o.BufferSize = MinBufferSize
+	l := mustOpen(t, o)
+	want := fillSegments(t, l, 10, 100)
+	closeLog(t, l)
+	appendFile(t, segName(o.Dir, 1), make([]byte, 5*MinBufferSize)) // a size flushed before its data
+	l2, got, rs := replayAll(t, o)
+	defer closeLog(t, l2)
+	if len(got) != len(want) || rs.TornBytes != 5*MinBufferSize || rs.CorruptSegments != 0 {
+		t.Fatalf("%d entries, %+v", len(got), rs)
+	}
+}
