@@ -33,7 +33,8 @@ type User struct {
 	QuotaUsed       int64        `json:"quota_used"`
 	MaxValidity     string       `json:"max_validity"`
 	MaxPriority     int          `json:"max_priority"`
-	Binds           int          `json:"binds"` // held now
+	MaxHeldPerUser  int          `json:"max_held_per_user"` // 0: the group's or [delivery]'s
+	Binds           int          `json:"binds"`             // held now
 }
 
 // BindsPerType is max_binds_per_type; 0 = unlimited.
@@ -69,6 +70,7 @@ type userInput struct {
 	Quota           *int64        `json:"quota"`
 	MaxValidity     *string       `json:"max_validity"`
 	MaxPriority     *int          `json:"max_priority"`
+	MaxHeldPerUser  *int          `json:"max_held_per_user"`
 }
 
 // balanceInput is the body of POST /v1/users/{id}/balance.
@@ -284,7 +286,8 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 
 // storeError answers a failed Store change and reports whether err was nil.
 // A save failure is 500: the change is in force but the users file is
-// behind (the Store retries on its next Persist).
+// behind (the Store retries on its next Persist). A ledger failure is 503:
+// nothing changed (a full or failing disk), the caller may retry.
 func (s *Server) storeError(w http.ResponseWriter, err error) bool {
 	switch {
 	case err == nil:
@@ -292,6 +295,9 @@ func (s *Server) storeError(w http.ResponseWriter, err error) bool {
 	case errors.Is(err, accounts.ErrNotSaved):
 		s.opts.Logger.Error().Str("event", "users_save").Err(err).Msg("users file not written")
 		writeError(w, http.StatusInternalServerError, "not_saved", err.Error()+" (the change is in force until a restart)")
+	case errors.Is(err, accounts.ErrLedger):
+		s.opts.Logger.Error().Str("event", "ledger").Err(err).Msg("balance ledger not written: change refused")
+		writeError(w, http.StatusServiceUnavailable, "ledger_unavailable", err.Error()+" (nothing changed)")
 	case errors.Is(err, accounts.ErrUnknownUser):
 		writeError(w, http.StatusNotFound, "not_found", err.Error())
 	case errors.Is(err, accounts.ErrUnlimitedBalance):
@@ -344,6 +350,7 @@ func parseInput(st *accounts.Store, spec *accounts.UserSpec, in *userInput, crea
 	}
 	set(&spec.Quota, in.Quota)
 	set(&spec.MaxPriority, in.MaxPriority)
+	set(&spec.MaxHeldPerUser, in.MaxHeldPerUser)
 
 	groups := st.Groups()
 	known := func(name string) bool {
@@ -381,7 +388,7 @@ func userView(st *accounts.Store, u *accounts.User) User {
 		SourceAddrs: append([]string{}, u.SourceAddrs...), Receipts: u.Receipts,
 		Throughput: u.Limits.Throughput, Burst: u.Limits.Burst, Balance: u.Limits.Balance.String(),
 		Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed, MaxValidity: formatDuration(u.Limits.MaxValidity),
-		MaxPriority: 3, Binds: st.Binds(u.SystemID), BindTypes: []string{},
+		MaxPriority: 3, MaxHeldPerUser: u.MaxHeldPerUser, Binds: st.Binds(u.SystemID), BindTypes: []string{},
 	}
 	for _, bt := range []accounts.BindType{accounts.BindTransmitter, accounts.BindReceiver, accounts.BindTransceiver} {
 		if u.BindTypes&bt != 0 {

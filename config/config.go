@@ -214,6 +214,9 @@ type User struct {
 	MaxValidity Duration `toml:"max_validity"`
 	// MaxPriority is the highest priority_flag allowed, 0..3.
 	MaxPriority int `toml:"max_priority"`
+	// MaxHeldPerUser is the user's share of the held receipts and MO;
+	// 0 = its group's, else [delivery] max_held_per_user.
+	MaxHeldPerUser int `toml:"max_held_per_user"`
 }
 
 // BindsPerType is a per-bind-type limit; 0 = unlimited for that type.
@@ -229,6 +232,9 @@ type Group struct {
 	// Name is 1..64 of A-Z a-z 0-9 _ . : - and unique.
 	Name    string `toml:"name"`
 	Enabled bool   `toml:"enabled"`
+	// MaxHeldPerUser is the held-item share of each of the group's users
+	// that sets none; 0 = [delivery] max_held_per_user.
+	MaxHeldPerUser int `toml:"max_held_per_user"`
 }
 
 // GroupEnabled reports whether the group called name is enabled; "" (no

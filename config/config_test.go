@@ -120,7 +120,7 @@ func TestLoadEveryKey(t *testing.T) {
 		{"UsersPath", c.UsersPath, filepath.Join("testdata", "full", "sub", "users.toml")},
 		{"user count", len(c.Users), 3},
 		{"jasmin_compat_status", s.JasminCompatStatus, true},
-		{"delivery", c.Delivery, Delivery{HoldLifetime: Duration(96 * time.Hour), MaxHeld: 5000,
+		{"delivery", c.Delivery, Delivery{HoldLifetime: Duration(96 * time.Hour), MaxHeld: 5000, MaxHeldPerUser: 800,
 			RetryMin: Duration(2 * time.Second), RetryMax: Duration(time.Minute), ReassembleMO: false,
 			ReassemblyTimeout: Duration(30 * time.Second), ReceiptIDFormat: "decimal", ReceiptTimeZone: "Local",
 			ReceiptLocation: time.Local, DefaultValidity: Duration(24 * time.Hour)}},
@@ -128,7 +128,7 @@ func TestLoadEveryKey(t *testing.T) {
 			MaxDisk: 2 << 30, MessageTTL: Duration(36 * time.Hour), MaxRecords: 20000, MaxUpstreamIDs: 3000}},
 		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true, Pprof: true,
 			AllowedHosts: []string{"smpp1.example.net", "admin_1", "192.0.2.8", "2001:db8::8"}}},
-		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false}, {Name: "wholesale", Enabled: true}}},
+		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false, MaxHeldPerUser: 300}, {Name: "wholesale", Enabled: true}}},
 		{"inline counts", [2]int{c.InlineUsers, c.InlineGroups}, [2]int{1, 1}},
 		{"GroupEnabled", [3]bool{c.GroupEnabled("retail"), c.GroupEnabled("wholesale"), c.GroupEnabled("")}, [3]bool{false, true, true}},
 		{"connector count", len(c.Connectors), 2},
@@ -164,7 +164,7 @@ func TestLoadEveryKey(t *testing.T) {
 	if in.Group != "retail" || in.MaxBindsPerType != (BindsPerType{Receiver: 2}) || in.DefaultSource != "ACME" ||
 		!slices.Equal(in.SourceAddrs, []string{"ACME", "3361*", "re:^336[0-9]{8}$"}) || in.Receipts ||
 		in.Throughput != 12.5 || in.Burst != 20 || in.Balance != "100.25" || in.Quota != 5000 ||
-		in.MaxValidity.D() != 6*time.Hour || in.MaxPriority != 1 {
+		in.MaxValidity.D() != 6*time.Hour || in.MaxPriority != 1 || in.MaxHeldPerUser != 40 || in.Account.MaxHeldPerUser != 40 {
 		t.Errorf("inline user limits = %+v", in)
 	}
 	wantPfx := []netip.Prefix{
@@ -497,10 +497,14 @@ func TestIssue5Validation(t *testing.T) {
 		{"balance huge", user("a") + "balance = \"99999999999999999999\"\n", []string{":4: user[0].balance: is too large"}},
 		{"quota", user("a") + "quota = -1\n", []string{":4: user[0].quota: -1 must be >= 0 (0 = unlimited)"}},
 		{"priority", user("a") + "max_priority = 4\n", []string{":4: user[0].max_priority: 4 is out of range 0..3"}},
+		{"held share", user("a") + "max_held_per_user = -1\n", []string{":4: user[0].max_held_per_user: -1 is out of range 0..67108864"}},
 		// groups
 		{"group name", "[[group]]\nname = \"a b\"\n", []string{":2: group[0].name: must be 1..64 of A-Z a-z 0-9 _ . : -, got \"a b\""}},
 		{"group no name", "[[group]]\nenabled = false\n", []string{":1: group[0].name: must be 1..64"}},
 		{"group twice", "[[group]]\nname = \"g\"\n[[group]]\nname = \"g\"\n", []string{":4: group[1].name: \"g\" is already defined by group[0]"}},
+		{"group held share", "[[group]]\nname = \"g\"\nmax_held_per_user = 67108865\n", []string{":3: group[0].max_held_per_user: 67108865 is out of range 0..67108864"}},
+		{"delivery held share", "[delivery]\nmax_held = 100\nmax_held_per_user = 101\n", []string{":3: delivery.max_held_per_user: 101 is out of range 0..100"}},
+		{"delivery held share negative", "[delivery]\nmax_held_per_user = -1\n", []string{":2: delivery.max_held_per_user: -1 is out of range 0..100000"}},
 		// connectors
 		{"connector name", "[[connector]]\nname = \"up/1\"\ntype = \"sim\"\n", []string{":2: connector[0].name: must be 1..64 of A-Z a-z 0-9 _ . : -, got \"up/1\""}},
 		{"connector twice", "[[connector]]\nname = \"c\"\ntype = \"sim\"\n[[connector]]\nname = \"c\"\ntype = \"sim\"\n",
@@ -864,7 +868,7 @@ func TestValidateBuiltInCode(t *testing.T) {
 // saveSample returns users and groups with every key away from its default,
 // so a round trip covers every field (TestSaveUsersRoundTrip checks that).
 func saveSample() ([]User, []Group) {
-	groups := []Group{{Name: "retail", Enabled: true}, {Name: "off", Enabled: false}}
+	groups := []Group{{Name: "retail", Enabled: true}, {Name: "off", Enabled: false, MaxHeldPerUser: 64}}
 	users := []User{
 		{
 			SystemID: "full", PasswordHash: testHash, Enabled: false, BindTypes: []string{"receiver", "transceiver"},
@@ -872,7 +876,7 @@ func saveSample() ([]User, []Group) {
 			MaxBindsPerType: BindsPerType{Transmitter: 0, Receiver: 2, Transceiver: 5}, DefaultSource: "Shop \"A\"",
 			SourceAddrs: []string{"ACME", "3361*", `re:^\+?336\d{8}$`, "it's", "Shop*"}, Receipts: false,
 			Throughput: 100, Burst: 50, Balance: "1000.5", Quota: 123456789012, QuotaUsed: 42,
-			MaxValidity: Duration(90 * time.Minute), MaxPriority: 0,
+			MaxValidity: Duration(90 * time.Minute), MaxPriority: 0, MaxHeldPerUser: 12,
 		},
 		{SystemID: "plain", PasswordHash: testHash, Enabled: true, BindTypes: []string{"transmitter", "receiver", "transceiver"},
 			Receipts: true, Balance: "unlimited", MaxPriority: 3, Throughput: 0.25},
@@ -1074,5 +1078,18 @@ func TestAdminWildcardHostsWarning(t *testing.T) {
 		if got != tc.warn {
 			t.Errorf("%q: warning %v, want %v (%q)", tc.src, got, tc.warn, c.Warnings)
 		}
+	}
+}
+
+// max_held_per_user 0 is 10% of max_held (at least 1).
+func TestHeldShare(t *testing.T) {
+	for _, c := range []struct{ held, share, want int }{{100000, 0, 10000}, {5, 0, 1}, {5000, 800, 800}} {
+		d := Delivery{MaxHeld: c.held, MaxHeldPerUser: c.share}
+		if got := d.HeldShare(); got != c.want {
+			t.Errorf("max_held %d, max_held_per_user %d: share %d, want %d", c.held, c.share, got, c.want)
+		}
+	}
+	if d := Defaults().Delivery; d.MaxHeldPerUser != 0 || d.HeldShare() != d.MaxHeld/10 {
+		t.Errorf("default share %d of %d", d.HeldShare(), d.MaxHeld)
 	}
 }

@@ -11,6 +11,10 @@ type Delivery struct {
 	HoldLifetime Duration `toml:"hold_lifetime"`
 	// MaxHeld bounds the receipts and MO held for all users together.
 	MaxHeld int `toml:"max_held"`
+	// MaxHeldPerUser is each user's share of MaxHeld (a user's or its
+	// group's own max_held_per_user wins); 0 = 10% of MaxHeld. See
+	// HeldShare.
+	MaxHeldPerUser int `toml:"max_held_per_user"`
 	// RetryMin and RetryMax bound the deliver_sm retry backoff after a
 	// temporary error or a timeout (doubling from min to max).
 	RetryMin Duration `toml:"retry_min"`
@@ -31,6 +35,15 @@ type Delivery struct {
 	// DefaultValidity applies to submits with an empty validity_period:
 	// how long smppd keeps trying to hand the message upstream.
 	DefaultValidity Duration `toml:"default_validity"`
+}
+
+// HeldShare is max_held_per_user resolved: its value, or 10% of max_held
+// (at least 1) when it is 0.
+func (d *Delivery) HeldShare() int {
+	if d.MaxHeldPerUser > 0 {
+		return d.MaxHeldPerUser
+	}
+	return max(d.MaxHeld/10, 1)
 }
 
 // Admin is [admin]: the operator's HTTP listener (MO injection and the

@@ -12,7 +12,7 @@ import (
 
 func (v *validator) groups() {
 	var c accounts.Check
-	accounts.CheckGroups(accountGroups(v.c.Groups), &c)
+	accounts.CheckGroups(AccountGroups(v.c.Groups), &c)
 	v.report(&c)
 }
 
@@ -65,7 +65,7 @@ func (u *User) Spec() accounts.UserSpec {
 		MaxBindsPerType: [3]int{u.MaxBindsPerType.Transmitter, u.MaxBindsPerType.Receiver, u.MaxBindsPerType.Transceiver},
 		AllowIPs:        u.AllowIPs, DefaultSource: u.DefaultSource, SourceAddrs: u.SourceAddrs, Receipts: u.Receipts,
 		Throughput: u.Throughput, Burst: u.Burst, Balance: u.Balance, Quota: u.Quota, QuotaUsed: u.QuotaUsed,
-		MaxValidity: u.MaxValidity.D(), MaxPriority: u.MaxPriority,
+		MaxValidity: u.MaxValidity.D(), MaxPriority: u.MaxPriority, MaxHeldPerUser: u.MaxHeldPerUser,
 	}
 }
 
@@ -78,14 +78,15 @@ func UserFromSpec(s *accounts.UserSpec) User {
 		MaxBindsPerType: BindsPerType{Transmitter: s.MaxBindsPerType[0], Receiver: s.MaxBindsPerType[1], Transceiver: s.MaxBindsPerType[2]},
 		AllowIPs:        s.AllowIPs, DefaultSource: s.DefaultSource, SourceAddrs: s.SourceAddrs, Receipts: s.Receipts,
 		Throughput: s.Throughput, Burst: s.Burst, Balance: s.Balance, Quota: s.Quota, QuotaUsed: s.QuotaUsed,
-		MaxValidity: Duration(s.MaxValidity), MaxPriority: s.MaxPriority,
+		MaxValidity: Duration(s.MaxValidity), MaxPriority: s.MaxPriority, MaxHeldPerUser: s.MaxHeldPerUser,
 	}
 }
 
-func accountGroups(groups []Group) []accounts.Group {
+// AccountGroups is groups as the accounts Store takes them.
+func AccountGroups(groups []Group) []accounts.Group {
 	out := make([]accounts.Group, len(groups))
 	for i, g := range groups {
-		out[i] = accounts.Group{Name: g.Name, Enabled: g.Enabled}
+		out[i] = accounts.Group{Name: g.Name, Enabled: g.Enabled, MaxHeldPerUser: g.MaxHeldPerUser}
 	}
 	return out
 }

@@ -118,6 +118,7 @@ func (v *validator) delivery() {
 		v.fail(p+"hold_lifetime", "must be > 0")
 	}
 	v.intRange(p+"max_held", d.MaxHeld, 1, 1<<26)
+	v.intRange(p+"max_held_per_user", d.MaxHeldPerUser, 0, d.MaxHeld)
 	v.backoff(p+"retry_min", p+"retry_max", d.RetryMin, d.RetryMax)
 	if d.ReassemblyTimeout <= 0 {
 		v.fail(p+"reassembly_timeout", "must be > 0")
