@@ -222,6 +222,11 @@ type Held struct {
 	Body     []byte
 	Expires  int64 // Unix nanoseconds; the item is dropped (and reported) after this
 	Attempts int   // deliveries tried so far
+	// LeaseUntil, read by Hold only: > 0 makes the item start leased until
+	// then (Unix ns), as if a Lease had just handed it out, for a caller
+	// that delivers it at once; Release, Ack and Expire treat it as any
+	// leased item. Lease never sets it, and no lease survives a restart.
+	LeaseUntil int64
 }
 
 // HeldLimit returns systemID's share of the held items: Hold refuses an
@@ -409,12 +414,15 @@ type Stats struct {
 	Compactions      uint64        // segments removed by compaction
 	Compacted        uint64        // entries re-appended by compaction
 	WriteErrors      uint64        // writes refused: full disk (past the high-water mark) or failed device
-	DiskFull         bool          // new submits are refused now (high-water mark, ENOSPC, EIO)
-	Fsyncs           uint64        // group commits made
+	DiskFull         bool          // new submits are refused now (high-water mark or ENOSPC)
+	DeviceFailed     bool          // the device failed a write or an fsync (EIO): refused until a retry succeeds
+	Fsyncs           uint64        // fsyncs made
 	FsyncLast        time.Duration // the latest fsync's duration
+	FsyncP50         time.Duration // over the recent fsyncs
+	FsyncP99         time.Duration
 	FsyncMax         time.Duration // the longest fsync
-	FsyncAvg         time.Duration // mean fsync duration
-	GroupCommitBatch float64       // mean entries per group commit
+	GroupCommitBatch float64       // mean entries per group commit (one write, one fsync)
+	GroupCommitMax   uint64        // most entries in one group commit
 	Recovery         time.Duration // time Open took to replay the log and rebuild the index
 	ReplayEntries    uint64        // entries replayed at Open
 	ReplayCorrupt    uint64        // corrupt entries or segments skipped at Open

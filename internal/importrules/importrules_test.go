@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"storage/memory":          {"storage", "msg"},
 	"storage/storagetest":     {"storage", "msg"}, // the conformance suite every store runs
 	"storage/disk/wal":        {},                 // the segment log: a leaf that knows nothing of records
+	"storage/disk":            {"storage", "storage/disk/wal", "storage/memory", "msg"},
 	"connector":               {"msg", "codec", "internal/ring", "internal/units"},
 	"connector/connectortest": {"connector", "msg", "codec"},
 	"connector/sim":           {"connector", "msg", "internal/ring"},

@@ -61,6 +61,31 @@ type heldQueue struct {
 	minExp int64
 }
 
+// NewHolds returns an empty Holds of at most max items (0: DefaultMaxHeld)
+// with each user's share given by share (nil: none): the held items of
+// New's Store, for a store that keeps its items in memory and its log
+// elsewhere (storage/disk).
+func NewHolds(max int, share storage.HeldLimit) *Holds {
+	hs := &Holds{}
+	hs.init(max)
+	hs.share = share
+	return hs
+}
+
+// Restore is Hold without the limits: a durable store putting back at
+// start the items it had, which were within the limits when they came (a
+// smaller limit since then refuses new items until there is room).
+func (hs *Holds) Restore(h *storage.Held) storage.HeldKey {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if hs.users == nil {
+		hs.init(hs.max)
+	}
+	c := *h
+	c.LeaseUntil = 0 // no lease survives a restart
+	return hs.add(&c)
+}
+
 func (hs *Holds) init(max int) {
 	if max <= 0 {
 		max = DefaultMaxHeld
@@ -105,14 +130,19 @@ func (hs *Holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 		hs.refused++
 		return 0, storage.ErrHeldFull
 	}
-	q := hs.users[h.SystemID]
-	if q != nil && hs.share != nil {
+	if q := hs.users[h.SystemID]; q != nil && hs.share != nil {
 		if lim := hs.share(h.SystemID); lim > 0 && q.n >= lim {
 			hs.refused++
 			hs.shareRefused++
 			return 0, storage.ErrHeldFull
 		}
 	}
+	return hs.add(h), nil
+}
+
+// add stores a copy of h at the end of its user's queue and returns its
+// key. Caller holds mu.
+func (hs *Holds) add(h *storage.Held) storage.HeldKey {
 	if len(hs.free) == 0 {
 		hs.ents = append(hs.ents, heldEntry{})
 		hs.free = append(hs.free, int32(len(hs.ents)-1))
@@ -124,11 +154,20 @@ func (hs *Holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 	e.h = *h
 	e.h.Body = body
 	e.h.Key = keyOf(slot, e.gen)
+	e.h.LeaseUntil = 0
 	e.seq, e.used, e.leased = hs.seq, true, false
 	hs.seq++
+	q := hs.users[h.SystemID]
 	if q == nil {
 		q = hs.newQueue(h.Expires)
 		hs.users[h.SystemID] = q
+	}
+	q.n++
+	hs.n++
+	if h.LeaseUntil > 0 { // leased from the start: never in the queue
+		e.leased, e.until = true, h.LeaseUntil
+		hs.leased++
+		return e.h.Key
 	}
 	if q.head > 0 && len(q.slots) == cap(q.slots) {
 		// Reuse the front the leases freed before growing.
@@ -136,9 +175,7 @@ func (hs *Holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 	}
 	q.slots = append(q.slots, slot)
 	q.minExp = min(q.minExp, h.Expires)
-	q.n++
-	hs.n++
-	return e.h.Key, nil
+	return e.h.Key
 }
 
 // newQueue returns an empty queue, an emptied one when there is one (the
@@ -314,8 +351,10 @@ func (hs *Holds) Users() int {
 	return len(hs.users)
 }
 
-func (hs *Holds) stats() (n, users int, refused, shareRefused uint64) {
+// Stats returns the held items' part of storage.Stats (Held, HeldUsers,
+// HeldRefused, HeldShareRefused).
+func (hs *Holds) Stats() storage.Stats {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
-	return hs.n, len(hs.users), hs.refused, hs.shareRefused
+	return storage.Stats{Held: hs.n, HeldUsers: len(hs.users), HeldRefused: hs.refused, HeldShareRefused: hs.shareRefused}
 }

@@ -214,7 +214,8 @@ func (s *Store) Stats() storage.Stats {
 	st.UpstreamEvicted += evicted
 	st.UpstreamExpired += expired
 	st.UpstreamRejected = s.upRejected.Load()
-	st.Held, st.HeldUsers, st.HeldRefused, st.HeldShareRefused = s.holds.stats()
+	hst := s.holds.Stats()
+	st.Held, st.HeldUsers, st.HeldRefused, st.HeldShareRefused = hst.Held, hst.HeldUsers, hst.HeldRefused, hst.HeldShareRefused
 	st.RecordsByState = recordsByState(s.recs)
 	st.LateFinal = s.lateFinal.Load()
 	st.DeadLetters, st.DeadLettersAdded, st.DeadLettersDropped = s.dead.stats()

@@ -106,7 +106,7 @@ func durableRecover(t *testing.T, e *env) {
 	// 1 and 5 were never accepted: their bytes, to send again; 2 was
 	// accepted (no bytes: the upstream has it); 4's decided state shows
 	// before its time; 3 and 7 are final, 6 is gone.
-	want := []string{`1:ENROUTE:"message 1"`, `2:ENROUTE:""`, `4:UNDELIV:""`, `5:ENROUTE:"message 5"`}
+	want := []string{`1:ENROUTE:"message 1"`, `2:ENROUTE:""`, `4:UNDELIVERABLE:""`, `5:ENROUTE:"message 5"`}
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("Recover gave %v\nwant %v", got, want)
 	}

@@ -19,6 +19,7 @@ var holdCases = []testCase{
 	{name: "Held/Full", maxHeld: 2, run: heldFull},
 	{name: "Held/Expire", run: heldExpire},
 	{name: "Held/LeaseRunsOut", run: heldLeaseRunsOut},
+	{name: "Held/HoldLeased", run: heldHoldLeased},
 }
 
 // hold stores an item for user whose body names n, expiring at exp, and
@@ -273,4 +274,47 @@ func heldLeaseRunsOut(t *testing.T, e *env) {
 	}
 	_, ids = e.lease(t, "alice", 4, e.now()+int64(time.Minute))
 	wantIDs(t, "after the expiry", ids, 1, 2)
+}
+
+func heldHoldLeased(t *testing.T, e *env) {
+	exp := e.now() + int64(time.Hour)
+	e.hold(t, "alice", 1, exp)
+	h := storage.Held{SystemID: "alice", Kind: storage.HeldReceipt, ID: 2, Body: []byte("body 2"), Expires: exp,
+		LeaseUntil: e.now() + int64(time.Minute)}
+	k2, err := e.holds.Hold(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.ID, h.Body, h.LeaseUntil = 3, []byte("body 3"), e.now()+int64(time.Minute)
+	k3, err := e.holds.Hold(&h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := e.holds.Len(); n != 3 {
+		t.Fatalf("Len = %d: items held leased count", n)
+	}
+	// Only the item held unleased is offered; the others are out already.
+	got, ids := e.lease(t, "alice", 4, e.now()+int64(time.Minute))
+	wantIDs(t, "lease beside items held leased", ids, 1)
+	if got[0].LeaseUntil != 0 {
+		t.Fatalf("Lease set LeaseUntil: %+v", got[0])
+	}
+	if err := e.holds.Release(k2, 1); err != nil { // a failed delivery gives it back
+		t.Fatal(err)
+	}
+	_, ids = e.lease(t, "alice", 4, e.now()+int64(time.Minute))
+	wantIDs(t, "after the release", ids, 2)
+	// Item 3's lease runs out: offered again.
+	e.advance(2 * time.Minute)
+	if n, err := e.holds.Expire(e.now(), nil); n != 0 || err != nil {
+		t.Fatalf("Expire = %d, %v", n, err)
+	}
+	again, ids := e.lease(t, "alice", 4, e.now()+int64(time.Minute))
+	wantIDs(t, "after the lease ran out", ids, 1, 2, 3)
+	if again[2].Key != k3 {
+		t.Fatalf("key %v, want %v", again[2].Key, k3)
+	}
+	if err := e.holds.Ack(k3); err != nil {
+		t.Fatal(err)
+	}
 }

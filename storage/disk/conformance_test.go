@@ -1,0 +1,22 @@
+package disk
+
+import (
+	"testing"
+
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk/wal"
+	"github.com/smppd/smppd/storage/storagetest"
+)
+
+// TestConformance runs the storage seam's suite, the durable cases
+// included, against the disk store.
+func TestConformance(t *testing.T) {
+	storagetest.RunDurable(t, func(t *testing.T, c storagetest.Config) storage.Store {
+		s, err := Open(Options{Dir: c.Dir, Sync: wal.SyncAlways, TTL: c.TTL, MaxHeld: c.MaxHeld, HeldShare: c.HeldShare,
+			MaxDeadLetters: c.MaxDeadLetters, Now: c.Now, SegmentSize: 64 << 10, CompactEvery: -1})
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		return s
+	})
+}

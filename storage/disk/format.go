@@ -1,0 +1,311 @@
+package disk
+
+import (
+	"encoding/binary"
+	"errors"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// Entry kinds: the byte the log frames with each payload. A full-state
+// entry (kPut, kRecord, kUpstream, kUpstreamOf, kHold, kBalance, kDead,
+// kIDFloor, and kLedger's LedgerSet) is enough to rebuild its object; the
+// others change an object a full-state entry before them made. Numbers are
+// part of the on-disk format: never reuse one.
+const (
+	kPut        byte = 1  // a record (Put, PutMessage): full state, its ledger change, the message body
+	kRecord     byte = 2  // a record as it stands (compaction): full state and body, no ledger change
+	kState      byte = 3  // SetState, Finish
+	kAccepted   byte = 4  // SetAccepted
+	kReplaced   byte = 5  // SetReplaced
+	kDelete     byte = 6  // Delete
+	kUpstream   byte = 7  // PutUpstream: (connector, upstream id) -> our id
+	kUpstreamOf byte = 8  // PutUpstreamOf: our id -> upstream id
+	kHold       byte = 9  // a held item, full state
+	kRelease    byte = 10 // a held item's attempts
+	kAck        byte = 11 // a held item gone
+	kLedger     byte = 12 // a ledger entry
+	kBalance    byte = 13 // a user's balance as it stands (compaction)
+	kDead       byte = 14 // a dead letter
+	kIDFloor    byte = 15 // the id generator's high-water mark
+)
+
+// Record entry layout (kPut, kRecord), little endian:
+//
+//	0  id u64         8 submitted i64   16 done i64      24 expires i64
+//	32 charge i64     40 ledger change i64 (kPut: what the balance lost)
+//	48 connector i32  52 err u16        54 state         55 later state
+//	56 flags          57 registered_delivery, data_coding, esm_class,
+//	   source TON, NPI, dest TON, NPI, parts (8 octets)
+//	65 then length-prefixed (one octet) system_id, source, destination and
+//	   text prefix; the rest is the message body.
+const recFixed = 65
+
+// Record flags.
+const (
+	fAccepted byte = 1 << iota // a connector accepted it: its body is dropped
+	fBody                      // the log holds its message body (at its anchor)
+)
+
+// errBadEntry: an entry that passed its checksum but does not decode (a
+// bug, or a newer kind of entry): replay counts and skips it.
+var errBadEntry = errors.New("disk: entry does not decode")
+
+var le = binary.LittleEndian
+
+// appendRecord appends a record entry's payload for s (owned by user)
+// with ledger change delta and body to dst.
+func appendRecord(dst []byte, s *recSlot, user string, delta int64, body []byte) []byte {
+	dst = le.AppendUint64(dst, uint64(s.id))
+	dst = le.AppendUint64(dst, uint64(s.submitted))
+	dst = le.AppendUint64(dst, uint64(s.done))
+	dst = le.AppendUint64(dst, uint64(s.expires))
+	dst = le.AppendUint64(dst, uint64(s.charge))
+	dst = le.AppendUint64(dst, uint64(delta))
+	dst = le.AppendUint32(dst, uint32(s.connector))
+	dst = le.AppendUint16(dst, s.err)
+	dst = append(dst, byte(s.state), byte(s.later), s.flags, s.regDel, s.dataCod, s.esmClass,
+		s.srcTON, s.srcNPI, s.dstTON, s.dstNPI, s.parts)
+	dst = appendShort(dst, user)
+	dst = appendShortBytes(dst, s.src[:s.srcLen])
+	dst = appendShortBytes(dst, s.dst[:s.dstLen])
+	dst = appendShortBytes(dst, s.text[:s.textLen])
+	return append(dst, body...)
+}
+
+// decodeRecord fills s (its slot bookkeeping untouched) from a record
+// entry and returns the owner (a view into p), the ledger change and the
+// body (a view).
+func decodeRecord(p []byte, s *recSlot) (user []byte, delta int64, body []byte, err error) {
+	if len(p) < recFixed {
+		return nil, 0, nil, errBadEntry
+	}
+	s.id = msg.ID(le.Uint64(p))
+	s.submitted = int64(le.Uint64(p[8:]))
+	s.done = int64(le.Uint64(p[16:]))
+	s.expires = int64(le.Uint64(p[24:]))
+	s.charge = int64(le.Uint64(p[32:]))
+	delta = int64(le.Uint64(p[40:]))
+	s.connector = int32(le.Uint32(p[48:]))
+	s.err = le.Uint16(p[52:])
+	s.state, s.later, s.flags = msg.State(p[54]), msg.State(p[55]), p[56]
+	s.regDel, s.dataCod, s.esmClass = p[57], p[58], p[59]
+	s.srcTON, s.srcNPI, s.dstTON, s.dstNPI, s.parts = p[60], p[61], p[62], p[63], p[64]
+	d := p[recFixed:]
+	var src, dst, text []byte
+	ok := true
+	user, d, ok = short(d, ok, 255)
+	src, d, ok = short(d, ok, storage.MaxAddr)
+	dst, d, ok = short(d, ok, storage.MaxAddr)
+	text, d, ok = short(d, ok, storage.MaxText)
+	if !ok {
+		return nil, 0, nil, errBadEntry
+	}
+	s.srcLen = uint8(copy(s.src[:], src))
+	s.dstLen = uint8(copy(s.dst[:], dst))
+	s.textLen = uint8(copy(s.text[:], text))
+	return user, delta, d, nil
+}
+
+// appendState: kState's payload.
+func appendState(dst []byte, id msg.ID, st msg.State, errCode uint16, done int64) []byte {
+	dst = le.AppendUint64(dst, uint64(id))
+	dst = le.AppendUint64(dst, uint64(done))
+	dst = le.AppendUint16(dst, errCode)
+	return append(dst, byte(st))
+}
+
+// decodeState decodes kState and kAccepted (the same layout: for kAccepted
+// the state is the decided final one, 0 for none, and done its time).
+func decodeState(p []byte) (id msg.ID, st msg.State, errCode uint16, done int64, err error) {
+	if len(p) != 19 {
+		return 0, 0, 0, 0, errBadEntry
+	}
+	return msg.ID(le.Uint64(p)), msg.State(p[18]), le.Uint16(p[16:]), int64(le.Uint64(p[8:])), nil
+}
+
+// appendReplaced: kReplaced's payload.
+func appendReplaced(dst []byte, id msg.ID, submitted int64, regDel, parts byte, text []byte) []byte {
+	dst = le.AppendUint64(dst, uint64(id))
+	dst = le.AppendUint64(dst, uint64(submitted))
+	dst = append(dst, regDel, parts)
+	return appendShortBytes(dst, text)
+}
+
+func decodeReplaced(p []byte) (id msg.ID, submitted int64, regDel, parts byte, text []byte, err error) {
+	if len(p) < 18 {
+		return 0, 0, 0, 0, nil, errBadEntry
+	}
+	text, rest, ok := short(p[18:], true, storage.MaxText)
+	if !ok || len(rest) != 0 {
+		return 0, 0, 0, 0, nil, errBadEntry
+	}
+	return msg.ID(le.Uint64(p)), int64(le.Uint64(p[8:])), p[16], p[17], text, nil
+}
+
+// appendID: the payload of kDelete and kAck (a key), and kIDFloor.
+func appendID(dst []byte, v uint64) []byte { return le.AppendUint64(dst, v) }
+
+func decodeID(p []byte) (uint64, error) {
+	if len(p) != 8 {
+		return 0, errBadEntry
+	}
+	return le.Uint64(p), nil
+}
+
+// appendUpstream: kUpstream's and kUpstreamOf's payload (connector -1 in
+// kUpstreamOf).
+func appendUpstream(dst []byte, id msg.ID, until int64, conn int32, key []byte) []byte {
+	dst = le.AppendUint64(dst, uint64(id))
+	dst = le.AppendUint64(dst, uint64(until))
+	dst = le.AppendUint32(dst, uint32(conn))
+	return append(dst, key...)
+}
+
+func decodeUpstream(p []byte) (id msg.ID, until int64, conn int32, key []byte, err error) {
+	if len(p) < 20 || len(p) > 20+storage.MaxUpstreamID {
+		return 0, 0, 0, nil, errBadEntry
+	}
+	return msg.ID(le.Uint64(p)), int64(le.Uint64(p[8:])), int32(le.Uint32(p[16:])), p[20:], nil
+}
+
+// appendHold: kHold's payload for the item h under durable key key.
+func appendHold(dst []byte, key uint64, h *storage.Held) []byte {
+	dst = le.AppendUint64(dst, key)
+	dst = le.AppendUint64(dst, uint64(h.ID))
+	dst = le.AppendUint64(dst, uint64(h.Expires))
+	dst = le.AppendUint32(dst, uint32(h.Attempts))
+	dst = append(dst, byte(h.Kind))
+	dst = appendShort(dst, h.SystemID)
+	return append(dst, h.Body...)
+}
+
+// decodeHold fills h (SystemID and Body as views into p) and returns the
+// durable key.
+func decodeHold(p []byte, h *storage.Held) (key uint64, user []byte, err error) {
+	if len(p) < 29 {
+		return 0, nil, errBadEntry
+	}
+	key = le.Uint64(p)
+	h.ID = msg.ID(le.Uint64(p[8:]))
+	h.Expires = int64(le.Uint64(p[16:]))
+	h.Attempts = int(int32(le.Uint32(p[24:])))
+	h.Kind = storage.HeldKind(p[28])
+	user, rest, ok := short(p[29:], true, 255)
+	if !ok {
+		return 0, nil, errBadEntry
+	}
+	h.Body = rest
+	return key, user, nil
+}
+
+// appendRelease: kRelease's payload.
+func appendRelease(dst []byte, key uint64, attempts int) []byte {
+	dst = le.AppendUint64(dst, key)
+	return le.AppendUint32(dst, uint32(attempts))
+}
+
+func decodeRelease(p []byte) (key uint64, attempts int, err error) {
+	if len(p) != 12 {
+		return 0, 0, errBadEntry
+	}
+	return le.Uint64(p), int(int32(le.Uint32(p[8:]))), nil
+}
+
+// appendLedger: kLedger's payload.
+func appendLedger(dst []byte, e *storage.LedgerEntry) []byte {
+	dst = le.AppendUint64(dst, uint64(e.Amount))
+	dst = le.AppendUint64(dst, uint64(e.ID))
+	dst = append(dst, byte(e.Kind))
+	return appendShort(dst, e.SystemID)
+}
+
+func decodeLedger(p []byte) (kind storage.LedgerKind, amount int64, user []byte, err error) {
+	if len(p) < 17 {
+		return 0, 0, nil, errBadEntry
+	}
+	user, rest, ok := short(p[17:], true, 255)
+	if !ok || len(rest) != 0 {
+		return 0, 0, nil, errBadEntry
+	}
+	return storage.LedgerKind(p[16]), int64(le.Uint64(p)), user, nil
+}
+
+// appendBalance: kBalance's payload.
+func appendBalance(dst []byte, user string, balance int64, set bool) []byte {
+	dst = le.AppendUint64(dst, uint64(balance))
+	b := byte(0)
+	if set {
+		b = 1
+	}
+	dst = append(dst, b)
+	return appendShort(dst, user)
+}
+
+func decodeBalance(p []byte) (balance int64, set bool, user []byte, err error) {
+	if len(p) < 9 {
+		return 0, false, nil, errBadEntry
+	}
+	user, rest, ok := short(p[9:], true, 255)
+	if !ok || len(rest) != 0 {
+		return 0, false, nil, errBadEntry
+	}
+	return int64(le.Uint64(p)), p[8] == 1, user, nil
+}
+
+// appendDead: kDead's payload for letter d, number seq.
+func appendDead(dst []byte, seq uint64, d *storage.DeadLetter) []byte {
+	dst = le.AppendUint64(dst, seq)
+	dst = le.AppendUint64(dst, uint64(d.ID))
+	dst = le.AppendUint64(dst, uint64(d.At))
+	dst = le.AppendUint32(dst, uint32(d.Connector))
+	dst = append(dst, byte(d.Kind))
+	dst = appendShort(dst, d.SystemID)
+	dst = le.AppendUint16(dst, uint16(len(d.Reason)))
+	dst = append(dst, d.Reason...)
+	return append(dst, d.Body...)
+}
+
+// decodeDead fills d (SystemID, Reason and Body left empty) and returns
+// the letter's number and views of those three.
+func decodeDead(p []byte, d *storage.DeadLetter) (seq uint64, user, reason, body []byte, err error) {
+	if len(p) < 29 {
+		return 0, nil, nil, nil, errBadEntry
+	}
+	seq = le.Uint64(p)
+	d.ID = msg.ID(le.Uint64(p[8:]))
+	d.At = int64(le.Uint64(p[16:]))
+	d.Connector = int32(le.Uint32(p[24:]))
+	d.Kind = storage.HeldKind(p[28])
+	user, rest, ok := short(p[29:], true, 255)
+	if !ok || len(rest) < 2 || len(rest)-2 < int(le.Uint16(rest)) {
+		return 0, nil, nil, nil, errBadEntry
+	}
+	n := int(le.Uint16(rest))
+	return seq, user, rest[2 : 2+n], rest[2+n:], nil
+}
+
+// appendShort appends s with a one-octet length; callers keep s at most
+// 255 octets (system_id is at most 15, SMPP v3.4 §5.2.1).
+func appendShort(dst []byte, s string) []byte {
+	s = s[:min(len(s), 255)]
+	dst = append(dst, byte(len(s)))
+	return append(dst, s...)
+}
+
+func appendShortBytes(dst, b []byte) []byte {
+	b = b[:min(len(b), 255)]
+	dst = append(dst, byte(len(b)))
+	return append(dst, b...)
+}
+
+// short takes a one-octet length and that many octets (at most max) off
+// the front of p; ok stays false once a field did not fit.
+func short(p []byte, ok bool, max int) (field, rest []byte, _ bool) {
+	if !ok || len(p) < 1 || int(p[0]) > max || len(p) < 1+int(p[0]) {
+		return nil, p, false
+	}
+	n := 1 + int(p[0])
+	return p[1:n], p[n:], true
+}

@@ -1,0 +1,204 @@
+package disk
+
+import (
+	"sync"
+
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk/wal"
+	"github.com/smppd/smppd/storage/memory"
+)
+
+// holds is the durable storage.Holds: the items, their queues, leases and
+// limits are a memory.Holds; this adds the log. Each item has a durable
+// key (a sequence number the log names it by, stable across restarts and
+// compaction) beside the memory key callers see, which is new after each
+// restart. Leases are not logged: a restart offers every item again.
+type holds struct {
+	s     *Store
+	mu    sync.Mutex // over mem and the maps: a Lease cannot see an item whose write failed
+	mem   *memory.Holds
+	byKey map[storage.HeldKey]heldMeta
+	byDur map[uint64]storage.HeldKey
+	seq   uint64 // the last durable key given
+	buf   []byte
+	live  liveSegs
+}
+
+// heldMeta is what the log needs of an item: its durable key, anchor and
+// attempts (for compaction's copy).
+type heldMeta struct {
+	dur      uint64
+	anchor   wal.Pos
+	attempts int
+}
+
+func (hs *holds) init(s *Store, max int, share storage.HeldLimit) {
+	hs.s = s
+	hs.mem = memory.NewHolds(max, share)
+	hs.byKey = make(map[storage.HeldKey]heldMeta)
+	hs.byDur = make(map[uint64]storage.HeldKey)
+	hs.live = make(liveSegs)
+	hs.buf = make([]byte, 0, 512)
+}
+
+// Hold implements storage.Holds. A receipt may use the room above the
+// disk's high-water mark (it settles an accepted message); an MO may not.
+func (hs *holds) Hold(h *storage.Held) (storage.HeldKey, error) {
+	hs.mu.Lock()
+	key, err := hs.mem.Hold(h)
+	if err != nil {
+		hs.mu.Unlock()
+		return 0, err
+	}
+	dur := hs.seq + 1
+	hs.buf = appendHold(hs.buf[:0], dur, h)
+	pos, err := hs.s.log.Append(kHold, hs.buf, h.Kind == storage.HeldReceipt)
+	if err != nil {
+		_ = hs.mem.Ack(key)
+		hs.mu.Unlock()
+		return 0, err
+	}
+	hs.seq = dur
+	hs.add(key, dur, pos, h.Attempts)
+	hs.mu.Unlock()
+	return key, nil
+}
+
+// add indexes an item held under key. Caller holds mu.
+func (hs *holds) add(key storage.HeldKey, dur uint64, pos wal.Pos, attempts int) {
+	hs.byKey[key] = heldMeta{dur: dur, anchor: pos, attempts: attempts}
+	hs.byDur[dur] = key
+	hs.live.move(0, pos)
+}
+
+// forget drops key's item from the maps. Caller holds mu.
+func (hs *holds) forget(key storage.HeldKey, m heldMeta) {
+	hs.live.move(m.anchor, 0)
+	delete(hs.byKey, key)
+	delete(hs.byDur, m.dur)
+}
+
+// Lease implements storage.Holds: not logged.
+func (hs *holds) Lease(systemID string, until int64, dst []storage.Held) (int, error) {
+	hs.mu.Lock()
+	n, err := hs.mem.Lease(systemID, until, dst)
+	hs.mu.Unlock()
+	return n, err
+}
+
+// Release implements storage.Holds.
+func (hs *holds) Release(key storage.HeldKey, attempts int) error {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	m, ok := hs.byKey[key]
+	if !ok {
+		return storage.ErrNotFound
+	}
+	hs.buf = appendRelease(hs.buf[:0], m.dur, attempts)
+	if _, err := hs.s.log.Append(kRelease, hs.buf, true); err != nil {
+		return err
+	}
+	if err := hs.mem.Release(key, attempts); err != nil {
+		return err
+	}
+	m.attempts = attempts
+	hs.byKey[key] = m
+	return nil
+}
+
+// Ack implements storage.Holds.
+func (hs *holds) Ack(key storage.HeldKey) error {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	m, ok := hs.byKey[key]
+	if !ok {
+		return storage.ErrNotFound
+	}
+	hs.buf = appendID(hs.buf[:0], m.dur)
+	if _, err := hs.s.log.Append(kAck, hs.buf, true); err != nil {
+		return err
+	}
+	hs.forget(key, m)
+	return hs.mem.Ack(key)
+}
+
+// Expire implements storage.Holds: each item removed is logged as acked
+// (one whose entry cannot be written now comes back at a restart, to
+// expire again), then passed to fn without the lock held.
+func (hs *holds) Expire(now int64, fn func(h *storage.Held)) (int, error) {
+	var gone []storage.Held
+	var werr error
+	hs.mu.Lock()
+	n, err := hs.mem.Expire(now, func(h *storage.Held) {
+		if m, ok := hs.byKey[h.Key]; ok {
+			hs.buf = appendID(hs.buf[:0], m.dur)
+			if _, err := hs.s.log.Append(kAck, hs.buf, true); err != nil && werr == nil {
+				werr = err
+			}
+			hs.forget(h.Key, m)
+		}
+		if fn != nil {
+			c := *h
+			c.Body = append([]byte(nil), h.Body...)
+			gone = append(gone, c)
+		}
+	})
+	hs.mu.Unlock()
+	for i := range gone {
+		fn(&gone[i])
+	}
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}
+
+// Len implements storage.Holds.
+func (hs *holds) Len() int { return hs.mem.Len() }
+
+// Users implements storage.Holds.
+func (hs *holds) Users() int { return hs.mem.Users() }
+
+func (hs *holds) stats() (n, users int, refused, shareRefused uint64) {
+	st := hs.mem.Stats()
+	return st.Held, st.HeldUsers, st.HeldRefused, st.HeldShareRefused
+}
+
+// restore applies a kHold entry at replay: a new item, or the copy
+// compaction made of one already restored (its attempts then).
+func (hs *holds) restore(dur uint64, h *storage.Held, pos wal.Pos) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	hs.seq = max(hs.seq, dur)
+	if key, ok := hs.byDur[dur]; ok {
+		m := hs.byKey[key]
+		hs.live.move(m.anchor, pos)
+		m.anchor, m.attempts = pos, h.Attempts
+		hs.byKey[key] = m
+		_ = hs.mem.Release(key, h.Attempts)
+		return
+	}
+	hs.add(hs.mem.Restore(h), dur, pos, h.Attempts)
+}
+
+// replayRelease and replayAck apply kRelease and kAck at replay; an item
+// not known (its kHold was compacted away before it was acked) is skipped.
+func (hs *holds) replayRelease(dur uint64, attempts int) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if key, ok := hs.byDur[dur]; ok {
+		m := hs.byKey[key]
+		m.attempts = attempts
+		hs.byKey[key] = m
+		_ = hs.mem.Release(key, attempts)
+	}
+}
+
+func (hs *holds) replayAck(dur uint64) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	if key, ok := hs.byDur[dur]; ok {
+		hs.forget(key, hs.byKey[key])
+		_ = hs.mem.Ack(key)
+	}
+}

@@ -1,0 +1,449 @@
+package disk
+
+import (
+	"sync"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk/wal"
+)
+
+// recSlot is one record in a shard's slab: a storage.Record without its
+// pointer (the owner is an index into the store's users) plus where its
+// latest full-state entry is. The slab is never scanned by the garbage
+// collector.
+type recSlot struct {
+	id        msg.ID
+	submitted int64
+	done      int64
+	expires   int64
+	charge    int64
+	anchor    wal.Pos // 0: a free slot
+	connector int32
+	user      uint32
+	err       uint16
+	state     msg.State
+	later     msg.State // final state decided at acceptance, shown from done on (0: none)
+	flags     byte
+	regDel    byte
+	dataCod   byte
+	esmClass  byte
+	srcTON    byte
+	srcNPI    byte
+	dstTON    byte
+	dstNPI    byte
+	srcLen    uint8
+	dstLen    uint8
+	textLen   uint8
+	parts     uint8
+	src       [storage.MaxAddr]byte
+	dst       [storage.MaxAddr]byte
+	text      [storage.MaxText]byte
+}
+
+// end is when the record's lifetime is over: max(Submitted, Done,
+// Expires) plus ttl.
+func (r *recSlot) end(ttl int64) int64 { return max(r.submitted, r.done, r.expires) + ttl }
+
+// recShard is one shard of records: a map from id to slab slot, the slab
+// and its free slots, the shard's cache of user indexes, the scratch
+// buffer entries are encoded in, and the live count per segment. All under
+// mu.
+type recShard struct {
+	mu      sync.Mutex
+	ix      map[msg.ID]int32
+	slots   []recSlot
+	free    []int32
+	users   map[string]uint32
+	buf     []byte
+	live    liveSegs
+	byState [storage.NumStates]int
+	cursor  int // where the next Sweep goes on
+	expired uint64
+	// bodies are the message bodies of records whose fate upstream was
+	// unknown at Open (for Recover); nil once none is left.
+	bodies map[msg.ID][]byte
+	_      cachePad
+}
+
+func (sh *recShard) init() {
+	sh.ix = make(map[msg.ID]int32)
+	sh.users = make(map[string]uint32)
+	sh.live = make(liveSegs)
+	sh.buf = make([]byte, 0, 512)
+}
+
+func (s *Store) recShard(id msg.ID) *recShard {
+	return &s.recs[mix64(uint64(id)^s.seed)>>(64-shardBits)]
+}
+
+// find returns id's slot if it is held and its lifetime is not over at
+// now; nil otherwise. Caller holds mu.
+func (sh *recShard) find(id msg.ID, now, ttl int64) *recSlot {
+	i, ok := sh.ix[id]
+	if !ok {
+		return nil
+	}
+	r := &sh.slots[i]
+	if expired(r.end(ttl), now) {
+		return nil
+	}
+	return r
+}
+
+// place returns the slot for id: its own when held, a new one otherwise.
+// Caller holds mu.
+func (sh *recShard) place(id msg.ID) (*recSlot, bool) {
+	if i, ok := sh.ix[id]; ok {
+		return &sh.slots[i], true
+	}
+	var i int32
+	if n := len(sh.free); n > 0 {
+		i = sh.free[n-1]
+		sh.free = sh.free[:n-1]
+	} else {
+		sh.slots = append(sh.slots, recSlot{})
+		i = int32(len(sh.slots) - 1)
+	}
+	sh.ix[id] = i
+	return &sh.slots[i], false
+}
+
+// drop frees r's slot. Caller holds mu.
+func (sh *recShard) drop(r *recSlot) {
+	sh.live.move(r.anchor, 0)
+	sh.count(r.state, -1)
+	i := sh.ix[r.id]
+	delete(sh.ix, r.id)
+	if sh.bodies != nil {
+		sh.dropBody(r.id)
+	}
+	*r = recSlot{}
+	sh.free = append(sh.free, i)
+}
+
+// count adds d to state st's count. Caller holds mu.
+func (sh *recShard) count(st msg.State, d int) {
+	if int(st) < len(sh.byState) {
+		sh.byState[st] += d
+	}
+}
+
+// dropBody forgets the body Open kept for id. Caller holds mu.
+func (sh *recShard) dropBody(id msg.ID) {
+	delete(sh.bodies, id)
+	if len(sh.bodies) == 0 {
+		sh.bodies = nil
+	}
+}
+
+// fill sets r's fields from rec (the owner and bookkeeping aside).
+func fill(r *recSlot, rec *storage.Record, sub int64) {
+	r.id, r.submitted, r.done, r.expires, r.charge = rec.ID, sub, rec.Done, rec.Expires, rec.Charge
+	r.connector, r.err, r.state, r.later, r.flags = rec.Connector, rec.Err, rec.State, 0, 0
+	r.regDel, r.dataCod, r.esmClass = rec.RegisteredDelivery, rec.DataCoding, rec.ESMClass
+	r.srcTON, r.srcNPI, r.dstTON, r.dstNPI, r.parts = rec.SourceTON, rec.SourceNPI, rec.DestTON, rec.DestNPI, rec.Parts
+	// Lengths are clamped: a hand-built Record may claim more than fits.
+	r.srcLen = uint8(copy(r.src[:], rec.Source[:min(int(rec.SourceLen), storage.MaxAddr)]))
+	r.dstLen = uint8(copy(r.dst[:], rec.Dest[:min(int(rec.DestLen), storage.MaxAddr)]))
+	r.textLen = uint8(copy(r.text[:], rec.Text[:min(int(rec.TextLen), storage.MaxText)]))
+}
+
+// Put implements storage.Messages.
+func (s *Store) Put(r *storage.Record) error { return s.put(r, nil) }
+
+// PutMessage implements storage.Messages: the record and m in one entry.
+func (s *Store) PutMessage(r *storage.Record, m []byte) error { return s.put(r, m) }
+
+// put writes r (and body) as one kPut entry, with the change of its
+// owner's balance, then indexes it. Not urgent: past the disk's high-water
+// mark a new message is refused.
+func (s *Store) put(r *storage.Record, body []byte) error {
+	sub := r.Submitted
+	if sub == 0 {
+		sub = s.now()
+	}
+	sh := s.recShard(r.ID)
+	sh.mu.Lock()
+	charged := int64(0)
+	if i, ok := sh.ix[r.ID]; ok {
+		charged = sh.slots[i].charge
+	}
+	var n recSlot
+	fill(&n, r, sub)
+	if len(body) > 0 {
+		n.flags = fBody
+	}
+	delta := r.Charge - charged
+	sh.buf = appendRecord(sh.buf[:0], &n, r.SystemID, delta, body)
+	var pos wal.Pos
+	var err error
+	if delta != 0 {
+		pos, err = s.led.appendCharged(r.SystemID, delta, kPut, sh.buf)
+	} else {
+		pos, err = s.log.Append(kPut, sh.buf, false)
+	}
+	if err != nil {
+		sh.mu.Unlock()
+		return err
+	}
+	n.user = s.users.userIn(sh.users, r.SystemID)
+	sh.install(&n, pos)
+	sh.mu.Unlock()
+	return nil
+}
+
+// install puts n (anchored at pos) in its id's slot. Caller holds mu.
+func (sh *recShard) install(n *recSlot, pos wal.Pos) {
+	r, held := sh.place(n.id)
+	if held {
+		sh.count(r.state, -1)
+		sh.live.move(r.anchor, 0)
+	}
+	*r = *n
+	r.anchor = pos
+	sh.live.move(0, pos)
+	sh.count(r.state, 1)
+	if sh.bodies != nil && r.flags&fBody == 0 {
+		sh.dropBody(r.id)
+	}
+}
+
+// Get implements storage.Messages.
+func (s *Store) Get(id msg.ID, out *storage.Record) error {
+	sh := s.recShard(id)
+	sh.mu.Lock()
+	r := sh.find(id, s.now(), s.ttl)
+	if r == nil {
+		sh.mu.Unlock()
+		return storage.ErrNotFound
+	}
+	s.copyOut(r, out)
+	if r.later != 0 {
+		s.showLater(r, out)
+	}
+	sh.mu.Unlock()
+	return nil
+}
+
+// showLater sets out's state for a record whose final state was decided at
+// acceptance: ENROUTE until done, the decided state from then on (on the
+// precise clock).
+func (s *Store) showLater(r *recSlot, out *storage.Record) {
+	if r.done > s.clock() {
+		out.Err, out.Done = 0, 0
+		return
+	}
+	out.State = r.later
+}
+
+// copyOut copies r into out.
+func (s *Store) copyOut(r *recSlot, out *storage.Record) {
+	*out = storage.Record{
+		ID: r.id, SystemID: s.users.name(r.user), State: r.state, Err: r.err, RegisteredDelivery: r.regDel,
+		DataCoding: r.dataCod, ESMClass: r.esmClass, SourceTON: r.srcTON, SourceNPI: r.srcNPI,
+		DestTON: r.dstTON, DestNPI: r.dstNPI, SourceLen: r.srcLen, DestLen: r.dstLen, TextLen: r.textLen,
+		Source: r.src, Dest: r.dst, Text: r.text, Connector: r.connector, Submitted: r.submitted, Done: r.done,
+		Parts: r.parts, Expires: r.expires, Charge: r.charge,
+	}
+}
+
+// SetState implements storage.Messages.
+func (s *Store) SetState(id msg.ID, st msg.State, errCode uint16, done int64) error {
+	sh := s.recShard(id)
+	sh.mu.Lock()
+	_, err := s.setState(sh, id, st, errCode, done)
+	sh.mu.Unlock()
+	return err
+}
+
+// Finish implements storage.Messages; on storage.ErrFinal out gets the
+// record as it stands.
+func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) error {
+	sh := s.recShard(id)
+	sh.mu.Lock()
+	r, err := s.setState(sh, id, st, errCode, done)
+	if r == nil {
+		sh.mu.Unlock()
+		return err
+	}
+	if r.regDel != 0 {
+		s.copyOut(r, out)
+	} else {
+		// No receipt can be asked: the fields the receipt path reads for its
+		// counters, without copying addresses.
+		*out = storage.Record{ID: r.id, State: r.state, Err: r.err, Connector: r.connector, Submitted: r.submitted, Done: r.done}
+	}
+	sh.mu.Unlock()
+	return err
+}
+
+// setState logs and applies a state for id unless its recorded state is
+// final already. It returns the slot (nil when id is not found) and the
+// error. Caller holds sh.mu.
+func (s *Store) setState(sh *recShard, id msg.ID, st msg.State, errCode uint16, done int64) (*recSlot, error) {
+	r := sh.find(id, s.now(), s.ttl)
+	if r == nil {
+		return nil, storage.ErrNotFound
+	}
+	if r.state.Final() {
+		s.lateFinal.Add(1)
+		return r, storage.ErrFinal
+	}
+	sh.buf = appendState(sh.buf[:0], id, st, errCode, done)
+	if _, err := s.log.Append(kState, sh.buf, true); err != nil {
+		return r, err
+	}
+	sh.applyState(r, st, errCode, done)
+	return r, nil
+}
+
+// applyState records a state on r (the log has it). Caller holds mu.
+func (sh *recShard) applyState(r *recSlot, st msg.State, errCode uint16, done int64) {
+	sh.count(r.state, -1)
+	r.state, r.err, r.done, r.later = st, errCode, done, 0
+	sh.count(st, 1)
+	if st.Final() {
+		sh.noBody(r)
+	}
+}
+
+// noBody notes that r's body is no longer needed. Caller holds mu.
+func (sh *recShard) noBody(r *recSlot) {
+	r.flags &^= fBody
+	if sh.bodies != nil {
+		sh.dropBody(r.id)
+	}
+}
+
+// SetAccepted implements storage.Messages: always logged (the body is
+// dropped from here on).
+func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) error {
+	sh := s.recShard(id)
+	sh.mu.Lock()
+	r := sh.find(id, s.now(), s.ttl)
+	if r == nil {
+		sh.mu.Unlock()
+		return storage.ErrNotFound
+	}
+	sh.buf = appendState(sh.buf[:0], id, final, errCode, at)
+	if _, err := s.log.Append(kAccepted, sh.buf, true); err != nil {
+		sh.mu.Unlock()
+		return err
+	}
+	sh.applyAccepted(r, final, errCode, at)
+	sh.mu.Unlock()
+	return nil
+}
+
+// applyAccepted notes a connector's acceptance on r. Caller holds mu.
+func (sh *recShard) applyAccepted(r *recSlot, final msg.State, errCode uint16, at int64) {
+	r.flags |= fAccepted
+	sh.noBody(r)
+	if final != 0 && !r.state.Final() {
+		r.later, r.err, r.done = final, errCode, at
+	}
+}
+
+// SetReplaced implements storage.Messages.
+func (s *Store) SetReplaced(id msg.ID, rec *storage.Record) error {
+	sub := rec.Submitted
+	if sub == 0 {
+		sub = s.now()
+	}
+	sh := s.recShard(id)
+	sh.mu.Lock()
+	r := sh.find(id, s.now(), s.ttl)
+	if r == nil {
+		sh.mu.Unlock()
+		return storage.ErrNotFound
+	}
+	text := rec.Text[:min(int(rec.TextLen), storage.MaxText)]
+	sh.buf = appendReplaced(sh.buf[:0], id, sub, rec.RegisteredDelivery, rec.Parts, text)
+	if _, err := s.log.Append(kReplaced, sh.buf, true); err != nil {
+		sh.mu.Unlock()
+		return err
+	}
+	applyReplaced(r, sub, rec.RegisteredDelivery, rec.Parts, text)
+	sh.mu.Unlock()
+	return nil
+}
+
+func applyReplaced(r *recSlot, sub int64, regDel, parts byte, text []byte) {
+	r.submitted, r.regDel, r.parts = sub, regDel, parts
+	r.textLen = uint8(copy(r.text[:], text))
+}
+
+// Delete implements storage.Messages: found whatever its age, as in the
+// memory store.
+func (s *Store) Delete(id msg.ID) error {
+	sh := s.recShard(id)
+	sh.mu.Lock()
+	i, ok := sh.ix[id]
+	if !ok {
+		sh.mu.Unlock()
+		return storage.ErrNotFound
+	}
+	sh.buf = appendID(sh.buf[:0], uint64(id))
+	if _, err := s.log.Append(kDelete, sh.buf, true); err != nil {
+		sh.mu.Unlock()
+		return err
+	}
+	sh.drop(&sh.slots[i])
+	sh.mu.Unlock()
+	return nil
+}
+
+// Len implements storage.Messages: expired records not yet swept count.
+func (s *Store) Len() int {
+	n := 0
+	for i := range s.recs {
+		sh := &s.recs[i]
+		sh.mu.Lock()
+		n += len(sh.ix)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// sweepShare is the least share of a shard Sweep walks per call (1/64):
+// at one Sweep a second every record is looked at about once a minute.
+// Shards smaller than sweepMin are walked whole.
+const (
+	sweepShare = 64
+	sweepMin   = 4096
+)
+
+// sweep drops the records of sh past their lifetime at now, walking part
+// of the slab from where the last call stopped, and returns how many.
+func (sh *recShard) sweep(s *Store, now int64) int {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	n := len(sh.slots)
+	budget := max(n/sweepShare, sweepMin)
+	k := 0
+	for range min(budget, n) {
+		if sh.cursor >= n {
+			sh.cursor = 0
+		}
+		r := &sh.slots[sh.cursor]
+		sh.cursor++
+		if r.anchor != 0 && expired(r.end(s.ttl), now) {
+			sh.drop(r)
+			k++
+		}
+	}
+	sh.expired += uint64(k)
+	return k
+}
+
+// stats adds the shard's sizes and counters to st.
+func (sh *recShard) stats(st *storage.Stats) {
+	sh.mu.Lock()
+	st.Records += len(sh.ix)
+	st.Expired += sh.expired
+	for i, c := range sh.byState {
+		st.RecordsByState[i] += c
+	}
+	sh.mu.Unlock()
+}
