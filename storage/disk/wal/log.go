@@ -4,7 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -111,7 +113,7 @@ func Open(o Options) (*Log, error) {
 	l.w.spare = newGroup(o.BufferSize)
 	l.w.seq = ^uint64(0)
 
-	if err := l.fs.MkdirAll(o.Dir); err != nil {
+	if err := mkdirDurable(l.fs, o.Dir); err != nil {
 		return nil, fmt.Errorf("wal: create data directory %s: %w", o.Dir, err)
 	}
 	lk, err := lockDir(o.Dir)
@@ -137,6 +139,31 @@ func Open(o Options) (*Log, error) {
 	l.log.Info().Str("event", "wal_open").Str("dir", o.Dir).Int("segments", len(l.segs)).
 		Int64("bytes", l.used).Str("sync", o.Sync.String()).Msg("wal: opened")
 	return l, nil
+}
+
+// mkdirDurable creates dir and the parents it lacks, and fsyncs the
+// directory above each one it created: the segments' own directory
+// fsyncs do not make the data directory itself survive a host crash.
+func mkdirDurable(fsys FS, dir string) error {
+	var created []string
+	for d := filepath.Clean(dir); ; d = filepath.Dir(d) {
+		if _, err := fsys.ReadDir(d); !errors.Is(err, fs.ErrNotExist) {
+			break
+		}
+		created = append(created, d)
+		if d == filepath.Dir(d) {
+			break
+		}
+	}
+	if err := fsys.MkdirAll(dir); err != nil {
+		return err
+	}
+	for _, d := range created {
+		if err := fsys.SyncDir(filepath.Dir(d)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func normalize(o *Options) error {

@@ -162,8 +162,13 @@ func TestOptionsRefused(t *testing.T) {
 
 func TestOpenCreatesDirAndRefusesUnwritable(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a", "b")
-	l := mustOpen(t, Options{Dir: dir})
+	fs := &faultFS{}
+	l := mustOpen(t, Options{Dir: dir, FS: fs})
 	closeLog(t, l)
+	// The parents of a and b, and b for the first segment.
+	if _, _, ds := fs.count(); ds != 3 {
+		t.Fatalf("%d directory fsyncs creating two directories and a segment, want 3", ds)
+	}
 	if _, err := os.Stat(filepath.Join(dir, "0000000001.wal")); err != nil {
 		t.Fatalf("first segment: %v", err)
 	}
