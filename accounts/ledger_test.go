@@ -510,3 +510,55 @@ func TestChargeUndoAndLog(t *testing.T) {
 		t.Fatalf("refund without a ledger: %v %v", err, u.Credit().Balance())
 	}
 }
+
+// TestLedgerConcurrent: submits charge (their records carry the charge),
+// half fail and are refunded, top-ups and reloads of an unchanged file run
+// meanwhile; the next start finds exactly the live balance and quota. Run
+// with -race.
+func TestLedgerConcurrent(t *testing.T) {
+	var a Admission
+	l := &bookLedger{}
+	file := []User{ledgerUser(t, "a", Micros(1_000_000_000), 1_000_000, 0)}
+	s := ledgerStore(t, l, file...)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 500 {
+				id := msg.ID(w*1000 + i + 1)
+				ch, r := a.Admit(limitsOf(s, "a"), 1+i%3, 0.01, 0, 0, t0)
+				if r != Admitted {
+					t.Error(r)
+					return
+				}
+				l.put("a", id, &ch)
+				if i%2 == 0 {
+					if err := ch.Refund(id); err != nil {
+						t.Error(err)
+					}
+				}
+			}
+		}()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for range 50 {
+			if err := s.TopUp("a", Micros(1_000)); err != nil {
+				t.Error(err)
+			}
+			if err := s.Reload(file, nil); err != nil {
+				t.Error(err)
+			}
+		}
+	}()
+	wg.Wait()
+	bal, used := live(t, s, "a")
+	if b2, u2 := live(t, ledgerStore(t, l, file...), "a"); b2 != bal || u2 != used {
+		t.Fatalf("start from the ledger: %v used %d, live %v used %d", b2, u2, bal, used)
+	}
+	if bal == Micros(1_000_000_000) || used == 0 {
+		t.Fatal("nothing was charged")
+	}
+}
