@@ -182,6 +182,45 @@ func (l *Log) WaitCommitted(pos uint64) error {
 	return err
 }
 
+// Sync writes and fsyncs everything appended before the call, whatever
+// the sync mode, and waits for it: for compaction, before Remove drops the
+// only other copy of what it re-appended. It returns ErrDiskFull or
+// ErrFailed while the device fails, ErrClosed at Close, ErrNotReplayed
+// before Replay. It blocks: never from an event loop.
+func (l *Log) Sync() error {
+	target := l.written.Load()
+	if l.synced.Load() >= target {
+		return nil
+	}
+	l.mu.Lock()
+	replayed := l.replayed
+	l.mu.Unlock()
+	if !replayed {
+		return ErrNotReplayed
+	}
+	l.syncWanted.Store(true)
+	select {
+	case l.kick <- struct{}{}:
+	default:
+	}
+	l.cmu.Lock()
+	l.waiters.Add(1)
+	var err error
+	for l.synced.Load() < target {
+		if err = l.deviceErr(); err != nil {
+			break
+		}
+		if l.isClosedAndDone() {
+			err = ErrClosed
+			break
+		}
+		l.ccond.Wait()
+	}
+	l.waiters.Add(-1)
+	l.cmu.Unlock()
+	return err
+}
+
 func (l *Log) deviceErr() error {
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -46,6 +46,8 @@ type Log struct {
 	synced    atomic.Uint64
 	onCommit  atomic.Pointer[func(committed uint64)]
 	open      atomic.Uint64 // the segment being written (see openSeq)
+	// syncWanted: a Sync caller waits for an fsync of all that is written.
+	syncWanted atomic.Bool
 
 	// Waiters of WaitCommitted sleep on ccond; the writer broadcasts only
 	// when waiters > 0.

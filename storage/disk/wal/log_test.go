@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -290,5 +291,46 @@ func TestWaitCommittedReturnsAtClose(t *testing.T) {
 	closeLog(t, l)
 	if err := l.WaitCommitted(uint64(pos) + 1000); !errors.Is(err, ErrClosed) {
 		t.Fatalf("WaitCommitted past the end after Close: %v", err)
+	}
+}
+
+func TestSyncForcesFsyncInEveryMode(t *testing.T) {
+	for _, mode := range []SyncMode{SyncAlways, SyncInterval, SyncNever} {
+		t.Run(mode.String(), func(t *testing.T) {
+			o := opts(t, nil)
+			o.Sync, o.SyncInterval = mode, time.Hour
+			fs := &faultFS{}
+			o.FS = fs
+			l := mustOpen(t, o)
+			defer closeLog(t, l)
+			for i := range 100 {
+				if _, err := l.Append(1, payloadFor(i, 50), false); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := l.Sync(); err != nil {
+				t.Fatal(err)
+			}
+			if l.Synced() < l.Written() {
+				t.Fatalf("Synced %x < Written %x after Sync", l.Synced(), l.Written())
+			}
+			n := l.Stats().Fsyncs
+			if err := l.Sync(); err != nil || l.Stats().Fsyncs != n {
+				t.Fatalf("Sync with nothing new: %v, %d fsyncs after %d", err, l.Stats().Fsyncs, n)
+			}
+			if mode == SyncAlways {
+				return
+			}
+			// A failing fsync is reported, not waited out.
+			fs.set(func(f *faultFS) { f.syncErr = syscall.EIO })
+			if _, err := l.Append(1, []byte("x"), false); err != nil {
+				t.Fatal(err)
+			}
+			if err := l.Sync(); !errors.Is(err, ErrFailed) {
+				t.Fatalf("Sync on a failing device: %v", err)
+			}
+			fs.set(func(f *faultFS) { f.syncErr = nil })
+			eventually(t, "recovery", func() bool { return l.Sync() == nil })
+		})
 	}
 }

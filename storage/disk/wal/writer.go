@@ -48,6 +48,13 @@ func (l *Log) run() {
 			}
 			continue
 		}
+		// Everything appended before a Sync call is written now.
+		if l.syncWanted.Swap(false) {
+			if err := l.retry(nil); err != nil {
+				l.finish(err)
+				return
+			}
+		}
 		select {
 		case <-l.kick:
 		case <-w.tick.C:
@@ -286,6 +293,7 @@ func (l *Log) syncFile() error {
 	w.lastSync = t0
 	if uint64(w.lastEnd) > l.synced.Load() {
 		l.synced.Store(uint64(w.lastEnd))
+		l.wakeWaiters() // Sync callers
 	}
 	return nil
 }
