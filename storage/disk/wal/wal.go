@@ -60,7 +60,8 @@ const (
 	// data: a host crash loses at most that much.
 	SyncInterval
 	// SyncNever counts a group committed once written to the operating
-	// system and leaves flushing to it; the log fsyncs only at Close.
+	// system and leaves flushing to it; the log fsyncs only at Close and
+	// when Sync asks.
 	SyncNever
 )
 
