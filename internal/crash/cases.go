@@ -9,7 +9,7 @@ import (
 
 // Load phases: each run before a kill, and the last one before the checks.
 const (
-	runMin  = 700 * time.Millisecond
+	runMin  = 100 * time.Millisecond
 	runMax  = 3 * time.Second
 	tailRun = 1500 * time.Millisecond
 )

@@ -40,7 +40,19 @@ func TestCrash(t *testing.T) {
 	t.Logf("seed %d (repeat with CRASH_SEED=%d)", seed, seed)
 	for _, c := range Cases() {
 		t.Run(c.Name, func(t *testing.T) {
-			r := Run(Options{Binary: bin, ConfigDir: configs, WorkDir: t.TempDir(), Seed: seed, Kills: DefaultKills, Logf: t.Logf}, c)
+			// Kept when the case fails: its config, store and smppd's log.
+			work, err := os.MkdirTemp("", "crash-"+c.Name+"-")
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if t.Failed() {
+					t.Logf("scratch folder kept: %s", work)
+					return
+				}
+				_ = os.RemoveAll(work)
+			})
+			r := Run(Options{Binary: bin, ConfigDir: configs, WorkDir: work, Seed: seed, Kills: DefaultKills, Logf: t.Logf}, c)
 			var b strings.Builder
 			WriteDetail(&b, r)
 			t.Log(b.String())
