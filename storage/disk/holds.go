@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/smppd/smppd/storage"
@@ -22,6 +23,8 @@ type holds struct {
 	seq   uint64 // the last durable key given
 	buf   []byte
 	live  liveSegs
+	// restored collects the items at replay (see finishReplay).
+	restored map[uint64]*restoredItem
 }
 
 // heldMeta is what the log needs of an item: its durable key, anchor and
@@ -164,41 +167,54 @@ func (hs *holds) stats() (n, users int, refused, shareRefused uint64) {
 	return st.Held, st.HeldUsers, st.HeldRefused, st.HeldShareRefused
 }
 
+// restoredItem is an item replay found, before finishReplay puts it back.
+type restoredItem struct {
+	h      storage.Held // owns its Body
+	anchor wal.Pos
+}
+
 // restore applies a kHold entry at replay: a new item, or the copy
-// compaction made of one already restored (its attempts then).
+// compaction made of one (newer: its attempts and anchor). Items are put
+// back by finishReplay, in the order they came (their durable keys):
+// compaction's copies come after newer items in the log.
 func (hs *holds) restore(dur uint64, h *storage.Held, pos wal.Pos) {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	hs.seq = max(hs.seq, dur)
-	if key, ok := hs.byDur[dur]; ok {
-		m := hs.byKey[key]
-		hs.live.move(m.anchor, pos)
-		m.anchor, m.attempts = pos, h.Attempts
-		hs.byKey[key] = m
-		_ = hs.mem.Release(key, h.Attempts)
-		return
+	if hs.restored == nil {
+		hs.restored = make(map[uint64]*restoredItem)
 	}
-	hs.add(hs.mem.Restore(h), dur, pos, h.Attempts)
+	hs.seq = max(hs.seq, dur)
+	it := hs.restored[dur]
+	if it == nil {
+		it = &restoredItem{}
+		hs.restored[dur] = it
+	}
+	body := append(it.h.Body[:0], h.Body...)
+	it.h = *h
+	it.h.Body = body
+	it.anchor = pos
 }
 
 // replayRelease and replayAck apply kRelease and kAck at replay; an item
 // not known (its kHold was compacted away before it was acked) is skipped.
 func (hs *holds) replayRelease(dur uint64, attempts int) {
-	hs.mu.Lock()
-	defer hs.mu.Unlock()
-	if key, ok := hs.byDur[dur]; ok {
-		m := hs.byKey[key]
-		m.attempts = attempts
-		hs.byKey[key] = m
-		_ = hs.mem.Release(key, attempts)
+	if it := hs.restored[dur]; it != nil {
+		it.h.Attempts = attempts
 	}
 }
 
-func (hs *holds) replayAck(dur uint64) {
+func (hs *holds) replayAck(dur uint64) { delete(hs.restored, dur) }
+
+// finishReplay puts the items replay found back, oldest first.
+func (hs *holds) finishReplay() {
+	durs := make([]uint64, 0, len(hs.restored))
+	for d := range hs.restored {
+		durs = append(durs, d)
+	}
+	slices.Sort(durs)
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
-	if key, ok := hs.byDur[dur]; ok {
-		hs.forget(key, hs.byKey[key])
-		_ = hs.mem.Ack(key)
+	for _, d := range durs {
+		it := hs.restored[d]
+		hs.add(hs.mem.Restore(&it.h), d, it.anchor, it.h.Attempts)
 	}
+	hs.restored = nil
 }

@@ -32,6 +32,7 @@ func (s *Store) replayLog() error {
 	if err != nil {
 		return err
 	}
+	s.holds.finishReplay()
 	s.dead.finishReplay(s.clock())
 	s.replay.entries = rs.Entries
 	s.replay.corrupt = uint64(rs.CorruptSegments) + bad
