@@ -130,9 +130,13 @@ func (e *encoder) receipt(it *item, rec *storage.Record, ri *receiptInfo, decima
 }
 
 // FailedReceipt sends the receipt of an MT that ended here (refused
-// upstream, expired or cancelled before it went, left queued at a stop):
-// rec is its Record, read during the call only; done is Unix ns.
+// upstream, expired or cancelled before it went, left queued at a stop)
+// when rec's registered_delivery asks for state: rec is its Record, read
+// during the call only; done is Unix ns.
 func (h *Service) FailedReceipt(rec *storage.Record, state msg.State, code uint16, done int64) {
+	if !WantsReceipt(rec.RegisteredDelivery, state, false) {
+		return
+	}
 	e := h.getEncoder()
 	h.sendReceipt(e, rec, &receiptInfo{state: state, err: code, done: done})
 	h.putEncoder(e)

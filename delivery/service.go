@@ -40,8 +40,10 @@ type Deliverer interface {
 }
 
 // Observer takes one latency sample in seconds; prometheus.Histogram (or a
-// pre-resolved HistogramVec child) satisfies it without allocating.
-type Observer interface {
+// pre-resolved HistogramVec child) satisfies it without allocating. It names
+// an unnamed interface type, so the MT and the delivery sides' observer
+// slices are one type (metrics hands the same histograms to both).
+type Observer = interface {
 	Observe(seconds float64)
 }
 

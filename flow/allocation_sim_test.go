@@ -14,6 +14,7 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
@@ -47,12 +48,9 @@ func TestAllocsPerMessageSim(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Options{Router: routing.NewRouter(tb), Connectors: []connector.Connector{s}, Messages: st,
-		Holds: st.Holds(), IDs: ids, Logger: zerolog.Nop()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	h.Deliveries().Attach(&ackOut{h: h})
+	h, dl := newPaths(t, Options{Router: routing.NewRouter(tb), Connectors: []connector.Connector{s}, Messages: st,
+		IDs: ids, Logger: zerolog.Nop()}, delivery.Options{Holds: st.Holds()})
+	dl.Attach(&ackOut{dl: dl})
 	if err := h.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +117,7 @@ func TestAllocsPerMessageSim(t *testing.T) {
 	if per >= 0.05 {
 		t.Fatalf("%.5f heap allocations per message, want < 0.05", per)
 	}
-	if hs := h.Stats(); hs.SubmitsAccepted != warm+total || hs.ReceiptsUnknown != 0 {
-		t.Fatalf("hub stats %+v", hs)
+	if hs, ds := h.Stats(), dl.Stats(); hs.SubmitsAccepted != warm+total || ds.ReceiptsUnknown != 0 {
+		t.Fatalf("hub stats %+v, delivery stats %+v", hs, ds)
 	}
 }

@@ -175,7 +175,7 @@ func TestAllocsPerMessageEndToEnd(t *testing.T) {
 	if per >= 0.05 {
 		t.Fatalf("%.5f heap allocations per message, want < 0.05", per)
 	}
-	if s := e.hub.Stats(); s.SubmitsAccepted < total {
+	if s := e.stats(); s.SubmitsAccepted < total {
 		t.Fatalf("accepted %d", s.SubmitsAccepted)
 	}
 }

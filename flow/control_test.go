@@ -65,7 +65,7 @@ func TestStopStartConnector(t *testing.T) {
 	if err != nil || string(r.ID) != id || r.Stat != receipt.StatUnknown {
 		t.Fatalf("receipt after stop: %q %v", d.ShortMessage, err)
 	}
-	eventually(t, "refund", func() bool { return e.hub.Stats().Refunds == 1 && balance() == 10_000_000 })
+	eventually(t, "refund", func() bool { return e.stats().Refunds == 1 && balance() == 10_000_000 })
 	if info := e.hub.Connectors()[0]; info.Up || !info.Stopped {
 		t.Fatalf("a after stop: %+v", info)
 	}

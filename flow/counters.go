@@ -5,13 +5,15 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/smppd/smppd/delivery"
 )
 
 // Observer takes one latency sample in seconds; prometheus.Histogram (or a
-// pre-resolved HistogramVec child) satisfies it without allocating.
-type Observer = delivery.Observer
+// pre-resolved HistogramVec child) satisfies it without allocating. It names
+// an unnamed interface type, so the MT and the delivery sides' observer
+// slices are one type (metrics hands the same histograms to both).
+type Observer = interface {
+	Observe(seconds float64)
+}
 
 // UserStats are one user's counters since the hub started.
 type UserStats struct {
@@ -19,8 +21,8 @@ type UserStats struct {
 	Submits  uint64              // MT messages queued (submit_multi counts each destination)
 	Parts    uint64              // message parts of those
 	Refused  [numRefusals]uint64 // refusals by reason (index: Refusal; RefuseThrottled is the throughput bucket)
-	Receipts uint64              // receipts acknowledged ESME_ROK
-	MO       uint64              // MO acknowledged ESME_ROK
+	Receipts uint64              // receipts acknowledged ESME_ROK (CountDelivered)
+	MO       uint64              // MO acknowledged ESME_ROK (CountDelivered)
 }
 
 // RefusedBy returns the user's refusal count for r.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -53,7 +54,7 @@ func TestDeliveryPermanentError(t *testing.T) {
 }
 
 func TestDeliveryRetryBackoffAndExpiry(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) {
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) {
 		o.RetryMin, o.RetryMax, o.HoldLifetime = time.Second, 4*time.Second, 20*time.Second
 	}})
 	injectMO(t, th, "alice", "hi")
@@ -138,7 +139,7 @@ func TestDeliveryBackpressureIsNotAnAttempt(t *testing.T) {
 }
 
 func TestWaitingBacklogOverflowsToHold(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.MaxWaiting = 2 }})
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.MaxWaiting = 2 }})
 	th.out.setErr(engine.ErrQueueFull)
 	for _, text := range []string{"a", "b", "c"} {
 		injectMO(t, th, "alice", text)
@@ -164,7 +165,7 @@ func TestWaitingBacklogOverflowsToHold(t *testing.T) {
 }
 
 func TestWaitingItemExpires(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute }})
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.HoldLifetime = time.Minute }})
 	th.out.setErr(engine.ErrQueueFull)
 	injectMO(t, th, "alice", "hi")
 	th.clock.Add(time.Minute)
@@ -222,7 +223,7 @@ func TestHeldReleaseStopsWhenReceiverLeaves(t *testing.T) {
 }
 
 func TestHeldExpiry(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute }})
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.HoldLifetime = time.Minute }})
 	th.Deliveries().Attach(nil) // no engine yet: everything is held
 	injectMO(t, th, "alice", "old")
 	p := newUser(t, "bob", userSpec{receipts: true})
@@ -244,7 +245,7 @@ func TestHeldExpiry(t *testing.T) {
 }
 
 func TestHeldExpiredAtRelease(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute }})
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.HoldLifetime = time.Minute }})
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "old")
 	th.out.setErr(nil)

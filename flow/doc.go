@@ -12,9 +12,10 @@
 //
 // Connectors report back through the connector.Sink methods: the hub keeps
 // the Record's state and refunds refusals (Accepted, Failed); receipts and
-// MO are handed on to the delivery side (package delivery, built by New and
-// reached through Deliveries), which also sends the receipt of a message
-// failed here when registered_delivery asks.
+// MO are handed on to the delivery side (Options.Deliveries: package
+// delivery, which flow does not import; cmd/smppd wires the two), which
+// also sends the receipt of a message failed here when registered_delivery
+// asks.
 //
 // Who calls what: HandleSubmit and HandleQuery/Cancel/Replace run on event
 // loops and never block; the Sink methods run on connector goroutines. All

@@ -51,6 +51,7 @@ func (a *authenticator) Authenticate(req engine.BindRequest) (engine.Principal, 
 // env is a running engine + hub.
 type env struct {
 	hub   *Hub
+	dl    *delivery.Service
 	srv   *engine.Server
 	auth  *authenticator
 	addr  string
@@ -64,6 +65,7 @@ type envSpec struct {
 	msgs       storage.Messages
 	holds      storage.Holds
 	mod        func(*Options)
+	dmod       func(*delivery.Options)
 	engineMod  func(*engine.Options)
 }
 
@@ -82,18 +84,20 @@ func startEnv(t testing.TB, spec envSpec) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Router: routing.NewRouter(tb), Connectors: spec.connectors, Messages: spec.msgs, Holds: spec.holds,
-		IDs: ids, Logger: zerolog.Nop(), Settings: delivery.Settings{RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}}
+	opts := Options{Router: routing.NewRouter(tb), Connectors: spec.connectors, Messages: spec.msgs,
+		IDs: ids, Logger: zerolog.Nop()}
 	if spec.mod != nil {
 		spec.mod(&opts)
 	}
-	h, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
+	dopts := delivery.Options{Holds: spec.holds,
+		Settings: delivery.Settings{RetryMin: 50 * time.Millisecond, RetryMax: 200 * time.Millisecond}}
+	if spec.dmod != nil {
+		spec.dmod(&dopts)
 	}
-	e := &env{hub: h, auth: &authenticator{users: map[string]engine.Principal{}}, msgs: spec.msgs, holds: spec.holds}
+	h, dl := newPaths(t, opts, dopts)
+	e := &env{hub: h, dl: dl, auth: &authenticator{users: map[string]engine.Principal{}}, msgs: spec.msgs, holds: spec.holds}
 	eo := engine.Options{
-		Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: e.auth, Submit: h, Manage: h, Binds: h.Deliveries(), Deliveries: h.Deliveries(),
+		Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: e.auth, Submit: h, Manage: h, Binds: dl, Deliveries: dl,
 		IDs: ids, Logger: zerolog.Nop(), ResponseTimeout: 2 * time.Second, DeliverAttempts: 1,
 	}
 	if spec.engineMod != nil {
@@ -106,7 +110,10 @@ func startEnv(t testing.TB, spec envSpec) *env {
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h.Deliveries().Attach(srv)
+	dl.Attach(srv)
+	if err := dl.Start(); err != nil {
+		t.Fatal(err)
+	}
 	if err := h.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +123,15 @@ func startEnv(t testing.TB, spec envSpec) *env {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		_ = h.Stop(ctx)
+		dl.Stop(ctx)
 	})
 	return e
+}
+
+// stats returns the hub's and the delivery side's counters together.
+func (e *env) stats() bothStats {
+	h, d := e.hub.Stats(), e.dl.Stats()
+	return bothStats{hubStats: h, dlStats: d, StoreErrors: h.StoreErrors + d.StoreErrors}
 }
 
 func (e *env) addUser(p engine.Principal) {

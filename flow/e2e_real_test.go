@@ -13,6 +13,7 @@ import (
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
 	"github.com/smppd/smppd/connector/smppout"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smsctest"
 	"github.com/smppd/smppd/routing"
@@ -32,13 +33,14 @@ type realSpec struct {
 	routes     routing.Config
 	connectors []connector.Connector
 	mod        func(*Options)
+	dmod       func(*delivery.Options)
 	engineMod  func(*engine.Options)
 }
 
 func startReal(t *testing.T, spec realSpec) (*env, *memory.Store) {
 	t.Helper()
 	st := memory.New(memory.Options{MaxRecords: 10_000, MaxUpstream: 10_000, MaxHeld: 1000})
-	e := startEnv(t, envSpec{routes: spec.routes, connectors: spec.connectors, msgs: st, holds: st.Holds(), mod: spec.mod,
+	e := startEnv(t, envSpec{routes: spec.routes, connectors: spec.connectors, msgs: st, holds: st.Holds(), mod: spec.mod, dmod: spec.dmod,
 		engineMod: spec.engineMod})
 	return e, st
 }
@@ -86,7 +88,7 @@ func TestRealSimReceiptMatchesSubmitID(t *testing.T) {
 		string(qr.MessageID) != id {
 		t.Fatalf("query_sm after the receipt: %v %+v %v", f.h.Status, qr, err)
 	}
-	eventually(t, "receipt acknowledged", func() bool { return e.hub.Stats().ReceiptsDelivered == 1 })
+	eventually(t, "receipt acknowledged", func() bool { return e.stats().ReceiptsDelivered == 1 })
 }
 
 // Texts go out through the simulator's MO echo and come back unchanged:
@@ -162,7 +164,7 @@ func TestRealSimConcatenatedMT(t *testing.T) {
 	if bal := p.u.Limits.Credit().Balance().Micros(); bal != 6_000_000 {
 		t.Fatalf("balance %d: want 4 parts charged", bal)
 	}
-	if s := e.hub.Stats(); s.Refunds != 0 {
+	if s := e.stats(); s.Refunds != 0 {
 		t.Fatalf("refunds %d", s.Refunds)
 	}
 }
@@ -176,13 +178,13 @@ func TestRealSimHeldMODeliveredAtBind(t *testing.T) {
 	tx := e.bind(t, codec.BindTransmitterID, "alice")
 	status, _ := tx.submit(sm("4917000", "9900", "held echo"))
 	wantStatus(t, status, codec.StatusOK)
-	eventually(t, "MO held", func() bool { return e.hub.Stats().MOHeld == 1 && st.Holds().Len() == 1 })
+	eventually(t, "MO held", func() bool { return e.stats().MOHeld == 1 && st.Holds().Len() == 1 })
 	rx := e.bind(t, codec.BindReceiverID, "alice")
 	d := rx.deliver(codec.StatusOK)
 	if string(d.ShortMessage) != "held echo" || string(d.SourceAddr) != "9900" {
 		t.Fatalf("MO %+v", d)
 	}
-	eventually(t, "MO acknowledged", func() bool { return e.hub.Stats().MODelivered == 1 && st.Holds().Len() == 0 })
+	eventually(t, "MO acknowledged", func() bool { return e.stats().MODelivered == 1 && st.Holds().Len() == 0 })
 }
 
 // A held MO whose lifetime passes is counted as expired and never
@@ -190,18 +192,18 @@ func TestRealSimHeldMODeliveredAtBind(t *testing.T) {
 func TestRealSimHoldExpiry(t *testing.T) {
 	s := newRealSim(t, "sim", 0, sim.Options{MOEchoPrefixes: []string{"99"}})
 	e, st := startReal(t, realSpec{routes: defaultRoutes("sim"), connectors: []connector.Connector{s},
-		mod: func(o *Options) { o.HoldLifetime = 100 * time.Millisecond }})
+		dmod: func(o *delivery.Options) { o.HoldLifetime = 100 * time.Millisecond }})
 	e.addUser(newUser(t, "alice", userSpec{}))
 	tx := e.bind(t, codec.BindTransmitterID, "alice")
 	status, _ := tx.submit(sm("4917000", "9900", "too late"))
 	wantStatus(t, status, codec.StatusOK)
 	eventually(t, "MO expired", func() bool {
-		s := e.hub.Stats()
+		s := e.stats()
 		return s.MOExpired == 1 && s.HeldNow == 0 && st.Holds().Len() == 0
 	})
 	rx := e.bind(t, codec.BindReceiverID, "alice")
 	rx.noDeliver(200 * time.Millisecond)
-	if s := e.hub.Stats(); s.MODelivered != 0 || s.MOHeld != 1 {
+	if s := e.stats(); s.MODelivered != 0 || s.MOHeld != 1 {
 		t.Fatalf("stats %+v", s)
 	}
 }
@@ -292,7 +294,7 @@ func TestRealUpstreamPermanentRefusal(t *testing.T) {
 		t.Fatalf("err: %d, want the upstream's status", r.ErrCode)
 	}
 	eventually(t, "refund", func() bool {
-		return p.u.Limits.Credit().Balance().Micros() == 5_000_000 && e.hub.Stats().Refunds == 1
+		return p.u.Limits.Credit().Balance().Micros() == 5_000_000 && e.stats().Refunds == 1
 	})
 	if s := up.Stats(); s.Refused != 1 || s.Retried != 0 {
 		t.Fatalf("connector stats %+v", s)
@@ -356,7 +358,7 @@ func TestRealSimReceiptsWaitForASlowESME(t *testing.T) {
 		wantStatus(t, st, codec.StatusOK)
 		ids[id] = true
 	}
-	eventually(t, "receipts waiting for room", func() bool { return e.hub.Stats().WaitingNow > 0 })
+	eventually(t, "receipts waiting for room", func() bool { return e.stats().WaitingNow > 0 })
 	for range n {
 		d := c.deliver(codec.StatusOK)
 		rid, _ := d.TLVs.CString(codec.TagReceiptedMessageID)
@@ -365,8 +367,8 @@ func TestRealSimReceiptsWaitForASlowESME(t *testing.T) {
 		}
 		delete(ids, string(rid))
 	}
-	eventually(t, "every receipt acknowledged", func() bool { return e.hub.Stats().ReceiptsDelivered == n })
-	if st := e.hub.Stats(); st.DeliveriesWaited == 0 || st.WaitingNow != 0 || st.ReceiptsExpired != 0 || st.ReceiptsHeld != 0 {
+	eventually(t, "every receipt acknowledged", func() bool { return e.stats().ReceiptsDelivered == n })
+	if st := e.stats(); st.DeliveriesWaited == 0 || st.WaitingNow != 0 || st.ReceiptsExpired != 0 || st.ReceiptsHeld != 0 {
 		t.Fatalf("stats %+v", st)
 	}
 }

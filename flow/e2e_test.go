@@ -9,6 +9,7 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/codec/receipt"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 )
@@ -39,7 +40,7 @@ func TestE2EReceiptIDMatchesSubmit(t *testing.T) {
 	if err != nil || string(rid) != id || string(r.ID) != id || r.Stat != receipt.StatDelivered {
 		t.Fatalf("receipt %q (TLV id %q) for submit id %q", d.ShortMessage, rid, id)
 	}
-	eventually(t, "receipt acknowledged", func() bool { return e.hub.Stats().ReceiptsDelivered == 1 })
+	eventually(t, "receipt acknowledged", func() bool { return e.stats().ReceiptsDelivered == 1 })
 }
 
 func TestE2ECreditRunsOut(t *testing.T) {
@@ -103,7 +104,7 @@ func TestE2EFailover(t *testing.T) {
 	if len(a.ch) != 1 || len(b.ch) != 0 || len(c.ch) != 4 {
 		t.Fatalf("queued a=%d b=%d c=%d", len(a.ch), len(b.ch), len(c.ch))
 	}
-	if s := e.hub.Stats(); s.Failovers != 4 || s.QueueFull != 1 {
+	if s := e.stats(); s.Failovers != 4 || s.QueueFull != 1 {
 		t.Fatalf("stats %+v", s)
 	}
 	close(a.release)
@@ -116,28 +117,28 @@ func TestE2EHeldMODeliveredAtBind(t *testing.T) {
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)}})
 	e.addUser(newUser(t, "alice", userSpec{}))
 	tx := e.bind(t, codec.BindTransmitterID, "alice") // a transmitter cannot receive
-	if err := e.hub.Deliveries().InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("held MO")}); err != nil {
+	if err := e.dl.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("held MO")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "MO held", func() bool { return e.hub.Stats().MOHeld == 1 })
+	eventually(t, "MO held", func() bool { return e.stats().MOHeld == 1 })
 	tx.noDeliver(0)
 	rx := e.bind(t, codec.BindReceiverID, "alice")
 	d := rx.deliver(codec.StatusOK)
 	if string(d.ShortMessage) != "held MO" || string(d.SourceAddr) != "4917" {
 		t.Fatalf("MO %+v", d)
 	}
-	eventually(t, "MO acknowledged", func() bool { return e.hub.Stats().MODelivered == 1 })
+	eventually(t, "MO acknowledged", func() bool { return e.stats().MODelivered == 1 })
 }
 
 func TestE2EHoldExpiry(t *testing.T) {
 	st := newMemStore()
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)},
-		mod: func(o *Options) { o.HoldLifetime = 200 * time.Millisecond }})
+		dmod: func(o *delivery.Options) { o.HoldLifetime = 200 * time.Millisecond }})
 	e.addUser(newUser(t, "alice", userSpec{}))
-	if err := e.hub.Deliveries().InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("late")}); err != nil {
+	if err := e.dl.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("late")}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "MO expired", func() bool { s := e.hub.Stats(); return s.MOExpired == 1 && s.HeldNow == 0 })
+	eventually(t, "MO expired", func() bool { s := e.stats(); return s.MOExpired == 1 && s.HeldNow == 0 })
 	rx := e.bind(t, codec.BindReceiverID, "alice")
 	rx.noDeliver(300 * time.Millisecond)
 }
@@ -172,11 +173,11 @@ func TestE2EConcatenatedMT(t *testing.T) {
 func TestE2EMOReassembly(t *testing.T) {
 	st := newMemStore()
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)},
-		mod: func(o *Options) { o.ReassembleMO = true }})
+		dmod: func(o *delivery.Options) { o.ReassembleMO = true }})
 	e.addUser(newUser(t, "alice", userSpec{}))
 	rx := e.bind(t, codec.BindReceiverID, "alice")
 	for _, seq := range []byte{2, 1} {
-		if err := e.hub.Deliveries().InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ESMClass: codec.ESMClassUDHI,
+		if err := e.dl.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ESMClass: codec.ESMClassUDHI,
 			ShortMessage: udhPart(3, 2, seq, string(rune('A'+seq-1)))}); err != nil {
 			t.Fatal(err)
 		}

@@ -379,6 +379,7 @@ func (c *fakeClock) Add(d time.Duration) {
 
 type testHub struct {
 	*Hub
+	dl     *delivery.Service
 	store  *memStore
 	conns  []*fakeConn
 	helped []*helpedConn // with hubSpec.helped: the same connectors as conns
@@ -391,6 +392,7 @@ type hubSpec struct {
 	routes    routing.Config // default: one default route over "a"
 	conns     int            // default 1 (named a, b, c, ...)
 	mod       func(*Options)
+	dmod      func(*delivery.Options)
 	noAttach  bool
 	logWriter *bytes.Buffer
 	helped    bool // connectors declare Caps.Helped (helpedConn)
@@ -451,25 +453,86 @@ func newHub(t testing.TB, spec hubSpec) *testHub {
 		logger = zerolog.New(spec.logWriter)
 	}
 	opts := Options{
-		Router: routing.NewRouter(tb), Connectors: conns, Messages: th.store, Holds: th.store,
+		Router: routing.NewRouter(tb), Connectors: conns, Messages: th.store,
 		IDs: ids, Logger: logger, Now: th.clock.Now,
-		Settings: delivery.Settings{RetryMin: time.Second, RetryMax: 8 * time.Second, HoldLifetime: time.Hour},
 	}
 	if spec.mod != nil {
 		spec.mod(&opts)
 	}
-	h, err := New(opts)
-	if err != nil {
-		t.Fatal(err)
+	dopts := delivery.Options{Holds: th.store,
+		Settings: delivery.Settings{RetryMin: time.Second, RetryMax: 8 * time.Second, HoldLifetime: time.Hour}}
+	if spec.dmod != nil {
+		spec.dmod(&dopts)
 	}
+	h, dl := newPaths(t, opts, dopts)
 	for _, c := range th.conns {
 		c.sink = h
 	}
 	if !spec.noAttach {
-		h.Deliveries().Attach(th.out)
+		dl.Attach(th.out)
 	}
-	th.Hub = h
+	th.Hub, th.dl = h, dl
 	return th
+}
+
+// newPaths builds the delivery side and the hub wired as cmd/smppd wires
+// them: the hub hands the connectors' receipts and MO to the delivery side,
+// which counts what ESMEs acknowledged in the hub's user counters and runs
+// its sweep. Unset delivery options take the hub's (store, routes, clock,
+// logger, receipt latency).
+func newPaths(t testing.TB, opts Options, dopts delivery.Options) (*Hub, *delivery.Service) {
+	t.Helper()
+	var h *Hub
+	if dopts.Messages == nil {
+		dopts.Messages = opts.Messages
+	}
+	if dopts.Routes == nil {
+		dopts.Routes = MORoutes{Router: opts.Router}
+	}
+	if dopts.ReceiptLatency == nil {
+		dopts.ReceiptLatency = opts.ReceiptLatency
+	}
+	if dopts.Now == nil {
+		dopts.Now = opts.Now
+	}
+	if opts.Zone != nil {
+		dopts.ReceiptZone = opts.Zone
+	}
+	dopts.Logger = opts.Logger
+	dopts.Delivered = func(id string, mo bool) { h.CountDelivered(id, mo) }
+	dopts.Sweep = func(now int64) { h.Sweep(now) }
+	dl, err := delivery.New(dopts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts.Deliveries = dl
+	h, err = New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h, dl
+}
+
+// Deliveries is the delivery side wired to the hub.
+func (th *testHub) Deliveries() *delivery.Service { return th.dl }
+
+// bothStats are the hub's and the delivery side's counters together, as
+// the tests read them; StoreErrors is their sum.
+type bothStats struct {
+	hubStats
+	dlStats
+	StoreErrors uint64
+}
+
+type (
+	hubStats = Stats
+	dlStats  = delivery.Stats
+)
+
+// Stats returns both sides' counters.
+func (th *testHub) Stats() bothStats {
+	h, d := th.Hub.Stats(), th.dl.Stats()
+	return bothStats{hubStats: h, dlStats: d, StoreErrors: h.StoreErrors + d.StoreErrors}
 }
 
 // submit runs HandleSubmit for a submit_sm from p.
@@ -504,13 +567,13 @@ var errBoom = errors.New("boom")
 
 // ackOut acknowledges every delivery at once, allocating nothing.
 type ackOut struct {
-	h *Hub
-	n int
+	dl *delivery.Service
+	n  int
 }
 
 func (o *ackOut) Deliver(_ string, d *engine.Delivery) error {
 	o.n++
-	o.h.Deliveries().DeliveryDone(d, codec.StatusOK, nil)
+	o.dl.DeliveryDone(d, codec.StatusOK, nil)
 	return nil
 }
 
@@ -522,7 +585,7 @@ func allocHub(t testing.TB) (*testHub, principal) {
 	for _, c := range th.conns {
 		c.auto = true
 	}
-	th.Deliveries().Attach(&ackOut{h: th.Hub})
+	th.Deliveries().Attach(&ackOut{dl: th.dl})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{
 		Balance: accounts.Micros(1 << 60), Quota: 1 << 60, Throughput: 1e12}})
 	return th, p

@@ -12,21 +12,22 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/connector"
-	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
 
-// Users tells whether a system_id names a configured user (MO targets).
-type Users = delivery.Users
-
-// UsersFunc adapts a function to Users.
-type UsersFunc = delivery.UsersFunc
-
-// Deliverer sends a deliver_sm to a bound receiver (*engine.Server).
-type Deliverer = delivery.Deliverer
+// Deliveries takes what goes back to the ESMEs (the MO and receipt
+// direction, *delivery.Service): the receipts and MO the connectors report,
+// which the hub hands on as they come, and the receipt of an MT that ended
+// here, which FailedReceipt sends when the record's registered_delivery
+// asks for that outcome. Calls come from connector goroutines.
+type Deliveries interface {
+	Receipt(r *msg.Receipt)
+	MO(mo *msg.Inbound)
+	FailedReceipt(rec *storage.Record, state msg.State, code uint16, done int64)
+}
 
 // Options configure a Hub. Zero durations take the defaults in brackets.
 type Options struct {
@@ -38,16 +39,14 @@ type Options struct {
 	Connectors []connector.Connector
 	// Messages keeps the state of accepted messages; required.
 	Messages storage.Messages
-	// Holds keeps receipts and MO for users with no receiver bound; required.
-	Holds storage.Holds
+	// Deliveries takes receipts and MO back to the ESMEs; required.
+	Deliveries Deliveries
 	// UpstreamIDs keeps the upstream's id of each message accepted by a
 	// connector whose Caps declare Cancel or Replace, which it needs to
 	// name it upstream. nil = Messages when it is one too (as
 	// storage/memory is); without either, cancel_sm and replace_sm reach
 	// only messages still queued here.
 	UpstreamIDs storage.UpstreamIDs
-	// Users checks MO targets; nil accepts every system_id.
-	Users Users
 	// Admission applies user limits; nil = the native statuses.
 	Admission *accounts.Admission
 	// IDs issues message ids; required.
@@ -55,9 +54,9 @@ type Options struct {
 
 	// DefaultValidity applies when validity_period is empty [48h].
 	DefaultValidity time.Duration
-	// Settings are the delivery side's policy (delivery.Settings),
-	// handed to it whole.
-	delivery.Settings
+	// Zone is the zone of query_sm's final_date: the receipts' zone, so
+	// both show the same time [UTC].
+	Zone *time.Location
 	// AcceptLatency and ReceiptLatency, indexed like Connectors (nil or
 	// short = not sampled), observe the seconds from a message's arrival
 	// to its upstream acceptance and to its final receipt (counters.go).
@@ -68,14 +67,14 @@ type Options struct {
 	Now func() time.Time
 }
 
-// DefaultValidity applies when Options.DefaultValidity is zero; the
-// delivery defaults are delivery's.
+// DefaultValidity applies when Options.DefaultValidity is zero.
 const DefaultValidity = 48 * time.Hour
 
 // Errors of New and Start.
 var (
 	ErrNoRouter     = errors.New("flow: Options.Router is required")
-	ErrNoStorage    = errors.New("flow: Options.Messages and Options.Holds are required")
+	ErrNoStorage    = errors.New("flow: Options.Messages is required")
+	ErrNoDeliveries = errors.New("flow: Options.Deliveries is required")
 	ErrNoIDs        = errors.New("flow: Options.IDs is required")
 	ErrStopped      = errors.New("flow: hub stopped")
 	errAlreadyStart = errors.New("flow: Start called twice")
@@ -91,8 +90,8 @@ type Hub struct {
 	upIDs  storage.UpstreamIDs
 	// live finds messages still queued here (live.go).
 	live liveIndex
-	// dl takes receipts and MO to the ESMEs (package delivery).
-	dl      *delivery.Service
+	// dl takes receipts and MO to the ESMEs.
+	dl      Deliveries
 	started atomic.Bool
 	// forwards[i]: connector i takes cancel_sm or replace_sm upstream, so
 	// its upstream ids are kept.
@@ -131,8 +130,11 @@ func New(opts Options) (*Hub, error) {
 	if opts.Router == nil {
 		return nil, ErrNoRouter
 	}
-	if opts.Messages == nil || opts.Holds == nil {
+	if opts.Messages == nil {
 		return nil, ErrNoStorage
+	}
+	if opts.Deliveries == nil {
+		return nil, ErrNoDeliveries
 	}
 	if opts.IDs == nil {
 		return nil, ErrNoIDs
@@ -164,11 +166,12 @@ func New(opts Options) (*Hub, error) {
 		conns:     opts.Connectors,
 		up:        connState{conns: opts.Connectors},
 		msgs:      opts.Messages,
+		dl:        opts.Deliveries,
 		adm:       opts.Admission,
 		ids:       opts.IDs,
 		now:       opts.Now,
 		log:       opts.Logger.With().Str("component", "flow").Logger(),
-		zone:      opts.ReceiptZone,
+		zone:      opts.Zone,
 	}
 	h.warn.init()
 	if h.zone == nil {
@@ -189,26 +192,13 @@ func New(opts Options) (*Hub, error) {
 	h.scratch.New = func() any { return new(submitScratch) }
 	h.charges.New = func() any { return new(chargeBox) }
 	h.encs.New = func() any { return new(encoder) }
-	dl, err := delivery.New(delivery.Options{
-		Messages: opts.Messages, Holds: opts.Holds, Routes: moRoutes{opts.Router}, Users: opts.Users,
-		Settings:       opts.Settings,
-		ReceiptLatency: opts.ReceiptLatency, Delivered: h.delivered, Sweep: h.sweep,
-		Logger: opts.Logger, Now: opts.Now,
-	})
-	if err != nil {
-		return nil, err
-	}
-	h.dl = dl
 	return h, nil
 }
 
-// Deliveries is the hub's delivery side: the engine's BindObserver and
-// DeliverySink, the admin API's InjectMO, Attach for the engine.
-func (h *Hub) Deliveries() *delivery.Service { return h.dl }
-
-// delivered counts a receipt or MO an ESME acknowledged in its user's
-// counters (delivery.Options.Delivered, on an event loop).
-func (h *Hub) delivered(systemID string, mo bool) {
+// CountDelivered counts a receipt (mo false) or MO an ESME acknowledged in
+// its user's counters (UserStats): the delivery side's Delivered hook, on
+// an event loop.
+func (h *Hub) CountDelivered(systemID string, mo bool) {
 	if c := h.ustats.get(systemID); mo {
 		c.mo.Add(1)
 	} else {
@@ -216,17 +206,19 @@ func (h *Hub) delivered(systemID string, mo bool) {
 	}
 }
 
-// sweep drops old records (when the store is a storage.Sweeper) and
-// shrinks the live index, once a second on the delivery goroutine.
-func (h *Hub) sweep(now int64) {
+// Sweep drops old records (when the store is a storage.Sweeper) and
+// shrinks the live index: the delivery side's Sweep hook, once a second on
+// its goroutine.
+func (h *Hub) Sweep(now int64) {
 	if s, ok := h.msgs.(storage.Sweeper); ok {
 		s.Sweep(now)
 	}
 	h.live.shrink()
 }
 
-// Start starts every connector (reporting to the hub) and the delivery
-// goroutine. On a connector's error the ones already started are stopped.
+// Start starts every connector, reporting to the hub. On a connector's
+// error the ones already started are stopped. Start the delivery side
+// first: a connector may report at once.
 func (h *Hub) Start() error {
 	if !h.started.CompareAndSwap(false, true) {
 		return errAlreadyStart
@@ -241,13 +233,12 @@ func (h *Hub) Start() error {
 			return fmt.Errorf("flow: start connector %q: %w", c.Name(), err)
 		}
 	}
-	return h.dl.Start()
+	return nil
 }
 
-// Stop stops the connectors (each drains what it holds for as long as ctx
+// Stop stops the connectors: each drains what it holds for as long as ctx
 // allows and reports the rest as failed, which refunds them and sends the
-// receipts asked for), then the delivery goroutine. Items still waiting
-// for a retry stay in memory and are not delivered.
+// receipts asked for. Stop the delivery side after it.
 func (h *Hub) Stop(ctx context.Context) error {
 	var errs []error
 	for _, c := range h.conns {
@@ -255,7 +246,6 @@ func (h *Hub) Stop(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("flow: stop connector %q: %w", c.Name(), err))
 		}
 	}
-	h.dl.Stop(ctx)
 	return errors.Join(errs...)
 }
 

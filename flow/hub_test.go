@@ -14,6 +14,7 @@ import (
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
 )
 
 func TestNewChecks(t *testing.T) {
@@ -26,7 +27,7 @@ func TestNewChecks(t *testing.T) {
 	}
 	ids, _ := msg.NewIDGen(0)
 	st := newMemStore()
-	base := Options{Router: routing.NewRouter(tb), Messages: st, Holds: st, IDs: ids,
+	base := Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids,
 		Connectors: []connector.Connector{&fakeConn{name: "a"}, &fakeConn{name: "b"}}}
 	if _, err := New(base); err != nil {
 		t.Fatal(err)
@@ -41,13 +42,21 @@ func TestNewChecks(t *testing.T) {
 		}
 	}
 	f("router", func(o *Options) { o.Router = nil }, "Router")
-	f("storage", func(o *Options) { o.Holds = nil }, "Messages and Options.Holds")
+	f("storage", func(o *Options) { o.Messages = nil }, "Messages")
+	f("deliveries", func(o *Options) { o.Deliveries = nil }, "Deliveries")
 	f("ids", func(o *Options) { o.IDs = nil }, "IDs")
 	f("too few connectors", func(o *Options) { o.Connectors = o.Connectors[:1] }, "only 1 connectors")
 	f("wrong order", func(o *Options) {
 		o.Connectors = []connector.Connector{&fakeConn{name: "b"}, &fakeConn{name: "a"}}
 	}, `id 0 is "a"`)
 }
+
+// nopDeliveries drops receipts and MO: for tests of New.
+type nopDeliveries struct{}
+
+func (nopDeliveries) Receipt(*msg.Receipt)                                    {}
+func (nopDeliveries) MO(*msg.Inbound)                                         {}
+func (nopDeliveries) FailedReceipt(*storage.Record, msg.State, uint16, int64) {}
 
 func TestDefaults(t *testing.T) {
 	th := newHub(t, hubSpec{mod: func(o *Options) { o.DefaultValidity = 0 }})
@@ -77,7 +86,7 @@ func TestStartStop(t *testing.T) {
 	ids, _ := msg.NewIDGen(0)
 	st := newMemStore()
 	a, b := &startConn{fakeConn: fakeConn{name: "a"}}, &startConn{fakeConn: fakeConn{name: "b"}}
-	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Holds: st, IDs: ids, Connectors: []connector.Connector{a, b}})
+	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids, Connectors: []connector.Connector{a, b}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +106,7 @@ func TestStartStop(t *testing.T) {
 	}
 
 	a2, b2 := &startConn{fakeConn: fakeConn{name: "a"}}, &startConn{fakeConn: fakeConn{name: "b"}, err: errBoom}
-	h2, _ := New(Options{Router: routing.NewRouter(tb), Messages: st, Holds: st, IDs: ids, Connectors: []connector.Connector{a2, b2}})
+	h2, _ := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids, Connectors: []connector.Connector{a2, b2}})
 	if err := h2.Start(); !errors.Is(err, errBoom) || !a2.stopped {
 		t.Fatalf("failed start: %v, first connector stopped %v", err, a2.stopped)
 	}
@@ -197,7 +206,7 @@ func TestStopFailsQueuedWithRefund(t *testing.T) {
 	})
 	ids, _ := msg.NewIDGen(0)
 	st := newMemStore()
-	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Holds: st, IDs: ids, Connectors: []connector.Connector{up}})
+	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids, Connectors: []connector.Connector{up}})
 	if err != nil {
 		t.Fatal(err)
 	}

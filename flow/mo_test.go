@@ -21,10 +21,10 @@ func moHub(t *testing.T, reassemble bool) *testHub {
 				{Name: "rest", User: "alice", FilterConfig: routing.FilterConfig{DestPrefixes: []string{"1"}}},
 			},
 		},
-		mod: func(o *Options) {
+		dmod: func(o *delivery.Options) {
 			o.ReassembleMO = reassemble
 			o.ReassemblyTimeout = time.Minute
-			o.Users = UsersFunc(func(id string) bool { return id == "alice" || id == "bob" || id == "carol" })
+			o.Users = delivery.UsersFunc(func(id string) bool { return id == "alice" || id == "bob" || id == "carol" })
 		},
 	})
 }

@@ -2,7 +2,6 @@ package flow
 
 import (
 	"github.com/smppd/smppd/codec"
-	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/msg"
 )
 
@@ -38,8 +37,8 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 
 // Failed implements connector.Sink: m will not be delivered. The charge is
 // refunded, the Record takes the final state (with the upstream's status as
-// its error code, done now), and a receipt goes to the ESME when its
-// registered_delivery asks for this outcome.
+// its error code, done now), and the delivery side sends a receipt when
+// m's registered_delivery asks for this outcome.
 func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	h.settleCharge(m, true)
 	if m.Command != uint32(codec.SubmitMultiID) {
@@ -50,8 +49,8 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	if err := h.msgs.SetState(m.ID, state, code, done); err != nil {
 		h.noteStore(err, "state", m.ID)
 	}
-	if !delivery.WantsReceipt(m.RegisteredDelivery, state, false) {
-		return
+	if m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
+		return // no final receipt asked: spare building the record
 	}
 	e := h.getEncoder()
 	fillRecord(&e.rec, m, m.Text())
@@ -60,8 +59,8 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	h.putEncoder(e)
 }
 
-// Receipt implements connector.Sink: receipts go to the delivery side.
+// Receipt implements connector.Sink: receipts go on to the delivery side.
 func (h *Hub) Receipt(r *msg.Receipt) { h.dl.Receipt(r) }
 
-// MO implements connector.Sink: MO go to the delivery side.
+// MO implements connector.Sink: MO go on to the delivery side.
 func (h *Hub) MO(mo *msg.Inbound) { h.dl.MO(mo) }

@@ -8,6 +8,7 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/codec/receipt"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 )
@@ -98,7 +99,7 @@ func TestReceiptRegisteredDeliveryHonoured(t *testing.T) {
 }
 
 func TestReceiptDecimalID(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.ReceiptIDDecimal = true }})
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.ReceiptIDDecimal = true }})
 	p := newUser(t, "alice", userSpec{receipts: true})
 	_, id := submitted(t, th, p, 1, "x")
 	th.Receipt(&msg.Receipt{ID: id, State: msg.StateUndeliverable, Err: 12})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -146,7 +147,7 @@ func TestReleasedItemsKeepTheirPlace(t *testing.T) {
 // A leased item that runs out of lifetime while it waits for a retry is
 // acknowledged when it expires: the store lets go of it.
 func TestLeasedItemExpires(t *testing.T) {
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.HoldLifetime = time.Minute; o.RetryMin = 40 * time.Second }})
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.HoldLifetime = time.Minute; o.RetryMin = 40 * time.Second }})
 	th.out.setErr(engine.ErrNoSession)
 	injectMO(t, th, "alice", "late")
 	th.out.setErr(nil)

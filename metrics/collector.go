@@ -153,8 +153,15 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	if src.Accounts != nil {
 		c.collectAccounts(ch, src.Accounts)
 	}
+	var storeErrs uint64 // the hub's and the delivery side's failed store calls
 	if src.Hub != nil {
-		c.collectHub(ch, src.Hub)
+		storeErrs += c.collectHub(ch, src.Hub)
+	}
+	if src.Deliveries != nil {
+		storeErrs += c.collectDeliveries(ch, src.Deliveries)
+	}
+	if src.Hub != nil || src.Deliveries != nil {
+		counter(ch, c.storeErrs, storeErrs)
 	}
 	c.collectConnectors(ch, src)
 	if src.Storage != nil {
@@ -224,7 +231,8 @@ func (c *collector) collectAccounts(ch chan<- prometheus.Metric, a Accounts) {
 	}
 }
 
-func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) {
+// collectHub emits the MT counters and returns the hub's store errors.
+func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) uint64 {
 	st := h.Stats()
 	counter(ch, c.msgAccepted, st.SubmitsAccepted)
 	for r := range st.Refused {
@@ -232,6 +240,24 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) {
 	}
 	counter(ch, c.failovers, st.Failovers)
 	counter(ch, c.refunds, st.Refunds)
+	for _, u := range h.UserStats() {
+		counter(ch, c.userSubmits, u.Submits, u.SystemID)
+		counter(ch, c.userParts, u.Parts, u.SystemID)
+		counter(ch, c.userReceipts, u.Receipts, u.SystemID)
+		counter(ch, c.userMO, u.MO, u.SystemID)
+		for r, n := range u.Refused {
+			if n > 0 { // reasons × users would be mostly zeros
+				counter(ch, c.userRefused, n, u.SystemID, flow.Refusal(r).String())
+			}
+		}
+	}
+	return st.StoreErrors
+}
+
+// collectDeliveries emits the receipt and MO counters and returns the
+// delivery side's store errors.
+func (c *collector) collectDeliveries(ch chan<- prometheus.Metric, d Deliveries) uint64 {
+	st := d.Stats()
 	counter(ch, c.rcptGenerated, st.ReceiptsGenerated)
 	counter(ch, c.rcptDelivered, st.ReceiptsDelivered)
 	counter(ch, c.rcptUnknown, st.ReceiptsUnknown)
@@ -245,22 +271,11 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) {
 	counter(ch, c.deliveriesRetried, st.DeliveriesRetried)
 	counter(ch, c.deliveriesFailed, st.DeliveriesFailed)
 	counter(ch, c.heldDropped, st.HeldFull)
-	counter(ch, c.storeErrs, st.StoreErrors)
 	gauge(ch, c.heldItems, float64(st.HeldNow))
 	counter(ch, c.deliveriesWaited, st.DeliveriesWaited)
 	gauge(ch, c.deliveriesWaiting, float64(st.WaitingNow))
 	counter(ch, c.deliveriesWaitFull, st.WaitingFull)
-	for _, u := range h.UserStats() {
-		counter(ch, c.userSubmits, u.Submits, u.SystemID)
-		counter(ch, c.userParts, u.Parts, u.SystemID)
-		counter(ch, c.userReceipts, u.Receipts, u.SystemID)
-		counter(ch, c.userMO, u.MO, u.SystemID)
-		for r, n := range u.Refused {
-			if n > 0 { // reasons × users would be mostly zeros
-				counter(ch, c.userRefused, n, u.SystemID, flow.Refusal(r).String())
-			}
-		}
-	}
+	return st.StoreErrors
 }
 
 func (c *collector) collectConnectors(ch chan<- prometheus.Metric, src *Sources) {

@@ -3,8 +3,8 @@
 //
 // Nothing here runs per message. Counters and gauges are read at scrape time
 // from the snapshot functions of the components (engine.Server.Stats and
-// PDUCounts, flow.Hub.Stats and UserStats, connector.Connector.Stats,
-// storage.Store.Stats, accounts.Store) and emitted as const metrics by one
+// PDUCounts, flow.Hub.Stats and UserStats, delivery.Service.Stats,
+// connector.Connector.Stats, storage.Store.Stats, accounts.Store) and emitted as const metrics by one
 // prometheus.Collector. The three latency histograms are the only metrics
 // touched on the message path: the engine and the hub call Observe on
 // histograms resolved here once per connector, which is lock-free and does
@@ -16,8 +16,9 @@
 //
 // Wiring is two-phase because the engine and the hub take their observers
 // at construction: New (with the connector names), hand SubmitLatency,
-// AcceptLatency and ReceiptLatency to engine.Options and flow.Options,
-// build the components, then Attach them and mount Handler.
+// AcceptLatency and ReceiptLatency to engine.Options, flow.Options and
+// delivery.Options, build the components, then Attach them and mount
+// Handler.
 package metrics
 
 import (
@@ -30,6 +31,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/storage"
@@ -45,6 +47,12 @@ type Engine interface {
 type Hub interface {
 	Stats() flow.Stats
 	UserStats() []flow.UserStats
+}
+
+// Deliveries is what the metrics read from the delivery side
+// (*delivery.Service): receipts and MO.
+type Deliveries interface {
+	Stats() delivery.Stats
 }
 
 // Storage is what the metrics read from the message store (any
@@ -65,6 +73,7 @@ type Accounts interface {
 type Sources struct {
 	Engine     Engine
 	Hub        Hub
+	Deliveries Deliveries
 	Connectors []connector.Connector
 	Storage    Storage
 	Accounts   Accounts

@@ -13,6 +13,7 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/metrics"
@@ -85,28 +86,38 @@ func startSystem(t testing.TB) *system {
 	}
 
 	m := metrics.New(metrics.Options{Connectors: []string{"sim"}})
-	hub, err := flow.New(flow.Options{Router: routing.NewRouter(tb), Connectors: conns, Messages: mem, Holds: mem.Holds(),
-		Users: flow.UsersFunc(func(id string) bool { _, ok := users.Lookup(id); return ok }),
-		IDs:   ids, Logger: zerolog.Nop(),
-		AcceptLatency: m.AcceptLatency(), ReceiptLatency: m.ReceiptLatency()})
+	router := routing.NewRouter(tb)
+	var hub *flow.Hub
+	dl, err := delivery.New(delivery.Options{Messages: mem, Holds: mem.Holds(), Routes: flow.MORoutes{Router: router},
+		Users:          delivery.UsersFunc(func(id string) bool { _, ok := users.Lookup(id); return ok }),
+		ReceiptLatency: m.ReceiptLatency(), Logger: zerolog.Nop(),
+		Delivered: func(id string, mo bool) { hub.CountDelivered(id, mo) }, Sweep: func(now int64) { hub.Sweep(now) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err = flow.New(flow.Options{Router: router, Connectors: conns, Messages: mem, Deliveries: dl,
+		IDs: ids, Logger: zerolog.Nop(), AcceptLatency: m.AcceptLatency(), ReceiptLatency: m.ReceiptLatency()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: authAdapter{users},
-		Submit: hub, Manage: hub, Binds: hub.Deliveries(), Deliveries: hub.Deliveries(), IDs: ids, Logger: zerolog.Nop(),
+		Submit: hub, Manage: hub, Binds: dl, Deliveries: dl, IDs: ids, Logger: zerolog.Nop(),
 		EnquireLinkInterval: time.Hour, InactivityTimeout: time.Hour,
 		SubmitLatency: m.SubmitLatency()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub.Deliveries().Attach(srv)
+	dl.Attach(srv)
+	if err := dl.Start(); err != nil {
+		t.Fatal(err)
+	}
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	m.Attach(metrics.Sources{Engine: srv, Hub: hub, Connectors: conns, Storage: mem, Accounts: users})
+	m.Attach(metrics.Sources{Engine: srv, Hub: hub, Deliveries: dl, Connectors: conns, Storage: mem, Accounts: users})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	hs := httptest.NewServer(mux)
@@ -116,6 +127,7 @@ func startSystem(t testing.TB) *system {
 		defer cancel()
 		_ = srv.Shutdown(ctx)
 		_ = hub.Stop(ctx)
+		dl.Stop(ctx)
 	})
 	return &system{m: m, srv: srv, hub: hub, users: users, url: hs.URL + "/metrics"}
 }

@@ -38,6 +38,7 @@ type daemon struct {
 	conns   []connector.Connector
 	router  *routing.Router
 	hub     *flow.Hub
+	dl      *delivery.Service
 	srv     *engine.Server
 	admin   *admin.Server
 	metrics *metrics.Metrics
@@ -87,9 +88,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		names[i] = c.Name()
 	}
 	d.metrics = metrics.New(metrics.Options{Connectors: names})
-	ho := hubOptions(cfg, d.router, d.conns, d.store, d.users, ids, log)
-	ho.AcceptLatency, ho.ReceiptLatency = d.metrics.AcceptLatency(), d.metrics.ReceiptLatency()
-	if d.hub, err = flow.New(ho); err != nil {
+	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, log); err != nil {
 		return nil, err
 	}
 	eo, err := engineOptions(cfg, d.users, ids)
@@ -97,7 +96,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	eo.Logger = log
-	eo.Submit, eo.Manage, eo.Binds, eo.Deliveries = d.hub, d.hub, d.hub.Deliveries(), d.hub.Deliveries()
+	eo.Submit, eo.Manage, eo.Binds, eo.Deliveries = d.hub, d.hub, d.dl, d.dl
 	eo.SubmitLatency = d.metrics.SubmitLatency()
 	if tune != nil {
 		tune(&eo)
@@ -110,7 +109,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			Addr:         net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
 			Token:        cfg.Admin.Token,
 			AllowedHosts: cfg.Admin.AllowedHosts,
-			MO:           d.hub.Deliveries(),
+			MO:           d.dl,
 			Ready:        d.ready,
 			ErrorStatus:  moErrorStatus,
 			Sessions:     d.srv,
@@ -128,15 +127,20 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			d.admin.HandlePprof()
 		}
 	}
-	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Connectors: d.conns, Storage: d.store, Accounts: d.users})
+	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users})
 	return d, nil
 }
 
-// start brings the components up: the hub (connectors) before the engine,
+// start brings the components up: the delivery side before the hub, whose
+// connectors may report at once; the hub (connectors) before the engine,
 // so the first submit finds its connector; the admin listener last.
 func (d *daemon) start() error {
-	d.hub.Deliveries().Attach(d.srv)
+	d.dl.Attach(d.srv)
+	if err := d.dl.Start(); err != nil {
+		return err
+	}
 	if err := d.hub.Start(); err != nil {
+		d.dl.Stop(context.Background())
 		return err
 	}
 	if err := d.srv.Start(); err != nil {
@@ -199,8 +203,9 @@ func (d *daemon) stopHubWithin(grace time.Duration) {
 	if err := d.hub.Stop(ctx); err != nil {
 		d.log.Error().Str("event", "shutdown").Err(err).Msg("connector shutdown")
 	}
+	d.dl.Stop(ctx) // after the connectors: their last failures send receipts
 	st := d.store.Stats()
-	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.hub.Deliveries().Undelivered()).
+	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.dl.Undelivered()).
 		Int("held", st.Held).Msg("connectors stopped; undelivered receipts and MO and the records in memory are lost at exit")
 }
 

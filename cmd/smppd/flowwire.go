@@ -13,6 +13,7 @@ import (
 	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/internal/logthrottle"
+	"github.com/smppd/smppd/metrics"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
@@ -107,22 +108,24 @@ func routeConfig(cfg *config.Config) routing.Config {
 	return rc
 }
 
-// hubOptions maps [delivery] onto the hub's options.
-func hubOptions(cfg *config.Config, router *routing.Router, conns []connector.Connector, store storage.Store,
-	users *accounts.Store, ids *msg.IDGen, log zerolog.Logger) flow.Options {
+// newPaths builds the two directions of the message core from [delivery]
+// and wires them together. The hub decides MT (engine → hub → connectors)
+// and hands the connectors' receipts and MO on to the delivery side
+// (connectors → delivery → engine), which reports back what ESMEs
+// acknowledged (the hub's per-user counters) and runs the hub's sweep on
+// its goroutine. obs gives the latency histograms.
+func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Connector, store storage.Store,
+	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
 	d := &cfg.Delivery
-	return flow.Options{
-		Router:     router,
-		Connectors: conns,
-		Messages:   store,
-		Holds:      store.Holds(),
-		Users: flow.UsersFunc(func(id string) bool {
+	var hub *flow.Hub // built next: the hooks run once the paths are started
+	dl, err := delivery.New(delivery.Options{
+		Messages: store,
+		Holds:    store.Holds(),
+		Routes:   flow.MORoutes{Router: router},
+		Users: delivery.UsersFunc(func(id string) bool {
 			_, ok := users.Lookup(id)
 			return ok
 		}),
-		Admission:       &accounts.Admission{JasminCompat: cfg.Server.JasminCompatStatus},
-		IDs:             ids,
-		DefaultValidity: d.DefaultValidity.D(),
 		Settings: delivery.Settings{
 			HoldLifetime:      d.HoldLifetime.D(),
 			RetryMin:          d.RetryMin.D(),
@@ -133,8 +136,31 @@ func hubOptions(cfg *config.Config, router *routing.Router, conns []connector.Co
 			ReceiptIDDecimal:  d.ReceiptIDFormat == "decimal",
 			ReceiptZone:       d.ReceiptLocation,
 		},
-		Logger: log,
+		ReceiptLatency: obs.ReceiptLatency(),
+		Delivered:      func(systemID string, mo bool) { hub.CountDelivered(systemID, mo) },
+		Sweep:          func(now int64) { hub.Sweep(now) },
+		Logger:         log,
+	})
+	if err != nil {
+		return nil, nil, err
 	}
+	hub, err = flow.New(flow.Options{
+		Router:          router,
+		Connectors:      conns,
+		Messages:        store,
+		Deliveries:      dl,
+		Admission:       &accounts.Admission{JasminCompat: cfg.Server.JasminCompatStatus},
+		IDs:             ids,
+		DefaultValidity: d.DefaultValidity.D(),
+		Zone:            d.ReceiptLocation,
+		AcceptLatency:   obs.AcceptLatency(),
+		ReceiptLatency:  obs.ReceiptLatency(),
+		Logger:          log,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return hub, dl, nil
 }
 
 // persistEvery is how often live balances and used quotas are written

@@ -18,6 +18,7 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/internal/smpptest"
@@ -112,26 +113,37 @@ func Start(t testing.TB, spec Spec) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub, err := flow.New(flow.Options{Router: e.Router, Connectors: []connector.Connector{sim1, s2}, Messages: mem, Holds: mem.Holds(),
-		Users: flow.UsersFunc(func(id string) bool { _, ok := store.Lookup(id); return ok }), IDs: ids, Logger: log})
+	var hub *flow.Hub
+	dl, err := delivery.New(delivery.Options{Messages: mem, Holds: mem.Holds(), Routes: flow.MORoutes{Router: e.Router},
+		Users:     delivery.UsersFunc(func(id string) bool { _, ok := store.Lookup(id); return ok }),
+		Delivered: func(id string, mo bool) { hub.CountDelivered(id, mo) }, Sweep: func(now int64) { hub.Sweep(now) },
+		Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hub, err = flow.New(flow.Options{Router: e.Router, Connectors: []connector.Connector{sim1, s2}, Messages: mem,
+		Deliveries: dl, IDs: ids, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Hub = hub
 	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: authAdapter{store},
-		Submit: hub, Manage: hub, Binds: hub.Deliveries(), Deliveries: hub.Deliveries(), IDs: ids, Logger: log, ResponseTimeout: 5 * time.Second})
+		Submit: hub, Manage: hub, Binds: dl, Deliveries: dl, IDs: ids, Logger: log, ResponseTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := srv.Start(); err != nil {
 		t.Fatal(err)
 	}
-	hub.Deliveries().Attach(srv)
+	dl.Attach(srv)
+	if err := dl.Start(); err != nil {
+		t.Fatal(err)
+	}
 	if err := hub.Start(); err != nil {
 		t.Fatal(err)
 	}
 	e.Engine, e.SMPPAddr = srv, srv.Addr().String()
-	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: hub.Deliveries(), Sessions: srv, Users: store,
+	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: dl, Sessions: srv, Users: store,
 		Connectors: hub, Router: e.Router, Routes: e.routes, LoadRoutes: e.loadRoutes, StopGrace: 2 * time.Second,
 		Ready: func() error { return nil }, Logger: log})
 	if err := a.Start(); err != nil {
@@ -144,6 +156,7 @@ func Start(t testing.TB, spec Spec) *Env {
 		_ = a.Shutdown(ctx)
 		_ = srv.Shutdown(ctx)
 		_ = hub.Stop(ctx)
+		dl.Stop(ctx)
 	})
 	return e
 }

@@ -43,10 +43,10 @@ var allowed = map[string][]string{
 	"connector/sim":           {"connector", "msg", "internal/ring"},
 	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers", "internal/logthrottle"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
-	"flow":                    {"engine", "delivery", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"},
-	"delivery":                {"engine", "codec", "codec/*", "msg", "storage", "internal/logthrottle"}, // MO and receipts: never the MT hub, routing or accounts
+	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"}, // MT: never the delivery side
+	"delivery":                {"engine", "codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                // MO and receipts: never the MT hub, routing or accounts
 	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "config", "metrics", "internal/logthrottle"},
-	"metrics":                 {"engine", "flow", "connector", "accounts", "storage"}, // reads their snapshot types; only admin and cmd import it
+	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"}, // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},
 	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest", "internal/logthrottle"},
@@ -58,7 +58,7 @@ var allowed = map[string][]string{
 	"cmd/smpphostile":         {"internal/hostile"},
 	"internal/crash":          {"codec", "codec/*"}, // kills a real smppd: talks SMPP and HTTP only
 	"cmd/smppcrash":           {"internal/crash"},
-	"internal/admintest": {"admin", "engine", "flow", "accounts", "routing", "connector", "connector/sim", "storage/memory",
+	"internal/admintest": {"admin", "engine", "flow", "delivery", "accounts", "routing", "connector", "connector/sim", "storage/memory",
 		"msg", "codec", "internal/smpptest"},
 }
 
