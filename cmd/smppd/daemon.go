@@ -56,21 +56,30 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if err != nil {
 		return nil, err
 	}
+	// The store first: the balances come from its ledger, and it takes
+	// each user's share of the held items once the users exist.
+	shares := &heldShares{}
+	if d.store, err = openStore(cfg, shares.limit, log); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.closeStore() // a durable store unlocks its directory
+		}
+	}()
 	so := storeOptions(cfg)
 	if cfg.UsersPath != "" {
 		so.Persist = d.file.persist
 	} else {
 		log.Warn().Str("event", "config").Msg("no users file: run-time user changes and balances are not saved")
 	}
+	if cfg.Storage.Disk() {
+		so.Ledger = newLedger(d.store.Ledger())
+	}
 	if d.users, err = accounts.NewStore(au, accountGroups(cfg.Groups), so); err != nil {
 		return nil, err
 	}
-	d.store = newStorage(cfg)
-	defer func() {
-		if err != nil {
-			d.closeStore() // a durable store unlocks its directory
-		}
-	}()
+	shares.users.Store(d.users)
 	ids, err := newIDs(cfg.Server.NodeID, d.store, log)
 	if err != nil {
 		return nil, err
@@ -91,12 +100,15 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, log); err != nil {
 		return nil, err
 	}
-	eo, err := engineOptions(cfg, d.users, ids)
+	eo, err := engineOptions(cfg, ids)
 	if err != nil {
 		return nil, err
 	}
 	eo.Logger = log
-	eo.Submit, eo.Manage, eo.Binds, eo.Deliveries = d.hub, d.hub, d.dl, d.dl
+	// The engine binds through the hub's Authenticator: the hub reads each
+	// request's user from the principal that bind made.
+	eo.Authenticator, eo.Submit, eo.Manage = d.hub.Authenticator(), d.hub, d.hub
+	eo.Binds, eo.Deliveries = d.dl, d.dl
 	eo.SubmitLatency = d.metrics.SubmitLatency()
 	if tune != nil {
 		tune(&eo)

@@ -17,19 +17,7 @@ import (
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
-	"github.com/smppd/smppd/storage/memory"
 )
-
-// newStorage opens the message store ([storage] and the [delivery] hold
-// limit): the in-memory one, the only kind so far.
-func newStorage(cfg *config.Config) storage.Store {
-	return memory.New(memory.Options{
-		MaxRecords:  cfg.Storage.MaxRecords,
-		MaxUpstream: cfg.Storage.MaxUpstreamIDs,
-		MaxHeld:     cfg.Delivery.MaxHeld,
-		TTL:         cfg.Storage.MessageTTL.D(),
-	})
-}
 
 // connectorIDs is the store's upstream id map as connectors see it
 // (connector.IDMap): an upstream id the store refuses is logged, throttled,
@@ -149,6 +137,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Connectors:      conns,
 		Messages:        store,
 		Deliveries:      dl,
+		Accounts:        users,
 		Admission:       &accounts.Admission{JasminCompat: cfg.Server.JasminCompatStatus},
 		IDs:             ids,
 		DefaultValidity: d.DefaultValidity.D(),

@@ -3,14 +3,117 @@ package main
 import (
 	"errors"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk"
+	"github.com/smppd/smppd/storage/disk/wal"
+	"github.com/smppd/smppd/storage/memory"
 )
+
+// openStore opens [storage]: the disk store in dir (created and proved
+// writable first, then locked), or the memory store. held is each user's
+// share of the held items, read on every Hold. An error names the cause
+// an operator can act on: another process holding the directory, a
+// directory smppd cannot write, a format this release cannot read.
+func openStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Logger) (storage.Store, error) {
+	s := &cfg.Storage
+	if !s.Disk() {
+		return memory.New(memory.Options{
+			MaxRecords:  s.MaxRecords,
+			MaxUpstream: s.MaxUpstreamIDs,
+			MaxHeld:     cfg.Delivery.MaxHeld,
+			HeldShare:   held,
+			TTL:         s.MessageTTL.D(),
+		}), nil
+	}
+	if err := cfg.CheckStorageDir(); err != nil {
+		return nil, err
+	}
+	st, err := disk.Open(disk.Options{
+		Dir:          s.Dir,
+		Sync:         syncMode(s.Sync),
+		SyncInterval: s.SyncInterval.D(),
+		MaxDisk:      int64(s.MaxDisk),
+		TTL:          s.MessageTTL.D(),
+		MaxHeld:      cfg.Delivery.MaxHeld,
+		HeldShare:    held,
+		Logger:       log.With().Str("component", "storage").Logger(),
+	})
+	if err != nil {
+		return nil, storeOpenError(s.Dir, err)
+	}
+	return st, nil
+}
+
+// syncMode maps [storage] sync onto the log's (validated by config).
+func syncMode(s string) wal.SyncMode {
+	switch s {
+	case config.SyncInterval:
+		return wal.SyncInterval
+	case config.SyncNever:
+		return wal.SyncNever
+	}
+	return wal.SyncAlways
+}
+
+// storeOpenError says what to do about a store that would not open.
+func storeOpenError(dir string, err error) error {
+	switch {
+	case errors.Is(err, wal.ErrLocked):
+		return fmt.Errorf("[storage] dir %s is in use by another smppd process (stop it, or give each process its own dir): %w", dir, err)
+	case errors.Is(err, wal.ErrNewerFormat), errors.Is(err, msg.ErrBinaryVersion):
+		return fmt.Errorf("[storage] dir %s was written by a newer smppd release than this one: run that release, or restore the copy of the directory taken before the upgrade (docs/OPERATIONS.md, upgrade and rollback): %w", dir, err)
+	}
+	return fmt.Errorf("[storage] dir %s: cannot open the store: %w", dir, err)
+}
+
+// heldShares is the stores' storage.HeldLimit before the users exist: the
+// store opens first (the users' balances come from its ledger), so the
+// accounts store is set once built; until then no share applies.
+type heldShares struct {
+	users atomic.Pointer[accounts.Store]
+}
+
+func (h *heldShares) limit(systemID string) int {
+	if u := h.users.Load(); u != nil {
+		return u.HeldLimit(systemID)
+	}
+	return 0
+}
+
+// ledger adapts the store's storage.Ledger to accounts.Ledger (accounts
+// does not import storage). Entries go through a pool: a refund on a
+// connector goroutine allocates nothing.
+type ledger struct {
+	l       storage.Ledger
+	entries sync.Pool
+}
+
+func newLedger(l storage.Ledger) *ledger {
+	return &ledger{l: l, entries: sync.Pool{New: func() any { return new(storage.LedgerEntry) }}}
+}
+
+func (a *ledger) Append(e accounts.LedgerEntry) error {
+	se := a.entries.Get().(*storage.LedgerEntry)
+	*se = storage.LedgerEntry{SystemID: e.Account, Kind: storage.LedgerKind(e.Kind), Amount: e.Amount, ID: e.ID}
+	err := a.l.Append(se)
+	*se = storage.LedgerEntry{}
+	a.entries.Put(se)
+	return err
+}
+
+func (a *ledger) Balances(fn func(account string, balance int64, set bool)) error {
+	return a.l.Balances(fn)
+}
 
 // idFloorBlock is how many id slots (2048 ids each) the persisted floor
 // runs ahead of the ids issued: one store write per million ids or so, and

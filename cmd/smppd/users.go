@@ -27,7 +27,7 @@ func accountUsers(in []config.User) ([]accounts.User, error) {
 func accountGroups(in []config.Group) []accounts.Group {
 	out := make([]accounts.Group, len(in))
 	for i, g := range in {
-		out[i] = accounts.Group{Name: g.Name, Enabled: g.Enabled}
+		out[i] = accounts.Group{Name: g.Name, Enabled: g.Enabled, MaxHeldPerUser: g.MaxHeldPerUser}
 	}
 	return out
 }

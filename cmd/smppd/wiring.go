@@ -2,7 +2,6 @@ package main
 
 import (
 	"crypto/tls"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -14,7 +13,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/accounts"
-	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
@@ -56,6 +54,7 @@ func storeOptions(cfg *config.Config) accounts.Options {
 	return accounts.Options{
 		CacheTTL:  cfg.Auth.CacheTTL.D(),
 		CacheSize: cfg.Auth.CacheSize,
+		HeldShare: cfg.Delivery.HeldShare(),
 		Limits: accounts.Limits{
 			FailWindow: bl.FailWindow.D(),
 			SlowAfter:  bl.SlowAfter,
@@ -71,7 +70,7 @@ func storeOptions(cfg *config.Config) accounts.Options {
 
 // engineOptions maps [smpp-server] onto engine.Options (zero in the config
 // means "off" or "unlimited" where CONFIG.md says so).
-func engineOptions(cfg *config.Config, store *accounts.Store, ids *msg.IDGen) (engine.Options, error) {
+func engineOptions(cfg *config.Config, ids *msg.IDGen) (engine.Options, error) {
 	s := &cfg.Server
 	off := func(d time.Duration) time.Duration {
 		if d == 0 {
@@ -110,7 +109,6 @@ func engineOptions(cfg *config.Config, store *accounts.Store, ids *msg.IDGen) (e
 		LogLinesPerSecond:      s.LogRateLimit,
 		AuthWorkers:            cfg.Auth.Workers,
 		TracePDUs:              s.TracePDUs,
-		Authenticator:          authAdapter{store},
 		IDs:                    ids,
 	}
 	o.MaxPendingBindsPerIP = cfg.BindLimits.MaxPendingPerAddress
@@ -128,47 +126,4 @@ func engineOptions(cfg *config.Config, store *accounts.Store, ids *msg.IDGen) (e
 		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: s.TLS.MinVersionID}
 	}
 	return o, nil
-}
-
-// authAdapter lets the engine authenticate against the accounts store.
-type authAdapter struct{ s *accounts.Store }
-
-var _ engine.BindGate = authAdapter{} // slowed binds wait on the loops, not on auth workers
-
-func (a authAdapter) Authenticate(req engine.BindRequest) (engine.Principal, codec.Status) {
-	var bt accounts.BindType
-	switch req.Type {
-	case engine.BindTransmitter:
-		bt = accounts.BindTransmitter
-	case engine.BindReceiver:
-		bt = accounts.BindReceiver
-	default:
-		bt = accounts.BindTransceiver
-	}
-	b, err := a.s.Authenticate(req.SystemID, req.Password, bt, req.Remote.Addr())
-	if err != nil {
-		return nil, bindStatus(err)
-	}
-	return b, codec.StatusOK
-}
-
-// GateBind asks the failed-bind limiter on the event loop, so that a
-// slowed bind waits on the loop's timer wheel instead of an auth worker and
-// a blocked one never reaches a worker (engine.BindGate).
-func (a authAdapter) GateBind(req *engine.BindRequest) (time.Duration, codec.Status) {
-	d, err := a.s.Gate(req.SystemID, req.Remote.Addr())
-	if err != nil {
-		return 0, bindStatus(err)
-	}
-	return d, codec.StatusOK
-}
-
-// bindStatus maps accounts errors to bind_resp statuses (SMPP 3.4 §5.1.3:
-// the same ESME_RINVPASWD for an unknown id and a wrong password, so a
-// prober learns nothing; policy → ESME_RBINDFAIL).
-func bindStatus(err error) codec.Status {
-	if errors.Is(err, accounts.ErrBadCredentials) {
-		return codec.StatusInvPaswd
-	}
-	return codec.StatusBindFail
 }
