@@ -49,7 +49,7 @@ func TestAllocsPerMessageSim(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, dl := newPaths(t, Options{Router: routing.NewRouter(tb), Connectors: []connector.Connector{s}, Messages: st,
-		IDs: ids, Logger: zerolog.Nop()}, delivery.Options{Holds: st.Holds()})
+		Accounts: newAccounts(t), IDs: ids, Logger: zerolog.Nop()}, delivery.Options{Holds: st.Holds()})
 	dl.Attach(&ackOut{dl: dl})
 	if err := h.Start(); err != nil {
 		t.Fatal(err)
@@ -60,10 +60,10 @@ func TestAllocsPerMessageSim(t *testing.T) {
 		_ = h.Stop(ctx)
 	})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{
-		Balance: accounts.Micros(1 << 60), Quota: 1 << 60, Throughput: 1e12}})
+		Balance: accounts.Micros(1 << 56), Quota: 1 << 56, Throughput: 1e9}})
 	body := sm("12345", "4915112345678", "allocation test message")
 	body.RegisteredDelivery = 1 // the sim sends final receipts only when asked
-	req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: "alice", SubmitSM: body, Principal: p}
+	req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: "alice", SubmitSM: body, Principal: p.Bind}
 	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 
 	// run submits n messages, waiting for the simulator when its ring is

@@ -35,11 +35,11 @@ func TestHandleSubmitAllocs(t *testing.T) {
 		name string
 		req  engine.SubmitRequest
 	}{
-		{"submit_sm", engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: plain, Principal: p}},
-		{"UDH part", engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: udh, Principal: p}},
-		{"times", engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: timed, Principal: p}},
-		{"data_sm", engine.SubmitRequest{Command: codec.DataSMID, DataSM: ds, Principal: p}},
-		{"submit_multi", engine.SubmitRequest{Command: codec.SubmitMultiID, SubmitMulti: multi, Principal: p}},
+		{"submit_sm", engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: plain, Principal: p.Bind}},
+		{"UDH part", engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: udh, Principal: p.Bind}},
+		{"times", engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: timed, Principal: p.Bind}},
+		{"data_sm", engine.SubmitRequest{Command: codec.DataSMID, DataSM: ds, Principal: p.Bind}},
+		{"submit_multi", engine.SubmitRequest{Command: codec.SubmitMultiID, SubmitMulti: multi, Principal: p.Bind}},
 	} {
 		req := c.req
 		n := testing.AllocsPerRun(1000, func() {

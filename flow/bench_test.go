@@ -11,7 +11,7 @@ import (
 
 func BenchmarkHandleSubmit(b *testing.B) {
 	th, p := allocHub(b)
-	req := engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: sm("12345", "4915112345678", "hello world"), Principal: p}
+	req := engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: sm("12345", "4915112345678", "hello world"), Principal: p.Bind}
 	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 	b.ReportAllocs()
 	for b.Loop() {
@@ -27,7 +27,7 @@ func BenchmarkHandleSubmitParallel(b *testing.B) {
 	th, p := allocHub(b)
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
-		req := engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: sm("12345", "4915112345678", "hello world"), Principal: p}
+		req := engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: sm("12345", "4915112345678", "hello world"), Principal: p.Bind}
 		res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 		for pb.Next() {
 			res.MessageID = res.MessageID[:0]

@@ -35,9 +35,8 @@ func TestStopStartConnector(t *testing.T) {
 	b := newSim(t, "b", 0)
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "fo", Kind: "failover", Connectors: []string{"a", "b"}, Rate: 1}}}
 	e := startEnv(t, envSpec{routes: routes, msgs: st, holds: st, connectors: []connector.Connector{a, b}})
-	alice := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	e.addUser(alice)
-	balance := func() int64 { return alice.u.Limits.Credit().Balance().Micros() }
+	alice := e.addUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
+	balance := func() int64 { return alice.User().Limits.Credit().Balance().Micros() }
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 
 	p := sm("1", "2", "held")

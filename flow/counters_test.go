@@ -23,8 +23,8 @@ func TestUserStatsAndLatencies(t *testing.T) {
 			o.AcceptLatency = []Observer{accepted}
 			o.ReceiptLatency = []Observer{receipts}
 		}})
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
-	e.addUser(newUser(t, "bob", userSpec{}))
+	e.addUser(t, "alice", userSpec{receipts: true})
+	e.addUser(t, "bob", userSpec{})
 	alice := e.bind(t, codec.BindTransceiverID, "alice")
 	bob := e.bind(t, codec.BindTransmitterID, "bob")
 

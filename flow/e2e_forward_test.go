@@ -64,7 +64,7 @@ func TestRealUpstreamCancelOutcome(t *testing.T) {
 	e, srv, _ := startUpstream(t, smsctest.Options{Manage: func(codec.CommandID, []byte) codec.Status {
 		return codec.Status(answer.Load())
 	}}, defaultRoutes("up"))
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	id := upstreamAccepted(t, e, c, "to be cancelled")
 
@@ -99,8 +99,7 @@ func TestRealUpstreamNoAnswer(t *testing.T) {
 		return codec.StatusOK
 	}}, routes, func(o *smppout.Options) { o.ResponseTimeout = timeout })
 	t.Cleanup(func() { close(block) }) // before the connector stops
-	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	id := upstreamAccepted(t, e, c, "never answered")
 
@@ -133,8 +132,7 @@ func TestRealUpstreamReplace(t *testing.T) {
 	e, srv, _ := startUpstream(t, smsctest.Options{Manage: func(codec.CommandID, []byte) codec.Status {
 		return codec.Status(answer.Load())
 	}}, routes)
-	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	id := upstreamAccepted(t, e, c, "code 1")
 
@@ -188,8 +186,7 @@ func TestRealSimScheduledReplaceCancel(t *testing.T) {
 		Clock: func() int64 { return time.Now().UnixNano() + ahead.Load() }})
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"sim"}, Rate: 1}}}
 	e, _ := startReal(t, realSpec{routes: routes, connectors: []connector.Connector{s}})
-	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	m := sm("12345", "4915112345678", "later")
 	m.RegisteredDelivery, m.ScheduleDeliveryTime = 1, []byte("000000010000000R") // in an hour

@@ -2,12 +2,12 @@ package flow
 
 import (
 	"context"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
@@ -33,30 +33,16 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// authenticator binds every user in users with any password.
-type authenticator struct {
-	mu    sync.Mutex
-	users map[string]engine.Principal
-}
-
-func (a *authenticator) Authenticate(req engine.BindRequest) (engine.Principal, codec.Status) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if p, ok := a.users[req.SystemID]; ok {
-		return p, codec.StatusOK
-	}
-	return nil, codec.StatusInvPaswd
-}
-
 // env is a running engine + hub.
 type env struct {
-	hub   *Hub
-	dl    *delivery.Service
-	srv   *engine.Server
-	auth  *authenticator
-	addr  string
-	msgs  storage.Messages
-	holds storage.Holds
+	hub *Hub
+	dl  *delivery.Service
+	srv *engine.Server
+	// accounts are the users the engine binds (addUser).
+	accounts *accounts.Store
+	addr     string
+	msgs     storage.Messages
+	holds    storage.Holds
 }
 
 type envSpec struct {
@@ -84,7 +70,8 @@ func startEnv(t testing.TB, spec envSpec) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := Options{Router: routing.NewRouter(tb), Connectors: spec.connectors, Messages: spec.msgs,
+	users := newAccounts(t)
+	opts := Options{Router: routing.NewRouter(tb), Connectors: spec.connectors, Messages: spec.msgs, Accounts: users,
 		IDs: ids, Logger: zerolog.Nop()}
 	if spec.mod != nil {
 		spec.mod(&opts)
@@ -95,9 +82,9 @@ func startEnv(t testing.TB, spec envSpec) *env {
 		spec.dmod(&dopts)
 	}
 	h, dl := newPaths(t, opts, dopts)
-	e := &env{hub: h, dl: dl, auth: &authenticator{users: map[string]engine.Principal{}}, msgs: spec.msgs, holds: spec.holds}
+	e := &env{hub: h, dl: dl, accounts: users, msgs: spec.msgs, holds: spec.holds}
 	eo := engine.Options{
-		Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: e.auth, Submit: h, Manage: h, Binds: dl, Deliveries: dl,
+		Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: h.Authenticator(), Submit: h, Manage: h, Binds: dl, Deliveries: dl,
 		IDs: ids, Logger: zerolog.Nop(), ResponseTimeout: 2 * time.Second, DeliverAttempts: 1,
 	}
 	if spec.engineMod != nil {
@@ -134,10 +121,11 @@ func (e *env) stats() bothStats {
 	return bothStats{hubStats: h, dlStats: d, StoreErrors: h.StoreErrors + d.StoreErrors}
 }
 
-func (e *env) addUser(p engine.Principal) {
-	e.auth.mu.Lock()
-	e.auth.users[p.SystemID()] = p
-	e.auth.mu.Unlock()
+// addUser adds a user the engine binds (password testPassword) and returns
+// one bind of it, whose user record the sessions share.
+func (e *env) addUser(t testing.TB, id string, spec userSpec) principal {
+	t.Helper()
+	return bindUser(t, e.accounts, id, spec)
 }
 
 // esme is a test client that keeps deliver_sm arriving while it waits for
@@ -357,6 +345,6 @@ func startAllocEnv(t testing.TB) *env {
 		engineMod: func(o *engine.Options) {
 			o.EnquireLinkInterval, o.InactivityTimeout = time.Hour, time.Hour
 		}})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	return e
 }

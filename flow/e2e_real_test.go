@@ -74,7 +74,7 @@ func wantReceipt(t *testing.T, d *codec.SM, id string, state codec.MessageState,
 func TestRealSimReceiptMatchesSubmitID(t *testing.T) {
 	s := newRealSim(t, "sim", 0, sim.Options{ReceiptDelay: 20 * time.Millisecond})
 	e, _ := startReal(t, realSpec{routes: defaultRoutes("sim"), connectors: []connector.Connector{s}})
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	p := sm("12345", "4915112345678", "hello sim")
 	p.RegisteredDelivery = 1
@@ -96,7 +96,7 @@ func TestRealSimReceiptMatchesSubmitID(t *testing.T) {
 func TestRealSimCodingsRoundTrip(t *testing.T) {
 	s := newRealSim(t, "sim", 0, sim.Options{MOEchoPrefixes: []string{"99"}})
 	e, _ := startReal(t, realSpec{routes: defaultRoutes("sim"), connectors: []connector.Connector{s}})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 
 	gsm, ok := charset.AppendGSM7(nil, "€[]{}~^\\| @£$¥ Ä")
@@ -146,8 +146,7 @@ func TestRealSimConcatenatedMT(t *testing.T) {
 	b := newRealSim(t, "b", 1, sim.Options{})
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "rr", Kind: "roundrobin", Connectors: []string{"a", "b"}, Rate: 1}}}
 	e, _ := startReal(t, realSpec{routes: routes, connectors: []connector.Connector{a, b}})
-	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
 	c := e.bind(t, codec.BindTransmitterID, "alice")
 	status, _ := c.submit(sm("1", "2", "moves the rotation"))
 	wantStatus(t, status, codec.StatusOK)
@@ -161,7 +160,7 @@ func TestRealSimConcatenatedMT(t *testing.T) {
 	if na, nb := a.Stats().Accepted, b.Stats().Accepted; !(na == 3 && nb == 1) && !(na == 1 && nb == 3) {
 		t.Fatalf("parts spread: a=%d b=%d", na, nb)
 	}
-	if bal := p.u.Limits.Credit().Balance().Micros(); bal != 6_000_000 {
+	if bal := p.User().Limits.Credit().Balance().Micros(); bal != 6_000_000 {
 		t.Fatalf("balance %d: want 4 parts charged", bal)
 	}
 	if s := e.stats(); s.Refunds != 0 {
@@ -174,7 +173,7 @@ func TestRealSimConcatenatedMT(t *testing.T) {
 func TestRealSimHeldMODeliveredAtBind(t *testing.T) {
 	s := newRealSim(t, "sim", 0, sim.Options{MOEchoPrefixes: []string{"99"}})
 	e, st := startReal(t, realSpec{routes: defaultRoutes("sim"), connectors: []connector.Connector{s}})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	tx := e.bind(t, codec.BindTransmitterID, "alice")
 	status, _ := tx.submit(sm("4917000", "9900", "held echo"))
 	wantStatus(t, status, codec.StatusOK)
@@ -193,7 +192,7 @@ func TestRealSimHoldExpiry(t *testing.T) {
 	s := newRealSim(t, "sim", 0, sim.Options{MOEchoPrefixes: []string{"99"}})
 	e, st := startReal(t, realSpec{routes: defaultRoutes("sim"), connectors: []connector.Connector{s},
 		dmod: func(o *delivery.Options) { o.HoldLifetime = 100 * time.Millisecond }})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	tx := e.bind(t, codec.BindTransmitterID, "alice")
 	status, _ := tx.submit(sm("4917000", "9900", "too late"))
 	wantStatus(t, status, codec.StatusOK)
@@ -241,7 +240,7 @@ func startUpstream(t *testing.T, so smsctest.Options, routes routing.Config, mod
 func TestRealUpstreamReceiptBeforeResponse(t *testing.T) {
 	e, srv, up := startUpstream(t, smsctest.Options{Default: smsctest.Action{
 		Receipt: smsctest.Receipt{Send: true, Before: true}}}, defaultRoutes("up"))
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	p := sm("12345", "4915112345678", "via upstream")
 	p.RegisteredDelivery = 1
@@ -264,7 +263,7 @@ func TestRealUpstreamThrottledRetried(t *testing.T) {
 		}
 		return smsctest.Action{Receipt: smsctest.Receipt{Send: true}}
 	}}, defaultRoutes("up"))
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	p := sm("12345", "4915112345678", "try again")
 	p.RegisteredDelivery = 1
@@ -281,8 +280,7 @@ func TestRealUpstreamThrottledRetried(t *testing.T) {
 func TestRealUpstreamPermanentRefusal(t *testing.T) {
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"up"}, Rate: 1}}}
 	e, _, up := startUpstream(t, smsctest.Options{Default: smsctest.Action{Status: codec.StatusInvDstAdr}}, routes)
-	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(5_000_000)}})
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(5_000_000)}})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	s := sm("12345", "4915112345678", "refused upstream")
 	s.RegisteredDelivery = 2 // failure only
@@ -294,7 +292,7 @@ func TestRealUpstreamPermanentRefusal(t *testing.T) {
 		t.Fatalf("err: %d, want the upstream's status", r.ErrCode)
 	}
 	eventually(t, "refund", func() bool {
-		return p.u.Limits.Credit().Balance().Micros() == 5_000_000 && e.stats().Refunds == 1
+		return p.User().Limits.Credit().Balance().Micros() == 5_000_000 && e.stats().Refunds == 1
 	})
 	if s := up.Stats(); s.Refused != 1 || s.Retried != 0 {
 		t.Fatalf("connector stats %+v", s)
@@ -309,7 +307,7 @@ func TestRealUpstreamCancel(t *testing.T) {
 		seen <- cmd.String() + " " + string(id)
 		return codec.StatusOK
 	}}, defaultRoutes("up"))
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	p := sm("12345", "4915112345678", "to be cancelled")
 	p.RegisteredDelivery = 1
@@ -348,7 +346,7 @@ func TestRealSimReceiptsWaitForASlowESME(t *testing.T) {
 	s := newRealSim(t, "sim", 0, sim.Options{ReceiptDelay: sim.ReceiptsAtOnce})
 	e, _ := startReal(t, realSpec{routes: defaultRoutes("sim"), connectors: []connector.Connector{s},
 		engineMod: func(o *engine.Options) { o.DeliverWindow, o.DeliverQueue, o.ResponseTimeout = 2, 2, time.Minute }})
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	ids := map[string]bool{}
 	for range n {

@@ -25,7 +25,7 @@ func TestE2EReceiptIDMatchesSubmit(t *testing.T) {
 	st := newMemStore()
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st,
 		connectors: []connector.Connector{newChanConn("up", 64, msg.StateDelivered)}})
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	p := sm("12345", "4915112345678", "hello e2e")
 	p.RegisteredDelivery = 1
@@ -47,8 +47,7 @@ func TestE2ECreditRunsOut(t *testing.T) {
 	st := newMemStore()
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"up"}, Rate: 0.25}}}
 	e := startEnv(t, envSpec{routes: routes, msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)}})
-	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(1_000_000)}}) // 4 parts
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(1_000_000)}}) // 4 parts
 	c := e.bind(t, codec.BindTransmitterID, "alice")
 	long := sm("1", "2", "")
 	long.TLVs.Add(codec.TagMessagePayload, []byte(strings.Repeat("x", 200))) // 2 parts
@@ -65,7 +64,7 @@ func TestE2ECreditRunsOut(t *testing.T) {
 			t.Fatal("id on a refusal")
 		}
 	}
-	if b := p.u.Limits.Credit().Balance().Micros(); b != 0 {
+	if b := p.User().Limits.Credit().Balance().Micros(); b != 0 {
 		t.Fatalf("balance %d", b)
 	}
 }
@@ -74,7 +73,7 @@ func TestE2EThrottleBurst(t *testing.T) {
 	st := newMemStore()
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)}})
 	// One part per hour after a burst of 3: the fourth is refused whatever the machine's speed.
-	e.addUser(newUser(t, "alice", userSpec{limits: accounts.UserLimits{Throughput: 1.0 / 3600, Burst: 3}}))
+	e.addUser(t, "alice", userSpec{limits: accounts.UserLimits{Throughput: 1.0 / 3600, Burst: 3}})
 	c := e.bind(t, codec.BindTransmitterID, "alice")
 	for i := range 4 {
 		status, _ := c.submit(sm("1", "2", "x"))
@@ -93,7 +92,7 @@ func TestE2EFailover(t *testing.T) {
 	b.down = true
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "fo", Kind: "failover", Connectors: []string{"a", "b", "c"}}}}
 	e := startEnv(t, envSpec{routes: routes, msgs: st, holds: st, connectors: []connector.Connector{a, b, c}})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	cl := e.bind(t, codec.BindTransmitterID, "alice")
 	for range 5 { // a takes 1 (its ring is then full), b is down, c takes 4
 		status, _ := cl.submit(sm("1", "2", "x"))
@@ -115,7 +114,7 @@ func TestE2EFailover(t *testing.T) {
 func TestE2EHeldMODeliveredAtBind(t *testing.T) {
 	st := newMemStore()
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)}})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	tx := e.bind(t, codec.BindTransmitterID, "alice") // a transmitter cannot receive
 	if err := e.dl.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("held MO")}); err != nil {
 		t.Fatal(err)
@@ -134,7 +133,7 @@ func TestE2EHoldExpiry(t *testing.T) {
 	st := newMemStore()
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)},
 		dmod: func(o *delivery.Options) { o.HoldLifetime = 200 * time.Millisecond }})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	if err := e.dl.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ShortMessage: []byte("late")}); err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +148,7 @@ func TestE2EConcatenatedMT(t *testing.T) {
 	a.release, b.release = make(chan struct{}), make(chan struct{})
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "rr", Kind: "roundrobin", Connectors: []string{"a", "b"}, Rate: 1}}}
 	e := startEnv(t, envSpec{routes: routes, msgs: st, holds: st, connectors: []connector.Connector{a, b}})
-	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
 	c := e.bind(t, codec.BindTransmitterID, "alice")
 	status, _ := c.submit(sm("1", "2", "warm up the rotation"))
 	wantStatus(t, status, codec.StatusOK)
@@ -163,7 +161,7 @@ func TestE2EConcatenatedMT(t *testing.T) {
 	if !(len(a.ch) == 3 && len(b.ch) == 1) && !(len(a.ch) == 1 && len(b.ch) == 3) {
 		t.Fatalf("parts spread: a=%d b=%d", len(a.ch), len(b.ch))
 	}
-	if bal := p.u.Limits.Credit().Balance().Micros(); bal != 6_000_000 {
+	if bal := p.User().Limits.Credit().Balance().Micros(); bal != 6_000_000 {
 		t.Fatalf("balance %d: want 4 charges", bal)
 	}
 	close(a.release)
@@ -174,7 +172,7 @@ func TestE2EMOReassembly(t *testing.T) {
 	st := newMemStore()
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)},
 		dmod: func(o *delivery.Options) { o.ReassembleMO = true }})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	rx := e.bind(t, codec.BindReceiverID, "alice")
 	for _, seq := range []byte{2, 1} {
 		if err := e.dl.InjectMO(&msg.Inbound{Source: []byte("4917"), Dest: []byte("1234"), ESMClass: codec.ESMClassUDHI,
@@ -193,7 +191,7 @@ func TestE2EQueryCancelReplace(t *testing.T) {
 	up := newChanConn("up", 64, 0)
 	up.release = make(chan struct{}) // keep messages queued here
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{up}})
-	e.addUser(newUser(t, "alice", userSpec{receipts: true}))
+	e.addUser(t, "alice", userSpec{receipts: true})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	status, id := c.submit(sm("1", "2", "first"))
 	wantStatus(t, status, codec.StatusOK)
@@ -226,7 +224,7 @@ func TestE2ESubmitMultiUnsuccess(t *testing.T) {
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "de", Kind: "static", Connectors: []string{"up"},
 		FilterConfig: routing.FilterConfig{DestPrefixes: []string{"49"}}}}}
 	e := startEnv(t, envSpec{routes: routes, msgs: st, holds: st, connectors: []connector.Connector{newChanConn("up", 64, 0)}})
-	e.addUser(newUser(t, "alice", userSpec{}))
+	e.addUser(t, "alice", userSpec{})
 	c := e.bind(t, codec.BindTransmitterID, "alice")
 	m := &codec.SubmitMulti{SourceAddr: []byte("1"), ShortMessage: []byte("to many")}
 	m.Dests.AddSME(1, 1, []byte("4911"))
@@ -251,8 +249,7 @@ func TestE2EPermanentRefusalReceiptAndRefund(t *testing.T) {
 	up.refuse = uint32(codec.StatusInvDstAdr)
 	routes := routing.Config{MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"up"}, Rate: 1}}}
 	e := startEnv(t, envSpec{routes: routes, msgs: st, holds: st, connectors: []connector.Connector{up}})
-	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(5_000_000)}})
-	e.addUser(p)
+	p := e.addUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(5_000_000)}})
 	c := e.bind(t, codec.BindTransceiverID, "alice")
 	s := sm("1", "2", "refused upstream")
 	s.RegisteredDelivery = 2 // failure only
@@ -263,5 +260,5 @@ func TestE2EPermanentRefusalReceiptAndRefund(t *testing.T) {
 	if string(r.ID) != id || r.Stat != receipt.StatRejected || r.ErrCode != int(codec.StatusInvDstAdr) {
 		t.Fatalf("receipt %q", d.ShortMessage)
 	}
-	eventually(t, "refund", func() bool { return p.u.Limits.Credit().Balance().Micros() == 5_000_000 })
+	eventually(t, "refund", func() bool { return p.User().Limits.Credit().Balance().Micros() == 5_000_000 })
 }

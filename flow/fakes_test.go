@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -25,11 +26,21 @@ import (
 
 // ---- users ----
 
-type principal struct{ u *accounts.User }
+// principal is a bound user: the *accounts.Bind its accounts store
+// returned, which the engine would hand the hub as the session's
+// engine.Principal (requests carry p.Bind), and that store.
+type principal struct {
+	*accounts.Bind
+	store *accounts.Store
+}
 
-func (p principal) SystemID() string     { return p.u.SystemID }
-func (p principal) Release()             {}
-func (p principal) User() *accounts.User { return p.u }
+// setEnabled enables or disables the user as the admin API does.
+func (p principal) setEnabled(t testing.TB, on bool) {
+	t.Helper()
+	if err := p.store.SetEnabled(p.SystemID(), on); err != nil {
+		t.Fatal(err)
+	}
+}
 
 type userSpec struct {
 	group, defaultSource string
@@ -38,15 +49,55 @@ type userSpec struct {
 	sourceAddrs          []string
 }
 
-// newUser builds a prepared user.
-func newUser(t testing.TB, id string, spec userSpec) principal {
+// testPassword is every test user's; its hash has the lowest iteration
+// count, since tests bind often.
+const testPassword = "pw"
+
+var testHash = sync.OnceValues(func() (string, error) { return accounts.HashPasswordIter(testPassword, 1000) })
+
+// newAccounts returns an accounts store with spec's group, if any, and no
+// user.
+func newAccounts(t testing.TB, groups ...string) *accounts.Store {
 	t.Helper()
-	u := &accounts.User{SystemID: id, Enabled: true, BindTypes: accounts.AllBindTypes, Group: spec.group,
-		DefaultSource: spec.defaultSource, Receipts: spec.receipts, Limits: spec.limits, SourceAddrs: spec.sourceAddrs}
-	if err := u.Prepare(); err != nil {
+	var gs []accounts.Group
+	for _, g := range groups {
+		gs = append(gs, accounts.Group{Name: g, Enabled: true})
+	}
+	st, err := accounts.NewStore(nil, gs, accounts.Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
-	return principal{u: u}
+	return st
+}
+
+// newUser binds a user of an accounts store of its own.
+func newUser(t testing.TB, id string, spec userSpec) principal {
+	t.Helper()
+	var groups []string
+	if spec.group != "" {
+		groups = append(groups, spec.group)
+	}
+	return bindUser(t, newAccounts(t, groups...), id, spec)
+}
+
+// bindUser adds the user to st and binds it as a transceiver.
+func bindUser(t testing.TB, st *accounts.Store, id string, spec userSpec) principal {
+	t.Helper()
+	hash, err := testHash()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := accounts.User{SystemID: id, PasswordHash: hash, Enabled: true, BindTypes: accounts.AllBindTypes, Group: spec.group,
+		DefaultSource: spec.defaultSource, Receipts: spec.receipts, Limits: spec.limits, SourceAddrs: spec.sourceAddrs}
+	if err := st.Upsert(u); err != nil {
+		t.Fatal(err)
+	}
+	b, err := st.Authenticate(id, testPassword, accounts.BindTransceiver, netip.MustParseAddr("127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Release)
+	return principal{Bind: b, store: st}
 }
 
 // ---- storage ----
@@ -453,7 +504,7 @@ func newHub(t testing.TB, spec hubSpec) *testHub {
 		logger = zerolog.New(spec.logWriter)
 	}
 	opts := Options{
-		Router: routing.NewRouter(tb), Connectors: conns, Messages: th.store,
+		Router: routing.NewRouter(tb), Connectors: conns, Messages: th.store, Accounts: newAccounts(t),
 		IDs: ids, Logger: logger, Now: th.clock.Now,
 	}
 	if spec.mod != nil {
@@ -537,7 +588,7 @@ func (th *testHub) Stats() bothStats {
 
 // submit runs HandleSubmit for a submit_sm from p.
 func (th *testHub) submit(p principal, sm *codec.SM) (codec.Status, string) {
-	req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.u.SystemID, SubmitSM: sm, Principal: p}
+	req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.SystemID(), SubmitSM: sm, Principal: p.Bind}
 	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 	th.HandleSubmit(req, res)
 	return res.Status, string(res.MessageID)
@@ -587,6 +638,6 @@ func allocHub(t testing.TB) (*testHub, principal) {
 	}
 	th.Deliveries().Attach(&ackOut{dl: th.dl})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{
-		Balance: accounts.Micros(1 << 60), Quota: 1 << 60, Throughput: 1e12}})
+		Balance: accounts.Micros(1 << 56), Quota: 1 << 56, Throughput: 1e9}})
 	return th, p
 }

@@ -47,6 +47,9 @@ type Options struct {
 	// storage/memory is); without either, cancel_sm and replace_sm reach
 	// only messages still queued here.
 	UpstreamIDs storage.UpstreamIDs
+	// Accounts are the users the engine binds through Authenticator;
+	// required.
+	Accounts *accounts.Store
 	// Admission applies user limits; nil = the native statuses.
 	Admission *accounts.Admission
 	// IDs issues message ids; required.
@@ -75,6 +78,7 @@ var (
 	ErrNoRouter     = errors.New("flow: Options.Router is required")
 	ErrNoStorage    = errors.New("flow: Options.Messages is required")
 	ErrNoDeliveries = errors.New("flow: Options.Deliveries is required")
+	ErrNoAccounts   = errors.New("flow: Options.Accounts is required")
 	ErrNoIDs        = errors.New("flow: Options.IDs is required")
 	ErrStopped      = errors.New("flow: hub stopped")
 	errAlreadyStart = errors.New("flow: Start called twice")
@@ -100,7 +104,9 @@ type Hub struct {
 	// fed[i] marks that a message went in quietly since its last Help.
 	helped []bool
 	fed    []fedFlag
-	adm    *accounts.Admission
+	// accounts binds the sessions (Authenticator); adm applies their limits.
+	accounts *accounts.Store
+	adm      *accounts.Admission
 	// wallClock: opts.Now is time.Now, so a request's engine-read time can
 	// stand in for a clock read (tests inject a clock and keep theirs).
 	wallClock bool
@@ -136,6 +142,9 @@ func New(opts Options) (*Hub, error) {
 	if opts.Deliveries == nil {
 		return nil, ErrNoDeliveries
 	}
+	if opts.Accounts == nil {
+		return nil, ErrNoAccounts
+	}
 	if opts.IDs == nil {
 		return nil, ErrNoIDs
 	}
@@ -167,6 +176,7 @@ func New(opts Options) (*Hub, error) {
 		up:        connState{conns: opts.Connectors},
 		msgs:      opts.Messages,
 		dl:        opts.Deliveries,
+		accounts:  opts.Accounts,
 		adm:       opts.Admission,
 		ids:       opts.IDs,
 		now:       opts.Now,

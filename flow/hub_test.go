@@ -27,7 +27,7 @@ func TestNewChecks(t *testing.T) {
 	}
 	ids, _ := msg.NewIDGen(0)
 	st := newMemStore()
-	base := Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids,
+	base := Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, Accounts: newAccounts(t), IDs: ids,
 		Connectors: []connector.Connector{&fakeConn{name: "a"}, &fakeConn{name: "b"}}}
 	if _, err := New(base); err != nil {
 		t.Fatal(err)
@@ -44,6 +44,7 @@ func TestNewChecks(t *testing.T) {
 	f("router", func(o *Options) { o.Router = nil }, "Router")
 	f("storage", func(o *Options) { o.Messages = nil }, "Messages")
 	f("deliveries", func(o *Options) { o.Deliveries = nil }, "Deliveries")
+	f("accounts", func(o *Options) { o.Accounts = nil }, "Accounts")
 	f("ids", func(o *Options) { o.IDs = nil }, "IDs")
 	f("too few connectors", func(o *Options) { o.Connectors = o.Connectors[:1] }, "only 1 connectors")
 	f("wrong order", func(o *Options) {
@@ -86,7 +87,7 @@ func TestStartStop(t *testing.T) {
 	ids, _ := msg.NewIDGen(0)
 	st := newMemStore()
 	a, b := &startConn{fakeConn: fakeConn{name: "a"}}, &startConn{fakeConn: fakeConn{name: "b"}}
-	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids, Connectors: []connector.Connector{a, b}})
+	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, Accounts: newAccounts(t), IDs: ids, Connectors: []connector.Connector{a, b}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +107,7 @@ func TestStartStop(t *testing.T) {
 	}
 
 	a2, b2 := &startConn{fakeConn: fakeConn{name: "a"}}, &startConn{fakeConn: fakeConn{name: "b"}, err: errBoom}
-	h2, _ := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids, Connectors: []connector.Connector{a2, b2}})
+	h2, _ := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, Accounts: newAccounts(t), IDs: ids, Connectors: []connector.Connector{a2, b2}})
 	if err := h2.Start(); !errors.Is(err, errBoom) || !a2.stopped {
 		t.Fatalf("failed start: %v, first connector stopped %v", err, a2.stopped)
 	}
@@ -206,7 +207,7 @@ func TestStopFailsQueuedWithRefund(t *testing.T) {
 	})
 	ids, _ := msg.NewIDGen(0)
 	st := newMemStore()
-	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, IDs: ids, Connectors: []connector.Connector{up}})
+	h, err := New(Options{Router: routing.NewRouter(tb), Messages: st, Deliveries: nopDeliveries{}, Accounts: newAccounts(t), IDs: ids, Connectors: []connector.Connector{up}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +223,7 @@ func TestStopFailsQueuedWithRefund(t *testing.T) {
 	if err := h.Stop(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if b := p.u.Limits.Credit().Balance().Micros(); b != 3_000_000 {
+	if b := p.User().Limits.Credit().Balance().Micros(); b != 3_000_000 {
 		t.Fatalf("balance %d after stop", b)
 	}
 	if rec := st.record(t, mustID(t, id)); rec.State != msg.StateUnknown || rec.Err != uint16(connector.StatusShutdown) {

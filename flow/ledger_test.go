@@ -58,7 +58,7 @@ func ledgerUser(t *testing.T, l *entryLog) principal {
 		t.Fatal(err)
 	}
 	t.Cleanup(b.Release)
-	return principal{u: b.User()}
+	return principal{Bind: b, store: st}
 }
 
 func refunds(id msg.ID, micros, parts int64) []accounts.LedgerEntry {

@@ -177,7 +177,7 @@ func (h *Hub) replaceSM(e *encoder, sc *submitScratch, req *engine.ManageRequest
 		return codec.StatusReplaceFail
 	}
 	u := userOf(req.Principal)
-	if u == nil || !u.Active() {
+	if !u.Active() {
 		return codec.StatusReplaceFail
 	}
 	if r.RegisteredDelivery != 0 && !u.Receipts {

@@ -14,18 +14,18 @@ import (
 
 func query(th *testHub, p principal, id, src string) *engine.QueryResult {
 	res := &engine.QueryResult{FinalDate: make([]byte, 0, 17)}
-	th.HandleQuery(&engine.ManageRequest{SystemID: p.u.SystemID, Principal: p,
+	th.HandleQuery(&engine.ManageRequest{SystemID: p.SystemID(), Principal: p.Bind,
 		Query: &codec.QuerySM{MessageID: []byte(id), SourceAddr: []byte(src)}}, res)
 	return res
 }
 
 func cancel(th *testHub, p principal, id, src, dst string) codec.Status {
-	return th.HandleCancel(&engine.ManageRequest{SystemID: p.u.SystemID, Principal: p,
+	return th.HandleCancel(&engine.ManageRequest{SystemID: p.SystemID(), Principal: p.Bind,
 		Cancel: &codec.CancelSM{MessageID: []byte(id), SourceAddr: []byte(src), DestinationAddr: []byte(dst)}})
 }
 
 func replace(th *testHub, p principal, r *codec.ReplaceSM) codec.Status {
-	return th.HandleReplace(&engine.ManageRequest{SystemID: p.u.SystemID, Principal: p, Replace: r})
+	return th.HandleReplace(&engine.ManageRequest{SystemID: p.SystemID(), Principal: p.Bind, Replace: r})
 }
 
 func TestQuery(t *testing.T) {
@@ -57,7 +57,7 @@ func TestCancelQueued(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"a"}, Rate: 1}},
 	}})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(3_000_000)}})
-	credit := p.u.Limits.Credit()
+	credit := p.User().Limits.Credit()
 	m, id := submitted(t, th, p, 1, "cancel me")
 	wantStatus(t, cancel(th, p, id.String(), "", "999"), codec.StatusCancelFail) // destination differs
 	wantStatus(t, cancel(th, newUser(t, "bob", userSpec{}), id.String(), "", ""), codec.StatusCancelFail)

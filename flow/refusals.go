@@ -29,7 +29,7 @@ const (
 	RefuseLimits                   // validity above the user's max_validity
 	RefuseQueueFull                // the connector's ring and every failover's full
 	RefuseDisabled                 // the user or its group was disabled (or the user removed) after it bound
-	RefuseInternal                 // no user on the session, a bad connector id
+	RefuseInternal                 // a route to a connector id the hub does not have
 	RefuseStorage                  // the store could not write the message's record
 	numRefusals
 
@@ -86,7 +86,7 @@ var refusalTable = [numRefusals]refusalRow{
 	RefuseDisabled: {label: "user_disabled", status: statuses(codec.StatusSubmitFail),
 		desc: "the user or its group was disabled (or the user removed) after it bound"},
 	RefuseInternal: {label: "internal", status: statuses(codec.StatusSysErr),
-		desc: "a wiring bug (no accounts user on the session, a route to a connector the hub does not have); should stay 0"},
+		desc: "a wiring bug (a route to a connector the hub does not have); should stay 0"},
 	RefuseStorage: {label: "storage_error", status: statuses(codec.StatusMsgQFul),
 		desc: "the store could not write the message's record (a durable store's full or failing disk); nothing was queued or charged"},
 }

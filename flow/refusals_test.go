@@ -173,13 +173,20 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 			m := &codec.SubmitMulti{SourceAddr: []byte("1"), ShortMessage: []byte("x")}
 			m.Dests.AddDL([]byte("friends"))
 			res := &engine.SubmitResult{Unsuccess: new(codec.UnsuccessList)}
-			th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitMultiID, SystemID: "bob", SubmitMulti: m, Principal: p}, res)
+			th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitMultiID, SystemID: "bob", SubmitMulti: m, Principal: p.Bind}, res)
 			return res.Unsuccess.At(0).Status
 		})
-		check("no accounts user", RefuseInternal, func() codec.Status {
-			res := &engine.SubmitResult{}
-			th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: sm("1", "491", "x")}, res)
-			return res.Status
+		check("route to a connector the hub lacks", RefuseInternal, func() codec.Status {
+			// New checks the table it is given; a later one compiled
+			// against other connectors is a wiring bug.
+			bad, err := routing.Compile(routing.Config{Connectors: []string{"a", "b"},
+				MT: []routing.MTRouteConfig{{Name: "b", Kind: "static", Connectors: []string{"b"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			th.router.Swap(bad)
+			defer th.router.Swap(th.table)
+			return submit(p, sm("1", "491", "x"))()
 		})
 		th.store.setFail(errBoom)
 		check("store fails", RefuseStorage, submit(p, sm("1", "491", "x")))
@@ -211,7 +218,7 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 		check("replace: extra parts over the balance", RefuseBalance, func() codec.Status {
 			return replace(th, few, payloadReplace(fid, 400))
 		})
-		p.u.Enabled = false
+		p.setEnabled(t, false)
 		check("user disabled", RefuseDisabled, submit(p, sm("1", "491", "x")))
 
 		for r := range numRefusals {

@@ -27,11 +27,11 @@ func paidRoute(rate float64) routing.Config {
 	return routing.Config{MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"a"}, Rate: rate}}}
 }
 
-func balanceOf(p principal) int64 { return p.u.Limits.Credit().Balance().Micros() }
+func balanceOf(p principal) int64 { return p.User().Limits.Credit().Balance().Micros() }
 
 func userParts(th *testHub, p principal) uint64 {
 	for _, s := range th.UserStats() {
-		if s.SystemID == p.u.SystemID {
+		if s.SystemID == p.SystemID() {
 			return s.Parts
 		}
 	}

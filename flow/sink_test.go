@@ -127,7 +127,7 @@ func TestFailedRefundsAndReceipts(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"a"}, Rate: 1}},
 	}})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(5_000_000), Quota: 10}})
-	lim := &p.u.Limits
+	lim := &p.User().Limits
 	m, id := submitted(t, th, p, 2, "refused one")
 	if lim.Credit().Balance().Micros() != 4_000_000 {
 		t.Fatal("not charged")

@@ -39,7 +39,7 @@ func TestSubmitRefusedWhenRecordCannotBeWritten(t *testing.T) {
 	if n := th.conns[0].queued(); n != 0 || th.live.len() != 0 {
 		t.Fatalf("%d queued, %d indexed after a refusal", n, th.live.len())
 	}
-	if b := p.u.Limits.Credit().Balance().Micros(); b != 5_000_000 {
+	if b := p.User().Limits.Credit().Balance().Micros(); b != 5_000_000 {
 		t.Fatalf("balance %d: the refusal was charged", b)
 	}
 	if !strings.Contains(logs.String(), "store call failed") || !strings.Contains(logs.String(), `"op":"put"`) {
@@ -50,7 +50,7 @@ func TestSubmitRefusedWhenRecordCannotBeWritten(t *testing.T) {
 	multi := &codec.SubmitMulti{SourceAddr: []byte("1"), ShortMessage: []byte("x")}
 	multi.Dests.AddSME(1, 1, []byte("491"))
 	multi.Dests.AddSME(1, 1, []byte("492"))
-	th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitMultiID, SubmitMulti: multi, Principal: p}, res)
+	th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitMultiID, SubmitMulti: multi, Principal: p.Bind}, res)
 	wantStatus(t, res.Status, codec.StatusMsgQFul)
 	if res.Unsuccess.Len() != 2 || th.Stats().RefusedBy(RefuseStorage) != 3 {
 		t.Fatalf("unsuccess %d, stats %+v", res.Unsuccess.Len(), th.Stats())

@@ -108,14 +108,6 @@ func (s *submission) fromMulti(p *codec.SubmitMulti) {
 // Deferred). Statuses: see Refusal. It allocates nothing in steady state.
 func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) {
 	u := userOf(req.Principal)
-	if u == nil {
-		h.refuse(nil, RefuseInternal, RefuseInternal.status())
-		if e := h.event(&h.warn.internal, zerologError); e != nil {
-			e.Str("system_id", req.SystemID).Msg("MT request on a session without an accounts user: check the Authenticator wiring")
-		}
-		res.Status = RefuseInternal.status()
-		return
-	}
 	sc := h.scratch.Get().(*submitScratch)
 	s := &sc.sub
 	s.user, s.systemID, s.group = u, u.SystemID, u.Group

@@ -188,7 +188,7 @@ func TestSubmitCharging(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "paid", Kind: "default", Connectors: []string{"a"}, Rate: 0.5}},
 	}})
 	p := newUser(t, "payer", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(2_000_000)}}) // 2.0
-	credit := p.u.Limits.Credit()
+	credit := p.User().Limits.Credit()
 	r := sm("1", "2", "")
 	r.TLVs.Add(codec.TagMessagePayload, []byte(strings.Repeat("a", 300))) // 2 parts: 1.0
 	st, _ := th.submit(p, r)
@@ -241,7 +241,7 @@ func TestSubmitQueueFullFailover(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "fo", Kind: "failover", Connectors: []string{"a", "b", "c"}, Rate: 1}},
 	}})
 	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000)}})
-	credit := p.u.Limits.Credit()
+	credit := p.User().Limits.Credit()
 	a, b, c := th.conns[0], th.conns[1], th.conns[2]
 	a.cap, b.cap, c.cap = 1, 1, 1
 	b.down = true
@@ -325,7 +325,7 @@ func TestDataSM(t *testing.T) {
 	d := &codec.DataSM{SourceAddr: []byte("1"), DestinationAddr: []byte("2"), DataCoding: codec.DataCodingUCS2}
 	d.TLVs.Add(codec.TagMessagePayload, []byte{0, 'h', 0, 'i'})
 	d.TLVs.AddUint32(codec.TagQOSTimeToLive, 600)
-	req := &engine.SubmitRequest{Command: codec.DataSMID, SystemID: "alice", DataSM: d, Principal: p}
+	req := &engine.SubmitRequest{Command: codec.DataSMID, SystemID: "alice", DataSM: d, Principal: p.Bind}
 	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 	th.HandleSubmit(req, res)
 	wantStatus(t, res.Status, codec.StatusOK)
@@ -358,7 +358,7 @@ func TestSubmitMulti(t *testing.T) {
 	}
 	run := func(m *codec.SubmitMulti) *engine.SubmitResult {
 		res := &engine.SubmitResult{MessageID: make([]byte, 0, 65), Unsuccess: new(codec.UnsuccessList)}
-		th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitMultiID, SystemID: "alice", SubmitMulti: m, Principal: p}, res)
+		th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitMultiID, SystemID: "alice", SubmitMulti: m, Principal: p.Bind}, res)
 		return res
 	}
 	res := run(mk("491", "dl:friends", "331", "492"))
@@ -387,19 +387,12 @@ func TestSubmitMulti(t *testing.T) {
 	}
 }
 
-func TestSubmitWithoutUser(t *testing.T) {
-	th := newHub(t, hubSpec{})
-	res := &engine.SubmitResult{}
-	th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: sm("1", "2", "x")}, res)
-	wantStatus(t, res.Status, codec.StatusSysErr)
-}
-
 func TestSubmitFromDisabledUserRefused(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	p := newUser(t, "dora", userSpec{})
 	st, _ := th.submit(p, sm("1", "491", "x"))
 	wantStatus(t, st, codec.StatusOK)
-	p.u.Enabled = false // what the Store's disable publishes to a bound session
+	p.setEnabled(t, false) // the Store publishes a disabled record to the bound session
 	before := th.Stats().RefusedBy(RefuseDisabled)
 	st, id := th.submit(p, sm("1", "491", "x"))
 	wantStatus(t, st, codec.StatusSubmitFail)
@@ -415,13 +408,13 @@ func TestSubmitQueueFullWaits(t *testing.T) {
 		MT: []routing.MTRouteConfig{{Name: "d", Kind: "default", Connectors: []string{"a"}, Rate: 1}},
 	}})
 	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000), Throughput: 1, Burst: 2}})
-	credit := p.u.Limits.Credit()
+	credit := p.User().Limits.Credit()
 	th.conns[0].cap = 1
 	st, _ := th.submit(p, sm("1", "2", "first"))
 	wantStatus(t, st, codec.StatusOK)
 	waitOnce := func() *engine.SubmitResult {
-		req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.u.SystemID, SubmitSM: sm("1", "2", "second"),
-			Principal: p, MayWait: true}
+		req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.SystemID(), SubmitSM: sm("1", "2", "second"),
+			Principal: p.Bind, MayWait: true}
 		res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 		th.HandleSubmit(req, res)
 		return res
@@ -463,8 +456,8 @@ func TestSubmitHelpsAtEndTurn(t *testing.T) {
 	p := newUser(t, "alice", userSpec{})
 	hc := th.helped[0]
 	for range 3 {
-		req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.u.SystemID, SubmitSM: sm("1", "2", "x"),
-			Principal: p, TurnEnd: true}
+		req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: p.SystemID(), SubmitSM: sm("1", "2", "x"),
+			Principal: p.Bind, TurnEnd: true}
 		res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 		th.HandleSubmit(req, res)
 		wantStatus(t, res.Status, codec.StatusOK)

@@ -10,7 +10,6 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/accounts"
-	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
 	"github.com/smppd/smppd/delivery"
@@ -35,19 +34,6 @@ type system struct {
 	hub   *flow.Hub
 	users *accounts.Store
 	url   string // the /metrics URL
-}
-
-// authAdapter is cmd/smppd's: bind types map one to one.
-type authAdapter struct{ s *accounts.Store }
-
-func (a authAdapter) Authenticate(req engine.BindRequest) (engine.Principal, codec.Status) {
-	bt := map[engine.BindType]accounts.BindType{engine.BindTransmitter: accounts.BindTransmitter,
-		engine.BindReceiver: accounts.BindReceiver, engine.BindTransceiver: accounts.BindTransceiver}[req.Type]
-	b, err := a.s.Authenticate(req.SystemID, req.Password, bt, req.Remote.Addr())
-	if err != nil {
-		return nil, codec.StatusInvPaswd
-	}
-	return b, codec.StatusOK
 }
 
 // startSystem runs the system with users alice (password "pw", balance
@@ -95,12 +81,12 @@ func startSystem(t testing.TB) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	hub, err = flow.New(flow.Options{Router: router, Connectors: conns, Messages: mem, Deliveries: dl,
+	hub, err = flow.New(flow.Options{Router: router, Connectors: conns, Messages: mem, Deliveries: dl, Accounts: users,
 		IDs: ids, Logger: zerolog.Nop(), AcceptLatency: m.AcceptLatency(), ReceiptLatency: m.ReceiptLatency()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: authAdapter{users},
+	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: hub.Authenticator(),
 		Submit: hub, Manage: hub, Binds: dl, Deliveries: dl, IDs: ids, Logger: zerolog.Nop(),
 		EnquireLinkInterval: time.Hour, InactivityTimeout: time.Hour,
 		SubmitLatency: m.SubmitLatency()})

@@ -36,22 +36,6 @@ func TestPasswdPrintsVerifiableHash(t *testing.T) {
 	}
 }
 
-func TestBindStatusMapping(t *testing.T) {
-	cases := map[error]codec.Status{
-		accounts.ErrBadCredentials:     codec.StatusInvPaswd,
-		accounts.ErrDisabled:           codec.StatusBindFail,
-		accounts.ErrBindTypeNotAllowed: codec.StatusBindFail,
-		accounts.ErrTooManyBinds:       codec.StatusBindFail,
-		accounts.ErrIPNotAllowed:       codec.StatusBindFail,
-		accounts.ErrThrottled:          codec.StatusBindFail,
-	}
-	for err, want := range cases {
-		if got := bindStatus(err); got != want {
-			t.Errorf("%v → %v, want %v", err, got, want)
-		}
-	}
-}
-
 // demoDir copies the demo config and users file into a temporary
 // directory with free ports for SMPP and admin and a log file there.
 func demoDir(t *testing.T) (cfgPath, usersPath string, smppPort, adminPort int) {

@@ -6,7 +6,6 @@ package admintest
 
 import (
 	"context"
-	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -122,12 +121,12 @@ func Start(t testing.TB, spec Spec) *Env {
 		t.Fatal(err)
 	}
 	hub, err = flow.New(flow.Options{Router: e.Router, Connectors: []connector.Connector{sim1, s2}, Messages: mem,
-		Deliveries: dl, IDs: ids, Logger: log})
+		Deliveries: dl, Accounts: store, IDs: ids, Logger: log})
 	if err != nil {
 		t.Fatal(err)
 	}
 	e.Hub = hub
-	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: authAdapter{store},
+	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: hub.Authenticator(),
 		Submit: hub, Manage: hub, Binds: dl, Deliveries: dl, IDs: ids, Logger: log, ResponseTimeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -239,26 +238,4 @@ func Eventually(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-}
-
-// authAdapter authenticates binds against the accounts store, as
-// cmd/smppd does.
-type authAdapter struct{ s *accounts.Store }
-
-func (a authAdapter) Authenticate(req engine.BindRequest) (engine.Principal, codec.Status) {
-	bt := accounts.BindTransceiver
-	switch req.Type {
-	case engine.BindTransmitter:
-		bt = accounts.BindTransmitter
-	case engine.BindReceiver:
-		bt = accounts.BindReceiver
-	}
-	b, err := a.s.Authenticate(req.SystemID, req.Password, bt, req.Remote.Addr())
-	if err != nil {
-		if errors.Is(err, accounts.ErrBadCredentials) {
-			return nil, codec.StatusInvPaswd
-		}
-		return nil, codec.StatusBindFail
-	}
-	return b, codec.StatusOK
 }
