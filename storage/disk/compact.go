@@ -226,7 +226,7 @@ func (s *Store) dropSegment(seg wal.SegmentInfo, stop <-chan struct{}) error {
 	cp.copied += uint64(n)
 	cp.last = max(cp.last, pos)
 	if cp.last != 0 {
-		if err := s.waitDurable(cp.last, stop); err != nil {
+		if err := s.waitDurable(cp.last); err != nil {
 			return fmt.Errorf("segment %d: %w", seg.Seq, err)
 		}
 	}
@@ -238,24 +238,13 @@ func (s *Store) dropSegment(seg wal.SegmentInfo, stop <-chan struct{}) error {
 	return nil
 }
 
-// waitDurable blocks until pos is on disk: committed, and with a sync
-// mode that commits before the fsync, synced too (the segment that held
-// the only other copy is about to go).
-func (s *Store) waitDurable(pos wal.Pos, stop <-chan struct{}) error {
-	if err := s.log.WaitCommitted(uint64(pos)); err != nil {
-		return err
+// waitDurable blocks until pos is on disk, whatever the sync mode: the
+// segment that held the only other copy is about to go.
+func (s *Store) waitDurable(pos wal.Pos) error {
+	if s.log.Synced() >= uint64(pos) {
+		return nil
 	}
-	for s.log.Synced() < uint64(pos) {
-		if s.o.Sync == wal.SyncNever {
-			return errors.New("copies not on disk: with sync = never the log fsyncs only at close")
-		}
-		select {
-		case <-stop:
-			return errors.New("stopped before the copies were on disk")
-		case <-time.After(max(s.o.SyncInterval, time.Millisecond)):
-		}
-	}
-	return nil
+	return s.log.Sync()
 }
 
 // copier is one segment's copy: entry is ReadSegment's callback.

@@ -38,7 +38,6 @@ type deadSlot struct {
 
 func (dl *deadList) init(s *Store, max int) {
 	dl.s, dl.max = s, max
-	dl.live = make(liveSegs)
 }
 
 // at returns the i-th letter from the oldest. Caller holds mu.

@@ -117,6 +117,9 @@ type Store struct {
 	dead  deadList
 	floor idFloor
 
+	// refusing: the latest new message was refused for the disk (full,
+	// past the high-water mark, or failed); cleared by the next one taken.
+	refusing   atomic.Bool
 	lateFinal  atomic.Uint64
 	upRejected atomic.Uint64
 	recovered  atomic.Uint64
@@ -283,7 +286,7 @@ func (s *Store) Stats() storage.Stats {
 	ws := s.log.Stats()
 	st.BytesUsed, st.MaxDisk, st.Segments = ws.BytesUsed, ws.MaxDisk, ws.Segments
 	st.WriteErrors = ws.RefusedHighWater + ws.RefusedDiskFull + ws.RefusedFailed + ws.RefusedBufferFull
-	st.DiskFull, st.DeviceFailed = ws.DiskFull || s.overHighWater(&ws), ws.Failed
+	st.DiskFull, st.DeviceFailed = ws.DiskFull || s.refusing.Load() || s.overHighWater(&ws), ws.Failed
 	st.Fsyncs, st.FsyncLast, st.FsyncP50, st.FsyncP99, st.FsyncMax = ws.Fsyncs, ws.FsyncLast, ws.FsyncP50, ws.FsyncP99, ws.FsyncMax
 	if ws.Groups > 0 {
 		st.GroupCommitBatch = float64(ws.Appends) / float64(ws.Groups)
@@ -317,31 +320,49 @@ type cachePad [64]byte
 
 // liveSegs counts the objects anchored in each segment (an object's
 // anchor is its latest full-state entry), for compaction to find how much
-// of a segment is still live. Its owner's lock guards it.
-type liveSegs map[uint64]int32
+// of a segment is still live: counts[i] is segment base+i's. Segments only
+// grow and the oldest go first, so this is a short slice; its owner's
+// lock guards it.
+type liveSegs struct {
+	base   uint64
+	counts []int32
+}
 
 // move moves one object's anchor from old to pos (either 0: none).
-func (l liveSegs) move(old, pos wal.Pos) {
+func (l *liveSegs) move(old, pos wal.Pos) {
 	if old != 0 {
-		seg := old.Segment()
-		if n := l[seg] - 1; n > 0 {
-			l[seg] = n
-		} else {
-			delete(l, seg)
+		if i := old.Segment() - l.base; old.Segment() >= l.base && i < uint64(len(l.counts)) {
+			l.counts[i]--
 		}
 	}
 	if pos != 0 {
-		l[pos.Segment()]++
+		seg := pos.Segment()
+		if len(l.counts) == 0 {
+			l.base = seg
+		}
+		if seg < l.base { // replay meets an old segment after a newer one's entry
+			l.counts = append(make([]int32, l.base-seg), l.counts...)
+			l.base = seg
+		}
+		for seg-l.base >= uint64(len(l.counts)) {
+			l.counts = append(l.counts, 0)
+		}
+		l.counts[seg-l.base]++
+	}
+	for len(l.counts) > 0 && l.counts[0] == 0 {
+		l.counts = l.counts[1:]
+		l.base++
 	}
 }
 
 // upTo returns how many objects are anchored in segments up to seg.
-func (l liveSegs) upTo(seg uint64) int {
+func (l *liveSegs) upTo(seg uint64) int {
 	n := 0
-	for sg, c := range l {
-		if sg <= seg {
-			n += int(c)
+	for i, c := range l.counts {
+		if l.base+uint64(i) > seg {
+			break
 		}
+		n += int(c)
 	}
 	return n
 }

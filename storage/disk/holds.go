@@ -40,7 +40,6 @@ func (hs *holds) init(s *Store, max int, share storage.HeldLimit) {
 	hs.mem = memory.NewHolds(max, share)
 	hs.byKey = make(map[storage.HeldKey]heldMeta)
 	hs.byDur = make(map[uint64]storage.HeldKey)
-	hs.live = make(liveSegs)
 	hs.buf = make([]byte, 0, 512)
 }
 

@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"errors"
 	"sync"
 
 	"github.com/smppd/smppd/msg"
@@ -69,7 +70,6 @@ type recShard struct {
 func (sh *recShard) init() {
 	sh.ix = make(map[msg.ID]int32)
 	sh.users = make(map[string]uint32)
-	sh.live = make(liveSegs)
 	sh.buf = make([]byte, 0, 512)
 }
 
@@ -91,12 +91,8 @@ func (sh *recShard) find(id msg.ID, now, ttl int64) *recSlot {
 	return r
 }
 
-// place returns the slot for id: its own when held, a new one otherwise.
-// Caller holds mu.
-func (sh *recShard) place(id msg.ID) (*recSlot, bool) {
-	if i, ok := sh.ix[id]; ok {
-		return &sh.slots[i], true
-	}
+// add returns a new slot for id, which is not held. Caller holds mu.
+func (sh *recShard) add(id msg.ID) *recSlot {
 	var i int32
 	if n := len(sh.free); n > 0 {
 		i = sh.free[n-1]
@@ -106,7 +102,7 @@ func (sh *recShard) place(id msg.ID) (*recSlot, bool) {
 		i = int32(len(sh.slots) - 1)
 	}
 	sh.ix[id] = i
-	return &sh.slots[i], false
+	return &sh.slots[i]
 }
 
 // drop frees r's slot. Caller holds mu.
@@ -166,7 +162,8 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	sh := s.recShard(r.ID)
 	sh.mu.Lock()
 	charged := int64(0)
-	if i, ok := sh.ix[r.ID]; ok {
+	i, held := sh.ix[r.ID]
+	if held {
 		charged = sh.slots[i].charge
 	}
 	var n recSlot
@@ -185,17 +182,36 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	}
 	if err != nil {
 		sh.mu.Unlock()
+		if errors.Is(err, wal.ErrDiskFull) || errors.Is(err, wal.ErrFailed) {
+			s.refusing.Store(true)
+		}
 		return err
 	}
+	if s.refusing.Load() {
+		s.refusing.Store(false)
+	}
 	n.user = s.users.userIn(sh.users, r.SystemID)
-	sh.install(&n, pos)
+	if held {
+		sh.installAt(&sh.slots[i], true, &n, pos)
+	} else {
+		sh.installAt(sh.add(n.id), false, &n, pos)
+	}
 	sh.mu.Unlock()
 	return nil
 }
 
 // install puts n (anchored at pos) in its id's slot. Caller holds mu.
 func (sh *recShard) install(n *recSlot, pos wal.Pos) {
-	r, held := sh.place(n.id)
+	if i, ok := sh.ix[n.id]; ok {
+		sh.installAt(&sh.slots[i], true, n, pos)
+	} else {
+		sh.installAt(sh.add(n.id), false, n, pos)
+	}
+}
+
+// installAt puts n (anchored at pos) in slot r, which held id's previous
+// record when held. Caller holds mu.
+func (sh *recShard) installAt(r *recSlot, held bool, n *recSlot, pos wal.Pos) {
 	if held {
 		sh.count(r.state, -1)
 		sh.live.move(r.anchor, 0)

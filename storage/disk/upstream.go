@@ -41,7 +41,6 @@ type upShard struct {
 func (sh *upShard) init() {
 	sh.fwd = make(map[uint64]int32)
 	sh.rev = make(map[msg.ID]int32)
-	sh.live = make(liveSegs)
 	sh.buf = make([]byte, 0, 128)
 }
 
