@@ -301,3 +301,39 @@ func benchOpen(b *testing.B, dir string, n int, bytes int64) {
 	b.ReportMetric(took.Seconds(), "s/open")
 	b.ReportMetric(float64(bytes)/float64(n), "log-B/record")
 }
+
+// BenchmarkIndexBytes reports the heap the index takes per record (final
+// records, the most numerous: kept for message_ttl after their receipt).
+func BenchmarkIndexBytes(b *testing.B) {
+	const n = 200_000
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		s, err := Open(Options{Dir: b.TempDir(), Sync: wal.SyncNever, CompactEvery: -1})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var out storage.Record
+		for i := range uint64(n) {
+			r := benchRecord(i + 1)
+			for s.Put(&r) != nil || s.Finish(r.ID, msg.StateDelivered, 0, r.Submitted, &out) != nil {
+				drainBench(b, s)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "B/record")
+		b.ReportMetric(float64(s.Stats().BytesUsed)/n, "log-B/record")
+		if err := s.Close(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// drainBench waits until the log has written what was appended.
+func drainBench(b *testing.B, s *Store) {
+	if err := s.log.WaitCommitted(s.log.Written()); err != nil {
+		b.Fatal(err)
+	}
+}
