@@ -23,7 +23,7 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 		}
 	}
 	if !multi {
-		h.live.remove(m.ID)
+		h.live.remove(m)
 	}
 	if err := h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt); err != nil {
 		h.noteStore(err, "accepted", m.ID)
@@ -42,7 +42,7 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	h.settleCharge(m, true)
 	if m.Command != uint32(codec.SubmitMultiID) {
-		h.live.remove(m.ID)
+		h.live.remove(m)
 	}
 	done := h.now().UnixNano()
 	code := errCodeOf(status)

@@ -333,14 +333,14 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		fillRecord(rec, m, s.text)
 	}
 	if live {
-		h.live.add(id, m) // before the connector has it: it may report at once
+		h.live.add(m) // before the connector has it: it may report at once
 	}
 	used, stored, err := h.queue(m, rec, conn, failover, put, s.turnEnd)
 	if err != nil {
 		// The index lets go of m before the pool gets it back. The ESME
 		// never learns this id, so its record goes too.
 		if live {
-			h.live.remove(id)
+			h.live.remove(m)
 			if stored {
 				h.forget(id, s.nowNs)
 			}
