@@ -3,9 +3,9 @@
 //
 // Receipts (Receipt, and FailedReceipt for an MT that ended before it went
 // upstream) are encoded from the message's storage.Record when its
-// registered_delivery asks. MO go through the MO routes (MORouter) or
-// straight to an operator's chosen user (InjectMO), and are reassembled
-// when configured. Each deliver_sm is an item of the service's slab, handed
+// registered_delivery asks (package dlr says what a receipt contains). MO
+// go through the MO routes (MORouter) or straight to an operator's chosen
+// user (InjectMO), and are reassembled when configured. Each deliver_sm is an item of the service's slab, handed
 // to the engine through a Deliverer; a user with no receiver bound gets it
 // held in storage.Holds until a receiver binds (BindObserver) or
 // HoldLifetime passes. A busy ESME makes it wait for room (room.go), within

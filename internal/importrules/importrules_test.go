@@ -44,7 +44,8 @@ var allowed = map[string][]string{
 	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers", "internal/logthrottle"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
 	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"}, // MT: never the delivery side
-	"delivery":                {"engine", "codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                // MO and receipts: never the MT hub, routing or accounts
+	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                           // MO and receipts: never the MT hub, routing or accounts
+	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                                  // what a receipt says; delivery decides when and to whom
 	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "config", "metrics", "internal/logthrottle"},
 	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"}, // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
