@@ -30,7 +30,9 @@ type Driver interface {
 	Room() int
 	// Due does the work due at now (timers, retries, receipts), at most
 	// budget units of it (< 0: all), and returns what is left of budget. A
-	// helping event loop passes a small budget.
+	// helping event loop passes a small budget. A step calls it first and,
+	// if the clock moved while batches were sent, once more after them:
+	// Send does itself what it would make due at its own now.
 	Due(now int64, budget int) int
 	// Next returns the earliest time the driver has work due; false: none
 	// (it calls Runtime.Wake when something comes up).

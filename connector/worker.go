@@ -83,13 +83,13 @@ func (r *Runtime) idle() bool {
 }
 
 // stepN does the driver's due work, takes at most batches batches off the
-// queue (while the driver has room), then does what fell due meanwhile;
-// work bounds the due work (< 0: all). It reports whether the queue still
-// has messages the driver has room for. Under mu.
+// queue (while the driver has room), then does what fell due meanwhile if
+// the clock moved; work bounds the due work (< 0: all). It reports whether
+// the queue still has messages the driver has room for. Under mu.
 func (r *Runtime) stepN(now int64, batches, work int) (more bool) {
 	d := r.drv
 	work = d.Due(now, work)
-	took := false
+	was := now
 	for b := 0; b < batches && r.ring.Len() > 0; b++ {
 		room := min(d.Room(), batchSize)
 		if room <= 0 {
@@ -102,13 +102,12 @@ func (r *Runtime) stepN(now int64, batches, work int) (more bool) {
 		r.taken.Add(uint64(len(batch)))
 		d.Send(batch, now)
 		clear(batch)
-		took = true
 		if b == batches-1 {
 			more = r.ring.Len() > 0 && d.Room() > 0
 		}
 		now = r.clock()
 	}
-	if took { // what fell due while the batches were sent
+	if now != was { // what fell due while the batches were sent
 		d.Due(now, work)
 	}
 	return more

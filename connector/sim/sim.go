@@ -90,10 +90,11 @@ type Connector struct {
 	w   *worker
 	set settings
 
-	// Written by the driver only.
+	// Written by the driver only. Each accepted message counts one
+	// outcome: at acceptance when it wants no final receipt, else when its
+	// receipt goes, so accepted minus outcomes is what is pending.
 	intermediate, early atomic.Uint64
 	outcomes            [NumOutcomes]atomic.Uint64
-	pending             atomic.Int64
 }
 
 var _ connector.Connector = (*Connector)(nil)
@@ -143,18 +144,18 @@ func (c *Connector) Poke() { c.Wake() }
 
 // Counters returns a snapshot of the simulator's own counters.
 func (c *Connector) Counters() Counters {
-	st := c.Stats()
-	k := Counters{
-		Full:          st.Full,
-		Deleted:       st.Deleted,
-		Shutdown:      st.Shutdown,
-		Intermediate:  c.intermediate.Load(),
-		EarlyReceipts: c.early.Load(),
-		Held:          c.Held(),
-		Pending:       int(c.pending.Load()),
-	}
+	var k Counters
+	told := uint64(0)
 	for i := range k.Outcomes {
 		k.Outcomes[i] = c.outcomes[i].Load()
+		told += k.Outcomes[i]
 	}
+	// Read after the outcomes: a message's outcome is counted after its
+	// acceptance, so this cannot count fewer.
+	st := c.Stats()
+	k.Full, k.Deleted, k.Shutdown = st.Full, st.Deleted, st.Shutdown
+	k.Intermediate, k.EarlyReceipts = c.intermediate.Load(), c.early.Load()
+	k.Held = c.Held()
+	k.Pending = int(st.Accepted - told)
 	return k
 }

@@ -95,9 +95,7 @@ func (w *worker) Send(batch []*msg.Message, now int64) {
 // receipts, budget units in all (< 0: all).
 func (w *worker) Due(now int64, budget int) int {
 	budget = w.release(now, budget)
-	budget = w.emitDue(now, budget)
-	w.c.pending.Store(int64(w.rcpts.len()))
-	return budget
+	return w.emitDue(now, budget)
 }
 
 // Busy implements connector.Driver: pending receipts keep a drain going.
@@ -252,5 +250,4 @@ func (w *worker) Close(now int64) {
 		p := w.rcpts.pop()
 		w.emit(p.id, p.outcome, min(p.due, now))
 	}
-	w.c.pending.Store(0)
 }
