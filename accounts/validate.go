@@ -7,8 +7,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/smppd/smppd/internal/units"
 	"github.com/smppd/smppd/msg"
 )
 
@@ -32,8 +32,8 @@ const (
 
 // UserSpec is a user as the users file and the operations API write it,
 // before parsing: bind type names, address and amount text, plain numbers.
-// ParseUser turns it into a User; User.Spec is the inverse. The users file's
-// defaults are config.DefaultUser, not the zero value.
+// ParseUser turns it into a User; User.Spec is the inverse. A definition
+// starts from DefaultSpec, not the zero value.
 type UserSpec struct {
 	SystemID        string
 	PasswordHash    string
@@ -51,7 +51,7 @@ type UserSpec struct {
 	Balance         string // "unlimited" or a decimal
 	Quota           int64
 	QuotaUsed       int64
-	MaxValidity     time.Duration
+	MaxValidity     units.Duration // as written ("48h"): the users file's duration syntax
 	MaxPriority     int
 	MaxHeldPerUser  int
 }
@@ -146,7 +146,7 @@ func ParseUser(s *UserSpec, knownGroup func(name string) bool, c *Check) User {
 		MaxBinds: s.MaxBinds, MaxBindsPerType: s.MaxBindsPerType, DefaultSource: s.DefaultSource,
 		Receipts: s.Receipts, MaxHeldPerUser: s.MaxHeldPerUser,
 		Limits: UserLimits{Throughput: s.Throughput, Burst: s.Burst, Quota: s.Quota, QuotaUsed: s.QuotaUsed,
-			MaxValidity: s.MaxValidity},
+			MaxValidity: s.MaxValidity.D()},
 	}
 	if len(s.SourceAddrs) > 0 {
 		u.SourceAddrs = append([]string(nil), s.SourceAddrs...)
@@ -352,7 +352,7 @@ func (u *User) Spec() UserSpec {
 		MaxBinds: u.MaxBinds, MaxBindsPerType: u.MaxBindsPerType, DefaultSource: u.DefaultSource,
 		Receipts: u.Receipts, Throughput: u.Limits.Throughput, Burst: u.Limits.Burst,
 		Balance: u.Limits.Balance.String(), Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed,
-		MaxValidity: u.Limits.MaxValidity, MaxPriority: maxPriority, BindTypes: []string{},
+		MaxValidity: units.Duration(u.Limits.MaxValidity), MaxPriority: maxPriority, BindTypes: []string{},
 		MaxHeldPerUser: u.MaxHeldPerUser,
 	}
 	for _, bt := range []BindType{BindTransmitter, BindReceiver, BindTransceiver} {

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/accounts"
-	"github.com/smppd/smppd/config"
 )
 
 // User is a user as the API shows it: never the password hash.
@@ -172,8 +171,7 @@ func (s *Server) addUser(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, "conflict", "user "+id+" exists: change it with PATCH /v1/users/"+id)
 		return
 	}
-	def := config.DefaultUser() // a key left out takes the users file's default
-	spec := def.Spec()
+	spec := accounts.DefaultSpec() // a key left out takes the users file's default
 	spec.SystemID = id
 	u, warns, msg := parseInput(st, &spec, &in, true)
 	if msg != "" {
@@ -325,12 +323,10 @@ func parseInput(st *accounts.Store, spec *accounts.UserSpec, in *userInput, crea
 		spec.PasswordHash = h
 	}
 	if in.MaxValidity != nil {
-		// The users file's own duration syntax (config.Duration).
-		var d config.Duration
-		if err := d.UnmarshalText([]byte(*in.MaxValidity)); err != nil {
+		// The users file's own duration syntax (UserSpec.MaxValidity's).
+		if err := spec.MaxValidity.UnmarshalText([]byte(*in.MaxValidity)); err != nil {
 			return accounts.User{}, nil, "max_validity: " + err.Error()
 		}
-		spec.MaxValidity = d.D()
 	}
 	set(&spec.Enabled, in.Enabled)
 	set(&spec.Group, in.Group)

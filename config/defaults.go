@@ -1,6 +1,10 @@
 package config
 
-import "time"
+import (
+	"time"
+
+	"github.com/smppd/smppd/accounts"
+)
 
 // Defaults returns a configuration holding every default. Load decodes the
 // file over it, so these are the values of keys the file leaves out. This is
@@ -135,20 +139,11 @@ func DefaultGroup() Group {
 	return Group{Enabled: true}
 }
 
-// DefaultUser returns the values a [[user]] table starts from.
+// DefaultUser returns the values a [[user]] table starts from: accounts'
+// DefaultSpec, which the operations API applies too.
 func DefaultUser() User {
-	return User{
-		Enabled:     true,
-		BindTypes:   []string{"transmitter", "receiver", "transceiver"},
-		MaxBinds:    0,
-		Receipts:    true,
-		Throughput:  0,
-		Burst:       0,
-		Balance:     "unlimited",
-		Quota:       0,
-		MaxValidity: 0,
-		MaxPriority: 3,
-	}
+	s := accounts.DefaultSpec()
+	return UserFromSpec(&s)
 }
 
 // defaultUsersFile is looked for beside the config when users_file is "".

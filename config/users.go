@@ -65,7 +65,7 @@ func (u *User) Spec() accounts.UserSpec {
 		MaxBindsPerType: [3]int{u.MaxBindsPerType.Transmitter, u.MaxBindsPerType.Receiver, u.MaxBindsPerType.Transceiver},
 		AllowIPs:        u.AllowIPs, DefaultSource: u.DefaultSource, SourceAddrs: u.SourceAddrs, Receipts: u.Receipts,
 		Throughput: u.Throughput, Burst: u.Burst, Balance: u.Balance, Quota: u.Quota, QuotaUsed: u.QuotaUsed,
-		MaxValidity: u.MaxValidity.D(), MaxPriority: u.MaxPriority, MaxHeldPerUser: u.MaxHeldPerUser,
+		MaxValidity: u.MaxValidity, MaxPriority: u.MaxPriority, MaxHeldPerUser: u.MaxHeldPerUser,
 	}
 }
 
@@ -78,7 +78,7 @@ func UserFromSpec(s *accounts.UserSpec) User {
 		MaxBindsPerType: BindsPerType{Transmitter: s.MaxBindsPerType[0], Receiver: s.MaxBindsPerType[1], Transceiver: s.MaxBindsPerType[2]},
 		AllowIPs:        s.AllowIPs, DefaultSource: s.DefaultSource, SourceAddrs: s.SourceAddrs, Receipts: s.Receipts,
 		Throughput: s.Throughput, Burst: s.Burst, Balance: s.Balance, Quota: s.Quota, QuotaUsed: s.QuotaUsed,
-		MaxValidity: Duration(s.MaxValidity), MaxPriority: s.MaxPriority, MaxHeldPerUser: s.MaxHeldPerUser,
+		MaxValidity: s.MaxValidity, MaxPriority: s.MaxPriority, MaxHeldPerUser: s.MaxHeldPerUser,
 	}
 }
 
