@@ -109,7 +109,18 @@ type Record struct {
 	// accounts.Amount), 0 if nothing. Put writes it to the ledger with the
 	// record, in one write: see Ledger.
 	Charge int64
+	// ChargeParts is the quota parts taken at acceptance (0 when the
+	// user's quota is unlimited): charged to the user's quota account
+	// (QuotaAccount) as Charge is to the user's.
+	ChargeParts uint16
 }
+
+// QuotaAccount is the ledger account of systemID's quota: its balance is
+// the quota's base less the parts used. accounts refuses a system_id with
+// a space, so the name never collides with a user's.
+func QuotaAccount(systemID string) string { return systemID + quotaSuffix }
+
+const quotaSuffix = " quota"
 
 // SourceAddr returns the source address octets (a view into r).
 func (r *Record) SourceAddr() []byte { return r.Source[:r.SourceLen] }
@@ -141,7 +152,8 @@ type Messages interface {
 	// r.Charge goes to the ledger: a new id charges its owner r.Charge; a
 	// Put that replaces a record charges only r.Charge minus the replaced
 	// record's Charge (a failover's second Put charges nothing more, a
-	// submit_multi's destinations carry the running total).
+	// submit_multi's destinations carry the running total). r.ChargeParts
+	// goes to the owner's QuotaAccount by the same rule.
 	Put(r *Record) error
 	// PutMessage is Put that also keeps m (msg.Message's binary form,
 	// msg.AppendBinary; copied) until a connector accepts the message or

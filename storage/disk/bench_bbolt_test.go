@@ -55,7 +55,7 @@ func boltPut(db *bolt.DB, r *storage.Record, body []byte) error {
 	var sl recSlot
 	fill(&sl, r, r.Submitted)
 	sl.flags = fBody
-	val := appendRecord(nil, &sl, r.SystemID, r.Charge, body)
+	val := appendRecord(nil, &sl, r.SystemID, charges{money: r.Charge}, body)
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], uint64(r.ID))
 	return db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(boltBucket).Put(key[:], val) })
@@ -81,7 +81,7 @@ func boltState(db *bolt.DB, id msg.ID, st msg.State, accepted bool) error {
 		} else {
 			sl.state = st
 		}
-		return bk.Put(key[:], appendRecord(nil, &sl, string(user), 0, nil))
+		return bk.Put(key[:], appendRecord(nil, &sl, string(user), charges{}, nil))
 	})
 }
 
@@ -197,7 +197,7 @@ func BenchmarkBoltRecover(b *testing.B) {
 				}
 				var key [8]byte
 				binary.BigEndian.PutUint64(key[:], uint64(r.ID))
-				if err := bk.Put(key[:], appendRecord(nil, &sl, r.SystemID, 0, body)); err != nil {
+				if err := bk.Put(key[:], appendRecord(nil, &sl, r.SystemID, charges{}, body)); err != nil {
 					return err
 				}
 			}

@@ -38,8 +38,8 @@ const (
 	// compactRound bounds the segments one round drops, so Close never
 	// waits long.
 	compactRound = 64
-	// appendRetry bounds the waits for room in the log's buffer while
-	// copying (the device is behind).
+	// appendRetry bounds the pauses (1 ms each) for room in the log's
+	// buffer while copying one object (the device is behind).
 	appendRetry = 200
 )
 
@@ -137,6 +137,11 @@ func (s *Store) compact(force bool, stop <-chan struct{}) (int, error) {
 			return removed, nil
 		}
 		if err := s.dropSegment(seg, stop); err != nil {
+			select {
+			case <-stop: // closing: the segment stays for the next start
+				return removed, nil
+			default:
+			}
 			return removed, err
 		}
 		removed++
@@ -219,12 +224,22 @@ func (s *Store) dropSegment(seg wal.SegmentInfo, stop <-chan struct{}) error {
 	if n := s.liveUpTo(seg.Seq); n > 0 {
 		return fmt.Errorf("segment %d: %d objects still anchored after copying", seg.Seq, n)
 	}
-	pos, n, err := s.led.snapshot(seg.Seq)
-	if err != nil {
-		return fmt.Errorf("segment %d: balance snapshot: %w", seg.Seq, err)
+	for try := 0; ; try++ {
+		pos, n, err := s.led.snapshot(seg.Seq) // resumes where a full buffer stopped it
+		cp.copied += uint64(n)
+		cp.last = max(cp.last, pos)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, wal.ErrBufferFull) || try == appendRetry {
+			return fmt.Errorf("segment %d: balance snapshot: %w", seg.Seq, err)
+		}
+		select {
+		case <-stop:
+			return errCompactBusy
+		case <-time.After(time.Millisecond):
+		}
 	}
-	cp.copied += uint64(n)
-	cp.last = max(cp.last, pos)
 	if cp.last != 0 {
 		if err := s.waitDurable(cp.last); err != nil {
 			return fmt.Errorf("segment %d: %w", seg.Seq, err)
@@ -261,58 +276,65 @@ type copier struct {
 }
 
 // entry copies the object whose anchor the entry at pos is, if it is still
-// live and still anchored there.
+// live and still anchored there. A copy is appended under its object's
+// lock, without waiting: when the log's buffer is full the lock is let go,
+// and the copy is tried again after a pause (the anchor checked again).
 func (c *copier) entry(pos wal.Pos, kind byte, p []byte) error {
-	s := c.s
-	var (
-		np  wal.Pos
-		err error
-	)
-	switch kind {
-	case kPut, kRecord:
-		np, err = c.record(pos, p)
-	case kUpstream, kUpstreamOf:
-		np, err = c.upstream(pos, kind, p)
-	case kHold:
-		np, err = c.hold(pos, p)
-	case kDead:
-		np, err = c.deadLetter(pos, p)
-	case kIDFloor:
-		f := &s.floor
-		f.mu.Lock()
-		if f.anchor == pos {
-			np, err = c.append(kIDFloor, appendID(f.buf[:0], f.v.Load()))
-			if err == nil {
-				f.anchor = np
-			}
+	for range appendRetry {
+		var (
+			np  wal.Pos
+			err error
+		)
+		switch kind {
+		case kPut, kRecord:
+			np, err = c.record(pos, p)
+		case kUpstream, kUpstreamOf:
+			np, err = c.upstream(pos, kind, p)
+		case kHold:
+			np, err = c.hold(pos, p)
+		case kDead:
+			np, err = c.deadLetter(pos, p)
+		case kIDFloor:
+			np, err = c.floor(pos)
 		}
-		f.mu.Unlock()
+		if errors.Is(err, wal.ErrBufferFull) {
+			select {
+			case <-c.stop:
+				return errCompactBusy
+			case <-time.After(time.Millisecond):
+			}
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if np != 0 {
+			c.last = np
+			c.copied++
+		}
+		return nil
 	}
-	if err != nil {
-		return err
-	}
-	if np != 0 {
-		c.last = np
-		c.copied++
-	}
-	return nil
+	return errCompactBusy
 }
 
-// append appends a copy, waiting for room in the log's buffer while the
-// device is behind. Compaction's copies are urgent: they free room.
+// append appends a copy. Compaction's copies are urgent: they free room.
 func (c *copier) append(kind byte, payload []byte) (wal.Pos, error) {
-	for range appendRetry {
-		pos, err := c.s.log.Append(kind, payload, true)
-		if !errors.Is(err, wal.ErrBufferFull) {
-			return pos, err
-		}
-		select {
-		case <-c.stop:
-			return 0, errCompactBusy
-		case <-time.After(time.Millisecond):
-		}
+	return c.s.log.Append(kind, payload, true)
+}
+
+// floor copies the id floor when its latest entry is at pos.
+func (c *copier) floor(pos wal.Pos) (wal.Pos, error) {
+	f := &c.s.floor
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.anchor != pos {
+		return 0, nil
 	}
-	return 0, errCompactBusy
+	np, err := c.append(kIDFloor, appendID(f.buf[:0], f.v.Load()))
+	if err == nil {
+		f.anchor = np
+	}
+	return np, err
 }
 
 // record copies a record anchored at pos: its full state as it stands now
@@ -345,7 +367,7 @@ func (c *copier) record(pos wal.Pos, p []byte) (wal.Pos, error) {
 			r.flags &^= fBody
 		}
 	}
-	c.buf = appendRecord(c.buf[:0], r, s.users.name(r.user), 0, body)
+	c.buf = appendRecord(c.buf[:0], r, s.users.name(r.user), charges{}, body)
 	np, err := c.append(kRecord, c.buf)
 	if err != nil {
 		return 0, err

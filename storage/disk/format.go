@@ -35,12 +35,17 @@ const (
 //
 //	0  id u64         8 submitted i64   16 done i64      24 expires i64
 //	32 charge i64     40 ledger change i64 (kPut: what the balance lost)
-//	48 connector i32  52 err u16        54 state         55 later state
-//	56 flags          57 registered_delivery, data_coding, esm_class,
-//	   source TON, NPI, dest TON, NPI, parts (8 octets)
-//	65 then length-prefixed (one octet) system_id, source, destination and
+//	48 quota parts change i32 (kPut: what the quota account lost)
+//	52 connector i32  56 err u16        58 charged parts u16
+//	60 state          61 later state    62 flags
+//	63 registered_delivery, data_coding, esm_class, source TON, NPI,
+//	   dest TON, NPI, parts (8 octets)
+//	71 then length-prefixed (one octet) system_id, source, destination and
 //	   text prefix; the rest is the message body.
-const recFixed = 65
+const recFixed = 71
+
+// charges is what a kPut takes from its owner's balance and quota account.
+type charges struct{ money, parts int64 }
 
 // Record flags.
 const (
@@ -55,16 +60,18 @@ var errBadEntry = errors.New("disk: entry does not decode")
 var le = binary.LittleEndian
 
 // appendRecord appends a record entry's payload for s (owned by user)
-// with ledger change delta and body to dst.
-func appendRecord(dst []byte, s *recSlot, user string, delta int64, body []byte) []byte {
+// with ledger changes d and body to dst.
+func appendRecord(dst []byte, s *recSlot, user string, d charges, body []byte) []byte {
 	dst = le.AppendUint64(dst, uint64(s.id))
 	dst = le.AppendUint64(dst, uint64(s.submitted))
 	dst = le.AppendUint64(dst, uint64(s.done))
 	dst = le.AppendUint64(dst, uint64(s.expires))
 	dst = le.AppendUint64(dst, uint64(s.charge))
-	dst = le.AppendUint64(dst, uint64(delta))
+	dst = le.AppendUint64(dst, uint64(d.money))
+	dst = le.AppendUint32(dst, uint32(int32(d.parts)))
 	dst = le.AppendUint32(dst, uint32(s.connector))
 	dst = le.AppendUint16(dst, s.err)
+	dst = le.AppendUint16(dst, s.parts16)
 	dst = append(dst, byte(s.state), byte(s.later), s.flags, s.regDel, s.dataCod, s.esmClass,
 		s.srcTON, s.srcNPI, s.dstTON, s.dstNPI, s.parts)
 	dst = appendShort(dst, user)
@@ -75,37 +82,39 @@ func appendRecord(dst []byte, s *recSlot, user string, delta int64, body []byte)
 }
 
 // decodeRecord fills s (its slot bookkeeping untouched) from a record
-// entry and returns the owner (a view into p), the ledger change and the
+// entry and returns the owner (a view into p), the ledger changes and the
 // body (a view).
-func decodeRecord(p []byte, s *recSlot) (user []byte, delta int64, body []byte, err error) {
+func decodeRecord(p []byte, s *recSlot) (user []byte, d charges, body []byte, err error) {
 	if len(p) < recFixed {
-		return nil, 0, nil, errBadEntry
+		return nil, d, nil, errBadEntry
 	}
 	s.id = msg.ID(le.Uint64(p))
 	s.submitted = int64(le.Uint64(p[8:]))
 	s.done = int64(le.Uint64(p[16:]))
 	s.expires = int64(le.Uint64(p[24:]))
 	s.charge = int64(le.Uint64(p[32:]))
-	delta = int64(le.Uint64(p[40:]))
-	s.connector = int32(le.Uint32(p[48:]))
-	s.err = le.Uint16(p[52:])
-	s.state, s.later, s.flags = msg.State(p[54]), msg.State(p[55]), p[56]
-	s.regDel, s.dataCod, s.esmClass = p[57], p[58], p[59]
-	s.srcTON, s.srcNPI, s.dstTON, s.dstNPI, s.parts = p[60], p[61], p[62], p[63], p[64]
-	d := p[recFixed:]
+	d.money = int64(le.Uint64(p[40:]))
+	d.parts = int64(int32(le.Uint32(p[48:])))
+	s.connector = int32(le.Uint32(p[52:]))
+	s.err = le.Uint16(p[56:])
+	s.parts16 = le.Uint16(p[58:])
+	s.state, s.later, s.flags = msg.State(p[60]), msg.State(p[61]), p[62]
+	s.regDel, s.dataCod, s.esmClass = p[63], p[64], p[65]
+	s.srcTON, s.srcNPI, s.dstTON, s.dstNPI, s.parts = p[66], p[67], p[68], p[69], p[70]
+	rest := p[recFixed:]
 	var src, dst, text []byte
 	ok := true
-	user, d, ok = short(d, ok, 255)
-	src, d, ok = short(d, ok, storage.MaxAddr)
-	dst, d, ok = short(d, ok, storage.MaxAddr)
-	text, d, ok = short(d, ok, storage.MaxText)
+	user, rest, ok = short(rest, ok, 255)
+	src, rest, ok = short(rest, ok, storage.MaxAddr)
+	dst, rest, ok = short(rest, ok, storage.MaxAddr)
+	text, rest, ok = short(rest, ok, storage.MaxText)
 	if !ok {
-		return nil, 0, nil, errBadEntry
+		return nil, d, nil, errBadEntry
 	}
 	s.srcLen = uint8(copy(s.src[:], src))
 	s.dstLen = uint8(copy(s.dst[:], dst))
 	s.textLen = uint8(copy(s.text[:], text))
-	return user, delta, d, nil
+	return user, d, rest, nil
 }
 
 // appendState: kState's payload.

@@ -20,13 +20,16 @@ type ledger struct {
 	buf   []byte
 }
 
-// userBalance is one user's balance; seg is the oldest segment it depends
-// on (its latest set or snapshot, or its first change when it has none),
-// 0 when none: compaction snapshots it before dropping that segment.
+// userBalance is one account's balance; seg is the oldest segment it
+// depends on (its latest set or snapshot, or its first change when it has
+// none), 0 when none: compaction snapshots it before dropping that
+// segment. quota links a user's account to its storage.QuotaAccount (made
+// on first use).
 type userBalance struct {
-	v   int64
-	set bool
-	seg uint64
+	v     int64
+	set   bool
+	seg   uint64
+	quota *userBalance
 }
 
 func (l *ledger) init(s *Store) {
@@ -59,15 +62,31 @@ func (u *userBalance) reset(v int64, set bool, pos wal.Pos) {
 }
 
 // appendCharged appends a record entry (payload, already encoded) whose
-// owner's balance loses delta, and applies it, under the ledger's lock.
-func (l *ledger) appendCharged(systemID string, delta int64, kind byte, payload []byte) (wal.Pos, error) {
+// owner loses d, and applies it, under the ledger's lock.
+func (l *ledger) appendCharged(systemID string, d charges, kind byte, payload []byte) (wal.Pos, error) {
 	l.mu.Lock()
 	pos, err := l.s.log.Append(kind, payload, false)
 	if err == nil {
-		l.user(systemID).change(-delta, pos)
+		l.charge(systemID, d, pos)
 	}
 	l.mu.Unlock()
 	return pos, err
+}
+
+// charge applies a record's charges d, written at pos, to systemID's
+// account and quota account. It allocates only for an account not seen
+// before. Caller holds mu.
+func (l *ledger) charge(systemID string, d charges, pos wal.Pos) {
+	u := l.user(systemID)
+	if d.money != 0 {
+		u.change(-d.money, pos)
+	}
+	if d.parts != 0 {
+		if u.quota == nil {
+			u.quota = l.user(storage.QuotaAccount(systemID))
+		}
+		u.quota.change(-d.parts, pos)
+	}
 }
 
 // Append implements storage.Ledger. Refunds, top-ups and sets may use the

@@ -97,7 +97,7 @@ func (m *mHarness) next() mOp {
 		rec := storage.Record{ID: id, SystemID: mUsers[r.IntN(len(mUsers))], State: msg.StateEnroute,
 			RegisteredDelivery: byte(r.IntN(2)), DataCoding: byte(r.IntN(9)), Connector: int32(r.IntN(3)),
 			Submitted: m.now(), Parts: uint8(1 + r.IntN(3)), Expires: m.now() + int64(time.Minute),
-			Charge: int64(r.IntN(4)) * 100}
+			Charge: int64(r.IntN(4)) * 100, ChargeParts: uint16(r.IntN(3))}
 		rec.SetAddrs(fmt.Appendf(nil, "src%d", r.IntN(100)), fmt.Appendf(nil, "dst%d", r.IntN(100)),
 			fmt.Appendf(nil, "text %d", r.IntN(1000)))
 		o.rec = rec

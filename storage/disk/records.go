@@ -23,6 +23,7 @@ type recSlot struct {
 	connector int32
 	user      uint32
 	err       uint16
+	parts16   uint16 // ChargeParts
 	state     msg.State
 	later     msg.State // final state decided at acceptance, shown from done on (0: none)
 	flags     byte
@@ -135,7 +136,7 @@ func (sh *recShard) dropBody(id msg.ID) {
 
 // fill sets r's fields from rec (the owner and bookkeeping aside).
 func fill(r *recSlot, rec *storage.Record, sub int64) {
-	r.id, r.submitted, r.done, r.expires, r.charge = rec.ID, sub, rec.Done, rec.Expires, rec.Charge
+	r.id, r.submitted, r.done, r.expires, r.charge, r.parts16 = rec.ID, sub, rec.Done, rec.Expires, rec.Charge, rec.ChargeParts
 	r.connector, r.err, r.state, r.later, r.flags = rec.Connector, rec.Err, rec.State, 0, 0
 	r.regDel, r.dataCod, r.esmClass = rec.RegisteredDelivery, rec.DataCoding, rec.ESMClass
 	r.srcTON, r.srcNPI, r.dstTON, r.dstNPI, r.parts = rec.SourceTON, rec.SourceNPI, rec.DestTON, rec.DestNPI, rec.Parts
@@ -161,22 +162,23 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	}
 	sh := s.recShard(r.ID)
 	sh.mu.Lock()
-	charged := int64(0)
+	var d charges
 	i, held := sh.ix[r.ID]
 	if held {
-		charged = sh.slots[i].charge
+		d = charges{-sh.slots[i].charge, -int64(sh.slots[i].parts16)}
 	}
 	var n recSlot
 	fill(&n, r, sub)
 	if len(body) > 0 {
 		n.flags = fBody
 	}
-	delta := r.Charge - charged
-	sh.buf = appendRecord(sh.buf[:0], &n, r.SystemID, delta, body)
+	d.money += r.Charge
+	d.parts += int64(r.ChargeParts)
+	sh.buf = appendRecord(sh.buf[:0], &n, r.SystemID, d, body)
 	var pos wal.Pos
 	var err error
-	if delta != 0 {
-		pos, err = s.led.appendCharged(r.SystemID, delta, kPut, sh.buf)
+	if d != (charges{}) {
+		pos, err = s.led.appendCharged(r.SystemID, d, kPut, sh.buf)
 	} else {
 		pos, err = s.log.Append(kPut, sh.buf, false)
 	}
@@ -260,7 +262,7 @@ func (s *Store) copyOut(r *recSlot, out *storage.Record) {
 		DataCoding: r.dataCod, ESMClass: r.esmClass, SourceTON: r.srcTON, SourceNPI: r.srcNPI,
 		DestTON: r.dstTON, DestNPI: r.dstNPI, SourceLen: r.srcLen, DestLen: r.dstLen, TextLen: r.textLen,
 		Source: r.src, Dest: r.dst, Text: r.text, Connector: r.connector, Submitted: r.submitted, Done: r.done,
-		Parts: r.parts, Expires: r.expires, Charge: r.charge,
+		Parts: r.parts, Expires: r.expires, Charge: r.charge, ChargeParts: r.parts16,
 	}
 }
 

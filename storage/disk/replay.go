@@ -157,13 +157,13 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 // unknown.
 func (s *Store) replayRecord(pos wal.Pos, kind byte, p []byte, n *recSlot) error {
 	*n = recSlot{}
-	user, delta, body, err := decodeRecord(p, n)
+	user, d, body, err := decodeRecord(p, n)
 	if err != nil {
 		return err
 	}
-	if kind == kPut && delta != 0 {
+	if kind == kPut && d != (charges{}) {
 		s.led.mu.Lock()
-		s.led.user(string(user)).change(-delta, pos)
+		s.led.charge(string(user), d, pos)
 		s.led.mu.Unlock()
 	}
 	sh := s.recShard(n.id)

@@ -6,29 +6,46 @@ import (
 	"github.com/smppd/smppd/storage"
 )
 
-// ledger is the in-memory storage.Ledger: each user's balance as its
+// ledger is the in-memory storage.Ledger: each account's balance as its
 // entries and its records' charges give it, in the order they came. It
 // keeps no entries, only the sums, and nothing survives a restart.
 type ledger struct {
 	mu    sync.Mutex
-	users map[string]balance
+	users map[string]*balance
 }
 
-// balance is one user's sum; set once a LedgerSet came.
+// balance is one account's sum; set once a LedgerSet came. quota links a
+// user's account to its QuotaAccount (made on first use).
 type balance struct {
-	v   int64
-	set bool
+	v     int64
+	set   bool
+	quota *balance
 }
 
-func (l *ledger) init() { l.users = make(map[string]balance) }
+func (l *ledger) init() { l.users = make(map[string]*balance) }
 
-// add adds d to systemID's balance (a record's charge: negative). It
-// allocates only for a user the ledger has not seen.
-func (l *ledger) add(systemID string, d int64) {
+// account returns id's balance, made on first use. Caller holds mu.
+func (l *ledger) account(id string) *balance {
+	b := l.users[id]
+	if b == nil {
+		b = &balance{}
+		l.users[id] = b
+	}
+	return b
+}
+
+// charge takes d from systemID's balance and parts from its quota account
+// (a record's charge). It allocates only for an account not seen before.
+func (l *ledger) charge(systemID string, d, parts int64) {
 	l.mu.Lock()
-	b := l.users[systemID]
-	b.v += d
-	l.users[systemID] = b
+	b := l.account(systemID)
+	b.v -= d
+	if parts != 0 {
+		if b.quota == nil {
+			b.quota = l.account(storage.QuotaAccount(systemID))
+		}
+		b.quota.v -= parts
+	}
 	l.mu.Unlock()
 }
 
@@ -38,16 +55,15 @@ func (l *ledger) Append(e *storage.LedgerEntry) error {
 		return storage.ErrBadLedgerEntry
 	}
 	l.mu.Lock()
-	b := l.users[e.SystemID]
+	b := l.account(e.SystemID)
 	switch e.Kind {
 	case storage.LedgerSet:
-		b = balance{v: e.Amount, set: true}
+		b.v, b.set = e.Amount, true
 	case storage.LedgerTopUp, storage.LedgerRefund:
 		b.v += e.Amount
 	case storage.LedgerCharge:
 		b.v -= e.Amount
 	}
-	l.users[e.SystemID] = b
 	l.mu.Unlock()
 	return nil
 }
@@ -55,17 +71,18 @@ func (l *ledger) Append(e *storage.LedgerEntry) error {
 // Balances implements storage.Ledger: fn runs without the lock held.
 func (l *ledger) Balances(fn func(systemID string, balance int64, set bool)) error {
 	type row struct {
-		id string
-		b  balance
+		id  string
+		v   int64
+		set bool
 	}
 	l.mu.Lock()
 	rows := make([]row, 0, len(l.users))
 	for id, b := range l.users {
-		rows = append(rows, row{id, b})
+		rows = append(rows, row{id, b.v, b.set})
 	}
 	l.mu.Unlock()
 	for _, r := range rows {
-		fn(r.id, r.b.v, r.b.set)
+		fn(r.id, r.v, r.set)
 	}
 	return nil
 }

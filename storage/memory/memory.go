@@ -20,14 +20,14 @@
 // Memory per entry once a shard is at its limit (amd64; the index is 2 to 4
 // words per entry, by how the shard's limit rounds up to a power of two):
 //
-//	record:      120 B slot (no pointers) + 16 B SystemID (the only part
+//	record:      128 B slot (no pointers) + 16 B SystemID (the only part
 //	             the GC scans) + 16-32 B index:
-//	             159 B measured at MaxRecords 100,000
+//	             170 B measured at MaxRecords 100,000
 //	upstream id:  96 B slot (no pointers) + 16-32 B index:
 //	             121 B measured at MaxUpstream 100,000, 113 B at 1,000,000
 //
-// so 100,000 of each take about 28 MB and the defaults (1,000,000 of each)
-// about 270 MB. The upstream map costs nothing until a connector uses it.
+// so 100,000 of each take about 29 MB and the defaults (1,000,000 of each)
+// about 280 MB. The upstream map costs nothing until a connector uses it.
 // The reverse map (our id -> upstream id, for cancel_sm and replace_sm
 // sent upstream) has the same entry size and a limit of its own equal to
 // MaxUpstream; it is filled only for connectors that forward those.

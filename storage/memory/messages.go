@@ -15,6 +15,7 @@ type entry struct {
 	charge    int64
 	connector int32
 	err       uint16
+	parts16   uint16 // ChargeParts
 	state     msg.State
 	regDel    byte
 	dataCod   byte
@@ -68,18 +69,18 @@ func (s *Store) Put(r *storage.Record) error {
 	t, tag := s.recHash(r.ID)
 	t.mu.Lock()
 	sl := findRec(t, r.ID, tag)
-	charged := int64(0)
+	charged, chargedParts := int64(0), uint16(0)
 	if sl < 0 {
 		sl = t.add(tag, sub)
 	} else {
-		charged = t.ents[sl].v.charge
+		charged, chargedParts = t.ents[sl].v.charge, t.ents[sl].v.parts16
 	}
 	t.ents[sl].at = sub
 	e := &t.ents[sl].v
 	e.id = r.ID
 	e.done = r.Done
 	e.expires = r.Expires
-	e.charge = r.Charge
+	e.charge, e.parts16 = r.Charge, r.ChargeParts
 	e.connector = r.Connector
 	e.err = r.Err
 	e.state = r.State
@@ -96,8 +97,8 @@ func (s *Store) Put(r *storage.Record) error {
 	e.later = 0
 	t.refs[sl] = r.SystemID
 	t.mu.Unlock()
-	if d := r.Charge - charged; d != 0 {
-		s.ledger.add(r.SystemID, -d)
+	if d, dp := r.Charge-charged, int64(r.ChargeParts)-int64(chargedParts); d != 0 || dp != 0 {
+		s.ledger.charge(r.SystemID, d, dp)
 	}
 	return nil
 }
@@ -173,6 +174,7 @@ func copyOut(t *recTable, sl int, out *storage.Record) {
 		Parts:              e.parts,
 		Expires:            e.expires,
 		Charge:             e.charge,
+		ChargeParts:        e.parts16,
 	}
 }
 

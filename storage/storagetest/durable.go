@@ -199,7 +199,7 @@ func durableLedger(t *testing.T, e *env) {
 	}
 	// The same id after a reopen is no new charge either.
 	r := record(id(100), e.now())
-	r.SystemID, r.Charge = "bob", 30
+	r.SystemID, r.Charge, r.ChargeParts = "bob", 30, 0
 	e.put(t, r)
 	if got := e.balances(t)["bob"]; got != wantBalances["bob"] {
 		t.Fatalf("bob after a re-Put = %s", got)

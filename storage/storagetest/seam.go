@@ -137,7 +137,13 @@ func ledgerOps(t *testing.T, e *env) {
 	charged := func(user string, n uint64, charge int64) {
 		t.Helper()
 		r := record(id(n), e.now())
-		r.SystemID, r.Charge = user, charge
+		r.SystemID, r.Charge, r.ChargeParts = user, charge, 0
+		e.put(t, r)
+	}
+	parts := func(user string, n uint64, p uint16) {
+		t.Helper()
+		r := record(id(n), e.now())
+		r.SystemID, r.Charge, r.ChargeParts = user, 0, p
 		e.put(t, r)
 	}
 	app("bob", storage.LedgerTopUp, 7, 0) // before any set: overridden by it
@@ -153,10 +159,15 @@ func ledgerOps(t *testing.T, e *env) {
 	app("carol", storage.LedgerRefund, 15, id(102))
 	app("dave", storage.LedgerSet, 0, 0)
 	charged("erin", 103, 0) // nothing charged: no ledger entry
+	// Quota parts go to the user's quota account by the same rules.
+	app(storage.QuotaAccount("dave"), storage.LedgerSet, 100, 0)
+	parts("dave", 104, 3)
+	parts("dave", 104, 5) // a running total: 2 more
+	app(storage.QuotaAccount("dave"), storage.LedgerRefund, 1, id(104))
 }
 
 // wantBalances is what ledgerOps leaves.
-var wantBalances = map[string]string{"bob": "972/true", "carol": "-25/false", "dave": "0/true"}
+var wantBalances = map[string]string{"bob": "972/true", "carol": "-25/false", "dave": "0/true", "dave quota": "96/true"}
 
 func ledgerBalances(t *testing.T, e *env) {
 	ledgerOps(t, e)
