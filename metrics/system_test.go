@@ -1,22 +1,18 @@
 package metrics_test
 
 import (
-	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
-	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
+	"github.com/smppd/smppd/internal/coretest"
 	"github.com/smppd/smppd/metrics"
-	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage/memory"
 )
@@ -66,56 +62,21 @@ func startSystem(t testing.TB) *system {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ids, err := msg.NewIDGen(1)
-	if err != nil {
-		t.Fatal(err)
-	}
-
 	m := metrics.New(metrics.Options{Connectors: []string{"sim"}})
-	router := routing.NewRouter(tb)
-	var hub *flow.Hub
-	dl, err := delivery.New(delivery.Options{Messages: mem, Holds: mem.Holds(), Routes: flow.MORoutes{Router: router},
-		Users:          delivery.UsersFunc(func(id string) bool { _, ok := users.Lookup(id); return ok }),
-		ReceiptLatency: m.ReceiptLatency(), Logger: zerolog.Nop(),
-		Delivered: func(id string, mo bool) { hub.CountDelivered(id, mo) }, Sweep: func(now int64) { hub.Sweep(now) }})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err = flow.New(flow.Options{Router: router, Connectors: conns, Messages: mem, Deliveries: dl, Accounts: users,
-		IDs: ids, Logger: zerolog.Nop(), AcceptLatency: m.AcceptLatency(), ReceiptLatency: m.ReceiptLatency()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: hub.Authenticator(),
-		Submit: hub, Manage: hub, Binds: dl, Deliveries: dl, IDs: ids, Logger: zerolog.Nop(),
-		EnquireLinkInterval: time.Hour, InactivityTimeout: time.Hour,
-		SubmitLatency: m.SubmitLatency()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dl.Attach(srv)
-	if err := dl.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := hub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	m.Attach(metrics.Sources{Engine: srv, Hub: hub, Deliveries: dl, Connectors: conns, Storage: mem, Accounts: users})
+	core := coretest.Start(t, coretest.Options{Store: mem,
+		Hub: flow.Options{Router: routing.NewRouter(tb), Connectors: conns, Accounts: users,
+			AcceptLatency: m.AcceptLatency(), ReceiptLatency: m.ReceiptLatency()},
+		Engine: func(o *engine.Options) {
+			o.EnquireLinkInterval, o.InactivityTimeout = time.Hour, time.Hour
+			o.SubmitLatency = m.SubmitLatency()
+		}})
+	m.Attach(metrics.Sources{Engine: core.Engine, Hub: core.Hub, Deliveries: core.Deliveries, Connectors: conns,
+		Storage: mem, Accounts: users})
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", m.Handler())
 	hs := httptest.NewServer(mux)
-	t.Cleanup(func() {
-		hs.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = srv.Shutdown(ctx)
-		_ = hub.Stop(ctx)
-		dl.Stop(ctx)
-	})
-	return &system{m: m, srv: srv, hub: hub, users: users, url: hs.URL + "/metrics"}
+	t.Cleanup(hs.Close)
+	return &system{m: m, srv: core.Engine, hub: core.Hub, users: users, url: hs.URL + "/metrics"}
 }
 
 // eventually polls cond until it holds or wait passes.

@@ -1,7 +1,7 @@
-// Package admintest runs smppd's core (engine, accounts store, flow hub
-// with simulator connectors, routes) behind the admin API on 127.0.0.1, so
-// the admin package and cmd/smppctl test against real HTTP and real
-// components. Test code only.
+// Package admintest runs smppd's core (internal/coretest: engine, hub and
+// delivery side, with an accounts store, simulator connectors and routes)
+// behind the admin API on 127.0.0.1, so the admin package and cmd/smppctl
+// test against real HTTP and real components. Test code only.
 package admintest
 
 import (
@@ -14,16 +14,11 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/admin"
-	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/connector/sim"
-	"github.com/smppd/smppd/delivery"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
-	"github.com/smppd/smppd/internal/smpptest"
-	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/internal/coretest"
 	"github.com/smppd/smppd/routing"
-	"github.com/smppd/smppd/storage/memory"
 )
 
 // Users of a fresh Env: alice (transceiver-capable, balance 100, receipts)
@@ -33,14 +28,12 @@ const (
 	BobPassword   = "bobpw"
 )
 
-// Env is a running core behind the admin API.
+// Env is a running core behind the admin API; Bind opens SMPP sessions.
 type Env struct {
-	URL      string // admin base URL, "http://127.0.0.1:port"
-	SMPPAddr string
-	Engine   *engine.Server
-	Hub      *flow.Hub
-	Users    *accounts.Store
-	Router   *routing.Router
+	*coretest.Core
+	URL    string // admin base URL, "http://127.0.0.1:port"
+	Users  *accounts.Store
+	Router *routing.Router
 
 	mu       sync.Mutex
 	saves    [][]accounts.User
@@ -107,43 +100,10 @@ func Start(t testing.TB, spec Spec) *Env {
 		e.mu.Unlock()
 		return newSim("sim1")
 	})
-	mem := memory.New(memory.Options{})
-	ids, err := msg.NewIDGen(3)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var hub *flow.Hub
-	dl, err := delivery.New(delivery.Options{Messages: mem, Holds: mem.Holds(), Routes: flow.MORoutes{Router: e.Router},
-		Users:     delivery.UsersFunc(func(id string) bool { _, ok := store.Lookup(id); return ok }),
-		Delivered: func(id string, mo bool) { hub.CountDelivered(id, mo) }, Sweep: func(now int64) { hub.Sweep(now) },
-		Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	hub, err = flow.New(flow.Options{Router: e.Router, Connectors: []connector.Connector{sim1, s2}, Messages: mem,
-		Deliveries: dl, Accounts: store, IDs: ids, Logger: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.Hub = hub
-	srv, err := engine.New(engine.Options{Addr: "127.0.0.1:0", EventLoops: 2, Authenticator: hub.Authenticator(),
-		Submit: hub, Manage: hub, Binds: dl, Deliveries: dl, IDs: ids, Logger: log, ResponseTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := srv.Start(); err != nil {
-		t.Fatal(err)
-	}
-	dl.Attach(srv)
-	if err := dl.Start(); err != nil {
-		t.Fatal(err)
-	}
-	if err := hub.Start(); err != nil {
-		t.Fatal(err)
-	}
-	e.Engine, e.SMPPAddr = srv, srv.Addr().String()
-	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: dl, Sessions: srv, Users: store,
-		Connectors: hub, Router: e.Router, Routes: e.routes, LoadRoutes: e.loadRoutes, StopGrace: 2 * time.Second,
+	e.Core = coretest.Start(t, coretest.Options{Hub: flow.Options{Router: e.Router,
+		Connectors: []connector.Connector{sim1, s2}, Accounts: store}})
+	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: e.Deliveries, Sessions: e.Engine, Users: store,
+		Connectors: e.Hub, Router: e.Router, Routes: e.routes, LoadRoutes: e.loadRoutes, StopGrace: 2 * time.Second,
 		Ready: func() error { return nil }, Logger: log})
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
@@ -152,10 +112,7 @@ func Start(t testing.TB, spec Spec) *Env {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = a.Shutdown(ctx)
-		_ = srv.Shutdown(ctx)
-		_ = hub.Stop(ctx)
-		dl.Stop(ctx)
+		_ = a.Shutdown(ctx) // registered after the core's cleanup: runs before it
 	})
 	return e
 }
@@ -210,21 +167,6 @@ func (e *Env) loadRoutes() (routing.Config, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.routes, e.loadErr
-}
-
-// Bind opens an SMPP session as user; it closes when the test ends.
-func (e *Env) Bind(t testing.TB, kind codec.CommandID, user, pw string) *smpptest.Client {
-	t.Helper()
-	c, err := smpptest.Dial(e.SMPPAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.Close() })
-	h, _, err := c.Bind(kind, user, pw, codec.InterfaceVersion34)
-	if err != nil || h.Status != codec.StatusOK {
-		t.Fatalf("bind %s: %v %v", user, h.Status, err)
-	}
-	return c
 }
 
 // Eventually polls cond until it holds or 20 s pass (a bound on waiting,

@@ -59,8 +59,8 @@ var allowed = map[string][]string{
 	"cmd/smpphostile":         {"internal/hostile"},
 	"internal/crash":          {"codec", "codec/*"}, // kills a real smppd: talks SMPP and HTTP only
 	"cmd/smppcrash":           {"internal/crash"},
-	"internal/admintest": {"admin", "engine", "flow", "delivery", "accounts", "routing", "connector", "connector/sim", "storage/memory",
-		"msg", "codec", "internal/smpptest"},
+	"internal/coretest":       {"engine", "flow", "delivery", "storage/memory", "msg", "codec", "internal/smpptest"}, // the core as cmd/smppd wires it, for tests
+	"internal/admintest":      {"admin", "internal/coretest", "flow", "accounts", "routing", "connector", "connector/sim"},
 }
 
 func TestImportRules(t *testing.T) {
