@@ -1,6 +1,7 @@
-// Package importrules holds the test that keeps the dependency direction of
+// Package importrules holds the tests that keep the dependency direction of
 // docs/ARCHITECTURE.md true: leaves import nothing of ours, the engine never
-// imports accounts, routing, connectors or storage, and nothing imports cmd.
+// imports accounts, routing, connectors or storage, nothing imports cmd,
+// and no package outside cmd imports more than seven of ours.
 package importrules
 
 import (
@@ -63,35 +64,87 @@ var allowed = map[string][]string{
 	"internal/admintest":      {"admin", "internal/coretest", "flow", "accounts", "routing", "connector", "connector/sim"},
 }
 
+// maxOurs is the most packages of ours a package outside cmd may import: a
+// package that needs more mixes concerns that want a seam between them.
+const maxOurs = 7
+
+// overLimit pins the packages still above maxOurs at their count, so they
+// can only go down: flow (the MT hub) still holds its ESME-facing half, the
+// SMPP request parsing (times, concatenation parts: codec/charset and
+// codec/concat), the engine's seam types and its log gates, on top of
+// accounts, codec, connector, msg, routing and storage. Lower the pin (or
+// drop the row) when that half moves out; the test says when.
+var overLimit = map[string]int{
+	"flow": 10,
+}
+
 func TestImportRules(t *testing.T) {
-	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
-	if err != nil {
-		t.Fatalf("go list: %v", err)
-	}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	seen := 0
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+	for pkg, deps := range ourImports(t) {
 		rules, ok := allowed[pkg]
 		if !ok {
 			t.Errorf("package %q has no entry in the import rules table", pkg)
 			continue
 		}
-		seen++
-		for _, imp := range fields[1:] {
-			if !strings.HasPrefix(imp, module+"/") {
-				continue
-			}
-			dep := strings.TrimPrefix(imp, module+"/")
+		for _, dep := range deps {
 			if !permitted(rules, dep) {
 				t.Errorf("%s imports %s, which the architecture does not allow", pkg, dep)
 			}
 		}
 	}
-	if seen == 0 {
+}
+
+// No package outside cmd imports more than maxOurs of ours (tests aside),
+// but those overLimit pins, each at exactly its pinned count.
+func TestImportCount(t *testing.T) {
+	for pkg, deps := range ourImports(t) {
+		if pkg == "cmd" || strings.HasPrefix(pkg, "cmd/") {
+			continue
+		}
+		n := len(deps)
+		pin, pinned := overLimit[pkg]
+		switch {
+		case !pinned && n > maxOurs:
+			t.Errorf("%s imports %d packages of ours (%v), more than %d", pkg, n, deps, maxOurs)
+		case pinned && n > pin:
+			t.Errorf("%s imports %d packages of ours (%v), more than its pin of %d", pkg, n, deps, pin)
+		case pinned && n < pin:
+			t.Errorf("%s imports %d packages of ours now: lower its overLimit pin from %d (or drop it at %d or fewer)", pkg, n, pin, maxOurs)
+		case pinned && n <= maxOurs:
+			t.Errorf("%s is within %d: drop its overLimit row", pkg, maxOurs)
+		}
+	}
+	for pkg := range overLimit {
+		if _, ok := allowed[pkg]; !ok {
+			t.Errorf("overLimit names %q, which is no package of ours", pkg)
+		}
+	}
+}
+
+// ourImports returns, for every package of the module, the packages of
+// ours it imports (without the module prefix; test files' imports aside).
+func ourImports(t *testing.T) map[string][]string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-f", "{{.ImportPath}}{{range .Imports}} {{.}}{{end}}", module+"/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	pkgs := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		pkg := strings.TrimPrefix(strings.TrimPrefix(fields[0], module), "/")
+		deps := []string{}
+		for _, imp := range fields[1:] {
+			if strings.HasPrefix(imp, module+"/") {
+				deps = append(deps, strings.TrimPrefix(imp, module+"/"))
+			}
+		}
+		pkgs[pkg] = deps
+	}
+	if len(pkgs) == 0 {
 		t.Fatal("go list returned no packages")
 	}
+	return pkgs
 }
 
 // permitted reports whether dep matches one of rules; "x/*" matches every
