@@ -29,6 +29,7 @@ var allowed = map[string][]string{
 	"internal/importrules":    {},
 	"internal/ring":           {},
 	"internal/logthrottle":    {},
+	"audit":                   {}, // the audit log's files: knows nothing of what an entry says
 	"internal/units":          {},
 	"internal/bufpool":        {},
 	"internal/smpptest":       {"codec", "codec/*"},
