@@ -132,6 +132,12 @@ type User struct {
 	BindTypes BindType       // mask of allowed bind types
 	MaxBinds  int            // binds of any type held at once; 0 = unlimited
 	AllowIPs  []netip.Prefix // empty = any source address
+	// Auth is what a bind must prove: the password (PasswordHash), a TLS
+	// client certificate pinned by CertSubjects or CertSHA256, or both.
+	// With AuthCert, PasswordHash may be "".
+	Auth         AuthMethod
+	CertSubjects []string   // pinned subjects (PeerCert.Subject), exact match
+	CertSHA256   [][32]byte // pinned certificate fingerprints
 	// MaxBindsPerType caps the binds of each type held at once, indexed by
 	// BindType.Index (transmitter, receiver, transceiver); 0 = unlimited.
 	// Checked in addition to MaxBinds.
@@ -148,6 +154,8 @@ type User struct {
 	// answers registered_delivery != 0 from a user without it with
 	// StatusInvRegDlvFlg.
 	Receipts bool
+	// every other is granted.
+	// "sha256$<hex>"); "" = no key.
 	// Limits are the sending limits with their live counters; the flow
 	// passes &bind.User().Limits to Admission.Admit.
 	Limits UserLimits

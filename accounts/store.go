@@ -237,9 +237,12 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 // disabled, its held-item share resolved (share: the Store's). u must have
 // passed checkUser against groups; its reference fields are copied.
 func build(u User, groups map[string]Group, share int) (*account, error) {
-	h, err := parseHash(u.PasswordHash)
-	if err != nil {
-		return nil, fmt.Errorf("user %q: %w", u.SystemID, err)
+	var h pwHash // zero for a certificate-only user without a password
+	if u.Auth != AuthCert || u.PasswordHash != "" {
+		var err error
+		if h, err = parseHash(u.PasswordHash); err != nil {
+			return nil, fmt.Errorf("user %q: %w", u.SystemID, err)
+		}
 	}
 	u.own()
 	for j, p := range u.AllowIPs {
@@ -300,6 +303,15 @@ func (s *Store) purgeCache(snap *snapshot) {
 // Safe for concurrent use. It blocks for a PBKDF2 run on a cache miss:
 // never call it on an event loop.
 func (s *Store) Authenticate(systemID, password string, bt BindType, ip netip.Addr) (*Bind, error) {
+	return s.AuthenticatePeer(systemID, password, bt, ip, nil)
+}
+
+// AuthenticatePeer is Authenticate for a bind that may carry a verified TLS
+// client certificate (nil: none). The user's Auth decides what is checked:
+// the password, the certificate against its pins, or both; a missing or
+// unpinned certificate is ErrBadCredentials, counted by the limiter as a
+// wrong password is.
+func (s *Store) AuthenticatePeer(systemID, password string, bt BindType, ip netip.Addr, peer *PeerCert) (*Bind, error) {
 	if s.lim != nil && s.lim.check(ip, systemID) == block {
 		s.throttled.Add(1)
 		return nil, ErrThrottled
@@ -310,7 +322,7 @@ func (s *Store) Authenticate(systemID, password string, bt BindType, ip netip.Ad
 	if e != nil {
 		a = e.cur.Load()
 	}
-	if !s.verify(snap, a, systemID, password) {
+	if !s.credentials(snap, a, systemID, password, peer) {
 		if s.lim != nil {
 			s.lim.fail(ip, systemID)
 		}
@@ -363,6 +375,18 @@ func (s *Store) Gate(systemID string, ip netip.Addr) (time.Duration, error) {
 		return s.limit.SlowDelay, nil
 	}
 	return 0, nil
+}
+
+// credentials checks what a's Auth asks for: the password (verify), the
+// client certificate against its pins, or both (the password first, so a
+// bind without the certificate costs what a wrong password costs).
+func (s *Store) credentials(snap *snapshot, a *account, systemID, password string, peer *PeerCert) bool {
+	if a == nil || a.user.Auth.needsPassword() {
+		if !s.verify(snap, a, systemID, password) {
+			return false
+		}
+	}
+	return !a.user.Auth.needsCert() || a.user.certMatches(peer)
 }
 
 // verify checks password against a (nil for an unknown system_id), through

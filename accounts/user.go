@@ -45,6 +45,8 @@ func (u *User) compile() error {
 // patterns are immutable and stay shared.
 func (u *User) own() {
 	u.AllowIPs = append([]netip.Prefix(nil), u.AllowIPs...)
+	u.CertSubjects = append([]string(nil), u.CertSubjects...)
+	u.CertSHA256 = append([][32]byte(nil), u.CertSHA256...)
 	u.SourceAddrs = append([]string(nil), u.SourceAddrs...)
 	if p := u.Limits.MaxPriority; p != nil {
 		v := *p

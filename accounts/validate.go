@@ -54,6 +54,11 @@ type UserSpec struct {
 	MaxValidity     units.Duration // as written ("48h"): the users file's duration syntax
 	MaxPriority     int
 	MaxHeldPerUser  int
+	// Auth is "password", "cert" or "password+cert" (AuthMethod);
+	// CertSubjects and CertFingerprints pin the client certificates.
+	Auth             string
+	CertSubjects     []string
+	CertFingerprints []string // SHA-256, ParseFingerprint's syntax
 }
 
 // Problem is one finding about a definition. Key is the users file's key,
@@ -152,6 +157,22 @@ func ParseUser(s *UserSpec, knownGroup func(name string) bool, c *Check) User {
 		u.SourceAddrs = append([]string(nil), s.SourceAddrs...)
 	}
 	parsed := map[string]bool{} // keys whose text was refused: not checked again as values
+	if m, ok := parseAuthMethod(s.Auth); ok {
+		u.Auth = m
+	} else {
+		c.fail("auth", `must be "password", "cert" or "password+cert", got %q`, s.Auth)
+	}
+	if len(s.CertSubjects) > 0 {
+		u.CertSubjects = append([]string(nil), s.CertSubjects...)
+	}
+	for _, f := range s.CertFingerprints {
+		fp, err := ParseFingerprint(f)
+		if err != nil {
+			c.fail("cert_fingerprints", "%v", err)
+			continue
+		}
+		u.CertSHA256 = append(u.CertSHA256, fp)
+	}
 	for _, name := range s.BindTypes {
 		bt, err := ParseBindTypes([]string{name})
 		switch {
@@ -257,7 +278,8 @@ func checkUser(u *User, knownGroup func(string) bool, parsed map[string]bool, c 
 	if !validSystemID(u.SystemID) {
 		c.fail("system_id", "must be 1..%d printable ASCII characters without spaces, got %q", maxSystemID, u.SystemID)
 	}
-	if _, err := parseHash(u.PasswordHash); err != nil {
+	// A user bound by a certificate alone may have no password.
+	if _, err := parseHash(u.PasswordHash); err != nil && (u.Auth != AuthCert || u.PasswordHash != "") {
 		const want = "must be a hash printed by `smppd passwd` ($pbkdf2-sha256$<iterations>$<salt>$<hash>)"
 		if errors.Is(err, ErrHashFormat) {
 			c.fail("password_hash", want)
@@ -287,6 +309,7 @@ func checkUser(u *User, knownGroup func(string) bool, parsed map[string]bool, c 
 	}
 	checkBindsPerType(u, c)
 	checkSources(u, c)
+	checkCertAuth(u, c)
 	l := &u.Limits
 	if !(l.Throughput >= 0) || math.IsInf(l.Throughput, 1) || l.Throughput > maxThroughput {
 		c.fail("throughput", "must be a number of parts per second, 0 (unlimited) to 1e9, got %v", l.Throughput)
@@ -353,7 +376,13 @@ func (u *User) Spec() UserSpec {
 		Receipts: u.Receipts, Throughput: u.Limits.Throughput, Burst: u.Limits.Burst,
 		Balance: u.Limits.Balance.String(), Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed,
 		MaxValidity: units.Duration(u.Limits.MaxValidity), MaxPriority: maxPriority, BindTypes: []string{},
-		MaxHeldPerUser: u.MaxHeldPerUser,
+		MaxHeldPerUser: u.MaxHeldPerUser, Auth: u.Auth.String(),
+	}
+	if len(u.CertSubjects) > 0 {
+		s.CertSubjects = append([]string(nil), u.CertSubjects...)
+	}
+	for _, f := range u.CertSHA256 {
+		s.CertFingerprints = append(s.CertFingerprints, FormatFingerprint(f))
 	}
 	for _, bt := range []BindType{BindTransmitter, BindReceiver, BindTransceiver} {
 		if u.BindTypes&bt != 0 {
