@@ -185,10 +185,70 @@ type Messages interface {
 	// r, nothing else, so a state recorded meanwhile (a receipt) is kept.
 	SetReplaced(id msg.ID, r *Record) error
 	// Delete drops the record of a message that was never acknowledged
-	// (every connector queue was full), so refusals do not keep records.
+	// (every connector queue was full), so refusals do not keep records;
+	// an operator's erasure of a number deletes its records with it.
 	Delete(id msg.ID) error
+	// Find copies into dst the records matching q with the highest ids
+	// below q.Before, newest first (ids sort by issue order), at most
+	// len(dst), and returns how many; the last id returned is the next
+	// page's Before. It walks every record, one shard lock at a time: for
+	// the lookup APIs and erasure, never per message. Records past their
+	// lifetime are not found.
+	Find(q *Query, dst []Record) (int, error)
 	// Len is the number of records held.
 	Len() int
+}
+
+// AddrField says which address of a record Query.Addr is compared with.
+type AddrField uint8
+
+// Address fields of a Query; 0 means MatchDest.
+const (
+	MatchDest AddrField = 1 << iota
+	MatchSource
+)
+
+// Query selects the records Messages.Find returns.
+type Query struct {
+	// Addr is the number looked for, compared with the fields Fields names
+	// ignoring one leading '+' on either side ("+4917..." finds
+	// "4917..."); empty finds nothing.
+	Addr []byte
+	// Fields: MatchDest (also when 0), MatchSource, or both (either
+	// address matches).
+	Fields AddrField
+	// SystemID keeps only that user's records; "" keeps every user's.
+	SystemID string
+	// Since keeps records submitted at or after it (Unix ns); 0 keeps all.
+	Since int64
+	// Before keeps ids below it (the paging cursor); 0 keeps all.
+	Before msg.ID
+}
+
+// Matches reports whether a record owned by systemID, submitted at
+// submitted, with id and addresses src and dst, is one q selects. Stores
+// call it under their shard lock, so it allocates nothing.
+func (q *Query) Matches(id msg.ID, systemID string, submitted int64, src, dst []byte) bool {
+	if q.Before != 0 && id >= q.Before || submitted < q.Since || q.SystemID != "" && q.SystemID != systemID {
+		return false
+	}
+	f := q.Fields
+	if f == 0 {
+		f = MatchDest
+	}
+	return f&MatchDest != 0 && SameNumber(dst, q.Addr) || f&MatchSource != 0 && SameNumber(src, q.Addr)
+}
+
+// SameNumber reports whether a and b are the same address once one
+// leading '+' is dropped from each; an empty address matches nothing.
+func SameNumber(a, b []byte) bool {
+	if len(a) > 0 && a[0] == '+' {
+		a = a[1:]
+	}
+	if len(b) > 0 && b[0] == '+' {
+		b = b[1:]
+	}
+	return len(a) > 0 && string(a) == string(b)
 }
 
 // UpstreamIDs maps (connector, upstream id) to our id; with its errors
