@@ -278,6 +278,11 @@ type HeldKind uint8
 const (
 	HeldMO HeldKind = iota + 1
 	HeldReceipt
+	// HeldCallback is an HTTP request waiting for its target (a receipt
+	// callback to a dlr-url, an MO to a URL): Body is package webhook's
+	// encoding, SystemID a queue name of webhook's that no system_id can
+	// be, so only webhook leases it.
+	HeldCallback
 )
 
 // HeldKey names one held item for as long as it is held; never 0.
@@ -450,6 +455,59 @@ type DeadLetters interface {
 	Len() int
 }
 
+// Callback methods and levels (Jasmin's dlr-method and dlr-level).
+const (
+	CallbackPOST uint8 = 0
+	CallbackGET  uint8 = 1
+
+	CallbackAccepted uint8 = 1 // level 1: the upstream's answer to the submit
+	CallbackFinal    uint8 = 2 // level 2: the final state (the receipt)
+	CallbackBoth     uint8 = 3 // level 3: both
+)
+
+// MaxCallbackURL is the longest callback URL kept, in octets.
+const MaxCallbackURL = 2048
+
+// ErrBadCallback: a callback with an empty or over-long URL, or a level
+// or method out of range, is not kept.
+var ErrBadCallback = errors.New("storage: callback URL empty or too long, or level or method out of range")
+
+// Callback is where the receipts of a message submitted over HTTP go
+// (Jasmin's dlr-url, dlr-level and dlr-method): a side record of the
+// message's Record, kept as long as the Record at most.
+type Callback struct {
+	ID     msg.ID
+	Level  uint8 // CallbackAccepted, CallbackFinal or CallbackBoth
+	Method uint8 // CallbackPOST or CallbackGET
+	URL    string
+	// Expires is the message's validity end (Unix ns), 0 if none: the
+	// callback is kept until the later of that and now, plus the TTL.
+	Expires int64
+}
+
+// Valid reports whether c can be kept (ErrBadCallback otherwise).
+func (c *Callback) Valid() bool {
+	return len(c.URL) > 0 && len(c.URL) <= MaxCallbackURL && c.Level >= CallbackAccepted &&
+		c.Level <= CallbackBoth && c.Method <= CallbackGET
+}
+
+// Callbacks keeps the Callback of each message submitted with one. The
+// writer puts it before the message reaches a connector (which may
+// report on it at once), so with a durable store it is in the log before
+// the Record. Safe for concurrent use; PutCallback and DeleteCallback are
+// per-message writes (never block), Callback a read.
+type Callbacks interface {
+	// PutCallback keeps a copy of c, replacing id's earlier one, for as
+	// long as the store keeps records: the TTL from now, or from
+	// c.Expires when that is later. ErrBadCallback when !c.Valid().
+	PutCallback(c *Callback) error
+	// Callback copies id's callback into out; ErrNotFound when none.
+	Callback(id msg.ID, out *Callback) error
+	// DeleteCallback drops id's callback (its last request is built);
+	// ErrNotFound when none.
+	DeleteCallback(id msg.ID) error
+}
+
 // NumStates bounds msg.State values: Stats.RecordsByState is indexed by
 // state.
 const NumStates = int(msg.StateRejected) + 1
@@ -477,6 +535,7 @@ type Stats struct {
 	DeadLettersAdded   uint64 // dead letters added
 	DeadLettersDropped uint64 // dead letters dropped by the list's bound or age
 	Recovered          uint64 // records handed to Recover's fn (non-final at start)
+	Callbacks          int    // message callbacks kept (Callbacks)
 
 	// A durable store's files; 0 for the memory store.
 	BytesUsed        int64         // bytes of the log's segments
@@ -527,6 +586,8 @@ type Store interface {
 	Ledger() Ledger
 	// DeadLetters returns the store's dead-letter list.
 	DeadLetters() DeadLetters
+	// Callbacks returns the store's message callbacks.
+	Callbacks() Callbacks
 	// IDFloor is the persisted high-water mark of the message-id generator
 	// (a msg.ID's raw value), 0 if none; SetIDFloor raises it (a lower v
 	// changes nothing), so ids stay unique across a clock step between

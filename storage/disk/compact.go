@@ -174,7 +174,7 @@ func (s *Store) liveUpTo(seg uint64) int {
 	if s.floor.anchoredUpTo(seg) {
 		n++
 	}
-	return n
+	return n + s.cbLiveUpTo(seg)
 }
 
 // worth reports whether seg is worth dropping now (see above).
@@ -296,6 +296,8 @@ func (c *copier) entry(pos wal.Pos, kind byte, p []byte) error {
 			np, err = c.deadLetter(pos, p)
 		case kIDFloor:
 			np, err = c.floor(pos)
+		case kCallback:
+			np, err = c.callback(pos, p)
 		}
 		if errors.Is(err, wal.ErrBufferFull) {
 			select {

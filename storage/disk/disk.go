@@ -17,6 +17,8 @@
 //     every item again.
 //   - Dead letters (bounded, aged out after Options.TTL), the ledger's
 //     balances, the id generator's floor.
+//   - Message callbacks (an HTTP submit's dlr-url), until deleted or for
+//     Options.TTL after the later of their put and the message's validity.
 //
 // # The log and compaction
 //
@@ -116,6 +118,7 @@ type Store struct {
 	led   ledger
 	dead  deadList
 	floor idFloor
+	cbs   [cbShards]cbShard // message callbacks (callbacks.go)
 
 	// refusing: the latest new message was refused for the disk (full,
 	// past the high-water mark, or failed); cleared by the next one taken.
@@ -189,6 +192,9 @@ func (s *Store) init() {
 	s.led.init(s)
 	s.dead.init(s, s.o.MaxDeadLetters)
 	s.floor.s = s
+	for i := range s.cbs {
+		s.cbs[i].init()
+	}
 }
 
 // logOpened writes the start line: what the index holds and how long the
@@ -260,6 +266,9 @@ func (s *Store) Sweep(now int64) int {
 		n += s.revs[i].sweep(now)
 	}
 	n += s.dead.sweep(now)
+	for i := range s.cbs {
+		n += s.cbs[i].sweep(now)
+	}
 	s.compactor.kick()
 	return n
 }
@@ -283,6 +292,7 @@ func (s *Store) Stats() storage.Stats {
 	st.LateFinal = s.lateFinal.Load()
 	st.DeadLetters, st.DeadLettersAdded, st.DeadLettersDropped = s.dead.stats()
 	st.Recovered = s.recovered.Load()
+	st.Callbacks = s.cbStats()
 	ws := s.log.Stats()
 	st.BytesUsed, st.MaxDisk, st.Segments = ws.BytesUsed, ws.MaxDisk, ws.Segments
 	st.WriteErrors = ws.RefusedHighWater + ws.RefusedDiskFull + ws.RefusedFailed + ws.RefusedBufferFull

@@ -29,6 +29,7 @@ const (
 	kBalance    byte = 13 // a user's balance as it stands (compaction)
 	kDead       byte = 14 // a dead letter
 	kIDFloor    byte = 15 // the id generator's high-water mark
+	// 16 and 17: a message's callback and its removal (callbacks.go).
 )
 
 // Record entry layout (kPut, kRecord), little endian:

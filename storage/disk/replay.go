@@ -146,6 +146,8 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 			return err
 		}
 		s.floor.restore(v, pos)
+	case kCallback, kCallbackDel:
+		return s.replayCallback(pos, kind, p)
 	default:
 		return errBadEntry
 	}

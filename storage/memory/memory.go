@@ -113,6 +113,7 @@ type Store struct {
 	holds      Holds
 	ledger     ledger
 	dead       deadLetters
+	cbs        callbacks
 }
 
 // New returns an empty Store configured by opts (defaults for zero
@@ -162,6 +163,7 @@ func newStore(opts Options, maxBits uint) *Store {
 	s.holds.share = opts.HeldShare
 	s.ledger.init()
 	s.dead.init(opts.MaxDeadLetters, s.clock)
+	s.cbs.init(opts.MaxRecords, s.ttl, s.now, s.seed)
 	return s
 }
 
@@ -219,6 +221,7 @@ func (s *Store) Stats() storage.Stats {
 	st.RecordsByState = recordsByState(s.recs)
 	st.LateFinal = s.lateFinal.Load()
 	st.DeadLetters, st.DeadLettersAdded, st.DeadLettersDropped = s.dead.stats()
+	st.Callbacks = int(s.cbs.count.Load())
 	return st
 }
 
@@ -227,7 +230,8 @@ func (s *Store) Stats() storage.Stats {
 // shard from its oldest entry and stops at the first one still live, so an
 // entry inserted behind a younger one waits for it (it is already
 // invisible to Get and Upstream). A shard left empty gives its arrays
-// back. Held items expire through Holds.Expire, not here.
+// back. Callbacks past their lifetime go a share per call. Held items
+// expire through Holds.Expire, not here.
 func (s *Store) Sweep(now int64) int {
 	s.coarse.Store(now)
 	n := 0
@@ -238,6 +242,7 @@ func (s *Store) Sweep(now int64) int {
 		n += s.ups[i].sweep(now, s.ttl)
 		n += s.revs[i].sweep(now, s.ttl)
 	}
+	n += s.cbs.sweepAll(now)
 	return n
 }
 

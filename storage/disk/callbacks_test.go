@@ -1,0 +1,87 @@
+package disk
+
+import (
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk/wal"
+)
+
+// TestCallbacksSurviveCompaction: callbacks written among many short-lived
+// records are copied forward when their segments are dropped; a deleted
+// one is not, and a reopen finds exactly the live ones.
+func TestCallbacksSurviveCompaction(t *testing.T) {
+	var clk atomic.Int64
+	clk.Store(int64(1_760_000_000) * int64(time.Second))
+	now := func() int64 { return clk.Load() }
+	t0 := now()
+	opts := Options{Dir: t.TempDir(), Sync: wal.SyncAlways, SegmentSize: 16 << 10, TTL: time.Hour, Now: now, CompactEvery: -1}
+	s, err := Open(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { s.Close() }()
+	cb := func(i int) storage.Callback {
+		return storage.Callback{ID: msg.ID(i<<12 | 9), Level: uint8(1 + i%3), Method: uint8(i % 2),
+			URL: fmt.Sprintf("http://127.0.0.1:9/dlr/%d", i), Expires: t0 + int64(10*time.Hour)}
+	}
+	const n = 50
+	for i := range n {
+		c := cb(i)
+		if err := s.Callbacks().PutCallback(&c); err != nil {
+			t.Fatal(err)
+		}
+		if i%5 == 0 {
+			if err := s.Callbacks().DeleteCallback(c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for j := range 20 { // filler that dies: final records past their lifetime
+			r := storage.Record{ID: msg.ID((1000+i*20+j)<<12 | 7), SystemID: "alice", State: msg.StateEnroute, Submitted: now()}
+			if err := s.Put(&r); err != nil {
+				t.Fatal(err)
+			}
+			if err := s.SetState(r.ID, msg.StateDelivered, 0, now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	drain(t, s)
+	clk.Add(int64(2 * time.Hour)) // the records' lifetime is over, the callbacks' (validity + TTL) is not
+	if _, err := s.Compact(true); err != nil {
+		t.Fatal(err)
+	}
+	if segs := s.log.Segments(); len(segs) != 1 {
+		t.Fatalf("after a forced compaction %d segments are left, want only the active one", len(segs))
+	}
+	drain(t, s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = Open(opts); err != nil {
+		t.Fatal(err)
+	}
+	var out storage.Callback
+	for i := range n {
+		want := cb(i)
+		err := s.Callbacks().Callback(want.ID, &out)
+		if i%5 == 0 {
+			if !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("deleted callback %d after compaction and reopen: %v", i, err)
+			}
+			continue
+		}
+		want.Expires = 0
+		if err != nil || out != want {
+			t.Errorf("callback %d after compaction and reopen = %+v, %v; want %+v", i, out, err, want)
+		}
+	}
+	if got := s.Stats().Callbacks; got != n-n/5 {
+		t.Fatalf("Stats.Callbacks = %d, want %d", got, n-n/5)
+	}
+}
