@@ -479,7 +479,11 @@ type Callback struct {
 	ID     msg.ID
 	Level  uint8 // CallbackAccepted, CallbackFinal or CallbackBoth
 	Method uint8 // CallbackPOST or CallbackGET
-	URL    string
+	// Done has the bits of the levels whose callback is already made (a
+	// level-3 message's acceptance, when its final state is still to
+	// come, or the other way round: a receipt may overtake the answer).
+	Done uint8
+	URL  string
 	// Expires is the message's validity end (Unix ns), 0 if none: the
 	// callback is kept until the later of that and now, plus the TTL.
 	Expires int64
@@ -488,7 +492,7 @@ type Callback struct {
 // Valid reports whether c can be kept (ErrBadCallback otherwise).
 func (c *Callback) Valid() bool {
 	return len(c.URL) > 0 && len(c.URL) <= MaxCallbackURL && c.Level >= CallbackAccepted &&
-		c.Level <= CallbackBoth && c.Method <= CallbackGET
+		c.Level <= CallbackBoth && c.Method <= CallbackGET && c.Done&^CallbackBoth == 0
 }
 
 // Callbacks keeps the Callback of each message submitted with one. The

@@ -30,10 +30,10 @@ type cbShard struct {
 }
 
 type cbSlot struct {
-	url           string
-	until         int64
-	anchor        wal.Pos
-	level, method uint8
+	url                 string
+	until               int64
+	anchor              wal.Pos
+	level, method, done uint8
 }
 
 func (sh *cbShard) init() { sh.m = make(map[msg.ID]cbSlot) }
@@ -49,13 +49,13 @@ func (s *Store) Callbacks() storage.Callbacks { return cbView{s} }
 type cbView struct{ s *Store }
 
 // Callback entry layout (kCallback), little endian: id u64, until i64,
-// level, method, then the URL (the rest). kCallbackDel: the id.
-const cbFixed = 18
+// level, method, done, then the URL (the rest). kCallbackDel: the id.
+const cbFixed = 19
 
 func appendCallback(dst []byte, id msg.ID, e *cbSlot) []byte {
 	dst = le.AppendUint64(dst, uint64(id))
 	dst = le.AppendUint64(dst, uint64(e.until))
-	dst = append(dst, e.level, e.method)
+	dst = append(dst, e.level, e.method, e.done)
 	return append(dst, e.url...)
 }
 
@@ -64,7 +64,7 @@ func decodeCallback(p []byte) (msg.ID, cbSlot, []byte, error) {
 	if len(p) < cbFixed+1 || len(p) > cbFixed+storage.MaxCallbackURL {
 		return 0, cbSlot{}, nil, errBadEntry
 	}
-	e := cbSlot{until: int64(le.Uint64(p[8:])), level: p[16], method: p[17]}
+	e := cbSlot{until: int64(le.Uint64(p[8:])), level: p[16], method: p[17], done: p[18]}
 	return msg.ID(le.Uint64(p)), e, p[cbFixed:], nil
 }
 
@@ -75,7 +75,7 @@ func (v cbView) PutCallback(c *storage.Callback) error {
 		return storage.ErrBadCallback
 	}
 	s := v.s
-	e := cbSlot{url: c.URL, until: max(s.now(), c.Expires) + s.ttl, level: c.Level, method: c.Method}
+	e := cbSlot{url: c.URL, until: max(s.now(), c.Expires) + s.ttl, level: c.Level, method: c.Method, done: c.Done}
 	sh := s.cbShard(c.ID)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -115,7 +115,7 @@ func (v cbView) Callback(id msg.ID, out *storage.Callback) error {
 	if !ok || expired(e.until, now) {
 		return storage.ErrNotFound
 	}
-	*out = storage.Callback{ID: id, Level: e.level, Method: e.method, URL: e.url}
+	*out = storage.Callback{ID: id, Level: e.level, Method: e.method, Done: e.done, URL: e.url}
 	return nil
 }
 

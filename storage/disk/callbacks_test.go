@@ -27,7 +27,7 @@ func TestCallbacksSurviveCompaction(t *testing.T) {
 	}
 	defer func() { s.Close() }()
 	cb := func(i int) storage.Callback {
-		return storage.Callback{ID: msg.ID(i<<12 | 9), Level: uint8(1 + i%3), Method: uint8(i % 2),
+		return storage.Callback{ID: msg.ID(i<<12 | 9), Level: uint8(1 + i%3), Method: uint8(i % 2), Done: uint8(i % 4),
 			URL: fmt.Sprintf("http://127.0.0.1:9/dlr/%d", i), Expires: t0 + int64(10*time.Hour)}
 	}
 	const n = 50

@@ -36,9 +36,9 @@ type cbShard struct {
 
 // cbEntry is one kept callback; until is the end of its lifetime.
 type cbEntry struct {
-	url           string
-	until         int64
-	level, method uint8
+	url                 string
+	until               int64
+	level, method, done uint8
 }
 
 func (c *callbacks) init(max int, ttl int64, now func() int64, seed uint64) {
@@ -71,7 +71,7 @@ func (c *callbacks) PutCallback(cb *storage.Callback) error {
 		}
 		c.count.Add(1)
 	}
-	sh.m[cb.ID] = cbEntry{url: cb.URL, until: until, level: cb.Level, method: cb.Method}
+	sh.m[cb.ID] = cbEntry{url: cb.URL, until: until, level: cb.Level, method: cb.Method, done: cb.Done}
 	return nil
 }
 
@@ -85,7 +85,7 @@ func (c *callbacks) Callback(id msg.ID, out *storage.Callback) error {
 	if !ok || now > e.until {
 		return storage.ErrNotFound
 	}
-	*out = storage.Callback{ID: id, Level: e.level, Method: e.method, URL: e.url}
+	*out = storage.Callback{ID: id, Level: e.level, Method: e.method, Done: e.done, URL: e.url}
 	return nil
 }
 

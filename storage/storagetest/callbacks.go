@@ -58,7 +58,8 @@ func callbacksPutGet(t *testing.T, e *env) {
 			t.Errorf("Callback(%d) = %+v, want %+v", i, got, want)
 		}
 	}
-	c := storage.Callback{ID: id(2), Level: storage.CallbackAccepted, Method: storage.CallbackPOST, URL: "https://example.net/x"}
+	c := storage.Callback{ID: id(2), Level: storage.CallbackBoth, Method: storage.CallbackPOST, Done: storage.CallbackAccepted,
+		URL: "https://example.net/x"}
 	e.putCallback(t, c)
 	if got := e.mustCallback(t, 2); got != c {
 		t.Fatalf("replaced callback = %+v, want %+v", got, c)
@@ -76,6 +77,7 @@ func callbacksInvalid(t *testing.T, e *env) {
 		{ID: id(1), Level: 0, URL: "http://h/"},
 		{ID: id(1), Level: 4, URL: "http://h/"},
 		{ID: id(1), Level: 1, Method: 2, URL: "http://h/"},
+		{ID: id(1), Level: 1, Done: 4, URL: "http://h/"},
 	} {
 		if err := e.s.Callbacks().PutCallback(&c); !errors.Is(err, storage.ErrBadCallback) {
 			t.Errorf("PutCallback(%+v) = %v, want ErrBadCallback", c, err)
@@ -143,7 +145,7 @@ func durableCallbacks(t *testing.T, e *env) {
 	for i := uint64(1); i <= 4; i++ {
 		e.putCallback(t, callback(i))
 	}
-	c := storage.Callback{ID: id(3), Level: storage.CallbackFinal, URL: "https://example.net/replaced"}
+	c := storage.Callback{ID: id(3), Level: storage.CallbackBoth, Done: storage.CallbackFinal, URL: "https://example.net/replaced"}
 	e.putCallback(t, c)
 	if err := e.s.Callbacks().DeleteCallback(id(2)); err != nil {
 		t.Fatal(err)
