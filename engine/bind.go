@@ -72,6 +72,7 @@ func (s *session) onBind(h codec.Header, body []byte) {
 		Type:             bt,
 		Remote:           s.remote,
 		InterfaceVersion: b.InterfaceVersion,
+		Peer:             s.peer,
 	}
 	if srv.gate != nil {
 		delay, st := srv.gate.GateBind(&req)

@@ -56,6 +56,20 @@ type BindRequest struct {
 	Type             BindType
 	Remote           netip.AddrPort // the peer (for TLS sessions: the TLS client, not the relay)
 	InterfaceVersion uint8
+	// Peer is the TLS client's certificate when the listener verified one
+	// against Options.TLSConfig's client CAs; nil over plain TCP, or when
+	// the client sent none.
+	Peer *TLSPeer
+}
+
+// TLSPeer identifies a TLS client by the certificate it presented and the
+// listener verified. It is immutable and shared by the session's binds.
+type TLSPeer struct {
+	// Subject as crypto/x509's pkix.Name.String writes it (RFC 2253
+	// order: "CN=esme1,O=Acme,C=DE").
+	Subject string
+	// SHA256 of the DER certificate.
+	SHA256 [32]byte
 }
 
 // Authenticator decides binds. It is called on an auth worker goroutine, never
@@ -330,8 +344,12 @@ type Options struct {
 
 	TracePDUs bool // debug-log every PDU (read once per session)
 
-	TLSAddr   string      // optional TLS listener host:port (3550); needs TLSConfig
-	TLSConfig *tls.Config // certificates for TLSAddr
+	TLSAddr string // optional TLS listener host:port (3550); needs TLSConfig
+	// TLSConfig serves TLSAddr. Its GetConfigForClient (or GetCertificate)
+	// may change the certificate for new handshakes while sessions run;
+	// with ClientAuth set, a verified client certificate reaches the
+	// Authenticator as BindRequest.Peer.
+	TLSConfig *tls.Config
 	// TLSHandshakeTimeout bounds a TLS handshake from accept; default 5s.
 	TLSHandshakeTimeout time.Duration
 	// TLSWriteTimeout bounds each write to a TLS peer: a peer that takes

@@ -36,6 +36,7 @@ func (h *handler) OnTick() (time.Duration, gnet.Action) {
 func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	srv := h.srv
 	var remote netip.AddrPort
+	var peer *TLSPeer
 	viaTLS := false
 	switch v := c.Context().(type) {
 	case *bell:
@@ -48,7 +49,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 		}
 		return nil, gnet.None
 	case *tlsOrigin:
-		remote, viaTLS = v.remote, true
+		remote, viaTLS, peer = v.remote, true, v.peer
 	default:
 		if ta, ok := c.RemoteAddr().(*net.TCPAddr); ok {
 			remote = ta.AddrPort()
@@ -68,7 +69,7 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	s := l.getSession()
 	srv.stats.sessions.Add(1)
 	c.SetContext(s)
-	s.open(c, remote, viaTLS)
+	s.open(c, remote, viaTLS, peer)
 	return nil, gnet.None
 }
 

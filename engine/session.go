@@ -58,6 +58,7 @@ type session struct {
 	trace    bool
 	remote   netip.AddrPort
 	viaTLS   bool
+	peer     *TLSPeer // the TLS client's verified certificate, for the Authenticator; nil without one
 
 	principal Principal
 	systemID  string
@@ -128,10 +129,10 @@ func newSession(l *loop) *session {
 }
 
 // open prepares a pooled session for a new connection.
-func (s *session) open(c gnet.Conn, remote netip.AddrPort, viaTLS bool) {
+func (s *session) open(c gnet.Conn, remote netip.AddrPort, viaTLS bool, peer *TLSPeer) {
 	s.c = c
 	s.remote = remote
-	s.viaTLS = viaTLS
+	s.viaTLS, s.peer = viaTLS, peer
 	s.state = stateOpen
 	s.trace = s.l.srv.opts.TracePDUs
 	s.outSeq = 0

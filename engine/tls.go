@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"fmt"
@@ -29,6 +30,7 @@ const relayBufSize = 16 << 10
 type tlsOrigin struct {
 	remote netip.AddrPort
 	held   atomic.Bool // the slot is still the relay's to release
+	peer   *TLSPeer    // the client's verified certificate, nil without one
 }
 
 // tlsConns tracks every TLS connection from accept to the end of its relay,
@@ -160,6 +162,7 @@ func (srv *Server) relayTLS(raw net.Conn, o *tlsOrigin) {
 	if !srv.tlsConns.established(raw) || srv.draining.Load() {
 		return
 	}
+	o.peer = verifiedPeer(tc.ConnectionState())
 	gc, mine, err := relayPair()
 	if err != nil {
 		srv.log.Error().Err(err).Msg("tls relay socketpair")
@@ -249,6 +252,17 @@ func relayPair() (gc, mine net.Conn, err error) {
 		return nil, nil, fmt.Errorf("tls relay conn: %w", errors.Join(err, err2))
 	}
 	return gc, mine, nil
+}
+
+// verifiedPeer is the client certificate crypto/tls verified against the
+// client CAs, or nil: none was sent, or the config asked for none
+// (PeerCertificates without VerifiedChains were not checked by anyone).
+func verifiedPeer(cs tls.ConnectionState) *TLSPeer {
+	if len(cs.VerifiedChains) == 0 || len(cs.PeerCertificates) == 0 {
+		return nil
+	}
+	leaf := cs.PeerCertificates[0]
+	return &TLSPeer{Subject: leaf.Subject.String(), SHA256: sha256.Sum256(leaf.Raw)}
 }
 
 func isTimeout(err error) bool {

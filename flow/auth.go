@@ -39,7 +39,11 @@ func (a authenticator) Authenticate(req engine.BindRequest) (engine.Principal, c
 	default:
 		bt = accounts.BindTransceiver
 	}
-	b, err := a.s.Authenticate(req.SystemID, req.Password, bt, req.Remote.Addr())
+	var peer *accounts.PeerCert
+	if req.Peer != nil { // a verified TLS client certificate, for users pinned to one
+		peer = &accounts.PeerCert{Subject: req.Peer.Subject, SHA256: req.Peer.SHA256}
+	}
+	b, err := a.s.AuthenticatePeer(req.SystemID, req.Password, bt, req.Remote.Addr(), peer)
 	if err != nil {
 		return nil, bindStatus(err)
 	}
