@@ -12,7 +12,6 @@ package admin
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"io"
@@ -43,9 +42,18 @@ type MOInjector interface {
 type Options struct {
 	// Addr is host:port to listen on.
 	Addr string
-	// Token, when set, is required as "Authorization: Bearer <token>" on
-	// every endpoint but /v1/health and /v1/ready.
+	// Token, when set, is an operator token named LegacyTokenName (the one
+	// token of earlier releases), beside Tokens. With neither, nothing is
+	// asked and every request acts as "anonymous" with every scope; else
+	// "Authorization: Bearer <token>" is required on every endpoint but
+	// /v1/health and /v1/ready, and the token's scopes decide (auth.go).
 	Token string
+	// Tokens are the named, scoped credentials.
+	Tokens []Token
+	// Audit receives an entry for every request that may change something
+	// (any method but GET, HEAD and OPTIONS), written before it is answered
+	// (audit.go); GET /v1/audit reads it. nil: changes are not audited.
+	Audit AuditLog
 	// AllowedHosts are the names (and IP literals), without port, a
 	// request's Host header may carry besides "localhost", loopback
 	// addresses and the address of Addr (any IP literal when Addr is a
@@ -90,7 +98,10 @@ type Server struct {
 	ln       net.Listener
 	hosts    hostGuard
 	origins  http.CrossOriginProtection
-	token    []byte                         // "Bearer <token>", nil without a token
+	tokens   []Token     // Options.Token and Tokens; none: no authentication
+	failures authLimiter // failed authentications per address
+	authn    authStats
+	auditing auditStats
 	refusals logthrottle.Gate               // one for every guard's log line (refuseLogEvery)
 	routes   atomic.Pointer[routing.Config] // what Router was compiled from
 	reload   sync.Mutex                     // one routes reload at a time
@@ -113,8 +124,9 @@ func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux(), hosts: newHostGuard(opts.Addr, opts.AllowedHosts)}
 	logthrottle.Set(refuseLogEvery, 1, &s.refusals)
 	if opts.Token != "" {
-		s.token = []byte("Bearer " + opts.Token)
+		s.tokens = append(s.tokens, Token{Name: LegacyTokenName, SHA256: HashToken(opts.Token), Scopes: ScopeOperator})
 	}
+	s.tokens = append(s.tokens, opts.Tokens...)
 	rc := opts.Routes
 	s.routes.Store(&rc)
 	s.mux.HandleFunc("GET /v1/health", s.health)
@@ -124,6 +136,7 @@ func New(opts Options) *Server {
 	s.userRoutes()
 	s.connectorRoutes()
 	s.routingRoutes()
+	s.auditRoutes()
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serve),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -163,7 +176,7 @@ func (s *Server) Start() error {
 		}
 	}()
 	s.opts.Logger.Info().Str("event", "admin_listen").Str("addr", ln.Addr().String()).
-		Bool("token", s.opts.Token != "").Msg("admin API listening")
+		Int("tokens", len(s.tokens)).Bool("audit", s.opts.Audit != nil).Msg("admin API listening")
 	return nil
 }
 
@@ -179,10 +192,11 @@ func (s *Server) Addr() net.Addr {
 func (s *Server) Shutdown(ctx context.Context) error { return s.http.Shutdown(ctx) }
 
 // serve runs the guards, then routes: Host (421), cross-origin (403),
-// bearer token (401, compared in constant time), unknown path (404) or
-// method (405). /v1/health and /v1/ready skip the Host and token checks so
-// a load balancer's probe needs neither a name nor a secret; they reveal
-// nothing and change nothing.
+// too many wrong tokens from the address (429), bearer token (401,
+// compared in constant time), the token's scope (403), unknown path (404)
+// or method (405); a change is audited (route). /v1/health and /v1/ready
+// skip the Host and token checks so a load balancer's probe needs neither
+// a name nor a secret; they reveal nothing and change nothing.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	open := r.URL.Path == "/v1/health" || r.URL.Path == "/v1/ready"
 	if !open && !s.hosts.allows(r.Host) {
@@ -194,20 +208,25 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusForbidden, "cross_origin", "cross-origin browser requests are refused")
 		return
 	}
-	if !open && s.token != nil && subtle.ConstantTimeCompare([]byte(r.Header.Get("Authorization")), s.token) != 1 {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="smppd"`)
-		writeError(w, http.StatusUnauthorized, "unauthorized", "missing or wrong bearer token")
-		return
+	tok := anonymous
+	if !open {
+		if tok = s.authenticate(w, r); tok == nil || !s.authorize(w, r, tok) {
+			return
+		}
 	}
-	s.route(w, r)
+	s.route(w, r, tok)
 }
 
 // route serves the mux, answering an unknown path (404) and a known path
 // asked with another method (405 with Allow) in the API's error shape
 // rather than net/http's plain text.
-func (s *Server) route(w http.ResponseWriter, r *http.Request) {
+func (s *Server) route(w http.ResponseWriter, r *http.Request, tok *Token) {
 	h, pattern := s.mux.Handler(r)
 	if pattern != "" {
+		if isWrite(r.Method) {
+			s.audited(w, r, tok, s.mux.ServeHTTP) // every change, whichever endpoint
+			return
+		}
 		s.mux.ServeHTTP(w, r)
 		return
 	}

@@ -45,7 +45,9 @@ type Env struct {
 
 // Spec adjusts an Env.
 type Spec struct {
-	Token string
+	Token  string
+	Tokens []admin.Token  // scoped tokens besides Token
+	Audit  admin.AuditLog // nil: changes are not audited
 }
 
 // Connectors: "sim1" (restartable) and "sim2" (plain); the MT route
@@ -104,7 +106,7 @@ func Start(t testing.TB, spec Spec) *Env {
 		Connectors: []connector.Connector{sim1, s2}, Accounts: store}})
 	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: e.Deliveries, Sessions: e.Engine, Users: store,
 		Connectors: e.Hub, Router: e.Router, Routes: e.routes, LoadRoutes: e.loadRoutes, StopGrace: 2 * time.Second,
-		Ready: func() error { return nil }, Logger: log})
+		Ready: func() error { return nil }, Tokens: spec.Tokens, Audit: spec.Audit, Logger: log})
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
