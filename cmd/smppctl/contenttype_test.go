@@ -53,6 +53,7 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"routes show":       {"routes", "show"},
 		"routes reload":     {"routes", "reload"},
 		"mo inject":         {"mo", "inject", "--from", "336", "--to", "1234", "--text", "hi"},
+		"audit":             {"audit"},
 	}
 	for _, g := range groups {
 		for _, c := range g.cmds {

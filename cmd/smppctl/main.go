@@ -1,6 +1,7 @@
 // Command smppctl operates a running smppd through its admin HTTP API:
-// sessions, users, balances, connectors, routes and MO injection. Run
-// `smppctl --help` for the commands; docs/ADMIN.md describes the API.
+// sessions, users, balances, connectors, routes, MO injection and the audit
+// log. Run `smppctl --help` for the commands; docs/ADMIN.md describes the
+// API.
 package main
 
 import (
@@ -28,7 +29,7 @@ type globals struct {
 // defaults, so a command's FlagSet keeps what the top level parsed.
 func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.addr, "addr", g.addr, "admin API base URL (env SMPPCTL_ADDR)")
-	fs.StringVar(&g.token, "token", g.token, "bearer token, when smppd's [admin] sets one (env SMPPCTL_TOKEN)")
+	fs.StringVar(&g.token, "token", g.token, "bearer token: [admin] token or one of [[admin.tokens]], whose scopes decide what it may do (env SMPPCTL_TOKEN, which keeps it out of ps)")
 	fs.BoolVar(&g.json, "json", g.json, "print the API's JSON instead of a table")
 }
 
