@@ -49,6 +49,7 @@ var allowed = map[string][]string{
 	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"}, // MT: never the delivery side
 	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                           // MO and receipts: never the MT hub, routing or accounts
 	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                                  // what a receipt says; delivery decides when and to whom
+	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                          // receipts and MO to URLs: HTTP only, no session or route knowledge
 	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "metrics", "internal/logthrottle"},         // users through accounts' rules, not config
 	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                               // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},

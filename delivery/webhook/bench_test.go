@@ -1,0 +1,81 @@
+package webhook
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk"
+	"github.com/smppd/smppd/storage/disk/wal"
+	"github.com/smppd/smppd/storage/memory"
+)
+
+// BenchmarkCallbacks sends receipt callbacks (POST, Jasmin's level-2 size
+// of parameters, "ACK/Jasmin" required) to a receiver on the loopback in
+// the same process, MaxPerTarget requests in flight, each one held in and
+// acknowledged from the store: memory, and disk with sync = interval.
+// callbacks/s is what one receiver took.
+func BenchmarkCallbacks(b *testing.B) {
+	for _, kind := range []string{"memory", "disk"} {
+		for _, conc := range []int{16, 64} {
+			b.Run(kind+"/per_target="+strconv.Itoa(conc), func(b *testing.B) { benchCallbacks(b, kind, conc) })
+		}
+	}
+}
+
+func benchCallbacks(b *testing.B, kind string, conc int) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ACK/Jasmin"))
+	}))
+	defer srv.Close()
+	var st storage.Store
+	if kind == "memory" {
+		st = memory.New(memory.Options{MaxHeld: 1 << 20})
+	} else {
+		d, err := disk.Open(disk.Options{Dir: b.TempDir(), Sync: wal.SyncInterval, MaxHeld: 1 << 20})
+		if err != nil {
+			b.Fatal(err)
+		}
+		st = d
+	}
+	defer st.Close()
+	s, err := New(Options{Holds: st.Holds(), DeadLetters: st.DeadLetters(), MaxPerTarget: conc,
+		MaxPending: 1 << 20, MaxPendingPerTarget: 1 << 20, Logger: zerolog.Nop()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer stop(s)
+	params := []byte("connector=smsc-a&dlvrd=001&donedate=2603040509&err=000&id=00000000deadbeef&id_smsc=UP-1234567890" +
+		"&level=2&message_status=DELIVRD&sub=001&subdate=2603040506&text=Hello+from+smppd%2C+th")
+	r := Request{Kind: KindReceipt, URL: srv.URL + "/dlr", AckBody: "ACK/Jasmin", SystemID: "alice", Params: params}
+	b.ReportAllocs()
+	b.ResetTimer()
+	t0 := time.Now()
+	for i := range b.N {
+		for s.Pending() >= 50000 { // bounded like production: wait for room
+			time.Sleep(time.Millisecond)
+		}
+		r.ID = 0x1000 + msgID(i)
+		if err := s.Enqueue(&r); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for s.Stats().Receipts.Sent < uint64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "callbacks/s")
+	if st := s.Stats(); st.Receipts.Retried != 0 || st.Receipts.Refused != 0 {
+		b.Fatalf("retried or refused callbacks: %+v", st.Receipts)
+	}
+}
+
+func msgID(i int) msg.ID { return msg.ID(i) }
