@@ -37,7 +37,9 @@ type Connector struct {
 // into, a pointer to its kind's settings struct holding the defaults
 // (connector.Kind.Settings): every key and value is checked against the
 // struct's toml tags as the rest of the file is, so an error names the
-// file, the line and the key. Without a sub-table into keeps its defaults.
+// file, the line and the key. A string field tagged `secret:"true"` may be
+// written as a secret reference (IsSecretRef), resolved here at every
+// call. Without a sub-table into keeps its defaults.
 func (c *Config) DecodeSettings(i int, into any) error {
 	t := reflect.TypeOf(into)
 	if t == nil || t.Kind() != reflect.Pointer || t.Elem().Kind() != reflect.Struct {
@@ -61,10 +63,16 @@ func (c *Config) DecodeSettings(i int, into any) error {
 	if len(errs) > 0 {
 		return errs.err()
 	}
+	// Fields tagged secret:"true" may be references (secret.go): the kind
+	// sees the value.
+	settings, err := c.resolveSecretFields(cn.Settings, t.Elem(), path)
+	if err != nil {
+		return err
+	}
 	// The values passed the check: round-trip them through the same
 	// decoder as the rest of the file.
 	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(cn.Settings); err != nil {
+	if err := toml.NewEncoder(&buf).Encode(settings); err != nil {
 		return c.errorAt(path, err.Error())
 	}
 	if _, err := toml.Decode(buf.String(), into); err != nil {

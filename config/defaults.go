@@ -52,6 +52,7 @@ func Defaults() *Config {
 				Bind:       "",
 				Port:       3550,
 				MinVersion: "1.2",
+				ClientAuth: ClientAuthNone,
 				// A handshake takes a few round trips: seconds are plenty,
 				// and a slot held longer is one an attacker keeps for free.
 				HandshakeTimeout: Duration(5 * time.Second),

@@ -4,7 +4,6 @@ import (
 	"crypto/tls"
 	"fmt"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
@@ -227,6 +226,7 @@ func (v *validator) tls() {
 	if d := t.WriteTimeout.D(); d < time.Second || d > 10*time.Minute {
 		v.fail(p+"write_timeout", "%v is out of range 1s..10m", t.WriteTimeout)
 	}
+	v.clientAuth(t)
 	if !t.Enabled {
 		return
 	}
@@ -237,19 +237,7 @@ func (v *validator) tls() {
 	if t.Port == v.c.Server.Port && bind == v.c.Server.Bind {
 		v.fail(p+"port", "%d is also the plain SMPP port on %s", t.Port, bind)
 	}
-	for _, f := range []struct {
-		key  string
-		path *string
-	}{{"cert_file", &t.CertFile}, {"key_file", &t.KeyFile}} {
-		if *f.path == "" {
-			v.fail(p+f.key, "is required when TLS is enabled")
-			continue
-		}
-		*f.path = v.resolve(*f.path)
-		if _, err := os.Stat(*f.path); err != nil {
-			v.fail(p+f.key, "%v", err)
-		}
-	}
+	v.tlsFiles(t)
 }
 
 // resolve makes a relative path relative to the config file's directory.

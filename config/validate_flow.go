@@ -146,6 +146,7 @@ func (v *validator) admin() {
 		v.fail(p+"bind", "must be an IP address literal such as 127.0.0.1, got %q", a.Bind)
 	}
 	v.intRange(p+"port", a.Port, 1, 65535)
+	v.secret(p+"token", &a.Token)
 	if !msg.PrintableNoSpace(a.Token) {
 		v.fail(p+"token", "must not contain spaces or control characters")
 	}

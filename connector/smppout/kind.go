@@ -35,9 +35,10 @@ type Settings struct {
 	TLSCAFile     string `toml:"tls_ca_file"`     // PEM roots instead of the system's; resolved against the config's directory
 
 	SystemID string `toml:"system_id"` // 1..15 chars; required
-	// Password is the upstream's credential in plain text (0..8 chars):
-	// protect the config file (mode 0600 or 0640).
-	Password   string `toml:"password"`
+	// Password is the upstream's credential (0..8 chars), or a reference
+	// to it resolved by config ("file:<path>", "env:NAME"): keep it out of
+	// the config file, or protect the file (mode 0600 or 0640).
+	Password   string `toml:"password" secret:"true"`
 	SystemType string `toml:"system_type"` // 0..12 chars
 
 	// BindMode is "transceiver" or "tx+rx" (a transmitter plus a receiver).

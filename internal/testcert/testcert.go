@@ -21,15 +21,15 @@ import (
 )
 
 // Options describe one certificate; the zero value is a server
-// certificate for 127.0.0.1 and ::1, valid from an hour ago for a day,
-// self-signed.
+// certificate for 127.0.0.1 and ::1, valid from an hour ago for a year
+// (longer than config's expiry warning), self-signed.
 type Options struct {
 	Subject   pkix.Name // CommonName "smppd test" when empty
 	Parent    *Cert     // signer; nil = self-signed
 	CA        bool      // may sign certificates
 	Client    bool      // for TLS client authentication instead of a server
 	NotBefore time.Time // zero = an hour ago
-	NotAfter  time.Time // zero = a day from now
+	NotAfter  time.Time // zero = a year from now
 }
 
 // Cert is an issued certificate with its key.
@@ -66,7 +66,7 @@ func New(t testing.TB, o Options) *Cert {
 		tmpl.NotBefore = now.Add(-time.Hour)
 	}
 	if tmpl.NotAfter.IsZero() {
-		tmpl.NotAfter = now.Add(24 * time.Hour)
+		tmpl.NotAfter = now.AddDate(1, 0, 0)
 	}
 	switch {
 	case o.CA:
