@@ -136,11 +136,14 @@ func (c *compiler) moRoute(i int, rc *MORouteConfig, count int, seen map[string]
 	nerr := len(c.errs)
 	c.nameAt(rc.Name, seen, i, "mo_route")
 	switch {
-	case rc.User == "":
-		c.failf("user", ErrUser, "an MO route needs the system_id that receives the message")
-	case c.users != nil && !has(c.users, rc.User):
+	case rc.User == "" && rc.URL == "":
+		c.failf("user", ErrUser, "an MO route needs the system_id that receives the message, or a url")
+	case rc.User != "" && rc.URL != "":
+		c.failf("url", ErrURL, "a route names a user or a url, not both")
+	case rc.User != "" && c.users != nil && !has(c.users, rc.User):
 		c.failf("user", ErrUser, quote(rc.User)+" is not a configured user")
 	}
+	method := c.moTarget(rc)
 	if rc.FilterConfig.empty() && i != count-1 {
 		c.failf("", ErrUnreachable, "add filters, or move it to the end")
 	}
@@ -150,7 +153,7 @@ func (c *compiler) moRoute(i int, rc *MORouteConfig, count int, seen map[string]
 	if len(rc.Groups) > 0 {
 		c.failf("groups", ErrNotForMO, "an MO has no submitting user or group")
 	}
-	r := &MORoute{Name: rc.Name, Index: i, User: rc.User}
+	r := &MORoute{Name: rc.Name, Index: i, User: rc.User, URL: rc.URL, Method: method, AckBody: rc.AckBody, Secret: rc.Secret}
 	r.filter = c.filter(&rc.FilterConfig, false)
 	c.prefixes(&r.filter, rc.DestPrefixes, i, trie)
 	if len(c.errs) > nerr {

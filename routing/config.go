@@ -40,12 +40,25 @@ type MTRouteConfig struct {
 	FilterConfig
 }
 
-// MORouteConfig is one [[mo_route]].
+// MORouteConfig is one [[mo_route]]: it names the system_id that receives
+// the matched MO (User) or the HTTP URL it is sent to (URL), not both.
 type MORouteConfig struct {
 	// Name as for MT routes, unique among MO routes. Required.
 	Name string `toml:"name"`
-	// User is the system_id that receives the matched MO. Required.
+	// User is the system_id that receives the matched MO.
 	User string `toml:"user"`
+	// URL is the absolute http:// or https:// URL the matched MO is sent
+	// to (Jasmin's HTTP client connector), at most 2048 octets.
+	URL string `toml:"url"`
+	// Method is "GET" or "POST" (the default), any case; url only.
+	Method string `toml:"method"`
+	// AckBody, when set, is the body the URL's 2xx answer must carry
+	// ("ACK/Jasmin" as Jasmin requires); at most 255 printable ASCII
+	// octets; url only.
+	AckBody string `toml:"ack_body"`
+	// Secret, when set, signs each request (X-Smppd-Signature); 16..1024
+	// octets; url only.
+	Secret string `toml:"secret"`
 
 	FilterConfig
 }

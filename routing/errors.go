@@ -30,6 +30,7 @@ var (
 	ErrDays             = errors.New("routing: bad days")
 	ErrDateWindow       = errors.New("routing: bad date window")
 	ErrTimeZone         = errors.New("routing: bad time zone")
+	ErrURL              = errors.New("routing: bad MO route url, method, ack_body or secret")
 )
 
 // ConfigError is one problem found by Compile. Key is the config key in the

@@ -184,7 +184,11 @@ type MTRoute struct {
 type MORoute struct {
 	Name  string
 	Index int    // position among the [[mo_route]] entries, from 0
-	User  string // system_id that receives the matched MO
+	User  string // system_id that receives the matched MO; "" for a URL route
+	// URL route: where the matched MO goes, Method "GET" or "POST", the
+	// acknowledgement body asked ("" = any 2xx) and the signing secret
+	// ("" = unsigned).
+	URL, Method, AckBody, Secret string
 
 	filter filter
 }
