@@ -154,8 +154,12 @@ type User struct {
 	// answers registered_delivery != 0 from a user without it with
 	// StatusInvRegDlvFlg.
 	Receipts bool
+	// Deny lists the HTTP API rights the user does not have (Right);
 	// every other is granted.
+	Deny Rights
+	// APIKeyHash is the hash of the user's HTTP API key (NewAPIKey,
 	// "sha256$<hex>"); "" = no key.
+	APIKeyHash string
 	// Limits are the sending limits with their live counters; the flow
 	// passes &bind.User().Limits to Admission.Admit.
 	Limits UserLimits

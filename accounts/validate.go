@@ -54,6 +54,10 @@ type UserSpec struct {
 	MaxValidity     units.Duration // as written ("48h"): the users file's duration syntax
 	MaxPriority     int
 	MaxHeldPerUser  int
+	// Deny names HTTP API rights not granted (RightNames); APIKeyHash is
+	// the HTTP API key's hash (NewAPIKey).
+	Deny       []string
+	APIKeyHash string
 	// Auth is "password", "cert" or "password+cert" (AuthMethod);
 	// CertSubjects and CertFingerprints pin the client certificates.
 	Auth             string
@@ -157,6 +161,7 @@ func ParseUser(s *UserSpec, knownGroup func(name string) bool, c *Check) User {
 		u.SourceAddrs = append([]string(nil), s.SourceAddrs...)
 	}
 	parsed := map[string]bool{} // keys whose text was refused: not checked again as values
+	u.Deny, u.APIKeyHash = parseDeny(s.Deny, c), s.APIKeyHash
 	if m, ok := parseAuthMethod(s.Auth); ok {
 		u.Auth = m
 	} else {
@@ -307,6 +312,9 @@ func checkUser(u *User, knownGroup func(string) bool, parsed map[string]bool, c 
 		c.Problems = append(c.Problems, Problem{Key: "group",
 			Msg: fmt.Sprintf("unknown group %q (define it in a [[group]] table)", u.Group), err: ErrUnknownGroup})
 	}
+	if !validAPIKeyHash(u.APIKeyHash) {
+		c.fail("api_key_hash", "must be a hash printed by `smppd apikey` (sha256$<64 hex digits>)")
+	}
 	checkBindsPerType(u, c)
 	checkSources(u, c)
 	checkCertAuth(u, c)
@@ -377,6 +385,7 @@ func (u *User) Spec() UserSpec {
 		Balance: u.Limits.Balance.String(), Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed,
 		MaxValidity: units.Duration(u.Limits.MaxValidity), MaxPriority: maxPriority, BindTypes: []string{},
 		MaxHeldPerUser: u.MaxHeldPerUser, Auth: u.Auth.String(),
+		Deny: u.Deny.Names(), APIKeyHash: u.APIKeyHash,
 	}
 	if len(u.CertSubjects) > 0 {
 		s.CertSubjects = append([]string(nil), u.CertSubjects...)

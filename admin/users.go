@@ -34,6 +34,8 @@ type User struct {
 	MaxPriority     int          `json:"max_priority"`
 	MaxHeldPerUser  int          `json:"max_held_per_user"` // 0: the group's or [delivery]'s
 	Binds           int          `json:"binds"`             // held now
+	Deny            []string     `json:"deny"`              // HTTP API rights not granted
+	APIKey          bool         `json:"api_key"`           // an HTTP API key is set (never its hash)
 }
 
 // BindsPerType is max_binds_per_type; 0 = unlimited.
@@ -70,6 +72,8 @@ type userInput struct {
 	MaxValidity     *string       `json:"max_validity"`
 	MaxPriority     *int          `json:"max_priority"`
 	MaxHeldPerUser  *int          `json:"max_held_per_user"`
+	Deny            *[]string     `json:"deny"`
+	APIKeyHash      *string       `json:"api_key_hash"` // from `smppd apikey`; "" removes the key
 }
 
 // balanceInput is the body of POST /v1/users/{id}/balance.
@@ -347,6 +351,8 @@ func parseInput(st *accounts.Store, spec *accounts.UserSpec, in *userInput, crea
 	set(&spec.Quota, in.Quota)
 	set(&spec.MaxPriority, in.MaxPriority)
 	set(&spec.MaxHeldPerUser, in.MaxHeldPerUser)
+	set(&spec.Deny, in.Deny)
+	set(&spec.APIKeyHash, in.APIKeyHash)
 
 	groups := st.Groups()
 	known := func(name string) bool {
@@ -385,6 +391,7 @@ func userView(st *accounts.Store, u *accounts.User) User {
 		Throughput: u.Limits.Throughput, Burst: u.Limits.Burst, Balance: u.Limits.Balance.String(),
 		Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed, MaxValidity: formatDuration(u.Limits.MaxValidity),
 		MaxPriority: 3, MaxHeldPerUser: u.MaxHeldPerUser, Binds: st.Binds(u.SystemID), BindTypes: []string{},
+		Deny: append([]string{}, u.Deny.Names()...), APIKey: u.APIKeyHash != "",
 	}
 	for _, bt := range []accounts.BindType{accounts.BindTransmitter, accounts.BindReceiver, accounts.BindTransceiver} {
 		if u.BindTypes&bt != 0 {
