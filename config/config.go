@@ -15,6 +15,8 @@
 package config
 
 import (
+	"crypto/tls"
+	"crypto/x509"
 	"time"
 
 	"github.com/smppd/smppd/accounts"
@@ -124,11 +126,26 @@ type SMPPServer struct {
 
 // TLS is [smpp-server.tls], the optional SMPP-over-TLS listener.
 type TLS struct {
-	Enabled  bool   `toml:"enabled"`
-	Bind     string `toml:"bind"` // "" = same as [smpp-server] bind
-	Port     int    `toml:"port"` // IANA's smpp-over-TLS port 3550
+	Enabled bool   `toml:"enabled"`
+	Bind    string `toml:"bind"` // "" = same as [smpp-server] bind
+	Port    int    `toml:"port"` // IANA's smpp-over-TLS port 3550
+	// CertFile and KeyFile are PEM files: paths, "file:<path>" or
+	// "env:NAME" with the PEM in the variable (SecretFile). Validate reads
+	// them into Certificate; a SIGHUP's Load reads them again.
 	CertFile string `toml:"cert_file"`
 	KeyFile  string `toml:"key_file"`
+	// ClientAuth is ClientAuthNone, ClientAuthRequest (verify a client
+	// certificate when one is sent) or ClientAuthRequire; Validate stores
+	// the crypto/tls value in ClientAuthType.
+	ClientAuth     string             `toml:"client_auth"`
+	ClientAuthType tls.ClientAuthType `toml:"-"`
+	// ClientCAFile holds the PEM CAs client certificates must chain to
+	// (SecretFile syntax); read into ClientCAs.
+	ClientCAFile string         `toml:"client_ca_file"`
+	ClientCAs    *x509.CertPool `toml:"-"`
+	// Certificate is the pair of CertFile and KeyFile as Validate read and
+	// matched them (Leaf set); nil when TLS is off.
+	Certificate *tls.Certificate `toml:"-"`
 	// MinVersion is "1.2" or "1.3"; Validate stores the crypto/tls
 	// constant in MinVersionID.
 	MinVersion   string `toml:"min_version"`
@@ -197,6 +214,12 @@ type User struct {
 	SourceAddrs []string `toml:"source_addrs"`
 	// Receipts: the user may ask for receipts (registered_delivery != 0).
 	Receipts bool `toml:"receipts"`
+	// Auth is what a bind proves: "password" (the default), "cert" (a
+	// verified TLS client certificate pinned by CertSubjects or
+	// CertFingerprints; password_hash may be left out) or "password+cert".
+	Auth             string   `toml:"auth"`
+	CertSubjects     []string `toml:"cert_subjects"`     // "CN=esme1,O=Acme" (RFC 2253, exact)
+	CertFingerprints []string `toml:"cert_fingerprints"` // SHA-256 of the DER certificate, hex
 	// Deny lists the HTTP API rights the user lacks, by Jasmin's names
 	// (http_send, http_balance, http_rate, http_long_content,
 	// http_set_dlr_method, set_hex_content, set_schedule_delivery_time);

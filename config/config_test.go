@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"errors"
 	"net/netip"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smppd/smppd/accounts"
 )
 
 const testHash = "$pbkdf2-sha256$100000$0SdjHSW7vGSnGT4tPhM6ow$nBkkptKAOF5ZYcjfxu+WQm2Nl+M4M6JJMhVegEIIcBM"
@@ -101,7 +104,12 @@ func TestLoadEveryKey(t *testing.T) {
 		{"tls.bind", s.TLS.Bind, "::1"},
 		{"tls.port", s.TLS.Port, 3551},
 		{"tls.cert_file", s.TLS.CertFile, filepath.Join("testdata", "full", "cert.pem")},
-		{"tls.key_file", s.TLS.KeyFile, filepath.Join("testdata", "full", "key.pem")},
+		{"tls.key_file", s.TLS.KeyFile, "file:key.pem"}, // a reference stays as written
+		{"tls.client_auth", s.TLS.ClientAuth, "request"},
+		{"tls ClientAuthType", s.TLS.ClientAuthType, tls.VerifyClientCertIfGiven},
+		{"tls.client_ca_file", s.TLS.ClientCAFile, filepath.Join("testdata", "full", "cert.pem")},
+		{"tls Certificate", s.TLS.Certificate != nil && s.TLS.Certificate.Leaf.Subject.CommonName == "smppd config test", true},
+		{"tls ClientCAs", s.TLS.ClientCAs != nil, true},
 		{"tls.min_version", s.TLS.MinVersion, "1.3"},
 		{"tls MinVersionID", s.TLS.MinVersionID, uint16(tls.VersionTLS13)},
 		{"tls.handshake_timeout", s.TLS.HandshakeTimeout.D(), 3 * time.Second},
@@ -166,6 +174,10 @@ func TestLoadEveryKey(t *testing.T) {
 		in.Throughput != 12.5 || in.Burst != 20 || in.Balance != "100.25" || in.Quota != 5000 ||
 		in.MaxValidity.D() != 6*time.Hour || in.MaxPriority != 1 || in.MaxHeldPerUser != 40 || in.Account.MaxHeldPerUser != 40 {
 		t.Errorf("inline user limits = %+v", in)
+	}
+	if a := in.Account; a.Auth != accounts.AuthPasswordCert || !slices.Equal(a.CertSubjects, []string{"CN=esme1,O=Acme"}) ||
+		len(a.CertSHA256) != 1 || a.CertSHA256[0] != sha256.Sum256(s.TLS.Certificate.Leaf.Raw) {
+		t.Errorf("inline user certificate pins = %v %v %x", a.Auth, a.CertSubjects, a.CertSHA256)
 	}
 	wantPfx := []netip.Prefix{
 		netip.MustParsePrefix("10.0.0.0/8"),
@@ -877,10 +889,11 @@ func saveSample() ([]User, []Group) {
 			SourceAddrs: []string{"ACME", "3361*", `re:^\+?336\d{8}$`, "it's", "Shop*"}, Receipts: false,
 			Throughput: 100, Burst: 50, Balance: "1000.5", Quota: 123456789012, QuotaUsed: 42,
 			MaxValidity: Duration(90 * time.Minute), MaxPriority: 0, MaxHeldPerUser: 12,
+			Auth: "password+cert", CertSubjects: []string{"CN=esme1,O=Acme"}, CertFingerprints: []string{strings.Repeat("ab:", 31) + "ab"},
 			Deny: []string{"http_rate", "set_schedule_delivery_time"}, APIKeyHash: "sha256$" + strings.Repeat("0f", 32),
 		},
 		{SystemID: "plain", PasswordHash: testHash, Enabled: true, BindTypes: []string{"transmitter", "receiver", "transceiver"},
-			Receipts: true, Balance: "unlimited", MaxPriority: 3, Throughput: 0.25},
+			Receipts: true, Balance: "unlimited", MaxPriority: 3, Throughput: 0.25, Auth: "password"},
 	}
 	return users, groups
 }

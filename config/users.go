@@ -66,6 +66,7 @@ func (u *User) Spec() accounts.UserSpec {
 		AllowIPs:        u.AllowIPs, DefaultSource: u.DefaultSource, SourceAddrs: u.SourceAddrs, Receipts: u.Receipts,
 		Throughput: u.Throughput, Burst: u.Burst, Balance: u.Balance, Quota: u.Quota, QuotaUsed: u.QuotaUsed,
 		MaxValidity: u.MaxValidity, MaxPriority: u.MaxPriority, MaxHeldPerUser: u.MaxHeldPerUser,
+		Auth: u.Auth, CertSubjects: u.CertSubjects, CertFingerprints: u.CertFingerprints,
 		Deny: u.Deny, APIKeyHash: u.APIKeyHash,
 	}
 }
@@ -80,6 +81,7 @@ func UserFromSpec(s *accounts.UserSpec) User {
 		AllowIPs:        s.AllowIPs, DefaultSource: s.DefaultSource, SourceAddrs: s.SourceAddrs, Receipts: s.Receipts,
 		Throughput: s.Throughput, Burst: s.Burst, Balance: s.Balance, Quota: s.Quota, QuotaUsed: s.QuotaUsed,
 		MaxValidity: s.MaxValidity, MaxPriority: s.MaxPriority, MaxHeldPerUser: s.MaxHeldPerUser,
+		Auth: s.Auth, CertSubjects: s.CertSubjects, CertFingerprints: s.CertFingerprints,
 		Deny: s.Deny, APIKeyHash: s.APIKeyHash,
 	}
 }
