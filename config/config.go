@@ -30,6 +30,7 @@ type Config struct {
 	Delivery   Delivery   `toml:"delivery"`
 	Storage    Storage    `toml:"storage"`
 	Admin      Admin      `toml:"admin"`
+	HTTPAPI    HTTPAPI    `toml:"http-api"`
 	// Users holds the inline [[user]] tables followed by those of the
 	// users file. System ids are unique across both.
 	Users []User `toml:"user"`

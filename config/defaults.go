@@ -110,6 +110,21 @@ func Defaults() *Config {
 			Token:         "",
 			AllowInsecure: false,
 		},
+		HTTPAPI: HTTPAPI{
+			Enabled:             false,
+			Bind:                "127.0.0.1",
+			Port:                1401, // Jasmin's
+			LongContentMaxParts: 5,    // Jasmin's
+			LongContentSplit:    SplitUDH,
+			MaxBody:             2 << 20,
+			ReadTimeout:         Duration(10 * time.Second),
+			// Above the longest commit wait a durable store imposes.
+			WriteTimeout:    Duration(30 * time.Second),
+			IdleTimeout:     Duration(60 * time.Second),
+			MaxConnections:  4096,
+			IdempotencyKeys: 100000,
+			IdempotencyTTL:  Duration(24 * time.Hour),
+		},
 		// smppd runs usefully with no upstream: the simulator accepts every
 		// message and sends receipts.
 		Connectors: []Connector{DefaultSimConnector()},

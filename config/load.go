@@ -80,6 +80,7 @@ type mainDoc struct {
 	Delivery   *Delivery        `toml:"delivery"`
 	Storage    *Storage         `toml:"storage"`
 	Admin      *Admin           `toml:"admin"`
+	HTTPAPI    *HTTPAPI         `toml:"http-api"`
 	Users      []toml.Primitive `toml:"user"`
 	Groups     []toml.Primitive `toml:"group"`
 	Connectors []toml.Primitive `toml:"connector"`
@@ -94,7 +95,7 @@ type usersDoc struct {
 
 func (c *Config) decodeMain(file, src string) error {
 	doc := mainDoc{Server: &c.Server, BindLimits: &c.BindLimits, Auth: &c.Auth,
-		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin}
+		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI}
 	d, err := parseStrict(file, src, reflect.TypeFor[Config](), &doc)
 	if err != nil {
 		return err

@@ -42,6 +42,7 @@ func (c *Config) Validate() error {
 	v.delivery()
 	v.storage()
 	v.admin()
+	v.httpAPI()
 	return v.errs.err()
 }
 
