@@ -122,11 +122,25 @@ type Sink interface {
 	// stopped (StateUnknown, StatusShutdown). After Failed returns the
 	// connector releases m.
 	Failed(m *msg.Message, status uint32, state msg.State)
-	// Receipt: the upstream reported a state for one of our messages.
-	Receipt(r *msg.Receipt)
+	// Receipt: the upstream reported a state for one of our messages. nil
+	// means the receipt is kept: recorded and on its way to (or held for)
+	// its ESME, dropped as a late duplicate, or kept as a dead letter (an
+	// unknown id). An error means it could not be kept now (the store or
+	// its held items are full): a connector that can make its upstream
+	// resend answers so (SMPP: ESME_RX_T_APPN); it must not be lost.
+	Receipt(r *msg.Receipt) error
 	// MO: the upstream delivered a mobile-originated message; views in mo
-	// are valid only during the call.
-	MO(mo *msg.Inbound)
+	// are valid only during the call. nil and errors as Receipt (an MO
+	// nobody can take is kept as a dead letter: nil).
+	MO(mo *msg.Inbound) error
+	// Sync blocks until everything the sink kept so far is durable (a
+	// disk store's commit), or returns the error that stops it (a failed
+	// device). A connector that acknowledges to its upstream calls it
+	// after Receipt or MO and before its answer, so nothing it acknowledged
+	// is lost in a crash. Connector goroutines only: never an event loop
+	// (a helped step must not call it). Without a durable store it returns
+	// nil at once.
+	Sync() error
 }
 
 // IDMap maps an upstream's message ids to ours, so receipts that name the

@@ -47,17 +47,24 @@ func (r *Runtime) Abandon(m *msg.Message, now int64) {
 	}
 }
 
-// Receipt reports a receipt for one of our messages.
-func (r *Runtime) Receipt(rc *msg.Receipt) {
+// Receipt reports a receipt for one of our messages; an error means the
+// sink could not keep it (see Sink.Receipt).
+func (r *Runtime) Receipt(rc *msg.Receipt) error {
 	r.receipts.Add(1)
-	r.sink.Receipt(rc)
+	return r.sink.Receipt(rc)
 }
 
-// MO reports a mobile-originated message (views valid during the call).
-func (r *Runtime) MO(in *msg.Inbound) {
+// MO reports a mobile-originated message (views valid during the call);
+// an error means the sink could not keep it (see Sink.MO).
+func (r *Runtime) MO(in *msg.Inbound) error {
 	r.mos.Add(1)
-	r.sink.MO(in)
+	return r.sink.MO(in)
 }
+
+// Sync waits until what the sink kept is durable (Sink.Sync): call it
+// before acknowledging a receipt or MO to an upstream, on the driver's
+// own goroutine, never in a helped step.
+func (r *Runtime) Sync() error { return r.sink.Sync() }
 
 // let releases a reported message; during a drain it wakes the worker,
 // which may be waiting for the driver's last message.

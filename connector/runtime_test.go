@@ -150,8 +150,9 @@ func (s *recSink) add(e string, st msg.State) {
 
 func (s *recSink) Accepted(*msg.Message, []byte)                 { s.add("accepted", 0) }
 func (s *recSink) Failed(_ *msg.Message, _ uint32, st msg.State) { s.add("failed", st) }
-func (s *recSink) Receipt(*msg.Receipt)                          { s.add("receipt", 0) }
-func (s *recSink) MO(*msg.Inbound)                               { s.add("mo", 0) }
+func (s *recSink) Receipt(*msg.Receipt) error                    { s.add("receipt", 0); return nil }
+func (s *recSink) MO(*msg.Inbound) error                         { s.add("mo", 0); return nil }
+func (s *recSink) Sync() error                                   { return nil }
 
 // Abandon's rule, the same for every kind: cancelled → DELETED, validity
 // over → EXPIRED, else UNKNOWN with StatusShutdown.

@@ -78,13 +78,18 @@ type background struct {
 	due        retryHeap
 	queues     map[string]*waitQueue // per user, see room.go
 	waitingNow atomic.Int64          // items in queues or on their way there
-	fast       *time.Timer           // waitRetry while items wait
-	users      []string
-	leased     [leaseBatch]storage.Held // their Body buffers are reused lease after lease
-	nextSweep  int64
-	expireFn   func(*storage.Held)
-	expiredMO  int
-	expiredRc  int
+	// retrying counts each user's items in due, retryingNow all of them;
+	// recheck is when a user's retries moved to the hold store come back.
+	retrying    map[string]int
+	retryingNow atomic.Int64
+	recheck     map[string]int64
+	fast        *time.Timer // waitRetry while items wait
+	users       []string
+	leased      [leaseBatch]storage.Held // their Body buffers are reused lease after lease
+	nextSweep   int64
+	expireFn    func(*storage.Held)
+	expiredMO   int
+	expiredRc   int
 }
 
 func (b *background) init() {
@@ -92,6 +97,8 @@ func (b *background) init() {
 	b.done = make(chan struct{})
 	b.wake = make(chan struct{}, 1)
 	b.queues = map[string]*waitQueue{}
+	b.retrying = map[string]int{}
+	b.recheck = map[string]int64{}
 	b.fast = time.NewTimer(time.Hour)
 	b.fast.Stop()
 }
@@ -144,6 +151,7 @@ func (h *Service) tickEvery() time.Duration {
 // step does one round of the background work at now.
 func (h *Service) step(now time.Time) {
 	ns := now.UnixNano()
+	h.runRechecks(ns)
 	h.releaseBound(now)
 	h.runRetries(now)
 	h.runWaiting(now)
@@ -157,7 +165,10 @@ func (h *Service) step(now time.Time) {
 // since the last round, oldest first, leasing them for up to their
 // lifetime: each is acknowledged once delivered (or refused for good, or
 // expired) and given back in place if it must be held again. It stops for
-// a user as soon as an item goes back on hold (the receiver left again).
+// a user as soon as an item is not taken at once: back on hold (the
+// receiver left again), or waiting for room (its receivers are full:
+// leasing again would hand out the same items, given back in place, for
+// ever; runWaiting brings the user back once its queue drained).
 func (h *Service) releaseBound(now time.Time) {
 	b := &h.bg
 	b.users = h.binds.take(b.users)
@@ -176,7 +187,7 @@ func (h *Service) releaseBound(now time.Time) {
 					h.expire(it)
 					continue
 				}
-				if h.dispatch(it, now) == held {
+				if h.dispatch(it, now) != sent {
 					stop = true
 				}
 			}
@@ -189,23 +200,72 @@ func (h *Service) releaseBound(now time.Time) {
 }
 
 // runRetries moves new retries into the due-time heap and sends those
-// whose time has come.
+// whose time has come. The heap is bounded: a user holds at most its
+// share (RetryShare) and all users MaxWaiting; past that a retry waits in
+// the hold store and its user is released again at its time (recheck), so
+// an ESME that refuses everything cannot grow memory with its traffic.
 func (h *Service) runRetries(now time.Time) {
 	b := &h.bg
 	for it := h.retries.takeAll(); it != nil; {
 		next := it.next
 		it.next = nil
-		b.due.push(it)
+		if h.retryFull(it.systemID) {
+			h.stats.retryOver.Add(1)
+			if at, ok := b.recheck[it.systemID]; !ok || it.due < at {
+				b.recheck[it.systemID] = it.due
+			}
+			h.hold(it)
+		} else {
+			b.due.push(it)
+			b.retrying[it.systemID]++
+			b.retryingNow.Add(1)
+		}
 		it = next
 	}
 	ns := now.UnixNano()
 	for len(b.due) > 0 && b.due[0].due <= ns {
 		it := b.due.pop()
+		h.retried(it.systemID)
 		if ns >= it.expires {
 			h.expire(it)
 			continue
 		}
 		h.dispatch(it, now)
+	}
+}
+
+// retryFull reports whether user's retries must wait in the hold store.
+func (h *Service) retryFull(user string) bool {
+	b := &h.bg
+	if b.retryingNow.Load() >= int64(h.opts.MaxWaiting) {
+		return true
+	}
+	if h.opts.RetryShare == nil {
+		return false
+	}
+	lim := h.opts.RetryShare(user)
+	return lim > 0 && b.retrying[user] >= lim
+}
+
+// retried counts an item out of the retry heap.
+func (h *Service) retried(user string) {
+	b := &h.bg
+	b.retryingNow.Add(-1)
+	if n := b.retrying[user] - 1; n > 0 {
+		b.retrying[user] = n
+	} else {
+		delete(b.retrying, user)
+	}
+}
+
+// runRechecks releases again the users whose retries went to the hold
+// store once the earliest of them is due.
+func (h *Service) runRechecks(ns int64) {
+	for user, at := range h.bg.recheck {
+		if at <= ns {
+			delete(h.bg.recheck, user)
+			h.binds.add(user)
+		}
 	}
 }
 

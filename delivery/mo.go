@@ -11,9 +11,18 @@ import (
 	"github.com/smppd/smppd/storage"
 )
 
-// MO implements connector.Sink's half for MO: see InjectMO for what
-// happens to it.
-func (h *Service) MO(mo *msg.Inbound) { _ = h.deliverMO(mo) }
+// MO implements connector.Sink's half for MO: delivered, held or waiting
+// as InjectMO says. An MO no one can take (no route, an unknown user, not
+// encodable) is kept as a dead letter and answered nil, so its upstream
+// does not resend it forever; an error means it could not be kept (the
+// hold store full or failing): the upstream is asked to resend it.
+func (h *Service) MO(mo *msg.Inbound) error {
+	err := h.deliverMO(mo)
+	if errors.Is(err, ErrUnknownUser) || errors.Is(err, ErrNoMORoute) || errors.Is(err, ErrBadMO) {
+		return h.deadLetter(storage.HeldMO, -1, mo.SystemID, 0, err.Error()+" (connector "+mo.Connector+")", mo.Raw)
+	}
+	return err
+}
 
 // InjectMO delivers an operator's MO (the admin API's POST /v1/mo): with
 // in.SystemID set it goes to that user, otherwise through the MO routes.
@@ -40,7 +49,7 @@ func (h *Service) deliverMO(in *msg.Inbound) error {
 		if e := h.event(&h.warn.unroutable, zerologWarn); e != nil {
 			e.Str("connector", in.Connector).Str("system_id", in.SystemID).Bytes("source", in.Source).
 				Bytes("dest", in.Dest).Err(err).Uint64("unroutable_total", h.stats.moUnroutable.Load()).
-				Msg("MO has no target user: dropped")
+				Msg("MO has no target user: not delivered (a connector's is kept as a dead letter)")
 		}
 		return err
 	}
@@ -60,6 +69,18 @@ func (h *Service) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Ti
 	it := h.newItem(user, storage.HeldMO, 0, now)
 	if err := e.mo(it, in, nil); err != nil {
 		return h.moEncodeFailed(it, user, err)
+	}
+	return h.sendMO(it, now)
+}
+
+// sendMO dispatches an encoded MO, kept in the hold store first with
+// Options.Durable.
+func (h *Service) sendMO(it *item, now time.Time) error {
+	if h.opts.Durable {
+		if err := h.keep(it); err != nil {
+			h.items.put(it)
+			return err
+		}
 	}
 	if h.dispatch(it, now) == dropped {
 		return storage.ErrHeldFull
@@ -224,8 +245,9 @@ func (a *moAssembler) add(h *Service, e *encoder, in *msg.Inbound, user string, 
 		if err != nil {
 			return true, h.moEncodeFailed(it, user, err)
 		}
-		h.dispatch(it, now)
-		return true, nil
+		// The whole MO from here on is kept as one item. Its parts were
+		// answered upstream as they came, and waited here in memory.
+		return true, h.sendMO(it, now)
 	case errors.Is(aerr, concat.ErrDuplicate):
 		a.mu.Unlock()
 		return true, nil // a resent part: the first copy counts

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/smppd/smppd/codec"
@@ -25,9 +26,28 @@ func (h *Service) putEncoder(e *encoder) {
 }
 
 // sendReceipt builds the receipt deliver_sm for rec and dispatches it to
-// the record's owner. e is the caller's encoder (rec may live in it).
-func (h *Service) sendReceipt(e *encoder, rec *storage.Record, ri *dlr.Report) {
+// the record's owner (kept in the hold store first with Options.Durable:
+// an error then means it is not). e is the caller's encoder (rec may live
+// in it).
+func (h *Service) sendReceipt(e *encoder, rec *storage.Record, ri *dlr.Report) error {
 	now := h.now()
+	it := h.buildReceipt(e, rec, ri, now)
+	if it == nil {
+		return nil
+	}
+	if h.opts.Durable {
+		if err := h.keep(it); err != nil {
+			h.items.put(it)
+			return err
+		}
+	}
+	h.dispatch(it, now)
+	return nil
+}
+
+// buildReceipt encodes the receipt deliver_sm for rec into a fresh item;
+// nil when it cannot be encoded (counted, logged: dropped for good).
+func (h *Service) buildReceipt(e *encoder, rec *storage.Record, ri *dlr.Report, now time.Time) *item {
 	it := h.newItem(rec.SystemID, storage.HeldReceipt, rec.ID, now)
 	if err := e.receipt(it, rec, ri, h.opts.ReceiptIDDecimal, h.zone); err != nil {
 		h.stats.failedPermanent.Add(1)
@@ -35,10 +55,10 @@ func (h *Service) sendReceipt(e *encoder, rec *storage.Record, ri *dlr.Report) {
 			ev.Str("system_id", rec.SystemID).Stringer("id", rec.ID).Err(err).Msg("receipt cannot be encoded: dropped")
 		}
 		h.items.put(it)
-		return
+		return nil
 	}
 	h.stats.rcptGenerated.Add(1)
-	h.dispatch(it, now)
+	return it
 }
 
 // receipt encodes the receipt for rec into it (dlr.Encoder.Encode).
@@ -56,49 +76,135 @@ func (h *Service) FailedReceipt(rec *storage.Record, state msg.State, code uint1
 		return
 	}
 	e := h.getEncoder()
-	h.sendReceipt(e, rec, &dlr.Report{State: state, Err: code, Done: done})
+	_ = h.sendReceipt(e, rec, &dlr.Report{State: state, Err: code, Done: done}) // counted and logged by keep
 	h.putEncoder(e)
 }
 
 // Receipt implements connector.Sink's half for receipts: the upstream
-// reported a state for one of our messages. A final state is recorded; a
-// receipt deliver_sm goes to the owner when the Record's
-// registered_delivery asks (also when the store failed to record the
-// state: counted, logged). A receipt for an id no longer stored is counted
-// and dropped.
-func (h *Service) Receipt(r *msg.Receipt) {
+// reported a state for one of our messages. The first final state is
+// recorded; a later one (a duplicate, a late receipt) changes nothing, is
+// counted and sends nothing. A receipt deliver_sm goes to the owner when
+// the Record's registered_delivery asks. A receipt for an id not stored
+// (or none of ours) is kept as a dead letter. An error means the receipt
+// could not be kept: with Options.Durable the receipt deliver_sm is held
+// before the state is recorded, so an upstream asked to resend it finds
+// the record as it was.
+func (h *Service) Receipt(r *msg.Receipt) error {
+	if r.ID == 0 {
+		return h.unknownReceipt(r, "upstream id not mapped to a message of ours")
+	}
 	e := h.getEncoder()
+	defer h.putEncoder(e)
+	if r.Intermediate {
+		if err := h.msgs.Get(r.ID, &e.rec); err != nil {
+			return h.receiptNotFound(r, err)
+		}
+		if !dlr.Wanted(e.rec.RegisteredDelivery, r.State, true) {
+			return nil
+		}
+		return h.sendReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
+			HasNetErr: r.HasNetErr, Intermediate: true})
+	}
 	done := r.Done
-	if r.State.Final() && done == 0 {
+	if done == 0 {
 		done = h.now().UnixNano()
 	}
-	var err error
-	if r.Intermediate {
-		err = h.msgs.Get(r.ID, &e.rec)
-	} else if err = h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec); err != nil && !errors.Is(err, storage.ErrNotFound) {
+	if h.opts.Durable {
+		return h.finalDurable(e, r, done)
+	}
+	err := h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec)
+	switch {
+	case errors.Is(err, storage.ErrFinal):
+		h.late(r)
+		return nil
+	case err != nil && !errors.Is(err, storage.ErrNotFound):
 		h.noteStore(err, "state", r.ID)
-		err = h.msgs.Get(r.ID, &e.rec)
+		err = h.msgs.Get(r.ID, &e.rec) // still sent: the store lost only the state
 	}
 	if err != nil {
-		h.noteStore(err, "read", r.ID) // a failed read, not an unknown id: counted as a store error too
-		h.stats.rcptUnknown.Add(1)
-		if ev := h.event(&h.warn.unknownRcpt, zerologWarn); ev != nil {
-			ev.Stringer("id", r.ID).Int("connector", r.Connector).
-				Uint64("unknown_total", h.stats.rcptUnknown.Load()).
-				Msg("receipt for a message id no longer stored: dropped")
+		return h.receiptNotFound(r, err)
+	}
+	h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
+	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, false) {
+		return h.sendReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
+			HasNetErr: r.HasNetErr, Done: done})
+	}
+	return nil
+}
+
+// finalDurable records a final receipt with Options.Durable: the receipt
+// deliver_sm (when one is asked) is held first, then the state recorded,
+// so a failure of either leaves nothing half done and the upstream's
+// resend finds the record as it was.
+func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
+	if err := h.msgs.Get(r.ID, &e.rec); err != nil {
+		return h.receiptNotFound(r, err)
+	}
+	now := h.now()
+	var it *item
+	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, false) {
+		it = h.buildReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
+			HasNetErr: r.HasNetErr, Done: done}, now)
+		if it != nil {
+			if err := h.keep(it); err != nil {
+				h.items.put(it)
+				return err
+			}
 		}
-		h.putEncoder(e)
-		return
 	}
-	if !r.Intermediate {
-		h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
-	}
-	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, r.Intermediate) {
-		ri := dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError, HasNetErr: r.HasNetErr, Intermediate: r.Intermediate}
-		if !r.Intermediate {
-			ri.Done = done
+	err := h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec)
+	if err != nil {
+		if it != nil {
+			h.done(it) // its held copy goes: nothing to send
 		}
-		h.sendReceipt(e, &e.rec, &ri)
+		switch {
+		case errors.Is(err, storage.ErrFinal):
+			h.late(r)
+			return nil
+		case errors.Is(err, storage.ErrNotFound):
+			return h.receiptNotFound(r, err)
+		}
+		h.noteStore(err, "state", r.ID)
+		return fmt.Errorf("%w: %w", errNotKept, err)
 	}
-	h.putEncoder(e)
+	h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
+	if it != nil {
+		h.dispatch(it, now)
+	}
+	return nil
+}
+
+// late counts a receipt for a message already final: the first final
+// state won, so it changes nothing and nothing goes to the ESME.
+func (h *Service) late(r *msg.Receipt) {
+	h.stats.rcptLate.Add(1)
+	if e := h.log.Debug(); e.Enabled() {
+		e.Stringer("id", r.ID).Int("connector", r.Connector).Stringer("state", r.State).
+			Msg("receipt for a message already final: dropped")
+	}
+}
+
+// receiptNotFound handles a receipt whose record could not be read: an id
+// no longer stored is a dead letter; any other error is the store's.
+func (h *Service) receiptNotFound(r *msg.Receipt, err error) error {
+	if errors.Is(err, storage.ErrNotFound) {
+		return h.unknownReceipt(r, "message id not stored (never, or past its lifetime)")
+	}
+	h.noteStore(err, "read", r.ID)
+	return fmt.Errorf("%w: %w", errNotKept, err)
+}
+
+// unknownReceipt keeps a receipt no message of ours can take as a dead
+// letter (counted, logged).
+func (h *Service) unknownReceipt(r *msg.Receipt, why string) error {
+	h.stats.rcptUnknown.Add(1)
+	if ev := h.event(&h.warn.unknownRcpt, zerologWarn); ev != nil {
+		ev.Stringer("id", r.ID).Bytes("upstream_id", r.UpstreamID).Int("connector", r.Connector).
+			Uint64("unknown_total", h.stats.rcptUnknown.Load()).Msg("receipt for an unknown message: " + why + "; kept as a dead letter")
+	}
+	reason := why
+	if len(r.UpstreamID) > 0 {
+		reason = why + " (upstream id " + string(r.UpstreamID) + ")"
+	}
+	return h.deadLetter(storage.HeldReceipt, int32(r.Connector), "", r.ID, reason, r.Raw)
 }

@@ -85,6 +85,22 @@ type Options struct {
 	Routes MORouter
 	// Users checks MO targets; nil accepts every system_id.
 	Users Users
+	// Durable: Holds keeps its items across restarts (a disk store). Every
+	// receipt and MO is then held from its creation until its ESME
+	// acknowledges it, refuses it for good or it expires (leased while it
+	// is delivered from memory), so nothing a connector acknowledged to its
+	// upstream lives only in memory (durable.go).
+	Durable bool
+	// DeadLetters keeps what a connector reported that no one can ever
+	// take, an MO with no route or user and a receipt for an id not
+	// stored, so its upstream is answered ESME_ROK and not asked to resend
+	// it forever; nil: such items are dropped (counted, logged).
+	DeadLetters storage.DeadLetters
+	// RetryShare bounds each user's deliveries waiting in memory for a
+	// retry (storage.HeldLimit, the same share as its held items): past
+	// it, and past MaxWaiting for all users, an item waits in the hold
+	// store instead and comes back at its retry time. nil: MaxWaiting only.
+	RetryShare storage.HeldLimit
 
 	// Settings are the delivery policy (the [delivery] keys).
 	Settings

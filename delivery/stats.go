@@ -30,6 +30,11 @@ type Stats struct {
 	StoreErrors       uint64 // hold store and record calls that failed (named in the log)
 	WaitingFull       uint64 // items sent to the hold store because MaxWaiting items already waited for busy ESMEs
 	HeldNow           int    // items held in storage now (leased ones on their way to a receiver included)
+	ReceiptsLate      uint64 // receipts for messages already final: the first final state won, nothing sent
+	DeadMO            uint64 // connector MO with no route or user (or not encodable), kept as dead letters
+	DeadReceipts      uint64 // receipts for ids not ours, kept as dead letters
+	RetryOverflow     uint64 // retries moved to the hold store (the user's share or MaxWaiting reached)
+	RetryingNow       int    // deliveries waiting in memory for a retry now
 }
 
 type counters struct {
@@ -38,6 +43,7 @@ type counters struct {
 	moIncomplete, rcptHeld, rcptExpired          atomic.Uint64
 	retried, failedPermanent, heldFull           atomic.Uint64
 	waited, waitFull, storeErrors                atomic.Uint64
+	rcptLate, deadMO, deadReceipts, retryOver    atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -62,6 +68,11 @@ func (h *Service) Stats() Stats {
 		WaitingFull:       c.waitFull.Load(),
 		HeldNow:           h.holds.Len(),
 		WaitingNow:        int(h.bg.waitingNow.Load()),
+		ReceiptsLate:      c.rcptLate.Load(),
+		DeadMO:            c.deadMO.Load(),
+		DeadReceipts:      c.deadReceipts.Load(),
+		RetryOverflow:     c.retryOver.Load(),
+		RetryingNow:       int(h.bg.retryingNow.Load()),
 	}
 }
 

@@ -8,13 +8,19 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
 	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage/disk"
+	"github.com/smppd/smppd/storage/disk/wal"
 )
 
 func TestHandleSubmitAllocs(t *testing.T) {
@@ -178,4 +184,65 @@ func TestAllocsPerMessageEndToEnd(t *testing.T) {
 	if s := e.stats(); s.SubmitsAccepted < total {
 		t.Fatalf("accepted %d", s.SubmitsAccepted)
 	}
+}
+
+// discard counts deferred answers and drops them (the engine's Respond).
+type discard struct{ n atomic.Int64 }
+
+func (d *discard) Respond(engine.SubmitToken, codec.Status, []byte) error {
+	d.n.Add(1)
+	return nil
+}
+
+// TestHandleSubmitAllocsDisk is TestHandleSubmitAllocs on the durable disk
+// store with sync = "always": the record and the message's binary form go
+// to the log, the answer waits for the group commit in the preallocated
+// FIFO, the commit answers it; none of it allocates in steady state.
+func TestHandleSubmitAllocsDisk(t *testing.T) {
+	st, err := disk.Open(disk.Options{Dir: t.TempDir(), Sync: wal.SyncAlways, CompactEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	out := &discard{}
+	th := newHub(t, hubSpec{conns: 2, routes: routing.Config{
+		MT: []routing.MTRouteConfig{{Name: "rr", Kind: "roundrobin", Connectors: []string{"a", "b"}, Rate: 0.01}},
+		MO: []routing.MORouteConfig{{Name: "mo", User: "alice"}},
+	}, mod: func(o *Options) {
+		o.Messages, o.Committer, o.Durable = st, st.Committer(), true
+	}, dmod: func(o *delivery.Options) { o.Messages, o.Holds, o.Durable = st, st.Holds(), true }})
+	for _, c := range th.conns {
+		c.auto = true
+	}
+	th.Attach(out)
+	if err := th.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = th.Stop(t.Context()) })
+	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{
+		Balance: accounts.Micros(1 << 56), Quota: 1 << 56, Throughput: 1e9}})
+	plain := sm("12345", "4915112345678", "hello world")
+	req := engine.SubmitRequest{Command: codec.SubmitSMID, SubmitSM: plain, Principal: p.Bind}
+	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
+	deferred := 0
+	run := func() {
+		res.MessageID, res.Status, res.Deferred = res.MessageID[:0], 0, false
+		th.HandleSubmit(&req, res)
+		if res.Status != codec.StatusOK {
+			t.Fatalf("submit_sm: %v", res.Status)
+		}
+		if res.Deferred {
+			deferred++
+		}
+	}
+	for range 5000 { // warm the store's index and the pools
+		run()
+	}
+	if n := testing.AllocsPerRun(2000, run); n != 0 {
+		t.Errorf("HandleSubmit on the disk store allocates %.2f times", n)
+	}
+	if deferred == 0 {
+		t.Fatal("no answer waited for the commit: the gate did not cover the deferred path")
+	}
+	eventually(t, "every deferred answer sent", func() bool { return out.n.Load() == int64(deferred) })
 }

@@ -80,6 +80,16 @@ func (h *Hub) undoCharge(m *msg.Message) {
 	h.freeBox(b)
 }
 
+// dropCharge lets m's charge box go without settling it: m stays pending
+// in a durable store, whose record keeps the charge in the ledger, and the
+// next start boxes it again (Redrive).
+func (h *Hub) dropCharge(m *msg.Message) {
+	if b, ok := m.Owner.(*chargeBox); ok {
+		m.Owner = nil
+		h.freeBox(b)
+	}
+}
+
 func (h *Hub) freeBox(b *chargeBox) {
 	b.c = accounts.Charge{}
 	clear(b.more)

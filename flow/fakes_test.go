@@ -115,6 +115,9 @@ type memStore struct {
 	deletes  int
 	fail     error
 	failHold error
+	// body is the last message body PutMessage kept (a durable store's
+	// copy, for the re-drive tests), per slot.
+	body [4096][]byte
 }
 
 func newMemStore() *memStore { return &memStore{Holds: newHolds(0)} }
@@ -140,6 +143,19 @@ func (s *memStore) Put(r *storage.Record) error {
 	}
 	*s.slot(r.ID) = *r
 	s.puts++
+	return nil
+}
+
+// PutMessage is Put keeping m's binary form (a copy; steady state reuses
+// the slot's buffer).
+func (s *memStore) PutMessage(r *storage.Record, m []byte) error {
+	if err := s.Put(r); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	b := &s.body[uint64(r.ID)%uint64(len(s.recs))]
+	*b = append((*b)[:0], m...)
+	s.mu.Unlock()
 	return nil
 }
 
@@ -250,6 +266,9 @@ type fakeConn struct {
 	cap    int
 	down   bool
 	closed bool // stopped: Submit refuses, QueueFull is false
+	// racing: QueueFull reports room while Submit refuses, as a queue that
+	// filled between the hub's check and its push does.
+	racing bool
 	auto   bool
 	sink   connector.Sink
 
@@ -288,7 +307,7 @@ func (c *fakeConn) Submit(m *msg.Message) bool {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closed || c.cap > 0 && len(c.q) >= c.cap {
+	if c.closed || c.racing || c.cap > 0 && len(c.q) >= c.cap {
 		return false
 	}
 	c.q = append(c.q, m)

@@ -20,12 +20,13 @@ import (
 
 // Deliveries takes what goes back to the ESMEs (the MO and receipt
 // direction, *delivery.Service): the receipts and MO the connectors report,
-// which the hub hands on as they come, and the receipt of an MT that ended
-// here, which FailedReceipt sends when the record's registered_delivery
-// asks for that outcome. Calls come from connector goroutines.
+// which the hub hands on as they come (an error: not kept, see
+// connector.Sink), and the receipt of an MT that ended here, which
+// FailedReceipt sends when the record's registered_delivery asks for that
+// outcome. Calls come from connector goroutines.
 type Deliveries interface {
-	Receipt(r *msg.Receipt)
-	MO(mo *msg.Inbound)
+	Receipt(r *msg.Receipt) error
+	MO(mo *msg.Inbound) error
 	FailedReceipt(rec *storage.Record, state msg.State, code uint16, done int64)
 }
 
@@ -54,6 +55,31 @@ type Options struct {
 	Admission *accounts.Admission
 	// IDs issues message ids; required.
 	IDs *msg.IDGen
+
+	// Committer tells when the store's writes are durable (the store's
+	// Committer): a submit whose record is not on disk yet is answered
+	// later (engine Deferred, then Respond from the commit; see acks.go).
+	// nil, or a store that is not durable, answers at once.
+	Committer storage.Committer
+	// MaxDeferred bounds the answers waiting for a commit; past it a submit
+	// is refused ESME_RMSGQFUL (storage_error) [DefaultMaxDeferred]. Size it
+	// to the sessions times max_in_flight.
+	MaxDeferred int
+	// Durable: Messages keeps accepted messages across restarts (a disk
+	// store). A message a connector still holds when it stops then stays
+	// pending in the store, to be sent again at the next start (Recover),
+	// instead of failing; a message scheduled beyond ScheduleHorizon waits
+	// in the hub, not in its connector's queue; Redrive applies.
+	Durable bool
+	// ScheduleHorizon: with Durable, a message whose
+	// schedule_delivery_time is further away than this waits in the hub
+	// (memory: its Message; disk: its body) until then, so far-future
+	// messages cannot fill a connector's queue [DefaultScheduleHorizon].
+	ScheduleHorizon time.Duration
+	// MaxScheduled bounds the messages waiting for their schedule in the
+	// hub; past it a far-future submit is refused ESME_RMSGQFUL
+	// (queue_full) [DefaultMaxScheduled].
+	MaxScheduled int
 
 	// DefaultValidity applies when validity_period is empty [48h].
 	DefaultValidity time.Duration
@@ -122,6 +148,12 @@ type Hub struct {
 
 	stats counters
 	warn  warnings
+
+	// acks answers submits once the store committed them (acks.go).
+	acks acks
+	// later holds far-future scheduled and re-driven messages until they
+	// are due or a connector has room (later.go).
+	later later
 
 	ustats userTable // per-user counters (counters.go)
 }
@@ -198,6 +230,10 @@ func New(opts Options) (*Hub, error) {
 		h.helped[i] = caps.Helped
 		h.forwards[i] = h.upIDs != nil && (caps.Cancel || caps.Replace)
 	}
+	if err := h.acks.init(opts.Committer, opts.MaxDeferred); err != nil {
+		return nil, err
+	}
+	h.later.init(h, opts.ScheduleHorizon, opts.MaxScheduled)
 	h.aff.init()
 	h.scratch.New = func() any { return new(submitScratch) }
 	h.charges.New = func() any { return new(chargeBox) }
@@ -226,13 +262,21 @@ func (h *Hub) Sweep(now int64) {
 	h.live.shrink()
 }
 
-// Start starts every connector, reporting to the hub. On a connector's
+// Attach sets who answers deferred submits (*engine.Server; two-phase
+// wiring: the engine takes the hub at New). Until then, and after
+// Attach(nil), answers wait.
+func (h *Hub) Attach(r Responder) { h.acks.attach(r) }
+
+// Start starts every connector, reporting to the hub, and the hub's own
+// goroutines (deferred answers, scheduled messages). On a connector's
 // error the ones already started are stopped. Start the delivery side
 // first: a connector may report at once.
 func (h *Hub) Start() error {
 	if !h.started.CompareAndSwap(false, true) {
 		return errAlreadyStart
 	}
+	h.acks.start()
+	h.later.start()
 	for i, c := range h.conns {
 		if err := c.Start(h); err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -248,8 +292,13 @@ func (h *Hub) Start() error {
 
 // Stop stops the connectors: each drains what it holds for as long as ctx
 // allows and reports the rest as failed, which refunds them and sends the
-// receipts asked for. Stop the delivery side after it.
+// receipts asked for (with Durable they stay pending in the store
+// instead). Then the hub's goroutines stop; messages waiting for their
+// schedule stay in a durable store. Stop the engine before and the
+// delivery side after it.
 func (h *Hub) Stop(ctx context.Context) error {
+	h.later.stop()
+	h.acks.stop()
 	var errs []error
 	for _, c := range h.conns {
 		if err := c.Stop(ctx); err != nil {

@@ -55,8 +55,8 @@ func TestNewChecks(t *testing.T) {
 // nopDeliveries drops receipts and MO: for tests of New.
 type nopDeliveries struct{}
 
-func (nopDeliveries) Receipt(*msg.Receipt)                                    {}
-func (nopDeliveries) MO(*msg.Inbound)                                         {}
+func (nopDeliveries) Receipt(*msg.Receipt) error                              { return nil }
+func (nopDeliveries) MO(*msg.Inbound) error                                   { return nil }
 func (nopDeliveries) FailedReceipt(*storage.Record, msg.State, uint16, int64) {}
 
 func TestDefaults(t *testing.T) {

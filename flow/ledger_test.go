@@ -86,18 +86,29 @@ func TestRefundsWrittenToTheLedger(t *testing.T) {
 		t.Fatalf("upstream refusal wrote %+v", got)
 	}
 
-	// The record is stored, then every queue is full: refused, refunded.
+	// Every queue is full: refused before anything is stored or charged.
 	th.conns[0].cap = th.conns[0].queued() + 1
 	st, _ := th.submit(p, sm("1", "491", "x"))
 	wantStatus(t, st, codec.StatusOK)
 	n = l.len()
 	st, _ = th.submit(p, sm("1", "491", "x"))
 	wantStatus(t, st, codec.StatusMsgQFul)
-	got := l.since(n)
-	if len(got) != 2 || got[0].Kind != accounts.LedgerRefund || got[0].Amount != 1_000_000 || got[0].ID == 0 {
+	if got := l.since(n); len(got) != 0 {
 		t.Fatalf("queue-full refusal wrote %+v", got)
 	}
 	th.conns[0].cap = 0
+
+	// The queue fills between the check and the push: the record (with
+	// its charge) was stored, so the refusal refunds through the ledger.
+	th.conns[0].racing = true
+	n = l.len()
+	st, _ = th.submit(p, sm("1", "491", "x"))
+	wantStatus(t, st, codec.StatusMsgQFul)
+	got := l.since(n)
+	if len(got) != 2 || got[0].Kind != accounts.LedgerRefund || got[0].Amount != 1_000_000 || got[0].ID == 0 {
+		t.Fatalf("refusal after the record wrote %+v", got)
+	}
+	th.conns[0].racing = false
 
 	// The record cannot be written: nothing reached the ledger, nothing
 	// is written back.

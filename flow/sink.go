@@ -2,6 +2,7 @@ package flow
 
 import (
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/msg"
 )
 
@@ -38,8 +39,19 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 // Failed implements connector.Sink: m will not be delivered. The charge is
 // refunded, the Record takes the final state (with the upstream's status as
 // its error code, done now), and the delivery side sends a receipt when
-// m's registered_delivery asks for this outcome.
+// m's registered_delivery asks for this outcome. With Options.Durable a
+// message its connector still held when it stopped (StateUnknown,
+// StatusShutdown) is not failed: it stays pending in the store, charged,
+// and the next start sends it again (Redrive).
 func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
+	if h.opts.Durable && state == msg.StateUnknown && status == connector.StatusShutdown {
+		if m.Command != uint32(codec.SubmitMultiID) {
+			h.live.remove(m)
+		}
+		h.dropCharge(m)
+		h.stats.kept.Add(1)
+		return
+	}
 	h.settleCharge(m, true)
 	if m.Command != uint32(codec.SubmitMultiID) {
 		h.live.remove(m)
@@ -60,7 +72,21 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 }
 
 // Receipt implements connector.Sink: receipts go on to the delivery side.
-func (h *Hub) Receipt(r *msg.Receipt) { h.dl.Receipt(r) }
+func (h *Hub) Receipt(r *msg.Receipt) error { return h.dl.Receipt(r) }
 
 // MO implements connector.Sink: MO go on to the delivery side.
-func (h *Hub) MO(mo *msg.Inbound) { h.dl.MO(mo) }
+func (h *Hub) MO(mo *msg.Inbound) error { return h.dl.MO(mo) }
+
+// Sync implements connector.Sink: it waits until the store has committed
+// every write made so far (Options.Committer), so a connector may then
+// acknowledge what it handed over. Connector goroutines only.
+func (h *Hub) Sync() error {
+	c := h.opts.Committer
+	if c == nil {
+		return nil
+	}
+	if w := c.Written(); w > c.Committed() {
+		return c.WaitCommitted(w)
+	}
+	return nil
+}

@@ -1,6 +1,9 @@
 package flow
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"time"
+)
 
 // Stats are the hub's counters since New (the MT direction; the delivery
 // side counts receipts and MO).
@@ -13,6 +16,18 @@ type Stats struct {
 	// StoreErrors counts the hub's store calls that failed (the record,
 	// state or upstream id is named in the log).
 	StoreErrors uint64
+
+	// Durability (Options.Committer, Options.Durable).
+	Deferred       uint64 // submit answers that waited for the store's commit
+	DeferredNow    int    // of those, waiting now
+	DeferredFull   uint64 // submits refused because MaxDeferred answers were waiting
+	KeptAtStop     uint64 // messages a stopping connector still held, kept pending in the store
+	Scheduled      uint64 // far-future messages held in the hub until their schedule
+	ScheduledNow   int    // messages held in the hub now (scheduled, or re-driven waiting for room)
+	Redriven       uint64 // messages sent to their connector again at start (same id)
+	RedrivenDup    uint64 // of those, ones the previous run may have sent already (possible duplicates)
+	RedriveWaiting uint64 // non-final messages at start that an upstream had accepted: waiting for their receipt
+	RedriveTime    time.Duration
 }
 
 // RefusedBy returns the refusal count for r.
@@ -27,6 +42,9 @@ type counters struct {
 	accepted, queueFull, failovers atomic.Uint64
 	refused                        [numRefusals]atomic.Uint64
 	refunds, storeErrors           atomic.Uint64
+	kept                           atomic.Uint64
+	redriven, redrivenDup, waiting atomic.Uint64
+	redriveTime                    atomic.Int64
 }
 
 // Stats returns a snapshot of the counters.
@@ -38,6 +56,17 @@ func (h *Hub) Stats() Stats {
 		Failovers:       c.failovers.Load(),
 		Refunds:         c.refunds.Load(),
 		StoreErrors:     c.storeErrors.Load(),
+
+		Deferred:       h.acks.deferred.Load(),
+		DeferredNow:    h.acks.waiting(),
+		DeferredFull:   h.acks.full.Load(),
+		KeptAtStop:     c.kept.Load(),
+		Scheduled:      h.later.scheduled.Load(),
+		ScheduledNow:   h.later.len(),
+		Redriven:       c.redriven.Load(),
+		RedrivenDup:    c.redrivenDup.Load(),
+		RedriveWaiting: c.waiting.Load(),
+		RedriveTime:    time.Duration(c.redriveTime.Load()),
 	}
 	for i := range s.Refused {
 		s.Refused[i] = c.refused[i].Load()

@@ -7,13 +7,14 @@ import (
 	"github.com/smppd/smppd/storage"
 )
 
-// noteStore counts and logs (throttled) a store call that failed. nil and
-// storage.ErrNotFound pass: a record evicted or past its lifetime is no
-// failure of the store. op names the call in the log line: put (a submit
-// refused ESME_RMSGQFUL), state, accepted, delete, replace, upstream_id
-// (delivery counts its own store calls).
+// noteStore counts and logs (throttled) a store call that failed. nil,
+// storage.ErrNotFound (a record evicted or past its lifetime is no failure
+// of the store) and storage.ErrFinal (the first final state won; the store
+// counts those) pass. op names the call in the log line: put (a submit
+// refused ESME_RMSGQFUL), state, accepted, delete, replace, upstream_id,
+// refund, recover (delivery counts its own store calls).
 func (h *Hub) noteStore(err error, op string, id msg.ID) {
-	if err == nil || errors.Is(err, storage.ErrNotFound) {
+	if err == nil || errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrFinal) {
 		return
 	}
 	h.stats.storeErrors.Add(1)

@@ -20,6 +20,7 @@ type submitScratch struct {
 	rec storage.Record
 	mt  routing.MT
 	src []byte // the user's default source, copied
+	bin []byte // the message's binary form for a durable store (msg.AppendBinary)
 }
 
 // submission is an MT request in one shape whatever PDU brought it. Byte
@@ -104,8 +105,11 @@ func (s *submission) fromMulti(p *codec.SubmitMulti) {
 }
 
 // HandleSubmit implements engine.SubmitHandler: it decides submit_sm,
-// data_sm and submit_multi on the event loop and answers at once (never
-// Deferred). Statuses: see Refusal. It allocates nothing in steady state.
+// data_sm and submit_multi on the event loop and answers at once, or,
+// when the accepted message's record is not on disk yet (a store with
+// Options.Committer that syncs before acknowledging), Deferred: the answer
+// goes out once the store committed it (acks.go). Statuses: see Refusal.
+// It allocates nothing in steady state.
 func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) {
 	u := userOf(req.Principal)
 	sc := h.scratch.Get().(*submitScratch)
@@ -135,33 +139,48 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 		h.scratch.Put(sc)
 		return
 	}
+	var id msg.ID
 	if st, r := h.prepare(sc); st != codec.StatusOK {
 		h.refuse(s, r, st)
 		res.Status = st
-	} else if req.SubmitMulti != nil {
-		h.submitMulti(sc, req.SubmitMulti, res)
+	} else if !h.acks.reserve() {
+		h.refuse(s, RefuseStorage, RefuseStorage.status())
+		res.Status = RefuseStorage.status()
+		if e := h.event(&h.warn.store, zerologError); e != nil {
+			e.Int("waiting", h.acks.waiting()).Msg("too many answers wait for the disk (MaxDeferred): answered ESME_RMSGQFUL")
+		}
 	} else {
-		h.submitOne(sc, res)
+		if req.SubmitMulti != nil {
+			id = h.submitMulti(sc, req.SubmitMulti, res)
+		} else {
+			id = h.submitOne(sc, res)
+		}
+		if res.Wait || res.Status != codec.StatusOK {
+			h.acks.unreserve()
+		} else if h.acks.deferAnswer(req.Token, id) {
+			res.Deferred = true
+		}
 	}
 	sc.clear()
 	h.scratch.Put(sc)
 }
 
-// submitOne places a submit_sm or data_sm.
-func (h *Hub) submitOne(sc *submitScratch, res *engine.SubmitResult) {
+// submitOne places a submit_sm or data_sm and returns its id.
+func (h *Hub) submitOne(sc *submitScratch, res *engine.SubmitResult) msg.ID {
 	id := h.ids.Next()
 	st, r, _ := h.place(sc, h.router.Load(), id, true, true)
 	if st != codec.StatusOK {
 		if r == refuseWait {
 			res.Wait = true // place undid everything; the engine offers it again
-			return
+			return id
 		}
 		h.refuse(&sc.sub, r, st)
 		res.Status = st
-		return
+		return id
 	}
 	res.Status = codec.StatusOK
 	res.MessageID = id.AppendHex(res.MessageID)
+	return id
 }
 
 // submitMulti places each SME destination of a submit_multi under one
@@ -169,10 +188,11 @@ func (h *Hub) submitOne(sc *submitScratch, res *engine.SubmitResult) {
 // destinations go to the unsuccess list; the command succeeds when at
 // least one destination was queued, else it carries the first refusal.
 // One Record stands for the whole message: it holds the first queued
-// destination's addresses and the latest state any destination reported;
-// no destination is in the live index, so cancel_sm and replace_sm do not
-// apply to it.
-func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.SubmitResult) {
+// destination's addresses, the latest state any destination reported and
+// the charge of every destination queued (each destination's Put carries
+// the running total, so the ledger sees each charge once); no destination
+// is in the live index, so cancel_sm and replace_sm do not apply to it.
+func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.SubmitResult) msg.ID {
 	s := &sc.sub
 	t := h.router.Load()
 	id := h.ids.Next()
@@ -206,10 +226,11 @@ func (h *Hub) submitMulti(sc *submitScratch, p *codec.SubmitMulti, res *engine.S
 			h.noteStore(h.msgs.SetState(id, msg.StateRejected, uint16(first), s.nowNs), "state", id)
 		}
 		res.Status = first
-		return
+		return id
 	}
 	res.Status = codec.StatusOK
 	res.MessageID = id.AppendHex(res.MessageID)
+	return id
 }
 
 // prepare runs the checks shared by every destination of a request: the
@@ -286,11 +307,15 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 
 // place routes, admits and queues the request for its current destination
 // under id. live indexes the Message for cancel_sm and replace_sm
-// (single-destination requests only); put stores the Record (always for
-// single destinations, once for a submit_multi). recorded reports whether
-// a Record was stored. A Record the store refuses is ESME_RMSGQFUL
-// (RefuseStorage): nothing is queued without one.
-func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bool) (st codec.Status, r Refusal, recorded bool) {
+// (single-destination requests only); fresh starts the Record from this
+// destination (always for single destinations, for the first of a
+// submit_multi; later destinations store it again with their charge
+// added). recorded reports whether the Record was stored. A Record the
+// store refuses is ESME_RMSGQFUL (RefuseStorage): nothing is queued
+// without one, and nothing is charged. Every check that can refuse comes
+// before the store's write, so a refusal never costs a stored record (an
+// evicted one in a bounded memory store).
+func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh bool) (st codec.Status, r Refusal, recorded bool) {
 	s := &sc.sub
 	if len(s.dst) == 0 {
 		return RefuseDest.status(), RefuseDest, false
@@ -316,27 +341,50 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		}
 		return RefuseInternal.status(), RefuseInternal, false
 	}
-	if s.mayWait && h.queuesFull(conn, failover) {
-		// Nothing taken yet: the session waits for room without this
-		// attempt evicting a record or spending an id's worth of work.
-		return codec.StatusMsgQFul, refuseWait, false
+	hold := h.later.farFuture(s.schedule, s.nowNs)
+	switch {
+	case hold:
+		if !h.later.reserve() {
+			return h.queueFull(s, conn, "messages waiting for their schedule_delivery_time (MaxScheduled)")
+		}
+	case h.queuesFull(conn, failover):
+		if s.mayWait {
+			// Nothing taken yet: the session waits for room without this
+			// attempt evicting a record or spending an id's worth of work.
+			return codec.StatusMsgQFul, refuseWait, false
+		}
+		return h.queueFull(s, conn, "")
 	}
-	charge, why := h.adm.Admit(&s.user.Limits, s.parts, d.Rate, s.priority, s.validity, s.nowNs)
+	charge, why := accounts.Charge{}, accounts.Admitted
+	if s.parts > 0 { // 0: a later part of a long message admitted whole with its first (direct.go)
+		charge, why = h.adm.Admit(&s.user.Limits, s.parts, d.Rate, s.priority, s.validity, s.nowNs)
+	}
 	if why != accounts.Admitted {
+		if hold {
+			h.later.unreserve()
+		}
 		return codec.Status(h.adm.Status(why)), refusalOf(why), false
 	}
 	m := msg.NewMessage()
 	s.fill(m, id)
 	h.keepCharge(m, charge)
 	rec := &sc.rec
-	if put {
+	if fresh {
 		fillRecord(rec, m, s.text)
 	}
+	before := rec.Charge
+	rec.Charge += charge.Micros()
 	if live {
 		h.live.add(m) // before the connector has it: it may report at once
 	}
-	used, stored, err := h.queue(m, rec, conn, failover, put, s.turnEnd)
+	used, stored, err := h.queue(sc, m, conn, failover, hold, s.turnEnd)
 	if err != nil {
+		if !stored {
+			rec.Charge = before // a later destination's Put must not carry it
+		}
+		if hold {
+			h.later.unreserve()
+		}
 		// The index lets go of m before the pool gets it back. The ESME
 		// never learns this id, so its record goes too.
 		if live {
@@ -359,13 +407,8 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		if s.mayWait && h.queuesFull(conn, failover) {
 			return codec.StatusMsgQFul, refuseWait, stored // not a refusal yet: the session waits
 		}
-		h.stats.queueFull.Add(1)
-		if e := h.event(&h.warn.queueFull, zerologWarn); e != nil {
-			e.Str("system_id", s.systemID).Str("connector", h.conns[conn].Name()).
-				Uint64("queue_full_total", h.stats.queueFull.Load()).
-				Msg("connector queue full (and no failover could take it): answered ESME_RMSGQFUL")
-		}
-		return RefuseQueueFull.status(), RefuseQueueFull, stored
+		st, r, _ = h.queueFull(s, conn, "")
+		return st, r, stored
 	}
 	if s.partTotal > 1 {
 		h.aff.put(affKey, used, s.now)
@@ -375,29 +418,46 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, put bo
 		s.ctr.submits.Add(1)
 		s.ctr.parts.Add(uint64(s.parts))
 	}
-	return codec.StatusOK, 0, put
+	return codec.StatusOK, 0, true
+}
+
+// queueFull counts and logs a refusal for full queues (or, with why, a
+// full schedule) and returns its status.
+func (h *Hub) queueFull(s *submission, conn int, why string) (codec.Status, Refusal, bool) {
+	h.stats.queueFull.Add(1)
+	if e := h.event(&h.warn.queueFull, zerologWarn); e != nil {
+		if why == "" {
+			why = "connector queue full (and no failover could take it)"
+		}
+		e.Str("system_id", s.systemID).Str("connector", h.conns[conn].Name()).
+			Uint64("queue_full_total", h.stats.queueFull.Load()).Msg(why + ": answered ESME_RMSGQFUL")
+	}
+	return RefuseQueueFull.status(), RefuseQueueFull, false
 }
 
 // errRingsFull is queue's answer when every ring it tried was full.
 var errRingsFull = errors.New("flow: every connector queue full")
 
 // queue hands m to connector conn, or, when its ring is full, to the first
-// failover connector that is up and has room, storing the Record (when
-// put) before each Submit, because a connector may report on m before
-// Submit returns. It returns the connector used and whether a Put
-// succeeded; on an error (errRingsFull, or the store's refusal of the
-// Record) nothing took m, which is still the caller's. quiet leaves a
-// Helped connector's worker to EndTurn.
-func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []int, put, quiet bool) (int, bool, error) {
+// failover connector that is up and has room, storing the Record (sc.rec)
+// before each Submit, because a connector may report on m before Submit
+// returns; with a durable store the Record goes with m's binary form
+// (PutMessage), naming the connector by m.Route. hold keeps m in the hub
+// until its schedule (later.go) instead. It returns the connector used and
+// whether a Put succeeded; on an error (errRingsFull, or the store's
+// refusal of the Record) nothing took m, which is still the caller's.
+// quiet leaves a Helped connector's worker to EndTurn.
+func (h *Hub) queue(sc *submitScratch, m *msg.Message, conn int, failover []int, hold, quiet bool) (int, bool, error) {
 	c, next, stored := conn, 0, false
 	for {
-		m.Connector, m.Failover = c, failover[next:]
-		if put {
-			rec.Connector = int32(c)
-			if err := h.msgs.Put(rec); err != nil {
-				return c, stored, err
-			}
-			stored = true
+		m.Connector, m.Failover, m.Route = c, failover[next:], h.conns[c].Name()
+		if err := h.store(sc, m, c); err != nil {
+			return c, stored, err
+		}
+		stored = true
+		if hold {
+			h.later.add(m, m.Schedule, true)
+			return c, true, nil
 		}
 		if h.submitTo(c, m, quiet) {
 			if c != conn {
@@ -416,6 +476,18 @@ func (h *Hub) queue(m *msg.Message, rec *storage.Record, conn int, failover []in
 			}
 		}
 	}
+}
+
+// store writes the Record for m queued on connector c: with m's binary
+// form when the store keeps messages across restarts.
+func (h *Hub) store(sc *submitScratch, m *msg.Message, c int) error {
+	rec := &sc.rec
+	rec.Connector, rec.Expires = int32(c), m.Expires
+	if !h.opts.Durable {
+		return h.msgs.Put(rec)
+	}
+	sc.bin, _ = m.AppendBinary(sc.bin[:0])
+	return h.msgs.PutMessage(rec, sc.bin)
 }
 
 // forget drops the record of a message the ESME never learned about; a

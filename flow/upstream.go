@@ -65,11 +65,17 @@ func (c *upstreamCall) done(st codec.Status, err error) {
 	switch {
 	case c.cmd == codec.CancelSMID && ok:
 		// Recorded before the answer, so a query_sm right after it sees
-		// DELETED; the receipt asked for follows the answer.
+		// DELETED; the receipt asked for follows the answer. A final state
+		// that came first (a receipt) wins: no DELETED receipt then.
 		done := h.now().UnixNano()
-		h.noteStore(h.msgs.SetState(c.id, msg.StateDeleted, 0, done), "state", c.id)
+		e := h.getEncoder()
+		err := h.msgs.Finish(c.id, msg.StateDeleted, 0, done, &e.rec)
+		h.noteStore(err, "state", c.id)
 		h.respond(c.tok, st)
-		h.Receipt(&msg.Receipt{ID: c.id, Connector: c.conn, State: msg.StateDeleted, Done: done})
+		if err == nil {
+			h.dl.FailedReceipt(&e.rec, msg.StateDeleted, 0, done)
+		}
+		h.putEncoder(e)
 		return
 	case c.cmd == codec.ReplaceSMID && ok:
 		h.noteStore(h.msgs.SetReplaced(c.id, &c.rec), "replace", c.id)

@@ -205,6 +205,13 @@ type Receipt struct {
 	// At is when the connector got the receipt (Unix ns), for connectors
 	// that have the time at hand; 0 = the sink reads its own clock.
 	At int64
+	// UpstreamID is the id the upstream named (a view valid during the
+	// call), for a receipt whose id is not ours (ID 0): kept with it as a
+	// dead letter. Raw is the deliver_sm or data_sm body it came in (after
+	// the header; a view valid during the call; nil when none), kept the
+	// same way.
+	UpstreamID []byte
+	Raw        []byte
 }
 
 // Inbound is a mobile-originated message (or a deliver_sm the upstream sent
@@ -225,4 +232,7 @@ type Inbound struct {
 	ShortMessage         []byte
 	TLVs                 []byte // encoded optional parameters
 	Received             int64  // Unix nanoseconds
+	// Raw is the deliver_sm or data_sm body it came in (after the header;
+	// nil when injected): kept as a dead letter when nobody can take it.
+	Raw []byte
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"reflect"
@@ -131,6 +132,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			Routes:       routeConfig(cfg),
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
+			DeadLetters:  deadLetters(d.store.DeadLetters()),
 			Logger:       log,
 		})
 		// Behind the admin token like every other endpoint.
@@ -145,15 +147,22 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 
 // start brings the components up: the delivery side before the hub, whose
 // connectors may report at once; the hub (connectors) before the engine,
-// so the first submit finds its connector; the admin listener last.
+// so the first submit finds its connector; then what a durable store kept
+// of the last run is re-driven, before any traffic; the admin listener
+// last.
 func (d *daemon) start() error {
 	d.dl.Attach(d.srv)
+	d.hub.Attach(d.srv)
 	if err := d.dl.Start(); err != nil {
 		return err
 	}
 	if err := d.hub.Start(); err != nil {
 		d.dl.Stop(context.Background())
 		return err
+	}
+	if err := d.hub.Recover(d.store); err != nil {
+		d.stopHub()
+		return fmt.Errorf("re-driving the stored messages: %w", err)
 	}
 	if err := d.srv.Start(); err != nil {
 		d.stopHub()

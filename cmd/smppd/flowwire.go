@@ -105,6 +105,13 @@ func routeConfig(cfg *config.Config) routing.Config {
 func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Connector, store storage.Store,
 	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
 	d := &cfg.Delivery
+	durable := cfg.Storage.Disk()
+	// With the disk store a submit is answered once its record is written
+	// (sync = "always": fsynced; else handed to the operating system).
+	var committer storage.Committer
+	if durable {
+		committer = store.Committer()
+	}
 	var hub *flow.Hub // built next: the hooks run once the paths are started
 	dl, err := delivery.New(delivery.Options{
 		Messages: store,
@@ -124,6 +131,9 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 			ReceiptIDDecimal:  d.ReceiptIDFormat == "decimal",
 			ReceiptZone:       d.ReceiptLocation,
 		},
+		Durable:        durable,
+		DeadLetters:    store.DeadLetters(),
+		RetryShare:     users.HeldLimit,
 		ReceiptLatency: obs.ReceiptLatency(),
 		Delivered:      func(systemID string, mo bool) { hub.CountDelivered(systemID, mo) },
 		Sweep:          func(now int64) { hub.Sweep(now) },
@@ -140,6 +150,9 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Accounts:        users,
 		Admission:       &accounts.Admission{JasminCompat: cfg.Server.JasminCompatStatus},
 		IDs:             ids,
+		Committer:       committer,
+		Durable:         durable,
+		MaxDeferred:     maxDeferred(cfg),
 		DefaultValidity: d.DefaultValidity.D(),
 		Zone:            d.ReceiptLocation,
 		AcceptLatency:   obs.AcceptLatency(),
@@ -150,6 +163,18 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		return nil, nil, err
 	}
 	return hub, dl, nil
+}
+
+// maxDeferred sizes the hub's queue of submit answers waiting for the
+// disk (preallocated, 56 bytes an entry): every session's max_in_flight,
+// within 4096..65536. At the top, with a millisecond's fsync, it still
+// answers tens of millions of submits a second.
+func maxDeferred(cfg *config.Config) int {
+	conns := cfg.Server.MaxConnections
+	if conns <= 0 {
+		conns = 1 << 16
+	}
+	return min(max(conns*max(cfg.Server.MaxInFlight, 1), 4096), 1<<16)
 }
 
 // persistEvery is how often live balances and used quotas are written

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"sync"
@@ -10,6 +11,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
@@ -155,4 +157,24 @@ func storeReady(st storage.Stats) error {
 		return fmt.Errorf("storage: disk full (%d of max_disk %d bytes used); submits are refused ESME_RMSGQFUL", st.BytesUsed, st.MaxDisk)
 	}
 	return nil
+}
+
+// deadLetters adapts the store's dead-letter list to the admin API's
+// GET /v1/dead-letters.
+func deadLetters(dl storage.DeadLetters) admin.DeadLetterSource {
+	return func(max int) ([]admin.DeadLetter, int, error) {
+		var out []admin.DeadLetter
+		err := dl.List(max, func(d *storage.DeadLetter) {
+			v := admin.DeadLetter{Kind: "receipt", Connector: d.Connector, SystemID: d.SystemID, Reason: d.Reason,
+				At: time.Unix(0, d.At).UTC(), Body: hex.EncodeToString(d.Body)}
+			if d.Kind == storage.HeldMO {
+				v.Kind = "mo"
+			}
+			if d.ID != 0 {
+				v.ID = d.ID.String()
+			}
+			out = append(out, v)
+		})
+		return out, dl.Len(), err
+	}
 }

@@ -27,6 +27,41 @@ type Sink struct {
 	// calls counts every Accepted and Failed: a message reported twice
 	// shows as calls > messages.
 	calls int
+	// refuse, when set, is what Receipt and MO return (a full store);
+	// syncs counts Sync calls, syncErr is what Sync returns.
+	refuse  error
+	syncs   int
+	syncErr error
+}
+
+// Refuse makes Receipt and MO return err (nil: keep again), as a sink
+// whose store is full does.
+func (s *Sink) Refuse(err error) {
+	s.mu.Lock()
+	s.refuse = err
+	s.mu.Unlock()
+}
+
+// FailSync makes Sync return err (nil: succeed again).
+func (s *Sink) FailSync(err error) {
+	s.mu.Lock()
+	s.syncErr = err
+	s.mu.Unlock()
+}
+
+// Syncs returns how many times Sync was called.
+func (s *Sink) Syncs() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.syncs
+}
+
+// Sync implements connector.Sink.
+func (s *Sink) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.syncs++
+	return s.syncErr
 }
 
 type mo struct{ connector, src, dst, text string }
@@ -63,19 +98,27 @@ func (s *Sink) Failed(m *msg.Message, status uint32, state msg.State) {
 	s.mu.Unlock()
 }
 
-// Receipt implements connector.Sink.
-func (s *Sink) Receipt(r *msg.Receipt) {
+// Receipt implements connector.Sink: a refused receipt is not recorded.
+func (s *Sink) Receipt(r *msg.Receipt) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse != nil {
+		return s.refuse
+	}
 	o := s.get(r.ID)
 	o.receipts = append(o.receipts, *r)
-	s.mu.Unlock()
+	return nil
 }
 
-// MO implements connector.Sink.
-func (s *Sink) MO(in *msg.Inbound) {
+// MO implements connector.Sink: a refused MO is not recorded.
+func (s *Sink) MO(in *msg.Inbound) error {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse != nil {
+		return s.refuse
+	}
 	s.mos = append(s.mos, mo{connector: in.Connector, src: string(in.Source), dst: string(in.Dest), text: string(in.ShortMessage)})
-	s.mu.Unlock()
+	return nil
 }
 
 // of returns a copy of what was seen of id.

@@ -67,8 +67,9 @@ type recycleSink struct{ receipts atomic.Int64 }
 
 func (*recycleSink) Accepted(*msg.Message, []byte)          {}
 func (*recycleSink) Failed(*msg.Message, uint32, msg.State) {}
-func (s *recycleSink) Receipt(*msg.Receipt)                 { s.receipts.Add(1) }
-func (*recycleSink) MO(*msg.Inbound)                        {}
+func (s *recycleSink) Receipt(*msg.Receipt) error           { s.receipts.Add(1); return nil }
+func (*recycleSink) MO(*msg.Inbound) error                  { return nil }
+func (*recycleSink) Sync() error                            { return nil }
 
 // TestMallocsPerMessage sends a million messages through the running
 // worker (Submit → Accepted → Receipt) and counts heap allocations.

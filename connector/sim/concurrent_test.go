@@ -23,12 +23,14 @@ func newCountSink(n int) *countSink {
 
 func (s *countSink) Accepted(m *msg.Message, _ []byte)            { s.accepted[m.ID].Add(1) }
 func (s *countSink) Failed(m *msg.Message, _ uint32, _ msg.State) { s.failed[m.ID].Add(1) }
-func (s *countSink) Receipt(r *msg.Receipt) {
+func (s *countSink) Receipt(r *msg.Receipt) error {
 	if !r.Intermediate {
 		s.receipts[r.ID].Add(1)
 	}
+	return nil
 }
-func (s *countSink) MO(*msg.Inbound) { s.mo.Add(1) }
+func (s *countSink) MO(*msg.Inbound) error { s.mo.Add(1); return nil }
+func (s *countSink) Sync() error           { return nil }
 
 // TestProducers4 runs four producers against a small ring with the real
 // clock: every message is accepted once and gets exactly one receipt.

@@ -80,7 +80,7 @@ func (s *goSink) Accepted(*msg.Message, []byte) {
 	}
 }
 
-func (s *goSink) Receipt(*msg.Receipt) { s.receipts.Add(1) }
+func (s *goSink) Receipt(*msg.Receipt) error { s.receipts.Add(1); return nil }
 
 // An idle worker is helped on the caller's goroutine (the message is
 // accepted before Help returns), and the receipt that step left pending

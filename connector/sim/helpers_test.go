@@ -68,11 +68,14 @@ func (s *recSink) Failed(m *msg.Message, status uint32, state msg.State) {
 	s.add(event{kind: "failed", id: m.ID, status: status, state: state})
 }
 
-func (s *recSink) Receipt(r *msg.Receipt) {
+func (s *recSink) Receipt(r *msg.Receipt) error {
 	s.add(event{kind: "receipt", id: r.ID, state: r.State, rcpt: *r})
+	return nil
 }
 
-func (s *recSink) MO(in *msg.Inbound) {
+func (s *recSink) Sync() error { return nil }
+
+func (s *recSink) MO(in *msg.Inbound) error {
 	c := *in
 	c.ServiceType = bytes.Clone(in.ServiceType)
 	c.Source = bytes.Clone(in.Source)
@@ -80,6 +83,7 @@ func (s *recSink) MO(in *msg.Inbound) {
 	c.ShortMessage = bytes.Clone(in.ShortMessage)
 	c.TLVs = bytes.Clone(in.TLVs)
 	s.add(event{kind: "mo", mo: c})
+	return nil
 }
 
 // take returns the events recorded so far and forgets them.
@@ -209,8 +213,9 @@ type nopSink struct{}
 
 func (nopSink) Accepted(*msg.Message, []byte)          {}
 func (nopSink) Failed(*msg.Message, uint32, msg.State) {}
-func (nopSink) Receipt(*msg.Receipt)                   {}
-func (nopSink) MO(*msg.Inbound)                        {}
+func (nopSink) Receipt(*msg.Receipt) error             { return nil }
+func (nopSink) MO(*msg.Inbound) error                  { return nil }
+func (nopSink) Sync() error                            { return nil }
 
 // fill sets the fields a flow hub would copy in, reusing m's buffers.
 func fill(m *msg.Message, id msg.ID, dst string) {

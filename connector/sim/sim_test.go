@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"reflect"
 	"testing"
 	"time"
 
@@ -79,7 +80,7 @@ func TestAcceptThenReceipt(t *testing.T) {
 	evs = s.take()
 	equalKinds(t, evs, "receipt")
 	want := msg.Receipt{ID: 0x0123456789abcdef, Connector: 7, State: msg.StateDelivered, Err: 0, Done: t0 + int64(time.Second), At: t0 + int64(time.Second)}
-	if evs[0].rcpt != want {
+	if !reflect.DeepEqual(evs[0].rcpt, want) {
 		t.Errorf("receipt %+v, want %+v", evs[0].rcpt, want)
 	}
 	st := c.Stats()
@@ -384,7 +385,7 @@ func TestIntermediate(t *testing.T) {
 	evs := s.take()
 	equalKinds(t, evs, "accepted", "receipt", "accepted")
 	want := msg.Receipt{ID: 40, Connector: 3, State: msg.StateEnroute, Intermediate: true}
-	if evs[1].rcpt != want {
+	if !reflect.DeepEqual(evs[1].rcpt, want) {
 		t.Errorf("intermediate %+v, want %+v", evs[1].rcpt, want)
 	}
 	w.step(t0 + int64(time.Second))

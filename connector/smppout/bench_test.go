@@ -54,8 +54,9 @@ type countSink struct {
 
 func (s *countSink) Accepted(*msg.Message, []byte)          { s.accepted.Add(1) }
 func (s *countSink) Failed(*msg.Message, uint32, msg.State) { s.failed.Add(1) }
-func (s *countSink) Receipt(*msg.Receipt)                   { s.receipts.Add(1) }
-func (s *countSink) MO(*msg.Inbound)                        { s.mo.Add(1) }
+func (s *countSink) Receipt(*msg.Receipt) error             { s.receipts.Add(1); return nil }
+func (s *countSink) MO(*msg.Inbound) error                  { s.mo.Add(1); return nil }
+func (s *countSink) Sync() error                            { return nil }
 
 // pipeline is a connector against an in-process SMSC, driven message by
 // message.

@@ -1,6 +1,7 @@
 package smppout
 
 import (
+	"bytes"
 	"context"
 	"strconv"
 	"sync"
@@ -74,6 +75,10 @@ type recSink struct {
 	rcpt  []msg.Receipt
 	mo    []moSeen
 	order map[msg.ID][]string
+	// refuse is what Receipt and MO return when set (a full store);
+	// syncs counts Sync calls.
+	refuse error
+	syncs  int
 }
 
 func newSink() *recSink { return &recSink{order: make(map[msg.ID][]string)} }
@@ -92,17 +97,46 @@ func (s *recSink) Failed(m *msg.Message, st uint32, state msg.State) {
 	s.mu.Unlock()
 }
 
-func (s *recSink) Receipt(r *msg.Receipt) {
+func (s *recSink) Receipt(r *msg.Receipt) error {
 	s.mu.Lock()
-	s.rcpt = append(s.rcpt, *r)
+	defer s.mu.Unlock()
+	if s.refuse != nil {
+		return s.refuse
+	}
+	c := *r
+	c.UpstreamID, c.Raw = bytes.Clone(r.UpstreamID), nil
+	s.rcpt = append(s.rcpt, c)
 	s.order[r.ID] = append(s.order[r.ID], "receipt")
+	return nil
+}
+
+func (s *recSink) MO(in *msg.Inbound) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.refuse != nil {
+		return s.refuse
+	}
+	s.mo = append(s.mo, moSeen{connector: in.Connector, src: string(in.Source), dst: string(in.Dest), text: string(in.ShortMessage), esm: in.ESMClass})
+	return nil
+}
+
+func (s *recSink) Sync() error {
+	s.mu.Lock()
+	s.syncs++
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *recSink) setRefuse(err error) {
+	s.mu.Lock()
+	s.refuse = err
 	s.mu.Unlock()
 }
 
-func (s *recSink) MO(in *msg.Inbound) {
+func (s *recSink) syncCount() int {
 	s.mu.Lock()
-	s.mo = append(s.mo, moSeen{connector: in.Connector, src: string(in.Source), dst: string(in.Dest), text: string(in.ShortMessage), esm: in.ESMClass})
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	return s.syncs
 }
 
 func (s *recSink) counts() (acc, fail, rcpt, mo int) {

@@ -36,10 +36,11 @@ func (c *client) noteRefusal(st codec.Status, temporary bool) {
 	}
 }
 
-// noteReceiptLoss logs a receipt that could not be delivered, rate-limited.
+// noteReceiptLoss logs, rate-limited, an upstream deliver_sm answered
+// ESME_RX_T_APPN (not kept) or a parked receipt lost.
 func (c *client) noteReceiptLoss(what string) {
 	if n, ok := pass(&c.rcptLog, c.mono()+1); ok {
-		c.log.Warn().Uint64("count", n).Uint64("bad_total", c.badReceipts.Load()).
-			Uint64("park_dropped_total", c.parkDropped.Load()).Msg(what)
+		c.log.Warn().Uint64("count", n).Uint64("no_id_total", c.badReceipts.Load()).
+			Uint64("park_full_total", c.parkFull.Load()).Uint64("not_kept_total", c.notKept.Load()).Msg(what)
 	}
 }

@@ -15,8 +15,12 @@ type parked struct {
 }
 
 // parkTable keeps receipts that overtook their submit_sm_resp, bounded in
-// count (the oldest is dropped when full) and age (sweepParked). Preallocated;
-// guarded by mu.
+// count (a full table refuses the next one: the upstream is answered
+// ESME_RX_T_APPN and resends it) and age (sweepParked hands those the id
+// map never claimed on as dead letters). Preallocated; guarded by mu.
+// A parked receipt was answered ESME_ROK and lives only here until it is
+// resolved, within park_ttl: the one window in which a crash loses an
+// acknowledged receipt (docs/MESSAGE_FLOW.md).
 //
 // Why no receipt is lost to the race with the response: the accept path
 // calls IDMap.PutUpstream, then takes mu to look for parked receipts; the
@@ -30,29 +34,23 @@ type parkTable struct {
 
 func (p *parkTable) init(n int) { p.slots = make([]parked, n) }
 
-// add parks r under keys (mu held). It returns false when it had to drop
-// the oldest parked receipt to make room.
+// add parks r under keys (mu held); false when the table is full (r is
+// not parked). The views in r (UpstreamID, Raw) are not kept.
 func (p *parkTable) add(keys *idKeys, r *msg.Receipt, now int64) bool {
-	free, oldest := -1, 0
+	if p.n >= len(p.slots) {
+		return false
+	}
 	for i := range p.slots {
 		s := &p.slots[i]
-		if !s.used {
-			free = i
-			break
+		if s.used {
+			continue
 		}
-		if s.at < p.slots[oldest].at {
-			oldest = i
-		}
+		s.used, s.at, s.keys, s.r = true, now, *keys, *r
+		s.r.UpstreamID, s.r.Raw = nil, nil
+		p.n++
+		return true
 	}
-	dropped := false
-	if free < 0 {
-		free, dropped = oldest, true
-		p.n--
-	}
-	s := &p.slots[free]
-	s.used, s.at, s.keys, s.r = true, now, *keys, *r
-	p.n++
-	return !dropped
+	return false
 }
 
 // take moves the receipts parked under key into out, in arrival order
@@ -81,17 +79,18 @@ func (p *parkTable) take(key []byte, out []msg.Receipt, at []int64) ([]msg.Recei
 	return out, at
 }
 
-// sweep drops receipts parked before cutoff (mu held) and returns how many.
-func (p *parkTable) sweep(cutoff int64) int {
-	n := 0
+// sweep moves receipts parked before cutoff into out, with their first
+// key (the upstream id) in ids, and frees their slots (mu held).
+func (p *parkTable) sweep(cutoff int64, out []msg.Receipt, ids [][]byte) ([]msg.Receipt, [][]byte) {
 	for i := range p.slots {
 		if s := &p.slots[i]; s.used && s.at < cutoff {
+			out = append(out, s.r)
+			ids = append(ids, append([]byte(nil), s.keys.key(0)...))
 			s.used = false
 			p.n--
-			n++
 		}
 	}
-	return n
+	return out, ids
 }
 
 // resolveParked delivers the receipts parked under key, now known to be
@@ -106,7 +105,10 @@ func (c *client) resolveParked(key []byte, id msg.ID, sc *parkScratch) {
 	c.park.mu.Unlock()
 	for i := range sc.r {
 		sc.r[i].ID = id
-		c.rt.Receipt(&sc.r[i])
+		if err := c.rt.Receipt(&sc.r[i]); err != nil {
+			// Answered ESME_ROK when it was parked: nothing can ask for it again.
+			c.noteReceiptLoss("parked receipt not kept (store full or failing): lost")
+		}
 	}
 }
 
@@ -116,18 +118,29 @@ type parkScratch struct {
 	at []int64
 }
 
-// sweepParked drops parked receipts older than ParkTTL (the runtime's worker, in Due).
+// sweepParked hands receipts parked longer than ParkTTL to the sink with
+// no id of ours (ID 0), which keeps them as dead letters: an upstream id
+// never accepted here (the runtime's worker, in Due). Rare: the copies
+// allocate.
 func (c *client) sweepParked(mono int64) {
 	c.park.mu.Lock()
-	n := 0
+	var gone []msg.Receipt
+	var ids [][]byte
 	if c.park.n > 0 {
-		n = c.park.sweep(mono - int64(c.opts.ParkTTL))
+		gone, ids = c.park.sweep(mono-int64(c.opts.ParkTTL), nil, nil)
 	}
 	c.park.mu.Unlock()
-	if n > 0 {
-		total := c.parkDropped.Add(uint64(n))
-		c.log.Warn().Int("dropped", n).Uint64("dropped_total", total).Dur("park_ttl", c.opts.ParkTTL).
-			Msg("receipts for upstream ids never accepted here: dropped")
+	if len(gone) == 0 {
+		return
+	}
+	total := c.parkExpired.Add(uint64(len(gone)))
+	c.log.Warn().Int("receipts", len(gone)).Uint64("expired_total", total).Dur("park_ttl", c.opts.ParkTTL).
+		Msg("receipts for upstream ids never accepted here: kept as dead letters")
+	for i := range gone {
+		gone[i].UpstreamID = ids[i]
+		if err := c.rt.Receipt(&gone[i]); err != nil {
+			c.noteReceiptLoss("parked receipt not kept as a dead letter (store full or failing): lost")
+		}
 	}
 }
 

@@ -1,6 +1,7 @@
 package smppout
 
 import (
+	"errors"
 	"net"
 
 	"github.com/smppd/smppd/codec"
@@ -176,9 +177,12 @@ func (s *session) onSubmitResp(h codec.Header, f []byte) {
 	}
 }
 
+// onDeliverSM answers an upstream's deliver_sm once what it carries is
+// kept (and durable, with a disk store): ESME_ROK, or ESME_RX_T_APPN when
+// the store could not take it, so the upstream sends it again.
 func (s *session) onDeliverSM(nc net.Conn, h codec.Header, f []byte) {
 	sm := &s.rx.sm
-	st := codec.StatusOK
+	var st codec.Status
 	if err := sm.Decode(f[codec.HeaderLen:]); err != nil {
 		st = codec.StatusOf(err)
 	} else {
@@ -189,8 +193,9 @@ func (s *session) onDeliverSM(nc net.Conn, h codec.Header, f []byte) {
 			DestTON: sm.DestAddrTON, DestNPI: sm.DestAddrNPI, Dest: sm.DestinationAddr,
 			ESMClass: sm.ESMClass, ProtocolID: sm.ProtocolID, Priority: sm.PriorityFlag,
 			DataCoding: sm.DataCoding, ShortMessage: sm.ShortMessage, TLVs: sm.TLVs.Raw(),
+			Raw: f[codec.HeaderLen:],
 		}
-		s.inbound(in, &sm.TLVs)
+		st = s.inbound(in, &sm.TLVs)
 	}
 	var resp codec.DeliverSMResp
 	out, err := resp.Append(s.rx.wbuf[:0], codec.Header{CommandID: codec.DeliverSMRespID, Status: st, Sequence: h.Sequence})
@@ -200,9 +205,10 @@ func (s *session) onDeliverSM(nc net.Conn, h codec.Header, f []byte) {
 	}
 }
 
+// onDataSM answers an upstream's data_sm as onDeliverSM does.
 func (s *session) onDataSM(nc net.Conn, h codec.Header, f []byte) {
 	d := &s.rx.dsm
-	st := codec.StatusOK
+	var st codec.Status
 	if err := d.Decode(f[codec.HeaderLen:]); err != nil {
 		st = codec.StatusOf(err)
 	} else {
@@ -212,8 +218,9 @@ func (s *session) onDataSM(nc net.Conn, h codec.Header, f []byte) {
 			SourceTON: d.SourceAddrTON, SourceNPI: d.SourceAddrNPI, Source: d.SourceAddr,
 			DestTON: d.DestAddrTON, DestNPI: d.DestAddrNPI, Dest: d.DestinationAddr,
 			ESMClass: d.ESMClass, DataCoding: d.DataCoding, TLVs: d.TLVs.Raw(),
+			Raw: f[codec.HeaderLen:],
 		}
-		s.inbound(in, &d.TLVs)
+		st = s.inbound(in, &d.TLVs)
 	}
 	var resp codec.DataSMResp
 	out, err := resp.Append(s.rx.wbuf[:0], codec.Header{CommandID: codec.DataSMRespID, Status: st, Sequence: h.Sequence})
@@ -223,22 +230,39 @@ func (s *session) onDataSM(nc net.Conn, h codec.Header, f []byte) {
 	}
 }
 
-// inbound routes a deliver_sm/data_sm: a receipt, or an MO for the sink.
-func (s *session) inbound(in *msg.Inbound, t *codec.TLVs) {
+// inbound routes a deliver_sm/data_sm, a receipt or an MO for the sink,
+// and returns the answer: ESME_ROK once the sink kept it and it is durable
+// (Sink.Sync), ESME_RX_T_APPN when it could not be kept now.
+func (s *session) inbound(in *msg.Inbound, t *codec.TLVs) codec.Status {
 	c := s.c
 	in.Received = c.now()
 	typ := in.ESMClass & codec.ESMClassTypeMask
 	rid, hasRID := t.CString(codec.TagReceiptedMessageID)
+	var err error
 	if typ == codec.ESMClassDeliveryReceipt || typ == codec.ESMClassIntermediate || hasRID {
-		s.onReceipt(in, t, typ == codec.ESMClassIntermediate, rid)
-		return
+		err = s.onReceipt(in, t, typ == codec.ESMClassIntermediate, rid)
+	} else {
+		err = c.rt.MO(in)
 	}
-	c.rt.MO(in)
+	if err == nil {
+		err = c.rt.Sync()
+	}
+	if err != nil {
+		c.notKept.Add(1)
+		c.noteReceiptLoss("deliver_sm not kept (store or park full, or the store failed): answered ESME_RX_T_APPN, the upstream resends it")
+		return codec.StatusXTAppn
+	}
+	return codec.StatusOK
 }
 
+// errParkFull: a receipt for an upstream id not mapped yet found the park
+// full; the upstream is asked to resend it.
+var errParkFull = errors.New("smppout: receipt park full")
+
 // onReceipt maps a receipt to our id and reports it, or parks it until the
-// id is accepted.
-func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, rid []byte) {
+// id is accepted (answered at once: the id map decides within park_ttl).
+// An error is the sink's refusal or a full park.
+func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, rid []byte) error {
 	c := s.c
 	text := in.ShortMessage
 	if len(text) == 0 {
@@ -257,13 +281,15 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 	}
 	keys := &s.rx.keys
 	c.receiptKeys(keys, id, s.rx.key[:0])
-	if keys.n == 0 {
-		c.badReceipts.Add(1)
-		c.noteReceiptLoss("receipt without a usable message id: dropped")
-		return
-	}
 	r := &s.rx.rcpt
-	*r = msg.Receipt{Connector: c.opts.ID, Intermediate: intermediate, State: receiptState(t, &rt, parsed, intermediate)}
+	*r = msg.Receipt{Connector: c.opts.ID, Intermediate: intermediate, State: receiptState(t, &rt, parsed, intermediate),
+		UpstreamID: id, Raw: in.Raw}
+	if keys.n == 0 {
+		// No id at all: no submit can ever claim it. Kept as a dead
+		// letter (ID 0), answered ESME_ROK.
+		c.badReceipts.Add(1)
+		return c.rt.Receipt(r)
+	}
 	if parsed && rt.Has&receipt.FieldErr != 0 && rt.Bad&receipt.FieldErr == 0 {
 		r.Err = uint16(min(max(rt.ErrCode, 0), 0xFFFF))
 	}
@@ -282,15 +308,15 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 		}
 		c.park.mu.Unlock()
 		if full {
-			c.parkDropped.Add(1)
-			c.noteReceiptLoss("receipt park full: the oldest parked receipt was dropped")
+			c.parkFull.Add(1)
+			return errParkFull
 		}
 		if !ok {
-			return
+			return nil
 		}
 	}
 	r.ID = ourID
-	c.rt.Receipt(r)
+	return c.rt.Receipt(r)
 }
 
 // lookup tries each key in order.

@@ -124,9 +124,10 @@ type client struct {
 
 	txUp, bindsUp atomic.Int32
 
-	submitted, retried, reconnect   atomic.Uint64
-	badReceipts, parkDropped, stray atomic.Uint64
-	tempLog, permLog, rcptLog       logthrottle.Gate
+	submitted, retried, reconnect atomic.Uint64
+	badReceipts, parkFull, stray  atomic.Uint64
+	parkExpired, notKept          atomic.Uint64
+	tempLog, permLog, rcptLog     logthrottle.Gate
 }
 
 // New validates opts, applies the defaults and builds a stopped Connector.

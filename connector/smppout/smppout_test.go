@@ -428,8 +428,11 @@ func TestMODelivered(t *testing.T) {
 		t.Fatalf("MO %+v", got)
 	}
 	eventually(t, "deliver_sm_resp", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
-	// A receipt nobody can map is parked, then dropped after ParkTTL, and
-	// never reaches the sink as an MO.
+	if e.sink.syncCount() == 0 {
+		t.Fatal("deliver_sm answered before the sink's Sync")
+	}
+	// A receipt nobody can map is parked (answered ESME_ROK), never
+	// reaching the sink as an MO.
 	if err := e.srv.SendReceipt("999", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
 	}
@@ -439,13 +442,48 @@ func TestMODelivered(t *testing.T) {
 	}
 }
 
+// A parked receipt no submit claims within ParkTTL goes to the sink with
+// no id of ours and the upstream id, which keeps it as a dead letter.
 func TestParkedReceiptExpires(t *testing.T) {
 	e := setup(t, smsctest.Options{}, Options{ParkTTL: time.Millisecond})
 	e.waitUp(t)
 	if err := e.srv.SendReceipt("31337", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "dropped", func() bool { return e.c.c.parkDropped.Load() == 1 && e.c.c.parkedLen() == 0 })
+	eventually(t, "handed on", func() bool { _, _, r, _ := e.sink.counts(); return r == 1 && e.c.c.parkedLen() == 0 })
+	if r := e.sink.receipts()[0]; r.ID != 0 || string(r.UpstreamID) != "31337" {
+		t.Fatalf("expired parked receipt reached the sink as %+v", r)
+	}
+	if e.c.c.parkExpired.Load() != 1 {
+		t.Fatalf("parkExpired %d", e.c.c.parkExpired.Load())
+	}
+}
+
+// An MO or receipt the sink cannot keep (its store full) is answered
+// ESME_RX_T_APPN so the upstream sends it again; a full park too.
+func TestDeliverSMNotKeptAnsweredTemporary(t *testing.T) {
+	e := setup(t, smsctest.Options{}, Options{ParkMax: 1})
+	e.waitUp(t)
+	e.sink.setRefuse(errors.New("store full"))
+	if err := e.srv.DeliverMO(smsctest.MO{Source: "491700001", Dest: "12345", ShortMessage: []byte("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "refused MO answered", func() bool { _, f := e.srv.DeliverResps(); return f == 1 })
+	e.sink.setRefuse(nil)
+	if err := e.srv.DeliverMO(smsctest.MO{Source: "491700001", Dest: "12345", ShortMessage: []byte("hi")}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "kept MO answered", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
+	// The park holds one receipt; the second unknown one is refused.
+	for _, id := range []string{"u1", "u2"} {
+		if err := e.srv.SendReceipt(id, "1", "2", smsctest.Receipt{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "park full answered", func() bool { ok, f := e.srv.DeliverResps(); return ok == 2 && f == 2 })
+	if e.c.c.parkFull.Load() != 1 || e.c.c.notKept.Load() != 2 {
+		t.Fatalf("park full %d, not kept %d", e.c.c.parkFull.Load(), e.c.c.notKept.Load())
+	}
 }
 
 func TestEnquireLinkKeepsSessionAlive(t *testing.T) {
@@ -849,12 +887,12 @@ func TestParkTable(t *testing.T) {
 	var small parkTable
 	small.init(2)
 	if !small.add(key("x"), rc(1), 5) || !small.add(key("y"), rc(1), 3) || small.add(key("z"), rc(1), 7) {
-		t.Fatal("a full park must report the eviction")
+		t.Fatal("a full park must refuse the next receipt")
 	}
-	if got, _ := small.take([]byte("y"), nil, nil); len(got) != 0 {
-		t.Fatal("the oldest entry was not the one evicted")
+	if got, _ := small.take([]byte("z"), nil, nil); len(got) != 0 {
+		t.Fatal("a refused receipt was parked")
 	}
-	if n := small.sweep(6); n != 1 || small.n != 1 {
-		t.Fatalf("sweep dropped %d, %d left", n, small.n)
+	if got, ids := small.sweep(4, nil, nil); len(got) != 1 || len(ids) != 1 || string(ids[0]) != "y" || small.n != 1 {
+		t.Fatalf("sweep handed on %d (%q), %d left", len(got), ids, small.n)
 	}
 }

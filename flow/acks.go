@@ -1,0 +1,277 @@
+package flow
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// Responder answers deferred MT requests (*engine.Server).
+type Responder interface {
+	Respond(tok engine.SubmitToken, st codec.Status, messageID []byte) error
+}
+
+// acks holds the submit answers that wait for the store's commit. With a
+// store that syncs before it acknowledges (sync = "always"), a submit whose
+// writes are not on disk yet is answered later: the event loop pushes
+// (token, id, position) onto a preallocated FIFO and returns Deferred; the
+// store calls onCommit after each group commit, which answers every entry
+// at or below the committed position, in order. A slot is reserved before
+// the submit takes anything, so a deferred answer always finds room, and
+// nothing on this path allocates.
+//
+// The FIFO has one consumer at a time (mu): onCommit on the store's
+// goroutine when it finds mu free, otherwise the answerer goroutine, which
+// also retries answers an event loop had no room for.
+type acks struct {
+	c     storage.Committer // nil: nothing is ever deferred
+	q     ackFIFO
+	limit int64
+	out   atomic.Pointer[responderRef]
+	wake  chan struct{} // one token: the answerer goroutine has work
+
+	reserved  atomic.Int64  // slots taken by submits in progress and queued answers
+	committed atomic.Uint64 // the latest position onCommit reported
+
+	mu      sync.Mutex // the FIFO's consumer side
+	head    pendingAck // popped, not yet answered (mu)
+	hasHead bool
+	id      [msg.HexLen]byte // mu
+
+	quit, done chan struct{}
+	stopOnce   sync.Once
+
+	deferred, answered, full atomic.Uint64
+}
+
+type responderRef struct{ r Responder }
+
+// pendingAck is one deferred answer.
+type pendingAck struct {
+	tok engine.SubmitToken
+	id  msg.ID
+	pos uint64
+}
+
+// DefaultMaxDeferred bounds the answers waiting for a commit when
+// Options.MaxDeferred is 0.
+const DefaultMaxDeferred = 1 << 16
+
+// answerPauseMax is the longest pause between tries of an answer whose
+// event loop's inbox was full.
+const answerPauseMax = 10 * time.Millisecond
+
+func (a *acks) init(c storage.Committer, max int) error {
+	if c == nil {
+		return nil
+	}
+	if max <= 0 {
+		max = DefaultMaxDeferred
+	}
+	a.q.init(max)
+	a.c, a.limit, a.wake = c, int64(max), make(chan struct{}, 1)
+	a.quit, a.done = make(chan struct{}), make(chan struct{})
+	a.committed.Store(c.Committed())
+	c.OnCommit(a.onCommit)
+	return nil
+}
+
+// attach sets who answers (two-phase wiring: the engine is built after the
+// hub).
+func (a *acks) attach(r Responder) {
+	if r == nil {
+		a.out.Store(nil)
+		return
+	}
+	a.out.Store(&responderRef{r: r})
+}
+
+// reserve takes room for one deferred answer before a submit takes
+// anything; false when the FIFO is full (the submit is refused).
+func (a *acks) reserve() bool {
+	if a.c == nil {
+		return true
+	}
+	if a.reserved.Add(1) > a.limit {
+		a.reserved.Add(-1)
+		a.full.Add(1)
+		return false
+	}
+	return true
+}
+
+// unreserve gives back a reservation the submit did not use.
+func (a *acks) unreserve() {
+	if a.c != nil {
+		a.reserved.Add(-1)
+	}
+}
+
+// deferAnswer decides, after a submit's writes, whether its answer must
+// wait: true when they are not durable yet, with the answer queued on the
+// reservation; false, with the reservation given back, when they are.
+func (a *acks) deferAnswer(tok engine.SubmitToken, id msg.ID) bool {
+	if a.c == nil {
+		return false
+	}
+	w := a.c.Written()
+	if w <= a.c.Committed() {
+		a.reserved.Add(-1)
+		return false
+	}
+	a.q.push(pendingAck{tok: tok, id: id, pos: w}) // reserved: never full
+	a.deferred.Add(1)
+	// A commit that covered w before the push found nothing to answer.
+	if a.committed.Load() >= w {
+		a.ring()
+	}
+	return true
+}
+
+// onCommit is the store's callback after each commit, on its goroutine:
+// it answers what the commit made durable unless the answerer goroutine
+// holds the FIFO (it then only wakes it). It never blocks.
+func (a *acks) onCommit(committed uint64) {
+	a.committed.Store(committed)
+	if a.reserved.Load() == 0 {
+		return
+	}
+	if !a.mu.TryLock() {
+		a.ring()
+		return
+	}
+	stuck := a.drain()
+	a.mu.Unlock()
+	if stuck {
+		a.ring()
+	}
+}
+
+// ring wakes the answerer goroutine without blocking.
+func (a *acks) ring() {
+	select {
+	case a.wake <- struct{}{}:
+	default:
+	}
+}
+
+// start runs the answerer goroutine.
+func (a *acks) start() {
+	if a.c != nil {
+		go a.run()
+	}
+}
+
+// stop ends the answerer goroutine. Answers still queued are not sent:
+// the engine has closed its sessions by then.
+func (a *acks) stop() {
+	if a.c == nil {
+		return
+	}
+	a.stopOnce.Do(func() { close(a.quit) })
+	<-a.done
+}
+
+// run answers what onCommit left: an answer an event loop could not take
+// (its inbox full), or a commit that found the FIFO busy.
+func (a *acks) run() {
+	defer close(a.done)
+	for {
+		select {
+		case <-a.quit:
+			return
+		case <-a.wake:
+		}
+		pause := 50 * time.Microsecond
+		for {
+			a.mu.Lock()
+			stuck := a.drain()
+			a.mu.Unlock()
+			if !stuck {
+				break
+			}
+			t := time.NewTimer(pause)
+			select {
+			case <-a.quit:
+				t.Stop()
+				return
+			case <-t.C:
+			}
+			pause = min(2*pause, answerPauseMax)
+		}
+	}
+}
+
+// drain answers queued entries in order while they are committed; true
+// when it stopped at an answer the event loop could not take now. mu held.
+func (a *acks) drain() (stuck bool) {
+	ref := a.out.Load()
+	if ref == nil {
+		return false
+	}
+	for {
+		if !a.hasHead {
+			v, ok := a.q.pop()
+			if !ok {
+				return false
+			}
+			a.head, a.hasHead = v, true
+		}
+		if a.head.pos > a.committed.Load() {
+			return false // the next commit covers it
+		}
+		err := ref.r.Respond(a.head.tok, codec.StatusOK, a.head.id.AppendHex(a.id[:0]))
+		if errors.Is(err, engine.ErrQueueFull) {
+			return true
+		}
+		// Another error is a token whose session is gone: nothing to answer.
+		a.head, a.hasHead = pendingAck{}, false
+		a.reserved.Add(-1)
+		a.answered.Add(1)
+	}
+}
+
+// waiting is the number of answers queued for a commit now.
+func (a *acks) waiting() int {
+	if a.c == nil {
+		return 0
+	}
+	return int(a.deferred.Load() - a.answered.Load())
+}
+
+// ackFIFO is the deferred answers in arrival order: a preallocated ring
+// under a mutex held for a copy (event loops push, one consumer pops).
+// Pushes never find it full: acks.reserve bounds what is in it.
+type ackFIFO struct {
+	mu         sync.Mutex
+	buf        []pendingAck
+	head, size int
+}
+
+func (q *ackFIFO) init(n int) { q.buf = make([]pendingAck, n) }
+
+func (q *ackFIFO) push(v pendingAck) {
+	q.mu.Lock()
+	q.buf[(q.head+q.size)%len(q.buf)] = v
+	q.size++
+	q.mu.Unlock()
+}
+
+func (q *ackFIFO) pop() (pendingAck, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.size == 0 {
+		return pendingAck{}, false
+	}
+	v := q.buf[q.head]
+	q.buf[q.head] = pendingAck{}
+	q.head = (q.head + 1) % len(q.buf)
+	q.size--
+	return v, true
+}
