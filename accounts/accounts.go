@@ -160,6 +160,9 @@ type User struct {
 	// APIKeyHash is the hash of the user's HTTP API key (NewAPIKey,
 	// "sha256$<hex>"); "" = no key.
 	APIKeyHash string
+	// CallbackSecret signs the user's receipt callbacks to a dlr-url
+	// (X-Smppd-Signature); "" = unsigned.
+	CallbackSecret string
 	// Limits are the sending limits with their live counters; the flow
 	// passes &bind.User().Limits to Admission.Admit.
 	Limits UserLimits

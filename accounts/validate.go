@@ -28,6 +28,9 @@ const (
 	maxPriority   = 3   // SMPP 3.4 §5.2.14: priority_flag 0..3
 	maxGroupName  = 64
 	maxHeldShare  = 1 << 26 // max_held_per_user, as [delivery] max_held
+	// callback_secret: an HMAC key shorter than 16 octets is guessable.
+	minCallbackSecret = 16
+	maxCallbackSecret = 1024
 )
 
 // UserSpec is a user as the users file and the operations API write it,
@@ -58,6 +61,8 @@ type UserSpec struct {
 	// the HTTP API key's hash (NewAPIKey).
 	Deny       []string
 	APIKeyHash string
+	// CallbackSecret signs the user's receipt callbacks; "" = none.
+	CallbackSecret string
 	// Auth is "password", "cert" or "password+cert" (AuthMethod);
 	// CertSubjects and CertFingerprints pin the client certificates.
 	Auth             string
@@ -162,6 +167,7 @@ func ParseUser(s *UserSpec, knownGroup func(name string) bool, c *Check) User {
 	}
 	parsed := map[string]bool{} // keys whose text was refused: not checked again as values
 	u.Deny, u.APIKeyHash = parseDeny(s.Deny, c), s.APIKeyHash
+	u.CallbackSecret = s.CallbackSecret
 	if m, ok := parseAuthMethod(s.Auth); ok {
 		u.Auth = m
 	} else {
@@ -315,6 +321,9 @@ func checkUser(u *User, knownGroup func(string) bool, parsed map[string]bool, c 
 	if !validAPIKeyHash(u.APIKeyHash) {
 		c.fail("api_key_hash", "must be a hash printed by `smppd apikey` (sha256$<64 hex digits>)")
 	}
+	if n := len(u.CallbackSecret); n > 0 && (n < minCallbackSecret || n > maxCallbackSecret) {
+		c.fail("callback_secret", "must be %d..%d octets (or empty: unsigned), got %d", minCallbackSecret, maxCallbackSecret, n)
+	}
 	checkBindsPerType(u, c)
 	checkSources(u, c)
 	checkCertAuth(u, c)
@@ -385,7 +394,7 @@ func (u *User) Spec() UserSpec {
 		Balance: u.Limits.Balance.String(), Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed,
 		MaxValidity: units.Duration(u.Limits.MaxValidity), MaxPriority: maxPriority, BindTypes: []string{},
 		MaxHeldPerUser: u.MaxHeldPerUser, Auth: u.Auth.String(),
-		Deny: u.Deny.Names(), APIKeyHash: u.APIKeyHash,
+		Deny: u.Deny.Names(), APIKeyHash: u.APIKeyHash, CallbackSecret: u.CallbackSecret,
 	}
 	if len(u.CertSubjects) > 0 {
 		s.CertSubjects = append([]string(nil), u.CertSubjects...)

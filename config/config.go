@@ -31,6 +31,7 @@ type Config struct {
 	Storage    Storage    `toml:"storage"`
 	Admin      Admin      `toml:"admin"`
 	HTTPAPI    HTTPAPI    `toml:"http-api"`
+	Webhook    Webhook    `toml:"webhook"`
 	// Users holds the inline [[user]] tables followed by those of the
 	// users file. System ids are unique across both.
 	Users []User `toml:"user"`
@@ -229,6 +230,10 @@ type User struct {
 	// APIKeyHash is the hash of the user's HTTP API key, as printed by
 	// `smppd apikey`; "" = no key.
 	APIKeyHash string `toml:"api_key_hash"`
+	// CallbackSecret signs the user's receipt callbacks to a dlr-url
+	// (X-Smppd-Signature), 16..1024 octets, or a "file:"/"env:" reference;
+	// "" = unsigned.
+	CallbackSecret string `toml:"callback_secret"`
 	// Throughput is the sustained rate in message parts per second;
 	// 0 = unlimited.
 	Throughput float64 `toml:"throughput"`

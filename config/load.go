@@ -81,6 +81,7 @@ type mainDoc struct {
 	Storage    *Storage         `toml:"storage"`
 	Admin      *Admin           `toml:"admin"`
 	HTTPAPI    *HTTPAPI         `toml:"http-api"`
+	Webhook    *Webhook         `toml:"webhook"`
 	Users      []toml.Primitive `toml:"user"`
 	Groups     []toml.Primitive `toml:"group"`
 	Connectors []toml.Primitive `toml:"connector"`
@@ -95,7 +96,7 @@ type usersDoc struct {
 
 func (c *Config) decodeMain(file, src string) error {
 	doc := mainDoc{Server: &c.Server, BindLimits: &c.BindLimits, Auth: &c.Auth,
-		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI}
+		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI, Webhook: &c.Webhook}
 	d, err := parseStrict(file, src, reflect.TypeFor[Config](), &doc)
 	if err != nil {
 		return err

@@ -14,10 +14,15 @@ type MTRoute struct {
 	RouteFilter
 }
 
-// MORoute is one [[mo_route]], mirroring routing.MORouteConfig.
+// MORoute is one [[mo_route]], mirroring routing.MORouteConfig: it names
+// a user or a url (with method, ack_body and secret).
 type MORoute struct {
-	Name string `toml:"name"`
-	User string `toml:"user"` // system_id that receives the matched MO
+	Name    string `toml:"name"`
+	User    string `toml:"user"`     // system_id that receives the matched MO
+	URL     string `toml:"url"`      // or the http(s) URL it is sent to
+	Method  string `toml:"method"`   // "GET" or "POST" (default)
+	AckBody string `toml:"ack_body"` // the 2xx answer's body, "" = any
+	Secret  string `toml:"secret"`   // signs the requests; "file:"/"env:" allowed
 
 	RouteFilter
 }

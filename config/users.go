@@ -67,7 +67,7 @@ func (u *User) Spec() accounts.UserSpec {
 		Throughput: u.Throughput, Burst: u.Burst, Balance: u.Balance, Quota: u.Quota, QuotaUsed: u.QuotaUsed,
 		MaxValidity: u.MaxValidity, MaxPriority: u.MaxPriority, MaxHeldPerUser: u.MaxHeldPerUser,
 		Auth: u.Auth, CertSubjects: u.CertSubjects, CertFingerprints: u.CertFingerprints,
-		Deny: u.Deny, APIKeyHash: u.APIKeyHash,
+		Deny: u.Deny, APIKeyHash: u.APIKeyHash, CallbackSecret: u.CallbackSecret,
 	}
 }
 
@@ -82,7 +82,7 @@ func UserFromSpec(s *accounts.UserSpec) User {
 		Throughput: s.Throughput, Burst: s.Burst, Balance: s.Balance, Quota: s.Quota, QuotaUsed: s.QuotaUsed,
 		MaxValidity: s.MaxValidity, MaxPriority: s.MaxPriority, MaxHeldPerUser: s.MaxHeldPerUser,
 		Auth: s.Auth, CertSubjects: s.CertSubjects, CertFingerprints: s.CertFingerprints,
-		Deny: s.Deny, APIKeyHash: s.APIKeyHash,
+		Deny: s.Deny, APIKeyHash: s.APIKeyHash, CallbackSecret: s.CallbackSecret,
 	}
 }
 

@@ -240,7 +240,6 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) uint64 {
 	}
 	counter(ch, c.failovers, st.Failovers)
 	counter(ch, c.refunds, st.Refunds)
-	c.store.hub(ch, &st)
 	for _, u := range h.UserStats() {
 		counter(ch, c.userSubmits, u.Submits, u.SystemID)
 		counter(ch, c.userParts, u.Parts, u.SystemID)
@@ -259,7 +258,6 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) uint64 {
 // delivery side's store errors.
 func (c *collector) collectDeliveries(ch chan<- prometheus.Metric, d Deliveries) uint64 {
 	st := d.Stats()
-	c.store.deliveries(ch, &st)
 	counter(ch, c.rcptGenerated, st.ReceiptsGenerated)
 	counter(ch, c.rcptDelivered, st.ReceiptsDelivered)
 	counter(ch, c.rcptUnknown, st.ReceiptsUnknown)

@@ -1,0 +1,42 @@
+package config
+
+import (
+	"strconv"
+	"time"
+)
+
+// webhook checks [webhook] and resolves the MO routes' secrets ("file:"
+// or "env:" references). A user's callback_secret is written as it is:
+// the users file is rewritten at run time, which would put a referenced
+// secret in it (accounts checks its length).
+func (v *validator) webhook() {
+	w := &v.c.Webhook
+	const p = "webhook."
+	if d := w.Timeout.D(); d < 100*time.Millisecond || d > 5*time.Minute {
+		v.fail(p+"timeout", "%v is out of range 100ms..5m", w.Timeout)
+	}
+	v.intRange(p+"max_per_target", w.MaxPerTarget, 1, 1024)
+	v.intRange(p+"max_pending", w.MaxPending, 0, v.c.Delivery.MaxHeld)
+	v.intRange(p+"max_pending_per_target", w.MaxPendingPerTarget, 0, w.Pending(&v.c.Delivery))
+	if len(w.ReceiptAckBody) > 255 || !printableASCII(w.ReceiptAckBody) {
+		v.fail(p+"receipt_ack_body", "must be at most 255 printable ASCII characters")
+	}
+	for i := range v.c.MORoutes {
+		v.secret("mo_route["+strconv.Itoa(i)+"].secret", &v.c.MORoutes[i].Secret)
+	}
+	for i := range v.c.Users {
+		if IsSecretRef(v.c.Users[i].CallbackSecret) {
+			v.fail("user["+strconv.Itoa(i)+"].callback_secret", "write the secret itself: the users file is rewritten at run time, so a reference is not read here")
+		}
+	}
+}
+
+// printableASCII reports whether s holds only printable ASCII.
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
