@@ -134,7 +134,8 @@ func TestLoadEveryKey(t *testing.T) {
 			ReceiptLocation: time.Local, DefaultValidity: Duration(24 * time.Hour)}},
 		{"storage", c.Storage, Storage{Kind: "memory", Dir: "state", Sync: "interval", SyncInterval: Duration(5 * time.Millisecond),
 			MaxDisk: 2 << 30, MessageTTL: Duration(36 * time.Hour), MaxRecords: 20000, MaxUpstreamIDs: 3000}},
-		{"admin", c.Admin, Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true, Pprof: true,
+		{"admin", withoutTokens(c.Admin), Admin{Enabled: true, Bind: "0.0.0.0", Port: 8791, Token: "0123456789abcdef-token", AllowInsecure: true, Pprof: true,
+			AuditMaxFile: 1 << 20, AuditRetention: Duration(720 * time.Hour), AuditDir: fullAuditDir(t), // tokens: TestFullAdminTokens
 			AllowedHosts: []string{"smpp1.example.net", "admin_1", "192.0.2.8", "2001:db8::8"}}},
 		{"groups", c.Groups, []Group{{Name: "retail", Enabled: false, MaxHeldPerUser: 300}, {Name: "wholesale", Enabled: true}}},
 		{"inline counts", [2]int{c.InlineUsers, c.InlineGroups}, [2]int{1, 1}},
@@ -156,11 +157,7 @@ func TestLoadEveryKey(t *testing.T) {
 			{Name: "keyword-stop", User: "fromfile", RouteFilter: RouteFilter{SourceAddrs: []string{"re:^33"},
 				DestPrefixes: []string{"36180"}, DestRegex: "^3618[0-9]$", ContentRegex: "(?i)^stop", DataCodings: []int{0},
 				TimeWindow: "00:00-24:00", Days: "mon-sun", DateWindow: "2026-01-01", TimeZone: "UTC"}},
-			{Name: "web-app", URL: "https://mo.example.net/in?k=1", Method: "get", AckBody: "ACK/Jasmin",
-				Secret: "mo-route-secret-0123456789", RouteFilter: RouteFilter{DestPrefixes: []string{"4470"}}},
 		}},
-		{"webhook", c.Webhook, Webhook{Timeout: Duration(5 * time.Second), MaxPerTarget: 4, MaxPending: 2000,
-			MaxPendingPerTarget: 500, ReceiptAckBody: "ACK/Jasmin"}},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -277,6 +274,7 @@ func TestDefaults(t *testing.T) {
 	}
 	want.Delivery.ReceiptLocation = time.UTC
 	want.Storage.Dir = filepath.Join(filepath.Dir(path), "var", "smppd") // resolved against the config's folder
+	want.Admin.AuditDir = filepath.Join(want.Storage.Dir, "audit")
 	if !reflect.DeepEqual(c.Delivery, want.Delivery) || c.Storage != want.Storage || !reflect.DeepEqual(c.Admin, want.Admin) {
 		t.Errorf("delivery/storage/admin defaults: %+v %+v %+v", c.Delivery, c.Storage, c.Admin)
 	}
@@ -895,7 +893,6 @@ func saveSample() ([]User, []Group) {
 			MaxValidity: Duration(90 * time.Minute), MaxPriority: 0, MaxHeldPerUser: 12,
 			Auth: "password+cert", CertSubjects: []string{"CN=esme1,O=Acme"}, CertFingerprints: []string{strings.Repeat("ab:", 31) + "ab"},
 			Deny: []string{"http_rate", "set_schedule_delivery_time"}, APIKeyHash: "sha256$" + strings.Repeat("0f", 32),
-			CallbackSecret: "dlr-signing-secret-0123",
 		},
 		{SystemID: "plain", PasswordHash: testHash, Enabled: true, BindTypes: []string{"transmitter", "receiver", "transceiver"},
 			Receipts: true, Balance: "unlimited", MaxPriority: 3, Throughput: 0.25, Auth: "password"},

@@ -109,6 +109,10 @@ func Defaults() *Config {
 			Port:          8790,
 			Token:         "",
 			AllowInsecure: false,
+			// A file of a few thousand changes; a quarter of a year covers
+			// a billing dispute.
+			AuditMaxFile:   16 << 20,
+			AuditRetention: Duration(90 * 24 * time.Hour),
 		},
 		HTTPAPI: HTTPAPI{
 			Enabled:             false,
@@ -125,7 +129,6 @@ func Defaults() *Config {
 			IdempotencyKeys: 100000,
 			IdempotencyTTL:  Duration(24 * time.Hour),
 		},
-		Webhook: DefaultWebhook(),
 		// smppd runs usefully with no upstream: the simulator accepts every
 		// message and sends receipts.
 		Connectors: []Connector{DefaultSimConnector()},

@@ -64,4 +64,16 @@ type Admin struct {
 	AllowedHosts []string `toml:"allowed_hosts"`
 	// Pprof serves Go's profiler under /debug/pprof/ (behind the token).
 	Pprof bool `toml:"pprof"`
+	// Tokens are [[admin.tokens]]: named credentials with scopes, beside
+	// (or instead of) Token, which is an operator token named "admin".
+	Tokens []AdminToken `toml:"tokens"`
+	// AuditDir holds the audit log. "" is <storage.dir>/audit with kind =
+	// "disk" (Validate sets it) and memory only with kind = "memory".
+	// Validate makes it absolute.
+	AuditDir string `toml:"audit_dir"`
+	// AuditMaxFile is the size past which the audit log starts a new file.
+	AuditMaxFile Size `toml:"audit_max_file"`
+	// AuditRetention deletes a finished audit file once its last entry is
+	// this old; 0 keeps every file.
+	AuditRetention Duration `toml:"audit_retention"`
 }

@@ -156,14 +156,16 @@ func (v *validator) admin() {
 		}
 		a.AllowedHosts[i] = strings.ToLower(h)
 	}
+	v.adminTokens()
+	v.adminAudit()
 	if !a.Enabled {
 		return
 	}
 	if err == nil && addr.IsUnspecified() && len(a.AllowedHosts) == 0 {
 		v.warn("admin: bind %s and no allowed_hosts: requests naming this host by a DNS name (other than localhost) are refused with 421; list the names clients use", a.Bind)
 	}
-	if err == nil && !addr.IsLoopback() && a.Token == "" && !a.AllowInsecure {
-		v.fail(p+"bind", "%s is not a loopback address: set a token, or allow_insecure = true to expose the admin API without one", a.Bind)
+	if err == nil && !addr.IsLoopback() && a.Token == "" && len(a.Tokens) == 0 && !a.AllowInsecure {
+		v.fail(p+"bind", "%s is not a loopback address: set a token, or allow_insecure = true to expose the admin API without one (token or [[admin.tokens]])", a.Bind)
 	}
 	if a.Token != "" && len(a.Token) < 16 {
 		v.warn("admin: the token is shorter than 16 characters")
