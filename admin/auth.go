@@ -215,11 +215,24 @@ func (s *Server) AuthStats() (failures, limited, forbidden uint64) {
 	return s.authn.failures.Load(), s.authn.limited.Load(), s.authn.forbidden.Load()
 }
 
+// SetTokens replaces the tokens (Options.Token and Options.Tokens' meaning)
+// for the requests that follow, so a SIGHUP can add, rotate or revoke one
+// without a restart. Safe for concurrent use.
+func (s *Server) SetTokens(legacy string, tokens []Token) {
+	var all []Token
+	if legacy != "" {
+		all = append(all, Token{Name: LegacyTokenName, SHA256: HashToken(legacy), Scopes: ScopeOperator})
+	}
+	all = append(all, tokens...)
+	s.tokens.Store(&all)
+}
+
 // authenticate returns the token of r, or answers 401 or 429 and returns
 // nil. Every configured token is compared, in constant time each, whatever
 // matches.
 func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *Token {
-	if len(s.tokens) == 0 {
+	tokens := *s.tokens.Load()
+	if len(tokens) == 0 {
 		return anonymous
 	}
 	now := time.Now().UnixNano()
@@ -235,9 +248,9 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) *Token {
 	secret, guess := bearer(r.Header.Get("Authorization"))
 	if guess {
 		sum := HashToken(secret)
-		for i := range s.tokens {
-			if subtle.ConstantTimeCompare(sum[:], s.tokens[i].SHA256[:]) == 1 {
-				tok = &s.tokens[i]
+		for i := range tokens {
+			if subtle.ConstantTimeCompare(sum[:], tokens[i].SHA256[:]) == 1 {
+				tok = &tokens[i]
 			}
 		}
 	}

@@ -304,3 +304,28 @@ func TestFailedAuthTableBounded(t *testing.T) {
 		t.Error("a tracked address with one failure is limited")
 	}
 }
+
+// TestSetTokens: a reload adds, rotates and revokes tokens for the next
+// request; dropping every token opens the (loopback) listener again.
+func TestSetTokens(t *testing.T) {
+	srv := New(Options{Addr: "127.0.0.1:0", Token: "old-secret-0123456789", Logger: zerolog.Nop()})
+	if err := srv.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = srv.Shutdown(t.Context()) })
+	base := "http://" + srv.Addr().String()
+	if got := status(t, "GET", base+"/v1/audit", "old-secret-0123456789", ""); got != 503 {
+		t.Fatalf("old token before: %d", got)
+	}
+	srv.SetTokens("", []Token{{Name: "new", SHA256: HashToken("new-secret-0123456789"), Scopes: ScopeRead}})
+	if got := status(t, "GET", base+"/v1/audit", "old-secret-0123456789", ""); got != 401 {
+		t.Errorf("revoked token: %d, want 401", got)
+	}
+	if got := status(t, "GET", base+"/v1/audit", "new-secret-0123456789", ""); got != 503 {
+		t.Errorf("new token: %d, want 503 (past auth: no audit log wired)", got)
+	}
+	srv.SetTokens("", nil)
+	if got := status(t, "GET", base+"/v1/audit", "", ""); got != 503 {
+		t.Errorf("no tokens: %d, want 503 (open)", got)
+	}
+}

@@ -86,8 +86,6 @@ type Options struct {
 	// /v1/routes/reload, with Connectors set as at startup (so routing ids
 	// keep naming the hub's connectors).
 	LoadRoutes func() (routing.Config, error)
-	// DeadLetters lists the store's dead letters for GET /v1/dead-letters.
-	DeadLetters DeadLetterSource
 
 	Logger zerolog.Logger
 }
@@ -100,8 +98,8 @@ type Server struct {
 	ln       net.Listener
 	hosts    hostGuard
 	origins  http.CrossOriginProtection
-	tokens   []Token     // Options.Token and Tokens; none: no authentication
-	failures authLimiter // failed authentications per address
+	tokens   atomic.Pointer[[]Token] // Options.Token and Tokens (SetTokens); none: no authentication
+	failures authLimiter             // failed authentications per address
 	authn    authStats
 	auditing auditStats
 	refusals logthrottle.Gate               // one for every guard's log line (refuseLogEvery)
@@ -125,10 +123,7 @@ const (
 func New(opts Options) *Server {
 	s := &Server{opts: opts, mux: http.NewServeMux(), hosts: newHostGuard(opts.Addr, opts.AllowedHosts)}
 	logthrottle.Set(refuseLogEvery, 1, &s.refusals)
-	if opts.Token != "" {
-		s.tokens = append(s.tokens, Token{Name: LegacyTokenName, SHA256: HashToken(opts.Token), Scopes: ScopeOperator})
-	}
-	s.tokens = append(s.tokens, opts.Tokens...)
+	s.SetTokens(opts.Token, opts.Tokens)
 	rc := opts.Routes
 	s.routes.Store(&rc)
 	s.mux.HandleFunc("GET /v1/health", s.health)
@@ -137,7 +132,6 @@ func New(opts Options) *Server {
 	s.sessionRoutes()
 	s.userRoutes()
 	s.connectorRoutes()
-	s.deadLetterRoutes()
 	s.routingRoutes()
 	s.auditRoutes()
 	s.http = &http.Server{
@@ -179,7 +173,7 @@ func (s *Server) Start() error {
 		}
 	}()
 	s.opts.Logger.Info().Str("event", "admin_listen").Str("addr", ln.Addr().String()).
-		Int("tokens", len(s.tokens)).Bool("audit", s.opts.Audit != nil).Msg("admin API listening")
+		Int("tokens", len(*s.tokens.Load())).Bool("audit", s.opts.Audit != nil).Msg("admin API listening")
 	return nil
 }
 
