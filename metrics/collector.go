@@ -40,6 +40,7 @@ type collector struct {
 	records, upstreamIDs, heldUsers, recordsEvicted, recordsExpire *prometheus.Desc
 	upstreamEvicted, upstreamExpired, upstreamRejected, storeErrs  *prometheus.Desc
 	store                                                          storageDescs
+	admin                                                          adminDescs
 }
 
 func newCollector() *collector {
@@ -124,6 +125,7 @@ func newCollector() *collector {
 	c.upstreamRejected = d("smppd_storage_upstream_ids_rejected_total", "Upstream ids not stored because empty or too long.")
 	c.storeErrs = d("smppd_storage_errors_total", "Store calls that failed (a submit refused ESME_RMSGQFUL, a state, upstream id or held item not written; the log names each).")
 	c.store.init(d)
+	c.admin.init(d)
 	return c
 }
 
@@ -152,6 +154,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	if src.Accounts != nil {
 		c.collectAccounts(ch, src.Accounts)
+	}
+	if src.Admin != nil {
+		c.admin.collect(ch, src.Admin)
 	}
 	var storeErrs uint64 // the hub's and the delivery side's failed store calls
 	if src.Hub != nil {
@@ -240,6 +245,7 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) uint64 {
 	}
 	counter(ch, c.failovers, st.Failovers)
 	counter(ch, c.refunds, st.Refunds)
+	c.store.hub(ch, &st)
 	for _, u := range h.UserStats() {
 		counter(ch, c.userSubmits, u.Submits, u.SystemID)
 		counter(ch, c.userParts, u.Parts, u.SystemID)
@@ -258,6 +264,7 @@ func (c *collector) collectHub(ch chan<- prometheus.Metric, h Hub) uint64 {
 // delivery side's store errors.
 func (c *collector) collectDeliveries(ch chan<- prometheus.Metric, d Deliveries) uint64 {
 	st := d.Stats()
+	c.store.deliveries(ch, &st)
 	counter(ch, c.rcptGenerated, st.ReceiptsGenerated)
 	counter(ch, c.rcptDelivered, st.ReceiptsDelivered)
 	counter(ch, c.rcptUnknown, st.ReceiptsUnknown)

@@ -4,7 +4,8 @@
 // Nothing here runs per message. Counters and gauges are read at scrape time
 // from the snapshot functions of the components (engine.Server.Stats and
 // PDUCounts, flow.Hub.Stats and UserStats, delivery.Service.Stats,
-// connector.Connector.Stats, storage.Store.Stats, accounts.Store) and emitted as const metrics by one
+// connector.Connector.Stats, storage.Store.Stats, accounts.Store,
+// admin.Server's refusal and audit counts) and emitted as const metrics by one
 // prometheus.Collector. The three latency histograms are the only metrics
 // touched on the message path: the engine and the hub call Observe on
 // histograms resolved here once per connector, which is lock-free and does
@@ -77,6 +78,7 @@ type Sources struct {
 	Connectors []connector.Connector
 	Storage    Storage
 	Accounts   Accounts
+	Admin      Admin
 }
 
 // Options configure New.

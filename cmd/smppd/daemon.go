@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net"
 	"net/http"
 	"reflect"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/admin"
+	"github.com/smppd/smppd/audit"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
@@ -42,6 +42,7 @@ type daemon struct {
 	dl      *delivery.Service
 	srv     *engine.Server
 	admin   *admin.Server
+	audit   *audit.Log // with the admin API: its changes
 	metrics *metrics.Metrics
 
 	stopPersist chan struct{}
@@ -118,9 +119,18 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	if cfg.Admin.Enabled {
+		tokens, err := adminTokens(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if d.audit, err = openAudit(cfg, log); err != nil {
+			return nil, err
+		}
 		d.admin = admin.New(admin.Options{
 			Addr:         net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
 			Token:        cfg.Admin.Token,
+			Tokens:       tokens,
+			Audit:        d.audit,
 			AllowedHosts: cfg.Admin.AllowedHosts,
 			MO:           d.dl,
 			Ready:        d.ready,
@@ -132,7 +142,6 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			Routes:       routeConfig(cfg),
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
-			DeadLetters:  deadLetters(d.store.DeadLetters()),
 			Logger:       log,
 		})
 		// Behind the admin token like every other endpoint.
@@ -141,28 +150,25 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			d.admin.HandlePprof()
 		}
 	}
-	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users})
+	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users}
+	if d.admin != nil {
+		src.Admin = d.admin
+	}
+	d.metrics.Attach(src)
 	return d, nil
 }
 
 // start brings the components up: the delivery side before the hub, whose
 // connectors may report at once; the hub (connectors) before the engine,
-// so the first submit finds its connector; then what a durable store kept
-// of the last run is re-driven, before any traffic; the admin listener
-// last.
+// so the first submit finds its connector; the admin listener last.
 func (d *daemon) start() error {
 	d.dl.Attach(d.srv)
-	d.hub.Attach(d.srv)
 	if err := d.dl.Start(); err != nil {
 		return err
 	}
 	if err := d.hub.Start(); err != nil {
 		d.dl.Stop(context.Background())
 		return err
-	}
-	if err := d.hub.Recover(d.store); err != nil {
-		d.stopHub()
-		return fmt.Errorf("re-driving the stored messages: %w", err)
 	}
 	if err := d.srv.Start(); err != nil {
 		d.stopHub()
@@ -196,6 +202,9 @@ func (d *daemon) stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = d.admin.Shutdown(ctx)
 		cancel()
+		if err := d.audit.Close(); err != nil {
+			d.log.Error().Str("event", "shutdown").Err(err).Msg("closing the audit log")
+		}
 	}
 	d.stopEngineWithin(grace)
 	d.stopHubWithin(grace)
@@ -287,6 +296,7 @@ func (d *daemon) reload() {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users and routes stay in force")
 		return
 	}
+	d.reloadAdminTokens(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
 		return
