@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
 	"net/http"
 	"reflect"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/admin"
-	"github.com/smppd/smppd/audit"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
@@ -42,7 +42,6 @@ type daemon struct {
 	dl      *delivery.Service
 	srv     *engine.Server
 	admin   *admin.Server
-	audit   *audit.Log // with the admin API: its changes
 	metrics *metrics.Metrics
 
 	stopPersist chan struct{}
@@ -119,18 +118,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	if cfg.Admin.Enabled {
-		tokens, err := adminTokens(cfg)
-		if err != nil {
-			return nil, err
-		}
-		if d.audit, err = openAudit(cfg, log); err != nil {
-			return nil, err
-		}
 		d.admin = admin.New(admin.Options{
 			Addr:         net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
 			Token:        cfg.Admin.Token,
-			Tokens:       tokens,
-			Audit:        d.audit,
 			AllowedHosts: cfg.Admin.AllowedHosts,
 			MO:           d.dl,
 			Ready:        d.ready,
@@ -142,6 +132,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			Routes:       routeConfig(cfg),
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
+			DeadLetters:  deadLetters(d.store.DeadLetters()),
 			Logger:       log,
 		})
 		// Behind the admin token like every other endpoint.
@@ -150,25 +141,28 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			d.admin.HandlePprof()
 		}
 	}
-	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users}
-	if d.admin != nil {
-		src.Admin = d.admin
-	}
-	d.metrics.Attach(src)
+	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users})
 	return d, nil
 }
 
 // start brings the components up: the delivery side before the hub, whose
 // connectors may report at once; the hub (connectors) before the engine,
-// so the first submit finds its connector; the admin listener last.
+// so the first submit finds its connector; then what a durable store kept
+// of the last run is re-driven, before any traffic; the admin listener
+// last.
 func (d *daemon) start() error {
 	d.dl.Attach(d.srv)
+	d.hub.Attach(d.srv)
 	if err := d.dl.Start(); err != nil {
 		return err
 	}
 	if err := d.hub.Start(); err != nil {
 		d.dl.Stop(context.Background())
 		return err
+	}
+	if err := d.hub.Recover(d.store); err != nil {
+		d.stopHub()
+		return fmt.Errorf("re-driving the stored messages: %w", err)
 	}
 	if err := d.srv.Start(); err != nil {
 		d.stopHub()
@@ -192,19 +186,21 @@ func (d *daemon) start() error {
 	return nil
 }
 
-// stop drains in order: the engine unbinds the ESMEs (no new submits) and
-// waits for outstanding responses; then the connectors drain their queues
-// (what is left is reported failed: refunded, receipts asked for are
-// held); then balances are saved. Within shutdown_grace for each step.
+// stop drains in order: the engine unbinds the ESMEs (no new submits, no
+// new deliveries) and waits for outstanding responses, deliver_sm_resp
+// included (what is not answered stays held in the store); then the
+// connectors drain their queues, still storing what their upstreams
+// deliver before answering it (with the disk store what is left stays
+// pending for the next start; with the memory store it is failed:
+// refunded, receipts asked for held); then the delivery side; the store is
+// closed last, once nothing writes to it, and balances are saved. Within
+// shutdown_grace for each step.
 func (d *daemon) stop() {
 	grace := d.cfg.Server.ShutdownGrace.D()
 	if d.admin != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = d.admin.Shutdown(ctx)
 		cancel()
-		if err := d.audit.Close(); err != nil {
-			d.log.Error().Str("event", "shutdown").Err(err).Msg("closing the audit log")
-		}
 	}
 	d.stopEngineWithin(grace)
 	d.stopHubWithin(grace)
@@ -235,8 +231,14 @@ func (d *daemon) stopHubWithin(grace time.Duration) {
 	}
 	d.dl.Stop(ctx) // after the connectors: their last failures send receipts
 	st := d.store.Stats()
-	d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.dl.Undelivered()).
-		Int("held", st.Held).Msg("connectors stopped; undelivered receipts and MO and the records in memory are lost at exit")
+	hs := d.hub.Stats()
+	ev := d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.dl.Undelivered()).
+		Int("held", st.Held).Uint64("kept_pending", hs.KeptAtStop)
+	if d.cfg.Storage.Disk() {
+		ev.Msg("connectors stopped; pending messages, held receipts and MO and the records stay in the store for the next start")
+		return
+	}
+	ev.Msg("connectors stopped; undelivered receipts and MO and the records in memory are lost at exit (storage kind = \"memory\")")
 }
 
 // closeStore closes the message store once nothing writes to it any more
@@ -296,7 +298,6 @@ func (d *daemon) reload() {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users and routes stay in force")
 		return
 	}
-	d.reloadAdminTokens(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
 		return
