@@ -51,6 +51,8 @@ var allowed = map[string][]string{
 	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                                  // what a receipt says; delivery decides when and to whom
 	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                          // receipts and MO to URLs: HTTP only, no session or route knowledge
 	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "metrics", "internal/logthrottle"},         // users through accounts' rules, not config
+	"httpapi":                 {"flow", "accounts", "storage", "msg", "codec", "httpapi/content", "internal/logthrottle"},                                              // customers' HTTP: submits through the hub, never the engine or a connector
+	"httpapi/content":         {"codec/charset", "codec/concat"},                                                                                                       // Jasmin's content rules: codings, encoding, long content
 	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                               // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},

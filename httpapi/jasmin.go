@@ -1,0 +1,243 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/url"
+	"strconv"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/httpapi/content"
+	"github.com/smppd/smppd/msg"
+)
+
+// Jasmin's endpoints: /send, /balance, /rate and /ping, with Jasmin's
+// parameters, statuses and bodies.
+
+// readParams gathers a Jasmin request's parameters: the query string, and
+// for a POST a form or JSON body (any other Content-Type is 415, a body
+// above max_body 413). HTTP basic auth stands in for missing username and
+// password parameters. ok false: the answer is written.
+func (s *Server) readParams(w http.ResponseWriter, r *http.Request, jsonAnswer bool) (*params, bool) {
+	p := &params{}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		s.stats.bad.Add(1)
+		s.jasminFail(w, badRequest("The query string is malformed."), jsonAnswer)
+		return nil, false
+	}
+	p.fromQuery(q)
+	if r.Method == http.MethodPost {
+		kind, ok := kindOf(r)
+		if !ok {
+			s.stats.ctype.Add(1)
+			s.jasminFail(w, &failure{jasmin: http.StatusUnsupportedMediaType,
+				reason: "Content-Type must be application/x-www-form-urlencoded or application/json"}, jsonAnswer)
+			return nil, false
+		}
+		body, err := readBody(w, r, s.o.MaxBody)
+		switch {
+		case err == errTooLarge:
+			s.stats.large.Add(1)
+			s.jasminFail(w, &failure{jasmin: http.StatusRequestEntityTooLarge,
+				reason: "The body is larger than max_body (" + strconv.FormatInt(s.o.MaxBody, 10) + " octets)"}, jsonAnswer)
+			return nil, false
+		case err != nil:
+			s.stats.bad.Add(1)
+			s.jasminFail(w, badRequest("The body could not be read."), jsonAnswer)
+			return nil, false
+		}
+		switch kind {
+		case bodyForm:
+			form, err := url.ParseQuery(string(body))
+			if err != nil {
+				s.stats.bad.Add(1)
+				s.jasminFail(w, badRequest("The form body is malformed."), jsonAnswer)
+				return nil, false
+			}
+			p.fromQuery(form)
+		case bodyJSON:
+			if f := p.fromJSON(body); f != nil {
+				s.stats.bad.Add(1)
+				s.jasminFail(w, f, jsonAnswer)
+				return nil, false
+			}
+		}
+	}
+	if user, pw, ok := r.BasicAuth(); ok {
+		if _, has := p.vals["username"]; !has {
+			p.vals["username"] = user
+			if _, has := p.vals["password"]; !has {
+				p.vals["password"] = pw
+			}
+		}
+	}
+	return p, true
+}
+
+// jasminFail answers a failure as /send does (text/plain), or as /balance
+// and /rate do (a JSON string).
+func (s *Server) jasminFail(w http.ResponseWriter, f *failure, jsonAnswer bool) {
+	if jsonAnswer {
+		jasminJSON(w, f.jasmin, f.reason)
+		return
+	}
+	jasminError(w, f.jasmin, f.reason)
+}
+
+// login authenticates a Jasmin request by its username and password.
+func (s *Server) login(w http.ResponseWriter, r *http.Request, p *params, jsonAnswer bool) (*accounts.User, bool) {
+	name := p.vals["username"]
+	u, err := s.loginPassword(r, name, p.vals["password"])
+	if err != nil {
+		s.jasminFail(w, authFailure(err, name), jsonAnswer)
+		return nil, false
+	}
+	return u, true
+}
+
+// send is /send: one message (split into parts when long), answered
+// `Success "<id>"` once it is queued (and durable, with a durable store).
+func (s *Server) send(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	p, ok := s.readParams(w, r, false)
+	if !ok {
+		return
+	}
+	p.sendDefaults()
+	if f := p.check(sendFields); f != nil {
+		s.stats.bad.Add(1)
+		jasminError(w, f.jasmin, f.reason)
+		return
+	}
+	u, ok := s.login(w, r, p, false)
+	if !ok {
+		return
+	}
+	m, f := s.build(u, p, now)
+	if f != nil {
+		s.stats.refused.Add(1)
+		jasminError(w, f.jasmin, f.reason)
+		return
+	}
+	o := s.submit(u, m, now)
+	s.o.Hub.EndTurn()
+	if o.fail != nil {
+		if o.fail.jasmin == http.StatusServiceUnavailable {
+			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		}
+		jasminError(w, o.fail.jasmin, o.fail.reason)
+		return
+	}
+	if err := s.o.Hub.WaitDurable(); err != nil {
+		s.warn("commit", err)
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
+		jasminError(w, http.StatusServiceUnavailable, "The message store failed to write the message: retry later")
+		return
+	}
+	var id [msg.HexLen]byte
+	jasminSuccess(w, string(o.id.AppendHex(id[:0])))
+}
+
+// balance is /balance: {"balance": <units, or "ND" when unlimited>,
+// "sms_count": <quota parts left, or "ND">}, as Jasmin answers.
+func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
+	p, ok := s.readParams(w, r, true)
+	if !ok {
+		return
+	}
+	if f := p.check(balanceFields); f != nil {
+		s.stats.bad.Add(1)
+		jasminJSON(w, f.jasmin, f.reason)
+		return
+	}
+	u, ok := s.login(w, r, p, true)
+	if !ok {
+		return
+	}
+	if !u.May(accounts.RightHTTPBalance) {
+		jasminJSON(w, http.StatusBadRequest, notAuthorized(u, "Cannot check balance").reason)
+		return
+	}
+	out := struct {
+		Balance  any `json:"balance"`
+		SMSCount any `json:"sms_count"`
+	}{"ND", "ND"}
+	if b := u.Limits.Credit().Balance(); !b.IsUnlimited() {
+		out.Balance = jsonAmount(b)
+	}
+	if left, limited := u.Limits.QuotaCounter().Left(); limited {
+		out.SMSCount = left
+	}
+	jasminJSON(w, http.StatusOK, out)
+}
+
+// rate is /rate: the route's price per part and how many parts the content
+// takes, {"unit_rate": ..., "submit_sm_count": ...}.
+func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	p, ok := s.readParams(w, r, true)
+	if !ok {
+		return
+	}
+	if _, ok := p.vals["coding"]; !ok {
+		p.vals["coding"] = "0"
+	}
+	_, hasHex := p.vals["hex-content"]
+	if _, ok := p.vals["content"]; !ok && !hasHex {
+		p.vals["content"] = ""
+	}
+	if f := p.check(rateFields); f != nil {
+		s.stats.bad.Add(1)
+		jasminJSON(w, f.jasmin, f.reason)
+		return
+	}
+	if _, ok := p.vals["content"]; ok && hasHex {
+		jasminJSON(w, http.StatusBadRequest, "content and hex-content cannot be used both in same request.")
+		return
+	}
+	u, ok := s.login(w, r, p, true)
+	if !ok {
+		return
+	}
+	if !u.May(accounts.RightHTTPRate) {
+		jasminJSON(w, http.StatusBadRequest, notAuthorized(u, "Cannot check rate").reason)
+		return
+	}
+	coding, _ := strconv.Atoi(p.vals["coding"])
+	var payload []byte
+	if hasHex {
+		b, err := decodeHex(p.vals["hex-content"])
+		if err != nil {
+			jasminJSON(w, http.StatusBadRequest, "Invalid hex-content data: '"+clip(p.vals["hex-content"])+"'")
+			return
+		}
+		payload = b
+	} else {
+		payload, _ = content.Encode(nil, byte(coding), p.vals["content"])
+	}
+	n, err := content.Count(payload, byte(coding))
+	if err != nil {
+		jasminJSON(w, http.StatusBadRequest, "The content cannot be cut into SMS parts.")
+		return
+	}
+	sm := codec.SM{DestinationAddr: []byte(p.vals["to"]), SourceAddr: []byte(p.vals["from"]),
+		DataCoding: byte(coding), ShortMessage: payload}
+	q, ok := s.o.Hub.Quote(u, &sm, now)
+	if !ok {
+		jasminJSON(w, http.StatusPreconditionFailed, "No route found")
+		return
+	}
+	jasminJSON(w, http.StatusOK, struct {
+		UnitRate      jsonNumber `json:"unit_rate"`
+		SubmitSMCount int        `json:"submit_sm_count"`
+	}{jsonNumber(strconv.FormatFloat(q.Rate, 'f', -1, 64)), n})
+}
+
+// ping is /ping: Jasmin's liveness answer.
+func (s *Server) ping(w http.ResponseWriter, _ *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=utf-8")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte("Jasmin/PONG"))
+}

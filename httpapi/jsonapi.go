@@ -1,0 +1,394 @@
+package httpapi
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// The JSON API: POST /v1/messages takes one message (a JSON object of
+// /send's parameters, without username and password) or a batch
+// ({"messages": [...]}, up to MaxBatch); GET /v1/messages/{id} and GET
+// /v1/messages?to= look the user's own messages up in the store.
+
+// jsonFields are the members of a message object: /send's parameters
+// without the credentials (dlr is filled by its defaults).
+var jsonFields = func() fieldSet {
+	var fs fieldSet
+	for _, f := range sendFields {
+		switch f.name {
+		case "username", "password":
+			continue
+		case "dlr":
+			f.required = false
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}()
+
+// messages routes /v1/messages by method.
+func (s *Server) messages(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		s.post(w, r)
+		return
+	}
+	s.find(w, r)
+}
+
+// authJSON authenticates a JSON API request; false: the answer is written.
+func (s *Server) authJSON(w http.ResponseWriter, r *http.Request) (*accounts.User, bool) {
+	u, name, err := s.loginJSON(r)
+	if err == nil {
+		return u, true
+	}
+	if errors.Is(err, errNoCredentials) {
+		challenge(w)
+		writeError(w, http.StatusUnauthorized, &apiError{Code: "unauthorized",
+			Message: "credentials required: HTTP basic auth (system_id and password) or the API key (Authorization: Bearer, X-API-Key)"})
+		return nil, false
+	}
+	f := authFailure(err, name)
+	if f.json == http.StatusUnauthorized {
+		challenge(w)
+	}
+	writeError(w, f.json, f.apiError())
+	return nil, false
+}
+
+// item is one message's answer in a batch, and the body of a single
+// message's success.
+type item struct {
+	Index  *int      `json:"index,omitempty"`
+	Status int       `json:"status"`
+	ID     string    `json:"id,omitempty"`
+	Parts  []string  `json:"parts,omitempty"`
+	Error  *apiError `json:"error,omitempty"`
+}
+
+// post is POST /v1/messages.
+func (s *Server) post(w http.ResponseWriter, r *http.Request) {
+	now := s.now()
+	if kind, ok := kindOf(r); !ok || kind != bodyJSON {
+		s.stats.ctype.Add(1)
+		writeError(w, http.StatusUnsupportedMediaType, &apiError{Code: "unsupported_media_type",
+			Message: "Content-Type must be application/json"})
+		return
+	}
+	body, err := readBody(w, r, s.o.MaxBody)
+	switch {
+	case err == errTooLarge:
+		s.stats.large.Add(1)
+		writeError(w, http.StatusRequestEntityTooLarge, &apiError{Code: "too_large",
+			Message: "the body is larger than max_body (" + strconv.FormatInt(s.o.MaxBody, 10) + " octets)"})
+		return
+	case err != nil:
+		s.stats.bad.Add(1)
+		writeError(w, http.StatusBadRequest, &apiError{Code: "invalid_request", Message: "the body could not be read"})
+		return
+	}
+	u, ok := s.authJSON(w, r)
+	if !ok {
+		return
+	}
+	if !u.May(accounts.RightHTTPSend) {
+		writeError(w, http.StatusForbidden, notAuthorized(u, "Cannot send MT messages").apiError())
+		return
+	}
+	if key := r.Header.Get("Idempotency-Key"); key != "" && s.idem != nil {
+		if len(key) > maxIdemKey || !msg.PrintableNoSpace(key) {
+			s.stats.bad.Add(1)
+			writeError(w, http.StatusBadRequest, &apiError{Code: "invalid_request",
+				Message: "Idempotency-Key must be 1..255 printable characters without spaces"})
+			return
+		}
+		k := idemKey{user: u.SystemID, key: key}
+		switch state, status, kept := s.idem.begin(k, sha256.Sum256(body), now); state {
+		case idemReplay:
+			s.stats.replays.Add(1)
+			w.Header().Set("Idempotent-Replayed", "true")
+			writeRaw(w, status, kept)
+			return
+		case idemPending:
+			writeError(w, http.StatusConflict, &apiError{Code: "idempotency_conflict",
+				Message: "a request with this Idempotency-Key is still being answered"})
+			return
+		case idemMismatch:
+			writeError(w, http.StatusUnprocessableEntity, &apiError{Code: "idempotency_mismatch",
+				Message: "this Idempotency-Key was used with another request body"})
+			return
+		}
+		status, answer := s.postMessages(u, body, now)
+		s.idem.finish(k, status, answer)
+		writeRaw(w, status, answer)
+		return
+	}
+	status, answer := s.postMessages(u, body, now)
+	writeRaw(w, status, answer)
+}
+
+// postMessages decides a POST /v1/messages body and returns the answer.
+func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int, []byte) {
+	var batch struct {
+		Messages []json.RawMessage `json:"messages"`
+	}
+	isBatch := false
+	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
+		var probe map[string]json.RawMessage
+		if json.Unmarshal(trimmed, &probe) == nil {
+			if raw, ok := probe["messages"]; ok {
+				isBatch = true
+				if err := json.Unmarshal(raw, &batch.Messages); err != nil {
+					return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request", Message: "messages must be a list of message objects"})
+				}
+				if len(probe) > 1 {
+					return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request", Message: "a batch has only the member messages"})
+				}
+			}
+		}
+	}
+	if !isBatch {
+		it := s.one(u, body, now)
+		s.o.Hub.EndTurn()
+		if it.Error != nil {
+			return errorAnswer(it.Status, it.Error)
+		}
+		if err := s.o.Hub.WaitDurable(); err != nil {
+			s.warn("commit", err)
+			return errorAnswer(http.StatusServiceUnavailable, &apiError{Code: "unavailable",
+				Message: "the message store failed to write the message: retry later"})
+		}
+		return jsonAnswer(http.StatusOK, it)
+	}
+	if n := len(batch.Messages); n == 0 || n > MaxBatch {
+		s.stats.bad.Add(1)
+		return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request",
+			Message: "a batch holds 1 to " + strconv.Itoa(MaxBatch) + " messages, got " + strconv.Itoa(n)})
+	}
+	out := struct {
+		Accepted int    `json:"accepted"`
+		Refused  int    `json:"refused"`
+		Messages []item `json:"messages"`
+	}{Messages: make([]item, len(batch.Messages))}
+	for i, raw := range batch.Messages {
+		it := s.one(u, raw, now)
+		idx := i
+		it.Index = &idx
+		out.Messages[i] = it
+		if it.Error != nil {
+			out.Refused++
+		} else {
+			out.Accepted++
+		}
+	}
+	s.o.Hub.EndTurn()
+	if out.Accepted > 0 {
+		if err := s.o.Hub.WaitDurable(); err != nil {
+			s.warn("commit", err)
+			return errorAnswer(http.StatusServiceUnavailable, &apiError{Code: "unavailable",
+				Message: "the message store failed to write the messages: retry later"})
+		}
+	}
+	return jsonAnswer(http.StatusOK, out)
+}
+
+// one decides one message object: the item to answer for it.
+func (s *Server) one(u *accounts.User, raw []byte, now time.Time) item {
+	p := &params{}
+	if f := p.fromJSON(raw); f != nil {
+		s.stats.bad.Add(1)
+		return item{Status: f.json, Error: f.apiError()}
+	}
+	if len(p.vals) == 0 {
+		s.stats.bad.Add(1)
+		return item{Status: http.StatusBadRequest, Error: &apiError{Code: "invalid_request", Message: "a message needs at least to and content"}}
+	}
+	p.sendDefaults()
+	if f := p.check(jsonFields); f != nil {
+		s.stats.bad.Add(1)
+		return item{Status: f.json, Error: f.apiError()}
+	}
+	m, f := s.build(u, p, now)
+	if f != nil {
+		s.stats.refused.Add(1)
+		return item{Status: f.json, Error: f.apiError()}
+	}
+	o := s.submit(u, m, now)
+	if o.fail != nil {
+		return item{Status: o.fail.json, Error: o.fail.apiError()}
+	}
+	it := item{Status: http.StatusOK, ID: o.id.String(), Parts: make([]string, len(o.ids))}
+	for i, id := range o.ids {
+		it.Parts[i] = id.String()
+	}
+	return it
+}
+
+func errorAnswer(status int, e *apiError) (int, []byte) {
+	return jsonAnswer(status, struct {
+		Error *apiError `json:"error"`
+	}{e})
+}
+
+func jsonAnswer(status int, v any) (int, []byte) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return http.StatusInternalServerError, []byte(`{"error":{"code":"internal","message":"encoding the answer failed"}}`)
+	}
+	return status, b
+}
+
+// view is a message as GET /v1/messages shows it (its storage Record).
+type view struct {
+	ID         string  `json:"id"`
+	State      string  `json:"state"`
+	Submitted  string  `json:"submitted"`
+	Done       *string `json:"done"`
+	From       string  `json:"from"`
+	To         string  `json:"to"`
+	Parts      int     `json:"parts"`
+	Connector  string  `json:"connector"`
+	UpstreamID string  `json:"upstream_id,omitempty"`
+	Error      uint16  `json:"error"`
+	Charge     string  `json:"charge"`
+	DLR        bool    `json:"dlr"`
+}
+
+func (s *Server) view(r *storage.Record) view {
+	v := view{ID: r.ID.String(), State: r.State.String(), Submitted: stamp(r.Submitted),
+		From: string(r.SourceAddr()), To: string(r.DestAddr()), Parts: int(r.Parts),
+		Connector: s.o.Hub.ConnectorName(int(r.Connector)), Error: r.Err,
+		Charge: accounts.Micros(r.Charge).String(), DLR: r.RegisteredDelivery&3 != 0}
+	if r.Done != 0 && r.State.Final() {
+		d := stamp(r.Done)
+		v.Done = &d
+	}
+	if s.o.Upstream != nil {
+		if up, ok := s.o.Upstream.UpstreamOf(r.ID, nil); ok {
+			v.UpstreamID = string(up)
+		}
+	}
+	return v
+}
+
+func stamp(ns int64) string { return time.Unix(0, ns).UTC().Format(time.RFC3339Nano) }
+
+// message is GET /v1/messages/{id}: the user's own message, 404 for any
+// other (a user learns nothing of other users' ids).
+func (s *Server) message(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.authJSON(w, r)
+	if !ok {
+		return
+	}
+	notFound := &apiError{Code: "not_found", Message: "no message " + clip(r.PathValue("id"))}
+	id, err := msg.ParseID([]byte(r.PathValue("id")))
+	if err != nil || s.o.Messages == nil {
+		writeError(w, http.StatusNotFound, notFound)
+		return
+	}
+	var rec storage.Record
+	if err := s.o.Messages.Get(id, &rec); err != nil || rec.SystemID != u.SystemID {
+		writeError(w, http.StatusNotFound, notFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.view(&rec))
+}
+
+// Page sizes of GET /v1/messages.
+const (
+	defaultPage = 100
+	maxPage     = 1000
+)
+
+// find is GET /v1/messages?to=&since=&limit=&before=: the user's messages
+// to a number, newest first, a page at a time (next is the before of the
+// following page).
+func (s *Server) find(w http.ResponseWriter, r *http.Request) {
+	u, ok := s.authJSON(w, r)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	bad := func(msg string) {
+		s.stats.bad.Add(1)
+		writeError(w, http.StatusBadRequest, &apiError{Code: "invalid_request", Message: msg})
+	}
+	for k := range q {
+		switch k {
+		case "to", "since", "limit", "before":
+		default:
+			bad("unknown parameter " + clip(k))
+			return
+		}
+	}
+	to := q.Get("to")
+	if !validTo(to) {
+		bad("to must be a number (digits, one leading + allowed)")
+		return
+	}
+	query := storage.Query{Addr: []byte(to), Fields: storage.MatchDest, SystemID: u.SystemID}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			bad("since must be an RFC 3339 time such as 2026-01-02T15:04:05Z")
+			return
+		}
+		query.Since = t.UnixNano()
+	}
+	limit := defaultPage
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > maxPage {
+			bad("limit must be 1.." + strconv.Itoa(maxPage))
+			return
+		}
+		limit = n
+	}
+	if v := q.Get("before"); v != "" {
+		id, err := msg.ParseID([]byte(v))
+		if err != nil {
+			bad("before must be a message id")
+			return
+		}
+		query.Before = id
+	}
+	out := struct {
+		Messages []view `json:"messages"`
+		Next     string `json:"next,omitempty"`
+	}{Messages: []view{}}
+	if s.o.Messages != nil {
+		recs := make([]storage.Record, limit)
+		n, err := s.o.Messages.Find(&query, recs)
+		if err != nil {
+			s.warn("find", err)
+			writeError(w, http.StatusServiceUnavailable, &apiError{Code: "unavailable", Message: "the message store cannot answer now"})
+			return
+		}
+		for i := range recs[:n] {
+			out.Messages = append(out.Messages, s.view(&recs[i]))
+		}
+		if n == limit {
+			out.Next = recs[n-1].ID.String()
+		}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// jsonNumber is a number written as given.
+type jsonNumber string
+
+func (n jsonNumber) MarshalJSON() ([]byte, error) { return []byte(n), nil }
+
+// jsonAmount writes a limited balance as a JSON number of units.
+func jsonAmount(a accounts.Amount) jsonNumber { return jsonNumber(a.String()) }
+
+func decodeHex(s string) ([]byte, error) { return hex.DecodeString(s) }
