@@ -339,3 +339,16 @@ func TestSyncWaitsForCommit(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// The record carries what the submit charged, money and quota parts, so
+// the store's ledger counts each charge once, with the message.
+func TestRecordCarriesTheCharge(t *testing.T) {
+	th := newHub(t, hubSpec{routes: paidRoute(2)})
+	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(10_000_000), Quota: 10}})
+	r := sm("1", "491", "x")
+	st, id := th.submit(p, r)
+	wantStatus(t, st, codec.StatusOK)
+	if rec := th.store.record(t, mustID(t, id)); rec.Charge != 2_000_000 || rec.ChargeParts != 1 || rec.Expires == 0 {
+		t.Fatalf("record charge %d parts %d expires %d", rec.Charge, rec.ChargeParts, rec.Expires)
+	}
+}

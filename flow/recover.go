@@ -54,7 +54,7 @@ func (h *Hub) redrive(r *storage.Record, body []byte) error {
 		h.noteStore(err, "recover", r.ID)
 		return nil // one unreadable message must not stop the others
 	}
-	h.keepCharge(m, h.accounts.Recharged(m.SystemID, r.Charge, 0))
+	h.keepCharge(m, h.accounts.Recharged(m.SystemID, r.Charge, int64(r.ChargeParts)))
 	if m.Command != uint32(codec.SubmitMultiID) {
 		h.live.add(m)
 	}

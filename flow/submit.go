@@ -372,15 +372,16 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	if fresh {
 		fillRecord(rec, m, s.text)
 	}
-	before := rec.Charge
+	before, beforeParts := rec.Charge, rec.ChargeParts
 	rec.Charge += charge.Micros()
+	rec.ChargeParts += uint16(min(charge.Parts(), 0xFFFF-int64(rec.ChargeParts)))
 	if live {
 		h.live.add(m) // before the connector has it: it may report at once
 	}
 	used, stored, err := h.queue(sc, m, conn, failover, hold, s.turnEnd)
 	if err != nil {
 		if !stored {
-			rec.Charge = before // a later destination's Put must not carry it
+			rec.Charge, rec.ChargeParts = before, beforeParts // a later destination's Put must not carry it
 		}
 		if hold {
 			h.later.unreserve()
