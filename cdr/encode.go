@@ -1,0 +1,211 @@
+package cdr
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/smppd/smppd/codec/charset"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// Version is the schema version every line carries as "v" (docs/CDR.md).
+// A field may be added within a version; renaming, removing or changing
+// the meaning of one takes a new version.
+const Version = 1
+
+// timeLayout is how times are written: RFC 3339 in UTC with milliseconds,
+// fixed width so lines sort as text.
+const timeLayout = "2006-01-02T15:04:05.000Z07:00"
+
+// microsPerUnit: charges are kept in micro-units of the balance's currency
+// (accounts.Amount).
+const microsPerUnit = 1_000_000
+
+// view is what one line or lookup answer says of a message: its record,
+// with the final state the event reports over the record's (a state
+// decided at acceptance reads ENROUTE in the store until its time).
+type view struct {
+	rec        *storage.Record
+	state      msg.State
+	err        uint16
+	done       int64 // 0: not final (a lookup of a message under way)
+	upstreamID []byte
+	refunded   bool
+	cdr        bool // a CDR line: refunded is known and written
+	missing    bool // the record was gone when the line was written: only the event's fields are known
+}
+
+// encoder turns views into JSON. It is not safe for concurrent use; it
+// keeps its scratch between calls, so a warm encoder allocates nothing.
+type encoder struct {
+	connectors  []string // routing id -> connector name
+	maskContent bool
+	text        []byte
+}
+
+// appendView appends v as one JSON object (no newline) to dst.
+func (e *encoder) appendView(dst []byte, v *view) []byte {
+	r := v.rec
+	dst = append(dst, `{"v":`...)
+	dst = strconv.AppendInt(dst, Version, 10)
+	dst = append(dst, `,"id":"`...)
+	dst = r.ID.AppendHex(dst)
+	dst = append(dst, '"')
+	if !v.missing {
+		dst = appendField(dst, "user", r.SystemID)
+		dst = appendBytesField(dst, "source", r.SourceAddr())
+		dst = appendInt(dst, "source_ton", int64(r.SourceTON))
+		dst = appendInt(dst, "source_npi", int64(r.SourceNPI))
+		dst = appendBytesField(dst, "destination", r.DestAddr())
+		dst = appendInt(dst, "destination_ton", int64(r.DestTON))
+		dst = appendInt(dst, "destination_npi", int64(r.DestNPI))
+		dst = appendInt(dst, "parts", int64(r.Parts))
+		dst = appendField(dst, "connector", e.connector(r.Connector))
+	}
+	dst = appendBytesField(dst, "upstream_id", v.upstreamID)
+	if !v.missing {
+		dst = appendTime(dst, "submitted", r.Submitted)
+		if r.Expires != 0 {
+			dst = appendTime(dst, "expires", r.Expires)
+		}
+	}
+	if v.done != 0 {
+		dst = appendTime(dst, "final", v.done)
+	}
+	dst = appendField(dst, "state", v.state.String())
+	dst = appendInt(dst, "error", int64(v.err))
+	if !v.missing {
+		dst = append(dst, `,"charge":`...)
+		dst = appendAmount(dst, r.Charge)
+		dst = appendInt(dst, "quota_parts", int64(r.ChargeParts))
+	}
+	if v.cdr {
+		dst = append(dst, `,"refunded":`...)
+		dst = strconv.AppendBool(dst, v.refunded)
+	}
+	if !v.missing {
+		dst = appendInt(dst, "registered_delivery", int64(r.RegisteredDelivery))
+		dst = appendInt(dst, "data_coding", int64(r.DataCoding))
+		if !e.maskContent && r.TextLen > 0 {
+			dst = e.appendText(dst, r)
+		}
+	}
+	return append(dst, '}')
+}
+
+// connector names routing id c; "" when unknown (-1: never routed).
+func (e *encoder) connector(c int32) string {
+	if c < 0 || int(c) >= len(e.connectors) {
+		return ""
+	}
+	return e.connectors[c]
+}
+
+// appendText writes the stored text prefix: "text" when its data_coding
+// decodes, "text_hex" (the octets) for binary or unknown codings.
+func (e *encoder) appendText(dst []byte, r *storage.Record) []byte {
+	var err error
+	if e.text, err = charset.Decode(e.text[:0], r.DataCoding, r.TextPrefix()); err == nil {
+		return appendBytesField(dst, "text", e.text)
+	}
+	dst = append(dst, `,"text_hex":"`...)
+	const hexDigits = "0123456789abcdef"
+	for _, c := range r.TextPrefix() {
+		dst = append(dst, hexDigits[c>>4], hexDigits[c&15])
+	}
+	return append(dst, '"')
+}
+
+func appendField(dst []byte, key, val string) []byte {
+	dst = appendKey(dst, key)
+	return appendString(dst, val, utf8.DecodeRuneInString)
+}
+
+func appendBytesField(dst []byte, key string, val []byte) []byte {
+	dst = appendKey(dst, key)
+	return appendString(dst, val, utf8.DecodeRune)
+}
+
+func appendInt(dst []byte, key string, n int64) []byte {
+	dst = appendKey(dst, key)
+	return strconv.AppendInt(dst, n, 10)
+}
+
+func appendTime(dst []byte, key string, ns int64) []byte {
+	dst = appendKey(dst, key)
+	dst = append(dst, '"')
+	dst = time.Unix(0, ns).UTC().AppendFormat(dst, timeLayout)
+	return append(dst, '"')
+}
+
+func appendKey(dst []byte, key string) []byte {
+	dst = append(dst, ',', '"')
+	dst = append(dst, key...)
+	return append(dst, '"', ':')
+}
+
+// appendAmount writes micro-units as an exact JSON decimal number ("0.05").
+func appendAmount(dst []byte, micros int64) []byte {
+	if micros < 0 {
+		dst = append(dst, '-')
+		micros = -micros
+	}
+	dst = strconv.AppendInt(dst, micros/microsPerUnit, 10)
+	f := micros % microsPerUnit
+	if f == 0 {
+		return dst
+	}
+	var frac [6]byte
+	for i := 5; i >= 0; i-- {
+		frac[i] = byte('0' + f%10)
+		f /= 10
+	}
+	n := 6
+	for frac[n-1] == '0' {
+		n--
+	}
+	dst = append(dst, '.')
+	return append(dst, frac[:n]...)
+}
+
+// appendString writes s as a JSON string: control characters, quotes and
+// backslashes escaped, invalid UTF-8 as U+FFFD. decode is utf8's
+// DecodeRune or DecodeRuneInString, as T is.
+func appendString[T string | []byte](dst []byte, s T, decode func(T) (rune, int)) []byte {
+	const hexDigits = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20:
+				switch c {
+				case '\n':
+					dst = append(dst, '\\', 'n')
+				case '\r':
+					dst = append(dst, '\\', 'r')
+				case '\t':
+					dst = append(dst, '\\', 't')
+				default:
+					dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
+				}
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := decode(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}

@@ -1,0 +1,65 @@
+package cdr
+
+import (
+	"encoding/json"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+func TestAppendStringIsJSON(t *testing.T) {
+	for _, s := range []string{"", "plain", `q"uote\back`, "tab\tnl\ncr\r", "\x00\x01\x1f", "ünï €", "bad \xff\xfe utf8", "\u2028"} {
+		out := appendString(nil, s, utf8.DecodeRuneInString)
+		var back string
+		if err := json.Unmarshal(out, &back); err != nil {
+			t.Fatalf("%q -> %s: not JSON: %v", s, out, err)
+		}
+		want := string([]rune(s)) // invalid UTF-8 becomes U+FFFD, as json does
+		if back != want {
+			t.Fatalf("%q -> %s -> %q, want %q", s, out, back, want)
+		}
+	}
+}
+
+func TestAppendAmountIsExact(t *testing.T) {
+	cases := map[int64]string{0: "0", 1: "0.000001", 50_000: "0.05", 1_000_000: "1", 12_345_678: "12.345678", -1_500_000: "-1.5"}
+	for micros, want := range cases {
+		if got := string(appendAmount(nil, micros)); got != want {
+			t.Errorf("appendAmount(%d) = %s, want %s", micros, got, want)
+		}
+	}
+}
+
+func TestTextHexForBinaryCodings(t *testing.T) {
+	rec := storage.Record{ID: 1, DataCoding: 4, State: msg.StateEnroute}
+	rec.SetAddrs([]byte("a"), []byte("b"), []byte{0x00, 0xff, 0x10})
+	var enc encoder
+	out := enc.appendView(nil, &view{rec: &rec, state: rec.State})
+	var m map[string]any
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	if m["text_hex"] != "00ff10" || m["text"] != nil {
+		t.Fatalf("binary text: %s", out)
+	}
+	rec.DataCoding = 8 // UCS2
+	rec.SetAddrs([]byte("a"), []byte("b"), []byte{0x04, 0x1f, 0x04, 0x40})
+	out = enc.appendView(nil, &view{rec: &rec, state: rec.State})
+	if err := json.Unmarshal(out, &m); err != nil || m["text"] != "Пр" {
+		t.Fatalf("UCS2 text: %s", out)
+	}
+}
+
+func TestEncodeDoesNotAllocateWhenWarm(t *testing.T) {
+	rec := storage.Record{ID: 1, SystemID: "alice", State: msg.StateDelivered, Submitted: 1, Done: 2, Connector: 0}
+	rec.SetAddrs([]byte("ACME"), []byte("4917000001"), []byte("hello"))
+	enc := encoder{connectors: []string{"sim"}}
+	buf := make([]byte, 0, 1024)
+	v := view{rec: &rec, state: rec.State, done: 2, cdr: true}
+	buf = enc.appendView(buf[:0], &v)
+	if n := testing.AllocsPerRun(100, func() { buf = enc.appendView(buf[:0], &v) }); n != 0 {
+		t.Fatalf("appendView allocates %v times", n)
+	}
+}

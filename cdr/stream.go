@@ -1,0 +1,416 @@
+package cdr
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/internal/logthrottle"
+	"github.com/smppd/smppd/internal/ring"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// Options configure a Stream. Zero values take the defaults in brackets
+// (the [cdr] defaults of docs/CONFIG.md).
+type Options struct {
+	// Dir holds the files; created 0750 when missing. Required.
+	Dir string
+	// MaxFileSize: a line that would take the file being written past it
+	// closes that file first [64 MiB].
+	MaxFileSize int64
+	// MaxFileAge: the file being written is closed this long after its
+	// first line [1h].
+	MaxFileAge time.Duration
+	// Retention: a closed file is removed once its close is this old [30 days].
+	Retention time.Duration
+	// QueueSize bounds the final states waiting for the writer; one
+	// reported while it is full is dropped and counted [65536].
+	QueueSize int
+	// MaskContent leaves the message text out of lines and lookups.
+	MaskContent bool
+	// Messages is where each line's record is read; required.
+	Messages storage.Messages
+	// UpstreamIDs gives the upstream id of a final state reported without
+	// one (a receipt); nil = only those reported with one.
+	UpstreamIDs storage.UpstreamIDs
+	// Connectors name the routing ids records carry.
+	Connectors []string
+	Logger     zerolog.Logger
+	// Now is the clock (tests); nil = time.Now.
+	Now func() time.Time
+}
+
+// Defaults of Options.
+const (
+	DefaultMaxFileSize = 64 << 20
+	DefaultMaxFileAge  = time.Hour
+	DefaultRetention   = 30 * 24 * time.Hour
+	DefaultQueueSize   = 65536
+)
+
+// Writer timing: the writer wakes on the first final state after it went
+// idle, waits coalesce for more (one write(2) per batch, not per line),
+// and fsyncs the file being written every syncEvery. tick drives age
+// rotation and retention while nothing arrives.
+const (
+	coalesce  = 5 * time.Millisecond
+	syncEvery = time.Second
+	tick      = time.Second
+	batchLen  = 512
+)
+
+// ErrNoMessages: Options.Messages is required.
+var ErrNoMessages = errors.New("cdr: Options.Messages is required")
+
+// event is one queued final state: fixed size, no pointers.
+type event struct {
+	id       msg.ID
+	done     int64
+	err      uint16
+	state    msg.State
+	refunded bool
+	upLen    uint8
+	up       [storage.MaxUpstreamID]byte
+}
+
+// Stats are the stream's counters since Open.
+type Stats struct {
+	Written     uint64 // lines written
+	Dropped     uint64 // final states refused because the queue was full
+	Missing     uint64 // lines written without their record (erased or gone before the writer read it)
+	WriteErrors uint64 // failed creates, writes, syncs and closes of files
+	Rotations   uint64 // files closed by size or age
+	Removed     uint64 // closed files removed by retention
+	Erased      uint64 // lines removed by erasures
+	Files       int    // closed files kept
+	Bytes       int64  // bytes of the closed files and the file being written
+	Queue       int    // final states waiting for the writer
+}
+
+// Stream is the CDR stream: Final queues, one writer goroutine writes.
+type Stream struct {
+	opts Options
+	now  func() time.Time
+	log  zerolog.Logger
+	q    *ring.MPSC[event]
+	bell *ring.Notify
+
+	// mu is the writer's: the file being written, the batch and the
+	// encoder. filesMu guards fs.closed (retention and erasure).
+	mu      sync.Mutex
+	filesMu sync.Mutex
+	fs      *fileSet
+	enc     encoder
+	rec     storage.Record
+	batch   []event
+	bi      int    // batch[bi:] are still to be encoded
+	out     []byte // encoded lines not yet written to fs.cur
+	outN    uint64 // lines in out
+	line    []byte
+	up      []byte
+	synced  int64 // when fs.cur was last fsynced (Unix ns)
+	dirty   bool  // written since
+	closed  bool
+
+	stop     chan struct{}
+	stopOnce sync.Once
+	stopped  chan struct{}
+	started  bool
+
+	written, dropped, missing, writeErrs, rotations, removed, erased atomic.Uint64
+	bytes                                                            atomic.Int64
+	warnFull, warnWrite                                              logthrottle.Gate
+
+	eraseJob eraseJob
+}
+
+// Open locks opts.Dir, closes a file a crash left open (its torn last
+// line cut) and returns the stream, not yet writing: call Start.
+func Open(opts Options) (*Stream, error) {
+	if opts.Messages == nil {
+		return nil, ErrNoMessages
+	}
+	if opts.Dir == "" {
+		return nil, errors.New("cdr: Options.Dir is required")
+	}
+	if opts.MaxFileSize <= 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.MaxFileAge <= 0 {
+		opts.MaxFileAge = DefaultMaxFileAge
+	}
+	if opts.Retention <= 0 {
+		opts.Retention = DefaultRetention
+	}
+	if opts.QueueSize <= 0 {
+		opts.QueueSize = DefaultQueueSize
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	q, err := ring.NewMPSC[event](opts.QueueSize)
+	if err != nil {
+		return nil, fmt.Errorf("cdr: queue_size %d: %w", opts.QueueSize, err)
+	}
+	fs, err := openFiles(opts.Dir)
+	if err != nil {
+		return nil, err
+	}
+	s := &Stream{
+		opts: opts, now: opts.Now, q: q, bell: ring.NewNotify(), fs: fs,
+		log:   opts.Logger.With().Str("component", "cdr").Logger(),
+		batch: make([]event, 0, batchLen),
+		stop:  make(chan struct{}), stopped: make(chan struct{}),
+	}
+	s.enc = encoder{connectors: opts.Connectors, maskContent: opts.MaskContent}
+	logthrottle.Set(10*time.Second, 1, &s.warnFull, &s.warnWrite)
+	var size int64
+	for _, f := range fs.closed {
+		size += f.size
+	}
+	s.bytes.Store(size)
+	s.log.Info().Str("event", "cdr_open").Str("dir", opts.Dir).Int("files", len(fs.closed)).
+		Int64("bytes", size).Msg("CDR stream open")
+	return s, nil
+}
+
+// Start runs the writer goroutine until Close.
+func (s *Stream) Start() {
+	s.started = true
+	go s.run()
+}
+
+// Final implements the hub's hook (flow.Finals, delivery.Finals): it
+// queues f for the writer and never blocks. A full queue drops f, counted
+// in Stats.Dropped and logged (throttled).
+func (s *Stream) Final(f msg.Final) {
+	ev := event{id: f.ID, done: f.Done, err: f.Err, state: f.State, refunded: f.Refunded}
+	ev.upLen = uint8(copy(ev.up[:], f.UpstreamID))
+	if !s.q.TryPush(ev) {
+		n := s.dropped.Add(1)
+		if e := s.warnFull.Event(&s.log, zerolog.ErrorLevel, time.Now().UnixNano()); e != nil {
+			e.Str("event", "cdr_dropped").Stringer("id", f.ID).Uint64("dropped_total", n).Int("queue_size", s.q.Cap()).
+				Msg("CDR queue full (the writer is behind: a slow or failing disk): record dropped")
+		}
+		return
+	}
+	s.bell.Ring()
+}
+
+func (s *Stream) run() {
+	defer close(s.stopped)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-s.bell.C():
+			s.bell.Clear()
+			time.Sleep(coalesce)
+		case <-t.C:
+		}
+		s.mu.Lock()
+		s.step(s.now().UnixNano())
+		s.mu.Unlock()
+	}
+}
+
+// step writes what is queued, then does the timed work: age rotation,
+// fsync, retention. Writer only, s.mu held.
+func (s *Stream) step(now int64) {
+	s.drain(now)
+	if s.fs.cur != nil && now-s.fs.start >= int64(s.opts.MaxFileAge) && len(s.out) == 0 {
+		s.rotate(now)
+	}
+	if s.fs.cur != nil && s.dirty && now-s.synced >= int64(syncEvery) {
+		if err := s.fs.cur.Sync(); err != nil {
+			s.writeFailed("sync", err)
+		} else {
+			s.synced, s.dirty = now, false
+		}
+	}
+	s.retain(now)
+}
+
+// drain encodes and writes queued events until the queue is empty or a
+// write fails (what was not written waits in s.out and s.batch for the
+// next step; the queue fills meanwhile).
+func (s *Stream) drain(now int64) {
+	for {
+		if s.fs.cur != nil && now-s.fs.start >= int64(s.opts.MaxFileAge) {
+			if len(s.out) > 0 && !s.write(now) {
+				return
+			}
+			s.rotate(now)
+		}
+		if s.bi == len(s.batch) {
+			if len(s.out) > 0 && !s.write(now) {
+				return
+			}
+			s.batch, s.bi = s.q.PopBatch(s.batch[:0]), 0
+			if len(s.batch) == 0 {
+				return
+			}
+		}
+		full := false
+		for ; s.bi < len(s.batch); s.bi++ {
+			s.line = s.encode(s.line[:0], &s.batch[s.bi])
+			if pending := s.fs.size + int64(len(s.out)); pending > 0 && pending+int64(len(s.line)) > s.opts.MaxFileSize {
+				full = true
+				break
+			}
+			s.out = append(s.out, s.line...)
+			s.outN++
+		}
+		if full {
+			if len(s.out) > 0 && !s.write(now) {
+				return
+			}
+			s.rotate(now)
+		}
+	}
+}
+
+// encode appends ev's line (with its newline) to dst.
+func (s *Stream) encode(dst []byte, ev *event) []byte {
+	v := view{rec: &s.rec, state: ev.state, err: ev.err, done: ev.done, refunded: ev.refunded, cdr: true,
+		upstreamID: ev.up[:ev.upLen]}
+	if err := s.opts.Messages.Get(ev.id, &s.rec); err != nil {
+		s.rec = storage.Record{ID: ev.id}
+		v.missing = true
+		s.missing.Add(1)
+	}
+	if ev.upLen == 0 && s.opts.UpstreamIDs != nil {
+		if up, ok := s.opts.UpstreamIDs.UpstreamOf(ev.id, s.up[:0]); ok {
+			s.up, v.upstreamID = up, up
+		}
+	}
+	dst = s.enc.appendView(dst, &v)
+	return append(dst, '\n')
+}
+
+// write appends s.out to the file being written, creating it first when
+// there is none; false when it failed (the rest of s.out is kept).
+func (s *Stream) write(now int64) bool {
+	if s.fs.cur == nil {
+		if err := s.fs.create(now); err != nil {
+			s.writeFailed("create", err)
+			return false
+		}
+		s.synced = now
+	}
+	n, err := s.fs.cur.Write(s.out)
+	s.fs.size += int64(n)
+	s.bytes.Add(int64(n))
+	s.out = s.out[:copy(s.out, s.out[n:])]
+	if n > 0 {
+		s.dirty = true
+	}
+	if err != nil {
+		s.writeFailed("write", err)
+		return false
+	}
+	s.written.Add(s.outN)
+	s.outN = 0
+	return true
+}
+
+// rotate closes the file being written (if any) and lists it.
+func (s *Stream) rotate(now int64) {
+	if s.fs.cur == nil {
+		return
+	}
+	info, err := s.fs.seal(now)
+	s.dirty = false
+	if err != nil {
+		s.writeFailed("close", err)
+		if info.name == "" {
+			return // not renamed: the next start closes it
+		}
+	}
+	s.rotations.Add(1)
+	s.filesMu.Lock()
+	s.fs.closed = append(s.fs.closed, info)
+	s.filesMu.Unlock()
+	s.log.Debug().Str("event", "cdr_rotated").Str("file", info.name).Int64("bytes", info.size).Msg("CDR file closed")
+}
+
+// retain removes the closed files whose close is older than Retention.
+func (s *Stream) retain(now int64) {
+	cutoff := now - int64(s.opts.Retention)
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
+	keep := s.fs.closed[:0]
+	for _, f := range s.fs.closed {
+		if f.end >= cutoff {
+			keep = append(keep, f)
+			continue
+		}
+		if err := os.Remove(filepath.Join(s.fs.dir, f.name)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			s.writeFailed("remove", err)
+			keep = append(keep, f)
+			continue
+		}
+		s.removed.Add(1)
+		s.bytes.Add(-f.size)
+		s.log.Info().Str("event", "cdr_removed").Str("file", f.name).Msg("CDR file past its retention removed")
+	}
+	s.fs.closed = keep
+}
+
+func (s *Stream) writeFailed(op string, err error) {
+	n := s.writeErrs.Add(1)
+	if e := s.warnWrite.Event(&s.log, zerolog.ErrorLevel, time.Now().UnixNano()); e != nil {
+		e.Str("event", "cdr_write_failed").Str("op", op).Str("dir", s.fs.dir).Err(err).Uint64("write_errors_total", n).
+			Msg("CDR file operation failed: retried, final states queue meanwhile")
+	}
+}
+
+// Close writes what is queued, closes the file being written and unlocks
+// the directory. Stop every reporter (the hub) first: a final state
+// reported after Close is dropped.
+func (s *Stream) Close() error {
+	if s.started {
+		s.stopOnce.Do(func() { close(s.stop) })
+		<-s.stopped
+	}
+	s.eraseJob.wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	now := s.now().UnixNano()
+	s.drain(now)
+	var err error
+	if len(s.out) > 0 || s.bi < len(s.batch) {
+		err = fmt.Errorf("cdr: %d bytes of lines could not be written to %s", len(s.out), s.fs.dir)
+	}
+	s.rotate(now)
+	s.fs.lock.release()
+	st := s.Stats()
+	s.log.Info().Str("event", "cdr_closed").Uint64("written", st.Written).Uint64("dropped", st.Dropped).
+		Uint64("write_errors", st.WriteErrors).Msg("CDR stream closed")
+	return err
+}
+
+// Stats returns the counters; any goroutine.
+func (s *Stream) Stats() Stats {
+	s.filesMu.Lock()
+	files := len(s.fs.closed)
+	s.filesMu.Unlock()
+	return Stats{
+		Written: s.written.Load(), Dropped: s.dropped.Load(), Missing: s.missing.Load(),
+		WriteErrors: s.writeErrs.Load(), Rotations: s.rotations.Load(), Removed: s.removed.Load(),
+		Erased: s.erased.Load(), Files: files, Bytes: s.bytes.Load(), Queue: s.q.Len(),
+	}
+}

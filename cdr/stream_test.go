@@ -1,0 +1,308 @@
+package cdr
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/smppd/smppd/msg"
+)
+
+func TestLineHoldsTheRecord(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(1, "alice", "ACME", "+4917012345678", "Hello \"world\"")
+	submitted := e.clk.now()
+	e.clk.advance(1500 * time.Millisecond)
+	e.s.Final(msg.Final{ID: 1, State: msg.StateUndeliverable, Err: 0x45, Done: e.clk.nowNs(), UpstreamID: []byte("up-77")})
+	e.step()
+	got := e.lines()
+	if len(got) != 1 {
+		t.Fatalf("%d lines, want 1", len(got))
+	}
+	want := map[string]any{
+		"v": 1.0, "id": hexID(1), "user": "alice", "source": "ACME", "source_ton": 5.0, "source_npi": 0.0,
+		"destination": "+4917012345678", "destination_ton": 1.0, "destination_npi": 1.0, "parts": 1.0,
+		"connector": "smsc-a", "upstream_id": "up-77",
+		"submitted": submitted.Format(timeLayout), "final": e.clk.now().Format(timeLayout),
+		"state": "UNDELIVERABLE", "error": 69.0, "charge": 0.05, "quota_parts": 1.0, "refunded": false,
+		"registered_delivery": 1.0, "data_coding": 0.0, "text": "Hello \"world\"",
+	}
+	for k, w := range want {
+		if got[0][k] != w {
+			t.Errorf("%s = %#v, want %#v", k, got[0][k], w)
+		}
+	}
+	for k := range got[0] {
+		if _, ok := want[k]; !ok {
+			t.Errorf("unexpected field %s = %#v", k, got[0][k])
+		}
+	}
+	if st := e.s.Stats(); st.Written != 1 || st.Dropped != 0 || st.Missing != 0 {
+		t.Fatalf("Stats = %+v", st)
+	}
+}
+
+func TestUpstreamIDFromTheStoreAndMissingRecord(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(1, "alice", "ACME", "4917000001", "hi")
+	if err := e.store.PutUpstreamOf(1, []byte("SMSC-1")); err != nil {
+		t.Fatal(err)
+	}
+	e.final(1)
+	e.final(2) // no record: erased or never stored
+	e.step()
+	got := e.lines()
+	if len(got) != 2 || got[0]["upstream_id"] != "SMSC-1" {
+		t.Fatalf("lines = %v, want the store's upstream id on the first", got)
+	}
+	if got[1]["id"] != hexID(2) || got[1]["state"] != "DELIVERED" || got[1]["user"] != nil || got[1]["destination"] != nil {
+		t.Fatalf("line of a missing record = %v, want only the event's fields", got[1])
+	}
+	if st := e.s.Stats(); st.Missing != 1 {
+		t.Fatalf("Missing = %d, want 1", st.Missing)
+	}
+}
+
+func TestMaskContentLeavesTheTextOut(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaskContent = true })
+	e.put(1, "alice", "ACME", "4917000001", "secret code 1234")
+	e.final(1)
+	e.step()
+	got := e.lines()
+	if len(got) != 1 || got[0]["text"] != nil || got[0]["text_hex"] != nil || got[0]["destination"] != "4917000001" {
+		t.Fatalf("masked line = %v: want no text and the numbers kept", got)
+	}
+}
+
+func TestRotationBySize(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaxFileSize = 1000 })
+	const n = 40
+	for i := uint64(1); i <= n; i++ {
+		e.put(i, "alice", "ACME", "4917000001", "hello")
+		e.final(i)
+	}
+	e.step()
+	if err := e.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	names := e.files()
+	if len(names) < 5 {
+		t.Fatalf("%d files for %d lines of ~400 bytes at max_file_size 1000: %v", len(names), n, names)
+	}
+	var lastSeq uint64
+	for _, name := range names {
+		seq, start, end, part, ok := parseName(name)
+		if !ok || part || seq <= lastSeq || end < start {
+			t.Fatalf("file %s: seq %d after %d, part %v", name, seq, lastSeq, part)
+		}
+		lastSeq = seq
+		fi, err := os.Stat(filepath.Join(e.dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if fi.Size() > 1000 {
+			t.Fatalf("%s is %d bytes, past max_file_size 1000", name, fi.Size())
+		}
+	}
+	got := ids(e.lines())
+	if len(got) != n {
+		t.Fatalf("%d lines, want %d", len(got), n)
+	}
+	for i, id := range got {
+		if id != hexID(uint64(i+1)) {
+			t.Fatalf("line %d is %s, want %s: lines in order, each once", i, id, hexID(uint64(i+1)))
+		}
+	}
+}
+
+func TestRotationByAgeAndRetention(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaxFileAge = time.Minute; o.Retention = time.Hour })
+	e.put(1, "alice", "ACME", "4917000001", "one")
+	e.final(1)
+	e.step()
+	if names := e.files(); len(names) != 1 || !strings.HasSuffix(names[0], partExt) {
+		t.Fatalf("files = %v, want one part being written", names)
+	}
+	e.clk.advance(59 * time.Second)
+	e.step()
+	if names := e.files(); len(names) != 1 || !strings.HasSuffix(names[0], partExt) {
+		t.Fatalf("files = %v, want the part still open before max_file_age", names)
+	}
+	e.clk.advance(time.Second)
+	e.step() // nothing new arrives: the tick closes it by age
+	names := e.files()
+	if len(names) != 1 || !strings.HasSuffix(names[0], closedExt) {
+		t.Fatalf("files = %v, want one closed file at max_file_age", names)
+	}
+	e.put(2, "alice", "ACME", "4917000001", "two")
+	e.final(2)
+	e.step()
+	e.clk.advance(time.Hour) // the first file closed an hour ago: at its retention, kept
+	e.step()
+	if names := e.files(); len(names) != 2 {
+		t.Fatalf("files = %v, want the first closed file kept at exactly its retention, and the second closed by age", names)
+	}
+	e.clk.advance(time.Millisecond)
+	e.step()
+	names = e.files()
+	if len(names) != 1 {
+		t.Fatalf("files = %v, want the first one removed past its retention", names)
+	}
+	if got := ids(e.lines()); len(got) != 1 || got[0] != hexID(2) {
+		t.Fatalf("lines left = %v, want the second message's", got)
+	}
+	if st := e.s.Stats(); st.Removed != 1 || st.Rotations != 2 || st.Files != 1 {
+		t.Fatalf("Stats = %+v, want 1 removed, 2 rotations, 1 file", st)
+	}
+}
+
+func TestFullQueueDropsCountsAndLogs(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.QueueSize = 4 })
+	for i := uint64(1); i <= 10; i++ {
+		e.put(i, "alice", "ACME", "4917000001", "x")
+		e.final(i) // the writer does not run: the queue fills
+	}
+	if st := e.s.Stats(); st.Dropped != 6 || st.Queue != 4 {
+		t.Fatalf("Stats = %+v, want 6 dropped and 4 queued", st)
+	}
+	if !strings.Contains(e.logs.String(), `"event":"cdr_dropped"`) || !strings.Contains(e.logs.String(), `"dropped_total":1`) {
+		t.Fatalf("no cdr_dropped log line: %s", e.logs)
+	}
+	if n := strings.Count(e.logs.String(), "cdr_dropped"); n != 1 {
+		t.Fatalf("%d cdr_dropped lines for 6 drops, want 1 (throttled)", n)
+	}
+	e.step()
+	if got := ids(e.lines()); len(got) != 4 || got[0] != hexID(1) || got[3] != hexID(4) {
+		t.Fatalf("lines = %v, want the 4 queued before the queue filled", got)
+	}
+}
+
+func TestFinalDoesNotAllocate(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.QueueSize = 1 << 12 })
+	up := []byte("upstream-id")
+	f := msg.Final{ID: 1, State: msg.StateDelivered, Done: 1, UpstreamID: up}
+	if n := testing.AllocsPerRun(1000, func() { e.s.Final(f) }); n != 0 {
+		t.Fatalf("Final allocates %v times", n)
+	}
+	if n := testing.AllocsPerRun(1000, func() { e.s.Final(f) }); n != 0 { // the queue is full now: dropping allocates nothing either
+		t.Fatalf("Final on a full queue allocates %v times", n)
+	}
+}
+
+func TestCrashLeftPartIsClosedWithItsTornLineCut(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := uint64(1); i <= 3; i++ {
+		e.put(i, "alice", "ACME", "4917000001", "x")
+		e.final(i)
+	}
+	e.step()
+	names := e.files()
+	if len(names) != 1 || !strings.HasSuffix(names[0], partExt) {
+		t.Fatalf("files = %v", names)
+	}
+	// A crash: the part stays, its last line torn, the lock dropped.
+	f, err := os.OpenFile(filepath.Join(e.dir, names[0]), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteString(`{"v":1,"id":"00000`); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	e.s.fs.lock.release()
+	e.s.closed = true // the old stream is gone
+
+	s2, err := Open(Options{Dir: e.dir, Messages: e.store, Now: e.clk.now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	names = e.files()
+	if len(names) != 1 || !strings.HasSuffix(names[0], closedExt) {
+		t.Fatalf("files after the restart = %v, want the part closed", names)
+	}
+	if got := ids(e.lines()); len(got) != 3 {
+		t.Fatalf("lines = %v, want the 3 whole ones (the torn one cut)", got)
+	}
+	seq, _, _, _, _ := parseName(names[0])
+	if s2.fs.nextSeq != seq+1 {
+		t.Fatalf("next seq %d, want %d: numbering goes on", s2.fs.nextSeq, seq+1)
+	}
+}
+
+func TestSecondOpenOfADirIsRefused(t *testing.T) {
+	e := newEnv(t, nil)
+	_, err := Open(Options{Dir: e.dir, Messages: e.store})
+	if !errors.Is(err, ErrLocked) || !strings.Contains(err.Error(), e.dir) {
+		t.Fatalf("second Open: %v, want ErrLocked naming the dir", err)
+	}
+}
+
+func TestWriterGoroutineAndClose(t *testing.T) {
+	e := newEnv(t, nil)
+	e.s.opts.Now = time.Now // the running writer reads the real clock
+	e.s.now = time.Now
+	e.s.Start()
+	for i := uint64(1); i <= 100; i++ {
+		e.put(i, "alice", "ACME", "4917000001", "x")
+		e.final(i)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.s.Stats().Written < 100 {
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer wrote %d of 100 lines in 5s", e.s.Stats().Written)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := e.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	names := e.files()
+	if len(names) != 1 || !strings.HasSuffix(names[0], closedExt) {
+		t.Fatalf("files after Close = %v, want one closed file", names)
+	}
+	if got := ids(e.lines()); len(got) != 100 {
+		t.Fatalf("%d lines, want 100", len(got))
+	}
+}
+
+func TestWriteFailureIsCountedAndRetried(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(1, "alice", "ACME", "4917000001", "x")
+	e.final(1)
+	// The directory goes away under the writer: creating the file fails.
+	if err := os.Chmod(e.dir, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	if os.Geteuid() == 0 {
+		// root ignores the mode: take the directory away instead.
+		moved := e.dir + ".moved"
+		if err := os.Rename(e.dir, moved); err != nil {
+			t.Fatal(err)
+		}
+		defer os.Rename(moved, e.dir)
+		e.step()
+		if err := os.Rename(moved, e.dir); err != nil {
+			t.Fatal(err)
+		}
+	} else {
+		e.step()
+		if err := os.Chmod(e.dir, 0o750); err != nil {
+			t.Fatal(err)
+		}
+	}
+	st := e.s.Stats()
+	if st.WriteErrors == 0 || st.Written != 0 {
+		t.Fatalf("Stats after a failed create = %+v, want a write error and nothing written", st)
+	}
+	if !strings.Contains(e.logs.String(), `"event":"cdr_write_failed"`) {
+		t.Fatalf("no cdr_write_failed log line: %s", e.logs)
+	}
+	e.step() // the directory is back: the kept line goes out
+	if got := ids(e.lines()); len(got) != 1 || got[0] != hexID(1) {
+		t.Fatalf("lines after the retry = %v, want the kept line", got)
+	}
+}
