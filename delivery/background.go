@@ -293,6 +293,9 @@ func (h *Service) sweep(now time.Time) {
 
 // heldExpired is the hold store's expiry callback (background goroutine).
 func (h *Service) heldExpired(hp *storage.Held) {
+	if hp.Kind == storage.HeldCallback {
+		return // an HTTP callback's: its sender counts its own (it leases them; one expires here only unleased)
+	}
 	if hp.Kind == storage.HeldMO {
 		h.stats.moExpired.Add(1)
 		h.bg.expiredMO++

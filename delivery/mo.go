@@ -43,7 +43,7 @@ func (h *Service) InjectMO(in *msg.Inbound) error {
 // dispatches the deliver_sm.
 func (h *Service) deliverMO(in *msg.Inbound) error {
 	now := h.now()
-	user, err := h.moTarget(in, now)
+	user, push, err := h.moTarget(in, now)
 	if err != nil {
 		h.stats.moUnroutable.Add(1)
 		if e := h.event(&h.warn.unroutable, zerologWarn); e != nil {
@@ -54,15 +54,19 @@ func (h *Service) deliverMO(in *msg.Inbound) error {
 		return err
 	}
 	e := h.getEncoder()
-	err = h.encodeMO(e, in, user, now)
+	if push != "" {
+		err = h.pushMO(e, in, push, now)
+	} else {
+		err = h.encodeMO(e, in, user, now)
+	}
 	h.putEncoder(e)
 	return err
 }
 
 // encodeMO reassembles (when configured) and dispatches an MO for user.
 func (h *Service) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Time) error {
-	if h.mo.r != nil {
-		if done, err := h.mo.add(h, e, in, user, now); done {
+	if h.opts.ReassembleMO {
+		if done, err := h.mo.add(h, e, in, user, false, now); done {
 			return err
 		}
 	}
@@ -88,9 +92,10 @@ func (h *Service) sendMO(it *item, now time.Time) error {
 	return nil
 }
 
-// moTarget returns the user an MO is for.
-func (h *Service) moTarget(in *msg.Inbound, now time.Time) (string, error) {
-	user := in.SystemID
+// moTarget returns the user an MO is for, or the name of the route that
+// sends it to a URL (push).
+func (h *Service) moTarget(in *msg.Inbound, now time.Time) (user, push string, err error) {
+	user = in.SystemID
 	if user == "" {
 		content := in.ShortMessage
 		if len(content) == 0 {
@@ -98,16 +103,19 @@ func (h *Service) moTarget(in *msg.Inbound, now time.Time) (string, error) {
 		}
 		var ok bool
 		if h.opts.Routes != nil {
-			user, ok = h.opts.Routes.RouteMO(in, content, now)
+			user, push, ok = h.opts.Routes.RouteMO(in, content, now)
 		}
-		if !ok {
-			return "", ErrNoMORoute
+		if !ok || push != "" && h.opts.Pushes == nil {
+			return "", "", ErrNoMORoute
+		}
+		if push != "" {
+			return "", push, nil
 		}
 	}
 	if h.users != nil && !h.users.Known(user) {
-		return "", ErrUnknownUser
+		return "", "", ErrUnknownUser
 	}
-	return user, nil
+	return user, "", nil
 }
 
 func (h *Service) moEncodeFailed(it *item, user string, err error) error {
@@ -172,10 +180,12 @@ next:
 	}
 }
 
-// moKey names a concatenated MO: the target user, the source address and
-// (in the Reassembler's own key) the reference.
+// moKey names a concatenated MO: the target user (or, push, the URL
+// route), the source address and (in the Reassembler's own key) the
+// reference.
 type moKey struct {
 	user string
+	push bool
 	n    uint8
 	src  [maxMOAddr]byte
 }
@@ -194,9 +204,8 @@ type moAssembler struct {
 
 func (a *moAssembler) init(h *Service) {
 	a.h = h
-	if h.opts.ReassembleMO {
-		a.r = concat.New(concat.Config{Timeout: h.opts.ReassemblyTimeout}, a.dropped)
-	}
+	// Always: MO routed to a URL are joined whatever ReassembleMO says.
+	a.r = concat.New(concat.Config{Timeout: h.opts.ReassemblyTimeout}, a.dropped)
 }
 
 // dropped runs inside a Reassembler call for every incomplete MO that
@@ -225,12 +234,12 @@ func (a *moAssembler) expire(now time.Time) {
 // the MO was handled here (kept for its other parts, dropped as a
 // duplicate, or completed and dispatched); otherwise the caller passes it
 // through as it is.
-func (a *moAssembler) add(h *Service, e *encoder, in *msg.Inbound, user string, now time.Time) (done bool, err error) {
+func (a *moAssembler) add(h *Service, e *encoder, in *msg.Inbound, user string, push bool, now time.Time) (done bool, err error) {
 	seg, body, ok := moSegment(in)
 	if !ok || len(in.Source) > maxMOAddr {
 		return false, nil
 	}
-	key := moKey{user: user, n: uint8(len(in.Source))}
+	key := moKey{user: user, push: push, n: uint8(len(in.Source))}
 	copy(key.src[:], in.Source)
 	a.mu.Lock()
 	m, complete, aerr := a.r.Add(now, key, seg, body)
@@ -238,6 +247,10 @@ func (a *moAssembler) add(h *Service, e *encoder, in *msg.Inbound, user string, 
 	case aerr == nil && !complete:
 		a.mu.Unlock()
 		return true, nil
+	case aerr == nil && push:
+		err := h.opts.Pushes.PushMO(in, m.Body, user) // m.Body is valid until the next Reassembler call
+		a.mu.Unlock()
+		return true, err
 	case aerr == nil:
 		it := h.newItem(user, storage.HeldMO, 0, now)
 		err := e.mo(it, in, m.Body) // m.Body is valid until the next Reassembler call

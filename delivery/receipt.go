@@ -72,6 +72,7 @@ func (e *encoder) receipt(it *item, rec *storage.Record, r *dlr.Report, decimal 
 // when rec's registered_delivery asks for state: rec is its Record, read
 // during the call only; done is Unix ns.
 func (h *Service) FailedReceipt(rec *storage.Record, state msg.State, code uint16, done int64) {
+	h.pushFinal(rec, state, code, done)
 	if !dlr.Wanted(rec.RegisteredDelivery, state, false) {
 		return
 	}
@@ -124,6 +125,7 @@ func (h *Service) Receipt(r *msg.Receipt) error {
 	if err != nil {
 		return h.receiptNotFound(r, err)
 	}
+	h.pushFinal(&e.rec, r.State, r.Err, done)
 	h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
 	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, false) {
 		return h.sendReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
@@ -152,6 +154,9 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 			}
 		}
 	}
+	// The HTTP callback too is kept before the state is recorded: an
+	// upstream that must resend finds it made, never lost.
+	h.pushFinal(&e.rec, r.State, r.Err, done)
 	err := h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec)
 	if err != nil {
 		if it != nil {

@@ -27,9 +27,10 @@ type UsersFunc func(systemID string) bool
 func (f UsersFunc) Known(systemID string) bool { return f(systemID) }
 
 // MORouter picks the user of an MO that names none: content is its
-// short_message, or its message_payload when that is empty.
+// short_message, or its message_payload when that is empty. A route that
+// sends to a URL instead returns its name as push (systemID "").
 type MORouter interface {
-	RouteMO(in *msg.Inbound, content []byte, now time.Time) (systemID string, ok bool)
+	RouteMO(in *msg.Inbound, content []byte, now time.Time) (systemID, push string, ok bool)
 }
 
 // Deliverer sends a deliver_sm to a bound receiver or transceiver of a user
@@ -83,6 +84,9 @@ type Options struct {
 	// Routes picks the user of an MO that names none; nil = such MO are
 	// unroutable.
 	Routes MORouter
+	// Pushes takes receipt callbacks and MO routed to a URL (push.go);
+	// nil = none (such MO are unroutable).
+	Pushes Pushes
 	// Users checks MO targets; nil accepts every system_id.
 	Users Users
 	// Durable: Holds keeps its items across restarts (a disk store). Every

@@ -42,6 +42,8 @@ type Options struct {
 	Messages storage.Messages
 	// Deliveries takes receipts and MO back to the ESMEs; required.
 	Deliveries Deliveries
+	// Answers is told each MT's upstream answer (answers.go); nil = none.
+	Answers Answers
 	// UpstreamIDs keeps the upstream's id of each message accepted by a
 	// connector whose Caps declare Cancel or Replace, which it needs to
 	// name it upstream. nil = Messages when it is one too (as

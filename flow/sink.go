@@ -26,6 +26,7 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 	if !multi {
 		h.live.remove(m)
 	}
+	h.answer(m, 0, upstreamID)
 	if err := h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt); err != nil {
 		h.noteStore(err, "accepted", m.ID)
 	}
@@ -58,6 +59,7 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	}
 	done := h.now().UnixNano()
 	code := errCodeOf(status)
+	h.answer(m, status, nil)
 	if err := h.msgs.SetState(m.ID, state, code, done); err != nil {
 		h.noteStore(err, "state", m.ID)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/url"
 	"strconv"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -42,8 +43,9 @@ func (s *Service) Answer(id msg.ID, systemID string, connector int, status uint3
 	if cbs == nil {
 		return
 	}
-	var cb storage.Callback
-	if err := cbs.Callback(id, &cb); err != nil {
+	cb := cbPool.Get().(*storage.Callback)
+	defer cbPool.Put(cb)
+	if err := cbs.Callback(id, cb); err != nil {
 		return
 	}
 	if cb.Level&storage.CallbackFinal != 0 && len(upstreamID) > 0 && s.opts.UpstreamIDs != nil {
@@ -61,9 +63,13 @@ func (s *Service) Answer(id msg.ID, systemID string, connector int, status uint3
 	v.Set("message_status", codec.Status(status).String())
 	v.Set("level", strconv.Itoa(int(cb.Level)))
 	v.Set("connector", s.connectorName(connector))
-	s.enqueueReceipt(&cb, systemID, v)
-	s.markDone(&cb, storage.CallbackAccepted)
+	s.enqueueReceipt(cb, systemID, v)
+	s.markDone(cb, storage.CallbackAccepted)
 }
+
+// cbPool holds the callbacks the hooks read into: a lookup through the
+// storage.Callbacks interface would otherwise allocate one per message.
+var cbPool = sync.Pool{New: func() any { return new(storage.Callback) }}
 
 // Final is a message's final state, from the delivery side's receipt path
 // (a receipt, or an MT that failed here): rec is its Record (read during
@@ -73,8 +79,9 @@ func (s *Service) Final(rec *storage.Record, st msg.State, errCode uint16, done 
 	if cbs == nil {
 		return
 	}
-	var cb storage.Callback
-	if err := cbs.Callback(rec.ID, &cb); err != nil {
+	cb := cbPool.Get().(*storage.Callback)
+	defer cbPool.Put(cb)
+	if err := cbs.Callback(rec.ID, cb); err != nil {
 		return
 	}
 	if cb.Level&storage.CallbackFinal == 0 || cb.Done&storage.CallbackFinal != 0 {
@@ -103,8 +110,8 @@ func (s *Service) Final(rec *storage.Record, st msg.State, errCode uint16, done 
 	v.Set("donedate", string(receipt.AppendDate(nil, time.Unix(0, done).In(s.zone), false)))
 	v.Set("err", fmt.Sprintf("%03d", errCode))
 	v.Set("text", textPrefix(rec))
-	s.enqueueReceipt(&cb, rec.SystemID, v)
-	s.markDone(&cb, storage.CallbackFinal)
+	s.enqueueReceipt(cb, rec.SystemID, v)
+	s.markDone(cb, storage.CallbackFinal)
 }
 
 // enqueueReceipt sends a receipt callback (a refusal is counted and

@@ -154,3 +154,17 @@ func TestReceiptLevels(t *testing.T) {
 		t.Fatalf("%d callbacks, want 6", n)
 	}
 }
+
+// TestHooksWithoutCallbackDoNotAllocate: for the messages without a
+// callback (every SMPP message), the hooks cost a lookup and nothing else.
+func TestHooksWithoutCallbackDoNotAllocate(t *testing.T) {
+	f := newFixture(t, nil)
+	rec := receiptRecord(0x77, 1)
+	up := []byte("UP")
+	if n := testing.AllocsPerRun(200, func() {
+		f.s.Answer(0x77, "alice", 0, 0, up)
+		f.s.Final(&rec, msg.StateDelivered, 0, 2)
+	}); n != 0 {
+		t.Fatalf("%v allocations per message without a callback", n)
+	}
+}
