@@ -15,6 +15,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/admin"
+	"github.com/smppd/smppd/audit"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
@@ -42,6 +43,7 @@ type daemon struct {
 	dl      *delivery.Service
 	srv     *engine.Server
 	admin   *admin.Server
+	audit   *audit.Log // with the admin API: its changes
 	metrics *metrics.Metrics
 
 	stopPersist chan struct{}
@@ -118,9 +120,18 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	if cfg.Admin.Enabled {
+		tokens, err := adminTokens(cfg)
+		if err != nil {
+			return nil, err
+		}
+		if d.audit, err = openAudit(cfg, log); err != nil {
+			return nil, err
+		}
 		d.admin = admin.New(admin.Options{
 			Addr:         net.JoinHostPort(cfg.Admin.Bind, strconv.Itoa(cfg.Admin.Port)),
 			Token:        cfg.Admin.Token,
+			Tokens:       tokens,
+			Audit:        d.audit,
 			AllowedHosts: cfg.Admin.AllowedHosts,
 			MO:           d.dl,
 			Ready:        d.ready,
@@ -141,7 +152,11 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			d.admin.HandlePprof()
 		}
 	}
-	d.metrics.Attach(metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users})
+	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users}
+	if d.admin != nil {
+		src.Admin = d.admin
+	}
+	d.metrics.Attach(src)
 	return d, nil
 }
 
@@ -201,6 +216,9 @@ func (d *daemon) stop() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = d.admin.Shutdown(ctx)
 		cancel()
+		if err := d.audit.Close(); err != nil {
+			d.log.Error().Str("event", "shutdown").Err(err).Msg("closing the audit log")
+		}
 	}
 	d.stopEngineWithin(grace)
 	d.stopHubWithin(grace)
@@ -298,6 +316,7 @@ func (d *daemon) reload() {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users and routes stay in force")
 		return
 	}
+	d.reloadAdminTokens(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
 		return
