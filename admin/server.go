@@ -86,6 +86,8 @@ type Options struct {
 	// /v1/routes/reload, with Connectors set as at startup (so routing ids
 	// keep naming the hub's connectors).
 	LoadRoutes func() (routing.Config, error)
+	// DeadLetters lists the store's dead letters for GET /v1/dead-letters.
+	DeadLetters DeadLetterSource
 
 	Logger zerolog.Logger
 }
@@ -132,6 +134,7 @@ func New(opts Options) *Server {
 	s.sessionRoutes()
 	s.userRoutes()
 	s.connectorRoutes()
+	s.deadLetterRoutes()
 	s.routingRoutes()
 	s.auditRoutes()
 	s.http = &http.Server{

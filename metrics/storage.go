@@ -3,6 +3,8 @@ package metrics
 import (
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/smppd/smppd/delivery"
+	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -17,6 +19,11 @@ type storageDescs struct {
 	writeErrs, diskFull, devFailed, fsyncs, fsync, batch    *prometheus.Desc
 	batchMax                                                *prometheus.Desc
 	recovery, replayEntries, replayCorrupt                  *prometheus.Desc
+
+	// What the hub and the delivery side do with a durable store.
+	deferred, deferredNow, deferredFull, kept               *prometheus.Desc
+	scheduled, scheduledNow, redriven, redrivenDup, waiting *prometheus.Desc
+	redriveTime, lateRcpt, deadIn, retryOver, retrying      *prometheus.Desc
 }
 
 func (s *storageDescs) init(d func(name, help string, labels ...string) *prometheus.Desc) {
@@ -42,6 +49,20 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.batch = d("smppd_storage_group_commit_batch", "Mean entries made durable by one group commit.")
 	s.recovery = d("smppd_storage_recovery_seconds", "Seconds the disk store took at start to replay its log and rebuild its index.")
 	s.replayEntries = d("smppd_storage_replay_entries", "Log entries replayed at start.")
+	s.deferred = d("smppd_submits_deferred_total", "Submit answers that waited for the store's commit (sync = \"always\": the fsync) before ESME_ROK.")
+	s.deferredNow = d("smppd_submits_deferred", "Submit answers waiting for the store's commit now.")
+	s.deferredFull = d("smppd_submits_deferred_full_total", "Submits refused ESME_RMSGQFUL because too many answers were waiting for the disk.")
+	s.kept = d("smppd_messages_kept_at_stop_total", "Messages a stopping connector still held, kept pending in the store and sent again at the next start.")
+	s.scheduled = d("smppd_messages_scheduled_total", "Messages scheduled far ahead, held in the hub (not a connector's queue) until their time.")
+	s.scheduledNow = d("smppd_messages_held_in_hub", "Messages held in the hub now: far-future schedules, and re-driven messages waiting for their connector's room.")
+	s.redriven = d("smppd_messages_redriven_total", "Accepted messages sent to their connector again at start, with the same message id, because the previous run ended before an upstream took them.")
+	s.redrivenDup = d("smppd_messages_redriven_possible_duplicates_total", "Of the re-driven messages, those whose time had come in the previous run: it may have sent them already, so the upstream may see them twice.")
+	s.waiting = d("smppd_messages_awaiting_receipt_at_start_total", "Non-final messages found at start that an upstream had accepted: not sent again, waiting for their receipts.")
+	s.redriveTime = d("smppd_redrive_seconds", "Seconds the start-up re-drive of the store's non-final messages took (after the store's own recovery).")
+	s.lateRcpt = d("smppd_receipts_late_dropped_total", "Upstream receipts for messages already final (the first final state wins): dropped, nothing sent to the ESME.")
+	s.deadIn = d("smppd_dead_letters_total", "Upstream deliver_sm answered ESME_ROK and kept as dead letters (GET /v1/dead-letters), by kind: mo (no MO route or user, not encodable), receipt (an id not ours).", "kind")
+	s.retryOver = d("smppd_deliveries_retry_overflow_total", "Receipt and MO retries moved to the hold store because their user's share of the retry schedule (max_held_per_user) or max_held was reached.")
+	s.retrying = d("smppd_deliveries_retrying", "Receipts and MO waiting in memory for a retry now.")
 	s.replayCorrupt = d("smppd_storage_replay_corrupt_total", "Corrupt entries or segment tails skipped at start (logged with the file).")
 }
 
@@ -93,4 +114,27 @@ func flag(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// hub reports the hub's durability figures.
+func (s *storageDescs) hub(ch chan<- prometheus.Metric, st *flow.Stats) {
+	counter(ch, s.deferred, st.Deferred)
+	gauge(ch, s.deferredNow, float64(st.DeferredNow))
+	counter(ch, s.deferredFull, st.DeferredFull)
+	counter(ch, s.kept, st.KeptAtStop)
+	counter(ch, s.scheduled, st.Scheduled)
+	gauge(ch, s.scheduledNow, float64(st.ScheduledNow))
+	counter(ch, s.redriven, st.Redriven)
+	counter(ch, s.redrivenDup, st.RedrivenDup)
+	counter(ch, s.waiting, st.RedriveWaiting)
+	gauge(ch, s.redriveTime, st.RedriveTime.Seconds())
+}
+
+// deliveries reports the delivery side's durability figures.
+func (s *storageDescs) deliveries(ch chan<- prometheus.Metric, st *delivery.Stats) {
+	counter(ch, s.lateRcpt, st.ReceiptsLate)
+	counter(ch, s.deadIn, st.DeadMO, "mo")
+	counter(ch, s.deadIn, st.DeadReceipts, "receipt")
+	counter(ch, s.retryOver, st.RetryOverflow)
+	gauge(ch, s.retrying, float64(st.RetryingNow))
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/smppd/smppd/delivery"
+	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/metrics"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -78,5 +80,60 @@ func TestStorageMetrics(t *testing.T) {
 	}
 	if n := len(got["smppd_storage_records_by_state"].GetMetric()); n != storage.NumStates-1 {
 		t.Errorf("%d state series, want one per SMPP state (%d)", n, storage.NumStates-1)
+	}
+}
+
+type fixedHub struct{ st flow.Stats }
+
+func (f fixedHub) Stats() flow.Stats           { return f.st }
+func (f fixedHub) UserStats() []flow.UserStats { return nil }
+
+type fixedDeliveries struct{ st delivery.Stats }
+
+func (f fixedDeliveries) Stats() delivery.Stats { return f.st }
+
+// TestDurabilityMetrics: the hub's and the delivery side's durability
+// figures land on their metrics.
+func TestDurabilityMetrics(t *testing.T) {
+	m := metrics.New(metrics.Options{})
+	m.Attach(metrics.Sources{
+		Hub: fixedHub{flow.Stats{Deferred: 9, DeferredNow: 2, DeferredFull: 1, KeptAtStop: 3, Scheduled: 4, ScheduledNow: 5,
+			Redriven: 6, RedrivenDup: 5, RedriveWaiting: 7, RedriveTime: 250 * time.Millisecond}},
+		Deliveries: fixedDeliveries{delivery.Stats{ReceiptsLate: 8, DeadMO: 2, DeadReceipts: 3, RetryOverflow: 4, RetryingNow: 6}},
+	})
+	mfs, err := m.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := families{}
+	for _, mf := range mfs {
+		got[mf.GetName()] = mf
+	}
+	for _, w := range []struct {
+		name   string
+		labels []string
+		v      float64
+	}{
+		{"smppd_submits_deferred_total", nil, 9},
+		{"smppd_submits_deferred", nil, 2},
+		{"smppd_submits_deferred_full_total", nil, 1},
+		{"smppd_messages_kept_at_stop_total", nil, 3},
+		{"smppd_messages_scheduled_total", nil, 4},
+		{"smppd_messages_held_in_hub", nil, 5},
+		{"smppd_messages_redriven_total", nil, 6},
+		{"smppd_messages_redriven_possible_duplicates_total", nil, 5},
+		{"smppd_messages_awaiting_receipt_at_start_total", nil, 7},
+		{"smppd_redrive_seconds", nil, 0.25},
+		{"smppd_receipts_late_dropped_total", nil, 8},
+		{"smppd_dead_letters_total", []string{"kind", "mo"}, 2},
+		{"smppd_dead_letters_total", []string{"kind", "receipt"}, 3},
+		{"smppd_deliveries_retry_overflow_total", nil, 4},
+		{"smppd_deliveries_retrying", nil, 6},
+	} {
+		if got[w.name] == nil {
+			t.Errorf("%s not exported", w.name)
+		} else if v := got.value(w.name, w.labels...); v != w.v {
+			t.Errorf("%s%v = %v, want %v", w.name, w.labels, v, w.v)
+		}
 	}
 }
