@@ -21,6 +21,7 @@ import (
 	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
+	"github.com/smppd/smppd/httpapi"
 	"github.com/smppd/smppd/metrics"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
@@ -45,6 +46,8 @@ type daemon struct {
 	admin   *admin.Server
 	audit   *audit.Log // with the admin API: its changes
 	metrics *metrics.Metrics
+	// http is the customers' HTTP API; nil without [http-api] enabled.
+	http *httpapi.Server
 
 	stopPersist chan struct{}
 	persistDone chan struct{}
@@ -157,6 +160,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		src.Admin = d.admin
 	}
 	d.metrics.Attach(src)
+	if d.http, err = newHTTPAPI(cfg, d, log); err != nil {
+		return nil, err
+	}
 	return d, nil
 }
 
@@ -183,8 +189,14 @@ func (d *daemon) start() error {
 		d.stopHub()
 		return err
 	}
+	if err := d.startHTTP(); err != nil { // the customers' HTTP API: the hub takes its submits
+		d.stopEngine()
+		d.stopHub()
+		return err
+	}
 	if d.admin != nil {
 		if err := d.admin.Start(); err != nil {
+			d.stopHTTP(time.Second)
 			d.stopEngine()
 			d.stopHub()
 			return err
@@ -220,6 +232,7 @@ func (d *daemon) stop() {
 			d.log.Error().Str("event", "shutdown").Err(err).Msg("closing the audit log")
 		}
 	}
+	d.stopHTTP(grace) // no new HTTP submits while the engine and the hub drain
 	d.stopEngineWithin(grace)
 	d.stopHubWithin(grace)
 	d.closeStore()

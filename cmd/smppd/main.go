@@ -6,6 +6,7 @@
 //
 //	smppd -config configs/smppd.toml
 //	smppd passwd [password]     print a password_hash for the users file
+//	smppd apikey SYSTEM_ID      print a new HTTP API key and its api_key_hash
 package main
 
 import (
@@ -20,6 +21,9 @@ import (
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "apikey" {
+		os.Exit(apikey(os.Args[2:], os.Stdout, os.Stderr))
+	}
 	if len(os.Args) > 1 && os.Args[1] == "passwd" {
 		os.Exit(passwd(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
 	}

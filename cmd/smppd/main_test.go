@@ -48,6 +48,7 @@ func demoDir(t *testing.T) (cfgPath, usersPath string, smppPort, adminPort int) 
 	smppPort, adminPort = freePort(t), freePort(t)
 	conf := strings.Replace(string(src), "port = 2775 ", "port = "+strconv.Itoa(smppPort)+" ", 1)
 	conf = strings.Replace(conf, "port = 8790 ", "port = "+strconv.Itoa(adminPort)+" ", 1)
+	conf = strings.Replace(conf, "port = 1401 ", "port = "+strconv.Itoa(freePort(t))+" ", 1) // [http-api]
 	conf = strings.Replace(conf, `log_file = ""`, `log_file = "`+filepath.Join(dir, "smppd.log")+`"`, 1)
 	cfgPath, usersPath = filepath.Join(dir, "smppd.toml"), filepath.Join(dir, "users.toml")
 	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))

@@ -65,7 +65,7 @@ func writeConfig(configDir string, s setup, hash string) (*derived, error) {
 	if _, err := toml.DecodeFile(filepath.Join(configDir, demoConfig), &conf); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +80,9 @@ func writeConfig(configDir string, s setup, hash string) (*derived, error) {
 	table(srv, "tls")["port"] = ports[2]
 	adm := table(conf, "admin")
 	adm["enabled"], adm["bind"], adm["port"], adm["token"] = true, "127.0.0.1", ports[1], ""
+	if h, ok := conf["http-api"].(map[string]any); ok { // the customers' HTTP API, in builds that have it
+		h["bind"], h["port"] = "127.0.0.1", ports[3]
+	}
 
 	st := table(conf, "storage")
 	switch s.storage {

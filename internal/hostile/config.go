@@ -39,7 +39,7 @@ func writeConfig(configDir, dir string) (*serverConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(3)
+	ports, err := freePorts(4)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +61,11 @@ func writeConfig(configDir, dir string) (*serverConfig, error) {
 	}
 	for _, ed := range edits {
 		if conf, err = setKey(conf, ed.section, ed.key, ed.value); err != nil {
+			return nil, err
+		}
+	}
+	if strings.Contains(conf, "\n[http-api]") { // the customers' HTTP API, in builds that have it
+		if conf, err = setKey(conf, "http-api", "port", strconv.Itoa(ports[3])); err != nil {
 			return nil, err
 		}
 	}
