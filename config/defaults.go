@@ -129,6 +129,7 @@ func Defaults() *Config {
 			IdempotencyKeys: 100000,
 			IdempotencyTTL:  Duration(24 * time.Hour),
 		},
+		Webhook: DefaultWebhook(),
 		// smppd runs usefully with no upstream: the simulator accepts every
 		// message and sends receipts.
 		Connectors: []Connector{DefaultSimConnector()},
