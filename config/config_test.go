@@ -157,7 +157,11 @@ func TestLoadEveryKey(t *testing.T) {
 			{Name: "keyword-stop", User: "fromfile", RouteFilter: RouteFilter{SourceAddrs: []string{"re:^33"},
 				DestPrefixes: []string{"36180"}, DestRegex: "^3618[0-9]$", ContentRegex: "(?i)^stop", DataCodings: []int{0},
 				TimeWindow: "00:00-24:00", Days: "mon-sun", DateWindow: "2026-01-01", TimeZone: "UTC"}},
+			{Name: "web-app", URL: "https://mo.example.net/in?k=1", Method: "get", AckBody: "ACK/Jasmin",
+				Secret: "mo-route-secret-0123456789", RouteFilter: RouteFilter{DestPrefixes: []string{"4470"}}},
 		}},
+		{"webhook", c.Webhook, Webhook{Timeout: Duration(5 * time.Second), MaxPerTarget: 4, MaxPending: 2000,
+			MaxPendingPerTarget: 500, ReceiptAckBody: "ACK/Jasmin"}},
 	}
 	for _, ch := range checks {
 		if !reflect.DeepEqual(ch.got, ch.want) {
@@ -893,6 +897,7 @@ func saveSample() ([]User, []Group) {
 			MaxValidity: Duration(90 * time.Minute), MaxPriority: 0, MaxHeldPerUser: 12,
 			Auth: "password+cert", CertSubjects: []string{"CN=esme1,O=Acme"}, CertFingerprints: []string{strings.Repeat("ab:", 31) + "ab"},
 			Deny: []string{"http_rate", "set_schedule_delivery_time"}, APIKeyHash: "sha256$" + strings.Repeat("0f", 32),
+			CallbackSecret: "dlr-signing-secret-0123",
 		},
 		{SystemID: "plain", PasswordHash: testHash, Enabled: true, BindTypes: []string{"transmitter", "receiver", "transceiver"},
 			Receipts: true, Balance: "unlimited", MaxPriority: 3, Throughput: 0.25, Auth: "password"},
