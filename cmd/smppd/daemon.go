@@ -19,6 +19,7 @@ import (
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
+	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/httpapi"
@@ -42,6 +43,7 @@ type daemon struct {
 	router  *routing.Router
 	hub     *flow.Hub
 	dl      *delivery.Service
+	webhook *webhook.Service // HTTP callbacks: receipts to dlr-urls, MO to URLs
 	srv     *engine.Server
 	admin   *admin.Server
 	audit   *audit.Log // with the admin API: its changes
@@ -64,7 +66,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	}
 	// The store first: the balances come from its ledger, and it takes
 	// each user's share of the held items once the users exist.
-	shares := &heldShares{}
+	shares := &heldShares{callbacks: cfg.Webhook.Pending(&cfg.Delivery)}
 	if d.store, err = openStore(cfg, shares.limit, log); err != nil {
 		return nil, err
 	}
@@ -103,7 +105,10 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		names[i] = c.Name()
 	}
 	d.metrics = metrics.New(metrics.Options{Connectors: names})
-	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, log); err != nil {
+	if d.webhook, err = newWebhook(cfg, d, log); err != nil {
+		return nil, err
+	}
+	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, log); err != nil {
 		return nil, err
 	}
 	eo, err := engineOptions(cfg, ids)
@@ -174,6 +179,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 func (d *daemon) start() error {
 	d.dl.Attach(d.srv)
 	d.hub.Attach(d.srv)
+	if err := d.webhook.Start(); err != nil { // first: it takes up what a previous run left pending
+		return err
+	}
 	if err := d.dl.Start(); err != nil {
 		return err
 	}
@@ -261,6 +269,7 @@ func (d *daemon) stopHubWithin(grace time.Duration) {
 		d.log.Error().Str("event", "shutdown").Err(err).Msg("connector shutdown")
 	}
 	d.dl.Stop(ctx) // after the connectors: their last failures send receipts
+	d.stopWebhook(ctx)
 	st := d.store.Stats()
 	hs := d.hub.Stats()
 	ev := d.log.Info().Str("event", "drained").Int("records", st.Records).Int("undelivered", d.dl.Undelivered()).

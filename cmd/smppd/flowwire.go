@@ -11,6 +11,7 @@ import (
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
+	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/metrics"
@@ -91,7 +92,8 @@ func routeConfig(cfg *config.Config) routing.Config {
 			Rate: r.Rate, FilterConfig: routing.FilterConfig(r.RouteFilter)}
 	}
 	for i, r := range cfg.MORoutes {
-		rc.MO[i] = routing.MORouteConfig{Name: r.Name, User: r.User, FilterConfig: routing.FilterConfig(r.RouteFilter)}
+		rc.MO[i] = routing.MORouteConfig{Name: r.Name, User: r.User, URL: r.URL, Method: r.Method, AckBody: r.AckBody,
+			Secret: r.Secret, FilterConfig: routing.FilterConfig(r.RouteFilter)}
 	}
 	return rc
 }
@@ -103,7 +105,7 @@ func routeConfig(cfg *config.Config) routing.Config {
 // acknowledged (the hub's per-user counters) and runs the hub's sweep on
 // its goroutine. obs gives the latency histograms.
 func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Connector, store storage.Store,
-	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
+	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, wh *webhook.Service, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
 	d := &cfg.Delivery
 	durable := cfg.Storage.Disk()
 	// With the disk store a submit is answered once its record is written
@@ -117,6 +119,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Messages: store,
 		Holds:    store.Holds(),
 		Routes:   flow.MORoutes{Router: router},
+		Pushes:   wh, // receipt callbacks and MO to URLs
 		Users: delivery.UsersFunc(func(id string) bool {
 			_, ok := users.Lookup(id)
 			return ok
@@ -147,6 +150,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Connectors:      conns,
 		Messages:        store,
 		Deliveries:      dl,
+		Answers:         wh, // level-1 receipt callbacks
 		Accounts:        users,
 		Admission:       &accounts.Admission{JasminCompat: cfg.Server.JasminCompatStatus},
 		IDs:             ids,

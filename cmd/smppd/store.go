@@ -13,6 +13,7 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -83,9 +84,15 @@ func storeOpenError(dir string, err error) error {
 // accounts store is set once built; until then no share applies.
 type heldShares struct {
 	users atomic.Pointer[accounts.Store]
+	// callbacks is the HTTP callbacks' share ([webhook] max_pending):
+	// they are held under a queue name of their own, no user's.
+	callbacks int
 }
 
 func (h *heldShares) limit(systemID string) int {
+	if systemID == webhook.Queue {
+		return h.callbacks
+	}
 	if u := h.users.Load(); u != nil {
 		return u.HeldLimit(systemID)
 	}

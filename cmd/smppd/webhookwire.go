@@ -1,0 +1,157 @@
+package main
+
+import (
+	"context"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/delivery/webhook"
+	"github.com/smppd/smppd/routing"
+	"github.com/smppd/smppd/storage"
+)
+
+// newWebhook builds the HTTP callback sender: receipts to the dlr-url of
+// messages submitted over HTTP, MO to the url of an [[mo_route]]. It
+// holds its callbacks in the store ([webhook] limits, [delivery] backoff
+// and lifetime), signs them with the users' callback_secret and the MO
+// routes' secret as they stand at each attempt, and registers its
+// metrics. Built before the message paths, which hand it their hooks.
+func newWebhook(cfg *config.Config, d *daemon, log zerolog.Logger) (*webhook.Service, error) {
+	w, dl := &cfg.Webhook, &cfg.Delivery
+	latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "smppd_webhook_request_seconds",
+		Help:    "Seconds one HTTP callback attempt took, connection to the end of the answer (timeouts included).",
+		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}})
+	s, err := webhook.New(webhook.Options{
+		Holds:               d.store.Holds(),
+		DeadLetters:         d.store.DeadLetters(),
+		Callbacks:           d.store.Callbacks(),
+		UpstreamIDs:         d.store,
+		Secrets:             webhook.SecretsFunc(d.callbackSecret),
+		MORoutes:            moURLRoutes{d.router},
+		ConnectorName:       d.connectorName,
+		Timeout:             w.Timeout.D(),
+		MaxPerTarget:        w.MaxPerTarget,
+		MaxPending:          w.Pending(dl),
+		MaxPendingPerTarget: w.PendingPerTarget(dl),
+		HoldLifetime:        dl.HoldLifetime.D(),
+		RetryMin:            dl.RetryMin.D(),
+		RetryMax:            dl.RetryMax.D(),
+		ReceiptAckBody:      w.ReceiptAckBody,
+		ReceiptZone:         dl.ReceiptLocation,
+		Latency:             latency,
+		Logger:              log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	reg := d.metrics.Registry()
+	for _, c := range []prometheus.Collector{latency, webhookCollector{s}} {
+		if err := reg.Register(c); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// callbackSecret resolves a webhook SecretRef: a user's callback_secret
+// or an MO route's secret, as they stand now (a reload rotates them for
+// what is pending).
+func (d *daemon) callbackSecret(ref string) []byte {
+	if id, ok := strings.CutPrefix(ref, "user:"); ok {
+		if u, ok := d.users.Lookup(id); ok && u.CallbackSecret != "" {
+			return []byte(u.CallbackSecret)
+		}
+		return nil
+	}
+	if name, ok := strings.CutPrefix(ref, "route:"); ok {
+		if r := d.router.Load().MORoute(name); r != nil && r.Secret != "" {
+			return []byte(r.Secret)
+		}
+	}
+	return nil
+}
+
+// connectorName names a routing table connector id for the receipts'
+// connector parameter.
+func (d *daemon) connectorName(id int) string {
+	if id >= 0 && id < len(d.conns) {
+		return d.conns[id].Name()
+	}
+	return ""
+}
+
+// moURLRoutes gives the webhook an MO route's url, method and ack_body
+// from the table in force.
+type moURLRoutes struct{ r *routing.Router }
+
+func (m moURLRoutes) MORoute(name string) (webhook.MORoute, bool) {
+	r := m.r.Load().MORoute(name)
+	if r == nil || r.URL == "" {
+		return webhook.MORoute{}, false
+	}
+	method := storage.CallbackPOST
+	if r.Method == "GET" {
+		method = storage.CallbackGET
+	}
+	return webhook.MORoute{URL: r.URL, Method: method, AckBody: r.AckBody}, true
+}
+
+// stopWebhook stops sending callbacks, after the delivery side (whose
+// last receipts may make some): what is pending stays held for the next
+// start.
+func (d *daemon) stopWebhook(ctx context.Context) {
+	d.webhook.Stop(ctx)
+	d.log.Info().Str("event", "webhook_stopped").Int("pending", d.webhook.Pending()).
+		Msg("HTTP callbacks stopped; pending ones stay held in the store")
+}
+
+// webhookCollector reads the sender's counters at scrape time.
+type webhookCollector struct{ s *webhook.Service }
+
+var (
+	whOutcome = prometheus.NewDesc("smppd_webhook_callbacks_total",
+		"HTTP callbacks (kind receipt or mo) by outcome: enqueued (kept and queued), sent (2xx, with the ack body when asked), "+
+			"retried (an attempt failed, another is scheduled), permanent (a 4xx other than 408/429: dead letter), "+
+			"expired (not delivered within hold_lifetime: dead letter), refused (not kept: bad url, max_pending, "+
+			"max_pending_per_target or the store).", []string{"kind", "outcome"}, nil)
+	whRestored = prometheus.NewDesc("smppd_webhook_restored_total",
+		"HTTP callbacks a previous run left pending, taken up at start.", nil, nil)
+	whStoreErr = prometheus.NewDesc("smppd_webhook_store_errors_total",
+		"HTTP callback store operations (hold, ack, lease, dead letter) that failed.", nil, nil)
+	whPending = prometheus.NewDesc("smppd_webhook_pending",
+		"HTTP callbacks in memory now: ready, in flight or waiting for a retry ([webhook] max_pending).", nil, nil)
+	whWaiting = prometheus.NewDesc("smppd_webhook_waiting_retry",
+		"HTTP callbacks waiting for their next attempt.", nil, nil)
+	whTargets = prometheus.NewDesc("smppd_webhook_targets",
+		"Targets (scheme, host and port) with HTTP callbacks pending.", nil, nil)
+)
+
+func (c webhookCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{whOutcome, whRestored, whStoreErr, whPending, whWaiting, whTargets} {
+		ch <- d
+	}
+}
+
+func (c webhookCollector) Collect(ch chan<- prometheus.Metric) {
+	st := c.s.Stats()
+	for _, k := range []struct {
+		kind string
+		s    *webhook.KindStats
+	}{{"receipt", &st.Receipts}, {"mo", &st.MO}} {
+		for _, o := range []struct {
+			outcome string
+			v       uint64
+		}{{"enqueued", k.s.Enqueued}, {"sent", k.s.Sent}, {"retried", k.s.Retried}, {"permanent", k.s.Permanent},
+			{"expired", k.s.Expired}, {"refused", k.s.Refused}} {
+			ch <- prometheus.MustNewConstMetric(whOutcome, prometheus.CounterValue, float64(o.v), k.kind, o.outcome)
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(whRestored, prometheus.CounterValue, float64(st.Restored))
+	ch <- prometheus.MustNewConstMetric(whStoreErr, prometheus.CounterValue, float64(st.StoreErrors))
+	ch <- prometheus.MustNewConstMetric(whPending, prometheus.GaugeValue, float64(st.Pending))
+	ch <- prometheus.MustNewConstMetric(whWaiting, prometheus.GaugeValue, float64(st.Waiting))
+	ch <- prometheus.MustNewConstMetric(whTargets, prometheus.GaugeValue, float64(st.Targets))
+}
