@@ -80,8 +80,8 @@ func (s *Server) injectMO(w http.ResponseWriter, r *http.Request) {
 		writeError(w, status, code, err.Error())
 		return
 	}
-	s.opts.Logger.Info().Str("event", "mo_injected").Str("source_addr", req.SourceAddr).
-		Str("destination_addr", req.DestinationAddr).Str("system_id", req.SystemID).
+	s.opts.Logger.Info().Str("event", "mo_injected").Str("source_addr", s.logNumber(req.SourceAddr)).
+		Str("destination_addr", s.logNumber(req.DestinationAddr)).Str("system_id", req.SystemID).
 		Uint8("data_coding", uint8(dc)).Int("octets", len(text)).Msg("operator MO accepted")
 	writeJSON(w, http.StatusAccepted, moResponse{Status: "accepted", DataCoding: uint8(dc), Octets: len(text),
 		SourceAddr: req.SourceAddr, Destination: req.DestinationAddr, SystemID: req.SystemID, PayloadInTLV: payload})

@@ -86,6 +86,12 @@ type Options struct {
 	// /v1/routes/reload, with Connectors set as at startup (so routing ids
 	// keep naming the hub's connectors).
 	LoadRoutes func() (routing.Config, error)
+	// Messages answers GET /v1/messages and the erasure of a number
+	// (messages.go); nil = those endpoints answer 503.
+	Messages MessageLookup
+	// LogPrivacy masks the middle digits of numbers in log lines
+	// ([smpp-server] log_privacy).
+	LogPrivacy bool
 	// DeadLetters lists the store's dead letters for GET /v1/dead-letters.
 	DeadLetters DeadLetterSource
 
@@ -136,6 +142,7 @@ func New(opts Options) *Server {
 	s.connectorRoutes()
 	s.deadLetterRoutes()
 	s.routingRoutes()
+	s.messageRoutes()
 	s.auditRoutes()
 	s.http = &http.Server{
 		Handler:           http.HandlerFunc(s.serve),

@@ -15,8 +15,15 @@ import (
 	"github.com/smppd/smppd/storage"
 )
 
-// ErrEraseBusy: an erasure of the files is already running.
-var ErrEraseBusy = errors.New("cdr: an erasure is already running")
+// ErrEraseBusy: an erasure of the files is already running. It has a
+// Busy method, so a caller that does not import this package (the admin
+// API) can tell it apart.
+var ErrEraseBusy error = busyError{}
+
+type busyError struct{}
+
+func (busyError) Error() string { return "cdr: an erasure is already running" }
+func (busyError) Busy() bool    { return true }
 
 // maxLine bounds a line an erasure reads (lines are a few hundred bytes).
 const maxLine = 1 << 20

@@ -47,8 +47,9 @@ func (h *Service) deliverMO(in *msg.Inbound) error {
 	if err != nil {
 		h.stats.moUnroutable.Add(1)
 		if e := h.event(&h.warn.unroutable, zerologWarn); e != nil {
-			e.Str("connector", in.Connector).Str("system_id", in.SystemID).Bytes("source", in.Source).
-				Bytes("dest", in.Dest).Err(err).Uint64("unroutable_total", h.stats.moUnroutable.Load()).
+			var src, dst [storage.MaxAddr]byte
+			e.Str("connector", in.Connector).Str("system_id", in.SystemID).Bytes("source", h.logAddr(src[:0], in.Source)).
+				Bytes("dest", h.logAddr(dst[:0], in.Dest)).Err(err).Uint64("unroutable_total", h.stats.moUnroutable.Load()).
 				Msg("MO has no target user: not delivered (a connector's is kept as a dead letter)")
 		}
 		return err
@@ -214,7 +215,8 @@ func (a *moAssembler) dropped(d *concat.Dropped[moKey]) {
 	h := a.h
 	h.stats.moIncomplete.Add(1)
 	if e := h.event(&h.warn.incomplete, zerologWarn); e != nil {
-		e.Str("system_id", d.Key.user).Bytes("source", d.Key.src[:d.Key.n]).Uint16("ref", d.Ref).
+		var src [storage.MaxAddr]byte
+		e.Str("system_id", d.Key.user).Bytes("source", h.logAddr(src[:0], d.Key.src[:d.Key.n])).Uint16("ref", d.Ref).
 			Int("received", d.Received).Uint8("total", d.Total).Str("reason", d.Reason.String()).
 			Uint64("incomplete_total", h.stats.moIncomplete.Load()).Msg("incomplete concatenated MO dropped")
 	}

@@ -126,6 +126,7 @@ func (h *Service) Receipt(r *msg.Receipt) error {
 		return h.receiptNotFound(r, err)
 	}
 	h.pushFinal(&e.rec, r.State, r.Err, done)
+	h.final(r, done)
 	h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
 	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, false) {
 		return h.sendReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
@@ -172,6 +173,7 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 		h.noteStore(err, "state", r.ID)
 		return fmt.Errorf("%w: %w", errNotKept, err)
 	}
+	h.final(r, done)
 	h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
 	if it != nil {
 		h.dispatch(it, now)

@@ -89,6 +89,12 @@ type Options struct {
 	Pushes Pushes
 	// Users checks MO targets; nil accepts every system_id.
 	Users Users
+	// Finals is told of each final state a receipt records (the CDR
+	// stream; finals.go); nil = none.
+	Finals Finals
+	// LogPrivacy masks the middle digits of numbers in log lines
+	// ([smpp-server] log_privacy; msg.MaskAddr).
+	LogPrivacy bool
 	// Durable: Holds keeps its items across restarts (a disk store). Every
 	// receipt and MO is then held from its creation until its ESME
 	// acknowledges it, refuses it for good or it expires (leased while it

@@ -57,6 +57,12 @@ type Options struct {
 	Admission *accounts.Admission
 	// IDs issues message ids; required.
 	IDs *msg.IDGen
+	// Finals is told of each accepted MT message's final state (the CDR
+	// stream; finals.go); nil = none.
+	Finals Finals
+	// LogPrivacy masks the middle digits of numbers in log lines
+	// ([smpp-server] log_privacy; msg.MaskAddr).
+	LogPrivacy bool
 
 	// Committer tells when the store's writes are durable (the store's
 	// Committer): a submit whose record is not on disk yet is answered

@@ -90,7 +90,11 @@ func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
 		return codec.StatusCancelFail
 	}
 	if h.live.cancel(id) {
-		h.noteStore(h.msgs.SetState(id, msg.StateDeleted, 0, h.now().UnixNano()), "state", id)
+		// Its connector fails it later (refunded): this state wins.
+		done := h.now().UnixNano()
+		err := h.msgs.SetState(id, msg.StateDeleted, 0, done)
+		h.noteStore(err, "state", id)
+		h.final(err, id, msg.StateDeleted, 0, done, nil, true)
 		return codec.StatusOK
 	}
 	if rec.State.Final() {

@@ -27,8 +27,11 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 		h.live.remove(m)
 	}
 	h.answer(m, 0, upstreamID)
-	if err := h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt); err != nil {
-		h.noteStore(err, "accepted", m.ID)
+	err := h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt)
+	h.noteStore(err, "accepted", m.ID)
+	if m.FinalState != 0 && m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
+		// No receipt will come: the decided state is the final one.
+		h.final(err, m.ID, m.FinalState, m.FinalErr, m.FinalAt, upstreamID, false)
 	}
 	h.observeSince(h.opts.AcceptLatency, m.Connector, m.Received, m.AcceptedAt)
 	if m.FinalState != 0 && m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
@@ -60,9 +63,9 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	done := h.now().UnixNano()
 	code := errCodeOf(status)
 	h.answer(m, status, nil)
-	if err := h.msgs.SetState(m.ID, state, code, done); err != nil {
-		h.noteStore(err, "state", m.ID)
-	}
+	err := h.msgs.SetState(m.ID, state, code, done)
+	h.noteStore(err, "state", m.ID)
+	h.final(err, m.ID, state, code, done, nil, true)
 	if m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		return // no final receipt asked: spare building the record
 	}

@@ -609,7 +609,8 @@ func (h *Hub) refuse(s *submission, r Refusal, st codec.Status) {
 	}
 	if e := h.log.Debug(); e.Enabled() {
 		if s != nil {
-			e.Str("system_id", s.systemID).Bytes("dest", s.dst)
+			var buf [storage.MaxAddr]byte
+			e.Str("system_id", s.systemID).Bytes("dest", h.logAddr(buf[:0], s.dst))
 		}
 		e.Str("reason", r.String()).Str("status", st.String()).Msg("MT refused")
 	}

@@ -73,6 +73,7 @@ func (c *upstreamCall) done(st codec.Status, err error) {
 		h.noteStore(err, "state", c.id)
 		h.respond(c.tok, st)
 		if err == nil {
+			h.final(err, c.id, msg.StateDeleted, 0, done, nil, false)
 			h.dl.FailedReceipt(&e.rec, msg.StateDeleted, 0, done)
 		}
 		h.putEncoder(e)
