@@ -81,8 +81,10 @@ func errCode(m map[string]any) string {
 
 func TestHealthReadyAndNotFound(t *testing.T) {
 	ready := errors.New("engine not started")
-	base := start(t, Options{Ready: func() error { return ready }})
-	if st, m := do(t, "GET", base+"/v1/health", "", ""); st != 200 || m["status"] != "ok" {
+	b := BuildInfo{Version: "v1.2.3", Commit: "0123abcd", Go: "go1.26.8"}
+	base := start(t, Options{Ready: func() error { return ready }, Build: b})
+	if st, m := do(t, "GET", base+"/v1/health", "", ""); st != 200 || m["status"] != "ok" ||
+		m["version"] != b.Version || m["commit"] != b.Commit || m["go"] != b.Go {
 		t.Fatalf("health: %d %v", st, m)
 	}
 	if st, m := do(t, "GET", base+"/v1/ready", "", ""); st != 503 || errCode(m) != "not_ready" {

@@ -94,8 +94,18 @@ type Options struct {
 	LogPrivacy bool
 	// DeadLetters lists the store's dead letters for GET /v1/dead-letters.
 	DeadLetters DeadLetterSource
+	// Build is reported by GET /v1/health: which binary answers, for a
+	// ticket or a rolling upgrade's check.
+	Build BuildInfo
 
 	Logger zerolog.Logger
+}
+
+// BuildInfo names the running binary.
+type BuildInfo struct {
+	Version string `json:"version,omitempty"`
+	Commit  string `json:"commit,omitempty"`
+	Go      string `json:"go,omitempty"`
 }
 
 // Server is a running admin listener.
@@ -274,7 +284,11 @@ func (rec *statusRecorder) Write(b []byte) (int, error) {
 }
 
 func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	b := s.opts.Build
+	writeJSON(w, http.StatusOK, struct {
+		Status string `json:"status"`
+		BuildInfo
+	}{"ok", b})
 }
 
 func (s *Server) ready(w http.ResponseWriter, _ *http.Request) {

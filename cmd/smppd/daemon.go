@@ -48,6 +48,8 @@ type daemon struct {
 	admin   *admin.Server
 	audit   *audit.Log // with the admin API: its changes
 	metrics *metrics.Metrics
+	// tls serves [smpp-server.tls]; nil without it. SIGHUP swaps its settings.
+	tls *tlsListener
 	// http is the customers' HTTP API; nil without [http-api] enabled.
 	http *httpapi.Server
 
@@ -105,6 +107,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		names[i] = c.Name()
 	}
 	d.metrics = metrics.New(metrics.Options{Connectors: names})
+	if err := currentBuild().register(d.metrics.Registry()); err != nil {
+		return nil, err
+	}
 	if d.webhook, err = newWebhook(cfg, d, log); err != nil {
 		return nil, err
 	}
@@ -116,6 +121,10 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	eo.Logger = log
+	if eo.TLSConfig != nil {
+		d.tls = newTLSListener(eo.TLSConfig, eo.TLSAddr)
+		eo.TLSConfig = d.tls.serve()
+	}
 	// The engine binds through the hub's Authenticator: the hub reads each
 	// request's user from the principal that bind made.
 	eo.Authenticator, eo.Submit, eo.Manage = d.hub.Authenticator(), d.hub, d.hub
@@ -152,6 +161,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
 			DeadLetters:  deadLetters(d.store.DeadLetters()),
+			Build:        currentBuild().forAdmin(),
 			Logger:       log,
 		})
 		// Behind the admin token like every other endpoint.
@@ -212,7 +222,9 @@ func (d *daemon) start() error {
 	}
 	d.stopPersist, d.persistDone = make(chan struct{}), make(chan struct{})
 	go d.persistLoop()
-	ev := d.log.Info().Str("event", "start").Str("config", d.cfg.Path).Str("smpp", d.srv.Addr().String()).
+	b := currentBuild()
+	ev := d.log.Info().Str("event", "start").Str("version", b.Version).Str("commit", b.Commit).
+		Str("config", d.cfg.Path).Str("smpp", d.srv.Addr().String()).
 		Int("users", len(d.cfg.Users)).Int("connectors", len(d.conns))
 	if d.admin != nil {
 		ev = ev.Str("admin", d.admin.Addr().String())
@@ -328,17 +340,19 @@ func (d *daemon) ready() error {
 	return errors.New("no connector is up")
 }
 
-// reload re-reads the config (SIGHUP): users and groups, then routes.
-// Bound sessions stay up. Connector and listener settings need a restart.
+// reload re-reads the config (SIGHUP): the TLS certificate and client
+// authentication, users and groups, then routes. Bound sessions stay up.
+// Connector and listener settings need a restart.
 func (d *daemon) reload() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cfg, _, err := loadConfig(d.path)
 	if err != nil {
-		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users and routes stay in force")
+		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users, routes and TLS certificate stay in force")
 		return
 	}
 	d.reloadAdminTokens(cfg)
+	d.reloadTLS(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
 		return

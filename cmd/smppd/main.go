@@ -5,8 +5,11 @@
 // SIGHUP.
 //
 //	smppd -config configs/smppd.toml
+//	smppd -check-config FILE    validate FILE as a start would, print a summary; exit 1 on errors
+//	smppd -version              print the version, commit and Go version
 //	smppd passwd [password]     print a password_hash for the users file
 //	smppd apikey SYSTEM_ID      print a new HTTP API key and its api_key_hash
+//	smppd health [URL]          exit 0 when the admin API's /v1/health answers 200 (container HEALTHCHECK)
 package main
 
 import (
@@ -24,13 +27,27 @@ func main() {
 	if len(os.Args) > 1 && os.Args[1] == "apikey" {
 		os.Exit(apikey(os.Args[2:], os.Stdout, os.Stderr))
 	}
-	if len(os.Args) > 1 && os.Args[1] == "passwd" {
-		os.Exit(passwd(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+	if len(os.Args) > 1 {
+		switch os.Args[1] {
+		case "passwd":
+			os.Exit(passwd(os.Args[2:], os.Stdin, os.Stdout, os.Stderr))
+		case "health":
+			os.Exit(health(os.Args[2:], os.Stderr))
+		}
 	}
 	fs := flag.NewFlagSet("smppd", flag.ContinueOnError)
 	path := fs.String("config", "configs/smppd.toml", "configuration file (TOML)")
+	check := fs.String("check-config", "", "validate this configuration file as a start would, print a summary and exit (1 on errors)")
+	showVersion := fs.Bool("version", false, "print the version, commit and Go version and exit")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
+	}
+	if *showVersion {
+		printVersion(os.Stdout)
+		return
+	}
+	if *check != "" {
+		os.Exit(checkConfig(*check, os.Stdout, os.Stderr))
 	}
 	if err := run(*path); err != nil {
 		fmt.Fprintln(os.Stderr, "smppd:", err)

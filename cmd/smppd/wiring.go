@@ -1,7 +1,6 @@
 package main
 
 import (
-	"crypto/tls"
 	"fmt"
 	"io"
 	"math"
@@ -113,17 +112,8 @@ func engineOptions(cfg *config.Config, ids *msg.IDGen) (engine.Options, error) {
 	}
 	o.MaxPendingBindsPerIP = cfg.BindLimits.MaxPendingPerAddress
 	o.TLSHandshakeTimeout, o.TLSWriteTimeout = s.TLS.HandshakeTimeout.D(), s.TLS.WriteTimeout.D()
-	if s.TLS.Enabled {
-		cert, err := tls.LoadX509KeyPair(s.TLS.CertFile, s.TLS.KeyFile)
-		if err != nil {
-			return o, fmt.Errorf("[smpp-server.tls]: %w", err)
-		}
-		bind := s.TLS.Bind
-		if bind == "" {
-			bind = s.Bind
-		}
-		o.TLSAddr = net.JoinHostPort(bind, strconv.Itoa(s.TLS.Port))
-		o.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: s.TLS.MinVersionID}
+	if s.TLS.Enabled { // config read and matched the pair (SIGHUP swaps it: tlsreload.go)
+		o.TLSAddr, o.TLSConfig = tlsAddr(cfg), serverTLS(&s.TLS)
 	}
 	return o, nil
 }
