@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -138,23 +137,14 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 
 // postMessages decides a POST /v1/messages body and returns the answer.
 func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int, []byte) {
-	var batch struct {
-		Messages []json.RawMessage `json:"messages"`
-	}
-	isBatch := false
-	if trimmed := bytes.TrimSpace(body); len(trimmed) > 0 && trimmed[0] == '{' {
-		var probe map[string]json.RawMessage
-		if json.Unmarshal(trimmed, &probe) == nil {
-			if raw, ok := probe["messages"]; ok {
-				isBatch = true
-				if err := json.Unmarshal(raw, &batch.Messages); err != nil {
-					return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request", Message: "messages must be a list of message objects"})
-				}
-				if len(probe) > 1 {
-					return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request", Message: "a batch has only the member messages"})
-				}
-			}
+	items, isBatch, err := batchItems(body)
+	if err != nil {
+		s.stats.bad.Add(1)
+		msg := "invalid JSON body"
+		if errors.Is(err, errEnvelope) {
+			msg = errEnvelope.Error()[len("httpapi: "):]
 		}
+		return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request", Message: msg})
 	}
 	if !isBatch {
 		it := s.one(u, body, now)
@@ -169,7 +159,7 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 		}
 		return jsonAnswer(http.StatusOK, it)
 	}
-	if n := len(batch.Messages); n == 0 || n > MaxBatch {
+	if n := len(items); n == 0 || n > MaxBatch {
 		s.stats.bad.Add(1)
 		return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request",
 			Message: "a batch holds 1 to " + strconv.Itoa(MaxBatch) + " messages, got " + strconv.Itoa(n)})
@@ -178,8 +168,8 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 		Accepted int    `json:"accepted"`
 		Refused  int    `json:"refused"`
 		Messages []item `json:"messages"`
-	}{Messages: make([]item, len(batch.Messages))}
-	for i, raw := range batch.Messages {
+	}{Messages: make([]item, len(items))}
+	for i, raw := range items {
 		it := s.one(u, raw, now)
 		idx := i
 		it.Index = &idx

@@ -1,10 +1,9 @@
 package httpapi
 
 import (
-	"bytes"
 	"encoding/json"
+	"errors"
 	"net/url"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -25,13 +24,14 @@ type field struct {
 // fieldSet is an endpoint's parameters.
 type fieldSet []field
 
-func (fs fieldSet) find(name string) (field, bool) {
-	for _, f := range fs {
-		if f.name == name {
-			return f, true
+// index is name's position in fs, -1 if fs does not take it.
+func (fs fieldSet) index(name string) int {
+	for i := range fs {
+		if fs[i].name == name {
+			return i
 		}
 	}
-	return field{}, false
+	return -1
 }
 
 // The parameters of /send, /rate and /balance (Jasmin's field tables).
@@ -81,70 +81,61 @@ func (p *params) fromQuery(q url.Values) {
 
 // fromJSON takes a JSON object's members as parameters, as Jasmin does for
 // a POST with Content-Type application/json: strings as they are, numbers
-// as written; custom_tlvs as its JSON. Anything else is refused.
+// as written, dlr also as true or false, custom_tlvs as its JSON list.
+// Anything else is refused.
 func (p *params) fromJSON(body []byte) *failure {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
-	var obj map[string]json.RawMessage
-	if err := dec.Decode(&obj); err != nil || dec.More() {
-		return badRequest("Invalid JSON body: expected one object of parameters")
+	s := &scanner{b: body}
+	bad := badRequest("Invalid JSON body: expected one object of parameters")
+	if s.peek() != '{' {
+		return bad
 	}
-	if p.vals == nil {
-		p.vals = make(map[string]string, len(obj))
+	if err := p.flatObject(s); err != nil {
+		var bv *errBadValue
+		if errors.As(err, &bv) {
+			return badRequest("Argument [" + clip(bv.key) + "] has an invalid value: [" + clip(string(bv.raw)) + "].")
+		}
+		return bad
 	}
-	for k, raw := range obj {
-		if k == "custom_tlvs" {
-			p.tlvs = raw
-			p.vals[k] = ""
-			continue
-		}
-		var s string
-		if err := json.Unmarshal(raw, &s); err == nil {
-			p.vals[k] = s
-			continue
-		}
-		var n json.Number
-		d := json.NewDecoder(bytes.NewReader(raw))
-		d.UseNumber()
-		if err := d.Decode(&n); err == nil {
-			p.vals[k] = n.String()
-			continue
-		}
-		var b bool
-		if err := json.Unmarshal(raw, &b); err == nil && k == "dlr" {
-			p.vals[k] = map[bool]string{true: "yes", false: "no"}[b]
-			continue
-		}
-		return badRequest("Argument [" + clip(k) + "] has an invalid value: [" + clip(string(raw)) + "].")
+	if !s.end() {
+		return bad
 	}
 	return nil
 }
 
 // check applies fs as Jasmin's UrlArgsValidator: no parameters at all,
-// an unknown parameter, a value that does not match, a required one
-// missing. Unknown names are reported in sorted order, so the answer does
-// not depend on map order.
+// an unknown parameter, then, in fs's order, the first required one
+// missing or value that does not match. Unknown names are reported in
+// sorted order, so the answer does not depend on map order. One pass over
+// the parameters: a batch checks a thousand messages.
 func (p *params) check(fs fieldSet) *failure {
 	if len(p.vals) == 0 {
 		return badRequest("Mandatory arguments not found, please refer to the HTTPAPI specifications.")
 	}
-	names := make([]string, 0, len(p.vals))
-	for k := range p.vals {
-		names = append(names, k)
-	}
-	sort.Strings(names)
-	for _, k := range names {
-		if _, ok := fs.find(k); !ok {
-			return badRequest("Argument [" + clip(k) + "] is unknown.")
+	var seen, invalid uint64 // bit i: fs[i]
+	unknown := ""
+	for k, v := range p.vals {
+		i := fs.index(k)
+		if i < 0 {
+			if unknown == "" || k < unknown {
+				unknown = k
+			}
+			continue
+		}
+		seen |= 1 << i
+		if f := &fs[i]; f.valid != nil && !f.valid(v) {
+			invalid |= 1 << i
 		}
 	}
-	for _, f := range fs {
-		v, ok := p.vals[f.name]
+	if unknown != "" {
+		return badRequest("Argument [" + clip(unknown) + "] is unknown.")
+	}
+	for i := range fs {
+		f := &fs[i]
 		switch {
-		case !ok && f.required:
+		case seen&(1<<i) == 0 && f.required:
 			return badRequest("Mandatory argument [" + f.name + "] is not found.")
-		case ok && f.valid != nil && !f.valid(v):
-			return badRequest("Argument [" + f.name + "] has an invalid value: [" + clip(v) + "].")
+		case invalid&(1<<i) != 0:
+			return badRequest("Argument [" + f.name + "] has an invalid value: [" + clip(p.vals[f.name]) + "].")
 		}
 	}
 	return nil
