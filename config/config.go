@@ -32,6 +32,7 @@ type Config struct {
 	Admin      Admin      `toml:"admin"`
 	HTTPAPI    HTTPAPI    `toml:"http-api"`
 	Webhook    Webhook    `toml:"webhook"`
+	Cluster    Cluster    `toml:"cluster"`
 	// Users holds the inline [[user]] tables followed by those of the
 	// users file. System ids are unique across both.
 	Users []User `toml:"user"`

@@ -82,6 +82,7 @@ type mainDoc struct {
 	Admin      *Admin           `toml:"admin"`
 	HTTPAPI    *HTTPAPI         `toml:"http-api"`
 	Webhook    *Webhook         `toml:"webhook"`
+	Cluster    *Cluster         `toml:"cluster"`
 	Users      []toml.Primitive `toml:"user"`
 	Groups     []toml.Primitive `toml:"group"`
 	Connectors []toml.Primitive `toml:"connector"`
@@ -96,7 +97,8 @@ type usersDoc struct {
 
 func (c *Config) decodeMain(file, src string) error {
 	doc := mainDoc{Server: &c.Server, BindLimits: &c.BindLimits, Auth: &c.Auth,
-		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI, Webhook: &c.Webhook}
+		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI, Webhook: &c.Webhook,
+		Cluster: &c.Cluster}
 	d, err := parseStrict(file, src, reflect.TypeFor[Config](), &doc)
 	if err != nil {
 		return err

@@ -44,6 +44,7 @@ func (c *Config) Validate() error {
 	v.admin()
 	v.httpAPI()
 	v.webhook()
+	v.cluster()
 	return v.errs.err()
 }
 

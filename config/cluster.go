@@ -1,0 +1,73 @@
+package config
+
+import (
+	"path/filepath"
+	"time"
+)
+
+// Cluster is [cluster]: several smppd nodes sharing their messages, held
+// items, upstream id maps and users through NATS JetStream
+// (docs/CLUSTER.md). Off by default: a node without it runs on its own
+// [storage].
+type Cluster struct {
+	// Enabled turns the node into a cluster member: its store is the
+	// cluster's JetStream streams and buckets instead of [storage] kind.
+	Enabled bool `toml:"enabled"`
+	// NodeID names this node in the cluster (1..4095) and is the node
+	// part of every message id it issues, so ids stay unique across
+	// nodes; [smpp-server] node_id must be 0 or the same number.
+	NodeID int `toml:"node_id"`
+	// NATSURLs are the client URLs of an existing NATS cluster with
+	// JetStream; empty when [cluster.embedded] runs the server in-process.
+	NATSURLs []string `toml:"nats_urls"`
+	// Replicas is each stream's and bucket's replica count: an
+	// acknowledgement waits for a majority of them.
+	Replicas int `toml:"replicas"`
+	// JoinTimeout bounds the wait at start for the JetStream meta leader
+	// (a quorum of the servers) and the streams.
+	JoinTimeout Duration `toml:"join_timeout"`
+	// Embedded runs a JetStream server inside this process, clustered
+	// with the peers named in Routes.
+	Embedded ClusterEmbedded `toml:"embedded"`
+}
+
+// ClusterEmbedded is [cluster.embedded].
+type ClusterEmbedded struct {
+	// Name is the NATS cluster's name, the same on every node.
+	Name string `toml:"name"`
+	// Listen is the client listen address (host:port) the node itself
+	// and operators' tools connect to.
+	Listen string `toml:"listen"`
+	// RouteListen is the address (host:port) the peers' routes reach.
+	RouteListen string `toml:"route_listen"`
+	// Routes are the peers' route URLs (nats-route://host:port); this
+	// node's own may be listed too (the server skips it), so every node
+	// can share one list.
+	Routes []string `toml:"routes"`
+	// StoreDir is the JetStream store directory; "" means "jetstream"
+	// under [storage] dir. Validate makes it absolute.
+	StoreDir string `toml:"store_dir"`
+}
+
+// DefaultCluster is [cluster] when the file says nothing.
+func DefaultCluster() Cluster {
+	return Cluster{
+		Replicas: 3,
+		// A restart of all three nodes elects a meta leader in seconds;
+		// half a minute covers a slow disk replay without hiding a peer
+		// that never comes.
+		JoinTimeout: Duration(30 * time.Second),
+		Embedded: ClusterEmbedded{
+			Name:        "smppd",
+			Listen:      "127.0.0.1:4222",
+			RouteListen: "127.0.0.1:6222",
+		},
+	}
+}
+
+// EmbeddedServer reports whether this node runs its JetStream server
+// in-process (no nats_urls).
+func (c *Cluster) EmbeddedServer() bool { return len(c.NATSURLs) == 0 }
+
+// defaultStoreDir is the embedded store's directory under storageDir.
+func defaultStoreDir(storageDir string) string { return filepath.Join(storageDir, "jetstream") }
