@@ -30,8 +30,11 @@ const (
 // the connection can carry the next request; a longer one closes it.
 const maxDrain = 64 << 10
 
-// userAgent names smppd to the receivers.
-const userAgent = "smppd-webhook/1"
+// Header values every request carries (read-only slices, shared).
+var (
+	userAgentHeader = []string{"smppd-webhook/1"}
+	formType        = []string{"application/x-www-form-urlencoded"}
+)
 
 // attempt sends e once and acts on the outcome (a sender goroutine).
 func (s *Service) attempt(e *entry) {
@@ -51,7 +54,7 @@ func (s *Service) attempt(e *entry) {
 		s.ack(e, end)
 		s.dead(e, why, end)
 		s.stats.permanent[k].Add(1)
-		if ev := s.event(&s.warn.permanent, end, zerolog.WarnLevel); ev != nil {
+		if ev := s.event(&s.warn.permanent, end, zerolog.WarnLevel, "webhook_permanent"); ev != nil {
 			s.describe(ev, e).Str("reason", why).Uint64("permanent_total", s.stats.permanent[k].Load()).
 				Msg("callback refused for good by its receiver: kept as a dead letter")
 		}
@@ -68,7 +71,7 @@ func (s *Service) attempt(e *entry) {
 			return
 		}
 		s.stats.retried[k].Add(1)
-		if ev := s.event(&s.warn.retry, end, zerolog.InfoLevel); ev != nil {
+		if ev := s.event(&s.warn.retry, end, zerolog.InfoLevel, "webhook_retry"); ev != nil {
 			s.describe(ev, e).Str("reason", why).Int("attempts", e.attempts).Time("next", time.Unix(0, e.due)).
 				Msg("callback failed: retried later")
 		}
@@ -94,7 +97,7 @@ func (s *Service) expire(e *entry, why string, now time.Time) {
 	s.ack(e, now)
 	s.dead(e, "expired (hold_lifetime) after the last failure: "+why, now)
 	s.stats.expired[k].Add(1)
-	if ev := s.event(&s.warn.expired, now, zerolog.WarnLevel); ev != nil {
+	if ev := s.event(&s.warn.expired, now, zerolog.WarnLevel, "webhook_expired"); ev != nil {
 		s.describe(ev, e).Str("reason", why).Int("attempts", e.attempts).
 			Uint64("expired_total", s.stats.expired[k].Load()).
 			Msg("callback not delivered within hold_lifetime: kept as a dead letter")
@@ -150,14 +153,17 @@ func (s *Service) build(ctx context.Context, e *entry, now time.Time) (*http.Req
 	} else {
 		body = bytes.NewReader(payload)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
-	if err != nil {
-		return nil, err
-	}
+	// Built from the URL parsed at Enqueue: http.NewRequest would parse
+	// it again for every attempt.
+	req := (&http.Request{Method: method, URL: &u, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: make(http.Header, 4), Host: u.Host}).WithContext(ctx)
 	if body != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Body = io.NopCloser(body)
+		req.ContentLength = int64(len(payload))
+		req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(payload)), nil }
+		req.Header["Content-Type"] = formType
 	}
-	req.Header.Set("User-Agent", userAgent)
+	req.Header["User-Agent"] = userAgentHeader
 	if s.opts.Secrets != nil && e.req.SecretRef != "" {
 		if secret := s.opts.Secrets.Secret(e.req.SecretRef); len(secret) > 0 {
 			req.Header.Set(SignatureHeader, Sign(secret, now.Unix(), method, signPath(&u), payload))
@@ -230,7 +236,7 @@ func (s *Service) dead(e *entry, reason string, now time.Time) {
 // refuse counts, logs and dead-letters a callback that could not be kept.
 func (s *Service) refuse(r *Request, body []byte, reason string, err error, now time.Time) {
 	s.stats.refused[kindIndex(r.Kind)].Add(1)
-	if ev := s.event(&s.warn.refused, now, zerolog.WarnLevel); ev != nil {
+	if ev := s.event(&s.warn.refused, now, zerolog.WarnLevel, "webhook_refused"); ev != nil {
 		ev.Str("kind", r.Kind.String()).Str("url", redact(r.URL)).Str("system_id", r.SystemID).Str("reason", reason).
 			Err(err).Uint64("refused_total", s.stats.refused[kindIndex(r.Kind)].Load()).
 			Msg("callback refused: not kept for sending")
@@ -248,7 +254,7 @@ func (s *Service) refuse(r *Request, body []byte, reason string, err error, now 
 // noteStore counts and logs a store call that failed.
 func (s *Service) noteStore(err error, op string, now time.Time) {
 	s.stats.storeErrors.Add(1)
-	if ev := s.event(&s.warn.store, now, zerolog.ErrorLevel); ev != nil {
+	if ev := s.event(&s.warn.store, now, zerolog.ErrorLevel, "webhook_store_error"); ev != nil {
 		ev.Str("op", op).Err(err).Uint64("store_errors_total", s.stats.storeErrors.Load()).
 			Msg("callback store operation failed")
 	}
@@ -276,9 +282,9 @@ func redact(raw string) string {
 	return (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
 }
 
-// event returns a log event at level when the gate lets a line through,
-// with how many were suppressed before it.
-func (s *Service) event(g *logthrottle.Gate, now time.Time, level zerolog.Level) *zerolog.Event {
+// event returns a log event at level named event when the gate lets a
+// line through, with how many were suppressed before it.
+func (s *Service) event(g *logthrottle.Gate, now time.Time, level zerolog.Level, event string) *zerolog.Event {
 	ok, suppressed := g.Allow(now.UnixNano())
 	if !ok {
 		return nil
@@ -287,6 +293,7 @@ func (s *Service) event(g *logthrottle.Gate, now time.Time, level zerolog.Level)
 	if ev == nil {
 		return nil
 	}
+	ev = ev.Str("event", event)
 	if suppressed > 0 {
 		ev = ev.Uint64("suppressed", suppressed)
 	}

@@ -288,6 +288,10 @@ func (s *Service) Start() error {
 	}
 	s.sched.more.Store(true)
 	s.takeHeld(s.now())
+	if n := s.stats.restored.Load(); n > 0 {
+		s.log.Info().Str("event", "webhook_restored").Uint64("callbacks", n).Bool("more_held", s.sched.more.Load()).
+			Msg("HTTP callbacks left pending by the previous run taken up")
+	}
 	go s.sched.run(s)
 	return nil
 }
