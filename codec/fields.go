@@ -54,11 +54,21 @@ var (
 // overwrite the frame) and the offset after the NUL. i <= len(b).
 func cstr(b []byte, i int, f *cfield) ([]byte, int, *DecodeError) {
 	rest := b[i:]
-	s := rest
-	if len(s) > f.max {
-		s = s[:f.max]
+	j := -1
+	if len(rest) >= 8 {
+		// Most values end within eight octets: one word decides them.
+		v := binary.LittleEndian.Uint64(rest)
+		if t := (v - swarLo) &^ v & swarHi; t != 0 {
+			j = bits.TrailingZeros64(t) >> 3
+		} else if f.max > 8 {
+			if j = nulIndex(rest[8:min(len(rest), f.max)]); j >= 0 {
+				j += 8
+			}
+		}
+	} else {
+		j = nulIndex(rest[:min(len(rest), f.max)])
 	}
-	if j := nulIndex(s); j >= 0 {
+	if j >= 0 && j < f.max {
 		if f.time && j != 0 && j != 16 {
 			return nil, i, f.badLen
 		}
