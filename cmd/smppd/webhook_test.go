@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,5 +91,76 @@ func TestMORouteToURL(t *testing.T) {
 	}
 	if st := d.webhook.Stats(); st.MO.Sent != 1 {
 		t.Fatalf("webhook stats %+v", st)
+	}
+}
+
+// TestSendWithDLRURL: a message sent over the Jasmin /send API with
+// dlr-url and dlr-level 3 (GET) gets both callbacks from the demo's
+// simulator: level 1 with ESME_ROK, then level 2 with DELIVRD, each
+// signed with the user's callback_secret.
+func TestSendWithDLRURL(t *testing.T) {
+	const secret = "demo-callback-secret-0123"
+	got := make(chan url.Values, 4)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := webhook.Verify(r.Header.Get(webhook.SignatureHeader), []byte(secret), r.Method, r.URL.EscapedPath(),
+			[]byte(r.URL.RawQuery), time.Now(), webhook.ReplayWindow); err != nil {
+			t.Errorf("signature: %v", err)
+		}
+		got <- r.URL.Query()
+	}))
+	defer srv.Close()
+
+	cfgPath, usersPath, _, _ := demoDir(t)
+	users, err := os.ReadFile(usersPath)
+	must(t, err)
+	u := strings.Replace(string(users), "receipts = true\n", "receipts = true\ncallback_secret = \""+secret+"\"\n", 1)
+	must(t, os.WriteFile(usersPath, []byte(u), 0o600))
+	cfg, err := config.Load(cfgPath)
+	must(t, err)
+	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
+	must(t, err)
+	must(t, d.start())
+	t.Cleanup(d.stop)
+
+	q := url.Values{"username": {"demo"}, "password": {"demopass"}, "to": {"4915112345678"}, "content": {"hello callbacks"},
+		"dlr-url": {srv.URL + "/dlr"}, "dlr-level": {"3"}, "dlr-method": {"GET"}}
+	var res *http.Response
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		res, err = http.Get("http://127.0.0.1:" + strconv.Itoa(cfg.HTTPAPI.Port) + "/send?" + q.Encode())
+		if err == nil || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond) // the listener starts with the daemon
+	}
+	must(t, err)
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(string(body), "Success \"") {
+		t.Fatalf("/send: %s %q", res.Status, body)
+	}
+	id := strings.TrimSuffix(strings.TrimPrefix(string(body), "Success \""), "\"")
+	byLevel := map[string]url.Values{}
+	for range 2 {
+		select {
+		case v := <-got:
+			if v.Get("id") != id || v.Get("level") != "3" || v.Get("connector") != "sim" {
+				t.Fatalf("callback %v for id %s", v, id)
+			}
+			if v.Get("id_smsc") != "" || v.Get("subdate") != "" {
+				byLevel["2"] = v
+			} else {
+				byLevel["1"] = v
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("callbacks so far %v", byLevel)
+		}
+	}
+	if v := byLevel["1"]; v == nil || v.Get("message_status") != "ESME_ROK" {
+		t.Fatalf("level 1 callback %v", v)
+	}
+	if v := byLevel["2"]; v == nil || v.Get("message_status") != "DELIVRD" || v.Get("dlvrd") != "001" ||
+		v.Get("text") != "hello callbacks" || len(v.Get("donedate")) != 10 {
+		t.Fatalf("level 2 callback %v", v)
 	}
 }
