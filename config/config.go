@@ -31,6 +31,7 @@ type Config struct {
 	Storage    Storage    `toml:"storage"`
 	Admin      Admin      `toml:"admin"`
 	HTTPAPI    HTTPAPI    `toml:"http-api"`
+	CDR        CDR        `toml:"cdr"`
 	Webhook    Webhook    `toml:"webhook"`
 	Cluster    Cluster    `toml:"cluster"`
 	// Users holds the inline [[user]] tables followed by those of the
@@ -95,6 +96,9 @@ type SMPPServer struct {
 	LogDateFormat string `toml:"log_date_format"`
 	// LogTimeLayout is the Go time layout derived from LogDateFormat.
 	LogTimeLayout string `toml:"-"`
+	// LogPrivacy masks the middle digits of numbers in log lines
+	// (Jasmin's key: there it hides content, which no line of ours shows).
+	LogPrivacy bool `toml:"log_privacy"`
 
 	EventLoops          int      `toml:"event_loops"`            // 0 = one per core
 	MaxPDULen           Size     `toml:"max_pdu_len"`            // bytes, command_length limit

@@ -130,6 +130,7 @@ func Defaults() *Config {
 			IdempotencyTTL:  Duration(24 * time.Hour),
 		},
 		Webhook: DefaultWebhook(),
+		CDR:     DefaultCDR(),
 		Cluster: DefaultCluster(),
 		// smppd runs usefully with no upstream: the simulator accepts every
 		// message and sends receipts.

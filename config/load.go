@@ -81,6 +81,7 @@ type mainDoc struct {
 	Storage    *Storage         `toml:"storage"`
 	Admin      *Admin           `toml:"admin"`
 	HTTPAPI    *HTTPAPI         `toml:"http-api"`
+	CDR        *CDR             `toml:"cdr"`
 	Webhook    *Webhook         `toml:"webhook"`
 	Cluster    *Cluster         `toml:"cluster"`
 	Users      []toml.Primitive `toml:"user"`
@@ -97,7 +98,7 @@ type usersDoc struct {
 
 func (c *Config) decodeMain(file, src string) error {
 	doc := mainDoc{Server: &c.Server, BindLimits: &c.BindLimits, Auth: &c.Auth,
-		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI, Webhook: &c.Webhook,
+		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI, CDR: &c.CDR, Webhook: &c.Webhook,
 		Cluster: &c.Cluster}
 	d, err := parseStrict(file, src, reflect.TypeFor[Config](), &doc)
 	if err != nil {

@@ -43,6 +43,7 @@ func (c *Config) Validate() error {
 	v.storage()
 	v.admin()
 	v.httpAPI()
+	v.cdr()
 	v.webhook()
 	v.cluster()
 	return v.errs.err()
