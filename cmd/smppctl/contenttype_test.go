@@ -53,6 +53,9 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"routes show":       {"routes", "show"},
 		"routes reload":     {"routes", "reload"},
 		"mo inject":         {"mo", "inject", "--from", "336", "--to", "1234", "--text", "hi"},
+		"msg show":          {"msg", "show", "0000000000000001"},
+		"msg find":          {"msg", "find", "--to", "4917012345678"},
+		"msg erase":         {"msg", "erase", "4917012345678", "--yes", "--wait", "0"},
 		"audit":             {"audit"},
 	}
 	for _, g := range groups {
@@ -90,7 +93,7 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"POST /v1/users", "PATCH /v1/users/alice", "POST /v1/users/alice/balance", "POST /v1/mo"} {
+	for _, want := range []string{"POST /v1/users", "PATCH /v1/users/alice", "POST /v1/users/alice/balance", "POST /v1/mo", "POST /v1/messages/erase"} {
 		if !bodies[want] {
 			t.Errorf("no request with a body to %s: the check above saw %v", want, bodies)
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/audit"
+	"github.com/smppd/smppd/cdr"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
@@ -52,6 +53,8 @@ type daemon struct {
 	tls *tlsListener
 	// http is the customers' HTTP API; nil without [http-api] enabled.
 	http *httpapi.Server
+	// cdr is the CDR stream; nil without [cdr].
+	cdr *cdr.Stream
 
 	stopPersist chan struct{}
 	persistDone chan struct{}
@@ -113,7 +116,18 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if d.webhook, err = newWebhook(cfg, d, log); err != nil {
 		return nil, err
 	}
-	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, log); err != nil {
+	if d.cdr, err = openCDR(cfg, d.store, log); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.closeCDR() // unlocks its directory
+		}
+	}()
+	if err := registerCDR(d.metrics.Registry(), d.cdr); err != nil {
+		return nil, err
+	}
+	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, d.cdr, log); err != nil {
 		return nil, err
 	}
 	eo, err := engineOptions(cfg, ids)
@@ -161,6 +175,8 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
 			DeadLetters:  deadLetters(d.store.DeadLetters()),
+			Messages:     messageLookup(cfg, d.store, d.cdr),
+			LogPrivacy:   cfg.Server.LogPrivacy,
 			Build:        currentBuild().forAdmin(),
 			Logger:       log,
 		})
@@ -191,6 +207,9 @@ func (d *daemon) start() error {
 	d.hub.Attach(d.srv)
 	if err := d.webhook.Start(); err != nil { // first: it takes up what a previous run left pending
 		return err
+	}
+	if d.cdr != nil {
+		d.cdr.Start() // before the hub: recovered messages may end at once
 	}
 	if err := d.dl.Start(); err != nil {
 		return err
@@ -255,6 +274,7 @@ func (d *daemon) stop() {
 	d.stopHTTP(grace) // no new HTTP submits while the engine and the hub drain
 	d.stopEngineWithin(grace)
 	d.stopHubWithin(grace)
+	d.closeCDR()
 	d.closeStore()
 	if d.stopPersist != nil {
 		close(d.stopPersist)

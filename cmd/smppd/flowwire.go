@@ -8,6 +8,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/cdr"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/delivery"
@@ -105,7 +106,7 @@ func routeConfig(cfg *config.Config) routing.Config {
 // acknowledged (the hub's per-user counters) and runs the hub's sweep on
 // its goroutine. obs gives the latency histograms.
 func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Connector, store storage.Store,
-	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, wh *webhook.Service, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
+	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, wh *webhook.Service, cdrs *cdr.Stream, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
 	d := &cfg.Delivery
 	durable := cfg.Storage.Disk()
 	// With the disk store a submit is answered once its record is written
@@ -140,6 +141,8 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		ReceiptLatency: obs.ReceiptLatency(),
 		Delivered:      func(systemID string, mo bool) { hub.CountDelivered(systemID, mo) },
 		Sweep:          func(now int64) { hub.Sweep(now) },
+		Finals:         finalsOf(cdrs), // final receipts' states to the CDR stream
+		LogPrivacy:     cfg.Server.LogPrivacy,
 		Logger:         log,
 	})
 	if err != nil {
@@ -161,6 +164,8 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Zone:            d.ReceiptLocation,
 		AcceptLatency:   obs.AcceptLatency(),
 		ReceiptLatency:  obs.ReceiptLatency(),
+		Finals:          finalsOf(cdrs),
+		LogPrivacy:      cfg.Server.LogPrivacy,
 		Logger:          log,
 	})
 	if err != nil {

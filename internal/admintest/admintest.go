@@ -48,6 +48,9 @@ type Spec struct {
 	Token  string
 	Tokens []admin.Token  // scoped tokens besides Token
 	Audit  admin.AuditLog // nil: changes are not audited
+	// Messages gives the admin API's message lookup over the running core
+	// (a cdr.Lookup on its store); nil: GET /v1/messages answers 503.
+	Messages func(c *coretest.Core) admin.MessageLookup
 }
 
 // Connectors: "sim1" (restartable) and "sim2" (plain); the MT route
@@ -104,9 +107,13 @@ func Start(t testing.TB, spec Spec) *Env {
 	})
 	e.Core = coretest.Start(t, coretest.Options{Hub: flow.Options{Router: e.Router,
 		Connectors: []connector.Connector{sim1, s2}, Accounts: store}})
+	var lookup admin.MessageLookup
+	if spec.Messages != nil {
+		lookup = spec.Messages(e.Core)
+	}
 	a := admin.New(admin.Options{Addr: "127.0.0.1:0", Token: spec.Token, MO: e.Deliveries, Sessions: e.Engine, Users: store,
 		Connectors: e.Hub, Router: e.Router, Routes: e.routes, LoadRoutes: e.loadRoutes, StopGrace: 2 * time.Second,
-		Ready: func() error { return nil }, Tokens: spec.Tokens, Audit: spec.Audit, Logger: log})
+		Ready: func() error { return nil }, Tokens: spec.Tokens, Audit: spec.Audit, Messages: lookup, Logger: log})
 	if err := a.Start(); err != nil {
 		t.Fatal(err)
 	}
