@@ -142,6 +142,16 @@ func (b *background) stop(ctx context.Context) {
 	}
 }
 
+// exited reports whether the goroutine has ended.
+func (b *background) exited() bool {
+	select {
+	case <-b.done:
+		return true
+	default:
+		return false
+	}
+}
+
 // tickEvery is the goroutine's wake-up period without events: a quarter of
 // RetryMin, within 50ms..1s.
 func (h *Service) tickEvery() time.Duration {
@@ -151,6 +161,7 @@ func (h *Service) tickEvery() time.Duration {
 // step does one round of the background work at now.
 func (h *Service) step(now time.Time) {
 	ns := now.UnixNano()
+	h.retryUnkept()
 	h.runRechecks(ns)
 	h.releaseBound(now)
 	h.runRetries(now)

@@ -77,7 +77,10 @@ func (h *Service) FailedReceipt(rec *storage.Record, state msg.State, code uint1
 		return
 	}
 	e := h.getEncoder()
-	_ = h.sendReceipt(e, rec, &dlr.Report{State: state, Err: code, Done: done}) // counted and logged by keep
+	if err := h.sendReceipt(e, rec, &dlr.Report{State: state, Err: code, Done: done}); err != nil {
+		// Decided here: no one sends it again (unkept.go).
+		h.unkept(unkeptFailed, &msg.Receipt{ID: rec.ID, Connector: int(rec.Connector), State: state, Err: code, Done: done}, err)
+	}
 	h.putEncoder(e)
 }
 
@@ -89,13 +92,24 @@ func (h *Service) FailedReceipt(rec *storage.Record, state msg.State, code uint1
 // (or none of ours) is kept as a dead letter. An error means the receipt
 // could not be kept: with Options.Durable the receipt deliver_sm is held
 // before the state is recorded, so an upstream asked to resend it finds
-// the record as it was.
+// the record as it was. A receipt whose source does not send it again
+// (no r.Resends) waits in memory instead until the store takes it
+// (unkept.go); the error still says it is not stored yet.
 func (h *Service) Receipt(r *msg.Receipt) error {
+	e := h.getEncoder()
+	err := h.receipt(e, r)
+	h.putEncoder(e)
+	if err != nil && !r.Resends && errors.Is(err, errNotKept) {
+		h.unkept(unkeptReceipt, r, err)
+	}
+	return err
+}
+
+// receipt is Receipt without the unkept queue; e is the caller's encoder.
+func (h *Service) receipt(e *encoder, r *msg.Receipt) error {
 	if r.ID == 0 {
 		return h.unknownReceipt(r, "upstream id not mapped to a message of ours")
 	}
-	e := h.getEncoder()
-	defer h.putEncoder(e)
 	if r.Intermediate {
 		if err := h.msgs.Get(r.ID, &e.rec); err != nil {
 			return h.receiptNotFound(r, err)
@@ -159,6 +173,16 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 	// upstream that must resend finds it made, never lost.
 	h.pushFinal(&e.rec, r.State, r.Err, done)
 	err := h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec)
+	if err != nil && !r.Resends && it != nil && !errors.Is(err, storage.ErrFinal) && !errors.Is(err, storage.ErrNotFound) {
+		// No one sends it again and its deliver_sm is held: that goes
+		// now, the state waits in memory for the store (unkept.go).
+		h.noteStore(err, "state", r.ID)
+		u := *r
+		u.Done = done
+		h.unkept(unkeptState, &u, err)
+		h.dispatch(it, now)
+		return nil
+	}
 	if err != nil {
 		if it != nil {
 			h.done(it) // its held copy goes: nothing to send

@@ -171,6 +171,7 @@ type Service struct {
 	mo    moAssembler
 
 	binds   bindQueue
+	unkeptQ unkeptQueue // receipts waiting for the store (unkept.go)
 	retries retryInbox
 	waiting retryInbox // items refused for back-pressure, on their way to bg's queues
 	bg      background
@@ -258,6 +259,13 @@ func (h *Service) Start() error {
 // delivered.
 func (h *Service) Stop(ctx context.Context) {
 	h.bg.stop(ctx)
+	if h.bg.started.Load() && h.bg.exited() {
+		h.retryUnkept() // the store may take them now; the rest is lost at exit
+	}
+	if n := h.Unkept(); n > 0 {
+		h.log.Error().Str("event", "unkept_at_stop").Int("receipts", n).
+			Msg("receipts the store could not keep are lost at exit (the simulator's are sent again at the next start)")
+	}
 }
 
 // Step runs one round of the background work at now: for callers that

@@ -35,6 +35,13 @@ type Stats struct {
 	DeadReceipts      uint64 // receipts for ids not ours, kept as dead letters
 	RetryOverflow     uint64 // retries moved to the hold store (the user's share or MaxWaiting reached)
 	RetryingNow       int    // deliveries waiting in memory for a retry now
+	// Receipts the store could not keep when they came (its device full
+	// or failing) and whose source does not send them again: waiting in
+	// memory for the store now, taken by it later, and lost because
+	// MaxWaiting already waited (unkept.go).
+	UnkeptNow  int
+	UnkeptKept uint64
+	UnkeptLost uint64
 }
 
 type counters struct {
@@ -44,6 +51,7 @@ type counters struct {
 	retried, failedPermanent, heldFull           atomic.Uint64
 	waited, waitFull, storeErrors                atomic.Uint64
 	rcptLate, deadMO, deadReceipts, retryOver    atomic.Uint64
+	unkept, unkeptKept, unkeptLost               atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
@@ -73,6 +81,9 @@ func (h *Service) Stats() Stats {
 		DeadReceipts:      c.deadReceipts.Load(),
 		RetryOverflow:     c.retryOver.Load(),
 		RetryingNow:       int(h.bg.retryingNow.Load()),
+		UnkeptNow:         int(h.unkeptQ.n.Load()),
+		UnkeptKept:        c.unkeptKept.Load(),
+		UnkeptLost:        c.unkeptLost.Load(),
 	}
 }
 

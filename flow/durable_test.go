@@ -1,6 +1,7 @@
 package flow
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -350,5 +351,39 @@ func TestRecordCarriesTheCharge(t *testing.T) {
 	wantStatus(t, st, codec.StatusOK)
 	if rec := th.store.record(t, mustID(t, id)); rec.Charge != 2_000_000 || rec.ChargeParts != 1 || rec.Expires == 0 {
 		t.Fatalf("record charge %d parts %d expires %d", rec.Charge, rec.ChargeParts, rec.Expires)
+	}
+}
+
+// A state write of an accepted message the store refuses (a full device)
+// waits in memory and is written by Sweep once the store takes it: an
+// acceptance with its decided outcome, and a failure decided here.
+func TestUnkeptStatesWrittenLater(t *testing.T) {
+	for _, accepted := range []bool{true, false} {
+		th, _, _ := durableHub(t, hubSpec{})
+		p := newUser(t, "alice", userSpec{})
+		m, id := submitted(t, th, p, 0, "x")
+		full := errors.New("disk full")
+		th.store.setFail(full)
+		want, code := msg.StateRejected, uint16(0x45)
+		if accepted {
+			want, code = msg.StateDelivered, 0
+			m.FinalState, m.FinalAt = want, th.clock.Now().UnixNano()
+			th.Accepted(m, []byte("up-1"))
+		} else {
+			th.Failed(m, uint32(code), want)
+		}
+		m.Release()
+		th.Sweep(th.clock.Now().UnixNano()) // still failing: it stays
+		if s := th.Hub.Stats(); s.UnkeptNow != 1 || s.UnkeptKept != 0 {
+			t.Fatalf("accepted %v: stats %+v on a failing store", accepted, s)
+		}
+		th.store.setFail(nil)
+		th.Sweep(th.clock.Now().UnixNano())
+		if r := th.store.record(t, id); r.State != want || r.Err != code {
+			t.Fatalf("accepted %v: record %v %#x", accepted, r.State, r.Err)
+		}
+		if s := th.Hub.Stats(); s.UnkeptNow != 0 || s.UnkeptKept != 1 || s.UnkeptLost != 0 {
+			t.Fatalf("accepted %v: stats %+v", accepted, s)
+		}
 	}
 }

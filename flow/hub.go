@@ -162,6 +162,8 @@ type Hub struct {
 	// later holds far-future scheduled and re-driven messages until they
 	// are due or a connector has room (later.go).
 	later later
+	// unkept holds state writes the store refused, for Sweep (unkept.go).
+	unkept unkeptStates
 
 	ustats userTable // per-user counters (counters.go)
 }
@@ -264,6 +266,7 @@ func (h *Hub) CountDelivered(systemID string, mo bool) {
 // shrinks the live index: the delivery side's Sweep hook, once a second on
 // its goroutine.
 func (h *Hub) Sweep(now int64) {
+	h.retryStates()
 	if s, ok := h.msgs.(storage.Sweeper); ok {
 		s.Sweep(now)
 	}
@@ -312,6 +315,11 @@ func (h *Hub) Stop(ctx context.Context) error {
 		if err := c.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("flow: stop connector %q: %w", c.Name(), err))
 		}
+	}
+	h.retryStates() // the store may take them now; what is left is lost at exit
+	if n := h.unkept.n.Load(); n > 0 {
+		h.log.Error().Str("event", "unkept_at_stop").Int64("states", n).
+			Msg("state writes the store could not take are lost at exit: those messages go again at the next start")
 	}
 	return errors.Join(errs...)
 }

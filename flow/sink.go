@@ -29,6 +29,9 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 	h.answer(m, 0, upstreamID)
 	err := h.msgs.SetAccepted(m.ID, m.FinalState, m.FinalErr, m.FinalAt)
 	h.noteStore(err, "accepted", m.ID)
+	if h.opts.Durable && storeFailed(err) {
+		h.unkeptWrite(unkeptState{accepted: true, id: m.ID, st: m.FinalState, code: m.FinalErr, at: m.FinalAt}, err)
+	}
 	if m.FinalState != 0 && m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		// No receipt will come: the decided state is the final one.
 		h.final(err, m.ID, m.FinalState, m.FinalErr, m.FinalAt, upstreamID, false)
@@ -65,6 +68,9 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	h.answer(m, status, nil)
 	err := h.msgs.SetState(m.ID, state, code, done)
 	h.noteStore(err, "state", m.ID)
+	if h.opts.Durable && storeFailed(err) {
+		h.unkeptWrite(unkeptState{id: m.ID, st: state, code: code, at: done}, err)
+	}
 	h.final(err, m.ID, state, code, done, nil, true)
 	if m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		return // no final receipt asked: spare building the record

@@ -28,6 +28,12 @@ type Stats struct {
 	RedrivenDup    uint64 // of those, ones the previous run may have sent already (possible duplicates)
 	RedriveWaiting uint64 // non-final messages at start that an upstream had accepted: waiting for their receipt
 	RedriveTime    time.Duration
+	// State writes of accepted messages the store refused (its device
+	// full or failing): waiting in memory for it now, written later, and
+	// lost because too many waited (unkept.go).
+	UnkeptNow  int
+	UnkeptKept uint64
+	UnkeptLost uint64
 }
 
 // RefusedBy returns the refusal count for r.
@@ -67,6 +73,9 @@ func (h *Hub) Stats() Stats {
 		RedrivenDup:    c.redrivenDup.Load(),
 		RedriveWaiting: c.waiting.Load(),
 		RedriveTime:    time.Duration(c.redriveTime.Load()),
+		UnkeptNow:      int(h.unkept.n.Load()),
+		UnkeptKept:     h.unkept.kept.Load(),
+		UnkeptLost:     h.unkept.lost.Load(),
 	}
 	for i := range s.Refused {
 		s.Refused[i] = c.refused[i].Load()

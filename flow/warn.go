@@ -22,13 +22,13 @@ const (
 // warnings are the gates of the hub's repeated log lines, one line of each
 // kind per warnEvery.
 type warnings struct {
-	queueFull, internal, upstream, store logthrottle.Gate
+	queueFull, internal, upstream, store, unkept logthrottle.Gate
 }
 
 func (w *warnings) init() { logthrottle.Set(warnEvery, 1, w.all()...) }
 
 func (w *warnings) all() []*logthrottle.Gate {
-	return []*logthrottle.Gate{&w.queueFull, &w.internal, &w.upstream, &w.store}
+	return []*logthrottle.Gate{&w.queueFull, &w.internal, &w.upstream, &w.store, &w.unkept}
 }
 
 // event returns a log event at level if the gate lets it through, with the

@@ -24,6 +24,7 @@ type storageDescs struct {
 	deferred, deferredNow, deferredFull, kept               *prometheus.Desc
 	scheduled, scheduledNow, redriven, redrivenDup, waiting *prometheus.Desc
 	redriveTime, lateRcpt, deadIn, retryOver, retrying      *prometheus.Desc
+	unkept, unkeptKept, unkeptLost                          *prometheus.Desc
 }
 
 func (s *storageDescs) init(d func(name, help string, labels ...string) *prometheus.Desc) {
@@ -63,6 +64,9 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.deadIn = d("smppd_dead_letters_total", "Upstream deliver_sm answered ESME_ROK and kept as dead letters (GET /v1/dead-letters), by kind: mo (no MO route or user, not encodable), receipt (an id not ours).", "kind")
 	s.retryOver = d("smppd_deliveries_retry_overflow_total", "Receipt and MO retries moved to the hold store because their user's share of the retry schedule (max_held_per_user) or max_held was reached.")
 	s.retrying = d("smppd_deliveries_retrying", "Receipts and MO waiting in memory for a retry now.")
+	s.unkept = d("smppd_unkept", "Writes the store refused while its device was full or failing, waiting in memory until it takes them, by what: receipt (a receipt no one sends again: the simulator's, one decided here), state (an acceptance or failure of an accepted message).", "what")
+	s.unkeptKept = d("smppd_unkept_kept_total", "Of those, written once the store took them again, by what.", "what")
+	s.unkeptLost = d("smppd_unkept_lost_total", "Of those, lost because too many waited already (receipt: max_waiting; state: 65536), by what.", "what")
 	s.replayCorrupt = d("smppd_storage_replay_corrupt_total", "Corrupt entries or segment tails skipped at start (logged with the file).")
 }
 
@@ -128,6 +132,9 @@ func (s *storageDescs) hub(ch chan<- prometheus.Metric, st *flow.Stats) {
 	counter(ch, s.redrivenDup, st.RedrivenDup)
 	counter(ch, s.waiting, st.RedriveWaiting)
 	gauge(ch, s.redriveTime, st.RedriveTime.Seconds())
+	gauge(ch, s.unkept, float64(st.UnkeptNow), "state")
+	counter(ch, s.unkeptKept, st.UnkeptKept, "state")
+	counter(ch, s.unkeptLost, st.UnkeptLost, "state")
 }
 
 // deliveries reports the delivery side's durability figures.
@@ -137,4 +144,7 @@ func (s *storageDescs) deliveries(ch chan<- prometheus.Metric, st *delivery.Stat
 	counter(ch, s.deadIn, st.DeadReceipts, "receipt")
 	counter(ch, s.retryOver, st.RetryOverflow)
 	gauge(ch, s.retrying, float64(st.RetryingNow))
+	gauge(ch, s.unkept, float64(st.UnkeptNow), "receipt")
+	counter(ch, s.unkeptKept, st.UnkeptKept, "receipt")
+	counter(ch, s.unkeptLost, st.UnkeptLost, "receipt")
 }

@@ -212,6 +212,12 @@ type Receipt struct {
 	// same way.
 	UpstreamID []byte
 	Raw        []byte
+	// Resends: the sender sends the receipt again when the sink returns
+	// an error (an smpp upstream answered ESME_RX_T_APPN), so the sink
+	// keeps no copy of one it could not store. Without it (the
+	// simulator, a receipt re-driven at start) the sink itself tries
+	// again a receipt it could not store.
+	Resends bool
 }
 
 // Inbound is a mobile-originated message (or a deliver_sm the upstream sent

@@ -46,7 +46,8 @@ func (p *parkTable) add(keys *idKeys, r *msg.Receipt, now int64) bool {
 			continue
 		}
 		s.used, s.at, s.keys, s.r = true, now, *keys, *r
-		s.r.UpstreamID, s.r.Raw = nil, nil
+		// Answered ESME_ROK: the upstream does not send it again.
+		s.r.UpstreamID, s.r.Raw, s.r.Resends = nil, nil, false
 		p.n++
 		return true
 	}

@@ -283,7 +283,7 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 	c.receiptKeys(keys, id, s.rx.key[:0])
 	r := &s.rx.rcpt
 	*r = msg.Receipt{Connector: c.opts.ID, Intermediate: intermediate, State: receiptState(t, &rt, parsed, intermediate),
-		UpstreamID: id, Raw: in.Raw}
+		UpstreamID: id, Raw: in.Raw, Resends: true}
 	if keys.n == 0 {
 		// No id at all: no submit can ever claim it. Kept as a dead
 		// letter (ID 0), answered ESME_ROK.
