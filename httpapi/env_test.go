@@ -52,6 +52,12 @@ type envOpts func(o *Options)
 
 func newEnv(t testing.TB, adjust ...envOpts) *env {
 	t.Helper()
+	return newEnvSim(t, sim.Options{ReceiptDelay: sim.ReceiptsAtOnce, Queue: 4096}, adjust...)
+}
+
+// newEnvSim is newEnv with the simulator configured by so.
+func newEnvSim(t testing.TB, so sim.Options, adjust ...envOpts) *env {
+	t.Helper()
 	key, keyHash, err := accounts.NewAPIKey("alice")
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +99,7 @@ func newEnv(t testing.TB, adjust ...envOpts) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, err := sim.New("sim", sim.Options{ReceiptDelay: sim.ReceiptsAtOnce, Queue: 4096})
+	s, err := sim.New("sim", so)
 	if err != nil {
 		t.Fatal(err)
 	}

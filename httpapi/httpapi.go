@@ -79,6 +79,10 @@ type Options struct {
 	ReadTimeout, WriteTimeout, IdleTimeout time.Duration
 	// MaxConnections bounds the connections open at once [4096].
 	MaxConnections int
+	// QueueFullWait is how long a message whose connector queues are all
+	// full waits for room before it is refused (503), as an SMPP session
+	// waits ([smpp-server] queue_full_wait); 0 = refused at once.
+	QueueFullWait time.Duration
 	// IdempotencyKeys bounds the Idempotency-Key answers kept (0: the
 	// header is ignored); IdempotencyTTL is how long each is kept [24h].
 	IdempotencyKeys int

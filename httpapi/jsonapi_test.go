@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/connector/sim"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
@@ -227,5 +228,26 @@ func TestIdempotencyBounded(t *testing.T) {
 	}
 	if big.len() != 2 || big.bytes > 10 {
 		t.Errorf("byte bound: %d keys, %d octets", big.len(), big.bytes)
+	}
+}
+
+// A batch larger than the connector's queue waits for room, as an SMPP
+// session does (queue_full_wait), instead of refusing what does not fit;
+// without the wait the rest is refused 503 queue_full.
+func TestBatchWaitsForRoom(t *testing.T) {
+	slow := sim.Options{ReceiptDelay: sim.ReceiptsAtOnce, Queue: 4, Latency: 10 * time.Millisecond}
+	body := `{"messages":[` + strings.TrimSuffix(strings.Repeat(`{"to":"33600000001","content":"a"},`, 40), ",") + `]}`
+	var out struct{ Accepted, Refused int }
+	e := newEnvSim(t, slow, func(o *Options) { o.QueueFullWait = 5 * time.Second })
+	a := e.postJSON("uma", body)
+	a.decode(t, &out)
+	if a.status != 200 || out.Accepted != 40 {
+		t.Errorf("with queue_full_wait: %d %s", a.status, a.body)
+	}
+	e = newEnvSim(t, slow)
+	a = e.postJSON("uma", body)
+	a.decode(t, &out)
+	if a.status != 200 || out.Refused == 0 || !strings.Contains(a.body, `"code":"queue_full"`) || !strings.Contains(a.body, `"status":503`) {
+		t.Errorf("without: %d %s", a.status, a.body)
 	}
 }

@@ -326,6 +326,9 @@ func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
 			}
 		}
 		st, r := s.o.Hub.SubmitDirect(&req)
+		if r == flow.RefuseQueueFull && st != codec.StatusOK {
+			st, r = s.waitForRoom(&req)
+		}
 		if st != codec.StatusOK {
 			if m.cb != nil {
 				_ = s.o.Callbacks.DeleteCallback(last)
@@ -342,6 +345,27 @@ func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
 	s.stats.messages.Add(1)
 	s.stats.parts.Add(uint64(len(parts)))
 	return outcome{ids: ids, id: last}
+}
+
+// waitForRoom submits req again while every queue it could go to is full,
+// for up to QueueFullWait, as an SMPP session waits for room: the
+// connectors are woken first (parts queued quietly would not drain), then
+// each try waits twice as long as the last, from 200µs to 10ms.
+func (s *Server) waitForRoom(req *flow.DirectRequest) (codec.Status, flow.Refusal) {
+	deadline := time.Now().Add(s.o.QueueFullWait)
+	pause := 200 * time.Microsecond
+	for {
+		s.o.Hub.EndTurn()
+		if !time.Now().Add(pause).Before(deadline) {
+			return codec.StatusMsgQFul, flow.RefuseQueueFull
+		}
+		time.Sleep(pause)
+		pause = min(2*pause, 10*time.Millisecond)
+		st, r := s.o.Hub.SubmitDirect(req)
+		if st == codec.StatusOK || r != flow.RefuseQueueFull {
+			return st, r
+		}
+	}
 }
 
 // addrType is the TON and NPI of a source address: international ISDN for

@@ -161,6 +161,7 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 	if status == http.StatusTooManyRequests || status == http.StatusServiceUnavailable {
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
+	h.Set("Content-Length", strconv.Itoa(len(b))) // a batch's answer goes whole, not chunked
 	h.Set("Content-Type", "application/json")
 	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

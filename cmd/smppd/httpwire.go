@@ -36,6 +36,7 @@ func newHTTPAPI(cfg *config.Config, d *daemon, log zerolog.Logger) (*httpapi.Ser
 		WriteTimeout:    h.WriteTimeout.D(),
 		IdleTimeout:     h.IdleTimeout.D(),
 		MaxConnections:  h.MaxConnections,
+		QueueFullWait:   cfg.Server.QueueFullWait.D(), // as SMPP sessions wait for room
 		IdempotencyKeys: h.IdempotencyKeys,
 		IdempotencyTTL:  h.IdempotencyTTL.D(),
 		Logger:          log,
