@@ -41,6 +41,7 @@ var allowed = map[string][]string{
 	"storage/storagetest":     {"storage", "msg"}, // the conformance suite every store runs
 	"storage/disk/wal":        {},                 // the segment log: a leaf that knows nothing of records
 	"storage/disk":            {"storage", "storage/disk/wal", "storage/memory", "msg"},
+	"cluster":                 {}, // joins NATS JetStream: knows nothing of messages
 	"cdr":                     {"storage", "msg", "codec/charset", "internal/ring", "internal/logthrottle"},
 	"connector":               {"msg", "codec", "internal/ring", "internal/units"},
 	"connector/connectortest": {"connector", "msg", "codec"},

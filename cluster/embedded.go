@@ -1,0 +1,94 @@
+package cluster
+
+import (
+	"fmt"
+	"net"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/rs/zerolog"
+)
+
+// startEmbedded starts this node's JetStream server, clustered with the
+// routes, and waits until it accepts clients.
+func startEmbedded(o *Options, lg zerolog.Logger) (*server.Server, error) {
+	e := &o.Embedded
+	host, port, err := splitHostPort(e.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: embedded listen %q: %w", e.Listen, err)
+	}
+	rhost, rport, err := splitHostPort(e.RouteListen)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: embedded route_listen %q: %w", e.RouteListen, err)
+	}
+	var routes []*url.URL
+	for _, r := range e.Routes {
+		u, err := url.Parse(r)
+		if err != nil {
+			return nil, fmt.Errorf("cluster: embedded route %q: %w", r, err)
+		}
+		routes = append(routes, u)
+	}
+	so := &server.Options{
+		ServerName: "smppd-" + strconv.Itoa(o.NodeID),
+		Host:       host,
+		Port:       port,
+		JetStream:  true,
+		StoreDir:   e.StoreDir,
+		SyncAlways: e.SyncAlways,
+		NoSigs:     true,
+		// The server's own limits: no per-account cap below the disk.
+		JetStreamMaxStore: -1,
+		MaxPayload:        maxPayload,
+	}
+	if e.SyncInterval > 0 {
+		so.SyncInterval = e.SyncInterval
+	}
+	if len(routes) > 0 {
+		so.Cluster = server.ClusterOpts{Name: e.Name, Host: rhost, Port: rport}
+		so.Routes = routes
+	}
+	s, err := server.NewServer(so)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: embedded JetStream server: %w", err)
+	}
+	s.SetLoggerV2(natsLogger{lg.With().Str("component", "nats").Logger()}, false, false, false)
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		s.Shutdown()
+		return nil, fmt.Errorf("cluster: embedded JetStream server on %s did not start within 10s (port in use? see the nats log lines)", e.Listen)
+	}
+	lg.Info().Str("event", "nats_started").Str("listen", e.Listen).Str("route_listen", e.RouteListen).
+		Strs("routes", e.Routes).Str("store_dir", e.StoreDir).Bool("sync_always", e.SyncAlways).
+		Dur("sync_interval", so.SyncInterval).Msg("cluster: embedded JetStream server started")
+	return s, nil
+}
+
+// maxPayload is the largest NATS message: the journal's batches stay
+// below it.
+const maxPayload = 4 << 20
+
+func splitHostPort(hp string) (string, int, error) {
+	h, p, err := net.SplitHostPort(hp)
+	if err != nil {
+		return "", 0, err
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil {
+		return "", 0, err
+	}
+	return h, n, nil
+}
+
+// natsLogger sends the server's log to ours: warnings and errors at
+// their level: notices (the banner, routes, elections) at debug.
+type natsLogger struct{ lg zerolog.Logger }
+
+func (l natsLogger) Noticef(format string, v ...any) { l.lg.Debug().Msgf(format, v...) }
+func (l natsLogger) Warnf(format string, v ...any)   { l.lg.Warn().Msgf(format, v...) }
+func (l natsLogger) Fatalf(format string, v ...any)  { l.lg.Error().Msgf(format, v...) }
+func (l natsLogger) Errorf(format string, v ...any)  { l.lg.Error().Msgf(format, v...) }
+func (l natsLogger) Debugf(format string, v ...any)  { l.lg.Debug().Msgf(format, v...) }
+func (l natsLogger) Tracef(format string, v ...any)  { l.lg.Trace().Msgf(format, v...) }

@@ -1,0 +1,154 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// Member is one node's membership key as stored in NodesBucket.
+type Member struct {
+	Node    int    `json:"node"`
+	Server  string `json:"server"`
+	PID     int    `json:"pid"`
+	Host    string `json:"host"`
+	Started int64  `json:"started"` // Unix ns
+	Beat    int64  `json:"beat"`    // Unix ns of the latest refresh
+	// Alive is true for a key the bucket still holds: its node refreshed
+	// it within the lease (the bucket's TTL drops it otherwise).
+	Alive bool `json:"alive"`
+}
+
+// lease is this node's key in NodesBucket, refreshed every heartbeat.
+type lease struct {
+	n    *Node
+	key  string
+	me   Member
+	rev  uint64
+	stop chan struct{}
+	done sync.WaitGroup
+}
+
+// takeLease creates this node's key. A key that exists belongs to another
+// process: if its holder refreshes it while we watch, that holder is
+// alive and the join is refused at once; if it expires (a node killed
+// without leaving), we take it.
+func takeLease(ctx context.Context, n *Node) (*lease, error) {
+	host, _ := os.Hostname()
+	now := time.Now().UnixNano()
+	l := &lease{n: n, key: strconv.Itoa(n.o.NodeID), stop: make(chan struct{}),
+		me: Member{Node: n.o.NodeID, Server: n.serverName(), PID: os.Getpid(), Host: host, Started: now, Beat: now}}
+	var seen uint64 // the holder's revision we first saw
+	for {
+		val, _ := json.Marshal(l.me)
+		rev, err := n.nodes.Create(ctx, l.key, val)
+		if err == nil {
+			l.rev = rev
+			l.done.Add(1)
+			go l.beat()
+			return l, nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyExists) {
+			return nil, fmt.Errorf("cluster: take node_id %d: %w", n.o.NodeID, err)
+		}
+		e, gerr := n.nodes.Get(ctx, l.key)
+		switch {
+		case errors.Is(gerr, jetstream.ErrKeyNotFound):
+			continue // expired between the two calls
+		case gerr != nil:
+			return nil, fmt.Errorf("cluster: read node_id %d: %w", n.o.NodeID, gerr)
+		case seen == 0:
+			seen = e.Revision()
+			n.lg.Warn().Str("event", "node_id_held").Str("holder", string(e.Value())).
+				Msg("cluster: node_id held; waiting for the holder's lease to expire or refresh")
+		case e.Revision() != seen:
+			var m Member
+			_ = json.Unmarshal(e.Value(), &m)
+			return nil, fmt.Errorf("%w: node_id %d is held by a live node (server %s, host %s, pid %d): give each node its own [cluster] node_id",
+				ErrNodeIDTaken, n.o.NodeID, m.Server, m.Host, m.PID)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("%w: node_id %d still held after join_timeout %v", ErrNodeIDTaken, n.o.NodeID, n.o.JoinTimeout)
+		case <-time.After(n.o.Heartbeat / 4):
+		}
+	}
+}
+
+// beat refreshes the key every heartbeat. A refresh that finds another
+// revision means the key expired and someone else took it: logged loudly
+// (two nodes must never share an id) and retaken only if it is free.
+func (l *lease) beat() {
+	defer l.done.Done()
+	t := time.NewTicker(l.n.o.Heartbeat)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+		}
+		l.me.Beat = time.Now().UnixNano()
+		val, _ := json.Marshal(l.me)
+		ctx, cancel := context.WithTimeout(context.Background(), l.n.o.Heartbeat)
+		rev, err := l.n.nodes.Update(ctx, l.key, val, l.rev)
+		if err != nil && errors.Is(err, jetstream.ErrKeyNotFound) || err != nil && isWrongSequence(err) {
+			rev, err = l.n.nodes.Create(ctx, l.key, val)
+			if err != nil {
+				l.n.lg.Error().Err(err).Str("event", "node_lease_lost").Msg("cluster: this node's node_id lease expired and could not be taken back")
+			}
+		} else if err != nil {
+			l.n.lg.Warn().Err(err).Str("event", "node_heartbeat_failed").Msg("cluster: heartbeat not written")
+		}
+		cancel()
+		if err == nil {
+			l.rev = rev
+		}
+	}
+}
+
+func isWrongSequence(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// release stops the heartbeat and deletes the key, so the id is free at
+// once for this node's next start.
+func (l *lease) release() {
+	close(l.stop)
+	l.done.Wait()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = l.n.nodes.Delete(ctx, l.key, jetstream.LastRevision(l.rev))
+}
+
+// Members lists the nodes whose keys the bucket holds (all alive), by
+// node id.
+func (n *Node) Members(ctx context.Context) ([]Member, error) {
+	lister, err := n.nodes.ListKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []Member
+	for k := range lister.Keys() {
+		e, err := n.nodes.Get(ctx, k)
+		if err != nil {
+			continue // expired meanwhile
+		}
+		var m Member
+		if json.Unmarshal(e.Value(), &m) == nil {
+			m.Alive = true
+			out = append(out, m)
+		}
+	}
+	slices.SortFunc(out, func(a, b Member) int { return a.Node - b.Node })
+	return out, nil
+}
