@@ -117,6 +117,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (*HTTPResult, error) {
 				}
 				on := measuring.Load()
 				if c == nil {
+					var err error
 					if c, err = dialHTTP(u.Host); err != nil {
 						firstErr.CompareAndSwap(nil, &err)
 						if on {

@@ -21,6 +21,15 @@ type options struct {
 	idle     int
 	hold     time.Duration
 	parallel int
+	// http, when set, selects the HTTP mode (http.go): the SMPP run of
+	// cfg first (unless httpSkipSMPP), then each HTTP phase, each with
+	// its rate as a ratio to the SMPP rate.
+	http         string
+	httpModes    string
+	httpClients  int
+	httpBatch    int
+	httpBClients int
+	httpSkipSMPP bool
 }
 
 // parseFlags reads args into options. Usage and errors go to out.
@@ -51,6 +60,12 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.IntVar(&o.idle, "idle", 0, "idle mode: bind this many sessions and hold them without traffic (answering enquire_link)")
 	fs.DurationVar(&o.hold, "hold", 0, "idle mode: hold the sessions this long once bound (0 = until SIGINT/SIGTERM)")
 	fs.IntVar(&o.parallel, "parallel", 64, "idle mode: binds in flight at once")
+	fs.StringVar(&o.http, "http", "", "HTTP mode: the HTTP API's base URL (http://127.0.0.1:1401); runs the SMPP load first, then the HTTP phases, each for -duration")
+	fs.StringVar(&o.httpModes, "http-modes", "send,batch", "HTTP phases: send (GET /send), batch (POST /v1/messages)")
+	fs.IntVar(&o.httpClients, "http-clients", 64, "HTTP mode: concurrent keep-alive clients of the send phase")
+	fs.IntVar(&o.httpBatch, "http-batch", 1000, "HTTP mode: messages per POST /v1/messages")
+	fs.IntVar(&o.httpBClients, "http-batch-clients", 4, "HTTP mode: concurrent clients of the batch phase")
+	fs.BoolVar(&o.httpSkipSMPP, "http-only", false, "HTTP mode: skip the SMPP run (no ratios)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}

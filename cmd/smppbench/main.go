@@ -8,6 +8,7 @@
 //	smppbench -host 127.0.0.1 -port 2775 -user demo -password demopass \
 //	    -bind trx -sessions 4 -window 100 -duration 10s -dlr
 //	smppbench -port 2779 -user bench -password bench -idle 10000 -hold 30s
+//	smppbench -sessions 4 -window 100 -duration 10s -http http://127.0.0.1:1401
 package main
 
 import (
@@ -43,6 +44,9 @@ func run(args []string, stdout, stderr *os.File) int {
 	defer stop()
 	if o.idle > 0 {
 		return runIdle(ctx, &o, stdout, stderr)
+	}
+	if o.http != "" {
+		return runHTTP(ctx, &o, stdout, stderr)
 	}
 
 	// The live line goes where a person is watching: stdout when it is a
