@@ -34,12 +34,15 @@
 //
 // # Receipts and MO
 //
-// Every deliver_sm (and data_sm) is answered ESME_ROK. It is a receipt when
+// Every deliver_sm (and data_sm) is answered once the sink kept what it
+// carries and Sync made it durable: ESME_ROK, else ESME_RX_T_APPN. It is a receipt when
 // esm_class & 0x3C is 0x04 or 0x20 or it carries receipted_message_id: the
 // upstream id comes from that TLV, else from the text's id:, and is mapped
 // through IDMap.Upstream (see IDFormat for hex/decimal tolerance). A receipt
 // whose id is not mapped yet (it overtook the submit_sm_resp) is parked, up
-// to ParkMax for ParkTTL, and resolved when that id is accepted. The state
+// to ParkMax for ParkTTL, and resolved when that id is accepted: its
+// deliver_sm is answered only then (or at ParkTTL, kept as a dead letter),
+// so a crash never loses a parked receipt the upstream was told we have. The state
 // comes from message_state, else from stat: (an unknown word such as FAILED
 // is UNDELIVERABLE), err: from the text, network_error_code from its TLV,
 // Done from the done date. Anything else goes to Sink.MO.

@@ -88,6 +88,11 @@ func TestReceiptBeforeResponse(t *testing.T) {
 	if e.c.c.parkedLen() != 0 {
 		t.Fatalf("%d receipts still parked", e.c.c.parkedLen())
 	}
+	// Its deliver_sm is answered once the sink kept it, after Sync.
+	eventually(t, "parked receipt answered", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
+	if e.sink.syncCount() == 0 {
+		t.Fatal("parked receipt answered before the sink's Sync")
+	}
 }
 
 func TestTxRxBinds(t *testing.T) {
@@ -431,7 +436,7 @@ func TestMODelivered(t *testing.T) {
 	if e.sink.syncCount() == 0 {
 		t.Fatal("deliver_sm answered before the sink's Sync")
 	}
-	// A receipt nobody can map is parked (answered ESME_ROK), never
+	// A receipt nobody can map is parked (not answered yet), never
 	// reaching the sink as an MO.
 	if err := e.srv.SendReceipt("999", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
@@ -445,18 +450,32 @@ func TestMODelivered(t *testing.T) {
 // A parked receipt no submit claims within ParkTTL goes to the sink with
 // no id of ours and the upstream id, which keeps it as a dead letter.
 func TestParkedReceiptExpires(t *testing.T) {
-	e := setup(t, smsctest.Options{}, Options{ParkTTL: time.Millisecond})
+	e := setup(t, smsctest.Options{}, Options{ParkTTL: 300 * time.Millisecond})
 	e.waitUp(t)
 	if err := e.srv.SendReceipt("31337", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
 	}
+	// Parked, it lives only in memory: its deliver_sm is not answered,
+	// so a crash now leaves the upstream to send it again.
+	eventually(t, "parked", func() bool { return e.c.c.parkedLen() == 1 })
+	if ok, f := e.srv.DeliverResps(); ok != 0 || f != 0 {
+		t.Fatalf("parked receipt answered (%d ok, %d refused) before it was kept", ok, f)
+	}
 	eventually(t, "handed on", func() bool { _, _, r, _ := e.sink.counts(); return r == 1 && e.c.c.parkedLen() == 0 })
+	eventually(t, "answered once kept", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
 	if r := e.sink.receipts()[0]; r.ID != 0 || string(r.UpstreamID) != "31337" {
 		t.Fatalf("expired parked receipt reached the sink as %+v", r)
 	}
 	if e.c.c.parkExpired.Load() != 1 {
 		t.Fatalf("parkExpired %d", e.c.c.parkExpired.Load())
 	}
+	// One the sink cannot keep is answered ESME_RX_T_APPN: the upstream
+	// sends it again.
+	e.sink.setRefuse(errors.New("store full"))
+	if err := e.srv.SendReceipt("31338", "1", "2", smsctest.Receipt{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "refused once expired", func() bool { _, f := e.srv.DeliverResps(); return f == 1 })
 }
 
 // An MO or receipt the sink cannot keep (its store full) is answered
@@ -474,13 +493,14 @@ func TestDeliverSMNotKeptAnsweredTemporary(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "kept MO answered", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
-	// The park holds one receipt; the second unknown one is refused.
+	// The park holds one receipt (not answered while parked); the second
+	// unknown one is refused.
 	for _, id := range []string{"u1", "u2"} {
 		if err := e.srv.SendReceipt(id, "1", "2", smsctest.Receipt{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "park full answered", func() bool { ok, f := e.srv.DeliverResps(); return ok == 2 && f == 2 })
+	eventually(t, "park full answered", func() bool { ok, f := e.srv.DeliverResps(); return ok == 1 && f == 2 })
 	if e.c.c.parkFull.Load() != 1 || e.c.c.notKept.Load() != 2 {
 		t.Fatalf("park full %d, not kept %d", e.c.c.parkFull.Load(), e.c.c.notKept.Load())
 	}
@@ -871,28 +891,35 @@ func TestParkTable(t *testing.T) {
 		return &k
 	}
 	rc := func(st msg.State) *msg.Receipt { return &msg.Receipt{State: st} }
+	ans := func(seq uint32) answer { return answer{seq: seq, resp: codec.DeliverSMRespID} }
 	var p parkTable
 	p.init(4)
-	p.add(key("A"), rc(msg.StateEnroute), 10)
-	p.add(key("B"), rc(msg.StateDelivered), 11)
-	p.add(key("A"), rc(msg.StateAccepted), 12)
-	if got, _ := p.take([]byte("B"), nil, nil); len(got) != 1 || got[0].State != msg.StateDelivered {
-		t.Fatalf("take B: %+v", got)
+	p.add(key("A"), rc(msg.StateEnroute), ans(1), 10)
+	p.add(key("B"), rc(msg.StateDelivered), ans(2), 11)
+	p.add(key("A"), rc(msg.StateAccepted), ans(3), 12)
+	sc := newParkScratch()
+	if p.take([]byte("B"), &sc); len(sc.r) != 1 || sc.r[0].State != msg.StateDelivered || sc.ans[0].seq != 2 {
+		t.Fatalf("take B: %+v %+v", sc.r, sc.ans)
 	}
-	p.add(key("A"), rc(msg.StateDelivered), 13) // lands in B's old slot, before the t=12 one
-	got, _ := p.take([]byte("A"), nil, nil)
-	if len(got) != 3 || got[0].State != msg.StateEnroute || got[1].State != msg.StateAccepted || got[2].State != msg.StateDelivered || p.n != 0 {
+	p.add(key("A"), rc(msg.StateDelivered), ans(4), 13) // lands in B's old slot, before the t=12 one
+	sc.reset()
+	p.take([]byte("A"), &sc)
+	if got := sc.r; len(got) != 3 || got[0].State != msg.StateEnroute || got[1].State != msg.StateAccepted || got[2].State != msg.StateDelivered || p.n != 0 {
 		t.Fatalf("take A: %+v (n %d), want arrival order", got, p.n)
+	}
+	if sc.ans[0].seq != 1 || sc.ans[1].seq != 3 || sc.ans[2].seq != 4 {
+		t.Fatalf("answers %+v: want each with its receipt", sc.ans)
 	}
 	var small parkTable
 	small.init(2)
-	if !small.add(key("x"), rc(1), 5) || !small.add(key("y"), rc(1), 3) || small.add(key("z"), rc(1), 7) {
+	if !small.add(key("x"), rc(1), ans(5), 5) || !small.add(key("y"), rc(1), ans(6), 3) || small.add(key("z"), rc(1), ans(7), 7) {
 		t.Fatal("a full park must refuse the next receipt")
 	}
-	if got, _ := small.take([]byte("z"), nil, nil); len(got) != 0 {
+	sc.reset()
+	if small.take([]byte("z"), &sc); len(sc.r) != 0 {
 		t.Fatal("a refused receipt was parked")
 	}
-	if got, ids := small.sweep(4, nil, nil); len(got) != 1 || len(ids) != 1 || string(ids[0]) != "y" || small.n != 1 {
-		t.Fatalf("sweep handed on %d (%q), %d left", len(got), ids, small.n)
+	if ids := small.sweep(4, &sc, nil); len(sc.r) != 1 || len(ids) != 1 || string(ids[0]) != "y" || sc.ans[0].seq != 6 || small.n != 1 {
+		t.Fatalf("sweep handed on %d (%q), %d left", len(sc.r), ids, small.n)
 	}
 }
