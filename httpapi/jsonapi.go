@@ -217,9 +217,10 @@ func (s *Server) one(u *accounts.User, raw []byte, now time.Time) item {
 		return item{Status: o.fail.json, Error: o.fail.apiError()}
 	}
 	it := item{Status: http.StatusOK, ID: o.id.String(), Parts: make([]string, len(o.ids))}
-	for i, id := range o.ids {
+	for i, id := range o.ids[:len(o.ids)-1] {
 		it.Parts[i] = id.String()
 	}
+	it.Parts[len(it.Parts)-1] = it.ID // the same string: the last part's id is the message's
 	return it
 }
 

@@ -81,6 +81,53 @@ func (s *scanner) str() (string, error) {
 	return "", errJSON
 }
 
+// strRaw steps over a string at s.i and returns its octets between the
+// quotes, without decoding escapes (they are left as written) or copying.
+func (s *scanner) strRaw() ([]byte, bool, error) {
+	if !s.expect('"') {
+		return nil, false, errJSON
+	}
+	start, escaped := s.i, false
+	for s.i < len(s.b) {
+		c := s.b[s.i]
+		switch {
+		case c == '"':
+			s.i++
+			return s.b[start : s.i-1], escaped, nil
+		case c == '\\':
+			escaped = true
+			s.i += 2
+			continue
+		case c < 0x20:
+			return nil, false, errJSON
+		}
+		s.i++
+	}
+	return nil, false, errJSON
+}
+
+// key reads a member name: the parameters' names are returned as the
+// constants below, so reading them copies nothing.
+func (s *scanner) key() (string, error) {
+	raw, escaped, err := s.strRaw()
+	if err != nil {
+		return "", err
+	}
+	if !escaped {
+		for _, k := range knownKeys {
+			if string(raw) == k {
+				return k, nil
+			}
+		}
+	}
+	s.i -= len(raw) + 2
+	return s.str()
+}
+
+// knownKeys are the member names the API takes.
+var knownKeys = [...]string{"to", "from", "coding", "content", "hex-content", "priority", "sdt", "validity-period",
+	"dlr", "dlr-url", "dlr-level", "dlr-method", "tags", "custom_tlvs", "username", "password", "messages"}
+
 // number reads a JSON number (RFC 8259 §6: -?(0|[1-9][0-9]*)(.[0-9]+)?
 // ([eE][+-]?[0-9]+)?) and returns it as written.
 func (s *scanner) number() (string, error) {
@@ -139,7 +186,7 @@ func (s *scanner) skip(validate bool) ([]byte, error) {
 	start := s.i
 	switch c := s.peek(); {
 	case c == '"':
-		if _, err := s.str(); err != nil {
+		if _, _, err := s.strRaw(); err != nil {
 			return nil, err
 		}
 	case c == '{' || c == '[':
@@ -147,7 +194,7 @@ func (s *scanner) skip(validate bool) ([]byte, error) {
 		for s.i < len(s.b) {
 			switch s.b[s.i] {
 			case '"':
-				if _, err := s.str(); err != nil {
+				if _, _, err := s.strRaw(); err != nil {
 					return nil, err
 				}
 				continue
@@ -188,7 +235,7 @@ func (s *scanner) object(member func(key string) error) error {
 		return nil
 	}
 	for {
-		key, err := s.str()
+		key, err := s.key()
 		if err != nil {
 			return err
 		}
@@ -285,7 +332,7 @@ func batchItems(body []byte) (items [][]byte, batch bool, err error) {
 	}
 	probe := *s
 	probe.i++
-	if k, err := probe.str(); err != nil || k != "messages" || !probe.expect(':') {
+	if k, err := probe.key(); err != nil || k != "messages" || !probe.expect(':') {
 		return nil, false, nil
 	}
 	err = s.object(func(key string) error {

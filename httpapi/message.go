@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/smppd/smppd/accounts"
@@ -272,9 +273,9 @@ type outcome struct {
 // Parts go to the connectors quietly: the caller calls Hub.EndTurn once
 // after its request's messages.
 func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
-	var partsBuf [8]content.Part
-	var udhBuf [8 * 6]byte
-	parts, _, _, err := content.Split(partsBuf[:0], udhBuf[:0], m.payload, m.coding, s.o.Split, s.o.MaxParts)
+	sc := scratchPool.Get().(*submitScratch)
+	defer sc.release()
+	parts, _, _, err := content.Split(sc.parts[:0], sc.udh[:0], m.payload, m.coding, s.o.Split, s.o.MaxParts)
 	if err != nil {
 		return outcome{fail: badRequest("The content cannot be cut into SMS parts.")}
 	}
@@ -290,8 +291,7 @@ func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
 			return outcome{fail: internal("The dlr-url could not be stored: retry later", true)}
 		}
 	}
-	var sm codec.SM
-	var short [content.MaxShort]byte
+	sm, short, req := &sc.sm, &sc.short, &sc.req
 	for i := range parts {
 		p := &parts[i]
 		sm.Reset()
@@ -317,7 +317,7 @@ func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
 		if i == len(parts)-1 {
 			sm.RegisteredDelivery = m.regDlv
 		}
-		req := flow.DirectRequest{User: u, SM: &sm, ID: ids[i], Now: now, Quiet: true}
+		*req = flow.DirectRequest{User: u, SM: sm, ID: ids[i], Now: now, Quiet: true}
 		if len(parts) > 1 {
 			if i == 0 {
 				req.Parts = len(parts)
@@ -325,9 +325,9 @@ func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
 				req.Follows = true
 			}
 		}
-		st, r := s.o.Hub.SubmitDirect(&req)
+		st, r := s.o.Hub.SubmitDirect(req)
 		if r == flow.RefuseQueueFull && st != codec.StatusOK {
-			st, r = s.waitForRoom(&req)
+			st, r = s.waitForRoom(req)
 		}
 		if st != codec.StatusOK {
 			if m.cb != nil {
@@ -366,6 +366,27 @@ func (s *Server) waitForRoom(req *flow.DirectRequest) (codec.Status, flow.Refusa
 			return st, r
 		}
 	}
+}
+
+// submitScratch is one message's working memory in submit, pooled: a
+// batch submits a thousand messages, and each would otherwise allocate
+// its submit_sm, buffers and request (they reach the hub, so they escape).
+type submitScratch struct {
+	sm    codec.SM
+	req   flow.DirectRequest
+	short [content.MaxShort]byte
+	udh   [8 * 6]byte
+	parts [8]content.Part
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(submitScratch) }}
+
+// release drops the views into the request's buffers and pools sc.
+func (sc *submitScratch) release() {
+	sc.sm.Reset()
+	sc.req = flow.DirectRequest{}
+	clear(sc.parts[:])
+	scratchPool.Put(sc)
 }
 
 // addrType is the TON and NPI of a source address: international ISDN for

@@ -84,20 +84,20 @@ func (p *params) fromQuery(q url.Values) {
 // as written, dlr also as true or false, custom_tlvs as its JSON list.
 // Anything else is refused.
 func (p *params) fromJSON(body []byte) *failure {
-	s := &scanner{b: body}
-	bad := badRequest("Invalid JSON body: expected one object of parameters")
+	s := scanner{b: body}
+	bad := func() *failure { return badRequest("Invalid JSON body: expected one object of parameters") }
 	if s.peek() != '{' {
-		return bad
+		return bad()
 	}
-	if err := p.flatObject(s); err != nil {
+	if err := p.flatObject(&s); err != nil {
 		var bv *errBadValue
 		if errors.As(err, &bv) {
 			return badRequest("Argument [" + clip(bv.key) + "] has an invalid value: [" + clip(string(bv.raw)) + "].")
 		}
-		return bad
+		return bad()
 	}
 	if !s.end() {
-		return bad
+		return bad()
 	}
 	return nil
 }
