@@ -62,6 +62,7 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 		dst = appendInt(dst, "destination_ton", int64(r.DestTON))
 		dst = appendInt(dst, "destination_npi", int64(r.DestNPI))
 		dst = appendInt(dst, "parts", int64(r.Parts))
+		dst = appendField(dst, "route", r.MTRoute)
 		dst = appendField(dst, "connector", e.connector(r.Connector))
 	}
 	dst = appendBytesField(dst, "upstream_id", v.upstreamID)

@@ -67,7 +67,7 @@ func (e *env) put(id uint64, user, src, dst, text string) storage.Record {
 	e.t.Helper()
 	r := storage.Record{ID: msg.ID(id), SystemID: user, State: msg.StateEnroute, RegisteredDelivery: 1,
 		SourceTON: 5, SourceNPI: 0, DestTON: 1, DestNPI: 1, Connector: 1, Submitted: e.clk.nowNs(), Parts: 1,
-		Charge: 50_000, ChargeParts: 1}
+		Charge: 50_000, ChargeParts: 1, MTRoute: "premium"}
 	r.SetAddrs([]byte(src), []byte(dst), []byte(text))
 	if err := e.store.Put(&r); err != nil {
 		e.t.Fatal(err)

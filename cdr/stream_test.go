@@ -25,7 +25,7 @@ func TestLineHoldsTheRecord(t *testing.T) {
 	want := map[string]any{
 		"v": 1.0, "id": hexID(1), "user": "alice", "source": "ACME", "source_ton": 5.0, "source_npi": 0.0,
 		"destination": "+4917012345678", "destination_ton": 1.0, "destination_npi": 1.0, "parts": 1.0,
-		"connector": "smsc-a", "upstream_id": "up-77",
+		"route": "premium", "connector": "smsc-a", "upstream_id": "up-77",
 		"submitted": submitted.Format(timeLayout), "final": e.clk.now().Format(timeLayout),
 		"state": "UNDELIVERABLE", "error": 69.0, "charge": 0.05, "quota_parts": 1.0, "refunded": false,
 		"registered_delivery": 1.0, "data_coding": 0.0, "text": "Hello \"world\"",

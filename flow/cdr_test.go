@@ -94,6 +94,10 @@ func TestFinalsOncePerMessage(t *testing.T) {
 
 	// A receipt records the final state.
 	m, id := submitted(t, th, p, 1, "receipt")
+	var rec storage.Record
+	if err := store.Get(id, &rec); err != nil || rec.MTRoute != "all" {
+		t.Fatalf("record: %v, MTRoute %q; want the matched route's name, all", err, rec.MTRoute)
+	}
 	claim(m)
 	th.Accepted(m, []byte("up-1"))
 	m.Release()

@@ -371,6 +371,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	rec := &sc.rec
 	if fresh {
 		fillRecord(rec, m, s.text)
+		rec.MTRoute = d.Route.Name // a shared string of the table: no copy
 	}
 	before, beforeParts := rec.Charge, rec.ChargeParts
 	rec.Charge += charge.Micros()

@@ -113,6 +113,10 @@ type Record struct {
 	// user's quota is unlimited): charged to the user's quota account
 	// (QuotaAccount) as Charge is to the user's.
 	ChargeParts uint16
+	// MTRoute is the name of the [[mt_route]] that matched at acceptance
+	// (a shared string of the routing table), "" when unknown. It is not
+	// msg.Message.Route, which names the connector.
+	MTRoute string
 }
 
 // QuotaAccount is the ledger account of systemID's quota: its balance is

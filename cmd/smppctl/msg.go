@@ -16,6 +16,7 @@ type message struct {
 	Source        string  `json:"source"`
 	Destination   string  `json:"destination"`
 	Parts         int     `json:"parts"`
+	Route         string  `json:"route"`
 	Connector     string  `json:"connector"`
 	UpstreamID    string  `json:"upstream_id"`
 	Submitted     string  `json:"submitted"`
@@ -90,7 +91,7 @@ Examples:
 					{"id:", m.ID}, {"user:", m.User}, {"source:", m.Source}, {"destination:", m.Destination},
 					{"state:", m.State}, {"error:", strconv.Itoa(m.Error)}, {"submitted:", m.Submitted},
 					{"final:", dash(m.Final)}, {"expires:", dash(m.Expires)}, {"parts:", strconv.Itoa(m.Parts)},
-					{"connector:", dash(m.Connector)}, {"upstream id:", dash(m.UpstreamID)},
+					{"route:", dash(m.Route)}, {"connector:", dash(m.Connector)}, {"upstream id:", dash(m.UpstreamID)},
 					{"charge:", strconv.FormatFloat(m.Charge, 'f', -1, 64)}, {"registered_delivery:", strconv.Itoa(m.RegDelivery)},
 					{"data_coding:", strconv.Itoa(m.DataCoding)},
 				}
@@ -192,10 +193,10 @@ func findMessages(e *env, _ []string, body any) error {
 		}
 		return printJSON(e, append(b, '\n'))
 	}
-	rows := [][]string{{"ID", "USER", "SOURCE", "DESTINATION", "STATE", "ERR", "SUBMITTED", "FINAL", "PARTS", "CONNECTOR"}}
+	rows := [][]string{{"ID", "USER", "SOURCE", "DESTINATION", "STATE", "ERR", "SUBMITTED", "FINAL", "PARTS", "ROUTE", "CONNECTOR"}}
 	for _, m := range all {
 		rows = append(rows, []string{m.ID, m.User, m.Source, m.Destination, m.State, strconv.Itoa(m.Error),
-			m.Submitted, dash(m.Final), strconv.Itoa(m.Parts), dash(m.Connector)})
+			m.Submitted, dash(m.Final), strconv.Itoa(m.Parts), dash(m.Route), dash(m.Connector)})
 	}
 	if err := table(e, rows); err != nil {
 		return err

@@ -65,7 +65,7 @@ func TestMsgCommands(t *testing.T) {
 	// outcome (drawn at acceptance, receipts at once) is in.
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		out := ok(t, e, []string{"id:", ids[0], "user:", "alice", "destination:", "+4917012345678", "connector:"}, "msg", "show", ids[0])
+		out := ok(t, e, []string{"id:", ids[0], "user:", "alice", "destination:", "+4917012345678", "route:", "main", "connector:"}, "msg", "show", ids[0])
 		if strings.Contains(out, "DELIVERED") {
 			break
 		}

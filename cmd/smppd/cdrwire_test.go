@@ -96,7 +96,7 @@ func TestDaemonWritesCDRs(t *testing.T) {
 	}
 	r, dcd := lines[withReceipt], lines[decided]
 	if r["state"] != "DELIVERED" || r["user"] != "demo" || r["destination"] != "4917012345678" || r["final"] == nil ||
-		r["refunded"] != false || r["v"] != 1.0 || r["text"] != "receipt please" {
+		r["refunded"] != false || r["v"] != 1.0 || r["text"] != "receipt please" || r["route"] == "" {
 		t.Errorf("receipt's line: %v", r)
 	}
 	if dcd == nil || dcd["state"] == nil || dcd["state"] == "ENROUTE" || dcd["upstream_id"] == "" {

@@ -363,13 +363,13 @@ func (c *copier) record(pos wal.Pos, p []byte) (wal.Pos, error) {
 	}
 	var body []byte
 	if r.flags&fBody != 0 {
-		if _, _, b, err := decodeRecord(p, &c.rec); err == nil {
+		if _, _, _, b, err := decodeRecord(p, &c.rec); err == nil {
 			body = b
 		} else {
 			r.flags &^= fBody
 		}
 	}
-	c.buf = appendRecord(c.buf[:0], r, s.users.name(r.user), charges{}, body)
+	c.buf = appendRecord(c.buf[:0], r, s.users.name(r.user), s.routeName(r.route), charges{}, body)
 	np, err := c.append(kRecord, c.buf)
 	if err != nil {
 		return 0, err

@@ -93,3 +93,59 @@ func TestFindWhileWriting(t *testing.T) {
 	close(stop)
 	<-done
 }
+
+// TestMTRouteKept: a record's MT route name survives a re-Put without
+// one, compaction and a reopen, and an entry without a route (as written
+// before the field) reads as none.
+func TestMTRouteKept(t *testing.T) {
+	dir := t.TempDir()
+	open := func() *Store {
+		s, err := Open(Options{Dir: dir, Sync: wal.SyncNever, CompactEvery: -1, SegmentSize: 4096, MaxDisk: 16 << 20})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	s := open()
+	now := time.Now().UnixNano()
+	put := func(id uint64, route string) {
+		r := storage.Record{ID: msg.ID(id << 12), SystemID: "alice", State: msg.StateEnroute, Submitted: now, MTRoute: route}
+		r.SetAddrs([]byte("ACME"), []byte("4917000001"), []byte("hi"))
+		if err := s.Put(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(1, "premium-de")
+	put(2, "premium-de")
+	put(2, "") // replaced without a route
+	put(3, "bulk")
+	for i := uint64(10); i < 200; i++ { // fill segments so the first can be compacted
+		put(i, "filler")
+		if err := s.Delete(msg.ID(i << 12)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(when string) {
+		t.Helper()
+		for id, want := range map[uint64]string{1: "premium-de", 2: "", 3: "bulk"} {
+			var r storage.Record
+			if err := s.Get(msg.ID(id<<12), &r); err != nil || r.MTRoute != want || r.SystemID != "alice" {
+				t.Fatalf("%s: record %d: %v, MTRoute %q user %q; want %q", when, id, err, r.MTRoute, r.SystemID, want)
+			}
+		}
+	}
+	check("after Put")
+	if err := s.log.Sync(); err != nil { // the segments are written and closed
+		t.Fatal(err)
+	}
+	if n, err := s.Compact(true); err != nil || n == 0 {
+		t.Fatalf("Compact: %d segments, %v; want some dropped (the records copied)", n, err)
+	}
+	check("after compaction")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = open()
+	defer s.Close()
+	check("after a reopen")
+}

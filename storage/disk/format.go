@@ -42,7 +42,9 @@ const (
 //	63 registered_delivery, data_coding, esm_class, source TON, NPI,
 //	   dest TON, NPI, parts (8 octets)
 //	71 then length-prefixed (one octet) system_id, source, destination and
-//	   text prefix; the rest is the message body.
+//	   text prefix; with fRoute in the flags, the MT route's name, also
+//	   length-prefixed; the rest is the message body. An entry written
+//	   before fRoute existed has no route and reads as it always did.
 const recFixed = 71
 
 // charges is what a kPut takes from its owner's balance and quota account.
@@ -52,6 +54,7 @@ type charges struct{ money, parts int64 }
 const (
 	fAccepted byte = 1 << iota // a connector accepted it: its body is dropped
 	fBody                      // the log holds its message body (at its anchor)
+	fRoute                     // entries only: the MT route's name follows the text prefix
 )
 
 // errBadEntry: an entry that passed its checksum but does not decode (a
@@ -60,9 +63,10 @@ var errBadEntry = errors.New("disk: entry does not decode")
 
 var le = binary.LittleEndian
 
-// appendRecord appends a record entry's payload for s (owned by user)
-// with ledger changes d and body to dst.
-func appendRecord(dst []byte, s *recSlot, user string, d charges, body []byte) []byte {
+// appendRecord appends a record entry's payload for s (owned by user, sent
+// on the MT route named route, "" if none) with ledger changes d and body
+// to dst.
+func appendRecord(dst []byte, s *recSlot, user, route string, d charges, body []byte) []byte {
 	dst = le.AppendUint64(dst, uint64(s.id))
 	dst = le.AppendUint64(dst, uint64(s.submitted))
 	dst = le.AppendUint64(dst, uint64(s.done))
@@ -73,21 +77,29 @@ func appendRecord(dst []byte, s *recSlot, user string, d charges, body []byte) [
 	dst = le.AppendUint32(dst, uint32(s.connector))
 	dst = le.AppendUint16(dst, s.err)
 	dst = le.AppendUint16(dst, s.parts16)
-	dst = append(dst, byte(s.state), byte(s.later), s.flags, s.regDel, s.dataCod, s.esmClass,
+	flags := s.flags &^ fRoute
+	if route != "" {
+		flags |= fRoute
+	}
+	dst = append(dst, byte(s.state), byte(s.later), flags, s.regDel, s.dataCod, s.esmClass,
 		s.srcTON, s.srcNPI, s.dstTON, s.dstNPI, s.parts)
 	dst = appendShort(dst, user)
 	dst = appendShortBytes(dst, s.src[:s.srcLen])
 	dst = appendShortBytes(dst, s.dst[:s.dstLen])
 	dst = appendShortBytes(dst, s.text[:s.textLen])
+	if route != "" {
+		dst = appendShort(dst, route)
+	}
 	return append(dst, body...)
 }
 
 // decodeRecord fills s (its slot bookkeeping untouched) from a record
-// entry and returns the owner (a view into p), the ledger changes and the
-// body (a view).
-func decodeRecord(p []byte, s *recSlot) (user []byte, d charges, body []byte, err error) {
+// entry and returns the owner and the MT route's name (views into p, the
+// route nil when the entry has none), the ledger changes and the body (a
+// view).
+func decodeRecord(p []byte, s *recSlot) (user, route []byte, d charges, body []byte, err error) {
 	if len(p) < recFixed {
-		return nil, d, nil, errBadEntry
+		return nil, nil, d, nil, errBadEntry
 	}
 	s.id = msg.ID(le.Uint64(p))
 	s.submitted = int64(le.Uint64(p[8:]))
@@ -109,13 +121,17 @@ func decodeRecord(p []byte, s *recSlot) (user []byte, d charges, body []byte, er
 	src, rest, ok = short(rest, ok, storage.MaxAddr)
 	dst, rest, ok = short(rest, ok, storage.MaxAddr)
 	text, rest, ok = short(rest, ok, storage.MaxText)
+	if s.flags&fRoute != 0 {
+		s.flags &^= fRoute
+		route, rest, ok = short(rest, ok, 255)
+	}
 	if !ok {
-		return nil, d, nil, errBadEntry
+		return nil, nil, d, nil, errBadEntry
 	}
 	s.srcLen = uint8(copy(s.src[:], src))
 	s.dstLen = uint8(copy(s.dst[:], dst))
 	s.textLen = uint8(copy(s.text[:], text))
-	return user, d, rest, nil
+	return user, route, d, rest, nil
 }
 
 // appendState: kState's payload.

@@ -22,6 +22,7 @@ type recSlot struct {
 	anchor    wal.Pos // 0: a free slot
 	connector int32
 	user      uint32
+	route     uint32 // the MT route's name: its index in users plus one; 0 for none
 	err       uint16
 	parts16   uint16 // ChargeParts
 	state     msg.State
@@ -174,7 +175,7 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	}
 	d.money += r.Charge
 	d.parts += int64(r.ChargeParts)
-	sh.buf = appendRecord(sh.buf[:0], &n, r.SystemID, d, body)
+	sh.buf = appendRecord(sh.buf[:0], &n, r.SystemID, r.MTRoute, d, body)
 	var pos wal.Pos
 	var err error
 	if d != (charges{}) {
@@ -193,6 +194,7 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 		s.refusing.Store(false)
 	}
 	n.user = s.users.userIn(sh.users, r.SystemID)
+	n.route = s.routeIn(sh, r.MTRoute)
 	if held {
 		sh.installAt(&sh.slots[i], true, &n, pos)
 	} else {
@@ -258,7 +260,7 @@ func (s *Store) showLater(r *recSlot, out *storage.Record) {
 // copyOut copies r into out.
 func (s *Store) copyOut(r *recSlot, out *storage.Record) {
 	*out = storage.Record{
-		ID: r.id, SystemID: s.users.name(r.user), State: r.state, Err: r.err, RegisteredDelivery: r.regDel,
+		ID: r.id, SystemID: s.users.name(r.user), MTRoute: s.routeName(r.route), State: r.state, Err: r.err, RegisteredDelivery: r.regDel,
 		DataCoding: r.dataCod, ESMClass: r.esmClass, SourceTON: r.srcTON, SourceNPI: r.srcNPI,
 		DestTON: r.dstTON, DestNPI: r.dstNPI, SourceLen: r.srcLen, DestLen: r.dstLen, TextLen: r.textLen,
 		Source: r.src, Dest: r.dst, Text: r.text, Connector: r.connector, Submitted: r.submitted, Done: r.done,

@@ -159,7 +159,7 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 // unknown.
 func (s *Store) replayRecord(pos wal.Pos, kind byte, p []byte, n *recSlot) error {
 	*n = recSlot{}
-	user, d, body, err := decodeRecord(p, n)
+	user, route, d, body, err := decodeRecord(p, n)
 	if err != nil {
 		return err
 	}
@@ -171,6 +171,9 @@ func (s *Store) replayRecord(pos wal.Pos, kind byte, p []byte, n *recSlot) error
 	sh := s.recShard(n.id)
 	sh.mu.Lock()
 	n.user = s.users.userIn(sh.users, string(user))
+	if len(route) > 0 {
+		n.route = s.users.userIn(sh.users, string(route)) + 1
+	}
 	if n.flags&fBody != 0 {
 		if sh.bodies == nil {
 			sh.bodies = make(map[msg.ID][]byte)

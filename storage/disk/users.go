@@ -41,6 +41,24 @@ func (u *users) intern(name string) uint32 {
 	return i
 }
 
+// routeIn returns the slot value of an MT route's name: its index plus
+// one through the shard's cache (the same table as the users': both are
+// interned names), 0 for "". Caller holds sh.mu.
+func (s *Store) routeIn(sh *recShard, route string) uint32 {
+	if route == "" {
+		return 0
+	}
+	return s.users.userIn(sh.users, route) + 1
+}
+
+// routeName is routeIn's inverse.
+func (s *Store) routeName(v uint32) string {
+	if v == 0 {
+		return ""
+	}
+	return s.users.name(v - 1)
+}
+
 // userIn returns name's index through cache (a shard's, under its lock).
 func (u *users) userIn(cache map[string]uint32, name string) uint32 {
 	if i, ok := cache[name]; ok {

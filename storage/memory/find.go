@@ -22,7 +22,7 @@ func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) {
 				continue
 			}
 			e := &en.v
-			if q.Matches(e.id, t.refs[sl], en.at, e.src[:e.srcLen], e.dst[:e.dstLen]) {
+			if q.Matches(e.id, t.refs[sl].user, en.at, e.src[:e.srcLen], e.dst[:e.dstLen]) {
 				top.Offer(e.id)
 			}
 		}

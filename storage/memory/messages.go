@@ -34,8 +34,14 @@ type entry struct {
 	text      [storage.MaxText]byte
 }
 
-// recTable is one shard of records; refs hold each owner's system_id.
-type recTable = table[entry, string]
+// recTable is one shard of records; refs hold each record's strings.
+type recTable = table[entry, recRefs]
+
+// recRefs are a record's pointer fields: its owner's system_id and its
+// MT route's name (both shared strings: storing them allocates nothing).
+type recRefs struct {
+	user, route string
+}
 
 func (s *Store) recHash(id msg.ID) (*recTable, uint32) {
 	h := mix64(uint64(id) ^ s.seed)
@@ -95,7 +101,7 @@ func (s *Store) Put(r *storage.Record) error {
 	e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
 	e.parts = r.Parts
 	e.later = 0
-	t.refs[sl] = r.SystemID
+	t.refs[sl] = recRefs{user: r.SystemID, route: r.MTRoute}
 	t.mu.Unlock()
 	if d, dp := r.Charge-charged, int64(r.ChargeParts)-int64(chargedParts); d != 0 || dp != 0 {
 		s.ledger.charge(r.SystemID, d, dp)
@@ -152,7 +158,8 @@ func copyOut(t *recTable, sl int, out *storage.Record) {
 	e := &t.ents[sl].v
 	*out = storage.Record{
 		ID:                 e.id,
-		SystemID:           t.refs[sl],
+		SystemID:           t.refs[sl].user,
+		MTRoute:            t.refs[sl].route,
 		State:              e.state,
 		Err:                e.err,
 		RegisteredDelivery: e.regDel,

@@ -408,14 +408,14 @@ func TestRefsFollowSlots(t *testing.T) {
 	sh := &s.recs[0]
 	for i := range sh.n {
 		sl := sh.pos(i)
-		if want := fmt.Sprint("user", sh.ents[sl].v.id); sh.refs[sl] != want {
-			t.Fatalf("slot %d holds %q for id %v", sl, sh.refs[sl], sh.ents[sl].v.id)
+		if want := fmt.Sprint("user", sh.ents[sl].v.id); sh.refs[sl].user != want {
+			t.Fatalf("slot %d holds %q for id %v", sl, sh.refs[sl].user, sh.ents[sl].v.id)
 		}
 	}
 	if err := s.Delete(2 * minShardCap); err != nil {
 		t.Fatal(err)
 	}
-	if sl := sh.pos(sh.n); sh.refs[sl] != "" {
-		t.Fatalf("a deleted record's slot keeps %q", sh.refs[sl])
+	if sl := sh.pos(sh.n); sh.refs[sl] != (recRefs{}) {
+		t.Fatalf("a deleted record's slot keeps %+v", sh.refs[sl])
 	}
 }

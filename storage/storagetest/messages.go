@@ -258,5 +258,5 @@ func same(a, b storage.Record) bool {
 		a.DataCoding == b.DataCoding && a.ESMClass == b.ESMClass && a.SourceTON == b.SourceTON &&
 		a.SourceNPI == b.SourceNPI && a.DestTON == b.DestTON && a.DestNPI == b.DestNPI &&
 		a.Connector == b.Connector && a.Submitted == b.Submitted && a.Done == b.Done && a.Parts == b.Parts &&
-		a.Expires == b.Expires && a.Charge == b.Charge && a.ChargeParts == b.ChargeParts
+		a.Expires == b.Expires && a.Charge == b.Charge && a.ChargeParts == b.ChargeParts && a.MTRoute == b.MTRoute
 }

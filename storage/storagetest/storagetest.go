@@ -130,7 +130,7 @@ func record(id msg.ID, sub int64) storage.Record {
 	r := storage.Record{
 		ID: id, SystemID: "alice", State: msg.StateEnroute, Err: 0, RegisteredDelivery: 1, DataCoding: 8,
 		ESMClass: 0x40, SourceTON: 5, SourceNPI: 2, DestTON: 1, DestNPI: 1, Connector: 3, Submitted: sub, Parts: 2,
-		Expires: sub + int64(30*time.Minute), Charge: 1500, ChargeParts: 2,
+		Expires: sub + int64(30*time.Minute), Charge: 1500, ChargeParts: 2, MTRoute: "main",
 	}
 	hex := id.AppendHex(nil)
 	r.SetAddrs(hex[:10], append([]byte("4479"), hex[:12]...), append([]byte("text "), hex...))
