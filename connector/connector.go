@@ -147,8 +147,12 @@ type Sink interface {
 // upstream id find our message. storage/memory implements it. Safe for
 // concurrent use; allocation-free in steady state.
 type IDMap interface {
-	// PutUpstream records that connector's upstreamID is our id.
-	PutUpstream(connector int, upstreamID []byte, id msg.ID)
+	// PutUpstream records that connector's upstreamID is our id. An error
+	// means it is not stored now (the store's device full or failing, or
+	// an id it never keeps): a connector keeps it in memory, counted
+	// (Stats.IDsNotKept), and offers it again, so the receipt naming it
+	// still finds our message.
+	PutUpstream(connector int, upstreamID []byte, id msg.ID) error
 	// Upstream finds our id for connector's upstreamID.
 	Upstream(connector int, upstreamID []byte) (msg.ID, bool)
 }
@@ -169,6 +173,12 @@ type Stats struct {
 	MO        uint64 // MO reported
 	Binds     int    // upstream binds up now
 	Reconnect uint64 // reconnect attempts
+	// Upstream ids the IDMap did not store (driver adds): refused, waiting
+	// in memory to be stored now, and dropped from there unstored (a
+	// receipt naming one is kept as a dead letter).
+	IDsNotKept uint64
+	IDsPending int
+	IDsLost    uint64
 }
 
 // Errors of New, Start and the Restartable's operator controls.

@@ -37,6 +37,7 @@ type collector struct {
 	userSubmits, userParts, userRefused, userReceipts, userMO      *prometheus.Desc
 	connUp, connQueue, connBinds, connSubmitted, connAcceptedUp    *prometheus.Desc
 	connFailed, connRetried, connReceipts, connMO, connReconnects  *prometheus.Desc
+	connIDsNotKept, connIDsPending, connIDsLost                    *prometheus.Desc
 	records, upstreamIDs, heldUsers, recordsEvicted, recordsExpire *prometheus.Desc
 	upstreamEvicted, upstreamExpired, upstreamRejected, storeErrs  *prometheus.Desc
 	store                                                          storageDescs
@@ -114,6 +115,9 @@ func newCollector() *collector {
 	c.connReceipts = d("smppd_connector_receipts_total", "Receipts received from the upstream.", "connector")
 	c.connMO = d("smppd_connector_mo_total", "MO received from the upstream.", "connector")
 	c.connReconnects = d("smppd_connector_reconnects_total", "Upstream reconnect attempts.", "connector")
+	c.connIDsNotKept = d("smppd_connector_upstream_ids_not_kept_total", "Upstream message ids the store refused (device full or failing): kept in memory so their receipts still find our message, and stored once the store takes them.", "connector")
+	c.connIDsPending = d("smppd_connector_upstream_ids_pending", "Upstream message ids waiting in memory to be stored now.", "connector")
+	c.connIDsLost = d("smppd_connector_upstream_ids_lost_total", "Upstream message ids dropped unstored because too many waited (the connector's park size): a receipt naming one is kept as a dead letter.", "connector")
 
 	c.records = d("smppd_storage_records", "Message records held (for query_sm, cancel_sm and receipts).")
 	c.upstreamIDs = d("smppd_storage_upstream_ids", "Upstream message id mappings held.")
@@ -304,6 +308,9 @@ func (c *collector) collectConnectors(ch chan<- prometheus.Metric, src *Sources)
 		counter(ch, c.connReceipts, st.Receipts, name)
 		counter(ch, c.connMO, st.MO, name)
 		counter(ch, c.connReconnects, st.Reconnect, name)
+		counter(ch, c.connIDsNotKept, st.IDsNotKept, name)
+		gauge(ch, c.connIDsPending, float64(st.IDsPending), name)
+		counter(ch, c.connIDsLost, st.IDsLost, name)
 	}
 }
 

@@ -2,22 +2,22 @@ package storage
 
 import "github.com/smppd/smppd/msg"
 
-// ConnectorIDs is an UpstreamIDs seen as a connector.IDMap, whose
-// PutUpstream returns nothing: a connector learns an upstream id after
-// the upstream took the message and can do nothing about a write that
-// fails. Failed (nil: ignored) gets such a failure to count and log; the
-// receipt that needed the id is dropped as unknown later (the hub counts
-// those).
+// ConnectorIDs is an UpstreamIDs seen as a connector.IDMap. A connector
+// learns an upstream id after the upstream took the message: on a write
+// that fails it keeps the id in memory and tries again (connector.IDMap).
+// Failed (nil: ignored) also gets each failure, to log.
 type ConnectorIDs struct {
 	IDs    UpstreamIDs
 	Failed func(connector int, upstreamID []byte, err error)
 }
 
 // PutUpstream records connector's upstreamID as our id.
-func (c ConnectorIDs) PutUpstream(connector int, upstreamID []byte, id msg.ID) {
-	if err := c.IDs.PutUpstream(connector, upstreamID, id); err != nil && c.Failed != nil {
+func (c ConnectorIDs) PutUpstream(connector int, upstreamID []byte, id msg.ID) error {
+	err := c.IDs.PutUpstream(connector, upstreamID, id)
+	if err != nil && c.Failed != nil {
 		c.Failed(connector, upstreamID, err)
 	}
+	return err
 }
 
 // Upstream finds our id for connector's upstreamID.

@@ -22,15 +22,17 @@ import (
 )
 
 // connectorIDs is the store's upstream id map as connectors see it
-// (connector.IDMap): an upstream id the store refuses is logged, throttled,
-// and the receipt that names it is later dropped as unknown (counted in
-// smppd_receipts_unknown_total; empty and over-long ids also in
+// (connector.IDMap): an upstream id the store refuses is logged, throttled;
+// the connector keeps it in memory for its receipt and stores it once the
+// store takes it (smppd_connector_upstream_ids_not_kept_total). Only one
+// dropped unstored (too many waiting, or a crash first) leaves its receipt
+// unknown: a dead letter (empty and over-long ids also count in
 // smppd_storage_upstream_ids_rejected_total).
 func connectorIDs(ids storage.UpstreamIDs, log zerolog.Logger) connector.IDMap {
 	gate := logthrottle.New(10*time.Second, 1)
 	return storage.ConnectorIDs{IDs: ids, Failed: func(conn int, upstreamID []byte, err error) {
 		gate.Event(&log, zerolog.WarnLevel, time.Now().UnixNano()).Str("event", "storage").Int("connector", conn).
-			Bytes("upstream_id", upstreamID).Err(err).Msg("upstream message id not kept: a receipt naming it will be dropped as unknown")
+			Bytes("upstream_id", upstreamID).Err(err).Msg("upstream message id not stored: the connector keeps it in memory and stores it once the store takes it")
 	}}
 }
 

@@ -247,8 +247,8 @@ func TestKindBuild(t *testing.T) {
 // mapIDs is an IDMap that keeps nothing: these connectors never start.
 type mapIDs struct{}
 
-func (mapIDs) PutUpstream(int, []byte, msg.ID)     {}
-func (mapIDs) Upstream(int, []byte) (msg.ID, bool) { return 0, false }
+func (mapIDs) PutUpstream(int, []byte, msg.ID) error { return nil }
+func (mapIDs) Upstream(int, []byte) (msg.ID, bool)   { return 0, false }
 
 // selfSigned returns a PEM certificate for a CA file.
 func selfSigned(t *testing.T) []byte {

@@ -29,12 +29,13 @@ func (b *benchIDs) slot(conn int, up []byte) int {
 	return int(maphash.Bytes(b.seed, up)+uint64(conn)) & (len(b.id) - 1)
 }
 
-func (b *benchIDs) PutUpstream(conn int, up []byte, id msg.ID) {
+func (b *benchIDs) PutUpstream(conn int, up []byte, id msg.ID) error {
 	i := b.slot(conn, up)
 	b.mu.Lock()
 	b.klen[i] = uint8(copy(b.key[i][:], up))
 	b.id[i] = id
 	b.mu.Unlock()
+	return nil
 }
 
 func (b *benchIDs) Upstream(conn int, up []byte) (msg.ID, bool) {

@@ -133,6 +133,7 @@ func (c *client) Due(now int64, budget int) int {
 	c.expireLate(late)
 	if scan {
 		c.lastScan = mono
+		c.retryPendingIDs()
 		c.sweepParked(mono)
 	}
 	if ready {

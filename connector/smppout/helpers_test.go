@@ -28,17 +28,29 @@ func eventually(t testing.TB, what string, cond func() bool) {
 	}
 }
 
-// mapIDs is a plain IDMap for tests.
+// mapIDs is a plain IDMap for tests; with fail set PutUpstream refuses
+// (a store whose device is full).
 type mapIDs struct {
-	mu sync.Mutex
-	m  map[string]msg.ID
+	mu   sync.Mutex
+	m    map[string]msg.ID
+	fail error
 }
 
 func newMapIDs() *mapIDs { return &mapIDs{m: make(map[string]msg.ID)} }
 
-func (m *mapIDs) PutUpstream(conn int, up []byte, id msg.ID) {
+func (m *mapIDs) PutUpstream(conn int, up []byte, id msg.ID) error {
 	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.fail != nil {
+		return m.fail
+	}
 	m.m[strconv.Itoa(conn)+"/"+string(up)] = id
+	return nil
+}
+
+func (m *mapIDs) setFail(err error) {
+	m.mu.Lock()
+	m.fail = err
 	m.mu.Unlock()
 }
 

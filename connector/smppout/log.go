@@ -15,7 +15,7 @@ const refusalLogEvery = 10 * time.Second
 // initLogGates gives each of the client's log gates one line per
 // refusalLogEvery.
 func (c *client) initLogGates() {
-	logthrottle.Set(refusalLogEvery, 1, &c.tempLog, &c.permLog, &c.rcptLog)
+	logthrottle.Set(refusalLogEvery, 1, &c.tempLog, &c.permLog, &c.rcptLog, &c.idLog)
 }
 
 // pass counts one event on g and reports whether to log now, with the

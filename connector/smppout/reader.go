@@ -167,7 +167,9 @@ func (s *session) onSubmitResp(h codec.Header, f []byte) {
 	put := len(id) > 0
 	if put {
 		s.rx.key = c.respKey(s.rx.key[:0], id)
-		c.opts.IDMap.PutUpstream(c.opts.ID, s.rx.key, ourID)
+		if err := c.opts.IDMap.PutUpstream(c.opts.ID, s.rx.key, ourID); err != nil {
+			c.upstreamIDNotKept(s.rx.key, ourID, err)
+		}
 	}
 	if done {
 		c.complete(j)
@@ -333,6 +335,9 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 func (c *client) lookup(k *idKeys) (msg.ID, bool) {
 	for i := 0; i < k.n; i++ {
 		if id, ok := c.opts.IDMap.Upstream(c.opts.ID, k.key(i)); ok {
+			return id, true
+		}
+		if id, ok := c.pending.find(k.key(i)); ok {
 			return id, true
 		}
 	}

@@ -119,6 +119,7 @@ type client struct {
 	sessions []*session
 	bucket   bucket
 	park     parkTable
+	pending  pendingIDs // upstream ids the IDMap refused (pendingids.go)
 	temp     []codec.Status
 
 	ctx    context.Context // cancelled when the sessions and the forwarder must quit
@@ -130,7 +131,9 @@ type client struct {
 	submitted, retried, reconnect atomic.Uint64
 	badReceipts, parkFull, stray  atomic.Uint64
 	parkExpired, notKept          atomic.Uint64
+	idsNotKept                    atomic.Uint64
 	tempLog, permLog, rcptLog     logthrottle.Gate
+	idLog                         logthrottle.Gate
 }
 
 // New validates opts, applies the defaults and builds a stopped Connector.
@@ -233,6 +236,9 @@ func (c *client) Stats(st *connector.Stats) {
 	st.Retried = c.retried.Load()
 	st.Binds = int(c.bindsUp.Load())
 	st.Reconnect = c.reconnect.Load()
+	st.IDsNotKept = c.idsNotKept.Load()
+	st.IDsPending = int(c.pending.n.Load())
+	st.IDsLost = c.pending.lost.Load()
 }
 
 // now is the injected clock in Unix nanoseconds.

@@ -923,3 +923,32 @@ func TestParkTable(t *testing.T) {
 		t.Fatalf("sweep handed on %d (%q), %d left", len(sc.r), ids, small.n)
 	}
 }
+
+// An upstream id the IDMap cannot store (its store full) is kept in memory:
+// the receipt naming it still reaches the sink with our id, and the id is
+// stored once the IDMap takes it again; counted in Stats.
+func TestUpstreamIDNotKeptStaysMapped(t *testing.T) {
+	e := setup(t, smsctest.Options{
+		IDFormat: smsctest.IDHexUpper,
+		Default:  smsctest.Action{Receipt: smsctest.Receipt{Send: true, Delay: 20 * time.Millisecond}},
+	}, Options{})
+	e.waitUp(t)
+	e.ids.setFail(errors.New("disk full"))
+	e.submit(t, newMsg(0xD4, "491704444444", "x"))
+	eventually(t, "accept and receipt", func() bool { a, _, r, _ := e.sink.counts(); return a == 1 && r == 1 })
+	if r := e.sink.receipts()[0]; r.ID != 0xD4 {
+		t.Fatalf("receipt %+v: want our id from the id kept in memory", r)
+	}
+	if st := e.c.Stats(); st.IDsNotKept != 1 || st.IDsPending != 1 || st.IDsLost != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	up := e.sink.accepted()[0].up
+	if _, ok := e.ids.Upstream(7, []byte(up)); ok {
+		t.Fatal("a refused id was stored")
+	}
+	e.ids.setFail(nil)
+	eventually(t, "id stored once the IDMap takes it", func() bool { return e.c.Stats().IDsPending == 0 })
+	if id, ok := e.ids.Upstream(7, []byte(up)); !ok || id != 0xD4 {
+		t.Fatalf("IDMap[%q] = %v %v", up, id, ok)
+	}
+}
