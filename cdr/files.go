@@ -46,6 +46,7 @@ type fileSet struct {
 	dir     string
 	lock    *dirLock
 	closed  []fileInfo
+	crashed []string // parts a crash left, closed by openFiles
 	cur     *os.File
 	curName string
 	curSeq  uint64
@@ -201,6 +202,7 @@ func (fs *fileSet) closePart(name string, seq uint64, start int64) error {
 		return fmt.Errorf("cdr: %w", err)
 	}
 	fs.closed = append(fs.closed, fileInfo{name: closed, seq: seq, start: start, end: end, size: size})
+	fs.crashed = append(fs.crashed, closed)
 	return nil
 }
 

@@ -13,6 +13,9 @@ import (
 // MaxFind bounds one page of Lookup.Find.
 const MaxFind = 1000
 
+// erasePage is how many records an erasure finds per walk of the store.
+const erasePage = 4096
+
 // LookupOptions configure a Lookup.
 type LookupOptions struct {
 	Messages    storage.Messages // required
@@ -108,7 +111,7 @@ func (l *Lookup) Erase(number []byte) (records int, lines bool, err error) {
 	if len(bytes.TrimPrefix(number, []byte("+"))) == 0 {
 		return 0, false, errors.New("cdr: empty number")
 	}
-	recs := make([]storage.Record, 256)
+	recs := make([]storage.Record, erasePage) // each Find walks the whole store: few, large pages
 	q := storage.Query{Addr: number, Fields: storage.MatchDest | storage.MatchSource}
 	for {
 		n, ferr := l.opts.Messages.Find(&q, recs)

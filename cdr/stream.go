@@ -178,6 +178,10 @@ func Open(opts Options) (*Stream, error) {
 	s.bytes.Store(size)
 	s.log.Info().Str("event", "cdr_open").Str("dir", opts.Dir).Int("files", len(fs.closed)).
 		Int64("bytes", size).Msg("CDR stream open")
+	if len(fs.crashed) > 0 {
+		s.log.Warn().Str("event", "cdr_unclean_stop").Strs("files", fs.crashed).
+			Msg("the last run stopped without closing its CDR file (a crash): closed now; final states still queued then have no line (docs/CDR.md, reconciling)")
+	}
 	return s, nil
 }
 

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/smppd/smppd/msg"
 )
 
@@ -215,11 +217,15 @@ func TestCrashLeftPartIsClosedWithItsTornLineCut(t *testing.T) {
 	e.s.fs.lock.release()
 	e.s.closed = true // the old stream is gone
 
-	s2, err := Open(Options{Dir: e.dir, Messages: e.store, Now: e.clk.now})
+	var logs strings.Builder
+	s2, err := Open(Options{Dir: e.dir, Messages: e.store, Now: e.clk.now, Logger: zerolog.New(&logs)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s2.Close()
+	if !strings.Contains(logs.String(), `"event":"cdr_unclean_stop"`) {
+		t.Fatalf("no cdr_unclean_stop warning: %s", logs.String())
+	}
 	names = e.files()
 	if len(names) != 1 || !strings.HasSuffix(names[0], closedExt) {
 		t.Fatalf("files after the restart = %v, want the part closed", names)
