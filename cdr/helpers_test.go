@@ -36,7 +36,7 @@ func (c *clock) advance(d time.Duration) { c.ns.Add(int64(d)) }
 
 // env is a stream on a memory store, not started: tests call step.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	clk   *clock
 	store *memory.Store
 	s     *Stream
@@ -44,7 +44,7 @@ type env struct {
 	logs  *bytes.Buffer
 }
 
-func newEnv(t *testing.T, tune func(o *Options)) *env {
+func newEnv(t testing.TB, tune func(o *Options)) *env {
 	t.Helper()
 	e := &env{t: t, clk: newClock(), dir: t.TempDir(), logs: &bytes.Buffer{}}
 	e.store = memory.New(memory.Options{MaxRecords: 1 << 14, MaxUpstream: 1 << 14, TTL: 365 * 24 * time.Hour, Now: e.clk.nowNs})

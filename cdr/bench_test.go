@@ -1,0 +1,43 @@
+package cdr
+
+import (
+	"testing"
+
+	"github.com/smppd/smppd/msg"
+)
+
+// BenchmarkFinal: the hub's cost of reporting one final state.
+func BenchmarkFinal(b *testing.B) {
+	e := newEnv(b, func(o *Options) { o.QueueSize = 1 << 20 })
+	f := msg.Final{ID: 1, State: msg.StateDelivered, Done: 1, UpstreamID: []byte("0718f3a2c4000001")}
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		if i&(1<<19-1) == 0 { // keep the queue from filling: drain without timing
+			b.StopTimer()
+			e.s.batch, e.s.bi = e.s.batch[:0], 0
+			for len(e.s.q.PopBatch(e.s.batch[:0])) > 0 {
+			}
+			b.StartTimer()
+		}
+		e.s.Final(f)
+	}
+}
+
+// BenchmarkWriter: the writer's cost per line (read the record, encode,
+// write), in batches as the goroutine takes them.
+func BenchmarkWriter(b *testing.B) {
+	e := newEnv(b, func(o *Options) { o.QueueSize = 1 << 16 })
+	for i := uint64(1); i <= 1024; i++ {
+		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		e.final(uint64(n%1024 + 1))
+		n++
+		if n%4096 == 0 {
+			e.step()
+		}
+	}
+	e.step()
+}
