@@ -3,7 +3,6 @@ package connector
 import (
 	"context"
 	"fmt"
-	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -15,13 +14,6 @@ import (
 
 // cacheLine pads the fields producers write away from the worker's.
 const cacheLine = 128
-
-// gate bits: open while started and not stopping; the low bits count
-// Submit calls in progress, so Stop can wait them out before the last drain.
-const (
-	gateOpen  int64 = 1 << 62
-	gateCount int64 = gateOpen - 1
-)
 
 // Lifecycle states.
 const (
@@ -62,10 +54,11 @@ type Runtime struct {
 	notify *ring.Notify
 	clock  func() int64
 	manual bool
+	// open is the gate: true while started and not stopping. Every Submit
+	// reads it, only Start and Stop write it: it shares the read-only line.
+	open atomic.Bool
 
 	_    [cacheLine]byte
-	gate atomic.Int64 // written by every Submit
-	_    [cacheLine - 8]byte
 	full atomic.Uint64 // Submit refusals: queue full
 	_    [cacheLine - 8]byte
 
@@ -166,7 +159,7 @@ func (r *Runtime) Start(sink Sink) error {
 		r.started.Store(true)
 		go r.run()
 	}
-	r.gate.Or(gateOpen)
+	r.open.Store(true)
 	return nil
 }
 
@@ -188,20 +181,34 @@ func (r *Runtime) SubmitQuiet(m *msg.Message) bool {
 	return r.push(m)
 }
 
+// push reads the gate before and after the push, no count: atomics are
+// sequentially consistent, so a push that still sees the gate open landed
+// before Stop closed it, and the drain that follows takes it; one that sees
+// it closed may have come after the last drain, and late makes sure it is
+// reported.
 func (r *Runtime) push(m *msg.Message) bool {
-	if m == nil {
+	if m == nil || !r.open.Load() {
 		return false
 	}
-	if r.gate.Add(1)&gateOpen == 0 {
-		r.gate.Add(-1)
-		return false
-	}
-	ok := r.ring.TryPush(m)
-	r.gate.Add(-1)
-	if !ok {
+	if !r.ring.TryPush(m) {
 		r.full.Add(1)
+		return false
 	}
-	return ok
+	if !r.open.Load() {
+		r.late()
+	}
+	return true
+}
+
+// late runs after a push that raced Stop: if the last drain is over, the
+// pusher abandons what is still queued itself, under mu like the worker
+// (before it, the worker's drain or finish takes it).
+func (r *Runtime) late() {
+	r.mu.Lock()
+	if r.finished {
+		r.abandonQueued(r.clock())
+	}
+	r.mu.Unlock()
 }
 
 // Help implements Connector: when the worker is idle, the caller runs one
@@ -229,20 +236,20 @@ func (r *Runtime) Wake() { r.notify.Ring() }
 
 // QueueFull implements Connector.
 func (r *Runtime) QueueFull() bool {
-	return r.gate.Load()&gateOpen != 0 && r.ring.Len() >= r.ring.Cap()
+	return r.open.Load() && r.ring.Len() >= r.ring.Cap()
 }
 
 // Up implements Connector: running, not stopping, and the driver up.
-func (r *Runtime) Up() bool { return r.gate.Load()&gateOpen != 0 && r.drv.Up() }
+func (r *Runtime) Up() bool { return r.open.Load() && r.drv.Up() }
 
 // CancelUpstream implements Connector.
 func (r *Runtime) CancelUpstream(id msg.ID, p *codec.CancelSM, done UpstreamDone) bool {
-	return r.caps.Cancel && done != nil && r.gate.Load()&gateOpen != 0 && r.drv.CancelUpstream(id, p, done)
+	return r.caps.Cancel && done != nil && r.open.Load() && r.drv.CancelUpstream(id, p, done)
 }
 
 // ReplaceUpstream implements Connector.
 func (r *Runtime) ReplaceUpstream(id msg.ID, p *codec.ReplaceSM, done UpstreamDone) bool {
-	return r.caps.Replace && done != nil && r.gate.Load()&gateOpen != 0 && r.drv.ReplaceUpstream(id, p, done)
+	return r.caps.Replace && done != nil && r.open.Load() && r.drv.ReplaceUpstream(id, p, done)
 }
 
 // Step runs one worker step at now on the caller's goroutine (Options.
@@ -255,25 +262,22 @@ func (r *Runtime) Step(now int64) bool {
 	return more
 }
 
-// Stop implements Connector: it closes the gate, waits out the Submit
-// calls in progress, then the worker goes on as before (taking what is
-// queued, doing what falls due) until the queue is empty, the driver holds
-// nothing and is not Busy, or ctx ends; then the driver is closed and what
-// is left is abandoned (see Abandon). Manual: no drain.
+// Stop implements Connector: it closes the gate, then the worker goes on
+// as before (taking what is queued, doing what falls due) until the queue
+// is empty, the driver holds nothing and is not Busy, or ctx ends; then
+// the driver is closed and what is left is abandoned (see Abandon).
+// Manual: no drain. A Submit racing Stop whose message lands after that
+// abandons it itself before it returns (true): every message taken is
+// reported once.
 func (r *Runtime) Stop(ctx context.Context) error {
 	r.stopOnce.Do(func() { r.stopErr = r.stop(ctx) })
 	return r.stopErr
 }
 
 func (r *Runtime) stop(ctx context.Context) error {
-	r.gate.And(^gateOpen)
+	r.open.Store(false)
 	if r.state.Swap(stateStopped) != stateRunning {
 		return nil // never started (or Open failed): nothing was taken
-	}
-	for r.gate.Load()&gateCount != 0 {
-		// A Submit that saw the gate open is pushing: let it finish so
-		// the last drain sees its message.
-		runtime.Gosched()
 	}
 	r.draining.Store(true)
 	if r.manual {

@@ -131,10 +131,16 @@ func (r *Runtime) helpStep() (wake bool) {
 // then what is still queued is abandoned. Under mu.
 func (r *Runtime) finish(now int64) {
 	r.drv.Close(now)
+	r.abandonQueued(now)
+	r.finished = true
+}
+
+// abandonQueued takes what is queued and abandons it. Under mu.
+func (r *Runtime) abandonQueued(now int64) {
 	for {
 		batch := r.ring.PopBatch(r.batch[:0])
 		if len(batch) == 0 {
-			break
+			return
 		}
 		r.taken.Add(uint64(len(batch)))
 		for _, m := range batch {
@@ -142,5 +148,4 @@ func (r *Runtime) finish(now int64) {
 		}
 		clear(batch)
 	}
-	r.finished = true
 }
