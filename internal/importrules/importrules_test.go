@@ -41,7 +41,8 @@ var allowed = map[string][]string{
 	"storage/storagetest":     {"storage", "msg"}, // the conformance suite every store runs
 	"storage/disk/wal":        {},                 // the segment log: a leaf that knows nothing of records
 	"storage/disk":            {"storage", "storage/disk/wal", "storage/memory", "msg"},
-	"cluster":                 {}, // joins NATS JetStream: knows nothing of messages
+	"cluster":                 {},                                                     // joins NATS JetStream: knows nothing of messages
+	"storage/jetstream":       {"storage", "storage/disk", "storage/disk/wal", "msg"}, // the cluster's store: a JetStream journal over a local disk index
 	"cdr":                     {"storage", "msg", "codec/charset", "internal/ring", "internal/logthrottle"},
 	"connector":               {"msg", "codec", "internal/ring", "internal/units"},
 	"connector/connectortest": {"connector", "msg", "codec"},

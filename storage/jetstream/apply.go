@@ -1,0 +1,253 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// applier follows the journal into the index: at Open everything up to
+// the stream's last sequence (every node's entries, this node's earlier
+// runs included), then only the other nodes' batches (this node's own are
+// in the index already).
+type applier struct {
+	s       *Store
+	cc      natsjs.ConsumeContext
+	last    uint64 // the stream's last sequence at Open
+	batches atomic.Uint64
+	entries atomic.Uint64
+	bad     atomic.Uint64 // entries that did not decode or apply
+}
+
+// start replays up to the last sequence (waiting, bounded by ctx), then
+// leaves the consumer following.
+func (a *applier) start(ctx context.Context, s *Store) error {
+	a.s = s
+	st, err := s.o.JS.Stream(ctx, s.o.Stream)
+	if err != nil {
+		return fmt.Errorf("jetstream: journal stream %s: %w", s.o.Stream, err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("jetstream: journal stream %s: %w", s.o.Stream, err)
+	}
+	a.last = info.State.LastSeq
+	cons, err := st.OrderedConsumer(ctx, natsjs.OrderedConsumerConfig{DeliverPolicy: natsjs.DeliverAllPolicy})
+	if err != nil {
+		return fmt.Errorf("jetstream: follow the journal: %w", err)
+	}
+	caught := make(chan struct{})
+	var once atomic.Bool
+	if a.last == 0 {
+		once.Store(true)
+		close(caught)
+	}
+	a.cc, err = cons.Consume(func(m natsjs.Msg) {
+		md, err := m.Metadata()
+		if err != nil {
+			return
+		}
+		seq := md.Sequence.Stream
+		node, _ := strconv.Atoi(m.Headers().Get(hdrNode))
+		if seq > a.last && node == s.o.Node {
+			return
+		}
+		a.batch(node, m.Data())
+		if seq >= a.last && once.CompareAndSwap(false, true) {
+			close(caught)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("jetstream: follow the journal: %w", err)
+	}
+	select {
+	case <-caught:
+		return nil
+	case <-ctx.Done():
+		a.cc.Stop()
+		return fmt.Errorf("jetstream: journal replay (%d batches applied of %d) did not finish: %w", a.batches.Load(), a.last, ctx.Err())
+	}
+}
+
+func (a *applier) stop() {
+	if a.cc != nil {
+		a.cc.Stop()
+	}
+}
+
+// batch applies one journal batch from node.
+func (a *applier) batch(node int, p []byte) {
+	a.batches.Add(1)
+	for len(p) >= 5 {
+		n := int(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
+		if n < 1 || len(p) < 4+n {
+			a.bad.Add(1)
+			return
+		}
+		e := p[4 : 4+n]
+		p = p[4+n:]
+		a.entries.Add(1)
+		if err := a.entry(node, e[0], e[1:]); err != nil && !benign(err) {
+			a.bad.Add(1)
+			a.s.lg.Warn().Err(err).Int("from", node).Int("kind", int(e[0])).Str("event", "journal_apply_failed").
+				Msg("store: a journal entry did not apply")
+		}
+	}
+}
+
+// benign errors are the ones a replica may see for an entry its origin
+// made: a record already final or gone, an item already acked.
+func benign(err error) bool {
+	return errors.Is(err, storage.ErrFinal) || errors.Is(err, storage.ErrNotFound)
+}
+
+// entry applies one entry to the index (no journal write).
+func (a *applier) entry(node int, kind byte, p []byte) error {
+	s := a.s
+	d := reader{p: p}
+	var err error
+	switch kind {
+	case kPut:
+		var r storage.Record
+		d.record(&r)
+		hasBody := d.u8() == 1
+		if hasBody {
+			body := d.bytes()
+			if d.err == nil {
+				if err = s.idx.PutMessage(&r, body); err == nil && len(body) > 0 {
+					s.keepBody(r.ID, body)
+				}
+			}
+		} else if d.err == nil {
+			err = s.idx.Put(&r)
+		}
+	case kState:
+		id, st, code, done := msg.ID(d.u64()), msg.State(d.u8()), d.u16(), int64(d.u64())
+		if d.err == nil {
+			err = s.idx.SetState(id, st, code, done)
+			if st.Final() {
+				s.dropBody(id)
+			}
+		}
+	case kAccepted:
+		id, st, code, at := msg.ID(d.u64()), msg.State(d.u8()), d.u16(), int64(d.u64())
+		if d.err == nil {
+			err = s.idx.SetAccepted(id, st, code, at)
+			s.dropBody(id)
+		}
+	case kReplaced:
+		id := msg.ID(d.u64())
+		var r storage.Record
+		d.record(&r)
+		if d.err == nil {
+			err = s.idx.SetReplaced(id, &r)
+		}
+	case kDelete:
+		id := msg.ID(d.u64())
+		if d.err == nil {
+			err = s.idx.Delete(id)
+			s.dropBody(id)
+		}
+	case kUpstream:
+		conn, id, up := int(int32(d.u32())), msg.ID(d.u64()), d.bytes()
+		if d.err == nil {
+			err = s.idx.PutUpstream(conn, up, id)
+		}
+	case kUpstreamOf:
+		id, up := msg.ID(d.u64()), d.bytes()
+		if d.err == nil {
+			err = s.idx.PutUpstreamOf(id, up)
+		}
+	case kHold:
+		var h storage.Held
+		g := d.held(&h)
+		if d.err == nil {
+			err = a.hold(g, &h)
+		}
+	case kRelease:
+		g, attempts := d.u64(), int(d.u32())
+		if d.err == nil {
+			if key, ok := a.local(g); ok {
+				err = s.idx.Holds().Release(key, attempts)
+			}
+		}
+	case kAck:
+		g := d.u64()
+		if d.err == nil {
+			if key, ok := a.local(g); ok {
+				s.holds.forget(key)
+				err = s.idx.Holds().Ack(key)
+			}
+		}
+	case kLedger:
+		e := storage.LedgerEntry{SystemID: d.str(), Kind: storage.LedgerKind(d.u8()), Amount: int64(d.u64()), ID: msg.ID(d.u64())}
+		if d.err == nil {
+			err = s.idx.Ledger().Append(&e)
+		}
+	case kDead:
+		var dl storage.DeadLetter
+		d.dead(&dl)
+		if d.err == nil {
+			err = s.idx.DeadLetters().Add(&dl)
+		}
+	case kCallback:
+		var c storage.Callback
+		d.callback(&c)
+		if d.err == nil {
+			err = s.idx.Callbacks().PutCallback(&c)
+		}
+	case kCallbackDel:
+		id := msg.ID(d.u64())
+		if d.err == nil {
+			err = s.idx.Callbacks().DeleteCallback(id)
+		}
+	case kFloor:
+		v := d.u64()
+		if d.err == nil && node == s.o.Node {
+			err = s.idx.SetIDFloor(v)
+		}
+	default:
+		return fmt.Errorf("unknown journal entry kind %d", kind)
+	}
+	if d.err != nil {
+		return d.err
+	}
+	return err
+}
+
+// hold applies a held item under its cluster key g and tells OnHeld.
+func (a *applier) hold(g uint64, h *storage.Held) error {
+	hs := &a.s.holds
+	hs.mu.Lock()
+	if _, dup := hs.toL[g]; dup {
+		hs.mu.Unlock()
+		return nil
+	}
+	key, err := a.s.idx.Holds().Hold(h)
+	if err == nil {
+		hs.toG[key], hs.toL[g] = g, key
+		if g > hs.next && g>>nodeShift == uint64(a.s.o.Node) {
+			hs.next = g // this node's earlier run: keep its keys unique
+		}
+	}
+	hs.mu.Unlock()
+	if err == nil && a.s.o.OnHeld != nil {
+		a.s.o.OnHeld(h.SystemID)
+	}
+	return err
+}
+
+func (a *applier) local(g uint64) (storage.HeldKey, bool) {
+	hs := &a.s.holds
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	k, ok := hs.toL[g]
+	return k, ok
+}

@@ -1,0 +1,382 @@
+// Package jetstream is the cluster's storage.Store: every write goes to a
+// local index (a storage/disk store in a scratch directory, rebuilt at
+// each open) and, as a journal entry, to the cluster's JetStream journal
+// (cluster.JournalStream) in batches published asynchronously; every node
+// consumes the whole journal into its index, so every read is local. The
+// Committer is the journal's: Committed advances when JetStream
+// acknowledges a batch (stored on a majority of the replicas), which is
+// when the deferred ESME_ROK of the submits in it is sent. docs/CLUSTER.md
+// says what that guarantees.
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	natsjs "github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk"
+	"github.com/smppd/smppd/storage/disk/wal"
+)
+
+// Options configure Open.
+type Options struct {
+	// JS is the node's JetStream context (cluster.Node.JetStream); the
+	// journal stream must exist (cluster.Join creates it).
+	JS natsjs.JetStream
+	// Stream and Subject name the journal (cluster.JournalStream and
+	// cluster.JournalSubject(Node)).
+	Stream, Subject string
+	// Node is this node's id: its Recover and id floor are its own.
+	Node int
+	// Dir is the local index's directory: emptied at Open.
+	Dir string
+	// MaxPending bounds the journal bytes appended and not yet
+	// acknowledged (default 64 MiB): past it new submits are refused.
+	MaxPending int64
+	// ReplayTimeout bounds Open's catch-up with the journal (default 5m).
+	ReplayTimeout time.Duration
+	// OnHeld is called after a held item from another node is applied to
+	// the index (the delivery side releases it if its user is bound
+	// here); never blocks.
+	OnHeld func(systemID string)
+	// The index's: see disk.Options.
+	TTL            time.Duration
+	MaxHeld        int
+	HeldShare      storage.HeldLimit
+	MaxDeadLetters int
+	Now            func() int64
+	Logger         zerolog.Logger
+}
+
+// Store is the JetStream store; safe for concurrent use.
+type Store struct {
+	o     Options
+	idx   *disk.Store
+	j     *journal
+	lg    zerolog.Logger
+	holds holds
+	led   ledger
+	dead  deadView
+	cbs   callbacks
+	apply applier
+	// bodies keeps the message bodies of records put by a replayed or
+	// another node's journal entry until their acceptance or final state:
+	// Recover hands them out (this node's at start, a dead node's to the
+	// node that takes its messages over). This node's own live puts need
+	// none: the journal has them for the next start.
+	bodies struct {
+		mu sync.Mutex
+		m  map[msg.ID][]byte
+	}
+
+	bufs  sync.Pool // *[]byte entry scratch
+	close sync.Once
+}
+
+// Open empties o.Dir, opens the index there, replays the whole journal
+// into it (bounded by ReplayTimeout), then follows the other nodes'
+// writes and starts the journal's publisher.
+func Open(o Options) (*Store, error) {
+	if o.MaxPending <= 0 {
+		o.MaxPending = 64 << 20
+	}
+	if o.ReplayTimeout <= 0 {
+		o.ReplayTimeout = 5 * time.Minute
+	}
+	if err := os.RemoveAll(filepath.Join(o.Dir, "index")); err != nil {
+		return nil, fmt.Errorf("jetstream: clear the index: %w", err)
+	}
+	idx, err := disk.Open(disk.Options{Dir: filepath.Join(o.Dir, "index"), Sync: wal.SyncNever, TTL: o.TTL, MaxHeld: o.MaxHeld,
+		HeldShare: o.HeldShare, MaxDeadLetters: o.MaxDeadLetters, Now: o.Now, Logger: zerolog.Nop()})
+	if err != nil {
+		return nil, fmt.Errorf("jetstream: index: %w", err)
+	}
+	s := &Store{o: o, idx: idx, lg: o.Logger.With().Str("component", "store").Logger()}
+	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
+	s.holds.init(s)
+	s.bodies.m = make(map[msg.ID][]byte)
+	s.led.s, s.dead.s, s.cbs.s = s, s, s
+	ctx, cancel := context.WithTimeout(context.Background(), o.ReplayTimeout)
+	defer cancel()
+	t0 := time.Now()
+	if err := s.apply.start(ctx, s); err != nil {
+		_ = idx.Close()
+		return nil, err
+	}
+	s.j = newJournal(o.JS, o.Subject, o.Node, o.MaxPending, s.lg)
+	st := idx.Stats()
+	s.lg.Info().Str("event", "store_opened").Str("stream", o.Stream).Dur("recovery", time.Since(t0)).
+		Uint64("batches", s.apply.batches.Load()).Uint64("entries", s.apply.entries.Load()).Int("records", st.Records).
+		Int("held", st.Held).Msg("store: JetStream journal replayed")
+	return s, nil
+}
+
+// buf and put lend an entry scratch buffer.
+func (s *Store) buf() *[]byte  { return s.bufs.Get().(*[]byte) }
+func (s *Store) put(b *[]byte) { *b = (*b)[:0]; s.bufs.Put(b) }
+
+// log appends one entry encoded in *b and returns the buffer.
+func (s *Store) log(kind byte, b *[]byte, urgent bool) error {
+	_, err := s.j.append(kind, *b, urgent)
+	s.put(b)
+	return err
+}
+
+// Put implements storage.Messages.
+func (s *Store) Put(r *storage.Record) error { return s.putRecord(r, nil, false) }
+
+// PutMessage implements storage.Messages.
+func (s *Store) PutMessage(r *storage.Record, m []byte) error { return s.putRecord(r, m, true) }
+
+func (s *Store) putRecord(r *storage.Record, m []byte, body bool) error {
+	if s.j.backlogged() {
+		s.j.refused.Add(1)
+		return ErrBacklog
+	}
+	rec := *r
+	if rec.Submitted == 0 {
+		rec.Submitted = s.now()
+	}
+	var err error
+	if body {
+		err = s.idx.PutMessage(&rec, m)
+	} else {
+		err = s.idx.Put(&rec)
+	}
+	if err != nil {
+		return err
+	}
+	b := s.buf()
+	*b = appendRecord(*b, &rec)
+	if body {
+		*b = append(*b, 1)
+		*b = appendBytes(*b, m)
+	} else {
+		*b = append(*b, 0)
+	}
+	return s.log(kPut, b, false)
+}
+
+func (s *Store) now() int64 {
+	if s.o.Now != nil {
+		return s.o.Now()
+	}
+	return time.Now().UnixNano()
+}
+
+// Get implements storage.Messages.
+func (s *Store) Get(id msg.ID, out *storage.Record) error { return s.idx.Get(id, out) }
+
+// SetState implements storage.Messages.
+func (s *Store) SetState(id msg.ID, st msg.State, errCode uint16, done int64) error {
+	if err := s.idx.SetState(id, st, errCode, done); err != nil {
+		return err
+	}
+	return s.logState(id, st, errCode, done)
+}
+
+// Finish implements storage.Messages.
+func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out *storage.Record) error {
+	if err := s.idx.Finish(id, st, errCode, done, out); err != nil {
+		return err
+	}
+	return s.logState(id, st, errCode, done)
+}
+
+func (s *Store) logState(id msg.ID, st msg.State, errCode uint16, done int64) error {
+	b := s.buf()
+	*b = appendU64(*b, uint64(id))
+	*b = append(*b, byte(st))
+	*b = appendU16(*b, errCode)
+	*b = appendU64(*b, uint64(done))
+	return s.log(kState, b, true)
+}
+
+// SetAccepted implements storage.Messages.
+func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) error {
+	if err := s.idx.SetAccepted(id, final, errCode, at); err != nil {
+		return err
+	}
+	b := s.buf()
+	*b = appendU64(*b, uint64(id))
+	*b = append(*b, byte(final))
+	*b = appendU16(*b, errCode)
+	*b = appendU64(*b, uint64(at))
+	return s.log(kAccepted, b, true)
+}
+
+// SetReplaced implements storage.Messages.
+func (s *Store) SetReplaced(id msg.ID, r *storage.Record) error {
+	if err := s.idx.SetReplaced(id, r); err != nil {
+		return err
+	}
+	b := s.buf()
+	*b = appendU64(*b, uint64(id))
+	*b = appendRecord(*b, r)
+	return s.log(kReplaced, b, true)
+}
+
+// Delete implements storage.Messages.
+func (s *Store) Delete(id msg.ID) error {
+	if err := s.idx.Delete(id); err != nil {
+		return err
+	}
+	b := s.buf()
+	*b = appendU64(*b, uint64(id))
+	return s.log(kDelete, b, true)
+}
+
+// Find implements storage.Messages.
+func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) { return s.idx.Find(q, dst) }
+
+// Len implements storage.Messages.
+func (s *Store) Len() int { return s.idx.Len() }
+
+// PutUpstream implements storage.UpstreamIDs.
+func (s *Store) PutUpstream(connector int, upstreamID []byte, id msg.ID) error {
+	if err := s.idx.PutUpstream(connector, upstreamID, id); err != nil {
+		return err
+	}
+	b := s.buf()
+	*b = appendU32(*b, uint32(connector))
+	*b = appendU64(*b, uint64(id))
+	*b = appendBytes(*b, upstreamID)
+	return s.log(kUpstream, b, true)
+}
+
+// Upstream implements storage.UpstreamIDs.
+func (s *Store) Upstream(connector int, upstreamID []byte) (msg.ID, bool) {
+	return s.idx.Upstream(connector, upstreamID)
+}
+
+// PutUpstreamOf implements storage.UpstreamIDs.
+func (s *Store) PutUpstreamOf(id msg.ID, upstreamID []byte) error {
+	if err := s.idx.PutUpstreamOf(id, upstreamID); err != nil {
+		return err
+	}
+	b := s.buf()
+	*b = appendU64(*b, uint64(id))
+	*b = appendBytes(*b, upstreamID)
+	return s.log(kUpstreamOf, b, true)
+}
+
+// UpstreamOf implements storage.UpstreamIDs.
+func (s *Store) UpstreamOf(id msg.ID, dst []byte) ([]byte, bool) { return s.idx.UpstreamOf(id, dst) }
+
+// Sweep implements storage.Sweeper: the index's lifetimes, the same on
+// every node.
+func (s *Store) Sweep(now int64) int { return s.idx.Sweep(now) }
+
+// Holds implements storage.Store.
+func (s *Store) Holds() storage.Holds { return &s.holds }
+
+// Recover implements storage.Store: this node's own non-final records
+// (another node's are that node's to send).
+func (s *Store) Recover(fn func(r *storage.Record, m []byte) error) error {
+	return s.idx.Recover(func(r *storage.Record, m []byte) error {
+		if r.ID.Node() != s.o.Node {
+			return nil
+		}
+		if m == nil {
+			s.bodies.mu.Lock()
+			m = s.bodies.m[r.ID]
+			s.bodies.mu.Unlock()
+		}
+		return fn(r, m)
+	})
+}
+
+// Committer implements storage.Store: the journal's acknowledgements.
+func (s *Store) Committer() storage.Committer { return s.j }
+
+// Ledger implements storage.Store.
+func (s *Store) Ledger() storage.Ledger { return &s.led }
+
+// DeadLetters implements storage.Store.
+func (s *Store) DeadLetters() storage.DeadLetters { return &s.dead }
+
+// Callbacks implements storage.Store.
+func (s *Store) Callbacks() storage.Callbacks { return &s.cbs }
+
+// IDFloor implements storage.Store.
+func (s *Store) IDFloor() uint64 { return s.idx.IDFloor() }
+
+// SetIDFloor implements storage.Store.
+func (s *Store) SetIDFloor(v uint64) error {
+	if v <= s.idx.IDFloor() {
+		return nil
+	}
+	if err := s.idx.SetIDFloor(v); err != nil {
+		return err
+	}
+	b := s.buf()
+	*b = appendU64(*b, v)
+	return s.log(kFloor, b, true)
+}
+
+// Stats implements storage.Store: the index's, the journal's figures
+// in the fields that say how writes are made durable.
+func (s *Store) Stats() storage.Stats {
+	st := s.idx.Stats()
+	st.BytesUsed, st.Segments, st.CompactBacklog, st.Compactions, st.Compacted = 0, 0, 0, 0, 0
+	st.Fsyncs = s.j.batches.Load()
+	if n := s.j.batches.Load(); n > 0 {
+		st.GroupCommitBatch = float64(s.j.entries.Load()) / float64(n)
+	}
+	st.WriteErrors += s.j.refused.Load()
+	st.DiskFull = s.j.backlogged()
+	return st
+}
+
+// JournalStats are the journal's counters: batches published (JetStream
+// operations), entries appended, batches published again, entries refused
+// (backlog), and the remote batches and entries applied.
+type JournalStats struct {
+	Batches, Entries, Retries, Refused uint64
+	Applied, AppliedEntries            uint64
+	Pending                            uint64 // bytes appended and not yet acknowledged
+}
+
+// Journal returns the journal's counters.
+func (s *Store) Journal() JournalStats {
+	return JournalStats{Batches: s.j.batches.Load(), Entries: s.j.entries.Load(), Retries: s.j.retries.Load(),
+		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
+		Pending: s.j.Written() - s.j.Committed()}
+}
+
+// Close implements storage.Store: it waits (up to 10 s) for the journal's
+// acknowledgements, stops following the journal and closes the index.
+func (s *Store) Close() error {
+	err := errors.New("jetstream: store already closed")
+	s.close.Do(func() {
+		err = s.j.close(10 * time.Second)
+		s.apply.stop()
+		if cerr := s.idx.Close(); err == nil {
+			err = cerr
+		}
+	})
+	return err
+}
+
+// keepBody keeps a copy of id's body (a replayed or remote put).
+func (s *Store) keepBody(id msg.ID, m []byte) {
+	s.bodies.mu.Lock()
+	s.bodies.m[id] = append([]byte(nil), m...)
+	s.bodies.mu.Unlock()
+}
+
+// dropBody forgets id's body (accepted upstream, final or deleted).
+func (s *Store) dropBody(id msg.ID) {
+	s.bodies.mu.Lock()
+	delete(s.bodies.m, id)
+	s.bodies.mu.Unlock()
+}

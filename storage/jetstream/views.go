@@ -1,0 +1,200 @@
+package jetstream
+
+import (
+	"sync"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
+)
+
+// holds is the store's storage.Holds. Keys callers see are the index's;
+// the journal names an item by its cluster-wide key (this node's id in the
+// top 12 bits, a counter started from the open's Unix µs below), so each
+// node maps its own index keys to the items other nodes ack or release.
+type holds struct {
+	s    *Store
+	mu   sync.Mutex
+	next uint64
+	toG  map[storage.HeldKey]uint64
+	toL  map[uint64]storage.HeldKey
+}
+
+const nodeShift = 52
+
+func (h *holds) init(s *Store) {
+	h.s = s
+	h.next = uint64(s.o.Node)<<nodeShift | uint64(s.now()/1000)&(1<<nodeShift-1)
+	h.toG = make(map[storage.HeldKey]uint64)
+	h.toL = make(map[uint64]storage.HeldKey)
+}
+
+// Hold implements storage.Holds.
+func (h *holds) Hold(it *storage.Held) (storage.HeldKey, error) {
+	h.mu.Lock()
+	key, err := h.s.idx.Holds().Hold(it)
+	if err != nil {
+		h.mu.Unlock()
+		return 0, err
+	}
+	h.next++
+	g := h.next
+	h.toG[key], h.toL[g] = g, key
+	h.mu.Unlock()
+	b := h.s.buf()
+	*b = appendHeld(*b, g, it)
+	if err := h.s.log(kHold, b, it.Kind == storage.HeldReceipt); err != nil {
+		h.forget(key)
+		_ = h.s.idx.Holds().Ack(key)
+		return 0, err
+	}
+	return key, nil
+}
+
+// forget drops key's mapping and returns its cluster key (0 if none).
+func (h *holds) forget(key storage.HeldKey) uint64 {
+	h.mu.Lock()
+	g := h.toG[key]
+	delete(h.toG, key)
+	delete(h.toL, g)
+	h.mu.Unlock()
+	return g
+}
+
+func (h *holds) global(key storage.HeldKey) uint64 {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.toG[key]
+}
+
+// Lease implements storage.Holds: local to this node (docs/CLUSTER.md:
+// two nodes with receivers of one user may both deliver an item).
+func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, error) {
+	return h.s.idx.Holds().Lease(systemID, until, dst)
+}
+
+// Release implements storage.Holds.
+func (h *holds) Release(key storage.HeldKey, attempts int) error {
+	if err := h.s.idx.Holds().Release(key, attempts); err != nil {
+		return err
+	}
+	b := h.s.buf()
+	*b = appendU64(*b, h.global(key))
+	*b = appendU32(*b, uint32(attempts))
+	return h.s.log(kRelease, b, true)
+}
+
+// Ack implements storage.Holds.
+func (h *holds) Ack(key storage.HeldKey) error {
+	if err := h.s.idx.Holds().Ack(key); err != nil {
+		return err
+	}
+	return h.logAck(h.forget(key))
+}
+
+func (h *holds) logAck(g uint64) error {
+	b := h.s.buf()
+	*b = appendU64(*b, g)
+	return h.s.log(kAck, b, true)
+}
+
+// Expire implements storage.Holds: every node expires by the same
+// Expires; the acks it journals make the others drop what they did not
+// expire yet.
+func (h *holds) Expire(now int64, fn func(it *storage.Held)) (int, error) {
+	var werr error
+	n, err := h.s.idx.Holds().Expire(now, func(it *storage.Held) {
+		if g := h.forget(it.Key); g != 0 {
+			if e := h.logAck(g); e != nil && werr == nil {
+				werr = e
+			}
+		}
+		if fn != nil {
+			fn(it)
+		}
+	})
+	if err == nil {
+		err = werr
+	}
+	return n, err
+}
+
+// Len implements storage.Holds.
+func (h *holds) Len() int { return h.s.idx.Holds().Len() }
+
+// Users implements storage.Holds.
+func (h *holds) Users() int { return h.s.idx.Holds().Users() }
+
+// ledger is the store's storage.Ledger: the index's balances, from every
+// node's entries.
+type ledger struct{ s *Store }
+
+// Append implements storage.Ledger.
+func (l *ledger) Append(e *storage.LedgerEntry) error {
+	if err := l.s.idx.Ledger().Append(e); err != nil {
+		return err
+	}
+	b := l.s.buf()
+	*b = appendStr(*b, e.SystemID)
+	*b = append(*b, byte(e.Kind))
+	*b = appendU64(*b, uint64(e.Amount))
+	*b = appendU64(*b, uint64(e.ID))
+	return l.s.log(kLedger, b, e.Kind != storage.LedgerCharge)
+}
+
+// Balances implements storage.Ledger.
+func (l *ledger) Balances(fn func(systemID string, balance int64, set bool)) error {
+	return l.s.idx.Ledger().Balances(fn)
+}
+
+// deadView is the store's storage.DeadLetters.
+type deadView struct{ s *Store }
+
+// Add implements storage.DeadLetters.
+func (d *deadView) Add(dl *storage.DeadLetter) error {
+	c := *dl
+	if c.At == 0 {
+		c.At = d.s.now()
+	}
+	if err := d.s.idx.DeadLetters().Add(&c); err != nil {
+		return err
+	}
+	b := d.s.buf()
+	*b = appendDead(*b, &c)
+	return d.s.log(kDead, b, true)
+}
+
+// List implements storage.DeadLetters.
+func (d *deadView) List(max int, fn func(dl *storage.DeadLetter)) error {
+	return d.s.idx.DeadLetters().List(max, fn)
+}
+
+// Len implements storage.DeadLetters.
+func (d *deadView) Len() int { return d.s.idx.DeadLetters().Len() }
+
+// callbacks is the store's storage.Callbacks.
+type callbacks struct{ s *Store }
+
+// PutCallback implements storage.Callbacks.
+func (c *callbacks) PutCallback(cb *storage.Callback) error {
+	if err := c.s.idx.Callbacks().PutCallback(cb); err != nil {
+		return err
+	}
+	b := c.s.buf()
+	*b = appendCallback(*b, cb)
+	return c.s.log(kCallback, b, false)
+}
+
+// Callback implements storage.Callbacks.
+func (c *callbacks) Callback(id msg.ID, out *storage.Callback) error {
+	return c.s.idx.Callbacks().Callback(id, out)
+}
+
+// DeleteCallback implements storage.Callbacks.
+func (c *callbacks) DeleteCallback(id msg.ID) error {
+	if err := c.s.idx.Callbacks().DeleteCallback(id); err != nil {
+		return err
+	}
+	b := c.s.buf()
+	*b = appendU64(*b, uint64(id))
+	return c.s.log(kCallbackDel, b, true)
+}
