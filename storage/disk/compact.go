@@ -351,7 +351,7 @@ func (c *copier) record(pos wal.Pos, p []byte) (wal.Pos, error) {
 	sh := s.recShard(id)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	i, ok := sh.ix[id]
+	i, ok := sh.ix.get(id)
 	if !ok || sh.slots[i].anchor != pos {
 		return 0, nil
 	}

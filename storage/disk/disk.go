@@ -91,7 +91,8 @@ type Options struct {
 	Logger       zerolog.Logger
 }
 
-// Shards of the record and upstream indexes, chosen by hash.
+// Shards of the record indexes (chosen by the id's sequence: Store.recShard)
+// and of the upstream ones (chosen by hash).
 const (
 	shardBits = 6
 	nShards   = 1 << shardBits

@@ -54,7 +54,7 @@ func (r *recSlot) end(ttl int64) int64 { return max(r.submitted, r.done, r.expir
 // mu.
 type recShard struct {
 	mu      sync.Mutex
-	ix      map[msg.ID]int32
+	ix      idIndex
 	slots   []recSlot
 	free    []int32
 	users   map[string]uint32
@@ -70,19 +70,22 @@ type recShard struct {
 }
 
 func (sh *recShard) init() {
-	sh.ix = make(map[msg.ID]int32)
+	sh.ix.init()
 	sh.users = make(map[string]uint32)
 	sh.buf = make([]byte, 0, 512)
 }
 
+// recShard returns id's shard: the low bits of its sequence, so that
+// consecutive ids spread over the shards and each shard's ids stay dense
+// for its index (index.go).
 func (s *Store) recShard(id msg.ID) *recShard {
-	return &s.recs[mix64(uint64(id)^s.seed)>>(64-shardBits)]
+	return &s.recs[(uint64(id)>>idNodeBits)&(nShards-1)]
 }
 
 // find returns id's slot if it is held and its lifetime is not over at
 // now; nil otherwise. Caller holds mu.
 func (sh *recShard) find(id msg.ID, now, ttl int64) *recSlot {
-	i, ok := sh.ix[id]
+	i, ok := sh.ix.get(id)
 	if !ok {
 		return nil
 	}
@@ -103,7 +106,7 @@ func (sh *recShard) add(id msg.ID) *recSlot {
 		sh.slots = append(sh.slots, recSlot{})
 		i = int32(len(sh.slots) - 1)
 	}
-	sh.ix[id] = i
+	sh.ix.set(id, i)
 	return &sh.slots[i]
 }
 
@@ -111,8 +114,8 @@ func (sh *recShard) add(id msg.ID) *recSlot {
 func (sh *recShard) drop(r *recSlot) {
 	sh.live.move(r.anchor, 0)
 	sh.count(r.state, -1)
-	i := sh.ix[r.id]
-	delete(sh.ix, r.id)
+	i, _ := sh.ix.get(r.id)
+	sh.ix.del(r.id)
 	if sh.bodies != nil {
 		sh.dropBody(r.id)
 	}
@@ -164,7 +167,7 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	sh := s.recShard(r.ID)
 	sh.mu.Lock()
 	var d charges
-	i, held := sh.ix[r.ID]
+	i, held := sh.ix.get(r.ID)
 	if held {
 		d = charges{-sh.slots[i].charge, -int64(sh.slots[i].parts16)}
 	}
@@ -206,7 +209,7 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 
 // install puts n (anchored at pos) in its id's slot. Caller holds mu.
 func (sh *recShard) install(n *recSlot, pos wal.Pos) {
-	if i, ok := sh.ix[n.id]; ok {
+	if i, ok := sh.ix.get(n.id); ok {
 		sh.installAt(&sh.slots[i], true, n, pos)
 	} else {
 		sh.installAt(sh.add(n.id), false, n, pos)
@@ -399,7 +402,7 @@ func applyReplaced(r *recSlot, sub int64, regDel, parts byte, text []byte) {
 func (s *Store) Delete(id msg.ID) error {
 	sh := s.recShard(id)
 	sh.mu.Lock()
-	i, ok := sh.ix[id]
+	i, ok := sh.ix.get(id)
 	if !ok {
 		sh.mu.Unlock()
 		return storage.ErrNotFound
@@ -420,7 +423,7 @@ func (s *Store) Len() int {
 	for i := range s.recs {
 		sh := &s.recs[i]
 		sh.mu.Lock()
-		n += len(sh.ix)
+		n += sh.ix.len()
 		sh.mu.Unlock()
 	}
 	return n
@@ -460,7 +463,7 @@ func (sh *recShard) sweep(s *Store, now int64) int {
 // stats adds the shard's sizes and counters to st.
 func (sh *recShard) stats(st *storage.Stats) {
 	sh.mu.Lock()
-	st.Records += len(sh.ix)
+	st.Records += sh.ix.len()
 	st.Expired += sh.expired
 	for i, c := range sh.byState {
 		st.RecordsByState[i] += c

@@ -51,7 +51,7 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		}
 		sh := s.recShard(id)
 		sh.mu.Lock()
-		if i, ok := sh.ix[id]; ok {
+		if i, ok := sh.ix.get(id); ok {
 			if kind == kState {
 				sh.applyState(&sh.slots[i], st, code, at)
 			} else {
@@ -66,7 +66,7 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		}
 		sh := s.recShard(id)
 		sh.mu.Lock()
-		if i, ok := sh.ix[id]; ok {
+		if i, ok := sh.ix.get(id); ok {
 			applyReplaced(&sh.slots[i], sub, regDel, parts, text)
 		}
 		sh.mu.Unlock()
@@ -78,7 +78,7 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		id := msg.ID(v)
 		sh := s.recShard(id)
 		sh.mu.Lock()
-		if i, ok := sh.ix[id]; ok {
+		if i, ok := sh.ix.get(id); ok {
 			sh.drop(&sh.slots[i])
 		}
 		sh.mu.Unlock()
