@@ -2,13 +2,11 @@ package httpapi
 
 import (
 	"net/http"
-	"net/url"
 	"strconv"
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/httpapi/content"
-	"github.com/smppd/smppd/msg"
 )
 
 // Jasmin's endpoints: /send, /balance, /rate and /ping, with Jasmin's
@@ -20,13 +18,11 @@ import (
 // password parameters. ok false: the answer is written.
 func (s *Server) readParams(w http.ResponseWriter, r *http.Request, jsonAnswer bool) (*params, bool) {
 	p := &params{}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
+	if err := p.fromQuery(r.URL.RawQuery); err != nil {
 		s.stats.bad.Add(1)
 		s.jasminFail(w, badRequest("The query string is malformed."), jsonAnswer)
 		return nil, false
 	}
-	p.fromQuery(q)
 	if r.Method == http.MethodPost {
 		kind, ok := kindOf(r)
 		if !ok {
@@ -49,13 +45,11 @@ func (s *Server) readParams(w http.ResponseWriter, r *http.Request, jsonAnswer b
 		}
 		switch kind {
 		case bodyForm:
-			form, err := url.ParseQuery(string(body))
-			if err != nil {
+			if err := p.fromQuery(string(body)); err != nil {
 				s.stats.bad.Add(1)
 				s.jasminFail(w, badRequest("The form body is malformed."), jsonAnswer)
 				return nil, false
 			}
-			p.fromQuery(form)
 		case bodyJSON:
 			if f := p.fromJSON(body); f != nil {
 				s.stats.bad.Add(1)
@@ -135,8 +129,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		jasminError(w, http.StatusServiceUnavailable, "The message store failed to write the message: retry later")
 		return
 	}
-	var id [msg.HexLen]byte
-	jasminSuccess(w, string(o.id.AppendHex(id[:0])))
+	jasminSuccess(w, o.id)
 }
 
 // balance is /balance: {"balance": <units, or "ND" when unlimited>,

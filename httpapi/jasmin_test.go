@@ -71,7 +71,9 @@ func TestSendParameterRules(t *testing.T) {
 		t.Helper()
 		e.get("/send", q).want(t, 400, `Error "`+want+`"`)
 	}
-	f(url.Values{}, "Mandatory argument [to] is not found.") // as Jasmin: its defaults fill coding and dlr first
+	f(url.Values{}, "Mandatory argument [to] is not found.")
+	e.do(mustReq(t, http.MethodGet, e.url+"/send?username=alice;to=1")).want(t, 400, `Error "The query string is malformed."`)
+	e.do(mustReq(t, http.MethodGet, e.url+"/send?username=%zz")).want(t, 400, `Error "The query string is malformed."`) // as Jasmin: its defaults fill coding and dlr first
 	f(sendQuery("alice", "foo", "1"), "Argument [foo] is unknown.")
 	f(sendQuery("alice", "to", "\x00"), "Mandatory argument [to] is not found.")
 	f(sendQuery("alice", "username", "\x00"), "Mandatory argument [username] is not found.")
@@ -143,6 +145,15 @@ func TestSendRefusals(t *testing.T) {
 		e.get("/send", sendQuery("carol")).successID(t)
 	}
 	e.get("/send", sendQuery("carol")).want(t, 403, `Error "User throughput exceeded"`)
+}
+
+func mustReq(t testing.TB, method, url string) *http.Request {
+	t.Helper()
+	r, err := http.NewRequest(method, url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }
 
 // denyOnly leaves user with every right but right.

@@ -67,17 +67,39 @@ func (p *params) get(name string) (string, bool) {
 }
 
 // fromQuery takes the first value of each parameter of a query string or
-// form body.
-func (p *params) fromQuery(q url.Values) {
+// form body (application/x-www-form-urlencoded, as url.ParseQuery reads
+// it: '&'-separated, '+' a space, %XX escapes; a ';' is refused), straight
+// into p, without url.Values' map of slices.
+func (p *params) fromQuery(q string) error {
 	if p.vals == nil {
-		p.vals = make(map[string]string, len(q))
+		p.vals = make(map[string]string, 8)
 	}
-	for k, v := range q {
-		if _, seen := p.vals[k]; !seen && len(v) > 0 {
-			p.vals[k] = v[0]
+	for q != "" {
+		var kv string
+		kv, q, _ = strings.Cut(q, "&")
+		if strings.Contains(kv, ";") {
+			return errSemicolon
+		}
+		if kv == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(kv, "=")
+		k, err := url.QueryUnescape(k)
+		if err != nil {
+			return err
+		}
+		if v, err = url.QueryUnescape(v); err != nil {
+			return err
+		}
+		if _, seen := p.vals[k]; !seen {
+			p.vals[k] = v
 		}
 	}
+	return nil
 }
+
+// errSemicolon: url.ParseQuery refuses ';' as a separator since Go 1.17.
+var errSemicolon = errors.New("httpapi: invalid semicolon separator in query")
 
 // fromJSON takes a JSON object's members as parameters, as Jasmin does for
 // a POST with Content-Type application/json: strings as they are, numbers

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/smppd/smppd/msg"
 )
 
 // The guards every request passes and the two answer shapes: Jasmin's
@@ -95,22 +97,31 @@ func readBody(w http.ResponseWriter, r *http.Request, max int64) ([]byte, error)
 	return b, err
 }
 
+// Header values set on every answer, shared (net/http only reads them):
+// assigning them needs neither canonicalisation nor a slice per answer.
+var (
+	hdrText    = []string{"text/plain; charset=utf-8"}
+	hdrJSON    = []string{"application/json"}
+	hdrNoSniff = []string{"nosniff"}
+)
+
 // jasminError answers Jasmin's text/plain `Error "<reason>"`.
 func jasminError(w http.ResponseWriter, status int, reason string) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"], h["X-Content-Type-Options"] = hdrText, hdrNoSniff
 	w.WriteHeader(status)
 	_, _ = io.WriteString(w, `Error "`+reason+`"`)
 }
 
-// jasminSuccess answers `Success "<id>"`.
-func jasminSuccess(w http.ResponseWriter, id string) {
+// jasminSuccess answers `Success "<id>"`; id is 16 hex digits.
+func jasminSuccess(w http.ResponseWriter, id msg.ID) {
 	h := w.Header()
-	h.Set("Content-Type", "text/plain; charset=utf-8")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"], h["X-Content-Type-Options"] = hdrText, hdrNoSniff
 	w.WriteHeader(http.StatusOK)
-	_, _ = io.WriteString(w, `Success "`+id+`"`)
+	var b [len(`Success ""`) + msg.HexLen]byte
+	out := append(b[:0], `Success "`...)
+	out = id.AppendHex(out)
+	_, _ = w.Write(append(out, '"'))
 }
 
 // jasminJSON answers /balance and /rate: v as JSON (a refusal's reason is a
@@ -121,8 +132,7 @@ func jasminJSON(w http.ResponseWriter, status int, v any) {
 		status, b = http.StatusInternalServerError, []byte(`"System error"`)
 	}
 	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"], h["X-Content-Type-Options"] = hdrJSON, hdrNoSniff
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -162,8 +172,7 @@ func writeRaw(w http.ResponseWriter, status int, b []byte) {
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 	}
 	h.Set("Content-Length", strconv.Itoa(len(b))) // a batch's answer goes whole, not chunked
-	h.Set("Content-Type", "application/json")
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"], h["X-Content-Type-Options"] = hdrJSON, hdrNoSniff
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
