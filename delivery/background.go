@@ -307,6 +307,9 @@ func (h *Service) heldExpired(hp *storage.Held) {
 	if hp.Kind == storage.HeldCallback {
 		return // an HTTP callback's: its sender counts its own (it leases them; one expires here only unleased)
 	}
+	if hp.SystemID == partsQueue {
+		return // an MO part's copy: its set left the Reassembler, counted there
+	}
 	if hp.Kind == storage.HeldMO {
 		h.stats.moExpired.Add(1)
 		h.bg.expiredMO++

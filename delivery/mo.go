@@ -134,6 +134,14 @@ func (h *Service) moEncodeFailed(it *item, user string, err error) error {
 // Otherwise the MO passes through as it came (a short_message over 254
 // octets, possible from an operator, moves to message_payload).
 func (e *encoder) mo(it *item, in *msg.Inbound, whole []byte) error {
+	if err := e.moSM(in, whole); err != nil {
+		return err
+	}
+	return it.setBody(&e.sm)
+}
+
+// moSM fills e.sm with in as mo encodes it.
+func (e *encoder) moSM(in *msg.Inbound, whole []byte) error {
 	p := &e.sm
 	p.Reset()
 	p.ServiceType = in.ServiceType
@@ -158,7 +166,7 @@ func (e *encoder) mo(it *item, in *msg.Inbound, whole []byte) error {
 		text = nil
 	}
 	p.ShortMessage = text
-	return it.setBody(p)
+	return nil
 }
 
 // copyTLVsExcept adds every TLV of the encoded region raw to dst except
@@ -198,9 +206,10 @@ const maxMOAddr = 64
 // moAssembler is the MO Reassembler behind a mutex (connectors report MO
 // concurrently; the Reassembler has one owner at a time).
 type moAssembler struct {
-	mu sync.Mutex
-	r  *concat.Reassembler[moKey]
-	h  *Service
+	mu   sync.Mutex
+	r    *concat.Reassembler[moKey]
+	h    *Service
+	keys partKeys // held copies of the parts (Options.Durable; moparts.go)
 }
 
 func (a *moAssembler) init(h *Service) {
@@ -213,6 +222,10 @@ func (a *moAssembler) init(h *Service) {
 // leaves it (timeout or eviction).
 func (a *moAssembler) dropped(d *concat.Dropped[moKey]) {
 	h := a.h
+	if keys := a.keys.take(partSet{d.Key, d.Ref}); keys != nil {
+		h.ackParts(keys)
+		a.keys.put(keys)
+	}
 	h.stats.moIncomplete.Add(1)
 	if e := h.event(&h.warn.incomplete, zerologWarn); e != nil {
 		var src [storage.MaxAddr]byte
@@ -235,40 +248,138 @@ func (a *moAssembler) expire(now time.Time) {
 // add offers in to the Reassembler when it is a part. done reports that
 // the MO was handled here (kept for its other parts, dropped as a
 // duplicate, or completed and dispatched); otherwise the caller passes it
-// through as it is.
+// through as it is. With Options.Durable a part is held in the store
+// first (moparts.go): an error then means it is not kept.
 func (a *moAssembler) add(h *Service, e *encoder, in *msg.Inbound, user string, push bool, now time.Time) (done bool, err error) {
+	var pk storage.HeldKey
+	if h.opts.Durable {
+		if seg, _, ok := moSegment(in); ok && seg.Total > 1 && len(in.Source) <= maxMOAddr {
+			received := in.Received
+			if received == 0 {
+				received = now.UnixNano()
+			}
+			if pk, err = h.holdPart(e, in, user, push, received); err != nil {
+				if errors.Is(err, ErrBadMO) {
+					return false, nil // not encodable: the caller's pass-through says so
+				}
+				return true, err
+			}
+		}
+	}
+	return a.join(h, e, in, user, push, pk, now)
+}
+
+// join offers a part, held under pk (0: not held), to the Reassembler at
+// now; done and err as add.
+func (a *moAssembler) join(h *Service, e *encoder, in *msg.Inbound, user string, push bool, pk storage.HeldKey, now time.Time) (done bool, err error) {
 	seg, body, ok := moSegment(in)
 	if !ok || len(in.Source) > maxMOAddr {
+		a.dropPart(pk)
 		return false, nil
 	}
 	key := moKey{user: user, push: push, n: uint8(len(in.Source))}
 	copy(key.src[:], in.Source)
+	set := partSet{key, seg.Ref}
 	a.mu.Lock()
 	m, complete, aerr := a.r.Add(now, key, seg, body)
 	switch {
 	case aerr == nil && !complete:
+		a.keys.add(set, pk)
 		a.mu.Unlock()
 		return true, nil
-	case aerr == nil && push:
-		err := h.opts.Pushes.PushMO(in, m.Body, user) // m.Body is valid until the next Reassembler call
-		a.mu.Unlock()
-		return true, err
 	case aerr == nil:
-		it := h.newItem(user, storage.HeldMO, 0, now)
-		err := e.mo(it, in, m.Body) // m.Body is valid until the next Reassembler call
-		a.mu.Unlock()
-		if err != nil {
-			return true, h.moEncodeFailed(it, user, err)
-		}
-		// The whole MO from here on is kept as one item. Its parts were
-		// answered upstream as they came, and waited here in memory.
-		return true, h.sendMO(it, now)
+		return a.complete(h, e, in, user, push, pk, set, seg, &m, now)
 	case errors.Is(aerr, concat.ErrDuplicate):
 		a.mu.Unlock()
+		a.dropPart(pk)
 		return true, nil // a resent part: the first copy counts
 	}
 	a.mu.Unlock()
+	a.dropPart(pk)
 	return false, nil // the part cannot join its set: deliver it as it is
+}
+
+// complete sends the MO m the part seg completed (mu held, released
+// here). The whole MO is kept (or pushed) before the parts' held copies
+// go; when it cannot be, the other parts go back into the Reassembler and
+// stay held, and the error asks this part's upstream to send it again.
+func (a *moAssembler) complete(h *Service, e *encoder, in *msg.Inbound, user string, push bool, pk storage.HeldKey,
+	set partSet, seg concat.Segment, m *concat.Message[moKey], now time.Time) (bool, error) {
+	keys := a.keys.take(set)
+	if pk != 0 {
+		keys = append(keys, pk)
+	}
+	var it *item
+	var err error
+	if push {
+		err = h.opts.Pushes.PushMO(in, m.Body, user) // m.Body is valid until the next Reassembler call
+	} else {
+		it = h.newItem(user, storage.HeldMO, 0, now)
+		if err = e.mo(it, in, m.Body); err != nil {
+			a.mu.Unlock()
+			h.ackParts(keys)
+			a.keys.put(keys)
+			return true, h.moEncodeFailed(it, user, err)
+		}
+		if h.opts.Durable {
+			if err = h.keep(it); err != nil {
+				h.items.put(it)
+			}
+		}
+	}
+	if err != nil {
+		a.refill(set, seg, m, keys)
+		a.mu.Unlock()
+		return true, err
+	}
+	a.mu.Unlock()
+	h.ackParts(keys)
+	a.keys.put(keys)
+	if push {
+		return true, nil
+	}
+	// The whole MO from here on is kept as one item. Its parts were
+	// answered upstream as they came, held in the store (durable) or in
+	// memory only.
+	if h.dispatch(it, now) == dropped {
+		return true, storage.ErrHeldFull
+	}
+	return true, nil
+}
+
+// refill puts every part of m but seg's back into the Reassembler, from
+// the time m's first part came, with the held keys of the set (mu held):
+// the part seg, which its upstream sends again, completes it again.
+func (a *moAssembler) refill(set partSet, seg concat.Segment, m *concat.Message[moKey], keys []storage.HeldKey) {
+	if keys != nil {
+		// First: a set the re-adding drops (evicted) lets its copies go.
+		if a.keys.sets == nil {
+			a.keys.sets = make(map[partSet][]storage.HeldKey)
+		}
+		a.keys.sets[set] = keys
+	}
+	var parts [][]byte
+	for q := uint8(1); q <= m.Total; q++ {
+		if q != seg.Seq {
+			parts = append(parts, append([]byte(nil), m.Part(q)...))
+		}
+	}
+	i := 0
+	for q := uint8(1); q <= m.Total; q++ {
+		if q == seg.Seq {
+			continue
+		}
+		_, _, _ = a.r.Add(m.First, set.key, concat.Segment{Ref: seg.Ref, Total: seg.Total, Seq: q}, parts[i])
+		i++
+	}
+}
+
+// dropPart lets a part's held copy go (it joined nothing, or duplicated
+// one already held).
+func (a *moAssembler) dropPart(pk storage.HeldKey) {
+	if pk != 0 {
+		a.h.noteStore(a.h.holds.Ack(pk), "ack_part", 0)
+	}
 }
 
 // moSegment reports whether in is one part of a concatenated message (a

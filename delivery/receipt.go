@@ -13,9 +13,10 @@ import (
 
 // encoder is the pooled working memory for building one deliver_sm.
 type encoder struct {
-	sm  codec.SM
-	rec storage.Record
-	dlr dlr.Encoder
+	sm   codec.SM
+	rec  storage.Record
+	dlr  dlr.Encoder
+	part []byte // a held MO part's body (moparts.go)
 }
 
 func (h *Service) getEncoder() *encoder { return h.encs.Get().(*encoder) }

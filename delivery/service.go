@@ -250,6 +250,9 @@ func (h *Service) Start() error {
 	if !h.bg.started.CompareAndSwap(false, true) {
 		return errAlreadyStart
 	}
+	if h.opts.Durable {
+		h.recoverParts()
+	}
 	go h.bg.run(h)
 	return nil
 }

@@ -18,6 +18,7 @@ var errDevice = errors.New("test: device full")
 type downStore struct {
 	*memory.Store
 	down, holdsDown atomic.Bool
+	usersDown       atomic.Bool // held items of users fail; MO parts' copies do not
 	h               downHolds
 }
 
@@ -32,7 +33,7 @@ type downHolds struct {
 }
 
 func (h *downHolds) Hold(it *storage.Held) (storage.HeldKey, error) {
-	if h.s.holdsDown.Load() {
+	if h.s.holdsDown.Load() || h.s.usersDown.Load() && it.SystemID != partsQueue {
 		return 0, errDevice
 	}
 	return h.Holds.Hold(it)
