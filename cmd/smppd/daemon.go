@@ -86,14 +86,14 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	} else {
 		log.Warn().Str("event", "config").Msg("no users file: run-time user changes and balances are not saved")
 	}
-	if cfg.Storage.Disk() {
+	if cfg.Storage.Disk() || cfg.Cluster.Enabled {
 		so.Ledger = newLedger(d.store.Ledger())
 	}
 	if d.users, err = accounts.NewStore(au, accountGroups(cfg.Groups), so); err != nil {
 		return nil, err
 	}
 	shares.users.Store(d.users)
-	ids, err := newIDs(cfg.Server.NodeID, d.store, log)
+	ids, err := newIDs(idNode(cfg), d.store, log)
 	if err != nil {
 		return nil, err
 	}
@@ -184,6 +184,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		d.admin.Handle("GET /metrics", d.metrics.Handler().ServeHTTP)
 		if cfg.Admin.Pprof {
 			d.admin.HandlePprof()
+		}
+		if h := clusterHandler(d.store); h != nil {
+			d.admin.Handle("GET /v1/cluster", h)
 		}
 	}
 	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users}

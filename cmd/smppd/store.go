@@ -29,6 +29,9 @@ import (
 // directory smppd cannot write, a format this release cannot read.
 func openStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Logger) (storage.Store, error) {
 	s := &cfg.Storage
+	if cfg.Cluster.Enabled {
+		return openClusterStore(cfg, held, log)
+	}
 	if !s.Disk() {
 		return memory.New(memory.Options{
 			MaxRecords:  s.MaxRecords,

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	natsjs "github.com/nats-io/nats.go/jetstream"
 
@@ -30,18 +31,24 @@ type applier struct {
 // leaves the consumer following.
 func (a *applier) start(ctx context.Context, s *Store) error {
 	a.s = s
-	st, err := s.o.JS.Stream(ctx, s.o.Stream)
+	// Each call gets a short deadline of its own, retried: a request made
+	// while the stream elects a leader may get no answer at all.
+	var cons natsjs.Consumer
+	err := retry(ctx, func(c context.Context) error {
+		st, err := s.o.JS.Stream(c, s.o.Stream)
+		if err != nil {
+			return err
+		}
+		info, err := st.Info(c)
+		if err != nil {
+			return err
+		}
+		a.last = info.State.LastSeq
+		cons, err = st.OrderedConsumer(c, natsjs.OrderedConsumerConfig{DeliverPolicy: natsjs.DeliverAllPolicy})
+		return err
+	})
 	if err != nil {
-		return fmt.Errorf("jetstream: journal stream %s: %w", s.o.Stream, err)
-	}
-	info, err := st.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("jetstream: journal stream %s: %w", s.o.Stream, err)
-	}
-	a.last = info.State.LastSeq
-	cons, err := st.OrderedConsumer(ctx, natsjs.OrderedConsumerConfig{DeliverPolicy: natsjs.DeliverAllPolicy})
-	if err != nil {
-		return fmt.Errorf("jetstream: follow the journal: %w", err)
+		return fmt.Errorf("jetstream: follow the journal stream %s: %w", s.o.Stream, err)
 	}
 	caught := make(chan struct{})
 	var once atomic.Bool
@@ -250,4 +257,22 @@ func (a *applier) local(g uint64) (storage.HeldKey, bool) {
 	defer hs.mu.Unlock()
 	k, ok := hs.toL[g]
 	return k, ok
+}
+
+// retry calls fn with a 3 s deadline of its own until it succeeds or ctx
+// ends, returning the last error.
+func retry(ctx context.Context, fn func(context.Context) error) error {
+	for {
+		c, cancel := context.WithTimeout(ctx, 3*time.Second)
+		err := fn(c)
+		cancel()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"net/http"
+	"path/filepath"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/cluster"
+	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/jetstream"
+)
+
+// clusterStore is the store of a cluster node: the JetStream store, and
+// the membership it needs, left after the store's last write.
+type clusterStore struct {
+	*jetstream.Store
+	node *cluster.Node
+}
+
+// Close closes the store (waiting for the journal's acknowledgements),
+// then leaves the cluster (the node_id is free at once).
+func (c clusterStore) Close() error {
+	err := c.Store.Close()
+	if cerr := c.node.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// openClusterStore joins the cluster ([cluster]) and opens the JetStream
+// store on it; the local index goes under [storage] dir.
+func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Logger) (storage.Store, error) {
+	c := &cfg.Cluster
+	o := cluster.Options{NodeID: c.NodeID, URLs: c.NATSURLs, Replicas: c.Replicas, JoinTimeout: c.JoinTimeout.D(), Logger: log}
+	if c.EmbeddedServer() {
+		e := &c.Embedded
+		o.Embedded = cluster.Embedded{Name: e.Name, Listen: e.Listen, RouteListen: e.RouteListen, Routes: e.Routes, StoreDir: e.StoreDir}
+		switch cfg.Storage.Sync {
+		case config.SyncAlways:
+			o.Embedded.SyncAlways = true
+		case config.SyncInterval:
+			o.Embedded.SyncInterval = cfg.Storage.SyncInterval.D()
+		}
+	}
+	node, err := cluster.Join(o)
+	if err != nil {
+		return nil, err
+	}
+	st, err := jetstream.Open(jetstream.Options{
+		JS: node.JetStream(), Stream: cluster.JournalStream, Subject: cluster.JournalSubject(c.NodeID), Node: c.NodeID,
+		Dir: filepath.Join(cfg.Storage.Dir, "cluster-index"), TTL: cfg.Storage.MessageTTL.D(),
+		MaxHeld: cfg.Delivery.MaxHeld, HeldShare: held, ReplayTimeout: max(c.JoinTimeout.D(), 5*time.Minute), Logger: log,
+	})
+	if err != nil {
+		_ = node.Close()
+		return nil, err
+	}
+	return clusterStore{Store: st, node: node}, nil
+}
+
+// clusterHandler is GET /v1/cluster's handler, nil when the node is not
+// in a cluster.
+func clusterHandler(st storage.Store) http.HandlerFunc {
+	if c, ok := st.(clusterStore); ok {
+		return c.node.Handler()
+	}
+	return nil
+}
+
+// idNode is the node part of the message ids: [cluster] node_id in a
+// cluster (config checks [smpp-server] node_id is 0 or the same).
+func idNode(cfg *config.Config) int {
+	if cfg.Cluster.Enabled {
+		return cfg.Cluster.NodeID
+	}
+	return cfg.Server.NodeID
+}
