@@ -47,7 +47,7 @@ type daemon struct {
 	webhook *webhook.Service // HTTP callbacks: receipts to dlr-urls, MO to URLs
 	srv     *engine.Server
 	admin   *admin.Server
-	audit   *audit.Log // with the admin API: its changes
+	audit   *audit.Log   // with the admin API: its changes
 	metrics *metrics.Metrics
 	// tls serves [smpp-server.tls]; nil without it. SIGHUP swaps its settings.
 	tls *tlsListener
@@ -81,9 +81,13 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		}
 	}()
 	so := storeOptions(cfg)
-	if cfg.UsersPath != "" {
+	switch {
+	case cfg.Cluster.Enabled:
+		// Every node reads the same file: none may write its own view back.
+		log.Info().Str("event", "config").Msg("cluster: the users file is read, never rewritten; balances come from the cluster's ledger")
+	case cfg.UsersPath != "":
 		so.Persist = d.file.persist
-	} else {
+	default:
 		log.Warn().Str("event", "config").Msg("no users file: run-time user changes and balances are not saved")
 	}
 	if cfg.Storage.Disk() || cfg.Cluster.Enabled {
@@ -374,8 +378,8 @@ func (d *daemon) reload() {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users, routes and TLS certificate stay in force")
 		return
 	}
-	d.reloadAdminTokens(cfg)
 	d.reloadTLS(cfg)
+	d.reloadAdminTokens(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
 		return
