@@ -47,7 +47,7 @@ type daemon struct {
 	webhook *webhook.Service // HTTP callbacks: receipts to dlr-urls, MO to URLs
 	srv     *engine.Server
 	admin   *admin.Server
-	audit   *audit.Log   // with the admin API: its changes
+	audit   *audit.Log // with the admin API: its changes
 	metrics *metrics.Metrics
 	// tls serves [smpp-server.tls]; nil without it. SIGHUP swaps its settings.
 	tls *tlsListener
@@ -378,8 +378,8 @@ func (d *daemon) reload() {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users, routes and TLS certificate stay in force")
 		return
 	}
-	d.reloadTLS(cfg)
 	d.reloadAdminTokens(cfg)
+	d.reloadTLS(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
 		return
