@@ -247,6 +247,7 @@ type view struct {
 	From       string  `json:"from"`
 	To         string  `json:"to"`
 	Parts      int     `json:"parts"`
+	Route      string  `json:"route"`
 	Connector  string  `json:"connector"`
 	UpstreamID string  `json:"upstream_id,omitempty"`
 	Error      uint16  `json:"error"`
@@ -256,7 +257,7 @@ type view struct {
 
 func (s *Server) view(r *storage.Record) view {
 	v := view{ID: r.ID.String(), State: r.State.String(), Submitted: stamp(r.Submitted),
-		From: string(r.SourceAddr()), To: string(r.DestAddr()), Parts: int(r.Parts),
+		From: string(r.SourceAddr()), To: string(r.DestAddr()), Parts: int(r.Parts), Route: r.MTRoute,
 		Connector: s.o.Hub.ConnectorName(int(r.Connector)), Error: r.Err,
 		Charge: accounts.Micros(r.Charge).String(), DLR: r.RegisteredDelivery&3 != 0}
 	if r.Done != 0 && r.State.Final() {

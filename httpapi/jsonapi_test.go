@@ -31,7 +31,7 @@ func TestJSONSendAndLookup(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	if v.ID != it.ID || v.State != "DELIVERED" || v.To != "33611111111" || v.From != "ACME" || v.Parts != 1 ||
+	if v.ID != it.ID || v.State != "DELIVERED" || v.To != "33611111111" || v.From != "ACME" || v.Parts != 1 || v.Route != "main" ||
 		v.Connector != "sim" || v.Charge != "0.5" || !v.DLR || v.Done == nil {
 		t.Errorf("view = %+v", v)
 	}
