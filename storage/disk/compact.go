@@ -352,10 +352,10 @@ func (c *copier) record(pos wal.Pos, p []byte) (wal.Pos, error) {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	i, ok := sh.ix.get(id)
-	if !ok || sh.slots[i].anchor != pos {
+	if !ok || sh.slots.at(i).anchor != pos {
 		return 0, nil
 	}
-	r := &sh.slots[i]
+	r := sh.slots.at(i)
 	if expired(r.end(s.ttl), s.now()) {
 		sh.drop(r)
 		sh.expired++

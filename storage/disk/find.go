@@ -25,9 +25,9 @@ func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) {
 		sh := &s.recs[i]
 		for from := 0; ; from += findChunk {
 			sh.mu.Lock()
-			end := min(from+findChunk, len(sh.slots))
+			end := min(from+findChunk, sh.slots.len())
 			for j := from; j < end; j++ {
-				r := &sh.slots[j]
+				r := sh.slots.at(int32(j))
 				if r.anchor == 0 || expired(r.end(s.ttl), now) {
 					continue
 				}

@@ -129,3 +129,32 @@ func TestIndexDoesNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per set+get+del", n)
 	}
 }
+
+// TestSlabSlotsNeverMove: a slot's address stays the same while the slab
+// grows past several chunks, and each new slot starts zero.
+func TestSlabSlotsNeverMove(t *testing.T) {
+	var s slab
+	first := s.at(s.grow())
+	first.id = 42
+	var ptrs []*recSlot
+	for range 3*slabChunk + 5 {
+		i := s.grow()
+		r := s.at(i)
+		if *r != (recSlot{}) {
+			t.Fatalf("slot %d not zero", i)
+		}
+		r.id = msg.ID(i)
+		ptrs = append(ptrs, r)
+	}
+	if s.at(0) != first || first.id != 42 {
+		t.Fatal("slot 0 moved")
+	}
+	for k, r := range ptrs {
+		if s.at(int32(k+1)) != r || r.id != msg.ID(k+1) {
+			t.Fatalf("slot %d moved", k+1)
+		}
+	}
+	if s.len() != 3*slabChunk+6 || len(s.chunks) != 4 {
+		t.Fatalf("len %d in %d chunks", s.len(), len(s.chunks))
+	}
+}

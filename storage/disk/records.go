@@ -55,7 +55,7 @@ func (r *recSlot) end(ttl int64) int64 { return max(r.submitted, r.done, r.expir
 type recShard struct {
 	mu      sync.Mutex
 	ix      idIndex
-	slots   []recSlot
+	slots   slab
 	free    []int32
 	users   map[string]uint32
 	buf     []byte
@@ -89,7 +89,7 @@ func (sh *recShard) find(id msg.ID, now, ttl int64) *recSlot {
 	if !ok {
 		return nil
 	}
-	r := &sh.slots[i]
+	r := sh.slots.at(i)
 	if expired(r.end(ttl), now) {
 		return nil
 	}
@@ -103,11 +103,10 @@ func (sh *recShard) add(id msg.ID) *recSlot {
 		i = sh.free[n-1]
 		sh.free = sh.free[:n-1]
 	} else {
-		sh.slots = append(sh.slots, recSlot{})
-		i = int32(len(sh.slots) - 1)
+		i = sh.slots.grow()
 	}
 	sh.ix.set(id, i)
-	return &sh.slots[i]
+	return sh.slots.at(i)
 }
 
 // drop frees r's slot. Caller holds mu.
@@ -169,7 +168,7 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	var d charges
 	i, held := sh.ix.get(r.ID)
 	if held {
-		d = charges{-sh.slots[i].charge, -int64(sh.slots[i].parts16)}
+		d = charges{-sh.slots.at(i).charge, -int64(sh.slots.at(i).parts16)}
 	}
 	var n recSlot
 	fill(&n, r, sub)
@@ -199,7 +198,7 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	n.user = s.users.userIn(sh.users, r.SystemID)
 	n.route = s.routeIn(sh, r.MTRoute)
 	if held {
-		sh.installAt(&sh.slots[i], true, &n, pos)
+		sh.installAt(sh.slots.at(i), true, &n, pos)
 	} else {
 		sh.installAt(sh.add(n.id), false, &n, pos)
 	}
@@ -210,7 +209,7 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 // install puts n (anchored at pos) in its id's slot. Caller holds mu.
 func (sh *recShard) install(n *recSlot, pos wal.Pos) {
 	if i, ok := sh.ix.get(n.id); ok {
-		sh.installAt(&sh.slots[i], true, n, pos)
+		sh.installAt(sh.slots.at(i), true, n, pos)
 	} else {
 		sh.installAt(sh.add(n.id), false, n, pos)
 	}
@@ -412,7 +411,7 @@ func (s *Store) Delete(id msg.ID) error {
 		sh.mu.Unlock()
 		return err
 	}
-	sh.drop(&sh.slots[i])
+	sh.drop(sh.slots.at(i))
 	sh.mu.Unlock()
 	return nil
 }
@@ -442,14 +441,14 @@ const (
 func (sh *recShard) sweep(s *Store, now int64) int {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	n := len(sh.slots)
+	n := sh.slots.len()
 	budget := max(n/sweepShare, sweepMin)
 	k := 0
 	for range min(budget, n) {
 		if sh.cursor >= n {
 			sh.cursor = 0
 		}
-		r := &sh.slots[sh.cursor]
+		r := sh.slots.at(int32(sh.cursor))
 		sh.cursor++
 		if r.anchor != 0 && expired(r.end(s.ttl), now) {
 			sh.drop(r)

@@ -53,9 +53,9 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		sh.mu.Lock()
 		if i, ok := sh.ix.get(id); ok {
 			if kind == kState {
-				sh.applyState(&sh.slots[i], st, code, at)
+				sh.applyState(sh.slots.at(i), st, code, at)
 			} else {
-				sh.applyAccepted(&sh.slots[i], st, code, at)
+				sh.applyAccepted(sh.slots.at(i), st, code, at)
 			}
 		}
 		sh.mu.Unlock()
@@ -67,7 +67,7 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		sh := s.recShard(id)
 		sh.mu.Lock()
 		if i, ok := sh.ix.get(id); ok {
-			applyReplaced(&sh.slots[i], sub, regDel, parts, text)
+			applyReplaced(sh.slots.at(i), sub, regDel, parts, text)
 		}
 		sh.mu.Unlock()
 	case kDelete:
@@ -79,7 +79,7 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		sh := s.recShard(id)
 		sh.mu.Lock()
 		if i, ok := sh.ix.get(id); ok {
-			sh.drop(&sh.slots[i])
+			sh.drop(sh.slots.at(i))
 		}
 		sh.mu.Unlock()
 	case kUpstream, kUpstreamOf:
@@ -199,8 +199,8 @@ func (s *Store) Recover(fn func(r *storage.Record, m []byte) error) error {
 	for i := range s.recs {
 		sh := &s.recs[i]
 		sh.mu.Lock()
-		for j := range sh.slots {
-			if r := &sh.slots[j]; r.anchor != 0 && !r.state.Final() && !expired(r.end(s.ttl), now) {
+		for j := range int32(sh.slots.len()) {
+			if r := sh.slots.at(j); r.anchor != 0 && !r.state.Final() && !expired(r.end(s.ttl), now) {
 				list = append(list, pending{r.submitted, r.id})
 			}
 		}
