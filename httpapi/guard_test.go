@@ -179,3 +179,20 @@ func TestCurl(t *testing.T) {
 		t.Errorf("curl PUT /send: %s", out)
 	}
 }
+
+// A Jasmin client as Jasmin's documentation writes one (Python's urllib):
+// testdata/jasmin_examples.py runs its examples against the API.
+func TestJasminDocumentationExamples(t *testing.T) {
+	py, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not installed")
+	}
+	e := newEnv(t)
+	out, err := exec.Command(py, "testdata/jasmin_examples.py", e.url, "alice", "alicepw", "+33612345678").CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if n := strings.Count(string(out), "ok   "); n != 11 {
+		t.Errorf("%d examples passed, want 11:\n%s", n, out)
+	}
+}
