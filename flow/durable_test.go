@@ -387,3 +387,55 @@ func TestUnkeptStatesWrittenLater(t *testing.T) {
 		}
 	}
 }
+
+// Each destination of a submit_multi is held until its connector settles
+// it: after a restart (a new hub on the same store) every destination not
+// accepted or failed goes again with the message's id, and only those.
+func TestMultiDestinationsRedriven(t *testing.T) {
+	holds := newHolds(0)
+	withHolds := func(o *Options) { o.Holds = holds }
+	th, _, _ := durableHub(t, hubSpec{mod: withHolds})
+	p := newUser(t, "alice", userSpec{})
+	multi := &codec.SubmitMulti{SourceAddr: []byte("1"), ShortMessage: []byte("to all")}
+	for _, d := range []string{"491", "492", "493"} {
+		multi.Dests.AddSME(1, 1, []byte(d))
+	}
+	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65), Unsuccess: new(codec.UnsuccessList)}
+	th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitMultiID, SubmitMulti: multi, Principal: p.Bind}, res)
+	wantStatus(t, res.Status, codec.StatusOK)
+	id := mustID(t, string(res.MessageID))
+	if holds.Len() != 3 {
+		t.Fatalf("held %d destinations, want 3", holds.Len())
+	}
+	m1, m2, m3 := th.conns[0].pop(t), th.conns[0].pop(t), th.conns[0].pop(t)
+	th.Accepted(m1, []byte("up-1"))
+	m1.Release()
+	th.Failed(m2, 0x45, msg.StateRejected)
+	m2.Release()
+	th.Failed(m3, connector.StatusShutdown, msg.StateUnknown) // its connector stopped: kept for the next start
+	m3.Release()
+	if holds.Len() != 1 {
+		t.Fatalf("held %d after one accepted, one failed, one kept: want 1", holds.Len())
+	}
+	if rec := th.store.record(t, id); th.store.body[uint64(id)%uint64(len(th.store.recs))] != nil || rec.ID != id {
+		t.Fatalf("the record keeps a body: the held copies do")
+	}
+
+	next, _, _ := durableHub(t, hubSpec{mod: withHolds})
+	if err := next.Recover(&recoverer{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "re-driven", func() bool { return next.conns[0].queued() == 1 })
+	m := next.conns[0].pop(t)
+	if m.ID != id || string(m.Dest) != "493" || string(m.ShortMessage) != "to all" {
+		t.Fatalf("re-driven %v to %q", m.ID, m.Dest)
+	}
+	if s := next.Hub.Stats(); s.Redriven != 1 {
+		t.Fatalf("redriven %d", s.Redriven)
+	}
+	next.Accepted(m, []byte("up-3"))
+	m.Release()
+	if holds.Len() != 0 {
+		t.Fatalf("held %d once every destination was accepted", holds.Len())
+	}
+}

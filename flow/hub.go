@@ -79,6 +79,11 @@ type Options struct {
 	// instead of failing; a message scheduled beyond ScheduleHorizon waits
 	// in the hub, not in its connector's queue; Redrive applies.
 	Durable bool
+	// Holds, with Durable, keeps each destination of a submit_multi from
+	// before its record is written until its connector settles it, so a
+	// restart sends again every destination not yet accepted (multi.go);
+	// nil: the record's body keeps one destination only.
+	Holds storage.Holds
 	// ScheduleHorizon: with Durable, a message whose
 	// schedule_delivery_time is further away than this waits in the hub
 	// (memory: its Message; disk: its body) until then, so far-future
@@ -164,6 +169,8 @@ type Hub struct {
 	later later
 	// unkept holds state writes the store refused, for Sweep (unkept.go).
 	unkept unkeptStates
+	// multi maps submit_multi destinations to their held copies (multi.go).
+	multi multiCopies
 
 	ustats userTable // per-user counters (counters.go)
 }

@@ -24,6 +24,7 @@ type Recoverer interface {
 func (h *Hub) Recover(st Recoverer) error {
 	t0 := time.Now()
 	err := st.Recover(h.redrive)
+	h.recoverDests(h.now().UnixNano())
 	took := time.Since(t0)
 	h.stats.redriveTime.Store(int64(took))
 	c := &h.stats
@@ -31,6 +32,31 @@ func (h *Hub) Recover(st Recoverer) error {
 		Uint64("possible_duplicates", c.redrivenDup.Load()).Uint64("awaiting_receipt", c.waiting.Load()).
 		Dur("took", took).Err(err).Msg("messages of the previous run sent again; those an upstream accepted wait for their receipts")
 	return err
+}
+
+// routeAgain is reroute for a submit_multi destination: its held copy,
+// not the record, keeps its body, and the record names the first
+// destination's connector, so nothing is stored.
+func (h *Hub) routeAgain(m *msg.Message) bool {
+	t := h.router.Load()
+	if id, ok := t.ConnectorID(m.Route); ok && id < len(h.conns) {
+		m.Connector, m.Failover = id, nil
+		return true
+	}
+	return h.routeNew(t, m)
+}
+
+// routeNew routes m again as a new submit would and sets m.Connector and
+// m.Route (no failover: see later.hand); false when no connector takes it.
+func (h *Hub) routeNew(t *routing.Table, m *msg.Message) bool {
+	mt := routing.MT{User: m.SystemID, Group: m.Group, Source: m.Source, Dest: m.Dest, Content: m.Body(),
+		DataCoding: m.DataCoding, Now: h.now()}
+	d, ok := t.RouteMT(&mt, &h.up)
+	if !ok || d.Connector < 0 || d.Connector >= len(h.conns) {
+		return false
+	}
+	m.Connector, m.Failover, m.Route = d.Connector, nil, h.conns[d.Connector].Name()
+	return true
 }
 
 // redrive takes one non-final record and, when its message's fate upstream
@@ -86,16 +112,12 @@ func (h *Hub) reroute(m *msg.Message, r *storage.Record) bool {
 		m.Connector, m.Failover = id, nil
 		return true
 	}
-	mt := routing.MT{User: m.SystemID, Group: m.Group, Source: m.Source, Dest: m.Dest, Content: m.Body(),
-		DataCoding: m.DataCoding, Now: h.now()}
-	d, ok := t.RouteMT(&mt, &h.up)
-	if !ok || d.Connector < 0 || d.Connector >= len(h.conns) {
+	if !h.routeNew(t, m) {
 		return false
 	}
-	m.Connector, m.Failover, m.Route = d.Connector, nil, h.conns[d.Connector].Name()
 	// The record names the connector cancel_sm and replace_sm go to, the
 	// body the route a next start finds.
-	r.Connector = int32(d.Connector)
+	r.Connector = int32(m.Connector)
 	b, _ := m.AppendBinary(nil)
 	h.noteStore(h.msgs.PutMessage(r, b), "put", m.ID)
 	return true

@@ -32,6 +32,7 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 	if h.opts.Durable && storeFailed(err) {
 		h.unkeptWrite(unkeptState{accepted: true, id: m.ID, st: m.FinalState, code: m.FinalErr, at: m.FinalAt}, err)
 	}
+	h.settleDest(m, true)
 	if m.FinalState != 0 && m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		// No receipt will come: the decided state is the final one.
 		h.final(err, m.ID, m.FinalState, m.FinalErr, m.FinalAt, upstreamID, false)
@@ -56,6 +57,7 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 			h.live.remove(m)
 		}
 		h.dropCharge(m)
+		h.settleDest(m, false) // its held copy goes again at the next start
 		h.stats.kept.Add(1)
 		return
 	}
@@ -71,6 +73,7 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	if h.opts.Durable && storeFailed(err) {
 		h.unkeptWrite(unkeptState{id: m.ID, st: state, code: code, at: done}, err)
 	}
+	h.settleDest(m, true)
 	h.final(err, m.ID, state, code, done, nil, true)
 	if m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		return // no final receipt asked: spare building the record

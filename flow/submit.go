@@ -395,6 +395,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 				h.forget(id, s.nowNs)
 			}
 		}
+		h.settleDest(m, true) // refused: its held copy must not be sent at a restart
 		if stored {
 			h.settleCharge(m, true)
 		} else {
@@ -489,6 +490,17 @@ func (h *Hub) store(sc *submitScratch, m *msg.Message, c int) error {
 		return h.msgs.Put(rec)
 	}
 	sc.bin, _ = m.AppendBinary(sc.bin[:0])
+	if h.holdsDests(m) {
+		// The destination's copy, not the record, keeps its body (multi.go).
+		if err := h.holdDest(m, sc.bin, sc.sub.nowNs); err != nil {
+			return err
+		}
+		if err := h.msgs.Put(rec); err != nil {
+			h.settleDest(m, true)
+			return err
+		}
+		return nil
+	}
 	return h.msgs.PutMessage(rec, sc.bin)
 }
 

@@ -21,13 +21,15 @@ import (
 // maxUnkeptStates bounds the state writes waiting for the store.
 const maxUnkeptStates = 1 << 16
 
-// unkeptState is one state write: SetAccepted (accepted) or SetState.
+// unkeptState is one state write: SetAccepted (accepted), SetState, or
+// (ack set) the removal of a submit_multi destination's held copy.
 type unkeptState struct {
 	accepted bool
 	id       msg.ID
 	st       msg.State
 	code     uint16
 	at       int64
+	ack      storage.HeldKey
 }
 
 type unkeptStates struct {
@@ -84,7 +86,9 @@ func (h *Hub) retryStates() {
 	for ; i < len(batch); i++ {
 		w := &batch[i]
 		var err error
-		if w.accepted {
+		if w.ack != 0 {
+			err = h.opts.Holds.Ack(w.ack)
+		} else if w.accepted {
 			err = h.msgs.SetAccepted(w.id, w.st, w.code, w.at)
 		} else {
 			err = h.msgs.SetState(w.id, w.st, w.code, w.at)

@@ -114,8 +114,9 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 	// With the disk store a submit is answered once its record is written
 	// (sync = "always": fsynced; else handed to the operating system).
 	var committer storage.Committer
+	var dests storage.Holds // submit_multi destinations until settled
 	if durable {
-		committer = store.Committer()
+		committer, dests = store.Committer(), store.Holds()
 	}
 	var hub *flow.Hub // built next: the hooks run once the paths are started
 	dl, err := delivery.New(delivery.Options{
@@ -161,6 +162,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		IDs:             ids,
 		Committer:       committer,
 		Durable:         durable,
+		Holds:           dests,
 		MaxDeferred:     maxDeferred(cfg),
 		DefaultValidity: d.DefaultValidity.D(),
 		Zone:            d.ReceiptLocation,

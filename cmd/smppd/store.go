@@ -14,6 +14,7 @@ import (
 	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/delivery/webhook"
+	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -93,8 +94,11 @@ type heldShares struct {
 }
 
 func (h *heldShares) limit(systemID string) int {
-	if systemID == webhook.Queue {
+	switch systemID {
+	case webhook.Queue:
 		return h.callbacks
+	case flow.MultiQueue:
+		return 0 // submit_multi destinations, accepted already: max_held bounds them
 	}
 	if u := h.users.Load(); u != nil {
 		return u.HeldLimit(systemID)
