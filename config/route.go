@@ -40,6 +40,7 @@ type RouteFilter struct {
 	DestRegex      string   `toml:"dest_regex"`
 	ContentRegex   string   `toml:"content_regex"`
 	DataCodings    []int    `toml:"data_codings"`
+	Networks       []string `toml:"networks"`    // MT only: the policy lookup's network
 	TimeWindow     string   `toml:"time_window"` // "HH:MM-HH:MM[,...]"
 	Days           string   `toml:"days"`        // "mon-fri", "sat,sun"
 	DateWindow     string   `toml:"date_window"` // "YYYY-MM-DD/YYYY-MM-DD"

@@ -250,8 +250,12 @@ func (c *compiler) filter(fc *FilterConfig, mt bool) filter {
 	if mt {
 		f.users = c.nameSet("users", fc.Users, c.users, ErrUser)
 		f.groups = c.nameSet("groups", fc.Groups, c.groups, ErrGroup)
+		f.networks = c.networks(fc.Networks)
 	} else {
 		f.conns = c.nameSet("from_connectors", fc.FromConnectors, nil, ErrConnectorName)
+		if len(fc.Networks) > 0 {
+			c.failf("networks", ErrNotForMO, "an MO's network is not looked up")
+		}
 	}
 	for _, s := range fc.SourceAddrs {
 		f.hasSrc = true
@@ -312,6 +316,17 @@ func (c *compiler) prefixes(f *filter, prefixes []string, route int, trie *trieB
 		f.hasPrefix = true
 		trie.add(p, route)
 	}
+}
+
+// networks compiles an MT networks filter: names as route names, so a
+// typo is refused rather than matching nothing.
+func (c *compiler) networks(names []string) map[string]struct{} {
+	for _, n := range names {
+		if !validName(n) {
+			c.failf("networks", ErrNetwork, "must be 1..64 of A-Z a-z 0-9 _ . : -, got "+quote(n))
+		}
+	}
+	return c.nameSet("networks", names, nil, ErrNetwork)
 }
 
 func (c *compiler) nameSet(field string, names []string, known map[string]struct{}, err error) map[string]struct{} {

@@ -90,6 +90,11 @@ type FilterConfig struct {
 	ContentRegex string `toml:"content_regex"`
 	// DataCodings: data_coding is one of these (0..255).
 	DataCodings []int `toml:"data_codings"`
+	// Networks: the destination's current network, as the policy's
+	// portability lookup found it, is one of these (1..64 of A-Z a-z 0-9
+	// _ . : -). A message with no network known matches no such route. MT
+	// only.
+	Networks []string `toml:"networks"`
 
 	// TimeWindow: the local time of day is inside one of these windows,
 	// "HH:MM-HH:MM" or "HH:MM:SS-HH:MM:SS", comma-separated; start
@@ -116,6 +121,6 @@ type FilterConfig struct {
 func (f *FilterConfig) empty() bool {
 	return len(f.Users) == 0 && len(f.Groups) == 0 && len(f.FromConnectors) == 0 &&
 		len(f.SourceAddrs) == 0 && len(f.DestPrefixes) == 0 && f.DestRegex == "" &&
-		f.ContentRegex == "" && len(f.DataCodings) == 0 && f.TimeWindow == "" &&
+		f.ContentRegex == "" && len(f.DataCodings) == 0 && len(f.Networks) == 0 && f.TimeWindow == "" &&
 		f.Days == "" && f.DateWindow == "" && f.TimeZone == ""
 }

@@ -31,6 +31,7 @@ var (
 	ErrDateWindow       = errors.New("routing: bad date window")
 	ErrTimeZone         = errors.New("routing: bad time zone")
 	ErrURL              = errors.New("routing: bad MO route url, method, ack_body or secret")
+	ErrNetwork          = errors.New("routing: bad network name")
 )
 
 // ConfigError is one problem found by Compile. Key is the config key in the

@@ -23,10 +23,11 @@ const (
 	FieldSourceAddrs
 	FieldDestRegex
 	FieldContentRegex
+	FieldNetworks
 )
 
 var fieldNames = [...]string{"", "dest_prefixes", "users", "groups", "from_connectors", "data_codings",
-	"date_window", "days", "time_window", "source_addrs", "dest_regex", "content_regex"}
+	"date_window", "days", "time_window", "source_addrs", "dest_regex", "content_regex", "networks"}
 
 // String returns the TOML key of the filter ("" for FieldNone).
 func (f Field) String() string {
@@ -39,6 +40,7 @@ func (f Field) String() string {
 // subject is the union of MT and MO as the filters see it.
 type subject struct {
 	user, group, conn string
+	network           string
 	src, dst, content []byte
 	dc                byte
 	now               time.Time
@@ -47,6 +49,7 @@ type subject struct {
 // filter is a compiled FilterConfig. A nil set or regexp is no filter.
 type filter struct {
 	users, groups, conns map[string]struct{}
+	networks             map[string]struct{}
 	srcExact             map[string]struct{}
 	srcRes               []*regexp.Regexp
 	hasSrc               bool
@@ -77,6 +80,11 @@ func (f *filter) match(s *subject, prefixHit bool) Field {
 	if f.conns != nil {
 		if _, ok := f.conns[s.conn]; !ok {
 			return FieldFromConnectors
+		}
+	}
+	if f.networks != nil {
+		if _, ok := f.networks[s.network]; !ok {
+			return FieldNetworks
 		}
 	}
 	if f.hasDC && f.dcs[s.dc>>6]&(1<<(s.dc&63)) == 0 {

@@ -37,6 +37,9 @@ type MT struct {
 	Content []byte
 
 	DataCoding byte // data_coding octet, SMPP 3.4 §5.2.19
+	// Network is the destination's current network from the policy's
+	// portability lookup ("" when unknown), for the networks filter.
+	Network string
 	// Now is the instant the time filters (time_window, days, date_window)
 	// compare against; it must be set whenever the table has such filters.
 	Now time.Time
