@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/msg"
@@ -157,38 +158,122 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 			return errorAnswer(http.StatusServiceUnavailable, &apiError{Code: "unavailable",
 				Message: "the message store failed to write the message: retry later"})
 		}
-		return jsonAnswer(http.StatusOK, it)
+		return http.StatusOK, it.appendJSON(make([]byte, 0, 128))
 	}
 	if n := len(items); n == 0 || n > MaxBatch {
 		s.stats.bad.Add(1)
 		return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request",
 			Message: "a batch holds 1 to " + strconv.Itoa(MaxBatch) + " messages, got " + strconv.Itoa(n)})
 	}
-	out := struct {
-		Accepted int    `json:"accepted"`
-		Refused  int    `json:"refused"`
-		Messages []item `json:"messages"`
-	}{Messages: make([]item, len(items))}
+	var accepted, refused int
+	answer := make([]byte, 0, 128*len(items))
+	answer = append(answer, `{"accepted":`...)
+	mark := len(answer)
+	answer = append(answer, `000000,"refused":000000,"messages":[`...) // the counts are patched in below
 	for i, raw := range items {
 		it := s.one(u, raw, now)
 		idx := i
 		it.Index = &idx
-		out.Messages[i] = it
 		if it.Error != nil {
-			out.Refused++
+			refused++
 		} else {
-			out.Accepted++
+			accepted++
 		}
+		if i > 0 {
+			answer = append(answer, ',')
+		}
+		answer = it.appendJSON(answer)
 	}
+	answer = append(answer, "]}"...)
+	head := strconv.AppendInt(nil, int64(accepted), 10)
+	head = append(head, `,"refused":`...)
+	head = strconv.AppendInt(head, int64(refused), 10)
+	answer = append(answer[:mark], append(head, answer[mark+len(`000000,"refused":000000`):]...)...)
 	s.o.Hub.EndTurn()
-	if out.Accepted > 0 {
+	if accepted > 0 {
 		if err := s.o.Hub.WaitDurable(); err != nil {
 			s.warn("commit", err)
 			return errorAnswer(http.StatusServiceUnavailable, &apiError{Code: "unavailable",
 				Message: "the message store failed to write the messages: retry later"})
 		}
 	}
-	return jsonAnswer(http.StatusOK, out)
+	return http.StatusOK, answer
+}
+
+// appendJSON appends it as encoding/json writes it (a batch's thousand
+// items are written by hand: reflection cost as much as their parsing).
+func (it *item) appendJSON(b []byte) []byte {
+	b = append(b, '{')
+	if it.Index != nil {
+		b = append(b, `"index":`...)
+		b = strconv.AppendInt(b, int64(*it.Index), 10)
+		b = append(b, ',')
+	}
+	b = append(b, `"status":`...)
+	b = strconv.AppendInt(b, int64(it.Status), 10)
+	if it.ID != "" {
+		b = append(b, `,"id":`...)
+		b = appendJSONString(b, it.ID)
+	}
+	if len(it.Parts) > 0 {
+		b = append(b, `,"parts":[`...)
+		for i, p := range it.Parts {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendJSONString(b, p)
+		}
+		b = append(b, ']')
+	}
+	if e := it.Error; e != nil {
+		b = append(b, `,"error":{"code":`...)
+		b = appendJSONString(b, e.Code)
+		b = append(b, `,"message":`...)
+		b = appendJSONString(b, e.Message)
+		if e.SMPPStatus != "" {
+			b = append(b, `,"smpp_status":`...)
+			b = appendJSONString(b, e.SMPPStatus)
+		}
+		if e.SMPPStatusCode != 0 {
+			b = append(b, `,"smpp_status_code":`...)
+			b = strconv.AppendUint(b, uint64(e.SMPPStatusCode), 10)
+		}
+		b = append(b, '}')
+	}
+	return append(b, '}')
+}
+
+// appendJSONString appends s as a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 as U+FFFD, as encoding/json
+// writes it (but for its HTML escapes, which an API answer does not need).
+func appendJSONString(b []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c < 0x20:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b = append(b, `\ufffd`...)
+		} else if r == '\u2028' || r == '\u2029' {
+			b = append(b, '\\', 'u', '2', '0', '2', hex[r&0xF])
+		} else {
+			b = append(b, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(b, '"')
 }
 
 // one decides one message object: the item to answer for it.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -109,4 +110,24 @@ func FuzzFlatObject(f *testing.F) {
 			}
 		}
 	})
+}
+
+// appendJSON writes what encoding/json writes (without its HTML escapes).
+func TestItemAppendJSON(t *testing.T) {
+	idx := 7
+	for _, it := range []item{
+		{Status: 200, ID: "0123456789abcdef", Parts: []string{"0123456789abcdee", "0123456789abcdef"}},
+		{Index: &idx, Status: 422, Error: &apiError{Code: "no_route", Message: "No route found", SMPPStatus: "ESME_RINVDSTADR", SMPPStatusCode: 11}},
+		{Index: &idx, Status: 400, Error: &apiError{Code: "invalid_request", Message: "q\"\\\x01\x1f é \u2028 <&> \xff end"}},
+	} {
+		var want bytes.Buffer
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(it); err != nil {
+			t.Fatal(err)
+		}
+		if got := string(it.appendJSON(nil)); got != strings.TrimSuffix(want.String(), "\n") {
+			t.Errorf("appendJSON = %s\n      want %s", got, want.String())
+		}
+	}
 }
