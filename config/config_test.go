@@ -148,7 +148,7 @@ func TestLoadEveryKey(t *testing.T) {
 		{"mt routes", c.MTRoutes, []MTRoute{
 			{Name: "fr-business-hours", Kind: "weighted", Connectors: []string{"up.eu:1", "sim1"}, Weights: []int{3, 1}, Rate: 0.015,
 				RouteFilter: RouteFilter{Users: []string{"inline1"}, Groups: []string{"retail"}, SourceAddrs: []string{"ACME", "re:^33"},
-					DestPrefixes: []string{"33", "+336"}, DestRegex: "^33[67]", ContentRegex: "(?i)promo", DataCodings: []int{0, 8}, Networks: []string{"netA"},
+					DestPrefixes: []string{"33", "+336"}, DestRegex: "^33[67]", ContentRegex: "(?i)promo", DataCodings: []int{0, 8}, Networks: []string{"netA"}, Tags: []string{"promo"},
 					TimeWindow: "08:00-20:00", Days: "mon-fri", DateWindow: "2026-01-01/2026-12-31", TimeZone: "Europe/Paris"}},
 			{Name: "rest", Kind: "default", Connectors: []string{"sim1"}},
 		}},
@@ -227,7 +227,7 @@ func TestEveryKeyIsCovered(t *testing.T) {
 	}
 	// Filters that routing.Compile refuses on that kind of route.
 	notApplicable := map[string]bool{"mo_route[].users": true, "mo_route[].groups": true, "mt_route[].from_connectors": true,
-		"mo_route[].networks": true}
+		"mo_route[].networks": true, "mo_route[].tags": true}
 	var walk func(reflect.Type, string)
 	walk = func(typ reflect.Type, prefix string) {
 		for _, f := range tomlFields(typ) {

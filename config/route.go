@@ -41,6 +41,7 @@ type RouteFilter struct {
 	ContentRegex   string   `toml:"content_regex"`
 	DataCodings    []int    `toml:"data_codings"`
 	Networks       []string `toml:"networks"`    // MT only: the policy lookup's network
+	Tags           []string `toml:"tags"`        // MT only: a policy rule's set_tags
 	TimeWindow     string   `toml:"time_window"` // "HH:MM-HH:MM[,...]"
 	Days           string   `toml:"days"`        // "mon-fri", "sat,sun"
 	DateWindow     string   `toml:"date_window"` // "YYYY-MM-DD/YYYY-MM-DD"

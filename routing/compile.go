@@ -250,11 +250,15 @@ func (c *compiler) filter(fc *FilterConfig, mt bool) filter {
 	if mt {
 		f.users = c.nameSet("users", fc.Users, c.users, ErrUser)
 		f.groups = c.nameSet("groups", fc.Groups, c.groups, ErrGroup)
-		f.networks = c.networks(fc.Networks)
+		f.networks = c.names("networks", fc.Networks, ErrNetwork)
+		f.tags = c.names("tags", fc.Tags, ErrTag)
 	} else {
 		f.conns = c.nameSet("from_connectors", fc.FromConnectors, nil, ErrConnectorName)
 		if len(fc.Networks) > 0 {
 			c.failf("networks", ErrNotForMO, "an MO's network is not looked up")
+		}
+		if len(fc.Tags) > 0 {
+			c.failf("tags", ErrNotForMO, "the policy's rules tag MT messages only")
 		}
 	}
 	for _, s := range fc.SourceAddrs {
@@ -318,15 +322,15 @@ func (c *compiler) prefixes(f *filter, prefixes []string, route int, trie *trieB
 	}
 }
 
-// networks compiles an MT networks filter: names as route names, so a
-// typo is refused rather than matching nothing.
-func (c *compiler) networks(names []string) map[string]struct{} {
+// names compiles an MT networks or tags filter: names as route names,
+// so a typo is refused rather than matching nothing.
+func (c *compiler) names(field string, names []string, err error) map[string]struct{} {
 	for _, n := range names {
 		if !validName(n) {
-			c.failf("networks", ErrNetwork, "must be 1..64 of A-Z a-z 0-9 _ . : -, got "+quote(n))
+			c.failf(field, err, "must be 1..64 of A-Z a-z 0-9 _ . : -, got "+quote(n))
 		}
 	}
-	return c.nameSet("networks", names, nil, ErrNetwork)
+	return c.nameSet(field, names, nil, err)
 }
 
 func (c *compiler) nameSet(field string, names []string, known map[string]struct{}, err error) map[string]struct{} {

@@ -95,6 +95,10 @@ type FilterConfig struct {
 	// _ . : -). A message with no network known matches no such route. MT
 	// only.
 	Networks []string `toml:"networks"`
+	// Tags: one of the tags a policy rule set on the message (set_tags)
+	// is one of these (names as networks). A message with no tags matches
+	// no such route. MT only.
+	Tags []string `toml:"tags"`
 
 	// TimeWindow: the local time of day is inside one of these windows,
 	// "HH:MM-HH:MM" or "HH:MM:SS-HH:MM:SS", comma-separated; start
@@ -121,6 +125,6 @@ type FilterConfig struct {
 func (f *FilterConfig) empty() bool {
 	return len(f.Users) == 0 && len(f.Groups) == 0 && len(f.FromConnectors) == 0 &&
 		len(f.SourceAddrs) == 0 && len(f.DestPrefixes) == 0 && f.DestRegex == "" &&
-		f.ContentRegex == "" && len(f.DataCodings) == 0 && len(f.Networks) == 0 && f.TimeWindow == "" &&
+		f.ContentRegex == "" && len(f.DataCodings) == 0 && len(f.Networks) == 0 && len(f.Tags) == 0 && f.TimeWindow == "" &&
 		f.Days == "" && f.DateWindow == "" && f.TimeZone == ""
 }

@@ -32,6 +32,7 @@ var (
 	ErrTimeZone         = errors.New("routing: bad time zone")
 	ErrURL              = errors.New("routing: bad MO route url, method, ack_body or secret")
 	ErrNetwork          = errors.New("routing: bad network name")
+	ErrTag              = errors.New("routing: bad tag")
 )
 
 // ConfigError is one problem found by Compile. Key is the config key in the

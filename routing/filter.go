@@ -24,10 +24,11 @@ const (
 	FieldDestRegex
 	FieldContentRegex
 	FieldNetworks
+	FieldTags
 )
 
 var fieldNames = [...]string{"", "dest_prefixes", "users", "groups", "from_connectors", "data_codings",
-	"date_window", "days", "time_window", "source_addrs", "dest_regex", "content_regex", "networks"}
+	"date_window", "days", "time_window", "source_addrs", "dest_regex", "content_regex", "networks", "tags"}
 
 // String returns the TOML key of the filter ("" for FieldNone).
 func (f Field) String() string {
@@ -41,6 +42,7 @@ func (f Field) String() string {
 type subject struct {
 	user, group, conn string
 	network           string
+	tags              []string
 	src, dst, content []byte
 	dc                byte
 	now               time.Time
@@ -49,7 +51,7 @@ type subject struct {
 // filter is a compiled FilterConfig. A nil set or regexp is no filter.
 type filter struct {
 	users, groups, conns map[string]struct{}
-	networks             map[string]struct{}
+	networks, tags       map[string]struct{}
 	srcExact             map[string]struct{}
 	srcRes               []*regexp.Regexp
 	hasSrc               bool
@@ -87,6 +89,9 @@ func (f *filter) match(s *subject, prefixHit bool) Field {
 			return FieldNetworks
 		}
 	}
+	if f.tags != nil && !anyIn(f.tags, s.tags) {
+		return FieldTags
+	}
 	if f.hasDC && f.dcs[s.dc>>6]&(1<<(s.dc&63)) == 0 {
 		return FieldDataCodings
 	}
@@ -105,6 +110,16 @@ func (f *filter) match(s *subject, prefixHit bool) Field {
 		return FieldContentRegex
 	}
 	return FieldNone
+}
+
+// anyIn reports whether one of tags is in set.
+func anyIn(set map[string]struct{}, tags []string) bool {
+	for _, t := range tags {
+		if _, ok := set[t]; ok {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *filter) matchSource(src []byte) bool {

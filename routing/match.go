@@ -11,7 +11,7 @@ func (t *Table) RouteMT(m *MT, up ConnectorState) (Decision, bool) {
 	if t == nil || len(t.mt) == 0 {
 		return Decision{Reason: ReasonNoRoutes}, false
 	}
-	s := subject{user: m.User, group: m.Group, network: m.Network, src: m.Source, dst: m.Dest, content: m.Content, dc: m.DataCoding, now: m.Now}
+	s := subject{user: m.User, group: m.Group, network: m.Network, tags: m.Tags, src: m.Source, dst: m.Dest, content: m.Content, dc: m.DataCoding, now: m.Now}
 	c := candidates{t.mtPrefix.lookup(m.Dest), t.mtOpen}
 	for i, ok := c.next(); ok; i, ok = c.next() {
 		if r := t.mt[i]; r.filter.match(&s, true) == FieldNone {
@@ -85,7 +85,7 @@ func (t *Table) ExplainMT(m *MT) []Verdict {
 	if t == nil {
 		return nil
 	}
-	s := subject{user: m.User, group: m.Group, network: m.Network, src: m.Source, dst: m.Dest, content: m.Content, dc: m.DataCoding, now: m.Now}
+	s := subject{user: m.User, group: m.Group, network: m.Network, tags: m.Tags, src: m.Source, dst: m.Dest, content: m.Content, dc: m.DataCoding, now: m.Now}
 	hits := t.mtPrefix.lookup(m.Dest)
 	j := 0
 	var out []Verdict

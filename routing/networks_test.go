@@ -63,3 +63,47 @@ func TestNetworksFilterAllocatesNothing(t *testing.T) {
 		t.Fatalf("%v allocations", a)
 	}
 }
+
+// The tags filter routes by the tags a policy rule set: any tag in the
+// route's list matches.
+func TestTagsFilter(t *testing.T) {
+	tb := mustCompile(t, Config{MT: []MTRouteConfig{
+		st("promo", "b", FilterConfig{Tags: []string{"promo", "bulk"}}),
+		def("a"),
+	}})
+	for _, c := range []struct {
+		tags []string
+		want string
+	}{
+		{[]string{"bulk"}, "promo"},
+		{[]string{"otp", "promo"}, "promo"},
+		{[]string{"otp"}, "default"},
+		{nil, "default"},
+	} {
+		m := MT{Dest: []byte("4917"), Tags: c.tags}
+		if got := routeName(tb, &m); got != c.want {
+			t.Errorf("tags %v: route %q, want %q", c.tags, got, c.want)
+		}
+	}
+	if v := tb.ExplainMT(&MT{Dest: []byte("1")}); len(v) < 1 || v[0].Failed.String() != "tags" {
+		t.Fatalf("explain: %+v", v)
+	}
+	for _, c := range []struct {
+		cfg Config
+		key string
+		err error
+	}{
+		{Config{MT: []MTRouteConfig{st("a", "c", FilterConfig{Tags: []string{"a/b"}})}}, "mt_route[0].tags", ErrTag},
+		{Config{MO: []MORouteConfig{{Name: "m", User: "u", FilterConfig: FilterConfig{Tags: []string{"t"}}}}}, "mo_route[0].tags", ErrNotForMO},
+	} {
+		_, err := Compile(c.cfg)
+		errs := configErrors(t, err)
+		if len(errs) == 0 || !errors.Is(errs[0], c.err) || !strings.Contains(errs[0].Error(), c.key) {
+			t.Errorf("%v, want %s %v", err, c.key, c.err)
+		}
+	}
+	m := MT{Dest: []byte("4917"), Tags: []string{"otp", "bulk"}}
+	if a := testing.AllocsPerRun(1000, func() { tb.RouteMT(&m, nil) }); a != 0 {
+		t.Fatalf("%v allocations", a)
+	}
+}

@@ -40,6 +40,9 @@ type MT struct {
 	// Network is the destination's current network from the policy's
 	// portability lookup ("" when unknown), for the networks filter.
 	Network string
+	// Tags are the tags the policy's rules set (a shared read-only slice;
+	// nil = none), for the tags filter.
+	Tags []string
 	// Now is the instant the time filters (time_window, days, date_window)
 	// compare against; it must be set whenever the table has such filters.
 	Now time.Time
