@@ -42,8 +42,21 @@ const maxAnswer = 4096
 // answers Pending, and the caller asks again later (the engine offers a
 // waiting submit again after a tick); a request past Timeout answers
 // Fallback. A cache hit allocates nothing.
+//
+// One Lookup lives for the process: Configure applies each policy load's
+// [lookup] table (the file is read again; the service's cache and workers
+// are kept unless its settings changed). Until then it maps nothing.
 type Lookup struct {
-	ported   atomic.Pointer[portedTable]
+	ported atomic.Pointer[portedTable]
+	svc    atomic.Pointer[service]
+	mu     sync.Mutex   // Configure, Close
+	cfg    LookupConfig // in force (mu)
+	stats  lookupCounters
+}
+
+// service is the HTTP side with its cache and workers.
+type service struct {
+	stats    *lookupCounters
 	cache    *netCache
 	names    names
 	fallback int32 // interned Fallback, -1 = none
@@ -53,7 +66,6 @@ type Lookup struct {
 	timeout  time.Duration
 	ttl      int64 // ns
 	errTTL   int64 // ns
-	hasHTTP  bool
 
 	mu       sync.Mutex
 	inflight map[uint64]int64 // number -> deadline (Unix ns); mu
@@ -66,8 +78,6 @@ type Lookup struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
-
-	stats lookupCounters
 }
 
 type lookupCounters struct {
@@ -88,43 +98,84 @@ type LookupStats struct {
 	Pending   int    // numbers waiting now
 }
 
-// NewLookup starts the stage from a validated config (Validate called):
-// it reads the ported file and starts the workers. Close stops them.
+// NewLookup returns a Lookup configured with c (see Configure).
 func NewLookup(c LookupConfig) (*Lookup, error) {
-	l := &Lookup{
+	l := &Lookup{}
+	if err := l.Configure(c); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Configure validates c and puts it in force: the ported file is read
+// again, and the service restarted (empty cache) only when its url,
+// timeouts, cache, fallback, bounds or workers changed. On error the
+// previous configuration stays.
+func (l *Lookup) Configure(c LookupConfig) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	var t *portedTable
+	if c.PortedFile != "" {
+		var err error
+		if t, err = LoadPorted(c.PortedFile); err != nil {
+			return fmt.Errorf("lookup.ported_file: %w", err)
+		}
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ported.Store(t)
+	old := l.svc.Load()
+	same := c
+	same.PortedFile = l.cfg.PortedFile
+	if old != nil && same == l.cfg {
+		l.cfg = c
+		return nil
+	}
+	var svc *service
+	if c.URL != "" {
+		svc = newService(c, &l.stats)
+	}
+	l.svc.Store(svc)
+	l.cfg = c
+	if old != nil {
+		old.close()
+	}
+	return nil
+}
+
+func newService(c LookupConfig, st *lookupCounters) *service {
+	s := &service{
+		stats:    st,
 		timeout:  c.Timeout.D(),
 		ttl:      int64(c.CacheTTL.D()),
 		errTTL:   int64(c.ErrorTTL.D()),
 		fallback: -1,
 		inflight: make(map[uint64]int64),
 		max:      c.MaxPending,
-	}
-	if c.Fallback != "" {
-		l.fallback = l.names.intern(c.Fallback)
-	}
-	if c.PortedFile != "" {
-		t, err := LoadPorted(c.PortedFile)
-		if err != nil {
-			return nil, fmt.Errorf("lookup.ported_file: %w", err)
-		}
-		l.ported.Store(t)
-	}
-	l.ctx, l.cancel = context.WithCancel(context.Background())
-	if c.URL != "" {
-		l.hasHTTP = true
-		l.urlHead, l.urlTail, _ = strings.Cut(c.URL, "{number}")
-		l.cache = newNetCache(c.CacheSize)
-		l.queue = make(chan uint64, c.MaxPending)
-		l.client = &http.Client{Transport: &http.Transport{
+		cache:    newNetCache(c.CacheSize),
+		queue:    make(chan uint64, c.MaxPending),
+		client: &http.Client{Transport: &http.Transport{
 			MaxIdleConnsPerHost: c.Workers,
 			IdleConnTimeout:     90 * time.Second,
-		}}
-		for range c.Workers {
-			l.wg.Add(1)
-			go l.work()
-		}
+		}},
 	}
-	return l, nil
+	if c.Fallback != "" {
+		s.fallback = s.names.intern(c.Fallback)
+	}
+	s.urlHead, s.urlTail, _ = strings.Cut(c.URL, "{number}")
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	for range c.Workers {
+		s.wg.Add(1)
+		go s.work()
+	}
+	return s
+}
+
+func (s *service) close() {
+	s.cancel()
+	s.wg.Wait()
+	s.client.CloseIdleConnections()
 }
 
 // ReloadPorted reads the ported file again and swaps it in; on error the
@@ -138,11 +189,14 @@ func (l *Lookup) ReloadPorted(path string) error {
 	return nil
 }
 
-// Close stops the workers; requests in progress are cut. Resolve keeps
-// answering from the file and the cache.
+// Close stops the service's workers; requests in progress are cut. Resolve
+// keeps answering from the file and the cache.
 func (l *Lookup) Close() {
-	l.cancel()
-	l.wg.Wait()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if s := l.svc.Load(); s != nil {
+		s.close()
+	}
 }
 
 // Resolve returns dst's network at now (Unix ns). mayWait says the caller
@@ -153,127 +207,127 @@ func (l *Lookup) Resolve(dst []byte, mayWait bool, now int64) (string, Resolutio
 		l.stats.fileHits.Add(1)
 		return net, Resolved
 	}
-	if !l.hasHTTP {
+	s := l.svc.Load()
+	if s == nil {
 		return "", Resolved
 	}
 	key, _, ok := packDigits(dst)
 	if !ok {
 		return "", Resolved // not a number a service can know
 	}
-	if id, ok := l.cache.get(key, now); ok {
+	if id, ok := s.cache.get(key, now); ok {
 		l.stats.cacheHits.Add(1)
-		return l.names.name(id), Resolved
+		return s.names.name(id), Resolved
 	}
-	if l.pausedTill.Load() > now {
-		return l.takeFallback()
+	if s.pausedTill.Load() > now {
+		return s.takeFallback()
 	}
-	switch l.start(key, now) {
-	case Full:
+	if s.start(key, now) == Full {
 		if !mayWait {
-			return l.takeFallback()
+			return s.takeFallback()
 		}
 		l.stats.full.Add(1)
 		return "", Full
 	}
 	if !mayWait {
-		return l.takeFallback()
+		return s.takeFallback()
 	}
 	return "", Pending
 }
 
-func (l *Lookup) takeFallback() (string, Resolution) {
-	l.stats.fallbacks.Add(1)
-	return l.names.name(l.fallback), Fallback
+func (s *service) takeFallback() (string, Resolution) {
+	s.stats.fallbacks.Add(1)
+	return s.names.name(s.fallback), Fallback
 }
 
 // start queues a request for key unless one is running; Full when
 // MaxPending are. A request already running past its deadline is left to
 // its worker, which stores the fallback.
-func (l *Lookup) start(key uint64, now int64) Resolution {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, ok := l.inflight[key]; ok {
+func (s *service) start(key uint64, now int64) Resolution {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.inflight[key]; ok {
 		return Pending
 	}
-	if len(l.inflight) >= l.max {
+	if len(s.inflight) >= s.max {
 		return Full
 	}
 	select {
-	case l.queue <- key:
+	case s.queue <- key:
 	default:
 		return Full // the queue is as long as max: unreachable
 	}
-	l.inflight[key] = now + int64(l.timeout)
+	s.inflight[key] = now + int64(s.timeout)
 	return Pending
 }
 
-func (l *Lookup) work() {
-	defer l.wg.Done()
+func (s *service) work() {
+	defer s.wg.Done()
 	buf := make([]byte, 0, 256)
 	for {
 		select {
-		case <-l.ctx.Done():
+		case <-s.ctx.Done():
 			return
-		case key := <-l.queue:
-			l.mu.Lock()
-			deadline := l.inflight[key]
-			l.mu.Unlock()
-			buf = l.request(buf, key, deadline)
+		case key := <-s.queue:
+			s.mu.Lock()
+			deadline := s.inflight[key]
+			s.mu.Unlock()
+			buf = s.request(buf, key, deadline)
 		}
 	}
 }
 
 // request asks the service about key and stores the answer, or the
 // fallback for ErrorTTL, then forgets the number as in flight.
-func (l *Lookup) request(buf []byte, key uint64, deadline int64) []byte {
+func (s *service) request(buf []byte, key uint64, deadline int64) []byte {
 	net, found, err := int32(-1), false, error(nil)
 	if time.Now().UnixNano() >= deadline {
 		err = context.DeadlineExceeded // waited in the queue the whole timeout
 	} else {
-		buf = append(buf[:0], l.urlHead...)
+		buf = append(buf[:0], s.urlHead...)
 		buf = strconv.AppendUint(buf, key, 10)
 		// Drop the packing's leading 1.
-		buf = append(buf[:len(l.urlHead)], buf[len(l.urlHead)+1:]...)
-		buf = append(buf, l.urlTail...)
-		net, found, err = l.ask(string(buf), deadline)
+		buf = append(buf[:len(s.urlHead)], buf[len(s.urlHead)+1:]...)
+		buf = append(buf, s.urlTail...)
+		net, found, err = s.ask(string(buf), deadline)
 	}
 	now := time.Now().UnixNano()
-	l.mu.Lock()
-	delete(l.inflight, key)
-	l.mu.Unlock()
+	s.mu.Lock()
+	delete(s.inflight, key)
+	s.mu.Unlock()
 	if err != nil {
-		l.stats.failures.Add(1)
+		s.stats.failures.Add(1)
 		if errors.Is(err, context.DeadlineExceeded) {
-			l.stats.timeouts.Add(1)
+			s.stats.timeouts.Add(1)
 		}
-		l.cache.put(key, l.fallback, now+l.errTTL)
-		if l.failsInRow.Add(1) >= failuresToPause {
-			l.failsInRow.Store(0)
-			l.pausedTill.Store(now + l.errTTL)
+		s.cache.put(key, s.fallback, now+s.errTTL)
+		if s.failsInRow.Add(1) >= failuresToPause {
+			s.failsInRow.Store(0)
+			s.pausedTill.Store(now + s.errTTL)
 		}
 		return buf
 	}
-	l.failsInRow.Store(0)
+	s.failsInRow.Store(0)
 	if found {
-		l.stats.answers.Add(1)
+		s.stats.answers.Add(1)
 	} else {
-		l.stats.notFound.Add(1)
+		s.stats.notFound.Add(1)
 	}
-	l.cache.put(key, net, now+l.ttl)
+	s.cache.put(key, net, now+s.ttl)
 	return buf
 }
 
 // ask runs one request. found is false for a 404 (no network known).
-func (l *Lookup) ask(url string, deadline int64) (net int32, found bool, err error) {
-	ctx, cancel := context.WithDeadline(l.ctx, time.Unix(0, deadline))
+func (s *service) ask(url string, deadline int64) (net int32, found bool, err error) {
+	ctx, cancel := context.WithDeadline(s.ctx, time.Unix(0, deadline))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return -1, false, err
 	}
 	req.Header.Set("Accept", "application/json")
-	l.stats.requests.Add(1)
-	resp, err := l.client.Do(req)
+	s.stats.requests.Add(1)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		return -1, false, err
 	}
@@ -299,7 +353,7 @@ func (l *Lookup) ask(url string, deadline int64) (net int32, found bool, err err
 	if !validNetwork(a.Network) {
 		return -1, false, fmt.Errorf("lookup service answer: network %q is not 1..64 of A-Z a-z 0-9 _ . : -", a.Network)
 	}
-	id := l.names.intern(a.Network)
+	id := s.names.intern(a.Network)
 	if id < 0 {
 		return -1, false, fmt.Errorf("lookup service answer: more than %d distinct networks", maxNetworkNames)
 	}
@@ -308,9 +362,12 @@ func (l *Lookup) ask(url string, deadline int64) (net int32, found bool, err err
 
 // Stats returns the stage's counters.
 func (l *Lookup) Stats() LookupStats {
-	l.mu.Lock()
-	p := len(l.inflight)
-	l.mu.Unlock()
+	p := 0
+	if svc := l.svc.Load(); svc != nil {
+		svc.mu.Lock()
+		p = len(svc.inflight)
+		svc.mu.Unlock()
+	}
 	s := &l.stats
 	return LookupStats{FileHits: s.fileHits.Load(), CacheHits: s.cacheHits.Load(), Requests: s.requests.Load(),
 		Answers: s.answers.Load(), NotFound: s.notFound.Load(), Failures: s.failures.Load(),
