@@ -53,9 +53,10 @@ func (q *bindQueue) take(dst []string) []string {
 // systemID is now bound, so the background goroutine releases what is
 // held for it. It never blocks.
 func (h *Service) Bound(systemID string, t engine.BindType) {
-	if t != engine.BindReceiver && t != engine.BindTransceiver {
+	if !takesDeliveries(t) {
 		return
 	}
+	h.receivers.add(systemID, 1)
 	h.binds.add(systemID)
 	h.bg.poke()
 }
@@ -63,7 +64,11 @@ func (h *Service) Bound(systemID string, t engine.BindType) {
 // Unbound implements engine.BindObserver. Deliveries in flight on that
 // session come back through DeliveryDone (ErrSessionGone) and are offered
 // again: to another bind of the user, or to the hold store.
-func (h *Service) Unbound(string, engine.BindType) {}
+func (h *Service) Unbound(systemID string, t engine.BindType) {
+	if takesDeliveries(t) {
+		h.receivers.add(systemID, -1)
+	}
+}
 
 // background is the service's one goroutine: bind releases, retries, sweeps.
 // Its fields other than the channels are touched only by that goroutine

@@ -176,6 +176,8 @@ type Service struct {
 	waiting retryInbox // items refused for back-pressure, on their way to bg's queues
 	bg      background
 
+	receivers receiverCounts // receiver binds here, per user (receivers.go)
+
 	stats counters
 	warn  warnings
 }

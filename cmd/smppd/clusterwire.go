@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -17,7 +18,16 @@ import (
 // the membership it needs, left after the store's last write.
 type clusterStore struct {
 	*jetstream.Store
-	node *cluster.Node
+	node   *cluster.Node
+	onHeld *atomic.Pointer[func(systemID string)] // set once the delivery side exists
+}
+
+// heldElsewhere points the store's OnHeld at f (delivery's HeldElsewhere):
+// an item another node held for a user bound here is sent at once.
+func heldElsewhere(st storage.Store, f func(systemID string)) {
+	if c, ok := st.(clusterStore); ok {
+		c.onHeld.Store(&f)
+	}
 }
 
 // Close closes the store (waiting for the journal's acknowledgements),
@@ -49,7 +59,13 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 	if err != nil {
 		return nil, err
 	}
+	onHeld := new(atomic.Pointer[func(string)])
 	st, err := jetstream.Open(jetstream.Options{
+		OnHeld: func(systemID string) {
+			if f := onHeld.Load(); f != nil {
+				(*f)(systemID)
+			}
+		},
 		JS: node.JetStream(), Stream: cluster.JournalStream, Subject: cluster.JournalSubject(c.NodeID), Node: c.NodeID,
 		Dir: filepath.Join(cfg.Storage.Dir, "cluster-index"), TTL: cfg.Storage.MessageTTL.D(),
 		MaxHeld: cfg.Delivery.MaxHeld, HeldShare: held, ReplayTimeout: max(c.JoinTimeout.D(), 5*time.Minute), Logger: log,
@@ -58,7 +74,7 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 		_ = node.Close()
 		return nil, err
 	}
-	return clusterStore{Store: st, node: node}, nil
+	return clusterStore{Store: st, node: node, onHeld: onHeld}, nil
 }
 
 // clusterHandler is GET /v1/cluster's handler, nil when the node is not

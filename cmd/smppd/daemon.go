@@ -134,6 +134,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, d.cdr, log); err != nil {
 		return nil, err
 	}
+	heldElsewhere(d.store, d.dl.HeldElsewhere)
 	eo, err := engineOptions(cfg, ids)
 	if err != nil {
 		return nil, err

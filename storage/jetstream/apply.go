@@ -174,16 +174,14 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 		}
 	case kHold:
 		var h storage.Held
-		g := d.held(&h)
+		g, leased := d.held(&h)
 		if d.err == nil {
-			err = a.hold(g, &h)
+			err = a.hold(g, &h, leased)
 		}
 	case kRelease:
 		g, attempts := d.u64(), int(d.u32())
 		if d.err == nil {
-			if key, ok := a.local(g); ok {
-				err = s.idx.Holds().Release(key, attempts)
-			}
+			err = a.release(g, attempts)
 		}
 	case kAck:
 		g := d.u64()
@@ -229,9 +227,15 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 	return err
 }
 
-// hold applies a held item under its cluster key g and tells OnHeld.
-func (a *applier) hold(g uint64, h *storage.Held) error {
+// hold applies a held item under its cluster key g. Another node's item
+// its producer is delivering (leased) is held leased here for up to
+// producerLease, so this node does not send it too; else OnHeld is told.
+func (a *applier) hold(g uint64, h *storage.Held, leased bool) error {
 	hs := &a.s.holds
+	remote := g>>nodeShift != uint64(a.s.o.Node)
+	if remote && leased {
+		h.LeaseUntil = a.s.now() + int64(producerLease)
+	}
 	hs.mu.Lock()
 	if _, dup := hs.toL[g]; dup {
 		hs.mu.Unlock()
@@ -240,15 +244,43 @@ func (a *applier) hold(g uint64, h *storage.Held) error {
 	key, err := a.s.idx.Holds().Hold(h)
 	if err == nil {
 		hs.toG[key], hs.toL[g] = g, key
-		if g > hs.next && g>>nodeShift == uint64(a.s.o.Node) {
+		if !remote && g > hs.next {
 			hs.next = g // this node's earlier run: keep its keys unique
+		}
+		if remote {
+			hs.remote[key] = h.SystemID
+			if leased {
+				hs.lapse[key] = h.LeaseUntil
+			}
 		}
 	}
 	hs.mu.Unlock()
-	if err == nil && a.s.o.OnHeld != nil {
+	if err == nil && remote && !leased && a.s.o.OnHeld != nil {
 		a.s.o.OnHeld(h.SystemID)
 	}
 	return err
+}
+
+// release applies a node's release of item g: it is offered again. An
+// item this node holds leased stays so (it acks or releases it itself).
+func (a *applier) release(g uint64, attempts int) error {
+	hs := &a.s.holds
+	hs.mu.Lock()
+	key, ok := hs.toL[g]
+	_, mine := hs.mine[key]
+	user, remote := hs.remote[key]
+	delete(hs.lapse, key)
+	hs.mu.Unlock()
+	if !ok || mine {
+		return nil
+	}
+	if err := a.s.idx.Holds().Release(key, attempts); err != nil {
+		return err
+	}
+	if remote && a.s.o.OnHeld != nil {
+		a.s.o.OnHeld(user)
+	}
+	return nil
 }
 
 func (a *applier) local(g uint64) (storage.HeldKey, bool) {

@@ -159,25 +159,35 @@ var (
 const maxRoutes = 4096
 
 // appendHeld encodes a held item under its cluster-wide key g.
+// heldLeased, in a held item's kind octet, says its producer holds it
+// leased (it is delivering it now): other nodes wait for its release.
+const heldLeased = 0x80
+
 func appendHeld(b []byte, g uint64, h *storage.Held) []byte {
 	b = appendU64(b, g)
 	b = appendStr(b, h.SystemID)
-	b = append(b, byte(h.Kind))
+	kind := byte(h.Kind)
+	if h.LeaseUntil > 0 {
+		kind |= heldLeased
+	}
+	b = append(b, kind)
 	b = appendU64(b, uint64(h.ID))
 	b = appendU64(b, uint64(h.Expires))
 	b = appendU32(b, uint32(h.Attempts))
 	return appendBytes(b, h.Body)
 }
 
-func (d *reader) held(h *storage.Held) (g uint64) {
+// held reads a held item; leased reports heldLeased.
+func (d *reader) held(h *storage.Held) (g uint64, leased bool) {
 	g = d.u64()
 	h.SystemID = d.str()
-	h.Kind = storage.HeldKind(d.u8())
+	kind := d.u8()
+	h.Kind, leased = storage.HeldKind(kind&^heldLeased), kind&heldLeased != 0
 	h.ID = msg.ID(d.u64())
 	h.Expires = int64(d.u64())
 	h.Attempts = int(d.u32())
 	h.Body = d.bytes()
-	return g
+	return g, leased
 }
 
 func appendDead(b []byte, dl *storage.DeadLetter) []byte {

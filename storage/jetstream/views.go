@@ -1,7 +1,9 @@
 package jetstream
 
 import (
+	"slices"
 	"sync"
+	"time"
 
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -17,15 +19,32 @@ type holds struct {
 	next uint64
 	toG  map[storage.HeldKey]uint64
 	toL  map[uint64]storage.HeldKey
+	// mine are the items this node holds leased: another node's release
+	// of one does not offer it again here.
+	mine map[storage.HeldKey]struct{}
+	// remote are other nodes' items (their user); lapse, those held leased
+	// for their producer, until when: past it (the producer died during
+	// its delivery) Expire offers them here.
+	remote map[storage.HeldKey]string
+	lapse  map[storage.HeldKey]int64
 }
 
 const nodeShift = 52
+
+// producerLease is how long another node's item that its producer is
+// delivering stays out of this node's leases: past it, without a release
+// or an ack, the producer is taken for dead and this node may send it (a
+// possible duplicate when the producer was only slow: docs/CLUSTER.md).
+const producerLease = 30 * time.Second
 
 func (h *holds) init(s *Store) {
 	h.s = s
 	h.next = uint64(s.o.Node)<<nodeShift | uint64(s.now()/1000)&(1<<nodeShift-1)
 	h.toG = make(map[storage.HeldKey]uint64)
 	h.toL = make(map[uint64]storage.HeldKey)
+	h.mine = make(map[storage.HeldKey]struct{})
+	h.remote = make(map[storage.HeldKey]string)
+	h.lapse = make(map[storage.HeldKey]int64)
 }
 
 // Hold implements storage.Holds.
@@ -39,6 +58,9 @@ func (h *holds) Hold(it *storage.Held) (storage.HeldKey, error) {
 	h.next++
 	g := h.next
 	h.toG[key], h.toL[g] = g, key
+	if it.LeaseUntil > 0 {
+		h.mine[key] = struct{}{}
+	}
 	h.mu.Unlock()
 	b := h.s.buf()
 	*b = appendHeld(*b, g, it)
@@ -56,6 +78,9 @@ func (h *holds) forget(key storage.HeldKey) uint64 {
 	g := h.toG[key]
 	delete(h.toG, key)
 	delete(h.toL, g)
+	delete(h.mine, key)
+	delete(h.remote, key)
+	delete(h.lapse, key)
 	h.mu.Unlock()
 	return g
 }
@@ -69,7 +94,15 @@ func (h *holds) global(key storage.HeldKey) uint64 {
 // Lease implements storage.Holds: local to this node (docs/CLUSTER.md:
 // two nodes with receivers of one user may both deliver an item).
 func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, error) {
-	return h.s.idx.Holds().Lease(systemID, until, dst)
+	n, err := h.s.idx.Holds().Lease(systemID, until, dst)
+	if n > 0 {
+		h.mu.Lock()
+		for i := range n {
+			h.mine[dst[i].Key] = struct{}{}
+		}
+		h.mu.Unlock()
+	}
+	return n, err
 }
 
 // Release implements storage.Holds.
@@ -77,6 +110,9 @@ func (h *holds) Release(key storage.HeldKey, attempts int) error {
 	if err := h.s.idx.Holds().Release(key, attempts); err != nil {
 		return err
 	}
+	h.mu.Lock()
+	delete(h.mine, key)
+	h.mu.Unlock()
 	b := h.s.buf()
 	*b = appendU64(*b, h.global(key))
 	*b = appendU32(*b, uint32(attempts))
@@ -115,7 +151,31 @@ func (h *holds) Expire(now int64, fn func(it *storage.Held)) (int, error) {
 	if err == nil {
 		err = werr
 	}
+	h.offerLapsed(now)
 	return n, err
+}
+
+// offerLapsed tells OnHeld the users of other nodes' items whose producer
+// lease ended without a release or an ack (the index's Expire has made
+// them leasable again).
+func (h *holds) offerLapsed(now int64) {
+	if h.s.o.OnHeld == nil {
+		return
+	}
+	var users []string
+	h.mu.Lock()
+	for key, until := range h.lapse {
+		if until < now {
+			delete(h.lapse, key)
+			if !slices.Contains(users, h.remote[key]) {
+				users = append(users, h.remote[key])
+			}
+		}
+	}
+	h.mu.Unlock()
+	for _, u := range users {
+		h.s.o.OnHeld(u)
+	}
 }
 
 // Len implements storage.Holds.
