@@ -157,6 +157,23 @@ type IDMap interface {
 	Upstream(connector int, upstreamID []byte) (msg.ID, bool)
 }
 
+// Parker keeps, across a crash, the receipts a connector answered while
+// their upstream id was not mapped to ours yet (parked until the id comes):
+// a connector parks a copy before it answers the receipt, drops it once
+// the sink has the receipt, and takes up at its start the copies an
+// earlier run or instance left. Safe for concurrent use; Park and Unpark
+// never block.
+type Parker interface {
+	// Park keeps body and returns its key (never 0); an error means it is
+	// not kept (the connector asks its upstream to send the receipt again).
+	Park(body []byte) (uint64, error)
+	// Unpark drops the copy parked under key.
+	Unpark(key uint64) error
+	// Parked calls fn with every copy parked before this instance started
+	// (body valid during the call); for the connector's start only.
+	Parked(fn func(key uint64, body []byte)) error
+}
+
 // Stats are a connector's counters since start. The Runtime keeps all but
 // Submitted, Retried, Binds and Reconnect, which its driver adds.
 type Stats struct {

@@ -39,7 +39,10 @@ type Build struct {
 	ID    int    // its routing table id (position among the connectors)
 	Queue int    // its queue capacity ([[connector]] queue)
 	IDMap IDMap  // where upstream message ids are kept
-	Log   zerolog.Logger
+	// Parker keeps the receipts parked for their upstream id across a
+	// crash (a durable store); nil: they live in memory only.
+	Parker Parker
+	Log    zerolog.Logger
 	// DefaultValidity is [delivery] default_validity, for a kind that
 	// passes a validity upstream when the ESME gave none.
 	DefaultValidity time.Duration

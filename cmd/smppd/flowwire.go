@@ -30,10 +30,21 @@ import (
 // smppd_storage_upstream_ids_rejected_total).
 func connectorIDs(ids storage.UpstreamIDs, log zerolog.Logger) connector.IDMap {
 	gate := logthrottle.New(10*time.Second, 1)
-	return storage.ConnectorIDs{IDs: ids, Failed: func(conn int, upstreamID []byte, err error) {
+	m := storeIDs{ConnectorIDs: storage.ConnectorIDs{IDs: ids, Failed: func(conn int, upstreamID []byte, err error) {
 		gate.Event(&log, zerolog.WarnLevel, time.Now().UnixNano()).Str("event", "storage").Int("connector", conn).
 			Bytes("upstream_id", upstreamID).Err(err).Msg("upstream message id not stored: the connector keeps it in memory and stores it once the store takes it")
-	}}
+	}}}
+	if s, ok := ids.(interface{ Holds() storage.Holds }); ok {
+		m.holds = s.Holds()
+	}
+	return m
+}
+
+// storeIDs is the id map connectors get, with the store's held items for
+// their parked receipts (parker.go).
+type storeIDs struct {
+	storage.ConnectorIDs
+	holds storage.Holds
 }
 
 // newConnectors builds every [[connector]] in order (the order is the
@@ -50,6 +61,9 @@ func newConnectors(cfg *config.Config, ids connector.IDMap, log zerolog.Logger) 
 		}
 		b := connector.Build{Name: cn.Name, ID: i, Queue: cn.Queue, IDMap: ids, Log: log,
 			DefaultValidity: cfg.Delivery.DefaultValidity.D()}
+		if si, ok := ids.(storeIDs); ok && si.holds != nil && cfg.Storage.Disk() {
+			b.Parker = storeParker{holds: si.holds, queue: parkQueue + cn.Name, life: cfg.Delivery.HoldLifetime.D()}
+		}
 		c, err := k.Build(settings, b)
 		if err != nil {
 			return nil, fmt.Errorf("connector %q: %w", cn.Name, err)

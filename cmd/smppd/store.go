@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -99,6 +100,9 @@ func (h *heldShares) limit(systemID string) int {
 		return h.callbacks
 	case flow.MultiQueue:
 		return 0 // submit_multi destinations, accepted already: max_held bounds them
+	}
+	if strings.HasPrefix(systemID, parkQueue) {
+		return 0 // receipts parked for their upstream id: the connector's park size bounds them
 	}
 	if u := h.users.Load(); u != nil {
 		return u.HeldLimit(systemID)

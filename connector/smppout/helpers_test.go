@@ -3,6 +3,7 @@ package smppout
 import (
 	"bytes"
 	"context"
+	"maps"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -280,4 +281,56 @@ func (e *env) submit(t *testing.T, m *msg.Message) {
 	if !e.c.Submit(m) {
 		t.Fatal("Submit refused")
 	}
+}
+
+// memParker is a connector.Parker in memory for tests; with fail set Park
+// refuses (a store whose device is full).
+type memParker struct {
+	mu   sync.Mutex
+	next uint64
+	m    map[uint64][]byte
+	fail error
+}
+
+func newMemParker() *memParker { return &memParker{m: make(map[uint64][]byte)} }
+
+func (p *memParker) Park(body []byte) (uint64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.fail != nil {
+		return 0, p.fail
+	}
+	p.next++
+	p.m[p.next] = append([]byte(nil), body...)
+	return p.next, nil
+}
+
+func (p *memParker) Unpark(key uint64) error {
+	p.mu.Lock()
+	delete(p.m, key)
+	p.mu.Unlock()
+	return nil
+}
+
+func (p *memParker) Parked(fn func(uint64, []byte)) error {
+	p.mu.Lock()
+	cp := make(map[uint64][]byte, len(p.m))
+	maps.Copy(cp, p.m)
+	p.mu.Unlock()
+	for k, b := range cp {
+		fn(k, b)
+	}
+	return nil
+}
+
+func (p *memParker) len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.m)
+}
+
+func (p *memParker) setFail(err error) {
+	p.mu.Lock()
+	p.fail = err
+	p.mu.Unlock()
 }

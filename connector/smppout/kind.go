@@ -168,6 +168,7 @@ func (s *Settings) build(b connector.Build) (connector.Connector, error) {
 		DefaultValidity: s.DefaultValidity.D(),
 		SupportsPayload: s.SupportsPayload,
 		IDMap:           b.IDMap,
+		Parker:          b.Parker,
 		Logger:          b.Log,
 	}
 	if o.DefaultValidity == 0 {

@@ -129,6 +129,9 @@ type Options struct {
 	// 30 s and 1024.
 	ParkTTL time.Duration
 	ParkMax int
+	// Parker keeps a copy of each parked receipt in the store until the
+	// sink has it, so its ESME_ROK survives a crash; nil: memory only.
+	Parker connector.Parker
 
 	// Logger receives bind, reconnect and refusal events (zero value: off).
 	Logger zerolog.Logger

@@ -1,43 +1,31 @@
 package smppout
 
 import (
-	"net"
+	"encoding/binary"
 	"sync"
 
-	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/msg"
 )
 
-// parked is a receipt whose upstream id was not mapped yet, with the
-// deliver_sm (or data_sm) that brought it: not answered until the receipt
-// is kept.
+// parked is a receipt whose upstream id was not mapped yet; key names its
+// copy in Options.Parker (0: none).
 type parked struct {
 	used bool
 	at   int64 // mono ns
 	keys idKeys
 	r    msg.Receipt // ID not yet known
-	ans  answer
-}
-
-// answer is where the response to a parked receipt's deliver_sm goes: its
-// session and connection (nil when the test tables have none), sequence
-// and response command.
-type answer struct {
-	s    *session
-	nc   net.Conn
-	seq  uint32
-	resp codec.CommandID
+	key  uint64
 }
 
 // parkTable keeps receipts that overtook their submit_sm_resp, bounded in
 // count (a full table refuses the next one: the upstream is answered
 // ESME_RX_T_APPN and resends it) and age (sweepParked hands those the id
 // map never claimed on as dead letters). Preallocated; guarded by mu.
-// A parked receipt lives only here, so its deliver_sm is not answered
-// yet: the answer goes once the sink kept it (ESME_ROK) or could not
-// (ESME_RX_T_APPN), and a crash meanwhile leaves the upstream to send it
-// again. Parking holds one of the upstream's window slots for up to
-// park_ttl (milliseconds, unless the id never comes).
+// Its deliver_sm is answered at once, so with Options.Parker a parked
+// receipt's copy is parked in the store first (and leaves it once the
+// sink has the receipt): a crash then loses nothing, and the next start
+// takes the copies up again (restoreParked). Without a Parker a parked
+// receipt lives only here: a crash loses it (the memory store's case).
 //
 // Why no receipt is lost to the race with the response: the accept path
 // calls IDMap.PutUpstream, then takes mu to look for parked receipts; the
@@ -51,10 +39,10 @@ type parkTable struct {
 
 func (p *parkTable) init(n int) { p.slots = make([]parked, n) }
 
-// add parks r under keys, its answer to go to ans (mu held); false when
-// the table is full (r is not parked). The views in r (UpstreamID, Raw)
-// are not kept.
-func (p *parkTable) add(keys *idKeys, r *msg.Receipt, ans answer, now int64) bool {
+// add parks r under keys, its copy under key (mu held); false when the
+// table is full (r is not parked). The views in r (UpstreamID, Raw) are
+// not kept.
+func (p *parkTable) add(keys *idKeys, r *msg.Receipt, key uint64, now int64) bool {
 	if p.n >= len(p.slots) {
 		return false
 	}
@@ -63,8 +51,8 @@ func (p *parkTable) add(keys *idKeys, r *msg.Receipt, ans answer, now int64) boo
 		if s.used {
 			continue
 		}
-		s.used, s.at, s.keys, s.r, s.ans = true, now, *keys, *r, ans
-		s.r.UpstreamID, s.r.Raw = nil, nil
+		s.used, s.at, s.keys, s.r, s.key = true, now, *keys, *r, key
+		s.r.UpstreamID, s.r.Raw, s.r.Resends = nil, nil, false // answered: the upstream does not send it again
 		p.n++
 		return true
 	}
@@ -83,13 +71,13 @@ func (p *parkTable) take(key []byte, sc *parkScratch) {
 			if string(s.keys.key(k)) != string(key) {
 				continue
 			}
-			sc.r, sc.at, sc.ans = append(sc.r, s.r), append(sc.at, s.at), append(sc.ans, s.ans)
+			sc.r, sc.at, sc.keys = append(sc.r, s.r), append(sc.at, s.at), append(sc.keys, s.key)
 			for j := len(sc.r) - 1; j > 0 && sc.at[j] < sc.at[j-1]; j-- {
 				sc.r[j], sc.r[j-1] = sc.r[j-1], sc.r[j]
 				sc.at[j], sc.at[j-1] = sc.at[j-1], sc.at[j]
-				sc.ans[j], sc.ans[j-1] = sc.ans[j-1], sc.ans[j]
+				sc.keys[j], sc.keys[j-1] = sc.keys[j-1], sc.keys[j]
 			}
-			s.used, s.ans = false, answer{}
+			s.used = false
 			p.n--
 			break
 		}
@@ -101,18 +89,37 @@ func (p *parkTable) take(key []byte, sc *parkScratch) {
 func (p *parkTable) sweep(cutoff int64, sc *parkScratch, ids [][]byte) [][]byte {
 	for i := range p.slots {
 		if s := &p.slots[i]; s.used && s.at < cutoff {
-			sc.r, sc.at, sc.ans = append(sc.r, s.r), append(sc.at, s.at), append(sc.ans, s.ans)
+			sc.r, sc.at, sc.keys = append(sc.r, s.r), append(sc.at, s.at), append(sc.keys, s.key)
 			ids = append(ids, append([]byte(nil), s.keys.key(0)...))
-			s.used, s.ans = false, answer{}
+			s.used = false
 			p.n--
 		}
 	}
 	return ids
 }
 
+// parkReceipt parks r under keys (park.mu held): its copy first, with
+// Options.Parker, in buf. An error means it is not parked (the upstream
+// is answered ESME_RX_T_APPN and sends it again).
+func (c *client) parkReceipt(keys *idKeys, r *msg.Receipt, buf *[]byte) error {
+	if c.park.n >= len(c.park.slots) {
+		c.parkFull.Add(1)
+		return errParkFull
+	}
+	var key uint64
+	if p := c.opts.Parker; p != nil {
+		*buf = appendParked((*buf)[:0], keys, r)
+		var err error
+		if key, err = p.Park(*buf); err != nil {
+			return err
+		}
+	}
+	c.park.add(keys, r, key, c.mono())
+	return nil
+}
+
 // resolveParked hands the sink the receipts parked under key, now known
-// to be our id, and answers their deliver_sm. sc is the caller's scratch,
-// reused across calls.
+// to be our id. sc is the caller's scratch, reused across calls.
 func (c *client) resolveParked(key []byte, id msg.ID, sc *parkScratch) {
 	c.park.mu.Lock()
 	if c.park.n == 0 {
@@ -125,89 +132,50 @@ func (c *client) resolveParked(key []byte, id msg.ID, sc *parkScratch) {
 	for i := range sc.r {
 		sc.r[i].ID = id
 	}
-	c.keepParked(sc)
+	c.handOn(sc)
 }
 
-// keepParked hands sc's receipts to the sink and answers each one's
-// deliver_sm: ESME_ROK once the sink kept it and it is durable (Sync),
-// else ESME_RX_T_APPN, so the upstream sends it again. Not an event
-// loop: Sync may wait for the disk.
-func (c *client) keepParked(sc *parkScratch) {
-	sc.st = sc.st[:0]
-	kept := false
+// handOn gives sc's receipts to the sink; the parked copy of each one it
+// kept goes. One it could not keep stays parked in the store for the next
+// start (without a Parker it is lost).
+func (c *client) handOn(sc *parkScratch) {
 	for i := range sc.r {
-		sc.r[i].Resends = true // not answered yet: the upstream resends what is refused
-		st := codec.StatusOK
 		if err := c.rt.Receipt(&sc.r[i]); err != nil {
-			st = codec.StatusXTAppn
-		} else {
-			kept = true
+			c.noteReceiptLoss("parked receipt not kept (store full or failing): its parked copy waits for the next start")
+			continue
 		}
-		sc.st = append(sc.st, st)
-	}
-	if kept && c.rt.Sync() != nil {
-		for i := range sc.st {
-			sc.st[i] = codec.StatusXTAppn
-		}
-	}
-	for i := range sc.st {
-		if sc.st[i] != codec.StatusOK {
-			c.notKept.Add(1)
-			c.noteReceiptLoss("parked receipt not kept (store full or failing): answered ESME_RX_T_APPN, the upstream resends it")
-		}
-		c.answerParked(&sc.ans[i], sc.st[i], sc)
+		c.unpark(sc.keys[i])
 	}
 }
 
-// answerParked writes the response to a parked receipt's deliver_sm or
-// data_sm. A connection closed since then takes nothing: the upstream
-// sends the receipt again, and the first final state wins.
-func (c *client) answerParked(a *answer, st codec.Status, sc *parkScratch) {
-	if a.s == nil || a.nc == nil {
+// unpark drops a parked copy.
+func (c *client) unpark(key uint64) {
+	if key == 0 || c.opts.Parker == nil {
 		return
 	}
-	h := codec.Header{CommandID: a.resp, Status: st, Sequence: a.seq}
-	var out []byte
-	var err error
-	if a.resp == codec.DataSMRespID {
-		var resp codec.DataSMResp
-		out, err = resp.Append(sc.wbuf[:0], h)
-	} else {
-		var resp codec.DeliverSMResp
-		out, err = resp.Append(sc.wbuf[:0], h)
+	if err := c.opts.Parker.Unpark(key); err != nil {
+		c.noteReceiptLoss("parked copy not removed (store full or failing): the next start offers that receipt again")
 	}
-	if err != nil {
-		return
-	}
-	sc.wbuf = out
-	_ = a.s.write(a.nc, out)
 }
 
-// parkScratch holds receipts taken out of the park for delivery, with
-// their answers and statuses.
+// parkScratch holds receipts taken out of the park for delivery, with the
+// keys of their parked copies.
 type parkScratch struct {
 	r    []msg.Receipt
 	at   []int64
-	ans  []answer
-	st   []codec.Status
-	wbuf []byte
+	keys []uint64
 }
 
 func newParkScratch() parkScratch {
-	return parkScratch{r: make([]msg.Receipt, 0, 4), at: make([]int64, 0, 4), ans: make([]answer, 0, 4),
-		st: make([]codec.Status, 0, 4), wbuf: make([]byte, 0, 32)}
+	return parkScratch{r: make([]msg.Receipt, 0, 4), at: make([]int64, 0, 4), keys: make([]uint64, 0, 4)}
 }
 
-func (sc *parkScratch) reset() {
-	sc.r, sc.at = sc.r[:0], sc.at[:0]
-	clear(sc.ans)
-	sc.ans = sc.ans[:0]
-}
+func (sc *parkScratch) reset() { sc.r, sc.at, sc.keys = sc.r[:0], sc.at[:0], sc.keys[:0] }
 
 // sweepParked hands receipts parked longer than ParkTTL to the sink with
 // no id of ours (ID 0), which keeps them as dead letters: an upstream id
-// never accepted here (the runtime's worker, in Due), and answers their
-// deliver_sm. Rare: the copies allocate.
+// never accepted here (the runtime's worker, in Due). Rare: the copies
+// allocate.
 func (c *client) sweepParked(mono int64) {
 	c.park.mu.Lock()
 	if c.park.n == 0 {
@@ -226,7 +194,102 @@ func (c *client) sweepParked(mono int64) {
 	for i := range sc.r {
 		sc.r[i].UpstreamID = ids[i]
 	}
-	c.keepParked(&sc)
+	c.handOn(&sc)
+}
+
+// restoreParked takes up the receipts an earlier run (or instance) parked
+// in the store (Open): each whose id is mapped now goes to the sink, the
+// others wait in the park again for park_ttl.
+func (c *client) restoreParked() {
+	p := c.opts.Parker
+	if p == nil {
+		return
+	}
+	var keys idKeys
+	var r msg.Receipt
+	sc := newParkScratch()
+	restored, resolved := 0, 0
+	err := p.Parked(func(key uint64, body []byte) {
+		if !readParked(body, &keys, &r) {
+			c.unpark(key) // unreadable: nothing can resolve it
+			return
+		}
+		restored++
+		r.Connector = c.opts.ID
+		c.park.mu.Lock()
+		id, ok := c.lookup(&keys)
+		if !ok && !c.park.add(&keys, &r, key, c.mono()) {
+			ok = true // the park is full: a dead letter now
+		}
+		c.park.mu.Unlock()
+		if ok {
+			sc.reset()
+			r.ID = id
+			if id == 0 {
+				r.UpstreamID = keys.key(0)
+			}
+			sc.r, sc.keys = append(sc.r, r), append(sc.keys, key)
+			c.handOn(&sc)
+			resolved++
+		}
+	})
+	if err != nil {
+		c.log.Error().Err(err).Msg("parked receipts of the previous run not read: the next start tries again")
+	}
+	if restored > 0 {
+		c.log.Info().Int("receipts", restored).Int("resolved", resolved).
+			Msg("receipts parked by the previous run taken up")
+	}
+}
+
+// parkedVersion is the first octet of a parked copy: version, the lookup
+// keys (count, then a length octet and the key each), flags (1:
+// intermediate, 2: network error), state, err (2 octets), network error
+// (3), done (Unix ns, 8), all little endian.
+const parkedVersion = 1
+
+func appendParked(dst []byte, k *idKeys, r *msg.Receipt) []byte {
+	dst = append(dst, parkedVersion, byte(k.n))
+	for i := 0; i < k.n; i++ {
+		dst = append(dst, k.len[i])
+		dst = append(dst, k.key(i)...)
+	}
+	var flags byte
+	if r.Intermediate {
+		flags |= 1
+	}
+	if r.HasNetErr {
+		flags |= 2
+	}
+	dst = append(dst, flags, byte(r.State))
+	dst = binary.LittleEndian.AppendUint16(dst, r.Err)
+	dst = append(dst, r.NetworkError[:]...)
+	return binary.LittleEndian.AppendUint64(dst, uint64(r.Done))
+}
+
+// readParked reads a parked copy; false when it is not one this release
+// writes.
+func readParked(b []byte, k *idKeys, r *msg.Receipt) bool {
+	if len(b) < 2 || b[0] != parkedVersion || int(b[1]) > maxKeys {
+		return false
+	}
+	n := int(b[1])
+	b = b[2:]
+	k.n = 0
+	for range n {
+		if len(b) < 1 || len(b) < 1+int(b[0]) {
+			return false
+		}
+		k.add(b[1 : 1+int(b[0])])
+		b = b[1+int(b[0]):]
+	}
+	if k.n == 0 || len(b) != 2+2+3+8 {
+		return false
+	}
+	*r = msg.Receipt{Intermediate: b[0]&1 != 0, HasNetErr: b[0]&2 != 0, State: msg.State(b[1]),
+		Err: binary.LittleEndian.Uint16(b[2:]), Done: int64(binary.LittleEndian.Uint64(b[7:]))}
+	copy(r.NetworkError[:], b[4:7])
+	return true
 }
 
 // parkedLen returns the number of parked receipts (tests).

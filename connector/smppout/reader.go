@@ -28,6 +28,7 @@ type reader struct {
 	rcpt     msg.Receipt
 	in       msg.Inbound
 	resolved parkScratch
+	pbuf     []byte // a parked receipt's copy (park.go)
 }
 
 func newReader() reader {
@@ -197,10 +198,7 @@ func (s *session) onDeliverSM(nc net.Conn, h codec.Header, f []byte) {
 			DataCoding: sm.DataCoding, ShortMessage: sm.ShortMessage, TLVs: sm.TLVs.Raw(),
 			Raw: f[codec.HeaderLen:],
 		}
-		var parked bool
-		if st, parked = s.inbound(in, &sm.TLVs, answer{s: s, nc: nc, seq: h.Sequence, resp: codec.DeliverSMRespID}); parked {
-			return // answered once the receipt is kept (park.go)
-		}
+		st = s.inbound(in, &sm.TLVs)
 	}
 	var resp codec.DeliverSMResp
 	out, err := resp.Append(s.rx.wbuf[:0], codec.Header{CommandID: codec.DeliverSMRespID, Status: st, Sequence: h.Sequence})
@@ -225,10 +223,7 @@ func (s *session) onDataSM(nc net.Conn, h codec.Header, f []byte) {
 			ESMClass: d.ESMClass, DataCoding: d.DataCoding, TLVs: d.TLVs.Raw(),
 			Raw: f[codec.HeaderLen:],
 		}
-		var parked bool
-		if st, parked = s.inbound(in, &d.TLVs, answer{s: s, nc: nc, seq: h.Sequence, resp: codec.DataSMRespID}); parked {
-			return // answered once the receipt is kept (park.go)
-		}
+		st = s.inbound(in, &d.TLVs)
 	}
 	var resp codec.DataSMResp
 	out, err := resp.Append(s.rx.wbuf[:0], codec.Header{CommandID: codec.DataSMRespID, Status: st, Sequence: h.Sequence})
@@ -240,18 +235,16 @@ func (s *session) onDataSM(nc net.Conn, h codec.Header, f []byte) {
 
 // inbound routes a deliver_sm/data_sm, a receipt or an MO for the sink,
 // and returns the answer: ESME_ROK once the sink kept it and it is durable
-// (Sink.Sync), ESME_RX_T_APPN when it could not be kept now. parked: a
-// receipt waits for its id in the park, which answers it through ans.
-func (s *session) inbound(in *msg.Inbound, t *codec.TLVs, ans answer) (st codec.Status, parked bool) {
+// (Sink.Sync), ESME_RX_T_APPN when it could not be kept now (a receipt
+// parked for its id: once its copy is parked in the store).
+func (s *session) inbound(in *msg.Inbound, t *codec.TLVs) codec.Status {
 	c := s.c
 	in.Received = c.now()
 	typ := in.ESMClass & codec.ESMClassTypeMask
 	rid, hasRID := t.CString(codec.TagReceiptedMessageID)
 	var err error
 	if typ == codec.ESMClassDeliveryReceipt || typ == codec.ESMClassIntermediate || hasRID {
-		if parked, err = s.onReceipt(in, t, typ == codec.ESMClassIntermediate, rid, ans); parked {
-			return 0, true
-		}
+		err = s.onReceipt(in, t, typ == codec.ESMClassIntermediate, rid)
 	} else {
 		err = c.rt.MO(in)
 	}
@@ -261,9 +254,9 @@ func (s *session) inbound(in *msg.Inbound, t *codec.TLVs, ans answer) (st codec.
 	if err != nil {
 		c.notKept.Add(1)
 		c.noteReceiptLoss("deliver_sm not kept (store or park full, or the store failed): answered ESME_RX_T_APPN, the upstream resends it")
-		return codec.StatusXTAppn, false
+		return codec.StatusXTAppn
 	}
-	return codec.StatusOK, false
+	return codec.StatusOK
 }
 
 // errParkFull: a receipt for an upstream id not mapped yet found the park
@@ -271,10 +264,10 @@ func (s *session) inbound(in *msg.Inbound, t *codec.TLVs, ans answer) (st codec.
 var errParkFull = errors.New("smppout: receipt park full")
 
 // onReceipt maps a receipt to our id and reports it, or parks it until the
-// id is accepted (parked: its deliver_sm is answered through ans once the
-// receipt is kept; the id map decides within park_ttl). An error is the
-// sink's refusal or a full park.
-func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, rid []byte, ans answer) (parked bool, err error) {
+// id is accepted (the id map decides within park_ttl; with Options.Parker
+// its copy is parked in the store first, so its answer promises it). An
+// error is the sink's refusal, a full park or a copy not parked.
+func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, rid []byte) error {
 	c := s.c
 	text := in.ShortMessage
 	if len(text) == 0 {
@@ -300,7 +293,7 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 		// No id at all: no submit can ever claim it. Kept as a dead
 		// letter (ID 0), answered ESME_ROK.
 		c.badReceipts.Add(1)
-		return false, c.rt.Receipt(r)
+		return c.rt.Receipt(r)
 	}
 	if parsed && rt.Has&receipt.FieldErr != 0 && rt.Bad&receipt.FieldErr == 0 {
 		r.Err = uint16(min(max(rt.ErrCode, 0), 0xFFFF))
@@ -314,21 +307,17 @@ func (s *session) onReceipt(in *msg.Inbound, t *codec.TLVs, intermediate bool, r
 	ourID, ok := c.lookup(keys)
 	if !ok {
 		c.park.mu.Lock()
-		full := false
+		var err error
 		if ourID, ok = c.lookup(keys); !ok {
-			full = !c.park.add(keys, r, ans, c.mono())
+			err = c.parkReceipt(keys, r, &s.rx.pbuf)
 		}
 		c.park.mu.Unlock()
-		if full {
-			c.parkFull.Add(1)
-			return false, errParkFull
-		}
 		if !ok {
-			return true, nil
+			return err
 		}
 	}
 	r.ID = ourID
-	return false, c.rt.Receipt(r)
+	return c.rt.Receipt(r)
 }
 
 // lookup tries each key in order.

@@ -40,9 +40,9 @@
 // upstream id comes from that TLV, else from the text's id:, and is mapped
 // through IDMap.Upstream (see IDFormat for hex/decimal tolerance). A receipt
 // whose id is not mapped yet (it overtook the submit_sm_resp) is parked, up
-// to ParkMax for ParkTTL, and resolved when that id is accepted: its
-// deliver_sm is answered only then (or at ParkTTL, kept as a dead letter),
-// so a crash never loses a parked receipt the upstream was told we have. The state
+// to ParkMax for ParkTTL, and resolved when that id is accepted; with
+// Options.Parker its copy is parked in the store before its deliver_sm is
+// answered, so a crash does not lose it (the next start takes it up). The state
 // comes from message_state, else from stat: (an unknown word such as FAILED
 // is UNDELIVERABLE), err: from the text, network_error_code from its TLV,
 // Done from the done date. Anything else goes to Sink.MO.
@@ -193,6 +193,7 @@ func New(opts Options) (*Connector, error) {
 // Open implements connector.Driver: the forwarder and the sessions start.
 func (c *client) Open() error {
 	c.lastScan = c.mono()
+	c.restoreParked()
 	c.wg.Add(1)
 	go c.forwarder()
 	for _, s := range c.sessions {

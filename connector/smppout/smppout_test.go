@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -436,7 +437,7 @@ func TestMODelivered(t *testing.T) {
 	if e.sink.syncCount() == 0 {
 		t.Fatal("deliver_sm answered before the sink's Sync")
 	}
-	// A receipt nobody can map is parked (not answered yet), never
+	// A receipt nobody can map is parked (answered ESME_ROK), never
 	// reaching the sink as an MO.
 	if err := e.srv.SendReceipt("999", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
@@ -448,34 +449,74 @@ func TestMODelivered(t *testing.T) {
 }
 
 // A parked receipt no submit claims within ParkTTL goes to the sink with
-// no id of ours and the upstream id, which keeps it as a dead letter.
+// no id of ours and the upstream id, which keeps it as a dead letter. Its
+// copy is parked (Options.Parker) before its deliver_sm is answered, and
+// goes once the sink has it; one the sink cannot keep stays parked.
 func TestParkedReceiptExpires(t *testing.T) {
-	e := setup(t, smsctest.Options{}, Options{ParkTTL: 300 * time.Millisecond})
+	pk := newMemParker()
+	e := setup(t, smsctest.Options{}, Options{ParkTTL: 300 * time.Millisecond, Parker: pk})
 	e.waitUp(t)
 	if err := e.srv.SendReceipt("31337", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
 	}
-	// Parked, it lives only in memory: its deliver_sm is not answered,
-	// so a crash now leaves the upstream to send it again.
-	eventually(t, "parked", func() bool { return e.c.c.parkedLen() == 1 })
-	if ok, f := e.srv.DeliverResps(); ok != 0 || f != 0 {
-		t.Fatalf("parked receipt answered (%d ok, %d refused) before it was kept", ok, f)
+	eventually(t, "parked and answered", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
+	if e.c.c.parkedLen() != 1 || pk.len() != 1 {
+		t.Fatalf("parked %d, copies %d: the answer must follow the parked copy", e.c.c.parkedLen(), pk.len())
 	}
 	eventually(t, "handed on", func() bool { _, _, r, _ := e.sink.counts(); return r == 1 && e.c.c.parkedLen() == 0 })
-	eventually(t, "answered once kept", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
 	if r := e.sink.receipts()[0]; r.ID != 0 || string(r.UpstreamID) != "31337" {
 		t.Fatalf("expired parked receipt reached the sink as %+v", r)
 	}
-	if e.c.c.parkExpired.Load() != 1 {
-		t.Fatalf("parkExpired %d", e.c.c.parkExpired.Load())
+	if e.c.c.parkExpired.Load() != 1 || pk.len() != 0 {
+		t.Fatalf("parkExpired %d, copies %d", e.c.c.parkExpired.Load(), pk.len())
 	}
-	// One the sink cannot keep is answered ESME_RX_T_APPN: the upstream
-	// sends it again.
-	e.sink.setRefuse(errors.New("store full"))
+	// One the sink cannot keep when it expires keeps its copy.
 	if err := e.srv.SendReceipt("31338", "1", "2", smsctest.Receipt{}); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "refused once expired", func() bool { _, f := e.srv.DeliverResps(); return f == 1 })
+	eventually(t, "second parked", func() bool { return pk.len() == 1 })
+	e.sink.setRefuse(errors.New("store full"))
+	eventually(t, "swept", func() bool { return e.c.c.parkedLen() == 0 })
+	if pk.len() != 1 {
+		t.Fatalf("copies %d: a receipt the sink refused lost its copy", pk.len())
+	}
+}
+
+// A receipt whose copy cannot be parked (the store full) is refused
+// ESME_RX_T_APPN; copies an earlier instance parked are taken up at Open:
+// one whose id is mapped by now goes to the sink with our id.
+func TestParkedCopiesTakenUp(t *testing.T) {
+	pk := newMemParker()
+	e := setup(t, smsctest.Options{}, Options{Parker: pk})
+	e.waitUp(t)
+	pk.setFail(errors.New("store full"))
+	if err := e.srv.SendReceipt("u77", "1", "2", smsctest.Receipt{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "refused", func() bool { _, f := e.srv.DeliverResps(); return f == 1 })
+	pk.setFail(nil)
+	if err := e.srv.SendReceipt("u77", "1", "2", smsctest.Receipt{}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "parked", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 && pk.len() == 1 })
+	// The next instance (a restart) finds the id mapped.
+	if err := e.ids.PutUpstream(7, []byte("U77"), 0xE5); err != nil {
+		t.Fatal(err)
+	}
+	sink := newSink()
+	next, err := New(Options{Name: "up1", ID: 7, Host: "127.0.0.1", Port: closedPort(t), IDMap: e.ids, Parker: pk,
+		ReconnectMin: time.Hour, ReconnectMax: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := next.Start(sink); err != nil {
+		t.Fatal(err)
+	}
+	defer next.Stop(t.Context())
+	eventually(t, "taken up", func() bool { _, _, r, _ := sink.counts(); return r == 1 })
+	if r := sink.receipts()[0]; r.ID != 0xE5 || pk.len() != 0 {
+		t.Fatalf("receipt %+v, copies %d", r, pk.len())
+	}
 }
 
 // An MO or receipt the sink cannot keep (its store full) is answered
@@ -493,14 +534,13 @@ func TestDeliverSMNotKeptAnsweredTemporary(t *testing.T) {
 		t.Fatal(err)
 	}
 	eventually(t, "kept MO answered", func() bool { ok, _ := e.srv.DeliverResps(); return ok == 1 })
-	// The park holds one receipt (not answered while parked); the second
-	// unknown one is refused.
+	// The park holds one receipt; the second unknown one is refused.
 	for _, id := range []string{"u1", "u2"} {
 		if err := e.srv.SendReceipt(id, "1", "2", smsctest.Receipt{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "park full answered", func() bool { ok, f := e.srv.DeliverResps(); return ok == 1 && f == 2 })
+	eventually(t, "park full answered", func() bool { ok, f := e.srv.DeliverResps(); return ok == 2 && f == 2 })
 	if e.c.c.parkFull.Load() != 1 || e.c.c.notKept.Load() != 2 {
 		t.Fatalf("park full %d, not kept %d", e.c.c.parkFull.Load(), e.c.c.notKept.Load())
 	}
@@ -891,35 +931,34 @@ func TestParkTable(t *testing.T) {
 		return &k
 	}
 	rc := func(st msg.State) *msg.Receipt { return &msg.Receipt{State: st} }
-	ans := func(seq uint32) answer { return answer{seq: seq, resp: codec.DeliverSMRespID} }
 	var p parkTable
 	p.init(4)
-	p.add(key("A"), rc(msg.StateEnroute), ans(1), 10)
-	p.add(key("B"), rc(msg.StateDelivered), ans(2), 11)
-	p.add(key("A"), rc(msg.StateAccepted), ans(3), 12)
+	p.add(key("A"), rc(msg.StateEnroute), 1, 10)
+	p.add(key("B"), rc(msg.StateDelivered), 2, 11)
+	p.add(key("A"), rc(msg.StateAccepted), 3, 12)
 	sc := newParkScratch()
-	if p.take([]byte("B"), &sc); len(sc.r) != 1 || sc.r[0].State != msg.StateDelivered || sc.ans[0].seq != 2 {
-		t.Fatalf("take B: %+v %+v", sc.r, sc.ans)
+	if p.take([]byte("B"), &sc); len(sc.r) != 1 || sc.r[0].State != msg.StateDelivered || sc.keys[0] != 2 {
+		t.Fatalf("take B: %+v %+v", sc.r, sc.keys)
 	}
-	p.add(key("A"), rc(msg.StateDelivered), ans(4), 13) // lands in B's old slot, before the t=12 one
+	p.add(key("A"), rc(msg.StateDelivered), 4, 13) // lands in B's old slot, before the t=12 one
 	sc.reset()
 	p.take([]byte("A"), &sc)
 	if got := sc.r; len(got) != 3 || got[0].State != msg.StateEnroute || got[1].State != msg.StateAccepted || got[2].State != msg.StateDelivered || p.n != 0 {
 		t.Fatalf("take A: %+v (n %d), want arrival order", got, p.n)
 	}
-	if sc.ans[0].seq != 1 || sc.ans[1].seq != 3 || sc.ans[2].seq != 4 {
-		t.Fatalf("answers %+v: want each with its receipt", sc.ans)
+	if sc.keys[0] != 1 || sc.keys[1] != 3 || sc.keys[2] != 4 {
+		t.Fatalf("copies %+v: want each with its receipt", sc.keys)
 	}
 	var small parkTable
 	small.init(2)
-	if !small.add(key("x"), rc(1), ans(5), 5) || !small.add(key("y"), rc(1), ans(6), 3) || small.add(key("z"), rc(1), ans(7), 7) {
+	if !small.add(key("x"), rc(1), 5, 5) || !small.add(key("y"), rc(1), 6, 3) || small.add(key("z"), rc(1), 7, 7) {
 		t.Fatal("a full park must refuse the next receipt")
 	}
 	sc.reset()
 	if small.take([]byte("z"), &sc); len(sc.r) != 0 {
 		t.Fatal("a refused receipt was parked")
 	}
-	if ids := small.sweep(4, &sc, nil); len(sc.r) != 1 || len(ids) != 1 || string(ids[0]) != "y" || sc.ans[0].seq != 6 || small.n != 1 {
+	if ids := small.sweep(4, &sc, nil); len(sc.r) != 1 || len(ids) != 1 || string(ids[0]) != "y" || sc.keys[0] != 6 || small.n != 1 {
 		t.Fatalf("sweep handed on %d (%q), %d left", len(sc.r), ids, small.n)
 	}
 }
@@ -950,5 +989,24 @@ func TestUpstreamIDNotKeptStaysMapped(t *testing.T) {
 	eventually(t, "id stored once the IDMap takes it", func() bool { return e.c.Stats().IDsPending == 0 })
 	if id, ok := e.ids.Upstream(7, []byte(up)); !ok || id != 0xD4 {
 		t.Fatalf("IDMap[%q] = %v %v", up, id, ok)
+	}
+}
+
+// A parked copy reads back as it was written; anything else is refused.
+func TestParkedCopyRoundTrip(t *testing.T) {
+	var k, k2 idKeys
+	k.add([]byte("1A2B"))
+	k.add([]byte("6699"))
+	r := msg.Receipt{State: msg.StateUndeliverable, Err: 0x123, NetworkError: [3]byte{3, 0, 0x22}, HasNetErr: true,
+		Intermediate: true, Done: 1_751_284_800_000_000_123}
+	b := appendParked(nil, &k, &r)
+	var got msg.Receipt
+	if !readParked(b, &k2, &got) || k2.n != 2 || string(k2.key(1)) != "6699" || !reflect.DeepEqual(got, r) {
+		t.Fatalf("read back %+v keys %d", got, k2.n)
+	}
+	for _, bad := range [][]byte{nil, {2}, b[:len(b)-1], append(bytes.Clone(b), 0)} {
+		if readParked(bad, &k2, &got) {
+			t.Errorf("readParked(% x) accepted", bad)
+		}
 	}
 }
