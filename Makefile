@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build run dist image test test-unit test-race smoke hostile hostile-measure crash fuzz bench bench-e2e bench-matrix bench-idle bench-peers lint crosscheck deps clean
+.PHONY: all build run dist image test test-unit test-race smoke hostile hostile-measure crash cluster-test fuzz bench bench-e2e bench-matrix bench-idle bench-peers lint crosscheck deps clean
 
 all: build
 
@@ -38,7 +38,7 @@ image:
 ## suite, race, golden cross-check, a third-party client against the server
 ## as `make run` starts it, and the interoperability suite with Kannel,
 ## Net::SMPP, npm smpp and gosmpp).
-test: deps test-unit hostile test-race crosscheck smoke interop image
+test: deps test-unit hostile cluster-test test-race crosscheck smoke interop image
 
 deps:
 	bash scripts/install-deps.sh
@@ -48,7 +48,7 @@ deps:
 # of other packages' tests.
 test-unit:
 	$(GO) vet ./...
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/internal/hostile$$' -e '/internal/crash$$')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '/internal/hostile$$' -e '/internal/crash$$' -e '/internal/clustertest$$')
 
 test-race:
 	$(GO) test -count=1 -race $(RACE_PKGS)
@@ -76,6 +76,15 @@ hostile-measure:
 ## it). About a minute; cmd/smppcrash runs the same cases with flags.
 crash:
 	$(GO) test -count=1 -v -timeout 10m ./internal/crash/
+
+## cluster-test: the process-level cluster test (issue 19; its test file is
+## //go:build linux && !race): three smppd nodes from configs/cluster on free
+## loopback ports with embedded JetStream; receipts of submits on node 1 and
+## MO injected on node 2 reach a receiver on node 3; node 1 is SIGKILLed under
+## load, its transmitters move to node 2, it restarts and rejoins, and every
+## acknowledged message's receipt is checked. About a minute.
+cluster-test:
+	$(GO) test -count=1 -v -timeout 8m ./internal/clustertest/
 
 ## smoke: the npm smpp client binds, submits, enquires and unbinds against make run's server.
 smoke:
