@@ -127,8 +127,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 				Message: "this Idempotency-Key was used with another request body"})
 			return
 		}
-		status, answer := s.postMessages(u, body, now)
-		s.idem.finish(k, status, answer)
+		status, answer := http.StatusInternalServerError, []byte(nil)
+		defer func() { s.idem.finish(k, status, answer) }() // a panic frees the key (a 500 is not kept)
+		status, answer = s.postMessages(u, body, now)
 		writeRaw(w, status, answer)
 		return
 	}

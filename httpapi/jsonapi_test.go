@@ -220,6 +220,15 @@ func TestIdempotencyBounded(t *testing.T) {
 	if st, _, _ := c.begin(idemKey{"u", "9"}, [32]byte{9}, now.Add(2*time.Hour)); st != idemNew {
 		t.Errorf("expired key: %d", st)
 	}
+	k := idemKey{"u", "panicked"}
+	c.begin(k, [32]byte{1}, now)
+	if st, _, _ := c.begin(k, [32]byte{1}, now); st != idemPending {
+		t.Errorf("a key being answered: %d, want pending", st)
+	}
+	c.finish(k, 500, nil) // what post's deferred finish does after a panic
+	if st, _, _ := c.begin(k, [32]byte{1}, now); st != idemNew {
+		t.Errorf("a key whose request failed: %d, want new", st)
+	}
 	big := newIdemCache(100, 10, time.Hour)
 	for i := range 5 {
 		k := idemKey{user: "u", key: fmt.Sprint(i)}
