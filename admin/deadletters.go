@@ -11,7 +11,8 @@ import (
 // for an id that is not ours), answered ESME_ROK so the upstream does not
 // resend it forever, and kept for the operator.
 type DeadLetter struct {
-	Kind      string    `json:"kind"` // mo, receipt
+	Key       string    `json:"key"`  // names it for retry and purge: its arrival, Unix ns
+	Kind      string    `json:"kind"` // mo, receipt, callback
 	Connector int32     `json:"connector"`
 	SystemID  string    `json:"system_id,omitempty"`
 	ID        string    `json:"id,omitempty"` // our message id, when the receipt named one

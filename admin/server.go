@@ -94,6 +94,9 @@ type Options struct {
 	LogPrivacy bool
 	// DeadLetters lists the store's dead letters for GET /v1/dead-letters.
 	DeadLetters DeadLetterSource
+	// Traffic is the stuck-traffic tools' store and deliverers (traffic.go):
+	// nil = /v1/held and the dead letters' retry and purge answer 503.
+	Traffic Traffic
 	// Build is reported by GET /v1/health: which binary answers, for a
 	// ticket or a rolling upgrade's check.
 	Build BuildInfo
@@ -151,6 +154,7 @@ func New(opts Options) *Server {
 	s.userRoutes()
 	s.connectorRoutes()
 	s.deadLetterRoutes()
+	s.trafficRoutes()
 	s.routingRoutes()
 	s.messageRoutes()
 	s.auditRoutes()

@@ -57,6 +57,13 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"msg find":          {"msg", "find", "--to", "4917012345678"},
 		"msg erase":         {"msg", "erase", "4917012345678", "--yes", "--wait", "0"},
 		"audit":             {"audit"},
+		"held list":         {"held", "list", "--kind", "mo"},
+		"held show":         {"held", "show", "4294967297"},
+		"held retry":        {"held", "retry", "4294967297"},
+		"held purge":        {"held", "purge", "4294967297"},
+		"dead list":         {"dead", "list"},
+		"dead retry":        {"dead", "retry", "1796611375060400597"},
+		"dead purge":        {"dead", "purge", "1796611375060400597"},
 	}
 	for _, g := range groups {
 		for _, c := range g.cmds {

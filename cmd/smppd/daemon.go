@@ -180,6 +180,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
 			DeadLetters:  deadLetters(d.store.DeadLetters()),
+			Traffic:      &traffic{store: d.store, dl: d.dl, webhook: d.webhook},
 			Messages:     messageLookup(cfg, d.store, d.cdr),
 			LogPrivacy:   cfg.Server.LogPrivacy,
 			Build:        currentBuild().forAdmin(),

@@ -30,6 +30,7 @@ const (
 	kDead       byte = 14 // a dead letter
 	kIDFloor    byte = 15 // the id generator's high-water mark
 	// 16 and 17: a message's callback and its removal (callbacks.go).
+	// 18: dead letters an operator removed (kDeadDel, inspect.go).
 )
 
 // Record entry layout (kPut, kRecord), little endian:

@@ -140,6 +140,8 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 			return err
 		}
 		s.dead.restore(seq, d, user, reason, body, pos)
+	case kDeadDel:
+		return s.dead.replayDeadDel(p)
 	case kIDFloor:
 		v, err := decodeID(p)
 		if err != nil {
