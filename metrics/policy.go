@@ -1,0 +1,72 @@
+package metrics
+
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/smppd/smppd/policy"
+)
+
+// RouteStats is what the metrics read of the per-route counts
+// (*policy.RouteCounts).
+type RouteStats interface {
+	Stats() []policy.RouteStat
+}
+
+// LimitStats is what the metrics read of the policy's [[limit]] buckets
+// (*policy.Limits).
+type LimitStats interface {
+	Stats() []policy.LimitStat
+}
+
+// LookupStats is what the metrics read of the portability stage
+// (*policy.Lookup).
+type LookupStats interface {
+	Stats() policy.LookupStats
+}
+
+// policyDescs are the per-route counts, the [[limit]] refusals and the
+// portability lookup's counters. Route labels are the configured MT route
+// names (bounded by policy.MaxRouteLabels, then "other"; "none" before a
+// route matched); limit labels the configured senders and routes.
+type policyDescs struct {
+	routeAccepted, routeRefused, routeDelivered, limitRefused *prometheus.Desc
+	lookups, lookupFallbacks, lookupFull, lookupPending       *prometheus.Desc
+}
+
+func (p *policyDescs) init(d func(name, help string, labels ...string) *prometheus.Desc) {
+	p.routeAccepted = d("smppd_route_accepted_total", "MT messages (or submit_multi destinations) queued, by the MT route that matched.", "route")
+	p.routeRefused = d("smppd_route_refused_total", "MT messages refused, by the MT route that had matched (\"none\": refused before one matched).", "route")
+	p.routeDelivered = d("smppd_route_delivered_total", "Final receipts with state DELIVRD, by the MT route the message took.", "route")
+	p.limitRefused = d("smppd_policy_limit_refused_total", "MT messages refused ESME_RTHROTTLED by a [[limit]] of the policy file, by scope (sender or route) and name.", "scope", "name")
+	p.lookups = d("smppd_lookup_total", "Portability lookups by result: file (the ported file mapped it), cache (a cached answer), answered (the service named a network), not_found (404), failed (error or timeout), timeout (cut at lookup.timeout, also counted in failed).", "result")
+	p.lookupFallbacks = d("smppd_lookup_fallbacks_total", "MT messages that took lookup.fallback: the service failed, was too slow or paused, or the session could not wait.")
+	p.lookupFull = d("smppd_lookup_full_total", "MT messages refused ESME_RMSGQFUL because lookup.max_pending numbers waited for the service.")
+	p.lookupPending = d("smppd_lookup_pending", "Numbers waiting for the lookup service now.")
+}
+
+func (p *policyDescs) collect(ch chan<- prometheus.Metric, src *Sources) {
+	if src.Routes != nil {
+		for _, s := range src.Routes.Stats() {
+			counter(ch, p.routeAccepted, s.Accepted, s.Route)
+			counter(ch, p.routeRefused, s.Refused, s.Route)
+			counter(ch, p.routeDelivered, s.Delivered, s.Route)
+		}
+	}
+	if src.Limits != nil {
+		for _, s := range src.Limits.Stats() {
+			counter(ch, p.limitRefused, s.Refused, s.Scope, s.Name)
+		}
+	}
+	if src.Lookup != nil {
+		s := src.Lookup.Stats()
+		counter(ch, p.lookups, s.FileHits, "file")
+		counter(ch, p.lookups, s.CacheHits, "cache")
+		counter(ch, p.lookups, s.Answers, "answered")
+		counter(ch, p.lookups, s.NotFound, "not_found")
+		counter(ch, p.lookups, s.Failures, "failed")
+		counter(ch, p.lookups, s.Timeouts, "timeout")
+		counter(ch, p.lookupFallbacks, s.Fallbacks)
+		counter(ch, p.lookupFull, s.Full)
+		gauge(ch, p.lookupPending, float64(s.Pending))
+	}
+}
