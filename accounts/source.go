@@ -77,22 +77,5 @@ func (u *User) SourceAllowed(src []byte) bool {
 	if !u.compiled {
 		return false
 	}
-	for i := range u.src {
-		p := &u.src[i]
-		switch p.kind {
-		case srcExact:
-			if string(src) == p.s {
-				return true
-			}
-		case srcPrefix:
-			if len(src) >= len(p.s) && string(src[:len(p.s)]) == p.s {
-				return true
-			}
-		case srcRegexp:
-			if p.re.Match(src) {
-				return true
-			}
-		}
-	}
-	return false
+	return matchSource(u.src, src)
 }

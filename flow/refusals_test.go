@@ -108,10 +108,11 @@ func refusalNamed(label string) (Refusal, bool) {
 func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 	for _, jasmin := range []bool{false, true} {
 		log := &refusalLog{}
+		pol := new(policy.Holder)
 		th := newHub(t, hubSpec{logWriter: &log.buf, routes: routing.Config{
 			MT: []routing.MTRouteConfig{{Name: "de", Kind: "static", Connectors: []string{"a"}, Rate: 1,
 				FilterConfig: routing.FilterConfig{DestPrefixes: []string{"49"}}}},
-		}, mod: func(o *Options) { o.Admission = &accounts.Admission{JasminCompat: jasmin} }})
+		}, mod: func(o *Options) { o.Admission, o.Policy = &accounts.Admission{JasminCompat: jasmin}, pol }})
 		seen := map[Refusal]map[codec.Status]bool{}
 		// check runs one request and holds its answer to the table.
 		check := func(name string, want Refusal, do func() codec.Status) {
@@ -196,16 +197,6 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 		wantStatus(t, submit(p, sm("1", "491", "x"))(), codec.StatusOK)
 		check("ring full", RefuseQueueFull, submit(p, sm("1", "491", "x")))
 		th.conns[0].cap = 0
-		lim := policy.NewLimits()
-		if err := lim.Apply([]policy.LimitConfig{{Sender: "2", Rate: 1, Burst: 1}, {Route: "de", Rate: 1, Burst: 1}}); err != nil {
-			t.Fatal(err)
-		}
-		th.opts.Limits = lim
-		lu := newUser(t, "limited", userSpec{limits: rich})
-		wantStatus(t, submit(lu, sm("2", "491", "x"))(), codec.StatusOK)
-		check("sender's limit", RefuseSenderTPS, submit(lu, sm("2", "491", "x")))
-		check("route's limit", RefuseRouteTPS, submit(lu, sm("1", "491", "x")))
-		th.opts.Limits = nil
 
 		// replace_sm refusals counted with the submits'.
 		for th.conns[0].queued() > 0 {
@@ -228,6 +219,16 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 		_, fid := submitted(t, th, few, 0, "short")
 		check("replace: extra parts over the balance", RefuseBalance, func() codec.Status {
 			return replace(th, few, payloadReplace(fid, 400))
+		})
+		check("blocked by the policy", RefusePolicy, func() codec.Status {
+			blocked, err := policy.Compile(&policy.Config{List: []policy.ListConfig{{Name: "b", Kind: "block", Field: "dest",
+				Entries: []string{"4999*"}}}}, "", policy.Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			pol.Swap(blocked)
+			defer pol.Swap(nil)
+			return submit(p, sm("1", "49991", "x"))()
 		})
 		p.setEnabled(t, false)
 		check("user disabled", RefuseDisabled, submit(p, sm("1", "491", "x")))

@@ -89,7 +89,12 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 func (h *Hub) Receipt(r *msg.Receipt) error { return h.dl.Receipt(r) }
 
 // MO implements connector.Sink: MO go on to the delivery side.
-func (h *Hub) MO(mo *msg.Inbound) error { return h.dl.MO(mo) }
+func (h *Hub) MO(mo *msg.Inbound) error {
+	if p := h.opts.Policy.Load(); p != nil {
+		return h.moPolicy(mo, p)
+	}
+	return h.dl.MO(mo)
+}
 
 // Sync implements connector.Sink: it waits until the store has committed
 // every write made so far (Options.Committer), so a connector may then

@@ -34,6 +34,9 @@ type Stats struct {
 	UnkeptNow  int
 	UnkeptKept uint64
 	UnkeptLost uint64
+	// MOPolicyDropped: MO the traffic policy refused (dropped, answered
+	// as kept to their connector).
+	MOPolicyDropped uint64
 }
 
 // RefusedBy returns the refusal count for r.
@@ -49,6 +52,7 @@ type counters struct {
 	refused                        [numRefusals]atomic.Uint64
 	refunds, storeErrors           atomic.Uint64
 	kept                           atomic.Uint64
+	moPolicyDropped                atomic.Uint64 // MO the policy refused (policy.go)
 	redriven, redrivenDup, waiting atomic.Uint64
 	redriveTime                    atomic.Int64
 }
@@ -76,6 +80,8 @@ func (h *Hub) Stats() Stats {
 		UnkeptNow:      int(h.unkept.n.Load()),
 		UnkeptKept:     h.unkept.kept.Load(),
 		UnkeptLost:     h.unkept.lost.Load(),
+
+		MOPolicyDropped: c.moPolicyDropped.Load(),
 	}
 	for i := range s.Refused {
 		s.Refused[i] = c.refused[i].Load()

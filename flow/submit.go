@@ -9,6 +9,7 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/policy"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
@@ -16,11 +17,13 @@ import (
 // submitScratch is one MT request's working memory, pooled so the request
 // path allocates nothing. Between requests it holds no views (clear).
 type submitScratch struct {
-	sub submission
-	rec storage.Record
-	mt  routing.MT
-	src []byte // the user's default source, copied
-	bin []byte // the message's binary form for a durable store (msg.AppendBinary)
+	sub  submission
+	rec  storage.Record
+	mt   routing.MT
+	src  []byte     // the user's default source, copied
+	pol  policy.Msg // the policy's working copy (policy.go)
+	sent sent       // the submit's own values while the policy rewrites
+	bin  []byte     // the message's binary form for a durable store (msg.AppendBinary)
 }
 
 // submission is an MT request in one shape whatever PDU brought it. Byte
@@ -59,14 +62,14 @@ type submission struct {
 	parts              int
 	partRef            uint16
 	partNum, partTotal uint8
-
-	route string // the matched MT route's name, for per-route limits and counts ("" before one matched)
 }
 
 func (sc *submitScratch) clear() {
 	sc.sub = submission{}
 	sc.rec = storage.Record{}
 	sc.mt = routing.MT{}
+	sc.sent = sent{}
+	sc.pol.Drop()
 }
 
 func (s *submission) fromSM(p *codec.SM) {
@@ -319,17 +322,21 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 // evicted one in a bounded memory store).
 func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh bool) (st codec.Status, r Refusal, recorded bool) {
 	s := &sc.sub
-	s.route = "" // a submit_multi's previous destination's
 	if len(s.dst) == 0 {
 		return RefuseDest.status(), RefuseDest, false
 	}
+	pol := h.opts.Policy.Load()
+	if pol != nil {
+		if st, r := h.applyPolicy(sc, pol); st != codec.StatusOK {
+			return st, r, false
+		}
+	}
 	sc.mt = routing.MT{User: s.systemID, Group: s.group, Source: s.src, Dest: s.dst, Content: s.content,
-		DataCoding: s.dataCoding, Now: s.now}
+		DataCoding: s.dataCoding, Network: sc.pol.Network, Tags: sc.pol.Tags, Now: s.now}
 	d, ok := t.RouteMT(&sc.mt, &h.up)
 	if !ok {
 		return RefuseNoRoute.status(), RefuseNoRoute, false
 	}
-	s.route = d.Route.Name
 	conn, failover := d.Connector, d.Failover
 	var affKey uint64
 	if s.partTotal > 1 {
@@ -345,6 +352,9 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		}
 		return RefuseInternal.status(), RefuseInternal, false
 	}
+	if pol != nil {
+		h.policyOutbound(sc, pol, conn)
+	}
 	hold := h.later.farFuture(s.schedule, s.nowNs)
 	switch {
 	case hold:
@@ -359,18 +369,11 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		}
 		return h.queueFull(s, conn, "")
 	}
-	if st, r, ok := h.takeLimits(s); !ok {
-		if hold {
-			h.later.unreserve()
-		}
-		return st, r, false
-	}
 	charge, why := accounts.Charge{}, accounts.Admitted
 	if s.parts > 0 { // 0: a later part of a long message admitted whole with its first (direct.go)
 		charge, why = h.adm.Admit(&s.user.Limits, s.parts, d.Rate, s.priority, s.validity, s.nowNs)
 	}
 	if why != accounts.Admitted {
-		h.giveLimits(s)
 		if hold {
 			h.later.unreserve()
 		}
@@ -383,6 +386,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	if fresh {
 		fillRecord(rec, m, s.text)
 		rec.MTRoute = d.Route.Name // a shared string of the table: no copy
+		sc.recordSent()
 	}
 	before, beforeParts := rec.Charge, rec.ChargeParts
 	rec.Charge += charge.Micros()
@@ -413,7 +417,6 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 			h.undoCharge(m) // no record carried the charge to the ledger
 		}
 		h.adm.Unadmit(&s.user.Limits, s.parts, s.nowNs)
-		h.giveLimits(s)
 		m.Release()
 		if err != errRingsFull {
 			h.noteStore(err, "put", id)
@@ -429,7 +432,6 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		h.aff.put(affKey, used, s.now)
 	}
 	h.stats.accepted.Add(1)
-	h.opts.Routes.Accepted(d.Route.Name)
 	if s.ctr != nil {
 		s.ctr.submits.Add(1)
 		s.ctr.parts.Add(uint64(s.parts))
@@ -629,9 +631,6 @@ func refusalOf(r accounts.Refusal) Refusal {
 func (h *Hub) refuse(s *submission, r Refusal, st codec.Status) {
 	if r < numRefusals {
 		h.stats.refused[r].Add(1)
-		if s != nil {
-			h.opts.Routes.Refused(s.route)
-		}
 		if s != nil && s.ctr != nil {
 			s.ctr.refused[r].Add(1)
 		}

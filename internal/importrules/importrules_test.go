@@ -49,14 +49,15 @@ var allowed = map[string][]string{
 	"connector/sim":           {"connector", "msg", "internal/ring"},
 	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers", "internal/logthrottle"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
-	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"}, // MT: never the delivery side
-	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                           // MO and receipts: never the MT hub, routing or accounts
-	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                                  // what a receipt says; delivery decides when and to whom
-	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                          // receipts and MO to URLs: HTTP only, no session or route knowledge
-	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "metrics", "internal/logthrottle"},         // users through accounts' rules, not config
-	"httpapi":                 {"flow", "accounts", "storage", "msg", "codec", "httpapi/content", "internal/logthrottle"},                                              // customers' HTTP: submits through the hub, never the engine or a connector
-	"httpapi/content":         {"codec/charset", "codec/concat"},                                                                                                       // Jasmin's content rules: codings, encoding, long content
-	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                               // reads their snapshot types; only admin and cmd import it
+	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle", "policy"}, // MT: never the delivery side
+	"policy":                  {"accounts", "routing", "codec", "codec/charset", "internal/units"},                                                                               // the traffic policy: users' source patterns, routes' filters
+	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                                     // MO and receipts: never the MT hub, routing or accounts
+	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                                            // what a receipt says; delivery decides when and to whom
+	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                                    // receipts and MO to URLs: HTTP only, no session or route knowledge
+	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "metrics", "internal/logthrottle"},                   // users through accounts' rules, not config
+	"httpapi":                 {"flow", "accounts", "storage", "msg", "codec", "httpapi/content", "internal/logthrottle"},                                                        // customers' HTTP: submits through the hub, never the engine or a connector
+	"httpapi/content":         {"codec/charset", "codec/concat"},                                                                                                                 // Jasmin's content rules: codings, encoding, long content
+	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                                         // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},
 	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest", "internal/logthrottle"},
@@ -83,7 +84,7 @@ const maxOurs = 7
 // accounts, codec, connector, msg, routing and storage. Lower the pin (or
 // drop the row) when that half moves out; the test says when.
 var overLimit = map[string]int{
-	"flow": 10,
+	"flow": 11, // 11 since the traffic policy's hook (issue 20)
 }
 
 func TestImportRules(t *testing.T) {

@@ -1,0 +1,150 @@
+package flow
+
+import (
+	"time"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/policy"
+)
+
+// The traffic policy's hook (docs/POLICY.md): once per destination, before
+// routing, on every MT path (SMPP and the HTTP API share place). The
+// policy sees the addresses the ESME sent (every destination of a
+// submit_multi starts from them again); what it rewrites is what routing
+// sees and the connector sends, while the record keeps the submitted
+// addresses, so the receipt, query_sm and cancel_sm carry what the ESME
+// sent and can match them.
+
+// sent is what the ESME submitted, kept while the policy rewrites.
+type sent struct {
+	src            []byte
+	srcTON, srcNPI uint8
+	dstTON, dstNPI uint8
+	dst            []byte
+	priority, dc   uint8
+	validity       time.Duration
+	expires        int64
+	taken          bool // src..expires hold the submit's values
+}
+
+// applyPolicy runs p on the current destination of sc. A refusal answers
+// the policy's status (RefusePolicy); a stage that waits answers Wait when
+// the session may wait.
+func (h *Hub) applyPolicy(sc *submitScratch, p *policy.Policy) (codec.Status, Refusal) {
+	s, o, pm := &sc.sub, &sc.sent, &sc.pol
+	if !o.taken {
+		o.src, o.srcTON, o.srcNPI = s.src, s.srcTON, s.srcNPI
+		o.priority, o.dc, o.validity, o.expires = s.priority, s.dataCoding, s.validity, s.expires
+		o.taken = true
+	}
+	// Each destination starts from the submit's own values.
+	s.src, s.srcTON, s.srcNPI = o.src, o.srcTON, o.srcNPI
+	s.priority, s.dataCoding = o.priority, o.dc
+	s.validity, s.expires = o.validity, o.expires
+	o.dst, o.dstTON, o.dstNPI = s.dst, s.dstTON, s.dstNPI
+
+	pm.Reset()
+	pm.Dir, pm.User, pm.Group = policy.DirMT, s.systemID, s.group
+	pm.SrcTON, pm.SrcNPI, pm.Src = s.srcTON, s.srcNPI, s.src
+	pm.DstTON, pm.DstNPI, pm.Dst = s.dstTON, s.dstNPI, s.dst
+	pm.DataCoding, pm.Priority, pm.Content, pm.Now = s.dataCoding, s.priority, s.content, s.now
+	pm.UserSources, pm.SrcDefaulted, pm.MayWait = len(s.user.SourceAddrs) > 0, s.srcDefaulted, s.mayWait
+	v := p.MT(pm)
+	switch v.Action {
+	case policy.Refuse:
+		h.notePolicy(s, v)
+		return v.Status, RefusePolicy
+	case policy.Wait:
+		if s.mayWait {
+			return codec.StatusMsgQFul, refuseWait
+		}
+		h.notePolicy(s, v)
+		return v.Status, RefusePolicy
+	}
+	h.takePolicy(s, pm)
+	return codec.StatusOK, 0
+}
+
+// takePolicy copies what the policy decided back into the submission.
+func (h *Hub) takePolicy(s *submission, pm *policy.Msg) {
+	s.src, s.srcTON, s.srcNPI = pm.Src, pm.SrcTON, pm.SrcNPI
+	s.dst, s.dstTON, s.dstNPI = pm.Dst, pm.DstTON, pm.DstNPI
+	if pm.Changed&policy.ChangedPriority != 0 {
+		s.priority = pm.Priority
+	}
+	if pm.Changed&policy.ChangedDataCoding != 0 {
+		s.dataCoding = pm.DataCoding
+	}
+	if pm.Changed&policy.ChangedValidity != 0 {
+		start := s.nowNs
+		if s.schedule > start {
+			start = s.schedule
+		}
+		s.validity, s.expires = pm.Validity, start+int64(pm.Validity)
+	}
+}
+
+// policyOutbound puts the policy's addresses into the form connector c's
+// upstream wants ([[normalise]] outbound).
+func (h *Hub) policyOutbound(sc *submitScratch, p *policy.Policy, c int) {
+	if c < 0 || c >= len(h.conns) {
+		return
+	}
+	pm := &sc.pol
+	if p.Outbound(h.conns[c].Name(), pm) {
+		h.takePolicy(&sc.sub, pm)
+	}
+}
+
+// recordSent puts the submitted addresses back into the record when the
+// policy changed them: the receipt and the ESME's lookups show its own.
+func (sc *submitScratch) recordSent() {
+	o, s := &sc.sent, &sc.sub
+	if !o.taken {
+		return
+	}
+	if string(o.src) == string(s.src) && string(o.dst) == string(s.dst) &&
+		o.srcTON == s.srcTON && o.srcNPI == s.srcNPI && o.dstTON == s.dstTON && o.dstNPI == s.dstNPI {
+		return
+	}
+	rec := &sc.rec
+	rec.SourceTON, rec.SourceNPI, rec.DestTON, rec.DestNPI = o.srcTON, o.srcNPI, o.dstTON, o.dstNPI
+	rec.SetAddrs(o.src, o.dst, rec.TextPrefix())
+}
+
+// notePolicy logs a policy refusal at debug level, with what refused it.
+func (h *Hub) notePolicy(s *submission, v policy.Verdict) {
+	if e := h.log.Debug(); e.Enabled() {
+		var buf [64]byte
+		e.Str("system_id", s.systemID).Bytes("dest", h.logAddr(buf[:0], s.dst)).
+			Str("stage", v.Stage).Str("status", v.Status.String()).Msg("MT refused by the policy")
+	}
+}
+
+// moPolicy runs the policy on an MO before its route. A refused MO is
+// dropped and answered as kept (nil: its upstream must not send it again);
+// what the policy rewrote is what the MO route and the ESME see.
+func (h *Hub) moPolicy(in *msg.Inbound, p *policy.Policy) error {
+	pm := h.moPol.Get().(*policy.Msg)
+	defer h.moPol.Put(pm)
+	pm.Reset()
+	pm.Dir, pm.Connector = policy.DirMO, in.Connector
+	pm.SrcTON, pm.SrcNPI, pm.Src = in.SourceTON, in.SourceNPI, in.Source
+	pm.DstTON, pm.DstNPI, pm.Dst = in.DestTON, in.DestNPI, in.Dest
+	pm.DataCoding, pm.Content, pm.Now = in.DataCoding, in.ShortMessage, h.now()
+	if v := p.MO(pm); v.Action != policy.Pass {
+		h.stats.moPolicyDropped.Add(1)
+		if e := h.log.Debug(); e.Enabled() {
+			e.Str("connector", in.Connector).Str("stage", v.Stage).Str("status", v.Status.String()).Msg("MO dropped by the policy")
+		}
+		return nil
+	}
+	// Views of pm, valid during the call as the Sink's contract says.
+	src, dst := in.Source, in.Dest
+	in.Source, in.Dest = pm.Src, pm.Dst
+	in.SourceTON, in.SourceNPI, in.DestTON, in.DestNPI = pm.SrcTON, pm.SrcNPI, pm.DstTON, pm.DstNPI
+	err := h.dl.MO(in)
+	in.Source, in.Dest = src, dst
+	return err
+}

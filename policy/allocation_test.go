@@ -1,0 +1,43 @@
+//go:build !race
+
+package policy
+
+import "testing"
+
+// The speed setting's MT path allocates nothing; a regexp rewrite makes
+// exactly the one allocation of its match (FindSubmatchIndex).
+func TestPolicyAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 1,000,000-entry list")
+	}
+	p := loadSpeed(t, false)
+	var m Msg
+	checkSpeedMsg(t, p, &m, "all")
+	if n := testing.AllocsPerRun(1000, func() { speedMsg(&m); p.MT(&m) }); n != 0 {
+		t.Errorf("MT allocates %.2f times", n)
+	}
+	mo := Msg{Dir: DirMO, Connector: "up", Src: []byte("01701234567"), Dst: []byte("4444")}
+	if n := testing.AllocsPerRun(1000, func() { p.MO(&mo) }); n != 0 {
+		t.Errorf("MO allocates %.2f times", n)
+	}
+	rw := loadSpeed(t, true)
+	if n := testing.AllocsPerRun(1000, func() { speedMsg(&m); rw.MT(&m) }); n > 1 {
+		t.Errorf("a regexp rewrite allocates %.2f times, want at most 1", n)
+	}
+}
+
+func TestOtherStagesAllocs(t *testing.T) {
+	p := load(t, senderPolicy+normPolicy+listPolicy+rulesPolicy, map[string]string{
+		"retail-senders.txt": "Shop2\n", "blocked.txt": blockedFile})
+	m := mt("Other", "0033612345678")
+	src, dst := m.Src, m.Dst
+	n := testing.AllocsPerRun(1000, func() {
+		m.Src, m.Dst, m.SrcTON, m.DstTON, m.Changed, m.Tags = src, dst, 0, 0, 0, nil
+		if v := p.MT(m); v.Action != Pass || string(m.Src) != "MyShop" || string(m.Dst) != "33612345678" {
+			t.Fatalf("%+v %s %s", v, m.Src, m.Dst)
+		}
+	})
+	if n != 0 {
+		t.Errorf("sender replace, normalisation, lists and a prefix rewrite allocate %.2f times", n)
+	}
+}
