@@ -144,9 +144,11 @@ func (h *Service) receipt(e *encoder, r *msg.Receipt) error {
 	h.final(r, done)
 	h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
 	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, false) {
+		h.delivered(e, r.State)
 		return h.sendReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
 			HasNetErr: r.HasNetErr, Done: done})
 	}
+	h.delivered(e, r.State)
 	return nil
 }
 
@@ -200,6 +202,7 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 	}
 	h.final(r, done)
 	h.observeSince(h.opts.ReceiptLatency, int(e.rec.Connector), e.rec.Submitted, r.At)
+	h.delivered(e, r.State)
 	if it != nil {
 		h.dispatch(it, now)
 	}

@@ -92,6 +92,9 @@ type Options struct {
 	// Finals is told of each final state a receipt records (the CDR
 	// stream; finals.go); nil = none.
 	Finals Finals
+	// RouteCounts counts final receipts with state DELIVRD per MT route (the
+	// metrics' route label; finals.go); nil = not counted.
+	RouteCounts RouteCounter
 	// LogPrivacy masks the middle digits of numbers in log lines
 	// ([smpp-server] log_privacy; msg.MaskAddr).
 	LogPrivacy bool

@@ -140,6 +140,7 @@ func (h *Service) settleUnkept(u *unkeptItem) error {
 		switch {
 		case err == nil:
 			h.final(&u.r, u.r.Done)
+			h.delivered(e, u.r.State)
 		case errors.Is(err, storage.ErrFinal), errors.Is(err, storage.ErrNotFound):
 		default:
 			return err

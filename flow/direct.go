@@ -16,7 +16,8 @@ import (
 // SMPP and HTTP), record, connector queue and receipts as HandleSubmit's;
 // only the answer differs. It is never Deferred: a caller that must not
 // answer before the store has the message durable calls WaitDurable on its
-// own goroutine after its submits (one wait covers a whole batch).
+// own goroutine after its submits (one wait covers a whole batch: the
+// largest Written).
 
 // DirectRequest is one MT message for SubmitDirect.
 type DirectRequest struct {
@@ -44,6 +45,11 @@ type DirectRequest struct {
 	// Quiet queues to a connector the loops may help without waking its
 	// worker; the caller then calls EndTurn once after its batch.
 	Quiet bool
+	// Written is set by an accepted SubmitDirect: the store's write
+	// position just after the message's record (0 with a store that is
+	// not durable), for WaitDurable. Read before the connectors run, so a
+	// wait for it does not include their later writes.
+	Written uint64
 }
 
 // NextID issues a message id for a DirectRequest.
@@ -78,29 +84,27 @@ func (h *Hub) SubmitDirect(req *DirectRequest) (codec.Status, Refusal) {
 	}
 	if st != codec.StatusOK {
 		h.refuse(s, r, st)
+	} else if c := h.committer(); c != nil {
+		req.Written = c.Written()
 	}
 	sc.clear()
 	h.scratch.Put(sc)
 	return st, r
 }
 
-// WaitDurable blocks until every store write made before the call is
-// durable (the store's Committer, when the hub's Messages is a
-// storage.Store); at once when the store is not durable. Call it after a
-// request's SubmitDirect calls and before answering: the answer then
-// promises what an SMPP answer promises. An error is the store's
-// (a failed device): the messages were accepted but may not survive a
-// crash.
-func (h *Hub) WaitDurable() error {
+// WaitDurable blocks until the store's writes up to pos (the largest
+// DirectRequest.Written of a request's submits) are durable (the store's
+// Committer, when the hub's Messages is a storage.Store); at once when they
+// are, or the store is not durable. Call it after a request's SubmitDirect
+// calls and before answering: the answer then promises what an SMPP answer
+// promises. An error is the store's (a failed device): the messages were
+// accepted but may not survive a crash.
+func (h *Hub) WaitDurable(pos uint64) error {
 	c := h.committer()
-	if c == nil {
+	if c == nil || pos <= c.Committed() {
 		return nil
 	}
-	w := c.Written()
-	if w <= c.Committed() {
-		return nil
-	}
-	return c.WaitCommitted(w)
+	return c.WaitCommitted(pos)
 }
 
 // committer is the store's Committer, nil for a store that has none.

@@ -37,6 +37,12 @@ type Options struct {
 	// tables index Connectors, so build the tables with
 	// routing.Config.Connectors set to the connectors' names in this order.
 	Router *routing.Router
+	// Limits are the policy's per-sender and per-route buckets
+	// (routelimits.go); nil = none.
+	Limits *policy.Limits
+	// Routes counts accepted and refused MT per route for the metrics;
+	// nil = not counted.
+	Routes *policy.RouteCounts
 	// Connectors are the upstreams, index = routing table connector id.
 	Connectors []connector.Connector
 	// Messages keeps the state of accepted messages; required.

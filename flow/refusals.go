@@ -31,6 +31,8 @@ const (
 	RefuseDisabled                 // the user or its group was disabled (or the user removed) after it bound
 	RefuseInternal                 // a route to a connector id the hub does not have
 	RefuseStorage                  // the store could not write the message's record
+	RefuseSenderTPS                // the sender's [[limit]] bucket was empty
+	RefuseRouteTPS                 // the route's [[limit]] bucket was empty
 	RefusePolicy                   // the traffic policy refused it (its status is configurable)
 	numRefusals
 
@@ -90,6 +92,10 @@ var refusalTable = [numRefusals]refusalRow{
 		desc: "a wiring bug (a route to a connector the hub does not have); should stay 0"},
 	RefuseStorage: {label: "storage_error", status: statuses(codec.StatusMsgQFul),
 		desc: "the store could not write the message's record (a durable store's full or failing disk); nothing was queued or charged"},
+	RefuseSenderTPS: {label: "sender_throttled", status: statuses(codec.StatusThrottled),
+		desc: "the sender's [[limit]] in the policy file (its rate over all users)"},
+	RefuseRouteTPS: {label: "route_throttled", status: statuses(codec.StatusThrottled),
+		desc: "the MT route's [[limit]] in the policy file"},
 	RefusePolicy: {label: "policy", status: statuses(codec.StatusInvDstAdr, codec.StatusInvSrcAdr, codec.StatusMsgQFul),
 		desc: "the traffic policy refused it (POLICY.md: normalisation, sender, a block or allow list, a reject rule, a full lookup); the statuses are the defaults, each is configurable"},
 }

@@ -197,6 +197,16 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 		wantStatus(t, submit(p, sm("1", "491", "x"))(), codec.StatusOK)
 		check("ring full", RefuseQueueFull, submit(p, sm("1", "491", "x")))
 		th.conns[0].cap = 0
+		lim := policy.NewLimits()
+		if err := lim.Apply([]policy.LimitConfig{{Sender: "2", Rate: 1, Burst: 1}, {Route: "de", Rate: 1, Burst: 1}}); err != nil {
+			t.Fatal(err)
+		}
+		th.opts.Limits = lim
+		lu := newUser(t, "limited", userSpec{limits: rich})
+		wantStatus(t, submit(lu, sm("2", "491", "x"))(), codec.StatusOK)
+		check("sender's limit", RefuseSenderTPS, submit(lu, sm("2", "491", "x")))
+		check("route's limit", RefuseRouteTPS, submit(lu, sm("1", "491", "x")))
+		th.opts.Limits = nil
 
 		// replace_sm refusals counted with the submits'.
 		for th.conns[0].queued() > 0 {

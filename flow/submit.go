@@ -62,6 +62,8 @@ type submission struct {
 	parts              int
 	partRef            uint16
 	partNum, partTotal uint8
+
+	route string // the matched MT route's name, for per-route limits and counts ("" before one matched)
 }
 
 func (sc *submitScratch) clear() {
@@ -322,6 +324,7 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 // evicted one in a bounded memory store).
 func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh bool) (st codec.Status, r Refusal, recorded bool) {
 	s := &sc.sub
+	s.route = "" // a submit_multi's previous destination's
 	if len(s.dst) == 0 {
 		return RefuseDest.status(), RefuseDest, false
 	}
@@ -337,6 +340,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	if !ok {
 		return RefuseNoRoute.status(), RefuseNoRoute, false
 	}
+	s.route = d.Route.Name
 	conn, failover := d.Connector, d.Failover
 	var affKey uint64
 	if s.partTotal > 1 {
@@ -369,11 +373,18 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		}
 		return h.queueFull(s, conn, "")
 	}
+	if st, r, ok := h.takeLimits(s); !ok {
+		if hold {
+			h.later.unreserve()
+		}
+		return st, r, false
+	}
 	charge, why := accounts.Charge{}, accounts.Admitted
 	if s.parts > 0 { // 0: a later part of a long message admitted whole with its first (direct.go)
 		charge, why = h.adm.Admit(&s.user.Limits, s.parts, d.Rate, s.priority, s.validity, s.nowNs)
 	}
 	if why != accounts.Admitted {
+		h.giveLimits(s)
 		if hold {
 			h.later.unreserve()
 		}
@@ -417,6 +428,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 			h.undoCharge(m) // no record carried the charge to the ledger
 		}
 		h.adm.Unadmit(&s.user.Limits, s.parts, s.nowNs)
+		h.giveLimits(s)
 		m.Release()
 		if err != errRingsFull {
 			h.noteStore(err, "put", id)
@@ -432,6 +444,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		h.aff.put(affKey, used, s.now)
 	}
 	h.stats.accepted.Add(1)
+	h.opts.Routes.Accepted(d.Route.Name)
 	if s.ctr != nil {
 		s.ctr.submits.Add(1)
 		s.ctr.parts.Add(uint64(s.parts))
@@ -631,6 +644,9 @@ func refusalOf(r accounts.Refusal) Refusal {
 func (h *Hub) refuse(s *submission, r Refusal, st codec.Status) {
 	if r < numRefusals {
 		h.stats.refused[r].Add(1)
+		if s != nil {
+			h.opts.Routes.Refused(s.route)
+		}
 		if s != nil && s.ctr != nil {
 			s.ctr.refused[r].Add(1)
 		}

@@ -48,7 +48,7 @@ type Hub interface {
 	NextID() msg.ID
 	SubmitDirect(req *flow.DirectRequest) (codec.Status, flow.Refusal)
 	EndTurn()
-	WaitDurable() error
+	WaitDurable(pos uint64) error
 	Quote(u *accounts.User, sm *codec.SM, now time.Time) (flow.Quote, bool)
 	ConnectorName(id int) string
 }

@@ -123,7 +123,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		jasminError(w, o.fail.jasmin, o.fail.reason)
 		return
 	}
-	if err := s.o.Hub.WaitDurable(); err != nil {
+	if err := s.o.Hub.WaitDurable(o.written); err != nil {
 		s.warn("commit", err)
 		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
 		jasminError(w, http.StatusServiceUnavailable, "The message store failed to write the message: retry later")

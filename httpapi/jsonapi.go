@@ -68,6 +68,8 @@ func (s *Server) authJSON(w http.ResponseWriter, r *http.Request) (*accounts.Use
 // item is one message's answer in a batch, and the body of a single
 // message's success.
 type item struct {
+	written uint64 // the store's position after the message (Hub.WaitDurable)
+
 	Index  *int      `json:"index,omitempty"`
 	Status int       `json:"status"`
 	ID     string    `json:"id,omitempty"`
@@ -154,7 +156,7 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 		if it.Error != nil {
 			return errorAnswer(it.Status, it.Error)
 		}
-		if err := s.o.Hub.WaitDurable(); err != nil {
+		if err := s.o.Hub.WaitDurable(it.written); err != nil {
 			s.warn("commit", err)
 			return errorAnswer(http.StatusServiceUnavailable, &apiError{Code: "unavailable",
 				Message: "the message store failed to write the message: retry later"})
@@ -167,6 +169,7 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 			Message: "a batch holds 1 to " + strconv.Itoa(MaxBatch) + " messages, got " + strconv.Itoa(n)})
 	}
 	var accepted, refused int
+	var written uint64
 	answer := make([]byte, 0, 128*len(items))
 	answer = append(answer, `{"accepted":`...)
 	mark := len(answer)
@@ -180,6 +183,7 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 		} else {
 			accepted++
 		}
+		written = max(written, it.written)
 		if i > 0 {
 			answer = append(answer, ',')
 		}
@@ -192,7 +196,7 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 	answer = append(answer[:mark], append(head, answer[mark+len(`000000,"refused":000000`):]...)...)
 	s.o.Hub.EndTurn()
 	if accepted > 0 {
-		if err := s.o.Hub.WaitDurable(); err != nil {
+		if err := s.o.Hub.WaitDurable(written); err != nil {
 			s.warn("commit", err)
 			return errorAnswer(http.StatusServiceUnavailable, &apiError{Code: "unavailable",
 				Message: "the message store failed to write the messages: retry later"})
@@ -302,7 +306,7 @@ func (s *Server) one(u *accounts.User, raw []byte, now time.Time) item {
 	if o.fail != nil {
 		return item{Status: o.fail.json, Error: o.fail.apiError()}
 	}
-	it := item{Status: http.StatusOK, ID: o.id.String(), Parts: make([]string, len(o.ids))}
+	it := item{Status: http.StatusOK, ID: o.id.String(), Parts: make([]string, len(o.ids)), written: o.written}
 	for i, id := range o.ids[:len(o.ids)-1] {
 		it.Parts[i] = id.String()
 	}

@@ -261,9 +261,10 @@ func encodeTLV(item []any) (customTLV, bool) {
 // outcome is what became of one message: every part's id and the id
 // reported (the last part's), or the failure.
 type outcome struct {
-	ids  []msg.ID
-	id   msg.ID
-	fail *failure
+	ids     []msg.ID
+	id      msg.ID
+	written uint64 // the store's position after the last part (Hub.WaitDurable)
+	fail    *failure
 }
 
 // submit hands m's parts to the hub in order: the first admits and pays
@@ -344,7 +345,7 @@ func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
 	}
 	s.stats.messages.Add(1)
 	s.stats.parts.Add(uint64(len(parts)))
-	return outcome{ids: ids, id: last}
+	return outcome{ids: ids, id: last, written: req.Written}
 }
 
 // waitForRoom submits req again while every queue it could go to is full,

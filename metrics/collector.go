@@ -42,6 +42,7 @@ type collector struct {
 	upstreamEvicted, upstreamExpired, upstreamRejected, storeErrs  *prometheus.Desc
 	store                                                          storageDescs
 	admin                                                          adminDescs
+	policy                                                         policyDescs
 }
 
 func newCollector() *collector {
@@ -130,6 +131,7 @@ func newCollector() *collector {
 	c.storeErrs = d("smppd_storage_errors_total", "Store calls that failed (a submit refused ESME_RMSGQFUL, a state, upstream id or held item not written; the log names each).")
 	c.store.init(d)
 	c.admin.init(d)
+	c.policy.init(d)
 	return c
 }
 
@@ -173,6 +175,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(ch, c.storeErrs, storeErrs)
 	}
 	c.collectConnectors(ch, src)
+	c.policy.collect(ch, src)
 	if src.Storage != nil {
 		st := src.Storage.Stats()
 		gauge(ch, c.records, float64(st.Records))

@@ -79,6 +79,11 @@ type Sources struct {
 	Storage    Storage
 	Accounts   Accounts
 	Admin      Admin
+	// Routes, Limits and Lookup are the policy's per-route counts,
+	// [[limit]] buckets and portability stage (policy.go).
+	Routes RouteStats
+	Limits LimitStats
+	Lookup LookupStats
 }
 
 // Options configure New.
