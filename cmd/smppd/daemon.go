@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -371,7 +370,10 @@ func (d *daemon) ready() error {
 
 // reload re-reads the config (SIGHUP): the TLS certificate and client
 // authentication, users and groups, then routes. Bound sessions stay up.
-// Connector and listener settings need a restart.
+// A route naming a connector that does not run refuses the whole reload;
+// a connector changed in place is drained and rebound (reloadconn.go);
+// adding, removing or moving one, and the listeners, need a restart and
+// are reported.
 func (d *daemon) reload() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -380,6 +382,11 @@ func (d *daemon) reload() {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users, routes and TLS certificate stay in force")
 		return
 	}
+	if err := d.checkRoutes(cfg); err != nil {
+		d.log.Error().Str("event", "reload").Err(err).Msg("reload refused: the routes do not compile against the running connectors; the previous configuration stays in force")
+		return
+	}
+	cfg.Connectors = d.reloadConnectors(cfg)
 	d.reloadAdminTokens(cfg)
 	d.reloadTLS(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
@@ -410,9 +417,6 @@ func (d *daemon) reloadUsers(cfg *config.Config) error {
 // swapRoutes compiles cfg's routes against the running connectors and
 // installs them atomically; messages already routed are not affected.
 func (d *daemon) swapRoutes(cfg *config.Config) (int, error) {
-	if !reflect.DeepEqual(cfg.Connectors, d.cfg.Connectors) {
-		d.log.Warn().Str("event", "reload").Msg("[[connector]] changes take effect at the next restart")
-	}
 	rc := *cfg
 	rc.Connectors = d.cfg.Connectors
 	tb, err := compileRoutes(&rc)

@@ -54,23 +54,33 @@ type storeIDs struct {
 func newConnectors(cfg *config.Config, ids connector.IDMap, log zerolog.Logger) ([]connector.Connector, error) {
 	out := make([]connector.Connector, len(cfg.Connectors))
 	for i := range cfg.Connectors {
-		cn := &cfg.Connectors[i]
-		k, settings, _, err := connectorKind(cfg, i)
+		kind, build, err := connectorFactory(cfg, i, ids, log)
 		if err != nil {
 			return nil, err
 		}
-		b := connector.Build{Name: cn.Name, ID: i, Queue: cn.Queue, IDMap: ids, Log: log,
-			DefaultValidity: cfg.Delivery.DefaultValidity.D()}
-		if si, ok := ids.(storeIDs); ok && si.holds != nil && cfg.Storage.Disk() {
-			b.Parker = storeParker{holds: si.holds, queue: parkQueue + cn.Name, life: cfg.Delivery.HoldLifetime.D()}
-		}
-		c, err := k.Build(settings, b)
+		c, err := build()
 		if err != nil {
-			return nil, fmt.Errorf("connector %q: %w", cn.Name, err)
+			return nil, fmt.Errorf("connector %q: %w", cfg.Connectors[i].Name, err)
 		}
-		out[i] = connector.NewRestartable(k.Name, c, func() (connector.Connector, error) { return k.Build(settings, b) })
+		out[i] = connector.NewRestartable(kind, c, build)
 	}
 	return out, nil
+}
+
+// connectorFactory returns the kind of cfg's i-th connector and what
+// builds it (routing id i): at start, and for a reload that changed it.
+func connectorFactory(cfg *config.Config, i int, ids connector.IDMap, log zerolog.Logger) (string, connector.Factory, error) {
+	cn := &cfg.Connectors[i]
+	k, settings, _, err := connectorKind(cfg, i)
+	if err != nil {
+		return "", nil, err
+	}
+	b := connector.Build{Name: cn.Name, ID: i, Queue: cn.Queue, IDMap: ids, Log: log,
+		DefaultValidity: cfg.Delivery.DefaultValidity.D()}
+	if si, ok := ids.(storeIDs); ok && si.holds != nil && cfg.Storage.Disk() {
+		b.Parker = storeParker{holds: si.holds, queue: parkQueue + cn.Name, life: cfg.Delivery.HoldLifetime.D()}
+	}
+	return k.Name, func() (connector.Connector, error) { return k.Build(settings, b) }, nil
 }
 
 // compileRoutes builds the routing table from [[mt_route]] and [[mo_route]],
