@@ -45,7 +45,8 @@ const maxAnswer = 4096
 //
 // One Lookup lives for the process: Configure applies each policy load's
 // [lookup] table (the file is read again; the service's cache and workers
-// are kept unless its settings changed). Until then it maps nothing.
+// are kept unless its settings changed). Until then, and as a zero
+// Lookup, it maps nothing.
 type Lookup struct {
 	ported atomic.Pointer[portedTable]
 	svc    atomic.Pointer[service]

@@ -54,6 +54,9 @@ type daemon struct {
 	http *httpapi.Server
 	// cdr is the CDR stream; nil without [cdr].
 	cdr *cdr.Stream
+	// pex are the policy's portability lookup, [[limit]] buckets and
+	// per-route counts (policyextras.go).
+	pex *policyExtras
 
 	stopPersist chan struct{}
 	persistDone chan struct{}
@@ -130,7 +133,8 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if err := registerCDR(d.metrics.Registry(), d.cdr); err != nil {
 		return nil, err
 	}
-	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, d.cdr, log); err != nil {
+	d.pex = newPolicyExtras()
+	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, d.cdr, d.pex, log); err != nil {
 		return nil, err
 	}
 	heldElsewhere(d.store, d.dl.HeldElsewhere)
@@ -195,6 +199,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		}
 	}
 	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users}
+	d.pex.metricsSources(&src)
 	if d.admin != nil {
 		src.Admin = d.admin
 	}
@@ -282,6 +287,7 @@ func (d *daemon) stop() {
 	d.stopHTTP(grace) // no new HTTP submits while the engine and the hub drain
 	d.stopEngineWithin(grace)
 	d.stopHubWithin(grace)
+	d.pex.close() // its workers: nothing asks the lookup any more
 	d.closeCDR()
 	d.closeStore()
 	if d.stopPersist != nil {

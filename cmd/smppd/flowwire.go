@@ -132,7 +132,7 @@ func routeConfig(cfg *config.Config) routing.Config {
 // acknowledged (the hub's per-user counters) and runs the hub's sweep on
 // its goroutine. obs gives the latency histograms.
 func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Connector, store storage.Store,
-	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, wh *webhook.Service, cdrs *cdr.Stream, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
+	users *accounts.Store, ids *msg.IDGen, obs *metrics.Metrics, wh *webhook.Service, cdrs *cdr.Stream, pex *policyExtras, log zerolog.Logger) (*flow.Hub, *delivery.Service, error) {
 	d := &cfg.Delivery
 	durable := cfg.Storage.Disk()
 	// With the disk store a submit is answered once its record is written
@@ -169,6 +169,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Delivered:      func(systemID string, mo bool) { hub.CountDelivered(systemID, mo) },
 		Sweep:          func(now int64) { hub.Sweep(now) },
 		Finals:         finalsOf(cdrs), // final receipts' states to the CDR stream
+		RouteCounts:    pex.routes,     // DELIVRD per MT route, for the metrics
 		LogPrivacy:     cfg.Server.LogPrivacy,
 		Logger:         log,
 	})
@@ -193,6 +194,8 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		AcceptLatency:   obs.AcceptLatency(),
 		ReceiptLatency:  obs.ReceiptLatency(),
 		Finals:          finalsOf(cdrs),
+		Limits:          pex.limits,
+		Routes:          pex.routes,
 		LogPrivacy:      cfg.Server.LogPrivacy,
 		Logger:          log,
 	})

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"errors"
+
+	"github.com/smppd/smppd/metrics"
+	"github.com/smppd/smppd/policy"
+)
+
+// policyExtras are the parts of the traffic policy that keep state across
+// policy loads: the portability lookup (a policy Stage, its cache and
+// workers), the [[limit]] buckets and the per-route counts. They are built
+// once; each successful policy load (start, SIGHUP) applies its [lookup]
+// and [[limit]] tables to them.
+type policyExtras struct {
+	lookup *policy.Lookup
+	limits *policy.Limits
+	routes *policy.RouteCounts
+}
+
+func newPolicyExtras() *policyExtras {
+	// The zero Lookup maps nothing until a policy configures it.
+	return &policyExtras{lookup: new(policy.Lookup), limits: policy.NewLimits(), routes: policy.NewRouteCounts()}
+}
+
+// stages are the policy Stages to pass to policy.Load (Options.Stages).
+func (x *policyExtras) stages() []policy.Stage { return []policy.Stage{x.lookup} }
+
+// apply puts a loaded policy's [lookup] and [[limit]] tables in force.
+// Each part that fails keeps its previous configuration; the errors are
+// joined, naming the key.
+func (x *policyExtras) apply(lc policy.LookupConfig, limits []policy.LimitConfig) error {
+	return errors.Join(x.lookup.Configure(lc), x.limits.Apply(limits))
+}
+
+// metricsSources adds the per-route counts, limits and lookup to s.
+func (x *policyExtras) metricsSources(s *metrics.Sources) {
+	s.Routes, s.Limits, s.Lookup = x.routes, x.limits, x.lookup
+}
+
+// close stops the lookup's workers (nil: a daemon that never built them).
+func (x *policyExtras) close() {
+	if x != nil {
+		x.lookup.Close()
+	}
+}
