@@ -10,6 +10,7 @@ import (
 
 	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/jetstream"
 )
@@ -93,4 +94,36 @@ func idNode(cfg *config.Config) int {
 		return cfg.Cluster.NodeID
 	}
 	return cfg.Server.NodeID
+}
+
+// startTakeover makes this node take over the unsent messages of a node
+// whose lease expired (cluster.WatchDeparted: the lowest live node, after
+// cluster.TakeoverGrace); the returned func stops it. Outside a cluster
+// it does nothing.
+func startTakeover(st storage.Store, hub *flow.Hub) func() {
+	c, ok := st.(clusterStore)
+	if !ok {
+		return func() {}
+	}
+	stop, done := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(done)
+		c.node.WatchDeparted(cluster.TakeoverGrace, stop, func(node int) {
+			_ = hub.TakeOver(nodeRecords{st: c.Store, node: node}) // TakeOver logs its outcome
+		})
+	}()
+	return func() {
+		close(stop)
+		<-done
+	}
+}
+
+// nodeRecords hands out one departed node's records (flow.Recoverer).
+type nodeRecords struct {
+	st   *jetstream.Store
+	node int
+}
+
+func (r nodeRecords) Recover(fn func(r *storage.Record, m []byte) error) error {
+	return r.st.RecoverNode(r.node, fn)
 }

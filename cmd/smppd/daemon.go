@@ -50,6 +50,8 @@ type daemon struct {
 	metrics *metrics.Metrics
 	// tls serves [smpp-server.tls]; nil without it. SIGHUP swaps its settings.
 	tls *tlsListener
+	// stopTakeover ends a cluster node's watch for departed nodes.
+	stopTakeover func()
 	// http is the customers' HTTP API; nil without [http-api] enabled.
 	http *httpapi.Server
 	// cdr is the CDR stream; nil without [cdr].
@@ -252,6 +254,7 @@ func (d *daemon) start() error {
 			return err
 		}
 	}
+	d.stopTakeover = startTakeover(d.store, d.hub) // a cluster node: departed nodes' messages
 	d.stopPersist, d.persistDone = make(chan struct{}), make(chan struct{})
 	go d.persistLoop()
 	b := currentBuild()
@@ -283,6 +286,9 @@ func (d *daemon) stop() {
 		if err := d.audit.Close(); err != nil {
 			d.log.Error().Str("event", "shutdown").Err(err).Msg("closing the audit log")
 		}
+	}
+	if d.stopTakeover != nil {
+		d.stopTakeover()
 	}
 	d.stopHTTP(grace) // no new HTTP submits while the engine and the hub drain
 	d.stopEngineWithin(grace)

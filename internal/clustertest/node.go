@@ -30,8 +30,9 @@ type node struct {
 	cmd    *exec.Cmd
 	exited chan struct{}
 
-	mu   sync.Mutex
-	tail []string
+	mu    sync.Mutex
+	tail  []string
+	notes []string // start-up re-drives and take-overs, every run
 }
 
 func newNode(binary string, c *nodeConfig) (*node, error) {
@@ -139,6 +140,9 @@ func (n *node) readLog(r io.Reader) {
 		if line != "" {
 			_, _ = n.log.WriteString(line)
 			n.mu.Lock()
+			if strings.Contains(line, `"event":"takeover"`) || strings.Contains(line, `"event":"redrive"`) {
+				n.notes = append(n.notes, strings.TrimSpace(line))
+			}
 			if len(n.tail) == tailLen {
 				n.tail = append(n.tail[:0], n.tail[1:]...)
 			}
@@ -155,4 +159,11 @@ func (n *node) lastLines(k int) []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return append([]string(nil), n.tail[max(0, len(n.tail)-k):]...)
+}
+
+// redrives returns the node's re-drive and take-over log lines so far.
+func (n *node) redrives() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return append([]string(nil), n.notes...)
 }

@@ -1,12 +1,14 @@
 package jetstream
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
 
@@ -90,5 +92,54 @@ func TestProducerLeaseKeepsOtherNodesOff(t *testing.T) {
 	}
 	if k, _ := b.Holds().Lease("bob", until(), dst); k != 1 {
 		t.Fatalf("node 2 leased %d after the producer's lease lapsed", k)
+	}
+}
+
+// TestRecoverNodeHandsOutAnotherNodesBodies: a surviving node takes over
+// a departed node's unsent messages with RecoverNode (its own Recover
+// never hands them out); an accepted one comes without its body.
+func TestRecoverNodeHandsOutAnotherNodesBodies(t *testing.T) {
+	dir := t.TempDir()
+	open := func(node int, sub string) *Store {
+		js, nc := testJS(t, dir)
+		s, err := Open(Options{JS: js, Stream: testStream, Subject: "smppd.journal." + sub, Node: node,
+			Dir: dir + "/n" + sub, TTL: time.Hour, Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close(); nc.Close() })
+		return s
+	}
+	a, b := open(1, "1"), open(2, "2")
+	put := func(s *Store, seq uint64, node int, body string) msg.ID {
+		t.Helper()
+		r := storage.Record{ID: msg.ID(seq<<12 | uint64(node)), SystemID: "bob", State: msg.StateEnroute, Submitted: time.Now().UnixNano()}
+		if err := s.PutMessage(&r, []byte(body)); err != nil {
+			t.Fatal(err)
+		}
+		return r.ID
+	}
+	put(b, 1, 2, "mine")
+	put(a, 2, 1, "node 1's, unsent")
+	sent := put(a, 3, 1, "node 1's, accepted upstream")
+	if err := a.SetAccepted(sent, 0, 0, time.Now().UnixNano()); err != nil {
+		t.Fatal(err)
+	}
+	collect := func(recover func(func(*storage.Record, []byte) error) error) map[string]bool {
+		got := map[string]bool{}
+		if err := recover(func(r *storage.Record, m []byte) error { got[fmt.Sprintf("%d:%s", r.ID.Node(), m)] = true; return nil }); err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	var got map[string]bool
+	eventually(t, "node 2 takes over node 1's messages", func() bool {
+		got = collect(func(fn func(*storage.Record, []byte) error) error { return b.RecoverNode(1, fn) })
+		return len(got) == 2 && got["1:node 1's, unsent"] && got["1:"]
+	})
+	for k := range collect(b.Recover) {
+		if k[0] != '2' {
+			t.Fatalf("node 2's Recover handed out %q, another node's", k)
+		}
 	}
 }

@@ -282,8 +282,14 @@ func (s *Store) Holds() storage.Holds { return &s.holds }
 // Recover implements storage.Store: this node's own non-final records
 // (another node's are that node's to send).
 func (s *Store) Recover(fn func(r *storage.Record, m []byte) error) error {
+	return s.RecoverNode(s.o.Node, fn)
+}
+
+// RecoverNode is Recover for node's records: a surviving node takes over
+// a departed node's unsent messages with it (cluster.WatchDeparted).
+func (s *Store) RecoverNode(node int, fn func(r *storage.Record, m []byte) error) error {
 	return s.idx.Recover(func(r *storage.Record, m []byte) error {
-		if r.ID.Node() != s.o.Node {
+		if r.ID.Node() != node {
 			return nil
 		}
 		if m == nil {

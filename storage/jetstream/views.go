@@ -35,7 +35,7 @@ const nodeShift = 52
 // delivering stays out of this node's leases: past it, without a release
 // or an ack, the producer is taken for dead and this node may send it (a
 // possible duplicate when the producer was only slow: docs/CLUSTER.md).
-const producerLease = 30 * time.Second
+const producerLease = 10 * time.Second
 
 func (h *holds) init(s *Store) {
 	h.s = s
