@@ -223,7 +223,7 @@ func (l *Lookup) Resolve(dst []byte, mayWait bool, now int64) (string, Resolutio
 	if s.pausedTill.Load() > now {
 		return s.takeFallback()
 	}
-	if s.start(key, now) == Full {
+	if s.start(key) == Full {
 		if !mayWait {
 			return s.takeFallback()
 		}
@@ -243,8 +243,9 @@ func (s *service) takeFallback() (string, Resolution) {
 
 // start queues a request for key unless one is running; Full when
 // MaxPending are. A request already running past its deadline is left to
-// its worker, which stores the fallback.
-func (s *service) start(key uint64, now int64) Resolution {
+// its worker, which stores the fallback. The deadline is read from the
+// wall clock the workers use, whatever clock the caller's now came from.
+func (s *service) start(key uint64) Resolution {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.inflight[key]; ok {
@@ -258,7 +259,7 @@ func (s *service) start(key uint64, now int64) Resolution {
 	default:
 		return Full // the queue is as long as max: unreachable
 	}
-	s.inflight[key] = now + int64(s.timeout)
+	s.inflight[key] = time.Now().UnixNano() + int64(s.timeout)
 	return Pending
 }
 
