@@ -5,10 +5,13 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/internal/logthrottle"
 )
 
 // startEmbedded starts this node's JetStream server, clustered with the
@@ -54,7 +57,7 @@ func startEmbedded(o *Options, lg zerolog.Logger) (*server.Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: embedded JetStream server: %w", err)
 	}
-	s.SetLoggerV2(natsLogger{lg.With().Str("component", "nats").Logger()}, false, false, false)
+	s.SetLoggerV2(newNATSLogger(lg.With().Str("component", "nats").Logger()), false, false, false)
 	go s.Start()
 	if !s.ReadyForConnections(10 * time.Second) {
 		s.Shutdown()
@@ -83,12 +86,33 @@ func splitHostPort(hp string) (string, int, error) {
 }
 
 // natsLogger sends the server's log to ours: warnings and errors at
-// their level: notices (the banner, routes, elections) at debug.
-type natsLogger struct{ lg zerolog.Logger }
+// their level: notices (the banner, routes, elections) at debug. A dead
+// peer's route is redialled every second or so: those errors pass at most
+// once per routeLogEvery, with the count of those left out.
+type natsLogger struct {
+	lg     zerolog.Logger
+	routes *logthrottle.Gate
+}
+
+const routeLogEvery = 30 * time.Second
+
+func newNATSLogger(lg zerolog.Logger) natsLogger {
+	return natsLogger{lg: lg, routes: logthrottle.New(routeLogEvery, 1)}
+}
 
 func (l natsLogger) Noticef(format string, v ...any) { l.lg.Debug().Msgf(format, v...) }
 func (l natsLogger) Warnf(format string, v ...any)   { l.lg.Warn().Msgf(format, v...) }
 func (l natsLogger) Fatalf(format string, v ...any)  { l.lg.Error().Msgf(format, v...) }
-func (l natsLogger) Errorf(format string, v ...any)  { l.lg.Error().Msgf(format, v...) }
+func (l natsLogger) Errorf(format string, v ...any) {
+	if strings.HasPrefix(format, "Error trying to connect to route") {
+		ok, left := l.routes.Allow(time.Now().UnixNano())
+		if !ok {
+			return
+		}
+		l.lg.Error().Str("event", "route_connect_failed").Uint64("suppressed", left).Msgf(format, v...)
+		return
+	}
+	l.lg.Error().Msgf(format, v...)
+}
 func (l natsLogger) Debugf(format string, v ...any)  { l.lg.Debug().Msgf(format, v...) }
 func (l natsLogger) Tracef(format string, v ...any)  { l.lg.Trace().Msgf(format, v...) }
