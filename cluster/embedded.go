@@ -114,5 +114,5 @@ func (l natsLogger) Errorf(format string, v ...any) {
 	}
 	l.lg.Error().Msgf(format, v...)
 }
-func (l natsLogger) Debugf(format string, v ...any)  { l.lg.Debug().Msgf(format, v...) }
-func (l natsLogger) Tracef(format string, v ...any)  { l.lg.Trace().Msgf(format, v...) }
+func (l natsLogger) Debugf(format string, v ...any) { l.lg.Debug().Msgf(format, v...) }
+func (l natsLogger) Tracef(format string, v ...any) { l.lg.Trace().Msgf(format, v...) }
