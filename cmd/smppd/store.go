@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -52,6 +51,7 @@ func openStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Logger) (
 		Sync:         syncMode(s.Sync),
 		SyncInterval: s.SyncInterval.D(),
 		MaxDisk:      int64(s.MaxDisk),
+		Preallocate:  true, // zero-filled next segments: an fsync flushes data only (wal/prealloc.go)
 		TTL:          s.MessageTTL.D(),
 		MaxHeld:      cfg.Delivery.MaxHeld,
 		HeldShare:    held,
@@ -184,8 +184,11 @@ func deadLetters(dl storage.DeadLetters) admin.DeadLetterSource {
 	return func(max int) ([]admin.DeadLetter, int, error) {
 		var out []admin.DeadLetter
 		err := dl.List(max, func(d *storage.DeadLetter) {
-			v := admin.DeadLetter{Key: strconv.FormatInt(d.At, 10), Kind: heldKindName(d.Kind), Connector: d.Connector,
-				SystemID: d.SystemID, Reason: d.Reason, At: time.Unix(0, d.At).UTC(), Body: hex.EncodeToString(d.Body)}
+			v := admin.DeadLetter{Kind: "receipt", Connector: d.Connector, SystemID: d.SystemID, Reason: d.Reason,
+				At: time.Unix(0, d.At).UTC(), Body: hex.EncodeToString(d.Body)}
+			if d.Kind == storage.HeldMO {
+				v.Kind = "mo"
+			}
 			if d.ID != 0 {
 				v.ID = d.ID.String()
 			}
