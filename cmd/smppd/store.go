@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -184,11 +185,8 @@ func deadLetters(dl storage.DeadLetters) admin.DeadLetterSource {
 	return func(max int) ([]admin.DeadLetter, int, error) {
 		var out []admin.DeadLetter
 		err := dl.List(max, func(d *storage.DeadLetter) {
-			v := admin.DeadLetter{Kind: "receipt", Connector: d.Connector, SystemID: d.SystemID, Reason: d.Reason,
-				At: time.Unix(0, d.At).UTC(), Body: hex.EncodeToString(d.Body)}
-			if d.Kind == storage.HeldMO {
-				v.Kind = "mo"
-			}
+			v := admin.DeadLetter{Key: strconv.FormatInt(d.At, 10), Kind: heldKindName(d.Kind), Connector: d.Connector,
+				SystemID: d.SystemID, Reason: d.Reason, At: time.Unix(0, d.At).UTC(), Body: hex.EncodeToString(d.Body)}
 			if d.ID != 0 {
 				v.ID = d.ID.String()
 			}
