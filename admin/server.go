@@ -97,6 +97,9 @@ type Options struct {
 	// Traffic is the stuck-traffic tools' store and deliverers (traffic.go):
 	// nil = /v1/held and the dead letters' retry and purge answer 503.
 	Traffic Traffic
+	// Reload re-reads the whole configuration for POST /v1/reload, as
+	// SIGHUP does (nil: 503).
+	Reload func() (ReloadResult, error)
 	// Build is reported by GET /v1/health: which binary answers, for a
 	// ticket or a rolling upgrade's check.
 	Build BuildInfo
@@ -155,6 +158,7 @@ func New(opts Options) *Server {
 	s.connectorRoutes()
 	s.deadLetterRoutes()
 	s.trafficRoutes()
+	s.mux.HandleFunc("POST /v1/reload", s.reloadConfig)
 	s.routingRoutes()
 	s.messageRoutes()
 	s.auditRoutes()

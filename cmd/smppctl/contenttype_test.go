@@ -64,6 +64,7 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"dead list":         {"dead", "list"},
 		"dead retry":        {"dead", "retry", "1796611375060400597"},
 		"dead purge":        {"dead", "purge", "1796611375060400597"},
+		"reload":            {"reload"},
 	}
 	for _, g := range groups {
 		for _, c := range g.cmds {

@@ -186,6 +186,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
 			DeadLetters:  deadLetters(d.store.DeadLetters()),
 			Traffic:      &traffic{store: d.store, dl: d.dl, webhook: d.webhook},
+			Reload:       d.adminReload,
 			Messages:     messageLookup(cfg, d.store, d.cdr),
 			LogPrivacy:   cfg.Server.LogPrivacy,
 			Build:        currentBuild().forAdmin(),
@@ -386,32 +387,35 @@ func (d *daemon) ready() error {
 // a connector changed in place is drained and rebound (reloadconn.go);
 // adding, removing or moving one, and the listeners, need a restart and
 // are reported.
-func (d *daemon) reload() {
+func (d *daemon) reload() (reloadResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	cfg, _, err := loadConfig(d.path)
 	if err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users, routes and TLS certificate stay in force")
-		return
+		return reloadResult{}, err
 	}
 	if err := d.checkRoutes(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload refused: the routes do not compile against the running connectors; the previous configuration stays in force")
-		return
+		return reloadResult{}, err
 	}
-	cfg.Connectors = d.reloadConnectors(cfg)
+	var res reloadResult
+	cfg.Connectors, res = d.reloadConnectors(cfg)
 	d.reloadAdminTokens(cfg)
 	d.reloadTLS(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
-		return
+		return reloadResult{}, err
 	}
 	n, err := d.swapRoutes(cfg)
 	if err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("routes reload failed; previous routes stay in force")
-		return
+		return reloadResult{}, err
 	}
 	d.log.Info().Str("event", "reload").Int("users", len(cfg.Users)).Int("groups", len(cfg.Groups)).
 		Int("routes", n).Msg("users, groups and routes reloaded")
+	res.Users, res.Routes = len(cfg.Users), n
+	return res, nil
 }
 
 func (d *daemon) reloadUsers(cfg *config.Config) error {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 
+	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/connector"
 )
@@ -78,17 +79,20 @@ func listenerChanges(old, cfg *config.Config) []string {
 // (each drains within [smpp-server] shutdown_grace, what it could not hand
 // upstream is failed with receipts, and a fresh instance binds with the
 // new settings; routing fails over meanwhile) and reports what needs a
-// restart. It returns the entries now running. Called with d.mu held.
-func (d *daemon) reloadConnectors(cfg *config.Config) []config.Connector {
+// restart. It returns the entries now running and what it did. Called
+// with d.mu held.
+func (d *daemon) reloadConnectors(cfg *config.Config) ([]config.Connector, reloadResult) {
+	var res reloadResult
 	p := planConnectors(d.cfg.Connectors, cfg.Connectors)
 	if keys := append(listenerChanges(d.cfg, cfg), p.restart...); len(keys) > 0 {
+		res.NeedsRestart = keys
 		d.log.Warn().Str("event", "reload_needs_restart").Strs("changes", keys).
 			Msg("these changes take effect at the next restart (or an upgrade, docs/OPERATIONS.md); the rest is reloaded")
 	}
 	keepRunning(d.cfg, cfg)
 	running := append([]config.Connector(nil), d.cfg.Connectors...)
 	if len(p.rebuild) == 0 {
-		return running
+		return running, res
 	}
 	ids := connectorIDs(d.store, d.log)
 	for _, i := range p.rebuild {
@@ -96,30 +100,47 @@ func (d *daemon) reloadConnectors(cfg *config.Config) []config.Connector {
 		r, ok := d.conns[i].(*connector.Restartable)
 		if !ok || r.Name() != name {
 			d.log.Error().Str("event", "reload").Str("connector", name).Msg("connector cannot be rebuilt live; its change takes effect at the next restart")
+			res.NeedsRestart = append(res.NeedsRestart, fmt.Sprintf("connector %q changed (not restartable)", name))
 			continue
 		}
 		_, build, err := connectorFactory(cfg, i, ids, d.log)
-		if err == nil {
-			ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownGrace.D())
-			err = r.Rebuild(ctx, build)
-			cancel()
-			running[i] = cfg.Connectors[i] // the new factory is in place even if the start failed
+		if err != nil {
+			d.log.Error().Str("event", "connector_rebuild").Str("connector", name).Err(err).
+				Msg("connector not rebuilt: its new entry does not build; it runs as before")
+			res.Failed = append(res.Failed, name)
+			continue
 		}
-		if err != nil && r.Halted() {
+		wasHalted := r.Halted()
+		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownGrace.D())
+		err = r.Rebuild(ctx, build)
+		cancel()
+		running[i] = cfg.Connectors[i] // the new factory is in place whatever came of the start
+		switch {
+		case wasHalted:
+			d.log.Info().Str("event", "connector_rebuild").Str("connector", name).
+				Msg("connector stopped by an operator: its next start uses the new settings")
+		case err != nil && r.Halted():
 			d.log.Error().Str("event", "connector_rebuild").Str("connector", name).Err(err).
 				Msg("connector not rebuilt: it stays stopped with its new settings (smppctl connectors start retries)")
-			continue
-		}
-		if err != nil {
+			res.Failed = append(res.Failed, name)
+		case err != nil:
 			d.log.Warn().Str("event", "connector_rebuild").Str("connector", name).Err(err).
 				Msg("connector rebound with its new settings; its old instance did not drain in time (the rest was failed, with receipts)")
-			continue
+			res.Rebuilt = append(res.Rebuilt, name)
+		default:
+			d.log.Info().Str("event", "connector_rebuild").Str("connector", name).
+				Msg("connector drained and rebound with its new settings")
+			res.Rebuilt = append(res.Rebuilt, name)
 		}
-		d.log.Info().Str("event", "connector_rebuild").Str("connector", name).
-			Msg("connector drained and rebound with its new settings")
 	}
-	return running
+	return running, res
 }
+
+// reloadResult is what a reload did: admin.ReloadResult.
+type reloadResult = admin.ReloadResult
+
+// adminReload is POST /v1/reload: the SIGHUP reload.
+func (d *daemon) adminReload() (admin.ReloadResult, error) { return d.reload() }
 
 // checkRoutes compiles cfg's routes against the connectors that will run
 // after the reload (the running ones: adding one needs a restart), before

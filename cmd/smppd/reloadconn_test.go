@@ -167,3 +167,39 @@ func readFile(t *testing.T, path string) string {
 	must(t, err)
 	return string(b)
 }
+
+// TestAdminReload: POST /v1/reload does what SIGHUP does and says what it
+// did: the simulator rebuilt, the SMPP port change waiting for a restart;
+// a config whose route names a connector that does not run is 422 and
+// changes nothing.
+func TestAdminReload(t *testing.T) {
+	d, cfgPath, _, adminPort := startDemo(t)
+	api := "http://127.0.0.1:" + strconv.Itoa(adminPort) + "/v1/reload"
+	raw := readFile(t, cfgPath)
+	port := d.cfg.Server.Port
+	conf := strings.Replace(raw, `receipt_delay = "50ms"`, `receipt_delay = "30ms"`, 1)
+	conf = strings.Replace(conf, "port = "+strconv.Itoa(port)+" ", "port = "+strconv.Itoa(port+1)+" ", 1)
+	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
+	var res struct {
+		Status       string   `json:"status"`
+		Rebuilt      []string `json:"rebuilt"`
+		NeedsRestart []string `json:"needs_restart"`
+		Routes       int      `json:"routes"`
+	}
+	if st := call(t, "POST", api, &res); st != 200 || res.Status != "reloaded" || strings.Join(res.Rebuilt, ",") != "sim" ||
+		strings.Join(res.NeedsRestart, ",") != "[smpp-server] bind/port" || res.Routes == 0 {
+		t.Fatalf("POST /v1/reload: %d %+v", st, res)
+	}
+	if d.cfg.Server.Port != port {
+		t.Fatalf("the running port became %d", d.cfg.Server.Port)
+	}
+	bad := strings.Replace(conf, `connectors = ["sim"]              # the one connector of a default route`, `connectors = ["sim2"]`, 1) +
+		"\n[[connector]]\nname = \"sim2\"\ntype = \"sim\"\n"
+	must(t, os.WriteFile(cfgPath, []byte(bad), 0o600))
+	if st := call(t, "POST", api, nil); st != 422 {
+		t.Fatalf("a reload routing to a connector that does not run: %d, want 422", st)
+	}
+	if len(d.cfg.Connectors) != 1 || d.router == nil {
+		t.Fatalf("the refused reload changed the connectors: %+v", d.cfg.Connectors)
+	}
+}
