@@ -52,6 +52,7 @@ func openStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Logger) (
 		Sync:         syncMode(s.Sync),
 		SyncInterval: s.SyncInterval.D(),
 		MaxDisk:      int64(s.MaxDisk),
+		Preallocate:  true, // zero-filled next segments: an fsync flushes data only (wal/prealloc.go)
 		TTL:          s.MessageTTL.D(),
 		MaxHeld:      cfg.Delivery.MaxHeld,
 		HeldShare:    held,

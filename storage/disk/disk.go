@@ -70,6 +70,11 @@ type Options struct {
 	SegmentSize  int64
 	BufferSize   int
 	MaxDisk      int64
+	// Preallocate is the log's (wal.Options): each next segment is made
+	// ahead of time, zero-filled and fsynced, so that an fsync of entries
+	// flushes data only. smppd sets it; tests leave it off (64 MiB of
+	// zeros per store).
+	Preallocate bool
 	// FS is the file layer (default the operating system's); tests inject
 	// faults.
 	FS wal.FS
@@ -159,7 +164,7 @@ func Open(o Options) (*Store, error) {
 	}
 	t0 := time.Now()
 	log, err := wal.Open(wal.Options{Dir: o.Dir, Sync: o.Sync, SyncInterval: o.SyncInterval, SegmentSize: o.SegmentSize,
-		BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, FS: o.FS, Logger: o.Logger})
+		BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, Preallocate: o.Preallocate, FS: o.FS, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,8 @@ type FS interface {
 	// OpenFile opens name with os.OpenFile flags (mode 0640 when created).
 	OpenFile(name string, flag int) (File, error)
 	Remove(name string) error
+	// Rename renames oldName to newName (in the same directory).
+	Rename(oldName, newName string) error
 	// SyncDir makes the creation and removal of dir's entries durable.
 	SyncDir(dir string) error
 }
@@ -57,6 +59,8 @@ func (OSFS) OpenFile(name string, flag int) (File, error) {
 }
 
 func (OSFS) Remove(name string) error { return os.Remove(name) }
+
+func (OSFS) Rename(oldName, newName string) error { return os.Rename(oldName, newName) }
 
 func (OSFS) SyncDir(dir string) error {
 	d, err := os.Open(dir)

@@ -61,7 +61,8 @@ type Log struct {
 	running bool
 	runErr  error // the writer's last failure at Close
 
-	w writer // the log goroutine's own state
+	w    writer   // the log goroutine's own state
+	prep preparer // the next segment's spare (prealloc.go)
 
 	// smu guards segs, the segment files in order.
 	smu  sync.Mutex
@@ -110,6 +111,7 @@ func Open(o Options) (*Log, error) {
 		done: make(chan struct{}),
 	}
 	l.ccond = sync.NewCond(&l.cmu)
+	l.prep.init()
 	l.maxPayload = min(o.BufferSize, int(o.SegmentSize-headerSize)) - frameHeader
 	l.active = newGroup(o.BufferSize)
 	l.w.spare = newGroup(o.BufferSize)
@@ -123,6 +125,12 @@ func Open(o Options) (*Log, error) {
 		return nil, err
 	}
 	l.lock = lk
+	// A spare left by a stop is stale (its header may name a segment that
+	// exists now): the preparer makes a new one.
+	if err := l.fs.Remove(l.spareName()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		_ = lk.unlock()
+		return nil, fmt.Errorf("wal: remove %s: %w", l.spareName(), err)
+	}
 	if err := l.scan(); err != nil {
 		_ = lk.unlock()
 		return nil, err
@@ -311,6 +319,7 @@ func (l *Log) setTail(seq uint64, off int64) {
 func (l *Log) start() {
 	l.running = true
 	go l.run()
+	l.startPreparer()
 }
 
 // MaxPayload is the longest payload Append takes.
@@ -340,6 +349,7 @@ func (l *Log) Close() error {
 		err = l.w.f.Close()
 		l.w.f = nil
 	}
+	l.stopPreparer() // after the writer, which may still take a spare
 	l.wakeWaiters()
 	if uerr := l.lock.unlock(); err == nil {
 		err = uerr

@@ -161,7 +161,7 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 	s.size, s.end = size, mkpos(s.seq, off)
 	if last && !s.corrupt {
 		keep = true
-		l.w.f, l.w.seq = f, s.seq
+		l.w.f, l.w.seq, l.w.end = f, s.seq, size
 		l.open.Store(s.seq)
 	}
 	return buf, nil

@@ -115,6 +115,12 @@ type Options struct {
 	// HighWater percent of it only urgent appends are taken, past all of it
 	// none.
 	MaxDisk int64
+	// Preallocate makes each next segment ahead of time, off the writer's
+	// path: filled with zeros to SegmentSize and fsynced, so that the
+	// fsyncs after its entries flush data without the file's size and
+	// blocks (prealloc.go). It writes each segment's bytes twice; ignored
+	// with SyncNever.
+	Preallocate bool
 	// FS is the file layer (default the operating system's).
 	FS     FS
 	Logger zerolog.Logger
@@ -192,4 +198,7 @@ type Stats struct {
 	DiskFull, Failed bool
 	LastError        string
 	Removed          uint64 // segments deleted by Remove
+	// With Preallocate: segments begun from a prepared spare, begun
+	// without one (not ready in time), and spares that failed.
+	Preallocated, PreallocMissed, PreallocFailed uint64
 }

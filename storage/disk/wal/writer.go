@@ -13,6 +13,8 @@ import (
 type writer struct {
 	f        File   // the segment being written; nil between segments
 	seq      uint64 // its number
+	end      int64  // after the last byte written to it
+	prealloc bool   // it was a spare: zeros follow end, cut at the rotation
 	spare    *group // the buffer not being filled
 	dirty    bool   // written since the last fsync
 	lastEnd  Pos    // after the last entry written
@@ -128,8 +130,14 @@ func (l *Log) drain() error {
 	return nil
 }
 
-// finish closes the segment and records err for Close.
+// finish closes the segment and records err for Close. A prepared
+// segment is cut to its entries first, so a clean stop leaves no zeros.
 func (l *Log) finish(err error) {
+	if w := &l.w; w.f != nil && w.prealloc && err == nil {
+		if err = w.f.Truncate(w.end); err == nil {
+			err = w.f.Sync()
+		}
+	}
 	if l.w.f != nil {
 		if cerr := l.w.f.Close(); err == nil {
 			err = cerr
@@ -201,7 +209,8 @@ func (l *Log) flush(g *group) error {
 				return err
 			}
 			w.dirty = true
-			l.segWritten(seq, off+int64(hi-lo))
+			w.end = off + int64(hi-lo)
+			l.segWritten(seq, w.end)
 		}
 		g.piece++
 	}
@@ -224,6 +233,13 @@ func (l *Log) toSegment(seq uint64, g *group) error {
 		return nil
 	}
 	if w.f != nil {
+		if w.prealloc {
+			// Only the last segment may end in zeros.
+			if err := w.f.Truncate(w.end); err != nil {
+				return err
+			}
+			w.prealloc, w.dirty = false, true
+		}
 		if l.o.Sync != SyncNever && w.dirty {
 			if err := l.syncFile(); err != nil {
 				if g.piece > 0 {
@@ -236,6 +252,20 @@ func (l *Log) toSegment(seq uint64, g *group) error {
 		// either way): an error closing the descriptor changes nothing.
 		_ = w.f.Close()
 		w.f = nil
+	}
+	if l.preallocating() {
+		if l.prep.take(seq) {
+			f, err := l.openSpare(seq)
+			if err == nil {
+				l.prep.made.Add(1)
+				w.opened(l, f, seq, true)
+				l.prep.request(seq + 1)
+				return nil
+			}
+			l.log.Warn().Str("event", "wal_prealloc_failed").Str("dir", l.o.Dir).Uint64("segment", seq).Err(err).
+				Msg("wal: could not take the prepared segment; creating it")
+		}
+		l.prep.request(seq + 1)
 	}
 	return w.create(l, seq)
 }
@@ -256,15 +286,20 @@ func (w *writer) create(l *Log, seq uint64) error {
 		f.Close()
 		return err
 	}
-	w.f, w.seq = f, seq
-	l.open.Store(seq)
+	w.opened(l, f, seq, false)
 	w.dirty = true // the header: the entries' fsync covers it
+	return nil
+}
+
+// opened makes f, with its header, the segment being written.
+func (w *writer) opened(l *Log, f File, seq uint64, spare bool) {
+	w.f, w.seq, w.end, w.prealloc = f, seq, headerSize, spare
+	l.open.Store(seq)
 	l.smu.Lock()
 	if n := len(l.segs); n == 0 || l.segs[n-1].seq < seq {
 		l.segs = append(l.segs, segment{seq: seq, size: headerSize, end: mkpos(seq, headerSize)})
 	}
 	l.smu.Unlock()
-	return nil
 }
 
 // segWritten records that segment seq now ends at end.

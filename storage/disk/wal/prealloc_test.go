@@ -1,0 +1,186 @@
+package wal
+
+import (
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// preallocOpts: small segments, each next one prepared.
+func preallocOpts(t *testing.T, lb *logBuf) Options {
+	o := opts(t, lb)
+	o.SegmentSize, o.BufferSize, o.Preallocate = 64<<10, 16<<10, true
+	return o
+}
+
+// waitSpare waits until the spare of the segment after the open one is
+// ready, so that the next rotation takes it.
+func waitSpare(t *testing.T, l *Log) {
+	t.Helper()
+	eventually(t, "the spare segment", func() bool {
+		l.prep.mu.Lock()
+		defer l.prep.mu.Unlock()
+		return l.prep.ready == l.openSeq()+1
+	})
+}
+
+// fillPrepared appends entries over several segments, each begun from a
+// ready spare.
+func fillPrepared(t *testing.T, l *Log, segments int) []entry {
+	t.Helper()
+	var all []entry
+	for range segments {
+		waitSpare(t, l)
+		seq := l.openSeq()
+		for l.openSeq() == seq {
+			all = append(all, fillSegments(t, l, 50, 300)...)
+		}
+	}
+	return all
+}
+
+// Segments begun from spares replay as written; a clean stop leaves every
+// segment cut to its entries and no spare behind.
+func TestPreallocRoundTrip(t *testing.T) {
+	o := preallocOpts(t, nil)
+	l := mustOpen(t, o)
+	want := fillPrepared(t, l, 4)
+	st := l.Stats()
+	if st.Preallocated < 4 || st.PreallocFailed != 0 {
+		t.Fatalf("stats after filling: %+v", st)
+	}
+	segs := l.Segments()
+	closeLog(t, l)
+	if _, err := os.Stat(filepath.Join(o.Dir, spareName)); !os.IsNotExist(err) {
+		t.Fatalf("spare left after Close: %v", err)
+	}
+	for _, s := range segs {
+		if size := fileSize(t, segName(o.Dir, s.Seq)); size != s.End.Offset() {
+			t.Fatalf("segment %d: file of %d bytes, entries end at %d", s.Seq, size, s.End.Offset())
+		}
+	}
+	l2, got, rs := replayAll(t, o)
+	defer closeLog(t, l2)
+	if len(got) != len(want) || rs.TornBytes != 0 || rs.CorruptSegments != 0 {
+		t.Fatalf("replay: %d entries (want %d), %+v", len(got), len(want), rs)
+	}
+	for i := range want {
+		if got[i].pos != want[i].pos || string(got[i].payload) != string(want[i].payload) {
+			t.Fatalf("entry %d: %x, want %x", i, got[i].pos, want[i].pos)
+		}
+	}
+}
+
+// A kill leaves the open segment's zeros after its entries, and a spare:
+// the next start cuts the zeros, keeps every committed entry, removes the
+// spare and goes on writing.
+func TestPreallocCrashLeavesZeroTail(t *testing.T) {
+	lb := &logBuf{}
+	o := preallocOpts(t, lb)
+	l := mustOpen(t, o)
+	want := fillPrepared(t, l, 2)
+	waitSpare(t, l)
+	// The directory as a kill -9 leaves it: copied while the log is open.
+	crashed := t.TempDir()
+	names, err := os.ReadDir(o.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if n.Name() != "LOCK" {
+			copyFile(t, filepath.Join(o.Dir, n.Name()), filepath.Join(crashed, n.Name()))
+		}
+	}
+	closeLog(t, l)
+	if size := fileSize(t, segName(crashed, l.openSeq())); size != o.SegmentSize {
+		t.Fatalf("the open segment's copy is %d bytes, want the preallocated %d", size, o.SegmentSize)
+	}
+	o.Dir = crashed
+	l2, got, rs := replayAll(t, o)
+	if len(got) != len(want) || rs.TornBytes == 0 || rs.CorruptSegments != 0 {
+		t.Fatalf("replay after the kill: %d entries (want %d), %+v", len(got), len(want), rs)
+	}
+	if !strings.Contains(lb.String(), "wal_torn_tail") {
+		t.Fatal("the cut zeros were not logged")
+	}
+	if _, err := os.Stat(filepath.Join(crashed, spareName)); !os.IsNotExist(err) {
+		t.Fatalf("the stale spare was not removed at Open: %v", err)
+	}
+	more := fillSegments(t, l2, 10, 300)
+	closeLog(t, l2)
+	l3, got3, rs3 := replayAll(t, o)
+	defer closeLog(t, l3)
+	if len(got3) != len(want)+len(more) || rs3.TornBytes != 0 {
+		t.Fatalf("second replay: %d entries, %+v", len(got3), rs3)
+	}
+}
+
+// Near the disk budget no spare is made: segments are created as without
+// preallocation, and counted as missed.
+func TestPreallocSkippedNearBudget(t *testing.T) {
+	o := preallocOpts(t, nil)
+	o.MaxDisk = 140_000 // room for 300 entries, not for them and a spare under the high-water mark
+	l := mustOpen(t, o)
+	want := fillSegments(t, l, 300, 300)
+	st := l.Stats()
+	if st.Segments < 2 || st.Preallocated != 0 || st.PreallocMissed == 0 {
+		t.Fatalf("stats: %+v", st)
+	}
+	closeLog(t, l)
+	l2, got, _ := replayAll(t, o)
+	defer closeLog(t, l2)
+	if len(got) != len(want) {
+		t.Fatalf("replay: %d entries, want %d", len(got), len(want))
+	}
+}
+
+func copyFile(t *testing.T, from, to string) {
+	t.Helper()
+	src, err := os.Open(from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	dst, err := os.Create(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(dst, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A spare that cannot be written (the disk is full) is removed and
+// logged; the log goes on, creating its segments, and the next spare is
+// tried at the next rotation.
+func TestPreallocFailureIsNoFault(t *testing.T) {
+	lb := &logBuf{}
+	o := preallocOpts(t, lb)
+	fs := &faultFS{budget: 1000}
+	o.FS = fs
+	l := mustOpen(t, o)
+	eventually(t, "the failed spare", func() bool { return l.Stats().PreallocFailed == 1 })
+	if _, err := os.Stat(filepath.Join(o.Dir, spareName)); !os.IsNotExist(err) {
+		t.Fatalf("the failed spare was left: %v", err)
+	}
+	if !strings.Contains(lb.String(), "wal_prealloc_failed") {
+		t.Fatal("the failure was not logged")
+	}
+	fs.set(func(f *faultFS) { f.budget = 0 })
+	want := fillSegments(t, l, 300, 300) // a rotation without a spare, which asks for the next
+	if st := l.Stats(); st.PreallocMissed == 0 || st.Failed || st.DiskFull {
+		t.Fatalf("stats: %+v", st)
+	}
+	waitSpare(t, l)
+	closeLog(t, l)
+	l2, got, _ := replayAll(t, o)
+	defer closeLog(t, l2)
+	if len(got) != len(want) {
+		t.Fatalf("replay: %d entries, want %d", len(got), len(want))
+	}
+}
