@@ -34,6 +34,7 @@ type Config struct {
 	CDR        CDR        `toml:"cdr"`
 	Webhook    Webhook    `toml:"webhook"`
 	Cluster    Cluster    `toml:"cluster"`
+	Policy     Policy     `toml:"policy"`
 	// Users holds the inline [[user]] tables followed by those of the
 	// users file. System ids are unique across both.
 	Users []User `toml:"user"`

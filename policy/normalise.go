@@ -143,7 +143,9 @@ func (n *normaliser) canon(buf, addr []byte, ton uint8, src bool) (out []byte, o
 	default:
 		out = append(buf, digits...) // already international, without '+'
 	}
-	if len(out) < n.minD || len(out) > n.maxD {
+	// No country code starts with 0 (ITU-T E.164): a national number
+	// sent as international is refused, not guessed at.
+	if len(out) < n.minD || len(out) > n.maxD || out[0] == '0' {
 		return nil, 0, 0, false
 	}
 	if len(out) == len(addr) && string(out) == string(addr) {

@@ -136,6 +136,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	d.pex = newPolicyExtras()
+	if err := d.pex.loadPolicy(cfg); err != nil {
+		return nil, err
+	}
 	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, d.cdr, d.pex, log); err != nil {
 		return nil, err
 	}
@@ -412,6 +415,7 @@ func (d *daemon) reload() (reloadResult, error) {
 		d.log.Error().Str("event", "reload").Err(err).Msg("routes reload failed; previous routes stay in force")
 		return reloadResult{}, err
 	}
+	_ = d.pex.reloadPolicy(cfg, d.log) // logged; the previous policy stays on an error
 	d.log.Info().Str("event", "reload").Int("users", len(cfg.Users)).Int("groups", len(cfg.Groups)).
 		Int("routes", n).Msg("users, groups and routes reloaded")
 	res.Users, res.Routes = len(cfg.Users), n

@@ -196,6 +196,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Finals:          finalsOf(cdrs),
 		Limits:          pex.limits,
 		Routes:          pex.routes,
+		Policy:          &pex.holder,
 		LogPrivacy:      cfg.Server.LogPrivacy,
 		Logger:          log,
 	})

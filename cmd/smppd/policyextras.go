@@ -16,6 +16,8 @@ type policyExtras struct {
 	lookup *policy.Lookup
 	limits *policy.Limits
 	routes *policy.RouteCounts
+	// holder is the policy in force (policywire.go), flow's Options.Policy.
+	holder policy.Holder
 }
 
 func newPolicyExtras() *policyExtras {

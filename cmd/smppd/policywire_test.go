@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/internal/smpptest"
+)
+
+// syncBuf is a log destination tests read while the daemon writes.
+type syncBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuf) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuf) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+const e2ePolicy = `
+[[normalise]]
+country_code = "49"
+
+[[list]]
+name = "blocked"
+kind = "block"
+field = "dest"
+entries = ["4916*"]
+status = "ESME_RX_P_APPN"
+`
+
+// An ESME through the policy to the simulator and back: a national
+// number is accepted (the simulator gets the canonical form), the receipt
+// carries the addresses the ESME submitted, a blocked range is refused
+// with the list's status; a reload with a broken policy file keeps the
+// policy in force and logs why, a good one replaces it.
+func TestPolicyEndToEndAndReload(t *testing.T) {
+	cfgPath, _, _, _ := demoDir(t)
+	dir := filepath.Dir(cfgPath)
+	polPath := filepath.Join(dir, "policy.toml")
+	must(t, os.WriteFile(polPath, []byte(e2ePolicy), 0o600))
+	src, err := os.ReadFile(cfgPath)
+	must(t, err)
+	must(t, os.WriteFile(cfgPath, append(src, "\n[policy]\nfile = \"policy.toml\"\n"...), 0o600))
+	cfg, err := config.Load(cfgPath)
+	must(t, err)
+	logs := &syncBuf{}
+	d, err := newDaemon(cfg, zerolog.New(logs), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
+	must(t, err)
+	must(t, d.start())
+	t.Cleanup(d.stop)
+
+	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
+	if st != codec.StatusOK {
+		t.Fatalf("bind: %v", st)
+	}
+	seq := uint32(1)
+	submit := func(dst string, receipt bool) (codec.Status, string) {
+		t.Helper()
+		seq++
+		body := smpptest.SubmitBody("1234", dst, "policy")
+		body[1], body[2] = 0, 0                                 // source TON/NPI unknown: the policy decides
+		body[1+2+len("1234")+1], body[1+2+len("1234")+2] = 0, 0 // destination's likewise
+		if receipt {
+			body[len(body)-len("policy")-5] = 1 // registered_delivery
+		}
+		must(t, c.Send(codec.SubmitSMID, 0, seq, body))
+		h, resp, err := c.ReadFrame(5 * time.Second)
+		must(t, err)
+		if h.CommandID != codec.SubmitSMRespID {
+			t.Fatalf("got %v, want submit_sm_resp", h.CommandID)
+		}
+		var r codec.SubmitSMResp
+		if h.Status == codec.StatusOK {
+			must(t, r.Decode(resp[codec.HeaderLen:]))
+		}
+		return h.Status, string(r.MessageID)
+	}
+	st, id := submit("015112345678", true)
+	if st != codec.StatusOK {
+		t.Fatalf("national number: %v", st)
+	}
+	rcpt := expectDeliver(t, c)
+	if got, _ := rcpt.TLVs.Get(codec.TagReceiptedMessageID); strings.TrimSuffix(string(got), "\x00") != id {
+		t.Fatalf("receipt for %q, want %q", got, id)
+	}
+	if string(rcpt.SourceAddr) != "015112345678" || string(rcpt.DestinationAddr) != "1234" {
+		t.Fatalf("receipt from %s to %s: want the submitted 015112345678 -> 1234 swapped", rcpt.SourceAddr, rcpt.DestinationAddr)
+	}
+	if st, _ := submit("016012345678", false); st != codec.StatusXPAppn {
+		t.Fatalf("blocked range: %v, want ESME_RX_P_APPN", st)
+	}
+
+	// A broken file: the old policy stays, the log says why.
+	must(t, os.WriteFile(polPath, []byte("[[list]]\nname = \"x\"\nkind = \"deny\"\nfield = \"dest\"\n"), 0o600))
+	d.reload()
+	if !strings.Contains(logs.String(), `kind: \"deny\"`) || !strings.Contains(logs.String(), "the previous policy stays in force") {
+		t.Fatalf("no reason logged:\n%s", logs)
+	}
+	if st, _ := submit("016012345678", false); st != codec.StatusXPAppn {
+		t.Fatalf("after a failed reload: %v, want the old policy's ESME_RX_P_APPN", st)
+	}
+	// A good one replaces it.
+	must(t, os.WriteFile(polPath, []byte("[[normalise]]\ncountry_code = \"49\"\n"), 0o600))
+	d.reload()
+	if st, _ := submit("016012345678", false); st != codec.StatusOK {
+		t.Fatalf("after the list was removed: %v", st)
+	}
+	if !strings.Contains(logs.String(), `"event":"policy_reload","file"`) {
+		t.Fatalf("no reload logged:\n%s", logs)
+	}
+}
