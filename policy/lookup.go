@@ -7,11 +7,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // Resolution is how Lookup.Resolve decided.
@@ -53,11 +56,20 @@ type Lookup struct {
 	mu     sync.Mutex   // Configure, Close
 	cfg    LookupConfig // in force (mu)
 	stats  lookupCounters
+	log    atomic.Pointer[zerolog.Logger]
 }
+
+// logEvery spaces the service's failure lines: one per this interval.
+const logEvery = int64(10 * time.Second)
+
+// SetLog sets where the service's failures are logged (default: nowhere).
+func (l *Lookup) SetLog(log zerolog.Logger) { l.log.Store(&log) }
 
 // service is the HTTP side with its cache and workers.
 type service struct {
 	stats    *lookupCounters
+	log      *atomic.Pointer[zerolog.Logger]
+	logged   atomic.Int64 // when the last failure line went out (Unix ns)
 	cache    *netCache
 	names    names
 	fallback int32 // interned Fallback, -1 = none
@@ -135,7 +147,7 @@ func (l *Lookup) Configure(c LookupConfig) error {
 	}
 	var svc *service
 	if c.URL != "" {
-		svc = newService(c, &l.stats)
+		svc = newService(c, &l.stats, &l.log)
 	}
 	l.svc.Store(svc)
 	l.cfg = c
@@ -145,9 +157,10 @@ func (l *Lookup) Configure(c LookupConfig) error {
 	return nil
 }
 
-func newService(c LookupConfig, st *lookupCounters) *service {
+func newService(c LookupConfig, st *lookupCounters, log *atomic.Pointer[zerolog.Logger]) *service {
 	s := &service{
 		stats:    st,
+		log:      log,
 		timeout:  c.Timeout.D(),
 		ttl:      int64(c.CacheTTL.D()),
 		errTTL:   int64(c.ErrorTTL.D()),
@@ -303,10 +316,12 @@ func (s *service) request(buf []byte, key uint64, deadline int64) []byte {
 			s.stats.timeouts.Add(1)
 		}
 		s.cache.put(key, s.fallback, now+s.errTTL)
-		if s.failsInRow.Add(1) >= failuresToPause {
+		paused := s.failsInRow.Add(1) >= failuresToPause
+		if paused {
 			s.failsInRow.Store(0)
 			s.pausedTill.Store(now + s.errTTL)
 		}
+		s.logFailure(err, paused, now)
 		return buf
 	}
 	s.failsInRow.Store(0)
@@ -319,11 +334,31 @@ func (s *service) request(buf []byte, key uint64, deadline int64) []byte {
 	return buf
 }
 
+// logFailure logs a failed request, at most once per logEvery, and
+// always the pause after failuresToPause in a row. The number is not
+// logged.
+func (s *service) logFailure(err error, paused bool, now int64) {
+	lp := s.log.Load()
+	if lp == nil {
+		return
+	}
+	if paused {
+		lp.Warn().Str("event", "lookup_paused").Err(err).Dur("pause", time.Duration(s.errTTL)).
+			Msg("the lookup service failed 10 times in a row: messages take lookup.fallback without asking it for lookup.error_ttl")
+		return
+	}
+	if last := s.logged.Load(); now-last < logEvery || !s.logged.CompareAndSwap(last, now) {
+		return
+	}
+	lp.Warn().Str("event", "lookup_failed").Err(err).Uint64("failures_total", s.stats.failures.Load()).
+		Msg("lookup service request failed: the number takes lookup.fallback for lookup.error_ttl")
+}
+
 // ask runs one request. found is false for a 404 (no network known).
-func (s *service) ask(url string, deadline int64) (net int32, found bool, err error) {
+func (s *service) ask(target string, deadline int64) (net int32, found bool, err error) {
 	ctx, cancel := context.WithDeadline(s.ctx, time.Unix(0, deadline))
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target, nil)
 	if err != nil {
 		return -1, false, err
 	}
@@ -331,6 +366,10 @@ func (s *service) ask(url string, deadline int64) (net int32, found bool, err er
 	s.stats.requests.Add(1)
 	resp, err := s.client.Do(req)
 	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = fmt.Errorf("%s lookup service: %w", ue.Op, ue.Err) // without the URL: it holds the number
+		}
 		return -1, false, err
 	}
 	defer resp.Body.Close()

@@ -1,16 +1,22 @@
 package policy
 
 import (
+	"bytes"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/internal/units"
 )
 
@@ -145,6 +151,8 @@ func TestLookupDeadServiceFallsBackAndPauses(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	l := newTestLookup(t, LookupConfig{URL: "http://" + addr + "/hlr/{number}", Timeout: units.Duration(time.Second)})
+	var logs syncBuffer
+	l.SetLog(zerolog.New(&logs))
 	for i := range failuresToPause {
 		dst := "49170" + string(rune('0'+i))
 		net, r, _ := resolveWaiting(t, l, dst)
@@ -158,6 +166,10 @@ func TestLookupDeadServiceFallsBackAndPauses(t *testing.T) {
 	}
 	if st := l.Stats(); st.Failures != failuresToPause || st.Requests != failuresToPause {
 		t.Fatalf("stats %+v", st)
+	}
+	out := logs.String()
+	if strings.Count(out, `"event":"lookup_failed"`) != 1 || strings.Count(out, `"event":"lookup_paused"`) != 1 || strings.Contains(out, "49170") {
+		t.Fatalf("want one failure line (throttled), one pause line, no number: %s", out)
 	}
 }
 
@@ -186,6 +198,24 @@ func TestLookupFull(t *testing.T) {
 	if st := l.Stats(); st.Full != 1 || st.Pending != 2 {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// syncBuffer is a bytes.Buffer the workers may write while a test reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (w *syncBuffer) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.Write(p)
+}
+
+func (w *syncBuffer) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
 }
 
 func writeFile(t *testing.T, name, body string) string {
@@ -295,5 +325,123 @@ func TestLookupCacheHitAllocatesNothing(t *testing.T) {
 		}
 	}); a != 0 {
 		t.Fatalf("%v allocations per cache hit", a)
+	}
+}
+
+// Configure at a reload: the same service settings keep the cache, a new
+// ported file is read, a bad one keeps the old configuration.
+func TestLookupConfigure(t *testing.T) {
+	var asked atomic.Int64
+	srv := lookupService(t, 0, &asked)
+	c := LookupConfig{URL: srv.URL + "/hlr/{number}", PortedFile: writeFile(t, "p1", "3361* netP\n")}
+	l := newTestLookup(t, c)
+	resolveWaiting(t, l, "4917000")
+	c.PortedFile = writeFile(t, "p2", "3362* netQ\n")
+	if err := l.Configure(c); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UnixNano()
+	if net, r := l.Resolve([]byte("4917000"), true, now); r != Resolved || net != "netA" {
+		t.Fatalf("cache after a reload with the same service: %q %v", net, r)
+	}
+	if net, _ := l.Resolve([]byte("33620"), true, now); net != "netQ" {
+		t.Fatalf("new ported file: %q", net)
+	}
+	bad := c
+	bad.PortedFile = writeFile(t, "p3", "x netQ\n")
+	if err := l.Configure(bad); err == nil || !strings.Contains(err.Error(), "lookup.ported_file") {
+		t.Fatalf("bad file: %v", err)
+	}
+	if net, _ := l.Resolve([]byte("33620"), true, now); net != "netQ" {
+		t.Fatalf("after a bad reload: %q", net)
+	}
+	c.Timeout = units.Duration(time.Second)
+	if err := l.Configure(c); err != nil {
+		t.Fatal(err)
+	}
+	if _, r := l.Resolve([]byte("4917000"), true, now); r != Pending {
+		t.Fatalf("a changed service starts with an empty cache: %v", r)
+	}
+	if err := l.Configure(LookupConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	if net, r := l.Resolve([]byte("4917000"), true, now); r != Resolved || net != "" {
+		t.Fatalf("lookup off: %q %v", net, r)
+	}
+}
+
+func TestLookupStage(t *testing.T) {
+	var asked atomic.Int64
+	srv := lookupService(t, 0, &asked)
+	l := newTestLookup(t, LookupConfig{URL: srv.URL + "/hlr/{number}", Fallback: "netF", MaxPending: 1,
+		Timeout: units.Duration(2 * time.Second)})
+	m := &Msg{Dir: DirMT, Dst: []byte("4917111"), MayWait: true, Now: time.Now()}
+	if v := l.Check(m); v.Action != Wait || v.Stage != LookupStageName {
+		t.Fatalf("first: %+v", v)
+	}
+	m2 := &Msg{Dir: DirMT, Dst: []byte("4915222"), MayWait: true, Now: time.Now()}
+	if v := l.Check(m2); v.Action != Refuse || v.Status != codec.StatusMsgQFul {
+		t.Fatalf("past max_pending: %+v, want Refuse ESME_RMSGQFUL", v)
+	}
+	m2.MayWait = false
+	if v := l.Check(m2); v.Action != Pass || m2.Network != "netF" {
+		t.Fatalf("cannot wait: %+v network %q, want Pass with the fallback", v, m2.Network)
+	}
+	resolveWaiting(t, l, "4917111")
+	m.Now = time.Now()
+	if v := l.Check(m); v.Action != Pass || m.Network != "netA" {
+		t.Fatalf("answered: %+v network %q", v, m.Network)
+	}
+	mo := &Msg{Dir: DirMO, Dst: []byte("4917999"), MayWait: true, Now: time.Now()}
+	if v := l.Check(mo); v.Action != Pass || mo.Network != "" {
+		t.Fatalf("MO: %+v", v)
+	}
+	if a := testing.AllocsPerRun(1000, func() { l.Check(m) }); a != 0 {
+		t.Fatalf("%v allocations per cached Check", a)
+	}
+}
+
+func BenchmarkLookupCacheHit(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(`{"network":"netA"}`))
+	}))
+	defer srv.Close()
+	c := LookupConfig{URL: srv.URL + "/{number}"}
+	if err := c.Validate(); err != nil {
+		b.Fatal(err)
+	}
+	l, err := NewLookup(c)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer l.Close()
+	m := &Msg{Dir: DirMT, Dst: []byte("491701234567"), MayWait: true}
+	for m.Now = time.Now(); l.Check(m).Action == Wait; m.Now = time.Now() {
+		time.Sleep(time.Millisecond)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		l.Check(m)
+	}
+}
+
+func BenchmarkLookupPortedFile(b *testing.B) {
+	var sb strings.Builder
+	for i := range 100_000 {
+		sb.WriteString("4917" + strconv.Itoa(1_000_000+i) + " net" + strconv.Itoa(i%7) + "\n")
+	}
+	sb.WriteString("4915* netB\n")
+	t, err := parsePorted(strings.NewReader(sb.String()))
+	if err != nil {
+		b.Fatal(err)
+	}
+	l := &Lookup{}
+	l.ported.Store(t)
+	m := &Msg{Dir: DirMT, Dst: []byte("49151234567"), MayWait: true, Now: time.Now()}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		l.Check(m)
 	}
 }

@@ -136,6 +136,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		return nil, err
 	}
 	d.pex = newPolicyExtras()
+	d.pex.lookup.SetLog(log) // lookup_failed, lookup_paused
 	if err := d.pex.loadPolicy(cfg); err != nil {
 		return nil, err
 	}
