@@ -259,12 +259,22 @@ func (srv *Server) learnAddr() error {
 // enrollBells gives every loop a doorbell: a socketpair whose gnet end is
 // enrolled through Engine.Register. LeastConnections places each new
 // doorbell on the loop with the fewest conns, so registering one at a time
-// covers every loop; a doorbell that lands on a loop already served (a client
-// connected meanwhile) is closed and we try again.
+// covers every loop. A doorbell that lands on a loop already served (clients
+// connected to the others meanwhile, as a reconnect storm at a restart does)
+// stays open until every loop has one: it raises that loop's count, so the
+// next one goes elsewhere (closing it at once would land the next on the same
+// loop again). Bounded in time, not tries: a storm may need many.
 func (srv *Server) enrollBells() error {
 	want := srv.opts.EventLoops
-	for tries := 0; srv.readyLoops() < want; tries++ {
-		if tries > 64*want {
+	var extras []int
+	defer func() {
+		for _, fd := range extras {
+			_ = syscall.Close(fd) // the loop sees EOF and drops its end
+		}
+	}()
+	deadline := time.Now().Add(enrollTimeout)
+	for srv.readyLoops() < want {
+		if time.Now().After(deadline) {
 			return errors.New("engine: could not enroll a doorbell on every event loop")
 		}
 		fds, err := syscall.Socketpair(syscall.AF_UNIX, syscall.SOCK_STREAM|syscall.SOCK_NONBLOCK|syscall.SOCK_CLOEXEC, 0)
@@ -292,7 +302,7 @@ func (srv *Server) enrollBells() error {
 			return fmt.Errorf("engine: doorbell register: %w", res.Err)
 		}
 		if b.extra {
-			_ = syscall.Close(fds[1]) // the loop sees EOF and drops its end
+			extras = append(extras, fds[1])
 		}
 	}
 	for _, l := range *srv.loops.Load() {
@@ -300,6 +310,9 @@ func (srv *Server) enrollBells() error {
 	}
 	return nil
 }
+
+// enrollTimeout bounds enrollBells.
+const enrollTimeout = 10 * time.Second
 
 func (srv *Server) readyLoops() int {
 	n := 0
