@@ -20,6 +20,7 @@ type book struct {
 	reuse  int                    // an id acknowledged for a second submit
 	deny   map[codec.Status]int   // refused submits by status
 	lost   int                    // submits in flight when their connection broke: fate unknown
+	lostM  int                    // of those, submit_multi
 	rcpt   map[string]*idReceipts // by our message_id, upper case
 	nrcpt  int                    // receipts received, duplicates included
 	noID   int                    // receipts without a usable id
@@ -30,6 +31,9 @@ type book struct {
 type ack struct {
 	n    int
 	dest string
+	// multi: a submit_multi's destinations acknowledged (not in its
+	// unsuccess_sme); nil for a submit_sm.
+	multi []string
 }
 
 // idReceipts are the receipts of one id.
@@ -51,6 +55,19 @@ func destOf(n int) string { return fmt.Sprintf("4916%07d", n%10_000_000) }
 // refusedDest is what the upstream stub refuses permanently: 1 in 10.
 func refusedDest(dest []byte) bool { return len(dest) > 0 && dest[len(dest)-1] == '7' }
 
+// multiOf reports whether submit n goes as a submit_multi, and its second
+// destination: 1 in 8, never one the stub refuses (a multi's one final
+// state and its charge then stay those of every destination).
+func multiOf(n int) (string, bool) {
+	if n%8 != 3 || n%10 == 7 {
+		return "", false
+	}
+	return fmt.Sprintf("4917%07d", n%10_000_000), true
+}
+
+// multiSecond reports whether dest is a submit_multi's second destination.
+func multiSecond(dest []byte) bool { return len(dest) > 4 && string(dest[:4]) == "4917" }
+
 func (b *book) number() (int, string) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -58,7 +75,11 @@ func (b *book) number() (int, string) {
 	return b.next, destOf(b.next)
 }
 
-func (b *book) acked(id []byte, n int) {
+func (b *book) acked(id []byte, n int) { b.ackedMulti(id, n, nil) }
+
+// ackedMulti books an ESME_ROK; multi are a submit_multi's destinations
+// not in its unsuccess_sme.
+func (b *book) ackedMulti(id []byte, n int, multi []string) {
 	key := strings.ToUpper(string(id))
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -66,8 +87,20 @@ func (b *book) acked(id []byte, n int) {
 		b.reuse++
 		return
 	}
-	b.acks[key] = ack{n: n, dest: destOf(n)}
+	b.acks[key] = ack{n: n, dest: destOf(n), multi: multi}
 	b.lastOK = time.Now()
+}
+
+// multis returns the destinations of every acknowledged submit_multi.
+func (b *book) multis() (ids []string, dests [][]string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for id, a := range b.acks {
+		if a.multi != nil {
+			ids, dests = append(ids, id), append(dests, a.multi)
+		}
+	}
+	return ids, dests
 }
 
 func (b *book) refused(st codec.Status) {
@@ -76,9 +109,10 @@ func (b *book) refused(st codec.Status) {
 	b.mu.Unlock()
 }
 
-func (b *book) cutOff(n int) {
+func (b *book) cutOff(n, multis int) {
 	b.mu.Lock()
 	b.lost += n
+	b.lostM += multis
 	b.mu.Unlock()
 }
 
@@ -172,6 +206,7 @@ func (b *book) moCount(text string) int {
 // tally is the book's summary for the checks.
 type tally struct {
 	submits, acked, lost, reuse int
+	lostMulti                   int    // submit_multi cut off: each may have charged one destination more than the book counts
 	denied                      string // "ESME_RMSGQFUL 12, ..." or "none"
 	deniedN, finalIDs           int
 	receipts, noID              int
@@ -186,7 +221,7 @@ type tally struct {
 func (b *book) tally() tally {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	t := tally{submits: b.next, acked: len(b.acks), lost: b.lost, reuse: b.reuse, receipts: b.nrcpt, noID: b.noID,
+	t := tally{submits: b.next, acked: len(b.acks), lost: b.lost, lostMulti: b.lostM, reuse: b.reuse, receipts: b.nrcpt, noID: b.noID,
 		states: make(map[codec.MessageState]int)}
 	var ds []string
 	for st, n := range b.deny {
@@ -204,7 +239,9 @@ func (b *book) tally() tally {
 		}
 	}
 	sort.Strings(t.missing)
-	t.charged = len(b.acks)
+	for _, a := range b.acks {
+		t.charged += max(len(a.multi), 1) // a submit_multi pays per destination
+	}
 	for id, r := range b.rcpt {
 		if r.finals == 0 {
 			continue

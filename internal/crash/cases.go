@@ -79,6 +79,17 @@ func upstreamKill(e *env) {
 			e.r.check("the stub had receipts due while smppd was down (the case covers them)", st.dueWhileDown > 0,
 				"%d receipts fell due with no bind up", st.dueWhileDown)
 		}
+		ids, dests := e.b.multis()
+		var unsent []string
+		for i, id := range ids {
+			for _, d := range dests[i] {
+				if !up.acceptedDest(d) {
+					unsent = append(unsent, id+" to "+d)
+				}
+			}
+		}
+		e.r.check("every destination of an acknowledged submit_multi was accepted upstream (the stub throttles each second one once)",
+			len(ids) > 0 && len(unsent) == 0, "%d submit_multi acknowledged, %d destinations never accepted%s", len(ids), len(unsent), sample(unsent))
 	}
 	rx.stop()
 	e.r.figure("binds", "%d transmitter, %d receiver (MT phase)", ld.binds.Load(), rx.binds.Load())

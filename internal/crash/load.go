@@ -76,13 +76,14 @@ func (l *load) submit(ctx context.Context, w *wire, interval time.Duration) {
 	go func() {
 		defer close(dead)
 		var resp codec.SubmitSMResp
+		var mresp codec.SubmitMultiResp
 		for {
 			h, f, err := w.read()
 			if err != nil {
 				return
 			}
 			switch h.CommandID {
-			case codec.SubmitSMRespID, codec.GenericNackID:
+			case codec.SubmitSMRespID, codec.SubmitMultiRespID, codec.GenericNackID:
 				mu.Lock()
 				n, ok := inFlight[h.Sequence]
 				delete(inFlight, h.Sequence)
@@ -93,6 +94,14 @@ func (l *load) submit(ctx context.Context, w *wire, interval time.Duration) {
 				<-slots
 				if h.Status != codec.StatusOK || h.CommandID == codec.GenericNackID {
 					l.b.refused(h.Status)
+					continue
+				}
+				if h.CommandID == codec.SubmitMultiRespID {
+					if err := mresp.Decode(f[codec.HeaderLen:]); err != nil {
+						l.b.refused(codec.StatusSysErr)
+						continue
+					}
+					l.b.ackedMulti(mresp.MessageID, n, multiAcked(n, &mresp.Unsuccess))
 					continue
 				}
 				if err := resp.Decode(f[codec.HeaderLen:]); err != nil {
@@ -112,6 +121,7 @@ func (l *load) submit(ctx context.Context, w *wire, interval time.Duration) {
 
 	sm := codec.SM{SourceAddrTON: 1, SourceAddrNPI: 1, SourceAddr: []byte(crashSource), DestAddrTON: 1, DestAddrNPI: 1,
 		RegisteredDelivery: codec.RegisteredDeliveryReceipt}
+	var mm codec.SubmitMulti // every 8th submit or so (multiOf)
 	text := make([]byte, 0, 32)
 	next := time.Now()
 	t := time.NewTimer(0)
@@ -138,7 +148,16 @@ sending:
 		n, dest := l.b.number()
 		text = append(append(text[:0], "crash "...), dest...)
 		sm.DestinationAddr, sm.ShortMessage = []byte(dest), text
-		_, err := w.send(codec.SubmitSMID, sm.Append, func(seq uint32) {
+		cmd, enc := codec.SubmitSMID, encoder(sm.Append)
+		if second, ok := multiOf(n); ok {
+			mm.Reset()
+			mm.SourceAddrTON, mm.SourceAddrNPI, mm.SourceAddr = sm.SourceAddrTON, sm.SourceAddrNPI, sm.SourceAddr
+			mm.RegisteredDelivery, mm.ShortMessage = sm.RegisteredDelivery, text
+			mm.Dests.AddSME(1, 1, []byte(dest))
+			mm.Dests.AddSME(1, 1, []byte(second))
+			cmd, enc = codec.SubmitMultiID, mm.Append
+		}
+		_, err := w.send(cmd, enc, func(seq uint32) {
 			mu.Lock()
 			inFlight[seq] = n
 			mu.Unlock()
@@ -176,8 +195,31 @@ sending:
 	w.close()
 	<-dead
 	mu.Lock()
-	l.b.cutOff(len(inFlight))
+	multis := 0
+	for _, n := range inFlight {
+		if _, ok := multiOf(n); ok {
+			multis++
+		}
+	}
+	l.b.cutOff(len(inFlight), multis)
 	mu.Unlock()
+}
+
+// multiAcked returns the destinations of submit_multi n not listed in u
+// (its unsuccess_sme).
+func multiAcked(n int, u *codec.UnsuccessList) []string {
+	second, _ := multiOf(n)
+	out := make([]string, 0, 2)
+next:
+	for _, d := range []string{destOf(n), second} {
+		for i := range u.Len() {
+			if string(u.At(i).Addr) == d {
+				continue next
+			}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // sleepCtx sleeps d or until ctx ends.

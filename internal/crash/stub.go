@@ -45,6 +45,8 @@ type stub struct {
 	brokenMO                   int // MO deliver_sm in flight on a connection that broke
 	moInjected                 int
 	moAcked                    map[string]bool // MO text -> smppd answered ESME_ROK
+	dests                      map[string]int  // submit_sm destination -> times sent
+	acceptedDests              map[string]bool // destinations accepted
 }
 
 // item is one queued deliver_sm: a receipt or an MO.
@@ -71,7 +73,8 @@ func startStub(seed uint64) (*stub, error) {
 		return nil, err
 	}
 	s := &stub{ln: ln, rng: rand.New(rand.NewPCG(seed, 0x5eed)), conns: make(map[*stubConn]struct{}),
-		items: make(map[uint64]*item), nextID: 7_000_000, quit: make(chan struct{}), moAcked: make(map[string]bool)}
+		items: make(map[uint64]*item), nextID: 7_000_000, quit: make(chan struct{}), moAcked: make(map[string]bool),
+		dests: make(map[string]int), acceptedDests: make(map[string]bool)}
 	s.wg.Add(2)
 	go s.accept()
 	go s.dispatch()
@@ -145,6 +148,15 @@ func (s *stub) serve(c *stubConn) {
 			sm := &p.SM
 			s.mu.Lock()
 			s.submits++
+			s.dests[string(sm.DestinationAddr)]++
+			if multiSecond(sm.DestinationAddr) && s.dests[string(sm.DestinationAddr)] == 1 {
+				// A submit_multi's second destination is throttled the first
+				// time: smppd retries it later, so kills find it pending
+				// after the first destination was accepted.
+				s.mu.Unlock()
+				_ = c.w.reply(h, codec.StatusThrottled, (&codec.SubmitSMResp{}).Append)
+				continue
+			}
 			if refusedDest(sm.DestinationAddr) {
 				s.refused++
 				s.mu.Unlock()
@@ -152,6 +164,7 @@ func (s *stub) serve(c *stubConn) {
 				continue
 			}
 			s.accepted++
+			s.acceptedDests[string(sm.DestinationAddr)] = true
 			s.nextID++
 			idb = strconv.AppendUint(idb[:0], s.nextID, 10)
 			if sm.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask != 0 {
@@ -171,6 +184,13 @@ func (s *stub) serve(c *stubConn) {
 			}
 		}
 	}
+}
+
+// acceptedDest reports whether the stub accepted a submit_sm to dest.
+func (s *stub) acceptedDest(dest string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.acceptedDests[dest]
 }
 
 // receiptText is a DELIVRD receipt (SMPP 3.4 Appendix B) for upstream id.
