@@ -108,9 +108,10 @@ bench:
 bench-e2e: build
 	bash scripts/bench-e2e.sh
 
-## bench-matrix: the full table of docs/BENCHMARKS.md (1/4/16/64 sessions x
-## window 1/10/100, without and with receipts, smppd against the raw ceiling,
-## 3 rounds; about 7 minutes), then 10,000 idle binds on configs/bench.toml,
+## bench-matrix: the full table of docs/BENCHMARKS.md (4/16/64 sessions x
+## window 100 and 1/4/16/64 x 1, without and with receipts, the raw ceiling
+## beside smppd's memory, disk (sync always) and disk (sync interval) stores,
+## 3 rounds; about 15 minutes), then 10,000 idle binds on configs/bench.toml,
 ## then smppd against the npm and Perl peers at 4 x 100 and 1 x 1.
 bench-matrix:
 	bash bench/matrix.sh

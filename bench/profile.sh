@@ -3,29 +3,41 @@
 # listener, so this samples it from outside with perf (Debian's
 # linux-perf; the cpu-clock software event works in VMs without hardware
 # counters, and Go keeps frame pointers, so -g call graphs are whole).
-# Starts smppd on the demo config, runs smppbench at 4 sessions x window
-# 100 without receipts (or the flags given), samples smppd for the
-# measured part, prints the hottest functions by self and by inclusive
-# time, and stops the server it started, by PID.
+# Starts smppd on the demo config (or a storage variant of it, as
+# bench/configs.sh writes them), runs smppbench at 4 sessions x window 100
+# without receipts (or the flags given), samples smppd for the measured
+# part, prints the hottest functions by self and by inclusive time, and
+# stops the server it started, by PID.
 #
 #   bench/profile.sh [smppbench flags...]   (default: -sessions 4 -window 100)
-#   env: SECONDS_MEASURED (4), OUT (a new temporary directory: perf.data)
+#   env: SECONDS_MEASURED (4), OUT (a new temporary directory: perf.data),
+#        STORE (memory | disk | interval | never: that variant of the demo
+#        config on PORT, its data directory fresh; unset: configs/smppd.toml
+#        as it is, on its own port), PORT (2785 with STORE), BIN (bin)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
 command -v perf >/dev/null || { echo "perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
 SECS=${SECONDS_MEASURED:-4}
 OUT=${OUT:-$(mktemp -d /tmp/smppd-profile.XXXXXX)}
+BIN=${BIN:-bin}
 ARGS=("$@")
 ((${#ARGS[@]})) || ARGS=(-sessions 4 -window 100)
-if (exec 3<>/dev/tcp/127.0.0.1/2775) 2>/dev/null; then
-	echo "127.0.0.1:2775 is already in use by a process we did not start; stop it first" >&2
+CONFIG=configs/smppd.toml
+PORT=2775
+if [[ -n ${STORE:-} ]]; then
+	PORT=${PORT_SMPPD:-2785}
+	bash bench/configs.sh "$OUT/cfg" "$PORT" "$STORE" || exit 1
+	CONFIG=$OUT/cfg/$STORE/smppd.toml
+fi
+if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
+	echo "127.0.0.1:$PORT is already in use by a process we did not start; stop it first" >&2
 	exit 1
 fi
-mkdir -p bin
-go build -o bin/smppd ./cmd/smppd && go build -o bin/smppbench ./cmd/smppbench || exit 1
+mkdir -p "$BIN" "$OUT"
+go build -o "$BIN/smppd" ./cmd/smppd && go build -o "$BIN/smppbench" ./cmd/smppbench || exit 1
 
-./bin/smppd -config configs/smppd.toml >"$OUT/smppd.log" 2>&1 &
+"$BIN/smppd" -config "$CONFIG" >"$OUT/smppd.log" 2>&1 &
 SMPPD=$!
 BENCH=''
 stop() {
@@ -42,12 +54,12 @@ stop() {
 }
 trap stop EXIT
 for _ in $(seq 100); do
-	(exec 3<>/dev/tcp/127.0.0.1/2775) 2>/dev/null && break
+	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
 	kill -0 "$SMPPD" 2>/dev/null || { echo "smppd exited: $(tail -c 500 "$OUT/smppd.log")" >&2; exit 1; }
 	sleep 0.1
 done
 
-timeout -k 5 $((SECS + 30)) ./bin/smppbench -user demo -password demopass -duration "$((SECS + 1))s" -warmup 1s \
+timeout -k 5 $((SECS + 30)) "$BIN/smppbench" -port "$PORT" -user demo -password demopass -duration "$((SECS + 1))s" -warmup 1s \
 	"${ARGS[@]}" >"$OUT/bench.txt" 2>&1 &
 BENCH=$!
 sleep 1.5 # bind and warm up before sampling

@@ -17,7 +17,7 @@ type storageDescs struct {
 	deadLetters, deadAdded, deadDropped                     *prometheus.Desc
 	bytes, maxDisk, segments, backlog, compactions, compact *prometheus.Desc
 	writeErrs, diskFull, devFailed, fsyncs, fsync, batch    *prometheus.Desc
-	batchMax                                                *prometheus.Desc
+	batchMax, fsyncTime                                     *prometheus.Desc
 	recovery, replayEntries, replayCorrupt                  *prometheus.Desc
 
 	// What the hub and the delivery side do with a durable store.
@@ -46,6 +46,7 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.devFailed = d("smppd_storage_device_failed", "1 while the device fails writes or fsyncs (EIO): new submits are refused until a retried write succeeds.")
 	s.batchMax = d("smppd_storage_group_commit_batch_max", "Most entries made durable by one group commit.")
 	s.fsyncs = d("smppd_storage_fsyncs_total", "Group commits (fsyncs) made by the disk store.")
+	s.fsyncTime = d("smppd_storage_fsync_time_seconds_total", "Seconds the disk store spent in fsyncs; over smppd_storage_fsyncs_total, the mean fsync time.")
 	s.fsync = d("smppd_storage_fsync_seconds", "Duration of the disk store's fsyncs: the latest, the median and 99th percentile of the recent ones, and the longest.", "stat")
 	s.batch = d("smppd_storage_group_commit_batch", "Mean entries made durable by one group commit.")
 	s.recovery = d("smppd_storage_recovery_seconds", "Seconds the disk store took at start to replay its log and rebuild its index.")
@@ -102,6 +103,7 @@ func (s *storageDescs) collect(ch chan<- prometheus.Metric, st *storage.Stats) {
 	gauge(ch, s.diskFull, flag(st.DiskFull))
 	gauge(ch, s.devFailed, flag(st.DeviceFailed))
 	counter(ch, s.fsyncs, st.Fsyncs)
+	emit(ch, s.fsyncTime, prometheus.CounterValue, st.FsyncTotal.Seconds(), nil)
 	gauge(ch, s.fsync, st.FsyncLast.Seconds(), "last")
 	gauge(ch, s.fsync, st.FsyncMax.Seconds(), "max")
 	gauge(ch, s.fsync, st.FsyncP50.Seconds(), "p50")

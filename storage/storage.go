@@ -560,6 +560,7 @@ type Stats struct {
 	FsyncP50         time.Duration // over the recent fsyncs
 	FsyncP99         time.Duration
 	FsyncMax         time.Duration // the longest fsync
+	FsyncTotal       time.Duration // time spent in fsyncs (with Fsyncs: the mean)
 	GroupCommitBatch float64       // mean entries per group commit (one write, one fsync)
 	GroupCommitMax   uint64        // most entries in one group commit
 	Recovery         time.Duration // time Open took to replay the log and rebuild the index

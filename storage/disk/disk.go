@@ -304,6 +304,7 @@ func (s *Store) Stats() storage.Stats {
 	st.WriteErrors = ws.RefusedHighWater + ws.RefusedDiskFull + ws.RefusedFailed + ws.RefusedBufferFull
 	st.DiskFull, st.DeviceFailed = ws.DiskFull || s.refusing.Load() || s.overHighWater(&ws), ws.Failed
 	st.Fsyncs, st.FsyncLast, st.FsyncP50, st.FsyncP99, st.FsyncMax = ws.Fsyncs, ws.FsyncLast, ws.FsyncP50, ws.FsyncP99, ws.FsyncMax
+	st.FsyncTotal = ws.FsyncTotal
 	if ws.Groups > 0 {
 		st.GroupCommitBatch = float64(ws.Appends) / float64(ws.Groups)
 	}
