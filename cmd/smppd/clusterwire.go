@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/cluster"
@@ -126,4 +127,35 @@ type nodeRecords struct {
 
 func (r nodeRecords) Recover(fn func(r *storage.Record, m []byte) error) error {
 	return r.st.RecoverNode(r.node, fn)
+}
+
+// registerCluster exports a cluster node's journal counters (jetstream
+// Store.Journal); outside a cluster nothing.
+func registerCluster(reg prometheus.Registerer, st storage.Store) error {
+	c, ok := st.(clusterStore)
+	if !ok {
+		return nil
+	}
+	type js = jetstream.JournalStats
+	counters := []struct {
+		name, help string
+		get        func(js) float64
+	}{
+		{"smppd_cluster_journal_batches_total", "Journal batches this node published to JetStream (one JetStream operation each).", func(j js) float64 { return float64(j.Batches) }},
+		{"smppd_cluster_journal_entries_total", "Store writes this node appended to its journal batches.", func(j js) float64 { return float64(j.Entries) }},
+		{"smppd_cluster_journal_retries_total", "Journal batches published again after a failed or lost acknowledgement.", func(j js) float64 { return float64(j.Retries) }},
+		{"smppd_cluster_journal_refused_total", "Writes refused because the unacknowledged journal passed its bound (submits answered ESME_RMSGQFUL).", func(j js) float64 { return float64(j.Refused) }},
+		{"smppd_cluster_journal_applied_batches_total", "Journal batches applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.Applied) }},
+		{"smppd_cluster_journal_applied_entries_total", "Journal entries applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.AppliedEntries) }},
+	}
+	for _, k := range counters {
+		get := k.get
+		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: k.name, Help: k.help},
+			func() float64 { return get(c.Journal()) })); err != nil {
+			return err
+		}
+	}
+	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "smppd_cluster_journal_pending_bytes",
+		Help: "Journal bytes appended and not yet acknowledged by JetStream."},
+		func() float64 { return float64(c.Journal().Pending) }))
 }

@@ -135,6 +135,9 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if err := registerCDR(d.metrics.Registry(), d.cdr); err != nil {
 		return nil, err
 	}
+	if err := registerCluster(d.metrics.Registry(), d.store); err != nil {
+		return nil, err
+	}
 	d.pex = newPolicyExtras()
 	d.pex.lookup.SetLog(log) // lookup_failed, lookup_paused
 	if err := d.pex.loadPolicy(cfg); err != nil {

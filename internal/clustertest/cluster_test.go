@@ -5,6 +5,7 @@
 package clustertest
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +87,15 @@ func TestCluster(t *testing.T) {
 		if m := count(missing); m > 0 {
 			t.Errorf("%d acknowledged messages without a receipt on node 3, e.g. %v", m, sample(missing))
 		}
+		// Node 1's journal: JetStream operations (batches) per store write.
+		batches, err1 := metric(n1.adminURL(), "smppd_cluster_journal_batches_total")
+		entries, err2 := metric(n1.adminURL(), "smppd_cluster_journal_entries_total")
+		if err1 != nil || err2 != nil || batches == 0 || entries < float64(acked) {
+			t.Errorf("node 1's journal metrics: %v batches (%v), %v entries (%v) for %d submits", batches, err1, entries, err2, acked)
+		} else {
+			t.Logf("node 1's journal: %.0f batches carried %.0f writes (%.1f writes per JetStream publish, %.3f publishes per acknowledged submit)",
+				batches, entries, entries/batches, batches/float64(acked))
+		}
 	})
 
 	t.Run("mo", func(t *testing.T) {
@@ -130,6 +141,8 @@ func TestCluster(t *testing.T) {
 		tx.stop()
 		if tx.binds[2].Load() == 0 {
 			t.Error("no transmitter moved to node 2 after node 1's kill")
+		} else if f := tx.first[2].Load(); f != 0 {
+			t.Logf("node 2's first acknowledgement %v after the kill", time.Unix(0, f).Sub(killed).Round(time.Millisecond))
 		}
 		// The surviving nodes deliver everything, node 1's unsent messages
 		// once the lowest live node takes them over (after its lease expired
@@ -278,6 +291,26 @@ func postMO(adminURL, text string) error {
 		return fmt.Errorf("POST /v1/mo: %s", resp.Status)
 	}
 	return nil
+}
+
+// metric reads one unlabelled sample from GET /metrics.
+func metric(adminURL, name string) (float64, error) {
+	resp, err := httpClient.Get(adminURL + "/metrics")
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	sc := bufio.NewScanner(resp.Body)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), name+" "); ok {
+			return strconv.ParseFloat(v, 64)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return 0, err
+	}
+	return 0, fmt.Errorf("%s not in /metrics", name)
 }
 
 func buildSMPPD(t *testing.T) string {

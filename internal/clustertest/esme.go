@@ -71,6 +71,7 @@ type transmitters struct {
 	sent   atomic.Int64
 	seq    atomic.Int64
 	binds  [4]atomic.Int64 // per node id
+	first  [4]atomic.Int64 // Unix ns of each node's first acknowledgement
 }
 
 func startTransmitters(ctx context.Context, addrs []string, nodes []int, sessions, window int, b *book) *transmitters {
@@ -138,6 +139,7 @@ func (t *transmitters) submit(ctx context.Context, w *wire, node int) {
 					continue
 				}
 				t.b.acked(resp.MessageID, node)
+				t.first[node].CompareAndSwap(0, time.Now().UnixNano())
 			default:
 				if _, end := w.housekeeping(h); end {
 					return
