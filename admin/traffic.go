@@ -28,6 +28,9 @@ type Traffic interface {
 	RetryDeadLetter(key int64) (retried int, err error)
 	// PurgeDeadLetter removes the letters named key; ErrTrafficNotFound.
 	PurgeDeadLetter(key int64) (int, error)
+	// PurgeQueue fails what waits in a connector's queue (refunded,
+	// receipts) and returns how many; ErrTrafficNotFound.
+	PurgeQueue(connector string) (int, error)
 }
 
 // Errors a Traffic returns for the API's statuses; any other is a 422
@@ -72,6 +75,51 @@ func (s *Server) trafficRoutes() {
 	s.mux.HandleFunc("DELETE /v1/held/{key}", s.purgeHeld)
 	s.mux.HandleFunc("POST /v1/dead-letters/{key}/retry", s.retryDeadLetter)
 	s.mux.HandleFunc("DELETE /v1/dead-letters/{key}", s.purgeDeadLetter)
+	s.mux.HandleFunc("GET /v1/queues", s.listQueues)
+	s.mux.HandleFunc("POST /v1/queues/{name}/purge", s.purgeQueue)
+}
+
+// Queue is one entry of GET /v1/queues: a connector's MT waiting for it.
+type Queue struct {
+	Connector string `json:"connector"`
+	Queued    int    `json:"queued"` // in its queue and held by it (sent, or waiting for an answer or a retry)
+	Up        bool   `json:"up"`
+	Stopped   bool   `json:"stopped"` // by an operator
+}
+
+func (s *Server) listQueues(w http.ResponseWriter, _ *http.Request) {
+	if s.opts.Connectors == nil {
+		unwired(w, "connectors")
+		return
+	}
+	infos := s.opts.Connectors.Connectors()
+	out := struct {
+		Queues []Queue `json:"queues"`
+	}{make([]Queue, len(infos))}
+	for i, in := range infos {
+		out.Queues[i] = Queue{Connector: in.Name, Queued: in.Stats.Queued, Up: in.Up, Stopped: in.Stopped}
+	}
+	writeJSON(w, http.StatusOK, &out)
+}
+
+// purgeQueue fails what waits in the connector's queue now; what it
+// already holds stays (it may be accepted upstream).
+func (s *Server) purgeQueue(w http.ResponseWriter, r *http.Request) {
+	t := s.traffic(w)
+	if t == nil {
+		return
+	}
+	n, err := t.PurgeQueue(r.PathValue("name"))
+	if err != nil {
+		trafficError(w, err)
+		return
+	}
+	s.opts.Logger.Info().Str("event", "queue_purge").Str("connector", r.PathValue("name")).Int("messages", n).Msg("operator traffic action")
+	writeJSON(w, http.StatusOK, &struct {
+		Connector string `json:"connector"`
+		Action    string `json:"action"`
+		Messages  int    `json:"messages"`
+	}{r.PathValue("name"), "purged", n})
 }
 
 // listHeld answers ?kind= (mo, receipt, callback), ?system_id= and

@@ -65,6 +65,8 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"dead retry":        {"dead", "retry", "1796611375060400597"},
 		"dead purge":        {"dead", "purge", "1796611375060400597"},
 		"reload":            {"reload"},
+		"queues list":       {"queues", "list"},
+		"queues purge":      {"queues", "purge", "sim1"},
 	}
 	for _, g := range groups {
 		for _, c := range g.cmds {

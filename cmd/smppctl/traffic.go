@@ -235,3 +235,66 @@ Examples:
 		},
 	},
 }
+
+var queuesGroup = &group{
+	name:    "queues",
+	summary: "list connectors' queued MT and purge one",
+	cmds: []*command{
+		{
+			name: "list", summary: "list each connector's queued MT",
+			help: `QUEUED counts what waits in the connector's queue and what it holds (sent
+upstream, waiting for an answer or a retry).
+
+Examples:
+  smppctl queues list
+`,
+			run: func(e *env, _ []string, _ any) error {
+				var l struct {
+					Queues []struct {
+						Connector string `json:"connector"`
+						Queued    int    `json:"queued"`
+						Up        bool   `json:"up"`
+						Stopped   bool   `json:"stopped"`
+					} `json:"queues"`
+				}
+				raw, err := e.c.get("GET", "/v1/queues", nil, &l)
+				if err != nil {
+					return err
+				}
+				if e.json {
+					return printJSON(e, raw)
+				}
+				rows := [][]string{{"CONNECTOR", "QUEUED", "UP", "STOPPED"}}
+				for _, q := range l.Queues {
+					rows = append(rows, []string{q.Connector, strconv.Itoa(q.Queued), strconv.FormatBool(q.Up), strconv.FormatBool(q.Stopped)})
+				}
+				return table(e, rows)
+			},
+		},
+		{
+			name: "purge", args: "NAME", nargs: 1, summary: "fail what waits in a connector's queue",
+			help: `Every message waiting in the queue is failed now: refunded, and a receipt
+goes to the ESMEs that asked for one. What the connector already holds
+(sent upstream, or waiting for an answer or a retry) stays: it may be
+accepted upstream. For a connector whose upstream is down for good.
+
+Examples:
+  smppctl queues purge smsc-a
+`,
+			run: func(e *env, args []string, _ any) error {
+				var r struct {
+					Messages int `json:"messages"`
+				}
+				raw, err := e.c.get("POST", "/v1/queues/"+url.PathEscape(args[0])+"/purge", nil, &r)
+				if err != nil {
+					return err
+				}
+				if e.json {
+					return printJSON(e, raw)
+				}
+				_, err = fmt.Fprintf(e.out, "purged %d messages\n", r.Messages)
+				return err
+			},
+		},
+	},
+}

@@ -192,7 +192,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
 			DeadLetters:  deadLetters(d.store.DeadLetters()),
-			Traffic:      &traffic{store: d.store, dl: d.dl, webhook: d.webhook},
+			Traffic:      &traffic{store: d.store, dl: d.dl, webhook: d.webhook, hub: d.hub},
 			Reload:       d.adminReload,
 			Messages:     messageLookup(cfg, d.store, d.cdr),
 			LogPrivacy:   cfg.Server.LogPrivacy,

@@ -142,6 +142,22 @@ func TestTrafficTools(t *testing.T) {
 		t.Fatalf("after retry and purge: %d %+v", st, dl)
 	}
 
+	var ql struct {
+		Queues []struct {
+			Connector string `json:"connector"`
+			Up        bool   `json:"up"`
+		} `json:"queues"`
+	}
+	if st := call(t, "GET", api+"/v1/queues", &ql); st != 200 || len(ql.Queues) != 1 || ql.Queues[0].Connector != "sim" || !ql.Queues[0].Up {
+		t.Fatalf("GET /v1/queues: %d %+v", st, ql)
+	}
+	if st := call(t, "POST", api+"/v1/queues/sim/purge", nil); st != 200 {
+		t.Fatalf("queue purge: %d", st)
+	}
+	if st := call(t, "POST", api+"/v1/queues/nosuch/purge", nil); st != 404 {
+		t.Fatalf("purge of no connector: %d, want 404", st)
+	}
+
 	var audit struct {
 		Entries []struct {
 			Route  string `json:"route"`
@@ -152,7 +168,7 @@ func TestTrafficTools(t *testing.T) {
 		t.Fatalf("GET /v1/audit: %d", st)
 	}
 	want := map[string]int{"POST /v1/held/{key}/retry": 2,
-		"POST /v1/dead-letters/{key}/retry": 2, "DELETE /v1/dead-letters/{key}": 2}
+		"POST /v1/dead-letters/{key}/retry": 2, "DELETE /v1/dead-letters/{key}": 2, "POST /v1/queues/{name}/purge": 2}
 	purges := 0
 	for _, e := range audit.Entries {
 		if e.Route == "DELETE /v1/held/{key}" && e.Status == 200 {

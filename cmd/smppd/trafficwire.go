@@ -10,6 +10,7 @@ import (
 	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/delivery"
 	"github.com/smppd/smppd/delivery/webhook"
+	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/storage"
 )
 
@@ -19,6 +20,7 @@ type traffic struct {
 	store   storage.Store
 	dl      *delivery.Service
 	webhook *webhook.Service // nil: no HTTP callbacks configured
+	hub     *flow.Hub
 }
 
 // heldKindName is a held item's or dead letter's kind in the API.
@@ -229,6 +231,15 @@ func (t *traffic) PurgeDeadLetter(key int64) (int, error) {
 	n, err := rm.Remove(key)
 	if err == nil && n == 0 {
 		err = admin.ErrTrafficNotFound
+	}
+	return n, err
+}
+
+// PurgeQueue implements admin.Traffic.
+func (t *traffic) PurgeQueue(name string) (int, error) {
+	n, err := t.hub.PurgeQueue(name)
+	if errors.Is(err, flow.ErrUnknownConnector) {
+		return 0, admin.ErrTrafficNotFound
 	}
 	return n, err
 }
