@@ -34,11 +34,11 @@ image:
 		docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t smppd:$(VERSION) . ; \
 	else echo "image: no docker daemon here; skipped (cmd/smppd's TestDockerfileCopies checks the Dockerfile's paths)"; fi
 
-## test: everything CI runs (unit + allocation gates and the hostile-input
-## suite, race, golden cross-check, a third-party client against the server
+## test: everything CI runs (unit + allocation gates, the hostile-input and
+## crash suites, race, golden cross-check, a third-party client against the server
 ## as `make run` starts it, and the interoperability suite with Kannel,
 ## Net::SMPP, npm smpp and gosmpp).
-test: deps test-unit hostile cluster-test test-race crosscheck smoke interop image
+test: deps test-unit hostile crash cluster-test test-race crosscheck smoke interop image
 
 deps:
 	bash scripts/install-deps.sh
@@ -70,10 +70,12 @@ hostile-measure:
 ## && !race): smppd on a disk store with sync = "always" is SIGKILLed at
 ## random moments under load with receipts asked, restarted and rebound,
 ## through the simulator, then through an upstream SMSC stub that sends
-## receipts while smppd is down, with held MO; then its store's file system
-## fills up (a private tmpfs; skipped where none can be mounted). Checks
+## receipts while smppd is down, with held MO and submit_multi (every
+## destination of an acknowledged one accepted upstream); then its store's
+## file system fills up (a private tmpfs; skipped where none can be mounted). Checks
 ## receipts, query_sm and the balance. Prints its seed (CRASH_SEED repeats
-## it). About a minute; cmd/smppcrash runs the same cases with flags.
+## it). About 45 s (make test runs it once, alone, after hostile);
+## cmd/smppcrash runs the same cases with flags.
 crash:
 	$(GO) test -count=1 -v -timeout 10m ./internal/crash/
 
