@@ -47,6 +47,30 @@ func (c *LimitConfig) Validate(i int) error {
 	return nil
 }
 
+// ValidateLimits checks every [[limit]] (Validate) and that no sender or
+// route has two; errors name the key.
+func ValidateLimits(cfgs []LimitConfig) error {
+	if len(cfgs) > MaxLimits {
+		return fmt.Errorf("limit: %d entries, at most %d", len(cfgs), MaxLimits)
+	}
+	seen := make(map[string]int, len(cfgs))
+	for i := range cfgs {
+		c := &cfgs[i]
+		if err := c.Validate(i); err != nil {
+			return err
+		}
+		scope, name := "sender", c.Sender
+		if c.Route != "" {
+			scope, name = "route", c.Route
+		}
+		if j, dup := seen[scope+"\x00"+name]; dup {
+			return fmt.Errorf("limit[%d].%s: %q has a limit already (limit[%d])", i, scope, name, j)
+		}
+		seen[scope+"\x00"+name] = i
+	}
+	return nil
+}
+
 // Limits holds the per-sender and per-route buckets. Apply swaps a new set
 // in at a reload; a bucket whose rate and burst did not change keeps its
 // state, so a SIGHUP does not refill every bucket. Take and Give read the
@@ -82,16 +106,13 @@ func NewLimits() *Limits { return &Limits{} }
 
 // Apply validates cfgs and swaps them in; on error the old set stays.
 func (l *Limits) Apply(cfgs []LimitConfig) error {
-	if len(cfgs) > MaxLimits {
-		return fmt.Errorf("limit: %d entries, at most %d", len(cfgs), MaxLimits)
+	if err := ValidateLimits(cfgs); err != nil {
+		return err
 	}
 	old := l.t.Load()
 	t := &limitTable{}
 	for i := range cfgs {
 		c := &cfgs[i]
-		if err := c.Validate(i); err != nil {
-			return err
-		}
 		m, name, scope, prev := &t.senders, c.Sender, "sender", (map[string]*limitBucket)(nil)
 		if c.Route != "" {
 			m, name, scope = &t.routes, c.Route, "route"
@@ -104,9 +125,6 @@ func (l *Limits) Apply(cfgs []LimitConfig) error {
 		}
 		if *m == nil {
 			*m = make(map[string]*limitBucket)
-		}
-		if _, dup := (*m)[name]; dup {
-			return fmt.Errorf("limit[%d].%s: %q has a limit already", i, scope, name)
 		}
 		if p, ok := prev[name]; ok && p.rate == c.Rate && p.burst == c.Burst {
 			(*m)[name] = p

@@ -92,6 +92,16 @@ func TestLimitsReloadKeepsBuckets(t *testing.T) {
 	}
 }
 
+func TestValidateLimits(t *testing.T) {
+	err := ValidateLimits([]LimitConfig{{Sender: "A", Rate: 1}, {Route: "A", Rate: 1}, {Sender: "A", Rate: 2}})
+	if err == nil || !strings.Contains(err.Error(), "limit[2].sender") || !strings.Contains(err.Error(), "limit[0]") {
+		t.Fatalf("duplicate sender: %v", err)
+	}
+	if err := ValidateLimits([]LimitConfig{{Sender: "A", Rate: 1}, {Route: "A", Rate: 1}}); err != nil {
+		t.Fatalf("a sender and a route of the same name: %v", err)
+	}
+}
+
 func TestLimitConfigValidate(t *testing.T) {
 	for _, c := range []struct {
 		cfg  LimitConfig
