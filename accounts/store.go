@@ -34,6 +34,8 @@ type Store struct {
 	restored Restored
 
 	hits, misses, slowed, throttled atomic.Uint64
+
+	elsewhere atomic.Pointer[elsewhereRef] // cluster-wide bind counts (elsewhere.go); nil: this process's
 }
 
 // snapshot is an immutable set of users and groups.
@@ -342,14 +344,21 @@ func (s *Store) AuthenticatePeer(systemID, password string, bt BindType, ip neti
 	if ti < 0 || u.BindTypes&bt == 0 {
 		return nil, ErrBindTypeNotAllowed
 	}
-	if !reserve(&e.binds, u.MaxBinds) {
+	el := s.elsewhere.Load()
+	var all int
+	var byType [3]int
+	if el != nil {
+		all, byType = el.b.Binds(systemID)
+	}
+	if !reserveBeside(&e.binds, u.MaxBinds, all) {
 		return nil, ErrTooManyBinds
 	}
-	if !reserve(&e.byType[ti], u.MaxBindsPerType[ti]) {
+	if !reserveBeside(&e.byType[ti], u.MaxBindsPerType[ti], byType[ti]) {
 		e.binds.Add(-1)
 		return nil, ErrTooManyBinds
 	}
-	return &Bind{ent: e, typ: bt}, nil
+	tellBinds(el, e, systemID)
+	return &Bind{ent: e, typ: bt, el: el}, nil
 }
 
 // Gate is the failed-bind limiter's verdict on a bind before its password
@@ -490,6 +499,7 @@ func (s *Store) Stats() Stats {
 type Bind struct {
 	ent      *entry
 	typ      BindType
+	el       *elsewhereRef // told at Release; nil outside a cluster
 	released atomic.Bool
 }
 
@@ -512,5 +522,8 @@ func (b *Bind) Release() {
 	if b.released.CompareAndSwap(false, true) {
 		b.ent.binds.Add(-1)
 		b.ent.byType[b.typ.Index()].Add(-1)
+		if b.el != nil {
+			tellBinds(b.el, b.ent, b.SystemID())
+		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
+	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/flow"
@@ -22,6 +23,15 @@ type clusterStore struct {
 	*jetstream.Store
 	node   *cluster.Node
 	onHeld *atomic.Pointer[func(systemID string)] // set once the delivery side exists
+	binds  *cluster.Binds                         // bind counts per user, cluster-wide
+}
+
+// shareBinds makes users' max_binds and max_binds_per_type count the
+// binds on every node of the cluster; outside a cluster nothing.
+func shareBinds(st storage.Store, users *accounts.Store) {
+	if c, ok := st.(clusterStore); ok {
+		users.SetBindsElsewhere(c.binds)
+	}
 }
 
 // heldElsewhere points the store's OnHeld at f (delivery's HeldElsewhere):
@@ -35,6 +45,7 @@ func heldElsewhere(st storage.Store, f func(systemID string)) {
 // Close closes the store (waiting for the journal's acknowledgements),
 // then leaves the cluster (the node_id is free at once).
 func (c clusterStore) Close() error {
+	c.binds.Close()
 	err := c.Store.Close()
 	if cerr := c.node.Close(); err == nil {
 		err = cerr
@@ -76,7 +87,13 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 		_ = node.Close()
 		return nil, err
 	}
-	return clusterStore{Store: st, node: node, onHeld: onHeld}, nil
+	binds, err := node.StartBinds()
+	if err != nil {
+		_ = st.Close()
+		_ = node.Close()
+		return nil, err
+	}
+	return clusterStore{Store: st, node: node, onHeld: onHeld, binds: binds}, nil
 }
 
 // clusterHandler is GET /v1/cluster's handler, nil when the node is not

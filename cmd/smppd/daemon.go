@@ -100,6 +100,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	if d.users, err = accounts.NewStore(au, accountGroups(cfg.Groups), so); err != nil {
 		return nil, err
 	}
+	shareBinds(d.store, d.users) // a cluster node: bind limits count every node's binds
 	shares.users.Store(d.users)
 	ids, err := newIDs(idNode(cfg), d.store, log)
 	if err != nil {

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smppd/smppd/codec"
 )
 
 const (
@@ -126,6 +128,49 @@ func TestCluster(t *testing.T) {
 		if got != n {
 			t.Errorf("%d of %d MO reached node 3", got, n)
 		}
+	})
+
+	t.Run("binds", func(t *testing.T) {
+		// limited may hold limitedBinds binds: one on node 1, one on node 2,
+		// then node 3 refuses a third until one of them unbinds.
+		var held []*wire
+		defer func() {
+			for _, w := range held {
+				w.close()
+			}
+		}()
+		for _, n := range []*node{n1, n2} {
+			w, err := dial(n.smppAddr())
+			if err != nil {
+				t.Fatal(err)
+			}
+			held = append(held, w)
+			if err := w.bindAs(codec.BindTransmitterID, limited, limitedPass); err != nil {
+				t.Fatalf("bind %d on node %d: %v", len(held), n.c.id, err)
+			}
+		}
+		// One more bind on node 3, closed at once: true when refused.
+		refused := func() bool {
+			w, err := dial(n3.smppAddr())
+			if err != nil {
+				return false
+			}
+			defer w.close()
+			return w.bindAs(codec.BindTransmitterID, limited, limitedPass) != nil
+		}
+		began := time.Now()
+		if !waitFor(5*time.Second, refused) {
+			t.Fatalf("node 3 still takes a third bind of %s (max_binds %d) 5 s after nodes 1 and 2 bound it", limited, limitedBinds)
+		}
+		seen := time.Since(began)
+		held[0].close()
+		held = held[1:]
+		began = time.Now()
+		if !waitFor(5*time.Second, func() bool { return !refused() }) {
+			t.Fatal("node 3 still refuses the bind 5 s after node 1's unbind")
+		}
+		t.Logf("max_binds %d cluster-wide: node 3 refused a third bind within %v; took one again %v after node 1's unbind",
+			limitedBinds, seen.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	})
 
 	t.Run("kill", func(t *testing.T) {

@@ -22,6 +22,11 @@ const (
 	user     = "demo"
 	password = "demopass"
 	source   = "4917000"
+	// limited is the demo's account with limits; the test gives it
+	// max_binds = limitedBinds for the cluster-wide bind limit.
+	limited      = "demo2"
+	limitedPass  = "demopas2"
+	limitedBinds = 2
 )
 
 // nodeConfig is one node's written configuration.
@@ -50,8 +55,8 @@ func writeConfigs(configDir, work string) ([]*nodeConfig, error) {
 		nodes[i] = n
 		routes = append(routes, fmt.Sprintf("nats-route://127.0.0.1:%d", n.route))
 	}
-	users, err := filepath.Abs(filepath.Join(configDir, "users.toml"))
-	if err != nil {
+	users := filepath.Join(work, "users.toml")
+	if err := writeUsers(filepath.Join(configDir, "users.toml"), users); err != nil {
 		return nil, err
 	}
 	for _, n := range nodes {
@@ -82,6 +87,26 @@ func writeConfigs(configDir, work string) ([]*nodeConfig, error) {
 		}
 	}
 	return nodes, nil
+}
+
+// writeUsers copies the cluster's users file with limited's max_binds
+// set to limitedBinds.
+func writeUsers(from, to string) error {
+	var users map[string]any
+	if _, err := toml.DecodeFile(from, &users); err != nil {
+		return err
+	}
+	list, _ := users["user"].([]map[string]any)
+	found := false
+	for _, u := range list {
+		if u["system_id"] == limited {
+			u["max_binds"], found = limitedBinds, true
+		}
+	}
+	if !found {
+		return fmt.Errorf("%s has no user %s", from, limited)
+	}
+	return writeTOML(to, users)
 }
 
 // table returns the sub-table name of m, creating it when absent.

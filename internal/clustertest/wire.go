@@ -98,9 +98,12 @@ func (w *wire) writeLocked(h codec.Header, enc encoder) error {
 	return err
 }
 
-// bind sends a bind of kind and waits for its answer.
-func (w *wire) bind(kind codec.CommandID) error {
-	b := codec.Bind{SystemID: []byte(user), Password: []byte(password), InterfaceVersion: codec.InterfaceVersion34}
+// bind sends a bind of kind as the test's user and waits for its answer.
+func (w *wire) bind(kind codec.CommandID) error { return w.bindAs(kind, user, password) }
+
+// bindAs sends a bind of kind as systemID and waits for its answer.
+func (w *wire) bindAs(kind codec.CommandID, systemID, pass string) error {
+	b := codec.Bind{SystemID: []byte(systemID), Password: []byte(pass), InterfaceVersion: codec.InterfaceVersion34}
 	if err := w.send(kind, b.Append, nil); err != nil {
 		return err
 	}
