@@ -150,7 +150,7 @@ func newStore(opts Options, maxBits uint) *Store {
 	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)
 	s.recs = make([]recTable, len(caps))
 	for i := range s.recs {
-		s.recs[i].max, s.recs[i].tagOf, s.recs[i].seed = caps[i], recTag, s.seed
+		s.recs[i].max, s.recs[i].tagOf = caps[i], s.recTag
 	}
 	caps, s.upBits = shardCaps(opts.MaxUpstream, maxBits)
 	s.ups = make([]upTable, len(caps))

@@ -43,14 +43,35 @@ type recRefs struct {
 	user, route string
 }
 
+// recHash returns id's table and its tag in that table's index. An id is
+// a millisecond slot and a sequence above its node bits, issued one after
+// the other, so id>>idNodeBits counts up; with the node folded in (times
+// an odd constant, so ids that differ only there still spread), its low
+// bits pick the table and the rest, doubled, is the tag. One generator's
+// consecutive ids then go round the tables and, within one, take every
+// other index word: the insert, the lookups and the eviction of the
+// oldest touch lines their neighbours share, where a hashed tag made each
+// a miss in an index as large as the store. Every other word, not each:
+// the index is at most half full, and with a word free after each entry
+// no run of occupied words forms, which a removal (index.remove) would
+// walk to its end.
 func (s *Store) recHash(id msg.ID) (*recTable, uint32) {
-	h := mix64(uint64(id) ^ s.seed)
-	return &s.recs[h>>(64-s.recBits)], uint32(h)
+	x := recKey(id)
+	return &s.recs[x&(1<<s.recBits-1)], uint32(x>>s.recBits) << 1
 }
 
-// recTag is the record tables' tagOf: the id's hash tag, recomputed as
-// recHash does.
-func recTag(seed uint64, e *entry) uint32 { return uint32(mix64(uint64(e.id) ^ seed)) }
+func recKey(id msg.ID) uint64 {
+	return uint64(id)>>idNodeBits + (uint64(id)&msg.MaxNodeID)*0x9e3779b97f4a7c15
+}
+
+// idNodeBits is the width of msg.ID's node field; the array length fails
+// to compile if msg changes it.
+const idNodeBits = 12
+
+var _ = [1]struct{}{}[msg.MaxNodeID+1-1<<idNodeBits]
+
+// recTag is the record tables' tagOf: the tag recHash gives e's id.
+func (s *Store) recTag(_ uint64, e *entry) uint32 { return uint32(recKey(e.id)>>s.recBits) << 1 }
 
 // findRec returns the slot holding id, or -1. Caller holds mu.
 func findRec(t *recTable, id msg.ID, tag uint32) int {
