@@ -116,10 +116,11 @@ func Compile(cfg *Config, dir string, o Options) (*Policy, error) {
 	if err := cfg.Lookup.Validate(); err != nil {
 		errs = append(errs, err)
 	}
-	for i := range cfg.Limits {
-		if err := cfg.Limits[i].Validate(i); err != nil {
-			errs = append(errs, err)
-		}
+	if err := ValidateLimits(cfg.Limits); err != nil {
+		errs = append(errs, err)
+	}
+	if cfg.Lookup.PortedFile != "" {
+		cfg.Lookup.PortedFile = resolve(dir, cfg.Lookup.PortedFile) // beside the policy file, as the lists
 	}
 	p.lookup, p.limits = cfg.Lookup, cfg.Limits
 	t, rules, err := compileRules(cfg.Rule)

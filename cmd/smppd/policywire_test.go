@@ -59,7 +59,11 @@ func TestPolicyEndToEndAndReload(t *testing.T) {
 	must(t, os.WriteFile(polPath, []byte(e2ePolicy), 0o600))
 	src, err := os.ReadFile(cfgPath)
 	must(t, err)
-	must(t, os.WriteFile(cfgPath, append(src, "\n[policy]\nfile = \"policy.toml\"\n"...), 0o600))
+	conf := strings.Replace(string(src), "\nfile = \"\" ", "\nfile = \"policy.toml\" ", 1) // [policy]
+	if conf == string(src) {
+		t.Fatal("the demo config has no [policy] file key")
+	}
+	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
 	cfg, err := config.Load(cfgPath)
 	must(t, err)
 	logs := &syncBuf{}

@@ -1,0 +1,149 @@
+package policy
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+// Errors of the list edits.
+var (
+	ErrNoList     = errors.New("policy: no such list")
+	ErrNoListFile = errors.New("policy: the list has no file to edit (entries in the policy file are edited there)")
+)
+
+// ListInfo describes one list for the admin API.
+type ListInfo struct {
+	Name, Kind, Field, File string
+	Entries                 int
+	Hits                    uint64
+}
+
+// Lists describes p's lists in file order.
+func (p *Policy) Lists() []ListInfo {
+	if p == nil {
+		return nil
+	}
+	out := make([]ListInfo, 0, len(p.lists))
+	for _, l := range p.lists {
+		kind, field := "allow", "source"
+		if l.block {
+			kind = "block"
+		}
+		if l.dest {
+			field = "dest"
+		}
+		out = append(out, ListInfo{Name: l.name, Kind: kind, Field: field, File: l.file, Entries: l.entries, Hits: l.hits.Load()})
+	}
+	return out
+}
+
+// TestList reports whether number is on list name, as the list sees a
+// message's (already normalised) number.
+func (p *Policy) TestList(name string, number []byte) (bool, error) {
+	l := p.list(name)
+	if l == nil {
+		return false, ErrNoList
+	}
+	return l.contains(number), nil
+}
+
+// EditList adds entry to (add) or removes it from the file of list name,
+// written atomically (a temporary file, fsync, rename, fsync of the folder)
+// as the users file is. It reports whether the file changed; the caller
+// then loads the policy again, which puts the edit in force. A removal
+// takes out every line whose entry is entry (comments on it included).
+func (p *Policy) EditList(name, entry string, add bool) (bool, error) {
+	l := p.list(name)
+	if l == nil {
+		return false, ErrNoList
+	}
+	if l.file == "" {
+		return false, ErrNoListFile
+	}
+	e := entryOfLine([]byte(entry))
+	if _, _, _, err := parseEntry(e); err != nil || len(e) != len(entry) {
+		if err == nil {
+			err = errors.New("comments or spaces in an entry")
+		}
+		return false, fmt.Errorf("policy: entry %q: %w", entry, err)
+	}
+	src, err := os.ReadFile(l.file)
+	if err != nil {
+		return false, err
+	}
+	var out bytes.Buffer
+	found := false
+	sc := bufio.NewScanner(bytes.NewReader(src))
+	sc.Buffer(make([]byte, 4096), 4096)
+	for sc.Scan() {
+		line := sc.Bytes()
+		if bytes.Equal(entryOfLine(line), e) {
+			found = true
+			if !add {
+				continue
+			}
+		}
+		out.Write(line)
+		out.WriteByte('\n')
+	}
+	if err := sc.Err(); err != nil {
+		return false, err
+	}
+	switch {
+	case add && found, !add && !found:
+		return false, nil
+	case add:
+		if l.entries >= MaxListEntries {
+			return false, fmt.Errorf("policy: list %q holds %d entries already", name, MaxListEntries)
+		}
+		out.Write(e)
+		out.WriteByte('\n')
+	}
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(l.file); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	return true, writeAtomic(l.file, out.Bytes(), mode)
+}
+
+// writeAtomic replaces path with data: temp file, fsync, rename, fsync
+// of the folder, so a crash leaves the old file or the new, never half.
+func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	tmp := f.Name()
+	defer func() {
+		if err != nil {
+			f.Close()
+			os.Remove(tmp)
+		}
+	}()
+	if err = f.Chmod(mode); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(tmp, path); err != nil {
+		return err
+	}
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
