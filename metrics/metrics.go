@@ -83,7 +83,7 @@ type Sources struct {
 	// [[limit]] buckets and portability stage (policy.go).
 	Routes RouteStats
 	Limits LimitStats
-	Lookup LookupStats
+	Lookup LookupSource
 }
 
 // Options configure New.

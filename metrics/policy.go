@@ -2,31 +2,57 @@ package metrics
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
-
-	"github.com/smppd/smppd/policy"
 )
 
-// RouteStats is what the metrics read of the per-route counts
-// (*policy.RouteCounts).
+// The policy's counts arrive as these plain snapshots (cmd/smppd converts
+// policy's own, field for field), so metrics reads the policy without
+// importing it and stays within its seven packages of ours.
+
+// RouteStat is one route label's counts (policy.RouteStat).
+type RouteStat struct {
+	Route                        string
+	Accepted, Refused, Delivered uint64
+}
+
+// LimitStat is one [[limit]]'s refusals (policy.LimitStat).
+type LimitStat struct {
+	Scope   string // "sender" or "route"
+	Name    string
+	Refused uint64
+}
+
+// LookupStats are the portability stage's counters (policy.LookupStats).
+type LookupStats struct {
+	FileHits  uint64 // numbers the ported file mapped
+	CacheHits uint64 // answers from the cache
+	Requests  uint64 // requests sent to the service
+	Answers   uint64 // 200 answers with a network
+	NotFound  uint64 // 404 answers (no network known)
+	Failures  uint64 // requests that failed (connection, status, body)
+	Timeouts  uint64 // requests cut at Timeout (also counted in Failures)
+	Fallbacks uint64 // messages that took Fallback
+	Full      uint64 // messages refused because MaxPending numbers waited
+	Pending   int    // numbers waiting now
+}
+
+// RouteStats is what the metrics read of the per-route counts.
 type RouteStats interface {
-	Stats() []policy.RouteStat
+	Stats() []RouteStat
 }
 
-// LimitStats is what the metrics read of the policy's [[limit]] buckets
-// (*policy.Limits).
+// LimitStats is what the metrics read of the policy's [[limit]] buckets.
 type LimitStats interface {
-	Stats() []policy.LimitStat
+	Stats() []LimitStat
 }
 
-// LookupStats is what the metrics read of the portability stage
-// (*policy.Lookup).
-type LookupStats interface {
-	Stats() policy.LookupStats
+// LookupSource is what the metrics read of the portability stage.
+type LookupSource interface {
+	Stats() LookupStats
 }
 
 // policyDescs are the per-route counts, the [[limit]] refusals and the
 // portability lookup's counters. Route labels are the configured MT route
-// names (bounded by policy.MaxRouteLabels, then "other"; "none" before a
+// names (bounded by the policy's MaxRouteLabels, then "other"; "none" before a
 // route matched); limit labels the configured senders and routes.
 type policyDescs struct {
 	routeAccepted, routeRefused, routeDelivered, limitRefused *prometheus.Desc

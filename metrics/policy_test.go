@@ -4,31 +4,31 @@ import (
 	"testing"
 
 	"github.com/smppd/smppd/metrics"
-	"github.com/smppd/smppd/policy"
 )
 
-type fixedLookup struct{ st policy.LookupStats }
+type fixedLookup struct{ st metrics.LookupStats }
 
-func (f fixedLookup) Stats() policy.LookupStats { return f.st }
+func (f fixedLookup) Stats() metrics.LookupStats { return f.st }
+
+type fixedRoutes []metrics.RouteStat
+
+func (f fixedRoutes) Stats() []metrics.RouteStat { return f }
+
+type fixedLimits []metrics.LimitStat
+
+func (f fixedLimits) Stats() []metrics.LimitStat { return f }
 
 // TestPolicyMetrics: the per-route counts carry the route label (and
 // "none" for refusals before a route matched), the [[limit]] refusals
 // their scope and name, the lookup its results.
 func TestPolicyMetrics(t *testing.T) {
-	rc := policy.NewRouteCounts()
-	rc.Accepted("de")
-	rc.Accepted("de")
-	rc.Refused("de")
-	rc.Refused("")
-	rc.Delivered("de")
-	lim := policy.NewLimits()
-	if err := lim.Apply([]policy.LimitConfig{{Sender: "BANK", Rate: 1, Burst: 1}, {Route: "de", Rate: 1, Burst: 1}}); err != nil {
-		t.Fatal(err)
-	}
-	lim.Take([]byte("BANK"), "", 1, 0)
-	lim.Take([]byte("BANK"), "", 1, 0)
+	// What policy's RouteCounts and Limits report after two accepted, a
+	// refused and a delivered on route de, a refusal before a route
+	// matched, and BANK's second message over its burst of 1.
+	rc := fixedRoutes{{Route: "de", Accepted: 2, Refused: 1, Delivered: 1}, {Route: "none", Refused: 1}}
+	lim := fixedLimits{{Scope: "sender", Name: "BANK", Refused: 1}, {Scope: "route", Name: "de"}}
 	m := metrics.New(metrics.Options{})
-	m.Attach(metrics.Sources{Routes: rc, Limits: lim, Lookup: fixedLookup{policy.LookupStats{
+	m.Attach(metrics.Sources{Routes: rc, Limits: lim, Lookup: fixedLookup{metrics.LookupStats{
 		FileHits: 1, CacheHits: 2, Answers: 3, NotFound: 4, Failures: 5, Timeouts: 6, Fallbacks: 7, Full: 8, Pending: 9}}})
 	mfs, err := m.Registry().Gather()
 	if err != nil {

@@ -35,9 +35,10 @@ func (x *policyExtras) apply(lc policy.LookupConfig, limits []policy.LimitConfig
 	return errors.Join(x.lookup.Configure(lc), x.limits.Apply(limits))
 }
 
-// metricsSources adds the per-route counts, limits and lookup to s.
+// metricsSources adds the per-route counts, limits and lookup to s, as
+// metrics' snapshot types (policymetrics.go).
 func (x *policyExtras) metricsSources(s *metrics.Sources) {
-	s.Routes, s.Limits, s.Lookup = x.routes, x.limits, x.lookup
+	s.Routes, s.Limits, s.Lookup = routeStats{x.routes}, limitStats{x.limits}, lookupStats{x.lookup}
 }
 
 // close stops the lookup's workers (nil: a daemon that never built them).

@@ -41,7 +41,7 @@ var allowed = map[string][]string{
 	"storage/storagetest":     {"storage", "msg"}, // the conformance suite every store runs
 	"storage/disk/wal":        {},                 // the segment log: a leaf that knows nothing of records
 	"storage/disk":            {"storage", "storage/disk/wal", "storage/memory", "msg"},
-	"cluster":                 {},                                                     // joins NATS JetStream: knows nothing of messages
+	"cluster":                 {"internal/logthrottle"},                               // joins NATS JetStream: knows nothing of messages
 	"storage/jetstream":       {"storage", "storage/disk", "storage/disk/wal", "msg"}, // the cluster's store: a JetStream journal over a local disk index
 	"cdr":                     {"storage", "msg", "codec/charset", "internal/ring", "internal/logthrottle"},
 	"connector":               {"msg", "codec", "internal/ring", "internal/units"},
@@ -68,6 +68,7 @@ var allowed = map[string][]string{
 	"internal/hostile":        {"codec", "internal/smpptest"},
 	"cmd/smpphostile":         {"internal/hostile"},
 	"internal/crash":          {"codec", "codec/*"}, // kills a real smppd: talks SMPP and HTTP only
+	"internal/clustertest":    {"codec", "codec/*"}, // three real smppd processes: SMPP, HTTP and NATS only
 	"cmd/smppcrash":           {"internal/crash"},
 	"internal/coretest":       {"engine", "flow", "delivery", "storage/memory", "msg", "codec", "internal/smpptest"}, // the core as cmd/smppd wires it, for tests
 	"internal/admintest":      {"admin", "internal/coretest", "flow", "accounts", "routing", "connector", "connector/sim"},

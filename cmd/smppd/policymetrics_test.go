@@ -1,0 +1,64 @@
+package main
+
+import (
+	"testing"
+
+	"github.com/smppd/smppd/metrics"
+	"github.com/smppd/smppd/policy"
+)
+
+// TestPolicyMetricsSources: the policy's per-route counts, [[limit]]
+// refusals and lookup counters reach metrics.Sources unchanged.
+func TestPolicyMetricsSources(t *testing.T) {
+	x := newPolicyExtras()
+	x.routes.Accepted("de")
+	x.routes.Accepted("de")
+	x.routes.Refused("de")
+	x.routes.Refused("")
+	x.routes.Delivered("de")
+	if err := x.limits.Apply([]policy.LimitConfig{{Sender: "BANK", Rate: 1, Burst: 1}, {Route: "de", Rate: 1, Burst: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	x.limits.Take([]byte("BANK"), "", 1, 0)
+	x.limits.Take([]byte("BANK"), "", 1, 0)
+	var src metrics.Sources
+	x.metricsSources(&src)
+
+	wantRoutes := []metrics.RouteStat{{Route: "de", Accepted: 2, Refused: 1, Delivered: 1}, {Route: policy.RouteNone, Refused: 1}}
+	if got := src.Routes.Stats(); !sameRoutes(got, wantRoutes) {
+		t.Errorf("routes %+v, want %+v", got, wantRoutes)
+	}
+	wantLimits := map[metrics.LimitStat]bool{{Scope: "sender", Name: "BANK", Refused: 1}: true, {Scope: "route", Name: "de"}: true}
+	got := src.Limits.Stats()
+	if len(got) != len(wantLimits) {
+		t.Errorf("limits %+v, want %v", got, wantLimits)
+	}
+	for _, s := range got {
+		if !wantLimits[s] {
+			t.Errorf("limit %+v not expected (want %v)", s, wantLimits)
+		}
+	}
+	if got, want := src.Lookup.Stats(), metrics.LookupStats(x.lookup.Stats()); got != want {
+		t.Errorf("lookup %+v, want %+v", got, want)
+	}
+}
+
+// sameRoutes compares in any order: the metrics do not depend on it.
+func sameRoutes(got, want []metrics.RouteStat) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	m := map[metrics.RouteStat]int{}
+	for _, s := range got {
+		m[s]++
+	}
+	for _, s := range want {
+		m[s]--
+	}
+	for _, n := range m {
+		if n != 0 {
+			return false
+		}
+	}
+	return true
+}
