@@ -39,10 +39,10 @@ type acks struct {
 	reserved  atomic.Int64  // slots taken by submits in progress and queued answers
 	committed atomic.Uint64 // the latest position onCommit reported
 
-	mu      sync.Mutex // the FIFO's consumer side
-	head    pendingAck // popped, not yet answered (mu)
-	hasHead bool
-	id      [msg.HexLen]byte // mu
+	mu  sync.Mutex   // the FIFO's consumer side
+	got []pendingAck // popped in one batch, answered from gi on (mu)
+	gi  int
+	id  [msg.HexLen]byte // mu
 
 	quit, done chan struct{}
 	stopOnce   sync.Once
@@ -58,6 +58,11 @@ type pendingAck struct {
 	id  msg.ID
 	pos uint64
 }
+
+// ackBatch is the most deferred answers drain takes from the FIFO under
+// one hold of its lock, which the event loops' pushes share: a commit
+// answers hundreds.
+const ackBatch = 256
 
 // DefaultMaxDeferred bounds the answers waiting for a commit when
 // Options.MaxDeferred is 0.
@@ -75,6 +80,7 @@ func (a *acks) init(c storage.Committer, max int) error {
 		max = DefaultMaxDeferred
 	}
 	a.q.init(max)
+	a.got = make([]pendingAck, 0, ackBatch)
 	a.c, a.limit, a.wake = c, int64(max), make(chan struct{}, 1)
 	a.quit, a.done = make(chan struct{}), make(chan struct{})
 	a.committed.Store(c.Committed())
@@ -216,22 +222,23 @@ func (a *acks) drain() (stuck bool) {
 		return false
 	}
 	for {
-		if !a.hasHead {
-			v, ok := a.q.pop()
-			if !ok {
+		if a.gi == len(a.got) {
+			a.got, a.gi = a.q.popBatch(a.got[:0]), 0
+			if len(a.got) == 0 {
 				return false
 			}
-			a.head, a.hasHead = v, true
 		}
-		if a.head.pos > a.committed.Load() {
+		h := &a.got[a.gi]
+		if h.pos > a.committed.Load() {
 			return false // the next commit covers it
 		}
-		err := ref.r.Respond(a.head.tok, codec.StatusOK, a.head.id.AppendHex(a.id[:0]))
+		err := ref.r.Respond(h.tok, codec.StatusOK, h.id.AppendHex(a.id[:0]))
 		if errors.Is(err, engine.ErrQueueFull) {
 			return true
 		}
 		// Another error is a token whose session is gone: nothing to answer.
-		a.head, a.hasHead = pendingAck{}, false
+		*h = pendingAck{}
+		a.gi++
 		a.reserved.Add(-1)
 		a.answered.Add(1)
 	}
@@ -246,7 +253,8 @@ func (a *acks) waiting() int {
 }
 
 // ackFIFO is the deferred answers in arrival order: a preallocated ring
-// under a mutex held for a copy (event loops push, one consumer pops).
+// under a mutex held for a copy (event loops push one each; the consumer
+// pops a batch).
 // Pushes never find it full: acks.reserve bounds what is in it.
 type ackFIFO struct {
 	mu         sync.Mutex
@@ -263,15 +271,19 @@ func (q *ackFIFO) push(v pendingAck) {
 	q.mu.Unlock()
 }
 
-func (q *ackFIFO) pop() (pendingAck, bool) {
+// popBatch appends to dst the oldest entries, as many as dst has room
+// for, and removes them.
+func (q *ackFIFO) popBatch(dst []pendingAck) []pendingAck {
 	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.size == 0 {
-		return pendingAck{}, false
+	n := min(q.size, cap(dst)-len(dst))
+	for range n {
+		dst = append(dst, q.buf[q.head])
+		q.buf[q.head] = pendingAck{}
+		if q.head++; q.head == len(q.buf) {
+			q.head = 0
+		}
 	}
-	v := q.buf[q.head]
-	q.buf[q.head] = pendingAck{}
-	q.head = (q.head + 1) % len(q.buf)
-	q.size--
-	return v, true
+	q.size -= n
+	q.mu.Unlock()
+	return dst
 }
