@@ -17,9 +17,12 @@ var (
 
 // ListInfo describes one list for the admin API.
 type ListInfo struct {
-	Name, Kind, Field, File string
-	Entries                 int
-	Hits                    uint64
+	Name    string `json:"name"`
+	Kind    string `json:"kind"`  // block or allow
+	Field   string `json:"field"` // dest or source
+	File    string `json:"file,omitempty"`
+	Entries int    `json:"entries"`
+	Hits    uint64 `json:"hits"` // refusals since start, across reloads
 }
 
 // Lists describes p's lists in file order.

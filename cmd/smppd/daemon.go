@@ -208,6 +208,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 		if h := clusterHandler(d.store); h != nil {
 			d.admin.Handle("GET /v1/cluster", h)
 		}
+		d.policyAdminRoutes()
 	}
 	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users}
 	d.pex.metricsSources(&src)
