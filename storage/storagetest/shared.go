@@ -61,27 +61,27 @@ func worker(e *env, w, per int) error {
 		mid := id(uint64(w*per + i + 1))
 		r := record(mid, e.now())
 		r.SystemID = user
-		if err := e.s.Put(&r); err != nil {
+		if err := e.retry(func() error { return e.s.Put(&r) }); err != nil {
 			return err
 		}
-		if err := e.s.SetAccepted(mid, 0, 0, 0); err != nil {
+		if err := e.retry(func() error { return e.s.SetAccepted(mid, 0, 0, 0) }); err != nil {
 			return err
 		}
-		if err := e.s.Finish(mid, msg.StateDelivered, 0, e.now(), &out); err != nil {
+		if err := e.retry(func() error { return e.s.Finish(mid, msg.StateDelivered, 0, e.now(), &out) }); err != nil {
 			return err
 		}
 		if out.ID != mid || out.SystemID != user || out.State != msg.StateDelivered {
 			return errorf("worker %d: Finish gave %+v", w, out)
 		}
 		up := strconv.AppendInt(key[:0], int64(mid), 10)
-		if err := e.s.PutUpstream(w, up, mid); err != nil {
+		if err := e.retry(func() error { return e.s.PutUpstream(w, up, mid) }); err != nil {
 			return err
 		}
 		if got, ok := e.s.Upstream(w, up); !ok || got != mid {
 			return errorf("worker %d: Upstream = %v, %v", w, got, ok)
 		}
 		h := storage.Held{SystemID: user, Kind: storage.HeldMO, ID: mid, Body: up, Expires: e.now() + int64(time.Hour)}
-		if _, err := e.holds.Hold(&h); err != nil {
+		if err := e.retry(func() error { _, err := e.holds.Hold(&h); return err }); err != nil {
 			return err
 		}
 		n, err := e.holds.Lease(user, e.now()+int64(time.Hour), dst)
@@ -92,12 +92,45 @@ func worker(e *env, w, per int) error {
 			if l.SystemID != user {
 				return errorf("worker %d leased %s's item", w, l.SystemID)
 			}
-			if err := e.holds.Ack(l.Key); err != nil {
+			if err := e.retry(func() error { return e.holds.Ack(l.Key) }); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// retry runs write and, while the store refuses it for a reason outside
+// the seam's errors (a durable store's full buffer while a loaded device is
+// slow to fsync), again once everything written so far is committed, for
+// up to a minute: what the hub's callers do, an ESME answered
+// ESME_RMSGQFUL resubmitting later. A device that failed stops the wait.
+func (e *env) retry(write func() error) error {
+	deadline := time.Now().Add(time.Minute)
+	for {
+		err := write()
+		if err == nil || seamError(err) || time.Now().After(deadline) {
+			return err
+		}
+		c := e.s.Committer()
+		if werr := c.WaitCommitted(c.Written()); werr != nil {
+			return errors.Join(err, werr)
+		}
+		if c.Written() == 0 {
+			return err // a store that is not durable: nothing to wait for
+		}
+	}
+}
+
+// seamError reports whether err is one of the storage seam's own answers,
+// which a retry would only repeat.
+func seamError(err error) bool {
+	for _, s := range []error{storage.ErrNotFound, storage.ErrHeldFull, storage.ErrBadUpstreamID, storage.ErrFinal, storage.ErrBadLedgerEntry} {
+		if errors.Is(err, s) {
+			return true
+		}
+	}
+	return false
 }
 
 // allocations: the per-message calls allocate nothing in steady state
