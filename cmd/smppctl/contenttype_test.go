@@ -67,6 +67,10 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"reload":            {"reload"},
 		"queues list":       {"queues", "list"},
 		"queues purge":      {"queues", "purge", "sim1"},
+		"policy lists":      {"policy", "lists"},
+		"policy test":       {"policy", "test", "premium", "4919123"},
+		"policy add":        {"policy", "add", "premium", "4919*"},
+		"policy remove":     {"policy", "remove", "premium", "4919*"},
 	}
 	for _, g := range groups {
 		for _, c := range g.cmds {
@@ -103,7 +107,7 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"POST /v1/users", "PATCH /v1/users/alice", "POST /v1/users/alice/balance", "POST /v1/mo", "POST /v1/messages/erase"} {
+	for _, want := range []string{"POST /v1/users", "PATCH /v1/users/alice", "POST /v1/users/alice/balance", "POST /v1/mo", "POST /v1/messages/erase", "POST /v1/policy/lists/premium/entries"} {
 		if !bodies[want] {
 			t.Errorf("no request with a body to %s: the check above saw %v", want, bodies)
 		}
