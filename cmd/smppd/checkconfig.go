@@ -14,6 +14,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/policy"
 )
 
 // checkConfig is `smppd -check-config FILE`: everything a start reads and
@@ -61,6 +62,11 @@ func checkLoaded(cfg *config.Config, problems []error, warns []string) ([]error,
 	if err == nil { // routes name connectors a broken kind may not have
 		if _, err := compileRoutes(cfg); err != nil {
 			problems = append(problems, leaves(err)...)
+		}
+	}
+	if path := cfg.PolicyPath(); path != "" { // compiled as a start compiles it
+		if _, err := policy.Load(path, policy.Options{}); err != nil {
+			problems = append(problems, err)
 		}
 	}
 	if au, err := accountUsers(cfg.Users); err != nil {

@@ -132,3 +132,24 @@ func TestPolicyEndToEndAndReload(t *testing.T) {
 		t.Fatalf("no reload logged:\n%s", logs)
 	}
 }
+
+// -check-config compiles the policy file as a start would, naming the key
+// of a bad value.
+func TestCheckConfigPolicy(t *testing.T) {
+	cfgPath, _, _, _ := demoDir(t)
+	dir := filepath.Dir(cfgPath)
+	src, err := os.ReadFile(cfgPath)
+	must(t, err)
+	must(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(src), "\nfile = \"\" ", "\nfile = \"policy.toml\" ", 1)), 0o600))
+	must(t, os.WriteFile(filepath.Join(dir, "policy.toml"), []byte(e2ePolicy), 0o600))
+	var out, errOut bytes.Buffer
+	if rc := checkConfig(cfgPath, &out, &errOut); rc != 0 {
+		t.Fatalf("a good policy: rc %d: %s", rc, errOut.String())
+	}
+	must(t, os.WriteFile(filepath.Join(dir, "policy.toml"), []byte("[[normalise]]\ncountry_code = \"049\"\n"), 0o600))
+	out.Reset()
+	errOut.Reset()
+	if rc := checkConfig(cfgPath, &out, &errOut); rc != 1 || !strings.Contains(errOut.String(), "normalise[0]: country_code") {
+		t.Fatalf("a bad policy: rc %d: %s", rc, errOut.String())
+	}
+}
