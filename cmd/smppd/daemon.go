@@ -66,7 +66,14 @@ type daemon struct {
 
 // newDaemon builds every component from cfg without starting any; tune,
 // when set, adjusts the engine's options (tests).
-func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options)) (_ *daemon, err error) {
+func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options)) (*daemon, error) {
+	return newDaemonWaiting(cfg, log, tune, 0)
+}
+
+// newDaemonWaiting is newDaemon waiting up to lockWait for another process
+// to release the data directory (smppd -lock-wait, an upgrade): nothing
+// listens before the store is locked and recovered.
+func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options), lockWait time.Duration) (_ *daemon, err error) {
 	d := &daemon{log: log, path: cfg.Path, cfg: cfg, file: &usersFile{log: log}}
 	d.file.update(cfg)
 	au, err := accountUsers(cfg.Users)
@@ -76,7 +83,7 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 	// The store first: the balances come from its ledger, and it takes
 	// each user's share of the held items once the users exist.
 	shares := &heldShares{callbacks: cfg.Webhook.Pending(&cfg.Delivery)}
-	if d.store, err = openStore(cfg, shares.limit, log); err != nil {
+	if d.store, err = openStore(cfg, shares.limit, lockWait, log); err != nil {
 		return nil, err
 	}
 	defer func() {

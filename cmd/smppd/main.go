@@ -5,6 +5,7 @@
 // SIGHUP.
 //
 //	smppd -config configs/smppd.toml
+//	smppd -lock-wait 2m ...     wait up to 2m for the running smppd to release [storage] dir (an upgrade)
 //	smppd -check-config FILE    validate FILE as a start would, print a summary; exit 1 on errors
 //	smppd -version              print the version, commit and Go version
 //	smppd passwd [password]     print a password_hash for the users file
@@ -19,6 +20,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/smppd/smppd/accounts"
 )
@@ -39,6 +41,7 @@ func main() {
 	path := fs.String("config", "configs/smppd.toml", "configuration file (TOML)")
 	check := fs.String("check-config", "", "validate this configuration file as a start would, print a summary and exit (1 on errors)")
 	showVersion := fs.Bool("version", false, "print the version, commit and Go version and exit")
+	lockWait := fs.Duration("lock-wait", 0, "wait up to this long for another smppd to release [storage] dir before listening (an upgrade: start the new binary, then SIGTERM the old); 0 refuses at once")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
@@ -49,14 +52,23 @@ func main() {
 	if *check != "" {
 		os.Exit(checkConfig(*check, os.Stdout, os.Stderr))
 	}
-	if err := run(*path); err != nil {
+	if *lockWait < 0 || *lockWait > maxLockWait {
+		fmt.Fprintf(os.Stderr, "smppd: -lock-wait %v: want 0 to %v\n", *lockWait, maxLockWait)
+		os.Exit(2)
+	}
+	if err := run(*path, *lockWait); err != nil {
 		fmt.Fprintln(os.Stderr, "smppd:", err)
 		os.Exit(1)
 	}
 }
 
+// maxLockWait bounds -lock-wait: an old process drains within twice
+// shutdown_grace, far below this.
+const maxLockWait = time.Hour
+
 // run serves until a stop signal; it returns nil after a graceful stop.
-func run(path string) error {
+// lockWait is how long to wait for another process's data-directory lock.
+func run(path string, lockWait time.Duration) error {
 	cfg, warnings, err := loadConfig(path)
 	if err != nil {
 		return err
@@ -75,7 +87,7 @@ func run(path string) error {
 	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT, syscall.SIGHUP)
 	defer signal.Stop(sig)
 
-	d, err := newDaemon(cfg, log, nil)
+	d, err := newDaemonWaiting(cfg, log, nil, lockWait)
 	if err != nil {
 		return err
 	}

@@ -242,7 +242,7 @@ func TestRunStopsGracefullyOnSIGTERM(t *testing.T) {
 	defer signal.Stop(guard)
 
 	done := make(chan error, 1)
-	go func() { done <- run(filepath.Join(dir, "smppd.toml")) }()
+	go func() { done <- run(filepath.Join(dir, "smppd.toml"), 0) }()
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	var c *smpptest.Client
 	deadline := time.Now().Add(5 * time.Second)

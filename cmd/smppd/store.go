@@ -26,11 +26,12 @@ import (
 )
 
 // openStore opens [storage]: the disk store in dir (created and proved
-// writable first, then locked), or the memory store. held is each user's
+// writable first, then locked, waiting up to lockWait for another process
+// to release it), or the memory store. held is each user's
 // share of the held items, read on every Hold. An error names the cause
 // an operator can act on: another process holding the directory, a
 // directory smppd cannot write, a format this release cannot read.
-func openStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Logger) (storage.Store, error) {
+func openStore(cfg *config.Config, held storage.HeldLimit, lockWait time.Duration, log zerolog.Logger) (storage.Store, error) {
 	s := &cfg.Storage
 	if cfg.Cluster.Enabled {
 		return openClusterStore(cfg, held, log)
@@ -53,6 +54,7 @@ func openStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Logger) (
 		SyncInterval: s.SyncInterval.D(),
 		MaxDisk:      int64(s.MaxDisk),
 		Preallocate:  true, // zero-filled next segments: an fsync flushes data only (wal/prealloc.go)
+		LockWait:     lockWait,
 		TTL:          s.MessageTTL.D(),
 		MaxHeld:      cfg.Delivery.MaxHeld,
 		HeldShare:    held,

@@ -70,9 +70,9 @@ func diskConfig(t *testing.T) *config.Config {
 // refused at start with what to do about it.
 func TestStoreRefusals(t *testing.T) {
 	cfg := diskConfig(t)
-	st, err := openStore(cfg, nil, zerolog.Nop())
+	st, err := openStore(cfg, nil, 0, zerolog.Nop())
 	must(t, err)
-	_, err = openStore(cfg, nil, zerolog.Nop())
+	_, err = openStore(cfg, nil, 0, zerolog.Nop())
 	if err == nil || !errors.Is(err, wal.ErrLocked) || !strings.Contains(err.Error(), "in use by another smppd") ||
 		!strings.Contains(err.Error(), cfg.Storage.Dir) {
 		t.Fatalf("second open of a locked dir: %v", err)
@@ -91,7 +91,7 @@ func TestStoreRefusals(t *testing.T) {
 	_, err = f.WriteAt([]byte{99}, 8) // the format version
 	must(t, err)
 	must(t, f.Close())
-	_, err = openStore(cfg, nil, zerolog.Nop())
+	_, err = openStore(cfg, nil, 0, zerolog.Nop())
 	if err == nil || !strings.Contains(err.Error(), "newer smppd release") || !strings.Contains(err.Error(), "rollback") {
 		t.Fatalf("newer format: %v", err)
 	}
@@ -100,7 +100,7 @@ func TestStoreRefusals(t *testing.T) {
 	blocker := filepath.Join(t.TempDir(), "file")
 	must(t, os.WriteFile(blocker, []byte("x"), 0o600))
 	cfg.Storage.Dir = filepath.Join(blocker, "store")
-	_, err = openStore(cfg, nil, zerolog.Nop())
+	_, err = openStore(cfg, nil, 0, zerolog.Nop())
 	if err == nil || !strings.Contains(err.Error(), "storage.dir") {
 		t.Fatalf("uncreatable dir: %v", err)
 	}

@@ -81,7 +81,7 @@ func TestTLSCertificateSwappedOnSIGHUP(t *testing.T) {
 	signal.Notify(guard, syscall.SIGHUP, syscall.SIGTERM)
 	defer signal.Stop(guard)
 	done := make(chan error, 1)
-	go func() { done <- run(cfgPath) }()
+	go func() { done <- run(cfgPath, 0) }()
 
 	// until serves: the first TLS session, made with certificate A.
 	var old *smpptest.Client

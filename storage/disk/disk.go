@@ -63,6 +63,9 @@ const (
 type Options struct {
 	// Dir is the data directory, created if missing and locked while open.
 	Dir string
+	// LockWait is how long Open waits for another process to release Dir
+	// (wal.Options.LockWait); 0 refuses at once.
+	LockWait time.Duration
 	// Sync, SyncInterval, SegmentSize, BufferSize and MaxDisk are the log's
 	// (wal.Options): what an acknowledgement waits for, and the disk budget.
 	Sync         wal.SyncMode
@@ -164,7 +167,7 @@ func Open(o Options) (*Store, error) {
 	}
 	t0 := time.Now()
 	log, err := wal.Open(wal.Options{Dir: o.Dir, Sync: o.Sync, SyncInterval: o.SyncInterval, SegmentSize: o.SegmentSize,
-		BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, Preallocate: o.Preallocate, FS: o.FS, Logger: o.Logger})
+		BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, Preallocate: o.Preallocate, LockWait: o.LockWait, FS: o.FS, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

@@ -10,6 +10,9 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
+
+	"github.com/rs/zerolog"
 )
 
 // lockName is the lock file in the data directory. It is never removed:
@@ -20,17 +23,33 @@ const lockName = "LOCK"
 // the process dies, so a crash never leaves a stale lock behind.
 type dirLock struct{ f *os.File }
 
-func lockDir(dir string) (*dirLock, error) {
+// lockRetry is how often a waiting Open tries the lock again: the hand-over
+// gap an upgrade sees is at most this past the old process's release.
+const lockRetry = 20 * time.Millisecond
+
+// lockDir takes the lock, waiting up to wait for a process that holds it
+// (an upgrade's old process draining) before it fails with ErrLocked.
+func lockDir(dir string, wait time.Duration, log zerolog.Logger) (*dirLock, error) {
 	name := filepath.Join(dir, lockName)
 	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, 0o640)
 	if err != nil {
 		return nil, fmt.Errorf("wal: lock %s: %w", name, err)
 	}
-	for {
+	deadline := time.Now().Add(wait)
+	for waited := false; ; {
 		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err != syscall.EINTR {
+		if err == syscall.EINTR {
+			continue
+		}
+		if !errors.Is(err, syscall.EWOULDBLOCK) || !time.Now().Before(deadline) {
 			break
 		}
+		if !waited {
+			waited = true
+			log.Warn().Str("event", "lock_wait").Str("dir", dir).Str("holder", readHolder(f)).Dur("wait", wait).
+				Msg("data directory locked by another process; waiting for it to stop")
+		}
+		time.Sleep(lockRetry)
 	}
 	if err != nil {
 		holder := readHolder(f)

@@ -120,7 +120,7 @@ func Open(o Options) (*Log, error) {
 	if err := mkdirDurable(l.fs, o.Dir); err != nil {
 		return nil, fmt.Errorf("wal: create data directory %s: %w", o.Dir, err)
 	}
-	lk, err := lockDir(o.Dir)
+	lk, err := lockDir(o.Dir, o.LockWait, o.Logger)
 	if err != nil {
 		return nil, err
 	}

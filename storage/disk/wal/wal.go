@@ -121,6 +121,10 @@ type Options struct {
 	// blocks (prealloc.go). It writes each segment's bytes twice; ignored
 	// with SyncNever.
 	Preallocate bool
+	// LockWait is how long Open waits for another process to release the
+	// data directory (an upgrade: the old process drains, then unlocks);
+	// 0 fails at once with ErrLocked.
+	LockWait time.Duration
 	// FS is the file layer (default the operating system's).
 	FS     FS
 	Logger zerolog.Logger
