@@ -13,13 +13,13 @@ type Right uint16
 
 // Rights, each one bit of a Rights set.
 const (
-	RightHTTPSend          Right = 1 << iota // http_send: POST/GET /send and POST /v1/messages
-	RightHTTPBalance                         // http_balance: /balance
-	RightHTTPRate                            // http_rate: /rate
-	RightHTTPLongContent                     // http_long_content: content of more than one part
-	RightHTTPSetDLRMethod                    // http_set_dlr_method: choose dlr-method
-	RightSetHexContent                       // set_hex_content: hex-content (binary) instead of content
-	RightSetScheduleDelivery                 // set_schedule_delivery_time: sdt
+	RightHTTPSend            Right = 1 << iota // http_send: POST/GET /send and POST /v1/messages
+	RightHTTPBalance                           // http_balance: /balance
+	RightHTTPRate                              // http_rate: /rate
+	RightHTTPLongContent                       // http_long_content: content of more than one part
+	RightHTTPSetDLRMethod                      // http_set_dlr_method: choose dlr-method
+	RightSetHexContent                         // set_hex_content: hex-content (binary) instead of content
+	RightSetScheduleDelivery                   // set_schedule_delivery_time: sdt
 	numRights                = iota
 )
 
