@@ -137,8 +137,59 @@ func appendInt(dst []byte, key string, n int64) []byte {
 func appendTime(dst []byte, key string, ns int64) []byte {
 	dst = appendKey(dst, key)
 	dst = append(dst, '"')
-	dst = time.Unix(0, ns).UTC().AppendFormat(dst, timeLayout)
+	dst = appendUTCMilli(dst, ns)
 	return append(dst, '"')
+}
+
+// appendUTCMilli appends ns as timeLayout does, digit by digit: the writer
+// formats two or three times a line, and time.AppendFormat's layout
+// parsing was a tenth of smppd's CPU at 4 x 100 on the demo config. The
+// date comes from the days since the epoch by Howard Hinnant's
+// civil_from_days; a year outside 0..9999 goes through AppendFormat.
+func appendUTCMilli(dst []byte, ns int64) []byte {
+	const nsPerDay = 86_400 * int64(time.Second)
+	days, rem := ns/nsPerDay, ns%nsPerDay
+	if rem < 0 {
+		days, rem = days-1, rem+nsPerDay
+	}
+	z := days + 719_468 // days since 0000-03-01
+	era := z / 146_097
+	if z < 0 {
+		era = (z - 146_096) / 146_097
+	}
+	doe := z - era*146_097                                    // day of the era, 0..146096
+	yoe := (doe - doe/1_460 + doe/36_524 - doe/146_096) / 365 // year of the era, 0..399
+	doy := doe - (365*yoe + yoe/4 - yoe/100)                  // day of the year from March 1st
+	mp := (5*doy + 2) / 153                                   // month from March, 0..11
+	day, month, year := doy-(153*mp+2)/5+1, mp+3, yoe+era*400
+	if month > 12 {
+		month -= 12
+		year++
+	}
+	if year < 0 || year > 9999 {
+		return time.Unix(0, ns).UTC().AppendFormat(dst, timeLayout)
+	}
+	ms := rem / int64(time.Millisecond)
+	sec := ms / 1000
+	dst = append4(dst, year)
+	dst = append(dst, '-')
+	dst = append2(dst, month)
+	dst = append(dst, '-')
+	dst = append2(dst, day)
+	dst = append(dst, 'T')
+	dst = append2(dst, sec/3600)
+	dst = append(dst, ':')
+	dst = append2(dst, sec/60%60)
+	dst = append(dst, ':')
+	dst = append2(dst, sec%60)
+	dst = append(dst, '.', byte('0'+ms%1000/100), byte('0'+ms%100/10), byte('0'+ms%10))
+	return append(dst, 'Z')
+}
+
+func append2(dst []byte, v int64) []byte { return append(dst, byte('0'+v/10), byte('0'+v%10)) }
+
+func append4(dst []byte, v int64) []byte {
+	return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
 }
 
 func appendKey(dst []byte, key string) []byte {

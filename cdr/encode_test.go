@@ -2,7 +2,10 @@ package cdr
 
 import (
 	"encoding/json"
+	"math"
+	"math/rand/v2"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/smppd/smppd/msg"
@@ -61,5 +64,28 @@ func TestEncodeDoesNotAllocateWhenWarm(t *testing.T) {
 	buf = enc.appendView(buf[:0], &v)
 	if n := testing.AllocsPerRun(100, func() { buf = enc.appendView(buf[:0], &v) }); n != 0 {
 		t.Fatalf("appendView allocates %v times", n)
+	}
+}
+
+// appendUTCMilli writes what time.AppendFormat with timeLayout writes:
+// around the epoch, leap days and centuries, the ends of the years it
+// formats itself, and random instants.
+func TestAppendUTCMilli(t *testing.T) {
+	day := int64(24 * time.Hour)
+	ns := []int64{0, 1, -1, 999_999, 1_000_000, -1_000_000, day - 1, day, -day, -day - 1,
+		time.Date(2000, 2, 29, 23, 59, 59, 999_999_999, time.UTC).UnixNano(),
+		time.Date(2100, 3, 1, 0, 0, 0, 0, time.UTC).UnixNano(),
+		time.Date(1900, 2, 28, 12, 0, 0, 0, time.UTC).UnixNano(),
+		time.Date(2026, 12, 31, 23, 59, 59, 999_000_000, time.UTC).UnixNano(),
+		math.MinInt64, math.MaxInt64}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 200_000 {
+		ns = append(ns, rng.Int64())
+	}
+	for _, v := range ns {
+		want := time.Unix(0, v).UTC().AppendFormat(nil, timeLayout)
+		if got := appendUTCMilli(nil, v); string(got) != string(want) {
+			t.Fatalf("%d: %s, want %s", v, got, want)
+		}
 	}
 }
