@@ -225,11 +225,23 @@ func appendAmount(dst []byte, micros int64) []byte {
 // appendString writes s as a JSON string: control characters, quotes and
 // backslashes escaped, invalid UTF-8 as U+FFFD. decode is utf8's
 // DecodeRune or DecodeRuneInString, as T is.
+// plainJSON: c is ASCII a JSON string holds as is.
+func plainJSON(c byte) bool { return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' }
+
 func appendString[T string | []byte](dst []byte, s T, decode func(T) (rune, int)) []byte {
 	const hexDigits = "0123456789abcdef"
 	dst = append(dst, '"')
 	for i := 0; i < len(s); {
 		c := s[i]
+		if plainJSON(c) {
+			j := i + 1 // a run of ASCII that needs no escape goes in one copy
+			for j < len(s) && plainJSON(s[j]) {
+				j++
+			}
+			dst = append(dst, s[i:j]...)
+			i = j
+			continue
+		}
 		if c < utf8.RuneSelf {
 			switch {
 			case c == '"' || c == '\\':
