@@ -17,6 +17,7 @@ package audit
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
@@ -78,8 +79,13 @@ type Stats struct {
 type Log struct {
 	o Options
 
-	mu       sync.Mutex
-	closed   bool
+	mu     sync.Mutex
+	closed bool
+	// syncMu orders the fsyncs: a writer that finds its entry already
+	// synced by another's fsync returns without one (group commit), so
+	// concurrent changes cost one fsync per batch, not one each.
+	syncMu   sync.Mutex
+	synced   uint64    // last entry known to be on disk; under syncMu
 	seq      uint64    // last entry's
 	last     time.Time // last entry's time: times never go backwards
 	line     []byte    // scratch for the entry being written
@@ -121,6 +127,42 @@ func Open(o Options) (*Log, error) {
 // entry, with "seq" and "time" put first, and returns its sequence number
 // once it is fsynced. rec must not itself hold "seq" or "time".
 func (l *Log) Append(rec []byte) (uint64, error) {
+	seq, err := l.write(rec)
+	if err != nil || l.f == nil {
+		return seq, err
+	}
+	if err := l.syncTo(seq); err != nil {
+		return 0, err
+	}
+	return seq, nil
+}
+
+// syncTo returns once entry seq is on disk: at most one fsync runs at a
+// time, and it covers every entry written before it started.
+func (l *Log) syncTo(seq uint64) error {
+	l.syncMu.Lock()
+	defer l.syncMu.Unlock()
+	if l.synced >= seq {
+		return nil
+	}
+	l.mu.Lock()
+	upto, cur := l.seq, l.f.cur
+	l.mu.Unlock()
+	if cur != nil {
+		// A file closed meanwhile was fsynced before its close (write).
+		if err := cur.Sync(); err != nil && !errors.Is(err, os.ErrClosed) {
+			l.mu.Lock()
+			l.stats.Errors++
+			l.mu.Unlock()
+			return fmt.Errorf("audit: sync %s: %w", l.o.Dir, err)
+		}
+	}
+	l.synced = upto
+	return nil
+}
+
+// write stamps and writes rec, without an fsync.
+func (l *Log) write(rec []byte) (uint64, error) {
 	if len(rec) < 2 || rec[0] != '{' || rec[len(rec)-1] != '}' || len(rec) > MaxRecord || hasNewline(rec) {
 		return 0, ErrRecord
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -302,5 +303,30 @@ func TestConcurrentAppends(t *testing.T) {
 			t.Fatalf("entry %d: seq %d n %d (dup %v)", i, e.Seq, e.N, seen[e.N])
 		}
 		seen[e.N] = true
+	}
+}
+
+// BenchmarkAppend shows the group commit: with 8 x GOMAXPROCS writers each
+// fsync covers several entries, so the parallel rate is a multiple of the
+// serial one (the serial rate is one entry per fsync).
+func BenchmarkAppend(b *testing.B) {
+	rec := []byte(`{"token":"ops","method":"POST","path":"/v1/mo","status":202}`)
+	for _, writers := range []int{1, 8} {
+		b.Run("parallelism"+strconv.Itoa(writers), func(b *testing.B) {
+			l, err := Open(Options{Dir: b.TempDir(), Logger: zerolog.Nop()})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer l.Close()
+			b.SetParallelism(writers)
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := l.Append(rec); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
 	}
 }

@@ -139,12 +139,17 @@ func (fs *fileSet) recover() (header, error) {
 	return last, nil
 }
 
-// write appends line (entry seq) and fsyncs it, first starting a new file
-// when the current one would pass maxSize. On failure nothing of line is
+// write appends line (entry seq), first starting a new file when the
+// current one would pass maxSize; the caller fsyncs (Log.syncTo, one fsync
+// for every writer waiting). A full file is fsynced before it is closed, so
+// an entry's file is durable once closed. On failure nothing of line is
 // left in the file, or the file is abandoned and the next entry starts a
 // new one.
 func (fs *fileSet) write(line []byte, seq uint64, maxSize int64) error {
 	if fs.cur != nil && fs.size > 0 && fs.size+int64(len(line)) > maxSize {
+		if err := fs.cur.Sync(); err != nil {
+			return fmt.Errorf("audit: sync %s: %w", fs.dir, err)
+		}
 		if err := fs.cur.Close(); err != nil {
 			fs.log.Warn().Err(err).Str("event", "audit_close").Msg("audit: closing a full file failed")
 		}
@@ -157,9 +162,6 @@ func (fs *fileSet) write(line []byte, seq uint64, maxSize int64) error {
 		}
 	}
 	_, err := fs.cur.Write(line)
-	if err == nil {
-		err = fs.cur.Sync()
-	}
 	if err == nil {
 		fs.size += int64(len(line))
 		return nil
@@ -225,7 +227,7 @@ func (fs *fileSet) removeOlder(cutoff time.Time) uint64 {
 func (fs *fileSet) close() error {
 	var err error
 	if fs.cur != nil {
-		err = fs.cur.Close()
+		err = errors.Join(fs.cur.Sync(), fs.cur.Close())
 		fs.cur = nil
 	}
 	fs.lock.release()
