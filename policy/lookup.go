@@ -307,9 +307,10 @@ func (s *service) request(buf []byte, key uint64, deadline int64) []byte {
 		net, found, err = s.ask(string(buf), deadline)
 	}
 	now := time.Now().UnixNano()
-	s.mu.Lock()
-	delete(s.inflight, key)
-	s.mu.Unlock()
+	// The number stays in flight until its answer is cached and the
+	// failure counted: a Resolve in between would otherwise miss both and
+	// send the same number again (a request, and a failure, too many).
+	defer s.done(key)
 	if err != nil {
 		s.stats.failures.Add(1)
 		if errors.Is(err, context.DeadlineExceeded) {
@@ -332,6 +333,13 @@ func (s *service) request(buf []byte, key uint64, deadline int64) []byte {
 	}
 	s.cache.put(key, net, now+s.ttl)
 	return buf
+}
+
+// done forgets key as in flight.
+func (s *service) done(key uint64) {
+	s.mu.Lock()
+	delete(s.inflight, key)
+	s.mu.Unlock()
 }
 
 // logFailure logs a failed request, at most once per logEvery, and
