@@ -28,7 +28,7 @@ type serverConfig struct {
 
 // writeConfig copies configDir/smppd.toml and users.toml into dir with free
 // loopback ports, JSON logs on standard error (parsed by logWatch) and a
-// short shutdown grace; everything else stays the demo's (memory storage,
+// short shutdown grace; everything else stays the demo's (the disk store,
 // the simulator, the admin API on loopback).
 func writeConfig(configDir, dir string) (*serverConfig, error) {
 	src, err := os.ReadFile(filepath.Join(configDir, "smppd.toml"))
@@ -58,6 +58,9 @@ func writeConfig(configDir, dir string) (*serverConfig, error) {
 		{"admin", "bind", `"127.0.0.1"`},
 		{"admin", "port", strconv.Itoa(ports[1])},
 		{"admin", "token", `""`},
+		// The stuck-receiver case queues stuckMO MO for one user: past the
+		// default share (10% of max_held) they would be refused, as designed.
+		{"delivery", "max_held_per_user", "60000"},
 	}
 	for _, ed := range edits {
 		if conf, err = setKey(conf, ed.section, ed.key, ed.value); err != nil {

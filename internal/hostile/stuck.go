@@ -19,7 +19,7 @@ import (
 
 const (
 	stuckMO    = 50000
-	injectors  = 8                // concurrent POST /v1/mo clients
+	injectors  = 32               // concurrent POST /v1/mo clients (each answer waits for its fsync: group commit needs company)
 	injectTime = 10 * time.Second // bound on injecting them all
 	// stuckClose is how long after the first MO the stuck session must be
 	// closed when the config has no slow_consumer_timeout; with one, the
