@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"io"
 	"os"
 	"path/filepath"
@@ -97,6 +98,19 @@ func TestPreallocCrashLeavesZeroTail(t *testing.T) {
 	if size := fileSize(t, segName(crashed, l.openSeq())); size != o.SegmentSize {
 		t.Fatalf("the open segment's copy is %d bytes, want the preallocated %d", size, o.SegmentSize)
 	}
+	// Mark the stale spare: the new log prepares its own at once (under
+	// the same name, truncated), so what must not be there is this one.
+	stale := []byte("stale spare")
+	f, err := os.OpenFile(filepath.Join(crashed, spareName), os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.WriteAt(stale, 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
 	o.Dir = crashed
 	l2, got, rs := replayAll(t, o)
 	if len(got) != len(want) || rs.TornBytes == 0 || rs.CorruptSegments != 0 {
@@ -105,7 +119,7 @@ func TestPreallocCrashLeavesZeroTail(t *testing.T) {
 	if !strings.Contains(lb.String(), "wal_torn_tail") {
 		t.Fatal("the cut zeros were not logged")
 	}
-	if _, err := os.Stat(filepath.Join(crashed, spareName)); !os.IsNotExist(err) {
+	if b, err := os.ReadFile(filepath.Join(crashed, spareName)); err != nil && !os.IsNotExist(err) || bytes.HasPrefix(b, stale) {
 		t.Fatalf("the stale spare was not removed at Open: %v", err)
 	}
 	more := fillSegments(t, l2, 10, 300)
