@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"testing"
@@ -26,6 +27,7 @@ type faultFS struct {
 	syncOnce   bool
 	createErr  error
 	budget     int64 // > 0: bytes WriteAt may still write, then ENOSPC
+	spareErr   error // WriteAt to the spare segment (prealloc.go) fails with it
 	syncDelay  time.Duration
 	syncGate   chan struct{} // non-nil: Sync waits for a receive
 	writes     int
@@ -80,7 +82,9 @@ func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
 	fs.mu.Lock()
 	fs.writes++
 	err, n := fs.writeErr, len(p)
-	if err != nil {
+	if fs.spareErr != nil && filepath.Base(f.name) == spareName {
+		err, n = fs.spareErr, 0
+	} else if err != nil {
 		n = min(fs.tornAfter, len(p))
 		if fs.writeOnce {
 			fs.writeErr = nil

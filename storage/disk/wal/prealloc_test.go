@@ -6,7 +6,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // preallocOpts: small segments, each next one prepared.
@@ -28,18 +30,46 @@ func waitSpare(t *testing.T, l *Log) {
 }
 
 // fillPrepared appends entries over several segments, each begun from a
-// ready spare.
+// ready spare: past half of one (when the spare is asked for) it waits for
+// the spare.
 func fillPrepared(t *testing.T, l *Log, segments int) []entry {
 	t.Helper()
 	var all []entry
 	for range segments {
-		waitSpare(t, l)
 		seq := l.openSeq()
+		all = append(all, fillHalf(t, l)...)
+		waitSpare(t, l)
 		for l.openSeq() == seq {
-			all = append(all, fillSegments(t, l, 50, 300)...)
+			all = append(all, fillSegments(t, l, 20, 300)...)
 		}
 	}
 	return all
+}
+
+// fillHalf appends entries until the open segment is more than half
+// written.
+func fillHalf(t *testing.T, l *Log) []entry {
+	t.Helper()
+	var all []entry
+	for {
+		segs := l.Segments()
+		if s := segs[len(segs)-1]; s.End.Offset() > l.o.SegmentSize/2 {
+			return all
+		}
+		all = append(all, fillSegments(t, l, 20, 300)...)
+	}
+}
+
+// A log that writes less than half a segment asks for no spare.
+func TestPreallocOnlyPastHalf(t *testing.T) {
+	o := preallocOpts(t, nil)
+	l := mustOpen(t, o)
+	fillSegments(t, l, 50, 300) // 15 KiB of 64
+	time.Sleep(50 * time.Millisecond)
+	if _, err := os.Stat(filepath.Join(o.Dir, spareName)); !os.IsNotExist(err) {
+		t.Fatalf("a spare was made for a log a quarter full: %v", err)
+	}
+	closeLog(t, l)
 }
 
 // Segments begun from spares replay as written; a clean stop leaves every
@@ -82,6 +112,7 @@ func TestPreallocCrashLeavesZeroTail(t *testing.T) {
 	o := preallocOpts(t, lb)
 	l := mustOpen(t, o)
 	want := fillPrepared(t, l, 2)
+	want = append(want, fillHalf(t, l)...)
 	waitSpare(t, l)
 	// The directory as a kill -9 leaves it: copied while the log is open.
 	crashed := t.TempDir()
@@ -175,9 +206,10 @@ func copyFile(t *testing.T, from, to string) {
 func TestPreallocFailureIsNoFault(t *testing.T) {
 	lb := &logBuf{}
 	o := preallocOpts(t, lb)
-	fs := &faultFS{budget: 1000}
+	fs := &faultFS{spareErr: syscall.ENOSPC}
 	o.FS = fs
 	l := mustOpen(t, o)
+	want := fillHalf(t, l)
 	eventually(t, "the failed spare", func() bool { return l.Stats().PreallocFailed == 1 })
 	if _, err := os.Stat(filepath.Join(o.Dir, spareName)); !os.IsNotExist(err) {
 		t.Fatalf("the failed spare was left: %v", err)
@@ -185,8 +217,8 @@ func TestPreallocFailureIsNoFault(t *testing.T) {
 	if !strings.Contains(lb.String(), "wal_prealloc_failed") {
 		t.Fatal("the failure was not logged")
 	}
-	fs.set(func(f *faultFS) { f.budget = 0 })
-	want := fillSegments(t, l, 300, 300) // a rotation without a spare, which asks for the next
+	fs.set(func(f *faultFS) { f.spareErr = nil })
+	want = append(want, fillSegments(t, l, 300, 300)...) // a rotation without a spare; the next one's is made
 	if st := l.Stats(); st.PreallocMissed == 0 || st.Failed || st.DiskFull {
 		t.Fatalf("stats: %+v", st)
 	}

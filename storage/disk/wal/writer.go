@@ -15,6 +15,7 @@ type writer struct {
 	seq      uint64 // its number
 	end      int64  // after the last byte written to it
 	prealloc bool   // it was a spare: zeros follow end, cut at the rotation
+	asked    bool   // the next segment's spare was asked for (wantSpare)
 	spare    *group // the buffer not being filled
 	dirty    bool   // written since the last fsync
 	lastEnd  Pos    // after the last entry written
@@ -211,6 +212,7 @@ func (l *Log) flush(g *group) error {
 			w.dirty = true
 			w.end = off + int64(hi-lo)
 			l.segWritten(seq, w.end)
+			l.wantSpare()
 		}
 		g.piece++
 	}
@@ -259,13 +261,11 @@ func (l *Log) toSegment(seq uint64, g *group) error {
 			if err == nil {
 				l.prep.made.Add(1)
 				w.opened(l, f, seq, true)
-				l.prep.request(seq + 1)
 				return nil
 			}
 			l.log.Warn().Str("event", "wal_prealloc_failed").Str("dir", l.o.Dir).Uint64("segment", seq).Err(err).
 				Msg("wal: could not take the prepared segment; creating it")
 		}
-		l.prep.request(seq + 1)
 	}
 	return w.create(l, seq)
 }
@@ -293,7 +293,7 @@ func (w *writer) create(l *Log, seq uint64) error {
 
 // opened makes f, with its header, the segment being written.
 func (w *writer) opened(l *Log, f File, seq uint64, spare bool) {
-	w.f, w.seq, w.end, w.prealloc = f, seq, headerSize, spare
+	w.f, w.seq, w.end, w.prealloc, w.asked = f, seq, headerSize, spare, false
 	l.open.Store(seq)
 	l.smu.Lock()
 	if n := len(l.segs); n == 0 || l.segs[n-1].seq < seq {
