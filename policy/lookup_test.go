@@ -372,9 +372,11 @@ func TestLookupConfigure(t *testing.T) {
 
 func TestLookupStage(t *testing.T) {
 	var asked atomic.Int64
-	srv := lookupService(t, 0, &asked)
+	// The service answers after a second, so the first number is still in
+	// flight when the second asks, however slow the machine.
+	srv := lookupService(t, time.Second, &asked)
 	l := newTestLookup(t, LookupConfig{URL: srv.URL + "/hlr/{number}", Fallback: "netF", MaxPending: 1,
-		Timeout: units.Duration(2 * time.Second)})
+		Timeout: units.Duration(4 * time.Second)})
 	m := &Msg{Dir: DirMT, Dst: []byte("4917111"), MayWait: true, Now: time.Now()}
 	if v := l.Check(m); v.Action != Wait || v.Stage != LookupStageName {
 		t.Fatalf("first: %+v", v)
