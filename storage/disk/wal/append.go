@@ -198,7 +198,12 @@ func (l *Log) Sync() error {
 	if !replayed {
 		return ErrNotReplayed
 	}
-	l.syncWanted.Store(true)
+	for {
+		cur := l.syncTarget.Load()
+		if cur >= target || l.syncTarget.CompareAndSwap(cur, target) {
+			break
+		}
+	}
 	select {
 	case l.kick <- struct{}{}:
 	default:

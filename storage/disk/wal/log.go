@@ -46,8 +46,10 @@ type Log struct {
 	synced    atomic.Uint64
 	onCommit  atomic.Pointer[func(committed uint64)]
 	open      atomic.Uint64 // the segment being written (see openSeq)
-	// syncWanted: a Sync caller waits for an fsync of all that is written.
-	syncWanted atomic.Bool
+	// syncTarget: the highest position a Sync caller waits to see fsynced.
+	// A position, not a flag: an entry appended just before Sync may reach
+	// the writer after an fsync that a flag would have used up.
+	syncTarget atomic.Uint64
 
 	// Waiters of WaitCommitted sleep on ccond; the writer broadcasts only
 	// when waiters > 0.

@@ -52,7 +52,7 @@ func (l *Log) run() {
 			continue
 		}
 		// Everything appended before a Sync call is written now.
-		if l.syncWanted.Swap(false) {
+		if l.syncTarget.Load() > l.synced.Load() {
 			if err := l.retry(nil); err != nil {
 				l.finish(err)
 				return
