@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+	"github.com/smppd/smppd/internal/dirlock"
 )
 
 // A file is named after the sequence number of its first entry, zero-padded
@@ -39,7 +40,7 @@ func parseFileName(n string) (uint64, bool) {
 type fileSet struct {
 	dir     string
 	log     zerolog.Logger
-	lock    *dirLock
+	lock    *dirlock.Lock
 	files   []uint64 // first sequence number of each file
 	cur     *os.File // the last file, opened for append; nil before the first entry
 	size    int64    // of cur
@@ -65,7 +66,7 @@ func openFiles(dir string, log zerolog.Logger) (*fileSet, header, error) {
 	fs := &fileSet{dir: dir, log: log, lock: lk}
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		lk.release()
+		lk.Release()
 		return nil, header{}, fmt.Errorf("audit: %w", err)
 	}
 	for _, e := range ents {
@@ -79,7 +80,7 @@ func openFiles(dir string, log zerolog.Logger) (*fileSet, header, error) {
 	}
 	last, err := fs.recover()
 	if err != nil {
-		lk.release()
+		lk.Release()
 		return nil, header{}, err
 	}
 	return fs, last, nil
@@ -230,7 +231,7 @@ func (fs *fileSet) close() error {
 		err = errors.Join(fs.cur.Sync(), fs.cur.Close())
 		fs.cur = nil
 	}
-	fs.lock.release()
+	fs.lock.Release()
 	return err
 }
 

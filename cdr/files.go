@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smppd/smppd/internal/dirlock"
 )
 
 // File names (docs/CDR.md): a file being written is
@@ -44,7 +46,7 @@ type fileInfo struct {
 // closed is guarded by Stream.filesMu.
 type fileSet struct {
 	dir     string
-	lock    *dirLock
+	lock    *dirlock.Lock
 	closed  []fileInfo
 	crashed []string // parts a crash left, closed by openFiles
 	cur     *os.File
@@ -115,7 +117,7 @@ func openFiles(dir string) (*fileSet, error) {
 	}
 	fs := &fileSet{dir: dir, lock: lock}
 	if err := fs.scan(); err != nil {
-		lock.release()
+		lock.Release()
 		return nil, err
 	}
 	return fs, nil

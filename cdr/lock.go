@@ -1,48 +1,23 @@
-//go:build linux || darwin || freebsd || netbsd || openbsd || dragonfly
-
 package cdr
 
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"syscall"
+
+	"github.com/smppd/smppd/internal/dirlock"
 )
 
-// ErrLocked is returned by Open when another process writes the directory.
-var ErrLocked = errors.New("cdr: the directory is in use by another process")
+// ErrLocked is returned by Open when another process holds the directory.
+var ErrLocked = dirlock.ErrLocked
 
-// dirLock is an exclusive flock(2) on DIR/LOCK, released by the kernel
-// when the process dies: two writers would both number their files from
-// the same seq.
-type dirLock struct{ f *os.File }
-
-func lockDir(dir string) (*dirLock, error) {
-	name := filepath.Join(dir, "LOCK")
-	f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE, filePerm)
-	if err != nil {
-		return nil, fmt.Errorf("cdr: lock %s: %w", name, err)
-	}
-	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
-		if err != syscall.EINTR {
-			break
-		}
+// lockDir takes dir for this process (internal/dirlock).
+func lockDir(dir string) (*dirlock.Lock, error) {
+	lk, err := dirlock.Acquire(dir, filePerm)
+	if errors.Is(err, dirlock.ErrLocked) {
+		return nil, fmt.Errorf("cdr: %w (each smppd needs its own [cdr] dir)", err)
 	}
 	if err != nil {
-		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("%w: %s (each smppd needs its own [cdr] dir)", ErrLocked, dir)
-		}
-		return nil, fmt.Errorf("cdr: lock %s: %w", name, err)
+		return nil, fmt.Errorf("cdr: %w", err)
 	}
-	return &dirLock{f: f}, nil
-}
-
-func (l *dirLock) release() {
-	if l != nil && l.f != nil {
-		_ = l.f.Close() // closing drops the flock
-		l.f = nil
-	}
+	return lk, nil
 }

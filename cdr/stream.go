@@ -400,7 +400,7 @@ func (s *Stream) Close() error {
 		err = fmt.Errorf("cdr: %d bytes of lines could not be written to %s", len(s.out), s.fs.dir)
 	}
 	s.rotate(now)
-	s.fs.lock.release()
+	s.fs.lock.Release()
 	st := s.Stats()
 	s.log.Info().Str("event", "cdr_closed").Uint64("written", st.Written).Uint64("dropped", st.Dropped).
 		Uint64("write_errors", st.WriteErrors).Msg("CDR stream closed")

@@ -214,7 +214,7 @@ func TestCrashLeftPartIsClosedWithItsTornLineCut(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	e.s.fs.lock.release()
+	e.s.fs.lock.Release()
 	e.s.closed = true // the old stream is gone
 
 	var logs strings.Builder

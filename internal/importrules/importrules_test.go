@@ -29,7 +29,7 @@ var allowed = map[string][]string{
 	"internal/importrules":    {},
 	"internal/ring":           {},
 	"internal/logthrottle":    {},
-	"audit":                   {}, // the audit log's files: knows nothing of what an entry says
+	"audit":                   {"internal/dirlock"}, // the audit log's files: knows nothing of what an entry says
 	"internal/units":          {},
 	"internal/bufpool":        {},
 	"internal/smpptest":       {"codec", "codec/*"},
@@ -43,7 +43,8 @@ var allowed = map[string][]string{
 	"storage/disk":            {"storage", "storage/disk/wal", "storage/memory", "msg"},
 	"cluster":                 {"internal/logthrottle"},                               // joins NATS JetStream: knows nothing of messages
 	"storage/jetstream":       {"storage", "storage/disk", "storage/disk/wal", "msg"}, // the cluster's store: a JetStream journal over a local disk index
-	"cdr":                     {"storage", "msg", "codec/charset", "internal/ring", "internal/logthrottle"},
+	"cdr":                     {"storage", "msg", "codec/charset", "internal/ring", "internal/logthrottle", "internal/dirlock"},
+	"internal/dirlock":        {},
 	"connector":               {"msg", "codec", "internal/ring", "internal/units"},
 	"connector/connectortest": {"connector", "msg", "codec"},
 	"connector/sim":           {"connector", "msg", "internal/ring"},

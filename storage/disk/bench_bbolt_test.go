@@ -6,7 +6,7 @@ package disk
 // file only), the embedded store the engine was measured against (see
 // docs/adr/0003-durable-store.md). Run with:
 //
-//	go test -tags bbolt -run XXX -bench 'Bolt|Window|Message|Recover' ./storage/disk/
+//	go test -tags bbolt -run '^$' -bench 'Bolt|Window|Message|Recover' ./storage/disk/
 //
 // Each message is one record in a bucket keyed by its id, its value the
 // same bytes the disk store logs (record and body). A submit is
