@@ -10,6 +10,8 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+
+	"github.com/smppd/smppd/internal/atomicfile"
 )
 
 // defaultUsersHeader starts a users file that had no header comment.
@@ -73,7 +75,7 @@ func SaveUsers(path string, users []User, groups []Group) error {
 			return err
 		}
 	}
-	if err := writeAtomic(path, b.Bytes(), mode); err != nil {
+	if err := atomicfile.Write(path, b.Bytes(), mode); err != nil {
 		return fmt.Errorf("config: save users: %w", err)
 	}
 	return nil
@@ -226,41 +228,4 @@ func shortDuration(d Duration) string {
 		s = s[:len(s)-2]
 	}
 	return s
-}
-
-// writeAtomic replaces path with data: temp file, fsync, rename, fsync dir.
-func writeAtomic(path string, data []byte, mode fs.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

@@ -6,7 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+
+	"github.com/smppd/smppd/internal/atomicfile"
 )
 
 // Errors of the list edits.
@@ -110,43 +111,5 @@ func (p *Policy) EditList(name, entry string, add bool) (bool, error) {
 	if fi, err := os.Stat(l.file); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	return true, writeAtomic(l.file, out.Bytes(), mode)
-}
-
-// writeAtomic replaces path with data: temp file, fsync, rename, fsync
-// of the folder, so a crash leaves the old file or the new, never half.
-func writeAtomic(path string, data []byte, mode os.FileMode) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = f.Chmod(mode); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return true, atomicfile.Write(l.file, out.Bytes(), mode)
 }

@@ -25,7 +25,7 @@ var allowed = map[string][]string{
 	"codec/internal/yymmdd":   {},
 	"timers":                  {},
 	"msg":                     {},
-	"config":                  {"accounts", "msg", "internal/units"}, // users and groups are checked by accounts' rules, shared with admin and the Store
+	"config":                  {"accounts", "msg", "internal/units", "internal/atomicfile"}, // users and groups are checked by accounts' rules, shared with admin and the Store
 	"internal/importrules":    {},
 	"internal/ring":           {},
 	"internal/logthrottle":    {},
@@ -51,14 +51,15 @@ var allowed = map[string][]string{
 	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers", "internal/logthrottle"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
 	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle", "policy"}, // MT: never the delivery side
-	"policy":                  {"accounts", "routing", "codec", "codec/charset", "internal/units"},                                                                               // the traffic policy: users' source patterns, routes' filters
-	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                                     // MO and receipts: never the MT hub, routing or accounts
-	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                                            // what a receipt says; delivery decides when and to whom
-	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                                    // receipts and MO to URLs: HTTP only, no session or route knowledge
-	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "metrics", "internal/logthrottle"},                   // users through accounts' rules, not config
-	"httpapi":                 {"flow", "accounts", "storage", "msg", "codec", "httpapi/content", "internal/logthrottle"},                                                        // customers' HTTP: submits through the hub, never the engine or a connector
-	"httpapi/content":         {"codec/charset", "codec/concat"},                                                                                                                 // Jasmin's content rules: codings, encoding, long content
-	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                                         // reads their snapshot types; only admin and cmd import it
+	"policy":                  {"accounts", "routing", "codec", "codec/charset", "internal/units", "internal/atomicfile"},
+	"internal/atomicfile":     {},                                                                                                                              // the traffic policy: users' source patterns, routes' filters
+	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                   // MO and receipts: never the MT hub, routing or accounts
+	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                          // what a receipt says; delivery decides when and to whom
+	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                  // receipts and MO to URLs: HTTP only, no session or route knowledge
+	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "metrics", "internal/logthrottle"}, // users through accounts' rules, not config
+	"httpapi":                 {"flow", "accounts", "storage", "msg", "codec", "httpapi/content", "internal/logthrottle"},                                      // customers' HTTP: submits through the hub, never the engine or a connector
+	"httpapi/content":         {"codec/charset", "codec/concat"},                                                                                               // Jasmin's content rules: codings, encoding, long content
+	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                       // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},
 	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest", "internal/logthrottle"},
