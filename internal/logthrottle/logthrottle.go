@@ -6,6 +6,7 @@
 package logthrottle
 
 import (
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -19,9 +20,13 @@ type Gate struct {
 	Period time.Duration
 	Burst  int
 
-	start   atomic.Int64 // Unix ns when the current period began
-	used    atomic.Int64 // lines let through (or tried) in the current period
-	dropped atomic.Uint64
+	// rollover serialises the start of a period: without it, lines counted
+	// by other goroutines between the new start and the reset of used were
+	// lost, and a burst could pass twice (seen under -race).
+	rollover sync.Mutex
+	start    atomic.Int64 // Unix ns when the current period began
+	used     atomic.Int64 // lines let through (or tried) in the current period
+	dropped  atomic.Uint64
 }
 
 // New returns a gate for burst lines per period.
@@ -51,8 +56,13 @@ func (g *Gate) Allow(now int64) (bool, uint64) {
 	st := g.start.Load()
 	// start 0 is "no period yet", so clocks that count from a process's
 	// start (monotonic readings near 0) get their first line too.
-	if (st == 0 || now-st >= period) && g.start.CompareAndSwap(st, now) {
-		g.used.Store(0) // racing Adds may be lost: the bound is approximate by a few lines
+	if st == 0 || now-st >= period {
+		g.rollover.Lock()
+		if st := g.start.Load(); st == 0 || now-st >= period {
+			g.used.Store(0)
+			g.start.Store(now)
+		}
+		g.rollover.Unlock()
 	}
 	if g.used.Add(1) > burst {
 		g.dropped.Add(1)
