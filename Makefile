@@ -10,7 +10,7 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
 LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
-.PHONY: all build run dist image test test-unit test-race smoke hostile hostile-measure crash cluster-test fuzz bench bench-e2e bench-matrix bench-idle bench-peers lint crosscheck deps clean
+.PHONY: all build run dist image test test-unit test-race smoke hostile hostile-measure crash cluster-test cluster-demo fuzz bench bench-e2e bench-matrix bench-idle bench-peers lint crosscheck deps clean
 
 all: build
 
@@ -87,6 +87,12 @@ crash:
 ## acknowledged message's receipt is checked. About a minute.
 cluster-test:
 	$(GO) test -count=1 -v -timeout 8m ./internal/clustertest/
+
+## cluster-demo: the three nodes of configs/cluster (the ports of
+## docs/CLUSTER.md, data in configs/cluster/var/nodeN) in the foreground,
+## logs prefixed by node; Ctrl-C stops them all.
+cluster-demo: build
+	bash scripts/cluster-demo.sh
 
 ## smoke: the npm smpp client binds, submits, enquires and unbinds against make run's server.
 smoke:
