@@ -14,7 +14,6 @@ import (
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
-	"github.com/smppd/smppd/policy"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
@@ -37,12 +36,9 @@ type Options struct {
 	// tables index Connectors, so build the tables with
 	// routing.Config.Connectors set to the connectors' names in this order.
 	Router *routing.Router
-	// Limits are the policy's per-sender and per-route buckets
-	// (routelimits.go); nil = none.
-	Limits *policy.Limits
 	// Routes counts accepted and refused MT per route for the metrics;
 	// nil = not counted.
-	Routes *policy.RouteCounts
+	Routes RouteCounter
 	// Connectors are the upstreams, index = routing table connector id.
 	Connectors []connector.Connector
 	// Messages keeps the state of accepted messages; required.
@@ -67,10 +63,11 @@ type Options struct {
 	// Finals is told of each accepted MT message's final state (the CDR
 	// stream; finals.go); nil = none.
 	Finals Finals
-	// Policy holds the traffic policy in force (docs/POLICY.md), run on
-	// every MT before routing and on every MO before its route; nil or
-	// empty = none.
-	Policy *policy.Holder
+	// Policy is the traffic policy (docs/POLICY.md; policy.go): the one
+	// in force runs on every MT before routing and on every MO before its
+	// route, and its [[limit]] buckets after the user's own checks
+	// (routelimits.go); nil = none.
+	Policy Policy
 	// LogPrivacy masks the middle digits of numbers in log lines
 	// ([smpp-server] log_privacy; msg.MaskAddr).
 	LogPrivacy bool
@@ -169,7 +166,7 @@ type Hub struct {
 	scratch sync.Pool // *submitScratch
 	charges sync.Pool // *chargeBox
 	encs    sync.Pool // *encoder
-	moPol   sync.Pool // *policy.Msg for MO (policy.go)
+	moPol   sync.Pool // *msg.Envelope for MO (policy.go)
 
 	stats counters
 	warn  warnings
@@ -265,7 +262,7 @@ func New(opts Options) (*Hub, error) {
 	h.later.init(h, opts.ScheduleHorizon, opts.MaxScheduled)
 	h.aff.init()
 	h.scratch.New = func() any { return new(submitScratch) }
-	h.moPol.New = func() any { return new(policy.Msg) }
+	h.moPol.New = func() any { return new(msg.Envelope) }
 	h.charges.New = func() any { return new(chargeBox) }
 	h.encs.New = func() any { return new(encoder) }
 	return h, nil

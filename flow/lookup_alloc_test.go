@@ -7,6 +7,7 @@ import (
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/policy"
 )
 
 // The submit path with the lookup answering from its cache, the limits and
@@ -26,10 +27,11 @@ func TestLookupLimitsRouteCountsAllocateNothing(t *testing.T) {
 	if a := testing.AllocsPerRun(1000, submit); a != 0 {
 		t.Fatalf("%v allocations per submit", a)
 	}
-	for _, s := range th.opts.Routes.Stats() {
+	rc := th.opts.Routes.(*policy.RouteCounts)
+	for _, s := range rc.Stats() {
 		if s.Route == "ported" && s.Accepted == 1001+1 {
 			return
 		}
 	}
-	t.Fatalf("the submits did not take the networks route: %+v", th.opts.Routes.Stats())
+	t.Fatalf("the submits did not take the networks route: %+v", rc.Stats())
 }

@@ -46,7 +46,9 @@ func extrasHub(tb testing.TB, on bool) (*testHub, principal, *engine.SubmitReque
 		if err := lim.Apply([]policy.LimitConfig{{Sender: "12345", Rate: 1e6, Burst: 1e6}, {Route: "ported", Rate: 1e6, Burst: 1e6}}); err != nil {
 			tb.Fatal(err)
 		}
-		mod = func(o *Options) { o.Policy, o.Limits, o.Routes = holder, lim, policy.NewRouteCounts() }
+		mod = func(o *Options) {
+			o.Policy, o.Routes = &policy.Hook{Holder: holder, Limits: lim}, policy.NewRouteCounts()
+		}
 	}
 	th := newHub(tb, hubSpec{conns: 2, mod: mod, routes: routing.Config{
 		MT: []routing.MTRouteConfig{

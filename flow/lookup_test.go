@@ -35,7 +35,7 @@ func lookupHub(t *testing.T, url string, timeout time.Duration, fallback string)
 	th := newHub(t, hubSpec{conns: 2, routes: routing.Config{MT: []routing.MTRouteConfig{
 		{Name: "ported", Kind: "static", Connectors: []string{"b"}, FilterConfig: routing.FilterConfig{Networks: []string{"netB"}}},
 		{Name: "range", Kind: "static", Connectors: []string{"a"}, FilterConfig: routing.FilterConfig{DestPrefixes: []string{"49"}}},
-	}}, mod: func(o *Options) { o.Policy = holder }})
+	}}, mod: func(o *Options) { o.Policy = &policy.Hook{Holder: holder} }})
 	return th, lk
 }
 

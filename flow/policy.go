@@ -5,8 +5,41 @@ import (
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/msg"
-	"github.com/smppd/smppd/policy"
 )
+
+// Policy is the traffic policy as the hub runs it (docs/POLICY.md):
+// *policy.Hook implements it and cmd/smppd wires it. It is declared here,
+// over msg and codec alone, so the hub does not import package policy.
+// Calls come from the event loops and connector goroutines at once; none
+// may block, and none allocates but a regexp rewrite's match.
+type Policy interface {
+	// Active reports whether a policy is in force: without one the hub
+	// skips the copies MT and MO need.
+	Active() bool
+	// MT runs the policy in force on one destination of an MT before
+	// routing, changing m in place. On Refuse and Wait, status is the
+	// answer and stage names what decided.
+	MT(m *msg.Envelope) (act msg.Action, status codec.Status, stage string)
+	// Outbound puts m's addresses into the form connector's upstream
+	// wants; false when no outbound form applies (m unchanged).
+	Outbound(connector string, m *msg.Envelope) bool
+	// MO runs the policy in force on an MO before its route, as MT.
+	MO(m *msg.Envelope) (act msg.Action, status codec.Status, stage string)
+	// Take takes parts from the [[limit]] buckets of sender src and of
+	// route at now (Unix ns); when one is empty nothing is taken and it
+	// says which.
+	Take(src []byte, route string, parts int, now int64) (senderFull, routeFull bool)
+	// Give returns what Take took, for a message refused later.
+	Give(src []byte, route string, parts int, now int64)
+}
+
+// RouteCounter counts MT messages accepted and refused per MT route for
+// the metrics (*policy.RouteCounts); route "" is a refusal before any
+// route matched. It must not block.
+type RouteCounter interface {
+	Accepted(route string)
+	Refused(route string)
+}
 
 // The traffic policy's hook (docs/POLICY.md): once per destination, before
 // routing, on every MT path (SMPP and the HTTP API share place). The
@@ -15,6 +48,14 @@ import (
 // sees and the connector sends, while the record keeps the submitted
 // addresses, so the receipt, query_sm and cancel_sm carry what the ESME
 // sent and can match them.
+
+// policy is the traffic policy when one is in force, nil otherwise.
+func (h *Hub) policy() Policy {
+	if p := h.opts.Policy; p != nil && p.Active() {
+		return p
+	}
+	return nil
+}
 
 // sent is what the ESME submitted, kept while the policy rewrites.
 type sent struct {
@@ -31,7 +72,7 @@ type sent struct {
 // applyPolicy runs p on the current destination of sc. A refusal answers
 // the policy's status (RefusePolicy); a stage that waits answers Wait when
 // the session may wait.
-func (h *Hub) applyPolicy(sc *submitScratch, p *policy.Policy) (codec.Status, Refusal) {
+func (h *Hub) applyPolicy(sc *submitScratch, p Policy) (codec.Status, Refusal) {
 	s, o, pm := &sc.sub, &sc.sent, &sc.pol
 	if !o.taken {
 		o.src, o.srcTON, o.srcNPI = s.src, s.srcTON, s.srcNPI
@@ -45,38 +86,38 @@ func (h *Hub) applyPolicy(sc *submitScratch, p *policy.Policy) (codec.Status, Re
 	o.dst, o.dstTON, o.dstNPI = s.dst, s.dstTON, s.dstNPI
 
 	pm.Reset()
-	pm.Dir, pm.User, pm.Group = policy.DirMT, s.systemID, s.group
+	pm.Dir, pm.User, pm.Group = msg.DirMT, s.systemID, s.group
 	pm.SrcTON, pm.SrcNPI, pm.Src = s.srcTON, s.srcNPI, s.src
 	pm.DstTON, pm.DstNPI, pm.Dst = s.dstTON, s.dstNPI, s.dst
 	pm.DataCoding, pm.Priority, pm.Content, pm.Now = s.dataCoding, s.priority, s.content, s.now
 	pm.UserSources, pm.SrcDefaulted, pm.MayWait = len(s.user.SourceAddrs) > 0, s.srcDefaulted, s.mayWait
-	v := p.MT(pm)
-	switch v.Action {
-	case policy.Refuse:
-		h.notePolicy(s, v)
-		return v.Status, RefusePolicy
-	case policy.Wait:
+	act, st, stage := p.MT(pm)
+	switch act {
+	case msg.Refuse:
+		h.notePolicy(s, st, stage)
+		return st, RefusePolicy
+	case msg.Wait:
 		if s.mayWait {
 			return codec.StatusMsgQFul, refuseWait
 		}
-		h.notePolicy(s, v)
-		return v.Status, RefusePolicy
+		h.notePolicy(s, st, stage)
+		return st, RefusePolicy
 	}
 	h.takePolicy(s, pm)
 	return codec.StatusOK, 0
 }
 
 // takePolicy copies what the policy decided back into the submission.
-func (h *Hub) takePolicy(s *submission, pm *policy.Msg) {
+func (h *Hub) takePolicy(s *submission, pm *msg.Envelope) {
 	s.src, s.srcTON, s.srcNPI = pm.Src, pm.SrcTON, pm.SrcNPI
 	s.dst, s.dstTON, s.dstNPI = pm.Dst, pm.DstTON, pm.DstNPI
-	if pm.Changed&policy.ChangedPriority != 0 {
+	if pm.Changed&msg.ChangedPriority != 0 {
 		s.priority = pm.Priority
 	}
-	if pm.Changed&policy.ChangedDataCoding != 0 {
+	if pm.Changed&msg.ChangedDataCoding != 0 {
 		s.dataCoding = pm.DataCoding
 	}
-	if pm.Changed&policy.ChangedValidity != 0 {
+	if pm.Changed&msg.ChangedValidity != 0 {
 		start := s.nowNs
 		if s.schedule > start {
 			start = s.schedule
@@ -87,7 +128,7 @@ func (h *Hub) takePolicy(s *submission, pm *policy.Msg) {
 
 // policyOutbound puts the policy's addresses into the form connector c's
 // upstream wants ([[normalise]] outbound).
-func (h *Hub) policyOutbound(sc *submitScratch, p *policy.Policy, c int) {
+func (h *Hub) policyOutbound(sc *submitScratch, p Policy, c int) {
 	if c < 0 || c >= len(h.conns) {
 		return
 	}
@@ -114,29 +155,29 @@ func (sc *submitScratch) recordSent() {
 }
 
 // notePolicy logs a policy refusal at debug level, with what refused it.
-func (h *Hub) notePolicy(s *submission, v policy.Verdict) {
+func (h *Hub) notePolicy(s *submission, st codec.Status, stage string) {
 	if e := h.log.Debug(); e.Enabled() {
 		var buf [64]byte
 		e.Str("system_id", s.systemID).Bytes("dest", h.logAddr(buf[:0], s.dst)).
-			Str("stage", v.Stage).Str("status", v.Status.String()).Msg("MT refused by the policy")
+			Str("stage", stage).Str("status", st.String()).Msg("MT refused by the policy")
 	}
 }
 
 // moPolicy runs the policy on an MO before its route. A refused MO is
 // dropped and answered as kept (nil: its upstream must not send it again);
 // what the policy rewrote is what the MO route and the ESME see.
-func (h *Hub) moPolicy(in *msg.Inbound, p *policy.Policy) error {
-	pm := h.moPol.Get().(*policy.Msg)
+func (h *Hub) moPolicy(in *msg.Inbound, p Policy) error {
+	pm := h.moPol.Get().(*msg.Envelope)
 	defer h.moPol.Put(pm)
 	pm.Reset()
-	pm.Dir, pm.Connector = policy.DirMO, in.Connector
+	pm.Dir, pm.Connector = msg.DirMO, in.Connector
 	pm.SrcTON, pm.SrcNPI, pm.Src = in.SourceTON, in.SourceNPI, in.Source
 	pm.DstTON, pm.DstNPI, pm.Dst = in.DestTON, in.DestNPI, in.Dest
 	pm.DataCoding, pm.Content, pm.Now = in.DataCoding, in.ShortMessage, h.now()
-	if v := p.MO(pm); v.Action != policy.Pass {
+	if act, st, stage := p.MO(pm); act != msg.Pass {
 		h.stats.moPolicyDropped.Add(1)
 		if e := h.log.Debug(); e.Enabled() {
-			e.Str("connector", in.Connector).Str("stage", v.Stage).Str("status", v.Status.String()).Msg("MO dropped by the policy")
+			e.Str("connector", in.Connector).Str("stage", stage).Str("status", st.String()).Msg("MO dropped by the policy")
 		}
 		return nil
 	}

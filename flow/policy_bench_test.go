@@ -60,7 +60,7 @@ func speedPolicy(t testing.TB, rewrite bool) *policy.Policy {
 func policyAllocHub(t testing.TB, p *policy.Policy) (*testHub, principal) {
 	pol := new(policy.Holder)
 	pol.Swap(p)
-	th := newHub(t, hubSpec{conns: 2, mod: func(o *Options) { o.Policy = pol }, routes: routing.Config{
+	th := newHub(t, hubSpec{conns: 2, mod: func(o *Options) { o.Policy = &policy.Hook{Holder: pol} }, routes: routing.Config{
 		MT: []routing.MTRouteConfig{{Name: "rr", Kind: "roundrobin", Connectors: []string{"a", "b"}, Rate: 0.01}},
 		MO: []routing.MORouteConfig{{Name: "mo", User: "alice"}},
 	}})

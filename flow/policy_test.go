@@ -16,6 +16,12 @@ import (
 // hookPolicy normalises alice's numbers (German national forms), sends
 // them to connector a with a '+', blocks a range, rejects a country with
 // its own status and drops MO from a spam sender.
+// The hub's seams are what package policy implements (wired in cmd/smppd).
+var (
+	_ Policy       = (*policy.Hook)(nil)
+	_ RouteCounter = (*policy.RouteCounts)(nil)
+)
+
 const hookPolicy = `
 [[normalise]]
 users = ["alice"]
@@ -67,7 +73,7 @@ func policyHub(t *testing.T) (*testHub, principal, *policy.Holder) {
 	t.Helper()
 	pol := new(policy.Holder)
 	pol.Swap(loadPolicy(t, hookPolicy))
-	th := newHub(t, hubSpec{mod: func(o *Options) { o.Policy = pol }})
+	th := newHub(t, hubSpec{mod: func(o *Options) { o.Policy = &policy.Hook{Holder: pol} }})
 	p := newUser(t, "alice", userSpec{receipts: true, limits: accounts.UserLimits{Balance: accounts.Micros(1 << 40)}})
 	return th, p, pol
 }
@@ -218,7 +224,7 @@ name = "vip"
 dest_prefixes = ["49172"]
 set_tags = ["vip"]
 `))
-	th := newHub(t, hubSpec{conns: 2, mod: func(o *Options) { o.Policy = pol }, routes: routing.Config{
+	th := newHub(t, hubSpec{conns: 2, mod: func(o *Options) { o.Policy = &policy.Hook{Holder: pol} }, routes: routing.Config{
 		MT: []routing.MTRouteConfig{
 			{Name: "vip", Kind: "static", Connectors: []string{"b"}, FilterConfig: routing.FilterConfig{Tags: []string{"vip"}}},
 			{Name: "rest", Kind: "default", Connectors: []string{"a"}},

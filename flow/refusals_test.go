@@ -112,7 +112,9 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 		th := newHub(t, hubSpec{logWriter: &log.buf, routes: routing.Config{
 			MT: []routing.MTRouteConfig{{Name: "de", Kind: "static", Connectors: []string{"a"}, Rate: 1,
 				FilterConfig: routing.FilterConfig{DestPrefixes: []string{"49"}}}},
-		}, mod: func(o *Options) { o.Admission, o.Policy = &accounts.Admission{JasminCompat: jasmin}, pol }})
+		}, mod: func(o *Options) {
+			o.Admission, o.Policy = &accounts.Admission{JasminCompat: jasmin}, &policy.Hook{Holder: pol}
+		}})
 		seen := map[Refusal]map[codec.Status]bool{}
 		// check runs one request and holds its answer to the table.
 		check := func(name string, want Refusal, do func() codec.Status) {
@@ -201,12 +203,12 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 		if err := lim.Apply([]policy.LimitConfig{{Sender: "2", Rate: 1, Burst: 1}, {Route: "de", Rate: 1, Burst: 1}}); err != nil {
 			t.Fatal(err)
 		}
-		th.opts.Limits = lim
+		th.opts.Policy = &policy.Hook{Holder: pol, Limits: lim}
 		lu := newUser(t, "limited", userSpec{limits: rich})
 		wantStatus(t, submit(lu, sm("2", "491", "x"))(), codec.StatusOK)
 		check("sender's limit", RefuseSenderTPS, submit(lu, sm("2", "491", "x")))
 		check("route's limit", RefuseRouteTPS, submit(lu, sm("1", "491", "x")))
-		th.opts.Limits = nil
+		th.opts.Policy = &policy.Hook{Holder: pol}
 
 		// replace_sm refusals counted with the submits'.
 		for th.conns[0].queued() > 0 {

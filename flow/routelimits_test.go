@@ -22,7 +22,7 @@ func TestRouteCountsAndLimits(t *testing.T) {
 	th := newHub(t, hubSpec{routes: routing.Config{MT: []routing.MTRouteConfig{
 		{Name: "de", Kind: "static", Connectors: []string{"a"}, FilterConfig: routing.FilterConfig{DestPrefixes: []string{"49"}}},
 		{Name: "fr", Kind: "static", Connectors: []string{"a"}, Rate: 1, FilterConfig: routing.FilterConfig{DestPrefixes: []string{"33"}}},
-	}}, mod: func(o *Options) { o.Routes, o.Limits = rc, lim }})
+	}}, mod: func(o *Options) { o.Routes, o.Policy = rc, &policy.Hook{Limits: lim} }})
 	u := newUser(t, "u", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(1_500_000)}})
 
 	// fr charges 1 a part and the balance holds one: the second is refused

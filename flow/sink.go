@@ -90,7 +90,7 @@ func (h *Hub) Receipt(r *msg.Receipt) error { return h.dl.Receipt(r) }
 
 // MO implements connector.Sink: MO go on to the delivery side.
 func (h *Hub) MO(mo *msg.Inbound) error {
-	if p := h.opts.Policy.Load(); p != nil {
+	if p := h.policy(); p != nil {
 		return h.moPolicy(mo, p)
 	}
 	return h.dl.MO(mo)

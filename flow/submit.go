@@ -9,7 +9,6 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
-	"github.com/smppd/smppd/policy"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
@@ -20,10 +19,10 @@ type submitScratch struct {
 	sub  submission
 	rec  storage.Record
 	mt   routing.MT
-	src  []byte     // the user's default source, copied
-	pol  policy.Msg // the policy's working copy (policy.go)
-	sent sent       // the submit's own values while the policy rewrites
-	bin  []byte     // the message's binary form for a durable store (msg.AppendBinary)
+	src  []byte       // the user's default source, copied
+	pol  msg.Envelope // the policy's working copy (policy.go)
+	sent sent         // the submit's own values while the policy rewrites
+	bin  []byte       // the message's binary form for a durable store (msg.AppendBinary)
 }
 
 // submission is an MT request in one shape whatever PDU brought it. Byte
@@ -328,7 +327,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	if len(s.dst) == 0 {
 		return RefuseDest.status(), RefuseDest, false
 	}
-	pol := h.opts.Policy.Load()
+	pol := h.policy()
 	if pol != nil {
 		if st, r := h.applyPolicy(sc, pol); st != codec.StatusOK {
 			return st, r, false
@@ -444,7 +443,9 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		h.aff.put(affKey, used, s.now)
 	}
 	h.stats.accepted.Add(1)
-	h.opts.Routes.Accepted(d.Route.Name)
+	if rc := h.opts.Routes; rc != nil {
+		rc.Accepted(d.Route.Name)
+	}
 	if s.ctr != nil {
 		s.ctr.submits.Add(1)
 		s.ctr.parts.Add(uint64(s.parts))
@@ -644,8 +645,8 @@ func refusalOf(r accounts.Refusal) Refusal {
 func (h *Hub) refuse(s *submission, r Refusal, st codec.Status) {
 	if r < numRefusals {
 		h.stats.refused[r].Add(1)
-		if s != nil {
-			h.opts.Routes.Refused(s.route)
+		if rc := h.opts.Routes; rc != nil && s != nil {
+			rc.Refused(s.route)
 		}
 		if s != nil && s.ctr != nil {
 			s.ctr.refused[r].Add(1)

@@ -83,7 +83,7 @@ func (n *normaliser) selectsMT(user, group string) bool {
 // apply normalises m's selected fields; a refusal carries its status.
 func (n *normaliser) apply(m *Msg) Verdict {
 	if n.src && len(m.Src) > 0 {
-		out, ton, npi, ok := n.canon(m.srcScratch(), m.Src, m.SrcTON, true)
+		out, ton, npi, ok := n.canon(m.SrcScratch(), m.Src, m.SrcTON, true)
 		if !ok {
 			return Verdict{Action: Refuse, Status: n.srcStatus, Stage: stageNormalise}
 		}
@@ -93,7 +93,7 @@ func (n *normaliser) apply(m *Msg) Verdict {
 		m.SrcTON, m.SrcNPI = ton, npi
 	}
 	if n.dst {
-		out, ton, npi, ok := n.canon(m.dstScratch(), m.Dst, m.DstTON, false)
+		out, ton, npi, ok := n.canon(m.DstScratch(), m.Dst, m.DstTON, false)
 		if !ok {
 			return Verdict{Action: Refuse, Status: n.dstStatus, Stage: stageNormalise}
 		}
@@ -167,13 +167,13 @@ func (n *normaliser) outbound(m *Msg) {
 		return
 	}
 	if n.src && m.SrcTON == tonInternational {
-		if out, ton := n.outForm(m.srcScratch(), m.Src); out != nil {
+		if out, ton := n.outForm(m.SrcScratch(), m.Src); out != nil {
 			m.SetSrc(out)
 			m.SrcTON = ton
 		}
 	}
 	if n.dst && m.DstTON == tonInternational {
-		if out, ton := n.outForm(m.dstScratch(), m.Dst); out != nil {
+		if out, ton := n.outForm(m.DstScratch(), m.Dst); out != nil {
 			m.SetDst(out)
 			m.DstTON = ton
 		}

@@ -156,20 +156,20 @@ func (p *Policy) applyRules(m *Msg) Verdict {
 	switch {
 	case r.srcFrom != nil:
 		if hasPrefix(m.Src, r.srcFrom) {
-			m.SetSrc(append(append(m.srcScratch(), r.srcTo...), m.Src[len(r.srcFrom):]...))
+			m.SetSrc(append(append(m.SrcScratch(), r.srcTo...), m.Src[len(r.srcFrom):]...))
 		}
 	case r.srcRe != nil:
-		if out, ok := rewrite(m.srcScratch(), r.srcRe, r.srcTpl, m.Src); ok {
+		if out, ok := rewrite(m.SrcScratch(), r.srcRe, r.srcTpl, m.Src); ok {
 			m.SetSrc(out)
 		}
 	}
 	switch {
 	case r.dstFrom != nil:
 		if hasPrefix(m.Dst, r.dstFrom) {
-			m.SetDst(append(append(m.dstScratch(), r.dstTo...), m.Dst[len(r.dstFrom):]...))
+			m.SetDst(append(append(m.DstScratch(), r.dstTo...), m.Dst[len(r.dstFrom):]...))
 		}
 	case r.dstRe != nil:
-		if out, ok := rewrite(m.dstScratch(), r.dstRe, r.dstTpl, m.Dst); ok {
+		if out, ok := rewrite(m.DstScratch(), r.dstRe, r.dstTpl, m.Dst); ok {
 			m.SetDst(out)
 		}
 	}

@@ -194,9 +194,8 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		AcceptLatency:   obs.AcceptLatency(),
 		ReceiptLatency:  obs.ReceiptLatency(),
 		Finals:          finalsOf(cdrs),
-		Limits:          pex.limits,
 		Routes:          pex.routes,
-		Policy:          &pex.holder,
+		Policy:          pex.hook(),
 		LogPrivacy:      cfg.Server.LogPrivacy,
 		Logger:          log,
 	})

@@ -35,6 +35,12 @@ func (x *policyExtras) reloadPolicy(cfg *config.Config, log zerolog.Logger) erro
 	return nil
 }
 
+// hook is the policy as the hub runs it (flow.Options.Policy): the policy
+// in force and the [[limit]] buckets.
+func (x *policyExtras) hook() *policy.Hook {
+	return &policy.Hook{Holder: &x.holder, Limits: x.limits}
+}
+
 // readPolicy loads cfg's policy file (nil, nil without one); the lists'
 // hit counts carry over from the policy in force.
 func (x *policyExtras) readPolicy(cfg *config.Config) (*policy.Policy, error) {
