@@ -1,7 +1,8 @@
 // Package codec is the SMPP v3.4 wire codec: framing, the 16-octet header,
-// every v3.4 PDU body, TLVs and the status, command id and tag constants.
-// It imports only the standard library and knows nothing of sockets,
-// sessions, time, logging or pools.
+// every v3.4 PDU body, TLVs and the status, command id and tag constants,
+// and what a request says of its concatenation (ReadParts). It imports only
+// the standard library and its own subpackages (charset and concat, for
+// ReadParts) and knows nothing of sockets, sessions, time, logging or pools.
 //
 // # Framing
 //

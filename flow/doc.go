@@ -32,11 +32,12 @@
 //
 // A message is charged per part at its route's rate when it is accepted:
 // one part for a UDH or SAR part (so a long message sent part by part pays
-// every part), concat.Count parts for a message_payload, one otherwise. The
-// charge is refunded when the rings are full, when the upstream refuses the
-// message, when it expires or is cancelled before it went upstream, and when
-// a connector stops with it still queued; it is kept once the upstream
-// accepted the message, whatever the receipt says later.
+// every part), as many as codec.ReadParts counts for a message_payload, one
+// otherwise. The charge is refunded when the rings are full, when the
+// upstream refuses the message, when it expires or is cancelled before it
+// went upstream, and when a connector stops with it still queued; it is
+// kept once the upstream accepted the message, whatever the receipt says
+// later.
 //
 // A replace_sm is counted, routed and admitted as a submit of its text:
 // parts beyond those the message is billed for are charged at the rate of

@@ -576,6 +576,9 @@ func newPaths(t testing.TB, opts Options, dopts delivery.Options) (*Hub, *delive
 		t.Fatal(err)
 	}
 	opts.Deliveries = dl
+	if opts.LogGate == nil {
+		opts.LogGate = newLogGate // as cmd/smppd wires it
+	}
 	h, err = New(opts)
 	if err != nil {
 		t.Fatal(err)

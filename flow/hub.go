@@ -71,6 +71,11 @@ type Options struct {
 	// LogPrivacy masks the middle digits of numbers in log lines
 	// ([smpp-server] log_privacy; msg.MaskAddr).
 	LogPrivacy bool
+	// LogGate makes the gate of each kind of the hub's repeated log lines
+	// (a full queue, a store, upstream or internal failure, an unkept
+	// receipt) for period and burst: cmd/smppd gives a logthrottle.Gate.
+	// nil: every such line is written (tests).
+	LogGate func(period time.Duration, burst int) LogGate
 
 	// Committer tells when the store's writes are durable (the store's
 	// Committer): a submit whose record is not on disk yet is answered
@@ -241,7 +246,7 @@ func New(opts Options) (*Hub, error) {
 		log:       opts.Logger.With().Str("component", "flow").Logger(),
 		zone:      opts.Zone,
 	}
-	h.warn.init()
+	h.warn.init(opts.LogGate)
 	if h.zone == nil {
 		h.zone = time.UTC
 	}

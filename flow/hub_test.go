@@ -9,9 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector"
+	"github.com/smppd/smppd/internal/logthrottle"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
@@ -152,15 +155,22 @@ func TestAffinityTable(t *testing.T) {
 	}
 }
 
+// newLogGate is Options.LogGate as cmd/smppd gives it.
+func newLogGate(period time.Duration, burst int) LogGate { return logthrottle.New(period, burst) }
+
 // Every warning gate lets one line through per warnEvery (a gate left out
-// of init would let one through every second).
+// of init would write every line).
 func TestWarningsOneLinePerPeriod(t *testing.T) {
 	var w warnings
-	w.init()
+	w.init(newLogGate)
 	if n, fields := len(w.all()), reflect.TypeFor[warnings]().NumField(); n != fields {
 		t.Fatalf("all() lists %d gates, warnings has %d fields", n, fields)
 	}
-	for i, g := range w.all() {
+	for i, gp := range w.all() {
+		g, ok := (*gp).(*logthrottle.Gate)
+		if !ok {
+			t.Fatalf("gate %d is %T, not made by Options.LogGate", i, *gp)
+		}
 		now := int64(1e12)
 		if ok, n := g.Allow(now); !ok || n != 0 {
 			t.Fatalf("gate %d: first line refused", i)
@@ -173,6 +183,23 @@ func TestWarningsOneLinePerPeriod(t *testing.T) {
 		if ok, n := g.Allow(now + int64(warnEvery)); !ok || n != 5 {
 			t.Fatalf("gate %d after warnEvery: %v, suppressed %d", i, ok, n)
 		}
+	}
+}
+
+// Without Options.LogGate every line at or above the logger's level is
+// written, and none below it.
+func TestEventWithoutGateWritesEveryLine(t *testing.T) {
+	var buf bytes.Buffer
+	h := &Hub{log: zerolog.New(&buf).Level(zerolog.WarnLevel)}
+	var g LogGate
+	for range 3 {
+		h.event(&g, zerologWarn).Msg("full")
+	}
+	if n := strings.Count(buf.String(), `"message":"full"`); n != 3 {
+		t.Fatalf("%d lines written, want 3:\n%s", n, buf.String())
+	}
+	if e := h.event(&g, zerolog.InfoLevel); e != nil {
+		t.Fatal("a line below the logger's level got an event")
 	}
 }
 

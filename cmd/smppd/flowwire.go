@@ -197,12 +197,19 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Routes:          pex.routes,
 		Policy:          pex.hook(),
 		LogPrivacy:      cfg.Server.LogPrivacy,
+		LogGate:         newLogGate,
 		Logger:          log,
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return hub, dl, nil
+}
+
+// newLogGate throttles one kind of the hub's repeated log lines
+// (flow.Options.LogGate) with the throttle every package shares.
+func newLogGate(period time.Duration, burst int) flow.LogGate {
+	return logthrottle.New(period, burst)
 }
 
 // maxDeferred sizes the hub's queue of submit answers waiting for the

@@ -18,7 +18,7 @@ const module = "github.com/smppd/smppd"
 // import. A package missing from this table fails the test: add it here
 // when the architecture says where it belongs.
 var allowed = map[string][]string{
-	"codec":                   {"codec/internal/yymmdd"},
+	"codec":                   {"codec/internal/yymmdd", "codec/charset", "codec/concat"}, // its own subpackages only: ReadParts counts parts
 	"codec/charset":           {},
 	"codec/concat":            {},
 	"codec/receipt":           {"codec/internal/yymmdd"},
@@ -50,7 +50,7 @@ var allowed = map[string][]string{
 	"connector/sim":           {"connector", "msg", "internal/ring"},
 	"connector/smppout":       {"connector", "msg", "codec", "codec/*", "internal/ring", "timers", "internal/logthrottle"},
 	"internal/smsctest":       {"codec", "codec/*", "msg"},
-	"flow":                    {"engine", "codec", "codec/*", "msg", "accounts", "routing", "connector", "storage", "timers", "internal/ring", "internal/logthrottle"}, // MT: never the delivery side; the traffic policy through its Policy interface
+	"flow":                    {"engine", "codec", "msg", "accounts", "routing", "connector", "storage"}, // MT: never the delivery side; the traffic policy and the log throttle through interfaces cmd/smppd wires
 	"policy":                  {"accounts", "routing", "codec", "codec/charset", "msg", "internal/units", "internal/atomicfile"},
 	"internal/atomicfile":     {},                                                                                                                              // the traffic policy: users' source patterns, routes' filters
 	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                   // MO and receipts: never the MT hub, routing or accounts
@@ -80,16 +80,6 @@ var allowed = map[string][]string{
 // package that needs more mixes concerns that want a seam between them.
 const maxOurs = 7
 
-// overLimit pins the packages still above maxOurs at their count, so they
-// can only go down: flow (the MT hub) still holds its ESME-facing half, the
-// SMPP request parsing (times, concatenation parts: codec/charset and
-// codec/concat), the engine's seam types and its log gates, on top of
-// accounts, codec, connector, msg, routing and storage. Lower the pin (or
-// drop the row) when that half moves out; the test says when.
-var overLimit = map[string]int{
-	"flow": 10, // the traffic policy behind flow.Policy (msg.Envelope) since issue 15
-}
-
 func TestImportRules(t *testing.T) {
 	for pkg, deps := range ourImports(t) {
 		rules, ok := allowed[pkg]
@@ -105,29 +95,14 @@ func TestImportRules(t *testing.T) {
 	}
 }
 
-// No package outside cmd imports more than maxOurs of ours (tests aside),
-// but those overLimit pins, each at exactly its pinned count.
+// No package outside cmd imports more than maxOurs of ours (tests aside).
 func TestImportCount(t *testing.T) {
 	for pkg, deps := range ourImports(t) {
 		if pkg == "cmd" || strings.HasPrefix(pkg, "cmd/") {
 			continue
 		}
-		n := len(deps)
-		pin, pinned := overLimit[pkg]
-		switch {
-		case !pinned && n > maxOurs:
+		if n := len(deps); n > maxOurs {
 			t.Errorf("%s imports %d packages of ours (%v), more than %d", pkg, n, deps, maxOurs)
-		case pinned && n > pin:
-			t.Errorf("%s imports %d packages of ours (%v), more than its pin of %d", pkg, n, deps, pin)
-		case pinned && n < pin:
-			t.Errorf("%s imports %d packages of ours now: lower its overLimit pin from %d (or drop it at %d or fewer)", pkg, n, pin, maxOurs)
-		case pinned && n <= maxOurs:
-			t.Errorf("%s is within %d: drop its overLimit row", pkg, maxOurs)
-		}
-	}
-	for pkg := range overLimit {
-		if _, ok := allowed[pkg]; !ok {
-			t.Errorf("overLimit names %q, which is no package of ours", pkg)
 		}
 	}
 }
