@@ -200,9 +200,8 @@ func (c *counter) shift(delta int64) {
 // lock-free and allocation-free; a nil or unlimited Credit accepts every
 // charge and keeps no count. Safe for concurrent use.
 type Credit struct {
-	c    counter
-	ref  *ledgerRef // nil: not in a ledger (NewCredit)
-	lend *lendRef   // shared mode: this node's slice of a cluster pool
+	c   counter
+	ref *ledgerRef // nil: not in a ledger (NewCredit)
 }
 
 // NewCredit returns a Credit holding a.
@@ -240,9 +239,8 @@ func (cr *Credit) Balance() Amount {
 // part is one submit upstream). A nil Quota or one built from 0 is unlimited.
 // Safe for concurrent use; Take and Refund are lock-free and allocation-free.
 type Quota struct {
-	c    counter
-	ref  *ledgerRef // nil: not in a ledger (NewQuota)
-	lend *lendRef   // shared mode: this node's slice of a cluster pool
+	c   counter
+	ref *ledgerRef // nil: not in a ledger (NewQuota)
 }
 
 // NewQuota returns a quota of n parts; n <= 0 is unlimited.

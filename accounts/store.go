@@ -36,7 +36,6 @@ type Store struct {
 	hits, misses, slowed, throttled atomic.Uint64
 
 	elsewhere atomic.Pointer[elsewhereRef] // cluster-wide bind counts (elsewhere.go); nil: this process's
-	dir       atomic.Pointer[dirRef]       // shared mode (shared.go): the cluster's Directory; nil: this process's users
 }
 
 // snapshot is an immutable set of users and groups.
@@ -150,15 +149,6 @@ func (s *Store) Reload(users []User, groups []Group) error {
 // can run (load reads the users file; it must not call the Store's changing
 // methods). An error from load changes nothing and is returned as is.
 func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
-	if s.directory() != nil {
-		return ErrShared
-	}
-	return s.reload(load, false)
-}
-
-// reload is ReloadWith and ApplyShared: shared keeps live slices by
-// carryShared's rules and writes no sets to the ledger.
-func (s *Store) reload(load func() ([]User, []Group, error), shared bool) error {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 	users, groups, err := load()
@@ -196,7 +186,7 @@ func (s *Store) reload(load func() ([]User, []Group, error), shared bool) error 
 	snap.dummy = dummyHash(dummyIter)
 
 	old := s.snap.Load()
-	if s.led != nil && !shared {
+	if s.led != nil {
 		var sets []LedgerEntry
 		for _, a := range built {
 			id := a.user.SystemID
@@ -214,25 +204,16 @@ func (s *Store) reload(load func() ([]User, []Group, error), shared bool) error 
 		l := &a.user.Limits
 		id := a.user.SystemID
 		e := old.users[id]
-		switch {
-		case e != nil && shared:
-			p := e.cur.Load().user.Limits.live
-			s.carryShared(id, l, &e.cur.Load().user.Limits)
-			s.attach(id, l.live, p)
-		case e != nil:
+		if e != nil {
 			p := e.cur.Load().user.Limits.live
 			carry(l, &e.cur.Load().user.Limits, e.fileBalance, e.fileUsed)
 			s.attach(id, l.live, p)
-		default:
+		} else {
 			if e = s.entries[id]; e == nil {
 				e = new(entry)
 				s.entries[id] = e
 			}
-			if shared {
-				l.live = l.newLive(NewBucket(l.Throughput, l.Burst), s.sharedCredit(id, l.Balance), s.sharedQuota(id, l.Quota))
-			} else {
-				l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
-			}
+			l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
 			s.attach(id, l.live, nil)
 		}
 		e.fileBalance, e.fileUsed = l.Balance, l.QuotaUsed

@@ -35,6 +35,9 @@ type Config struct {
 	Webhook    Webhook    `toml:"webhook"`
 	Cluster    Cluster    `toml:"cluster"`
 	Policy     Policy     `toml:"policy"`
+
+	// ProxyProtocol is [proxy-protocol] (proxy.go).
+	ProxyProtocol ProxyProtocol `toml:"proxy-protocol"`
 	// Users holds the inline [[user]] tables followed by those of the
 	// users file. System ids are unique across both.
 	Users []User `toml:"user"`

@@ -132,6 +132,8 @@ func Defaults() *Config {
 		Webhook: DefaultWebhook(),
 		CDR:     DefaultCDR(),
 		Cluster: DefaultCluster(),
+		// Off: no peer is trusted to name another address.
+		ProxyProtocol: DefaultProxyProtocol(),
 		// smppd runs usefully with no upstream: the simulator accepts every
 		// message and sends receipts.
 		Connectors: []Connector{DefaultSimConnector()},

@@ -85,6 +85,7 @@ type mainDoc struct {
 	Webhook    *Webhook         `toml:"webhook"`
 	Cluster    *Cluster         `toml:"cluster"`
 	Policy     *Policy          `toml:"policy"`
+	Proxy      *ProxyProtocol   `toml:"proxy-protocol"`
 	Users      []toml.Primitive `toml:"user"`
 	Groups     []toml.Primitive `toml:"group"`
 	Connectors []toml.Primitive `toml:"connector"`
@@ -100,7 +101,7 @@ type usersDoc struct {
 func (c *Config) decodeMain(file, src string) error {
 	doc := mainDoc{Server: &c.Server, BindLimits: &c.BindLimits, Auth: &c.Auth,
 		Delivery: &c.Delivery, Storage: &c.Storage, Admin: &c.Admin, HTTPAPI: &c.HTTPAPI, CDR: &c.CDR, Webhook: &c.Webhook,
-		Cluster: &c.Cluster, Policy: &c.Policy}
+		Cluster: &c.Cluster, Policy: &c.Policy, Proxy: &c.ProxyProtocol}
 	d, err := parseStrict(file, src, reflect.TypeFor[Config](), &doc)
 	if err != nil {
 		return err

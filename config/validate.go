@@ -46,6 +46,7 @@ func (c *Config) Validate() error {
 	v.cdr()
 	v.webhook()
 	v.cluster()
+	v.proxyProtocol()
 	v.policy()
 	return v.errs.err()
 }

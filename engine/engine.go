@@ -356,6 +356,12 @@ type Options struct {
 	// none of our bytes for this long is disconnected; default 30s.
 	TLSWriteTimeout time.Duration
 
+	// TrustedProxies are the networks whose connections (SMPP and TLS)
+	// must open with a PROXY protocol header naming the client (proxy.go);
+	// empty: none. ProxyHeaderTimeout bounds the wait for it; default 5s.
+	TrustedProxies     []netip.Prefix
+	ProxyHeaderTimeout time.Duration
+
 	Authenticator Authenticator // required
 	Submit        SubmitHandler // default: answer with a fresh id from IDs
 	IDs           IDSource      // default: an engine-local atomic generator
@@ -395,6 +401,7 @@ const (
 	ReasonKicked                          // an operator ended the session (Server.Kick)
 	ReasonInputFlood                      // unread input over MaxInboundBuffer while the session could not read
 	ReasonUnexpectedResponses             // MaxUnexpectedResponses responses in a row that answered nothing we sent
+	ReasonProxyHeader                     // a trusted proxy's connection without a valid PROXY header in time
 )
 
 var reasonNames = [...]string{
@@ -417,6 +424,7 @@ var reasonNames = [...]string{
 	ReasonKicked:              "kicked",
 	ReasonInputFlood:          "input_flood",
 	ReasonUnexpectedResponses: "unexpected_responses",
+	ReasonProxyHeader:         "proxy_header",
 }
 
 // String returns the snake_case name used in the close log line.
@@ -455,6 +463,10 @@ type Stats struct {
 	AuthQueueFull        uint64 // binds refused ESME_RBINDFAIL because the auth queue was full
 	TLSHandshakeTimeouts uint64 // TLS handshakes cut at TLSHandshakeTimeout
 	TLSWriteTimeouts     uint64 // TLS peers disconnected for taking no bytes within TLSWriteTimeout
+	// ProxyHeaderRefusals counts trusted proxies' connections closed for a
+	// PROXY header missing, malformed, too long or not whole within
+	// ProxyHeaderTimeout.
+	ProxyHeaderRefusals uint64
 }
 
 // Errors returned by the engine's API and passed to DeliverySink.

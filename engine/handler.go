@@ -70,6 +70,9 @@ func (h *handler) OnOpen(c gnet.Conn) ([]byte, gnet.Action) {
 	srv.stats.sessions.Add(1)
 	c.SetContext(s)
 	s.open(c, remote, viaTLS, peer)
+	if !viaTLS && srv.trustedProxy(remote.Addr()) {
+		s.awaitProxy()
+	}
 	return nil, gnet.None
 }
 

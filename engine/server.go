@@ -58,6 +58,7 @@ type Server struct {
 	stats struct {
 		accepted, refused, throttled, queueWaits, responseTimeouts, deliverRetries atomic.Uint64
 		nacks, panics, slowConsumers                                               atomic.Uint64
+		proxyRefused                                                               atomic.Uint64
 		inputFloods, unexpectedResponses, deliverUnanswered                        atomic.Uint64
 		sessions, bound                                                            atomic.Int64
 		outbound                                                                   atomic.Int64 // bytes queued to peers (sum of sessions' outHeld)
@@ -159,6 +160,8 @@ func applyDefaults(o *Options) {
 	}
 	def(&o.TLSHandshakeTimeout, 5*time.Second)
 	def(&o.TLSWriteTimeout, 30*time.Second)
+	o.ProxyHeaderTimeout = max(o.ProxyHeaderTimeout, 0)
+	def(&o.ProxyHeaderTimeout, 5*time.Second)
 	defi(&o.InboxSize, 4096)
 	o.InboxSize = min(o.InboxSize, ring.MaxCapacity)
 }
@@ -438,6 +441,7 @@ func (srv *Server) Stats() Stats {
 		AuthQueueFull:        srv.pending.queueFull.Load(),
 		TLSHandshakeTimeouts: srv.tlsConns.handshakeTimeouts.Load(),
 		TLSWriteTimeouts:     srv.tlsConns.writeTimeouts.Load(),
+		ProxyHeaderRefusals:  srv.stats.proxyRefused.Load(),
 	}
 }
 

@@ -58,7 +58,10 @@ type session struct {
 	trace    bool
 	remote   netip.AddrPort
 	viaTLS   bool
-	peer     *TLSPeer // the TLS client's verified certificate, for the Authenticator; nil without one
+	// proxyWait: a trusted proxy's connection whose PROXY header is not
+	// read yet (proxy.go); no PDU is read before it.
+	proxyWait bool
+	peer      *TLSPeer // the TLS client's verified certificate, for the Authenticator; nil without one
 
 	principal Principal
 	systemID  string
@@ -133,6 +136,7 @@ func (s *session) open(c gnet.Conn, remote netip.AddrPort, viaTLS bool, peer *TL
 	s.c = c
 	s.remote = remote
 	s.viaTLS, s.peer = viaTLS, peer
+	s.proxyWait = false
 	s.state = stateOpen
 	s.trace = s.l.srv.opts.TracePDUs
 	s.outSeq = 0
@@ -201,6 +205,10 @@ func (s *session) serve() {
 	srv := l.srv
 	s.busy++
 	defer s.unwind()
+	if s.proxyWait && !s.readProxyHeader() {
+		s.flush()
+		return
+	}
 	maxLen := srv.opts.MaxPDULen
 	batch := srv.opts.BatchPDUs
 	l.batchNow = time.Time{}

@@ -60,6 +60,10 @@ func (l *loop) onTimer(t *timers.Timer) {
 		s.waiting, s.retry = false, true
 		l.yield(s)
 	case tkPDURead:
+		if s.proxyWait {
+			s.refuseProxy("no whole header within proxy_header_timeout")
+			return
+		}
 		s.logExpiry("pdu_read")
 		s.close(ReasonPDUReadTimeout)
 	case tkControl:

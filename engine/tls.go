@@ -147,7 +147,15 @@ func (srv *Server) relayTLS(raw net.Conn, o *tlsOrigin) {
 		}
 	}()
 	defer raw.Close()
-	tc := tls.Server(raw, srv.opts.TLSConfig)
+	var under net.Conn = raw
+	if srv.trustedProxy(o.remote.Addr()) {
+		pc, ok := srv.tlsProxyHeader(raw, o)
+		if !ok {
+			return
+		}
+		under = pc
+	}
+	tc := tls.Server(under, srv.opts.TLSConfig)
 	_ = raw.SetDeadline(time.Now().Add(srv.opts.TLSHandshakeTimeout))
 	if err := tc.Handshake(); err != nil {
 		if isTimeout(err) {

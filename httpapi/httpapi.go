@@ -29,6 +29,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -87,7 +88,13 @@ type Options struct {
 	// header is ignored); IdempotencyTTL is how long each is kept [24h].
 	IdempotencyKeys int
 	IdempotencyTTL  time.Duration
-	Logger          zerolog.Logger
+	// TrustedProxies are the networks whose connections must open with a
+	// PROXY protocol header naming the client, whose address then serves
+	// allow_ips, the failed-login limiter and the logs; empty: none.
+	// ProxyHeaderTimeout bounds the wait for the header [5s].
+	TrustedProxies     []netip.Prefix
+	ProxyHeaderTimeout time.Duration
+	Logger             zerolog.Logger
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 }
@@ -101,6 +108,8 @@ const (
 	DefaultIdleTimeout    = 60 * time.Second
 	DefaultMaxConnections = 4096
 	DefaultIdempotencyTTL = 24 * time.Hour
+	// DefaultProxyHeaderTimeout bounds the wait for a PROXY header.
+	DefaultProxyHeaderTimeout = 5 * time.Second
 	// MaxBatch is the most messages one POST /v1/messages takes.
 	MaxBatch = 1000
 	// maxHeaderBytes bounds a request's headers: credentials and a few
@@ -126,6 +135,7 @@ type Server struct {
 	now   func() time.Time
 	log   zerolog.Logger
 	warns logthrottle.Gate // store and internal errors
+	proxy logthrottle.Gate // refused PROXY headers
 
 	stats counters
 }
@@ -159,11 +169,15 @@ func New(o Options) (*Server, error) {
 	if o.IdempotencyTTL <= 0 {
 		o.IdempotencyTTL = DefaultIdempotencyTTL
 	}
+	if o.ProxyHeaderTimeout <= 0 {
+		o.ProxyHeaderTimeout = DefaultProxyHeaderTimeout
+	}
 	if o.Now == nil {
 		o.Now = time.Now
 	}
 	s := &Server{o: o, now: o.Now, log: o.Logger.With().Str("component", "httpapi").Logger()}
 	logthrottle.Set(10*time.Second, 1, &s.warns)
+	logthrottle.Set(time.Second, 10, &s.proxy)
 	if o.IdempotencyKeys > 0 {
 		s.idem = newIdemCache(o.IdempotencyKeys, maxIdemBytes, o.IdempotencyTTL)
 	}
@@ -199,7 +213,7 @@ func (s *Server) Start() error {
 	if err != nil {
 		return err
 	}
-	s.ln = newLimitListener(ln, s.o.MaxConnections, &s.stats)
+	s.ln = newLimitListener(s.proxyListener(ln), s.o.MaxConnections, &s.stats)
 	go func() {
 		if err := s.http.Serve(s.ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error().Err(err).Str("event", "http_api_serve").Msg("HTTP API listener failed")
@@ -237,10 +251,14 @@ type Stats struct {
 	Replays        uint64 // answers given again for a repeated Idempotency-Key
 	Conns          int64  // connections open now
 	ConnWaits      uint64 // accepts that waited for a slot (max_connections reached)
+	// ProxyHeaderRefusals counts trusted proxies' connections closed for
+	// a PROXY header missing, malformed, too long or too slow.
+	ProxyHeaderRefusals uint64
 }
 
 type counters struct {
 	requests, messages, parts, refused, auth, bad, method, ctype, large, replays, waits atomic.Uint64
+	proxyRefused                                                                        atomic.Uint64
 	conns                                                                               atomic.Int64
 }
 
@@ -250,5 +268,6 @@ func (s *Server) Stats() Stats {
 	return Stats{Requests: c.requests.Load(), Messages: c.messages.Load(), Parts: c.parts.Load(),
 		Refused: c.refused.Load(), AuthFailures: c.auth.Load(), BadRequests: c.bad.Load(),
 		BadMethod: c.method.Load(), BadContentType: c.ctype.Load(), TooLarge: c.large.Load(),
-		Replays: c.replays.Load(), Conns: c.conns.Load(), ConnWaits: c.waits.Load()}
+		Replays: c.replays.Load(), Conns: c.conns.Load(), ConnWaits: c.waits.Load(),
+		ProxyHeaderRefusals: c.proxyRefused.Load()}
 }

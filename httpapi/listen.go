@@ -3,6 +3,11 @@ package httpapi
 import (
 	"net"
 	"sync"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/internal/proxyproto"
 )
 
 // limitListener bounds the connections open at once: Accept waits for a
@@ -49,4 +54,21 @@ func (c *limitConn) Close() error {
 		<-c.l.slots
 	})
 	return err
+}
+
+// proxyListener makes connections from Options.TrustedProxies open with a
+// PROXY header (read on the connection's own goroutine, never in Accept);
+// ln itself when none is trusted.
+func (s *Server) proxyListener(ln net.Listener) net.Listener {
+	if len(s.o.TrustedProxies) == 0 {
+		return ln
+	}
+	return &proxyproto.Listener{Listener: ln, Trusted: s.o.TrustedProxies, Timeout: s.o.ProxyHeaderTimeout,
+		Refused: func(peer net.Addr, err error) {
+			s.stats.proxyRefused.Add(1)
+			if e := s.proxy.Event(&s.log, zerolog.WarnLevel, time.Now().UnixNano()); e != nil {
+				e.Str("event", "proxy_header_refused").Str("remote", peer.String()).Str("detail", err.Error()).
+					Msg("PROXY header refused: connection closed")
+			}
+		}}
 }

@@ -23,6 +23,7 @@ type collector struct {
 	slowConsumers, pdus                                                      *prometheus.Desc
 	inputFloods, unexpectedResps, deliverUnanswered, outboundBytes           *prometheus.Desc
 	bindsOverShare, authQueueFull, tlsHandshakeTimeouts, tlsWriteTimeouts    *prometheus.Desc
+	proxyRefusals                                                            *prometheus.Desc
 
 	// accounts
 	authCacheHits, authCacheMisses, bindsSlowed, bindsBlocked *prometheus.Desc
@@ -67,6 +68,7 @@ func newCollector() *collector {
 	c.authQueueFull = d("smppd_auth_queue_full_total", "Binds refused ESME_RBINDFAIL because the auth queue was full.")
 	c.tlsHandshakeTimeouts = d("smppd_tls_handshake_timeouts_total", "TLS handshakes cut at [smpp-server.tls] handshake_timeout.")
 	c.tlsWriteTimeouts = d("smppd_tls_write_timeouts_total", "TLS peers disconnected because they took none of our bytes within [smpp-server.tls] write_timeout.")
+	c.proxyRefusals = d("smppd_proxy_header_refusals_total", "SMPP and SMPP-TLS connections from a [proxy-protocol] trusted proxy closed for a PROXY header missing, malformed, too long or not whole within header_timeout.")
 	c.pdus = d("smppd_pdus_total", "SMPP PDUs by direction (in = from the peer), command and, for responses, command_status.",
 		"direction", "command", "status")
 
@@ -211,6 +213,7 @@ func (c *collector) collectEngine(ch chan<- prometheus.Metric, e Engine) {
 	counter(ch, c.authQueueFull, st.AuthQueueFull)
 	counter(ch, c.tlsHandshakeTimeouts, st.TLSHandshakeTimeouts)
 	counter(ch, c.tlsWriteTimeouts, st.TLSWriteTimeouts)
+	counter(ch, c.proxyRefusals, st.ProxyHeaderRefusals)
 	e.PDUCounts(func(p engine.PDUCount) {
 		dir := "out"
 		if p.Received {

@@ -40,6 +40,9 @@ func newHTTPAPI(cfg *config.Config, d *daemon, log zerolog.Logger) (*httpapi.Ser
 		IdempotencyKeys: h.IdempotencyKeys,
 		IdempotencyTTL:  h.IdempotencyTTL.D(),
 		Logger:          log,
+		// The same load balancers front the SMPP and HTTP listeners.
+		TrustedProxies:     cfg.ProxyProtocol.TrustedPrefixes,
+		ProxyHeaderTimeout: cfg.ProxyProtocol.HeaderTimeout.D(),
 	})
 	if err != nil {
 		return nil, err
@@ -79,6 +82,8 @@ func registerHTTPAPI(reg prometheus.Registerer, s *httpapi.Server) error {
 			func(st *httpapi.Stats) uint64 { return st.Replays }),
 		counter("smppd_http_connection_waits_total", "HTTP API accepts that waited for a slot ([http-api] max_connections reached).",
 			func(st *httpapi.Stats) uint64 { return st.ConnWaits }),
+		counter("smppd_http_proxy_header_refusals_total", "HTTP API connections from a [proxy-protocol] trusted proxy closed for a PROXY header missing, malformed, too long or not whole within header_timeout.",
+			func(st *httpapi.Stats) uint64 { return st.ProxyHeaderRefusals }),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "smppd_http_connections", Help: "HTTP API connections open now."},
 			func() float64 { return float64(s.Stats().Conns) }),
 	} {

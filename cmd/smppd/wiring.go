@@ -112,6 +112,7 @@ func engineOptions(cfg *config.Config, ids *msg.IDGen) (engine.Options, error) {
 	}
 	o.MaxPendingBindsPerIP = cfg.BindLimits.MaxPendingPerAddress
 	o.TLSHandshakeTimeout, o.TLSWriteTimeout = s.TLS.HandshakeTimeout.D(), s.TLS.WriteTimeout.D()
+	o.TrustedProxies, o.ProxyHeaderTimeout = cfg.ProxyProtocol.TrustedPrefixes, cfg.ProxyProtocol.HeaderTimeout.D()
 	if s.TLS.Enabled { // config read and matched the pair (SIGHUP swaps it: tlsreload.go)
 		o.TLSAddr, o.TLSConfig = tlsAddr(cfg), serverTLS(&s.TLS)
 	}
