@@ -343,6 +343,9 @@ func (a *Admission) Admit(u *UserLimits, parts int, rate float64, priority uint8
 	if !l.quota.c.unlimited {
 		if !l.quota.Take(int64(parts)) {
 			l.bucket.Return(now, parts)
+			if l.quota.lend.short(int64(parts)) {
+				return Charge{}, RefuseThrottled // this node's slice is being refilled
+			}
 			return Charge{}, RefuseQuota
 		}
 		ch.quota, ch.parts = l.quota, int64(parts)
@@ -351,6 +354,9 @@ func (a *Admission) Admit(u *UserLimits, parts int, rate float64, priority uint8
 		if !l.credit.Charge(cost) {
 			ch.quota.Refund(ch.parts)
 			l.bucket.Return(now, parts)
+			if l.credit.lend.short(cost) {
+				return Charge{}, RefuseThrottled // this node's slice is being refilled
+			}
 			return Charge{}, RefuseBalance
 		}
 		ch.credit, ch.micros = l.credit, cost

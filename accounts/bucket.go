@@ -25,6 +25,7 @@ type Bucket struct {
 	interval int64        // nanoseconds per token; 0 = unlimited
 	tau      int64        // burst * interval: how far tat may run ahead of now
 	burst    int64
+	share    float64 // the part of the configured rate this bucket allows (SplitThroughput); 0 = all of it
 }
 
 // NewBucket returns a full bucket. rate <= 0 (or NaN) is unlimited, and so is

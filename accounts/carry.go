@@ -35,3 +35,24 @@ func carry(n, p *UserLimits, fileBal Amount, fileUsed int64) {
 	}
 	n.live = n.newLive(b, c, q)
 }
+
+// carryShared is carry in shared mode: the bucket by carry's rule; a
+// balance or quota keeps this node's live slice unless it switched
+// between unlimited and limited, which starts a new, empty slice (the
+// cluster's pool holds the value, never the record).
+func (s *Store) carryShared(id string, n, p *UserLimits) {
+	pl := p.live
+	b := pl.bucket
+	if n.Throughput != p.Throughput || n.Burst != p.Burst {
+		b = NewBucket(n.Throughput, n.Burst)
+	}
+	c := pl.credit
+	if n.Balance.IsUnlimited() != c.c.unlimited {
+		c = s.sharedCredit(id, n.Balance)
+	}
+	q := pl.quota
+	if (n.Quota <= 0) != q.c.unlimited {
+		q = s.sharedQuota(id, n.Quota)
+	}
+	n.live = n.newLive(b, c, q)
+}

@@ -200,8 +200,9 @@ func (c *counter) shift(delta int64) {
 // lock-free and allocation-free; a nil or unlimited Credit accepts every
 // charge and keeps no count. Safe for concurrent use.
 type Credit struct {
-	c   counter
-	ref *ledgerRef // nil: not in a ledger (NewCredit)
+	c    counter
+	ref  *ledgerRef // nil: not in a ledger (NewCredit)
+	lend *lendRef   // shared mode: this node's slice of a cluster pool
 }
 
 // NewCredit returns a Credit holding a.
@@ -239,8 +240,9 @@ func (cr *Credit) Balance() Amount {
 // part is one submit upstream). A nil Quota or one built from 0 is unlimited.
 // Safe for concurrent use; Take and Refund are lock-free and allocation-free.
 type Quota struct {
-	c   counter
-	ref *ledgerRef // nil: not in a ledger (NewQuota)
+	c    counter
+	ref  *ledgerRef // nil: not in a ledger (NewQuota)
+	lend *lendRef   // shared mode: this node's slice of a cluster pool
 }
 
 // NewQuota returns a quota of n parts; n <= 0 is unlimited.

@@ -16,7 +16,9 @@ import (
 // balance in Limits.Balance and the live quota_used in Limits.QuotaUsed.
 func (s *Store) Lookup(systemID string) (User, bool) {
 	if e := s.snap.Load().users[systemID]; e != nil {
-		return export(e.cur.Load()), true
+		u := export(e.cur.Load())
+		s.sharedView(&u)
+		return u, true
 	}
 	return User{}, false
 }
@@ -26,8 +28,12 @@ func (s *Store) Lookup(systemID string) (User, bool) {
 // users file should say now. The caller owns the result.
 func (s *Store) Users() []User {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return users(s.snap.Load())
+	out := users(s.snap.Load())
+	s.mu.Unlock()
+	for i := range out {
+		s.sharedView(&out[i])
+	}
+	return out
 }
 
 // Groups returns a copy of the current groups.
@@ -65,7 +71,8 @@ func export(a *account) User {
 // by the difference; bind counts stay. A new user starts from u's values,
 // written to the ledger as sets (so is a quota that was unlimited). Then
 // Persist is called; an ErrNotSaved error means the change is in force but
-// not written; ErrLedger that nothing changed.
+// not written; ErrLedger that nothing changed. In shared mode the checked
+// user goes to the Directory, and is in force once this node applied it.
 func (s *Store) Upsert(u User) error {
 	s.mu.Lock()
 	old := s.snap.Load()
@@ -79,6 +86,10 @@ func (s *Store) Upsert(u User) error {
 	if err != nil {
 		s.mu.Unlock()
 		return err
+	}
+	if d := s.directory(); d != nil {
+		s.mu.Unlock()
+		return s.sharedUpsert(u, d)
 	}
 	l := &a.user.Limits
 	if s.led != nil {
@@ -133,6 +144,9 @@ func (s *Store) Upsert(u User) error {
 // SetEnabled enables or disables systemID (binds already held stay; their
 // User().Active() follows), then calls Persist.
 func (s *Store) SetEnabled(systemID string, enabled bool) error {
+	if d := s.directory(); d != nil {
+		return s.sharedChange(systemID, d, func(u *User) { u.Enabled = enabled })
+	}
 	return s.change(systemID, func(a *account) (*account, error) {
 		n := *a
 		n.user.Enabled = enabled
@@ -144,10 +158,17 @@ func (s *Store) SetEnabled(systemID string, enabled bool) error {
 // to the ledger first (ErrLedger: nothing changed), then calls Persist.
 // Charges taken before and refunded after count against the new balance.
 // Switching between unlimited and a number starts a new counter: refunds
-// of charges taken before the switch are lost (and not written).
+// of charges taken before the switch are lost (and not written). In
+// shared mode the Directory sets the cluster's pool instead.
 func (s *Store) SetBalance(systemID string, b Amount) error {
 	if b.Micros() > MaxMicros {
 		return errAmountTooLarge
+	}
+	if d := s.directory(); d != nil {
+		if s.snap.Load().users[systemID] == nil {
+			return fmt.Errorf("%w %q", ErrUnknownUser, systemID)
+		}
+		return d.SetBalance(systemID, b)
 	}
 	return s.change(systemID, func(a *account) (*account, error) {
 		if err := s.write(LedgerEntry{Account: systemID, Kind: LedgerSet, Amount: ledgerAmount(b)}); err != nil {
@@ -168,10 +189,17 @@ func (s *Store) SetBalance(systemID string, b Amount) error {
 // TopUp adds b to systemID's live balance, written to the ledger first
 // (ErrLedger: nothing changed), then calls Persist. It fails with
 // ErrUnlimitedBalance on an unlimited balance and with ErrAmount for an
-// unlimited b or a sum above MaxMicros.
+// unlimited b or a sum above MaxMicros. In shared mode the Directory adds
+// b to the cluster's pool instead.
 func (s *Store) TopUp(systemID string, b Amount) error {
 	if b.IsUnlimited() {
 		return ErrAmount
+	}
+	if d := s.directory(); d != nil {
+		if s.snap.Load().users[systemID] == nil {
+			return fmt.Errorf("%w %q", ErrUnknownUser, systemID)
+		}
+		return d.TopUp(systemID, b)
 	}
 	return s.change(systemID, func(a *account) (*account, error) {
 		c := a.user.Limits.live.credit

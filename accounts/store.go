@@ -36,6 +36,7 @@ type Store struct {
 	hits, misses, slowed, throttled atomic.Uint64
 
 	elsewhere atomic.Pointer[elsewhereRef] // cluster-wide bind counts (elsewhere.go); nil: this process's
+	dir       atomic.Pointer[dirRef]       // shared mode (shared.go): the cluster's Directory; nil: this process's users
 }
 
 // snapshot is an immutable set of users and groups.
@@ -149,6 +150,15 @@ func (s *Store) Reload(users []User, groups []Group) error {
 // can run (load reads the users file; it must not call the Store's changing
 // methods). An error from load changes nothing and is returned as is.
 func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
+	if s.directory() != nil {
+		return ErrShared
+	}
+	return s.reload(load, false)
+}
+
+// reload is ReloadWith and ApplyShared: shared keeps live slices by
+// carryShared's rules and writes no sets to the ledger.
+func (s *Store) reload(load func() ([]User, []Group, error), shared bool) error {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 	users, groups, err := load()
@@ -186,7 +196,7 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 	snap.dummy = dummyHash(dummyIter)
 
 	old := s.snap.Load()
-	if s.led != nil {
+	if s.led != nil && !shared {
 		var sets []LedgerEntry
 		for _, a := range built {
 			id := a.user.SystemID
@@ -204,16 +214,25 @@ func (s *Store) ReloadWith(load func() ([]User, []Group, error)) error {
 		l := &a.user.Limits
 		id := a.user.SystemID
 		e := old.users[id]
-		if e != nil {
+		switch {
+		case e != nil && shared:
+			p := e.cur.Load().user.Limits.live
+			s.carryShared(id, l, &e.cur.Load().user.Limits)
+			s.attach(id, l.live, p)
+		case e != nil:
 			p := e.cur.Load().user.Limits.live
 			carry(l, &e.cur.Load().user.Limits, e.fileBalance, e.fileUsed)
 			s.attach(id, l.live, p)
-		} else {
+		default:
 			if e = s.entries[id]; e == nil {
 				e = new(entry)
 				s.entries[id] = e
 			}
-			l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
+			if shared {
+				l.live = l.newLive(NewBucket(l.Throughput, l.Burst), s.sharedCredit(id, l.Balance), s.sharedQuota(id, l.Quota))
+			} else {
+				l.live = l.newLive(NewBucket(l.Throughput, l.Burst), NewCredit(l.Balance), l.newQuota(l.QuotaUsed))
+			}
 			s.attach(id, l.live, nil)
 		}
 		e.fileBalance, e.fileUsed = l.Balance, l.QuotaUsed

@@ -20,16 +20,24 @@ type Responder interface {
 // acks holds the submit answers that wait for the store's commit. With a
 // store that syncs before it acknowledges (sync = "always"), a submit whose
 // writes are not on disk yet is answered later: the event loop pushes
-// (token, id, position) onto a preallocated FIFO and returns Deferred; the
-// store calls onCommit after each group commit, which answers every entry
-// at or below the committed position, in order. A slot is reserved before
-// the submit takes anything, so a deferred answer always finds room, and
-// nothing on this path allocates.
+// (token, id, position, messages) onto a preallocated FIFO and returns
+// Deferred; the store calls onCommit after each group commit, which answers
+// every entry at or below the committed position, in order. A slot is
+// reserved before the submit takes anything, so a deferred answer always
+// finds room, and nothing on this path allocates.
+//
+// The accepted messages wait in the same entries and go to their
+// connectors only after their answer was posted (handOff): a connector
+// that reports at once (the simulator with receipt_delay 0, a fast
+// upstream) then cannot make a receipt reach the ESME before the
+// submit_sm_resp that carries its id, and nothing goes upstream before it
+// is on disk.
 //
 // The FIFO has one consumer at a time (mu): onCommit on the store's
 // goroutine when it finds mu free, otherwise the answerer goroutine, which
 // also retries answers an event loop had no room for.
 type acks struct {
+	h     *Hub
 	c     storage.Committer // nil: nothing is ever deferred
 	q     ackFIFO
 	limit int64
@@ -39,24 +47,29 @@ type acks struct {
 	reserved  atomic.Int64  // slots taken by submits in progress and queued answers
 	committed atomic.Uint64 // the latest position onCommit reported
 
-	mu  sync.Mutex   // the FIFO's consumer side
-	got []pendingAck // popped in one batch, answered from gi on (mu)
-	gi  int
-	id  [msg.HexLen]byte // mu
+	mu      sync.Mutex   // the FIFO's consumer side
+	got     []pendingAck // popped in one batch, answered from gi on (mu)
+	gi      int
+	id      [msg.HexLen]byte // mu
+	stopped bool             // mu: stop let the queued messages go
 
 	quit, done chan struct{}
 	stopOnce   sync.Once
 
 	deferred, answered, full atomic.Uint64
+	overflow                 atomic.Uint64 // hand-offs whose connector had no room: held in later
 }
 
 type responderRef struct{ r Responder }
 
-// pendingAck is one deferred answer.
+// pendingAck is one deferred answer and the message it hands over after
+// it, or (ans false) a further destination of the same submit_multi.
 type pendingAck struct {
 	tok engine.SubmitToken
 	id  msg.ID
 	pos uint64
+	m   *msg.Message // nil: nothing to hand over (held for its schedule)
+	ans bool
 }
 
 // ackBatch is the most deferred answers drain takes from the FIFO under
@@ -72,7 +85,8 @@ const DefaultMaxDeferred = 1 << 16
 // event loop's inbox was full.
 const answerPauseMax = 10 * time.Millisecond
 
-func (a *acks) init(c storage.Committer, max int) error {
+func (a *acks) init(h *Hub, c storage.Committer, max int) error {
+	a.h = h
 	if c == nil {
 		return nil
 	}
@@ -98,40 +112,48 @@ func (a *acks) attach(r Responder) {
 	a.out.Store(&responderRef{r: r})
 }
 
-// reserve takes room for one deferred answer before a submit takes
-// anything; false when the FIFO is full (the submit is refused).
-func (a *acks) reserve() bool {
+// reserve takes room for a deferred answer and its n messages (n ≥ 1:
+// one per destination) before a submit takes anything; false when the
+// FIFO is full (the submit is refused).
+func (a *acks) reserve(n int) bool {
 	if a.c == nil {
 		return true
 	}
-	if a.reserved.Add(1) > a.limit {
-		a.reserved.Add(-1)
+	if a.reserved.Add(int64(n)) > a.limit {
+		a.reserved.Add(-int64(n))
 		a.full.Add(1)
 		return false
 	}
 	return true
 }
 
-// unreserve gives back a reservation the submit did not use.
-func (a *acks) unreserve() {
-	if a.c != nil {
-		a.reserved.Add(-1)
+// unreserve gives back n reserved slots the submit did not use.
+func (a *acks) unreserve(n int) {
+	if a.c != nil && n > 0 {
+		a.reserved.Add(-int64(n))
 	}
 }
 
+// collects reports whether a submit's messages wait for its answer
+// (deferAnswer) instead of going to their connectors at once.
+func (a *acks) collects() bool { return a.c != nil }
+
 // deferAnswer decides, after a submit's writes, whether its answer must
-// wait: true when they are not durable yet, with the answer queued on the
-// reservation; false, with the reservation given back, when they are.
-func (a *acks) deferAnswer(tok engine.SubmitToken, id msg.ID) bool {
+// wait: true when they are not durable yet, with the answer and the
+// messages to hand over after it (hands, at most n) queued on the
+// reservation of n; false, with the reservation given back, when they are
+// (the caller hands them over itself).
+func (a *acks) deferAnswer(tok engine.SubmitToken, id msg.ID, hands []*msg.Message, n int) bool {
 	if a.c == nil {
 		return false
 	}
 	w := a.c.Written()
 	if w <= a.c.Committed() {
-		a.reserved.Add(-1)
+		a.reserved.Add(-int64(n))
 		return false
 	}
-	a.q.push(pendingAck{tok: tok, id: id, pos: w}) // reserved: never full
+	a.unreserve(n - max(1, len(hands)))
+	a.q.pushAnswer(tok, id, w, hands) // reserved: never full
 	a.deferred.Add(1)
 	// A commit that covered w before the push found nothing to answer.
 	if a.committed.Load() >= w {
@@ -175,13 +197,32 @@ func (a *acks) start() {
 }
 
 // stop ends the answerer goroutine. Answers still queued are not sent:
-// the engine has closed its sessions by then.
+// the engine has closed its sessions by then. Their messages are let go:
+// their records and bodies stay in the store (committed by its close), so
+// the next start sends them.
 func (a *acks) stop() {
 	if a.c == nil {
 		return
 	}
 	a.stopOnce.Do(func() { close(a.quit) })
 	<-a.done
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.stopped {
+		return
+	}
+	a.stopped = true
+	for {
+		for _, p := range a.got[a.gi:] {
+			if p.m != nil {
+				a.h.letGo(p.m)
+			}
+		}
+		a.got, a.gi = a.q.popBatch(a.got[:0]), 0
+		if len(a.got) == 0 {
+			return
+		}
+	}
 }
 
 // run answers what onCommit left: an answer an event loop could not take
@@ -214,11 +255,12 @@ func (a *acks) run() {
 	}
 }
 
-// drain answers queued entries in order while they are committed; true
-// when it stopped at an answer the event loop could not take now. mu held.
+// drain answers queued entries in order while they are committed, each
+// entry's message going to its connector after its answer; true when it
+// stopped at an answer the event loop could not take now. mu held.
 func (a *acks) drain() (stuck bool) {
 	ref := a.out.Load()
-	if ref == nil {
+	if ref == nil || a.stopped {
 		return false
 	}
 	for {
@@ -232,15 +274,28 @@ func (a *acks) drain() (stuck bool) {
 		if h.pos > a.committed.Load() {
 			return false // the next commit covers it
 		}
-		err := ref.r.Respond(h.tok, codec.StatusOK, h.id.AppendHex(a.id[:0]))
-		if errors.Is(err, engine.ErrQueueFull) {
-			return true
+		if h.ans {
+			err := ref.r.Respond(h.tok, codec.StatusOK, h.id.AppendHex(a.id[:0]))
+			if errors.Is(err, engine.ErrQueueFull) {
+				return true // its message waits with it
+			}
+			// Another error is a token whose session is gone: nothing to
+			// answer, but the message is accepted and on disk: it goes.
+			a.answered.Add(1)
 		}
-		// Another error is a token whose session is gone: nothing to answer.
+		if h.m != nil {
+			a.handOff(h.m)
+		}
 		*h = pendingAck{}
 		a.gi++
 		a.reserved.Add(-1)
-		a.answered.Add(1)
+	}
+}
+
+// handOff gives m, answered, to its connector (handoff.go).
+func (a *acks) handOff(m *msg.Message) {
+	if !a.h.later.hand(m) {
+		a.h.handLater(m)
 	}
 }
 
@@ -264,11 +319,26 @@ type ackFIFO struct {
 
 func (q *ackFIFO) init(n int) { q.buf = make([]pendingAck, n) }
 
-func (q *ackFIFO) push(v pendingAck) {
+// pushAnswer queues the answer (tok, id) at position pos, then each of
+// hands after it, in one hold of the lock (a submit_multi's entries stay
+// together).
+func (q *ackFIFO) pushAnswer(tok engine.SubmitToken, id msg.ID, pos uint64, hands []*msg.Message) {
 	q.mu.Lock()
+	v := pendingAck{tok: tok, id: id, pos: pos, ans: true}
+	if len(hands) > 0 {
+		v.m = hands[0]
+	}
+	q.put(v)
+	for i := 1; i < len(hands); i++ {
+		q.put(pendingAck{id: id, pos: pos, m: hands[i]})
+	}
+	q.mu.Unlock()
+}
+
+// put appends v; mu held.
+func (q *ackFIFO) put(v pendingAck) {
 	q.buf[(q.head+q.size)%len(q.buf)] = v
 	q.size++
-	q.mu.Unlock()
 }
 
 // popBatch appends to dst the oldest entries, as many as dst has room

@@ -261,7 +261,7 @@ func New(opts Options) (*Hub, error) {
 		h.helped[i] = caps.Helped
 		h.forwards[i] = h.upIDs != nil && (caps.Cancel || caps.Replace)
 	}
-	if err := h.acks.init(opts.Committer, opts.MaxDeferred); err != nil {
+	if err := h.acks.init(h, opts.Committer, opts.MaxDeferred); err != nil {
 		return nil, err
 	}
 	h.later.init(h, opts.ScheduleHorizon, opts.MaxScheduled)
@@ -330,8 +330,8 @@ func (h *Hub) Start() error {
 // schedule stay in a durable store. Stop the engine before and the
 // delivery side after it.
 func (h *Hub) Stop(ctx context.Context) error {
+	h.acks.stop() // first: what it cannot hand over goes to later, which lets it go
 	h.later.stop()
-	h.acks.stop()
 	var errs []error
 	for _, c := range h.conns {
 		if err := c.Stop(ctx); err != nil {

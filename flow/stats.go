@@ -21,6 +21,7 @@ type Stats struct {
 	Deferred       uint64 // submit answers that waited for the store's commit
 	DeferredNow    int    // of those, waiting now
 	DeferredFull   uint64 // submits refused because MaxDeferred answers were waiting
+	HandOffWaits   uint64 // answered messages whose connector had no room at the hand-off: held in the hub, offered again (handoff.go)
 	KeptAtStop     uint64 // messages a stopping connector still held, kept pending in the store
 	Scheduled      uint64 // far-future messages held in the hub until their schedule
 	ScheduledNow   int    // messages held in the hub now (scheduled, or re-driven waiting for room)
@@ -70,6 +71,7 @@ func (h *Hub) Stats() Stats {
 		Deferred:       h.acks.deferred.Load(),
 		DeferredNow:    h.acks.waiting(),
 		DeferredFull:   h.acks.full.Load(),
+		HandOffWaits:   h.acks.overflow.Load(),
 		KeptAtStop:     c.kept.Load(),
 		Scheduled:      h.later.scheduled.Load(),
 		ScheduledNow:   h.later.len(),

@@ -23,6 +23,10 @@ type submitScratch struct {
 	pol  msg.Envelope // the policy's working copy (policy.go)
 	sent sent         // the submit's own values while the policy rewrites
 	bin  []byte       // the message's binary form for a durable store (msg.AppendBinary)
+	// collect: the accepted messages wait in hands for the answer instead
+	// of going to their connectors at once (handoff.go).
+	collect bool
+	hands   []*msg.Message
 }
 
 // submission is an MT request in one shape whatever PDU brought it. Byte
@@ -71,6 +75,8 @@ func (sc *submitScratch) clear() {
 	sc.mt = routing.MT{}
 	sc.sent = sent{}
 	sc.pol.Drop()
+	clear(sc.hands)
+	sc.hands, sc.collect = sc.hands[:0], false
 }
 
 func (s *submission) fromSM(p *codec.SM) {
@@ -146,25 +152,32 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 		return
 	}
 	var id msg.ID
+	slots := 1 // the answer's, and one per message it hands over
+	if req.SubmitMulti != nil {
+		slots = max(1, req.SubmitMulti.Dests.NumDests())
+	}
 	if st, r := h.prepare(sc); st != codec.StatusOK {
 		h.refuse(s, r, st)
 		res.Status = st
-	} else if !h.acks.reserve() {
+	} else if !h.acks.reserve(slots) {
 		h.refuse(s, RefuseStorage, RefuseStorage.status())
 		res.Status = RefuseStorage.status()
 		if e := h.event(&h.warn.store, zerologError); e != nil {
 			e.Int("waiting", h.acks.waiting()).Msg("too many answers wait for the disk (MaxDeferred): answered ESME_RMSGQFUL")
 		}
 	} else {
+		sc.collect = h.acks.collects()
 		if req.SubmitMulti != nil {
 			id = h.submitMulti(sc, req.SubmitMulti, res)
 		} else {
 			id = h.submitOne(sc, res)
 		}
 		if res.Wait || res.Status != codec.StatusOK {
-			h.acks.unreserve()
-		} else if h.acks.deferAnswer(req.Token, id) {
+			h.acks.unreserve(slots) // nothing was collected
+		} else if h.acks.deferAnswer(req.Token, id, sc.hands, slots) {
 			res.Deferred = true
+		} else {
+			h.handNow(sc)
 		}
 	}
 	sc.clear()
@@ -491,7 +504,7 @@ func (h *Hub) queue(sc *submitScratch, m *msg.Message, conn int, failover []int,
 			h.later.add(m, m.Schedule, true)
 			return c, true, nil
 		}
-		if h.submitTo(c, m, quiet) {
+		if h.handOrSubmit(sc, c, m, quiet) {
 			if c != conn {
 				h.stats.failovers.Add(1)
 			}

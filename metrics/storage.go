@@ -22,6 +22,7 @@ type storageDescs struct {
 
 	// What the hub and the delivery side do with a durable store.
 	deferred, deferredNow, deferredFull, kept               *prometheus.Desc
+	handOffWaits                                            *prometheus.Desc
 	scheduled, scheduledNow, redriven, redrivenDup, waiting *prometheus.Desc
 	redriveTime, lateRcpt, deadIn, retryOver, retrying      *prometheus.Desc
 	unkept, unkeptKept, unkeptLost                          *prometheus.Desc
@@ -54,6 +55,7 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.deferred = d("smppd_submits_deferred_total", "Submit answers that waited for the store's commit (sync = \"always\": the fsync) before ESME_ROK.")
 	s.deferredNow = d("smppd_submits_deferred", "Submit answers waiting for the store's commit now.")
 	s.deferredFull = d("smppd_submits_deferred_full_total", "Submits refused ESME_RMSGQFUL because too many answers were waiting for the disk.")
+	s.handOffWaits = d("smppd_submits_handoff_waits_total", "Answered messages whose connector's ring had no room when their commit handed them over: held in the hub and offered again every 20 ms.")
 	s.kept = d("smppd_messages_kept_at_stop_total", "Messages a stopping connector still held, kept pending in the store and sent again at the next start.")
 	s.scheduled = d("smppd_messages_scheduled_total", "Messages scheduled far ahead, held in the hub (not a connector's queue) until their time.")
 	s.scheduledNow = d("smppd_messages_held_in_hub", "Messages held in the hub now: far-future schedules, and re-driven messages waiting for their connector's room.")
@@ -127,6 +129,7 @@ func (s *storageDescs) hub(ch chan<- prometheus.Metric, st *flow.Stats) {
 	counter(ch, s.deferred, st.Deferred)
 	gauge(ch, s.deferredNow, float64(st.DeferredNow))
 	counter(ch, s.deferredFull, st.DeferredFull)
+	counter(ch, s.handOffWaits, st.HandOffWaits)
 	counter(ch, s.kept, st.KeptAtStop)
 	counter(ch, s.scheduled, st.Scheduled)
 	gauge(ch, s.scheduledNow, float64(st.ScheduledNow))

@@ -9,7 +9,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 
-	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/flow"
@@ -24,14 +23,7 @@ type clusterStore struct {
 	node   *cluster.Node
 	onHeld *atomic.Pointer[func(systemID string)] // set once the delivery side exists
 	binds  *cluster.Binds                         // bind counts per user, cluster-wide
-}
-
-// shareBinds makes users' max_binds and max_binds_per_type count the
-// binds on every node of the cluster; outside a cluster nothing.
-func shareBinds(st storage.Store, users *accounts.Store) {
-	if c, ok := st.(clusterStore); ok {
-		users.SetBindsElsewhere(c.binds)
-	}
+	shared *sharedState                           // users, balances and quotas (shareCluster)
 }
 
 // heldElsewhere points the store's OnHeld at f (delivery's HeldElsewhere):
@@ -45,6 +37,7 @@ func heldElsewhere(st storage.Store, f func(systemID string)) {
 // Close closes the store (waiting for the journal's acknowledgements),
 // then leaves the cluster (the node_id is free at once).
 func (c clusterStore) Close() error {
+	c.shared.close() // unspent credit slices back to their pools
 	c.binds.Close()
 	err := c.Store.Close()
 	if cerr := c.node.Close(); err == nil {
@@ -93,7 +86,7 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 		_ = node.Close()
 		return nil, err
 	}
-	return clusterStore{Store: st, node: node, onHeld: onHeld, binds: binds}, nil
+	return clusterStore{Store: st, node: node, onHeld: onHeld, binds: binds, shared: &sharedState{}}, nil
 }
 
 // clusterHandler is GET /v1/cluster's handler, nil when the node is not
@@ -127,6 +120,9 @@ func startTakeover(st storage.Store, hub *flow.Hub) func() {
 	go func() {
 		defer close(done)
 		c.node.WatchDeparted(cluster.TakeoverGrace, stop, func(node int) {
+			if a := c.shared.acc.Load(); a != nil {
+				a.Reclaim(node) // its unspent credit slices; logs event=credit_reclaimed
+			}
 			_ = hub.TakeOver(nodeRecords{st: c.Store, node: node}) // TakeOver logs its outcome
 		})
 	}()
@@ -169,6 +165,28 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 		get := k.get
 		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: k.name, Help: k.help},
 			func() float64 { return get(c.Journal()) })); err != nil {
+			return err
+		}
+	}
+	type as = cluster.AccountsStats
+	credit := []struct {
+		name, help string
+		get        func(as) float64
+	}{
+		{"smppd_cluster_credit_borrows_total", "Credit slices this node borrowed from balance and quota pools.", func(a as) float64 { return float64(a.Borrows) }},
+		{"smppd_cluster_credit_returns_total", "Unspent credit slices this node gave back to their pools (idle, or at a clean stop).", func(a as) float64 { return float64(a.Returns) }},
+		{"smppd_cluster_credit_reclaimed_total", "Departed nodes' unspent credit slices this node moved back to their pools.", func(a as) float64 { return float64(a.Reclaimed) }},
+		{"smppd_cluster_credit_voided_total", "This node's credit slices dropped: the balance was set, or another node reclaimed them.", func(a as) float64 { return float64(a.Voided) }},
+	}
+	for _, k := range credit {
+		get := k.get
+		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: k.name, Help: k.help},
+			func() float64 {
+				if a := c.shared.acc.Load(); a != nil {
+					return get(a.Stats())
+				}
+				return 0
+			})); err != nil {
 			return err
 		}
 	}

@@ -107,7 +107,11 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 	if d.users, err = accounts.NewStore(au, accountGroups(cfg.Groups), so); err != nil {
 		return nil, err
 	}
-	shareBinds(d.store, d.users) // a cluster node: bind limits count every node's binds
+	// A cluster node: bind limits count every node's binds; users,
+	// balances and quotas come from the cluster.
+	if err = shareCluster(d.store, d.users, log); err != nil {
+		return nil, err
+	}
 	shares.users.Store(d.users)
 	ids, err := newIDs(idNode(cfg), d.store, log)
 	if err != nil {
@@ -436,6 +440,10 @@ func (d *daemon) reload() (reloadResult, error) {
 }
 
 func (d *daemon) reloadUsers(cfg *config.Config) error {
+	if d.users.Shared() {
+		d.log.Info().Str("event", "reload").Msg("cluster: users and groups live in the cluster, the users file is not reloaded; change them with the operations API")
+		return nil
+	}
 	err := d.users.ReloadWith(func() ([]accounts.User, []accounts.Group, error) {
 		u, err := accountUsers(cfg.Users)
 		return u, accountGroups(cfg.Groups), err

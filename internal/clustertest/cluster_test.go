@@ -173,6 +173,8 @@ func TestCluster(t *testing.T) {
 			limitedBinds, seen.Round(time.Millisecond), time.Since(began).Round(time.Millisecond))
 	})
 
+	t.Run("credit", func(t *testing.T) { testCredit(t, n1, n2) })
+
 	t.Run("kill", func(t *testing.T) {
 		b := newBook()
 		rx := startReceivers(context.Background(), []string{n3.smppAddr(), n2.smppAddr()}, []int{3, 2}, 2, b)

@@ -76,6 +76,9 @@ func writeConfigs(configDir, work string) ([]*nodeConfig, error) {
 		adm["enabled"], adm["bind"], adm["port"], adm["token"] = true, "127.0.0.1", n.admin, ""
 		table(conf, "http-api")["enabled"] = false
 		table(conf, "storage")["dir"] = filepath.Join(n.dir, "var")
+		for _, r := range routeList(conf, "mt_route") {
+			r["rate"] = creditRate
+		}
 		cl := table(conf, "cluster")
 		cl["node_id"] = n.id
 		emb := table(cl, "embedded")
@@ -107,6 +110,16 @@ func writeUsers(from, to string) error {
 		return fmt.Errorf("%s has no user %s", from, limited)
 	}
 	return writeTOML(to, users)
+}
+
+// creditRate is the MT routes' rate per part: users with an unlimited
+// balance pay nothing; testCredit's balance of 1 pays for 100 parts.
+const creditRate = 0.01
+
+// routeList returns m's array of tables name ([[mt_route]]).
+func routeList(m map[string]any, name string) []map[string]any {
+	l, _ := m[name].([]map[string]any)
+	return l
 }
 
 // table returns the sub-table name of m, creating it when absent.
