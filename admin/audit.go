@@ -138,7 +138,11 @@ func (s *Server) auditEntry(r *http.Request, tok *Token, body []byte, rec *buffe
 		}
 	}
 	if b := rec.body.Bytes(); len(b) <= maxAuditResponse && json.Valid(b) {
-		e.Response = b
+		// Redacted too: an answer may carry a secret made by the request
+		// (POST /v1/users/{id}/callback-secret answers the new one).
+		if red, ok := redactJSON(b); ok {
+			e.Response = red
+		}
 	}
 	return e
 }
@@ -195,7 +199,7 @@ func redact(v any) any {
 	switch x := v.(type) {
 	case map[string]any:
 		for k, val := range x {
-			if redactKey(k) {
+			if _, flag := val.(bool); redactKey(k) && !flag { // a flag ("api_key": true) holds no secret
 				x[k] = redacted
 			} else {
 				x[k] = redact(val)

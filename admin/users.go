@@ -36,6 +36,7 @@ type User struct {
 	Binds           int          `json:"binds"`             // held now
 	Deny            []string     `json:"deny"`              // HTTP API rights not granted
 	APIKey          bool         `json:"api_key"`           // an HTTP API key is set (never its hash)
+	CallbackSecret  bool         `json:"callback_secret"`   // receipt callbacks are signed (never the secret)
 }
 
 // BindsPerType is max_binds_per_type; 0 = unlimited.
@@ -73,7 +74,8 @@ type userInput struct {
 	MaxPriority     *int          `json:"max_priority"`
 	MaxHeldPerUser  *int          `json:"max_held_per_user"`
 	Deny            *[]string     `json:"deny"`
-	APIKeyHash      *string       `json:"api_key_hash"` // from `smppd apikey`; "" removes the key
+	APIKeyHash      *string       `json:"api_key_hash"`    // from `smppd apikey`; "" removes the key
+	CallbackSecret  *string       `json:"callback_secret"` // signs receipt callbacks; "" removes it
 }
 
 // balanceInput is the body of POST /v1/users/{id}/balance.
@@ -110,9 +112,11 @@ func (s *Server) userRoutes() {
 	s.mux.HandleFunc("POST /v1/users", s.addUser)
 	s.mux.HandleFunc("GET /v1/users/{id}", s.showUser)
 	s.mux.HandleFunc("PATCH /v1/users/{id}", s.patchUser)
+	s.mux.HandleFunc("DELETE /v1/users/{id}", s.deleteUser)
 	s.mux.HandleFunc("POST /v1/users/{id}/enable", func(w http.ResponseWriter, r *http.Request) { s.setEnabled(w, r, true) })
 	s.mux.HandleFunc("POST /v1/users/{id}/disable", func(w http.ResponseWriter, r *http.Request) { s.setEnabled(w, r, false) })
 	s.mux.HandleFunc("POST /v1/users/{id}/balance", s.balance)
+	s.mux.HandleFunc("POST /v1/users/{id}/callback-secret", s.rotateCallbackSecret)
 }
 
 func (s *Server) store(w http.ResponseWriter) *accounts.Store {
@@ -222,8 +226,23 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.opts.Logger.Info().Str("event", "user_changed").Str("system_id", id).Bool("password", in.Password != nil).
-		Strs("warnings", warns).Msg("operator changed a user")
+		Bool("callback_secret", in.CallbackSecret != nil).Strs("warnings", warns).Msg("operator changed a user")
 	s.writeUser(w, st, id, http.StatusOK)
+}
+
+// deleteUser removes a user: it can no longer bind; binds it holds stay
+// up, inactive (their submits are refused). In a cluster, on every node.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	id := r.PathValue("id")
+	if !s.storeError(w, st.Remove(id)) {
+		return
+	}
+	s.opts.Logger.Info().Str("event", "user_removed").Str("system_id", id).Msg("operator removed a user")
+	writeJSON(w, http.StatusOK, map[string]string{"system_id": id, "status": "removed"})
 }
 
 func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, on bool) {
@@ -353,6 +372,7 @@ func parseInput(st *accounts.Store, spec *accounts.UserSpec, in *userInput, crea
 	set(&spec.MaxHeldPerUser, in.MaxHeldPerUser)
 	set(&spec.Deny, in.Deny)
 	set(&spec.APIKeyHash, in.APIKeyHash)
+	set(&spec.CallbackSecret, in.CallbackSecret)
 
 	groups := st.Groups()
 	known := func(name string) bool {
@@ -391,7 +411,7 @@ func userView(st *accounts.Store, u *accounts.User) User {
 		Throughput: u.Limits.Throughput, Burst: u.Limits.Burst, Balance: u.Limits.Balance.String(),
 		Quota: u.Limits.Quota, QuotaUsed: u.Limits.QuotaUsed, MaxValidity: formatDuration(u.Limits.MaxValidity),
 		MaxPriority: 3, MaxHeldPerUser: u.MaxHeldPerUser, Binds: st.Binds(u.SystemID), BindTypes: []string{},
-		Deny: append([]string{}, u.Deny.Names()...), APIKey: u.APIKeyHash != "",
+		Deny: append([]string{}, u.Deny.Names()...), APIKey: u.APIKeyHash != "", CallbackSecret: u.CallbackSecret != "",
 	}
 	for _, bt := range []accounts.BindType{accounts.BindTransmitter, accounts.BindReceiver, accounts.BindTransceiver} {
 		if u.BindTypes&bt != 0 {

@@ -3,6 +3,8 @@ package config
 import (
 	"strconv"
 	"time"
+
+	"github.com/smppd/smppd/internal/netguard"
 )
 
 // webhook checks [webhook] and resolves the MO routes' secrets ("file:"
@@ -21,12 +23,28 @@ func (v *validator) webhook() {
 	if len(w.ReceiptAckBody) > 255 || !printableASCII(w.ReceiptAckBody) {
 		v.fail(p+"receipt_ack_body", "must be at most 255 printable ASCII characters")
 	}
+	v.networks(p+"deny_networks", w.DenyNetworks)
+	v.networks(p+"allow_networks", w.AllowNetworks)
 	for i := range v.c.MORoutes {
 		v.secret("mo_route["+strconv.Itoa(i)+"].secret", &v.c.MORoutes[i].Secret)
 	}
 	for i := range v.c.Users {
 		if IsSecretRef(v.c.Users[i].CallbackSecret) {
 			v.fail("user["+strconv.Itoa(i)+"].callback_secret", "write the secret itself: the users file is rewritten at run time, so a reference is not read here")
+		}
+	}
+}
+
+// networks checks a list of CIDRs or addresses (at most 1,024: each
+// connection is checked against all of them).
+func (v *validator) networks(key string, list []string) {
+	if len(list) > 1024 {
+		v.fail(key, "%d entries, at most 1024", len(list))
+		return
+	}
+	for i, s := range list {
+		if _, err := netguard.ParsePrefix(s); err != nil {
+			v.fail(key+"["+strconv.Itoa(i)+"]", "%q is not a CIDR (10.0.0.0/8) or an address (192.0.2.7, ::1)", s)
 		}
 	}
 }

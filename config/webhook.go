@@ -1,6 +1,13 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/smppd/smppd/internal/netguard"
+)
 
 // Webhook is [webhook]: HTTP callbacks, receipts to the dlr-url of a
 // message submitted over HTTP and MO to an [[mo_route]]'s url. Their
@@ -23,6 +30,11 @@ type Webhook struct {
 	// ReceiptAckBody, when set, is the body a receipt callback's 2xx
 	// answer must carry ("ACK/Jasmin" for Jasmin's clients); "" = any 2xx.
 	ReceiptAckBody string `toml:"receipt_ack_body"`
+	// DenyNetworks are the addresses a receipt callback (a customer's
+	// dlr-url) may not reach, unless AllowNetworks holds them too: CIDRs
+	// or single addresses. Read them parsed: Networks.
+	DenyNetworks  []string `toml:"deny_networks"`
+	AllowNetworks []string `toml:"allow_networks"`
 }
 
 // DefaultWebhook is [webhook] when the file says nothing.
@@ -32,7 +44,21 @@ func DefaultWebhook() Webhook {
 		MaxPerTarget:        8,
 		MaxPending:          0,
 		MaxPendingPerTarget: 0,
+		DenyNetworks:        slices.Clone(netguard.DefaultDeny),
+		AllowNetworks:       []string{},
 	}
+}
+
+// Networks are deny_networks and allow_networks parsed; the error names
+// the key and the entry that does not read.
+func (w *Webhook) Networks() (deny, allow []netip.Prefix, err error) {
+	if deny, err = netguard.ParsePrefixes(w.DenyNetworks); err != nil {
+		return nil, nil, fmt.Errorf("webhook.deny_networks: %w", err)
+	}
+	if allow, err = netguard.ParsePrefixes(w.AllowNetworks); err != nil {
+		return nil, nil, fmt.Errorf("webhook.allow_networks: %w", err)
+	}
+	return deny, allow, nil
 }
 
 // Pending is max_pending resolved against [delivery] max_held.

@@ -40,6 +40,7 @@ import (
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/httpapi/content"
 	"github.com/smppd/smppd/internal/logthrottle"
+	"github.com/smppd/smppd/internal/netguard"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -70,6 +71,10 @@ type Options struct {
 	// Callbacks keeps the dlr-url of a message before it is submitted
 	// (the store's Callbacks); nil: a dlr-url is refused 400.
 	Callbacks storage.Callbacks
+	// DLRGuard refuses (400) a dlr-url whose host is an address the
+	// operator did not allow ([webhook] deny_networks, allow_networks);
+	// the webhook sender checks the address it dials too. nil: any.
+	DLRGuard *netguard.Guard
 	// MaxParts is long_content_max_parts [5]; Split is long_content_split.
 	MaxParts int
 	Split    content.Method
@@ -131,7 +136,8 @@ type Server struct {
 	o     Options
 	http  *http.Server
 	ln    *limitListener
-	idem  *idemCache // nil: Idempotency-Key ignored
+	idem  *idemCache       // nil: Idempotency-Key ignored
+	ssrf  logthrottle.Gate // dlr-urls refused by DLRGuard
 	now   func() time.Time
 	log   zerolog.Logger
 	warns logthrottle.Gate // store and internal errors
@@ -177,6 +183,7 @@ func New(o Options) (*Server, error) {
 	}
 	s := &Server{o: o, now: o.Now, log: o.Logger.With().Str("component", "httpapi").Logger()}
 	logthrottle.Set(10*time.Second, 1, &s.warns)
+	logthrottle.Set(10*time.Second, 5, &s.ssrf)
 	logthrottle.Set(time.Second, 10, &s.proxy)
 	if o.IdempotencyKeys > 0 {
 		s.idem = newIdemCache(o.IdempotencyKeys, maxIdemBytes, o.IdempotencyTTL)

@@ -16,12 +16,11 @@ import (
 // for a POST a form or JSON body (any other Content-Type is 415, a body
 // above max_body 413). HTTP basic auth stands in for missing username and
 // password parameters. ok false: the answer is written.
-func (s *Server) readParams(w http.ResponseWriter, r *http.Request, jsonAnswer bool) (*params, bool) {
-	p := &params{}
+func (s *Server) readParams(w http.ResponseWriter, r *http.Request, p *params, jsonAnswer bool) bool {
 	if err := p.fromQuery(r.URL.RawQuery); err != nil {
 		s.stats.bad.Add(1)
 		s.jasminFail(w, badRequest("The query string is malformed."), jsonAnswer)
-		return nil, false
+		return false
 	}
 	if r.Method == http.MethodPost {
 		kind, ok := kindOf(r)
@@ -29,7 +28,7 @@ func (s *Server) readParams(w http.ResponseWriter, r *http.Request, jsonAnswer b
 			s.stats.ctype.Add(1)
 			s.jasminFail(w, &failure{jasmin: http.StatusUnsupportedMediaType,
 				reason: "Content-Type must be application/x-www-form-urlencoded or application/json"}, jsonAnswer)
-			return nil, false
+			return false
 		}
 		body, err := readBody(w, r, s.o.MaxBody)
 		switch {
@@ -37,24 +36,24 @@ func (s *Server) readParams(w http.ResponseWriter, r *http.Request, jsonAnswer b
 			s.stats.large.Add(1)
 			s.jasminFail(w, &failure{jasmin: http.StatusRequestEntityTooLarge,
 				reason: "The body is larger than max_body (" + strconv.FormatInt(s.o.MaxBody, 10) + " octets)"}, jsonAnswer)
-			return nil, false
+			return false
 		case err != nil:
 			s.stats.bad.Add(1)
 			s.jasminFail(w, badRequest("The body could not be read."), jsonAnswer)
-			return nil, false
+			return false
 		}
 		switch kind {
 		case bodyForm:
 			if err := p.fromQuery(string(body)); err != nil {
 				s.stats.bad.Add(1)
 				s.jasminFail(w, badRequest("The form body is malformed."), jsonAnswer)
-				return nil, false
+				return false
 			}
 		case bodyJSON:
 			if f := p.fromJSON(body); f != nil {
 				s.stats.bad.Add(1)
 				s.jasminFail(w, f, jsonAnswer)
-				return nil, false
+				return false
 			}
 		}
 	}
@@ -66,7 +65,7 @@ func (s *Server) readParams(w http.ResponseWriter, r *http.Request, jsonAnswer b
 			}
 		}
 	}
-	return p, true
+	return true
 }
 
 // jasminFail answers a failure as /send does (text/plain), or as /balance
@@ -94,8 +93,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request, p *params, jsonAn
 // `Success "<id>"` once it is queued (and durable, with a durable store).
 func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
-	p, ok := s.readParams(w, r, false)
-	if !ok {
+	o1 := getOne()
+	defer o1.release()
+	p := &o1.p
+	if !s.readParams(w, r, p, false) {
 		return
 	}
 	p.sendDefaults()
@@ -108,13 +109,12 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	m, f := s.build(u, p, now)
-	if f != nil {
+	if f := s.build(u, p, &o1.m, now); f != nil {
 		s.stats.refused.Add(1)
 		jasminError(w, f.jasmin, f.reason)
 		return
 	}
-	o := s.submit(u, m, now)
+	o := s.submit(u, o1, now)
 	s.o.Hub.EndTurn()
 	if o.fail != nil {
 		if o.fail.jasmin == http.StatusServiceUnavailable {
@@ -135,8 +135,8 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 // balance is /balance: {"balance": <units, or "ND" when unlimited>,
 // "sms_count": <quota parts left, or "ND">}, as Jasmin answers.
 func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
-	p, ok := s.readParams(w, r, true)
-	if !ok {
+	p := &params{}
+	if !s.readParams(w, r, p, true) {
 		return
 	}
 	if f := p.check(balanceFields); f != nil {
@@ -169,8 +169,8 @@ func (s *Server) balance(w http.ResponseWriter, r *http.Request) {
 // takes, {"unit_rate": ..., "submit_sm_count": ...}.
 func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
-	p, ok := s.readParams(w, r, true)
-	if !ok {
+	p := &params{}
+	if !s.readParams(w, r, p, true) {
 		return
 	}
 	if _, ok := p.vals["coding"]; !ok {

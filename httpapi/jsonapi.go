@@ -283,7 +283,9 @@ func appendJSONString(b []byte, s string) []byte {
 
 // one decides one message object: the item to answer for it.
 func (s *Server) one(u *accounts.User, raw []byte, now time.Time) item {
-	p := &params{}
+	o1 := getOne()
+	defer o1.release()
+	p := &o1.p
 	if f := p.fromJSON(raw); f != nil {
 		s.stats.bad.Add(1)
 		return item{Status: f.json, Error: f.apiError()}
@@ -297,12 +299,11 @@ func (s *Server) one(u *accounts.User, raw []byte, now time.Time) item {
 		s.stats.bad.Add(1)
 		return item{Status: f.json, Error: f.apiError()}
 	}
-	m, f := s.build(u, p, now)
-	if f != nil {
+	if f := s.build(u, p, &o1.m, now); f != nil {
 		s.stats.refused.Add(1)
 		return item{Status: f.json, Error: f.apiError()}
 	}
-	o := s.submit(u, m, now)
+	o := s.submit(u, o1, now)
 	if o.fail != nil {
 		return item{Status: o.fail.json, Error: o.fail.apiError()}
 	}
@@ -346,8 +347,10 @@ type view struct {
 }
 
 func (s *Server) view(r *storage.Record) view {
+	_, _, from := r.UpstreamSource() // as sent upstream, after the policy's rewrites
+	_, _, to := r.UpstreamDest()
 	v := view{ID: r.ID.String(), State: r.State.String(), Submitted: stamp(r.Submitted),
-		From: string(r.SourceAddr()), To: string(r.DestAddr()), Parts: int(r.Parts), Route: r.MTRoute,
+		From: string(from), To: string(to), Parts: int(r.Parts), Route: r.MTRoute,
 		Connector: s.o.Hub.ConnectorName(int(r.Connector)), Error: r.Err,
 		Charge: accounts.Micros(r.Charge).String(), DLR: r.RegisteredDelivery&3 != 0}
 	if r.Done != 0 && r.State.Final() {

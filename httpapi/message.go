@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -47,63 +48,105 @@ type customTLV struct {
 // absolute SMPP time's two-digit year would wrap.
 const maxValidityMinutes = 10 * 365 * 24 * 60
 
-// build turns checked parameters into a message for u, refusing what u may
-// not do (Jasmin's authorization checks, in Jasmin's order) and content
-// that needs more parts than allowed.
-func (s *Server) build(u *accounts.User, p *params, now time.Time) (*message, *failure) {
-	if !u.May(accounts.RightHTTPSend) {
-		return nil, notAuthorized(u, "Cannot send MT messages")
+// msgState is a message's working memory from its parameters to its answer,
+// pooled: the parameters' map, the message and its buffers and the ids of
+// its parts are reused, so /send and each message of a batch allocate
+// little besides what net/http does.
+type msgState struct {
+	p   params
+	m   message
+	ids []msg.ID
+}
+
+var statePool = sync.Pool{New: func() any { return &msgState{p: params{vals: make(map[string]string, 8)}} }}
+
+// getOne takes a cleared msgState from the pool.
+func getOne() *msgState { return statePool.Get().(*msgState) }
+
+// release clears o (the next request must see nothing of this one) and
+// pools it. Nothing of o may be used after.
+func (o *msgState) release() {
+	if len(o.p.vals) > maxPooledParams {
+		o.p.vals = make(map[string]string, 8) // a hostile request's map is not kept
+	} else {
+		clear(o.p.vals)
 	}
-	m := &message{}
+	o.p.tlvs = nil
+	m := &o.m
+	payload := m.payload[:0]
+	if cap(payload) > maxPooledPayload {
+		payload = nil
+	}
+	*m = message{to: m.to[:0], from: m.from[:0], payload: payload}
+	if cap(o.ids) > maxPooledParams {
+		o.ids = nil
+	}
+	statePool.Put(o)
+}
+
+// What a pooled msgState keeps at most: the buffers of a request far
+// beyond the usual are let go, so the pool holds no large ones.
+const (
+	maxPooledParams  = 32
+	maxPooledPayload = 4 << 10
+)
+
+// build turns checked parameters into the message m for u, refusing what
+// u may not do (Jasmin's authorization checks, in Jasmin's order) and
+// content that needs more parts than allowed. m is empty (its buffers kept).
+func (s *Server) build(u *accounts.User, p *params, m *message, now time.Time) *failure {
+	if !u.May(accounts.RightHTTPSend) {
+		return notAuthorized(u, "Cannot send MT messages")
+	}
 	dlr := p.vals["dlr"] == "yes"
 	if dlr && !u.Receipts {
-		return nil, notAuthorized(u, "Setting dlr level not authorized")
+		return notAuthorized(u, "Setting dlr level not authorized")
 	}
 	if _, ok := p.get("dlr-method"); ok && !u.May(accounts.RightHTTPSetDLRMethod) {
-		return nil, notAuthorized(u, "Setting dlr method not authorized")
+		return notAuthorized(u, "Setting dlr method not authorized")
 	}
 	hexContent, isHex := p.get("hex-content")
 	text, isText := p.get("content")
 	switch {
 	case !isHex && !isText:
-		return nil, badRequest("content or hex-content not present.")
+		return badRequest("content or hex-content not present.")
 	case isHex && isText:
-		return nil, badRequest("content and hex-content cannot be used both in same request.")
+		return badRequest("content and hex-content cannot be used both in same request.")
 	case isHex && !u.May(accounts.RightSetHexContent):
-		return nil, notAuthorized(u, "Setting hex content not authorized")
+		return notAuthorized(u, "Setting hex content not authorized")
 	}
 	if _, ok := p.get("sdt"); ok && !u.May(accounts.RightSetScheduleDelivery) {
-		return nil, notAuthorized(u, "Setting schedule delivery time not authorized")
+		return notAuthorized(u, "Setting schedule delivery time not authorized")
 	}
 	coding, _ := strconv.Atoi(p.vals["coding"])
 	m.coding = byte(coding)
 	if isHex {
-		b, err := hex.DecodeString(hexContent)
+		b, err := decodeHexInto(m.payload, hexContent)
 		if err != nil {
-			return nil, badRequest("Invalid hex-content data: '" + clip(hexContent) + "'")
+			return badRequest("Invalid hex-content data: '" + clip(hexContent) + "'")
 		}
 		m.payload = b
 	} else {
-		m.payload, _ = content.Encode(nil, m.coding, text)
+		m.payload, _ = content.Encode(m.payload, m.coding, text)
 	}
 	n, err := content.Count(m.payload, m.coding)
 	if err != nil {
-		return nil, badRequest("The content cannot be cut into SMS parts.")
+		return badRequest("The content cannot be cut into SMS parts.")
 	}
 	if n > 1 && !u.May(accounts.RightHTTPLongContent) {
-		return nil, notAuthorized(u, "Long content not authorized")
+		return notAuthorized(u, "Long content not authorized")
 	}
 	if n > s.o.MaxParts {
-		return nil, badRequest("Content needs " + strconv.Itoa(n) + " parts, more than long_content_max_parts (" +
+		return badRequest("Content needs " + strconv.Itoa(n) + " parts, more than long_content_max_parts (" +
 			strconv.Itoa(s.o.MaxParts) + ").")
 	}
 	m.parts = n
-	m.to = []byte(p.vals["to"])
+	m.to = append(m.to, p.vals["to"]...)
 	if from, ok := p.get("from"); ok {
 		if len(from) > maxAddr || !msg.NoControl(from) {
-			return nil, badRequest("Argument [from] has an invalid value: [" + clip(from) + "].")
+			return badRequest("Argument [from] has an invalid value: [" + clip(from) + "].")
 		}
-		m.from = []byte(from)
+		m.from = append(m.from, from...)
 	}
 	if v, ok := p.get("priority"); ok {
 		m.priority = v[0] - '0'
@@ -114,18 +157,18 @@ func (s *Server) build(u *accounts.User, p *params, now time.Time) (*message, *f
 	if v, ok := p.get("validity-period"); ok {
 		mins, err := strconv.Atoi(v)
 		if err != nil || mins > maxValidityMinutes {
-			return nil, badRequest("Argument [validity-period] has an invalid value: [" + clip(v) + "].")
+			return badRequest("Argument [validity-period] has an invalid value: [" + clip(v) + "].")
 		}
 		end := now.Add(time.Duration(mins) * time.Minute)
 		m.validity, m.expires = codec.AppendAbsoluteTime(nil, end.UTC()), end.UnixNano()
 	}
-	if f := s.dlr(m, p, dlr); f != nil {
-		return nil, f
+	if f := s.dlr(u, m, p, dlr); f != nil {
+		return f
 	}
 	if f := m.customTLVs(p); f != nil {
-		return nil, f
+		return f
 	}
-	return m, nil
+	return nil
 }
 
 // dlr sets registered_delivery and the callback: a dlr-url is kept for
@@ -133,8 +176,9 @@ func (s *Server) build(u *accounts.User, p *params, now time.Time) (*message, *f
 // upstream (registered_delivery 1, on the last part only, as Jasmin) for
 // dlr-level 2 or 3, and for dlr = yes without a dlr-url (the receipt then
 // goes to the user's SMPP receivers); level 1 alone needs only the
-// upstream's answer.
-func (s *Server) dlr(m *message, p *params, dlr bool) *failure {
+// upstream's answer. A dlr-url whose host is an address DLRGuard denies
+// is refused here, so the customer learns it at once.
+func (s *Server) dlr(u *accounts.User, m *message, p *params, dlr bool) *failure {
 	if !dlr {
 		return nil
 	}
@@ -152,6 +196,13 @@ func (s *Server) dlr(m *message, p *params, dlr bool) *failure {
 	if s.o.Callbacks == nil {
 		return badRequest("dlr-url is not supported by this server.")
 	}
+	if err := s.o.DLRGuard.CheckURL(url); err != nil {
+		if ok, dropped := s.ssrf.Allow(s.now().UnixNano()); ok {
+			s.log.Warn().Str("event", "http_dlr_url_denied").Str("system_id", u.SystemID).Str("detail", err.Error()).
+				Uint64("suppressed", dropped).Msg("dlr-url refused: its address is not allowed")
+		}
+		return badRequest("Argument [dlr-url] has an invalid value: [" + clip(url) + "] (address not allowed).")
+	}
 	cb := &storage.Callback{URL: url, Level: uint8(level), Method: storage.CallbackPOST, Expires: m.expires}
 	if p.vals["dlr-method"] == "GET" {
 		cb.Method = storage.CallbackGET
@@ -159,6 +210,9 @@ func (s *Server) dlr(m *message, p *params, dlr bool) *failure {
 	m.cb = cb
 	return nil
 }
+
+// decodeHexInto appends the octets of hex digits s to dst.
+func decodeHexInto(dst []byte, s string) ([]byte, error) { return hex.AppendDecode(dst, []byte(s)) }
 
 // Custom TLVs (Jasmin 0.12's custom_tlvs): a JSON list of [tag, length,
 // type, value] (or [tag, type, value], or [tag, value]), tags in the
@@ -272,15 +326,18 @@ type outcome struct {
 // last asks for a receipt, and its id carries the callback (put before any
 // part is submitted, so no connector can report before it is there).
 // Parts go to the connectors quietly: the caller calls Hub.EndTurn once
-// after its request's messages.
-func (s *Server) submit(u *accounts.User, m *message, now time.Time) outcome {
+// after its request's messages. The outcome's ids are o1's: read them
+// before releasing o1.
+func (s *Server) submit(u *accounts.User, o1 *msgState, now time.Time) outcome {
+	m := &o1.m
 	sc := scratchPool.Get().(*submitScratch)
 	defer sc.release()
 	parts, _, _, err := content.Split(sc.parts[:0], sc.udh[:0], m.payload, m.coding, s.o.Split, s.o.MaxParts)
 	if err != nil {
 		return outcome{fail: badRequest("The content cannot be cut into SMS parts.")}
 	}
-	ids := make([]msg.ID, len(parts))
+	ids := slices.Grow(o1.ids[:0], len(parts))[:len(parts)]
+	o1.ids = ids
 	for i := range ids {
 		ids[i] = s.o.Hub.NextID()
 	}

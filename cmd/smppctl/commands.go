@@ -335,6 +335,7 @@ Examples:
 `,
 			run: func(e *env, args []string, _ any) error { return setBalance(e, args, "set") },
 		},
+		callbackSecretCmd,
 	},
 }
 
@@ -393,6 +394,7 @@ func showUser(e *env, method, id, path string, body any) error {
 		{"quota", quota(&u)},
 		{"max_validity", u.MaxValidity},
 		{"max_priority", strconv.Itoa(u.MaxPriority)},
+		{"callback_secret", present(u.CallbackSecret)},
 	})
 }
 

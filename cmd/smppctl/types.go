@@ -53,6 +53,9 @@ type user struct {
 	MaxValidity   string   `json:"max_validity"`
 	MaxPriority   int      `json:"max_priority"`
 	Binds         int      `json:"binds"`
+	// CallbackSecret: the user's receipt callbacks are signed (the API
+	// never shows the secret).
+	CallbackSecret bool `json:"callback_secret"`
 }
 
 type userList struct {

@@ -22,6 +22,10 @@ func newHTTPAPI(cfg *config.Config, d *daemon, log zerolog.Logger) (*httpapi.Ser
 		return nil, nil
 	}
 	split, _ := content.ParseMethod(h.LongContentSplit) // config validated it
+	guard, err := dlrGuard(cfg)
+	if err != nil {
+		return nil, err
+	}
 	s, err := httpapi.New(httpapi.Options{
 		Addr:            net.JoinHostPort(h.Bind, strconv.Itoa(h.Port)),
 		Hub:             d.hub,
@@ -29,6 +33,7 @@ func newHTTPAPI(cfg *config.Config, d *daemon, log zerolog.Logger) (*httpapi.Ser
 		Messages:        d.store,
 		Upstream:        d.store,
 		Callbacks:       d.store.Callbacks(),
+		DLRGuard:        guard,
 		MaxParts:        h.LongContentMaxParts,
 		Split:           split,
 		MaxBody:         int64(h.MaxBody),
@@ -48,6 +53,12 @@ func newHTTPAPI(cfg *config.Config, d *daemon, log zerolog.Logger) (*httpapi.Ser
 		return nil, err
 	}
 	if err := registerHTTPAPI(d.metrics.Registry(), s); err != nil {
+		return nil, err
+	}
+	denied := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "smppd_http_dlr_url_denied_total",
+		Help: "HTTP API messages refused 400 because their dlr-url's host is an address of [webhook] deny_networks not in allow_networks."},
+		func() float64 { n, _ := guard.Refusals(); return float64(n) })
+	if err := d.metrics.Registry().Register(denied); err != nil {
 		return nil, err
 	}
 	return s, nil

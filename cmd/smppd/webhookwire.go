@@ -9,6 +9,7 @@ import (
 
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/delivery/webhook"
+	"github.com/smppd/smppd/internal/netguard"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
 )
@@ -21,6 +22,10 @@ import (
 // metrics. Built before the message paths, which hand it their hooks.
 func newWebhook(cfg *config.Config, d *daemon, log zerolog.Logger) (*webhook.Service, error) {
 	w, dl := &cfg.Webhook, &cfg.Delivery
+	guard, err := dlrGuard(cfg)
+	if err != nil {
+		return nil, err
+	}
 	latency := prometheus.NewHistogram(prometheus.HistogramOpts{Name: "smppd_webhook_request_seconds",
 		Help:    "Seconds one HTTP callback attempt took, connection to the end of the answer (timeouts included).",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}})
@@ -42,18 +47,34 @@ func newWebhook(cfg *config.Config, d *daemon, log zerolog.Logger) (*webhook.Ser
 		ReceiptAckBody:      w.ReceiptAckBody,
 		ReceiptZone:         dl.ReceiptLocation,
 		Latency:             latency,
+		Guard:               guard,
 		Logger:              log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	reg := d.metrics.Registry()
-	for _, c := range []prometheus.Collector{latency, webhookCollector{s}} {
+	denied := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "smppd_webhook_address_denied_total",
+		Help: "Receipt callback connections refused because the dlr-url's host resolved to an address of [webhook] deny_networks " +
+			"not in allow_networks (each callback refused is a permanent failure, a dead letter)."},
+		func() float64 { _, n := guard.Refusals(); return float64(n) })
+	for _, c := range []prometheus.Collector{latency, webhookCollector{s}, denied} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return s, nil
+}
+
+// dlrGuard is the check of the addresses customers' dlr-urls may reach
+// ([webhook] deny_networks and allow_networks); the HTTP API refuses a
+// denied literal address at once, the sender checks the address dialled.
+func dlrGuard(cfg *config.Config) (*netguard.Guard, error) {
+	deny, allow, err := cfg.Webhook.Networks()
+	if err != nil {
+		return nil, err
+	}
+	return netguard.New(deny, allow), nil
 }
 
 // callbackSecret resolves a webhook SecretRef: a user's callback_secret

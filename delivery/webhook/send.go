@@ -14,6 +14,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/internal/logthrottle"
+	"github.com/smppd/smppd/internal/netguard"
 	"github.com/smppd/smppd/storage"
 )
 
@@ -23,6 +24,7 @@ type outcome uint8
 const (
 	sent      outcome = iota // a 2xx (with the acknowledgement body when one is asked)
 	permanent                // a 4xx other than 408 and 429: never retried
+	denied                   // the receiver's address is one Guard refuses: never retried
 	retry                    // anything else
 )
 
@@ -50,11 +52,15 @@ func (s *Service) attempt(e *entry) {
 		s.ack(e, end)
 		s.stats.sent[k].Add(1)
 		s.release(e)
-	case permanent:
+	case permanent, denied:
 		s.ack(e, end)
 		s.dead(e, why, end)
 		s.stats.permanent[k].Add(1)
-		if ev := s.event(&s.warn.permanent, end, zerolog.WarnLevel, "webhook_permanent"); ev != nil {
+		event := "webhook_permanent"
+		if out == denied {
+			event = "webhook_address_denied"
+		}
+		if ev := s.event(&s.warn.permanent, end, zerolog.WarnLevel, event); ev != nil {
 			s.describe(ev, e).Str("reason", why).Uint64("permanent_total", s.stats.permanent[k].Load()).
 				Msg("callback refused for good by its receiver: kept as a dead letter")
 		}
@@ -113,8 +119,15 @@ func (s *Service) call(e *entry, now time.Time) (outcome, string) {
 	if err != nil {
 		return permanent, "request cannot be built: " + err.Error()
 	}
-	resp, err := s.client.Do(req)
+	client := s.client
+	if e.req.Kind == KindReceipt {
+		client = s.receipts
+	}
+	resp, err := client.Do(req)
 	if err != nil {
+		if d := (*netguard.DeniedError)(nil); errors.As(err, &d) {
+			return denied, d.Error()
+		}
 		return retry, transportError(err)
 	}
 	defer func() {

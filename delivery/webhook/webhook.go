@@ -27,6 +27,12 @@
 // (Options.Secrets, read at each attempt so a rotated secret applies to
 // what is pending), the request carries X-Smppd-Signature.
 //
+// Addresses (Options.Guard): a receipt callback's URL is the customer's,
+// so its connection is refused when the address it resolves to is one the
+// guard denies (checked at dial time, after resolution: DNS rebinding
+// cannot get around it); the callback is then a permanent failure. An MO
+// route's URL is the operator's own and is not checked.
+//
 // Delivery is at least once: an item in flight when the process stops is
 // sent again after the restart.
 package webhook
@@ -34,6 +40,7 @@ package webhook
 import (
 	"context"
 	"errors"
+	"net"
 	"net/http"
 	"sync"
 	"time"
@@ -41,6 +48,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/internal/logthrottle"
+	"github.com/smppd/smppd/internal/netguard"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -152,8 +160,12 @@ type Options struct {
 	ReceiptZone *time.Location
 	// Latency, when set, observes each attempt's seconds.
 	Latency Observer
-	// Client sends the requests; nil builds one from the settings above
-	// (keep-alive, MaxPerTarget connections per host, no redirects).
+	// Guard refuses the addresses receipt callbacks may not connect to
+	// ([webhook] deny_networks, allow_networks); nil = any address.
+	Guard *netguard.Guard
+	// Client sends every request (then Guard is its business); nil builds
+	// two from the settings above (keep-alive, MaxPerTarget connections
+	// per host, no redirects), the receipts' one dialling through Guard.
 	Client *http.Client
 	Logger zerolog.Logger
 	// Now is the clock (tests); nil = time.Now.
@@ -187,11 +199,12 @@ var (
 // Service sends callbacks. Create it with New, Start it (which takes up
 // what a previous run left pending), Enqueue; Stop it at shutdown.
 type Service struct {
-	opts   Options
-	client *http.Client
-	log    zerolog.Logger
-	now    func() time.Time
-	zone   *time.Location
+	opts     Options
+	client   *http.Client // MO: the operator's URLs
+	receipts *http.Client // receipts: the customers' URLs, through Guard
+	log      zerolog.Logger
+	now      func() time.Time
+	zone     *time.Location
 
 	mu       sync.Mutex
 	targets  map[string]*target
@@ -246,8 +259,10 @@ func New(opts Options) (*Service, error) {
 	if s.zone == nil {
 		s.zone = time.UTC
 	}
+	s.receipts = s.client
 	if s.client == nil {
-		s.client = newClient(opts.Timeout, opts.MaxPerTarget)
+		s.client = newClient(opts.Timeout, opts.MaxPerTarget, nil)
+		s.receipts = newClient(opts.Timeout, opts.MaxPerTarget, opts.Guard)
 	}
 	logthrottle.Set(10*time.Second, 5, &s.warn.refused, &s.warn.permanent, &s.warn.expired, &s.warn.store, &s.warn.retry)
 	s.ctx, s.stop = context.WithCancel(context.Background())
@@ -261,11 +276,18 @@ func setDefault(d *time.Duration, v time.Duration) {
 	}
 }
 
-// newClient is the default client: keep-alive connections, at most
+// newClient is a default client: keep-alive connections, at most
 // perTarget of them per host (the target's limit), no redirects (a 3xx
-// is an answer to retry, not a place to go).
-func newClient(timeout time.Duration, perTarget int) *http.Client {
+// is an answer to retry, not a place to go). With a guard every
+// connection's address is checked as it is dialled, and no proxy is used
+// (the guard would check the proxy's address, not the receiver's).
+func newClient(timeout time.Duration, perTarget int, guard *netguard.Guard) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
+	if guard != nil {
+		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: guard.Control}
+		tr.DialContext = d.DialContext
+		tr.Proxy = nil
+	}
 	tr.MaxConnsPerHost = perTarget
 	tr.MaxIdleConnsPerHost = perTarget
 	tr.MaxIdleConns = 1024
