@@ -55,12 +55,20 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 	dst = append(dst, '"')
 	if !v.missing {
 		dst = appendField(dst, "user", r.SystemID)
-		dst = appendBytesField(dst, "source", r.SourceAddr())
-		dst = appendInt(dst, "source_ton", int64(r.SourceTON))
-		dst = appendInt(dst, "source_npi", int64(r.SourceNPI))
-		dst = appendBytesField(dst, "destination", r.DestAddr())
-		dst = appendInt(dst, "destination_ton", int64(r.DestTON))
-		dst = appendInt(dst, "destination_npi", int64(r.DestNPI))
+		// The addresses as sent upstream; the ESME's own beside them when
+		// the policy rewrote them (docs/POLICY.md).
+		ton, npi, a := r.UpstreamSource()
+		dst = appendBytesField(dst, "source", a)
+		dst = appendInt(dst, "source_ton", int64(ton))
+		dst = appendInt(dst, "source_npi", int64(npi))
+		ton, npi, a = r.UpstreamDest()
+		dst = appendBytesField(dst, "destination", a)
+		dst = appendInt(dst, "destination_ton", int64(ton))
+		dst = appendInt(dst, "destination_npi", int64(npi))
+		if r.Rewritten {
+			dst = appendBytesField(dst, "submitted_source", r.SourceAddr())
+			dst = appendBytesField(dst, "submitted_destination", r.DestAddr())
+		}
 		dst = appendInt(dst, "parts", int64(r.Parts))
 		dst = appendField(dst, "route", r.MTRoute)
 		dst = appendField(dst, "connector", e.connector(r.Connector))

@@ -180,13 +180,16 @@ func filterFile(path string, number []byte) (kept []byte, removed uint64, err er
 	var addrs struct {
 		Source      string `json:"source"`
 		Destination string `json:"destination"`
+		SubSource   string `json:"submitted_source"` // the ESME's own, when the policy rewrote them
+		SubDest     string `json:"submitted_destination"`
 	}
 	for sc.Scan() {
 		line := sc.Bytes()
 		if len(digits) > 0 && bytes.Contains(line, digits) {
-			addrs.Source, addrs.Destination = "", ""
+			addrs.Source, addrs.Destination, addrs.SubSource, addrs.SubDest = "", "", "", ""
 			if json.Unmarshal(line, &addrs) == nil &&
-				(storage.SameNumber([]byte(addrs.Source), number) || storage.SameNumber([]byte(addrs.Destination), number)) {
+				(storage.SameNumber([]byte(addrs.Source), number) || storage.SameNumber([]byte(addrs.Destination), number) ||
+					storage.SameNumber([]byte(addrs.SubSource), number) || storage.SameNumber([]byte(addrs.SubDest), number)) {
 				removed++
 				continue
 			}

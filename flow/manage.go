@@ -252,10 +252,11 @@ func (h *Hub) replaceSM(e *encoder, sc *submitScratch, req *engine.ManageRequest
 }
 
 // fromReplace sets what the replacement is counted and routed as: its text
-// with the message's esm_class, data_coding and addresses (from rec).
+// with the message's esm_class, data_coding and addresses (from rec; as
+// routed, after the policy's rewrites).
 func (s *submission) fromReplace(p *codec.ReplaceSM, rec *storage.Record) {
-	s.srcTON, s.srcNPI, s.src = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
-	s.dstTON, s.dstNPI, s.dst = rec.DestTON, rec.DestNPI, rec.DestAddr()
+	s.srcTON, s.srcNPI, s.src = rec.UpstreamSource()
+	s.dstTON, s.dstNPI, s.dst = rec.UpstreamDest()
 	s.esmClass, s.dataCoding = rec.ESMClass, rec.DataCoding
 	s.regDlv, s.defaultMsgID = p.RegisteredDelivery, p.SMDefaultMsgID
 	s.sm, s.tlvs = p.ShortMessage, &p.TLVs

@@ -45,9 +45,9 @@ type RouteCounter interface {
 // routing, on every MT path (SMPP and the HTTP API share place). The
 // policy sees the addresses the ESME sent (every destination of a
 // submit_multi starts from them again); what it rewrites is what routing
-// sees and the connector sends, while the record keeps the submitted
-// addresses, so the receipt, query_sm and cancel_sm carry what the ESME
-// sent and can match them.
+// sees and the connector sends; the record keeps the submitted addresses
+// beside the rewritten ones, so the receipt, query_sm and cancel_sm carry
+// what the ESME sent and can match them, the CDR what went upstream.
 
 // policy is the traffic policy when one is in force, nil otherwise.
 func (h *Hub) policy() Policy {
@@ -139,7 +139,9 @@ func (h *Hub) policyOutbound(sc *submitScratch, p Policy, c int) {
 }
 
 // recordSent puts the submitted addresses back into the record when the
-// policy changed them: the receipt and the ESME's lookups show its own.
+// policy changed them, keeping the rewritten ones beside them: the receipt,
+// query_sm and cancel_sm show the ESME its own, the CDR and the lookups
+// what went upstream.
 func (sc *submitScratch) recordSent() {
 	o, s := &sc.sent, &sc.sub
 	if !o.taken {
@@ -150,6 +152,7 @@ func (sc *submitScratch) recordSent() {
 		return
 	}
 	rec := &sc.rec
+	rec.SetUpstream(rec.SourceTON, rec.SourceNPI, rec.SourceAddr(), rec.DestTON, rec.DestNPI, rec.DestAddr())
 	rec.SourceTON, rec.SourceNPI, rec.DestTON, rec.DestNPI = o.srcTON, o.srcNPI, o.dstTON, o.dstNPI
 	rec.SetAddrs(o.src, o.dst, rec.TextPrefix())
 }

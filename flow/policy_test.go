@@ -97,6 +97,12 @@ func TestPolicyRewritesWhatTheConnectorSends(t *testing.T) {
 	if string(rec.SourceAddr()) != "01701234567" || string(rec.DestAddr()) != "01719876543" || rec.SourceTON != 0 || rec.DestTON != 0 {
 		t.Fatalf("record %s (%d) -> %s (%d)", rec.SourceAddr(), rec.SourceTON, rec.DestAddr(), rec.DestTON)
 	}
+	// Beside them, what went upstream: the CDR's and the lookups'.
+	_, _, upSrc := rec.UpstreamSource()
+	if ton, npi, upDst := rec.UpstreamDest(); !rec.Rewritten || string(upSrc) != "+491701234567" ||
+		string(upDst) != "+491719876543" || ton != 1 || npi != 1 {
+		t.Fatalf("record's upstream addresses %s -> %s (%d/%d)", upSrc, upDst, ton, npi)
+	}
 	if !m.Claim() {
 		t.Fatal("claim")
 	}
@@ -109,6 +115,28 @@ func TestPolicyRewritesWhatTheConnectorSends(t *testing.T) {
 	}
 	if d := decodeDeliver(t, got[0]); string(d.SourceAddr) != "01719876543" || string(d.DestinationAddr) != "01701234567" {
 		t.Fatalf("receipt from %s to %s, want the submitted addresses swapped", d.SourceAddr, d.DestinationAddr)
+	}
+}
+
+// A receipt for a message the upstream refused carries the submitted
+// addresses too, not the rewritten ones the message went with.
+func TestPolicyFailedReceiptKeepsSubmittedAddresses(t *testing.T) {
+	th, p, _ := policyHub(t)
+	r := sm("01701234567", "01719876543", "hi")
+	r.RegisteredDelivery = 1
+	st, _ := th.submit(p, r)
+	wantStatus(t, st, codec.StatusOK)
+	m := th.conns[0].pop(t)
+	if string(m.Dest) != "+491719876543" {
+		t.Fatalf("upstream gets %s", m.Dest)
+	}
+	th.Failed(m, uint32(codec.StatusSubmitFail), msg.StateRejected)
+	got := th.out.take()
+	if len(got) != 1 {
+		t.Fatalf("deliveries %+v", got)
+	}
+	if d := decodeDeliver(t, got[0]); string(d.SourceAddr) != "01719876543" || string(d.DestinationAddr) != "01701234567" {
+		t.Fatalf("failure receipt from %s to %s, want the submitted addresses swapped", d.SourceAddr, d.DestinationAddr)
 	}
 }
 

@@ -79,8 +79,12 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 		return // no final receipt asked: spare building the record
 	}
 	e := h.getEncoder()
-	fillRecord(&e.rec, m, m.Text())
-	e.rec.Submitted = m.Received
+	// The record holds the addresses the ESME submitted, m those the
+	// policy rewrote; a submit_multi's record only its last destination's.
+	if m.Command == uint32(codec.SubmitMultiID) || h.msgs.Get(m.ID, &e.rec) != nil {
+		fillRecord(&e.rec, m, m.Text())
+		e.rec.Submitted = m.Received
+	}
 	h.dl.FailedReceipt(&e.rec, state, code, done)
 	h.putEncoder(e)
 }

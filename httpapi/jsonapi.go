@@ -347,8 +347,10 @@ type view struct {
 }
 
 func (s *Server) view(r *storage.Record) view {
+	_, _, from := r.UpstreamSource() // as sent upstream, after the policy's rewrites
+	_, _, to := r.UpstreamDest()
 	v := view{ID: r.ID.String(), State: r.State.String(), Submitted: stamp(r.Submitted),
-		From: string(r.SourceAddr()), To: string(r.DestAddr()), Parts: int(r.Parts), Route: r.MTRoute,
+		From: string(from), To: string(to), Parts: int(r.Parts), Route: r.MTRoute,
 		Connector: s.o.Hub.ConnectorName(int(r.Connector)), Error: r.Err,
 		Charge: accounts.Micros(r.Charge).String(), DLR: r.RegisteredDelivery&3 != 0}
 	if r.Done != 0 && r.State.Final() {

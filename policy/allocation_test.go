@@ -41,3 +41,29 @@ func TestOtherStagesAllocs(t *testing.T) {
 		t.Errorf("sender replace, normalisation, lists and a prefix rewrite allocate %.2f times", n)
 	}
 }
+
+// A regexp rewrite whose anchored literal prefix the address lacks is not
+// run: no match is made, so nothing is allocated; a matching one makes
+// its one allocation.
+func TestRegexpRewritePrefilterAllocs(t *testing.T) {
+	p := load(t, "[[rule]]\nname = \"uk\"\ndest_rewrite = [\"^4477(\\\\d+)$\", \"447${1}\"]\n", nil)
+	m := mt("Shop", "491701234567")
+	dst := m.Dst
+	if n := testing.AllocsPerRun(1000, func() {
+		m.Dst, m.Changed = dst, 0
+		if v := p.MT(m); v.Action != Pass || m.Changed != 0 {
+			t.Fatalf("%+v %s", v, m.Dst)
+		}
+	}); n != 0 {
+		t.Errorf("a rewrite the prefix rules out allocates %.2f times", n)
+	}
+	uk := []byte("447712345678")
+	if n := testing.AllocsPerRun(1000, func() {
+		m.Dst = uk
+		if p.MT(m); string(m.Dst) != "44712345678" {
+			t.Fatalf("rewritten to %s", m.Dst)
+		}
+	}); n > 1 {
+		t.Errorf("a matching rewrite allocates %.2f times, want at most 1", n)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"github.com/smppd/smppd/accounts"
@@ -76,7 +77,9 @@ func ValidateLimits(cfgs []LimitConfig) error {
 // state, so a SIGHUP does not refill every bucket. Take and Give read the
 // current set without locking or allocating. A nil *Limits limits nothing.
 type Limits struct {
-	t atomic.Pointer[limitTable]
+	t     atomic.Pointer[limitTable]
+	mu    sync.Mutex    // Apply and SetShare
+	share atomic.Uint64 // math.Float64bits of this node's part (SetShare); 0 = all
 }
 
 type limitTable struct {
@@ -85,10 +88,23 @@ type limitTable struct {
 
 type limitBucket struct {
 	b           *accounts.Bucket
-	rate        float64
+	rate        float64 // as configured, before the share
 	burst       int
-	refused     atomic.Uint64
+	share       float64 // the part of rate and burst b allows
+	refused     *atomic.Uint64
 	name, scope string
+}
+
+// newLimitBucket is a full bucket of share f of rate and burst: burst 0 is
+// one second of the configured rate, and a share keeps at least 1.
+func newLimitBucket(rate float64, burst int, f float64, name, scope string) *limitBucket {
+	bu := burst
+	if bu <= 0 {
+		bu = int(math.Max(1, math.Ceil(rate)))
+	}
+	bu = max(1, int(math.Round(float64(bu)*f)))
+	return &limitBucket{b: accounts.NewBucket(rate*f, bu), rate: rate, burst: burst, share: f,
+		refused: new(atomic.Uint64), name: name, scope: scope}
 }
 
 // LimitHit says which limit refused a message.
@@ -109,6 +125,9 @@ func (l *Limits) Apply(cfgs []LimitConfig) error {
 	if err := ValidateLimits(cfgs); err != nil {
 		return err
 	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.part()
 	old := l.t.Load()
 	t := &limitTable{}
 	for i := range cfgs {
@@ -126,14 +145,69 @@ func (l *Limits) Apply(cfgs []LimitConfig) error {
 		if *m == nil {
 			*m = make(map[string]*limitBucket)
 		}
-		if p, ok := prev[name]; ok && p.rate == c.Rate && p.burst == c.Burst {
+		if p, ok := prev[name]; ok && p.rate == c.Rate && p.burst == c.Burst && p.share == f {
 			(*m)[name] = p
 			continue
 		}
-		(*m)[name] = &limitBucket{b: accounts.NewBucket(c.Rate, c.Burst), rate: c.Rate, burst: c.Burst, name: name, scope: scope}
+		(*m)[name] = newLimitBucket(c.Rate, c.Burst, f, name, scope)
 	}
 	l.t.Store(t)
 	return nil
+}
+
+// shareEpsilon: a share that moved less than this keeps the buckets (no
+// rebuild for noise), as accounts.Store.SplitThroughput does.
+const shareEpsilon = 0.01
+
+// part is the share in force, 1 when none was set.
+func (l *Limits) part() float64 {
+	if f := math.Float64frombits(l.share.Load()); f > 0 {
+		return f
+	}
+	return 1
+}
+
+// SetShare makes every bucket allow f (clamped to (0, 1]) of its
+// configured rate and burst: a cluster node's part, so that the nodes'
+// rates add up to the configured one (docs/POLICY.md). A rebuilt bucket
+// starts with no more tokens than the old one had, so a new share grants
+// no fresh burst; refusal counts carry over. Later Applies use f too.
+func (l *Limits) SetShare(f float64, now int64) {
+	if l == nil {
+		return
+	}
+	if !(f > 0) || f > 1 {
+		f = 1
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if math.Abs(f-l.part()) < shareEpsilon {
+		return
+	}
+	l.share.Store(math.Float64bits(f))
+	old := l.t.Load()
+	if old == nil {
+		return
+	}
+	t := &limitTable{senders: reshare(old.senders, f, now), routes: reshare(old.routes, f, now)}
+	l.t.Store(t)
+}
+
+// reshare rebuilds the buckets of m at share f.
+func reshare(m map[string]*limitBucket, f float64, now int64) map[string]*limitBucket {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]*limitBucket, len(m))
+	for name, p := range m {
+		n := newLimitBucket(p.rate, p.burst, f, p.name, p.scope)
+		n.refused = p.refused
+		if spent := n.b.Burst() - min(p.b.Tokens(now), n.b.Burst()); spent > 0 {
+			n.b.Take(now, spent)
+		}
+		out[name] = n
+	}
+	return out
 }
 
 // Take takes n parts from src's sender bucket and route's bucket at now

@@ -55,25 +55,42 @@ func (p *Policy) TestList(name string, number []byte) (bool, error) {
 	return l.contains(number), nil
 }
 
-// EditList adds entry to (add) or removes it from the file of list name,
-// written atomically (a temporary file, fsync, rename, fsync of the folder)
-// as the users file is. It reports whether the file changed; the caller
-// then loads the policy again, which puts the edit in force. A removal
-// takes out every line whose entry is entry (comments on it included).
-func (p *Policy) EditList(name, entry string, add bool) (bool, error) {
+// CheckListEdit reports the error EditList would give name and entry
+// before touching the file: an edit checked before it is shared with the
+// other nodes of a cluster.
+func (p *Policy) CheckListEdit(name, entry string) error {
+	_, _, err := p.editable(name, entry)
+	return err
+}
+
+// editable finds list name, with a file, and checks entry.
+func (p *Policy) editable(name, entry string) (*list, []byte, error) {
 	l := p.list(name)
 	if l == nil {
-		return false, ErrNoList
+		return nil, nil, ErrNoList
 	}
 	if l.file == "" {
-		return false, ErrNoListFile
+		return nil, nil, ErrNoListFile
 	}
 	e := entryOfLine([]byte(entry))
 	if _, _, _, err := parseEntry(e); err != nil || len(e) != len(entry) {
 		if err == nil {
 			err = errors.New("comments or spaces in an entry")
 		}
-		return false, fmt.Errorf("policy: entry %q: %w", entry, err)
+		return nil, nil, fmt.Errorf("policy: entry %q: %w", entry, err)
+	}
+	return l, e, nil
+}
+
+// EditList adds entry to (add) or removes it from the file of list name,
+// written atomically (a temporary file, fsync, rename, fsync of the folder)
+// as the users file is. It reports whether the file changed; the caller
+// then loads the policy again, which puts the edit in force. A removal
+// takes out every line whose entry is entry (comments on it included).
+func (p *Policy) EditList(name, entry string, add bool) (bool, error) {
+	l, e, err := p.editable(name, entry)
+	if err != nil {
+		return false, err
 	}
 	src, err := os.ReadFile(l.file)
 	if err != nil {

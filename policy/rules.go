@@ -20,8 +20,9 @@ type rule struct {
 	dstFrom, dstTo []byte
 	srcRe, dstRe   *regexp.Regexp
 	srcTpl, dstTpl []byte
-	priority       int // -1 = unchanged
-	dataCoding     int // -1 = unchanged
+	srcPre, dstPre []string // literal prefixes every match of srcRe / dstRe starts with; nil = unknown
+	priority       int      // -1 = unchanged
+	dataCoding     int      // -1 = unchanged
 	validity       time.Duration
 	tags           []string
 	reject         codec.Status
@@ -41,6 +42,12 @@ func compileRules(cfg []RuleConfig) (*routing.Table, []rule, error) {
 	for i := range cfg {
 		rc := &cfg[i]
 		routes[i] = routing.MTRouteConfig{Name: rc.Name, Kind: "static", Connectors: []string{ruleConnector}, FilterConfig: rc.FilterConfig}
+		if f := &routes[i].FilterConfig; f.DestRegex != "" && len(f.DestPrefixes) == 0 {
+			// An anchored dest_regex's literal prefixes go into the shared
+			// trie: the rule is then no candidate for a destination that
+			// cannot match, and its regexp is not run (BENCHMARKS.md).
+			f.DestPrefixes = anchoredPrefixes(f.DestRegex)
+		}
 		r, err := compileRule(rc)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rule[%d] (%q): %w", i, rc.Name, err))
@@ -72,6 +79,12 @@ func compileRule(rc *RuleConfig) (rule, error) {
 	}
 	if r.dstRe, r.dstTpl, err = rewritePair("dest_rewrite", rc.DestRewrite); err != nil {
 		return r, err
+	}
+	if r.srcRe != nil {
+		r.srcPre = anchoredPrefixes(rc.SourceRewrite[0])
+	}
+	if r.dstRe != nil {
+		r.dstPre = anchoredPrefixes(rc.DestRewrite[0])
 	}
 	if r.srcFrom != nil && r.srcRe != nil || r.dstFrom != nil && r.dstRe != nil {
 		return r, errors.New("a prefix and a regexp rewrite of the same address: use one")
@@ -158,7 +171,7 @@ func (p *Policy) applyRules(m *Msg) Verdict {
 		if hasPrefix(m.Src, r.srcFrom) {
 			m.SetSrc(append(append(m.SrcScratch(), r.srcTo...), m.Src[len(r.srcFrom):]...))
 		}
-	case r.srcRe != nil:
+	case r.srcRe != nil && hasAnyPrefix(m.Src, r.srcPre):
 		if out, ok := rewrite(m.SrcScratch(), r.srcRe, r.srcTpl, m.Src); ok {
 			m.SetSrc(out)
 		}
@@ -168,7 +181,7 @@ func (p *Policy) applyRules(m *Msg) Verdict {
 		if hasPrefix(m.Dst, r.dstFrom) {
 			m.SetDst(append(append(m.DstScratch(), r.dstTo...), m.Dst[len(r.dstFrom):]...))
 		}
-	case r.dstRe != nil:
+	case r.dstRe != nil && hasAnyPrefix(m.Dst, r.dstPre):
 		if out, ok := rewrite(m.DstScratch(), r.dstRe, r.dstTpl, m.Dst); ok {
 			m.SetDst(out)
 		}
@@ -193,7 +206,9 @@ func (p *Policy) applyRules(m *Msg) Verdict {
 
 // rewrite replaces re's first match in addr by tpl (with $n references)
 // into buf. FindSubmatchIndex allocates its result: the one allocation a
-// policy may make per message, measured apart (BenchmarkPolicyRegexpRewrite).
+// policy may make per message, measured apart (BenchmarkPolicyRegexpRewrite);
+// an anchored regexp is not run (nor allocates) for an address without its
+// literal prefix (rule.srcPre, dstPre).
 func rewrite(buf []byte, re *regexp.Regexp, tpl, addr []byte) ([]byte, bool) {
 	idx := re.FindSubmatchIndex(addr)
 	if idx == nil {

@@ -117,6 +117,15 @@ type Record struct {
 	// (a shared string of the routing table), "" when unknown. It is not
 	// msg.Message.Route, which names the connector.
 	MTRoute string
+	// Rewritten: the traffic policy changed an address (docs/POLICY.md).
+	// The Up fields then hold what routing saw and the connector sent (the
+	// CDR's and the lookups' addresses), the plain ones what the ESME
+	// submitted (its receipt, query_sm and cancel_sm match them). Without
+	// it the Up fields are unused and a store need not keep them.
+	Rewritten                                      bool
+	UpSourceTON, UpSourceNPI, UpDestTON, UpDestNPI byte
+	UpSourceLen, UpDestLen                         uint8
+	UpSource, UpDest                               [MaxAddr]byte
 }
 
 // QuotaAccount is the ledger account of systemID's quota: its balance is
@@ -134,6 +143,32 @@ func (r *Record) DestAddr() []byte { return r.Dest[:r.DestLen] }
 
 // TextPrefix returns the stored text prefix (a view into r).
 func (r *Record) TextPrefix() []byte { return r.Text[:r.TextLen] }
+
+// UpstreamSource returns the source as sent upstream: the rewritten one
+// when Rewritten, else the submitted one (a view into r).
+func (r *Record) UpstreamSource() (ton, npi byte, addr []byte) {
+	if r.Rewritten {
+		return r.UpSourceTON, r.UpSourceNPI, r.UpSource[:min(int(r.UpSourceLen), MaxAddr)]
+	}
+	return r.SourceTON, r.SourceNPI, r.SourceAddr()
+}
+
+// UpstreamDest returns the destination as sent upstream, as UpstreamSource.
+func (r *Record) UpstreamDest() (ton, npi byte, addr []byte) {
+	if r.Rewritten {
+		return r.UpDestTON, r.UpDestNPI, r.UpDest[:min(int(r.UpDestLen), MaxAddr)]
+	}
+	return r.DestTON, r.DestNPI, r.DestAddr()
+}
+
+// SetUpstream records the rewritten addresses (Rewritten), truncating to
+// the array sizes.
+func (r *Record) SetUpstream(srcTON, srcNPI byte, src []byte, dstTON, dstNPI byte, dst []byte) {
+	r.Rewritten = true
+	r.UpSourceTON, r.UpSourceNPI, r.UpDestTON, r.UpDestNPI = srcTON, srcNPI, dstTON, dstNPI
+	r.UpSourceLen = uint8(copy(r.UpSource[:], src))
+	r.UpDestLen = uint8(copy(r.UpDest[:], dst))
+}
 
 // SetAddrs copies source, destination and the text prefix, truncating to
 // the array sizes.
@@ -231,7 +266,8 @@ type Query struct {
 
 // Matches reports whether a record owned by systemID, submitted at
 // submitted, with id and addresses src and dst, is one q selects. Stores
-// call it under their shard lock, so it allocates nothing.
+// call it under their shard lock, so it allocates nothing; for a record
+// the policy rewrote they call it with either pair of addresses.
 func (q *Query) Matches(id msg.ID, systemID string, submitted int64, src, dst []byte) bool {
 	if q.Before != 0 && id >= q.Before || submitted < q.Since || q.SystemID != "" && q.SystemID != systemID {
 		return false

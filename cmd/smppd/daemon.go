@@ -155,6 +155,15 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 	if err := d.pex.loadPolicy(cfg); err != nil {
 		return nil, err
 	}
+	// A cluster node: list edits and [[limit]] rates are cluster-wide.
+	if err = d.sharePolicy(); err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			d.pex.close()
+		}
+	}()
 	if d.hub, d.dl, err = newPaths(cfg, d.router, d.conns, d.store, d.users, ids, d.metrics, d.webhook, d.cdr, d.pex, log); err != nil {
 		return nil, err
 	}

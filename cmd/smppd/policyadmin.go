@@ -20,7 +20,7 @@ import (
 //
 // A change rewrites the list's file atomically and loads the policy again
 // (as SIGHUP does for the policy alone); the answer says whether the file
-// changed.
+// changed. In a cluster every node makes the change (policycluster.go).
 func (d *daemon) policyAdminRoutes() {
 	d.admin.Handle("GET /v1/policy/lists", d.showPolicyLists)
 	d.admin.Handle("GET /v1/policy/lists/{name}/test", d.testPolicyList)
@@ -68,11 +68,22 @@ func (d *daemon) removePolicyEntry(w http.ResponseWriter, r *http.Request) {
 }
 
 // editPolicyList edits under the daemon's lock, so an edit and a reload
-// never interleave, then puts the new file in force.
+// never interleave, then puts the new file in force. In a cluster the
+// edit is shared first (every node applies it to its file); one that
+// cannot be shared is not made here either.
 func (d *daemon) editPolicyList(w http.ResponseWriter, name, entry string, add bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	changed, err := d.pex.holder.Load().EditList(name, entry, add)
+	p := d.pex.holder.Load()
+	if err := p.CheckListEdit(name, entry); err != nil {
+		policyFail(w, err)
+		return
+	}
+	if err := d.pex.shareListEdit(name, entry, add); err != nil {
+		policyError(w, http.StatusServiceUnavailable, "not_shared", err.Error())
+		return
+	}
+	changed, err := p.EditList(name, entry, add)
 	if err != nil {
 		policyFail(w, err)
 		return

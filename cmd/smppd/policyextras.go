@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 
+	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/metrics"
 	"github.com/smppd/smppd/policy"
 )
@@ -18,6 +19,10 @@ type policyExtras struct {
 	routes *policy.RouteCounts
 	// holder is the policy in force (policywire.go), flow's Options.Policy.
 	holder policy.Holder
+	// lists shares list edits in a cluster, and stopShare stops the
+	// limits' share (policycluster.go); nil outside a cluster.
+	lists     *cluster.PolicyLists
+	stopShare func()
 }
 
 func newPolicyExtras() *policyExtras {
@@ -41,9 +46,18 @@ func (x *policyExtras) metricsSources(s *metrics.Sources) {
 	s.Routes, s.Limits, s.Lookup = routeStats{x.routes}, limitStats{x.limits}, lookupStats{x.lookup}
 }
 
-// close stops the lookup's workers (nil: a daemon that never built them).
+// close stops the lookup's workers and, in a cluster, the list edits'
+// watch and the limits' share (nil: a daemon that never built them).
 func (x *policyExtras) close() {
-	if x != nil {
-		x.lookup.Close()
+	if x == nil {
+		return
 	}
+	if x.stopShare != nil {
+		x.stopShare()
+		x.stopShare = nil
+	}
+	if x.lists != nil {
+		x.lists.Close()
+	}
+	x.lookup.Close()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -152,4 +153,101 @@ func TestCheckConfigPolicy(t *testing.T) {
 	if rc := checkConfig(cfgPath, &out, &errOut); rc != 1 || !strings.Contains(errOut.String(), "normalise[0]: country_code") {
 		t.Fatalf("a bad policy: rc %d: %s", rc, errOut.String())
 	}
+}
+
+// An ESME's message rewritten by a rule (normalised, then its sender
+// replaced) reaches the simulator rewritten; the receipt carries what the
+// ESME submitted; the CDR line and the admin API's lookup carry what went
+// upstream, with the submitted addresses beside them, and a search finds
+// it by either destination (the disk store of the demo config keeps both).
+func TestPolicyRewriteInCDRAndLookup(t *testing.T) {
+	cfgPath, _, _, adminPort := demoDir(t)
+	dir := filepath.Dir(cfgPath)
+	must(t, os.WriteFile(filepath.Join(dir, "policy.toml"), []byte(`
+[[normalise]]
+country_code = "49"
+
+[[rule]]
+name = "brand"
+source_addrs = ["1234"]
+source_rewrite = ["^1234$", "ACME"]
+`), 0o600))
+	src, err := os.ReadFile(cfgPath)
+	must(t, err)
+	must(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(src), "\nfile = \"\" ", "\nfile = \"policy.toml\" ", 1)), 0o600))
+	cfg, err := config.Load(cfgPath)
+	must(t, err)
+	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
+	must(t, err)
+	must(t, d.start())
+	stopped := false
+	t.Cleanup(func() {
+		if !stopped {
+			d.stop()
+		}
+	})
+	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
+	if st != codec.StatusOK {
+		t.Fatalf("bind: %v", st)
+	}
+	body := smpptest.SubmitBody("1234", "015112345678", "rewritten")
+	body[1], body[2] = 0, 0
+	body[1+2+len("1234")+1], body[1+2+len("1234")+2] = 0, 0
+	body[len(body)-len("rewritten")-5] = 1 // registered_delivery
+	must(t, c.Send(codec.SubmitSMID, 0, 2, body))
+	_, resp, err := c.Expect(5*time.Second, codec.SubmitSMRespID, codec.StatusOK)
+	must(t, err)
+	var r codec.SubmitSMResp
+	must(t, r.Decode(resp[codec.HeaderLen:]))
+	id := string(r.MessageID)
+	rcpt := expectDeliver(t, c)
+	if string(rcpt.SourceAddr) != "015112345678" || string(rcpt.DestinationAddr) != "1234" {
+		t.Fatalf("receipt from %s to %s: want the submitted 015112345678 -> 1234 swapped", rcpt.SourceAddr, rcpt.DestinationAddr)
+	}
+	wantAddrs := func(what string, m map[string]any) {
+		t.Helper()
+		if m["source"] != "ACME" || m["destination"] != "4915112345678" || m["destination_ton"] != 1.0 ||
+			m["submitted_source"] != "1234" || m["submitted_destination"] != "015112345678" {
+			t.Fatalf("%s: %v", what, m)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, metrics := adminReq(t, adminPort, "", "GET", "/metrics", "")
+		if strings.Contains(metrics, "smppd_cdr_written_total 1") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("CDR metrics after 5s:\n%s", grepLines(metrics, "smppd_cdr_"))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	code, raw := adminReq(t, adminPort, "", "GET", "/v1/messages/"+id, "")
+	var obj map[string]any
+	if code != 200 || json.Unmarshal([]byte(raw), &obj) != nil {
+		t.Fatalf("GET /v1/messages/%s: %d %s", id, code, raw)
+	}
+	wantAddrs("lookup", obj)
+	for _, to := range []string{"4915112345678", "015112345678"} {
+		if code, raw := adminReq(t, adminPort, "", "GET", "/v1/messages?to="+to, ""); code != 200 || !strings.Contains(raw, id) {
+			t.Fatalf("GET /v1/messages?to=%s: %d %s", to, code, raw)
+		}
+	}
+
+	must(t, c.Close())
+	d.stop()
+	stopped = true
+	files, err := filepath.Glob(filepath.Join(d.cfg.Storage.Dir, "cdr", "cdr-*.jsonl"))
+	must(t, err)
+	if len(files) != 1 {
+		t.Fatalf("closed CDR files: %v", files)
+	}
+	line, err := os.ReadFile(files[0])
+	must(t, err)
+	var m map[string]any
+	must(t, json.Unmarshal(bytes.TrimSpace(line), &m))
+	if m["id"] != id {
+		t.Fatalf("CDR line for %v, want %s", m["id"], id)
+	}
+	wantAddrs("CDR", m)
 }

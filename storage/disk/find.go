@@ -31,7 +31,8 @@ func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) {
 				if r.anchor == 0 || expired(r.end(s.ttl), now) {
 					continue
 				}
-				if q.Matches(r.id, s.users.name(r.user), r.submitted, r.src[:r.srcLen], r.dst[:r.dstLen]) {
+				if q.Matches(r.id, s.users.name(r.user), r.submitted, r.src[:r.srcLen], r.dst[:r.dstLen]) ||
+					r.up.rewritten && q.Matches(r.id, s.users.name(r.user), r.submitted, r.up.src[:r.up.srcLen], r.up.dst[:r.up.dstLen]) {
 					top.Offer(r.id)
 				}
 			}

@@ -44,8 +44,10 @@ const (
 //	   dest TON, NPI, parts (8 octets)
 //	71 then length-prefixed (one octet) system_id, source, destination and
 //	   text prefix; with fRoute in the flags, the MT route's name, also
-//	   length-prefixed; the rest is the message body. An entry written
-//	   before fRoute existed has no route and reads as it always did.
+//	   length-prefixed; with fUp, the addresses the policy rewrote them to:
+//	   source TON, NPI, dest TON, NPI (4 octets), then source and
+//	   destination length-prefixed; the rest is the message body. An entry
+//	   written before fRoute or fUp existed reads as it always did.
 const recFixed = 71
 
 // charges is what a kPut takes from its owner's balance and quota account.
@@ -56,6 +58,7 @@ const (
 	fAccepted byte = 1 << iota // a connector accepted it: its body is dropped
 	fBody                      // the log holds its message body (at its anchor)
 	fRoute                     // entries only: the MT route's name follows the text prefix
+	fUp                        // entries only: the rewritten addresses follow (the route)
 )
 
 // errBadEntry: an entry that passed its checksum but does not decode (a
@@ -78,9 +81,12 @@ func appendRecord(dst []byte, s *recSlot, user, route string, d charges, body []
 	dst = le.AppendUint32(dst, uint32(s.connector))
 	dst = le.AppendUint16(dst, s.err)
 	dst = le.AppendUint16(dst, s.parts16)
-	flags := s.flags &^ fRoute
+	flags := s.flags &^ (fRoute | fUp)
 	if route != "" {
 		flags |= fRoute
+	}
+	if s.up.rewritten {
+		flags |= fUp
 	}
 	dst = append(dst, byte(s.state), byte(s.later), flags, s.regDel, s.dataCod, s.esmClass,
 		s.srcTON, s.srcNPI, s.dstTON, s.dstNPI, s.parts)
@@ -90,6 +96,11 @@ func appendRecord(dst []byte, s *recSlot, user, route string, d charges, body []
 	dst = appendShortBytes(dst, s.text[:s.textLen])
 	if route != "" {
 		dst = appendShort(dst, route)
+	}
+	if u := &s.up; u.rewritten {
+		dst = append(dst, u.srcTON, u.srcNPI, u.dstTON, u.dstNPI)
+		dst = appendShortBytes(dst, u.src[:u.srcLen])
+		dst = appendShortBytes(dst, u.dst[:u.dstLen])
 	}
 	return append(dst, body...)
 }
@@ -125,6 +136,19 @@ func decodeRecord(p []byte, s *recSlot) (user, route []byte, d charges, body []b
 	if s.flags&fRoute != 0 {
 		s.flags &^= fRoute
 		route, rest, ok = short(rest, ok, 255)
+	}
+	s.up = upAddrs{}
+	if s.flags&fUp != 0 {
+		s.flags &^= fUp
+		if ok = ok && len(rest) >= 4; ok {
+			s.up = upAddrs{rewritten: true, srcTON: rest[0], srcNPI: rest[1], dstTON: rest[2], dstNPI: rest[3]}
+			rest = rest[4:]
+		}
+		var usrc, udst []byte
+		usrc, rest, ok = short(rest, ok, storage.MaxAddr)
+		udst, rest, ok = short(rest, ok, storage.MaxAddr)
+		s.up.srcLen = uint8(copy(s.up.src[:], usrc))
+		s.up.dstLen = uint8(copy(s.up.dst[:], udst))
 	}
 	if !ok {
 		return nil, nil, d, nil, errBadEntry

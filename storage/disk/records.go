@@ -42,6 +42,17 @@ type recSlot struct {
 	src       [storage.MaxAddr]byte
 	dst       [storage.MaxAddr]byte
 	text      [storage.MaxText]byte
+	up        upAddrs // the policy's rewritten addresses (storage.Record.Rewritten)
+}
+
+// upAddrs are a record's rewritten addresses; rewritten false: none, and
+// its entries carry none (fUp).
+type upAddrs struct {
+	rewritten      bool
+	srcTON, srcNPI byte
+	dstTON, dstNPI byte
+	srcLen, dstLen uint8
+	src, dst       [storage.MaxAddr]byte
 }
 
 // end is when the record's lifetime is over: max(Submitted, Done,
@@ -147,6 +158,12 @@ func fill(r *recSlot, rec *storage.Record, sub int64) {
 	r.srcLen = uint8(copy(r.src[:], rec.Source[:min(int(rec.SourceLen), storage.MaxAddr)]))
 	r.dstLen = uint8(copy(r.dst[:], rec.Dest[:min(int(rec.DestLen), storage.MaxAddr)]))
 	r.textLen = uint8(copy(r.text[:], rec.Text[:min(int(rec.TextLen), storage.MaxText)]))
+	r.up = upAddrs{}
+	if rec.Rewritten {
+		r.up = upAddrs{rewritten: true, srcTON: rec.UpSourceTON, srcNPI: rec.UpSourceNPI, dstTON: rec.UpDestTON, dstNPI: rec.UpDestNPI}
+		r.up.srcLen = uint8(copy(r.up.src[:], rec.UpSource[:min(int(rec.UpSourceLen), storage.MaxAddr)]))
+		r.up.dstLen = uint8(copy(r.up.dst[:], rec.UpDest[:min(int(rec.UpDestLen), storage.MaxAddr)]))
+	}
 }
 
 // Put implements storage.Messages.
@@ -267,6 +284,11 @@ func (s *Store) copyOut(r *recSlot, out *storage.Record) {
 		DestTON: r.dstTON, DestNPI: r.dstNPI, SourceLen: r.srcLen, DestLen: r.dstLen, TextLen: r.textLen,
 		Source: r.src, Dest: r.dst, Text: r.text, Connector: r.connector, Submitted: r.submitted, Done: r.done,
 		Parts: r.parts, Expires: r.expires, Charge: r.charge, ChargeParts: r.parts16,
+	}
+	if u := &r.up; u.rewritten {
+		out.Rewritten = true
+		out.UpSourceTON, out.UpSourceNPI, out.UpDestTON, out.UpDestNPI = u.srcTON, u.srcNPI, u.dstTON, u.dstNPI
+		out.UpSourceLen, out.UpDestLen, out.UpSource, out.UpDest = u.srcLen, u.dstLen, u.src, u.dst
 	}
 }
 

@@ -124,9 +124,15 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 	case kPut:
 		var r storage.Record
 		d.record(&r)
-		hasBody := d.u8() == 1
-		if hasBody {
-			body := d.bytes()
+		flags := d.u8()
+		var body []byte
+		if flags&putBody != 0 {
+			body = d.bytes()
+		}
+		if flags&putUp != 0 {
+			d.upAddrs(&r)
+		}
+		if flags&putBody != 0 {
 			if d.err == nil {
 				if err = s.idx.PutMessage(&r, body); err == nil && len(body) > 0 {
 					s.keepBody(r.ID, body)

@@ -14,7 +14,7 @@ import (
 // payload. Numbers are little-endian; a byte string is a u32 length and
 // its octets.
 const (
-	kPut byte = iota + 1 // record, has-body flag, body
+	kPut byte = iota + 1 // record, flags (putBody, putUp), body, rewritten addresses
 	kState
 	kAccepted
 	kReplaced
@@ -29,9 +29,31 @@ const (
 	kCallback
 	kCallbackDel
 	kFloor
+	kFrom // in a base only (compact.go): the node the entries after it came from
+)
+
+// kPut's flags. Entries written before putUp existed hold 0 or 1.
+const (
+	putBody byte = 1 << iota // the message body follows
+	putUp                    // then the addresses the policy rewrote (storage.Record.Rewritten)
 )
 
 var errShort = errors.New("jetstream: journal entry truncated")
+
+// appendUpAddrs encodes r's rewritten addresses.
+func appendUpAddrs(b []byte, r *storage.Record) []byte {
+	b = append(b, r.UpSourceTON, r.UpSourceNPI, r.UpDestTON, r.UpDestNPI)
+	b = appendBytes(b, r.UpSource[:min(int(r.UpSourceLen), storage.MaxAddr)])
+	return appendBytes(b, r.UpDest[:min(int(r.UpDestLen), storage.MaxAddr)])
+}
+
+// upAddrs decodes appendUpAddrs's encoding into r.
+func (d *reader) upAddrs(r *storage.Record) {
+	r.Rewritten = true
+	r.UpSourceTON, r.UpSourceNPI, r.UpDestTON, r.UpDestNPI = d.u8(), d.u8(), d.u8(), d.u8()
+	r.UpSourceLen = uint8(copy(r.UpSource[:], d.bytes()))
+	r.UpDestLen = uint8(copy(r.UpDest[:], d.bytes()))
+}
 
 func appendU16(b []byte, v uint16) []byte { return binary.LittleEndian.AppendUint16(b, v) }
 func appendU32(b []byte, v uint32) []byte { return binary.LittleEndian.AppendUint32(b, v) }

@@ -157,11 +157,19 @@ func (s *Store) putRecord(r *storage.Record, m []byte, body bool) error {
 	}
 	b := s.buf()
 	*b = appendRecord(*b, &rec)
+	var flags byte
 	if body {
-		*b = append(*b, 1)
+		flags |= putBody
+	}
+	if rec.Rewritten {
+		flags |= putUp
+	}
+	*b = append(*b, flags)
+	if body {
 		*b = appendBytes(*b, m)
-	} else {
-		*b = append(*b, 0)
+	}
+	if rec.Rewritten {
+		*b = appendUpAddrs(*b, &rec)
 	}
 	return s.log(kPut, b, false)
 }

@@ -22,7 +22,8 @@ func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) {
 				continue
 			}
 			e := &en.v
-			if q.Matches(e.id, t.refs[sl].user, en.at, e.src[:e.srcLen], e.dst[:e.dstLen]) {
+			if q.Matches(e.id, t.refs[sl].user, en.at, e.src[:e.srcLen], e.dst[:e.dstLen]) ||
+				e.up.rewritten && q.Matches(e.id, t.refs[sl].user, en.at, e.up.src[:e.up.srcLen], e.up.dst[:e.up.dstLen]) {
 				top.Offer(e.id)
 			}
 		}

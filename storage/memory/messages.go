@@ -32,6 +32,37 @@ type entry struct {
 	src       [storage.MaxAddr]byte
 	dst       [storage.MaxAddr]byte
 	text      [storage.MaxText]byte
+	up        upAddrs // the policy's rewritten addresses (storage.Record.Rewritten)
+}
+
+// upAddrs are a record's rewritten addresses; rewritten false: none.
+type upAddrs struct {
+	rewritten      bool
+	srcTON, srcNPI byte
+	dstTON, dstNPI byte
+	srcLen, dstLen uint8
+	src, dst       [storage.MaxAddr]byte
+}
+
+// set keeps r's rewritten addresses in u.
+func (u *upAddrs) set(r *storage.Record) {
+	if !r.Rewritten {
+		u.rewritten = false
+		return
+	}
+	*u = upAddrs{rewritten: true, srcTON: r.UpSourceTON, srcNPI: r.UpSourceNPI, dstTON: r.UpDestTON, dstNPI: r.UpDestNPI,
+		srcLen: uint8(min(int(r.UpSourceLen), storage.MaxAddr)), dstLen: uint8(min(int(r.UpDestLen), storage.MaxAddr)),
+		src: r.UpSource, dst: r.UpDest}
+}
+
+// copyTo puts u's addresses into out.
+func (u *upAddrs) copyTo(out *storage.Record) {
+	if !u.rewritten {
+		return
+	}
+	out.Rewritten = true
+	out.UpSourceTON, out.UpSourceNPI, out.UpDestTON, out.UpDestNPI = u.srcTON, u.srcNPI, u.dstTON, u.dstNPI
+	out.UpSourceLen, out.UpDestLen, out.UpSource, out.UpDest = u.srcLen, u.dstLen, u.src, u.dst
 }
 
 // recTable is one shard of records; refs hold each record's strings.
@@ -122,6 +153,7 @@ func (s *Store) Put(r *storage.Record) error {
 	e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
 	e.parts = r.Parts
 	e.later = 0
+	e.up.set(r)
 	t.refs[sl] = recRefs{user: r.SystemID, route: r.MTRoute}
 	t.mu.Unlock()
 	if d, dp := r.Charge-charged, int64(r.ChargeParts)-int64(chargedParts); d != 0 || dp != 0 {
@@ -204,6 +236,7 @@ func copyOut(t *recTable, sl int, out *storage.Record) {
 		Charge:             e.charge,
 		ChargeParts:        e.parts16,
 	}
+	e.up.copyTo(out)
 }
 
 // Finish implements storage.Messages: SetState and Get under one lock.

@@ -60,7 +60,7 @@ func Run(t *testing.T, open Open) {
 // what it has across a Close and an Open on the same Config.
 func RunDurable(t *testing.T, open Open) {
 	Run(t, open)
-	for _, c := range concat(durableCases, durableCallbackCases, durableFindCases) {
+	for _, c := range concat(durableCases, durableCallbackCases, durableFindCases, durableRewrittenCases) {
 		t.Run(c.name, func(t *testing.T) { c.run(t, newEnv(t, open, c)) })
 	}
 }
@@ -73,7 +73,7 @@ type testCase struct {
 }
 
 // cases is every case of the suite, in the order they run.
-var cases = concat(messageCases, upstreamCases, holdCases, seamCases, sharedCases, callbackCases, findCases)
+var cases = concat(messageCases, upstreamCases, holdCases, seamCases, sharedCases, callbackCases, findCases, rewrittenCases)
 
 func concat(lists ...[]testCase) []testCase {
 	var out []testCase
