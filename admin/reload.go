@@ -8,8 +8,10 @@ type ReloadResult struct {
 	Status       string   `json:"status"`  // reloaded
 	Users        int      `json:"users"`   // users in force
 	Routes       int      `json:"routes"`  // MT and MO routes in force
+	Added        []string `json:"added"`   // connectors built and started
+	Removed      []string `json:"removed"` // connectors taken out of service, their queues routed again
 	Rebuilt      []string `json:"rebuilt"` // connectors drained and rebound with new settings
-	Failed       []string `json:"failed"`  // connectors whose rebuild failed (see the log)
+	Failed       []string `json:"failed"`  // connectors whose addition, rebuild or removal failed (see the log)
 	NeedsRestart []string `json:"needs_restart"`
 }
 
@@ -28,7 +30,7 @@ func (s *Server) reloadConfig(w http.ResponseWriter, _ *http.Request) {
 		return
 	}
 	res.Status = "reloaded"
-	for _, l := range []*[]string{&res.Rebuilt, &res.Failed, &res.NeedsRestart} {
+	for _, l := range []*[]string{&res.Added, &res.Removed, &res.Rebuilt, &res.Failed, &res.NeedsRestart} {
 		if *l == nil {
 			*l = []string{}
 		}

@@ -68,7 +68,8 @@ func (s *Server) SetRoutes(cfg routing.Config) { s.routes.Store(&cfg) }
 
 // reloadRoutes re-reads the routes, compiles them and swaps them in. The
 // new table must name the connectors this process runs under the same ids:
-// connectors are fixed until a restart.
+// connectors change through a reload (POST /v1/reload) or PUT and DELETE
+// /v1/connectors/{name}.
 func (s *Server) reloadRoutes(w http.ResponseWriter, _ *http.Request) {
 	if s.opts.Router == nil || s.opts.LoadRoutes == nil {
 		unwired(w, "route reloads")
@@ -103,15 +104,18 @@ func (s *Server) sameConnectors(t *routing.Table) string {
 	var have []string
 	if s.opts.Connectors != nil {
 		for _, c := range s.opts.Connectors.Connectors() {
-			have = append(have, c.Name)
+			if c.ID >= len(have) {
+				have = append(have, make([]string, c.ID+1-len(have))...)
+			}
+			have[c.ID] = c.Name
 		}
 	} else {
 		have = s.opts.Router.Load().ConnectorNames()
 	}
 	for id, name := range t.ConnectorNames() {
-		if id >= len(have) || have[id] != name {
+		if name != "" && (id >= len(have) || have[id] != name) {
 			return fmt.Sprintf("the routes name connector %q (id %d), which this process does not run under that id: "+
-				"adding, removing or reordering connectors needs a restart", name, id)
+				"add it to the config's connectors and reload, or PUT /v1/connectors/%s", name, id, name)
 		}
 	}
 	return ""

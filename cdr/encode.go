@@ -40,7 +40,8 @@ type view struct {
 // encoder turns views into JSON. It is not safe for concurrent use; it
 // keeps its scratch between calls, so a warm encoder allocates nothing.
 type encoder struct {
-	connectors  []string // routing id -> connector name
+	connectors  []string              // routing id -> connector name
+	name        func(id int32) string // overrides connectors (Options.ConnectorName)
 	maskContent bool
 	text        []byte
 }
@@ -106,6 +107,9 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 
 // connector names routing id c; "" when unknown (-1: never routed).
 func (e *encoder) connector(c int32) string {
+	if e.name != nil {
+		return e.name(c)
+	}
 	if c < 0 || int(c) >= len(e.connectors) {
 		return ""
 	}

@@ -21,6 +21,8 @@ type LookupOptions struct {
 	Messages    storage.Messages // required
 	UpstreamIDs storage.UpstreamIDs
 	Connectors  []string
+	// ConnectorName overrides Connectors as Options.ConnectorName does.
+	ConnectorName func(id int32) string
 	// MaskContent leaves the message text out, as in the CDR lines.
 	MaskContent bool
 	// Stream is the CDR stream whose lines an erasure removes; nil when
@@ -43,7 +45,7 @@ type Lookup struct {
 
 // NewLookup returns a Lookup over opts.Messages.
 func NewLookup(opts LookupOptions) *Lookup {
-	return &Lookup{opts: opts, enc: encoder{connectors: opts.Connectors, maskContent: opts.MaskContent}}
+	return &Lookup{opts: opts, enc: encoder{connectors: opts.Connectors, name: opts.ConnectorName, maskContent: opts.MaskContent}}
 }
 
 // Message returns id's object; found is false when the store has no

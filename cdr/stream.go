@@ -42,7 +42,11 @@ type Options struct {
 	UpstreamIDs storage.UpstreamIDs
 	// Connectors name the routing ids records carry.
 	Connectors []string
-	Logger     zerolog.Logger
+	// ConnectorName, when set, names them instead, for a list that grows
+	// while the stream runs (connectors added live); "" when unknown.
+	// Called once per line: it must not allocate.
+	ConnectorName func(id int32) string
+	Logger        zerolog.Logger
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 }
@@ -169,7 +173,7 @@ func Open(opts Options) (*Stream, error) {
 		batch: make([]event, 0, batchLen),
 		stop:  make(chan struct{}), stopped: make(chan struct{}),
 	}
-	s.enc = encoder{connectors: opts.Connectors, maskContent: opts.MaskContent}
+	s.enc = encoder{connectors: opts.Connectors, name: opts.ConnectorName, maskContent: opts.MaskContent}
 	logthrottle.Set(10*time.Second, 1, &s.warnFull, &s.warnWrite)
 	var size int64
 	for _, f := range fs.closed {

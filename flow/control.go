@@ -27,6 +27,7 @@ var (
 
 // ConnectorInfo describes one connector for the operator.
 type ConnectorInfo struct {
+	ID          int // routing id
 	Name        string
 	Kind        string // what connector.NewRestartable was given ("sim", "smpp"); "" for a plain connector
 	Up          bool
@@ -35,15 +36,20 @@ type ConnectorInfo struct {
 	Stats       connector.Stats // of the running instance: a restart starts them again from 0
 }
 
-// Connectors describes every connector, in routing id order.
+// Connectors describes every running connector, in routing id order
+// (removed ones' ids are vacant).
 func (h *Hub) Connectors() []ConnectorInfo {
-	out := make([]ConnectorInfo, len(h.conns))
-	for i, c := range h.conns {
-		in := ConnectorInfo{Name: c.Name(), Up: c.Up(), Stats: c.Stats()}
+	s := h.cs()
+	out := make([]ConnectorInfo, 0, len(s.conns))
+	for i, c := range s.conns {
+		if s.removed[i] {
+			continue
+		}
+		in := ConnectorInfo{ID: i, Name: c.Name(), Up: c.Up(), Stats: c.Stats()}
 		if r, ok := c.(*connector.Restartable); ok {
 			in.Kind, in.Restartable, in.Stopped = r.Kind(), true, r.Halted()
 		}
-		out[i] = in
+		out = append(out, in)
 	}
 	return out
 }
@@ -90,8 +96,9 @@ func (h *Hub) StartConnector(name string) error {
 }
 
 func (h *Hub) restartable(name string) (*connector.Restartable, error) {
-	for _, c := range h.conns {
-		if c.Name() != name {
+	s := h.cs()
+	for i, c := range s.conns {
+		if s.removed[i] || c.Name() != name {
 			continue
 		}
 		if r, ok := c.(*connector.Restartable); ok {

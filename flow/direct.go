@@ -153,8 +153,9 @@ func (h *Hub) Quote(u *accounts.User, sm *codec.SM, now time.Time) (Quote, bool)
 // ConnectorName is the name of connector id (a Record's Connector), "" for
 // an id the hub does not have.
 func (h *Hub) ConnectorName(id int) string {
-	if id < 0 || id >= len(h.conns) {
+	s := h.cs()
+	if !s.has(id) {
 		return ""
 	}
-	return h.conns[id].Name()
+	return s.conns[id].Name()
 }

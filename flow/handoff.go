@@ -18,11 +18,11 @@ import (
 // handOrSubmit queues m for connector c, or, when the submit collects its
 // messages (sc.collect), takes it into sc.hands if c has room now; false
 // when c cannot take it (the caller tries the failover).
-func (h *Hub) handOrSubmit(sc *submitScratch, c int, m *msg.Message, quiet bool) bool {
+func (h *Hub) handOrSubmit(sc *submitScratch, cs *connSet, c int, m *msg.Message, quiet bool) bool {
 	if !sc.collect {
-		return h.submitTo(c, m, quiet)
+		return h.submitTo(cs, c, m, quiet)
 	}
-	cn := h.conns[c]
+	cn := cs.conns[c]
 	if cn.QueueFull() {
 		return false
 	}
@@ -37,9 +37,9 @@ func (h *Hub) handOrSubmit(sc *submitScratch, c int, m *msg.Message, quiet bool)
 // durable before its answer: the answer goes out in this turn of the
 // event loop, before anything the connector reports reaches it.
 func (h *Hub) handNow(sc *submitScratch) {
-
+	cs := h.cs()
 	for _, m := range sc.hands {
-		if c := m.Connector; c < 0 || c >= len(h.conns) || !h.submitTo(c, m, sc.sub.turnEnd) {
+		if c := m.Connector; !cs.has(c) || !h.submitTo(cs, c, m, sc.sub.turnEnd) {
 			h.handLater(m)
 		}
 	}

@@ -140,22 +140,18 @@ var (
 type Hub struct {
 	opts   Options
 	router *routing.Router
-	conns  []connector.Connector
-	up     connState
-	msgs   storage.Messages
-	upIDs  storage.UpstreamIDs
+	// set is the connectors by routing id (connset.go); setMu serialises
+	// its replacement.
+	set   atomic.Pointer[connSet]
+	setMu sync.Mutex
+	up    connState
+	msgs  storage.Messages
+	upIDs storage.UpstreamIDs
 	// live finds messages still queued here (live.go).
 	live liveIndex
 	// dl takes receipts and MO to the ESMEs.
 	dl      Deliveries
 	started atomic.Bool
-	// forwards[i]: connector i takes cancel_sm or replace_sm upstream, so
-	// its upstream ids are kept.
-	forwards []bool
-	// helped[i]: the loops may help connector i's worker (Caps.Helped);
-	// fed[i] marks that a message went in quietly since its last Help.
-	helped []bool
-	fed    []fedFlag
 	// accounts binds the sessions (Authenticator); adm applies their limits.
 	accounts *accounts.Store
 	adm      *accounts.Admission
@@ -190,9 +186,12 @@ type Hub struct {
 }
 
 // connState answers routing's "is connector id up" from the connectors.
-type connState struct{ conns []connector.Connector }
+type connState struct{ h *Hub }
 
-func (c *connState) Up(id int) bool { return id >= 0 && id < len(c.conns) && c.conns[id].Up() }
+func (c *connState) Up(id int) bool {
+	s := c.h.cs()
+	return s.has(id) && s.conns[id].Up()
+}
 
 // New checks opts and builds a Hub. It does not start anything.
 func New(opts Options) (*Hub, error) {
@@ -216,7 +215,7 @@ func New(opts Options) (*Hub, error) {
 			if id >= len(opts.Connectors) {
 				return nil, fmt.Errorf("flow: routing uses connector %q (id %d) but only %d connectors are given", name, id, len(opts.Connectors))
 			}
-			if got := opts.Connectors[id].Name(); got != name {
+			if got := opts.Connectors[id].Name(); name != "" && got != name {
 				return nil, fmt.Errorf("flow: routing connector id %d is %q but Connectors[%d] is %q", id, name, id, got)
 			}
 		}
@@ -235,8 +234,6 @@ func New(opts Options) (*Hub, error) {
 		wallClock: wallClock,
 		opts:      opts,
 		router:    opts.Router,
-		conns:     opts.Connectors,
-		up:        connState{conns: opts.Connectors},
 		msgs:      opts.Messages,
 		dl:        opts.Deliveries,
 		accounts:  opts.Accounts,
@@ -253,14 +250,8 @@ func New(opts Options) (*Hub, error) {
 	if h.upIDs = opts.UpstreamIDs; h.upIDs == nil {
 		h.upIDs, _ = opts.Messages.(storage.UpstreamIDs)
 	}
-	h.forwards = make([]bool, len(opts.Connectors))
-	h.helped = make([]bool, len(opts.Connectors))
-	h.fed = make([]fedFlag, len(opts.Connectors))
-	for i, c := range opts.Connectors {
-		caps := c.Caps()
-		h.helped[i] = caps.Helped
-		h.forwards[i] = h.upIDs != nil && (caps.Cancel || caps.Replace)
-	}
+	h.up.h = h
+	h.set.Store(h.newConnSet(opts.Connectors, opts.AcceptLatency, opts.ReceiptLatency))
 	if err := h.acks.init(h, opts.Committer, opts.MaxDeferred); err != nil {
 		return nil, err
 	}
@@ -310,10 +301,11 @@ func (h *Hub) Start() error {
 	}
 	h.acks.start()
 	h.later.start()
-	for i, c := range h.conns {
+	conns := h.cs().conns
+	for i, c := range conns {
 		if err := c.Start(h); err != nil {
 			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			for _, s := range h.conns[:i] {
+			for _, s := range conns[:i] {
 				_ = s.Stop(ctx)
 			}
 			cancel()
@@ -333,7 +325,7 @@ func (h *Hub) Stop(ctx context.Context) error {
 	h.acks.stop() // first: what it cannot hand over goes to later, which lets it go
 	h.later.stop()
 	var errs []error
-	for _, c := range h.conns {
+	for _, c := range h.cs().conns {
 		if err := c.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("flow: stop connector %q: %w", c.Name(), err))
 		}

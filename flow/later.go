@@ -222,10 +222,19 @@ func (l *later) step(now int64) time.Duration {
 // hand submits m to its connector; false when its queue is full or it is
 // stopped (m stays here and is offered again). No failover: the record
 // names this connector, and cancel_sm and replace_sm go where it says.
+// A removed connector's message is routed again first (connset.go); one
+// no route takes any more fails as undeliverable (true: it is gone).
 func (l *later) hand(m *msg.Message) bool {
 	h := l.h
+	s := h.cs()
 	c := m.Connector
-	return c >= 0 && c < len(h.conns) && h.conns[c].Submit(m)
+	if s.has(c) && s.removed[c] {
+		if !h.routeLater(m) {
+			return true
+		}
+		s, c = h.cs(), m.Connector
+	}
+	return s.has(c) && s.conns[c].Submit(m)
 }
 
 // laterHeap orders items by due time (a binary min-heap).

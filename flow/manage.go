@@ -119,11 +119,11 @@ func (h *Hub) cancel(e *encoder, req *engine.ManageRequest) codec.Status {
 // forwarder returns the connector that took rec's message when it is
 // still going (not final) and its upstream ids are kept; else nil.
 func (h *Hub) forwarder(rec *storage.Record) connector.Connector {
-	c := int(rec.Connector)
-	if rec.State.Final() || c < 0 || c >= len(h.conns) || !h.forwards[c] {
+	c, s := int(rec.Connector), h.cs()
+	if rec.State.Final() || !s.live(c) || !s.forwards[c] {
 		return nil
 	}
-	return h.conns[c]
+	return s.conns[c]
 }
 
 // upstreamID loads id's upstream id into e.upID.

@@ -94,7 +94,8 @@ func TestCancelAfterClaim(t *testing.T) {
 	th.conns[0].cancelUp = func(msg.ID, *codec.CancelSM, connector.UpstreamDone) bool { asked++; return true }
 	th.conns[0].replaceUp = func(msg.ID, *codec.ReplaceSM, connector.UpstreamDone) bool { asked++; return true }
 	th.conns[0].caps = connector.Caps{Cancel: true, Replace: true}
-	th.Hub.upIDs, th.Hub.forwards[0] = newRevIDs(), true
+	th.Hub.upIDs = newRevIDs()
+	th.Hub.cs().forwards[0] = true
 	th.Accepted(m, []byte("UP-77"))
 	wantStatus(t, cancel(th, p, id.String(), "", ""), codec.StatusCancelFail)
 	wantStatus(t, replace(th, p, &codec.ReplaceSM{MessageID: []byte(id.String()), ShortMessage: []byte("ok")}), codec.StatusReplaceFail)

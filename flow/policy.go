@@ -129,11 +129,12 @@ func (h *Hub) takePolicy(s *submission, pm *msg.Envelope) {
 // policyOutbound puts the policy's addresses into the form connector c's
 // upstream wants ([[normalise]] outbound).
 func (h *Hub) policyOutbound(sc *submitScratch, p Policy, c int) {
-	if c < 0 || c >= len(h.conns) {
+	s := h.cs()
+	if !s.has(c) {
 		return
 	}
 	pm := &sc.pol
-	if p.Outbound(h.conns[c].Name(), pm) {
+	if p.Outbound(s.conns[c].Name(), pm) {
 		h.takePolicy(&sc.sub, pm)
 	}
 }

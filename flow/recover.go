@@ -39,7 +39,7 @@ func (h *Hub) Recover(st Recoverer) error {
 // destination's connector, so nothing is stored.
 func (h *Hub) routeAgain(m *msg.Message) bool {
 	t := h.router.Load()
-	if id, ok := t.ConnectorID(m.Route); ok && id < len(h.conns) {
+	if id, ok := t.ConnectorID(m.Route); ok && h.cs().live(id) {
 		m.Connector, m.Failover = id, nil
 		return true
 	}
@@ -52,10 +52,11 @@ func (h *Hub) routeNew(t *routing.Table, m *msg.Message) bool {
 	mt := routing.MT{User: m.SystemID, Group: m.Group, Source: m.Source, Dest: m.Dest, Content: m.Body(),
 		DataCoding: m.DataCoding, Now: h.now()}
 	d, ok := t.RouteMT(&mt, &h.up)
-	if !ok || d.Connector < 0 || d.Connector >= len(h.conns) {
+	s := h.cs()
+	if !ok || !s.live(d.Connector) {
 		return false
 	}
-	m.Connector, m.Failover, m.Route = d.Connector, nil, h.conns[d.Connector].Name()
+	m.Connector, m.Failover, m.Route = d.Connector, nil, s.conns[d.Connector].Name()
 	return true
 }
 
@@ -108,7 +109,7 @@ func (h *Hub) redrive(r *storage.Record, body []byte) error {
 // later.hand) and reports false when no connector takes it.
 func (h *Hub) reroute(m *msg.Message, r *storage.Record) bool {
 	t := h.router.Load()
-	if id, ok := t.ConnectorID(m.Route); ok && id < len(h.conns) {
+	if id, ok := t.ConnectorID(m.Route); ok && h.cs().live(id) {
 		m.Connector, m.Failover = id, nil
 		return true
 	}

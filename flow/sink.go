@@ -18,7 +18,8 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 	multi := m.Command == uint32(codec.SubmitMultiID)
 	// The upstream id first: a cancel_sm that no longer finds m here must
 	// find it.
-	if c := m.Connector; c >= 0 && c < len(h.forwards) && h.forwards[c] && !multi {
+	s := h.cs()
+	if c := m.Connector; s.has(c) && s.forwards[c] && !multi {
 		if err := h.upIDs.PutUpstreamOf(m.ID, upstreamID); err != nil {
 			h.noteStore(err, "upstream_id", m.ID)
 		}
@@ -37,10 +38,10 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 		// No receipt will come: the decided state is the final one.
 		h.final(err, m.ID, m.FinalState, m.FinalErr, m.FinalAt, upstreamID, false)
 	}
-	h.observeSince(h.opts.AcceptLatency, m.Connector, m.Received, m.AcceptedAt)
+	h.observeSince(s.accept, m.Connector, m.Received, m.AcceptedAt)
 	if m.FinalState != 0 && m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		// No receipt will come: its latency is known now.
-		h.observeSince(h.opts.ReceiptLatency, m.Connector, m.Received, m.FinalAt)
+		h.observeSince(s.receipt, m.Connector, m.Received, m.FinalAt)
 	}
 }
 
@@ -52,6 +53,15 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 // StatusShutdown) is not failed: it stays pending in the store, charged,
 // and the next start sends it again (Redrive).
 func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
+	if state == msg.StateUnknown && status == connector.StatusShutdown {
+		// A removed connector's message goes to another (connset.go).
+		if s := h.cs(); s.has(m.Connector) && s.removed[m.Connector] {
+			if h.moveOff(m) {
+				return
+			}
+			status, state = uint32(RefuseNoRoute.status()), msg.StateUndeliverable
+		}
+	}
 	if h.opts.Durable && state == msg.StateUnknown && status == connector.StatusShutdown {
 		if m.Command != uint32(codec.SubmitMultiID) {
 			h.live.remove(m)

@@ -23,6 +23,7 @@ type Stats struct {
 	DeferredFull   uint64 // submits refused because MaxDeferred answers were waiting
 	HandOffWaits   uint64 // answered messages whose connector had no room at the hand-off: held in the hub, offered again (handoff.go)
 	KeptAtStop     uint64 // messages a stopping connector still held, kept pending in the store
+	Rerouted       uint64 // messages a removed connector gave back, routed again (RemoveConnector)
 	Scheduled      uint64 // far-future messages held in the hub until their schedule
 	ScheduledNow   int    // messages held in the hub now (scheduled, or re-driven waiting for room)
 	Redriven       uint64 // messages sent to their connector again at start (same id)
@@ -53,6 +54,7 @@ type counters struct {
 	refused                        [numRefusals]atomic.Uint64
 	refunds, storeErrors           atomic.Uint64
 	kept                           atomic.Uint64
+	movedOff                       atomic.Uint64 // routed again off a removed connector (connset.go)
 	moPolicyDropped                atomic.Uint64 // MO the policy refused (policy.go)
 	redriven, redrivenDup, waiting atomic.Uint64
 	redriveTime                    atomic.Int64
@@ -73,6 +75,7 @@ func (h *Hub) Stats() Stats {
 		DeferredFull:   h.acks.full.Load(),
 		HandOffWaits:   h.acks.overflow.Load(),
 		KeptAtStop:     c.kept.Load(),
+		Rerouted:       c.movedOff.Load(),
 		Scheduled:      h.later.scheduled.Load(),
 		ScheduledNow:   h.later.len(),
 		Redriven:       c.redriven.Load(),

@@ -354,16 +354,17 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	}
 	s.route = d.Route.Name
 	conn, failover := d.Connector, d.Failover
+	cs := h.cs()
 	var affKey uint64
 	if s.partTotal > 1 {
 		affKey = h.aff.key(s.systemID, s.dst, s.partRef)
-		if c, ok := h.aff.get(affKey, s.now); ok && c < len(h.conns) {
+		if c, ok := h.aff.get(affKey, s.now); ok && cs.live(c) {
 			conn, failover = c, nil // parts stay together: no failover either
 		}
 	}
-	if conn < 0 || conn >= len(h.conns) {
+	if !cs.has(conn) {
 		if e := h.event(&h.warn.internal, zerologError); e != nil {
-			e.Int("connector", conn).Int("connectors", len(h.conns)).
+			e.Int("connector", conn).Int("connectors", len(cs.conns)).
 				Msg("route names a connector id the hub does not have: build the routing table with Config.Connectors")
 		}
 		return RefuseInternal.status(), RefuseInternal, false
@@ -474,7 +475,7 @@ func (h *Hub) queueFull(s *submission, conn int, why string) (codec.Status, Refu
 		if why == "" {
 			why = "connector queue full (and no failover could take it)"
 		}
-		e.Str("system_id", s.systemID).Str("connector", h.conns[conn].Name()).
+		e.Str("system_id", s.systemID).Str("connector", h.ConnectorName(conn)).
 			Uint64("queue_full_total", h.stats.queueFull.Load()).Msg(why + ": answered ESME_RMSGQFUL")
 	}
 	return RefuseQueueFull.status(), RefuseQueueFull, false
@@ -494,8 +495,9 @@ var errRingsFull = errors.New("flow: every connector queue full")
 // quiet leaves a Helped connector's worker to EndTurn.
 func (h *Hub) queue(sc *submitScratch, m *msg.Message, conn int, failover []int, hold, quiet bool) (int, bool, error) {
 	c, next, stored := conn, 0, false
+	cs := h.cs()
 	for {
-		m.Connector, m.Failover, m.Route = c, failover[next:], h.conns[c].Name()
+		m.Connector, m.Failover, m.Route = c, failover[next:], cs.conns[c].Name()
 		if err := h.store(sc, m, c); err != nil {
 			return c, stored, err
 		}
@@ -504,7 +506,7 @@ func (h *Hub) queue(sc *submitScratch, m *msg.Message, conn int, failover []int,
 			h.later.add(m, m.Schedule, true)
 			return c, true, nil
 		}
-		if h.handOrSubmit(sc, c, m, quiet) {
+		if h.handOrSubmit(sc, cs, c, m, quiet) {
 			if c != conn {
 				h.stats.failovers.Add(1)
 			}
@@ -516,7 +518,7 @@ func (h *Hub) queue(sc *submitScratch, m *msg.Message, conn int, failover []int,
 			}
 			c = failover[next]
 			next++
-			if c >= 0 && c < len(h.conns) && h.conns[c].Up() {
+			if cs.has(c) && cs.conns[c].Up() {
 				break
 			}
 		}
@@ -559,14 +561,15 @@ func (h *Hub) forget(id msg.ID, now int64) {
 // only wait for room: conn, and every failover that is up, reports a full
 // queue. A connector that is stopped, or cannot tell, is no reason to wait.
 func (h *Hub) queuesFull(conn int, failover []int) bool {
+	cs := h.cs()
 	for i := -1; i < len(failover); i++ {
 		c := conn
 		if i >= 0 {
-			if c = failover[i]; c < 0 || c >= len(h.conns) || !h.conns[c].Up() {
+			if c = failover[i]; !cs.has(c) || !cs.conns[c].Up() {
 				continue
 			}
 		}
-		if !h.conns[c].QueueFull() {
+		if !cs.has(c) || !cs.conns[c].QueueFull() {
 			return false
 		}
 	}
@@ -574,28 +577,29 @@ func (h *Hub) queuesFull(conn int, failover []int) bool {
 }
 
 // submitTo hands m to connector c, quietly when asked and c allows it.
-func (h *Hub) submitTo(c int, m *msg.Message, quiet bool) bool {
-	if quiet && h.helped[c] {
-		if !h.conns[c].SubmitQuiet(m) {
+func (h *Hub) submitTo(cs *connSet, c int, m *msg.Message, quiet bool) bool {
+	if quiet && cs.helped[c] {
+		if !cs.conns[c].SubmitQuiet(m) {
 			return false
 		}
-		if f := &h.fed[c]; !f.v.Load() {
+		if f := cs.fed[c]; !f.v.Load() {
 			f.v.Store(true) // after the push: whoever clears it helps c
 		}
 		return true
 	}
-	return h.conns[c].Submit(m)
+	return cs.conns[c].Submit(m)
 }
 
 // EndTurn implements engine.TurnEnder: once a loop's answers are written,
 // every connector fed quietly since is helped (or woken).
 func (h *Hub) EndTurn() {
-	for i := range h.fed {
+	cs := h.cs()
+	for i, f := range cs.fed {
 		// Atomics are sequentially consistent: a producer that saw the flag
 		// set (and skipped its store) pushed before this Swap, so this Help
 		// covers its message.
-		if f := &h.fed[i]; f.v.Load() && f.v.Swap(false) {
-			h.conns[i].Help()
+		if f.v.Load() && f.v.Swap(false) {
+			cs.conns[i].Help()
 		}
 	}
 }

@@ -55,7 +55,7 @@ func (c *upstreamCall) done(st codec.Status, err error) {
 			st = codec.StatusReplaceFail
 		}
 		if e := h.event(&h.warn.upstream, zerologWarn); e != nil {
-			e.Stringer("id", c.id).Stringer("command", c.cmd).Str("connector", h.conns[c.conn].Name()).Err(err).
+			e.Stringer("id", c.id).Stringer("command", c.cmd).Str("connector", h.ConnectorName(c.conn)).Err(err).
 				Msg("no upstream answer to a forwarded request: answered " + st.String() + ", the message goes on")
 		}
 	} else if e := h.log.Debug(); e.Enabled() && st != codec.StatusOK {

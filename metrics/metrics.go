@@ -144,6 +144,10 @@ func New(opts Options) *Metrics {
 	}, []string{"connector"})
 	m.histogramNames = []string{SubmitLatencyName, AcceptLatencyName, ReceiptLatencyName}
 	for _, name := range opts.Connectors {
+		if name == "" { // a vacant id (a removed connector's): not sampled
+			m.accept, m.receipt = append(m.accept, nil), append(m.receipt, nil)
+			continue
+		}
 		// Resolved once: the hot path indexes a slice and never hashes labels.
 		m.accept = append(m.accept, m.acceptV.WithLabelValues(name))
 		m.receipt = append(m.receipt, m.rcptV.WithLabelValues(name))
@@ -162,6 +166,18 @@ func (m *Metrics) AcceptLatency() []flow.Observer { return m.accept }
 
 // ReceiptLatency is flow.Options.ReceiptLatency (index = connector id).
 func (m *Metrics) ReceiptLatency() []flow.Observer { return m.receipt }
+
+// Latency resolves the two latency histograms of a connector added while
+// running (flow.Hub.AddConnector).
+func (m *Metrics) Latency(connector string) (accept, receipt flow.Observer) {
+	return m.acceptV.WithLabelValues(connector), m.rcptV.WithLabelValues(connector)
+}
+
+// ForgetLatency drops a removed connector's latency series.
+func (m *Metrics) ForgetLatency(connector string) {
+	m.acceptV.DeleteLabelValues(connector)
+	m.rcptV.DeleteLabelValues(connector)
+}
 
 // Attach sets the components read at scrape time. Safe at any time, also
 // while a scrape runs; later calls replace earlier ones.

@@ -28,7 +28,13 @@ func Compile(cfg Config) (*Table, error) {
 	if cfg.Connectors != nil {
 		c.fixedConns = true
 		for i, name := range cfg.Connectors {
-			if _, dup := c.t.ids[name]; dup || name == "" {
+			if name == "" {
+				// A vacant id (a removed connector's): kept so the
+				// others' ids do not move; no route can name it.
+				c.t.names = append(c.t.names, "")
+				continue
+			}
+			if _, dup := c.t.ids[name]; dup {
 				c.fail("connectors["+strconv.Itoa(i)+"]", "", ErrConnectorName, "empty or listed twice: "+quote(name))
 				continue
 			}

@@ -10,7 +10,8 @@ type Config struct {
 	// Connectors, when non-nil, lists every configured connector name; a
 	// connector's id is its position here, so ids stay the same across
 	// reloads that keep this list, and a route naming any other connector is
-	// an error. When nil, ids are given in order of first appearance in the
+	// an error. An empty entry is a vacant id (a removed connector's) that
+	// no route may name. When nil, ids are given in order of first appearance in the
 	// MT routes.
 	Connectors []string `toml:"-"`
 	// Users, when non-nil, lists the known system_ids: every MO route's user

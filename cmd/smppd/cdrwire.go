@@ -14,8 +14,9 @@ import (
 
 // openCDR opens the CDR stream of [cdr] (nil when it is off or has no
 // directory): it reads the records of store. A directory another smppd
-// holds, or one that cannot be created, stops the start.
-func openCDR(cfg *config.Config, store storage.Store, log zerolog.Logger) (*cdr.Stream, error) {
+// holds, or one that cannot be created, stops the start. names names the
+// routing ids (connIDs.name).
+func openCDR(cfg *config.Config, store storage.Store, names func(int32) string, log zerolog.Logger) (*cdr.Stream, error) {
 	c := &cfg.CDR
 	if !c.Active {
 		return nil, nil
@@ -23,21 +24,12 @@ func openCDR(cfg *config.Config, store storage.Store, log zerolog.Logger) (*cdr.
 	s, err := cdr.Open(cdr.Options{
 		Dir: c.Dir, MaxFileSize: int64(c.MaxFileSize), MaxFileAge: c.MaxFileAge.D(), Retention: c.Retention.D(),
 		QueueSize: c.QueueSize, MaskContent: c.MaskContent, Messages: store, UpstreamIDs: store,
-		Connectors: connectorNames(cfg), Logger: log,
+		ConnectorName: names, Logger: log,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("[cdr] dir %s: %w", c.Dir, err)
 	}
 	return s, nil
-}
-
-// connectorNames are the [[connector]] names by routing id.
-func connectorNames(cfg *config.Config) []string {
-	names := make([]string, len(cfg.Connectors))
-	for i, c := range cfg.Connectors {
-		names[i] = c.Name
-	}
-	return names
 }
 
 // finalsOf is the hub's and the delivery side's hook for s: nil (no
@@ -51,8 +43,8 @@ func finalsOf(s *cdr.Stream) interface{ Final(msg.Final) } {
 
 // messageLookup is the admin API's view of the store (GET /v1/messages,
 // the erasure of a number), in the CDR lines' shape.
-func messageLookup(cfg *config.Config, store storage.Store, s *cdr.Stream) *cdr.Lookup {
-	return cdr.NewLookup(cdr.LookupOptions{Messages: store, UpstreamIDs: store, Connectors: connectorNames(cfg),
+func messageLookup(cfg *config.Config, store storage.Store, s *cdr.Stream, names func(int32) string) *cdr.Lookup {
+	return cdr.NewLookup(cdr.LookupOptions{Messages: store, UpstreamIDs: store, ConnectorName: names,
 		MaskContent: cfg.CDR.MaskContent, Stream: s})
 }
 

@@ -60,7 +60,7 @@ func checkLoaded(cfg *config.Config, problems []error, warns []string) ([]error,
 	warns = append(warns, kw...)
 	problems = append(problems, leaves(err)...)
 	if err == nil { // routes name connectors a broken kind may not have
-		if _, err := compileRoutes(cfg); err != nil {
+		if _, err := compileRoutes(cfg, nil); err != nil {
 			problems = append(problems, leaves(err)...)
 		}
 	}

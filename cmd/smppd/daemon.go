@@ -59,6 +59,10 @@ type daemon struct {
 	// pex are the policy's portability lookup, [[limit]] buckets and
 	// per-route counts (policyextras.go).
 	pex *policyExtras
+	// connIDs are the connectors' routing ids (connids.go); msrc what the
+	// metrics read, re-attached when connectors change live.
+	connIDs *connIDs
+	msrc    metrics.Sources
 
 	stopPersist chan struct{}
 	persistDone chan struct{}
@@ -117,18 +121,18 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 	if err != nil {
 		return nil, err
 	}
-	if d.conns, err = newConnectors(cfg, connectorIDs(d.store, log), log); err != nil {
+	if d.connIDs, err = openConnIDs(cfg); err != nil {
 		return nil, err
 	}
-	tb, err := compileRoutes(cfg)
+	if d.conns, err = newConnectors(cfg, d.connIDs, connectorIDs(d.store, log), log); err != nil {
+		return nil, err
+	}
+	tb, err := compileRoutes(cfg, d.connIDs.routing(cfg.Connectors))
 	if err != nil {
 		return nil, err
 	}
 	d.router = routing.NewRouter(tb)
-	names := make([]string, len(d.conns))
-	for i, c := range d.conns {
-		names[i] = c.Name()
-	}
+	names := tb.ConnectorNames() // "" for a removed connector's id: not sampled
 	d.metrics = metrics.New(metrics.Options{Connectors: names})
 	if err := currentBuild().register(d.metrics.Registry()); err != nil {
 		return nil, err
@@ -136,7 +140,7 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 	if d.webhook, err = newWebhook(cfg, d, log); err != nil {
 		return nil, err
 	}
-	if d.cdr, err = openCDR(cfg, d.store, log); err != nil {
+	if d.cdr, err = openCDR(cfg, d.store, d.connIDs.name, log); err != nil {
 		return nil, err
 	}
 	defer func() {
@@ -209,13 +213,13 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 			Users:        d.users,
 			Connectors:   d.hub,
 			Router:       d.router,
-			Routes:       routeConfig(cfg),
+			Routes:       routeConfig(cfg, d.connIDs.routing(cfg.Connectors)),
 			LoadRoutes:   d.loadRoutes,
 			StopGrace:    cfg.Server.ShutdownGrace.D(),
 			DeadLetters:  deadLetters(d.store.DeadLetters()),
 			Traffic:      &traffic{store: d.store, dl: d.dl, webhook: d.webhook, hub: d.hub},
 			Reload:       d.adminReload,
-			Messages:     messageLookup(cfg, d.store, d.cdr),
+			Messages:     messageLookup(cfg, d.store, d.cdr, d.connIDs.name),
 			LogPrivacy:   cfg.Server.LogPrivacy,
 			Build:        currentBuild().forAdmin(),
 			Logger:       log,
@@ -230,11 +234,12 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 		}
 		d.policyAdminRoutes()
 	}
-	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: d.conns, Storage: d.store, Accounts: d.users}
+	src := metrics.Sources{Engine: d.srv, Hub: d.hub, Deliveries: d.dl, Connectors: running(d.conns), Storage: d.store, Accounts: d.users}
 	d.pex.metricsSources(&src)
 	if d.admin != nil {
 		src.Admin = d.admin
 	}
+	d.msrc = src
 	d.metrics.Attach(src)
 	if d.http, err = newHTTPAPI(cfg, d, log); err != nil {
 		return nil, err
@@ -290,7 +295,7 @@ func (d *daemon) start() error {
 	b := currentBuild()
 	ev := d.log.Info().Str("event", "start").Str("version", b.Version).Str("commit", b.Commit).
 		Str("config", d.cfg.Path).Str("smpp", d.srv.Addr().String()).
-		Int("users", len(d.cfg.Users)).Int("connectors", len(d.conns))
+		Int("users", len(d.cfg.Users)).Int("connectors", len(d.cfg.Connectors))
 	if d.admin != nil {
 		ev = ev.Str("admin", d.admin.Addr().String())
 	}
@@ -402,8 +407,8 @@ func (d *daemon) ready() error {
 	if err := storeReady(d.store.Stats()); err != nil {
 		return err
 	}
-	for _, c := range d.conns {
-		if c.Up() {
+	for _, c := range d.hub.Connectors() {
+		if c.Up {
 			return nil
 		}
 	}
@@ -411,11 +416,11 @@ func (d *daemon) ready() error {
 }
 
 // reload re-reads the config (SIGHUP): the TLS certificate and client
-// authentication, users and groups, then routes. Bound sessions stay up.
-// A route naming a connector that does not run refuses the whole reload;
-// a connector changed in place is drained and rebound (reloadconn.go);
-// adding, removing or moving one, and the listeners, need a restart and
-// are reported.
+// authentication, connectors, users and groups, then routes. Bound
+// sessions stay up. A route naming a connector that will not run refuses
+// the whole reload; connectors are added, changed in place (drained and
+// rebound) and, once the new routes are in, removed (reloadconn.go); the
+// listeners need a restart and are reported.
 func (d *daemon) reload() (reloadResult, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -424,12 +429,17 @@ func (d *daemon) reload() (reloadResult, error) {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users, routes and TLS certificate stay in force")
 		return reloadResult{}, err
 	}
-	if err := d.checkRoutes(cfg); err != nil {
-		d.log.Error().Str("event", "reload").Err(err).Msg("reload refused: the routes do not compile against the running connectors; the previous configuration stays in force")
+	var res reloadResult
+	plan := d.planReload(cfg, &res)
+	if err := d.checkRoutes(cfg, &plan); err != nil {
+		d.log.Error().Str("event", "reload").Err(err).Msg("reload refused: the routes do not compile against the connectors that would run; the previous configuration stays in force")
 		return reloadResult{}, err
 	}
-	var res reloadResult
-	cfg.Connectors, res = d.reloadConnectors(cfg)
+	keepRunning(d.cfg, cfg)
+	if err := d.applyConnectors(cfg, &plan, &res); err != nil {
+		d.log.Error().Str("event", "reload").Err(err).Msg("reload refused: an added connector does not build; the previous configuration stays in force")
+		return reloadResult{}, err
+	}
 	d.reloadAdminTokens(cfg)
 	d.reloadTLS(cfg)
 	if err := d.reloadUsers(cfg); err != nil {
@@ -441,6 +451,7 @@ func (d *daemon) reload() (reloadResult, error) {
 		d.log.Error().Str("event", "reload").Err(err).Msg("routes reload failed; previous routes stay in force")
 		return reloadResult{}, err
 	}
+	d.removeConnectors(&plan, &res)    // after the routes: their queues go by them
 	_ = d.pex.reloadPolicy(cfg, d.log) // logged; the previous policy stays on an error
 	d.log.Info().Str("event", "reload").Int("users", len(cfg.Users)).Int("groups", len(cfg.Groups)).
 		Int("routes", n).Msg("users, groups and routes reloaded")
@@ -464,18 +475,18 @@ func (d *daemon) reloadUsers(cfg *config.Config) error {
 	return nil
 }
 
-// swapRoutes compiles cfg's routes against the running connectors and
-// installs them atomically; messages already routed are not affected.
+// swapRoutes compiles cfg's routes against cfg's connectors (those that
+// run once the reload is done) and installs them atomically; messages
+// already routed are not affected.
 func (d *daemon) swapRoutes(cfg *config.Config) (int, error) {
-	rc := *cfg
-	rc.Connectors = d.cfg.Connectors
-	tb, err := compileRoutes(&rc)
+	ids := d.connIDs.routing(cfg.Connectors)
+	tb, err := compileRoutes(cfg, ids)
 	if err != nil {
 		return 0, err
 	}
 	d.router.Swap(tb)
 	if d.admin != nil {
-		d.admin.SetRoutes(routeConfig(&rc))
+		d.admin.SetRoutes(routeConfig(cfg, ids))
 	}
 	conns := d.cfg.Connectors
 	d.cfg = cfg
@@ -490,7 +501,10 @@ func (d *daemon) loadRoutes() (routing.Config, error) {
 	if err != nil {
 		return routing.Config{}, err
 	}
-	return routeConfig(cfg), nil
+	d.mu.Lock()
+	ids := d.connIDs.routing(d.cfg.Connectors)
+	d.mu.Unlock()
+	return routeConfig(cfg, ids), nil
 }
 
 // moErrorStatus maps the hub's InjectMO errors onto HTTP answers.

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/rs/zerolog"
@@ -47,35 +48,55 @@ type storeIDs struct {
 	holds storage.Holds
 }
 
-// newConnectors builds every [[connector]] in order (the order is the
-// routing table's connector ids), each by its kind from its settings
-// (connectorKind). The operator may stop and start one (admin API): a
-// restart builds a fresh instance from the same settings.
-func newConnectors(cfg *config.Config, ids connector.IDMap, log zerolog.Logger) ([]connector.Connector, error) {
-	out := make([]connector.Connector, len(cfg.Connectors))
+// newConnectors builds every [[connector]], each by its kind from its
+// settings (connectorKind), indexed by its routing id in tab (connids.go);
+// an id no configured connector has holds a flow.Vacant. The operator may
+// stop and start one (admin API): a restart builds a fresh instance from
+// the same settings. tab nil: ids are positions (tests).
+func newConnectors(cfg *config.Config, tab *connIDs, ids connector.IDMap, log zerolog.Logger) ([]connector.Connector, error) {
+	if tab == nil {
+		tab = &connIDs{ids: map[string]int{}}
+		if _, err := tab.assign(entryNames(cfg.Connectors)); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]connector.Connector, tab.len())
+	for id, name := range tab.names {
+		out[id] = flow.Vacant(name)
+	}
 	for i := range cfg.Connectors {
-		kind, build, err := connectorFactory(cfg, i, ids, log)
+		id, _ := tab.id(cfg.Connectors[i].Name)
+		c, err := buildConnector(cfg, i, id, ids, log)
 		if err != nil {
 			return nil, err
 		}
-		c, err := build()
-		if err != nil {
-			return nil, fmt.Errorf("connector %q: %w", cfg.Connectors[i].Name, err)
-		}
-		out[i] = connector.NewRestartable(kind, c, build)
+		out[id] = c
 	}
 	return out, nil
 }
 
+// buildConnector builds cfg's i-th connector, unstarted, under routing id.
+func buildConnector(cfg *config.Config, i, id int, ids connector.IDMap, log zerolog.Logger) (*connector.Restartable, error) {
+	kind, build, err := connectorFactory(cfg, i, id, ids, log)
+	if err != nil {
+		return nil, err
+	}
+	c, err := build()
+	if err != nil {
+		return nil, fmt.Errorf("connector %q: %w", cfg.Connectors[i].Name, err)
+	}
+	return connector.NewRestartable(kind, c, build), nil
+}
+
 // connectorFactory returns the kind of cfg's i-th connector and what
-// builds it (routing id i): at start, and for a reload that changed it.
-func connectorFactory(cfg *config.Config, i int, ids connector.IDMap, log zerolog.Logger) (string, connector.Factory, error) {
+// builds it under routing id: at start, and for a reload that changed it.
+func connectorFactory(cfg *config.Config, i, id int, ids connector.IDMap, log zerolog.Logger) (string, connector.Factory, error) {
 	cn := &cfg.Connectors[i]
 	k, settings, _, err := connectorKind(cfg, i)
 	if err != nil {
 		return "", nil, err
 	}
-	b := connector.Build{Name: cn.Name, ID: i, Queue: cn.Queue, IDMap: ids, Log: log,
+	b := connector.Build{Name: cn.Name, ID: id, Queue: cn.Queue, IDMap: ids, Log: log,
 		DefaultValidity: cfg.Delivery.DefaultValidity.D()}
 	if si, ok := ids.(storeIDs); ok && si.holds != nil && cfg.Storage.Disk() {
 		b.Parker = storeParker{holds: si.holds, queue: parkQueue + cn.Name, life: cfg.Delivery.HoldLifetime.D()}
@@ -85,9 +106,10 @@ func connectorFactory(cfg *config.Config, i int, ids connector.IDMap, log zerolo
 
 // compileRoutes builds the routing table from [[mt_route]] and [[mo_route]],
 // checked against the configured connectors, users and groups; an error
-// names the key and line in the config.
-func compileRoutes(cfg *config.Config) (*routing.Table, error) {
-	t, err := routing.Compile(routeConfig(cfg))
+// names the key and line in the config. ids are the connector names by
+// routing id (connIDs.routing); nil: their positions in cfg.
+func compileRoutes(cfg *config.Config, ids []string) (*routing.Table, error) {
+	t, err := routing.Compile(routeConfig(cfg, ids))
 	var ce *routing.ConfigError
 	if errors.As(err, &ce) {
 		return nil, cfg.ErrorAt(ce.Key, ce.Error())
@@ -96,17 +118,17 @@ func compileRoutes(cfg *config.Config) (*routing.Table, error) {
 }
 
 // routeConfig maps the config's routes, connectors, users and groups onto
-// routing's input.
-func routeConfig(cfg *config.Config) routing.Config {
+// routing's input; ids as compileRoutes.
+func routeConfig(cfg *config.Config, ids []string) routing.Config {
 	rc := routing.Config{
 		MT:         make([]routing.MTRouteConfig, len(cfg.MTRoutes)),
 		MO:         make([]routing.MORouteConfig, len(cfg.MORoutes)),
-		Connectors: make([]string, len(cfg.Connectors)),
+		Connectors: slices.Clone(ids),
 		Users:      make([]string, len(cfg.Users)),
 		Groups:     make([]string, 0, len(cfg.Groups)),
 	}
-	for i, c := range cfg.Connectors {
-		rc.Connectors[i] = c.Name
+	if ids == nil {
+		rc.Connectors = entryNames(cfg.Connectors)
 	}
 	for i, u := range cfg.Users {
 		rc.Users[i] = u.SystemID

@@ -211,7 +211,7 @@ func TestKindBuild(t *testing.T) {
 	if s := settingsOf(t, cfg, 0).(*sim.Settings); !reflect.DeepEqual(*s, sim.DefaultSettings()) {
 		t.Fatalf("settings %+v, want the defaults", *s)
 	}
-	conns, err := newConnectors(cfg, mapIDs{}, zerolog.Nop())
+	conns, err := newConnectors(cfg, nil, mapIDs{}, zerolog.Nop())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -239,7 +239,7 @@ func TestKindBuild(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "ca.pem"), []byte("not a certificate"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := newConnectors(cfg, mapIDs{}, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
+	if _, err := newConnectors(cfg, nil, mapIDs{}, zerolog.Nop()); err == nil || !strings.Contains(err.Error(), "no PEM certificate") {
 		t.Fatalf("a CA file without a certificate: %v", err)
 	}
 }

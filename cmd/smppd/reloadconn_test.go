@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
@@ -18,18 +19,42 @@ func TestPlanConnectors(t *testing.T) {
 		return config.Connector{Name: name, Type: typ, Queue: q}
 	}
 	running := []config.Connector{sim("a", "sim", 8), sim("b", "sim", 8), sim("c", "sim", 8)}
-	p := planConnectors(running, []config.Connector{sim("a", "sim", 16), sim("b", "smpp", 8), sim("c", "sim", 8)})
-	if len(p.rebuild) != 1 || p.rebuild[0] != 0 || len(p.restart) != 1 || !strings.Contains(p.restart[0], `"b" changed type`) {
+	next := []config.Connector{sim("a", "sim", 16), sim("b", "smpp", 8), sim("c", "sim", 8)}
+	p := planConnectors(running, next, false)
+	if fmt.Sprint(p.rebuild) != "[0]" || len(p.restart) != 1 || !strings.Contains(p.restart[0], `"b" changed type`) {
 		t.Fatalf("in place: %+v", p)
 	}
-	p = planConnectors(running, []config.Connector{sim("a", "sim", 8), sim("c", "sim", 8), sim("d", "sim", 8)})
-	want := []string{`connector "d" added`, `connector "b" removed`, `connector "c" moved from position 2 to 1`}
-	if len(p.rebuild) != 0 || strings.Join(p.restart, "|") != strings.Join(want, "|") {
+	if got := names(p.after(running, next)); got != "a b c" {
+		t.Fatalf("after a type change: %s (b keeps running as it was)", got)
+	}
+	// Moving means nothing (ids are stable); adding and removing apply.
+	next = []config.Connector{sim("d", "sim", 8), sim("c", "sim", 8), sim("a", "sim", 8)}
+	p = planConnectors(running, next, false)
+	if fmt.Sprint(p.add) != "[0]" || fmt.Sprint(p.remove) != "[b]" || len(p.rebuild)+len(p.restart) != 0 {
 		t.Fatalf("list change: %+v", p)
 	}
-	if p := planConnectors(running, running); len(p.rebuild)+len(p.restart) != 0 {
+	if got := names(p.after(running, next)); got != "d c a" {
+		t.Fatalf("after: %s", got)
+	}
+	// A cluster's list is fixed until every node restarts.
+	p = planConnectors(running, next, true)
+	if len(p.add)+len(p.remove) != 0 || len(p.restart) != 2 {
+		t.Fatalf("cluster: %+v", p)
+	}
+	if got := names(p.after(running, next)); got != "c a b" {
+		t.Fatalf("cluster after: %s (b stays, d is not added)", got)
+	}
+	if p := planConnectors(running, running, false); len(p.add)+len(p.remove)+len(p.rebuild)+len(p.restart) != 0 {
 		t.Fatalf("no change: %+v", p)
 	}
+}
+
+func names(cs []config.Connector) string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Name)
+	}
+	return strings.Join(out, " ")
 }
 
 // TestReloadRebuildsConnectorUnderLoad: an ESME submits with receipts
@@ -138,11 +163,11 @@ func TestReloadRebuildsConnectorUnderLoad(t *testing.T) {
 	}
 	t.Logf("%d acknowledged (%d after the rebuild), %d refused during it, all receipted", len(acked), after, refused)
 
-	// A route to a connector that does not run: refused whole.
+	// A route to a connector that is not configured: refused whole.
 	h, err := accounts.HashPassword("carolpw")
 	must(t, err)
 	bad := strings.Replace(changed, `connectors = ["sim"]              # the one connector of a default route`,
-		`connectors = ["sim2"]`, 1) + "\n[[connector]]\nname = \"sim2\"\ntype = \"sim\"\n\n[[user]]\nsystem_id = \"carol\"\npassword_hash = \"" + h + "\"\n"
+		`connectors = ["sim2"]`, 1) + "\n[[user]]\nsystem_id = \"carol\"\npassword_hash = \"" + h + "\"\n"
 	port := d.cfg.Server.Port
 	bad = strings.Replace(bad, "port = "+strconv.Itoa(port)+" ", "port = "+strconv.Itoa(port+1)+" ", 1)
 	must(t, os.WriteFile(cfgPath, []byte(bad), 0o600))
@@ -170,8 +195,8 @@ func readFile(t *testing.T, path string) string {
 
 // TestAdminReload: POST /v1/reload does what SIGHUP does and says what it
 // did: the simulator rebuilt, the SMPP port change waiting for a restart;
-// a config whose route names a connector that does not run is 422 and
-// changes nothing.
+// a config whose route names a connector that is not configured is 422
+// and changes nothing.
 func TestAdminReload(t *testing.T) {
 	d, cfgPath, _, adminPort := startDemo(t)
 	api := "http://127.0.0.1:" + strconv.Itoa(adminPort) + "/v1/reload"
@@ -193,11 +218,10 @@ func TestAdminReload(t *testing.T) {
 	if d.cfg.Server.Port != port {
 		t.Fatalf("the running port became %d", d.cfg.Server.Port)
 	}
-	bad := strings.Replace(conf, `connectors = ["sim"]              # the one connector of a default route`, `connectors = ["sim2"]`, 1) +
-		"\n[[connector]]\nname = \"sim2\"\ntype = \"sim\"\n"
+	bad := strings.Replace(conf, `connectors = ["sim"]              # the one connector of a default route`, `connectors = ["sim2"]`, 1)
 	must(t, os.WriteFile(cfgPath, []byte(bad), 0o600))
 	if st := call(t, "POST", api, nil); st != 422 {
-		t.Fatalf("a reload routing to a connector that does not run: %d, want 422", st)
+		t.Fatalf("a reload routing to a connector that is not configured: %d, want 422", st)
 	}
 	if len(d.cfg.Connectors) != 1 || d.router == nil {
 		t.Fatalf("the refused reload changed the connectors: %+v", d.cfg.Connectors)
