@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
+	"hash"
 	"sync"
 	"time"
 )
@@ -26,6 +27,15 @@ type credCache struct {
 	ttl  time.Duration
 	key  [32]byte
 	ents *lru[string, cacheEntry]
+	macs sync.Pool // *macState under key: every HTTP request logs in
+}
+
+// macState is one HMAC under the cache's key with its buffers, pooled:
+// hmac.New costs allocations and the key's pads on every login.
+type macState struct {
+	h   hash.Hash
+	in  []byte // system_id, NUL, password: wiped before it is pooled
+	sum []byte
 }
 
 type cacheEntry struct {
@@ -39,17 +49,23 @@ func newCredCache(ttl time.Duration, size int) *credCache {
 	if _, err := rand.Read(c.key[:]); err != nil {
 		panic("BUG: crypto/rand failed: " + err.Error())
 	}
+	c.macs.New = func() any { return &macState{h: hmac.New(sha256.New, c.key[:])} }
 	return c
 }
 
 // mac computes the cache key material for (systemID, password).
 func (c *credCache) mac(systemID, pw string) [sha256.Size]byte {
-	h := hmac.New(sha256.New, c.key[:])
-	h.Write([]byte(systemID))
-	h.Write([]byte{0}) // system_id holds no NUL, so the split is unambiguous
-	h.Write([]byte(pw))
+	st := c.macs.Get().(*macState)
+	st.in = append(st.in[:0], systemID...)
+	st.in = append(st.in, 0) // system_id holds no NUL, so the split is unambiguous
+	st.in = append(st.in, pw...)
+	st.h.Write(st.in)
+	st.sum = st.h.Sum(st.sum[:0])
 	var out [sha256.Size]byte
-	h.Sum(out[:0])
+	copy(out[:], st.sum)
+	st.h.Reset()
+	clear(st.in)
+	c.macs.Put(st)
 	return out
 }
 

@@ -7,11 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 
+	"github.com/smppd/smppd/internal/netguard"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/disk"
@@ -22,13 +24,16 @@ import (
 // BenchmarkCallbacks sends receipt callbacks (POST, Jasmin's level-2 size
 // of parameters, "ACK/Jasmin" required) to one receiver on the loopback in
 // the same process, MaxPerTarget requests in flight, each one held in and
-// acknowledged from the store: memory, and disk with sync = interval. The
+// acknowledged from the store: memory, and disk with sync = interval and
+// with sync = always (the default). Requests go through the address guard
+// as in production (the default deny list, loopback allowed). The
 // receiver is net/http's server, or (raw) a minimal keep-alive HTTP/1.1
 // responder, so the figure is mostly the sender's. callbacks/s is what the
-// receiver took.
+// receiver took; conns the connections it accepted (keep-alive: at most
+// per_target).
 func BenchmarkCallbacks(b *testing.B) {
 	for _, recv := range []string{"raw", "nethttp"} {
-		for _, kind := range []string{"memory", "disk"} {
+		for _, kind := range []string{"memory", "disk", "disk-always"} {
 			for _, conc := range []int{16, 64} {
 				b.Run(recv+"/"+kind+"/per_target="+strconv.Itoa(conc), func(b *testing.B) { benchCallbacks(b, recv, kind, conc) })
 			}
@@ -37,11 +42,18 @@ func BenchmarkCallbacks(b *testing.B) {
 }
 
 func benchCallbacks(b *testing.B, recv, kind string, conc int) {
-	target := rawReceiver(b)
+	var conns atomic.Int64
+	target := rawReceiver(b, &conns)
 	if recv == "nethttp" {
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
 			_, _ = w.Write([]byte("ACK/Jasmin"))
 		}))
+		srv.Config.ConnState = func(_ net.Conn, cs http.ConnState) {
+			if cs == http.StateNew {
+				conns.Add(1)
+			}
+		}
+		srv.Start()
 		defer srv.Close()
 		target = srv.URL
 	}
@@ -49,15 +61,21 @@ func benchCallbacks(b *testing.B, recv, kind string, conc int) {
 	if kind == "memory" {
 		st = memory.New(memory.Options{MaxHeld: 1 << 20})
 	} else {
-		d, err := disk.Open(disk.Options{Dir: b.TempDir(), Sync: wal.SyncInterval, MaxHeld: 1 << 20})
+		sync := wal.SyncInterval
+		if kind == "disk-always" {
+			sync = wal.SyncAlways
+		}
+		d, err := disk.Open(disk.Options{Dir: b.TempDir(), Sync: sync, MaxHeld: 1 << 20})
 		if err != nil {
 			b.Fatal(err)
 		}
 		st = d
 	}
 	defer st.Close()
+	deny, _ := netguard.ParsePrefixes(netguard.DefaultDeny)
+	allow, _ := netguard.ParsePrefixes([]string{"127.0.0.0/8"})
 	s, err := New(Options{Holds: st.Holds(), DeadLetters: st.DeadLetters(), MaxPerTarget: conc,
-		MaxPending: 1 << 20, MaxPendingPerTarget: 1 << 20, Logger: zerolog.Nop()})
+		MaxPending: 1 << 20, MaxPendingPerTarget: 1 << 20, Guard: netguard.New(deny, allow), Logger: zerolog.Nop()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,6 +102,7 @@ func benchCallbacks(b *testing.B, recv, kind string, conc int) {
 		time.Sleep(time.Millisecond)
 	}
 	b.ReportMetric(float64(b.N)/time.Since(t0).Seconds(), "callbacks/s")
+	b.ReportMetric(float64(conns.Load()), "conns")
 	if st := s.Stats(); st.Receipts.Retried != 0 || st.Receipts.Refused != 0 {
 		b.Fatalf("retried or refused callbacks: %+v", st.Receipts)
 	}
@@ -95,7 +114,7 @@ func msgID(i int) msg.ID { return msg.ID(i) }
 // 200 "ACK/Jasmin": request line and headers read to the blank line, the
 // body skipped by its Content-Length. Just enough HTTP/1.1 for the
 // sender; it costs a fraction of net/http's server.
-func rawReceiver(b *testing.B) string {
+func rawReceiver(b *testing.B, conns *atomic.Int64) string {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		b.Fatal(err)
@@ -108,6 +127,7 @@ func rawReceiver(b *testing.B) string {
 			if err != nil {
 				return
 			}
+			conns.Add(1)
 			go func() {
 				defer c.Close()
 				rd, wr := bufio.NewReader(c), bufio.NewWriter(c)
