@@ -8,7 +8,7 @@ import (
 )
 
 // Parts is what a short-message request says of its concatenation
-// (ReadParts).
+// (ReadParts fills it).
 type Parts struct {
 	// Text is the content after its User Data Header: a view into the
 	// content, nil when the UDH is malformed.
@@ -27,35 +27,37 @@ type Parts struct {
 // (a UDH concatenation IE under esm_class UDHI, SMPP 3.4 §5.2.12, or the
 // sar_* TLVs, §5.3.2.22-24) and how many parts it is billed as. content
 // is short_message, or message_payload when that carries the body; tlvs
-// may be nil. It allocates nothing.
+// may be nil. It allocates nothing. p is filled in place rather than
+// returned: a returned Parts is spilled field by field and read back whole,
+// which stalls the store forwarding (13 against 8.6 ns a call, CPU time).
 //
 // Statuses: UDHI set but no well-formed UDH, ESME_RINVESMCLASS; sar_*
 // TLVs incomplete or inconsistent, ESME_RINVOPTPARAMVAL; a payload of more
 // than 255 parts, ESME_RINVMSGLEN. p holds what was read up to the fault.
-func ReadParts(esmClass, dataCoding byte, content []byte, tlvs *TLVs) (p Parts, st Status) {
-	p.Count = 1
+func ReadParts(p *Parts, esmClass, dataCoding byte, content []byte, tlvs *TLVs) Status {
+	*p = Parts{Count: 1}
 	body := content
 	if esmClass&ESMClassUDHI != 0 {
 		udh, rest, err := concat.ParseUDH(body)
 		if err != nil {
-			return p, StatusInvEsmClass
+			return StatusInvEsmClass
 		}
 		body = rest
 		if udh.HasConcat {
 			p.Text = rest
 			p.Ref, p.Num, p.Total = udh.Concat.Ref, udh.Concat.Seq, udh.Concat.Total
-			return p, StatusOK
+			return StatusOK
 		}
 	}
 	p.Text = body
 	if seg, ok, err := sarOf(tlvs); err != nil {
-		return p, StatusInvOptParamVal
+		return StatusInvOptParamVal
 	} else if ok {
 		p.Ref, p.Num, p.Total = seg.Ref, seg.Seq, seg.Total
-		return p, StatusOK
+		return StatusOK
 	}
 	if tlvs == nil || !tlvs.HasMessagePayload() || len(body) == 0 {
-		return p, StatusOK
+		return StatusOK
 	}
 	n, err := concat.Count(body, alphabetOf(dataCoding), concat.UDH8)
 	if errors.Is(err, concat.ErrBadPayload) {
@@ -64,10 +66,10 @@ func ReadParts(esmClass, dataCoding byte, content []byte, tlvs *TLVs) (p Parts, 
 		n, err = concat.Count(body, concat.Octet, concat.UDH8)
 	}
 	if err != nil {
-		return p, StatusInvMsgLen
+		return StatusInvMsgLen
 	}
 	p.Count = n
-	return p, StatusOK
+	return StatusOK
 }
 
 // sarOf reads the sar_* TLVs: present is false when none is there.

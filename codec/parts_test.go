@@ -53,14 +53,16 @@ func TestReadParts(t *testing.T) {
 		{name: "payload of 257 parts", dc: 0x04, content: tooMany, tlvs: payload(tooMany), st: StatusInvMsgLen, count: 1,
 			text: tooMany},
 	} {
-		p, st := ReadParts(c.esm, c.dc, c.content, c.tlvs)
+		var p Parts
+		st := ReadParts(&p, c.esm, c.dc, c.content, c.tlvs)
 		if st != c.st || p.Count != c.count || !bytes.Equal(p.Text, c.text) || p.Ref != c.ref || p.Num != c.num || p.Total != c.total {
 			t.Errorf("%s: got %v count %d text %q ref %d part %d/%d; want %v count %d text %q ref %d part %d/%d", c.name,
 				st, p.Count, p.Text, p.Ref, p.Num, p.Total, c.st, c.count, c.text, c.ref, c.num, c.total)
 		}
 	}
 	big := payload(gsm)
-	if a := testing.AllocsPerRun(1000, func() { ReadParts(0, 0, gsm, big) }); a != 0 {
+	var p Parts
+	if a := testing.AllocsPerRun(1000, func() { ReadParts(&p, 0, 0, gsm, big) }); a != 0 {
 		t.Fatalf("ReadParts allocates %v times", a)
 	}
 }

@@ -7,7 +7,8 @@ import "github.com/smppd/smppd/codec"
 // as, and s.text, the content after any UDH. A malformed UDH, sar_* set or
 // payload refuses the message with codec's status.
 func (s *submission) countParts() (codec.Status, Refusal) {
-	p, st := codec.ReadParts(s.esmClass, s.dataCoding, s.content, s.tlvs)
+	var p codec.Parts
+	st := codec.ReadParts(&p, s.esmClass, s.dataCoding, s.content, s.tlvs)
 	s.text, s.parts, s.partRef, s.partNum, s.partTotal = p.Text, p.Count, p.Ref, p.Num, p.Total
 	if st != codec.StatusOK {
 		return st, RefuseMessage
