@@ -57,6 +57,7 @@ type compactor struct {
 	backlog     atomic.Int64
 	compactions atomic.Uint64
 	copied      atomic.Uint64
+	copiedBytes atomic.Uint64 // payload bytes of the copies (write amplification)
 	failures    atomic.Uint64
 }
 
@@ -321,7 +322,11 @@ func (c *copier) entry(pos wal.Pos, kind byte, p []byte) error {
 
 // append appends a copy. Compaction's copies are urgent: they free room.
 func (c *copier) append(kind byte, payload []byte) (wal.Pos, error) {
-	return c.s.log.Append(kind, payload, true)
+	pos, err := c.s.log.Append(kind, payload, true)
+	if err == nil {
+		c.s.compactor.copiedBytes.Add(uint64(len(payload)))
+	}
+	return pos, err
 }
 
 // floor copies the id floor when its latest entry is at pos.

@@ -84,6 +84,7 @@ func (l *Log) Append(kind byte, payload []byte, urgent bool) (Pos, error) {
 	g.end = pos
 	g.entries++
 	l.appends++
+	l.payload += uint64(len(payload))
 	l.written.Store(uint64(pos))
 	kick := l.idle
 	l.idle = false

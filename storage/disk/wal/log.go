@@ -39,6 +39,7 @@ type Log struct {
 	fresh    bool // opened empty: Replay has nothing to read
 	idle     bool // the writer waits for a kick
 	appends  uint64
+	payload  uint64 // payload bytes appended (Stats.AppendedBytes)
 	refused  [nRefusals]uint64
 
 	written   atomic.Uint64

@@ -59,6 +59,7 @@ func (l *Log) Stats() Stats {
 	l.mu.Lock()
 	st.BytesUsed = l.used
 	st.Appends = l.appends
+	st.AppendedBytes = l.payload
 	st.RefusedHighWater = l.refused[refHighWater]
 	st.RefusedDiskFull = l.refused[refDiskFull]
 	st.RefusedFailed = l.refused[refFailed]

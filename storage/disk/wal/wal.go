@@ -178,7 +178,10 @@ type Stats struct {
 	Segments  int
 
 	Appends uint64 // entries taken
-	Groups  uint64 // groups written
+	// AppendedBytes is their payloads' bytes (without frames): with the
+	// compaction's copies subtracted, the logical bytes stored.
+	AppendedBytes uint64
+	Groups        uint64 // groups written
 	// GroupLast and GroupMax are entries per group: how many appends one
 	// write (and with SyncAlways one fsync) served.
 	GroupLast, GroupMax uint64
