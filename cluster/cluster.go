@@ -76,6 +76,8 @@ type Node struct {
 	lease *lease
 	// closing silences the disconnect warning of our own Close.
 	closing atomic.Bool
+	// applied reports the store's applied journal sequence (SetApplied).
+	applied atomic.Pointer[func() uint64]
 }
 
 // ErrNodeIDTaken: another live node holds this node_id.

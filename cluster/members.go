@@ -22,6 +22,9 @@ type Member struct {
 	Host    string `json:"host"`
 	Started int64  `json:"started"` // Unix ns
 	Beat    int64  `json:"beat"`    // Unix ns of the latest refresh
+	// Applied is the journal's stream sequence this node's index holds
+	// (0 while it replays): compaction.go's cut never passes it.
+	Applied uint64 `json:"applied"`
 	// Alive is true for a key the bucket still holds: its node refreshed
 	// it within the lease (the bucket's TTL drops it otherwise).
 	Alive bool `json:"alive"`
@@ -96,7 +99,7 @@ func (l *lease) beat() {
 			return
 		case <-t.C:
 		}
-		l.me.Beat = time.Now().UnixNano()
+		l.me.Beat, l.me.Applied = time.Now().UnixNano(), l.n.appliedSeq()
 		val, _ := json.Marshal(l.me)
 		ctx, cancel := context.WithTimeout(context.Background(), l.n.o.Heartbeat)
 		rev, err := l.n.nodes.Update(ctx, l.key, val, l.rev)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -26,12 +27,16 @@ const (
 // JournalSubject is the subject node publishes its journal batches on.
 func JournalSubject(node int) string { return "smppd.journal." + strconv.Itoa(node) }
 
+// journalSubjects: the nodes' batches, and the base a compaction writes
+// (storage/jetstream JournalFilter, BaseData, BaseDone).
+var journalSubjects = []string{"smppd.journal.*", "smppd.base.*"}
+
 // JournalConfig is the journal stream's configuration for replicas.
 func JournalConfig(replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        JournalStream,
 		Description: "smppd store journal: every node's writes, in batches (docs/CLUSTER.md)",
-		Subjects:    []string{"smppd.journal.*"},
+		Subjects:    journalSubjects,
 		Retention:   jetstream.LimitsPolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
@@ -47,8 +52,16 @@ func JournalConfig(replicas int) jetstream.StreamConfig {
 // answer the first) until ctx ends.
 func (n *Node) ensure(ctx context.Context) error {
 	err := retry(ctx, func(c context.Context) error {
-		if _, err := n.js.Stream(c, JournalStream); err == nil {
-			return nil
+		if st, err := n.js.Stream(c, JournalStream); err == nil {
+			// A stream made before compaction existed lacks the base's
+			// subjects.
+			cfg := st.CachedInfo().Config
+			if slices.Equal(cfg.Subjects, journalSubjects) {
+				return nil
+			}
+			cfg.Subjects = journalSubjects
+			_, err = n.js.UpdateStream(c, cfg)
+			return err
 		}
 		_, err := n.js.CreateStream(c, JournalConfig(n.o.Replicas))
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {

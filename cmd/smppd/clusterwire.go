@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"net/http"
 	"path/filepath"
 	"sync/atomic"
@@ -80,6 +81,7 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 		_ = node.Close()
 		return nil, err
 	}
+	node.SetApplied(st.Applied) // the heartbeat tells the compacting node how far this index is
 	binds, err := node.StartBinds()
 	if err != nil {
 		_ = st.Close()
@@ -109,7 +111,8 @@ func idNode(cfg *config.Config) int {
 
 // startTakeover makes this node take over the unsent messages of a node
 // whose lease expired (cluster.WatchDeparted: the lowest live node, after
-// cluster.TakeoverGrace); the returned func stops it. Outside a cluster
+// cluster.TakeoverGrace) and, as the lowest live node, compact the journal
+// (cluster.RunCompaction); the returned func stops both. Outside a cluster
 // it does nothing.
 func startTakeover(st storage.Store, hub *flow.Hub) func() {
 	c, ok := st.(clusterStore)
@@ -126,9 +129,16 @@ func startTakeover(st storage.Store, hub *flow.Hub) func() {
 			_ = hub.TakeOver(nodeRecords{st: c.Store, node: node}) // TakeOver logs its outcome
 		})
 	}()
+	compacted := make(chan struct{})
+	go func() {
+		defer close(compacted)
+		c.node.RunCompaction(cluster.CompactCheck, cluster.CompactAfter, cluster.CompactMaxAge, stop,
+			func(ctx context.Context, cut uint64) error { _, err := c.Store.Compact(ctx, cut); return err })
+	}()
 	return func() {
 		close(stop)
 		<-done
+		<-compacted
 	}
 }
 
@@ -160,6 +170,7 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 		{"smppd_cluster_journal_refused_total", "Writes refused because the unacknowledged journal passed its bound (submits answered ESME_RMSGQFUL).", func(j js) float64 { return float64(j.Refused) }},
 		{"smppd_cluster_journal_applied_batches_total", "Journal batches applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.Applied) }},
 		{"smppd_cluster_journal_applied_entries_total", "Journal entries applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.AppliedEntries) }},
+		{"smppd_cluster_journal_compactions_total", "Journal compactions this node made (a new base; the batches before its cut purged).", func(j js) float64 { return float64(j.Compactions) }},
 	}
 	for _, k := range counters {
 		get := k.get

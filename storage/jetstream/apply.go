@@ -21,22 +21,25 @@ import (
 type applier struct {
 	s       *Store
 	cc      natsjs.ConsumeContext
-	last    uint64 // the stream's last sequence at Open
+	last    uint64        // the stream's last sequence at Open
+	applied atomic.Uint64 // the stream sequence of the last journal batch applied (or skipped as this node's own)
 	batches atomic.Uint64
 	entries atomic.Uint64
 	bad     atomic.Uint64 // entries that did not decode or apply
 }
 
-// start replays up to the last sequence (waiting, bounded by ctx), then
-// leaves the consumer following.
+// start applies the newest base (compact.go), replays the batches after
+// its cut up to the last sequence (waiting, bounded by ctx), then leaves the
+// consumer following. errRebased: a compaction purged batches meanwhile.
 func (a *applier) start(ctx context.Context, s *Store) error {
 	a.s = s
 	// Each call gets a short deadline of its own, retried: a request made
 	// while the stream elects a leader may get no answer at all.
-	var cons natsjs.Consumer
+	var st natsjs.Stream
+	var b base
 	err := retry(ctx, func(c context.Context) error {
-		st, err := s.o.JS.Stream(c, s.o.Stream)
-		if err != nil {
+		var err error
+		if st, err = s.o.JS.Stream(c, s.o.Stream); err != nil {
 			return err
 		}
 		info, err := st.Info(c)
@@ -44,7 +47,31 @@ func (a *applier) start(ctx context.Context, s *Store) error {
 			return err
 		}
 		a.last = info.State.LastSeq
-		cons, err = st.OrderedConsumer(c, natsjs.OrderedConsumerConfig{DeliverPolicy: natsjs.DeliverAllPolicy})
+		b, err = lastBase(c, st)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("jetstream: follow the journal stream %s: %w", s.o.Stream, err)
+	}
+	if b.found {
+		if err := eachBase(ctx, st, b, func(p []byte) { a.batch(0, p) }); err != nil {
+			return fmt.Errorf("jetstream: journal base %s: %w", b.gen, err)
+		}
+		a.applied.Store(b.cut)
+	}
+	var cons natsjs.Consumer
+	var pending uint64
+	err = retry(ctx, func(c context.Context) error {
+		var err error
+		cons, err = st.OrderedConsumer(c, natsjs.OrderedConsumerConfig{FilterSubjects: []string{JournalFilter},
+			DeliverPolicy: natsjs.DeliverByStartSequencePolicy, OptStartSeq: b.cut + 1})
+		if err != nil {
+			return err
+		}
+		info, err := cons.Info(c)
+		if err == nil {
+			pending = info.NumPending
+		}
 		return err
 	})
 	if err != nil {
@@ -52,7 +79,7 @@ func (a *applier) start(ctx context.Context, s *Store) error {
 	}
 	caught := make(chan struct{})
 	var once atomic.Bool
-	if a.last == 0 {
+	if pending == 0 {
 		once.Store(true)
 		close(caught)
 	}
@@ -63,11 +90,11 @@ func (a *applier) start(ctx context.Context, s *Store) error {
 		}
 		seq := md.Sequence.Stream
 		node, _ := strconv.Atoi(m.Headers().Get(hdrNode))
-		if seq > a.last && node == s.o.Node {
-			return
+		if seq <= a.last || node != s.o.Node {
+			a.batch(node, m.Data())
 		}
-		a.batch(node, m.Data())
-		if seq >= a.last && once.CompareAndSwap(false, true) {
+		a.applied.Store(seq)
+		if (seq >= a.last || md.NumPending == 0) && once.CompareAndSwap(false, true) {
 			close(caught)
 		}
 	})
@@ -76,11 +103,17 @@ func (a *applier) start(ctx context.Context, s *Store) error {
 	}
 	select {
 	case <-caught:
-		return nil
 	case <-ctx.Done():
 		a.cc.Stop()
 		return fmt.Errorf("jetstream: journal replay (%d batches applied of %d) did not finish: %w", a.batches.Load(), a.last, ctx.Err())
 	}
+	// A compaction may have purged batches this replay had not reached
+	// yet (it started before this node reported what it applied).
+	if now, err := lastBase(ctx, st); err == nil && now.found && now.gen != b.gen {
+		a.cc.Stop()
+		return errRebased
+	}
+	return nil
 }
 
 func (a *applier) stop() {
@@ -100,6 +133,13 @@ func (a *applier) batch(node int, p []byte) {
 		}
 		e := p[4 : 4+n]
 		p = p[4+n:]
+		if e[0] == kFrom { // a base's attribution (compact.go)
+			d := reader{p: e[1:]}
+			if v := int(d.u32()); d.err == nil {
+				node = v
+			}
+			continue
+		}
 		a.entries.Add(1)
 		if err := a.entry(node, e[0], e[1:]); err != nil && !benign(err) {
 			a.bad.Add(1)

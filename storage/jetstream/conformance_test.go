@@ -51,7 +51,7 @@ func testJS(t *testing.T, dir string) (natsjs.JetStream, *nats.Conn) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if _, err := js.CreateOrUpdateStream(ctx, natsjs.StreamConfig{Name: testStream, Subjects: []string{"smppd.journal.*"},
+	if _, err := js.CreateOrUpdateStream(ctx, natsjs.StreamConfig{Name: testStream, Subjects: []string{"smppd.journal.*", "smppd.base.*"},
 		Storage: natsjs.FileStorage, Duplicates: 2 * time.Minute}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	natsjs "github.com/nats-io/nats.go/jetstream"
@@ -78,13 +79,14 @@ type Store struct {
 		m  map[msg.ID][]byte
 	}
 
-	bufs  sync.Pool // *[]byte entry scratch
-	close sync.Once
+	bufs        sync.Pool // *[]byte entry scratch
+	close       sync.Once
+	compactions atomic.Uint64 // journal compactions this node made (compact.go)
 }
 
-// Open empties o.Dir, opens the index there, replays the whole journal
-// into it (bounded by ReplayTimeout), then follows the other nodes'
-// writes and starts the journal's publisher.
+// Open empties o.Dir, opens the index there, replays the journal into it
+// (the newest base, then the batches after it; bounded by ReplayTimeout),
+// then follows the other nodes' writes and starts the journal's publisher.
 func Open(o Options) (*Store, error) {
 	if o.MaxPending <= 0 {
 		o.MaxPending = 64 << 20
@@ -92,33 +94,59 @@ func Open(o Options) (*Store, error) {
 	if o.ReplayTimeout <= 0 {
 		o.ReplayTimeout = 5 * time.Minute
 	}
-	if err := os.RemoveAll(filepath.Join(o.Dir, "index")); err != nil {
-		return nil, fmt.Errorf("jetstream: clear the index: %w", err)
-	}
-	idx, err := disk.Open(disk.Options{Dir: filepath.Join(o.Dir, "index"), Sync: wal.SyncNever, TTL: o.TTL, MaxHeld: o.MaxHeld,
-		HeldShare: o.HeldShare, MaxDeadLetters: o.MaxDeadLetters, Now: o.Now, Logger: zerolog.Nop()})
-	if err != nil {
-		return nil, fmt.Errorf("jetstream: index: %w", err)
-	}
-	s := &Store{o: o, idx: idx, lg: o.Logger.With().Str("component", "store").Logger()}
+	s := &Store{o: o, lg: o.Logger.With().Str("component", "store").Logger()}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
-	s.holds.init(s)
-	s.bodies.m = make(map[msg.ID][]byte)
 	s.led.s, s.dead.s, s.cbs.s = s, s, s
 	ctx, cancel := context.WithTimeout(context.Background(), o.ReplayTimeout)
 	defer cancel()
 	t0 := time.Now()
-	if err := s.apply.start(ctx, s); err != nil {
-		_ = idx.Close()
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		if err := s.openIndex(); err != nil {
+			return nil, err
+		}
+		err := s.apply.start(ctx, s)
+		if err == nil {
+			break
+		}
+		_ = s.idx.Close()
+		if !errors.Is(err, errRebased) || attempt == 3 {
+			return nil, err
+		}
+		s.lg.Warn().Str("event", "journal_rebased").Int("attempt", attempt).
+			Msg("store: the journal was compacted during the replay; replaying again from the new base")
 	}
 	s.j = newJournal(o.JS, o.Subject, o.Node, o.MaxPending, s.lg)
-	st := idx.Stats()
+	st := s.idx.Stats()
 	s.lg.Info().Str("event", "store_opened").Str("stream", o.Stream).Dur("recovery", time.Since(t0)).
 		Uint64("batches", s.apply.batches.Load()).Uint64("entries", s.apply.entries.Load()).Int("records", st.Records).
 		Int("held", st.Held).Msg("store: JetStream journal replayed")
 	return s, nil
 }
+
+// openIndex empties the index's directory and opens it, with the maps
+// that go with it, for a replay.
+func (s *Store) openIndex() error {
+	dir := filepath.Join(s.o.Dir, "index")
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("jetstream: clear the index: %w", err)
+	}
+	idx, err := disk.Open(disk.Options{Dir: dir, Sync: wal.SyncNever, TTL: s.o.TTL, MaxHeld: s.o.MaxHeld,
+		HeldShare: s.o.HeldShare, MaxDeadLetters: s.o.MaxDeadLetters, Now: s.o.Now, Logger: zerolog.Nop()})
+	if err != nil {
+		return fmt.Errorf("jetstream: index: %w", err)
+	}
+	s.idx = idx
+	s.holds.init(s)
+	s.bodies.m = make(map[msg.ID][]byte)
+	s.apply.batches.Store(0)
+	s.apply.entries.Store(0)
+	s.apply.applied.Store(0)
+	return nil
+}
+
+// Applied is the stream sequence up to which this node's index holds the
+// journal: a compaction's cut may not pass any live node's.
+func (s *Store) Applied() uint64 { return s.apply.applied.Load() }
 
 // buf and put lend an entry scratch buffer.
 func (s *Store) buf() *[]byte  { return s.bufs.Get().(*[]byte) }
@@ -358,13 +386,14 @@ type JournalStats struct {
 	Batches, Entries, Retries, Refused uint64
 	Applied, AppliedEntries            uint64
 	Pending                            uint64 // bytes appended and not yet acknowledged
+	Compactions                        uint64 // journal compactions this node made
 }
 
 // Journal returns the journal's counters.
 func (s *Store) Journal() JournalStats {
 	return JournalStats{Batches: s.j.batches.Load(), Entries: s.j.entries.Load(), Retries: s.j.retries.Load(),
 		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
-		Pending: s.j.Written() - s.j.Committed()}
+		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load()}
 }
 
 // Close implements storage.Store: it waits (up to 10 s) for the journal's

@@ -1,0 +1,67 @@
+package cluster
+
+import (
+	"context"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// The lowest live node compacts, never past what the slowest live node
+// applied, never while one reports nothing (a start replaying), and only
+// once enough has accumulated past the last cut.
+func TestRunCompactionCut(t *testing.T) {
+	nodes := joinAll(t, threeNodes(t))
+	var applied [3]atomic.Uint64
+	for i, n := range nodes {
+		n.SetApplied(func() uint64 { return applied[i].Load() })
+	}
+	applied[0].Store(100)
+	applied[1].Store(80)
+	cuts := make(chan [2]uint64, 16) // node, cut
+	stop := make(chan struct{})
+	done := make(chan struct{}, 3)
+	for i, n := range nodes {
+		go func() {
+			n.RunCompaction(100*time.Millisecond, 50, time.Hour, stop, func(_ context.Context, cut uint64) error {
+				cuts <- [2]uint64{uint64(i + 1), cut}
+				return nil
+			})
+			done <- struct{}{}
+		}()
+	}
+	defer func() {
+		close(stop)
+		for range nodes {
+			<-done
+		}
+	}()
+	expect := func(what string, want [2]uint64) {
+		t.Helper()
+		select {
+		case got := <-cuts:
+			if got != want {
+				t.Fatalf("%s: node %d compacted at %d, want node %d at %d", what, got[0], got[1], want[0], want[1])
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: no compaction", what)
+		}
+	}
+	none := func(what string) {
+		t.Helper()
+		select {
+		case got := <-cuts:
+			t.Fatalf("%s: node %d compacted at %d", what, got[0], got[1])
+		case <-time.After(2500 * time.Millisecond): // two heartbeats and more
+		}
+	}
+	none("node 3 reports nothing applied")
+	applied[2].Store(120)
+	expect("every node applied", [2]uint64{1, 80})
+	applied[0].Store(150)
+	applied[2].Store(300)
+	applied[1].Store(85)
+	none("5 past the last cut, under 50")
+	applied[1].Store(200)
+	expect("enough past the last cut", [2]uint64{1, 150})
+}
