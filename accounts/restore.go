@@ -1,6 +1,7 @@
 package accounts
 
 import (
+	"errors"
 	"fmt"
 )
 
@@ -28,6 +29,22 @@ func (s *Store) Restored() Restored {
 	r := s.restored
 	r.Differ = append([]string(nil), r.Differ...)
 	return r
+}
+
+// AttachLedger gives a Store built without Options.Ledger its ledger, as
+// NewStore would have: the live balances and quotas come from l, and
+// every change is written to it from now on. It is for a process that
+// authenticates binds before its durable store is open (an upgrade
+// hand-over): call it before any charge, set or top-up. A second call, or
+// one on a Store built with a ledger, is refused.
+func (s *Store) AttachLedger(l Ledger) error {
+	s.mu.Lock()
+	has := s.led != nil
+	s.mu.Unlock()
+	if has {
+		return errors.New("accounts: the store has a ledger already")
+	}
+	return s.restore(l)
 }
 
 // restore makes the ledger's balances and quotas the live ones, before any

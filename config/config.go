@@ -123,6 +123,11 @@ type SMPPServer struct {
 	Tick                   Duration `toml:"tick"`                     // timer wheel tick
 	NodeID                 int      `toml:"node_id"`                  // 0..4095, part of every message id
 	TracePDUs              bool     `toml:"trace_pdus"`               // log every PDU at debug level
+	// ReusePort sets SO_REUSEPORT on the SMPP listeners so that a new
+	// smppd started with -lock-wait listens beside this one and takes over
+	// (an upgrade without a refused connection; docs/OPERATIONS.md). Off,
+	// a second smppd on the same port fails with "address already in use".
+	ReusePort bool `toml:"reuse_port"`
 	// JasminCompatStatus answers refusals with Jasmin's statuses instead
 	// of ours (balance or quota: ESME_RSYSERR instead of ESME_RSUBMITFAIL;
 	// priority without the right: ESME_RINVSYSID); see docs/CONFIG.md.

@@ -435,6 +435,8 @@ func TestValidation(t *testing.T) {
 		{"backlog below pdu", "[smpp-server]\nmax_outbound_backlog = \"64KiB\"\n", []string{"smpp-server.max_outbound_backlog: 65536 bytes is less than max_pdu_len"}},
 		{"in flight", "[smpp-server]\nmax_in_flight = 0\n", []string{"smpp-server.max_in_flight: 0 is out of range"}},
 		{"queue wait", "[smpp-server]\nqueue_full_wait = \"2m\"\n", []string{"smpp-server.queue_full_wait: 2m0s is out of range"}},
+		{"reuse port memory", "[smpp-server]\nreuse_port = true\n[storage]\nkind = \"memory\"\n", []string{":2: smpp-server.reuse_port: needs [storage] kind = \"disk\""}},
+		{"reuse port disk", "[smpp-server]\nreuse_port = true\n", []string{}},
 		{"queue wait vs response", "[smpp-server]\nresponseTimerSecs = 10\nqueue_full_wait = \"5s\"\n", []string{"smpp-server.queue_full_wait: 5s must be under half of responseTimerSecs (10s)"}},
 		{"tls needs files", "[smpp-server.tls]\nenabled = true\n", []string{"smpp-server.tls.cert_file: is required", "smpp-server.tls.key_file: is required"}},
 		{"tls missing file", "[smpp-server.tls]\nenabled = true\ncert_file = \"nope.pem\"\nkey_file = \"nope.key\"\n", []string{":3: smpp-server.tls.cert_file:", "no such file"}},

@@ -163,6 +163,11 @@ func (v *validator) server() {
 		// deliver_sm_resp included: it must not look dead meanwhile.
 		v.fail(p+"queue_full_wait", "%v must be under half of responseTimerSecs (%v): a waiting session reads no responses", s.QueueFullWait, r)
 	}
+	if s.ReusePort && (v.c.Storage.Kind != StorageDisk || v.c.Cluster.Enabled) {
+		// The data-directory lock is what hands the traffic over: without
+		// it two processes would serve the port side by side.
+		v.fail(p+"reuse_port", "needs [storage] kind = \"disk\" and no [cluster]: the data directory's lock orders the hand-over")
+	}
 	v.intRange(p+"deliver_window", s.DeliverWindow, 1, 1<<16)
 	v.intRange(p+"max_connections", s.MaxConnections, 0, 1<<24)
 	v.intRange(p+"max_connections_per_ip", s.MaxConnectionsPerIP, 0, 1<<24)

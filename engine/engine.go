@@ -362,6 +362,13 @@ type Options struct {
 	TrustedProxies     []netip.Prefix
 	ProxyHeaderTimeout time.Duration
 
+	// ReusePort sets SO_REUSEPORT on the SMPP listeners (plain and TLS) so
+	// that a successor process can listen on the same ports during an
+	// upgrade hand-over; StopAccepting (first in Shutdown) then takes this
+	// process's listeners out of the group. gnet opens one listener per
+	// event loop in this mode. Needs a fixed port.
+	ReusePort bool
+
 	Authenticator Authenticator // required
 	Submit        SubmitHandler // default: answer with a fresh id from IDs
 	IDs           IDSource      // default: an engine-local atomic generator

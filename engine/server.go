@@ -38,6 +38,7 @@ type Server struct {
 	tlsLn   net.Listener
 	tlsWG   sync.WaitGroup
 	running atomic.Bool
+	reuse   reuseState // ReusePort's own listeners, StopAccepting (reuseport.go)
 
 	loopsMu sync.Mutex
 	loops   atomic.Pointer[[]*loop]
@@ -77,6 +78,11 @@ func New(opts Options) (*Server, error) {
 	}
 	if opts.TLSAddr != "" && opts.TLSConfig == nil {
 		return nil, errors.New("engine: TLSAddr set without TLSConfig")
+	}
+	if opts.ReusePort {
+		if err := checkReusePort(opts.Addr); err != nil {
+			return nil, err
+		}
 	}
 	srv := &Server{opts: opts, log: opts.Logger, sysID: []byte(opts.SystemID)}
 	srv.submit = opts.Submit
@@ -178,6 +184,7 @@ func (srv *Server) Start() error {
 		srv.authWG.Add(1)
 		go srv.authWorker()
 	}
+	srv.reuse.before(srv.opts.ReusePort)
 	go func() {
 		srv.runErr = gnet.Run(srv.h, "tcp://"+srv.opts.Addr,
 			gnet.WithNumEventLoop(srv.opts.EventLoops),
@@ -186,6 +193,7 @@ func (srv *Server) Start() error {
 			gnet.WithLoadBalancing(gnet.LeastConnections),
 			gnet.WithTicker(true),
 			gnet.WithReuseAddr(true),
+			gnet.WithReusePort(srv.opts.ReusePort), // one listener per loop: reuseport.go
 			gnet.WithTCPNoDelay(gnet.TCPNoDelay),
 			gnet.WithReadBufferCap(gnetReadChunk),
 			gnet.WithLogger(gnetLogger{srv.log}),
@@ -204,6 +212,10 @@ func (srv *Server) Start() error {
 		return fmt.Errorf("engine: listen %s: %w", srv.opts.Addr, srv.runErr)
 	}
 	if err := srv.learnAddr(); err != nil {
+		srv.abort()
+		return err
+	}
+	if err := srv.reuse.after(srv.opts.ReusePort, srv.addr); err != nil {
 		srv.abort()
 		return err
 	}
@@ -465,6 +477,7 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 		return ErrNotRunning
 	}
 	srv.draining.Store(true)
+	srv.StopAccepting()
 	if srv.tlsLn != nil {
 		_ = srv.tlsLn.Close()
 		srv.closeHandshakes()

@@ -89,7 +89,7 @@ func (t *tlsConns) closeAll(handshaking bool) {
 // end is enrolled into a gnet loop, so the session itself runs on a loop
 // exactly like a TCP one (docs/adr/0001-tls.md).
 func (srv *Server) startTLS() error {
-	ln, err := net.Listen("tcp", srv.opts.TLSAddr)
+	ln, err := srv.listenTLS()
 	if err != nil {
 		return fmt.Errorf("engine: listen tls %s: %w", srv.opts.TLSAddr, err)
 	}

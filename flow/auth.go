@@ -26,6 +26,11 @@ type authenticator struct{ s *accounts.Store }
 // reaches a worker.
 func (h *Hub) Authenticator() engine.Authenticator { return authenticator{h.accounts} }
 
+// NewAuthenticator is the hub's Authenticator on s before any hub exists
+// (an upgrade's new process takes binds while it waits for its store): the
+// principals it makes are the ones the hub built on s expects.
+func NewAuthenticator(s *accounts.Store) engine.Authenticator { return authenticator{s} }
+
 var _ engine.BindGate = authenticator{}
 
 // Authenticate checks the bind with the accounts store.

@@ -59,6 +59,9 @@ type daemon struct {
 	// pex are the policy's portability lookup, [[limit]] buckets and
 	// per-route counts (policyextras.go).
 	pex *policyExtras
+	// early serves the engine while this process waits for the data
+	// directory (reuse_port with -lock-wait: handover.go); nil otherwise.
+	early *handover
 	// connIDs are the connectors' routing ids (connids.go); msrc what the
 	// metrics read, re-attached when connectors change live.
 	connIDs *connIDs
@@ -87,6 +90,17 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 	// The store first: the balances come from its ledger, and it takes
 	// each user's share of the held items once the users exist.
 	shares := &heldShares{callbacks: cfg.Webhook.Pending(&cfg.Delivery)}
+	if lockWait > 0 && cfg.Server.ReusePort {
+		// Listen beside the running smppd while waiting (handover.go).
+		if err := d.listenEarly(cfg, au, shares, tune, lockWait); err != nil {
+			return nil, err
+		}
+		defer func() {
+			if err != nil {
+				d.stopEngine() // unbinds what bound during the wait
+			}
+		}()
+	}
 	if d.store, err = openStore(cfg, shares.limit, lockWait, log); err != nil {
 		return nil, err
 	}
@@ -108,7 +122,7 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 	if cfg.Storage.Disk() || cfg.Cluster.Enabled {
 		so.Ledger = newLedger(d.store.Ledger())
 	}
-	if d.users, err = accounts.NewStore(au, accountGroups(cfg.Groups), so); err != nil {
+	if d.users, err = d.accountsStore(au, cfg, so); err != nil {
 		return nil, err
 	}
 	// A cluster node: bind limits count every node's binds; users,
@@ -172,25 +186,10 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 		return nil, err
 	}
 	heldElsewhere(d.store, d.dl.HeldElsewhere)
-	eo, err := engineOptions(cfg, ids)
-	if err != nil {
-		return nil, err
-	}
-	eo.Logger = log
-	if eo.TLSConfig != nil {
-		d.tls = newTLSListener(eo.TLSConfig, eo.TLSAddr)
-		eo.TLSConfig = d.tls.serve()
-	}
-	// The engine binds through the hub's Authenticator: the hub reads each
-	// request's user from the principal that bind made.
-	eo.Authenticator, eo.Submit, eo.Manage = d.hub.Authenticator(), d.hub, d.hub
-	eo.Binds, eo.Deliveries = d.dl, d.dl
-	eo.SubmitLatency = d.metrics.SubmitLatency()
-	if tune != nil {
-		tune(&eo)
-	}
-	if d.srv, err = engine.New(eo); err != nil {
-		return nil, err
+	if d.early == nil { // else listening already
+		if err := d.newEngine(cfg, ids, tune); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.Admin.Enabled {
 		tokens, err := adminTokens(cfg)
@@ -255,6 +254,9 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 func (d *daemon) start() error {
 	d.dl.Attach(d.srv)
 	d.hub.Attach(d.srv)
+	if d.early != nil {
+		d.early.attach(d.hub, d.dl, d.metrics.SubmitLatency())
+	}
 	if err := d.webhook.Start(); err != nil { // first: it takes up what a previous run left pending
 		return err
 	}
@@ -272,7 +274,9 @@ func (d *daemon) start() error {
 		d.stopHub()
 		return fmt.Errorf("re-driving the stored messages: %w", err)
 	}
-	if err := d.srv.Start(); err != nil {
+	if d.early != nil {
+		d.openEarly() // listening since before the lock: serve its submits now
+	} else if err := d.srv.Start(); err != nil {
 		d.stopHub()
 		return err
 	}
@@ -314,6 +318,7 @@ func (d *daemon) start() error {
 // shutdown_grace for each step.
 func (d *daemon) stop() {
 	grace := d.cfg.Server.ShutdownGrace.D()
+	d.srv.StopAccepting() // first: with reuse_port new connections go to the successor now
 	if d.admin != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_ = d.admin.Shutdown(ctx)
@@ -344,7 +349,7 @@ func (d *daemon) stopHub()    { d.stopHubWithin(time.Second) }
 func (d *daemon) stopEngineWithin(grace time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
-	if err := d.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+	if err := d.srv.Shutdown(ctx); err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, engine.ErrNotRunning) {
 		d.log.Error().Str("event", "shutdown").Err(err).Msg("engine shutdown")
 	}
 }

@@ -108,6 +108,7 @@ func engineOptions(cfg *config.Config, ids *msg.IDGen) (engine.Options, error) {
 		LogLinesPerSecond:      s.LogRateLimit,
 		AuthWorkers:            cfg.Auth.Workers,
 		TracePDUs:              s.TracePDUs,
+		ReusePort:              s.ReusePort,
 		IDs:                    ids,
 	}
 	o.MaxPendingBindsPerIP = cfg.BindLimits.MaxPendingPerAddress
