@@ -141,6 +141,48 @@ func (s *Store) Upsert(u User) error {
 	return s.saveChange()
 }
 
+// Remove deletes systemID: it can no longer bind; binds already held
+// keep its last record, marked inactive (User.Active), as after a reload
+// without it. Its balance stays in the ledger; the same system_id added
+// again starts from its new values. Then Persist is called (ErrNotSaved:
+// removed, the users file behind). In shared mode the Directory removes
+// it cluster-wide.
+func (s *Store) Remove(systemID string) error {
+	if d := s.directory(); d != nil {
+		if s.snap.Load().users[systemID] == nil {
+			return fmt.Errorf("%w %q", ErrUnknownUser, systemID)
+		}
+		return d.DeleteUser(systemID)
+	}
+	s.mu.Lock()
+	old := s.snap.Load()
+	e := old.users[systemID]
+	if e == nil {
+		s.mu.Unlock()
+		return fmt.Errorf("%w %q", ErrUnknownUser, systemID)
+	}
+	snap := &snapshot{users: make(map[string]*entry, len(old.users)), order: make([]*entry, 0, len(old.order)),
+		groups: old.groups, dummy: old.dummy}
+	for id, x := range old.users {
+		if id != systemID {
+			snap.users[id] = x
+		}
+	}
+	for _, x := range old.order {
+		if x != e {
+			snap.order = append(snap.order, x)
+		}
+	}
+	last := *e.cur.Load()
+	last.user.inactive = true
+	e.cur.Store(&last)
+	s.snap.Store(snap)
+	s.changed = true
+	s.mu.Unlock()
+	s.purgeCache(snap)
+	return s.saveChange()
+}
+
 // SetEnabled enables or disables systemID (binds already held stay; their
 // User().Active() follows), then calls Persist.
 func (s *Store) SetEnabled(systemID string, enabled bool) error {

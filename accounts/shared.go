@@ -29,6 +29,8 @@ type Directory interface {
 	SetBalance(systemID string, b Amount) error
 	// TopUp adds b to systemID's shared balance.
 	TopUp(systemID string, b Amount) error
+	// DeleteUser removes systemID cluster-wide.
+	DeleteUser(systemID string) error
 	// Short says this node's slice of account (a system_id or
 	// QuotaAccount) could not cover need; it must not block.
 	Short(account string, need int64)

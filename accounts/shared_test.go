@@ -63,6 +63,13 @@ func (d *fakeDir) TopUp(id string, b Amount) error {
 	return nil
 }
 
+func (d *fakeDir) DeleteUser(id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.users, id)
+	return d.applyLocked()
+}
+
 func (d *fakeDir) Short(account string, _ int64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -157,6 +164,12 @@ func TestSharedModeChargesTheSlice(t *testing.T) {
 	}
 	if err := s.TopUp("nobody", Micros(1)); !errors.Is(err, ErrUnknownUser) {
 		t.Fatalf("top-up of an unknown user: %v", err)
+	}
+	if err := s.Remove("ann"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.Lookup("ann"); ok || b.User().Active() {
+		t.Fatal("ann still there, or her bind still active, after Remove")
 	}
 }
 

@@ -112,6 +112,7 @@ func (s *Server) userRoutes() {
 	s.mux.HandleFunc("POST /v1/users", s.addUser)
 	s.mux.HandleFunc("GET /v1/users/{id}", s.showUser)
 	s.mux.HandleFunc("PATCH /v1/users/{id}", s.patchUser)
+	s.mux.HandleFunc("DELETE /v1/users/{id}", s.deleteUser)
 	s.mux.HandleFunc("POST /v1/users/{id}/enable", func(w http.ResponseWriter, r *http.Request) { s.setEnabled(w, r, true) })
 	s.mux.HandleFunc("POST /v1/users/{id}/disable", func(w http.ResponseWriter, r *http.Request) { s.setEnabled(w, r, false) })
 	s.mux.HandleFunc("POST /v1/users/{id}/balance", s.balance)
@@ -227,6 +228,21 @@ func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) {
 	s.opts.Logger.Info().Str("event", "user_changed").Str("system_id", id).Bool("password", in.Password != nil).
 		Bool("callback_secret", in.CallbackSecret != nil).Strs("warnings", warns).Msg("operator changed a user")
 	s.writeUser(w, st, id, http.StatusOK)
+}
+
+// deleteUser removes a user: it can no longer bind; binds it holds stay
+// up, inactive (their submits are refused). In a cluster, on every node.
+func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
+	st := s.store(w)
+	if st == nil {
+		return
+	}
+	id := r.PathValue("id")
+	if !s.storeError(w, st.Remove(id)) {
+		return
+	}
+	s.opts.Logger.Info().Str("event", "user_removed").Str("system_id", id).Msg("operator removed a user")
+	writeJSON(w, http.StatusOK, map[string]string{"system_id": id, "status": "removed"})
 }
 
 func (s *Server) setEnabled(w http.ResponseWriter, r *http.Request, on bool) {

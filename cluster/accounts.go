@@ -183,6 +183,13 @@ func (a *Accounts) Seed(users, groups map[string][]byte, pools map[string]Pool) 
 			return false, fmt.Errorf("cluster: seed %s: %w", AccountsBucket, err)
 		}
 		e, gerr := a.kv.Get(ctx, seedKey)
+		if errors.Is(gerr, jetstream.ErrKeyNotFound) && ctx.Err() == nil {
+			// A replica behind the create that failed (reads may be served by
+			// any replica): ask again.
+			time.Sleep(50 * time.Millisecond)
+			rev, err = a.kv.Create(ctx, seedKey, []byte("pending "+me))
+			continue
+		}
 		if gerr != nil {
 			return false, fmt.Errorf("cluster: read %s seed: %w", AccountsBucket, gerr)
 		}
@@ -266,10 +273,31 @@ func (a *Accounts) Start(local Local, apply func(Directory) error) error {
 	case <-time.After(a.n.o.JoinTimeout):
 		err = fmt.Errorf("cluster: %s not read within join_timeout %v", AccountsBucket, a.n.o.JoinTimeout)
 	}
+	if err == nil {
+		// The watch's consumer may read from a replica behind the leader:
+		// wait until it passed what the leader holds now.
+		err = a.catchUp()
+	}
 	if err != nil {
 		a.Close()
 	}
 	return err
+}
+
+// catchUp waits until this node applied the bucket up to the stream's
+// last sequence as its leader reports it.
+func (a *Accounts) catchUp() error {
+	ctx, cancel := context.WithTimeout(context.Background(), a.n.o.JoinTimeout)
+	defer cancel()
+	st, err := a.kv.Status(ctx)
+	if err != nil {
+		return fmt.Errorf("cluster: %s status: %w", AccountsBucket, err)
+	}
+	bs, ok := st.(*jetstream.KeyValueBucketStatus)
+	if !ok {
+		return nil
+	}
+	return a.WaitApplied(bs.StreamInfo().State.LastSeq)
 }
 
 func (a *Accounts) watch(w jetstream.KeyWatcher, firstErr chan<- error) {
@@ -568,6 +596,9 @@ func (a *Accounts) casPool(account string, f func(p Pool, exists bool) (Pool, er
 		if ctx.Err() != nil {
 			return 0, fmt.Errorf("cluster: pool of %q: too many concurrent writers: %w", account, ctx.Err())
 		}
+		// A conflict: another writer, or a read served by a replica behind
+		// the leader. Either passes in a moment.
+		time.Sleep(2 * time.Millisecond)
 	}
 }
 

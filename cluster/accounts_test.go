@@ -77,11 +77,13 @@ func (f *fakeLocal) charge(a *Accounts, acct string, n int64) bool {
 }
 
 // startAccounts opens and starts the accounts bucket on every node, the
-// first seeding pools; apply counts the directories applied.
-func startAccounts(t *testing.T, nodes []*Node, locals []*fakeLocal, pools map[string]Pool) ([]*Accounts, []*atomic.Int32) {
+// first seeding pools; apply counts the directories applied that hold
+// the seeded user, and lastUsers is how many users the last one held.
+func startAccounts(t *testing.T, nodes []*Node, locals []*fakeLocal, pools map[string]Pool) ([]*Accounts, []*atomic.Int32, []*atomic.Int32) {
 	t.Helper()
 	accs := make([]*Accounts, len(nodes))
 	applied := make([]*atomic.Int32, len(nodes))
+	lastUsers := make([]*atomic.Int32, len(nodes))
 	seeded := make([]bool, len(nodes))
 	var wg sync.WaitGroup
 	errs := make([]error, len(nodes))
@@ -90,7 +92,7 @@ func startAccounts(t *testing.T, nodes []*Node, locals []*fakeLocal, pools map[s
 		if err != nil {
 			t.Fatal(err)
 		}
-		accs[i], applied[i] = a, new(atomic.Int32)
+		accs[i], applied[i], lastUsers[i] = a, new(atomic.Int32), new(atomic.Int32)
 		wg.Go(func() {
 			users := map[string][]byte{"ann": []byte(`{"from":` + string(rune('0'+i+1)) + `}`)}
 			seeded[i], errs[i] = a.Seed(users, nil, pools)
@@ -112,6 +114,7 @@ func startAccounts(t *testing.T, nodes []*Node, locals []*fakeLocal, pools map[s
 	for i, a := range accs {
 		ap := applied[i]
 		if err := a.Start(locals[i], func(d Directory) error {
+			lastUsers[i].Store(int32(len(d.Users)))
 			if len(d.Users) == 1 {
 				ap.Add(1)
 			}
@@ -121,7 +124,7 @@ func startAccounts(t *testing.T, nodes []*Node, locals []*fakeLocal, pools map[s
 		}
 		t.Cleanup(a.Close)
 	}
-	return accs, applied
+	return accs, applied, lastUsers
 }
 
 // Two nodes charge one balance of 10,000 in steps of 7 as fast as they
@@ -132,10 +135,10 @@ func startAccounts(t *testing.T, nodes []*Node, locals []*fakeLocal, pools map[s
 func TestCreditLeasesShareOneBalance(t *testing.T) {
 	nodes := joinAll(t, threeNodes(t))
 	locals := []*fakeLocal{newFakeLocal("ann"), newFakeLocal("ann"), newFakeLocal("ann")}
-	accs, applied := startAccounts(t, nodes, locals, map[string]Pool{"ann": {Epoch: 1, Amount: 10_000}})
+	accs, applied, _ := startAccounts(t, nodes, locals, map[string]Pool{"ann": {Epoch: 1, Amount: 10_000}})
 	for i := range applied {
 		if applied[i].Load() < 1 {
-			t.Fatalf("node %d applied no directory at Start", i+1)
+			t.Fatalf("node %d had not applied the seeded user when Start returned", i+1)
 		}
 	}
 	members(t, nodes[0], 3)
@@ -200,7 +203,7 @@ func TestCreditLeasesShareOneBalance(t *testing.T) {
 func TestCreditSetVoidsAndReclaim(t *testing.T) {
 	nodes := joinAll(t, threeNodes(t))
 	locals := []*fakeLocal{newFakeLocal("bob"), newFakeLocal("bob"), newFakeLocal("bob")}
-	accs, _ := startAccounts(t, nodes, locals, map[string]Pool{"bob": {Epoch: 1, Amount: 1_000_000}})
+	accs, _, _ := startAccounts(t, nodes, locals, map[string]Pool{"bob": {Epoch: 1, Amount: 1_000_000}})
 
 	if locals[0].charge(accs[0], "bob", 10) {
 		t.Fatal("charged from an empty slice")
@@ -261,7 +264,7 @@ func TestCreditSetVoidsAndReclaim(t *testing.T) {
 func TestPoolUnlimited(t *testing.T) {
 	nodes := joinAll(t, threeNodes(t))
 	locals := []*fakeLocal{newFakeLocal(), newFakeLocal(), newFakeLocal()}
-	accs, applied := startAccounts(t, nodes, locals, map[string]Pool{"cy": {Epoch: 1, Amount: 5}})
+	accs, applied, lastUsers := startAccounts(t, nodes, locals, map[string]Pool{"cy": {Epoch: 1, Amount: 5}})
 	n := applied[2].Load()
 	if err := accs[0].SetPool("cy", Pool{Unlimited: true}); err != nil {
 		t.Fatal(err)
@@ -270,6 +273,11 @@ func TestPoolUnlimited(t *testing.T) {
 	if _, unl, ok := accs[2].Total("cy"); !ok || !unl {
 		t.Fatalf("node 3: unlimited %v ok %v", unl, ok)
 	}
+	// A user deleted on node 2 is gone from node 3's directory.
+	if err := accs[1].DeleteUser("ann"); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "node 3 applied the delete", func() bool { return lastUsers[2].Load() == 0 })
 	if err := accs[1].AddPool("cy", 5, 0); err != ErrPoolUnlimited {
 		t.Fatalf("top-up of an unlimited pool: %v", err)
 	}

@@ -51,18 +51,16 @@ type slice struct {
 	spent   int64  // charged since the window began (net of refunds)
 	rate    int64  // charged in the last full second
 	window  time.Time
-	lastUse time.Time
+	lastUse time.Time // the last charge from the slice, or borrow
+	spentAt time.Time // the last charge from the slice
 	need    int64  // the largest single charge seen short
 	void    uint64 // a newer epoch the watch saw: the slice is void (guarded by Accounts.mu)
 }
 
-// voidAfter marks the slice void if it was borrowed before epoch (a set);
-// the lender drops it (called with Accounts.mu held: only marks).
-func (s *slice) voidAfter(epoch uint64) {
-	if s.epoch < epoch {
-		s.void = max(s.void, epoch)
-	}
-}
+// voidAfter records that the pool reached epoch (a set), with
+// Accounts.mu held; the lender drops the slice if it was borrowed before
+// (drop compares under s.mu).
+func (s *slice) voidAfter(epoch uint64) { s.void = max(s.void, epoch) }
 
 // Short asks for a refill of account (this node's slice could not cover
 // need). It never blocks: a full queue drops the request, and the next
@@ -186,7 +184,7 @@ func (a *Accounts) check(s *slice) {
 	}
 	if h < s.held {
 		s.spent += s.held - h
-		s.lastUse = now
+		s.lastUse, s.spentAt = now, now
 	}
 	s.held = h
 	if now.Sub(s.window) >= time.Second {
@@ -194,7 +192,9 @@ func (a *Accounts) check(s *slice) {
 	}
 	idle := now.Sub(s.lastUse) >= idleReturn
 	need := max(s.need, 1)
-	low := s.rate > 0 && h < s.rate/2
+	// Refilled ahead only while charges keep coming: a node whose traffic
+	// stopped must not take a slice the others then wait 2 s for.
+	low := s.rate > 0 && h < s.rate/2 && now.Sub(s.spentAt) < 3*lendTick
 	s.mu.Unlock()
 	low = low && a.Refilling(s.account, need)
 	switch {
@@ -316,6 +316,12 @@ func (a *Accounts) writeLease(s *slice, v int64) {
 		return
 	case s.rev == 0:
 		rev, err = a.kv.Create(ctx, key, val)
+		if errors.Is(err, jetstream.ErrKeyExists) {
+			// This node's leftover of an earlier run that the start's
+			// reclaim missed: back to the pool, then ours.
+			a.reclaimKey(ctx, key)
+			rev, err = a.kv.Create(ctx, key, val)
+		}
 	case v == 0:
 		err = a.kv.Delete(ctx, key, jetstream.LastRevision(s.rev))
 	default:
@@ -359,37 +365,45 @@ func (a *Accounts) Reclaim(node int) {
 	var n int
 	var total int64
 	for _, k := range keys {
-		e, err := a.kv.Get(ctx, k)
-		if err != nil {
-			continue
-		}
-		l, ok := parsePool(string(e.Value()))
-		_, acctEnc, _ := strings.Cut(strings.TrimPrefix(k, "lease."), ".")
-		acct, dok := dec(acctEnc)
-		if !ok || !dok {
-			continue
-		}
-		if err := a.kv.Delete(ctx, k, jetstream.LastRevision(e.Revision())); err != nil {
-			continue // rewritten meanwhile: the node is back, its slice is its own
-		}
-		if l.Amount == 0 {
-			continue
-		}
-		_, err = a.casPool(acct, func(p Pool, exists bool) (Pool, error) {
-			if !exists || p.Unlimited || p.Epoch != l.Epoch {
-				return p, ErrNoPool
-			}
-			p.Amount = min(p.Amount+l.Amount, math.MaxInt64/2)
-			return p, nil
-		})
-		if err == nil {
+		if v, ok := a.reclaimKey(ctx, k); ok {
 			n++
-			total += l.Amount
-			a.reclaimed.Add(1)
+			total += v
 		}
 	}
 	a.n.lg.Info().Str("event", "credit_reclaimed").Int("departed", node).Int("slices", n).Int64("amount", total).
 		Msg("cluster: a departed node's unspent slices are back in their pools")
+}
+
+// reclaimKey moves one lease key's slice back to its pool: the key is
+// deleted at the revision read (a node that rewrote it meanwhile keeps
+// it), then the amount is added if the pool is still of its epoch. It
+// reports the amount and whether it went back.
+func (a *Accounts) reclaimKey(ctx context.Context, k string) (int64, bool) {
+	e, err := a.kv.Get(ctx, k)
+	if err != nil {
+		return 0, false
+	}
+	l, ok := parsePool(string(e.Value()))
+	_, acctEnc, _ := strings.Cut(strings.TrimPrefix(k, "lease."), ".")
+	acct, dok := dec(acctEnc)
+	if !ok || !dok {
+		return 0, false
+	}
+	if err := a.kv.Delete(ctx, k, jetstream.LastRevision(e.Revision())); err != nil || l.Amount == 0 {
+		return 0, false
+	}
+	_, err = a.casPool(acct, func(p Pool, exists bool) (Pool, error) {
+		if !exists || p.Unlimited || p.Epoch != l.Epoch {
+			return p, ErrNoPool
+		}
+		p.Amount = min(p.Amount+l.Amount, math.MaxInt64/2)
+		return p, nil
+	})
+	if err != nil {
+		return 0, false
+	}
+	a.reclaimed.Add(1)
+	return l.Amount, true
 }
 
 // Close stops the watch and the lender and gives every unspent slice

@@ -231,6 +231,9 @@ func (d *sharedUsers) PutUser(u accounts.User, prev *accounts.User) error {
 	return d.acc.PutUser(id, b)
 }
 
+// DeleteUser removes the user; its pools stay until it is added again.
+func (d *sharedUsers) DeleteUser(systemID string) error { return d.acc.DeleteUser(systemID) }
+
 // SetBalance sets the pool under a new epoch.
 func (d *sharedUsers) SetBalance(systemID string, b accounts.Amount) error {
 	return d.acc.SetPool(systemID, balancePool(b))
