@@ -174,6 +174,7 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("credit", func(t *testing.T) { testCredit(t, n1, n2) })
+	t.Run("throughput", func(t *testing.T) { testThroughput(t, n1, n2) })
 
 	t.Run("kill", func(t *testing.T) {
 		b := newBook()

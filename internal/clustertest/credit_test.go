@@ -49,7 +49,9 @@ func testCredit(t *testing.T, n1, n2 *node) {
 	refused := make([]map[codec.Status]int, 2)
 	var wg sync.WaitGroup
 	for i, n := range []*node{n1, n2} {
-		wg.Go(func() { acc[i], refused[i] = submitFor(t, n.smppAddr(), 4*time.Second) })
+		wg.Go(func() {
+			acc[i], refused[i] = submitFor(t, n.smppAddr(), creditUser, creditPass, 4*time.Second, time.Time{})
+		})
 	}
 	wg.Wait()
 	total := acc[0] + acc[1]
@@ -82,7 +84,7 @@ func testCredit(t *testing.T, n1, n2 *node) {
 		t.Fatalf("node 1 shows balance %v 10 s after a top-up of %g on node 2", bal, 50*creditRate)
 	}
 	seen = time.Since(began)
-	more, ref := submitFor(t, n1.smppAddr(), 2*time.Second)
+	more, ref := submitFor(t, n1.smppAddr(), creditUser, creditPass, 2*time.Second, time.Time{})
 	t.Logf("credit: top-up on node 2 seen on node 1 after %v (balance %v); node 1 then accepted %d more (refused %v)",
 		seen.Round(time.Millisecond), bal, more, ref)
 	if more == 0 {
@@ -93,9 +95,10 @@ func testCredit(t *testing.T, n1, n2 *node) {
 	}
 }
 
-// submitFor binds creditUser on addr and submits one message at a time
-// for d; it returns how many were accepted and the refusals.
-func submitFor(t *testing.T, addr string, d time.Duration) (int, map[codec.Status]int) {
+// submitFor binds systemID on addr and submits one message at a time for
+// d; it returns how many were accepted from the time from on (zero: all)
+// and the refusals.
+func submitFor(t *testing.T, addr, systemID, pass string, d time.Duration, from time.Time) (int, map[codec.Status]int) {
 	refused := map[codec.Status]int{}
 	w, err := dial(addr)
 	if err != nil {
@@ -103,8 +106,8 @@ func submitFor(t *testing.T, addr string, d time.Duration) (int, map[codec.Statu
 		return 0, refused
 	}
 	defer w.close()
-	if err := w.bindAs(codec.BindTransmitterID, creditUser, creditPass); err != nil {
-		t.Errorf("bind %s on %s: %v", creditUser, addr, err)
+	if err := w.bindAs(codec.BindTransmitterID, systemID, pass); err != nil {
+		t.Errorf("bind %s on %s: %v", systemID, addr, err)
 		return 0, refused
 	}
 	sm := codec.SM{SourceAddrTON: 1, SourceAddrNPI: 1, SourceAddr: []byte(source), DestAddrTON: 1, DestAddrNPI: 1,
@@ -127,7 +130,9 @@ func submitFor(t *testing.T, addr string, d time.Duration) (int, map[codec.Statu
 				continue
 			}
 			if h.Status == codec.StatusOK {
-				accepted++
+				if !time.Now().Before(from) {
+					accepted++
+				}
 			} else {
 				refused[h.Status]++
 				time.Sleep(5 * time.Millisecond) // a throttled refill, or the balance spent
