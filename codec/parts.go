@@ -35,6 +35,10 @@ type Parts struct {
 // TLVs incomplete or inconsistent, ESME_RINVOPTPARAMVAL; a payload of more
 // than 255 parts, ESME_RINVMSGLEN. p holds what was read up to the fault.
 func ReadParts(p *Parts, esmClass, dataCoding byte, content []byte, tlvs *TLVs) Status {
+	if SinglePart(esmClass, tlvs) {
+		*p = Parts{Text: content, Count: 1}
+		return StatusOK
+	}
 	*p = Parts{Count: 1}
 	body := content
 	if esmClass&ESMClassUDHI != 0 {
@@ -70,6 +74,15 @@ func ReadParts(p *Parts, esmClass, dataCoding byte, content []byte, tlvs *TLVs) 
 	}
 	p.Count = n
 	return StatusOK
+}
+
+// SinglePart reports whether a request is one part whose text is its whole
+// content, without reading it: esm_class UDHI clear and no TLV, so no
+// concatenation IE, no sar_* TLVs and no message_payload. ReadParts
+// answers the same for it; this is the inlinable test a caller on the
+// submit path makes first (most requests are such).
+func SinglePart(esmClass byte, tlvs *TLVs) bool {
+	return esmClass&ESMClassUDHI == 0 && (tlvs == nil || tlvs.n == 0)
 }
 
 // sarOf reads the sar_* TLVs: present is false when none is there.

@@ -55,9 +55,24 @@ func TestReadParts(t *testing.T) {
 	} {
 		var p Parts
 		st := ReadParts(&p, c.esm, c.dc, c.content, c.tlvs)
+		if SinglePart(c.esm, c.tlvs) && (st != StatusOK || p.Count != 1 || !bytes.Equal(p.Text, c.content) || p.Total != 0) {
+			t.Errorf("%s: SinglePart, but ReadParts says %v count %d part %d", c.name, st, p.Count, p.Total)
+		}
 		if st != c.st || p.Count != c.count || !bytes.Equal(p.Text, c.text) || p.Ref != c.ref || p.Num != c.num || p.Total != c.total {
 			t.Errorf("%s: got %v count %d text %q ref %d part %d/%d; want %v count %d text %q ref %d part %d/%d", c.name,
 				st, p.Count, p.Text, p.Ref, p.Num, p.Total, c.st, c.count, c.text, c.ref, c.num, c.total)
+		}
+	}
+	for i, c := range []struct {
+		esm  byte
+		tlvs *TLVs
+		want bool
+	}{
+		{0, nil, true}, {0, &TLVs{}, true}, {ESMClassUDHI, nil, false},
+		{0, sar([]byte{0, 1}, 2, 1), false}, {0, payload(gsm), false},
+	} {
+		if got := SinglePart(c.esm, c.tlvs); got != c.want {
+			t.Errorf("SinglePart case %d (esm_class %#x): %v", i, c.esm, got)
 		}
 	}
 	big := payload(gsm)

@@ -7,6 +7,10 @@ import "github.com/smppd/smppd/codec"
 // as, and s.text, the content after any UDH. A malformed UDH, sar_* set or
 // payload refuses the message with codec's status.
 func (s *submission) countParts() (codec.Status, Refusal) {
+	if codec.SinglePart(s.esmClass, s.tlvs) { // most requests: no call
+		s.text, s.parts, s.partRef, s.partNum, s.partTotal = s.content, 1, 0, 0, 0
+		return codec.StatusOK, 0
+	}
 	var p codec.Parts
 	st := codec.ReadParts(&p, s.esmClass, s.dataCoding, s.content, s.tlvs)
 	s.text, s.parts, s.partRef, s.partNum, s.partTotal = p.Text, p.Count, p.Ref, p.Num, p.Total
