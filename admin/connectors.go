@@ -56,6 +56,7 @@ func (s *Server) connectorRoutes() {
 	s.mux.HandleFunc("GET /v1/connectors", s.listConnectors)
 	s.mux.HandleFunc("POST /v1/connectors/{name}/stop", s.stopConnector)
 	s.mux.HandleFunc("POST /v1/connectors/{name}/start", s.startConnector)
+	s.connectorEditRoutes()
 }
 
 func (s *Server) listConnectors(w http.ResponseWriter, _ *http.Request) {

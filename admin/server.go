@@ -75,6 +75,9 @@ type Options struct {
 	Users *accounts.Store
 	// Connectors lists, stops and starts connectors (*flow.Hub).
 	Connectors ConnectorControl
+	// ConnEditor adds, changes and removes them (connectoredit.go;
+	// nil: PUT and DELETE /v1/connectors/{name} answer 503).
+	ConnEditor ConnectorEditor
 	// StopGrace bounds how long a connector stop hands queued messages
 	// upstream before reporting the rest as failed [10s]; ?grace= overrides.
 	StopGrace time.Duration

@@ -58,6 +58,11 @@ type Config struct {
 	Path string `toml:"-"`
 	// UsersPath is the users file that was read ("" if none).
 	UsersPath string `toml:"-"`
+	// ConnectorsPath is the connectors file (connectors_file resolved),
+	// whether or not it exists; ConnectorsFromFile says it did and its
+	// connectors are Connectors.
+	ConnectorsPath     string `toml:"-"`
+	ConnectorsFromFile bool   `toml:"-"`
 	// InlineUsers and InlineGroups count the Users and Groups that came
 	// from the main file (they come first); the rest are the users file's,
 	// which is what SaveUsers writes back.
@@ -136,6 +141,11 @@ type SMPPServer struct {
 	// directory of the main config file. "" means "users.toml" beside the
 	// config if that file exists (and no users file otherwise).
 	UsersFile string `toml:"users_file"`
+	// ConnectorsFile holds the [[connector]] tables when it exists, in
+	// place of the main file's: the admin API writes its connector changes
+	// there (connectorsfile.go). Relative to the main config's directory;
+	// "" means "connectors.toml" beside the config.
+	ConnectorsFile string `toml:"connectors_file"`
 
 	TLS TLS `toml:"tls"`
 }

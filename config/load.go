@@ -39,6 +39,9 @@ func Load(path string) (*Config, error) {
 	if err := c.loadUsersFile(); err != nil {
 		return nil, err
 	}
+	if err := c.loadConnectorsFile(nil); err != nil {
+		return nil, err
+	}
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}

@@ -22,6 +22,7 @@ type storageDescs struct {
 
 	// What the hub and the delivery side do with a durable store.
 	deferred, deferredNow, deferredFull, kept               *prometheus.Desc
+	rerouted                                                *prometheus.Desc
 	handOffWaits                                            *prometheus.Desc
 	scheduled, scheduledNow, redriven, redrivenDup, waiting *prometheus.Desc
 	redriveTime, lateRcpt, deadIn, retryOver, retrying      *prometheus.Desc
@@ -57,6 +58,7 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.deferredFull = d("smppd_submits_deferred_full_total", "Submits refused ESME_RMSGQFUL because too many answers were waiting for the disk.")
 	s.handOffWaits = d("smppd_submits_handoff_waits_total", "Answered messages whose connector's ring had no room when their commit handed them over: held in the hub and offered again every 20 ms.")
 	s.kept = d("smppd_messages_kept_at_stop_total", "Messages a stopping connector still held, kept pending in the store and sent again at the next start.")
+	s.rerouted = d("smppd_messages_rerouted_total", "Messages a connector removed while running gave back (queued, or held without an answer), routed again by the routes in force.")
 	s.scheduled = d("smppd_messages_scheduled_total", "Messages scheduled far ahead, held in the hub (not a connector's queue) until their time.")
 	s.scheduledNow = d("smppd_messages_held_in_hub", "Messages held in the hub now: far-future schedules, and re-driven messages waiting for their connector's room.")
 	s.redriven = d("smppd_messages_redriven_total", "Accepted messages sent to their connector again at start, with the same message id, because the previous run ended before an upstream took them.")
@@ -131,6 +133,7 @@ func (s *storageDescs) hub(ch chan<- prometheus.Metric, st *flow.Stats) {
 	counter(ch, s.deferredFull, st.DeferredFull)
 	counter(ch, s.handOffWaits, st.HandOffWaits)
 	counter(ch, s.kept, st.KeptAtStop)
+	counter(ch, s.rerouted, st.Rerouted)
 	counter(ch, s.scheduled, st.Scheduled)
 	gauge(ch, s.scheduledNow, float64(st.ScheduledNow))
 	counter(ch, s.redriven, st.Redriven)

@@ -425,7 +425,7 @@ func setBalance(e *env, args []string, op string) error {
 
 var connectorsGroup = &group{
 	name:    "connectors",
-	summary: "list upstream connectors and stop or start one",
+	summary: "list upstream connectors, stop or start one, add, change or remove one",
 	help: `A stopped connector takes no messages: routing fails over to the route's
 other connectors, and a route with none left answers ESME_RMSGQFUL.
 Counters start again from 0 when a connector is started.
@@ -530,8 +530,9 @@ var routesGroup = &group{
 		{
 			name: "reload", summary: "re-read [[mt_route]] and [[mo_route]] and swap them in",
 			help: `smppd re-reads its config file, checks the routes and swaps them in
-atomically: messages keep flowing. On any error nothing changes. Adding,
-removing or reordering connectors needs a restart.
+atomically: messages keep flowing. On any error nothing changes. The routes
+may name only connectors that run: add one with "smppctl connectors set"
+or a reload first.
 
 Examples:
   smppctl routes reload

@@ -51,6 +51,8 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"connectors list":       {"connectors", "list"},
 		"connectors stop":       {"connectors", "stop", "sim1"},
 		"connectors start":      {"connectors", "start", "sim1"},
+		"connectors set":        {"connectors", "set", "sim3", "--type", "sim", "--set", "receipt_delay=1s"},
+		"connectors remove":     {"connectors", "remove", "sim3"},
 		"routes show":           {"routes", "show"},
 		"routes reload":         {"routes", "reload"},
 		"mo inject":             {"mo", "inject", "--from", "336", "--to", "1234", "--text", "hi"},

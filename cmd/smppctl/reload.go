@@ -7,11 +7,13 @@ var reloadGroup = &group{
 	summary: "re-read the whole configuration, as SIGHUP does",
 	cmds: []*command{{
 		summary: "re-read the configuration (POST /v1/reload)",
-		help: `Users, groups, routes, TLS files, admin tokens and the connectors changed
-in place (drained and rebound with their new settings). Listener, storage
-and cluster changes, and connectors added, removed or moved, wait for a
+		help: `Users, groups, routes, TLS files, admin tokens and connectors: one added
+is built and started, one removed stops taking messages and what waits in
+its queue is routed again by the new routes, one changed in place drains
+and rebinds. Listener, storage and cluster changes, a connector's type
+change, and in a cluster any connector added or removed, wait for a
 restart: they are listed under NEEDS RESTART. A configuration that does
-not load, or whose routes name a connector that does not run, is refused
+not load, or whose routes name a connector that would not run, is refused
 and nothing changes. Needs an operator token.
 
 Examples:
@@ -21,6 +23,8 @@ Examples:
 			var r struct {
 				Users        int      `json:"users"`
 				Routes       int      `json:"routes"`
+				Added        []string `json:"added"`
+				Removed      []string `json:"removed"`
 				Rebuilt      []string `json:"rebuilt"`
 				Failed       []string `json:"failed"`
 				NeedsRestart []string `json:"needs_restart"`
@@ -32,8 +36,8 @@ Examples:
 			if e.json {
 				return printJSON(e, raw)
 			}
-			_, err = fmt.Fprintf(e.out, "reloaded: %d users, %d routes\nrebuilt: %s\nfailed: %s\nneeds restart: %s\n",
-				r.Users, r.Routes, list(r.Rebuilt), list(r.Failed), list(r.NeedsRestart))
+			_, err = fmt.Fprintf(e.out, "reloaded: %d users, %d routes\nadded: %s\nremoved: %s\nrebuilt: %s\nfailed: %s\nneeds restart: %s\n",
+				r.Users, r.Routes, list(r.Added), list(r.Removed), list(r.Rebuilt), list(r.Failed), list(r.NeedsRestart))
 			return err
 		},
 	}},

@@ -211,6 +211,7 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 			Sessions:     d.srv,
 			Users:        d.users,
 			Connectors:   d.hub,
+			ConnEditor:   connectorEdit{d},
 			Router:       d.router,
 			Routes:       routeConfig(cfg, d.connIDs.routing(cfg.Connectors)),
 			LoadRoutes:   d.loadRoutes,
@@ -434,11 +435,24 @@ func (d *daemon) reload() (reloadResult, error) {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload failed; previous users, routes and TLS certificate stay in force")
 		return reloadResult{}, err
 	}
+	return d.reloadWith(cfg, nil)
+}
+
+// reloadWith applies cfg (loaded and checked); commit, when set, runs
+// once nothing can refuse cfg any more, before anything is applied (the
+// admin API's connector change writes its file there). Called with d.mu
+// held.
+func (d *daemon) reloadWith(cfg *config.Config, commit func() error) (reloadResult, error) {
 	var res reloadResult
 	plan := d.planReload(cfg, &res)
 	if err := d.checkRoutes(cfg, &plan); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("reload refused: the routes do not compile against the connectors that would run; the previous configuration stays in force")
 		return reloadResult{}, err
+	}
+	if commit != nil {
+		if err := commit(); err != nil {
+			return reloadResult{}, err
+		}
 	}
 	keepRunning(d.cfg, cfg)
 	if err := d.applyConnectors(cfg, &plan, &res); err != nil {
