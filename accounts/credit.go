@@ -228,10 +228,19 @@ func (cr *Credit) Refund(m int64) {
 // reports false, changing nothing, if the balance would go below zero.
 func (cr *Credit) Adjust(delta int64) bool { return cr == nil || cr.c.adjust(delta) }
 
-// Balance is the current balance.
+// Balance is the current balance; in shared mode the cluster-wide one
+// (Directory.Total), not this node's slice.
 func (cr *Credit) Balance() Amount {
 	if cr == nil || cr.c.unlimited {
 		return Unlimited
+	}
+	if r := cr.lend; r != nil {
+		if v, unl, ok := r.dir.Total(r.account); ok {
+			if unl {
+				return Unlimited
+			}
+			return Micros(v)
+		}
 	}
 	return Micros(cr.c.v.Load())
 }
@@ -263,10 +272,16 @@ func (q *Quota) Refund(n int64) {
 	}
 }
 
-// Left is the number of parts left and whether the quota is limited at all.
+// Left is the number of parts left and whether the quota is limited at
+// all; in shared mode the cluster-wide count (Directory.Total).
 func (q *Quota) Left() (n int64, limited bool) {
 	if q == nil || q.c.unlimited {
 		return 0, false
+	}
+	if r := q.lend; r != nil {
+		if v, unl, ok := r.dir.Total(r.account); ok && !unl {
+			return v, true
+		}
 	}
 	return q.c.v.Load(), true
 }

@@ -13,12 +13,11 @@ import (
 // written to the ledger before it is made.
 
 // Lookup returns a copy of the current user with systemID, with the live
-// balance in Limits.Balance and the live quota_used in Limits.QuotaUsed.
+// balance in Limits.Balance and the live quota_used in Limits.QuotaUsed
+// (in shared mode the cluster's, Credit.Balance).
 func (s *Store) Lookup(systemID string) (User, bool) {
 	if e := s.snap.Load().users[systemID]; e != nil {
-		u := export(e.cur.Load())
-		s.sharedView(&u)
-		return u, true
+		return export(e.cur.Load()), true
 	}
 	return User{}, false
 }
@@ -28,12 +27,8 @@ func (s *Store) Lookup(systemID string) (User, bool) {
 // users file should say now. The caller owns the result.
 func (s *Store) Users() []User {
 	s.mu.Lock()
-	out := users(s.snap.Load())
-	s.mu.Unlock()
-	for i := range out {
-		s.sharedView(&out[i])
-	}
-	return out
+	defer s.mu.Unlock()
+	return users(s.snap.Load())
 }
 
 // Groups returns a copy of the current groups.

@@ -188,27 +188,6 @@ func (s *Store) Withdraw(account string, n int64) int64 {
 	}
 }
 
-// sharedView overrides u's live balance and quota_used with the
-// cluster-wide ones, in shared mode.
-func (s *Store) sharedView(u *User) {
-	d := s.directory()
-	if d == nil {
-		return
-	}
-	if v, unl, ok := d.Total(u.SystemID); ok {
-		if unl {
-			u.Limits.Balance = Unlimited
-		} else {
-			u.Limits.Balance = Micros(v)
-		}
-	}
-	if u.Limits.Quota > 0 {
-		if v, unl, ok := d.Total(QuotaAccount(u.SystemID)); ok && !unl {
-			u.Limits.QuotaUsed = max(u.Limits.Quota-v, 0)
-		}
-	}
-}
-
 // sharedUpsert is Upsert in shared mode: u was checked; the Directory
 // writes it and this node applies it.
 func (s *Store) sharedUpsert(u User, d Directory) error {
