@@ -113,3 +113,25 @@ func freeTCPPort(t *testing.T) int {
 	defer ln.Close()
 	return ln.Addr().(*net.TCPAddr).Port
 }
+
+// TestReusePortTLS: the TLS listener shares its port too, and leaves it at
+// StopAccepting: every handshake after it is the successor's.
+func TestReusePortTLS(t *testing.T) {
+	addr := "127.0.0.1:" + strconv.Itoa(freeTCPPort(t))
+	tlsAddr := "127.0.0.1:" + strconv.Itoa(freeTCPPort(t))
+	reuse := func(o *Options) { o.Addr, o.TLSAddr, o.ReusePort = addr, tlsAddr, true }
+	old, _ := startTLS(t, reuse)
+	next, pool := startTLS(t, reuse) // its own certificate: a handshake with the old one fails
+	old.StopAccepting()
+	before := old.auth.calls.Load()
+	for i := 0; i < 10; i++ {
+		c := tlsBound(t, rawDial(t, tlsAddr), pool)
+		_ = c.Close()
+	}
+	if got := old.auth.calls.Load(); got != before {
+		t.Fatalf("the stopped server checked %d TLS binds after StopAccepting", got-before)
+	}
+	if got := next.auth.granted.Load(); got != 10 {
+		t.Fatalf("successor granted %d TLS binds, want 10", got)
+	}
+}
