@@ -40,7 +40,6 @@ import (
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/httpapi/content"
 	"github.com/smppd/smppd/internal/logthrottle"
-	"github.com/smppd/smppd/internal/netguard"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -74,7 +73,7 @@ type Options struct {
 	// DLRGuard refuses (400) a dlr-url whose host is an address the
 	// operator did not allow ([webhook] deny_networks, allow_networks);
 	// the webhook sender checks the address it dials too. nil: any.
-	DLRGuard *netguard.Guard
+	DLRGuard URLGuard
 	// MaxParts is long_content_max_parts [5]; Split is long_content_split.
 	MaxParts int
 	Split    content.Method
@@ -102,6 +101,12 @@ type Options struct {
 	Logger             zerolog.Logger
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
+}
+
+// URLGuard checks a URL a customer gave before anything is kept for it
+// (internal/netguard's Guard): an error refuses it.
+type URLGuard interface {
+	CheckURL(raw string) error
 }
 
 // Defaults of Options.

@@ -196,7 +196,7 @@ func (s *Server) dlr(u *accounts.User, m *message, p *params, dlr bool) *failure
 	if s.o.Callbacks == nil {
 		return badRequest("dlr-url is not supported by this server.")
 	}
-	if err := s.o.DLRGuard.CheckURL(url); err != nil {
+	if err := s.checkURL(url); err != nil {
 		if ok, dropped := s.ssrf.Allow(s.now().UnixNano()); ok {
 			s.log.Warn().Str("event", "http_dlr_url_denied").Str("system_id", u.SystemID).Str("detail", err.Error()).
 				Uint64("suppressed", dropped).Msg("dlr-url refused: its address is not allowed")
@@ -213,6 +213,14 @@ func (s *Server) dlr(u *accounts.User, m *message, p *params, dlr bool) *failure
 
 // decodeHexInto appends the octets of hex digits s to dst.
 func decodeHexInto(dst []byte, s string) ([]byte, error) { return hex.AppendDecode(dst, []byte(s)) }
+
+// checkURL applies DLRGuard, when there is one.
+func (s *Server) checkURL(url string) error {
+	if s.o.DLRGuard == nil {
+		return nil
+	}
+	return s.o.DLRGuard.CheckURL(url)
+}
 
 // Custom TLVs (Jasmin 0.12's custom_tlvs): a JSON list of [tag, length,
 // type, value] (or [tag, type, value], or [tag, value]), tags in the

@@ -25,10 +25,11 @@ var allowed = map[string][]string{
 	"codec/internal/yymmdd":   {},
 	"timers":                  {},
 	"msg":                     {},
-	"config":                  {"accounts", "msg", "internal/units", "internal/atomicfile"}, // users and groups are checked by accounts' rules, shared with admin and the Store
+	"config":                  {"accounts", "msg", "internal/units", "internal/atomicfile", "internal/netguard"}, // users and groups are checked by accounts' rules, shared with admin and the Store; [webhook]'s networks by the guard's
 	"internal/importrules":    {},
 	"internal/ring":           {},
 	"internal/logthrottle":    {},
+	"internal/netguard":       {},
 	"audit":                   {"internal/dirlock"}, // the audit log's files: knows nothing of what an entry says
 	"internal/units":          {},
 	"internal/bufpool":        {},
@@ -55,7 +56,7 @@ var allowed = map[string][]string{
 	"internal/atomicfile":     {},                                                                                                                              // the traffic policy: users' source patterns, routes' filters
 	"delivery":                {"engine", "codec", "codec/concat", "delivery/dlr", "msg", "storage", "internal/logthrottle"},                                   // MO and receipts: never the MT hub, routing or accounts
 	"delivery/dlr":            {"codec", "codec/*", "msg", "storage"},                                                                                          // what a receipt says; delivery decides when and to whom
-	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle"},                                                                  // receipts and MO to URLs: HTTP only, no session or route knowledge
+	"delivery/webhook":        {"codec", "codec/*", "msg", "storage", "internal/logthrottle", "internal/netguard"},                                             // receipts and MO to URLs: HTTP only, no session or route knowledge
 	"admin":                   {"engine", "flow", "accounts", "routing", "connector", "storage", "msg", "codec", "codec/*", "metrics", "internal/logthrottle"}, // users through accounts' rules, not config
 	"httpapi":                 {"flow", "accounts", "storage", "msg", "codec", "httpapi/content", "internal/logthrottle"},                                      // customers' HTTP: submits through the hub, never the engine or a connector
 	"httpapi/content":         {"codec/charset", "codec/concat"},                                                                                               // Jasmin's content rules: codings, encoding, long content
