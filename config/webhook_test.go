@@ -75,7 +75,7 @@ func TestWebhookNetworks(t *testing.T) {
 	if err != nil || len(allow) != 0 {
 		t.Fatalf("allow %v, %v", allow, err)
 	}
-	for _, want := range []string{"127.0.0.0/8", "169.254.0.0/16", "10.0.0.0/8", "::1/128", "fe80::/10"} {
+	for _, want := range []string{"127.0.0.0/8", "169.254.0.0/16", "10.0.0.0/8", "::/96", "fe80::/10"} {
 		found := false
 		for _, p := range deny {
 			found = found || p.String() == want

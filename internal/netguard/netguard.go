@@ -37,8 +37,7 @@ var DefaultDeny = []string{
 	"198.18.0.0/15",  // benchmarking (RFC 2544)
 	"224.0.0.0/4",    // multicast
 	"240.0.0.0/4",    // reserved, broadcast
-	"::/128",         // unspecified
-	"::1/128",        // loopback
+	"::/96",          // unspecified, loopback, IPv4-compatible (RFC 4291, deprecated)
 	"64:ff9b::/96",   // NAT64: carries an IPv4 address (RFC 6052)
 	"64:ff9b:1::/48", // local-use NAT64 (RFC 8215)
 	"fc00::/7",       // unique local (RFC 4193)

@@ -31,7 +31,7 @@ func TestDefaultDeny(t *testing.T) {
 		{"127.0.0.1", false}, {"127.255.0.9", false}, {"169.254.169.254", false}, {"10.1.2.3", false},
 		{"172.16.0.1", false}, {"172.31.255.255", false}, {"192.168.1.1", false}, {"100.64.0.1", false},
 		{"0.0.0.0", false}, {"224.0.0.1", false}, {"255.255.255.255", false}, {"::1", false}, {"::", false},
-		{"fe80::1", false}, {"fd12:3456::1", false}, {"ff02::1", false},
+		{"::7f00:1", false}, {"fe80::1", false}, {"fd12:3456::1", false}, {"ff02::1", false},
 		{"::ffff:127.0.0.1", false}, {"::ffff:169.254.169.254", false}, {"64:ff9b::a9fe:a9fe", false},
 		{"fe80::1%eth0", false},
 		{"8.8.8.8", true}, {"172.32.0.1", true}, {"193.0.14.129", true}, {"2001:4860:4860::8888", true},
