@@ -505,8 +505,17 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 	srv.stopping.Store(true)
 	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	err := srv.eng.Stop(stopCtx)
-	<-srv.runDone
+	// gnet.Run returns once the engine has stopped; Engine.Stop would see
+	// it only at its next 500 ms poll, which every shutdown (and an
+	// upgrade's hand-over) would wait for.
+	stopped := make(chan error, 1)
+	go func() { stopped <- srv.eng.Stop(stopCtx) }()
+	var err error
+	select {
+	case <-srv.runDone:
+	case err = <-stopped:
+		<-srv.runDone
+	}
 	for _, l := range *srv.loops.Load() {
 		l.drainStopped()
 	}
