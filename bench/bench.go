@@ -204,7 +204,8 @@ type Result struct {
 	ReceiptsOK    uint64            `json:"receipts_matched"`
 	ReceiptsOther uint64            `json:"receipts_unmatched"`
 	ReceiptsLost  uint64            `json:"receipts_missing"`
-	ReceiptRate   float64           `json:"receipt_per_s"` // matched receipts per second of Elapsed
+	ReceiptsEarly uint64            `json:"receipts_early"` // matched, but arrived before the submit_sm_resp with their id
+	ReceiptRate   float64           `json:"receipt_per_s"`  // matched receipts per second of Elapsed
 	EnquireLinks  uint64            `json:"enquire_links"`
 
 	SubmitResp    Latency `json:"submit_resp"`

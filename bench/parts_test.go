@@ -82,6 +82,9 @@ func TestReceiptTable(t *testing.T) {
 	if at, done := r.submitted([]byte("nobody"), 3); !done || at != 7 {
 		t.Fatalf("early receipt: at %d done %v", at, done)
 	}
+	if e := r.early.Load(); e != 1 {
+		t.Fatalf("%d receipts counted before their response, want 1", e)
+	}
 	awaiting, orphans := r.counts()
 	if awaiting != n/2 || orphans != 0 {
 		t.Fatalf("awaiting %d orphans %d, want %d 0", awaiting, orphans, n/2)

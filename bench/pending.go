@@ -3,6 +3,7 @@ package bench
 import (
 	"hash/maphash"
 	"sync"
+	"sync/atomic"
 )
 
 // receipts correlates submit_sm_resp message ids with delivery receipts.
@@ -15,6 +16,9 @@ import (
 type receipts struct {
 	seed   maphash.Seed
 	shards [receiptShards]receiptShard
+	// early counts receipts that reached the client before the response
+	// carrying their id: an SMSC that lets a receipt overtake its answer.
+	early atomic.Uint64
 }
 
 const receiptShards = 64
@@ -66,6 +70,7 @@ func (r *receipts) submitted(id []byte, sentAt int64) (receiptAt int64, done boo
 		receiptAt = s.slots[i].at
 		s.remove(i)
 		s.mu.Unlock()
+		r.early.Add(1)
 		return receiptAt, true
 	}
 	if !found {

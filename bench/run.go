@@ -233,6 +233,7 @@ func (r *runState) result(sessions []*session, errs []error, bound int) *Result 
 	if r.rc != nil {
 		_, orphans := r.rc.counts()
 		res.ReceiptsOther = orphans
+		res.ReceiptsEarly = r.rc.early.Load()
 		if w := uint64(dlrWant); w > res.ReceiptsOK {
 			res.ReceiptsLost = w - res.ReceiptsOK
 		}

@@ -67,9 +67,9 @@ func writeSummary(w io.Writer, res *bench.Result, cfg *bench.Config) {
 	fmt.Fprintf(w, "throughput     %s submit_sm/s\n", group(uint64(res.SubmitRate+0.5)))
 	fmt.Fprintf(w, "submit→resp    %s\n", latency(res.SubmitResp))
 	if res.Receipts {
-		fmt.Fprintf(w, "receipts       %s matched of %s asked (%s missing, %s unmatched)  %s/s  deliver_sm %s\n",
+		fmt.Fprintf(w, "receipts       %s matched of %s asked (%s missing, %s unmatched, %s before their answer)  %s/s  deliver_sm %s\n",
 			group(res.ReceiptsOK), group(res.ReceiptsOK+res.ReceiptsLost), group(res.ReceiptsLost),
-			group(res.ReceiptsOther), group(uint64(res.ReceiptRate+0.5)), group(res.DeliverSM))
+			group(res.ReceiptsOther), group(res.ReceiptsEarly), group(uint64(res.ReceiptRate+0.5)), group(res.DeliverSM))
 		fmt.Fprintf(w, "submit→receipt %s\n", latency(res.SubmitReceipt))
 	}
 	if len(res.Statuses) > 0 {
