@@ -29,9 +29,9 @@ type Responder interface {
 // The accepted messages wait in the same entries and go to their
 // connectors only after their answer was posted (handOff): a connector
 // that reports at once (the simulator with receipt_delay 0, a fast
-// upstream) then cannot make a receipt reach the ESME before the
-// submit_sm_resp that carries its id, and nothing goes upstream before it
-// is on disk.
+// upstream) then cannot make a receipt reach the submitting session before
+// the submit_sm_resp that carries its id, and nothing goes upstream before
+// it is on disk.
 //
 // The FIFO has one consumer at a time (mu): onCommit on the store's
 // goroutine when it finds mu free, otherwise the answerer goroutine, which

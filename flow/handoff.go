@@ -9,8 +9,10 @@ import (
 // With a store that syncs before it acknowledges, an accepted message goes
 // to its connector only after its submit's answer was posted (acks.go): a
 // receipt, which a connector can report as soon as it has the message,
-// then never reaches the ESME before the submit_sm_resp carrying its id,
-// and no upstream sees a message that is not on disk. The submit picks the
+// then never reaches the submitting session before the submit_sm_resp
+// carrying its id (the engine's inbox keeps the answer ahead of the
+// deliver_sm; another bind of the user is another connection, with no
+// order to keep), and no upstream sees a message that is not on disk. The submit picks the
 // connector (and its failover) by a snapshot of their queues, collects the
 // message in its scratch, and hands it over itself when its writes were
 // durable already, or leaves it to the answer's FIFO entry.
