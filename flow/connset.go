@@ -213,8 +213,9 @@ func (h *Hub) RemoveConnector(ctx context.Context, id int) (drained bool, err er
 
 // moveOff routes again a message a removed connector gave back (m is the
 // connector's, released after the call): a copy takes m's place (charge,
-// live index, held destination) and waits in the hub for its new
-// connector, whose id its record then names. false: no route takes it.
+// live index, held destination) and goes to its new connector, whose id
+// its record then names, or waits in the hub while that one's queue is
+// full. false: no route takes it.
 func (h *Hub) moveOff(m *msg.Message) bool {
 	b, err := m.AppendBinary(nil)
 	if err != nil {
@@ -244,7 +245,9 @@ func (h *Hub) moveOff(m *msg.Message) bool {
 		mc.mu.Unlock()
 	}
 	h.stats.movedOff.Add(1)
-	h.later.add(n, h.now().UnixNano(), false)
+	if s := h.cs(); !s.live(n.Connector) || !s.conns[n.Connector].Submit(n) {
+		h.later.add(n, h.now().UnixNano(), false)
+	}
 	return true
 }
 
@@ -281,6 +284,21 @@ func (h *Hub) rename(m *msg.Message) {
 	}
 	b, _ := m.AppendBinary(nil)
 	h.noteStore(h.msgs.PutMessage(&rec, b), "put", m.ID)
+}
+
+// Redescribe reads connector id's Caps again: its entry was rebuilt
+// with other settings (connector.Restartable.Rebuild), which may forward
+// cancel_sm and replace_sm, or take the loops' help, differently.
+func (h *Hub) Redescribe(id int) {
+	h.setMu.Lock()
+	defer h.setMu.Unlock()
+	old := h.cs()
+	if !old.live(id) {
+		return
+	}
+	s := old.clone(len(old.conns))
+	s.describe(id, old.conns[id], h.upIDs != nil)
+	h.set.Store(s)
 }
 
 // ConnectorAt is the running connector with routing id, nil when none.

@@ -249,6 +249,7 @@ func (d *daemon) rebuildConnectors(cfg *config.Config, after []config.Connector,
 		ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownGrace.D())
 		err = r.Rebuild(ctx, build)
 		cancel()
+		d.hub.Redescribe(id)
 		switch { // the new factory is in place whatever came of the start
 		case wasHalted:
 			d.log.Info().Str("event", "connector_rebuild").Str("connector", name).
