@@ -44,9 +44,10 @@ type Config struct {
 	// Groups holds the inline [[group]] tables followed by those of the
 	// users file. Names are unique across both.
 	Groups []Group `toml:"group"`
-	// Connectors are the upstreams, in file order (a connector's position
-	// is its routing id). With no [[connector]] in the file, Defaults'
-	// single simulator named "sim".
+	// Connectors are the upstreams, in file order (their routing ids are
+	// stable, kept apart: cmd/smppd/connids.go). With no [[connector]] in
+	// the file, Defaults' single simulator named "sim"; with a connectors
+	// file, its connectors (connectorsfile.go).
 	Connectors []Connector `toml:"connector"`
 	// MTRoutes are the ordered MT routes; with none in the file, Validate
 	// adds DefaultMTRoute to the first connector.

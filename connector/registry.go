@@ -36,7 +36,7 @@ type Kind struct {
 // Build is what a Kind's Build gets besides its settings.
 type Build struct {
 	Name  string // the connector's name ([[connector]] name)
-	ID    int    // its routing table id (position among the connectors)
+	ID    int    // its routing table id (stable: cmd/smppd/connids.go)
 	Queue int    // its queue capacity ([[connector]] queue)
 	IDMap IDMap  // where upstream message ids are kept
 	// Parker keeps the receipts parked for their upstream id across a

@@ -51,6 +51,9 @@ func TestAdminConnectorEdits(t *testing.T) {
 	if got := connectorNamesOf(d); got != "sim sim2" {
 		t.Fatalf("running: %s", got)
 	}
+	if d.connectorName(1) != "sim2" { // the receipts' connector parameter (HTTP callbacks)
+		t.Fatalf("id 1 is named %q", d.connectorName(1))
+	}
 	if st, body := send(t, "PUT", api+"sim2", `{"type":"sim","settings":{"no_such_key":1}}`); st != 422 || !strings.Contains(body, "no_such_key") {
 		t.Fatalf("bad entry: %d %s", st, body)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"math"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -96,12 +97,13 @@ func (d *daemon) callbackSecret(ref string) []byte {
 }
 
 // connectorName names a routing table connector id for the receipts'
-// connector parameter.
+// connector parameter: from the id table, which grows as connectors are
+// added live and keeps removed ones' names.
 func (d *daemon) connectorName(id int) string {
-	if id >= 0 && id < len(d.conns) {
-		return d.conns[id].Name()
+	if id < 0 || id > math.MaxInt32 {
+		return ""
 	}
-	return ""
+	return d.connIDs.name(int32(id))
 }
 
 // moURLRoutes gives the webhook an MO route's url, method and ack_body
