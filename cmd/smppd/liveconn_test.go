@@ -3,7 +3,9 @@ package main
 import (
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,4 +270,52 @@ func TestReloadRefusesRouteToMissingConnector(t *testing.T) {
 	if _, ok := d.router.Load().ConnectorID("sim2"); ok {
 		t.Fatal("the refused routes were installed")
 	}
+}
+
+// TestLiveConnectorsProcess is TestLiveConnectorsUnderLoad through the
+// built binary and SIGHUP: connectors added (one whose upstream never
+// answers) and removed while an ESME submits with receipts; the stuck
+// queue is routed again, every acknowledged message gets exactly one
+// receipt, and the process stops cleanly.
+func TestLiveConnectorsProcess(t *testing.T) {
+	u := newUpgradeRig(t, false)
+	base := readFile(t, u.cfg)
+	withBoth := withRoute(withRoute(base, "to-sim2", "sim2", "4916"), "to-dead", "dead", "4917") +
+		"\n[[connector]]\nname = \"sim2\"\ntype = \"sim\"\n" + deadConnector("dead", freePort(t))
+	p := u.start()
+	c := u.bind()
+	e := &liveESME{t: t, c: c, acked: map[string]string{}, receipts: map[string][]msg.State{}}
+	hup := func(conf, event string, n int) {
+		must(t, os.WriteFile(u.cfg, []byte(conf), 0o600))
+		must(t, p.Process.Signal(syscall.SIGHUP))
+		deadline := time.Now().Add(20 * time.Second)
+		for logCount(u.log, event) < n { // receipts keep coming meanwhile
+			if time.Now().After(deadline) {
+				t.Fatalf("no %d %q in the log:\n%s", n, event, readFile(t, u.log))
+			}
+			e.read(20 * time.Millisecond)
+		}
+	}
+	for i := range 50 {
+		e.submit(fmt.Sprintf("4915%06d", i))
+	}
+	hup(withBoth, "event=connector_added", 2)
+	for i := range 50 {
+		e.submit(fmt.Sprintf("4916%06d", i))
+		e.submit(fmt.Sprintf("4917%06d", i)) // waits in dead's queue
+	}
+	hup(base, "event=connector_removed", 2)
+	for i := range 50 {
+		e.submit(fmt.Sprintf("4917%06d", 100+i))
+	}
+	e.drain()
+	if n := e.exactlyOnce("", msg.StateDelivered); n < 200 {
+		t.Fatalf("only %d acknowledged (%d refused)", n, e.refused)
+	}
+	if !regexp.MustCompile(`connector=dead .*rerouted=[1-9]`).MatchString(readFile(t, u.log)) { // its queue came back
+		t.Fatalf("dead's removal rerouted nothing:\n%s", readFile(t, u.log))
+	}
+	_ = c.Close()
+	must(t, p.Process.Signal(syscall.SIGTERM))
+	waitExit(t, p, 20*time.Second)
 }
