@@ -86,9 +86,10 @@ func (h *handover) attach(hub hubSeams, dl dlSeams, latency engine.Observer) {
 }
 
 // open hands the seams over once the store is recovered: the sessions
-// bound meanwhile are reported to the delivery service, then requests go
-// to the hub. It returns how many binds it reported.
-func (h *handover) open() int {
+// bound meanwhile are reported to the delivery service, then opened is
+// called with their number, then requests go to the hub (so what opened
+// logs comes before any submit is acknowledged).
+func (h *handover) open(opened func(binds int)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	n := 0
@@ -99,10 +100,10 @@ func (h *handover) open() int {
 		}
 	}
 	clear(h.bound)
+	opened(n)
 	// Under mu: a Bound or Unbound waiting for it sees ready and goes
 	// straight through, after the counts above.
 	h.ready.Store(true)
-	return n
 }
 
 // HandleSubmit implements engine.SubmitHandler.

@@ -13,7 +13,7 @@ func TestHandoverSubmitAllocs(t *testing.T) {
 	h := newHandover()
 	f := &fakeSeams{bound: map[string]int{}}
 	h.attach(f, f, nil)
-	h.open()
+	h.open(func(int) {})
 	req := &engine.SubmitRequest{MayWait: true}
 	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 	if n := testing.AllocsPerRun(1000, func() {

@@ -82,9 +82,11 @@ func TestHandoverHoldsUntilOpen(t *testing.T) {
 	if len(f.bound) != 0 || f.submits+f.turns+f.manages != 0 {
 		t.Fatalf("reached the hub or the delivery service before open: %+v", f)
 	}
-	if n := h.open(); n != 3 {
-		t.Fatalf("open reported %d binds, want 3", n)
-	}
+	h.open(func(n int) {
+		if n != 3 || h.ready.Load() {
+			t.Fatalf("open reported %d binds (ready %v), want 3 before ready", n, h.ready.Load())
+		}
+	})
 	if f.bound["a"] != 2 || f.bound["b"] != 0 || f.bound["c"] != 1 {
 		t.Fatalf("binds at open %v", f.bound)
 	}
@@ -128,7 +130,7 @@ func TestHandoverOpenRacesBinds(t *testing.T) {
 			}
 		}()
 	}
-	h.open()
+	h.open(func(int) {})
 	wg.Wait()
 	f.mu.Lock()
 	defer f.mu.Unlock()

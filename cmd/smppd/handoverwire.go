@@ -90,7 +90,8 @@ func (d *daemon) accountsStore(au []accounts.User, cfg *config.Config, so accoun
 // delivery service, once the store is recovered: from now on submits are
 // taken, and what is held for receivers bound during the wait goes out.
 func (d *daemon) openEarly() {
-	n := d.early.open()
-	d.log.Info().Str("event", "handover_ready").Int("binds", n).Uint64("submits_refused", d.early.refused.Load()).
-		Msg("data directory recovered: taking submits on the sessions bound during the wait")
+	d.early.open(func(n int) {
+		d.log.Info().Str("event", "handover_ready").Int("binds", n).Uint64("submits_refused", d.early.refused.Load()).
+			Msg("data directory recovered: taking submits on the sessions bound during the wait")
+	})
 }
