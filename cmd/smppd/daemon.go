@@ -79,7 +79,8 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 
 // newDaemonWaiting is newDaemon waiting up to lockWait for another process
 // to release the data directory (smppd -lock-wait, an upgrade): nothing
-// listens before the store is locked and recovered.
+// listens before the store is locked and recovered, unless reuse_port lets
+// the SMPP listeners open first (listenEarly: binds taken, submits held).
 func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options), lockWait time.Duration) (_ *daemon, err error) {
 	d := &daemon{log: log, path: cfg.Path, cfg: cfg, file: &usersFile{log: log}}
 	d.file.update(cfg)

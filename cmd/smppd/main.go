@@ -5,7 +5,7 @@
 // SIGHUP.
 //
 //	smppd -config configs/smppd.toml
-//	smppd -lock-wait 2m ...     wait up to 2m for the running smppd to release [storage] dir (an upgrade)
+//	smppd -lock-wait 2m ...     wait up to 2m for the running smppd to release [storage] dir (an upgrade; see reuse_port)
 //	smppd -check-config FILE    validate FILE as a start would, print a summary; exit 1 on errors
 //	smppd -version              print the version, commit and Go version
 //	smppd passwd [password]     print a password_hash for the users file
@@ -41,7 +41,7 @@ func main() {
 	path := fs.String("config", "configs/smppd.toml", "configuration file (TOML)")
 	check := fs.String("check-config", "", "validate this configuration file as a start would, print a summary and exit (1 on errors)")
 	showVersion := fs.Bool("version", false, "print the version, commit and Go version and exit")
-	lockWait := fs.Duration("lock-wait", 0, "wait up to this long for another smppd to release [storage] dir before listening (an upgrade: start the new binary, then SIGTERM the old); 0 refuses at once")
+	lockWait := fs.Duration("lock-wait", 0, "wait up to this long for another smppd to release [storage] dir (an upgrade: start the new binary, then SIGTERM the old); with [smpp-server] reuse_port it takes binds meanwhile, else it listens after; 0 refuses at once")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		os.Exit(2)
 	}
