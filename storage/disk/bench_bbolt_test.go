@@ -55,7 +55,7 @@ func boltPut(db *bolt.DB, r *storage.Record, body []byte) error {
 	var sl recSlot
 	fill(&sl, r, r.Submitted)
 	sl.flags = fBody
-	val := appendRecord(nil, &sl, r.SystemID, r.MTRoute, charges{money: r.Charge}, body)
+	val := appendRecord(nil, &sl, nil, r.SystemID, r.MTRoute, charges{money: r.Charge}, body)
 	var key [8]byte
 	binary.BigEndian.PutUint64(key[:], uint64(r.ID))
 	return db.Batch(func(tx *bolt.Tx) error { return tx.Bucket(boltBucket).Put(key[:], val) })
@@ -72,7 +72,7 @@ func boltState(db *bolt.DB, id msg.ID, st msg.State, accepted bool) error {
 			return storage.ErrNotFound
 		}
 		var sl recSlot
-		user, route, _, _, err := decodeRecord(v, &sl)
+		user, route, _, _, err := decodeRecord(v, &sl, &upAddrs{})
 		if err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func boltState(db *bolt.DB, id msg.ID, st msg.State, accepted bool) error {
 		} else {
 			sl.state = st
 		}
-		return bk.Put(key[:], appendRecord(nil, &sl, string(user), string(route), charges{}, nil))
+		return bk.Put(key[:], appendRecord(nil, &sl, nil, string(user), string(route), charges{}, nil))
 	})
 }
 
@@ -197,7 +197,7 @@ func BenchmarkBoltRecover(b *testing.B) {
 				}
 				var key [8]byte
 				binary.BigEndian.PutUint64(key[:], uint64(r.ID))
-				if err := bk.Put(key[:], appendRecord(nil, &sl, r.SystemID, r.MTRoute, charges{}, body)); err != nil {
+				if err := bk.Put(key[:], appendRecord(nil, &sl, nil, r.SystemID, r.MTRoute, charges{}, body)); err != nil {
 					return err
 				}
 			}
@@ -222,7 +222,7 @@ func BenchmarkBoltRecover(b *testing.B) {
 		var sl recSlot
 		err = db.View(func(tx *bolt.Tx) error {
 			return tx.Bucket(boltBucket).ForEach(func(_, v []byte) error {
-				if _, _, _, _, err := decodeRecord(v, &sl); err != nil {
+				if _, _, _, _, err := decodeRecord(v, &sl, &upAddrs{}); err != nil {
 					return err
 				}
 				got++

@@ -271,6 +271,7 @@ type copier struct {
 	last   wal.Pos
 	copied uint64
 	rec    recSlot
+	up     upAddrs // decodeRecord's, unused: the slot's own are copied
 	held   storage.Held
 	dead   storage.DeadLetter
 	buf    []byte
@@ -368,13 +369,13 @@ func (c *copier) record(pos wal.Pos, p []byte) (wal.Pos, error) {
 	}
 	var body []byte
 	if r.flags&fBody != 0 {
-		if _, _, _, b, err := decodeRecord(p, &c.rec); err == nil {
+		if _, _, _, b, err := decodeRecord(p, &c.rec, &c.up); err == nil {
 			body = b
 		} else {
 			r.flags &^= fBody
 		}
 	}
-	c.buf = appendRecord(c.buf[:0], r, s.users.name(r.user), s.routeName(r.route), charges{}, body)
+	c.buf = appendRecord(c.buf[:0], r, sh.ups.of(r), s.users.name(r.user), s.routeName(r.route), charges{}, body)
 	np, err := c.append(kRecord, c.buf)
 	if err != nil {
 		return 0, err

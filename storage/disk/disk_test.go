@@ -155,8 +155,12 @@ func FuzzApply(f *testing.F) {
 	var sl recSlot
 	r := benchRecord(1)
 	fill(&sl, &r, 1)
-	f.Add(kPut, appendRecord(nil, &sl, "esme1", "", charges{5, 1}, []byte("body")))
-	f.Add(kPut, appendRecord(nil, &sl, "esme1", "main", charges{5, 1}, []byte("body")))
+	f.Add(kPut, appendRecord(nil, &sl, nil, "esme1", "", charges{5, 1}, []byte("body")))
+	f.Add(kPut, appendRecord(nil, &sl, nil, "esme1", "main", charges{5, 1}, []byte("body")))
+	r.SetUpstream(1, 1, []byte("+4917"), 1, 1, []byte("+4915"))
+	var u upAddrs
+	upOf(&u, &r)
+	f.Add(kPut, appendRecord(nil, &sl, &u, "esme1", "main", charges{5, 1}, []byte("body")))
 	f.Add(kState, appendState(nil, 1, msg.StateDelivered, 3, 4))
 	f.Add(kReplaced, appendReplaced(nil, 1, 2, 1, 2, []byte("text")))
 	f.Add(kUpstream, appendUpstream(nil, 1, 2, 3, []byte("UP-1")))

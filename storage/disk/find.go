@@ -31,8 +31,9 @@ func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) {
 				if r.anchor == 0 || expired(r.end(s.ttl), now) {
 					continue
 				}
+				u := sh.ups.of(r)
 				if q.Matches(r.id, s.users.name(r.user), r.submitted, r.src[:r.srcLen], r.dst[:r.dstLen]) ||
-					r.up.rewritten && q.Matches(r.id, s.users.name(r.user), r.submitted, r.up.src[:r.up.srcLen], r.up.dst[:r.up.dstLen]) {
+					u != nil && q.Matches(r.id, s.users.name(r.user), r.submitted, u.src[:u.srcLen], u.dst[:u.dstLen]) {
 					top.Offer(r.id)
 				}
 			}

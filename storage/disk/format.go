@@ -68,9 +68,9 @@ var errBadEntry = errors.New("disk: entry does not decode")
 var le = binary.LittleEndian
 
 // appendRecord appends a record entry's payload for s (owned by user, sent
-// on the MT route named route, "" if none) with ledger changes d and body
-// to dst.
-func appendRecord(dst []byte, s *recSlot, user, route string, d charges, body []byte) []byte {
+// on the MT route named route, "" if none, rewritten to u, nil if not)
+// with ledger changes d and body to dst.
+func appendRecord(dst []byte, s *recSlot, u *upAddrs, user, route string, d charges, body []byte) []byte {
 	dst = le.AppendUint64(dst, uint64(s.id))
 	dst = le.AppendUint64(dst, uint64(s.submitted))
 	dst = le.AppendUint64(dst, uint64(s.done))
@@ -85,7 +85,7 @@ func appendRecord(dst []byte, s *recSlot, user, route string, d charges, body []
 	if route != "" {
 		flags |= fRoute
 	}
-	if s.up.rewritten {
+	if u != nil && u.rewritten {
 		flags |= fUp
 	}
 	dst = append(dst, byte(s.state), byte(s.later), flags, s.regDel, s.dataCod, s.esmClass,
@@ -97,7 +97,7 @@ func appendRecord(dst []byte, s *recSlot, user, route string, d charges, body []
 	if route != "" {
 		dst = appendShort(dst, route)
 	}
-	if u := &s.up; u.rewritten {
+	if u != nil && u.rewritten {
 		dst = append(dst, u.srcTON, u.srcNPI, u.dstTON, u.dstNPI)
 		dst = appendShortBytes(dst, u.src[:u.srcLen])
 		dst = appendShortBytes(dst, u.dst[:u.dstLen])
@@ -105,11 +105,11 @@ func appendRecord(dst []byte, s *recSlot, user, route string, d charges, body []
 	return append(dst, body...)
 }
 
-// decodeRecord fills s (its slot bookkeeping untouched) from a record
-// entry and returns the owner and the MT route's name (views into p, the
-// route nil when the entry has none), the ledger changes and the body (a
-// view).
-func decodeRecord(p []byte, s *recSlot) (user, route []byte, d charges, body []byte, err error) {
+// decodeRecord fills s (its slot bookkeeping untouched) and u (its
+// rewritten addresses; u.rewritten false: none) from a record entry and
+// returns the owner and the MT route's name (views into p, the route nil
+// when the entry has none), the ledger changes and the body (a view).
+func decodeRecord(p []byte, s *recSlot, u *upAddrs) (user, route []byte, d charges, body []byte, err error) {
 	if len(p) < recFixed {
 		return nil, nil, d, nil, errBadEntry
 	}
@@ -137,18 +137,18 @@ func decodeRecord(p []byte, s *recSlot) (user, route []byte, d charges, body []b
 		s.flags &^= fRoute
 		route, rest, ok = short(rest, ok, 255)
 	}
-	s.up = upAddrs{}
+	*u = upAddrs{}
 	if s.flags&fUp != 0 {
 		s.flags &^= fUp
 		if ok = ok && len(rest) >= 4; ok {
-			s.up = upAddrs{rewritten: true, srcTON: rest[0], srcNPI: rest[1], dstTON: rest[2], dstNPI: rest[3]}
+			*u = upAddrs{rewritten: true, srcTON: rest[0], srcNPI: rest[1], dstTON: rest[2], dstNPI: rest[3]}
 			rest = rest[4:]
 		}
 		var usrc, udst []byte
 		usrc, rest, ok = short(rest, ok, storage.MaxAddr)
 		udst, rest, ok = short(rest, ok, storage.MaxAddr)
-		s.up.srcLen = uint8(copy(s.up.src[:], usrc))
-		s.up.dstLen = uint8(copy(s.up.dst[:], udst))
+		u.srcLen = uint8(copy(u.src[:], usrc))
+		u.dstLen = uint8(copy(u.dst[:], udst))
 	}
 	if !ok {
 		return nil, nil, d, nil, errBadEntry

@@ -42,11 +42,13 @@ type recSlot struct {
 	src       [storage.MaxAddr]byte
 	dst       [storage.MaxAddr]byte
 	text      [storage.MaxText]byte
-	up        upAddrs // the policy's rewritten addresses (storage.Record.Rewritten)
+	up        int32 // the policy's rewritten addresses: 1 + their index in the shard's ups; 0 = none
 }
 
-// upAddrs are a record's rewritten addresses; rewritten false: none, and
-// its entries carry none (fUp).
+// upAddrs are a record's rewritten addresses (storage.Record.Rewritten),
+// kept out of line in the shard's ups for the few records that have them,
+// so the others' slots stay small; rewritten false: none, and its entries
+// carry none (fUp).
 type upAddrs struct {
 	rewritten      bool
 	srcTON, srcNPI byte
@@ -68,6 +70,7 @@ type recShard struct {
 	ix      idIndex
 	slots   slab
 	free    []int32
+	ups     upSlab // rewritten addresses (recSlot.up)
 	users   map[string]uint32
 	buf     []byte
 	live    liveSegs
@@ -129,6 +132,7 @@ func (sh *recShard) drop(r *recSlot) {
 	if sh.bodies != nil {
 		sh.dropBody(r.id)
 	}
+	sh.ups.release(r)
 	*r = recSlot{}
 	sh.free = append(sh.free, i)
 }
@@ -158,11 +162,15 @@ func fill(r *recSlot, rec *storage.Record, sub int64) {
 	r.srcLen = uint8(copy(r.src[:], rec.Source[:min(int(rec.SourceLen), storage.MaxAddr)]))
 	r.dstLen = uint8(copy(r.dst[:], rec.Dest[:min(int(rec.DestLen), storage.MaxAddr)]))
 	r.textLen = uint8(copy(r.text[:], rec.Text[:min(int(rec.TextLen), storage.MaxText)]))
-	r.up = upAddrs{}
+}
+
+// upOf sets u to rec's rewritten addresses (u.rewritten false: none).
+func upOf(u *upAddrs, rec *storage.Record) {
+	*u = upAddrs{}
 	if rec.Rewritten {
-		r.up = upAddrs{rewritten: true, srcTON: rec.UpSourceTON, srcNPI: rec.UpSourceNPI, dstTON: rec.UpDestTON, dstNPI: rec.UpDestNPI}
-		r.up.srcLen = uint8(copy(r.up.src[:], rec.UpSource[:min(int(rec.UpSourceLen), storage.MaxAddr)]))
-		r.up.dstLen = uint8(copy(r.up.dst[:], rec.UpDest[:min(int(rec.UpDestLen), storage.MaxAddr)]))
+		*u = upAddrs{rewritten: true, srcTON: rec.UpSourceTON, srcNPI: rec.UpSourceNPI, dstTON: rec.UpDestTON, dstNPI: rec.UpDestNPI}
+		u.srcLen = uint8(copy(u.src[:], rec.UpSource[:min(int(rec.UpSourceLen), storage.MaxAddr)]))
+		u.dstLen = uint8(copy(u.dst[:], rec.UpDest[:min(int(rec.UpDestLen), storage.MaxAddr)]))
 	}
 }
 
@@ -192,9 +200,11 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	if len(body) > 0 {
 		n.flags = fBody
 	}
+	var u upAddrs
+	upOf(&u, r)
 	d.money += r.Charge
 	d.parts += int64(r.ChargeParts)
-	sh.buf = appendRecord(sh.buf[:0], &n, r.SystemID, r.MTRoute, d, body)
+	sh.buf = appendRecord(sh.buf[:0], &n, &u, r.SystemID, r.MTRoute, d, body)
 	var pos wal.Pos
 	var err error
 	if d != (charges{}) {
@@ -215,31 +225,35 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 	n.user = s.users.userIn(sh.users, r.SystemID)
 	n.route = s.routeIn(sh, r.MTRoute)
 	if held {
-		sh.installAt(sh.slots.at(i), true, &n, pos)
+		sh.installAt(sh.slots.at(i), true, &n, &u, pos)
 	} else {
-		sh.installAt(sh.add(n.id), false, &n, pos)
+		sh.installAt(sh.add(n.id), false, &n, &u, pos)
 	}
 	sh.mu.Unlock()
 	return nil
 }
 
-// install puts n (anchored at pos) in its id's slot. Caller holds mu.
-func (sh *recShard) install(n *recSlot, pos wal.Pos) {
+// install puts n (anchored at pos) with its rewritten addresses u in its
+// id's slot. Caller holds mu.
+func (sh *recShard) install(n *recSlot, u *upAddrs, pos wal.Pos) {
 	if i, ok := sh.ix.get(n.id); ok {
-		sh.installAt(sh.slots.at(i), true, n, pos)
+		sh.installAt(sh.slots.at(i), true, n, u, pos)
 	} else {
-		sh.installAt(sh.add(n.id), false, n, pos)
+		sh.installAt(sh.add(n.id), false, n, u, pos)
 	}
 }
 
-// installAt puts n (anchored at pos) in slot r, which held id's previous
-// record when held. Caller holds mu.
-func (sh *recShard) installAt(r *recSlot, held bool, n *recSlot, pos wal.Pos) {
+// installAt puts n (anchored at pos) with its rewritten addresses u in
+// slot r, which held id's previous record when held. Caller holds mu.
+func (sh *recShard) installAt(r *recSlot, held bool, n *recSlot, u *upAddrs, pos wal.Pos) {
 	if held {
 		sh.count(r.state, -1)
 		sh.live.move(r.anchor, 0)
 	}
+	up := r.up
 	*r = *n
+	r.up = up
+	sh.ups.set(r, u)
 	r.anchor = pos
 	sh.live.move(0, pos)
 	sh.count(r.state, 1)
@@ -257,7 +271,7 @@ func (s *Store) Get(id msg.ID, out *storage.Record) error {
 		sh.mu.Unlock()
 		return storage.ErrNotFound
 	}
-	s.copyOut(r, out)
+	s.copyOut(sh, r, out)
 	if r.later != 0 {
 		s.showLater(r, out)
 	}
@@ -276,8 +290,8 @@ func (s *Store) showLater(r *recSlot, out *storage.Record) {
 	out.State = r.later
 }
 
-// copyOut copies r into out.
-func (s *Store) copyOut(r *recSlot, out *storage.Record) {
+// copyOut copies r (of shard sh) into out.
+func (s *Store) copyOut(sh *recShard, r *recSlot, out *storage.Record) {
 	*out = storage.Record{
 		ID: r.id, SystemID: s.users.name(r.user), MTRoute: s.routeName(r.route), State: r.state, Err: r.err, RegisteredDelivery: r.regDel,
 		DataCoding: r.dataCod, ESMClass: r.esmClass, SourceTON: r.srcTON, SourceNPI: r.srcNPI,
@@ -285,7 +299,7 @@ func (s *Store) copyOut(r *recSlot, out *storage.Record) {
 		Source: r.src, Dest: r.dst, Text: r.text, Connector: r.connector, Submitted: r.submitted, Done: r.done,
 		Parts: r.parts, Expires: r.expires, Charge: r.charge, ChargeParts: r.parts16,
 	}
-	if u := &r.up; u.rewritten {
+	if u := sh.ups.of(r); u != nil {
 		out.Rewritten = true
 		out.UpSourceTON, out.UpSourceNPI, out.UpDestTON, out.UpDestNPI = u.srcTON, u.srcNPI, u.dstTON, u.dstNPI
 		out.UpSourceLen, out.UpDestLen, out.UpSource, out.UpDest = u.srcLen, u.dstLen, u.src, u.dst
@@ -312,7 +326,7 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 		return err
 	}
 	if r.regDel != 0 {
-		s.copyOut(r, out)
+		s.copyOut(sh, r, out)
 	} else {
 		// No receipt can be asked: the fields the receipt path reads for its
 		// counters, without copying addresses.

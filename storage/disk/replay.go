@@ -161,7 +161,8 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 // unknown.
 func (s *Store) replayRecord(pos wal.Pos, kind byte, p []byte, n *recSlot) error {
 	*n = recSlot{}
-	user, route, d, body, err := decodeRecord(p, n)
+	var u upAddrs
+	user, route, d, body, err := decodeRecord(p, n, &u)
 	if err != nil {
 		return err
 	}
@@ -182,7 +183,7 @@ func (s *Store) replayRecord(pos wal.Pos, kind byte, p []byte, n *recSlot) error
 		}
 		sh.bodies[n.id] = append(sh.bodies[n.id][:0], body...)
 	}
-	sh.install(n, pos)
+	sh.install(n, &u, pos)
 	sh.mu.Unlock()
 	return nil
 }
@@ -228,7 +229,7 @@ func (s *Store) Recover(fn func(r *storage.Record, m []byte) error) error {
 			sh.mu.Unlock()
 			continue
 		}
-		s.copyOut(r, &rec)
+		s.copyOut(sh, r, &rec)
 		if r.later != 0 {
 			rec.State = r.later // re-drive it: shown even before its time
 		}
