@@ -12,6 +12,7 @@ import (
 
 	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/jetstream"
@@ -112,9 +113,10 @@ func idNode(cfg *config.Config) int {
 // startTakeover makes this node take over the unsent messages of a node
 // whose lease expired (cluster.WatchDeparted: the lowest live node, after
 // cluster.TakeoverGrace) and, as the lowest live node, compact the journal
-// (cluster.RunCompaction); the returned func stops both. Outside a cluster
+// (cluster.RunCompaction); the returned func stops both. wh takes over
+// the departed node's pending HTTP callbacks. Outside a cluster
 // it does nothing.
-func startTakeover(st storage.Store, hub *flow.Hub) func() {
+func startTakeover(st storage.Store, hub *flow.Hub, wh *webhook.Service) func() {
 	c, ok := st.(clusterStore)
 	if !ok {
 		return func() {}
@@ -127,6 +129,9 @@ func startTakeover(st storage.Store, hub *flow.Hub) func() {
 				a.Reclaim(node) // its unspent credit slices; logs event=credit_reclaimed
 			}
 			_ = hub.TakeOver(nodeRecords{st: c.Store, node: node}) // TakeOver logs its outcome
+			if wh != nil {
+				_, _ = wh.TakeOver(node) // its pending HTTP callbacks; logs event=webhook_takeover
+			}
 		})
 	}()
 	compacted := make(chan struct{})

@@ -295,7 +295,7 @@ func (d *daemon) start() error {
 			return err
 		}
 	}
-	d.stopTakeover = startTakeover(d.store, d.hub) // a cluster node: departed nodes' messages
+	d.stopTakeover = startTakeover(d.store, d.hub, d.webhook) // a cluster node: departed nodes' messages
 	d.stopPersist, d.persistDone = make(chan struct{}), make(chan struct{})
 	go d.persistLoop()
 	b := currentBuild()

@@ -99,8 +99,7 @@ type heldShares struct {
 }
 
 func (h *heldShares) limit(systemID string) int {
-	switch systemID {
-	case webhook.Queue:
+	if strings.HasPrefix(systemID, webhook.Queue) { // one node's, or a cluster node's (webhook.QueueOf)
 		return h.callbacks
 	case flow.MultiQueue:
 		return 0 // submit_multi destinations, accepted already: max_held bounds them

@@ -32,6 +32,7 @@ func newWebhook(cfg *config.Config, d *daemon, log zerolog.Logger) (*webhook.Ser
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}})
 	s, err := webhook.New(webhook.Options{
 		Holds:               d.store.Holds(),
+		Node:                webhookNode(cfg),
 		DeadLetters:         d.store.DeadLetters(),
 		Callbacks:           d.store.Callbacks(),
 		UpstreamIDs:         d.store,
@@ -65,6 +66,15 @@ func newWebhook(cfg *config.Config, d *daemon, log zerolog.Logger) (*webhook.Ser
 		}
 	}
 	return s, nil
+}
+
+// webhookNode is the node whose queue holds this node's callbacks
+// (webhook.QueueOf): [cluster] node_id in a cluster, else 0.
+func webhookNode(cfg *config.Config) int {
+	if cfg.Cluster.Enabled {
+		return cfg.Cluster.NodeID
+	}
+	return 0
 }
 
 // dlrGuard is the check of the addresses customers' dlr-urls may reach
@@ -142,6 +152,8 @@ var (
 			"max_pending_per_target or the store).", []string{"kind", "outcome"}, nil)
 	whRestored = prometheus.NewDesc("smppd_webhook_restored_total",
 		"HTTP callbacks a previous run left pending, taken up at start.", nil, nil)
+	whTakenOver = prometheus.NewDesc("smppd_webhook_taken_over_total",
+		"HTTP callbacks pending on a departed cluster node that this node took over and sends.", nil, nil)
 	whStoreErr = prometheus.NewDesc("smppd_webhook_store_errors_total",
 		"HTTP callback store operations (hold, ack, lease, dead letter) that failed.", nil, nil)
 	whPending = prometheus.NewDesc("smppd_webhook_pending",
@@ -153,7 +165,7 @@ var (
 )
 
 func (c webhookCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{whOutcome, whRestored, whStoreErr, whPending, whWaiting, whTargets} {
+	for _, d := range []*prometheus.Desc{whOutcome, whRestored, whTakenOver, whStoreErr, whPending, whWaiting, whTargets} {
 		ch <- d
 	}
 }
@@ -173,6 +185,7 @@ func (c webhookCollector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	ch <- prometheus.MustNewConstMetric(whRestored, prometheus.CounterValue, float64(st.Restored))
+	ch <- prometheus.MustNewConstMetric(whTakenOver, prometheus.CounterValue, float64(st.TakenOver))
 	ch <- prometheus.MustNewConstMetric(whStoreErr, prometheus.CounterValue, float64(st.StoreErrors))
 	ch <- prometheus.MustNewConstMetric(whPending, prometheus.GaugeValue, float64(st.Pending))
 	ch <- prometheus.MustNewConstMetric(whWaiting, prometheus.GaugeValue, float64(st.Waiting))

@@ -87,6 +87,7 @@ func (sc *scheduler) run(s *Service) {
 		if sc.more.Load() {
 			s.takeHeld(now)
 		}
+		s.adoptQueued(now)
 		if !t.Stop() {
 			select {
 			case <-t.C:

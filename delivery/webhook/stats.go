@@ -12,6 +12,7 @@ type counters struct {
 	expired     [2]atomic.Uint64
 	refused     [2]atomic.Uint64
 	restored    atomic.Uint64
+	takenOver   atomic.Uint64
 	storeErrors atomic.Uint64
 }
 
@@ -29,6 +30,7 @@ type KindStats struct {
 type Stats struct {
 	Receipts, MO KindStats
 	Restored     uint64 // callbacks of a previous run taken up
+	TakenOver    uint64 // callbacks of departed cluster nodes taken up (TakeOver)
 	StoreErrors  uint64 // Hold, Ack, Lease or dead-letter writes that failed
 	Pending      int    // callbacks in memory (ready, in flight, waiting for a retry)
 	Waiting      int    // of those, waiting for a retry
@@ -38,7 +40,7 @@ type Stats struct {
 // Stats returns the counters and gauges.
 func (s *Service) Stats() Stats {
 	st := Stats{Receipts: s.kindStats(0), MO: s.kindStats(1), Restored: s.stats.restored.Load(),
-		StoreErrors: s.stats.storeErrors.Load(), Waiting: s.sched.waiting()}
+		TakenOver: s.stats.takenOver.Load(), StoreErrors: s.stats.storeErrors.Load(), Waiting: s.sched.waiting()}
 	s.mu.Lock()
 	st.Pending, st.Targets = s.pending, len(s.targets)
 	s.mu.Unlock()

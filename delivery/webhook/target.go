@@ -82,7 +82,7 @@ func (s *Service) Enqueue(r *Request) error {
 	}
 	e := &entry{req: *r, u: u, body: body, expires: now.Add(s.opts.HoldLifetime).UnixNano()}
 	e.req.Params = body[len(body)-len(r.Params):] // a copy: the tail of body
-	h := storage.Held{SystemID: Queue, Kind: storage.HeldCallback, ID: r.ID, Body: body, Expires: e.expires}
+	h := storage.Held{SystemID: s.queue, Kind: storage.HeldCallback, ID: r.ID, Body: body, Expires: e.expires}
 	s.mu.Lock()
 	if s.stopping {
 		s.mu.Unlock()
@@ -203,7 +203,7 @@ func (s *Service) takeHeld(now time.Time) {
 			return
 		}
 		dst := batch[:min(room, len(batch))]
-		n, err := s.opts.Holds.Lease(Queue, now.Add(s.opts.HoldLifetime+leaseSlack).UnixNano(), dst)
+		n, err := s.opts.Holds.Lease(s.queue, now.Add(s.opts.HoldLifetime+leaseSlack).UnixNano(), dst)
 		if err != nil {
 			s.noteStore(err, "lease", now)
 			return
@@ -220,6 +220,13 @@ func (s *Service) takeHeld(now time.Time) {
 
 // restore takes up one leased callback of a previous run.
 func (s *Service) restore(h *storage.Held, now time.Time) {
+	s.stats.restored.Add(1)
+	s.takeUp(h, now)
+}
+
+// takeUp puts one leased held callback in memory and sends it (or ends
+// it: one that does not decode, or has expired).
+func (s *Service) takeUp(h *storage.Held, now time.Time) {
 	e := &entry{key: h.Key, body: append([]byte(nil), h.Body...), expires: h.Expires, attempts: h.Attempts}
 	err := decodeRequest(h.Body, &e.req)
 	var tkey string
@@ -243,7 +250,6 @@ func (s *Service) restore(h *storage.Held, now time.Time) {
 	t.pending++
 	e.t = t
 	s.mu.Unlock()
-	s.stats.restored.Add(1)
 	if now.UnixNano() >= e.expires {
 		s.expire(e, "expired before the restart", now)
 		return

@@ -42,6 +42,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -55,8 +56,20 @@ import (
 
 // Queue is the held-item queue (storage.Held.SystemID) of every pending
 // callback: a name no system_id can be (accounts allows no control
-// characters), so the delivery side never leases these items.
+// characters), so the delivery side never leases these items. A cluster
+// node holds its callbacks under QueueOf(its node id) instead.
 const Queue = "\x00webhook"
+
+// QueueOf is the held-item queue of a cluster node's callbacks: each node
+// takes up only its own at start, so a callback another live node is
+// still retrying (its lease is that node's alone) is never sent twice;
+// TakeOver moves a departed node's to the taker. 0 is Queue (one node).
+func QueueOf(node int) string {
+	if node <= 0 {
+		return Queue
+	}
+	return Queue + "." + strconv.Itoa(node)
+}
 
 // Kind is what a callback reports.
 type Kind uint8
@@ -123,9 +136,13 @@ type Observer = interface {
 // Options configure a Service. Zero values take the defaults in brackets.
 type Options struct {
 	// Holds keeps the pending callbacks (storage.HeldCallback items under
-	// Queue); DeadLetters the ones that failed for good. Both required.
+	// QueueOf(Node)); DeadLetters the ones that failed for good. Both
+	// required.
 	Holds       storage.Holds
 	DeadLetters storage.DeadLetters
+	// Node is this cluster node's id (0: not in a cluster): the queue its
+	// callbacks are held under (QueueOf).
+	Node int
 	// Callbacks and UpstreamIDs are read by the receipt hooks
 	// (receipts.go): a message's dlr-url, and the upstream's id of it
 	// (id_smsc). Callbacks is required for them; UpstreamIDs may be nil.
@@ -200,6 +217,7 @@ var (
 // what a previous run left pending), Enqueue; Stop it at shutdown.
 type Service struct {
 	opts     Options
+	queue    string       // QueueOf(opts.Node)
 	client   *http.Client // MO: the operator's URLs
 	receipts *http.Client // receipts: the customers' URLs, through Guard
 	log      zerolog.Logger
@@ -210,6 +228,9 @@ type Service struct {
 	targets  map[string]*target
 	pending  int // callbacks in memory (every one is leased from Holds)
 	stopping bool
+	// adopting are departed nodes' queues TakeOver named, until when the
+	// scheduler keeps taking them up (takeover.go).
+	adopting map[string]int64
 
 	sched scheduler
 	wg    sync.WaitGroup // target senders
@@ -250,6 +271,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{
 		opts:    opts,
+		queue:   QueueOf(opts.Node),
 		client:  opts.Client,
 		log:     opts.Logger.With().Str("component", "webhook").Logger(),
 		now:     opts.Now,

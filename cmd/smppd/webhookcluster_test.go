@@ -1,0 +1,145 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/cluster"
+	"github.com/smppd/smppd/delivery/webhook"
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/jetstream"
+)
+
+// HTTP callbacks are sent once cluster-wide: two nodes share one journal
+// (one embedded JetStream server). Node 2 starting while node 1 retries a
+// callback (whose producer lease has lapsed on node 2) does not send it;
+// when node 1 departs, node 2's TakeOver sends it once and moves it to its
+// own queue; one node 1 held after the take-over began is adopted when its
+// producer lease lapses.
+func TestWebhookOnceAcrossNodes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("embedded JetStream")
+	}
+	node, err := cluster.Join(cluster.Options{NodeID: 1, Replicas: 1, JoinTimeout: 20 * time.Second, Logger: zerolog.Nop(),
+		Embedded: cluster.Embedded{Name: "t", Listen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), RouteListen: "127.0.0.1:0",
+			StoreDir: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	var skew atomic.Int64 // node 2's clock ahead of the real one
+	open := func(id int, now func() int64) *jetstream.Store {
+		st, err := jetstream.Open(jetstream.Options{JS: node.JetStream(), Stream: cluster.JournalStream,
+			Subject: cluster.JournalSubject(id), Node: id, Dir: filepath.Join(t.TempDir(), "index"), TTL: time.Hour,
+			Now: now, Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = st.Close() })
+		return st
+	}
+	a := open(1, nil)
+	b := open(2, func() int64 { return time.Now().UnixNano() + skew.Load() })
+	lapse := func() { // node 2 passes the producer lease (10 s) of what it applied
+		t.Helper()
+		skew.Add(int64(11 * time.Second))
+		if _, err := b.Holds().Expire(time.Now().UnixNano()+skew.Load(), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var mu sync.Mutex
+	hits := map[string]int{} // requests per callback (its n parameter)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		mu.Lock()
+		hits[r.Form.Get("n")]++
+		first := hits[r.Form.Get("n")] == 1
+		mu.Unlock()
+		if first {
+			w.WriteHeader(http.StatusServiceUnavailable) // its producer retries in an hour
+		}
+	}))
+	defer srv.Close()
+	count := func(n string) int { mu.Lock(); defer mu.Unlock(); return hits[n] }
+	wait := func(what string, ok func() bool) {
+		t.Helper()
+		for end := time.Now().Add(10 * time.Second); !ok(); time.Sleep(10 * time.Millisecond) {
+			if time.Now().After(end) {
+				t.Fatal(what)
+			}
+		}
+	}
+	service := func(st *jetstream.Store, id int) *webhook.Service {
+		s, err := webhook.New(webhook.Options{Holds: st.Holds(), DeadLetters: st.DeadLetters(), Node: id,
+			RetryMin: time.Hour, RetryMax: time.Hour, Client: srv.Client(), Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	send := func(s *webhook.Service, n string) {
+		t.Helper()
+		if err := s.Enqueue(&webhook.Request{Kind: webhook.KindMO, Method: storage.CallbackPOST, URL: srv.URL,
+			Params: []byte("n=" + n)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stop := func(s *webhook.Service) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.Stop(ctx)
+	}
+
+	wa := service(a, 1)
+	if err := wa.Start(); err != nil {
+		t.Fatal(err)
+	}
+	send(wa, "1")
+	wait("node 1's first attempt", func() bool { return count("1") == 1 })
+	wait("node 2 applies the callback", func() bool { return b.Holds().Len() == 1 })
+	lapse()
+
+	wb := service(b, 2)
+	if err := wb.Start(); err != nil { // takes up node 2's own queue only
+		t.Fatal(err)
+	}
+	defer stop(wb)
+	time.Sleep(1500 * time.Millisecond) // a scheduler tick and more
+	if got := count("1"); got != 1 {
+		t.Fatalf("node 2's start sent node 1's pending callback: %d requests", got)
+	}
+
+	stop(wa) // node 1 departs with the callback pending
+	if n, err := wb.TakeOver(1); n != 1 || err != nil {
+		t.Fatalf("TakeOver(1) = %d, %v", n, err)
+	}
+	wait("the taken-over callback sent", func() bool { return count("1") == 2 })
+	wait("its old copy acknowledged on node 1 too", func() bool { return a.Holds().Len() == 0 && b.Holds().Len() == 0 })
+	if n, _ := wb.TakeOver(1); n != 0 {
+		t.Fatalf("a second TakeOver took %d", n)
+	}
+
+	// Node 1 (a slow producer, not dead) holds one more, leased to itself,
+	// after the take-over began: node 2 adopts it once its lease lapses.
+	wa2 := service(a, 1)
+	send(wa2, "2")
+	wait("node 1's attempt", func() bool { return count("2") == 1 })
+	stop(wa2)
+	wait("node 2 applies it", func() bool { return b.Holds().Len() == 1 })
+	lapse()
+	wait("adopted after its lease lapsed", func() bool { return count("2") == 2 })
+	time.Sleep(1500 * time.Millisecond)
+	if st := wb.Stats(); count("1") != 2 || count("2") != 2 || st.TakenOver != 2 || st.MO.Sent != 2 {
+		t.Fatalf("requests %v, node 2's stats %+v: want each callback sent once by node 2", hits, st)
+	}
+}
