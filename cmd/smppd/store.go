@@ -101,6 +101,8 @@ type heldShares struct {
 func (h *heldShares) limit(systemID string) int {
 	if strings.HasPrefix(systemID, webhook.Queue) { // one node's, or a cluster node's (webhook.QueueOf)
 		return h.callbacks
+	}
+	switch systemID {
 	case flow.MultiQueue:
 		return 0 // submit_multi destinations, accepted already: max_held bounds them
 	}
