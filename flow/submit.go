@@ -346,9 +346,13 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 			return st, r, false
 		}
 	}
-	sc.mt = routing.MT{User: s.systemID, Group: s.group, Source: s.src, Dest: s.dst, Content: s.content,
-		DataCoding: s.dataCoding, Network: sc.pol.Network, Tags: sc.pol.Tags, Now: s.now}
-	d, ok := t.RouteMT(&sc.mt, &h.up)
+	// Field by field: a composite literal is built in a temporary and
+	// copied with wide loads that stall on store forwarding (sc.mt is clear
+	// or a previous destination's, every field of which is set here).
+	mt := &sc.mt
+	mt.User, mt.Group, mt.Source, mt.Dest, mt.Content = s.systemID, s.group, s.src, s.dst, s.content
+	mt.DataCoding, mt.Network, mt.Tags, mt.Now = s.dataCoding, sc.pol.Network, sc.pol.Tags, s.now
+	d, ok := t.RouteMT(mt, &h.up)
 	if !ok {
 		return RefuseNoRoute.status(), RefuseNoRoute, false
 	}

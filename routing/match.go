@@ -11,11 +11,19 @@ func (t *Table) RouteMT(m *MT, up ConnectorState) (Decision, bool) {
 	if t == nil || len(t.mt) == 0 {
 		return Decision{Reason: ReasonNoRoutes}, false
 	}
-	s := subject{user: m.User, group: m.Group, network: m.Network, tags: m.Tags, src: m.Source, dst: m.Dest, content: m.Content, dc: m.DataCoding, now: m.Now}
-	c := candidates{t.mtPrefix.lookup(m.Dest), t.mtOpen}
+	// Field by field, not composite literals: those are built in a
+	// temporary with 8-octet stores and copied with 16-octet loads, which
+	// stall on store forwarding on every message.
+	var s subject
+	s.user, s.group, s.network, s.tags = m.User, m.Group, m.Network, m.Tags
+	s.src, s.dst, s.content, s.dc, s.now = m.Source, m.Dest, m.Content, m.DataCoding, m.Now
+	var c candidates
+	c.hits, c.open = t.mtPrefix.lookup(m.Dest), t.mtOpen
 	for i, ok := c.next(); ok; i, ok = c.next() {
 		if r := t.mt[i]; r.filter.match(&s, true) == FieldNone {
-			return r.decide(up), true
+			var d Decision
+			r.decide(up, &d)
+			return d, true
 		}
 	}
 	return Decision{Reason: ReasonNoMatch}, false

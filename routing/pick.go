@@ -2,53 +2,58 @@ package routing
 
 func isUp(up ConnectorState, id int) bool { return up == nil || up.Up(id) }
 
-// decide chooses the connector of a matched route. See Kind for each rule.
-func (r *MTRoute) decide(up ConnectorState) Decision {
-	d := Decision{Route: r, Rate: r.Rate, Reason: ReasonRouted}
+// decide chooses the connector of a matched route into d (zero on entry).
+// See Kind for each rule.
+func (r *MTRoute) decide(up ConnectorState, d *Decision) {
+	d.Route, d.Rate, d.Reason = r, r.Rate, ReasonRouted
 	n := len(r.Connectors)
 	switch r.Kind {
 	case KindFailover:
 		for i, c := range r.Connectors {
 			if isUp(up, c) {
 				d.Connector, d.Failover = c, r.Connectors[i+1:]
-				return d
+				return
 			}
 		}
 		d.Connector, d.Failover = r.Connectors[0], r.Connectors[1:]
 	case KindRoundRobin:
 		start := int((r.next.Add(1) - 1) % uint64(n))
-		for k := range n {
-			if i := (start + k) % n; isUp(up, r.Connectors[i]) {
-				return r.at(d, i)
+		for i, k := start, 0; k < n; k++ {
+			if isUp(up, r.Connectors[i]) {
+				r.at(d, i)
+				return
+			}
+			if i++; i == n { // (start + k) % n without a division
+				i = 0
 			}
 		}
-		d = r.at(d, start)
+		r.at(d, start)
 	case KindWeighted:
 		seq := r.next.Add(1) - 1
 		i := int(r.sched[seq%uint64(len(r.sched))])
 		if isUp(up, r.Connectors[i]) {
-			return r.at(d, i)
+			r.at(d, i)
+			return
 		}
 		if j, ok := r.weightedAmongUp(up, seq); ok {
-			return r.at(d, j)
+			r.at(d, j)
+			return
 		}
-		d = r.at(d, i)
+		r.at(d, i)
 	default: // KindStatic, KindDefault
 		d.Connector = r.Connectors[0]
 		if isUp(up, d.Connector) {
-			return d
+			return
 		}
 	}
 	d.AllDown, d.Reason = true, ReasonAllDown
-	return d
 }
 
 // at sets the chosen connector to position i and Failover to the rotation
 // after it.
-func (r *MTRoute) at(d Decision, i int) Decision {
+func (r *MTRoute) at(d *Decision, i int) {
 	d.Connector = r.Connectors[i]
 	d.Failover = r.ring[i+1 : i+len(r.Connectors)]
-	return d
 }
 
 // weightedAmongUp picks a position among the connectors that are up, in
