@@ -3,6 +3,7 @@ package accounts
 import (
 	"errors"
 	"math"
+	"math/bits"
 	"time"
 
 	"github.com/smppd/smppd/msg"
@@ -331,10 +332,13 @@ func (a *Admission) Admit(u *UserLimits, parts int, rate float64, priority uint8
 	}
 	var cost int64
 	if !l.credit.c.unlimited {
-		cost = per * int64(parts) // per <= 1e18, but parts may be large
-		if per != 0 && cost/per != int64(parts) {
+		// per <= 1e18, but parts may be large: refuse a product beyond
+		// int64 (a full multiply, not a division per message).
+		hi, lo := bits.Mul64(uint64(per), uint64(parts))
+		if hi != 0 || lo > math.MaxInt64 {
 			return Charge{}, RefuseInternal
 		}
+		cost = int64(lo)
 	}
 	if !l.bucket.Take(now, parts) {
 		return Charge{}, RefuseThrottled
