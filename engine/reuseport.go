@@ -194,23 +194,35 @@ func isListener(fd int, addr *net.TCPAddr) bool {
 
 // placeholder returns a non-blocking loopback TCP socket that listens but
 // drops every packet (a socket filter returning 0), so no connection ever
-// reaches it and accept on it answers EAGAIN.
+// reaches it and accept on it answers EAGAIN. On 127.0.0.1, or on ::1 where
+// the host has no IPv4 loopback.
 func placeholder() (int, error) {
-	fd, err := unix.Socket(unix.AF_INET, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	fd, err := listenDropAll(unix.AF_INET, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
 	if err != nil {
-		return -1, fmt.Errorf("placeholder socket: %w", err)
+		var err6 error
+		if fd, err6 = listenDropAll(unix.AF_INET6, &unix.SockaddrInet6{Addr: [16]byte{15: 1}}); err6 != nil {
+			return -1, fmt.Errorf("placeholder socket: %w; on ::1: %w", err, err6)
+		}
+	}
+	return fd, nil
+}
+
+func listenDropAll(family int, sa unix.Sockaddr) (int, error) {
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return -1, err
 	}
 	drop := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: 0}}
 	err = unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: 1, Filter: &drop[0]})
 	if err == nil {
-		err = unix.Bind(fd, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}})
+		err = unix.Bind(fd, sa)
 	}
 	if err == nil {
 		err = unix.Listen(fd, 1)
 	}
 	if err != nil {
 		_ = unix.Close(fd)
-		return -1, fmt.Errorf("placeholder socket: %w", err)
+		return -1, err
 	}
 	return fd, nil
 }

@@ -80,6 +80,28 @@ func TestReusePortOffRefusesSharedPort(t *testing.T) {
 	}
 }
 
+// TestPlaceholderIPv6: the fallback for a host without IPv4 loopback
+// takes no connection either.
+func TestPlaceholderIPv6(t *testing.T) {
+	fd, err := listenDropAll(unix.AF_INET6, &unix.SockaddrInet6{Addr: [16]byte{15: 1}})
+	if err != nil {
+		t.Skipf("no IPv6 loopback: %v", err)
+	}
+	defer unix.Close(fd)
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := net.JoinHostPort("::1", strconv.Itoa(sa.(*unix.SockaddrInet6).Port))
+	if c, err := net.DialTimeout("tcp", to, 300*time.Millisecond); err == nil {
+		_ = c.Close()
+		t.Fatalf("connected to the placeholder %s", to)
+	}
+	if _, _, err := unix.Accept(fd); err != unix.EAGAIN {
+		t.Fatalf("accept on the placeholder: %v, want EAGAIN", err)
+	}
+}
+
 // TestStopAcceptingPlaceholderRefuses: a listener's placeholder takes no
 // connection and answers accept with EAGAIN.
 func TestStopAcceptingPlaceholderRefuses(t *testing.T) {
