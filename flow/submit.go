@@ -637,13 +637,15 @@ func (s *submission) fill(m *msg.Message, id msg.ID) {
 
 // fillRecord sets rec to the fresh state of m; text is m's content after
 // any UDH (its first octets are kept for receipts).
+// It zeroes rec in place and sets the fields one by one: a composite
+// literal would be built in a temporary and copied with wide loads that
+// stall on store forwarding.
 func fillRecord(rec *storage.Record, m *msg.Message, text []byte) {
-	*rec = storage.Record{
-		ID: m.ID, SystemID: m.SystemID, State: msg.StateEnroute,
-		RegisteredDelivery: m.RegisteredDelivery, DataCoding: m.DataCoding, ESMClass: m.ESMClass,
-		SourceTON: m.SourceTON, SourceNPI: m.SourceNPI, DestTON: m.DestTON, DestNPI: m.DestNPI,
-		Connector: int32(m.Connector), Submitted: m.Received, Parts: uint8(m.Parts),
-	}
+	*rec = storage.Record{}
+	rec.ID, rec.SystemID, rec.State = m.ID, m.SystemID, msg.StateEnroute
+	rec.RegisteredDelivery, rec.DataCoding, rec.ESMClass = m.RegisteredDelivery, m.DataCoding, m.ESMClass
+	rec.SourceTON, rec.SourceNPI, rec.DestTON, rec.DestNPI = m.SourceTON, m.SourceNPI, m.DestTON, m.DestNPI
+	rec.Connector, rec.Submitted, rec.Parts = int32(m.Connector), m.Received, uint8(m.Parts)
 	rec.SetAddrs(m.Source, m.Dest, text)
 }
 
