@@ -2,6 +2,7 @@ package msg
 
 import (
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -82,12 +83,17 @@ const hexDigits = "0123456789abcdef"
 // AppendHex appends id as 16 lower-case hex digits. It does not allocate if
 // dst has room.
 func (id ID) AppendHex(dst []byte) []byte {
-	var b [HexLen]byte
+	// Straight into dst: digits stored one octet at a time into an array
+	// and appended from it are read back with a 16-octet load, which
+	// stalls on store forwarding.
+	n := len(dst)
+	dst = slices.Grow(dst, HexLen)[:n+HexLen]
+	b := dst[n : n+HexLen : n+HexLen]
 	for i := HexLen - 1; i >= 0; i-- {
 		b[i] = hexDigits[id&0xf]
 		id >>= 4
 	}
-	return append(dst, b[:]...)
+	return dst
 }
 
 // AppendDecimal appends id in decimal (1..20 digits, no padding).
