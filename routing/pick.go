@@ -17,7 +17,7 @@ func (r *MTRoute) decide(up ConnectorState, d *Decision) {
 		}
 		d.Connector, d.Failover = r.Connectors[0], r.Connectors[1:]
 	case KindRoundRobin:
-		start := int((r.next.Add(1) - 1) % uint64(n))
+		start := r.turn(n)
 		for i, k := start, 0; k < n; k++ {
 			if isUp(up, r.Connectors[i]) {
 				r.at(d, i)
@@ -47,6 +47,22 @@ func (r *MTRoute) decide(up ConnectorState, d *Decision) {
 		}
 	}
 	d.AllDown, d.Reason = true, ReasonAllDown
+}
+
+// turn is a round-robin route's next starting position: its counter
+// counts modulo n itself, so the sequence is that of a free-running counter
+// taken modulo n without a 64-bit division per message.
+func (r *MTRoute) turn(n int) int {
+	for {
+		v := r.next.Load()
+		w := v + 1
+		if w >= uint64(n) {
+			w = 0
+		}
+		if r.next.CompareAndSwap(v, w) {
+			return int(min(v, uint64(n-1))) // v < n: only turn writes next
+		}
+	}
 }
 
 // at sets the chosen connector to position i and Failover to the rotation
