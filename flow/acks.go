@@ -43,6 +43,10 @@ type acks struct {
 	limit int64
 	out   atomic.Pointer[responderRef]
 	wake  chan struct{} // one token: the answerer goroutine has work
+	// quiet: a hand-off left a helped connector's worker asleep (mu);
+	// helpc then asks the helper to make sure it is helped (handoff.go).
+	quiet bool
+	helpc chan struct{}
 
 	reserved  atomic.Int64  // slots taken by submits in progress and queued answers
 	committed atomic.Uint64 // the latest position onCommit reported
@@ -54,6 +58,7 @@ type acks struct {
 	stopped bool             // mu: stop let the queued messages go
 
 	quit, done chan struct{}
+	helped     chan struct{} // the helper goroutine ended
 	stopOnce   sync.Once
 
 	deferred, answered, full atomic.Uint64
@@ -96,7 +101,8 @@ func (a *acks) init(h *Hub, c storage.Committer, max int) error {
 	a.q.init(max)
 	a.got = make([]pendingAck, 0, ackBatch)
 	a.c, a.limit, a.wake = c, int64(max), make(chan struct{}, 1)
-	a.quit, a.done = make(chan struct{}), make(chan struct{})
+	a.helpc = make(chan struct{}, 1)
+	a.quit, a.done, a.helped = make(chan struct{}), make(chan struct{}), make(chan struct{})
 	a.committed.Store(c.Committed())
 	c.OnCommit(a.onCommit)
 	return nil
@@ -175,6 +181,7 @@ func (a *acks) onCommit(committed uint64) {
 		return
 	}
 	stuck := a.drain()
+	a.afterDrain()
 	a.mu.Unlock()
 	if stuck {
 		a.ring()
@@ -189,10 +196,11 @@ func (a *acks) ring() {
 	}
 }
 
-// start runs the answerer goroutine.
+// start runs the answerer and the helper goroutines.
 func (a *acks) start() {
 	if a.c != nil {
 		go a.run()
+		go a.helper()
 	}
 }
 
@@ -206,6 +214,7 @@ func (a *acks) stop() {
 	}
 	a.stopOnce.Do(func() { close(a.quit) })
 	<-a.done
+	<-a.helped
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.stopped {
@@ -239,6 +248,7 @@ func (a *acks) run() {
 		for {
 			a.mu.Lock()
 			stuck := a.drain()
+			a.afterDrain()
 			a.mu.Unlock()
 			if !stuck {
 				break
@@ -292,10 +302,56 @@ func (a *acks) drain() (stuck bool) {
 	}
 }
 
-// handOff gives m, answered, to its connector (handoff.go).
+// handOff gives m, answered, to its connector (handoff.go). mu held.
 func (a *acks) handOff(m *msg.Message) {
+	if a.h.handQuiet(m) {
+		a.quiet = true
+		return
+	}
 	if !a.h.later.hand(m) {
 		a.h.handLater(m)
+	}
+}
+
+// afterDrain asks the helper to check on the workers left asleep by this
+// drain's hand-offs. mu held.
+func (a *acks) afterDrain() {
+	if !a.quiet {
+		return
+	}
+	a.quiet = false
+	select {
+	case a.helpc <- struct{}{}:
+	default:
+	}
+}
+
+// helpDelay is how long the helper lets the event loops help a connector
+// fed by the hand-offs (EndTurn, at the end of their next turn) before it
+// helps it itself: only a quiet server's last messages wait that long.
+const helpDelay = 200 * time.Microsecond
+
+// helper makes sure every connector a hand-off fed quietly is helped: the
+// event loops do it at the end of their turns while submits arrive; after
+// the last ones, the helper does, helpDelay later.
+func (a *acks) helper() {
+	defer close(a.helped)
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	for {
+		select {
+		case <-a.quit:
+			return
+		case <-a.helpc:
+		}
+		t.Reset(helpDelay)
+		select {
+		case <-a.quit:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		a.h.EndTurn()
 	}
 }
 

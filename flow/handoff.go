@@ -47,6 +47,19 @@ func (h *Hub) handNow(sc *submitScratch) {
 	}
 }
 
+// handQuiet gives m, answered, to its connector when that connector is
+// running and helped (Caps.Helped): quietly, so that the event loops run
+// its worker's steps at the end of their turns (EndTurn), in the core that
+// decoded the submits, instead of waking its goroutine for each commit;
+// acks.helper makes sure it is helped when no loop turns. false when the
+// connector is not helped, was removed, or has no room (the caller then
+// hands m over as later does).
+func (h *Hub) handQuiet(m *msg.Message) bool {
+	cs := h.cs()
+	c := m.Connector
+	return cs.live(c) && cs.helped[c] && h.submitTo(cs, c, m, true)
+}
+
 // handLater keeps an accepted message whose connector had no room left
 // (others filled it since the snapshot): later offers it again shortly.
 func (h *Hub) handLater(m *msg.Message) {

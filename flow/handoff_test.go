@@ -152,3 +152,29 @@ func TestHandOffLetGoAtStop(t *testing.T) {
 		t.Fatal("the live index still holds the released message")
 	}
 }
+
+// A helped connector gets the answered messages quietly (its worker is
+// not woken for each commit): a loop's EndTurn helps it, and when no loop
+// turns, the helper does, helpDelay after the hand-off.
+func TestHandOffQuietThenHelped(t *testing.T) {
+	th, c, out := durableHub(t, hubSpec{helped: true})
+	hc := th.helped[0]
+	p := newUser(t, "alice", userSpec{})
+	c.written.Store(1)
+	for range 3 {
+		if res := submitDeferred(th, p, sm("1", "491", "x")); !res.Deferred {
+			t.Fatalf("not deferred: %+v", res)
+		}
+	}
+	helps := hc.helps.Load()
+	c.commit(1)
+	eventually(t, "answers", func() bool { return len(out.got()) == 3 })
+	eventually(t, "hand-offs", func() bool { return th.conns[0].queued() == 3 })
+	if q := hc.quietSubs.Load(); q != 3 {
+		t.Fatalf("%d quiet hand-offs, want 3", q)
+	}
+	eventually(t, "the helper's help", func() bool { return hc.helps.Load() > helps })
+	if th.cs().fed[0].v.Load() {
+		t.Fatal("the connector is still marked fed after the help")
+	}
+}
