@@ -146,6 +146,8 @@ func (p *PolicyLists) watch(w jetstream.KeyWatcher, apply func([]ListEdit)) {
 			return
 		case e, ok := <-w.Updates():
 			if !ok {
+				p.n.lg.Warn().Str("event", "policy_lists_watch_ended").
+					Msg("cluster: the watch of policy list edits ended; other nodes' edits reach this node at its next start")
 				return
 			}
 			batch = batch[:0]

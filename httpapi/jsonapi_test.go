@@ -11,6 +11,8 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/connector/sim"
 	"github.com/smppd/smppd/internal/smpptest"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
 )
 
 func TestJSONSendAndLookup(t *testing.T) {
@@ -258,5 +260,34 @@ func TestBatchWaitsForRoom(t *testing.T) {
 	a.decode(t, &out)
 	if a.status != 200 || out.Refused == 0 || !strings.Contains(a.body, `"code":"queue_full"`) || !strings.Contains(a.body, `"status":503`) {
 		t.Errorf("without: %d %s", a.status, a.body)
+	}
+}
+
+// A message the traffic policy rewrote is shown as it went upstream: the
+// record keeps the submitted addresses beside (docs/POLICY.md).
+func TestJSONLookupShowsRewrittenAddresses(t *testing.T) {
+	e := newEnv(t)
+	a := e.postJSON("alice", map[string]any{"to": "33611111111", "from": "ACME", "content": "hi"})
+	var it item
+	a.decode(t, &it)
+	if a.status != 200 {
+		t.Fatalf("POST /v1/messages = %d %s", a.status, a.body)
+	}
+	id, err := msg.ParseID([]byte(it.ID))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec storage.Record
+	if err := e.core.Store.Get(id, &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec.SetUpstream(5, 0, []byte("Brand"), 1, 1, []byte("+33611111111"))
+	if err := e.core.Store.Put(&rec); err != nil {
+		t.Fatal(err)
+	}
+	var v view
+	e.getJSON("alice", "/v1/messages/"+it.ID).decode(t, &v)
+	if v.From != "Brand" || v.To != "+33611111111" {
+		t.Fatalf("view from %q to %q, want the rewritten Brand -> +33611111111", v.From, v.To)
 	}
 }

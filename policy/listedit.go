@@ -88,45 +88,99 @@ func (p *Policy) editable(name, entry string) (*list, []byte, error) {
 // then loads the policy again, which puts the edit in force. A removal
 // takes out every line whose entry is entry (comments on it included).
 func (p *Policy) EditList(name, entry string, add bool) (bool, error) {
-	l, e, err := p.editable(name, entry)
-	if err != nil {
-		return false, err
+	n, err := p.EditListBatch(name, []ListEntryEdit{{Entry: entry, Add: add}})
+	return n > 0, err
+}
+
+// ListEntryEdit is one entry added to or removed from a list's file.
+type ListEntryEdit struct {
+	Entry string
+	Add   bool
+}
+
+// EditListBatch applies edits to the file of list name as EditList does,
+// reading and writing the file once for all of them (a cluster node's
+// burst of edits from the others, a million-line file): the last edit of
+// an entry wins. It returns how many entries changed the file; an edit that
+// is refused (a bad entry, a full list) is left out and its error joined
+// into err, the others are applied.
+func (p *Policy) EditListBatch(name string, edits []ListEntryEdit) (int, error) {
+	l := p.list(name)
+	if l == nil {
+		return 0, ErrNoList
+	}
+	if l.file == "" {
+		return 0, ErrNoListFile
+	}
+	var errs []error
+	want := make(map[string]bool, len(edits)) // entry -> add
+	var order []string                        // entries to add, first edit first
+	for _, ed := range edits {
+		_, e, err := p.editable(name, ed.Entry)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, seen := want[string(e)]; !seen {
+			order = append(order, string(e))
+		}
+		want[string(e)] = ed.Add
+	}
+	if len(want) == 0 {
+		return 0, errors.Join(errs...)
 	}
 	src, err := os.ReadFile(l.file)
 	if err != nil {
-		return false, err
+		return 0, err
 	}
 	var out bytes.Buffer
-	found := false
+	out.Grow(len(src) + 32*len(want))
+	present := make(map[string]bool, len(want))
+	changed := 0
 	sc := bufio.NewScanner(bytes.NewReader(src))
 	sc.Buffer(make([]byte, 4096), 4096)
 	for sc.Scan() {
 		line := sc.Bytes()
-		if bytes.Equal(entryOfLine(line), e) {
-			found = true
+		if add, ok := want[string(entryOfLine(line))]; ok {
+			e := string(entryOfLine(line))
 			if !add {
+				if !present[e] {
+					changed++ // counted once however many lines held it
+				}
+				present[e] = true
 				continue
 			}
+			present[e] = true
 		}
 		out.Write(line)
 		out.WriteByte('\n')
 	}
 	if err := sc.Err(); err != nil {
-		return false, err
+		return 0, err
 	}
-	switch {
-	case add && found, !add && !found:
-		return false, nil
-	case add:
-		if l.entries >= MaxListEntries {
-			return false, fmt.Errorf("policy: list %q holds %d entries already", name, MaxListEntries)
+	entries := l.entries
+	for _, e := range order {
+		if !want[e] || present[e] {
+			continue
 		}
-		out.Write(e)
+		if entries >= MaxListEntries {
+			errs = append(errs, fmt.Errorf("policy: list %q holds %d entries already", name, MaxListEntries))
+			continue
+		}
+		entries++
+		changed++
+		out.WriteString(e)
 		out.WriteByte('\n')
+	}
+	if changed == 0 {
+		return 0, errors.Join(errs...)
 	}
 	mode := os.FileMode(0o644)
 	if fi, err := os.Stat(l.file); err == nil {
 		mode = fi.Mode().Perm()
 	}
-	return true, atomicfile.Write(l.file, out.Bytes(), mode)
+	if err := atomicfile.Write(l.file, out.Bytes(), mode); err != nil {
+		return 0, err
+	}
+	return changed, errors.Join(errs...)
 }

@@ -64,3 +64,32 @@ func TestEditList(t *testing.T) {
 		t.Fatalf("lists %+v", l)
 	}
 }
+
+// A batch reads and writes the file once: the last edit of an entry wins,
+// an entry on several lines is removed from all of them and counted once,
+// a bad entry is refused and the others applied.
+func TestEditListBatch(t *testing.T) {
+	p := load(t, listPolicy, map[string]string{"blocked.txt": "4919*\n491701111111 # twice\n491701111111\n"})
+	n, err := p.EditListBatch("blocked-dest", []ListEntryEdit{
+		{Entry: "491702222222", Add: true},
+		{Entry: "491703333333", Add: true},
+		{Entry: "491701111111"},
+		{Entry: "491702222222", Add: true},
+		{Entry: "491703333333"}, // the last edit wins: not added
+		{Entry: "4919*", Add: true},
+		{Entry: "a b", Add: true},
+	})
+	if n != 2 || err == nil {
+		t.Fatalf("changed %d, err %v; want 2 and the bad entry's error", n, err)
+	}
+	b, err := os.ReadFile(p.list("blocked-dest").file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "4919*\n491702222222\n"; string(b) != want {
+		t.Fatalf("file:\n%s\nwant:\n%s", b, want)
+	}
+	if n, err := p.EditListBatch("blocked-dest", []ListEntryEdit{{Entry: "4919*", Add: true}, {Entry: "1"}}); n != 0 || err != nil {
+		t.Fatalf("nothing to change: %d %v", n, err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/cluster"
+	"github.com/smppd/smppd/policy"
 )
 
 // limitShareEvery is how often a cluster node recounts the live nodes for
@@ -70,24 +71,29 @@ func liveNodes(n *cluster.Node) int {
 }
 
 // applyListEdits applies list edits from the cluster to this node's list
-// files, under the daemon's lock as an admin edit, then loads the policy
-// once if a file changed. An edit this node made is in its file already;
-// an edit of a list this node's policy lacks (or lacks a file for) is
-// skipped and logged.
+// files, under the daemon's lock as an admin edit, each file read and
+// written once, then loads the policy once if a file changed. An edit this
+// node made is in its file already; an edit of a list this node's policy
+// lacks (or lacks a file for), or refused by it, is skipped and logged.
 func (d *daemon) applyListEdits(edits []cluster.ListEdit) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	p := d.pex.holder.Load()
-	changed := 0
+	var names []string
+	byList := make(map[string][]policy.ListEntryEdit)
 	for _, e := range edits {
-		ch, err := p.EditList(e.List, e.Entry, e.Add)
-		if err != nil {
-			d.log.Warn().Str("event", "policy_list_edit").Str("list", e.List).Err(err).
-				Msg("policy: a list edit from the cluster was not applied here")
-			continue
+		if _, ok := byList[e.List]; !ok {
+			names = append(names, e.List)
 		}
-		if ch {
-			changed++
+		byList[e.List] = append(byList[e.List], policy.ListEntryEdit{Entry: e.Entry, Add: e.Add})
+	}
+	changed := 0
+	for _, name := range names {
+		n, err := p.EditListBatch(name, byList[name])
+		changed += n
+		if err != nil {
+			d.log.Warn().Str("event", "policy_list_edit").Str("list", name).Err(err).
+				Msg("policy: list edits from the cluster not applied here")
 		}
 	}
 	if changed == 0 {
