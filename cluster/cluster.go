@@ -78,6 +78,10 @@ type Node struct {
 	closing atomic.Bool
 	// applied reports the store's applied journal sequence (SetApplied).
 	applied atomic.Pointer[func() uint64]
+	// status is this node's sessions and queues (SetStatus); seen the
+	// members last read, for the departed ones GET /v1/cluster shows.
+	status atomic.Pointer[func() NodeStatus]
+	seen   seenNodes
 }
 
 // ErrNodeIDTaken: another live node holds this node_id.

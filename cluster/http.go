@@ -1,23 +1,42 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"net/http"
+	"slices"
 	"time"
 )
 
 // Status is GET /v1/cluster's answer.
 type Status struct {
-	Node     int      `json:"node"`     // the node answering
-	Server   string   `json:"server"`   // its JetStream server's name
-	Replicas int      `json:"replicas"` // of every stream and bucket
-	Nodes    []Member `json:"nodes"`    // the live nodes, by id
+	Node     int    `json:"node"`     // the node answering
+	Server   string `json:"server"`   // its JetStream server's name
+	Replicas int    `json:"replicas"` // of every stream and bucket
+	// Nodes are the live nodes and those that left within the last hour
+	// (alive false, as last seen), by id.
+	Nodes []Member `json:"nodes"`
+	// Totals add up the live nodes' statuses.
+	Totals Totals `json:"totals"`
 }
 
-// Handler serves GET /v1/cluster: the node answering and the live nodes
-// (each node's key in the membership bucket; a node that stopped
-// refreshing it is gone within the lease).
+// Totals are the cluster's sessions and queues: the live nodes' sums.
+type Totals struct {
+	Live      int `json:"live"` // live nodes
+	Sessions  int `json:"sessions"`
+	Bound     int `json:"bound"`
+	Queued    int `json:"queued"`
+	Callbacks int `json:"callbacks"`
+	// Connectors sum each connector's binds and queue over the live nodes
+	// (up: on at least one), by name.
+	Connectors []ConnectorStatus `json:"connectors"`
+}
+
+// Handler serves GET /v1/cluster: the node answering, every node's key
+// in the membership bucket with its status (a node that stopped
+// refreshing it is gone within the lease, then shown as not alive) and
+// the totals.
 func (n *Node) Handler() http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
@@ -29,9 +48,44 @@ func (n *Node) Handler() http.HandlerFunc {
 			_ = json.NewEncoder(w).Encode(map[string]string{"error": "cluster: " + err.Error()})
 			return
 		}
-		if ms == nil {
-			ms = []Member{}
+		st := Status{Node: n.o.NodeID, Server: n.serverName(), Replicas: n.o.Replicas, Totals: totals(ms)}
+		st.Nodes = append(ms, n.seen.departed(ms, time.Now())...)
+		slices.SortFunc(st.Nodes, func(a, b Member) int { return a.Node - b.Node })
+		if st.Nodes == nil {
+			st.Nodes = []Member{}
 		}
-		_ = json.NewEncoder(w).Encode(Status{Node: n.o.NodeID, Server: n.serverName(), Replicas: n.o.Replicas, Nodes: ms})
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(st)
 	}
+}
+
+// totals adds up the live members' statuses.
+func totals(live []Member) Totals {
+	t := Totals{Live: len(live), Connectors: []ConnectorStatus{}}
+	at := map[string]int{}
+	for _, m := range live {
+		s := m.Status
+		if s == nil {
+			continue
+		}
+		t.Sessions += s.Sessions
+		t.Bound += s.Bound
+		t.Queued += s.Queued
+		t.Callbacks += s.Callbacks
+		for _, c := range s.Connectors {
+			i, ok := at[c.Name]
+			if !ok {
+				i = len(t.Connectors)
+				at[c.Name] = i
+				t.Connectors = append(t.Connectors, ConnectorStatus{Name: c.Name})
+			}
+			sum := &t.Connectors[i]
+			sum.Up = sum.Up || c.Up
+			sum.Binds += c.Binds
+			sum.Queued += c.Queued
+		}
+	}
+	slices.SortFunc(t.Connectors, func(a, b ConnectorStatus) int { return cmp.Compare(a.Name, b.Name) })
+	return t
 }

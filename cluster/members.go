@@ -28,6 +28,8 @@ type Member struct {
 	// Alive is true for a key the bucket still holds: its node refreshed
 	// it within the lease (the bucket's TTL drops it otherwise).
 	Alive bool `json:"alive"`
+	// Status is the node's sessions and queues as of Beat (SetStatus).
+	Status *NodeStatus `json:"status,omitempty"`
 }
 
 // lease is this node's key in NodesBucket, refreshed every heartbeat.
@@ -99,7 +101,7 @@ func (l *lease) beat() {
 			return
 		case <-t.C:
 		}
-		l.me.Beat, l.me.Applied = time.Now().UnixNano(), l.n.appliedSeq()
+		l.me.Beat, l.me.Applied, l.me.Status = time.Now().UnixNano(), l.n.appliedSeq(), l.n.statusNow()
 		val, _ := json.Marshal(l.me)
 		ctx, cancel := context.WithTimeout(context.Background(), l.n.o.Heartbeat)
 		rev, err := l.n.nodes.Update(ctx, l.key, val, l.rev)
@@ -153,5 +155,6 @@ func (n *Node) Members(ctx context.Context) ([]Member, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b Member) int { return a.Node - b.Node })
+	n.seen.note(out)
 	return out, nil
 }

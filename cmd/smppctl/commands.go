@@ -14,7 +14,7 @@ import (
 var groups []*group
 
 func init() {
-	groups = []*group{healthGroup, sessionsGroup, usersGroup, connectorsGroup, routesGroup, moGroup, heldGroup, deadGroup, queuesGroup, msgGroup, auditGroup, reloadGroup, policyGroup}
+	groups = []*group{healthGroup, sessionsGroup, usersGroup, connectorsGroup, routesGroup, moGroup, heldGroup, deadGroup, queuesGroup, msgGroup, auditGroup, reloadGroup, policyGroup, clusterGroup}
 }
 
 // ---- output ----

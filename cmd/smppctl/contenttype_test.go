@@ -74,6 +74,7 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"policy test":           {"policy", "test", "premium", "4919123"},
 		"policy add":            {"policy", "add", "premium", "4919*"},
 		"policy remove":         {"policy", "remove", "premium", "4919*"},
+		"cluster":               {"cluster"},
 	}
 	for _, g := range groups {
 		for _, c := range g.cmds {

@@ -296,6 +296,7 @@ func (d *daemon) start() error {
 		}
 	}
 	d.stopTakeover = startTakeover(d.store, d.hub, d.webhook) // a cluster node: departed nodes' messages
+	d.shareStatus()                                           // a cluster node: its sessions and queues in its heartbeat
 	d.stopPersist, d.persistDone = make(chan struct{}), make(chan struct{})
 	go d.persistLoop()
 	b := currentBuild()

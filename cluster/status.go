@@ -1,0 +1,90 @@
+package cluster
+
+import (
+	"sync"
+	"time"
+)
+
+// NodeStatus is what a node tells the others about itself in its
+// membership key, rewritten every heartbeat (SetStatus): GET /v1/cluster
+// on any node shows every node's.
+type NodeStatus struct {
+	SMPP      string `json:"smpp,omitempty"`  // SMPP listen address
+	Admin     string `json:"admin,omitempty"` // admin API address
+	Sessions  int    `json:"sessions"`        // SMPP sessions open on the node
+	Bound     int    `json:"bound"`           // of those, bound
+	Queued    int    `json:"queued"`          // MT messages in its connectors' queues
+	Callbacks int    `json:"callbacks"`       // HTTP callbacks it has pending
+	// Connectors are its connector sessions to the upstreams.
+	Connectors []ConnectorStatus `json:"connectors,omitempty"`
+}
+
+// ConnectorStatus is one connector on one node.
+type ConnectorStatus struct {
+	Name   string `json:"name"`
+	Up     bool   `json:"up"`
+	Binds  int    `json:"binds"`  // upstream binds up on this node
+	Queued int    `json:"queued"` // messages in its queue on this node
+}
+
+// SetStatus makes the heartbeat publish f's answer with this node's key
+// (f runs on the heartbeat's goroutine, once a heartbeat; it must not
+// block).
+func (n *Node) SetStatus(f func() NodeStatus) { n.status.Store(&f) }
+
+// statusNow is SetStatus's answer, nil without one.
+func (n *Node) statusNow() *NodeStatus {
+	f := n.status.Load()
+	if f == nil {
+		return nil
+	}
+	s := (*f)()
+	return &s
+}
+
+// departedKeep is how long a node that left stays in GET /v1/cluster
+// (alive false) after its last heartbeat.
+const departedKeep = time.Hour
+
+// seenNodes remembers the members Members last read, so a node that left
+// is shown as not alive, with its last heartbeat, rather than vanishing.
+type seenNodes struct {
+	mu sync.Mutex
+	m  map[int]Member
+}
+
+// note records the live members just read.
+func (s *seenNodes) note(live []Member) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.m == nil {
+		s.m = map[int]Member{}
+	}
+	for _, m := range live {
+		s.m[m.Node] = m
+	}
+}
+
+// departed returns the nodes seen before and not in live, their last
+// heartbeat within departedKeep, marked not alive; older ones are
+// forgotten.
+func (s *seenNodes) departed(live []Member, now time.Time) []Member {
+	in := map[int]bool{}
+	for _, m := range live {
+		in[m.Node] = true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Member
+	for id, m := range s.m {
+		switch {
+		case in[id]:
+		case now.Sub(time.Unix(0, m.Beat)) > departedKeep:
+			delete(s.m, id)
+		default:
+			m.Alive = false
+			out = append(out, m)
+		}
+	}
+	return out
+}

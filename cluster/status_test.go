@@ -1,0 +1,81 @@
+package cluster
+
+import (
+	"encoding/json"
+	"net/http/httptest"
+	"testing"
+	"time"
+)
+
+// GET /v1/cluster on one node shows every node's status from its
+// heartbeat (sessions, queues, connectors) and the live nodes' totals; a
+// node that leaves stays listed, not alive, with its last heartbeat.
+func TestStatusShowsEveryNode(t *testing.T) {
+	if testing.Short() {
+		t.Skip("three embedded JetStream servers")
+	}
+	opts := threeNodes(t)
+	for i := range opts {
+		opts[i].Heartbeat = 200 * time.Millisecond
+	}
+	nodes := joinAll(t, opts)
+	for i, n := range nodes {
+		n.SetStatus(func() NodeStatus {
+			return NodeStatus{SMPP: "127.0.0.1:277" + string(rune('5'+i)), Sessions: 10 * (i + 1), Bound: 9 * (i + 1),
+				Queued: i, Callbacks: 2, Connectors: []ConnectorStatus{{Name: "up1", Up: i != 1, Binds: 2, Queued: i},
+					{Name: "node" + string(rune('1'+i)), Up: true, Binds: 1}}}
+		})
+	}
+	get := func() Status { // a 503 (no bucket leader: an election after a node left) reads as no nodes
+		t.Helper()
+		rec := httptest.NewRecorder()
+		nodes[1].Handler()(rec, httptest.NewRequest("GET", "/v1/cluster", nil))
+		var st Status
+		if rec.Code == 503 {
+			return st
+		}
+		if err := json.Unmarshal(rec.Body.Bytes(), &st); err != nil || rec.Code != 200 {
+			t.Fatalf("GET /v1/cluster: %d %s", rec.Code, rec.Body)
+		}
+		return st
+	}
+	var st Status
+	for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st = get()
+		if st.Totals.Live == 3 && st.Totals.Sessions == 60 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("statuses not all published: %+v", st)
+		}
+	}
+	tt := st.Totals
+	if tt.Bound != 54 || tt.Queued != 3 || tt.Callbacks != 6 || len(tt.Connectors) != 4 {
+		t.Fatalf("totals %+v", tt)
+	}
+	if c := tt.Connectors[3]; c.Name != "up1" || !c.Up || c.Binds != 6 || c.Queued != 3 {
+		t.Fatalf("up1 over the nodes %+v", c)
+	}
+	for i, m := range st.Nodes {
+		if m.Node != i+1 || !m.Alive || m.Status == nil || m.Status.Sessions != 10*(i+1) || m.Beat == 0 {
+			t.Fatalf("node %d: %+v", i+1, m)
+		}
+	}
+
+	_ = nodes[2].Close() // leaves: its key deleted at once
+	gone := time.Now()
+	nodes[2] = nil
+	for end := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		st = get()
+		if st.Totals.Live == 2 {
+			break
+		}
+		if time.Now().After(end) {
+			t.Fatalf("node 3's departure not seen: %+v", st)
+		}
+	}
+	if len(st.Nodes) != 3 || st.Nodes[2].Alive || st.Nodes[2].Node != 3 || time.Unix(0, st.Nodes[2].Beat).After(gone) ||
+		st.Totals.Sessions != 30 {
+		t.Fatalf("after node 3 left: %+v", st)
+	}
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+)
+
+// clusterStatus is GET /v1/cluster's answer (cluster.Status), the fields
+// printed.
+type clusterStatus struct {
+	Node     int    `json:"node"`
+	Server   string `json:"server"`
+	Replicas int    `json:"replicas"`
+	Nodes    []struct {
+		Node    int    `json:"node"`
+		Server  string `json:"server"`
+		Host    string `json:"host"`
+		PID     int    `json:"pid"`
+		Beat    int64  `json:"beat"`
+		Applied uint64 `json:"applied"`
+		Alive   bool   `json:"alive"`
+		Status  *struct {
+			SMPP       string            `json:"smpp"`
+			Admin      string            `json:"admin"`
+			Sessions   int               `json:"sessions"`
+			Bound      int               `json:"bound"`
+			Queued     int               `json:"queued"`
+			Callbacks  int               `json:"callbacks"`
+			Connectors []connectorOnNode `json:"connectors"`
+		} `json:"status"`
+	} `json:"nodes"`
+	Totals struct {
+		Live       int               `json:"live"`
+		Sessions   int               `json:"sessions"`
+		Bound      int               `json:"bound"`
+		Queued     int               `json:"queued"`
+		Callbacks  int               `json:"callbacks"`
+		Connectors []connectorOnNode `json:"connectors"`
+	} `json:"totals"`
+}
+
+type connectorOnNode struct {
+	Name   string `json:"name"`
+	Up     bool   `json:"up"`
+	Binds  int    `json:"binds"`
+	Queued int    `json:"queued"`
+}
+
+var clusterGroup = &group{
+	name:    "cluster",
+	summary: "show the cluster's nodes, their sessions and queues",
+	cmds: []*command{{
+		summary: "show every node of the cluster (GET /v1/cluster)",
+		help: `Asks any node for the whole cluster: each node's id, SMPP and admin
+addresses, whether it is alive, how long ago it last wrote its heartbeat,
+the journal sequence its index holds (APPLIED), its SMPP sessions (bound
+of open), its connectors' queued MT and its pending HTTP callbacks; then
+each connector's upstream binds and queue over the live nodes, with the
+binds per node. A node that left is listed as not alive for an hour.
+A node's figures are as of its last heartbeat (every second). Only a
+cluster node answers (404 otherwise).
+
+Examples:
+  smppctl cluster
+  smppctl --addr http://127.0.0.1:8791 cluster --json
+`,
+		run: func(e *env, _ []string, _ any) error {
+			var st clusterStatus
+			raw, err := e.c.get("GET", "/v1/cluster", nil, &st)
+			if err != nil {
+				return err
+			}
+			if e.json {
+				return printJSON(e, raw)
+			}
+			return printCluster(e, &st)
+		},
+	}},
+}
+
+func printCluster(e *env, st *clusterStatus) error {
+	t := &st.Totals
+	if _, err := fmt.Fprintf(e.out, "answered by node %d (%s); %d live of %d nodes; replicas %d\n"+
+		"sessions %d (%d bound), queued %d, callbacks pending %d\n\n",
+		st.Node, st.Server, t.Live, len(st.Nodes), st.Replicas, t.Sessions, t.Bound, t.Queued, t.Callbacks); err != nil {
+		return err
+	}
+	rows := [][]string{{"NODE", "ALIVE", "SMPP", "ADMIN", "HOST", "PID", "LAST BEAT", "APPLIED", "SESSIONS", "BOUND", "QUEUED", "CALLBACKS"}}
+	perNode := map[string][]string{} // connector -> "node:binds"
+	for _, n := range st.Nodes {
+		r := []string{strconv.Itoa(n.Node), strconv.FormatBool(n.Alive), "-", "-", n.Host, strconv.Itoa(n.PID),
+			ago(time.Unix(0, n.Beat)) + " ago", u64(n.Applied), "-", "-", "-", "-"}
+		if s := n.Status; s != nil {
+			r[2], r[3] = dash(s.SMPP), dash(s.Admin)
+			r[8], r[9], r[10], r[11] = strconv.Itoa(s.Sessions), strconv.Itoa(s.Bound), strconv.Itoa(s.Queued), strconv.Itoa(s.Callbacks)
+			if n.Alive {
+				for _, c := range s.Connectors {
+					perNode[c.Name] = append(perNode[c.Name], strconv.Itoa(n.Node)+":"+strconv.Itoa(c.Binds))
+				}
+			}
+		}
+		rows = append(rows, r)
+	}
+	if err := table(e, rows); err != nil {
+		return err
+	}
+	if len(t.Connectors) == 0 {
+		return nil
+	}
+	if _, err := fmt.Fprintln(e.out); err != nil {
+		return err
+	}
+	rows = [][]string{{"CONNECTOR", "UP", "BINDS", "QUEUED", "BINDS PER NODE"}}
+	for _, c := range t.Connectors {
+		nodes := perNode[c.Name]
+		sort.Strings(nodes)
+		rows = append(rows, []string{c.Name, strconv.FormatBool(c.Up), strconv.Itoa(c.Binds), strconv.Itoa(c.Queued), list(nodes)})
+	}
+	return table(e, rows)
+}
