@@ -46,6 +46,10 @@ type journal struct {
 	closed   bool
 	maxBatch int
 	maxPend  uint64
+	// seen and waitSince (Unix ns, 0 = nothing waits) time how long
+	// Committed has not moved while writes wait for it (stalled).
+	seen      uint64
+	waitSince int64
 
 	committed atomic.Uint64
 	onCommit  atomic.Pointer[func(uint64)] // set after the acker started (flow's acks)
@@ -132,12 +136,39 @@ func (j *journal) append(kind byte, payload []byte, urgent bool) (uint64, error)
 }
 
 // backlogged reports whether a new message's write would be refused:
-// past MaxPending bytes wait for an acknowledgement.
+// past MaxPending bytes wait for an acknowledgement, or no acknowledgement
+// came for stallAfter while writes wait (a node cut off from a JetStream
+// quorum: it must not accept what it cannot replicate).
 func (j *journal) backlogged() bool {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return j.written-j.committed.Load() >= j.maxPend
+	c := j.committed.Load()
+	if j.written-c >= j.maxPend {
+		return true
+	}
+	if j.written == c {
+		j.waitSince = 0
+		return false
+	}
+	now := time.Now().UnixNano()
+	if c != j.seen || j.waitSince == 0 {
+		j.seen, j.waitSince = c, now
+		return false
+	}
+	return now-j.waitSince > int64(stallAfter)
 }
+
+// stallAfter is how long writes may wait for JetStream's acknowledgement,
+// with none arriving, before new messages are refused (ErrBacklog): longer
+// than a busy RAFT round, short enough that ESMEs hear of a partition in
+// seconds. A journal stream's leader election after a node's death can
+// take as long: new submits are refused meanwhile, never accepted blind.
+const stallAfter = 2 * time.Second
+
+// ackTimeout bounds the wait for one batch's acknowledgement before it is
+// published again (same Nats-Msg-Id: stored once): a reply lost in a
+// partition must not hold the acker forever.
+const ackTimeout = 5 * time.Second
 
 // publisher publishes sealed batches and then the current one, each as
 // soon as there is room in flight.
@@ -197,6 +228,8 @@ func (j *journal) publish(f *flight) natsjs.PubAckFuture {
 // advances Committed.
 func (j *journal) acker() {
 	defer j.wg.Done()
+	wait := time.NewTimer(ackTimeout)
+	wait.Stop()
 	for f := range j.flights {
 		backoff := 50 * time.Millisecond
 		for {
@@ -204,10 +237,14 @@ func (j *journal) acker() {
 			if f.fut == nil {
 				err = errors.New("not published")
 			} else {
+				wait.Reset(ackTimeout)
 				select {
 				case <-f.fut.Ok():
 				case err = <-f.fut.Err():
+				case <-wait.C:
+					err = errors.New("no acknowledgement within " + ackTimeout.String())
 				}
+				wait.Stop()
 			}
 			if err == nil {
 				break
