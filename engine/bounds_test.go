@@ -200,15 +200,18 @@ func TestSlowConsumerTimeoutClosesStuckReceiver(t *testing.T) {
 }
 
 // A receiver that answers keeps its session, however long it stays busy.
+// It answers each deliver_sm after 50 ms, well inside the 1 s timeout, and
+// stays busy for three timeouts: on a loaded machine a tighter timeout let
+// scheduling delays alone close it.
 func TestSlowConsumerTimeoutSparesAnsweringReceiver(t *testing.T) {
 	t.Parallel()
 	k := &sink{}
 	ts := start(t, func(o *Options) {
 		o.Deliveries = k
-		o.SlowConsumerTimeout = 200 * time.Millisecond
+		o.SlowConsumerTimeout = time.Second
 	})
 	rx := ts.bound(t, codec.BindReceiverID)
-	end := time.Now().Add(600 * time.Millisecond)
+	end := time.Now().Add(3 * time.Second)
 	for ref := uint64(0); time.Now().Before(end); ref++ {
 		if err := ts.Deliver("user", &Delivery{Body: smpptest.DeliverBody("1", "2", "x"), Ref: ref}); err != nil {
 			t.Fatal(err)

@@ -29,7 +29,6 @@ import (
 	"errors"
 	"net"
 	"net/http"
-	"net/netip"
 	"sync/atomic"
 	"time"
 
@@ -92,13 +91,13 @@ type Options struct {
 	// header is ignored); IdempotencyTTL is how long each is kept [24h].
 	IdempotencyKeys int
 	IdempotencyTTL  time.Duration
-	// TrustedProxies are the networks whose connections must open with a
-	// PROXY protocol header naming the client, whose address then serves
-	// allow_ips, the failed-login limiter and the logs; empty: none.
-	// ProxyHeaderTimeout bounds the wait for the header [5s].
-	TrustedProxies     []netip.Prefix
-	ProxyHeaderTimeout time.Duration
-	Logger             zerolog.Logger
+	// ProxyHeaders, when set, wraps the listener so that connections from
+	// trusted proxies open with a PROXY protocol header naming the client,
+	// whose address then serves allow_ips, the failed-login limiter and the
+	// logs (cmd/smppd wires internal/proxyproto with [proxy-protocol]). It
+	// calls refused for each header it refuses; nil: no PROXY headers.
+	ProxyHeaders func(ln net.Listener, refused func(peer net.Addr, err error)) net.Listener
+	Logger       zerolog.Logger
 	// Now is the clock (tests); nil = time.Now.
 	Now func() time.Time
 }
@@ -118,8 +117,6 @@ const (
 	DefaultIdleTimeout    = 60 * time.Second
 	DefaultMaxConnections = 4096
 	DefaultIdempotencyTTL = 24 * time.Hour
-	// DefaultProxyHeaderTimeout bounds the wait for a PROXY header.
-	DefaultProxyHeaderTimeout = 5 * time.Second
 	// MaxBatch is the most messages one POST /v1/messages takes.
 	MaxBatch = 1000
 	// maxHeaderBytes bounds a request's headers: credentials and a few
@@ -179,9 +176,6 @@ func New(o Options) (*Server, error) {
 	}
 	if o.IdempotencyTTL <= 0 {
 		o.IdempotencyTTL = DefaultIdempotencyTTL
-	}
-	if o.ProxyHeaderTimeout <= 0 {
-		o.ProxyHeaderTimeout = DefaultProxyHeaderTimeout
 	}
 	if o.Now == nil {
 		o.Now = time.Now

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
-
-	"github.com/smppd/smppd/internal/proxyproto"
 )
 
 // limitListener bounds the connections open at once: Accept waits for a
@@ -56,19 +54,17 @@ func (c *limitConn) Close() error {
 	return err
 }
 
-// proxyListener makes connections from Options.TrustedProxies open with a
-// PROXY header (read on the connection's own goroutine, never in Accept);
-// ln itself when none is trusted.
+// proxyListener wraps ln with Options.ProxyHeaders, counting and logging
+// every refused header; ln itself when no PROXY headers are configured.
 func (s *Server) proxyListener(ln net.Listener) net.Listener {
-	if len(s.o.TrustedProxies) == 0 {
+	if s.o.ProxyHeaders == nil {
 		return ln
 	}
-	return &proxyproto.Listener{Listener: ln, Trusted: s.o.TrustedProxies, Timeout: s.o.ProxyHeaderTimeout,
-		Refused: func(peer net.Addr, err error) {
-			s.stats.proxyRefused.Add(1)
-			if e := s.proxy.Event(&s.log, zerolog.WarnLevel, time.Now().UnixNano()); e != nil {
-				e.Str("event", "proxy_header_refused").Str("remote", peer.String()).Str("detail", err.Error()).
-					Msg("PROXY header refused: connection closed")
-			}
-		}}
+	return s.o.ProxyHeaders(ln, func(peer net.Addr, err error) {
+		s.stats.proxyRefused.Add(1)
+		if e := s.proxy.Event(&s.log, zerolog.WarnLevel, time.Now().UnixNano()); e != nil {
+			e.Str("event", "proxy_header_refused").Str("remote", peer.String()).Str("detail", err.Error()).
+				Msg("PROXY header refused: connection closed")
+		}
+	})
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smppd/smppd/internal/proxyproto"
 )
 
 // behind makes e's client open every connection with a PROXY v1 header
@@ -30,8 +32,10 @@ func behind(e *env, client string) {
 }
 
 func trustLoopback(o *Options) {
-	o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
-	o.ProxyHeaderTimeout = 300 * time.Millisecond
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	o.ProxyHeaders = func(ln net.Listener, refused func(net.Addr, error)) net.Listener {
+		return &proxyproto.Listener{Listener: ln, Trusted: trusted, Timeout: 300 * time.Millisecond, Refused: refused}
+	}
 }
 
 // The failed-login limiter sees the client's address from the header: one

@@ -12,6 +12,7 @@ import (
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/httpapi"
 	"github.com/smppd/smppd/httpapi/content"
+	"github.com/smppd/smppd/internal/proxyproto"
 )
 
 // newHTTPAPI builds the customers' HTTP API ([http-api]) over the hub, the
@@ -46,8 +47,7 @@ func newHTTPAPI(cfg *config.Config, d *daemon, log zerolog.Logger) (*httpapi.Ser
 		IdempotencyTTL:  h.IdempotencyTTL.D(),
 		Logger:          log,
 		// The same load balancers front the SMPP and HTTP listeners.
-		TrustedProxies:     cfg.ProxyProtocol.TrustedPrefixes,
-		ProxyHeaderTimeout: cfg.ProxyProtocol.HeaderTimeout.D(),
+		ProxyHeaders: proxyHeaders(cfg),
 	})
 	if err != nil {
 		return nil, err
@@ -124,5 +124,18 @@ func (d *daemon) stopHTTP(grace time.Duration) {
 	defer cancel()
 	if err := d.http.Shutdown(ctx); err != nil {
 		d.log.Warn().Str("event", "shutdown").Err(err).Msg("HTTP API: requests still running at the end of shutdown_grace were cut")
+	}
+}
+
+// proxyHeaders is the HTTP API's PROXY protocol wrapper from [proxy-protocol]
+// (the same load balancers front the SMPP and HTTP listeners); nil when no
+// proxy is trusted.
+func proxyHeaders(cfg *config.Config) func(net.Listener, func(net.Addr, error)) net.Listener {
+	trusted, timeout := cfg.ProxyProtocol.TrustedPrefixes, cfg.ProxyProtocol.HeaderTimeout.D()
+	if len(trusted) == 0 {
+		return nil
+	}
+	return func(ln net.Listener, refused func(net.Addr, error)) net.Listener {
+		return &proxyproto.Listener{Listener: ln, Trusted: trusted, Timeout: timeout, Refused: refused}
 	}
 }

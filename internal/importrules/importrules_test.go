@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal/ring":           {},
 	"internal/logthrottle":    {},
 	"internal/netguard":       {},
+	"internal/proxyproto":     {},                   // the PROXY protocol header: a leaf the listeners share
 	"audit":                   {"internal/dirlock"}, // the audit log's files: knows nothing of what an entry says
 	"internal/units":          {},
 	"internal/bufpool":        {},
@@ -63,7 +64,7 @@ var allowed = map[string][]string{
 	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                       // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},
-	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest", "internal/logthrottle"},
+	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest", "internal/logthrottle", "internal/proxyproto"},
 	"bench":                   {"codec", "codec/*", "internal/ring"},
 	"cmd/smppd":               {"*"},
 	"cmd/smppbench":           {"bench", "codec", "codec/*"},
