@@ -22,8 +22,9 @@ func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) {
 				continue
 			}
 			e := &en.v
+			u := s.rewrites[i].of(e.up)
 			if q.Matches(e.id, t.refs[sl].user, en.at, e.src[:e.srcLen], e.dst[:e.dstLen]) ||
-				e.up.rewritten && q.Matches(e.id, t.refs[sl].user, en.at, e.up.src[:e.up.srcLen], e.up.dst[:e.up.dstLen]) {
+				u != nil && q.Matches(e.id, t.refs[sl].user, en.at, u.src[:u.srcLen], u.dst[:u.dstLen]) {
 				top.Offer(e.id)
 			}
 		}

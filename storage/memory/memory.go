@@ -97,6 +97,7 @@ type Options struct {
 // for concurrent use.
 type Store struct {
 	recs       []recTable
+	rewrites   []upSlab // the records' rewritten addresses, one per recs table, under its mu
 	ups        []upTable
 	revs       []upTable    // our id -> upstream id (reverse.go), sized like ups
 	recBits    uint         // log2(len(recs))
@@ -149,8 +150,11 @@ func newStore(opts Options, maxBits uint) *Store {
 	var caps []int
 	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)
 	s.recs = make([]recTable, len(caps))
+	s.rewrites = make([]upSlab, len(caps))
 	for i := range s.recs {
 		s.recs[i].max, s.recs[i].tagOf = caps[i], s.recTag
+		rw := &s.rewrites[i]
+		s.recs[i].onDrop = func(e *entry) { rw.release(&e.up) }
 	}
 	caps, s.upBits = shardCaps(opts.MaxUpstream, maxBits)
 	s.ups = make([]upTable, len(caps))

@@ -32,37 +32,7 @@ type entry struct {
 	src       [storage.MaxAddr]byte
 	dst       [storage.MaxAddr]byte
 	text      [storage.MaxText]byte
-	up        upAddrs // the policy's rewritten addresses (storage.Record.Rewritten)
-}
-
-// upAddrs are a record's rewritten addresses; rewritten false: none.
-type upAddrs struct {
-	rewritten      bool
-	srcTON, srcNPI byte
-	dstTON, dstNPI byte
-	srcLen, dstLen uint8
-	src, dst       [storage.MaxAddr]byte
-}
-
-// set keeps r's rewritten addresses in u.
-func (u *upAddrs) set(r *storage.Record) {
-	if !r.Rewritten {
-		u.rewritten = false
-		return
-	}
-	*u = upAddrs{rewritten: true, srcTON: r.UpSourceTON, srcNPI: r.UpSourceNPI, dstTON: r.UpDestTON, dstNPI: r.UpDestNPI,
-		srcLen: uint8(min(int(r.UpSourceLen), storage.MaxAddr)), dstLen: uint8(min(int(r.UpDestLen), storage.MaxAddr)),
-		src: r.UpSource, dst: r.UpDest}
-}
-
-// copyTo puts u's addresses into out.
-func (u *upAddrs) copyTo(out *storage.Record) {
-	if !u.rewritten {
-		return
-	}
-	out.Rewritten = true
-	out.UpSourceTON, out.UpSourceNPI, out.UpDestTON, out.UpDestNPI = u.srcTON, u.srcNPI, u.dstTON, u.dstNPI
-	out.UpSourceLen, out.UpDestLen, out.UpSource, out.UpDest = u.srcLen, u.dstLen, u.src, u.dst
+	up        int32 // the policy's rewritten addresses: 1 + their index in the table's upSlab; 0 = none
 }
 
 // recTable is one shard of records; refs hold each record's strings.
@@ -89,6 +59,11 @@ type recRefs struct {
 func (s *Store) recHash(id msg.ID) (*recTable, uint32) {
 	x := recKey(id)
 	return &s.recs[x&(1<<s.recBits-1)], uint32(x>>s.recBits) << 1
+}
+
+// rewritesOf is the upSlab of id's table (recHash), under its mu.
+func (s *Store) rewritesOf(id msg.ID) *upSlab {
+	return &s.rewrites[recKey(id)&(1<<s.recBits-1)]
 }
 
 func recKey(id msg.ID) uint64 {
@@ -153,7 +128,7 @@ func (s *Store) Put(r *storage.Record) error {
 	e.textLen = uint8(copy(e.text[:], r.Text[:min(int(r.TextLen), storage.MaxText)]))
 	e.parts = r.Parts
 	e.later = 0
-	e.up.set(r)
+	s.rewritesOf(r.ID).set(&e.up, r)
 	t.refs[sl] = recRefs{user: r.SystemID, route: r.MTRoute}
 	t.mu.Unlock()
 	if d, dp := r.Charge-charged, int64(r.ChargeParts)-int64(chargedParts); d != 0 || dp != 0 {
@@ -174,7 +149,7 @@ func (s *Store) Get(id msg.ID, out *storage.Record) error {
 		t.mu.Unlock()
 		return storage.ErrNotFound
 	}
-	copyOut(t, sl, out)
+	copyOut(t, s.rewritesOf(id), sl, out)
 	if e := &t.ents[sl].v; e.later != 0 {
 		s.showLater(e, out)
 	}
@@ -206,8 +181,9 @@ func (s *Store) showLater(e *entry, out *storage.Record) {
 	out.State = e.later
 }
 
-// copyOut copies slot sl's record into out. Caller holds mu.
-func copyOut(t *recTable, sl int, out *storage.Record) {
+// copyOut copies slot sl's record (its rewritten addresses in rw) into
+// out. Caller holds mu.
+func copyOut(t *recTable, rw *upSlab, sl int, out *storage.Record) {
 	e := &t.ents[sl].v
 	*out = storage.Record{
 		ID:                 e.id,
@@ -236,7 +212,7 @@ func copyOut(t *recTable, sl int, out *storage.Record) {
 		Charge:             e.charge,
 		ChargeParts:        e.parts16,
 	}
-	e.up.copyTo(out)
+	rw.copyTo(e.up, out)
 }
 
 // Finish implements storage.Messages: SetState and Get under one lock.
@@ -250,7 +226,7 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 	e := &t.ents[sl].v
 	err := s.setState(e, st, errCode, done)
 	if e.regDel != 0 {
-		copyOut(t, sl, out)
+		copyOut(t, s.rewritesOf(id), sl, out)
 		return err
 	}
 	// No receipt can be asked: the fields the receipt path reads for its

@@ -24,7 +24,11 @@ type table[V, R any] struct {
 	// upstream entries keep theirs (their keys are long).
 	tagOf func(seed uint64, v *V) uint32
 	seed  uint64
-	_     cachePad
+	// onDrop, when set, is called with a live entry's value before its
+	// slot is evicted, expired or removed: the record tables free its
+	// rewritten addresses.
+	onDrop func(v *V)
+	_      cachePad
 }
 
 // slot is one ring entry: the value and its time stamp (for the lifetime).
@@ -100,6 +104,9 @@ func (t *table[V, R]) dropHead() {
 		t.dead--
 	} else {
 		t.ix.remove(t.tagOf(t.seed, &e.v), uint32(t.head))
+		if t.onDrop != nil {
+			t.onDrop(&e.v)
+		}
 	}
 	var zero R
 	t.refs[t.head] = zero
@@ -116,6 +123,9 @@ func (t *table[V, R]) dropHead() {
 func (t *table[V, R]) remove(s int) {
 	e := &t.ents[s]
 	t.ix.remove(t.tagOf(t.seed, &e.v), uint32(s))
+	if t.onDrop != nil {
+		t.onDrop(&e.v)
+	}
 	var zr R
 	var zv V
 	t.refs[s], e.v, e.at = zr, zv, 0
