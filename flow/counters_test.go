@@ -67,3 +67,21 @@ func TestUserTableSharesCounters(t *testing.T) {
 		t.Fatalf("lookup allocates %v times", n)
 	}
 }
+
+// A scratch remembers the last user's counters; users taking turns on it
+// still get each their own, the table's.
+func TestScratchCountersFollowTheUser(t *testing.T) {
+	var tb userTable
+	var sc submitScratch
+	for _, id := range []string{"a", "a", "b", "a", "b", "b", "c", "a"} {
+		if got, want := sc.counters(&tb, id), tb.get(id); got != want {
+			t.Fatalf("counters(%q) = %p, the table's %p", id, got, want)
+		}
+	}
+	if sc.counters(&tb, "a") == sc.counters(&tb, "b") {
+		t.Fatal("two users share counters")
+	}
+	if n := testing.AllocsPerRun(100, func() { sc.counters(&tb, "a").submits.Add(1) }); n != 0 {
+		t.Fatalf("a repeated user allocates %v times", n)
+	}
+}

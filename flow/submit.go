@@ -27,6 +27,19 @@ type submitScratch struct {
 	// of going to their connectors at once (handoff.go).
 	collect bool
 	hands   []*msg.Message
+	// lastUser's counters, kept across requests: a pooled scratch mostly
+	// serves one loop's sessions, and a userTable entry never changes, so
+	// the map lookup (a string hash) is skipped while the user repeats.
+	lastUser string
+	lastCtr  *userCounters
+}
+
+// counters returns systemID's counters from t, the last user's from memory.
+func (sc *submitScratch) counters(t *userTable, systemID string) *userCounters {
+	if sc.lastCtr == nil || sc.lastUser != systemID {
+		sc.lastUser, sc.lastCtr = systemID, t.get(systemID)
+	}
+	return sc.lastCtr
 }
 
 // submission is an MT request in one shape whatever PDU brought it. Byte
@@ -127,7 +140,7 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	sc := h.scratch.Get().(*submitScratch)
 	s := &sc.sub
 	s.user, s.systemID, s.group = u, u.SystemID, u.Group
-	s.ctr = h.ustats.get(u.SystemID)
+	s.ctr = sc.counters(&h.ustats, u.SystemID)
 	s.command = uint32(req.Command)
 	if h.wallClock && !req.Now.IsZero() {
 		s.now = req.Now // the engine read the clock already
