@@ -53,8 +53,8 @@ type slice struct {
 	window  time.Time
 	lastUse time.Time // the last charge from the slice, or borrow
 	spentAt time.Time // the last charge from the slice
-	need    int64  // the largest single charge seen short
-	void    uint64 // a newer epoch the watch saw: the slice is void (guarded by Accounts.mu)
+	need    int64     // the largest single charge seen short
+	void    uint64    // a newer epoch the watch saw: the slice is void (guarded by Accounts.mu)
 }
 
 // voidAfter records that the pool reached epoch (a set), with

@@ -145,7 +145,8 @@ type SMPPServer struct {
 	// ConnectorsFile holds the [[connector]] tables when it exists, in
 	// place of the main file's: the admin API writes its connector changes
 	// there (connectorsfile.go). Relative to the main config's directory;
-	// "" means "connectors.toml" beside the config.
+	// "" means "<config name>.connectors.toml" beside the config
+	// (smppd.connectors.toml for smppd.toml).
 	ConnectorsFile string `toml:"connectors_file"`
 
 	TLS TLS `toml:"tls"`

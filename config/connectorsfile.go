@@ -15,8 +15,9 @@ import (
 	"github.com/smppd/smppd/internal/atomicfile"
 )
 
-// The connectors file ([smpp-server] connectors_file, "connectors.toml"
-// beside the config by default) holds [[connector]] tables and their
+// The connectors file ([smpp-server] connectors_file; by default
+// "<config name>.connectors.toml" beside the config, so each config in a
+// folder has its own) holds [[connector]] tables and their
 // [connector.<type>] sub-tables, as the main file writes them. When it
 // exists its connectors are the connectors, and the main file's
 // [[connector]] tables are ignored (with a warning): the admin API's
@@ -25,7 +26,12 @@ import (
 // the next SIGHUP. An operator who edits connectors by hand edits that
 // file once it exists.
 
-const defaultConnectorsFile = "connectors.toml"
+// defaultConnectorsFile names the connectors file of the config at path:
+// smppd.toml's is smppd.connectors.toml.
+func defaultConnectorsFile(path string) string {
+	base := filepath.Base(path)
+	return strings.TrimSuffix(base, filepath.Ext(base)) + ".connectors.toml"
+}
 
 // connectorsHeader starts a connectors file smppd writes.
 const connectorsHeader = `# smppd connectors. Written by smppd when connectors change through the
@@ -49,7 +55,7 @@ func (c *Config) loadConnectorsFile(src []byte) error {
 	name := c.Server.ConnectorsFile
 	explicit := name != ""
 	if !explicit {
-		name = defaultConnectorsFile
+		name = defaultConnectorsFile(c.Path)
 	}
 	if !filepath.IsAbs(name) {
 		name = filepath.Join(filepath.Dir(c.Path), name)

@@ -31,7 +31,7 @@ func TestConnectorsFileReplacesMain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := writeConfig(t, map[string]string{"smppd.toml": connMain, "connectors.toml": string(data)})
+	path := writeConfig(t, map[string]string{"smppd.toml": connMain, "smppd.connectors.toml": string(data)})
 	c, err := Load(path)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, data)
@@ -39,7 +39,7 @@ func TestConnectorsFileReplacesMain(t *testing.T) {
 	if !c.ConnectorsFromFile || len(c.Connectors) != 2 || c.Connectors[0].Name != "up" || c.Connectors[1].Queue != 1024 {
 		t.Fatalf("connectors: %+v", c.Connectors)
 	}
-	if c.Connectors[0].Settings["password"] != "env:UP_PW" || c.ConnectorsPath != filepath.Join(filepath.Dir(path), "connectors.toml") {
+	if c.Connectors[0].Settings["password"] != "env:UP_PW" || c.ConnectorsPath != filepath.Join(filepath.Dir(path), "smppd.connectors.toml") {
 		t.Fatalf("settings %v, path %s", c.Connectors[0].Settings, c.ConnectorsPath)
 	}
 	if len(c.Warnings) == 0 || !strings.Contains(strings.Join(c.Warnings, "\n"), "ignored") {
@@ -47,7 +47,7 @@ func TestConnectorsFileReplacesMain(t *testing.T) {
 	}
 	// Checked as the main file is: a bad key names the connectors file's line.
 	bad := strings.Replace(string(data), `name = "sim2"`, `name = "sim2"`+"\n  bogus = 1", 1)
-	if _, err := LoadWithConnectors(path, []byte(bad)); err == nil || !strings.Contains(err.Error(), "connectors.toml") ||
+	if _, err := LoadWithConnectors(path, []byte(bad)); err == nil || !strings.Contains(err.Error(), "smppd.connectors.toml") ||
 		!strings.Contains(err.Error(), "bogus") {
 		t.Fatalf("bad key: %v", err)
 	}

@@ -57,7 +57,7 @@ var connectorSetCmd = &command{
 	help: `The connector's entry becomes TYPE, QUEUE and the settings given (its
 [connector.<type>] table, docs/CONFIG.md): what is not given takes its
 default. smppd writes every running connector, with this change, to its
-connectors file (connectors_file, "connectors.toml" beside the config)
+connectors file (connectors_file, "<config name>.connectors.toml" beside the config)
 and reloads as SIGHUP does: a new connector is built and started, a
 changed one drains and rebinds. From then on that file holds the
 connectors: a restart and the next SIGHUP keep the change. Refused, and

@@ -1,7 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 
 	"github.com/smppd/smppd/admin"
@@ -72,17 +75,25 @@ func (e connectorEdit) change(edit func([]config.Connector) ([]config.Connector,
 	if err != nil {
 		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrConnectorRefused, err)
 	}
+	// The file as it was, put back if the change fails after it was
+	// written, so a refused change never reaches the next start.
+	before, readErr := os.ReadFile(cfg.ConnectorsPath)
 	var saveErr error
+	saved := false
 	res, err := d.reloadWith(cfg, func() error {
 		if saveErr = config.SaveConnectors(cfg.ConnectorsPath, data); saveErr != nil {
 			d.log.Error().Str("event", "connectors_saved").Str("file", cfg.ConnectorsPath).Err(saveErr).
 				Msg("connectors file not written: the change is not applied")
 			return saveErr
 		}
+		saved = true
 		d.log.Info().Str("event", "connectors_saved").Str("file", cfg.ConnectorsPath).
 			Msg("connectors file written: it replaces the config's [[connector]] tables from now on")
 		return nil
 	})
+	if err != nil && saved {
+		d.restoreConnectorsFile(cfg.ConnectorsPath, before, readErr)
+	}
 	switch {
 	case saveErr != nil:
 		return admin.ReloadResult{}, saveErr
@@ -90,4 +101,25 @@ func (e connectorEdit) change(edit func([]config.Connector) ([]config.Connector,
 		return admin.ReloadResult{}, fmt.Errorf("%w: %w", admin.ErrConnectorRefused, err)
 	}
 	return res, nil
+}
+
+// restoreConnectorsFile puts back the connectors file a refused change
+// wrote: its former content, or no file when there was none.
+func (d *daemon) restoreConnectorsFile(path string, before []byte, readErr error) {
+	var err error
+	switch {
+	case errors.Is(readErr, fs.ErrNotExist):
+		err = os.Remove(path)
+	case readErr == nil:
+		err = config.SaveConnectors(path, before)
+	default:
+		err = readErr
+	}
+	if err != nil {
+		d.log.Error().Str("event", "connectors_saved").Str("file", path).Err(err).
+			Msg("connectors file not restored after a refused change: check it before the next start")
+		return
+	}
+	d.log.Warn().Str("event", "connectors_saved").Str("file", path).
+		Msg("connectors file restored: the change was refused")
 }

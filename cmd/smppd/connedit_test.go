@@ -37,7 +37,7 @@ func send(t *testing.T, method, url, body string) (int, string) {
 func TestAdminConnectorEdits(t *testing.T) {
 	d, cfgPath, _, adminPort := startDemo(t)
 	api := "http://127.0.0.1:" + strconv.Itoa(adminPort) + "/v1/connectors/"
-	file := filepath.Join(filepath.Dir(cfgPath), "connectors.toml")
+	file := filepath.Join(filepath.Dir(cfgPath), "smppd.connectors.toml")
 
 	st, body := send(t, "PUT", api+"sim2", `{"type":"sim","queue":1024,"settings":{"receipt_delay":"10ms","outcomes":{"delivered":100}}}`)
 	var res reloadResult
@@ -59,6 +59,16 @@ func TestAdminConnectorEdits(t *testing.T) {
 	}
 	if readFile(t, file) != saved {
 		t.Fatal("a refused change rewrote the connectors file")
+	}
+	// A CA file the connector could not start with is refused by the
+	// check, before the file is written (a refused change once reached
+	// the next start, which then failed).
+	ca := strconv.Quote(cfgPath) // a file, but not PEM
+	if st, body := send(t, "PUT", api+"up9", `{"type":"smpp","settings":{"host":"127.0.0.1","system_id":"up","tls":true,"tls_ca_file":`+ca+`}}`); st != 422 || !strings.Contains(body, "no PEM certificate") {
+		t.Fatalf("CA file without a certificate: %d %s", st, body)
+	}
+	if readFile(t, file) != saved {
+		t.Fatal("a refused connector reached the connectors file")
 	}
 	if st, _ := send(t, "PUT", api+"sim2", `{"type":"sim","unknown":1}`); st != 400 {
 		t.Fatalf("unknown field: %d", st)
@@ -102,7 +112,7 @@ func TestAdminConnectorEdits(t *testing.T) {
 			edits = append(edits, e.Method+" "+e.Path+" "+strconv.Itoa(e.Status))
 		}
 	}
-	want := "PUT /v1/connectors/sim2 200|PUT /v1/connectors/sim2 422|PUT /v1/connectors/sim2 400|DELETE /v1/connectors/sim 422|DELETE /v1/connectors/nosuch 404|DELETE /v1/connectors/sim2 200"
+	want := "PUT /v1/connectors/sim2 200|PUT /v1/connectors/sim2 422|PUT /v1/connectors/up9 422|PUT /v1/connectors/sim2 400|DELETE /v1/connectors/sim 422|DELETE /v1/connectors/nosuch 404|DELETE /v1/connectors/sim2 200"
 	if strings.Join(edits, "|") != want {
 		t.Fatalf("audit entries:\n%s\nwant\n%s", strings.Join(edits, "\n"), strings.ReplaceAll(want, "|", "\n"))
 	}

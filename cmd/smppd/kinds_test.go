@@ -161,6 +161,7 @@ func TestKindErrors(t *testing.T) {
 		{"smpp retry max default", smpp("retry_min = \"2m\"\n"), []string{":4: connector[0].smpp.retry_max: 1m0s is less than retry_min (2m0s)"}},
 		{"smpp skip verify", smpp("tls_skip_verify = true\n"), []string{":7: connector[0].smpp.tls_skip_verify: has no effect without tls = true"}},
 		{"smpp ca without tls", smpp("tls_ca_file = \"ca.pem\"\n"), []string{":7: connector[0].smpp.tls_ca_file: has no effect without tls = true", ":7: connector[0].smpp.tls_ca_file:", "no such file"}},
+		{"smpp ca not pem", smpp("tls = true\ntls_ca_file = \"smppd.toml\"\n"), []string{":8: connector[0].smpp.tls_ca_file:", "no PEM certificate"}},
 		{"smpp ton", smpp("source_ton = 7\n"), []string{":7: connector[0].smpp.source_ton: 7 is out of range 0..6"}},
 		{"smpp npi", smpp("source_npi = 2\n"), []string{":7: connector[0].smpp.source_npi: 2 is not an SMPP 3.4 NPI"}},
 		{"second connector", "[[connector]]\nname = \"a\"\ntype = \"sim\"\n[[connector]]\nname = \"b\"\ntype = \"sim\"\n[connector.sim]\nseed = \"x\"\n",

@@ -117,7 +117,13 @@ func (s *Settings) validate(c *connector.Check) {
 		if c.Resolve != nil {
 			s.TLSCAFile = c.Resolve(s.TLSCAFile)
 		}
-		if _, err := os.Stat(s.TLSCAFile); err != nil {
+		// What the build does, so -check-config and the admin API's check
+		// refuse a file the connector cannot start with.
+		if s.TLS {
+			if _, err := s.tlsConfig(); err != nil {
+				c.Fail("tls_ca_file", "%v", err)
+			}
+		} else if _, err := os.Stat(s.TLSCAFile); err != nil {
 			c.Fail("tls_ca_file", "%v", err)
 		}
 	}
