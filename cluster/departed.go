@@ -15,11 +15,21 @@ const TakeoverGrace = 2 * LeaseBeats * DefaultHeartbeat
 // disappeared (killed, partitioned away, or stopped) and stayed gone for
 // grace, when this node is the lowest-numbered live node (one taker per
 // departure, whichever nodes survive). A node seen again is watched
-// afresh. It polls the bucket every heartbeat until stop is closed; fn
+// afresh. absent are the nodes that left work in the journal this node
+// replayed at start (jetstream Store.Owners): each is watched as if last
+// seen at this call, so one that departed before this node started (no
+// running node saw it go) is taken over too once it stayed away for
+// grace. It polls the bucket every heartbeat until stop is closed; fn
 // runs on its goroutine.
-func (n *Node) WatchDeparted(grace time.Duration, stop <-chan struct{}, fn func(node int)) {
+func (n *Node) WatchDeparted(grace time.Duration, absent []int, stop <-chan struct{}, fn func(node int)) {
 	seen := map[int]time.Time{} // live nodes; a departed one keeps the time it was last seen
 	taken := map[int]bool{}
+	unseen := map[int]bool{} // absent ones not live since this call
+	for _, id := range absent {
+		if id != n.o.NodeID && id > 0 {
+			seen[id], unseen[id] = time.Now(), true
+		}
+	}
 	t := time.NewTicker(n.o.Heartbeat)
 	defer t.Stop()
 	for {
@@ -40,6 +50,7 @@ func (n *Node) WatchDeparted(grace time.Duration, stop <-chan struct{}, fn func(
 		for _, m := range members {
 			live[m.Node] = true
 			seen[m.Node] = now
+			delete(unseen, m.Node)
 			delete(taken, m.Node)
 			lowest = min(lowest, m.Node)
 		}
@@ -48,8 +59,12 @@ func (n *Node) WatchDeparted(grace time.Duration, stop <-chan struct{}, fn func(
 				continue
 			}
 			taken[id] = true
-			n.lg.Warn().Str("event", "node_departed").Int("departed", id).Dur("gone_for", now.Sub(last).Round(time.Millisecond)).
+			// before_start: no lease seen since this node started; gone_for
+			// counts from the start then.
+			n.lg.Warn().Str("event", "node_departed").Int("departed", id).Bool("before_start", unseen[id]).
+				Dur("gone_for", now.Sub(last).Round(time.Millisecond)).
 				Msg("cluster: a node's lease expired; this node takes over its unsent messages")
+			delete(unseen, id)
 			fn(id)
 		}
 	}

@@ -121,10 +121,13 @@ func startTakeover(st storage.Store, hub *flow.Hub, wh *webhook.Service) func() 
 	if !ok {
 		return func() {}
 	}
+	// The nodes that left work in the replayed journal: one that departed
+	// before this node started is taken over as well.
+	absent := c.Store.Owners()
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		c.node.WatchDeparted(cluster.TakeoverGrace, stop, func(node int) {
+		c.node.WatchDeparted(cluster.TakeoverGrace, absent, stop, func(node int) {
 			if a := c.shared.acc.Load(); a != nil {
 				a.Reclaim(node) // its unspent credit slices; logs event=credit_reclaimed
 			}

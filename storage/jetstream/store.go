@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -82,6 +83,7 @@ type Store struct {
 	bufs        sync.Pool // *[]byte entry scratch
 	close       sync.Once
 	compactions atomic.Uint64 // journal compactions this node made (compact.go)
+	owners      owners        // the other nodes Recover found work of (owners.go)
 }
 
 // Open empties o.Dir, opens the index there, replays the journal into it
@@ -316,22 +318,40 @@ func (s *Store) Sweep(now int64) int { return s.idx.Sweep(now) }
 func (s *Store) Holds() storage.Holds { return &s.holds }
 
 // Recover implements storage.Store: this node's own non-final records
-// (another node's are that node's to send).
+// (another node's are that node's to send). The same walk notes the
+// other nodes whose work it passed (Owners).
 func (s *Store) Recover(fn func(r *storage.Record, m []byte) error) error {
-	return s.RecoverNode(s.o.Node, fn)
+	var others []int
+	err := s.recoverNode(s.o.Node, fn, func(r *storage.Record, m []byte) {
+		if n := r.ID.Node(); (m != nil || r.State.Final()) && !slices.Contains(others, n) {
+			others = append(others, n)
+		}
+	})
+	s.owners.note(others)
+	return err
 }
 
 // RecoverNode is Recover for node's records: a surviving node takes over
 // a departed node's unsent messages with it (cluster.WatchDeparted).
 func (s *Store) RecoverNode(node int, fn func(r *storage.Record, m []byte) error) error {
+	return s.recoverNode(node, fn, nil)
+}
+
+// recoverNode hands node's records to fn, and the others' to other (if
+// not nil), each with the body this node keeps for it.
+func (s *Store) recoverNode(node int, fn func(r *storage.Record, m []byte) error, other func(r *storage.Record, m []byte)) error {
 	return s.idx.Recover(func(r *storage.Record, m []byte) error {
-		if r.ID.Node() != node {
+		if r.ID.Node() != node && other == nil {
 			return nil
 		}
 		if m == nil {
 			s.bodies.mu.Lock()
 			m = s.bodies.m[r.ID]
 			s.bodies.mu.Unlock()
+		}
+		if r.ID.Node() != node {
+			other(r, m)
+			return nil
 		}
 		return fn(r, m)
 	})
