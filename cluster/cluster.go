@@ -146,7 +146,9 @@ func (n *Node) join(ctx context.Context) (err error) {
 	if err = n.ensure(ctx); err != nil {
 		return err
 	}
-	n.lease, err = takeLease(ctx, n)
+	if n.lease, err = takeLease(ctx, n); err == nil {
+		_, _ = n.Members(ctx) // the live nodes for BindShare before the first heartbeat's read
+	}
 	return err
 }
 

@@ -113,6 +113,7 @@ func (l *lease) beat() {
 		} else if err != nil {
 			l.n.lg.Warn().Err(err).Str("event", "node_heartbeat_failed").Msg("cluster: heartbeat not written")
 		}
+		_, _ = l.n.Members(ctx) // the live nodes and their statuses, for BindShare
 		cancel()
 		if err == nil {
 			l.rev = rev

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -51,6 +52,8 @@ const departedKeep = time.Hour
 type seenNodes struct {
 	mu sync.Mutex
 	m  map[int]Member
+	// live are the live members last read, by id (BindShare).
+	live atomic.Pointer[[]Member]
 }
 
 // note records the live members just read.
@@ -63,6 +66,8 @@ func (s *seenNodes) note(live []Member) {
 	for _, m := range live {
 		s.m[m.Node] = m
 	}
+	cp := append([]Member(nil), live...)
+	s.live.Store(&cp)
 }
 
 // departed returns the nodes seen before and not in live, their last

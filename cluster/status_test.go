@@ -14,11 +14,7 @@ func TestStatusShowsEveryNode(t *testing.T) {
 	if testing.Short() {
 		t.Skip("three embedded JetStream servers")
 	}
-	opts := threeNodes(t)
-	for i := range opts {
-		opts[i].Heartbeat = 200 * time.Millisecond
-	}
-	nodes := joinAll(t, opts)
+	nodes := joinAll(t, threeNodes(t))
 	for i, n := range nodes {
 		n.SetStatus(func() NodeStatus {
 			return NodeStatus{SMPP: "127.0.0.1:277" + string(rune('5'+i)), Sessions: 10 * (i + 1), Bound: 9 * (i + 1),
@@ -62,6 +58,18 @@ func TestStatusShowsEveryNode(t *testing.T) {
 		}
 	}
 
+	for i, n := range nodes { // cluster_binds = 4 over nodes 1, 2, 3 (a read may miss a key late under load: read again)
+		want := []int{2, 1, 1}[i]
+		for end := time.Now().Add(10 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+			_, err := n.Members(t.Context())
+			if got := n.BindShare("none", 4, 1); err == nil && got == want {
+				break
+			} else if time.Now().After(end) {
+				t.Fatalf("node %d's share of 4 binds: %d, want %d (%v)", i+1, got, want, err)
+			}
+		}
+	}
+
 	_ = nodes[2].Close() // leaves: its key deleted at once
 	gone := time.Now()
 	nodes[2] = nil
@@ -77,5 +85,8 @@ func TestStatusShowsEveryNode(t *testing.T) {
 	if len(st.Nodes) != 3 || st.Nodes[2].Alive || st.Nodes[2].Node != 3 || time.Unix(0, st.Nodes[2].Beat).After(gone) ||
 		st.Totals.Sessions != 30 {
 		t.Fatalf("after node 3 left: %+v", st)
+	}
+	if got := nodes[1].BindShare("none", 4, 1); got != 2 {
+		t.Fatalf("node 2's share of 4 binds over two nodes: %d", got)
 	}
 }

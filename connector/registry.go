@@ -46,6 +46,11 @@ type Build struct {
 	// DefaultValidity is [delivery] default_validity, for a kind that
 	// passes a validity upstream when the ESME gave none.
 	DefaultValidity time.Duration
+	// BindShare is how many binds of this connector a cluster node may
+	// hold of an upstream's cluster-wide limit (cluster.Node.BindShare;
+	// perBind: sessions to a bind, 2 for a transmitter+receiver pair),
+	// asked again as nodes come and go; nil outside a cluster.
+	BindShare func(limit, perBind int) int
 }
 
 // Check collects what a Kind's Validate finds.

@@ -38,6 +38,9 @@ func connectorIDs(ids storage.UpstreamIDs, log zerolog.Logger) connector.IDMap {
 	if s, ok := ids.(interface{ Holds() storage.Holds }); ok {
 		m.holds = s.Holds()
 	}
+	if c, ok := ids.(clusterStore); ok {
+		m.bindShare = c.node.BindShare // cluster_binds over the live nodes
+	}
 	return m
 }
 
@@ -45,7 +48,8 @@ func connectorIDs(ids storage.UpstreamIDs, log zerolog.Logger) connector.IDMap {
 // their parked receipts (parker.go).
 type storeIDs struct {
 	storage.ConnectorIDs
-	holds storage.Holds
+	holds     storage.Holds
+	bindShare func(connector string, limit, perBind int) int // a cluster node's (cluster.Node.BindShare)
 }
 
 // newConnectors builds every [[connector]], each by its kind from its
@@ -98,6 +102,10 @@ func connectorFactory(cfg *config.Config, i, id int, ids connector.IDMap, log ze
 	}
 	b := connector.Build{Name: cn.Name, ID: id, Queue: cn.Queue, IDMap: ids, Log: log,
 		DefaultValidity: cfg.Delivery.DefaultValidity.D()}
+	if si, ok := ids.(storeIDs); ok && si.bindShare != nil {
+		share, name := si.bindShare, cn.Name
+		b.BindShare = func(limit, perBind int) int { return share(name, limit, perBind) }
+	}
 	if si, ok := ids.(storeIDs); ok && si.holds != nil && cfg.Storage.Disk() {
 		b.Parker = storeParker{holds: si.holds, queue: parkQueue + cn.Name, life: cfg.Delivery.HoldLifetime.D()}
 	}

@@ -53,7 +53,7 @@ func TestKindsReadEveryKey(t *testing.T) {
 	five, zero := 5, 0
 	wantSMPP := smppout.Settings{Host: "smsc.example.net", Port: 2776, TLS: true, TLSSkipVerify: true,
 		TLSCAFile: filepath.Join(filepath.Dir(full), "cert.pem"), SystemID: "smppd01", Password: "secret",
-		SystemType: "VMA", BindMode: "tx+rx", Binds: 4, Window: 50, Throughput: 250.5,
+		SystemType: "VMA", BindMode: "tx+rx", Binds: 4, ClusterBinds: 8, Window: 50, Throughput: 250.5,
 		EnquireLink: connector.Duration(15 * time.Second), ResponseTimeout: connector.Duration(20 * time.Second),
 		ReconnectMin: connector.Duration(2 * time.Second), ReconnectMax: connector.Duration(2 * time.Minute),
 		RetryMin: connector.Duration(3 * time.Second), RetryMax: connector.Duration(3 * time.Minute),

@@ -45,6 +45,11 @@ type Settings struct {
 	BindMode string `toml:"bind_mode"`
 	// Binds is the number of transceivers, or of transmitter+receiver pairs.
 	Binds int `toml:"binds"`
+	// ClusterBinds bounds what Binds counts over every node of a cluster
+	// together (the upstream's limit for the account): each live node
+	// binds its share (connector.Build.BindShare), at most Binds; one node
+	// alone binds min(Binds, ClusterBinds). 0 = each node binds Binds.
+	ClusterBinds int `toml:"cluster_binds"`
 	// Window is the submit_sm outstanding per bind.
 	Window int `toml:"window"`
 	// Throughput is the connector's submit_sm per second over all binds;
@@ -143,6 +148,7 @@ func (s *Settings) validate(c *connector.Check) {
 		c.Fail("bind_mode", "must be \"transceiver\" or \"tx+rx\", got %q", s.BindMode)
 	}
 	c.IntRange("binds", s.Binds, 1, 64)
+	c.IntRange("cluster_binds", s.ClusterBinds, 0, 4096)
 	c.IntRange("window", s.Window, 1, 65536)
 	if !(s.Throughput >= 0) || math.IsInf(s.Throughput, 1) || s.Throughput > 1e9 {
 		c.Fail("throughput", "must be a number of submit_sm per second, 0 (unlimited) to 1e9, got %v", s.Throughput)
@@ -179,6 +185,17 @@ func (s *Settings) build(b connector.Build) (connector.Connector, error) {
 	}
 	if o.DefaultValidity == 0 {
 		o.DefaultValidity = b.DefaultValidity
+	}
+	if limit := s.ClusterBinds; limit > 0 {
+		perBind := 1
+		if o.BindMode == TxRx {
+			perBind = 2
+		}
+		share := b.BindShare
+		if share == nil { // one node: the whole limit
+			share = func(limit, _ int) int { return limit }
+		}
+		o.BindGate = func() int { return share(limit, perBind) }
 	}
 	if s.SourceTON != nil {
 		o.SourceTON = uint8Of(*s.SourceTON)

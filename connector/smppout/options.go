@@ -78,6 +78,14 @@ type Options struct {
 	BindMode BindMode
 	// Binds is the number of sessions (pairs with TxRx); default 1.
 	Binds int
+	// BindGate, when set, is how many of the Binds (pairs with TxRx) may
+	// be bound now: the sessions past it do not bind, and a bound one
+	// past it stops taking submits and unbinds once nothing of it is in
+	// flight (gate.go). A cluster node's share of cluster_binds; nil = all.
+	BindGate func() int
+	// BindGateRaise is how long the gate must answer a higher count before
+	// more sessions bind; default 2 s (two cluster heartbeats).
+	BindGateRaise time.Duration
 	// Window is the submit_sm outstanding per transmitting session; default 10.
 	Window int
 	// Throughput caps submit_sm per second across the connector (every part
@@ -188,6 +196,7 @@ func (o Options) withDefaults() (Options, error) {
 	def(&o.Burst, 1)
 	def(&o.ParkMax, 1024)
 	defd(&o.EnquireLink, 30*time.Second)
+	defd(&o.BindGateRaise, 2*time.Second)
 	defd(&o.ResponseTimeout, 30*time.Second)
 	defd(&o.ReconnectMin, time.Second)
 	defd(&o.ReconnectMax, 60*time.Second)

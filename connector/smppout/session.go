@@ -58,6 +58,7 @@ type session struct {
 	elSeq  atomic.Uint32 // outstanding enquire_link, 0 = none
 
 	// Worker-owned.
+	over      bool // past the bind gate: takes no submits (gate.go)
 	elSent    int64
 	tickEvery time.Duration
 	tick      *time.Ticker
@@ -99,6 +100,9 @@ func (s *session) run() {
 	fails := 0
 	for first := true; ; first = false {
 		if c.shuttingDown() {
+			return
+		}
+		if !s.waitGate() {
 			return
 		}
 		if !first {
@@ -203,6 +207,7 @@ func (s *session) connect() (net.Conn, error) {
 func (s *session) serve(nc net.Conn) {
 	c := s.c
 	dead := make(chan struct{})
+	s.over = false
 	s.lastRx.Store(c.mono())
 	s.elSeq.Store(0)
 	s.setUp(true)
@@ -220,7 +225,10 @@ func (s *session) serve(nc net.Conn) {
 		reason = s.rx.err
 	}
 	n := s.abandon()
-	if !c.shuttingDown() {
+	if errors.Is(reason, errGated) {
+		s.log.Info().Str("event", "upstream_unbound_gated").Int("in_flight", n).
+			Msg("upstream unbound: past this node's share of cluster_binds")
+	} else if !c.shuttingDown() {
 		s.log.Warn().AnErr("reason", reason).Int("in_flight", n).Msg("upstream connection lost")
 	}
 }
@@ -231,7 +239,7 @@ func (s *session) serve(nc net.Conn) {
 func (s *session) loop(nc net.Conn, dead chan struct{}) error {
 	c := s.c
 	for {
-		if s.tx && s.cur == nil && s.hasRoom() {
+		if s.tx && !s.over && s.cur == nil && s.hasRoom() {
 			if j := c.nextReady(); j != nil {
 				s.take(j)
 				s.pump(nc)
@@ -246,6 +254,10 @@ func (s *session) loop(nc net.Conn, dead chan struct{}) error {
 			s.pump(nc)
 		case <-s.tick.C:
 			if err := s.housekeep(nc); err != nil {
+				return err
+			}
+			if err := s.gate(); err != nil {
+				s.unbind(nc, dead)
 				return err
 			}
 		case <-dead:

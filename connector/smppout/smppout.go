@@ -104,6 +104,7 @@ type client struct {
 	log   zerolog.Logger
 	addr  string
 	epoch time.Time // base of the monotonic clock for network timeouts
+	gate  bindGate  // the count Options.BindGate allows now (gate.go)
 
 	jobs  []job
 	free  *ring.MPSC[*job] // jobs not in use; the Runtime's worker pops, anyone pushes
