@@ -2,6 +2,7 @@ package cdr
 
 import (
 	"testing"
+	"time"
 
 	"github.com/smppd/smppd/msg"
 )
@@ -40,4 +41,21 @@ func BenchmarkWriter(b *testing.B) {
 		}
 	}
 	e.step()
+}
+
+// BenchmarkEncode: the writer's cost per line without the write(2): read
+// the record, encode the line.
+func BenchmarkEncode(b *testing.B) {
+	e := newEnv(b, nil)
+	for i := uint64(1); i <= 1024; i++ {
+		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
+	}
+	ev := event{state: msg.StateDelivered, done: e.clk.nowNs(), upLen: 6}
+	copy(ev.up[:], "5F3A21")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		ev.id = msg.ID(i%1024 + 1)
+		ev.done += int64(time.Millisecond) // a second's text changes every thousand lines
+		e.s.line = e.s.encode(e.s.line[:0], &ev)
+	}
 }

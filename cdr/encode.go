@@ -44,6 +44,17 @@ type encoder struct {
 	name        func(id int32) string // overrides connectors (Options.ConnectorName)
 	maskContent bool
 	text        []byte
+	// The text of the last second written per time field: each field's
+	// times mostly share a second with the line before's, so most are
+	// only their milliseconds appended to the cached text.
+	submitted, expires, final secondText
+}
+
+// secondText caches the text of one second ("2026-12-07T10:00:00.").
+type secondText struct {
+	at   int64 // Unix seconds of text, when ok
+	ok   bool
+	text [20]byte
 }
 
 // appendView appends v as one JSON object (no newline) to dst.
@@ -55,49 +66,49 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 	dst = r.ID.AppendHex(dst)
 	dst = append(dst, '"')
 	if !v.missing {
-		dst = appendField(dst, "user", r.SystemID)
+		dst = appendField(dst, `,"user":`, r.SystemID)
 		// The addresses as sent upstream; the ESME's own beside them when
 		// the policy rewrote them (docs/POLICY.md).
 		ton, npi, a := r.UpstreamSource()
-		dst = appendBytesField(dst, "source", a)
-		dst = appendInt(dst, "source_ton", int64(ton))
-		dst = appendInt(dst, "source_npi", int64(npi))
+		dst = appendBytesField(dst, `,"source":`, a)
+		dst = appendInt(dst, `,"source_ton":`, int64(ton))
+		dst = appendInt(dst, `,"source_npi":`, int64(npi))
 		ton, npi, a = r.UpstreamDest()
-		dst = appendBytesField(dst, "destination", a)
-		dst = appendInt(dst, "destination_ton", int64(ton))
-		dst = appendInt(dst, "destination_npi", int64(npi))
+		dst = appendBytesField(dst, `,"destination":`, a)
+		dst = appendInt(dst, `,"destination_ton":`, int64(ton))
+		dst = appendInt(dst, `,"destination_npi":`, int64(npi))
 		if r.Rewritten {
-			dst = appendBytesField(dst, "submitted_source", r.SourceAddr())
-			dst = appendBytesField(dst, "submitted_destination", r.DestAddr())
+			dst = appendBytesField(dst, `,"submitted_source":`, r.SourceAddr())
+			dst = appendBytesField(dst, `,"submitted_destination":`, r.DestAddr())
 		}
-		dst = appendInt(dst, "parts", int64(r.Parts))
-		dst = appendField(dst, "route", r.MTRoute)
-		dst = appendField(dst, "connector", e.connector(r.Connector))
+		dst = appendInt(dst, `,"parts":`, int64(r.Parts))
+		dst = appendField(dst, `,"route":`, r.MTRoute)
+		dst = appendField(dst, `,"connector":`, e.connector(r.Connector))
 	}
-	dst = appendBytesField(dst, "upstream_id", v.upstreamID)
+	dst = appendBytesField(dst, `,"upstream_id":`, v.upstreamID)
 	if !v.missing {
-		dst = appendTime(dst, "submitted", r.Submitted)
+		dst = appendTime(dst, `,"submitted":`, r.Submitted, &e.submitted)
 		if r.Expires != 0 {
-			dst = appendTime(dst, "expires", r.Expires)
+			dst = appendTime(dst, `,"expires":`, r.Expires, &e.expires)
 		}
 	}
 	if v.done != 0 {
-		dst = appendTime(dst, "final", v.done)
+		dst = appendTime(dst, `,"final":`, v.done, &e.final)
 	}
-	dst = appendField(dst, "state", v.state.String())
-	dst = appendInt(dst, "error", int64(v.err))
+	dst = appendField(dst, `,"state":`, v.state.String())
+	dst = appendInt(dst, `,"error":`, int64(v.err))
 	if !v.missing {
 		dst = append(dst, `,"charge":`...)
 		dst = appendAmount(dst, r.Charge)
-		dst = appendInt(dst, "quota_parts", int64(r.ChargeParts))
+		dst = appendInt(dst, `,"quota_parts":`, int64(r.ChargeParts))
 	}
 	if v.cdr {
 		dst = append(dst, `,"refunded":`...)
 		dst = strconv.AppendBool(dst, v.refunded)
 	}
 	if !v.missing {
-		dst = appendInt(dst, "registered_delivery", int64(r.RegisteredDelivery))
-		dst = appendInt(dst, "data_coding", int64(r.DataCoding))
+		dst = appendInt(dst, `,"registered_delivery":`, int64(r.RegisteredDelivery))
+		dst = appendInt(dst, `,"data_coding":`, int64(r.DataCoding))
 		if !e.maskContent && r.TextLen > 0 {
 			dst = e.appendText(dst, r)
 		}
@@ -121,7 +132,7 @@ func (e *encoder) connector(c int32) string {
 func (e *encoder) appendText(dst []byte, r *storage.Record) []byte {
 	var err error
 	if e.text, err = charset.Decode(e.text[:0], r.DataCoding, r.TextPrefix()); err == nil {
-		return appendBytesField(dst, "text", e.text)
+		return appendBytesField(dst, `,"text":`, e.text)
 	}
 	dst = append(dst, `,"text_hex":"`...)
 	const hexDigits = "0123456789abcdef"
@@ -131,26 +142,50 @@ func (e *encoder) appendText(dst []byte, r *storage.Record) []byte {
 	return append(dst, '"')
 }
 
+// appendField and the other field writers take key as the literal that
+// opens the field (`,"user":`): one copy a field.
 func appendField(dst []byte, key, val string) []byte {
-	dst = appendKey(dst, key)
+	dst = append(dst, key...)
 	return appendString(dst, val, utf8.DecodeRuneInString)
 }
 
 func appendBytesField(dst []byte, key string, val []byte) []byte {
-	dst = appendKey(dst, key)
+	dst = append(dst, key...)
 	return appendString(dst, val, utf8.DecodeRune)
 }
 
 func appendInt(dst []byte, key string, n int64) []byte {
-	dst = appendKey(dst, key)
+	dst = append(dst, key...)
 	return strconv.AppendInt(dst, n, 10)
 }
 
-func appendTime(dst []byte, key string, ns int64) []byte {
-	dst = appendKey(dst, key)
+// appendTime writes ns as a JSON string in timeLayout: c's text of its
+// second when c has it, else that of appendUTCMilli (kept in c when it is
+// the fixed 24-byte form), then the milliseconds.
+func appendTime(dst []byte, key string, ns int64, c *secondText) []byte {
+	dst = append(dst, key...)
 	dst = append(dst, '"')
-	dst = appendUTCMilli(dst, ns)
-	return append(dst, '"')
+	sec := ns / int64(time.Second)
+	if ns < 0 || (!c.ok || sec != c.at) && !c.set(sec) {
+		dst = appendUTCMilli(dst, ns)
+		return append(dst, '"')
+	}
+	ms := ns % int64(time.Second) / int64(time.Millisecond)
+	dst = append(dst, c.text[:]...)
+	return append(dst, byte('0'+ms/100), byte('0'+ms/10%10), byte('0'+ms%10), 'Z', '"')
+}
+
+// set keeps the text of second sec (sec >= 0); false for a year
+// appendUTCMilli does not write in the fixed width (nothing kept then).
+func (c *secondText) set(sec int64) bool {
+	var buf [32]byte
+	b := appendUTCMilli(buf[:0], sec*int64(time.Second))
+	if len(b) != 24 {
+		return false
+	}
+	copy(c.text[:], b[:20])
+	c.at, c.ok = sec, true
+	return true
 }
 
 // appendUTCMilli appends ns as timeLayout does, digit by digit: the writer
@@ -202,12 +237,6 @@ func append2(dst []byte, v int64) []byte { return append(dst, byte('0'+v/10), by
 
 func append4(dst []byte, v int64) []byte {
 	return append(dst, byte('0'+v/1000), byte('0'+v/100%10), byte('0'+v/10%10), byte('0'+v%10))
-}
-
-func appendKey(dst []byte, key string) []byte {
-	dst = append(dst, ',', '"')
-	dst = append(dst, key...)
-	return append(dst, '"', ':')
 }
 
 // appendAmount writes micro-units as an exact JSON decimal number ("0.05").

@@ -89,3 +89,23 @@ func TestAppendUTCMilli(t *testing.T) {
 		}
 	}
 }
+
+// A field's cached second writes what appendUTCMilli writes, whether
+// the next time is in the same second, the next one, earlier or before
+// the epoch (not cached).
+func TestAppendTimeCachedSecond(t *testing.T) {
+	base := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
+	ns := []int64{base, base + 1, base + 999_999_999, base + int64(time.Second), base + 123_456_789,
+		base - 1, 0, 999_999_999, -1, -int64(time.Second), base, math.MinInt64, math.MaxInt64, base + 7}
+	rng := rand.New(rand.NewPCG(5, 6))
+	for range 100_000 {
+		ns = append(ns, base+rng.Int64N(int64(3*time.Second)), rng.Int64())
+	}
+	var c secondText
+	for _, v := range ns {
+		want := `,"t":"` + string(appendUTCMilli(nil, v)) + `"`
+		if got := appendTime(nil, `,"t":`, v, &c); string(got) != want {
+			t.Fatalf("%d: %s, want %s", v, got, want)
+		}
+	}
+}

@@ -312,3 +312,28 @@ func TestWriteFailureIsCountedAndRetried(t *testing.T) {
 		t.Fatalf("lines after the retry = %v, want the kept line", got)
 	}
 }
+
+// The writer in steady state (final states queued, read, encoded and
+// written, the seconds' texts renewed as the clock moves) allocates
+// nothing per line.
+func TestWriterDoesNotAllocateWhenWarm(t *testing.T) {
+	e := newEnv(t, nil)
+	for i := uint64(1); i <= 64; i++ {
+		e.put(i, "alice", "ACME", "4917000001", "Your code is 4711")
+	}
+	batch := func() {
+		for i := uint64(1); i <= 64; i++ {
+			e.clk.advance(20 * time.Millisecond)
+			e.final(i)
+		}
+		e.step()
+	}
+	batch() // the file, the buffers
+	if n := testing.AllocsPerRun(50, batch); n != 0 {
+		t.Fatalf("64 lines allocate %v times", n)
+	}
+	// AllocsPerRun calls batch once more than asked, before measuring.
+	if st := e.s.Stats(); st.Written != 52*64 || st.Dropped != 0 || st.Missing != 0 {
+		t.Fatalf("stats %+v, want %d written", st, 52*64)
+	}
+}
