@@ -270,7 +270,7 @@ func (a *acks) run() {
 // stopped at an answer the event loop could not take now. mu held.
 func (a *acks) drain() (stuck bool) {
 	ref := a.out.Load()
-	if ref == nil || a.stopped {
+	if a.stopped {
 		return false
 	}
 	for {
@@ -285,6 +285,9 @@ func (a *acks) drain() (stuck bool) {
 			return false // the next commit covers it
 		}
 		if h.ans {
+			if ref == nil {
+				return false // answers wait for Attach; a direct submit's messages behind them too
+			}
 			err := ref.r.Respond(h.tok, codec.StatusOK, h.id.AppendHex(a.id[:0]))
 			if errors.Is(err, engine.ErrQueueFull) {
 				return true // its message waits with it

@@ -17,7 +17,11 @@ import (
 // only the answer differs. It is never Deferred: a caller that must not
 // answer before the store has the message durable calls WaitDurable on its
 // own goroutine after its submits (one wait covers a whole batch: the
-// largest Written).
+// largest Written). With a durable store (Options.Committer) the message
+// goes to its connector as an SMPP submit's does (handoff.go): not before
+// the commit covering its record, the one that ends the caller's wait, and,
+// with DirectRequest.Hold, not before the caller has answered and called
+// Release; a batch's messages share their group commits.
 
 // DirectRequest is one MT message for SubmitDirect.
 type DirectRequest struct {
@@ -43,12 +47,21 @@ type DirectRequest struct {
 	// Now is when the request arrived; zero = the hub's clock.
 	Now time.Time
 	// Quiet queues to a connector the loops may help without waking its
-	// worker; the caller then calls EndTurn once after its batch.
+	// worker; the caller then calls EndTurn (or Release) once after its
+	// batch. (A message handed over at the commit goes quietly to a helped
+	// connector whatever Quiet says: acks.handOff.)
 	Quiet bool
+	// Hold, when set and the store is durable (Options.Committer), keeps
+	// the accepted message from its connector until the caller has
+	// answered and calls Hub.Release: a receipt callback then cannot reach
+	// the client before the answer carrying its id. nil: the message goes
+	// once its record is durable. With the memory store it goes at once
+	// either way (its connector's full queue answers at the submit).
+	Hold *DirectHold
 	// Written is set by an accepted SubmitDirect: the store's write
 	// position just after the message's record (0 with a store that is
-	// not durable), for WaitDurable. Read before the connectors run, so a
-	// wait for it does not include their later writes.
+	// not durable), for WaitDurable. Read before the connector has the
+	// message, so a wait for it does not include its later writes.
 	Written uint64
 }
 
@@ -57,8 +70,8 @@ func (h *Hub) NextID() msg.ID { return h.ids.Next() }
 
 // SubmitDirect decides one MT message for a caller on any goroutine, as
 // HandleSubmit decides a submit_sm: the status (ESME_ROK when the message
-// is queued) and, for a refusal, its Refusal. Safe for concurrent use; it
-// never blocks.
+// is accepted: queued, or waiting for its commit to be handed over) and,
+// for a refusal, its Refusal. Safe for concurrent use; it never blocks.
 func (h *Hub) SubmitDirect(req *DirectRequest) (codec.Status, Refusal) {
 	sc := h.scratch.Get().(*submitScratch)
 	s := &sc.sub
@@ -73,19 +86,36 @@ func (h *Hub) SubmitDirect(req *DirectRequest) (codec.Status, Refusal) {
 	s.turnEnd = req.Quiet
 	s.fromSM(req.SM)
 	st, r := h.prepare(sc)
-	if st == codec.StatusOK {
+	if st == codec.StatusOK && !h.acks.reserve(1) {
+		st, r = RefuseStorage.status(), RefuseStorage
+		if e := h.event(&h.warn.store, zerologError); e != nil {
+			e.Int("waiting", h.acks.waiting()).Msg("too many answers and messages wait for the disk (MaxDeferred): HTTP submit refused")
+		}
+	} else if st == codec.StatusOK {
 		switch {
 		case req.Follows:
 			s.parts = 0 // its first part took the whole message's share
 		case req.Parts > 0:
 			s.parts = req.Parts
 		}
-		st, r, _ = h.place(sc, h.router.Load(), req.ID, true, true)
+		sc.collect = h.acks.collects()
+		if st, r, _ = h.place(sc, h.router.Load(), req.ID, true, true); st != codec.StatusOK {
+			h.acks.unreserve(1) // nothing was collected
+		}
 	}
 	if st != codec.StatusOK {
 		h.refuse(s, r, st)
-	} else if c := h.committer(); c != nil {
-		req.Written = c.Written()
+	} else {
+		if c := h.committer(); c != nil {
+			req.Written = c.Written()
+		}
+		switch {
+		case req.Hold != nil && sc.collect:
+			h.acks.unreserve(1 - len(sc.hands)) // a kept message keeps its slot until Release
+			req.Hold.keep(sc.hands, req.Written)
+		case !h.acks.deferHands(sc.hands, 1, 0):
+			h.handNow(sc)
+		}
 	}
 	sc.clear()
 	h.scratch.Put(sc)

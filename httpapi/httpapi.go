@@ -16,7 +16,9 @@
 // same checks, routing, admission (throughput, balance and quota share the
 // user's SMPP buckets), record, connector queue and receipts as a
 // submit_sm. With a durable store the answer waits until the message is
-// on disk, as an SMPP answer does.
+// on disk, as an SMPP answer does, and the message reaches its connector
+// only once that answer is written (flow.DirectHold): its receipt callback
+// cannot come first.
 //
 // The hostile-input rules of the admin API apply: the method is checked
 // (405 with Allow), so is Content-Type (415), bodies are bounded (413),
@@ -49,6 +51,7 @@ type Hub interface {
 	SubmitDirect(req *flow.DirectRequest) (codec.Status, flow.Refusal)
 	EndTurn()
 	WaitDurable(pos uint64) error
+	Release(d *flow.DirectHold, answered bool)
 	Quote(u *accounts.User, sm *codec.SM, now time.Time) (flow.Quote, bool)
 	ConnectorName(id int) string
 }

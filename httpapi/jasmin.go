@@ -6,6 +6,7 @@ import (
 
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/httpapi/content"
 )
 
@@ -114,8 +115,10 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		jasminError(w, f.jasmin, f.reason)
 		return
 	}
-	o := s.submit(u, o1, now)
-	s.o.Hub.EndTurn()
+	hold := holdPool.Get().(*flow.DirectHold)
+	answered := false
+	defer func() { s.release(w, hold, answered) }() // before o1's release: the defers run last first
+	o := s.submit(u, o1, hold, now)
 	if o.fail != nil {
 		if o.fail.jasmin == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds))
@@ -130,6 +133,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	jasminSuccess(w, o.id)
+	answered = true
 }
 
 // balance is /balance: {"balance": <units, or "ND" when unlimited>,

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/smppd/smppd/accounts"
+	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -106,6 +107,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, notAuthorized(u, "Cannot send MT messages").apiError())
 		return
 	}
+	hold := holdPool.Get().(*flow.DirectHold)
+	answered := false
+	defer func() { s.release(w, hold, answered) }() // after the answer is written, even on a panic
 	if key := r.Header.Get("Idempotency-Key"); key != "" && s.idem != nil {
 		if len(key) > maxIdemKey || !msg.PrintableNoSpace(key) {
 			s.stats.bad.Add(1)
@@ -131,16 +135,19 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request) {
 		}
 		status, answer := http.StatusInternalServerError, []byte(nil)
 		defer func() { s.idem.finish(k, status, answer) }() // a panic frees the key (a 500 is not kept)
-		status, answer = s.postMessages(u, body, now)
+		status, answer = s.postMessages(u, body, hold, now)
 		writeRaw(w, status, answer)
+		answered = status == http.StatusOK
 		return
 	}
-	status, answer := s.postMessages(u, body, now)
+	status, answer := s.postMessages(u, body, hold, now)
 	writeRaw(w, status, answer)
+	answered = status == http.StatusOK
 }
 
-// postMessages decides a POST /v1/messages body and returns the answer.
-func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int, []byte) {
+// postMessages decides a POST /v1/messages body and returns the answer;
+// the accepted messages wait in hold (200: every one durable).
+func (s *Server) postMessages(u *accounts.User, body []byte, hold *flow.DirectHold, now time.Time) (int, []byte) {
 	items, isBatch, err := batchItems(body)
 	if err != nil {
 		s.stats.bad.Add(1)
@@ -151,8 +158,7 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 		return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request", Message: msg})
 	}
 	if !isBatch {
-		it := s.one(u, body, now)
-		s.o.Hub.EndTurn()
+		it := s.one(u, body, hold, now)
 		if it.Error != nil {
 			return errorAnswer(it.Status, it.Error)
 		}
@@ -175,7 +181,7 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 	mark := len(answer)
 	answer = append(answer, `000000,"refused":000000,"messages":[`...) // the counts are patched in below
 	for i, raw := range items {
-		it := s.one(u, raw, now)
+		it := s.one(u, raw, hold, now)
 		idx := i
 		it.Index = &idx
 		if it.Error != nil {
@@ -194,7 +200,6 @@ func (s *Server) postMessages(u *accounts.User, body []byte, now time.Time) (int
 	head = append(head, `,"refused":`...)
 	head = strconv.AppendInt(head, int64(refused), 10)
 	answer = append(answer[:mark], append(head, answer[mark+len(`000000,"refused":000000`):]...)...)
-	s.o.Hub.EndTurn()
 	if accepted > 0 {
 		if err := s.o.Hub.WaitDurable(written); err != nil {
 			s.warn("commit", err)
@@ -282,7 +287,7 @@ func appendJSONString(b []byte, s string) []byte {
 }
 
 // one decides one message object: the item to answer for it.
-func (s *Server) one(u *accounts.User, raw []byte, now time.Time) item {
+func (s *Server) one(u *accounts.User, raw []byte, hold *flow.DirectHold, now time.Time) item {
 	o1 := getOne()
 	defer o1.release()
 	p := &o1.p
@@ -303,7 +308,7 @@ func (s *Server) one(u *accounts.User, raw []byte, now time.Time) item {
 		s.stats.refused.Add(1)
 		return item{Status: f.json, Error: f.apiError()}
 	}
-	o := s.submit(u, o1, now)
+	o := s.submit(u, o1, hold, now)
 	if o.fail != nil {
 		return item{Status: o.fail.json, Error: o.fail.apiError()}
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
+	"net/http"
 	"slices"
 	"strconv"
 	"strings"
@@ -333,10 +334,10 @@ type outcome struct {
 // for the whole message, so a refusal there leaves nothing queued; only the
 // last asks for a receipt, and its id carries the callback (put before any
 // part is submitted, so no connector can report before it is there).
-// Parts go to the connectors quietly: the caller calls Hub.EndTurn once
-// after its request's messages. The outcome's ids are o1's: read them
-// before releasing o1.
-func (s *Server) submit(u *accounts.User, o1 *msgState, now time.Time) outcome {
+// The accepted parts wait in hold until the caller has answered and
+// released it (Server.release): a receipt callback then cannot overtake
+// the answer. The outcome's ids are o1's: read them before releasing o1.
+func (s *Server) submit(u *accounts.User, o1 *msgState, hold *flow.DirectHold, now time.Time) outcome {
 	m := &o1.m
 	sc := scratchPool.Get().(*submitScratch)
 	defer sc.release()
@@ -383,7 +384,7 @@ func (s *Server) submit(u *accounts.User, o1 *msgState, now time.Time) outcome {
 		if i == len(parts)-1 {
 			sm.RegisteredDelivery = m.regDlv
 		}
-		*req = flow.DirectRequest{User: u, SM: sm, ID: ids[i], Now: now, Quiet: true}
+		*req = flow.DirectRequest{User: u, SM: sm, ID: ids[i], Now: now, Quiet: true, Hold: hold}
 		if len(parts) > 1 {
 			if i == 0 {
 				req.Parts = len(parts)
@@ -432,6 +433,24 @@ func (s *Server) waitForRoom(req *flow.DirectRequest) (codec.Status, flow.Refusa
 			return st, r
 		}
 	}
+}
+
+// holdPool keeps the requests' flow.DirectHolds: a batch's holds a
+// thousand messages, reused.
+var holdPool = sync.Pool{New: func() any { return new(flow.DirectHold) }}
+
+// release hands over what hold kept and pools it: answered once the
+// request's success (every message durable) is flushed to the client, so
+// no receipt callback can precede it; otherwise the messages go at the
+// commit that covers them (flow.Hub.Release).
+func (s *Server) release(w http.ResponseWriter, hold *flow.DirectHold, answered bool) {
+	if answered {
+		if f, ok := w.(http.Flusher); ok {
+			f.Flush()
+		}
+	}
+	s.o.Hub.Release(hold, answered)
+	holdPool.Put(hold)
 }
 
 // submitScratch is one message's working memory in submit, pooled: a

@@ -103,6 +103,8 @@ var (
 	hdrText    = []string{"text/plain; charset=utf-8"}
 	hdrJSON    = []string{"application/json"}
 	hdrNoSniff = []string{"nosniff"}
+	// hdrSuccessLen is the length of `Success "<16 hex digits>"`.
+	hdrSuccessLen = []string{strconv.Itoa(len(`Success ""`) + msg.HexLen)}
 )
 
 // jasminError answers Jasmin's text/plain `Error "<reason>"`.
@@ -113,10 +115,12 @@ func jasminError(w http.ResponseWriter, status int, reason string) {
 	_, _ = io.WriteString(w, `Error "`+reason+`"`)
 }
 
-// jasminSuccess answers `Success "<id>"`; id is 16 hex digits.
+// jasminSuccess answers `Success "<id>"`; id is 16 hex digits. Its
+// Content-Length is set: flushed before the handler returns (to hand the
+// message over after it), it still goes whole, not chunked.
 func jasminSuccess(w http.ResponseWriter, id msg.ID) {
 	h := w.Header()
-	h["Content-Type"], h["X-Content-Type-Options"] = hdrText, hdrNoSniff
+	h["Content-Type"], h["X-Content-Type-Options"], h["Content-Length"] = hdrText, hdrNoSniff, hdrSuccessLen
 	w.WriteHeader(http.StatusOK)
 	var b [len(`Success ""`) + msg.HexLen]byte
 	out := append(b[:0], `Success "`...)

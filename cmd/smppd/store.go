@@ -25,6 +25,10 @@ import (
 	"github.com/smppd/smppd/storage/memory"
 )
 
+// storeFS is the disk store's file layer: nil, the operating system's;
+// tests slow its fsync to widen a group commit.
+var storeFS wal.FS
+
 // openStore opens [storage]: the disk store in dir (created and proved
 // writable first, then locked, waiting up to lockWait for another process
 // to release it), or the memory store. held is each user's
@@ -54,6 +58,7 @@ func openStore(cfg *config.Config, held storage.HeldLimit, lockWait time.Duratio
 		SyncInterval: s.SyncInterval.D(),
 		MaxDisk:      int64(s.MaxDisk),
 		Preallocate:  true, // zero-filled next segments: an fsync flushes data only (wal/prealloc.go)
+		FS:           storeFS,
 		LockWait:     lockWait,
 		TTL:          s.MessageTTL.D(),
 		MaxHeld:      cfg.Delivery.MaxHeld,
