@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -58,11 +59,26 @@ func demoDir(t *testing.T) (cfgPath, usersPath string, smppPort, adminPort int) 
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	must(t, err)
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	portsMu.Lock()
+	defer portsMu.Unlock()
+	for {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		must(t, err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		_ = ln.Close()
+		// The kernel may hand a just-closed port out again: never give one
+		// twice in this process (two listeners of one config collided).
+		if !portsGiven[port] {
+			portsGiven[port] = true
+			return port
+		}
+	}
 }
+
+var (
+	portsMu    sync.Mutex
+	portsGiven = map[int]bool{}
+)
 
 // startDemo runs a daemon on the demo config as main does.
 func startDemo(t *testing.T) (d *daemon, cfgPath, usersPath string, adminPort int) {
