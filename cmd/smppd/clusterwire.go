@@ -77,6 +77,7 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 		JS: node.JetStream(), Stream: cluster.JournalStream, Subject: cluster.JournalSubject(c.NodeID), Node: c.NodeID,
 		Dir: filepath.Join(cfg.Storage.Dir, "cluster-index"), TTL: cfg.Storage.MessageTTL.D(),
 		MaxHeld: cfg.Delivery.MaxHeld, HeldShare: held, ReplayTimeout: max(c.JoinTimeout.D(), 5*time.Minute), Logger: log,
+		ClaimHeld: true, // one node delivers a held item at a time
 	})
 	if err != nil {
 		_ = node.Close()
@@ -179,6 +180,8 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 		{"smppd_cluster_journal_applied_batches_total", "Journal batches applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.Applied) }},
 		{"smppd_cluster_journal_applied_entries_total", "Journal entries applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.AppliedEntries) }},
 		{"smppd_cluster_journal_compactions_total", "Journal compactions this node made (a new base; the batches before its cut purged).", func(j js) float64 { return float64(j.Compactions) }},
+		{"smppd_cluster_held_claims_won_total", "Held-item leases whose cluster-wide claim this node won (it delivers the item).", func(j js) float64 { return float64(j.ClaimsWon) }},
+		{"smppd_cluster_held_claims_lost_total", "Held-item leases given up because another node held the item's claim (or the claim was not acknowledged in 2 s).", func(j js) float64 { return float64(j.ClaimsLost) }},
 	}
 	for _, k := range counters {
 		get := k.get

@@ -314,16 +314,21 @@ func (a *applier) release(g uint64, attempts int) error {
 	hs.mu.Lock()
 	key, ok := hs.toL[g]
 	_, mine := hs.mine[key]
-	user, remote := hs.remote[key]
+	user, offer := hs.remote[key]
 	delete(hs.lapse, key)
 	hs.mu.Unlock()
 	if !ok || mine {
 		return nil
 	}
+	// An item whose claim this node lost is offered too, its own included:
+	// its delivery wanted it.
+	if u, lost := a.s.claims.unlose(key); lost {
+		user, offer = u, true
+	}
 	if err := a.s.idx.Holds().Release(key, attempts); err != nil {
 		return err
 	}
-	if remote && a.s.o.OnHeld != nil {
+	if offer && a.s.o.OnHeld != nil {
 		a.s.o.OnHeld(user)
 	}
 	return nil

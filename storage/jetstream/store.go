@@ -50,6 +50,11 @@ type Options struct {
 	// the index (the delivery side releases it if its user is bound
 	// here); never blocks.
 	OnHeld func(systemID string)
+	// ClaimHeld makes each lease of a held item claim it in ClaimsBucket
+	// first (claims.go: one node delivers it at a time), at one batched
+	// KV round trip per Lease. Off, leases are this node's alone: for a
+	// store no other node leases from (tests of one store).
+	ClaimHeld bool
 	// The index's: see disk.Options.
 	TTL            time.Duration
 	MaxHeld        int
@@ -84,6 +89,7 @@ type Store struct {
 	close       sync.Once
 	compactions atomic.Uint64 // journal compactions this node made (compact.go)
 	owners      owners        // the other nodes Recover found work of (owners.go)
+	claims      claims        // held items' cluster-wide leases (claims.go)
 }
 
 // Open empties o.Dir, opens the index there, replays the journal into it
@@ -116,6 +122,11 @@ func Open(o Options) (*Store, error) {
 		}
 		s.lg.Warn().Str("event", "journal_rebased").Int("attempt", attempt).
 			Msg("store: the journal was compacted during the replay; replaying again from the new base")
+	}
+	if err := s.claims.open(ctx, s, o.ClaimHeld); err != nil {
+		s.apply.stop()
+		_ = s.idx.Close()
+		return nil, fmt.Errorf("jetstream: held-item claims bucket %s: %w", ClaimsBucket, err)
 	}
 	s.j = newJournal(o.JS, o.Subject, o.Node, o.MaxPending, s.lg)
 	st := s.idx.Stats()
@@ -407,13 +418,17 @@ type JournalStats struct {
 	Applied, AppliedEntries            uint64
 	Pending                            uint64 // bytes appended and not yet acknowledged
 	Compactions                        uint64 // journal compactions this node made
+	// ClaimsWon and ClaimsLost count held-item leases whose claim this
+	// node won, and those another node held (or not acknowledged in time).
+	ClaimsWon, ClaimsLost uint64
 }
 
 // Journal returns the journal's counters.
 func (s *Store) Journal() JournalStats {
 	return JournalStats{Batches: s.j.batches.Load(), Entries: s.j.entries.Load(), Retries: s.j.retries.Load(),
 		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
-		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load()}
+		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load(),
+		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load()}
 }
 
 // Close implements storage.Store: it waits (up to 10 s) for the journal's
@@ -422,6 +437,7 @@ func (s *Store) Close() error {
 	err := errors.New("jetstream: store already closed")
 	s.close.Do(func() {
 		err = s.j.close(10 * time.Second)
+		s.claims.close()
 		s.apply.stop()
 		if cerr := s.idx.Close(); err == nil {
 			err = cerr

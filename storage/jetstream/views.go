@@ -82,6 +82,7 @@ func (h *holds) forget(key storage.HeldKey) uint64 {
 	delete(h.remote, key)
 	delete(h.lapse, key)
 	h.mu.Unlock()
+	h.s.claims.forget(key)
 	return g
 }
 
@@ -91,10 +92,12 @@ func (h *holds) global(key storage.HeldKey) uint64 {
 	return h.toG[key]
 }
 
-// Lease implements storage.Holds: local to this node (docs/CLUSTER.md:
-// two nodes with receivers of one user may both deliver an item).
+// Lease implements storage.Holds: an item leased here is this node's to
+// deliver only once its claim is won (claims.go), so no two nodes deliver
+// it at once; the others are left out of dst.
 func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, error) {
 	n, err := h.s.idx.Holds().Lease(systemID, until, dst)
+	n = h.s.claims.take(dst, n)
 	if n > 0 {
 		h.mu.Lock()
 		for i := range n {
@@ -113,6 +116,7 @@ func (h *holds) Release(key storage.HeldKey, attempts int) error {
 	h.mu.Lock()
 	delete(h.mine, key)
 	h.mu.Unlock()
+	h.s.claims.release(key)
 	b := h.s.buf()
 	*b = appendU64(*b, h.global(key))
 	*b = appendU32(*b, uint32(attempts))
@@ -173,6 +177,7 @@ func (h *holds) offerLapsed(now int64) {
 		}
 	}
 	h.mu.Unlock()
+	users = h.s.claims.lapsed(now, users)
 	for _, u := range users {
 		h.s.o.OnHeld(u)
 	}

@@ -1,0 +1,319 @@
+package jetstream
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	natsjs "github.com/nats-io/nats.go/jetstream"
+
+	"github.com/smppd/smppd/storage"
+)
+
+// ClaimsBucket is the KV bucket of held-item claims: one key per item a
+// node is delivering (its cluster key in hex), the node's id as value. A
+// lease is this node's only once its claim was created (first wins), so
+// two nodes with receivers of one user never deliver one item at once.
+const ClaimsBucket = "smppd_held_claims"
+
+// claimTTL is how long a claim lasts without a refresh (the bucket's
+// TTL): a node that dies while delivering holds its items that long, as
+// producerLease; a live one refreshes its claims every claimTTL/4.
+const claimTTL = producerLease
+
+// claimWait bounds one Lease's wait for its claims' acknowledgements:
+// an item not acknowledged in time is treated as lost (offered again
+// after claimTTL) rather than delivered unclaimed.
+const claimWait = 2 * time.Second
+
+// claims are this node's claims on held items, and the items another
+// node's claim kept from it.
+type claims struct {
+	s    *Store
+	kv   natsjs.KeyValue
+	subj string // the bucket's subject prefix
+	me   []byte // the value of this node's claims
+	mu   sync.Mutex
+	held map[storage.HeldKey]claim
+	// lost are items whose claim another node holds (or whose claim was
+	// not acknowledged): their user is offered again (OnHeld) at until.
+	lost map[storage.HeldKey]lostClaim
+	stop chan struct{}
+	done chan struct{}
+	// won, lostN and refreshed count claims created, refused (another
+	// node delivers the item, or no acknowledgement) and refreshed.
+	won, lostN, refreshed atomic.Uint64
+}
+
+type claim struct {
+	g, rev uint64
+	at     int64 // Unix ns of the last write
+}
+
+type lostClaim struct {
+	user     string
+	until    int64
+	attempts int
+}
+
+// open creates (or finds) the bucket with the journal's replicas, in
+// memory: a claim is worth nothing after every node restarted.
+// Off (on false), leases are local.
+func (c *claims) open(ctx context.Context, s *Store, on bool) error {
+	c.s, c.me = s, []byte(strconv.Itoa(s.o.Node))
+	c.held, c.lost = make(map[storage.HeldKey]claim), make(map[storage.HeldKey]lostClaim)
+	if !on {
+		return nil
+	}
+	return retry(ctx, func(ctx context.Context) error {
+		st, err := s.o.JS.Stream(ctx, s.o.Stream)
+		if err != nil {
+			return err
+		}
+		kv, err := s.o.JS.CreateOrUpdateKeyValue(ctx, natsjs.KeyValueConfig{Bucket: ClaimsBucket, History: 1,
+			TTL: claimTTL, Storage: natsjs.MemoryStorage, Replicas: max(st.CachedInfo().Config.Replicas, 1)})
+		if err != nil {
+			return err
+		}
+		c.kv, c.subj = kv, "$KV."+ClaimsBucket+"."
+		c.stop, c.done = make(chan struct{}), make(chan struct{})
+		go c.run()
+		return nil
+	})
+}
+
+func claimKey(g uint64) string { return strconv.FormatUint(g, 16) }
+
+// take claims the n items leased in dst, all published at once and
+// their acknowledgements awaited together (one round trip per Lease),
+// and returns how many it won, moved to the front of dst. The others stay
+// leased in the index (another node delivers them) until the winner's
+// ack or release is applied, or claimTTL passes (lapsed).
+func (c *claims) take(dst []storage.Held, n int) int {
+	if c.kv == nil || n == 0 {
+		return n
+	}
+	h := &c.s.holds
+	gs := make([]uint64, n)
+	futs := make([]natsjs.PubAckFuture, n)
+	for i := range n {
+		gs[i] = h.global(dst[i].Key)
+		futs[i], _ = c.s.o.JS.PublishAsync(c.subj+claimKey(gs[i]), c.me, natsjs.WithExpectLastSequencePerSubject(0))
+	}
+	timer := time.NewTimer(claimWait)
+	defer timer.Stop()
+	kept := 0
+	for i := range n {
+		rev, ok := c.await(futs[i], gs[i], timer.C)
+		if !ok {
+			c.lose(&dst[i])
+			continue
+		}
+		c.mu.Lock()
+		c.held[dst[i].Key] = claim{g: gs[i], rev: rev, at: c.s.now()}
+		delete(c.lost, dst[i].Key)
+		c.mu.Unlock()
+		c.won.Add(1)
+		dst[kept] = dst[i]
+		kept++
+	}
+	return kept
+}
+
+// await returns the revision of g's claim once this node holds it: the
+// fast create acknowledged, or else the bucket's own Create (a deleted
+// claim) or an Update of a claim this node already held.
+func (c *claims) await(f natsjs.PubAckFuture, g uint64, deadline <-chan time.Time) (uint64, bool) {
+	if f == nil {
+		return 0, false
+	}
+	var err error
+	select {
+	case ack := <-f.Ok():
+		return ack.Sequence, true
+	case err = <-f.Err():
+	case <-deadline:
+		return 0, false
+	}
+	if !isWrongSequence(err) {
+		return 0, false
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), claimWait)
+	defer cancel()
+	key := claimKey(g)
+	rev, err := c.kv.Create(ctx, key, c.me)
+	if err == nil {
+		return rev, true
+	}
+	e, gerr := c.kv.Get(ctx, key)
+	if !errors.Is(err, natsjs.ErrKeyExists) || gerr != nil || string(e.Value()) != string(c.me) {
+		return 0, false
+	}
+	rev, err = c.kv.Update(ctx, key, c.me, e.Revision())
+	return rev, err == nil
+}
+
+// lose notes when to give it back and offer it again, should neither an
+// ack nor a release of the winner come: leased here till then, it cannot
+// be leased again at once (no claim round trip per retry).
+func (c *claims) lose(it *storage.Held) {
+	c.lostN.Add(1)
+	c.mu.Lock()
+	c.lost[it.Key] = lostClaim{user: it.SystemID, until: c.s.now() + int64(claimTTL), attempts: it.Attempts}
+	c.mu.Unlock()
+}
+
+// unlose drops key's lost note: another node's release of it was applied
+// (the index offers it again). It returns the item's user if this node
+// had lost its claim: its delivery wants it, even if it produced it.
+func (c *claims) unlose(key storage.HeldKey) (string, bool) {
+	c.mu.Lock()
+	l, ok := c.lost[key]
+	delete(c.lost, key)
+	c.mu.Unlock()
+	return l.user, ok
+}
+
+// release deletes key's claim before its release is journaled, so the
+// node that applies the release can claim it at once.
+func (c *claims) release(key storage.HeldKey) {
+	c.mu.Lock()
+	cl, ok := c.held[key]
+	delete(c.held, key)
+	c.mu.Unlock()
+	if !ok || c.kv == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), claimWait)
+	defer cancel()
+	_ = c.kv.Delete(ctx, claimKey(cl.g), natsjs.LastRevision(cl.rev)) // else it lapses after claimTTL
+}
+
+// forget drops key's claim (acknowledged or expired: the claim lapses).
+func (c *claims) forget(key storage.HeldKey) {
+	c.mu.Lock()
+	delete(c.held, key)
+	delete(c.lost, key)
+	c.mu.Unlock()
+}
+
+// lapsed gives back to the index (unjournaled) the lost items due at now,
+// their winner silent for claimTTL, and appends their users to users.
+func (c *claims) lapsed(now int64, users []string) []string {
+	var due []storage.HeldKey
+	var att []int
+	c.mu.Lock()
+	for key, l := range c.lost {
+		if l.until < now {
+			delete(c.lost, key)
+			due, att = append(due, key), append(att, l.attempts)
+			users = appendUser(users, l.user)
+		}
+	}
+	c.mu.Unlock()
+	for i, key := range due {
+		_ = c.s.idx.Holds().Release(key, att[i])
+	}
+	return users
+}
+
+// run refreshes, every claimTTL/4, the claims written longer ago than
+// that, until stop is closed.
+func (c *claims) run() {
+	defer close(c.done)
+	t := time.NewTicker(claimTTL / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		c.refresh()
+	}
+}
+
+func (c *claims) refresh() {
+	now := c.s.now()
+	type due struct {
+		key storage.HeldKey
+		cl  claim
+		f   natsjs.PubAckFuture
+	}
+	var list []due
+	c.mu.Lock()
+	for key, cl := range c.held {
+		if now-cl.at >= int64(claimTTL/4) {
+			list = append(list, due{key: key, cl: cl})
+		}
+	}
+	c.mu.Unlock()
+	for i := range list {
+		list[i].f, _ = c.s.o.JS.PublishAsync(c.subj+claimKey(list[i].cl.g), c.me,
+			natsjs.WithExpectLastSequencePerSubject(list[i].cl.rev))
+	}
+	timer := time.NewTimer(claimWait)
+	defer timer.Stop()
+	for _, d := range list {
+		if d.f == nil {
+			continue
+		}
+		select {
+		case ack := <-d.f.Ok():
+			c.refreshed.Add(1)
+			c.mu.Lock()
+			if cl, ok := c.held[d.key]; ok && cl.rev == d.cl.rev {
+				c.held[d.key] = claim{g: cl.g, rev: ack.Sequence, at: now}
+			}
+			c.mu.Unlock()
+		case err := <-d.f.Err():
+			c.refreshFailed(d.key, d.cl, err)
+		case <-timer.C:
+			return // the rest are tried again at the next tick
+		}
+	}
+}
+
+// refreshFailed re-reads a claim whose refresh was refused: still this
+// node's (an earlier refresh's acknowledgement came late), its revision is
+// taken; else another node may deliver the item too, which is logged.
+func (c *claims) refreshFailed(key storage.HeldKey, cl claim, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), claimWait)
+	defer cancel()
+	if e, gerr := c.kv.Get(ctx, claimKey(cl.g)); gerr == nil && string(e.Value()) == string(c.me) {
+		c.mu.Lock()
+		if cur, ok := c.held[key]; ok && cur.rev == cl.rev {
+			c.held[key] = claim{g: cl.g, rev: e.Revision(), at: cl.at}
+		}
+		c.mu.Unlock()
+		return
+	}
+	c.s.lg.Warn().Err(err).Str("event", "held_claim_lost").Uint64("item", cl.g).
+		Msg("store: a held item's claim lapsed before its refresh; another node may deliver it too")
+}
+
+// close stops the refresh.
+func (c *claims) close() {
+	if c.stop != nil {
+		close(c.stop)
+		<-c.done
+	}
+}
+
+func isWrongSequence(err error) bool {
+	var apiErr *natsjs.APIError
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == natsjs.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == natsjs.JSErrCodeStreamWrongLastSequenceConstant)
+}
+
+func appendUser(users []string, u string) []string {
+	for _, x := range users {
+		if x == u {
+			return users
+		}
+	}
+	return append(users, u)
+}
