@@ -71,6 +71,10 @@ type Config struct {
 	// Mix is the message mix, e.g. "gsm7" or "gsm7:70,ucs2:20,long:10": see
 	// ParseMix. A long message counts as its three submit_sm parts.
 	Mix string
+	// Chars, when set (1..MaxChars), is the length in GSM7 characters of
+	// every gsm7 and long message of the mix: one submit_sm up to 160,
+	// concatenated parts of 153 past it. 0 keeps the kinds' own lengths.
+	Chars int
 	// Receipts sets registered_delivery=1 on every submit_sm and waits up
 	// to ReceiptWait after the last response for the receipts.
 	Receipts    bool
@@ -142,6 +146,8 @@ func (c *Config) Validate() error {
 		return errors.New("bench: system_id longer than 15 characters")
 	case len(c.Password) > 8:
 		return errors.New("bench: password longer than 8 characters")
+	case c.Chars < 0 || c.Chars > MaxChars:
+		return fmt.Errorf("bench: chars must be 0..%d", MaxChars)
 	case c.Receipts && c.Bind != BindTransceiver:
 		return errors.New("bench: receipts need -bind trx (a transmitter cannot receive deliver_sm)")
 	}
@@ -181,6 +187,7 @@ type Result struct {
 	Sessions int     `json:"sessions"`
 	Window   int     `json:"window"`
 	Mix      string  `json:"mix"`
+	Chars    int     `json:"chars,omitempty"`
 	Receipts bool    `json:"receipts"`
 	Rate     float64 `json:"target_rate,omitempty"`
 	Bound    int     `json:"bound"`

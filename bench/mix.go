@@ -117,7 +117,24 @@ const (
 	ucs2Text = "smppbench UCS2 70: Grüße aus Köln – Привет, мир! 你好世界 ☺ ok 0123456789A"
 	udhLen   = 6   // 05 00 03 ref total seq
 	partText = 153 // GSM7 characters per part after a 6-octet UDH (unpacked, one per octet)
+	oneText  = 160 // GSM7 characters of a message that needs no concatenation
+	// MaxChars bounds Config.Chars: an 8-bit-reference UDH counts at most
+	// 255 parts.
+	MaxChars = 255 * partText
 )
+
+// partsOf is how many submit_sm one message of k takes under cfg: with
+// Chars set, a GSM7 or long message is Chars characters, one submit_sm up
+// to 160 and 153 per concatenated part past it.
+func partsOf(cfg *Config, k Kind) int {
+	if cfg.Chars > 0 && k != KindUCS2 {
+		if cfg.Chars <= oneText {
+			return 1
+		}
+		return (cfg.Chars + partText - 1) / partText
+	}
+	return k.parts()
+}
 
 // buildTemplates pre-encodes every kind of m and lays out a schedule of 100
 // messages (or the total weight, whichever is larger) interleaved by smooth
@@ -131,7 +148,7 @@ func buildTemplates(cfg *Config, m Mix) (*templates, error) {
 		if m[k] == 0 {
 			continue
 		}
-		for part := 1; part <= k.parts(); part++ {
+		for part := 1; part <= partsOf(cfg, k); part++ {
 			tp, err := encodeTemplate(cfg, k, part)
 			if err != nil {
 				return nil, err
@@ -155,7 +172,7 @@ func buildTemplates(cfg *Config, m Mix) (*templates, error) {
 			}
 		}
 		cur[best] -= total
-		for p := range best.parts() {
+		for p := range partsOf(cfg, best) {
 			t.sched = append(t.sched, uint16(first[best]+p))
 		}
 	}
@@ -176,10 +193,29 @@ func encodeTemplate(cfg *Config, k Kind, part int) (template, error) {
 		sm.RegisteredDelivery = 1
 	}
 	tp := template{first: part == 1}
-	switch k {
-	case KindGSM7:
+	parts := partsOf(cfg, k)
+	concat := parts > 1
+	switch {
+	case cfg.Chars > 0 && k != KindUCS2 && !concat:
+		b := make([]byte, cfg.Chars)
+		for i := range b {
+			b[i] = 'a' + byte(i%26)
+		}
+		sm.ShortMessage = b
+	case concat:
+		n := partText
+		if cfg.Chars > 0 {
+			n = min(partText, cfg.Chars-partText*(part-1))
+		}
+		b := []byte{5, 0, 3, 0, byte(parts), byte(part)}
+		for i := range n {
+			b = append(b, 'a'+byte((i+part)%26))
+		}
+		sm.ESMClass = codec.ESMClassUDHI
+		sm.ShortMessage = b
+	case k == KindGSM7:
 		sm.ShortMessage = []byte(gsm7Text)
-	case KindUCS2:
+	case k == KindUCS2:
 		u := utf16.Encode([]rune(ucs2Text))
 		b := make([]byte, 0, 2*len(u))
 		for _, c := range u {
@@ -187,20 +223,13 @@ func encodeTemplate(cfg *Config, k Kind, part int) (template, error) {
 		}
 		sm.DataCoding = 8
 		sm.ShortMessage = b
-	case KindLong:
-		b := []byte{5, 0, 3, 0, 3, byte(part)}
-		for i := range partText {
-			b = append(b, 'a'+byte((i+part)%26))
-		}
-		sm.ESMClass = codec.ESMClassUDHI
-		sm.ShortMessage = b
 	}
 	f, err := sm.Append(nil, codec.Header{CommandID: codec.SubmitSMID, Sequence: 1})
 	if err != nil {
 		return tp, fmt.Errorf("bench: encoding the %s template: %w", k, err)
 	}
 	tp.frame = f
-	if k == KindLong {
+	if concat {
 		tp.refOff = len(f) - len(sm.ShortMessage) + 3
 	}
 	return tp, nil

@@ -216,3 +216,50 @@ func TestSendPatches(t *testing.T) {
 		seen[q] = true
 	}
 }
+
+// With Chars set, a message is that many GSM7 characters: one submit_sm up
+// to 160, then parts of 153 whose UDH counts them and whose texts add up.
+func TestTemplatesChars(t *testing.T) {
+	for _, c := range []struct{ chars, parts, last int }{
+		{10, 1, 10}, {160, 1, 160}, {161, 2, 8}, {1000, 7, 82},
+	} {
+		cfg := Config{Chars: c.chars, SourceAddr: "src", DestAddr: "4912345"}
+		plan, err := buildTemplates(&cfg, Mix{1, 0, 1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(plan.tpl) != 2*c.parts || len(plan.sched) != 100*c.parts {
+			t.Fatalf("chars %d: %d templates, %d scheduled; want %d, %d", c.chars, len(plan.tpl), len(plan.sched), 2*c.parts, 100*c.parts)
+		}
+		total := 0
+		for i, tp := range plan.tpl[:c.parts] {
+			var sm codec.SM
+			if err := sm.Decode(tp.frame[16:]); err != nil {
+				t.Fatalf("chars %d part %d: %v", c.chars, i+1, err)
+			}
+			text := sm.ShortMessage
+			if c.parts > 1 {
+				if tp.refOff == 0 || sm.ESMClass&codec.ESMClassUDHI == 0 || text[4] != byte(c.parts) || text[5] != byte(i+1) {
+					t.Fatalf("chars %d part %d: UDH % x, refOff %d", c.chars, i+1, text[:udhLen], tp.refOff)
+				}
+				text = text[udhLen:]
+			} else if tp.refOff != 0 || sm.ESMClass != 0 {
+				t.Fatalf("chars %d: a single message with a UDH", c.chars)
+			}
+			if i == c.parts-1 && len(text) != c.last {
+				t.Fatalf("chars %d: last part %d characters, want %d", c.chars, len(text), c.last)
+			}
+			total += len(text)
+		}
+		if total != c.chars {
+			t.Fatalf("chars %d: the parts carry %d characters", c.chars, total)
+		}
+	}
+	for _, bad := range []int{-1, MaxChars + 1} {
+		cfg := Config{Chars: bad}
+		cfg.Defaults()
+		if cfg.Validate() == nil {
+			t.Fatalf("chars %d accepted", bad)
+		}
+	}
+}

@@ -189,7 +189,7 @@ func (r *runState) result(sessions []*session, errs []error, bound int) *Result 
 	mix, _ := ParseMix(cfg.Mix)
 	res := &Result{
 		Addr: cfg.Addr, Bind: cfg.Bind.String(), Sessions: cfg.Sessions, Window: cfg.Window,
-		Mix: mix.String(), Receipts: cfg.Receipts, Rate: cfg.Rate, Bound: bound,
+		Mix: mix.String(), Chars: cfg.Chars, Receipts: cfg.Receipts, Rate: cfg.Rate, Bound: bound,
 	}
 	respH := newLatencyHist()
 	dlrH := newLatencyHist()

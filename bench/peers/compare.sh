@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# compare.sh: smppbench against the raw ceiling, the npm smpp peer, the Perl
-# Net::SMPP peer and smppd, with the same parameters, interleaved (the order
-# rotates each round), REPEATS rounds, then the table of medians.
+# compare.sh: smppbench against the raw ceiling, the Go gosmpp peer, the npm
+# smpp peer, the Perl Net::SMPP peer and smppd, with the same parameters,
+# interleaved (the order rotates each round), REPEATS rounds, then the table
+# of medians with smppd's ratio to each.
 #
 #   bench/peers/compare.sh [smppbench flags...]
 #   default flags: -sessions 4 -window 100 -duration 5s -warmup 1s
-#   env: REPEATS (3), PEERS ("raw npm perl smppd"), PORT_RAW (2776),
-#        PORT_NPM (2777), PORT_PERL (2778); smppd listens where
-#        configs/smppd.toml says (127.0.0.1:2775).
+#   env: REPEATS (3), PEERS ("raw gosmpp npm perl smppd"), PORT_RAW (2776),
+#        PORT_NPM (2777), PORT_PERL (2778), PORT_GOSMPP (2784); smppd listens
+#        where configs/smppd.toml says (127.0.0.1:2775). smppd-memory and
+#        smppd-disk are the demo config in bench/configs.sh's memory and
+#        disk (sync = "always") variants on PORT_SMPPD_MEMORY (2780) and
+#        PORT_SMPPD_DISK (2781), admin/HTTP/TLS ports moved as configs.sh says.
 #
 # Every smppbench run is capped by `timeout`; the script stops only the
 # processes it started (by PID; the Perl peer by its own process group,
@@ -16,10 +20,13 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 1
 
 REPEATS=${REPEATS:-3}
-PEERS=${PEERS:-"raw npm perl smppd"}
+PEERS=${PEERS:-"raw gosmpp npm perl smppd"}
 PORT_RAW=${PORT_RAW:-2776}
 PORT_NPM=${PORT_NPM:-2777}
 PORT_PERL=${PORT_PERL:-2778}
+PORT_GOSMPP=${PORT_GOSMPP:-2784}
+PORT_SMPPD_MEMORY=${PORT_SMPPD_MEMORY:-2780}
+PORT_SMPPD_DISK=${PORT_SMPPD_DISK:-2781}
 PORT_SMPPD=2775
 ARGS=("$@")
 if ((${#ARGS[@]} == 0)); then
@@ -70,6 +77,13 @@ echo "== building"
 mkdir -p bin
 go build -o bin/smppbench ./cmd/smppbench || exit 1
 go build -o bin/smppbench-raw ./bench/peers/raw || exit 1
+# Its own module (bench/peers/gosmpp/go.mod): the product's go.mod stays clean.
+have_gosmpp=0
+if (cd bench/peers/gosmpp && go build -o ../../../bin/smppbench-gosmpp .) 2>"$OUT/gosmpp-build.log"; then
+	have_gosmpp=1
+else
+	echo "gosmpp: does not build ($(head -c 300 "$OUT/gosmpp-build.log"))"
+fi
 have_smppd=0
 if [[ -d cmd/smppd ]] && go build -o bin/smppd ./cmd/smppd 2>"$OUT/smppd-build.log"; then
 	have_smppd=1
@@ -110,6 +124,11 @@ for p in $PEERS; do
 		if ((dlr)); then echo "raw: sends no receipts, skipped with -dlr"; continue; fi
 		start raw "$PORT_RAW" ./bin/smppbench-raw -addr "127.0.0.1:$PORT_RAW"
 		;;
+	gosmpp)
+		if ((have_gosmpp)); then
+			start gosmpp "$PORT_GOSMPP" ./bin/smppbench-gosmpp -addr "127.0.0.1:$PORT_GOSMPP"
+		fi
+		;;
 	npm)
 		if [[ -d bench/peers/npm/node_modules/smpp ]]; then
 			start npm "$PORT_NPM" node bench/peers/npm/server.js "$PORT_NPM" 127.0.0.1
@@ -128,6 +147,14 @@ for p in $PEERS; do
 		if ((have_smppd)); then
 			start smppd "$PORT_SMPPD" ./bin/smppd -config configs/smppd.toml
 			USER[smppd]=demo PASS[smppd]=demopass
+		fi
+		;;
+	smppd-memory | smppd-disk)
+		if ((have_smppd)); then
+			v=${p#smppd-} port=PORT_SMPPD_${v^^}
+			bash bench/configs.sh "$OUT/cfg" "${!port}" "$v" || continue
+			start "$p" "${!port}" ./bin/smppd -config "$OUT/cfg/$v/smppd.toml"
+			USER[$p]=demo PASS[$p]=demopass
 		fi
 		;;
 	*) echo "unknown peer $p" ;;
@@ -150,7 +177,7 @@ for ((r = 0; r < REPEATS; r++)); do
 			continue
 		fi
 		perl -MJSON::PP -e 'local $/; my $j = decode_json(<STDIN>);
-			printf "round %d %-6s %12.0f submit_sm/s  p50 %8.1f us  p99 %9.1f us  receipts %d/%d\n",
+			printf "round %d %-12s %12.0f submit_sm/s  p50 %8.1f us  p99 %9.1f us  receipts %d/%d\n",
 				$ARGV[0], $ARGV[1], $j->{submit_per_s}, $j->{submit_resp}{p50_us}, $j->{submit_resp}{p99_us},
 				$j->{receipts_matched}, $j->{receipts_matched} + $j->{receipts_missing}' "$((r + 1))" "$name" <"$f"
 	done
@@ -170,11 +197,16 @@ perl -MJSON::PP -e '
 		}
 	}
 	my $ceil = med(@{$rate{raw} // []});
-	printf "%-7s %5s %14s %10s %10s %11s %12s %9s %9s\n", "server", "runs", "submit_sm/s", "p50 us", "p99 us", "p99.9 us", "receipts/s", "lost", "vs raw";
+	# smppd ÷ server: the first smppd started (smppd, smppd-memory, smppd-disk).
+	my ($ref) = grep { /^smppd/ && $rate{$_} } @names;
+	my $base = $ref ? med(@{$rate{$ref}}) : 0;
+	printf "%-12s %5s %14s %10s %10s %11s %12s %9s %9s %9s\n", "server", "runs", "submit_sm/s", "p50 us", "p99 us", "p99.9 us", "receipts/s", "lost", "vs raw",
+		$ref ? "$ref÷" : "";
 	for my $n (@names) {
 		my $runs = scalar @{$rate{$n} // []};
-		if (!$runs) { printf "%-7s %5d  (no successful run)\n", $n, 0; next }
+		if (!$runs) { printf "%-12s %5d  (no successful run)\n", $n, 0; next }
 		my $m = med(@{$rate{$n}});
-		printf "%-7s %5d %14.0f %10.1f %10.1f %11.1f %12.0f %9d %9s\n", $n, $runs, $m, med(@{$p50{$n}}), med(@{$p99{$n}}),
-			med(@{$p999{$n}}), med(@{$rr{$n}}), med(@{$lost{$n}}), $ceil ? sprintf("%.1f%%", 100 * $m / $ceil) : "-";
+		printf "%-12s %5d %14.0f %10.1f %10.1f %11.1f %12.0f %9d %9s %9s\n", $n, $runs, $m, med(@{$p50{$n}}), med(@{$p99{$n}}),
+			med(@{$p999{$n}}), med(@{$rr{$n}}), med(@{$lost{$n}}), $ceil ? sprintf("%.1f%%", 100 * $m / $ceil) : "-",
+			$base && $m ? sprintf("%.2f", $base / $m) : "-";
 	}' "$OUT" "${started[@]}"

@@ -51,6 +51,7 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&c.Warmup, "warmup", 0, "send this long before measuring")
 	fs.Float64Var(&c.Rate, "rate", 0, "target submit_sm per second over all sessions, open loop (0 = as fast as the window allows)")
 	fs.StringVar(&c.Mix, "mix", "gsm7", "message mix: gsm7 | ucs2 | long (3-part concatenated), or weighted: gsm7:70,ucs2:20,long:10")
+	fs.IntVar(&c.Chars, "chars", 0, "GSM7 characters of every gsm7 and long message: one submit_sm up to 160, concatenated parts of 153 past it (0 = the kinds' own lengths)")
 	fs.BoolVar(&c.Receipts, "dlr", false, "request delivery receipts (registered_delivery=1) and measure submit→receipt; needs -bind trx")
 	fs.DurationVar(&c.ReceiptWait, "dlr-wait", 10*time.Second, "after sending, wait this long for missing receipts")
 	fs.DurationVar(&c.DrainWait, "drain-wait", 5*time.Second, "after sending, wait this long for outstanding responses")
