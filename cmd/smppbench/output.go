@@ -55,8 +55,12 @@ func writeSummary(w io.Writer, res *bench.Result, cfg *bench.Config) {
 	if res.Receipts {
 		dlr = "receipts"
 	}
+	mix := res.Mix
+	if res.Chars > 0 {
+		mix += " of " + group(uint64(res.Chars)) + " characters"
+	}
 	fmt.Fprintf(w, "smppbench → %s  %s × %d sessions (%d bound), window %d, mix %s, %s, %s\n",
-		res.Addr, res.Bind, res.Sessions, res.Bound, res.Window, res.Mix, dlr, pace)
+		res.Addr, res.Bind, res.Sessions, res.Bound, res.Window, mix, dlr, pace)
 	warm := ""
 	if cfg.Warmup > 0 {
 		warm = " after " + cfg.Warmup.String() + " warm-up"
