@@ -118,6 +118,7 @@ type Stream struct {
 	out     []byte // encoded lines not yet written to fs.cur
 	outN    uint64 // lines in out
 	line    []byte
+	held    bool // line is batch[bi]'s, held back for the next file
 	up      []byte
 	synced  int64 // when fs.cur was last fsynced (Unix ns)
 	dirty   bool  // written since
@@ -270,8 +271,12 @@ func (s *Stream) drain(now int64) {
 		}
 		full := false
 		for ; s.bi < len(s.batch); s.bi++ {
-			s.line = s.encode(s.line[:0], &s.batch[s.bi])
+			if !s.held {
+				s.line = s.encode(s.line[:0], &s.batch[s.bi])
+			}
+			s.held = false
 			if pending := s.fs.size + int64(len(s.out)); pending > 0 && pending+int64(len(s.line)) > s.opts.MaxFileSize {
+				s.held = true // encoded once (read once, counted once): it opens the next file
 				full = true
 				break
 			}

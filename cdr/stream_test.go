@@ -337,3 +337,21 @@ func TestWriterDoesNotAllocateWhenWarm(t *testing.T) {
 		t.Fatalf("stats %+v, want %d written", st, 52*64)
 	}
 }
+
+// A line that opens the next file is read and counted once: with files
+// that hold one line without its record (about 130 bytes) each missing
+// record counts once (it counted twice, read again after the rotation).
+func TestRotationCountsAMissingRecordOnce(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaxFileSize = 250 })
+	const n = 20
+	for i := uint64(1); i <= n; i++ {
+		e.final(i) // no record: the short line
+	}
+	e.step()
+	if st := e.s.Stats(); st.Written != n || st.Missing != n || st.Rotations < n-1 {
+		t.Fatalf("stats %+v, want %d written, %d missing, a rotation every line", st, n, n)
+	}
+	if got := ids(e.lines()); len(got) != n {
+		t.Fatalf("%d lines, want %d", len(got), n)
+	}
+}
