@@ -103,11 +103,11 @@ func (c *claims) take(dst []storage.Held, n int) int {
 		gs[i] = h.global(dst[i].Key)
 		futs[i], _ = c.s.o.JS.PublishAsync(c.subj+claimKey(gs[i]), c.me, natsjs.WithExpectLastSequencePerSubject(0))
 	}
-	timer := time.NewTimer(claimWait)
-	defer timer.Stop()
+	ctx, cancel := context.WithTimeout(context.Background(), claimWait)
+	defer cancel()
 	kept := 0
 	for i := range n {
-		rev, ok := c.await(futs[i], gs[i], timer.C)
+		rev, ok := c.await(futs[i], gs[i], ctx.Done())
 		if !ok {
 			c.lose(&dst[i])
 			continue
@@ -126,17 +126,23 @@ func (c *claims) take(dst []storage.Held, n int) int {
 // await returns the revision of g's claim once this node holds it: the
 // fast create acknowledged, or else the bucket's own Create (a deleted
 // claim) or an Update of a claim this node already held.
-func (c *claims) await(f natsjs.PubAckFuture, g uint64, deadline <-chan time.Time) (uint64, bool) {
+func (c *claims) await(f natsjs.PubAckFuture, g uint64, deadline <-chan struct{}) (uint64, bool) {
 	if f == nil {
 		return 0, false
 	}
 	var err error
-	select {
+	select { // an answer already in wins over a deadline passed meanwhile
 	case ack := <-f.Ok():
 		return ack.Sequence, true
 	case err = <-f.Err():
-	case <-deadline:
-		return 0, false
+	default:
+		select {
+		case ack := <-f.Ok():
+			return ack.Sequence, true
+		case err = <-f.Err():
+		case <-deadline:
+			return 0, false
+		}
 	}
 	if !isWrongSequence(err) {
 		return 0, false

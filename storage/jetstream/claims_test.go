@@ -137,3 +137,39 @@ func TestClaimOfASilentWinnerLapses(t *testing.T) {
 		t.Fatal("the lapsed claim's item was not offered to node 2's delivery")
 	}
 }
+
+// TestClaimLostLeasesTheNext: a lease whose first item another node has
+// claimed leases the next in its place, so a short count still means the
+// user's queue is empty (delivery stops leasing on one).
+func TestClaimLostLeasesTheNext(t *testing.T) {
+	dir := t.TempDir()
+	open := func(node int) *Store {
+		js, nc := testJS(t, dir)
+		sub := string(rune('0' + node))
+		s, err := Open(Options{JS: js, Stream: testStream, Subject: "smppd.journal." + sub, Node: node,
+			Dir: dir + "/n" + sub, TTL: time.Hour, ClaimHeld: true, Logger: zerolog.Nop()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close(); nc.Close() })
+		return s
+	}
+	a, b := open(1), open(2)
+	until := time.Now().Add(time.Hour).UnixNano()
+	for _, body := range []string{"first", "second"} {
+		if _, err := a.Holds().Hold(&storage.Held{SystemID: "bob", Kind: storage.HeldMO, Body: []byte(body), Expires: until}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "node 2 applies the holds", func() bool { return b.Holds().Len() == 2 })
+	got := make([]storage.Held, 1)
+	if n, _ := b.Holds().Lease("bob", until, got); n != 1 || string(got[0].Body) != "first" {
+		t.Fatalf("node 2 leased %d (%q), want the first", n, got[0].Body)
+	}
+	if n, _ := a.Holds().Lease("bob", until, got); n != 1 || string(got[0].Body) != "second" {
+		t.Fatalf("node 1 leased %d (%q), want the second in place of the one node 2 claimed", n, got[0].Body)
+	}
+	if n, _ := a.Holds().Lease("bob", until, got); n != 0 {
+		t.Fatalf("node 1 leased %d more, want none: node 2 delivers the first", n)
+	}
+}

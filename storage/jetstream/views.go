@@ -94,10 +94,20 @@ func (h *holds) global(key storage.HeldKey) uint64 {
 
 // Lease implements storage.Holds: an item leased here is this node's to
 // deliver only once its claim is won (claims.go), so no two nodes deliver
-// it at once; the others are left out of dst.
+// it at once; the others are left out of dst, and more are leased in
+// their place, so that fewer than len(dst) still means none are left.
 func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, error) {
-	n, err := h.s.idx.Holds().Lease(systemID, until, dst)
-	n = h.s.claims.take(dst, n)
+	var n int
+	var err error
+	for n < len(dst) {
+		var k int
+		k, err = h.s.idx.Holds().Lease(systemID, until, dst[n:])
+		won := h.s.claims.take(dst[n:], k)
+		n += won
+		if err != nil || won == k || k < len(dst)-(n-won) {
+			break // all won, or the queue ran out
+		}
+	}
 	if n > 0 {
 		h.mu.Lock()
 		for i := range n {
