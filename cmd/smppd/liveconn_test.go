@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"regexp"
@@ -68,12 +69,14 @@ func (e *liveESME) submit(dst string) {
 }
 
 // read answers and keeps the receipts that come within d; false when
-// none came.
+// none came. Anything but the deadline (the server closed us, a frame
+// that makes no sense) fails the test here, where its cause shows.
 func (e *liveESME) read(d time.Duration) bool {
 	h, b, err := e.c.ReadFrame(d)
-	if err != nil {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
 		return false
 	}
+	must(e.t, err)
 	if h.CommandID == codec.DeliverSMID {
 		must(e.t, e.c.Send(codec.DeliverSMRespID, 0, h.Sequence, []byte{0}))
 		e.readReceipt(b)
@@ -314,6 +317,11 @@ func TestLiveConnectorsProcess(t *testing.T) {
 	}
 	if !regexp.MustCompile(`connector=dead .*rerouted=[1-9]`).MatchString(readFile(t, u.log)) { // its queue came back
 		t.Fatalf("dead's removal rerouted nothing:\n%s", readFile(t, u.log))
+	}
+	// dead never bound: nothing waited on shutdown_grace, and the log says so.
+	l := readFile(t, u.log)
+	if !regexp.MustCompile(`with no upstream bind.*connector=dead`).MatchString(l) || regexp.MustCompile(`\(shutdown_grace\).*connector=dead`).MatchString(l) {
+		t.Fatalf("dead's removal is not logged as one with no bind:\n%s", l)
 	}
 	_ = c.Close()
 	must(t, p.Process.Signal(syscall.SIGTERM))

@@ -320,6 +320,13 @@ func (d *daemon) removeConnector(name string) error {
 	if !ok {
 		return fmt.Errorf("connector %q has no id", name)
 	}
+	// One with no upstream bind is not waited for (RemoveConnector gives
+	// back what it holds at once and reports it not drained): that is no
+	// shutdown_grace cut, and the log must not say so.
+	bound := false
+	if c := d.hub.ConnectorAt(id); c != nil {
+		bound = c.Up()
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), d.cfg.Server.ShutdownGrace.D())
 	drained, err := d.hub.RemoveConnector(ctx, id)
 	cancel()
@@ -327,7 +334,12 @@ func (d *daemon) removeConnector(name string) error {
 		d.log.Error().Str("event", "connector_remove").Str("connector", name).Err(err).
 			Msg("connector removed with an error; what it gave back was routed again")
 	}
-	if !drained && err == nil {
+	switch {
+	case drained || err != nil:
+	case !bound:
+		d.log.Info().Str("event", "connector_remove").Str("connector", name).
+			Msg("connector removed with no upstream bind: what it held was given back at once")
+	default:
 		d.log.Warn().Str("event", "connector_remove").Str("connector", name).
 			Msg("connector removed before its upstream answered everything in flight (shutdown_grace)")
 	}

@@ -21,6 +21,12 @@ type Client struct {
 	seq  uint32
 	hdr  [codec.HeaderLen]byte
 	buf  []byte
+	// The frame being read and how many of its bytes came: a deadline
+	// that ends a ReadFrame mid-frame (a caller's short poll, or one that
+	// passes while the goroutine waits for a CPU) keeps them for the next
+	// call, so the stream stays in step.
+	part []byte
+	got  int
 }
 
 // Dial connects to addr over TCP.
@@ -56,20 +62,38 @@ func (c *Client) Send(id codec.CommandID, st codec.Status, seq uint32, body []by
 // new slice owned by the caller.
 func (c *Client) ReadFrame(d time.Duration) (codec.Header, []byte, error) {
 	_ = c.Conn.SetReadDeadline(time.Now().Add(d))
-	if _, err := io.ReadFull(c.Conn, c.hdr[:4]); err != nil {
+	if c.part == nil {
+		if err := c.fill(c.hdr[:4]); err != nil {
+			return codec.Header{}, nil, err
+		}
+		n := binary.BigEndian.Uint32(c.hdr[:4])
+		c.got = 0
+		if n < codec.HeaderLen || n > 1<<20 {
+			return codec.Header{}, nil, fmt.Errorf("smpptest: bad command_length %d", n)
+		}
+		c.part = make([]byte, n)
+		c.got = copy(c.part, c.hdr[:4])
+	}
+	if err := c.fill(c.part); err != nil {
 		return codec.Header{}, nil, err
 	}
-	n := binary.BigEndian.Uint32(c.hdr[:4])
-	if n < codec.HeaderLen || n > 1<<20 {
-		return codec.Header{}, nil, fmt.Errorf("smpptest: bad command_length %d", n)
-	}
-	frame := make([]byte, n)
-	copy(frame, c.hdr[:4])
-	if _, err := io.ReadFull(c.Conn, frame[4:]); err != nil {
-		return codec.Header{}, nil, err
-	}
+	frame := c.part
+	c.part, c.got = nil, 0
 	h, err := codec.ParseHeader(frame)
 	return h, frame, err
+}
+
+// fill reads into b from b[c.got:] until b is full, counting in c.got what
+// came even when an error (the deadline) stops it.
+func (c *Client) fill(b []byte) error {
+	for c.got < len(b) {
+		k, err := c.Conn.Read(b[c.got:])
+		c.got += k
+		if err != nil && c.got < len(b) {
+			return err
+		}
+	}
+	return nil
 }
 
 // Expect reads one PDU and checks its command id and status.

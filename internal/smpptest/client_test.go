@@ -43,3 +43,45 @@ func TestReadFrameAndExpect(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestReadFrameKeepsWhatADeadlineCut: a deadline that ends ReadFrame in
+// the middle of a frame (header or body) loses none of its bytes: the next
+// call returns the whole frame, and the one after it the next frame.
+func TestReadFrameKeepsWhatADeadlineCut(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c, err := Dial(ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	b, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	first := Frame(codec.DeliverSMID, 0, 7, SubmitBody("1", "2", "receipt"))
+	second := Frame(codec.EnquireLinkID, 0, 8, nil)
+	stream := append(append([]byte(nil), first...), second...)
+	for _, cut := range []int{2, 4, 10, len(first) - 1} {
+		if _, err := b.Write(stream[:cut]); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := c.ReadFrame(50 * time.Millisecond); err == nil {
+			t.Fatalf("cut at %d: a frame before its last byte", cut)
+		}
+		if _, err := b.Write(stream[cut:]); err != nil {
+			t.Fatal(err)
+		}
+		h, f, err := c.ReadFrame(time.Second)
+		if err != nil || h.CommandID != codec.DeliverSMID || h.Sequence != 7 || string(f) != string(first) {
+			t.Fatalf("cut at %d: %+v %v, want the whole deliver_sm", cut, h, err)
+		}
+		if _, _, err := c.Expect(time.Second, codec.EnquireLinkID, codec.StatusOK); err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+	}
+}
