@@ -136,7 +136,7 @@ func TestCluster(t *testing.T) {
 		var held []*wire
 		defer func() {
 			for _, w := range held {
-				w.close()
+				w.Close()
 			}
 		}()
 		for _, n := range []*node{n1, n2} {
@@ -145,7 +145,7 @@ func TestCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 			held = append(held, w)
-			if err := w.bindAs(codec.BindTransmitterID, limited, limitedPass); err != nil {
+			if err := w.Bind(codec.BindTransmitterID, limited, limitedPass); err != nil {
 				t.Fatalf("bind %d on node %d: %v", len(held), n.c.id, err)
 			}
 		}
@@ -155,15 +155,15 @@ func TestCluster(t *testing.T) {
 			if err != nil {
 				return false
 			}
-			defer w.close()
-			return w.bindAs(codec.BindTransmitterID, limited, limitedPass) != nil
+			defer w.Close()
+			return w.Bind(codec.BindTransmitterID, limited, limitedPass) != nil
 		}
 		began := time.Now()
 		if !waitFor(5*time.Second, refused) {
 			t.Fatalf("node 3 still takes a third bind of %s (max_binds %d) 5 s after nodes 1 and 2 bound it", limited, limitedBinds)
 		}
 		seen := time.Since(began)
-		held[0].close()
+		held[0].Close()
 		held = held[1:]
 		began = time.Now()
 		if !waitFor(5*time.Second, func() bool { return !refused() }) {

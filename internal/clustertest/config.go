@@ -7,13 +7,13 @@
 package clustertest
 
 import (
-	"bytes"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/smppd/smppd/internal/proctest"
 )
 
 // The demo cluster's account (configs/cluster/users.toml) the test binds
@@ -42,7 +42,7 @@ type nodeConfig struct {
 // cluster may hold), data under work/nodeN, JSON logs on standard error,
 // the admin API without a token, the HTTP API off.
 func writeConfigs(configDir, work string) ([]*nodeConfig, error) {
-	ports, err := freePorts(12)
+	ports, err := proctest.FreePorts(12)
 	if err != nil {
 		return nil, err
 	}
@@ -67,21 +67,21 @@ func writeConfigs(configDir, work string) ([]*nodeConfig, error) {
 		if err := os.MkdirAll(n.dir, 0o700); err != nil {
 			return nil, err
 		}
-		srv := table(conf, "smpp-server")
+		srv := proctest.Table(conf, "smpp-server")
 		srv["bind"], srv["port"] = "127.0.0.1", n.smpp
 		srv["log_file"], srv["log_format"], srv["log_level"] = "", "json", "info"
 		srv["shutdown_grace"], srv["users_file"] = "2s", users
-		table(srv, "tls")["enabled"] = false
-		adm := table(conf, "admin")
+		proctest.Table(srv, "tls")["enabled"] = false
+		adm := proctest.Table(conf, "admin")
 		adm["enabled"], adm["bind"], adm["port"], adm["token"] = true, "127.0.0.1", n.admin, ""
-		table(conf, "http-api")["enabled"] = false
-		table(conf, "storage")["dir"] = filepath.Join(n.dir, "var")
+		proctest.Table(conf, "http-api")["enabled"] = false
+		proctest.Table(conf, "storage")["dir"] = filepath.Join(n.dir, "var")
 		for _, r := range routeList(conf, "mt_route") {
 			r["rate"] = creditRate
 		}
-		cl := table(conf, "cluster")
+		cl := proctest.Table(conf, "cluster")
 		cl["node_id"] = n.id
-		emb := table(cl, "embedded")
+		emb := proctest.Table(cl, "embedded")
 		emb["listen"] = fmt.Sprintf("127.0.0.1:%d", n.natsPort)
 		emb["route_listen"] = fmt.Sprintf("127.0.0.1:%d", n.route)
 		emb["routes"] = routes
@@ -122,36 +122,6 @@ func routeList(m map[string]any, name string) []map[string]any {
 	return l
 }
 
-// table returns the sub-table name of m, creating it when absent.
-func table(m map[string]any, name string) map[string]any {
-	if t, ok := m[name].(map[string]any); ok {
-		return t
-	}
-	t := make(map[string]any)
-	m[name] = t
-	return t
-}
-
 func writeTOML(path string, v any) error {
-	var b bytes.Buffer
-	b.WriteString("# Written by internal/clustertest from configs/cluster.\n")
-	if err := toml.NewEncoder(&b).Encode(v); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b.Bytes(), 0o600)
-}
-
-// freePorts reserves n distinct free loopback ports by listening on them
-// together, then releases them for smppd.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return proctest.WriteTOML(path, "Written by internal/clustertest from configs/cluster.", v)
 }

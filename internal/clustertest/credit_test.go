@@ -105,8 +105,8 @@ func submitFor(t *testing.T, addr, systemID, pass string, d time.Duration, from 
 		t.Error(err)
 		return 0, refused
 	}
-	defer w.close()
-	if err := w.bindAs(codec.BindTransmitterID, systemID, pass); err != nil {
+	defer w.Close()
+	if err := w.Bind(codec.BindTransmitterID, systemID, pass); err != nil {
 		t.Errorf("bind %s on %s: %v", systemID, addr, err)
 		return 0, refused
 	}
@@ -114,19 +114,19 @@ func submitFor(t *testing.T, addr, systemID, pass string, d time.Duration, from 
 		DestinationAddr: []byte("491700000"), ShortMessage: []byte("credit")}
 	accepted := 0
 	for end := time.Now().Add(d); time.Now().Before(end); {
-		if err := w.send(codec.SubmitSMID, sm.Append, nil); err != nil {
+		if _, err := w.Send(codec.SubmitSMID, sm.Append, nil); err != nil {
 			t.Error(err)
 			return accepted, refused
 		}
-		_ = w.c.SetReadDeadline(time.Now().Add(ioTimeout))
+		_ = w.SetReadDeadline(time.Now().Add(ioTimeout))
 		for {
-			h, _, err := w.read()
+			h, _, err := w.Read()
 			if err != nil {
 				t.Error(err)
 				return accepted, refused
 			}
 			if h.CommandID != codec.SubmitSMRespID && h.CommandID != codec.GenericNackID {
-				w.housekeeping(h)
+				w.Housekeeping(h)
 				continue
 			}
 			if h.Status == codec.StatusOK {
@@ -140,7 +140,7 @@ func submitFor(t *testing.T, addr, systemID, pass string, d time.Duration, from 
 			break
 		}
 	}
-	_ = w.send(codec.UnbindID, nil, nil)
+	_, _ = w.Send(codec.UnbindID, nil, nil)
 	return accepted, refused
 }
 

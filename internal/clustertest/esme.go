@@ -10,6 +10,7 @@ import (
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/codec/receipt"
+	"github.com/smppd/smppd/internal/proctest"
 )
 
 const redial = 100 * time.Millisecond // between connection attempts
@@ -62,50 +63,32 @@ func (b *book) moCount(text string) int {
 // with window submits awaiting their answer, over nodes in turn: a
 // session whose connection breaks redials the next address.
 type transmitters struct {
-	addrs  []string
-	nodes  []int // the node behind each address
-	window int
-	b      *book
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	sent   atomic.Int64
-	seq    atomic.Int64
-	binds  [4]atomic.Int64 // per node id
-	first  [4]atomic.Int64 // Unix ns of each node's first acknowledgement
+	addrs    []string
+	nodes    []int // the node behind each address
+	window   int
+	b        *book
+	sessions *proctest.Sessions
+	sent     atomic.Int64
+	seq      atomic.Int64
+	binds    [4]atomic.Int64 // per node id
+	first    [4]atomic.Int64 // Unix ns of each node's first acknowledgement
 }
 
 func startTransmitters(ctx context.Context, addrs []string, nodes []int, sessions, window int, b *book) *transmitters {
-	ctx, cancel := context.WithCancel(ctx)
-	t := &transmitters{addrs: addrs, nodes: nodes, window: window, b: b, cancel: cancel}
-	for range sessions {
-		t.wg.Add(1)
-		go t.session(ctx)
-	}
+	t := &transmitters{addrs: addrs, nodes: nodes, window: window, b: b}
+	t.sessions = proctest.StartSessions(ctx, sessions, t.session)
 	return t
 }
 
 // stop ends the submits; each session waits for its outstanding answers.
-func (t *transmitters) stop() {
-	t.cancel()
-	t.wg.Wait()
-}
+func (t *transmitters) stop() { t.sessions.Stop() }
 
 func (t *transmitters) session(ctx context.Context) {
-	defer t.wg.Done()
-	for i := 0; ctx.Err() == nil; i++ {
-		k := i % len(t.addrs)
-		if w, err := dial(t.addrs[k]); err == nil {
-			if err = w.bind(codec.BindTransmitterID); err == nil {
-				t.binds[t.nodes[k]].Add(1)
-				t.submit(ctx, w, t.nodes[k])
-			}
-			w.close()
-			if ctx.Err() == nil && err == nil {
-				i-- // a clean run ended by the peer: try the same node first
-			}
-		}
-		sleep(ctx, redial)
-	}
+	proctest.Redial(ctx, t.addrs, codec.BindTransmitterID, user, password, redial, func(k int, w *wire) bool {
+		t.binds[t.nodes[k]].Add(1)
+		t.submit(ctx, w, t.nodes[k])
+		return ctx.Err() == nil // a clean run ended by the peer: try the same node first
+	})
 }
 
 // submit runs one bound connection until ctx ends or the connection breaks.
@@ -118,7 +101,7 @@ func (t *transmitters) submit(ctx context.Context, w *wire, node int) {
 		defer close(dead)
 		var resp codec.SubmitSMResp
 		for {
-			h, f, err := w.read()
+			h, f, err := w.Read()
 			if err != nil {
 				return
 			}
@@ -141,7 +124,7 @@ func (t *transmitters) submit(ctx context.Context, w *wire, node int) {
 				t.b.acked(resp.MessageID, node)
 				t.first[node].CompareAndSwap(0, time.Now().UnixNano())
 			default:
-				if _, end := w.housekeeping(h); end {
+				if _, end := w.Housekeeping(h); end {
 					return
 				}
 			}
@@ -161,7 +144,7 @@ sending:
 		n := t.seq.Add(1)
 		sm.DestinationAddr = fmt.Appendf(sm.DestinationAddr[:0], "4916%07d", n%10_000_000)
 		sm.ShortMessage = fmt.Appendf(sm.ShortMessage[:0], "cluster %d", n)
-		if err := w.send(codec.SubmitSMID, sm.Append, func(seq uint32) {
+		if _, err := w.Send(codec.SubmitSMID, sm.Append, func(seq uint32) {
 			mu.Lock()
 			inFlight[seq] = true
 			mu.Unlock()
@@ -171,26 +154,13 @@ sending:
 		t.sent.Add(1)
 	}
 	if ctx.Err() != nil { // stopped: collect the last answers, then unbind
-		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		proctest.Drain(w, dead, func() int {
 			mu.Lock()
-			open := len(inFlight)
-			mu.Unlock()
-			if open == 0 {
-				break
-			}
-			select {
-			case <-dead:
-				deadline = time.Now()
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		_ = w.send(codec.UnbindID, nil, nil)
-		select {
-		case <-dead:
-		case <-time.After(time.Second):
-		}
+			defer mu.Unlock()
+			return len(inFlight)
+		}, 5*time.Second)
 	}
-	w.close()
+	w.Close()
 	<-dead
 	mu.Lock()
 	t.b.mu.Lock()
@@ -202,88 +172,21 @@ sending:
 // receivers are receiver binds over nodes in turn: they book every
 // receipt and MO and answer each deliver_sm ESME_ROK after booking it.
 type receivers struct {
-	addrs  []string
-	nodes  []int
-	b      *book
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	live   map[*wire]struct{}
-	bound  [4]atomic.Int64 // binds per node id
+	*proctest.Receivers
+	nodes []int
+	b     *book
+	bound [4]atomic.Int64 // binds per node id
 }
 
 func startReceivers(ctx context.Context, addrs []string, nodes []int, sessions int, b *book) *receivers {
-	ctx, cancel := context.WithCancel(ctx)
-	r := &receivers{addrs: addrs, nodes: nodes, b: b, cancel: cancel, live: map[*wire]struct{}{}}
-	for range sessions {
-		r.wg.Add(1)
-		go r.run(ctx)
-	}
+	r := &receivers{nodes: nodes, b: b}
+	r.Receivers = proctest.StartReceivers(ctx, addrs, user, password, sessions, redial,
+		func(k int) { r.bound[r.nodes[k]].Add(1) }, r.book)
 	return r
 }
 
 // stop unbinds every receiver and waits for them.
-func (r *receivers) stop() {
-	r.cancel()
-	r.mu.Lock()
-	for w := range r.live {
-		_ = w.send(codec.UnbindID, nil, nil)
-		_ = w.c.SetReadDeadline(time.Now().Add(3 * time.Second))
-	}
-	r.mu.Unlock()
-	r.wg.Wait()
-}
-
-func (r *receivers) run(ctx context.Context) {
-	defer r.wg.Done()
-	for i := 0; ctx.Err() == nil; i++ {
-		k := i % len(r.addrs)
-		if w, err := dial(r.addrs[k]); err == nil {
-			if err = w.bind(codec.BindReceiverID); err == nil {
-				r.mu.Lock()
-				stopping := ctx.Err() != nil
-				if !stopping {
-					r.live[w] = struct{}{}
-				}
-				r.mu.Unlock()
-				if !stopping {
-					r.bound[r.nodes[k]].Add(1)
-					r.serve(w)
-					r.mu.Lock()
-					delete(r.live, w)
-					r.mu.Unlock()
-				}
-			}
-			w.close()
-		}
-		sleep(ctx, redial)
-	}
-}
-
-func (r *receivers) serve(w *wire) {
-	var sm codec.SM
-	for {
-		h, f, err := w.read()
-		if err != nil {
-			return
-		}
-		switch h.CommandID {
-		case codec.DeliverSMID:
-			if err := sm.Decode(f[codec.HeaderLen:]); err != nil {
-				_ = w.reply(h, codec.StatusInvMsgLen, (&codec.DeliverSMResp{}).Append)
-				continue
-			}
-			r.book(&sm)
-			_ = w.reply(h, codec.StatusOK, (&codec.DeliverSMResp{}).Append)
-		case codec.UnbindRespID:
-			return
-		default:
-			if _, end := w.housekeeping(h); end {
-				return
-			}
-		}
-	}
-}
+func (r *receivers) stop() { r.Stop() }
 
 // book records a final receipt by receipted_message_id (the text's id
 // when the TLV is missing), or an MO by its text.
@@ -308,14 +211,5 @@ func (r *receivers) book(sm *codec.SM) {
 		r.b.mu.Lock()
 		r.b.mo[string(text)]++
 		r.b.mu.Unlock()
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }

@@ -1,18 +1,14 @@
 package clustertest
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/smppd/smppd/internal/proctest"
 )
 
 const (
@@ -27,8 +23,7 @@ type node struct {
 	binary string
 	log    *os.File // every run's standard error, appended
 
-	cmd    *exec.Cmd
-	exited chan struct{}
+	p *proctest.Proc // the current run; nil before the first
 
 	mu    sync.Mutex
 	tail  []string
@@ -50,80 +45,33 @@ func (n *node) adminURL() string { return fmt.Sprintf("http://127.0.0.1:%d", n.c
 // nodes of a new cluster wait for each other's JetStream servers.
 func (n *node) launch() error {
 	fmt.Fprintf(n.log, "=== clustertest: start at %s\n", time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(n.binary, "-config", n.c.path)
-	cmd.Dir = n.c.dir
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL} // the test's death takes its children
-	stderr, err := cmd.StderrPipe()
+	p, err := proctest.Start(n.binary, n.c.path, n.c.dir, n.log, n.note)
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	n.cmd, n.exited = cmd, make(chan struct{})
-	exited := n.exited
-	go func() {
-		n.readLog(stderr)
-		_ = cmd.Wait()
-		close(exited)
-	}()
+	n.p = p
 	return nil
 }
 
 // waitReady waits until the SMPP port and GET /v1/health answer.
 func (n *node) waitReady() error {
-	deadline := time.Now().Add(startLimit)
-	client := &http.Client{Timeout: time.Second}
-	defer client.CloseIdleConnections()
-	for time.Now().Before(deadline) {
-		if !n.alive() {
-			return fmt.Errorf("node %d exited during start-up; its last log lines:\n  %s", n.c.id, strings.Join(n.lastLines(12), "\n  "))
-		}
-		if c, err := net.DialTimeout("tcp", n.smppAddr(), 200*time.Millisecond); err == nil {
-			c.Close()
-			if resp, err := client.Get(n.adminURL() + "/v1/health"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return nil
-				}
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
+	err := n.p.WaitReady("node", n.smppAddr(), n.adminURL(), startLimit, 50*time.Millisecond)
+	if errors.Is(err, proctest.ErrExited) {
+		return fmt.Errorf("node %d exited during start-up; its last log lines:\n  %s", n.c.id, strings.Join(n.lastLines(12), "\n  "))
 	}
-	return errors.New("node did not answer on its SMPP and admin ports within " + startLimit.String())
-}
-
-func (n *node) alive() bool {
-	if n.cmd == nil {
-		return false
-	}
-	select {
-	case <-n.exited:
-		return false
-	default:
-		return true
-	}
+	return err
 }
 
 // kill sends SIGKILL to the child's PID and reaps it.
 func (n *node) kill() {
-	if !n.alive() {
-		return
+	if n.p.Kill() {
+		fmt.Fprintf(n.log, "=== clustertest: SIGKILL at %s\n", time.Now().Format(time.RFC3339Nano))
 	}
-	_ = n.cmd.Process.Signal(syscall.SIGKILL)
-	<-n.exited
-	fmt.Fprintf(n.log, "=== clustertest: SIGKILL at %s\n", time.Now().Format(time.RFC3339Nano))
 }
 
 // stop sends SIGTERM and waits for the drain; SIGKILL after stopLimit.
 func (n *node) stop() {
-	if !n.alive() {
-		return
-	}
-	_ = n.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-n.exited:
-	case <-time.After(stopLimit):
+	if !n.p.Term(stopLimit) {
 		n.kill()
 	}
 }
@@ -133,26 +81,18 @@ func (n *node) close() {
 	_ = n.log.Close()
 }
 
-func (n *node) readLog(r io.Reader) {
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			_, _ = n.log.WriteString(line)
-			n.mu.Lock()
-			if strings.Contains(line, `"event":"takeover"`) || strings.Contains(line, `"event":"redrive"`) {
-				n.notes = append(n.notes, strings.TrimSpace(line))
-			}
-			if len(n.tail) == tailLen {
-				n.tail = append(n.tail[:0], n.tail[1:]...)
-			}
-			n.tail = append(n.tail, strings.TrimRight(line, "\n"))
-			n.mu.Unlock()
-		}
-		if err != nil {
-			return
-		}
+// note keeps line in the tail, and among the notes when it is a
+// re-drive or a take-over.
+func (n *node) note(line string) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if strings.Contains(line, `"event":"takeover"`) || strings.Contains(line, `"event":"redrive"`) {
+		n.notes = append(n.notes, strings.TrimSpace(line))
 	}
+	if len(n.tail) == tailLen {
+		n.tail = append(n.tail[:0], n.tail[1:]...)
+	}
+	n.tail = append(n.tail, line)
 }
 
 func (n *node) lastLines(k int) []string {

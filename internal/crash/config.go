@@ -1,15 +1,14 @@
 package crash
 
 import (
-	"bytes"
 	"fmt"
-	"net"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/smppd/smppd/internal/proctest"
 )
 
 // The account the harness submits and receives as, written into the
@@ -65,26 +64,26 @@ func writeConfig(configDir string, s setup, hash string) (*derived, error) {
 	if _, err := toml.DecodeFile(filepath.Join(configDir, demoConfig), &conf); err != nil {
 		return nil, err
 	}
-	ports, err := freePorts(4)
+	ports, err := proctest.FreePorts(4)
 	if err != nil {
 		return nil, err
 	}
 	d := &derived{path: filepath.Join(s.dir, demoConfig), smppPort: ports[0], adminPort: ports[1], deliverWindow: 100}
-	srv := table(conf, "smpp-server")
+	srv := proctest.Table(conf, "smpp-server")
 	srv["bind"], srv["port"] = "127.0.0.1", ports[0]
 	srv["log_file"], srv["log_format"], srv["log_level"] = "", "json", "info"
 	srv["shutdown_grace"], srv["users_file"] = "2s", demoUsers
 	if w, ok := srv["deliver_window"].(int64); ok {
 		d.deliverWindow = int(w)
 	}
-	table(srv, "tls")["port"] = ports[2]
-	adm := table(conf, "admin")
+	proctest.Table(srv, "tls")["port"] = ports[2]
+	adm := proctest.Table(conf, "admin")
 	adm["enabled"], adm["bind"], adm["port"], adm["token"] = true, "127.0.0.1", ports[1], ""
 	if h, ok := conf["http-api"].(map[string]any); ok { // the customers' HTTP API, in builds that have it
 		h["bind"], h["port"] = "127.0.0.1", ports[3]
 	}
 
-	st := table(conf, "storage")
+	st := proctest.Table(conf, "storage")
 	switch s.storage {
 	case "disk":
 		d.storeDir = s.storeDir
@@ -161,36 +160,6 @@ func writeUsers(configDir, dir, hash string) error {
 	return writeTOML(filepath.Join(dir, demoUsers), users)
 }
 
-// table returns the sub-table name of m, creating it when absent.
-func table(m map[string]any, name string) map[string]any {
-	if t, ok := m[name].(map[string]any); ok {
-		return t
-	}
-	t := make(map[string]any)
-	m[name] = t
-	return t
-}
-
 func writeTOML(path string, v any) error {
-	var b bytes.Buffer
-	b.WriteString("# Written by the crash harness (internal/crash) from the demo config.\n")
-	if err := toml.NewEncoder(&b).Encode(v); err != nil {
-		return err
-	}
-	return os.WriteFile(path, b.Bytes(), 0o600)
-}
-
-// freePorts reserves n distinct free loopback ports by listening on them
-// together, then releases them for smppd.
-func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return proctest.WriteTOML(path, "Written by the crash harness (internal/crash) from the demo config.", v)
 }

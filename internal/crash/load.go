@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/proctest"
 )
 
 const (
@@ -27,44 +28,29 @@ type loadOpts struct {
 // breaks (a kill), the submits in flight are booked as cut off and it
 // redials until stopped.
 type load struct {
-	o      loadOpts
-	b      *book
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	binds  atomic.Int64
+	o        loadOpts
+	b        *book
+	sessions *proctest.Sessions
+	binds    atomic.Int64
 }
 
 func startLoad(ctx context.Context, o loadOpts, b *book) *load {
-	ctx, cancel := context.WithCancel(ctx)
-	l := &load{o: o, b: b, cancel: cancel}
-	for range o.sessions {
-		l.wg.Add(1)
-		go l.session(ctx)
-	}
+	l := &load{o: o, b: b}
+	l.sessions = proctest.StartSessions(ctx, o.sessions, l.session)
 	return l
 }
 
 // stop ends the submits; each session waits up to drainWait for its
 // outstanding answers, then unbinds.
-func (l *load) stop() {
-	l.cancel()
-	l.wg.Wait()
-}
+func (l *load) stop() { l.sessions.Stop() }
 
 func (l *load) session(ctx context.Context) {
-	defer l.wg.Done()
 	interval := time.Duration(float64(time.Second) * float64(l.o.sessions) / l.o.rate)
-	for ctx.Err() == nil {
-		w, err := dialSMPP(ctx, l.o.addr)
-		if err == nil {
-			if err = w.bind(codec.BindTransmitterID, crashUser, crashPass); err == nil {
-				l.binds.Add(1)
-				l.submit(ctx, w, interval)
-			}
-			w.close()
-		}
-		sleepCtx(ctx, redial)
-	}
+	proctest.Redial(ctx, []string{l.o.addr}, codec.BindTransmitterID, crashUser, crashPass, redial, func(_ int, w *wire) bool {
+		l.binds.Add(1)
+		l.submit(ctx, w, interval)
+		return false
+	})
 }
 
 // submit runs one bound connection until ctx ends or the connection breaks.
@@ -78,7 +64,7 @@ func (l *load) submit(ctx context.Context, w *wire, interval time.Duration) {
 		var resp codec.SubmitSMResp
 		var mresp codec.SubmitMultiResp
 		for {
-			h, f, err := w.read()
+			h, f, err := w.Read()
 			if err != nil {
 				return
 			}
@@ -110,9 +96,9 @@ func (l *load) submit(ctx context.Context, w *wire, interval time.Duration) {
 				}
 				l.b.acked(resp.MessageID, n)
 			case codec.DeliverSMID:
-				_ = w.reply(h, codec.StatusOK, (&codec.DeliverSMResp{}).Append)
+				_ = w.Reply(h, codec.StatusOK, (&codec.DeliverSMResp{}).Append)
 			default:
-				if _, end := w.answerHousekeeping(h); end {
+				if _, end := w.Housekeeping(h); end {
 					return
 				}
 			}
@@ -157,7 +143,7 @@ sending:
 			mm.Dests.AddSME(1, 1, []byte(second))
 			cmd, enc = codec.SubmitMultiID, mm.Append
 		}
-		_, err := w.send(cmd, enc, func(seq uint32) {
+		_, err := w.Send(cmd, enc, func(seq uint32) {
 			mu.Lock()
 			inFlight[seq] = n
 			mu.Unlock()
@@ -170,29 +156,14 @@ sending:
 			next = time.Now()
 		}
 	}
-	if ctx.Err() != nil {
-		// Stopped: collect the last answers, then unbind.
-		deadline := time.Now().Add(drainWait)
-		for time.Now().Before(deadline) {
+	if ctx.Err() != nil { // stopped: collect the last answers, then unbind
+		proctest.Drain(w, dead, func() int {
 			mu.Lock()
-			open := len(inFlight)
-			mu.Unlock()
-			if open == 0 {
-				break
-			}
-			select {
-			case <-dead:
-				deadline = time.Now()
-			case <-time.After(10 * time.Millisecond):
-			}
-		}
-		_, _ = w.send(codec.UnbindID, nil, nil)
-		select {
-		case <-dead:
-		case <-time.After(time.Second):
-		}
+			defer mu.Unlock()
+			return len(inFlight)
+		}, drainWait)
 	}
-	w.close()
+	w.Close()
 	<-dead
 	mu.Lock()
 	multis := 0
@@ -220,14 +191,4 @@ next:
 		out = append(out, d)
 	}
 	return out
-}
-
-// sleepCtx sleeps d or until ctx ends.
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

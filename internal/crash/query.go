@@ -29,11 +29,11 @@ func querySweep(ctx context.Context, addr string, ids []string) (map[string]quer
 	if err != nil {
 		return nil, err
 	}
-	defer w.close()
-	if err := w.bind(codec.BindTransmitterID, crashUser, crashPass); err != nil {
+	defer w.Close()
+	if err := w.Bind(codec.BindTransmitterID, crashUser, crashPass); err != nil {
 		return nil, err
 	}
-	stop := context.AfterFunc(ctx, func() { w.close() })
+	stop := context.AfterFunc(ctx, func() { w.Close() })
 	defer stop()
 
 	var mu sync.Mutex
@@ -44,7 +44,7 @@ func querySweep(ctx context.Context, addr string, ids []string) (map[string]quer
 	go func() {
 		var resp codec.QuerySMResp
 		for {
-			h, f, err := w.read()
+			h, f, err := w.Read()
 			if err != nil {
 				dead <- err
 				return
@@ -71,7 +71,7 @@ func querySweep(ctx context.Context, addr string, ids []string) (map[string]quer
 					return
 				}
 			default:
-				if _, end := w.answerHousekeeping(h); end {
+				if _, end := w.Housekeeping(h); end {
 					dead <- fmt.Errorf("smppd unbound the query session")
 					return
 				}
@@ -89,7 +89,7 @@ func querySweep(ctx context.Context, addr string, ids []string) (map[string]quer
 			return got, fmt.Errorf("query session ended after %d of %d answers: %v", len(got), len(ids), err)
 		}
 		q.MessageID = []byte(id)
-		if _, err := w.send(codec.QuerySMID, q.Append, func(seq uint32) {
+		if _, err := w.Send(codec.QuerySMID, q.Append, func(seq uint32) {
 			mu.Lock()
 			asked[seq] = id
 			mu.Unlock()
@@ -102,6 +102,6 @@ func querySweep(ctx context.Context, addr string, ids []string) (map[string]quer
 		defer mu.Unlock()
 		return got, fmt.Errorf("query session ended after %d of %d answers: %v", len(got), len(ids), err)
 	}
-	_, _ = w.send(codec.UnbindID, nil, nil)
+	_, _ = w.Send(codec.UnbindID, nil, nil)
 	return got, nil
 }

@@ -1,18 +1,14 @@
 package crash
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
+
+	"github.com/smppd/smppd/internal/proctest"
 )
 
 const (
@@ -29,9 +25,7 @@ type server struct {
 	log                 *os.File // every run's standard error, appended
 	starts              int
 
-	cmd     *exec.Cmd
-	exited  chan struct{}
-	exitErr error
+	p *proctest.Proc // the current run; nil before the first
 
 	mu       sync.Mutex
 	tail     []string
@@ -52,29 +46,12 @@ func newServer(binary, config, dir string, smppPort, adminPort int) (*server, er
 func (s *server) start() error {
 	s.starts++
 	fmt.Fprintf(s.log, "=== smppcrash: start %d at %s\n", s.starts, time.Now().Format(time.RFC3339Nano))
-	cmd := exec.Command(s.binary, "-config", s.config)
-	cmd.Dir = s.dir
-	// If the harness dies, its child goes too.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	stderr, err := cmd.StderrPipe()
+	run := s.starts
+	p, err := proctest.Start(s.binary, s.config, s.dir, s.log, func(line string) { s.note(run, line) })
 	if err != nil {
 		return err
 	}
-	if err := cmd.Start(); err != nil {
-		return err
-	}
-	s.cmd, s.exited, s.exitErr = cmd, make(chan struct{}), nil
-	done := make(chan struct{})
-	go s.readLog(stderr, done)
-	exited := s.exited
-	go func() {
-		<-done // Wait closes the pipe: read it to its end first
-		err := cmd.Wait()
-		s.mu.Lock()
-		s.exitErr = err
-		s.mu.Unlock()
-		close(exited)
-	}()
+	s.p = p
 	if err := s.waitReady(); err != nil {
 		s.kill()
 		return fmt.Errorf("%w; its last log lines:\n  %s", err, strings.Join(s.lastLines(12), "\n  "))
@@ -83,53 +60,27 @@ func (s *server) start() error {
 }
 
 func (s *server) waitReady() error {
-	deadline := time.Now().Add(startLimit)
-	client := &http.Client{Timeout: time.Second}
-	defer client.CloseIdleConnections()
-	for time.Now().Before(deadline) {
-		if !s.alive() {
-			return fmt.Errorf("smppd exited during start-up (%v)", s.exitError())
-		}
-		if c, err := net.DialTimeout("tcp", s.smppAddr, 200*time.Millisecond); err == nil {
-			c.Close()
-			if resp, err := client.Get(s.adminURL + "/v1/health"); err == nil {
-				resp.Body.Close()
-				if resp.StatusCode == http.StatusOK {
-					return nil
-				}
-			}
-		}
-		time.Sleep(20 * time.Millisecond)
+	err := s.p.WaitReady("smppd", s.smppAddr, s.adminURL, startLimit, 20*time.Millisecond)
+	if errors.Is(err, proctest.ErrExited) {
+		return fmt.Errorf("smppd exited during start-up (%v)", s.exitError())
 	}
-	return errors.New("smppd did not answer on its SMPP and admin ports within " + startLimit.String())
+	return err
 }
 
-func (s *server) alive() bool {
-	if s.cmd == nil {
-		return false
-	}
-	select {
-	case <-s.exited:
-		return false
-	default:
-		return true
-	}
-}
+func (s *server) alive() bool { return s.p.Alive() }
 
 func (s *server) exitError() error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.exitErr
+	if s.p == nil {
+		return nil
+	}
+	return s.p.ExitErr()
 }
 
 // kill sends SIGKILL to the child's PID and reaps it.
 func (s *server) kill() {
-	if !s.alive() {
-		return
+	if s.p.Kill() {
+		fmt.Fprintf(s.log, "=== smppcrash: SIGKILL at %s\n", time.Now().Format(time.RFC3339Nano))
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
-	<-s.exited
-	fmt.Fprintf(s.log, "=== smppcrash: SIGKILL at %s\n", time.Now().Format(time.RFC3339Nano))
 }
 
 // stop sends SIGTERM and waits for the drain; SIGKILL after stopLimit.
@@ -138,36 +89,17 @@ func (s *server) stop() error {
 	if !s.alive() {
 		return nil
 	}
-	_ = s.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-s.exited:
+	if s.p.Term(stopLimit) {
 		return s.exitError()
-	case <-time.After(stopLimit):
-		s.kill()
-		return fmt.Errorf("smppd still running %s after SIGTERM: killed", stopLimit)
 	}
+	s.kill()
+	return fmt.Errorf("smppd still running %s after SIGTERM: killed", stopLimit)
 }
 
 // close stops the child if needed and closes the log file.
 func (s *server) close() {
 	_ = s.stop()
 	_ = s.log.Close()
-}
-
-func (s *server) readLog(r io.Reader, done chan struct{}) {
-	defer close(done)
-	run := s.starts
-	br := bufio.NewReaderSize(r, 64<<10)
-	for {
-		line, err := br.ReadString('\n')
-		if line != "" {
-			_, _ = s.log.WriteString(line)
-			s.note(run, strings.TrimRight(line, "\n"))
-		}
-		if err != nil {
-			return
-		}
-	}
 }
 
 func (s *server) note(run int, line string) {

@@ -87,7 +87,7 @@ func (s *stub) close() {
 	s.mu.Lock()
 	s.closed = true
 	for c := range s.conns {
-		c.w.close()
+		c.w.Close()
 	}
 	s.mu.Unlock()
 	close(s.quit)
@@ -123,7 +123,7 @@ func (s *stub) serve(c *stubConn) {
 	var resp codec.SubmitSMResp
 	idb := make([]byte, 0, 20)
 	for {
-		h, f, err := c.w.read()
+		h, f, err := c.w.Read()
 		if err != nil {
 			return
 		}
@@ -134,7 +134,7 @@ func (s *stub) serve(c *stubConn) {
 				st = codec.StatusBindFail
 			}
 			br := codec.BindResp{SystemID: []byte("crashstub")}
-			_ = c.w.reply(h, st, br.Append)
+			_ = c.w.Reply(h, st, br.Append)
 			if st == codec.StatusOK {
 				s.mu.Lock()
 				c.rx = h.CommandID != codec.BindTransmitterID
@@ -142,7 +142,7 @@ func (s *stub) serve(c *stubConn) {
 			}
 		case codec.SubmitSMID:
 			if err := p.Decode(f); err != nil {
-				_ = c.w.reply(h, codec.StatusInvMsgLen, (&codec.SubmitSMResp{}).Append)
+				_ = c.w.Reply(h, codec.StatusInvMsgLen, (&codec.SubmitSMResp{}).Append)
 				continue
 			}
 			sm := &p.SM
@@ -154,13 +154,13 @@ func (s *stub) serve(c *stubConn) {
 				// time: smppd retries it later, so kills find it pending
 				// after the first destination was accepted.
 				s.mu.Unlock()
-				_ = c.w.reply(h, codec.StatusThrottled, (&codec.SubmitSMResp{}).Append)
+				_ = c.w.Reply(h, codec.StatusThrottled, (&codec.SubmitSMResp{}).Append)
 				continue
 			}
 			if refusedDest(sm.DestinationAddr) {
 				s.refused++
 				s.mu.Unlock()
-				_ = c.w.reply(h, codec.StatusInvDstAdr, (&codec.SubmitSMResp{}).Append)
+				_ = c.w.Reply(h, codec.StatusInvDstAdr, (&codec.SubmitSMResp{}).Append)
 				continue
 			}
 			s.accepted++
@@ -174,12 +174,12 @@ func (s *stub) serve(c *stubConn) {
 			}
 			resp.MessageID = idb
 			// Answered under mu: the receipt cannot be sent before its submit_sm_resp.
-			_ = c.w.reply(h, codec.StatusOK, resp.Append)
+			_ = c.w.Reply(h, codec.StatusOK, resp.Append)
 			s.mu.Unlock()
 		case codec.DeliverSMRespID, codec.GenericNackID:
 			s.answered(c, h)
 		default:
-			if _, end := c.w.answerHousekeeping(h); end {
+			if _, end := c.w.Housekeeping(h); end {
 				return
 			}
 		}
@@ -240,7 +240,7 @@ func (s *stub) answered(c *stubConn, h codec.Header) {
 // drop forgets a closed connection; what was in flight on it is queued
 // again at once.
 func (s *stub) drop(c *stubConn) {
-	c.w.close()
+	c.w.Close()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	delete(s.conns, c)
@@ -312,12 +312,12 @@ func (s *stub) sendDue() {
 			sm.TLVs.AddCString(codec.TagReceiptedMessageID, []byte(it.upID))
 			sm.TLVs.AddUint8(codec.TagMessageState, uint8(codec.MessageStateDelivered))
 		}
-		_, err := c.w.send(codec.DeliverSMID, sm.Append, func(seq uint32) {
+		_, err := c.w.Send(codec.DeliverSMID, sm.Append, func(seq uint32) {
 			c.inflight[seq] = it
 			it.on = c
 		})
 		if err != nil {
-			c.w.close() // its reader drops it and queues what was in flight
+			c.w.Close() // its reader drops it and queues what was in flight
 		}
 	}
 }

@@ -27,13 +27,13 @@ func TestStubHoldsUntilAcknowledged(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := w.bind(codec.BindTransceiverID, stubSystemID, stubPassword); err != nil {
+	if err := w.Bind(codec.BindTransceiverID, stubSystemID, stubPassword); err != nil {
 		t.Fatal(err)
 	}
 	sm := codec.SM{SourceAddr: []byte(crashSource), RegisteredDelivery: codec.RegisteredDeliveryReceipt, ShortMessage: []byte("hi")}
 	for _, n := range []int{17, 18} {
 		sm.DestinationAddr = []byte(destOf(n))
-		if _, err := w.send(codec.SubmitSMID, sm.Append, nil); err != nil {
+		if _, err := w.Send(codec.SubmitSMID, sm.Append, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -42,9 +42,9 @@ func TestStubHoldsUntilAcknowledged(t *testing.T) {
 	statuses := map[codec.Status]int{}
 	var upID string
 	deliveries := 0
-	_ = w.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = w.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for len(statuses) < 2 || deliveries < 2 {
-		_, f, err := w.read()
+		_, f, err := w.Read()
 		if err != nil {
 			t.Fatalf("first bind: %v (statuses %v, deliveries %d)", err, statuses, deliveries)
 		}
@@ -64,20 +64,20 @@ func TestStubHoldsUntilAcknowledged(t *testing.T) {
 	if statuses[codec.StatusOK] != 1 || statuses[codec.StatusInvDstAdr] != 1 {
 		t.Fatalf("submit statuses %v, want one ESME_ROK and one ESME_RINVDSTADR", statuses)
 	}
-	w.close()
+	w.Close()
 
 	w, err = dialSMPP(ctx, addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.close()
-	if err := w.bind(codec.BindReceiverID, stubSystemID, stubPassword); err != nil {
+	defer w.Close()
+	if err := w.Bind(codec.BindReceiverID, stubSystemID, stubPassword); err != nil {
 		t.Fatal(err)
 	}
 	gotReceipt, gotMO := false, false
-	_ = w.c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_ = w.SetReadDeadline(time.Now().Add(5 * time.Second))
 	for !gotReceipt || !gotMO {
-		h, f, err := w.read()
+		h, f, err := w.Read()
 		if err != nil {
 			t.Fatalf("second bind: %v (receipt %v, MO %v)", err, gotReceipt, gotMO)
 		}
@@ -93,7 +93,7 @@ func TestStubHoldsUntilAcknowledged(t *testing.T) {
 		} else {
 			gotMO = string(p.SM.ShortMessage) == "mo one"
 		}
-		if err := w.reply(h, codec.StatusOK, (&codec.DeliverSMResp{}).Append); err != nil {
+		if err := w.Reply(h, codec.StatusOK, (&codec.DeliverSMResp{}).Append); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -71,8 +71,9 @@ var allowed = map[string][]string{
 	"cmd/smppctl":             {}, // talks HTTP only
 	"internal/hostile":        {"codec", "internal/smpptest"},
 	"cmd/smpphostile":         {"internal/hostile"},
-	"internal/crash":          {"codec", "codec/*"}, // kills a real smppd: talks SMPP and HTTP only
-	"internal/clustertest":    {"codec", "codec/*"}, // three real smppd processes: SMPP, HTTP and NATS only
+	"internal/crash":          {"codec", "codec/*", "internal/proctest"}, // kills a real smppd: talks SMPP and HTTP only
+	"internal/clustertest":    {"codec", "codec/*", "internal/proctest"}, // three real smppd processes: SMPP, HTTP and NATS only
+	"internal/proctest":       {"codec", "codec/*"},                      // what crash and clustertest share: SMPP client, receivers, the child process, TOML rewriting
 	"cmd/smppcrash":           {"internal/crash"},
 	"internal/coretest":       {"engine", "flow", "delivery", "storage/memory", "msg", "codec", "internal/smpptest"}, // the core as cmd/smppd wires it, for tests
 	"internal/admintest":      {"admin", "internal/coretest", "flow", "accounts", "routing", "connector", "connector/sim"},
