@@ -30,6 +30,7 @@ var allowed = map[string][]string{
 	"internal/ring":           {},
 	"internal/logthrottle":    {},
 	"internal/netguard":       {},
+	"internal/slab":           {},                   // chunks that never move, freed slots reused: the stores' optional record parts
 	"internal/proxyproto":     {},                   // the PROXY protocol header: a leaf the listeners share
 	"audit":                   {"internal/dirlock"}, // the audit log's files: knows nothing of what an entry says
 	"internal/units":          {},
@@ -39,10 +40,10 @@ var allowed = map[string][]string{
 	"accounts":                {"msg", "internal/units"}, // a user's written form shares the files' value types
 	"routing":                 {},
 	"storage":                 {"msg"},
-	"storage/memory":          {"storage", "msg"},
+	"storage/memory":          {"storage", "msg", "internal/slab"},
 	"storage/storagetest":     {"storage", "msg"}, // the conformance suite every store runs
 	"storage/disk/wal":        {},                 // the segment log: a leaf that knows nothing of records
-	"storage/disk":            {"storage", "storage/disk/wal", "storage/memory", "msg"},
+	"storage/disk":            {"storage", "storage/disk/wal", "storage/memory", "msg", "internal/slab"},
 	"cluster":                 {"internal/logthrottle"},                               // joins NATS JetStream: knows nothing of messages
 	"storage/jetstream":       {"storage", "storage/disk", "storage/disk/wal", "msg"}, // the cluster's store: a JetStream journal over a local disk index
 	"cdr":                     {"storage", "msg", "codec/charset", "internal/ring", "internal/logthrottle", "internal/dirlock"},

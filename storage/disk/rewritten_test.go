@@ -38,7 +38,7 @@ func TestRewrittenAddressesOutOfLine(t *testing.T) {
 		for i := range s.recs {
 			sh := &s.recs[i]
 			sh.mu.Lock()
-			n += int(sh.ups.n) - len(sh.ups.free)
+			n += sh.ups.Held()
 			sh.mu.Unlock()
 		}
 		return n
@@ -53,7 +53,7 @@ func TestRewrittenAddressesOutOfLine(t *testing.T) {
 		put(rec(i, false))
 	}
 	for i := range s.recs {
-		if s.recs[i].ups.chunks != nil {
+		if s.recs[i].ups.Chunks() != 0 {
 			t.Fatal("records without a rewrite allocated rewritten-address room")
 		}
 	}

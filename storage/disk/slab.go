@@ -1,5 +1,8 @@
 package disk
 
+// The package is named for its Slab; this file's slab is the records' own.
+import slots "github.com/smppd/smppd/internal/slab"
+
 // slabChunk is the slots one allocation of a shard's slab holds: 512 ×
 // 144 B, 72 KiB, a whole number of the runtime's 8 KiB pages.
 const (
@@ -31,31 +34,14 @@ func (s *slab) grow() int32 {
 // len is the number of slots handed out, free ones included.
 func (s *slab) len() int { return int(s.n) }
 
-// upChunk is the rewritten-address slots one allocation of a shard's
-// upSlab holds: 256 × 48 B, 12 KiB.
-const (
-	upChunkBits = 8
-	upChunk     = 1 << upChunkBits
-)
-
 // upSlab keeps the rewritten addresses of a shard's records that have
-// them (recSlot.up is 1 + the index here), in chunks that never move, with
-// the freed ones reused: a store that never sees a rewrite allocates
-// nothing here, and a slot stays small. Caller holds the shard's mu.
-type upSlab struct {
-	chunks []*[upChunk]upAddrs
-	n      int32
-	free   []int32
-}
+// them (recSlot.up is the slab's handle, 0 for none): a store that never
+// sees a rewrite allocates nothing here, and a slot stays small. Caller
+// holds the shard's mu.
+type upSlab struct{ slots.Slab[upAddrs] }
 
 // of returns r's rewritten addresses, nil when it has none.
-func (u *upSlab) of(r *recSlot) *upAddrs {
-	if r.up == 0 {
-		return nil
-	}
-	i := r.up - 1
-	return &u.chunks[i>>upChunkBits][i&(upChunk-1)]
-}
+func (u *upSlab) of(r *recSlot) *upAddrs { return u.At(r.up) }
 
 // set gives r the rewritten addresses a (none: nil or not rewritten),
 // taking a slot for them or freeing r's.
@@ -65,27 +51,13 @@ func (u *upSlab) set(r *recSlot, a *upAddrs) {
 		return
 	}
 	if r.up == 0 {
-		var i int32
-		if n := len(u.free); n > 0 {
-			i = u.free[n-1]
-			u.free = u.free[:n-1]
-		} else {
-			if int(u.n>>upChunkBits) == len(u.chunks) {
-				u.chunks = append(u.chunks, new([upChunk]upAddrs))
-			}
-			i = u.n
-			u.n++
-		}
-		r.up = i + 1
+		r.up = u.Take()
 	}
 	*u.of(r) = *a
 }
 
 // release frees r's rewritten addresses, if any.
 func (u *upSlab) release(r *recSlot) {
-	if p := u.of(r); p != nil {
-		*p = upAddrs{}
-		u.free = append(u.free, r.up-1)
-		r.up = 0
-	}
+	u.Free(r.up)
+	r.up = 0
 }

@@ -1,6 +1,9 @@
 package memory
 
-import "github.com/smppd/smppd/storage"
+import (
+	"github.com/smppd/smppd/internal/slab"
+	"github.com/smppd/smppd/storage"
+)
 
 // upAddrs are a record's rewritten addresses (storage.Record.Rewritten).
 type upAddrs struct {
@@ -10,30 +13,14 @@ type upAddrs struct {
 	src, dst       [storage.MaxAddr]byte
 }
 
-// upChunk is the slots one allocation of an upSlab holds: 256 × 46 B.
-const (
-	upChunkBits = 8
-	upChunk     = 1 << upChunkBits
-)
-
 // upSlab keeps the rewritten addresses of one record table's entries that
-// have them (entry.up is 1 + the index here), in chunks that never move,
-// freed slots reused: a store that never sees a rewrite allocates nothing
-// here, and an entry stays small. Guarded by its table's mu.
-type upSlab struct {
-	chunks []*[upChunk]upAddrs
-	n      int32
-	free   []int32
-}
+// have them (entry.up is the slab's handle, 0 for none): a store that
+// never sees a rewrite allocates nothing here, and an entry stays small.
+// Guarded by its table's mu.
+type upSlab struct{ slab.Slab[upAddrs] }
 
 // of returns the addresses at idx (an entry's up), nil for 0.
-func (u *upSlab) of(idx int32) *upAddrs {
-	if idx == 0 {
-		return nil
-	}
-	i := idx - 1
-	return &u.chunks[i>>upChunkBits][i&(upChunk-1)]
-}
+func (u *upSlab) of(idx int32) *upAddrs { return u.At(idx) }
 
 // set keeps r's rewritten addresses for the entry whose up is *idx,
 // taking a slot or freeing its own.
@@ -43,18 +30,7 @@ func (u *upSlab) set(idx *int32, r *storage.Record) {
 		return
 	}
 	if *idx == 0 {
-		var i int32
-		if n := len(u.free); n > 0 {
-			i = u.free[n-1]
-			u.free = u.free[:n-1]
-		} else {
-			if int(u.n>>upChunkBits) == len(u.chunks) {
-				u.chunks = append(u.chunks, new([upChunk]upAddrs))
-			}
-			i = u.n
-			u.n++
-		}
-		*idx = i + 1
+		*idx = u.Take()
 	}
 	*u.of(*idx) = upAddrs{srcTON: r.UpSourceTON, srcNPI: r.UpSourceNPI, dstTON: r.UpDestTON, dstNPI: r.UpDestNPI,
 		srcLen: uint8(min(int(r.UpSourceLen), storage.MaxAddr)), dstLen: uint8(min(int(r.UpDestLen), storage.MaxAddr)),
@@ -63,11 +39,8 @@ func (u *upSlab) set(idx *int32, r *storage.Record) {
 
 // release frees the slot of the entry whose up is *idx, if any.
 func (u *upSlab) release(idx *int32) {
-	if p := u.of(*idx); p != nil {
-		*p = upAddrs{}
-		u.free = append(u.free, *idx-1)
-		*idx = 0
-	}
+	u.Free(*idx)
+	*idx = 0
 }
 
 // copyTo puts the addresses at idx into out (nothing for 0).

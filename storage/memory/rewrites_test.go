@@ -11,8 +11,8 @@ import (
 func rewritesHeld(s *Store) (n int, chunks int) {
 	for i := range s.recs {
 		s.recs[i].mu.Lock()
-		n += int(s.rewrites[i].n) - len(s.rewrites[i].free)
-		chunks += len(s.rewrites[i].chunks)
+		n += s.rewrites[i].Held()
+		chunks += s.rewrites[i].Chunks()
 		s.recs[i].mu.Unlock()
 	}
 	return n, chunks
