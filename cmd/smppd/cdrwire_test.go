@@ -9,11 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/codec"
-	"github.com/smppd/smppd/config"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
@@ -23,17 +19,7 @@ import (
 // API finds both; at stop the file is closed, and the metrics counted.
 func TestDaemonWritesCDRs(t *testing.T) {
 	cfgPath, _, _, adminPort := demoDir(t)
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			d.stop()
-		}
-	})
+	d, _, stop := runConfig(t, cfgPath)
 	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
 	if st != codec.StatusOK {
 		t.Fatalf("bind: %v", st)
@@ -73,8 +59,7 @@ func TestDaemonWritesCDRs(t *testing.T) {
 	}
 
 	must(t, c.Close()) // the stop's unbind would wait for an answer otherwise
-	d.stop()
-	stopped = true
+	stop()
 	dir := filepath.Join(d.cfg.Storage.Dir, "cdr")
 	files, err := filepath.Glob(filepath.Join(dir, "cdr-*.jsonl"))
 	must(t, err)

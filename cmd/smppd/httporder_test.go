@@ -13,11 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
 	"golang.org/x/sys/unix"
 
-	"github.com/smppd/smppd/config"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/storage/disk/wal"
 )
 
@@ -71,12 +68,7 @@ func TestSendCallbackAfterItsAnswer(t *testing.T) {
 	must(t, err)
 	u := strings.Replace(string(users), "throughput = 100.0", "throughput = 100000.0", 1)
 	must(t, os.WriteFile(usersPath, []byte(u), 0o600))
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	t.Cleanup(d.stop)
+	_, cfg, _ := runConfig(t, cfgPath)
 
 	addr := "127.0.0.1:" + strconv.Itoa(cfg.HTTPAPI.Port)
 	var conn net.Conn

@@ -84,13 +84,23 @@ var (
 func startDemo(t *testing.T) (d *daemon, cfgPath, usersPath string, adminPort int) {
 	t.Helper()
 	cfgPath, usersPath, _, adminPort = demoDir(t)
+	d, _, _ = runConfig(t, cfgPath)
+	return d, cfgPath, usersPath, adminPort
+}
+
+// runConfig starts a daemon on the config at cfgPath as main does (the
+// SMPP listener on a free port, two event loops). It stops at the test's
+// end unless the test called stop first.
+func runConfig(t *testing.T, cfgPath string) (d *daemon, cfg *config.Config, stop func()) {
+	t.Helper()
 	cfg, err := config.Load(cfgPath)
 	must(t, err)
 	d, err = newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 	must(t, err)
 	must(t, d.start())
-	t.Cleanup(d.stop)
-	return d, cfgPath, usersPath, adminPort
+	stop = sync.OnceFunc(d.stop)
+	t.Cleanup(stop)
+	return d, cfg, stop
 }
 
 func bindAs(t *testing.T, d *daemon, kind codec.CommandID, user, pw string) (*smpptest.Client, codec.Status) {

@@ -9,11 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/codec"
-	"github.com/smppd/smppd/config"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
@@ -28,12 +24,7 @@ func TestPolicyListsOnTheAdminAPI(t *testing.T) {
 	src, err := os.ReadFile(cfgPath)
 	must(t, err)
 	must(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(src), "\nfile = \"\" ", "\nfile = \"policy.toml\" ", 1)), 0o600))
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	t.Cleanup(d.stop)
+	d, _, _ := runConfig(t, cfgPath)
 	api := "http://127.0.0.1:" + strconv.Itoa(adminPort)
 
 	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")

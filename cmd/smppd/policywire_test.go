@@ -175,17 +175,7 @@ source_rewrite = ["^1234$", "ACME"]
 	src, err := os.ReadFile(cfgPath)
 	must(t, err)
 	must(t, os.WriteFile(cfgPath, []byte(strings.Replace(string(src), "\nfile = \"\" ", "\nfile = \"policy.toml\" ", 1)), 0o600))
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	stopped := false
-	t.Cleanup(func() {
-		if !stopped {
-			d.stop()
-		}
-	})
+	d, _, stop := runConfig(t, cfgPath)
 	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
 	if st != codec.StatusOK {
 		t.Fatalf("bind: %v", st)
@@ -235,8 +225,7 @@ source_rewrite = ["^1234$", "ACME"]
 	}
 
 	must(t, c.Close())
-	d.stop()
-	stopped = true
+	stop()
 	files, err := filepath.Glob(filepath.Join(d.cfg.Storage.Dir, "cdr", "cdr-*.jsonl"))
 	must(t, err)
 	if len(files) != 1 {

@@ -13,11 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
-	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/delivery/webhook"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/storage"
 )
 
@@ -41,12 +37,7 @@ func TestDLRURLAddressGuard(t *testing.T) {
 		t.Fatal("the demo config's allow_networks line changed: adjust the test")
 	}
 	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	t.Cleanup(d.stop)
+	d, cfg, _ := runConfig(t, cfgPath)
 
 	send := func(dlrURL string) (int, string) {
 		q := url.Values{"username": {"demo"}, "password": {"demopass"}, "to": {"4915112345678"}, "content": {"hi"},

@@ -14,12 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
-	"github.com/smppd/smppd/config"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
 	"github.com/smppd/smppd/internal/testcert"
 )
@@ -184,12 +180,7 @@ func TestMTLSBinds(t *testing.T) {
 		"\n[[user]]\nsystem_id = \"both\"\npassword_hash = \"" + hash + "\"\nauth = \"password+cert\"\ncert_subjects = [\"CN=esme1,O=Acme\"]\n"
 	cfgPath, addr := tlsDir(t, server, "client_auth = \"request\"\nclient_ca_file = \"ca.pem\"\n", users)
 	must(t, os.WriteFile(filepath.Join(filepath.Dir(cfgPath), "ca.pem"), ca.CertPEM, 0o600))
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	t.Cleanup(d.stop)
+	d, _, _ := runConfig(t, cfgPath)
 
 	cases := []struct {
 		name     string

@@ -11,13 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/codec/concat"
-	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/delivery/webhook"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
@@ -53,12 +49,7 @@ func TestMORouteToURL(t *testing.T) {
 		t.Fatal("the demo config's mo_route all-to-demo is gone: adjust the test")
 	}
 	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	t.Cleanup(d.stop)
+	d, _, _ := runConfig(t, cfgPath)
 
 	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
 	if st != codec.StatusOK {
@@ -115,12 +106,7 @@ func TestSendWithDLRURL(t *testing.T) {
 	must(t, err)
 	u := strings.Replace(string(users), "receipts = true\n", "receipts = true\ncallback_secret = \""+secret+"\"\n", 1)
 	must(t, os.WriteFile(usersPath, []byte(u), 0o600))
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	t.Cleanup(d.stop)
+	_, cfg, _ := runConfig(t, cfgPath)
 
 	q := url.Values{"username": {"demo"}, "password": {"demopass"}, "to": {"4915112345678"}, "content": {"hello callbacks"},
 		"dlr-url": {srv.URL + "/dlr"}, "dlr-level": {"3"}, "dlr-method": {"GET"}}
