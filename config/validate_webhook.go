@@ -1,6 +1,9 @@
 package config
 
 import (
+	"context"
+	"errors"
+	"net"
 	"strconv"
 	"time"
 
@@ -25,12 +28,47 @@ func (v *validator) webhook() {
 	}
 	v.networks(p+"deny_networks", w.DenyNetworks)
 	v.networks(p+"allow_networks", w.AllowNetworks)
+	v.moURLs()
 	for i := range v.c.MORoutes {
 		v.secret("mo_route["+strconv.Itoa(i)+"].secret", &v.c.MORoutes[i].Secret)
 	}
 	for i := range v.c.Users {
 		if IsSecretRef(v.c.Users[i].CallbackSecret) {
 			v.fail("user["+strconv.Itoa(i)+"].callback_secret", "write the secret itself: the users file is rewritten at run time, so a reference is not read here")
+		}
+	}
+}
+
+// lookupNetIP resolves an MO route's host at load; a variable for tests.
+var lookupNetIP netguard.Lookup = net.DefaultResolver.LookupNetIP
+
+// moLookupTimeout bounds the lookups of all MO route hosts at one load.
+const moLookupTimeout = 3 * time.Second
+
+// moURLs puts the MO routes' urls through [webhook]'s address guard, the
+// one the dlr-urls go through: a url whose host is, or resolves to, a
+// denied address not in allow_networks is refused. A host that does not
+// resolve now is a warning: the sender checks each address it dials.
+func (v *validator) moURLs() {
+	w := &v.c.Webhook
+	deny, allow, err := w.Networks()
+	if err != nil {
+		return // the networks' own failure is reported
+	}
+	g := netguard.New(deny, allow)
+	ctx, cancel := context.WithTimeout(context.Background(), moLookupTimeout)
+	defer cancel()
+	for i := range v.c.MORoutes {
+		u := v.c.MORoutes[i].URL
+		if u == "" {
+			continue
+		}
+		key := "mo_route[" + strconv.Itoa(i) + "].url"
+		switch err := g.CheckResolvedURL(ctx, u, lookupNetIP); {
+		case errors.Is(err, netguard.ErrDenied):
+			v.fail(key, "%v: add it to webhook.allow_networks if this receiver is yours", err)
+		case err != nil:
+			v.warn("%s: %v; each address is checked against webhook.deny_networks when the MO is sent", key, err)
 		}
 	}
 }

@@ -20,9 +20,9 @@ import (
 // TestDLRURLAddressGuard runs the demo config without its loopback
 // exception, as production runs: dlr-urls naming 127.0.0.1 or localhost
 // are refused 400 by /send; a receipt callback to a name that resolves to
-// loopback (made here directly, as a stored callback would be) is refused
-// when dialled and never reaches the receiver; both kinds of refusal are
-// counted.
+// loopback (made here directly, as a stored callback would be), and an MO
+// to such a name, are refused when dialled and never reach the receiver;
+// both kinds of refusal are counted.
 func TestDLRURLAddressGuard(t *testing.T) {
 	var hits atomic.Int32
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { hits.Add(1) }))
@@ -75,10 +75,14 @@ func TestDLRURLAddressGuard(t *testing.T) {
 		t.Fatalf("no metric %s", name)
 		return 0
 	}
+	// An MO route's URL whose name now resolves to loopback (a config
+	// naming it would not load: TestMOURLAddressGuardAtLoad).
+	must(t, d.webhook.Enqueue(&webhook.Request{Kind: webhook.KindMO, Method: storage.CallbackPOST,
+		URL: "http://localhost:" + port + "/mo", Params: []byte("id=2")}))
 	deadline := time.Now().Add(10 * time.Second)
-	for metric("smppd_webhook_address_denied_total") < 1 {
+	for metric("smppd_webhook_address_denied_total") < 2 {
 		if time.Now().After(deadline) {
-			t.Fatal("the callback to localhost was not refused at dial time")
+			t.Fatal("the receipt and MO callbacks to localhost were not refused at dial time")
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -87,5 +91,34 @@ func TestDLRURLAddressGuard(t *testing.T) {
 	}
 	if n := hits.Load(); n != 0 {
 		t.Errorf("the receiver got %d requests", n)
+	}
+}
+
+// TestMOURLAddressGuardAtLoad: an [[mo_route]] url on loopback loads with
+// the demo's loopback exception and is refused without it, the error
+// naming the route's url key and its line.
+func TestMOURLAddressGuardAtLoad(t *testing.T) {
+	cfgPath, _, _, _ := demoDir(t)
+	src, err := os.ReadFile(cfgPath)
+	must(t, err)
+	route := "[[mo_route]]\nname = \"to-web\"\nurl = \"http://127.0.0.1:9/sms/in\"\nsource_addrs = [\"re:^999\"]\n\n"
+	conf := strings.Replace(string(src), "\n[[mo_route]]\nname = \"all-to-demo\"", "\n"+route+"[[mo_route]]\nname = \"all-to-demo\"", 1)
+	if conf == string(src) {
+		t.Fatal("the demo config's mo_route all-to-demo is gone: adjust the test")
+	}
+	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
+	if _, _, err := loadConfig(cfgPath); err != nil {
+		t.Fatalf("with loopback allowed: %v", err)
+	}
+	line := 1 + strings.Count(conf[:strings.Index(conf, "url = \"http://127.0.0.1:9")], "\n")
+	closed := strings.Replace(conf, `allow_networks = ["127.0.0.0/8", "::1/128"]`, `allow_networks = []`, 1)
+	if closed == conf {
+		t.Fatal("the demo config's allow_networks line changed: adjust the test")
+	}
+	must(t, os.WriteFile(cfgPath, []byte(closed), 0o600))
+	_, _, err = loadConfig(cfgPath)
+	if err == nil || !strings.Contains(err.Error(), "smppd.toml:"+strconv.Itoa(line)+": mo_route[") ||
+		!strings.Contains(err.Error(), "].url") || !strings.Contains(err.Error(), "address 127.0.0.1 not allowed") {
+		t.Fatalf("without loopback allowed: %v, want a refusal of the url at line %d", err, line)
 	}
 }

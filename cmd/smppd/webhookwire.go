@@ -57,8 +57,8 @@ func newWebhook(cfg *config.Config, d *daemon, log zerolog.Logger) (*webhook.Ser
 	}
 	reg := d.metrics.Registry()
 	denied := prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "smppd_webhook_address_denied_total",
-		Help: "Receipt callback connections refused because the dlr-url's host resolved to an address of [webhook] deny_networks " +
-			"not in allow_networks (each callback refused is a permanent failure, a dead letter)."},
+		Help: "Callback connections (receipts to a dlr-url, MO to an [[mo_route]] url) refused because the host resolved to an " +
+			"address of [webhook] deny_networks not in allow_networks (each callback refused is a permanent failure, a dead letter)."},
 		func() float64 { _, n := guard.Refusals(); return float64(n) })
 	for _, c := range []prometheus.Collector{latency, webhookCollector{s}, denied} {
 		if err := reg.Register(c); err != nil {
@@ -77,9 +77,10 @@ func webhookNode(cfg *config.Config) int {
 	return 0
 }
 
-// dlrGuard is the check of the addresses customers' dlr-urls may reach
-// ([webhook] deny_networks and allow_networks); the HTTP API refuses a
-// denied literal address at once, the sender checks the address dialled.
+// dlrGuard is the check of the addresses callbacks may reach ([webhook]
+// deny_networks and allow_networks): customers' dlr-urls and the MO
+// routes' urls. The HTTP API refuses a denied literal dlr-url at once, the
+// config load a denied MO url, the sender checks the address dialled.
 func dlrGuard(cfg *config.Config) (*netguard.Guard, error) {
 	deny, allow, err := cfg.Webhook.Networks()
 	if err != nil {

@@ -54,31 +54,47 @@ func TestReceiptToDeniedAddress(t *testing.T) {
 	}
 }
 
-// TestAllowedAndMOUnguarded: with loopback in allow_networks a receipt
-// reaches a loopback receiver; an MO route's URL (the operator's) is not
-// checked even under the default deny list.
-func TestAllowedAndMOUnguarded(t *testing.T) {
+// TestAllowedAndMOGuarded: with loopback in allow_networks a receipt and
+// an MO reach a loopback receiver; under the default deny list an MO
+// route's URL is refused when it connects as a dlr-url is (its name may
+// resolve elsewhere than at load): a permanent failure, counted, never
+// sent.
+func TestAllowedAndMOGuarded(t *testing.T) {
 	rc := newReceiver(t, status(http.StatusOK, ""))
-	f := newFixture(t, func(o *Options) { o.Guard = guard(t, "127.0.0.0/8") })
+	open := guard(t, "127.0.0.0/8")
+	f := newFixture(t, func(o *Options) { o.Guard = open })
 	if err := f.s.Enqueue(req(rc.url("/dlr"), "r")); err != nil {
 		t.Fatal(err)
 	}
 	if h := rc.wait(t, 5*time.Second); h.form.Get("n") != "r" {
 		t.Fatalf("request %+v", h)
 	}
-
-	g := guard(t)
-	f2 := newFixture(t, func(o *Options) { o.Guard = g })
 	mo := req(rc.url("/mo"), "m")
 	mo.Kind, mo.SystemID = KindMO, ""
-	if err := f2.s.Enqueue(mo); err != nil {
+	if err := f.s.Enqueue(mo); err != nil {
 		t.Fatal(err)
 	}
 	if h := rc.wait(t, 5*time.Second); h.path != "/mo" {
 		t.Fatalf("request %+v", h)
 	}
-	eventually(t, 2*time.Second, "MO sent", func() bool { return f2.s.Stats().MO.Sent == 1 })
-	if _, dialled := g.Refusals(); dialled != 0 {
-		t.Fatalf("the guard refused %d MO connections", dialled)
+	eventually(t, 2*time.Second, "MO sent", func() bool { return f.s.Stats().MO.Sent == 1 })
+
+	_, port, _ := net.SplitHostPort(rc.srv.Listener.Addr().String())
+	g := guard(t)
+	f2 := newFixture(t, func(o *Options) { o.Guard = g })
+	mo = req("http://localhost:"+port+"/mo", "denied")
+	mo.Kind, mo.SystemID = KindMO, ""
+	if err := f2.s.Enqueue(mo); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 5*time.Second, "MO refused for good", func() bool { return f2.s.Stats().MO.Permanent == 1 })
+	if _, dialled := g.Refusals(); dialled == 0 {
+		t.Fatal("the guard counted no refusal")
+	}
+	if st := f2.s.Stats().MO; st.Sent != 0 || st.Retried != 0 {
+		t.Fatalf("MO stats %+v: a denied address is neither sent nor retried", st)
+	}
+	if n := rc.count(); n != 2 {
+		t.Fatalf("the receiver got %d requests, want 2 (the allowed receipt and MO)", n)
 	}
 }

@@ -119,11 +119,7 @@ func (s *Service) call(e *entry, now time.Time) (outcome, string) {
 	if err != nil {
 		return permanent, "request cannot be built: " + err.Error()
 	}
-	client := s.client
-	if e.req.Kind == KindReceipt {
-		client = s.receipts
-	}
-	resp, err := client.Do(req)
+	resp, err := s.client.Do(req)
 	if err != nil {
 		if d := (*netguard.DeniedError)(nil); errors.As(err, &d) {
 			return denied, d.Error()

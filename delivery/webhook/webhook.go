@@ -31,7 +31,8 @@
 // so its connection is refused when the address it resolves to is one the
 // guard denies (checked at dial time, after resolution: DNS rebinding
 // cannot get around it); the callback is then a permanent failure. An MO
-// route's URL is the operator's own and is not checked.
+// route's URL, checked at load, goes through the same check when it
+// connects (its name may resolve elsewhere since): one rule for both.
 //
 // Delivery is at least once: an item in flight when the process stops is
 // sent again after the restart.
@@ -177,12 +178,13 @@ type Options struct {
 	ReceiptZone *time.Location
 	// Latency, when set, observes each attempt's seconds.
 	Latency Observer
-	// Guard refuses the addresses receipt callbacks may not connect to
-	// ([webhook] deny_networks, allow_networks); nil = any address.
+	// Guard refuses the addresses callbacks may not connect to, receipts
+	// and MO alike ([webhook] deny_networks, allow_networks); nil = any
+	// address.
 	Guard *netguard.Guard
 	// Client sends every request (then Guard is its business); nil builds
-	// two from the settings above (keep-alive, MaxPerTarget connections
-	// per host, no redirects), the receipts' one dialling through Guard.
+	// one from the settings above (keep-alive, MaxPerTarget connections
+	// per host, no redirects) dialling through Guard.
 	Client *http.Client
 	Logger zerolog.Logger
 	// Now is the clock (tests); nil = time.Now.
@@ -216,13 +218,12 @@ var (
 // Service sends callbacks. Create it with New, Start it (which takes up
 // what a previous run left pending), Enqueue; Stop it at shutdown.
 type Service struct {
-	opts     Options
-	queue    string       // QueueOf(opts.Node)
-	client   *http.Client // MO: the operator's URLs
-	receipts *http.Client // receipts: the customers' URLs, through Guard
-	log      zerolog.Logger
-	now      func() time.Time
-	zone     *time.Location
+	opts   Options
+	queue  string       // QueueOf(opts.Node)
+	client *http.Client // receipts and MO, through Guard
+	log    zerolog.Logger
+	now    func() time.Time
+	zone   *time.Location
 
 	mu       sync.Mutex
 	targets  map[string]*target
@@ -281,10 +282,8 @@ func New(opts Options) (*Service, error) {
 	if s.zone == nil {
 		s.zone = time.UTC
 	}
-	s.receipts = s.client
 	if s.client == nil {
-		s.client = newClient(opts.Timeout, opts.MaxPerTarget, nil)
-		s.receipts = newClient(opts.Timeout, opts.MaxPerTarget, opts.Guard)
+		s.client = newClient(opts.Timeout, opts.MaxPerTarget, opts.Guard)
 	}
 	logthrottle.Set(10*time.Second, 5, &s.warn.refused, &s.warn.permanent, &s.warn.expired, &s.warn.store, &s.warn.retry)
 	s.ctx, s.stop = context.WithCancel(context.Background())

@@ -13,6 +13,7 @@
 package netguard
 
 import (
+	"context"
 	"errors"
 	"net"
 	"net/netip"
@@ -163,6 +164,45 @@ func (g *Guard) CheckURL(raw string) error {
 	}
 	g.checked.Add(1)
 	return &DeniedError{Host: host}
+}
+
+// Lookup resolves a name to its addresses, as net.Resolver.LookupNetIP
+// does (network "ip").
+type Lookup func(ctx context.Context, network, host string) ([]netip.Addr, error)
+
+// CheckResolvedURL is CheckURL for a URL the operator names in the
+// configuration (an [[mo_route]]'s url), checked once at load where a
+// lookup may wait: a name is resolved too, and refused when any address
+// it resolves to is denied (the dialler would refuse that one). A lookup
+// that fails is returned as it is, not as a DeniedError: the name may
+// resolve later, when Control checks it. A URL that does not parse is
+// nil, as for CheckURL.
+func (g *Guard) CheckResolvedURL(ctx context.Context, raw string, lookup Lookup) error {
+	if g == nil {
+		return nil
+	}
+	if err := g.CheckURL(raw); err != nil {
+		return err
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if _, err := netip.ParseAddr(host); err == nil || host == "" || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return nil // CheckURL's business, and allowed
+	}
+	addrs, err := lookup(ctx, "ip", host)
+	if err != nil {
+		return err
+	}
+	for _, a := range addrs {
+		if !g.Allowed(a) {
+			g.checked.Add(1)
+			return &DeniedError{Host: host + " (" + a.Unmap().WithZone("").String() + ")"}
+		}
+	}
+	return nil
 }
 
 // Control is a net.Dialer Control hook: it refuses a connection to an

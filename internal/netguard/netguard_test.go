@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -147,5 +148,64 @@ func TestControlChecksTheDialledAddress(t *testing.T) {
 	allow := mustGuard(t, DefaultDeny, []string{"127.0.0.0/8"})
 	if err := dial(allow, "127.0.0.1"); err != nil {
 		t.Errorf("dial with loopback allowed: %v", err)
+	}
+}
+
+// TestCheckResolvedURL: a name is looked up and refused when any of its
+// addresses is denied; a failed lookup is its own error, not a refusal;
+// literals and localhost go as CheckURL decides, without a lookup.
+func TestCheckResolvedURL(t *testing.T) {
+	names := map[string][]netip.Addr{
+		"public.example":   {netip.MustParseAddr("192.0.2.80"), netip.MustParseAddr("2001:4860::1")},
+		"inside.example":   {netip.MustParseAddr("8.8.8.8"), netip.MustParseAddr("::ffff:10.1.2.3")},
+		"metadata.example": {netip.MustParseAddr("169.254.169.254")},
+	}
+	lookups := 0
+	lookup := func(_ context.Context, network, host string) ([]netip.Addr, error) {
+		lookups++
+		if network != "ip" {
+			t.Errorf("lookup network %q, want ip", network)
+		}
+		if a, ok := names[host]; ok {
+			return a, nil
+		}
+		return nil, &net.DNSError{Err: "no such host", Name: host, IsNotFound: true}
+	}
+	ctx := context.Background()
+	g := mustGuard(t, DefaultDeny, []string{"192.0.2.80"})
+	for raw, want := range map[string]string{
+		"https://public.example/mo": "",
+		"http://Inside.Example./mo": "address inside.example (10.1.2.3) not allowed",
+		"http://metadata.example/x": "address metadata.example (169.254.169.254) not allowed",
+		"http://127.0.0.1:8080/mo":  "address 127.0.0.1 not allowed",
+		"http://localhost/mo":       "address localhost not allowed",
+		"https://8.8.8.8/mo":        "",
+		"http://192.0.2.80/mo":      "",
+	} {
+		err := g.CheckResolvedURL(ctx, raw, lookup)
+		got := ""
+		if err != nil {
+			got = err.Error()
+			if !errors.Is(err, ErrDenied) {
+				t.Errorf("CheckResolvedURL(%q) = %v, not ErrDenied", raw, err)
+			}
+		}
+		if !strings.HasPrefix(got, want) || (want == "") != (got == "") {
+			t.Errorf("CheckResolvedURL(%q) = %q, want %q", raw, got, want)
+		}
+	}
+	if lookups != 3 {
+		t.Errorf("%d lookups, want 3 (names only)", lookups)
+	}
+	err := g.CheckResolvedURL(ctx, "http://gone.example/mo", lookup)
+	if err == nil || errors.Is(err, ErrDenied) {
+		t.Errorf("a failed lookup: %v, want the lookup's error", err)
+	}
+	if checked, _ := g.Refusals(); checked != 4 {
+		t.Errorf("refusals counted %d, want 4", checked)
+	}
+	loop := mustGuard(t, DefaultDeny, []string{"127.0.0.0/8", "::1"})
+	if err := loop.CheckResolvedURL(ctx, "http://localhost:9/mo", lookup); err != nil {
+		t.Errorf("localhost with loopback allowed: %v", err)
 	}
 }
