@@ -9,7 +9,7 @@
 // prometheus.Collector. The three latency histograms are the only metrics
 // touched on the message path: the engine and the hub call Observe on
 // histograms resolved here once per connector, which is lock-free and does
-// not allocate.
+// not allocate (histogram.go: sharded by P, summed at scrape).
 //
 // Label values are bounded: SMPP command and status names (with catch-all
 // "unknown" and "other" buckets), refusal reasons, and the users and
@@ -100,9 +100,9 @@ type Metrics struct {
 	src atomic.Pointer[Sources]
 	c   *collector
 
-	submit          prometheus.Histogram
+	submit          *Histogram
 	accept, receipt []flow.Observer
-	acceptV, rcptV  *prometheus.HistogramVec
+	acceptV, rcptV  *HistogramVec
 	histogramNames  []string
 }
 
@@ -127,21 +127,15 @@ const (
 func New(opts Options) *Metrics {
 	m := &Metrics{reg: prometheus.NewRegistry(), c: newCollector()}
 	m.c.src = &m.src
-	m.submit = prometheus.NewHistogram(prometheus.HistogramOpts{
-		Name:    SubmitLatencyName,
-		Help:    "Seconds from the start of the read batch holding an ESME's submit_sm, data_sm or submit_multi to queuing its response.",
-		Buckets: submitBuckets,
-	})
-	m.acceptV = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    AcceptLatencyName,
-		Help:    "Seconds from a message's arrival to its acceptance by the connector's upstream (queue, window, retries).",
-		Buckets: acceptBuckets,
-	}, []string{"connector"})
-	m.rcptV = prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    ReceiptLatencyName,
-		Help:    "Seconds from a message's arrival to its final receipt from the connector.",
-		Buckets: receiptBuckets,
-	}, []string{"connector"})
+	m.submit = newHistogram(prometheus.NewDesc(SubmitLatencyName,
+		"Seconds from the start of the read batch holding an ESME's submit_sm, data_sm or submit_multi to queuing its response.",
+		nil, nil), submitBuckets)
+	m.acceptV = newHistogramVec(AcceptLatencyName,
+		"Seconds from a message's arrival to its acceptance by the connector's upstream (queue, window, retries).",
+		"connector", acceptBuckets)
+	m.rcptV = newHistogramVec(ReceiptLatencyName,
+		"Seconds from a message's arrival to its final receipt from the connector.",
+		"connector", receiptBuckets)
 	m.histogramNames = []string{SubmitLatencyName, AcceptLatencyName, ReceiptLatencyName}
 	for _, name := range opts.Connectors {
 		if name == "" { // a vacant id (a removed connector's): not sampled
@@ -149,8 +143,8 @@ func New(opts Options) *Metrics {
 			continue
 		}
 		// Resolved once: the hot path indexes a slice and never hashes labels.
-		m.accept = append(m.accept, m.acceptV.WithLabelValues(name))
-		m.receipt = append(m.receipt, m.rcptV.WithLabelValues(name))
+		m.accept = append(m.accept, m.acceptV.With(name))
+		m.receipt = append(m.receipt, m.rcptV.With(name))
 	}
 	m.reg.MustRegister(m.c, m.submit, m.acceptV, m.rcptV,
 		collectors.NewGoCollector(),
@@ -170,13 +164,13 @@ func (m *Metrics) ReceiptLatency() []flow.Observer { return m.receipt }
 // Latency resolves the two latency histograms of a connector added while
 // running (flow.Hub.AddConnector).
 func (m *Metrics) Latency(connector string) (accept, receipt flow.Observer) {
-	return m.acceptV.WithLabelValues(connector), m.rcptV.WithLabelValues(connector)
+	return m.acceptV.With(connector), m.rcptV.With(connector)
 }
 
 // ForgetLatency drops a removed connector's latency series.
 func (m *Metrics) ForgetLatency(connector string) {
-	m.acceptV.DeleteLabelValues(connector)
-	m.rcptV.DeleteLabelValues(connector)
+	m.acceptV.Delete(connector)
+	m.rcptV.Delete(connector)
 }
 
 // Attach sets the components read at scrape time. Safe at any time, also
