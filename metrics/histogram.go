@@ -11,19 +11,25 @@ import (
 )
 
 // Histogram is a latency histogram with fixed buckets whose observations
-// are spread over shards, one per scheduler P (rounded up to a power of
-// two), and summed at scrape. prometheus.Histogram makes four atomic
-// read-modify-writes per observation (count, hot index, bucket, and a
-// compare-and-swap loop for the float sum) on lines every core shares, so
-// the two event loops observing at once bounce them between cores; here an
-// observation is an uncontended atomic add and compare-and-swap on its P's
-// own lines. Observe does not allocate.
+// go to a shard of the scheduler P that makes them, summed at scrape.
+// prometheus.Histogram makes four atomic read-modify-writes per observation
+// (count, hot index, bucket, and a compare-and-swap loop for the float sum)
+// on lines every core shares: each a full barrier, and the two event loops
+// observing at once bounce the lines between their cores. Here an
+// observation adds to its P's own counts with plain writes while pinned to
+// the P (procPin: no other goroutine runs there meanwhile, so each shard has
+// one writer at a time, and the scheduler's hand-over of a P orders one
+// writer's stores before the next's); a scrape reads the aligned words
+// with atomic loads, which see each whole. A P beyond the shards made at
+// construction (GOMAXPROCS raised later) adds atomically to the shared
+// shard, as every observation does under the race detector, which cannot
+// see the pinning. Observe does not allocate.
 type Histogram struct {
 	desc   *prometheus.Desc
 	labels []string  // values of desc's variable labels
 	upper  []float64 // bucket upper bounds, seconds, ascending (a value goes to the first bound >= it)
 	shards []histShard
-	mask   int
+	shared histShard // atomic adds only
 }
 
 // maxBuckets bounds the buckets of a Histogram (the +Inf one not counted).
@@ -32,8 +38,8 @@ const maxBuckets = 13
 // histShard is one P's counts: per bucket (the last is +Inf) and the sum
 // (float64 bits), padded to two cache lines so neighbours never share one.
 type histShard struct {
-	n   [maxBuckets + 1]atomic.Uint64
-	sum atomic.Uint64
+	n   [maxBuckets + 1]uint64
+	sum uint64
 	_   [128 - (maxBuckets+2)*8]byte
 }
 
@@ -57,8 +63,7 @@ func newHistogram(desc *prometheus.Desc, buckets []float64, labelValues ...strin
 	for n < runtime.GOMAXPROCS(0) {
 		n <<= 1
 	}
-	h := &Histogram{desc: desc, labels: labelValues, upper: buckets, shards: make([]histShard, n), mask: n - 1}
-	return h
+	return &Histogram{desc: desc, labels: labelValues, upper: buckets, shards: make([]histShard, n)}
 }
 
 // Observe records one latency in seconds. Safe for concurrent use.
@@ -67,12 +72,19 @@ func (h *Histogram) Observe(seconds float64) {
 	for b < len(h.upper) && seconds > h.upper[b] {
 		b++
 	}
-	sh := &h.shards[procPin()&h.mask]
-	procUnpin() // the shard only spreads the writes; a move to another P is harmless
-	sh.n[b].Add(1)
+	if p := procPin(); p < len(h.shards) && !raceEnabled {
+		sh := &h.shards[p]
+		sh.n[b]++
+		sh.sum = math.Float64bits(math.Float64frombits(sh.sum) + seconds)
+		procUnpin()
+		return
+	}
+	procUnpin()
+	sh := &h.shared
+	atomic.AddUint64(&sh.n[b], 1)
 	for {
-		old := sh.sum.Load()
-		if sh.sum.CompareAndSwap(old, math.Float64bits(math.Float64frombits(old)+seconds)) {
+		old := atomic.LoadUint64(&sh.sum)
+		if atomic.CompareAndSwapUint64(&sh.sum, old, math.Float64bits(math.Float64frombits(old)+seconds)) {
 			return
 		}
 	}
@@ -84,12 +96,15 @@ func (h *Histogram) Observe(seconds float64) {
 // the buckets, so a scrape is never inconsistent with itself.
 func (h *Histogram) snapshot() (count uint64, sum float64, cum map[float64]uint64) {
 	var per [maxBuckets + 1]uint64
-	for i := range h.shards {
-		sh := &h.shards[i]
-		for b := 0; b <= len(h.upper); b++ {
-			per[b] += sh.n[b].Load()
+	for i := 0; i <= len(h.shards); i++ {
+		sh := &h.shared
+		if i < len(h.shards) {
+			sh = &h.shards[i]
 		}
-		sum += math.Float64frombits(sh.sum.Load())
+		for b := 0; b <= len(h.upper); b++ {
+			per[b] += atomic.LoadUint64(&sh.n[b])
+		}
+		sum += math.Float64frombits(atomic.LoadUint64(&sh.sum))
 	}
 	cum = make(map[float64]uint64, len(h.upper))
 	for b, up := range h.upper {

@@ -54,9 +54,20 @@ func TestHistogramMatchesPrometheus(t *testing.T) {
 	}
 }
 
-// Observations from many goroutines at once are all counted (run with -race).
+// Observations from many goroutines at once are all counted (run with -race
+// too), also from Ps beyond the shards made at construction (one kept
+// here: GOMAXPROCS raised later), which share the atomic shard.
 func TestHistogramConcurrent(t *testing.T) {
-	h := newHistogram(prometheus.NewDesc("y_seconds", "y", nil, nil), submitBuckets)
+	for _, keep := range []int{-1, 1} {
+		h := newHistogram(prometheus.NewDesc("y_seconds", "y", nil, nil), submitBuckets)
+		if keep >= 0 {
+			h.shards = h.shards[:keep]
+		}
+		observeConcurrently(t, h)
+	}
+}
+
+func observeConcurrently(t *testing.T, h *Histogram) {
 	const goroutines, each = 8, 5000
 	var wg sync.WaitGroup
 	for range goroutines {
