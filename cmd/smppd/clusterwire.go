@@ -179,6 +179,8 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 		{"smppd_cluster_journal_refused_total", "Writes refused because the unacknowledged journal passed its bound (submits answered ESME_RMSGQFUL).", func(j js) float64 { return float64(j.Refused) }},
 		{"smppd_cluster_journal_applied_batches_total", "Journal batches applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.Applied) }},
 		{"smppd_cluster_journal_applied_entries_total", "Journal entries applied to this node's index: other nodes', and its own replayed at start.", func(j js) float64 { return float64(j.AppliedEntries) }},
+		{"smppd_cluster_journal_bytes_total", "Bytes of the journal batches this node published, before compression.", func(j js) float64 { return float64(j.RawBytes) }},
+		{"smppd_cluster_journal_published_bytes_total", "Bytes this node published to JetStream for its journal batches (S2-compressed where that saves an eighth; retries included).", func(j js) float64 { return float64(j.SentBytes) }},
 		{"smppd_cluster_journal_compactions_total", "Journal compactions this node made (a new base; the batches before its cut purged).", func(j js) float64 { return float64(j.Compactions) }},
 		{"smppd_cluster_held_claims_won_total", "Held-item leases whose cluster-wide claim this node won (it delivers the item).", func(j js) float64 { return float64(j.ClaimsWon) }},
 		{"smppd_cluster_held_claims_lost_total", "Held-item leases given up because another node held the item's claim (or the claim was not acknowledged in 2 s).", func(j js) float64 { return float64(j.ClaimsLost) }},

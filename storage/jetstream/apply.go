@@ -26,6 +26,7 @@ type applier struct {
 	batches atomic.Uint64
 	entries atomic.Uint64
 	bad     atomic.Uint64 // entries that did not decode or apply
+	unz     []byte        // a compressed batch's entries (batch runs on one goroutine at a time)
 }
 
 // start applies the newest base (compact.go), replays the batches after
@@ -125,6 +126,12 @@ func (a *applier) stop() {
 // batch applies one journal batch from node.
 func (a *applier) batch(node int, p []byte) {
 	a.batches.Add(1)
+	p, err := unwrap(&a.unz, p)
+	if err != nil {
+		a.bad.Add(1)
+		a.s.lg.Warn().Err(err).Int("from", node).Str("event", "journal_apply_failed").Msg("store: a journal batch did not apply")
+		return
+	}
 	for len(p) >= 5 {
 		n := int(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
 		if n < 1 || len(p) < 4+n {

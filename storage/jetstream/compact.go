@@ -176,6 +176,11 @@ func eachJournal(ctx context.Context, st natsjs.Stream, from, to uint64, fn func
 // eachEntry splits a batch into its entries; kFrom changes node for the
 // entries after it.
 func eachEntry(node int, p []byte, fn func(node int, kind byte, e []byte)) {
+	var unz []byte
+	p, err := unwrap(&unz, p)
+	if err != nil {
+		return
+	}
 	for len(p) >= 5 {
 		n := int(uint32(p[0]) | uint32(p[1])<<8 | uint32(p[2])<<16 | uint32(p[3])<<24)
 		if n < 1 || len(p) < 4+n {

@@ -61,6 +61,8 @@ type journal struct {
 	batches   atomic.Uint64 // published (JetStream operations)
 	entries   atomic.Uint64 // entries appended
 	retries   atomic.Uint64 // batches published again after an error
+	raw       atomic.Uint64 // bytes of the batches before compression
+	sent      atomic.Uint64 // bytes published (compressed, retries included)
 	refused   atomic.Uint64 // appends refused (backlog)
 }
 
@@ -201,6 +203,16 @@ func (j *journal) publisher() {
 			continue
 		}
 		seq++
+		j.raw.Add(uint64(len(data)))
+		// The raw batch is not needed once compressed: a retry publishes
+		// the same bytes.
+		c := getBuf()
+		if out := compressBatch(c, data); len(out) < len(data) {
+			putBuf(data)
+			data = out
+		} else {
+			putBuf(c)
+		}
 		f := flight{data: data, end: end, id: j.run + strconv.FormatUint(seq, 10)}
 		f.fut = j.publish(&f)
 		j.flights <- f
@@ -220,6 +232,7 @@ func (j *journal) publish(f *flight) natsjs.PubAckFuture {
 		return nil
 	}
 	j.batches.Add(1)
+	j.sent.Add(uint64(len(f.data)))
 	return fut
 }
 

@@ -418,6 +418,9 @@ type JournalStats struct {
 	Applied, AppliedEntries            uint64
 	Pending                            uint64 // bytes appended and not yet acknowledged
 	Compactions                        uint64 // journal compactions this node made
+	// RawBytes and SentBytes: the batches' bytes before compression
+	// (compress.go), and the bytes published (retries included).
+	RawBytes, SentBytes uint64
 	// ClaimsWon and ClaimsLost count held-item leases whose claim this
 	// node won, and those another node held (or not acknowledged in time).
 	ClaimsWon, ClaimsLost uint64
@@ -428,7 +431,8 @@ func (s *Store) Journal() JournalStats {
 	return JournalStats{Batches: s.j.batches.Load(), Entries: s.j.entries.Load(), Retries: s.j.retries.Load(),
 		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
 		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load(),
-		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load()}
+		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load(),
+		RawBytes: s.j.raw.Load(), SentBytes: s.j.sent.Load()}
 }
 
 // Close implements storage.Store: it waits (up to 10 s) for the journal's
