@@ -57,12 +57,16 @@ func (s *Server) readParams(w http.ResponseWriter, r *http.Request, p *params, j
 				return false
 			}
 		}
+		// The credentials may be kept (the login cache, the failed-login
+		// limiter): not as views pinning a body of up to max_body.
+		p.own(pUsername)
+		p.own(pPassword)
 	}
 	if user, pw, ok := r.BasicAuth(); ok {
-		if _, has := p.vals["username"]; !has {
-			p.vals["username"] = user
-			if _, has := p.vals["password"]; !has {
-				p.vals["password"] = pw
+		if !p.given(pUsername) {
+			p.set(pUsername, user)
+			if !p.given(pPassword) {
+				p.set(pPassword, pw)
 			}
 		}
 	}
@@ -81,8 +85,8 @@ func (s *Server) jasminFail(w http.ResponseWriter, f *failure, jsonAnswer bool) 
 
 // login authenticates a Jasmin request by its username and password.
 func (s *Server) login(w http.ResponseWriter, r *http.Request, p *params, jsonAnswer bool) (*accounts.User, bool) {
-	name := p.vals["username"]
-	u, err := s.loginPassword(r, name, p.vals["password"])
+	name := p.value(pUsername)
+	u, err := s.loginPassword(r, name, p.value(pPassword))
 	if err != nil {
 		s.jasminFail(w, authFailure(err, name), jsonAnswer)
 		return nil, false
@@ -132,7 +136,7 @@ func (s *Server) send(w http.ResponseWriter, r *http.Request) {
 		jasminError(w, http.StatusServiceUnavailable, "The message store failed to write the message: retry later")
 		return
 	}
-	jasminSuccess(w, o.id)
+	jasminSuccess(w, o.id, &o1.ans)
 	answered = true
 }
 
@@ -177,19 +181,19 @@ func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
 	if !s.readParams(w, r, p, true) {
 		return
 	}
-	if _, ok := p.vals["coding"]; !ok {
-		p.vals["coding"] = "0"
+	if !p.given(pCoding) {
+		p.set(pCoding, "0")
 	}
-	_, hasHex := p.vals["hex-content"]
-	if _, ok := p.vals["content"]; !ok && !hasHex {
-		p.vals["content"] = ""
+	hasHex := p.given(pHexContent)
+	if !p.given(pContent) && !hasHex {
+		p.set(pContent, "")
 	}
 	if f := p.check(rateFields); f != nil {
 		s.stats.bad.Add(1)
 		jasminJSON(w, f.jasmin, f.reason)
 		return
 	}
-	if _, ok := p.vals["content"]; ok && hasHex {
+	if p.given(pContent) && hasHex {
 		jasminJSON(w, http.StatusBadRequest, "content and hex-content cannot be used both in same request.")
 		return
 	}
@@ -201,24 +205,24 @@ func (s *Server) rate(w http.ResponseWriter, r *http.Request) {
 		jasminJSON(w, http.StatusBadRequest, notAuthorized(u, "Cannot check rate").reason)
 		return
 	}
-	coding, _ := strconv.Atoi(p.vals["coding"])
+	coding, _ := strconv.Atoi(p.value(pCoding))
 	var payload []byte
 	if hasHex {
-		b, err := decodeHex(p.vals["hex-content"])
+		b, err := decodeHex(p.value(pHexContent))
 		if err != nil {
-			jasminJSON(w, http.StatusBadRequest, "Invalid hex-content data: '"+clip(p.vals["hex-content"])+"'")
+			jasminJSON(w, http.StatusBadRequest, "Invalid hex-content data: '"+clip(p.value(pHexContent))+"'")
 			return
 		}
 		payload = b
 	} else {
-		payload, _ = content.Encode(nil, byte(coding), p.vals["content"])
+		payload, _ = content.Encode(nil, byte(coding), p.value(pContent))
 	}
 	n, err := content.Count(payload, byte(coding))
 	if err != nil {
 		jasminJSON(w, http.StatusBadRequest, "The content cannot be cut into SMS parts.")
 		return
 	}
-	sm := codec.SM{DestinationAddr: []byte(p.vals["to"]), SourceAddr: []byte(p.vals["from"]),
+	sm := codec.SM{DestinationAddr: []byte(p.value(pTo)), SourceAddr: []byte(p.value(pFrom)),
 		DataCoding: byte(coding), ShortMessage: payload}
 	q, ok := s.o.Hub.Quote(u, &sm, now)
 	if !ok {

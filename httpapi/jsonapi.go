@@ -26,10 +26,10 @@ import (
 var jsonFields = func() fieldSet {
 	var fs fieldSet
 	for _, f := range sendFields {
-		switch f.name {
-		case "username", "password":
+		switch f.p {
+		case pUsername, pPassword:
 			continue
-		case "dlr":
+		case pDLR:
 			f.required = false
 		}
 		fs = append(fs, f)
@@ -66,16 +66,16 @@ func (s *Server) authJSON(w http.ResponseWriter, r *http.Request) (*accounts.Use
 	return nil, false
 }
 
-// item is one message's answer in a batch, and the body of a single
-// message's success.
-type item struct {
-	written uint64 // the store's position after the message (Hub.WaitDurable)
-
-	Index  *int      `json:"index,omitempty"`
-	Status int       `json:"status"`
-	ID     string    `json:"id,omitempty"`
-	Parts  []string  `json:"parts,omitempty"`
-	Error  *apiError `json:"error,omitempty"`
+// result is what became of one message of a POST: accepted with its
+// parts' ids, or refused with an error. Its answer is the body of a single
+// message's success, and one item of a batch's "messages":
+// {"index": i, "status": 200, "id": "<last part's id>", "parts": [ids]}
+// or {"index": i, "status": 4xx, "error": {...}}.
+type result struct {
+	written uint64   // the store's position after the message (Hub.WaitDurable)
+	status  int      // the HTTP status of the message alone
+	ids     []msg.ID // every part's id, the last the message's; a view of one's buffer
+	err     *apiError
 }
 
 // post is POST /v1/messages.
@@ -157,17 +157,18 @@ func (s *Server) postMessages(u *accounts.User, body []byte, hold *flow.DirectHo
 		}
 		return errorAnswer(http.StatusBadRequest, &apiError{Code: "invalid_request", Message: msg})
 	}
+	var idBuf [DefaultMaxParts]msg.ID
 	if !isBatch {
-		it := s.one(u, body, hold, now)
-		if it.Error != nil {
-			return errorAnswer(it.Status, it.Error)
+		res := s.one(u, body, hold, now, idBuf[:0])
+		if res.err != nil {
+			return errorAnswer(res.status, res.err)
 		}
-		if err := s.o.Hub.WaitDurable(it.written); err != nil {
+		if err := s.o.Hub.WaitDurable(res.written); err != nil {
 			s.warn("commit", err)
 			return errorAnswer(http.StatusServiceUnavailable, &apiError{Code: "unavailable",
 				Message: "the message store failed to write the message: retry later"})
 		}
-		return http.StatusOK, it.appendJSON(make([]byte, 0, 128))
+		return http.StatusOK, res.appendJSON(make([]byte, 0, 128), -1)
 	}
 	if n := len(items); n == 0 || n > MaxBatch {
 		s.stats.bad.Add(1)
@@ -176,24 +177,24 @@ func (s *Server) postMessages(u *accounts.User, body []byte, hold *flow.DirectHo
 	}
 	var accepted, refused int
 	var written uint64
-	answer := make([]byte, 0, 128*len(items))
+	answer := make([]byte, 0, 80*len(items)+64)
 	answer = append(answer, `{"accepted":`...)
 	mark := len(answer)
 	answer = append(answer, `000000,"refused":000000,"messages":[`...) // the counts are patched in below
+	ids := idBuf[:0]
 	for i, raw := range items {
-		it := s.one(u, raw, hold, now)
-		idx := i
-		it.Index = &idx
-		if it.Error != nil {
+		res := s.one(u, raw, hold, now, ids)
+		if res.err != nil {
 			refused++
 		} else {
 			accepted++
 		}
-		written = max(written, it.written)
+		written = max(written, res.written)
 		if i > 0 {
 			answer = append(answer, ',')
 		}
-		answer = it.appendJSON(answer)
+		answer = res.appendJSON(answer, i)
+		ids = res.ids[:0] // the next message's ids reuse the buffer
 	}
 	answer = append(answer, "]}"...)
 	head := strconv.AppendInt(nil, int64(accepted), 10)
@@ -210,32 +211,31 @@ func (s *Server) postMessages(u *accounts.User, body []byte, hold *flow.DirectHo
 	return http.StatusOK, answer
 }
 
-// appendJSON appends it as encoding/json writes it (a batch's thousand
-// items are written by hand: reflection cost as much as their parsing).
-func (it *item) appendJSON(b []byte) []byte {
+// appendJSON appends r's answer, with "index" when index >= 0, as
+// encoding/json would write it (by hand: a batch's thousand answers cost
+// as much as their parsing through reflection, and ids as strings one
+// allocation each). An id is hex digits: it needs no escaping.
+func (r *result) appendJSON(b []byte, index int) []byte {
 	b = append(b, '{')
-	if it.Index != nil {
+	if index >= 0 {
 		b = append(b, `"index":`...)
-		b = strconv.AppendInt(b, int64(*it.Index), 10)
+		b = strconv.AppendInt(b, int64(index), 10)
 		b = append(b, ',')
 	}
 	b = append(b, `"status":`...)
-	b = strconv.AppendInt(b, int64(it.Status), 10)
-	if it.ID != "" {
-		b = append(b, `,"id":`...)
-		b = appendJSONString(b, it.ID)
-	}
-	if len(it.Parts) > 0 {
-		b = append(b, `,"parts":[`...)
-		for i, p := range it.Parts {
+	b = strconv.AppendInt(b, int64(r.status), 10)
+	if len(r.ids) > 0 {
+		b = append(b, `,"id":"`...)
+		b = append(r.ids[len(r.ids)-1].AppendHex(b), `","parts":[`...)
+		for i, id := range r.ids {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = appendJSONString(b, p)
+			b = append(id.AppendHex(append(b, '"')), '"')
 		}
 		b = append(b, ']')
 	}
-	if e := it.Error; e != nil {
+	if e := r.err; e != nil {
 		b = append(b, `,"error":{"code":`...)
 		b = appendJSONString(b, e.Code)
 		b = append(b, `,"message":`...)
@@ -286,38 +286,34 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
-// one decides one message object: the item to answer for it.
-func (s *Server) one(u *accounts.User, raw []byte, hold *flow.DirectHold, now time.Time) item {
+// one decides one message object; an accepted one's part ids are copied
+// into ids (reused: valid until the next call with the same buffer).
+func (s *Server) one(u *accounts.User, raw []byte, hold *flow.DirectHold, now time.Time, ids []msg.ID) result {
 	o1 := getOne()
 	defer o1.release()
 	p := &o1.p
 	if f := p.fromJSON(raw); f != nil {
 		s.stats.bad.Add(1)
-		return item{Status: f.json, Error: f.apiError()}
+		return result{status: f.json, err: f.apiError()}
 	}
-	if len(p.vals) == 0 {
+	if p.n == 0 {
 		s.stats.bad.Add(1)
-		return item{Status: http.StatusBadRequest, Error: &apiError{Code: "invalid_request", Message: "a message needs at least to and content"}}
+		return result{status: http.StatusBadRequest, err: &apiError{Code: "invalid_request", Message: "a message needs at least to and content"}}
 	}
 	p.sendDefaults()
 	if f := p.check(jsonFields); f != nil {
 		s.stats.bad.Add(1)
-		return item{Status: f.json, Error: f.apiError()}
+		return result{status: f.json, err: f.apiError()}
 	}
 	if f := s.build(u, p, &o1.m, now); f != nil {
 		s.stats.refused.Add(1)
-		return item{Status: f.json, Error: f.apiError()}
+		return result{status: f.json, err: f.apiError()}
 	}
 	o := s.submit(u, o1, hold, now)
 	if o.fail != nil {
-		return item{Status: o.fail.json, Error: o.fail.apiError()}
+		return result{status: o.fail.json, err: o.fail.apiError()}
 	}
-	it := item{Status: http.StatusOK, ID: o.id.String(), Parts: make([]string, len(o.ids)), written: o.written}
-	for i, id := range o.ids[:len(o.ids)-1] {
-		it.Parts[i] = id.String()
-	}
-	it.Parts[len(it.Parts)-1] = it.ID // the same string: the last part's id is the message's
-	return it
+	return result{status: http.StatusOK, ids: append(ids, o.ids...), written: o.written}
 }
 
 func errorAnswer(status int, e *apiError) (int, []byte) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A scanner for the JSON the API takes: a flat object of string, number
@@ -50,6 +51,10 @@ func (s *scanner) expect(c byte) bool {
 }
 
 // str reads a string at s.i (after its opening quote is seen by peek).
+// A string without escapes is a view of s.b, not a copy: the body is read
+// into a buffer of its own (readBody), never written to nor reused, and
+// lives as long as a view; what must outlive the request is copied where
+// it is kept (the dlr-url).
 func (s *scanner) str() (string, error) {
 	if !s.expect('"') {
 		return "", errJSON
@@ -62,7 +67,10 @@ func (s *scanner) str() (string, error) {
 			raw := s.b[start:s.i]
 			s.i++
 			if !escaped && utf8.Valid(raw) {
-				return string(raw), nil
+				if len(raw) == 0 {
+					return "", nil
+				}
+				return unsafe.String(&raw[0], len(raw)), nil
 			}
 			var out string
 			if err := json.Unmarshal(s.b[start-1:s.i], &out); err != nil {
@@ -164,7 +172,7 @@ func (s *scanner) number() (string, error) {
 			return "", errJSON
 		}
 	}
-	return string(s.b[start:s.i]), nil
+	return unsafe.String(&s.b[start], s.i-start), nil // a view, as str's
 }
 
 // literal reads true, false or null.
@@ -275,9 +283,6 @@ func (e *errBadValue) Error() string { return "httpapi: member " + e.key + " has
 // as its JSON. A repeated member keeps its first value, as a repeated
 // query parameter does.
 func (p *params) flatObject(s *scanner) error {
-	if p.vals == nil {
-		p.vals = make(map[string]string, 8)
-	}
 	return s.object(func(key string) error {
 		var v string
 		switch c := s.peek(); {
@@ -307,7 +312,10 @@ func (p *params) flatObject(s *scanner) error {
 			if err != nil {
 				return err
 			}
-			v = map[string]string{"true": "yes", "false": "no"}[lit]
+			v = "no"
+			if lit == "true" {
+				v = "yes"
+			}
 		default:
 			raw, err := s.skip(true)
 			if err != nil {
@@ -315,9 +323,7 @@ func (p *params) flatObject(s *scanner) error {
 			}
 			return &errBadValue{key: key, raw: raw}
 		}
-		if _, seen := p.vals[key]; !seen {
-			p.vals[key] = v
-		}
+		p.add(key, v)
 		return nil
 	})
 }

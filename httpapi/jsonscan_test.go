@@ -3,8 +3,12 @@ package httpapi
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"github.com/smppd/smppd/msg"
 )
 
 func TestFlatObject(t *testing.T) {
@@ -15,13 +19,9 @@ func TestFlatObject(t *testing.T) {
 		if err := p.flatObject(s); err != nil || !s.end() {
 			t.Fatalf("%s: %v", in, err)
 		}
-		for k, v := range want {
-			if p.vals[k] != v {
-				t.Errorf("%s: %s = %q, want %q", in, k, p.vals[k], v)
-			}
-		}
-		if len(p.vals) != len(want) || string(p.tlvs) != tlvs {
-			t.Errorf("%s: %v tlvs %s", in, p.vals, p.tlvs)
+		got := paramMap(p)
+		if !maps.Equal(got, want) || p.n != len(want) || string(p.tlvs) != tlvs {
+			t.Errorf("%s: %v (n %d) tlvs %s, want %v", in, got, p.n, p.tlvs, want)
 		}
 	}
 	ok(`{}`, map[string]string{}, "")
@@ -35,7 +35,7 @@ func TestFlatObject(t *testing.T) {
 		p := &params{}
 		s := &scanner{b: []byte(bad)}
 		if err := p.flatObject(s); err == nil && s.end() {
-			t.Errorf("%q accepted: %v", bad, p.vals)
+			t.Errorf("%q accepted: %v", bad, paramMap(p))
 		}
 	}
 	for _, in := range []string{`{"a":null}`, `{"a":{"b":1}}`, `{"a":[1]}`, `{"a":true}`} {
@@ -45,6 +45,17 @@ func TestFlatObject(t *testing.T) {
 			t.Errorf("%s: %v, want a bad value", in, err)
 		}
 	}
+}
+
+// paramMap is the parameters p was given that the API knows, by name.
+func paramMap(p *params) map[string]string {
+	m := map[string]string{}
+	for k := range nParams {
+		if v, ok := p.get(k); ok {
+			m[paramNames[k]] = v
+		}
+	}
+	return m
 }
 
 func asBadValue(err error, out **errBadValue) bool {
@@ -89,7 +100,7 @@ func FuzzFlatObject(f *testing.F) {
 		if err := json.Unmarshal([]byte(in), &m); err != nil {
 			t.Fatalf("%q accepted, encoding/json refuses it: %v", in, err)
 		}
-		for k, v := range p.vals {
+		for k, v := range paramMap(p) {
 			raw, ok := m[k]
 			if !ok {
 				t.Fatalf("%q: %s missing in encoding/json's reading", in, k)
@@ -112,22 +123,66 @@ func FuzzFlatObject(f *testing.F) {
 	})
 }
 
-// appendJSON writes what encoding/json writes (without its HTML escapes).
-func TestItemAppendJSON(t *testing.T) {
+// item is one message's answer as the JSON API writes it (the body of a
+// single message's success, an item of a batch): what tests decode.
+type item struct {
+	Index  *int      `json:"index,omitempty"`
+	Status int       `json:"status"`
+	ID     string    `json:"id,omitempty"`
+	Parts  []string  `json:"parts,omitempty"`
+	Error  *apiError `json:"error,omitempty"`
+}
+
+// appendJSON writes what encoding/json writes of the same item (without
+// its HTML escapes).
+func TestResultAppendJSON(t *testing.T) {
 	idx := 7
-	for _, it := range []item{
-		{Status: 200, ID: "0123456789abcdef", Parts: []string{"0123456789abcdee", "0123456789abcdef"}},
-		{Index: &idx, Status: 422, Error: &apiError{Code: "no_route", Message: "No route found", SMPPStatus: "ESME_RINVDSTADR", SMPPStatusCode: 11}},
-		{Index: &idx, Status: 400, Error: &apiError{Code: "invalid_request", Message: "q\"\\\x01\x1f é \u2028 <&> \xff end"}},
+	ids := []msg.ID{0x0123456789abcdee, 0x0123456789abcdef}
+	for _, c := range []struct {
+		r     result
+		index int
+		want  item
+	}{
+		{result{status: 200, ids: ids}, -1, item{Status: 200, ID: "0123456789abcdef", Parts: []string{"0123456789abcdee", "0123456789abcdef"}}},
+		{result{status: 200, ids: ids[1:]}, 7, item{Index: &idx, Status: 200, ID: "0123456789abcdef", Parts: []string{"0123456789abcdef"}}},
+		{result{status: 422, err: &apiError{Code: "no_route", Message: "No route found", SMPPStatus: "ESME_RINVDSTADR", SMPPStatusCode: 11}}, 7,
+			item{Index: &idx, Status: 422, Error: &apiError{Code: "no_route", Message: "No route found", SMPPStatus: "ESME_RINVDSTADR", SMPPStatusCode: 11}}},
+		{result{status: 400, err: &apiError{Code: "invalid_request", Message: "q\"\\\x01\x1f é \u2028 <&> \xff end"}}, 7,
+			item{Index: &idx, Status: 400, Error: &apiError{Code: "invalid_request", Message: "q\"\\\x01\x1f é \u2028 <&> \xff end"}}},
 	} {
 		var want bytes.Buffer
 		enc := json.NewEncoder(&want)
 		enc.SetEscapeHTML(false)
-		if err := enc.Encode(it); err != nil {
+		if err := enc.Encode(c.want); err != nil {
 			t.Fatal(err)
 		}
-		if got := string(it.appendJSON(nil)); got != strings.TrimSuffix(want.String(), "\n") {
+		if got := string(c.r.appendJSON(nil, c.index)); got != strings.TrimSuffix(want.String(), "\n") {
 			t.Errorf("appendJSON = %s\n      want %s", got, want.String())
 		}
+	}
+}
+
+// TestStrIsAView: a string without escapes is read without a copy (a
+// batch's values), one with escapes is decoded into its own.
+func TestStrIsAView(t *testing.T) {
+	b := []byte(`{"to":"33600000001","content":"a\u00e9"}`)
+	var p params
+	if err := p.flatObject(&scanner{b: b}); err != nil {
+		t.Fatal(err)
+	}
+	if to := p.value(pTo); to != "33600000001" || unsafe.StringData(to) != &b[7] {
+		t.Errorf("to %q is not a view of the body", to)
+	}
+	if c := p.value(pContent); c != "aé" {
+		t.Errorf("content %q", c)
+	}
+	if raceEnabled {
+		return // allocations are not counted under the race detector
+	}
+	if n := testing.AllocsPerRun(100, func() {
+		var p params
+		_ = p.flatObject(&scanner{b: []byte(`{"to":"33600000001","content":"a batch message","coding":0,"dlr":true}`)[:]})
+	}); n > 1 {
+		t.Errorf("%v allocations to read a message without escapes, want at most 1 (the literal's copy)", n)
 	}
 }

@@ -50,16 +50,17 @@ type customTLV struct {
 const maxValidityMinutes = 10 * 365 * 24 * 60
 
 // msgState is a message's working memory from its parameters to its answer,
-// pooled: the parameters' map, the message and its buffers and the ids of
+// pooled: the parameters, the message and its buffers and the ids of
 // its parts are reused, so /send and each message of a batch allocate
 // little besides what net/http does.
 type msgState struct {
 	p   params
 	m   message
 	ids []msg.ID
+	ans successBuf // /send's answer
 }
 
-var statePool = sync.Pool{New: func() any { return &msgState{p: params{vals: make(map[string]string, 8)}} }}
+var statePool = sync.Pool{New: func() any { return new(msgState) }}
 
 // getOne takes a cleared msgState from the pool.
 func getOne() *msgState { return statePool.Get().(*msgState) }
@@ -67,19 +68,14 @@ func getOne() *msgState { return statePool.Get().(*msgState) }
 // release clears o (the next request must see nothing of this one) and
 // pools it. Nothing of o may be used after.
 func (o *msgState) release() {
-	if len(o.p.vals) > maxPooledParams {
-		o.p.vals = make(map[string]string, 8) // a hostile request's map is not kept
-	} else {
-		clear(o.p.vals)
-	}
-	o.p.tlvs = nil
+	o.p.reset()
 	m := &o.m
 	payload := m.payload[:0]
 	if cap(payload) > maxPooledPayload {
 		payload = nil
 	}
 	*m = message{to: m.to[:0], from: m.from[:0], payload: payload}
-	if cap(o.ids) > maxPooledParams {
+	if cap(o.ids) > maxPooledIDs {
 		o.ids = nil
 	}
 	statePool.Put(o)
@@ -88,7 +84,7 @@ func (o *msgState) release() {
 // What a pooled msgState keeps at most: the buffers of a request far
 // beyond the usual are let go, so the pool holds no large ones.
 const (
-	maxPooledParams  = 32
+	maxPooledIDs     = 32
 	maxPooledPayload = 4 << 10
 )
 
@@ -99,15 +95,15 @@ func (s *Server) build(u *accounts.User, p *params, m *message, now time.Time) *
 	if !u.May(accounts.RightHTTPSend) {
 		return notAuthorized(u, "Cannot send MT messages")
 	}
-	dlr := p.vals["dlr"] == "yes"
+	dlr := p.value(pDLR) == "yes"
 	if dlr && !u.Receipts {
 		return notAuthorized(u, "Setting dlr level not authorized")
 	}
-	if _, ok := p.get("dlr-method"); ok && !u.May(accounts.RightHTTPSetDLRMethod) {
+	if p.given(pDLRMethod) && !u.May(accounts.RightHTTPSetDLRMethod) {
 		return notAuthorized(u, "Setting dlr method not authorized")
 	}
-	hexContent, isHex := p.get("hex-content")
-	text, isText := p.get("content")
+	hexContent, isHex := p.get(pHexContent)
+	text, isText := p.get(pContent)
 	switch {
 	case !isHex && !isText:
 		return badRequest("content or hex-content not present.")
@@ -116,10 +112,10 @@ func (s *Server) build(u *accounts.User, p *params, m *message, now time.Time) *
 	case isHex && !u.May(accounts.RightSetHexContent):
 		return notAuthorized(u, "Setting hex content not authorized")
 	}
-	if _, ok := p.get("sdt"); ok && !u.May(accounts.RightSetScheduleDelivery) {
+	if p.given(pSDT) && !u.May(accounts.RightSetScheduleDelivery) {
 		return notAuthorized(u, "Setting schedule delivery time not authorized")
 	}
-	coding, _ := strconv.Atoi(p.vals["coding"])
+	coding, _ := strconv.Atoi(p.value(pCoding))
 	m.coding = byte(coding)
 	if isHex {
 		b, err := decodeHexInto(m.payload, hexContent)
@@ -142,20 +138,20 @@ func (s *Server) build(u *accounts.User, p *params, m *message, now time.Time) *
 			strconv.Itoa(s.o.MaxParts) + ").")
 	}
 	m.parts = n
-	m.to = append(m.to, p.vals["to"]...)
-	if from, ok := p.get("from"); ok {
+	m.to = append(m.to, p.value(pTo)...)
+	if from, ok := p.get(pFrom); ok {
 		if len(from) > maxAddr || !msg.NoControl(from) {
 			return badRequest("Argument [from] has an invalid value: [" + clip(from) + "].")
 		}
 		m.from = append(m.from, from...)
 	}
-	if v, ok := p.get("priority"); ok {
+	if v, ok := p.get(pPriority); ok {
 		m.priority = v[0] - '0'
 	}
-	if v, ok := p.get("sdt"); ok {
+	if v, ok := p.get(pSDT); ok {
 		m.sdt = []byte(v)
 	}
-	if v, ok := p.get("validity-period"); ok {
+	if v, ok := p.get(pValidity); ok {
 		mins, err := strconv.Atoi(v)
 		if err != nil || mins > maxValidityMinutes {
 			return badRequest("Argument [validity-period] has an invalid value: [" + clip(v) + "].")
@@ -184,10 +180,10 @@ func (s *Server) dlr(u *accounts.User, m *message, p *params, dlr bool) *failure
 		return nil
 	}
 	level := 1
-	if v, ok := p.get("dlr-level"); ok {
+	if v, ok := p.get(pDLRLevel); ok {
 		level = int(v[0] - '0')
 	}
-	url, hasURL := p.get("dlr-url")
+	url, hasURL := p.get(pDLRURL)
 	if !hasURL || level >= 2 {
 		m.regDlv = 1 // SMSC delivery receipt requested (SMPP 3.4 §5.2.17)
 	}
@@ -204,8 +200,9 @@ func (s *Server) dlr(u *accounts.User, m *message, p *params, dlr bool) *failure
 		}
 		return badRequest("Argument [dlr-url] has an invalid value: [" + clip(url) + "] (address not allowed).")
 	}
-	cb := &storage.Callback{URL: url, Level: uint8(level), Method: storage.CallbackPOST, Expires: m.expires}
-	if p.vals["dlr-method"] == "GET" {
+	// The URL outlives the request, whose query or body it is a view of.
+	cb := &storage.Callback{URL: strings.Clone(url), Level: uint8(level), Method: storage.CallbackPOST, Expires: m.expires}
+	if p.value(pDLRMethod) == "GET" {
 		cb.Method = storage.CallbackGET
 	}
 	m.cb = cb
@@ -238,7 +235,7 @@ const (
 func (m *message) customTLVs(p *params) *failure {
 	raw := p.tlvs
 	if raw == nil {
-		v, ok := p.get("custom_tlvs")
+		v, ok := p.get(pCustomTLVs)
 		if !ok || v == "" {
 			return nil
 		}

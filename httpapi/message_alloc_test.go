@@ -29,7 +29,7 @@ func TestSendStateAllocs(t *testing.T) {
 		if f := p.check(sendFields); f != nil {
 			t.Fatal(f.reason)
 		}
-		u, err := e.users.Login(p.vals["username"], p.vals["password"], ip)
+		u, err := e.users.Login(p.value(pUsername), p.value(pPassword), ip)
 		if err != nil {
 			t.Fatal(err)
 		}

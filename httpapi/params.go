@@ -14,66 +14,169 @@ import (
 // and what each value must look like, checked as Jasmin's UrlArgsValidator
 // checks them (an unknown parameter is refused), with Jasmin's messages.
 
+// param names one of the parameters the API knows (any endpoint's): a
+// request's parameters are kept in an array indexed by it, so reading and
+// checking them hashes nothing (a batch reads a thousand messages).
+type param uint8
+
+const (
+	pTo param = iota
+	pFrom
+	pCoding
+	pUsername
+	pPassword
+	pPriority
+	pSDT
+	pValidity
+	pDLR
+	pDLRURL
+	pDLRLevel
+	pDLRMethod
+	pTags
+	pContent
+	pHexContent
+	pCustomTLVs
+	nParams
+)
+
+// paramNames are the parameters' names, as requests write them.
+var paramNames = [nParams]string{"to", "from", "coding", "username", "password", "priority", "sdt", "validity-period",
+	"dlr", "dlr-url", "dlr-level", "dlr-method", "tags", "content", "hex-content", "custom_tlvs"}
+
+// paramOf is the parameter named name; ok false for a name the API does
+// not know (a string switch: no hashing).
+func paramOf(name string) (param, bool) {
+	switch name {
+	case "to":
+		return pTo, true
+	case "from":
+		return pFrom, true
+	case "coding":
+		return pCoding, true
+	case "username":
+		return pUsername, true
+	case "password":
+		return pPassword, true
+	case "priority":
+		return pPriority, true
+	case "sdt":
+		return pSDT, true
+	case "validity-period":
+		return pValidity, true
+	case "dlr":
+		return pDLR, true
+	case "dlr-url":
+		return pDLRURL, true
+	case "dlr-level":
+		return pDLRLevel, true
+	case "dlr-method":
+		return pDLRMethod, true
+	case "tags":
+		return pTags, true
+	case "content":
+		return pContent, true
+	case "hex-content":
+		return pHexContent, true
+	case "custom_tlvs":
+		return pCustomTLVs, true
+	}
+	return 0, false
+}
+
 // field is one parameter an endpoint takes.
 type field struct {
-	name     string
+	p        param
 	required bool
 	valid    func(v string) bool // nil: any value
 }
 
+func (f *field) name() string { return paramNames[f.p] }
+
 // fieldSet is an endpoint's parameters.
 type fieldSet []field
-
-// index is name's position in fs, -1 if fs does not take it.
-func (fs fieldSet) index(name string) int {
-	for i := range fs {
-		if fs[i].name == name {
-			return i
-		}
-	}
-	return -1
-}
 
 // The parameters of /send, /rate and /balance (Jasmin's field tables).
 var (
 	sendFields = fieldSet{
-		{"to", true, validTo}, {"from", false, nil}, {"coding", false, validCoding},
-		{"username", true, valid1to16}, {"password", true, valid1to16},
-		{"priority", false, validPriority}, {"sdt", false, validSDT}, {"validity-period", false, digits},
-		{"dlr", true, validYesNo}, {"dlr-url", false, validURL}, {"dlr-level", false, validLevel},
-		{"dlr-method", false, validMethod}, {"tags", false, validTags},
-		{"content", false, nil}, {"hex-content", false, nil}, {"custom_tlvs", false, nil},
+		{pTo, true, validTo}, {pFrom, false, nil}, {pCoding, false, validCoding},
+		{pUsername, true, valid1to16}, {pPassword, true, valid1to16},
+		{pPriority, false, validPriority}, {pSDT, false, validSDT}, {pValidity, false, digits},
+		{pDLR, true, validYesNo}, {pDLRURL, false, validURL}, {pDLRLevel, false, validLevel},
+		{pDLRMethod, false, validMethod}, {pTags, false, validTags},
+		{pContent, false, nil}, {pHexContent, false, nil}, {pCustomTLVs, false, nil},
 	}
 	rateFields = fieldSet{
-		{"to", true, validTo}, {"from", false, nil}, {"coding", false, validCoding},
-		{"username", true, valid1to16}, {"password", true, valid1to16},
-		{"priority", false, validPriority}, {"validity-period", false, digits}, {"tags", false, validTags},
-		{"content", false, nil}, {"hex-content", false, nil},
+		{pTo, true, validTo}, {pFrom, false, nil}, {pCoding, false, validCoding},
+		{pUsername, true, valid1to16}, {pPassword, true, valid1to16},
+		{pPriority, false, validPriority}, {pValidity, false, digits}, {pTags, false, validTags},
+		{pContent, false, nil}, {pHexContent, false, nil},
 	}
-	balanceFields = fieldSet{{"username", true, valid1to16}, {"password", true, valid1to16}}
+	balanceFields = fieldSet{{pUsername, true, valid1to16}, {pPassword, true, valid1to16}}
 )
 
 // params are a request's parameters, one value each (Jasmin reads the
 // first of repeated ones), and custom_tlvs as JSON when a JSON body gave
-// a list.
+// a list. Values may be views into the request (its query or body): what
+// outlives the request is copied (a dlr-url).
 type params struct {
-	vals map[string]string
-	tlvs json.RawMessage
+	val [nParams]string
+	has uint32 // bit p: parameter p was given
+	// n counts the parameters given, unknown names included; unknown is
+	// the first unknown name in sorted order (the one Jasmin reports).
+	n       int
+	unknown string
+	tlvs    json.RawMessage
 }
 
-func (p *params) get(name string) (string, bool) {
-	v, ok := p.vals[name]
-	return v, ok
+// get is parameter k's value and whether it was given.
+func (p *params) get(k param) (string, bool) { return p.val[k], p.has&(1<<k) != 0 }
+
+// value is parameter k's value, "" when not given.
+func (p *params) value(k param) string { return p.val[k] }
+
+// given reports whether parameter k was given.
+func (p *params) given(k param) bool { return p.has&(1<<k) != 0 }
+
+// set gives parameter k the value v (a default, or the basic auth's
+// credentials), replacing any.
+func (p *params) set(k param, v string) {
+	if !p.given(k) {
+		p.n++
+	}
+	p.val[k], p.has = v, p.has|1<<k
 }
+
+// own makes parameter k's value a copy of its own, not a view of the
+// request, for a value that may be kept after it.
+func (p *params) own(k param) {
+	if p.given(k) {
+		p.val[k] = strings.Clone(p.val[k])
+	}
+}
+
+// add takes a parameter as a request names it: the first value of a name
+// is kept; an unknown name is remembered for check.
+func (p *params) add(name, v string) {
+	k, ok := paramOf(name)
+	switch {
+	case !ok:
+		if p.unknown == "" || name < p.unknown {
+			p.unknown = name
+		}
+		p.n++
+	case !p.given(k):
+		p.set(k, v)
+	}
+}
+
+// reset clears p for the next request.
+func (p *params) reset() { *p = params{} }
 
 // fromQuery takes the first value of each parameter of a query string or
 // form body (application/x-www-form-urlencoded, as url.ParseQuery reads
 // it: '&'-separated, '+' a space, %XX escapes; a ';' is refused), straight
 // into p, without url.Values' map of slices.
 func (p *params) fromQuery(q string) error {
-	if p.vals == nil {
-		p.vals = make(map[string]string, 8)
-	}
 	for q != "" {
 		var kv string
 		kv, q, _ = strings.Cut(q, "&")
@@ -91,9 +194,7 @@ func (p *params) fromQuery(q string) error {
 		if v, err = url.QueryUnescape(v); err != nil {
 			return err
 		}
-		if _, seen := p.vals[k]; !seen {
-			p.vals[k] = v
-		}
+		p.add(k, v)
 	}
 	return nil
 }
@@ -125,27 +226,24 @@ func (p *params) fromJSON(body []byte) *failure {
 }
 
 // check applies fs as Jasmin's UrlArgsValidator: no parameters at all,
-// an unknown parameter, then, in fs's order, the first required one
-// missing or value that does not match. Unknown names are reported in
-// sorted order, so the answer does not depend on map order. One pass over
-// the parameters: a batch checks a thousand messages.
+// an unknown parameter (one the API does not know, or one fs does not
+// take; the first in sorted order, so the answer does not depend on the
+// request's order), then, in fs's order, the first required one missing
+// or value that does not match.
 func (p *params) check(fs fieldSet) *failure {
-	if len(p.vals) == 0 {
+	if p.n == 0 {
 		return badRequest("Mandatory arguments not found, please refer to the HTTPAPI specifications.")
 	}
-	var seen, invalid uint64 // bit i: fs[i]
-	unknown := ""
-	for k, v := range p.vals {
-		i := fs.index(k)
-		if i < 0 {
-			if unknown == "" || k < unknown {
-				unknown = k
+	var taken uint32
+	for i := range fs {
+		taken |= 1 << fs[i].p
+	}
+	unknown := p.unknown
+	if extra := p.has &^ taken; extra != 0 {
+		for k := range nParams {
+			if extra&(1<<k) != 0 && (unknown == "" || paramNames[k] < unknown) {
+				unknown = paramNames[k]
 			}
-			continue
-		}
-		seen |= 1 << i
-		if f := &fs[i]; f.valid != nil && !f.valid(v) {
-			invalid |= 1 << i
 		}
 	}
 	if unknown != "" {
@@ -153,11 +251,12 @@ func (p *params) check(fs fieldSet) *failure {
 	}
 	for i := range fs {
 		f := &fs[i]
+		v, ok := p.get(f.p)
 		switch {
-		case seen&(1<<i) == 0 && f.required:
-			return badRequest("Mandatory argument [" + f.name + "] is not found.")
-		case invalid&(1<<i) != 0:
-			return badRequest("Argument [" + f.name + "] has an invalid value: [" + clip(p.vals[f.name]) + "].")
+		case !ok && f.required:
+			return badRequest("Mandatory argument [" + f.name() + "] is not found.")
+		case ok && f.valid != nil && !f.valid(v):
+			return badRequest("Argument [" + f.name() + "] has an invalid value: [" + clip(v) + "].")
 		}
 	}
 	return nil
@@ -167,19 +266,17 @@ func (p *params) check(fs fieldSet) *failure {
 // 0; dlr "yes" when dlr-url or dlr-level is given, else "no"; with dlr
 // yes, dlr-level 1 and dlr-method POST; dlr-method upper case.
 func (p *params) sendDefaults() {
-	if _, ok := p.vals["coding"]; !ok {
-		p.vals["coding"] = "0"
+	if !p.given(pCoding) {
+		p.set(pCoding, "0")
 	}
-	_, url := p.vals["dlr-url"]
-	_, level := p.vals["dlr-level"]
-	if url || level {
-		p.vals["dlr"] = "yes"
+	if p.given(pDLRURL) || p.given(pDLRLevel) {
+		p.set(pDLR, "yes")
 	}
-	if _, ok := p.vals["dlr"]; !ok {
-		p.vals["dlr"] = "no"
+	if !p.given(pDLR) {
+		p.set(pDLR, "no")
 	}
-	if m, ok := p.vals["dlr-method"]; ok {
-		p.vals["dlr-method"] = strings.ToUpper(m)
+	if m, ok := p.get(pDLRMethod); ok {
+		p.set(pDLRMethod, strings.ToUpper(m)) // no copy when already upper case
 	}
 }
 

@@ -115,14 +115,17 @@ func jasminError(w http.ResponseWriter, status int, reason string) {
 	_, _ = io.WriteString(w, `Error "`+reason+`"`)
 }
 
-// jasminSuccess answers `Success "<id>"`; id is 16 hex digits. Its
-// Content-Length is set: flushed before the handler returns (to hand the
-// message over after it), it still goes whole, not chunked.
-func jasminSuccess(w http.ResponseWriter, id msg.ID) {
+// successBuf holds a `Success "<id>"` answer; id is 16 hex digits.
+type successBuf [len(`Success ""`) + msg.HexLen]byte
+
+// jasminSuccess answers `Success "<id>"`, written into b (the request's
+// pooled state: a local array would escape to the heap through Write).
+// Its Content-Length is set: flushed before the handler returns (to hand
+// the message over after it), it still goes whole, not chunked.
+func jasminSuccess(w http.ResponseWriter, id msg.ID, b *successBuf) {
 	h := w.Header()
 	h["Content-Type"], h["X-Content-Type-Options"], h["Content-Length"] = hdrText, hdrNoSniff, hdrSuccessLen
 	w.WriteHeader(http.StatusOK)
-	var b [len(`Success ""`) + msg.HexLen]byte
 	out := append(b[:0], `Success "`...)
 	out = id.AppendHex(out)
 	_, _ = w.Write(append(out, '"'))
