@@ -83,6 +83,12 @@ func (x *idIndex) set(id msg.ID, i int32) {
 		x.spare = nil
 		if p == nil {
 			p = new(ixPage)
+			// Written before get reads it, so that its fresh pages are
+			// mapped writable at once (see installAt).
+			p.used = 0
+			for i := 0; i < ixPageSize; i += 512 {
+				p.slot[i] = 0
+			}
 		}
 		x.pages[key] = p
 		x.last, x.lastKey = p, key
