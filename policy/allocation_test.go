@@ -67,3 +67,19 @@ func TestRegexpRewritePrefilterAllocs(t *testing.T) {
 		t.Errorf("a matching rewrite allocates %.2f times, want at most 1", n)
 	}
 }
+
+// Unanchored dest_regex and content_regex filters and an unanchored
+// rewrite behind their required-literal prefilters allocate nothing for a
+// message without the literals (BenchmarkPolicyMTUnanchored).
+func TestUnanchoredRegexpAllocs(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a 1,000,000-entry list")
+	}
+	var m Msg
+	for _, rewrite := range []bool{false, true} {
+		p := loadSpeedUnanchored(t, rewrite)
+		if n := testing.AllocsPerRun(1000, func() { speedMsg(&m); p.MT(&m) }); n != 0 {
+			t.Errorf("rewrite %v: MT allocates %.2f times", rewrite, n)
+		}
+	}
+}

@@ -12,6 +12,10 @@ type Config struct {
 	Sender    []SenderConfig    `toml:"sender"`
 	List      []ListConfig      `toml:"list"`
 	Rule      []RuleConfig      `toml:"rule"`
+	// RulesFile: a file of [[rule]] tables that, once it exists, is the
+	// rule table instead of Rule; the admin API writes the table there
+	// (docs/POLICY.md, "Editing the rules"). Relative to the policy file.
+	RulesFile string `toml:"rules_file"`
 
 	// Lookup ([lookup]): number portability (lookupconfig.go).
 	Lookup LookupConfig `toml:"lookup"`

@@ -30,6 +30,16 @@ type Policy struct {
 	lookup       LookupConfig  // for the lookup stage's Configure (cmd/smppd)
 	limits       []LimitConfig // for Limits.Apply (cmd/smppd)
 
+	// The rule table's configuration (for an edit of one rule) and where
+	// it came from (ruletable.go): its source, the rules_file, the cluster
+	// revision, its text, the node's own table's text (the same unless the
+	// cluster's is in force), and the inline rules left out.
+	ruleCfg               []RuleConfig
+	rulesFrom, rulesFile  string
+	rulesRev              uint64
+	rulesText, localRules []byte
+	inlineIgnored         int
+
 	hasMTLists, hasMOLists bool
 }
 
@@ -41,6 +51,9 @@ type Options struct {
 	// Prev is the policy in force: its lists' hit counters carry over to
 	// lists of the same name.
 	Prev *Policy
+	// Rules, when set, is the rule table in force instead of the file's
+	// (a cluster's, or an admin API edit being put in force).
+	Rules *RuleTable
 }
 
 // Load reads and compiles the policy file at path. Relative list and
@@ -123,11 +136,28 @@ func Compile(cfg *Config, dir string, o Options) (*Policy, error) {
 		cfg.Lookup.PortedFile = resolve(dir, cfg.Lookup.PortedFile) // beside the policy file, as the lists
 	}
 	p.lookup, p.limits = cfg.Lookup, cfg.Limits
-	t, rules, err := compileRules(cfg.Rule)
+	rcs, from, file, text, local, err := rulesSource(cfg, dir, o)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	p.rules, p.rule, p.ruleHits = t, rules, make([]atomic.Uint64, len(rules))
+	t, rules, err := compileRules(rcs)
+	if err != nil {
+		switch from {
+		case RulesFile:
+			err = fmt.Errorf("rules_file %s: %w", file, err)
+		case RulesCluster:
+			err = fmt.Errorf("the cluster's rule table (revision %d): %w", o.Rules.Revision, err)
+		}
+		errs = append(errs, err)
+	}
+	p.rules, p.rule, p.ruleHits, p.ruleCfg = t, rules, make([]atomic.Uint64, len(rules)), rcs
+	p.rulesFrom, p.rulesFile, p.rulesText, p.localRules = from, file, text, local
+	if o.Rules != nil {
+		p.rulesRev = o.Rules.Revision
+	}
+	if from != RulesInline {
+		p.inlineIgnored = len(cfg.Rule)
+	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
 	}

@@ -20,9 +20,10 @@ type rule struct {
 	dstFrom, dstTo []byte
 	srcRe, dstRe   *regexp.Regexp
 	srcTpl, dstTpl []byte
-	srcPre, dstPre []string // literal prefixes every match of srcRe / dstRe starts with; nil = unknown
-	priority       int      // -1 = unchanged
-	dataCoding     int      // -1 = unchanged
+	srcPre, dstPre []string          // literal prefixes every match of srcRe / dstRe starts with; nil = unknown
+	srcLit, dstLit routing.Prefilter // literals every match of srcRe / dstRe contains
+	priority       int               // -1 = unchanged
+	dataCoding     int               // -1 = unchanged
 	validity       time.Duration
 	tags           []string
 	reject         codec.Status
@@ -81,10 +82,10 @@ func compileRule(rc *RuleConfig) (rule, error) {
 		return r, err
 	}
 	if r.srcRe != nil {
-		r.srcPre = anchoredPrefixes(rc.SourceRewrite[0])
+		r.srcPre, r.srcLit = anchoredPrefixes(rc.SourceRewrite[0]), routing.NewPrefilter(r.srcRe)
 	}
 	if r.dstRe != nil {
-		r.dstPre = anchoredPrefixes(rc.DestRewrite[0])
+		r.dstPre, r.dstLit = anchoredPrefixes(rc.DestRewrite[0]), routing.NewPrefilter(r.dstRe)
 	}
 	if r.srcFrom != nil && r.srcRe != nil || r.dstFrom != nil && r.dstRe != nil {
 		return r, errors.New("a prefix and a regexp rewrite of the same address: use one")
@@ -155,14 +156,43 @@ func rewritePair(key string, v []string) (*regexp.Regexp, []byte, error) {
 
 // applyRules runs the first rule whose filters match m.
 func (p *Policy) applyRules(m *Msg) Verdict {
+	i := p.matchRule(m)
+	if i < 0 {
+		return Verdict{}
+	}
+	p.ruleHits[i].Add(1)
+	return p.rule[i].apply(m)
+}
+
+// TryRules runs the rule table alone on m, as a message would meet it
+// after the sender, normalisation and list stages, without counting a
+// hit: the rule that applies ("" for none) and its verdict; m is changed
+// as the rule changes it (the admin API's rule test).
+func (p *Policy) TryRules(m *Msg) (string, Verdict) {
+	if p == nil || p.rules == nil {
+		return "", Verdict{}
+	}
+	i := p.matchRule(m)
+	if i < 0 {
+		return "", Verdict{}
+	}
+	return p.rule[i].name, p.rule[i].apply(m)
+}
+
+// matchRule is the index of the first rule whose filters match m, -1 for
+// none.
+func (p *Policy) matchRule(m *Msg) int {
 	mt := routing.MT{User: m.User, Group: m.Group, Source: m.Src, Dest: m.Dst, Content: m.Content,
 		DataCoding: m.DataCoding, Now: m.Now}
 	d, ok := p.rules.RouteMT(&mt, nil)
 	if !ok {
-		return Verdict{}
+		return -1
 	}
-	r := &p.rule[d.Route.Index]
-	p.ruleHits[d.Route.Index].Add(1)
+	return d.Route.Index
+}
+
+// apply does what r does to a message its filters matched.
+func (r *rule) apply(m *Msg) Verdict {
 	if r.reject != 0 {
 		return Verdict{Action: Refuse, Status: r.reject, Stage: r.stage}
 	}
@@ -171,7 +201,7 @@ func (p *Policy) applyRules(m *Msg) Verdict {
 		if hasPrefix(m.Src, r.srcFrom) {
 			m.SetSrc(append(append(m.SrcScratch(), r.srcTo...), m.Src[len(r.srcFrom):]...))
 		}
-	case r.srcRe != nil && hasAnyPrefix(m.Src, r.srcPre):
+	case r.srcRe != nil && hasAnyPrefix(m.Src, r.srcPre) && r.srcLit.May(m.Src):
 		if out, ok := rewrite(m.SrcScratch(), r.srcRe, r.srcTpl, m.Src); ok {
 			m.SetSrc(out)
 		}
@@ -181,7 +211,7 @@ func (p *Policy) applyRules(m *Msg) Verdict {
 		if hasPrefix(m.Dst, r.dstFrom) {
 			m.SetDst(append(append(m.DstScratch(), r.dstTo...), m.Dst[len(r.dstFrom):]...))
 		}
-	case r.dstRe != nil && hasAnyPrefix(m.Dst, r.dstPre):
+	case r.dstRe != nil && hasAnyPrefix(m.Dst, r.dstPre) && r.dstLit.May(m.Dst):
 		if out, ok := rewrite(m.DstScratch(), r.dstRe, r.dstTpl, m.Dst); ok {
 			m.SetDst(out)
 		}
@@ -207,8 +237,9 @@ func (p *Policy) applyRules(m *Msg) Verdict {
 // rewrite replaces re's first match in addr by tpl (with $n references)
 // into buf. FindSubmatchIndex allocates its result: the one allocation a
 // policy may make per message, measured apart (BenchmarkPolicyRegexpRewrite);
-// an anchored regexp is not run (nor allocates) for an address without its
-// literal prefix (rule.srcPre, dstPre).
+// a regexp is not run (nor allocates) for an address without its anchored
+// literal prefix (rule.srcPre, dstPre) or a literal every match contains
+// (rule.srcLit, dstLit).
 func rewrite(buf []byte, re *regexp.Regexp, tpl, addr []byte) ([]byte, bool) {
 	idx := re.FindSubmatchIndex(addr)
 	if idx == nil {

@@ -111,3 +111,57 @@ func BenchmarkListContains(b *testing.B) {
 		i++
 	}
 }
+
+// loadSpeedUnanchored is the speed setting with its ten regexp rules not
+// anchored: five dest_regex and five content_regex a message is tried
+// against (the trie cannot rule them out), none matching, and, with
+// rewrite, a first rule whose unanchored dest_rewrite finds nothing.
+func loadSpeedUnanchored(t testing.TB, rewrite bool) *Policy {
+	t.Helper()
+	src := speedConfig(t)
+	for i := range 10 {
+		from := fmt.Sprintf("dest_regex = \"^4477%d[0-9]+$\"", i)
+		to := fmt.Sprintf("dest_regex = \"4477%d[0-9]{6}\"", i)
+		if i%2 == 1 {
+			to = fmt.Sprintf("content_regex = \"(?i)casino%d\"", i)
+		}
+		src = strings.Replace(src, from, to, 1)
+	}
+	if rewrite {
+		src = strings.Replace(src, "[[rule]]\nname = \"p0\"", "[[rule]]\nname = \"rw\"\nusers = [\"alice\"]\ndest_rewrite = [\"0049(\\\\d+)\", \"49${1}\"]\n\n[[rule]]\nname = \"p0\"", 1)
+	}
+	p, err := loadErr(t, src, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// BenchmarkPolicyMTUnanchored: the ten regexps are candidates for every
+// message; their prefilters turn it away without running them.
+func BenchmarkPolicyMTUnanchored(b *testing.B) {
+	p := loadSpeedUnanchored(b, false)
+	var m Msg
+	checkSpeedMsg(b, p, &m, "all")
+	b.ReportAllocs()
+	for b.Loop() {
+		speedMsg(&m)
+		p.MT(&m)
+	}
+}
+
+// BenchmarkPolicyRegexpRewriteUnanchored: an unanchored rewrite rule that
+// applies to every message and whose regexp finds nothing in it.
+func BenchmarkPolicyRegexpRewriteUnanchored(b *testing.B) {
+	p := loadSpeedUnanchored(b, true)
+	var m Msg
+	speedMsg(&m)
+	if v := p.MT(&m); v.Action != Pass || string(m.Dst) != "491701234567" {
+		b.Fatalf("%+v %s", v, m.Dst)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		speedMsg(&m)
+		p.MT(&m)
+	}
+}

@@ -271,7 +271,7 @@ func (c *compiler) filter(fc *FilterConfig, mt bool) filter {
 		f.hasSrc = true
 		if pat, ok := strings.CutPrefix(s, regexPrefix); ok {
 			if re := c.regex("source_addrs", pat); re != nil {
-				f.srcRes = append(f.srcRes, re)
+				f.srcRes = append(f.srcRes, *newGuarded(re))
 			}
 			continue
 		}
@@ -285,10 +285,10 @@ func (c *compiler) filter(fc *FilterConfig, mt bool) filter {
 		f.srcExact[s] = struct{}{}
 	}
 	if fc.DestRegex != "" {
-		f.destRe = c.regex("dest_regex", fc.DestRegex)
+		f.destRe = newGuarded(c.regex("dest_regex", fc.DestRegex))
 	}
 	if fc.ContentRegex != "" {
-		f.contentRe = c.regex("content_regex", fc.ContentRegex)
+		f.contentRe = newGuarded(c.regex("content_regex", fc.ContentRegex))
 	}
 	for _, dc := range fc.DataCodings {
 		if dc < 0 || dc > 255 {

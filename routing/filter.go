@@ -53,10 +53,10 @@ type filter struct {
 	users, groups, conns map[string]struct{}
 	networks, tags       map[string]struct{}
 	srcExact             map[string]struct{}
-	srcRes               []*regexp.Regexp
+	srcRes               []guarded
 	hasSrc               bool
 	hasPrefix            bool // the route owns entries in the table's prefix trie
-	destRe, contentRe    *regexp.Regexp
+	destRe, contentRe    *guarded
 	hasDC                bool
 	dcs                  [4]uint64 // bitmap of accepted data_coding values
 	clock                *clockFilter
@@ -103,10 +103,10 @@ func (f *filter) match(s *subject, prefixHit bool) Field {
 	if f.hasSrc && !f.matchSource(s.src) {
 		return FieldSourceAddrs
 	}
-	if f.destRe != nil && !f.destRe.Match(s.dst) {
+	if f.destRe != nil && !f.destRe.match(s.dst) {
 		return FieldDestRegex
 	}
-	if f.contentRe != nil && !f.contentRe.Match(s.content) {
+	if f.contentRe != nil && !f.contentRe.match(s.content) {
 		return FieldContentRegex
 	}
 	return FieldNone
@@ -122,13 +122,30 @@ func anyIn(set map[string]struct{}, tags []string) bool {
 	return false
 }
 
+// guarded is a filter's regexp behind its prefilter: a text without one
+// of the literals every match needs is no match, and the regexp is not run
+// for it (docs/ROUTING.md).
+type guarded struct {
+	re  *regexp.Regexp
+	pre Prefilter
+}
+
+func newGuarded(re *regexp.Regexp) *guarded {
+	if re == nil {
+		return nil
+	}
+	return &guarded{re: re, pre: NewPrefilter(re)}
+}
+
+func (g *guarded) match(b []byte) bool { return g.pre.May(b) && g.re.Match(b) }
+
 func (f *filter) matchSource(src []byte) bool {
 	// The string(src) map index is compiled without a copy.
 	if _, ok := f.srcExact[string(src)]; ok {
 		return true
 	}
-	for _, re := range f.srcRes {
-		if re.Match(src) {
+	for i := range f.srcRes {
+		if f.srcRes[i].match(src) {
 			return true
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -34,6 +36,10 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 	}))
 	t.Cleanup(srv.Close)
 
+	rulesFile := filepath.Join(t.TempDir(), "rules.toml")
+	if err := os.WriteFile(rulesFile, []byte("[[rule]]\nname = \"uk\"\nset_priority = 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	// One invocation per command; every command of every group must be here.
 	runs := map[string][]string{
 		"health":                {"health"},
@@ -74,6 +80,12 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 		"policy test":           {"policy", "test", "premium", "4919123"},
 		"policy add":            {"policy", "add", "premium", "4919*"},
 		"policy remove":         {"policy", "remove", "premium", "4919*"},
+		"policy rules":          {"policy", "rules"},
+		"policy rules-set":      {"policy", "rules-set", rulesFile},
+		"policy rules-check":    {"policy", "rules-check", rulesFile},
+		"policy rules-add":      {"policy", "rules-add", rulesFile, "--position", "0"},
+		"policy rules-remove":   {"policy", "rules-remove", "uk"},
+		"policy rules-test":     {"policy", "rules-test", "44701"},
 		"cluster":               {"cluster"},
 	}
 	for _, g := range groups {
@@ -111,7 +123,7 @@ func TestEveryBodyIsSentAsJSON(t *testing.T) {
 			}
 		}
 	}
-	for _, want := range []string{"POST /v1/users", "PATCH /v1/users/alice", "POST /v1/users/alice/balance", "POST /v1/mo", "POST /v1/messages/erase", "POST /v1/policy/lists/premium/entries"} {
+	for _, want := range []string{"POST /v1/users", "PATCH /v1/users/alice", "POST /v1/users/alice/balance", "POST /v1/mo", "POST /v1/messages/erase", "POST /v1/policy/lists/premium/entries", "PUT /v1/policy/rules", "POST /v1/policy/rules"} {
 		if !bodies[want] {
 			t.Errorf("no request with a body to %s: the check above saw %v", want, bodies)
 		}

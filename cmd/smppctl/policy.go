@@ -8,8 +8,8 @@ import (
 
 var policyGroup = &group{
 	name:    "policy",
-	summary: "the traffic policy's block and allow lists: show, test a number, add, remove",
-	cmds: []*command{
+	summary: "the traffic policy's block and allow lists and its rule table: show, test, edit",
+	cmds: append([]*command{
 		{
 			name: "lists", summary: "the lists in force, their entries and hits (GET /v1/policy/lists)",
 			help: "Examples:\n  smppctl policy lists\n  smppctl policy lists --json\n",
@@ -78,7 +78,7 @@ var policyGroup = &group{
 				return editList(e, "DELETE", "/v1/policy/lists/"+url.PathEscape(args[0])+"/entries/"+url.PathEscape(args[1]), nil, args)
 			},
 		},
-	},
+	}, policyRulesCmds...),
 }
 
 func editList(e *env, method, path string, body any, args []string) error {

@@ -26,6 +26,7 @@ func (d *daemon) policyAdminRoutes() {
 	d.admin.Handle("GET /v1/policy/lists/{name}/test", d.testPolicyList)
 	d.admin.Handle("POST /v1/policy/lists/{name}/entries", d.addPolicyEntry)
 	d.admin.Handle("DELETE /v1/policy/lists/{name}/entries/{entry}", d.removePolicyEntry)
+	d.policyRulesRoutes()
 }
 
 func (d *daemon) showPolicyLists(w http.ResponseWriter, _ *http.Request) {

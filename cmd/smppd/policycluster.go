@@ -15,7 +15,7 @@ const limitShareEvery = time.Second
 // sharePolicy makes a cluster node's policy cluster-wide (docs/POLICY.md):
 // list edits made through any node's admin API are applied by every node
 // to its own list file (the bucket's edits first, before the node serves),
-// and each [[limit]] bucket allows 1/N of its rate and burst with N the
+// the cluster's rule table is every node's (policyrules.go), and each [[limit]] bucket allows 1/N of its rate and burst with N the
 // live nodes. Outside a cluster it does nothing.
 func (d *daemon) sharePolicy() error {
 	c, ok := d.store.(clusterStore)
@@ -31,6 +31,9 @@ func (d *daemon) sharePolicy() error {
 	}
 	x := d.pex
 	x.lists = pl
+	if err := d.shareRules(c); err != nil {
+		return err
+	}
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)

@@ -23,6 +23,11 @@ type policyExtras struct {
 	// limits' share (policycluster.go); nil outside a cluster.
 	lists     *cluster.PolicyLists
 	stopShare func()
+	// rules shares the rule table in a cluster (policyrules.go), and
+	// clusterRules is the cluster's table this node has in force (nil:
+	// none yet, or outside a cluster); both under the daemon's lock.
+	rules        *cluster.PolicyRules
+	clusterRules *policy.RuleTable
 }
 
 func newPolicyExtras() *policyExtras {
@@ -58,6 +63,9 @@ func (x *policyExtras) close() {
 	}
 	if x.lists != nil {
 		x.lists.Close()
+	}
+	if x.rules != nil {
+		x.rules.Close()
 	}
 	x.lookup.Close()
 }

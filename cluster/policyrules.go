@@ -1,0 +1,163 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// PolicyRulesBucket holds the traffic policy's rule table for the whole
+// cluster: one key, its value the table's TOML text ([[rule]] tables), its
+// revision the table's version. Every node puts the latest value in force
+// (docs/POLICY.md, "Editing the rules").
+const PolicyRulesBucket = "smppd_policy_rules"
+
+const rulesKey = "table"
+
+// RulesEdit is one version of the rule table.
+type RulesEdit struct {
+	Text     []byte
+	Revision uint64
+}
+
+// PolicyRules shares the rule table: Publish puts a new one, Seed puts
+// this node's when the bucket holds none, and a watch hands every version
+// to the apply function, the current one first.
+type PolicyRules struct {
+	n  *Node
+	kv jetstream.KeyValue
+
+	stop chan struct{}
+	done sync.WaitGroup
+	once sync.Once
+}
+
+// OpenPolicyRules opens the bucket (created if missing). Nothing is
+// applied until Start.
+func (n *Node) OpenPolicyRules() (*PolicyRules, error) {
+	cfg := jetstream.KeyValueConfig{Bucket: PolicyRulesBucket, History: 1, Storage: jetstream.FileStorage,
+		Replicas: n.o.Replicas, Description: "smppd policy rule table (admin API), put in force by every node"}
+	ctx, cancel := context.WithTimeout(context.Background(), n.o.JoinTimeout)
+	defer cancel()
+	var kv jetstream.KeyValue
+	err := retry(ctx, func(c context.Context) error {
+		var err error
+		if kv, err = n.js.KeyValue(c, PolicyRulesBucket); err != nil {
+			kv, err = n.js.CreateKeyValue(c, cfg)
+			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+				kv, err = n.js.KeyValue(c, PolicyRulesBucket)
+			}
+		}
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cluster: bucket %s: %w", PolicyRulesBucket, err)
+	}
+	return &PolicyRules{n: n, kv: kv, stop: make(chan struct{})}, nil
+}
+
+// Publish puts text as the cluster's rule table and returns its revision,
+// once a majority of the replicas stored it (up to ctx).
+func (p *PolicyRules) Publish(ctx context.Context, text []byte) (uint64, error) {
+	rev, err := p.kv.Put(ctx, rulesKey, text)
+	if err != nil {
+		return 0, fmt.Errorf("cluster: rule table not shared: %w", err)
+	}
+	return rev, nil
+}
+
+// Seed puts text as the table when the bucket holds none (the first node
+// to start with rules); created is false when one was there already.
+func (p *PolicyRules) Seed(ctx context.Context, text []byte) (rev uint64, created bool, err error) {
+	rev, err = p.kv.Create(ctx, rulesKey, text)
+	switch {
+	case err == nil:
+		return rev, true, nil
+	case errors.Is(err, jetstream.ErrKeyExists):
+		return 0, false, nil
+	}
+	return 0, false, fmt.Errorf("cluster: rule table not seeded: %w", err)
+}
+
+// Start hands the bucket's current table to apply (before Start returns;
+// not at all when the bucket holds none), then every later version, the
+// newest of a burst only, until Close. apply runs on the watch's
+// goroutine.
+func (p *PolicyRules) Start(apply func(RulesEdit)) error {
+	w, err := p.kv.Watch(context.Background(), rulesKey)
+	if err != nil {
+		return fmt.Errorf("cluster: watch %s: %w", PolicyRulesBucket, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), p.n.o.JoinTimeout)
+	defer cancel()
+	var cur *RulesEdit
+	for caughtUp := false; !caughtUp; {
+		select {
+		case e, ok := <-w.Updates():
+			if !ok {
+				return fmt.Errorf("cluster: watch %s ended", PolicyRulesBucket)
+			}
+			if e == nil {
+				caughtUp = true
+				continue
+			}
+			if e.Operation() == jetstream.KeyValuePut {
+				cur = &RulesEdit{Text: e.Value(), Revision: e.Revision()}
+			}
+		case <-ctx.Done():
+			_ = w.Stop()
+			return fmt.Errorf("cluster: watch %s: the current table not read within %s", PolicyRulesBucket, p.n.o.JoinTimeout)
+		}
+	}
+	if cur != nil {
+		apply(*cur)
+	}
+	p.done.Add(1)
+	go p.watch(w, apply)
+	return nil
+}
+
+func (p *PolicyRules) watch(w jetstream.KeyWatcher, apply func(RulesEdit)) {
+	defer p.done.Done()
+	defer func() { _ = w.Stop() }()
+	for {
+		select {
+		case <-p.stop:
+			return
+		case e, ok := <-w.Updates():
+			if !ok {
+				p.n.lg.Warn().Str("event", "policy_rules_watch_ended").
+					Msg("cluster: the watch of the policy rule table ended; other nodes' edits reach this node at its next start")
+				return
+			}
+			var last *RulesEdit
+			if e != nil && e.Operation() == jetstream.KeyValuePut {
+				last = &RulesEdit{Text: e.Value(), Revision: e.Revision()}
+			}
+			// Only the newest of what has arrived matters.
+			for more := true; more; {
+				select {
+				case e, ok := <-w.Updates():
+					more = ok
+					if ok && e != nil && e.Operation() == jetstream.KeyValuePut {
+						last = &RulesEdit{Text: e.Value(), Revision: e.Revision()}
+					}
+				default:
+					more = false
+				}
+			}
+			if last != nil {
+				apply(*last)
+			}
+		}
+	}
+}
+
+// Close stops the watch; an apply running finishes first.
+func (p *PolicyRules) Close() {
+	p.once.Do(func() { close(p.stop) })
+	p.done.Wait()
+}

@@ -1,0 +1,71 @@
+package routing
+
+import (
+	"regexp"
+	"slices"
+	"testing"
+)
+
+// The literals found for each kind of regexp, and none where a match may
+// lack every literal.
+func TestPrefilterLiterals(t *testing.T) {
+	for _, c := range []struct {
+		pat  string
+		want []string
+		fold bool
+	}{
+		{"4477[0-9]+$", []string{"4477"}, false},
+		{"^4477", []string{"4477"}, false},
+		{"casino", []string{"casino"}, false},
+		{"(?i)free money", []string{"free money"}, true},
+		{"(?i)casino", []string{"ino"}, true}, // 's' folds to the long s (U+017F)
+		{"(?i)kk", nil, false},                // 'k' folds to the Kelvin sign (U+212A)
+		{"win (cash|prize)", []string{"win "}, false},
+		{"(cash|prize)s?", []string{"cash", "prize"}, false},
+		{"(cash|(?i)prize)", []string{"cash", "prize"}, true},
+		{"(ab)+c", []string{"ab"}, false},
+		{"x{2,}y", []string{"x"}, false},
+		{"[0-9]+", nil, false},
+		{"a|b*", nil, false},
+		{"(a|b|c|d|e|f|g|h|i)z", []string{"z"}, false},
+		{"(a|b|c|d|e|f|g|h|i)", nil, false}, // more than maxRequired
+		{"héllo", []string{"héllo"}, false},
+		{"\uFFFD", nil, false},
+		{".*", nil, false},
+	} {
+		re := regexp.MustCompile(c.pat)
+		p := NewPrefilter(re)
+		if got := p.Literals(); !slices.Equal(got, c.want) || len(got) > 0 && p.fold != c.fold {
+			t.Errorf("%q: literals %q fold %v, want %q fold %v", c.pat, got, p.fold, c.want, c.fold)
+		}
+	}
+}
+
+// The prefilter never turns a match away: for every pattern and text the
+// guarded match is the regexp's own.
+func TestPrefilterNeverMissesAMatch(t *testing.T) {
+	pats := []string{"4477[0-9]+$", "casino", "(?i)casino", "(?i)kasino", "(?i)free money", "win (cash|prize)",
+		"(cash|prize)s?", "(ab)+c", "héllo", "(?i)STOP", "77|88", "^49(170)(\\d+)$", "x{2,}y"}
+	texts := []string{"", "447712345", "4917012345", "CASINO night", "caſino", "\u212Aasino", "KASINO", "Free Money!",
+		"win cash now", "win prize", "prizes", "ababc", "héllo", "h\xe9llo", "please stop", "9977", "491701234567",
+		"xxy", "xy", "\xff\xfe"}
+	for _, pat := range pats {
+		re := regexp.MustCompile(pat)
+		g := newGuarded(re)
+		for _, s := range texts {
+			if got, want := g.match([]byte(s)), re.MatchString(s); got != want {
+				t.Errorf("%q on %q: guarded %v, regexp %v", pat, s, got, want)
+			}
+		}
+	}
+}
+
+// A prefilter that turns the text away allocates nothing, nor does one
+// that lets it through to a regexp without a match.
+func TestPrefilterDoesNotAllocate(t *testing.T) {
+	g := newGuarded(regexp.MustCompile("(?i)casino|lottery"))
+	txt := []byte("hello, your code is 1234")
+	if n := testing.AllocsPerRun(1000, func() { g.match(txt) }); n != 0 {
+		t.Fatalf("%v allocations", n)
+	}
+}
