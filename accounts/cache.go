@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"hash"
+	"strings"
 	"sync"
 	"time"
 )
@@ -89,7 +90,7 @@ func (c *credCache) hit(systemID, encoded string, mac *[sha256.Size]byte, now ti
 func (c *credCache) put(systemID, encoded string, mac *[sha256.Size]byte, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	e := c.ents.touch(systemID)
+	e := c.ents.touch(strings.Clone(systemID)) // the key outlives the request it was cut from
 	*e = cacheEntry{mac: *mac, encoded: encoded, expires: now.Add(c.ttl)}
 }
 

@@ -2,6 +2,7 @@ package accounts
 
 import (
 	"net/netip"
+	"strings"
 	"sync"
 	"time"
 )
@@ -119,6 +120,9 @@ func (l *limiter) judge(st *failState, now time.Time) verdict {
 
 // fail records one failed bind for ip and systemID.
 func (l *limiter) fail(ip netip.Addr, systemID string) {
+	// The keys outlive the bind: a copy, so a key cut from a larger buffer
+	// (an HTTP request's URL or body) does not keep all of it alive.
+	systemID = strings.Clone(systemID)
 	now := l.clock.Now()
 	k := ipKey(ip)
 	l.mu.Lock()
