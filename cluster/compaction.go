@@ -11,7 +11,8 @@ import (
 // CompactAfter stream sequences past the last cut, or any at all past it
 // after CompactMaxAge. The journal so holds the live state (the base) plus
 // at most about CompactAfter batches, or CompactMaxAge of them when
-// traffic is light.
+// traffic is light. CompactCheck and CompactAfter are the defaults of
+// [cluster] compact_check and compact_after (config.DefaultCluster).
 const (
 	CompactCheck  = 30 * time.Second
 	CompactAfter  = 50000

@@ -26,6 +26,13 @@ type Cluster struct {
 	// JoinTimeout bounds the wait at start for the JetStream meta leader
 	// (a quorum of the servers) and the streams.
 	JoinTimeout Duration `toml:"join_timeout"`
+	// CompactAfter is how many journal stream sequences every live node
+	// must have applied past the last compaction's cut before the lowest
+	// live node compacts again (docs/CLUSTER.md "Journal compaction").
+	CompactAfter int `toml:"compact_after"`
+	// CompactCheck is how often the lowest live node looks whether to
+	// compact.
+	CompactCheck Duration `toml:"compact_check"`
 	// Embedded runs a JetStream server inside this process, clustered
 	// with the peers named in Routes.
 	Embedded ClusterEmbedded `toml:"embedded"`
@@ -57,6 +64,11 @@ func DefaultCluster() Cluster {
 		// half a minute covers a slow disk replay without hiding a peer
 		// that never comes.
 		JoinTimeout: Duration(30 * time.Second),
+		// A journal batch carries tens to hundreds of writes: 50,000
+		// batches are minutes of full load, an hour or more of light
+		// traffic, and a start replays at most about that many.
+		CompactAfter: 50000,
+		CompactCheck: Duration(30 * time.Second),
 		Embedded: ClusterEmbedded{
 			Name:        "smppd",
 			Listen:      "127.0.0.1:4222",

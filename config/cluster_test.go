@@ -24,6 +24,8 @@ func TestClusterEveryKey(t *testing.T) {
 		{"nats_urls", strings.Join(cl.NATSURLs, ","), "nats://10.0.0.1:4222,tls://10.0.0.2:4222"},
 		{"replicas", cl.Replicas, 1},
 		{"join_timeout", cl.JoinTimeout.D(), 45 * time.Second},
+		{"compact_after", cl.CompactAfter, 2000},
+		{"compact_check", cl.CompactCheck.D(), 5 * time.Second},
 		{"embedded.name", cl.Embedded.Name, "east"},
 		{"embedded.listen", cl.Embedded.Listen, "127.0.0.1:4225"},
 		{"embedded.route_listen", cl.Embedded.RouteListen, "127.0.0.1:6225"},
@@ -45,7 +47,8 @@ func TestClusterDefaults(t *testing.T) {
 	}
 	cl := c.Cluster
 	if cl.Enabled || cl.Replicas != 3 || cl.JoinTimeout.D() != 30*time.Second || cl.Embedded.Listen != "127.0.0.1:4222" ||
-		cl.Embedded.RouteListen != "127.0.0.1:6222" || cl.Embedded.Name != "smppd" {
+		cl.Embedded.RouteListen != "127.0.0.1:6222" || cl.Embedded.Name != "smppd" ||
+		cl.CompactAfter != 50000 || cl.CompactCheck.D() != 30*time.Second {
 		t.Fatalf("defaults: %+v", cl)
 	}
 	if want := filepath.Join(filepath.Dir(path), "data", "jetstream"); cl.Embedded.StoreDir != want {
@@ -87,6 +90,8 @@ func TestClusterRefused(t *testing.T) {
 			[]string{"cluster.replicas: 3 replicas need at least 3 JetStream servers", "name 1 other"}},
 		{"replicas", "[cluster]\nreplicas = 6\n", []string{"smppd.toml:2", "cluster.replicas: 6 is out of range 1..5"}},
 		{"join timeout", "[cluster]\njoin_timeout = \"0s\"\n", []string{"cluster.join_timeout: 0s is out of range"}},
+		{"compact after", "[cluster]\ncompact_after = 99\n", []string{"smppd.toml:2", "cluster.compact_after: 99 is out of range 100..100000000"}},
+		{"compact check", "[cluster]\ncompact_check = \"20m\"\n", []string{"smppd.toml:2", "cluster.compact_check: 20m0s is out of range 1s..10m0s"}},
 		{"bad url", "[cluster]\nnats_urls = [\"http://x:1\"]\n", []string{"cluster.nats_urls[0]: scheme must be one of"}},
 		{"url without port", "[cluster]\nnats_urls = [\"nats://x\"]\n", []string{"cluster.nats_urls[0]: must name a host and a port"}},
 		{"listen", "[cluster.embedded]\nlisten = \"4222\"\n", []string{"smppd.toml:2", "cluster.embedded.listen: must be host:port"}},

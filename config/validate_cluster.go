@@ -17,6 +17,12 @@ const (
 	minJoinTimeout     = time.Second
 	maxJoinTimeout     = 10 * time.Minute
 	maxClusterNodeID   = 4095
+	// A compaction costs two reads of the base: one every 100 batches at
+	// the least; past 100 M a start's replay would take hours.
+	minCompactAfter = 100
+	maxCompactAfter = 100_000_000
+	minCompactCheck = time.Second
+	maxCompactCheck = 10 * time.Minute
 )
 
 // cluster checks [cluster]. Ranges are checked whether or not it is
@@ -28,6 +34,10 @@ func (v *validator) cluster() {
 	v.intRange(p+"replicas", c.Replicas, 1, maxClusterReplicas)
 	if d := c.JoinTimeout.D(); d < minJoinTimeout || d > maxJoinTimeout {
 		v.fail(p+"join_timeout", "%v is out of range %v..%v", c.JoinTimeout, minJoinTimeout, maxJoinTimeout)
+	}
+	v.intRange(p+"compact_after", c.CompactAfter, minCompactAfter, maxCompactAfter)
+	if d := c.CompactCheck.D(); d < minCompactCheck || d > maxCompactCheck {
+		v.fail(p+"compact_check", "%v is out of range %v..%v", c.CompactCheck, minCompactCheck, maxCompactCheck)
 	}
 	for i, u := range c.NATSURLs {
 		if err := checkNATSURL(u, "nats", "tls", "ws", "wss"); err != "" {

@@ -26,6 +26,10 @@ type clusterStore struct {
 	onHeld *atomic.Pointer[func(systemID string)] // set once the delivery side exists
 	binds  *cluster.Binds                         // bind counts per user, cluster-wide
 	shared *sharedState                           // users, balances and quotas (shareCluster)
+	// compactAfter and compactCheck are [cluster] compact_after and
+	// compact_check (cluster.RunCompaction).
+	compactAfter uint64
+	compactCheck time.Duration
 }
 
 // heldElsewhere points the store's OnHeld at f (delivery's HeldElsewhere):
@@ -90,7 +94,8 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 		_ = node.Close()
 		return nil, err
 	}
-	return clusterStore{Store: st, node: node, onHeld: onHeld, binds: binds, shared: &sharedState{}}, nil
+	return clusterStore{Store: st, node: node, onHeld: onHeld, binds: binds, shared: &sharedState{},
+		compactAfter: uint64(c.CompactAfter), compactCheck: c.CompactCheck.D()}, nil
 }
 
 // clusterHandler is GET /v1/cluster's handler, nil when the node is not
@@ -122,6 +127,11 @@ func startTakeover(st storage.Store, hub *flow.Hub, wh *webhook.Service) func() 
 	if !ok {
 		return func() {}
 	}
+	if wh != nil {
+		// Callbacks an earlier build held under the one shared queue: the
+		// first node to lease each sends it (logs event=webhook_adopt_shared).
+		_, _ = wh.AdoptShared()
+	}
 	// The nodes that left work in the replayed journal: one that departed
 	// before this node started is taken over as well.
 	absent := c.Store.Owners()
@@ -141,7 +151,7 @@ func startTakeover(st storage.Store, hub *flow.Hub, wh *webhook.Service) func() 
 	compacted := make(chan struct{})
 	go func() {
 		defer close(compacted)
-		c.node.RunCompaction(cluster.CompactCheck, cluster.CompactAfter, cluster.CompactMaxAge, stop,
+		c.node.RunCompaction(c.compactCheck, c.compactAfter, cluster.CompactMaxAge, stop,
 			func(ctx context.Context, cut uint64) error { _, err := c.Store.Compact(ctx, cut); return err })
 	}()
 	return func() {

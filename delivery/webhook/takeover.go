@@ -28,6 +28,38 @@ func (s *Service) TakeOver(node int) (int, error) {
 	if q == s.queue {
 		return 0, nil
 	}
+	n, err := s.takeOverQueue(q)
+	s.logTakeOver(node, n, err)
+	return n, err
+}
+
+// AdoptShared takes up, on a cluster node, the callbacks an earlier build
+// held under the one shared queue (Queue) that every node's journal
+// carries and no node's own queue (QueueOf) names, and keeps taking up
+// that queue for adoptWindow (those another node's producer lease held at
+// this start). Each moves to this node's queue as TakeOver moves a
+// departed node's. Every node calls it at start: the first to lease an
+// item wins its cluster-wide claim (storage/jetstream claims), moves it
+// and acknowledges the old copy, so each is adopted by one node, once;
+// a later start finds the queue empty. One node (no cluster) keeps Queue
+// as its own: nothing to adopt.
+func (s *Service) AdoptShared() (int, error) {
+	if s.queue == Queue {
+		return 0, nil
+	}
+	n, err := s.takeOverQueue(Queue)
+	lvl := zerolog.InfoLevel
+	if err != nil {
+		lvl = zerolog.ErrorLevel
+	}
+	s.log.WithLevel(lvl).Str("event", "webhook_adopt_shared").Int("callbacks", n).Err(err).
+		Msg("HTTP callbacks an earlier build held under the shared queue taken up: this node sends them")
+	return n, err
+}
+
+// takeOverQueue adopts what queue q holds now and marks it for
+// adoptQueued for adoptWindow.
+func (s *Service) takeOverQueue(q string) (int, error) {
 	now := s.now()
 	s.mu.Lock()
 	if s.adopting == nil {
@@ -36,7 +68,6 @@ func (s *Service) TakeOver(node int) (int, error) {
 	s.adopting[q] = now.Add(adoptWindow).UnixNano()
 	s.mu.Unlock()
 	n, err := s.adoptFrom(q, now)
-	s.logTakeOver(node, n, err)
 	if s.sched.started.Load() {
 		s.sched.poke()
 	}

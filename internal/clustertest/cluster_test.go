@@ -37,39 +37,7 @@ func TestCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test: skipped with -short")
 	}
-	bin := buildSMPPD(t)
-	work, err := os.MkdirTemp("", "clustertest-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("scratch folder kept (configs, stores, logs): %s", work)
-			return
-		}
-		_ = os.RemoveAll(work)
-	})
-	confs, err := writeConfigs(filepath.Join("..", "..", "configs", "cluster"), work)
-	if err != nil {
-		t.Fatal(err)
-	}
-	nodes := make([]*node, len(confs))
-	for i, c := range confs {
-		if nodes[i], err = newNode(bin, c); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nodes[i].close)
-		if err := nodes[i].launch(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	began := time.Now()
-	for _, n := range nodes {
-		if err := n.waitReady(); err != nil {
-			t.Fatalf("node %d: %v", n.c.id, err)
-		}
-	}
-	t.Logf("three nodes ready in %v", time.Since(began).Round(time.Millisecond))
+	nodes := startCluster(t, nil)
 	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
 
 	t.Run("receipts", func(t *testing.T) {
@@ -224,6 +192,47 @@ func TestCluster(t *testing.T) {
 			}
 		}
 	})
+}
+
+// startCluster builds smppd and starts three nodes from configs/cluster
+// (tweak edits each node's configuration, see writeConfigs) in a scratch
+// folder kept when the test fails; each is stopped at the test's end.
+func startCluster(t *testing.T, tweak func(id int, conf map[string]any)) []*node {
+	t.Helper()
+	bin := buildSMPPD(t)
+	work, err := os.MkdirTemp("", "clustertest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("scratch folder kept (configs, stores, logs): %s", work)
+			return
+		}
+		_ = os.RemoveAll(work)
+	})
+	confs, err := writeConfigs(filepath.Join("..", "..", "configs", "cluster"), work, tweak)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nodes := make([]*node, len(confs))
+	for i, c := range confs {
+		if nodes[i], err = newNode(bin, c); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(nodes[i].close)
+		if err := nodes[i].launch(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	began := time.Now()
+	for _, n := range nodes {
+		if err := n.waitReady(); err != nil {
+			t.Fatalf("node %d: %v", n.c.id, err)
+		}
+	}
+	t.Logf("three nodes ready in %v", time.Since(began).Round(time.Millisecond))
+	return nodes
 }
 
 // restart launches n again until it is ready (a join is refused while its

@@ -35,13 +35,22 @@ type nodeConfig struct {
 	path, dir             string
 	smpp, admin, natsPort int
 	route                 int
+	conf                  map[string]any // as written to path
+}
+
+// rewrite applies edit to the node's configuration and writes it again,
+// for its next start.
+func (n *nodeConfig) rewrite(edit func(conf map[string]any)) error {
+	edit(n.conf)
+	return writeTOML(n.path, n.conf)
 }
 
 // writeConfigs derives node1..3's configuration from configs/cluster's,
 // on free loopback ports (never the demo's, which a developer's own
 // cluster may hold), data under work/nodeN, JSON logs on standard error,
-// the admin API without a token, the HTTP API off.
-func writeConfigs(configDir, work string) ([]*nodeConfig, error) {
+// the admin API without a token, the HTTP API off; tweak, when not nil,
+// edits each node's configuration last.
+func writeConfigs(configDir, work string, tweak func(id int, conf map[string]any)) ([]*nodeConfig, error) {
 	ports, err := proctest.FreePorts(12)
 	if err != nil {
 		return nil, err
@@ -85,6 +94,10 @@ func writeConfigs(configDir, work string) ([]*nodeConfig, error) {
 		emb["listen"] = fmt.Sprintf("127.0.0.1:%d", n.natsPort)
 		emb["route_listen"] = fmt.Sprintf("127.0.0.1:%d", n.route)
 		emb["routes"] = routes
+		if tweak != nil {
+			tweak(n.id, conf)
+		}
+		n.conf = conf
 		if err := writeTOML(n.path, conf); err != nil {
 			return nil, err
 		}

@@ -27,8 +27,12 @@ type node struct {
 
 	mu    sync.Mutex
 	tail  []string
-	notes []string // start-up re-drives and take-overs, every run
+	notes []string // the log lines of noted events (noted), every run
 }
+
+// noted are the events whose log lines a node keeps: start-up re-drives,
+// take-overs, the store's replay and the journal's compactions.
+var noted = []string{"takeover", "redrive", "store_opened", "journal_compacted", "journal_rebased", "webhook_adopt_shared"}
 
 func newNode(binary string, c *nodeConfig) (*node, error) {
 	lf, err := os.OpenFile(c.dir+"/smppd.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
@@ -81,13 +85,16 @@ func (n *node) close() {
 	_ = n.log.Close()
 }
 
-// note keeps line in the tail, and among the notes when it is a
-// re-drive or a take-over.
+// note keeps line in the tail, and among the notes when it logs one of
+// the noted events.
 func (n *node) note(line string) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if strings.Contains(line, `"event":"takeover"`) || strings.Contains(line, `"event":"redrive"`) {
-		n.notes = append(n.notes, strings.TrimSpace(line))
+	for _, ev := range noted {
+		if strings.Contains(line, `"event":"`+ev+`"`) {
+			n.notes = append(n.notes, strings.TrimSpace(line))
+			break
+		}
 	}
 	if len(n.tail) == tailLen {
 		n.tail = append(n.tail[:0], n.tail[1:]...)
@@ -103,7 +110,18 @@ func (n *node) lastLines(k int) []string {
 
 // redrives returns the node's re-drive and take-over log lines so far.
 func (n *node) redrives() []string {
+	return append(n.events("redrive"), n.events("takeover")...)
+}
+
+// events returns the node's log lines of the noted event ev so far.
+func (n *node) events(ev string) []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	return append([]string(nil), n.notes...)
+	var out []string
+	for _, l := range n.notes {
+		if strings.Contains(l, `"event":"`+ev+`"`) {
+			out = append(out, l)
+		}
+	}
+	return out
 }

@@ -72,6 +72,7 @@ type flight struct {
 	end  uint64
 	id   string
 	fut  natsjs.PubAckFuture
+	at   time.Time // of the last publish
 }
 
 func newJournal(js natsjs.JetStream, subject string, node int, maxPending int64, lg zerolog.Logger) *journal {
@@ -226,6 +227,7 @@ func (j *journal) publish(f *flight) natsjs.PubAckFuture {
 	m.Data = f.data
 	m.Header.Set(hdrNode, j.node)
 	m.Header.Set(nats.MsgIdHdr, f.id)
+	f.at = time.Now()
 	fut, err := j.js.PublishMsgAsync(m)
 	if err != nil {
 		j.lg.Warn().Err(err).Str("event", "journal_publish_failed").Msg("jetstream store: publishing a journal batch failed; retrying")
@@ -250,14 +252,7 @@ func (j *journal) acker() {
 			if f.fut == nil {
 				err = errors.New("not published")
 			} else {
-				wait.Reset(ackTimeout)
-				select {
-				case <-f.fut.Ok():
-				case err = <-f.fut.Err():
-				case <-wait.C:
-					err = errors.New("no acknowledgement within " + ackTimeout.String())
-				}
-				wait.Stop()
+				err = awaitAck(&f, wait)
 			}
 			if err == nil {
 				break
@@ -284,6 +279,31 @@ func (j *journal) acker() {
 		j.mu.Lock()
 		j.cond.Broadcast()
 		j.mu.Unlock()
+	}
+}
+
+// awaitAck waits for f's acknowledgement until ackTimeout after its
+// publish, not after the wait began: the batches published while
+// JetStream could not answer (a partition) are given up together once the
+// first is, and published again one round trip apart, instead of
+// ackTimeout each in turn.
+func awaitAck(f *flight, wait *time.Timer) error {
+	select {
+	case <-f.fut.Ok():
+		return nil
+	case err := <-f.fut.Err():
+		return err
+	default:
+	}
+	wait.Reset(ackTimeout - time.Since(f.at))
+	defer wait.Stop()
+	select {
+	case <-f.fut.Ok():
+		return nil
+	case err := <-f.fut.Err():
+		return err
+	case <-wait.C:
+		return errors.New("no acknowledgement within " + ackTimeout.String())
 	}
 }
 
