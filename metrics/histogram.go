@@ -23,7 +23,8 @@ import (
 // with atomic loads, which see each whole. A P beyond the shards made at
 // construction (GOMAXPROCS raised later) adds atomically to the shared
 // shard, as every observation does under the race detector, which cannot
-// see the pinning. Observe does not allocate.
+// see the pinning, and on 32-bit platforms (plainWrites). Observe does not
+// allocate.
 type Histogram struct {
 	desc   *prometheus.Desc
 	labels []string  // values of desc's variable labels
@@ -31,6 +32,11 @@ type Histogram struct {
 	shards []histShard
 	shared histShard // atomic adds only
 }
+
+// plainWrites: observations write their shard without atomics. Not under
+// the race detector, and not where a uint64 store is two (32-bit
+// platforms: a scrape could read half of one).
+const plainWrites = !raceEnabled && ^uintptr(0)>>63 == 1
 
 // maxBuckets bounds the buckets of a Histogram (the +Inf one not counted).
 const maxBuckets = 13
@@ -72,7 +78,7 @@ func (h *Histogram) Observe(seconds float64) {
 	for b < len(h.upper) && seconds > h.upper[b] {
 		b++
 	}
-	if p := procPin(); p < len(h.shards) && !raceEnabled {
+	if p := procPin(); p < len(h.shards) && plainWrites {
 		sh := &h.shards[p]
 		sh.n[b]++
 		sh.sum = math.Float64bits(math.Float64frombits(sh.sum) + seconds)
