@@ -80,10 +80,12 @@ type Sources struct {
 	Accounts   Accounts
 	Admin      Admin
 	// Routes, Limits and Lookup are the policy's per-route counts,
-	// [[limit]] buckets and portability stage (policy.go).
+	// [[limit]] buckets and portability stage, Rules its rule table
+	// (policy.go).
 	Routes RouteStats
 	Limits LimitStats
 	Lookup LookupSource
+	Rules  RulesSource
 }
 
 // Options configure New.

@@ -35,6 +35,18 @@ type LookupStats struct {
 	Pending   int    // numbers waiting now
 }
 
+// RulesStat is the policy's rule table in force (policy.RulesInfo): its
+// rules, and the cluster bucket's revision (0 outside a cluster).
+type RulesStat struct {
+	Rules    int
+	Revision uint64
+}
+
+// RulesSource is what the metrics read of the rule table.
+type RulesSource interface {
+	Stats() RulesStat
+}
+
 // RouteStats is what the metrics read of the per-route counts.
 type RouteStats interface {
 	Stats() []RouteStat
@@ -57,6 +69,7 @@ type LookupSource interface {
 type policyDescs struct {
 	routeAccepted, routeRefused, routeDelivered, limitRefused *prometheus.Desc
 	lookups, lookupFallbacks, lookupFull, lookupPending       *prometheus.Desc
+	rules, rulesRevision                                      *prometheus.Desc
 }
 
 func (p *policyDescs) init(d func(name, help string, labels ...string) *prometheus.Desc) {
@@ -68,6 +81,8 @@ func (p *policyDescs) init(d func(name, help string, labels ...string) *promethe
 	p.lookupFallbacks = d("smppd_lookup_fallbacks_total", "MT messages that took lookup.fallback: the service failed, was too slow or paused, or the session could not wait.")
 	p.lookupFull = d("smppd_lookup_full_total", "MT messages refused ESME_RMSGQFUL because lookup.max_pending numbers waited for the service.")
 	p.lookupPending = d("smppd_lookup_pending", "Numbers waiting for the lookup service now.")
+	p.rules = d("smppd_policy_rules", "Rules in the policy's rule table in force.")
+	p.rulesRevision = d("smppd_policy_rules_revision", "The cluster revision (bucket smppd_policy_rules) of the rule table in force; 0 outside a cluster or before the cluster had a table. Nodes that differ for long have not converged.")
 }
 
 func (p *policyDescs) collect(ch chan<- prometheus.Metric, src *Sources) {
@@ -94,5 +109,10 @@ func (p *policyDescs) collect(ch chan<- prometheus.Metric, src *Sources) {
 		counter(ch, p.lookupFallbacks, s.Fallbacks)
 		counter(ch, p.lookupFull, s.Full)
 		gauge(ch, p.lookupPending, float64(s.Pending))
+	}
+	if src.Rules != nil {
+		s := src.Rules.Stats()
+		gauge(ch, p.rules, float64(s.Rules))
+		gauge(ch, p.rulesRevision, float64(s.Revision))
 	}
 }

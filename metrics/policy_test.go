@@ -14,6 +14,10 @@ type fixedRoutes []metrics.RouteStat
 
 func (f fixedRoutes) Stats() []metrics.RouteStat { return f }
 
+type fixedRules metrics.RulesStat
+
+func (f fixedRules) Stats() metrics.RulesStat { return metrics.RulesStat(f) }
+
 type fixedLimits []metrics.LimitStat
 
 func (f fixedLimits) Stats() []metrics.LimitStat { return f }
@@ -29,7 +33,8 @@ func TestPolicyMetrics(t *testing.T) {
 	lim := fixedLimits{{Scope: "sender", Name: "BANK", Refused: 1}, {Scope: "route", Name: "de"}}
 	m := metrics.New(metrics.Options{})
 	m.Attach(metrics.Sources{Routes: rc, Limits: lim, Lookup: fixedLookup{metrics.LookupStats{
-		FileHits: 1, CacheHits: 2, Answers: 3, NotFound: 4, Failures: 5, Timeouts: 6, Fallbacks: 7, Full: 8, Pending: 9}}})
+		FileHits: 1, CacheHits: 2, Answers: 3, NotFound: 4, Failures: 5, Timeouts: 6, Fallbacks: 7, Full: 8, Pending: 9}},
+		Rules: fixedRules{Rules: 12, Revision: 34}})
 	mfs, err := m.Registry().Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -58,6 +63,8 @@ func TestPolicyMetrics(t *testing.T) {
 		{"smppd_lookup_fallbacks_total", nil, 7},
 		{"smppd_lookup_full_total", nil, 8},
 		{"smppd_lookup_pending", nil, 9},
+		{"smppd_policy_rules", nil, 12},
+		{"smppd_policy_rules_revision", nil, 34},
 	} {
 		if got[w.name] == nil {
 			t.Errorf("%s not exported", w.name)

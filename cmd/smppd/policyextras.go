@@ -45,10 +45,10 @@ func (x *policyExtras) apply(lc policy.LookupConfig, limits []policy.LimitConfig
 	return errors.Join(x.lookup.Configure(lc), x.limits.Apply(limits))
 }
 
-// metricsSources adds the per-route counts, limits and lookup to s, as
+// metricsSources adds the per-route counts, limits, lookup and rule table to s, as
 // metrics' snapshot types (policymetrics.go).
 func (x *policyExtras) metricsSources(s *metrics.Sources) {
-	s.Routes, s.Limits, s.Lookup = routeStats{x.routes}, limitStats{x.limits}, lookupStats{x.lookup}
+	s.Routes, s.Limits, s.Lookup, s.Rules = routeStats{x.routes}, limitStats{x.limits}, lookupStats{x.lookup}, rulesStats{&x.holder}
 }
 
 // close stops the lookup's workers and, in a cluster, the list edits'

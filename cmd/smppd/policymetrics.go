@@ -32,6 +32,14 @@ func (l limitStats) Stats() []metrics.LimitStat {
 	return out
 }
 
+// rulesStats reads the rule table of the policy in force at each scrape.
+type rulesStats struct{ h *policy.Holder }
+
+func (r rulesStats) Stats() metrics.RulesStat {
+	in := r.h.Load().Rules()
+	return metrics.RulesStat{Rules: len(in.Rules), Revision: in.Revision}
+}
+
 type lookupStats struct{ l *policy.Lookup }
 
 func (l lookupStats) Stats() metrics.LookupStats { return metrics.LookupStats(l.l.Stats()) }

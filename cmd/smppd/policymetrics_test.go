@@ -41,6 +41,18 @@ func TestPolicyMetricsSources(t *testing.T) {
 	if got, want := src.Lookup.Stats(), metrics.LookupStats(x.lookup.Stats()); got != want {
 		t.Errorf("lookup %+v, want %+v", got, want)
 	}
+	if got := src.Rules.Stats(); got != (metrics.RulesStat{}) {
+		t.Errorf("rules without a policy: %+v", got)
+	}
+	p, err := policy.Compile(&policy.Config{}, "", policy.Options{Rules: &policy.RuleTable{
+		Text: []byte("[[rule]]\nname = \"a\"\nset_priority = 1\n"), Revision: 5, Shared: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.holder.Swap(p)
+	if got := src.Rules.Stats(); got != (metrics.RulesStat{Rules: 1, Revision: 5}) {
+		t.Errorf("rules %+v, want 1 at revision 5", got)
+	}
 }
 
 // sameRoutes compares in any order: the metrics do not depend on it.
