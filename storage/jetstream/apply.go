@@ -179,14 +179,11 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 		if flags&putUp != 0 {
 			d.upAddrs(&r)
 		}
-		if flags&putBody != 0 {
-			if d.err == nil {
-				if err = s.idx.PutMessage(&r, body); err == nil && len(body) > 0 {
-					s.keepBody(r.ID, body)
-				}
+		// The body goes to s.bodies only, as on the writing node (putRecord).
+		if d.err == nil {
+			if err = s.idx.Put(&r); err == nil && flags&putBody != 0 && len(body) > 0 {
+				s.keepBody(r.ID, body)
 			}
-		} else if d.err == nil {
-			err = s.idx.Put(&r)
 		}
 	case kState:
 		id, st, code, done := msg.ID(d.u64()), msg.State(d.u8()), d.u16(), int64(d.u64())

@@ -187,13 +187,10 @@ func (s *Store) putRecord(r *storage.Record, m []byte, body bool) error {
 	if rec.Submitted == 0 {
 		rec.Submitted = s.now()
 	}
-	var err error
-	if body {
-		err = s.idx.PutMessage(&rec, m)
-	} else {
-		err = s.idx.Put(&rec)
-	}
-	if err != nil {
+	// The record alone: the index never hands a body out (rebuilt from
+	// the journal at each open, Recover's bodies are s.bodies), so one
+	// there would only be written to its log.
+	if err := s.idx.Put(&rec); err != nil {
 		return err
 	}
 	b := s.buf()
