@@ -120,20 +120,25 @@ func Join(o Options) (*Node, error) {
 func (n *Node) join(ctx context.Context) (err error) {
 	o := &n.o
 	urls := o.URLs
+	var inProcess []nats.Option
 	if len(urls) == 0 {
 		if n.srv, err = startEmbedded(o, n.lg); err != nil {
 			return err
 		}
 		urls = []string{n.srv.ClientURL()}
+		// Its own server through a pipe in memory, not loopback TCP: the
+		// journal's publishes, their acknowledgements and the batches
+		// consumed cost no system calls.
+		inProcess = append(inProcess, nats.InProcessServer(n.srv))
 	}
-	n.nc, err = nats.Connect(joinURLs(urls), nats.Name("smppd-"+strconv.Itoa(o.NodeID)),
+	n.nc, err = nats.Connect(joinURLs(urls), append(inProcess, nats.Name("smppd-"+strconv.Itoa(o.NodeID)),
 		nats.MaxReconnects(-1), nats.ReconnectWait(100*time.Millisecond), nats.RetryOnFailedConnect(false),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if !n.closing.Load() {
 				n.lg.Warn().Err(err).Str("event", "nats_disconnected").Msg("cluster: disconnected from NATS")
 			}
 		}),
-		nats.ReconnectHandler(func(c *nats.Conn) { n.lg.Info().Str("url", c.ConnectedUrl()).Msg("cluster: reconnected to NATS") }))
+		nats.ReconnectHandler(func(c *nats.Conn) { n.lg.Info().Str("url", c.ConnectedUrl()).Msg("cluster: reconnected to NATS") }))...)
 	if err != nil {
 		return fmt.Errorf("cluster: connect %v: %w", urls, err)
 	}
