@@ -84,6 +84,7 @@ func totals(live []Member) Totals {
 			sum.Up = sum.Up || c.Up
 			sum.Binds += c.Binds
 			sum.Queued += c.Queued
+			sum.Shared = max(sum.Shared, c.Shared) // one queue, read by each node
 		}
 	}
 	slices.SortFunc(t.Connectors, func(a, b ConnectorStatus) int { return cmp.Compare(a.Name, b.Name) })

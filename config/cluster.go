@@ -17,6 +17,10 @@ type Cluster struct {
 	// part of every message id it issues, so ids stay unique across
 	// nodes; [smpp-server] node_id must be 0 or the same number.
 	NodeID int `toml:"node_id"`
+	// SpillHighWater is the percentage of a connector's queue past which
+	// this node puts accepted messages on the connector's shared queue for
+	// another node to send (docs/CLUSTER.md "Shared connector queues").
+	SpillHighWater int `toml:"spill_high_water"`
 	// NATSURLs are the client URLs of an existing NATS cluster with
 	// JetStream; empty when [cluster.embedded] runs the server in-process.
 	NATSURLs []string `toml:"nats_urls"`
@@ -59,7 +63,9 @@ type ClusterEmbedded struct {
 // DefaultCluster is [cluster] when the file says nothing.
 func DefaultCluster() Cluster {
 	return Cluster{
-		Replicas: 3,
+		// Past 80 % the ring is the node's backlog, not its buffer.
+		SpillHighWater: 80,
+		Replicas:       3,
 		// A restart of all three nodes elects a meta leader in seconds;
 		// half a minute covers a slow disk replay without hiding a peer
 		// that never comes.

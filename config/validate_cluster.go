@@ -32,6 +32,7 @@ func (v *validator) cluster() {
 	c := &v.c.Cluster
 	const p = "cluster."
 	v.intRange(p+"replicas", c.Replicas, 1, maxClusterReplicas)
+	v.intRange(p+"spill_high_water", c.SpillHighWater, 1, 100)
 	if d := c.JoinTimeout.D(); d < minJoinTimeout || d > maxJoinTimeout {
 		v.fail(p+"join_timeout", "%v is out of range %v..%v", c.JoinTimeout, minJoinTimeout, maxJoinTimeout)
 	}

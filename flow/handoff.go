@@ -32,6 +32,10 @@ func (h *Hub) handOrSubmit(sc *submitScratch, cs *connSet, c int, m *msg.Message
 	if !sc.collect {
 		return h.submitTo(cs, c, m, quiet)
 	}
+	if h.spilling(c) && m.Command != uint32(codec.SubmitMultiID) {
+		sc.hands = append(sc.hands, m) // spilled at the hand-over (shared.go)
+		return true
+	}
 	cn := cs.conns[c]
 	if cn.QueueFull() {
 		return false
@@ -53,7 +57,11 @@ func (h *Hub) handNow(sc *submitScratch) { h.handAll(sc.hands, sc.sub.turnEnd) }
 func (h *Hub) handAll(ms []*msg.Message, quiet bool) {
 	cs := h.cs()
 	for _, m := range ms {
-		if c := m.Connector; !cs.has(c) || !h.submitTo(cs, c, m, quiet) {
+		c := m.Connector
+		if h.spilling(c) && h.spillOff(m, true) {
+			continue
+		}
+		if !cs.has(c) || !h.submitTo(cs, c, m, quiet) {
 			h.handLater(m)
 		}
 	}
@@ -106,7 +114,7 @@ func (h *Hub) Release(d *DirectHold, answered bool) {
 func (h *Hub) handQuiet(m *msg.Message) bool {
 	cs := h.cs()
 	c := m.Connector
-	return cs.live(c) && cs.helped[c] && h.submitTo(cs, c, m, true)
+	return cs.live(c) && cs.helped[c] && !h.spilling(c) && h.submitTo(cs, c, m, true)
 }
 
 // deferHands queues the messages direct submits collected (hands) to go
@@ -162,5 +170,6 @@ func (h *Hub) letGo(m *msg.Message) {
 	}
 	h.dropCharge(m)
 	h.settleDest(m, false)
+	h.pullSettled(m.ID, true)
 	m.Release()
 }

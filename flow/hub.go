@@ -106,6 +106,14 @@ type Options struct {
 	// hub; past it a far-future submit is refused ESME_RMSGQFUL
 	// (queue_full) [DefaultMaxScheduled].
 	MaxScheduled int
+	// Shared are the cluster's shared connector queues (shared.go): a
+	// message this node's connector cannot take goes there when another
+	// node has that connector up, and this node sends what the others put
+	// there. nil (a single node): none, and no cost.
+	Shared SharedQueues
+	// SpillHighWater is the percentage of a connector's queue past which
+	// this node spills to the shared queue [DefaultSpillHighWater].
+	SpillHighWater int
 
 	// DefaultValidity applies when validity_period is empty [48h].
 	DefaultValidity time.Duration
@@ -183,6 +191,10 @@ type Hub struct {
 	multi multiCopies
 
 	ustats userTable // per-user counters (counters.go)
+
+	// shared is the cluster's shared connector queues (shared.go); nil on
+	// a single node.
+	shared *shared
 }
 
 // connState answers routing's "is connector id up" from the connectors.
@@ -190,7 +202,7 @@ type connState struct{ h *Hub }
 
 func (c *connState) Up(id int) bool {
 	s := c.h.cs()
-	return s.has(id) && s.conns[id].Up()
+	return s.has(id) && (s.conns[id].Up() || c.h.spilling(id))
 }
 
 // New checks opts and builds a Hub. It does not start anything.
@@ -256,6 +268,7 @@ func New(opts Options) (*Hub, error) {
 		return nil, err
 	}
 	h.later.init(h, opts.ScheduleHorizon, opts.MaxScheduled)
+	h.initShared(&h.opts)
 	h.aff.init()
 	h.scratch.New = func() any { return new(submitScratch) }
 	h.moPol.New = func() any { return new(msg.Envelope) }
@@ -301,6 +314,7 @@ func (h *Hub) Start() error {
 	}
 	h.acks.start()
 	h.later.start()
+	h.startShared()
 	conns := h.cs().conns
 	for i, c := range conns {
 		if err := c.Start(h); err != nil {
@@ -323,6 +337,7 @@ func (h *Hub) Start() error {
 // delivery side after it.
 func (h *Hub) Stop(ctx context.Context) error {
 	h.acks.stop() // first: what it cannot hand over goes to later, which lets it go
+	h.stopShared()
 	h.later.stop()
 	var errs []error
 	for _, c := range h.cs().conns {

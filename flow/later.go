@@ -154,6 +154,7 @@ func (l *later) release(it laterItem) {
 	h := l.h
 	h.live.remove(it.m)
 	h.dropCharge(it.m)
+	h.pullSettled(it.m.ID, true) // a pulled one goes back to its shared queue
 	if it.counted {
 		l.n.Add(-1)
 	}
@@ -233,6 +234,9 @@ func (l *later) hand(m *msg.Message) bool {
 			return true
 		}
 		s, c = h.cs(), m.Connector
+	}
+	if h.spilling(c) && h.spillOff(m, true) {
+		return true
 	}
 	return s.has(c) && s.conns[c].Submit(m)
 }

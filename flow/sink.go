@@ -43,6 +43,7 @@ func (h *Hub) Accepted(m *msg.Message, upstreamID []byte) {
 		// No receipt will come: its latency is known now.
 		h.observeSince(s.receipt, m.Connector, m.Received, m.FinalAt)
 	}
+	h.pullSettled(m.ID, false)
 }
 
 // Failed implements connector.Sink: m will not be delivered. The charge is
@@ -63,12 +64,16 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 		}
 	}
 	if h.opts.Durable && state == msg.StateUnknown && status == connector.StatusShutdown {
+		if h.spilling(m.Connector) && h.spillOff(m, false) {
+			return // purged from a ring whose upstream this node cannot reach, or stopped: another node sends it
+		}
 		if m.Command != uint32(codec.SubmitMultiID) {
 			h.live.remove(m)
 		}
 		h.dropCharge(m)
 		h.settleDest(m, false) // its held copy goes again at the next start
 		h.stats.kept.Add(1)
+		h.pullSettled(m.ID, true) // a pulled one goes back to its shared queue
 		return
 	}
 	h.settleCharge(m, true)
@@ -85,6 +90,7 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	}
 	h.settleDest(m, true)
 	h.final(err, m.ID, state, code, done, nil, true)
+	h.pullSettled(m.ID, false)
 	if m.RegisteredDelivery&codec.RegisteredDeliveryReceiptMask == 0 {
 		return // no final receipt asked: spare building the record
 	}

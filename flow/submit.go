@@ -535,7 +535,7 @@ func (h *Hub) queue(sc *submitScratch, m *msg.Message, conn int, failover []int,
 			}
 			c = failover[next]
 			next++
-			if cs.has(c) && cs.conns[c].Up() {
+			if cs.has(c) && (cs.conns[c].Up() || h.spilling(c)) {
 				break
 			}
 		}

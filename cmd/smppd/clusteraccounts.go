@@ -24,6 +24,7 @@ const splitEvery = 250 * time.Millisecond
 type sharedState struct {
 	acc       atomic.Pointer[cluster.Accounts]
 	stopSplit func()
+	queues    *sharedQueues // the connectors' shared queues (sharedqueues.go), made by sharedOf
 }
 
 // close gives the node's credit slices back and stops the splitter.

@@ -31,7 +31,7 @@ func (d *daemon) nodeStatus(smpp, admin string) cluster.NodeStatus {
 	for _, c := range d.hub.Connectors() {
 		s.Queued += c.Stats.Queued
 		s.Connectors = append(s.Connectors, cluster.ConnectorStatus{Name: c.Name, Up: c.Up, Binds: c.Stats.Binds,
-			Queued: c.Stats.Queued})
+			Queued: c.Stats.Queued, Shared: sharedDepth(d.store, c.ID)})
 	}
 	return s
 }

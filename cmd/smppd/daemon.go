@@ -187,6 +187,9 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 		return nil, err
 	}
 	heldElsewhere(d.store, d.dl.HeldElsewhere)
+	if err := registerShared(d.metrics.Registry(), d.store, d.hub, names); err != nil { // a cluster node's shared queues
+		return nil, err
+	}
 	if d.early == nil { // else listening already
 		if err := d.newEngine(cfg, ids, tune); err != nil {
 			return nil, err
@@ -297,6 +300,14 @@ func (d *daemon) start() error {
 	}
 	d.stopTakeover = startTakeover(d.store, d.hub, d.webhook) // a cluster node: departed nodes' messages
 	d.shareStatus()                                           // a cluster node: its sessions and queues in its heartbeat
+	// A cluster node: its connectors' shared queues.
+	if err := startShared(d.store, d.hub, len(d.conns), d.connIDs.name, d.log); err != nil {
+		d.stopTakeover()
+		d.stopHTTP(time.Second)
+		d.stopEngine()
+		d.stopHub()
+		return fmt.Errorf("shared connector queues: %w", err)
+	}
 	d.stopPersist, d.persistDone = make(chan struct{}), make(chan struct{})
 	go d.persistLoop()
 	b := currentBuild()
@@ -335,7 +346,11 @@ func (d *daemon) stop() {
 	}
 	d.stopHTTP(grace) // no new HTTP submits while the engine and the hub drain
 	d.stopEngineWithin(grace)
+	// A cluster node takes nothing more from its shared queues, and
+	// publishes what it spilled (5 s at most) before its store closes.
+	stopPulling(d.store)
 	d.stopHubWithin(grace)
+	closeShared(d.store)
 	d.pex.close() // its workers: nothing asks the lookup any more
 	d.closeCDR()
 	d.closeStore()

@@ -224,6 +224,8 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		AcceptLatency:   obs.AcceptLatency(),
 		ReceiptLatency:  obs.ReceiptLatency(),
 		Finals:          finalsOf(cdrs),
+		Shared:          sharedOf(store), // a cluster node's shared connector queues
+		SpillHighWater:  cfg.Cluster.SpillHighWater,
 		Routes:          pex.routes,
 		Policy:          pex.hook(),
 		LogPrivacy:      cfg.Server.LogPrivacy,

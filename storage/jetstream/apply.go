@@ -263,6 +263,13 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 		if d.err == nil {
 			err = s.idx.Callbacks().DeleteCallback(id)
 		}
+	case kSpill:
+		id := msg.ID(d.u64())
+		// A node may have sent it already (its acceptance applied first):
+		// then there is nothing to mark.
+		if _, sendable := s.idx.Sendable(id); d.err == nil && sendable {
+			s.spill.add(id)
+		}
 	case kFloor:
 		v := d.u64()
 		if d.err == nil && node == s.o.Node {

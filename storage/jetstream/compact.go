@@ -389,7 +389,7 @@ func (sc *scratch) alive(kind byte, e []byte) bool {
 	d := reader{p: e}
 	idx := sc.s.idx
 	switch kind {
-	case kPut, kState, kAccepted, kReplaced:
+	case kPut, kState, kAccepted, kReplaced, kSpill:
 		var r storage.Record
 		return idx.Get(msg.ID(d.u64()), &r) == nil && d.err == nil
 	case kUpstreamOf:

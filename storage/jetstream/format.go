@@ -29,7 +29,8 @@ const (
 	kCallback
 	kCallbackDel
 	kFloor
-	kFrom // in a base only (compact.go): the node the entries after it came from
+	kFrom  // in a base only (compact.go): the node the entries after it came from
+	kSpill // message id: on a shared connector queue (spilled.go)
 )
 
 // kPut's flags. Entries written before putUp existed hold 0 or 1.

@@ -90,6 +90,7 @@ type Store struct {
 	compactions atomic.Uint64 // journal compactions this node made (compact.go)
 	owners      owners        // the other nodes Recover found work of (owners.go)
 	claims      claims        // held items' cluster-wide leases (claims.go)
+	spill       spilled       // messages on a shared connector queue (spilled.go)
 }
 
 // Open empties o.Dir, opens the index there, replays the journal into it
@@ -151,6 +152,7 @@ func (s *Store) openIndex() error {
 	s.idx = idx
 	s.holds.init(s)
 	s.bodies.m = make(map[msg.ID][]byte)
+	s.spill.reset()
 	s.apply.batches.Store(0)
 	s.apply.entries.Store(0)
 	s.apply.applied.Store(0)
@@ -227,6 +229,9 @@ func (s *Store) SetState(id msg.ID, st msg.State, errCode uint16, done int64) er
 	if err := s.idx.SetState(id, st, errCode, done); err != nil {
 		return err
 	}
+	if st.Final() {
+		s.spill.drop(id)
+	}
 	return s.logState(id, st, errCode, done)
 }
 
@@ -235,6 +240,7 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 	if err := s.idx.Finish(id, st, errCode, done, out); err != nil {
 		return err
 	}
+	s.spill.drop(id)
 	return s.logState(id, st, errCode, done)
 }
 
@@ -252,6 +258,7 @@ func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64
 	if err := s.idx.SetAccepted(id, final, errCode, at); err != nil {
 		return err
 	}
+	s.spill.drop(id)
 	b := s.buf()
 	*b = appendU64(*b, uint64(id))
 	*b = append(*b, byte(final))
@@ -276,6 +283,7 @@ func (s *Store) Delete(id msg.ID) error {
 	if err := s.idx.Delete(id); err != nil {
 		return err
 	}
+	s.spill.drop(id)
 	b := s.buf()
 	*b = appendU64(*b, uint64(id))
 	return s.log(kDelete, b, true)
@@ -346,10 +354,14 @@ func (s *Store) RecoverNode(node int, fn func(r *storage.Record, m []byte) error
 }
 
 // recoverNode hands node's records to fn, and the others' to other (if
-// not nil), each with the body this node keeps for it.
+// not nil), each with the body this node keeps for it. A message on a
+// shared connector queue is the queue's to send: fn does not see it.
 func (s *Store) recoverNode(node int, fn func(r *storage.Record, m []byte) error, other func(r *storage.Record, m []byte)) error {
 	return s.idx.Recover(func(r *storage.Record, m []byte) error {
 		if r.ID.Node() != node && other == nil {
+			return nil
+		}
+		if r.ID.Node() == node && s.spill.has(r.ID) {
 			return nil
 		}
 		if m == nil {
@@ -459,4 +471,5 @@ func (s *Store) dropBody(id msg.ID) {
 	s.bodies.mu.Lock()
 	delete(s.bodies.m, id)
 	s.bodies.mu.Unlock()
+	s.spill.drop(id)
 }
