@@ -108,6 +108,9 @@ func (a *applier) start(ctx context.Context, s *Store) error {
 		a.cc.Stop()
 		return fmt.Errorf("jetstream: journal replay (%d batches applied of %d) did not finish: %w", a.batches.Load(), a.last, ctx.Err())
 	}
+	if f := replayCaughtUp; f != nil {
+		f()
+	}
 	// A compaction may have purged batches this replay had not reached
 	// yet (it started before this node reported what it applied).
 	if now, err := lastBase(ctx, st); err == nil && now.found && now.gen != b.gen {
@@ -116,6 +119,11 @@ func (a *applier) start(ctx context.Context, s *Store) error {
 	}
 	return nil
 }
+
+// replayCaughtUp, set by tests only, runs when a start's replay has caught
+// up, before it looks for a newer base: a compaction made there overtakes
+// the start every time.
+var replayCaughtUp func()
 
 func (a *applier) stop() {
 	if a.cc != nil {
