@@ -3,9 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -76,53 +74,9 @@ func TestPolicyListEditsAcrossNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("two cluster nodes")
 	}
-	nats, routes := []int{freePort(t), freePort(t)}, []int{freePort(t), freePort(t)}
-	routeURLs := `["nats-route://127.0.0.1:` + strconv.Itoa(routes[0]) + `", "nats-route://127.0.0.1:` + strconv.Itoa(routes[1]) + `"]`
-	cfgs := make([]*config.Config, 2)
-	admins := make([]int, 2)
-	lists := make([]string, 2)
-	for i := range 2 {
-		cfgPath, _, _, adminPort := demoDir(t)
-		dir := filepath.Dir(cfgPath)
-		must(t, os.WriteFile(filepath.Join(dir, "policy.toml"), []byte("[[list]]\nname = \"blocked\"\nkind = \"block\"\nfield = \"dest\"\nfile = \"blocked.txt\"\n\n[[limit]]\nsender = \"BANK\"\nrate = 10\nburst = 10\n"), 0o600))
-		lists[i] = filepath.Join(dir, "blocked.txt")
-		must(t, os.WriteFile(lists[i], []byte("4916*\n"), 0o600))
-		src, err := os.ReadFile(cfgPath)
-		must(t, err)
-		conf := strings.Replace(string(src), "\nfile = \"\" ", "\nfile = \"policy.toml\" ", 1)
-		for _, r := range [][2]string{
-			{"enabled = false                   # true: messages", "enabled = true # "},
-			{"node_id = 0                       # 1..4095", "node_id = " + strconv.Itoa(i+1) + " # "},
-			{"replicas = 3 ", "replicas = 2 "},
-			{`listen = "127.0.0.1:4222"`, `listen = "127.0.0.1:` + strconv.Itoa(nats[i]) + `"`},
-			{`route_listen = "127.0.0.1:6222"`, `route_listen = "127.0.0.1:` + strconv.Itoa(routes[i]) + `"`},
-			{"routes = [] ", "routes = " + routeURLs + " "},
-		} {
-			if !strings.Contains(conf, r[0]) {
-				t.Fatalf("the demo config has no %q", r[0])
-			}
-			conf = strings.Replace(conf, r[0], r[1], 1)
-		}
-		must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
-		cfgs[i], err = config.Load(cfgPath)
-		must(t, err)
-		admins[i] = adminPort
-	}
-	ds := make([]*daemon, 2)
-	errs := make([]error, 2)
-	var wg sync.WaitGroup
-	for i := range 2 { // each waits for the other: a quorum of two
-		wg.Go(func() {
-			ds[i], errs[i] = newDaemon(cfgs[i], zerolog.New(zerolog.NewTestWriter(t)).With().Int("node", i+1).Logger(),
-				func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-		})
-	}
-	wg.Wait()
-	for i, d := range ds {
-		must(t, errs[i])
-		must(t, d.start())
-		t.Cleanup(d.stop)
-	}
+	src := "[[list]]\nname = \"blocked\"\nkind = \"block\"\nfield = \"dest\"\nfile = \"blocked.txt\"\n\n[[limit]]\nsender = \"BANK\"\nrate = 10\nburst = 10\n"
+	ds, admins, dirs := clusterPair(t, src, map[string]string{"blocked.txt": "4916*\n"}, [2]*syncBuf{{}, {}})
+	lists := []string{filepath.Join(dirs[0], "blocked.txt"), filepath.Join(dirs[1], "blocked.txt")}
 	listed := func(d *daemon, number string) bool {
 		on, err := d.pex.holder.Load().TestList("blocked", []byte(number))
 		return err == nil && on

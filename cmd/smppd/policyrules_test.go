@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -167,7 +168,8 @@ func TestPolicyRulesNeedARulesFile(t *testing.T) {
 }
 
 // clusterPair starts two cluster nodes in one process on one embedded
-// JetStream (loopback), each with its own folder and policy file.
+// JetStream (loopback), each with its own folder and policy file; each
+// node's log goes to logs[i] and the test's log.
 func clusterPair(t *testing.T, policy string, files map[string]string, logs [2]*syncBuf) (ds [2]*daemon, admins [2]int, dirs [2]string) {
 	t.Helper()
 	nats, routes := []int{freePort(t), freePort(t)}, []int{freePort(t), freePort(t)}
@@ -201,7 +203,8 @@ func clusterPair(t *testing.T, policy string, files map[string]string, logs [2]*
 	var wg sync.WaitGroup
 	for i := range 2 { // each waits for the other: a quorum of two
 		wg.Go(func() {
-			ds[i], errs[i] = newDaemon(cfgs[i], zerolog.New(logs[i]).With().Int("node", i+1).Logger(),
+			w := io.MultiWriter(logs[i], zerolog.NewTestWriter(t))
+			ds[i], errs[i] = newDaemon(cfgs[i], zerolog.New(w).With().Int("node", i+1).Logger(),
 				func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 		})
 	}
