@@ -13,6 +13,11 @@ import (
 // more is run without one).
 const maxRequired = 8
 
+// maxLiteral bounds a literal's length: a prefix of a required literal is
+// required too, and a short one keeps the case-insensitive scan linear in
+// the text (a message's content is the sender's to choose).
+const maxLiteral = 16
+
 // Prefilter is a set of literals one of which every match of a regexp
 // contains: a text with none of them cannot match, and the regexp (a
 // machine from its pool, a scan) is not run. The zero Prefilter lets
@@ -41,7 +46,7 @@ func NewPrefilter(re *regexp.Regexp) Prefilter {
 		if fold {
 			l = strings.ToLower(l)
 		}
-		p.lits = append(p.lits, []byte(l))
+		p.lits = append(p.lits, []byte(l[:min(len(l), maxLiteral)]))
 	}
 	return p
 }

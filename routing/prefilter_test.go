@@ -32,6 +32,7 @@ func TestPrefilterLiterals(t *testing.T) {
 		{"héllo", []string{"héllo"}, false},
 		{"\uFFFD", nil, false},
 		{".*", nil, false},
+		{"(?i)abcdefghijlmnopqrtuvwxyz", []string{"abcdefghijlmnopq"}, true}, // the first 16 octets
 	} {
 		re := regexp.MustCompile(c.pat)
 		p := NewPrefilter(re)
