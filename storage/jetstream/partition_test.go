@@ -100,7 +100,8 @@ func (p *cutProxy) url() *url.URL { return &url.URL{Scheme: "nats-route", Host: 
 // replicate; what it took after the cut is not committed; the two others go
 // on committing. Healed, node 3 catches up: its writes of the partition
 // are acknowledged, it applies what node 1 wrote meanwhile up to the
-// stream's last sequence, takes new messages again, and node 1 applies
+// stream's last sequence, reads what node 1 put in a replicated bucket
+// meanwhile, takes new messages again, and node 1 applies
 // each of node 3's writes exactly once (a batch re-published after the
 // heal is stored once). Before the acker gave up the batches published in
 // the partition together (awaitAck), it waited ackTimeout for each in
@@ -218,6 +219,19 @@ func TestPartitionedNodeRefusesNewMessages(t *testing.T) {
 		t.Fatal(err)
 	}
 	committed(c, "node 3 before the cut")
+	// A replicated bucket, as the cluster's users, bind counts and claims
+	// are: node 3 must see what the majority wrote while it was cut off.
+	var kv natsjs.KeyValue
+	if err := retry(ctx, func(c context.Context) error {
+		var err error
+		kv, err = js1.CreateOrUpdateKeyValue(c, natsjs.KeyValueConfig{Bucket: "partition_kv", Replicas: 3, Storage: natsjs.FileStorage})
+		if err == nil {
+			_, err = kv.Put(c, "k", []byte("before"))
+		}
+		return err
+	}); err != nil {
+		t.Fatalf("the R3 bucket: %v", err)
+	}
 
 	for i := range 3 {
 		for j := range 3 {
@@ -256,6 +270,9 @@ func TestPartitionedNodeRefusesNewMessages(t *testing.T) {
 		t.Fatalf("node 1 refused while the other two hold a quorum: %v", err)
 	}
 	committed(a, "node 1 during the partition")
+	if err := retry(ctx, func(c context.Context) error { _, err := kv.Put(c, "k", []byte("during")); return err }); err != nil {
+		t.Fatalf("node 1's bucket write during the partition: %v", err)
+	}
 
 	for i := range 3 {
 		for j := range 3 {
@@ -274,6 +291,16 @@ func TestPartitionedNodeRefusesNewMessages(t *testing.T) {
 		}
 	}
 	waitUntil(t, 30*time.Second, "node 3 applies node 1's message of the partition", func() bool { return c.Get(during, &r) == nil })
+	waitUntil(t, 30*time.Second, "node 3 reads the bucket value written during the partition", func() bool {
+		gc, gcancel := context.WithTimeout(ctx, time.Second)
+		defer gcancel()
+		kv3, err := js3.KeyValue(gc, "partition_kv")
+		if err != nil {
+			return false
+		}
+		e, err := kv3.Get(gc, "k")
+		return err == nil && string(e.Value()) == "during"
+	})
 	info, err := js3.Stream(ctx, testStream)
 	if err != nil {
 		t.Fatal(err)
