@@ -44,6 +44,7 @@ const maxBuckets = 13
 // histShard is one P's counts: per bucket (the last is +Inf) and the sum
 // (float64 bits), padded to two cache lines so neighbours never share one.
 type histShard struct {
+	_   [0]atomic.Uint64 // 64-bit aligned on 32-bit platforms too, for their atomic adds
 	n   [maxBuckets + 1]uint64
 	sum uint64
 	_   [128 - (maxBuckets+2)*8]byte
