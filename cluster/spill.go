@@ -307,6 +307,7 @@ func (q *Queues) flush(limit time.Duration) {
 	if limit > 0 {
 		deadline = time.Now().Add(limit)
 	}
+	var warned time.Time
 	for len(bs) > 0 {
 		futs := make([]jetstream.PubAckFuture, len(bs))
 		for i := range bs {
@@ -325,8 +326,11 @@ func (q *Queues) flush(limit time.Duration) {
 		if len(failed) == 0 {
 			return
 		}
-		q.lg.Warn().Str("event", "spill_publish_failed").Int("batches", len(failed)).
-			Msg("shared queues: batches not stored by JetStream; publishing them again")
+		if time.Since(warned) >= 10*time.Second {
+			warned = time.Now()
+			q.lg.Warn().Str("event", "spill_publish_failed").Int("batches", len(failed)).
+				Msg("shared queues: batches not stored by JetStream; publishing them again (logged once per 10 s)")
+		}
 		if !deadline.IsZero() && time.Now().After(deadline) {
 			q.lg.Error().Str("event", "spill_unpublished").Int("batches", len(failed)).
 				Msg("shared queues: stopped with batches unpublished; their messages stay in the journal for the next start or a taker")

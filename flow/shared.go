@@ -95,6 +95,10 @@ type shared struct {
 	spilled []uint64 // at the last start line, for the stop line's count
 
 	counts struct{ spilled, pulled, skipped, dup, notYet atomic.Uint64 }
+	// lagging: until this time (Unix ns) a pulled message whose record is
+	// not applied here does not wait for it (one waited in vain: the rest
+	// of its batch goes back at once, not after 2 s each).
+	lagging atomic.Int64
 
 	quit chan struct{}
 	done chan struct{}
@@ -368,9 +372,14 @@ func (h *Hub) Pulled(c int, item []byte, t PullToken, redelivered bool) {
 	// The queue may hand it over before this node applied its record (the
 	// spill follows the journal's acknowledgement, this node's consumer a
 	// moment later): it waits here for it, on the puller's goroutine.
-	for wait := time.Duration(0); !found && wait < pullApplyWait; wait += 5 * time.Millisecond {
-		time.Sleep(5 * time.Millisecond)
-		found, sendable = st.Sendable(id)
+	if !found && time.Now().UnixNano() >= s.lagging.Load() {
+		for wait := time.Duration(0); !found && wait < pullApplyWait; wait += 5 * time.Millisecond {
+			time.Sleep(5 * time.Millisecond)
+			found, sendable = st.Sendable(id)
+		}
+		if !found {
+			s.lagging.Store(time.Now().Add(time.Second).UnixNano())
+		}
 	}
 	switch {
 	case !found:

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/smppd/smppd/connector"
 	"github.com/smppd/smppd/msg"
@@ -199,6 +200,45 @@ func TestPulledSettles(t *testing.T) {
 		t.Fatalf("stopped: settled %v, spilled %d", got, len(fs.items)-before)
 	}
 	if s := th.SharedStats(); s.Pulled != 2 || s.Skipped != 2 || s.PossibleDuplicates != 1 {
+		t.Fatalf("stats %+v", s)
+	}
+}
+
+// A pulled message whose record this node has not applied yet waits for
+// it (the journal's lag); one that never comes gives its batch back after
+// 2 s, and the next ones of that moment go back at once.
+func TestPulledWaitsForItsRecord(t *testing.T) {
+	th, fs, st := sharedHub(t)
+	fs.up = true
+	item := func(id msg.ID) []byte {
+		m := msg.NewMessage()
+		m.ID, m.SystemID, m.Route = id, "alice", "a"
+		b, _ := m.AppendBinary(nil)
+		m.Release()
+		return append(binary.BigEndian.AppendUint64(nil, uint64(id)), b...)
+	}
+	go func() {
+		time.Sleep(50 * time.Millisecond)
+		_ = st.Put(&storage.Record{ID: 9, SystemID: "alice", State: msg.StateEnroute})
+	}()
+	k := &token{}
+	th.Pulled(0, item(9), k, false)
+	if len(th.conns[0].q) != 1 || len(k.settled()) != 0 {
+		t.Fatalf("a record applied late: queued %d, settled %v", len(th.conns[0].q), k.settled())
+	}
+	t0 := time.Now()
+	k2 := &token{}
+	th.Pulled(0, item(10), k2, false)
+	if got := k2.settled(); len(got) != 1 || !got[0] || time.Since(t0) < 2*time.Second {
+		t.Fatalf("no record: settled %v after %v, want given back after 2 s", got, time.Since(t0))
+	}
+	t1 := time.Now()
+	k3 := &token{}
+	th.Pulled(0, item(11), k3, false)
+	if got := k3.settled(); len(got) != 1 || !got[0] || time.Since(t1) > time.Second {
+		t.Fatalf("the next one: settled %v after %v, want given back at once", got, time.Since(t1))
+	}
+	if s := th.SharedStats(); s.NotYetApplied != 2 || s.Pulled != 1 {
 		t.Fatalf("stats %+v", s)
 	}
 }

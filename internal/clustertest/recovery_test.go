@@ -155,6 +155,9 @@ func testCompactionRestart(t *testing.T, n1, n2, n3 *node) {
 // hour) acknowledges messages it has not sent and is killed; node 1, the
 // lowest live node, takes it over and sends them through its own
 // simulator: every acknowledged id's receipt reaches the receivers once.
+// What node 3 put on the connector's shared queue once its queue passed
+// spill_high_water (the other nodes' simulators up) is sent by them
+// before the kill and is not node 1's to re-drive.
 func testTakeoverUnsent(t *testing.T, n1, n2, n3 *node) {
 	b := newBook()
 	rx := startReceivers(context.Background(), []string{n1.smppAddr(), n2.smppAddr()}, []int{1, 2}, 2, b)
@@ -163,13 +166,18 @@ func testTakeoverUnsent(t *testing.T, n1, n2, n3 *node) {
 	tx := startTransmitters(context.Background(), []string{n3.smppAddr()}, []int{3}, 2, 50, b)
 	time.Sleep(2 * time.Second)
 	tx.stop()
+	spilled := 0
+	if v, err := metric(n3.adminURL(), `smppd_cluster_spilled_total{connector="sim"}`); err == nil {
+		spilled = int(v)
+	}
 	acked, missing, _ := b.missing()
-	t.Logf("node 3 acknowledged %d, refused %d %v, %d cut off; %d receipts before the kill", acked, refusedTotal(b), b.refused, b.cut, acked-count(missing))
+	t.Logf("node 3 acknowledged %d, refused %d %v, %d cut off, %d spilled to the shared queue; %d receipts before the kill",
+		acked, refusedTotal(b), b.refused, b.cut, spilled, acked-count(missing))
 	if acked == 0 {
 		t.Fatal("node 3 acknowledged nothing")
 	}
-	if count(missing) != acked {
-		t.Errorf("%d receipts for messages node 3's simulator holds for an hour", acked-count(missing))
+	if got := acked - count(missing); got > spilled {
+		t.Errorf("%d receipts for messages node 3's simulator holds for an hour (%d spilled, sent by the other nodes)", got, spilled)
 	}
 	taken := len(n1.events("takeover"))
 	n3.kill()
@@ -180,8 +188,8 @@ func testTakeoverUnsent(t *testing.T, n1, n2, n3 *node) {
 	line := n1.events("takeover")[taken]
 	redriven, dup := jsonField(line, "redriven"), jsonField(line, "possible_duplicates")
 	t.Logf("node 1 took node 3 over %v after the kill: %d re-driven, %d possible duplicates", time.Since(killed).Round(time.Millisecond), redriven, dup)
-	if redriven < uint64(acked) {
-		t.Errorf("node 1 re-drove %d of node 3's %d unsent acknowledged messages", redriven, acked)
+	if redriven+uint64(spilled) < uint64(acked) {
+		t.Errorf("node 1 re-drove %d of node 3's %d unsent acknowledged messages (%d spilled)", redriven, acked, spilled)
 	}
 	acked, missing, dups := waitReceipts(b, receiptsWait)
 	t.Logf("after the take-over: %d of %d acknowledged without a receipt %v after the kill, %d duplicate receipts",
