@@ -157,7 +157,7 @@ func TestLoadEveryKey(t *testing.T) {
 			{Name: "keyword-stop", User: "fromfile", RouteFilter: RouteFilter{SourceAddrs: []string{"re:^33"},
 				DestPrefixes: []string{"36180"}, DestRegex: "^3618[0-9]$", ContentRegex: "(?i)^stop", DataCodings: []int{0},
 				TimeWindow: "00:00-24:00", Days: "mon-sun", DateWindow: "2026-01-01", TimeZone: "UTC"}},
-			{Name: "web-app", URL: "https://mo.example.net/in?k=1", Method: "get", AckBody: "ACK/Jasmin",
+			{Name: "web-app", URL: "https://192.0.2.10/in?k=1", Method: "get", AckBody: "ACK/Jasmin",
 				Secret: "mo-route-secret-0123456789", RouteFilter: RouteFilter{DestPrefixes: []string{"4470"}}},
 		}},
 		{"webhook", c.Webhook, Webhook{Timeout: Duration(5 * time.Second), MaxPerTarget: 4, MaxPending: 2000,
