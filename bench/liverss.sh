@@ -9,6 +9,7 @@
 # what the process holds anyway (buffers, rings, pools).
 #
 #   bench/liverss.sh            env: RATES ("10000 30000"), SECS (25),
+#                               SESSIONS (4, window 100), CDR (off | on),
 #                               PORT (2805; admin PORT+6000), BIN (bin: smppd,
 #                               smppbench), OUT (a new temporary directory)
 # Only the servers it starts are stopped, by PID.
@@ -16,11 +17,13 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 RATES=${RATES:-"10000 30000"}
 SECS=${SECS:-25}
+SESSIONS=${SESSIONS:-4}
+CDR=${CDR:-off}
 PORT=${PORT:-2805}
 ADMIN=$((PORT + 6000))
 BIN=${BIN:-bin}
 OUT=${OUT:-$(mktemp -d /tmp/smppd-liverss.XXXXXX)}
-CDR=off bash bench/configs.sh "$OUT/cfg" "$PORT" disk || exit 1
+CDR=$CDR bash bench/configs.sh "$OUT/cfg" "$PORT" disk || exit 1
 cfg=$OUT/cfg/disk/smppd.toml
 sed -i -e 's/^default_validity = .*/default_validity = "2s"/' -e 's/^message_ttl = .*/message_ttl = "5s"/' "$cfg"
 PID=
@@ -36,14 +39,14 @@ trap stop EXIT
 live() {
 	curl -s --max-time 2 "http://127.0.0.1:$ADMIN/metrics" | awk '/^smppd_storage_records_by_state/ {n += $2} END {print n + 0}'
 }
-echo "== $(date -u '+%H:%M:%S UTC') load average $(cut -d' ' -f1-3 /proc/loadavg); default_validity 2s, message_ttl 5s, CDR off, $SECS s per rate"
+echo "== $(date -u '+%H:%M:%S UTC') load average $(cut -d' ' -f1-3 /proc/loadavg); default_validity 2s, message_ttl 5s, CDR $CDR, $SESSIONS x 100, $SECS s per rate"
 echo "rate/s  live_records  rss_kib  sent/s"
 for r in $RATES; do
 	rm -rf "$OUT/cfg/disk/var"
 	"$BIN/smppd" -config "$cfg" >"$OUT/server.log" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break; sleep 0.1; done
-	timeout -k 5 $((SECS + 30)) "$BIN/smppbench" -port "$PORT" -sessions 4 -window 100 -rate "$r" -duration "${SECS}s" \
+	timeout -k 5 $((SECS + 30)) "$BIN/smppbench" -port "$PORT" -sessions "$SESSIONS" -window 100 -rate "$r" -duration "${SECS}s" \
 		>"$OUT/bench-$r.txt" 2>&1 &
 	b=$!
 	sleep $((SECS - 2))
