@@ -10,8 +10,9 @@
 # server CPU per accepted message (utime + stime from /proc, summed over
 # its nodes: each smppd embeds its JetStream server), JetStream publishes
 # per message (smppd_cluster_journal_batches_total summed over the nodes)
-# journal writes per publish and journal bytes published per message
-# (smppd_cluster_journal_published_bytes_total, 0 from a build without it). The summary gives each setup's medians,
+# journal writes per publish and journal bytes per message before and after
+# compression (smppd_cluster_journal_bytes_total, _published_bytes_total;
+# 0 from a build without them). The summary gives each setup's medians,
 # the ratios to the disk node, the journal's cost per message (r1 - disk)
 # and replication's (r3 - r1).
 #
@@ -148,7 +149,7 @@ rows="$tmp/rows.tsv"
 : >"$rows"
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) ($(nproc) cores)"
 [[ -n $profile ]] && mkdir -p "$profile"
-printf '%-5s %-8s %11s %7s %8s %8s %7s %11s %10s %9s %9s\n' round setup submit_sm/s p50_ms p99_ms ok refused cpu_us/msg js_ops/msg writes/op bytes/msg
+printf '%-5s %-8s %11s %7s %8s %8s %7s %11s %10s %9s %9s %9s\n' round setup submit_sm/s p50_ms p99_ms ok refused cpu_us/msg js_ops/msg writes/op raw_B/msg sent_B/msg
 n=${#names[@]}
 for r in $(seq "$rounds"); do
 	for k in $(seq 0 $((n - 1))); do
@@ -159,6 +160,7 @@ for r in $(seq "$rounds"); do
 		b0=$(metric smppd_cluster_journal_batches_total "${ap[@]}")
 		e0=$(metric smppd_cluster_journal_entries_total "${ap[@]}")
 		y0=$(metric smppd_cluster_journal_published_bytes_total "${ap[@]}")
+		x0=$(metric smppd_cluster_journal_bytes_total "${ap[@]}")
 		c0=$(cpu_ticks "${pp[@]}")
 		profs=()
 		if [[ -n $profile && ${names[$i]} == r3-* ]]; then
@@ -174,10 +176,11 @@ for r in $(seq "$rounds"); do
 		b1=$(metric smppd_cluster_journal_batches_total "${ap[@]}")
 		e1=$(metric smppd_cluster_journal_entries_total "${ap[@]}")
 		y1=$(metric smppd_cluster_journal_published_bytes_total "${ap[@]}")
+		x1=$(metric smppd_cluster_journal_bytes_total "${ap[@]}")
 		awk -v r="$r" -v s="${names[$i]}" -v rate="$rate" -v p50="$p50" -v p99="$p99" -v ok="$ok" -v bad="$bad" \
-			-v c=$((c1 - c0)) -v hz="$hz" -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v e=$((e1 - e0)) -v y=$((y1 - y0)) -v rows="$rows" 'BEGIN {
-			cpu = a > 0 ? c / hz * 1e6 / a : 0; ops = a > 0 ? b / a : 0; w = b > 0 ? e / b : 0; by = a > 0 ? y / a : 0
-			printf "%-5s %-8s %11.0f %7.1f %8.1f %8d %7d %11.2f %10.4f %9.1f %9.0f\n", r, s, rate, p50/1000, p99/1000, ok, bad, cpu, ops, w, by
+			-v c=$((c1 - c0)) -v hz="$hz" -v a=$((a1 - a0)) -v b=$((b1 - b0)) -v e=$((e1 - e0)) -v y=$((y1 - y0)) -v x=$((x1 - x0)) -v rows="$rows" 'BEGIN {
+			cpu = a > 0 ? c / hz * 1e6 / a : 0; ops = a > 0 ? b / a : 0; w = b > 0 ? e / b : 0; by = a > 0 ? y / a : 0; bx = a > 0 ? x / a : 0
+			printf "%-5s %-8s %11.0f %7.1f %8.1f %8d %7d %11.2f %10.4f %9.1f %9.0f %9.0f\n", r, s, rate, p50/1000, p99/1000, ok, bad, cpu, ops, w, bx, by
 			printf "%s\t%s\t%f\t%f\t%f\t%f\t%f\n", r, s, rate, p99/1000, cpu, ops, ok >> rows }'
 	done
 done
