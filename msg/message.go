@@ -128,12 +128,20 @@ type Message struct {
 var messagePool = sync.Pool{New: func() any { return new(Message) }}
 
 // NewMessage returns a cleared Message in PhaseQueued.
-func NewMessage() *Message { return messagePool.Get().(*Message) }
+func NewMessage() *Message {
+	if m := take(); m != nil {
+		return m
+	}
+	return messagePool.Get().(*Message)
+}
 
-// Release clears m, keeping its buffers, and returns it to the pool.
+// Release clears m, keeping its buffers, and returns it to the pool
+// (pool.go).
 func (m *Message) Release() {
 	m.Reset()
-	messagePool.Put(m)
+	if !keep(m) {
+		messagePool.Put(m)
+	}
 }
 
 // Reset clears every field but keeps the byte slices' capacity. It zeroes

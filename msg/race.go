@@ -1,0 +1,6 @@
+//go:build race
+
+package msg
+
+// raceEnabled: released messages go to messagePool only (pool.go).
+const raceEnabled = true
