@@ -273,11 +273,6 @@ func (h *Hub) checkSpill() {
 			}
 		}
 		on[c] = why != spillNone
-		if why == spillDown {
-			// What waits in its ring for an upstream this node cannot
-			// reach goes to the nodes that can (Failed spills it).
-			defer h.purge(cs.conns[c])
-		}
 		if why == s.why[c] {
 			continue
 		}
@@ -304,20 +299,15 @@ func (h *Hub) checkSpill() {
 	s.on.Store(&on)
 }
 
-// purge takes back what waits in cn's ring (connector.Runtime's
-// PurgeQueued): each comes back through Failed, which spills it.
-func (h *Hub) purge(cn connector.Connector) {
-	if p, ok := cn.(interface{ PurgeQueued() (int, error) }); ok {
-		_, _ = p.PurgeQueued()
-	}
-}
-
 // spillOff puts m, accepted, durable and answered, on its connector's
 // shared queue and lets it go here (released unless the connector that
 // reported it releases it: release false); false when it cannot (a
 // submit_multi destination, whose held copy keeps its body; a message not
 // due yet, which waits in its ring as before; a message this node pulled
-// from the queue; the queue's bound reached).
+// from the queue; the queue's bound reached). Messages already in the
+// connector when it went down stay there (taking them back would race its
+// sessions); its stop (halt, shutdown) reports them through Failed, which
+// spills them then.
 func (h *Hub) spillOff(m *msg.Message, release bool) bool {
 	s := h.shared
 	if m.Command == uint32(codec.SubmitMultiID) || m.Schedule > h.now().UnixNano() || s.pulls.has(m.ID) {

@@ -130,6 +130,14 @@ func TestSpillDecision(t *testing.T) {
 	if err := back.UnmarshalBinary(fs.items[0][8:]); err != nil || back.ID != 77 || string(back.Dest) != "4915" {
 		t.Fatalf("item body: %v, id %v, dest %q", err, back.ID, back.Dest)
 	}
+	// Its connector stops (a halt) holding one: spilled, not kept for the
+	// next start; the connector still owns (and releases) the message.
+	m = queued(th, 79)
+	th.Failed(m, connector.StatusShutdown, msg.StateUnknown)
+	if len(fs.items) != 2 || th.Stats().KeptAtStop != 0 || m.ID != 79 {
+		t.Fatalf("stopped: spilled %d, kept %d", len(fs.items), th.Stats().KeptAtStop)
+	}
+	m.Release()
 	// The queue refusing (its bound): the message stays here.
 	fs.full = true
 	m = queued(th, 78)
@@ -137,7 +145,7 @@ func TestSpillDecision(t *testing.T) {
 	if len(th.conns[0].q) != 1 {
 		t.Fatal("a message the queue refused is not kept here")
 	}
-	if s := th.SharedStats(); s.Spilled != 1 {
+	if s := th.SharedStats(); s.Spilled != 2 {
 		t.Fatalf("stats %+v", s)
 	}
 }

@@ -65,7 +65,7 @@ func (h *Hub) Failed(m *msg.Message, status uint32, state msg.State) {
 	}
 	if h.opts.Durable && state == msg.StateUnknown && status == connector.StatusShutdown {
 		if h.spilling(m.Connector) && h.spillOff(m, false) {
-			return // purged from a ring whose upstream this node cannot reach, or stopped: another node sends it
+			return // its connector stopped (halt, shutdown) while another node has it up: that node sends it
 		}
 		if m.Command != uint32(codec.SubmitMultiID) {
 			h.live.remove(m)
