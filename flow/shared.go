@@ -304,13 +304,16 @@ func (h *Hub) checkSpill() {
 // reported it releases it: release false); false when it cannot (a
 // submit_multi destination, whose held copy keeps its body; a message not
 // due yet, which waits in its ring as before; a message this node pulled
-// from the queue; the queue's bound reached). Messages already in the
+// from the queue; a cancelled one; the queue's bound reached). Messages already in the
 // connector when it went down stay there (taking them back would race its
 // sessions); its stop (halt, shutdown) reports them through Failed, which
 // spills them then.
 func (h *Hub) spillOff(m *msg.Message, release bool) bool {
 	s := h.shared
-	if m.Command == uint32(codec.SubmitMultiID) || m.Schedule > h.now().UnixNano() || s.pulls.has(m.ID) {
+	// A message cancel_sm reached meanwhile goes to its connector, which
+	// reports it DELETED.
+	if m.Command == uint32(codec.SubmitMultiID) || m.Schedule > h.now().UnixNano() || s.pulls.has(m.ID) ||
+		m.Phase() == msg.PhaseCancelled {
 		return false
 	}
 	bp := s.bufs.Get().(*[]byte)

@@ -138,6 +138,17 @@ func TestSpillDecision(t *testing.T) {
 		t.Fatalf("stopped: spilled %d, kept %d", len(fs.items), th.Stats().KeptAtStop)
 	}
 	m.Release()
+	// A message cancel_sm reached stays here: its connector reports it
+	// DELETED.
+	m = queued(th, 80)
+	if !th.live.cancel(80) {
+		t.Fatal("cancel")
+	}
+	th.handAll([]*msg.Message{m}, false)
+	if len(fs.items) != 2 || len(th.conns[0].q) != 1 {
+		t.Fatalf("a cancelled message: spilled %d, queued %d", len(fs.items)-2, len(th.conns[0].q))
+	}
+	th.conns[0].q = nil
 	// The queue refusing (its bound): the message stays here.
 	fs.full = true
 	m = queued(th, 78)
