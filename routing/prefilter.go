@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"regexp"
 	"regexp/syntax"
-	"strings"
 	"unicode"
 	"unicode/utf8"
 )
@@ -43,10 +42,19 @@ func NewPrefilter(re *regexp.Regexp) Prefilter {
 	}
 	p := Prefilter{fold: fold}
 	for _, l := range lits {
+		b := []byte(l[:min(len(l), maxLiteral)])
 		if fold {
-			l = strings.ToLower(l)
+			// ASCII only, as indexFold folds the text: an exact literal
+			// of an alternation with a (?i) branch keeps its other octets
+			// (strings.ToLower would turn "É" into "é", the Kelvin sign
+			// into "k", and the text's "É" would no longer be found).
+			for i, c := range b {
+				if 'A' <= c && c <= 'Z' {
+					b[i] = c + 'a' - 'A'
+				}
+			}
 		}
-		p.lits = append(p.lits, []byte(l[:min(len(l), maxLiteral)]))
+		p.lits = append(p.lits, b)
 	}
 	return p
 }
