@@ -45,6 +45,19 @@ func BenchmarkCycle(b *testing.B) {
 	}
 }
 
+// BenchmarkPutEvict is the submit path's Put at the demo's max_records
+// (50,000): a new id into a full shard, which evicts its oldest record.
+func BenchmarkPutEvict(b *testing.B) {
+	s, next := warm(b, 50_000)
+	r := rec(0, time.Now().UnixNano())
+	b.ReportAllocs()
+	for b.Loop() {
+		r.ID = benchID(next)
+		next++
+		s.Put(&r)
+	}
+}
+
 func BenchmarkCycleParallel(b *testing.B) {
 	s, next := warm(b, 100_000)
 	var ctr atomic.Uint64
