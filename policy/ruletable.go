@@ -253,6 +253,16 @@ func (p *Policy) RuleCount() int {
 	return len(p.rule)
 }
 
+// RulesRevision is the cluster bucket's revision of the rule table in
+// force, 0 outside a cluster (read at each metrics scrape: Rules copies
+// the table's text).
+func (p *Policy) RulesRevision() uint64 {
+	if p == nil {
+		return 0
+	}
+	return p.rulesRev
+}
+
 // WriteRulesFile writes text to p's rules file atomically (a temporary
 // file, fsync, rename, fsync of the folder), as the list files.
 func (p *Policy) WriteRulesFile(text []byte) error {

@@ -36,8 +36,8 @@ func (l limitStats) Stats() []metrics.LimitStat {
 type rulesStats struct{ h *policy.Holder }
 
 func (r rulesStats) Stats() metrics.RulesStat {
-	in := r.h.Load().Rules()
-	return metrics.RulesStat{Rules: len(in.Rules), Revision: in.Revision}
+	p := r.h.Load() // not Rules(): a scrape would copy the table's text (up to 512 KiB) and list every rule
+	return metrics.RulesStat{Rules: p.RuleCount(), Revision: p.RulesRevision()}
 }
 
 type lookupStats struct{ l *policy.Lookup }

@@ -53,6 +53,9 @@ func TestPolicyMetricsSources(t *testing.T) {
 	if got := src.Rules.Stats(); got != (metrics.RulesStat{Rules: 1, Revision: 5}) {
 		t.Errorf("rules %+v, want 1 at revision 5", got)
 	}
+	if n := testing.AllocsPerRun(100, func() { src.Rules.Stats() }); n != 0 {
+		t.Errorf("the rule table's scrape: %v allocations, want 0", n)
+	}
 }
 
 // sameRoutes compares in any order: the metrics do not depend on it.
