@@ -224,6 +224,20 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 			return err
 		}
 	}
+	gauges := []struct {
+		name, help string
+		get        func(js) float64
+	}{
+		{"smppd_cluster_held_own", "Held receipts and MO this node admitted and not yet acknowledged: what [delivery] max_held bounds.", func(j js) float64 { return float64(j.HeldOwn) }},
+		{"smppd_cluster_held_others", "Other nodes' held receipts and MO this node's index holds (each node's bounded by its max_held; never refused here).", func(j js) float64 { return float64(j.HeldOthers) }},
+	}
+	for _, k := range gauges {
+		get := k.get
+		if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: k.name, Help: k.help},
+			func() float64 { return get(c.Journal()) })); err != nil {
+			return err
+		}
+	}
 	return reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "smppd_cluster_journal_pending_bytes",
 		Help: "Journal bytes appended and not yet acknowledged by JetStream."},
 		func() float64 { return float64(c.Journal().Pending) }))

@@ -295,6 +295,8 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 // hold applies a held item under its cluster key g. Another node's item
 // its producer is delivering (leased) is held leased here for up to
 // producerLease, so this node does not send it too; else OnHeld is told.
+// The index takes it whatever the held-item limit: its producer admitted
+// it (holds.admit), and an item refused here would never be offered here.
 func (a *applier) hold(g uint64, h *storage.Held, leased bool) error {
 	hs := &a.s.holds
 	remote := g>>nodeShift != uint64(a.s.o.Node)
@@ -309,8 +311,11 @@ func (a *applier) hold(g uint64, h *storage.Held, leased bool) error {
 	key, err := a.s.idx.Holds().Hold(h)
 	if err == nil {
 		hs.toG[key], hs.toL[g] = g, key
-		if !remote && g > hs.next {
-			hs.next = g // this node's earlier run: keep its keys unique
+		if !remote {
+			hs.adopt(key, h.SystemID) // admitted by its earlier run
+			if g > hs.next {
+				hs.next = g // this node's earlier run: keep its keys unique
+			}
 		}
 		if remote {
 			hs.remote[key] = h.SystemID

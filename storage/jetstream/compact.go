@@ -11,12 +11,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 	natsjs "github.com/nats-io/nats.go/jetstream"
-	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/disk"
-	"github.com/smppd/smppd/storage/disk/wal"
 )
 
 // Journal compaction (docs/CLUSTER.md, "Journal compaction"). The journal
@@ -211,8 +209,7 @@ func (s *Store) newScratch(name string) (*scratch, error) {
 	if err := os.RemoveAll(dir); err != nil {
 		return nil, err
 	}
-	idx, err := disk.Open(disk.Options{Dir: dir, Sync: wal.SyncNever, TTL: s.o.TTL, MaxHeld: s.o.MaxHeld,
-		HeldShare: s.o.HeldShare, MaxDeadLetters: s.o.MaxDeadLetters, Now: s.o.Now, Logger: zerolog.Nop()})
+	idx, err := disk.Open(s.indexOptions(dir))
 	if err != nil {
 		return nil, err
 	}

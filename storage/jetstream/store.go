@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -55,10 +56,13 @@ type Options struct {
 	// KV round trip per Lease. Off, leases are this node's alone: for a
 	// store no other node leases from (tests of one store).
 	ClaimHeld bool
+	// MaxHeld and HeldShare bound this node's own held items (Hold
+	// refuses past them, ErrHeldFull); other nodes' items are applied
+	// whatever their number: each node's are bounded by its own MaxHeld.
+	MaxHeld   int
+	HeldShare storage.HeldLimit
 	// The index's: see disk.Options.
 	TTL            time.Duration
-	MaxHeld        int
-	HeldShare      storage.HeldLimit
 	MaxDeadLetters int
 	Now            func() int64
 	Logger         zerolog.Logger
@@ -137,6 +141,15 @@ func Open(o Options) (*Store, error) {
 	return s, nil
 }
 
+// indexOptions are an index's in dir. It has no held-item limit: every
+// item the journal brings was admitted by its producer's Hold (max_held
+// and the user's share of that node's own items), so an index holds at
+// most the sum of the nodes' max_held, and a replica never drops one.
+func (s *Store) indexOptions(dir string) disk.Options {
+	return disk.Options{Dir: dir, Sync: wal.SyncNever, TTL: s.o.TTL, MaxHeld: math.MaxInt,
+		MaxDeadLetters: s.o.MaxDeadLetters, Now: s.o.Now, Logger: zerolog.Nop()}
+}
+
 // openIndex empties the index's directory and opens it, with the maps
 // that go with it, for a replay.
 func (s *Store) openIndex() error {
@@ -144,8 +157,7 @@ func (s *Store) openIndex() error {
 	if err := os.RemoveAll(dir); err != nil {
 		return fmt.Errorf("jetstream: clear the index: %w", err)
 	}
-	idx, err := disk.Open(disk.Options{Dir: dir, Sync: wal.SyncNever, TTL: s.o.TTL, MaxHeld: s.o.MaxHeld,
-		HeldShare: s.o.HeldShare, MaxDeadLetters: s.o.MaxDeadLetters, Now: s.o.Now, Logger: zerolog.Nop()})
+	idx, err := disk.Open(s.indexOptions(dir))
 	if err != nil {
 		return fmt.Errorf("jetstream: index: %w", err)
 	}
@@ -409,6 +421,9 @@ func (s *Store) SetIDFloor(v uint64) error {
 // in the fields that say how writes are made durable.
 func (s *Store) Stats() storage.Stats {
 	st := s.idx.Stats()
+	s.holds.mu.Lock()
+	st.HeldRefused, st.HeldShareRefused = s.holds.refused, s.holds.shareRefused
+	s.holds.mu.Unlock()
 	st.BytesUsed, st.Segments, st.CompactBacklog, st.Compactions, st.Compacted = 0, 0, 0, 0, 0
 	st.Fsyncs = s.j.batches.Load()
 	if n := s.j.batches.Load(); n > 0 {
@@ -433,15 +448,21 @@ type JournalStats struct {
 	// ClaimsWon and ClaimsLost count held-item leases whose claim this
 	// node won, and those another node held (or not acknowledged in time).
 	ClaimsWon, ClaimsLost uint64
+	// HeldOwn are the held items this node admitted (what max_held
+	// bounds); HeldOthers, the other nodes' items its index holds.
+	HeldOwn, HeldOthers uint64
 }
 
 // Journal returns the journal's counters.
 func (s *Store) Journal() JournalStats {
+	s.holds.mu.Lock()
+	own, others := len(s.holds.own), len(s.holds.remote)
+	s.holds.mu.Unlock()
 	return JournalStats{Batches: s.j.batches.Load(), Entries: s.j.entries.Load(), Retries: s.j.retries.Load(),
 		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
 		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load(),
 		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load(),
-		RawBytes: s.j.raw.Load(), SentBytes: s.j.sent.Load()}
+		RawBytes: s.j.raw.Load(), SentBytes: s.j.sent.Load(), HeldOwn: uint64(own), HeldOthers: uint64(others)}
 }
 
 // Close implements storage.Store: it waits (up to 10 s) for the journal's

@@ -7,6 +7,7 @@ import (
 
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk"
 )
 
 // holds is the store's storage.Holds. Keys callers see are the index's;
@@ -27,6 +28,15 @@ type holds struct {
 	// its delivery) Expire offers them here.
 	remote map[storage.HeldKey]string
 	lapse  map[storage.HeldKey]int64
+	// own are this node's items (their user), ownBy their number per user:
+	// max_held and a user's share bound these only, checked by Hold where
+	// it can still refuse. The index takes every item the journal brings
+	// (apply.go), each node's bounded by that node's Hold.
+	own          map[storage.HeldKey]string
+	ownBy        map[string]int
+	max          int
+	refused      uint64 // Hold refusals (ErrHeldFull), shareRefused included
+	shareRefused uint64
 }
 
 const nodeShift = 52
@@ -45,11 +55,56 @@ func (h *holds) init(s *Store) {
 	h.mine = make(map[storage.HeldKey]struct{})
 	h.remote = make(map[storage.HeldKey]string)
 	h.lapse = make(map[storage.HeldKey]int64)
+	h.own = make(map[storage.HeldKey]string)
+	h.ownBy = make(map[string]int)
+	h.max = s.o.MaxHeld
+	if h.max <= 0 {
+		h.max = disk.DefaultMaxHeld
+	}
+}
+
+// admit refuses a new item of user's once this node holds max_held items
+// of its own, or user its share of them. Caller holds mu.
+func (h *holds) admit(user string) error {
+	if len(h.own) >= h.max {
+		h.refused++
+		return storage.ErrHeldFull
+	}
+	if n := h.ownBy[user]; n > 0 && h.s.o.HeldShare != nil {
+		if lim := h.s.o.HeldShare(user); lim > 0 && n >= lim {
+			h.refused++
+			h.shareRefused++
+			return storage.ErrHeldFull
+		}
+	}
+	return nil
+}
+
+// adopt counts key as this node's item of user. Caller holds mu.
+func (h *holds) adopt(key storage.HeldKey, user string) {
+	h.own[key] = user
+	h.ownBy[user]++
+}
+
+// disown uncounts key if it is this node's item. Caller holds mu.
+func (h *holds) disown(key storage.HeldKey) {
+	u, ok := h.own[key]
+	if !ok {
+		return
+	}
+	delete(h.own, key)
+	if h.ownBy[u]--; h.ownBy[u] <= 0 {
+		delete(h.ownBy, u)
+	}
 }
 
 // Hold implements storage.Holds.
 func (h *holds) Hold(it *storage.Held) (storage.HeldKey, error) {
 	h.mu.Lock()
+	if err := h.admit(it.SystemID); err != nil {
+		h.mu.Unlock()
+		return 0, err
+	}
 	key, err := h.s.idx.Holds().Hold(it)
 	if err != nil {
 		h.mu.Unlock()
@@ -58,6 +113,7 @@ func (h *holds) Hold(it *storage.Held) (storage.HeldKey, error) {
 	h.next++
 	g := h.next
 	h.toG[key], h.toL[g] = g, key
+	h.adopt(key, it.SystemID)
 	if it.LeaseUntil > 0 {
 		h.mine[key] = struct{}{}
 	}
@@ -81,6 +137,7 @@ func (h *holds) forget(key storage.HeldKey) uint64 {
 	delete(h.mine, key)
 	delete(h.remote, key)
 	delete(h.lapse, key)
+	h.disown(key)
 	h.mu.Unlock()
 	h.s.claims.forget(key)
 	return g
