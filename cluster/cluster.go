@@ -50,6 +50,9 @@ type Embedded struct {
 	RouteListen string // route host:port
 	Routes      []string
 	StoreDir    string
+	// RouteAdvertise is the route host:port the peers learn through
+	// gossip (a NAT or proxy in between); "" = RouteListen.
+	RouteAdvertise string
 	// SyncAlways fsyncs every write before JetStream acknowledges it;
 	// otherwise SyncInterval (0: JetStream's default, two minutes).
 	SyncAlways   bool

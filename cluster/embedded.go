@@ -50,7 +50,9 @@ func startEmbedded(o *Options, lg zerolog.Logger) (*server.Server, error) {
 		so.SyncInterval = e.SyncInterval
 	}
 	if len(routes) > 0 {
-		so.Cluster = server.ClusterOpts{Name: e.Name, Host: rhost, Port: rport}
+		// Advertise: a peer that has it among its routes opens no second
+		// route to it from gossip; "" advertises the listen address.
+		so.Cluster = server.ClusterOpts{Name: e.Name, Host: rhost, Port: rport, Advertise: e.RouteAdvertise}
 		so.Routes = routes
 	}
 	s, err := server.NewServer(so)
@@ -64,7 +66,7 @@ func startEmbedded(o *Options, lg zerolog.Logger) (*server.Server, error) {
 		return nil, fmt.Errorf("cluster: embedded JetStream server on %s did not start within 10s (port in use? see the nats log lines)", e.Listen)
 	}
 	lg.Info().Str("event", "nats_started").Str("listen", e.Listen).Str("route_listen", e.RouteListen).
-		Strs("routes", e.Routes).Str("store_dir", e.StoreDir).Bool("sync_always", e.SyncAlways).
+		Str("route_advertise", e.RouteAdvertise).Strs("routes", e.Routes).Str("store_dir", e.StoreDir).Bool("sync_always", e.SyncAlways).
 		Dur("sync_interval", so.SyncInterval).Msg("cluster: embedded JetStream server started")
 	return s, nil
 }

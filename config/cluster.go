@@ -51,6 +51,9 @@ type ClusterEmbedded struct {
 	Listen string `toml:"listen"`
 	// RouteListen is the address (host:port) the peers' routes reach.
 	RouteListen string `toml:"route_listen"`
+	// RouteAdvertise is the host:port the peers are told to reach this
+	// node's route at (a NAT or proxy in between); "" = RouteListen.
+	RouteAdvertise string `toml:"route_advertise"`
 	// Routes are the peers' route URLs (nats-route://host:port); this
 	// node's own may be listed too (the server skips it), so every node
 	// can share one list.

@@ -29,6 +29,7 @@ func TestClusterEveryKey(t *testing.T) {
 		{"embedded.name", cl.Embedded.Name, "east"},
 		{"embedded.listen", cl.Embedded.Listen, "127.0.0.1:4225"},
 		{"embedded.route_listen", cl.Embedded.RouteListen, "127.0.0.1:6225"},
+		{"embedded.route_advertise", cl.Embedded.RouteAdvertise, "192.0.2.7:16225"},
 		{"embedded.routes", strings.Join(cl.Embedded.Routes, ","), "nats-route://127.0.0.1:6226"},
 		{"embedded.store_dir", cl.Embedded.StoreDir, filepath.Join(dir, "js")},
 	}
@@ -47,7 +48,7 @@ func TestClusterDefaults(t *testing.T) {
 	}
 	cl := c.Cluster
 	if cl.Enabled || cl.Replicas != 3 || cl.JoinTimeout.D() != 30*time.Second || cl.Embedded.Listen != "127.0.0.1:4222" ||
-		cl.Embedded.RouteListen != "127.0.0.1:6222" || cl.Embedded.Name != "smppd" ||
+		cl.Embedded.RouteListen != "127.0.0.1:6222" || cl.Embedded.RouteAdvertise != "" || cl.Embedded.Name != "smppd" ||
 		cl.CompactAfter != 50000 || cl.CompactCheck.D() != 30*time.Second {
 		t.Fatalf("defaults: %+v", cl)
 	}
@@ -96,6 +97,8 @@ func TestClusterRefused(t *testing.T) {
 		{"url without port", "[cluster]\nnats_urls = [\"nats://x\"]\n", []string{"cluster.nats_urls[0]: must name a host and a port"}},
 		{"listen", "[cluster.embedded]\nlisten = \"4222\"\n", []string{"smppd.toml:2", "cluster.embedded.listen: must be host:port"}},
 		{"route listen port", "[cluster.embedded]\nroute_listen = \"127.0.0.1:70000\"\n", []string{"cluster.embedded.route_listen: port \"70000\" is out of range"}},
+		{"route advertise", "[cluster.embedded]\nroute_advertise = \"10.0.0.1\"\n", []string{"smppd.toml:2", "cluster.embedded.route_advertise: must be host:port"}},
+		{"route advertise port", "[cluster.embedded]\nroute_advertise = \"10.0.0.1:0\"\n", []string{"cluster.embedded.route_advertise: port \"0\" is out of range"}},
 		{"route", "[cluster.embedded]\nroutes = [\"nats://127.0.0.1\"]\n", []string{"cluster.embedded.routes[0]: must name a host and a port"}},
 		{"name", "[cluster.embedded]\nname = \"a.b\"\n", []string{"cluster.embedded.name: must be a non-empty name"}},
 	}

@@ -52,6 +52,9 @@ func (v *validator) cluster() {
 	}
 	v.hostPortKey(ep+"listen", e.Listen)
 	v.hostPortKey(ep+"route_listen", e.RouteListen)
+	if e.RouteAdvertise != "" {
+		v.hostPortKey(ep+"route_advertise", e.RouteAdvertise)
+	}
 	for i, r := range e.Routes {
 		if err := checkNATSURL(r, "nats-route", "nats"); err != "" {
 			v.fail(ep+"routes["+strconv.Itoa(i)+"]", "%s", err)

@@ -59,7 +59,7 @@ func openClusterStore(cfg *config.Config, held storage.HeldLimit, log zerolog.Lo
 	o := cluster.Options{NodeID: c.NodeID, URLs: c.NATSURLs, Replicas: c.Replicas, JoinTimeout: c.JoinTimeout.D(), Logger: log}
 	if c.EmbeddedServer() {
 		e := &c.Embedded
-		o.Embedded = cluster.Embedded{Name: e.Name, Listen: e.Listen, RouteListen: e.RouteListen, Routes: e.Routes, StoreDir: e.StoreDir}
+		o.Embedded = cluster.Embedded{Name: e.Name, Listen: e.Listen, RouteListen: e.RouteListen, RouteAdvertise: e.RouteAdvertise, Routes: e.Routes, StoreDir: e.StoreDir}
 		switch cfg.Storage.Sync {
 		case config.SyncAlways:
 			o.Embedded.SyncAlways = true

@@ -79,6 +79,9 @@ func (p *Proc) Alive() bool {
 	}
 }
 
+// PID is the child's process id.
+func (p *Proc) PID() int { return p.cmd.Process.Pid }
+
 // ExitErr is Wait's error once the process has exited.
 func (p *Proc) ExitErr() error {
 	p.mu.Lock()
