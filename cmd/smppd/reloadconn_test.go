@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -183,6 +184,11 @@ func TestReloadRebuildsConnectorUnderLoad(t *testing.T) {
 	next.Admin.Port++
 	if got := listenerChanges(d.cfg, &next); strings.Join(got, "|") != "[smpp-server] bind/port|[admin] bind/port" {
 		t.Fatalf("listener changes %v", got)
+	}
+	next = *d.cfg
+	next.Webhook.AllowNetworks = append(slices.Clone(next.Webhook.AllowNetworks), "10.2.0.8")
+	if got := listenerChanges(d.cfg, &next); strings.Join(got, "|") != "[webhook] deny_networks/allow_networks" {
+		t.Fatalf("an allow_networks change: %v, want it to need a restart (the guard is built at start)", got)
 	}
 }
 
