@@ -69,6 +69,32 @@ func (p *PolicyRules) Publish(ctx context.Context, text []byte) (uint64, error) 
 	return rev, nil
 }
 
+// ErrRulesChanged: the bucket no longer holds the revision an edit was
+// made from (another node's edit landed since, or this node has not
+// applied the newest yet).
+var ErrRulesChanged = errors.New("cluster: the rule table changed since the revision this edit was made from")
+
+// PublishOver is Publish for an edit made from revision base of the table
+// (0: the bucket held none): it is put only while the bucket still holds
+// base, else ErrRulesChanged, so adding or removing one rule never drops
+// another node's edit made meanwhile.
+func (p *PolicyRules) PublishOver(ctx context.Context, text []byte, base uint64) (uint64, error) {
+	var rev uint64
+	var err error
+	if base == 0 {
+		rev, err = p.kv.Create(ctx, rulesKey, text)
+	} else {
+		rev, err = p.kv.Update(ctx, rulesKey, text, base)
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrKeyExists):
+		return 0, ErrRulesChanged
+	case err != nil:
+		return 0, fmt.Errorf("cluster: rule table not shared: %w", err)
+	}
+	return rev, nil
+}
+
 // Seed puts text as the table when the bucket holds none (the first node
 // to start with rules); created is false when one was there already.
 func (p *PolicyRules) Seed(ctx context.Context, text []byte) (rev uint64, created bool, err error) {

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -75,5 +76,42 @@ func TestPolicyRulesShared(t *testing.T) {
 	}
 	if got := states[2].get(); string(got.Text) != "# three\n" || got.Revision != rev2 {
 		t.Fatalf("late node at start: %+v", got)
+	}
+}
+
+// An edit made from a revision the bucket no longer holds is refused
+// (ErrRulesChanged) and leaves the table as it is; one made from the
+// newest is put; from no table (0) only while there is none.
+func TestPolicyRulesPublishOver(t *testing.T) {
+	nodes := joinAll(t, threeNodes(t))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	a, err := nodes[0].OpenPolicyRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	b, err := nodes[1].OpenPolicyRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	rev1, err := a.PublishOver(ctx, []byte("# one\n"), 0)
+	if err != nil || rev1 == 0 {
+		t.Fatalf("first table: rev %d %v", rev1, err)
+	}
+	if _, err := b.PublishOver(ctx, []byte("# from none\n"), 0); !errors.Is(err, ErrRulesChanged) {
+		t.Fatalf("an edit from no table over one: %v, want ErrRulesChanged", err)
+	}
+	rev2, err := b.PublishOver(ctx, []byte("# two\n"), rev1)
+	if err != nil || rev2 <= rev1 {
+		t.Fatalf("an edit from the newest: rev %d (after %d) %v", rev2, rev1, err)
+	}
+	if _, err := a.PublishOver(ctx, []byte("# stale\n"), rev1); !errors.Is(err, ErrRulesChanged) {
+		t.Fatalf("an edit from revision %d after %d: %v, want ErrRulesChanged", rev1, rev2, err)
+	}
+	e, err := a.kv.Get(ctx, rulesKey)
+	if err != nil || string(e.Value()) != "# two\n" || e.Revision() != rev2 {
+		t.Fatalf("the bucket after a refused edit: %v", err)
 	}
 }

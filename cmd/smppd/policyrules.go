@@ -79,7 +79,7 @@ func (d *daemon) putPolicyRules(w http.ResponseWriter, r *http.Request) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	d.replaceRules(w, []byte(body.TOML), r.URL.Query().Get("check") == "true", "replaced")
+	d.replaceRules(w, []byte(body.TOML), r.URL.Query().Get("check") == "true", false, "replaced")
 }
 
 func (d *daemon) addPolicyRule(w http.ResponseWriter, r *http.Request) {
@@ -110,7 +110,7 @@ func (d *daemon) addPolicyRule(w http.ResponseWriter, r *http.Request) {
 		policyError(w, http.StatusConflict, "conflict", err.Error())
 		return
 	}
-	d.replaceRules(w, text, false, "rule "+strconv.Quote(rules[0].Name)+" added")
+	d.replaceRules(w, text, false, true, "rule "+strconv.Quote(rules[0].Name)+" added")
 }
 
 func (d *daemon) removePolicyRule(w http.ResponseWriter, r *http.Request) {
@@ -122,16 +122,18 @@ func (d *daemon) removePolicyRule(w http.ResponseWriter, r *http.Request) {
 		policyError(w, http.StatusNotFound, "not_found", "no rule "+strconv.Quote(name))
 		return
 	}
-	d.replaceRules(w, text, false, "rule "+strconv.Quote(name)+" removed")
+	d.replaceRules(w, text, false, true, "rule "+strconv.Quote(name)+" removed")
 }
 
 // replaceRules puts text in force as the rule table; called with d.mu
 // held. The table is compiled alone (400 naming the rule and key), then
 // with the policy file (a file that no longer loads: 500, nothing
 // changes); check stops there. In a cluster the table is shared first and
-// nothing changes here when it cannot be (503); then the rules file is
-// written and the policy swapped.
-func (d *daemon) replaceRules(w http.ResponseWriter, text []byte, check bool, what string) {
+// nothing changes here when it cannot be (503); an edit of the table in
+// force (over: one rule added or removed) only while the bucket still
+// holds the revision it was made from (409 otherwise: another node's edit
+// is not dropped). Then the rules file is written and the policy swapped.
+func (d *daemon) replaceRules(w http.ResponseWriter, text []byte, check, over bool, what string) {
 	x := d.pex
 	rules, err := policy.CheckRules(text)
 	if err != nil {
@@ -158,8 +160,20 @@ func (d *daemon) replaceRules(w http.ResponseWriter, text []byte, check bool, wh
 	var rev uint64
 	if x.rules != nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		rev, err = x.rules.Publish(ctx, text)
+		if over {
+			var base uint64
+			if x.clusterRules != nil {
+				base = x.clusterRules.Revision
+			}
+			rev, err = x.rules.PublishOver(ctx, text, base)
+		} else {
+			rev, err = x.rules.Publish(ctx, text)
+		}
 		cancel()
+		if errors.Is(err, cluster.ErrRulesChanged) {
+			policyError(w, http.StatusConflict, "conflict", err.Error()+": read the table again (GET /v1/policy/rules) and retry")
+			return
+		}
 		if err != nil {
 			policyError(w, http.StatusServiceUnavailable, "not_shared", err.Error())
 			return

@@ -17,6 +17,7 @@ import (
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
+	"github.com/smppd/smppd/policy"
 )
 
 // withPolicy writes policy (and files beside it) into the demo config's
@@ -277,6 +278,33 @@ func TestPolicyRulesAcrossNodes(t *testing.T) {
 	for i := range 2 {
 		if in := ds[i].pex.holder.Load().Rules(); in.Revision != put.Revision {
 			t.Fatalf("node %d after a refused table: %+v", i+1, in)
+		}
+	}
+
+	// A rule removed on node 2 while it has not applied the newest
+	// revision (made to look so: a revision older than the bucket's): 409,
+	// the cluster's table stays. From the newest it is shared.
+	ds[1].mu.Lock()
+	ds[1].pex.clusterRules = &policy.RuleTable{Text: []byte(start), Revision: put.Revision - 1, Shared: true}
+	ds[1].mu.Unlock()
+	if code, raw = adminReq(t, admins[1], "", "DELETE", "/v1/policy/rules/block17", ""); code != 409 || !strings.Contains(raw, "conflict") {
+		t.Fatalf("a removal made from a stale revision: %d %s", code, raw)
+	}
+	if v := getRules(t, admins[0]); v.Revision != put.Revision || len(v.Rules) != 1 || v.Rules[0].Name != "block17" {
+		t.Fatalf("node 1 after a refused removal: %+v", v)
+	}
+	ds[1].mu.Lock()
+	ds[1].pex.clusterRules = &policy.RuleTable{Text: []byte(next), Revision: put.Revision, Shared: true}
+	ds[1].mu.Unlock()
+	if code, raw = adminReq(t, admins[1], "", "DELETE", "/v1/policy/rules/block17", ""); code != 200 {
+		t.Fatalf("a removal made from the newest revision: %d %s", code, raw)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if v := getRules(t, admins[0]); v.Revision > put.Revision && len(v.Rules) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node 2's removal not on node 1 within 15 s: %+v", getRules(t, admins[0]))
 		}
 	}
 }
