@@ -98,10 +98,11 @@ cluster-recovery-test:
 	$(GO) test -count=1 -v -timeout 8m -run '^TestClusterRecovery$$' ./internal/clustertest/
 
 ## cluster-partition-test: three more nodes whose NATS routes pass through
-## proxies in the test (route_advertise); node 3's routes cut under load:
-## it refuses ESME_RMSGQFUL while node 1 acknowledges on; healed, node 3
-## acknowledges again and every acknowledged message gets its receipt on
-## receivers bound to nodes 1 and 3. Under a minute; in make test.
+## proxies in the test (route_advertise); node 3's routes cut twice under
+## load (the stream leaders on node 1, then on node 3): it refuses
+## ESME_RMSGQFUL while node 1 acknowledges on; healed, node 3 acknowledges
+## again and every acknowledged message gets its receipt on receivers bound
+## to nodes 1 and 3. About a minute; in make test.
 cluster-partition-test:
 	$(GO) test -count=1 -v -timeout 8m -run '^TestClusterPartition$$' ./internal/clustertest/
 

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/internal/proctest"
 )
@@ -26,14 +29,17 @@ const (
 
 // TestClusterPartition starts three nodes whose NATS routes pass through
 // proxies in the test (each node's route_advertise is its proxy, which
-// every peer lists in its routes: no route goes around them), cuts node
-// 3's routes under a steady load on nodes 1 and 3, and checks from the
-// ESMEs' side: node 3 refuses new submits (ESME_RMSGQFUL, the journal's
-// backlog refusal) and acknowledges none of the partition's until the
-// heal while node 1 acknowledges on; healed, node 3 acknowledges again,
-// every submit gets its answer, and every acknowledged message its
-// receipt, on receivers bound to node 1 and node 3; duplicate receipts at
-// most what a take-over counted as possible duplicates.
+// every peer lists in its routes: no route goes around them) and cuts
+// node 3's routes twice under a steady load on nodes 1 and 3, first with
+// every stream's leader on node 1, then on node 3. From the ESMEs' side:
+// node 3 refuses new submits (ESME_RMSGQFUL, the journal's backlog
+// refusal) and acknowledges none of the partition's until the heal,
+// while node 1 acknowledges again within the cut (after JetStream's
+// election when node 3 led); healed, node 3 acknowledges again, every
+// submit gets its answer and every acknowledged message its receipt, on
+// receivers bound to node 1 and node 3. Duplicate receipts past those
+// counted (take-overs' possible_duplicates, lapsed held claims) are
+// logged with their ids, not failed on (docs/CLUSTER.md, Not built yet).
 func TestClusterPartition(t *testing.T) {
 	if testing.Short() {
 		t.Skip("process-level test: skipped with -short")
@@ -84,54 +90,68 @@ func TestClusterPartition(t *testing.T) {
 	for _, n := range nodes {
 		pids[n.c.id] = n.p.PID()
 	}
-	cutAt := time.Now()
-	for _, p := range proxies {
-		p.cut(3, pids)
+	// Two cuts: node 3 a follower of every stream, then their leader (the
+	// majority refuses too until JetStream elects another).
+	var cuts [2]struct{ cutAt, healAt time.Time }
+	for i, leader := range []string{"smppd-1", "smppd-3"} {
+		placed, err := placeLeaders(n1.c.natsPort, leader)
+		t.Logf("cut %d: stream leaders %v", i+1, placed)
+		if err != nil {
+			t.Errorf("cut %d: %v", i+1, err)
+		}
+		time.Sleep(time.Second) // the moves' own elections
+		cutAt := time.Now()
+		for _, p := range proxies {
+			p.cut(3, pids)
+		}
+		grace := cutAt.Add(500 * time.Millisecond)
+		time.Sleep(cutMin)
+		waitFor(cutMax-cutMin, func() bool { return p1.firstOK(grace) != 0 })
+		healAt := time.Now()
+		for _, p := range proxies {
+			p.heal()
+		}
+		cuts[i].cutAt, cuts[i].healAt = cutAt, healAt
+		if !waitFor(healLimit, func() bool { return p3.firstOK(healAt) != 0 }) {
+			t.Errorf("cut %d: node 3 acknowledged no submit sent after the heal within %v", i+1, healLimit)
+		} else {
+			t.Logf("cut %d: node 3's first acknowledgement of a submit sent after the heal %v after it", i+1,
+				time.Duration(p3.firstOK(healAt)-healAt.UnixNano()).Round(time.Millisecond))
+		}
+		if f := p1.firstOK(grace); f == 0 {
+			t.Errorf("cut %d: node 1 acknowledged nothing in %v of the cut: the majority must go on", i+1, cutMax)
+		} else {
+			t.Logf("cut %d: node 1's first acknowledgement of a submit sent in the cut %v after the cut", i+1,
+				time.Duration(f-cutAt.UnixNano()).Round(time.Millisecond))
+		}
+		time.Sleep(2 * time.Second)
 	}
-	grace := cutAt.Add(500 * time.Millisecond)
-	time.Sleep(cutMin)
-	waitFor(cutMax-cutMin, func() bool { return p1.firstOK(grace) != 0 })
-	healAt := time.Now()
-	for _, p := range proxies {
-		p.heal()
-	}
-	for _, p := range proxies {
-		refused, unknown := p.counts()
-		t.Logf("node %d's route proxy: %d connections dropped or refused in the cut, %d of no node's process", p.node, refused, unknown)
-	}
-	if !waitFor(healLimit, func() bool { return p3.firstOK(healAt) != 0 }) {
-		t.Errorf("node 3 acknowledged no submit sent after the heal within %v", healLimit)
-	}
-	back := p3.firstOK(healAt)
-	time.Sleep(2 * time.Second)
 	stop()
 	p1.wait()
 	p3.wait()
+	for _, p := range proxies {
+		refused, unknown := p.counts()
+		t.Logf("node %d's route proxy: %d connections dropped or refused in the cuts, %d of no node's process", p.node, refused, unknown)
+	}
 
-	// Node 3 in the cut: refusals once its journal stalled, no submit of
+	// Node 3 in a cut: refusals once its journal stalled, no submit of
 	// the partition acknowledged before the heal.
-	in := func(p *pacer) phase { return p.phase(cutAt, healAt) }
-	c1, c3 := in(p1), in(p3)
-	t.Logf("in the %v cut: node 1 sent %d, acknowledged %d during it, refused %v; node 3 sent %d, refused %v (first %v after the cut), %d acknowledged after the heal, %d during the cut",
-		healAt.Sub(cutAt).Round(time.Millisecond), c1.sent, c1.okIn, c1.refused, c3.sent, c3.refused, c3.firstRefusal.Round(time.Millisecond), c3.okAfter, c3.okIn)
-	if c3.refusals() == 0 {
-		t.Errorf("node 3 cut off for %v refused no submit", healAt.Sub(cutAt).Round(time.Millisecond))
-	}
-	for st := range c3.refused {
-		if st != codec.StatusMsgQFul && st != codec.StatusSysErr {
-			t.Errorf("node 3 answered %v in the cut: want ESME_RMSGQFUL (or ESME_RSYSERR)", st)
+	for i, c := range cuts {
+		c1, c3 := p1.phase(c.cutAt, c.healAt), p3.phase(c.cutAt, c.healAt)
+		d := c.healAt.Sub(c.cutAt).Round(time.Millisecond)
+		t.Logf("cut %d (%v): node 1 sent %d, acknowledged %d during it, refused %v; node 3 sent %d, refused %v (first %v after the cut), %d acknowledged after the heal, %d during the cut",
+			i+1, d, c1.sent, c1.okIn, c1.refused, c3.sent, c3.refused, c3.firstRefusal.Round(time.Millisecond), c3.okAfter, c3.okIn)
+		if c3.refusals() == 0 {
+			t.Errorf("cut %d: node 3 cut off for %v refused no submit", i+1, d)
 		}
-	}
-	if c3.okIn > 0 {
-		t.Errorf("node 3 acknowledged %d submits of the partition before the heal: writes it could not replicate", c3.okIn)
-	}
-	if c1.okIn == 0 {
-		t.Errorf("node 1 acknowledged nothing in %v of the cut: the majority must go on", cutMax)
-	} else {
-		t.Logf("node 1's first acknowledgement of a submit sent in the cut: %v after the cut", time.Duration(p1.firstOK(grace)-cutAt.UnixNano()).Round(time.Millisecond))
-	}
-	if back != 0 {
-		t.Logf("node 3's first acknowledgement of a submit sent after the heal: %v after it", time.Duration(back-healAt.UnixNano()).Round(time.Millisecond))
+		for st := range c3.refused {
+			if st != codec.StatusMsgQFul && st != codec.StatusSysErr {
+				t.Errorf("cut %d: node 3 answered %v: want ESME_RMSGQFUL (or ESME_RSYSERR)", i+1, st)
+			}
+		}
+		if c3.okIn > 0 {
+			t.Errorf("cut %d: node 3 acknowledged %d submits of the partition before the heal: writes it could not replicate", i+1, c3.okIn)
+		}
 	}
 	for _, p := range []*pacer{p1, p3} {
 		if n := p.unanswered(); n > 0 {
@@ -139,24 +159,29 @@ func TestClusterPartition(t *testing.T) {
 		}
 	}
 
+	healAt := cuts[1].healAt
 	acked, missing, dups := waitReceipts(b, receiptsWait)
-	possible := uint64(0)
+	// Possible duplicates: each take-over's count, and each held item
+	// whose claim lapsed while its node was cut off (held_claim_lost).
+	possible, lapsed := uint64(0), 0
 	for _, n := range nodes {
 		for _, l := range append(n.events("node_departed"), n.events("takeover")...) {
 			possible += jsonField(l, "possible_duplicates")
 			t.Logf("node %d: %s", n.c.id, l)
 		}
+		lapsed += len(n.events("held_claim_lost"))
 	}
-	t.Logf("%d acknowledged (%d by node 3); %d without a receipt %v after the heal, %d duplicate receipts (%d possible by take-overs); receivers bound %d times on node 1, %d on node 3",
-		acked, ackedBy(b, 3), count(missing), time.Since(healAt).Round(time.Millisecond), dups, possible, rx1.bound[1].Load(), rx3.bound[3].Load())
+	possible += uint64(lapsed)
+	t.Logf("%d acknowledged (%d by node 3); %d without a receipt %v after the heal, %d duplicate receipts (%d possible: %d held claims lapsed, the rest take-overs'); receivers bound %d times on node 1, %d on node 3",
+		acked, ackedBy(b, 3), count(missing), time.Since(healAt).Round(time.Millisecond), dups, possible, lapsed, rx1.bound[1].Load(), rx3.bound[3].Load())
 	if count(missing) > 0 {
 		t.Errorf("%d acknowledged messages without a receipt after the heal, e.g. %v", count(missing), sample(missing))
 	}
-	// Not failed on: when node 3 led a stream, every node's lease lapses
-	// in the election and the receipts of a few messages came twice
-	// without a take-over counting them (docs/CLUSTER.md, observed).
+	// Not failed on: when node 3 led the streams, every node's lease may
+	// lapse in the election, and a few receipts came twice with nothing
+	// counting them (docs/CLUSTER.md, Not built yet).
 	if uint64(dups) > possible {
-		t.Logf("%d duplicate receipts, more than the %d possible duplicates take-overs counted, by acknowledging node: %v", dups, possible, duplicated(b))
+		t.Logf("%d duplicate receipts, more than the %d possible duplicates counted, by acknowledging node: %v", dups, possible, duplicated(b))
 	}
 }
 
@@ -337,4 +362,61 @@ func (p *pacer) phase(from, to time.Time) phase {
 		}
 	}
 	return ph
+}
+
+// placeLeaders asks the JetStream server at client port port to move the
+// leader of every stream (the journal, the spill queue, the buckets) to
+// server, and returns each stream's leader after: JetStream's leader
+// step-down with a preferred server, a few tries per stream.
+func placeLeaders(port int, server string) (map[string]string, error) {
+	nc, err := nats.Connect(fmt.Sprintf("nats://127.0.0.1:%d", port), nats.Timeout(5*time.Second))
+	if err != nil {
+		return nil, err
+	}
+	defer nc.Close()
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var names []string
+	lister := js.StreamNames(ctx)
+	for n := range lister.Name() {
+		names = append(names, n)
+	}
+	if err := lister.Err(); err != nil {
+		return nil, err
+	}
+	body := []byte(`{"placement":{"preferred":"` + server + `"}}`)
+	placed := map[string]string{}
+	var missed []string
+	for _, name := range names {
+		for try := 0; try < 5; try++ {
+			if placed[name] = leaderOf(ctx, js, name); placed[name] == server {
+				break
+			}
+			_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+name, body, 5*time.Second)
+			time.Sleep(500 * time.Millisecond)
+		}
+		if placed[name] = leaderOf(ctx, js, name); placed[name] != server {
+			missed = append(missed, name)
+		}
+	}
+	if len(missed) > 0 {
+		return placed, fmt.Errorf("leaders of %v not moved to %s", missed, server)
+	}
+	return placed, nil
+}
+
+func leaderOf(ctx context.Context, js jetstream.JetStream, name string) string {
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		return ""
+	}
+	info, err := s.Info(ctx)
+	if err != nil || info.Cluster == nil {
+		return ""
+	}
+	return info.Cluster.Leader
 }
