@@ -86,43 +86,45 @@ func lastBase(ctx context.Context, st natsjs.Stream) (base, error) {
 	return b, nil
 }
 
-// eachBase calls fn with every chunk of b, in order.
+// eachBase calls fn with every chunk of b, in order, no chunk twice.
 func eachBase(ctx context.Context, st natsjs.Stream, b base, fn func(p []byte)) error {
 	if b.chunks == 0 {
 		return nil
 	}
-	cons, err := st.OrderedConsumer(ctx, natsjs.OrderedConsumerConfig{FilterSubjects: []string{BaseData},
-		DeliverPolicy: natsjs.DeliverByStartSequencePolicy, OptStartSeq: b.first})
-	if err != nil {
-		return err
-	}
-	got := 0
-	for got < b.chunks {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("jetstream: base %s: %d of %d chunks read: %w", b.gen, got, b.chunks, err)
-		}
-		batch, err := cons.Fetch(64, natsjs.FetchMaxWait(time.Second))
+	next, got := b.first, 0
+	take := func(m natsjs.Msg) (bool, error) {
+		md, err := m.Metadata()
 		if err != nil {
-			return err
+			return false, err
 		}
-		for m := range batch.Messages() {
-			md, err := m.Metadata()
+		if md.Sequence.Stream > b.markerSeq {
+			return false, fmt.Errorf("jetstream: base %s: %d of %d chunks before its marker", b.gen, got, b.chunks)
+		}
+		next = md.Sequence.Stream + 1
+		if m.Headers().Get(hdrBaseGen) == b.gen {
+			fn(m.Data())
+			got++
+		}
+		return got == b.chunks, nil // what follows is a later base's, written by a compaction running now
+	}
+	for {
+		var cons natsjs.Consumer
+		err := retry(ctx, func(c context.Context) error {
+			var err error
+			cons, err = st.OrderedConsumer(c, natsjs.OrderedConsumerConfig{FilterSubjects: []string{BaseData},
+				DeliverPolicy: natsjs.DeliverByStartSequencePolicy, OptStartSeq: next})
+			return err
+		})
+		if err == nil {
+			err = fetchAll(ctx, cons, 64, take)
+		}
+		if !errors.Is(err, errFetchStuck) {
 			if err != nil {
-				return err
+				return fmt.Errorf("jetstream: base %s: %d of %d chunks read: %w", b.gen, got, b.chunks, err)
 			}
-			if md.Sequence.Stream > b.markerSeq {
-				return fmt.Errorf("jetstream: base %s: %d of %d chunks before its marker", b.gen, got, b.chunks)
-			}
-			if m.Headers().Get(hdrBaseGen) == b.gen && got < b.chunks {
-				fn(m.Data())
-				got++
-			}
-		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return err
+			return nil
 		}
 	}
-	return nil
 }
 
 // eachJournal calls fn with every journal batch of a stream sequence in
@@ -131,42 +133,88 @@ func eachJournal(ctx context.Context, st natsjs.Stream, from, to uint64, fn func
 	if to <= from {
 		return nil
 	}
-	cons, err := st.OrderedConsumer(ctx, natsjs.OrderedConsumerConfig{FilterSubjects: []string{JournalFilter},
-		DeliverPolicy: natsjs.DeliverByStartSequencePolicy, OptStartSeq: from + 1})
-	if err != nil {
-		return err
-	}
-	info, err := cons.Info(ctx)
-	if err != nil {
-		return err
-	}
-	if info.NumPending == 0 {
-		return nil
+	next := from + 1
+	take := func(m natsjs.Msg) (bool, error) {
+		md, err := m.Metadata()
+		if err != nil {
+			return false, err
+		}
+		if md.Sequence.Stream > to {
+			return true, nil
+		}
+		node, _ := strconv.Atoi(m.Headers().Get(hdrNode))
+		fn(node, m.Data())
+		next = md.Sequence.Stream + 1
+		return md.Sequence.Stream == to || md.NumPending == 0, nil
 	}
 	for {
-		if err := ctx.Err(); err != nil {
-			return fmt.Errorf("jetstream: journal (%d, %d]: %w", from, to, err)
-		}
-		batch, err := cons.Fetch(256, natsjs.FetchMaxWait(time.Second))
-		if err != nil {
-			return err
-		}
-		for m := range batch.Messages() {
-			md, err := m.Metadata()
+		var cons natsjs.Consumer
+		var pending uint64
+		err := retry(ctx, func(c context.Context) error {
+			var err error
+			cons, err = st.OrderedConsumer(c, natsjs.OrderedConsumerConfig{FilterSubjects: []string{JournalFilter},
+				DeliverPolicy: natsjs.DeliverByStartSequencePolicy, OptStartSeq: next})
 			if err != nil {
 				return err
 			}
-			if md.Sequence.Stream > to {
-				return nil
+			info, err := cons.Info(c)
+			if err == nil {
+				pending = info.NumPending
 			}
-			node, _ := strconv.Atoi(m.Headers().Get(hdrNode))
-			fn(node, m.Data())
-			if md.Sequence.Stream == to || md.NumPending == 0 {
-				return nil
+			return err
+		})
+		if err == nil && pending == 0 {
+			return nil
+		}
+		if err == nil {
+			err = fetchAll(ctx, cons, 256, take)
+		}
+		if !errors.Is(err, errFetchStuck) {
+			if err != nil {
+				return fmt.Errorf("jetstream: journal (%d, %d], at %d: %w", from, to, next, err)
+			}
+			return nil
+		}
+	}
+}
+
+// errFetchStuck: fetchAll's fetches kept failing; the caller makes a new
+// consumer from where it got to.
+var errFetchStuck = errors.New("jetstream: fetches keep failing")
+
+// fetchTries bounds the failed fetches in a row on one consumer.
+const fetchTries = 20
+
+// fetchAll fetches batches of up to n messages from cons and hands each to
+// take, in order, until take says done. A fetch nobody answers is made
+// again after a pause: a new consumer's pull subscription may not have
+// reached this server over the routes yet, or its stream is electing a
+// leader (a node just started, or a peer left).
+func fetchAll(ctx context.Context, cons natsjs.Consumer, n int, take func(natsjs.Msg) (done bool, err error)) error {
+	fails := 0
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		batch, err := cons.Fetch(n, natsjs.FetchMaxWait(time.Second))
+		if err == nil {
+			for m := range batch.Messages() {
+				if done, err := take(m); done || err != nil {
+					return err
+				}
+			}
+			if err = batch.Error(); err == nil || errors.Is(err, nats.ErrTimeout) {
+				fails = 0
+				continue
 			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return err
+		if fails++; fails >= fetchTries {
+			return fmt.Errorf("%w: %w", errFetchStuck, err)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
 		}
 	}
 }
@@ -247,11 +295,11 @@ func (s *Store) Compact(ctx context.Context, cut uint64) (CompactStats, error) {
 	var cs CompactStats
 	st, err := s.o.JS.Stream(ctx, s.o.Stream)
 	if err != nil {
-		return cs, err
+		return cs, fmt.Errorf("jetstream: compaction: stream %s: %w", s.o.Stream, err)
 	}
 	prev, err := lastBase(ctx, st)
 	if err != nil {
-		return cs, err
+		return cs, fmt.Errorf("jetstream: compaction: the last base: %w", err)
 	}
 	if cut <= prev.cut {
 		return cs, nil
@@ -267,10 +315,13 @@ func (s *Store) Compact(ctx context.Context, cut uint64) (CompactStats, error) {
 	pass := func(fn func(node int, kind byte, e []byte)) error {
 		if prev.found {
 			if err := eachBase(ctx, st, prev, func(p []byte) { eachEntry(0, p, fn) }); err != nil {
-				return err
+				return fmt.Errorf("jetstream: compaction: read base %s: %w", prev.gen, err)
 			}
 		}
-		return eachJournal(ctx, st, prev.cut, cut, func(node int, p []byte) { eachEntry(node, p, fn) })
+		if err := eachJournal(ctx, st, prev.cut, cut, func(node int, p []byte) { eachEntry(node, p, fn) }); err != nil {
+			return fmt.Errorf("jetstream: compaction: read the journal (%d, %d]: %w", prev.cut, cut, err)
+		}
+		return nil
 	}
 	err = pass(func(node int, kind byte, e []byte) {
 		cs.Read++
@@ -319,8 +370,8 @@ func (s *Store) Compact(ctx context.Context, cut uint64) (CompactStats, error) {
 		_ = kept.s.apply.entry(node, kind, e)
 		w.add(node, kind, e)
 	})
-	if err == nil {
-		err = w.err
+	if err == nil && w.err != nil {
+		err = fmt.Errorf("jetstream: compaction: write base %s: %w", cs.Gen, w.err)
 	}
 	if err != nil {
 		return cs, err
@@ -353,7 +404,7 @@ func (s *Store) Compact(ctx context.Context, cut uint64) (CompactStats, error) {
 		w.add(node, kFloor, appendU64(b[:0], v))
 	}
 	if err := w.finish(cut); err != nil {
-		return cs, err
+		return cs, fmt.Errorf("jetstream: compaction: finish base %s: %w", cs.Gen, err)
 	}
 	cs.Cut, cs.Chunks, cs.Bytes = cut, w.chunks, w.bytes
 	// The new base is complete and acknowledged: drop what it replaces.
