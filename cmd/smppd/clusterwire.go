@@ -193,6 +193,7 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 		{"smppd_cluster_journal_published_bytes_total", "Bytes this node published to JetStream for its journal batches (S2-compressed where that saves an eighth; retries included).", func(j js) float64 { return float64(j.SentBytes) }},
 		{"smppd_cluster_journal_compactions_total", "Journal compactions this node made (a new base; the batches before its cut purged).", func(j js) float64 { return float64(j.Compactions) }},
 		{"smppd_cluster_held_claims_won_total", "Held-item leases whose cluster-wide claim this node won (it delivers the item).", func(j js) float64 { return float64(j.ClaimsWon) }},
+		{"smppd_cluster_held_claims_unkeyed_total", "Held-item leases of items without a cluster key, delivered without a claim (each may be delivered twice); 0 unless a defect.", func(j js) float64 { return float64(j.ClaimsUnkeyed) }},
 		{"smppd_cluster_held_claims_lost_total", "Held-item leases given up because another node held the item's claim (or the claim was not acknowledged in 2 s).", func(j js) float64 { return float64(j.ClaimsLost) }},
 	}
 	for _, k := range counters {

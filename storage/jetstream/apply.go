@@ -245,8 +245,7 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 		g := d.u64()
 		if d.err == nil {
 			if key, ok := a.local(g); ok {
-				s.holds.forget(key)
-				err = s.idx.Holds().Ack(key)
+				_, err = s.holds.drop(key)
 			}
 		}
 	case kLedger:

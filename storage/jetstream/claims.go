@@ -46,6 +46,9 @@ type claims struct {
 	// won, lostN and refreshed count claims created, refused (another
 	// node delivers the item, or no acknowledgement) and refreshed.
 	won, lostN, refreshed atomic.Uint64
+	// unkeyed counts leased items without a cluster key (a mapping lost:
+	// a defect), delivered without a claim rather than never.
+	unkeyed atomic.Uint64
 }
 
 type claim struct {
@@ -87,26 +90,36 @@ func (c *claims) open(ctx context.Context, s *Store, on bool) error {
 
 func claimKey(g uint64) string { return strconv.FormatUint(g, 16) }
 
-// take claims the n items leased in dst, all published at once and
+// take claims the n items leased in dst (gs their cluster keys, read with
+// the lease under holds.mu), all published at once and
 // their acknowledgements awaited together (one round trip per Lease),
 // and returns how many it won, moved to the front of dst. The others stay
 // leased in the index (another node delivers them) until the winner's
 // ack or release is applied, or claimTTL passes (lapsed).
-func (c *claims) take(dst []storage.Held, n int) int {
+func (c *claims) take(dst []storage.Held, gs []uint64, n int) int {
 	if c.kv == nil || n == 0 {
 		return n
 	}
-	h := &c.s.holds
-	gs := make([]uint64, n)
 	futs := make([]natsjs.PubAckFuture, n)
 	for i := range n {
-		gs[i] = h.global(dst[i].Key)
+		if gs[i] == 0 {
+			continue // no claim to take: key "0" would be every such item's
+		}
 		futs[i], _ = c.s.o.JS.PublishAsync(c.subj+claimKey(gs[i]), c.me, natsjs.WithExpectLastSequencePerSubject(0))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), claimWait)
 	defer cancel()
 	kept := 0
 	for i := range n {
+		if gs[i] == 0 {
+			if c.unkeyed.Add(1) == 1 {
+				c.s.lg.Error().Str("event", "held_claim_unkeyed").Uint64("key", uint64(dst[i].Key)).
+					Msg("store: a held item has no cluster key; delivered without a claim (another node may deliver it too)")
+			}
+			dst[kept] = dst[i]
+			kept++
+			continue
+		}
 		rev, ok := c.await(futs[i], gs[i], ctx.Done())
 		if !ok {
 			c.lose(&dst[i])

@@ -448,6 +448,9 @@ type JournalStats struct {
 	// ClaimsWon and ClaimsLost count held-item leases whose claim this
 	// node won, and those another node held (or not acknowledged in time).
 	ClaimsWon, ClaimsLost uint64
+	// ClaimsUnkeyed counts leases of items without a cluster key, delivered
+	// without a claim (each may be delivered twice); always 0 unless a defect.
+	ClaimsUnkeyed uint64
 	// HeldOwn are the held items this node admitted (what max_held
 	// bounds); HeldOthers, the other nodes' items its index holds.
 	HeldOwn, HeldOthers uint64
@@ -461,7 +464,7 @@ func (s *Store) Journal() JournalStats {
 	return JournalStats{Batches: s.j.batches.Load(), Entries: s.j.entries.Load(), Retries: s.j.retries.Load(),
 		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
 		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load(),
-		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load(),
+		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load(), ClaimsUnkeyed: s.claims.unkeyed.Load(),
 		RawBytes: s.j.raw.Load(), SentBytes: s.j.sent.Load(), HeldOwn: uint64(own), HeldOthers: uint64(others)}
 }
 

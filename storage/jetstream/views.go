@@ -121,16 +121,29 @@ func (h *holds) Hold(it *storage.Held) (storage.HeldKey, error) {
 	b := h.s.buf()
 	*b = appendHeld(*b, g, it)
 	if err := h.s.log(kHold, b, it.Kind == storage.HeldReceipt); err != nil {
-		h.forget(key)
-		_ = h.s.idx.Holds().Ack(key)
+		h.drop(key)
 		return 0, err
 	}
 	return key, nil
 }
 
-// forget drops key's mapping and returns its cluster key (0 if none).
-func (h *holds) forget(key storage.HeldKey) uint64 {
+// drop acknowledges key in the index and drops its mapping under one hold
+// of mu: the index reuses a freed key at once, and a Hold or an applied
+// hold taking it between the two would lose its own mapping (a lease then
+// claims cluster key 0, which every node wins). The mapping goes even when
+// the index did not know key (its error is returned): a stale one would
+// map the key's next item to this one's cluster key.
+func (h *holds) drop(key storage.HeldKey) (g uint64, err error) {
 	h.mu.Lock()
+	err = h.s.idx.Holds().Ack(key)
+	g = h.unmap(key)
+	h.mu.Unlock()
+	h.s.claims.forget(key)
+	return g, err
+}
+
+// unmap drops key's mapping and returns its cluster key. Caller holds mu.
+func (h *holds) unmap(key storage.HeldKey) uint64 {
 	g := h.toG[key]
 	delete(h.toG, key)
 	delete(h.toL, g)
@@ -138,8 +151,6 @@ func (h *holds) forget(key storage.HeldKey) uint64 {
 	delete(h.remote, key)
 	delete(h.lapse, key)
 	h.disown(key)
-	h.mu.Unlock()
-	h.s.claims.forget(key)
 	return g
 }
 
@@ -158,8 +169,17 @@ func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, er
 	var err error
 	for n < len(dst) {
 		var k int
+		// The lease and its items' cluster keys under one hold of mu: an
+		// ack applied in between would free a key the index may give the
+		// next item at once (drop).
+		h.mu.Lock()
 		k, err = h.s.idx.Holds().Lease(systemID, until, dst[n:])
-		won := h.s.claims.take(dst[n:], k)
+		gs := make([]uint64, k)
+		for i := range gs {
+			gs[i] = h.toG[dst[n+i].Key]
+		}
+		h.mu.Unlock()
+		won := h.s.claims.take(dst[n:], gs, k)
 		n += won
 		if err != nil || won == k || k < len(dst)-(n-won) {
 			break // all won, or the queue ran out
@@ -192,10 +212,11 @@ func (h *holds) Release(key storage.HeldKey, attempts int) error {
 
 // Ack implements storage.Holds.
 func (h *holds) Ack(key storage.HeldKey) error {
-	if err := h.s.idx.Holds().Ack(key); err != nil {
+	g, err := h.drop(key)
+	if err != nil {
 		return err
 	}
-	return h.logAck(h.forget(key))
+	return h.logAck(g)
 }
 
 func (h *holds) logAck(g uint64) error {
@@ -208,17 +229,32 @@ func (h *holds) logAck(g uint64) error {
 // Expires; the acks it journals make the others drop what they did not
 // expire yet.
 func (h *holds) Expire(now int64, fn func(it *storage.Held)) (int, error) {
-	var werr error
+	// The mappings go under the same hold of mu as the index's items (see
+	// drop); the acks and fn after it.
+	type gone struct {
+		g  uint64
+		it storage.Held
+	}
+	var out []gone
+	h.mu.Lock()
 	n, err := h.s.idx.Holds().Expire(now, func(it *storage.Held) {
-		if g := h.forget(it.Key); g != 0 {
-			if e := h.logAck(g); e != nil && werr == nil {
+		e := gone{g: h.unmap(it.Key), it: *it}
+		e.it.Body = append([]byte(nil), it.Body...)
+		out = append(out, e)
+	})
+	h.mu.Unlock()
+	var werr error
+	for i := range out {
+		h.s.claims.forget(out[i].it.Key)
+		if out[i].g != 0 {
+			if e := h.logAck(out[i].g); e != nil && werr == nil {
 				werr = e
 			}
 		}
 		if fn != nil {
-			fn(it)
+			fn(&out[i].it)
 		}
-	})
+	}
 	if err == nil {
 		err = werr
 	}
