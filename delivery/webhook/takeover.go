@@ -49,8 +49,11 @@ func (s *Service) AdoptShared() (int, error) {
 	}
 	n, err := s.takeOverQueue(Queue)
 	lvl := zerolog.InfoLevel
-	if err != nil {
+	switch {
+	case err != nil:
 		lvl = zerolog.ErrorLevel
+	case n == 0:
+		lvl = zerolog.DebugLevel // every start of a cluster node, nothing to say
 	}
 	s.log.WithLevel(lvl).Str("event", "webhook_adopt_shared").Int("callbacks", n).Err(err).
 		Msg("HTTP callbacks an earlier build held under the shared queue taken up: this node sends them")
@@ -90,7 +93,7 @@ func (s *Service) adoptQueued(now time.Time) {
 	for _, q := range qs {
 		if n, err := s.adoptFrom(q, now); n > 0 || err != nil {
 			s.log.Info().Str("event", "webhook_takeover_late").Str("queue", q[1:]).Int("callbacks", n).Err(err).
-				Msg("more HTTP callbacks of a departed node taken over (their producer's lease lapsed)")
+				Msg("more HTTP callbacks of a departed node or the earlier shared queue taken over (their producer's lease lapsed)")
 		}
 	}
 }
