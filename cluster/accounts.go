@@ -145,19 +145,9 @@ func (n *Node) OpenAccounts() (*Accounts, error) {
 		Replicas: n.o.Replicas, Description: "smppd users, groups, balance and quota pools, credit leases"}
 	ctx, cancel := context.WithTimeout(context.Background(), n.o.JoinTimeout)
 	defer cancel()
-	var kv jetstream.KeyValue
-	err := retry(ctx, func(c context.Context) error {
-		var err error
-		if kv, err = n.js.KeyValue(c, AccountsBucket); err != nil {
-			kv, err = n.js.CreateKeyValue(c, cfg)
-			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-				kv, err = n.js.KeyValue(c, AccountsBucket)
-			}
-		}
-		return err
-	})
+	kv, err := n.bucket(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: bucket %s: %w", AccountsBucket, err)
+		return nil, err
 	}
 	a := &Accounts{n: n, kv: kv, users: map[string][]byte{}, groups: map[string][]byte{}, pools: map[string]Pool{},
 		leases: map[string]map[int]Pool{}, mine: map[string]*slice{}, short: make(chan shortReq, 1024),

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -56,19 +55,9 @@ func (n *Node) StartBinds() (*Binds, error) {
 		Replicas: n.o.Replicas, Description: "smppd bind counts per node and user, refreshed every heartbeat"}
 	ctx, cancel := context.WithTimeout(context.Background(), n.o.JoinTimeout)
 	defer cancel()
-	var kv jetstream.KeyValue
-	err := retry(ctx, func(c context.Context) error {
-		var err error
-		if kv, err = n.js.KeyValue(c, BindsBucket); err != nil {
-			kv, err = n.js.CreateKeyValue(c, cfg)
-			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-				kv, err = n.js.KeyValue(c, BindsBucket)
-			}
-		}
-		return err
-	})
+	kv, err := n.bucket(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: bucket %s: %w", BindsBucket, err)
+		return nil, err
 	}
 	w, err := kv.WatchAll(context.Background())
 	if err != nil {

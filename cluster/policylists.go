@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -45,19 +44,9 @@ func (n *Node) OpenPolicyLists() (*PolicyLists, error) {
 		Replicas: n.o.Replicas, Description: "smppd policy list edits (admin API), applied by every node to its list files"}
 	ctx, cancel := context.WithTimeout(context.Background(), n.o.JoinTimeout)
 	defer cancel()
-	var kv jetstream.KeyValue
-	err := retry(ctx, func(c context.Context) error {
-		var err error
-		if kv, err = n.js.KeyValue(c, PolicyListsBucket); err != nil {
-			kv, err = n.js.CreateKeyValue(c, cfg)
-			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-				kv, err = n.js.KeyValue(c, PolicyListsBucket)
-			}
-		}
-		return err
-	})
+	kv, err := n.bucket(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: bucket %s: %w", PolicyListsBucket, err)
+		return nil, err
 	}
 	return &PolicyLists{n: n, kv: kv, stop: make(chan struct{})}, nil
 }

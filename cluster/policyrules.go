@@ -42,19 +42,9 @@ func (n *Node) OpenPolicyRules() (*PolicyRules, error) {
 		Replicas: n.o.Replicas, Description: "smppd policy rule table (admin API), put in force by every node"}
 	ctx, cancel := context.WithTimeout(context.Background(), n.o.JoinTimeout)
 	defer cancel()
-	var kv jetstream.KeyValue
-	err := retry(ctx, func(c context.Context) error {
-		var err error
-		if kv, err = n.js.KeyValue(c, PolicyRulesBucket); err != nil {
-			kv, err = n.js.CreateKeyValue(c, cfg)
-			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-				kv, err = n.js.KeyValue(c, PolicyRulesBucket)
-			}
-		}
-		return err
-	})
+	kv, err := n.bucket(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("cluster: bucket %s: %w", PolicyRulesBucket, err)
+		return nil, err
 	}
 	return &PolicyRules{n: n, kv: kv, stop: make(chan struct{})}, nil
 }

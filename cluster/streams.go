@@ -80,21 +80,29 @@ func (n *Node) ensure(ctx context.Context) error {
 		Storage:     jetstream.FileStorage,
 		Replicas:    n.o.Replicas,
 	}
-	err = retry(ctx, func(c context.Context) error {
-		kv, err := n.js.KeyValue(c, NodesBucket)
-		if err != nil {
+	n.nodes, err = n.bucket(ctx, cfg)
+	return err
+}
+
+// bucket opens the key-value bucket cfg names, creating it if missing (a
+// node that loses the race to create it opens the winner's), retried
+// until ctx ends.
+func (n *Node) bucket(ctx context.Context, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	var kv jetstream.KeyValue
+	err := retry(ctx, func(c context.Context) error {
+		var err error
+		if kv, err = n.js.KeyValue(c, cfg.Bucket); err != nil {
 			kv, err = n.js.CreateKeyValue(c, cfg)
 			if errors.Is(err, jetstream.ErrBucketExists) || errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-				kv, err = n.js.KeyValue(c, NodesBucket)
+				kv, err = n.js.KeyValue(c, cfg.Bucket)
 			}
 		}
-		n.nodes = kv
 		return err
 	})
 	if err != nil {
-		return fmt.Errorf("cluster: bucket %s: %w", NodesBucket, err)
+		return nil, fmt.Errorf("cluster: bucket %s: %w", cfg.Bucket, err)
 	}
-	return nil
+	return kv, nil
 }
 
 // retry calls fn with a short deadline of its own until it succeeds or
