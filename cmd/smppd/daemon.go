@@ -23,6 +23,7 @@ import (
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/httpapi"
+	"github.com/smppd/smppd/internal/netguard"
 	"github.com/smppd/smppd/metrics"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
@@ -44,6 +45,7 @@ type daemon struct {
 	hub     *flow.Hub
 	dl      *delivery.Service
 	webhook *webhook.Service // HTTP callbacks: receipts to dlr-urls, MO to URLs
+	guard   *netguard.Guard  // the addresses callbacks may reach (dlrGuard); a reload sets its lists
 	srv     *engine.Server
 	admin   *admin.Server
 	audit   *audit.Log // with the admin API: its changes
@@ -478,6 +480,7 @@ func (d *daemon) reloadWith(cfg *config.Config, commit func() error) (reloadResu
 	}
 	d.reloadAdminTokens(cfg)
 	d.reloadTLS(cfg)
+	d.reloadGuard(cfg) // before the routes: a new [[mo_route]] url was checked against the new lists
 	if err := d.reloadUsers(cfg); err != nil {
 		d.log.Error().Str("event", "reload").Err(err).Msg("users reload failed; previous users and routes stay in force")
 		return reloadResult{}, err

@@ -23,7 +23,7 @@ func newHTTPAPI(cfg *config.Config, d *daemon, log zerolog.Logger) (*httpapi.Ser
 		return nil, nil
 	}
 	split, _ := content.ParseMethod(h.LongContentSplit) // config validated it
-	guard, err := dlrGuard(cfg)
+	guard, err := d.dlrGuard(cfg)
 	if err != nil {
 		return nil, err
 	}

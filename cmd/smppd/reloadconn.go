@@ -121,11 +121,6 @@ func listenerChanges(old, cfg *config.Config) []string {
 		old.HTTPAPI.Port != cfg.HTTPAPI.Port, "[http-api] enabled/bind/port")
 	add(!reflect.DeepEqual(old.Storage, cfg.Storage), "[storage]")
 	add(!reflect.DeepEqual(old.Cluster, cfg.Cluster), "[cluster]")
-	// The address guard is built once (the HTTP API's and the callbacks'):
-	// a reload checks an [[mo_route]] url against the new lists while the
-	// sender still dials through the old ones.
-	add(!slices.Equal(old.Webhook.DenyNetworks, cfg.Webhook.DenyNetworks) ||
-		!slices.Equal(old.Webhook.AllowNetworks, cfg.Webhook.AllowNetworks), "[webhook] deny_networks/allow_networks")
 	return out
 }
 

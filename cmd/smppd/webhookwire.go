@@ -23,7 +23,7 @@ import (
 // metrics. Built before the message paths, which hand it their hooks.
 func newWebhook(cfg *config.Config, d *daemon, log zerolog.Logger) (*webhook.Service, error) {
 	w, dl := &cfg.Webhook, &cfg.Delivery
-	guard, err := dlrGuard(cfg)
+	guard, err := d.dlrGuard(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -80,13 +80,33 @@ func webhookNode(cfg *config.Config) int {
 // dlrGuard is the check of the addresses callbacks may reach ([webhook]
 // deny_networks and allow_networks): customers' dlr-urls and the MO
 // routes' urls. The HTTP API refuses a denied literal dlr-url at once, the
-// config load a denied MO url, the sender checks the address dialled.
-func dlrGuard(cfg *config.Config) (*netguard.Guard, error) {
+// config load a denied MO url, the sender checks the address dialled. One
+// guard serves both, so a reload's lists reach both (reloadGuard).
+func (d *daemon) dlrGuard(cfg *config.Config) (*netguard.Guard, error) {
+	if d.guard != nil {
+		return d.guard, nil
+	}
 	deny, allow, err := cfg.Webhook.Networks()
 	if err != nil {
 		return nil, err
 	}
-	return netguard.New(deny, allow), nil
+	d.guard = netguard.New(deny, allow)
+	return d.guard, nil
+}
+
+// reloadGuard puts cfg's [webhook] networks in force: the reload's config
+// load checked the [[mo_route]] urls against them, and the sender now
+// dials through them too.
+func (d *daemon) reloadGuard(cfg *config.Config) {
+	if d.guard == nil {
+		return
+	}
+	deny, allow, err := cfg.Webhook.Networks()
+	if err != nil { // the load validated them
+		d.log.Error().Str("event", "reload").Err(err).Msg("[webhook] networks not read; the previous ones stay in force")
+		return
+	}
+	d.guard.Set(deny, allow)
 }
 
 // callbackSecret resolves a webhook SecretRef: a user's callback_secret

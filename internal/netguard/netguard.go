@@ -53,14 +53,25 @@ var DefaultDeny = []string{
 // Guard is a deny list with exceptions. A nil *Guard allows everything.
 // Safe for concurrent use; its counters count the refusals.
 type Guard struct {
-	deny, allow []netip.Prefix
-	checked     atomic.Uint64 // refusals by CheckURL
-	dialled     atomic.Uint64 // refusals by Control
+	lists   atomic.Pointer[lists] // swapped whole by Set: a check reads one version
+	checked atomic.Uint64         // refusals by CheckURL
+	dialled atomic.Uint64         // refusals by Control
 }
+
+type lists struct{ deny, allow []netip.Prefix }
 
 // New builds a Guard that denies deny except allow.
 func New(deny, allow []netip.Prefix) *Guard {
-	return &Guard{deny: append([]netip.Prefix(nil), deny...), allow: append([]netip.Prefix(nil), allow...)}
+	g := &Guard{}
+	g.Set(deny, allow)
+	return g
+}
+
+// Set replaces the lists (a reload): checks and dials from then on use the
+// new ones, so a URL a reload's check accepted is dialled under the same
+// lists.
+func (g *Guard) Set(deny, allow []netip.Prefix) {
+	g.lists.Store(&lists{deny: append([]netip.Prefix(nil), deny...), allow: append([]netip.Prefix(nil), allow...)})
 }
 
 // ParsePrefixes reads networks written as CIDRs ("10.0.0.0/8") or single
@@ -124,12 +135,13 @@ func (g *Guard) Allowed(a netip.Addr) bool {
 	if !a.IsValid() {
 		return false
 	}
-	for _, p := range g.allow {
+	l := g.lists.Load()
+	for _, p := range l.allow {
 		if p.Contains(a) {
 			return true
 		}
 	}
-	for _, p := range g.deny {
+	for _, p := range l.deny {
 		if p.Contains(a) {
 			return false
 		}
