@@ -31,27 +31,13 @@ ADMIN=$((PORT + 6000))
 OUT=${OUT:-$(mktemp -d /tmp/smppd-abstore.XXXXXX)}
 TCK=$(getconf CLK_TCK)
 mkdir -p "$OUT"
-names=() dirs=()
-for a in "$@"; do names+=("${a%%=*}") dirs+=("${a#*=}"); done
-BENCH=${dirs[0]}/smppbench
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$PORT" "$ADMIN"; do
-	port_open "$p" && { echo "127.0.0.1:$p is in use by a process we did not start" >&2; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+ab_builds "$@"
+ports_free
 # shellcheck disable=SC2086 # STORES is a list
 bash bench/configs.sh "$OUT/cfg" "$PORT" $STORES || exit 1
 
-PID=
-stop() {
-	[[ -n $PID ]] || return 0
-	kill -TERM "$PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=
-}
-trap stop EXIT
-trap 'exit 130' INT TERM
 fsyncs() {
 	curl -s --max-time 2 "http://127.0.0.1:$ADMIN/metrics" |
 		awk '/^smppd_storage_fsyncs_total / {n=$2} /^smppd_storage_fsync_time_seconds_total / {s=$2} END {print n+0, s+0}'
@@ -60,19 +46,16 @@ run() { # name dir store sessions window receipts round
 	local name=$1 dir=$2 st=$3 s=$4 w=$5 d=$6 r=$7 f t0 t1 f0 f1 flags=()
 	f="$OUT/$name-$st-${s}x$w-dlr$d-r$r.json"
 	rm -rf "$OUT/cfg/$st/var"
-	"$dir/smppd" -config "$OUT/cfg/$st/smppd.toml" >"$OUT/server.log" 2>&1 &
-	PID=$!
-	for _ in $(seq 100); do port_open "$PORT" && break; sleep 0.1; done
-	timeout 30 "$BENCH" -port "$PORT" -idle 1 -hold 1ms >/dev/null 2>&1 # the password hash before the measured part
+	start_smppd "$dir" "$OUT/cfg/$st/smppd.toml"
 	((d)) && flags=(-dlr -dlr-wait 5s)
 	timeout -k 5 90 "$BENCH" -port "$PORT" -sessions "$s" -window "$w" -duration "$DURATION" -warmup "$WARMUP" \
 		"${flags[@]}" -json >"$f" 2>/dev/null &
 	local b=$!
 	sleep "${WARMUP%s}" # CPU and fsyncs from the end of the warm-up (drains included)
-	t0=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+	t0=$(cpu_ticks "$PID")
 	f0=$(fsyncs)
 	wait "$b"
-	t1=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+	t1=$(cpu_ticks "$PID")
 	f1=$(fsyncs)
 	stop
 	perl -MJSON::PP -e '

@@ -35,30 +35,16 @@ ADMIN=$((PORT + 6000))
 OUT=${OUT:-$(mktemp -d /tmp/smppd-memab.XXXXXX)}
 TCK=$(getconf CLK_TCK)
 mkdir -p "$OUT"
-names=() dirs=()
-for a in "$@"; do names+=("${a%%=*}") dirs+=("${a#*=}"); done
-BENCH=${dirs[0]}/smppbench
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-for p in "$PORT" "$ADMIN"; do
-	port_open "$p" && { echo "127.0.0.1:$p is in use by a process we did not start" >&2; exit 1; }
-done
+# shellcheck source=bench/lib.sh
+. bench/lib.sh
+ab_builds "$@"
+ports_free
 # shellcheck disable=SC2086 # STORES is a list
 bash bench/configs.sh "$OUT/cfg" "$PORT" $STORES || exit 1
 if [[ -f $OUT/cfg/disk/smppd.toml ]]; then
 	sed -i -e "s/^default_validity = .*/default_validity = \"$TTL\"/" -e "s/^message_ttl = .*/message_ttl = \"$TTL\"/" "$OUT/cfg/disk/smppd.toml"
 fi
 
-PID=
-stop() {
-	[[ -n $PID ]] || return 0
-	kill -TERM "$PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=
-}
-trap stop EXIT
-trap 'exit 130' INT TERM
 kib() { awk -v k="$1" '$1 == k":" {print $2}' "$2"; }
 gostats() {
 	curl -s --max-time 2 "http://127.0.0.1:$ADMIN/metrics" | awk '
@@ -72,22 +58,19 @@ run() { # name dir store round
 	local name=$1 dir=$2 st=$3 r=$4 s=${CELL%x*} w=${CELL#*x} f t0 t1 rss anon file go hwm drop
 	f="$OUT/$name-$st-r$r.json"
 	rm -rf "$OUT/cfg/$st/var"
-	"$dir/smppd" -config "$OUT/cfg/$st/smppd.toml" >"$OUT/server.log" 2>&1 &
-	PID=$!
-	for _ in $(seq 100); do port_open "$PORT" && break; sleep 0.1; done
-	timeout 30 "$BENCH" -port "$PORT" -idle 1 -hold 1ms >/dev/null 2>&1 # the password hash before the measured part
+	start_smppd "$dir" "$OUT/cfg/$st/smppd.toml"
 	timeout -k 5 120 "$BENCH" -port "$PORT" -sessions "$s" -window "$w" -duration "$DURATION" -warmup "$WARMUP" \
 		-json >"$f" 2>/dev/null &
 	local b=$!
 	sleep "${WARMUP%s}"
-	t0=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+	t0=$(cpu_ticks "$PID")
 	sleep "$(awk -v d="${DURATION%s}" 'BEGIN {print d - 1}')"
 	rss=$(kib VmRSS "/proc/$PID/status")
 	anon=$(kib Anonymous "/proc/$PID/smaps_rollup")
 	file=$((rss - anon))
 	go=$(gostats)
 	wait "$b"
-	t1=$(awk '{print $14 + $15}' "/proc/$PID/stat")
+	t1=$(cpu_ticks "$PID")
 	hwm=$(kib VmHWM "/proc/$PID/status")
 	drop=$(curl -s --max-time 2 "http://127.0.0.1:$ADMIN/metrics" | awk '/^smppd_cdr_dropped_total / {d = $2} END {printf "%d", d}')
 	stop

@@ -1,0 +1,46 @@
+# bench/lib.sh: what the A/B scripts (abstore.sh, memab.sh) share, sourced
+# after they set PORT, ADMIN and OUT: the NAME=BIN_DIR builds, the port
+# checks, one smppd at a time started and stopped by its PID, CPU ticks.
+# shellcheck shell=bash
+
+# ab_builds NAME=BIN_DIR...: names, dirs; smppbench from the first build.
+ab_builds() {
+	names=() dirs=()
+	for a in "$@"; do names+=("${a%%=*}") dirs+=("${a#*=}"); done
+	BENCH=${dirs[0]}/smppbench
+}
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+# ports_free exits when PORT or ADMIN is taken: never measure a server
+# this script did not start.
+ports_free() {
+	local p
+	for p in "$PORT" "$ADMIN"; do
+		port_open "$p" && { echo "127.0.0.1:$p is in use by a process we did not start" >&2; exit 1; }
+	done
+}
+
+PID=
+stop() {
+	[[ -n $PID ]] || return 0
+	kill -TERM "$PID" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+	kill -KILL "$PID" 2>/dev/null
+	wait "$PID" 2>/dev/null
+	PID=
+}
+trap stop EXIT
+trap 'exit 130' INT TERM
+
+# start_smppd BIN_DIR CONFIG: smppd in the background (PID), once its port
+# answers a bind has paid the password hash, outside the measured part.
+start_smppd() {
+	"$1/smppd" -config "$2" >"$OUT/server.log" 2>&1 &
+	PID=$!
+	for _ in $(seq 100); do port_open "$PORT" && break; sleep 0.1; done
+	timeout 30 "$BENCH" -port "$PORT" -idle 1 -hold 1ms >/dev/null 2>&1
+}
+
+# cpu_ticks PID: user + system clock ticks so far.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
