@@ -2,14 +2,9 @@ package main
 
 import (
 	"errors"
-	"fmt"
 	"testing"
-	"time"
-
-	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/accounts"
-	"github.com/smppd/smppd/cluster"
 )
 
 // The glue between accounts and the accounts bucket on a one-server
@@ -18,13 +13,7 @@ import (
 // starts afresh; a top-up and a set reach the pool; a delete removes the
 // user.
 func TestSharedUsersOnJetStream(t *testing.T) {
-	node, err := cluster.Join(cluster.Options{NodeID: 1, Replicas: 1, JoinTimeout: 20 * time.Second, Logger: zerolog.Nop(),
-		Embedded: cluster.Embedded{Name: "t", Listen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), RouteListen: "127.0.0.1:0",
-			StoreDir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
+	node := joinOne(t)
 	h, err := accounts.HashPasswordIter("pw", 1000)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -29,13 +28,7 @@ func TestWebhookOnceAcrossNodes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("embedded JetStream")
 	}
-	node, err := cluster.Join(cluster.Options{NodeID: 1, Replicas: 1, JoinTimeout: 20 * time.Second, Logger: zerolog.Nop(),
-		Embedded: cluster.Embedded{Name: "t", Listen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), RouteListen: "127.0.0.1:0",
-			StoreDir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
+	node := joinOne(t)
 	var skew atomic.Int64 // node 2's clock ahead of the real one
 	open := func(id int, now func() int64) *jetstream.Store {
 		st, err := jetstream.Open(jetstream.Options{JS: node.JetStream(), Stream: cluster.JournalStream,

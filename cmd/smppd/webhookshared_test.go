@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -29,13 +28,7 @@ func TestWebhookSharedQueueAdoptedOnce(t *testing.T) {
 	if testing.Short() {
 		t.Skip("embedded JetStream")
 	}
-	node, err := cluster.Join(cluster.Options{NodeID: 1, Replicas: 1, JoinTimeout: 20 * time.Second, Logger: zerolog.Nop(),
-		Embedded: cluster.Embedded{Name: "t", Listen: fmt.Sprintf("127.0.0.1:%d", freePort(t)), RouteListen: "127.0.0.1:0",
-			StoreDir: t.TempDir()}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
+	node := joinOne(t)
 	var skew atomic.Int64 // the clock of the nodes of this build, ahead of the real one
 	now := func() int64 { return time.Now().UnixNano() + skew.Load() }
 	open := func(id int, clock func() int64) *jetstream.Store {
