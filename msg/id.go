@@ -147,15 +147,17 @@ func ParseDecimalID(b []byte) (ID, error) {
 }
 
 // IDGen issues IDs. It is safe for concurrent use and lock-free: an id costs
-// one atomic add and one atomic load, except that once per 2048 ids (at
-// most once per millisecond in practice) a caller reads the clock. It blocks
-// only beyond 2.048M ids/s sustained (see ID). Create it with NewIDGen.
+// two atomic loads, and once per IDRun ids an atomic add (idrun.go), except
+// that once per 2048 ids (at most once per millisecond in practice) a caller
+// reads the clock. It blocks only beyond 2.048M ids/s sustained (see ID).
+// Create it with NewIDGen.
 type IDGen struct {
-	n       atomic.Uint64 // ids issued
+	n       atomic.Uint64 // ids issued or reserved in runs
 	allowed atomic.Uint64 // slots below this index are known to have arrived
 	node    uint64
 	base    uint64 // ms since idEpochMs of slot 0
 	clk     idClock
+	runs    []pRun // one per P at creation (idrun.go)
 
 	// kept: slots below it are covered by a persisted floor (KeepFloor);
 	// without a keeper it stays at its maximum, so Next never looks.
@@ -209,7 +211,7 @@ func newIDGen(node int, floor uint64, clk idClock) (*IDGen, error) {
 		}
 		base = f + 1
 	}
-	g := &IDGen{node: uint64(node), base: base, clk: clk}
+	g := &IDGen{node: uint64(node), base: base, clk: clk, runs: newRuns()}
 	g.kept.Store(^uint64(0))
 	// base's millisecond must have begun: the gate needs slot 0 available.
 	for g.limit() == 0 {
@@ -230,17 +232,33 @@ func (g *IDGen) limit() uint64 {
 	return uint64(reached) - g.base + 1
 }
 
-// Next returns a fresh ID.
+// Next returns a fresh ID: the next of this P's run (idrun.go), or the first
+// of a new run.
 func (g *IDGen) Next() ID {
-	k := g.n.Add(1) - 1
-	slot := k >> seqBits
-	if slot >= g.allowed.Load() {
-		g.await(slot)
+	k, ok := g.fromRun()
+	if !ok {
+		k = g.newRun()
 	}
-	if slot+g.block/2 >= g.kept.Load() {
-		g.keepAhead(slot)
+	return g.id(k)
+}
+
+// reserve takes n consecutive counter values and returns the first, once
+// the slots of all of them have arrived and are under the kept floor.
+func (g *IDGen) reserve(n uint64) uint64 {
+	k := g.n.Add(n) - n
+	last := (k + n - 1) >> seqBits
+	if last >= g.allowed.Load() {
+		g.await(last)
 	}
-	return ID((g.base+slot)<<(seqBits+nodeBits) | (k&seqMask)<<nodeBits | g.node)
+	if last+g.block/2 >= g.kept.Load() {
+		g.keepAhead(last)
+	}
+	return k
+}
+
+// id is the ID of counter value k.
+func (g *IDGen) id(k uint64) ID {
+	return ID((g.base+k>>seqBits)<<(seqBits+nodeBits) | (k&seqMask)<<nodeBits | g.node)
 }
 
 // await blocks until slot has arrived and publishes the new limit.

@@ -1,0 +1,57 @@
+package msg
+
+import (
+	"runtime"
+	"testing"
+)
+
+// counter is the generator counter value id was issued from, less base.
+func counter(g *IDGen, id ID) uint64 { return uint64(id)>>nodeBits - g.base<<seqBits }
+
+// onOneP runs f with GOMAXPROCS 1, so every call is on P 0.
+func onOneP(t *testing.T, f func()) {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f()
+}
+
+// A P issues its run's ids one after the other, and its next run starts
+// where the counter stood: one goroutine on one P sees consecutive ids.
+func TestRunsConsecutiveOnOneP(t *testing.T) {
+	g, err := NewIDGen(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onOneP(t, func() {
+		for i := range uint64(5*IDRun + 7) {
+			if k := counter(g, g.Next()); k != i {
+				t.Fatalf("id %d from counter %d", i, k)
+			}
+		}
+	})
+	if n := g.n.Load(); !raceEnabled && n != 6*IDRun {
+		t.Fatalf("counter %d after 5 runs and 7 ids, want %d reserved", n, 6*IDRun)
+	}
+}
+
+// A run the counter has left more than idStale behind (its P idle while
+// others issued ids) is dropped: its remaining ids are never issued, the
+// next id comes from a fresh run.
+func TestStaleRunDropped(t *testing.T) {
+	g, err := NewIDGen(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	onOneP(t, func() {
+		first := counter(g, g.Next())
+		g.n.Add(idStale + 1) // other Ps reserve past it
+		if k := counter(g, g.Next()); k < first+idStale+1 {
+			t.Fatalf("id from counter %d after %d: a stale run's", k, first)
+		}
+		g.n.Add(idStale - IDRun) // within idStale: the run goes on
+		k0 := counter(g, g.Next())
+		if k := counter(g, g.Next()); !raceEnabled && k != k0+1 {
+			t.Fatalf("counter %d after %d: a run within idStale was dropped", k, k0)
+		}
+	})
+}
