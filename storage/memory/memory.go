@@ -5,9 +5,9 @@
 // (storage.ErrNotFound, ErrHeldFull, ErrBadUpstreamID), and none blocks
 // longer than a shard's lock.
 //
-// Records and upstream ids live in 64 shards chosen by hash, each a table
-// (table.go): a mutex over a ring of fixed-size entries in insertion order
-// plus an open-addressing index. A shard's arrays are made on its first
+// Records live in 64 shards chosen by their id's run (recKey), upstream ids
+// in 64 chosen by hash, each a table (table.go): a mutex over a ring of
+// fixed-size entries in insertion order plus an open-addressing index. A shard's arrays are made on its first
 // insert, at 1,024 entries or the shard's whole share of the limit when
 // that is smaller (the demo's 50,000 records: 782 per shard, so no doubling
 // leaves garbage behind at a peak), and double up to that share, so an
@@ -101,6 +101,7 @@ type Store struct {
 	ups        []upTable
 	revs       []upTable    // our id -> upstream id (reverse.go), sized like ups
 	recBits    uint         // log2(len(recs))
+	runBits    uint         // log2 of the ids a record table takes in a row (recKey)
 	upBits     uint         // log2(len(ups)) = log2(len(revs))
 	seed       uint64       // mixed into record id hashes
 	upSeed     maphash.Seed // upstream ids are chosen by peers: keyed hash
@@ -149,6 +150,7 @@ func newStore(opts Options, maxBits uint) *Store {
 	}
 	var caps []int
 	caps, s.recBits = shardCaps(opts.MaxRecords, maxBits)
+	s.runBits = recRunBits(caps[len(caps)-1])
 	s.recs = make([]recTable, len(caps))
 	s.rewrites = make([]upSlab, len(caps))
 	for i := range s.recs {

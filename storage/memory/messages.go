@@ -7,13 +7,15 @@ import (
 
 // entry is a Record without its pointers (the owner's system_id is in the
 // table's refs) and without Submitted (the slot's stamp), so the ring
-// that holds it is never scanned by the garbage collector.
+// that holds it is never scanned by the garbage collector. What an
+// eviction reads (the stamp, id and up) is in the slot's first cache line.
 type entry struct {
 	id        msg.ID
 	done      int64
 	expires   int64
 	charge    int64
 	connector int32
+	up        int32 // the policy's rewritten addresses: 1 + their index in the table's upSlab; 0 = none
 	err       uint16
 	parts16   uint16 // ChargeParts
 	state     msg.State
@@ -32,7 +34,6 @@ type entry struct {
 	src       [storage.MaxAddr]byte
 	dst       [storage.MaxAddr]byte
 	text      [storage.MaxText]byte
-	up        int32 // the policy's rewritten addresses: 1 + their index in the table's upSlab; 0 = none
 }
 
 // recTable is one shard of records; refs hold each record's strings.
@@ -45,30 +46,58 @@ type recRefs struct {
 }
 
 // recHash returns id's table and its tag in that table's index. An id is
-// a millisecond slot and a sequence above its node bits, issued one after
-// the other, so id>>idNodeBits counts up; with the node folded in (times
-// an odd constant, so ids that differ only there still spread), its low
-// bits pick the table and the rest, doubled, is the tag. One generator's
-// consecutive ids then go round the tables and, within one, take every
-// other index word: the insert, the lookups and the eviction of the
-// oldest touch lines their neighbours share, where a hashed tag made each
-// a miss in an index as large as the store. Every other word, not each:
-// the index is at most half full, and with a word free after each entry
-// no run of occupied words forms, which a removal (index.remove) would
-// walk to its end.
+// a millisecond slot and a sequence above its node bits, issued in runs of
+// msg.IDRun consecutive values, each run by one event loop (msg/idrun.go),
+// so id>>idNodeBits counts up within a run. recKey keeps a run on one
+// table and sends consecutive runs round the tables: one loop's Puts of a
+// run take one lock and write the table's ring slots and index words one
+// after the other (lines the other core does not write meanwhile, and a
+// sequence the hardware prefetcher follows), where spreading consecutive
+// ids over the tables made every Put touch another table's lock, slot and
+// index line, each shared with the other loop's Puts. Within a table the
+// tag is the id's position in the table's sequence, doubled: its ids take
+// every other index word, so the insert, the lookups and the eviction of
+// the oldest touch lines their neighbours share, and no run of occupied
+// words forms (the index is at most half full), which a removal
+// (index.remove) would walk to its end.
 func (s *Store) recHash(id msg.ID) (*recTable, uint32) {
-	x := recKey(id)
+	x := s.recKey(id)
 	return &s.recs[x&(1<<s.recBits-1)], uint32(x>>s.recBits) << 1
 }
 
 // rewritesOf is the upSlab of id's table (recHash), under its mu.
 func (s *Store) rewritesOf(id msg.ID) *upSlab {
-	return &s.rewrites[recKey(id)&(1<<s.recBits-1)]
+	return &s.rewrites[s.recKey(id)&(1<<s.recBits-1)]
 }
 
-func recKey(id msg.ID) uint64 {
-	return uint64(id)>>idNodeBits + (uint64(id)&msg.MaxNodeID)*0x9e3779b97f4a7c15
+// recKey is id's counter with the low recBits bits of its run number (the
+// table) moved to the bottom, plus the node folded in (times an odd
+// constant, so ids that differ only there still spread): its low recBits
+// bits pick the table, the rest is the position in the table's sequence.
+// A run here is 1<<runBits ids, a part of msg.IDRun.
+func (s *Store) recKey(id msg.ID) uint64 {
+	u := uint64(id) >> idNodeBits
+	run := u >> s.runBits
+	pos := run>>s.recBits<<s.runBits | u&(1<<s.runBits-1)
+	return pos<<s.recBits | run&(1<<s.recBits-1) + (uint64(id)&msg.MaxNodeID)*0x9e3779b97f4a7c15
 }
+
+// idRunBits is log2(msg.IDRun); the array length fails to compile if msg
+// changes it.
+const idRunBits = 6
+
+// recRunBits is log2 of the ids a record table takes in a row: msg.IDRun,
+// or less so that the smallest table holds at least 8 runs (a table full
+// of runs it cannot hold would evict while the store is nearly empty).
+func recRunBits(minCap int) uint {
+	b := uint(0)
+	for b < idRunBits && 8<<(b+1) <= minCap {
+		b++
+	}
+	return b
+}
+
+var _ = [1]struct{}{}[msg.IDRun-1<<idRunBits]
 
 // idNodeBits is the width of msg.ID's node field; the array length fails
 // to compile if msg changes it.
@@ -77,7 +106,7 @@ const idNodeBits = 12
 var _ = [1]struct{}{}[msg.MaxNodeID+1-1<<idNodeBits]
 
 // recTag is the record tables' tagOf: the tag recHash gives e's id.
-func (s *Store) recTag(_ uint64, e *entry) uint32 { return uint32(recKey(e.id)>>s.recBits) << 1 }
+func (s *Store) recTag(_ uint64, e *entry) uint32 { return uint32(s.recKey(e.id)>>s.recBits) << 1 }
 
 // findRec returns the slot holding id, or -1. Caller holds mu.
 func findRec(t *recTable, id msg.ID, tag uint32) int {

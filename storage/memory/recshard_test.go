@@ -52,3 +52,41 @@ func TestRecordIDsSpreadWithoutRuns(t *testing.T) {
 		t.Fatalf("newest: %v", err)
 	}
 }
+
+// A run of msg.IDRun ids (one event loop's, msg/idrun.go) goes to one
+// table, its ids on consecutive positions (every other index word), and
+// consecutive runs go round the tables; a table too small to hold 8 runs
+// takes shorter ones.
+func TestRecordRunsOnOneTable(t *testing.T) {
+	const node = 5
+	id := func(k uint64) msg.ID { return msg.ID((1<<30+k)<<idNodeBits | node) }
+	s := New(Options{MaxRecords: 50_000})
+	if s.runBits != idRunBits {
+		t.Fatalf("runBits %d at 50,000 records, want %d", s.runBits, idRunBits)
+	}
+	first, tag0 := s.recHash(id(0))
+	for k := range uint64(msg.IDRun) {
+		tb, tag := s.recHash(id(k))
+		if tb != first || tag != tag0+2*uint32(k) {
+			t.Fatalf("id %d of the run: table %p tag %d, want %p and %d", k, tb, tag, first, tag0+2*uint32(k))
+		}
+	}
+	seen := map[*recTable]bool{}
+	for r := range uint64(len(s.recs)) {
+		tb, _ := s.recHash(id(r * msg.IDRun))
+		seen[tb] = true
+	}
+	if len(seen) != len(s.recs) {
+		t.Fatalf("%d runs in a row took %d of %d tables", len(s.recs), len(seen), len(s.recs))
+	}
+	// The run after a table's last continues its positions.
+	next, tagN := s.recHash(id(uint64(len(s.recs)) * msg.IDRun))
+	last, tagL := s.recHash(id(msg.IDRun - 1))
+	if next != last || tagN != tagL+2 {
+		t.Fatalf("a table's next run: table %p tag %d, want %p and %d", next, tagN, last, tagL+2)
+	}
+	small := New(Options{MaxRecords: 1000}) // 32 tables of 31 or 32
+	if small.runBits != 1 {
+		t.Fatalf("runBits %d at 31 records a table, want 1", small.runBits)
+	}
+}
