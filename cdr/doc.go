@@ -8,7 +8,11 @@
 // delivery.Finals, as Stream.Final: a copy into a bounded MPSC ring, no
 // lock, no allocation, never a wait. One writer goroutine reads each
 // message's record from the store, encodes the line and appends it to the
-// file being written, one write(2) per batch. A full ring drops the line,
+// file being written, one write(2) per batch. Past its high-water mark
+// the stream raises Backlog and the hub refuses new MT (ESME_RTHROTTLED)
+// until the writer catches up, so the rest of the ring holds the final
+// states of what was accepted (backlog.go). Only a writer stalled longer
+// than that headroom lasts fills the ring; a full ring drops the line,
 // counted (Stats.Dropped) and logged, so a stalled disk never reaches an
 // event loop.
 //

@@ -33,6 +33,10 @@ type Options struct {
 	// QueueSize bounds the final states waiting for the writer; one
 	// reported while it is full is dropped and counted [65536].
 	QueueSize int
+	// HighWater is the share of QueueSize, in percent, past which Backlog
+	// is raised (new MT refused; backlog.go) [DefaultHighWater];
+	// MinHighWater..MaxHighWater.
+	HighWater int
 	// MaskContent leaves the message text out of lines and lookups.
 	MaskContent bool
 	// Messages is where each line's record is read; required.
@@ -96,6 +100,8 @@ type Stats struct {
 	Files       int    // closed files kept
 	Bytes       int64  // bytes of the closed files and the file being written
 	Queue       int    // final states waiting for the writer
+	Backlogs    uint64 // times the queue passed its high-water mark (Backlog raised)
+	Backlog     bool   // the queue is past its high-water mark now: new MT is refused
 }
 
 // Stream is the CDR stream: Final queues, one writer goroutine writes.
@@ -105,6 +111,10 @@ type Stream struct {
 	log  zerolog.Logger
 	q    *ring.MPSC[event]
 	bell *ring.Notify
+	// high and low are the queue lengths that raise and lower backlog.
+	high, low int
+	backlog   backlogFlag
+	raisedAt  atomic.Int64 // when backlog was last raised (Unix ns)
 
 	// mu is the writer's: the file being written, the batch and the
 	// encoder. filesMu guards fs.closed (retention and erasure).
@@ -129,9 +139,9 @@ type Stream struct {
 	stopped  chan struct{}
 	started  bool
 
-	written, dropped, missing, writeErrs, rotations, removed, erased atomic.Uint64
-	bytes                                                            atomic.Int64
-	warnFull, warnWrite                                              logthrottle.Gate
+	written, dropped, missing, writeErrs, rotations, removed, erased, backlogs atomic.Uint64
+	bytes                                                                      atomic.Int64
+	warnFull, warnWrite, warnBacklog, warnCleared                              logthrottle.Gate
 
 	eraseJob eraseJob
 }
@@ -157,6 +167,12 @@ func Open(opts Options) (*Stream, error) {
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = DefaultQueueSize
 	}
+	if opts.HighWater == 0 {
+		opts.HighWater = DefaultHighWater
+	}
+	if opts.HighWater < MinHighWater || opts.HighWater > MaxHighWater {
+		return nil, fmt.Errorf("cdr: queue_high_water %d is out of range %d..%d", opts.HighWater, MinHighWater, MaxHighWater)
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -175,7 +191,9 @@ func Open(opts Options) (*Stream, error) {
 		stop:  make(chan struct{}), stopped: make(chan struct{}),
 	}
 	s.enc = encoder{connectors: opts.Connectors, name: opts.ConnectorName, maskContent: opts.MaskContent}
-	logthrottle.Set(10*time.Second, 1, &s.warnFull, &s.warnWrite)
+	s.high = max(1, q.Cap()*opts.HighWater/100)
+	s.low = s.high / 2
+	logthrottle.Set(10*time.Second, 1, &s.warnFull, &s.warnWrite, &s.warnBacklog, &s.warnCleared)
 	var size int64
 	for _, f := range fs.closed {
 		size += f.size
@@ -197,8 +215,9 @@ func (s *Stream) Start() {
 }
 
 // Final implements the hub's hook (flow.Finals, delivery.Finals): it
-// queues f for the writer and never blocks. A full queue drops f, counted
-// in Stats.Dropped and logged (throttled).
+// queues f for the writer and never blocks, and raises Backlog past the
+// high-water mark. A full queue drops f, counted in Stats.Dropped and
+// logged (throttled).
 func (s *Stream) Final(f msg.Final) {
 	ev := event{id: f.ID, done: f.Done, err: f.Err, state: f.State, refunded: f.Refunded}
 	ev.upLen = uint8(copy(ev.up[:], f.UpstreamID))
@@ -210,6 +229,7 @@ func (s *Stream) Final(f msg.Final) {
 		}
 		return
 	}
+	s.checkBacklog() // before the bell: the writer's next step sees it raised
 	s.bell.Ring()
 }
 
@@ -223,12 +243,15 @@ func (s *Stream) run() {
 			return
 		case <-s.bell.C():
 			s.bell.Clear()
-			time.Sleep(coalesce)
+			if !s.backlog.on.Load() { // behind: no time to wait for more
+				time.Sleep(coalesce)
+			}
 		case <-t.C:
 		}
 		s.mu.Lock()
 		s.step(s.now().UnixNano())
 		s.mu.Unlock()
+		s.lowerBacklog()
 	}
 }
 
@@ -425,5 +448,6 @@ func (s *Stream) Stats() Stats {
 		Written: s.written.Load(), Dropped: s.dropped.Load(), Missing: s.missing.Load(),
 		WriteErrors: s.writeErrs.Load(), Rotations: s.rotations.Load(), Removed: s.removed.Load(),
 		Erased: s.erased.Load(), Files: files, Bytes: s.bytes.Load(), Queue: s.q.Len(),
+		Backlogs: s.backlogs.Load(), Backlog: s.backlog.on.Load(),
 	}
 }

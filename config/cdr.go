@@ -21,6 +21,10 @@ type CDR struct {
 	// QueueSize bounds the final states waiting for the writer; a final
 	// state reported while it is full has no line (counted, logged).
 	QueueSize int `toml:"queue_size"`
+	// QueueHighWater is the share of QueueSize, in percent, past which new
+	// MT is refused ESME_RTHROTTLED until the writer catches up; the rest
+	// is headroom for the final states of messages already accepted.
+	QueueHighWater int `toml:"queue_high_water"`
 	// MaskContent leaves the message text out of CDR lines and of the
 	// admin API's message lookups.
 	MaskContent bool `toml:"mask_content"`
@@ -37,5 +41,8 @@ func DefaultCDR() CDR {
 		MaxFileAge:  Duration(time.Hour),
 		Retention:   Duration(30 * 24 * time.Hour),
 		QueueSize:   65536,
+		// Half the queue: room for ~32k final states of what is in flight
+		// when the mark is passed (docs/CDR.md, backpressure).
+		QueueHighWater: 50,
 	}
 }

@@ -19,6 +19,11 @@ const (
 	// rate, 16M is 1.5 GiB.
 	minCDRQueue = 1024
 	maxCDRQueue = 1 << 24
+	// Percent of queue_size (cdr.MinHighWater..cdr.MaxHighWater): below
+	// 10 the writer's normal batches would refuse MT; above 90 the
+	// headroom is a few milliseconds of final states.
+	minCDRHighWater = 10
+	maxCDRHighWater = 90
 )
 
 func (v *validator) cdr() {
@@ -34,6 +39,7 @@ func (v *validator) cdr() {
 		v.fail(p+"retention", "%v is out of range max_file_age (%v)..%v", c.Retention, c.MaxFileAge, Duration(maxCDRRetain))
 	}
 	v.intRange(p+"queue_size", c.QueueSize, minCDRQueue, maxCDRQueue)
+	v.intRange(p+"queue_high_water", c.QueueHighWater, minCDRHighWater, maxCDRHighWater)
 	if strings.ContainsRune(c.Dir, 0) {
 		v.fail(p+"dir", "must not contain a NUL character")
 		return

@@ -86,6 +86,9 @@ func (h *Hub) SubmitDirect(req *DirectRequest) (codec.Status, Refusal) {
 	s.turnEnd = req.Quiet
 	s.fromSM(req.SM)
 	st, r := h.prepare(sc)
+	if !req.Follows { // a later part of a message is in flight: its first part was let through
+		st, r = h.admitBacklog(st, r)
+	}
 	if st == codec.StatusOK && !h.acks.reserve(1) {
 		st, r = RefuseStorage.status(), RefuseStorage
 		if e := h.event(&h.warn.store, zerologError); e != nil {

@@ -63,6 +63,11 @@ type Options struct {
 	// Finals is told of each accepted MT message's final state (the CDR
 	// stream; finals.go); nil = none.
 	Finals Finals
+	// Backlog, when set, is raised while Finals is too far behind to take
+	// the final states of more messages (cdr.Stream.Backlog): MT is then
+	// refused ESME_RTHROTTLED (cdr_backlog) before anything is accepted
+	// (backlog.go). One load per request; nil = never.
+	Backlog *atomic.Bool
 	// Policy is the traffic policy (docs/POLICY.md; policy.go): the one
 	// in force runs on every MT before routing and on every MO before its
 	// route, and its [[limit]] buckets after the user's own checks

@@ -34,6 +34,7 @@ const (
 	RefuseSenderTPS                // the sender's [[limit]] bucket was empty
 	RefuseRouteTPS                 // the route's [[limit]] bucket was empty
 	RefusePolicy                   // the traffic policy refused it (its status is configurable)
+	RefuseBacklog                  // the CDR writer is behind (Options.Backlog)
 	numRefusals
 
 	// refuseWait is place's answer when the session may wait for room
@@ -98,6 +99,8 @@ var refusalTable = [numRefusals]refusalRow{
 		desc: "the MT route's [[limit]] in the policy file"},
 	RefusePolicy: {label: "policy", status: statuses(codec.StatusInvDstAdr, codec.StatusInvSrcAdr, codec.StatusMsgQFul),
 		desc: "the traffic policy refused it (POLICY.md: normalisation, sender, a block or allow list, a reject rule, a full lookup); the statuses are the defaults, each is configurable"},
+	RefuseBacklog: {label: "cdr_backlog", status: statuses(codec.StatusThrottled),
+		desc: "the CDR writer is behind: its queue is past [cdr] queue_high_water; nothing was accepted, so no billing line can be lost"},
 }
 
 // String returns the metric-label spelling.

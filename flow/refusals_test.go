@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -242,6 +243,11 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 			defer pol.Swap(nil)
 			return submit(p, sm("1", "49991", "x"))()
 		})
+		var backlog atomic.Bool
+		backlog.Store(true)
+		th.opts.Backlog = &backlog
+		check("CDR writer behind", RefuseBacklog, submit(p, sm("1", "491", "x")))
+		th.opts.Backlog = nil
 		p.setEnabled(t, false)
 		check("user disabled", RefuseDisabled, submit(p, sm("1", "491", "x")))
 

@@ -169,7 +169,7 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	if req.SubmitMulti != nil {
 		slots = max(1, req.SubmitMulti.Dests.NumDests())
 	}
-	if st, r := h.prepare(sc); st != codec.StatusOK {
+	if st, r := h.admitBacklog(h.prepare(sc)); st != codec.StatusOK {
 		h.refuse(s, r, st)
 		res.Status = st
 	} else if !h.acks.reserve(slots) {

@@ -28,7 +28,7 @@ type LogGate interface {
 // warnings are the gates of the hub's repeated log lines, one line of each
 // kind per warnEvery.
 type warnings struct {
-	queueFull, internal, upstream, store, unkept LogGate
+	queueFull, internal, upstream, store, unkept, backlog LogGate
 }
 
 // init makes every gate with newGate (Options.LogGate); nil leaves them
@@ -43,7 +43,7 @@ func (w *warnings) init(newGate func(period time.Duration, burst int) LogGate) {
 }
 
 func (w *warnings) all() []*LogGate {
-	return []*LogGate{&w.queueFull, &w.internal, &w.upstream, &w.store, &w.unkept}
+	return []*LogGate{&w.queueFull, &w.internal, &w.upstream, &w.store, &w.unkept, &w.backlog}
 }
 
 // event returns a log event at level if the gate lets it through, with the

@@ -106,6 +106,9 @@ func refusal(r flow.Refusal, st codec.Status, u *accounts.User) *failure {
 	case flow.RefuseStorage:
 		f.jasmin, f.json, f.code, f.reason = http.StatusServiceUnavailable, http.StatusServiceUnavailable, "store_full",
 			"The message store cannot take the message now: retry later"
+	case flow.RefuseBacklog:
+		f.jasmin, f.json, f.code, f.reason = http.StatusServiceUnavailable, http.StatusServiceUnavailable, "cdr_backlog",
+			"Billing records are behind: retry later"
 	default:
 		f.jasmin, f.json, f.code, f.reason = http.StatusInternalServerError, http.StatusInternalServerError, "internal", "Internal error"
 	}

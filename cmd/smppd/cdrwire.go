@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -23,7 +24,7 @@ func openCDR(cfg *config.Config, store storage.Store, names func(int32) string, 
 	}
 	s, err := cdr.Open(cdr.Options{
 		Dir: c.Dir, MaxFileSize: int64(c.MaxFileSize), MaxFileAge: c.MaxFileAge.D(), Retention: c.Retention.D(),
-		QueueSize: c.QueueSize, MaskContent: c.MaskContent, Messages: store, UpstreamIDs: store,
+		QueueSize: c.QueueSize, HighWater: c.QueueHighWater, MaskContent: c.MaskContent, Messages: store, UpstreamIDs: store,
 		ConnectorName: names, Logger: log,
 	})
 	if err != nil {
@@ -39,6 +40,25 @@ func finalsOf(s *cdr.Stream) interface{ Final(msg.Final) } {
 		return nil
 	}
 	return s
+}
+
+// backlogOf is the hub's admission flag for s (flow.Options.Backlog):
+// nil without a stream.
+func backlogOf(s *cdr.Stream) *atomic.Bool {
+	if s == nil {
+		return nil
+	}
+	return s.Backlog()
+}
+
+// cdrReady is the CDR stream's half of GET /v1/ready: not ready while new
+// MT is refused because the writer is behind.
+func cdrReady(s *cdr.Stream) error {
+	if s == nil || !s.Backlog().Load() {
+		return nil
+	}
+	st := s.Stats()
+	return fmt.Errorf("cdr: the writer is behind (%d final states queued, past queue_high_water); MT is refused ESME_RTHROTTLED", st.Queue)
 }
 
 // messageLookup is the admin API's view of the store (GET /v1/messages,
@@ -63,6 +83,7 @@ func registerCDR(reg prometheus.Registerer, s *cdr.Stream) error {
 		{"smppd_cdr_missing_total", "CDR lines written without their record (erased or gone before the writer read it).", func(st cdr.Stats) float64 { return float64(st.Missing) }},
 		{"smppd_cdr_rotations_total", "CDR files closed by size or age.", func(st cdr.Stats) float64 { return float64(st.Rotations) }},
 		{"smppd_cdr_removed_total", "CDR files removed past their retention.", func(st cdr.Stats) float64 { return float64(st.Removed) }},
+		{"smppd_cdr_backlogs_total", "Times the CDR queue passed queue_high_water (new MT refused ESME_RTHROTTLED, reason cdr_backlog, until the writer caught up).", func(st cdr.Stats) float64 { return float64(st.Backlogs) }},
 		{"smppd_cdr_erased_lines_total", "CDR lines removed by erasures of a number.", func(st cdr.Stats) float64 { return float64(st.Erased) }},
 	}
 	for _, c := range counters {
@@ -79,6 +100,12 @@ func registerCDR(reg prometheus.Registerer, s *cdr.Stream) error {
 		{"smppd_cdr_files", "Closed CDR files kept.", func(st cdr.Stats) float64 { return float64(st.Files) }},
 		{"smppd_cdr_bytes", "Bytes of the CDR files, the one being written included.", func(st cdr.Stats) float64 { return float64(st.Bytes) }},
 		{"smppd_cdr_queue", "Final states waiting for the CDR writer.", func(st cdr.Stats) float64 { return float64(st.Queue) }},
+		{"smppd_cdr_backlog", "1 while the CDR queue is past queue_high_water and new MT is refused ESME_RTHROTTLED.", func(st cdr.Stats) float64 {
+			if st.Backlog {
+				return 1
+			}
+			return 0
+		}},
 	}
 	for _, g := range gauges {
 		get := g.get

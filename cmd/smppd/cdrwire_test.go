@@ -9,8 +9,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/cdr"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/internal/smpptest"
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage/memory"
 )
 
 // TestDaemonWritesCDRs: the demo config writes a CDR line per final
@@ -86,5 +92,52 @@ func TestDaemonWritesCDRs(t *testing.T) {
 	}
 	if dcd == nil || dcd["state"] == nil || dcd["state"] == "ENROUTE" || dcd["upstream_id"] == "" {
 		t.Errorf("decided state's line: %v", dcd)
+	}
+}
+
+// TestCDRBacklogReadyAndMetrics: while the CDR queue is past its
+// high-water mark GET /v1/ready says why and the smppd_cdr_backlog gauge
+// is 1; the hub's flag is the stream's. Without a stream: neither.
+func TestCDRBacklogReadyAndMetrics(t *testing.T) {
+	if backlogOf(nil) != nil || cdrReady(nil) != nil {
+		t.Fatal("no stream: a flag or a readiness error")
+	}
+	store := memory.New(memory.Options{MaxRecords: 1024, TTL: time.Hour})
+	s, err := cdr.Open(cdr.Options{Dir: t.TempDir(), QueueSize: 1024, HighWater: 10, Messages: store, Logger: zerolog.Nop()})
+	must(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	reg := prometheus.NewRegistry()
+	must(t, registerCDR(reg, s))
+	gauge := func() (backlog, total float64) {
+		t.Helper()
+		mfs, err := reg.Gather()
+		must(t, err)
+		for _, mf := range mfs {
+			switch mf.GetName() {
+			case "smppd_cdr_backlog":
+				backlog = mf.GetMetric()[0].GetGauge().GetValue()
+			case "smppd_cdr_backlogs_total":
+				total = mf.GetMetric()[0].GetCounter().GetValue()
+			}
+		}
+		return backlog, total
+	}
+	if err := cdrReady(s); err != nil {
+		t.Fatalf("idle stream not ready: %v", err)
+	}
+	if b, n := gauge(); b != 0 || n != 0 {
+		t.Fatalf("idle: smppd_cdr_backlog %v, smppd_cdr_backlogs_total %v", b, n)
+	}
+	for i := range 102 { // 10% of 1024: the writer is not started
+		s.Final(msg.Final{ID: msg.ID(i + 1), State: msg.StateDelivered, Done: 1})
+	}
+	if backlogOf(s) != s.Backlog() || !backlogOf(s).Load() {
+		t.Fatal("the hub's flag is not the stream's, or not raised")
+	}
+	if err := cdrReady(s); err == nil || !strings.Contains(err.Error(), "ESME_RTHROTTLED") {
+		t.Fatalf("backlogged stream: ready %v", err)
+	}
+	if b, n := gauge(); b != 1 || n != 1 {
+		t.Fatalf("backlogged: smppd_cdr_backlog %v, smppd_cdr_backlogs_total %v", b, n)
 	}
 }

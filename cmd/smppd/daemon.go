@@ -432,6 +432,9 @@ func (d *daemon) ready() error {
 	if err := storeReady(d.store.Stats()); err != nil {
 		return err
 	}
+	if err := cdrReady(d.cdr); err != nil {
+		return err
+	}
 	for _, c := range d.hub.Connectors() {
 		if c.Up {
 			return nil

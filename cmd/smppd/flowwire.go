@@ -224,6 +224,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		AcceptLatency:   obs.AcceptLatency(),
 		ReceiptLatency:  obs.ReceiptLatency(),
 		Finals:          finalsOf(cdrs),
+		Backlog:         backlogOf(cdrs), // MT refused while the CDR writer is behind
 		Shared:          sharedOf(store), // a cluster node's shared connector queues
 		SpillHighWater:  cfg.Cluster.SpillHighWater,
 		Routes:          pex.routes,

@@ -1,0 +1,118 @@
+package cdr
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// burst plays the hub and its upstream against a writer stalled (its lock
+// held, as a slow disk or a starved goroutine holds it): messages are
+// accepted while admit says so, at most inFlight of them wait for their
+// final state, and once nothing more is accepted the upstream reports
+// every final state still due. It returns how many were accepted.
+func burst(e *env, total, inFlight int, admit func() bool) int {
+	var pending []uint64
+	accepted := 0
+	e.s.mu.Lock()
+	for accepted < total {
+		if !admit() {
+			break
+		}
+		accepted++
+		id := uint64(accepted)
+		e.put(id, "alice", "ACME", "4917000001", "x")
+		pending = append(pending, id)
+		if len(pending) > inFlight {
+			e.final(pending[0])
+			pending = pending[1:]
+		}
+	}
+	for _, id := range pending {
+		e.final(id)
+	}
+	e.s.mu.Unlock()
+	return accepted
+}
+
+// The burst that overflowed the queue before: with the writer stalled,
+// final states arrive faster than they are written. Without the
+// admission check it drops lines; with it, new messages stop at the
+// high-water mark, the headroom holds the final states of those in flight,
+// and every accepted message gets its line. Bounded in time (the writer
+// is waited for at most 10 s); nothing is asserted on speed.
+func TestBacklogKeepsEveryLineOfABurst(t *testing.T) {
+	const queue, inFlight, total = 1024, 400, 3000 // headroom: 1024 - 512 slots > 400 in flight
+
+	blind := newEnv(t, func(o *Options) { o.QueueSize = queue })
+	blind.s.Start()
+	if n := burst(blind, total, inFlight, func() bool { return true }); n != total {
+		t.Fatalf("accepted %d", n)
+	}
+	if d := blind.s.Stats().Dropped; d == 0 {
+		t.Fatalf("without backpressure the burst dropped nothing: it does not test the headroom")
+	}
+
+	e := newEnv(t, func(o *Options) { o.QueueSize = queue })
+	e.s.Start()
+	backlog := e.s.Backlog()
+	accepted := 0
+	for accepted < total {
+		n := burst(e, total-accepted, inFlight, func() bool { return !backlog.Load() })
+		accepted += n
+		if n == 0 || backlog.Load() { // refused: the client retries once the writer caught up
+			deadline := time.Now().Add(10 * time.Second)
+			for backlog.Load() {
+				if time.Now().After(deadline) {
+					t.Fatalf("backlog raised 10 s after the writer was let go: %+v", e.s.Stats())
+				}
+				time.Sleep(time.Millisecond)
+			}
+		}
+	}
+	if err := e.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st := e.s.Stats()
+	if st.Dropped != 0 || st.Written != uint64(total) || st.Backlogs == 0 {
+		t.Fatalf("Stats = %+v, want %d written, none dropped, the backlog raised", st, total)
+	}
+	if got := len(e.lines()); got != total {
+		t.Fatalf("%d lines in the files, want %d", got, total)
+	}
+	if !strings.Contains(e.logs.String(), `"event":"cdr_backlog"`) {
+		t.Fatalf("no cdr_backlog log line: %s", e.logs)
+	}
+}
+
+// The high-water mark: raised by the push that reaches it, not before,
+// and lowered by the writer once the queue is below half of it.
+func TestBacklogMarks(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.QueueSize = 1024; o.HighWater = 25 }) // raised at 256, lowered below 128
+	for i := uint64(1); i <= 255; i++ {
+		e.final(i)
+	}
+	if e.s.Backlog().Load() {
+		t.Fatal("raised below the mark")
+	}
+	e.final(256)
+	if !e.s.Backlog().Load() || !e.s.Stats().Backlog || e.s.Stats().Backlogs != 1 {
+		t.Fatalf("not raised at the mark: %+v", e.s.Stats())
+	}
+	e.step() // the writer drains everything
+	e.s.lowerBacklog()
+	if e.s.Backlog().Load() {
+		t.Fatalf("still raised with the queue drained: %+v", e.s.Stats())
+	}
+	for i := uint64(1); i <= 200; i++ {
+		e.final(i)
+	}
+	e.s.lowerBacklog()
+	if e.s.Backlog().Load() {
+		t.Fatal("raised again below the mark")
+	}
+	if _, err := Open(Options{Dir: t.TempDir(), Messages: e.store, HighWater: 95}); err == nil ||
+		!strings.Contains(err.Error(), "queue_high_water 95 is out of range 10..90") {
+		t.Fatalf("HighWater 95: %v", err)
+	}
+}
