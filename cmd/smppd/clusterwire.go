@@ -195,6 +195,8 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 		{"smppd_cluster_held_claims_won_total", "Held-item leases whose cluster-wide claim this node won (it delivers the item).", func(j js) float64 { return float64(j.ClaimsWon) }},
 		{"smppd_cluster_held_claims_unkeyed_total", "Held-item leases of items without a cluster key, delivered without a claim (each may be delivered twice); 0 unless a defect.", func(j js) float64 { return float64(j.ClaimsUnkeyed) }},
 		{"smppd_cluster_held_claims_lost_total", "Held-item leases given up because another node held the item's claim (or the claim was not acknowledged in 2 s).", func(j js) float64 { return float64(j.ClaimsLost) }},
+		{"smppd_cluster_held_claims_lapsed_total", "This node's held-item claims that lapsed while it delivered the item or before its ack was in the journal (refresh refused, or unacknowledged past the claim's 10 s TTL): each item possibly delivered twice (event=held_claim_lost).", func(j js) float64 { return float64(j.ClaimsLapsed) }},
+		{"smppd_cluster_held_retaken_total", "Held items this node leased after their earlier deliverer (producer or claim winner) stayed silent past its 10 s lease: each possibly delivered twice (event=held_retaken).", func(j js) float64 { return float64(j.HeldRetaken) }},
 	}
 	for _, k := range counters {
 		get := k.get

@@ -23,11 +23,24 @@ type book struct {
 	refused map[codec.Status]int
 	cut     int            // submits in flight when their connection broke: fate unknown
 	finals  map[string]int // final receipts per message_id, duplicates counted
-	mo      map[string]int // MO text -> deliveries
+	// via are the nodes whose receivers got each final receipt, and when,
+	// in order (node 0: a receivers set over several nodes).
+	via map[string][]arrival
+	mo  map[string]int // MO text -> deliveries
+}
+
+// arrival is one final receipt's delivery: the receiver's node, when.
+type arrival struct {
+	node int
+	at   time.Time
+}
+
+func (a arrival) String() string {
+	return fmt.Sprintf("node %d at %s", a.node, a.at.UTC().Format("15:04:05.000"))
 }
 
 func newBook() *book {
-	return &book{acks: map[string]int{}, refused: map[codec.Status]int{}, finals: map[string]int{}, mo: map[string]int{}}
+	return &book{acks: map[string]int{}, refused: map[codec.Status]int{}, finals: map[string]int{}, via: map[string][]arrival{}, mo: map[string]int{}}
 }
 
 func (b *book) acked(id []byte, node int) {
@@ -199,8 +212,14 @@ func (r *receivers) book(sm *codec.SM) {
 				id = rc.ID
 			}
 		}
+		via := 0
+		if len(r.nodes) == 1 {
+			via = r.nodes[0]
+		}
+		key := strings.ToUpper(string(id))
 		r.b.mu.Lock()
-		r.b.finals[strings.ToUpper(string(id))]++
+		r.b.finals[key]++
+		r.b.via[key] = append(r.b.via[key], arrival{node: via, at: time.Now()})
 		r.b.mu.Unlock()
 	case codec.ESMClassIntermediate:
 	default:

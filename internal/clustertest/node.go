@@ -32,7 +32,7 @@ type node struct {
 
 // noted are the events whose log lines a node keeps: start-up re-drives,
 // take-overs, the store's replay and the journal's compactions.
-var noted = []string{"takeover", "redrive", "store_opened", "journal_compacted", "journal_rebased", "webhook_adopt_shared", "node_departed", "held_claim_lost"}
+var noted = []string{"takeover", "redrive", "store_opened", "journal_compacted", "journal_rebased", "webhook_adopt_shared", "node_departed", "held_claim_lost", "held_retaken"}
 
 func newNode(binary string, c *nodeConfig) (*node, error) {
 	lf, err := os.OpenFile(c.dir+"/smppd.log", os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)

@@ -339,6 +339,7 @@ func (a *applier) release(g uint64, attempts int) error {
 	_, mine := hs.mine[key]
 	user, offer := hs.remote[key]
 	delete(hs.lapse, key)
+	delete(hs.lapsed, key) // the producer gave it up: not a retake
 	hs.mu.Unlock()
 	if !ok || mine {
 		return nil

@@ -41,19 +41,36 @@ type claims struct {
 	// lost are items whose claim another node holds (or whose claim was
 	// not acknowledged): their user is offered again (OnHeld) at until.
 	lost map[storage.HeldKey]lostClaim
-	stop chan struct{}
-	done chan struct{}
+	// retake are the lost items given back (lapsed) after their winner's
+	// silence: one this node wins next is a possible duplicate.
+	retake map[storage.HeldKey]struct{}
+	// acking are the claims of items this node delivered and acknowledged,
+	// kept (and refreshed) until the ack's journal write is acknowledged:
+	// a claim let go sooner could lapse while the ack waits in a stalled
+	// journal, and another node, not knowing of the ack, deliver it too.
+	acking []ackingClaim
+	stop   chan struct{}
+	done   chan struct{}
 	// won, lostN and refreshed count claims created, refused (another
 	// node delivers the item, or no acknowledgement) and refreshed.
 	won, lostN, refreshed atomic.Uint64
 	// unkeyed counts leased items without a cluster key (a mapping lost:
 	// a defect), delivered without a claim rather than never.
 	unkeyed atomic.Uint64
+	// lapsedN counts this node's claims that may have lapsed while it
+	// was delivering their item (refresh refused, or not acknowledged
+	// before the claim's TTL): another node may deliver the item too.
+	lapsedN atomic.Uint64
 }
 
 type claim struct {
 	g, rev uint64
 	at     int64 // Unix ns of the last write
+}
+
+type ackingClaim struct {
+	claim
+	pos uint64 // the journal position of the item's ack
 }
 
 type lostClaim struct {
@@ -68,6 +85,7 @@ type lostClaim struct {
 func (c *claims) open(ctx context.Context, s *Store, on bool) error {
 	c.s, c.me = s, []byte(strconv.Itoa(s.o.Node))
 	c.held, c.lost = make(map[storage.HeldKey]claim), make(map[storage.HeldKey]lostClaim)
+	c.retake = make(map[storage.HeldKey]struct{})
 	if !on {
 		return nil
 	}
@@ -192,6 +210,7 @@ func (c *claims) unlose(key storage.HeldKey) (string, bool) {
 	c.mu.Lock()
 	l, ok := c.lost[key]
 	delete(c.lost, key)
+	delete(c.retake, key)
 	c.mu.Unlock()
 	return l.user, ok
 }
@@ -216,7 +235,50 @@ func (c *claims) forget(key storage.HeldKey) {
 	c.mu.Lock()
 	delete(c.held, key)
 	delete(c.lost, key)
+	delete(c.retake, key)
 	c.mu.Unlock()
+}
+
+// detach takes key's claim out of the held ones (its item acknowledged
+// here), for acked once the ack is written.
+func (c *claims) detach(key storage.HeldKey) (claim, bool) {
+	c.mu.Lock()
+	cl, ok := c.held[key]
+	delete(c.held, key)
+	c.mu.Unlock()
+	return cl, ok
+}
+
+// acked keeps cl, whose item's ack is at journal position pos, until that
+// position is acknowledged (refresh lets it go then).
+func (c *claims) acked(cl claim, pos uint64) {
+	if c.kv == nil {
+		return
+	}
+	committed := c.s.j.Committed()
+	if pos <= committed {
+		return
+	}
+	c.mu.Lock()
+	i := 0
+	for i < len(c.acking) && c.acking[i].pos <= committed {
+		i++
+	}
+	if i > 0 {
+		c.acking = c.acking[:copy(c.acking, c.acking[i:])]
+	}
+	c.acking = append(c.acking, ackingClaim{claim: cl, pos: pos})
+	c.mu.Unlock()
+}
+
+// retaken reports, once, whether key was given back by lapsed: its
+// earlier winner went silent for claimTTL, maybe after sending it.
+func (c *claims) retaken(key storage.HeldKey) bool {
+	c.mu.Lock()
+	_, ok := c.retake[key]
+	delete(c.retake, key)
+	c.mu.Unlock()
+	return ok
 }
 
 // lapsed gives back to the index (unjournaled) the lost items due at now,
@@ -228,6 +290,7 @@ func (c *claims) lapsed(now int64, users []string) []string {
 	for key, l := range c.lost {
 		if l.until < now {
 			delete(c.lost, key)
+			c.retake[key] = struct{}{}
 			due, att = append(due, key), append(att, l.attempts)
 			users = appendUser(users, l.user)
 		}
@@ -256,12 +319,7 @@ func (c *claims) run() {
 }
 
 func (c *claims) refresh() {
-	now := c.s.now()
-	type due struct {
-		key storage.HeldKey
-		cl  claim
-		f   natsjs.PubAckFuture
-	}
+	now, committed := c.s.now(), c.s.j.Committed()
 	var list []due
 	c.mu.Lock()
 	for key, cl := range c.held {
@@ -269,49 +327,127 @@ func (c *claims) refresh() {
 			list = append(list, due{key: key, cl: cl})
 		}
 	}
+	kept := c.acking[:0]
+	for _, a := range c.acking {
+		if a.pos <= committed {
+			continue // the ack is in the journal: the claim may lapse
+		}
+		kept = append(kept, a)
+		if now-a.at >= int64(claimTTL/4) {
+			list = append(list, due{cl: a.claim, acked: true})
+		}
+	}
+	clear(c.acking[len(kept):])
+	c.acking = kept
 	c.mu.Unlock()
-	for i := range list {
-		list[i].f, _ = c.s.o.JS.PublishAsync(c.subj+claimKey(list[i].cl.g), c.me,
-			natsjs.WithExpectLastSequencePerSubject(list[i].cl.rev))
+	futs := make([]natsjs.PubAckFuture, len(list))
+	for i, d := range list {
+		futs[i], _ = c.s.o.JS.PublishAsync(c.subj+claimKey(d.cl.g), c.me,
+			natsjs.WithExpectLastSequencePerSubject(d.cl.rev))
 	}
 	timer := time.NewTimer(claimWait)
 	defer timer.Stop()
-	for _, d := range list {
-		if d.f == nil {
+	expired := false
+	for i, d := range list {
+		if futs[i] == nil {
+			c.unanswered(d)
 			continue
 		}
-		select {
-		case ack := <-d.f.Ok():
-			c.refreshed.Add(1)
-			c.mu.Lock()
-			if cl, ok := c.held[d.key]; ok && cl.rev == d.cl.rev {
-				c.held[d.key] = claim{g: cl.g, rev: ack.Sequence, at: now}
+		if !expired {
+			select {
+			case ack := <-futs[i].Ok():
+				c.refreshed.Add(1)
+				c.update(d, &claim{g: d.cl.g, rev: ack.Sequence, at: now})
+				continue
+			case err := <-futs[i].Err():
+				c.refreshFailed(d, err)
+				continue
+			case <-timer.C:
+				expired = true
 			}
-			c.mu.Unlock()
-		case err := <-d.f.Err():
-			c.refreshFailed(d.key, d.cl, err)
-		case <-timer.C:
-			return // the rest are tried again at the next tick
+		}
+		c.unanswered(d)
+	}
+}
+
+// due is a claim to refresh: a held one (key), or an acked one's.
+type due struct {
+	key   storage.HeldKey
+	cl    claim
+	acked bool
+}
+
+// update replaces d's claim, if still current (same revision), with to,
+// or drops it when to is nil, and reports whether it was current: an
+// ack, a release or another refresh may have come meanwhile.
+func (c *claims) update(d due, to *claim) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !d.acked {
+		cur, ok := c.held[d.key]
+		if !ok || cur.rev != d.cl.rev {
+			return false
+		}
+		if to == nil {
+			delete(c.held, d.key)
+		} else {
+			c.held[d.key] = *to
+		}
+		return true
+	}
+	for i := range c.acking {
+		if a := &c.acking[i]; a.g == d.cl.g && a.rev == d.cl.rev {
+			if to == nil {
+				c.acking = append(c.acking[:i], c.acking[i+1:]...)
+			} else {
+				a.claim = *to
+			}
+			return true
 		}
 	}
+	return false
+}
+
+// unanswered handles a claim whose refresh got no answer in claimWait: it
+// is tried again at the next tick while it lives, and taken as lost once
+// its TTL may have run out (the bucket may have dropped it, and another
+// node claim the item).
+func (c *claims) unanswered(d due) {
+	if c.s.now()-d.cl.at < int64(claimTTL) {
+		return
+	}
+	c.lapse(d, errors.New("refresh not acknowledged within the claim's TTL"))
 }
 
 // refreshFailed re-reads a claim whose refresh was refused: still this
 // node's (an earlier refresh's acknowledgement came late), its revision is
-// taken; else another node may deliver the item too, which is logged.
-func (c *claims) refreshFailed(key storage.HeldKey, cl claim, err error) {
+// taken; gone or another node's, it is lost; unread, it is handled as an
+// unanswered refresh.
+func (c *claims) refreshFailed(d due, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), claimWait)
 	defer cancel()
-	if e, gerr := c.kv.Get(ctx, claimKey(cl.g)); gerr == nil && string(e.Value()) == string(c.me) {
-		c.mu.Lock()
-		if cur, ok := c.held[key]; ok && cur.rev == cl.rev {
-			c.held[key] = claim{g: cl.g, rev: e.Revision(), at: cl.at}
-		}
-		c.mu.Unlock()
+	e, gerr := c.kv.Get(ctx, claimKey(d.cl.g))
+	switch {
+	case gerr == nil && string(e.Value()) == string(c.me):
+		c.update(d, &claim{g: d.cl.g, rev: e.Revision(), at: d.cl.at})
+	case gerr == nil || errors.Is(gerr, natsjs.ErrKeyNotFound):
+		c.lapse(d, err)
+	default:
+		c.unanswered(d)
+	}
+}
+
+// lapse drops a claim this node can no longer count on while its item
+// may be in delivery here or its ack not yet written: not refreshed
+// again (another node may hold it now), counted once, and logged.
+func (c *claims) lapse(d due, err error) {
+	if !c.update(d, nil) {
 		return
 	}
-	c.s.lg.Warn().Err(err).Str("event", "held_claim_lost").Uint64("item", cl.g).
-		Msg("store: a held item's claim lapsed before its refresh; another node may deliver it too")
+	c.lapsedN.Add(1)
+	c.s.lg.Warn().Err(err).Str("event", "held_claim_lost").Uint64("item", d.cl.g).Bool("acked", d.acked).
+		Dur("since_refresh", time.Duration(c.s.now()-d.cl.at)).
+		Msg("store: a held item's claim lapsed while this node delivered it; another node may deliver it too")
 }
 
 // close stops the refresh.

@@ -16,7 +16,8 @@ import (
 // (delivering it) is not leased on another node until the producer
 // releases it, which tells the other node's OnHeld; the other node's lease
 // then survives a later release by the producer; an item whose producer
-// never answers is offered after producerLease (Expire).
+// never answers is offered after producerLease (Expire), and its lease
+// there counted as a possible duplicate (retaken).
 func TestProducerLeaseKeepsOtherNodesOff(t *testing.T) {
 	dir := t.TempDir()
 	var now atomic.Int64
@@ -63,6 +64,9 @@ func TestProducerLeaseKeepsOtherNodesOff(t *testing.T) {
 	if k, _ := b.Holds().Lease("bob", until(), dst); k != 1 {
 		t.Fatalf("node 2 leased %d after the release", k)
 	}
+	if r := b.holds.retaken.Load(); r != 0 {
+		t.Fatalf("node 2 counted %d retaken after the producer's release, want 0: it gave the item up", r)
+	}
 	// Node 1 leases it too (its own receiver bound), fails and releases:
 	// node 2's delivery in progress keeps its lease.
 	if k, _ := a.Holds().Lease("bob", until(), dst[1:]); k != 1 {
@@ -92,6 +96,10 @@ func TestProducerLeaseKeepsOtherNodesOff(t *testing.T) {
 	}
 	if k, _ := b.Holds().Lease("bob", until(), dst); k != 1 {
 		t.Fatalf("node 2 leased %d after the producer's lease lapsed", k)
+	}
+	// The producer may have sent it: a possible duplicate, counted once.
+	if r := b.holds.retaken.Load(); r != 1 {
+		t.Fatalf("node 2 counted %d retaken after the producer's lease lapsed, want 1", r)
 	}
 }
 

@@ -181,9 +181,16 @@ func (s *Store) put(b *[]byte) { *b = (*b)[:0]; s.bufs.Put(b) }
 
 // log appends one entry encoded in *b and returns the buffer.
 func (s *Store) log(kind byte, b *[]byte, urgent bool) error {
-	_, err := s.j.append(kind, *b, urgent)
-	s.put(b)
+	_, err := s.logAt(kind, b, urgent)
 	return err
+}
+
+// logAt is log, returning the entry's journal position (Committed passes
+// it once the entry is acknowledged).
+func (s *Store) logAt(kind byte, b *[]byte, urgent bool) (uint64, error) {
+	pos, err := s.j.append(kind, *b, urgent)
+	s.put(b)
+	return pos, err
 }
 
 // Put implements storage.Messages.
@@ -451,6 +458,11 @@ type JournalStats struct {
 	// ClaimsUnkeyed counts leases of items without a cluster key, delivered
 	// without a claim (each may be delivered twice); always 0 unless a defect.
 	ClaimsUnkeyed uint64
+	// ClaimsLapsed counts this node's claims that lapsed while it delivered
+	// their item (event=held_claim_lost); HeldRetaken, leases of items whose
+	// earlier deliverer (producer or claim winner) went silent past its
+	// lease (event=held_retaken). Each is a possible duplicate delivery.
+	ClaimsLapsed, HeldRetaken uint64
 	// HeldOwn are the held items this node admitted (what max_held
 	// bounds); HeldOthers, the other nodes' items its index holds.
 	HeldOwn, HeldOthers uint64
@@ -465,6 +477,7 @@ func (s *Store) Journal() JournalStats {
 		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
 		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load(),
 		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load(), ClaimsUnkeyed: s.claims.unkeyed.Load(),
+		ClaimsLapsed: s.claims.lapsedN.Load(), HeldRetaken: s.holds.retaken.Load(),
 		RawBytes: s.j.raw.Load(), SentBytes: s.j.sent.Load(), HeldOwn: uint64(own), HeldOthers: uint64(others)}
 }
 

@@ -3,7 +3,10 @@ package jetstream
 import (
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/rs/zerolog"
 
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -28,6 +31,13 @@ type holds struct {
 	// its delivery) Expire offers them here.
 	remote map[storage.HeldKey]string
 	lapse  map[storage.HeldKey]int64
+	// lapsed are the items whose producer lease ended here without an ack
+	// or a release: one leased next may have been sent by its producer.
+	lapsed map[storage.HeldKey]struct{}
+	// retaken counts leases of items whose earlier deliverer (the
+	// producer, or another claim's winner) went silent past its lease:
+	// each possibly delivered twice.
+	retaken atomic.Uint64
 	// own are this node's items (their user), ownBy their number per user:
 	// max_held and a user's share bound these only, checked by Hold where
 	// it can still refuse. The index takes every item the journal brings
@@ -55,6 +65,7 @@ func (h *holds) init(s *Store) {
 	h.mine = make(map[storage.HeldKey]struct{})
 	h.remote = make(map[storage.HeldKey]string)
 	h.lapse = make(map[storage.HeldKey]int64)
+	h.lapsed = make(map[storage.HeldKey]struct{})
 	h.own = make(map[storage.HeldKey]string)
 	h.ownBy = make(map[string]int)
 	h.max = s.o.MaxHeld
@@ -150,6 +161,7 @@ func (h *holds) unmap(key storage.HeldKey) uint64 {
 	delete(h.mine, key)
 	delete(h.remote, key)
 	delete(h.lapse, key)
+	delete(h.lapsed, key)
 	h.disown(key)
 	return g
 }
@@ -186,13 +198,45 @@ func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, er
 		}
 	}
 	if n > 0 {
-		h.mu.Lock()
-		for i := range n {
-			h.mine[dst[i].Key] = struct{}{}
-		}
-		h.mu.Unlock()
+		h.retake(dst[:n])
 	}
 	return n, err
+}
+
+// retake marks the leased items as this node's, and counts (and logs)
+// those their earlier deliverer went silent on: its producer's lease
+// lapsed here (the index let them be leased, so a producer lease noted
+// in lapse has ended), or another node's claim lapsed (claims.retaken).
+func (h *holds) retake(its []storage.Held) {
+	var ids []msg.ID
+	h.mu.Lock()
+	for i := range its {
+		key := its[i].Key
+		h.mine[key] = struct{}{}
+		_, wasLeased := h.lapse[key]
+		_, lapsed := h.lapsed[key]
+		delete(h.lapse, key)
+		delete(h.lapsed, key)
+		if h.s.claims.retaken(key) || wasLeased || lapsed {
+			ids = append(ids, its[i].ID)
+		}
+	}
+	h.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	h.retaken.Add(uint64(len(ids)))
+	h.s.lg.Warn().Str("event", "held_retaken").Int("items", len(ids)).Array("ids", idList(ids)).
+		Msg("store: delivering held items whose earlier deliverer went silent past its lease; it may have sent them")
+}
+
+// idList logs message ids as the ESMEs see them.
+type idList []msg.ID
+
+func (l idList) MarshalZerologArray(a *zerolog.Array) {
+	for _, id := range l {
+		a.Str(id.String())
+	}
 }
 
 // Release implements storage.Holds.
@@ -210,19 +254,25 @@ func (h *holds) Release(key storage.HeldKey, attempts int) error {
 	return h.s.log(kRelease, b, true)
 }
 
-// Ack implements storage.Holds.
+// Ack implements storage.Holds. The item's claim lives on until the ack
+// is written (claims.acked).
 func (h *holds) Ack(key storage.HeldKey) error {
+	cl, claimed := h.s.claims.detach(key)
 	g, err := h.drop(key)
 	if err != nil {
 		return err
 	}
-	return h.logAck(g)
+	pos, err := h.logAck(g)
+	if err == nil && claimed {
+		h.s.claims.acked(cl, pos)
+	}
+	return err
 }
 
-func (h *holds) logAck(g uint64) error {
+func (h *holds) logAck(g uint64) (uint64, error) {
 	b := h.s.buf()
 	*b = appendU64(*b, g)
-	return h.s.log(kAck, b, true)
+	return h.s.logAt(kAck, b, true)
 }
 
 // Expire implements storage.Holds: every node expires by the same
@@ -247,7 +297,7 @@ func (h *holds) Expire(now int64, fn func(it *storage.Held)) (int, error) {
 	for i := range out {
 		h.s.claims.forget(out[i].it.Key)
 		if out[i].g != 0 {
-			if e := h.logAck(out[i].g); e != nil && werr == nil {
+			if _, e := h.logAck(out[i].g); e != nil && werr == nil {
 				werr = e
 			}
 		}
@@ -274,6 +324,7 @@ func (h *holds) offerLapsed(now int64) {
 	for key, until := range h.lapse {
 		if until < now {
 			delete(h.lapse, key)
+			h.lapsed[key] = struct{}{}
 			if !slices.Contains(users, h.remote[key]) {
 				users = append(users, h.remote[key])
 			}
