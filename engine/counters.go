@@ -194,9 +194,19 @@ func (srv *Server) PDUCounts(visit func(PDUCount)) {
 	}
 }
 
-// submitDone ends the submit→response sample begun at t0 (monotonic clock).
-func (srv *Server) submitDone(t0 time.Time) {
-	if srv.opts.SubmitLatency != nil {
-		srv.opts.SubmitLatency.Observe(time.Since(t0).Seconds())
+// submitsDone ends the submit→response samples of the MT requests the
+// batch that began at l.batchNow answered: one clock read for the batch,
+// whose answers are all written at its end, instead of one per answer.
+func (srv *Server) submitsDone(l *loop) {
+	n := l.answered
+	if n == 0 {
+		return
+	}
+	l.answered = 0
+	if o := srv.opts.SubmitLatency; o != nil {
+		d := time.Since(l.batchNow).Seconds()
+		for range n {
+			o.Observe(d)
+		}
 	}
 }

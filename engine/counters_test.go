@@ -3,6 +3,7 @@ package engine
 import (
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/internal/smpptest"
@@ -71,5 +72,35 @@ func TestPDUCountsAndSubmitLatency(t *testing.T) {
 	}
 	if obs.n.Load() != n {
 		t.Fatalf("submit latency samples %d, want %d", obs.n.Load(), n)
+	}
+}
+
+// Submits that arrive together are answered in one batch and sampled at its
+// end: one sample each, none for a refusal's generic_nack, the clock read
+// once for the batch.
+func TestSubmitLatencyPerBatch(t *testing.T) {
+	obs := &countObserver{}
+	ts := start(t, func(o *Options) { o.SubmitLatency = obs })
+	c := ts.bound(t, codec.BindTransmitterID)
+	const n = 8
+	var batch []byte
+	for i := range n {
+		batch = append(batch, smpptest.Frame(codec.SubmitSMID, 0, uint32(20+i), smpptest.SubmitBody("1", "2", "x"))...)
+	}
+	if _, err := c.Conn.Write(batch); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		mustExpect(t, c, codec.SubmitSMRespID, codec.StatusOK)
+	}
+	if got := obs.n.Load(); got != n {
+		t.Fatalf("submit latency samples %d for %d batched submits", got, n)
+	}
+	mustSend(t, c, codec.SubmitSMID, 40, []byte{0xff}) // undecodable
+	if h, _, err := c.ReadFrame(5 * time.Second); err != nil || h.CommandID != codec.SubmitSMRespID || h.Status == codec.StatusOK {
+		t.Fatalf("undecodable submit_sm answered %+v, %v", h, err)
+	}
+	if got := obs.n.Load(); got != n {
+		t.Fatalf("submit latency samples %d after a refused submit, want %d", got, n)
 	}
 }

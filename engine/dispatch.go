@@ -318,7 +318,7 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 		return
 	}
 	s.appendSubmitResp(h.CommandID.Response(), h.Sequence, res.Status, res.MessageID, k == reqSubmitMulti)
-	srv.submitDone(now)
+	l.answered++ // sampled at the batch's end (submitsDone)
 }
 
 // hold keeps the MT request being dispatched unread (serve stops before

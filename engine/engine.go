@@ -376,9 +376,9 @@ type Options struct {
 	Manage        ManageHandler // optional; query/cancel/replace fail without it
 	Binds         BindObserver  // optional
 	// SubmitLatency, when set, observes the seconds from the start of an MT
-	// request's batch (the clock is read once per batch of a session's
-	// PDUs) to its response being queued (answers given by HandleSubmit;
-	// deferred ones are not sampled).
+	// request's batch to the end of the batch, when its response is queued
+	// (the clock is read twice per batch of a session's PDUs; answers given
+	// by HandleSubmit; deferred ones are not sampled).
 	SubmitLatency Observer
 
 	Logger zerolog.Logger

@@ -93,6 +93,7 @@ type loop struct {
 	req      SubmitRequest
 	endTurn  bool      // an MT request was handled this batch: call srv.ender.EndTurn when it ends
 	batchNow time.Time // read at the batch's first MT request (serve clears it)
+	answered int       // MT requests answered in the batch, for SubmitLatency (submitsDone)
 	res      SubmitResult
 	idbuf    [65]byte
 	mresp    codec.SubmitMultiResp // its Unsuccess is the list HandleSubmit fills

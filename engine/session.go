@@ -259,6 +259,7 @@ func (s *session) serve() {
 		n++
 		completed = true
 	}
+	srv.submitsDone(l)
 	if !s.live() {
 		s.flush()
 		return
