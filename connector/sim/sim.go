@@ -94,7 +94,7 @@ type Connector struct {
 	// outcome: at acceptance when it wants no final receipt, else when its
 	// receipt goes, so accepted minus outcomes is what is pending.
 	intermediate, early atomic.Uint64
-	outcomes            [NumOutcomes]atomic.Uint64
+	outcomes            outcomeCounts
 }
 
 var _ connector.Connector = (*Connector)(nil)
@@ -147,7 +147,7 @@ func (c *Connector) Counters() Counters {
 	var k Counters
 	told := uint64(0)
 	for i := range k.Outcomes {
-		k.Outcomes[i] = c.outcomes[i].Load()
+		k.Outcomes[i] = c.outcomes.load(Outcome(i))
 		told += k.Outcomes[i]
 	}
 	// Read after the outcomes: a message's outcome is counted after its

@@ -187,7 +187,7 @@ func (w *worker) accept(m *msg.Message, at int64) {
 	}
 
 	if !wantsFinal {
-		c.outcomes[o].Add(1)
+		c.outcomes.add(o)
 	} else if set.receiptDelay == 0 {
 		w.emit(id, o, at)
 	} else {
@@ -231,7 +231,7 @@ func (w *worker) emitDue(now int64, limit int) int {
 func (w *worker) emit(id msg.ID, o Outcome, done int64) {
 	w.rcpt = msg.Receipt{ID: id, Connector: w.set.id, State: o.State(), Err: w.set.codes[o], Done: done, At: done}
 	w.rt.Receipt(&w.rcpt)
-	w.c.outcomes[o].Add(1)
+	w.c.outcomes.add(o)
 }
 
 // Close implements connector.Driver, at the end of Stop: every message
