@@ -67,7 +67,12 @@ func (h *Hub) redrive(r *storage.Record, body []byte) error {
 	if body == nil {
 		if r.State.Final() {
 			// Decided at acceptance (the simulator's outcome), not yet
-			// recorded: its receipt goes at its time, from the store.
+			// recorded: its receipt goes at its time, from the store. Due
+			// already, the previous run (or a departed node, its state not
+			// yet applied here) may have sent it.
+			if r.Done <= now {
+				h.stats.redrivenDup.Add(1)
+			}
 			h.later.addReceipt(&msg.Receipt{ID: r.ID, Connector: int(r.Connector), State: r.State,
 				Err: r.Err, Done: r.Done, At: r.Done}, r.Done)
 			return nil

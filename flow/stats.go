@@ -27,7 +27,7 @@ type Stats struct {
 	Scheduled      uint64 // far-future messages held in the hub until their schedule
 	ScheduledNow   int    // messages held in the hub now (scheduled, or re-driven waiting for room)
 	Redriven       uint64 // messages sent to their connector again at start (same id)
-	RedrivenDup    uint64 // of those, ones the previous run may have sent already (possible duplicates)
+	RedrivenDup    uint64 // of those, ones the previous run may have sent already (possible duplicates), and due receipts of outcomes decided at acceptance sent again
 	RedriveWaiting uint64 // non-final messages at start that an upstream had accepted: waiting for their receipt
 	RedriveTime    time.Duration
 	// State writes of accepted messages the store refused (its device

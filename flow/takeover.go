@@ -7,7 +7,8 @@ import "time"
 // records): as Recover does at start, each goes back to its connector
 // with the same id, counted as a possible duplicate when its time had come
 // (the departed node may have sent it), and the receipts of outcomes
-// decided at acceptance are sent at their time. The departed node's held
+// decided at acceptance are sent at their time (counted so too when due
+// already: the departed node may have sent them). The departed node's held
 // submit_multi destinations are not its to resend.
 func (h *Hub) TakeOver(st Recoverer) error {
 	t0 := time.Now()

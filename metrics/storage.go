@@ -62,7 +62,7 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.scheduled = d("smppd_messages_scheduled_total", "Messages scheduled far ahead, held in the hub (not a connector's queue) until their time.")
 	s.scheduledNow = d("smppd_messages_held_in_hub", "Messages held in the hub now: far-future schedules, and re-driven messages waiting for their connector's room.")
 	s.redriven = d("smppd_messages_redriven_total", "Accepted messages sent to their connector again at start, with the same message id, because the previous run ended before an upstream took them.")
-	s.redrivenDup = d("smppd_messages_redriven_possible_duplicates_total", "Of the re-driven messages, those whose time had come in the previous run: it may have sent them already, so the upstream may see them twice.")
+	s.redrivenDup = d("smppd_messages_redriven_possible_duplicates_total", "Of the re-driven messages, those whose time had come in the previous run: it may have sent them already, so the upstream may see them twice; and the receipts of outcomes decided at acceptance (the simulator's) sent again when due already, which the ESME may see twice.")
 	s.waiting = d("smppd_messages_awaiting_receipt_at_start_total", "Non-final messages found at start that an upstream had accepted: not sent again, waiting for their receipts.")
 	s.redriveTime = d("smppd_redrive_seconds", "Seconds the start-up re-drive of the store's non-final messages took (after the store's own recovery).")
 	s.lateRcpt = d("smppd_receipts_late_dropped_total", "Upstream receipts for messages already final (the first final state wins): dropped, nothing sent to the ESME.")
