@@ -103,6 +103,7 @@ func (s *Stream) erase(number []byte) (files int, lines uint64, err error) {
 		now := s.now().UnixNano()
 		s.drain(now)
 		s.rotate(now)
+		s.syncDone() // the file just closed is listed
 	}
 	s.mu.Unlock()
 	s.filesMu.Lock()

@@ -233,34 +233,21 @@ func (fs *fileSet) create(now int64) error {
 	if err != nil {
 		return err
 	}
-	if err := syncDir(fs.dir); err != nil {
-		f.Close()
-		return err
-	}
 	fs.cur, fs.curName, fs.curSeq, fs.start, fs.size = f, name, fs.nextSeq, now, 0
 	fs.nextSeq++
 	return nil
 }
 
-// seal syncs, closes and renames the part; the closed file's info is
-// returned for the caller to list.
-func (fs *fileSet) seal(now int64) (fileInfo, error) {
+// detach ends the part being written at now: it returns the open file,
+// its name and the closed file it becomes, for the syncer to seal
+// (syncer.go).
+func (fs *fileSet) detach(now int64) (*os.File, string, fileInfo) {
 	f := fs.cur
 	fs.cur = nil
-	err := f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
 	end := max(now, fs.start)
 	info := fileInfo{name: closedName(fs.curSeq, fs.start, end), seq: fs.curSeq, start: fs.start, end: end, size: fs.size}
 	fs.size = 0
-	if rerr := os.Rename(filepath.Join(fs.dir, fs.curName), filepath.Join(fs.dir, info.name)); rerr != nil {
-		return fileInfo{}, rerr
-	}
-	if serr := syncDir(fs.dir); err == nil {
-		err = serr
-	}
-	return info, err
+	return f, fs.curName, info
 }
 
 func syncDir(dir string) error {

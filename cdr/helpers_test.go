@@ -80,7 +80,15 @@ func (e *env) final(id uint64) {
 	e.s.Final(msg.Final{ID: msg.ID(id), State: msg.StateDelivered, Done: e.clk.nowNs()})
 }
 
+// step runs one writer step and waits for the syncer: what it closed is
+// renamed and listed.
 func (e *env) step() {
+	e.writerStep()
+	e.s.syncDone()
+}
+
+// writerStep is the writer's step alone (the syncer runs on its own).
+func (e *env) writerStep() {
 	e.s.mu.Lock()
 	e.s.step(e.clk.nowNs())
 	e.s.mu.Unlock()

@@ -134,6 +134,7 @@ type Stream struct {
 	dirty   bool  // written since
 	closed  bool
 
+	sy       syncer // the fsyncs (syncer.go)
 	stop     chan struct{}
 	stopOnce sync.Once
 	stopped  chan struct{}
@@ -194,6 +195,7 @@ func Open(opts Options) (*Stream, error) {
 	s.high = max(1, q.Cap()*opts.HighWater/100)
 	s.low = s.high / 2
 	logthrottle.Set(10*time.Second, 1, &s.warnFull, &s.warnWrite, &s.warnBacklog, &s.warnCleared)
+	s.startSyncer()
 	var size int64
 	for _, f := range fs.closed {
 		size += f.size
@@ -262,12 +264,8 @@ func (s *Stream) step(now int64) {
 	if s.fs.cur != nil && now-s.fs.start >= int64(s.opts.MaxFileAge) && len(s.out) == 0 {
 		s.rotate(now)
 	}
-	if s.fs.cur != nil && s.dirty && now-s.synced >= int64(syncEvery) {
-		if err := s.fs.cur.Sync(); err != nil {
-			s.writeFailed("sync", err)
-		} else {
-			s.synced, s.dirty = now, false
-		}
+	if s.fs.cur != nil && s.dirty && now-s.synced >= int64(syncEvery) && s.syncCurrent() {
+		s.synced, s.dirty = now, false
 	}
 	s.retain(now)
 }
@@ -341,6 +339,7 @@ func (s *Stream) write(now int64) bool {
 			s.writeFailed("create", err)
 			return false
 		}
+		s.sy.jobs <- syncJob{kind: syncDirOf} // the new name is durable with the first sync of its lines
 		s.synced = now
 	}
 	n, err := s.fs.cur.Write(s.out)
@@ -359,24 +358,15 @@ func (s *Stream) write(now int64) bool {
 	return true
 }
 
-// rotate closes the file being written (if any) and lists it.
+// rotate hands the file being written (if any) to the syncer, which
+// syncs, closes, renames and lists it; the next line opens a new one.
 func (s *Stream) rotate(now int64) {
 	if s.fs.cur == nil {
 		return
 	}
-	info, err := s.fs.seal(now)
+	f, part, info := s.fs.detach(now)
 	s.dirty = false
-	if err != nil {
-		s.writeFailed("close", err)
-		if info.name == "" {
-			return // not renamed: the next start closes it
-		}
-	}
-	s.rotations.Add(1)
-	s.filesMu.Lock()
-	s.fs.closed = append(s.fs.closed, info)
-	s.filesMu.Unlock()
-	s.log.Debug().Str("event", "cdr_rotated").Str("file", info.name).Int64("bytes", info.size).Msg("CDR file closed")
+	s.sy.jobs <- syncJob{kind: syncSeal, f: f, part: part, info: info}
 }
 
 // retain removes the closed files whose close is older than Retention.
@@ -432,6 +422,7 @@ func (s *Stream) Close() error {
 		err = fmt.Errorf("cdr: %d bytes of lines could not be written to %s", len(s.out), s.fs.dir)
 	}
 	s.rotate(now)
+	s.stopSyncer()
 	s.fs.lock.Release()
 	st := s.Stats()
 	s.log.Info().Str("event", "cdr_closed").Uint64("written", st.Written).Uint64("dropped", st.Dropped).

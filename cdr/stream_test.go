@@ -326,7 +326,7 @@ func TestWriterDoesNotAllocateWhenWarm(t *testing.T) {
 			e.clk.advance(20 * time.Millisecond)
 			e.final(i)
 		}
-		e.step()
+		e.writerStep() // the syncer's waits are the test's, not the writer's
 	}
 	batch() // the file, the buffers
 	if n := testing.AllocsPerRun(50, batch); n != 0 {
@@ -353,5 +353,37 @@ func TestRotationCountsAMissingRecordOnce(t *testing.T) {
 	}
 	if got := ids(e.lines()); len(got) != n {
 		t.Fatalf("%d lines, want %d", len(got), n)
+	}
+}
+
+// The writer hands each file it closes to the syncer and goes on: after
+// steps that did not wait for it, Close still leaves every file synced,
+// renamed and listed, in seq order, with every line.
+func TestSyncerSealsWhatTheWriterClosed(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.MaxFileSize = 600 }) // a few lines a file
+	for i := uint64(1); i <= 40; i++ {
+		e.put(i, "alice", "ACME", "4917000001", "x")
+		e.final(i)
+		if i%5 == 0 {
+			e.clk.advance(2 * time.Second) // a periodic sync too
+			e.writerStep()
+		}
+	}
+	if err := e.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	files := e.files()
+	for _, f := range files {
+		if strings.HasSuffix(f, partExt) {
+			t.Fatalf("a part left after Close: %v", files)
+		}
+	}
+	st := e.s.Stats()
+	if len(files) < 2 || st.Files != len(files) || st.Rotations != uint64(len(files)) || st.WriteErrors != 0 {
+		t.Fatalf("files %v, stats %+v", files, st)
+	}
+	got := ids(e.lines())
+	if len(got) != 40 || got[0] != hexID(1) || got[39] != hexID(40) {
+		t.Fatalf("%d lines %v", len(got), got)
 	}
 }
