@@ -54,7 +54,8 @@ func (f countingFile) WriteAt(p []byte, off int64) (int, error) {
 // written-B (every byte handed to the disk: entries, segment headers,
 // compaction's copies, the spares' zeros), logical-B (the payloads the
 // calls appended, compaction's copies not counted), write-amp (their
-// ratio; without the zeros: write-amp-no-prealloc); and per live record
+// ratio; without the zeros: write-amp-no-prealloc), the share of spares
+// made from removed segments rather than zeros (recycled/spare); and per live record
 // at the end: disk-B (the segments' bytes) and heap-B (the Go heap's growth
 // from the empty store, after a GC).
 //
@@ -121,6 +122,9 @@ func BenchmarkLifecycleBytes(b *testing.B) {
 	b.ReportMetric(logical/n, "logical-B/msg")
 	b.ReportMetric(written/logical, "write-amp")
 	b.ReportMetric(float64(segBytes.Load()-seg0)/logical, "write-amp-no-prealloc")
+	if made := ws.Preallocated - ws0.Preallocated; made > 0 {
+		b.ReportMetric(float64(ws.PreallocRecycled-ws0.PreallocRecycled)/float64(made), "recycled/spare")
+	}
 	runtime.GC()
 	var after runtime.MemStats
 	runtime.ReadMemStats(&after)

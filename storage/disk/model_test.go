@@ -83,6 +83,16 @@ type mHarness struct {
 	ops   []mOp
 	pos   []uint64 // the log's Written after ops[i]
 	items int      // held items made so far
+	// prealloc: segments begun from spares, compaction's removed ones
+	// recycled into them (wal's Preallocate).
+	prealloc bool
+}
+
+// opts are the model's store options in dir.
+func (m *mHarness) opts(dir string) Options {
+	o := modelOpts(dir, m.now)
+	o.Preallocate = m.prealloc
+	return o
 }
 
 func (m *mHarness) now() int64 { return m.clk.Load() }
@@ -311,15 +321,33 @@ func TestModelCrashCopies(t *testing.T) {
 		seeds, n = 2, 1500
 	}
 	for seed := range seeds {
-		t.Run(fmt.Sprint(seed), func(t *testing.T) { runModel(t, uint64(seed), n) })
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { runModel(t, uint64(seed), n, false) })
 	}
 }
 
-func runModel(t *testing.T, seed uint64, n int) {
-	m := &mHarness{t: t, rng: rand.New(rand.NewPCG(seed, 0x5eed))}
+// The same with segments prepared ahead and compacted ones recycled: the
+// crash copies then end in the stale entries of a segment's previous life.
+func TestModelCrashCopiesRecycled(t *testing.T) {
+	seeds, n := 4, 3000
+	if testing.Short() {
+		seeds, n = 2, 1500
+	}
+	recycled := uint64(0)
+	for seed := range seeds {
+		t.Run(fmt.Sprint(seed), func(t *testing.T) { recycled += runModel(t, uint64(100+seed), n, true) })
+	}
+	if recycled == 0 {
+		t.Fatal("no segment was recycled: the test did not test it")
+	}
+}
+
+// runModel runs n random operations from seed with crash copies checked
+// against the oracle; it returns the spares made from recycled segments.
+func runModel(t *testing.T, seed uint64, n int, prealloc bool) uint64 {
+	m := &mHarness{t: t, rng: rand.New(rand.NewPCG(seed, 0x5eed)), prealloc: prealloc}
 	m.clk.Store(int64(1_760_000_000) * int64(time.Second))
 	dir := t.TempDir()
-	s, err := Open(modelOpts(dir, m.now))
+	s, err := Open(m.opts(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -347,8 +375,10 @@ func runModel(t *testing.T, seed uint64, n int) {
 		}
 	}
 	m.crash(t, s)
-	t.Logf("seed %d: %d ops, %d crash copies, %d compactions, %d segments left", seed, n, crashes+1, compactions,
-		len(s.log.Segments()))
+	recycled := s.log.Stats().PreallocRecycled
+	t.Logf("seed %d: %d ops, %d crash copies, %d compactions, %d segments left, %d recycled", seed, n, crashes+1, compactions,
+		len(s.log.Segments()), recycled)
+	return recycled
 }
 
 // crash copies s's directory as a kill would leave it, opens the copy and
@@ -361,7 +391,7 @@ func (m *mHarness) crash(t *testing.T, s *Store) {
 		tear = m.rng
 	}
 	dir := copyDir(t, s.o.Dir, wal.Pos(committed), tear)
-	c, err := Open(modelOpts(dir, m.now))
+	c, err := Open(m.opts(dir))
 	if err != nil {
 		t.Fatalf("open the copy: %v", err)
 	}

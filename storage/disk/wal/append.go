@@ -70,13 +70,14 @@ func (l *Log) Append(kind byte, payload []byte, urgent bool) (Pos, error) {
 	if rotate {
 		l.tailSeq++
 		l.tailOff = headerSize
+		l.tailSeed = frameSeed(l.tailSeq)
 		l.used += headerSize
 		g.cuts[g.ncuts] = cut{at: len(g.buf), seq: l.tailSeq}
 		g.ncuts++
 	}
 	at := len(g.buf)
 	g.buf = g.buf[:at+n]
-	putFrameHeader(g.buf[at:], kind, len(payload), crc)
+	putFrameHeader(g.buf[at:], kind, len(payload), crc^l.tailSeed)
 	copy(g.buf[at+frameHeader:], payload)
 	l.tailOff += int64(n)
 	l.used += int64(n)

@@ -31,7 +31,8 @@ type Log struct {
 	active   *group
 	tailSeq  uint64
 	tailOff  int64
-	used     int64 // segment files plus appended bytes not written yet
+	tailSeed uint32 // the frame seed of segment tailSeq
+	used     int64  // segment files plus appended bytes not written yet
 	state    devState
 	lastErr  error
 	closed   bool
@@ -96,6 +97,7 @@ type segment struct {
 	end      Pos
 	corrupt  bool
 	bad      string // why the header is unusable, found at Open
+	hdr      segHeader
 	removing bool
 }
 
@@ -129,10 +131,17 @@ func Open(o Options) (*Log, error) {
 	}
 	l.lock = lk
 	// A spare left by a stop is stale (its header may name a segment that
-	// exists now): the preparer makes a new one.
-	if err := l.fs.Remove(l.spareName()); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		_ = lk.unlock()
-		return nil, fmt.Errorf("wal: remove %s: %w", l.spareName(), err)
+	// exists now): the preparer makes a new one. Removed segments kept
+	// for recycling go too.
+	for i := -1; i < maxRecycled; i++ {
+		name := l.spareName()
+		if i >= 0 {
+			name = l.recycleName(i)
+		}
+		if err := l.fs.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			_ = lk.unlock()
+			return nil, fmt.Errorf("wal: remove %s: %w", name, err)
+		}
 	}
 	if err := l.scan(); err != nil {
 		_ = lk.unlock()
@@ -145,7 +154,7 @@ func Open(o Options) (*Log, error) {
 			return nil, fmt.Errorf("wal: create first segment in %s: %w", o.Dir, err)
 		}
 		l.used = headerSize
-		l.setTail(1, headerSize)
+		l.setTail(1, headerSize, frameSeed(1))
 		l.replayed, l.fresh = true, true
 		l.start()
 	}
@@ -270,7 +279,9 @@ func (l *Log) scan() error {
 		if err != nil && err != io.EOF {
 			return fmt.Errorf("wal: read %s: %w", name, err)
 		}
-		if he := checkHeader(h[:], s.seq); he != nil {
+		sh, he := checkHeader(h[:], s.seq)
+		s.hdr = sh
+		if he != nil {
 			if he.version != 0 {
 				return fmt.Errorf("%w: %s has format version %d and this release reads up to %d; "+
 					"run the release that wrote it, or restore the directory from a backup",
@@ -293,7 +304,7 @@ func (l *Log) restartSegment(s *segment) error {
 	if err != nil {
 		return fmt.Errorf("wal: rewrite %s: %w", name, err)
 	}
-	h := appendHeader(make([]byte, 0, headerSize), s.seq)
+	h := appendHeader(make([]byte, 0, headerSize), s.seq, false, 0)
 	if _, err = f.WriteAt(h, 0); err == nil {
 		err = f.Sync()
 	}
@@ -304,14 +315,15 @@ func (l *Log) restartSegment(s *segment) error {
 		return fmt.Errorf("wal: rewrite %s: %w", name, err)
 	}
 	s.size, s.end = headerSize, mkpos(s.seq, headerSize)
+	s.hdr = segHeader{seed: frameSeed(s.seq)}
 	l.used += headerSize
 	return nil
 }
 
-// setTail places the next append at off in segment seq. Before the writer
-// runs only.
-func (l *Log) setTail(seq uint64, off int64) {
-	l.tailSeq, l.tailOff = seq, off
+// setTail places the next append at off in segment seq, whose frames
+// take seed. Before the writer runs only.
+func (l *Log) setTail(seq uint64, off int64, seed uint32) {
+	l.tailSeq, l.tailOff, l.tailSeed = seq, off, seed
 	p := uint64(mkpos(seq, off))
 	l.written.Store(p)
 	l.committed.Store(p)

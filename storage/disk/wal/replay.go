@@ -75,9 +75,9 @@ func (l *Log) Replay(fn func(pos Pos, kind byte, payload []byte) error) (ReplayS
 		l.mu.Lock()
 		l.used += headerSize
 		l.mu.Unlock()
-		l.setTail(tail.seq+1, headerSize)
+		l.setTail(tail.seq+1, headerSize, frameSeed(tail.seq+1))
 	} else {
-		l.setTail(tail.seq, tail.end.Offset())
+		l.setTail(tail.seq, tail.end.Offset(), tail.hdr.seed)
 	}
 	l.mu.Lock()
 	l.replayed = true
@@ -115,7 +115,7 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 	if err != nil {
 		return buf, fmt.Errorf("wal: stat %s: %w", name, err)
 	}
-	off, bad, buf, err := scanFrames(f, s.seq, size, buf, func(pos Pos, kind byte, payload []byte) error {
+	off, bad, buf, err := scanFrames(f, s.seq, s.hdr.seed, headerSize, size, buf, func(pos Pos, kind byte, payload []byte) error {
 		rs.Entries++
 		rs.Bytes += int64(frameHeader + len(payload))
 		return fn(pos, kind, payload)
@@ -130,7 +130,12 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 		// kept on disk and reported like an older segment's.
 		torn := last && dropped <= 2*int64(l.o.BufferSize)
 		if last && !torn {
-			if torn, err = zeros(f, off, size, buf); err != nil {
+			if s.hdr.recycled {
+				torn, err = l.staleTail(f, s, off, size, buf)
+			} else {
+				torn, err = zeros(f, off, size, buf)
+			}
+			if err != nil {
 				return buf, fmt.Errorf("wal: read %s: %w", name, err)
 			}
 		}
@@ -187,12 +192,67 @@ func zeros(f File, off, size int64, buf []byte) (bool, error) {
 	return true, nil
 }
 
+// staleScanBudget bounds the bytes staleTail checksums looking for the
+// old frames' boundary.
+const staleScanBudget = 64 << 20
+
+// staleTail reports whether what follows the first bad frame (at off) of
+// a recycled last segment is a torn write and the file's previous life:
+// past the two buffers a torn write can reach, the old frames (seeded
+// with the header's stale seed) and then zeros, with no frame of this
+// segment among them. The old frames' boundary is searched byte by byte
+// within one frame's span; what it cannot explain within staleScanBudget
+// is damage.
+func (l *Log) staleTail(f File, s *segment, off, size int64, buf []byte) (bool, error) {
+	from := off + 2*int64(l.o.BufferSize)
+	if from >= size {
+		return true, nil
+	}
+	span := frameHeader + l.maxPayload
+	win := make([]byte, min(size-from, 2*int64(span)))
+	n, err := f.ReadAt(win, from)
+	if err != nil && err != io.EOF {
+		return false, err
+	}
+	win = win[:n]
+	last := len(win) - 1 // the window's last non-zero byte
+	for last >= 0 && win[last] == 0 {
+		last--
+	}
+	budget := staleScanBudget
+	for p := 0; p < span && p+frameHeader <= len(win); p++ {
+		if p > last { // zeros to the window's end: the rest must be zeros too
+			return zeros(f, from+int64(len(win)), size, buf)
+		}
+		end := p + frameHeader + int(binary.LittleEndian.Uint32(win[p:]))
+		if end-p-frameHeader > l.maxPayload || end > len(win) {
+			continue
+		}
+		if budget -= end - p; budget < 0 {
+			return false, nil
+		}
+		c, want := frameCRC(win[p+8], win[p+frameHeader:end]), binary.LittleEndian.Uint32(win[p+4:])
+		if c^s.hdr.seed == want {
+			return false, nil // this segment's entry where only old ones may be
+		}
+		if c^s.hdr.stale == want {
+			q, _, _, err := scanFrames(f, s.seq, s.hdr.stale, from+int64(p), size, buf, func(Pos, byte, []byte) error { return nil })
+			if err != nil {
+				return false, err
+			}
+			return zeros(f, q, size, buf)
+		}
+	}
+	return false, nil
+}
+
 // scanFrames calls fn for each intact entry of segment seq (open as f,
-// size bytes) from its header on. It stops at the first frame that is cut
-// short or fails its checksum and returns its offset and why (bad == "" when
-// the whole file was read), or at fn's first error.
-func scanFrames(f File, seq uint64, size int64, buf []byte, fn func(Pos, byte, []byte) error) (off int64, bad string, _ []byte, err error) {
-	off = headerSize
+// size bytes, its frames seeded with seed) from offset from on. It stops
+// at the first frame that is cut short or fails its checksum and returns
+// its offset and why (bad == "" when the whole file was read), or at fn's
+// first error.
+func scanFrames(f File, seq uint64, seed uint32, from, size int64, buf []byte, fn func(Pos, byte, []byte) error) (off int64, bad string, _ []byte, err error) {
+	off = from
 	var win []byte // file bytes from off on, read but not consumed
 	for off < size {
 		if len(win) < frameHeader {
@@ -213,7 +273,7 @@ func scanFrames(f File, seq uint64, size int64, buf []byte, fn func(Pos, byte, [
 			}
 		}
 		kind, payload := win[8], win[frameHeader:total]
-		if frameCRC(kind, payload) != binary.LittleEndian.Uint32(win[4:]) {
+		if frameCRC(kind, payload)^seed != binary.LittleEndian.Uint32(win[4:]) {
 			return off, "entry checksum mismatch", buf, nil
 		}
 		off += total

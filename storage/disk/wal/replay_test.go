@@ -188,15 +188,15 @@ func TestNewerFormatRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	var v [4]byte
-	binary.LittleEndian.PutUint32(v[:], 2)
+	binary.LittleEndian.PutUint32(v[:], 3)
 	f.WriteAt(v[:], 8)
 	f.Close()
 	_, err = Open(o)
-	if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "version 2") {
+	if !errors.Is(err, ErrNewerFormat) || !strings.Contains(err.Error(), name) || !strings.Contains(err.Error(), "version 3") {
 		t.Fatalf("Open of a newer format: %v", err)
 	}
 	// Refused without taking the lock for good.
-	binary.LittleEndian.PutUint32(v[:], 1)
+	binary.LittleEndian.PutUint32(v[:], 2)
 	f, _ = os.OpenFile(name, os.O_RDWR, 0)
 	f.WriteAt(v[:], 8)
 	f.Close()

@@ -41,7 +41,8 @@ func (l *Log) openSeq() uint64 {
 }
 
 // Remove deletes segment seq and makes the deletion durable (directory
-// fsync), giving its bytes back to the disk budget. The segment the log
+// fsync), giving its bytes back to the disk budget (one kept for
+// recycling, prealloc.go, gives them back when a spare is made of it). The segment the log
 // has open for writing, or a later one, is refused with ErrSegmentActive.
 // Safe to call from any goroutine; it does I/O.
 func (l *Log) Remove(seq uint64) error {
@@ -55,11 +56,16 @@ func (l *Log) Remove(seq uint64) error {
 		return fmt.Errorf("wal: remove segment %d: no such segment", seq)
 	}
 	l.segs[i].removing = true
-	size := l.segs[i].size
+	size, corrupt := l.segs[i].size, l.segs[i].corrupt || l.segs[i].bad != ""
 	l.smu.Unlock()
 
 	name := segName(l.o.Dir, seq)
-	err := l.fs.Remove(name)
+	// A corrupt segment may hold more than its entries: never recycled.
+	recycled := !corrupt && l.keepForRecycling(name, size)
+	var err error
+	if !recycled {
+		err = l.fs.Remove(name)
+	}
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		l.smu.Lock()
 		l.segs[l.segIndex(seq)].removing = false
@@ -70,15 +76,17 @@ func (l *Log) Remove(seq uint64) error {
 	i = l.segIndex(seq)
 	l.segs = append(l.segs[:i], l.segs[i+1:]...)
 	l.smu.Unlock()
-	l.mu.Lock()
-	l.used -= size
-	l.mu.Unlock()
+	if !recycled { // a kept one counts until a spare is made of it
+		l.mu.Lock()
+		l.used -= size
+		l.mu.Unlock()
+	}
 	l.st.removed.Add(1)
 	if err := l.fs.SyncDir(l.o.Dir); err != nil {
 		return fmt.Errorf("wal: removed %s but could not sync its directory: %w", name, err)
 	}
 	l.log.Info().Str("event", "wal_segment_removed").Str("file", name).Int64("bytes", size).
-		Msg("wal: segment removed")
+		Bool("recycled", recycled).Msg("wal: segment removed")
 	return nil
 }
 
@@ -120,10 +128,11 @@ func (l *Log) ReadSegment(seq uint64, fn func(pos Pos, kind byte, payload []byte
 	if _, err := f.ReadAt(h[:], 0); err != nil {
 		return fmt.Errorf("wal: read %s: %w", name, err)
 	}
-	if he := checkHeader(h[:], seq); he != nil {
+	sh, he := checkHeader(h[:], seq)
+	if he != nil {
 		return fmt.Errorf("%w: %s: %s", ErrCorrupt, name, he.reason)
 	}
-	off, bad, _, err := scanFrames(f, seq, size, make([]byte, replayChunk), fn)
+	off, bad, _, err := scanFrames(f, seq, sh.seed, headerSize, size, make([]byte, replayChunk), fn)
 	if err != nil {
 		return err
 	}

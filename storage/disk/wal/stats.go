@@ -94,5 +94,6 @@ func (l *Log) Stats() Stats {
 	st.WriteErrors = s.writeErrors.Load()
 	st.Removed = s.removed.Load()
 	st.Preallocated, st.PreallocMissed, st.PreallocFailed = l.prep.made.Load(), l.prep.missed.Load(), l.prep.failed.Load()
+	st.PreallocRecycled = l.prep.recycled.Load()
 	return st
 }

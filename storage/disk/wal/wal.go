@@ -23,11 +23,13 @@
 //
 // DIR/LOCK holds an exclusive flock and the holder's pid. DIR/NNNNNNNNNN.wal
 // are the segments, each a 32-byte header (magic "SMPPDLOG", format version,
-// segment number, CRC32C of the header) followed by entries framed as
-// length (uint32 LE, of the payload), CRC32C (Castagnoli, over kind and
-// payload), kind (one byte), payload. A segment never holds a partial entry
-// except at a torn tail. A release that finds a newer format version refuses
-// to open the directory.
+// flags, segment number, a recycled file's stale seed, CRC32C of the header)
+// followed by entries framed as length (uint32 LE, of the payload), CRC32C
+// (Castagnoli, over kind and payload) XOR the segment's seed, kind (one
+// byte), payload. A segment never holds a partial entry except at a torn
+// tail; past the tail of a recycled one lie its previous life's entries,
+// which fail the seed. A release that finds a newer format version refuses
+// to open the directory (format.go has both versions' layout).
 package wal
 
 import (
@@ -208,4 +210,6 @@ type Stats struct {
 	// With Preallocate: segments begun from a prepared spare, begun
 	// without one (not ready in time), and spares that failed.
 	Preallocated, PreallocMissed, PreallocFailed uint64
+	// PreallocRecycled: spares made from a removed segment instead of zeros.
+	PreallocRecycled uint64
 }

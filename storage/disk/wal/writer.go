@@ -279,7 +279,7 @@ func (w *writer) create(l *Log, seq uint64) error {
 		return err
 	}
 	var h [headerSize]byte
-	if _, err = f.WriteAt(appendHeader(h[:0], seq), 0); err == nil {
+	if _, err = f.WriteAt(appendHeader(h[:0], seq, false, 0), 0); err == nil {
 		err = l.fs.SyncDir(l.o.Dir)
 	}
 	if err != nil {
