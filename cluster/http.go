@@ -85,6 +85,7 @@ func totals(live []Member) Totals {
 			sum.Binds += c.Binds
 			sum.Queued += c.Queued
 			sum.Shared = max(sum.Shared, c.Shared) // one queue, read by each node
+			sum.SharedBatches = max(sum.SharedBatches, c.SharedBatches)
 		}
 	}
 	slices.SortFunc(t.Connectors, func(a, b ConnectorStatus) int { return cmp.Compare(a.Name, b.Name) })

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -23,8 +24,39 @@ import (
 const SpillStream = "SMPPD_SPILL"
 
 // SpillSubject is connector id c's queue (ids are the positions in the
-// shared connector list, the same on every node).
+// shared connector list, the same on every node). A batch of n items is
+// published under SpillSubject(c).n (spillBatchSubject): the stream's
+// per-subject counts then give the queue's depth in messages, with no
+// counter to keep. Batches of a build before that are on SpillSubject(c)
+// itself.
 func SpillSubject(c int) string { return "smppd.spill." + strconv.Itoa(c) }
+
+func spillBatchSubject(c, n int) string { return SpillSubject(c) + "." + strconv.Itoa(n) }
+
+// spillSubjects are every connector's batches, for the depth's read.
+const spillSubjects = "smppd.spill.>"
+
+// parseSpillSubject reads a batch subject: connector c and its item
+// count n (1 for a batch of an earlier build, which names none).
+func parseSpillSubject(subj string) (c, n int, ok bool) {
+	rest, found := strings.CutPrefix(subj, "smppd.spill.")
+	if !found {
+		return 0, 0, false
+	}
+	cs, ns, counted := strings.Cut(rest, ".")
+	c, err := strconv.Atoi(cs)
+	if err != nil || c < 0 {
+		return 0, 0, false
+	}
+	if !counted {
+		return c, 1, true
+	}
+	n, err = strconv.Atoi(ns)
+	if err != nil || n < 1 {
+		return 0, 0, false
+	}
+	return c, n, true
+}
 
 // spillConsumer is the durable pull consumer every node shares for c.
 func spillConsumer(c int) string { return "spill_" + strconv.Itoa(c) }
@@ -67,7 +99,7 @@ func SpillConfig(replicas int) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        SpillStream,
 		Description: "smppd shared connector queues: messages any node with the connector up sends (docs/CLUSTER.md)",
-		Subjects:    []string{"smppd.spill.*"},
+		Subjects:    []string{spillSubjects},
 		Retention:   jetstream.WorkQueuePolicy,
 		Storage:     jetstream.FileStorage,
 		Replicas:    replicas,
@@ -109,6 +141,10 @@ type QueueStats struct {
 	Redelivered uint64 // of those, items of batches delivered before (their puller died, or gave them back)
 	Waiting     int    // batches on the queue not taken by any node
 	InFlight    int    // batches taken and not yet acknowledged (all nodes)
+	// Messages are the items in the queue's batches, waiting or taken and
+	// not yet acknowledged (all nodes), and Batches those batches, as read
+	// from the stream's per-subject counts.
+	Messages, Batches int
 }
 
 // Queues are this node's side of the shared connector queues: the
@@ -144,12 +180,13 @@ type Queues struct {
 type queueStats struct {
 	spilled, pulled, redelivered atomic.Uint64
 	waiting, inFlight            atomic.Int64
+	messages, batches            atomic.Int64
 	taken                        atomic.Int32 // batches this node holds unacknowledged
 }
 
 // spillBatch is one closed batch waiting for its publish.
 type spillBatch struct {
-	c     int
+	c, n  int // connector, items
 	data  []byte
 	msgID string
 }
@@ -201,8 +238,11 @@ func (n *Node) StartQueues(o QueuesOptions) (*Queues, error) {
 		err := retry(ctx, func(cx context.Context) error {
 			var err error
 			cons, err = n.js.CreateOrUpdateConsumer(cx, SpillStream, jetstream.ConsumerConfig{
-				Durable: spillConsumer(c), FilterSubject: SpillSubject(c), AckPolicy: jetstream.AckExplicitPolicy,
-				AckWait: o.AckWait, MaxDeliver: -1, MaxAckPending: -1, DeliverPolicy: jetstream.DeliverAllPolicy,
+				Durable: spillConsumer(c),
+				// Both: the batches an earlier build stored too.
+				FilterSubjects: []string{SpillSubject(c), SpillSubject(c) + ".*"},
+				AckPolicy:      jetstream.AckExplicitPolicy, AckWait: o.AckWait, MaxDeliver: -1, MaxAckPending: -1,
+				DeliverPolicy: jetstream.DeliverAllPolicy,
 			})
 			return err
 		})
@@ -259,7 +299,7 @@ func (q *Queues) Spill(c int, item []byte) bool {
 // closeBatch moves c's filling batch b to the ready list. Caller holds mu.
 func (q *Queues) closeBatch(c int, b []byte) {
 	q.seq++
-	q.ready = append(q.ready, spillBatch{c: c, data: b,
+	q.ready = append(q.ready, spillBatch{c: c, n: q.items[c], data: b,
 		msgID: strconv.Itoa(q.n.o.NodeID) + "-" + q.runID + "-" + strconv.FormatUint(q.seq, 10)})
 	q.items[c] = 0
 }
@@ -311,7 +351,7 @@ func (q *Queues) flush(limit time.Duration) {
 	for len(bs) > 0 {
 		futs := make([]jetstream.PubAckFuture, len(bs))
 		for i := range bs {
-			m := nats.NewMsg(SpillSubject(bs[i].c))
+			m := nats.NewMsg(spillBatchSubject(bs[i].c, bs[i].n))
 			m.Data = bs[i].data
 			futs[i], _ = q.n.js.PublishMsgAsync(m, jetstream.WithMsgID(bs[i].msgID))
 		}
@@ -496,11 +536,18 @@ func (q *Queues) depths() {
 	defer q.wg.Done()
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
+	msgs, batches := make([]int64, len(q.stats)), make([]int64, len(q.stats))
 	for {
 		select {
 		case <-q.stop:
 			return
 		case <-t.C:
+		}
+		if q.readMessages(msgs, batches) {
+			for c := range q.stats {
+				q.stats[c].messages.Store(msgs[c])
+				q.stats[c].batches.Store(batches[c])
+			}
 		}
 		for c, cons := range q.cons {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -514,6 +561,31 @@ func (q *Queues) depths() {
 	}
 }
 
+// readMessages fills msgs and batches per connector from the spill
+// stream's per-subject counts (one request for every connector); false
+// when the read failed (the last reading stands).
+func (q *Queues) readMessages(msgs, batches []int64) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	st, err := q.n.js.Stream(ctx, SpillStream)
+	if err != nil {
+		return false
+	}
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(spillSubjects))
+	if err != nil {
+		return false
+	}
+	clear(msgs)
+	clear(batches)
+	for subj, k := range info.State.Subjects {
+		if c, n, ok := parseSpillSubject(subj); ok && c < len(msgs) {
+			msgs[c] += int64(n) * int64(k)
+			batches[c] += int64(k)
+		}
+	}
+	return true
+}
+
 // Stats returns connector c's counters and queue depth.
 func (q *Queues) Stats(c int) QueueStats {
 	if c < 0 || c >= len(q.stats) {
@@ -521,7 +593,8 @@ func (q *Queues) Stats(c int) QueueStats {
 	}
 	s := &q.stats[c]
 	return QueueStats{Spilled: s.spilled.Load(), Pulled: s.pulled.Load(), Redelivered: s.redelivered.Load(),
-		Waiting: int(s.waiting.Load()), InFlight: int(s.inFlight.Load())}
+		Waiting: int(s.waiting.Load()), InFlight: int(s.inFlight.Load()),
+		Messages: int(s.messages.Load()), Batches: int(s.batches.Load())}
 }
 
 // StopPulling stops the pullers: this node takes nothing more. Batches it

@@ -7,6 +7,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // oneNode joins a one-server cluster (replicas 1) on a free loopback port.
@@ -233,10 +235,101 @@ func TestUpElsewhere(t *testing.T) {
 // node reads: the totals show the largest reading, not a sum.
 func TestTotalsShared(t *testing.T) {
 	tt := totals([]Member{
-		{Node: 1, Status: &NodeStatus{Connectors: []ConnectorStatus{{Name: "a", Queued: 2, Shared: 3}}}},
-		{Node: 2, Status: &NodeStatus{Connectors: []ConnectorStatus{{Name: "a", Queued: 4, Shared: 5}}}},
+		{Node: 1, Status: &NodeStatus{Connectors: []ConnectorStatus{{Name: "a", Queued: 2, Shared: 3, SharedBatches: 1}}}},
+		{Node: 2, Status: &NodeStatus{Connectors: []ConnectorStatus{{Name: "a", Queued: 4, Shared: 5, SharedBatches: 2}}}},
 	})
-	if len(tt.Connectors) != 1 || tt.Connectors[0].Queued != 6 || tt.Connectors[0].Shared != 5 {
+	if len(tt.Connectors) != 1 || tt.Connectors[0].Queued != 6 || tt.Connectors[0].Shared != 5 ||
+		tt.Connectors[0].SharedBatches != 2 {
 		t.Fatalf("totals %+v", tt.Connectors)
 	}
+}
+
+// TestSharedQueueDepthInMessages: the depth counts the messages in the
+// queue's batches, not the batches, whichever node spilled them (each
+// reads the one stream), and falls to 0 once they are pulled.
+func TestSharedQueueDepthInMessages(t *testing.T) {
+	n := oneNode(t)
+	a, b := newPuller(), newPuller()
+	qa, err := n.StartQueues(a.options(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qa.Close()
+	qb, err := n.StartQueues(b.options(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer qb.Close()
+	for i := range 600 {
+		qa.Spill(1, item(uint64(i)))
+	}
+	for i := range 7 {
+		qb.Spill(1, item(uint64(1000+i)))
+	}
+	qb.Spill(0, item(2000))
+	waitFor(t, 10*time.Second, "the spilled items stored", func() bool { return a.stored.Load() == 600 && b.stored.Load() == 8 })
+	for _, q := range []*Queues{qa, qb} {
+		waitFor(t, 5*time.Second, "the depth read", func() bool { return q.Stats(1).Messages == 607 && q.Stats(0).Messages == 1 })
+		s := q.Stats(1)
+		if s.Batches < 4 || s.Batches > 40 || s.Waiting != s.Batches {
+			t.Fatalf("607 messages in %d batches (%d waiting)", s.Batches, s.Waiting)
+		}
+	}
+	a.ready.Store(true)
+	waitFor(t, 10*time.Second, "every item pulled", func() bool { d, _ := a.count(); return d == 608 })
+	waitFor(t, 5*time.Second, "the depth back to 0", func() bool {
+		s, s0 := qb.Stats(1), qb.Stats(0)
+		return s.Messages == 0 && s.Batches == 0 && s0.Messages == 0
+	})
+}
+
+// TestParseSpillSubject: a batch subject names its connector and item
+// count; one of an earlier build (no count) counts as one message.
+func TestParseSpillSubject(t *testing.T) {
+	for subj, want := range map[string][3]int{
+		spillBatchSubject(3, 256): {3, 256, 1}, spillBatchSubject(0, 1): {0, 1, 1}, SpillSubject(12): {12, 1, 1},
+		"smppd.spill.x.2": {}, "smppd.spill.1.0": {}, "smppd.other.1.2": {}, "smppd.spill.-1.2": {},
+	} {
+		c, n, ok := parseSpillSubject(subj)
+		if got := [3]int{c, n, map[bool]int{true: 1}[ok]}; got != want {
+			t.Errorf("%s: %v, want %v", subj, got, want)
+		}
+	}
+}
+
+// TestSharedQueueFromEarlierBuild: a stream and consumer made by a build
+// that published batches under SpillSubject(c) itself are taken over at
+// start (the stream's subjects widened, the consumer filtering both), and
+// the batch stored then is pulled.
+func TestSharedQueueFromEarlierBuild(t *testing.T) {
+	n := oneNode(t)
+	old := SpillConfig(1)
+	old.Subjects = []string{"smppd.spill.*"}
+	if _, err := n.js.CreateOrUpdateStream(t.Context(), old); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := n.js.CreateOrUpdateConsumer(t.Context(), SpillStream, jetstream.ConsumerConfig{Durable: spillConsumer(0),
+		FilterSubject: SpillSubject(0), AckPolicy: jetstream.AckExplicitPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	var data []byte
+	for i := range 3 {
+		data = binary.BigEndian.AppendUint32(data, 8)
+		data = append(data, item(uint64(i))...)
+	}
+	if _, err := n.js.Publish(t.Context(), SpillSubject(0), data); err != nil {
+		t.Fatal(err)
+	}
+	p := newPuller()
+	q, err := n.StartQueues(p.options(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer q.Close()
+	q.Spill(0, item(7))
+	waitFor(t, 10*time.Second, "stored", func() bool { return p.stored.Load() == 1 })
+	// The earlier build's batch counts as one message: its count is not known.
+	waitFor(t, 5*time.Second, "the depth read", func() bool { s := q.Stats(0); return s.Batches == 2 && s.Messages == 2 })
+	p.ready.Store(true)
+	waitFor(t, 10*time.Second, "both batches pulled", func() bool { d, _ := p.count(); return d == 4 })
 }

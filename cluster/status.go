@@ -26,10 +26,12 @@ type ConnectorStatus struct {
 	Up     bool   `json:"up"`
 	Binds  int    `json:"binds"`  // upstream binds up on this node
 	Queued int    `json:"queued"` // messages in its queue on this node
-	// Shared is the batches (up to 256 messages each) on the connector's
-	// shared queue, waiting or taken and not yet acknowledged, as this node
-	// read it last (every second): one queue for the cluster.
-	Shared int `json:"shared"`
+	// Shared is the messages on the connector's shared queue, waiting or
+	// taken and not yet acknowledged, as this node read it last (every
+	// second): one queue for the cluster. SharedBatches are the JetStream
+	// messages (up to 256 each) carrying them.
+	Shared        int `json:"shared"`
+	SharedBatches int `json:"shared_batches"`
 }
 
 // SetStatus makes the heartbeat publish f's answer with this node's key

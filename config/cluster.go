@@ -21,6 +21,10 @@ type Cluster struct {
 	// this node puts accepted messages on the connector's shared queue for
 	// another node to send (docs/CLUSTER.md "Shared connector queues").
 	SpillHighWater int `toml:"spill_high_water"`
+	// SpillHeldAfter is how long a connector must have been down on this
+	// node, spilling, before the messages it already held unsent go to its
+	// shared queue too; 0 keeps them here until its upstream returns.
+	SpillHeldAfter Duration `toml:"spill_held_after"`
 	// NATSURLs are the client URLs of an existing NATS cluster with
 	// JetStream; empty when [cluster.embedded] runs the server in-process.
 	NATSURLs []string `toml:"nats_urls"`
@@ -68,6 +72,9 @@ func DefaultCluster() Cluster {
 	return Cluster{
 		// Past 80 % the ring is the node's backlog, not its buffer.
 		SpillHighWater: 80,
+		// Past a reconnect or two (reconnect_min 1 s) and a heartbeat:
+		// a blip keeps its messages, an outage moves them.
+		SpillHeldAfter: Duration(5 * time.Second),
 		Replicas:       3,
 		// A restart of all three nodes elects a meta leader in seconds;
 		// half a minute covers a slow disk replay without hiding a peer

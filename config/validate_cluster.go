@@ -23,6 +23,10 @@ const (
 	maxCompactAfter = 100_000_000
 	minCompactCheck = time.Second
 	maxCompactCheck = 10 * time.Minute
+	// Below a second a reconnect cannot finish; past an hour the held
+	// messages have waited longer than most validity periods allow.
+	minSpillHeldAfter = time.Second
+	maxSpillHeldAfter = time.Hour
 )
 
 // cluster checks [cluster]. Ranges are checked whether or not it is
@@ -33,6 +37,9 @@ func (v *validator) cluster() {
 	const p = "cluster."
 	v.intRange(p+"replicas", c.Replicas, 1, maxClusterReplicas)
 	v.intRange(p+"spill_high_water", c.SpillHighWater, 1, 100)
+	if d := c.SpillHeldAfter.D(); d != 0 && (d < minSpillHeldAfter || d > maxSpillHeldAfter) {
+		v.fail(p+"spill_held_after", "%v is out of range: 0 (off) or %v..%v", c.SpillHeldAfter, minSpillHeldAfter, maxSpillHeldAfter)
+	}
 	if d := c.JoinTimeout.D(); d < minJoinTimeout || d > maxJoinTimeout {
 		v.fail(p+"join_timeout", "%v is out of range %v..%v", c.JoinTimeout, minJoinTimeout, maxJoinTimeout)
 	}

@@ -196,6 +196,9 @@ type Stats struct {
 	IDsNotKept uint64
 	IDsPending int
 	IDsLost    uint64
+	// HandedBack: given back unsent while the upstream was down, for
+	// another cluster node to send (Runtime.HandBack).
+	HandedBack uint64
 }
 
 // Errors of New, Start and the Restartable's operator controls.

@@ -67,7 +67,8 @@ type Runtime struct {
 	// of its own on the per-message path.
 	taken, accepted, refused, expired atomic.Uint64
 	deleted, shutdown, receipts, mos  atomic.Uint64
-	draining                          atomic.Bool // Stop asked: reports wake the worker
+	handedBack                        atomic.Uint64 // HandBack: taken by the sink unsent
+	draining                          atomic.Bool   // Stop asked: reports wake the worker
 
 	sink     Sink
 	state    atomic.Uint32
@@ -295,16 +296,17 @@ func (r *Runtime) stop(ctx context.Context) error {
 // Stats implements Connector.
 func (r *Runtime) Stats() Stats {
 	st := Stats{
-		Queued:    r.ring.Len() + r.Held(),
-		Submitted: r.taken.Load(),
-		Accepted:  r.accepted.Load(),
-		Refused:   r.refused.Load(),
-		Expired:   r.expired.Load(),
-		Deleted:   r.deleted.Load(),
-		Shutdown:  r.shutdown.Load(),
-		Full:      r.full.Load(),
-		Receipts:  r.receipts.Load(),
-		MO:        r.mos.Load(),
+		Queued:     r.ring.Len() + r.Held(),
+		Submitted:  r.taken.Load(),
+		Accepted:   r.accepted.Load(),
+		Refused:    r.refused.Load(),
+		Expired:    r.expired.Load(),
+		Deleted:    r.deleted.Load(),
+		Shutdown:   r.shutdown.Load(),
+		Full:       r.full.Load(),
+		HandedBack: r.handedBack.Load(),
+		Receipts:   r.receipts.Load(),
+		MO:         r.mos.Load(),
 	}
 	r.drv.Stats(&st)
 	return st
@@ -316,7 +318,8 @@ func (r *Runtime) Stats() Stats {
 // race with both, which the floor covers.
 func (r *Runtime) Held() int {
 	taken := r.taken.Load()
-	out := r.accepted.Load() + r.refused.Load() + r.expired.Load() + r.deleted.Load() + r.shutdown.Load()
+	out := r.accepted.Load() + r.refused.Load() + r.expired.Load() + r.deleted.Load() + r.shutdown.Load() +
+		r.handedBack.Load()
 	if out >= taken {
 		return 0
 	}

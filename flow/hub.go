@@ -119,6 +119,10 @@ type Options struct {
 	// SpillHighWater is the percentage of a connector's queue past which
 	// this node spills to the shared queue [DefaultSpillHighWater].
 	SpillHighWater int
+	// SpillHeldAfter is how long a connector must have been down here,
+	// spilling, before the messages it already held go to the shared
+	// queue too (handback.go); 0: they wait here for its upstream.
+	SpillHeldAfter time.Duration
 
 	// DefaultValidity applies when validity_period is empty [48h].
 	DefaultValidity time.Duration

@@ -94,7 +94,13 @@ type shared struct {
 	quiet   []int
 	spilled []uint64 // at the last start line, for the stop line's count
 
-	counts struct{ spilled, pulled, skipped, dup, notYet atomic.Uint64 }
+	grace time.Duration // Options.SpillHeldAfter
+	held  heldState     // handback.go
+
+	counts struct {
+		spilled, pulled, skipped, dup, notYet atomic.Uint64
+		heldSpilled, heldReturned             atomic.Uint64 // handback.go
+	}
 	// lagging: until this time (Unix ns) a pulled message whose record is
 	// not applied here does not wait for it (one waited in vain: the rest
 	// of its batch goes back at once, not after 2 s each).
@@ -148,9 +154,12 @@ func (p *pullTable) has(id msg.ID) bool {
 // SharedStats are the hub's shared-queue counters: messages it spilled,
 // pulled and sent, pulled and found done already (or already here), and
 // pulled from a redelivered batch while still unsent (possible duplicates:
-// the node that took the batch first may have sent them).
+// the node that took the batch first may have sent them). HeldSpilled: of
+// Spilled, messages its down connector held unsent (handback.go);
+// HeldReturned: pulled ones it held, given back to their queue.
 type SharedStats struct {
 	Spilled, Pulled, Skipped, PossibleDuplicates, NotYetApplied uint64
+	HeldSpilled, HeldReturned                                   uint64
 }
 
 // SharedStats returns the shared-queue counters (zero outside a cluster).
@@ -161,7 +170,8 @@ func (h *Hub) SharedStats() SharedStats {
 	}
 	c := &s.counts
 	return SharedStats{Spilled: c.spilled.Load(), Pulled: c.pulled.Load(), Skipped: c.skipped.Load(),
-		PossibleDuplicates: c.dup.Load(), NotYetApplied: c.notYet.Load()}
+		PossibleDuplicates: c.dup.Load(), NotYetApplied: c.notYet.Load(),
+		HeldSpilled: c.heldSpilled.Load(), HeldReturned: c.heldReturned.Load()}
 }
 
 // initShared sets up the shared queues when opts.Shared is set.
@@ -173,7 +183,7 @@ func (h *Hub) initShared(o *Options) {
 	if hw <= 0 || hw > 100 {
 		hw = DefaultSpillHighWater
 	}
-	s := &shared{q: o.Shared, hw: hw, quit: make(chan struct{}), done: make(chan struct{})}
+	s := &shared{q: o.Shared, hw: hw, grace: o.SpillHeldAfter, quit: make(chan struct{}), done: make(chan struct{})}
 	s.bufs.New = func() any { b := make([]byte, 0, 512); return &b }
 	h.shared = s
 }
@@ -273,6 +283,9 @@ func (h *Hub) checkSpill() {
 			}
 		}
 		on[c] = why != spillNone
+		if cs.live(c) {
+			h.checkHeld(cs, c, why, now)
+		}
 		if why == s.why[c] {
 			continue
 		}
@@ -304,10 +317,10 @@ func (h *Hub) checkSpill() {
 // reported it releases it: release false); false when it cannot (a
 // submit_multi destination, whose held copy keeps its body; a message not
 // due yet, which waits in its ring as before; a message this node pulled
-// from the queue; a cancelled one; the queue's bound reached). Messages already in the
-// connector when it went down stay there (taking them back would race its
-// sessions); its stop (halt, shutdown) reports them through Failed, which
-// spills them then.
+// from the queue; a cancelled one; the queue's bound reached). Messages
+// already in the connector when it went down come here through takeBack
+// once it has been down for Options.SpillHeldAfter (handback.go), or
+// through Failed when it stops (halt, shutdown).
 func (h *Hub) spillOff(m *msg.Message, release bool) bool {
 	s := h.shared
 	// A message cancel_sm reached meanwhile goes to its connector, which

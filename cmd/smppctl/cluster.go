@@ -47,6 +47,8 @@ type connectorOnNode struct {
 	Binds  int    `json:"binds"`
 	Queued int    `json:"queued"`
 	Shared int    `json:"shared"`
+	// SharedBatches: the JetStream messages carrying Shared.
+	SharedBatches int `json:"shared_batches"`
 }
 
 var clusterGroup = &group{
@@ -59,8 +61,10 @@ addresses, whether it is alive, how long ago it last wrote its heartbeat,
 the journal sequence its index holds (APPLIED), its SMPP sessions (bound
 of open), its connectors' queued MT and its pending HTTP callbacks; then
 each connector's upstream binds and queue over the live nodes, the
-batches on its shared queue (SHARED: up to 256 messages each, spilled by
-nodes that could not send them), with the binds per node. A node that left is listed as not alive for an hour.
+messages on its shared queue (SHARED: spilled by nodes that could not
+send them, waiting or being sent by another node) and the JetStream
+batches carrying them (BATCHES: up to 256 messages each), with the binds
+per node. A node that left is listed as not alive for an hour.
 A node's figures are as of its last heartbeat (every second). Only a
 cluster node answers (404 otherwise).
 
@@ -114,11 +118,12 @@ func printCluster(e *env, st *clusterStatus) error {
 	if _, err := fmt.Fprintln(e.out); err != nil {
 		return err
 	}
-	rows = [][]string{{"CONNECTOR", "UP", "BINDS", "QUEUED", "SHARED", "BINDS PER NODE"}}
+	rows = [][]string{{"CONNECTOR", "UP", "BINDS", "QUEUED", "SHARED", "BATCHES", "BINDS PER NODE"}}
 	for _, c := range t.Connectors {
 		nodes := perNode[c.Name]
 		sort.Strings(nodes)
-		rows = append(rows, []string{c.Name, strconv.FormatBool(c.Up), strconv.Itoa(c.Binds), strconv.Itoa(c.Queued), strconv.Itoa(c.Shared), list(nodes)})
+		rows = append(rows, []string{c.Name, strconv.FormatBool(c.Up), strconv.Itoa(c.Binds), strconv.Itoa(c.Queued), strconv.Itoa(c.Shared),
+			strconv.Itoa(c.SharedBatches), list(nodes)})
 	}
 	return table(e, rows)
 }

@@ -27,7 +27,7 @@ func TestClusterCommand(t *testing.T) {
 		{Node: 3, Server: "smppd-3", Host: "h3", PID: 33, Beat: now.Add(-90 * time.Second).UnixNano(), Applied: 900,
 			Status: &cluster.NodeStatus{SMPP: "127.0.0.1:2795", Sessions: 5}},
 	}, Totals: cluster.Totals{Live: 2, Sessions: 6, Bound: 5, Queued: 7, Callbacks: 1,
-		Connectors: []cluster.ConnectorStatus{{Name: "smsc-a", Up: true, Binds: 3, Queued: 7, Shared: 2}}}}
+		Connectors: []cluster.ConnectorStatus{{Name: "smsc-a", Up: true, Binds: 3, Queued: 7, Shared: 300, SharedBatches: 2}}}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != "/v1/cluster" {
 			http.NotFound(w, r)
@@ -57,8 +57,8 @@ func TestClusterCommand(t *testing.T) {
 		{"2", "true", "127.0.0.1:2785", "-", "h2", "22", "0s ago", "1199", "2", "2", "0", "0"},
 		{"3", "false", "127.0.0.1:2795", "-", "h3", "33", "1m30s ago", "900", "5", "0", "0", "0"},
 		{},
-		{"CONNECTOR", "UP", "BINDS", "QUEUED", "SHARED", "BINDS PER NODE"},
-		{"smsc-a", "true", "3", "7", "2", "1:2,2:1"},
+		{"CONNECTOR", "UP", "BINDS", "QUEUED", "SHARED", "BATCHES", "BINDS PER NODE"},
+		{"smsc-a", "true", "3", "7", "300", "2", "1:2,2:1"},
 	}
 	if len(lines) < len(want) {
 		t.Fatalf("output:\n%s", out.String())

@@ -30,8 +30,9 @@ func (d *daemon) nodeStatus(smpp, admin string) cluster.NodeStatus {
 		Callbacks: d.webhook.Pending()}
 	for _, c := range d.hub.Connectors() {
 		s.Queued += c.Stats.Queued
+		sd := sharedDepth(d.store, c.ID)
 		s.Connectors = append(s.Connectors, cluster.ConnectorStatus{Name: c.Name, Up: c.Up, Binds: c.Stats.Binds,
-			Queued: c.Stats.Queued, Shared: sharedDepth(d.store, c.ID)})
+			Queued: c.Stats.Queued, Shared: sd.Messages, SharedBatches: sd.Batches})
 	}
 	return s
 }

@@ -227,6 +227,7 @@ func newPaths(cfg *config.Config, router *routing.Router, conns []connector.Conn
 		Backlog:         backlogOf(cdrs), // MT refused while the CDR writer is behind
 		Shared:          sharedOf(store), // a cluster node's shared connector queues
 		SpillHighWater:  cfg.Cluster.SpillHighWater,
+		SpillHeldAfter:  cfg.Cluster.SpillHeldAfter.D(),
 		Routes:          pex.routes,
 		Policy:          pex.hook(),
 		LogPrivacy:      cfg.Server.LogPrivacy,

@@ -123,14 +123,13 @@ func closeShared(st storage.Store) {
 	}
 }
 
-// sharedDepth is connector id's shared queue depth in batches (its node
-// status).
-func sharedDepth(st storage.Store, id int) int {
+// sharedDepth is connector id's shared queue depth (its node status):
+// Messages and Batches as last read; zero outside a cluster.
+func sharedDepth(st storage.Store, id int) cluster.QueueStats {
 	if q := queuesOf(st); q != nil {
-		s := q.Stats(id)
-		return s.Waiting + s.InFlight
+		return q.Stats(id)
 	}
-	return 0
+	return cluster.QueueStats{}
 }
 
 // registerShared exports the shared queues' counters and depths per
@@ -172,6 +171,11 @@ func registerShared(reg prometheus.Registerer, st storage.Store, hub *flow.Hub, 
 			func() float64 { q := stat(id); return float64(q.Waiting + q.InFlight) })); err != nil {
 			return err
 		}
+		if err := reg.Register(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "smppd_cluster_shared_queue_messages",
+			Help: "Messages on the connector's shared queue (all nodes'), waiting or taken and not yet acknowledged, as read every second from the spill stream's per-subject counts.", ConstLabels: l},
+			func() float64 { return float64(stat(id).Messages) })); err != nil {
+			return err
+		}
 	}
 	for _, k := range []struct {
 		name, help string
@@ -180,6 +184,8 @@ func registerShared(reg prometheus.Registerer, st storage.Store, hub *flow.Hub, 
 		{"smppd_cluster_pulled_skipped_total", "Messages taken from a shared queue and not sent: accepted or final already, or already queued on this node.", func(s flow.SharedStats) float64 { return float64(s.Skipped) }},
 		{"smppd_cluster_pulled_not_applied_total", "Shared-queue batches given back because a message's record was not applied on this node within 2 s (offered again after 1 s).", func(s flow.SharedStats) float64 { return float64(s.NotYetApplied) }},
 		{"smppd_cluster_pulled_possible_duplicates_total", "Messages of a redelivered shared-queue batch sent while still unsent here: the node that took the batch first may have sent them.", func(s flow.SharedStats) float64 { return float64(s.PossibleDuplicates) }},
+		{"smppd_cluster_spilled_held_total", "Of the messages spilled, those a connector already held unsent when its upstream went down here (down past spill_held_after while another node had it up).", func(s flow.SharedStats) float64 { return float64(s.HeldSpilled) }},
+		{"smppd_cluster_held_returned_total", "Messages this node had pulled from a shared queue and held unsent when its connector's upstream went down: given back to the queue.", func(s flow.SharedStats) float64 { return float64(s.HeldReturned) }},
 	} {
 		get := k.get
 		if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: k.name, Help: k.help},

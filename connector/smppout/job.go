@@ -25,6 +25,7 @@ type job struct {
 	next      int  // next part to send in this attempt
 	inflight  int  // parts sent and not answered in this attempt
 	temp      bool // a part failed temporarily (or the attempt was cut short)
+	unsure    bool // a part went unanswered (timeout, connection lost): HandBack keeps it
 	failed    bool // a part was refused permanently
 	status    uint32
 	firstID   [maxIDLen]byte // upstream id of part 0

@@ -401,6 +401,7 @@ func (s *session) expireSlots(cutoff int64) int {
 		s.win.release(uint32(i))
 		j.inflight--
 		j.temp = true
+		j.unsure = true // the upstream may have taken it: never handed back
 		n++
 		if j.inflight == 0 && s.cur != j {
 			done = append(done, j)
@@ -430,6 +431,7 @@ func (s *session) abandon() int {
 		s.win.release(uint32(i))
 		j.inflight--
 		j.temp = true
+		j.unsure = true // the upstream may have taken it: never handed back
 		n++
 		if j.inflight == 0 && s.cur != j {
 			done = append(done, j)
