@@ -151,12 +151,15 @@ func TestScrapeCountersMove(t *testing.T) {
 	}
 
 	// The hub counts an acknowledged receipt when the engine reports the
-	// deliver_sm_resp, after the client sent it: wait for that.
-	var after families
+	// deliver_sm_resp, after the client sent it: wait for that. One scrape
+	// runs its collectors concurrently, so it may read the engine's PDU
+	// counts before the hub's receipts; a scrape begun after one that saw
+	// the last receipt sees everything counted before it.
 	eventually(t, "receipts acknowledged in /metrics", func() bool {
-		after = scrape(t, sys.url)
-		return after.value("smppd_user_receipts_total", "user", "alice")-before.value("smppd_user_receipts_total", "user", "alice") == good
+		f := scrape(t, sys.url)
+		return f.value("smppd_user_receipts_total", "user", "alice")-before.value("smppd_user_receipts_total", "user", "alice") == good
 	})
+	after := scrape(t, sys.url)
 
 	delta := func(name string, labels ...string) float64 {
 		return after.value(name, labels...) - before.value(name, labels...)

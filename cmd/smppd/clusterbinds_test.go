@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -29,7 +30,9 @@ func TestClusterBindsAcrossNodes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer up.Close()
+	// Closed last: the connectors and nodes close first, by t.Cleanup,
+	// even when the test fails.
+	t.Cleanup(func() { _ = up.Close() })
 	var most atomic.Int32 // the most binds the upstream held at once
 	stopWatch := make(chan struct{})
 	watched := make(chan struct{})
@@ -48,7 +51,7 @@ func TestClusterBindsAcrossNodes(t *testing.T) {
 	}()
 	defer func() { close(stopWatch); <-watched }()
 
-	join := func(id int, urls []string) *cluster.Node {
+	join := func(id int, urls []string) (*cluster.Node, func()) {
 		o := cluster.Options{NodeID: id, Replicas: 1, JoinTimeout: 20 * time.Second, Heartbeat: 200 * time.Millisecond,
 			Logger: zerolog.Nop(), URLs: urls}
 		if urls == nil {
@@ -59,7 +62,14 @@ func TestClusterBindsAcrossNodes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n
+		leave := sync.OnceFunc(func() { _ = n.Close() }) // Close twice panics
+		t.Cleanup(leave)
+		return n, leave
+	}
+	stop := func(c connector.Connector) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = c.Stop(ctx)
 	}
 	connect := func(n *cluster.Node) connector.Connector {
 		s := smppout.DefaultSettings()
@@ -78,15 +88,11 @@ func TestClusterBindsAcrossNodes(t *testing.T) {
 		if err := c.Start(nopSink{}); err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { stop(c) }) // Stop is idempotent
 		n.SetStatus(func() cluster.NodeStatus {
 			return cluster.NodeStatus{Connectors: []cluster.ConnectorStatus{{Name: "up", Up: c.Up(), Binds: c.Stats().Binds}}}
 		})
 		return c
-	}
-	stop := func(c connector.Connector) {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = c.Stop(ctx)
 	}
 	wait := func(what string, ok func() bool) {
 		t.Helper()
@@ -97,13 +103,11 @@ func TestClusterBindsAcrossNodes(t *testing.T) {
 		}
 	}
 
-	n1 := join(1, nil)
-	defer n1.Close()
+	n1, _ := join(1, nil)
 	c1 := connect(n1)
-	defer stop(c1)
 	wait("node 1 alone binds its 3", func() bool { return up.Bound() == 3 && c1.Stats().Binds == 3 })
 
-	n2 := join(2, []string{n1.Conn().ConnectedUrl()})
+	n2, leave2 := join(2, []string{n1.Conn().ConnectedUrl()})
 	c2 := connect(n2)
 	wait("2 + 2", func() bool { return c1.Stats().Binds == 2 && c2.Stats().Binds == 2 && up.Bound() == 4 })
 	time.Sleep(time.Second) // settled: five heartbeats change nothing
@@ -112,7 +116,7 @@ func TestClusterBindsAcrossNodes(t *testing.T) {
 	}
 
 	stop(c2)
-	_ = n2.Close()
+	leave2()
 	wait("node 1 alone again", func() bool { return up.Bound() == 3 && c1.Stats().Binds == 3 })
 	if m := most.Load(); m > 4 {
 		t.Fatalf("the upstream held %d binds at once (limit 4)", m)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"time"
 
@@ -15,8 +16,9 @@ const limitShareEvery = time.Second
 // sharePolicy makes a cluster node's policy cluster-wide (docs/POLICY.md):
 // list edits made through any node's admin API are applied by every node
 // to its own list file (the bucket's edits first, before the node serves),
-// the cluster's rule table is every node's (policyrules.go), and each [[limit]] bucket allows 1/N of its rate and burst with N the
-// live nodes. Outside a cluster it does nothing.
+// the cluster's rule table is every node's (shareRules; its admin API is
+// in policyrules.go), and each [[limit]] bucket allows 1/N of its rate and
+// burst with N the live nodes. Outside a cluster it does nothing.
 func (d *daemon) sharePolicy() error {
 	c, ok := d.store.(clusterStore)
 	if !ok {
@@ -116,4 +118,81 @@ func (x *policyExtras) shareListEdit(name, entry string, add bool) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return x.lists.Publish(ctx, cluster.ListEdit{List: name, Entry: entry, Add: add})
+}
+
+// shareRules makes the rule table cluster-wide: the bucket's table wins
+// over the node's own; a node that finds the bucket empty puts its own
+// there first (the first node to start with rules).
+func (d *daemon) shareRules(c clusterStore) error {
+	pr, err := c.node.OpenPolicyRules()
+	if err != nil {
+		return err
+	}
+	if p := d.pex.holder.Load(); p != nil && p.RuleCount() > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		rev, created, err := pr.Seed(ctx, p.RulesText())
+		cancel()
+		if err != nil {
+			pr.Close()
+			return err
+		}
+		if created {
+			d.log.Info().Str("event", "policy_rules").Uint64("revision", rev).Int("rules", p.RuleCount()).
+				Msg("policy: the cluster had no rule table; this node's is now the cluster's")
+		}
+	}
+	d.pex.rules = pr
+	return pr.Start(d.applyClusterRules)
+}
+
+// publishRules puts a table (checked already) in the cluster's bucket
+// before this node puts it in force; over (an edit of the table in force):
+// only while the bucket holds the revision this node has in force.
+func (x *policyExtras) publishRules(text []byte, over bool) (uint64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if !over {
+		return x.rules.Publish(ctx, text)
+	}
+	var base uint64
+	if x.clusterRules != nil {
+		base = x.clusterRules.Revision
+	}
+	return x.rules.PublishOver(ctx, text, base)
+}
+
+// applyClusterRules puts a table from the cluster's bucket in force, under
+// the daemon's lock as an admin edit: a revision this node has in force
+// already (its own edit, seen back) or an older one changes nothing; one
+// that does not load here is logged and the table in force stays.
+func (d *daemon) applyClusterRules(e cluster.RulesEdit) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	x := d.pex
+	if cur := x.clusterRules; cur != nil && e.Revision <= cur.Revision {
+		return
+	}
+	t := &policy.RuleTable{Text: e.Text, Revision: e.Revision, Shared: true}
+	if d.cfg.PolicyPath() == "" {
+		x.clusterRules = t
+		d.log.Warn().Str("event", "policy_rules").Uint64("revision", e.Revision).
+			Msg("policy: the cluster's rule table not applied: this node has no [policy] file")
+		return
+	}
+	p, err := x.readPolicyWith(d.cfg, t)
+	if err != nil {
+		d.log.Error().Str("event", "policy_rules").Uint64("revision", e.Revision).Err(err).
+			Msg("policy: the cluster's rule table does not load here; the table in force stays")
+		return
+	}
+	x.clusterRules = t
+	if p.RulesFile() != "" && !bytes.Equal(p.LocalRulesText(), e.Text) {
+		if err := p.WriteRulesFile(e.Text); err != nil {
+			d.log.Error().Str("event", "policy_rules").Uint64("revision", e.Revision).Err(err).
+				Msg("policy: the rules file not written; the cluster's rule table is in force all the same")
+		}
+	}
+	x.put(p, d.log)
+	d.log.Info().Str("event", "policy_rules").Uint64("revision", e.Revision).Int("rules", p.RuleCount()).
+		Msg("policy: the cluster's rule table applied")
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -159,17 +158,7 @@ func (d *daemon) replaceRules(w http.ResponseWriter, text []byte, check, over bo
 	}
 	var rev uint64
 	if x.rules != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		if over {
-			var base uint64
-			if x.clusterRules != nil {
-				base = x.clusterRules.Revision
-			}
-			rev, err = x.rules.PublishOver(ctx, text, base)
-		} else {
-			rev, err = x.rules.Publish(ctx, text)
-		}
-		cancel()
+		rev, err = x.publishRules(text, over)
 		if errors.Is(err, cluster.ErrRulesChanged) {
 			policyError(w, http.StatusConflict, "conflict", err.Error()+": read the table again (GET /v1/policy/rules) and retry")
 			return
@@ -238,65 +227,4 @@ func (d *daemon) testPolicyRules(w http.ResponseWriter, r *http.Request) {
 		out["tags"] = m.Tags
 	}
 	policyJSON(w, http.StatusOK, out)
-}
-
-// shareRules makes the rule table cluster-wide (policycluster.go): the
-// bucket's table wins over the node's own; a node that finds the bucket
-// empty puts its own there first (the first node to start with rules).
-func (d *daemon) shareRules(c clusterStore) error {
-	pr, err := c.node.OpenPolicyRules()
-	if err != nil {
-		return err
-	}
-	if p := d.pex.holder.Load(); p != nil && p.RuleCount() > 0 {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		rev, created, err := pr.Seed(ctx, p.RulesText())
-		cancel()
-		if err != nil {
-			pr.Close()
-			return err
-		}
-		if created {
-			d.log.Info().Str("event", "policy_rules").Uint64("revision", rev).Int("rules", p.RuleCount()).
-				Msg("policy: the cluster had no rule table; this node's is now the cluster's")
-		}
-	}
-	d.pex.rules = pr
-	return pr.Start(d.applyClusterRules)
-}
-
-// applyClusterRules puts a table from the cluster's bucket in force, under
-// the daemon's lock as an admin edit: a revision this node has in force
-// already (its own edit, seen back) or an older one changes nothing; one
-// that does not load here is logged and the table in force stays.
-func (d *daemon) applyClusterRules(e cluster.RulesEdit) {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	x := d.pex
-	if cur := x.clusterRules; cur != nil && e.Revision <= cur.Revision {
-		return
-	}
-	t := &policy.RuleTable{Text: e.Text, Revision: e.Revision, Shared: true}
-	if d.cfg.PolicyPath() == "" {
-		x.clusterRules = t
-		d.log.Warn().Str("event", "policy_rules").Uint64("revision", e.Revision).
-			Msg("policy: the cluster's rule table not applied: this node has no [policy] file")
-		return
-	}
-	p, err := x.readPolicyWith(d.cfg, t)
-	if err != nil {
-		d.log.Error().Str("event", "policy_rules").Uint64("revision", e.Revision).Err(err).
-			Msg("policy: the cluster's rule table does not load here; the table in force stays")
-		return
-	}
-	x.clusterRules = t
-	if p.RulesFile() != "" && !bytes.Equal(p.LocalRulesText(), e.Text) {
-		if err := p.WriteRulesFile(e.Text); err != nil {
-			d.log.Error().Str("event", "policy_rules").Uint64("revision", e.Revision).Err(err).
-				Msg("policy: the rules file not written; the cluster's rule table is in force all the same")
-		}
-	}
-	x.put(p, d.log)
-	d.log.Info().Str("event", "policy_rules").Uint64("revision", e.Revision).Int("rules", p.RuleCount()).
-		Msg("policy: the cluster's rule table applied")
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -210,12 +211,42 @@ func clusterPair(t *testing.T, policy string, files map[string]string, logs [2]*
 		})
 	}
 	wg.Wait()
+	// Every daemon made is released at the test's end whatever fails
+	// after it: stopped once started, else what newDaemon opened closed.
+	var started [2]bool
+	for i, d := range ds {
+		if d != nil {
+			t.Cleanup(func() {
+				if started[i] {
+					d.stop()
+				} else {
+					discard(d)
+				}
+			})
+		}
+	}
 	for i, d := range ds {
 		must(t, errs[i])
 		must(t, d.start())
-		t.Cleanup(d.stop)
+		started[i] = true
 	}
 	return ds, admins, dirs
+}
+
+// discard releases what newDaemon opened for a daemon that never ran (not
+// started, or its start failed and undid what it had started): stop would
+// wait forever for a hub never started.
+func discard(d *daemon) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	d.stopWebhook(ctx)
+	cancel()
+	closeShared(d.store)
+	d.pex.close()
+	d.closeCDR()
+	d.closeStore()
+	if d.audit != nil {
+		_ = d.audit.Close()
+	}
 }
 
 // Two cluster nodes: the table both start with is the cluster's (one

@@ -62,7 +62,7 @@ func TestWebhookOnceAcrossNodes(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable) // its producer retries in an hour
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the senders stop
 	count := func(n string) int { mu.Lock(); defer mu.Unlock(); return hits[n] }
 	wait := func(what string, ok func() bool) {
 		t.Helper()
@@ -72,12 +72,20 @@ func TestWebhookOnceAcrossNodes(t *testing.T) {
 			}
 		}
 	}
+	stop := func(s *webhook.Service) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.Stop(ctx)
+	}
+	// Each sender is stopped at the test's end (before its store closes)
+	// even when the test fails first; Stop is idempotent.
 	service := func(st *jetstream.Store, id int) *webhook.Service {
 		s, err := webhook.New(webhook.Options{Holds: st.Holds(), DeadLetters: st.DeadLetters(), Node: id,
 			RetryMin: time.Hour, RetryMax: time.Hour, Client: srv.Client(), Logger: zerolog.Nop()})
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { stop(s) })
 		return s
 	}
 	send := func(s *webhook.Service, n string) {
@@ -86,11 +94,6 @@ func TestWebhookOnceAcrossNodes(t *testing.T) {
 			Params: []byte("n=" + n)}); err != nil {
 			t.Fatal(err)
 		}
-	}
-	stop := func(s *webhook.Service) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		s.Stop(ctx)
 	}
 
 	wa := service(a, 1)
@@ -106,7 +109,6 @@ func TestWebhookOnceAcrossNodes(t *testing.T) {
 	if err := wb.Start(); err != nil { // takes up node 2's own queue only
 		t.Fatal(err)
 	}
-	defer stop(wb)
 	time.Sleep(1500 * time.Millisecond) // a scheduler tick and more
 	if got := count("1"); got != 1 {
 		t.Fatalf("node 2's start sent node 1's pending callback: %d requests", got)

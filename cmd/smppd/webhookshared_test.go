@@ -54,7 +54,7 @@ func TestWebhookSharedQueueAdoptedOnce(t *testing.T) {
 			w.WriteHeader(http.StatusServiceUnavailable) // retried in an hour
 		}
 	}))
-	defer srv.Close()
+	t.Cleanup(srv.Close) // after the senders stop
 	requests := func() (total, once, twice int) {
 		mu.Lock()
 		defer mu.Unlock()
@@ -69,6 +69,13 @@ func TestWebhookSharedQueueAdoptedOnce(t *testing.T) {
 		}
 		return
 	}
+	stop := func(s *webhook.Service) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		s.Stop(ctx)
+	}
+	// Each sender is stopped at the test's end (before its store closes)
+	// even when the test fails first; Stop is idempotent.
 	service := func(st *jetstream.Store, id int) *webhook.Service {
 		s, err := webhook.New(webhook.Options{Holds: st.Holds(), DeadLetters: st.DeadLetters(), Node: id,
 			RetryMin: time.Hour, RetryMax: time.Hour, Client: srv.Client(),
@@ -76,15 +83,11 @@ func TestWebhookSharedQueueAdoptedOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Cleanup(func() { stop(s) })
 		if err := s.Start(); err != nil {
 			t.Fatal(err)
 		}
 		return s
-	}
-	stop := func(s *webhook.Service) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-		defer cancel()
-		s.Stop(ctx)
 	}
 	wait := func(what string, ok func() bool) {
 		t.Helper()
@@ -124,8 +127,6 @@ func TestWebhookSharedQueueAdoptedOnce(t *testing.T) {
 		}
 	}
 	wa, wb := service(a, 1), service(b, 2)
-	defer stop(wa)
-	defer stop(wb)
 	var got [2]int
 	var wg sync.WaitGroup
 	for i, w := range []*webhook.Service{wa, wb} {
