@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -22,14 +23,7 @@ const TakeoverGrace = 2 * LeaseBeats * DefaultHeartbeat
 // grace. It polls the bucket every heartbeat until stop is closed; fn
 // runs on its goroutine.
 func (n *Node) WatchDeparted(grace time.Duration, absent []int, stop <-chan struct{}, fn func(node int)) {
-	seen := map[int]time.Time{} // live nodes; a departed one keeps the time it was last seen
-	taken := map[int]bool{}
-	unseen := map[int]bool{} // absent ones not live since this call
-	for _, id := range absent {
-		if id != n.o.NodeID && id > 0 {
-			seen[id], unseen[id] = time.Now(), true
-		}
-	}
+	w := newDepartures(n.o.NodeID, grace, absent, time.Now())
 	t := time.NewTicker(n.o.Heartbeat)
 	defer t.Stop()
 	for {
@@ -41,31 +35,81 @@ func (n *Node) WatchDeparted(grace time.Duration, absent []int, stop <-chan stru
 		ctx, cancel := context.WithTimeout(context.Background(), n.o.Heartbeat)
 		members, err := n.Members(ctx)
 		cancel()
-		if err != nil {
-			continue // no quorum or a leader election: decide nothing
-		}
-		now := time.Now()
-		live := map[int]bool{}
-		lowest := n.o.NodeID
-		for _, m := range members {
-			live[m.Node] = true
-			seen[m.Node] = now
-			delete(unseen, m.Node)
-			delete(taken, m.Node)
-			lowest = min(lowest, m.Node)
-		}
-		for id, last := range seen {
-			if live[id] || id == n.o.NodeID || taken[id] || now.Sub(last) < grace || lowest != n.o.NodeID {
-				continue
-			}
-			taken[id] = true
+		for _, d := range w.step(time.Now(), members, err) {
 			// before_start: no lease seen since this node started; gone_for
-			// counts from the start then.
-			n.lg.Warn().Str("event", "node_departed").Int("departed", id).Bool("before_start", unseen[id]).
-				Dur("gone_for", now.Sub(last).Round(time.Millisecond)).
+			// counts from the start then, or from the last read that could
+			// not see it (departures).
+			n.lg.Warn().Str("event", "node_departed").Int("departed", d.node).Bool("before_start", d.beforeStart).
+				Dur("gone_for", d.goneFor.Round(time.Millisecond)).
 				Msg("cluster: a node's lease expired; this node takes over its unsent messages")
-			delete(unseen, id)
-			fn(id)
+			fn(d.node)
 		}
 	}
+}
+
+// departures decides WatchDeparted's take-overs from its reads of the
+// membership bucket. A node's absence counts only over reads that could
+// have seen it: while the bucket cannot be read (no quorum, a JetStream
+// election) or this node's own key is not in it (cut off, or its
+// heartbeats not written), no lease is renewed either, so every node's
+// absence restarts at the next good read. Else an election longer than
+// the lease let every key lapse, and the first read after it took live
+// nodes for gone for the whole election, and over.
+type departures struct {
+	self   int
+	grace  time.Duration
+	seen   map[int]time.Time // live nodes; a departed one keeps the time it was last seen
+	taken  map[int]bool
+	unseen map[int]bool // absent ones not live since the start
+}
+
+// departure is one node to take over.
+type departure struct {
+	node        int
+	beforeStart bool
+	goneFor     time.Duration
+}
+
+func newDepartures(self int, grace time.Duration, absent []int, now time.Time) *departures {
+	w := &departures{self: self, grace: grace, seen: map[int]time.Time{}, taken: map[int]bool{}, unseen: map[int]bool{}}
+	for _, id := range absent {
+		if id != self && id > 0 {
+			w.seen[id], w.unseen[id] = now, true
+		}
+	}
+	return w
+}
+
+// step takes one read of the bucket at now (members, or its error) and
+// returns the nodes to take over, each once until seen again.
+func (w *departures) step(now time.Time, members []Member, err error) []departure {
+	blind := err != nil
+	if !blind {
+		blind = !slices.ContainsFunc(members, func(m Member) bool { return m.Node == w.self })
+	}
+	if blind {
+		for id := range w.seen {
+			w.seen[id] = now // decide nothing; absence counts from the next good read
+		}
+		return nil
+	}
+	live := map[int]bool{}
+	lowest := w.self
+	for _, m := range members {
+		live[m.Node] = true
+		w.seen[m.Node] = now
+		delete(w.unseen, m.Node)
+		delete(w.taken, m.Node)
+		lowest = min(lowest, m.Node)
+	}
+	var out []departure
+	for id, last := range w.seen {
+		if live[id] || id == w.self || w.taken[id] || now.Sub(last) < w.grace || lowest != w.self {
+			continue
+		}
+		w.taken[id] = true
+		out = append(out, departure{node: id, beforeStart: w.unseen[id], goneFor: now.Sub(last)})
+		delete(w.unseen, id)
+	}
+	return out
 }
