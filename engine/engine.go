@@ -332,7 +332,7 @@ type Options struct {
 	// reported on the next line. Default 50.
 	LogLinesPerSecond int
 
-	BatchPDUs   int // PDUs handled per session per turn before yielding to others; default 64
+	BatchPDUs   int // PDUs handled per session per turn before yielding to others; default 128
 	AuthWorkers int // goroutines calling Authenticator; default 4
 	AuthQueue   int // binds waiting for a worker before ESME_RBINDFAIL; default 1024
 	InboxSize   int // per-loop inbox ring (events of ~130 octets); default 4096

@@ -157,7 +157,7 @@ func applyDefaults(o *Options) {
 	defi(&o.MaxUnexpectedResponses, 16)
 	def(&o.SlowConsumerTimeout, 10*time.Second)
 	defi(&o.LogLinesPerSecond, 50)
-	defi(&o.BatchPDUs, 64)
+	defi(&o.BatchPDUs, 128)
 	defi(&o.AuthWorkers, 4)
 	defi(&o.AuthQueue, 1024)
 	defi(&o.MaxPendingBindsPerIP, max(1, o.AuthQueue/8))

@@ -15,7 +15,7 @@ import (
 // see the pinning, only messagePool is used.
 
 // pStackLen is how many released messages one P keeps: a read batch's
-// worth (the engine's batch_pdus default is 64) and then some.
+// worth (the engine's BatchPDUs default is 128).
 const pStackLen = 128
 
 type pStack struct {
