@@ -16,10 +16,11 @@ import (
 )
 
 // A CDR stream whose queue is past its high-water mark makes the hub
-// refuse new MT ESME_RTHROTTLED (SMPP: submit_sm, data_sm, submit_multi;
-// HTTP: SubmitDirect) before anything is accepted, counted as
-// cdr_backlog; a later part of an HTTP message already let through still
-// goes; once the writer drains the queue, submits are accepted again.
+// hold back new MT before anything is accepted: a session that may wait
+// waits (Wait), the rest is refused ESME_RTHROTTLED (SMPP: submit_sm,
+// data_sm, submit_multi; HTTP: SubmitDirect), counted as cdr_backlog; a
+// later part of an HTTP message already let through still goes; once the
+// writer drains the queue, submits are accepted again.
 func TestCDRBacklogRefusesThenRecovers(t *testing.T) {
 	store := memory.New(memory.Options{MaxRecords: 1 << 12, TTL: 100 * 365 * 24 * time.Hour})
 	// The stream's writer logs on its goroutine: its buffer is read
@@ -49,6 +50,14 @@ func TestCDRBacklogRefusesThenRecovers(t *testing.T) {
 	accepted := th.Stats().SubmitsAccepted
 	if s, _ := th.submit(p, sm("1", "491", "x")); s != codec.StatusThrottled {
 		t.Fatalf("submit_sm during the backlog: %v, want ESME_RTHROTTLED", s)
+	}
+	// A session that may wait for room waits unread (the engine offers the
+	// PDU again): nothing answered, nothing counted.
+	held := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
+	th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: "alice", Principal: p.Bind,
+		SubmitSM: sm("1", "491", "x"), MayWait: true}, held)
+	if !held.Wait || held.Deferred {
+		t.Fatalf("submit_sm that may wait, during the backlog: %+v, want Wait", held)
 	}
 	data := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 	th.HandleSubmit(&engine.SubmitRequest{Command: codec.DataSMID, SystemID: "alice", Principal: p.Bind,

@@ -87,7 +87,7 @@ func (h *Hub) SubmitDirect(req *DirectRequest) (codec.Status, Refusal) {
 	s.fromSM(req.SM)
 	st, r := h.prepare(sc)
 	if !req.Follows { // a later part of a message is in flight: its first part was let through
-		st, r = h.admitBacklog(st, r)
+		st, r = h.admitBacklog(s, st, r)
 	}
 	if st == codec.StatusOK && !h.acks.reserve(1) {
 		st, r = RefuseStorage.status(), RefuseStorage

@@ -169,7 +169,10 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	if req.SubmitMulti != nil {
 		slots = max(1, req.SubmitMulti.Dests.NumDests())
 	}
-	if st, r := h.admitBacklog(h.prepare(sc)); st != codec.StatusOK {
+	st, r := h.prepare(sc)
+	if st, r = h.admitBacklog(s, st, r); r == refuseWait {
+		res.Wait = true // the CDR writer is behind: the session waits unread, as for a full queue
+	} else if st != codec.StatusOK {
 		h.refuse(s, r, st)
 		res.Status = st
 	} else if !h.acks.reserve(slots) {
