@@ -158,6 +158,7 @@ type IDGen struct {
 	base    uint64 // ms since idEpochMs of slot 0
 	clk     idClock
 	runs    []pRun // one per P at creation (idrun.go)
+	stale   uint64 // staleAfter(len(runs))
 
 	// kept: slots below it are covered by a persisted floor (KeepFloor);
 	// without a keeper it stays at its maximum, so Next never looks.
@@ -212,6 +213,7 @@ func newIDGen(node int, floor uint64, clk idClock) (*IDGen, error) {
 		base = f + 1
 	}
 	g := &IDGen{node: uint64(node), base: base, clk: clk, runs: newRuns()}
+	g.stale = staleAfter(len(g.runs))
 	g.kept.Store(^uint64(0))
 	// base's millisecond must have begun: the gate needs slot 0 available.
 	for g.limit() == 0 {

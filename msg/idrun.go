@@ -16,7 +16,7 @@ import "runtime"
 // under the gate and the kept floor (a run is reserved only once all its
 // slots have arrived and are below the floor). They are no longer issued in
 // counter order across Ps: an id may be issued after higher ones of another
-// P, by at most idStale counter values (an older remainder of a run is
+// P, by at most staleAfter counter values (an older remainder of a run is
 // dropped, its ids never issued). Under the race detector, which cannot see
 // the pinning, and on a P beyond those at creation (GOMAXPROCS raised
 // later), each id is reserved alone.
@@ -25,9 +25,10 @@ import "runtime"
 // divides 2048 (a slot), so runs taken only in whole never straddle slots.
 const IDRun = 64
 
-// idStale is how far behind the counter a P's run may be and still be
-// issued from: one slot.
-const idStale = 1 << seqBits
+// staleAfter is how far behind the counter a P's run may be and still be
+// issued from: one slot, or more with many Ps, so that runs the other Ps
+// take meanwhile (each a run at a time) do not make a busy P drop its own.
+func staleAfter(ps int) uint64 { return max(1<<seqBits, 4*IDRun*uint64(ps)) }
 
 var _ = [1]struct{}{}[(1<<seqBits)%IDRun] // IDRun divides a slot
 
@@ -50,7 +51,7 @@ func (g *IDGen) fromRun() (uint64, bool) {
 	k, ok := uint64(0), false
 	if p := procPin(); p < len(g.runs) {
 		r := &g.runs[p]
-		if r.next < r.end && g.n.Load()-r.next <= idStale {
+		if r.next < r.end && g.n.Load()-r.next <= g.stale {
 			k, ok = r.next, true
 			r.next++
 		}

@@ -34,9 +34,10 @@ func TestRunsConsecutiveOnOneP(t *testing.T) {
 	}
 }
 
-// A run the counter has left more than idStale behind (its P idle while
-// others issued ids) is dropped: its remaining ids are never issued, the
-// next id comes from a fresh run.
+// A run the counter has left more than staleAfter behind (its P idle
+// while others issued ids) is dropped: its remaining ids are never issued,
+// the next id comes from a fresh run. With many Ps the bound grows with
+// them.
 func TestStaleRunDropped(t *testing.T) {
 	g, err := NewIDGen(3)
 	if err != nil {
@@ -44,14 +45,17 @@ func TestStaleRunDropped(t *testing.T) {
 	}
 	onOneP(t, func() {
 		first := counter(g, g.Next())
-		g.n.Add(idStale + 1) // other Ps reserve past it
-		if k := counter(g, g.Next()); k < first+idStale+1 {
+		g.n.Add(g.stale + 1) // other Ps reserve past it
+		if k := counter(g, g.Next()); k < first+g.stale+1 {
 			t.Fatalf("id from counter %d after %d: a stale run's", k, first)
 		}
-		g.n.Add(idStale - IDRun) // within idStale: the run goes on
+		g.n.Add(g.stale - IDRun) // within the bound: the run goes on
 		k0 := counter(g, g.Next())
 		if k := counter(g, g.Next()); !raceEnabled && k != k0+1 {
-			t.Fatalf("counter %d after %d: a run within idStale was dropped", k, k0)
+			t.Fatalf("counter %d after %d: a run within the bound was dropped", k, k0)
 		}
 	})
+	if s2, s64 := staleAfter(2), staleAfter(64); s2 != 1<<seqBits || s64 != 4*IDRun*64 {
+		t.Fatalf("staleAfter: %d with 2 Ps, %d with 64", s2, s64)
+	}
 }
