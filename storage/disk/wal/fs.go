@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"errors"
 	"os"
 )
 
@@ -32,6 +33,18 @@ type File interface {
 	Size() (int64, error)
 	Close() error
 }
+
+// writeSyncer is a File that can write and make durable in one call
+// (Linux: pwritev2 with RWF_DSYNC). The writer uses it for a group that
+// is the only unsynced write to its segment; other files (and the test
+// wrappers) get WriteAt and Sync.
+type writeSyncer interface {
+	WriteAtSync(p []byte, off int64) (int, error)
+}
+
+// ErrNoWriteSync: the kernel cannot write and sync in one call; the
+// writer stops trying.
+var ErrNoWriteSync = errors.New("wal: no write-and-sync call")
 
 // OSFS is the operating system's file layer.
 type OSFS struct{}

@@ -18,6 +18,7 @@ type writer struct {
 	asked    bool   // the next segment's spare was asked for (wantSpare)
 	spare    *group // the buffer not being filled
 	dirty    bool   // written since the last fsync
+	noWSync  bool   // the file layer cannot write and sync in one call
 	lastEnd  Pos    // after the last entry written
 	lastSync time.Time
 	failing  bool
@@ -206,8 +207,16 @@ func (l *Log) flush(g *group) error {
 			return err
 		}
 		if hi > lo {
-			if _, err := w.f.WriteAt(g.buf[lo:hi], off); err != nil {
+			synced, err := l.writePiece(g.buf[lo:hi], off, g.piece == g.ncuts)
+			if err != nil {
 				return err
+			}
+			if synced {
+				w.end = off + int64(hi-lo)
+				l.segWritten(seq, w.end)
+				l.wantSpare()
+				g.piece++
+				continue
 			}
 			w.dirty = true
 			w.end = off + int64(hi-lo)
@@ -225,6 +234,32 @@ func (l *Log) flush(g *group) error {
 		}
 	}
 	return nil
+}
+
+// writePiece writes b at off of the open segment; true when it is also
+// fsynced. With SyncAlways the group's last piece, when nothing else in
+// the segment waits for an fsync, is written and synced in one call
+// (writeSyncer), the fsync counted as one.
+func (l *Log) writePiece(b []byte, off int64, last bool) (bool, error) {
+	w := &l.w
+	ws, ok := w.f.(writeSyncer)
+	if !ok || !last || w.dirty || w.noWSync || l.o.Sync != SyncAlways {
+		_, err := w.f.WriteAt(b, off)
+		return false, err
+	}
+	t0 := time.Now()
+	_, err := ws.WriteAtSync(b, off)
+	if errors.Is(err, ErrNoWriteSync) {
+		w.noWSync = true
+		_, err = w.f.WriteAt(b, off)
+		return false, err
+	}
+	if err != nil {
+		w.dirty = true // what it wrote, if anything, is not known synced
+		return false, err
+	}
+	l.didSync(t0, time.Since(t0))
+	return true, nil
 }
 
 // toSegment makes seq the open segment: the previous one is fsynced (except
@@ -323,6 +358,14 @@ func (l *Log) syncFile() error {
 	if err != nil {
 		return err
 	}
+	l.didSync(t0, d)
+	return nil
+}
+
+// didSync records an fsync begun at t0 that took d: the open segment is
+// clean, what was written before it is synced.
+func (l *Log) didSync(t0 time.Time, d time.Duration) {
+	w := &l.w
 	l.st.fsync(d)
 	w.dirty = false
 	w.lastSync = t0
@@ -330,7 +373,6 @@ func (l *Log) syncFile() error {
 		l.synced.Store(uint64(w.lastEnd))
 		l.wakeWaiters() // Sync callers
 	}
-	return nil
 }
 
 // commit publishes g: Committed moves to its end, OnCommit runs, waiters
