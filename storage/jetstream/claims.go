@@ -353,20 +353,40 @@ func (c *claims) refresh() {
 			c.unanswered(d)
 			continue
 		}
-		if !expired {
-			select {
-			case ack := <-futs[i].Ok():
-				c.refreshed.Add(1)
-				c.update(d, &claim{g: d.cl.g, rev: ack.Sequence, at: now})
-				continue
-			case err := <-futs[i].Err():
-				c.refreshFailed(d, err)
-				continue
-			case <-timer.C:
-				expired = true
-			}
+		ack, answered, err := answer(futs[i], timer.C, &expired)
+		switch {
+		case !answered:
+			c.unanswered(d)
+		case err != nil:
+			c.refreshFailed(d, err)
+		default:
+			c.refreshed.Add(1)
+			c.update(d, &claim{g: d.cl.g, rev: ack.Sequence, at: now})
 		}
-		c.unanswered(d)
+	}
+}
+
+// answer waits for f's answer until timer fires (then *expired), and
+// after that takes only an answer already in: one lost acknowledgement
+// must not void the answers of the refreshes after it.
+func answer(f natsjs.PubAckFuture, timer <-chan time.Time, expired *bool) (ack *natsjs.PubAck, answered bool, err error) {
+	if !*expired {
+		select {
+		case ack := <-f.Ok():
+			return ack, true, nil
+		case err := <-f.Err():
+			return nil, true, err
+		case <-timer:
+			*expired = true
+		}
+	}
+	select {
+	case ack := <-f.Ok():
+		return ack, true, nil
+	case err := <-f.Err():
+		return nil, true, err
+	default:
+		return nil, false, nil
 	}
 }
 
