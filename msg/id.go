@@ -12,18 +12,20 @@ import (
 // Message ids.
 //
 // An ID is a 64-bit value, written as 16 lower-case hex digits (fixed width,
-// so ids of one node sort by issue order), or, for peers that want digits
-// only, as its decimal value (at most 20 digits):
+// so ids of one node sort by their counter value below: by issue order
+// within a scheduler P's run of ids, not exactly across Ps; idrun.go), or,
+// for peers that want digits only, as its decimal value (at most 20 digits):
 //
 //	bits 63..23  ms   41 bits  a millisecond since 2025-01-01T00:00:00Z (lasts until 2094)
 //	bits 22..12  seq  11 bits  ids issued within that millisecond slot (2048)
 //	bits 11..0   node 12 bits  node_id from the config, 0..4095
 //
-// ms and seq come from one atomic counter n: the k-th id of a generator
-// (k = 0, 1, ...) has ms = base + k/2048 and seq = k%2048, where base is the
-// first millisecond after the generator was created. So ms is not the issue
-// time: it is the start time plus the slots used so far, and it moves ahead
-// of the start time only as fast as ids are issued.
+// ms and seq come from one atomic counter n, taken in runs (idrun.go): the
+// id of counter value k (k = 0, 1, ...) has ms = base + k/2048 and seq =
+// k%2048, where base is the first millisecond after the generator was
+// created. So ms is not the issue time: it is the start time plus the
+// slots used so far, and it moves ahead of the start time only as fast as
+// ids are issued.
 //
 // Why ids never repeat:
 //   - Within a generator: n only grows; (ms, seq) is a bijection of n.
