@@ -230,9 +230,10 @@ type Messages interface {
 	// Find copies into dst the records matching q with the highest ids
 	// below q.Before, newest first (ids sort by issue order within a
 	// scheduler P's run of ids, msg/idrun.go), at most len(dst), and
-	// returns how many; the last id returned is the next page's Before. It walks every record, one shard lock at a time: for
-	// the lookup APIs and erasure, never per message. Records past their
-	// lifetime are not found.
+	// returns how many; the last id returned is the next page's Before.
+	// It walks every record, one shard lock at a time: for the lookup APIs
+	// and erasure, never per message. Records past their lifetime are not
+	// found.
 	Find(q *Query, dst []Record) (int, error)
 	// Len is the number of records held.
 	Len() int
