@@ -70,11 +70,7 @@ func joinAll(t *testing.T, opts []Options) []*Node {
 		wg.Go(func() { nodes[i], errs[i] = Join(opts[i]) })
 	}
 	wg.Wait()
-	for i, err := range errs {
-		if err != nil {
-			t.Fatalf("node %d: %v", i+1, err)
-		}
-	}
+	// Closed at the test's end even when another node failed to join.
 	t.Cleanup(func() {
 		for _, n := range nodes {
 			if n != nil {
@@ -82,6 +78,11 @@ func joinAll(t *testing.T, opts []Options) []*Node {
 			}
 		}
 	})
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("node %d: %v", i+1, err)
+		}
+	}
 	return nodes
 }
 

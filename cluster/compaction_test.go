@@ -43,7 +43,7 @@ func TestRunCompactionCut(t *testing.T) {
 			if got != want {
 				t.Fatalf("%s: node %d compacted at %d, want node %d at %d", what, got[0], got[1], want[0], want[1])
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(30 * time.Second): // three heartbeats read back, on a loaded machine
 			t.Fatalf("%s: no compaction", what)
 		}
 	}
@@ -64,4 +64,32 @@ func TestRunCompactionCut(t *testing.T) {
 	none("5 past the last cut, under 50")
 	applied[1].Store(200)
 	expect("enough past the last cut", [2]uint64{1, 150})
+}
+
+// A Members read that its deadline cuts short is an error, never a
+// shorter list: a live node missing from it would let a compaction's cut
+// pass its applied sequence. Deadlines from 0.1 ms to 4 ms end reads at
+// every point (the bucket's key lister ended its list early there, and
+// no error said so).
+func TestMembersCutShortIsAnError(t *testing.T) {
+	nodes := joinAll(t, threeNodes(t))
+	members(t, nodes[0], 3)
+	var full, cut int
+	for i := range 400 {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Duration(i%40+1)*100*time.Microsecond)
+		ms, err := nodes[0].Members(ctx)
+		cancel()
+		switch {
+		case err != nil:
+			cut++
+		case len(ms) != 3:
+			t.Fatalf("deadline %v: %d members and no error, want the 3 live ones or an error", time.Duration(i%40+1)*100*time.Microsecond, len(ms))
+		default:
+			full++
+		}
+	}
+	t.Logf("400 reads: %d full, %d cut short (an error)", full, cut)
+	if ms, err := nodes[0].Members(context.Background()); err != nil || len(ms) != 3 {
+		t.Fatalf("without a deadline: %d members, %v", len(ms), err)
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,7 +63,15 @@ func takeLease(ctx context.Context, n *Node) (*lease, error) {
 			return l, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, fmt.Errorf("cluster: take node_id %d: %w", n.o.NodeID, err)
+			// No answer while the bucket's stream elects a leader (a
+			// cluster starting): tried again until join_timeout, as the
+			// buckets are.
+			select {
+			case <-ctx.Done():
+				return nil, fmt.Errorf("cluster: take node_id %d: %w", n.o.NodeID, err)
+			case <-time.After(200 * time.Millisecond):
+			}
+			continue
 		}
 		e, gerr := n.nodes.Get(ctx, l.key)
 		switch {
@@ -137,17 +146,22 @@ func (l *lease) release() {
 }
 
 // Members lists the nodes whose keys the bucket holds (all alive), by
-// node id.
+// node id. A read cut short (ctx, no leader) is an error, never a shorter
+// list: a live node missing from it would let a compaction's cut pass its
+// applied sequence, or a bind share count one node less.
 func (n *Node) Members(ctx context.Context) ([]Member, error) {
-	lister, err := n.nodes.ListKeys(ctx)
+	keys, err := n.memberKeys(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []Member
-	for k := range lister.Keys() {
+	out := make([]Member, 0, len(keys))
+	for _, k := range keys {
 		e, err := n.nodes.Get(ctx, k)
+		if errors.Is(err, jetstream.ErrKeyNotFound) {
+			continue // expired or left meanwhile
+		}
 		if err != nil {
-			continue // expired meanwhile
+			return nil, err
 		}
 		var m Member
 		if json.Unmarshal(e.Value(), &m) == nil {
@@ -158,4 +172,26 @@ func (n *Node) Members(ctx context.Context) ([]Member, error) {
 	slices.SortFunc(out, func(a, b Member) int { return a.Node - b.Node })
 	n.seen.note(out)
 	return out, nil
+}
+
+// memberKeys lists NodesBucket's keys from one read of its stream's
+// subjects. Not the bucket's key lister: its watch ends the list once it
+// has had as many entries as there were keys, so while heartbeats refresh
+// keys one can come twice and another not at all (a live node missed
+// about once in 3,000 reads on a loaded 3-node test cluster).
+func (n *Node) memberKeys(ctx context.Context) ([]string, error) {
+	st, err := n.js.Stream(ctx, "KV_"+NodesBucket)
+	if err != nil {
+		return nil, err
+	}
+	pre := "$KV." + NodesBucket + "."
+	info, err := st.Info(ctx, jetstream.WithSubjectFilter(pre+">"))
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, 0, len(info.State.Subjects))
+	for subj := range info.State.Subjects {
+		keys = append(keys, strings.TrimPrefix(subj, pre))
+	}
+	return keys, nil
 }
