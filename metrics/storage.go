@@ -48,7 +48,7 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.devFailed = d("smppd_storage_device_failed", "1 while the device fails writes or fsyncs (EIO): new submits are refused until a retried write succeeds.")
 	s.batchMax = d("smppd_storage_group_commit_batch_max", "Most entries made durable by one group commit.")
 	s.fsyncs = d("smppd_storage_fsyncs_total", "Group commits (fsyncs) made by the disk store.")
-	s.fsyncTime = d("smppd_storage_fsync_time_seconds_total", "Seconds the disk store spent in fsyncs; over smppd_storage_fsyncs_total, the mean fsync time.")
+	s.fsyncTime = d("smppd_storage_fsync_time_seconds_total", "Seconds the disk store spent in fsyncs (with sync = always, a group written and synced in one call counts its write too); over smppd_storage_fsyncs_total, the mean fsync time.")
 	s.fsync = d("smppd_storage_fsync_seconds", "Duration of the disk store's fsyncs: the latest, the median and 99th percentile of the recent ones, and the longest.", "stat")
 	s.batch = d("smppd_storage_group_commit_batch", "Mean entries made durable by one group commit.")
 	s.recovery = d("smppd_storage_recovery_seconds", "Seconds the disk store took at start to replay its log and rebuild its index.")
