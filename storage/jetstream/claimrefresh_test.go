@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"errors"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -77,5 +78,51 @@ func TestClaimRefreshAnsweredAfterALostOne(t *testing.T) {
 	a.claims.mu.Unlock()
 	if held != n-1 {
 		t.Fatalf("%d claims still held, want %d", held, n-1)
+	}
+}
+
+// TestClaimOfAnAckNotJournaledIsLost: node 1 delivered a held item and
+// acknowledges it while its journal refuses writes (a stalled journal's
+// backlog): the ack never reaches the other nodes and the claim, no longer
+// refreshed, lapses, so another node may deliver the item again. That is
+// counted as a lapsed claim (a possible duplicate), as a refresh lost is.
+func TestClaimOfAnAckNotJournaledIsLost(t *testing.T) {
+	dir := t.TempDir()
+	var now atomic.Int64
+	now.Store(time.Now().UnixNano())
+	js, nc := testJS(t, dir)
+	a, err := Open(Options{JS: js, Stream: testStream, Subject: "smppd.journal.1", Node: 1,
+		Dir: dir + "/n1", TTL: time.Hour, ClaimHeld: true, Now: now.Load, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Close(); nc.Close() })
+	until := now.Load() + int64(time.Hour)
+	if _, err := a.Holds().Hold(&storage.Held{SystemID: "bob", Kind: storage.HeldMO, Body: []byte("mo"), Expires: until}); err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]storage.Held, 1)
+	if n, _ := a.Holds().Lease("bob", until, dst); n != 1 {
+		t.Fatalf("leased %d", n)
+	}
+	eventually(t, "the hold acknowledged", func() bool { return a.j.Committed() == a.j.Written() })
+	a.j.mu.Lock()
+	maxPend := a.j.maxPend
+	a.j.maxPend = 0 // every write refused: the backlog of a stalled journal
+	a.j.mu.Unlock()
+	err = a.Holds().Ack(dst[0].Key)
+	a.j.mu.Lock()
+	a.j.maxPend = maxPend
+	a.j.mu.Unlock()
+	if !errors.Is(err, ErrBacklog) {
+		t.Fatalf("Ack with the journal refusing: %v, want ErrBacklog", err)
+	}
+	if c := a.claims.lapsedN.Load(); c != 1 {
+		t.Fatalf("counted %d lapsed claims, want 1: the ack is not journaled, another node may deliver the item", c)
+	}
+	now.Add(int64(claimTTL / 4))
+	a.claims.refresh()
+	if c := a.claims.lapsedN.Load(); c != 1 {
+		t.Fatalf("counted %d lapsed claims after a refresh, want 1", c)
 	}
 }

@@ -271,6 +271,15 @@ func (c *claims) acked(cl claim, pos uint64) {
 	c.mu.Unlock()
 }
 
+// ackUnwritten counts cl, detached for an ack the journal refused, as
+// lapsed: the ack never reaches the other nodes, and once the claim runs
+// out one of them may deliver the item again.
+func (c *claims) ackUnwritten(cl claim, err error) {
+	c.lapsedN.Add(1)
+	c.s.lg.Warn().Err(err).Str("event", "held_claim_lost").Uint64("item", cl.g).Bool("acked", true).
+		Msg("store: a delivered held item's ack was not journaled; its claim lapses and another node may deliver it too")
+}
+
 // retaken reports, once, whether key was given back by lapsed: its
 // earlier winner went silent for claimTTL, maybe after sending it.
 func (c *claims) retaken(key storage.HeldKey) bool {

@@ -263,7 +263,10 @@ func (h *holds) Ack(key storage.HeldKey) error {
 		return err
 	}
 	pos, err := h.logAck(g)
-	if err == nil && claimed {
+	switch {
+	case err != nil && claimed:
+		h.s.claims.ackUnwritten(cl, err)
+	case claimed:
 		h.s.claims.acked(cl, pos)
 	}
 	return err
