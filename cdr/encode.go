@@ -57,35 +57,47 @@ type secondText struct {
 	text [20]byte
 }
 
-// appendView appends v as one JSON object (no newline) to dst.
+// lineHead opens every object, up to the id's digits.
+var lineHead = `{"v":` + strconv.Itoa(Version) + `,"id":"`
+
+// appendView appends v as one JSON object (no newline) to dst. The keys
+// are literals that also close the value before them and open a string
+// value's quote: one copy each.
 func (e *encoder) appendView(dst []byte, v *view) []byte {
 	r := v.rec
-	dst = append(dst, `{"v":`...)
-	dst = strconv.AppendInt(dst, Version, 10)
-	dst = append(dst, `,"id":"`...)
+	dst = append(dst, lineHead...)
 	dst = r.ID.AppendHex(dst)
-	dst = append(dst, '"')
 	if !v.missing {
-		dst = appendField(dst, `,"user":`, r.SystemID)
+		dst = append(dst, `","user":"`...)
+		dst = appendString(dst, r.SystemID, utf8.DecodeRuneInString)
 		// The addresses as sent upstream; the ESME's own beside them when
 		// the policy rewrote them (docs/POLICY.md).
 		ton, npi, a := r.UpstreamSource()
-		dst = appendBytesField(dst, `,"source":`, a)
-		dst = appendInt(dst, `,"source_ton":`, int64(ton))
-		dst = appendInt(dst, `,"source_npi":`, int64(npi))
+		dst = append(dst, `,"source":"`...)
+		dst = appendString(dst, a, utf8.DecodeRune)
+		dst = appendSmall(append(dst, `,"source_ton":`...), uint64(ton))
+		dst = appendSmall(append(dst, `,"source_npi":`...), uint64(npi))
 		ton, npi, a = r.UpstreamDest()
-		dst = appendBytesField(dst, `,"destination":`, a)
-		dst = appendInt(dst, `,"destination_ton":`, int64(ton))
-		dst = appendInt(dst, `,"destination_npi":`, int64(npi))
+		dst = append(dst, `,"destination":"`...)
+		dst = appendString(dst, a, utf8.DecodeRune)
+		dst = appendSmall(append(dst, `,"destination_ton":`...), uint64(ton))
+		dst = appendSmall(append(dst, `,"destination_npi":`...), uint64(npi))
 		if r.Rewritten {
-			dst = appendBytesField(dst, `,"submitted_source":`, r.SourceAddr())
-			dst = appendBytesField(dst, `,"submitted_destination":`, r.DestAddr())
+			dst = append(dst, `,"submitted_source":"`...)
+			dst = appendString(dst, r.SourceAddr(), utf8.DecodeRune)
+			dst = append(dst, `,"submitted_destination":"`...)
+			dst = appendString(dst, r.DestAddr(), utf8.DecodeRune)
 		}
-		dst = appendInt(dst, `,"parts":`, int64(r.Parts))
-		dst = appendField(dst, `,"route":`, r.MTRoute)
-		dst = appendField(dst, `,"connector":`, e.connector(r.Connector))
+		dst = appendSmall(append(dst, `,"parts":`...), uint64(r.Parts))
+		dst = append(dst, `,"route":"`...)
+		dst = appendString(dst, r.MTRoute, utf8.DecodeRuneInString)
+		dst = append(dst, `,"connector":"`...)
+		dst = appendString(dst, e.connector(r.Connector), utf8.DecodeRuneInString)
+		dst = append(dst, `,"upstream_id":"`...)
+	} else {
+		dst = append(dst, `","upstream_id":"`...)
 	}
-	dst = appendBytesField(dst, `,"upstream_id":`, v.upstreamID)
+	dst = appendString(dst, v.upstreamID, utf8.DecodeRune)
 	if !v.missing {
 		dst = appendTime(dst, `,"submitted":`, r.Submitted, &e.submitted)
 		if r.Expires != 0 {
@@ -95,20 +107,23 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 	if v.done != 0 {
 		dst = appendTime(dst, `,"final":`, v.done, &e.final)
 	}
-	dst = appendField(dst, `,"state":`, v.state.String())
-	dst = appendInt(dst, `,"error":`, int64(v.err))
+	dst = append(dst, `,"state":"`...)
+	dst = appendString(dst, v.state.String(), utf8.DecodeRuneInString)
+	dst = appendSmall(append(dst, `,"error":`...), uint64(v.err))
 	if !v.missing {
-		dst = append(dst, `,"charge":`...)
-		dst = appendAmount(dst, r.Charge)
-		dst = appendInt(dst, `,"quota_parts":`, int64(r.ChargeParts))
+		dst = appendAmount(append(dst, `,"charge":`...), r.Charge)
+		dst = appendSmall(append(dst, `,"quota_parts":`...), uint64(r.ChargeParts))
 	}
 	if v.cdr {
-		dst = append(dst, `,"refunded":`...)
-		dst = strconv.AppendBool(dst, v.refunded)
+		if v.refunded {
+			dst = append(dst, `,"refunded":true`...)
+		} else {
+			dst = append(dst, `,"refunded":false`...)
+		}
 	}
 	if !v.missing {
-		dst = appendInt(dst, `,"registered_delivery":`, int64(r.RegisteredDelivery))
-		dst = appendInt(dst, `,"data_coding":`, int64(r.DataCoding))
+		dst = appendSmall(append(dst, `,"registered_delivery":`...), uint64(r.RegisteredDelivery))
+		dst = appendSmall(append(dst, `,"data_coding":`...), uint64(r.DataCoding))
 		if !e.maskContent && r.TextLen > 0 {
 			dst = e.appendText(dst, r)
 		}
@@ -128,35 +143,81 @@ func (e *encoder) connector(c int32) string {
 }
 
 // appendText writes the stored text prefix: "text" when its data_coding
-// decodes, "text_hex" (the octets) for binary or unknown codings.
+// decodes, "text_hex" (the octets) for binary or unknown codings. A
+// prefix whose every octet decodes to itself and needs no escape (most
+// GSM7 and IA5 texts) is copied as it is, without decoding it first.
 func (e *encoder) appendText(dst []byte, r *storage.Record) []byte {
+	p := r.TextPrefix()
+	if same := textSame[r.DataCoding]; same != nil {
+		i := 0
+		for i < len(p) && same[p[i]] {
+			i++
+		}
+		if i == len(p) {
+			dst = append(dst, `,"text":"`...)
+			dst = append(dst, p...)
+			return append(dst, '"')
+		}
+	}
 	var err error
-	if e.text, err = charset.Decode(e.text[:0], r.DataCoding, r.TextPrefix()); err == nil {
-		return appendBytesField(dst, `,"text":`, e.text)
+	if e.text, err = charset.Decode(e.text[:0], r.DataCoding, p); err == nil {
+		dst = append(dst, `,"text":"`...)
+		return appendString(dst, e.text, utf8.DecodeRune)
 	}
 	dst = append(dst, `,"text_hex":"`...)
-	const hexDigits = "0123456789abcdef"
-	for _, c := range r.TextPrefix() {
+	for _, c := range p {
 		dst = append(dst, hexDigits[c>>4], hexDigits[c&15])
 	}
 	return append(dst, '"')
 }
 
-// appendField and the other field writers take key as the literal that
-// opens the field (`,"user":`): one copy a field.
-func appendField(dst []byte, key, val string) []byte {
-	dst = append(dst, key...)
-	return appendString(dst, val, utf8.DecodeRuneInString)
-}
+// textSame[dc], for the data codings charset.Decode converts octet by
+// octet (GSM7 unescaped, IA5, Latin-1), marks the octets that decode to
+// themselves and go into a JSON string unescaped; nil for the others.
+// Derived from charset.Decode itself, so the two cannot disagree.
+var textSame = func() (t [256]*[256]bool) {
+	same := func(dc byte) *[256]bool {
+		var m [256]bool
+		for c := range 256 {
+			out, err := charset.Decode(nil, dc, []byte{byte(c)})
+			m[c] = err == nil && len(out) == 1 && out[0] == byte(c) && jsonPlain[c]
+		}
+		return &m
+	}
+	gsm7, ia5, latin1 := same(byte(charset.CodingGSM7)), same(byte(charset.CodingIA5)), same(byte(charset.CodingLatin1))
+	for dc := range 256 {
+		switch s := charset.Classify(byte(dc)); {
+		case dc == int(charset.CodingIA5):
+			t[dc] = ia5
+		case dc == int(charset.CodingLatin1):
+			t[dc] = latin1
+		case s.Alphabet == charset.AlphabetGSM7 && !s.Compressed:
+			t[dc] = gsm7
+		}
+	}
+	return t
+}()
 
-func appendBytesField(dst []byte, key string, val []byte) []byte {
-	dst = append(dst, key...)
-	return appendString(dst, val, utf8.DecodeRune)
-}
+const hexDigits = "0123456789abcdef"
 
-func appendInt(dst []byte, key string, n int64) []byte {
-	dst = append(dst, key...)
-	return strconv.AppendInt(dst, n, 10)
+// digitPairs holds "00" to "99": two digits a lookup.
+const digitPairs = "00010203040506070809" + "10111213141516171819" + "20212223242526272829" +
+	"30313233343536373839" + "40414243444546474849" + "50515253545556575859" +
+	"60616263646566676869" + "70717273747576777879" + "80818283848586878889" + "90919293949596979899"
+
+// appendSmall writes n in decimal: the fields' values are octets or
+// uint16s, three digits at most but for errors and quota parts.
+func appendSmall(dst []byte, n uint64) []byte {
+	switch {
+	case n < 10:
+		return append(dst, byte('0'+n))
+	case n < 100:
+		return append(dst, digitPairs[2*n], digitPairs[2*n+1])
+	case n < 1000:
+		lo := n % 100
+		return append(dst, byte('0'+n/100), digitPairs[2*lo], digitPairs[2*lo+1])
+	}
+	return strconv.AppendUint(dst, n, 10)
 }
 
 // appendTime writes ns as a JSON string in timeLayout: c's text of its
@@ -241,20 +302,18 @@ func append4(dst []byte, v int64) []byte {
 
 // appendAmount writes micro-units as an exact JSON decimal number ("0.05").
 func appendAmount(dst []byte, micros int64) []byte {
+	u := uint64(micros)
 	if micros < 0 {
 		dst = append(dst, '-')
-		micros = -micros
+		u = -u // the magnitude, MinInt64's too
 	}
-	dst = strconv.AppendInt(dst, micros/microsPerUnit, 10)
-	f := micros % microsPerUnit
+	dst = appendSmall(dst, u/microsPerUnit)
+	f := u % microsPerUnit
 	if f == 0 {
 		return dst
 	}
-	var frac [6]byte
-	for i := 5; i >= 0; i-- {
-		frac[i] = byte('0' + f%10)
-		f /= 10
-	}
+	hi, mid, lo := f/10_000, f/100%100, f%100
+	frac := [6]byte{digitPairs[2*hi], digitPairs[2*hi+1], digitPairs[2*mid], digitPairs[2*mid+1], digitPairs[2*lo], digitPairs[2*lo+1]}
 	n := 6
 	for frac[n-1] == '0' {
 		n--
@@ -263,20 +322,40 @@ func appendAmount(dst []byte, micros int64) []byte {
 	return append(dst, frac[:n]...)
 }
 
-// appendString writes s as a JSON string: control characters, quotes and
-// backslashes escaped, invalid UTF-8 as U+FFFD. decode is utf8's
-// DecodeRune or DecodeRuneInString, as T is.
-// plainJSON: c is ASCII a JSON string holds as is.
-func plainJSON(c byte) bool { return c >= 0x20 && c < utf8.RuneSelf && c != '"' && c != '\\' }
+// jsonPlain[c]: octet c goes into a JSON string as it is (printable
+// ASCII but '"' and '\\').
+var jsonPlain = func() (t [256]bool) {
+	for c := 0x20; c < utf8.RuneSelf; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
 
+// appendString writes s and the closing quote of a JSON string (the key
+// opened it): control characters, quotes and backslashes escaped,
+// invalid UTF-8 as U+FFFD. decode is utf8's DecodeRune or
+// DecodeRuneInString, as T is. Most values need no escape: they are
+// scanned by table and copied in one append.
 func appendString[T string | []byte](dst []byte, s T, decode func(T) (rune, int)) []byte {
-	const hexDigits = "0123456789abcdef"
-	dst = append(dst, '"')
+	i := 0
+	for i < len(s) && jsonPlain[s[i]] {
+		i++
+	}
+	dst = append(dst, s[:i]...)
+	if i < len(s) {
+		dst = appendEscaped(dst, s[i:], decode)
+	}
+	return append(dst, '"')
+}
+
+// appendEscaped writes the rest of a string whose first octet needs an
+// escape or is not ASCII.
+func appendEscaped[T string | []byte](dst []byte, s T, decode func(T) (rune, int)) []byte {
 	for i := 0; i < len(s); {
 		c := s[i]
-		if plainJSON(c) {
+		if jsonPlain[c] {
 			j := i + 1 // a run of ASCII that needs no escape goes in one copy
-			for j < len(s) && plainJSON(s[j]) {
+			for j < len(s) && jsonPlain[s[j]] {
 				j++
 			}
 			dst = append(dst, s[i:j]...)
@@ -284,22 +363,17 @@ func appendString[T string | []byte](dst []byte, s T, decode func(T) (rune, int)
 			continue
 		}
 		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
+			switch c {
+			case '"', '\\':
 				dst = append(dst, '\\', c)
-			case c < 0x20:
-				switch c {
-				case '\n':
-					dst = append(dst, '\\', 'n')
-				case '\r':
-					dst = append(dst, '\\', 'r')
-				case '\t':
-					dst = append(dst, '\\', 't')
-				default:
-					dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-				}
-			default:
-				dst = append(dst, c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default: // the other control characters, below 0x20
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
 			}
 			i++
 			continue
@@ -312,5 +386,5 @@ func appendString[T string | []byte](dst []byte, s T, decode func(T) (rune, int)
 		}
 		i += size
 	}
-	return append(dst, '"')
+	return dst
 }

@@ -14,7 +14,7 @@ import (
 
 func TestAppendStringIsJSON(t *testing.T) {
 	for _, s := range []string{"", "plain", `q"uote\back`, "tab\tnl\ncr\r", "\x00\x01\x1f", "ünï €", "bad \xff\xfe utf8", "\u2028"} {
-		out := appendString(nil, s, utf8.DecodeRuneInString)
+		out := appendString([]byte{'"'}, s, utf8.DecodeRuneInString) // the key opens the string
 		var back string
 		if err := json.Unmarshal(out, &back); err != nil {
 			t.Fatalf("%q -> %s: not JSON: %v", s, out, err)
