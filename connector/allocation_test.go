@@ -36,3 +36,26 @@ func TestSubmitAllocations(t *testing.T) {
 		t.Errorf("Submit on a full queue: %v allocs, want 0", a)
 	}
 }
+
+// A batch onto a queue with room, and the step that takes it, allocate
+// nothing.
+func TestSubmitQuietBatchAllocations(t *testing.T) {
+	rt := newInstant(t, connector.Options{Name: "x", Queue: 1 << 10, Manual: true, Caps: connector.Caps{Helped: true}}, false, 0)
+	if err := rt.Start(&recSink{}); err != nil {
+		t.Fatal(err)
+	}
+	ms := make([]*msg.Message, 64)
+	if a := testing.AllocsPerRun(1000, func() {
+		for i := range ms {
+			ms[i] = msg.NewMessage() // the step's acceptance releases each
+		}
+		if rt.Free() < len(ms) || rt.SubmitQuietBatch(ms) != len(ms) {
+			t.Fatal("SubmitQuietBatch refused")
+		}
+		for rt.Free() < rt.Cap() {
+			rt.Step(0)
+		}
+	}); a != 0 {
+		t.Errorf("SubmitQuietBatch: %v allocs, want 0", a)
+	}
+}

@@ -130,6 +130,20 @@ type SubmitRequest struct {
 	// this request's batch: work that need not delay the answer may wait
 	// for it.
 	TurnEnd bool
+	// Loop is the handling event loop's LoopLocal, the one its EndTurnOn
+	// (LoopTurnEnder) is given; nil from callers that are not loops.
+	Loop *LoopLocal
+}
+
+// LoopLocal is one event loop's slot for the SubmitHandler's own state
+// (work it gathers over a turn): only that loop's goroutine reads or
+// writes it, in HandleSubmit and EndTurnOn, so it needs no lock.
+type LoopLocal struct{ V any }
+
+// LoopTurnEnder is a TurnEnder told whose turn ended: the engine calls
+// EndTurnOn, with the loop's LoopLocal, instead of EndTurn.
+type LoopTurnEnder interface {
+	EndTurnOn(l *LoopLocal)
 }
 
 // TurnEnder is implemented by a SubmitHandler that defers work: EndTurn

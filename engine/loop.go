@@ -92,6 +92,7 @@ type loop struct {
 	bresp    codec.BindResp
 	req      SubmitRequest
 	endTurn  bool      // an MT request was handled this batch: call srv.ender.EndTurn when it ends
+	local    LoopLocal // the SubmitHandler's (SubmitRequest.Loop)
 	batchNow time.Time // read at the batch's first MT request (serve clears it)
 	answered int       // MT requests answered in the batch, for SubmitLatency (submitsDone)
 	res      SubmitResult
@@ -191,6 +192,10 @@ func (l *loop) drainStopped() {
 // and counted like one in the loop, not let out into gnet.
 func (l *loop) endTurnNow() {
 	defer l.recoverTurn()
+	if e := l.srv.lender; e != nil {
+		e.EndTurnOn(&l.local)
+		return
+	}
 	l.srv.ender.EndTurn()
 }
 

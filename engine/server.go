@@ -25,7 +25,8 @@ type Server struct {
 	log    zerolog.Logger
 	sysID  []byte
 	submit SubmitHandler
-	ender  TurnEnder // submit's, when it implements one
+	ender  TurnEnder     // submit's, when it implements one
+	lender LoopTurnEnder // submit's, when it implements one: called instead of ender
 
 	h       *handler
 	eng     gnet.Engine
@@ -94,6 +95,7 @@ func New(opts Options) (*Server, error) {
 		srv.submit = IDHandler{IDs: ids}
 	}
 	srv.ender, _ = srv.submit.(TurnEnder)
+	srv.lender, _ = srv.submit.(LoopTurnEnder)
 	srv.gate, _ = opts.Authenticator.(BindGate)
 	srv.pending.init(opts.MaxPendingBindsPerIP)
 	srv.limits.init(opts.MaxConnections, opts.MaxConnectionsPerIP)

@@ -480,6 +480,7 @@ type hubSpec struct {
 	noAttach  bool
 	logWriter *bytes.Buffer
 	helped    bool // connectors declare Caps.Helped (helpedConn)
+	batched   bool // with helped: the connectors take batches (batchConn)
 }
 
 // helpedConn is a fakeConn the loops may help (Caps.Helped).
@@ -511,7 +512,11 @@ func newHub(t testing.TB, spec hubSpec) *testHub {
 			c.caps.Helped = true
 			hc := &helpedConn{fakeConn: c}
 			th.helped = append(th.helped, hc)
-			conns = append(conns, hc)
+			if spec.batched {
+				conns = append(conns, &batchConn{hc})
+			} else {
+				conns = append(conns, hc)
+			}
 		} else {
 			conns = append(conns, c)
 		}

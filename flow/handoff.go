@@ -25,11 +25,17 @@ import (
 // (deferHands), and the commit that covers their writes hands them over.
 // Either way no upstream sees a message that is not on disk.
 
-// handOrSubmit queues m for connector c, or, when the submit collects its
-// messages (sc.collect), takes it into sc.hands if c has room now; false
-// when c cannot take it (the caller tries the failover).
+// handOrSubmit queues m for connector c (through the loop's turn batch,
+// turn.go, when it has one), or, when the submit collects its messages
+// (sc.collect), takes it into sc.hands if c has room now; false when c
+// cannot take it (the caller tries the failover).
 func (h *Hub) handOrSubmit(sc *submitScratch, cs *connSet, c int, m *msg.Message, quiet bool) bool {
 	if !sc.collect {
+		if t := sc.sub.turn; t != nil && quiet && cs.helped[c] {
+			if taken, ok := t.add(cs.conns[c], c, m); ok {
+				return taken
+			}
+		}
 		return h.submitTo(cs, c, m, quiet)
 	}
 	if h.spilling(c) && m.Command != uint32(codec.SubmitMultiID) {

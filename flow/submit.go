@@ -53,8 +53,9 @@ type submission struct {
 	command  uint32
 	now      time.Time
 	nowNs    int64
-	mayWait  bool // a full queue answers Wait (the engine holds the PDU), not ESME_RMSGQFUL
-	turnEnd  bool // the engine calls EndTurn after this request: connectors may be helped then
+	mayWait  bool       // a full queue answers Wait (the engine holds the PDU), not ESME_RMSGQFUL
+	turnEnd  bool       // the engine calls EndTurn after this request: connectors may be helped then
+	turn     *turnBatch // the loop's, when the engine calls EndTurnOn after this request (turn.go)
 
 	serviceType                                        []byte
 	srcTON, srcNPI                                     uint8
@@ -151,6 +152,9 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	// submit_multi answers per destination at once: it never waits.
 	s.mayWait = req.MayWait && req.SubmitMulti == nil
 	s.turnEnd = req.TurnEnd
+	if req.TurnEnd && req.Loop != nil {
+		s.turn = turnOf(req.Loop)
+	}
 	switch {
 	case req.SubmitSM != nil:
 		s.fromSM(req.SubmitSM)

@@ -1,0 +1,77 @@
+package engine
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/smpptest"
+)
+
+// loopEnder gathers each loop's requests in its LoopLocal, as the flow
+// hub's turn batch does, and counts at each EndTurnOn what the turn
+// gathered there.
+type loopEnder struct {
+	mu       sync.Mutex
+	gathered int // requests seen by EndTurnOn
+	turns    int
+	noLoop   int // requests without a LoopLocal
+	plain    int // EndTurn calls (must be none)
+}
+
+func (h *loopEnder) HandleSubmit(req *SubmitRequest, res *SubmitResult) {
+	if req.Loop == nil {
+		h.mu.Lock()
+		h.noLoop++
+		h.mu.Unlock()
+	} else {
+		n, _ := req.Loop.V.(int) // the loop's goroutine only: no lock
+		req.Loop.V = n + 1
+	}
+	res.MessageID = append(res.MessageID, "id"...)
+}
+
+func (h *loopEnder) EndTurnOn(l *LoopLocal) {
+	n, _ := l.V.(int)
+	l.V = 0
+	h.mu.Lock()
+	h.gathered += n
+	h.turns++
+	h.mu.Unlock()
+}
+
+func (h *loopEnder) EndTurn() {
+	h.mu.Lock()
+	h.plain++
+	h.mu.Unlock()
+}
+
+func (h *loopEnder) read() (gathered, turns, noLoop, plain int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.gathered, h.turns, h.noLoop, h.plain
+}
+
+// A LoopTurnEnder gets, at each turn's end, the LoopLocal its requests
+// carried: everything they gathered there is seen at a turn's end, and
+// EndTurn is not called.
+func TestLoopTurnEnderGetsTheRequestsLoop(t *testing.T) {
+	t.Parallel()
+	h := &loopEnder{}
+	ts := start(t, func(o *Options) { o.Submit = h })
+	c := ts.bound(t, codec.BindTransmitterID)
+	const n = 20
+	for i := range uint32(n) {
+		mustSend(t, c, codec.SubmitSMID, 10+i, smpptest.SubmitBody("1", "2", "x"))
+	}
+	for range n {
+		mustExpect(t, c, codec.SubmitSMRespID, codec.StatusOK)
+	}
+	eventually(t, "every request gathered at a turn's end", func() bool {
+		g, _, _, _ := h.read()
+		return g == n
+	})
+	if g, turns, noLoop, plain := h.read(); noLoop != 0 || plain != 0 || turns < 1 || turns > n {
+		t.Fatalf("gathered %d in %d turns, %d requests without a LoopLocal, %d EndTurn calls", g, turns, noLoop, plain)
+	}
+}
