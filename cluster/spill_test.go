@@ -269,9 +269,13 @@ func TestSharedQueueDepthInMessages(t *testing.T) {
 	qb.Spill(0, item(2000))
 	waitFor(t, 10*time.Second, "the spilled items stored", func() bool { return a.stored.Load() == 600 && b.stored.Load() == 8 })
 	for _, q := range []*Queues{qa, qb} {
-		waitFor(t, 5*time.Second, "the depth read", func() bool { return q.Stats(1).Messages == 607 && q.Stats(0).Messages == 1 })
-		s := q.Stats(1)
-		if s.Batches < 4 || s.Batches > 40 || s.Waiting != s.Batches {
+		// A depth read stores the stream's counts, then the consumer's:
+		// wait for a reading with both.
+		waitFor(t, 10*time.Second, "the depth read", func() bool {
+			s := q.Stats(1)
+			return s.Messages == 607 && s.Waiting == s.Batches && q.Stats(0).Messages == 1
+		})
+		if s := q.Stats(1); s.Batches < 4 || s.Batches > 40 {
 			t.Fatalf("607 messages in %d batches (%d waiting)", s.Batches, s.Waiting)
 		}
 	}
