@@ -33,6 +33,7 @@ func (h *Hub) handOrSubmit(sc *submitScratch, cs *connSet, c int, m *msg.Message
 	if !sc.collect {
 		if t := sc.sub.turn; t != nil && quiet && cs.helped[c] {
 			if taken, ok := t.add(cs.conns[c], c, m); ok {
+				sc.sub.turnFull = sc.sub.turnFull || !taken // full once the turn's batch goes
 				return taken
 			}
 		}

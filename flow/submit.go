@@ -56,6 +56,7 @@ type submission struct {
 	mayWait  bool       // a full queue answers Wait (the engine holds the PDU), not ESME_RMSGQFUL
 	turnEnd  bool       // the engine calls EndTurn after this request: connectors may be helped then
 	turn     *turnBatch // the loop's, when the engine calls EndTurnOn after this request (turn.go)
+	turnFull bool       // a connector's room for the turn was used up: a full queue for mayWait
 
 	serviceType                                        []byte
 	srcTON, srcNPI                                     uint8
@@ -471,7 +472,7 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 			h.noteStore(err, "put", id)
 			return RefuseStorage.status(), RefuseStorage, stored
 		}
-		if s.mayWait && h.queuesFull(conn, failover) {
+		if s.mayWait && (s.turnFull || h.queuesFull(conn, failover)) {
 			return codec.StatusMsgQFul, refuseWait, stored // not a refusal yet: the session waits
 		}
 		st, r, _ = h.queueFull(s, conn, "")

@@ -13,8 +13,9 @@ import (
 // instead of one compare-and-swap on its tail per message. A connector's
 // room is read at its first message of the turn and counted down, so a
 // message it has no room for goes to the failover at once, as a refused
-// Submit does; one that others' pushes crowd out by the turn's end waits
-// in later, as a collected message does (handoff.go).
+// Submit does (with none left, a submit that may wait waits: the queue is
+// full once the batch goes); one that others' pushes crowd out by the
+// turn's end waits in later, as a collected message does (handoff.go).
 
 // turnBatch is one loop's; only that loop touches it (engine.LoopLocal).
 type turnBatch struct {
