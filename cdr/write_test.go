@@ -1,0 +1,46 @@
+package cdr
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A write that leaves lines for the next ends on a page boundary of the
+// file, keeps the rest (a line begun included) and counts only the lines
+// whose end it wrote; the step that empties the queue writes the rest.
+func TestWriteKeepsTailPastPageBoundary(t *testing.T) {
+	e := newEnv(t, nil)
+	const lines = 1000
+	for i := uint64(1); i <= lines; i++ {
+		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
+		e.final(i)
+	}
+	e.s.mu.Lock()
+	e.s.batch, e.s.bi = e.s.q.PopBatch(e.s.batch[:0]), 0
+	for ; e.s.bi < len(e.s.batch); e.s.bi++ {
+		e.s.out = append(e.s.out, e.s.encode(e.s.line[:0], &e.s.batch[e.s.bi])...)
+		e.s.outN++
+	}
+	all := append([]byte(nil), e.s.out...)
+	if !e.s.write(e.clk.nowNs(), false) {
+		t.Fatal("write failed")
+	}
+	size, kept, counted := e.s.fs.size, len(e.s.out), e.s.written.Load()
+	e.s.mu.Unlock()
+	if size == 0 || size%pageSize != 0 || size+int64(kept) != int64(len(all)) {
+		t.Fatalf("wrote %d of %d bytes, kept %d: want a multiple of %d and the rest kept", size, len(all), kept, pageSize)
+	}
+	if want := uint64(bytes.Count(all[:size], newline)); counted != want {
+		t.Fatalf("counted %d lines written, %d end in the file", counted, want)
+	}
+	got, err := os.ReadFile(filepath.Join(e.dir, e.files()[0]))
+	if err != nil || !bytes.Equal(got, all[:size]) {
+		t.Fatalf("file holds %d bytes (%v), want the first %d encoded", len(got), err, size)
+	}
+	e.step()
+	if n := len(e.lines()); n != lines || e.s.Stats().Written != lines {
+		t.Fatalf("after the step: %d lines in the files, %d counted, want %d", n, e.s.Stats().Written, lines)
+	}
+}
