@@ -32,7 +32,7 @@ import (
 func (h *Hub) handOrSubmit(sc *submitScratch, cs *connSet, c int, m *msg.Message, quiet bool) bool {
 	if !sc.collect {
 		if t := sc.sub.turn; t != nil && quiet && cs.helped[c] {
-			if taken, ok := t.add(cs.conns[c], c, m); ok {
+			if taken, ok := h.turnAdd(t, cs.conns[c], c, m); ok {
 				sc.sub.turnFull = sc.sub.turnFull || !taken // full once the turn's batch goes
 				return taken
 			}

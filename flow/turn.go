@@ -11,11 +11,12 @@ import (
 // each connector's queue at the turn's end (EndTurnOn), once the answers
 // are written, with one reservation of the queue's slots per connector
 // instead of one compare-and-swap on its tail per message. A connector's
-// room is read at its first message of the turn and counted down, so a
-// message it has no room for goes to the failover at once, as a refused
-// Submit does (with none left, a submit that may wait waits: the queue is
-// full once the batch goes); one that others' pushes crowd out by the
-// turn's end waits in later, as a collected message does (handoff.go).
+// room is read at its first message of the turn and counted down; used
+// up, what the turn holds for it goes at once and the room is read again,
+// so a message it has no room for goes to the failover at once, as a
+// refused Submit does (with none left, a submit that may wait waits: the
+// queue is full); one that others' pushes crowd out by the turn's end
+// waits in later, as a collected message does (handoff.go).
 
 // turnBatch is one loop's; only that loop touches it (engine.LoopLocal).
 type turnBatch struct {
@@ -42,9 +43,13 @@ func turnOf(l *engine.LoopLocal) *turnBatch {
 	return t
 }
 
-// add queues m for connector c at the turn's end; false when c has no
-// room left this turn. ok false: c takes no batch (the caller submits).
-func (t *turnBatch) add(cn connector.Connector, c int, m *msg.Message) (taken, ok bool) {
+// turnAdd queues m for connector c at the turn's end; false when c has
+// no room for it. ok false: c takes no batch (the caller submits). When
+// the turn has used up the room c had, what the turn holds for c goes now
+// and the queue is read again: a queue with room then takes m, and a full
+// one is seen full by the caller (queuesFull), so the session waits for
+// room as it does without a turn batch.
+func (h *Hub) turnAdd(t *turnBatch, cn connector.Connector, c int, m *msg.Message) (taken, ok bool) {
 	i := 0
 	for i < len(t.conns) && t.conns[i].c != c {
 		i++
@@ -61,11 +66,35 @@ func (t *turnBatch) add(cn connector.Connector, c int, m *msg.Message) (taken, o
 		return false, false
 	}
 	if tc.room <= 0 {
-		return false, true
+		h.flushOne(t, c)
+		if b := connector.AsBatcher(cn); b != nil {
+			tc.room = b.Free()
+		}
+		if tc.room <= 0 {
+			return false, true
+		}
 	}
 	tc.room--
 	t.ms = append(t.ms, m)
 	return true, true
+}
+
+// flushOne hands over what t holds for connector c, keeping the rest in
+// order.
+func (h *Hub) flushOne(t *turnBatch, c int) {
+	keep, share := t.ms[:0], t.share[:0]
+	for _, m := range t.ms {
+		if m.Connector == c {
+			share = append(share, m)
+		} else {
+			keep = append(keep, m)
+		}
+	}
+	clear(t.ms[len(keep):])
+	t.ms, t.share = keep, share
+	h.handTurn(h.cs(), c, share)
+	clear(share)
+	t.share = share[:0]
 }
 
 // EndTurnOn implements engine.LoopTurnEnder: the loop's turn batch goes
@@ -100,24 +129,34 @@ func (h *Hub) flushTurn(t *turnBatch) {
 				}
 				ms = t.share
 			}
-			n := 0
-			if cs.has(tc.c) {
-				if b := connector.AsBatcher(cs.conns[tc.c]); b != nil {
-					n = b.SubmitQuietBatch(ms)
-				}
-			}
-			if n > 0 && cs.helped[tc.c] {
-				if f := cs.fed[tc.c]; !f.v.Load() {
-					f.v.Store(true) // after the push: EndTurn helps it
-				}
-			}
-			for _, m := range ms[n:] {
-				h.handLater(m)
-			}
+			h.handTurn(cs, tc.c, ms)
 		}
 		clear(all)
 		clear(t.share)
 		t.share = t.share[:0]
+	}
+}
+
+// handTurn hands ms to connector c in one batch and marks c fed; what its
+// queue has no room for, or all of ms when c was removed or restarted as
+// something that takes no batch, goes to later.
+func (h *Hub) handTurn(cs *connSet, c int, ms []*msg.Message) {
+	if len(ms) == 0 {
+		return
+	}
+	n := 0
+	if cs.has(c) {
+		if b := connector.AsBatcher(cs.conns[c]); b != nil {
+			n = b.SubmitQuietBatch(ms)
+		}
+	}
+	if n > 0 && cs.helped[c] {
+		if f := cs.fed[c]; !f.v.Load() {
+			f.v.Store(true) // after the push: EndTurn helps it
+		}
+	}
+	for _, m := range ms[n:] {
+		h.handLater(m)
 	}
 }
 

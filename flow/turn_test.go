@@ -142,3 +142,34 @@ func TestTurnBatchCrowdedOut(t *testing.T) {
 		t.Fatalf("after later's step: %d queued, later holds %d; want 3 and 0", a.queued(), th.later.len())
 	}
 }
+
+// When the turn has used up the room its connector had, what it holds for
+// that connector goes at once and the queue is read again: room freed
+// meanwhile (the worker took messages) takes the message, in this turn.
+func TestTurnBatchRoomReadAgain(t *testing.T) {
+	th := newHub(t, hubSpec{helped: true, batched: true})
+	p := newUser(t, "alice", userSpec{})
+	a, hc := th.conns[0], th.helped[0]
+	a.cap = 2
+	var l engine.LoopLocal
+	for _, text := range []string{"a", "b"} {
+		wantStatus(t, th.turnSubmit(t, &l, p, text), codec.StatusOK)
+	}
+	a.mu.Lock()
+	a.cap = 4 // room freed after the turn read it
+	a.mu.Unlock()
+	wantStatus(t, th.turnSubmit(t, &l, p, "c"), codec.StatusOK)
+	if a.queued() != 2 || hc.quietSubs.Load() != 1 {
+		t.Fatalf("room used up: %d queued in %d batches, want the turn's 2 in 1", a.queued(), hc.quietSubs.Load())
+	}
+	th.EndTurnOn(&l)
+	if a.queued() != 3 || hc.quietSubs.Load() != 2 || th.Stats().HandOffWaits != 0 {
+		t.Fatalf("after the turn: %d queued in %d batches, %d hand-off waits; want 3, 2, 0",
+			a.queued(), hc.quietSubs.Load(), th.Stats().HandOffWaits)
+	}
+	for _, want := range []string{"a", "b", "c"} {
+		if m := a.pop(t); string(m.ShortMessage) != want {
+			t.Fatalf("queued %q, want %q: out of order", m.ShortMessage, want)
+		}
+	}
+}
