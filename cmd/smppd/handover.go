@@ -29,8 +29,9 @@ import (
 // load on the event loop.
 type handover struct {
 	ready   atomic.Bool
-	hub     hubSeams // set by attach, before ready
-	dl      dlSeams  // set by attach: deliveries may end before ready
+	hub     hubSeams             // set by attach, before ready
+	lender  engine.LoopTurnEnder // hub's, when it batches a loop's turn (flow/turn.go); set by attach
+	dl      dlSeams              // set by attach: deliveries may end before ready
 	latency atomic.Pointer[observer]
 
 	mu    sync.Mutex
@@ -68,6 +69,7 @@ type observer struct{ o engine.Observer }
 var (
 	_ engine.SubmitHandler = (*handover)(nil)
 	_ engine.TurnEnder     = (*handover)(nil)
+	_ engine.LoopTurnEnder = (*handover)(nil)
 	_ engine.ManageHandler = (*handover)(nil)
 	_ engine.BindObserver  = (*handover)(nil)
 	_ engine.DeliverySink  = (*handover)(nil)
@@ -81,6 +83,7 @@ func newHandover() *handover { return &handover{bound: make(map[boundKey]int)} }
 func (h *handover) attach(hub hubSeams, dl dlSeams, latency engine.Observer) {
 	h.mu.Lock()
 	h.hub, h.dl = hub, dl
+	h.lender, _ = hub.(engine.LoopTurnEnder)
 	h.mu.Unlock()
 	h.latency.Store(&observer{latency})
 }
@@ -123,6 +126,19 @@ func (h *handover) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitRes
 // EndTurn implements engine.TurnEnder.
 func (h *handover) EndTurn() {
 	if h.ready.Load() {
+		h.hub.EndTurn()
+	}
+}
+
+// EndTurnOn implements engine.LoopTurnEnder, which the engine calls instead
+// of EndTurn: a hub that gathers a loop's turn (flow/turn.go) hands it
+// over then, and would never with EndTurn alone.
+func (h *handover) EndTurnOn(l *engine.LoopLocal) {
+	switch {
+	case !h.ready.Load():
+	case h.lender != nil:
+		h.lender.EndTurnOn(l)
+	default:
 		h.hub.EndTurn()
 	}
 }
