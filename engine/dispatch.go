@@ -271,7 +271,7 @@ func (s *session) onSubmit(h codec.Header, k reqKind, body []byte) {
 	*req = SubmitRequest{Command: h.CommandID, Sequence: h.Sequence, SystemID: s.systemID, Principal: s.principal,
 		Token: SubmitToken{l: l, s: s, gen: s.gen, seq: h.Sequence, cmd: h.CommandID}, Now: now,
 		MayWait: wait > 0 && (s.waitSince == 0 || now.UnixNano()-s.waitSince < int64(wait)),
-		TurnEnd: srv.ender != nil, Loop: &l.local}
+		TurnEnd: srv.ender != nil, Loop: l.turnLocal}
 	l.endTurn = l.endTurn || srv.ender != nil
 	var err error
 	switch k {

@@ -131,7 +131,8 @@ type SubmitRequest struct {
 	// for it.
 	TurnEnd bool
 	// Loop is the handling event loop's LoopLocal, the one its EndTurnOn
-	// (LoopTurnEnder) is given; nil from callers that are not loops.
+	// (LoopTurnEnder) is given; nil from callers that are not loops, and
+	// when the handler is no LoopTurnEnder (nothing would end the turn).
 	Loop *LoopLocal
 }
 

@@ -102,6 +102,11 @@ type loop struct {
 	qres     QueryResult
 	fdbuf    [17]byte // QueryResult.FinalDate storage
 	ev       event
+
+	// turnLocal is &local when the SubmitHandler is a LoopTurnEnder, else
+	// nil: a handler whose turns end without EndTurnOn must not gather work
+	// there that nothing would hand on.
+	turnLocal *LoopLocal
 }
 
 func newLoop(srv *Server, el gnet.EventLoop) *loop {
@@ -110,6 +115,9 @@ func newLoop(srv *Server, el gnet.EventLoop) *loop {
 		panic("BUG: engine: inbox size not validated: " + err.Error())
 	}
 	l := &loop{srv: srv, el: el, inbox: inbox}
+	if srv.lender != nil {
+		l.turnLocal = &l.local
+	}
 	l.bellFD.Store(-1)
 	l.wheel = timers.NewWheel(srv.opts.Tick, time.Now(), l.onTimer)
 	return l

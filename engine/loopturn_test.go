@@ -75,3 +75,28 @@ func TestLoopTurnEnderGetsTheRequestsLoop(t *testing.T) {
 		t.Fatalf("gathered %d in %d turns, %d requests without a LoopLocal, %d EndTurn calls", g, turns, noLoop, plain)
 	}
 }
+
+// plainEnder is a TurnEnder only (a wrapper that does not pass EndTurnOn
+// on): its requests carry no LoopLocal, so nothing is gathered there that
+// no turn's end would hand on.
+type plainEnder struct{ enderHandler }
+
+func (h *plainEnder) HandleSubmit(req *SubmitRequest, res *SubmitResult) {
+	if req.Loop != nil {
+		h.asked.Add(100) // flagged: a LoopLocal without EndTurnOn
+	}
+	h.enderHandler.HandleSubmit(req, res)
+}
+
+func TestPlainTurnEnderGetsNoLoopLocal(t *testing.T) {
+	t.Parallel()
+	h := &plainEnder{}
+	ts := start(t, func(o *Options) { o.Submit = h })
+	c := ts.bound(t, codec.BindTransmitterID)
+	mustSend(t, c, codec.SubmitSMID, 2, smpptest.SubmitBody("1", "2", "x"))
+	mustExpect(t, c, codec.SubmitSMRespID, codec.StatusOK)
+	eventually(t, "EndTurn", func() bool { return h.turns.Load() >= 1 })
+	if n := h.asked.Load(); n != 1 {
+		t.Fatalf("asked %d: a request carried a LoopLocal the handler's turns never end (want 1: TurnEnd only)", n)
+	}
+}
