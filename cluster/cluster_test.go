@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,23 +14,16 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/smppd/smppd/internal/freeport"
 )
 
 // freePorts returns n loopback ports free now.
 func freePorts(t *testing.T, n int) []int {
 	t.Helper()
-	var ls []net.Listener
-	var out []int
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
-	}
-	for _, l := range ls {
-		_ = l.Close()
+	out, err := freeport.Take(n)
+	if err != nil {
+		t.Fatal(err)
 	}
 	return out
 }

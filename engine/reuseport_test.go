@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/internal/freeport"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
@@ -128,12 +129,11 @@ func TestStopAcceptingPlaceholderRefuses(t *testing.T) {
 
 func freeTCPPort(t *testing.T) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := freeport.One()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer ln.Close()
-	return ln.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // TestReusePortTLS: the TLS listener shares its port too, and leaves it at

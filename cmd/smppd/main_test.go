@@ -20,6 +20,7 @@ import (
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/engine"
+	"github.com/smppd/smppd/internal/freeport"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
@@ -59,26 +60,10 @@ func demoDir(t *testing.T) (cfgPath, usersPath string, smppPort, adminPort int) 
 
 func freePort(t *testing.T) int {
 	t.Helper()
-	portsMu.Lock()
-	defer portsMu.Unlock()
-	for {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		must(t, err)
-		port := ln.Addr().(*net.TCPAddr).Port
-		_ = ln.Close()
-		// The kernel may hand a just-closed port out again: never give one
-		// twice in this process (two listeners of one config collided).
-		if !portsGiven[port] {
-			portsGiven[port] = true
-			return port
-		}
-	}
+	p, err := freeport.One()
+	must(t, err)
+	return p
 }
-
-var (
-	portsMu    sync.Mutex
-	portsGiven = map[int]bool{}
-)
 
 // startDemo runs a daemon on the demo config as main does.
 func startDemo(t *testing.T) (d *daemon, cfgPath, usersPath string, adminPort int) {

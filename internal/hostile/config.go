@@ -2,13 +2,14 @@ package hostile
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/smppd/smppd/internal/freeport"
 )
 
 // minPerIP is the per-address connection limit the idle case needs (3,000
@@ -91,16 +92,7 @@ func writeConfig(configDir, dir string) (*serverConfig, error) {
 // freePorts reserves n distinct free loopback ports by listening on them
 // together, then releases them for smppd.
 func freePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return freeport.Take(n)
 }
 
 var (

@@ -2,10 +2,11 @@ package proctest
 
 import (
 	"bytes"
-	"net"
 	"os"
 
 	"github.com/BurntSushi/toml"
+
+	"github.com/smppd/smppd/internal/freeport"
 )
 
 // Table returns the sub-table name of m, creating it when absent.
@@ -28,17 +29,8 @@ func WriteTOML(path, header string, v any) error {
 	return os.WriteFile(path, b.Bytes(), 0o600)
 }
 
-// FreePorts reserves n distinct free loopback ports by listening on them
-// together, then releases them for smppd.
+// FreePorts returns n distinct free loopback ports for smppd's listeners,
+// from below the ephemeral range (internal/freeport says why).
 func FreePorts(n int) ([]int, error) {
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports, nil
+	return freeport.Take(n)
 }

@@ -17,6 +17,7 @@ import (
 	natsjs "github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 
+	"github.com/smppd/smppd/internal/freeport"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -126,14 +127,11 @@ func TestPartitionedNodeRefusesNewMessages(t *testing.T) {
 		_ = dead.Close()
 	}
 	var routePorts [3]int
-	for i := range routePorts {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		routePorts[i] = l.Addr().(*net.TCPAddr).Port
-		_ = l.Close()
+	ports, err := freeport.Take(len(routePorts))
+	if err != nil {
+		t.Fatal(err)
 	}
+	copy(routePorts[:], ports)
 	var proxies [3][3]*cutProxy // [from][to]
 	for i := range 3 {
 		for j := range 3 {
