@@ -37,6 +37,7 @@ var allowed = map[string][]string{
 	"internal/bufpool":        {},
 	"internal/smpptest":       {"codec", "codec/*"},
 	"internal/testcert":       {},                        // certificates for tests
+	"internal/freeport":       {},                        // loopback ports for tests' listeners, below the ephemeral range
 	"accounts":                {"msg", "internal/units"}, // a user's written form shares the files' value types
 	"routing":                 {},
 	"storage":                 {"msg"},
@@ -70,11 +71,11 @@ var allowed = map[string][]string{
 	"cmd/smppd":               {"*"},
 	"cmd/smppbench":           {"bench", "codec", "codec/*"},
 	"cmd/smppctl":             {}, // talks HTTP only
-	"internal/hostile":        {"codec", "internal/smpptest"},
+	"internal/hostile":        {"codec", "internal/smpptest", "internal/freeport"},
 	"cmd/smpphostile":         {"internal/hostile"},
 	"internal/crash":          {"codec", "codec/*", "internal/proctest"}, // kills a real smppd: talks SMPP and HTTP only
 	"internal/clustertest":    {"codec", "codec/*", "internal/proctest"}, // three real smppd processes: SMPP, HTTP and NATS only
-	"internal/proctest":       {"codec", "codec/*"},                      // what crash and clustertest share: SMPP client, receivers, the child process, TOML rewriting
+	"internal/proctest":       {"codec", "codec/*", "internal/freeport"}, // what crash and clustertest share: SMPP client, receivers, the child process, TOML rewriting
 	"cmd/smppcrash":           {"internal/crash"},
 	"internal/coretest":       {"engine", "flow", "delivery", "storage/memory", "msg", "codec", "internal/smpptest"}, // the core as cmd/smppd wires it, for tests
 	"internal/admintest":      {"admin", "internal/coretest", "flow", "accounts", "routing", "connector", "connector/sim"},
