@@ -65,8 +65,9 @@ type DirectRequest struct {
 	Written uint64
 }
 
-// NextID issues a message id for a DirectRequest.
-func (h *Hub) NextID() msg.ID { return h.ids.Next() }
+// NextID issues a message id for a DirectRequest, in issue order
+// (msg.IDGen.NextInOrder): a web customer's messages list newest first.
+func (h *Hub) NextID() msg.ID { return h.ids.NextInOrder() }
 
 // SubmitDirect decides one MT message for a caller on any goroutine, as
 // HandleSubmit decides a submit_sm: the status (ESME_ROK when the message

@@ -59,3 +59,40 @@ func TestStaleRunDropped(t *testing.T) {
 		t.Fatalf("staleAfter: %d with 2 Ps, %d with 64", s2, s64)
 	}
 }
+
+// NextInOrder takes each id from the counter, past every run reserved so
+// far: ids one goroutine takes that way increase even while its Ps hold
+// runs they issued from earlier (TestJSONFind's newest first over HTTP
+// listed them out of order when its sends drew on two Ps' runs).
+func TestNextInOrderIncreasesAcrossRuns(t *testing.T) {
+	g, err := NewIDGen(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last ID
+	done := make(chan struct{})
+	go func() { // other goroutines keep taking runs meanwhile
+		defer close(done)
+		for range 20 * IDRun {
+			g.Next()
+		}
+	}()
+	for i := range 5000 {
+		id := g.NextInOrder()
+		if i > 0 && id <= last {
+			t.Fatalf("NextInOrder gave %s after %s", id, last)
+		}
+		last = id
+		if i%7 == 0 {
+			g.Next() // this P's own run, started or used
+		}
+	}
+	<-done
+	onOneP(t, func() {
+		run := g.Next() // a fresh run on P 0
+		in := g.NextInOrder()
+		if in <= run || !raceEnabled && counter(g, in) < counter(g, run)+IDRun {
+			t.Fatalf("NextInOrder %s inside the run begun at %s", in, run)
+		}
+	})
+}
