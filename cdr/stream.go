@@ -268,6 +268,9 @@ func (s *Stream) step(now int64) {
 	if s.fs.cur != nil && now-s.fs.start >= int64(s.opts.MaxFileAge) && len(s.out) == 0 {
 		s.rotate(now)
 	}
+	if s.sy.failed.Load() && s.sy.failed.CompareAndSwap(true, false) {
+		s.dirty = true // the last periodic sync failed: try again next period
+	}
 	if s.fs.cur != nil && s.dirty && now-s.synced >= int64(syncEvery) && s.syncCurrent() {
 		s.synced, s.dirty = now, false
 	}

@@ -387,3 +387,44 @@ func TestSyncerSealsWhatTheWriterClosed(t *testing.T) {
 		t.Fatalf("%d lines %v", len(got), got)
 	}
 }
+
+// A periodic fsync that fails is tried again the next period, though no
+// line came since: the lines it covered may not be on disk. (The writer
+// took the file for clean when it queued the sync.)
+func TestFailedPeriodicSyncIsRetried(t *testing.T) {
+	e := newEnv(t, nil)
+	e.put(1, "alice", "ACME", "4917000001", "x")
+	e.final(1)
+	e.step() // written (the file created)
+	e.clk.advance(2 * time.Second)
+	e.step() // synced: clean
+	e.s.mu.Lock()
+	dirty := e.s.dirty
+	e.s.mu.Unlock()
+	if dirty {
+		t.Fatal("not clean after the periodic sync")
+	}
+	closed, err := os.CreateTemp(t.TempDir(), "closed")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = closed.Close()
+	e.s.sy.pending.Store(true)
+	e.s.sy.jobs <- syncJob{kind: syncFile, f: closed} // the periodic sync, failing
+	e.s.syncDone()
+	if st := e.s.Stats(); st.WriteErrors != 1 {
+		t.Fatalf("the failed sync not counted: %+v", st)
+	}
+	e.clk.advance(2 * time.Second)
+	e.writerStep()
+	e.s.mu.Lock()
+	synced := e.s.synced
+	e.s.mu.Unlock()
+	if synced != e.clk.nowNs() {
+		t.Fatal("no sync after a failed one: the file was taken for clean")
+	}
+	e.s.syncDone()
+	if st := e.s.Stats(); st.WriteErrors != 1 {
+		t.Fatalf("the second sync failed too: %+v", st)
+	}
+}

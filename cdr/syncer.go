@@ -40,6 +40,7 @@ type syncer struct {
 	jobs    chan syncJob
 	stopped chan struct{}
 	pending atomic.Bool // a syncFile job is queued or running
+	failed  atomic.Bool // a syncFile job's fsync failed: the writer syncs again
 }
 
 func (s *Stream) startSyncer() {
@@ -54,6 +55,7 @@ func (s *Stream) runSyncer() {
 		case syncFile:
 			if err := j.f.Sync(); err != nil {
 				s.writeFailed("sync", err)
+				s.sy.failed.Store(true)
 			}
 			s.sy.pending.Store(false)
 		case syncSeal:
