@@ -228,7 +228,16 @@ func (d *dispatcher) heapPop() *job {
 	h[0] = h[last]
 	h[last] = nil
 	h = h[:last]
-	for i := 0; ; {
+	siftDown(h, 0)
+	d.heap = h
+	return top
+}
+
+// siftDown moves h[i] down to its place in the min-heap on notBefore
+// (heapPop after moving the last job to the top; heapInit for each inner
+// node).
+func siftDown(h []*job, i int) {
+	for {
 		l, r, m := 2*i+1, 2*i+2, i
 		if l < len(h) && h[l].notBefore < h[m].notBefore {
 			m = l
@@ -237,11 +246,9 @@ func (d *dispatcher) heapPop() *job {
 			m = r
 		}
 		if m == i {
-			break
+			return
 		}
 		h[i], h[m] = h[m], h[i]
 		i = m
 	}
-	d.heap = h
-	return top
 }

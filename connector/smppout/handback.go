@@ -57,21 +57,7 @@ func (c *client) handBack(j *job, give func(*msg.Message) bool) bool {
 
 // heapInit restores the heap order of d.heap after a filter.
 func (d *dispatcher) heapInit() {
-	h := d.heap
-	for i := len(h)/2 - 1; i >= 0; i-- {
-		for p := i; ; {
-			l, r, m := 2*p+1, 2*p+2, p
-			if l < len(h) && h[l].notBefore < h[m].notBefore {
-				m = l
-			}
-			if r < len(h) && h[r].notBefore < h[m].notBefore {
-				m = r
-			}
-			if m == p {
-				break
-			}
-			h[p], h[m] = h[m], h[p]
-			p = m
-		}
+	for i := len(d.heap)/2 - 1; i >= 0; i-- {
+		siftDown(d.heap, i)
 	}
 }
