@@ -1,4 +1,5 @@
-# bench/lib.sh: what the A/B scripts (abstore.sh, memab.sh) share, sourced
+# bench/lib.sh: what the A/B scripts (abstore.sh, memab.sh, cdrab.sh; stop also
+# liverss.sh) share, sourced
 # after they set PORT, ADMIN and OUT: the NAME=BIN_DIR builds, the port
 # checks, one smppd at a time started and stopped by its PID, CPU ticks.
 # shellcheck shell=bash

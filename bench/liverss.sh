@@ -26,16 +26,8 @@ OUT=${OUT:-$(mktemp -d /tmp/smppd-liverss.XXXXXX)}
 CDR=$CDR bash bench/configs.sh "$OUT/cfg" "$PORT" disk || exit 1
 cfg=$OUT/cfg/disk/smppd.toml
 sed -i -e 's/^default_validity = .*/default_validity = "2s"/' -e 's/^message_ttl = .*/message_ttl = "5s"/' "$cfg"
-PID=
-stop() {
-	[[ -n $PID ]] || return 0
-	kill -TERM "$PID" 2>/dev/null
-	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
-	kill -KILL "$PID" 2>/dev/null
-	wait "$PID" 2>/dev/null
-	PID=
-}
-trap stop EXIT
+# shellcheck source=bench/lib.sh
+. bench/lib.sh # stop: the smppd started here, by its PID
 live() {
 	curl -s --max-time 2 "http://127.0.0.1:$ADMIN/metrics" | awk '/^smppd_storage_records_by_state/ {n += $2} END {print n + 0}'
 }
