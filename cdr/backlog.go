@@ -14,7 +14,11 @@ import (
 // it is up. The slots above the mark are headroom for the final states of
 // what was accepted before: with admission stopped, only those can still
 // come. The writer lowers the flag once it has drained the queue below
-// half the mark (hysteresis: one burst raises it once).
+// half the mark (hysteresis: one burst raises it once). Readiness
+// (GET /v1/ready) is smoothed further: BacklogLasting reports the flag
+// only once it has stayed up for Options.ReadyGrace, so backlogs of a few
+// milliseconds refuse MT, as they must, without a load balancer ejecting
+// the node.
 
 // DefaultHighWater is Options.HighWater's default, in percent.
 const DefaultHighWater = 50
@@ -52,7 +56,7 @@ func (s *Stream) checkBacklog() {
 		return
 	}
 	now := time.Now().UnixNano()
-	s.raisedAt.Store(now)
+	s.raisedAt.Store(now) // after the raise: a reader seeing 0 takes it as just raised
 	n := s.backlogs.Add(1)
 	if e := s.warnBacklog.Event(&s.log, zerolog.WarnLevel, now); e != nil {
 		e.Str("event", "cdr_backlog").Int("queue", s.q.Len()).Int("high_water", s.high).Int("queue_size", s.q.Cap()).
@@ -67,10 +71,29 @@ func (s *Stream) lowerBacklog() {
 	if !s.backlog.on.Load() || s.q.Len() >= s.low {
 		return
 	}
+	raised := s.raisedAt.Swap(0) // before the flag: a raise's time is never an older raise's
 	s.backlog.on.Store(false)
 	now := time.Now().UnixNano()
+	if raised == 0 { // lowered between a raise and its time's store
+		raised = now
+	}
 	if e := s.warnCleared.Event(&s.log, zerolog.InfoLevel, now); e != nil {
-		e.Str("event", "cdr_backlog_cleared").Dur("after", time.Duration(now-s.raisedAt.Load())).
+		e.Str("event", "cdr_backlog_cleared").Dur("after", time.Duration(now-raised)).
 			Uint64("backlogs_total", s.backlogs.Load()).Msg("CDR writer caught up: MT accepted again")
 	}
+}
+
+// BacklogLasting reports how long the backlog flag has been up at now,
+// and whether that is at least Options.ReadyGrace (readiness: GET
+// /v1/ready answers 503 only then). A flag raised a moment ago, its time
+// not yet stored, counts as raised at now. Any goroutine.
+func (s *Stream) BacklogLasting(now time.Time) (time.Duration, bool) {
+	if !s.backlog.on.Load() {
+		return 0, false
+	}
+	var lasted time.Duration
+	if at := s.raisedAt.Load(); at != 0 {
+		lasted = max(0, time.Duration(now.UnixNano()-at))
+	}
+	return lasted, lasted >= s.opts.ReadyGrace
 }

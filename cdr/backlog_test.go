@@ -116,3 +116,53 @@ func TestBacklogMarks(t *testing.T) {
 		t.Fatalf("HighWater 95: %v", err)
 	}
 }
+
+// Readiness follows a backlog only once it has lasted ReadyGrace (a
+// load balancer must not eject the node for a burst of milliseconds),
+// while admission follows the flag at once; lowered, the backlog is
+// forgotten, and the next raise is timed from its own start.
+func TestBacklogLastingReadyGrace(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.QueueSize = 1024; o.HighWater = 10; o.ReadyGrace = time.Minute }) // raised at 102
+	if d, ok := e.s.BacklogLasting(time.Now()); d != 0 || ok {
+		t.Fatalf("idle stream: lasted %v, reported %v", d, ok)
+	}
+	raise := func() time.Time {
+		t.Helper()
+		before := time.Now()
+		for i := uint64(1); i <= 102; i++ {
+			e.final(i)
+		}
+		if !e.s.Backlog().Load() {
+			t.Fatal("the flag (admission) is not raised at the mark")
+		}
+		return before
+	}
+	at := raise()
+	if d, ok := e.s.BacklogLasting(at.Add(time.Second)); ok || d > time.Second {
+		t.Fatalf("a second into the backlog: lasted %v, reported %v; want not reported before a minute", d, ok)
+	}
+	if d, ok := e.s.BacklogLasting(time.Now().Add(time.Minute)); !ok || d < time.Minute {
+		t.Fatalf("a minute into the backlog: lasted %v, reported %v", d, ok)
+	}
+	e.step()
+	e.s.lowerBacklog()
+	if d, ok := e.s.BacklogLasting(time.Now().Add(time.Hour)); d != 0 || ok {
+		t.Fatalf("lowered: lasted %v, reported %v", d, ok)
+	}
+	at = raise()
+	if d, ok := e.s.BacklogLasting(at.Add(time.Second)); ok || d > time.Second {
+		t.Fatalf("raised again: lasted %v, reported %v (timed from the first raise?)", d, ok)
+	}
+
+	at0 := newEnv(t, func(o *Options) { o.QueueSize = 1024; o.HighWater = 10 })
+	for i := uint64(1); i <= 102; i++ {
+		at0.final(i)
+	}
+	if _, ok := at0.s.BacklogLasting(time.Now()); !ok {
+		t.Fatal("ReadyGrace 0: the backlog is not reported at once")
+	}
+	if _, err := Open(Options{Dir: t.TempDir(), Messages: e.store, ReadyGrace: -time.Second}); err == nil ||
+		!strings.Contains(err.Error(), "ready_grace -1s is negative") {
+		t.Fatalf("ReadyGrace -1s: %v", err)
+	}
+}

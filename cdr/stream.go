@@ -38,6 +38,10 @@ type Options struct {
 	// is raised (new MT refused; backlog.go) [DefaultHighWater];
 	// MinHighWater..MaxHighWater.
 	HighWater int
+	// ReadyGrace is how long Backlog must have stayed up before
+	// BacklogLasting reports it (GET /v1/ready): admission reacts at once,
+	// readiness only to a backlog that lasts [0, at once].
+	ReadyGrace time.Duration
 	// MaskContent leaves the message text out of lines and lookups.
 	MaskContent bool
 	// Messages is where each line's record is read; required.
@@ -118,7 +122,7 @@ type Stream struct {
 	// high and low are the queue lengths that raise and lower backlog.
 	high, low int
 	backlog   backlogFlag
-	raisedAt  atomic.Int64 // when backlog was last raised (Unix ns)
+	raisedAt  atomic.Int64 // when backlog was raised (Unix ns); 0 while it is down
 
 	// mu is the writer's: the file being written, the batch and the
 	// encoder. filesMu guards fs.closed (retention and erasure).
@@ -177,6 +181,9 @@ func Open(opts Options) (*Stream, error) {
 	}
 	if opts.HighWater < MinHighWater || opts.HighWater > MaxHighWater {
 		return nil, fmt.Errorf("cdr: queue_high_water %d is out of range %d..%d", opts.HighWater, MinHighWater, MaxHighWater)
+	}
+	if opts.ReadyGrace < 0 {
+		return nil, fmt.Errorf("cdr: ready_grace %v is negative", opts.ReadyGrace)
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now

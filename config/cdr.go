@@ -25,6 +25,11 @@ type CDR struct {
 	// MT is refused ESME_RTHROTTLED until the writer catches up; the rest
 	// is headroom for the final states of messages already accepted.
 	QueueHighWater int `toml:"queue_high_water"`
+	// ReadyGrace is how long that refusal must have lasted before GET
+	// /v1/ready answers 503 for it: MT is refused at once, readiness
+	// ignores backlogs shorter than this (a load balancer would eject the
+	// node for each).
+	ReadyGrace Duration `toml:"ready_grace"`
 	// MaskContent leaves the message text out of CDR lines and of the
 	// admin API's message lookups.
 	MaskContent bool `toml:"mask_content"`
@@ -44,5 +49,6 @@ func DefaultCDR() CDR {
 		// Half the queue: room for ~32k final states of what is in flight
 		// when the mark is passed (docs/CDR.md, backpressure).
 		QueueHighWater: 50,
+		ReadyGrace:     Duration(time.Second),
 	}
 }

@@ -13,7 +13,7 @@ func TestCDRKeys(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := CDR{Enabled: false, Dir: "cdrs", MaxFileSize: 16 << 20, MaxFileAge: Duration(10 * time.Minute),
-		Retention: Duration(2160 * time.Hour), QueueSize: 4096, QueueHighWater: 75, MaskContent: true}
+		Retention: Duration(2160 * time.Hour), QueueSize: 4096, QueueHighWater: 75, ReadyGrace: Duration(3 * time.Second), MaskContent: true}
 	if c.CDR != want {
 		t.Errorf("[cdr] of the full file\n got %+v\nwant %+v (off: dir left as written)", c.CDR, want)
 	}
@@ -75,6 +75,8 @@ func TestCDRRefusals(t *testing.T) {
 		{"queue_size = 20000000", "cdr.queue_size", "out of range"},
 		{"queue_high_water = 5", "cdr.queue_high_water", "out of range 10..90"},
 		{"queue_high_water = 95", "cdr.queue_high_water", "out of range 10..90"},
+		{"ready_grace = \"2m\"", "cdr.ready_grace", "out of range 0s..1m"},
+		{"ready_grace = \"-1s\"", "cdr.ready_grace", ""},
 		{"dir = \"var/smppd\"", "cdr.dir", "must not be [storage] dir itself"},
 		{"enabled = \"yes\"", "cdr.enabled", ""},
 		{"unknown = 1", "cdr.unknown", ""},

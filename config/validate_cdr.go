@@ -24,6 +24,9 @@ const (
 	// headroom is a few milliseconds of final states.
 	minCDRHighWater = 10
 	maxCDRHighWater = 90
+	// Past a minute a lasting backlog is hidden from the load balancer
+	// for longer than its clients retry.
+	maxCDRReadyGrace = time.Minute
 )
 
 func (v *validator) cdr() {
@@ -40,6 +43,9 @@ func (v *validator) cdr() {
 	}
 	v.intRange(p+"queue_size", c.QueueSize, minCDRQueue, maxCDRQueue)
 	v.intRange(p+"queue_high_water", c.QueueHighWater, minCDRHighWater, maxCDRHighWater)
+	if d := c.ReadyGrace.D(); d < 0 || d > maxCDRReadyGrace {
+		v.fail(p+"ready_grace", "%v is out of range 0s..%v", c.ReadyGrace, Duration(maxCDRReadyGrace))
+	}
 	if strings.ContainsRune(c.Dir, 0) {
 		v.fail(p+"dir", "must not contain a NUL character")
 		return

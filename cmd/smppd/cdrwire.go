@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -24,7 +25,7 @@ func openCDR(cfg *config.Config, store storage.Store, names func(int32) string, 
 	}
 	s, err := cdr.Open(cdr.Options{
 		Dir: c.Dir, MaxFileSize: int64(c.MaxFileSize), MaxFileAge: c.MaxFileAge.D(), Retention: c.Retention.D(),
-		QueueSize: c.QueueSize, HighWater: c.QueueHighWater, MaskContent: c.MaskContent, Messages: store, UpstreamIDs: store,
+		QueueSize: c.QueueSize, HighWater: c.QueueHighWater, ReadyGrace: c.ReadyGrace.D(), MaskContent: c.MaskContent, Messages: store, UpstreamIDs: store,
 		ConnectorName: names, Logger: log,
 	})
 	if err != nil {
@@ -51,14 +52,21 @@ func backlogOf(s *cdr.Stream) *atomic.Bool {
 	return s.Backlog()
 }
 
-// cdrReady is the CDR stream's half of GET /v1/ready: not ready while new
-// MT is refused because the writer is behind.
-func cdrReady(s *cdr.Stream) error {
-	if s == nil || !s.Backlog().Load() {
+// cdrReady is the CDR stream's half of GET /v1/ready at now: not ready
+// once new MT has been refused for [cdr] ready_grace because the writer
+// is behind (shorter backlogs are refused MT, but no reason to eject the
+// node).
+func cdrReady(s *cdr.Stream, now time.Time) error {
+	if s == nil {
+		return nil
+	}
+	lasted, ok := s.BacklogLasting(now)
+	if !ok {
 		return nil
 	}
 	st := s.Stats()
-	return fmt.Errorf("cdr: the writer is behind (%d final states queued, past queue_high_water); MT is refused ESME_RTHROTTLED", st.Queue)
+	return fmt.Errorf("cdr: the writer is behind (%d final states queued, past queue_high_water, for %v); MT is refused ESME_RTHROTTLED",
+		st.Queue, lasted.Round(time.Millisecond))
 }
 
 // messageLookup is the admin API's view of the store (GET /v1/messages,

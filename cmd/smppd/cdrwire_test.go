@@ -14,6 +14,7 @@ import (
 
 	"github.com/smppd/smppd/cdr"
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/config"
 	"github.com/smppd/smppd/internal/smpptest"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage/memory"
@@ -96,14 +97,16 @@ func TestDaemonWritesCDRs(t *testing.T) {
 }
 
 // TestCDRBacklogReadyAndMetrics: while the CDR queue is past its
-// high-water mark GET /v1/ready says why and the smppd_cdr_backlog gauge
-// is 1; the hub's flag is the stream's. Without a stream: neither.
+// high-water mark the hub's flag (the stream's) is up and the
+// smppd_cdr_backlog gauge is 1 at once; GET /v1/ready says why only once
+// that has lasted [cdr] ready_grace. Without a stream: neither.
 func TestCDRBacklogReadyAndMetrics(t *testing.T) {
-	if backlogOf(nil) != nil || cdrReady(nil) != nil {
+	if backlogOf(nil) != nil || cdrReady(nil, time.Now()) != nil {
 		t.Fatal("no stream: a flag or a readiness error")
 	}
 	store := memory.New(memory.Options{MaxRecords: 1024, TTL: time.Hour})
-	s, err := cdr.Open(cdr.Options{Dir: t.TempDir(), QueueSize: 1024, HighWater: 10, Messages: store, Logger: zerolog.Nop()})
+	grace := config.DefaultCDR().ReadyGrace.D()
+	s, err := cdr.Open(cdr.Options{Dir: t.TempDir(), QueueSize: 1024, HighWater: 10, ReadyGrace: grace, Messages: store, Logger: zerolog.Nop()})
 	must(t, err)
 	t.Cleanup(func() { _ = s.Close() })
 	reg := prometheus.NewRegistry()
@@ -122,20 +125,24 @@ func TestCDRBacklogReadyAndMetrics(t *testing.T) {
 		}
 		return backlog, total
 	}
-	if err := cdrReady(s); err != nil {
+	if err := cdrReady(s, time.Now()); err != nil {
 		t.Fatalf("idle stream not ready: %v", err)
 	}
 	if b, n := gauge(); b != 0 || n != 0 {
 		t.Fatalf("idle: smppd_cdr_backlog %v, smppd_cdr_backlogs_total %v", b, n)
 	}
+	raised := time.Now()
 	for i := range 102 { // 10% of 1024: the writer is not started
 		s.Final(msg.Final{ID: msg.ID(i + 1), State: msg.StateDelivered, Done: 1})
 	}
 	if backlogOf(s) != s.Backlog() || !backlogOf(s).Load() {
 		t.Fatal("the hub's flag is not the stream's, or not raised")
 	}
-	if err := cdrReady(s); err == nil || !strings.Contains(err.Error(), "ESME_RTHROTTLED") {
-		t.Fatalf("backlogged stream: ready %v", err)
+	if err := cdrReady(s, raised.Add(grace/2)); err != nil {
+		t.Fatalf("a backlog shorter than ready_grace (%v) ejects the node: ready %v", grace, err)
+	}
+	if err := cdrReady(s, time.Now().Add(grace)); err == nil || !strings.Contains(err.Error(), "ESME_RTHROTTLED") {
+		t.Fatalf("backlogged stream past ready_grace: ready %v", err)
 	}
 	if b, n := gauge(); b != 1 || n != 1 {
 		t.Fatalf("backlogged: smppd_cdr_backlog %v, smppd_cdr_backlogs_total %v", b, n)

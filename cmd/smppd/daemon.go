@@ -432,7 +432,7 @@ func (d *daemon) ready() error {
 	if err := storeReady(d.store.Stats()); err != nil {
 		return err
 	}
-	if err := cdrReady(d.cdr); err != nil {
+	if err := cdrReady(d.cdr, time.Now()); err != nil {
 		return err
 	}
 	for _, c := range d.hub.Connectors() {
