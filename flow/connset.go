@@ -136,7 +136,7 @@ var (
 // this returns. accept and receipt observe its latencies (nil: not
 // sampled).
 func (h *Hub) AddConnector(id int, c connector.Connector, accept, receipt Observer) error {
-	if !h.started.Load() {
+	if h.run.Load() != hubStarted {
 		return ErrNotStartedYet
 	}
 	if id < 0 {

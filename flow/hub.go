@@ -153,6 +153,13 @@ var (
 	errAlreadyStart = errors.New("flow: Start called twice")
 )
 
+// States of Hub.run.
+const (
+	hubNew int32 = iota
+	hubStarted
+	hubNeverRan // stopped before Start
+)
+
 // Hub is the message hub. Create it with New, Attach the engine, Start it.
 type Hub struct {
 	opts   Options
@@ -167,8 +174,11 @@ type Hub struct {
 	// live finds messages still queued here (live.go).
 	live liveIndex
 	// dl takes receipts and MO to the ESMEs.
-	dl      Deliveries
-	started atomic.Bool
+	dl Deliveries
+	// run is hubNew until Start (hubStarted) or a Stop that came first
+	// (hubNeverRan: nothing to wait for); stopped is set by Stop.
+	run     atomic.Int32
+	stopped atomic.Bool
 	// accounts binds the sessions (Authenticator); adm applies their limits.
 	accounts *accounts.Store
 	adm      *accounts.Admission
@@ -318,7 +328,10 @@ func (h *Hub) Attach(r Responder) { h.acks.attach(r) }
 // error the ones already started are stopped. Start the delivery side
 // first: a connector may report at once.
 func (h *Hub) Start() error {
-	if !h.started.CompareAndSwap(false, true) {
+	if !h.run.CompareAndSwap(hubNew, hubStarted) {
+		if h.stopped.Load() || h.run.Load() == hubNeverRan {
+			return ErrStopped
+		}
 		return errAlreadyStart
 	}
 	h.acks.start()
@@ -343,10 +356,17 @@ func (h *Hub) Start() error {
 // receipts asked for (with Durable they stay pending in the store
 // instead). Then the hub's goroutines stop; messages waiting for their
 // schedule stay in a durable store. Stop the engine before and the
-// delivery side after it.
+// delivery side after it. Safe in every state: before Start (a start-up
+// failure), after a Start that failed, and twice.
 func (h *Hub) Stop(ctx context.Context) error {
-	h.acks.stop() // first: what it cannot hand over goes to later, which lets it go
-	h.stopShared()
+	h.stopped.Store(true)
+	// A Stop before Start claims the hub: the goroutines Start runs never
+	// will, and waiting for them to end would block for good.
+	neverRan := h.run.CompareAndSwap(hubNew, hubNeverRan) || h.run.Load() == hubNeverRan
+	if !neverRan {
+		h.acks.stop() // first: what it cannot hand over goes to later, which lets it go
+		h.stopShared()
+	}
 	h.later.stop()
 	var errs []error
 	for _, c := range h.cs().conns {
