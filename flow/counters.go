@@ -35,8 +35,12 @@ func (s UserStats) RefusedBy(r Refusal) uint64 {
 
 // userCounters is one user's live counters.
 type userCounters struct {
-	submits, parts, receipts, mo atomic.Uint64
-	refused                      [numRefusals]atomic.Uint64
+	// sent: messages queued (a) and their parts (b), per P (pcount.go).
+	sent pCells
+	// parts a replace_sm bills beyond the message's first charge (countExtra).
+	parts        atomic.Uint64
+	receipts, mo atomic.Uint64
+	refused      [numRefusals]atomic.Uint64
 }
 
 // userTable finds a user's counters by system_id: a copy-on-write map, so
@@ -68,7 +72,7 @@ func (t *userTable) get(systemID string) *userCounters {
 			next[k] = v
 		}
 	}
-	c := new(userCounters)
+	c := &userCounters{sent: newPCells()}
 	next[systemID] = c
 	t.m.Store(&next)
 	return c
@@ -90,7 +94,8 @@ func (h *Hub) UserStats() []UserStats {
 	}
 	out := make([]UserStats, 0, len(*m))
 	for id, c := range *m {
-		s := UserStats{SystemID: id, Submits: c.submits.Load(), Parts: c.parts.Load(),
+		submits, parts := c.sent.load()
+		s := UserStats{SystemID: id, Submits: submits, Parts: parts + c.parts.Load(),
 			Receipts: c.receipts.Load(), MO: c.mo.Load()}
 		for i := range s.Refused {
 			s.Refused[i] = c.refused[i].Load()

@@ -275,6 +275,7 @@ func New(opts Options) (*Hub, error) {
 		zone:      opts.Zone,
 	}
 	h.warn.init(opts.LogGate)
+	h.stats.init()
 	if h.zone == nil {
 		h.zone = time.UTC
 	}

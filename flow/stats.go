@@ -50,7 +50,8 @@ func (s Stats) RefusedBy(r Refusal) uint64 {
 }
 
 type counters struct {
-	accepted, queueFull, failovers atomic.Uint64
+	accepted                       pCells // a: messages queued, per P (pcount.go)
+	queueFull, failovers           atomic.Uint64
 	refused                        [numRefusals]atomic.Uint64
 	refunds, storeErrors           atomic.Uint64
 	kept                           atomic.Uint64
@@ -60,11 +61,15 @@ type counters struct {
 	redriveTime                    atomic.Int64
 }
 
+// init makes the per-P cells of the counters counted per message.
+func (c *counters) init() { c.accepted = newPCells() }
+
 // Stats returns a snapshot of the counters.
 func (h *Hub) Stats() Stats {
 	c := &h.stats
+	accepted, _ := c.accepted.load()
 	s := Stats{
-		SubmitsAccepted: c.accepted.Load(),
+		SubmitsAccepted: accepted,
 		QueueFull:       c.queueFull.Load(),
 		Failovers:       c.failovers.Load(),
 		Refunds:         c.refunds.Load(),

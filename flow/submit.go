@@ -481,13 +481,14 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	if s.partTotal > 1 {
 		h.aff.put(affKey, used, s.now)
 	}
-	h.stats.accepted.Add(1)
+	p := procPin() // the hub's and the user's counts on this P's cells (pcount.go)
+	h.stats.accepted.addOn(p, 1, 0)
+	if s.ctr != nil {
+		s.ctr.sent.addOn(p, 1, uint64(s.parts))
+	}
+	procUnpin()
 	if rc := h.opts.Routes; rc != nil {
 		rc.Accepted(d.Route.Name)
-	}
-	if s.ctr != nil {
-		s.ctr.submits.Add(1)
-		s.ctr.parts.Add(uint64(s.parts))
 	}
 	return codec.StatusOK, 0, true
 }

@@ -24,7 +24,8 @@ const MaxRouteLabels = 512
 // route, for the metrics' route label. The names come from the routing
 // table (shared strings, no copy); a name seen for the first time is added
 // under a lock, copy-on-write, and every later count is a map read and an
-// atomic add: no lock, no allocation. A nil *RouteCounts counts nothing.
+// add (accepted, once per message, on the P's own cell: pcount.go; the
+// others atomic): no lock, no allocation. A nil *RouteCounts counts nothing.
 type RouteCounts struct {
 	mu   sync.Mutex
 	m    atomic.Pointer[map[string]*RouteCounter]
@@ -34,12 +35,13 @@ type RouteCounts struct {
 
 // RouteCounter is one route's counts.
 type RouteCounter struct {
-	accepted, refused, delivered atomic.Uint64
+	accepted           pCount
+	refused, delivered atomic.Uint64
 }
 
 // NewRouteCounts returns an empty table.
 func NewRouteCounts() *RouteCounts {
-	rc := &RouteCounts{}
+	rc := &RouteCounts{none: RouteCounter{accepted: newPCount()}, over: RouteCounter{accepted: newPCount()}}
 	m := map[string]*RouteCounter{}
 	rc.m.Store(&m)
 	return rc
@@ -66,7 +68,7 @@ func (rc *RouteCounts) of(route string) *RouteCounter {
 	for k, v := range old {
 		next[k] = v
 	}
-	c := &RouteCounter{}
+	c := &RouteCounter{accepted: newPCount()}
 	next[route] = c
 	rc.m.Store(&next)
 	return c
@@ -76,7 +78,7 @@ func (rc *RouteCounts) of(route string) *RouteCounter {
 // route.
 func (rc *RouteCounts) Accepted(route string) {
 	if rc != nil {
-		rc.of(route).accepted.Add(1)
+		rc.of(route).accepted.inc()
 	}
 }
 
@@ -110,7 +112,7 @@ func (rc *RouteCounts) Stats() []RouteStat {
 	m := *rc.m.Load()
 	out := make([]RouteStat, 0, len(m)+2)
 	add := func(name string, c *RouteCounter) {
-		s := RouteStat{Route: name, Accepted: c.accepted.Load(), Refused: c.refused.Load(), Delivered: c.delivered.Load()}
+		s := RouteStat{Route: name, Accepted: c.accepted.load(), Refused: c.refused.Load(), Delivered: c.delivered.Load()}
 		if s.Accepted+s.Refused+s.Delivered > 0 || (name != RouteNone && name != RouteOther) {
 			out = append(out, s)
 		}
