@@ -12,6 +12,14 @@ import "sync/atomic"
 // pops p when seq == p+1, zeroes the value and stores seq = p+size (free for
 // the next lap). A producer that finds seq < p knows the ring is full.
 //
+// A batch is published with one store: its first slot carries the batch's
+// length (run) and only that slot's seq is stored; the consumer, having
+// seen it, takes the run's other slots without reading their seq (each
+// still holds its free value for this lap, so no producer can claim it:
+// the tail is past it). On amd64 an atomic store is an xchg, a full
+// barrier, and a store per slot waited each time for that slot's line,
+// which the consumer's core last wrote.
+//
 // TryPush never blocks and never waits for another producer; it retries only
 // when another producer won the CAS. A producer descheduled between its claim
 // and its publish hides the values behind its slot: TryPop reports empty
@@ -28,7 +36,11 @@ type MPSC[T any] struct {
 	_    [cacheLine - 8]byte
 
 	head atomic.Uint64 // next position to pop; stored by the consumer only
-	_    [cacheLine - 8]byte
+	// avail: positions before it are published (a batch's run seen at
+	// its first slot). Consumer only; written before head's store, which
+	// orders it for the next consumer.
+	avail uint64
+	_     [cacheLine - 16]byte
 
 	// Read-only after NewMPSC.
 	mask  uint64
@@ -38,6 +50,7 @@ type MPSC[T any] struct {
 
 type mpscSlot[T any] struct {
 	seq atomic.Uint64
+	run uint64 // positions published by this slot's seq: 1, or a batch's length at its first slot
 	val T
 }
 
@@ -77,7 +90,7 @@ func (r *MPSC[T]) TryPush(v T) bool {
 		switch dif := int64(s.seq.Load() - pos); {
 		case dif == 0:
 			if r.tail.CompareAndSwap(pos, pos+1) {
-				s.val = v
+				s.val, s.run = v, 1
 				s.seq.Store(pos + 1)
 				return true
 			}
@@ -119,13 +132,27 @@ func (r *MPSC[T]) TryPushBatch(vs []T) int {
 			pos = r.tail.Load()
 			continue
 		}
-		for i := uint64(0); i < n; i++ {
-			s := &r.slots[(pos+i)&r.mask]
-			s.val = vs[i]
-			s.seq.Store(pos + i + 1)
+		for i := uint64(1); i < n; i++ {
+			r.slots[(pos+i)&r.mask].val = vs[i]
 		}
+		s := &r.slots[pos&r.mask]
+		s.val, s.run = vs[0], n
+		s.seq.Store(pos + 1) // publishes the run: everything above happens before the pop
 		return int(n)
 	}
+}
+
+// published reports whether position p, the consumer's next, is published,
+// noting a batch's run when p starts one. Consumer only.
+func (r *MPSC[T]) published(p uint64, s *mpscSlot[T]) bool {
+	if p < r.avail {
+		return true
+	}
+	if s.seq.Load() != p+1 {
+		return false
+	}
+	r.avail = p + s.run
+	return true
 }
 
 // TryPop removes and returns the oldest published value, or reports false
@@ -134,7 +161,7 @@ func (r *MPSC[T]) TryPop() (T, bool) {
 	var zero T
 	h := r.head.Load()
 	s := &r.slots[h&r.mask]
-	if s.seq.Load() != h+1 {
+	if !r.published(h, s) {
 		return zero, false
 	}
 	v := s.val
@@ -161,7 +188,7 @@ func (r *MPSC[T]) PopBatch(dst []T) []T {
 	for ; n < room; n++ {
 		p := h + n
 		s := &r.slots[p&r.mask]
-		if s.seq.Load() != p+1 {
+		if !r.published(p, s) {
 			break
 		}
 		dst = append(dst, s.val)
