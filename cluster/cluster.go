@@ -85,6 +85,9 @@ type Node struct {
 	// members last read, for the departed ones GET /v1/cluster shows.
 	status atomic.Pointer[func() NodeStatus]
 	seen   seenNodes
+	// aliveDup counts what take-overs of nodes seen back alive had queued
+	// for later (WatchTakeOvers).
+	aliveDup atomic.Uint64
 }
 
 // ErrNodeIDTaken: another live node holds this node_id.

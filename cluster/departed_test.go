@@ -137,3 +137,58 @@ func TestDeparturesSkipBlindReads(t *testing.T) {
 		t.Fatalf("node 3 killed before an election: taken over %v, want node 3 at 13 s", taken)
 	}
 }
+
+// TestDeparturesNoteComeback: a node taken over and seen again is
+// reported once, as the same run when its key's Started did not change
+// (cut off, alive all along), else not (restarted); a node never seen
+// before it was taken over (absent at start) is not the same run.
+func TestDeparturesNoteComeback(t *testing.T) {
+	const grace = 8 * time.Second
+	t0 := time.Unix(1_000_000, 0)
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+	of := func(started int64, ids ...int) []Member {
+		var ms []Member
+		for _, id := range ids {
+			ms = append(ms, Member{Node: id, Alive: true, Started: started + int64(id)})
+		}
+		return ms
+	}
+	run := func(w *departures, back int64) []comeback {
+		var got []comeback
+		for s := 0; s <= 12; s++ {
+			ms := of(100, 1, 2)
+			if s == 0 {
+				ms = of(100, 1, 2, 3)
+			}
+			w.step(at(s), ms, nil)
+			got = append(got, w.takeBack()...)
+		}
+		if !w.taken[3] {
+			t.Fatal("node 3 not taken over")
+		}
+		if len(got) != 0 {
+			t.Fatalf("seen back while gone: %v", got)
+		}
+		w.step(at(13), append(of(100, 1, 2), Member{Node: 3, Alive: true, Started: back}), nil)
+		got = w.takeBack()
+		w.step(at(14), append(of(100, 1, 2), Member{Node: 3, Alive: true, Started: back}), nil)
+		return append(got, w.takeBack()...)
+	}
+	if got := run(newDepartures(1, grace, nil, t0), 103); !slices.Equal(got, []comeback{{node: 3, sameRun: true}}) {
+		t.Fatalf("node 3 back from the same run: %v", got)
+	}
+	if got := run(newDepartures(1, grace, nil, t0), 999); !slices.Equal(got, []comeback{{node: 3, sameRun: false}}) {
+		t.Fatalf("node 3 back from a new start: %v", got)
+	}
+
+	// Node 7 left work in the journal before this node started: taken
+	// over at 8 s, its Started never read before.
+	w := newDepartures(1, grace, []int{7}, t0)
+	for s := 0; s <= 9; s++ {
+		w.step(at(s), of(100, 1), nil)
+	}
+	w.step(at(10), append(of(100, 1), Member{Node: 7, Alive: true, Started: 5}), nil)
+	if got := w.takeBack(); !slices.Equal(got, []comeback{{node: 7, sameRun: false}}) {
+		t.Fatalf("node 7 (absent at start) back: %v", got)
+	}
+}

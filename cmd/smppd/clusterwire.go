@@ -138,14 +138,19 @@ func startTakeover(st storage.Store, hub *flow.Hub, wh *webhook.Service) func() 
 	stop, done := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
-		c.node.WatchDeparted(cluster.TakeoverGrace, absent, stop, func(node int) {
+		c.node.WatchTakeOvers(cluster.TakeoverGrace, absent, stop, func(node int) cluster.Deferred {
 			if a := c.shared.acc.Load(); a != nil {
 				a.Reclaim(node) // its unspent credit slices; logs event=credit_reclaimed
 			}
-			_ = hub.TakeOver(nodeRecords{st: c.Store, node: node}) // TakeOver logs its outcome
+			d, _ := hub.TakeOverDeferred(nodeRecords{st: c.Store, node: node}) // logs its outcome
 			if wh != nil {
 				_, _ = wh.TakeOver(node) // its pending HTTP callbacks; logs event=webhook_takeover
 			}
+			ids := make([]string, len(d.IDs))
+			for i, id := range d.IDs {
+				ids[i] = id.String()
+			}
+			return cluster.Deferred{N: d.N, IDs: ids}
 		})
 	}()
 	compacted := make(chan struct{})
@@ -197,6 +202,8 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 		{"smppd_cluster_held_claims_lost_total", "Held-item leases given up because another node held the item's claim (or the claim was not acknowledged in 2 s).", func(j js) float64 { return float64(j.ClaimsLost) }},
 		{"smppd_cluster_held_claims_lapsed_total", "This node's held-item claims that lapsed while it delivered the item or before its ack was in the journal (refresh refused, or unacknowledged past the claim's 10 s TTL): each item possibly delivered twice (event=held_claim_lost).", func(j js) float64 { return float64(j.ClaimsLapsed) }},
 		{"smppd_cluster_held_retaken_total", "Held items this node leased after their earlier deliverer (producer or claim winner) stayed silent past its 10 s lease: each possibly delivered twice (event=held_retaken).", func(j js) float64 { return float64(j.HeldRetaken) }},
+		{"smppd_cluster_held_tried_unwritten_total", "Held items this node delivered before the journal acknowledged their delivery marker (2 s): should it die before the marker is written, another node's delivery of them is counted nowhere (event=held_tried_unwritten).", func(j js) float64 { return float64(j.HeldUnmarked) }},
+		{"smppd_cluster_cdr_possible_duplicates_total", "Final states another node recorded for messages already final here: each such message has a CDR line on two nodes. Every node counts it: read one node, do not sum (event=cdr_possible_duplicate).", func(j js) float64 { return float64(j.FinalTwice) }},
 	}
 	for _, k := range counters {
 		get := k.get
@@ -204,6 +211,11 @@ func registerCluster(reg prometheus.Registerer, st storage.Store) error {
 			func() float64 { return get(c.Journal()) })); err != nil {
 			return err
 		}
+	}
+	if err := reg.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "smppd_cluster_takeover_alive_possible_duplicates_total",
+		Help: "Scheduled messages and decided receipts this node's take-overs queued for later whose departed node came back from the same run (cut off, not dead): it sends them too (event=takeover_node_alive)."},
+		func() float64 { return float64(c.node.TakeOverAliveDuplicates()) })); err != nil {
+		return err
 	}
 	type as = cluster.AccountsStats
 	credit := []struct {

@@ -11,14 +11,18 @@ import (
 // dupCounters are the counters of every path by which a node may send a
 // receipt another node sends too (docs/CLUSTER.md, Failure modes and
 // duplicates): messages sent upstream again (re-drives, take-overs, a
-// shared queue's redelivered batch), each bringing a receipt of its own,
-// and held items delivered again after their deliverer's lease lapsed.
+// shared queue's redelivered batch, a take-over's later sends when its
+// node comes back alive), each bringing a receipt of its own, and held
+// items delivered again after their deliverer's lease lapsed or went out
+// before their delivery marker was journaled.
 var dupCounters = []string{
 	"smppd_messages_redriven_possible_duplicates_total",
 	"smppd_cluster_pulled_possible_duplicates_total",
 	"smppd_cluster_held_claims_lapsed_total",
 	"smppd_cluster_held_retaken_total",
 	"smppd_cluster_held_claims_unkeyed_total",
+	"smppd_cluster_held_tried_unwritten_total",
+	"smppd_cluster_takeover_alive_possible_duplicates_total",
 }
 
 // dupCounts are dupCounters' values by "nodeN:name", the zero ones left

@@ -27,6 +27,34 @@ type applier struct {
 	entries atomic.Uint64
 	bad     atomic.Uint64 // entries that did not decode or apply
 	unz     []byte        // a compressed batch's entries (batch runs on one goroutine at a time)
+	// live: the batch being applied came after the start's replay; twice,
+	// its final states for messages already final here (finalTwice).
+	live  bool
+	twice []msg.ID
+	// finalTwice counts final states another node recorded, applied live
+	// for a message already final here: two nodes recorded it, each
+	// wrote a CDR line (event=cdr_possible_duplicate).
+	finalTwice atomic.Uint64
+	// stamp and pending: the last batch handled (applied or skipped as
+	// this node's own), its store time (Unix ns, JetStream's clock) and
+	// the journal batches stored after it not yet handed to this node
+	// then (behind).
+	stamp, pending atomic.Int64
+}
+
+// lagLimit is how far behind the journal this node's applier may be
+// before a held item it leases afresh counts as a possible duplicate: an
+// ack written before another node's claim on the item expired is at
+// least claimTTL/2 old by then (the claim is refreshed every claimTTL/4,
+// so its last write is at most claimTTL/2 before the ack was written;
+// claims.refresh), and that node's delivery marker older still.
+const lagLimit = claimTTL / 2
+
+// behind reports whether the journal held batches this node had not
+// applied that were stored more than lagLimit before now: an item's ack,
+// or a delivery marker, may be among them (holds.retake).
+func (a *applier) behind(now time.Time) bool {
+	return a.pending.Load() > 0 && now.UnixNano()-a.stamp.Load() > int64(lagLimit)
 }
 
 // start applies the newest base (compact.go), replays the batches after
@@ -92,9 +120,13 @@ func (a *applier) start(ctx context.Context, s *Store) error {
 		seq := md.Sequence.Stream
 		node, _ := strconv.Atoi(m.Headers().Get(hdrNode))
 		if seq <= a.last || node != s.o.Node {
+			a.live = seq > a.last
 			a.batch(node, m.Data())
+			a.live = false
 		}
 		a.applied.Store(seq)
+		a.stamp.Store(md.Timestamp.UnixNano())
+		a.pending.Store(int64(md.NumPending))
 		if (seq >= a.last || md.NumPending == 0) && once.CompareAndSwap(false, true) {
 			close(caught)
 		}
@@ -162,6 +194,24 @@ func (a *applier) batch(node int, p []byte) {
 				Msg("store: a journal entry did not apply")
 		}
 	}
+	a.noteTwice(node)
+}
+
+// noteTwice counts and logs the batch's final states for messages already
+// final here. A node journals a final state only when it recorded it
+// itself (its index refuses a second one, storage.ErrFinal), and then
+// writes its CDR line; so this one's node and the node whose final came
+// first (this node, or one applied earlier) both wrote one. Every node
+// applying it counts it: read the counter on one node, not summed.
+func (a *applier) noteTwice(node int) {
+	if len(a.twice) == 0 {
+		return
+	}
+	a.finalTwice.Add(uint64(len(a.twice)))
+	a.s.lg.Warn().Str("event", "cdr_possible_duplicate").Int("from", node).Int("messages", len(a.twice)).
+		Array("ids", idList(a.twice)).
+		Msg("store: another node recorded final states of messages already final here; each has a CDR line on both nodes")
+	a.twice = a.twice[:0]
 }
 
 // benign errors are the ones a replica may see for an entry its origin
@@ -199,6 +249,9 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 			err = s.idx.SetState(id, st, code, done)
 			if st.Final() {
 				s.dropBody(id)
+				if a.live && errors.Is(err, storage.ErrFinal) {
+					a.twice = append(a.twice, id)
+				}
 			}
 		}
 	case kAccepted:
@@ -277,6 +330,16 @@ func (a *applier) entry(node int, kind byte, p []byte) error {
 		if _, sendable := s.idx.Sendable(id); d.err == nil && sendable {
 			s.spill.add(id)
 		}
+	case kTried:
+		g := d.u64()
+		if key, ok := a.local(g); ok && d.err == nil {
+			hs := &s.holds
+			hs.mu.Lock()
+			if _, mapped := hs.toG[key]; mapped {
+				hs.tried[key] = node
+			}
+			hs.mu.Unlock()
+		}
 	case kFloor:
 		v := d.u64()
 		if d.err == nil && node == s.o.Node {
@@ -340,6 +403,7 @@ func (a *applier) release(g uint64, attempts int) error {
 	user, offer := hs.remote[key]
 	delete(hs.lapse, key)
 	delete(hs.lapsed, key) // the producer gave it up: not a retake
+	delete(hs.tried, key)  // so did the node that marked it tried
 	hs.mu.Unlock()
 	if !ok || mine {
 		return nil

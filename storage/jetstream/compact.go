@@ -448,7 +448,7 @@ func (sc *scratch) alive(kind byte, e []byte) bool {
 		conn, id, up := int(int32(d.u32())), msg.ID(d.u64()), d.bytes()
 		got, ok := idx.Upstream(conn, up)
 		return ok && got == id && d.err == nil
-	case kHold, kRelease:
+	case kHold, kRelease, kTried:
 		_, ok := sc.s.apply.local(d.u64())
 		return ok && d.err == nil
 	case kCallback:

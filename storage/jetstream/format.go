@@ -31,6 +31,11 @@ const (
 	kFloor
 	kFrom  // in a base only (compact.go): the node the entries after it came from
 	kSpill // message id: on a shared connector queue (spilled.go)
+	// kTried: held item's cluster key: its node won the item's claim and
+	// delivers it (written before the delivery, views.go mark); a later
+	// lease elsewhere without its ack or release between is a possible
+	// duplicate.
+	kTried
 )
 
 // kPut's flags. Entries written before putUp existed hold 0 or 1.

@@ -344,6 +344,30 @@ func (j *journal) WaitCommitted(pos uint64) error {
 	return nil
 }
 
+// waitFor waits up to d for Committed to reach pos and reports whether it
+// did (false too once closed).
+func (j *journal) waitFor(pos uint64, d time.Duration) bool {
+	if j.committed.Load() >= pos {
+		return true
+	}
+	deadline := time.Now().Add(d)
+	t := time.AfterFunc(d, func() {
+		j.mu.Lock()
+		j.cond.Broadcast()
+		j.mu.Unlock()
+	})
+	defer t.Stop()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	for j.committed.Load() < pos {
+		if j.closed || !time.Now().Before(deadline) {
+			return false
+		}
+		j.cond.Wait()
+	}
+	return true
+}
+
 // close stops taking writes, waits up to d for what was appended to be
 // acknowledged, and stops the goroutines.
 func (j *journal) close(d time.Duration) error {

@@ -463,6 +463,13 @@ type JournalStats struct {
 	// earlier deliverer (producer or claim winner) went silent past its
 	// lease (event=held_retaken). Each is a possible duplicate delivery.
 	ClaimsLapsed, HeldRetaken uint64
+	// HeldUnmarked counts held items delivered before the journal took
+	// their delivery marker (event=held_tried_unwritten).
+	HeldUnmarked uint64
+	// FinalTwice counts final states another node recorded for messages
+	// already final here: each such message has a CDR line on two nodes
+	// (event=cdr_possible_duplicate); every node counts it.
+	FinalTwice uint64
 	// HeldOwn are the held items this node admitted (what max_held
 	// bounds); HeldOthers, the other nodes' items its index holds.
 	HeldOwn, HeldOthers uint64
@@ -478,6 +485,7 @@ func (s *Store) Journal() JournalStats {
 		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load(),
 		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load(), ClaimsUnkeyed: s.claims.unkeyed.Load(),
 		ClaimsLapsed: s.claims.lapsedN.Load(), HeldRetaken: s.holds.retaken.Load(),
+		HeldUnmarked: s.holds.unmarked.Load(), FinalTwice: s.apply.finalTwice.Load(),
 		RawBytes: s.j.raw.Load(), SentBytes: s.j.sent.Load(), HeldOwn: uint64(own), HeldOthers: uint64(others)}
 }
 

@@ -1,6 +1,7 @@
 package jetstream
 
 import (
+	"errors"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,10 +35,19 @@ type holds struct {
 	// lapsed are the items whose producer lease ended here without an ack
 	// or a release: one leased next may have been sent by its producer.
 	lapsed map[storage.HeldKey]struct{}
+	// tried are the items another node (or this node's earlier run) won
+	// the claim of and delivered, its kTried applied here without an ack
+	// or a release since: the node. One leased here is a possible
+	// duplicate even when that node's claim expired before this node
+	// ever tried it (no receiver of the user here then).
+	tried map[storage.HeldKey]int
 	// retaken counts leases of items whose earlier deliverer (the
 	// producer, or another claim's winner) went silent past its lease:
 	// each possibly delivered twice.
 	retaken atomic.Uint64
+	// unmarked counts items delivered before their kTried marker was
+	// acknowledged (mark).
+	unmarked atomic.Uint64
 	// own are this node's items (their user), ownBy their number per user:
 	// max_held and a user's share bound these only, checked by Hold where
 	// it can still refuse. The index takes every item the journal brings
@@ -66,6 +76,7 @@ func (h *holds) init(s *Store) {
 	h.remote = make(map[storage.HeldKey]string)
 	h.lapse = make(map[storage.HeldKey]int64)
 	h.lapsed = make(map[storage.HeldKey]struct{})
+	h.tried = make(map[storage.HeldKey]int)
 	h.own = make(map[storage.HeldKey]string)
 	h.ownBy = make(map[string]int)
 	h.max = s.o.MaxHeld
@@ -162,6 +173,7 @@ func (h *holds) unmap(key storage.HeldKey) uint64 {
 	delete(h.remote, key)
 	delete(h.lapse, key)
 	delete(h.lapsed, key)
+	delete(h.tried, key)
 	h.disown(key)
 	return g
 }
@@ -199,25 +211,76 @@ func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, er
 	}
 	if n > 0 {
 		h.retake(dst[:n])
+		h.mark(dst[:n])
 	}
 	return n, err
+}
+
+// mark journals, for each claimed item in its, that this node delivers it
+// (kTried), and waits up to claimWait for the journal to acknowledge it,
+// so the marker is on a majority before the delivery goes out: a node
+// that leases the item after this node's claim expired (this node killed
+// mid-delivery, and no other node tried it meanwhile) sees it and counts
+// a possible duplicate (retake). Not acknowledged in time (a stalled
+// journal: an election, a partition), the items are delivered anyway and
+// counted here (event=held_tried_unwritten): should this node die before
+// the marker is written, the next node's delivery counts nothing.
+func (h *holds) mark(its []storage.Held) {
+	if h.s.claims.kv == nil {
+		return
+	}
+	var last uint64
+	var err error
+	for i := range its {
+		g := h.global(its[i].Key)
+		if g == 0 {
+			continue // unkeyed: no claim, counted in held_claims_unkeyed
+		}
+		b := h.s.buf()
+		*b = appendU64(*b, g)
+		var pos uint64
+		if pos, err = h.s.logAt(kTried, b, true); err != nil {
+			break
+		}
+		last = pos
+	}
+	if err == nil && (last == 0 || h.s.j.waitFor(last, claimWait)) {
+		return
+	}
+	if err == nil {
+		err = errors.New("not acknowledged within " + claimWait.String())
+	}
+	ids := make(idList, len(its))
+	for i := range its {
+		ids[i] = its[i].ID
+	}
+	h.unmarked.Add(uint64(len(its)))
+	h.s.lg.Warn().Err(err).Str("event", "held_tried_unwritten").Array("ids", ids).
+		Msg("store: delivering held items before the journal took their delivery marker; should this node die first, another node's delivery of them is not counted")
 }
 
 // retake marks the leased items as this node's, and counts (and logs)
 // those their earlier deliverer went silent on: its producer's lease
 // lapsed here (the index let them be leased, so a producer lease noted
-// in lapse has ended), or another node's claim lapsed (claims.retaken).
+// in lapse has ended), another node's claim lapsed (claims.retaken), or
+// another node (or this node's earlier run) marked it tried and neither
+// acked nor released it (tried: its claim may have expired unseen), or
+// this node's journal consumer is more than lagLimit behind (an ack or a
+// marker of the item may be among what it has not applied).
 func (h *holds) retake(its []storage.Held) {
 	var ids []msg.ID
+	lagging := h.s.apply.behind(time.Now())
 	h.mu.Lock()
 	for i := range its {
 		key := its[i].Key
 		h.mine[key] = struct{}{}
 		_, wasLeased := h.lapse[key]
 		_, lapsed := h.lapsed[key]
+		_, tried := h.tried[key]
 		delete(h.lapse, key)
 		delete(h.lapsed, key)
-		if h.s.claims.retaken(key) || wasLeased || lapsed {
+		delete(h.tried, key)
+		if h.s.claims.retaken(key) || wasLeased || lapsed || tried || lagging {
 			ids = append(ids, its[i].ID)
 		}
 	}
@@ -226,7 +289,7 @@ func (h *holds) retake(its []storage.Held) {
 		return
 	}
 	h.retaken.Add(uint64(len(ids)))
-	h.s.lg.Warn().Str("event", "held_retaken").Int("items", len(ids)).Array("ids", idList(ids)).
+	h.s.lg.Warn().Str("event", "held_retaken").Int("items", len(ids)).Array("ids", idList(ids)).Bool("journal_lagging", lagging).
 		Msg("store: delivering held items whose earlier deliverer went silent past its lease; it may have sent them")
 }
 
