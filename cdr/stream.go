@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -80,7 +81,20 @@ const (
 	// writeChunk: the encoded lines written in one write(2) while the
 	// queue has more.
 	writeChunk = 256 << 10
+	// yieldEvery: lines encoded between two yields of the writer's P. A
+	// drain keeps its P while it encodes (about a millisecond per 5 ms
+	// batch at 500,000 lines/s, a write(2) every ~800 lines); an event
+	// loop back from epoll_wait while both Ps are busy waits for it
+	// (BENCHMARKS.md, "The CDR writer's read and its yields").
+	yieldEvery = 64
 )
+
+// storedGetter is a store that reads a record without the view Get puts
+// over a state decided at acceptance, and without that view's clock read
+// per record: a line's state is the event's, not the record's.
+type storedGetter interface {
+	GetStored(id msg.ID, out *storage.Record) error
+}
 
 // ErrNoMessages: Options.Messages is required.
 var ErrNoMessages = errors.New("cdr: Options.Messages is required")
@@ -116,6 +130,7 @@ type Stats struct {
 type Stream struct {
 	opts Options
 	now  func() time.Time
+	get  func(msg.ID, *storage.Record) error // the writer's read: GetStored when the store has it, else Get
 	log  zerolog.Logger
 	q    *ring.MPSC[event]
 	bell *ring.Notify
@@ -201,6 +216,10 @@ func Open(opts Options) (*Stream, error) {
 		log:   opts.Logger.With().Str("component", "cdr").Logger(),
 		batch: make([]event, 0, batchLen),
 		stop:  make(chan struct{}), stopped: make(chan struct{}),
+	}
+	s.get = opts.Messages.Get
+	if g, ok := opts.Messages.(storedGetter); ok {
+		s.get = g.GetStored
 	}
 	s.enc = encoder{connectors: opts.Connectors, name: opts.ConnectorName, maskContent: opts.MaskContent}
 	s.high = max(1, q.Cap()*opts.HighWater/100)
@@ -323,6 +342,9 @@ func (s *Stream) drain(now int64) {
 			}
 			s.out = append(s.out, s.line...)
 			s.outN++
+			if s.outN%yieldEvery == 0 {
+				runtime.Gosched()
+			}
 		}
 		if full {
 			if len(s.out) > 0 && !s.write(now, true) {
@@ -337,7 +359,7 @@ func (s *Stream) drain(now int64) {
 func (s *Stream) encode(dst []byte, ev *event) []byte {
 	v := view{rec: &s.rec, state: ev.state, err: ev.err, done: ev.done, refunded: ev.refunded, cdr: true,
 		upstreamID: ev.up[:ev.upLen]}
-	if err := s.opts.Messages.Get(ev.id, &s.rec); err != nil {
+	if err := s.get(ev.id, &s.rec); err != nil {
 		s.rec = storage.Record{ID: ev.id}
 		v.missing = true
 		s.missing.Add(1)
