@@ -3,7 +3,9 @@ package delivery
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/engine"
@@ -24,22 +26,44 @@ import (
 // item with the copy's key, acknowledged (Ack) when it is done with, or
 // given back in place (Release) when it must be held again.
 type item struct {
-	d engine.Delivery
-	// held is Hold's argument, in the slab so passing it does not
-	// allocate; held.Key is the key of the item's held copy while it is
-	// leased from the store (0 otherwise).
-	held     storage.Held
-	buf      []byte // the encoded deliver_sm, header included; d.Body is buf[16:]
-	systemID string
-	kind     storage.HeldKind
-	id       msg.ID // receipted id (receipts); 0 for MO
-	expires  int64  // Unix ns: creation + HoldLifetime
-	attempts int    // deliveries tried
-	due      int64  // Unix ns of the next retry
-	next     *item  // retry inbox link
-	idx      int32
+	// The first cache line holds what get, DeliveryDone and put touch for
+	// every deliver_sm, the second what the rest of its life does, the
+	// last two what only retries and the hold store need: an item is 256
+	// bytes and chunks are page-aligned, so each starts a cache line
+	// (TestItemLayout). A receipt's item is cold when its response
+	// comes, often on another core: every line touched is a miss.
+	d        engine.Delivery
 	gen      uint32
+	idx      int32
+	systemID string
+
+	key      storage.HeldKey // the key of the item's held copy while it is leased from the store (0 otherwise)
+	id       msg.ID          // receipted id (receipts); 0 for MO
+	expires  int64           // Unix ns: creation + HoldLifetime
+	attempts int             // deliveries tried
+	buf      []byte          // the encoded deliver_sm, header included; d.Body is buf[16:]
+	kind     storage.HeldKind
+
+	itemCold
+	_ [itemPad]byte
 }
+
+// itemCold is the part of an item only retries, waits and the hold store
+// touch.
+type itemCold struct {
+	next *item // retry inbox and wait queue link; nil whenever the item is in neither
+	due  int64 // Unix ns of the next retry, set before the item goes to the retry inbox
+	// held is Hold's argument, in the slab so passing it does not
+	// allocate; zero between calls.
+	held storage.Held
+}
+
+// itemSize is four cache lines: two for the hot fields, then itemCold and
+// the padding.
+const (
+	itemSize = 256
+	itemPad  = itemSize - 128 - unsafe.Sizeof(itemCold{})
+)
 
 // maxItemBuf is the largest buffer an item keeps when it is recycled
 // (a deliver_sm with a long reassembled message_payload goes to the GC).
@@ -48,15 +72,30 @@ const maxItemBuf = 8 << 10
 // slabChunk items are allocated at a time; slots never move.
 const slabChunk = 256
 
+// slab holds every item. get and put take mu; byRef does not (it runs on
+// an event loop for every deliver_sm_resp): the chunk list it reads is
+// replaced whole under mu when it grows, and the item a Ref names belongs
+// to the caller, handed over after get wrote its generation.
 type slab struct {
 	mu     sync.Mutex
-	chunks []*[slabChunk]item
+	chunks atomic.Pointer[[]*[slabChunk]item]
 	free   []int32
 	live   int
+	// Counted under mu, which get and put hold anyway: an atomic counter
+	// of their own, written by connector goroutines and event loops alike
+	// for every receipt, was a cache line passed between cores each time.
+	rcptMade, rcptDelivered, moDelivered uint64
 }
 
 // get returns a cleared item with a fresh Ref.
-func (s *slab) get() *item {
+func (s *slab) get() *item { return s.take(nil) }
+
+// getReceipt is get for a receipt being built (counted as generated;
+// putUnbuilt takes the count back when its encoding fails).
+func (s *slab) getReceipt() *item { return s.take(&s.rcptMade) }
+
+// take is get, adding one to count (when not nil) under mu.
+func (s *slab) take(count *uint64) *item {
 	s.mu.Lock()
 	if len(s.free) == 0 {
 		s.grow()
@@ -64,7 +103,10 @@ func (s *slab) get() *item {
 	i := s.free[len(s.free)-1]
 	s.free = s.free[:len(s.free)-1]
 	s.live++
-	it := &s.chunks[i/slabChunk][i%slabChunk]
+	if count != nil {
+		*count++
+	}
+	it := &(*s.chunks.Load())[i/slabChunk][i%slabChunk]
 	it.gen++
 	it.idx = i
 	it.d.Ref = uint64(it.gen)<<32 | uint64(uint32(i))
@@ -75,38 +117,74 @@ func (s *slab) get() *item {
 // grow adds a chunk; the caller holds mu.
 func (s *slab) grow() {
 	c := new([slabChunk]item)
-	base := int32(len(s.chunks) * slabChunk)
-	s.chunks = append(s.chunks, c)
+	var old []*[slabChunk]item
+	if p := s.chunks.Load(); p != nil {
+		old = *p
+	}
+	base := int32(len(old) * slabChunk)
+	chunks := append(old[:len(old):len(old)], c) // a new array: byRef may be reading the old one
+	s.chunks.Store(&chunks)
 	for j := slabChunk - 1; j >= 0; j-- {
 		s.free = append(s.free, base+int32(j))
 	}
 }
 
 // put recycles it; nothing may touch it afterwards.
-func (s *slab) put(it *item) {
+func (s *slab) put(it *item) { s.release(it, nil, 0) }
+
+// putDelivered is put for an item its ESME acknowledged ESME_ROK
+// (counted as a receipt or an MO delivered).
+func (s *slab) putDelivered(it *item) {
+	if it.kind == storage.HeldMO {
+		s.release(it, &s.moDelivered, 1)
+	} else {
+		s.release(it, &s.rcptDelivered, 1)
+	}
+}
+
+// putUnbuilt is put for a getReceipt item whose encoding failed.
+func (s *slab) putUnbuilt(it *item) { s.release(it, &s.rcptMade, ^uint64(0)) }
+
+// release is put, adding add to count (when not nil) under mu.
+func (s *slab) release(it *item, count *uint64, add uint64) {
 	buf := it.buf[:0]
 	if cap(buf) > maxItemBuf {
 		buf = nil
 	}
-	*it = item{buf: buf, idx: it.idx, gen: it.gen}
+	// Only the first two cache lines are cleared: next and held are
+	// already zero (the lists unlink, Hold's callers clear held) and due
+	// is set before it is read, so the cold lines stay unwritten.
+	it.d = engine.Delivery{}
+	it.systemID = ""
+	it.key, it.id, it.expires, it.attempts, it.buf, it.kind = 0, 0, 0, 0, buf, 0
 	s.mu.Lock()
 	s.free = append(s.free, it.idx)
 	s.live--
+	if count != nil {
+		*count += add
+	}
 	s.mu.Unlock()
+}
+
+// counts returns the receipts generated and delivered and the MO
+// delivered so far.
+func (s *slab) counts() (rcptMade, rcptDelivered, moDelivered uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.rcptMade, s.rcptDelivered, s.moDelivered
 }
 
 // byRef finds the item a Delivery.Ref names; nil if stale or unknown.
 func (s *slab) byRef(ref uint64) *item {
 	i, gen := int32(uint32(ref)), uint32(ref>>32)
-	s.mu.Lock()
-	var it *item
-	if i >= 0 && int(i) < len(s.chunks)*slabChunk {
-		if it = &s.chunks[i/slabChunk][i%slabChunk]; it.gen != gen {
-			it = nil
-		}
+	p := s.chunks.Load()
+	if p == nil || i < 0 || int(i) >= len(*p)*slabChunk {
+		return nil
 	}
-	s.mu.Unlock()
-	return it
+	if it := &(*p)[i/slabChunk][i%slabChunk]; it.gen == gen {
+		return it
+	}
+	return nil
 }
 
 // inUse is the number of items not in the free list.
@@ -116,9 +194,15 @@ func (s *slab) inUse() int {
 	return s.live
 }
 
-// newItem returns an item for systemID whose lifetime starts now.
+// newItem returns an item for systemID whose lifetime starts now; a
+// receipt is counted as generated (putUnbuilt takes that back).
 func (h *Service) newItem(systemID string, kind storage.HeldKind, id msg.ID, now time.Time) *item {
-	it := h.items.get()
+	var it *item
+	if kind == storage.HeldReceipt {
+		it = h.items.getReceipt()
+	} else {
+		it = h.items.get()
+	}
 	it.systemID, it.kind, it.id = systemID, kind, id
 	it.expires = now.UnixNano() + int64(h.opts.HoldLifetime)
 	return it
@@ -129,7 +213,7 @@ func (h *Service) newItem(systemID string, kind storage.HeldKind, id msg.ID, now
 // the engine writes its own header before Body).
 func (h *Service) leasedItem(l *storage.Held) *item {
 	it := h.items.get()
-	it.systemID, it.kind, it.id, it.held.Key = l.SystemID, l.Kind, l.ID, l.Key
+	it.systemID, it.kind, it.id, it.key = l.SystemID, l.Kind, l.ID, l.Key
 	it.expires, it.attempts = l.Expires, l.Attempts
 	it.buf = append(append(it.buf[:0], make([]byte, codec.HeaderLen)...), l.Body...)
 	it.d.Body = it.buf[codec.HeaderLen:]
@@ -141,7 +225,7 @@ func (h *Service) leasedItem(l *storage.Held) *item {
 // held copy, if it came from the store, is acknowledged (so it is not
 // offered again), and it goes back to the slab.
 func (h *Service) done(it *item) {
-	if it.held.Key != 0 {
+	if it.key != 0 {
 		h.ack(it)
 	}
 	h.items.put(it)
@@ -149,7 +233,7 @@ func (h *Service) done(it *item) {
 
 // ack removes it's held copy from the store (done's rare case, out of line).
 func (h *Service) ack(it *item) {
-	h.noteStore(h.holds.Ack(it.held.Key), "ack", it.id)
+	h.noteStore(h.holds.Ack(it.key), "ack", it.id)
 	h.leased.Add(-1)
 }
 
@@ -241,8 +325,8 @@ func (h *Service) awaitRoom(it *item, backpressure bool) bool {
 // to the slab.
 func (h *Service) hold(it *item) outcome {
 	kind, user := it.kind, it.systemID
-	if it.held.Key != 0 {
-		err := h.holds.Release(it.held.Key, it.attempts)
+	if it.key != 0 {
+		err := h.holds.Release(it.key, it.attempts)
 		h.leased.Add(-1)
 		h.items.put(it)
 		if err != nil {
@@ -294,15 +378,13 @@ func (h *Service) DeliveryDone(d *engine.Delivery, status codec.Status, err erro
 		// queued. Offer it again (another bind, or the hold store).
 		h.awaitRoom(it, errors.Is(err, engine.ErrQueueFull))
 	case err == nil && status == codec.StatusOK:
-		if it.kind == storage.HeldMO {
-			h.stats.moDelivered.Add(1)
-		} else {
-			h.stats.rcptDelivered.Add(1)
-		}
 		if h.opts.Delivered != nil {
 			h.opts.Delivered(it.systemID, it.kind == storage.HeldMO)
 		}
-		h.done(it)
+		if it.key != 0 {
+			h.ack(it)
+		}
+		h.items.putDelivered(it) // done, counting it
 	case err == nil && status == codec.StatusXPAppn:
 		h.stats.failedPermanent.Add(1)
 		if e := h.event(&h.warn.permanent, zerologWarn); e != nil {

@@ -27,9 +27,8 @@ func (h *Service) keep(it *item) error {
 	it.held = storage.Held{SystemID: it.systemID, Kind: it.kind, ID: it.id, Body: it.d.Body,
 		Expires: it.expires, Attempts: it.attempts, LeaseUntil: it.expires}
 	key, err := h.holds.Hold(&it.held)
-	it.held = storage.Held{Key: key}
+	it.held = storage.Held{}
 	if err != nil {
-		it.held.Key = 0
 		h.stats.heldFull.Add(1)
 		if !errors.Is(err, storage.ErrHeldFull) {
 			h.noteStore(err, "hold", it.id)
@@ -41,6 +40,7 @@ func (h *Service) keep(it *item) error {
 		}
 		return fmt.Errorf("%w: %w", errNotKept, err)
 	}
+	it.key = key
 	h.leased.Add(1)
 	return nil
 }

@@ -29,9 +29,9 @@ func (h *Service) putEncoder(e *encoder) {
 // sendReceipt builds the receipt deliver_sm for rec and dispatches it to
 // the record's owner (kept in the hold store first with Options.Durable:
 // an error then means it is not). e is the caller's encoder (rec may live
-// in it).
-func (h *Service) sendReceipt(e *encoder, rec *storage.Record, ri *dlr.Report) error {
-	now := h.now()
+// in it); at is the connector's reading of the clock (Unix ns; 0 = none).
+func (h *Service) sendReceipt(e *encoder, rec *storage.Record, ri *dlr.Report, at int64) error {
+	now := h.at(at)
 	it := h.buildReceipt(e, rec, ri, now)
 	if it == nil {
 		return nil
@@ -55,10 +55,9 @@ func (h *Service) buildReceipt(e *encoder, rec *storage.Record, ri *dlr.Report, 
 		if ev := h.event(&h.warn.encode, zerologError); ev != nil {
 			ev.Str("system_id", rec.SystemID).Stringer("id", rec.ID).Err(err).Msg("receipt cannot be encoded: dropped")
 		}
-		h.items.put(it)
+		h.items.putUnbuilt(it)
 		return nil
 	}
-	h.stats.rcptGenerated.Add(1)
 	return it
 }
 
@@ -78,7 +77,7 @@ func (h *Service) FailedReceipt(rec *storage.Record, state msg.State, code uint1
 		return
 	}
 	e := h.getEncoder()
-	if err := h.sendReceipt(e, rec, &dlr.Report{State: state, Err: code, Done: done}); err != nil {
+	if err := h.sendReceipt(e, rec, &dlr.Report{State: state, Err: code, Done: done}, 0); err != nil {
 		// Decided here: no one sends it again (unkept.go).
 		h.unkept(unkeptFailed, &msg.Receipt{ID: rec.ID, Connector: int(rec.Connector), State: state, Err: code, Done: done}, err)
 	}
@@ -119,7 +118,7 @@ func (h *Service) receipt(e *encoder, r *msg.Receipt) error {
 			return nil
 		}
 		return h.sendReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
-			HasNetErr: r.HasNetErr, Intermediate: true})
+			HasNetErr: r.HasNetErr, Intermediate: true}, r.At)
 	}
 	done := r.Done
 	if done == 0 {
@@ -146,7 +145,7 @@ func (h *Service) receipt(e *encoder, r *msg.Receipt) error {
 	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, false) {
 		h.delivered(e, r.State)
 		return h.sendReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
-			HasNetErr: r.HasNetErr, Done: done})
+			HasNetErr: r.HasNetErr, Done: done}, r.At)
 	}
 	h.delivered(e, r.State)
 	return nil
@@ -160,7 +159,7 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 	if err := h.msgs.Get(r.ID, &e.rec); err != nil {
 		return h.receiptNotFound(r, err)
 	}
-	now := h.now()
+	now := h.at(r.At)
 	var it *item
 	if dlr.Wanted(e.rec.RegisteredDelivery, r.State, false) {
 		it = h.buildReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
@@ -207,6 +206,16 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 		h.dispatch(it, now)
 	}
 	return nil
+}
+
+// at is the time a connector read (Unix ns) when it has one and the
+// service runs on the wall clock, so a receipt costs no clock read of its
+// own; h.now() otherwise.
+func (h *Service) at(ns int64) time.Time {
+	if ns != 0 && h.wallClock {
+		return time.Unix(0, ns)
+	}
+	return h.now()
 }
 
 // late counts a receipt for a message already final: the first final

@@ -45,23 +45,25 @@ type Stats struct {
 }
 
 type counters struct {
-	rcptGenerated, rcptDelivered, rcptUnknown    atomic.Uint64
-	moDelivered, moHeld, moExpired, moUnroutable atomic.Uint64
-	moIncomplete, rcptHeld, rcptExpired          atomic.Uint64
-	retried, failedPermanent, heldFull           atomic.Uint64
-	waited, waitFull, storeErrors                atomic.Uint64
-	rcptLate, deadMO, deadReceipts, retryOver    atomic.Uint64
-	unkept, unkeptKept, unkeptLost               atomic.Uint64
+	// Receipts generated and delivered and MO delivered: slab.counts.
+	rcptUnknown                               atomic.Uint64
+	moHeld, moExpired, moUnroutable           atomic.Uint64
+	moIncomplete, rcptHeld, rcptExpired       atomic.Uint64
+	retried, failedPermanent, heldFull        atomic.Uint64
+	waited, waitFull, storeErrors             atomic.Uint64
+	rcptLate, deadMO, deadReceipts, retryOver atomic.Uint64
+	unkept, unkeptKept, unkeptLost            atomic.Uint64
 }
 
 // Stats returns a snapshot of the counters.
 func (h *Service) Stats() Stats {
 	c := &h.stats
+	made, rcptDelivered, moDelivered := h.items.counts()
 	return Stats{
-		ReceiptsGenerated: c.rcptGenerated.Load(),
-		ReceiptsDelivered: c.rcptDelivered.Load(),
+		ReceiptsGenerated: made,
+		ReceiptsDelivered: rcptDelivered,
 		ReceiptsUnknown:   c.rcptUnknown.Load(),
-		MODelivered:       c.moDelivered.Load(),
+		MODelivered:       moDelivered,
 		MOHeld:            c.moHeld.Load(),
 		MOExpired:         c.moExpired.Load(),
 		MOUnroutable:      c.moUnroutable.Load(),

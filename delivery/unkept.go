@@ -153,7 +153,7 @@ func (h *Service) settleUnkept(u *unkeptItem) error {
 			}
 			return err
 		}
-		return h.sendReceipt(e, &e.rec, &dlr.Report{State: u.r.State, Err: u.r.Err, Done: u.r.Done})
+		return h.sendReceipt(e, &e.rec, &dlr.Report{State: u.r.State, Err: u.r.Err, Done: u.r.Done}, 0)
 	}
 	return h.receipt(e, &u.r)
 }

@@ -1,6 +1,7 @@
 package receipt
 
 import (
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -20,6 +21,13 @@ const TextChars = 20
 // reads the same whether the client takes it as GSM or ASCII. Append never
 // fails, and allocates nothing when dst has the capacity.
 func (f Format) Append(dst []byte, r *Receipt) []byte {
+	return f.AppendCached(dst, r, nil)
+}
+
+// AppendCached is Append writing the dates through c (nil: none), which
+// keeps the last ones it formatted: a server writing receipts by the
+// thousand a second formats each second's dates once.
+func (f Format) AppendCached(dst []byte, r *Receipt, c *DateCache) []byte {
 	dst = append(dst, "id:"...)
 	dst = append(dst, r.ID...)
 	dst = append(dst, " sub:"...)
@@ -27,9 +35,9 @@ func (f Format) Append(dst []byte, r *Receipt) []byte {
 	dst = append(dst, " dlvrd:"...)
 	dst = appendCount(dst, r.Dlvrd)
 	dst = append(dst, " submit date:"...)
-	dst = AppendDate(dst, r.SubmitDate, f.Seconds)
+	dst = c.append(dst, 0, r.SubmitDate, f.Seconds)
 	dst = append(dst, " done date:"...)
-	dst = AppendDate(dst, r.DoneDate, f.Seconds)
+	dst = c.append(dst, 1, r.DoneDate, f.Seconds)
 	dst = append(dst, " stat:"...)
 	s := r.Stat
 	if s < StatEnroute || s > StatRejected {
@@ -58,33 +66,49 @@ func appendCount(dst []byte, v int) []byte {
 }
 
 // appendText writes the first TextChars characters of t made safe (see
-// Format.Append), trimmed of spaces.
+// Format.Append), trimmed of spaces. The room is grown once and written by
+// index: one append per character cost a capacity check each.
 func appendText(dst []byte, t []byte) []byte {
 	start := len(dst)
+	dst = slices.Grow(dst, TextChars)[:start+TextChars]
+	n := start
 	for chars := 0; len(t) > 0 && chars < TextChars; chars++ {
 		c := t[0]
-		size := 1
-		if c >= utf8.RuneSelf {
-			_, size = utf8.DecodeRune(t)
+		if c < utf8.RuneSelf {
+			t = t[1:]
+			c = safeByte[c]
+		} else {
+			_, size := utf8.DecodeRune(t)
+			t = t[size:]
 			c = '?'
 		}
-		t = t[size:]
-		switch {
-		case c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f':
-			c = ' '
-		case !textSafe(c):
-			c = '?'
-		}
-		if c == ' ' && len(dst) == start {
+		if c == ' ' && n == start {
 			continue // leading space
 		}
-		dst = append(dst, c)
+		dst[n] = c
+		n++
 	}
-	for len(dst) > start && dst[len(dst)-1] == ' ' {
-		dst = dst[:len(dst)-1]
+	for n > start && dst[n-1] == ' ' {
+		n--
 	}
-	return dst
+	return dst[:n]
 }
+
+// safeByte maps an ASCII byte to what the receipt text carries: itself
+// when textSafe, a space for tab, CR, LF, VT and FF, '?' otherwise.
+var safeByte = func() (m [utf8.RuneSelf]byte) {
+	for c := range m {
+		switch b := byte(c); {
+		case b == '\t' || b == '\n' || b == '\r' || b == '\v' || b == '\f':
+			m[c] = ' '
+		case textSafe(b):
+			m[c] = b
+		default:
+			m[c] = '?'
+		}
+	}
+	return m
+}()
 
 // textSafe reports whether ASCII byte c means the same character in the GSM
 // 03.38 default alphabet (unpacked): printable ASCII except @ $ _ ` [ \ ] ^

@@ -63,6 +63,23 @@ func BenchmarkAppend(b *testing.B) {
 	sinkBytes = dst
 }
 
+// BenchmarkAppendCached is BenchmarkAppend as a server writes receipts:
+// the dates through a DateCache, most receipts in the second before.
+func BenchmarkAppendCached(b *testing.B) {
+	r := Receipt{ID: []byte("1234567890"), Sub: 1, Dlvrd: 1,
+		SubmitDate: time.Date(2025, 6, 30, 12, 15, 0, 0, time.UTC),
+		DoneDate:   time.Date(2025, 6, 30, 12, 16, 0, 0, time.UTC),
+		Stat:       StatDelivered, Text: []byte("Hello world, see you at ten")}
+	var c DateCache
+	dst := Format{}.AppendCached(make([]byte, 0, 256), &r, &c)
+	b.ReportAllocs()
+	b.SetBytes(int64(len(dst)))
+	for b.Loop() {
+		dst = Format{}.AppendCached(dst[:0], &r, &c)
+	}
+	sinkBytes = dst
+}
+
 func BenchmarkIDEqual(b *testing.B) {
 	x, y := []byte("0x33E95179"), []byte("870928761")
 	b.ReportAllocs()

@@ -60,3 +60,34 @@ func AppendDate(dst []byte, t time.Time, seconds bool) []byte {
 	}
 	return yymmdd.AppendDateTime(dst, t, seconds)
 }
+
+// DateCache remembers the receipt dates it last wrote, two of them (a
+// receipt's submit and done dates), by second and zone: a receipt made in
+// the same second as the one before writes its dates as a copy. The zero
+// value is ready; one goroutine at a time.
+type DateCache struct {
+	e [2]cachedDate
+}
+
+type cachedDate struct {
+	sec     int64
+	loc     *time.Location
+	seconds bool
+	n       uint8
+	b       [12]byte
+}
+
+// append writes t as AppendDate does, through entry i of c (nil: no cache).
+func (c *DateCache) append(dst []byte, i int, t time.Time, seconds bool) []byte {
+	if c == nil || t.IsZero() {
+		return AppendDate(dst, t, seconds)
+	}
+	e := &c.e[i]
+	// Every zone offset is whole seconds, so the same second in the same
+	// zone is the same date.
+	if sec, loc := t.Unix(), t.Location(); e.n == 0 || e.sec != sec || e.loc != loc || e.seconds != seconds {
+		e.sec, e.loc, e.seconds = sec, loc, seconds
+		e.n = uint8(len(AppendDate(e.b[:0], t, seconds)))
+	}
+	return append(dst, e.b[:e.n]...)
+}

@@ -55,6 +55,7 @@ type Encoder struct {
 	dec   []byte // the original text's first characters, as UTF-8
 	idHex []byte
 	idTxt []byte
+	dates receipt.DateCache // a pooled encoder writes most receipts in the second its last one was
 }
 
 // Encode sets p to the receipt of rec: a deliver_sm from the original
@@ -91,7 +92,7 @@ func (e *Encoder) Encode(p *codec.SM, rec *storage.Record, r *Report, decimal bo
 	if r.Done != 0 {
 		t.DoneDate = time.Unix(0, r.Done).In(zone)
 	}
-	e.text = receipt.Append(e.text[:0], &t)
+	e.text = receipt.Format{}.AppendCached(e.text[:0], &t, &e.dates)
 
 	p.Reset()
 	p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr = rec.DestTON, rec.DestNPI, rec.DestAddr()
