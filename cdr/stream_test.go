@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -426,5 +428,111 @@ func TestFailedPeriodicSyncIsRetried(t *testing.T) {
 	e.s.syncDone()
 	if st := e.s.Stats(); st.WriteErrors != 1 {
 		t.Fatalf("the second sync failed too: %+v", st)
+	}
+}
+
+// A sealed file whose rename fails is still a closed file: listed (under
+// its part's name, so retention and erasure find it), counted as a
+// rotation, the failure counted and logged, and renamed again by the
+// syncer's next job; nothing of it is lost. Before, it was left out of
+// the list until the next start (retention and erasure never saw it).
+func TestSealedRenameFailureListedAndRetried(t *testing.T) {
+	e := newEnv(t, nil)
+	var fail atomic.Int32
+	fail.Store(3) // the seal's rename and two retries
+	e.s.sy.rename = func(from, to string) error {
+		if fail.Add(-1) >= 0 {
+			return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EIO}
+		}
+		return os.Rename(from, to)
+	}
+	e.put(1, "alice", "ACME", "4917000001", "x")
+	e.final(1)
+	e.step()
+	e.s.mu.Lock()
+	e.s.rotate(e.clk.nowNs()) // as max_file_age does
+	e.s.mu.Unlock()
+	e.s.syncDone() // the seal, its rename failing, and a retry before the wait's job
+
+	listed := func() []string {
+		e.s.filesMu.Lock()
+		defer e.s.filesMu.Unlock()
+		var names []string
+		for _, f := range e.s.fs.closed {
+			names = append(names, f.name)
+		}
+		return names
+	}
+	names := listed()
+	if len(names) != 1 || !strings.HasSuffix(names[0], partExt) {
+		t.Fatalf("after the failed rename the closed files are %v, want the part listed", names)
+	}
+	st := e.s.Stats()
+	if st.Files != 1 || st.Rotations != 1 || st.WriteErrors != 2 {
+		t.Fatalf("after the failed rename: %+v, want 1 file, 1 rotation, 2 write errors", st)
+	}
+	if !strings.Contains(e.logs.String(), `"event":"cdr_write_failed","op":"rename"`) {
+		t.Fatalf("the failed rename is not logged:\n%s", e.logs)
+	}
+
+	e.s.syncDone() // the next job: the retry fails too
+	if st := e.s.Stats(); st.WriteErrors != 3 || !strings.HasSuffix(listed()[0], partExt) {
+		t.Fatalf("after a failed retry: %+v, listed %v", st, listed())
+	}
+	e.s.syncDone() // and the next one renames it
+	names = listed()
+	if len(names) != 1 || !strings.HasSuffix(names[0], closedExt) || strings.HasSuffix(names[0], partExt) {
+		t.Fatalf("after the retry the closed files are %v, want it renamed", names)
+	}
+	if files := e.files(); len(files) != 1 || files[0] != names[0] {
+		t.Fatalf("directory %v, listed %v", files, names)
+	}
+	if !strings.Contains(e.logs.String(), `"event":"cdr_renamed"`) {
+		t.Fatalf("the rename on retry is not logged:\n%s", e.logs)
+	}
+	if got := ids(e.lines()); len(got) != 1 || got[0] != hexID(1) {
+		t.Fatalf("lines %v", got)
+	}
+}
+
+// A file still under its part's name when the stream closes is renamed
+// by the next start; an erasure meanwhile finds it under that name.
+func TestUnrenamedFileErasedAndClosedAtNextStart(t *testing.T) {
+	e := newEnv(t, nil)
+	e.s.sy.rename = func(from, to string) error {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: syscall.EIO}
+	}
+	e.put(1, "alice", "ACME", "4917000001", "x")
+	e.put(2, "bob", "ACME", "4917000002", "y")
+	e.final(1)
+	e.final(2)
+	e.step()
+	e.s.mu.Lock()
+	e.s.rotate(e.clk.nowNs())
+	e.s.mu.Unlock()
+	e.s.syncDone()
+	files, lines, err := e.s.erase([]byte("4917000001"))
+	if err != nil || files != 1 || lines != 1 {
+		t.Fatalf("erasure in the unrenamed file: %d files, %d lines, %v", files, lines, err)
+	}
+	if err := e.s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if f := e.files(); len(f) != 1 || !strings.HasSuffix(f[0], partExt) {
+		t.Fatalf("after Close with renames failing: %v", f)
+	}
+	s2, err := Open(Options{Dir: e.dir, Messages: e.store, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if st := s2.Stats(); st.Files != 1 {
+		t.Fatalf("the next start lists %d files", st.Files)
+	}
+	if f := e.files(); len(f) != 1 || !strings.HasSuffix(f[0], closedExt) || strings.HasSuffix(f[0], partExt) {
+		t.Fatalf("the next start left %v", f)
+	}
+	if got := ids(e.lines()); len(got) != 1 || got[0] != hexID(2) {
+		t.Fatalf("lines %v, want only message 2's", got)
 	}
 }

@@ -41,16 +41,27 @@ type syncer struct {
 	stopped chan struct{}
 	pending atomic.Bool // a syncFile job is queued or running
 	failed  atomic.Bool // a syncFile job's fsync failed: the writer syncs again
+	// rename is os.Rename (tests inject failures).
+	rename func(from, to string) error
+	// unrenamed are sealed files whose rename failed: listed under their
+	// part's name, renamed again before each later job and at the stop.
+	// Syncer only.
+	unrenamed []unrenamed
 }
 
+// unrenamed is a sealed file still under its part's name.
+type unrenamed struct{ part, name string }
+
 func (s *Stream) startSyncer() {
-	s.sy = syncer{jobs: make(chan syncJob, syncQueue), stopped: make(chan struct{})}
+	s.sy = syncer{jobs: make(chan syncJob, syncQueue), stopped: make(chan struct{}), rename: os.Rename}
 	go s.runSyncer()
 }
 
 func (s *Stream) runSyncer() {
 	defer close(s.sy.stopped)
+	defer s.retryRenames() // Close: one more try; what is left the next start renames
 	for j := range s.sy.jobs {
+		s.retryRenames()
 		switch j.kind {
 		case syncFile:
 			if err := j.f.Sync(); err != nil {
@@ -71,15 +82,20 @@ func (s *Stream) runSyncer() {
 }
 
 // sealed syncs, closes and renames a part the writer closed, then lists
-// it. Syncer only.
+// it. A part whose rename fails is a closed file all the same: listed
+// under its part's name, so retention and erasure find it, and renamed
+// again later (retryRenames); the failure is counted and logged
+// (cdr_write_failed, op rename). Syncer only.
 func (s *Stream) sealed(j syncJob) {
 	err := j.f.Sync()
 	if cerr := j.f.Close(); err == nil {
 		err = cerr
 	}
-	if rerr := os.Rename(filepath.Join(s.fs.dir, j.part), filepath.Join(s.fs.dir, j.info.name)); rerr != nil {
-		s.writeFailed("close", rerr)
-		return // not renamed: the next start closes it
+	info := j.info
+	if rerr := s.sy.rename(filepath.Join(s.fs.dir, j.part), filepath.Join(s.fs.dir, info.name)); rerr != nil {
+		s.writeFailed("rename", rerr)
+		s.sy.unrenamed = append(s.sy.unrenamed, unrenamed{part: j.part, name: info.name})
+		info.name = j.part
 	}
 	if serr := syncDir(s.fs.dir); err == nil {
 		err = serr
@@ -89,9 +105,43 @@ func (s *Stream) sealed(j syncJob) {
 	}
 	s.rotations.Add(1)
 	s.filesMu.Lock()
-	s.fs.closed = append(s.fs.closed, j.info)
+	s.fs.closed = append(s.fs.closed, info)
 	s.filesMu.Unlock()
-	s.log.Debug().Str("event", "cdr_rotated").Str("file", j.info.name).Int64("bytes", j.info.size).Msg("CDR file closed")
+	s.log.Debug().Str("event", "cdr_rotated").Str("file", info.name).Int64("bytes", info.size).Msg("CDR file closed")
+}
+
+// retryRenames renames the sealed files whose rename failed, each under
+// filesMu (an erasure or retention may be at it: one that removed it
+// leaves nothing to rename). A failure again is counted and logged again.
+// Syncer only.
+func (s *Stream) retryRenames() {
+	if len(s.sy.unrenamed) == 0 {
+		return
+	}
+	s.filesMu.Lock()
+	defer s.filesMu.Unlock()
+	left := s.sy.unrenamed[:0]
+	renamed := false
+	for _, u := range s.sy.unrenamed {
+		i := s.fileIndex(u.part)
+		if i < 0 {
+			continue // removed meanwhile
+		}
+		if err := s.sy.rename(filepath.Join(s.fs.dir, u.part), filepath.Join(s.fs.dir, u.name)); err != nil {
+			s.writeFailed("rename", err)
+			left = append(left, u)
+			continue
+		}
+		s.fs.closed[i].name = u.name
+		renamed = true
+		s.log.Info().Str("event", "cdr_renamed").Str("file", u.name).Msg("CDR file renamed after a failed rename")
+	}
+	s.sy.unrenamed = left
+	if renamed {
+		if err := syncDir(s.fs.dir); err != nil {
+			s.writeFailed("sync", err)
+		}
+	}
 }
 
 // syncCurrent asks for an fsync of the file being written; false when
