@@ -35,6 +35,27 @@ func (n *Node) appliedSeq() uint64 {
 	return 0
 }
 
+// compactionCut is the cut node self may compact at, given members (the
+// live nodes' keys) and its own applied sequence now: the smallest applied
+// sequence among them and its own. ok is false unless self is the lowest
+// live node and listed itself: a node whose own key is missing (its lease
+// lapsed while it lived: a heartbeat slower than the lease) is no judge
+// of who else is live, and took itself for the lowest, with a cut past
+// its own applied sequence. ok is false too while any reports 0 (a start
+// replaying).
+func compactionCut(self int, own uint64, members []Member) (cut uint64, ok bool) {
+	cut = own
+	listed := false
+	for _, m := range members {
+		if m.Node < self {
+			return 0, false
+		}
+		listed = listed || m.Node == self
+		cut = min(cut, m.Applied)
+	}
+	return cut, listed && cut > 0
+}
+
 // RunCompaction calls compact(ctx, cut) as the constants above say, while
 // this node is the lowest live one, with cut the smallest sequence the
 // live nodes report applied. It returns when stop is closed.
@@ -53,16 +74,11 @@ func (n *Node) RunCompaction(check time.Duration, after uint64, maxAge time.Dura
 		ctx, cancel := context.WithTimeout(context.Background(), n.o.Heartbeat)
 		members, err := n.Members(ctx)
 		cancel()
-		if err != nil || len(members) == 0 {
+		if err != nil {
 			continue
 		}
-		cut := ^uint64(0)
-		lowest := n.o.NodeID
-		for _, m := range members {
-			cut = min(cut, m.Applied)
-			lowest = min(lowest, m.Node)
-		}
-		if lowest != n.o.NodeID || cut == 0 || cut <= lastCut {
+		cut, ok := compactionCut(n.o.NodeID, n.appliedSeq(), members)
+		if !ok || cut <= lastCut {
 			continue
 		}
 		if cut-lastCut < after && time.Since(lastAt) < maxAge {

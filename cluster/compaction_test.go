@@ -93,3 +93,43 @@ func TestMembersCutShortIsAnError(t *testing.T) {
 		t.Fatalf("without a deadline: %d members, %v", len(ms), err)
 	}
 }
+
+// The cut is never past this node's own applied sequence, and a node
+// missing from the members it read never compacts: its own key lapsed (a
+// heartbeat slower than the lease), so the list is no proof of who is
+// live. Before, such a node took itself for the lowest and cut at the
+// others' smallest: node 1 at 200 while its own index held 150
+// (TestRunCompactionCut under -race at load 13).
+func TestCompactionCut(t *testing.T) {
+	ms := func(applied ...uint64) []Member {
+		var out []Member
+		for i, a := range applied {
+			if a != 0 {
+				out = append(out, Member{Node: i + 1, Applied: a})
+			}
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name    string
+		self    int
+		own     uint64
+		members []Member
+		cut     uint64
+		ok      bool
+	}{
+		{"every node listed", 1, 100, ms(100, 80, 120), 80, true},
+		{"own sequence newer than its key", 1, 150, ms(100, 200, 300), 100, true},
+		{"own sequence older than its key", 1, 90, ms(100, 200, 300), 90, true},
+		{"not the lowest", 2, 200, ms(100, 200, 300), 0, false},
+		{"own key lapsed", 1, 150, []Member{{Node: 2, Applied: 200}, {Node: 3, Applied: 300}}, 0, false},
+		{"one replaying", 1, 100, []Member{{Node: 1, Applied: 100}, {Node: 2}, {Node: 3, Applied: 300}}, 0, false},
+		{"own replaying", 1, 0, ms(100, 200), 0, false},
+		{"no members read", 1, 100, nil, 0, false},
+	} {
+		cut, ok := compactionCut(tc.self, tc.own, tc.members)
+		if ok != tc.ok || ok && cut != tc.cut {
+			t.Errorf("%s: cut %d ok %v, want %d %v", tc.name, cut, ok, tc.cut, tc.ok)
+		}
+	}
+}

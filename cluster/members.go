@@ -114,6 +114,9 @@ func (l *lease) beat() {
 		val, _ := json.Marshal(l.me)
 		ctx, cancel := context.WithTimeout(context.Background(), l.n.o.Heartbeat)
 		rev, err := l.n.nodes.Update(ctx, l.key, val, l.rev)
+		if err != nil && isWrongSequence(err) {
+			rev, err = l.resync(ctx, val, err)
+		}
 		if err != nil && errors.Is(err, jetstream.ErrKeyNotFound) || err != nil && isWrongSequence(err) {
 			rev, err = l.n.nodes.Create(ctx, l.key, val)
 			if err != nil {
@@ -128,6 +131,30 @@ func (l *lease) beat() {
 			l.rev = rev
 		}
 	}
+}
+
+// resync refreshes the key at its current revision when it still holds
+// this lease's own entry: an update that timed out (a loaded node or
+// server) may have been written all the same, leaving l.rev one behind.
+// Without this every later update failed on the stale revision, the Create
+// after it found the key, and the key lapsed while the node lived: gone
+// from the members for a beat (a compaction's cut, bind and limit
+// shares). A key gone (not found) or someone else's returns as before:
+// taken again, or the lease reported lost.
+func (l *lease) resync(ctx context.Context, val []byte, updateErr error) (uint64, error) {
+	e, err := l.n.nodes.Get(ctx, l.key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return 0, err
+	}
+	if err != nil {
+		return 0, updateErr
+	}
+	var m Member
+	if json.Unmarshal(e.Value(), &m) != nil || m.Node != l.me.Node || m.Server != l.me.Server ||
+		m.PID != l.me.PID || m.Host != l.me.Host || m.Started != l.me.Started {
+		return 0, updateErr
+	}
+	return l.n.nodes.Update(ctx, l.key, val, e.Revision())
 }
 
 func isWrongSequence(err error) bool {
