@@ -125,10 +125,11 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 	}
 	if bad != "" {
 		dropped := size - off
-		// A torn write leaves at most the groups not yet fsynced (two
-		// buffers) or zeros; more than that after a bad frame is damage,
-		// kept on disk and reported like an older segment's.
-		torn := last && dropped <= 2*int64(l.o.BufferSize)
+		// A torn write leaves at most what was not yet fsynced, which the
+		// writer keeps within unsyncedCap (two buffers), or zeros; more
+		// than that after a bad frame is damage, kept on disk and
+		// reported like an older segment's.
+		torn := last && dropped <= l.unsyncedCap()
 		if last && !torn {
 			if s.hdr.recycled {
 				torn, err = l.staleTail(f, s, off, size, buf)
@@ -166,7 +167,7 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 	s.size, s.end = size, mkpos(s.seq, off)
 	if last && !s.corrupt {
 		keep = true
-		l.w.f, l.w.seq, l.w.end = f, s.seq, size
+		l.w.f, l.w.seq, l.w.end, l.w.syncEnd = f, s.seq, size, size
 		l.open.Store(s.seq)
 	}
 	return buf, nil
@@ -198,13 +199,14 @@ const staleScanBudget = 64 << 20
 
 // staleTail reports whether what follows the first bad frame (at off) of
 // a recycled last segment is a torn write and the file's previous life:
-// past the two buffers a torn write can reach, the old frames (seeded
+// past the unsynced bytes a torn write can reach (unsyncedCap, which the
+// writer keeps in every mode that recycles), the old frames (seeded
 // with the header's stale seed) and then zeros, with no frame of this
 // segment among them. The old frames' boundary is searched byte by byte
 // within one frame's span; what it cannot explain within staleScanBudget
 // is damage.
 func (l *Log) staleTail(f File, s *segment, off, size int64, buf []byte) (bool, error) {
-	from := off + 2*int64(l.o.BufferSize)
+	from := off + l.unsyncedCap()
 	if from >= size {
 		return true, nil
 	}

@@ -18,6 +18,7 @@ type writer struct {
 	asked    bool   // the next segment's spare was asked for (wantSpare)
 	spare    *group // the buffer not being filled
 	dirty    bool   // written since the last fsync
+	syncEnd  int64  // end at the last fsync of this segment (unsyncedCap)
 	noWSync  bool   // the file layer cannot write and sync in one call
 	lastEnd  Pos    // after the last entry written
 	lastSync time.Time
@@ -207,12 +208,16 @@ func (l *Log) flush(g *group) error {
 			return err
 		}
 		if hi > lo {
+			if err := l.capUnsynced(off + int64(hi-lo)); err != nil {
+				return err // the piece is written after the fsync's retry
+			}
 			synced, err := l.writePiece(g.buf[lo:hi], off, g.piece == g.ncuts)
 			if err != nil {
 				return err
 			}
 			if synced {
 				w.end = off + int64(hi-lo)
+				w.syncEnd = w.end
 				l.segWritten(seq, w.end)
 				l.wantSpare()
 				g.piece++
@@ -234,6 +239,28 @@ func (l *Log) flush(g *group) error {
 		}
 	}
 	return nil
+}
+
+// unsyncedCap is the most of a segment that may be written and not yet
+// fsynced: two group buffers. Replay relies on it: what follows the first
+// bad frame of the last segment by more than this cannot be a torn write
+// (replaySegment, staleTail). SyncAlways keeps it by itself (each group,
+// at most one buffer, is fsynced before the next is written); with
+// SyncInterval the groups of one interval are written back to back (10 ms
+// default, up to 1 s: hundreds of MiB at full rate), so capUnsynced
+// fsyncs early when they would pass it. With SyncNever nothing is
+// promised and the cap is not kept: such a log never recycles segments
+// (preallocating), and a non-recycled tail must be zeros past the cap.
+func (l *Log) unsyncedCap() int64 { return 2 * int64(l.o.BufferSize) }
+
+// capUnsynced fsyncs the open segment first when writing up to end would
+// leave more than unsyncedCap of it unsynced.
+func (l *Log) capUnsynced(end int64) error {
+	w := &l.w
+	if l.o.Sync == SyncNever || !w.dirty || end-w.syncEnd <= l.unsyncedCap() {
+		return nil
+	}
+	return l.syncFile()
 }
 
 // writePiece writes b at off of the open segment; true when it is also
@@ -329,6 +356,7 @@ func (w *writer) create(l *Log, seq uint64) error {
 // opened makes f, with its header, the segment being written.
 func (w *writer) opened(l *Log, f File, seq uint64, spare bool) {
 	w.f, w.seq, w.end, w.prealloc, w.asked = f, seq, headerSize, spare, false
+	w.syncEnd = headerSize
 	l.open.Store(seq)
 	l.smu.Lock()
 	if n := len(l.segs); n == 0 || l.segs[n-1].seq < seq {
@@ -368,6 +396,7 @@ func (l *Log) didSync(t0 time.Time, d time.Duration) {
 	w := &l.w
 	l.st.fsync(d)
 	w.dirty = false
+	w.syncEnd = w.end
 	w.lastSync = t0
 	if uint64(w.lastEnd) > l.synced.Load() {
 		l.synced.Store(uint64(w.lastEnd))
