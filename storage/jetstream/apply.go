@@ -44,11 +44,12 @@ type applier struct {
 
 // lagLimit is how far behind the journal this node's applier may be
 // before a held item it leases afresh counts as a possible duplicate: an
-// ack written before another node's claim on the item expired is at
-// least claimTTL/2 old by then (the claim is refreshed every claimTTL/4,
-// so its last write is at most claimTTL/2 before the ack was written;
-// claims.refresh), and that node's delivery marker older still.
-const lagLimit = claimTTL / 2
+// ack written before another node's claim on the item expired is about
+// claimTTL/2 old by then (the claim is refreshed every claimTTL/4, so its
+// last write is at most claimTTL/2 before the ack was written, plus the
+// refresh's own delay under load; claims.refresh), and that node's
+// delivery marker older still. Half of that is the margin for the delay.
+const lagLimit = claimTTL / 4
 
 // behind reports whether the journal held batches this node had not
 // applied that were stored more than lagLimit before now: an item's ack,
