@@ -84,7 +84,9 @@ const (
 	// yieldEvery: lines encoded between two yields of the writer's P. A
 	// drain keeps its P while it encodes (about a millisecond per 5 ms
 	// batch at 500,000 lines/s, a write(2) every ~800 lines); an event
-	// loop back from epoll_wait while both Ps are busy waits for it
+	// loop back from epoll_wait while both Ps are busy waits for it. A
+	// writer that is behind (its queue past an eighth of the high-water
+	// mark) does not yield: yielding always raised the backlogs
 	// (BENCHMARKS.md, "The CDR writer's read and its yields").
 	yieldEvery = 64
 )
@@ -342,7 +344,7 @@ func (s *Stream) drain(now int64) {
 			}
 			s.out = append(s.out, s.line...)
 			s.outN++
-			if s.outN%yieldEvery == 0 {
+			if s.outN%yieldEvery == 0 && s.q.Len() < s.high/8 {
 				runtime.Gosched()
 			}
 		}
