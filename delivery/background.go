@@ -89,6 +89,7 @@ type background struct {
 	retryingNow atomic.Int64
 	recheck     map[string]int64
 	fast        *time.Timer // waitRetry while items wait
+	nap         *time.Timer // waitCoalesce after a round that left items waiting
 	users       []string
 	leased      [leaseBatch]storage.Held // their Body buffers are reused lease after lease
 	nextSweep   int64
@@ -106,6 +107,8 @@ func (b *background) init() {
 	b.recheck = map[string]int64{}
 	b.fast = time.NewTimer(time.Hour)
 	b.fast.Stop()
+	b.nap = time.NewTimer(time.Hour)
+	b.nap.Stop()
 }
 
 // poke wakes the goroutine without blocking.
@@ -131,6 +134,14 @@ func (b *background) run(h *Service) {
 		h.step(h.now())
 		if b.waitingNow.Load() > 0 {
 			b.fast.Reset(waitRetry)
+			// Let the answers that free room gather (their pokes
+			// coalesce in wake) before the next round offers again.
+			b.nap.Reset(waitCoalesce)
+			select {
+			case <-b.quit:
+				return
+			case <-b.nap.C:
+			}
 		}
 	}
 }

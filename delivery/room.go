@@ -15,6 +15,14 @@ import "time"
 // arrives to wake the goroutine earlier.
 const waitRetry = 5 * time.Millisecond
 
+// waitCoalesce is the pause after a round that left items waiting: every
+// deliver_sm_resp from a busy ESME frees a slot and pokes the goroutine,
+// and a round per answer cost a goroutine wake-up (and often a thread's)
+// per receipt; one round per pause offers what many answers freed. The
+// engine's per-session queue (DeliverQueue, 4 windows by default) keeps
+// the ESME busy meanwhile.
+const waitCoalesce = 250 * time.Microsecond
+
 // waitQueue is one user's waiting items, oldest first.
 type waitQueue struct {
 	head, tail *item
