@@ -12,6 +12,12 @@ import "sync/atomic"
 // pops p when seq == p+1, zeroes the value and stores seq = p+size (free for
 // the next lap). A producer that finds seq < p knows the ring is full.
 //
+// A slot keeps its seq less its own index (p&^mask for the p above: the
+// lap's first position), so a new ring's slots all hold 0 and NewMPSC
+// writes none of them: a large ring's pages stay untouched, not resident,
+// until positions reach them (the CDR queue's 65,536 slots were 6.5 MiB
+// resident from the start; BENCHMARKS.md, issue 17's resident memory).
+//
 // A batch is published with one store: its first slot carries the batch's
 // length (run) and only that slot's seq is stored; the consumer, having
 // seen it, takes the run's other slots without reading their seq (each
@@ -63,9 +69,6 @@ func NewMPSC[T any](capacity int) (*MPSC[T], error) {
 		return nil, err
 	}
 	r := &MPSC[T]{mask: size - 1, slots: make([]mpscSlot[T], size)}
-	for i := range r.slots {
-		r.slots[i].seq.Store(uint64(i))
-	}
 	return r, nil
 }
 
@@ -87,11 +90,11 @@ func (r *MPSC[T]) TryPush(v T) bool {
 	pos := r.tail.Load()
 	for {
 		s := &r.slots[pos&r.mask]
-		switch dif := int64(s.seq.Load() - pos); {
+		switch dif := int64(s.seq.Load() - pos&^r.mask); {
 		case dif == 0:
 			if r.tail.CompareAndSwap(pos, pos+1) {
 				s.val, s.run = v, 1
-				s.seq.Store(pos + 1)
+				s.seq.Store(pos&^r.mask + 1)
 				return true
 			}
 			pos = r.tail.Load()
@@ -118,11 +121,11 @@ func (r *MPSC[T]) TryPushBatch(vs []T) int {
 		// claimed, and nobody can claim it unless our CAS fails; so counting
 		// first and claiming after is sound.
 		n := uint64(0)
-		for n < want && r.slots[(pos+n)&r.mask].seq.Load() == pos+n {
+		for n < want && r.slots[(pos+n)&r.mask].seq.Load() == (pos+n)&^r.mask {
 			n++
 		}
 		if n == 0 {
-			if int64(r.slots[pos&r.mask].seq.Load()-pos) < 0 {
+			if int64(r.slots[pos&r.mask].seq.Load()-pos&^r.mask) < 0 {
 				return 0
 			}
 			pos = r.tail.Load()
@@ -137,7 +140,7 @@ func (r *MPSC[T]) TryPushBatch(vs []T) int {
 		}
 		s := &r.slots[pos&r.mask]
 		s.val, s.run = vs[0], n
-		s.seq.Store(pos + 1) // publishes the run: everything above happens before the pop
+		s.seq.Store(pos&^r.mask + 1) // publishes the run: everything above happens before the pop
 		return int(n)
 	}
 }
@@ -148,7 +151,7 @@ func (r *MPSC[T]) published(p uint64, s *mpscSlot[T]) bool {
 	if p < r.avail {
 		return true
 	}
-	if s.seq.Load() != p+1 {
+	if s.seq.Load() != p&^r.mask+1 {
 		return false
 	}
 	r.avail = p + s.run
@@ -166,7 +169,7 @@ func (r *MPSC[T]) TryPop() (T, bool) {
 	}
 	v := s.val
 	s.val = zero
-	s.seq.Store(h + r.mask + 1)
+	s.seq.Store(h&^r.mask + r.mask + 1)
 	r.head.Store(h + 1)
 	return v, true
 }
@@ -193,7 +196,7 @@ func (r *MPSC[T]) PopBatch(dst []T) []T {
 		}
 		dst = append(dst, s.val)
 		s.val = zero
-		s.seq.Store(p + r.mask + 1)
+		s.seq.Store(p&^r.mask + r.mask + 1)
 	}
 	if n > 0 {
 		r.head.Store(h + n)
