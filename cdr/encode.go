@@ -99,17 +99,15 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 	}
 	dst = appendString(dst, v.upstreamID, utf8.DecodeRune)
 	if !v.missing {
-		dst = appendTime(dst, `,"submitted":`, r.Submitted, &e.submitted)
+		dst = appendTime(dst, `,"submitted":"`, r.Submitted, &e.submitted)
 		if r.Expires != 0 {
-			dst = appendTime(dst, `,"expires":`, r.Expires, &e.expires)
+			dst = appendTime(dst, `,"expires":"`, r.Expires, &e.expires)
 		}
 	}
 	if v.done != 0 {
-		dst = appendTime(dst, `,"final":`, v.done, &e.final)
+		dst = appendTime(dst, `,"final":"`, v.done, &e.final)
 	}
-	dst = append(dst, `,"state":"`...)
-	dst = appendString(dst, v.state.String(), utf8.DecodeRuneInString)
-	dst = appendSmall(append(dst, `,"error":`...), uint64(v.err))
+	dst = appendSmall(append(dst, stateText[v.state]...), uint64(v.err))
 	if !v.missing {
 		dst = appendAmount(append(dst, `,"charge":`...), r.Charge)
 		dst = appendSmall(append(dst, `,"quota_parts":`...), uint64(r.ChargeParts))
@@ -130,6 +128,16 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 	}
 	return append(dst, '}')
 }
+
+// stateText[s] is the line's `,"state":"<name>","error":`, the name as
+// appendString writes it: one copy a line instead of a scan of the name.
+var stateText = func() (t [256]string) {
+	for s := range 256 {
+		b := appendString([]byte(`,"state":"`), msg.State(s).String(), utf8.DecodeRuneInString)
+		t[s] = string(append(b, `,"error":`...))
+	}
+	return t
+}()
 
 // connector names routing id c; "" when unknown (-1: never routed).
 func (e *encoder) connector(c int32) string {
@@ -220,12 +228,12 @@ func appendSmall(dst []byte, n uint64) []byte {
 	return strconv.AppendUint(dst, n, 10)
 }
 
-// appendTime writes ns as a JSON string in timeLayout: c's text of its
-// second when c has it, else that of appendUTCMilli (kept in c when it is
-// the fixed 24-byte form), then the milliseconds.
+// appendTime writes ns as a JSON string in timeLayout after key (which
+// opens the string's quote): c's text of its second when c has it, else
+// that of appendUTCMilli (kept in c when it is the fixed 24-byte form),
+// then the milliseconds.
 func appendTime(dst []byte, key string, ns int64, c *secondText) []byte {
 	dst = append(dst, key...)
-	dst = append(dst, '"')
 	sec := ns / int64(time.Second)
 	if ns < 0 || (!c.ok || sec != c.at) && !c.set(sec) {
 		dst = appendUTCMilli(dst, ns)

@@ -104,7 +104,7 @@ func TestAppendTimeCachedSecond(t *testing.T) {
 	var c secondText
 	for _, v := range ns {
 		want := `,"t":"` + string(appendUTCMilli(nil, v)) + `"`
-		if got := appendTime(nil, `,"t":`, v, &c); string(got) != want {
+		if got := appendTime(nil, `,"t":"`, v, &c); string(got) != want {
 			t.Fatalf("%d: %s, want %s", v, got, want)
 		}
 	}
