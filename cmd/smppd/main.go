@@ -94,6 +94,11 @@ func run(path string, lockWait time.Duration) error {
 	if err := d.start(); err != nil {
 		return err
 	}
+	if kib, err := releaseStartPages(); err != nil {
+		log.Warn().Str("event", "start_pages").Err(err).Msg("could not release the executable's pages start-up touched (more resident memory, nothing else)")
+	} else {
+		log.Debug().Str("event", "start_pages_released").Int("kib", kib).Msg("executable's pages start-up touched released")
+	}
 	for s := range sig {
 		if s == syscall.SIGHUP {
 			d.reload()
