@@ -11,11 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/config"
-	"github.com/smppd/smppd/engine"
 )
 
 // config checks scope names the admin API gives meaning to: one list.
@@ -72,15 +69,7 @@ func TestDaemonTokensAndAudit(t *testing.T) {
 	_, err = f.WriteString(adminTokensTOML)
 	must(t, err)
 	must(t, f.Close())
-	run := func() *daemon {
-		cfg, err := config.Load(cfgPath)
-		must(t, err)
-		d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 1 })
-		must(t, err)
-		must(t, d.start())
-		return d
-	}
-	d := run()
+	d, _, stop := runConfig(t, cfgPath)
 	steps := []struct {
 		token, method, path, body string
 		want                      int
@@ -101,14 +90,13 @@ func TestDaemonTokensAndAudit(t *testing.T) {
 		!strings.Contains(metrics, "smppd_admin_forbidden_total 2") || !strings.Contains(metrics, "smppd_admin_auth_failures_total 1") {
 		t.Errorf("metrics: %d\n%s", st, grepLines(metrics, "smppd_admin_"))
 	}
-	d.stop()
+	stop()
 
 	dir := filepath.Join(d.cfg.Storage.Dir, "audit")
 	if names, _ := filepath.Glob(filepath.Join(dir, "audit-*.jsonl")); len(names) != 1 {
 		t.Fatalf("audit files in %s: %v", dir, names)
 	}
-	d = run()
-	t.Cleanup(d.stop)
+	d, _, _ = runConfig(t, cfgPath)
 	st, raw := adminReq(t, port, "dash-secret-0123456789", "GET", "/v1/audit", "")
 	var page struct {
 		Entries []struct {

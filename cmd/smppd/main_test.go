@@ -5,11 +5,9 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -75,17 +73,15 @@ func startDemo(t *testing.T) (d *daemon, cfgPath, usersPath string, adminPort in
 
 // runConfig starts a daemon on the config at cfgPath as main does (the
 // SMPP listener on a free port, two event loops). It stops at the test's
-// end unless the test called stop first.
-func runConfig(t *testing.T, cfgPath string) (d *daemon, cfg *config.Config, stop func()) {
+// end unless the test called stop first (stopAtEnd).
+func runConfig(t testing.TB, cfgPath string) (d *daemon, cfg *config.Config, stop func()) {
 	t.Helper()
 	cfg, err := config.Load(cfgPath)
 	must(t, err)
 	d, err = newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 	must(t, err)
 	must(t, d.start())
-	stop = sync.OnceFunc(d.stop)
-	t.Cleanup(stop)
-	return d, cfg, stop
+	return d, cfg, stopAtEnd(t, d)
 }
 
 func bindAs(t *testing.T, d *daemon, kind codec.CommandID, user, pw string) (*smpptest.Client, codec.Status) {
@@ -232,7 +228,7 @@ func TestRuntimeBalanceWrittenBack(t *testing.T) {
 	}
 }
 
-func must(t *testing.T, err error) {
+func must(t testing.TB, err error) {
 	t.Helper()
 	if err != nil {
 		t.Fatal(err)
@@ -246,14 +242,7 @@ func TestRunStopsGracefullyOnSIGTERM(t *testing.T) {
 	dir := filepath.Dir(cfgPath)
 	var err error
 
-	// Keep SIGTERM from killing the test binary if it lands before run's
-	// own signal.Notify.
-	guard := make(chan os.Signal, 1)
-	signal.Notify(guard, syscall.SIGTERM)
-	defer signal.Stop(guard)
-
-	done := make(chan error, 1)
-	go func() { done <- run(filepath.Join(dir, "smppd.toml"), 0) }()
+	r := startRun(t, filepath.Join(dir, "smppd.toml"))
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	var c *smpptest.Client
 	deadline := time.Now().Add(5 * time.Second)
@@ -274,13 +263,8 @@ func TestRunStopsGracefullyOnSIGTERM(t *testing.T) {
 	uh, _, err := c.Expect(5*time.Second, codec.UnbindID, codec.StatusOK)
 	must(t, err)
 	must(t, c.Send(codec.UnbindRespID, 0, uh.Sequence, nil))
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after SIGTERM")
+	if err := r.wait(t, 15*time.Second); err != nil {
+		t.Fatalf("run returned %v", err)
 	}
 	logs, err := os.ReadFile(filepath.Join(dir, "smppd.log"))
 	must(t, err)

@@ -35,7 +35,7 @@ func TestApplyListEditsFromTheCluster(t *testing.T) {
 	d, err := newDaemon(cfg, zerolog.New(logs), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 	must(t, err)
 	must(t, d.start())
-	t.Cleanup(d.stop)
+	stopAtEnd(t, d)
 	if d.pex.lists != nil || d.pex.shareListEdit("blocked", "4917*", true) != nil {
 		t.Fatal("a node outside a cluster shares list edits")
 	}

@@ -71,7 +71,7 @@ func TestPolicyEndToEndAndReload(t *testing.T) {
 	d, err := newDaemon(cfg, zerolog.New(logs), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 	must(t, err)
 	must(t, d.start())
-	t.Cleanup(d.stop)
+	stopAtEnd(t, d)
 
 	c, st := bindAs(t, d, codec.BindTransceiverID, "demo", "demopass")
 	if st != codec.StatusOK {

@@ -6,24 +6,17 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/codec"
-	"github.com/smppd/smppd/config"
-	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/internal/smpptest"
 )
 
-// runDemo starts a daemon on cfgPath (as main does) and returns it with a
-// stop the test calls itself (a SIGTERM's drain).
-func runDemo(t *testing.T, cfgPath string) *daemon {
+// runDemo starts a daemon on cfgPath (as main does) and returns it with
+// its stop (a SIGTERM's drain), which the test's end makes if the test
+// did not (stopAtEnd).
+func runDemo(t testing.TB, cfgPath string) (*daemon, func()) {
 	t.Helper()
-	cfg, err := config.Load(cfgPath)
-	must(t, err)
-	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
-	must(t, err)
-	must(t, d.start())
-	return d
+	d, _, stop := runConfig(t, cfgPath)
+	return d, stop
 }
 
 func submitOK(t *testing.T, c *smpptest.Client, dst, text string, receipt bool) string {
@@ -57,7 +50,7 @@ func TestRestartKeepsWhatWasAcknowledged(t *testing.T) {
 	}
 	must(t, os.WriteFile(cfgPath, []byte(conf), 0o600))
 
-	d1 := runDemo(t, cfgPath)
+	d1, stop1 := runDemo(t, cfgPath)
 	tx, st := bindAs(t, d1, codec.BindTransmitterID, "demo", "demopass")
 	if st != codec.StatusOK {
 		t.Fatalf("bind: %v", st)
@@ -72,10 +65,9 @@ func TestRestartKeepsWhatWasAcknowledged(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	_ = tx.Close()
-	d1.stop()
+	stop1()
 
-	d2 := runDemo(t, cfgPath)
-	t.Cleanup(d2.stop)
+	d2, _ := runDemo(t, cfgPath)
 	rx, st := bindAs(t, d2, codec.BindReceiverID, "demo", "demopass")
 	if st != codec.StatusOK {
 		t.Fatalf("bind after restart: %v", st)

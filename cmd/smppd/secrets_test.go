@@ -46,7 +46,7 @@ func TestSecretsFromEnvAndFile(t *testing.T) {
 	d, err := newDaemon(cfg, zerolog.New(zerolog.NewTestWriter(t)), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 	must(t, err)
 	must(t, d.start())
-	t.Cleanup(d.stop)
+	stopAtEnd(t, d)
 
 	for deadline := time.Now().Add(5 * time.Second); up.Bound() == 0; {
 		if time.Now().After(deadline) {

@@ -6,7 +6,6 @@ import (
 	"crypto/x509/pkix"
 	"net"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -71,13 +70,7 @@ func TestTLSCertificateSwappedOnSIGHUP(t *testing.T) {
 	roots.AddCert(certA.Leaf)
 	roots.AddCert(certB.Leaf)
 
-	// Keep a signal from killing the test binary if it lands before run's
-	// own signal.Notify.
-	guard := make(chan os.Signal, 4)
-	signal.Notify(guard, syscall.SIGHUP, syscall.SIGTERM)
-	defer signal.Stop(guard)
-	done := make(chan error, 1)
-	go func() { done <- run(cfgPath, 0) }()
+	r := startRun(t, cfgPath) // signals to this process land in run (or its guard)
 
 	// until serves: the first TLS session, made with certificate A.
 	var old *smpptest.Client
@@ -131,13 +124,8 @@ func TestTLSCertificateSwappedOnSIGHUP(t *testing.T) {
 	served("smppd B")
 
 	must(t, syscall.Kill(os.Getpid(), syscall.SIGTERM))
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("run returned %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("run did not return after SIGTERM")
+	if err := r.wait(t, 15*time.Second); err != nil {
+		t.Fatalf("run returned %v", err)
 	}
 	logs, err := os.ReadFile(logPath)
 	must(t, err)

@@ -156,17 +156,12 @@ func newUpgradeRig(t *testing.T, reusePort bool) *upgradeRig {
 		addr: net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), pending: map[string]bool{}}
 }
 
-func (u *upgradeRig) start(args ...string) *exec.Cmd {
+// start runs the binary; the test's end kills it by PID if it still runs
+// (startChild).
+func (u *upgradeRig) start(args ...string) *child {
 	cmd := exec.Command(u.bin, append([]string{"-config", u.cfg}, args...)...)
 	cmd.Stderr = os.Stderr
-	must(u.t, cmd.Start())
-	u.t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			_ = cmd.Process.Kill()
-			_ = cmd.Wait()
-		}
-	})
-	return cmd
+	return startChild(u.t, cmd)
 }
 
 // bind dials until a process answers the bind with ESME_ROK.
@@ -314,17 +309,10 @@ func waitLogCount(t *testing.T, path, want string, n int) {
 	}
 }
 
-// waitExit waits for cmd to exit cleanly within d.
-func waitExit(t *testing.T, cmd *exec.Cmd, d time.Duration) {
+// waitExit waits for c to exit cleanly within d.
+func waitExit(t *testing.T, c *child, d time.Duration) {
 	t.Helper()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("smppd exited: %v", err)
-		}
-	case <-time.After(d):
-		t.Fatalf("smppd still running %v after SIGTERM", d)
+	if err := c.wait(t, d); err != nil {
+		t.Fatalf("smppd exited: %v", err)
 	}
 }

@@ -69,7 +69,7 @@ func TestAPIUserSurvivesReload(t *testing.T) {
 	d, err := newDaemon(cfg, zerolog.New(logs), func(o *engine.Options) { o.Addr, o.EventLoops = "127.0.0.1:0", 2 })
 	must(t, err)
 	must(t, d.start())
-	t.Cleanup(d.stop)
+	stopAtEnd(t, d)
 
 	st, msg := postUser(t, adminPort, `{"system_id":"mapped","password":"pw","allow_ips":["::ffff:127.0.0.1","::ffff:192.0.2.0/120"],
 		"bind_types":["transceiver"],"max_binds_per_type":{"transceiver":3},"source_addrs":["ACME","336*"],"default_source":"ACME",
