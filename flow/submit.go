@@ -307,27 +307,24 @@ func (h *Hub) prepare(sc *submitScratch) (codec.Status, Refusal) {
 // validity is ESME_RINVSCHED; a schedule after the default validity moves
 // the default along (the message still gets DefaultValidity to go).
 func (h *Hub) times(s *submission) (codec.Status, Refusal) {
+	if len(s.validRaw) == 0 && len(s.schedRaw) == 0 {
+		// Neither field set, the usual submit: nothing to parse (each parse
+		// returns an 80-byte codec.Time, copied through the stack).
+		h.unsetValidity(s)
+		return codec.StatusOK, 0
+	}
 	vt, err := codec.ParseTime(s.validRaw)
 	if err != nil {
 		return refused(RefuseValidity)
 	}
-	switch {
-	case vt.Kind != codec.TimeNotSet:
+	if vt.Kind != codec.TimeNotSet {
 		at := vt.Resolve(s.now)
 		if !at.After(s.now) {
 			return refused(RefuseValidity)
 		}
 		s.validity, s.expires = at.Sub(s.now), at.UnixNano()
-	case s.qosTTL > 0:
-		s.validity = time.Duration(s.qosTTL) * time.Second
-		s.expires = s.nowNs + int64(s.validity)
-	default:
-		// None asked: the default, but never beyond the user's max_validity.
-		def := h.opts.DefaultValidity
-		if mv := s.user.Limits.MaxValidity; mv > 0 && mv < def {
-			def = mv
-		}
-		s.validity, s.expires = 0, s.nowNs+int64(def)
+	} else {
+		h.unsetValidity(s)
 	}
 	st, err := codec.ParseTime(s.schedRaw)
 	if err != nil {
@@ -343,6 +340,22 @@ func (h *Hub) times(s *submission) (codec.Status, Refusal) {
 		}
 	}
 	return codec.StatusOK, 0
+}
+
+// unsetValidity sets the validity of a request without validity_period:
+// data_sm's qos_time_to_live, or else the default, never beyond the
+// user's max_validity.
+func (h *Hub) unsetValidity(s *submission) {
+	if s.qosTTL > 0 {
+		s.validity = time.Duration(s.qosTTL) * time.Second
+		s.expires = s.nowNs + int64(s.validity)
+		return
+	}
+	def := h.opts.DefaultValidity
+	if mv := s.user.Limits.MaxValidity; mv > 0 && mv < def {
+		def = mv
+	}
+	s.validity, s.expires = 0, s.nowNs+int64(def)
 }
 
 // place routes, admits and queues the request for its current destination
