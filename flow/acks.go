@@ -61,8 +61,11 @@ type acks struct {
 	helped     chan struct{} // the helper goroutine ended
 	stopOnce   sync.Once
 
-	deferred, answered, full atomic.Uint64
-	overflow                 atomic.Uint64 // hand-offs whose connector had no room: held in later
+	// answered counts the answers drain posted, added once per batch
+	// (the deferred ones are the FIFO's pushed): per message, the event
+	// loops and the store's goroutine share no counter but reserved.
+	answered, full atomic.Uint64
+	overflow       atomic.Uint64 // hand-offs whose connector had no room: held in later
 }
 
 type responderRef struct{ r Responder }
@@ -160,7 +163,6 @@ func (a *acks) deferAnswer(tok engine.SubmitToken, id msg.ID, hands []*msg.Messa
 	}
 	a.unreserve(n - max(1, len(hands)))
 	a.q.pushAnswer(tok, id, w, hands) // reserved: never full
-	a.deferred.Add(1)
 	// A commit that covered w before the push found nothing to answer.
 	if a.committed.Load() >= w {
 		a.ring()
@@ -273,8 +275,25 @@ func (a *acks) drain() (stuck bool) {
 	if a.stopped {
 		return false
 	}
+	// The entries done and answers posted, given back to reserved and
+	// added to answered once a popped batch (at most ackBatch), not once
+	// an entry: a commit answers hundreds, and reserved's line is the one
+	// every submit's reserve writes.
+	var done, answered int64
+	settle := func() {
+		if done > 0 {
+			a.reserved.Add(-done)
+			done = 0
+		}
+		if answered > 0 {
+			a.answered.Add(uint64(answered))
+			answered = 0
+		}
+	}
+	defer settle()
 	for {
 		if a.gi == len(a.got) {
+			settle()
 			a.got, a.gi = a.q.popBatch(a.got[:0]), 0
 			if len(a.got) == 0 {
 				return false
@@ -294,14 +313,14 @@ func (a *acks) drain() (stuck bool) {
 			}
 			// Another error is a token whose session is gone: nothing to
 			// answer, but the message is accepted and on disk: it goes.
-			a.answered.Add(1)
+			answered++
 		}
 		if h.m != nil {
 			a.handOff(h.m)
 		}
 		*h = pendingAck{}
 		a.gi++
-		a.reserved.Add(-1)
+		done++
 	}
 }
 
@@ -358,12 +377,21 @@ func (a *acks) helper() {
 	}
 }
 
-// waiting is the number of answers queued for a commit now.
+// deferredTotal is the number of answers ever deferred.
+func (a *acks) deferredTotal() uint64 {
+	if a.c == nil {
+		return 0
+	}
+	return a.q.answers()
+}
+
+// waiting is the number of answers queued for a commit now (a drain in
+// progress counts its batch until it ends).
 func (a *acks) waiting() int {
 	if a.c == nil {
 		return 0
 	}
-	return int(a.deferred.Load() - a.answered.Load())
+	return int(a.q.answers() - a.answered.Load())
 }
 
 // ackFIFO is the deferred answers in arrival order: a preallocated ring
@@ -374,6 +402,7 @@ type ackFIFO struct {
 	mu         sync.Mutex
 	buf        []pendingAck
 	head, size int
+	pushed     uint64 // answers pushed, ever (mu)
 }
 
 func (q *ackFIFO) init(n int) { q.buf = make([]pendingAck, n) }
@@ -383,6 +412,7 @@ func (q *ackFIFO) init(n int) { q.buf = make([]pendingAck, n) }
 // together).
 func (q *ackFIFO) pushAnswer(tok engine.SubmitToken, id msg.ID, pos uint64, hands []*msg.Message) {
 	q.mu.Lock()
+	q.pushed++
 	v := pendingAck{tok: tok, id: id, pos: pos, ans: true}
 	if len(hands) > 0 {
 		v.m = hands[0]
@@ -392,6 +422,14 @@ func (q *ackFIFO) pushAnswer(tok engine.SubmitToken, id msg.ID, pos uint64, hand
 		q.put(pendingAck{id: id, pos: pos, m: hands[i]})
 	}
 	q.mu.Unlock()
+}
+
+// answers is the number of answers ever pushed.
+func (q *ackFIFO) answers() uint64 {
+	q.mu.Lock()
+	n := q.pushed
+	q.mu.Unlock()
+	return n
 }
 
 // put appends v; mu held.

@@ -75,7 +75,7 @@ func (h *Hub) Stats() Stats {
 		Refunds:         c.refunds.Load(),
 		StoreErrors:     c.storeErrors.Load(),
 
-		Deferred:       h.acks.deferred.Load(),
+		Deferred:       h.acks.deferredTotal(),
 		DeferredNow:    h.acks.waiting(),
 		DeferredFull:   h.acks.full.Load(),
 		HandOffWaits:   h.acks.overflow.Load(),

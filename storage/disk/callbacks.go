@@ -2,6 +2,7 @@ package disk
 
 import (
 	"sync"
+	"sync/atomic"
 
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -23,6 +24,7 @@ const cbShards = 16
 type cbShard struct {
 	mu      sync.Mutex
 	m       map[msg.ID]cbSlot
+	held    *atomic.Int64 // the store's count of callbacks in every shard (cbHeld)
 	buf     []byte
 	live    liveSegs
 	expired uint64
@@ -36,7 +38,7 @@ type cbSlot struct {
 	level, method, done uint8
 }
 
-func (sh *cbShard) init() { sh.m = make(map[msg.ID]cbSlot) }
+func (sh *cbShard) init(held *atomic.Int64) { sh.m, sh.held = make(map[msg.ID]cbSlot), held }
 
 func (s *Store) cbShard(id msg.ID) *cbShard {
 	return &s.cbs[mix64(uint64(id)^s.seed^0x2545f4914f6cdd1d)%cbShards]
@@ -90,7 +92,10 @@ func (v cbView) PutCallback(c *storage.Callback) error {
 
 // set keeps e for id anchored at pos. Caller holds mu.
 func (sh *cbShard) set(id msg.ID, e cbSlot, pos wal.Pos) {
-	old := sh.m[id]
+	old, ok := sh.m[id]
+	if !ok {
+		sh.held.Add(1)
+	}
 	sh.live.move(old.anchor, pos)
 	e.anchor = pos
 	sh.m[id] = e
@@ -101,12 +106,18 @@ func (sh *cbShard) remove(id msg.ID) {
 	if e, ok := sh.m[id]; ok {
 		sh.live.move(e.anchor, 0)
 		delete(sh.m, id)
+		sh.held.Add(-1)
 	}
 }
 
-// Callback implements storage.Callbacks.
+// Callback implements storage.Callbacks. It is asked for every accepted
+// message (delivery/webhook); while no callback is kept, which is every
+// message of a server without HTTP submits, it answers without a lock.
 func (v cbView) Callback(id msg.ID, out *storage.Callback) error {
 	s := v.s
+	if s.cbHeld.Load() == 0 {
+		return storage.ErrNotFound
+	}
 	now := s.now()
 	sh := s.cbShard(id)
 	sh.mu.Lock()
@@ -208,6 +219,7 @@ func (sh *cbShard) sweep(now int64) int {
 		if expired(e.until, now) {
 			sh.live.move(e.anchor, 0)
 			delete(sh.m, id)
+			sh.held.Add(-1)
 			n++
 		}
 	}

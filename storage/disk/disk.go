@@ -128,6 +128,12 @@ type Store struct {
 	dead  deadList
 	floor idFloor
 	cbs   [cbShards]cbShard // message callbacks (callbacks.go)
+	// cbHeld counts the callbacks in cbs: Callback, asked for every
+	// accepted message, skips the shards while it is 0. Written only when
+	// a callback comes or goes, so its line stays shared.
+	_      cachePad
+	cbHeld atomic.Int64
+	_      cachePad
 
 	// refusing: the latest new message was refused for the disk (full,
 	// past the high-water mark, or failed); cleared by the next one taken.
@@ -202,7 +208,7 @@ func (s *Store) init() {
 	s.dead.init(s, s.o.MaxDeadLetters)
 	s.floor.s = s
 	for i := range s.cbs {
-		s.cbs[i].init()
+		s.cbs[i].init(&s.cbHeld)
 	}
 }
 
