@@ -13,7 +13,8 @@
 #   env: SECONDS_MEASURED (4), OUT (a new temporary directory: perf.data),
 #        STORE (memory | disk | interval | never: that variant of the demo
 #        config on PORT, its data directory fresh; unset: configs/smppd.toml
-#        as it is, on its own port), PORT (2785 with STORE), BIN (bin)
+#        as it is, on its own port), PORT (or PORT_SMPPD; 2785, with
+#        STORE only), BIN (bin)
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 
@@ -24,9 +25,10 @@ BIN=${BIN:-bin}
 ARGS=("$@")
 ((${#ARGS[@]})) || ARGS=(-sessions 4 -window 100)
 CONFIG=configs/smppd.toml
-PORT=2775
+VARIANT_PORT=${PORT_SMPPD:-${PORT:-2785}}
+PORT=2775 # the demo config's own
 if [[ -n ${STORE:-} ]]; then
-	PORT=${PORT_SMPPD:-2785}
+	PORT=$VARIANT_PORT
 	bash bench/configs.sh "$OUT/cfg" "$PORT" "$STORE" || exit 1
 	CONFIG=$OUT/cfg/$STORE/smppd.toml
 fi
