@@ -46,7 +46,7 @@ func TestBatchRunsAcrossPops(t *testing.T) {
 				want++
 			}
 		case 3:
-			out = q.PopBatch(out[:0:rng.IntN(cap(out))+1])
+			out = q.PopBatch(out[: 0 : rng.IntN(cap(out))+1])
 			if len(out) != min(cap(out), next-want) {
 				t.Fatalf("step %d: PopBatch gave %d of %d waiting (room %d)", step, len(out), next-want, cap(out))
 			}
