@@ -62,12 +62,13 @@ func (l *Log) Append(kind byte, payload []byte, urgent bool) (Pos, error) {
 	crc := frameCRC(kind, payload)
 	l.mu.Lock()
 	g := l.active
-	rotate := l.tailOff+int64(n) > l.o.SegmentSize
+	rotate := l.tailOff+int64(n) > l.o.SegmentSize || l.rotateNext
 	if err := l.refuse(g, n, rotate, urgent); err != nil {
 		l.mu.Unlock()
 		return 0, err
 	}
 	if rotate {
+		l.rotateNext = false
 		l.tailSeq++
 		l.tailOff = headerSize
 		l.tailSeed = frameSeed(l.tailSeq)

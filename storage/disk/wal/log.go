@@ -43,6 +43,10 @@ type Log struct {
 	payload  uint64 // payload bytes appended (Stats.AppendedBytes)
 	refused  [nRefusals]uint64
 
+	// rotateNext: the next append begins the next segment, whose spare is
+	// ready, however little the open one holds (rotateWhenReady).
+	rotateNext bool
+
 	written   atomic.Uint64
 	committed atomic.Uint64 // written (and with SyncAlways fsynced)
 	synced    atomic.Uint64

@@ -291,6 +291,50 @@ func (l *Log) startPreparer() {
 	}
 }
 
+// bareSyncs is how many fsyncs a segment not begun from a spare takes
+// before the next spare is asked for at once (earlySpare). Such a segment
+// is the first of a new log, the one a restart goes on writing (its zero
+// tail was cut) and one whose spare was not ready: each entry appended
+// grows the file, so each fdatasync also writes the inode (ext4 without a
+// journal here: a second synchronous write, ext4_write_inode) or a
+// journal commit. At window 1 that is every submit until the segment is
+// half written, tens of seconds to hours after a start at low rates. The
+// spare costs the zeros of one segment ahead of time; a log that fsyncs
+// less than this (a test, an idle server) never pays for it.
+const bareSyncs = 256
+
+// earlySpare asks for the next segment's spare now, and has the writer
+// rotate to it as soon as it is ready (rotateWhenReady). Writer only.
+func (l *Log) earlySpare() {
+	w := &l.w
+	if w.asked || !l.preallocating() {
+		return
+	}
+	w.asked, w.early = true, true
+	l.prep.request(w.seq + 1)
+}
+
+// rotateWhenReady, while an early spare is awaited, checks after each
+// commit whether it is ready, and then makes the next append begin its
+// segment. A spare that never comes (no room, a failure) leaves the
+// rotation to the segment's end, as without it. Writer only.
+func (l *Log) rotateWhenReady() {
+	w := &l.w
+	p := &l.prep
+	p.mu.Lock()
+	ready := p.ready == w.seq+1
+	p.mu.Unlock()
+	if !ready {
+		return
+	}
+	w.early = false
+	l.mu.Lock()
+	if l.tailSeq == w.seq {
+		l.rotateNext = true
+	}
+	l.mu.Unlock()
+}
+
 // wantSpare asks for the next segment's spare once the open one is half
 // written: time enough to fill it, and a log that writes little (a test,
 // an idle server) never pays for one. Writer only.

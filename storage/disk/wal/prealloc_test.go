@@ -60,7 +60,8 @@ func fillHalf(t *testing.T, l *Log) []entry {
 	}
 }
 
-// A log that writes less than half a segment asks for no spare.
+// A log that writes less than half a segment, in fewer than bareSyncs
+// fsyncs, asks for no spare.
 func TestPreallocOnlyPastHalf(t *testing.T) {
 	o := preallocOpts(t, nil)
 	l := mustOpen(t, o)
@@ -70,6 +71,74 @@ func TestPreallocOnlyPastHalf(t *testing.T) {
 		t.Fatalf("a spare was made for a log a quarter full: %v", err)
 	}
 	closeLog(t, l)
+}
+
+// appendEach appends n small entries, each committed (so fsynced, the log
+// syncing always) before the next: window 1.
+func appendEach(t *testing.T, l *Log, n int) []entry {
+	t.Helper()
+	out := make([]entry, 0, n)
+	for i := range n {
+		p := payloadFor(i, 40)
+		pos, err := l.Append(byte(i%7), p, false)
+		if err == nil {
+			err = l.WaitCommitted(uint64(pos))
+		}
+		if err != nil {
+			t.Fatalf("Append %d: %v", i, err)
+		}
+		out = append(out, entry{pos, byte(i % 7), p})
+	}
+	return out
+}
+
+// A segment not begun from a spare (a new log's first, the one a restart
+// goes on writing) grows its file at every fsync: after bareSyncs of them
+// the next spare is made at once and the log rotates to it, however
+// little the segment holds. Everything replays; the short segment carries
+// no zeros.
+func TestPreallocEarlyAfterBareSyncs(t *testing.T) {
+	o := preallocOpts(t, nil)
+	l := mustOpen(t, o)
+	want := appendEach(t, l, bareSyncs)
+	eventually(t, "the rotation to the early spare", func() bool {
+		want = append(want, appendEach(t, l, 1)...)
+		return l.openSeq() == 2
+	})
+	if st := l.Stats(); st.Preallocated != 1 || st.PreallocMissed != 0 {
+		t.Fatalf("stats after the early rotation: %+v", st)
+	}
+	first := l.Segments()[0]
+	if first.Seq != 1 || first.End.Offset() >= o.SegmentSize/2 || first.Bytes != first.End.Offset() {
+		t.Fatalf("the segment left early: %+v", first)
+	}
+	// Begun from a spare, segment 2 asks for nothing before half of it.
+	want = append(want, appendEach(t, l, bareSyncs+10)...)
+	if l.openSeq() != 2 || l.Stats().Preallocated != 1 {
+		t.Fatalf("a prepared segment rotated early: open %d, %+v", l.openSeq(), l.Stats())
+	}
+	closeLog(t, l)
+	// A restart goes on writing segment 2, its zeros cut: bare again.
+	l2, got, _ := replayAll(t, o)
+	if len(got) != len(want) {
+		t.Fatalf("replay: %d entries, want %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].pos != want[i].pos || string(got[i].payload) != string(want[i].payload) {
+			t.Fatalf("entry %d: %x, want %x", i, got[i].pos, want[i].pos)
+		}
+	}
+	want = append(want, appendEach(t, l2, bareSyncs)...)
+	eventually(t, "the rotation after the restart", func() bool {
+		want = append(want, appendEach(t, l2, 1)...)
+		return l2.openSeq() == 3
+	})
+	closeLog(t, l2)
+	l3, got, rs := replayAll(t, o)
+	defer closeLog(t, l3)
+	if len(got) != len(want) || rs.TornBytes != 0 || rs.CorruptSegments != 0 {
+		t.Fatalf("replay after the restart: %d entries (want %d), %+v", len(got), len(want), rs)
+	}
 }
 
 // Segments begun from spares replay as written; a clean stop leaves every

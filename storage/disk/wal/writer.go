@@ -16,6 +16,8 @@ type writer struct {
 	end      int64  // after the last byte written to it
 	prealloc bool   // it was a spare: zeros follow end, cut at the rotation
 	asked    bool   // the next segment's spare was asked for (wantSpare)
+	bare     int    // fsyncs of this segment, not begun from a spare (earlySpare)
+	early    bool   // the spare was asked for early: rotate to it once ready
 	spare    *group // the buffer not being filled
 	dirty    bool   // written since the last fsync
 	syncEnd  int64  // end at the last fsync of this segment (unsyncedCap)
@@ -356,6 +358,7 @@ func (w *writer) create(l *Log, seq uint64) error {
 // opened makes f, with its header, the segment being written.
 func (w *writer) opened(l *Log, f File, seq uint64, spare bool) {
 	w.f, w.seq, w.end, w.prealloc, w.asked = f, seq, headerSize, spare, false
+	w.bare, w.early = 0, false
 	w.syncEnd = headerSize
 	l.open.Store(seq)
 	l.smu.Lock()
@@ -398,6 +401,11 @@ func (l *Log) didSync(t0 time.Time, d time.Duration) {
 	w.dirty = false
 	w.syncEnd = w.end
 	w.lastSync = t0
+	if !w.prealloc {
+		if w.bare++; w.bare == bareSyncs {
+			l.earlySpare()
+		}
+	}
 	if uint64(w.lastEnd) > l.synced.Load() {
 		l.synced.Store(uint64(w.lastEnd))
 		l.wakeWaiters() // Sync callers
@@ -421,6 +429,9 @@ func (l *Log) commit(g *group) {
 	}
 	l.wakeWaiters()
 	l.highWater()
+	if w.early {
+		l.rotateWhenReady()
+	}
 }
 
 // failed puts the log in the failed state for err: appends are refused at
