@@ -35,7 +35,7 @@ func TestAckFIFOConcurrent(t *testing.T) {
 					room.Add(n)
 					runtime.Gosched()
 				}
-				q.pushAnswer(engine.SubmitToken{}, msg.ID(p<<32|i|1<<40), uint64(i), hs)
+				q.pushAnswer(engine.SubmitToken{}, msg.ID(uint64(p)<<32|uint64(i)|1<<40), uint64(i), hs)
 			}
 		}()
 	}
