@@ -399,7 +399,9 @@ type Sweeper interface {
 
 // Committer tells how far a store's writes are on disk. Positions are
 // opaque, increasing numbers: a write returned at or before Written, and
-// it is durable once Committed has reached the Written read after it.
+// it is durable once Committed has reached the Written read after it. A
+// write no answer waits on (the disk store's acceptance entry) may be left
+// out of Written: it is durable once any later write is.
 type Committer interface {
 	// Written is the position after the last write that returned.
 	Written() uint64

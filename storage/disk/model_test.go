@@ -81,7 +81,7 @@ type mHarness struct {
 	rng   *rand.Rand
 	clk   atomic.Int64
 	ops   []mOp
-	pos   []uint64 // the log's Written after ops[i]
+	pos   []uint64 // the log's Appended after ops[i] (lazy entries included)
 	items int      // held items made so far
 	// prealloc: segments begun from spares, compaction's removed ones
 	// recycled into them (wal's Preallocate).
@@ -362,7 +362,7 @@ func runModel(t *testing.T, seed uint64, n int, prealloc bool) uint64 {
 			t.Fatalf("op %d (%d): %v", i, o.kind, err)
 		}
 		m.ops = append(m.ops, o)
-		m.pos = append(m.pos, s.log.Written())
+		m.pos = append(m.pos, s.log.Appended())
 		switch r := m.rng.IntN(1000); {
 		case r < 8:
 			m.crash(t, s)
@@ -396,7 +396,7 @@ func (m *mHarness) crash(t *testing.T, s *Store) {
 		t.Fatalf("open the copy: %v", err)
 	}
 	defer c.Close()
-	w := c.log.Written()
+	w := c.log.Appended()
 	if w < committed {
 		t.Fatalf("the copy ends at %x, before %x committed when it began", w, committed)
 	}

@@ -382,7 +382,14 @@ func (sh *recShard) noBody(r *recSlot) {
 }
 
 // SetAccepted implements storage.Messages: always logged (the body is
-// dropped from here on).
+// dropped from here on), lazily: no answer waits on it, so it rides with
+// the next entry that wakes the log (wal.LazyDelay at most). Lost in a
+// crash, the message is re-driven at restart as one whose fate is unknown
+// (at-least-once, counted as a possible duplicate). What depends on the
+// acceptance is appended after it and, once synced, implies it: the
+// receipt's state and hold (the connector reports Accepted before its
+// receipts; one that overtook the acceptance made the record final, which
+// is never re-driven) and compaction's bodyless copy of the record.
 func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64) error {
 	sh := s.recShard(id)
 	sh.mu.Lock()
@@ -392,7 +399,7 @@ func (s *Store) SetAccepted(id msg.ID, final msg.State, errCode uint16, at int64
 		return storage.ErrNotFound
 	}
 	sh.buf = appendState(sh.buf[:0], id, final, errCode, at)
-	if _, err := s.log.Append(kAccepted, sh.buf, true); err != nil {
+	if _, err := s.log.AppendLazy(kAccepted, sh.buf, true); err != nil {
 		sh.mu.Unlock()
 		return err
 	}

@@ -14,7 +14,9 @@ type group struct {
 	off     int64  // and its offset there
 	end     Pos    // after the last entry
 	entries uint64
-	piece   int // the writer's progress through the pieces, kept across retries
+	lazy    uint64 // of which AppendLazy entries
+	wake    bool   // it holds an Append entry: write it now
+	piece   int    // the writer's progress through the pieces, kept across retries
 }
 
 // cut: from buf[at] on, the entries go to the new segment seq, after its
@@ -28,7 +30,8 @@ func newGroup(size int) *group { return &group{buf: make([]byte, 0, size)} }
 
 func (g *group) reset(seq uint64, off int64) {
 	g.buf = g.buf[:0]
-	g.ncuts, g.entries, g.piece = 0, 0, 0
+	g.ncuts, g.entries, g.lazy, g.piece = 0, 0, 0, 0
+	g.wake = false
 	g.seq, g.off, g.end = seq, off, 0
 }
 
@@ -55,6 +58,19 @@ func (g *group) bounds(i int) (seq uint64, off int64, lo, hi int) {
 // room above HighWater of MaxDisk and the last tenth of the buffer: for
 // state changes of what was already accepted.
 func (l *Log) Append(kind byte, payload []byte, urgent bool) (Pos, error) {
+	return l.append(kind, payload, urgent, false)
+}
+
+// AppendLazy is Append for an entry no answer waits on: it does not wake
+// the log's goroutine. The entry goes out with the group the next Append
+// starts, or LazyDelay after it (or after the writer's last group) when
+// none comes, and at Sync, WaitCommitted and Close. The log keeps its
+// order, so any later entry found synced implies it is synced too.
+func (l *Log) AppendLazy(kind byte, payload []byte, urgent bool) (Pos, error) {
+	return l.append(kind, payload, urgent, true)
+}
+
+func (l *Log) append(kind byte, payload []byte, urgent, lazy bool) (Pos, error) {
 	if len(payload) > l.maxPayload {
 		return 0, ErrTooLarge
 	}
@@ -88,6 +104,18 @@ func (l *Log) Append(kind byte, payload []byte, urgent bool) (Pos, error) {
 	l.appends++
 	l.payload += uint64(len(payload))
 	l.written.Store(uint64(pos))
+	if lazy {
+		g.lazy++
+		// An idle writer takes it when the deadline comes; a busy one
+		// arms the deadline itself when it finds only lazy entries (take).
+		if l.idle {
+			l.armLazy()
+		}
+		l.mu.Unlock()
+		return pos, nil
+	}
+	g.wake = true
+	l.woken.Store(uint64(pos))
 	kick := l.idle
 	l.idle = false
 	l.mu.Unlock()
@@ -98,6 +126,35 @@ func (l *Log) Append(kind byte, payload []byte, urgent bool) (Pos, error) {
 		}
 	}
 	return pos, nil
+}
+
+// armLazy starts the LazyDelay deadline of the lazy entries waiting in
+// the active group, unless it runs already. Lock should be held.
+func (l *Log) armLazy() {
+	if !l.lazyArmed {
+		l.lazyArmed = true
+		l.lazyTimer.Reset(LazyDelay)
+	}
+}
+
+// hurry makes the writer take the lazy entries waiting in the active group
+// now: someone waits on them.
+func (l *Log) hurry() {
+	l.mu.Lock()
+	g := l.active
+	kick := false
+	if !g.wake && g.entries > 0 {
+		l.lazyDue = true
+		kick = l.idle
+		l.idle = false
+	}
+	l.mu.Unlock()
+	if kick {
+		select {
+		case l.kick <- struct{}{}:
+		default:
+		}
+	}
 }
 
 // refuse returns why an entry of n bytes cannot be appended to g now, and
@@ -141,8 +198,16 @@ func (l *Log) refuse(g *group, n int, rotate, urgent bool) error {
 	return nil
 }
 
-// Written is the position after the last entry Append returned.
-func (l *Log) Written() uint64 { return l.written.Load() }
+// Written is the position after the last entry Append returned, or
+// Committed when that is further: the position to wait on for every
+// Append before the call. AppendLazy entries move it only once committed,
+// so a waiter never waits on one (up to LazyDelay) that a goroutine
+// appended meanwhile.
+func (l *Log) Written() uint64 { return max(l.woken.Load(), l.committed.Load()) }
+
+// Appended is the position after the last entry taken, AppendLazy ones
+// included: what a crash copy taken once it is committed holds.
+func (l *Log) Appended() uint64 { return l.written.Load() }
 
 // Committed is the position up to which entries count as committed: with
 // SyncAlways written and fsynced; with SyncInterval and SyncNever written to
@@ -166,6 +231,9 @@ func (l *Log) OnCommit(fn func(committed uint64)) { l.onCommit.Store(&fn) }
 func (l *Log) WaitCommitted(pos uint64) error {
 	if l.Committed() >= pos {
 		return nil
+	}
+	if pos > l.woken.Load() {
+		l.hurry() // pos is a lazy entry's, after the last Append
 	}
 	l.cmu.Lock()
 	l.waiters.Add(1)

@@ -43,11 +43,19 @@ type Log struct {
 	payload  uint64 // payload bytes appended (Stats.AppendedBytes)
 	refused  [nRefusals]uint64
 
+	// lazyArmed: lazyTimer runs for the active group's lazy entries;
+	// lazyDue: it fired (or someone waits), take the group even without an
+	// Append entry. lazyRode, lazyAlone: Stats.LazyRode, LazyAlone.
+	lazyArmed, lazyDue  bool
+	lazyTimer           *time.Timer
+	lazyRode, lazyAlone uint64
+
 	// rotateNext: the next append begins the next segment, whose spare is
 	// ready, however little the open one holds (rotateWhenReady).
 	rotateNext bool
 
-	written   atomic.Uint64
+	written   atomic.Uint64 // after the last entry, lazy or not
+	woken     atomic.Uint64 // after the last Append entry (Written)
 	committed atomic.Uint64 // written (and with SyncAlways fsynced)
 	synced    atomic.Uint64
 	onCommit  atomic.Pointer[func(committed uint64)]
@@ -120,6 +128,8 @@ func Open(o Options) (*Log, error) {
 		done: make(chan struct{}),
 	}
 	l.ccond = sync.NewCond(&l.cmu)
+	l.lazyTimer = time.NewTimer(time.Hour)
+	l.lazyTimer.Stop()
 	l.prep.init()
 	l.maxPayload = min(o.BufferSize, int(o.SegmentSize-headerSize)) - frameHeader
 	l.active = newGroup(o.BufferSize)

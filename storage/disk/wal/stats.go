@@ -64,6 +64,7 @@ func (l *Log) Stats() Stats {
 	st.RefusedDiskFull = l.refused[refDiskFull]
 	st.RefusedFailed = l.refused[refFailed]
 	st.RefusedBufferFull = l.refused[refBufferFull]
+	st.LazyRode, st.LazyAlone = l.lazyRode, l.lazyAlone
 	st.DiskFull = l.state == devFull
 	st.Failed = l.state == devFailed
 	if l.state != devOK && l.lastErr != nil {

@@ -11,6 +11,9 @@
 // entry that arrived meanwhile, then advances Committed and calls the
 // OnCommit callback. When the entry cannot be taken now (the buffer is full,
 // the disk budget is spent, the device failed) Append says so at once.
+// AppendLazy is Append for an entry no answer waits on: it does not wake
+// the goroutine and rides with the next Append's group (one fsync for
+// both), or goes alone after LazyDelay.
 //
 // # Positions
 //
@@ -87,6 +90,11 @@ const (
 	// HighWater is the share of MaxDisk, in percent, above which only
 	// urgent appends are taken.
 	HighWater = 90
+	// LazyDelay is the longest an AppendLazy entry waits for an Append to
+	// carry it before the writer takes it alone: short enough that the
+	// lazy entries of a log gone quiet are on disk almost at once, long
+	// enough to span a submit's round trip at window 1.
+	LazyDelay = 2 * time.Millisecond
 )
 
 // Limits on Options.
@@ -187,6 +195,10 @@ type Stats struct {
 	// GroupLast and GroupMax are entries per group: how many appends one
 	// write (and with SyncAlways one fsync) served.
 	GroupLast, GroupMax uint64
+	// AppendLazy entries written with a group an Append started
+	// (LazyRode) and without one, after LazyDelay or for a Sync, a
+	// WaitCommitted or Close (LazyAlone).
+	LazyRode, LazyAlone uint64
 
 	Fsyncs     uint64
 	FsyncLast  time.Duration

@@ -43,7 +43,8 @@ func (l *Log) run() {
 	w.backoff.Stop()
 	w.lastSync = time.Now()
 	for {
-		if g := l.take(); g != nil {
+		// A Sync waits on everything appended before it, lazy or not.
+		if g := l.take(l.syncTarget.Load() > l.synced.Load()); g != nil {
 			if err := l.retry(g); err != nil {
 				l.finish(err)
 				return
@@ -64,6 +65,10 @@ func (l *Log) run() {
 		}
 		select {
 		case <-l.kick:
+		case <-l.lazyTimer.C:
+			l.mu.Lock()
+			l.lazyArmed, l.lazyDue = false, true
+			l.mu.Unlock()
 		case <-w.tick.C:
 			w.armed = false
 			if err := l.intervalSync(); err != nil {
@@ -98,14 +103,32 @@ func (l *Log) intervalSync() error {
 }
 
 // take swaps the buffers and returns the group to write, or nil (and marks
-// the writer idle) when nothing was appended.
-func (l *Log) take() *group {
+// the writer idle) when nothing was appended, or only AppendLazy entries
+// whose deadline has not come and force is false: they wait for an Append
+// to start the group, and the deadline is armed.
+func (l *Log) take(force bool) *group {
 	l.mu.Lock()
 	g := l.active
 	if len(g.buf) == 0 && g.ncuts == 0 {
 		l.idle = true
 		l.mu.Unlock()
 		return nil
+	}
+	if !g.wake && !l.lazyDue && !force {
+		l.armLazy()
+		l.idle = true
+		l.mu.Unlock()
+		return nil
+	}
+	if g.wake {
+		l.lazyRode += g.lazy
+	} else {
+		l.lazyAlone += g.lazy
+	}
+	l.lazyDue = false
+	if l.lazyArmed {
+		l.lazyArmed = false
+		l.lazyTimer.Stop()
 	}
 	next := l.w.spare
 	next.reset(l.tailSeq, l.tailOff)
@@ -118,7 +141,7 @@ func (l *Log) take() *group {
 // drain writes what is still appended after stop, then fsyncs.
 func (l *Log) drain() error {
 	for {
-		g := l.take()
+		g := l.take(true)
 		if g == nil {
 			break
 		}
