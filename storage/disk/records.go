@@ -270,7 +270,17 @@ func (sh *recShard) installAt(r *recSlot, held bool, n *recSlot, u *upAddrs, pos
 }
 
 // Get implements storage.Messages.
-func (s *Store) Get(id msg.ID, out *storage.Record) error {
+func (s *Store) Get(id msg.ID, out *storage.Record) error { return s.get(id, out, true) }
+
+// GetStored copies the record for id into out as stored: Get without its
+// view of a state decided at acceptance (State, Err and Done are the
+// stored ones), so without that view's clock read. For a reader that
+// takes the state from elsewhere: the CDR writer writes the final state
+// it was reported. storage.ErrNotFound as Get.
+func (s *Store) GetStored(id msg.ID, out *storage.Record) error { return s.get(id, out, false) }
+
+// get is Get, with the decided state's view (showLater) when view is set.
+func (s *Store) get(id msg.ID, out *storage.Record, view bool) error {
 	sh := s.recShard(id)
 	sh.mu.Lock()
 	r := sh.find(id, s.now(), s.ttl)
@@ -279,7 +289,7 @@ func (s *Store) Get(id msg.ID, out *storage.Record) error {
 		return storage.ErrNotFound
 	}
 	s.copyOut(sh, r, out)
-	if r.later != 0 {
+	if view && r.later != 0 {
 		s.showLater(r, out)
 	}
 	sh.mu.Unlock()

@@ -172,14 +172,24 @@ func (s *Store) PutMessage(r *storage.Record, _ []byte) error { return s.Put(r) 
 
 // Get copies the record for id into out; storage.ErrNotFound if id is
 // unknown, evicted or older than the TTL (out is then unchanged).
-func (s *Store) Get(id msg.ID, out *storage.Record) error {
+func (s *Store) Get(id msg.ID, out *storage.Record) error { return s.get(id, out, true) }
+
+// GetStored copies the record for id into out as stored: Get without its
+// view of a state decided at acceptance (State, Err and Done are the
+// stored ones), so without that view's clock read. For a reader that
+// takes the state from elsewhere: the CDR writer writes the final state
+// it was reported. storage.ErrNotFound as Get.
+func (s *Store) GetStored(id msg.ID, out *storage.Record) error { return s.get(id, out, false) }
+
+// get is Get, with the decided state's view (showLater) when view is set.
+func (s *Store) get(id msg.ID, out *storage.Record, view bool) error {
 	t, sl := s.lockFound(id)
 	if sl < 0 {
 		t.mu.Unlock()
 		return storage.ErrNotFound
 	}
 	copyOut(t, s.rewritesOf(id), sl, out)
-	if e := &t.ents[sl].v; e.later != 0 {
+	if e := &t.ents[sl].v; view && e.later != 0 {
 		s.showLater(e, out)
 	}
 	t.mu.Unlock()
