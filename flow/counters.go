@@ -5,8 +5,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/smppd/smppd/internal/percpu"
 )
 
 // Observer takes one latency sample in seconds; prometheus.Histogram (or a
@@ -37,8 +35,8 @@ func (s UserStats) RefusedBy(r Refusal) uint64 {
 
 // userCounters is one user's live counters.
 type userCounters struct {
-	// sent: messages queued (a) and their parts (b), per P (internal/percpu).
-	sent percpu.Pairs
+	// sent: messages queued (a) and their parts (b), per P (pcount.go).
+	sent pCells
 	// parts a replace_sm bills beyond the message's first charge (countExtra).
 	parts        atomic.Uint64
 	receipts, mo atomic.Uint64
@@ -74,7 +72,7 @@ func (t *userTable) get(systemID string) *userCounters {
 			next[k] = v
 		}
 	}
-	c := &userCounters{sent: percpu.NewPairs()}
+	c := &userCounters{sent: newPCells()}
 	next[systemID] = c
 	t.m.Store(&next)
 	return c
@@ -96,7 +94,7 @@ func (h *Hub) UserStats() []UserStats {
 	}
 	out := make([]UserStats, 0, len(*m))
 	for id, c := range *m {
-		submits, parts := c.sent.Load()
+		submits, parts := c.sent.load()
 		s := UserStats{SystemID: id, Submits: submits, Parts: parts + c.parts.Load(),
 			Receipts: c.receipts.Load(), MO: c.mo.Load()}
 		for i := range s.Refused {

@@ -1,10 +1,37 @@
 package flow
 
 import (
+	"runtime"
+	"sync"
 	"testing"
-
-	"github.com/smppd/smppd/internal/percpu"
 )
+
+// Counts from many goroutines, on every P there is and (with more
+// goroutines than cells) through the shared cell, sum exactly.
+func TestPCellsConcurrent(t *testing.T) {
+	c := newPCells()
+	c.cells = c.cells[:min(len(c.cells), 1)] // P 1 and up take the shared cell
+	const workers, each = 8, 20000
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				p := procPin()
+				c.addOn(p, 1, 3)
+				procUnpin()
+				if i%512 == 0 {
+					runtime.Gosched()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if a, b := c.load(); a != workers*each || b != 3*workers*each {
+		t.Fatalf("load = %d, %d; want %d, %d", a, b, workers*each, 3*workers*each)
+	}
+}
 
 // The hub's accepted count and a user's submits and parts are counted per P
 // and read back summed, without allocating per message.
@@ -14,10 +41,10 @@ func TestAcceptedCountsPerP(t *testing.T) {
 	var tb userTable
 	u := tb.get("alice")
 	count := func() {
-		p := percpu.Pin()
-		h.stats.accepted.AddOn(p, 1, 0)
-		u.sent.AddOn(p, 1, 2)
-		percpu.Unpin()
+		p := procPin()
+		h.stats.accepted.addOn(p, 1, 0)
+		u.sent.addOn(p, 1, 2)
+		procUnpin()
 	}
 	if n := testing.AllocsPerRun(1000, count); n != 0 {
 		t.Fatalf("counting allocates %v times", n)

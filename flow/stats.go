@@ -3,8 +3,6 @@ package flow
 import (
 	"sync/atomic"
 	"time"
-
-	"github.com/smppd/smppd/internal/percpu"
 )
 
 // Stats are the hub's counters since New (the MT direction; the delivery
@@ -52,7 +50,7 @@ func (s Stats) RefusedBy(r Refusal) uint64 {
 }
 
 type counters struct {
-	accepted                       percpu.Pairs // a: messages queued, per P
+	accepted                       pCells // a: messages queued, per P (pcount.go)
 	queueFull, failovers           atomic.Uint64
 	refused                        [numRefusals]atomic.Uint64
 	refunds, storeErrors           atomic.Uint64
@@ -64,12 +62,12 @@ type counters struct {
 }
 
 // init makes the per-P cells of the counters counted per message.
-func (c *counters) init() { c.accepted = percpu.NewPairs() }
+func (c *counters) init() { c.accepted = newPCells() }
 
 // Stats returns a snapshot of the counters.
 func (h *Hub) Stats() Stats {
 	c := &h.stats
-	accepted, _ := c.accepted.Load()
+	accepted, _ := c.accepted.load()
 	s := Stats{
 		SubmitsAccepted: accepted,
 		QueueFull:       c.queueFull.Load(),

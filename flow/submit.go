@@ -8,7 +8,6 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/codec"
 	"github.com/smppd/smppd/engine"
-	"github.com/smppd/smppd/internal/percpu"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/routing"
 	"github.com/smppd/smppd/storage"
@@ -495,12 +494,12 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	if s.partTotal > 1 {
 		h.aff.put(affKey, used, s.now)
 	}
-	p := percpu.Pin() // one pin for the hub's and the user's counts
-	h.stats.accepted.AddOn(p, 1, 0)
+	p := procPin() // the hub's and the user's counts on this P's cells (pcount.go)
+	h.stats.accepted.addOn(p, 1, 0)
 	if s.ctr != nil {
-		s.ctr.sent.AddOn(p, 1, uint64(s.parts))
+		s.ctr.sent.addOn(p, 1, uint64(s.parts))
 	}
-	percpu.Unpin()
+	procUnpin()
 	if rc := h.opts.Routes; rc != nil {
 		rc.Accepted(d.Route.Name)
 	}

@@ -5,9 +5,9 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	_ "unsafe" // go:linkname procPin, procUnpin
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/smppd/smppd/internal/percpu"
 )
 
 // Histogram is a latency histogram with fixed buckets whose observations
@@ -17,7 +17,7 @@ import (
 // on lines every core shares: each a full barrier, and the two event loops
 // observing at once bounce the lines between their cores. Here an
 // observation adds to its P's own counts with plain writes while pinned to
-// the P (percpu.Pin: no other goroutine runs there meanwhile, so each shard has
+// the P (procPin: no other goroutine runs there meanwhile, so each shard has
 // one writer at a time, and the scheduler's hand-over of a P orders one
 // writer's stores before the next's); a scrape reads the aligned words
 // with atomic loads, which see each whole. A P beyond the shards made at
@@ -50,6 +50,16 @@ type histShard struct {
 	_   [128 - (maxBuckets+2)*8]byte
 }
 
+// procPin pins the calling goroutine to its P and returns the P's id;
+// procUnpin undoes it. sync.Pool shards by P the same way; the runtime keeps
+// both for linkname users (go.dev/issue/67401).
+//
+//go:linkname procPin runtime.procPin
+func procPin() int
+
+//go:linkname procUnpin runtime.procUnpin
+func procUnpin()
+
 // newHistogram returns a Histogram for desc's series with labelValues,
 // buckets in seconds (ascending, at most maxBuckets).
 func newHistogram(desc *prometheus.Desc, buckets []float64, labelValues ...string) *Histogram {
@@ -69,14 +79,14 @@ func (h *Histogram) Observe(seconds float64) {
 	for b < len(h.upper) && seconds > h.upper[b] {
 		b++
 	}
-	if p := percpu.Pin(); p < len(h.shards) && plainWrites {
+	if p := procPin(); p < len(h.shards) && plainWrites {
 		sh := &h.shards[p]
 		sh.n[b]++
 		sh.sum = math.Float64bits(math.Float64frombits(sh.sum) + seconds)
-		percpu.Unpin()
+		procUnpin()
 		return
 	}
-	percpu.Unpin()
+	procUnpin()
 	sh := &h.shared
 	atomic.AddUint64(&sh.n[b], 1)
 	for {

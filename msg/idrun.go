@@ -1,10 +1,6 @@
 package msg
 
-import (
-	"runtime"
-
-	"github.com/smppd/smppd/internal/percpu"
-)
+import "runtime"
 
 // IDGen hands out ids in runs: each scheduler P takes IDRun consecutive
 // counter values with one atomic add and issues them one by one while
@@ -53,14 +49,14 @@ func newRuns() []pRun {
 // run left (or a stale one, or none at all).
 func (g *IDGen) fromRun() (uint64, bool) {
 	k, ok := uint64(0), false
-	if p := percpu.Pin(); p < len(g.runs) {
+	if p := procPin(); p < len(g.runs) {
 		r := &g.runs[p]
 		if r.next < r.end && g.n.Load()-r.next <= g.stale {
 			k, ok = r.next, true
 			r.next++
 		}
 	}
-	percpu.Unpin()
+	procUnpin()
 	return k, ok
 }
 
@@ -69,15 +65,15 @@ func (g *IDGen) fromRun() (uint64, bool) {
 // gate or the keeper, so it is made unpinned; the run goes to the P the
 // caller is on afterwards.
 func (g *IDGen) newRun() uint64 {
-	in := percpu.Pin() < len(g.runs)
-	percpu.Unpin()
+	in := procPin() < len(g.runs)
+	procUnpin()
 	if !in {
 		return g.reserve(1)
 	}
 	k := g.reserve(IDRun)
-	if p := percpu.Pin(); p < len(g.runs) {
+	if p := procPin(); p < len(g.runs) {
 		g.runs[p] = pRun{next: k + 1, end: k + IDRun}
 	}
-	percpu.Unpin()
+	procUnpin()
 	return k
 }

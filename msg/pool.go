@@ -2,8 +2,7 @@ package msg
 
 import (
 	"runtime"
-
-	"github.com/smppd/smppd/internal/percpu"
+	_ "unsafe" // go:linkname procPin, procUnpin
 )
 
 // Released messages are kept first in a small stack per scheduler P, then in
@@ -29,19 +28,29 @@ type pStack struct {
 // later) uses messagePool alone.
 var pStacks = make([]pStack, runtime.GOMAXPROCS(0))
 
+// procPin pins the calling goroutine to its P and returns the P's id;
+// procUnpin undoes it. sync.Pool does the same; the runtime keeps both for
+// linkname users (go.dev/issue/67401).
+//
+//go:linkname procPin runtime.procPin
+func procPin() int
+
+//go:linkname procUnpin runtime.procUnpin
+func procUnpin()
+
 // take returns a message from this P's stack, or nil.
 func take() *Message {
 	if raceEnabled {
 		return nil
 	}
 	var m *Message
-	if p := percpu.Pin(); p < len(pStacks) {
+	if p := procPin(); p < len(pStacks) {
 		if s := &pStacks[p]; s.n > 0 {
 			s.n--
 			m, s.m[s.n] = s.m[s.n], nil
 		}
 	}
-	percpu.Unpin()
+	procUnpin()
 	return m
 }
 
@@ -51,13 +60,13 @@ func keep(m *Message) bool {
 		return false
 	}
 	ok := false
-	if p := percpu.Pin(); p < len(pStacks) {
+	if p := procPin(); p < len(pStacks) {
 		if s := &pStacks[p]; s.n < pStackLen {
 			s.m[s.n] = m
 			s.n++
 			ok = true
 		}
 	}
-	percpu.Unpin()
+	procUnpin()
 	return ok
 }

@@ -5,10 +5,12 @@ import (
 	"testing"
 )
 
-// Accepted counts from many goroutines sum exactly, without allocating
-// once the route is known (the shared cell's path: internal/percpu).
+// Accepted counts from many goroutines sum exactly, through the P cells
+// and the shared word alike, without allocating once the route is known.
 func TestRouteAcceptedConcurrent(t *testing.T) {
 	rc := NewRouteCounts()
+	c := rc.of("r1")
+	c.accepted.cells = c.accepted.cells[:min(len(c.accepted.cells), 1)] // P 1 and up take the shared word
 	rc.Accepted("r1")
 	const workers, each = 8, 20000
 	var wg sync.WaitGroup

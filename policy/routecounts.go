@@ -4,8 +4,6 @@ import (
 	"sort"
 	"sync"
 	"sync/atomic"
-
-	"github.com/smppd/smppd/internal/percpu"
 )
 
 // Route labels that are not route names.
@@ -26,7 +24,7 @@ const MaxRouteLabels = 512
 // route, for the metrics' route label. The names come from the routing
 // table (shared strings, no copy); a name seen for the first time is added
 // under a lock, copy-on-write, and every later count is a map read and an
-// add (accepted, once per message, on the P's own cell: internal/percpu; the
+// add (accepted, once per message, on the P's own cell: pcount.go; the
 // others atomic): no lock, no allocation. A nil *RouteCounts counts nothing.
 type RouteCounts struct {
 	mu   sync.Mutex
@@ -37,13 +35,13 @@ type RouteCounts struct {
 
 // RouteCounter is one route's counts.
 type RouteCounter struct {
-	accepted           percpu.Pairs
+	accepted           pCount
 	refused, delivered atomic.Uint64
 }
 
 // NewRouteCounts returns an empty table.
 func NewRouteCounts() *RouteCounts {
-	rc := &RouteCounts{none: RouteCounter{accepted: percpu.NewPairs()}, over: RouteCounter{accepted: percpu.NewPairs()}}
+	rc := &RouteCounts{none: RouteCounter{accepted: newPCount()}, over: RouteCounter{accepted: newPCount()}}
 	m := map[string]*RouteCounter{}
 	rc.m.Store(&m)
 	return rc
@@ -70,7 +68,7 @@ func (rc *RouteCounts) of(route string) *RouteCounter {
 	for k, v := range old {
 		next[k] = v
 	}
-	c := &RouteCounter{accepted: percpu.NewPairs()}
+	c := &RouteCounter{accepted: newPCount()}
 	next[route] = c
 	rc.m.Store(&next)
 	return c
@@ -80,7 +78,7 @@ func (rc *RouteCounts) of(route string) *RouteCounter {
 // route.
 func (rc *RouteCounts) Accepted(route string) {
 	if rc != nil {
-		rc.of(route).accepted.Add(1, 0)
+		rc.of(route).accepted.inc()
 	}
 }
 
@@ -114,8 +112,7 @@ func (rc *RouteCounts) Stats() []RouteStat {
 	m := *rc.m.Load()
 	out := make([]RouteStat, 0, len(m)+2)
 	add := func(name string, c *RouteCounter) {
-		accepted, _ := c.accepted.Load()
-		s := RouteStat{Route: name, Accepted: accepted, Refused: c.refused.Load(), Delivered: c.delivered.Load()}
+		s := RouteStat{Route: name, Accepted: c.accepted.load(), Refused: c.refused.Load(), Delivered: c.delivered.Load()}
 		if s.Accepted+s.Refused+s.Delivered > 0 || (name != RouteNone && name != RouteOther) {
 			out = append(out, s)
 		}
