@@ -357,13 +357,24 @@ func placeLeaders(port int, server string) (map[string]string, error) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// Right after a heal the meta leader may still be elected: the listing
+	// answers 503 "JetStream system temporarily unavailable" meanwhile.
 	var names []string
-	lister := js.StreamNames(ctx)
-	for n := range lister.Name() {
-		names = append(names, n)
-	}
-	if err := lister.Err(); err != nil {
-		return nil, err
+	for {
+		names = names[:0]
+		lister := js.StreamNames(ctx)
+		for n := range lister.Name() {
+			names = append(names, n)
+		}
+		err := lister.Err()
+		if err == nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			return nil, fmt.Errorf("listing the streams: %w", err)
+		case <-time.After(500 * time.Millisecond):
+		}
 	}
 	body := []byte(`{"placement":{"preferred":"` + server + `"}}`)
 	placed := map[string]string{}
