@@ -3,6 +3,8 @@ package flow
 import (
 	"time"
 
+	"github.com/rs/zerolog"
+
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -33,16 +35,33 @@ type Deferred struct {
 	IDs []msg.ID // the first MaxDeferredIDs
 }
 
-// TakeOverDeferred is TakeOver, returning what it queued for later.
-func (h *Hub) TakeOverDeferred(st Recoverer) (Deferred, error) {
+// TakeOverReport is what a take-over sent or queued that the departed
+// node may send or have sent too.
+type TakeOverReport struct {
+	Deferred Deferred
+	// PossibleDuplicates are the messages and decided receipts it sent at
+	// once because their time had come: the departed node may have sent
+	// them (one its connector had written upstream, unanswered, at the
+	// kill). DuplicateIDs are the first MaxDeferredIDs, for the log line.
+	PossibleDuplicates uint64
+	DuplicateIDs       []msg.ID
+}
+
+// TakeOverDeferred is TakeOver, returning what it sent or queued that the
+// departed node may send or have sent too.
+func (h *Hub) TakeOverDeferred(st Recoverer) (TakeOverReport, error) {
 	t0 := time.Now()
 	c := &h.stats
 	before, dupBefore, waitBefore := c.redriven.Load(), c.redrivenDup.Load(), c.waiting.Load()
-	var d Deferred
+	var rep TakeOverReport
+	d := &rep.Deferred
 	now := h.now().UnixNano()
 	err := st.Recover(func(r *storage.Record, body []byte) error {
 		sent, dup := c.redriven.Load(), c.redrivenDup.Load()
 		err := h.redrive(r, body)
+		if c.redrivenDup.Load() > dup && len(rep.DuplicateIDs) < MaxDeferredIDs {
+			rep.DuplicateIDs = append(rep.DuplicateIDs, r.ID)
+		}
 		// Queued for later: a decided receipt not yet due, or a message
 		// re-driven and not counted a possible duplicate (not yet due).
 		later := body == nil && r.State.Final() && r.Done > now ||
@@ -55,9 +74,20 @@ func (h *Hub) TakeOverDeferred(st Recoverer) (Deferred, error) {
 		}
 		return err
 	})
+	rep.PossibleDuplicates = c.redrivenDup.Load() - dupBefore
 	h.log.Warn().Str("event", "takeover").Uint64("redriven", c.redriven.Load()-before).
-		Uint64("possible_duplicates", c.redrivenDup.Load()-dupBefore).Uint64("awaiting_receipt", c.waiting.Load()-waitBefore).
+		Uint64("possible_duplicates", rep.PossibleDuplicates).Array("possible_duplicate_ids", idList(rep.DuplicateIDs)).
+		Uint64("awaiting_receipt", c.waiting.Load()-waitBefore).
 		Uint64("deferred", d.N).Dur("took", time.Since(t0)).Err(err).
 		Msg("a departed node's unsent messages taken over and sent again")
-	return d, err
+	return rep, err
+}
+
+// idList logs ids as an array of strings.
+type idList []msg.ID
+
+func (l idList) MarshalZerologArray(a *zerolog.Array) {
+	for _, id := range l {
+		a.Str(id.String())
+	}
 }

@@ -15,7 +15,8 @@ import (
 // still to come (a scheduled message, a decided receipt not yet due),
 // which a departed node alive all along sends too; not what was due
 // already (counted possible duplicates), nor a message waiting for its
-// upstream's receipt, nor one past its validity.
+// upstream's receipt, nor one past its validity; and lists the ids of
+// what it counted possible duplicates (sent at once, due already).
 func TestTakeOverDeferred(t *testing.T) {
 	th, _, _ := durableHub(t, hubSpec{conns: 1, routes: routing.Config{
 		MT: []routing.MTRouteConfig{{Name: "all", Kind: "static", Connectors: []string{"a"}}},
@@ -34,7 +35,10 @@ func TestTakeOverDeferred(t *testing.T) {
 	var rc recoverer
 	r1, m1 := msgOf(201, now+int64(time.Hour), now+int64(2*time.Hour)) // scheduled: deferred
 	rc.add(r1, m1)
-	r2, m2 := msgOf(202, 0, now+int64(time.Hour)) // due: a counted possible duplicate
+	// Due: a counted possible duplicate. So is one the departed node's
+	// connector had written upstream without its submit_sm_resp recorded:
+	// its record is as unsent as this one (no upstream id, body kept).
+	r2, m2 := msgOf(202, 0, now+int64(time.Hour))
 	rc.add(r2, m2)
 	r3, m3 := msgOf(203, 0, now-1) // past its validity: EXPIRED here
 	rc.add(r3, m3)
@@ -51,14 +55,18 @@ func TestTakeOverDeferred(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	d, err := th.TakeOverDeferred(&rc)
+	rep, err := th.TakeOverDeferred(&rc)
 	if err != nil {
 		t.Fatal(err)
 	}
+	d := rep.Deferred
 	if d.N != 2 || !slices.Equal(d.IDs, []msg.ID{201, 205}) {
 		t.Fatalf("deferred %d %v, want 2 [201 205]", d.N, d.IDs)
 	}
 	if s := th.Stats(); s.Redriven != 2 || s.RedrivenDup != 2 {
 		t.Fatalf("redriven %d, possible duplicates %d; want 2 and 2", s.Redriven, s.RedrivenDup)
+	}
+	if rep.PossibleDuplicates != 2 || !slices.Equal(rep.DuplicateIDs, []msg.ID{202, 206}) {
+		t.Fatalf("possible duplicates %d %v, want 2 [202 206]", rep.PossibleDuplicates, rep.DuplicateIDs)
 	}
 }

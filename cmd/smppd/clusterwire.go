@@ -142,7 +142,8 @@ func startTakeover(st storage.Store, hub *flow.Hub, wh *webhook.Service) func() 
 			if a := c.shared.acc.Load(); a != nil {
 				a.Reclaim(node) // its unspent credit slices; logs event=credit_reclaimed
 			}
-			d, _ := hub.TakeOverDeferred(nodeRecords{st: c.Store, node: node}) // logs its outcome
+			rep, _ := hub.TakeOverDeferred(nodeRecords{st: c.Store, node: node}) // logs its outcome
+			d := rep.Deferred
 			if wh != nil {
 				_, _ = wh.TakeOver(node) // its pending HTTP callbacks; logs event=webhook_takeover
 			}
