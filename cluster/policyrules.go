@@ -110,7 +110,11 @@ func (p *PolicyRules) Start(apply func(RulesEdit)) error {
 	ctx, cancel := context.WithTimeout(context.Background(), p.n.o.JoinTimeout)
 	defer cancel()
 	var cur *RulesEdit
-	for caughtUp := false; !caughtUp; {
+	// The watch's consumer may read from a replica behind the leader: its
+	// end-of-initial-values marker is not enough, so the watch is read on
+	// until it passed the last sequence the leader reports.
+	var seen, want uint64
+	for caughtUp := false; !caughtUp || seen < want; {
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
@@ -118,10 +122,19 @@ func (p *PolicyRules) Start(apply func(RulesEdit)) error {
 			}
 			if e == nil {
 				caughtUp = true
+				last, err := p.lastSeq(ctx)
+				if err != nil {
+					_ = w.Stop()
+					return err
+				}
+				want = last
 				continue
 			}
+			seen = max(seen, e.Revision())
 			if e.Operation() == jetstream.KeyValuePut {
 				cur = &RulesEdit{Text: e.Value(), Revision: e.Revision()}
+			} else {
+				cur = nil
 			}
 		case <-ctx.Done():
 			_ = w.Stop()
@@ -134,6 +147,19 @@ func (p *PolicyRules) Start(apply func(RulesEdit)) error {
 	p.done.Add(1)
 	go p.watch(w, apply)
 	return nil
+}
+
+// lastSeq is the bucket's last sequence as its stream's leader reports it
+// (0 when it holds nothing).
+func (p *PolicyRules) lastSeq(ctx context.Context) (uint64, error) {
+	st, err := p.kv.Status(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("cluster: %s status: %w", PolicyRulesBucket, err)
+	}
+	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok && bs.StreamInfo().State.Msgs > 0 {
+		return bs.StreamInfo().State.LastSeq, nil
+	}
+	return 0, nil // an empty bucket: nothing to wait for
 }
 
 func (p *PolicyRules) watch(w jetstream.KeyWatcher, apply func(RulesEdit)) {
