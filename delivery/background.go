@@ -83,6 +83,7 @@ type background struct {
 	due        retryHeap
 	queues     map[string]*waitQueue // per user, see room.go
 	waitingNow atomic.Int64          // items in queues or on their way there
+	backlogged atomic.Int64          // users whose queue is backlogged (room.go)
 	// retrying counts each user's items in due, retryingNow all of them;
 	// recheck is when a user's retries moved to the hold store come back.
 	retrying    map[string]int

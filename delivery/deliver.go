@@ -261,10 +261,24 @@ const (
 // dispatch hands it to a bound receiver of its user, holds it when there
 // is none (or no engine yet), or, when every receiver of the user is full,
 // queues it for the background goroutine to offer again as soon as room
-// frees. The item belongs to whoever took it afterwards.
+// frees. The item belongs to whoever took it afterwards. Its source was
+// answered already: past MaxWaiting with the hold store full it waits all
+// the same (awaitRoom), so a busy ESME costs memory, never its receipt.
 func (h *Service) dispatch(it *item, now time.Time) outcome {
 	o := h.offer(it)
-	if o == busy && !h.awaitRoom(it, true) {
+	if o == busy && !h.awaitRoom(it, true, false) {
+		return dropped
+	}
+	return o
+}
+
+// dispatchRefusable is dispatch for an item whose source has not been
+// answered yet (an MO its connector acknowledges after this call): past
+// MaxWaiting with the hold store full it is dropped (counted, logged) and
+// the caller asks its upstream to send it again.
+func (h *Service) dispatchRefusable(it *item, now time.Time) outcome {
+	o := h.offer(it)
+	if o == busy && !h.awaitRoom(it, true, true) {
 		return dropped
 	}
 	return o
@@ -303,12 +317,22 @@ func (h *Service) offer(it *item) outcome {
 // backoff applies; the background goroutine offers it again when a
 // response frees room (DeliveryDone pokes it) or after waitRetry. Past
 // MaxWaiting it goes to the hold store instead (bounded too), from which
-// runWaiting takes it back when the user's queue has drained; false when
-// that store is full as well and it was dropped (counted, logged).
-func (h *Service) awaitRoom(it *item, backpressure bool) bool {
+// runWaiting takes it back when the user's queue has drained. When that
+// store refuses it too, a refusable item is dropped (counted, logged;
+// false) for its source to send again; any other was acknowledged to its
+// source already and waits past MaxWaiting (counted, logged): what bounds
+// those is the MT admission a user's backlog switches on (Options.Backlog).
+func (h *Service) awaitRoom(it *item, backpressure, refusable bool) bool {
 	if h.bg.waitingNow.Load() >= int64(h.opts.MaxWaiting) {
 		h.stats.waitFull.Add(1)
-		return h.hold(it) != dropped
+		if refusable || it.key != 0 {
+			return h.hold(it) != dropped
+		}
+		err := h.holdCopy(it)
+		if err == nil {
+			return true
+		}
+		h.waitOver(it, err)
 	}
 	if backpressure {
 		h.stats.waited.Add(1)
@@ -317,6 +341,20 @@ func (h *Service) awaitRoom(it *item, backpressure bool) bool {
 	h.waiting.push(it)
 	h.bg.poke()
 	return true
+}
+
+// waitOver counts and logs an acknowledged item that waits past
+// MaxWaiting because the hold store refused it.
+func (h *Service) waitOver(it *item, err error) {
+	h.stats.waitOver.Add(1)
+	if !errors.Is(err, storage.ErrHeldFull) {
+		h.noteStore(err, "hold", it.id)
+	}
+	if e := h.event(&h.warn.waitOver, zerologWarn); e != nil {
+		e.Str("system_id", it.systemID).Str("kind", kindName(it.kind)).Err(err).
+			Int64("waiting", h.bg.waitingNow.Load()).Uint64("over_total", h.stats.waitOver.Load()).
+			Msg("max_waiting reached and the hold store refused: the delivery waits in memory all the same (acknowledged to its source)")
+	}
 }
 
 // hold puts it in the hold store: a copy (counted as held), or, for an
@@ -335,12 +373,9 @@ func (h *Service) hold(it *item) outcome {
 		}
 		return held
 	}
-	it.held = storage.Held{SystemID: user, Kind: kind, ID: it.id, Body: it.d.Body, Expires: it.expires, Attempts: it.attempts}
-	_, err := h.holds.Hold(&it.held)
-	it.held = storage.Held{}
 	id := it.id
-	h.items.put(it)
-	if err != nil {
+	if err := h.holdCopy(it); err != nil {
+		h.items.put(it)
 		h.stats.heldFull.Add(1)
 		if !errors.Is(err, storage.ErrHeldFull) {
 			h.noteStore(err, "hold", id)
@@ -351,12 +386,25 @@ func (h *Service) hold(it *item) outcome {
 		}
 		return dropped
 	}
-	if kind == storage.HeldMO {
+	return held
+}
+
+// holdCopy puts a copy of it (not leased: key 0) in the hold store and
+// recycles it (counted as held); on an error it keeps it for the caller.
+func (h *Service) holdCopy(it *item) error {
+	it.held = storage.Held{SystemID: it.systemID, Kind: it.kind, ID: it.id, Body: it.d.Body, Expires: it.expires, Attempts: it.attempts}
+	_, err := h.holds.Hold(&it.held)
+	it.held = storage.Held{}
+	if err != nil {
+		return err
+	}
+	if it.kind == storage.HeldMO {
 		h.stats.moHeld.Add(1)
 	} else {
 		h.stats.rcptHeld.Add(1)
 	}
-	return held
+	h.items.put(it)
+	return nil
 }
 
 // DeliveryDone implements engine.DeliverySink (on an event loop): ESME_ROK
@@ -376,7 +424,7 @@ func (h *Service) DeliveryDone(d *engine.Delivery, status codec.Status, err erro
 	case errors.Is(err, engine.ErrQueueFull), errors.Is(err, engine.ErrSessionGone):
 		// Not the ESME's failure: the session filled up or closed with it
 		// queued. Offer it again (another bind, or the hold store).
-		h.awaitRoom(it, errors.Is(err, engine.ErrQueueFull))
+		h.awaitRoom(it, errors.Is(err, engine.ErrQueueFull), false)
 	case err == nil && status == codec.StatusOK:
 		if h.opts.Delivered != nil {
 			h.opts.Delivered(it.systemID, it.kind == storage.HeldMO)

@@ -87,7 +87,7 @@ func (h *Service) sendMO(it *item, now time.Time) error {
 			return err
 		}
 	}
-	if h.dispatch(it, now) == dropped {
+	if h.dispatchRefusable(it, now) == dropped {
 		return storage.ErrHeldFull
 	}
 	return nil

@@ -26,9 +26,12 @@ const waitCoalesce = 250 * time.Microsecond
 // waitQueue is one user's waiting items, oldest first.
 type waitQueue struct {
 	head, tail *item
+	n          int  // items in the queue
+	backlogged bool // Options.Backlog was told on (and not off since)
 }
 
 func (q *waitQueue) push(it *item) {
+	q.n++
 	it.next = nil
 	if q.tail == nil {
 		q.head = it
@@ -39,6 +42,7 @@ func (q *waitQueue) push(it *item) {
 }
 
 func (q *waitQueue) pushFront(it *item) {
+	q.n++
 	it.next = q.head
 	q.head = it
 	if q.tail == nil {
@@ -47,6 +51,7 @@ func (q *waitQueue) pushFront(it *item) {
 }
 
 func (q *waitQueue) pop() *item {
+	q.n--
 	it := q.head
 	q.head = it.next
 	if q.head == nil {
@@ -94,5 +99,48 @@ func (h *Service) runWaiting(now time.Time) {
 			h.binds.add(user)
 			h.bg.poke()
 		}
+		h.checkBacklog(user, q)
 	}
+}
+
+// checkBacklog tells Options.Backlog when user's waiting items pass its
+// share (on) and when they fall to half of it (off). While on, the hub
+// answers MT asking a receipt ESME_RTHROTTLED: a client that submits
+// faster than its receivers take the receipts is slowed at the source,
+// before an acknowledgement, instead of its receipts outgrowing every
+// bound here. The gap between the two marks keeps it from flapping.
+func (h *Service) checkBacklog(user string, q *waitQueue) {
+	if h.opts.Backlog == nil {
+		return
+	}
+	lim := h.waitShare(user)
+	switch {
+	case !q.backlogged && q.n >= lim:
+		q.backlogged = true
+		h.bg.backlogged.Add(1)
+		h.stats.backlogOn.Add(1)
+		h.opts.Backlog(user, true)
+		if e := h.event(&h.warn.backlog, zerologWarn); e != nil {
+			e.Str("event", "receipt_backlog").Str("system_id", user).Int("waiting", q.n).Int("share", lim).
+				Uint64("backlog_on_total", h.stats.backlogOn.Load()).
+				Msg("receivers behind by their share of waiting receipts and MO: MT asking a receipt answered ESME_RTHROTTLED until half of it is delivered")
+		}
+	case q.backlogged && q.n <= lim/2:
+		q.backlogged = false
+		h.bg.backlogged.Add(-1)
+		h.opts.Backlog(user, false)
+		h.log.Info().Str("event", "receipt_backlog_cleared").Str("system_id", user).Int("waiting", q.n).
+			Msg("receivers caught up: MT asking a receipt admitted again")
+	}
+}
+
+// waitShare is user's share of the waiting items: its held share
+// (Options.RetryShare), or a tenth of MaxWaiting without one.
+func (h *Service) waitShare(user string) int {
+	if h.opts.RetryShare != nil {
+		if lim := h.opts.RetryShare(user); lim > 0 {
+			return lim
+		}
+	}
+	return max(h.opts.MaxWaiting/10, 1)
 }

@@ -114,6 +114,12 @@ type Options struct {
 	// it, and past MaxWaiting for all users, an item waits in the hold
 	// store instead and comes back at its retry time. nil: MaxWaiting only.
 	RetryShare storage.HeldLimit
+	// Backlog, when set, is told from the background goroutine when a
+	// user's deliveries waiting for room at its busy receivers reach its
+	// share (RetryShare, else a tenth of MaxWaiting; on true) and when they
+	// fall to half of it (false), so MT asking a receipt can be refused
+	// before it is acknowledged (room.go). It must not block.
+	Backlog func(systemID string, on bool)
 
 	// Settings are the delivery policy (the [delivery] keys).
 	Settings

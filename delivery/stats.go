@@ -29,6 +29,9 @@ type Stats struct {
 	HeldFull          uint64 // items dropped because storage.Holds was full or failed
 	StoreErrors       uint64 // hold store and record calls that failed (named in the log)
 	WaitingFull       uint64 // items sent to the hold store because MaxWaiting items already waited for busy ESMEs
+	WaitingOver       uint64 // of those, acknowledged items the hold store refused: they waited in memory past MaxWaiting
+	BackloggedNow     int    // users whose waiting receipts passed their share: MT asking receipts refused (Options.Backlog)
+	BacklogOn         uint64 // times a user's backlog switched MT admission off
 	HeldNow           int    // items held in storage now (leased ones on their way to a receiver included)
 	ReceiptsLate      uint64 // receipts for messages already final: the first final state won, nothing sent
 	DeadMO            uint64 // connector MO with no route or user (or not encodable), kept as dead letters
@@ -50,7 +53,8 @@ type counters struct {
 	moHeld, moExpired, moUnroutable           atomic.Uint64
 	moIncomplete, rcptHeld, rcptExpired       atomic.Uint64
 	retried, failedPermanent, heldFull        atomic.Uint64
-	waited, waitFull, storeErrors             atomic.Uint64
+	waited, waitFull, storeErrors, waitOver   atomic.Uint64
+	backlogOn                                 atomic.Uint64
 	rcptLate, deadMO, deadReceipts, retryOver atomic.Uint64
 	unkept, unkeptKept, unkeptLost            atomic.Uint64
 }
@@ -76,6 +80,9 @@ func (h *Service) Stats() Stats {
 		HeldFull:          c.heldFull.Load(),
 		StoreErrors:       c.storeErrors.Load(),
 		WaitingFull:       c.waitFull.Load(),
+		WaitingOver:       c.waitOver.Load(),
+		BackloggedNow:     int(h.bg.backlogged.Load()),
+		BacklogOn:         c.backlogOn.Load(),
 		HeldNow:           h.holds.Len(),
 		WaitingNow:        int(h.bg.waitingNow.Load()),
 		ReceiptsLate:      c.rcptLate.Load(),

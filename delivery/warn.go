@@ -23,14 +23,14 @@ const (
 // kind per warnEvery.
 type warnings struct {
 	heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, store logthrottle.Gate
-	unkept                                                                           logthrottle.Gate
+	unkept, waitOver, backlog                                                        logthrottle.Gate
 }
 
 func (w *warnings) init() { logthrottle.Set(warnEvery, 1, w.all()...) }
 
 func (w *warnings) all() []*logthrottle.Gate {
 	return []*logthrottle.Gate{&w.heldFull, &w.permanent, &w.expired, &w.unroutable,
-		&w.encode, &w.incomplete, &w.unknownRcpt, &w.store, &w.unkept}
+		&w.encode, &w.incomplete, &w.unknownRcpt, &w.store, &w.unkept, &w.waitOver, &w.backlog}
 }
 
 // event returns a log event at level if the gate lets it through, with the

@@ -41,6 +41,9 @@ type userCounters struct {
 	parts        atomic.Uint64
 	receipts, mo atomic.Uint64
 	refused      [numRefusals]atomic.Uint64
+	// receiptBacklog: the user's receivers are behind on its receipts and
+	// MO (SetReceiptBacklog): MT asking a receipt is refused.
+	receiptBacklog atomic.Bool
 }
 
 // userTable finds a user's counters by system_id: a copy-on-write map, so

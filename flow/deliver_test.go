@@ -2,6 +2,7 @@ package flow
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -302,5 +303,52 @@ func TestHeldCountedOncePerItem(t *testing.T) {
 	th.Deliveries().Step(th.clock.Now())
 	if s := th.Stats(); s.MOHeld != 1 || s.HeldNow != 1 {
 		t.Fatalf("stats %+v", s)
+	}
+}
+
+// Receipts whose states are recorded are acknowledged to their upstream:
+// when the user's receivers are full, max_held items wait and the hold
+// store refuses more, they wait in memory all the same (counted), never
+// dropped. The user's backlog past its share refuses its MT asking a
+// receipt, before acceptance, until half of it is delivered; then every
+// receipt has gone out.
+func TestReceiptBacklogThrottlesMTAndKeepsEveryReceipt(t *testing.T) {
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) {
+		o.MaxWaiting, o.Holds = 4, newHolds(1)
+		o.RetryShare = func(string) int { return 4 }
+	}})
+	p := newUser(t, "alice", userSpec{receipts: true})
+	th.out.setErr(engine.ErrQueueFull) // bound, every window and queue full
+	const n = 8
+	for i := range n {
+		_, id := submitted(t, th, p, 1, "m"+strconv.Itoa(i))
+		th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
+	}
+	if s := th.Stats(); s.HeldFull != 0 || s.WaitingOver != n-4-1 || s.WaitingNow != n-1 || s.HeldNow != 1 {
+		t.Fatalf("stats %+v: want nothing dropped, 3 over the bound, 7 waiting, 1 held", s)
+	}
+	th.Deliveries().Step(th.clock.Now()) // the user's queue, 7, is past its share, 4
+	if s := th.Stats(); s.BackloggedNow != 1 || s.BacklogOn != 1 {
+		t.Fatalf("stats %+v: backlog not raised", s)
+	}
+	r := sm("4915100000", "4916200000", "late")
+	r.RegisteredDelivery = 1
+	if st, _ := th.submit(p, r); st != codec.StatusThrottled {
+		t.Fatalf("MT asking a receipt during the backlog: %v, want ESME_RTHROTTLED", st)
+	}
+	if st, _ := th.submit(p, sm("4915100000", "4916200000", "no receipt")); st != codec.StatusOK {
+		t.Fatalf("MT without a receipt during the backlog: %v", st)
+	}
+	th.out.setErr(nil)
+	th.Deliveries().Step(th.clock.Now()) // the waiting go; the drained queue calls the held one back
+	th.Deliveries().Step(th.clock.Now())
+	if got := len(th.out.take()); got != n {
+		t.Fatalf("%d receipts delivered, want %d", got, n)
+	}
+	if s := th.Stats(); s.BackloggedNow != 0 || s.WaitingNow != 0 {
+		t.Fatalf("stats %+v: backlog not cleared", s)
+	}
+	if st, _ := th.submit(p, r); st != codec.StatusOK {
+		t.Fatalf("MT asking a receipt after the backlog: %v", st)
 	}
 }

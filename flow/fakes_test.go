@@ -589,6 +589,9 @@ func newPaths(t testing.TB, opts Options, dopts delivery.Options) (*Hub, *delive
 	}
 	dopts.Logger = opts.Logger
 	dopts.Delivered = func(id string, mo bool) { h.CountDelivered(id, mo) }
+	if dopts.Backlog == nil {
+		dopts.Backlog = func(id string, on bool) { h.SetReceiptBacklog(id, on) }
+	}
 	dopts.Sweep = func(now int64) { h.Sweep(now) }
 	dl, err := delivery.New(dopts)
 	if err != nil {

@@ -15,26 +15,27 @@ type Refusal uint8
 
 // Refusal reasons.
 const (
-	RefuseReceipts  Refusal = iota // registered_delivery from a user without receipts
-	RefuseSource                   // source_addr not allowed
-	RefuseDest                     // destination empty
-	RefuseNoRoute                  // no MT route matched
-	RefuseValidity                 // bad or past validity_period
-	RefuseSchedule                 // bad schedule_delivery_time
-	RefuseMessage                  // malformed UDH/SAR or too many parts
-	RefuseDistList                 // submit_multi distribution list (none are configured)
-	RefuseThrottled                // throughput bucket empty
-	RefuseBalance                  // balance or quota exhausted
-	RefusePriority                 // priority_flag refused
-	RefuseLimits                   // validity above the user's max_validity
-	RefuseQueueFull                // the connector's ring and every failover's full
-	RefuseDisabled                 // the user or its group was disabled (or the user removed) after it bound
-	RefuseInternal                 // a route to a connector id the hub does not have
-	RefuseStorage                  // the store could not write the message's record
-	RefuseSenderTPS                // the sender's [[limit]] bucket was empty
-	RefuseRouteTPS                 // the route's [[limit]] bucket was empty
-	RefusePolicy                   // the traffic policy refused it (its status is configurable)
-	RefuseBacklog                  // the CDR writer is behind (Options.Backlog)
+	RefuseReceipts       Refusal = iota // registered_delivery from a user without receipts
+	RefuseSource                        // source_addr not allowed
+	RefuseDest                          // destination empty
+	RefuseNoRoute                       // no MT route matched
+	RefuseValidity                      // bad or past validity_period
+	RefuseSchedule                      // bad schedule_delivery_time
+	RefuseMessage                       // malformed UDH/SAR or too many parts
+	RefuseDistList                      // submit_multi distribution list (none are configured)
+	RefuseThrottled                     // throughput bucket empty
+	RefuseBalance                       // balance or quota exhausted
+	RefusePriority                      // priority_flag refused
+	RefuseLimits                        // validity above the user's max_validity
+	RefuseQueueFull                     // the connector's ring and every failover's full
+	RefuseDisabled                      // the user or its group was disabled (or the user removed) after it bound
+	RefuseInternal                      // a route to a connector id the hub does not have
+	RefuseStorage                       // the store could not write the message's record
+	RefuseSenderTPS                     // the sender's [[limit]] bucket was empty
+	RefuseRouteTPS                      // the route's [[limit]] bucket was empty
+	RefusePolicy                        // the traffic policy refused it (its status is configurable)
+	RefuseBacklog                       // the CDR writer is behind (Options.Backlog)
+	RefuseReceiptBacklog                // the user's receivers are behind on its receipts (SetReceiptBacklog)
 	numRefusals
 
 	// refuseWait is place's answer when the session may wait for room
@@ -101,6 +102,8 @@ var refusalTable = [numRefusals]refusalRow{
 		desc: "the traffic policy refused it (POLICY.md: normalisation, sender, a block or allow list, a reject rule, a full lookup); the statuses are the defaults, each is configurable"},
 	RefuseBacklog: {label: "cdr_backlog", status: statuses(codec.StatusThrottled),
 		desc: "the CDR writer is behind: its queue is past [cdr] queue_high_water; nothing was accepted, so no billing line can be lost"},
+	RefuseReceiptBacklog: {label: "receipt_backlog", status: statuses(codec.StatusThrottled),
+		desc: "registered_delivery asked while the user's receivers are behind by its share of waiting receipts and MO ([delivery] max_held_per_user) until half of it is delivered; nothing was accepted, so no receipt can be lost"},
 }
 
 // String returns the metric-label spelling.

@@ -248,6 +248,10 @@ func TestRefusalCallSitesAnswerTheTable(t *testing.T) {
 		th.opts.Backlog = &backlog
 		check("CDR writer behind", RefuseBacklog, submit(p, sm("1", "491", "x")))
 		th.opts.Backlog = nil
+		rc := newUser(t, "carol", userSpec{receipts: true, sourceAddrs: []string{"1"}, limits: rich})
+		th.SetReceiptBacklog(rc.Bind.User().SystemID, true)
+		check("receivers behind", RefuseReceiptBacklog, submit(rc, func() *codec.SM { r := sm("1", "491", "x"); r.RegisteredDelivery = 1; return r }()))
+		th.SetReceiptBacklog(rc.Bind.User().SystemID, false)
 		p.setEnabled(t, false)
 		check("user disabled", RefuseDisabled, submit(p, sm("1", "491", "x")))
 

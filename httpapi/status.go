@@ -109,6 +109,9 @@ func refusal(r flow.Refusal, st codec.Status, u *accounts.User) *failure {
 	case flow.RefuseBacklog:
 		f.jasmin, f.json, f.code, f.reason = http.StatusServiceUnavailable, http.StatusServiceUnavailable, "cdr_backlog",
 			"Billing records are behind: retry later"
+	case flow.RefuseReceiptBacklog:
+		f.jasmin, f.json, f.code, f.reason = http.StatusServiceUnavailable, http.StatusServiceUnavailable, "receipt_backlog",
+			"Your receivers are behind on their receipts: retry later"
 	default:
 		f.jasmin, f.json, f.code, f.reason = http.StatusInternalServerError, http.StatusInternalServerError, "internal", "Internal error"
 	}

@@ -35,6 +35,7 @@ type collector struct {
 	moDelivered, moHeld, moExpired, moUnroutable, moIncomplete     *prometheus.Desc
 	deliveriesRetried, deliveriesFailed, heldDropped, heldItems    *prometheus.Desc
 	deliveriesWaited, deliveriesWaiting, deliveriesWaitFull        *prometheus.Desc
+	deliveriesWaitOver, receiptBacklogUsers, receiptBacklogs       *prometheus.Desc
 	userSubmits, userParts, userRefused, userReceipts, userMO      *prometheus.Desc
 	connUp, connQueue, connBinds, connSubmitted, connAcceptedUp    *prometheus.Desc
 	connFailed, connRetried, connReceipts, connMO, connReconnects  *prometheus.Desc
@@ -100,6 +101,9 @@ func newCollector() *collector {
 	c.deliveriesWaited = d("smppd_deliveries_waited_total", "Times a receipt or MO waited because every receiver of its user had a full window and queue (back-pressure, not a failure).")
 	c.deliveriesWaitFull = d("smppd_deliveries_waiting_overflow_total", "Receipts and MO put in the hold store because max_held items already waited for busy ESMEs (they come back when the ESME catches up; dropped only when the hold store is full too, see smppd_held_dropped_total).")
 	c.deliveriesWaiting = d("smppd_deliveries_waiting", "Receipts and MO waiting now for room at a busy ESME.")
+	c.deliveriesWaitOver = d("smppd_deliveries_waiting_over_total", "Receipts and MO, already acknowledged to their source, that the hold store refused past max_held waiting items: they waited in memory all the same (bounded by the receipt backlog's MT admission).")
+	c.receiptBacklogUsers = d("smppd_receipt_backlog_users", "Users whose receivers are behind by their share of waiting receipts and MO: their MT asking a receipt is refused ESME_RTHROTTLED (reason receipt_backlog).")
+	c.receiptBacklogs = d("smppd_receipt_backlogs_total", "Times a user's waiting receipts and MO reached its share (max_held_per_user) and its MT asking receipts was refused until half of it was delivered.")
 	c.heldItems = d("smppd_held_items", "Receipts and MO held now, waiting for their user to bind a receiver or transceiver (or leased out to one and not yet answered).")
 
 	c.userSubmits = d("smppd_user_submits_total", "MT messages queued for a user (a submit_multi counts each destination).", "user")
@@ -292,6 +296,9 @@ func (c *collector) collectDeliveries(ch chan<- prometheus.Metric, d Deliveries)
 	counter(ch, c.deliveriesWaited, st.DeliveriesWaited)
 	gauge(ch, c.deliveriesWaiting, float64(st.WaitingNow))
 	counter(ch, c.deliveriesWaitFull, st.WaitingFull)
+	counter(ch, c.deliveriesWaitOver, st.WaitingOver)
+	gauge(ch, c.receiptBacklogUsers, float64(st.BackloggedNow))
+	counter(ch, c.receiptBacklogs, st.BacklogOn)
 	return st.StoreErrors
 }
 
