@@ -4,6 +4,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smppd/smppd/msg"
+	"github.com/smppd/smppd/storage"
 )
 
 // burst plays the hub and its upstream against a writer stalled (its lock
@@ -114,6 +117,39 @@ func TestBacklogMarks(t *testing.T) {
 	if _, err := Open(Options{Dir: t.TempDir(), Messages: e.store, HighWater: 95}); err == nil ||
 		!strings.Contains(err.Error(), "queue_high_water 95 is out of range 10..90") {
 		t.Fatalf("HighWater 95: %v", err)
+	}
+}
+
+// The writer lowers the flag as soon as its queue is below half the mark,
+// while it still drains the rest, not once the queue is empty: while the
+// flag is up every session waits unread.
+func TestBacklogLoweredWhileDraining(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.QueueSize = 4096; o.HighWater = 25 }) // raised at 1024, lowered below 512
+	const n = 1024                                                            // two of the writer's batches (batchLen)
+	for i := uint64(1); i <= n; i++ {
+		e.final(i)
+	}
+	if !e.s.Backlog().Load() {
+		t.Fatal("not raised at the mark")
+	}
+	up := make(map[msg.ID]bool, n)
+	get := e.s.get
+	e.s.get = func(id msg.ID, r *storage.Record) error {
+		up[id] = e.s.Backlog().Load()
+		return get(id, r)
+	}
+	e.step()
+	if len(up) != n {
+		t.Fatalf("the writer read %d records, want %d", len(up), n)
+	}
+	if !up[1] {
+		t.Fatal("lowered before the queue was below half the mark")
+	}
+	if up[n] {
+		t.Fatalf("still raised while the writer encoded the last batch: lowered only once the queue was empty")
+	}
+	if e.s.Backlog().Load() || e.s.Stats().Written != n {
+		t.Fatalf("after the step: %+v", e.s.Stats())
 	}
 }
 

@@ -324,6 +324,10 @@ func (s *Stream) drain(now int64) {
 				return
 			}
 			s.batch, s.bi = s.q.PopBatch(s.batch[:0]), 0
+			// Per batch, not only once the queue is empty: while the flag is
+			// up every session waits unread, and with admission stopped the
+			// queue's second half would otherwise hold it up for as long again.
+			s.lowerBacklog()
 			if len(s.batch) == 0 {
 				if len(s.out) > 0 {
 					s.write(now, true)
