@@ -50,8 +50,8 @@ func BenchmarkEncode(b *testing.B) {
 	for i := uint64(1); i <= 1024; i++ {
 		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
 	}
-	ev := event{state: msg.StateDelivered, done: e.clk.nowNs(), upLen: 6}
-	copy(ev.up[:], "5F3A21")
+	ev := event{state: msg.StateDelivered, done: e.clk.nowNs()}
+	ev.up.set([]byte("5F3A21"), e.s.sp)
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		ev.id = msg.ID(i%1024 + 1)

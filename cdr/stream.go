@@ -101,15 +101,14 @@ type storedGetter interface {
 // ErrNoMessages: Options.Messages is required.
 var ErrNoMessages = errors.New("cdr: Options.Messages is required")
 
-// event is one queued final state: fixed size, no pointers.
+// event is one queued final state: fixed size (40 octets), no pointers.
 type event struct {
 	id       msg.ID
 	done     int64
 	err      uint16
 	state    msg.State
 	refunded bool
-	upLen    uint8
-	up       [storage.MaxUpstreamID]byte
+	up       upID
 }
 
 // Stats are the stream's counters since Open.
@@ -135,6 +134,7 @@ type Stream struct {
 	get  func(msg.ID, *storage.Record) error // the writer's read: GetStored when the store has it, else Get
 	log  zerolog.Logger
 	q    *ring.MPSC[event]
+	sp   *spill // the events' upstream ids without a compact form
 	bell *ring.Notify
 	// high and low are the queue lengths that raise and lower backlog.
 	high, low int
@@ -214,10 +214,12 @@ func Open(opts Options) (*Stream, error) {
 		return nil, err
 	}
 	s := &Stream{
-		opts: opts, now: opts.Now, q: q, bell: ring.NewNotify(), fs: fs,
+		// The spill slab has a slot for every queued event, every event
+		// of the writer's batch and some pushes under way.
+		opts: opts, now: opts.Now, q: q, sp: newSpill(q.Cap() + batchLen + 1024), bell: ring.NewNotify(), fs: fs,
 		log:   opts.Logger.With().Str("component", "cdr").Logger(),
-		batch: make([]event, 0, batchLen),
-		stop:  make(chan struct{}), stopped: make(chan struct{}),
+		batch: make([]event, 0, batchLen), up: make([]byte, 0, storage.MaxUpstreamID),
+		stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	s.get = opts.Messages.Get
 	if g, ok := opts.Messages.(storedGetter); ok {
@@ -254,8 +256,8 @@ func (s *Stream) Start() {
 // logged (throttled).
 func (s *Stream) Final(f msg.Final) {
 	ev := event{id: f.ID, done: f.Done, err: f.Err, state: f.State, refunded: f.Refunded}
-	ev.upLen = uint8(copy(ev.up[:], f.UpstreamID))
-	if !s.q.TryPush(ev) {
+	if !ev.up.set(f.UpstreamID, s.sp) || !s.q.TryPush(ev) {
+		ev.up.drop(s.sp)
 		n := s.dropped.Add(1)
 		if e := s.warnFull.Event(&s.log, zerolog.ErrorLevel, time.Now().UnixNano()); e != nil {
 			e.Str("event", "cdr_dropped").Stringer("id", f.ID).Uint64("dropped_total", n).Int("queue_size", s.q.Cap()).
@@ -363,14 +365,15 @@ func (s *Stream) drain(now int64) {
 
 // encode appends ev's line (with its newline) to dst.
 func (s *Stream) encode(dst []byte, ev *event) []byte {
+	s.up = ev.up.get(s.up, s.sp)
 	v := view{rec: &s.rec, state: ev.state, err: ev.err, done: ev.done, refunded: ev.refunded, cdr: true,
-		upstreamID: ev.up[:ev.upLen]}
+		upstreamID: s.up}
 	if err := s.get(ev.id, &s.rec); err != nil {
 		s.rec = storage.Record{ID: ev.id}
 		v.missing = true
 		s.missing.Add(1)
 	}
-	if ev.upLen == 0 && s.opts.UpstreamIDs != nil {
+	if len(s.up) == 0 && s.opts.UpstreamIDs != nil {
 		if up, ok := s.opts.UpstreamIDs.UpstreamOf(ev.id, s.up[:0]); ok {
 			s.up, v.upstreamID = up, up
 		}

@@ -1,0 +1,228 @@
+package cdr
+
+import (
+	"math/bits"
+	"sync/atomic"
+
+	"github.com/smppd/smppd/storage"
+)
+
+// The upstream id in a queued event. The queue's slots are resident once
+// its positions have gone round them, so a slot carries 16 octets of it,
+// not storage.MaxUpstreamID (64): the CDR queue's 65,536 slots took
+// 6.5 MiB with the id inline, 3.5 MiB now (BENCHMARKS.md, issue 17's
+// resident memory). An id of up to 16 octets is kept as it is; a longer
+// one of hex digits in one case (decimal digits included, up to 32) or a
+// UUID in its 36-character form is kept as nibbles; any other goes to a
+// spill slab whose slots are taken lowest first, so only as many of its
+// pages are resident as ids wait there at once.
+const upInline = 16
+
+// Forms of upID.
+const (
+	upNone   = iota // no id
+	upRaw           // b[:n] is the id
+	upHexLo         // n hex digits, lower case, two to an octet of b
+	upHexUp         // the same, upper case
+	upUUIDLo        // a UUID (8-4-4-4-12 hex digits), its 32 digits packed, lower case
+	upUUIDUp        // the same, upper case
+	upSpill         // b[:4] is the id's slot in the spill slab (little endian)
+)
+
+// upID is an upstream id in an event: fixed size, no pointers.
+type upID struct {
+	form uint8
+	n    uint8 // the id's length in octets
+	b    [upInline]byte
+}
+
+// uuidLen is a UUID's length as text; uuidDash reports where its dashes are.
+const uuidLen = 36
+
+func uuidDash(i int) bool { return i == 8 || i == 13 || i == 18 || i == 23 }
+
+// hexCase returns 1 for a lower-case hex digit (or a decimal one), 2 for
+// an upper-case letter digit, 0 for anything else.
+func hexCase(c byte) uint8 {
+	switch {
+	case c >= '0' && c <= '9':
+		return 3 // either case
+	case c >= 'a' && c <= 'f':
+		return 1
+	case c >= 'A' && c <= 'F':
+		return 2
+	}
+	return 0
+}
+
+func nibble(c byte) byte {
+	switch {
+	case c <= '9':
+		return c - '0'
+	case c >= 'a':
+		return c - 'a' + 10
+	}
+	return c - 'A' + 10
+}
+
+// packHex packs the hex digits of id (skipping a UUID's dashes) into b
+// and reports their case: 1 lower (or digits only), 2 upper, 0 when id
+// has anything else or mixes the cases.
+func packHex(b *[upInline]byte, id []byte, uuid bool) uint8 {
+	cs := uint8(3)
+	k := 0
+	for i, c := range id {
+		if uuid && uuidDash(i) {
+			if c != '-' {
+				return 0
+			}
+			continue
+		}
+		cs &= hexCase(c)
+		if cs == 0 {
+			return 0
+		}
+		if k&1 == 0 {
+			b[k>>1] = nibble(c) << 4
+		} else {
+			b[k>>1] |= nibble(c)
+		}
+		k++
+	}
+	if cs == 3 {
+		return 1
+	}
+	return cs
+}
+
+// set keeps id (at most storage.MaxUpstreamID octets: the store's bound),
+// spilling it when it has no compact form; false when the spill slab is
+// full (the queue is then full as well).
+func (u *upID) set(id []byte, sp *spill) bool {
+	n := min(len(id), storage.MaxUpstreamID)
+	id = id[:n]
+	u.n = uint8(n)
+	switch {
+	case n == 0:
+		u.form = upNone
+		return true
+	case n <= upInline:
+		u.form = upRaw
+		copy(u.b[:], id)
+		return true
+	case n <= 2*upInline:
+		if cs := packHex(&u.b, id, false); cs != 0 {
+			u.form = upHexLo + cs - 1
+			return true
+		}
+	case n == uuidLen:
+		if cs := packHex(&u.b, id, true); cs != 0 {
+			u.form = upUUIDLo + cs - 1
+			return true
+		}
+	}
+	i, ok := sp.put(id)
+	if !ok {
+		return false
+	}
+	u.form = upSpill
+	u.b[0], u.b[1], u.b[2], u.b[3] = byte(i), byte(i>>8), byte(i>>16), byte(i>>24)
+	return true
+}
+
+// spillSlot is the slab slot a spilled id is in.
+func (u *upID) spillSlot() int {
+	return int(u.b[0]) | int(u.b[1])<<8 | int(u.b[2])<<16 | int(u.b[3])<<24
+}
+
+const hexLo, hexUp = "0123456789abcdef", "0123456789ABCDEF"
+
+// get appends the id to dst[:0] and returns it; a spilled id's slot is
+// given back to sp.
+func (u *upID) get(dst []byte, sp *spill) []byte {
+	dst = dst[:0]
+	switch u.form {
+	case upRaw:
+		return append(dst, u.b[:u.n]...)
+	case upHexLo, upHexUp, upUUIDLo, upUUIDUp:
+		digits := hexLo
+		if u.form == upHexUp || u.form == upUUIDUp {
+			digits = hexUp
+		}
+		uuid := u.form >= upUUIDLo
+		k := 0
+		for i := range int(u.n) {
+			if uuid && uuidDash(i) {
+				dst = append(dst, '-')
+				continue
+			}
+			v := u.b[k>>1]
+			if k&1 == 0 {
+				v >>= 4
+			}
+			dst = append(dst, digits[v&15])
+			k++
+		}
+		return dst
+	case upSpill:
+		i := u.spillSlot()
+		dst = append(dst, sp.ids[i][:u.n]...)
+		sp.release(i)
+		return dst
+	}
+	return dst
+}
+
+// drop gives back a spilled id's slot without reading it (its event
+// never got into the queue).
+func (u *upID) drop(sp *spill) {
+	if u.form == upSpill {
+		sp.release(u.spillSlot())
+	}
+}
+
+// spill is the slab of upstream ids without a compact form, one slot per
+// id waiting in the queue (or in the writer's batch). Any goroutine puts,
+// the writer releases. A slot is taken by setting its bit with a CAS, the
+// lowest free first: the slab's pages become resident only as deep as
+// ids have waited at once.
+type spill struct {
+	used []atomic.Uint64
+	ids  [][storage.MaxUpstreamID]byte
+}
+
+// newSpill returns a slab of at least n slots; nothing is written to its
+// ids until they are used.
+func newSpill(n int) *spill {
+	w := (n + 63) / 64
+	return &spill{used: make([]atomic.Uint64, w), ids: make([][storage.MaxUpstreamID]byte, w*64)}
+}
+
+// put copies id into a free slot and returns it; false when every slot
+// is taken.
+func (p *spill) put(id []byte) (int, bool) {
+	for w := range p.used {
+		u := &p.used[w]
+		for v := u.Load(); v != ^uint64(0); v = u.Load() {
+			b := bits.TrailingZeros64(^v)
+			if u.CompareAndSwap(v, v|1<<b) {
+				i := w<<6 | b
+				copy(p.ids[i][:], id)
+				return i, true
+			}
+		}
+	}
+	return 0, false
+}
+
+// release frees slot i.
+func (p *spill) release(i int) { p.used[i>>6].And(^(uint64(1) << (i & 63))) }
+
+// inUse counts the slots taken.
+func (p *spill) inUse() int {
+	n := 0
+	for w := range p.used {
+		n += bits.OnesCount64(p.used[w].Load())
+	}
+	return n
+}
