@@ -8,9 +8,14 @@ import (
 )
 
 // BenchmarkFinal: the hub's cost of reporting one final state.
-func BenchmarkFinal(b *testing.B) {
+func BenchmarkFinal(b *testing.B) { benchFinal(b, "0718f3a2c4000001") }
+
+// BenchmarkFinalUUID: Final with an upstream id the queue keeps as nibbles.
+func BenchmarkFinalUUID(b *testing.B) { benchFinal(b, "f47ac10b-58cc-4372-a567-0e02b2c3d479") }
+
+func benchFinal(b *testing.B, up string) {
 	e := newEnv(b, func(o *Options) { o.QueueSize = 1 << 20 })
-	f := msg.Final{ID: 1, State: msg.StateDelivered, Done: 1, UpstreamID: []byte("0718f3a2c4000001")}
+	f := msg.Final{ID: 1, State: msg.StateDelivered, Done: 1, UpstreamID: []byte(up)}
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
 		if i&(1<<19-1) == 0 { // keep the queue from filling: drain without timing

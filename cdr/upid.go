@@ -36,63 +36,72 @@ type upID struct {
 	b    [upInline]byte
 }
 
-// uuidLen is a UUID's length as text; uuidDash reports where its dashes are.
+// uuidLen is a UUID's length as text (8-4-4-4-12 hex digits).
 const uuidLen = 36
 
-func uuidDash(i int) bool { return i == 8 || i == 13 || i == 18 || i == 23 }
-
-// hexCase returns 1 for a lower-case hex digit (or a decimal one), 2 for
-// an upper-case letter digit, 0 for anything else.
-func hexCase(c byte) uint8 {
-	switch {
-	case c >= '0' && c <= '9':
-		return 3 // either case
-	case c >= 'a' && c <= 'f':
-		return 1
-	case c >= 'A' && c <= 'F':
-		return 2
+// hexDigit maps an octet to its nibble in the low 4 bits and its case in
+// the next two: 1 lower-case letter, 2 upper-case letter, 3 decimal digit
+// (either case), 0 not a hex digit.
+var hexDigit = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = 3<<4 | uint8(c-'0')
 	}
-	return 0
+	for c := 'a'; c <= 'f'; c++ {
+		t[c] = 1<<4 | uint8(c-'a'+10)
+		t[c-'a'+'A'] = 2<<4 | uint8(c-'a'+10)
+	}
+	return t
+}()
+
+// packPairs packs the hex digits of s (an even number) two to an octet
+// of b and returns the case bits they share (hexDigit's, in the low two).
+func packPairs(b, s []byte) uint8 {
+	cs := uint8(0xff)
+	for j := range b {
+		d0, d1 := hexDigit[s[2*j]], hexDigit[s[2*j+1]]
+		cs &= d0 & d1
+		b[j] = d0<<4 | d1&15
+	}
+	return cs >> 4 & 3
 }
 
-func nibble(c byte) byte {
-	switch {
-	case c <= '9':
-		return c - '0'
-	case c >= 'a':
-		return c - 'a' + 10
+// packHex packs id's hex digits into b and reports their case: 1 lower
+// (or digits only), 2 upper, 0 when id has anything else or mixes the
+// cases.
+func packHex(b *[upInline]byte, id []byte) uint8 {
+	n := len(id)
+	cs := packPairs(b[:n/2], id[:n&^1])
+	if n&1 == 1 {
+		d := hexDigit[id[n-1]]
+		cs &= d >> 4
+		b[n/2] = d << 4
 	}
-	return c - 'A' + 10
+	return caseOf(cs)
 }
 
-// packHex packs the hex digits of id (skipping a UUID's dashes) into b
-// and reports their case: 1 lower (or digits only), 2 upper, 0 when id
-// has anything else or mixes the cases.
-func packHex(b *[upInline]byte, id []byte, uuid bool) uint8 {
-	cs := uint8(3)
-	k := 0
-	for i, c := range id {
-		if uuid && uuidDash(i) {
-			if c != '-' {
-				return 0
-			}
-			continue
-		}
-		cs &= hexCase(c)
-		if cs == 0 {
-			return 0
-		}
-		if k&1 == 0 {
-			b[k>>1] = nibble(c) << 4
-		} else {
-			b[k>>1] |= nibble(c)
-		}
-		k++
+// packUUID packs a UUID's 32 hex digits into b, as packHex.
+func packUUID(b *[upInline]byte, id []byte) uint8 {
+	if id[8] != '-' || id[13] != '-' || id[18] != '-' || id[23] != '-' {
+		return 0
 	}
+	return caseOf(packPairs(b[0:4], id[0:8]) & packPairs(b[4:6], id[9:13]) & packPairs(b[6:8], id[14:18]) &
+		packPairs(b[8:10], id[19:23]) & packPairs(b[10:16], id[24:36]))
+}
+
+// caseOf turns shared case bits into packHex's answer.
+func caseOf(cs uint8) uint8 {
 	if cs == 3 {
 		return 1
 	}
 	return cs
+}
+
+// appendPairs appends the 2×len(b) hex digits b packs.
+func appendPairs(dst, b []byte, digits string) []byte {
+	for _, v := range b {
+		dst = append(dst, digits[v>>4], digits[v&15])
+	}
+	return dst
 }
 
 // set keeps id (at most storage.MaxUpstreamID octets: the store's bound),
@@ -111,12 +120,12 @@ func (u *upID) set(id []byte, sp *spill) bool {
 		copy(u.b[:], id)
 		return true
 	case n <= 2*upInline:
-		if cs := packHex(&u.b, id, false); cs != 0 {
+		if cs := packHex(&u.b, id); cs != 0 {
 			u.form = upHexLo + cs - 1
 			return true
 		}
 	case n == uuidLen:
-		if cs := packHex(&u.b, id, true); cs != 0 {
+		if cs := packUUID(&u.b, id); cs != 0 {
 			u.form = upUUIDLo + cs - 1
 			return true
 		}
@@ -144,26 +153,26 @@ func (u *upID) get(dst []byte, sp *spill) []byte {
 	switch u.form {
 	case upRaw:
 		return append(dst, u.b[:u.n]...)
-	case upHexLo, upHexUp, upUUIDLo, upUUIDUp:
+	case upHexLo, upHexUp:
 		digits := hexLo
-		if u.form == upHexUp || u.form == upUUIDUp {
+		if u.form == upHexUp {
 			digits = hexUp
 		}
-		uuid := u.form >= upUUIDLo
-		k := 0
-		for i := range int(u.n) {
-			if uuid && uuidDash(i) {
-				dst = append(dst, '-')
-				continue
-			}
-			v := u.b[k>>1]
-			if k&1 == 0 {
-				v >>= 4
-			}
-			dst = append(dst, digits[v&15])
-			k++
+		dst = appendPairs(dst, u.b[:u.n/2], digits)
+		if u.n&1 == 1 {
+			dst = append(dst, digits[u.b[u.n/2]>>4])
 		}
 		return dst
+	case upUUIDLo, upUUIDUp:
+		digits := hexLo
+		if u.form == upUUIDUp {
+			digits = hexUp
+		}
+		dst = append(appendPairs(dst, u.b[0:4], digits), '-')
+		dst = append(appendPairs(dst, u.b[4:6], digits), '-')
+		dst = append(appendPairs(dst, u.b[6:8], digits), '-')
+		dst = append(appendPairs(dst, u.b[8:10], digits), '-')
+		return appendPairs(dst, u.b[10:16], digits)
 	case upSpill:
 		i := u.spillSlot()
 		dst = append(dst, sp.ids[i][:u.n]...)
