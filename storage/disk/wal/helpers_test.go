@@ -34,6 +34,61 @@ type faultFS struct {
 	syncs      int
 	dirSyncs   int
 	writeFails int
+	// dropOnFail: a failed Sync loses what it covered, as Linux may after
+	// a writeback error (the pages are marked clean, the error reported
+	// once): the file's bytes written since its last good Sync read as
+	// zeros, and the next Sync succeeds without them.
+	dropOnFail bool
+	unsynced   map[string][2]int64 // per file: the range written since its last good Sync
+}
+
+// wrote notes that name's bytes [from, to) are written and not synced.
+// Lock held.
+func (f *faultFS) wrote(name string, from, to int64) {
+	if f.unsynced == nil {
+		f.unsynced = map[string][2]int64{}
+	}
+	r, ok := f.unsynced[name]
+	if !ok {
+		r = [2]int64{from, to}
+	}
+	f.unsynced[name] = [2]int64{min(r[0], from), max(r[1], to)}
+}
+
+// lose zeroes what name holds of its unsynced range and forgets it: the
+// pages a failed fsync or a host crash lost. Lock held.
+func (f *faultFS) lose(name string) error {
+	r, ok := f.unsynced[name]
+	delete(f.unsynced, name)
+	if !ok {
+		return nil
+	}
+	file, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer file.Close()
+	st, err := file.Stat()
+	if err != nil {
+		return err
+	}
+	if to := min(r[1], st.Size()); to > r[0] {
+		_, err = file.WriteAt(make([]byte, to-r[0]), r[0])
+	}
+	return err
+}
+
+func (f *faultFS) Rename(oldName, newName string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if err := f.OSFS.Rename(oldName, newName); err != nil {
+		return err
+	}
+	if r, ok := f.unsynced[oldName]; ok {
+		delete(f.unsynced, oldName)
+		f.unsynced[newName] = r
+	}
+	return nil
 }
 
 func (f *faultFS) OpenFile(name string, flag int) (File, error) {
@@ -46,6 +101,11 @@ func (f *faultFS) OpenFile(name string, flag int) (File, error) {
 	file, err := f.OSFS.OpenFile(name, flag)
 	if err != nil {
 		return nil, err
+	}
+	if flag&os.O_TRUNC != 0 {
+		f.mu.Lock()
+		delete(f.unsynced, name)
+		f.mu.Unlock()
 	}
 	return &faultFile{File: file, fs: f, name: name}, nil
 }
@@ -103,6 +163,9 @@ func (f *faultFile) WriteAt(p []byte, off int64) (int, error) {
 		if _, werr := f.File.WriteAt(p[:n], off); werr != nil {
 			return 0, werr
 		}
+		fs.mu.Lock()
+		fs.wrote(f.name, off, off+int64(n))
+		fs.mu.Unlock()
 	}
 	if err != nil {
 		return n, &os.PathError{Op: "write", Path: f.name, Err: err}
@@ -126,9 +189,34 @@ func (f *faultFile) Sync() error {
 		time.Sleep(delay)
 	}
 	if err != nil {
+		fs.mu.Lock()
+		if fs.dropOnFail {
+			if lerr := fs.lose(f.name); lerr != nil {
+				err = lerr
+			}
+		}
+		fs.mu.Unlock()
 		return &os.PathError{Op: "fdatasync", Path: f.name, Err: err}
 	}
-	return f.File.Sync()
+	if err := f.File.Sync(); err != nil {
+		return err
+	}
+	fs.mu.Lock()
+	delete(fs.unsynced, f.name)
+	fs.mu.Unlock()
+	return nil
+}
+
+func (f *faultFile) Truncate(size int64) error {
+	if err := f.File.Truncate(size); err != nil {
+		return err
+	}
+	f.fs.mu.Lock()
+	if r, ok := f.fs.unsynced[f.name]; ok {
+		f.fs.unsynced[f.name] = [2]int64{min(r[0], size), min(r[1], size)}
+	}
+	f.fs.mu.Unlock()
+	return nil
 }
 
 // logBuf collects the log's lines for assertions.

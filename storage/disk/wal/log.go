@@ -134,6 +134,9 @@ func Open(o Options) (*Log, error) {
 	l.maxPayload = min(o.BufferSize, int(o.SegmentSize-headerSize)) - frameHeader
 	l.active = newGroup(o.BufferSize)
 	l.w.spare = newGroup(o.BufferSize)
+	if o.Sync == SyncInterval {
+		l.w.unsynced.buf = make([]byte, 0, l.unsyncedCap())
+	}
 	l.w.seq = ^uint64(0)
 
 	if err := mkdirDurable(l.fs, o.Dir); err != nil {

@@ -168,6 +168,7 @@ func (l *Log) replaySegment(s *segment, last bool, buf []byte, fn func(Pos, byte
 	if last && !s.corrupt {
 		keep = true
 		l.w.f, l.w.seq, l.w.end, l.w.syncEnd = f, s.seq, size, size
+		l.w.unsynced.reset(size)
 		l.open.Store(s.seq)
 	}
 	return buf, nil

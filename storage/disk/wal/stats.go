@@ -22,8 +22,10 @@ type statsState struct {
 
 	groups, groupLast, groupMax uint64
 
-	writeErrors atomic.Uint64
-	removed     atomic.Uint64
+	writeErrors   atomic.Uint64
+	removed       atomic.Uint64
+	fsyncFailures atomic.Uint64
+	rewrites      atomic.Uint64
 }
 
 func (s *statsState) fsync(d time.Duration) {
@@ -94,6 +96,7 @@ func (l *Log) Stats() Stats {
 	}
 	st.WriteErrors = s.writeErrors.Load()
 	st.Removed = s.removed.Load()
+	st.FsyncFailures, st.Rewrites = s.fsyncFailures.Load(), s.rewrites.Load()
 	st.Preallocated, st.PreallocMissed, st.PreallocFailed = l.prep.made.Load(), l.prep.missed.Load(), l.prep.failed.Load()
 	st.PreallocRecycled = l.prep.recycled.Load()
 	return st

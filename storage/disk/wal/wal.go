@@ -214,6 +214,12 @@ type Stats struct {
 	RefusedFailed     uint64 // the device failed (EIO and the like)
 	RefusedBufferFull uint64 // the device is slower than the arrivals
 	WriteErrors       uint64 // failed writes, fsyncs and segment creations
+	// FsyncFailures: fsyncs that failed. The kernel may have dropped the
+	// pages one covered and still let the next succeed, so with SyncAlways
+	// and SyncInterval the writer writes them again from memory first
+	// (Rewrites counts those tries); with SyncNever they may be lost
+	// (logged, event=wal_fsync_failed).
+	FsyncFailures, Rewrites uint64
 	// DiskFull / Failed: appends are refused now because of the device;
 	// LastError says why.
 	DiskFull, Failed bool

@@ -11,18 +11,21 @@ import (
 // writer is the state only the log's goroutine touches (and Open and
 // Replay before it starts).
 type writer struct {
-	f        File   // the segment being written; nil between segments
-	seq      uint64 // its number
-	end      int64  // after the last byte written to it
-	prealloc bool   // it was a spare: zeros follow end, cut at the rotation
-	asked    bool   // the next segment's spare was asked for (wantSpare)
-	bare     int    // fsyncs of this segment, not begun from a spare (earlySpare)
-	early    bool   // the spare was asked for early: rotate to it once ready
-	spare    *group // the buffer not being filled
-	dirty    bool   // written since the last fsync
-	syncEnd  int64  // end at the last fsync of this segment (unsyncedCap)
-	noWSync  bool   // the file layer cannot write and sync in one call
-	lastEnd  Pos    // after the last entry written
+	f        File         // the segment being written; nil between segments
+	seq      uint64       // its number
+	end      int64        // after the last byte written to it
+	prealloc bool         // it was a spare: zeros follow end, cut at the rotation
+	asked    bool         // the next segment's spare was asked for (wantSpare)
+	bare     int          // fsyncs of this segment, not begun from a spare (earlySpare)
+	early    bool         // the spare was asked for early: rotate to it once ready
+	spare    *group       // the buffer not being filled
+	dirty    bool         // written since the last fsync
+	syncEnd  int64        // end at the last fsync of this segment (unsyncedCap)
+	hdrDirty bool         // the header create wrote is not fsynced yet
+	resync   bool         // an fsync failed: write what it covered again first
+	unsynced unsyncedCopy // with SyncInterval: the bytes resync writes again
+	noWSync  bool         // the file layer cannot write and sync in one call
+	lastEnd  Pos          // after the last entry written
 	lastSync time.Time
 	failing  bool
 	failedAt time.Time
@@ -249,6 +252,7 @@ func (l *Log) flush(g *group) error {
 				continue
 			}
 			w.dirty = true
+			w.unsynced.keep(g.buf[lo:hi], off)
 			w.end = off + int64(hi-lo)
 			l.segWritten(seq, w.end)
 			l.wantSpare()
@@ -374,7 +378,7 @@ func (w *writer) create(l *Log, seq uint64) error {
 		return err
 	}
 	w.opened(l, f, seq, false)
-	w.dirty = true // the header: the entries' fsync covers it
+	w.dirty, w.hdrDirty = true, true // the header: the entries' fsync covers it
 	return nil
 }
 
@@ -383,6 +387,8 @@ func (w *writer) opened(l *Log, f File, seq uint64, spare bool) {
 	w.f, w.seq, w.end, w.prealloc, w.asked = f, seq, headerSize, spare, false
 	w.bare, w.early = 0, false
 	w.syncEnd = headerSize
+	w.resync, w.hdrDirty = false, false
+	w.unsynced.reset(headerSize)
 	l.open.Store(seq)
 	l.smu.Lock()
 	if n := len(l.segs); n == 0 || l.segs[n-1].seq < seq {
@@ -406,13 +412,92 @@ func (l *Log) syncFile() error {
 	if w.f == nil || !w.dirty {
 		return nil
 	}
+	if w.resync {
+		if err := l.rewriteUnsynced(); err != nil {
+			return err
+		}
+	}
 	t0 := time.Now()
 	err := w.f.Sync()
 	d := time.Since(t0)
 	if err != nil {
+		l.syncFailed(err)
 		return err
 	}
 	l.didSync(t0, d)
+	return nil
+}
+
+// unsyncedCopy is, with SyncInterval, a copy of the bytes of the open
+// segment written since its last fsync: buf holds the file's bytes from
+// off on, up to the writer's end. A failed fsync may have dropped those
+// dirty pages (Linux marks them clean after a writeback error and reports
+// the error once: a later fsync succeeds with the data gone), so they are
+// written again from here before the next fsync. capUnsynced keeps them
+// within unsyncedCap, the capacity made at Open. With SyncAlways the only
+// unsynced bytes are the group's last piece, which flush writes again
+// itself; with SyncNever they are unbounded and not kept.
+type unsyncedCopy struct {
+	off int64
+	buf []byte // nil: not kept (the other modes)
+}
+
+// reset empties the copy: the segment is synced up to off.
+func (c *unsyncedCopy) reset(off int64) { c.off, c.buf = off, c.buf[:0] }
+
+// keep records b, just written at off of the open segment. The writer
+// writes a segment in order and writes a failed piece again at the same
+// offset, so off is never past the copy's end nor before its start.
+func (c *unsyncedCopy) keep(b []byte, off int64) {
+	if c.buf == nil {
+		return
+	}
+	at := off - c.off
+	if at < 0 || at > int64(len(c.buf)) {
+		panic(fmt.Sprintf("BUG: wal: write at %d outside the unsynced copy [%d, %d]", off, c.off, c.off+int64(len(c.buf))))
+	}
+	c.buf = append(c.buf[:at], b...)
+}
+
+// syncFailed records a failed fsync of the open segment: counted, logged
+// once per run of failures, and the next fsync writes first what this one
+// covered (rewriteUnsynced).
+func (l *Log) syncFailed(err error) {
+	w := &l.w
+	l.st.fsyncFailures.Add(1)
+	if w.resync {
+		return
+	}
+	w.resync = true
+	ev := l.log.Error().Str("event", "wal_fsync_failed").Str("dir", l.o.Dir).Uint64("segment", w.seq).
+		Int64("unsynced_from", w.syncEnd).Int64("unsynced_to", w.end).Err(err)
+	if l.o.Sync == SyncNever {
+		ev.Msg("wal: fsync failed; the kernel may have dropped what it covered, which sync = never keeps nowhere else: it may be lost")
+		return
+	}
+	ev.Msg("wal: fsync failed; the kernel may have dropped what it covered: it is written again from memory before the next fsync")
+}
+
+// rewriteUnsynced writes again what a failed fsync covered: the header
+// of a segment create made and the copy of the entries (SyncInterval).
+// SyncAlways's entries are its group's last piece, which flush has just
+// written again. The flag stays until an fsync succeeds.
+func (l *Log) rewriteUnsynced() error {
+	w := &l.w
+	if w.hdrDirty {
+		var h [headerSize]byte
+		if _, err := w.f.WriteAt(appendHeader(h[:0], w.seq, false, 0), 0); err != nil {
+			return err
+		}
+	}
+	if c := &w.unsynced; len(c.buf) > 0 {
+		if _, err := w.f.WriteAt(c.buf, c.off); err != nil {
+			return err
+		}
+	}
+	if l.o.Sync != SyncNever {
+		l.st.rewrites.Add(1)
+	}
 	return nil
 }
 
@@ -421,8 +506,9 @@ func (l *Log) syncFile() error {
 func (l *Log) didSync(t0 time.Time, d time.Duration) {
 	w := &l.w
 	l.st.fsync(d)
-	w.dirty = false
+	w.dirty, w.resync, w.hdrDirty = false, false, false
 	w.syncEnd = w.end
+	w.unsynced.reset(w.end)
 	w.lastSync = t0
 	if !w.prealloc {
 		if w.bare++; w.bare == bareSyncs {

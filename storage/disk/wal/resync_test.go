@@ -1,0 +1,80 @@
+package wal
+
+import (
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// A failed fsync may have lost what it covered while the next one
+// succeeds (Linux after a writeback error: the dirty pages are marked
+// clean, the error is reported once). The fault layer drops those bytes
+// (dropOnFail); the writer must write them again from memory before the
+// fsync it retries, so every committed entry is on disk once Synced says
+// so. Before, with sync = interval the retry fsynced the zeros and
+// Synced claimed the lost entries, which replay then cut as a torn tail;
+// in both modes the header of a segment whose first fsync failed was lost
+// with it (the segment unreadable).
+func TestFailedFsyncLosesPagesWrittenAgain(t *testing.T) {
+	for _, mode := range []SyncMode{SyncAlways, SyncInterval} {
+		for _, c := range []struct {
+			name  string
+			small bool // 4 KiB segments: the failure hits a rotation
+			// before: entries appended and synced before the fsync fails
+			// (0: the first fsync of the new log's segment fails)
+			before int
+		}{
+			{"new segment", false, 0},
+			{"mid segment", false, 5},
+			// 37 entries fill a 4 KiB segment: with SyncAlways the new
+			// segment's first fsync fails, with SyncInterval the one
+			// closing the old segment, two entries unsynced in it.
+			{"rotation", true, 37 - 2*int(mode)},
+		} {
+			t.Run(mode.String()+"/"+c.name, func(t *testing.T) {
+				lb := &logBuf{}
+				o := opts(t, lb)
+				fs := &faultFS{dropOnFail: true}
+				o.FS, o.Sync, o.SyncInterval = fs, mode, time.Hour
+				if c.small {
+					o.SegmentSize, o.BufferSize = MinSegmentSize, MinBufferSize
+				}
+				l := mustOpen(t, o)
+				want, err := appendUntil(t, l, 0, c.before)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := l.Sync(); err != nil {
+					t.Fatal(err)
+				}
+				fs.set(func(f *faultFS) { f.syncErr, f.syncOnce = syscall.EIO, true })
+				more, _ := appendUntil(t, l, c.before, 20) // the fsync may fail under the append
+				want = append(want, more...)
+				last := uint64(want[len(want)-1].pos)
+				_ = l.Sync() // fails, or waits for the retry
+				eventually(t, "the retried fsync", func() bool {
+					st := l.Stats()
+					return !st.Failed && st.Synced >= last
+				})
+				if err := l.Sync(); err != nil {
+					t.Fatal(err)
+				}
+				st := l.Stats()
+				if st.FsyncFailures != 1 || st.Rewrites == 0 {
+					t.Fatalf("fsync failures %d, rewrites %d: %+v", st.FsyncFailures, st.Rewrites, st)
+				}
+				if c.small && len(l.Segments()) < 2 {
+					t.Fatalf("no rotation: %+v", l.Segments())
+				}
+				closeLog(t, l)
+				if !strings.Contains(lb.String(), `"event":"wal_fsync_failed"`) {
+					t.Fatalf("the failed fsync was not logged:\n%s", lb.String())
+				}
+				if rs := checkReplay(t, o, want); rs.TornBytes != 0 || rs.CorruptSegments != 0 {
+					t.Fatalf("%+v", rs)
+				}
+			})
+		}
+	}
+}
