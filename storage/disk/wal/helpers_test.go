@@ -78,6 +78,17 @@ func (f *faultFS) lose(name string) error {
 	return err
 }
 
+// crash loses every file's unsynced bytes, as a host crash may.
+func (f *faultFS) crash(t testing.TB) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for name := range f.unsynced {
+		if err := f.lose(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
 func (f *faultFS) Rename(oldName, newName string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()

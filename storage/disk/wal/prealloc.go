@@ -347,8 +347,8 @@ func (l *Log) wantSpare() {
 	l.prep.request(w.seq + 1)
 }
 
-// preallocating: spares are made (never with SyncNever, which makes no
-// fsync to speed up).
+// preallocating: spares are made (never with SyncNever, which fsyncs a
+// segment only as it leaves it: nothing to speed up).
 func (l *Log) preallocating() bool { return l.o.Preallocate && l.o.Sync != SyncNever }
 
 // stopPreparer stops the goroutine and removes a spare left on disk.

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"strings"
 	"syscall"
 	"testing"
@@ -75,6 +76,57 @@ func TestFailedFsyncLosesPagesWrittenAgain(t *testing.T) {
 					t.Fatalf("%+v", rs)
 				}
 			})
+		}
+	}
+}
+
+// With sync = never the log left each full segment unsynced and Sync
+// fsynced only the open one, yet Synced then claimed everything before it:
+// storage/disk's compaction, which waits on Sync before it removes the
+// segment holding a record's only other copy, could lose long-acknowledged
+// records to a host crash. A segment is fsynced as the log leaves it, in
+// every mode, so Synced holds, and a host crash under never can lose only
+// the open segment's unsynced part.
+func TestSyncNeverSyncsTheSegmentsItLeaves(t *testing.T) {
+	o := opts(t, nil)
+	fs := &faultFS{}
+	o.FS, o.Sync = fs, SyncNever
+	o.SegmentSize, o.BufferSize = MinSegmentSize, MinBufferSize
+	l := mustOpen(t, o)
+	want, err := appendUntil(t, l, 0, 150) // four segments
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(l.Segments()); n < 4 {
+		t.Fatalf("%d segments", n)
+	}
+	fs.crash(t) // what no fsync covered is gone
+	more, err := appendUntil(t, l, 150, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := l.Segments()[len(l.Segments())-1].Seq
+	fs.crash(t)
+	closeLog(t, l)
+	// The entries written since the Sync are there too, but for the open
+	// segment's (not one fsync covered them).
+	for _, e := range more {
+		if e.pos.Segment() < open {
+			want = append(want, e)
+		}
+	}
+	o.FS = nil
+	l2, got, rs := replayAll(t, o)
+	closeLog(t, l2)
+	if len(got) < len(want) {
+		t.Fatalf("replay: %d entries, want at least %d (%+v)", len(got), len(want), rs)
+	}
+	for i := range want {
+		if got[i].pos != want[i].pos || !bytes.Equal(got[i].payload, want[i].payload) {
+			t.Fatalf("replay entry %d at %x, want %x", i, got[i].pos, want[i].pos)
 		}
 	}
 }

@@ -65,8 +65,9 @@ const (
 	// data: a host crash loses at most that much.
 	SyncInterval
 	// SyncNever counts a group committed once written to the operating
-	// system and leaves flushing to it; the log fsyncs only at Close and
-	// when Sync asks.
+	// system and leaves flushing to it; the log fsyncs only a segment it
+	// leaves for the next (so a host crash can tear only the open one),
+	// at Close and when Sync asks.
 	SyncNever
 )
 

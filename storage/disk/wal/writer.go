@@ -277,9 +277,15 @@ func (l *Log) flush(g *group) error {
 // at most one buffer, is fsynced before the next is written); with
 // SyncInterval the groups of one interval are written back to back (10 ms
 // default, up to 1 s: hundreds of MiB at full rate), so capUnsynced
-// fsyncs early when they would pass it. With SyncNever nothing is
-// promised and the cap is not kept: such a log never recycles segments
-// (preallocating), and a non-recycled tail must be zeros past the cap.
+// fsyncs early when they would pass it. With SyncNever the cap is not
+// kept (only leaving a segment fsyncs it, toSegment), but such a log
+// never recycles or preallocates (preallocating): after a host crash its
+// open segment holds past its entries zeros, cut as a torn tail, or this
+// run's own frames beyond a page the kernel had not written back,
+// reported as a corrupt segment. No frame is taken for an entry it was
+// not: one verifies only under its own segment's seed (format.go). A
+// recycled last segment an earlier run left is cut to its entries by
+// Replay (truncated, fsynced) before the first append.
 func (l *Log) unsyncedCap() int64 { return 2 * int64(l.o.BufferSize) }
 
 // capUnsynced fsyncs the open segment first when writing up to end would
@@ -318,8 +324,8 @@ func (l *Log) writePiece(b []byte, off int64, last bool) (bool, error) {
 	return true, nil
 }
 
-// toSegment makes seq the open segment: the previous one is fsynced (except
-// with SyncNever) and closed, the new one created.
+// toSegment makes seq the open segment: the previous one is fsynced and
+// closed, the new one created.
 func (l *Log) toSegment(seq uint64, g *group) error {
 	w := &l.w
 	if w.f != nil && w.seq == seq {
@@ -333,7 +339,11 @@ func (l *Log) toSegment(seq uint64, g *group) error {
 			}
 			w.prealloc, w.dirty = false, true
 		}
-		if l.o.Sync != SyncNever && w.dirty {
+		// In every mode: with SyncNever too, or Synced, which the next
+		// fsync of the new segment moves past this one's entries, would
+		// claim them on disk (compaction removes a segment once its
+		// copies are synced), and a host crash could tear any segment.
+		if w.dirty {
 			if err := l.syncFile(); err != nil {
 				if g.piece > 0 {
 					g.piece-- // write the old segment's piece again
@@ -341,8 +351,8 @@ func (l *Log) toSegment(seq uint64, g *group) error {
 				return err
 			}
 		}
-		// The data is fsynced (or, with SyncNever, left to the kernel
-		// either way): an error closing the descriptor changes nothing.
+		// The data is fsynced: an error closing the descriptor changes
+		// nothing.
 		_ = w.f.Close()
 		w.f = nil
 	}
