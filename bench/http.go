@@ -19,7 +19,8 @@ import (
 )
 
 // The HTTP API's load (smppbench -http): keep-alive clients sending Jasmin
-// /send requests, or POST /v1/messages batches, as fast as the server
+// /send requests, POST /v1/messages batches, or the admin API's POST /v1/mo
+// (an operator's MO injection), as fast as the server
 // answers (closed loop), for a duration after a warm-up. Every request is
 // encoded once; each client is one goroutine with its own connection and
 // histogram, and speaks just enough HTTP/1.1 to read an answer.
@@ -31,27 +32,33 @@ type HTTPMode uint8
 const (
 	HTTPSend  HTTPMode = iota // GET /send, one message a request
 	HTTPBatch                 // POST /v1/messages, Batch messages a request
+	HTTPMO                    // the admin API's POST /v1/mo, one MO a request
 )
 
-// String returns "send" or "batch".
+// String returns "send", "batch" or "mo".
 func (m HTTPMode) String() string {
-	if m == HTTPBatch {
+	switch m {
+	case HTTPBatch:
 		return "batch"
+	case HTTPMO:
+		return "mo"
 	}
 	return "send"
 }
 
 // HTTPConfig is one HTTP run.
 type HTTPConfig struct {
-	URL      string // the API's base, http://127.0.0.1:1401
+	URL      string // the API's base, http://127.0.0.1:1401 (HTTPMO: the admin API's, :8790)
 	User     string
 	Password string
+	Token    string // HTTPMO: the admin API's bearer token ("" = none)
 	Mode     HTTPMode
 	Clients  int // concurrent keep-alive connections, ≥ 1
 	Batch    int // messages per POST /v1/messages (HTTPBatch), 1..1000
 	Duration time.Duration
+	Count    uint64 // stop once this many requests are measured (0 = by Duration alone)
 	Warmup   time.Duration
-	Dest     string // destination of every message
+	Dest     string // destination of every message (HTTPMO: the MO's source_addr)
 	Text     string // content of every message
 }
 
@@ -88,7 +95,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (*HTTPResult, error) {
 		return nil, fmt.Errorf("bench: -http %q: want http://host:port", cfg.URL)
 	}
 	req := httpRequest(cfg, u)
-	var measuring atomic.Bool
+	var measuring, counted atomic.Bool
 	var reqs, msgs, refused, errs atomic.Uint64
 	start := time.Now()
 	measureAt := start.Add(cfg.Warmup)
@@ -109,7 +116,7 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (*HTTPResult, error) {
 			}()
 			for ctx.Err() == nil {
 				now := time.Now()
-				if !now.Before(end) {
+				if !now.Before(end) || counted.Load() {
 					return
 				}
 				if !measuring.Load() && !now.Before(measureAt) {
@@ -141,7 +148,9 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (*HTTPResult, error) {
 				if !on {
 					continue
 				}
-				reqs.Add(1)
+				if n := reqs.Add(1); cfg.Count > 0 && n >= cfg.Count {
+					counted.Store(true) // every client stops at its next turn
+				}
 				h.record(int64(took))
 				ok, bad := countAnswer(cfg, status, body, nil)
 				msgs.Add(ok)
@@ -169,8 +178,9 @@ func RunHTTP(ctx context.Context, cfg HTTPConfig) (*HTTPResult, error) {
 	return r, nil
 }
 
-// httpRequest encodes cfg's request once: GET /send with the query, or
-// POST /v1/messages with the batch and basic auth.
+// httpRequest encodes cfg's request once: GET /send with the query,
+// POST /v1/messages with the batch and basic auth, or POST /v1/mo with the
+// MO (from Dest to User's short code, routed by the MO routes).
 func httpRequest(cfg HTTPConfig, u *url.URL) []byte {
 	var b bytes.Buffer
 	switch cfg.Mode {
@@ -192,6 +202,13 @@ func httpRequest(cfg HTTPConfig, u *url.URL) []byte {
 		fmt.Fprintf(&b, "POST %s/v1/messages HTTP/1.1\r\nHost: %s\r\nAuthorization: Basic %s\r\n"+
 			"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n", u.Path, u.Host, auth, body.Len())
 		b.Write(body.Bytes())
+	case HTTPMO:
+		body := `{"source_addr":` + strconv.Quote(cfg.Dest) + `,"destination_addr":"1234","short_message":` + strconv.Quote(cfg.Text) + `}`
+		fmt.Fprintf(&b, "POST %s/v1/mo HTTP/1.1\r\nHost: %s\r\n", u.Path, u.Host)
+		if cfg.Token != "" {
+			fmt.Fprintf(&b, "Authorization: Bearer %s\r\n", cfg.Token)
+		}
+		fmt.Fprintf(&b, "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s", len(body), body)
 	}
 	return b.Bytes()
 }
@@ -301,8 +318,14 @@ func (c *httpConn) read(n int) error {
 }
 
 // countAnswer counts the messages an answer accepted and refused: /send's
-// `Success "..."`, a batch's "accepted" and "refused" members.
+// `Success "..."`, a batch's "accepted" and "refused" members, an MO's 202.
 func countAnswer(cfg HTTPConfig, status int, body []byte, err error) (ok, bad uint64) {
+	if cfg.Mode == HTTPMO {
+		if err == nil && status == http.StatusAccepted {
+			return 1, 0
+		}
+		return 0, 1
+	}
 	if err != nil || status != http.StatusOK {
 		if cfg.Mode == HTTPBatch {
 			return 0, uint64(cfg.Batch)

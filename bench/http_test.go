@@ -31,6 +31,16 @@ func TestRunHTTP(t *testing.T) {
 		w.(http.Flusher).Flush() // a chunked answer
 		_, _ = io.WriteString(w, `"refused":1,"messages":[]}`)
 	})
+	mux.HandleFunc("POST /v1/mo", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.Header.Get("Authorization") != "Bearer tok" || r.Header.Get("Content-Type") != "application/json" ||
+			!strings.Contains(string(b), `"source_addr":"33"`) {
+			http.Error(w, "{}", 400)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+		_, _ = io.WriteString(w, `{"status":"accepted"}`)
+	})
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
 	// A request counts when it starts after the warm-up: the measured
@@ -41,8 +51,8 @@ func TestRunHTTP(t *testing.T) {
 		mode    HTTPMode
 		perReq  uint64
 		refused uint64
-	}{{HTTPSend, 1, 0}, {HTTPBatch, 9, 1}} {
-		r, err := RunHTTP(context.Background(), HTTPConfig{URL: srv.URL, User: "u", Password: "p", Mode: tc.mode, Clients: 4,
+	}{{HTTPSend, 1, 0}, {HTTPBatch, 9, 1}, {HTTPMO, 1, 0}} {
+		r, err := RunHTTP(context.Background(), HTTPConfig{URL: srv.URL, User: "u", Password: "p", Token: "tok", Mode: tc.mode, Clients: 4,
 			Batch: 10, Duration: time.Second, Warmup: 50 * time.Millisecond, Dest: "33", Text: "x"})
 		if err != nil {
 			t.Fatal(err)
@@ -51,6 +61,12 @@ func TestRunHTTP(t *testing.T) {
 			r.MessageRate <= 0 || r.Latency.Count != int64(r.Requests) {
 			t.Errorf("%s: %+v", tc.mode, r)
 		}
+	}
+	// Count ends the run before its duration, within one request a client.
+	r, err := RunHTTP(context.Background(), HTTPConfig{URL: srv.URL, Token: "tok", Mode: HTTPMO, Clients: 4, Count: 50,
+		Duration: time.Minute, Dest: "33", Text: "x"})
+	if err != nil || r.Requests < 50 || r.Requests > 53 || r.Messages != r.Requests || r.Elapsed > 30 {
+		t.Errorf("count 50: %+v, %v", r, err)
 	}
 	if _, err := RunHTTP(context.Background(), HTTPConfig{URL: "http://127.0.0.1:1", Clients: 1, Duration: 100 * time.Millisecond}); err == nil {
 		t.Error("a run where no request succeeded reported no error")

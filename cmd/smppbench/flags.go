@@ -30,6 +30,10 @@ type options struct {
 	httpBatch    int
 	httpBClients int
 	httpSkipSMPP bool
+	httpOn       bool   // -http or -http-modes given: the HTTP mode
+	admin        string // the mo phase's admin API base URL
+	adminToken   string
+	httpCount    uint64
 }
 
 // parseFlags reads args into options. Usage and errors go to out.
@@ -62,17 +66,21 @@ func parseFlags(args []string, out io.Writer) (options, error) {
 	fs.DurationVar(&o.hold, "hold", 0, "idle mode: hold the sessions this long once bound (0 = until SIGINT/SIGTERM)")
 	fs.IntVar(&o.parallel, "parallel", 64, "idle mode: binds in flight at once")
 	fs.StringVar(&o.http, "http", "", "HTTP mode: the HTTP API's base URL (http://127.0.0.1:1401); runs the SMPP load first, then the HTTP phases, each for -duration")
-	fs.StringVar(&o.httpModes, "http-modes", "send,batch", "HTTP phases: send (GET /send), batch (POST /v1/messages)")
+	fs.StringVar(&o.httpModes, "http-modes", "send,batch", "HTTP phases: send (GET /send), batch (POST /v1/messages), mo (the admin API's POST /v1/mo, at -admin)")
 	fs.IntVar(&o.httpClients, "http-clients", 64, "HTTP mode: concurrent keep-alive clients of the send phase")
 	fs.IntVar(&o.httpBatch, "http-batch", 1000, "HTTP mode: messages per POST /v1/messages")
 	fs.IntVar(&o.httpBClients, "http-batch-clients", 4, "HTTP mode: concurrent clients of the batch phase")
 	fs.BoolVar(&o.httpSkipSMPP, "http-only", false, "HTTP mode: skip the SMPP run (no ratios)")
+	fs.Uint64Var(&o.httpCount, "http-count", 0, "HTTP mode: end each phase once this many requests are measured (0 = by -duration alone)")
+	fs.StringVar(&o.admin, "admin", "http://127.0.0.1:8790", "HTTP mode's mo phase: the admin API's base URL")
+	fs.StringVar(&o.adminToken, "admin-token", "", "HTTP mode's mo phase: the admin API's bearer token (a traffic scope)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
+	fs.Visit(func(f *flag.Flag) { o.httpOn = o.httpOn || f.Name == "http" || f.Name == "http-modes" })
 	switch *bind {
 	case "tx", "transmitter":
 		c.Bind = bench.BindTransmitter

@@ -32,14 +32,21 @@ func runHTTP(ctx context.Context, o *options, stdout, stderr *os.File) int {
 	}
 	for _, m := range strings.Split(o.httpModes, ",") {
 		hc := bench.HTTPConfig{URL: o.http, User: o.cfg.SystemID, Password: o.cfg.Password, Clients: o.httpClients,
-			Duration: o.cfg.Duration, Warmup: o.cfg.Warmup, Dest: o.cfg.DestAddr, Text: "smppbench over HTTP"}
-		switch strings.TrimSpace(m) {
+			Duration: o.cfg.Duration, Count: o.httpCount, Warmup: o.cfg.Warmup, Dest: o.cfg.DestAddr, Text: "smppbench over HTTP"}
+		m = strings.TrimSpace(m)
+		if m != "mo" && o.http == "" {
+			fmt.Fprintf(stderr, "smppbench: the %s phase needs -http (the HTTP API's base URL)\n", m)
+			return 2
+		}
+		switch m {
 		case "send":
 			hc.Mode = bench.HTTPSend
 		case "batch":
 			hc.Mode, hc.Batch, hc.Clients = bench.HTTPBatch, o.httpBatch, o.httpBClients
+		case "mo":
+			hc.Mode, hc.URL, hc.Token = bench.HTTPMO, o.admin, o.adminToken
 		default:
-			fmt.Fprintf(stderr, "smppbench: -http-modes: unknown phase %q (send, batch)\n", m)
+			fmt.Fprintf(stderr, "smppbench: -http-modes: unknown phase %q (send, batch, mo)\n", m)
 			return 2
 		}
 		res, err := bench.RunHTTP(ctx, hc)
@@ -66,8 +73,11 @@ func runHTTP(ctx context.Context, o *options, stdout, stderr *os.File) int {
 	}
 	for _, r := range out.Modes {
 		what := fmt.Sprintf("HTTP  /send, %d keep-alive clients", r.Clients)
-		if r.Mode == "batch" {
+		switch r.Mode {
+		case "batch":
 			what = fmt.Sprintf("HTTP  batches of %d, %d clients", r.Batch, r.Clients)
+		case "mo":
+			what = fmt.Sprintf("HTTP  admin /v1/mo, %d clients", r.Clients)
 		}
 		ratio := ""
 		if smppRate > 0 {

@@ -9,6 +9,7 @@
 //	    -bind trx -sessions 4 -window 100 -duration 10s -dlr
 //	smppbench -port 2779 -user bench -password bench -idle 10000 -hold 30s
 //	smppbench -sessions 4 -window 100 -duration 10s -http http://127.0.0.1:1401
+//	smppbench -http-only -http-modes mo -admin http://127.0.0.1:8790 -http-clients 8 -duration 5s
 package main
 
 import (
@@ -45,7 +46,7 @@ func run(args []string, stdout, stderr *os.File) int {
 	if o.idle > 0 {
 		return runIdle(ctx, &o, stdout, stderr)
 	}
-	if o.http != "" {
+	if o.httpOn {
 		return runHTTP(ctx, &o, stdout, stderr)
 	}
 
