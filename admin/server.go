@@ -129,9 +129,11 @@ type Server struct {
 	failures authLimiter             // failed authentications per address
 	authn    authStats
 	auditing auditStats
-	refusals logthrottle.Gate               // one for every guard's log line (refuseLogEvery)
-	routes   atomic.Pointer[routing.Config] // what Router was compiled from
-	reload   sync.Mutex                     // one routes reload at a time
+	// moInjected counts the MO POST /v1/mo accepted (MOStats).
+	moInjected atomic.Uint64
+	refusals   logthrottle.Gate               // one for every guard's log line (refuseLogEvery)
+	routes     atomic.Pointer[routing.Config] // what Router was compiled from
+	reload     sync.Mutex                     // one routes reload at a time
 }
 
 // Limits of the listener. The API serves one operator's tools, so they are

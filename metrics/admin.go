@@ -3,15 +3,16 @@ package metrics
 import "github.com/prometheus/client_golang/prometheus"
 
 // Admin is what the metrics read from the admin API (*admin.Server): its
-// refusals and its audit log.
+// refusals, its audit log and the MO it injected.
 type Admin interface {
 	AuthStats() (failures, limited, forbidden uint64)
 	AuditStats() (entries, errors uint64)
+	MOStats() (injected uint64)
 }
 
 // adminDescs are the admin API's metrics.
 type adminDescs struct {
-	authFailures, authLimited, forbidden, auditEntries, auditErrors *prometheus.Desc
+	authFailures, authLimited, forbidden, auditEntries, auditErrors, moInjected *prometheus.Desc
 }
 
 func (a *adminDescs) init(d func(name, help string, labels ...string) *prometheus.Desc) {
@@ -20,6 +21,7 @@ func (a *adminDescs) init(d func(name, help string, labels ...string) *prometheu
 	a.forbidden = d("smppd_admin_forbidden_total", "Admin API requests refused 403: the token lacks the scope.")
 	a.auditEntries = d("smppd_admin_audit_entries_total", "Audit log entries written (one per admin API request that may change something).")
 	a.auditErrors = d("smppd_admin_audit_errors_total", "Audit log entries that could not be written: the change was answered 500 audit_failed and changes are refused until an entry is written again.")
+	a.moInjected = d("smppd_admin_mo_injected_total", "MO injected through POST /v1/mo and accepted (202): delivered, held or waiting, as an upstream's MO would be.")
 }
 
 func (a *adminDescs) collect(ch chan<- prometheus.Metric, src Admin) {
@@ -30,4 +32,5 @@ func (a *adminDescs) collect(ch chan<- prometheus.Metric, src Admin) {
 	counter(ch, a.forbidden, forbidden)
 	counter(ch, a.auditEntries, entries)
 	counter(ch, a.auditErrors, errs)
+	counter(ch, a.moInjected, src.MOStats())
 }
