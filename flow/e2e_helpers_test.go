@@ -238,15 +238,22 @@ func (c *esme) noDeliver(d time.Duration) {
 // accepts each message and, when its ESME asked, reports it delivered. With
 // hold set the worker waits until release is closed.
 type chanConn struct {
-	name    string
-	ch      chan *msg.Message
-	sink    connector.Sink
-	down    bool
-	state   msg.State // receipt state; 0 = accept without a receipt
-	refuse  uint32    // non-zero: refuse every message permanently with this status
-	release chan struct{}
-	quit    chan struct{}
-	done    chan struct{}
+	name   string
+	ch     chan *msg.Message
+	sink   connector.Sink
+	down   bool
+	state  msg.State // receipt state; 0 = accept without a receipt
+	refuse uint32    // non-zero: refuse every message permanently with this status
+	// waitRoom > 0 makes QueueFull true while fewer slots than that are
+	// free, so sessions wait for the worker as they do for a
+	// connector.Runtime. At least the number of goroutines that submit (the
+	// event loops): a Submit after a QueueFull that saw room then always
+	// finds it, where an exact check could race another loop to the last
+	// slot and refuse.
+	waitRoom int
+	release  chan struct{}
+	quit     chan struct{}
+	done     chan struct{}
 }
 
 func newChanConn(name string, size int, state msg.State) *chanConn {
@@ -260,8 +267,9 @@ func (c *chanConn) Stats() connector.Stats { return connector.Stats{Queued: len(
 func (c *chanConn) Caps() connector.Caps   { return connector.Caps{} }
 func (c *chanConn) Help()                  {}
 
-// QueueFull is false: a full chanConn refuses at once, sessions never wait.
-func (c *chanConn) QueueFull() bool { return false }
+// QueueFull is false without waitRoom: a full chanConn refuses at once,
+// sessions never wait.
+func (c *chanConn) QueueFull() bool { return c.waitRoom > 0 && cap(c.ch)-len(c.ch) < c.waitRoom }
 
 func (c *chanConn) SubmitQuiet(m *msg.Message) bool { return c.Submit(m) }
 
@@ -344,6 +352,11 @@ func startAllocEnv(t testing.TB) *env {
 	e := startEnv(t, envSpec{routes: defaultRoutes("up"), msgs: st, holds: st, connectors: []connector.Connector{up},
 		engineMod: func(o *engine.Options) {
 			o.EnquireLinkInterval, o.InactivityTimeout = time.Hour, time.Hour
+			// submit_sm_resp leaves when the message is queued, so the
+			// ESMEs' windows do not bound the queue: a worker starved of
+			// CPU lets it fill. The sessions then wait for room, as in
+			// production, for as long as a loaded machine may starve it.
+			up.waitRoom, o.QueueFullWait = o.EventLoops, 30*time.Second
 		}})
 	e.addUser(t, "alice", userSpec{})
 	return e
