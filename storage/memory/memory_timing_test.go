@@ -124,6 +124,37 @@ func BenchmarkGet(b *testing.B) {
 	}
 }
 
+// BenchmarkReadDecided: a read of a record whose final state was decided
+// at acceptance (every record the simulator accepts), with the default
+// clocks: Get pays its view's precise clock read, GetStored does not.
+func BenchmarkReadDecided(b *testing.B) {
+	s := New(Options{MaxRecords: 1 << 12, TTL: time.Hour})
+	now := time.Now().UnixNano()
+	for i := range msg.ID(1024) {
+		r := rec(i+1, now)
+		if err := s.Put(&r); err != nil {
+			b.Fatal(err)
+		}
+		if err := s.SetAccepted(r.ID, msg.StateDelivered, 0, now); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for _, read := range []struct {
+		name string
+		get  func(msg.ID, *storage.Record) error
+	}{{"Get", s.Get}, {"GetStored", s.GetStored}} {
+		b.Run(read.name, func(b *testing.B) {
+			var out storage.Record
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				if err := read.get(msg.ID(i%1024+1), &out); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // warmUpstream returns a store with MaxUpstream n filled past n.
 func warmUpstream(b *testing.B, n int) (*Store, uint64) {
 	s := New(Options{MaxRecords: n, MaxUpstream: n})

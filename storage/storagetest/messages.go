@@ -18,6 +18,7 @@ var messageCases = []testCase{
 	{name: "Record/SetState", run: recordSetState},
 	{name: "Record/Finish", run: recordFinish},
 	{name: "Record/SetAccepted", run: recordSetAccepted},
+	{name: "Record/GetStored", run: recordGetStored},
 	{name: "Record/SetReplaced", run: recordSetReplaced},
 	{name: "Record/Delete", run: recordDelete},
 	{name: "Record/TTL", run: recordTTL},
@@ -166,6 +167,46 @@ func recordSetAccepted(t *testing.T, e *env) {
 	}
 	if got := e.mustGet(t, id(2)); got.State != msg.StateDelivered || got.Err != 0 {
 		t.Fatalf("a final record became %v err %d at acceptance", got.State, got.Err)
+	}
+}
+
+// storedGetter is the read the CDR writer takes where a store has it: Get
+// without the view of a state decided at acceptance.
+type storedGetter interface {
+	GetStored(id msg.ID, out *storage.Record) error
+}
+
+// recordGetStored: GetStored reads what Get reads but the decided state's
+// view: before and after that state's time it shows the stored state,
+// where Get shows ENROUTE and then the decided one.
+func recordGetStored(t *testing.T, e *env) {
+	g, ok := e.s.(storedGetter)
+	if !ok {
+		t.Skip("the store has no GetStored: the CDR writer reads Get")
+	}
+	e.put(t, record(id(1), e.now()))
+	at := e.now() + int64(time.Second)
+	if err := e.s.SetAccepted(id(1), msg.StateDelivered, 0, at); err != nil {
+		t.Fatal(err)
+	}
+	for _, step := range []time.Duration{0, 2 * time.Second} {
+		e.advance(step)
+		got := e.mustGet(t, id(1))
+		var stored storage.Record
+		if err := g.GetStored(id(1), &stored); err != nil {
+			t.Fatal(err)
+		}
+		if stored.State != msg.StateEnroute || stored.Done != at {
+			t.Fatalf("after %v: GetStored state %v done %d, want the stored ENROUTE and done %d", step, stored.State, stored.Done, at)
+		}
+		stored.State, stored.Err, stored.Done = got.State, got.Err, got.Done
+		if stored != got {
+			t.Fatalf("after %v: GetStored differs from Get beyond the view:\n%+v\n%+v", step, stored, got)
+		}
+	}
+	var out storage.Record
+	if err := g.GetStored(id(8), &out); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("GetStored of an unknown id = %v, want ErrNotFound", err)
 	}
 }
 
