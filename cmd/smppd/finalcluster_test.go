@@ -47,13 +47,7 @@ func TestFinalStateOnceAcrossNodes(t *testing.T) {
 		finals *finalCount
 	}
 	open := func(id int) side {
-		st, err := jetstream.Open(jetstream.Options{JS: node.JetStream(), Stream: cluster.JournalStream,
-			Subject: cluster.JournalSubject(id), Node: id, Dir: filepath.Join(t.TempDir(), "index"), TTL: time.Hour,
-			Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
+		st := openJournal(t, node, id, jetstream.Options{})
 		wh, err := webhook.New(webhook.Options{Holds: st.Holds(), DeadLetters: st.DeadLetters(), Callbacks: st.Callbacks(),
 			UpstreamIDs: st, Node: id, Client: srv.Client(), Logger: zerolog.Nop()})
 		if err != nil {
@@ -121,6 +115,21 @@ func TestFinalStateOnceAcrossNodes(t *testing.T) {
 
 // joinOne joins node 1 of a one-server embedded JetStream, closed at the
 // test's end.
+// openJournal opens node id's store on n's cluster journal, its index in a
+// directory of its own, closed when t ends; o sets the rest (Now nil: the
+// wall clock).
+func openJournal(t *testing.T, n *cluster.Node, id int, o jetstream.Options) *jetstream.Store {
+	t.Helper()
+	o.JS, o.Stream, o.Subject, o.Node = n.JetStream(), cluster.JournalStream, cluster.JournalSubject(id), id
+	o.Dir, o.TTL, o.Logger = filepath.Join(t.TempDir(), "index"), time.Hour, zerolog.Nop()
+	st, err := jetstream.Open(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return st
+}
+
 func joinOne(t *testing.T) *cluster.Node {
 	t.Helper()
 	n, err := cluster.Join(cluster.Options{NodeID: 1, Replicas: 1, JoinTimeout: 20 * time.Second, Logger: zerolog.Nop(),

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/jetstream"
@@ -30,18 +28,8 @@ func TestWebhookOnceAcrossNodes(t *testing.T) {
 	}
 	node := joinOne(t)
 	var skew atomic.Int64 // node 2's clock ahead of the real one
-	open := func(id int, now func() int64) *jetstream.Store {
-		st, err := jetstream.Open(jetstream.Options{JS: node.JetStream(), Stream: cluster.JournalStream,
-			Subject: cluster.JournalSubject(id), Node: id, Dir: filepath.Join(t.TempDir(), "index"), TTL: time.Hour,
-			Now: now, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		return st
-	}
-	a := open(1, nil)
-	b := open(2, func() int64 { return time.Now().UnixNano() + skew.Load() })
+	a := openJournal(t, node, 1, jetstream.Options{})
+	b := openJournal(t, node, 2, jetstream.Options{Now: func() int64 { return time.Now().UnixNano() + skew.Load() }})
 	lapse := func() { // node 2 passes the producer lease (10 s) of what it applied
 		t.Helper()
 		skew.Add(int64(11 * time.Second))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/jetstream"
@@ -32,14 +30,7 @@ func TestWebhookSharedQueueAdoptedOnce(t *testing.T) {
 	var skew atomic.Int64 // the clock of the nodes of this build, ahead of the real one
 	now := func() int64 { return time.Now().UnixNano() + skew.Load() }
 	open := func(id int, clock func() int64) *jetstream.Store {
-		st, err := jetstream.Open(jetstream.Options{JS: node.JetStream(), Stream: cluster.JournalStream,
-			Subject: cluster.JournalSubject(id), Node: id, Dir: filepath.Join(t.TempDir(), "index"), TTL: time.Hour,
-			Now: clock, ClaimHeld: true, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		return st
+		return openJournal(t, node, id, jetstream.Options{Now: clock, ClaimHeld: true})
 	}
 
 	var mu sync.Mutex

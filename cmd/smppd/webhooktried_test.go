@@ -4,7 +4,6 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -12,7 +11,6 @@ import (
 
 	"github.com/rs/zerolog"
 
-	"github.com/smppd/smppd/cluster"
 	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/jetstream"
@@ -30,14 +28,8 @@ func TestWebhookRetryInFlightTakenOverIsCounted(t *testing.T) {
 	node := joinOne(t)
 	var skew atomic.Int64 // node 2's clock ahead of the real one
 	open := func(id int) *jetstream.Store {
-		st, err := jetstream.Open(jetstream.Options{JS: node.JetStream(), Stream: cluster.JournalStream,
-			Subject: cluster.JournalSubject(id), Node: id, Dir: filepath.Join(t.TempDir(), "index"), TTL: time.Hour,
-			ClaimHeld: true, Now: func() int64 { return time.Now().UnixNano() + skew.Load() }, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = st.Close() })
-		return st
+		return openJournal(t, node, id, jetstream.Options{ClaimHeld: true,
+			Now: func() int64 { return time.Now().UnixNano() + skew.Load() }})
 	}
 	a, b := open(1), open(2)
 
