@@ -31,6 +31,12 @@ type Totals struct {
 	// Connectors sum each connector's binds and queue over the live nodes
 	// (up: on at least one), by name.
 	Connectors []ConnectorStatus `json:"connectors"`
+	// Duplicates add up the possible-duplicate counters of every node
+	// listed, live or departed (its last heartbeat's), and of the earlier
+	// runs this node saw end (a node restarted, or gone for an hour):
+	// what the cluster counted since this node started watching, the
+	// dead nodes' counters included.
+	Duplicates Duplicates `json:"duplicates"`
 }
 
 // Handler serves GET /v1/cluster: the node answering, every node's key
@@ -50,6 +56,7 @@ func (n *Node) Handler() http.HandlerFunc {
 		}
 		st := Status{Node: n.o.NodeID, Server: n.serverName(), Replicas: n.o.Replicas, Totals: totals(ms)}
 		st.Nodes = append(ms, n.seen.departed(ms, time.Now())...)
+		st.Totals.Duplicates = duplicates(st.Nodes, n.seen.earlierRuns())
 		slices.SortFunc(st.Nodes, func(a, b Member) int { return a.Node - b.Node })
 		if st.Nodes == nil {
 			st.Nodes = []Member{}
@@ -90,4 +97,16 @@ func totals(live []Member) Totals {
 	}
 	slices.SortFunc(t.Connectors, func(a, b ConnectorStatus) int { return cmp.Compare(a.Name, b.Name) })
 	return t
+}
+
+// duplicates adds up the nodes' possible-duplicate counters to earlier's.
+func duplicates(nodes []Member, earlier Duplicates) Duplicates {
+	d := earlier
+	d.add(Duplicates{})
+	for _, m := range nodes {
+		if m.Status != nil {
+			d.add(m.Status.Duplicates)
+		}
+	}
+	return d
 }

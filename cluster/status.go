@@ -18,6 +18,43 @@ type NodeStatus struct {
 	Callbacks int    `json:"callbacks"`       // HTTP callbacks it has pending
 	// Connectors are its connector sessions to the upstreams.
 	Connectors []ConnectorStatus `json:"connectors,omitempty"`
+	// Duplicates are its possible-duplicate counters since its start: they
+	// live in its memory, so published here a node that dies leaves its
+	// last values with the others.
+	Duplicates Duplicates `json:"duplicates"`
+}
+
+// Duplicates are one node's possible-duplicate counters (CLUSTER.md,
+// Failure modes and duplicates), each its /metrics counter's value.
+type Duplicates struct {
+	Redriven           uint64 `json:"redriven"`             // smppd_messages_redriven_possible_duplicates_total
+	Pulled             uint64 `json:"pulled"`               // smppd_cluster_pulled_possible_duplicates_total
+	HeldRetaken        uint64 `json:"held_retaken"`         // smppd_cluster_held_retaken_total
+	HeldClaimsLapsed   uint64 `json:"held_claims_lapsed"`   // smppd_cluster_held_claims_lapsed_total
+	HeldClaimsUnkeyed  uint64 `json:"held_claims_unkeyed"`  // smppd_cluster_held_claims_unkeyed_total
+	HeldTriedUnwritten uint64 `json:"held_tried_unwritten"` // smppd_cluster_held_tried_unwritten_total
+	TakeoverAlive      uint64 `json:"takeover_alive"`       // smppd_cluster_takeover_alive_possible_duplicates_total
+	// CDR is smppd_cluster_cdr_possible_duplicates_total: every node counts
+	// each message with two CDR lines, so it is not in Sum and the
+	// cluster's is the largest node's, not a sum.
+	CDR uint64 `json:"cdr"`
+	// Sum adds the counters above but CDR: upstream sends and deliveries
+	// to an ESME that may have gone twice.
+	Sum uint64 `json:"sum"`
+}
+
+// add adds o's counters to d (CDR: the larger), then sets Sum.
+func (d *Duplicates) add(o Duplicates) {
+	d.Redriven += o.Redriven
+	d.Pulled += o.Pulled
+	d.HeldRetaken += o.HeldRetaken
+	d.HeldClaimsLapsed += o.HeldClaimsLapsed
+	d.HeldClaimsUnkeyed += o.HeldClaimsUnkeyed
+	d.HeldTriedUnwritten += o.HeldTriedUnwritten
+	d.TakeoverAlive += o.TakeoverAlive
+	d.CDR = max(d.CDR, o.CDR)
+	d.Sum = d.Redriven + d.Pulled + d.HeldRetaken + d.HeldClaimsLapsed + d.HeldClaimsUnkeyed +
+		d.HeldTriedUnwritten + d.TakeoverAlive
 }
 
 // ConnectorStatus is one connector on one node.
@@ -46,6 +83,8 @@ func (n *Node) statusNow() *NodeStatus {
 		return nil
 	}
 	s := (*f)()
+	s.Duplicates.TakeoverAlive = n.aliveDup.Load()
+	s.Duplicates.add(Duplicates{}) // Sum
 	return &s
 }
 
@@ -58,6 +97,10 @@ const departedKeep = time.Hour
 type seenNodes struct {
 	mu sync.Mutex
 	m  map[int]Member
+	// earlier adds up the last duplicate counters of the nodes' runs
+	// this node saw end: replaced by a later run of the same node id
+	// (a restart) or forgotten after departedKeep.
+	earlier Duplicates
 	// live are the live members last read, by id (BindShare).
 	live atomic.Pointer[[]Member]
 }
@@ -70,6 +113,9 @@ func (s *seenNodes) note(live []Member) {
 		s.m = map[int]Member{}
 	}
 	for _, m := range live {
+		if old, ok := s.m[m.Node]; ok && old.Started != m.Started && old.Status != nil {
+			s.earlier.add(old.Status.Duplicates)
+		}
 		s.m[m.Node] = m
 	}
 	cp := append([]Member(nil), live...)
@@ -91,6 +137,9 @@ func (s *seenNodes) departed(live []Member, now time.Time) []Member {
 		switch {
 		case in[id]:
 		case now.Sub(time.Unix(0, m.Beat)) > departedKeep:
+			if m.Status != nil {
+				s.earlier.add(m.Status.Duplicates)
+			}
 			delete(s.m, id)
 		default:
 			m.Alive = false
@@ -98,4 +147,11 @@ func (s *seenNodes) departed(live []Member, now time.Time) []Member {
 		}
 	}
 	return out
+}
+
+// earlierRuns returns the duplicate counters of the runs seen end.
+func (s *seenNodes) earlierRuns() Duplicates {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.earlier
 }

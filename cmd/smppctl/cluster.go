@@ -29,6 +29,7 @@ type clusterStatus struct {
 			Queued     int               `json:"queued"`
 			Callbacks  int               `json:"callbacks"`
 			Connectors []connectorOnNode `json:"connectors"`
+			Duplicates duplicates        `json:"duplicates"`
 		} `json:"status"`
 	} `json:"nodes"`
 	Totals struct {
@@ -38,7 +39,22 @@ type clusterStatus struct {
 		Queued     int               `json:"queued"`
 		Callbacks  int               `json:"callbacks"`
 		Connectors []connectorOnNode `json:"connectors"`
+		Duplicates duplicates        `json:"duplicates"`
 	} `json:"totals"`
+}
+
+// duplicates are a node's, or the cluster's, possible-duplicate counters
+// (cluster.Duplicates).
+type duplicates struct {
+	Redriven           uint64 `json:"redriven"`
+	Pulled             uint64 `json:"pulled"`
+	HeldRetaken        uint64 `json:"held_retaken"`
+	HeldClaimsLapsed   uint64 `json:"held_claims_lapsed"`
+	HeldClaimsUnkeyed  uint64 `json:"held_claims_unkeyed"`
+	HeldTriedUnwritten uint64 `json:"held_tried_unwritten"`
+	TakeoverAlive      uint64 `json:"takeover_alive"`
+	CDR                uint64 `json:"cdr"`
+	Sum                uint64 `json:"sum"`
 }
 
 type connectorOnNode struct {
@@ -59,7 +75,12 @@ var clusterGroup = &group{
 		help: `Asks any node for the whole cluster: each node's id, SMPP and admin
 addresses, whether it is alive, how long ago it last wrote its heartbeat,
 the journal sequence its index holds (APPLIED), its SMPP sessions (bound
-of open), its connectors' queued MT and its pending HTTP callbacks; then
+of open), its connectors' queued MT, its pending HTTP callbacks and its
+possible duplicates (DUPLICATES: messages it sent upstream, and receipts
+and MO it delivered, that may have gone twice, as its last heartbeat
+counted them: a dead node's stay); the cluster's possible duplicates by
+kind, over every node listed and the earlier runs the answering node saw
+end (a node restarted), and the messages with two CDR lines; then
 each connector's upstream binds and queue over the live nodes, the
 messages on its shared queue (SHARED: spilled by nodes that could not
 send them, waiting or being sent by another node) and the JetStream
@@ -88,19 +109,25 @@ Examples:
 
 func printCluster(e *env, st *clusterStatus) error {
 	t := &st.Totals
+	dd := &t.Duplicates
 	if _, err := fmt.Fprintf(e.out, "answered by node %d (%s); %d live of %d nodes; replicas %d\n"+
-		"sessions %d (%d bound), queued %d, callbacks pending %d\n\n",
-		st.Node, st.Server, t.Live, len(st.Nodes), st.Replicas, t.Sessions, t.Bound, t.Queued, t.Callbacks); err != nil {
+		"sessions %d (%d bound), queued %d, callbacks pending %d\n"+
+		"possible duplicates %d (redriven %d, pulled %d, held retaken %d, claims lapsed %d, unkeyed %d, "+
+		"tried unwritten %d, take-over alive %d); messages with two CDR lines %d\n\n",
+		st.Node, st.Server, t.Live, len(st.Nodes), st.Replicas, t.Sessions, t.Bound, t.Queued, t.Callbacks,
+		dd.Sum, dd.Redriven, dd.Pulled, dd.HeldRetaken, dd.HeldClaimsLapsed, dd.HeldClaimsUnkeyed,
+		dd.HeldTriedUnwritten, dd.TakeoverAlive, dd.CDR); err != nil {
 		return err
 	}
-	rows := [][]string{{"NODE", "ALIVE", "SMPP", "ADMIN", "HOST", "PID", "LAST BEAT", "APPLIED", "SESSIONS", "BOUND", "QUEUED", "CALLBACKS"}}
+	rows := [][]string{{"NODE", "ALIVE", "SMPP", "ADMIN", "HOST", "PID", "LAST BEAT", "APPLIED", "SESSIONS", "BOUND", "QUEUED", "CALLBACKS", "DUPLICATES"}}
 	perNode := map[string][]string{} // connector -> "node:binds"
 	for _, n := range st.Nodes {
 		r := []string{strconv.Itoa(n.Node), strconv.FormatBool(n.Alive), "-", "-", n.Host, strconv.Itoa(n.PID),
-			ago(time.Unix(0, n.Beat)) + " ago", u64(n.Applied), "-", "-", "-", "-"}
+			ago(time.Unix(0, n.Beat)) + " ago", u64(n.Applied), "-", "-", "-", "-", "-"}
 		if s := n.Status; s != nil {
 			r[2], r[3] = dash(s.SMPP), dash(s.Admin)
 			r[8], r[9], r[10], r[11] = strconv.Itoa(s.Sessions), strconv.Itoa(s.Bound), strconv.Itoa(s.Queued), strconv.Itoa(s.Callbacks)
+			r[12] = u64(s.Duplicates.Sum)
 			if n.Alive {
 				for _, c := range s.Connectors {
 					perNode[c.Name] = append(perNode[c.Name], strconv.Itoa(n.Node)+":"+strconv.Itoa(c.Binds))

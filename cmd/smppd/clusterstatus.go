@@ -20,7 +20,20 @@ func (d *daemon) shareStatus() {
 	if d.cfg.Admin.Enabled {
 		admin = net.JoinHostPort(d.cfg.Admin.Bind, strconv.Itoa(d.cfg.Admin.Port))
 	}
-	c.node.SetStatus(func() cluster.NodeStatus { return d.nodeStatus(smpp, admin) })
+	c.node.SetStatus(func() cluster.NodeStatus {
+		s := d.nodeStatus(smpp, admin)
+		s.Duplicates = d.duplicates(c)
+		return s
+	})
+}
+
+// duplicates are this node's possible-duplicate counters (their /metrics
+// names in cluster.Duplicates); the cluster adds TakeoverAlive.
+func (d *daemon) duplicates(c clusterStore) cluster.Duplicates {
+	j := c.Journal()
+	return cluster.Duplicates{Redriven: d.hub.Stats().RedrivenDup, Pulled: d.hub.SharedStats().PossibleDuplicates,
+		HeldRetaken: j.HeldRetaken, HeldClaimsLapsed: j.ClaimsLapsed, HeldClaimsUnkeyed: j.ClaimsUnkeyed,
+		HeldTriedUnwritten: j.HeldUnmarked, CDR: j.FinalTwice}
 }
 
 // nodeStatus is this node's status now (once a heartbeat).
