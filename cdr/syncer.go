@@ -31,6 +31,7 @@ const (
 type syncJob struct {
 	kind syncKind
 	f    *os.File
+	size int64    // syncFile: bytes written to f before the job was queued (its fsync covers them)
 	part string   // syncSeal: the part's name
 	info fileInfo // syncSeal: the closed file
 	done chan struct{}
@@ -47,6 +48,10 @@ type syncer struct {
 	// part's name, renamed again before each later job and at the stop.
 	// Syncer only.
 	unrenamed []unrenamed
+	// dropFile and dropped: the file whose synced pages were last dropped
+	// from the page cache, and up to where (dropSynced). Syncer only.
+	dropFile *os.File
+	dropped  int64
 }
 
 // unrenamed is a sealed file still under its part's name.
@@ -67,6 +72,8 @@ func (s *Stream) runSyncer() {
 			if err := j.f.Sync(); err != nil {
 				s.writeFailed("sync", err)
 				s.sy.failed.Store(true)
+			} else {
+				s.dropSynced(j.f, j.size&^(pageSize-1)) // the page holding the tail is written again
 			}
 			s.sy.pending.Store(false)
 		case syncSeal:
@@ -88,6 +95,9 @@ func (s *Stream) runSyncer() {
 // (cdr_write_failed, op rename). Syncer only.
 func (s *Stream) sealed(j syncJob) {
 	err := j.f.Sync()
+	if err == nil {
+		s.dropSynced(j.f, 0)
+	}
 	if cerr := j.f.Close(); err == nil {
 		err = cerr
 	}
@@ -144,6 +154,33 @@ func (s *Stream) retryRenames() {
 	}
 }
 
+// dropSynced drops f's pages from the page cache, from where the last
+// drop of f ended up to end (0: to the end of the file), once an fsync
+// made them clean. Nothing reads a CDR file soon (a lookup reads it back
+// from the disk), and a page dropped is reused by the next write: the
+// writer's write(2) otherwise copies into pages new to the page cache,
+// which in a VM that returns free memory to its host fault in the host
+// (the copy was 30% of smppd's CPU at 4 x 100; BENCHMARKS.md, "the CDR
+// writer's page cache"). It also keeps CDRs from filling the page cache.
+// Syncer only.
+func (s *Stream) dropSynced(f *os.File, end int64) {
+	if f != s.sy.dropFile {
+		s.sy.dropFile, s.sy.dropped = f, 0
+	}
+	if end != 0 && end <= s.sy.dropped {
+		return
+	}
+	n := int64(0) // to the end of the file
+	if end != 0 {
+		n = end - s.sy.dropped
+	}
+	dropPages(f, s.sy.dropped, n)
+	s.sy.dropped = end
+	if end == 0 {
+		s.sy.dropFile = nil // sealed: closed next
+	}
+}
+
 // syncCurrent asks for an fsync of the file being written; false when
 // one is still waiting (the lines written since wait for the next).
 // Writer only.
@@ -152,7 +189,7 @@ func (s *Stream) syncCurrent() bool {
 		return false
 	}
 	s.sy.pending.Store(true)
-	s.sy.jobs <- syncJob{kind: syncFile, f: s.fs.cur}
+	s.sy.jobs <- syncJob{kind: syncFile, f: s.fs.cur, size: s.fs.size}
 	return true
 }
 
