@@ -24,6 +24,7 @@ func TestStorageMetrics(t *testing.T) {
 		WriteErrors: 2, DiskFull: true, Fsyncs: 1000, FsyncLast: time.Millisecond, FsyncP50: 500 * time.Microsecond,
 		FsyncP99: 3 * time.Millisecond, FsyncMax: 20 * time.Millisecond, GroupCommitBatch: 12.5, GroupCommitMax: 64,
 		Recovery: 1500 * time.Millisecond, ReplayEntries: 123456, ReplayCorrupt: 1,
+		LazyRode: 11, LazyAlone: 3, FsyncFailures: 2,
 	}
 	st.RecordsByState[msg.StateEnroute] = 10
 	st.RecordsByState[msg.StateDelivered] = 20
@@ -65,6 +66,9 @@ func TestStorageMetrics(t *testing.T) {
 		{"smppd_storage_fsync_seconds", []string{"stat", "max"}, 0.02},
 		{"smppd_storage_group_commit_batch", nil, 12.5},
 		{"smppd_storage_group_commit_batch_max", nil, 64},
+		{"smppd_storage_lazy_entries_total", []string{"written", "rode"}, 11},
+		{"smppd_storage_lazy_entries_total", []string{"written", "alone"}, 3},
+		{"smppd_storage_fsync_failures_total", nil, 2},
 		{"smppd_storage_recovery_seconds", nil, 1.5},
 		{"smppd_storage_replay_entries", nil, 123456},
 		{"smppd_storage_replay_corrupt_total", nil, 1},

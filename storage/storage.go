@@ -605,6 +605,14 @@ type Stats struct {
 	Recovery         time.Duration // time Open took to replay the log and rebuild the index
 	ReplayEntries    uint64        // entries replayed at Open
 	ReplayCorrupt    uint64        // corrupt entries or segments skipped at Open
+	// LazyRode and LazyAlone are the acceptance entries (written without
+	// waking the log: no answer waits on them) that went with the group,
+	// and fsync, a later write started, and those written alone after
+	// the log's 2 ms wait or for a sync.
+	LazyRode, LazyAlone uint64
+	// FsyncFailures: failed fsyncs; with sync = always or interval what
+	// each covered is written again from memory before the retry.
+	FsyncFailures uint64
 }
 
 // Store is one implementation of everything above: what cmd/smppd opens

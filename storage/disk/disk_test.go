@@ -180,3 +180,33 @@ func FuzzApply(f *testing.F) {
 		_ = s.apply(wal.Pos(1<<32|64), kind, p, &sl, &h, &d)
 	})
 }
+
+// TestStatsLazyAcceptance: the acceptance entries SetAccepted writes
+// without waking the log show in Stats, split as the log counts them.
+func TestStatsLazyAcceptance(t *testing.T) {
+	clk := newTestClock()
+	s, err := Open(Options{Dir: t.TempDir(), TTL: time.Hour, Now: clk.now, CompactEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const n = 4
+	for i := uint64(1); i <= n; i++ {
+		r := benchRecord(i)
+		r.Submitted = clk.now()
+		if err := s.PutMessage(&r, []byte("body")); err != nil {
+			t.Fatal(err)
+		}
+		drain(t, s)
+		if err := s.SetAccepted(r.ID, 0, 0, clk.now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.log.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	st, ws := s.Stats(), s.log.Stats()
+	if st.LazyRode+st.LazyAlone != n || st.LazyRode != ws.LazyRode || st.LazyAlone != ws.LazyAlone {
+		t.Fatalf("lazy rode %d, alone %d, want %d in all (the log's: %d, %d)", st.LazyRode, st.LazyAlone, n, ws.LazyRode, ws.LazyAlone)
+	}
+}
