@@ -83,7 +83,14 @@ type background struct {
 	due        retryHeap
 	queues     map[string]*waitQueue // per user, see room.go
 	waitingNow atomic.Int64          // items in queues or on their way there
-	backlogged atomic.Int64          // users whose queue is backlogged (room.go)
+	// Receipt backlogs (room.go): each user's pending items (load, reused),
+	// the users told on, when next to measure, and the store's counts.
+	load          map[string]int
+	backlogged    map[string]bool
+	backloggedNow atomic.Int64
+	nextBacklog   int64
+	heldBy        storage.HeldCounts
+	addLoadFn     func(string, int)
 	// retrying counts each user's items in due, retryingNow all of them;
 	// recheck is when a user's retries moved to the hold store come back.
 	retrying    map[string]int
@@ -104,6 +111,9 @@ func (b *background) init() {
 	b.done = make(chan struct{})
 	b.wake = make(chan struct{}, 1)
 	b.queues = map[string]*waitQueue{}
+	b.load = map[string]int{}
+	b.backlogged = map[string]bool{}
+	b.addLoadFn = b.addLoad // one closure, not one per measure
 	b.retrying = map[string]int{}
 	b.recheck = map[string]int64{}
 	b.fast = time.NewTimer(time.Hour)
@@ -172,7 +182,11 @@ func (b *background) exited() bool {
 // tickEvery is the goroutine's wake-up period without events: a quarter of
 // RetryMin, within 50ms..1s.
 func (h *Service) tickEvery() time.Duration {
-	return min(max(h.opts.RetryMin/4, 50*time.Millisecond), time.Second)
+	d := min(max(h.opts.RetryMin/4, 50*time.Millisecond), time.Second)
+	if h.opts.Backlog != nil {
+		d = min(d, backlogEvery)
+	}
+	return d
 }
 
 // step does one round of the background work at now.
@@ -183,6 +197,7 @@ func (h *Service) step(now time.Time) {
 	h.releaseBound(now)
 	h.runRetries(now)
 	h.runWaiting(now)
+	h.runBacklog(ns)
 	if ns >= h.bg.nextSweep {
 		h.sweep(now)
 		h.bg.nextSweep = ns + int64(sweepEvery)

@@ -115,9 +115,10 @@ type Options struct {
 	// store instead and comes back at its retry time. nil: MaxWaiting only.
 	RetryShare storage.HeldLimit
 	// Backlog, when set, is told from the background goroutine when a
-	// user's deliveries waiting for room at its busy receivers reach its
-	// share (RetryShare, else a tenth of MaxWaiting; on true) and when they
-	// fall to half of it (false), so MT asking a receipt can be refused
+	// user's receipts and MO waiting for room at its busy receivers, or
+	// held in Holds (a storage.HeldCounts), reach half its share
+	// (RetryShare, else a tenth of MaxWaiting; on true) and when they fall
+	// to a quarter of it (false), so MT asking a receipt can be refused
 	// before it is acknowledged (room.go). It must not block.
 	Backlog func(systemID string, on bool)
 
@@ -229,6 +230,7 @@ func New(opts Options) (*Service, error) {
 	h.encs.New = func() any { return new(encoder) }
 	h.mo.init(h)
 	h.bg.init()
+	h.bg.heldBy, _ = opts.Holds.(storage.HeldCounts)
 	return h, nil
 }
 

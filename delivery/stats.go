@@ -30,7 +30,7 @@ type Stats struct {
 	StoreErrors       uint64 // hold store and record calls that failed (named in the log)
 	WaitingFull       uint64 // items sent to the hold store because MaxWaiting items already waited for busy ESMEs
 	WaitingOver       uint64 // of those, acknowledged items the hold store refused: they waited in memory past MaxWaiting
-	BackloggedNow     int    // users whose waiting receipts passed their share: MT asking receipts refused (Options.Backlog)
+	BackloggedNow     int    // users whose pending receipts and MO passed half their share: MT asking receipts refused (Options.Backlog)
 	BacklogOn         uint64 // times a user's backlog switched MT admission off
 	HeldNow           int    // items held in storage now (leased ones on their way to a receiver included)
 	ReceiptsLate      uint64 // receipts for messages already final: the first final state won, nothing sent
@@ -81,7 +81,7 @@ func (h *Service) Stats() Stats {
 		StoreErrors:       c.storeErrors.Load(),
 		WaitingFull:       c.waitFull.Load(),
 		WaitingOver:       c.waitOver.Load(),
-		BackloggedNow:     int(h.bg.backlogged.Load()),
+		BackloggedNow:     int(h.bg.backloggedNow.Load()),
 		BacklogOn:         c.backlogOn.Load(),
 		HeldNow:           h.holds.Len(),
 		WaitingNow:        int(h.bg.waitingNow.Load()),

@@ -17,20 +17,21 @@ const warnEvery = 10 * time.Second
 const (
 	zerologError = zerolog.ErrorLevel
 	zerologWarn  = zerolog.WarnLevel
+	zerologInfo  = zerolog.InfoLevel
 )
 
 // warnings are the gates of the service's repeated log lines, one line of each
 // kind per warnEvery.
 type warnings struct {
 	heldFull, permanent, expired, unroutable, encode, incomplete, unknownRcpt, store logthrottle.Gate
-	unkept, waitOver, backlog                                                        logthrottle.Gate
+	unkept, waitOver, backlog, backlogOff                                            logthrottle.Gate
 }
 
 func (w *warnings) init() { logthrottle.Set(warnEvery, 1, w.all()...) }
 
 func (w *warnings) all() []*logthrottle.Gate {
 	return []*logthrottle.Gate{&w.heldFull, &w.permanent, &w.expired, &w.unroutable,
-		&w.encode, &w.incomplete, &w.unknownRcpt, &w.store, &w.unkept, &w.waitOver, &w.backlog}
+		&w.encode, &w.incomplete, &w.unknownRcpt, &w.store, &w.unkept, &w.waitOver, &w.backlog, &w.backlogOff}
 }
 
 // event returns a log event at level if the gate lets it through, with the

@@ -103,7 +103,7 @@ var refusalTable = [numRefusals]refusalRow{
 	RefuseBacklog: {label: "cdr_backlog", status: statuses(codec.StatusThrottled),
 		desc: "the CDR writer is behind: its queue is past [cdr] queue_high_water; nothing was accepted, so no billing line can be lost"},
 	RefuseReceiptBacklog: {label: "receipt_backlog", status: statuses(codec.StatusThrottled),
-		desc: "registered_delivery asked while the user's receivers are behind by its share of waiting receipts and MO ([delivery] max_held_per_user) until half of it is delivered; nothing was accepted, so no receipt can be lost"},
+		desc: "registered_delivery asked while the user's receipts and MO waiting for its busy receivers, or held, are past half its share ([delivery] max_held_per_user), until a quarter is left; nothing was accepted, so no receipt can be lost"},
 }
 
 // String returns the metric-label spelling.

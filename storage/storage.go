@@ -390,6 +390,16 @@ type Holds interface {
 	Users() int
 }
 
+// HeldCounts is a Holds that tells how many items each user holds
+// (leased ones included): the delivery service reads it to slow a user's
+// MT asking receipts before its share is full.
+type HeldCounts interface {
+	// HeldByUser calls fn once for each user holding items, with their
+	// number, under the store's lock: fn must be quick and must not call
+	// the store.
+	HeldByUser(fn func(systemID string, n int))
+}
+
 // Sweeper is a store that reclaims its own expired records and upstream
 // ids when asked: the hub calls Sweep about once a second from its
 // background goroutine, and Sweep returns how many entries went.

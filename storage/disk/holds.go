@@ -67,6 +67,10 @@ func (hs *holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 }
 
 // add indexes an item held under key. Caller holds mu.
+// HeldByUser implements storage.HeldCounts (the index in memory holds
+// the counts).
+func (hs *holds) HeldByUser(fn func(systemID string, n int)) { hs.mem.HeldByUser(fn) }
+
 func (hs *holds) add(key storage.HeldKey, dur uint64, pos wal.Pos, attempts int) {
 	hs.byKey[key] = heldMeta{dur: dur, anchor: pos, attempts: attempts}
 	hs.byDur[dur] = key

@@ -102,6 +102,18 @@ func (h *holds) admit(user string) error {
 	return nil
 }
 
+// HeldByUser implements storage.HeldCounts: this node's own items per
+// user, what its share (admit) counts.
+func (h *holds) HeldByUser(fn func(systemID string, n int)) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for user, n := range h.ownBy {
+		if n > 0 {
+			fn(user, n)
+		}
+	}
+}
+
 // adopt counts key as this node's item of user. Caller holds mu.
 func (h *holds) adopt(key storage.HeldKey, user string) {
 	h.own[key] = user

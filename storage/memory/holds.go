@@ -178,6 +178,17 @@ func (hs *Holds) add(h *storage.Held) storage.HeldKey {
 	return e.h.Key
 }
 
+// HeldByUser implements storage.HeldCounts.
+func (hs *Holds) HeldByUser(fn func(systemID string, n int)) {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	for user, q := range hs.users {
+		if q.n > 0 {
+			fn(user, q.n)
+		}
+	}
+}
+
 // newQueue returns an empty queue, an emptied one when there is one (the
 // spare queues are at most the peak number of users with items).
 func (hs *Holds) newQueue(minExp int64) *heldQueue {

@@ -20,6 +20,7 @@ var holdCases = []testCase{
 	{name: "Held/Expire", run: heldExpire},
 	{name: "Held/LeaseRunsOut", run: heldLeaseRunsOut},
 	{name: "Held/HoldLeased", run: heldHoldLeased},
+	{name: "Held/CountsByUser", run: heldCountsByUser},
 }
 
 // hold stores an item for user whose body names n, expiring at exp, and
@@ -316,5 +317,36 @@ func heldHoldLeased(t *testing.T, e *env) {
 	}
 	if err := e.holds.Ack(k3); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// heldCountsByUser: a store that counts its users' items (HeldCounts)
+// counts leased ones too, and forgets a user with none left.
+func heldCountsByUser(t *testing.T, e *env) {
+	hc, ok := e.holds.(storage.HeldCounts)
+	if !ok {
+		t.Skip("the store does not count items by user")
+	}
+	counts := func() map[string]int {
+		m := map[string]int{}
+		hc.HeldByUser(func(user string, n int) { m[user] += n })
+		return m
+	}
+	exp := e.now() + int64(time.Hour)
+	a1 := e.hold(t, "alice", 1, exp)
+	e.hold(t, "alice", 2, exp)
+	b1 := e.hold(t, "bob", 3, exp)
+	e.lease(t, "alice", 1, e.now()+int64(time.Minute))
+	if got := fmt.Sprint(counts()); got != "map[alice:2 bob:1]" {
+		t.Fatalf("counts %s, want alice 2 (one leased), bob 1", got)
+	}
+	if err := e.holds.Ack(a1); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.holds.Ack(b1); err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(counts()); got != "map[alice:1]" {
+		t.Fatalf("counts after two acks %s, want alice 1", got)
 	}
 }
