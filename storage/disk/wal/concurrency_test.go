@@ -113,19 +113,28 @@ func TestConcurrentAppendersAndCompaction(t *testing.T) {
 	}
 }
 
+// TestAppendDoesNotAllocate gates Append and AppendLazy, each on a log of
+// its own.
 func TestAppendDoesNotAllocate(t *testing.T) {
-	o := opts(t, nil)
-	o.Sync = SyncNever
-	l := mustOpen(t, o)
-	defer closeLog(t, l)
-	p := make([]byte, 300)
-	allocs := testing.AllocsPerRun(2000, func() {
-		if _, err := l.Append(1, p, false); err != nil && !errors.Is(err, ErrBufferFull) {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("Append allocates %.1f times per call", allocs)
+	for _, c := range []struct {
+		name   string
+		append func(*Log, byte, []byte, bool) (Pos, error)
+	}{{"Append", (*Log).Append}, {"AppendLazy", (*Log).AppendLazy}} {
+		t.Run(c.name, func(t *testing.T) {
+			o := opts(t, nil)
+			o.Sync = SyncNever
+			l := mustOpen(t, o)
+			defer closeLog(t, l)
+			p := make([]byte, 300)
+			allocs := testing.AllocsPerRun(2000, func() {
+				if _, err := c.append(l, 1, p, false); err != nil && !errors.Is(err, ErrBufferFull) {
+					t.Fatal(err)
+				}
+			})
+			if allocs != 0 {
+				t.Fatalf("%s allocates %.1f times per call", c.name, allocs)
+			}
+		})
 	}
 }
 

@@ -1,7 +1,6 @@
 package wal
 
 import (
-	"errors"
 	"testing"
 )
 
@@ -117,21 +116,5 @@ func TestLazyWaitedOn(t *testing.T) {
 		if string(e.payload) != string(payloadFor(i+1, 40)) {
 			t.Fatalf("entry %d: wrong payload", i)
 		}
-	}
-}
-
-func TestAppendLazyDoesNotAllocate(t *testing.T) {
-	o := opts(t, nil)
-	o.Sync = SyncNever
-	l := mustOpen(t, o)
-	defer closeLog(t, l)
-	p := make([]byte, 300)
-	allocs := testing.AllocsPerRun(2000, func() {
-		if _, err := l.AppendLazy(1, p, false); err != nil && !errors.Is(err, ErrBufferFull) {
-			t.Fatal(err)
-		}
-	})
-	if allocs != 0 {
-		t.Fatalf("AppendLazy allocates %.1f times per call", allocs)
 	}
 }
