@@ -79,8 +79,13 @@ const (
 	tick      = time.Second
 	batchLen  = 512
 	// writeChunk: the encoded lines written in one write(2) while the
-	// queue has more.
+	// queue has more. s.out is made with room for a chunk and outCap
+	// more (a line and the page's tail a write keeps), so that it never
+	// grows: growing by append's steps left four times its size behind
+	// as garbage, resident until a collection that the load (allocating
+	// nothing) does not bring (BENCHMARKS.md, issue 17's resident memory).
 	writeChunk = 256 << 10
+	outCap     = 16 << 10
 	// yieldEvery: lines encoded between two yields of the writer's P. A
 	// drain keeps its P while it encodes (about a millisecond per 5 ms
 	// batch at 500,000 lines/s, a write(2) every ~800 lines); an event
@@ -219,6 +224,7 @@ func Open(opts Options) (*Stream, error) {
 		opts: opts, now: opts.Now, q: q, sp: newSpill(q.Cap() + batchLen + 1024), bell: ring.NewNotify(), fs: fs,
 		log:   opts.Logger.With().Str("component", "cdr").Logger(),
 		batch: make([]event, 0, batchLen), up: make([]byte, 0, storage.MaxUpstreamID),
+		out:  make([]byte, 0, writeChunk+outCap),
 		stop: make(chan struct{}), stopped: make(chan struct{}),
 	}
 	s.get = opts.Messages.Get
@@ -318,13 +324,13 @@ func (s *Stream) drain(now int64) {
 			}
 			s.rotate(now)
 		}
+		// While the queue has more, lines wait in s.out only while the
+		// next are encoded, never for time: one write(2) per writeChunk
+		// (ending on a page boundary), the rest when the queue is empty.
+		if len(s.out) >= writeChunk && !s.write(now, false) {
+			return
+		}
 		if s.bi == len(s.batch) {
-			// While the queue has more, lines wait in s.out only while the
-			// next are encoded, never for time: one write(2) per writeChunk
-			// (ending on a page boundary), the rest when the queue is empty.
-			if len(s.out) >= writeChunk && !s.write(now, false) {
-				return
-			}
 			s.batch, s.bi = s.q.PopBatch(s.batch[:0]), 0
 			// Per batch, not only once the queue is empty: while the flag is
 			// up every session waits unread, and with admission stopped the
@@ -352,6 +358,10 @@ func (s *Stream) drain(now int64) {
 			s.outN++
 			if s.outN%yieldEvery == 0 && s.q.Len() < s.high/8 {
 				runtime.Gosched()
+			}
+			if len(s.out) >= writeChunk { // written at the loop's top: s.out stays in its first capacity
+				s.bi++
+				break
 			}
 		}
 		if full {

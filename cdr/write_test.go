@@ -44,3 +44,26 @@ func TestWriteKeepsTailPastPageBoundary(t *testing.T) {
 		t.Fatalf("after the step: %d lines in the files, %d counted, want %d", n, e.s.Stats().Written, lines)
 	}
 }
+
+// A drain of more than a chunk writes it as it passes writeChunk, so the
+// output buffer keeps the capacity Open gave it (its growth was garbage
+// the load never collects) and every line reaches the file.
+func TestDrainKeepsTheOutputBuffer(t *testing.T) {
+	e := newEnv(t, func(o *Options) { o.QueueSize = 1 << 14 })
+	const lines = 10000
+	for i := uint64(1); i <= lines; i++ {
+		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
+		e.final(i)
+	}
+	c := cap(e.s.out)
+	e.step()
+	if cap(e.s.out) != c || c != writeChunk+outCap {
+		t.Fatalf("output buffer capacity %d after the drain, %d before, want %d", cap(e.s.out), c, writeChunk+outCap)
+	}
+	if st := e.s.Stats(); st.Written != lines || st.Bytes <= 2*writeChunk {
+		t.Fatalf("Stats = %+v, want %d lines in more than two chunks", st, lines)
+	}
+	if got := ids(e.lines()); len(got) != lines || got[0] != hexID(1) || got[lines-1] != hexID(lines) {
+		t.Fatalf("%d lines in the files, want %d in order", len(got), lines)
+	}
+}
