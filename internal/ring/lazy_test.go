@@ -12,8 +12,8 @@ func TestNewMPSCWritesNoSlot(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range r.slots {
-		if s := &r.slots[i]; s.seq.Load() != 0 || s.run != 0 {
-			t.Fatalf("slot %d written by NewMPSC: seq %d, run %d", i, s.seq.Load(), s.run)
+		if s := &r.slots[i]; s.seq.Load() != 0 {
+			t.Fatalf("slot %d written by NewMPSC: seq %d", i, s.seq.Load())
 		}
 	}
 
@@ -36,8 +36,12 @@ func TestNewMPSCWritesNoSlot(t *testing.T) {
 	if n := q.TryPushBatch([]int{11, 12, 13, 14}); n != 4 {
 		t.Fatalf("TryPushBatch took %d of 4", n)
 	}
-	want(1, 1) // the batch's first slot: position 1, lap 0
-	want(0, 4) // the batch's last value, position 4 (lap 1): still free, only the first slot's seq is stored
+	// A batch filling the ring: its first slot (position 1, lap 0) carries
+	// a run of 3, the ring's size less one, and its last (position 4, lap
+	// 1) is published by itself. A shorter batch stores only its first
+	// slot's seq (TestBatchPublishesOnlyItsFirstSlot).
+	want(1, 3)
+	want(0, 5)
 	if q.TryPush(15) {
 		t.Fatal("TryPush into a full ring succeeded")
 	}
@@ -47,4 +51,47 @@ func TestNewMPSCWritesNoSlot(t *testing.T) {
 	}
 	want(0, 8) // free for lap 2
 	want(1, 4)
+}
+
+// A batch shorter than the ring stores its first slot's seq alone: the
+// lap's first position plus its length; the other slots keep their free
+// value until popped.
+func TestBatchPublishesOnlyItsFirstSlot(t *testing.T) {
+	q, err := NewMPSC[int](8)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := q.TryPushBatch([]int{1, 2, 3, 4, 5}); n != 5 {
+		t.Fatalf("TryPushBatch took %d of 5", n)
+	}
+	for i, want := range []uint64{5, 0, 0, 0, 0, 0, 0, 0} {
+		if got := q.slots[i].seq.Load(); got != want {
+			t.Fatalf("slot %d holds %d, want %d", i, got, want)
+		}
+	}
+	if got := q.PopBatch(make([]int, 0, 2)); len(got) != 2 || got[0] != 1 || got[1] != 2 {
+		t.Fatalf("PopBatch = %v, want [1 2]", got)
+	}
+	if v, ok := q.TryPop(); !ok || v != 3 {
+		t.Fatalf("TryPop = %d, %v, want 3 (inside the run)", v, ok)
+	}
+	// The whole ring in one batch, across the wrap: 3 free slots of lap 0
+	// and 5 of lap 1 once the run's last two are popped.
+	if got := q.PopBatch(make([]int, 0, 8)); len(got) != 2 || got[1] != 5 {
+		t.Fatalf("PopBatch = %v, want [4 5]", got)
+	}
+	in := []int{10, 11, 12, 13, 14, 15, 16, 17, 18}
+	if n := q.TryPushBatch(in); n != 8 {
+		t.Fatalf("TryPushBatch into an empty ring of 8 took %d", n)
+	}
+	if q.TryPush(99) {
+		t.Fatal("TryPush into a full ring succeeded")
+	}
+	got := q.PopBatch(make([]int, 0, 16))
+	if len(got) != 8 || got[0] != 10 || got[7] != 17 {
+		t.Fatalf("PopBatch = %v, want 10..17", got)
+	}
+	if q.Len() != 0 || !q.TryPush(18) {
+		t.Fatalf("ring not empty and free after the full batch: Len %d", q.Len())
+	}
 }

@@ -18,13 +18,18 @@ import "sync/atomic"
 // until positions reach them (the CDR queue's 65,536 slots were 6.5 MiB
 // resident from the start; BENCHMARKS.md, issue 17's resident memory).
 //
-// A batch is published with one store: its first slot carries the batch's
-// length (run) and only that slot's seq is stored; the consumer, having
-// seen it, takes the run's other slots without reading their seq (each
-// still holds its free value for this lap, so no producer can claim it:
-// the tail is past it). On amd64 an atomic store is an xchg, a full
-// barrier, and a store per slot waited each time for that slot's line,
-// which the consumer's core last wrote.
+// A batch is published with one store: its first slot's seq is the lap's
+// first position plus the batch's length (its run; 1 for a single value)
+// and only that slot's seq is stored; the consumer, having seen it, takes
+// the run's other slots without reading their seq (each still holds its
+// free value for this lap, so no producer can claim it: the tail is past
+// it). On amd64 an atomic store is an xchg, a full barrier, and a store
+// per slot waited each time for that slot's line, which the consumer's
+// core last wrote. A run is at most size-1 (size would read as the next
+// lap's free value): a batch filling the whole ring publishes its last
+// slot by itself. The run lives in seq, not in a word of its own, because
+// a large ring's slots are resident once it has gone round (the CDR
+// queue: 65,536 slots, 8 bytes each for a separate run).
 //
 // TryPush never blocks and never waits for another producer; it retries only
 // when another producer won the CAS. A producer descheduled between its claim
@@ -56,7 +61,6 @@ type MPSC[T any] struct {
 
 type mpscSlot[T any] struct {
 	seq atomic.Uint64
-	run uint64 // positions published by this slot's seq: 1, or a batch's length at its first slot
 	val T
 }
 
@@ -93,8 +97,8 @@ func (r *MPSC[T]) TryPush(v T) bool {
 		switch dif := int64(s.seq.Load() - pos&^r.mask); {
 		case dif == 0:
 			if r.tail.CompareAndSwap(pos, pos+1) {
-				s.val, s.run = v, 1
-				s.seq.Store(pos&^r.mask + 1)
+				s.val = v
+				s.seq.Store(pos&^r.mask + 1) // a run of 1
 				return true
 			}
 			pos = r.tail.Load()
@@ -138,9 +142,15 @@ func (r *MPSC[T]) TryPushBatch(vs []T) int {
 		for i := uint64(1); i < n; i++ {
 			r.slots[(pos+i)&r.mask].val = vs[i]
 		}
+		run := n
+		if run > r.mask { // the whole ring: its last slot goes first, by itself
+			last := pos + n - 1
+			r.slots[last&r.mask].seq.Store(last&^r.mask + 1)
+			run = r.mask
+		}
 		s := &r.slots[pos&r.mask]
-		s.val, s.run = vs[0], n
-		s.seq.Store(pos&^r.mask + 1) // publishes the run: everything above happens before the pop
+		s.val = vs[0]
+		s.seq.Store(pos&^r.mask + run) // publishes the run: everything above happens before the pop
 		return int(n)
 	}
 }
@@ -151,10 +161,13 @@ func (r *MPSC[T]) published(p uint64, s *mpscSlot[T]) bool {
 	if p < r.avail {
 		return true
 	}
-	if s.seq.Load() != p&^r.mask+1 {
+	// The slot of the consumer's next position holds this lap's free
+	// value (unpublished) or that plus a run of 1..size-1.
+	run := s.seq.Load() - p&^r.mask
+	if run == 0 {
 		return false
 	}
-	r.avail = p + s.run
+	r.avail = p + run
 	return true
 }
 
