@@ -10,7 +10,7 @@ import (
 // The upstream id in a queued event. The queue's slots are resident once
 // its positions have gone round them, so a slot carries 16 octets of it,
 // not storage.MaxUpstreamID (64): the CDR queue's 65,536 slots took
-// 6.5 MiB with the id inline, 3.5 MiB now (BENCHMARKS.md, issue 17's
+// 6.5 MiB with the id inline, 3 MiB now (BENCHMARKS.md, issue 17's
 // resident memory). An id of up to 16 octets is kept as it is; a longer
 // one of hex digits in one case (decimal digits included, up to 32) or a
 // UUID in its 36-character form is kept as nibbles; any other goes to a

@@ -13,7 +13,7 @@ import (
 )
 
 // The queue's slots are resident once it has gone round: an event stays
-// 40 octets (ring.MPSC adds 16 a slot).
+// 40 octets (ring.MPSC adds 8 a slot).
 func TestEventSize(t *testing.T) {
 	if n := unsafe.Sizeof(event{}); n != 40 {
 		t.Fatalf("event is %d octets, want 40", n)
