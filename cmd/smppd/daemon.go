@@ -235,6 +235,7 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 		if cfg.Admin.Pprof {
 			d.admin.HandlePprof()
 		}
+		heapProfiling(cfg.Admin.Pprof)
 		if h := clusterHandler(d.store); h != nil {
 			d.admin.Handle("GET /v1/cluster", h)
 		}
