@@ -215,7 +215,8 @@ type Stats struct {
 	RefusedFailed     uint64 // the device failed (EIO and the like)
 	RefusedBufferFull uint64 // the device is slower than the arrivals
 	WriteErrors       uint64 // failed writes, fsyncs and segment creations
-	// FsyncFailures: fsyncs that failed. The kernel may have dropped the
+	// FsyncFailures: fsyncs that failed (a write-and-sync call's failure
+	// counts too, unless ENOSPC or EDQUOT). The kernel may have dropped the
 	// pages one covered and still let the next succeed, so with SyncAlways
 	// and SyncInterval the writer writes them again from memory first
 	// (Rewrites counts those tries); with SyncNever they may be lost

@@ -318,6 +318,11 @@ func (l *Log) writePiece(b []byte, off int64, last bool) (bool, error) {
 	}
 	if err != nil {
 		w.dirty = true // what it wrote, if anything, is not known synced
+		if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.EDQUOT) {
+			// Its fdatasync half may be what failed: a failed fsync, counted
+			// and logged as one (the piece is written again before the retry).
+			l.syncFailed(err, off+int64(len(b)))
+		}
 		return false, err
 	}
 	l.didSync(t0, time.Since(t0))
@@ -431,7 +436,7 @@ func (l *Log) syncFile() error {
 	err := w.f.Sync()
 	d := time.Since(t0)
 	if err != nil {
-		l.syncFailed(err)
+		l.syncFailed(err, w.end)
 		return err
 	}
 	l.didSync(t0, d)
@@ -469,10 +474,10 @@ func (c *unsyncedCopy) keep(b []byte, off int64) {
 	c.buf = append(c.buf[:at], b...)
 }
 
-// syncFailed records a failed fsync of the open segment: counted, logged
-// once per run of failures, and the next fsync writes first what this one
-// covered (rewriteUnsynced).
-func (l *Log) syncFailed(err error) {
+// syncFailed records a failed fsync of the open segment, which covered
+// its bytes up to to: counted, logged once per run of failures, and the
+// next fsync writes first what this one covered (rewriteUnsynced).
+func (l *Log) syncFailed(err error, to int64) {
 	w := &l.w
 	l.st.fsyncFailures.Add(1)
 	if w.resync {
@@ -480,7 +485,7 @@ func (l *Log) syncFailed(err error) {
 	}
 	w.resync = true
 	ev := l.log.Error().Str("event", "wal_fsync_failed").Str("dir", l.o.Dir).Uint64("segment", w.seq).
-		Int64("unsynced_from", w.syncEnd).Int64("unsynced_to", w.end).Err(err)
+		Int64("unsynced_from", w.syncEnd).Int64("unsynced_to", to).Err(err)
 	if l.o.Sync == SyncNever {
 		ev.Msg("wal: fsync failed; the kernel may have dropped what it covered, which sync = never keeps nowhere else: it may be lost")
 		return

@@ -1,7 +1,9 @@
 package wal
 
 import (
+	"strings"
 	"sync"
+	"syscall"
 	"testing"
 )
 
@@ -15,6 +17,9 @@ type wsFS struct {
 	writeSyncs, fsyncs   int
 	writesAfterWriteSync int // plain writes once WriteAtSync answered ErrNoWriteSync
 	refused              bool
+	// failSync: the next WriteAtSync writes, then its fdatasync half
+	// fails with it and loses what it wrote (zeros), as Linux may.
+	failSync error
 }
 
 type wsFile struct {
@@ -39,6 +44,13 @@ func (f *wsFile) WriteAtSync(p []byte, off int64) (int, error) {
 	}
 	f.fs.writeSyncs++
 	n, err := f.File.WriteAt(p, off)
+	if err == nil && f.fs.failSync != nil {
+		err, f.fs.failSync = f.fs.failSync, nil
+		if _, werr := f.File.WriteAt(make([]byte, n), off); werr != nil {
+			return 0, werr
+		}
+		return 0, err
+	}
 	if err == nil {
 		err = f.File.Sync()
 	}
@@ -110,4 +122,39 @@ func TestWriteSyncRefusedFallsBack(t *testing.T) {
 	if len(got) != len(want) {
 		t.Fatalf("replay: %d entries, want %d", len(got), len(want))
 	}
+}
+
+// With SyncAlways most groups are written and synced in one call
+// (pwritev2 with RWF_DSYNC), so a failed fsync usually surfaces there:
+// it must count and log as one (smppd_storage_fsync_failures_total,
+// event=wal_fsync_failed), and the group it lost is written again.
+// Before, only a separate fsync's failure was counted: 0 here.
+func TestFailedWriteSyncCountsAsFailedFsync(t *testing.T) {
+	lb := &logBuf{}
+	o := opts(t, lb)
+	fs := &wsFS{}
+	o.FS = fs
+	l := mustOpen(t, o)
+	want := fillSegments(t, l, 3, 100) // past the new segment's header: the next groups write and sync in one call
+	fs.mu.Lock()
+	fs.failSync = syscall.EIO
+	fs.mu.Unlock()
+	for i := 3; i < 8; i++ {
+		p := payloadFor(i, 100)
+		pos, err := l.Append(1, p, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, entry{pos, 1, p})
+		eventually(t, "the write retried", func() bool { return l.Stats().Synced >= uint64(pos) })
+	}
+	st := l.Stats()
+	closeLog(t, l)
+	if fs.writeSyncs == 0 || st.FsyncFailures != 1 {
+		t.Fatalf("write-and-syncs %d, fsync failures %d, want 1: %+v", fs.writeSyncs, st.FsyncFailures, st)
+	}
+	if !strings.Contains(lb.String(), `"event":"wal_fsync_failed"`) {
+		t.Fatalf("the failed fsync was not logged:\n%s", lb.String())
+	}
+	checkReplay(t, o, want)
 }
