@@ -30,6 +30,11 @@ var (
 	// ErrCorrupt: ReadSegment met a frame cut short or failing its
 	// checksum; the error returned wraps it and names the file and offset.
 	ErrCorrupt = errors.New("wal: corrupt segment")
+	// ErrUnsyncedLost: with SyncNever an fsync failed, so what it covered
+	// may be lost and exists nowhere else; the log stays failed (appends
+	// get ErrFailed, Stats.LastError says this) until it is reopened.
+	ErrUnsyncedLost = errors.New("wal: an fsync failed with sync = never and what it covered may be lost; " +
+		"appends are refused until the log is reopened")
 	// ErrLocked: another process holds the directory; the error returned
 	// wraps it and names the directory and the holder's pid.
 	ErrLocked = errors.New("wal: data directory in use")

@@ -2,6 +2,7 @@ package wal
 
 import (
 	"bytes"
+	"errors"
 	"strings"
 	"syscall"
 	"testing"
@@ -129,4 +130,53 @@ func TestSyncNeverSyncsTheSegmentsItLeaves(t *testing.T) {
 			t.Fatalf("replay entry %d at %x, want %x", i, got[i].pos, want[i].pos)
 		}
 	}
+}
+
+// With sync = never nothing holds what a failed fsync covered: a retried
+// fsync that succeeded would have Synced claim entries that may be gone,
+// and storage/disk's compaction, trusting Sync, would then remove the
+// segment holding their only other copy. Before, the retry succeeded and
+// the log went on; now it stays failed until reopened, and the reopened
+// log replays what is on disk.
+func TestFailedFsyncUnderNeverStaysFailed(t *testing.T) {
+	lb := &logBuf{}
+	o := opts(t, lb)
+	fs := &faultFS{dropOnFail: true}
+	o.FS, o.Sync = fs, SyncNever
+	l := mustOpen(t, o)
+	want, err := appendUntil(t, l, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	more, err := appendUntil(t, l, 10, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs.set(func(f *faultFS) { f.syncErr, f.syncOnce = syscall.EIO, true })
+	if err := l.Sync(); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Sync when the fsync fails: %v", err)
+	}
+	// The device answers again; the retries still fail, the log refuses.
+	eventually(t, "three retries", func() bool { return l.Stats().WriteErrors >= 4 })
+	st := l.Stats()
+	if !st.Failed || st.Synced >= uint64(more[len(more)-1].pos) || st.FsyncFailures != 1 ||
+		st.LastError != ErrUnsyncedLost.Error() {
+		t.Fatalf("%+v", st)
+	}
+	if _, err := l.Append(1, nil, true); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Append after a lost fsync: %v", err)
+	}
+	if err := l.Sync(); !errors.Is(err, ErrFailed) {
+		t.Fatalf("Sync after a lost fsync: %v", err)
+	}
+	if err := l.Close(); !errors.Is(err, ErrUnsyncedLost) {
+		t.Fatalf("Close after a lost fsync: %v", err)
+	}
+	if !strings.Contains(lb.String(), `"event":"wal_fsync_failed"`) {
+		t.Fatalf("the failed fsync was not logged:\n%s", lb.String())
+	}
+	checkReplay(t, o, want) // the lost entries' bytes read as zeros: cut
 }

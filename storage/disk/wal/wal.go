@@ -220,7 +220,8 @@ type Stats struct {
 	// pages one covered and still let the next succeed, so with SyncAlways
 	// and SyncInterval the writer writes them again from memory first
 	// (Rewrites counts those tries); with SyncNever they may be lost
-	// (logged, event=wal_fsync_failed).
+	// (logged, event=wal_fsync_failed), and the log stays failed until
+	// reopened (ErrUnsyncedLost).
 	FsyncFailures, Rewrites uint64
 	// DiskFull / Failed: appends are refused now because of the device;
 	// LastError says why.

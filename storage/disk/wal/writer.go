@@ -487,7 +487,8 @@ func (l *Log) syncFailed(err error, to int64) {
 	ev := l.log.Error().Str("event", "wal_fsync_failed").Str("dir", l.o.Dir).Uint64("segment", w.seq).
 		Int64("unsynced_from", w.syncEnd).Int64("unsynced_to", to).Err(err)
 	if l.o.Sync == SyncNever {
-		ev.Msg("wal: fsync failed; the kernel may have dropped what it covered, which sync = never keeps nowhere else: it may be lost")
+		ev.Msg("wal: fsync failed; the kernel may have dropped what it covered, which sync = never keeps nowhere else: " +
+			"appends are refused until the log is reopened and replays what is on disk")
 		return
 	}
 	ev.Msg("wal: fsync failed; the kernel may have dropped what it covered: it is written again from memory before the next fsync")
@@ -496,9 +497,15 @@ func (l *Log) syncFailed(err error, to int64) {
 // rewriteUnsynced writes again what a failed fsync covered: the header
 // of a segment create made and the copy of the entries (SyncInterval).
 // SyncAlways's entries are its group's last piece, which flush has just
-// written again. The flag stays until an fsync succeeds.
+// written again. The flag stays until an fsync succeeds. With SyncNever
+// there is no copy: a later fsync that succeeded would have Synced claim
+// entries that may be gone (and compaction remove their only other copy),
+// so it fails for good with ErrUnsyncedLost.
 func (l *Log) rewriteUnsynced() error {
 	w := &l.w
+	if l.o.Sync == SyncNever {
+		return ErrUnsyncedLost
+	}
 	if w.hdrDirty {
 		var h [headerSize]byte
 		if _, err := w.f.WriteAt(appendHeader(h[:0], w.seq, false, 0), 0); err != nil {
