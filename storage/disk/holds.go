@@ -66,11 +66,11 @@ func (hs *holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 	return key, nil
 }
 
-// add indexes an item held under key. Caller holds mu.
 // HeldByUser implements storage.HeldCounts (the index in memory holds
-// the counts).
+// the counts, under its own lock: mu is not taken).
 func (hs *holds) HeldByUser(fn func(systemID string, n int)) { hs.mem.HeldByUser(fn) }
 
+// add indexes an item held under key. Caller holds mu.
 func (hs *holds) add(key storage.HeldKey, dur uint64, pos wal.Pos, attempts int) {
 	hs.byKey[key] = heldMeta{dur: dur, anchor: pos, attempts: attempts}
 	hs.byDur[dur] = key
