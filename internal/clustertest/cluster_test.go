@@ -209,7 +209,12 @@ func TestCluster(t *testing.T) {
 // folder kept when the test fails; each is stopped at the test's end.
 func startCluster(t *testing.T, tweak func(id int, conf map[string]any)) []*node {
 	t.Helper()
-	bin := buildSMPPD(t)
+	return startClusterOf(t, buildSMPPD(t), tweak)
+}
+
+// startClusterOf is startCluster with the binary bin.
+func startClusterOf(t testing.TB, bin string, tweak func(id int, conf map[string]any)) []*node {
+	t.Helper()
 	work, err := os.MkdirTemp("", "clustertest-")
 	if err != nil {
 		t.Fatal(err)
@@ -403,14 +408,18 @@ func metrics(adminURL string, names ...string) (map[string]float64, error) {
 	return got, nil
 }
 
-func buildSMPPD(t *testing.T) string {
+func buildSMPPD(t testing.TB, tags ...string) string {
 	t.Helper()
 	goTool, err := exec.LookPath("go")
 	if err != nil {
 		goTool = filepath.Join(os.Getenv("GOROOT"), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "smppd")
-	if out, err := exec.Command(goTool, "build", "-o", bin, "github.com/smppd/smppd/cmd/smppd").CombinedOutput(); err != nil {
+	args := []string{"build", "-o", bin}
+	if len(tags) > 0 {
+		args = append(args, "-tags", strings.Join(tags, ","))
+	}
+	if out, err := exec.Command(goTool, append(args, "github.com/smppd/smppd/cmd/smppd")...).CombinedOutput(); err != nil {
 		t.Fatalf("go build ./cmd/smppd: %v\n%s", err, out)
 	}
 	return bin

@@ -238,7 +238,7 @@ func (h *holds) Lease(systemID string, until int64, dst []storage.Held) (int, er
 // counted here (event=held_tried_unwritten): should this node die before
 // the marker is written, the next node's delivery counts nothing.
 func (h *holds) mark(its []storage.Held) {
-	if h.s.claims.kv == nil {
+	if !markDelivery || h.s.claims.kv == nil {
 		return
 	}
 	var last uint64

@@ -1,0 +1,198 @@
+//go:build linux && !race
+
+package clustertest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// BenchmarkCrossNodeReceipts measures the delivery marker's cost (kTried:
+// storage/jetstream holds.mark journals it and waits for its
+// acknowledgement before a node delivers a held item it claimed) on
+// receipts delivered on another node than their producer's, at
+// replicas = 3. Two clusters of three nodes from configs/cluster run side
+// by side: "on" built as shipped, "off" built with -tags
+// nodeliverymarker. Each of b.N rounds runs both, in alternating order:
+// two receivers on node 3, then two transmitters (window 50, receipts
+// requested) on node 1 for crossLoad; node 1 has no receiver of the user,
+// so every receipt is held there and leased, claimed and delivered by
+// node 3. Per cluster and round: receipts/s (receipts over the time from
+// the first submit to the last receipt) and the three nodes' CPU (utime +
+// stime from /proc) per receipt over that time. Reported: the medians,
+// and off ÷ on as the median of the rounds' ratios. Run:
+//
+//	go test ./internal/clustertest -run '^$' -bench CrossNodeReceipts -benchtime 6x -timeout 30m
+func BenchmarkCrossNodeReceipts(b *testing.B) {
+	const crossLoad = 3 * time.Second
+	kinds := []string{"on", "off"}
+	clusters := map[string][]*node{
+		"on":  startClusterOf(b, buildSMPPD(b), nil),
+		"off": startClusterOf(b, buildSMPPD(b, "nodeliverymarker"), nil),
+	}
+	type round struct{ rate, cpu, batches, entries float64 }
+	got := map[string][]round{}
+	b.Logf("load average at start: %s", loadAvg())
+	r := 0
+	for b.Loop() {
+		for k := range kinds {
+			kind := kinds[(k+r)%len(kinds)]
+			ns := clusters[kind]
+			x, err := crossNodeRound(ns, crossLoad)
+			if err != nil {
+				b.Fatalf("round %d, marker %s: %v", r+1, kind, err)
+			}
+			got[kind] = append(got[kind], round{x.rate, x.cpu, x.batches, x.entries})
+			b.Logf("round %d, marker %-3s: %6d acknowledged, %8.0f receipts/s, %6.2f µs CPU per receipt, "+
+				"%.3f journal publishes and %.2f journal writes per receipt (the three nodes)",
+				r+1, kind, x.acked, x.rate, x.cpu, x.batches, x.entries)
+		}
+		r++
+	}
+	b.Logf("load average at end: %s", loadAvg())
+	for _, kind := range kinds {
+		var rates, cpus, batches, entries []float64
+		for _, x := range got[kind] {
+			rates, cpus = append(rates, x.rate), append(cpus, x.cpu)
+			batches, entries = append(batches, x.batches), append(entries, x.entries)
+		}
+		b.ReportMetric(median(rates), "receipts/s-"+kind)
+		b.ReportMetric(median(cpus), "µs-CPU/receipt-"+kind)
+		b.ReportMetric(median(batches), "publishes/receipt-"+kind)
+		b.ReportMetric(median(entries), "writes/receipt-"+kind)
+	}
+	var rr, cr []float64
+	for i := range got["on"] {
+		on, off := got["on"][i], got["off"][i]
+		rr, cr = append(rr, off.rate/on.rate), append(cr, off.cpu/on.cpu)
+	}
+	b.ReportMetric(median(rr), "rate-off/on")
+	b.ReportMetric(median(cr), "CPU-off/on")
+}
+
+// crossRound is one round's figures on one cluster.
+type crossRound struct {
+	acked            int
+	rate, cpu        float64 // receipts/s, CPU µs per receipt
+	batches, entries float64 // journal publishes and writes per receipt
+}
+
+// journalCounters are the nodes' journal publishes and writes, summed.
+var journalCounters = []string{"smppd_cluster_journal_batches_total", "smppd_cluster_journal_entries_total"}
+
+func readJournal(ns []*node) ([2]float64, error) {
+	var sum [2]float64
+	for _, n := range ns {
+		vs, err := metrics(n.adminURL(), journalCounters...)
+		if err != nil {
+			return sum, err
+		}
+		for i, name := range journalCounters {
+			sum[i] += vs[name]
+		}
+	}
+	return sum, nil
+}
+
+// crossNodeRound runs one round on a cluster; an error when a receipt is
+// missing.
+func crossNodeRound(ns []*node, load time.Duration) (x crossRound, err error) {
+	b := newBook()
+	rx := startReceivers(context.Background(), []string{ns[2].smppAddr()}, []int{3}, 2, b)
+	defer rx.stop()
+	for deadline := time.Now().Add(10 * time.Second); rx.bound[3].Load() < 2; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			return x, fmt.Errorf("receivers did not bind to node 3")
+		}
+	}
+	j0, err := readJournal(ns)
+	if err != nil {
+		return x, err
+	}
+	cpu0, err := cpuTicks(ns)
+	if err != nil {
+		return x, err
+	}
+	began := time.Now()
+	tx := startTransmitters(context.Background(), []string{ns[0].smppAddr()}, []int{1}, 2, 50, b)
+	time.Sleep(load)
+	tx.stop()
+	acked, missing, _ := waitReceipts(b, receiptsWait)
+	cpu1, err := cpuTicks(ns)
+	if err != nil {
+		return x, err
+	}
+	j1, err := readJournal(ns)
+	if err != nil {
+		return x, err
+	}
+	if m := count(missing); m > 0 || acked == 0 {
+		return x, fmt.Errorf("%d acknowledged, %d without a receipt after %v", acked, m, receiptsWait)
+	}
+	var last time.Time
+	receipts := 0 // a duplicate delivered costs its CPU too
+	b.mu.Lock()
+	for _, as := range b.via {
+		receipts += len(as)
+		for _, a := range as {
+			if a.at.After(last) {
+				last = a.at
+			}
+		}
+	}
+	b.mu.Unlock()
+	n := float64(receipts)
+	x.acked = acked
+	x.rate = n / last.Sub(began).Seconds()
+	x.cpu = float64(cpu1-cpu0) / clockTicks * 1e6 / n
+	x.batches, x.entries = (j1[0]-j0[0])/n, (j1[1]-j0[1])/n
+	return x, nil
+}
+
+// clockTicks is /proc's unit of CPU time (USER_HZ: 100 on Linux).
+const clockTicks = 100
+
+// cpuTicks adds up the utime and stime of the nodes' processes.
+func cpuTicks(ns []*node) (uint64, error) {
+	var sum uint64
+	for _, n := range ns {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n.p.PID()))
+		if err != nil {
+			return 0, err
+		}
+		// The fields after the command's closing parenthesis: state is
+		// the first, utime and stime the 12th and 13th.
+		f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
+		for _, v := range f[11:13] {
+			t, err := strconv.ParseUint(v, 10, 64)
+			if err != nil {
+				return 0, err
+			}
+			sum += t
+		}
+	}
+	return sum, nil
+}
+
+func loadAvg() string {
+	raw, _ := os.ReadFile("/proc/loadavg")
+	return strings.Join(strings.Fields(string(raw))[:3], " ")
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
