@@ -256,28 +256,38 @@ const (
 	held                   // no receiver bound: held
 	busy                   // every receiver of the user was full: waiting for room
 	dropped                // the hold store or the waiting backlog was full (counted, logged)
+	full                   // offer only: no receiver bound and the hold store refused an acknowledged item, which the caller keeps
 )
 
 // dispatch hands it to a bound receiver of its user, holds it when there
 // is none (or no engine yet), or, when every receiver of the user is full,
 // queues it for the background goroutine to offer again as soon as room
 // frees. The item belongs to whoever took it afterwards. Its source was
-// answered already: past MaxWaiting with the hold store full it waits all
-// the same (awaitRoom), so a busy ESME costs memory, never its receipt.
+// answered already: when the hold store refuses it (past MaxWaiting, or
+// with no receiver bound) it waits in memory all the same (counted,
+// logged), so a busy or absent ESME costs memory, never its receipt; the
+// user's receipt backlog (runBacklog) slows the MT that would outgrow it.
 func (h *Service) dispatch(it *item, now time.Time) outcome {
-	o := h.offer(it)
-	if o == busy && !h.awaitRoom(it, true, false) {
-		return dropped
+	o, err := h.offer(it, false)
+	switch o {
+	case busy:
+		if !h.awaitRoom(it, true, false) {
+			return dropped
+		}
+	case full:
+		h.waitOver(it, err)
+		h.queueWaiting(it, false)
+		return held
 	}
 	return o
 }
 
 // dispatchRefusable is dispatch for an item whose source has not been
-// answered yet (an MO its connector acknowledges after this call): past
-// MaxWaiting with the hold store full it is dropped (counted, logged) and
-// the caller asks its upstream to send it again.
+// answered yet (an MO its connector acknowledges after this call): when
+// the hold store refuses it, it is dropped (counted, logged) and the
+// caller asks its upstream to send it again.
 func (h *Service) dispatchRefusable(it *item, now time.Time) outcome {
-	o := h.offer(it)
+	o, _ := h.offer(it, true)
 	if o == busy && !h.awaitRoom(it, true, true) {
 		return dropped
 	}
@@ -285,20 +295,23 @@ func (h *Service) dispatchRefusable(it *item, now time.Time) outcome {
 }
 
 // offer tries the engine once: sent, held (no receiver bound), or busy
-// (every receiver's window and queue full; the caller keeps it).
-func (h *Service) offer(it *item) outcome {
+// (every receiver's window and queue full; the caller keeps it). With no
+// receiver bound an item is held; when the store refuses it, a refusable
+// or leased one is dropped (hold), any other is kept for the caller
+// (full, with the store's error).
+func (h *Service) offer(it *item, refusable bool) (outcome, error) {
 	out := h.deliverer()
 	if out == nil {
-		return h.hold(it)
+		return h.holdOrKeep(it, refusable)
 	}
 	user := it.systemID
 	epoch := h.binds.epoch.Load()
 	switch err := out.Deliver(user, &it.d); err {
 	case nil:
-		return sent
+		return sent, nil
 	case engine.ErrNoSession, engine.ErrNotRunning:
-		if h.hold(it) == dropped {
-			return dropped
+		if o, err := h.holdOrKeep(it, refusable); o != held {
+			return o, err
 		}
 		// A receiver that bound between Deliver and Hold found nothing to
 		// release: look again.
@@ -306,10 +319,22 @@ func (h *Service) offer(it *item) outcome {
 			h.binds.add(user)
 			h.bg.poke()
 		}
-		return held
+		return held, nil
 	default:
-		return busy
+		return busy, nil
 	}
+}
+
+// holdOrKeep is hold for a refusable or leased item; any other the store
+// refuses stays the caller's (full).
+func (h *Service) holdOrKeep(it *item, refusable bool) (outcome, error) {
+	if refusable || it.key != 0 {
+		return h.hold(it), nil
+	}
+	if err := h.holdCopy(it); err != nil {
+		return full, err
+	}
+	return held, nil
 }
 
 // awaitRoom queues it behind its user's other waiting deliveries: back-pressure
@@ -334,17 +359,24 @@ func (h *Service) awaitRoom(it *item, backpressure, refusable bool) bool {
 		}
 		h.waitOver(it, err)
 	}
+	h.queueWaiting(it, backpressure)
+	return true
+}
+
+// queueWaiting hands it to the background goroutine's wait queues
+// (counted as back-pressure when it is).
+func (h *Service) queueWaiting(it *item, backpressure bool) {
 	if backpressure {
 		h.stats.waited.Add(1)
 	}
 	h.bg.waitingNow.Add(1)
 	h.waiting.push(it)
 	h.bg.poke()
-	return true
 }
 
-// waitOver counts and logs an acknowledged item that waits past
-// MaxWaiting because the hold store refused it.
+// waitOver counts and logs an acknowledged item that waits in memory
+// because the hold store refused it (past MaxWaiting, or with no receiver
+// bound).
 func (h *Service) waitOver(it *item, err error) {
 	h.stats.waitOver.Add(1)
 	if !errors.Is(err, storage.ErrHeldFull) {
@@ -353,7 +385,7 @@ func (h *Service) waitOver(it *item, err error) {
 	if e := h.event(&h.warn.waitOver, zerologWarn); e != nil {
 		e.Str("system_id", it.systemID).Str("kind", kindName(it.kind)).Err(err).
 			Int64("waiting", h.bg.waitingNow.Load()).Uint64("over_total", h.stats.waitOver.Load()).
-			Msg("max_waiting reached and the hold store refused: the delivery waits in memory all the same (acknowledged to its source)")
+			Msg("the hold store refused a delivery acknowledged to its source: it waits in memory all the same")
 	}
 }
 

@@ -87,7 +87,9 @@ func (h *Service) runWaiting(now time.Time) {
 				h.expire(it)
 				continue
 			}
-			if h.offer(it) == busy {
+			// Still no room, or no receiver and a store that refuses it
+			// (it was counted when it first waited): it keeps its place.
+			if o, _ := h.offer(it, false); o == busy || o == full {
 				q.pushFront(it)
 				break
 			}

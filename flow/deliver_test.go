@@ -390,3 +390,32 @@ func TestReceiptBacklogCountsHeldItems(t *testing.T) {
 		t.Fatalf("MT asking a receipt after the backlog: %v", st)
 	}
 }
+
+// With no receiver bound and the hold store full, a receipt whose state
+// is recorded (acknowledged upstream) waits in memory instead of being
+// dropped, and reaches the receiver that binds.
+func TestAcknowledgedReceiptWaitsWhenTheHoldStoreIsFull(t *testing.T) {
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.Holds = newHolds(1) }})
+	p := newUser(t, "alice", userSpec{receipts: true})
+	th.out.setErr(engine.ErrNoSession)
+	for i := range 3 {
+		_, id := submitted(t, th, p, 1, "m"+strconv.Itoa(i))
+		th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
+	}
+	th.Deliveries().Step(th.clock.Now())
+	if s := th.Stats(); s.HeldFull != 0 || s.HeldNow != 1 || s.WaitingOver != 2 || s.WaitingNow != 2 {
+		t.Fatalf("stats %+v: want 1 held, 2 waiting over the bound, none dropped", s)
+	}
+	th.clock.Add(10 * time.Millisecond)
+	th.Deliveries().Step(th.clock.Now()) // offered again: still no receiver, counted once
+	if s := th.Stats(); s.WaitingOver != 2 || s.WaitingNow != 2 {
+		t.Fatalf("stats %+v: the waiting ones recounted or lost", s)
+	}
+	th.out.setErr(nil)
+	th.Deliveries().Bound("alice", engine.BindReceiver)
+	th.Deliveries().Step(th.clock.Now())
+	th.Deliveries().Step(th.clock.Now())
+	if got := len(th.out.take()); got != 3 {
+		t.Fatalf("%d receipts delivered, want 3", got)
+	}
+}
