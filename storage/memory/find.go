@@ -23,8 +23,9 @@ func (s *Store) Find(q *storage.Query, dst []storage.Record) (int, error) {
 			}
 			e := &en.v
 			u := s.rewrites[i].of(e.up)
-			if q.Matches(e.id, t.refs[sl].user, en.at, e.src[:e.srcLen], e.dst[:e.dstLen]) ||
-				u != nil && q.Matches(e.id, t.refs[sl].user, en.at, u.src[:u.srcLen], u.dst[:u.dstLen]) {
+			user := s.names.name(e.user)
+			if q.Matches(e.id, user, en.at, e.src[:e.srcLen], e.dst[:e.dstLen]) ||
+				u != nil && q.Matches(e.id, user, en.at, u.src[:u.srcLen], u.dst[:u.dstLen]) {
 				top.Offer(e.id)
 			}
 		}

@@ -20,14 +20,15 @@
 // Memory per entry once a shard is at its limit (amd64; the index is 2 to 4
 // words per entry, by how the shard's limit rounds up to a power of two):
 //
-//	record:      128 B slot (no pointers) + 16 B SystemID (the only part
-//	             the GC scans) + 16-32 B index:
-//	             170 B measured at MaxRecords 100,000
+//	record:      136 B slot (no pointers: its system_id and route are
+//	             numbers, names.go) + 16-32 B index:
+//	             158 B measured at MaxRecords 100,000 (189 B with the two
+//	             strings in a ring the GC scanned)
 //	upstream id:  96 B slot (no pointers) + 16-32 B index:
 //	             121 B measured at MaxUpstream 100,000, 113 B at 1,000,000
 //
-// so 100,000 of each take about 29 MB and the defaults (1,000,000 of each)
-// about 280 MB. The upstream map costs nothing until a connector uses it.
+// so 100,000 of each take about 28 MB and the defaults (1,000,000 of each)
+// about 270 MB. The upstream map costs nothing until a connector uses it.
 // The reverse map (our id -> upstream id, for cancel_sm and replace_sm
 // sent upstream) has the same entry size and a limit of its own equal to
 // MaxUpstream; it is filled only for connectors that forward those.
@@ -97,7 +98,9 @@ type Options struct {
 // for concurrent use.
 type Store struct {
 	recs       []recTable
-	rewrites   []upSlab // the records' rewritten addresses, one per recs table, under its mu
+	rewrites   []upSlab    // the records' rewritten addresses, one per recs table, under its mu
+	recNames   []nameCache // one per recs table, under its mu
+	names      names       // the records' system_ids and route names (names.go)
 	ups        []upTable
 	revs       []upTable    // our id -> upstream id (reverse.go), sized like ups
 	recBits    uint         // log2(len(recs))
@@ -153,6 +156,7 @@ func newStore(opts Options, maxBits uint) *Store {
 	s.runBits = recRunBits(caps[len(caps)-1])
 	s.recs = make([]recTable, len(caps))
 	s.rewrites = make([]upSlab, len(caps))
+	s.recNames = make([]nameCache, len(caps))
 	for i := range s.recs {
 		s.recs[i].max, s.recs[i].tagOf = caps[i], s.recTag
 		rw := &s.rewrites[i]

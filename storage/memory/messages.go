@@ -15,7 +15,9 @@ type entry struct {
 	expires   int64
 	charge    int64
 	connector int32
-	up        int32 // the policy's rewritten addresses: 1 + their index in the table's upSlab; 0 = none
+	up        int32  // the policy's rewritten addresses: 1 + their index in the table's upSlab; 0 = none
+	user      uint32 // SystemID's number in the store's names (names.go); 0 = ""
+	route     uint32 // MTRoute's, the same way
 	err       uint16
 	parts16   uint16 // ChargeParts
 	state     msg.State
@@ -36,14 +38,9 @@ type entry struct {
 	text      [storage.MaxText]byte
 }
 
-// recTable is one shard of records; refs hold each record's strings.
-type recTable = table[entry, recRefs]
-
-// recRefs are a record's pointer fields: its owner's system_id and its
-// MT route's name (both shared strings: storing them allocates nothing).
-type recRefs struct {
-	user, route string
-}
+// recTable is one shard of records. A record has no pointer fields: its
+// owner's system_id and its MT route's name are numbers (names.go).
+type recTable = table[entry, struct{}]
 
 // recHash returns id's table and its tag in that table's index. An id is
 // a millisecond slot and a sequence above its node bits, issued in runs of
@@ -68,6 +65,11 @@ func (s *Store) recHash(id msg.ID) (*recTable, uint32) {
 // rewritesOf is the upSlab of id's table (recHash), under its mu.
 func (s *Store) rewritesOf(id msg.ID) *upSlab {
 	return &s.rewrites[s.recKey(id)&(1<<s.recBits-1)]
+}
+
+// namesOf is the nameCache of id's table (recHash), under its mu.
+func (s *Store) namesOf(id msg.ID) *nameCache {
+	return &s.recNames[s.recKey(id)&(1<<s.recBits-1)]
 }
 
 // recKey is id's counter with the low recBits bits of its run number (the
@@ -158,7 +160,7 @@ func (s *Store) Put(r *storage.Record) error {
 	e.parts = r.Parts
 	e.later = 0
 	s.rewritesOf(r.ID).set(&e.up, r)
-	t.refs[sl] = recRefs{user: r.SystemID, route: r.MTRoute}
+	e.user, e.route = s.namesOf(r.ID).ids(&s.names, r.SystemID, r.MTRoute)
 	t.mu.Unlock()
 	if d, dp := r.Charge-charged, int64(r.ChargeParts)-int64(chargedParts); d != 0 || dp != 0 {
 		s.ledger.charge(r.SystemID, d, dp)
@@ -188,7 +190,7 @@ func (s *Store) get(id msg.ID, out *storage.Record, view bool) error {
 		t.mu.Unlock()
 		return storage.ErrNotFound
 	}
-	copyOut(t, s.rewritesOf(id), sl, out)
+	s.copyOut(t, s.rewritesOf(id), sl, out)
 	if e := &t.ents[sl].v; view && e.later != 0 {
 		s.showLater(e, out)
 	}
@@ -222,12 +224,12 @@ func (s *Store) showLater(e *entry, out *storage.Record) {
 
 // copyOut copies slot sl's record (its rewritten addresses in rw) into
 // out. Caller holds mu.
-func copyOut(t *recTable, rw *upSlab, sl int, out *storage.Record) {
+func (s *Store) copyOut(t *recTable, rw *upSlab, sl int, out *storage.Record) {
 	e := &t.ents[sl].v
 	*out = storage.Record{
 		ID:                 e.id,
-		SystemID:           t.refs[sl].user,
-		MTRoute:            t.refs[sl].route,
+		SystemID:           s.names.name(e.user),
+		MTRoute:            s.names.name(e.route),
 		State:              e.state,
 		Err:                e.err,
 		RegisteredDelivery: e.regDel,
@@ -265,7 +267,7 @@ func (s *Store) Finish(id msg.ID, st msg.State, errCode uint16, done int64, out 
 	e := &t.ents[sl].v
 	err := s.setState(e, st, errCode, done)
 	if e.regDel != 0 {
-		copyOut(t, s.rewritesOf(id), sl, out)
+		s.copyOut(t, s.rewritesOf(id), sl, out)
 		return err
 	}
 	// No receipt can be asked: the fields the receipt path reads for its

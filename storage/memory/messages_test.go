@@ -396,26 +396,63 @@ func TestDeleteLeavesDeadSlots(t *testing.T) {
 	}
 }
 
-// Each slot's refs hold its own record's system_id through eviction, and
-// a deleted slot lets go of it (refs are the only part the GC scans).
-func TestRefsFollowSlots(t *testing.T) {
+// Each slot holds its own record's system_id (its number in the store's
+// names) through eviction, and a deleted slot holds none.
+func TestNamesFollowSlots(t *testing.T) {
 	s := newStore(Options{MaxRecords: minShardCap}, 0)
 	for i := msg.ID(1); i <= 2*minShardCap; i++ {
 		r := rec(i, time.Now().UnixNano())
 		r.SystemID = fmt.Sprint("user", i)
+		r.MTRoute = fmt.Sprint("route", i%3)
 		s.Put(&r)
 	}
 	sh := &s.recs[0]
 	for i := range sh.n {
-		sl := sh.pos(i)
-		if want := fmt.Sprint("user", sh.ents[sl].v.id); sh.refs[sl].user != want {
-			t.Fatalf("slot %d holds %q for id %v", sl, sh.refs[sl].user, sh.ents[sl].v.id)
+		e := &sh.ents[sh.pos(i)].v
+		if want := fmt.Sprint("user", e.id); s.names.name(e.user) != want {
+			t.Fatalf("slot of id %v holds %q", e.id, s.names.name(e.user))
+		}
+		if want := fmt.Sprint("route", e.id%3); s.names.name(e.route) != want {
+			t.Fatalf("slot of id %v holds route %q", e.id, s.names.name(e.route))
 		}
 	}
 	if err := s.Delete(2 * minShardCap); err != nil {
 		t.Fatal(err)
 	}
-	if sl := sh.pos(sh.n); sh.refs[sl] != (recRefs{}) {
-		t.Fatalf("a deleted record's slot keeps %+v", sh.refs[sl])
+	if e := sh.ents[sh.pos(sh.n)].v; e.user != 0 || e.route != 0 {
+		t.Fatalf("a deleted record's slot keeps names %d, %d", e.user, e.route)
+	}
+	var out storage.Record
+	r := rec(1, time.Now().UnixNano()) // no route
+	r.SystemID, r.MTRoute = fmt.Sprint("user", msg.ID(1)), ""
+	s.Put(&r)
+	if err := s.Get(1, &out); err != nil || out.SystemID != r.SystemID || out.MTRoute != "" {
+		t.Fatalf("Get = %v, %q, %q; want %q and no route", err, out.SystemID, out.MTRoute, r.SystemID)
+	}
+	if n := len(s.names.tab.Load().list); n != 2*minShardCap+3 {
+		t.Fatalf("%d names %q, want each user and route once", n, s.names.tab.Load().list)
+	}
+}
+
+// Names taken and read from several goroutines at once: each keeps its
+// number, and every number reads back its own name.
+func TestNamesConcurrent(t *testing.T) {
+	var n names
+	var wg sync.WaitGroup
+	ids := make([][]uint32, 4)
+	for g := range ids {
+		wg.Go(func() {
+			for i := range 200 {
+				ids[g] = append(ids[g], n.of(fmt.Sprint("name", i)))
+			}
+		})
+	}
+	wg.Wait()
+	for i := range 200 {
+		for g := range ids {
+			if ids[g][i] != ids[0][i] || n.name(ids[g][i]) != fmt.Sprint("name", i) {
+				t.Fatalf("name%d: number %d in goroutine %d, %d in 0, reads %q", i, ids[g][i], g, ids[0][i], n.name(ids[g][i]))
+			}
+		}
 	}
 }
