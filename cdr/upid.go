@@ -14,8 +14,8 @@ import (
 // resident memory). An id of up to 16 octets is kept as it is; a longer
 // one of hex digits in one case (decimal digits included, up to 32) or a
 // UUID in its 36-character form is kept as nibbles; any other goes to a
-// spill slab whose slots are taken lowest first, so only as many of its
-// pages are resident as ids wait there at once.
+// spill slab whose slots are taken lowest first and made in chunks on
+// first use, so it takes only as much memory as ids wait there at once.
 const upInline = 16
 
 // Forms of upID.
@@ -175,7 +175,7 @@ func (u *upID) get(dst []byte, sp *spill) []byte {
 		return appendPairs(dst, u.b[10:16], digits)
 	case upSpill:
 		i := u.spillSlot()
-		dst = append(dst, sp.ids[i][:u.n]...)
+		dst = append(dst, sp.slot(i)[:u.n]...)
 		sp.release(i)
 		return dst
 	}
@@ -193,18 +193,22 @@ func (u *upID) drop(sp *spill) {
 // spill is the slab of upstream ids without a compact form, one slot per
 // id waiting in the queue (or in the writer's batch). Any goroutine puts,
 // the writer releases. A slot is taken by setting its bit with a CAS, the
-// lowest free first: the slab's pages become resident only as deep as
-// ids have waited at once.
+// lowest free first, and its chunk of 64 slots (4 KiB) is made when a slot
+// of it is first taken and kept: the slab costs memory only as deep as
+// ids have waited at once, and nothing for an upstream whose ids all have
+// a compact form (an allocation made in advance would count, resident or
+// not, against a GOMEMLIMIT).
 type spill struct {
-	used []atomic.Uint64
-	ids  [][storage.MaxUpstreamID]byte
+	used   []atomic.Uint64
+	chunks []atomic.Pointer[spillChunk] // chunks[w] holds the slots of used[w]
 }
 
-// newSpill returns a slab of at least n slots; nothing is written to its
-// ids until they are used.
+type spillChunk [64][storage.MaxUpstreamID]byte
+
+// newSpill returns a slab of at least n slots, none of them made yet.
 func newSpill(n int) *spill {
 	w := (n + 63) / 64
-	return &spill{used: make([]atomic.Uint64, w), ids: make([][storage.MaxUpstreamID]byte, w*64)}
+	return &spill{used: make([]atomic.Uint64, w), chunks: make([]atomic.Pointer[spillChunk], w)}
 }
 
 // put copies id into a free slot and returns it; false when every slot
@@ -215,14 +219,21 @@ func (p *spill) put(id []byte) (int, bool) {
 		for v := u.Load(); v != ^uint64(0); v = u.Load() {
 			b := bits.TrailingZeros64(^v)
 			if u.CompareAndSwap(v, v|1<<b) {
-				i := w<<6 | b
-				copy(p.ids[i][:], id)
-				return i, true
+				c := p.chunks[w].Load()
+				if c == nil { // the chunk's first use; a loser of the race drops its own
+					p.chunks[w].CompareAndSwap(nil, new(spillChunk))
+					c = p.chunks[w].Load()
+				}
+				copy(c[b][:], id)
+				return w<<6 | b, true
 			}
 		}
 	}
 	return 0, false
 }
+
+// slot returns slot i (taken).
+func (p *spill) slot(i int) *[storage.MaxUpstreamID]byte { return &p.chunks[i>>6].Load()[i&63] }
 
 // release frees slot i.
 func (p *spill) release(i int) { p.used[i>>6].And(^(uint64(1) << (i & 63))) }

@@ -148,3 +148,31 @@ func TestUpstreamIDsOnTheLines(t *testing.T) {
 		t.Fatalf("%d spill slots taken after the writer's step", n)
 	}
 }
+
+// The slab makes a chunk when one of its slots is first taken, and keeps
+// it: a long id spilled and read back allocates nothing once warm.
+func TestSpillChunksMadeOnFirstUse(t *testing.T) {
+	sp := newSpill(1 << 16)
+	for w := range sp.chunks {
+		if sp.chunks[w].Load() != nil {
+			t.Fatalf("chunk %d made before any id", w)
+		}
+	}
+	id := []byte(strings.Repeat("Ab", 20))
+	var u upID
+	buf := make([]byte, 0, storage.MaxUpstreamID)
+	spillOne := func() {
+		if !u.set(id, sp) || u.form != upSpill {
+			t.Fatalf("not spilled: form %d", u.form)
+		}
+		buf = u.get(buf, sp)
+	}
+	if n := testing.AllocsPerRun(1000, spillOne); n != 0 {
+		t.Fatalf("a spilled id allocates %v times once its chunk is made", n)
+	}
+	for w := range sp.chunks {
+		if made := sp.chunks[w].Load() != nil; made != (w == 0) {
+			t.Fatalf("chunk %d made: %v; want only the first", w, made)
+		}
+	}
+}
