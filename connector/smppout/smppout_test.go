@@ -463,7 +463,11 @@ func TestParkedReceiptExpires(t *testing.T) {
 	if e.c.c.parkedLen() != 1 || pk.len() != 1 {
 		t.Fatalf("parked %d, copies %d: the answer must follow the parked copy", e.c.c.parkedLen(), pk.len())
 	}
-	eventually(t, "handed on", func() bool { _, _, r, _ := e.sink.counts(); return r == 1 && e.c.c.parkedLen() == 0 })
+	// The copy goes once the sink has it (handOn): wait for both.
+	eventually(t, "handed on", func() bool {
+		_, _, r, _ := e.sink.counts()
+		return r == 1 && e.c.c.parkedLen() == 0 && pk.len() == 0
+	})
 	if r := e.sink.receipts()[0]; r.ID != 0 || string(r.UpstreamID) != "31337" {
 		t.Fatalf("expired parked receipt reached the sink as %+v", r)
 	}
