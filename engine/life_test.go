@@ -42,7 +42,8 @@ func TestLifeMoves(t *testing.T) {
 // frame), and the peer closing.
 func TestLifeEveryCloseEndsPooled(t *testing.T) {
 	t.Parallel()
-	ts := start(t, func(o *Options) { o.SessionInitTimeout = 100 * time.Millisecond })
+	// What the inside and peer clients have to be read (or bound) in.
+	ts := start(t, func(o *Options) { o.SessionInitTimeout = time.Second })
 	inside := ts.dial(t)
 	mustSend(t, inside, codec.SubmitSMID, 1, nil) // before bind: answered, then closed in OnTraffic
 	mustExpect(t, inside, codec.SubmitSMRespID, codec.StatusInvBndSts)

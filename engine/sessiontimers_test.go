@@ -9,16 +9,19 @@ import (
 
 func TestSessionInitTimerClosesUnboundSession(t *testing.T) {
 	t.Parallel()
-	ts := start(t, func(o *Options) { o.SessionInitTimeout = 200 * time.Millisecond })
+	// The timeout is what the clients below have to bind in, or to have
+	// their enquire_link answered: a client starved of CPU for a shorter
+	// one found its session closed first.
+	ts := start(t, func(o *Options) { o.SessionInitTimeout = time.Second })
+	// A bound session is not touched by it: b is dialled before c, so its
+	// own timeout has passed once c's has closed c.
+	b := ts.bound(t, codec.BindTransceiverID)
 	c := ts.dial(t)
 	mustSend(t, c, codec.EnquireLinkID, 1, nil) // enquire_link does not bind
 	mustExpect(t, c, codec.EnquireLinkRespID, codec.StatusOK)
 	mustClosed(t, c)
 	ts.logs.waitLog(t, `"timer":"session_init"`, `"remote":"127.0.0.1:`)
 	ts.logs.waitLog(t, `"reason":"session_init_timeout"`)
-	// A bound session is not touched by it.
-	b := ts.bound(t, codec.BindTransceiverID)
-	time.Sleep(400 * time.Millisecond)
 	mustSend(t, b, codec.EnquireLinkID, 2, nil)
 	mustExpect(t, b, codec.EnquireLinkRespID, codec.StatusOK)
 }
@@ -85,9 +88,12 @@ func TestInactivityTimerUnbindsThenCloses(t *testing.T) {
 
 func TestUnbindWithoutResponseClosesAfterResponseTimer(t *testing.T) {
 	t.Parallel()
+	// The response timeout is how long the client has, from the server's
+	// unbind, to have its submit read: a client starved of CPU for 150 ms
+	// found the session closed (reset) before it.
 	ts := start(t, func(o *Options) {
 		o.InactivityTimeout = 150 * time.Millisecond
-		o.ResponseTimeout = 150 * time.Millisecond
+		o.ResponseTimeout = time.Second
 	})
 	c := ts.bound(t, codec.BindTransceiverID)
 	mustExpect(t, c, codec.UnbindID, codec.StatusOK)
