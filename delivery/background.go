@@ -83,14 +83,14 @@ type background struct {
 	due        retryHeap
 	queues     map[string]*waitQueue // per user, see room.go
 	waitingNow atomic.Int64          // items in queues or on their way there
-	// Receipt backlogs (room.go): each user's pending items (load, reused),
-	// the users told on, when next to measure, and the store's counts.
-	load          map[string]int
+	// Receipt backlogs (room.go): each user's held items (reused), the
+	// users told on, when next to measure, and the store's counts.
+	held          map[string]int
 	backlogged    map[string]bool
 	backloggedNow atomic.Int64
 	nextBacklog   int64
 	heldBy        storage.HeldCounts
-	addLoadFn     func(string, int)
+	addHeldFn     func(string, int)
 	// retrying counts each user's items in due, retryingNow all of them;
 	// recheck is when a user's retries moved to the hold store come back.
 	retrying    map[string]int
@@ -111,9 +111,9 @@ func (b *background) init() {
 	b.done = make(chan struct{})
 	b.wake = make(chan struct{}, 1)
 	b.queues = map[string]*waitQueue{}
-	b.load = map[string]int{}
+	b.held = map[string]int{}
 	b.backlogged = map[string]bool{}
-	b.addLoadFn = b.addLoad // one closure, not one per measure
+	b.addHeldFn = b.addHeld // one closure, not one per measure
 	b.retrying = map[string]int{}
 	b.recheck = map[string]int64{}
 	b.fast = time.NewTimer(time.Hour)

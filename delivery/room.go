@@ -105,83 +105,87 @@ func (h *Service) runWaiting(now time.Time) {
 
 // backlogEvery is how often the users' backlogs are measured (the
 // background goroutine ticks at least this often with Options.Backlog),
-// and backlogNear how often while a user is past a quarter of its share:
-// at 300,000 receipts a second, 300 come in a millisecond, well within
-// the half of a default share (10,000) left when the MT is slowed.
+// and backlogNear how often while a user is past half a mark: at 300,000
+// receipts a second, 300 come in a millisecond.
 const (
 	backlogEvery = 10 * time.Millisecond
 	backlogNear  = time.Millisecond
 )
 
-// runBacklog tells Options.Backlog when a user's receipts and MO pass half
-// its share (on) and when they fall to a quarter of it (off): its items
-// waiting for room at its busy receivers, or those it holds in the store,
-// whichever is more (with the disk store every item is held until its ESME
-// answers; with the memory store those of a user with no receiver bound
-// are). While on, the hub answers the user's MT asking a receipt
-// ESME_RTHROTTLED: a client that submits faster than it takes its
-// receipts is slowed at the source, before an acknowledgement, while half
-// its share is still free for the receipts of what it was sent already.
-// The gap between the marks keeps it from flapping.
+// runBacklog tells Options.Backlog when a user's receipts and MO near what
+// the service can keep without refusing or dropping any (on) and when
+// they are back to half of it (off). While on, the hub answers the user's
+// MT asking a receipt ESME_RTHROTTLED: a client that submits faster than
+// it takes its receipts is slowed at the source, before an
+// acknowledgement. The marks are the last line, not routine pacing: a
+// busy ESME's receipts wait in memory (waitMark: half of MaxWaiting, at
+// least the user's share) and a user's held ones fill its share of the
+// store (heldMark: 90% of it; with the disk store every receipt is held
+// until its ESME answers, with the memory store those of a user with no
+// receiver bound). The gap between on and off keeps it from flapping.
 func (h *Service) runBacklog(ns int64) {
 	b := &h.bg
 	if h.opts.Backlog == nil || ns < b.nextBacklog {
 		return
 	}
-	clear(b.load)
-	for user, q := range b.queues {
-		if q.n > 0 {
-			b.load[user] = q.n
-		}
-	}
+	clear(b.held)
 	if b.heldBy != nil {
-		b.heldBy.HeldByUser(b.addLoadFn)
+		b.heldBy.HeldByUser(b.addHeldFn)
 	}
 	every := backlogEvery
-	for user, n := range b.load {
+	check := func(user string, waiting, held int) {
 		share := h.waitShare(user)
-		if n > share/4 {
+		waitMark, heldMark := max(h.opts.MaxWaiting/2, share), max(share*9/10, 1)
+		if waiting > waitMark/2 || held > heldMark/2 {
 			every = backlogNear
 		}
-		if b.backlogged[user] {
-			continue
-		}
-		if n >= max(share/2, 1) {
+		on := b.backlogged[user]
+		switch {
+		case !on && (waiting >= waitMark || held >= heldMark):
 			b.backlogged[user] = true
 			h.bg.backloggedNow.Add(1)
 			h.stats.backlogOn.Add(1)
 			h.opts.Backlog(user, true)
 			if e := h.event(&h.warn.backlog, zerologWarn); e != nil {
-				e.Str("event", "receipt_backlog").Str("system_id", user).Int("pending", n).Int("share", share).
-					Uint64("backlog_on_total", h.stats.backlogOn.Load()).
-					Msg("receipts and MO behind by half the user's share: its MT asking a receipt answered ESME_RTHROTTLED until a quarter is left")
+				e.Str("event", "receipt_backlog").Str("system_id", user).Int("waiting", waiting).Int("held", held).
+					Int("share", share).Uint64("backlog_on_total", h.stats.backlogOn.Load()).
+					Msg("receipts and MO near what can be kept for the user: its MT asking a receipt answered ESME_RTHROTTLED until half of it is delivered")
 			}
-		}
-	}
-	b.nextBacklog = ns + int64(every)
-	for user := range b.backlogged {
-		if n := b.load[user]; n <= h.waitShare(user)/4 {
+		case on && waiting <= waitMark/2 && held <= heldMark/2:
 			delete(b.backlogged, user)
 			h.bg.backloggedNow.Add(-1)
 			h.opts.Backlog(user, false)
 			if e := h.event(&h.warn.backlogOff, zerologInfo); e != nil {
-				e.Str("event", "receipt_backlog_cleared").Str("system_id", user).Int("pending", n).
+				e.Str("event", "receipt_backlog_cleared").Str("system_id", user).Int("waiting", waiting).Int("held", held).
 					Msg("receipts and MO caught up: MT asking a receipt admitted again")
 			}
 		}
 	}
+	for user, q := range b.queues {
+		if q.n > 0 || b.held[user] > 0 || b.backlogged[user] {
+			check(user, q.n, b.held[user])
+		}
+	}
+	for user, n := range b.held {
+		if b.queues[user] == nil {
+			check(user, 0, n)
+		}
+	}
+	for user := range b.backlogged {
+		if b.queues[user] == nil && b.held[user] == 0 {
+			check(user, 0, 0)
+		}
+	}
+	b.nextBacklog = ns + int64(every)
 }
 
-// addLoad is the HeldByUser callback: a user's held items, when more than
-// its waiting ones. Internal queues (no system_id starts with NUL) are
-// their owners' business.
-func (b *background) addLoad(user string, n int) {
+// addHeld is the HeldByUser callback. Internal queues (no system_id
+// starts with NUL) are their owners' business.
+func (b *background) addHeld(user string, n int) {
 	if len(user) > 0 && user[0] == 0 {
 		return
 	}
-	if n > b.load[user] {
-		b.load[user] = n
-	}
+	b.held[user] = n
 }
 
 // waitShare is user's share of the waiting items: its held share

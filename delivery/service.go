@@ -115,11 +115,12 @@ type Options struct {
 	// store instead and comes back at its retry time. nil: MaxWaiting only.
 	RetryShare storage.HeldLimit
 	// Backlog, when set, is told from the background goroutine when a
-	// user's receipts and MO waiting for room at its busy receivers, or
-	// held in Holds (a storage.HeldCounts), reach half its share
-	// (RetryShare, else a tenth of MaxWaiting; on true) and when they fall
-	// to a quarter of it (false), so MT asking a receipt can be refused
-	// before it is acknowledged (room.go). It must not block.
+	// user's receipts and MO near what can be kept for it (on true:
+	// waiting for room at its busy receivers past half of MaxWaiting, at
+	// least its share, RetryShare, else a tenth of MaxWaiting; or held in
+	// Holds, a storage.HeldCounts, past 90% of its share) and when they
+	// are back to half of that (false), so MT asking a receipt can be
+	// refused before it is acknowledged (room.go). It must not block.
 	Backlog func(systemID string, on bool)
 
 	// Settings are the delivery policy (the [delivery] keys).

@@ -327,7 +327,7 @@ func TestReceiptBacklogThrottlesMTAndKeepsEveryReceipt(t *testing.T) {
 	if s := th.Stats(); s.HeldFull != 0 || s.WaitingOver != n-4-1 || s.WaitingNow != n-1 || s.HeldNow != 1 {
 		t.Fatalf("stats %+v: want nothing dropped, 3 over the bound, 7 waiting, 1 held", s)
 	}
-	th.Deliveries().Step(th.clock.Now()) // the user's queue, 7, is past half its share, 4
+	th.Deliveries().Step(th.clock.Now()) // the user's queue, 7, is past its mark, 4 (its share; half MaxWaiting is 2)
 	if s := th.Stats(); s.BackloggedNow != 1 || s.BacklogOn != 1 {
 		t.Fatalf("stats %+v: backlog not raised", s)
 	}
@@ -354,26 +354,26 @@ func TestReceiptBacklogThrottlesMTAndKeepsEveryReceipt(t *testing.T) {
 	}
 }
 
-// A user with no receiver bound whose held receipts reach half its share
-// has its MT asking a receipt refused before its share fills (its later
-// receipts would be refused by the store); once a receiver took them,
-// the MT is admitted again.
+// A user with no receiver bound whose held receipts reach 90% of its
+// share has its MT asking a receipt refused before its share fills (its
+// later receipts would be refused by the store); once a receiver took
+// them, the MT is admitted again.
 func TestReceiptBacklogCountsHeldItems(t *testing.T) {
 	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.RetryShare = func(string) int { return 4 } }})
 	p := newUser(t, "alice", userSpec{receipts: true})
 	th.out.setErr(engine.ErrNoSession)
-	for i := range 2 {
+	for i := range 3 {
 		_, id := submitted(t, th, p, 1, "m"+strconv.Itoa(i))
 		th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
 	}
 	th.Deliveries().Step(th.clock.Now())
-	if s := th.Stats(); s.HeldNow != 2 || s.BackloggedNow != 1 {
-		t.Fatalf("stats %+v: want 2 held, the backlog raised", s)
+	if s := th.Stats(); s.HeldNow != 3 || s.BackloggedNow != 1 {
+		t.Fatalf("stats %+v: want 3 held (of a share of 4), the backlog raised", s)
 	}
 	r := sm("4915100000", "4916200000", "late")
 	r.RegisteredDelivery = 1
 	if st, _ := th.submit(p, r); st != codec.StatusThrottled {
-		t.Fatalf("MT asking a receipt with half the share held: %v, want ESME_RTHROTTLED", st)
+		t.Fatalf("MT asking a receipt with 90%% of the share held: %v, want ESME_RTHROTTLED", st)
 	}
 	th.out.setErr(nil)
 	th.Deliveries().Bound("alice", engine.BindReceiver)
@@ -383,7 +383,7 @@ func TestReceiptBacklogCountsHeldItems(t *testing.T) {
 	}
 	th.clock.Add(20 * time.Millisecond)
 	th.Deliveries().Step(th.clock.Now())
-	if s := th.Stats(); s.HeldNow != 0 || s.BackloggedNow != 0 || s.ReceiptsDelivered != 2 {
+	if s := th.Stats(); s.HeldNow != 0 || s.BackloggedNow != 0 || s.ReceiptsDelivered != 3 {
 		t.Fatalf("stats %+v: want both delivered, the backlog cleared", s)
 	}
 	if st, _ := th.submit(p, r); st != codec.StatusOK {

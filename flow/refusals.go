@@ -103,7 +103,7 @@ var refusalTable = [numRefusals]refusalRow{
 	RefuseBacklog: {label: "cdr_backlog", status: statuses(codec.StatusThrottled),
 		desc: "the CDR writer is behind: its queue is past [cdr] queue_high_water; nothing was accepted, so no billing line can be lost"},
 	RefuseReceiptBacklog: {label: "receipt_backlog", status: statuses(codec.StatusThrottled),
-		desc: "registered_delivery asked while the user's receipts and MO waiting for its busy receivers, or held, are past half its share ([delivery] max_held_per_user), until a quarter is left; nothing was accepted, so no receipt can be lost"},
+		desc: "registered_delivery asked while the user's receipts and MO near what can be kept for it (waiting for its busy receivers: half of [delivery] max_held, at least max_held_per_user; held: 90% of max_held_per_user), until half of that is delivered; nothing was accepted, so no receipt can be lost"},
 }
 
 // String returns the metric-label spelling.

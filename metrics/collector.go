@@ -102,8 +102,8 @@ func newCollector() *collector {
 	c.deliveriesWaitFull = d("smppd_deliveries_waiting_overflow_total", "Receipts and MO put in the hold store because max_held items already waited for busy ESMEs (they come back when the ESME catches up; dropped only when the hold store is full too, see smppd_held_dropped_total).")
 	c.deliveriesWaiting = d("smppd_deliveries_waiting", "Receipts and MO waiting now for room at a busy ESME.")
 	c.deliveriesWaitOver = d("smppd_deliveries_waiting_over_total", "Receipts and MO, already acknowledged to their source, that the hold store refused past max_held waiting items: they waited in memory all the same (bounded by the receipt backlog's MT admission).")
-	c.receiptBacklogUsers = d("smppd_receipt_backlog_users", "Users whose receipts and MO waiting for their busy receivers, or held, are past half their share (max_held_per_user): their MT asking a receipt is refused ESME_RTHROTTLED (reason receipt_backlog).")
-	c.receiptBacklogs = d("smppd_receipt_backlogs_total", "Times a user's pending receipts and MO passed half its share (max_held_per_user) and its MT asking receipts was refused until a quarter was left.")
+	c.receiptBacklogUsers = d("smppd_receipt_backlog_users", "Users whose receipts and MO near what can be kept for them (waiting past half of max_held, held past 90% of max_held_per_user): their MT asking a receipt is refused ESME_RTHROTTLED (reason receipt_backlog).")
+	c.receiptBacklogs = d("smppd_receipt_backlogs_total", "Times a user's receipts and MO neared what can be kept for it and its MT asking receipts was refused until half of that was delivered.")
 	c.heldItems = d("smppd_held_items", "Receipts and MO held now, waiting for their user to bind a receiver or transceiver (or leased out to one and not yet answered).")
 
 	c.userSubmits = d("smppd_user_submits_total", "MT messages queued for a user (a submit_multi counts each destination).", "user")
