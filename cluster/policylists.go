@@ -101,7 +101,8 @@ func (p *PolicyLists) Start(apply func([]ListEdit)) error {
 	var initial []ListEdit
 	ctx, cancel := context.WithTimeout(context.Background(), p.n.o.JoinTimeout)
 	defer cancel()
-	for caughtUp := false; !caughtUp; {
+	var seen, want uint64 // until the leader's last sequence (kvLastSeq)
+	for caughtUp := false; !caughtUp || seen < want; {
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
@@ -109,8 +110,13 @@ func (p *PolicyLists) Start(apply func([]ListEdit)) error {
 			}
 			if e == nil { // the end of the current values
 				caughtUp = true
+				if want, err = kvLastSeq(ctx, p.kv, PolicyListsBucket); err != nil {
+					_ = w.Stop()
+					return err
+				}
 				continue
 			}
+			seen = max(seen, e.Revision())
 			if le, ok := parseListEdit(e.Key(), e.Value()); ok {
 				initial = append(initial, le)
 			}

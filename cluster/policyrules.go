@@ -149,12 +149,20 @@ func (p *PolicyRules) Start(apply func(RulesEdit)) error {
 	return nil
 }
 
-// lastSeq is the bucket's last sequence as its stream's leader reports it
-// (0 when it holds nothing).
+// lastSeq is the bucket's last sequence as its stream's leader reports it.
 func (p *PolicyRules) lastSeq(ctx context.Context) (uint64, error) {
-	st, err := p.kv.Status(ctx)
+	return kvLastSeq(ctx, p.kv, PolicyRulesBucket)
+}
+
+// kvLastSeq is kv's last sequence as its stream's leader reports it (0
+// when it holds nothing). A watch's consumer may read from a replica
+// behind the leader: its end-of-initial-values marker can come before
+// the last write, so a Start that must see what is there reads the watch
+// on until it has passed this.
+func kvLastSeq(ctx context.Context, kv jetstream.KeyValue, bucket string) (uint64, error) {
+	st, err := kv.Status(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("cluster: %s status: %w", PolicyRulesBucket, err)
+		return 0, fmt.Errorf("cluster: %s status: %w", bucket, err)
 	}
 	if bs, ok := st.(*jetstream.KeyValueBucketStatus); ok && bs.StreamInfo().State.Msgs > 0 {
 		return bs.StreamInfo().State.LastSeq, nil
