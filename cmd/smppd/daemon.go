@@ -84,6 +84,8 @@ func newDaemon(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options
 // listens before the store is locked and recovered, unless reuse_port lets
 // the SMPP listeners open first (listenEarly: binds taken, submits held).
 func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.Options), lockWait time.Duration) (_ *daemon, err error) {
+	// Before the store and the CDR stream: the heap profile covers them.
+	heapProfiling(cfg.Admin.Enabled && cfg.Admin.Pprof)
 	d := &daemon{log: log, path: cfg.Path, cfg: cfg, file: &usersFile{log: log}}
 	d.file.update(cfg)
 	au, err := accountUsers(cfg.Users)
@@ -235,7 +237,6 @@ func newDaemonWaiting(cfg *config.Config, log zerolog.Logger, tune func(*engine.
 		if cfg.Admin.Pprof {
 			d.admin.HandlePprof()
 		}
-		heapProfiling(cfg.Admin.Pprof)
 		if h := clusterHandler(d.store); h != nil {
 			d.admin.Handle("GET /v1/cluster", h)
 		}
