@@ -29,16 +29,9 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-3s}
 WARMUP=${WARMUP:-1s}
 PORT=${PORT:-2795}
-ADMIN=$((PORT + 6000))
-OUT=${OUT:-$(mktemp -d /tmp/smppd-abstore.XXXXXX)}
-TCK=$(getconf CLK_TCK)
-mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
-ab_builds "$@"
-ports_free
-# shellcheck disable=SC2086 # STORES is a list
-bash bench/configs.sh "$OUT/cfg" "$PORT" $STORES || exit 1
+ab_setup abstore "$@"
 
 # fsyncs: "count seconds backlogs waits" from the admin API's metrics: the
 # store's fsyncs, the CDR backlogs (the queue past queue_high_water) and the

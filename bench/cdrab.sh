@@ -21,16 +21,9 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-6s}
 WARMUP=${WARMUP:-1s}
 PORT=${PORT:-2797}
-ADMIN=$((PORT + 6000))
-OUT=${OUT:-$(mktemp -d /tmp/smppd-cdrab.XXXXXX)}
-TCK=$(getconf CLK_TCK)
-mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
-ab_builds "$@"
-ports_free
-# shellcheck disable=SC2086 # STORES is a list
-CDR=on bash bench/configs.sh "$OUT/cfg" "$PORT" $STORES || exit 1
+CDR=on ab_setup cdrab "$@"
 
 metric() { awk -v m="$2" '$1 == m {print $2 + 0; f = 1} END {if (!f) print 0}' "$1"; }
 

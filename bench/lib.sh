@@ -1,7 +1,8 @@
-# bench/lib.sh: what the A/B scripts (abstore.sh, memab.sh, cdrab.sh; stop also
-# liverss.sh) share, sourced
-# after they set PORT, ADMIN and OUT: the NAME=BIN_DIR builds, the port
-# checks, one smppd at a time started and stopped by its PID, CPU ticks.
+# bench/lib.sh: what the A/B scripts (abstore.sh, memab.sh, cdrab.sh,
+# moab.sh; stop also liverss.sh) share, sourced after they set PORT (and
+# liverss.sh ADMIN and OUT): their set-up (ab_setup), the NAME=BIN_DIR
+# builds, the port checks, one smppd at a time started and stopped by its
+# PID, CPU ticks.
 # shellcheck shell=bash
 
 # ab_builds NAME=BIN_DIR...: names, dirs; smppbench from the first build.
@@ -9,6 +10,23 @@ ab_builds() {
 	names=() dirs=()
 	for a in "$@"; do names+=("${a%%=*}") dirs+=("${a#*=}"); done
 	BENCH=${dirs[0]}/smppbench
+}
+
+# ab_setup NAME NAME=BIN_DIR...: what every A/B script does first: ADMIN
+# (PORT + 6000), OUT (a new /tmp/smppd-NAME.* unless set), TCK, the builds,
+# the ports checked free, and bench/configs.sh's STORES variants of the
+# demo config in OUT/cfg (CDR from the environment, as configs.sh reads it).
+ab_setup() {
+	local name=$1
+	shift
+	ADMIN=$((PORT + 6000))
+	OUT=${OUT:-$(mktemp -d "/tmp/smppd-$name.XXXXXX")}
+	TCK=$(getconf CLK_TCK)
+	mkdir -p "$OUT"
+	ab_builds "$@"
+	ports_free
+	# shellcheck disable=SC2086 # STORES is a list
+	bash bench/configs.sh "$OUT/cfg" "$PORT" $STORES || exit 1
 }
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

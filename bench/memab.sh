@@ -31,16 +31,9 @@ DURATION=${DURATION:-6s}
 WARMUP=${WARMUP:-1s}
 TTL=${TTL:-1s}
 PORT=${PORT:-2815}
-ADMIN=$((PORT + 6000))
-OUT=${OUT:-$(mktemp -d /tmp/smppd-memab.XXXXXX)}
-TCK=$(getconf CLK_TCK)
-mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
-ab_builds "$@"
-ports_free
-# shellcheck disable=SC2086 # STORES is a list
-bash bench/configs.sh "$OUT/cfg" "$PORT" $STORES || exit 1
+ab_setup memab "$@"
 if [[ -f $OUT/cfg/disk/smppd.toml ]]; then
 	sed -i -e "s/^default_validity = .*/default_validity = \"$TTL\"/" -e "s/^message_ttl = .*/message_ttl = \"$TTL\"/" "$OUT/cfg/disk/smppd.toml"
 fi

@@ -26,16 +26,9 @@ ROUNDS=${ROUNDS:-3}
 DURATION=${DURATION:-4s}
 COUNT=${COUNT:-50000}
 PORT=${PORT:-2795}
-ADMIN=$((PORT + 6000))
-OUT=${OUT:-$(mktemp -d /tmp/smppd-moab.XXXXXX)}
-TCK=$(getconf CLK_TCK)
-mkdir -p "$OUT"
 # shellcheck source=bench/lib.sh
 . bench/lib.sh
-ab_builds "$@"
-ports_free
-# shellcheck disable=SC2086 # STORES is a list
-bash bench/configs.sh "$OUT/cfg" "$PORT" $STORES || exit 1
+ab_setup moab "$@"
 
 RX=
 stop_rx() {

@@ -122,32 +122,31 @@ func TestReceiptBacklogRefusesOnlyReceiptsOfItsUser(t *testing.T) {
 	th := newHub(t, hubSpec{})
 	alice := newUser(t, "alice", userSpec{receipts: true})
 	bob := newUser(t, "bob", userSpec{receipts: true})
-	withReceipt := func() *codec.SM { r := sm("1", "491", "x"); r.RegisteredDelivery = 1; return r }
 
 	th.SetReceiptBacklog("alice", true)
 	res := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
 	th.HandleSubmit(&engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: "alice", Principal: alice.Bind,
-		SubmitSM: withReceipt(), MayWait: true}, res)
+		SubmitSM: askingReceipt("x"), MayWait: true}, res)
 	if res.Wait || res.Status != codec.StatusThrottled {
 		t.Fatalf("submit_sm asking a receipt during the backlog: %+v, want ESME_RTHROTTLED at once", res)
 	}
-	if s, r := th.SubmitDirect(&DirectRequest{User: alice.Bind.User(), SM: withReceipt(), ID: th.NextID()}); s != codec.StatusThrottled || r != RefuseReceiptBacklog {
+	if s, r := th.SubmitDirect(&DirectRequest{User: alice.Bind.User(), SM: askingReceipt("x"), ID: th.NextID()}); s != codec.StatusThrottled || r != RefuseReceiptBacklog {
 		t.Fatalf("HTTP submit asking a receipt during the backlog: %v %v", s, r)
 	}
-	if s, r := th.SubmitDirect(&DirectRequest{User: alice.Bind.User(), SM: withReceipt(), ID: th.NextID(), Follows: true}); s != codec.StatusOK {
+	if s, r := th.SubmitDirect(&DirectRequest{User: alice.Bind.User(), SM: askingReceipt("x"), ID: th.NextID(), Follows: true}); s != codec.StatusOK {
 		t.Fatalf("a later part of an HTTP message during the backlog: %v %v, want it queued with its first part", s, r)
 	}
 	if s, _ := th.submit(alice, sm("1", "491", "x")); s != codec.StatusOK {
 		t.Fatalf("submit without a receipt during the backlog: %v", s)
 	}
-	if s, _ := th.submit(bob, withReceipt()); s != codec.StatusOK {
+	if s, _ := th.submit(bob, askingReceipt("x")); s != codec.StatusOK {
 		t.Fatalf("another user's submit asking a receipt: %v", s)
 	}
 	if got := th.Stats().RefusedBy(RefuseReceiptBacklog); got != 2 {
 		t.Fatalf("receipt_backlog refusals = %d, want 2", got)
 	}
 	th.SetReceiptBacklog("alice", false)
-	if s, _ := th.submit(alice, withReceipt()); s != codec.StatusOK {
+	if s, _ := th.submit(alice, askingReceipt("x")); s != codec.StatusOK {
 		t.Fatalf("submit asking a receipt after the backlog: %v", s)
 	}
 }

@@ -320,10 +320,7 @@ func TestReceiptBacklogThrottlesMTAndKeepsEveryReceipt(t *testing.T) {
 	p := newUser(t, "alice", userSpec{receipts: true})
 	th.out.setErr(engine.ErrQueueFull) // bound, every window and queue full
 	const n = 8
-	for i := range n {
-		_, id := submitted(t, th, p, 1, "m"+strconv.Itoa(i))
-		th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
-	}
+	receipted(t, th, p, n)
 	if s := th.Stats(); s.HeldFull != 0 || s.WaitingOver != n-4-1 || s.WaitingNow != n-1 || s.HeldNow != 1 {
 		t.Fatalf("stats %+v: want nothing dropped, 3 over the bound, 7 waiting, 1 held", s)
 	}
@@ -331,8 +328,7 @@ func TestReceiptBacklogThrottlesMTAndKeepsEveryReceipt(t *testing.T) {
 	if s := th.Stats(); s.BackloggedNow != 1 || s.BacklogOn != 1 {
 		t.Fatalf("stats %+v: backlog not raised", s)
 	}
-	r := sm("4915100000", "4916200000", "late")
-	r.RegisteredDelivery = 1
+	r := askingReceipt("late")
 	if st, _ := th.submit(p, r); st != codec.StatusThrottled {
 		t.Fatalf("MT asking a receipt during the backlog: %v, want ESME_RTHROTTLED", st)
 	}
@@ -362,16 +358,12 @@ func TestReceiptBacklogCountsHeldItems(t *testing.T) {
 	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.RetryShare = func(string) int { return 4 } }})
 	p := newUser(t, "alice", userSpec{receipts: true})
 	th.out.setErr(engine.ErrNoSession)
-	for i := range 3 {
-		_, id := submitted(t, th, p, 1, "m"+strconv.Itoa(i))
-		th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
-	}
+	receipted(t, th, p, 3)
 	th.Deliveries().Step(th.clock.Now())
 	if s := th.Stats(); s.HeldNow != 3 || s.BackloggedNow != 1 {
 		t.Fatalf("stats %+v: want 3 held (of a share of 4), the backlog raised", s)
 	}
-	r := sm("4915100000", "4916200000", "late")
-	r.RegisteredDelivery = 1
+	r := askingReceipt("late")
 	if st, _ := th.submit(p, r); st != codec.StatusThrottled {
 		t.Fatalf("MT asking a receipt with 90%% of the share held: %v, want ESME_RTHROTTLED", st)
 	}
@@ -398,10 +390,7 @@ func TestAcknowledgedReceiptWaitsWhenTheHoldStoreIsFull(t *testing.T) {
 	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) { o.Holds = newHolds(1) }})
 	p := newUser(t, "alice", userSpec{receipts: true})
 	th.out.setErr(engine.ErrNoSession)
-	for i := range 3 {
-		_, id := submitted(t, th, p, 1, "m"+strconv.Itoa(i))
-		th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
-	}
+	receipted(t, th, p, 3)
 	th.Deliveries().Step(th.clock.Now())
 	if s := th.Stats(); s.HeldFull != 0 || s.HeldNow != 1 || s.WaitingOver != 2 || s.WaitingNow != 2 {
 		t.Fatalf("stats %+v: want 1 held, 2 waiting over the bound, none dropped", s)
@@ -418,4 +407,21 @@ func TestAcknowledgedReceiptWaitsWhenTheHoldStoreIsFull(t *testing.T) {
 	if got := len(th.out.take()); got != 3 {
 		t.Fatalf("%d receipts delivered, want 3", got)
 	}
+}
+
+// receipted submits n messages of p's asking a receipt and reports each
+// delivered upstream.
+func receipted(t *testing.T, th *testHub, p principal, n int) {
+	t.Helper()
+	for i := range n {
+		_, id := submitted(t, th, p, 1, "m"+strconv.Itoa(i))
+		th.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered})
+	}
+}
+
+// askingReceipt is a submit_sm asking a receipt (registered_delivery 1).
+func askingReceipt(text string) *codec.SM {
+	r := sm("4915100000", "4916200000", text)
+	r.RegisteredDelivery = 1
+	return r
 }
