@@ -350,12 +350,9 @@ func (h *Service) holdOrKeep(it *item, refusable bool) (outcome, error) {
 func (h *Service) awaitRoom(it *item, backpressure, refusable bool) bool {
 	if h.bg.waitingNow.Load() >= int64(h.opts.MaxWaiting) {
 		h.stats.waitFull.Add(1)
-		if refusable || it.key != 0 {
-			return h.hold(it) != dropped
-		}
-		err := h.holdCopy(it)
-		if err == nil {
-			return true
+		o, err := h.holdOrKeep(it, refusable)
+		if o != full {
+			return o != dropped
 		}
 		h.waitOver(it, err)
 	}
