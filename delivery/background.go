@@ -253,16 +253,23 @@ func (h *Service) runRetries(now time.Time) {
 		next := it.next
 		it.next = nil
 		if h.retryFull(it.systemID) {
-			h.stats.retryOver.Add(1)
-			if at, ok := b.recheck[it.systemID]; !ok || it.due < at {
-				b.recheck[it.systemID] = it.due
+			user, due := it.systemID, it.due
+			o, err := h.holdOrKeep(it, false)
+			if o != full { // it is the store's now (or gone with a failed Release, counted)
+				h.stats.retryOver.Add(1)
+				if at, ok := b.recheck[user]; !ok || due < at {
+					b.recheck[user] = due
+				}
+				it = next
+				continue
 			}
-			h.hold(it)
-		} else {
-			b.due.push(it)
-			b.retrying[it.systemID]++
-			b.retryingNow.Add(1)
+			// Acknowledged to its source and refused by the store: it
+			// waits in memory past the bound all the same.
+			h.waitOver(it, err)
 		}
+		b.due.push(it)
+		b.retrying[it.systemID]++
+		b.retryingNow.Add(1)
 		it = next
 	}
 	ns := now.UnixNano()

@@ -387,9 +387,10 @@ func (h *Service) waitOver(it *item, err error) {
 }
 
 // hold puts it in the hold store: a copy (counted as held), or, for an
-// item leased from the store, its copy given back in place. A full or
-// failing store drops it (counted, logged). Either way the item goes back
-// to the slab.
+// item leased from the store, its copy given back in place. A copy a full
+// or failing store refuses is dropped here (counted, logged): callers pass
+// only refusable items, whose source is told and sends them again
+// (holdOrKeep). Either way the item goes back to the slab.
 func (h *Service) hold(it *item) outcome {
 	kind, user := it.kind, it.systemID
 	if it.key != 0 {
@@ -411,7 +412,7 @@ func (h *Service) hold(it *item) outcome {
 		}
 		if e := h.event(&h.warn.heldFull, zerologError); e != nil {
 			e.Str("system_id", user).Str("kind", kindName(kind)).Err(err).
-				Uint64("dropped_total", h.stats.heldFull.Load()).Msg("hold store full or failing: item dropped")
+				Uint64("dropped_total", h.stats.heldFull.Load()).Msg("hold store full or failing: item refused to its source")
 		}
 		return dropped
 	}

@@ -26,7 +26,7 @@ type Stats struct {
 	DeliveriesWaited  uint64 // times a receipt or MO waited for room at a busy ESME (back-pressure)
 	WaitingNow        int    // receipts and MO waiting for room now
 	DeliveriesFailed  uint64 // deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable
-	HeldFull          uint64 // items dropped because storage.Holds was full or failed
+	HeldFull          uint64 // items storage.Holds refused (full or failing) before they were acknowledged: refused to their source
 	StoreErrors       uint64 // hold store and record calls that failed (named in the log)
 	WaitingFull       uint64 // items sent to the hold store because MaxWaiting items already waited for busy ESMEs
 	WaitingOver       uint64 // of those, acknowledged items the hold store refused: they waited in memory past MaxWaiting

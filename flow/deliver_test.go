@@ -425,3 +425,31 @@ func askingReceipt(text string) *codec.SM {
 	r.RegisteredDelivery = 1
 	return r
 }
+
+// A receipt its ESME refused (an error status) waits for its retry in
+// memory up to the user's share of the retry schedule, then in the hold
+// store; when that store is full too, it waits in memory past the share
+// (counted) instead of being dropped, and is sent at its time.
+func TestRetryPastTheShareWaitsWhenTheHoldStoreIsFull(t *testing.T) {
+	th := newHub(t, hubSpec{dmod: func(o *delivery.Options) {
+		o.Holds = newHolds(1)
+		o.RetryShare = func(string) int { return 1 }
+	}})
+	p := newUser(t, "alice", userSpec{receipts: true})
+	th.out.setErr(engine.ErrNoSession)
+	receipted(t, th, p, 1) // held: the store is full now
+	th.out.setErr(nil)
+	receipted(t, th, p, 2)
+	for _, d := range th.out.take() {
+		th.Deliveries().DeliveryDone(d.d, codec.StatusXTAppn, nil) // retried later
+	}
+	th.Deliveries().Step(th.clock.Now())
+	if s := th.Stats(); s.HeldFull != 0 || s.RetryingNow != 2 || s.WaitingOver != 1 {
+		t.Fatalf("stats %+v: want both retrying in memory, one past the share, none dropped", s)
+	}
+	th.clock.Add(time.Minute)
+	th.Deliveries().Step(th.clock.Now())
+	if got := len(th.out.take()); got != 2 {
+		t.Fatalf("%d retried at their time, want 2", got)
+	}
+}

@@ -100,7 +100,7 @@ func TestHoldStoreFailing(t *testing.T) {
 	if s := th.Stats(); s.HeldFull != 1 || s.StoreErrors != 1 || s.MOHeld != 0 || th.Deliveries().Undelivered() != 0 {
 		t.Fatalf("stats %+v", s)
 	}
-	if !strings.Contains(logs.String(), "item dropped") || !strings.Contains(logs.String(), "disk full") {
+	if !strings.Contains(logs.String(), "item refused to its source") || !strings.Contains(logs.String(), "disk full") {
 		t.Fatalf("log: %s", logs.String())
 	}
 }

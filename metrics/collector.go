@@ -97,7 +97,7 @@ func newCollector() *collector {
 	c.moIncomplete = d("smppd_mo_incomplete_total", "Concatenated MO dropped incomplete after reassembly_timeout.")
 	c.deliveriesRetried = d("smppd_deliveries_retried_total", "Receipt and MO deliver_sm scheduled again after an error status or a timeout.")
 	c.deliveriesFailed = d("smppd_deliveries_failed_total", "Receipt and MO deliver_sm refused permanently (ESME_RX_P_APPN) or not encodable.")
-	c.heldDropped = d("smppd_held_dropped_total", "Receipts and MO dropped because [delivery] max_held was reached (or the store failed to hold them, see smppd_storage_errors_total).")
+	c.heldDropped = d("smppd_held_dropped_total", "Receipts and MO the hold store refused (max_held or the user's share reached, or a failing store: smppd_storage_errors_total) before they were acknowledged: refused to their source, which sends them again (an upstream answered ESME_RX_T_APPN; POST /v1/mo answered an error). An acknowledged one is never dropped for room: smppd_deliveries_waiting_over_total.")
 	c.deliveriesWaited = d("smppd_deliveries_waited_total", "Times a receipt or MO waited because every receiver of its user had a full window and queue (back-pressure, not a failure).")
 	c.deliveriesWaitFull = d("smppd_deliveries_waiting_overflow_total", "Receipts and MO put in the hold store because max_held items already waited for busy ESMEs (they come back when the ESME catches up; dropped only when the hold store is full too, see smppd_held_dropped_total).")
 	c.deliveriesWaiting = d("smppd_deliveries_waiting", "Receipts and MO waiting now for room at a busy ESME.")
