@@ -120,10 +120,7 @@ func (l *Log) append(kind byte, payload []byte, urgent, lazy bool) (Pos, error) 
 	l.idle = false
 	l.mu.Unlock()
 	if kick {
-		select {
-		case l.kick <- struct{}{}:
-		default:
-		}
+		l.kickWriter()
 	}
 	return pos, nil
 }
@@ -150,10 +147,7 @@ func (l *Log) hurry() {
 	}
 	l.mu.Unlock()
 	if kick {
-		select {
-		case l.kick <- struct{}{}:
-		default:
-		}
+		l.kickWriter()
 	}
 }
 
@@ -275,10 +269,7 @@ func (l *Log) Sync() error {
 			break
 		}
 	}
-	select {
-	case l.kick <- struct{}{}:
-	default:
-	}
+	l.kickWriter()
 	l.cmu.Lock()
 	l.waiters.Add(1)
 	var err error
@@ -332,5 +323,14 @@ func (l *Log) wakeWaiters() {
 		l.cmu.Lock()
 		l.ccond.Broadcast()
 		l.cmu.Unlock()
+	}
+}
+
+// kickWriter wakes the log's goroutine without blocking (a wake already
+// pending is enough).
+func (l *Log) kickWriter() {
+	select {
+	case l.kick <- struct{}{}:
+	default:
 	}
 }
