@@ -380,12 +380,15 @@ func placeLeaders(port int, server string) (map[string]string, error) {
 	placed := map[string]string{}
 	var missed []string
 	for _, name := range names {
-		for try := 0; try < 5; try++ {
+		// A step-down starts an election: while it runs the stream has no
+		// leader (""), and asking again would only restart it, so wait.
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(250 * time.Millisecond) {
 			if placed[name] = leaderOf(ctx, js, name); placed[name] == server {
 				break
 			}
-			_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+name, body, 5*time.Second)
-			time.Sleep(500 * time.Millisecond)
+			if placed[name] != "" {
+				_, _ = nc.Request("$JS.API.STREAM.LEADER.STEPDOWN."+name, body, 5*time.Second)
+			}
 		}
 		if placed[name] = leaderOf(ctx, js, name); placed[name] != server {
 			missed = append(missed, name)
