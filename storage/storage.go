@@ -612,9 +612,17 @@ type Stats struct {
 	FsyncTotal       time.Duration // time spent in fsyncs (with Fsyncs: the mean)
 	GroupCommitBatch float64       // mean entries per group commit (one write, one fsync)
 	GroupCommitMax   uint64        // most entries in one group commit
-	Recovery         time.Duration // time Open took to replay the log and rebuild the index
-	ReplayEntries    uint64        // entries replayed at Open
-	ReplayCorrupt    uint64        // corrupt entries or segments skipped at Open
+	GroupCommits     uint64        // group commits (writes of a group)
+	// GroupWait: summed over the group commits, the time from the group's
+	// first entry that wakes the log to the start of its write; over
+	// GroupCommits, the mean wait of a submit arriving at an idle log.
+	// CommitAnswer: time the log spent answering each commit (the
+	// deferred answers posted, the messages handed over) before the next
+	// group's write could start.
+	GroupWait, CommitAnswer time.Duration
+	Recovery                time.Duration // time Open took to replay the log and rebuild the index
+	ReplayEntries           uint64        // entries replayed at Open
+	ReplayCorrupt           uint64        // corrupt entries or segments skipped at Open
 	// LazyRode and LazyAlone are the acceptance entries (written without
 	// waking the log: no answer waits on them) that went with the group,
 	// and fsync, a later write started, and those written alone after

@@ -1,5 +1,7 @@
 package wal
 
+import "time"
+
 // maxCuts bounds the segment changes one group may hold; with segments at
 // least as large as the buffer there is at most one.
 const maxCuts = 8
@@ -14,9 +16,10 @@ type group struct {
 	off     int64  // and its offset there
 	end     Pos    // after the last entry
 	entries uint64
-	lazy    uint64 // of which AppendLazy entries
-	wake    bool   // it holds an Append entry: write it now
-	piece   int    // the writer's progress through the pieces, kept across retries
+	lazy    uint64    // of which AppendLazy entries
+	wake    bool      // it holds an Append entry: write it now
+	woke    time.Time // when its first Append entry came (Stats.GroupWait)
+	piece   int       // the writer's progress through the pieces, kept across retries
 }
 
 // cut: from buf[at] on, the entries go to the new segment seq, after its
@@ -32,6 +35,7 @@ func (g *group) reset(seq uint64, off int64) {
 	g.buf = g.buf[:0]
 	g.ncuts, g.entries, g.lazy, g.piece = 0, 0, 0, 0
 	g.wake = false
+	g.woke = time.Time{}
 	g.seq, g.off, g.end = seq, off, 0
 }
 
@@ -114,7 +118,10 @@ func (l *Log) append(kind byte, payload []byte, urgent, lazy bool) (Pos, error) 
 		l.mu.Unlock()
 		return pos, nil
 	}
-	g.wake = true
+	if !g.wake {
+		g.wake = true
+		g.woke = time.Now() // once a group: what its writer's start waits for
+	}
 	l.woken.Store(uint64(pos))
 	kick := l.idle
 	l.idle = false

@@ -21,6 +21,10 @@ type statsState struct {
 	histo     [FsyncBuckets]uint64
 
 	groups, groupLast, groupMax uint64
+	// waitTotal: time from each group's first Append entry to the
+	// writer's taking it; commitFn: time in the OnCommit callback, which
+	// the next group's write waits for.
+	waitTotal, commitFn time.Duration
 
 	writeErrors   atomic.Uint64
 	removed       atomic.Uint64
@@ -45,6 +49,18 @@ func (s *statsState) group(entries uint64) {
 	s.groups++
 	s.groupLast = entries
 	s.groupMax = max(s.groupMax, entries)
+	s.mu.Unlock()
+}
+
+func (s *statsState) waited(d time.Duration) {
+	s.mu.Lock()
+	s.waitTotal += d
+	s.mu.Unlock()
+}
+
+func (s *statsState) answered(d time.Duration) {
+	s.mu.Lock()
+	s.commitFn += d
 	s.mu.Unlock()
 }
 
@@ -86,6 +102,7 @@ func (l *Log) Stats() Stats {
 	var recent []time.Duration
 	s.mu.Lock()
 	st.Groups, st.GroupLast, st.GroupMax = s.groups, s.groupLast, s.groupMax
+	st.GroupWait, st.CommitCallback = s.waitTotal, s.commitFn
 	st.Fsyncs, st.FsyncLast, st.FsyncMax, st.FsyncTotal, st.FsyncHisto = s.n, s.last, s.max, s.total, s.histo
 	recent = append(recent, s.ring[:min(s.n, fsyncRing)]...)
 	s.mu.Unlock()

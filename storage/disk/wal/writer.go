@@ -125,6 +125,7 @@ func (l *Log) take(force bool) *group {
 	}
 	if g.wake {
 		l.lazyRode += g.lazy
+		l.st.waited(time.Since(g.woke))
 	} else {
 		l.lazyAlone += g.lazy
 	}
@@ -556,7 +557,9 @@ func (l *Log) commit(g *group) {
 	l.committed.Store(uint64(w.lastEnd))
 	l.st.group(g.entries)
 	if fn := l.onCommit.Load(); fn != nil && g.entries > 0 {
+		t0 := time.Now()
 		(*fn)(uint64(w.lastEnd))
+		l.st.answered(time.Since(t0))
 	}
 	l.wakeWaiters()
 	l.highWater()
