@@ -76,6 +76,7 @@ type recShard struct {
 	live    liveSegs
 	byState [storage.NumStates]int
 	cursor  int // where the next Sweep goes on
+	added   int // slots taken since the last Sweep (sweep's keep-up share)
 	expired uint64
 	// bodies are the message bodies of records whose fate upstream was
 	// unknown at Open (for Recover); nil once none is left.
@@ -119,6 +120,7 @@ func (sh *recShard) add(id msg.ID) *recSlot {
 	} else {
 		i = sh.slots.grow()
 	}
+	sh.added++
 	sh.ix.set(id, i)
 	return sh.slots.at(i)
 }
@@ -490,32 +492,49 @@ func (s *Store) Len() int {
 
 // sweepShare is the least share of a shard Sweep walks per call (1/64):
 // at one Sweep a second every record is looked at about once a minute.
-// Shards smaller than sweepMin are walked whole.
+// sweepKeepUp: a call also walks this many slots for each one taken since
+// the last, so the walk comes round at least as fast as the slots fill: a
+// record past its lifetime is freed within a second or so, and the slab
+// holds about the records of a lifetime plus a second of traffic (with the
+// floor alone, a store taking more than 64 × sweepMin records a second
+// kept every one for about a minute: BenchmarkSweepHeld). sweepMin is the
+// floor and the most slots walked under one hold of mu.
 const (
-	sweepShare = 64
-	sweepMin   = 4096
+	sweepShare  = 64
+	sweepKeepUp = 4
+	sweepMin    = 4096
 )
 
 // sweep drops the records of sh past their lifetime at now, walking part
 // of the slab from where the last call stopped, and returns how many.
 func (sh *recShard) sweep(s *Store, now int64) int {
 	sh.mu.Lock()
-	defer sh.mu.Unlock()
 	n := sh.slots.len()
-	budget := max(n/sweepShare, sweepMin)
+	budget := min(max(n/sweepShare, sweepMin, sh.added*sweepKeepUp), n)
+	sh.added = 0
 	k := 0
-	for range min(budget, n) {
-		if sh.cursor >= n {
-			sh.cursor = 0
+	for budget > 0 {
+		step := min(budget, sweepMin)
+		budget -= step
+		for range step {
+			if sh.cursor >= n {
+				sh.cursor = 0
+			}
+			r := sh.slots.at(int32(sh.cursor))
+			sh.cursor++
+			if r.anchor != 0 && expired(r.end(s.ttl), now) {
+				sh.drop(r)
+				k++
+			}
 		}
-		r := sh.slots.at(int32(sh.cursor))
-		sh.cursor++
-		if r.anchor != 0 && expired(r.end(s.ttl), now) {
-			sh.drop(r)
-			k++
+		if budget > 0 { // let the loops in between pieces
+			sh.mu.Unlock()
+			sh.mu.Lock()
+			n = sh.slots.len()
 		}
 	}
 	sh.expired += uint64(k)
+	sh.mu.Unlock()
 	return k
 }
 
