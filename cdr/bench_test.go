@@ -1,6 +1,7 @@
 package cdr
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
@@ -50,10 +51,17 @@ func BenchmarkWriter(b *testing.B) {
 
 // BenchmarkEncode: the writer's cost per line without the write(2): read
 // the record, encode the line.
-func BenchmarkEncode(b *testing.B) {
+func BenchmarkEncode(b *testing.B) { benchEncode(b, 1) }
+
+// BenchmarkEncodeUsers: the same with 16 users' lines interleaved, each
+// user with its own source address (the encoder's segments see a mix).
+func BenchmarkEncodeUsers(b *testing.B) { benchEncode(b, 16) }
+
+func benchEncode(b *testing.B, users int) {
 	e := newEnv(b, nil)
 	for i := uint64(1); i <= 1024; i++ {
-		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
+		u := int(i) % users
+		e.put(i, fmt.Sprintf("acct%d", u), fmt.Sprintf("ACME%d", u), "4917012345678", "Your code is 4711")
 	}
 	ev := event{state: msg.StateDelivered, done: e.clk.nowNs()}
 	ev.up.set([]byte("5F3A21"), e.s.sp)

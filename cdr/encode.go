@@ -48,6 +48,7 @@ type encoder struct {
 	// times mostly share a second with the line before's, so most are
 	// only their milliseconds appended to the cached text.
 	submitted, expires, final secondText
+	seg                       segments // the runs of fields that repeat from line to line
 }
 
 // secondText caches the text of one second ("2026-12-07T10:00:00.").
@@ -68,32 +69,23 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 	dst = append(dst, lineHead...)
 	dst = r.ID.AppendHex(dst)
 	if !v.missing {
-		dst = append(dst, `","user":"`...)
-		dst = appendString(dst, r.SystemID, utf8.DecodeRuneInString)
+		dst = e.seg.user[strWay(r.SystemID)&(segWays-1)].append(dst, r.SystemID)
 		// The addresses as sent upstream; the ESME's own beside them when
 		// the policy rewrote them (docs/POLICY.md).
 		ton, npi, a := r.UpstreamSource()
-		dst = append(dst, `,"source":"`...)
 		dst = appendString(dst, a, utf8.DecodeRune)
-		dst = appendSmall(append(dst, `,"source_ton":`...), uint64(ton))
-		dst = appendSmall(append(dst, `,"source_npi":`...), uint64(npi))
+		dst = e.seg.source[(int(ton)*5+int(npi))&(segWays-1)].append(dst, ton, npi, `,"source_ton":`, `,"source_npi":`, `,"destination":"`)
 		ton, npi, a = r.UpstreamDest()
-		dst = append(dst, `,"destination":"`...)
 		dst = appendString(dst, a, utf8.DecodeRune)
-		dst = appendSmall(append(dst, `,"destination_ton":`...), uint64(ton))
-		dst = appendSmall(append(dst, `,"destination_npi":`...), uint64(npi))
+		dst = e.seg.dest[(int(ton)*5+int(npi))&(segWays-1)].append(dst, ton, npi, `,"destination_ton":`, `,"destination_npi":`, "")
 		if r.Rewritten {
 			dst = append(dst, `,"submitted_source":"`...)
 			dst = appendString(dst, r.SourceAddr(), utf8.DecodeRune)
 			dst = append(dst, `,"submitted_destination":"`...)
 			dst = appendString(dst, r.DestAddr(), utf8.DecodeRune)
 		}
-		dst = appendSmall(append(dst, `,"parts":`...), uint64(r.Parts))
-		dst = append(dst, `,"route":"`...)
-		dst = appendString(dst, r.MTRoute, utf8.DecodeRuneInString)
-		dst = append(dst, `,"connector":"`...)
-		dst = appendString(dst, e.connector(r.Connector), utf8.DecodeRuneInString)
-		dst = append(dst, `,"upstream_id":"`...)
+		conn := e.connector(r.Connector)
+		dst = e.seg.tail[(strWay(r.MTRoute)+3*strWay(conn)+int(r.Parts))&(segWays-1)].append(dst, r.Parts, r.MTRoute, conn)
 	} else {
 		dst = append(dst, `","upstream_id":"`...)
 	}
@@ -108,23 +100,13 @@ func (e *encoder) appendView(dst []byte, v *view) []byte {
 		dst = appendTime(dst, `,"final":"`, v.done, &e.final)
 	}
 	dst = appendSmall(append(dst, stateText[v.state]...), uint64(v.err))
-	if !v.missing {
-		dst = appendAmount(append(dst, `,"charge":`...), r.Charge)
-		dst = appendSmall(append(dst, `,"quota_parts":`...), uint64(r.ChargeParts))
+	if v.missing {
+		return append(appendRefunded(dst, v.cdr, v.refunded), '}')
 	}
-	if v.cdr {
-		if v.refunded {
-			dst = append(dst, `,"refunded":true`...)
-		} else {
-			dst = append(dst, `,"refunded":false`...)
-		}
-	}
-	if !v.missing {
-		dst = appendSmall(append(dst, `,"registered_delivery":`...), uint64(r.RegisteredDelivery))
-		dst = appendSmall(append(dst, `,"data_coding":`...), uint64(r.DataCoding))
-		if !e.maskContent && r.TextLen > 0 {
-			dst = e.appendText(dst, r)
-		}
+	way := int(uint64(r.Charge)/10_000) + int(r.ChargeParts) + 3*int(r.RegisteredDelivery) + 5*int(r.DataCoding)
+	dst = e.seg.end[way&(segWays-1)].append(dst, r, v.cdr, v.refunded)
+	if !e.maskContent && r.TextLen > 0 {
+		dst = e.appendText(dst, r)
 	}
 	return append(dst, '}')
 }
