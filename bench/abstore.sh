@@ -3,7 +3,8 @@
 # config (bench/configs.sh), interleaved rounds, medians, ratios; for the
 # disk variants the rate fsync alone allows is printed beside the measured
 # one (Little's law: sessions x window in flight over the mean fsync time
-# the store's metrics report for the run).
+# the store's metrics report for the run), and the submits each fsync
+# carried (acknowledged submits over the fsyncs of the measured part).
 #
 #   bench/abstore.sh NAME=BIN_DIR...   (each BIN_DIR holds smppd; smppbench
 #                                       comes from the first)
@@ -62,12 +63,12 @@ run() { # name dir store sessions window receipts round
 		open my $fh, "<", $f or exit; local $/; my $j = eval { decode_json(<$fh>) } or exit;
 		my ($n0, $s0, $b0, $w0) = split / /, $f0; my ($n1, $s1, $b1, $w1) = split / /, $f1;
 		my $fm = ($n1 - $n0) > 0 ? 1e6 * ($s1 - $s0) / ($n1 - $n0) : 0;
-		printf "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.3f\t%d\t%.1f\t%d\t%d\n", $name, $st, $s, $w, $d, $r,
-			$j->{submit_per_s} // 0, $j->{submit_resp}{p99_us} // 0, $cpu, $j->{ok} // 0, $fm, $b1 - $b0, $w1 - $w0;
+		printf "%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.3f\t%d\t%.1f\t%d\t%d\t%d\n", $name, $st, $s, $w, $d, $r,
+			$j->{submit_per_s} // 0, $j->{submit_resp}{p99_us} // 0, $cpu, $j->{ok} // 0, $fm, $b1 - $b0, $w1 - $w0, $n1 - $n0;
 	' "$f" "$name" "$st" "$s" "$w" "$d" "$r" "$(awk -v a="$t0" -v b="$t1" -v t="$TCK" 'BEGIN {print (b-a)/t}')" "$f0" "$f1" >>"$OUT/runs.tsv"
 }
 
-printf 'build\tstore\tsessions\twindow\treceipts\tround\tsubmit_per_s\tp99_us\tcpu_s\tok\tfsync_mean_us\tcdr_backlogs\tqueue_waits\n' >"$OUT/runs.tsv"
+printf 'build\tstore\tsessions\twindow\treceipts\tround\tsubmit_per_s\tp99_us\tcpu_s\tok\tfsync_mean_us\tcdr_backlogs\tqueue_waits\tfsyncs\n' >"$OUT/runs.tsv"
 echo "== $(date -u '+%H:%M:%S UTC') load average $(cut -d' ' -f1-3 /proc/loadavg); builds ${names[*]}; stores {$STORES}; cells {$CELLS}; receipts {$RECEIPTS}; $ROUNDS rounds; CDR ${CDR:-on}; $OUT"
 for d in $RECEIPTS; do
 	for cell in $CELLS; do
@@ -85,17 +86,18 @@ echo "== $(date -u '+%H:%M:%S UTC') load average $(cut -d' ' -f1-3 /proc/loadavg
 perl -e '
 	open my $fh, "<", $ARGV[0] or die; <$fh>; my (%v, @k, %seen);
 	while (<$fh>) { chomp; my @f = split /\t/; my $k = "$f[2]x$f[3] dlr=$f[4]"; push @k, $k unless $seen{$k}++;
-		push @{$v{$k}{"$f[0] $f[1]"}{$_->[0]}}, $_->[1] for [rate => $f[6]], [p99 => $f[7]], [cpu => $f[9] ? 1e6 * $f[8] / $f[9] : 0], [fs => $f[10]], [bl => $f[11] // 0], [qw => $f[12] // 0]; }
+		push @{$v{$k}{"$f[0] $f[1]"}{$_->[0]}}, $_->[1] for [rate => $f[6]], [p99 => $f[7]], [cpu => $f[9] ? 1e6 * $f[8] / $f[9] : 0], [fs => $f[10]], [bl => $f[11] // 0], [qw => $f[12] // 0], [mpf => ($f[13] // 0) > 0 ? $f[9] / $f[13] : 0]; }
 	sub med { my @v = sort { $a <=> $b } @_; @v % 2 ? $v[$#v / 2] : ($v[@v / 2 - 1] + $v[@v / 2]) / 2 }
-	print "| cell | build store | submit/s | p99 submit→resp | CPU µs/msg | fsync mean → bound | CDR backlogs / queue waits | runs |\n|---|---|---|---|---|---|---|---|\n";
+	print "| cell | build store | submit/s | p99 submit→resp | CPU µs/msg | fsync mean → bound | submits per fsync | CDR backlogs / queue waits | runs |\n|---|---|---|---|---|---|---|---|---|\n";
 	for my $k (@k) {
 		my ($s, $w) = $k =~ /^(\d+)x(\d+)/;
 		for my $bs (sort keys %{$v{$k}}) {
 			my $x = $v{$k}{$bs}; my ($r, $fs) = (med(@{$x->{rate}}), med(@{$x->{fs}}));
 			my $bound = $fs > 0 ? sprintf("%.0f µs → %.0f/s (%.0f%%)", $fs, $s * $w / ($fs / 1e6), 100 * $r / ($s * $w / ($fs / 1e6))) : "-";
-			printf "| %s | %s | %.0f | %.2f ms | %.2f | %s | %s / %s | %d |\n", $k, $bs, $r, med(@{$x->{p99}}) / 1000, med(@{$x->{cpu}}), $bound,
+			printf "| %s | %s | %.0f | %.2f ms | %.2f | %s | %s | %s / %s | %d |\n", $k, $bs, $r, med(@{$x->{p99}}) / 1000, med(@{$x->{cpu}}), $bound,
+				(med(@{$x->{mpf}}) ? sprintf("%.1f", med(@{$x->{mpf}})) : "-"),
 				med(@{$x->{bl}}), med(@{$x->{qw}}), scalar @{$x->{rate}};
 		}
 		my %b; for my $bs (keys %{$v{$k}}) { my ($b, $st) = split / /, $bs; $b{$b}{$st} = med(@{$v{$k}{$bs}{rate}}) }
-		for my $b (sort keys %b) { printf "| %s | %s disk ÷ memory | %.0f%% | | | | | |\n", $k, $b, 100 * $b{$b}{disk} / $b{$b}{memory} if $b{$b}{disk} && $b{$b}{memory} }
+		for my $b (sort keys %b) { printf "| %s | %s disk ÷ memory | %.0f%% | | | | | | |\n", $k, $b, 100 * $b{$b}{disk} / $b{$b}{memory} if $b{$b}{disk} && $b{$b}{memory} }
 	}' "$OUT/runs.tsv" | tee "$OUT/table.md"
