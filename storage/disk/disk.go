@@ -38,6 +38,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -121,6 +122,7 @@ type Store struct {
 
 	users users
 	recs  [nShards]recShard
+	arena slabArena        // the recs' slab chunks
 	ups   [nShards]upShard // (connector, upstream id) -> our id
 	revs  [nShards]upShard // our id -> upstream id
 	holds holds
@@ -196,8 +198,10 @@ func Open(o Options) (*Store, error) {
 
 func (s *Store) init() {
 	s.users.init()
+	s.arena.mapped = new([][]byte)
+	runtime.AddCleanup(s, unmapBlocks, s.arena.mapped)
 	for i := range s.recs {
-		s.recs[i].init()
+		s.recs[i].init(&s.arena)
 	}
 	for i := range s.ups {
 		s.ups[i].init()

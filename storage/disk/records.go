@@ -84,8 +84,9 @@ type recShard struct {
 	_      cachePad
 }
 
-func (sh *recShard) init() {
+func (sh *recShard) init(a *slabArena) {
 	sh.ix.init()
+	sh.slots.arena = a
 	sh.users = make(map[string]uint32)
 	sh.buf = make([]byte, 0, 512)
 }

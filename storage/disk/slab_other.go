@@ -1,0 +1,8 @@
+//go:build !linux
+
+package disk
+
+// hugeBlock: heap blocks only where the Linux calls do not exist.
+func hugeBlock(int) ([]recSlot, []byte) { return nil, nil }
+
+func unmapBlock([]byte) {}

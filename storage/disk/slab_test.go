@@ -1,0 +1,91 @@
+package disk
+
+import (
+	"runtime"
+	"testing"
+
+	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk/wal"
+)
+
+// The arena's chunks are zero, distinct and writable; past the first
+// block they come from mapped blocks (on Linux), which unmapBlocks gives
+// back.
+func TestSlabArenaChunks(t *testing.T) {
+	a := &slabArena{mapped: new([][]byte)}
+	seen := make(map[*[slabChunk]recSlot]bool)
+	for i := range arenaFirst + arenaBlock + 1 {
+		c := a.chunk()
+		if seen[c] {
+			t.Fatalf("chunk %d handed out twice", i)
+		}
+		seen[c] = true
+		for j := range c {
+			if c[j] != (recSlot{}) {
+				t.Fatalf("chunk %d slot %d is not zero", i, j)
+			}
+		}
+		c[0].id, c[slabChunk-1].id = 1, 2
+	}
+	want := 0
+	if runtime.GOOS == "linux" {
+		want = 2
+	}
+	if got := len(*a.mapped); got != want {
+		t.Fatalf("%d mapped blocks after %d chunks, want %d", got, arenaFirst+arenaBlock+1, want)
+	}
+	unmapBlocks(a.mapped)
+	if len(*a.mapped) != 0 {
+		t.Fatal("unmapBlocks kept blocks")
+	}
+	var nilArena *slabArena
+	if c := nilArena.chunk(); c == nil || c[0] != (recSlot{}) {
+		t.Fatal("a nil arena gave no zero chunk")
+	}
+}
+
+// A store past its arena's first block (one chunk per shard) keeps and
+// replays its records in the mapped blocks, and a dropped store's blocks
+// are unmapped by its cleanup without harm.
+func TestStorePastFirstBlock(t *testing.T) {
+	dir := t.TempDir()
+	s, err := Open(Options{Dir: dir, Sync: wal.SyncNever, CompactEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 2*arenaFirst*slabChunk + 1
+	for i := uint64(1); i <= n; i++ {
+		r := benchRecord(i)
+		if err := s.Put(&r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if runtime.GOOS == "linux" && len(*s.arena.mapped) == 0 {
+		t.Fatalf("%d records, no mapped block", n)
+	}
+	check := func(s *Store) {
+		t.Helper()
+		var out storage.Record
+		for _, i := range []uint64{1, arenaFirst * slabChunk, arenaFirst*slabChunk + 1, n} {
+			if err := s.Get(benchRecord(i).ID, &out); err != nil || out.ID != benchRecord(i).ID || out.DestLen != 12 {
+				t.Fatalf("record %d: %v, %+v", i, err, out)
+			}
+		}
+		if got := s.Len(); got != n {
+			t.Fatalf("Len %d, want %d", got, n)
+		}
+	}
+	check(s)
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = nil
+	runtime.GC()
+	runtime.GC()
+	s2, err := Open(Options{Dir: dir, Sync: wal.SyncNever, CompactEvery: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	check(s2)
+}
