@@ -190,11 +190,12 @@ type Hub struct {
 	log       zerolog.Logger
 	zone      *time.Location
 
-	aff     affinity
-	scratch sync.Pool // *submitScratch
-	charges sync.Pool // *chargeBox
-	encs    sync.Pool // *encoder
-	moPol   sync.Pool // *msg.Envelope for MO (policy.go)
+	aff      affinity
+	routesOn routeAccepted // opts.Routes when it hands out a route's count, else nil
+	scratch  sync.Pool     // *submitScratch
+	charges  sync.Pool     // *chargeBox
+	encs     sync.Pool     // *encoder
+	moPol    sync.Pool     // *msg.Envelope for MO (policy.go)
 
 	stats counters
 	warn  warnings
@@ -290,6 +291,7 @@ func New(opts Options) (*Hub, error) {
 	h.later.init(h, opts.ScheduleHorizon, opts.MaxScheduled)
 	h.initShared(&h.opts)
 	h.aff.init()
+	h.routesOn, _ = opts.Routes.(routeAccepted)
 	h.scratch.New = func() any { return new(submitScratch) }
 	h.moPol.New = func() any { return new(msg.Envelope) }
 	h.charges.New = func() any { return new(chargeBox) }

@@ -41,6 +41,12 @@ type RouteCounter interface {
 	Refused(route string)
 }
 
+// routeAccepted is a RouteCounter that hands out a route's accepted count
+// (*policy.RouteCounts): a scratch keeps it while its route repeats.
+type routeAccepted interface {
+	AcceptedOn(route string) interface{ Inc() }
+}
+
 // The traffic policy's hook (docs/POLICY.md): once per destination, before
 // routing, on every MT path (SMPP and the HTTP API share place). The
 // policy sees the addresses the ESME sent (every destination of a

@@ -32,6 +32,22 @@ type submitScratch struct {
 	// the map lookup (a string hash) is skipped while the user repeats.
 	lastUser string
 	lastCtr  *userCounters
+	// lastRoute's accepted count, kept the same way (a name's count never
+	// changes): no map read per message while the route repeats.
+	lastRoute string
+	lastAcc   interface{ Inc() }
+}
+
+// routeAccepted counts an MT accepted on route through h's counter.
+func (sc *submitScratch) routeAccepted(h *Hub, route string) {
+	if h.routesOn == nil {
+		h.opts.Routes.Accepted(route)
+		return
+	}
+	if sc.lastAcc == nil || sc.lastRoute != route {
+		sc.lastRoute, sc.lastAcc = route, h.routesOn.AcceptedOn(route)
+	}
+	sc.lastAcc.Inc()
 }
 
 // counters returns systemID's counters from t, the last user's from memory.
@@ -500,8 +516,8 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		s.ctr.sent.addOn(p, 1, uint64(s.parts))
 	}
 	procUnpin()
-	if rc := h.opts.Routes; rc != nil {
-		rc.Accepted(d.Route.Name)
+	if h.opts.Routes != nil {
+		sc.routeAccepted(h, d.Route.Name)
 	}
 	return codec.StatusOK, 0, true
 }

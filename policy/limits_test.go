@@ -143,7 +143,7 @@ func TestLimitsAllocateNothing(t *testing.T) {
 func TestRouteCounts(t *testing.T) {
 	rc := NewRouteCounts()
 	rc.Accepted("a")
-	rc.Accepted("a")
+	rc.AcceptedOn("a").Inc() // the same count as Accepted's
 	rc.Refused("a")
 	rc.Refused("")
 	rc.Delivered("b")
@@ -163,7 +163,10 @@ func TestRouteCounts(t *testing.T) {
 	if len(got) != MaxRouteLabels+2 || got[RouteOther].Accepted == 0 {
 		t.Fatalf("%d labels, other %+v: want the bound plus none and other", len(got), got[RouteOther])
 	}
-	if a := testing.AllocsPerRun(1000, func() { rc.Accepted("a"); rc.Refused(""); rc.Delivered("b") }); a != 0 {
+	on := rc.AcceptedOn("a")
+	if a := testing.AllocsPerRun(1000, func() { rc.Accepted("a"); on.Inc(); rc.Refused(""); rc.Delivered("b") }); a != 0 {
 		t.Fatalf("%v allocations per count", a)
 	}
+	var none *RouteCounts
+	none.AcceptedOn("a").Inc() // a nil table counts nothing, and does not panic
 }

@@ -74,6 +74,24 @@ func (rc *RouteCounts) of(route string) *RouteCounter {
 	return c
 }
 
+// AcceptedOn returns route's accepted count ("" = RouteNone). A name's
+// counter never changes, so a caller may keep it while the route repeats
+// and spare the map read (1.5% of smppd's CPU at 4 × 100).
+func (rc *RouteCounts) AcceptedOn(route string) interface{ Inc() } {
+	if rc == nil {
+		return noCount{}
+	}
+	return &rc.of(route).accepted
+}
+
+// Inc counts one accepted MT.
+func (c *pCount) Inc() { c.inc() }
+
+// noCount is a nil table's count: nothing.
+type noCount struct{}
+
+func (noCount) Inc() {}
+
 // Accepted counts an MT message (or submit_multi destination) queued on
 // route.
 func (rc *RouteCounts) Accepted(route string) {

@@ -40,7 +40,7 @@ import (
 // id. For a message without a callback it costs one lookup.
 func (s *Service) Answer(id msg.ID, systemID string, connector int, status uint32, upstreamID []byte) {
 	cbs := s.opts.Callbacks
-	if cbs == nil {
+	if cbs == nil || s.noCallbacks() {
 		return
 	}
 	cb := cbPool.Get().(*storage.Callback)
@@ -67,6 +67,19 @@ func (s *Service) Answer(id msg.ID, systemID string, connector int, status uint3
 	s.markDone(cb, storage.CallbackAccepted)
 }
 
+// callbackCounter is a storage.Callbacks that counts what it keeps (the
+// memory store's). Every MT's answer asks for its callback; with none kept
+// that is one load, not a trip through cbPool (1.2% of smppd's CPU at
+// 4 x 100).
+type callbackCounter interface {
+	CallbackCount() int64
+}
+
+// noCallbacks reports whether Options.Callbacks tells it keeps none.
+func (s *Service) noCallbacks() bool {
+	return s.cbCount != nil && s.cbCount.CallbackCount() == 0
+}
+
 // cbPool holds the callbacks the hooks read into: a lookup through the
 // storage.Callbacks interface would otherwise allocate one per message.
 var cbPool = sync.Pool{New: func() any { return new(storage.Callback) }}
@@ -76,7 +89,7 @@ var cbPool = sync.Pool{New: func() any { return new(storage.Callback) }}
 // the call only), errCode the receipt's err:, done its Unix ns (0 = now).
 func (s *Service) Final(rec *storage.Record, st msg.State, errCode uint16, done int64) {
 	cbs := s.opts.Callbacks
-	if cbs == nil {
+	if cbs == nil || s.noCallbacks() {
 		return
 	}
 	cb := cbPool.Get().(*storage.Callback)

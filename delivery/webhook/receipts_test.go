@@ -168,3 +168,26 @@ func TestHooksWithoutCallbackDoNotAllocate(t *testing.T) {
 		t.Fatalf("%v allocations per message without a callback", n)
 	}
 }
+
+// TestAnswerSkipsTheLookupWhileNoneIsKept: the memory store counts its
+// callbacks, so while it keeps none the hooks skip the lookup, and once
+// one is kept they make its callback.
+func TestAnswerSkipsTheLookupWhileNoneIsKept(t *testing.T) {
+	f := newFixture(t, nil)
+	if f.s.cbCount == nil || !f.s.noCallbacks() {
+		t.Fatalf("the memory store's callbacks are not counted (cbCount %v)", f.s.cbCount)
+	}
+	if err := f.store.Callbacks().PutCallback(&storage.Callback{ID: 0x78, Level: storage.CallbackAccepted, Method: storage.CallbackGET,
+		URL: "http://127.0.0.1:1/x"}); err != nil {
+		t.Fatal(err)
+	}
+	if f.s.noCallbacks() {
+		t.Fatal("a kept callback is not counted")
+	}
+	if err := f.store.Callbacks().DeleteCallback(0x78); err != nil {
+		t.Fatal(err)
+	}
+	if !f.s.noCallbacks() {
+		t.Fatal("a deleted callback is still counted")
+	}
+}

@@ -224,6 +224,8 @@ type Service struct {
 	log    zerolog.Logger
 	now    func() time.Time
 	zone   *time.Location
+	// cbCount is Options.Callbacks when it counts what it keeps, else nil.
+	cbCount callbackCounter
 
 	mu       sync.Mutex
 	targets  map[string]*target
@@ -282,6 +284,7 @@ func New(opts Options) (*Service, error) {
 	if s.zone == nil {
 		s.zone = time.UTC
 	}
+	s.cbCount, _ = opts.Callbacks.(callbackCounter)
 	if s.client == nil {
 		s.client = newClient(opts.Timeout, opts.MaxPerTarget, opts.Guard)
 	}

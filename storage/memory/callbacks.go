@@ -92,6 +92,10 @@ func (c *callbacks) Callback(id msg.ID, out *storage.Callback) error {
 	return nil
 }
 
+// CallbackCount is how many callbacks are kept: a reader that sees 0 may
+// skip its lookups.
+func (c *callbacks) CallbackCount() int64 { return c.count.Load() }
+
 // DeleteCallback implements storage.Callbacks.
 func (c *callbacks) DeleteCallback(id msg.ID) error {
 	sh := c.shard(id)
