@@ -26,15 +26,23 @@ import (
 // node 3. Per cluster and round: receipts/s (receipts over the time from
 // the first submit to the last receipt) and the three nodes' CPU (utime +
 // stime from /proc) per receipt over that time. Reported: the medians,
-// and off ÷ on as the median of the rounds' ratios. Run:
+// and off ÷ on as the median of the rounds' ratios. With CROSS_A and
+// CROSS_B set to two smppd binaries, it compares those instead ("A" for
+// on, "B" for off: B ÷ A). Run:
 //
 //	go test ./internal/clustertest -run '^$' -bench CrossNodeReceipts -benchtime 6x -timeout 30m
 func BenchmarkCrossNodeReceipts(b *testing.B) {
 	const crossLoad = 3 * time.Second
 	kinds := []string{"on", "off"}
+	binA, binB := os.Getenv("CROSS_A"), os.Getenv("CROSS_B")
+	if binA == "" || binB == "" {
+		binA, binB = buildSMPPD(b), buildSMPPD(b, "nodeliverymarker")
+	} else {
+		kinds = []string{"A", "B"}
+	}
 	clusters := map[string][]*node{
-		"on":  startClusterOf(b, buildSMPPD(b), nil),
-		"off": startClusterOf(b, buildSMPPD(b, "nodeliverymarker"), nil),
+		kinds[0]: startClusterOf(b, binA, nil),
+		kinds[1]: startClusterOf(b, binB, nil),
 	}
 	type round struct{ rate, cpu, batches, entries float64 }
 	got := map[string][]round{}
@@ -46,12 +54,12 @@ func BenchmarkCrossNodeReceipts(b *testing.B) {
 			ns := clusters[kind]
 			x, err := crossNodeRound(ns, crossLoad)
 			if err != nil {
-				b.Fatalf("round %d, marker %s: %v", r+1, kind, err)
+				b.Fatalf("round %d, %s: %v", r+1, kind, err)
 			}
 			got[kind] = append(got[kind], round{x.rate, x.cpu, x.batches, x.entries})
-			b.Logf("round %d, marker %-3s: %6d acknowledged, %8.0f receipts/s, %6.2f µs CPU per receipt, "+
-				"%.3f journal publishes and %.2f journal writes per receipt (the three nodes)",
-				r+1, kind, x.acked, x.rate, x.cpu, x.batches, x.entries)
+			b.Logf("round %d, %-3s: %6d acknowledged, %8.0f receipts/s, %6.2f µs CPU per receipt, "+
+				"%.3f journal publishes and %.2f journal writes per receipt, %.2f claims in %.3f claim batches per receipt (the three nodes)",
+				r+1, kind, x.acked, x.rate, x.cpu, x.batches, x.entries, x.claims, x.claimBatches)
 		}
 		r++
 	}
@@ -68,12 +76,12 @@ func BenchmarkCrossNodeReceipts(b *testing.B) {
 		b.ReportMetric(median(entries), "writes/receipt-"+kind)
 	}
 	var rr, cr []float64
-	for i := range got["on"] {
-		on, off := got["on"][i], got["off"][i]
+	for i := range got[kinds[0]] {
+		on, off := got[kinds[0]][i], got[kinds[1]][i]
 		rr, cr = append(rr, off.rate/on.rate), append(cr, off.cpu/on.cpu)
 	}
-	b.ReportMetric(median(rr), "rate-off/on")
-	b.ReportMetric(median(cr), "CPU-off/on")
+	b.ReportMetric(median(rr), "rate-"+kinds[1]+"/"+kinds[0])
+	b.ReportMetric(median(cr), "CPU-"+kinds[1]+"/"+kinds[0])
 }
 
 // crossRound is one round's figures on one cluster.
@@ -81,13 +89,17 @@ type crossRound struct {
 	acked            int
 	rate, cpu        float64 // receipts/s, CPU µs per receipt
 	batches, entries float64 // journal publishes and writes per receipt
+	claimBatches     float64 // claim batches per receipt
+	claims           float64 // claims won per receipt
 }
 
-// journalCounters are the nodes' journal publishes and writes, summed.
+// journalCounters are the nodes' journal publishes and writes, summed,
+// and claim counters (0 from a build without claim batches).
 var journalCounters = []string{"smppd_cluster_journal_batches_total", "smppd_cluster_journal_entries_total"}
+var claimCounters = []string{"smppd_cluster_held_claim_batches_total", "smppd_cluster_held_claims_won_total"}
 
-func readJournal(ns []*node) ([2]float64, error) {
-	var sum [2]float64
+func readJournal(ns []*node) ([4]float64, error) {
+	var sum [4]float64
 	for _, n := range ns {
 		vs, err := metrics(n.adminURL(), journalCounters...)
 		if err != nil {
@@ -95,6 +107,11 @@ func readJournal(ns []*node) ([2]float64, error) {
 		}
 		for i, name := range journalCounters {
 			sum[i] += vs[name]
+		}
+		if vs, err := metrics(n.adminURL(), claimCounters...); err == nil {
+			for i, name := range claimCounters {
+				sum[2+i] += vs[name]
+			}
 		}
 	}
 	return sum, nil
@@ -152,6 +169,7 @@ func crossNodeRound(ns []*node, load time.Duration) (x crossRound, err error) {
 	x.rate = n / last.Sub(began).Seconds()
 	x.cpu = float64(cpu1-cpu0) / clockTicks * 1e6 / n
 	x.batches, x.entries = (j1[0]-j0[0])/n, (j1[1]-j0[1])/n
+	x.claimBatches, x.claims = (j1[2]-j0[2])/n, (j1[3]-j0[3])/n
 	return x, nil
 }
 

@@ -3,6 +3,7 @@ package jetstream
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -61,6 +62,9 @@ type claims struct {
 	// was delivering their item (refresh refused, or not acknowledged
 	// before the claim's TTL): another node may deliver the item too.
 	lapsedN atomic.Uint64
+	// batches counts leases whose claims went as one atomic batch, and
+	// unbatched those whose batch failed (taken one by one then).
+	batches, unbatched atomic.Uint64
 }
 
 type claim struct {
@@ -100,6 +104,7 @@ func (c *claims) open(ctx context.Context, s *Store, on bool) error {
 			return err
 		}
 		c.kv, c.subj = kv, "$KV."+ClaimsBucket+"."
+		c.allowBatches(ctx)
 		c.stop, c.done = make(chan struct{}), make(chan struct{})
 		go c.run()
 		return nil
@@ -109,7 +114,8 @@ func (c *claims) open(ctx context.Context, s *Store, on bool) error {
 func claimKey(g uint64) string { return strconv.FormatUint(g, 16) }
 
 // take claims the n items leased in dst (gs their cluster keys, read with
-// the lease under holds.mu), all published at once and
+// the lease under holds.mu), as one atomic batch (takeBatch), or else
+// each its own message, all published at once and
 // their acknowledgements awaited together (one round trip per Lease),
 // and returns how many it won, moved to the front of dst. The others stay
 // leased in the index (another node delivers them) until the winner's
@@ -117,6 +123,22 @@ func claimKey(g uint64) string { return strconv.FormatUint(g, 16) }
 func (c *claims) take(dst []storage.Held, gs []uint64, n int) int {
 	if c.kv == nil || n == 0 {
 		return n
+	}
+	if n > 1 && n <= maxClaimBatch && !slices.Contains(gs[:n], 0) {
+		revs := make([]uint64, n)
+		if c.takeBatch(gs, revs, n) {
+			now := c.s.now()
+			c.mu.Lock()
+			for i := range n {
+				c.held[dst[i].Key] = claim{g: gs[i], rev: revs[i], at: now}
+				delete(c.lost, dst[i].Key)
+			}
+			c.mu.Unlock()
+			c.won.Add(uint64(n))
+			c.batches.Add(1)
+			return n
+		}
+		c.unbatched.Add(1)
 	}
 	futs := make([]natsjs.PubAckFuture, n)
 	for i := range n {

@@ -458,6 +458,10 @@ type JournalStats struct {
 	// ClaimsUnkeyed counts leases of items without a cluster key, delivered
 	// without a claim (each may be delivered twice); always 0 unless a defect.
 	ClaimsUnkeyed uint64
+	// ClaimBatches counts leases whose claims went as one atomic batch;
+	// ClaimBatchesRefused, those whose batch was refused (one of the items
+	// claimed elsewhere, or batches off) and claimed one by one.
+	ClaimBatches, ClaimBatchesRefused uint64
 	// ClaimsLapsed counts this node's claims that lapsed while it delivered
 	// their item (event=held_claim_lost); HeldRetaken, leases of items whose
 	// earlier deliverer (producer or claim winner) went silent past its
@@ -484,6 +488,7 @@ func (s *Store) Journal() JournalStats {
 		Refused: s.j.refused.Load(), Applied: s.apply.batches.Load(), AppliedEntries: s.apply.entries.Load(),
 		Pending: s.j.Written() - s.j.Committed(), Compactions: s.compactions.Load(),
 		ClaimsWon: s.claims.won.Load(), ClaimsLost: s.claims.lostN.Load(), ClaimsUnkeyed: s.claims.unkeyed.Load(),
+		ClaimBatches: s.claims.batches.Load(), ClaimBatchesRefused: s.claims.unbatched.Load(),
 		ClaimsLapsed: s.claims.lapsedN.Load(), HeldRetaken: s.holds.retaken.Load(),
 		HeldUnmarked: s.holds.unmarked.Load(), FinalTwice: s.apply.finalTwice.Load(),
 		RawBytes: s.j.raw.Load(), SentBytes: s.j.sent.Load(), HeldOwn: uint64(own), HeldOthers: uint64(others)}
