@@ -112,3 +112,58 @@ func BenchmarkAckFIFO(b *testing.B) {
 	close(stop)
 	<-done
 }
+
+// The ring is only as large as answers have waited at once (doubling from
+// ackFIFOFirst), and keeps their order when it grows with its entries
+// wrapped round its end.
+func TestAckFIFOGrowsFromItsFirstSlots(t *testing.T) {
+	var q ackFIFO
+	q.init(DefaultMaxDeferred)
+	next, want, deepest := uint64(0), uint64(0), 0
+	got := make([]pendingAck, 0, 700)
+	pop := func() {
+		got = q.popBatch(got[:0])
+		for _, e := range got {
+			if e.pos != want {
+				t.Fatalf("popped %d, want %d", e.pos, want)
+			}
+			want++
+		}
+	}
+	push := func(n int) {
+		for range n {
+			q.pushAnswer(engine.SubmitToken{}, 1, next, nil)
+			next++
+		}
+		deepest = max(deepest, q.size)
+	}
+	for range 1000 { // 100,000 answers, at most 200 waiting
+		push(100)
+		if q.size > 100 {
+			pop()
+		}
+	}
+	pop()
+	if len(q.buf) != ackFIFOFirst {
+		t.Fatalf("%d slots after answers at most 200 deep, want %d", len(q.buf), ackFIFOFirst)
+	}
+	for depth := 1500; depth <= 5000; depth += 3500 { // wrap, then grow while wrapped
+		push(depth)
+		pop()
+		push(depth)
+	}
+	for q.size > 0 {
+		pop()
+	}
+	if want != next {
+		t.Fatalf("popped %d of %d", want, next)
+	}
+	if deepest <= 8192 || len(q.buf) != 16384 {
+		t.Fatalf("%d slots after answers at most %d deep, want 16384", len(q.buf), deepest)
+	}
+	for i, e := range q.buf {
+		if e != (pendingAck{}) {
+			t.Fatalf("slot %d not cleared", i)
+		}
+	}
+}

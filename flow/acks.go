@@ -394,18 +394,25 @@ func (a *acks) waiting() int {
 	return int(a.q.answers() - a.answered.Load())
 }
 
-// ackFIFO is the deferred answers in arrival order: a preallocated ring
-// under a mutex held for a copy (event loops push one each; the consumer
-// pops a batch).
-// Pushes never find it full: acks.reserve bounds what is in it.
+// ackFIFO is the deferred answers in arrival order: a ring under a mutex
+// held for a copy (event loops push one each; the consumer pops a batch).
+// Pushes never find it full: acks.reserve bounds what is in it, max.
+// The ring starts at ackFIFOFirst slots and doubles when they are all
+// taken, so it is as large as answers have waited at once (6,400 at
+// 64 × 100), not max (65,536 × 64 B by default: an array with pointers is
+// read whole by the collector's scans, which makes every page resident).
 type ackFIFO struct {
 	mu         sync.Mutex
 	buf        []pendingAck
 	head, size int
+	max        int
 	pushed     uint64 // answers pushed, ever (mu)
 }
 
-func (q *ackFIFO) init(n int) { q.buf = make([]pendingAck, n) }
+// ackFIFOFirst is the ring's first size.
+const ackFIFOFirst = 1024
+
+func (q *ackFIFO) init(n int) { q.buf, q.max = make([]pendingAck, min(ackFIFOFirst, n)), n }
 
 // pushAnswer queues the answer (tok, id) at position pos, then each of
 // hands after it, in one hold of the lock (a submit_multi's entries stay
@@ -434,8 +441,20 @@ func (q *ackFIFO) answers() uint64 {
 
 // put appends v; mu held.
 func (q *ackFIFO) put(v pendingAck) {
+	if q.size == len(q.buf) && q.size < q.max {
+		q.grow()
+	}
 	q.buf[(q.head+q.size)%len(q.buf)] = v
 	q.size++
+}
+
+// grow moves the entries, oldest first, into a ring twice the size (up to
+// max). mu held.
+func (q *ackFIFO) grow() {
+	b := make([]pendingAck, min(2*len(q.buf), q.max))
+	k := copy(b, q.buf[q.head:min(q.head+q.size, len(q.buf))])
+	copy(b[k:], q.buf[:q.size-k])
+	q.buf, q.head = b, 0
 }
 
 // popBatch appends to dst the oldest entries, as many as dst has room
