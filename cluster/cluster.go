@@ -88,6 +88,10 @@ type Node struct {
 	// aliveDup counts what take-overs of nodes seen back alive had queued
 	// for later (WatchTakeOvers).
 	aliveDup atomic.Uint64
+	// dups is DuplicatesBucket; dupStop and dupDone stop SetDuplicates'
+	// writer.
+	dups             jetstream.KeyValue
+	dupStop, dupDone chan struct{}
 }
 
 // ErrNodeIDTaken: another live node holds this node_id.
@@ -157,6 +161,9 @@ func (n *Node) join(ctx context.Context) (err error) {
 	if err = n.ensure(ctx); err != nil {
 		return err
 	}
+	if err = n.openDuplicates(ctx); err != nil {
+		return fmt.Errorf("cluster: bucket %s: %w", DuplicatesBucket, err)
+	}
 	if n.lease, err = takeLease(ctx, n); err == nil {
 		_, _ = n.Members(ctx) // the live nodes for BindShare before the first heartbeat's read
 	}
@@ -209,6 +216,7 @@ func (n *Node) serverName() string {
 // Close gives up the lease (the node_id is free at once), closes the
 // connection and stops the embedded server.
 func (n *Node) Close() error {
+	n.stopDuplicates()
 	if n.lease != nil {
 		n.lease.release()
 	}

@@ -32,10 +32,11 @@ type Totals struct {
 	// (up: on at least one), by name.
 	Connectors []ConnectorStatus `json:"connectors"`
 	// Duplicates add up the possible-duplicate counters of every node
-	// listed, live or departed (its last heartbeat's), and of the earlier
-	// runs this node saw end (a node restarted, or gone for an hour):
-	// what the cluster counted since this node started watching, the
-	// dead nodes' counters included.
+	// run in DuplicatesBucket: the live ones' and those of runs ended
+	// within a day, each as written within dupFlush of its last change.
+	// Without the bucket (it cannot be read), those of every node listed,
+	// live or departed (its last heartbeat's), and of the earlier runs
+	// this node saw end.
 	Duplicates Duplicates `json:"duplicates"`
 }
 
@@ -57,6 +58,9 @@ func (n *Node) Handler() http.HandlerFunc {
 		st := Status{Node: n.o.NodeID, Server: n.serverName(), Replicas: n.o.Replicas, Totals: totals(ms)}
 		st.Nodes = append(ms, n.seen.departed(ms, time.Now())...)
 		st.Totals.Duplicates = duplicates(st.Nodes, n.seen.earlierRuns())
+		if d, ok := n.runDuplicates(ctx); ok {
+			st.Totals.Duplicates = d
+		}
 		slices.SortFunc(st.Nodes, func(a, b Member) int { return a.Node - b.Node })
 		if st.Nodes == nil {
 			st.Nodes = []Member{}

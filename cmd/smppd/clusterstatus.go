@@ -25,6 +25,7 @@ func (d *daemon) shareStatus() {
 		s.Duplicates = d.duplicates(c)
 		return s
 	})
+	c.node.SetDuplicates(func() cluster.Duplicates { return d.duplicates(c) })
 }
 
 // duplicates are this node's possible-duplicate counters (their /metrics

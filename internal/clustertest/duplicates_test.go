@@ -3,9 +3,12 @@
 package clustertest
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
+	"net/http"
 	"testing"
+	"time"
 )
 
 // dupCounters are the counters of every path by which a node may send a
@@ -105,4 +108,34 @@ func duplicated(b *book) map[int][]string {
 		}
 	}
 	return out
+}
+
+// clusterDupSum is the cluster's total of possible duplicates (every
+// run's, cluster.DuplicatesBucket) as GET /v1/cluster on n answers it,
+// retried while the bucket elects a leader.
+func clusterDupSum(t *testing.T, n *node) uint64 {
+	t.Helper()
+	var last error
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := httpClient.Get(n.adminURL() + "/v1/cluster")
+		if err != nil {
+			last = err
+			continue
+		}
+		var st struct {
+			Totals struct {
+				Duplicates struct {
+					Sum uint64 `json:"sum"`
+				} `json:"duplicates"`
+			} `json:"totals"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		if err == nil && resp.StatusCode == http.StatusOK {
+			return st.Totals.Duplicates.Sum
+		}
+		last = fmt.Errorf("%s: %v", resp.Status, err)
+	}
+	t.Fatalf("node %d: GET /v1/cluster: %v", n.c.id, last)
+	return 0
 }
