@@ -2,6 +2,7 @@ package disk
 
 import (
 	"sync"
+	"unsafe"
 
 	// The package is named for its Slab; this file's slab is the records' own.
 	slots "github.com/smppd/smppd/internal/slab"
@@ -32,6 +33,9 @@ func (s *slab) grow() int32 {
 	if int(s.n>>slabChunkBits) == len(s.chunks) {
 		s.chunks = append(s.chunks, s.arena.chunk())
 	}
+	if s.n&(slabChunk-1) == slabChunk/2 {
+		s.arena.prepare()
+	}
 	s.n++
 	return s.n - 1
 }
@@ -40,22 +44,32 @@ func (s *slab) grow() int32 {
 func (s *slab) len() int { return int(s.n) }
 
 // The arena's blocks: the first holds one chunk per shard, so that a
-// small store stays small; the later ones are 256 chunks, 18 MiB, nine
+// small store stays small; the later ones are 85 chunks in 6 MiB, three
 // 2 MiB pages, mapped outside the Go heap and backed with huge pages
 // where the kernel has them (hugeBlock).
 const (
 	arenaFirst = nShards
-	arenaBlock = 256
+	arenaBlock = 3 * hugePage / (slabChunk * recSlotSize)
+	hugePage   = 2 << 20
+	// recSlotSize is recSlot's size; the array fails to compile when it
+	// changes, so that the blocks' arithmetic is looked at again.
+	recSlotSize = 144
 )
+
+var _ = [1]struct{}{}[unsafe.Sizeof(recSlot{})-recSlotSize]
 
 // slabArena hands the shards' slabs their chunks, carved from large
 // blocks. The disk store keeps every record until message_ttl, so its
 // slabs grow into fresh memory, and each fresh 4 KiB page costs a page
 // fault: 15-20 µs of CPU in this project's KVM guests, about 0.5 µs per
-// record (28 slots a page). A 2 MiB page faults once per 14,500 slots.
+// record (28 slots a page). A 2 MiB page faults once per 14,500 slots,
+// but that fault clears 2 MiB and, when the kernel has no free huge page
+// at hand, can take tens of milliseconds: the next block is mapped and
+// faulted in ahead, off the event loops (prepare).
 type slabArena struct {
 	mu     sync.Mutex
 	block  []recSlot // what is left of the current block
+	next   []recSlot // the next block, mapped by prepare
 	blocks int
 	// mapped are the blocks hugeBlock mapped, unmapped by the cleanup
 	// Open registers once the store is unreachable (and so are its slots).
@@ -71,11 +85,10 @@ func (a *slabArena) chunk() *[slabChunk]recSlot {
 	defer a.mu.Unlock()
 	if len(a.block) == 0 {
 		if a.blocks > 0 && a.mapped != nil {
-			var m []byte
-			a.block, m = hugeBlock(arenaBlock * slabChunk)
-			if m != nil {
-				*a.mapped = append(*a.mapped, m)
+			if a.next == nil {
+				a.next, _ = a.mapBlock()
 			}
+			a.block, a.next = a.next, nil
 		}
 		if len(a.block) == 0 {
 			// Pointer-free, so the collector never scans it.
@@ -86,6 +99,36 @@ func (a *slabArena) chunk() *[slabChunk]recSlot {
 	c := (*[slabChunk]recSlot)(a.block[:slabChunk])
 	a.block = a.block[slabChunk:]
 	return c
+}
+
+// prepare maps the next block and faults it in on a goroutine of its own
+// when what is left of the current one could not serve every shard once:
+// the shards fill their chunks at about the same time (ids go round
+// them), so the chunks are asked for in bursts of up to nShards. A slab
+// calls it half way through each chunk, some 16,000 records before the
+// burst on an even load.
+func (a *slabArena) prepare() {
+	if a == nil || a.mapped == nil {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.blocks == 0 || a.next != nil || len(a.block) >= nShards*slabChunk {
+		return
+	}
+	var m []byte
+	if a.next, m = a.mapBlock(); m != nil {
+		go populate(m)
+	}
+}
+
+// mapBlock maps a block (nil, nil when it cannot). Caller holds mu.
+func (a *slabArena) mapBlock() ([]recSlot, []byte) {
+	b, m := hugeBlock(arenaBlock*slabChunk, 3*hugePage)
+	if m != nil {
+		*a.mapped = append(*a.mapped, m)
+	}
+	return b, m
 }
 
 // unmapBlocks gives the blocks hugeBlock mapped back to the kernel.

@@ -3,6 +3,8 @@
 package disk
 
 // hugeBlock: heap blocks only where the Linux calls do not exist.
-func hugeBlock(int) ([]recSlot, []byte) { return nil, nil }
+func hugeBlock(int, int) ([]recSlot, []byte) { return nil, nil }
+
+func populate([]byte) {}
 
 func unmapBlock([]byte) {}

@@ -9,36 +9,59 @@ import (
 )
 
 // The arena's chunks are zero, distinct and writable; past the first
-// block they come from mapped blocks (on Linux), which unmapBlocks gives
+// block they come from mapped blocks (on Linux), the next one mapped by
+// prepare ahead of the burst that needs it, and unmapBlocks gives them
 // back.
 func TestSlabArenaChunks(t *testing.T) {
 	a := &slabArena{mapped: new([][]byte)}
+	linux := runtime.GOOS == "linux"
 	seen := make(map[*[slabChunk]recSlot]bool)
-	for i := range arenaFirst + arenaBlock + 1 {
-		c := a.chunk()
-		if seen[c] {
-			t.Fatalf("chunk %d handed out twice", i)
-		}
-		seen[c] = true
-		for j := range c {
-			if c[j] != (recSlot{}) {
-				t.Fatalf("chunk %d slot %d is not zero", i, j)
+	take := func(n int) {
+		t.Helper()
+		for range n {
+			c := a.chunk()
+			if seen[c] {
+				t.Fatalf("chunk %d handed out twice", len(seen))
 			}
+			seen[c] = true
+			for j := range c {
+				if c[j] != (recSlot{}) {
+					t.Fatalf("chunk %d slot %d is not zero", len(seen), j)
+				}
+			}
+			c[0].id, c[slabChunk-1].id = 1, 2
 		}
-		c[0].id, c[slabChunk-1].id = 1, 2
 	}
-	want := 0
-	if runtime.GOOS == "linux" {
-		want = 2
+	mapped := func(want int) {
+		t.Helper()
+		if !linux {
+			want = 0
+		}
+		if got := len(*a.mapped); got != want {
+			t.Fatalf("%d mapped blocks after %d chunks, want %d", got, len(seen), want)
+		}
 	}
-	if got := len(*a.mapped); got != want {
-		t.Fatalf("%d mapped blocks after %d chunks, want %d", got, arenaFirst+arenaBlock+1, want)
-	}
+	take(arenaFirst)
+	mapped(0)
+	a.prepare()
+	mapped(1)
+	a.prepare() // the next block is there already
+	mapped(1)
+	take(10) // from the prepared block
+	mapped(1)
+	a.prepare() // more than a chunk per shard left: not yet
+	mapped(1)
+	take(arenaBlock - 10 - (nShards - 1))
+	a.prepare()
+	mapped(2)
+	take(nShards - 1 + arenaBlock + 1) // the rest, the prepared block, then one mapped at once
+	mapped(3)
 	unmapBlocks(a.mapped)
 	if len(*a.mapped) != 0 {
 		t.Fatal("unmapBlocks kept blocks")
 	}
 	var nilArena *slabArena
+	nilArena.prepare()
 	if c := nilArena.chunk(); c == nil || c[0] != (recSlot{}) {
 		t.Fatal("a nil arena gave no zero chunk")
 	}
