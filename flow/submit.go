@@ -155,7 +155,11 @@ func (s *submission) fromMulti(p *codec.SubmitMulti) {
 // It allocates nothing in steady state.
 func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) {
 	u := userOf(req.Principal)
-	sc := h.scratch.Get().(*submitScratch)
+	var turn *turnBatch
+	if req.TurnEnd && req.Loop != nil {
+		turn = turnOf(req.Loop)
+	}
+	sc := h.takeScratch(turn)
 	s := &sc.sub
 	s.user, s.systemID, s.group = u, u.SystemID, u.Group
 	s.ctr = sc.counters(&h.ustats, u.SystemID)
@@ -168,10 +172,7 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 	s.nowNs = s.now.UnixNano()
 	// submit_multi answers per destination at once: it never waits.
 	s.mayWait = req.MayWait && req.SubmitMulti == nil
-	s.turnEnd = req.TurnEnd
-	if req.TurnEnd && req.Loop != nil {
-		s.turn = turnOf(req.Loop)
-	}
+	s.turnEnd, s.turn = req.TurnEnd, turn
 	switch {
 	case req.SubmitSM != nil:
 		s.fromSM(req.SubmitSM)
@@ -181,8 +182,7 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 		s.fromMulti(req.SubmitMulti)
 	default:
 		res.Status = codec.StatusSysErr
-		sc.clear()
-		h.scratch.Put(sc)
+		h.putScratch(sc, turn)
 		return
 	}
 	var id msg.ID
@@ -217,7 +217,30 @@ func (h *Hub) HandleSubmit(req *engine.SubmitRequest, res *engine.SubmitResult) 
 			h.handNow(sc)
 		}
 	}
+	h.putScratch(sc, turn)
+}
+
+// takeScratch returns a request's scratch: the loop's own when the request
+// comes from an event loop's turn and that one is free (a sync.Pool Get
+// and Put cost 2.7% of smppd's CPU at 4 x 100), else a pooled one.
+func (h *Hub) takeScratch(t *turnBatch) *submitScratch {
+	if t != nil && !t.scBusy {
+		if t.sc == nil {
+			t.sc = new(submitScratch)
+		}
+		t.scBusy = true
+		return t.sc
+	}
+	return h.scratch.Get().(*submitScratch)
+}
+
+// putScratch clears sc and gives it back to where takeScratch took it.
+func (h *Hub) putScratch(sc *submitScratch, t *turnBatch) {
 	sc.clear()
+	if t != nil && sc == t.sc {
+		t.scBusy = false
+		return
+	}
 	h.scratch.Put(sc)
 }
 
@@ -402,8 +425,9 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 	mt := &sc.mt
 	mt.User, mt.Group, mt.Source, mt.Dest, mt.Content = s.systemID, s.group, s.src, s.dst, s.content
 	mt.DataCoding, mt.Network, mt.Tags, mt.Now = s.dataCoding, sc.pol.Network, sc.pol.Tags, s.now
-	d, ok := t.RouteMT(mt, &h.up)
-	if !ok {
+	var dec routing.Decision
+	d := &dec
+	if !t.RouteMTTo(mt, &h.up, d) {
 		return RefuseNoRoute.status(), RefuseNoRoute, false
 	}
 	s.route = d.Route.Name

@@ -23,6 +23,10 @@ type turnBatch struct {
 	ms    []*msg.Message
 	conns []turnConn     // the connectors of ms, in first-use order
 	share []*msg.Message // one connector's messages when ms has several
+	// sc is the loop's request scratch (takeScratch), scBusy while a
+	// request uses it.
+	sc     *submitScratch
+	scBusy bool
 }
 
 // turnConn is one connector's room in the turn; batch false: it takes

@@ -173,3 +173,39 @@ func TestTurnBatchRoomReadAgain(t *testing.T) {
 		}
 	}
 }
+
+// A loop's requests share the loop's scratch, given back clear after each;
+// a request while it is in use (none today: a loop runs one at a time)
+// takes a pooled one.
+func TestTurnScratchIsTheLoops(t *testing.T) {
+	th := newHub(t, hubSpec{helped: true, batched: true})
+	p := newUser(t, "alice", userSpec{})
+	var l engine.LoopLocal
+	wantStatus(t, th.turnSubmit(t, &l, p, "a"), codec.StatusOK)
+	tb := turnOf(&l)
+	sc := tb.sc
+	if sc == nil || tb.scBusy {
+		t.Fatalf("after a request: the loop's scratch %p, busy %v", sc, tb.scBusy)
+	}
+	if sc.sub.sm != nil || sc.sub.turn != nil || sc.rec.ID != 0 {
+		t.Fatal("the loop's scratch keeps the request's views")
+	}
+	wantStatus(t, th.turnSubmit(t, &l, p, "b"), codec.StatusOK)
+	if tb.sc != sc {
+		t.Fatal("the second request made another scratch")
+	}
+	first := th.takeScratch(tb)
+	second := th.takeScratch(tb)
+	if first != sc || second == sc || !tb.scBusy {
+		t.Fatalf("busy loop scratch: first %p, second %p, the loop's %p", first, second, sc)
+	}
+	th.putScratch(second, tb)
+	if !tb.scBusy {
+		t.Fatal("a pooled scratch's return freed the loop's")
+	}
+	th.putScratch(first, tb)
+	if tb.scBusy {
+		t.Fatal("the loop's scratch stays busy")
+	}
+	th.EndTurnOn(&l)
+}

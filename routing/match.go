@@ -8,8 +8,20 @@ package routing
 // up may be nil (every connector up). m is read only during the call. Safe
 // for concurrent use; allocates nothing.
 func (t *Table) RouteMT(m *MT, up ConnectorState) (Decision, bool) {
+	var d Decision
+	ok := t.RouteMTTo(m, up, &d)
+	return d, ok
+}
+
+// RouteMTTo is RouteMT writing the decision into d, all of which it sets:
+// a Decision returned by value is copied through the stack with wide loads
+// that stall on the narrow stores just made (1.3% of smppd's CPU in the
+// flow's per-message place).
+func (t *Table) RouteMTTo(m *MT, up ConnectorState, d *Decision) bool {
+	*d = Decision{}
 	if t == nil || len(t.mt) == 0 {
-		return Decision{Reason: ReasonNoRoutes}, false
+		d.Reason = ReasonNoRoutes
+		return false
 	}
 	// Field by field, not composite literals: those are built in a
 	// temporary with 8-octet stores and copied with 16-octet loads, which
@@ -21,12 +33,12 @@ func (t *Table) RouteMT(m *MT, up ConnectorState) (Decision, bool) {
 	c.hits, c.open = t.mtPrefix.lookup(m.Dest), t.mtOpen
 	for i, ok := c.next(); ok; i, ok = c.next() {
 		if r := t.mt[i]; r.filter.match(&s, true) == FieldNone {
-			var d Decision
-			r.decide(up, &d)
-			return d, true
+			r.decide(up, d)
+			return true
 		}
 	}
-	return Decision{Reason: ReasonNoMatch}, false
+	d.Reason = ReasonNoMatch
+	return false
 }
 
 // RouteMO returns the user of the first MO route whose filters all match m.
