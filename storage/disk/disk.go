@@ -175,7 +175,7 @@ func Open(o Options) (*Store, error) {
 	}
 	t0 := time.Now()
 	log, err := wal.Open(wal.Options{Dir: o.Dir, Sync: o.Sync, SyncInterval: o.SyncInterval, SegmentSize: o.SegmentSize,
-		BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, Preallocate: o.Preallocate, LockWait: o.LockWait, FS: o.FS, Logger: o.Logger})
+		BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, Preallocate: o.Preallocate, LockWait: o.LockWait, LingerKind: kPut, FS: o.FS, Logger: o.Logger})
 	if err != nil {
 		return nil, err
 	}

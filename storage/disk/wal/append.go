@@ -17,6 +17,7 @@ type group struct {
 	end     Pos    // after the last entry
 	entries uint64
 	lazy    uint64    // of which AppendLazy entries
+	reqs    uint64    // of which Options.LingerKind entries (linger.go)
 	wake    bool      // it holds an Append entry: write it now
 	woke    time.Time // when its first Append entry came (Stats.GroupWait)
 	piece   int       // the writer's progress through the pieces, kept across retries
@@ -33,7 +34,7 @@ func newGroup(size int) *group { return &group{buf: make([]byte, 0, size)} }
 
 func (g *group) reset(seq uint64, off int64) {
 	g.buf = g.buf[:0]
-	g.ncuts, g.entries, g.lazy, g.piece = 0, 0, 0, 0
+	g.ncuts, g.entries, g.lazy, g.reqs, g.piece = 0, 0, 0, 0, 0
 	g.wake = false
 	g.woke = time.Time{}
 	g.seq, g.off, g.end = seq, off, 0
@@ -123,8 +124,15 @@ func (l *Log) append(kind byte, payload []byte, urgent, lazy bool) (Pos, error) 
 		g.woke = time.Now() // once a group: what its writer's start waits for
 	}
 	l.woken.Store(uint64(pos))
-	kick := l.idle
-	l.idle = false
+	// A lingering writer is woken only once the group is as large as it
+	// waits for (or by its deadline).
+	if kind == l.o.LingerKind && !urgent {
+		g.reqs++
+	}
+	kick := l.idle && g.reqs >= l.lingerWant
+	if kick {
+		l.idle = false
+	}
 	l.mu.Unlock()
 	if kick {
 		l.kickWriter()

@@ -181,3 +181,53 @@ func BenchmarkReplay1M(b *testing.B) {
 	}
 	b.ReportMetric(float64(entries)*float64(b.N)/b.Elapsed().Seconds(), "entries/s")
 }
+
+// BenchmarkWindowOne models clients at window 1 on a real device
+// (SyncAlways, WAL_BENCH_DIR): each appends one request entry, waits
+// until it is committed, then sends the next. With the linger (LingerKind
+// set) the clients a commit answers go into one group again instead of
+// taking turns with those that arrived during the fsync. Reported:
+// entries per fsync and the mean fsync.
+func BenchmarkWindowOne(b *testing.B) {
+	for _, clients := range []int{1, 4, 64} {
+		for _, linger := range []bool{false, true} {
+			b.Run("clients="+strconv.Itoa(clients)+"/linger="+strconv.FormatBool(linger), func(b *testing.B) {
+				o := Options{Dir: benchDir(b), Sync: SyncAlways, Preallocate: true}
+				if linger {
+					o.LingerKind = 1
+				}
+				l := mustOpen(b, o)
+				defer l.Close()
+				p := make([]byte, 400)
+				per := max(1, b.N/clients)
+				st0 := l.Stats()
+				b.ResetTimer()
+				var wg sync.WaitGroup
+				for range clients {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						for range per {
+							pos, err := l.Append(1, p, false)
+							if err != nil {
+								b.Error(err)
+								return
+							}
+							if err := l.WaitCommitted(uint64(pos)); err != nil {
+								b.Error(err)
+								return
+							}
+						}
+					}()
+				}
+				wg.Wait()
+				b.StopTimer()
+				st := l.Stats()
+				if n := st.Fsyncs - st0.Fsyncs; n > 0 {
+					b.ReportMetric(float64(per*clients)/float64(n), "entries/fsync")
+					b.ReportMetric(float64((st.FsyncTotal-st0.FsyncTotal).Microseconds())/float64(n), "µs/fsync")
+				}
+			})
+		}
+	}
+}

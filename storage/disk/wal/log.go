@@ -50,6 +50,16 @@ type Log struct {
 	lazyTimer           *time.Timer
 	lazyRode, lazyAlone uint64
 
+	// lingerWant, lingerUntil: with SyncAlways, after a commit the writer
+	// waits until the active group holds lingerWant Append entries or
+	// lingerUntil passes (linger.go); 0: no wait.
+	lingerWant  uint64
+	lingerUntil time.Time
+	// lingerFilled, lingerCut: lingers ended by the requests they waited
+	// for, and by anything else (the deadline, a Sync, a lazy entry
+	// waited on) (Stats).
+	lingerFilled, lingerCut uint64
+
 	// rotateNext: the next append begins the next segment, whose spare is
 	// ready, however little the open one holds (rotateWhenReady).
 	rotateNext bool
@@ -130,6 +140,8 @@ func Open(o Options) (*Log, error) {
 	l.ccond = sync.NewCond(&l.cmu)
 	l.lazyTimer = time.NewTimer(time.Hour)
 	l.lazyTimer.Stop()
+	l.w.linger = time.NewTimer(time.Hour)
+	l.w.linger.Stop()
 	l.prep.init()
 	l.maxPayload = min(o.BufferSize, int(o.SegmentSize-headerSize)) - frameHeader
 	l.active = newGroup(o.BufferSize)

@@ -83,6 +83,7 @@ func (l *Log) Stats() Stats {
 	st.RefusedFailed = l.refused[refFailed]
 	st.RefusedBufferFull = l.refused[refBufferFull]
 	st.LazyRode, st.LazyAlone = l.lazyRode, l.lazyAlone
+	st.LingerFilled, st.LingerCut = l.lingerFilled, l.lingerCut
 	st.DiskFull = l.state == devFull
 	st.Failed = l.state == devFailed
 	if l.state != devOK && l.lastErr != nil {

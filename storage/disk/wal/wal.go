@@ -136,6 +136,12 @@ type Options struct {
 	// data directory (an upgrade: the old process drains, then unlocks);
 	// 0 fails at once with ErrLocked.
 	LockWait time.Duration
+	// LingerKind, when not 0, is the entry kind of a client's request
+	// (the disk store's new record): with SyncAlways the writer waits
+	// after a commit, briefly, for the requests its answers bring back
+	// (linger.go). Only non-urgent Append entries of the kind count
+	// (compaction's urgent copies of records do not).
+	LingerKind byte
 	// FS is the file layer (default the operating system's).
 	FS     FS
 	Logger zerolog.Logger
@@ -207,6 +213,9 @@ type Stats struct {
 	// (LazyRode) and without one, after LazyDelay or for a Sync, a
 	// WaitCommitted or Close (LazyAlone).
 	LazyRode, LazyAlone uint64
+	// Lingers after a commit (Options.LingerKind) that ended with the
+	// requests they waited for, and that ended short of them.
+	LingerFilled, LingerCut uint64
 
 	Fsyncs     uint64
 	FsyncLast  time.Duration

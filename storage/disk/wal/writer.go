@@ -33,6 +33,11 @@ type writer struct {
 	tick     *time.Timer // the next interval fsync
 	armed    bool        // tick is set
 	backoff  *time.Timer // the next try of a failed write
+	linger   *time.Timer // the end of a linger (linger.go)
+	fsyncAvg time.Duration
+	// lingerSkip: commits to go before the next linger; lingerBack: the
+	// skip after the next linger that falls short (linger.go).
+	lingerSkip, lingerBack int
 }
 
 // run is the log's goroutine: it takes each group, writes it (fsyncing as
@@ -71,6 +76,12 @@ func (l *Log) run() {
 		case <-l.lazyTimer.C:
 			l.mu.Lock()
 			l.lazyArmed, l.lazyDue = false, true
+			l.mu.Unlock()
+		case <-w.linger.C:
+			l.mu.Lock()
+			if l.lingerWant > 0 {
+				l.lingerEnded(l.active.reqs >= l.lingerWant)
+			}
 			l.mu.Unlock()
 		case <-w.tick.C:
 			w.armed = false
@@ -122,6 +133,14 @@ func (l *Log) take(force bool) *group {
 		l.idle = true
 		l.mu.Unlock()
 		return nil
+	}
+	if l.lingerWant > 0 && !force && !l.lazyDue && g.reqs < l.lingerWant && time.Now().Before(l.lingerUntil) {
+		l.idle = true // Append kicks once the group holds lingerWant; the timer runs
+		l.mu.Unlock()
+		return nil
+	}
+	if l.lingerWant > 0 {
+		l.lingerEnded(g.reqs >= l.lingerWant)
 	}
 	if g.wake {
 		l.lazyRode += g.lazy
@@ -529,6 +548,11 @@ func (l *Log) rewriteUnsynced() error {
 func (l *Log) didSync(t0 time.Time, d time.Duration) {
 	w := &l.w
 	l.st.fsync(d)
+	if w.fsyncAvg == 0 {
+		w.fsyncAvg = d
+	} else {
+		w.fsyncAvg += (d - w.fsyncAvg) / 8
+	}
 	w.dirty, w.resync, w.hdrDirty = false, false, false
 	w.syncEnd = w.end
 	w.unsynced.reset(w.end)
@@ -556,6 +580,9 @@ func (l *Log) commit(g *group) {
 	}
 	l.committed.Store(uint64(w.lastEnd))
 	l.st.group(g.entries)
+	// Before the answers: a request they bring back may come before
+	// OnCommit returns, and must not count as one that was waiting.
+	l.lingerAfter(g)
 	if fn := l.onCommit.Load(); fn != nil && g.entries > 0 {
 		t0 := time.Now()
 		(*fn)(uint64(w.lastEnd))
