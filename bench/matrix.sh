@@ -12,7 +12,10 @@
 # variants the store's fsyncs during the run are read from its metrics
 # (smppd_storage_fsync_time_seconds_total / smppd_storage_fsyncs_total),
 # and the rate fsync alone allows is printed beside the measured one:
-# Little's law, sessions x window in flight over the mean fsync time.
+# Little's law, sessions x window in flight over the mean fsync time; with
+# the ceiling run too, also over the mean fsync plus the ceiling's round
+# trip at that cell (issue 16's window-1 target: one fsync plus one round
+# trip a request).
 #
 #   bench/matrix.sh
 #   env: CELLS ("4x100 16x100 64x100 1x1 4x1 16x1 64x1"), STORES ("memory
@@ -105,6 +108,7 @@ report() {
 			}
 			push @col, "disk ÷ $base" if $srv{disk} && $base ne "disk";
 			push @col, "fsync mean → bound (disk ÷ bound)" if $srv{disk};
+			push @col, "fsync + raw round trip → bound (disk ÷ bound)" if $srv{disk} && $srv{raw};
 			push @col, "p99 submit→resp: " . join(" / ", @ss);
 			push @col, "p99 submit→receipt: " . join(" / ", @ss) if $d;
 			push @col, "receipts missing" if $d;
@@ -124,6 +128,14 @@ report() {
 					my ($s, $w) = split /x/, $c;
 					my $bound = $fm && $fm > 0 ? $s * $w / ($fm / 1e6) : undef;
 					push @row, $bound ? sprintf("%s → %s (%s)", us($fm), num($bound), pct($rate, $bound)) : "-";
+					if ($srv{raw}) {
+						# The window-1 bound of issue 16: a request costs one fsync
+						# plus one round trip, that of the ceiling at this cell.
+						my $raw = md(0, $c, "raw", "submit_per_s");
+						my $rt = $raw && $raw > 0 ? $s * $w / $raw : undef;
+						my $b2 = $fm && $fm > 0 && defined $rt ? $s * $w / ($fm / 1e6 + $rt) : undef;
+						push @row, $b2 ? sprintf("%s + %s → %s (%s)", us($fm), us($rt * 1e6), num($b2), pct($rate, $b2)) : "-";
+					}
 				}
 				push @row, join(" / ", map { us(md($d, $c, $_, "p99_us")) } @ss);
 				push @row, join(" / ", map { us(md($d, $c, $_, "dlr_p99_us")) } @ss) if $d;
