@@ -53,7 +53,7 @@ func randomTime(rng *rand.Rand, base int64) int64 {
 // state carried from line to line as in the writer.
 func TestEncoderMatchesReference(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 42))
-	conns := []string{"sim", "upstream-1", `q"uote`, "ünï"}
+	conns := []string{"sim", "upstream-1", `q"uote`, "ünï", "sam"} // "sim" and "sam": one segment way (strWay)
 	named := func(id int32) string {
 		if id == 2 {
 			return "live\tconnector"
@@ -116,7 +116,11 @@ func TestEncoderMatchesReference(t *testing.T) {
 			if rng.IntN(2) == 0 { // values like the line before's: the encoder's segments (segments.go) are reused
 				r.SystemID, r.MTRoute = users[rng.IntN(len(users))], users[rng.IntN(len(users))]
 				r.SourceTON, r.SourceNPI, r.DestNPI, r.Parts = 1, 1, 1, byte(1+rng.IntN(2))
-				r.Charge, r.ChargeParts, r.RegisteredDelivery, r.DataCoding = 50_000, 0, byte(rng.IntN(2)), 0
+				// Values 8 apart in each term of a way's hash, so that entries
+				// are found holding other values and every key check counts.
+				r.Charge, r.ChargeParts = 50_000+80_000*int64(rng.IntN(2)), uint16(8*rng.IntN(2))
+				r.RegisteredDelivery, r.DataCoding = byte(rng.IntN(2)+8*rng.IntN(2)), byte(8*rng.IntN(2))
+				r.Connector = int32(4 * rng.IntN(2))
 			}
 			v := view{rec: &r, state: msg.State(rng.IntN(12)), err: uint16(rng.IntN(65536)),
 				refunded: rng.IntN(2) == 0, cdr: rng.IntN(3) != 0, missing: rng.IntN(10) == 0}
