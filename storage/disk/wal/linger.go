@@ -63,6 +63,7 @@ func (l *Log) lingerAfter(g *group) {
 func (l *Log) lingerEnded(filled bool) {
 	w := &l.w
 	l.lingerWant = 0
+	w.linger.Stop() // no wake-up for nothing: at 1 x 1 one a request
 	if filled {
 		l.lingerFilled++
 		w.lingerBack = 0
