@@ -1,6 +1,7 @@
 package disk
 
 import (
+	"reflect"
 	"runtime"
 	"testing"
 
@@ -111,4 +112,32 @@ func TestStorePastFirstBlock(t *testing.T) {
 	}
 	defer s2.Close()
 	check(s2)
+}
+
+// The mapped blocks are outside the Go heap, so the collector never sees
+// a pointer stored in them: recSlot must hold none (a string or slice
+// field added to it would point at memory the collector frees).
+func TestRecSlotHoldsNoPointers(t *testing.T) {
+	var has func(reflect.Type) bool
+	has = func(ty reflect.Type) bool {
+		switch ty.Kind() {
+		case reflect.Array:
+			return ty.Len() > 0 && has(ty.Elem())
+		case reflect.Struct:
+			for i := range ty.NumField() {
+				if has(ty.Field(i).Type) {
+					return true
+				}
+			}
+			return false
+		case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+			reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+			return false
+		}
+		return true // pointers, strings, slices, maps, channels, funcs, interfaces
+	}
+	if has(reflect.TypeFor[recSlot]()) {
+		t.Fatal("recSlot holds a pointer: its slots live in memory the collector does not scan (slab_linux.go)")
+	}
 }
