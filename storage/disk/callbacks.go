@@ -130,6 +130,10 @@ func (v cbView) Callback(id msg.ID, out *storage.Callback) error {
 	return nil
 }
 
+// CallbackCount is how many callbacks are kept: delivery/webhook skips its
+// lookup for every answered MT while it is 0.
+func (v cbView) CallbackCount() int64 { return v.s.cbHeld.Load() }
+
 // DeleteCallback implements storage.Callbacks (urgent: it changes the
 // state of an accepted message).
 func (v cbView) DeleteCallback(id msg.ID) error {
