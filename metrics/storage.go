@@ -18,7 +18,7 @@ type storageDescs struct {
 	bytes, maxDisk, segments, backlog, compactions, compact *prometheus.Desc
 	writeErrs, diskFull, devFailed, fsyncs, fsync, batch    *prometheus.Desc
 	batchMax, fsyncTime, lazy, fsyncFails                   *prometheus.Desc
-	groups, groupWait, commitAnswer                         *prometheus.Desc
+	groups, groupsWoken, groupWait, commitAnswer            *prometheus.Desc
 	recovery, replayEntries, replayCorrupt                  *prometheus.Desc
 
 	// What the hub and the delivery side do with a durable store.
@@ -53,7 +53,8 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.fsync = d("smppd_storage_fsync_seconds", "Duration of the disk store's fsyncs: the latest, the median and 99th percentile of the recent ones, and the longest.", "stat")
 	s.batch = d("smppd_storage_group_commit_batch", "Mean entries made durable by one group commit.")
 	s.groups = d("smppd_storage_group_commits_total", "Group commits (one write of the entries appended meanwhile) made by the disk store.")
-	s.groupWait = d("smppd_storage_group_wait_seconds_total", "Summed over the group commits, seconds from the group's first entry that wakes the log to the start of its write (the fsync in progress and the previous commit's answers); over smppd_storage_group_commits_total, the mean.")
+	s.groupWait = d("smppd_storage_group_wait_seconds_total", "Summed over the group commits, seconds from the group's first entry that wakes the log to the start of its write (the fsync in progress and the previous commit's answers); over smppd_storage_group_commits_woken_total, the mean.")
+	s.groupsWoken = d("smppd_storage_group_commits_woken_total", "Group commits that an entry waking the log started (not those only lazy entries or a sync started): the groups smppd_storage_group_wait_seconds_total sums over.")
 	s.commitAnswer = d("smppd_storage_commit_answer_seconds_total", "Seconds the disk store's log spent after each commit answering what it made durable (the deferred answers posted, the messages handed over), which the next group's write waits for.")
 	s.lazy = d("smppd_storage_lazy_entries_total", "Acceptance entries (no answer waits on them, so they do not wake the log) by how they were written: rode (with the group, and fsync, a later write started) or alone (after the log's 2 ms wait, or for a sync).", "written")
 	s.fsyncFails = d("smppd_storage_fsync_failures_total", "Failed fsyncs of the disk store's log (logged, event=wal_fsync_failed); with sync = always or interval what each covered is written again from memory before the retry.")
@@ -121,6 +122,7 @@ func (s *storageDescs) collect(ch chan<- prometheus.Metric, st *storage.Stats) {
 	gauge(ch, s.batch, st.GroupCommitBatch)
 	gauge(ch, s.batchMax, float64(st.GroupCommitMax))
 	counter(ch, s.groups, st.GroupCommits)
+	counter(ch, s.groupsWoken, st.GroupsWoken)
 	emit(ch, s.groupWait, prometheus.CounterValue, st.GroupWait.Seconds(), nil)
 	emit(ch, s.commitAnswer, prometheus.CounterValue, st.CommitAnswer.Seconds(), nil)
 	counter(ch, s.lazy, st.LazyRode, "rode")

@@ -25,7 +25,7 @@ func TestStorageMetrics(t *testing.T) {
 		FsyncP99: 3 * time.Millisecond, FsyncMax: 20 * time.Millisecond, GroupCommitBatch: 12.5, GroupCommitMax: 64,
 		Recovery: 1500 * time.Millisecond, ReplayEntries: 123456, ReplayCorrupt: 1,
 		LazyRode: 11, LazyAlone: 3, FsyncFailures: 2,
-		GroupCommits: 900, GroupWait: 450 * time.Millisecond, CommitAnswer: 90 * time.Millisecond,
+		GroupCommits: 900, GroupsWoken: 700, GroupWait: 450 * time.Millisecond, CommitAnswer: 90 * time.Millisecond,
 	}
 	st.RecordsByState[msg.StateEnroute] = 10
 	st.RecordsByState[msg.StateDelivered] = 20
@@ -68,6 +68,7 @@ func TestStorageMetrics(t *testing.T) {
 		{"smppd_storage_group_commit_batch", nil, 12.5},
 		{"smppd_storage_group_commit_batch_max", nil, 64},
 		{"smppd_storage_group_commits_total", nil, 900},
+		{"smppd_storage_group_commits_woken_total", nil, 700},
 		{"smppd_storage_group_wait_seconds_total", nil, 0.45},
 		{"smppd_storage_commit_answer_seconds_total", nil, 0.09},
 		{"smppd_storage_lazy_entries_total", []string{"written", "rode"}, 11},

@@ -613,12 +613,15 @@ type Stats struct {
 	GroupCommitBatch float64       // mean entries per group commit (one write, one fsync)
 	GroupCommitMax   uint64        // most entries in one group commit
 	GroupCommits     uint64        // group commits (writes of a group)
-	// GroupWait: summed over the group commits, the time from the group's
-	// first entry that wakes the log to the start of its write; over
-	// GroupCommits, the mean wait of a submit arriving at an idle log.
+	// GroupWait: summed over the group commits an entry that wakes the log
+	// started (GroupsWoken), the time from that entry to the start of the
+	// group's write; over GroupsWoken, the mean wait of a submit arriving
+	// at an idle log. (A group only lazy entries or a sync started waits
+	// for nothing and is not in either.)
 	// CommitAnswer: time the log spent answering each commit (the
 	// deferred answers posted, the messages handed over) before the next
 	// group's write could start.
+	GroupsWoken             uint64
 	GroupWait, CommitAnswer time.Duration
 	Recovery                time.Duration // time Open took to replay the log and rebuild the index
 	ReplayEntries           uint64        // entries replayed at Open

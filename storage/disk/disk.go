@@ -322,7 +322,7 @@ func (s *Store) Stats() storage.Stats {
 		st.GroupCommitBatch = float64(ws.Appends) / float64(ws.Groups)
 	}
 	st.GroupCommitMax, st.GroupCommits = ws.GroupMax, ws.Groups
-	st.GroupWait, st.CommitAnswer = ws.GroupWait, ws.CommitCallback
+	st.GroupsWoken, st.GroupWait, st.CommitAnswer = ws.GroupsWoken, ws.GroupWait, ws.CommitCallback
 	st.LazyRode, st.LazyAlone, st.FsyncFailures = ws.LazyRode, ws.LazyAlone, ws.FsyncFailures
 	st.CompactBacklog, st.Compactions, st.Compacted = s.compactor.stats()
 	st.Recovery, st.ReplayEntries, st.ReplayCorrupt = s.replay.took, s.replay.entries, s.replay.corrupt

@@ -209,7 +209,8 @@ func TestStatsLazyAcceptance(t *testing.T) {
 	if st.LazyRode+st.LazyAlone != n || st.LazyRode != ws.LazyRode || st.LazyAlone != ws.LazyAlone {
 		t.Fatalf("lazy rode %d, alone %d, want %d in all (the log's: %d, %d)", st.LazyRode, st.LazyAlone, n, ws.LazyRode, ws.LazyAlone)
 	}
-	if st.GroupCommits == 0 || st.GroupCommits != ws.Groups || st.GroupWait != ws.GroupWait || st.CommitAnswer != ws.CommitCallback {
+	if st.GroupCommits == 0 || st.GroupCommits != ws.Groups || st.GroupsWoken != ws.GroupsWoken || st.GroupsWoken > st.GroupCommits ||
+		st.GroupWait != ws.GroupWait || st.CommitAnswer != ws.CommitCallback {
 		t.Fatalf("group commits %d, wait %v, answers %v; the log's %d, %v, %v",
 			st.GroupCommits, st.GroupWait, st.CommitAnswer, ws.Groups, ws.GroupWait, ws.CommitCallback)
 	}

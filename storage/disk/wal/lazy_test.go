@@ -17,6 +17,11 @@ func TestLazyAloneSyncedByDeadline(t *testing.T) {
 	if st := l.Stats(); st.LazyAlone != 1 || st.LazyRode != 0 || st.Appends != 1 {
 		t.Fatalf("alone %d, rode %d, appends %d; want 1, 0, 1", st.LazyAlone, st.LazyRode, st.Appends)
 	}
+	// No Append started that group: it is a group commit, but not one
+	// GroupWait's mean may count.
+	if st := l.Stats(); st.Groups != 1 || st.GroupsWoken != 0 || st.GroupWait != 0 {
+		t.Fatalf("%d groups, %d woken, waited %v; want 1, 0, 0", st.Groups, st.GroupsWoken, st.GroupWait)
+	}
 }
 
 // gatedLog returns a SyncAlways log whose writer is held in the fsync of a
@@ -81,6 +86,9 @@ func TestLazyFoundAloneByBusyWriter(t *testing.T) {
 	eventually(t, "the lazy entry synced", func() bool { return l.Synced() >= uint64(lazy) })
 	if st := l.Stats(); st.Fsyncs != 2 || st.LazyAlone != 1 || st.LazyRode != 0 {
 		t.Fatalf("%d fsyncs, alone %d, rode %d; want 2, 1, 0", st.Fsyncs, st.LazyAlone, st.LazyRode)
+	}
+	if st := l.Stats(); st.Groups != 2 || st.GroupsWoken != 1 {
+		t.Fatalf("%d groups, %d of them started by an Append; want 2, 1", st.Groups, st.GroupsWoken)
 	}
 }
 

@@ -20,7 +20,9 @@ type statsState struct {
 	total     time.Duration
 	histo     [FsyncBuckets]uint64
 
-	groups, groupLast, groupMax uint64
+	groups, groupLast, groupMax, woken uint64
+	// woken: the groups an Append entry started, over which waitTotal is
+	// summed (a group only lazy entries or a Sync started waits for none);
 	// waitTotal: time from each group's first Append entry to the
 	// writer's taking it; commitFn: time in the OnCommit callback, which
 	// the next group's write waits for.
@@ -54,6 +56,7 @@ func (s *statsState) group(entries uint64) {
 
 func (s *statsState) waited(d time.Duration) {
 	s.mu.Lock()
+	s.woken++
 	s.waitTotal += d
 	s.mu.Unlock()
 }
@@ -103,7 +106,7 @@ func (l *Log) Stats() Stats {
 	var recent []time.Duration
 	s.mu.Lock()
 	st.Groups, st.GroupLast, st.GroupMax = s.groups, s.groupLast, s.groupMax
-	st.GroupWait, st.CommitCallback = s.waitTotal, s.commitFn
+	st.GroupsWoken, st.GroupWait, st.CommitCallback = s.woken, s.waitTotal, s.commitFn
 	st.Fsyncs, st.FsyncLast, st.FsyncMax, st.FsyncTotal, st.FsyncHisto = s.n, s.last, s.max, s.total, s.histo
 	recent = append(recent, s.ring[:min(s.n, fsyncRing)]...)
 	s.mu.Unlock()

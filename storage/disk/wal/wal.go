@@ -202,12 +202,13 @@ type Stats struct {
 	// GroupLast and GroupMax are entries per group: how many appends one
 	// write (and with SyncAlways one fsync) served.
 	GroupLast, GroupMax uint64
-	// GroupWait is the time, summed over the groups an Append started,
-	// from that first entry to the writer's taking the group (the fsync
-	// in progress, then the commit callback of the one before); with
-	// Groups, how long a submit arriving at an idle log waits to be
-	// written. CommitCallback is the time spent in OnCommit's callback,
+	// GroupWait is the time, summed over the groups an Append started
+	// (GroupsWoken), from that first entry to the writer's taking the
+	// group (the fsync in progress, then the commit callback of the one
+	// before); over GroupsWoken, how long a submit arriving at an idle
+	// log waits to be written. CommitCallback is the time spent in OnCommit's callback,
 	// which the next group's write waits for.
+	GroupsWoken               uint64
 	GroupWait, CommitCallback time.Duration
 	// AppendLazy entries written with a group an Append started
 	// (LazyRode) and without one, after LazyDelay or for a Sync, a
