@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/rs/zerolog"
-
 	"github.com/smppd/smppd/storage"
 )
 
@@ -17,18 +15,7 @@ import (
 // claims the others one by one, losing only that item.
 func TestClaimBatch(t *testing.T) {
 	dir := t.TempDir()
-	open := func(node int) *Store {
-		js, nc := testJS(t, dir)
-		sub := string(rune('0' + node))
-		s, err := Open(Options{JS: js, Stream: testStream, Subject: "smppd.journal." + sub, Node: node,
-			Dir: dir + "/n" + sub, TTL: time.Hour, ClaimHeld: true, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(); nc.Close() })
-		return s
-	}
-	a, b := open(1), open(2)
+	a, b := openClaimer(t, dir, 1), openClaimer(t, dir, 2)
 	until := time.Now().Add(time.Hour).UnixNano()
 	hold := func(user string, k int) {
 		for i := range k {

@@ -148,18 +148,7 @@ func TestClaimOfASilentWinnerLapses(t *testing.T) {
 // user's queue is empty (delivery stops leasing on one).
 func TestClaimLostLeasesTheNext(t *testing.T) {
 	dir := t.TempDir()
-	open := func(node int) *Store {
-		js, nc := testJS(t, dir)
-		sub := string(rune('0' + node))
-		s, err := Open(Options{JS: js, Stream: testStream, Subject: "smppd.journal." + sub, Node: node,
-			Dir: dir + "/n" + sub, TTL: time.Hour, ClaimHeld: true, Logger: zerolog.Nop()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = s.Close(); nc.Close() })
-		return s
-	}
-	a, b := open(1), open(2)
+	a, b := openClaimer(t, dir, 1), openClaimer(t, dir, 2)
 	until := time.Now().Add(time.Hour).UnixNano()
 	for _, body := range []string{"first", "second"} {
 		if _, err := a.Holds().Hold(&storage.Held{SystemID: "bob", Kind: storage.HeldMO, Body: []byte(body), Expires: until}); err != nil {
@@ -367,4 +356,19 @@ func TestClaimOfAnAckedItemLivesUntilTheAckIsWritten(t *testing.T) {
 	if r := b.holds.retaken.Load(); r != 1 {
 		t.Fatalf("node 2 counted %d retaken, want 1 (its lost claim lapsed)", r)
 	}
+}
+
+// openClaimer opens node's store on the shared test server, claiming held
+// items, with its own journal subject and local directory under dir.
+func openClaimer(t *testing.T, dir string, node int) *Store {
+	t.Helper()
+	js, nc := testJS(t, dir)
+	sub := string(rune('0' + node))
+	s, err := Open(Options{JS: js, Stream: testStream, Subject: "smppd.journal." + sub, Node: node,
+		Dir: dir + "/n" + sub, TTL: time.Hour, ClaimHeld: true, Logger: zerolog.Nop()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(); nc.Close() })
+	return s
 }
