@@ -24,8 +24,9 @@ type RouteCounter interface {
 }
 
 // delivered counts a final DELIVRD receipt on the route of e.rec, the
-// record Finish returned. For a message without registered_delivery
-// Finish's short form leaves the route out, so it is read again into
+// record Finish returned (with Durable, the one read before the state).
+// For a message without registered_delivery Finish's short form leaves
+// the route out, so it is read again into
 // e.rec (on the connector's goroutine; e.rec is not used after).
 func (h *Service) delivered(e *encoder, st msg.State) {
 	if st != msg.StateDelivered || h.opts.RouteCounts == nil {

@@ -174,7 +174,10 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 	// The HTTP callback too is kept before the state is recorded: an
 	// upstream that must resend finds it made, never lost.
 	h.pushFinal(&e.rec, r.State, r.Err, done)
-	err := h.msgs.Finish(r.ID, r.State, r.Err, done, &e.rec)
+	// SetState, not Finish: e.rec was read above and what follows reads
+	// only its fields a state does not change, so a second copy of the
+	// record (a disk store's users' and routes' names included) is waste.
+	err := h.msgs.SetState(r.ID, r.State, r.Err, done)
 	if err != nil && !r.Resends && it != nil && !errors.Is(err, storage.ErrFinal) && !errors.Is(err, storage.ErrNotFound) {
 		// No one sends it again and its deliver_sm is held: that goes
 		// now, the state waits in memory for the store (unkept.go).

@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -8,6 +9,8 @@ import (
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
+	"github.com/smppd/smppd/storage/disk"
+	"github.com/smppd/smppd/storage/disk/wal"
 	"github.com/smppd/smppd/storage/memory"
 )
 
@@ -95,5 +98,80 @@ func BenchmarkReceiptDeliver(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		sendAndAnswer(b, s, out, r)
+	}
+}
+
+// BenchmarkReceiptDurable: a final receipt with Durable: the record read,
+// the deliver_sm held, the state recorded, the deliver_sm handed over and
+// answered. Each op re-puts its record first (the same in both builds of
+// an A/B), as a final state is recorded once.
+func BenchmarkReceiptDurable(b *testing.B) {
+	const ids = 1024
+	stores := []struct {
+		name string
+		open func(b *testing.B) (storage.Store, storage.Committer)
+	}{
+		{"memory", func(*testing.B) (storage.Store, storage.Committer) {
+			return memory.New(memory.Options{MaxRecords: ids + 16, MaxHeld: 16}), nil
+		}},
+		{"disk-interval", func(b *testing.B) (storage.Store, storage.Committer) {
+			st, err := disk.Open(disk.Options{Dir: b.TempDir(), Sync: wal.SyncInterval, CompactEvery: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { st.Close() })
+			return st, st.Committer()
+		}},
+	}
+	for _, sc := range stores {
+		b.Run(sc.name, func(b *testing.B) {
+			st, c := sc.open(b)
+			s, err := New(Options{Messages: st, Holds: st.Holds(), DeadLetters: st.DeadLetters(), Durable: true,
+				Settings: Settings{HoldLifetime: time.Hour}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			out := &lastDelivery{}
+			s.Attach(out)
+			rec := storage.Record{ID: 1, SystemID: "alice", MTRoute: "default", State: msg.StateEnroute,
+				RegisteredDelivery: codec.RegisteredDeliveryReceipt, Submitted: time.Now().UnixNano()}
+			rec.SetAddrs([]byte("12345"), []byte("4915112345678"), []byte("hello world"))
+			// Resends: a receipt the store refuses (its log's buffer full)
+			// is refused whole, and sent again once the device caught up.
+			r := &msg.Receipt{State: msg.StateDelivered, At: time.Now().UnixNano(), Resends: true}
+			retry := func(err error) bool {
+				if err == nil || c == nil || !errors.Is(err, wal.ErrBufferFull) {
+					return false
+				}
+				if werr := c.WaitCommitted(c.Written()); werr != nil {
+					b.Fatal(werr)
+				}
+				return true
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				rec.ID = msg.ID(i%ids + 1)
+				rec.State = msg.StateEnroute
+				err := st.Put(&rec)
+				for retry(err) {
+					err = st.Put(&rec)
+				}
+				if err != nil {
+					b.Fatal(err)
+				}
+				r.ID, r.Done = rec.ID, r.At
+				out.d = nil
+				err = s.Receipt(r)
+				for retry(err) {
+					err = s.Receipt(r)
+				}
+				if err != nil || out.d == nil {
+					b.Fatalf("receipt: %v, deliver_sm %v", err, out.d != nil)
+				}
+				s.DeliveryDone(out.d, codec.StatusOK, nil)
+				i++
+			}
+		})
 	}
 }

@@ -46,6 +46,13 @@ func (s *downStore) Finish(id msg.ID, st msg.State, code uint16, done int64, out
 	return s.Store.Finish(id, st, code, done, out)
 }
 
+func (s *downStore) SetState(id msg.ID, st msg.State, code uint16, done int64) error {
+	if s.down.Load() {
+		return errDevice
+	}
+	return s.Store.SetState(id, st, code, done)
+}
+
 func unkeptService(t *testing.T, maxWaiting int) (*Service, *downStore, *outbox) {
 	t.Helper()
 	ds := &downStore{Store: memory.New(memory.Options{MaxRecords: 64, MaxHeld: 64})}
