@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -95,23 +94,18 @@ func (n *Node) stopDuplicates() {
 }
 
 // runDuplicates adds up the counters of every run in DuplicatesBucket
-// (CDR: the largest), read from one listing of its stream's subjects (as
-// memberKeys); ok false when it holds none or cannot be read.
+// (CDR: the largest), read from one listing of its keys (bucketKeys); ok
+// false when it holds none or cannot be read.
 func (n *Node) runDuplicates(ctx context.Context) (d Duplicates, ok bool) {
 	if n.dups == nil {
 		return d, false
 	}
-	st, err := n.js.Stream(ctx, "KV_"+DuplicatesBucket)
+	keys, err := n.bucketKeys(ctx, DuplicatesBucket)
 	if err != nil {
 		return d, false
 	}
-	pre := "$KV." + DuplicatesBucket + "."
-	info, err := st.Info(ctx, jetstream.WithSubjectFilter(pre+">"))
-	if err != nil {
-		return d, false
-	}
-	for subj := range info.State.Subjects {
-		e, err := n.dups.Get(ctx, strings.TrimPrefix(subj, pre))
+	for _, key := range keys {
+		e, err := n.dups.Get(ctx, key)
 		if errors.Is(err, jetstream.ErrKeyNotFound) {
 			continue
 		}

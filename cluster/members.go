@@ -201,17 +201,22 @@ func (n *Node) Members(ctx context.Context) ([]Member, error) {
 	return out, nil
 }
 
-// memberKeys lists NodesBucket's keys from one read of its stream's
+// memberKeys lists NodesBucket's keys (bucketKeys).
+func (n *Node) memberKeys(ctx context.Context) ([]string, error) {
+	return n.bucketKeys(ctx, NodesBucket)
+}
+
+// bucketKeys lists a KV bucket's keys from one read of its stream's
 // subjects. Not the bucket's key lister: its watch ends the list once it
 // has had as many entries as there were keys, so while heartbeats refresh
 // keys one can come twice and another not at all (a live node missed
 // about once in 3,000 reads on a loaded 3-node test cluster).
-func (n *Node) memberKeys(ctx context.Context) ([]string, error) {
-	st, err := n.js.Stream(ctx, "KV_"+NodesBucket)
+func (n *Node) bucketKeys(ctx context.Context, bucket string) ([]string, error) {
+	st, err := n.js.Stream(ctx, "KV_"+bucket)
 	if err != nil {
 		return nil, err
 	}
-	pre := "$KV." + NodesBucket + "."
+	pre := "$KV." + bucket + "."
 	info, err := st.Info(ctx, jetstream.WithSubjectFilter(pre+">"))
 	if err != nil {
 		return nil, err
