@@ -17,7 +17,7 @@ type storageDescs struct {
 	deadLetters, deadAdded, deadDropped                     *prometheus.Desc
 	bytes, maxDisk, segments, backlog, compactions, compact *prometheus.Desc
 	writeErrs, diskFull, devFailed, fsyncs, fsync, batch    *prometheus.Desc
-	batchMax, fsyncTime, lazy, fsyncFails                   *prometheus.Desc
+	batchMax, fsyncTime, lazy, lingers, fsyncFails          *prometheus.Desc
 	groups, groupsWoken, groupWait, commitAnswer            *prometheus.Desc
 	recovery, replayEntries, replayCorrupt                  *prometheus.Desc
 
@@ -56,6 +56,7 @@ func (s *storageDescs) init(d func(name, help string, labels ...string) *prometh
 	s.groupWait = d("smppd_storage_group_wait_seconds_total", "Summed over the group commits, seconds from the group's first entry that wakes the log to the start of its write (the fsync in progress and the previous commit's answers); over smppd_storage_group_commits_woken_total, the mean.")
 	s.groupsWoken = d("smppd_storage_group_commits_woken_total", "Group commits that an entry waking the log started (not those only lazy entries or a sync started): the groups smppd_storage_group_wait_seconds_total sums over.")
 	s.commitAnswer = d("smppd_storage_commit_answer_seconds_total", "Seconds the disk store's log spent after each commit answering what it made durable (the deferred answers posted, the messages handed over), which the next group's write waits for.")
+	s.lingers = d("smppd_storage_commit_lingers_total", "The log's waits after a commit for the requests its answers bring back (sync = always, small windows), by how they ended: filled (the next group holds them) or cut (by the deadline, the mean fsync up to 2 ms; the log then skips the next 1, 2, 4 ... 64 commits).", "ended")
 	s.lazy = d("smppd_storage_lazy_entries_total", "Acceptance entries (no answer waits on them, so they do not wake the log) by how they were written: rode (with the group, and fsync, a later write started) or alone (after the log's 2 ms wait, or for a sync).", "written")
 	s.fsyncFails = d("smppd_storage_fsync_failures_total", "Failed fsyncs of the disk store's log (logged, event=wal_fsync_failed); with sync = always or interval what each covered is written again from memory before the retry.")
 	s.recovery = d("smppd_storage_recovery_seconds", "Seconds the disk store took at start to replay its log and rebuild its index.")
@@ -125,6 +126,8 @@ func (s *storageDescs) collect(ch chan<- prometheus.Metric, st *storage.Stats) {
 	counter(ch, s.groupsWoken, st.GroupsWoken)
 	emit(ch, s.groupWait, prometheus.CounterValue, st.GroupWait.Seconds(), nil)
 	emit(ch, s.commitAnswer, prometheus.CounterValue, st.CommitAnswer.Seconds(), nil)
+	counter(ch, s.lingers, st.LingerFilled, "filled")
+	counter(ch, s.lingers, st.LingerCut, "cut")
 	counter(ch, s.lazy, st.LazyRode, "rode")
 	counter(ch, s.lazy, st.LazyAlone, "alone")
 	counter(ch, s.fsyncFails, st.FsyncFailures)

@@ -24,7 +24,7 @@ func TestStorageMetrics(t *testing.T) {
 		WriteErrors: 2, DiskFull: true, Fsyncs: 1000, FsyncLast: time.Millisecond, FsyncP50: 500 * time.Microsecond,
 		FsyncP99: 3 * time.Millisecond, FsyncMax: 20 * time.Millisecond, GroupCommitBatch: 12.5, GroupCommitMax: 64,
 		Recovery: 1500 * time.Millisecond, ReplayEntries: 123456, ReplayCorrupt: 1,
-		LazyRode: 11, LazyAlone: 3, FsyncFailures: 2,
+		LazyRode: 11, LazyAlone: 3, LingerFilled: 40, LingerCut: 6, FsyncFailures: 2,
 		GroupCommits: 900, GroupsWoken: 700, GroupWait: 450 * time.Millisecond, CommitAnswer: 90 * time.Millisecond,
 	}
 	st.RecordsByState[msg.StateEnroute] = 10
@@ -73,6 +73,8 @@ func TestStorageMetrics(t *testing.T) {
 		{"smppd_storage_commit_answer_seconds_total", nil, 0.09},
 		{"smppd_storage_lazy_entries_total", []string{"written", "rode"}, 11},
 		{"smppd_storage_lazy_entries_total", []string{"written", "alone"}, 3},
+		{"smppd_storage_commit_lingers_total", []string{"ended", "filled"}, 40},
+		{"smppd_storage_commit_lingers_total", []string{"ended", "cut"}, 6},
 		{"smppd_storage_fsync_failures_total", nil, 2},
 		{"smppd_storage_recovery_seconds", nil, 1.5},
 		{"smppd_storage_replay_entries", nil, 123456},

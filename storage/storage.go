@@ -631,6 +631,11 @@ type Stats struct {
 	// and fsync, a later write started, and those written alone after
 	// the log's 2 ms wait or for a sync.
 	LazyRode, LazyAlone uint64
+	// LingerFilled and LingerCut are the log's waits after a commit
+	// (sync = "always", window-1 traffic) that ended with the requests
+	// the commit's answers brought back, and those cut short by their
+	// deadline (each cut makes the log skip the next 1, 2, 4 ... 64).
+	LingerFilled, LingerCut uint64
 	// FsyncFailures: failed fsyncs; with sync = always or interval what
 	// each covered is written again from memory before the retry.
 	FsyncFailures uint64

@@ -324,6 +324,7 @@ func (s *Store) Stats() storage.Stats {
 	st.GroupCommitMax, st.GroupCommits = ws.GroupMax, ws.Groups
 	st.GroupsWoken, st.GroupWait, st.CommitAnswer = ws.GroupsWoken, ws.GroupWait, ws.CommitCallback
 	st.LazyRode, st.LazyAlone, st.FsyncFailures = ws.LazyRode, ws.LazyAlone, ws.FsyncFailures
+	st.LingerFilled, st.LingerCut = ws.LingerFilled, ws.LingerCut
 	st.CompactBacklog, st.Compactions, st.Compacted = s.compactor.stats()
 	st.Recovery, st.ReplayEntries, st.ReplayCorrupt = s.replay.took, s.replay.entries, s.replay.corrupt
 	return st

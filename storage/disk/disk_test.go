@@ -209,6 +209,9 @@ func TestStatsLazyAcceptance(t *testing.T) {
 	if st.LazyRode+st.LazyAlone != n || st.LazyRode != ws.LazyRode || st.LazyAlone != ws.LazyAlone {
 		t.Fatalf("lazy rode %d, alone %d, want %d in all (the log's: %d, %d)", st.LazyRode, st.LazyAlone, n, ws.LazyRode, ws.LazyAlone)
 	}
+	if st.LingerFilled != ws.LingerFilled || st.LingerCut != ws.LingerCut {
+		t.Fatalf("lingers filled %d, cut %d; the log's %d, %d", st.LingerFilled, st.LingerCut, ws.LingerFilled, ws.LingerCut)
+	}
 	if st.GroupCommits == 0 || st.GroupCommits != ws.Groups || st.GroupsWoken != ws.GroupsWoken || st.GroupsWoken > st.GroupCommits ||
 		st.GroupWait != ws.GroupWait || st.CommitAnswer != ws.CommitCallback {
 		t.Fatalf("group commits %d, wait %v, answers %v; the log's %d, %v, %v",

@@ -47,8 +47,9 @@ func TestLingerGathersAnsweredRequests(t *testing.T) {
 	if err := l.WaitCommitted(uint64(last)); err != nil {
 		t.Fatal(err)
 	}
-	if st := l.Stats(); st.Groups != g0+1 || st.GroupLast != 3 {
-		t.Fatalf("%d groups after the first commit, the last of %d entries; want 1 of 3", st.Groups-g0, st.GroupLast)
+	if st := l.Stats(); st.Groups != g0+1 || st.GroupLast != 3 || st.LingerFilled != 1 || st.LingerCut != 0 {
+		t.Fatalf("%d groups after the first commit, the last of %d entries, lingers %d filled %d cut; want 1 of 3, 1 filled",
+			st.Groups-g0, st.GroupLast, st.LingerFilled, st.LingerCut)
 	}
 }
 
@@ -76,7 +77,8 @@ func TestLingerEndsAtItsDeadline(t *testing.T) {
 	if d := time.Since(t0); d < 200*time.Millisecond {
 		t.Fatalf("committed %v after the first commit: the linger did not wait", d)
 	}
-	if st := l.Stats(); st.GroupLast != 2 || l.Committed() < uint64(p) {
-		t.Fatalf("the last group of %d entries, want 2 (the waiting request and the other entry)", st.GroupLast)
+	if st := l.Stats(); st.GroupLast != 2 || l.Committed() < uint64(p) || st.LingerCut != 1 || st.LingerFilled != 0 {
+		t.Fatalf("the last group of %d entries, lingers %d filled %d cut; want 2 (the waiting request and the other entry), 1 cut",
+			st.GroupLast, st.LingerFilled, st.LingerCut)
 	}
 }
