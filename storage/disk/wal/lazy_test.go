@@ -34,12 +34,7 @@ func gatedLog(t *testing.T) (*Log, chan struct{}, Pos) {
 	l := mustOpen(t, o)
 	gate := make(chan struct{})
 	fs.set(func(f *faultFS) { f.syncGate = gate })
-	_, syncs0, _ := fs.count()
-	first, err := l.Append(1, payloadFor(0, 40), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the writer in its fsync", func() bool { _, s, _ := fs.count(); return s > syncs0 })
+	first := appendIntoFsync(t, l, fs)
 	fs.set(func(f *faultFS) { f.syncGate = nil })
 	return l, gate, first
 }
@@ -125,4 +120,17 @@ func TestLazyWaitedOn(t *testing.T) {
 			t.Fatalf("entry %d: wrong payload", i)
 		}
 	}
+}
+
+// appendIntoFsync appends a first request entry to l and returns its
+// position once the writer has begun that group's fsync (fs counts it).
+func appendIntoFsync(t *testing.T, l *Log, fs *faultFS) Pos {
+	t.Helper()
+	_, syncs0, _ := fs.count()
+	first, err := l.Append(1, payloadFor(0, 40), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the writer in its fsync", func() bool { _, s, _ := fs.count(); return s > syncs0 })
+	return first
 }

@@ -17,12 +17,7 @@ func lingerLog(t *testing.T, d time.Duration) (*Log, *faultFS, Pos) {
 	o.FS, o.LingerKind = fs, 1
 	l := mustOpen(t, o)
 	fs.set(func(f *faultFS) { f.syncDelay = d })
-	_, syncs0, _ := fs.count()
-	first, err := l.Append(1, payloadFor(0, 40), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	eventually(t, "the writer in its fsync", func() bool { _, s, _ := fs.count(); return s > syncs0 })
+	first := appendIntoFsync(t, l, fs)
 	return l, fs, first
 }
 
