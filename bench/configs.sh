@@ -26,6 +26,15 @@ dir=$1 port=$2
 shift 2
 cdr=${CDR:-on}
 [[ $cdr == on || $cdr == off ]] || { echo "configs.sh: CDR=$cdr (on | off)" >&2; exit 2; }
+# The moved listeners must stay below the kernel's ephemeral range: a port in
+# it can already be taken by some outgoing connection, and the run then fails
+# to bind, or binds and collides later.
+if read -r eph_lo _ </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null; then
+	if ((port + 8000 >= eph_lo)); then
+		echo "configs.sh: PORT=$port puts the TLS listener at $((port + 8000)), in the ephemeral range from $eph_lo; use a PORT below $((eph_lo - 8000))" >&2
+		exit 2
+	fi
+fi
 # speed_policy DIR: the policy variant's policy.toml and blocked.txt.
 speed_policy() {
 	awk 'BEGIN { for (i = 0; i < 1000000; i++) printf "4916%08d\n", i * 7 }' >"$1/blocked.txt"
