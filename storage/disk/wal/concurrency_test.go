@@ -145,16 +145,22 @@ func TestSyncIntervalBounds(t *testing.T) {
 	o.Sync, o.SyncInterval = SyncInterval, 25*time.Millisecond
 	l := mustOpen(t, o)
 	defer closeLog(t, l)
+	// Appends go on for at least 200 ms and until two fsyncs happened: on a
+	// starved machine the writer may not run for a while, which makes fewer
+	// fsyncs, never more, so only the upper bound is a property of the log.
 	start := time.Now()
-	for time.Since(start) < 200*time.Millisecond {
+	for time.Since(start) < 200*time.Millisecond || l.Stats().Fsyncs < 2 {
+		if time.Since(start) > 20*time.Second {
+			t.Fatalf("%d fsyncs in 20 s of appends at a %s interval", l.Stats().Fsyncs, o.SyncInterval)
+		}
 		if _, err := l.Append(1, make([]byte, 50), false); err != nil && !errors.Is(err, ErrBufferFull) {
 			t.Fatal(err)
 		}
 		time.Sleep(50 * time.Microsecond)
 	}
-	elapsed := time.Since(start)
 	st := l.Stats()
-	if max := uint64(elapsed/o.SyncInterval) + 1; st.Fsyncs > max || st.Fsyncs < 2 {
+	elapsed := time.Since(start)
+	if max := uint64(elapsed/o.SyncInterval) + 1; st.Fsyncs > max {
 		t.Fatalf("%d fsyncs in %s at a %s interval", st.Fsyncs, elapsed, o.SyncInterval)
 	}
 	if l.Committed() != l.Written() {
