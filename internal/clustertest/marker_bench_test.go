@@ -5,12 +5,16 @@ package clustertest
 import (
 	"context"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/smppd/smppd/internal/proctest"
 )
 
 // BenchmarkCrossNodeReceipts measures the delivery marker's cost (kTried:
@@ -28,7 +32,9 @@ import (
 // stime from /proc) per receipt over that time. Reported: the medians,
 // and off ÷ on as the median of the rounds' ratios. With CROSS_A and
 // CROSS_B set to two smppd binaries, it compares those instead ("A" for
-// on, "B" for off: B ÷ A). Run:
+// on, "B" for off: B ÷ A). With CROSS_PROFILE set to a directory, each
+// node serves pprof and a CPU profile of each node is taken over each of
+// its rounds, saved there as <kind>-round<r>-node<n>.pprof. Run:
 //
 //	go test ./internal/clustertest -run '^$' -bench CrossNodeReceipts -benchtime 6x -timeout 30m
 func BenchmarkCrossNodeReceipts(b *testing.B) {
@@ -40,9 +46,14 @@ func BenchmarkCrossNodeReceipts(b *testing.B) {
 	} else {
 		kinds = []string{"A", "B"}
 	}
+	profDir := os.Getenv("CROSS_PROFILE")
+	var tweak func(int, map[string]any)
+	if profDir != "" {
+		tweak = func(_ int, conf map[string]any) { proctest.Table(conf, "admin")["pprof"] = true }
+	}
 	clusters := map[string][]*node{
-		kinds[0]: startClusterOf(b, binA, nil),
-		kinds[1]: startClusterOf(b, binB, nil),
+		kinds[0]: startClusterOf(b, binA, tweak),
+		kinds[1]: startClusterOf(b, binB, tweak),
 	}
 	type round struct{ rate, cpu, batches, entries float64 }
 	got := map[string][]round{}
@@ -52,9 +63,16 @@ func BenchmarkCrossNodeReceipts(b *testing.B) {
 		for k := range kinds {
 			kind := kinds[(k+r)%len(kinds)]
 			ns := clusters[kind]
+			var prof *profiles
+			if profDir != "" {
+				prof = startProfiles(ns, crossLoad+4*time.Second, fmt.Sprintf("%s/%s-round%d", profDir, kind, r+1))
+			}
 			x, err := crossNodeRound(ns, crossLoad)
 			if err != nil {
 				b.Fatalf("round %d, %s: %v", r+1, kind, err)
+			}
+			if err := prof.wait(); err != nil {
+				b.Fatalf("round %d, %s: profile: %v", r+1, kind, err)
 			}
 			got[kind] = append(got[kind], round{x.rate, x.cpu, x.batches, x.entries})
 			b.Logf("round %d, %-3s: %6d acknowledged, %8.0f receipts/s, %6.2f µs CPU per receipt, "+
@@ -213,4 +231,56 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// profiles are CPU profiles being taken of a cluster's nodes.
+type profiles struct {
+	errs chan error
+	n    int
+}
+
+// startProfiles takes a CPU profile of each node over d (the admin API's
+// /debug/pprof/profile), written to <prefix>-node<n>.pprof.
+func startProfiles(ns []*node, d time.Duration, prefix string) *profiles {
+	p := &profiles{errs: make(chan error, len(ns)), n: len(ns)}
+	for i, n := range ns {
+		url := fmt.Sprintf("%s/debug/pprof/profile?seconds=%d", n.adminURL(), int(d.Seconds()))
+		path := fmt.Sprintf("%s-node%d.pprof", prefix, i+1)
+		go func() { p.errs <- fetchTo(url, path) }()
+	}
+	return p
+}
+
+// wait waits for the profiles (none on a nil p) and returns the first error.
+func (p *profiles) wait() error {
+	if p == nil {
+		return nil
+	}
+	var first error
+	for range p.n {
+		if err := <-p.errs; err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func fetchTo(url, path string) error {
+	resp, err := http.Get(url)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("%s: %s", url, resp.Status)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(f, resp.Body); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
