@@ -66,6 +66,7 @@ var allowed = map[string][]string{
 	"metrics":                 {"engine", "flow", "delivery", "connector", "accounts", "storage", "msg"},                                                       // reads their snapshot types; only admin and cmd import it
 	"bench/peers/raw":         {"bench/peers/raw/rawsmsc"},
 	"bench/peers/raw/rawsmsc": {},
+	"bench/schedtrace":        {}, // reads `go tool trace -d=parsed` output: nothing of ours
 	"engine":                  {"codec", "codec/*", "timers", "msg", "internal/ring", "internal/bufpool", "internal/smpptest", "internal/logthrottle", "internal/proxyproto"},
 	"bench":                   {"codec", "codec/*", "internal/ring"},
 	"cmd/smppd":               {"*"},
