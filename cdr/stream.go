@@ -79,9 +79,10 @@ const (
 	tick      = time.Second
 	batchLen  = 512
 	// writeChunk: the encoded lines written in one write(2) while the
-	// queue has more. s.out is made with room for a chunk and outCap
-	// more (a line and the page's tail a write keeps), so that it never
-	// grows: growing by append's steps left four times its size behind
+	// queue has more, ending on a multiple of it in the file (write).
+	// s.out is made with room for a chunk and outCap more (the line that
+	// passed the chunk; what a write keeps is less than a chunk), so that
+	// it never grows: growing by append's steps left four times its size behind
 	// as garbage, resident until a collection that the load (allocating
 	// nothing) does not bring (BENCHMARKS.md, issue 17's resident memory).
 	writeChunk = 256 << 10
@@ -394,9 +395,11 @@ func (s *Stream) encode(dst []byte, ev *event) []byte {
 
 // write appends s.out to the file being written, creating it first when
 // there is none; false when it failed (the rest of s.out is kept). With
-// all false it writes only up to the file's last page boundary and keeps
-// the tail for the next write: page-aligned writes cost the kernel less
-// than unaligned ones (ext4; BENCHMARKS.md, the writer's CPU per line).
+// all false it writes only up to the file's last writeChunk boundary and
+// keeps the tail for the next write: a write that starts and ends on
+// those boundaries fills one large folio of the page cache (ext4) instead
+// of a run of small ones growing from an unaligned start, and costs the
+// kernel less per byte (BENCHMARKS.md, the CDR writer's kernel side).
 func (s *Stream) write(now int64, all bool) bool {
 	if s.fs.cur == nil {
 		if err := s.fs.create(now); err != nil {
@@ -408,7 +411,7 @@ func (s *Stream) write(now int64, all bool) bool {
 	}
 	b := s.out
 	if !all {
-		end := (s.fs.size + int64(len(b))) &^ (pageSize - 1)
+		end := (s.fs.size + int64(len(b))) &^ (writeChunk - 1)
 		if end <= s.fs.size {
 			return true
 		}

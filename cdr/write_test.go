@@ -7,21 +7,23 @@ import (
 	"testing"
 )
 
-// A write that leaves lines for the next ends on a page boundary of the
-// file, keeps the rest (a line begun included) and counts only the lines
-// whose end it wrote; the step that empties the queue writes the rest.
-func TestWriteKeepsTailPastPageBoundary(t *testing.T) {
+// A write that leaves lines for the next ends on a writeChunk boundary of
+// the file, keeps the rest (a line begun included) and counts only the
+// lines whose end it wrote; the step that empties the queue writes the rest.
+func TestWriteKeepsTailPastChunkBoundary(t *testing.T) {
 	e := newEnv(t, nil)
-	const lines = 1000
+	const lines = 3000 // 2.5 chunks are encoded before the write
 	for i := uint64(1); i <= lines; i++ {
 		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
 		e.final(i)
 	}
 	e.s.mu.Lock()
-	e.s.batch, e.s.bi = e.s.q.PopBatch(e.s.batch[:0]), 0
-	for ; e.s.bi < len(e.s.batch); e.s.bi++ {
-		e.s.out = append(e.s.out, e.s.encode(e.s.line[:0], &e.s.batch[e.s.bi])...)
-		e.s.outN++
+	for len(e.s.out) < 2*writeChunk+writeChunk/2 { // a batch is 512 lines
+		e.s.batch, e.s.bi = e.s.q.PopBatch(e.s.batch[:0]), 0
+		for ; e.s.bi < len(e.s.batch); e.s.bi++ {
+			e.s.out = e.s.encode(e.s.out, &e.s.batch[e.s.bi])
+			e.s.outN++
+		}
 	}
 	all := append([]byte(nil), e.s.out...)
 	if !e.s.write(e.clk.nowNs(), false) {
@@ -29,8 +31,8 @@ func TestWriteKeepsTailPastPageBoundary(t *testing.T) {
 	}
 	size, kept, counted := e.s.fs.size, len(e.s.out), e.s.written.Load()
 	e.s.mu.Unlock()
-	if size == 0 || size%pageSize != 0 || size+int64(kept) != int64(len(all)) {
-		t.Fatalf("wrote %d of %d bytes, kept %d: want a multiple of %d and the rest kept", size, len(all), kept, pageSize)
+	if size == 0 || size%writeChunk != 0 || size+int64(kept) != int64(len(all)) {
+		t.Fatalf("wrote %d of %d bytes, kept %d: want a multiple of %d and the rest kept", size, len(all), kept, writeChunk)
 	}
 	if want := uint64(bytes.Count(all[:size], newline)); counted != want {
 		t.Fatalf("counted %d lines written, %d end in the file", counted, want)
