@@ -44,11 +44,22 @@ type encoder struct {
 	name        func(id int32) string // overrides connectors (Options.ConnectorName)
 	maskContent bool
 	text        []byte
-	// The text of the last second written per time field: each field's
-	// times mostly share a second with the line before's, so most are
-	// only their milliseconds appended to the cached text.
-	submitted, expires, final secondText
+	// Per time field, the text of the last millisecond and second written
+	// (timeText): most lines share them with the line before.
+	submitted, expires, final timeText
 	seg                       segments // the runs of fields that repeat from line to line
+}
+
+// timeText caches one time field's text: the whole field of its last
+// millisecond (key, time and closing quote), copied as it is by the lines
+// of that millisecond (hundreds at 500,000 lines a second), and the text
+// of its last second, which the other times of that second complete with
+// their milliseconds. One timeText serves one key.
+type timeText struct {
+	ms    int64 // Unix milliseconds of field[:n], when n > 0
+	n     int
+	field [48]byte
+	sec   secondText
 }
 
 // secondText caches the text of one second ("2026-12-07T10:00:00.").
@@ -210,11 +221,27 @@ func appendSmall(dst []byte, n uint64) []byte {
 	return strconv.AppendUint(dst, n, 10)
 }
 
-// appendTime writes ns as a JSON string in timeLayout after key (which
-// opens the string's quote): c's text of its second when c has it, else
-// that of appendUTCMilli (kept in c when it is the fixed 24-byte form),
-// then the milliseconds.
-func appendTime(dst []byte, key string, ns int64, c *secondText) []byte {
+// appendTime writes key (which opens the string's quote) and ns as a
+// JSON string in timeLayout: c's field when ns is in its millisecond,
+// else the field written by appendSecond, then kept in c. A time before
+// the epoch is never cached (its millisecond would round towards zero).
+func appendTime(dst []byte, key string, ns int64, c *timeText) []byte {
+	ms := ns / int64(time.Millisecond)
+	if ns >= 0 && c.n > 0 && ms == c.ms {
+		return append(dst, c.field[:c.n]...)
+	}
+	start := len(dst)
+	dst = appendSecond(dst, key, ns, &c.sec)
+	if c.n = 0; ns >= 0 && len(dst)-start <= len(c.field) {
+		c.n, c.ms = copy(c.field[:], dst[start:]), ms
+	}
+	return dst
+}
+
+// appendSecond writes key and ns as appendTime does: c's text of its
+// second when c has it, else that of appendUTCMilli (kept in c when it is
+// the fixed 24-byte form), then the milliseconds.
+func appendSecond(dst []byte, key string, ns int64, c *secondText) []byte {
 	dst = append(dst, key...)
 	sec := ns / int64(time.Second)
 	if ns < 0 || (!c.ok || sec != c.at) && !c.set(sec) {

@@ -35,7 +35,8 @@ func randomBytes(rng *rand.Rand, n int) []byte {
 }
 
 // randomTime returns a time near base most often, so both encoders'
-// cached seconds are hit and missed; sometimes anything, 0 or negative.
+// cached seconds (and the encoder's milliseconds) are hit and missed;
+// sometimes anything, 0 or negative.
 func randomTime(rng *rand.Rand, base int64) int64 {
 	switch rng.IntN(8) {
 	case 0:
@@ -44,6 +45,8 @@ func randomTime(rng *rand.Rand, base int64) int64 {
 		return 0
 	case 2:
 		return []int64{math.MinInt64, math.MaxInt64, -1, 1}[rng.IntN(4)]
+	case 3:
+		return base + rng.Int64N(int64(2*time.Millisecond))
 	}
 	return base + rng.Int64N(int64(3*time.Second))
 }

@@ -90,18 +90,21 @@ func TestAppendUTCMilli(t *testing.T) {
 	}
 }
 
-// A field's cached second writes what appendUTCMilli writes, whether
-// the next time is in the same second, the next one, earlier or before
-// the epoch (not cached).
-func TestAppendTimeCachedSecond(t *testing.T) {
+// A field's cached millisecond and second write what appendUTCMilli
+// writes, whether the next time is in the same millisecond, the same
+// second, the next one, earlier or before the epoch (not cached).
+func TestAppendTimeCached(t *testing.T) {
 	base := time.Date(2026, 12, 7, 10, 0, 0, 0, time.UTC).UnixNano()
 	ns := []int64{base, base + 1, base + 999_999_999, base + int64(time.Second), base + 123_456_789,
-		base - 1, 0, 999_999_999, -1, -int64(time.Second), base, math.MinInt64, math.MaxInt64, base + 7}
+		base - 1, 0, 999_999_999, -1, -int64(time.Second), base, math.MinInt64, math.MaxInt64, base + 7,
+		5, -5, 5, 999_999, -999_999, 1_000_000, base + 999_999, base + 1_000_000, base + 1_000_001}
 	rng := rand.New(rand.NewPCG(5, 6))
 	for range 100_000 {
-		ns = append(ns, base+rng.Int64N(int64(3*time.Second)), rng.Int64())
+		near := base + rng.Int64N(int64(3*time.Millisecond)) // and the next: most often the same millisecond
+		ns = append(ns, base+rng.Int64N(int64(3*time.Second)), rng.Int64(), near, near+rng.Int64N(200_000),
+			-rng.Int64N(int64(3*time.Millisecond)))
 	}
-	var c secondText
+	var c timeText
 	for _, v := range ns {
 		want := `,"t":"` + string(appendUTCMilli(nil, v)) + `"`
 		if got := appendTime(nil, `,"t":"`, v, &c); string(got) != want {
