@@ -122,6 +122,42 @@ func BenchmarkWorkerStep(b *testing.B) {
 	}
 }
 
+// BenchmarkWorkerBatch is the worker's cost a message as the event loops
+// hand messages over at window 100 without receipts: a turn's 100 pushed
+// with one reservation, then one step on the calling goroutine, the demo's
+// MO echo prefix set (no message matches it). The sink does nothing, so
+// this is the Runtime's and the simulator's own share.
+func BenchmarkWorkerBatch(b *testing.B) {
+	const turn = 100
+	now := t0
+	c, err := New("sim", Options{ReceiptDelay: 1000, MOEchoPrefixes: []string{"999"},
+		Clock: func() int64 { return now }, Manual: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := c.Start(nopSink{}); err != nil {
+		b.Fatal(err)
+	}
+	ms := make([]*msg.Message, 0, turn)
+	var id msg.ID
+	b.ReportAllocs()
+	for b.Loop() {
+		id++
+		m := msg.NewMessage()
+		fill(m, id, "12345")
+		m.RegisteredDelivery = 0
+		if ms = append(ms, m); len(ms) == turn {
+			if c.SubmitQuietBatch(ms) != turn {
+				b.Fatal("queue full")
+			}
+			clear(ms)
+			ms = ms[:0]
+			now++
+			c.Step(now)
+		}
+	}
+}
+
 // BenchmarkChannelBaseline is the obvious alternative: a buffered channel
 // to a goroutine that releases each message.
 func BenchmarkChannelBaseline(b *testing.B) {
