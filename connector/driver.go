@@ -16,7 +16,8 @@ import (
 // The driver owns each message Send gives it until it reports it through
 // Runtime.Accept, Runtime.Fail or Runtime.Abandon, which release it: those
 // three, Runtime.Receipt and Runtime.MO are the only way outcomes leave a
-// driver, from any goroutine.
+// driver, from any goroutine (Runtime.AcceptInStep is Accept from Send or
+// Due only).
 type Driver interface {
 	// Open starts the driver's own goroutines (binds, readers), before
 	// the first Send.

@@ -15,6 +15,14 @@ func (r *Runtime) Accept(m *msg.Message, upstreamID []byte) {
 	r.let(m)
 }
 
+// AcceptInStep is Accept for a driver that reports from its Send or Due,
+// under the Runtime's lock: the count is a plain add (stepCount).
+func (r *Runtime) AcceptInStep(m *msg.Message, upstreamID []byte) {
+	r.stepAccepted.add()
+	r.sink.Accepted(m, upstreamID)
+	r.let(m)
+}
+
 // Fail reports that m will not be delivered, with the upstream's status
 // and the state it ends in (see Sink.Failed).
 func (r *Runtime) Fail(m *msg.Message, status uint32, state msg.State) {

@@ -86,6 +86,9 @@ type Runtime struct {
 	armed    int64 // the due time the worker's timer was set for
 	hasArmed bool  // false: no timer, the worker sleeps until rung
 	finished bool  // the last step ran
+	// stepAccepted counts AcceptInStep, Stats.Accepted's share reported
+	// under mu.
+	stepAccepted stepCount
 }
 
 // New builds a stopped connector around d.
@@ -298,7 +301,7 @@ func (r *Runtime) Stats() Stats {
 	st := Stats{
 		Queued:     r.ring.Len() + r.Held(),
 		Submitted:  r.taken.Load(),
-		Accepted:   r.accepted.Load(),
+		Accepted:   r.accepted.Load() + r.stepAccepted.load(),
 		Refused:    r.refused.Load(),
 		Expired:    r.expired.Load(),
 		Deleted:    r.deleted.Load(),
@@ -318,7 +321,7 @@ func (r *Runtime) Stats() Stats {
 // race with both, which the floor covers.
 func (r *Runtime) Held() int {
 	taken := r.taken.Load()
-	out := r.accepted.Load() + r.refused.Load() + r.expired.Load() + r.deleted.Load() + r.shutdown.Load() +
+	out := r.accepted.Load() + r.stepAccepted.load() + r.refused.Load() + r.expired.Load() + r.deleted.Load() + r.shutdown.Load() +
 		r.handedBack.Load()
 	if out >= taken {
 		return 0

@@ -24,6 +24,7 @@ type instant struct {
 	rt       *connector.Runtime
 	stall    bool
 	receipts bool  // a DELIVERED receipt at acceptance, when asked for
+	inStep   bool  // accepts with AcceptInStep (it always reports from Send or Due)
 	delay    int64 // ns a message is held before its acceptance
 	held     []heldMsg
 	id       []byte
@@ -68,7 +69,11 @@ func (d *instant) Due(now int64, budget int) int {
 		if h := d.helper.Load(); h != 0 && goid() == h {
 			d.helped++
 		}
-		d.rt.Accept(m, d.id)
+		if d.inStep {
+			d.rt.AcceptInStep(m, d.id)
+		} else {
+			d.rt.Accept(m, d.id)
+		}
 		if d.receipts && want {
 			d.rt.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered, Done: now})
 		}
@@ -162,6 +167,34 @@ func (s *recSink) Failed(_ *msg.Message, _ uint32, st msg.State) { s.add("failed
 func (s *recSink) Receipt(*msg.Receipt) error                    { s.add("receipt", 0); return nil }
 func (s *recSink) MO(*msg.Inbound) error                         { s.add("mo", 0); return nil }
 func (s *recSink) Sync() error                                   { return nil }
+
+// AcceptInStep counts like Accept: in Stats.Accepted, and what it reported
+// is no longer held (queued), in a manual step and under the conformance
+// suite's worker and helpers.
+func TestAcceptInStep(t *testing.T) {
+	rt := newInstantDriver(t, connector.Options{Name: "x", Queue: 8, Manual: true}, &instant{inStep: true})
+	s := &recSink{}
+	if err := rt.Start(s); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if !rt.Submit(msg.NewMessage()) {
+			t.Fatal("Submit refused")
+		}
+	}
+	if st := rt.Stats(); st.Queued != 3 || st.Accepted != 0 {
+		t.Fatalf("before the step: stats %+v", st)
+	}
+	rt.Step(rt.Now())
+	if st := rt.Stats(); st.Accepted != 3 || st.Submitted != 3 || st.Queued != 0 || len(s.events) != 3 {
+		t.Fatalf("after the step: stats %+v, sink %v", st, s.events)
+	}
+	connectortest.Run(t, connectortest.Kind{Name: "instant-in-step", New: func(t *testing.T, name string, u connectortest.Upstream) connectortest.Target {
+		d := &instant{stall: u.Stall, receipts: u.Receipts, delay: int64(u.Delay), inStep: true}
+		return connectortest.Target{Conn: newInstantDriver(t, connector.Options{Name: name, Queue: u.Queue,
+			Caps: connector.Caps{Helped: true}}, d)}
+	}})
+}
 
 // Abandon's rule, the same for every kind: cancelled → DELETED, validity
 // over → EXPIRED, else UNKNOWN with StatusShutdown.

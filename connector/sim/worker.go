@@ -179,7 +179,7 @@ func (w *worker) accept(m *msg.Message, at int64) {
 	}
 	w.idbuf = id.AppendHex(w.idbuf[:0])
 	m.AcceptedAt = at // the batch's clock reading: spares the sink one
-	w.rt.Accept(m, w.idbuf)
+	w.rt.AcceptInStep(m, w.idbuf)
 	if intermediate {
 		w.rcpt = msg.Receipt{ID: id, Connector: set.id, State: msg.StateEnroute, Intermediate: true}
 		w.rt.Receipt(&w.rcpt)
