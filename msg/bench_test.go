@@ -58,3 +58,15 @@ func BenchmarkParseID(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkIDAppendHex is the id's text form as the engine writes it into
+// submit_sm_resp and the simulator passes it as its upstream id.
+func BenchmarkIDAppendHex(b *testing.B) {
+	buf := make([]byte, 0, 64)
+	id := ID(0x0123456789abcdef)
+	b.ReportAllocs()
+	for b.Loop() {
+		buf = id.AppendHex(buf[:0])
+		id += 0x1001
+	}
+}

@@ -3,6 +3,8 @@ package msg
 import (
 	"bytes"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -297,5 +299,22 @@ func TestKeepFloorConcurrent(t *testing.T) {
 	wg.Wait()
 	if b := bad.Load(); b != 0 {
 		t.Fatalf("id %x issued at or above the kept floor", b)
+	}
+}
+
+// TestAppendHexDigits checks every nibble value in every position against
+// strconv's hex, zero-padded to 16 digits, appended after what dst holds.
+func TestAppendHexDigits(t *testing.T) {
+	ids := []ID{0, 1, 9, 10, 15, 0xffffffffffffffff, 0x0123456789abcdef, 0xfedcba9876543210, 0x8000000000000000, 0x00000000ffffffff, 0xffffffff00000000}
+	for sh := 0; sh < 64; sh += 4 {
+		for d := range uint64(16) {
+			ids = append(ids, ID(d<<sh), ID(d<<sh|0x5a5a5a5a5a5a5a5a&^(0xf<<sh)))
+		}
+	}
+	for _, id := range ids {
+		want := "x" + strings.Repeat("0", 16-len(strconv.FormatUint(uint64(id), 16))) + strconv.FormatUint(uint64(id), 16)
+		if got := string(id.AppendHex([]byte("x"))); got != want {
+			t.Fatalf("AppendHex(%#x) = %q, want %q", uint64(id), got, want)
+		}
 	}
 }
