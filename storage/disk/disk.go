@@ -97,7 +97,11 @@ type Options struct {
 	// CompactEvery: see DefaultCompactEvery; negative: compaction runs only
 	// when Compact is called (tests).
 	CompactEvery time.Duration
-	Logger       zerolog.Logger
+	// NoLog: the store keeps no log, in memory only; Dir is not used and
+	// nothing survives Close. For an index rebuilt from elsewhere at each
+	// start (storage/jetstream's, from the cluster's journal).
+	NoLog  bool
+	Logger zerolog.Logger
 }
 
 // Shards of the record indexes (chosen by the id's sequence: Store.recShard)
@@ -111,7 +115,7 @@ const (
 // concurrent use.
 type Store struct {
 	o      Options
-	log    *wal.Log
+	log    logWriter
 	lg     zerolog.Logger
 	ttl    int64
 	now    func() int64
@@ -174,10 +178,16 @@ func Open(o Options) (*Store, error) {
 		o.CompactEvery = DefaultCompactEvery
 	}
 	t0 := time.Now()
-	log, err := wal.Open(wal.Options{Dir: o.Dir, Sync: o.Sync, SyncInterval: o.SyncInterval, SegmentSize: o.SegmentSize,
-		BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, Preallocate: o.Preallocate, LockWait: o.LockWait, LingerKind: kPut, FS: o.FS, Logger: o.Logger})
-	if err != nil {
-		return nil, err
+	var log logWriter = &noLog{}
+	if o.NoLog {
+		o.CompactEvery = -1 // no segments to compact
+	} else {
+		wl, err := wal.Open(wal.Options{Dir: o.Dir, Sync: o.Sync, SyncInterval: o.SyncInterval, SegmentSize: o.SegmentSize,
+			BufferSize: o.BufferSize, MaxDisk: o.MaxDisk, Preallocate: o.Preallocate, LockWait: o.LockWait, LingerKind: kPut, FS: o.FS, Logger: o.Logger})
+		if err != nil {
+			return nil, err
+		}
+		log = wl
 	}
 	s := &Store{o: o, log: log, lg: o.Logger, ttl: int64(o.TTL), now: o.Now, seed: rand.Uint64(), upSeed: maphash.MakeSeed()}
 	s.clock = s.now

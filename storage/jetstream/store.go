@@ -27,7 +27,6 @@ import (
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 	"github.com/smppd/smppd/storage/disk"
-	"github.com/smppd/smppd/storage/disk/wal"
 )
 
 // Options configure Open.
@@ -141,17 +140,19 @@ func Open(o Options) (*Store, error) {
 	return s, nil
 }
 
-// indexOptions are an index's in dir. It has no held-item limit: every
+// indexOptions are an index's. It keeps no log (NoLog): it is cleared and
+// rebuilt from the journal at each open, so a log of it would only be
+// written and compacted, never read. It has no held-item limit: every
 // item the journal brings was admitted by its producer's Hold (max_held
 // and the user's share of that node's own items), so an index holds at
 // most the sum of the nodes' max_held, and a replica never drops one.
 func (s *Store) indexOptions(dir string) disk.Options {
-	return disk.Options{Dir: dir, Sync: wal.SyncNever, TTL: s.o.TTL, MaxHeld: math.MaxInt,
+	return disk.Options{Dir: dir, NoLog: true, TTL: s.o.TTL, MaxHeld: math.MaxInt,
 		MaxDeadLetters: s.o.MaxDeadLetters, Now: s.o.Now, Logger: zerolog.Nop()}
 }
 
-// openIndex empties the index's directory and opens it, with the maps
-// that go with it, for a replay.
+// openIndex removes the directory an index of an earlier build logged to
+// and opens the index, with the maps that go with it, for a replay.
 func (s *Store) openIndex() error {
 	dir := filepath.Join(s.o.Dir, "index")
 	if err := os.RemoveAll(dir); err != nil {
