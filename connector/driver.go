@@ -16,8 +16,8 @@ import (
 // The driver owns each message Send gives it until it reports it through
 // Runtime.Accept, Runtime.Fail or Runtime.Abandon, which release it: those
 // three, Runtime.Receipt and Runtime.MO are the only way outcomes leave a
-// driver, from any goroutine (Runtime.AcceptInStep is Accept from Send or
-// Due only).
+// driver, from any goroutine (Runtime.AcceptInStep and ReceiptInStep are
+// Accept and Receipt from Send, Due or Close only).
 type Driver interface {
 	// Open starts the driver's own goroutines (binds, readers), before
 	// the first Send.

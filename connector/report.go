@@ -15,8 +15,8 @@ func (r *Runtime) Accept(m *msg.Message, upstreamID []byte) {
 	r.let(m)
 }
 
-// AcceptInStep is Accept for a driver that reports from its Send or Due,
-// under the Runtime's lock: the count is a plain add (stepCount).
+// AcceptInStep is Accept for a driver that reports from its Send, Due or
+// Close, under the Runtime's lock: the count is a plain add (stepCount).
 func (r *Runtime) AcceptInStep(m *msg.Message, upstreamID []byte) {
 	r.stepAccepted.add()
 	r.sink.Accepted(m, upstreamID)
@@ -59,6 +59,13 @@ func (r *Runtime) Abandon(m *msg.Message, now int64) {
 // sink could not keep it (see Sink.Receipt).
 func (r *Runtime) Receipt(rc *msg.Receipt) error {
 	r.receipts.Add(1)
+	return r.sink.Receipt(rc)
+}
+
+// ReceiptInStep is Receipt for a driver that reports from its Send, Due or
+// Close, under the Runtime's lock: the count is a plain add (stepCount).
+func (r *Runtime) ReceiptInStep(rc *msg.Receipt) error {
+	r.stepReceipts.add()
 	return r.sink.Receipt(rc)
 }
 

@@ -86,9 +86,9 @@ type Runtime struct {
 	armed    int64 // the due time the worker's timer was set for
 	hasArmed bool  // false: no timer, the worker sleeps until rung
 	finished bool  // the last step ran
-	// stepAccepted counts AcceptInStep, Stats.Accepted's share reported
-	// under mu.
-	stepAccepted stepCount
+	// stepAccepted and stepReceipts count AcceptInStep and ReceiptInStep:
+	// Stats.Accepted's and Stats.Receipts' shares reported under mu.
+	stepAccepted, stepReceipts stepCount
 }
 
 // New builds a stopped connector around d.
@@ -308,7 +308,7 @@ func (r *Runtime) Stats() Stats {
 		Shutdown:   r.shutdown.Load(),
 		Full:       r.full.Load(),
 		HandedBack: r.handedBack.Load(),
-		Receipts:   r.receipts.Load(),
+		Receipts:   r.receipts.Load() + r.stepReceipts.load(),
 		MO:         r.mos.Load(),
 	}
 	r.drv.Stats(&st)

@@ -75,7 +75,12 @@ func (d *instant) Due(now int64, budget int) int {
 			d.rt.Accept(m, d.id)
 		}
 		if d.receipts && want {
-			d.rt.Receipt(&msg.Receipt{ID: id, State: msg.StateDelivered, Done: now})
+			rc := &msg.Receipt{ID: id, State: msg.StateDelivered, Done: now}
+			if d.inStep {
+				d.rt.ReceiptInStep(rc)
+			} else {
+				d.rt.Receipt(rc)
+			}
 		}
 	}
 	d.held = append(d.held[:0], d.held[n:]...)
@@ -168,17 +173,20 @@ func (s *recSink) Receipt(*msg.Receipt) error                    { s.add("receip
 func (s *recSink) MO(*msg.Inbound) error                         { s.add("mo", 0); return nil }
 func (s *recSink) Sync() error                                   { return nil }
 
-// AcceptInStep counts like Accept: in Stats.Accepted, and what it reported
-// is no longer held (queued), in a manual step and under the conformance
-// suite's worker and helpers.
+// AcceptInStep and ReceiptInStep count like Accept and Receipt: in
+// Stats.Accepted and Stats.Receipts, and what was accepted is no longer
+// held (queued), in a manual step and under the conformance suite's worker
+// and helpers.
 func TestAcceptInStep(t *testing.T) {
-	rt := newInstantDriver(t, connector.Options{Name: "x", Queue: 8, Manual: true}, &instant{inStep: true})
+	rt := newInstantDriver(t, connector.Options{Name: "x", Queue: 8, Manual: true}, &instant{inStep: true, receipts: true})
 	s := &recSink{}
 	if err := rt.Start(s); err != nil {
 		t.Fatal(err)
 	}
-	for range 3 {
-		if !rt.Submit(msg.NewMessage()) {
+	for i := range 3 {
+		m := msg.NewMessage()
+		m.RegisteredDelivery = byte(i % 2) // the second asks for a receipt
+		if !rt.Submit(m) {
 			t.Fatal("Submit refused")
 		}
 	}
@@ -186,7 +194,7 @@ func TestAcceptInStep(t *testing.T) {
 		t.Fatalf("before the step: stats %+v", st)
 	}
 	rt.Step(rt.Now())
-	if st := rt.Stats(); st.Accepted != 3 || st.Submitted != 3 || st.Queued != 0 || len(s.events) != 3 {
+	if st := rt.Stats(); st.Accepted != 3 || st.Receipts != 1 || st.Submitted != 3 || st.Queued != 0 || len(s.events) != 4 {
 		t.Fatalf("after the step: stats %+v, sink %v", st, s.events)
 	}
 	connectortest.Run(t, connectortest.Kind{Name: "instant-in-step", New: func(t *testing.T, name string, u connectortest.Upstream) connectortest.Target {

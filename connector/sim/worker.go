@@ -182,7 +182,7 @@ func (w *worker) accept(m *msg.Message, at int64) {
 	w.rt.AcceptInStep(m, w.idbuf)
 	if intermediate {
 		w.rcpt = msg.Receipt{ID: id, Connector: set.id, State: msg.StateEnroute, Intermediate: true}
-		w.rt.Receipt(&w.rcpt)
+		w.rt.ReceiptInStep(&w.rcpt)
 		c.intermediate.Add(1)
 	}
 
@@ -230,7 +230,7 @@ func (w *worker) emitDue(now int64, limit int) int {
 // emit reports the final receipt of id.
 func (w *worker) emit(id msg.ID, o Outcome, done int64) {
 	w.rcpt = msg.Receipt{ID: id, Connector: w.set.id, State: o.State(), Err: w.set.codes[o], Done: done, At: done}
-	w.rt.Receipt(&w.rcpt)
+	w.rt.ReceiptInStep(&w.rcpt)
 	w.c.outcomes.add(o)
 }
 
