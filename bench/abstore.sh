@@ -11,7 +11,8 @@
 #   env: STORES ("memory disk"), CELLS ("4x100 64x100"), RECEIPTS ("0"; "0 1"),
 #        ROUNDS (3), DURATION (3s), WARMUP (1s), CDR (on | off), PORT (2795;
 #        admin on PORT+6000), OUT (a new temporary directory: runs.tsv and
-#        every run's JSON)
+#        every run's JSON and server log; a server that exits on its own or
+#        with a status not 0 is reported on stderr with its log's tail)
 #
 # One row per run goes to OUT/runs.tsv; the summary prints, per cell and
 # receipts setting, the median submit/s of every build x store, its p99
@@ -46,7 +47,7 @@ run() { # name dir store sessions window receipts round
 	local name=$1 dir=$2 st=$3 s=$4 w=$5 d=$6 r=$7 f t0 t1 f0 f1 flags=()
 	f="$OUT/$name-$st-${s}x$w-dlr$d-r$r.json"
 	rm -rf "$OUT/cfg/$st/var"
-	start_smppd "$dir" "$OUT/cfg/$st/smppd.toml"
+	start_smppd "$dir" "$OUT/cfg/$st/smppd.toml" "$name-$st-${s}x$w-dlr$d-r$r"
 	((d)) && flags=(-dlr -dlr-wait 5s)
 	timeout -k 5 90 "$BENCH" -port "$PORT" -sessions "$s" -window "$w" -duration "$DURATION" -warmup "$WARMUP" \
 		"${flags[@]}" -json >"$f" 2>/dev/null &

@@ -2,7 +2,7 @@
 # moab.sh; stop also liverss.sh) share, sourced after they set PORT (and
 # liverss.sh ADMIN and OUT): their set-up (ab_setup), the NAME=BIN_DIR
 # builds, the port checks, one smppd at a time started and stopped by its
-# PID, CPU ticks.
+# PID (its log kept, an early exit reported), CPU ticks.
 # shellcheck shell=bash
 
 # ab_builds NAME=BIN_DIR...: names, dirs; smppbench from the first build.
@@ -40,22 +40,39 @@ ports_free() {
 	done
 }
 
-PID=
+PID= RUN=0 SLOG=
+# stop ends the smppd started last: SIGTERM, SIGKILL after 10 s. A server
+# that had exited on its own before stop, or whose exit status is not 0,
+# is reported on stderr with its log's tail; its log stays in OUT.
 stop() {
 	[[ -n $PID ]] || return 0
+	local gone=0 rc
+	kill -0 "$PID" 2>/dev/null || gone=1
 	kill -TERM "$PID" 2>/dev/null
 	for _ in $(seq 100); do kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
 	kill -KILL "$PID" 2>/dev/null
 	wait "$PID" 2>/dev/null
+	rc=$?
 	PID=
+	((gone || rc)) || return 0
+	{
+		if ((gone)); then echo "== smppd (run $RUN) exited on its own with status $rc before it was stopped; ${SLOG:-$OUT/server.log} ends:"
+		else echo "== smppd (run $RUN) exited with status $rc when stopped; ${SLOG:-$OUT/server.log} ends:"; fi
+		tail -n 40 "${SLOG:-$OUT/server.log}"
+	} >&2
 }
 trap stop EXIT
 trap 'exit 130' INT TERM
 
-# start_smppd BIN_DIR CONFIG: smppd in the background (PID), once its port
-# answers a bind has paid the password hash, outside the measured part.
+# start_smppd BIN_DIR CONFIG [NAME]: smppd in the background (PID), its
+# output in OUT/NAME.log (server-RUN.log: every run numbered, none
+# overwritten; OUT/server.log links to the last), once its port answers a
+# bind has paid the password hash, outside the measured part.
 start_smppd() {
-	"$1/smppd" -config "$2" >"$OUT/server.log" 2>&1 &
+	RUN=$((RUN + 1))
+	SLOG=$OUT/${3:-server-$RUN}.log
+	ln -sfn "$(basename "$SLOG")" "$OUT/server.log"
+	"$1/smppd" -config "$2" >"$SLOG" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do port_open "$PORT" && break; sleep 0.1; done
 	timeout 30 "$BENCH" -port "$PORT" -idle 1 -hold 1ms >/dev/null 2>&1

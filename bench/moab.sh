@@ -46,7 +46,7 @@ run() { # name dir store clients round
 	local name=$1 dir=$2 st=$3 c=$4 r=$5 f t0 t1 d
 	f="$OUT/$name-$st-c$c-r$r.json"
 	rm -rf "$OUT/cfg/$st/var"
-	start_smppd "$dir" "$OUT/cfg/$st/smppd.toml"
+	start_smppd "$dir" "$OUT/cfg/$st/smppd.toml" "$name-$st-c$c-r$r"
 	"$BENCH" -port "$PORT" -idle 1 -hold 120s >/dev/null 2>&1 &
 	RX=$!
 	for _ in $(seq 50); do
@@ -61,7 +61,6 @@ run() { # name dir store clients round
 	d=$(delivered)
 	stop_rx
 	stop
-	cp "$OUT/server.log" "$OUT/$name-$st-c$c-r$r.log"
 	perl -MJSON::PP -e '
 		my ($f, $name, $st, $c, $r, $cpu, $d) = @ARGV;
 		open my $fh, "<", $f or exit; local $/; my $j = eval { decode_json(<$fh>) } or exit;
