@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/smppd/smppd/delivery/dlr"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
 )
@@ -21,12 +22,20 @@ import (
 var errNotKept = errors.New("delivery: not kept")
 
 // keep puts a fresh item in the hold store, leased to the delivery now
-// starting. An error means it is not stored: the caller drops the item
-// (back to the slab) and reports the error.
-func (h *Service) keep(it *item) error {
+// starting; r is the encoder of a receipt's body (a store that keeps
+// receipts in compact form gets its recipe), nil for an MO. An error
+// means it is not stored: the caller drops the item (back to the slab)
+// and reports the error.
+func (h *Service) keep(it *item, r *dlr.Encoder) error {
 	it.held = storage.Held{SystemID: it.systemID, Kind: it.kind, ID: it.id, Body: it.d.Body,
 		Expires: it.expires, Attempts: it.attempts, LeaseUntil: it.expires}
-	key, err := h.holds.Hold(&it.held)
+	var key storage.HeldKey
+	var err error
+	if r != nil && h.recipes != nil {
+		key, err = h.recipes.HoldRecipe(&it.held, r.Recipe())
+	} else {
+		key, err = h.holds.Hold(&it.held)
+	}
 	it.held = storage.Held{}
 	if err != nil {
 		h.stats.heldFull.Add(1)

@@ -82,7 +82,7 @@ func (h *Service) encodeMO(e *encoder, in *msg.Inbound, user string, now time.Ti
 // Options.Durable.
 func (h *Service) sendMO(it *item, now time.Time) error {
 	if h.opts.Durable {
-		if err := h.keep(it); err != nil {
+		if err := h.keep(it, nil); err != nil {
 			h.items.put(it)
 			return err
 		}
@@ -322,7 +322,7 @@ func (a *moAssembler) complete(h *Service, e *encoder, in *msg.Inbound, user str
 			return true, h.moEncodeFailed(it, user, err)
 		}
 		if h.opts.Durable {
-			if err = h.keep(it); err != nil {
+			if err = h.keep(it, nil); err != nil {
 				h.items.put(it)
 			}
 		}

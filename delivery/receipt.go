@@ -37,7 +37,7 @@ func (h *Service) sendReceipt(e *encoder, rec *storage.Record, ri *dlr.Report, a
 		return nil
 	}
 	if h.opts.Durable {
-		if err := h.keep(it); err != nil {
+		if err := h.keep(it, &e.dlr); err != nil {
 			h.items.put(it)
 			return err
 		}
@@ -165,7 +165,7 @@ func (h *Service) finalDurable(e *encoder, r *msg.Receipt, done int64) error {
 		it = h.buildReceipt(e, &e.rec, &dlr.Report{State: r.State, Err: r.Err, NetErr: r.NetworkError,
 			HasNetErr: r.HasNetErr, Done: done}, now)
 		if it != nil {
-			if err := h.keep(it); err != nil {
+			if err := h.keep(it, &e.dlr); err != nil {
 				h.items.put(it)
 				return err
 			}

@@ -163,11 +163,13 @@ var (
 // at a busy ESME, or retried after an error. Create it with New, Attach
 // the engine, Start it.
 type Service struct {
-	opts   Options
-	msgs   storage.Messages
-	holds  storage.Holds
-	users  Users
-	leased atomic.Int64 // held items leased out to items now
+	opts  Options
+	msgs  storage.Messages
+	holds storage.Holds
+	// recipes is holds when it keeps receipts in compact form; nil if not.
+	recipes storage.RecipeHolds
+	users   Users
+	leased  atomic.Int64 // held items leased out to items now
 	// wallClock: opts.Now is time.Now, so a connector's own clock reading
 	// can stand in for one (tests inject a clock and keep theirs).
 	wallClock bool
@@ -232,6 +234,7 @@ func New(opts Options) (*Service, error) {
 	h.mo.init(h)
 	h.bg.init()
 	h.bg.heldBy, _ = opts.Holds.(storage.HeldCounts)
+	h.recipes, _ = opts.Holds.(storage.RecipeHolds)
 	return h, nil
 }
 

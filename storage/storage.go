@@ -390,6 +390,15 @@ type Holds interface {
 	Users() int
 }
 
+// RecipeHolds is a Holds that can keep an item in a compact form: recipe,
+// which its Body can be built again from (a receipt's, package
+// delivery/dlr), logged in place of the Body by a durable store.
+type RecipeHolds interface {
+	// HoldRecipe is Hold with h's recipe (copied or logged during the
+	// call); Lease gives the item back with its Body, as Hold's.
+	HoldRecipe(h *Held, recipe []byte) (HeldKey, error)
+}
+
 // HeldCounts is a Holds that tells how many items each user holds
 // (leased ones included): the delivery service reads it to slow a user's
 // MT asking receipts before its share is full.

@@ -15,6 +15,7 @@ import (
 	"github.com/smppd/smppd/accounts"
 	"github.com/smppd/smppd/admin"
 	"github.com/smppd/smppd/config"
+	"github.com/smppd/smppd/delivery/dlr"
 	"github.com/smppd/smppd/delivery/webhook"
 	"github.com/smppd/smppd/flow"
 	"github.com/smppd/smppd/internal/logthrottle"
@@ -63,6 +64,7 @@ func openStore(cfg *config.Config, held storage.HeldLimit, lockWait time.Duratio
 		TTL:          s.MessageTTL.D(),
 		MaxHeld:      cfg.Delivery.MaxHeld,
 		HeldShare:    held,
+		Rebuild:      dlr.Body, // held receipts logged as their recipes, ~80 octets instead of ~200
 		Logger:       log.With().Str("component", "storage").Logger(),
 	})
 	if err != nil {

@@ -51,11 +51,29 @@ type Report struct {
 // Encoder is the working memory of one receipt; keep it pooled and reuse
 // it. It allocates nothing once its buffers have grown.
 type Encoder struct {
-	text  []byte // the Appendix B text
-	dec   []byte // the original text's first characters, as UTF-8
-	idHex []byte
-	idTxt []byte
-	dates receipt.DateCache // a pooled encoder writes most receipts in the second its last one was
+	f      fields // what the last receipt was built from (Recipe)
+	text   []byte // the Appendix B text
+	dec    []byte // the original text's first characters, as UTF-8
+	idHex  []byte
+	idTxt  []byte
+	recipe []byte
+	dates  receipt.DateCache // a pooled encoder writes most receipts in the second its last one was
+}
+
+// fields is everything a receipt deliver_sm is built from, as values: the
+// record's and the report's, with the dates already on the zone's wall
+// clock, so the same receipt can be built again without the record or
+// the zone (recipe.go).
+type fields struct {
+	id                             msg.ID
+	decimal, intermediate, netErr  bool
+	done                           bool // doneAt is set (a final report)
+	state                          msg.State
+	err                            uint16
+	netErrCode                     [3]byte
+	submitAt, doneAt               int64 // the zone's wall clock as Unix seconds
+	srcTON, srcNPI, dstTON, dstNPI byte  // the deliver_sm's: the record's destination, then source
+	src, dst, text                 []byte
 }
 
 // Encode sets p to the receipt of rec: a deliver_sm from the original
@@ -66,45 +84,67 @@ type Encoder struct {
 // submit_sm_resp gave; decimal switches only the text's id:. The dates are
 // in zone. p's fields are views into e and rec, valid until either changes.
 func (e *Encoder) Encode(p *codec.SM, rec *storage.Record, r *Report, decimal bool, zone *time.Location) {
-	e.idHex = rec.ID.AppendHex(e.idHex[:0])
-	idText := e.idHex
-	if decimal {
-		e.idTxt = rec.ID.AppendDecimal(e.idTxt[:0])
-		idText = e.idTxt
-	}
 	var err error
 	if e.dec, err = charset.Decode(e.dec[:0], rec.DataCoding, rec.TextPrefix()); err != nil {
 		// Binary or unknown coding: the receipt's text sanitiser turns
 		// whatever is not plain text into '?'.
 		e.dec = append(e.dec[:0], rec.TextPrefix()...)
 	}
+	e.f = fields{id: rec.ID, decimal: decimal, intermediate: r.Intermediate, netErr: r.HasNetErr,
+		done: r.Done != 0, state: r.State, err: r.Err, netErrCode: r.NetErr,
+		submitAt: wallClock(rec.Submitted, zone),
+		srcTON:   rec.DestTON, srcNPI: rec.DestNPI, dstTON: rec.SourceTON, dstNPI: rec.SourceNPI,
+		src: rec.DestAddr(), dst: rec.SourceAddr(), text: e.dec}
+	if e.f.done {
+		e.f.doneAt = wallClock(r.Done, zone)
+	}
+	e.encode(p)
+}
+
+// wallClock is ns's reading of zone's wall clock, as Unix seconds: the
+// dates of a receipt, which show the wall clock only.
+func wallClock(ns int64, zone *time.Location) int64 {
+	t := time.Unix(0, ns).In(zone)
+	_, off := t.Zone()
+	return t.Unix() + int64(off)
+}
+
+// encode sets p to the receipt e.f describes (Encode).
+func (e *Encoder) encode(p *codec.SM) {
+	f := &e.f
+	e.idHex = f.id.AppendHex(e.idHex[:0])
+	idText := e.idHex
+	if f.decimal {
+		e.idTxt = f.id.AppendDecimal(e.idTxt[:0])
+		idText = e.idTxt
+	}
 	t := receipt.Receipt{
 		ID:         idText,
 		Sub:        1,
-		SubmitDate: time.Unix(0, rec.Submitted).In(zone),
-		Stat:       receipt.Stat(r.State),
-		ErrCode:    int(r.Err),
-		Text:       e.dec,
+		SubmitDate: time.Unix(f.submitAt, 0).UTC(),
+		Stat:       receipt.Stat(f.state),
+		ErrCode:    int(f.err),
+		Text:       f.text,
 	}
-	if r.State == msg.StateDelivered {
+	if f.state == msg.StateDelivered {
 		t.Dlvrd = 1
 	}
-	if r.Done != 0 {
-		t.DoneDate = time.Unix(0, r.Done).In(zone)
+	if f.done {
+		t.DoneDate = time.Unix(f.doneAt, 0).UTC()
 	}
 	e.text = receipt.Format{}.AppendCached(e.text[:0], &t, &e.dates)
 
 	p.Reset()
-	p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr = rec.DestTON, rec.DestNPI, rec.DestAddr()
-	p.DestAddrTON, p.DestAddrNPI, p.DestinationAddr = rec.SourceTON, rec.SourceNPI, rec.SourceAddr()
+	p.SourceAddrTON, p.SourceAddrNPI, p.SourceAddr = f.srcTON, f.srcNPI, f.src
+	p.DestAddrTON, p.DestAddrNPI, p.DestinationAddr = f.dstTON, f.dstNPI, f.dst
 	p.ESMClass = codec.ESMClassDeliveryReceipt
-	if r.Intermediate {
+	if f.intermediate {
 		p.ESMClass = codec.ESMClassIntermediate
 	}
 	p.ShortMessage = e.text
 	p.TLVs.AddCString(codec.TagReceiptedMessageID, e.idHex)
-	p.TLVs.AddUint8(codec.TagMessageState, uint8(r.State))
-	if r.HasNetErr {
-		p.TLVs.Add(codec.TagNetworkErrorCode, r.NetErr[:])
+	p.TLVs.AddUint8(codec.TagMessageState, uint8(f.state))
+	if f.netErr {
+		p.TLVs.Add(codec.TagNetworkErrorCode, f.netErrCode[:])
 	}
 }

@@ -292,8 +292,8 @@ func (c *copier) entry(pos wal.Pos, kind byte, p []byte) error {
 			np, err = c.record(pos, p)
 		case kUpstream, kUpstreamOf:
 			np, err = c.upstream(pos, kind, p)
-		case kHold:
-			np, err = c.hold(pos, p)
+		case kHold, kHoldRecipe:
+			np, err = c.hold(pos, kind, p)
 		case kDead:
 			np, err = c.deadLetter(pos, p)
 		case kIDFloor:
@@ -428,7 +428,7 @@ func (c *copier) upstream(pos wal.Pos, kind byte, p []byte) (wal.Pos, error) {
 
 // hold copies a held item anchored at pos, with its attempts as they
 // stand.
-func (c *copier) hold(pos wal.Pos, p []byte) (wal.Pos, error) {
+func (c *copier) hold(pos wal.Pos, kind byte, p []byte) (wal.Pos, error) {
 	dur, user, err := decodeHold(p, &c.held)
 	if err != nil {
 		return 0, nil
@@ -446,8 +446,8 @@ func (c *copier) hold(pos wal.Pos, p []byte) (wal.Pos, error) {
 	}
 	c.held.Attempts = m.attempts
 	c.held.SystemID = string(user)
-	c.buf = appendHold(c.buf[:0], dur, &c.held)
-	np, err := c.append(kHold, c.buf)
+	c.buf = appendHold(c.buf[:0], dur, &c.held, c.held.Body) // of a kHoldRecipe, the recipe
+	np, err := c.append(kind, c.buf)
 	if err != nil {
 		return 0, err
 	}

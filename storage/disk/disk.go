@@ -90,6 +90,13 @@ type Options struct {
 	HeldShare storage.HeldLimit
 	// MaxDeadLetters bounds the dead-letter list (default 100,000).
 	MaxDeadLetters int
+	// Rebuild builds a held item's Body from its recipe
+	// (storage.RecipeHolds), appended to dst. Set: an item held with a
+	// recipe is logged with it instead of its Body (kHoldRecipe, a
+	// receipt's 200 or so octets down to about 80) and built again at
+	// replay. Nil: HoldRecipe is Hold, and a log holding such entries
+	// counts them as damaged.
+	Rebuild func(dst, recipe []byte) ([]byte, error)
 	// Now returns the current Unix ns, safe for concurrent use. Default:
 	// the now of the latest Sweep (lifetimes are hours), the wall clock
 	// before any.
@@ -158,6 +165,7 @@ type replayInfo struct {
 	took    time.Duration
 	entries uint64
 	corrupt uint64 // corrupt segments, plus entries that did not decode
+	rebuilt []byte // a kHoldRecipe's Body, built from its recipe (restore copies it)
 }
 
 // Open opens (creating it if missing) the store in o.Dir, replays its log

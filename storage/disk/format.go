@@ -31,6 +31,7 @@ const (
 	kIDFloor    byte = 15 // the id generator's high-water mark
 	// 16 and 17: a message's callback and its removal (callbacks.go).
 	// 18: dead letters an operator removed (kDeadDel, inspect.go).
+	kHoldRecipe byte = 19 // a held item, full state, with its recipe for its Body (Options.Rebuild)
 )
 
 // Record entry layout (kPut, kRecord), little endian:
@@ -64,6 +65,10 @@ const (
 // errBadEntry: an entry that passed its checksum but does not decode (a
 // bug, or a newer kind of entry): replay counts and skips it.
 var errBadEntry = errors.New("disk: entry does not decode")
+
+// errNoRebuild: a kHoldRecipe replayed by a store opened without
+// Options.Rebuild, which cannot build its Body.
+var errNoRebuild = errors.New("disk: a held item logged as a recipe, and no Options.Rebuild to build its body")
 
 var le = binary.LittleEndian
 
@@ -221,19 +226,20 @@ func decodeUpstream(p []byte) (id msg.ID, until int64, conn int32, key []byte, e
 	return msg.ID(le.Uint64(p)), int64(le.Uint64(p[8:])), int32(le.Uint32(p[16:])), p[20:], nil
 }
 
-// appendHold: kHold's payload for the item h under durable key key.
-func appendHold(dst []byte, key uint64, h *storage.Held) []byte {
+// appendHold: kHold's payload for the item h under durable key key; for
+// kHoldRecipe the same with h.Recipe in place of h.Body.
+func appendHold(dst []byte, key uint64, h *storage.Held, body []byte) []byte {
 	dst = le.AppendUint64(dst, key)
 	dst = le.AppendUint64(dst, uint64(h.ID))
 	dst = le.AppendUint64(dst, uint64(h.Expires))
 	dst = le.AppendUint32(dst, uint32(h.Attempts))
 	dst = append(dst, byte(h.Kind))
 	dst = appendShort(dst, h.SystemID)
-	return append(dst, h.Body...)
+	return append(dst, body...)
 }
 
-// decodeHold fills h (SystemID and Body as views into p) and returns the
-// durable key.
+// decodeHold fills h (SystemID and Body as views into p; of a
+// kHoldRecipe, Body is the recipe) and returns the durable key.
 func decodeHold(p []byte, h *storage.Held) (key uint64, user []byte, err error) {
 	if len(p) < 29 {
 		return 0, nil, errBadEntry

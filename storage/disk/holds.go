@@ -45,7 +45,16 @@ func (hs *holds) init(s *Store, max int, share storage.HeldLimit) {
 
 // Hold implements storage.Holds. A receipt may use the room above the
 // disk's high-water mark (it settles an accepted message); an MO may not.
-func (hs *holds) Hold(h *storage.Held) (storage.HeldKey, error) {
+func (hs *holds) Hold(h *storage.Held) (storage.HeldKey, error) { return hs.hold(h, nil) }
+
+// HoldRecipe implements storage.RecipeHolds: with Options.Rebuild the
+// item is logged with recipe instead of its Body (kHoldRecipe); without,
+// as Hold.
+func (hs *holds) HoldRecipe(h *storage.Held, recipe []byte) (storage.HeldKey, error) {
+	return hs.hold(h, recipe)
+}
+
+func (hs *holds) hold(h *storage.Held, recipe []byte) (storage.HeldKey, error) {
 	hs.mu.Lock()
 	key, err := hs.mem.Hold(h)
 	if err != nil {
@@ -53,8 +62,12 @@ func (hs *holds) Hold(h *storage.Held) (storage.HeldKey, error) {
 		return 0, err
 	}
 	dur := hs.seq + 1
-	hs.buf = appendHold(hs.buf[:0], dur, h)
-	pos, err := hs.s.log.Append(kHold, hs.buf, h.Kind == storage.HeldReceipt)
+	kind, body := kHold, h.Body
+	if recipe != nil && hs.s.o.Rebuild != nil {
+		kind, body = kHoldRecipe, recipe
+	}
+	hs.buf = appendHold(hs.buf[:0], dur, h, body)
+	pos, err := hs.s.log.Append(kind, hs.buf, h.Kind == storage.HeldReceipt)
 	if err != nil {
 		_ = hs.mem.Ack(key)
 		hs.mu.Unlock()

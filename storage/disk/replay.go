@@ -23,7 +23,7 @@ func (s *Store) replayLog() error {
 		if err := s.apply(pos, kind, p, &scratch, &h, &d); err != nil {
 			if bad == 0 {
 				s.lg.Error().Str("event", "store_bad_entry").Uint64("pos", uint64(pos)).Int("kind", int(kind)).
-					Int("bytes", len(p)).Msg("store: a log entry does not decode; skipped (more are counted, not logged)")
+					Int("bytes", len(p)).Err(err).Msg("store: a log entry does not decode; skipped (more are counted, not logged)")
 			}
 			bad++
 		}
@@ -99,10 +99,19 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 			sh.setRev(id, key, until, pos)
 			sh.mu.Unlock()
 		}
-	case kHold:
+	case kHold, kHoldRecipe:
 		dur, user, err := decodeHold(p, h)
 		if err != nil {
 			return err
+		}
+		if kind == kHoldRecipe {
+			if s.o.Rebuild == nil {
+				return errNoRebuild
+			}
+			if s.replay.rebuilt, err = s.o.Rebuild(s.replay.rebuilt[:0], h.Body); err != nil {
+				return err
+			}
+			h.Body = s.replay.rebuilt
 		}
 		h.SystemID = string(user)
 		s.holds.restore(dur, h, pos)
