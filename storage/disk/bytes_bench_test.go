@@ -60,7 +60,15 @@ func (f countingFile) WriteAt(p []byte, off int64) (int, error) {
 // from the empty store, after a GC).
 //
 //	go test -run '^$' -bench LifecycleBytes -benchtime 300000x ./storage/disk/
-func BenchmarkLifecycleBytes(b *testing.B) {
+func BenchmarkLifecycleBytes(b *testing.B) { lifecycleBytes(b, false) }
+
+// BenchmarkLifecycleBytesRecipe is BenchmarkLifecycleBytes with the
+// receipt held as smppd holds it: HoldRecipe with an 83-octet recipe (a
+// receipt to and from 12-digit numbers with a 20-character text prefix,
+// whose body is 196 octets) and a Rebuild, so the log takes the recipe.
+func BenchmarkLifecycleBytesRecipe(b *testing.B) { lifecycleBytes(b, true) }
+
+func lifecycleBytes(b *testing.B, recipe bool) {
 	const (
 		step = int64(100 * time.Microsecond) // 10,000 messages a second
 		ttl  = 10 * time.Second
@@ -70,7 +78,8 @@ func BenchmarkLifecycleBytes(b *testing.B) {
 	var now atomic.Int64
 	now.Store(time.Date(2026, 12, 7, 0, 0, 0, 0, time.UTC).UnixNano())
 	s, err := Open(Options{Dir: b.TempDir(), Sync: wal.SyncInterval, SyncInterval: time.Second, SegmentSize: seg, Preallocate: true,
-		FS: countingFS{seg: &segBytes, spare: &spareBytes}, TTL: ttl, Now: now.Load, CompactEvery: -1})
+		FS: countingFS{seg: &segBytes, spare: &spareBytes}, TTL: ttl, Now: now.Load, CompactEvery: -1,
+		Rebuild: func(dst, r []byte) ([]byte, error) { return append(dst, r...), nil }})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -82,6 +91,10 @@ func BenchmarkLifecycleBytes(b *testing.B) {
 	ws0 := s.log.Stats()
 	copied0 := s.compactor.copiedBytes.Load()
 	receipt := make([]byte, 150) // a receipt deliver_sm's body
+	var rcp []byte
+	if recipe {
+		receipt, rcp = make([]byte, 196), make([]byte, 83)
+	}
 	var out storage.Record
 	b.ResetTimer()
 	for i := range b.N {
@@ -97,8 +110,14 @@ func BenchmarkLifecycleBytes(b *testing.B) {
 		if err := s.Finish(r.ID, msg.StateDelivered, 0, t, &out); err != nil {
 			b.Fatal(err)
 		}
-		key, err := s.Holds().Hold(&storage.Held{SystemID: "esme1", Kind: storage.HeldReceipt, ID: r.ID, Body: receipt,
-			Expires: t + int64(time.Hour)})
+		h := storage.Held{SystemID: "esme1", Kind: storage.HeldReceipt, ID: r.ID, Body: receipt, Expires: t + int64(time.Hour)}
+		var key storage.HeldKey
+		var err error
+		if recipe {
+			key, err = s.Holds().(storage.RecipeHolds).HoldRecipe(&h, rcp)
+		} else {
+			key, err = s.Holds().Hold(&h)
+		}
 		if err != nil {
 			b.Fatal(err)
 		}
