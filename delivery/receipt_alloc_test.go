@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/smppd/smppd/codec"
+	"github.com/smppd/smppd/delivery/dlr"
 	"github.com/smppd/smppd/engine"
 	"github.com/smppd/smppd/msg"
 	"github.com/smppd/smppd/storage"
@@ -115,7 +116,8 @@ func BenchmarkReceiptDurable(b *testing.B) {
 			return memory.New(memory.Options{MaxRecords: ids + 16, MaxHeld: 16}), nil
 		}},
 		{"disk-interval", func(b *testing.B) (storage.Store, storage.Committer) {
-			st, err := disk.Open(disk.Options{Dir: b.TempDir(), Sync: wal.SyncInterval, CompactEvery: -1})
+			// Rebuild as smppd sets it: the held receipt is logged as its recipe.
+			st, err := disk.Open(disk.Options{Dir: b.TempDir(), Sync: wal.SyncInterval, CompactEvery: -1, Rebuild: dlr.Body})
 			if err != nil {
 				b.Fatal(err)
 			}
