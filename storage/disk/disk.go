@@ -165,7 +165,6 @@ type replayInfo struct {
 	took    time.Duration
 	entries uint64
 	corrupt uint64 // corrupt segments, plus entries that did not decode
-	rebuilt []byte // a kHoldRecipe's Body, built from its recipe (restore copies it)
 }
 
 // Open opens (creating it if missing) the store in o.Dir, replays its log

@@ -187,13 +187,15 @@ func (hs *holds) stats() (n, users int, refused, shareRefused uint64) {
 type restoredItem struct {
 	h      storage.Held // owns its Body
 	anchor wal.Pos
+	recipe bool // h.Body is its recipe (kHoldRecipe), the Body built by finishReplay
 }
 
 // restore applies a kHold entry at replay: a new item, or the copy
 // compaction made of one (newer: its attempts and anchor). Items are put
 // back by finishReplay, in the order they came (their durable keys):
-// compaction's copies come after newer items in the log.
-func (hs *holds) restore(dur uint64, h *storage.Held, pos wal.Pos) {
+// compaction's copies come after newer items in the log. recipe: h.Body
+// is the item's recipe.
+func (hs *holds) restore(dur uint64, h *storage.Held, pos wal.Pos, recipe bool) {
 	if hs.restored == nil {
 		hs.restored = make(map[uint64]*restoredItem)
 	}
@@ -206,7 +208,7 @@ func (hs *holds) restore(dur uint64, h *storage.Held, pos wal.Pos) {
 	body := append(it.h.Body[:0], h.Body...)
 	it.h = *h
 	it.h.Body = body
-	it.anchor = pos
+	it.anchor, it.recipe = pos, recipe
 }
 
 // replayRelease and replayAck apply kRelease and kAck at replay; an item
@@ -219,8 +221,11 @@ func (hs *holds) replayRelease(dur uint64, attempts int) {
 
 func (hs *holds) replayAck(dur uint64) { delete(hs.restored, dur) }
 
-// finishReplay puts the items replay found back, oldest first.
-func (hs *holds) finishReplay() {
+// finishReplay puts the items replay found back, oldest first, building
+// the Body of those logged as recipes (only the items still held: most
+// receipts in a log were acknowledged). It returns how many recipes did
+// not build (logged, and skipped like an entry that does not decode).
+func (hs *holds) finishReplay() (failed uint64) {
 	durs := make([]uint64, 0, len(hs.restored))
 	for d := range hs.restored {
 		durs = append(durs, d)
@@ -228,9 +233,23 @@ func (hs *holds) finishReplay() {
 	slices.Sort(durs)
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
+	var body []byte
 	for _, d := range durs {
 		it := hs.restored[d]
+		if it.recipe {
+			var err error
+			if body, err = hs.s.o.Rebuild(body[:0], it.h.Body); err != nil {
+				if failed == 0 {
+					hs.s.lg.Error().Str("event", "store_bad_entry").Uint64("pos", uint64(it.anchor)).Int("kind", int(kHoldRecipe)).
+						Err(err).Msg("store: a held item's recipe does not build its body; skipped (more are counted, not logged)")
+				}
+				failed++
+				continue
+			}
+			it.h.Body = body
+		}
 		hs.add(hs.mem.Restore(&it.h), d, it.anchor, it.h.Attempts)
 	}
 	hs.restored = nil
+	return failed
 }

@@ -12,8 +12,8 @@ import (
 // instead of its Body, and the item comes back at a restart, and after
 // compaction copied it, with the Body Rebuild builds from the recipe. An
 // item from a log written without Rebuild comes back with its Body as
-// before; a store opened without Rebuild skips a recipe entry and counts
-// it.
+// before; a store opened without Rebuild, or whose Rebuild fails, skips
+// a recipe's item and counts it.
 func TestHeldRecipe(t *testing.T) {
 	dir := t.TempDir()
 	rebuild := func(dst, r []byte) ([]byte, error) { return append(append(dst, "built from "...), r...), nil }
@@ -80,13 +80,15 @@ func TestHeldRecipe(t *testing.T) {
 	}
 	s.Close()
 
-	s = open(nil)
-	defer s.Close()
-	check(s, "old", "body old")
-	if n := s.Holds().Len(); n != 1 {
-		t.Fatalf("%d held without Rebuild: want the recipe's item skipped", n)
-	}
-	if c := s.Stats().ReplayCorrupt; c != 1 {
-		t.Fatalf("%d entries skipped: want the recipe counted", c)
+	for name, rb := range map[string]func(dst, r []byte) ([]byte, error){
+		"without Rebuild": nil,
+		"with a Rebuild that fails": func(dst, _ []byte) ([]byte, error) { return dst, errBadEntry },
+	} {
+		s = open(rb)
+		check(s, "old", "body old")
+		if n, c := s.Holds().Len(), s.Stats().ReplayCorrupt; n != 1 || c != 1 {
+			t.Fatalf("%s: %d held, %d entries skipped: want the recipe's item skipped and counted", name, n, c)
+		}
+		s.Close()
 	}
 }

@@ -32,7 +32,7 @@ func (s *Store) replayLog() error {
 	if err != nil {
 		return err
 	}
-	s.holds.finishReplay()
+	bad += s.holds.finishReplay()
 	s.dead.finishReplay(s.clock())
 	s.replay.entries = rs.Entries
 	s.replay.corrupt = uint64(rs.CorruptSegments) + bad
@@ -104,17 +104,11 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		if err != nil {
 			return err
 		}
-		if kind == kHoldRecipe {
-			if s.o.Rebuild == nil {
-				return errNoRebuild
-			}
-			if s.replay.rebuilt, err = s.o.Rebuild(s.replay.rebuilt[:0], h.Body); err != nil {
-				return err
-			}
-			h.Body = s.replay.rebuilt
+		if kind == kHoldRecipe && s.o.Rebuild == nil {
+			return errNoRebuild
 		}
 		h.SystemID = string(user)
-		s.holds.restore(dur, h, pos)
+		s.holds.restore(dur, h, pos, kind == kHoldRecipe)
 	case kRelease:
 		dur, attempts, err := decodeRelease(p)
 		if err != nil {
