@@ -81,7 +81,7 @@ func TestHeldRecipe(t *testing.T) {
 	s.Close()
 
 	for name, rb := range map[string]func(dst, r []byte) ([]byte, error){
-		"without Rebuild": nil,
+		"without Rebuild":           nil,
 		"with a Rebuild that fails": func(dst, _ []byte) ([]byte, error) { return dst, errBadEntry },
 	} {
 		s = open(rb)
