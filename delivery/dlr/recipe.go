@@ -38,15 +38,7 @@ var le = binary.LittleEndian
 // e, valid until its next call.
 func (e *Encoder) Recipe() []byte {
 	f := &e.f
-	var flags byte
-	for _, b := range [...]struct {
-		on  bool
-		bit byte
-	}{{f.decimal, rDecimal}, {f.intermediate, rIntermediate}, {f.netErr, rNetErr}, {f.done, rDone}} {
-		if b.on {
-			flags |= b.bit
-		}
-	}
+	flags := flag(f.decimal, rDecimal) | flag(f.intermediate, rIntermediate) | flag(f.netErr, rNetErr) | flag(f.done, rDone)
 	d := append(e.recipe[:0], recipeV1, flags, byte(f.state))
 	d = append(d, f.netErrCode[:]...)
 	d = le.AppendUint16(d, f.err)
@@ -63,7 +55,14 @@ func (e *Encoder) Recipe() []byte {
 	return d
 }
 
-// decode sets e.f from recipe r (its byte fields views into r).
+func flag(on bool, bit byte) byte {
+	if on {
+		return bit
+	}
+	return 0
+}
+
+// decode sets f from recipe r (its byte fields views into r).
 func (f *fields) decode(r []byte) error {
 	if len(r) < recipeFixed || r[0] != recipeV1 {
 		return ErrRecipe
