@@ -67,14 +67,23 @@ trap 'exit 130' INT TERM
 # start_smppd BIN_DIR CONFIG [NAME]: smppd in the background (PID), its
 # output in OUT/NAME.log (server-RUN.log: every run numbered, none
 # overwritten; OUT/server.log links to the last), once its port answers a
-# bind has paid the password hash, outside the measured part.
+# bind has paid the password hash, outside the measured part. The ports
+# are checked free again first (another server may have taken them since
+# the last run), and a smppd gone by the time its port answers ends the
+# script: what answered is not ours.
 start_smppd() {
+	ports_free
 	RUN=$((RUN + 1))
 	SLOG=$OUT/${3:-server-$RUN}.log
 	ln -sfn "$(basename "$SLOG")" "$OUT/server.log"
 	"$1/smppd" -config "$2" >"$SLOG" 2>&1 &
 	PID=$!
-	for _ in $(seq 100); do port_open "$PORT" && break; sleep 0.1; done
+	for _ in $(seq 100); do port_open "$PORT" && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+	if ! kill -0 "$PID" 2>/dev/null; then
+		stop
+		echo "smppd did not start (run $RUN, $SLOG); stopping here" >&2
+		exit 1
+	fi
 	timeout 30 "$BENCH" -port "$PORT" -idle 1 -hold 1ms >/dev/null 2>&1
 }
 
