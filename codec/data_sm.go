@@ -16,11 +16,11 @@ type DataSM struct {
 	TLVs               TLVs
 }
 
-// Reset clears p for reuse.
+// Reset clears p for reuse, in place as SM.Reset.
 func (p *DataSM) Reset() {
-	t := p.TLVs
-	t.Reset()
-	*p = DataSM{TLVs: t}
+	own := p.TLVs.own[:0]
+	*p = DataSM{}
+	p.TLVs.own = own
 }
 
 // Decode parses a data_sm body; []byte fields are views into body.

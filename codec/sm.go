@@ -31,11 +31,13 @@ type SubmitSM = SM
 // DeliverSM is the body of deliver_sm.
 type DeliverSM = SM
 
-// Reset clears p for reuse, keeping the TLV builder's capacity.
+// Reset clears p for reuse, keeping the TLV builder's capacity. It zeroes
+// p in place and puts the builder back: a composite literal would be built
+// on the stack and copied with wide loads that stall on store forwarding.
 func (p *SM) Reset() {
-	t := p.TLVs
-	t.Reset()
-	*p = SM{TLVs: t}
+	own := p.TLVs.own[:0]
+	*p = SM{}
+	p.TLVs.own = own
 }
 
 // Decode parses a submit_sm/deliver_sm body (the PDU after its header).

@@ -25,10 +25,9 @@ type SubmitMulti struct {
 
 // Reset clears p for reuse, keeping builder capacity.
 func (p *SubmitMulti) Reset() {
-	t, d := p.TLVs, p.Dests.own
-	t.Reset()
-	*p = SubmitMulti{TLVs: t}
-	p.Dests.own = d[:0]
+	own, d := p.TLVs.own[:0], p.Dests.own[:0]
+	*p = SubmitMulti{}
+	p.TLVs.own, p.Dests.own = own, d
 }
 
 // Decode parses a submit_multi body; []byte fields and the destination list
