@@ -59,37 +59,51 @@ type Message struct {
 	ID       ID
 	SystemID string // owner's system_id (a shared string: not copied per message)
 	Group    string // owner's group ("" when none)
-	Command  uint32 // command_id it arrived as: submit_sm, data_sm or submit_multi
 
 	Received int64 // Unix nanoseconds of acceptance
 	Schedule int64 // Unix nanoseconds before which it must not go upstream; 0 = at once
 	Expires  int64 // Unix nanoseconds when its validity ends; 0 = the configured default applies upstream
 
 	ServiceType          []byte
-	SourceTON, SourceNPI byte
 	Source               []byte
-	DestTON, DestNPI     byte
 	Dest                 []byte
-	ESMClass             byte
-	ProtocolID           byte
-	Priority             byte
 	ScheduleDeliveryTime []byte // as received, passed upstream unchanged
 	ValidityPeriod       []byte // as received
-	RegisteredDelivery   byte
-	ReplaceIfPresent     byte
-	DataCoding           byte
-	SMDefaultMsgID       byte
 	ShortMessage         []byte
 	// TLVs holds the optional parameters as encoded on the wire (tag, length,
 	// value, ...), message_payload and SAR included.
 	TLVs []byte
 
+	// The fields under 8 octets sit together, off the slices' padding: the
+	// message fits the 384-octet size class, six whole cache lines (seven
+	// when each sat by its slice), and every message's fill and Reset write
+	// all of them.
+	Command              uint32 // command_id it arrived as: submit_sm, data_sm or submit_multi
+	SourceTON, SourceNPI byte
+	DestTON, DestNPI     byte
+	ESMClass             byte
+	ProtocolID           byte
+	Priority             byte
+	RegisteredDelivery   byte
+	ReplaceIfPresent     byte
+	DataCoding           byte
+	SMDefaultMsgID       byte
 	// PartRef, PartNum and PartTotal identify a concatenated part (UDH or
 	// SAR): every part with the same (SystemID, PartRef) goes to the same
 	// connector. PartTotal is 0 for a message that is not a part.
-	PartRef   uint16
 	PartNum   uint8
 	PartTotal uint8
+	PartRef   uint16
+	// FinalState, when not 0, is a final state the upstream decided at
+	// acceptance (the simulator draws its outcome then), reached at FinalAt
+	// (Unix ns) with error code FinalErr; set before Sink.Accepted. Such a
+	// connector sends no final Receipt when RegisteredDelivery asks for no
+	// final receipt (its low two bits are 0): the sink records the state
+	// now, to show from FinalAt on.
+	FinalState State
+	FinalErr   uint16
+	phase      atomic.Uint32
+
 	// Parts is the number of billable parts this record stands for.
 	Parts int
 
@@ -108,21 +122,11 @@ type Message struct {
 	// set before Sink.Accepted by a connector that has the time at hand;
 	// 0 = the sink reads its own clock.
 	AcceptedAt int64
-	// FinalState, when not 0, is a final state the upstream decided at
-	// acceptance (the simulator draws its outcome then), reached at FinalAt
-	// (Unix ns) with error code FinalErr; set before Sink.Accepted. Such a
-	// connector sends no final Receipt when RegisteredDelivery asks for no
-	// final receipt (its low two bits are 0): the sink records the state
-	// now, to show from FinalAt on.
-	FinalState State
-	FinalErr   uint16
-	FinalAt    int64
+	FinalAt    int64 // see FinalState
 
 	// Owner belongs to whoever created the message (the flow hub keeps its
 	// charge there); connectors never touch it.
 	Owner any
-
-	phase atomic.Uint32
 }
 
 var messagePool = sync.Pool{New: func() any { return new(Message) }}
