@@ -690,24 +690,34 @@ type fedFlag struct {
 	_ [56]byte
 }
 
-// fill copies the request into m (owned copies into m's retained buffers).
+// fill copies the request into m (owned copies into m's retained buffers),
+// in the order of m's fields. m comes from msg.NewMessage, its buffers
+// empty: the ones most submits leave empty (service_type, the two times,
+// the TLVs) are appended to only when the request has them.
 func (s *submission) fill(m *msg.Message, id msg.ID) {
-	m.ID = id
-	m.SystemID, m.Group, m.Command = s.systemID, s.group, s.command
+	m.ID, m.SystemID, m.Group = id, s.systemID, s.group
 	m.Received, m.Schedule, m.Expires = s.nowNs, s.schedule, s.expires
-	m.ServiceType = append(m.ServiceType[:0], s.serviceType...)
-	m.SourceTON, m.SourceNPI = s.srcTON, s.srcNPI
+	if len(s.serviceType) > 0 {
+		m.ServiceType = append(m.ServiceType[:0], s.serviceType...)
+	}
 	m.Source = append(m.Source[:0], s.src...)
-	m.DestTON, m.DestNPI = s.dstTON, s.dstNPI
 	m.Dest = append(m.Dest[:0], s.dst...)
+	if len(s.schedRaw) > 0 {
+		m.ScheduleDeliveryTime = append(m.ScheduleDeliveryTime[:0], s.schedRaw...)
+	}
+	if len(s.validRaw) > 0 {
+		m.ValidityPeriod = append(m.ValidityPeriod[:0], s.validRaw...)
+	}
+	m.ShortMessage = append(m.ShortMessage[:0], s.sm...)
+	if raw := s.tlvs.Raw(); len(raw) > 0 {
+		m.TLVs = append(m.TLVs[:0], raw...)
+	}
+	m.Command = s.command
+	m.SourceTON, m.SourceNPI, m.DestTON, m.DestNPI = s.srcTON, s.srcNPI, s.dstTON, s.dstNPI
 	m.ESMClass, m.ProtocolID, m.Priority = s.esmClass, s.protocolID, s.priority
-	m.ScheduleDeliveryTime = append(m.ScheduleDeliveryTime[:0], s.schedRaw...)
-	m.ValidityPeriod = append(m.ValidityPeriod[:0], s.validRaw...)
 	m.RegisteredDelivery, m.ReplaceIfPresent = s.regDlv, s.replaceIfPresent
 	m.DataCoding, m.SMDefaultMsgID = s.dataCoding, s.defaultMsgID
-	m.ShortMessage = append(m.ShortMessage[:0], s.sm...)
-	m.TLVs = append(m.TLVs[:0], s.tlvs.Raw()...)
-	m.PartRef, m.PartNum, m.PartTotal, m.Parts = s.partRef, s.partNum, s.partTotal, s.parts
+	m.PartNum, m.PartTotal, m.PartRef, m.Parts = s.partNum, s.partTotal, s.partRef, s.parts
 }
 
 // fillRecord sets rec to the fresh state of m; text is m's content after
