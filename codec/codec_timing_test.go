@@ -49,6 +49,22 @@ func BenchmarkDecodeSubmitSMBody(b *testing.B) {
 	benchSink += len(p.ShortMessage)
 }
 
+// The engine's own pair: each submit_sm body decoded into the loop's SM
+// after a Reset.
+func BenchmarkResetDecodeSubmitSMBody(b *testing.B) {
+	body := fxFrameOf(b, SubmitSMID)[HeaderLen:]
+	var p SM
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body) + HeaderLen))
+	for b.Loop() {
+		p.Reset()
+		if err := p.Decode(body); err != nil {
+			b.Fatal(err)
+		}
+	}
+	benchSink += len(p.ShortMessage)
+}
+
 func BenchmarkEncodeSubmitSMBody(b *testing.B) {
 	var p SM
 	fxSubmitSM(&p)
