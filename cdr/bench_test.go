@@ -49,6 +49,29 @@ func BenchmarkWriter(b *testing.B) {
 	e.step()
 }
 
+// BenchmarkWriterSynced: BenchmarkWriter with the clock advancing as at
+// 500,000 lines a second, so the syncer's periodic fsync and page drop
+// run beside the writer as in smppd at full rate (BenchmarkWriter's clock
+// stands still: no sync, and its pages are never written back). Measure
+// it by the process's CPU (bench/cpuab.sh): the syncer is not in ns/op.
+func BenchmarkWriterSynced(b *testing.B) {
+	e := newEnv(b, func(o *Options) { o.QueueSize = 1 << 16 })
+	for i := uint64(1); i <= 1024; i++ {
+		e.put(i, "alice", "ACME", "4917012345678", "Your code is 4711")
+	}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		e.final(uint64(n%1024 + 1))
+		n++
+		if n%4096 == 0 {
+			e.clk.advance(4096 * 2 * time.Microsecond)
+			e.writerStep()
+		}
+	}
+	e.step()
+}
+
 // BenchmarkEncode: the writer's cost per line without the write(2): read
 // the record, encode the line.
 func BenchmarkEncode(b *testing.B) { benchEncode(b, 1) }
