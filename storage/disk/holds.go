@@ -237,8 +237,13 @@ func (hs *holds) finishReplay() (failed uint64) {
 	for _, d := range durs {
 		it := hs.restored[d]
 		if it.recipe {
-			var err error
-			if body, err = hs.s.o.Rebuild(body[:0], it.h.Body); err != nil {
+			// Without Rebuild the item is skipped here, not at its entry:
+			// its durable key stays given (restore), never reused.
+			err := errNoRebuild
+			if hs.s.o.Rebuild != nil {
+				body, err = hs.s.o.Rebuild(body[:0], it.h.Body)
+			}
+			if err != nil {
 				if failed == 0 {
 					hs.s.lg.Error().Str("event", "store_bad_entry").Uint64("pos", uint64(it.anchor)).Int("kind", int(kHoldRecipe)).
 						Err(err).Msg("store: a held item's recipe does not build its body; skipped (more are counted, not logged)")

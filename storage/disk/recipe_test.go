@@ -92,3 +92,41 @@ func TestHeldRecipe(t *testing.T) {
 		s.Close()
 	}
 }
+
+// TestHeldRecipeKeyKept: a store opened without Rebuild skips a recipe's
+// item but still counts its durable key as given, so an item it holds
+// next gets a key of its own: opened with Rebuild again, both come back
+// (an item under a reused key would replace the recipe's at replay, and
+// its acknowledgement would remove both).
+func TestHeldRecipeKeyKept(t *testing.T) {
+	dir := t.TempDir()
+	rebuild := func(dst, r []byte) ([]byte, error) { return append(append(dst, "built from "...), r...), nil }
+	open := func(rb func(dst, r []byte) ([]byte, error)) *Store {
+		t.Helper()
+		s, err := Open(Options{Dir: dir, Sync: wal.SyncAlways, CompactEvery: -1, Rebuild: rb})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	exp := time.Now().Add(time.Hour).UnixNano()
+	s := open(rebuild)
+	h := storage.Held{SystemID: "u", Kind: storage.HeldReceipt, ID: 1, Body: []byte("built from r"), Expires: exp}
+	if _, err := s.Holds().(storage.RecipeHolds).HoldRecipe(&h, []byte("r")); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(nil)
+	h = storage.Held{SystemID: "u", Kind: storage.HeldReceipt, ID: 2, Body: []byte("body"), Expires: exp}
+	if _, err := s.Holds().Hold(&h); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s = open(rebuild)
+	defer s.Close()
+	var dst [3]storage.Held
+	n, err := s.Holds().Lease("u", exp, dst[:])
+	if err != nil || n != 2 || string(dst[0].Body) != "built from r" || string(dst[1].Body) != "body" {
+		t.Fatalf("%d held (%v): %+v; want the recipe's item and the next", n, err, dst[:n])
+	}
+}

@@ -104,9 +104,6 @@ func (s *Store) apply(pos wal.Pos, kind byte, p []byte, scratch *recSlot, h *sto
 		if err != nil {
 			return err
 		}
-		if kind == kHoldRecipe && s.o.Rebuild == nil {
-			return errNoRebuild
-		}
 		h.SystemID = string(user)
 		s.holds.restore(dur, h, pos, kind == kHoldRecipe)
 	case kRelease:
