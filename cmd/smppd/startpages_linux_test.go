@@ -3,10 +3,14 @@
 package main
 
 import (
+	"bufio"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
 )
 
 // smapsSample is /proc/self/smaps cut to the lines exeMappings reads,
@@ -92,4 +96,96 @@ func TestReleaseStartPages(t *testing.T) {
 		t.Fatalf("after the release: built %d octets, want 3000", b.Len())
 	}
 	t.Logf("released %d KiB; resident %d KiB before, %d after", kib, before, after)
+}
+
+// exeCached returns how many of the executable's pages are in the page
+// cache (mincore(2) over a mapping of the file that touches none).
+func exeCached(t *testing.T) int {
+	t.Helper()
+	f, err := os.Open("/proc/self/exe")
+	if err != nil {
+		t.Skip("no /proc/self/exe:", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, int(st.Size()), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Munmap(b)
+	vec := make([]byte, (len(b)+os.Getpagesize()-1)/os.Getpagesize())
+	if _, _, e := unix.Syscall(unix.SYS_MINCORE, uintptr(unsafe.Pointer(&b[0])), uintptr(len(b)), uintptr(unsafe.Pointer(&vec[0]))); e != 0 {
+		t.Fatal("mincore:", e)
+	}
+	n := 0
+	for _, v := range vec {
+		n += int(v & 1)
+	}
+	return n
+}
+
+// randomRead reports, for each of the executable's read-only mappings,
+// whether smaps shows it MADV_RANDOM ("rr" in VmFlags).
+func randomRead(t *testing.T) map[uint64]bool {
+	t.Helper()
+	f, err := os.Open("/proc/self/smaps")
+	if err != nil {
+		t.Skip("no /proc/self/smaps:", err)
+	}
+	defer f.Close()
+	maps, err := exeMappings(f, uint64(reflect.ValueOf(randomRead).Pointer()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[uint64]bool{}
+	for _, m := range maps {
+		out[m.start] = false
+	}
+	if _, err := f.Seek(0, 0); err != nil {
+		t.Fatal(err)
+	}
+	var cur uint64
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		if h, ok := smapsHeader([]byte(line)); ok {
+			cur = h.start
+			continue
+		}
+		if flags, ok := strings.CutPrefix(line, "VmFlags:"); ok {
+			if _, exe := out[cur]; exe {
+				out[cur] = strings.Contains(flags+" ", " rr ")
+			}
+		}
+	}
+	return out
+}
+
+// After the release a page of the executable used again comes back alone:
+// the mappings read no ahead, and the cache's pages none maps are gone.
+func TestReleaseStartPagesDropsTheCache(t *testing.T) {
+	if _, err := os.ReadFile("/proc/self/exe"); err != nil { // the whole file in the cache
+		t.Skip("no /proc/self/exe:", err)
+	}
+	before := exeCached(t)
+	if _, err := releaseStartPages(); err != nil {
+		t.Fatal(err)
+	}
+	after := exeCached(t)
+	if after >= before/2 {
+		t.Errorf("executable's pages in the page cache: %d before the release, %d after; want under half", before, after)
+	}
+	rr := randomRead(t)
+	if len(rr) == 0 {
+		t.Fatal("no read-only mapping of the executable found")
+	}
+	for start, ok := range rr {
+		if !ok {
+			t.Errorf("mapping at %#x: not MADV_RANDOM after the release", start)
+		}
+	}
+	t.Logf("executable's pages in the page cache: %d before the release, %d after", before, after)
 }
