@@ -31,11 +31,13 @@ ab_setup() {
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-# ports_free exits when PORT or ADMIN is taken: never measure a server
-# this script did not start.
+# ports_free exits when PORT, ADMIN or the HTTP API's PORT+7000 (on in
+# the demo config) is taken: never measure a server this script did not
+# start. A PORT 1000 above another script's has its ADMIN on that one's
+# HTTP API: whichever smppd starts second cannot listen and exits.
 ports_free() {
 	local p
-	for p in "$PORT" "$ADMIN"; do
+	for p in "$PORT" "$ADMIN" "$((PORT + 7000))"; do
 		port_open "$p" && { echo "127.0.0.1:$p is in use by a process we did not start" >&2; exit 1; }
 	done
 }
