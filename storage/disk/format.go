@@ -9,7 +9,7 @@ import (
 )
 
 // Entry kinds: the byte the log frames with each payload. A full-state
-// entry (kPut, kRecord, kUpstream, kUpstreamOf, kHold, kBalance, kDead,
+// entry (kPut, kRecord, kUpstream, kUpstreamOf, kHold, kHoldRecipe, kBalance, kDead,
 // kIDFloor, and kLedger's LedgerSet) is enough to rebuild its object; the
 // others change an object a full-state entry before them made. Numbers are
 // part of the on-disk format: never reuse one.
