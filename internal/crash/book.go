@@ -41,6 +41,8 @@ type idReceipts struct {
 	finals   int
 	state    codec.MessageState // the first final state
 	conflict bool               // a later final receipt named another state
+	body     string             // the first final receipt's deliver_sm body
+	differ   bool               // a later final receipt's body is not the first's octet for octet
 	interim  int                // non-final notifications (ENROUTE, ACCEPTED)
 }
 
@@ -122,7 +124,9 @@ func final(s codec.MessageState) bool {
 	return s != 0 && s != codec.MessageStateEnroute && s != codec.MessageStateAccepted
 }
 
-func (b *book) receipt(id []byte, st codec.MessageState) {
+// receipt books a receipt for id in state st; body is its deliver_sm
+// body (nil: not compared).
+func (b *book) receipt(id []byte, st codec.MessageState, body []byte) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.nrcpt++
@@ -140,10 +144,11 @@ func (b *book) receipt(id []byte, st codec.MessageState) {
 	case !final(st):
 		r.interim++
 	case r.finals == 0:
-		r.finals, r.state = 1, st
+		r.finals, r.state, r.body = 1, st, string(body)
 	default:
 		r.finals++
 		r.conflict = r.conflict || st != r.state
+		r.differ = r.differ || string(body) != r.body
 	}
 }
 
@@ -213,6 +218,7 @@ type tally struct {
 	missing                     []string // acknowledged, no final receipt
 	dups                        int      // final receipts beyond the first, over every id
 	conflicts                   []string // ids whose final receipts disagree
+	differ                      []string // ids whose duplicate final receipts are not the first's octet for octet
 	unasked                     int      // ids with a final receipt that no ESME_ROK named
 	charged, refunded           int      // ids smppd took a charge for, and of those the failed ones
 	states                      map[codec.MessageState]int
@@ -252,6 +258,9 @@ func (b *book) tally() tally {
 		if r.conflict {
 			t.conflicts = append(t.conflicts, id)
 		}
+		if r.differ {
+			t.differ = append(t.differ, id)
+		}
 		if _, ok := b.acks[id]; !ok {
 			t.unasked++
 			t.charged++
@@ -261,5 +270,6 @@ func (b *book) tally() tally {
 		}
 	}
 	sort.Strings(t.conflicts)
+	sort.Strings(t.differ)
 	return t
 }

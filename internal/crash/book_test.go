@@ -20,15 +20,16 @@ func TestBookTally(t *testing.T) {
 	b.refused(codec.StatusMsgQFul)
 	b.cutOff(2, 1)
 
-	b.receipt([]byte("00000000000000A1"), codec.MessageStateEnroute) // not final
-	b.receipt([]byte("00000000000000A1"), codec.MessageStateDelivered)
-	b.receipt([]byte("00000000000000A1"), codec.MessageStateDelivered) // duplicate
-	b.receipt([]byte("00000000000000A2"), codec.MessageStateRejected)
-	b.receipt([]byte("00000000000000A2"), codec.MessageStateDelivered) // conflicting
-	b.receipt([]byte("00000000000000B9"), codec.MessageStateDelivered) // a submit whose answer a kill cut off
-	b.receipt(nil, codec.MessageStateDelivered)
+	b.receipt([]byte("00000000000000A1"), codec.MessageStateEnroute, nil) // not final
+	b.receipt([]byte("00000000000000A1"), codec.MessageStateDelivered, nil)
+	b.receipt([]byte("00000000000000A1"), codec.MessageStateDelivered, nil) // duplicate, the same body
+	b.receipt([]byte("00000000000000A2"), codec.MessageStateRejected, nil)
+	b.receipt([]byte("00000000000000A2"), codec.MessageStateDelivered, nil) // conflicting
+	b.receipt([]byte("00000000000000B9"), codec.MessageStateDelivered, nil) // a submit whose answer a kill cut off
+	b.receipt(nil, codec.MessageStateDelivered, nil)
 
-	b.receipt([]byte("00000000000000C4"), codec.MessageStateDelivered)
+	b.receipt([]byte("00000000000000C4"), codec.MessageStateDelivered, []byte("body"))
+	b.receipt([]byte("00000000000000C4"), codec.MessageStateDelivered, []byte("bodY")) // duplicate, another body
 	if b.pending() != 1 {
 		t.Errorf("pending %d, want 1 (A3)", b.pending())
 	}
@@ -39,11 +40,14 @@ func TestBookTally(t *testing.T) {
 	if len(tl.missing) != 1 || tl.missing[0] != "00000000000000A3" {
 		t.Errorf("missing %v", tl.missing)
 	}
-	if tl.receipts != 8 || tl.noID != 1 || tl.finalIDs != 4 || tl.dups != 2 || tl.unasked != 1 {
+	if tl.receipts != 9 || tl.noID != 1 || tl.finalIDs != 4 || tl.dups != 3 || tl.unasked != 1 {
 		t.Errorf("receipts %+v", tl)
 	}
 	if len(tl.conflicts) != 1 || tl.conflicts[0] != "00000000000000A2" {
 		t.Errorf("conflicts %v", tl.conflicts)
+	}
+	if len(tl.differ) != 1 || tl.differ[0] != "00000000000000C4" {
+		t.Errorf("duplicates with another body %v, want C4", tl.differ)
 	}
 	// Charged: the three acknowledged ids, C4's one destination and B9;
 	// refunded: A2, failed first.

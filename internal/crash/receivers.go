@@ -48,7 +48,13 @@ func (r *receivers) book(sm *codec.SM) {
 				}
 			}
 		}
-		r.b.receipt(id, codec.MessageState(st))
+		// The body as sent (re-encoded): a receipt sent again after a
+		// restart must be the same octets (issue 16).
+		var body []byte
+		if pdu, err := sm.Append(nil, codec.Header{CommandID: codec.DeliverSMID}); err == nil {
+			body = pdu[codec.HeaderLen:]
+		}
+		r.b.receipt(id, codec.MessageState(st), body)
 	default:
 		text := sm.ShortMessage
 		if p, ok := sm.TLVs.Get(codec.TagMessagePayload); ok {
