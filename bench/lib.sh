@@ -71,8 +71,8 @@ trap 'exit 130' INT TERM
 # overwritten; OUT/server.log links to the last), once its port answers a
 # bind has paid the password hash, outside the measured part. The ports
 # are checked free again first (another server may have taken them since
-# the last run), and a smppd gone by the time its port answers ends the
-# script: what answered is not ours.
+# the last run), and a smppd gone by the time its port answered a bind
+# ends the script: what answered is not ours.
 start_smppd() {
 	ports_free
 	RUN=$((RUN + 1))
@@ -81,12 +81,14 @@ start_smppd() {
 	"$1/smppd" -config "$2" >"$SLOG" 2>&1 &
 	PID=$!
 	for _ in $(seq 100); do port_open "$PORT" && break; kill -0 "$PID" 2>/dev/null || break; sleep 0.1; done
+	# Checked again after the first bind: smppd listens on its SMPP port
+	# before the admin and HTTP ones, and exits when one of those is taken.
+	kill -0 "$PID" 2>/dev/null && timeout 30 "$BENCH" -port "$PORT" -idle 1 -hold 1ms >/dev/null 2>&1
 	if ! kill -0 "$PID" 2>/dev/null; then
 		stop
 		echo "smppd did not start (run $RUN, $SLOG); stopping here" >&2
 		exit 1
 	fi
-	timeout 30 "$BENCH" -port "$PORT" -idle 1 -hold 1ms >/dev/null 2>&1
 }
 
 # cpu_ticks PID: user + system clock ticks so far.
