@@ -29,11 +29,14 @@ func TestUpgradeHandOverKeepsEveryReceipt(t *testing.T) {
 	cur := u.start()
 	c := u.bind()
 	for round, name := range []string{"upgrade", "rollback"} {
+		next := u.start("-lock-wait", "30s")
+		waitLogCount(t, u.log, "event=lock_wait", round+1)
+		// Submitted once the next process waits, however long it took to
+		// start: their receipts (receipt_delay 1.5 s) fall due after the
+		// old process's unbind, which follows the SIGTERM at once.
 		for i := 0; i < 10; i++ {
 			u.pending[u.submit(c, name+" "+strconv.Itoa(i))] = true
 		}
-		next := u.start("-lock-wait", "30s")
-		waitLogCount(t, u.log, "event=lock_wait", round+1)
 		term := time.Now()
 		must(t, cur.Process.Signal(syscall.SIGTERM))
 		if !u.serve(c, time.Now().Add(20*time.Second)) {
@@ -44,8 +47,9 @@ func TestUpgradeHandOverKeepsEveryReceipt(t *testing.T) {
 		if len(u.pending) == 0 {
 			t.Fatalf("%s: every receipt came before the hand-over; none crossed it", name)
 		}
+		crossed := len(u.pending)
 		cur, c = next, u.bind()
-		t.Logf("%s: SIGTERM to the old process -> bound to the new one: %v", name, time.Since(term))
+		t.Logf("%s: %d receipts crossed; SIGTERM to the old process -> bound to the new one: %v", name, crossed, time.Since(term))
 	}
 	u.serve(c, time.Time{})
 	_ = c.Close()
