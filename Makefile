@@ -14,8 +14,10 @@ LDFLAGS  := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
 
 all: build
 
+## build: static binaries (CGO off), as `make dist` and the Dockerfile build:
+## no libc mapped beside smppd, 1.4-1.8 MiB less resident (docs/BENCHMARKS.md).
 build:
-	$(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
+	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o bin/ ./cmd/...
 
 ## run: check the config as a start would (smppd -check-config), then serve it.
 run: build

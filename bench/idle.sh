@@ -48,7 +48,7 @@ trap 'exit 130' INT TERM
 
 if [[ ${NOBUILD:-0} != 1 ]]; then
 	mkdir -p bin
-	go build -o bin/smppbench ./cmd/smppbench && go build -o bin/smppd ./cmd/smppd || exit 1
+	go build -o bin/smppbench ./cmd/smppbench && CGO_ENABLED=0 go build -o bin/smppd ./cmd/smppd || exit 1 # static, as make build
 fi
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
 	echo "127.0.0.1:$PORT is already in use by a process we did not start; stop it first" >&2

@@ -157,7 +157,7 @@ if [[ ${NOBUILD:-0} != 1 ]]; then
 	echo "== building into $BIN"
 	mkdir -p "$BIN"
 	go build -o "$BIN/smppbench" ./cmd/smppbench && go build -o "$BIN/smppbench-raw" ./bench/peers/raw &&
-		go build -o "$BIN/smppd" ./cmd/smppd || exit 1
+		CGO_ENABLED=0 go build -o "$BIN/smppd" ./cmd/smppd || exit 1 # static, as make build
 fi
 for p in "$PORT_RAW" "$PORT_SMPPD" "$PORT_ADMIN"; do
 	if port_open "$p"; then
