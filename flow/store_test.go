@@ -169,3 +169,47 @@ func TestLeasedItemExpires(t *testing.T) {
 		t.Fatalf("stats %+v, %d held, %d leased", s, th.store.Len(), th.Deliveries().Leased())
 	}
 }
+
+// A record the store is too busy to take (a durable store's full write
+// buffer: storage.ErrBusy) lets a session that may wait wait unread, with
+// nothing charged, queued, counted or logged; one that may not (the wait
+// is over, or a submit_multi) is refused ESME_RMSGQFUL as for a failing
+// disk. The next offer after the store caught up goes through.
+func TestSubmitWaitsWhileStoreBusy(t *testing.T) {
+	var logs bytes.Buffer
+	th := newHub(t, hubSpec{logWriter: &logs})
+	p := newUser(t, "alice", userSpec{limits: accounts.UserLimits{Balance: accounts.Micros(5_000_000)}})
+	th.store.setFail(fmt.Errorf("%w: write buffer full", storage.ErrBusy))
+	req := &engine.SubmitRequest{Command: codec.SubmitSMID, SystemID: "alice", Principal: p.Bind,
+		SubmitSM: sm("12345", "4915112345678", "hello"), MayWait: true}
+	held := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
+	th.HandleSubmit(req, held)
+	if !held.Wait || held.Deferred || len(held.MessageID) != 0 {
+		t.Fatalf("submit that may wait, store busy: %+v, want Wait", held)
+	}
+	s := th.Stats()
+	if s.RefusedBy(RefuseStorage) != 0 || s.StoreErrors != 0 || s.SubmitsAccepted != 0 {
+		t.Fatalf("stats %+v after a wait", s)
+	}
+	if n := th.conns[0].queued(); n != 0 || th.live.len() != 0 {
+		t.Fatalf("%d queued, %d indexed while waiting", n, th.live.len())
+	}
+	if b := p.User().Limits.Credit().Balance().Micros(); b != 5_000_000 {
+		t.Fatalf("balance %d: the wait was charged", b)
+	}
+	if strings.Contains(logs.String(), "store call failed") {
+		t.Fatalf("a wait logged as a store failure: %s", logs.String())
+	}
+	// The wait is over: refused as a store that cannot write.
+	st, id := th.submit(p, sm("12345", "4915112345678", "hello"))
+	wantStatus(t, st, codec.StatusMsgQFul)
+	if id != "" || th.Stats().RefusedBy(RefuseStorage) != 1 {
+		t.Fatalf("id %q, stats %+v", id, th.Stats())
+	}
+	th.store.setFail(nil)
+	again := &engine.SubmitResult{MessageID: make([]byte, 0, 65)}
+	th.HandleSubmit(req, again)
+	if again.Wait || again.Status != codec.StatusOK || len(again.MessageID) == 0 {
+		t.Fatalf("offered again after the store caught up: %+v", again)
+	}
+}

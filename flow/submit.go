@@ -522,6 +522,13 @@ func (h *Hub) place(sc *submitScratch, t *routing.Table, id msg.ID, live, fresh 
 		h.giveLimits(s)
 		m.Release()
 		if err != errRingsFull {
+			if s.mayWait && !stored && errors.Is(err, storage.ErrBusy) {
+				// The store's device is behind: the session waits
+				// unread, as for a full queue (the engine counts the
+				// wait), and the PDU is offered again; past
+				// queue_full_wait it is refused.
+				return codec.StatusMsgQFul, refuseWait, false
+			}
 			h.noteStore(err, "put", id)
 			return RefuseStorage.status(), RefuseStorage, stored
 		}

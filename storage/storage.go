@@ -60,6 +60,11 @@ var (
 	// ErrBadLedgerEntry: a ledger entry of an unknown kind or with a
 	// negative amount is not written.
 	ErrBadLedgerEntry = errors.New("storage: ledger entry of an unknown kind or a negative amount")
+	// ErrBusy: a write could not be taken now because the store's device
+	// is behind the arrivals (a durable store's full write buffer). It is
+	// transient: nothing was written, and the same write may succeed a
+	// moment later, so a caller that can wait retries rather than refuse.
+	ErrBusy = errors.New("storage: busy, try again")
 )
 
 // Address lengths kept in a Record: source_addr and destination_addr are at

@@ -2,6 +2,7 @@ package disk
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 
 	"github.com/smppd/smppd/msg"
@@ -177,6 +178,11 @@ func upOf(u *upAddrs, rec *storage.Record) {
 	}
 }
 
+// errPutBusy is a Put refused for a full write buffer: storage.ErrBusy
+// (the flow lets the session wait) and wal.ErrBufferFull (what it was),
+// made once so that a refusal does not allocate.
+var errPutBusy = fmt.Errorf("%w: %w", storage.ErrBusy, wal.ErrBufferFull)
+
 // Put implements storage.Messages.
 func (s *Store) Put(r *storage.Record) error { return s.put(r, nil) }
 
@@ -219,6 +225,9 @@ func (s *Store) put(r *storage.Record, body []byte) error {
 		sh.mu.Unlock()
 		if errors.Is(err, wal.ErrDiskFull) || errors.Is(err, wal.ErrFailed) {
 			s.refusing.Store(true)
+		}
+		if errors.Is(err, wal.ErrBufferFull) {
+			return errPutBusy
 		}
 		return err
 	}
