@@ -31,19 +31,8 @@ ulimit -n "$hard"
 # PIDs of our children still running; a reaped one is cleared so that a
 # recycled PID is never signalled.
 SMPPD='' BENCH=''
-cleanup() {
-	local p
-	for p in $BENCH $SMPPD; do kill -TERM "$p" 2>/dev/null; done
-	for _ in $(seq 100); do
-		local alive=0
-		for p in $BENCH $SMPPD; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for p in $BENCH $SMPPD; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-}
-trap cleanup EXIT
+source bench/children.sh
+trap stop_children EXIT
 trap 'exit 130' INT TERM
 
 if [[ ${NOBUILD:-0} != 1 ]]; then

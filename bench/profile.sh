@@ -42,24 +42,9 @@ go build -o "$BIN/smppd" ./cmd/smppd && go build -o "$BIN/smppbench" ./cmd/smppb
 "$BIN/smppd" -config "$CONFIG" >"$OUT/smppd.log" 2>&1 &
 SMPPD=$!
 BENCH=''
-stop() {
-	local p
-	for p in $BENCH $SMPPD; do kill -TERM "$p" 2>/dev/null; done
-	for _ in $(seq 100); do
-		local alive=0
-		for p in $BENCH $SMPPD; do kill -0 "$p" 2>/dev/null && alive=1; done
-		((alive)) || break
-		sleep 0.1
-	done
-	for p in $BENCH $SMPPD; do kill -KILL "$p" 2>/dev/null; done
-	wait 2>/dev/null
-}
-trap stop EXIT
-for _ in $(seq 100); do
-	(exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-	kill -0 "$SMPPD" 2>/dev/null || { echo "smppd exited: $(tail -c 500 "$OUT/smppd.log")" >&2; exit 1; }
-	sleep 0.1
-done
+source bench/children.sh
+trap stop_children EXIT
+wait_smppd "$PORT" "$OUT/smppd.log"
 
 timeout -k 5 $((SECS + 30)) "$BIN/smppbench" -port "$PORT" -user demo -password demopass -duration "$((SECS + 1))s" -warmup 1s \
 	"${ARGS[@]}" >"$OUT/bench.txt" 2>&1 &
